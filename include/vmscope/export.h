@@ -1,0 +1,20 @@
+/* Human and spreadsheet exports of a snapshot (same code for the CLI and the daemon).
+ * Each returns malloc'd NUL-terminated text in *out (free with free()), with its length in *len.
+ * Returns VMS_OK or VMS_ERR_NOMEM. */
+#ifndef VMSCOPE_EXPORT_H
+#define VMSCOPE_EXPORT_H
+
+#include <stddef.h>
+
+#include "vmscope/diff.h"
+#include "vmscope/snapshot.h"
+
+/* Text report: header, summary by type, then the allocation tree. */
+int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len);
+/* CSV laid out like VMMap's: Process/PID header rows, summary block, blank line, details with
+ * sub-blocks indented by two spaces. Sizes in KiB. */
+int vms_export_csv(const struct vms_snapshot *s, char **out, size_t *len);
+/* Text report of a diff. */
+int vms_export_diff_text(const struct vms_diff *d, char **out, size_t *len);
+
+#endif

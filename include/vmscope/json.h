@@ -1,0 +1,34 @@
+/* JSON for snapshots, process lists and diffs (docs/snapshot-format.md). Depends on core + cJSON.
+ * Every function returning cJSON* returns a new tree the caller owns (cJSON_Delete), or NULL on
+ * ENOMEM. */
+#ifndef VMSCOPE_JSON_H
+#define VMSCOPE_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "vmscope/diff.h"
+#include "vmscope/proclist.h"
+#include "vmscope/snapshot.h"
+
+struct vms_json_opts {
+	int omit_cmdline;  /* share links may leave the command line out */
+};
+
+cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts);
+cJSON *vms_json_summary(const struct vms_snapshot *s); /* per-type totals only (for lists) */
+cJSON *vms_json_proc(const struct vms_proc *p);
+cJSON *vms_json_proclist(const struct vms_proclist *l);
+cJSON *vms_json_diff(const struct vms_diff *d);
+cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l);
+
+/* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
+ * Validates format_version and structure; recomputes columns and summary from the smaps fields.
+ * On error returns VMS_ERR_INVALID or VMS_ERR_UNSUPPORTED and, when errbuf is given, a
+ * sentence naming what is wrong. */
+int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
+
+/* Print helpers: return malloc'd text (free with free()), NULL on ENOMEM. */
+char *vms_json_print(const cJSON *j, int pretty);
+
+#endif

@@ -1,0 +1,178 @@
+/* The snapshot: one process's address space, classified the VMMap way.
+ *
+ * Ownership: a struct vms_snapshot owns every array and string reachable from it (they live in
+ * its pool); vms_snapshot_free() releases all of it. Regions are sorted by start address and do
+ * not overlap. Every region belongs to exactly one allocation; an allocation is a contiguous
+ * run of regions [first_region, first_region + n_regions). Free gaps are not regions. */
+#ifndef VMSCOPE_SNAPSHOT_H
+#define VMSCOPE_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmscope/error.h"
+#include "vmscope/types.h"
+
+#define VMS_FORMAT_VERSION 1
+
+/* Known VmFlags mnemonics we act on, as bits of vms_region.vm_flag_bits. */
+enum vms_vmflag {
+	VMS_VMF_RD = 1u << 0,
+	VMS_VMF_WR = 1u << 1,
+	VMS_VMF_EX = 1u << 2,
+	VMS_VMF_SH = 1u << 3,
+	VMS_VMF_GD = 1u << 4,  /* grows down (main stack) */
+	VMS_VMF_LO = 1u << 5,  /* mlocked */
+	VMS_VMF_AC = 1u << 6,  /* VM_ACCOUNT: charged to commit */
+	VMS_VMF_NR = 1u << 7,  /* MAP_NORESERVE */
+	VMS_VMF_HT = 1u << 8,  /* hugetlb */
+	VMS_VMF_NH = 1u << 9,  /* no THP (MAP_STACK implies it since 6.8) */
+	VMS_VMF_HG = 1u << 10, /* MADV_HUGEPAGE */
+	VMS_VMF_GU = 1u << 11, /* may contain MADV_GUARD_INSTALL guards (6.15+) */
+	VMS_VMF_PF = 1u << 12,
+	VMS_VMF_IO = 1u << 13,
+	VMS_VMF_DD = 1u << 14,
+};
+/* Parse a VmFlags value ("rd wr mr ..."); unknown mnemonics are ignored. */
+unsigned vms_vmflags_parse(const char *text, size_t len);
+
+/* One VMA: the maps header plus every smaps field. */
+struct vms_region {
+	uint64_t start, end;   /* [start, end) */
+	char perms[5];         /* "rw-p", NUL-terminated */
+	uint64_t offset;       /* file offset in bytes */
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	const char *path;      /* unescaped pathname or pseudo name ("[heap]"), without " (deleted)"; NULL if anonymous */
+	int deleted;           /* the kernel appended " (deleted)" */
+	uint64_t smaps[VMS_SF_COUNT]; /* bytes; 0 when the key was missing */
+	int thp_eligible;      /* 0/1, -1 when the key was missing */
+	int protection_key;    /* -1 when the key was missing */
+	const char *vm_flags;  /* VmFlags text as printed ("rd wr mr mw me ac"), "" when missing */
+	unsigned vm_flag_bits; /* enum vms_vmflag */
+
+	/* Filled by classification. */
+	enum vms_type type;    /* the type of the allocation that owns it */
+	uint32_t allocation;   /* index into vms_snapshot.allocations */
+	const char *role;      /* sub-block role: "text", "data", "relro", "bss", "hole", "guard", "tail", "header", ... or NULL */
+	uint64_t cols[VMS_COL_COUNT]; /* derived from smaps, see vms_region_columns() */
+};
+
+struct vms_allocation {
+	uint64_t start, end;
+	enum vms_type type;
+	uint32_t first_region, n_regions;
+	const char *details;   /* "/usr/lib/.../libc.so.6", "Thread ID: 123 (worker)", "[heap]", "arena", ... or NULL */
+	int tid;               /* thread id for a matched thread stack, else 0 */
+	uint64_t cols[VMS_COL_COUNT]; /* sum over its regions */
+};
+
+struct vms_gap {
+	uint64_t start, end;
+};
+
+struct vms_thread {
+	int tid;
+	const char *name;      /* comm */
+	uint64_t sp;           /* stack pointer from task/TID/syscall, 0 when unknown */
+	int stack_allocation;  /* index into allocations, -1 when not matched */
+};
+
+struct vms_type_summary {
+	uint64_t cols[VMS_COL_COUNT];
+	uint64_t blocks;       /* allocations of this type (Free: number of gaps) */
+	uint64_t largest;      /* size of the largest allocation (Free: largest gap) */
+	uint64_t regions;      /* VMAs of this type */
+};
+
+/* /proc/PID/status values (bytes), and smaps_rollup when read. */
+struct vms_status {
+	uint64_t vm_size, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap, vm_pte, vm_lck, vm_hwm, vm_data, vm_stk;
+	int threads;
+};
+
+struct vms_arch {
+	int bits;              /* 32 or 64; 0 unknown */
+	const char *machine;   /* "x86_64", "i386", "aarch64", ... or "unknown" */
+};
+
+struct vms_pool; /* string/array arena, private to the core */
+
+struct vms_snapshot {
+	int format_version;
+	pid_t pid, ppid;
+	const char *name;      /* comm */
+	const char *cmdline;   /* argv joined with spaces; "" for none */
+	const char *user;      /* user name (or numeric uid as text) */
+	uid_t uid;
+	uint64_t start_time;   /* field 22 of stat, clock ticks after boot: identifies the process with the pid */
+	struct vms_arch arch;
+	const char *host;      /* uname nodename */
+	const char *kernel;    /* uname release */
+	int64_t taken_at_ms;   /* Unix time in milliseconds */
+	uint64_t page_size;
+	uint64_t mmap_min_addr;
+	uint64_t user_top;     /* end of the user address space used for Free */
+	struct vms_status status;
+	int has_rollup;
+	uint64_t rollup[VMS_SF_COUNT]; /* smaps_rollup (bytes), when has_rollup */
+
+	struct vms_region *regions;     size_t n_regions;
+	struct vms_allocation *allocations; size_t n_allocations;
+	struct vms_gap *gaps;           size_t n_gaps;
+	struct vms_thread *threads;     size_t n_threads;
+	const char *thread_note;        /* why stacks lack thread ids (e.g. "task/*/syscall: permission denied"), or NULL */
+	uint64_t page_table_bytes;      /* VmPTE */
+
+	struct vms_type_summary summary[VMS_TYPE_COUNT];
+	uint64_t total[VMS_COL_COUNT];  /* sum over all types except Free */
+	unsigned malformed_lines;       /* /proc lines skipped as unparseable */
+
+	struct vms_pool *pool;          /* owns all of the above */
+};
+
+struct vms_snapshot_opts {
+	int read_rollup;    /* also read smaps_rollup (default in CLI: yes) */
+	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
+};
+
+/* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free).
+ * Errors: VMS_ERR_NO_SUCH_PROCESS, VMS_ERR_EXITED, VMS_ERR_PERMISSION, VMS_ERR_NO_ADDRESS_SPACE,
+ * VMS_ERR_NOMEM, VMS_ERR_IO. opts may be NULL (defaults: both on). */
+int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vms_snapshot **out);
+
+/* An empty snapshot with a pool, for importers and tests that fill it by hand. NULL on ENOMEM. */
+struct vms_snapshot *vms_snapshot_new(void);
+void vms_snapshot_free(struct vms_snapshot *s); /* accepts NULL */
+
+/* Copy a string into the snapshot's pool; NULL on ENOMEM (or when s is NULL). */
+const char *vms_snapshot_strdup(struct vms_snapshot *snap, const char *s);
+const char *vms_snapshot_strndup(struct vms_snapshot *snap, const char *s, size_t n);
+/* Allocate zeroed memory owned by the snapshot; NULL on ENOMEM. */
+void *vms_snapshot_alloc(struct vms_snapshot *snap, size_t size);
+
+/* VMMap columns of one region from its smaps fields, perms and VmFlags (linux-proc.md section 4). */
+void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]);
+
+/* Recompute region columns, allocation sums, Free gaps (from mmap_min_addr/user_top),
+ * the Page Table row and the per-type summary and totals from regions + allocations.
+ * Used by the scanner and by importers. Returns VMS_OK or VMS_ERR_INVALID when allocations do
+ * not tile the regions. */
+int vms_snapshot_summarize(struct vms_snapshot *s);
+
+/* What is at address addr. */
+struct vms_lookup {
+	int kind;            /* 0 = in a region, 1 = in a free gap, 2 = outside the user address space */
+	long region;         /* index or -1 */
+	long allocation;     /* index or -1 */
+	long prev_region;    /* neighbour below or -1 */
+	long next_region;    /* neighbour above or -1 */
+	uint64_t gap_start, gap_end; /* when kind == 1 */
+};
+void vms_snapshot_lookup(const struct vms_snapshot *s, uint64_t addr, struct vms_lookup *out);
+
+/* Parse "0x7f00..." or "7f00..." (hex); returns VMS_OK or VMS_ERR_INVALID. */
+int vms_parse_address(const char *text, uint64_t *out);
+
+#endif
