@@ -122,7 +122,7 @@ struct vms_snapshot {
 	struct vms_allocation *allocations; size_t n_allocations;
 	struct vms_gap *gaps;           size_t n_gaps;
 	struct vms_thread *threads;     size_t n_threads;
-	const char *thread_note;        /* why stacks lack thread ids (e.g. "task/*/syscall: permission denied"), or NULL */
+	const char *thread_note;        /* why stacks lack thread ids (e.g. "task/TID/syscall: permission denied"), or NULL */
 	uint64_t page_table_bytes;      /* VmPTE */
 
 	struct vms_type_summary summary[VMS_TYPE_COUNT];

@@ -1,0 +1,50 @@
+/* Parsers for /proc text, separated from I/O so tests feed them saved text.
+ * Every parser skips and counts (in vms_snapshot.malformed_lines) lines it cannot parse; none
+ * fails on malformed input. */
+#ifndef VMSCOPE_PARSE_H
+#define VMSCOPE_PARSE_H
+
+#include <stddef.h>
+
+#include "vmscope/snapshot.h"
+
+/* Streaming smaps/maps parser appending regions to a snapshot.
+ * feed() consumes only complete lines (up to the last '\n') unless at_eof, and returns the
+ * number of bytes consumed; the caller keeps the rest and feeds it again with more data.
+ * finish() hands the regions to the snapshot (s->regions/n_regions) and frees the parser;
+ * returns VMS_OK or VMS_ERR_NOMEM. abort() frees the parser and whatever it parsed. */
+struct vms_smaps_parser;
+struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s); /* NULL on ENOMEM */
+size_t vms_smaps_parser_feed(struct vms_smaps_parser *p, const char *buf, size_t len, int at_eof);
+int vms_smaps_parser_finish(struct vms_smaps_parser *p);
+void vms_smaps_parser_abort(struct vms_smaps_parser *p);
+
+/* Whole-buffer convenience: parse and finish. */
+int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len);
+
+/* smaps_rollup text into s->rollup (bytes); sets s->has_rollup. */
+void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len);
+
+/* /proc/PID/status text into *st (bytes; threads as a count). Also reports Kthread (1/0) and the
+ * State letter when the pointers are non-NULL. */
+void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *kthread, char *state);
+
+/* Everything the classifier needs besides the regions. */
+struct vms_classify_ctx {
+	unsigned shmem_major, shmem_minor;   /* device of the kernel's internal shmem mount (memfd) */
+	const unsigned *tmpfs_devs;          /* (major << 20 | minor) of tmpfs mounts, for /dev/shm */
+	size_t n_tmpfs_devs;
+	uint64_t heap_max;                   /* glibc HEAP_MAX_SIZE: 64 MiB (64-bit), 1 MiB (32-bit) */
+	pid_t main_tid;                      /* owner of [stack] */
+	/* Optional: is the file at path (in the target's mount namespace) an ELF file? 1/0/-1 unknown.
+	 * Asked only for file-backed runs that have no executable segment. */
+	int (*is_elf)(void *cookie, const char *path);
+	void *cookie;
+};
+
+/* Classify s->regions into allocations and types, attribute thread stacks from s->threads
+ * (their sp), fill s->allocations, then vms_snapshot_summarize(). Returns VMS_OK or
+ * VMS_ERR_NOMEM. */
+int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
+
+#endif

@@ -1,0 +1,140 @@
+/* The snapshot store: SQLite, the only SQL in vmscope (depends on core + json + sqlite3).
+ *
+ * Layout (docs/benchmarks.md, "Daemon", has the measurements behind it):
+ *   snapshots        one row of queryable metadata per snapshot (pid, name, cmdline, user, host,
+ *                    kernel, taken_at_ms, start_time, per-type totals as JSON, sizes)
+ *   snapshot_bodies  the snapshot itself as one compact JSON text (exactly what the API serves),
+ *                    read back with incremental blob I/O so serving never holds it whole
+ *   shares           revocable share tokens (a selector + a constant-time-compared secret)
+ *
+ * Concurrency: one writer connection guarded by a mutex (Debian 12's SQLite 3.40 still has the
+ * WAL-reset bug that two concurrently writing connections can trigger) and a pool of read-only
+ * connections, so readers never wait for a writer in WAL mode and a slow client streaming a body
+ * never blocks a scan being stored. Every function is safe to call from any thread.
+ *
+ * Errors: VMS_OK, VMS_ERR_NOT_FOUND (no such snapshot/share), VMS_ERR_FULL (retention limit),
+ * VMS_ERR_INVALID (bad argument), VMS_ERR_UNSUPPORTED (database written by a newer vmscope),
+ * VMS_ERR_NOMEM, VMS_ERR_IO (any other SQLite or file error). */
+#ifndef VMSCOPE_STORE_H
+#define VMSCOPE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmscope/snapshot.h"
+
+#define VMS_STORE_SCHEMA_VERSION 1
+#define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
+#define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
+#define VMS_STORE_DEFAULT_READERS 8u
+
+/* Share tokens: 32 random bytes from getrandom(2) as 64 lowercase hex characters. */
+#define VMS_SHARE_TOKEN_LEN 64
+
+struct vms_store;
+
+struct vms_store_opts {
+	uint64_t max_snapshots; /* 0 = VMS_STORE_DEFAULT_MAX_SNAPSHOTS */
+	uint64_t max_bytes;     /* sum of stored body sizes; 0 = VMS_STORE_DEFAULT_MAX_BYTES */
+	unsigned readers;       /* read connections in the pool; 0 = VMS_STORE_DEFAULT_READERS */
+};
+
+/* Open (creating if needed) the database at path with file mode 0600 (an existing file with a
+ * wider mode is narrowed to 0600). Runs forward migrations up to VMS_STORE_SCHEMA_VERSION; a
+ * database whose PRAGMA user_version is newer gives VMS_ERR_UNSUPPORTED and is left untouched.
+ * opts may be NULL. On error errbuf (when given) holds a sentence naming the problem. */
+int vms_store_open(const char *path, const struct vms_store_opts *opts, struct vms_store **out, char *errbuf,
+		   size_t errlen);
+void vms_store_close(struct vms_store *st); /* accepts NULL; waits for no one: call it last */
+
+/* Where a stored snapshot came from. */
+enum vms_store_source { VMS_SOURCE_SCAN = 0, VMS_SOURCE_IMPORT = 1 };
+
+/* Metadata of one stored snapshot. Strings are malloc'd and owned by the struct. */
+struct vms_snapshot_meta {
+	int64_t id;
+	int64_t created_at_ms;      /* when it was stored */
+	enum vms_store_source source;
+	int format_version;
+	pid_t pid, ppid;
+	uid_t uid;
+	char *name, *cmdline, *user, *host, *kernel, *machine;
+	int arch_bits;
+	uint64_t start_time;        /* clock ticks after boot */
+	int64_t taken_at_ms;
+	uint64_t n_regions, n_allocations;
+	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
+	char *summary_json;         /* vms_json_summary() as compact JSON text */
+	uint64_t body_bytes;        /* size of the stored JSON body */
+};
+void vms_snapshot_meta_clear(struct vms_snapshot_meta *m); /* frees the strings; accepts NULL */
+
+struct vms_snapshot_list {
+	struct vms_snapshot_meta *items;
+	size_t n;
+};
+void vms_snapshot_list_free(struct vms_snapshot_list *l); /* accepts NULL; leaves *l empty */
+
+/* Filters for vms_store_list; zero/NULL fields do not filter. Results are newest stored first
+ * (descending id). */
+struct vms_store_query {
+	pid_t pid;              /* > 0: only this pid */
+	const char *name;       /* exact comm */
+	int64_t before;         /* > 0: only ids < before (paging) */
+	int has_start_time;     /* only this start_time (same process instance as another snapshot) */
+	uint64_t start_time;
+	int source;             /* -1 any, else enum vms_store_source */
+	size_t limit;           /* 0 = 100; capped at 1000 */
+};
+
+/* Store s as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing written).
+ * json_text/json_len: the snapshot's compact JSON (vms_json_snapshot printed unformatted); pass
+ * NULL to have the store print it. On VMS_OK *id is the new id (never reused). */
+int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
+		  const char *json_text, size_t json_len, int64_t *id);
+/* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */
+int vms_store_delete(struct vms_store *st, int64_t id);
+
+int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *out);
+int vms_store_list(struct vms_store *st, const struct vms_store_query *q, struct vms_snapshot_list *out);
+
+/* Rebuild the snapshot (vms_json_parse_snapshot on the stored body). Caller frees *out. */
+int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out);
+
+/* Stream the stored JSON body in chunks of at most 256 KiB without holding it whole in memory:
+ * size() is called once with the total length, then chunk() as many times as needed. A callback
+ * returning non-zero stops the stream and vms_store_stream returns VMS_ERR_IO. Both are read
+ * from one consistent read transaction. */
+struct vms_store_sink {
+	int (*size)(void *arg, uint64_t total);
+	int (*chunk)(void *arg, const void *buf, size_t len);
+	void *arg;
+};
+int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
+
+/* Retention state: stored snapshot count and body bytes, and the limits in force. */
+struct vms_store_usage {
+	uint64_t snapshots, bytes, max_snapshots, max_bytes;
+};
+int vms_store_usage(struct vms_store *st, struct vms_store_usage *out);
+
+/* Share links. */
+struct vms_share {
+	char token[VMS_SHARE_TOKEN_LEN + 1];
+	int64_t snapshot_id;
+	int omit_cmdline;
+	int64_t created_at_ms;
+};
+
+/* Create a share of snapshot id (VMS_ERR_NOT_FOUND when it does not exist). */
+int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, struct vms_share *out);
+/* Resolve a token to its share. Any malformed, unknown or revoked token gives VMS_ERR_NOT_FOUND;
+ * the secret part is compared in constant time. */
+int vms_store_share_get(struct vms_store *st, const char *token, struct vms_share *out);
+/* Revoke a token (VMS_ERR_NOT_FOUND when unknown or already revoked). */
+int vms_store_share_revoke(struct vms_store *st, const char *token);
+/* Live (unrevoked) shares of one snapshot, oldest first; caller frees *out with free(). */
+int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **out, size_t *n);
+
+#endif

@@ -1,0 +1,88 @@
+/* vmscope ps: the process list, like ps aux with memory columns. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "vmscope/json.h"
+#include "vmscope/proclist.h"
+
+static void ps_usage(FILE *f)
+{
+	fprintf(f, "usage: vmscope ps [--json] [--pss]\n\n"
+		   "List processes: pid, ppid, user, state, threads, arch, VmSize, RSS (anon/file/shmem),\n"
+		   "swap and whether their memory map is readable by you.\n"
+		   "  --json   JSON on stdout (sizes in bytes)\n"
+		   "  --pss    also read smaps_rollup for Pss/Uss (walks page tables: slower)\n");
+}
+
+static void kib(char *buf, size_t n, uint64_t bytes)
+{
+	snprintf(buf, n, "%llu", (unsigned long long)(bytes / 1024));
+}
+
+int vms_cmd_ps(int argc, char **argv)
+{
+	int json = 0;
+	struct vms_proclist_opts opts = {0};
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'}, {"pss", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'}, {0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'P': opts.with_rollup = 1; break;
+		case 'h': ps_usage(stdout); return VMS_EXIT_OK;
+		default: ps_usage(stderr); return VMS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmscope ps: unexpected argument '%s'\n", argv[optind]);
+		ps_usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	struct vms_proclist l;
+	int err = vms_proclist_read(&opts, &l);
+	if (err) {
+		fprintf(stderr, "vmscope ps: %s\n", vms_strerror(err));
+		return vms_exit_for_err(err);
+	}
+	int rc = VMS_EXIT_OK;
+	if (json) {
+		cJSON *j = vms_json_proclist(&l);
+		char *text = j ? vms_json_print(j, 1) : NULL;
+		if (!text) {
+			fprintf(stderr, "vmscope ps: out of memory\n");
+			rc = VMS_EXIT_ERROR;
+		} else {
+			puts(text);
+		}
+		free(text);
+		cJSON_Delete(j);
+	} else {
+		printf("%7s %7s %-10s %1s %4s %-7s %10s %10s %9s %9s %9s %8s%s  %s\n", "PID", "PPID", "USER", "S",
+		       "THR", "ARCH", "VSZ(KiB)", "RSS(KiB)", "ANON", "FILE", "SHMEM", "SWAP",
+		       opts.with_rollup ? "   PSS(KiB)   USS(KiB)" : "", "COMMAND");
+		for (size_t i = 0; i < l.n; i++) {
+			const struct vms_proc *p = &l.procs[i];
+			char v[6][24], pss[48] = "";
+			kib(v[0], 24, p->vm_size), kib(v[1], 24, p->vm_rss), kib(v[2], 24, p->rss_anon);
+			kib(v[3], 24, p->rss_file), kib(v[4], 24, p->rss_shmem), kib(v[5], 24, p->vm_swap);
+			if (opts.with_rollup)
+				snprintf(pss, sizeof pss, " %10llu %10llu", (unsigned long long)(p->pss / 1024),
+					 (unsigned long long)(p->uss / 1024));
+			char arch[16];
+			if (p->arch.bits)
+				snprintf(arch, sizeof arch, "%s", p->arch.machine);
+			else
+				snprintf(arch, sizeof arch, "%s", p->kernel_thread ? "kthread" : "-");
+			printf("%7d %7d %-10.10s %c %4d %-7s %10s %10s %9s %9s %9s %8s%s  %s%s%s\n", p->pid, p->ppid,
+			       p->user, p->state, p->threads, arch, v[0], v[1], v[2], v[3], v[4], v[5], pss,
+			       *p->cmdline ? p->cmdline : "[", *p->cmdline ? "" : p->name, *p->cmdline ? "" : "]");
+		}
+	}
+	vms_proclist_free(&l);
+	return rc;
+}

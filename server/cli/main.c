@@ -1,0 +1,78 @@
+/* vmscope: one binary, one subcommand per file (cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "vmscope/error.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"ps", vms_cmd_ps, "list processes with their memory totals"},
+	{"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
+	{"diff", vms_cmd_diff, "what changed between two snapshot files"},
+#ifdef VMSCOPE_HAVE_SERVER
+	{"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
+	{"token", vms_cmd_token, "print the daemon's API token"},
+#endif
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "vmscope %s: VMMap's view of any Linux process\n\n"
+		   "usage: vmscope COMMAND [OPTIONS]   (vmscope COMMAND --help for details)\n\n"
+		   "commands:\n",
+		VMSCOPE_VERSION);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nexit codes: 0 ok, 1 error, 2 usage, 3 no such process (or it exited),\n"
+		   "            4 permission denied, 5 no address space (kernel thread, zombie),\n"
+		   "            6 name matches several processes\n");
+}
+
+int vms_exit_for_err(int err)
+{
+	switch (err) {
+	case VMS_OK:
+		return VMS_EXIT_OK;
+	case VMS_ERR_NO_SUCH_PROCESS:
+	case VMS_ERR_EXITED:
+		return VMS_EXIT_NO_PROCESS;
+	case VMS_ERR_PERMISSION:
+		return VMS_EXIT_PERMISSION;
+	case VMS_ERR_NO_ADDRESS_SPACE:
+		return VMS_EXIT_NO_ADDRESS_SPACE;
+	case VMS_ERR_AMBIGUOUS:
+		return VMS_EXIT_AMBIGUOUS;
+	case VMS_ERR_INVALID:
+		return VMS_EXIT_USAGE;
+	default:
+		return VMS_EXIT_ERROR;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return VMS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmscope %s\n", VMSCOPE_VERSION);
+		return VMS_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vmscope: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return VMS_EXIT_USAGE;
+}

@@ -1,0 +1,273 @@
+/* Classification of regions into VMMap types and allocations (linux-proc.md sections 3, 5, 6).
+ * Each step of the walk takes the regions at the cursor that belong together (an ELF image's
+ * segments + holes + .bss, a thread stack and its guard, a glibc arena heap and its tail) and
+ * emits one allocation for them. Rules are applied in a fixed order; see docs/memory-types.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmscope/parse.h"
+
+struct walk {
+	struct vms_snapshot *s;
+	const struct vms_classify_ctx *ctx;
+	size_t n_alloc;
+};
+
+static int is_anon(const struct vms_region *r)
+{
+	return !r->path && r->inode == 0;
+}
+
+static int no_access(const struct vms_region *r)
+{
+	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
+}
+
+static int is_rw_private(const struct vms_region *r)
+{
+	return r->perms[0] == 'r' && r->perms[1] == 'w' && r->perms[3] == 'p';
+}
+
+static int same_file(const struct vms_region *a, const struct vms_region *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+	       a->path && b->path && !strcmp(a->path, b->path);
+}
+
+static int is_shmem_dev(const struct vms_classify_ctx *c, const struct vms_region *r)
+{
+	return r->dev_major == c->shmem_major && r->dev_minor == c->shmem_minor && r->path;
+}
+
+static int is_tmpfs_dev(const struct vms_classify_ctx *c, const struct vms_region *r)
+{
+	unsigned dev = r->dev_major << 20 | r->dev_minor;
+	for (size_t i = 0; i < c->n_tmpfs_devs; i++)
+		if (c->tmpfs_devs[i] == dev)
+			return 1;
+	return 0;
+}
+
+/* The thread whose stack pointer lies in [start, end), or -1. */
+static long thread_in(const struct vms_snapshot *s, uint64_t start, uint64_t end)
+{
+	for (size_t t = 0; t < s->n_threads; t++)
+		if (s->threads[t].sp >= start && s->threads[t].sp < end)
+			return (long)t;
+	return -1;
+}
+
+static const char *fmt(struct vms_snapshot *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static const char *fmt(struct vms_snapshot *s, const char *format, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, format);
+	int n = vsnprintf(buf, sizeof buf, format, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	return vms_snapshot_strndup(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static struct vms_allocation *emit(struct walk *w, size_t first, size_t n, enum vms_type type, const char *details)
+{
+	struct vms_allocation *a = &w->s->allocations[w->n_alloc++];
+	a->first_region = (uint32_t)first;
+	a->n_regions = (uint32_t)n;
+	a->type = type;
+	a->details = details;
+	for (size_t i = first; i < first + n; i++)
+		w->s->regions[i].type = type;
+	return a;
+}
+
+static const char *thread_details(struct walk *w, long t)
+{
+	const struct vms_thread *th = &w->s->threads[t];
+	return fmt(w->s, "Thread ID: %d (%s)", th->tid, th->name ? th->name : "");
+}
+
+static void attach_thread(struct walk *w, struct vms_allocation *a, long t)
+{
+	a->tid = w->s->threads[t].tid;
+	w->s->threads[t].stack_allocation = (int)(a - w->s->allocations);
+}
+
+static const char *unmatched_stack_details(struct walk *w)
+{
+	if (w->s->thread_note)
+		return fmt(w->s, "Thread stack (thread id unknown: %s)", w->s->thread_note);
+	return "Thread stack (no live thread: unused or cached by glibc)";
+}
+
+/* An ELF image: same-file contiguous run [i, j), plus the anonymous .bss right after it. */
+static size_t image_roles(struct walk *w, size_t i, size_t j)
+{
+	struct vms_region *R = w->s->regions;
+	int seen_text = 0;
+	for (size_t k = i; k < j; k++) {
+		struct vms_region *r = &R[k];
+		if (no_access(r))
+			r->role = "hole";
+		else if (r->perms[2] == 'x')
+			r->role = "text", seen_text = 1;
+		else if (r->perms[1] == 'w')
+			r->role = "data";
+		else if (!seen_text && r->offset == 0)
+			r->role = "header";
+		else if (r->vm_flag_bits & VMS_VMF_AC)
+			r->role = "relro";
+		else
+			r->role = "rodata";
+	}
+	if (j < w->s->n_regions && is_rw_private(&R[j - 1]) && is_anon(&R[j]) && is_rw_private(&R[j]) &&
+	    R[j].start == R[j - 1].end) {
+		R[j].role = "bss";
+		j++;
+	}
+	return j;
+}
+
+static const char *shareable_details(struct walk *w, const struct vms_region *r)
+{
+	const char *p = r->path;
+	unsigned key;
+	if (!strncmp(p, "/SYSV", 5) && sscanf(p + 5, "%8x", &key) == 1)
+		return fmt(w->s, "SysV shm key 0x%08x, shmid %llu", key, (unsigned long long)r->inode);
+	if (!strncmp(p, "/memfd:", 7))
+		return fmt(w->s, "memfd: %s", p + 7);
+	if (!strcmp(p, "/dev/zero"))
+		return "Shared anonymous memory (/dev/zero)";
+	if (!strncmp(p, "/dev/shm/", 9))
+		return fmt(w->s, "POSIX shm: /%s", p + 9);
+	if (!strncmp(p, "[anon_shmem:", 12))
+		return p;
+	return r->deleted ? fmt(w->s, "%s (deleted)", p) : p;
+}
+
+/* One step: classify the regions at i, return the index after them. */
+static size_t step(struct walk *w, size_t i)
+{
+	struct vms_snapshot *s = w->s;
+	const struct vms_classify_ctx *c = w->ctx;
+	struct vms_region *R = s->regions;
+	struct vms_region *r = &R[i];
+	size_t n = s->n_regions;
+	struct vms_allocation *a;
+	long t;
+
+	if (r->path && r->path[0] == '[') {
+		const char *p = r->path;
+		if (!strcmp(p, "[heap]")) {
+			emit(w, i, 1, VMS_TYPE_HEAP, "[heap] (brk heap, glibc main arena)");
+		} else if (!strcmp(p, "[stack]")) {
+			r->role = "stack";
+			a = emit(w, i, 1, VMS_TYPE_STACK, NULL);
+			for (size_t k = 0; k < s->n_threads; k++)
+				if (s->threads[k].tid == c->main_tid)
+					t = (long)k, attach_thread(w, a, t), a->details = thread_details(w, t);
+			if (!a->details)
+				a->details = fmt(s, "Thread ID: %d (main thread)", c->main_tid), a->tid = c->main_tid;
+		} else if (!strcmp(p, "[vdso]")) {
+			r->role = "text";
+			emit(w, i, 1, VMS_TYPE_IMAGE, "[vdso] (kernel-provided shared object)");
+		} else if (!strncmp(p, "[vvar", 5) || !strcmp(p, "[vsyscall]")) {
+			emit(w, i, 1, VMS_TYPE_KERNEL, p);
+		} else if (!strncmp(p, "[anon_shmem:", 12)) {
+			emit(w, i, 1, VMS_TYPE_SHAREABLE, p);
+		} else {
+			emit(w, i, 1, VMS_TYPE_PRIVATE_DATA, p); /* [anon:NAME] and future pseudo names */
+		}
+		return i + 1;
+	}
+	if (r->vm_flag_bits & VMS_VMF_HT) {
+		int sh = r->perms[3] == 's';
+		emit(w, i, 1, sh ? VMS_TYPE_SHAREABLE : VMS_TYPE_PRIVATE_DATA,
+		     fmt(s, "hugetlb %s: %s", sh ? "shared" : "private", r->path ? r->path : "anonymous"));
+		return i + 1;
+	}
+	if (r->path && (is_shmem_dev(c, r) || is_tmpfs_dev(c, r))) {
+		emit(w, i, 1, VMS_TYPE_SHAREABLE, shareable_details(w, r));
+		return i + 1;
+	}
+	if (r->path) {
+		size_t j = i + 1;
+		int exec = r->perms[2] == 'x';
+		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], r)) {
+			exec |= R[j].perms[2] == 'x';
+			j++;
+		}
+		int image = exec;
+		if (!image && r->offset == 0 && r->inode != 0 && c->is_elf)
+			image = c->is_elf(c->cookie, r->path) == 1;
+		const char *details = r->deleted ? fmt(s, "%s (deleted)", r->path) : r->path;
+		if (image) {
+			size_t end = image_roles(w, i, j);
+			emit(w, i, end - i, VMS_TYPE_IMAGE, details);
+			return end;
+		}
+		emit(w, i, j - i, VMS_TYPE_MAPPED_FILE, details);
+		return j;
+	}
+
+	/* Anonymous. A thread stack: PROT_NONE guard directly below a rw-p stack. */
+	if (no_access(r) && i + 1 < n && is_anon(&R[i + 1]) && is_rw_private(&R[i + 1]) &&
+	    R[i + 1].start == r->end) {
+		t = thread_in(s, R[i + 1].start, R[i + 1].end);
+		if (t >= 0 || (R[i + 1].vm_flag_bits & VMS_VMF_NH)) {
+			r->role = "guard";
+			R[i + 1].role = "stack";
+			a = emit(w, i, 2, VMS_TYPE_STACK, NULL);
+			if (t >= 0)
+				attach_thread(w, a, t), a->details = thread_details(w, t);
+			else
+				a->details = unmatched_stack_details(w);
+			return i + 2;
+		}
+	}
+	/* A glibc arena heap: HEAP_MAX-aligned rw-p NORESERVE head, optional ---p tail, HEAP_MAX in all. */
+	if (is_rw_private(r) && c->heap_max && r->start % c->heap_max == 0 && (r->vm_flag_bits & VMS_VMF_NR)) {
+		uint64_t size = r->end - r->start;
+		if (size == c->heap_max) {
+			r->role = "head";
+			emit(w, i, 1, VMS_TYPE_HEAP, "glibc arena heap");
+			return i + 1;
+		}
+		if (i + 1 < n && is_anon(&R[i + 1]) && no_access(&R[i + 1]) && R[i + 1].start == r->end &&
+		    R[i + 1].end - r->start == c->heap_max) {
+			r->role = "head";
+			R[i + 1].role = "tail";
+			emit(w, i, 2, VMS_TYPE_HEAP, "glibc arena heap");
+			return i + 2;
+		}
+	}
+	if (no_access(r)) {
+		emit(w, i, 1, VMS_TYPE_RESERVED, "Reserved (PROT_NONE)");
+		return i + 1;
+	}
+	t = thread_in(s, r->start, r->end);
+	if (t >= 0) { /* a stack without a guard VMA (MADV_GUARD_INSTALL, or user-provided) */
+		r->role = "stack";
+		a = emit(w, i, 1, VMS_TYPE_STACK, thread_details(w, t));
+		attach_thread(w, a, t);
+		return i + 1;
+	}
+	emit(w, i, 1, VMS_TYPE_PRIVATE_DATA, NULL);
+	return i + 1;
+}
+
+int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx)
+{
+	struct walk w = {.s = s, .ctx = ctx};
+	s->allocations = vms_snapshot_alloc(s, (s->n_regions ? s->n_regions : 1) * sizeof *s->allocations);
+	if (!s->allocations)
+		return VMS_ERR_NOMEM;
+	for (size_t t = 0; t < s->n_threads; t++)
+		s->threads[t].stack_allocation = -1;
+	for (size_t i = 0; i < s->n_regions;)
+		i = step(&w, i);
+	s->n_allocations = w.n_alloc;
+	return vms_snapshot_summarize(s);
+}

@@ -1,0 +1,121 @@
+/* Name tables for enums declared in vmscope/types.h and vmscope/error.h. */
+#include <string.h>
+
+#include "vmscope/error.h"
+#include "vmscope/types.h"
+
+static const char *const type_names[VMS_TYPE_COUNT] = {
+	"Image", "Mapped File", "Shareable", "Heap", "Managed Heap", "Stack",
+	"Private Data", "Page Table", "Kernel", "Reserved", "Free",
+};
+static const char *const type_keys[VMS_TYPE_COUNT] = {
+	"image", "mapped_file", "shareable", "heap", "managed_heap", "stack",
+	"private_data", "page_table", "kernel", "reserved", "free",
+};
+static const char *const sf_kernel[VMS_SF_COUNT] = {
+	"Size", "KernelPageSize", "MMUPageSize", "Rss", "Pss", "Pss_Dirty", "Shared_Clean",
+	"Shared_Dirty", "Private_Clean", "Private_Dirty", "Referenced", "Anonymous", "KSM",
+	"LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb",
+	"Private_Hugetlb", "Swap", "SwapPss", "Locked",
+};
+static const char *const sf_keys[VMS_SF_COUNT] = {
+	"size", "kernel_page_size", "mmu_page_size", "rss", "pss", "pss_dirty", "shared_clean",
+	"shared_dirty", "private_clean", "private_dirty", "referenced", "anonymous", "ksm",
+	"lazy_free", "anon_huge_pages", "shmem_pmd_mapped", "file_pmd_mapped", "shared_hugetlb",
+	"private_hugetlb", "swap", "swap_pss", "locked",
+};
+static const char *const col_names[VMS_COL_COUNT] = {
+	"Size", "Committed", "Private", "Total WS", "Private WS", "Shareable WS", "Shared WS",
+	"Locked WS", "Pss", "Uss", "Swap", "SwapPss", "Dirty",
+};
+static const char *const col_keys[VMS_COL_COUNT] = {
+	"size", "committed", "private", "total_ws", "private_ws", "shareable_ws", "shared_ws",
+	"locked_ws", "pss", "uss", "swap", "swap_pss", "dirty",
+};
+
+static int find_key(const char *const *table, int n, const char *key)
+{
+	if (!key)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(table[i], key))
+			return i;
+	return -1;
+}
+
+const char *vms_type_name(enum vms_type t)
+{
+	return (unsigned)t < VMS_TYPE_COUNT ? type_names[t] : "Unknown";
+}
+const char *vms_type_key(enum vms_type t)
+{
+	return (unsigned)t < VMS_TYPE_COUNT ? type_keys[t] : "unknown";
+}
+int vms_type_from_key(const char *key)
+{
+	return find_key(type_keys, VMS_TYPE_COUNT, key);
+}
+const char *vms_smaps_field_kernel_name(enum vms_smaps_field f)
+{
+	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f] : "Unknown";
+}
+const char *vms_smaps_field_key(enum vms_smaps_field f)
+{
+	return (unsigned)f < VMS_SF_COUNT ? sf_keys[f] : "unknown";
+}
+int vms_smaps_field_from_key(const char *key)
+{
+	return find_key(sf_keys, VMS_SF_COUNT, key);
+}
+const char *vms_col_name(enum vms_col c)
+{
+	return (unsigned)c < VMS_COL_COUNT ? col_names[c] : "Unknown";
+}
+const char *vms_col_key(enum vms_col c)
+{
+	return (unsigned)c < VMS_COL_COUNT ? col_keys[c] : "unknown";
+}
+int vms_col_from_key(const char *key)
+{
+	return find_key(col_keys, VMS_COL_COUNT, key);
+}
+
+const char *vms_strerror(int err)
+{
+	switch (err) {
+	case VMS_OK: return "success";
+	case VMS_ERR_NO_SUCH_PROCESS: return "no such process";
+	case VMS_ERR_EXITED: return "the process exited during the scan";
+	case VMS_ERR_PERMISSION:
+		return "permission denied: reading another user's memory map needs the same user id "
+		       "(and a dumpable process) or root / CAP_SYS_PTRACE";
+	case VMS_ERR_NO_ADDRESS_SPACE: return "the process has no address space (kernel thread or zombie)";
+	case VMS_ERR_NOMEM: return "out of memory";
+	case VMS_ERR_IO: return "unexpected error reading /proc";
+	case VMS_ERR_INVALID: return "invalid input";
+	case VMS_ERR_AMBIGUOUS: return "the name matches several processes";
+	case VMS_ERR_NOT_FOUND: return "not found";
+	case VMS_ERR_UNSUPPORTED: return "unsupported format or schema version";
+	case VMS_ERR_FULL: return "the snapshot store is full (retention limit reached)";
+	default: return "unknown error";
+	}
+}
+
+const char *vms_err_code(int err)
+{
+	switch (err) {
+	case VMS_OK: return "ok";
+	case VMS_ERR_NO_SUCH_PROCESS: return "no_such_process";
+	case VMS_ERR_EXITED: return "process_exited";
+	case VMS_ERR_PERMISSION: return "permission_denied";
+	case VMS_ERR_NO_ADDRESS_SPACE: return "no_address_space";
+	case VMS_ERR_NOMEM: return "out_of_memory";
+	case VMS_ERR_IO: return "io_error";
+	case VMS_ERR_INVALID: return "invalid_input";
+	case VMS_ERR_AMBIGUOUS: return "ambiguous_name";
+	case VMS_ERR_NOT_FOUND: return "not_found";
+	case VMS_ERR_UNSUPPORTED: return "unsupported_version";
+	case VMS_ERR_FULL: return "store_full";
+	default: return "unknown_error";
+	}
+}

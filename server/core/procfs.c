@@ -1,0 +1,238 @@
+#include "procfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+int vms_procfs_read(int dirfd, const char *name, struct vms_buf *b)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	b->len = 0;
+	for (;;) {
+		if (b->cap - b->len < 4097) {
+			size_t cap = b->cap ? b->cap * 2 : 16384;
+			char *n = realloc(b->data, cap);
+			if (!n) {
+				close(fd);
+				return -ENOMEM;
+			}
+			b->data = n;
+			b->cap = cap;
+		}
+		ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		b->len += (size_t)r;
+	}
+	b->data[b->len] = '\0';
+	close(fd);
+	return 0;
+}
+
+int vms_procfs_err(int err, int dir_opened)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case ENOENT:
+		return dir_opened ? VMS_ERR_EXITED : VMS_ERR_NO_SUCH_PROCESS;
+	case ESRCH:
+		return VMS_ERR_EXITED;
+	case EACCES:
+	case EPERM:
+		return VMS_ERR_PERMISSION;
+	case ENOMEM:
+		return VMS_ERR_NOMEM;
+	default:
+		return VMS_ERR_IO;
+	}
+}
+
+int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
+{
+	memset(st, 0, sizeof *st);
+	const char *open = memchr(buf, '(', len);
+	const char *close_p = NULL;
+	for (const char *p = buf + len; p > buf; p--)
+		if (p[-1] == ')') {
+			close_p = p - 1;
+			break;
+		}
+	if (!open || !close_p || close_p < open)
+		return -1;
+	size_t n = (size_t)(close_p - open - 1);
+	if (n >= sizeof st->comm)
+		n = sizeof st->comm - 1;
+	memcpy(st->comm, open + 1, n);
+	st->comm[n] = '\0';
+	/* fields after ") ": 3 state, 4 ppid, ..., 20 num_threads, 22 starttime */
+	const char *p = close_p + 1, *end = buf + len;
+	int field = 2;
+	while (p < end && field < 22) {
+		while (p < end && *p == ' ')
+			p++;
+		field++;
+		const char *tok = p;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
+		if (field == 3)
+			st->state = *tok;
+		else if (field == 4)
+			st->ppid = (pid_t)strtol(tok, NULL, 10);
+		else if (field == 20)
+			st->threads = (int)strtol(tok, NULL, 10);
+		else if (field == 22)
+			st->start_time = strtoull(tok, NULL, 10);
+	}
+	return field == 22 ? 0 : -1;
+}
+
+char *vms_cmdline_join(const char *buf, size_t len)
+{
+	while (len && buf[len - 1] == '\0')
+		len--;
+	char *s = malloc(len + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		s[i] = buf[i] ? buf[i] : ' ';
+	s[len] = '\0';
+	return s;
+}
+
+long vms_status_uid(const char *buf, size_t len)
+{
+	const char *p = memmem(buf, len, "\nUid:", 5);
+	if (!p)
+		return -1;
+	return strtol(p + 5, NULL, 10);
+}
+
+void vms_user_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(uid, &pw, tmp, sizeof tmp, &res) == 0 && res)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)uid);
+}
+
+void vms_exe_arch(int dirfd, struct vms_arch *out)
+{
+	unsigned char h[20];
+	out->bits = 0;
+	out->machine = "unknown";
+	int fd = openat(dirfd, "exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = pread(fd, h, sizeof h, 0);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, "\x7f" "ELF", 4))
+		return;
+	unsigned machine = h[5] == 2 ? (unsigned)(h[18] << 8 | h[19]) : (unsigned)(h[19] << 8 | h[18]);
+	out->bits = h[4] == 1 ? 32 : h[4] == 2 ? 64 : 0;
+	switch (machine) {
+	case 3: out->machine = "i386"; break;
+	case 62: out->machine = out->bits == 32 ? "x32" : "x86_64"; break;
+	case 40: out->machine = "arm"; break;
+	case 183: out->machine = "aarch64"; break;
+	case 243: out->machine = out->bits == 32 ? "riscv32" : "riscv64"; break;
+	case 8: out->machine = "mips"; break;
+	case 21: out->machine = "ppc64"; break;
+	case 22: out->machine = "s390"; break;
+	default: out->machine = "unknown"; break;
+	}
+}
+
+static pthread_once_t shmem_once = PTHREAD_ONCE_INIT;
+static unsigned shmem_major, shmem_minor = ~0u;
+static uint64_t min_addr = 65536;
+
+static void probe_once(void)
+{
+	int fd = memfd_create("vmscope-probe", MFD_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		shmem_major = major(st.st_dev);
+		shmem_minor = minor(st.st_dev);
+	}
+	if (fd >= 0)
+		close(fd);
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+	if (f) {
+		unsigned long long v;
+		if (fscanf(f, "%llu", &v) == 1)
+			min_addr = v;
+		fclose(f);
+	}
+}
+
+void vms_shmem_dev(unsigned *maj, unsigned *min)
+{
+	pthread_once(&shmem_once, probe_once);
+	*maj = shmem_major;
+	*min = shmem_minor;
+}
+
+uint64_t vms_mmap_min_addr(void)
+{
+	pthread_once(&shmem_once, probe_once);
+	return min_addr;
+}
+
+uint64_t vms_user_top(const struct vms_arch *arch, uint64_t highest_end)
+{
+	uint64_t top;
+	if (arch->bits == 32)
+		top = 1ull << 32;
+	else if (!strcmp(arch->machine, "x86_64"))
+		top = 0x7ffffffff000ull; /* 4-level paging TASK_SIZE_MAX */
+	else
+		top = 1ull << 48;
+	if (highest_end > top) { /* LA57 / larger VA: round up to a power of two */
+		top = 1;
+		while (top < highest_end && top < (1ull << 63))
+			top <<= 1;
+	}
+	return top;
+}
+
+int64_t vms_boot_time(void)
+{
+	int64_t bt = 0;
+	FILE *f = fopen("/proc/stat", "re");
+	if (!f)
+		return 0;
+	char line[256];
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "btime ", 6)) {
+			bt = strtoll(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return bt;
+}
+
+long vms_clock_ticks(void)
+{
+	long t = sysconf(_SC_CLK_TCK);
+	return t > 0 ? t : 100;
+}

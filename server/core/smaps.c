@@ -1,0 +1,366 @@
+/* smaps / maps / smaps_rollup / status parsers: hand-written bounded scanners, no sscanf.
+ * Format facts: linux-proc.md sections 1-2 (header fields by position, the pathname is the rest
+ * of the line, only '\n' is escaped as \012, values in kB). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool.h"
+#include "vmscope/parse.h"
+
+struct vms_smaps_parser {
+	struct vms_snapshot *s;
+	struct vms_region *regions;
+	size_t n, cap;
+	int have_current; /* key lines belong to regions[n-1] */
+	int next_field;   /* the field the kernel's order predicts next */
+};
+
+struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s)
+{
+	struct vms_smaps_parser *p = calloc(1, sizeof *p);
+	if (p)
+		p->s = s;
+	return p;
+}
+
+void vms_smaps_parser_abort(struct vms_smaps_parser *p)
+{
+	if (!p)
+		return;
+	free(p->regions);
+	free(p);
+}
+
+int vms_smaps_parser_finish(struct vms_smaps_parser *p)
+{
+	struct vms_snapshot *s = p->s;
+	int err = VMS_OK;
+	if (p->regions && vms_pool_adopt(s->pool, p->regions) < 0) {
+		err = VMS_ERR_NOMEM;
+		p->regions = NULL;
+		p->n = 0;
+	}
+	s->regions = p->regions;
+	s->n_regions = p->n;
+	free(p);
+	return err;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse hex digits at *pp up to end; at least one digit, at most 16. */
+static int scan_hex(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int n = 0, d;
+	while (p < end && (d = hexval(*p)) >= 0) {
+		if (++n > 16)
+			return -1;
+		v = v << 4 | (unsigned)d;
+		p++;
+	}
+	if (!n)
+		return -1;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+static int scan_dec(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	int n = 0;
+	while (p < end && *p >= '0' && *p <= '9') {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+		p++;
+		n++;
+	}
+	if (!n)
+		return -1;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+static int expect(const char **pp, const char *end, char c)
+{
+	if (*pp < end && **pp == c) {
+		(*pp)++;
+		return 0;
+	}
+	return -1;
+}
+
+/* Unescape \012 into '\n' (mangle_path escapes only the newline in maps). */
+static const char *copy_path(struct vms_snapshot *s, const char *p, size_t n)
+{
+	if (!memmem(p, n, "\\012", 4))
+		return vms_pool_strndup(s->pool, p, n);
+	char *out = vms_pool_strndup(s->pool, p, n);
+	if (!out)
+		return NULL;
+	size_t w = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (p[r] == '\\' && r + 3 < n && p[r + 1] == '0' && p[r + 2] == '1' && p[r + 3] == '2') {
+			out[w++] = '\n';
+			r += 3;
+		} else {
+			out[w++] = p[r];
+		}
+	}
+	out[w] = '\0';
+	return out;
+}
+
+/* A maps header line. Returns 0, -1 malformed, -2 ENOMEM. */
+static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *end)
+{
+	struct vms_region r;
+	uint64_t v, maj, min;
+	memset(&r, 0, sizeof r);
+	r.thp_eligible = -1;
+	r.protection_key = -1;
+	r.vm_flags = "";
+	if (scan_hex(&p, end, &r.start) || expect(&p, end, '-') || scan_hex(&p, end, &r.end) ||
+	    expect(&p, end, ' ') || end - p < 5)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		static const char allowed[4][3] = {{'r', '-', 0}, {'w', '-', 0}, {'x', '-', 0}, {'s', 'p', 0}};
+		if (p[i] != allowed[i][0] && p[i] != allowed[i][1])
+			return -1;
+		r.perms[i] = p[i];
+	}
+	p += 4;
+	if (expect(&p, end, ' ') || scan_hex(&p, end, &r.offset) || expect(&p, end, ' ') ||
+	    scan_hex(&p, end, &maj) || expect(&p, end, ':') || scan_hex(&p, end, &min) ||
+	    expect(&p, end, ' ') || scan_dec(&p, end, &v))
+		return -1;
+	if (r.start >= r.end || maj > 0xfff || min > 0xfffff)
+		return -1;
+	r.dev_major = (unsigned)maj;
+	r.dev_minor = (unsigned)min;
+	r.inode = v;
+	if (p < end && *p != ' ')
+		return -1;
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end) {
+		size_t n = (size_t)(end - p);
+		static const char del[] = " (deleted)";
+		if (n > sizeof del - 1 && !memcmp(end - (sizeof del - 1), del, sizeof del - 1)) {
+			r.deleted = 1;
+			n -= sizeof del - 1;
+		}
+		r.path = copy_path(ps->s, p, n);
+		if (!r.path)
+			return -2;
+	}
+	if (ps->n && r.start < ps->regions[ps->n - 1].end)
+		return -1; /* addresses never go backwards in one read of smaps */
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 256;
+		struct vms_region *nr = realloc(ps->regions, cap * sizeof *nr);
+		if (!nr)
+			return -2;
+		ps->regions = nr;
+		ps->cap = cap;
+	}
+	ps->regions[ps->n++] = r;
+	return 0;
+}
+
+/* "Key:   123 kB" -> field index and bytes. Returns field index, VMS_SF_COUNT+0 for THPeligible,
+ * +1 ProtectionKey, +2 VmFlags, -1 unknown key (tolerated), -2 malformed. */
+enum { KEY_THP = VMS_SF_COUNT, KEY_PKEY, KEY_VMFLAGS };
+
+static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
+{
+	int guess = ps->next_field;
+	if (guess < VMS_SF_COUNT) {
+		const char *name = vms_smaps_field_kernel_name((enum vms_smaps_field)guess);
+		if (strlen(name) == n && !memcmp(name, k, n))
+			return guess;
+	}
+	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		const char *name = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
+		if (strlen(name) == n && !memcmp(name, k, n))
+			return f;
+	}
+	if (n == 11 && !memcmp(k, "THPeligible", 11))
+		return KEY_THP;
+	if (n == 13 && !memcmp(k, "ProtectionKey", 13))
+		return KEY_PKEY;
+	if (n == 7 && !memcmp(k, "VmFlags", 7))
+		return KEY_VMFLAGS;
+	return -1;
+}
+
+/* A "Key: value" line for the current region (or the rollup when r == NULL and into != NULL). */
+static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, const char *p, const char *end)
+{
+	const char *colon = memchr(p, ':', (size_t)(end - p));
+	if (!colon)
+		return -2;
+	int key = match_key(ps, p, (size_t)(colon - p));
+	const char *v = colon + 1;
+	while (v < end && *v == ' ')
+		v++;
+	if (key == -1)
+		return 0; /* unknown key: newer kernel */
+	if (key == KEY_VMFLAGS) {
+		const char *e = end;
+		while (e > v && e[-1] == ' ')
+			e--;
+		r->vm_flags = vms_pool_strndup(ps->s->pool, v, (size_t)(e - v));
+		if (!r->vm_flags)
+			return -3;
+		r->vm_flag_bits = vms_vmflags_parse(v, (size_t)(e - v));
+		return 0;
+	}
+	uint64_t num;
+	if (scan_dec(&v, end, &num))
+		return -2;
+	if (key == KEY_THP || key == KEY_PKEY) {
+		if (num > 0x7fffffff)
+			return -2;
+		if (key == KEY_THP)
+			r->thp_eligible = (int)num;
+		else
+			r->protection_key = (int)num;
+		return 0;
+	}
+	if (v + 3 <= end && !memcmp(v, " kB", 3))
+		num *= 1024;
+	r->smaps[key] = num;
+	ps->next_field = key + 1;
+	return 0;
+}
+
+size_t vms_smaps_parser_feed(struct vms_smaps_parser *ps, const char *buf, size_t len, int at_eof)
+{
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		if (!nl && !at_eof)
+			break;
+		if (eol > p) {
+			char c = *p;
+			int rc;
+			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+				rc = parse_header(ps, p, eol);
+				ps->have_current = rc == 0;
+				ps->next_field = 0;
+			} else if (c >= 'A' && c <= 'Z' && ps->have_current) {
+				rc = parse_key_line(ps, &ps->regions[ps->n - 1], p, eol);
+			} else {
+				rc = -1;
+				ps->have_current = 0; /* what follows garbage cannot be trusted to a region */
+			}
+			if (rc < 0)
+				ps->s->malformed_lines++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return (size_t)(p - buf);
+}
+
+int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len)
+{
+	struct vms_smaps_parser *p = vms_smaps_parser_new(s);
+	if (!p)
+		return VMS_ERR_NOMEM;
+	vms_smaps_parser_feed(p, buf, len, 1);
+	return vms_smaps_parser_finish(p);
+}
+
+void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len)
+{
+	struct vms_smaps_parser ps = {.s = s};
+	struct vms_region r;
+	memset(&r, 0, sizeof r);
+	const char *p = buf, *end = buf + len;
+	int seen = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		if (eol > p && *p >= 'A' && *p <= 'Z') {
+			if (parse_key_line(&ps, &r, p, eol) < 0)
+				s->malformed_lines++;
+			else
+				seen = 1;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	memcpy(s->rollup, r.smaps, sizeof s->rollup);
+	s->has_rollup = seen;
+}
+
+void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *kthread, char *state)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} kb_keys[] = {
+		{"VmSize", offsetof(struct vms_status, vm_size)},
+		{"VmRSS", offsetof(struct vms_status, vm_rss)},
+		{"RssAnon", offsetof(struct vms_status, rss_anon)},
+		{"RssFile", offsetof(struct vms_status, rss_file)},
+		{"RssShmem", offsetof(struct vms_status, rss_shmem)},
+		{"VmSwap", offsetof(struct vms_status, vm_swap)},
+		{"VmPTE", offsetof(struct vms_status, vm_pte)},
+		{"VmLck", offsetof(struct vms_status, vm_lck)},
+		{"VmHWM", offsetof(struct vms_status, vm_hwm)},
+		{"VmData", offsetof(struct vms_status, vm_data)},
+		{"VmStk", offsetof(struct vms_status, vm_stk)},
+	};
+	const char *p = buf, *end = buf + len;
+	memset(st, 0, sizeof *st);
+	if (kthread)
+		*kthread = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon) {
+			size_t kn = (size_t)(colon - p);
+			const char *v = colon + 1;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			uint64_t num = 0;
+			if (kn == 5 && !memcmp(p, "State", 5)) {
+				if (state && v < eol)
+					*state = *v;
+			} else if (kn == 7 && !memcmp(p, "Threads", 7)) {
+				if (!scan_dec(&v, eol, &num))
+					st->threads = (int)num;
+			} else if (kn == 7 && !memcmp(p, "Kthread", 7)) {
+				if (kthread && !scan_dec(&v, eol, &num))
+					*kthread = num != 0;
+			} else {
+				for (size_t i = 0; i < sizeof kb_keys / sizeof kb_keys[0]; i++) {
+					if (strlen(kb_keys[i].key) == kn && !memcmp(p, kb_keys[i].key, kn)) {
+						if (!scan_dec(&v, eol, &num))
+							*(uint64_t *)((char *)st + kb_keys[i].off) = num * 1024;
+						break;
+					}
+				}
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+}

@@ -1,0 +1,126 @@
+/* Threads of a process and their stack pointers (linux-proc.md section 5).
+ * task/TID/syscall needs PTRACE_MODE_ATTACH: when it cannot be read, threads keep sp = 0 and
+ * the snapshot's thread_note says why. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "procfs.h"
+#include "threads.h"
+
+/* "NR a1 a2 a3 a4 a5 a6 SP PC" or "-1 SP PC" or "running": SP is the second-to-last field. */
+static int parse_syscall_sp(const char *buf, size_t len, uint64_t *sp)
+{
+	const char *tok[10];
+	size_t n = 0;
+	const char *p = buf, *end = buf + len;
+	while (p < end && n < 10) {
+		while (p < end && (*p == ' ' || *p == '\n'))
+			p++;
+		if (p >= end)
+			break;
+		tok[n++] = p;
+		while (p < end && *p != ' ' && *p != '\n')
+			p++;
+	}
+	if (n < 3 || !strncmp(buf, "running", 7))
+		return -1;
+	return vms_parse_address_prefix(tok[n - 2], sp);
+}
+
+int vms_parse_address_prefix(const char *p, uint64_t *out)
+{
+	char tmp[24];
+	size_t n = 0;
+	while (p[n] && p[n] != ' ' && p[n] != '\n' && n < sizeof tmp - 1) {
+		tmp[n] = p[n];
+		n++;
+	}
+	tmp[n] = '\0';
+	return vms_parse_address(tmp, out) == VMS_OK ? 0 : -1;
+}
+
+int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
+{
+	int err = VMS_OK;
+	int tfd = openat(dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return vms_procfs_err(errno, 1);
+	DIR *d = fdopendir(tfd);
+	if (!d) {
+		close(tfd);
+		return VMS_ERR_NOMEM;
+	}
+	size_t cap = 16, n = 0;
+	struct vms_thread *th = malloc(cap * sizeof *th);
+	struct vms_buf b = {0};
+	const char *note = NULL;
+	if (!th) {
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			struct vms_thread *nt = realloc(th, cap * sizeof *nt);
+			if (!nt) {
+				err = VMS_ERR_NOMEM;
+				goto out;
+			}
+			th = nt;
+		}
+		struct vms_thread *t = &th[n];
+		memset(t, 0, sizeof *t);
+		t->tid = atoi(de->d_name);
+		t->stack_allocation = -1;
+		char path[sizeof de->d_name + 16];
+		snprintf(path, sizeof path, "%s/comm", de->d_name);
+		if (vms_procfs_read(tfd, path, &b) < 0)
+			continue; /* the thread exited meanwhile */
+		while (b.len && b.data[b.len - 1] == '\n')
+			b.len--;
+		t->name = vms_snapshot_strndup(s, b.data, b.len);
+		if (want_sp) {
+			snprintf(path, sizeof path, "%s/syscall", de->d_name);
+			for (int tries = 0; tries < 3; tries++) {
+				int rc = vms_procfs_read(tfd, path, &b);
+				if (rc == -EACCES || rc == -EPERM) {
+					note = "reading task/TID/syscall needs ptrace-attach rights (root or CAP_SYS_PTRACE)";
+					break;
+				}
+				if (rc < 0)
+					break;
+				if (parse_syscall_sp(b.data, b.len, &t->sp) == 0)
+					break;
+				/* "running": the thread is on a CPU; try again */
+			}
+		}
+		n++;
+	}
+	if (!want_sp)
+		note = "thread stack attribution was not requested";
+	if (n && vms_snapshot_adopt(s, th) < 0) {
+		th = NULL;
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
+	s->threads = n ? th : NULL;
+	s->n_threads = n;
+	if (!n)
+		free(th);
+	th = NULL;
+	s->thread_note = note;
+out:
+	free(th);
+	free(b.data);
+	closedir(d);
+	return err;
+}

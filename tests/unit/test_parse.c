@@ -1,0 +1,292 @@
+/* Parser + classifier on saved smaps text (tests/fixtures, see make-fixtures.sh). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "vmscope/parse.h"
+#include "vmscope/snapshot.h"
+
+static char *load(const char *name, size_t *len)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(2);
+	}
+	static char buf[1 << 20];
+	*len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	char *copy = malloc(*len + 1);
+	memcpy(copy, buf, *len);
+	copy[*len] = 0;
+	return copy;
+}
+
+static const struct vms_region *find_region(const struct vms_snapshot *s, uint64_t start)
+{
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (s->regions[i].start == start)
+			return &s->regions[i];
+	return NULL;
+}
+
+static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
+{
+	for (size_t i = 0; i < s->n_allocations; i++)
+		if (s->allocations[i].start == start)
+			return &s->allocations[i];
+	return NULL;
+}
+
+/* The summary must equal the sum of the details for every type and column. */
+static void check_summary_is_sum(const struct vms_snapshot *s)
+{
+	uint64_t sum[VMS_TYPE_COUNT][VMS_COL_COUNT];
+	uint64_t blocks[VMS_TYPE_COUNT] = {0};
+	memset(sum, 0, sizeof sum);
+	for (size_t r = 0; r < s->n_regions; r++)
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			sum[s->regions[r].type][c] += s->regions[r].cols[c];
+	for (size_t a = 0; a < s->n_allocations; a++)
+		blocks[s->allocations[a].type]++;
+	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+		if (t == VMS_TYPE_PAGE_TABLE || t == VMS_TYPE_FREE)
+			continue;
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			CHECK_EQ_U64(s->summary[t].cols[c], sum[t][c]);
+		CHECK_EQ_U64(s->summary[t].blocks, blocks[t]);
+	}
+	uint64_t free_total = 0;
+	for (size_t g = 0; g < s->n_gaps; g++)
+		free_total += s->gaps[g].end - s->gaps[g].start;
+	CHECK_EQ_U64(s->summary[VMS_TYPE_FREE].cols[VMS_COL_SIZE], free_total);
+	CHECK_EQ_U64(s->summary[VMS_TYPE_FREE].blocks, s->n_gaps);
+}
+
+static struct vms_snapshot *parse_classify(const char *file, int bits, struct vms_thread *threads, size_t n_threads)
+{
+	size_t len;
+	char *text = load(file, &len);
+	struct vms_snapshot *s = vms_snapshot_new();
+	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
+	free(text);
+	s->arch.bits = bits;
+	s->arch.machine = bits == 32 ? "i386" : "x86_64";
+	s->mmap_min_addr = 0x10000;
+	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	s->page_table_bytes = 12288;
+	s->threads = threads;
+	s->n_threads = n_threads;
+	static const unsigned tmpfs[] = {0u << 20 | 0x1b};
+	struct vms_classify_ctx ctx = {
+		.shmem_major = 0, .shmem_minor = 1, .tmpfs_devs = tmpfs, .n_tmpfs_devs = 1,
+		.heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = 100,
+	};
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	return s;
+}
+
+static void test_odd64(void)
+{
+	struct vms_thread threads[] = {
+		{.tid = 100, .name = "server", .sp = 0x7ffc00020000},
+		{.tid = 101, .name = "worker", .sp = 0x7f2000400000},
+	};
+	struct vms_snapshot *s = parse_classify("odd64.smaps", 64, threads, 2);
+	const struct vms_region *r;
+	const struct vms_allocation *a;
+
+	CHECK_EQ_U64(s->n_regions, 28);
+	CHECK_EQ_U64(s->malformed_lines, 3); /* garbage, zz-yy header, orphan Rss line */
+
+	/* Image: 5 segments of a path with spaces + anonymous .bss */
+	a = alloc_at(s, 0x555555554000);
+	CHECK(a && a->type == VMS_TYPE_IMAGE && a->n_regions == 6);
+	CHECK_STR(a ? a->details : NULL, "/opt/my app/bin/my server");
+	const char *roles[] = {"header", "text", "rodata", "relro", "data", "bss"};
+	for (int i = 0; a && i < 6; i++)
+		CHECK_STR(s->regions[a->first_region + i].role, roles[i]);
+	CHECK_EQ_U64(a ? a->end : 0, 0x555555560000);
+
+	r = find_region(s, 0x555555554000);
+	CHECK_EQ_U64(r->smaps[VMS_SF_SIZE], 8192);
+	CHECK_EQ_U64(r->smaps[VMS_SF_KERNEL_PAGE_SIZE], 4096);
+	CHECK(r->thp_eligible == 0 && r->protection_key == -1);
+	CHECK_STR(r->vm_flags, "rd mr mw me");
+	/* relro is r--p but charged (ac): Private = Size */
+	r = find_region(s, 0x55555555c000);
+	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE], 4096);
+
+	a = alloc_at(s, 0x555555600000);
+	CHECK(a && a->type == VMS_TYPE_HEAP);
+
+	/* glibc arena: head + tail = 64 MiB */
+	a = alloc_at(s, 0x7f0000000000);
+	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
+	CHECK_EQ_U64(a ? a->cols[VMS_COL_SIZE] : 0, 64u << 20);
+	CHECK_EQ_U64(a ? a->cols[VMS_COL_COMMITTED] : 0, 132 * 1024);
+
+	r = find_region(s, 0x7f1000000000);
+	CHECK_STR(r->path, "/data/new\nline.bin");
+	CHECK(r->type == VMS_TYPE_MAPPED_FILE && !r->deleted);
+	r = find_region(s, 0x7f1000001000);
+	CHECK_STR(r->path, "/data/deleted me.bin");
+	CHECK(r->deleted && r->type == VMS_TYPE_MAPPED_FILE);
+	CHECK_STR(s->allocations[r->allocation].details, "/data/deleted me.bin (deleted)");
+
+	a = alloc_at(s, 0x7f1000003000);
+	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
+	CHECK_STR(a ? a->details : NULL, "memfd: my memfd");
+	r = find_region(s, 0x7f1000003000);
+	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE], 0);
+	CHECK_EQ_U64(r->cols[VMS_COL_SHAREABLE_WS], 65536);
+	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE_WS], 0);
+	a = alloc_at(s, 0x7f1000013000);
+	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
+	CHECK_STR(a ? a->details : NULL, "Shared anonymous memory (/dev/zero)");
+	a = alloc_at(s, 0x7f1000023000);
+	CHECK_STR(a ? a->details : NULL, "SysV shm key 0x0000abcd, shmid 32768");
+	a = alloc_at(s, 0x7f1000033000);
+	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
+	CHECK_STR(a ? a->details : NULL, "POSIX shm: /my shm");
+
+	/* thread stacks: guard + stack; the first has thread 101's SP, the second no thread */
+	a = alloc_at(s, 0x7f2000000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->tid == 101);
+	CHECK_STR(a ? a->details : NULL, "Thread ID: 101 (worker)");
+	CHECK_STR(s->regions[a->first_region].role, "guard");
+	CHECK_EQ_U64(a->cols[VMS_COL_COMMITTED], 8192 * 1024);
+	a = alloc_at(s, 0x7f2000801000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0);
+	CHECK(threads[1].stack_allocation >= 0 && s->allocations[threads[1].stack_allocation].tid == 101);
+
+	a = alloc_at(s, 0x7f3000000000);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK_STR(a ? a->details : NULL, "[anon:x]");
+
+	/* hugetlb: resident only in Private_Hugetlb; missing keys read as 0 */
+	r = find_region(s, 0x7f3000200000);
+	CHECK(r->type == VMS_TYPE_PRIVATE_DATA && r->deleted);
+	CHECK_EQ_U64(r->smaps[VMS_SF_KERNEL_PAGE_SIZE], 2048 * 1024);
+	CHECK_EQ_U64(r->smaps[VMS_SF_PSS_DIRTY], 0);
+	CHECK_EQ_U64(r->cols[VMS_COL_TOTAL_WS], 4096 * 1024);
+	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE_WS], 4096 * 1024);
+
+	a = alloc_at(s, 0x7f4000000000);
+	CHECK(a && a->type == VMS_TYPE_RESERVED);
+	CHECK_EQ_U64(a->cols[VMS_COL_COMMITTED], 0);
+	r = find_region(s, 0x7f4001000000);
+	CHECK(r->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK_EQ_U64(r->cols[VMS_COL_LOCKED_WS], 65536); /* unknown NewField was tolerated */
+	CHECK_EQ_U64(r->smaps[VMS_SF_RSS], 65536);       /* the orphan Rss line did not overwrite it */
+
+	a = alloc_at(s, 0x7ffc00000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 100);
+	CHECK_STR(a ? a->details : NULL, "Thread ID: 100 (server)");
+	CHECK(alloc_at(s, 0x7ffc00100000)->type == VMS_TYPE_KERNEL);
+	CHECK(alloc_at(s, 0x7ffc00104000)->type == VMS_TYPE_KERNEL);
+	CHECK(alloc_at(s, 0x7ffc00106000)->type == VMS_TYPE_IMAGE);
+	a = alloc_at(s, 0xffffffffff600000);
+	CHECK(a && a->type == VMS_TYPE_KERNEL);
+
+	/* Free: from mmap_min_addr to the top of user space; [vsyscall] is not part of it */
+	CHECK_EQ_U64(s->gaps[0].start, 0x10000);
+	CHECK_EQ_U64(s->gaps[0].end, 0x555555554000);
+	CHECK_EQ_U64(s->gaps[s->n_gaps - 1].end, 0x7ffffffff000);
+	CHECK_EQ_U64(s->summary[VMS_TYPE_FREE].largest, 0x555555554000 - 0x10000);
+	CHECK_EQ_U64(s->summary[VMS_TYPE_PAGE_TABLE].cols[VMS_COL_SIZE], 12288);
+	CHECK_EQ_U64(s->summary[VMS_TYPE_IMAGE].blocks, 2); /* the program and [vdso] */
+	check_summary_is_sum(s);
+
+	/* lookup */
+	struct vms_lookup l;
+	vms_snapshot_lookup(s, 0x7f2000400000, &l);
+	CHECK(l.kind == 0 && s->allocations[l.allocation].tid == 101);
+	vms_snapshot_lookup(s, 0x20000, &l);
+	CHECK(l.kind == 1 && l.gap_start == 0x10000 && l.next_region == 0);
+	vms_snapshot_lookup(s, 0x1000, &l);
+	CHECK(l.kind == 2);
+	vms_snapshot_free(s);
+}
+
+static void test_truncated(void)
+{
+	struct vms_snapshot *s = parse_classify("truncated.smaps", 64, NULL, 0);
+	CHECK_EQ_U64(s->n_regions, 28);
+	CHECK_EQ_U64(s->malformed_lines, 4); /* plus the torn "Size:" line */
+	CHECK_EQ_U64(s->regions[27].start, 0xffffffffff600000);
+	CHECK_EQ_U64(s->regions[27].smaps[VMS_SF_SIZE], 0);
+	/* without thread SPs the stacks are still stacks, and say why they have no id */
+	const struct vms_allocation *a = alloc_at(s, 0x7f2000000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0);
+	check_summary_is_sum(s);
+	vms_snapshot_free(s);
+}
+
+static void test_i386(void)
+{
+	struct vms_snapshot *s = parse_classify("i386.smaps", 32, NULL, 0);
+	CHECK_EQ_U64(s->n_regions, 8);
+	CHECK_EQ_U64(s->malformed_lines, 0);
+	const struct vms_allocation *a = alloc_at(s, 0x08048000);
+	CHECK(a && a->type == VMS_TYPE_IMAGE && a->n_regions == 3);
+	a = alloc_at(s, 0xf7a00000); /* 1 MiB arena heap on 32-bit */
+	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
+	a = alloc_at(s, 0xffa10000);
+	CHECK(a && a->type == VMS_TYPE_STACK);
+	CHECK_EQ_U64(s->gaps[s->n_gaps - 1].end, 1ull << 32);
+	check_summary_is_sum(s);
+	vms_snapshot_free(s);
+}
+
+static void test_garbage_never_crashes(void)
+{
+	size_t len;
+	char *text = load("odd64.smaps", &len);
+	unsigned seed = 12345;
+	for (int round = 0; round < 300; round++) {
+		char *m = malloc(len);
+		memcpy(m, text, len);
+		for (int k = 0; k < 20; k++) {
+			seed = seed * 1103515245 + 12345;
+			m[(seed >> 8) % len] = (char)(seed >> 3);
+		}
+		size_t cut = (seed >> 4) % len;
+		struct vms_snapshot *s = vms_snapshot_new();
+		vms_smaps_parse(s, m, cut);
+		for (size_t i = 1; i < s->n_regions; i++)
+			if (s->regions[i].start < s->regions[i - 1].end)
+				t_failed++;
+		struct vms_classify_ctx ctx = {.heap_max = 64u << 20};
+		s->user_top = 0x7ffffffff000ull;
+		CHECK(vms_classify(s, &ctx) == VMS_OK);
+		vms_snapshot_free(s);
+		free(m);
+	}
+	free(text);
+}
+
+static void test_addresses_and_flags(void)
+{
+	uint64_t v;
+	CHECK(vms_parse_address("0x7f15d8fd4000", &v) == VMS_OK && v == 0x7f15d8fd4000);
+	CHECK(vms_parse_address("ffffffffffffffff", &v) == VMS_OK && v == UINT64_MAX);
+	CHECK(vms_parse_address("0x10000000000000000", &v) == VMS_ERR_INVALID);
+	CHECK(vms_parse_address("0x", &v) == VMS_ERR_INVALID);
+	CHECK(vms_parse_address("12g", &v) == VMS_ERR_INVALID);
+	unsigned f = vms_vmflags_parse("rd wr mr mw me lo ac ??", 23);
+	CHECK(f == (VMS_VMF_RD | VMS_VMF_WR | VMS_VMF_LO | VMS_VMF_AC));
+}
+
+int main(void)
+{
+	test_odd64();
+	test_truncated();
+	test_i386();
+	test_garbage_never_crashes();
+	test_addresses_and_flags();
+	TEST_MAIN_END();
+}
