@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "vmscope/error.h"
+#include "names.h"
 #include "vmscope/types.h"
 
 static const char *const type_names[VMS_TYPE_COUNT] = {
@@ -12,12 +13,18 @@ static const char *const type_keys[VMS_TYPE_COUNT] = {
 	"image", "mapped_file", "shareable", "heap", "managed_heap", "stack",
 	"private_data", "page_table", "kernel", "reserved", "free",
 };
-static const char *const sf_kernel[VMS_SF_COUNT] = {
-	"Size", "KernelPageSize", "MMUPageSize", "Rss", "Pss", "Pss_Dirty", "Shared_Clean",
-	"Shared_Dirty", "Private_Clean", "Private_Dirty", "Referenced", "Anonymous", "KSM",
-	"LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb",
-	"Private_Hugetlb", "Swap", "SwapPss", "Locked",
+#define KN(x) {x, sizeof(x) - 1}
+static const struct {
+	const char *name;
+	size_t len;
+} sf_kernel[VMS_SF_COUNT] = {
+	KN("Size"), KN("KernelPageSize"), KN("MMUPageSize"), KN("Rss"), KN("Pss"), KN("Pss_Dirty"),
+	KN("Shared_Clean"), KN("Shared_Dirty"), KN("Private_Clean"), KN("Private_Dirty"), KN("Referenced"),
+	KN("Anonymous"), KN("KSM"), KN("LazyFree"), KN("AnonHugePages"), KN("ShmemPmdMapped"),
+	KN("FilePmdMapped"), KN("Shared_Hugetlb"), KN("Private_Hugetlb"), KN("Swap"), KN("SwapPss"),
+	KN("Locked"),
 };
+#undef KN
 static const char *const sf_keys[VMS_SF_COUNT] = {
 	"size", "kernel_page_size", "mmu_page_size", "rss", "pss", "pss_dirty", "shared_clean",
 	"shared_dirty", "private_clean", "private_dirty", "referenced", "anonymous", "ksm",
@@ -57,7 +64,11 @@ int vms_type_from_key(const char *key)
 }
 const char *vms_smaps_field_kernel_name(enum vms_smaps_field f)
 {
-	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f] : "Unknown";
+	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f].name : "Unknown";
+}
+size_t vms_smaps_field_kernel_name_len(enum vms_smaps_field f)
+{
+	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f].len : 0;
 }
 const char *vms_smaps_field_key(enum vms_smaps_field f)
 {

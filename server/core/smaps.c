@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "pool.h"
 #include "vmscope/parse.h"
 
@@ -190,16 +191,13 @@ enum { KEY_THP = VMS_SF_COUNT, KEY_PKEY, KEY_VMFLAGS };
 static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
 {
 	int guess = ps->next_field;
-	if (guess < VMS_SF_COUNT) {
-		const char *name = vms_smaps_field_kernel_name((enum vms_smaps_field)guess);
-		if (strlen(name) == n && !memcmp(name, k, n))
-			return guess;
-	}
-	for (int f = 0; f < VMS_SF_COUNT; f++) {
-		const char *name = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
-		if (strlen(name) == n && !memcmp(name, k, n))
+	if (guess < VMS_SF_COUNT && vms_smaps_field_kernel_name_len((enum vms_smaps_field)guess) == n &&
+	    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)guess), k, n))
+		return guess;
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (vms_smaps_field_kernel_name_len((enum vms_smaps_field)f) == n &&
+		    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)f), k, n))
 			return f;
-	}
 	if (n == 11 && !memcmp(k, "THPeligible", 11))
 		return KEY_THP;
 	if (n == 13 && !memcmp(k, "ProtectionKey", 13))

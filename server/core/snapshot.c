@@ -187,8 +187,8 @@ int vms_snapshot_summarize(struct vms_snapshot *s)
 	}
 	struct vms_type_summary *pt = &s->summary[VMS_TYPE_PAGE_TABLE];
 	pt->cols[VMS_COL_SIZE] = pt->cols[VMS_COL_COMMITTED] = pt->cols[VMS_COL_PRIVATE] =
-		pt->cols[VMS_COL_TOTAL_WS] = pt->cols[VMS_COL_PRIVATE_WS] = pt->cols[VMS_COL_USS] =
-			pt->cols[VMS_COL_PSS] = s->page_table_bytes;
+		pt->cols[VMS_COL_TOTAL_WS] = pt->cols[VMS_COL_PRIVATE_WS] = s->page_table_bytes;
+	/* Pss/Uss stay 0 so that total Pss/Uss equal smaps_rollup's, which knows no page tables. */
 	pt->blocks = s->page_table_bytes ? 1 : 0;
 	pt->largest = s->page_table_bytes;
 
