@@ -28,6 +28,18 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
  * sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
 
+/* The snapshot as compact JSON text, written directly (no cJSON tree): byte-for-byte what
+ * cJSON_PrintUnformatted(vms_json_snapshot(s, opts)) prints, at a fraction of the time and memory
+ * (60,000 regions: a tree costs ~10x the text). *out is malloc'd (free with free()).
+ * Returns VMS_OK or VMS_ERR_NOMEM. */
+int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out, size_t *len);
+/* The same text handed to fn in pieces of about 1 MiB (no whole-document buffer). fn returns 0,
+ * or non-zero to report a write error (the rest is then discarded). Returns VMS_OK,
+ * VMS_ERR_NOMEM or VMS_ERR_IO (fn failed). */
+typedef int (*vms_json_sink_fn)(void *cookie, const char *buf, size_t len);
+int vms_json_stream_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
+			     void *cookie);
+
 /* Print helpers: return malloc'd text (free with free()), NULL on ENOMEM. */
 char *vms_json_print(const cJSON *j, int pretty);
 

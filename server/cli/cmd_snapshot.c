@@ -34,43 +34,55 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-static int render(const struct vms_snapshot *s, enum fmt f, char **out, size_t *len)
+static int file_sink(void *cookie, const char *buf, size_t len)
 {
-	if (f == FMT_TEXT)
-		return vms_export_text(s, out, len);
-	if (f == FMT_CSV)
-		return vms_export_csv(s, out, len);
-	cJSON *j = vms_json_snapshot(s, NULL);
-	*out = j ? vms_json_print(j, 1) : NULL;
-	cJSON_Delete(j);
-	if (!*out)
-		return VMS_ERR_NOMEM;
-	*len = strlen(*out);
-	return VMS_OK;
+	return fwrite(buf, 1, len, cookie) == len ? 0 : -1;
 }
 
-/* Write text to path via a temporary file + rename, so a failed run never leaves half a file. */
-static int write_file(const char *path, const char *text, size_t len)
+/* Write the snapshot in format f to out. JSON is streamed; text and CSV are built first. */
+static int render(const struct vms_snapshot *s, enum fmt f, FILE *out)
+{
+	if (f == FMT_JSON) {
+		int err = vms_json_stream_snapshot(s, NULL, file_sink, out);
+		if (!err && fputc('\n', out) == EOF)
+			err = VMS_ERR_IO;
+		return err;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	int err = f == FMT_TEXT ? vms_export_text(s, &text, &len) : vms_export_csv(s, &text, &len);
+	if (!err && fwrite(text, 1, len, out) != len)
+		err = VMS_ERR_IO;
+	if (!err && f == FMT_TEXT && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
+		err = VMS_ERR_IO;
+	free(text);
+	return err;
+}
+
+/* Write to path through a temporary file + rename, so a failed run never leaves half a file. */
+static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f)
 {
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	if (!tmp)
-		return -1;
+		return VMS_ERR_NOMEM;
 	snprintf(tmp, n, "%s.tmpXXXXXX", path);
-	int rc = -1;
+	int err = VMS_ERR_IO;
 	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f) {
-		int ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
-		if (fclose(f) == 0 && ok)
-			rc = rename(tmp, path);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (out) {
+		err = render(s, f, out);
+		if (fclose(out) != 0 && !err)
+			err = VMS_ERR_IO;
+		if (!err && rename(tmp, path) != 0)
+			err = VMS_ERR_IO;
 	} else if (fd >= 0) {
 		close(fd);
 	}
-	if (rc != 0 && fd >= 0)
+	if (err && fd >= 0)
 		unlink(tmp);
 	free(tmp);
-	return rc;
+	return err;
 }
 
 int vms_cmd_snapshot(int argc, char **argv)
@@ -148,24 +160,23 @@ int vms_cmd_snapshot(int argc, char **argv)
 			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
 		return vms_exit_for_err(err);
 	}
-	char *text = NULL;
-	size_t len = 0;
 	int rc = VMS_EXIT_OK;
-	err = render(s, f, &text, &len);
-	if (err) {
-		fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
-		rc = VMS_EXIT_ERROR;
-	} else if (output) {
-		if (write_file(output, text, len) != 0) {
+	if (output) {
+		err = write_file(output, s, f);
+		if (err == VMS_ERR_IO)
 			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
-			rc = VMS_EXIT_ERROR;
-		}
 	} else {
-		fwrite(text, 1, len, stdout);
-		if (len && text[len - 1] != '\n')
-			putchar('\n');
+		err = render(s, f, stdout);
+		if (fflush(stdout) != 0 && !err)
+			err = VMS_ERR_IO;
+		if (err == VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n", strerror(errno));
 	}
-	free(text);
+	if (err) {
+		if (err != VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
+		rc = VMS_EXIT_ERROR;
+	}
 	vms_snapshot_free(s);
 	return rc;
 }
