@@ -18,13 +18,20 @@
 const char *vms_change_key(enum vms_change c)
 {
 	switch (c) {
-	case VMS_CHANGE_ADDED: return "added";
-	case VMS_CHANGE_REMOVED: return "removed";
-	case VMS_CHANGE_GROWN: return "grown";
-	case VMS_CHANGE_SHRUNK: return "shrunk";
-	case VMS_CHANGE_PROTECTION: return "protection";
-	case VMS_CHANGE_PATH: return "path";
-	case VMS_CHANGE_USAGE: return "usage";
+	case VMS_CHANGE_ADDED:
+		return "added";
+	case VMS_CHANGE_REMOVED:
+		return "removed";
+	case VMS_CHANGE_GROWN:
+		return "grown";
+	case VMS_CHANGE_SHRUNK:
+		return "shrunk";
+	case VMS_CHANGE_PROTECTION:
+		return "protection";
+	case VMS_CHANGE_PATH:
+		return "path";
+	case VMS_CHANGE_USAGE:
+		return "usage";
 	}
 	return "unknown";
 }
@@ -77,8 +84,8 @@ static unsigned region_changes(const struct vms_region *f, const struct vms_regi
  * *path: a paired region's path or deleted flag differs. Out-of-range indices (a malformed
  * snapshot) count as a layout change rather than being read. */
 static void compare_regions(const struct vms_snapshot *fs, const struct vms_allocation *f,
-			    const struct vms_snapshot *ts, const struct vms_allocation *t, int *layout,
-			    int *path)
+                            const struct vms_snapshot *ts, const struct vms_allocation *t, int *layout,
+                            int *path)
 {
 	*layout = 0;
 	*path = 0;
@@ -102,7 +109,7 @@ static void compare_regions(const struct vms_snapshot *fs, const struct vms_allo
 }
 
 static unsigned allocation_changes(const struct vms_snapshot *fs, const struct vms_allocation *f,
-				   const struct vms_snapshot *ts, const struct vms_allocation *t)
+                                   const struct vms_snapshot *ts, const struct vms_allocation *t)
 {
 	int layout, path;
 	unsigned ch = size_change(f->end, t->end);
@@ -117,7 +124,7 @@ static unsigned allocation_changes(const struct vms_snapshot *fs, const struct v
 }
 
 static void set_entry(struct vms_diff_entry *e, unsigned changes, long from, long to, const uint64_t *fc,
-		      const uint64_t *tc)
+                      const uint64_t *tc)
 {
 	e->changes = changes;
 	e->from = from;
@@ -134,17 +141,18 @@ static struct vms_diff_entry *entries_alloc(size_t nf, size_t nt)
 	return calloc(n ? n : 1, sizeof(struct vms_diff_entry));
 }
 
+/* The merge walks: i and j advance through from/to; the side with the lower start address is
+ * unmatched (removed/added), equal starts are compared. */
 static size_t walk_allocations(const struct vms_snapshot *fs, const struct vms_snapshot *ts,
-			       struct vms_diff_entry *out)
+                               struct vms_diff_entry *out)
 {
 	size_t i = 0, j = 0, n = 0;
-	while (i < fs->n_allocations || j < ts->n_allocations) {
-		const struct vms_allocation *f = i < fs->n_allocations ? &fs->allocations[i] : NULL;
-		const struct vms_allocation *t = j < ts->n_allocations ? &ts->allocations[j] : NULL;
-		if (f && (!t || f->start < t->start)) {
+	while (i < fs->n_allocations && j < ts->n_allocations) {
+		const struct vms_allocation *f = &fs->allocations[i], *t = &ts->allocations[j];
+		if (f->start < t->start) {
 			set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, f->cols, NULL);
 			i++;
-		} else if (t && (!f || t->start < f->start)) {
+		} else if (t->start < f->start) {
 			set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, t->cols);
 			j++;
 		} else {
@@ -155,20 +163,23 @@ static size_t walk_allocations(const struct vms_snapshot *fs, const struct vms_s
 			j++;
 		}
 	}
+	for (; i < fs->n_allocations; i++)
+		set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, fs->allocations[i].cols, NULL);
+	for (; j < ts->n_allocations; j++)
+		set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, ts->allocations[j].cols);
 	return n;
 }
 
 static size_t walk_regions(const struct vms_snapshot *fs, const struct vms_snapshot *ts,
-			   struct vms_diff_entry *out)
+                           struct vms_diff_entry *out)
 {
 	size_t i = 0, j = 0, n = 0;
-	while (i < fs->n_regions || j < ts->n_regions) {
-		const struct vms_region *f = i < fs->n_regions ? &fs->regions[i] : NULL;
-		const struct vms_region *t = j < ts->n_regions ? &ts->regions[j] : NULL;
-		if (f && (!t || f->start < t->start)) {
+	while (i < fs->n_regions && j < ts->n_regions) {
+		const struct vms_region *f = &fs->regions[i], *t = &ts->regions[j];
+		if (f->start < t->start) {
 			set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, f->cols, NULL);
 			i++;
-		} else if (t && (!f || t->start < f->start)) {
+		} else if (t->start < f->start) {
 			set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, t->cols);
 			j++;
 		} else {
@@ -179,6 +190,10 @@ static size_t walk_regions(const struct vms_snapshot *fs, const struct vms_snaps
 			j++;
 		}
 	}
+	for (; i < fs->n_regions; i++)
+		set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, fs->regions[i].cols, NULL);
+	for (; j < ts->n_regions; j++)
+		set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, ts->regions[j].cols);
 	return n;
 }
 

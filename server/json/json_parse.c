@@ -1,0 +1,799 @@
+/* Snapshot JSON (docs/snapshot-format.md) -> struct vms_snapshot, for imports and
+ * `vmscope diff a.json b.json`. The input is untrusted (an HTTP upload): every value is
+ * type- and range-checked, nothing is trusted for sizes, and the first problem is reported as
+ * "<path>: <what is wrong>" (e.g. "allocations[3].regions[0].start: not a 0x… address").
+ *
+ * Exact integers: cJSON stores numbers as doubles, exact only below 2^53. Before parsing, a
+ * small lexer records the text of every number token in document order; after cJSON has
+ * accepted the whole text, a walk of the tree in document order pairs each number item with
+ * its token (the token index is kept in the item's valueint, which nothing else here reads).
+ * Integer fields are then read from the token text, so any u64 survives an import.
+ *
+ * Columns, allocation bounds, summary, totals and free gaps are not read: they are recomputed
+ * by vms_snapshot_summarize() from the regions' smaps fields. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmscope/json.h"
+
+struct numtok {
+	const char *p;
+	size_t n;
+};
+
+struct pctx {
+	char *err;
+	size_t errlen;
+	struct numtok *nums;
+	size_t n_nums, cap_nums;
+	struct vms_snapshot *s;
+	int nomem;
+};
+
+#define PATH_MAX_LEN 96
+
+static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record "path.key: message" (path and key may be empty or NULL). Returns -1. */
+static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
+{
+	if (!c->err || !c->errlen)
+		return -1;
+	int has_path = path && *path, has_key = key && *key;
+	int n = 0;
+	if (has_path || has_key)
+		n = snprintf(c->err, c->errlen, "%s%s%s: ", has_path ? path : "",
+		             has_path && has_key ? "." : "", has_key ? key : "");
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- number tokens ----------------------------------------------------------------- */
+
+static int push_tok(struct pctx *c, const char *p, size_t n)
+{
+	if (c->n_nums == c->cap_nums) {
+		size_t cap = c->cap_nums ? c->cap_nums * 2 : 256;
+		if (cap > SIZE_MAX / sizeof(struct numtok))
+			return -1;
+		struct numtok *t = realloc(c->nums, cap * sizeof *t);
+		if (!t)
+			return -1;
+		c->nums = t;
+		c->cap_nums = cap;
+	}
+	c->nums[c->n_nums++] = (struct numtok){p, n};
+	return 0;
+}
+
+/* Record every number token outside strings. Mirrors how cJSON finds values: a number starts
+ * with '-' or a digit; strings end at the first '"' not escaped by a backslash. Only used
+ * after cJSON accepted the same text, so the two agree (checked by counting). */
+static int lex_numbers(struct pctx *c, const char *t, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		char ch = t[i];
+		if (ch == '"') {
+			for (i++; i < len && t[i] != '"'; i++)
+				if (t[i] == '\\')
+					i++;
+			i++;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			size_t start = i;
+			while (i < len && ((t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '+' ||
+			                   t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
+				i++;
+			if (push_tok(c, t + start, i - start) < 0)
+				return -1;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Pair number items with tokens in document order. Depth is bounded by cJSON's nesting limit. */
+static int assign_tokens(struct pctx *c, cJSON *item, size_t *k)
+{
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			if (*k >= c->n_nums)
+				return -1;
+			item->valueint = (int)(*k)++;
+		}
+		if (item->child && assign_tokens(c, item->child, k) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct numtok *tok_of(const struct pctx *c, const cJSON *it)
+{
+	if (it->valueint < 0 || (size_t)it->valueint >= c->n_nums)
+		return NULL;
+	return &c->nums[it->valueint];
+}
+
+/* Exact non-negative integer from a number item: plain digit tokens are read exactly up to
+ * UINT64_MAX; other spellings (4096.0, 1e3) are accepted when the double is integral and
+ * below 2^53. Returns 0 or -1. */
+static int number_u64(const struct pctx *c, const cJSON *it, uint64_t *out)
+{
+	const struct numtok *t = tok_of(c, it);
+	if (!t || !t->n)
+		return -1;
+	size_t i = 0;
+	uint64_t v = 0;
+	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
+		unsigned d = (unsigned)(t->p[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (i == t->n) {
+		*out = v;
+		return 0;
+	}
+	double dv = it->valuedouble;
+	if (!(dv >= 0.0 && dv < 9007199254740992.0) || dv != (double)(uint64_t)dv)
+		return -1;
+	*out = (uint64_t)dv;
+	return 0;
+}
+
+/* Exact signed integer (for pids, times, -1 markers). */
+static int number_i64(const struct pctx *c, const cJSON *it, int64_t *out)
+{
+	const struct numtok *t = tok_of(c, it);
+	if (!t || !t->n)
+		return -1;
+	if (t->p[0] != '-') {
+		uint64_t u;
+		if (number_u64(c, it, &u) < 0 || u > (uint64_t)INT64_MAX)
+			return -1;
+		*out = (int64_t)u;
+		return 0;
+	}
+	size_t i = 1;
+	uint64_t v = 0;
+	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
+		unsigned d = (unsigned)(t->p[i] - '0');
+		if (v > ((uint64_t)INT64_MAX + 1 - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (i == t->n && i > 1) {
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+		return 0;
+	}
+	double dv = it->valuedouble;
+	if (!(dv > -9007199254740992.0 && dv <= 0.0) || dv != (double)(int64_t)dv)
+		return -1;
+	*out = (int64_t)dv;
+	return 0;
+}
+
+/* ---- typed getters: 0 = ok (absent optional keys leave *out alone), -1 = error set ---- */
+
+static const cJSON *field(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static int get_u64(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                   uint64_t *out)
+{
+	const cJSON *it = field(o, key);
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (!cJSON_IsNumber(it))
+		return fail(c, path, key, "expected a number");
+	if (number_u64(c, it, out) < 0)
+		return fail(c, path, key, "not a non-negative integer that fits in 64 bits");
+	return 0;
+}
+
+static int get_int(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                   int64_t min, int64_t max, int64_t *out)
+{
+	const cJSON *it = field(o, key);
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (!cJSON_IsNumber(it))
+		return fail(c, path, key, "expected a number");
+	int64_t v;
+	if (number_i64(c, it, &v) < 0 || v < min || v > max)
+		return fail(c, path, key, "not an integer in [%lld, %lld]", (long long)min, (long long)max);
+	*out = v;
+	return 0;
+}
+
+/* Like get_int, but null also means "absent" and gives null_value. */
+static int get_int_or_null(struct pctx *c, const cJSON *o, const char *path, const char *key, int64_t min,
+                           int64_t max, int64_t null_value, int64_t *out)
+{
+	const cJSON *it = field(o, key);
+	if (it && cJSON_IsNull(it)) {
+		*out = null_value;
+		return 0;
+	}
+	return get_int(c, o, path, key, 0, min, max, out);
+}
+
+/* String (copied into the snapshot's pool) or null (-> NULL). Absent leaves *out alone. */
+static int get_str(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                   const char **out)
+{
+	const cJSON *it = field(o, key);
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (cJSON_IsNull(it)) {
+		*out = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(it) || !it->valuestring)
+		return fail(c, path, key, "expected a string or null");
+	const char *d = vms_snapshot_strdup(c->s, it->valuestring);
+	if (!d) {
+		c->nomem = 1;
+		return fail(c, path, key, "out of memory");
+	}
+	*out = d;
+	return 0;
+}
+
+static int get_bool(struct pctx *c, const cJSON *o, const char *path, const char *key, int *out)
+{
+	const cJSON *it = field(o, key);
+	if (!it)
+		return 0;
+	if (!cJSON_IsBool(it))
+		return fail(c, path, key, "expected true or false");
+	*out = cJSON_IsTrue(it) ? 1 : 0;
+	return 0;
+}
+
+static int get_addr(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                    uint64_t *out)
+{
+	const cJSON *it = field(o, key);
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (!cJSON_IsString(it) || !it->valuestring || strncmp(it->valuestring, "0x", 2) != 0 ||
+	    vms_parse_address(it->valuestring, out) != VMS_OK)
+		return fail(c, path, key, "not a 0x… address");
+	return 0;
+}
+
+/* Object member that must be an object when present. *out = NULL when absent. */
+static int get_obj(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                   const cJSON **out)
+{
+	const cJSON *it = field(o, key);
+	*out = NULL;
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (!cJSON_IsObject(it))
+		return fail(c, path, key, "expected an object");
+	*out = it;
+	return 0;
+}
+
+static int get_arr(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
+                   const cJSON **out)
+{
+	const cJSON *it = field(o, key);
+	*out = NULL;
+	if (!it)
+		return required ? fail(c, path, key, "missing") : 0;
+	if (!cJSON_IsArray(it))
+		return fail(c, path, key, "expected an array");
+	*out = it;
+	return 0;
+}
+
+/* ---- sections ---------------------------------------------------------------------- */
+
+static int parse_process(struct pctx *c, const cJSON *root)
+{
+	struct vms_snapshot *s = c->s;
+	const cJSON *p, *arch;
+	int64_t v;
+
+	if (get_obj(c, root, "", "process", 1, &p) < 0)
+		return -1;
+	if (get_int(c, p, "process", "pid", 1, 1, INT_MAX, &v) < 0)
+		return -1;
+	s->pid = (pid_t)v;
+	v = 0;
+	if (get_int(c, p, "process", "ppid", 0, 0, INT_MAX, &v) < 0)
+		return -1;
+	s->ppid = (pid_t)v;
+	v = 0;
+	if (get_int(c, p, "process", "uid", 0, 0, UINT32_MAX, &v) < 0)
+		return -1;
+	s->uid = (uid_t)v;
+	if (get_u64(c, p, "process", "start_time_ticks", 0, &s->start_time) < 0 ||
+	    get_str(c, p, "process", "name", 0, &s->name) < 0 ||
+	    get_str(c, p, "process", "cmdline", 0, &s->cmdline) < 0 ||
+	    get_str(c, p, "process", "user", 0, &s->user) < 0)
+		return -1;
+	if (!s->cmdline)
+		s->cmdline = ""; /* a share that left it out: the struct says "" for none */
+	if (get_obj(c, p, "process", "arch", 0, &arch) < 0)
+		return -1;
+	if (arch) {
+		v = 0;
+		if (get_int(c, arch, "process.arch", "bits", 0, 0, 64, &v) < 0)
+			return -1;
+		if (v != 0 && v != 32 && v != 64)
+			return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
+		s->arch.bits = (int)v;
+		if (get_str(c, arch, "process.arch", "machine", 0, &s->arch.machine) < 0)
+			return -1;
+		if (!s->arch.machine)
+			s->arch.machine = "unknown";
+	}
+	return 0;
+}
+
+static int parse_status(struct pctx *c, const cJSON *root)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+	    {"vm_size", offsetof(struct vms_status, vm_size)},
+	    {"vm_rss", offsetof(struct vms_status, vm_rss)},
+	    {"rss_anon", offsetof(struct vms_status, rss_anon)},
+	    {"rss_file", offsetof(struct vms_status, rss_file)},
+	    {"rss_shmem", offsetof(struct vms_status, rss_shmem)},
+	    {"vm_swap", offsetof(struct vms_status, vm_swap)},
+	    {"vm_pte", offsetof(struct vms_status, vm_pte)},
+	    {"vm_lck", offsetof(struct vms_status, vm_lck)},
+	    {"vm_hwm", offsetof(struct vms_status, vm_hwm)},
+	    {"vm_data", offsetof(struct vms_status, vm_data)},
+	    {"vm_stk", offsetof(struct vms_status, vm_stk)},
+	};
+	const cJSON *st;
+	int64_t v = 0;
+
+	if (get_obj(c, root, "", "status", 0, &st) < 0)
+		return -1;
+	if (!st)
+		return 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		uint64_t *dst = (uint64_t *)((char *)&c->s->status + fields[i].off);
+		if (get_u64(c, st, "status", fields[i].key, 0, dst) < 0)
+			return -1;
+	}
+	if (get_int(c, st, "status", "threads", 0, 0, INT_MAX, &v) < 0)
+		return -1;
+	c->s->status.threads = (int)v;
+	return 0;
+}
+
+static int parse_rollup(struct pctx *c, const cJSON *root)
+{
+	const cJSON *r = field(root, "rollup");
+	if (!r || cJSON_IsNull(r))
+		return 0;
+	if (!cJSON_IsObject(r))
+		return fail(c, "", "rollup", "expected an object or null");
+	c->s->has_rollup = 1;
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (get_u64(c, r, "rollup", vms_smaps_field_key((enum vms_smaps_field)f), 0,
+		            &c->s->rollup[f]) < 0)
+			return -1;
+	return 0;
+}
+
+static int valid_perms(const char *p)
+{
+	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
+	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
+}
+
+/* "MAJ:MIN" in hex, each at most 8 digits. */
+static int parse_dev(const char *t, unsigned *maj, unsigned *min)
+{
+	unsigned v[2] = {0, 0};
+	for (int part = 0; part < 2; part++) {
+		size_t n = 0;
+		for (; *t && *t != ':'; t++, n++) {
+			char ch = *t;
+			unsigned d;
+			if (ch >= '0' && ch <= '9')
+				d = (unsigned)(ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				d = (unsigned)(ch - 'a' + 10);
+			else if (ch >= 'A' && ch <= 'F')
+				d = (unsigned)(ch - 'A' + 10);
+			else
+				return -1;
+			if (n >= 8)
+				return -1;
+			v[part] = v[part] << 4 | d;
+		}
+		if (n == 0 || (part == 0 && *t != ':') || (part == 1 && *t))
+			return -1;
+		if (part == 0)
+			t++;
+	}
+	*maj = v[0];
+	*min = v[1];
+	return 0;
+}
+
+/* One region into *r; has_prev/prev_end: the end of the previous region in address order
+ * (across allocations), which this one must not precede. The caller sets type/allocation. */
+static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct vms_region *r, int has_prev,
+                        uint64_t prev_end)
+{
+	const cJSON *sm, *it;
+	int64_t v;
+
+	if (!cJSON_IsObject(o))
+		return fail(c, path, NULL, "expected an object");
+	if (get_addr(c, o, path, "start", 1, &r->start) < 0 || get_addr(c, o, path, "end", 1, &r->end) < 0)
+		return -1;
+	if (r->start >= r->end)
+		return fail(c, path, "end", "must be above start");
+	if (has_prev && r->start < prev_end)
+		return fail(c, path, "start",
+		            "0x%llx overlaps or precedes the previous region, which ends at 0x%llx "
+		            "(regions must be sorted and must not overlap)",
+		            (unsigned long long)r->start, (unsigned long long)prev_end);
+
+	it = field(o, "perms");
+	if (!it)
+		return fail(c, path, "perms", "missing");
+	if (!cJSON_IsString(it) || !it->valuestring || !valid_perms(it->valuestring))
+		return fail(c, path, "perms", "expected 4 characters like \"rw-p\"");
+	memcpy(r->perms, it->valuestring, 5);
+
+	if (get_addr(c, o, path, "offset", 0, &r->offset) < 0)
+		return -1;
+	it = field(o, "dev");
+	if (it && (!cJSON_IsString(it) || !it->valuestring ||
+	           parse_dev(it->valuestring, &r->dev_major, &r->dev_minor) < 0))
+		return fail(c, path, "dev", "expected \"MAJ:MIN\" in hex");
+	if (get_u64(c, o, path, "inode", 0, &r->inode) < 0 || get_str(c, o, path, "path", 0, &r->path) < 0 ||
+	    get_bool(c, o, path, "deleted", &r->deleted) < 0 || get_str(c, o, path, "role", 0, &r->role) < 0)
+		return -1;
+
+	if (get_obj(c, o, path, "smaps", 1, &sm) < 0)
+		return -1;
+	char sp[2 * PATH_MAX_LEN + 8];
+	snprintf(sp, sizeof sp, "%s.smaps", path);
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (get_u64(c, sm, sp, vms_smaps_field_key((enum vms_smaps_field)f), 0, &r->smaps[f]) < 0)
+			return -1;
+	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
+
+	v = -1;
+	if (get_int_or_null(c, o, path, "thp_eligible", 0, 1, -1, &v) < 0)
+		return -1;
+	r->thp_eligible = (int)v;
+	v = -1;
+	if (get_int_or_null(c, o, path, "protection_key", 0, INT_MAX, -1, &v) < 0)
+		return -1;
+	r->protection_key = (int)v;
+	r->vm_flags = "";
+	if (get_str(c, o, path, "vm_flags", 0, &r->vm_flags) < 0)
+		return -1;
+	if (!r->vm_flags)
+		r->vm_flags = "";
+	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
+	return 0;
+}
+
+/* First pass: count regions (and check the array shapes) so both arrays are allocated once. */
+static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions)
+{
+	char path[PATH_MAX_LEN];
+	size_t na = 0, nr = 0;
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, allocs)
+	{
+		const cJSON *regs;
+		snprintf(path, sizeof path, "allocations[%zu]", na);
+		if (!cJSON_IsObject(a))
+			return fail(c, path, NULL, "expected an object");
+		if (get_arr(c, a, path, "regions", 1, &regs) < 0)
+			return -1;
+		size_t k = (size_t)cJSON_GetArraySize(regs);
+		if (k == 0)
+			return fail(c, path, "regions", "empty (an allocation has at least one region)");
+		if (k > UINT32_MAX || nr + k < nr)
+			return fail(c, path, "regions", "too many regions");
+		nr += k;
+		na++;
+	}
+	if (na > UINT32_MAX)
+		return fail(c, "", "allocations", "too many allocations");
+	*n_allocs = na;
+	*n_regions = nr;
+	return 0;
+}
+
+static int parse_allocations(struct pctx *c, const cJSON *root)
+{
+	struct vms_snapshot *s = c->s;
+	const cJSON *allocs, *a;
+	size_t na = 0, nr = 0, ai = 0, ri = 0;
+	char path[PATH_MAX_LEN], rpath[2 * PATH_MAX_LEN];
+
+	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 || count_regions(c, allocs, &na, &nr) < 0)
+		return -1;
+	if (na > SIZE_MAX / sizeof(struct vms_allocation) || nr > SIZE_MAX / sizeof(struct vms_region))
+		return fail(c, "", "allocations", "too large");
+	s->allocations = vms_snapshot_alloc(s, (na ? na : 1) * sizeof(struct vms_allocation));
+	s->regions = vms_snapshot_alloc(s, (nr ? nr : 1) * sizeof(struct vms_region));
+	if (!s->allocations || !s->regions) {
+		c->nomem = 1;
+		return fail(c, "", "allocations", "out of memory");
+	}
+
+	cJSON_ArrayForEach(a, allocs)
+	{
+		struct vms_allocation *al = &s->allocations[ai];
+		const cJSON *regs = field(a, "regions"), *r, *it;
+		const char *type_key;
+		int64_t v = 0;
+		uint64_t want;
+
+		snprintf(path, sizeof path, "allocations[%zu]", ai);
+		it = field(a, "type");
+		if (!it)
+			return fail(c, path, "type", "missing");
+		type_key = cJSON_IsString(it) ? it->valuestring : NULL;
+		int t = vms_type_from_key(type_key);
+		if (t < 0)
+			return fail(c, path, "type", "not a memory type key (\"image\", \"heap\", ...)");
+		if (t == VMS_TYPE_FREE || t == VMS_TYPE_PAGE_TABLE)
+			return fail(c, path, "type", "\"%s\" is not a type an allocation can have", type_key);
+		al->type = (enum vms_type)t;
+		if (get_str(c, a, path, "details", 0, &al->details) < 0 ||
+		    get_int(c, a, path, "tid", 0, 0, INT_MAX, &v) < 0)
+			return -1;
+		al->tid = (int)v;
+		al->first_region = (uint32_t)ri;
+
+		uint32_t k = 0;
+		cJSON_ArrayForEach(r, regs)
+		{
+			struct vms_region *reg = &s->regions[ri];
+			snprintf(rpath, sizeof rpath, "%s.regions[%u]", path, k);
+			if (parse_region(c, r, rpath, reg, ri > 0, ri > 0 ? s->regions[ri - 1].end : 0) < 0)
+				return -1;
+			reg->type = al->type;
+			reg->allocation = (uint32_t)ai;
+			ri++;
+			k++;
+		}
+		al->n_regions = k;
+		al->start = s->regions[al->first_region].start;
+		al->end = s->regions[ri - 1].end;
+		/* Bounds are derived from the regions; when given they must agree. */
+		if (field(a, "start")) {
+			if (get_addr(c, a, path, "start", 0, &want) < 0)
+				return -1;
+			if (want != al->start)
+				return fail(c, path, "start",
+				            "0x%llx is not the start of its first region (0x%llx)",
+				            (unsigned long long)want, (unsigned long long)al->start);
+		}
+		if (field(a, "end")) {
+			if (get_addr(c, a, path, "end", 0, &want) < 0)
+				return -1;
+			if (want != al->end)
+				return fail(c, path, "end",
+				            "0x%llx is not the end of its last region (0x%llx)",
+				            (unsigned long long)want, (unsigned long long)al->end);
+		}
+		ai++;
+	}
+	s->n_allocations = na;
+	s->n_regions = nr;
+	return 0;
+}
+
+static int parse_threads(struct pctx *c, const cJSON *root)
+{
+	struct vms_snapshot *s = c->s;
+	const cJSON *arr, *t;
+	char path[PATH_MAX_LEN];
+	size_t i = 0;
+
+	if (get_arr(c, root, "", "threads", 0, &arr) < 0)
+		return -1;
+	if (!arr)
+		return 0;
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+	if (!n)
+		return 0;
+	s->threads = vms_snapshot_alloc(s, n * sizeof(struct vms_thread));
+	if (!s->threads) {
+		c->nomem = 1;
+		return fail(c, "", "threads", "out of memory");
+	}
+	cJSON_ArrayForEach(t, arr)
+	{
+		struct vms_thread *th = &s->threads[i];
+		int64_t v = 0;
+		snprintf(path, sizeof path, "threads[%zu]", i);
+		if (!cJSON_IsObject(t))
+			return fail(c, path, NULL, "expected an object");
+		if (get_int(c, t, path, "tid", 1, 1, INT_MAX, &v) < 0)
+			return -1;
+		th->tid = (int)v;
+		if (get_str(c, t, path, "name", 0, &th->name) < 0)
+			return -1;
+		const cJSON *sp = field(t, "sp");
+		if (sp && !cJSON_IsNull(sp) && get_addr(c, t, path, "sp", 0, &th->sp) < 0)
+			return -1;
+		v = -1;
+		if (get_int_or_null(c, t, path, "stack_allocation", -1, (int64_t)s->n_allocations - 1, -1,
+		                    &v) < 0)
+			return -1;
+		th->stack_allocation = (int)v;
+		i++;
+	}
+	s->n_threads = n;
+	return 0;
+}
+
+static int parse_top(struct pctx *c, const cJSON *root)
+{
+	struct vms_snapshot *s = c->s;
+	int64_t v = 0;
+
+	if (get_str(c, root, "", "host", 0, &s->host) < 0 ||
+	    get_str(c, root, "", "kernel", 0, &s->kernel) < 0 ||
+	    get_int(c, root, "", "taken_at_ms", 0, INT64_MIN, INT64_MAX, &s->taken_at_ms) < 0 ||
+	    parse_process(c, root) < 0)
+		return -1;
+	s->page_size = 4096;
+	if (get_u64(c, root, "", "page_size", 0, &s->page_size) < 0)
+		return -1;
+	if (s->page_size != 0 && (s->page_size < 512 || (s->page_size & (s->page_size - 1))))
+		return fail(c, "", "page_size", "must be a power of two, at least 512 (or 0 for unknown)");
+	s->mmap_min_addr = s->page_size ? s->page_size : 4096;
+	if (get_addr(c, root, "", "mmap_min_addr", 0, &s->mmap_min_addr) < 0 ||
+	    get_addr(c, root, "", "user_top", 0, &s->user_top) < 0 || parse_status(c, root) < 0 ||
+	    parse_rollup(c, root) < 0 || get_str(c, root, "", "thread_note", 0, &s->thread_note) < 0)
+		return -1;
+	if (get_int(c, root, "", "malformed_lines", 0, 0, UINT_MAX, &v) < 0)
+		return -1;
+	s->malformed_lines = (unsigned)v;
+	s->page_table_bytes = s->status.vm_pte;
+	if (parse_allocations(c, root) < 0 || parse_threads(c, root) < 0)
+		return -1;
+	return 0;
+}
+
+/* 1-based line and column of byte offset off. */
+static void line_col(const char *text, size_t off, size_t *line, size_t *col)
+{
+	size_t l = 1, k = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			l++;
+			k = 1;
+		} else {
+			k++;
+		}
+	}
+	*line = l;
+	*col = k;
+}
+
+int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
+                            size_t errlen)
+{
+	int ret = VMS_ERR_INVALID;
+	struct pctx c = {.err = errbuf, .errlen = errlen};
+	cJSON *root = NULL;
+	const char *end = NULL;
+	int64_t version;
+
+	if (out)
+		*out = NULL;
+	if (errbuf && errlen)
+		errbuf[0] = '\0';
+	if (!text || !out) {
+		fail(&c, "", NULL, "no input");
+		goto out;
+	}
+	if (len == 0) {
+		fail(&c, "", NULL, "empty input");
+		goto out;
+	}
+
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;
+		line_col(text, off, &line, &col);
+		if (off + 1 >= len)
+			fail(&c, "", NULL,
+			     "not valid JSON: it ends too early at line %zu, column %zu (truncated?)", line,
+			     col);
+		else
+			fail(&c, "", NULL, "not valid JSON (line %zu, column %zu)", line, col);
+		goto out;
+	}
+	for (size_t i = (size_t)(end - text); i < len; i++) {
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
+			size_t line, col;
+			line_col(text, i, &line, &col);
+			fail(&c, "", NULL,
+			     "not valid JSON: unexpected text after the top-level value (line %zu, column "
+			     "%zu)",
+			     line, col);
+			goto out;
+		}
+	}
+	if (!cJSON_IsObject(root)) {
+		fail(&c, "", NULL, "expected a JSON object at the top level");
+		goto out;
+	}
+
+	if (lex_numbers(&c, text, (size_t)(end - text)) < 0) {
+		ret = VMS_ERR_NOMEM;
+		fail(&c, "", NULL, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	if (c.n_nums > INT_MAX || assign_tokens(&c, root, &k) < 0 || k != c.n_nums) {
+		fail(&c, "", NULL, "cannot read the numbers in this JSON text");
+		goto out;
+	}
+
+	if (get_int(&c, root, "", "format_version", 1, INT64_MIN, INT64_MAX, &version) < 0)
+		goto out;
+	if (version != VMS_FORMAT_VERSION) {
+		ret = VMS_ERR_UNSUPPORTED;
+		fail(&c, "", "format_version", "version %lld is not supported (this build reads version %d)",
+		     (long long)version, VMS_FORMAT_VERSION);
+		goto out;
+	}
+
+	c.s = vms_snapshot_new();
+	if (!c.s) {
+		ret = VMS_ERR_NOMEM;
+		fail(&c, "", NULL, "out of memory");
+		goto out;
+	}
+	if (parse_top(&c, root) < 0) {
+		if (c.nomem)
+			ret = VMS_ERR_NOMEM;
+		goto out;
+	}
+	int err = vms_snapshot_summarize(c.s);
+	if (err != VMS_OK) {
+		ret = err;
+		fail(&c, "", "allocations", "%s",
+		     err == VMS_ERR_NOMEM ? "out of memory" : "regions are inconsistent");
+		goto out;
+	}
+	*out = c.s;
+	c.s = NULL;
+	ret = VMS_OK;
+out:
+	vms_snapshot_free(c.s);
+	cJSON_Delete(root);
+	free(c.nums);
+	return ret;
+}

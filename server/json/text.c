@@ -1,0 +1,585 @@
+/* Human-readable reports (like VMMap's summary + details views, or pmap -x): a snapshot report
+ * and a diff report. Sizes are KiB. Every string that comes from the target process or an
+ * imported file (names, command line, paths, details, host, kernel) goes through
+ * vms_sb_put_escaped(), so a file named "a\nFAKE LINE" or one holding terminal escapes cannot
+ * forge report lines or drive the terminal the report is printed on.
+ *
+ * Tables are built in memory first so that every column can be sized to its widest cell; only
+ * the last column (Details) is left unpadded, and it is the only one that may hold non-ASCII. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "textutil.h"
+#include "vmscope/export.h"
+
+#ifndef VMSCOPE_VERSION
+#define VMSCOPE_VERSION "0.0.0"
+#endif
+
+/* ---- a small aligned table ---------------------------------------------------------- */
+
+struct tcol {
+	const char *head;
+	int right; /* right-aligned (numbers) */
+};
+
+struct table {
+	const struct tcol *cols;
+	size_t ncols;
+	char **cells; /* nrows * ncols, malloc'd strings, NULL = empty */
+	size_t nrows, cap;
+	int oom;
+};
+
+static void t_row(struct table *t)
+{
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		if (cap > SIZE_MAX / (t->ncols * sizeof(char *))) {
+			t->oom = 1;
+			return;
+		}
+		char **c = realloc(t->cells, cap * t->ncols * sizeof(char *));
+		if (!c) {
+			t->oom = 1;
+			return;
+		}
+		t->cells = c;
+		t->cap = cap;
+	}
+	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(char *));
+	t->nrows++;
+}
+
+/* Set a cell of the last row, taking ownership of the malloc'd string s (NULL = ENOMEM). */
+static void t_take(struct table *t, size_t col, char *s)
+{
+	if (t->oom || !t->nrows || col >= t->ncols) {
+		free(s);
+		return;
+	}
+	if (!s) {
+		t->oom = 1;
+		return;
+	}
+	char **cell = &t->cells[(t->nrows - 1) * t->ncols + col];
+	free(*cell);
+	*cell = s;
+}
+
+static void t_set(struct table *t, size_t col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void t_set(struct table *t, size_t col, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	t_take(t, col, s);
+}
+
+/* Escaped copy of text (NULL = empty) followed by the plain suffix (may be NULL). */
+static void t_set_escaped(struct table *t, size_t col, const char *text, const char *suffix)
+{
+	struct vms_sb sb = {0};
+	char *s;
+	vms_sb_put_escaped(&sb, text);
+	vms_sb_puts(&sb, suffix);
+	if (vms_sb_finish(&sb, &s, NULL) != VMS_OK)
+		s = NULL;
+	t_take(t, col, s);
+}
+
+static void t_render(const struct table *t, struct vms_sb *sb)
+{
+	size_t width[16] = {0};
+	if (t->ncols > 16)
+		return;
+	for (size_t c = 0; c < t->ncols; c++) {
+		width[c] = strlen(t->cols[c].head);
+		for (size_t r = 0; r < t->nrows; r++) {
+			const char *s = t->cells[r * t->ncols + c];
+			if (s && strlen(s) > width[c])
+				width[c] = strlen(s);
+		}
+	}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		/* r == 0 is the header line */
+		size_t last = 0;
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->cols[c].head;
+			if (s && *s)
+				last = c + 1;
+		}
+		for (size_t c = 0; c < last; c++) {
+			const char *s = r ? t->cells[(r - 1) * t->ncols + c] : t->cols[c].head;
+			size_t n = s ? strlen(s) : 0;
+			if (c)
+				vms_sb_puts(sb, "  ");
+			if (t->cols[c].right)
+				vms_sb_pad(sb, ' ', width[c] - n);
+			vms_sb_putn(sb, s ? s : "", n);
+			if (!t->cols[c].right && c + 1 < last)
+				vms_sb_pad(sb, ' ', width[c] - n);
+		}
+		vms_sb_putc(sb, '\n');
+	}
+}
+
+static void t_free(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+/* ---- number formatting -------------------------------------------------------------- */
+
+static uint64_t kib(uint64_t bytes)
+{
+	return bytes / 1024 + (bytes % 1024 >= 512);
+}
+
+static void t_kib(struct table *t, size_t col, uint64_t bytes)
+{
+	t_set(t, col, "%" PRIu64, kib(bytes));
+}
+
+/* Signed KiB with an explicit sign; 0 stays "0". */
+static void t_delta_kib(struct table *t, size_t col, int64_t bytes)
+{
+	uint64_t mag = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
+	uint64_t k = kib(mag);
+	if (!k)
+		t_set(t, col, "0");
+	else
+		t_set(t, col, "%c%" PRIu64, bytes < 0 ? '-' : '+', k);
+}
+
+static void t_delta_count(struct table *t, size_t col, int64_t n)
+{
+	if (!n)
+		t_set(t, col, "0");
+	else
+		t_set(t, col, "%+" PRId64, n);
+}
+
+/* Same rule as the CSV: one perms string, or the distinct ones joined by '/'. */
+static void alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
+                             size_t size)
+{
+	char seen[12][5];
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
+		const char *p = s->regions[a->first_region + k].perms;
+		size_t j = 0;
+		while (j < n && memcmp(seen[j], p, 4) != 0)
+			j++;
+		if (j < n)
+			continue;
+		if (n == sizeof seen / sizeof seen[0] || used + 6 > size)
+			break;
+		memcpy(seen[n++], p, 5);
+		used += (size_t)snprintf(buf + used, size - used, "%s%.4s", used ? "/" : "", p);
+	}
+}
+
+/* ---- snapshot report ---------------------------------------------------------------- */
+
+static void kv(struct vms_sb *sb, const char *label, const char *value)
+{
+	vms_sb_printf(sb, "%-14s", label);
+	vms_sb_put_escaped(sb, value && *value ? value : "-");
+	vms_sb_putc(sb, '\n');
+}
+
+static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
+{
+	char buf[64];
+
+	vms_sb_printf(sb, "vmscope " VMSCOPE_VERSION " memory map of process %d (", (int)s->pid);
+	vms_sb_put_escaped(sb, s->name);
+	vms_sb_puts(sb, ")\n\n");
+	snprintf(buf, sizeof buf, "%d", (int)s->pid);
+	kv(sb, "Process:", s->name);
+	kv(sb, "PID:", buf);
+	snprintf(buf, sizeof buf, "%d", (int)s->ppid);
+	kv(sb, "Parent PID:", buf);
+	kv(sb, "Command line:", s->cmdline);
+	vms_sb_printf(sb, "%-14s", "User:");
+	vms_sb_put_escaped(sb, s->user && *s->user ? s->user : "-");
+	vms_sb_printf(sb, " (uid %u)\n", (unsigned)s->uid);
+	vms_sb_printf(sb, "%-14s", "Architecture:");
+	vms_sb_put_escaped(sb, s->arch.machine ? s->arch.machine : "unknown");
+	if (s->arch.bits)
+		vms_sb_printf(sb, " (%d-bit)", s->arch.bits);
+	vms_sb_putc(sb, '\n');
+	kv(sb, "Host:", s->host);
+	kv(sb, "Kernel:", s->kernel);
+	vms_format_time_ms(s->taken_at_ms, buf, sizeof buf);
+	kv(sb, "Taken at:", buf);
+	vms_sb_printf(sb, "%-14s%d\n", "Threads:", s->status.threads ? s->status.threads : (int)s->n_threads);
+	if (s->thread_note)
+		kv(sb, "Thread note:", s->thread_note);
+	if (s->malformed_lines)
+		vms_sb_printf(sb, "%-14s%u /proc lines could not be parsed and were skipped\n",
+		              "Warning:", s->malformed_lines);
+	vms_sb_putc(sb, '\n');
+}
+
+static const struct tcol summary_cols[] = {
+    {"Type", 0},       {"Size", 1},         {"Committed", 1}, {"Private", 1},   {"Total WS", 1},
+    {"Private WS", 1}, {"Shareable WS", 1}, {"Shared WS", 1}, {"Locked WS", 1}, {"Pss", 1},
+    {"Uss", 1},        {"Swap", 1},         {"Blocks", 1},    {"Largest", 1},
+};
+static const enum vms_col summary_col_ids[] = {
+    VMS_COL_SIZE,       VMS_COL_COMMITTED,    VMS_COL_PRIVATE,   VMS_COL_TOTAL_WS,
+    VMS_COL_PRIVATE_WS, VMS_COL_SHAREABLE_WS, VMS_COL_SHARED_WS, VMS_COL_LOCKED_WS,
+    VMS_COL_PSS,        VMS_COL_USS,          VMS_COL_SWAP,
+};
+#define N_SUM_COLS (sizeof summary_col_ids / sizeof summary_col_ids[0])
+
+static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
+{
+	struct table t = {summary_cols, sizeof summary_cols / sizeof summary_cols[0], NULL, 0, 0, 0};
+	uint64_t blocks = 0, largest = 0;
+
+	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
+		const struct vms_type_summary *ts = &s->summary[ty];
+		t_row(&t);
+		t_set(&t, 0, "%s", vms_type_name((enum vms_type)ty));
+		if (ty == VMS_TYPE_FREE) {
+			/* Free: total free bytes, number of gaps and the largest one; nothing else applies */
+			t_kib(&t, 1, ts->cols[VMS_COL_SIZE]);
+		} else {
+			for (size_t c = 0; c < N_SUM_COLS; c++)
+				t_kib(&t, 1 + c, ts->cols[summary_col_ids[c]]);
+			blocks += ts->blocks;
+			if (ts->largest > largest)
+				largest = ts->largest;
+		}
+		t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, ts->blocks);
+		t_kib(&t, 2 + N_SUM_COLS, ts->largest);
+	}
+	t_row(&t);
+	t_set(&t, 0, "Total");
+	for (size_t c = 0; c < N_SUM_COLS; c++)
+		t_kib(&t, 1 + c, s->total[summary_col_ids[c]]);
+	t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, blocks);
+	t_kib(&t, 2 + N_SUM_COLS, largest);
+
+	vms_sb_puts(sb, "Summary (KiB; Free: Blocks = free gaps, Largest = largest free block)\n");
+	t_render(&t, sb);
+	vms_sb_putc(sb, '\n');
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+static const struct tcol detail_cols[] = {
+    {"Address", 0}, {"Type", 0},     {"Size", 1},       {"Committed", 1},
+    {"Private", 1}, {"Total WS", 1}, {"Protection", 0}, {"Details", 0},
+};
+
+static void detail_numbers(struct table *t, const uint64_t *cols)
+{
+	t_kib(t, 2, cols[VMS_COL_SIZE]);
+	t_kib(t, 3, cols[VMS_COL_COMMITTED]);
+	t_kib(t, 4, cols[VMS_COL_PRIVATE]);
+	t_kib(t, 5, cols[VMS_COL_TOTAL_WS]);
+}
+
+/* Details of a region row: role, then its path when it differs from the allocation's. */
+static void region_details(struct table *t, const struct vms_region *r, const struct vms_allocation *a)
+{
+	int own_path = r->path && (!a->details || strcmp(r->path, a->details) != 0);
+	if (r->role && own_path) {
+		struct vms_sb sb = {0};
+		char *s;
+		vms_sb_put_escaped(&sb, r->role); /* it may come from an imported file */
+		vms_sb_puts(&sb, ": ");
+		vms_sb_put_escaped(&sb, r->path);
+		if (r->deleted)
+			vms_sb_puts(&sb, " (deleted)");
+		if (vms_sb_finish(&sb, &s, NULL) != VMS_OK)
+			s = NULL;
+		t_take(t, 7, s);
+		return;
+	}
+	if (r->role)
+		t_set_escaped(t, 7, r->role, NULL);
+	else if (own_path)
+		t_set_escaped(t, 7, r->path, r->deleted ? " (deleted)" : NULL);
+}
+
+static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s)
+{
+	struct table t = {detail_cols, sizeof detail_cols / sizeof detail_cols[0], NULL, 0, 0, 0};
+	char prot[64];
+
+	for (size_t i = 0; i < s->n_allocations && !t.oom; i++) {
+		const struct vms_allocation *a = &s->allocations[i];
+		t_row(&t);
+		t_set(&t, 0, "0x%" PRIx64, a->start);
+		t_set(&t, 1, "%s", vms_type_name(a->type));
+		detail_numbers(&t, a->cols);
+		alloc_protection(s, a, prot, sizeof prot);
+		t_set(&t, 6, "%s", prot);
+		t_set_escaped(&t, 7, a->details, NULL);
+		if (a->n_regions < 2)
+			continue;
+		for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
+			const struct vms_region *r = &s->regions[a->first_region + k];
+			t_row(&t);
+			t_set(&t, 0, "  0x%" PRIx64, r->start);
+			t_set(&t, 1, "%s", vms_type_name(r->type));
+			detail_numbers(&t, r->cols);
+			t_set(&t, 6, "%.4s", r->perms);
+			region_details(&t, r, a);
+		}
+	}
+	vms_sb_printf(sb, "Allocations (%zu, %zu regions; KiB; regions of an allocation indented)\n",
+	              s->n_allocations, s->n_regions);
+	t_render(&t, sb);
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+static const struct tcol thread_cols[] = {
+    {"TID", 1},
+    {"Stack pointer", 0},
+    {"Stack", 0},
+    {"Name", 0},
+};
+
+static int put_threads(struct vms_sb *sb, const struct vms_snapshot *s)
+{
+	struct table t = {thread_cols, sizeof thread_cols / sizeof thread_cols[0], NULL, 0, 0, 0};
+	if (!s->n_threads)
+		return 0;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct vms_thread *th = &s->threads[i];
+		t_row(&t);
+		t_set(&t, 0, "%d", th->tid);
+		if (th->sp)
+			t_set(&t, 1, "0x%" PRIx64, th->sp);
+		else
+			t_set(&t, 1, "unknown");
+		if (th->stack_allocation >= 0 && (size_t)th->stack_allocation < s->n_allocations)
+			t_set(&t, 2, "0x%" PRIx64, s->allocations[th->stack_allocation].start);
+		else
+			t_set(&t, 2, "-");
+		t_set_escaped(&t, 3, th->name, NULL);
+	}
+	vms_sb_puts(sb, "\nThreads\n");
+	t_render(&t, sb);
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len)
+{
+	struct vms_sb sb = {0};
+
+	put_header(&sb, s);
+	if (put_summary(&sb, s) < 0 || put_allocations(&sb, s) < 0 || put_threads(&sb, s) < 0)
+		sb.oom = 1;
+	return vms_sb_finish(&sb, out, len);
+}
+
+/* ---- diff report -------------------------------------------------------------------- */
+
+static void side_line(struct vms_sb *sb, const char *label, const struct vms_snapshot *s)
+{
+	char when[40];
+	vms_format_time_ms(s->taken_at_ms, when, sizeof when);
+	vms_sb_printf(sb, "%-6s%s  process %d (", label, when, (int)s->pid);
+	vms_sb_put_escaped(sb, s->name);
+	vms_sb_puts(sb, ")\n");
+}
+
+static const struct tcol dsum_cols[] = {
+    {"Type", 0},       {"Size", 1},         {"Committed", 1}, {"Private", 1},   {"Total WS", 1},
+    {"Private WS", 1}, {"Shareable WS", 1}, {"Shared WS", 1}, {"Locked WS", 1}, {"Pss", 1},
+    {"Uss", 1},        {"Swap", 1},         {"Blocks", 1},
+};
+
+static int row_has_change(const int64_t *d, int64_t blocks)
+{
+	if (blocks)
+		return 1;
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		if (d[c])
+			return 1;
+	return 0;
+}
+
+static int put_diff_summary(struct vms_sb *sb, const struct vms_diff *d)
+{
+	struct table t = {dsum_cols, sizeof dsum_cols / sizeof dsum_cols[0], NULL, 0, 0, 0};
+	int64_t blocks = 0;
+
+	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
+		if (ty != VMS_TYPE_FREE)
+			blocks += d->type_blocks_delta[ty];
+		if (!row_has_change(d->type_delta[ty], d->type_blocks_delta[ty]))
+			continue;
+		t_row(&t);
+		t_set(&t, 0, "%s", vms_type_name((enum vms_type)ty));
+		for (size_t c = 0; c < N_SUM_COLS; c++)
+			t_delta_kib(&t, 1 + c, d->type_delta[ty][summary_col_ids[c]]);
+		t_delta_count(&t, 1 + N_SUM_COLS, d->type_blocks_delta[ty]);
+	}
+	t_row(&t);
+	t_set(&t, 0, "Total");
+	for (size_t c = 0; c < N_SUM_COLS; c++)
+		t_delta_kib(&t, 1 + c, d->total_delta[summary_col_ids[c]]);
+	t_delta_count(&t, 1 + N_SUM_COLS, blocks);
+
+	vms_sb_puts(sb, "Change by type (KiB; types without change left out)\n");
+	t_render(&t, sb);
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+static void t_changes(struct table *t, size_t col, unsigned changes)
+{
+	struct vms_sb sb = {0};
+	char *s;
+	for (unsigned bit = 1; bit <= VMS_CHANGE_USAGE; bit <<= 1) {
+		if (!(changes & bit))
+			continue;
+		if (sb.len)
+			vms_sb_putc(&sb, ',');
+		vms_sb_puts(&sb, vms_change_key((enum vms_change)bit));
+	}
+	if (vms_sb_finish(&sb, &s, NULL) != VMS_OK)
+		s = NULL;
+	t_take(t, col, s);
+}
+
+static const struct tcol dalloc_cols[] = {
+    {"Change", 0},     {"Address", 0},  {"Type", 0},      {"Size", 1},    {"dSize", 1},
+    {"dCommitted", 1}, {"dPrivate", 1}, {"dTotal WS", 1}, {"Details", 0},
+};
+
+static void delta_numbers(struct table *t, size_t first, const int64_t *delta)
+{
+	t_delta_kib(t, first, delta[VMS_COL_SIZE]);
+	t_delta_kib(t, first + 1, delta[VMS_COL_COMMITTED]);
+	t_delta_kib(t, first + 2, delta[VMS_COL_PRIVATE]);
+	t_delta_kib(t, first + 3, delta[VMS_COL_TOTAL_WS]);
+}
+
+static int put_diff_allocations(struct vms_sb *sb, const struct vms_diff *d)
+{
+	struct table t = {dalloc_cols, sizeof dalloc_cols / sizeof dalloc_cols[0], NULL, 0, 0, 0};
+
+	for (size_t i = 0; i < d->n_allocations && !t.oom; i++) {
+		const struct vms_diff_entry *e = &d->allocations[i];
+		const struct vms_allocation *f = e->from >= 0 && (size_t)e->from < d->from->n_allocations
+		                                     ? &d->from->allocations[e->from]
+		                                     : NULL;
+		const struct vms_allocation *to =
+		    e->to >= 0 && (size_t)e->to < d->to->n_allocations ? &d->to->allocations[e->to] : NULL;
+		const struct vms_allocation *cur = to ? to : f;
+		if (!cur)
+			continue;
+		t_row(&t);
+		t_changes(&t, 0, e->changes);
+		t_set(&t, 1, "0x%" PRIx64, cur->start);
+		if (f && to && f->type != to->type)
+			t_set(&t, 2, "%s -> %s", vms_type_name(f->type), vms_type_name(to->type));
+		else
+			t_set(&t, 2, "%s", vms_type_name(cur->type));
+		t_kib(&t, 3, cur->end - cur->start);
+		delta_numbers(&t, 4, e->delta);
+		if (f && to && (f->details || to->details) &&
+		    (!f->details || !to->details || strcmp(f->details, to->details) != 0)) {
+			struct vms_sb s2 = {0};
+			char *s;
+			vms_sb_put_escaped(&s2, f->details ? f->details : "-");
+			vms_sb_puts(&s2, " -> ");
+			vms_sb_put_escaped(&s2, to->details ? to->details : "-");
+			if (vms_sb_finish(&s2, &s, NULL) != VMS_OK)
+				s = NULL;
+			t_take(&t, 8, s);
+		} else {
+			t_set_escaped(&t, 8, cur->details, NULL);
+		}
+	}
+	vms_sb_printf(sb, "\nAllocations: %zu changed (Size of the newer one; d = change, KiB)\n",
+	              d->n_allocations);
+	if (d->n_allocations)
+		t_render(&t, sb);
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+static const struct tcol dreg_cols[] = {
+    {"Change", 0},     {"Address", 0},  {"Protection", 0}, {"Size", 1}, {"dSize", 1},
+    {"dCommitted", 1}, {"dPrivate", 1}, {"dTotal WS", 1},  {"Path", 0},
+};
+
+static int put_diff_regions(struct vms_sb *sb, const struct vms_diff *d)
+{
+	struct table t = {dreg_cols, sizeof dreg_cols / sizeof dreg_cols[0], NULL, 0, 0, 0};
+
+	for (size_t i = 0; i < d->n_regions && !t.oom; i++) {
+		const struct vms_diff_entry *e = &d->regions[i];
+		const struct vms_region *f =
+		    e->from >= 0 && (size_t)e->from < d->from->n_regions ? &d->from->regions[e->from] : NULL;
+		const struct vms_region *to =
+		    e->to >= 0 && (size_t)e->to < d->to->n_regions ? &d->to->regions[e->to] : NULL;
+		const struct vms_region *cur = to ? to : f;
+		if (!cur)
+			continue;
+		t_row(&t);
+		t_changes(&t, 0, e->changes);
+		t_set(&t, 1, "0x%" PRIx64, cur->start);
+		if (f && to && memcmp(f->perms, to->perms, 4) != 0)
+			t_set(&t, 2, "%.4s -> %.4s", f->perms, to->perms);
+		else
+			t_set(&t, 2, "%.4s", cur->perms);
+		t_kib(&t, 3, cur->end - cur->start);
+		delta_numbers(&t, 4, e->delta);
+		t_set_escaped(&t, 8, cur->path, cur->deleted ? " (deleted)" : NULL);
+	}
+	vms_sb_printf(sb, "\nRegions: %zu changed\n", d->n_regions);
+	if (d->n_regions)
+		t_render(&t, sb);
+	int oom = t.oom;
+	t_free(&t);
+	return oom ? -1 : 0;
+}
+
+int vms_export_diff_text(const struct vms_diff *d, char **out, size_t *len)
+{
+	struct vms_sb sb = {0};
+
+	vms_sb_puts(&sb, "vmscope " VMSCOPE_VERSION " changes between two snapshots\n\n");
+	side_line(&sb, "From:", d->from);
+	side_line(&sb, "To:", d->to);
+	if (d->from->pid != d->to->pid || d->from->start_time != d->to->start_time)
+		vms_sb_puts(&sb,
+		            "Note: the snapshots are of different processes (pid or start time differ)\n");
+	vms_sb_putc(&sb, '\n');
+	if (put_diff_summary(&sb, d) < 0 || put_diff_allocations(&sb, d) < 0 || put_diff_regions(&sb, d) < 0)
+		sb.oom = 1;
+	return vms_sb_finish(&sb, out, len);
+}

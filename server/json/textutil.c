@@ -1,0 +1,166 @@
+/* UTF-8, escaping and time helpers for the exporters (see textutil.h). */
+#include "textutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+size_t vms_utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	unsigned cp = c & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Code point of a well-formed sequence of length len. */
+static unsigned utf8_decode(const unsigned char *s, size_t len)
+{
+	if (len == 1)
+		return s[0];
+	unsigned cp = s[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	return cp;
+}
+
+int vms_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	while (n) {
+		size_t l = vms_utf8_seq_len(p, n);
+		if (!l)
+			return 0;
+		p += l;
+		n -= l;
+	}
+	return 1;
+}
+
+char *vms_utf8_repair(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	/* Each bad byte becomes 3 bytes (EF BF BD). */
+	if (n > (SIZE_MAX - 1) / 3)
+		return NULL;
+	char *out = malloc(n * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	while (n) {
+		size_t l = vms_utf8_seq_len(p, n);
+		if (l) {
+			memcpy(o, p, l);
+			o += l;
+		} else {
+			l = 1;
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+		}
+		p += l;
+		n -= l;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int is_invisible_control(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void vms_sb_put_escaped(struct vms_sb *sb, const char *s)
+{
+	if (!s)
+		return;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	while (n) {
+		/* Copy the longest run that needs no escaping in one go. */
+		size_t run = 0;
+		while (run < n) {
+			unsigned c = p[run];
+			if (c >= 0x20 && c < 0x7f && c != '\\') {
+				run++;
+				continue;
+			}
+			if (c < 0x80)
+				break;
+			size_t l = vms_utf8_seq_len(p + run, n - run);
+			if (!l || is_invisible_control(utf8_decode(p + run, l)))
+				break;
+			run += l;
+		}
+		vms_sb_putn(sb, (const char *)p, run);
+		p += run;
+		n -= run;
+		if (!n)
+			break;
+		unsigned c = p[0];
+		size_t l = 1;
+		if (c == '\\')
+			vms_sb_puts(sb, "\\\\");
+		else if (c == '\n')
+			vms_sb_puts(sb, "\\n");
+		else if (c == '\t')
+			vms_sb_puts(sb, "\\t");
+		else if (c == '\r')
+			vms_sb_puts(sb, "\\r");
+		else if (c < 0x80)
+			vms_sb_printf(sb, "\\x%02x", c);
+		else if ((l = vms_utf8_seq_len(p, n)) != 0)
+			vms_sb_printf(sb, "\\u%04x", utf8_decode(p, l));
+		else {
+			l = 1;
+			vms_sb_printf(sb, "\\x%02x", c);
+		}
+		p += l;
+		n -= l;
+	}
+}
+
+void vms_format_time_ms(int64_t ms, char *buf, size_t size)
+{
+	int64_t sec = ms / 1000, rem = ms % 1000;
+	struct tm tm;
+
+	if (rem < 0) {
+		rem += 1000;
+		sec -= 1;
+	}
+	time_t t = (time_t)sec;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, size, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+}

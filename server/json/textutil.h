@@ -1,0 +1,32 @@
+/* Private to the json layer: UTF-8 checks, escaping of untrusted names for human-readable
+ * output, and timestamp formatting, shared by the JSON, CSV and text exporters. */
+#ifndef VMSCOPE_JSON_TEXTUTIL_H
+#define VMSCOPE_JSON_TEXTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s[0..n), or 0 when s[0] does not start
+ * one (stray continuation byte, overlong form, surrogate, > U+10FFFF, truncated). n > 0. */
+size_t vms_utf8_seq_len(const unsigned char *s, size_t n);
+
+/* 1 when the NUL-terminated s is well-formed UTF-8. */
+int vms_utf8_valid(const char *s);
+
+/* malloc'd copy of s with every byte that is not part of a well-formed UTF-8 sequence
+ * replaced by U+FFFD; NULL on ENOMEM. JSON must be UTF-8, file names need not be. */
+char *vms_utf8_repair(const char *s);
+
+/* Append s (NULL appends nothing) so that it cannot break a line-oriented report or drive a
+ * terminal: backslash -> "\\", newline -> "\n", tab -> "\t", CR -> "\r", other C0 bytes and
+ * DEL -> "\xNN", bytes that are not well-formed UTF-8 -> "\xNN", C1 controls and bidi
+ * overrides (U+0080..U+009F, U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069) -> "\uNNNN".
+ * Everything else (printable ASCII and other UTF-8) is copied. */
+void vms_sb_put_escaped(struct vms_sb *sb, const char *s);
+
+/* "2026-11-22T06:10:00.123Z" (ISO 8601, UTC, milliseconds) into buf (>= 32 bytes). */
+void vms_format_time_ms(int64_t ms, char *buf, size_t size);
+
+#endif
