@@ -6,11 +6,11 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-want=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev procps)
+want=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev procps python3 curl)
 for arg in "$@"; do
   case "$arg" in
     --e2e) want+=(chromium nodejs npm) ;;
-    --bench) want+=(nginx-light wrk hyperfine) ;;
+    --bench) want+=(nginx-light wrk hyperfine time) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

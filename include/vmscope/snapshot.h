@@ -137,7 +137,8 @@ struct vms_snapshot_opts {
 	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
 };
 
-/* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free).
+/* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free); on
+ * failure *out is NULL.
  * Errors: VMS_ERR_NO_SUCH_PROCESS, VMS_ERR_EXITED, VMS_ERR_PERMISSION, VMS_ERR_NO_ADDRESS_SPACE,
  * VMS_ERR_NOMEM, VMS_ERR_IO. opts may be NULL (defaults: both on). */
 int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vms_snapshot **out);

@@ -224,6 +224,20 @@ static int probe_is_elf(void *cookie, const char *path)
 	return n == 4 && !memcmp(m, "\x7f" "ELF", 4);
 }
 
+struct rollup_job {
+	pthread_t thread;
+	int dirfd;
+	int rc;
+	struct vms_buf buf;
+};
+
+static void *rollup_reader(void *arg)
+{
+	struct rollup_job *j = arg;
+	j->rc = vms_procfs_read(j->dirfd, "smaps_rollup", &j->buf);
+	return NULL;
+}
+
 static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, struct vms_stat *st,
 			 int *kthread, char *state)
 {
@@ -290,7 +304,17 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		goto out;
 	}
 
+	/* smaps_rollup walks the page tables again (~6% of a scan); read it on a thread of its own
+	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
+	struct rollup_job job = {.dirfd = dirfd};
+	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
 	err = read_smaps(s, dirfd);
+	if (rollup_started) {
+		pthread_join(job.thread, NULL);
+		if (job.rc == 0)
+			vms_rollup_parse(s, job.buf.data, job.buf.len);
+		free(job.buf.data);
+	}
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -304,8 +328,6 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 			err = VMS_ERR_NO_ADDRESS_SPACE;
 		goto out;
 	}
-	if (opts->read_rollup && vms_procfs_read(dirfd, "smaps_rollup", &b) == 0)
-		vms_rollup_parse(s, b.data, b.len);
 
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
@@ -90,7 +91,9 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 		t->name = vms_snapshot_strndup(s, b.data, b.len);
 		if (want_sp) {
 			snprintf(path, sizeof path, "%s/syscall", de->d_name);
-			for (int tries = 0; tries < 3; tries++) {
+			/* "running": the thread is on a CPU and its SP is not published; it usually
+			 * blocks again within microseconds, so retry with short pauses (<= ~10 ms). */
+			for (int tries = 0; tries < 10; tries++) {
 				int rc = vms_procfs_read(tfd, path, &b);
 				if (rc == -EACCES || rc == -EPERM) {
 					note = "reading task/TID/syscall needs ptrace-attach rights (root or CAP_SYS_PTRACE)";
@@ -100,8 +103,12 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 					break;
 				if (parse_syscall_sp(b.data, b.len, &t->sp) == 0)
 					break;
-				/* "running": the thread is on a CPU; try again */
+				struct timespec pause = {0, 1000000};
+				nanosleep(&pause, NULL);
 			}
+			if (!t->sp && !note)
+				note = "some threads were running on a CPU during the scan, so their stack pointers could "
+				       "not be read";
 		}
 		n++;
 	}
