@@ -3,8 +3,11 @@
  * Layout (docs/benchmarks.md, "Daemon", has the measurements behind it):
  *   snapshots        one row of queryable metadata per snapshot (pid, name, cmdline, user, host,
  *                    kernel, taken_at_ms, start_time, per-type totals as JSON, sizes)
- *   snapshot_bodies  the snapshot itself as one compact JSON text (exactly what the API serves),
- *                    read back with incremental blob I/O so serving never holds it whole
+ *   snapshot_packed  the snapshot itself as one compact binary blob (pack.c): what was measured,
+ *                    nothing derived; the source of truth, fast to write and to load
+ *   snapshot_bodies  its JSON rendering (exactly what the API serves), made on the first request
+ *                    for it and kept; streamed with incremental blob I/O so serving never holds
+ *                    it whole (schema 1 stored only this; such snapshots still load from it)
  *   shares           revocable share tokens (a selector + a constant-time-compared secret)
  *
  * Concurrency: one writer connection guarded by a mutex (Debian 12's SQLite 3.40 still has the
@@ -24,7 +27,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 1
+#define VMS_STORE_SCHEMA_VERSION 2
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -66,7 +69,8 @@ struct vms_snapshot_meta {
 	uint64_t n_regions, n_allocations;
 	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
 	char *summary_json;         /* vms_json_summary() as compact JSON text */
-	uint64_t body_bytes;        /* size of the stored JSON body */
+	uint64_t body_bytes;        /* its stored body (packed; for schema-1 snapshots the JSON) */
+	uint64_t json_bytes;        /* its kept JSON rendering, 0 when none is kept */
 };
 void vms_snapshot_meta_clear(struct vms_snapshot_meta *m); /* frees the strings; accepts NULL */
 
@@ -88,9 +92,10 @@ struct vms_store_query {
 	size_t limit;           /* 0 = 100; capped at 1000 */
 };
 
-/* Store s as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing written).
- * json_text/json_len: the snapshot's compact JSON (vms_json_snapshot printed unformatted); pass
- * NULL to have the store print it. On VMS_OK *id is the new id (never reused). */
+/* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
+ * written). json_text/json_len: optionally the snapshot's compact JSON (vms_json_snapshot printed
+ * unformatted) to keep as its rendering right away; NULL leaves that to the first
+ * vms_store_stream. On VMS_OK *id is the new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
 		  const char *json_text, size_t json_len, int64_t *id);
 /* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */
@@ -99,13 +104,17 @@ int vms_store_delete(struct vms_store *st, int64_t id);
 int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *out);
 int vms_store_list(struct vms_store *st, const struct vms_store_query *q, struct vms_snapshot_list *out);
 
-/* Rebuild the snapshot (vms_json_parse_snapshot on the stored body). Caller frees *out. */
+/* Rebuild the snapshot from its packed body (or, for a schema-1 snapshot, from its JSON). Caller
+ * frees *out. */
 int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out);
 
-/* Stream the stored JSON body in chunks of at most 256 KiB without holding it whole in memory:
- * size() is called once with the total length, then chunk() as many times as needed. A callback
- * returning non-zero stops the stream and vms_store_stream returns VMS_ERR_IO. Both are read
- * from one consistent read transaction. */
+/* Stream the snapshot's JSON (vms_json_snapshot, compact) in chunks of at most 256 KiB: size()
+ * is called once with the total length, then chunk() as many times as needed. A callback
+ * returning non-zero stops the stream and vms_store_stream returns VMS_ERR_IO.
+ * The first call for a snapshot renders the JSON and keeps it (when the byte limit allows);
+ * later calls stream the kept text from one read transaction without holding it in memory.
+ * Renderings are a cache inside the byte limit: to keep a new one, or to store a new snapshot,
+ * the store drops the oldest renderings first; only bodies make the store full. */
 struct vms_store_sink {
 	int (*size)(void *arg, uint64_t total);
 	int (*chunk)(void *arg, const void *buf, size_t len);
@@ -113,11 +122,15 @@ struct vms_store_sink {
 };
 int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
 
-/* Retention state: stored snapshot count and body bytes, and the limits in force. */
+/* Retention state: stored snapshot count, body bytes (what counts towards "full"), bytes of kept
+ * JSON renderings, and the limits in force. */
 struct vms_store_usage {
-	uint64_t snapshots, bytes, max_snapshots, max_bytes;
+	uint64_t snapshots, bytes, json_bytes, max_snapshots, max_bytes;
 };
 int vms_store_usage(struct vms_store *st, struct vms_store_usage *out);
+
+/* The SQLite library version in use ("3.40.1"). */
+const char *vms_store_sqlite_version(void);
 
 /* Share links. */
 struct vms_share {

@@ -1,0 +1,61 @@
+/* The vmscope daemon's HTTP side: civetweb embedding, the REST API under /api/v1, share pages
+ * (/s/{token}) and the dashboard's static files. Depends on everything below it.
+ *
+ * Security model (issue 3, section 5): every request's Host header is checked first (DNS
+ * rebinding); every /api/ call except /api/v1/shared/{token}... needs the API token as
+ * "Authorization: Bearer TOKEN"; no CORS headers are ever sent; POST/DELETE are refused from
+ * foreign origins; bodies are capped; full scans are serialised and rate limited. */
+#ifndef VMSCOPE_HTTP_H
+#define VMSCOPE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmscope/store.h"
+
+#define VMS_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
+#define VMS_HTTP_DEFAULT_THREADS 8u
+#define VMS_HTTP_DEFAULT_MAX_BODY (64ull << 20) /* 64 MiB */
+#define VMS_HTTP_DEFAULT_SCAN_RATE 5.0          /* full scans per second, sustained */
+#define VMS_HTTP_DEFAULT_SCAN_BURST 20u
+
+/* API token: 32 random bytes from getrandom(2) as 64 lowercase hex characters. */
+#define VMS_API_TOKEN_LEN 64
+
+enum vms_log_level { VMS_LOG_DEBUG = 0, VMS_LOG_INFO, VMS_LOG_WARN, VMS_LOG_ERROR };
+
+struct vms_http_config {
+	const char *listen;              /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	struct vms_store *store;         /* borrowed; must outlive the server */
+	const char *web_dir;             /* the dashboard's files; NULL serves the API only */
+	const char *api_token;           /* NULL or "" turns authentication off (--no-auth) */
+	const char *const *allow_hosts;  /* extra names accepted in the Host header (with our port) */
+	size_t n_allow_hosts;
+	unsigned threads;                /* worker threads; 0 = VMS_HTTP_DEFAULT_THREADS */
+	uint64_t max_body;               /* request body limit; 0 = VMS_HTTP_DEFAULT_MAX_BODY */
+	double scan_rate;                /* full scans per second; 0 = default */
+	unsigned scan_burst;             /* scans allowed back to back; 0 = default */
+	unsigned request_timeout_ms;     /* 0 = 10000 */
+	/* Log sink (the daemon's logger); may be NULL. Called from any thread. */
+	void (*log)(void *arg, enum vms_log_level level, const char *msg);
+	void *log_arg;
+};
+
+struct vms_http;
+
+/* Start listening and serving. On error returns VMS_ERR_INVALID (bad config, e.g. a web_dir
+ * without index.html), VMS_ERR_IO (cannot listen: errbuf says why) or VMS_ERR_NOMEM.
+ * The config's strings are copied. */
+int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, char *errbuf, size_t errlen);
+/* The port actually listened on (the real one when the config asked for port 0). */
+int vms_http_port(const struct vms_http *h);
+/* Stop: waits for running requests to finish. Accepts NULL. */
+void vms_http_stop(struct vms_http *h);
+
+/* The API token kept in path (mode 0600, owned by us): read it, or create it with a fresh random
+ * token when the file does not exist. A file with group/other access is narrowed to 0600; one
+ * owned by another user or not holding at least 32 hex characters is refused (VMS_ERR_INVALID).
+ * out receives the NUL-terminated token. */
+int vms_api_token_load(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *errbuf, size_t errlen);
+
+#endif

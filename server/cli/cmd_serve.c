@@ -1,0 +1,290 @@
+/* vmscope serve: open the store, load (or create) the API token, start the HTTP server, print
+ * the URL to open and run until SIGINT/SIGTERM. The daemon's logger lives here: a level and a
+ * timestamp on stderr. */
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "serve_paths.h"
+#include "vmscope/error.h"
+#include "vmscope/http.h"
+#include "vmscope/store.h"
+
+#define MAX_ALLOW_HOSTS 16
+
+struct logger {
+	enum vms_log_level min;
+	pthread_mutex_t lock;
+};
+
+static void log_line(void *arg, enum vms_log_level level, const char *msg)
+{
+	static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+	struct logger *lg = arg;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	if (level < lg->min)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_mutex_lock(&lg->lock);
+	fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000, names[level], msg);
+	pthread_mutex_unlock(&lg->lock);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
+		"                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
+		"                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
+		"Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
+		"  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
+		"                       Only 127.0.0.1 unless you name another address.\n"
+		"  --db PATH            snapshot database (default $XDG_DATA_HOME/vmscope/vmscope.db or\n"
+		"                       ~/.local/share/vmscope/vmscope.db). The API token is kept in PATH.token.\n"
+		"  --web DIR            dashboard files (default: web/ beside the build directory)\n"
+		"  --allow-host NAME    also accept this name in the Host header (repeatable), e.g. the\n"
+		"                       machine's name when listening on a team-reachable address\n"
+		"  --no-auth            no API token: every local user can read every scan. Loopback only.\n"
+		"  --max-snapshots N    retention: at most N stored snapshots (default %u)\n"
+		"  --max-bytes SIZE     retention: at most SIZE bytes of snapshots (K/M/G suffix; default 4G)\n"
+		"  --max-body SIZE      largest request body, e.g. an imported snapshot (default 64M)\n"
+		"  --scan-rate N        full scans per second before 429 (default %.0f)\n"
+		"  --scan-burst N       full scans allowed back to back (default %u)\n"
+		"  --threads N          worker threads (default %u)\n"
+		"  --verbose            log every request\n",
+		VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
+		VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
+}
+
+/* "123", "64K", "512M", "4G" -> bytes. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *s == '-')
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	else if (*end)
+		return -1;
+	if (shift && end[1])
+		return -1;
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int is_loopback(const char *listen)
+{
+	return !strncmp(listen, "127.", 4);
+}
+
+int vms_cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"db", required_argument, NULL, 'd'},
+		{"web", required_argument, NULL, 'w'},
+		{"allow-host", required_argument, NULL, 'a'},
+		{"no-auth", no_argument, NULL, 'n'},
+		{"max-snapshots", required_argument, NULL, 'S'},
+		{"max-bytes", required_argument, NULL, 'B'},
+		{"scan-rate", required_argument, NULL, 'r'},
+		{"scan-burst", required_argument, NULL, 'u'},
+		{"max-body", required_argument, NULL, 'M'},
+		{"threads", required_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct vms_http_config cfg = {0};
+	struct vms_store_opts sopts = {0};
+	const char *allow[MAX_ALLOW_HOSTS];
+	const char *db = NULL, *web = NULL;
+	char dbbuf[PATH_MAX], tokpath[PATH_MAX + 8], webbuf[PATH_MAX], token[VMS_API_TOKEN_LEN + 1];
+	char errbuf[512] = "";
+	int no_auth = 0, verbose = 0, c, rc = VMS_EXIT_ERROR;
+	struct vms_store *store = NULL;
+	struct vms_http *http = NULL;
+	struct logger lg = {.min = VMS_LOG_INFO};
+
+	cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'l': cfg.listen = optarg; break;
+		case 'd': db = optarg; break;
+		case 'w': web = optarg; break;
+		case 'a':
+			if (cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
+				fprintf(stderr, "vmscope serve: --allow-host takes a host name without port (at most %d)\n",
+					MAX_ALLOW_HOSTS);
+				return VMS_EXIT_USAGE;
+			}
+			allow[cfg.n_allow_hosts++] = optarg;
+			break;
+		case 'n': no_auth = 1; break;
+		case 'S':
+			sopts.max_snapshots = strtoull(optarg, &end, 10);
+			if (*end || !sopts.max_snapshots || *optarg == '-') {
+				fprintf(stderr, "vmscope serve: --max-snapshots takes a positive number\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'B':
+			if (parse_size(optarg, &sopts.max_bytes) != 0) {
+				fprintf(stderr, "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			cfg.scan_rate = strtod(optarg, &end);
+			if (*end || !(cfg.scan_rate > 0)) {
+				fprintf(stderr, "vmscope serve: --scan-rate takes a positive number\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'u': {
+			unsigned long b = strtoul(optarg, &end, 10);
+			if (*end || b < 1 || b > 10000 || *optarg == '-') {
+				fprintf(stderr, "vmscope serve: --scan-burst takes 1 to 10000\n");
+				return VMS_EXIT_USAGE;
+			}
+			cfg.scan_burst = (unsigned)b;
+			break;
+		}
+		case 'M':
+			if (parse_size(optarg, &cfg.max_body) != 0) {
+				fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 't': {
+			unsigned long t = strtoul(optarg, &end, 10);
+			if (*end || t < 2 || t > 64) {
+				fprintf(stderr, "vmscope serve: --threads takes 2 to 64\n");
+				return VMS_EXIT_USAGE;
+			}
+			cfg.threads = (unsigned)t;
+			break;
+		}
+		case 'v': verbose = 1; break;
+		case 'h': usage(stdout); return VMS_EXIT_OK;
+		default: usage(stderr); return VMS_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	if (no_auth && !is_loopback(cfg.listen)) {
+		fprintf(stderr, "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
+				"could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
+			cfg.listen);
+		return VMS_EXIT_USAGE;
+	}
+	cfg.allow_hosts = allow;
+	if (verbose)
+		lg.min = VMS_LOG_DEBUG;
+	pthread_mutex_init(&lg.lock, NULL);
+	cfg.log = log_line;
+	cfg.log_arg = &lg;
+
+	if (!db) {
+		if (vms_default_db_path(dbbuf, sizeof dbbuf, 1, errbuf, sizeof errbuf) != 0) {
+			fprintf(stderr, "vmscope serve: %s\n", errbuf);
+			goto out;
+		}
+		db = dbbuf;
+	}
+	if (!web) {
+		web = vms_default_web_dir(webbuf, sizeof webbuf);
+		if (!web)
+			log_line(&lg, VMS_LOG_WARN, "no dashboard files found (pass --web DIR): serving the API only");
+	}
+	cfg.web_dir = web;
+
+	int err = vms_store_open(db, &sopts, &store, errbuf, sizeof errbuf);
+	if (err != VMS_OK) {
+		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));
+		goto out;
+	}
+	if (!no_auth) {
+		if (vms_token_path(db, tokpath, sizeof tokpath) != 0 ||
+		    vms_api_token_load(tokpath, token, errbuf, sizeof errbuf) != VMS_OK) {
+			fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : "token path too long");
+			goto out;
+		}
+		cfg.api_token = token;
+	}
+	cfg.store = store;
+
+	/* Block the stop signals before civetweb starts its threads so that they inherit the mask
+	 * and only sigwait() below sees them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+	if ((err = vms_http_start(&cfg, &http, errbuf, sizeof errbuf)) != VMS_OK) {
+		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));
+		rc = err == VMS_ERR_INVALID ? VMS_EXIT_USAGE : VMS_EXIT_ERROR;
+		goto out;
+	}
+	int port = vms_http_port(http);
+	const char *shown = !strncmp(cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
+	char host[64];
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen);
+	if (!shown)
+		shown = host;
+
+	if (no_auth)
+		fprintf(stderr,
+			"\n"
+			"vmscope: ******************************************************************\n"
+			"vmscope: WARNING: --no-auth: the API has NO TOKEN. Every local user and every\n"
+			"vmscope: program on this machine can list processes and read the memory layout\n"
+			"vmscope: (including ASLR addresses) of every process this daemon can read.\n"
+			"vmscope: ******************************************************************\n\n");
+	if (!is_loopback(cfg.listen))
+		log_line(&lg, VMS_LOG_WARN,
+			 "listening beyond loopback: anyone who can reach this address needs the token or a share "
+			 "link; plain HTTP is readable on the network");
+	printf("vmscope: database %s\n", db);
+	printf("vmscope: listening on http://%s:%d/\n", shown, port);
+	if (no_auth)
+		printf("vmscope: open http://%s:%d/\n", shown, port);
+	else
+		printf("vmscope: open http://%s:%d/#token=%s\n", shown, port, token);
+	fflush(stdout);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_line(&lg, VMS_LOG_INFO, sig == SIGINT ? "SIGINT: stopping" : "SIGTERM: stopping");
+	rc = VMS_EXIT_OK;
+out:
+	vms_http_stop(http);
+	vms_store_close(store);
+	pthread_mutex_destroy(&lg.lock);
+	explicit_bzero(token, sizeof token);
+	return rc;
+}

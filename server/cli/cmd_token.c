@@ -1,0 +1,60 @@
+/* vmscope token: print the daemon's API token (creating it when the daemon never ran yet), for
+ * curl: curl -H "Authorization: Bearer $(vmscope token)" http://127.0.0.1:8080/api/v1/processes */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "serve_paths.h"
+#include "vmscope/error.h"
+#include "vmscope/http.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmscope token [--db PATH]\n\n"
+		   "Print the API token of the daemon that uses database PATH (default: the default\n"
+		   "database of vmscope serve). Send it as \"Authorization: Bearer TOKEN\", or open\n"
+		   "http://127.0.0.1:PORT/#token=TOKEN in a browser.\n");
+}
+
+int vms_cmd_token(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char dbbuf[PATH_MAX], tokpath[PATH_MAX + 8], token[VMS_API_TOKEN_LEN + 1], errbuf[512] = "";
+	const char *db = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'h': usage(stdout); return VMS_EXIT_OK;
+		default: usage(stderr); return VMS_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	if (!db) {
+		if (vms_default_db_path(dbbuf, sizeof dbbuf, 1, errbuf, sizeof errbuf) != 0) {
+			fprintf(stderr, "vmscope token: %s\n", errbuf);
+			return VMS_EXIT_ERROR;
+		}
+		db = dbbuf;
+	}
+	if (vms_token_path(db, tokpath, sizeof tokpath) != 0) {
+		fprintf(stderr, "vmscope token: database path too long\n");
+		return VMS_EXIT_ERROR;
+	}
+	if (vms_api_token_load(tokpath, token, errbuf, sizeof errbuf) != VMS_OK) {
+		fprintf(stderr, "vmscope token: %s\n", errbuf);
+		return VMS_EXIT_ERROR;
+	}
+	printf("%s\n", token);
+	return VMS_EXIT_OK;
+}

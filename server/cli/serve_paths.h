@@ -1,0 +1,18 @@
+/* Where `vmscope serve` and `vmscope token` keep their files (serve_paths.c). */
+#ifndef VMSCOPE_CLI_SERVE_PATHS_H
+#define VMSCOPE_CLI_SERVE_PATHS_H
+
+#include <stddef.h>
+
+/* The default database: $XDG_DATA_HOME/vmscope/vmscope.db, else ~/.local/share/vmscope/vmscope.db.
+ * With create_dir, missing directories are created with mode 0700. Returns 0, or -1 with a
+ * sentence in errbuf. */
+int vms_default_db_path(char *buf, size_t size, int create_dir, char *errbuf, size_t errlen);
+/* The API token file beside the database: DB + ".token". Returns 0, -1 when too long. */
+int vms_token_path(const char *db, char *buf, size_t size);
+/* The dashboard directory when --web is not given: VMSCOPE_WEB_DIR (compile time) if it has an
+ * index.html, else web/ next to the binary's directory (build/../web, which is the source tree's
+ * web/ for `make run`), else ../share/vmscope/web relative to the binary. NULL when none. */
+const char *vms_default_web_dir(char *buf, size_t size);
+
+#endif

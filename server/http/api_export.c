@@ -1,0 +1,211 @@
+/* Sending a stored snapshot: its JSON (streamed from the store as stored), the CSV and text
+ * exports, an address lookup; and the JSON of snapshot metadata and shares. Used by both the
+ * authenticated snapshot routes and the share routes. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/export.h"
+#include "vmscope/json.h"
+
+struct stream_ctx {
+	struct vms_req *r;
+	int started;
+};
+
+static int stream_size(void *arg, uint64_t total)
+{
+	struct stream_ctx *c = arg;
+	c->started = 1;
+	return vms_send_headers(c->r, 200, "application/json; charset=utf-8", total, NULL) == 0 ? 0 : -1;
+}
+
+static int stream_chunk(void *arg, const void *buf, size_t len)
+{
+	struct stream_ctx *c = arg;
+	return mg_write(c->r->conn, buf, len) == (int)len ? 0 : -1;
+}
+
+/* Load snapshot id, sending 404/500 itself on failure (returns the status, or 0 and *out). */
+static int load(struct vms_req *r, int64_t id, struct vms_snapshot **out)
+{
+	int err = vms_store_load(r->h->store, id, out);
+	if (err == VMS_ERR_NOT_FOUND)
+		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
+	if (err != VMS_OK) {
+		vms_log(r->h, VMS_LOG_ERROR, "loading snapshot %lld: %s", (long long)id, vms_strerror(err));
+		return vms_send_vms_err(r, err, 0);
+	}
+	return 0;
+}
+
+int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int err = vms_json_write_snapshot(s, opts, &text, &len);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
+	free(text);
+	return 200;
+}
+
+int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
+{
+	if (!omit_cmdline) {
+		struct stream_ctx c = {.r = r};
+		struct vms_store_sink sink = {.size = stream_size, .chunk = stream_chunk, .arg = &c};
+		int err = vms_store_stream(r->h->store, id, &sink);
+		if (err == VMS_OK)
+			return 200;
+		if (c.started) { /* headers are out: all we can do is cut the connection */
+			mg_disable_connection_keep_alive(r->conn);
+			return 200;
+		}
+		if (err == VMS_ERR_NOT_FOUND)
+			return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
+		return vms_send_vms_err(r, err, 0);
+	}
+	/* A share without the command line: rebuild the JSON without it. */
+	struct vms_snapshot *s = NULL;
+	int st = load(r, id, &s);
+	if (st)
+		return st;
+	struct vms_json_opts o = {.omit_cmdline = 1};
+	st = vms_send_snapshot(r, s, &o);
+	vms_snapshot_free(s);
+	return st;
+}
+
+static void safe_name(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; in && *in && n + 1 < size && n < 32; in++)
+		out[n++] = (isalnum((unsigned char)*in) || *in == '.' || *in == '-' || *in == '_') ? *in : '_';
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, size, "process");
+}
+
+int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv)
+{
+	struct vms_snapshot *s = NULL;
+	char *text = NULL, name[40], disp[128];
+	size_t len = 0;
+	int st = load(r, id, &s);
+	if (st)
+		return st;
+	if (omit_cmdline)
+		s->cmdline = "";
+	int err = csv ? vms_export_csv(s, &text, &len) : vms_export_text(s, &text, &len);
+	if (err != VMS_OK) {
+		vms_snapshot_free(s);
+		return vms_send_vms_err(r, err, 0);
+	}
+	safe_name(s->name, name, sizeof name);
+	snprintf(disp, sizeof disp, "attachment; filename=\"vmscope-%s-%d-%lld.%s\"", name, (int)s->pid, (long long)id,
+		 csv ? "csv" : "txt");
+	struct vms_header h[] = {{"Content-Disposition", disp}, {NULL, NULL}};
+	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len, h);
+	free(text);
+	vms_snapshot_free(s);
+	return st;
+}
+
+int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text)
+{
+	struct vms_snapshot *s = NULL;
+	struct vms_lookup l;
+	uint64_t addr;
+	int st;
+	if ((st = vms_param_addr(r, addr_text, &addr)) != 0)
+		return st;
+	if ((st = load(r, id, &s)) != 0)
+		return st;
+	vms_snapshot_lookup(s, addr, &l);
+	st = vms_send_json(r, 200, vms_json_lookup(s, &l));
+	vms_snapshot_free(s);
+	return st;
+}
+
+/* ---- metadata JSON ----------------------------------------------------------------------- */
+
+static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
+{
+	char iso[32];
+	vms_iso_time(ms, iso);
+	cJSON_AddStringToObject(o, key, iso);
+	cJSON_AddNumberToObject(o, key_ms, (double)ms);
+}
+
+cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
+{
+	char url[64];
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
+	cJSON_AddNumberToObject(o, "id", (double)m->id);
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddStringToObject(o, "source", m->source == VMS_SOURCE_IMPORT ? "import" : "scan");
+	cJSON_AddNumberToObject(o, "format_version", m->format_version);
+	add_time(o, "created_at", "created_at_ms", m->created_at_ms);
+	cJSON_AddStringToObject(o, "host", m->host);
+	cJSON_AddStringToObject(o, "kernel", m->kernel);
+	add_time(o, "taken_at", "taken_at_ms", m->taken_at_ms);
+	cJSON *p = cJSON_AddObjectToObject(o, "process");
+	if (p) {
+		cJSON_AddNumberToObject(p, "pid", m->pid);
+		cJSON_AddNumberToObject(p, "ppid", m->ppid);
+		cJSON_AddStringToObject(p, "name", m->name);
+		cJSON_AddStringToObject(p, "cmdline", m->cmdline);
+		cJSON_AddStringToObject(p, "user", m->user);
+		cJSON_AddNumberToObject(p, "uid", m->uid);
+		cJSON_AddNumberToObject(p, "start_time_ticks", (double)m->start_time);
+		cJSON *a = cJSON_AddObjectToObject(p, "arch");
+		if (a) {
+			cJSON_AddNumberToObject(a, "bits", m->arch_bits);
+			cJSON_AddStringToObject(a, "machine", m->machine);
+		}
+	}
+	cJSON_AddNumberToObject(o, "regions", (double)m->n_regions);
+	cJSON_AddNumberToObject(o, "allocations", (double)m->n_allocations);
+	cJSON_AddNumberToObject(o, "bytes", (double)m->body_bytes);
+	cJSON_AddNumberToObject(o, "json_bytes", (double)m->json_bytes);
+	/* Per-type totals as the json layer wrote them: {"summary":[...],"total":{...}}. */
+	cJSON *sum = m->summary_json ? cJSON_ParseWithOpts(m->summary_json, NULL, 1) : NULL;
+	if (cJSON_IsObject(sum)) {
+		cJSON *it = sum->child;
+		while (it) {
+			cJSON *next = it->next;
+			cJSON_AddItemToObject(o, it->string, cJSON_DetachItemViaPointer(sum, it));
+			it = next;
+		}
+	}
+	cJSON_Delete(sum);
+	return o;
+}
+
+cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s)
+{
+	char origin[300], url[400], path[96], api[128];
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	vms_origin(r, origin, sizeof origin);
+	snprintf(path, sizeof path, "/s/%s", s->token);
+	snprintf(url, sizeof url, "%s%s", origin, path);
+	snprintf(api, sizeof api, "/api/v1/shared/%s", s->token);
+	cJSON_AddStringToObject(o, "token", s->token);
+	cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
+	cJSON_AddBoolToObject(o, "omit_cmdline", s->omit_cmdline);
+	add_time(o, "created_at", "created_at_ms", s->created_at_ms);
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddStringToObject(o, "api_url", api);
+	return o;
+}

@@ -1,0 +1,162 @@
+/* /api/v1/processes: the process list (filter, sort), a live scan of one process (not stored)
+ * and what is at an address in a live process. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+#include "vmscope/proclist.h"
+
+enum sort_key { S_PID, S_NAME, S_USER, S_RSS, S_SIZE, S_SWAP, S_PSS, S_USS, S_START, S_THREADS };
+static const char *const sort_names[] = {"pid", "name", "user", "rss", "size", "swap", "pss", "uss", "start", "threads"};
+
+struct sort_spec {
+	enum sort_key key;
+	int desc;
+};
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_proc(const void *va, const void *vb, void *arg)
+{
+	const struct vms_proc *a = va, *b = vb;
+	const struct sort_spec *s = arg;
+	int c = 0;
+	switch (s->key) {
+	case S_PID: c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid); break;
+	case S_NAME: c = strcasecmp(a->name ? a->name : "", b->name ? b->name : ""); break;
+	case S_USER: c = strcmp(a->user ? a->user : "", b->user ? b->user : ""); break;
+	case S_RSS: c = cmp_u64(a->vm_rss, b->vm_rss); break;
+	case S_SIZE: c = cmp_u64(a->vm_size, b->vm_size); break;
+	case S_SWAP: c = cmp_u64(a->vm_swap, b->vm_swap); break;
+	case S_PSS: c = cmp_u64(a->pss, b->pss); break;
+	case S_USS: c = cmp_u64(a->uss, b->uss); break;
+	case S_START: c = cmp_u64(a->start_time, b->start_time); break;
+	case S_THREADS: c = cmp_u64((uint64_t)a->threads, (uint64_t)b->threads); break;
+	}
+	if (c == 0)
+		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+	return s->desc ? -c : c;
+}
+
+/* ?q= matches the pid exactly (when all digits) or a substring of name / cmdline, any case. */
+static int matches(const struct vms_proc *p, const char *q, const char *user)
+{
+	if (user && strcmp(p->user ? p->user : "", user) != 0)
+		return 0;
+	if (!q)
+		return 1;
+	int64_t v;
+	if (vms_parse_i64(q, 0, INT64_MAX, &v) == 0 && v == p->pid)
+		return 1;
+	return (p->name && strcasestr(p->name, q)) || (p->cmdline && strcasestr(p->cmdline, q));
+}
+
+int vms_h_processes(struct vms_req *r)
+{
+	char q[256], user[64], sort[24], rollup[8];
+	struct sort_spec spec = {S_PID, 0};
+	struct vms_proclist_opts opts = {0};
+	struct vms_proclist all = {0}, view = {0};
+	int n, locked = 0;
+
+	if ((n = vms_query(r, "q", q, sizeof q)) == -2)
+		return vms_send_error(r, 400, "bad_query", "?q= is too long");
+	const char *qp = n > 0 ? q : NULL;
+	if ((n = vms_query(r, "user", user, sizeof user)) == -2)
+		return vms_send_error(r, 400, "bad_query", "?user= is too long");
+	const char *up = n > 0 ? user : NULL;
+	if ((n = vms_query(r, "sort", sort, sizeof sort)) != -1) {
+		const char *k = sort;
+		if (n < 0)
+			return vms_send_error(r, 400, "bad_query", "unknown ?sort= key");
+		if (*k == '-') {
+			spec.desc = 1;
+			k++;
+		}
+		size_t i = 0;
+		for (; i < sizeof sort_names / sizeof sort_names[0]; i++)
+			if (!strcmp(k, sort_names[i]))
+				break;
+		if (i == sizeof sort_names / sizeof sort_names[0])
+			return vms_send_error(r, 400, "bad_query",
+					      "unknown ?sort= key (pid, name, user, rss, size, swap, pss, uss, start, "
+					      "threads; prefix - for descending)");
+		spec.key = (enum sort_key)i;
+	}
+	if ((n = vms_query(r, "rollup", rollup, sizeof rollup)) != -1) {
+		if (!strcmp(rollup, "1") || !strcmp(rollup, "true"))
+			opts.with_rollup = 1;
+		else if (strcmp(rollup, "0") && strcmp(rollup, "false"))
+			return vms_send_error(r, 400, "bad_query", "?rollup= takes 1 or 0");
+	}
+	/* With rollup every process's page tables are walked: as costly as a scan. */
+	if (opts.with_rollup) {
+		unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
+		if (wait) {
+			char ra[16];
+			snprintf(ra, sizeof ra, "%u", wait);
+			struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
+			return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s", wait);
+		}
+		pthread_mutex_lock(&r->h->scan_lock);
+		locked = 1;
+	}
+	int err = vms_proclist_read(&opts, &all);
+	if (locked)
+		pthread_mutex_unlock(&r->h->scan_lock);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+
+	if (all.n && !(view.procs = malloc(all.n * sizeof *view.procs))) {
+		vms_proclist_free(&all);
+		return vms_send_error(r, 503, "out_of_memory", "out of memory");
+	}
+	for (size_t i = 0; i < all.n; i++)
+		if (matches(&all.procs[i], qp, up))
+			view.procs[view.n++] = all.procs[i]; /* shallow: strings stay owned by `all` */
+	if (view.n)
+		qsort_r(view.procs, view.n, sizeof *view.procs, cmp_proc, &spec);
+
+	cJSON *root = vms_json_proclist(&view);
+	if (root) {
+		cJSON_AddNumberToObject(root, "total", (double)all.n);
+		cJSON_AddNumberToObject(root, "daemon_uid", (double)geteuid());
+	}
+	free(view.procs);
+	vms_proclist_free(&all);
+	return vms_send_json(r, 200, root);
+}
+
+int vms_h_process(struct vms_req *r)
+{
+	struct vms_snapshot *s = NULL;
+	int pid, st;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
+		return st;
+	st = vms_send_snapshot(r, s, NULL);
+	vms_snapshot_free(s);
+	return st;
+}
+
+int vms_h_process_at(struct vms_req *r)
+{
+	struct vms_snapshot *s = NULL;
+	struct vms_lookup l;
+	uint64_t addr;
+	int pid, st;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
+	    (st = vms_scan(r, pid, &s)) != 0)
+		return st;
+	vms_snapshot_lookup(s, addr, &l);
+	st = vms_send_json(r, 200, vms_json_lookup(s, &l));
+	vms_snapshot_free(s);
+	return st;
+}

@@ -1,0 +1,199 @@
+/* /api/v1/snapshots: list, get (+ .csv/.txt), delete, import, address lookup; and
+ * POST /api/v1/processes/{pid}/snapshots (scan and store). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+
+/* 201 {"id","url","share_url","share","snapshot"} after a snapshot was stored. */
+static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o)
+{
+	struct vms_snapshot_meta m;
+	struct vms_share sh;
+	char url[64];
+	int have_share = 0;
+
+	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
+	if (o->share) {
+		int err = vms_store_share_create(r->h->store, id, o->omit_cmdline, &sh);
+		if (err != VMS_OK)
+			vms_log(r->h, VMS_LOG_ERROR, "sharing snapshot %lld: %s", (long long)id, vms_strerror(err));
+		else
+			have_share = 1;
+	}
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return vms_send_json(r, 201, NULL);
+	cJSON_AddNumberToObject(root, "id", (double)id);
+	cJSON_AddStringToObject(root, "url", url);
+	if (have_share) {
+		cJSON *s = vms_share_json(r, &sh);
+		cJSON_AddStringToObject(root, "share_url", cJSON_GetStringValue(cJSON_GetObjectItem(s, "url")));
+		cJSON_AddItemToObject(root, "share", s);
+	} else {
+		cJSON_AddNullToObject(root, "share_url");
+		cJSON_AddNullToObject(root, "share");
+	}
+	if (vms_store_meta(r->h->store, id, &m) == VMS_OK) {
+		cJSON_AddItemToObject(root, "snapshot", vms_meta_json(&m));
+		vms_snapshot_meta_clear(&m);
+	}
+	char *text = vms_json_print(root, 0);
+	cJSON_Delete(root);
+	if (!text)
+		return vms_send_error(r, 503, "out_of_memory", "out of memory");
+	struct vms_header h[] = {{"Location", url}, {NULL, NULL}};
+	vms_send(r, 201, "application/json; charset=utf-8", text, strlen(text), h);
+	free(text);
+	return 201;
+}
+
+/* Refuse early (before an expensive scan) when the count limit is already reached. */
+static int full_already(struct vms_req *r)
+{
+	struct vms_store_usage u;
+	if (vms_store_usage(r->h->store, &u) == VMS_OK && (u.snapshots >= u.max_snapshots || u.bytes >= u.max_bytes))
+		return vms_send_vms_err(r, VMS_ERR_FULL, 0);
+	return 0;
+}
+
+int vms_h_process_snapshot(struct vms_req *r)
+{
+	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1};
+	struct vms_snapshot *s = NULL;
+	int pid, st;
+	int64_t id;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_share_options(r, &o, 1)) != 0 ||
+	    (st = full_already(r)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
+		return st;
+	int err = vms_store_put(r->h->store, s, VMS_SOURCE_SCAN, NULL, 0, &id);
+	vms_snapshot_free(s);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, pid);
+	vms_log(r->h, VMS_LOG_INFO, "stored snapshot %lld of pid %d", (long long)id, pid);
+	return created(r, id, &o);
+}
+
+int vms_h_snapshot_import(struct vms_req *r)
+{
+	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1};
+	struct vms_snapshot *s = NULL;
+	char *body = NULL, errbuf[256] = "";
+	size_t len = 0;
+	int64_t id;
+	int st;
+	if ((st = vms_share_options(r, &o, 0)) != 0 || (st = vms_read_body(r, &body, &len)) != 0)
+		return st;
+	if (!len) {
+		free(body);
+		return vms_send_error(r, 400, "bad_json", "the body must be a snapshot JSON document");
+	}
+	int err = vms_json_parse_snapshot(body, len, &s, errbuf, sizeof errbuf);
+	free(body);
+	if (err == VMS_ERR_INVALID)
+		return vms_send_error(r, 400, "bad_json", "not a vmscope snapshot: %s", *errbuf ? errbuf : "invalid JSON");
+	if (err == VMS_ERR_UNSUPPORTED)
+		return vms_send_error(r, 400, "unsupported_version", "%s",
+				      *errbuf ? errbuf : "unsupported format_version");
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	err = vms_store_put(r->h->store, s, VMS_SOURCE_IMPORT, NULL, 0, &id);
+	vms_snapshot_free(s);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	vms_log(r->h, VMS_LOG_INFO, "imported snapshot %lld", (long long)id);
+	return created(r, id, &o);
+}
+
+int vms_h_snapshots(struct vms_req *r)
+{
+	struct vms_store_query q = {.source = -1};
+	struct vms_snapshot_list l;
+	char buf[128];
+	int64_t v;
+	int n;
+
+	if ((n = vms_query(r, "pid", buf, sizeof buf)) != -1) {
+		if (n < 0 || vms_parse_i64(buf, 1, 4194304, &v) != 0)
+			return vms_send_error(r, 400, "bad_query", "?pid= takes a pid");
+		q.pid = (pid_t)v;
+	}
+	char name[128];
+	if ((n = vms_query(r, "name", name, sizeof name)) != -1) {
+		if (n <= 0)
+			return vms_send_error(r, 400, "bad_query", "?name= takes a process name");
+		q.name = name;
+	}
+	if ((n = vms_query(r, "limit", buf, sizeof buf)) != -1) {
+		if (n < 0 || vms_parse_i64(buf, 1, 1000, &v) != 0)
+			return vms_send_error(r, 400, "bad_query", "?limit= takes 1 to 1000");
+		q.limit = (size_t)v;
+	}
+	if ((n = vms_query(r, "before", buf, sizeof buf)) != -1) {
+		if (n < 0 || vms_parse_i64(buf, 1, INT64_MAX, &v) != 0)
+			return vms_send_error(r, 400, "bad_query", "?before= takes a snapshot id");
+		q.before = v;
+	}
+	size_t limit = q.limit ? q.limit : 100;
+	int err = vms_store_list(r->h->store, &q, &l);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "snapshots");
+	for (size_t i = 0; arr && i < l.n; i++)
+		cJSON_AddItemToArray(arr, vms_meta_json(&l.items[i]));
+	if (l.n == limit)
+		cJSON_AddNumberToObject(root, "next_before", (double)l.items[l.n - 1].id);
+	else
+		cJSON_AddNullToObject(root, "next_before");
+	vms_snapshot_list_free(&l);
+	return vms_send_json(r, 200, root);
+}
+
+int vms_h_snapshot_get(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	return st ? st : vms_send_snapshot_json(r, id, 0);
+}
+
+int vms_h_snapshot_csv(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	return st ? st : vms_send_snapshot_export(r, id, 0, 1);
+}
+
+int vms_h_snapshot_txt(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	return st ? st : vms_send_snapshot_export(r, id, 0, 0);
+}
+
+int vms_h_snapshot_at(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	return st ? st : vms_send_snapshot_at(r, id, r->param[1]);
+}
+
+int vms_h_snapshot_delete(struct vms_req *r)
+{
+	int64_t id;
+	char *body = NULL;
+	size_t len;
+	int st = vms_param_id(r, r->param[0], &id);
+	if (st || (st = vms_read_body(r, &body, &len)) != 0) /* a DELETE body is read and ignored */
+		return st;
+	free(body);
+	int err = vms_store_delete(r->h->store, id);
+	if (err == VMS_ERR_NOT_FOUND)
+		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	vms_log(r->h, VMS_LOG_INFO, "deleted snapshot %lld", (long long)id);
+	return vms_send(r, 204, NULL, NULL, 0, NULL);
+}

@@ -1,0 +1,127 @@
+/* The API as a table (method, pattern, flags, handler) and the dispatcher that applies the
+ * per-request checks in order: token, cross-site refusal, content type, then the handler. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http_internal.h"
+
+#define V1 "/api/v1"
+
+/* Order matters where patterns overlap: "{}.csv" before "{}". */
+const struct vms_route vms_routes[] = {
+	{"GET", V1 "/health", 0, vms_h_health},
+	{"GET", V1 "/version", 0, vms_h_version},
+	{"GET", V1 "/processes", 0, vms_h_processes},
+	{"GET", V1 "/processes/{}", 0, vms_h_process},
+	{"POST", V1 "/processes/{}/snapshots", 0, vms_h_process_snapshot},
+	{"GET", V1 "/processes/{}/changes", 0, vms_h_process_changes},
+	{"GET", V1 "/processes/{}/at/{}", 0, vms_h_process_at},
+	{"GET", V1 "/snapshots", 0, vms_h_snapshots},
+	{"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
+	{"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
+	{"GET", V1 "/snapshots/{}.txt", 0, vms_h_snapshot_txt},
+	{"GET", V1 "/snapshots/{}.json", 0, vms_h_snapshot_get},
+	{"GET", V1 "/snapshots/{}", 0, vms_h_snapshot_get},
+	{"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
+	{"GET", V1 "/snapshots/{}/at/{}", 0, vms_h_snapshot_at},
+	{"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
+	{"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
+	{"DELETE", V1 "/shares/{}", 0, vms_h_share_revoke},
+	{"GET", V1 "/diff", 0, vms_h_diff},
+	{"GET", V1 "/shared/{}.csv", VMS_ROUTE_PUBLIC, vms_h_shared_csv},
+	{"GET", V1 "/shared/{}.txt", VMS_ROUTE_PUBLIC, vms_h_shared_txt},
+	{"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
+	{"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
+	{"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+};
+const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
+
+/* Segment by segment: a literal must be equal; "{}" followed by a literal suffix (".csv")
+ * captures a non-empty segment ending with that suffix; "{}" alone captures a non-empty one. */
+int vms_route_match(const char *pattern, const char *path, struct vms_req *r)
+{
+	int np = 0;
+	const char *p = pattern, *s = path;
+	while (*p) {
+		if (p[0] == '{' && p[1] == '}') {
+			p += 2;
+			const char *pend = strchr(p, '/');
+			size_t suffix = pend ? (size_t)(pend - p) : strlen(p);
+			const char *send = strchr(s, '/');
+			size_t seg = send ? (size_t)(send - s) : strlen(s);
+			if (seg <= suffix || strncmp(s + seg - suffix, p, suffix) != 0)
+				return 0;
+			size_t cap = seg - suffix;
+			if (np >= VMS_MAX_PARAMS || cap >= VMS_PARAM_MAX)
+				return 0;
+			memcpy(r->param[np], s, cap);
+			r->param[np][cap] = '\0';
+			np++;
+			p += suffix;
+			s += seg;
+		} else {
+			if (*p != *s)
+				return 0;
+			p++;
+			s++;
+		}
+	}
+	return *s == '\0';
+}
+
+int vms_api_dispatch(struct vms_req *r)
+{
+	const char *method = r->ri->request_method;
+	const struct vms_route *found = NULL;
+	char allow[64] = "";
+	int public_path = !strncmp(r->path, V1 "/shared/", strlen(V1 "/shared/"));
+
+	/* Authentication comes before routing so that an unauthenticated client learns nothing,
+	 * not even which paths exist. Share routes carry their own capability. */
+	if (!public_path && !vms_token_ok(r->h, mg_get_header(r->conn, "Authorization"))) {
+		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""}, {NULL, NULL}};
+		return vms_send_error_x(r, 401, "unauthorized", h,
+					"missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
+					"(vmscope token prints it)");
+	}
+
+	for (size_t i = 0; i < vms_n_routes; i++) {
+		struct vms_req probe = *r;
+		if (!vms_route_match(vms_routes[i].pattern, r->path, &probe))
+			continue;
+		if (!strcmp(vms_routes[i].method, method)) {
+			found = &vms_routes[i];
+			memcpy(r->param, probe.param, sizeof r->param);
+			break;
+		}
+		if (!strstr(allow, vms_routes[i].method)) {
+			size_t n = strlen(allow);
+			snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", vms_routes[i].method);
+		}
+	}
+	if (!found) {
+		if (*allow) {
+			struct vms_header h[] = {{"Allow", allow}, {NULL, NULL}};
+			return vms_send_error_x(r, 405, "method_not_allowed", h, "%s is not allowed here (allowed: %s)",
+						method, allow);
+		}
+		return vms_send_error(r, 404, "not_found", "no such API endpoint");
+	}
+
+	int writes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+	/* CSRF and cross-site reads: a foreign page may not drive the API. A share link may be
+	 * opened from anywhere (it is a read-only capability). */
+	if (!(found->flags & VMS_ROUTE_PUBLIC) && vms_cross_site(r->conn))
+		return vms_send_error(r, 403, "cross_origin", "requests from other sites are refused");
+	if (writes) {
+		const char *ct = mg_get_header(r->conn, "Content-Type");
+		long long cl = r->ri->content_length;
+		int has_body = cl > 0 || (cl < 0 && mg_get_header(r->conn, "Transfer-Encoding"));
+		/* POST always needs the JSON type (a form or text/plain post never has it);
+		 * DELETE only when it carries a body. */
+		if ((!strcmp(method, "POST") || has_body) && !vms_is_json_type(ct))
+			return vms_send_error(r, 415, "unsupported_media_type",
+					      "send Content-Type: application/json with %s", method);
+	}
+	return found->handler(r);
+}

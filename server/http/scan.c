@@ -1,0 +1,58 @@
+/* Full scans for the API: rate limited (429) and one at a time (walking smaps takes the target's
+ * mmap lock and costs real CPU; two at once would only slow both). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/proclist.h"
+
+#define SCAN_WAIT_S 30
+
+static int permission_error(struct vms_req *r, int pid)
+{
+	struct vms_proc p;
+	memset(&p, 0, sizeof p);
+	if (vms_proc_read(pid, NULL, &p) == VMS_OK) {
+		int st = vms_send_error(r, 403, "permission_denied",
+					"permission denied reading the memory map of process %d (%s, user %s, uid %u): "
+					"vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
+					pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
+					(unsigned)geteuid(), p.user ? p.user : "?");
+		vms_proc_clear(&p);
+		return st;
+	}
+	return vms_send_vms_err(r, VMS_ERR_PERMISSION, pid);
+}
+
+int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out)
+{
+	*out = NULL;
+	unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
+	if (wait) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%u", wait);
+		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
+		return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s", wait);
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SCAN_WAIT_S;
+	int rc = pthread_mutex_timedlock(&r->h->scan_lock, &until);
+	if (rc != 0) {
+		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
+		return vms_send_error_x(r, 429, "busy", h, "another scan has been running for %d s; retry later",
+					SCAN_WAIT_S);
+	}
+	int err = vms_snapshot_take(pid, NULL, out);
+	pthread_mutex_unlock(&r->h->scan_lock);
+	if (err == VMS_OK)
+		return 0;
+	vms_log(r->h, VMS_LOG_DEBUG, "scan of pid %d: %s", pid, vms_strerror(err));
+	if (err == VMS_ERR_PERMISSION)
+		return permission_error(r, pid);
+	return vms_send_vms_err(r, err, pid);
+}

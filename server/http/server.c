@@ -1,0 +1,266 @@
+/* civetweb embedding: options that undo civetweb 1.15's unsafe defaults, and the begin_request
+ * callback that sees every request first (Host check, OPTIONS, body size) and then routes it to
+ * the API, the share page or the static dashboard. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+
+/* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
+static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
+				     "X-Content-Type-Options: nosniff\r\n"
+				     "Referrer-Policy: no-referrer\r\n"
+				     "X-Frame-Options: DENY";
+
+static int begin_request(struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct vms_http *h = mg_get_user_data(mg_get_context(conn));
+	const char *path = ri->local_uri ? ri->local_uri : "/";
+	const char *method = ri->request_method ? ri->request_method : "";
+
+	/* 1. DNS rebinding: nothing happens for a Host we do not answer to. */
+	if (!vms_host_allowed(h, mg_get_header(conn, "Host"))) {
+		mg_disable_connection_keep_alive(conn);
+		return vms_send_error_conn(conn, 403, "host_not_allowed",
+					   "this Host header is not allowed (start vmscope serve with --allow-host NAME "
+					   "to accept another name)",
+					   NULL);
+	}
+	/* 2. No CORS: answer every OPTIONS ourselves, without any Access-Control-* header, so a
+	 * preflight can never succeed (civetweb would answer it with "Allow-Origin: *"). */
+	if (!strcmp(method, "OPTIONS")) {
+		static const struct vms_header allow[] = {{"Allow", "GET, HEAD, POST, DELETE"}, {NULL, NULL}};
+		return vms_send_error_conn(conn, 204, NULL, NULL, allow);
+	}
+	/* 3. Oversized bodies are refused before a byte of them is read. */
+	if (ri->content_length > 0 && (uint64_t)ri->content_length > h->max_body) {
+		mg_disable_connection_keep_alive(conn);
+		char msg[96];
+		snprintf(msg, sizeof msg, "request body larger than the %llu MiB limit",
+			 (unsigned long long)(h->max_body >> 20));
+		return vms_send_error_conn(conn, 413, "body_too_large", msg, NULL);
+	}
+
+	struct vms_req r = {.conn = conn, .ri = ri, .h = h, .path = path};
+	if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5))
+		return vms_api_dispatch(&r);
+	if (!strncmp(path, "/s/", 3)) {
+		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+			static const struct vms_header allow[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
+			return vms_send_error_conn(conn, 405, "method_not_allowed", "share pages are read-only", allow);
+		}
+		return vms_share_page(&r, path + 3);
+	}
+	/* 4. Static dashboard files: read-only methods only (civetweb would otherwise offer PUT,
+	 * DELETE, PROPFIND and MKCOL on the document root). */
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		static const struct vms_header allow[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
+		return vms_send_error_conn(conn, 405, "method_not_allowed", "static files are read-only", allow);
+	}
+	if (!h->web_dir)
+		return vms_send_error_conn(conn, 404, "not_found",
+					   "no dashboard files: start vmscope serve with --web DIR", NULL);
+	return 0; /* civetweb serves the file, with static_headers */
+}
+
+/* civetweb's own error pages (404 for a missing static file ...) in our JSON shape. */
+static int http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+	(void)errmsg;
+	const char *code = status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "http_error";
+	char msg[64];
+	snprintf(msg, sizeof msg, "HTTP %d", status);
+	vms_send_error_conn(conn, status, code, status == 404 ? "no such file" : msg, NULL);
+	return 0;
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+	struct vms_http *h = conn ? mg_get_user_data(mg_get_context(conn)) : NULL;
+	if (h)
+		vms_log(h, VMS_LOG_WARN, "civetweb: %s", message);
+	return 1;
+}
+
+/* Access log at debug level; share tokens are capabilities, so they never reach the log. */
+static void end_request(const struct mg_connection *conn, int status)
+{
+	struct vms_http *h = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	char path[160];
+	const char *u = ri->local_uri ? ri->local_uri : "";
+	snprintf(path, sizeof path, "%s", u);
+	static const char *const secret_prefixes[] = {"/s/", "/api/v1/shared/", "/api/v1/shares/"};
+	for (size_t i = 0; i < sizeof secret_prefixes / sizeof secret_prefixes[0]; i++) {
+		size_t n = strlen(secret_prefixes[i]);
+		if (!strncmp(path, secret_prefixes[i], n) && strlen(path) > n)
+			snprintf(path + n, sizeof path - n, "<token>");
+	}
+	vms_log(h, VMS_LOG_DEBUG, "%s %s %s -> %d", ri->remote_addr, ri->request_method, path, status);
+}
+
+static int parse_listen(const char *listen, char *addr, size_t addrlen, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	int64_t p;
+	if (!colon || colon == listen || (size_t)(colon - listen) >= addrlen)
+		return -1;
+	if (vms_parse_i64(colon + 1, 0, 65535, &p) != 0)
+		return -1;
+	memcpy(addr, listen, (size_t)(colon - listen));
+	addr[colon - listen] = '\0';
+	*port = (int)p;
+	/* civetweb 1.15 as built by Debian has no IPv6: accept dotted IPv4 only. */
+	for (const char *c = addr; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || *c == '.'))
+			return -1;
+	return 0;
+}
+
+static void free_server(struct vms_http *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_allow_hosts; i++)
+		free(h->allow_hosts[i]);
+	free(h->allow_hosts);
+	free(h->web_dir);
+	free(h->index_path);
+	pthread_mutex_destroy(&h->scan_lock);
+	vms_ratelimit_destroy(&h->scan_rate);
+	free(h);
+}
+
+int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, char *errbuf, size_t errlen)
+{
+	char ports[96], threads[16], timeout[16];
+	int port = 0;
+	*out = NULL;
+	struct vms_http *h = calloc(1, sizeof *h);
+	if (!h)
+		return VMS_ERR_NOMEM;
+	pthread_mutex_init(&h->scan_lock, NULL);
+	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
+			   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	h->store = cfg->store;
+	h->log = cfg->log;
+	h->log_arg = cfg->log_arg;
+	h->max_body = cfg->max_body ? cfg->max_body : VMS_HTTP_DEFAULT_MAX_BODY;
+
+	const char *listen = cfg->listen ? cfg->listen : VMS_HTTP_DEFAULT_LISTEN;
+	if (parse_listen(listen, h->listen_addr, sizeof h->listen_addr, &port) != 0) {
+		snprintf(errbuf, errlen, "bad listen address '%s' (want IPv4ADDR:PORT, e.g. 127.0.0.1:8080)", listen);
+		goto invalid;
+	}
+	if (cfg->api_token && *cfg->api_token) {
+		size_t n = strlen(cfg->api_token);
+		if (n < 32 || n > VMS_API_TOKEN_LEN) {
+			snprintf(errbuf, errlen, "the API token must have 32 to %d characters", VMS_API_TOKEN_LEN);
+			goto invalid;
+		}
+		memcpy(h->api_token, cfg->api_token, n + 1);
+		h->api_token_len = n;
+	}
+	if (cfg->n_allow_hosts) {
+		if (!(h->allow_hosts = calloc(cfg->n_allow_hosts, sizeof *h->allow_hosts)))
+			goto nomem;
+		for (size_t i = 0; i < cfg->n_allow_hosts; i++, h->n_allow_hosts++)
+			if (!(h->allow_hosts[i] = strdup(cfg->allow_hosts[i])))
+				goto nomem;
+	}
+	if (cfg->web_dir) {
+		char real[PATH_MAX], index[PATH_MAX + 16];
+		struct stat sb;
+		errno = 0;
+		if (!realpath(cfg->web_dir, real) || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			snprintf(errbuf, errlen, "web directory %s: %s", cfg->web_dir,
+				 errno ? strerror(errno) : "not a directory");
+			goto invalid;
+		}
+		snprintf(index, sizeof index, "%s/index.html", real);
+		if (stat(index, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			snprintf(errbuf, errlen, "web directory %s has no index.html", real);
+			goto invalid;
+		}
+		if (!(h->web_dir = strdup(real)) || !(h->index_path = strdup(index)))
+			goto nomem;
+	}
+
+	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
+	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
+	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : 10000u);
+	const char *options[] = {
+		"listening_ports", ports,
+		"num_threads", threads,
+		"request_timeout_ms", timeout,
+		"enable_keep_alive", "yes",
+		"tcp_nodelay", "1", /* no Nagle + delayed-ACK stall on kept-alive connections */
+		"keep_alive_timeout_ms", "500",
+		"index_files", "index.html",
+		"enable_directory_listing", "no",
+		/* CGI and SSI are compiled into Debian's civetweb: patterns that match no path. */
+		"cgi_pattern", "/.vmscope-no-cgi-$",
+		"cgi2_pattern", "/.vmscope-no-cgi-$",
+		"ssi_pattern", "/.vmscope-no-ssi-$",
+		"access_control_allow_origin", "",
+		"access_control_allow_methods", "",
+		"access_control_allow_headers", "",
+		"hide_files_patterns", "**/.*",
+		"static_file_cache_control", "no-cache",
+		"additional_header", static_headers,
+		"decode_url", "yes",
+		/* Without a web directory civetweb serves no files at all (begin_request answers 404). */
+		h->web_dir ? "document_root" : NULL, h->web_dir,
+		NULL,
+	};
+	struct mg_callbacks cb;
+	memset(&cb, 0, sizeof cb);
+	cb.begin_request = begin_request;
+	cb.end_request = end_request;
+	cb.http_error = http_error;
+	cb.log_message = log_message;
+
+	char mgerr[256] = "";
+	unsigned code = 0;
+	struct mg_error_data ed = {.code = &code, .text = mgerr, .text_buffer_size = sizeof mgerr};
+	struct mg_init_data init = {.callbacks = &cb, .user_data = h, .configuration_options = options};
+	h->mg = mg_start2(&init, &ed);
+	if (!h->mg) {
+		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports, *mgerr ? mgerr : "civetweb failed to start");
+		free_server(h);
+		return VMS_ERR_IO;
+	}
+	struct mg_server_port sp[4];
+	int n = mg_get_server_ports(h->mg, 4, sp);
+	__atomic_store_n(&h->port, n > 0 ? sp[0].port : port, __ATOMIC_RELEASE);
+	*out = h;
+	return VMS_OK;
+
+nomem:
+	free_server(h);
+	return VMS_ERR_NOMEM;
+invalid:
+	free_server(h);
+	return VMS_ERR_INVALID;
+}
+
+int vms_http_port(const struct vms_http *h)
+{
+	return h ? __atomic_load_n(&h->port, __ATOMIC_ACQUIRE) : 0;
+}
+
+void vms_http_stop(struct vms_http *h)
+{
+	if (!h)
+		return;
+	if (h->mg)
+		mg_stop(h->mg);
+	free_server(h);
+}

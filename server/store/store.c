@@ -1,0 +1,281 @@
+/* Opening and closing the store: file mode, the single-daemon lock, WAL, migrations and the
+ * connection pool (one writer behind a mutex, N read-only readers). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+#include "vmscope/error.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!errbuf || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int vms_store_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return VMS_OK;
+	case SQLITE_NOMEM:
+		return VMS_ERR_NOMEM;
+	case SQLITE_FULL:
+		return VMS_ERR_FULL;
+	default:
+		return VMS_ERR_IO;
+	}
+}
+
+const char *vms_store_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}
+
+int64_t vms_store_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot)
+{
+	if (!c->stmt[slot]) {
+		if (sqlite3_prepare_v3(c->db, vms_store_sql[slot], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[slot],
+				       NULL) != SQLITE_OK)
+			return NULL;
+	} else {
+		sqlite3_reset(c->stmt[slot]);
+		sqlite3_clear_bindings(c->stmt[slot]);
+	}
+	return c->stmt[slot];
+}
+
+int vms_conn_exec(struct vms_conn *c, enum vms_stmt slot)
+{
+	sqlite3_stmt *st = vms_conn_stmt(c, slot);
+	if (!st)
+		return VMS_ERR_IO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+}
+
+static void conn_close(struct vms_conn *c)
+{
+	for (int i = 0; i < VMS_ST_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	memset(c->stmt, 0, sizeof c->stmt);
+	sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* Create the file 0600 (or narrow an existing one we own) and take the one-daemon lock on it.
+ * The lock is flock(2) on our own descriptor; SQLite's POSIX record locks are independent. */
+static int prepare_file(struct vms_store *st, const char *path, char *errbuf, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		seterr(errbuf, errlen, "cannot open database %s: %s", path, strerror(errno));
+		return VMS_ERR_IO;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && sb.st_uid == geteuid())
+		(void)fchmod(fd, 0600);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		seterr(errbuf, errlen, "database %s is in use by another vmscope serve", path);
+		close(fd);
+		return VMS_ERR_IO;
+	}
+	st->lock_fd = fd;
+	return VMS_OK;
+}
+
+static int conn_open(struct vms_conn *c, const char *path, int readonly, char *errbuf, size_t errlen)
+{
+	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		seterr(errbuf, errlen, "cannot open database %s: %s", path,
+		       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite3_close(c->db);
+		c->db = NULL;
+		return vms_store_err(rc);
+	}
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c->db, 1);
+	/* Settings below hold per connection; they take no user input. */
+	if (sqlite3_exec(c->db, readonly ? "PRAGMA query_only = 1" : "PRAGMA foreign_keys = ON", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		seterr(errbuf, errlen, "database %s: %s", path, sqlite3_errmsg(c->db));
+		return VMS_ERR_IO;
+	}
+	return VMS_OK;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* WAL + migrations on the writer. user_version is re-read inside BEGIN IMMEDIATE so two
+ * processes opening one fresh database cannot both migrate it. */
+static int setup_writer(struct vms_store *st, const char *path, char *errbuf, size_t errlen)
+{
+	sqlite3 *db = st->writer.db;
+	sqlite3_stmt *jm = NULL;
+	int err = VMS_ERR_IO;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &jm, NULL) != SQLITE_OK ||
+	    sqlite3_step(jm) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(jm, 0), "wal") != 0) {
+		seterr(errbuf, errlen, "database %s: cannot switch to WAL mode: %s", path, sqlite3_errmsg(db));
+		sqlite3_finalize(jm);
+		return VMS_ERR_IO;
+	}
+	sqlite3_finalize(jm);
+	/* NORMAL is durable across application crashes in WAL mode; only a power loss may lose the
+	 * last transactions, never corrupt the database. */
+	if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlerr;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlerr;
+	int64_t version = 0;
+	if (pragma_int(db, "PRAGMA user_version", &version) != SQLITE_OK)
+		goto rollback;
+	if (version > VMS_STORE_SCHEMA_VERSION || version < 0) {
+		seterr(errbuf, errlen,
+		       "database %s has schema version %lld; this vmscope knows up to %d (a newer vmscope wrote it)",
+		       path, (long long)version, VMS_STORE_SCHEMA_VERSION);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return VMS_ERR_UNSUPPORTED;
+	}
+	for (int64_t v = version; v < VMS_STORE_SCHEMA_VERSION; v++) {
+		char pragma[64];
+		if (sqlite3_exec(db, vms_store_migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+			goto rollback;
+		/* PRAGMA takes no bound parameters; the value is our own integer. */
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %lld", (long long)(v + 1));
+		if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			goto rollback;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	return VMS_OK;
+
+rollback:
+	seterr(errbuf, errlen, "database %s: schema setup failed: %s", path, sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+sqlerr:
+	seterr(errbuf, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+	return err;
+}
+
+int vms_store_open(const char *path, const struct vms_store_opts *opts, struct vms_store **out, char *errbuf,
+		   size_t errlen)
+{
+	int err;
+	*out = NULL;
+	if (!path || !*path || !strcmp(path, ":memory:")) {
+		seterr(errbuf, errlen, "the store needs a database file path");
+		return VMS_ERR_INVALID;
+	}
+	struct vms_store *st = calloc(1, sizeof *st);
+	if (!st)
+		return VMS_ERR_NOMEM;
+	st->lock_fd = -1;
+	st->max_snapshots = opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
+	st->max_bytes = opts && opts->max_bytes ? opts->max_bytes : VMS_STORE_DEFAULT_MAX_BYTES;
+	st->n_readers = opts && opts->readers ? opts->readers : VMS_STORE_DEFAULT_READERS;
+	pthread_mutex_init(&st->wlock, NULL);
+	pthread_mutex_init(&st->rlock, NULL);
+	pthread_cond_init(&st->rcond, NULL);
+
+	if ((err = prepare_file(st, path, errbuf, errlen)) != VMS_OK)
+		goto fail;
+	if ((err = conn_open(&st->writer, path, 0, errbuf, errlen)) != VMS_OK)
+		goto fail;
+	if ((err = setup_writer(st, path, errbuf, errlen)) != VMS_OK)
+		goto fail;
+
+	st->readers = calloc(st->n_readers, sizeof *st->readers);
+	st->free_readers = calloc(st->n_readers, sizeof *st->free_readers);
+	if (!st->readers || !st->free_readers) {
+		err = VMS_ERR_NOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < st->n_readers; i++) {
+		if ((err = conn_open(&st->readers[i], path, 1, errbuf, errlen)) != VMS_OK)
+			goto fail;
+		st->free_readers[st->n_free++] = i;
+	}
+	*out = st;
+	return VMS_OK;
+fail:
+	vms_store_close(st);
+	return err;
+}
+
+void vms_store_close(struct vms_store *st)
+{
+	if (!st)
+		return;
+	for (unsigned i = 0; st->readers && i < st->n_readers; i++)
+		conn_close(&st->readers[i]);
+	if (st->writer.db) {
+		/* Fold the WAL back so the database is one file again at rest. */
+		sqlite3_wal_checkpoint_v2(st->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		conn_close(&st->writer);
+	}
+	free(st->readers);
+	free(st->free_readers);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	pthread_mutex_destroy(&st->wlock);
+	pthread_mutex_destroy(&st->rlock);
+	pthread_cond_destroy(&st->rcond);
+	free(st);
+}
+
+struct vms_conn *vms_store_reader(struct vms_store *st)
+{
+	pthread_mutex_lock(&st->rlock);
+	while (st->n_free == 0)
+		pthread_cond_wait(&st->rcond, &st->rlock);
+	struct vms_conn *c = &st->readers[st->free_readers[--st->n_free]];
+	pthread_mutex_unlock(&st->rlock);
+	return c;
+}
+
+void vms_store_reader_put(struct vms_store *st, struct vms_conn *c)
+{
+	pthread_mutex_lock(&st->rlock);
+	st->free_readers[st->n_free++] = (unsigned)(c - st->readers);
+	pthread_cond_signal(&st->rcond);
+	pthread_mutex_unlock(&st->rlock);
+}

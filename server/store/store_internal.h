@@ -1,0 +1,79 @@
+/* Private to server/store: the store handle, its connections and the statement table. */
+#ifndef VMSCOPE_STORE_INTERNAL_H
+#define VMSCOPE_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "vmscope/store.h"
+
+/* Every SQL statement the store runs, by slot. The text lives in store_sql.c. */
+enum vms_stmt {
+	VMS_ST_BEGIN_IMMEDIATE,
+	VMS_ST_BEGIN_DEFERRED,
+	VMS_ST_END,
+	VMS_ST_COMMIT,
+	VMS_ST_ROLLBACK,
+	VMS_ST_USAGE,
+	VMS_ST_INSERT_META,
+	VMS_ST_INSERT_BODY,
+	VMS_ST_INSERT_PACKED,
+	VMS_ST_SET_JSON_BYTES,
+	VMS_ST_EVICT_PICK,
+	VMS_ST_EXISTS,
+	VMS_ST_DELETE_SHARES,
+	VMS_ST_DELETE_BODY,
+	VMS_ST_DELETE_PACKED,
+	VMS_ST_DELETE_META,
+	VMS_ST_META,
+	VMS_ST_LIST,
+	VMS_ST_BODY,
+	VMS_ST_PACKED,
+	VMS_ST_SHARE_INSERT,
+	VMS_ST_SHARE_GET,
+	VMS_ST_SHARE_REVOKE,
+	VMS_ST_SHARE_LIST,
+	VMS_ST_COUNT
+};
+extern const char *const vms_store_sql[VMS_ST_COUNT];
+
+/* Forward migrations: vms_store_migrations[i] takes user_version i to i + 1. */
+extern const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION];
+
+/* One SQLite connection with its lazily prepared statements. Used by one thread at a time. */
+struct vms_conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[VMS_ST_COUNT];
+};
+
+struct vms_store {
+	struct vms_conn writer;   /* the only connection that writes */
+	pthread_mutex_t wlock;    /* guards writer */
+	struct vms_conn *readers; /* read-only pool */
+	unsigned n_readers;
+	unsigned *free_readers;   /* stack of free indices */
+	unsigned n_free;
+	pthread_mutex_t rlock;    /* guards the pool */
+	pthread_cond_t rcond;
+	uint64_t max_snapshots, max_bytes;
+	int lock_fd;              /* flock'd: one daemon per database */
+};
+
+/* The packed body (pack.c). pack: malloc'd *out; VMS_OK or VMS_ERR_NOMEM. unpack: a new
+ * snapshot (summarised); VMS_ERR_IO when the bytes are not a valid packed body. */
+int vms_store_pack(const struct vms_snapshot *s, unsigned char **out, size_t *len);
+int vms_store_unpack(const unsigned char *buf, size_t len, struct vms_snapshot **out);
+
+/* A reset statement for slot, prepared on first use; NULL on error (message in conn->db). */
+sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot);
+/* Take a reader from the pool (waits while all are busy) and give it back. */
+struct vms_conn *vms_store_reader(struct vms_store *st);
+void vms_store_reader_put(struct vms_store *st, struct vms_conn *c);
+/* Run a no-result statement slot on the writer (BEGIN, COMMIT, ROLLBACK). */
+int vms_conn_exec(struct vms_conn *c, enum vms_stmt slot);
+/* Map a SQLite result code to enum vms_err. */
+int vms_store_err(int rc);
+int64_t vms_store_now_ms(void);
+
+#endif

@@ -1,0 +1,538 @@
+/* Snapshots in the store: put (retention-checked, one transaction), delete, metadata, list,
+ * load and streaming of the stored JSON body. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+
+#define STREAM_CHUNK (256u * 1024u)
+#define LIST_DEFAULT 100u
+#define LIST_MAX 1000u
+
+_Static_assert(VMS_COL_COUNT == 13, "the snapshots table has one total_* column per enum vms_col");
+
+static int finish(sqlite3_stmt *st, int rc)
+{
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- put ------------------------------------------------------------------------------ */
+
+static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_store_source source,
+		     const char *summary, size_t body_bytes)
+{
+	int i = 1, rc = SQLITE_OK;
+#define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
+#define B_TXT(v) (rc |= sqlite3_bind_text(q, i++, (v) ? (v) : "", -1, SQLITE_STATIC))
+	B_I64(vms_store_now_ms());
+	B_I64(source);
+	B_I64(s->format_version ? s->format_version : VMS_FORMAT_VERSION);
+	B_I64(s->pid);
+	B_I64(s->ppid);
+	B_I64(s->uid);
+	B_TXT(s->name);
+	B_TXT(s->cmdline);
+	B_TXT(s->user);
+	B_TXT(s->host);
+	B_TXT(s->kernel);
+	B_TXT(s->arch.machine ? s->arch.machine : "unknown");
+	B_I64(s->arch.bits);
+	B_I64(s->start_time);
+	B_I64(s->taken_at_ms);
+	B_I64(s->n_regions);
+	B_I64(s->n_allocations);
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		B_I64(s->total[c]);
+	B_TXT(summary);
+	B_I64(body_bytes);
+#undef B_I64
+#undef B_TXT
+	return rc;
+}
+
+/* Inside a write transaction on w: make room for `need` more bytes under max_bytes by dropping
+ * kept JSON renderings, oldest first. Bodies are never dropped: when they alone leave no room
+ * the answer is VMS_ERR_FULL. */
+static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_USAGE);
+	if (!q || sqlite3_step(q) != SQLITE_ROW)
+		return VMS_ERR_IO;
+	uint64_t bodies = (uint64_t)sqlite3_column_int64(q, 1), renders = (uint64_t)sqlite3_column_int64(q, 2);
+	sqlite3_reset(q);
+	if (bodies + need > st->max_bytes)
+		return VMS_ERR_FULL;
+	while (bodies + renders + need > st->max_bytes && renders > 0) {
+		if (!(q = vms_conn_stmt(w, VMS_ST_EVICT_PICK)) || sqlite3_step(q) != SQLITE_ROW)
+			return VMS_ERR_IO;
+		int64_t victim = sqlite3_column_int64(q, 0);
+		uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
+		sqlite3_reset(q);
+		if ((q = vms_conn_stmt(w, VMS_ST_DELETE_BODY)) == NULL || sqlite3_bind_int64(q, 1, victim) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_DONE)
+			return VMS_ERR_IO;
+		sqlite3_reset(q);
+		if ((q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES)) == NULL || sqlite3_bind_int64(q, 1, victim) != SQLITE_OK ||
+		    sqlite3_bind_int64(q, 2, 0) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
+			return VMS_ERR_IO;
+		sqlite3_reset(q);
+		renders = n > renders ? 0 : renders - n;
+	}
+	return VMS_OK;
+}
+
+static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, (sqlite3_int64)n) != SQLITE_OK)
+		return VMS_ERR_IO;
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+}
+
+int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
+		  const char *json_text, size_t json_len, int64_t *id)
+{
+	unsigned char *packed = NULL;
+	size_t packed_len = 0;
+	char *summary = NULL;
+	cJSON *j = NULL;
+	int err = VMS_OK, in_tx = 0;
+	sqlite3_stmt *q = NULL;
+
+	if (!st || !s || !id)
+		return VMS_ERR_INVALID;
+	/* Encode before taking the writer lock: it needs no database. */
+	if ((err = vms_store_pack(s, &packed, &packed_len)) != VMS_OK)
+		goto out;
+	if (!(j = vms_json_summary(s)) || !(summary = vms_json_print(j, 0))) {
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
+
+	pthread_mutex_lock(&st->wlock);
+	struct vms_conn *w = &st->writer;
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
+		goto unlock;
+	in_tx = 1;
+
+	/* Retention: checked inside the write transaction so concurrent puts cannot both pass. */
+	if (!(q = vms_conn_stmt(w, VMS_ST_USAGE)) || sqlite3_step(q) != SQLITE_ROW) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	uint64_t count = (uint64_t)sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	q = NULL;
+	if (count + 1 > st->max_snapshots) {
+		err = VMS_ERR_FULL;
+		goto unlock;
+	}
+	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
+		goto unlock;
+
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, summary, packed_len) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_DONE) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	sqlite3_reset(q);
+	int64_t new_id = sqlite3_last_insert_rowid(w->db);
+	int rc;
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_PACKED)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
+	    sqlite3_bind_blob64(q, 2, packed, packed_len, SQLITE_STATIC) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		err = vms_store_err(rc);
+		goto unlock;
+	}
+	if (json_text) {
+		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
+		    sqlite3_bind_text64(q, 2, json_text, json_len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
+			err = VMS_ERR_IO;
+			goto unlock;
+		}
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE) {
+			err = vms_store_err(rc);
+			goto unlock;
+		}
+		if ((err = set_json_bytes(w, new_id, json_len)) != VMS_OK)
+			goto unlock;
+	}
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
+		goto unlock;
+	in_tx = 0;
+	*id = new_id;
+
+unlock:
+	if (q)
+		sqlite3_reset(q);
+	if (in_tx)
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+	pthread_mutex_unlock(&st->wlock);
+out:
+	cJSON_Delete(j);
+	free(packed);
+	free(summary);
+	return err;
+}
+
+/* ---- delete ---------------------------------------------------------------------------- */
+
+static int exec_id(struct vms_conn *c, enum vms_stmt slot, int64_t id, int *changes)
+{
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK)
+		return VMS_ERR_IO;
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (changes)
+		*changes = sqlite3_changes(c->db);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+}
+
+int vms_store_delete(struct vms_store *st, int64_t id)
+{
+	int err, changes = 0;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	pthread_mutex_lock(&st->wlock);
+	struct vms_conn *w = &st->writer;
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
+		goto unlock;
+	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK) {
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+		goto unlock;
+	}
+	if (changes == 0) {
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+		err = VMS_ERR_NOT_FOUND;
+		goto unlock;
+	}
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+unlock:
+	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+/* ---- metadata -------------------------------------------------------------------------- */
+
+void vms_snapshot_meta_clear(struct vms_snapshot_meta *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->cmdline);
+	free(m->user);
+	free(m->host);
+	free(m->kernel);
+	free(m->machine);
+	free(m->summary_json);
+	memset(m, 0, sizeof *m);
+}
+
+void vms_snapshot_list_free(struct vms_snapshot_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		vms_snapshot_meta_clear(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static char *col_dup(sqlite3_stmt *q, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	char *d = strdup(t ? (const char *)t : "");
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+/* Fill m from a row of META_COLS (store_sql.c). */
+static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
+{
+	int i = 0, oom = 0;
+	memset(m, 0, sizeof *m);
+	m->id = sqlite3_column_int64(q, i++);
+	m->created_at_ms = sqlite3_column_int64(q, i++);
+	m->source = (enum vms_store_source)sqlite3_column_int(q, i++);
+	m->format_version = sqlite3_column_int(q, i++);
+	m->pid = (pid_t)sqlite3_column_int64(q, i++);
+	m->ppid = (pid_t)sqlite3_column_int64(q, i++);
+	m->uid = (uid_t)sqlite3_column_int64(q, i++);
+	m->name = col_dup(q, i++, &oom);
+	m->cmdline = col_dup(q, i++, &oom);
+	m->user = col_dup(q, i++, &oom);
+	m->host = col_dup(q, i++, &oom);
+	m->kernel = col_dup(q, i++, &oom);
+	m->machine = col_dup(q, i++, &oom);
+	m->arch_bits = sqlite3_column_int(q, i++);
+	m->start_time = (uint64_t)sqlite3_column_int64(q, i++);
+	m->taken_at_ms = sqlite3_column_int64(q, i++);
+	m->n_regions = (uint64_t)sqlite3_column_int64(q, i++);
+	m->n_allocations = (uint64_t)sqlite3_column_int64(q, i++);
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		m->total[c] = (uint64_t)sqlite3_column_int64(q, i++);
+	m->summary_json = col_dup(q, i++, &oom);
+	m->body_bytes = (uint64_t)sqlite3_column_int64(q, i++);
+	m->json_bytes = (uint64_t)sqlite3_column_int64(q, i++);
+	if (oom) {
+		vms_snapshot_meta_clear(m);
+		return VMS_ERR_NOMEM;
+	}
+	return VMS_OK;
+}
+
+int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *out)
+{
+	int err;
+	memset(out, 0, sizeof *out);
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_META);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		err = read_meta(q, out);
+	else
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+out:
+	finish(q, 0);
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+int vms_store_list(struct vms_store *st, const struct vms_store_query *qry, struct vms_snapshot_list *out)
+{
+	int err = VMS_OK, rc;
+	size_t limit = qry && qry->limit ? qry->limit : LIST_DEFAULT;
+	out->items = NULL;
+	out->n = 0;
+	if (limit > LIST_MAX)
+		limit = LIST_MAX;
+	if (!(out->items = calloc(limit, sizeof *out->items)))
+		return VMS_ERR_NOMEM;
+
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_LIST);
+	if (!q) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	rc = sqlite3_bind_int64(q, 1, qry ? qry->pid : 0);
+	if (qry && qry->name)
+		rc |= sqlite3_bind_text(q, 2, qry->name, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(q, 3, qry ? qry->before : 0);
+	if (qry && qry->has_start_time)
+		rc |= sqlite3_bind_int64(q, 4, (sqlite3_int64)qry->start_time);
+	rc |= sqlite3_bind_int(q, 5, qry ? qry->source : -1);
+	rc |= sqlite3_bind_int64(q, 6, (sqlite3_int64)limit);
+	if (rc != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	while (out->n < limit && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((err = read_meta(q, &out->items[out->n])) != VMS_OK)
+			goto out;
+		out->n++;
+	}
+	if (out->n < limit && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+out:
+	finish(q, 0);
+	vms_store_reader_put(st, c);
+	if (err != VMS_OK)
+		vms_snapshot_list_free(out);
+	return err;
+}
+
+int vms_store_usage(struct vms_store *st, struct vms_store_usage *out)
+{
+	int err = VMS_OK;
+	memset(out, 0, sizeof *out);
+	out->max_snapshots = st->max_snapshots;
+	out->max_bytes = st->max_bytes;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_USAGE);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		out->snapshots = (uint64_t)sqlite3_column_int64(q, 0);
+		out->bytes = (uint64_t)sqlite3_column_int64(q, 1);
+		out->json_bytes = (uint64_t)sqlite3_column_int64(q, 2);
+	} else {
+		err = VMS_ERR_IO;
+	}
+	finish(q, 0);
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+/* ---- body ------------------------------------------------------------------------------ */
+
+int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out)
+{
+	int err, rc;
+	*out = NULL;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	/* One read transaction for both lookups. */
+	if ((err = vms_conn_exec(c, VMS_ST_BEGIN_DEFERRED)) != VMS_OK)
+		goto out;
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_PACKED);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto end;
+	}
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 0);
+		err = blob ? vms_store_unpack(blob, len, out) : VMS_ERR_IO;
+		sqlite3_reset(q);
+		goto end;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		err = vms_store_err(rc);
+		goto end;
+	}
+	/* A schema-1 snapshot: only its JSON exists. */
+	if (!(q = vms_conn_stmt(c, VMS_ST_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto end;
+	}
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 0);
+		err = text ? vms_json_parse_snapshot(text, len, out, NULL, 0) : VMS_ERR_NOMEM;
+		/* What we stored ourselves must parse: anything else is a damaged database. */
+		if (err == VMS_ERR_INVALID || err == VMS_ERR_UNSUPPORTED)
+			err = VMS_ERR_IO;
+	} else {
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+	}
+	sqlite3_reset(q);
+end:
+	vms_conn_exec(c, VMS_ST_END);
+out:
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+/* Keep a rendering (INSERT OR IGNORE: two first requests may race), dropping older renderings
+ * to make room. Failing to keep it is not an error: the caller has the text either way. */
+static void keep_rendering(struct vms_store *st, int64_t id, const char *text, size_t len)
+{
+	struct vms_conn *w = &st->writer;
+	sqlite3_stmt *q;
+	pthread_mutex_lock(&st->wlock);
+	if (vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE) != VMS_OK)
+		goto unlock;
+	if (make_room(st, w, len) != VMS_OK)
+		goto rollback;
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text64(q, 2, text, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK)
+		goto rollback;
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) /* e.g. the snapshot was deleted meanwhile (foreign key) */
+		goto rollback;
+	if (sqlite3_changes(w->db) == 1 && set_json_bytes(w, id, len) != VMS_OK)
+		goto rollback;
+	if (vms_conn_exec(w, VMS_ST_COMMIT) == VMS_OK)
+		goto unlock;
+rollback:
+	vms_conn_exec(w, VMS_ST_ROLLBACK);
+unlock:
+	pthread_mutex_unlock(&st->wlock);
+}
+
+/* No rendering kept yet: make it, keep it, and hand it to the sink from memory. */
+static int render_and_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
+{
+	struct vms_snapshot *s = NULL;
+	int err = vms_store_load(st, id, &s);
+	if (err != VMS_OK)
+		return err;
+	char *text = NULL;
+	size_t len = 0;
+	err = vms_json_write_snapshot(s, NULL, &text, &len); /* no cJSON tree: ~1x the text in memory */
+	vms_snapshot_free(s);
+	if (err != VMS_OK)
+		return err;
+	keep_rendering(st, id, text, len);
+	if (sink->size && sink->size(sink->arg, len) != 0)
+		err = VMS_ERR_IO;
+	for (size_t off = 0; err == VMS_OK && off < len; off += STREAM_CHUNK) {
+		size_t n = len - off < STREAM_CHUNK ? len - off : STREAM_CHUNK;
+		if (sink->chunk(sink->arg, text + off, n) != 0)
+			err = VMS_ERR_IO;
+	}
+	free(text);
+	return err;
+}
+
+int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
+{
+	sqlite3_blob *blob = NULL;
+	char *buf = NULL;
+	int err = VMS_OK;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	/* The open blob handle keeps one read transaction for the whole stream (WAL: a consistent
+	 * view even if the snapshot is deleted meanwhile; writers are not blocked). */
+	int rc = sqlite3_blob_open(c->db, "main", "snapshot_bodies", "body", id, 0, &blob);
+	if (rc != SQLITE_OK) {
+		vms_store_reader_put(st, c);
+		/* SQLITE_ERROR here means "no such row": no rendering kept (yet). */
+		return (rc & 0xff) == SQLITE_ERROR ? render_and_stream(st, id, sink) : vms_store_err(rc);
+	}
+	int total = sqlite3_blob_bytes(blob);
+	if (sink->size && sink->size(sink->arg, (uint64_t)total) != 0) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	if (!(buf = malloc(STREAM_CHUNK))) {
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
+	for (int off = 0; off < total;) {
+		int n = total - off < (int)STREAM_CHUNK ? total - off : (int)STREAM_CHUNK;
+		if ((rc = sqlite3_blob_read(blob, buf, n, off)) != SQLITE_OK) {
+			err = vms_store_err(rc);
+			goto out;
+		}
+		if (sink->chunk(sink->arg, buf, (size_t)n) != 0) {
+			err = VMS_ERR_IO;
+			goto out;
+		}
+		off += n;
+	}
+out:
+	free(buf);
+	sqlite3_blob_close(blob);
+	vms_store_reader_put(st, c);
+	return err;
+}

@@ -1,0 +1,646 @@
+#!/usr/bin/env bash
+# Integration test of `vmscope serve`: starts the real daemon on 127.0.0.1:0 with a temporary
+# database and drives every endpoint over HTTP with curl (JSON checked with jq): the API,
+# every error path, the Host/token/CORS/CSRF checks, body limits, rate limiting, retention,
+# share-link scope and revocation, a restart that finds the stored snapshots again, and that
+# bad input never changes stored data. Prints "N passed, N failed"; exits 1 on any failure.
+#
+# Needs: curl, jq, sha256sum; optional: setpriv (the permission test runs the daemon as nobody
+# when we are root), sqlite3 is not needed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
+WEB=${VMSCOPE_WEB:-$here/../../web}
+TMP=$(mktemp -d /tmp/vmscope-api.XXXXXX)
+chmod 755 "$TMP"
+pass=0
+fail=0
+PIDS=()
+
+for tool in curl jq sha256sum; do
+	command -v "$tool" >/dev/null || { echo "test_api.sh: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "test_api.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ---- harness --------------------------------------------------------------------------------
+ok() {
+	local d=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $d   (last status ${code:-?}: $(head -c 300 "$TMP/b" 2>/dev/null | tr '\n' ' '))" >&2
+	fi
+}
+is() { [ "$1" = "$2" ]; }
+jqt() { jq -e "$1" "$TMP/b" >/dev/null 2>&1; }
+jqa() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; } # jqa [jq options] FILTER
+hdr() { grep -i "^$1:" "$TMP/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+no_hdr() { ! grep -qi "^$1" "$TMP/h"; }
+# req METHOD URL [curl args]: $code, body in $TMP/b, headers in $TMP/h
+req() {
+	local m=$1 u=$2
+	shift 2
+	code=$(curl -s --max-time 60 -o "$TMP/b" -D "$TMP/h" -w '%{http_code}' -X "$m" "$@" "$u")
+}
+# api METHOD PATH [curl args]: authenticated request to the main daemon
+api() {
+	local m=$1 p=$2
+	shift 2
+	req "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" "$@"
+}
+post_json() { api POST "$1" -H 'Content-Type: application/json' "${@:2}"; }
+err_is() { is "$code" "$1" && jq -e --arg c "$2" '.error.code == $c and (.error.message | length > 0)' "$TMP/b" >/dev/null; }
+
+# start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
+start() {
+	local name=$1
+	shift
+	"$BIN" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	for _ in $(seq 200); do
+		grep -q 'listening on' "$TMP/$name.out" 2>/dev/null && break
+		kill -0 "$LAST_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+}
+# stop PID: SIGTERM and wait; returns the exit status
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	local rc=0
+	wait "$1" || rc=$?
+	return $rc
+}
+# raw PORT TEXT: a hand-written request; the response on stdout
+raw() {
+	exec 3<>"/dev/tcp/127.0.0.1/$1"
+	printf '%b' "$2" >&3
+	timeout 5 cat <&3
+	exec 3<&- 3>&-
+}
+snapshot_fingerprint() { # ids + sha256 of every stored snapshot body of the main daemon
+	api GET "/snapshots?limit=1000"
+	local ids
+	ids=$(jq -r '.snapshots[].id' "$TMP/b")
+	for i in $ids; do
+		printf '%s ' "$i"
+		curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots/$i" | sha256sum | cut -c1-16
+	done
+	curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots/$(echo "$ids" | head -1)/shares" | jq -c '[.shares[].token]'
+}
+
+# A target process with a known name.
+cp "$(command -v sleep)" "$TMP/vmscope-target"
+"$TMP/vmscope-target" 600 &
+TPID=$!
+PIDS+=("$TPID")
+
+# ---- 1. start-up ------------------------------------------------------------------------------
+DB=$TMP/db/vmscope.db
+mkdir -m 700 "$TMP/db"
+start main --db "$DB" --web "$WEB" --allow-host vmscope.test
+MAIN_PID=$LAST_PID
+PORT=$LAST_PORT
+ok "daemon starts and prints its port" test -n "$PORT"
+[ -n "$PORT" ] || { echo "cannot start the daemon:"; cat "$TMP/main.err"; echo "0 passed, 1 failed"; exit 1; }
+ROOT=http://127.0.0.1:$PORT
+BASE=$ROOT/api/v1
+TOKEN=$(sed -n 's#^vmscope: open http://127\.0\.0\.1:[0-9]*/\#token=\([0-9a-f]*\)$#\1#p' "$TMP/main.out")
+ok "printed URL carries a 64-hex token" test ${#TOKEN} -eq 64
+ok "vmscope token prints the same token" is "$("$BIN" token --db "$DB")" "$TOKEN"
+ok "database file mode 0600" is "$(stat -c %a "$DB")" 600
+ok "token file mode 0600" is "$(stat -c %a "$DB.token")" 600
+ok "token file beside the database" is "$(tr -d '\n' <"$DB.token")" "$TOKEN"
+
+# ---- 2. authentication -------------------------------------------------------------------------
+req GET "$BASE/health"
+ok "no token: 401" err_is 401 unauthorized
+ok "no token: WWW-Authenticate Bearer" test -n "$(hdr WWW-Authenticate)"
+req GET "$BASE/health" -H "Authorization: Bearer ${TOKEN%?}0"
+ok "wrong token: 401" err_is 401 unauthorized
+req GET "$BASE/health" -H "Authorization: Bearer ${TOKEN:0:32}"
+ok "token prefix: 401" err_is 401 unauthorized
+req GET "$BASE/health?token=$TOKEN"
+ok "token in the query string is not accepted" err_is 401 unauthorized
+req GET "$BASE/nonexistent"
+ok "unknown path without token: 401, not 404" is "$code" 401
+req GET "$BASE/health" -H "Authorization: bearer $TOKEN"
+ok "scheme is case-insensitive" is "$code" 200
+api GET /health
+ok "health 200" is "$code" 200
+ok "health body" jqt '.status == "ok" and .auth == true and .store.snapshots == 0'
+
+# ---- 3. Host header (DNS rebinding) -------------------------------------------------------------
+for h in "evil.example:$PORT" "evil.example" "127.0.0.1" "127.0.0.1:1" "localhost.evil.example:$PORT" "" ; do
+	api GET /health -H "Host: $h"
+	ok "Host '$h' refused on the API" err_is 403 host_not_allowed
+done
+req GET "$ROOT/" -H "Host: evil.example:$PORT"
+ok "bad Host refused on static files" is "$code" 403
+for h in "localhost:$PORT" "LOCALHOST:$PORT" "127.0.0.1:$PORT" "[::1]:$PORT" "vmscope.test:$PORT"; do
+	api GET /health -H "Host: $h"
+	ok "Host '$h' accepted" is "$code" 200
+done
+
+# ---- 4. response headers, CORS ------------------------------------------------------------------
+CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+api GET /version -H "Origin: http://evil.example"
+ok "API GET with a foreign Origin: 403" err_is 403 cross_origin
+ok "API: no CORS header on a GET with Origin" no_hdr "Access-Control-"
+api GET /version
+ok "version 200" is "$code" 200
+ok "version body" jqt '.version and .api == "v1" and .format_version == 1 and .schema_version >= 2'
+ok "API: CSP" is "$(hdr Content-Security-Policy)" "$CSP"
+ok "API: nosniff" is "$(hdr X-Content-Type-Options)" nosniff
+ok "API: Referrer-Policy" is "$(hdr Referrer-Policy)" no-referrer
+ok "API: Cache-Control no-store" is "$(hdr Cache-Control)" no-store
+ok "API: JSON content type" is "$(hdr Content-Type)" "application/json; charset=utf-8"
+for path in /api/v1/snapshots /api/v1/processes/1/snapshots / /index.html; do
+	req OPTIONS "$ROOT$path" -H "Origin: http://evil.example" -H "Access-Control-Request-Method: POST" \
+		-H "Access-Control-Request-Headers: authorization, content-type"
+	ok "preflight $path: no Access-Control-* header" no_hdr "Access-Control-"
+	ok "preflight $path: 204" is "$code" 204
+done
+if [ -f "$WEB/index.html" ]; then
+	req GET "$ROOT/" -H "Origin: http://evil.example"
+	ok "static /: 200" is "$code" 200
+	ok "static /: CSP" is "$(hdr Content-Security-Policy)" "$CSP"
+	ok "static /: nosniff" is "$(hdr X-Content-Type-Options)" nosniff
+	ok "static /: Referrer-Policy" is "$(hdr Referrer-Policy)" no-referrer
+	ok "static /: no CORS header" no_hdr "Access-Control-"
+fi
+req GET "$ROOT/no-such-file.js"
+ok "missing static file: 404 JSON" err_is 404 not_found
+ok "404 page carries CSP" is "$(hdr Content-Security-Policy)" "$CSP"
+req PUT "$ROOT/index.html" --data x
+ok "PUT on static: 405" is "$code" 405
+req DELETE "$ROOT/index.html"
+ok "DELETE on static: 405" is "$code" 405
+req PROPFIND "$ROOT/"
+ok "PROPFIND: 405" is "$code" 405
+
+# CGI, SSI, directory listing and hidden files on a web dir of our own.
+mkdir -p "$TMP/web/sub"
+echo '<!doctype html><title>t</title>' >"$TMP/web/index.html"
+printf '#!/bin/sh\necho Content-Type: text/plain\necho\necho CGI-$((40+2))\n' >"$TMP/web/x.cgi"
+chmod 755 "$TMP/web/x.cgi"
+echo '<!--#exec cmd="echo SSI-$((40+2))" --><!--#include file="index.html" -->' >"$TMP/web/x.shtml"
+echo sub >"$TMP/web/sub/a.txt"
+echo secret >"$TMP/web/.hidden"
+start web --db "$TMP/webdb" --web "$TMP/web" --no-auth
+WPORT=$LAST_PORT
+WEB_PID=$LAST_PID
+req GET "http://127.0.0.1:$WPORT/x.cgi"
+ok "CGI is never run" bash -c "! grep -q CGI-42 '$TMP/b'"
+req GET "http://127.0.0.1:$WPORT/x.shtml"
+ok "SSI is never run" bash -c "! grep -q -e SSI-42 -e '<title>' '$TMP/b'"
+req GET "http://127.0.0.1:$WPORT/sub/"
+ok "no directory listing" bash -c "! grep -q a.txt '$TMP/b'"
+ok "directory: 403/404" test "$code" = 403 -o "$code" = 404
+req GET "http://127.0.0.1:$WPORT/.hidden"
+ok "dot files hidden" bash -c "! grep -q secret '$TMP/b'"
+ok "no-auth daemon warns loudly" grep -q "NO TOKEN" "$TMP/web.err"
+req GET "http://127.0.0.1:$WPORT/api/v1/health"
+ok "--no-auth: API without token" is "$code" 200
+req POST "http://127.0.0.1:$WPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: application/json' \
+	-H "Origin: http://evil.example"
+ok "--no-auth: CSRF still refused" err_is 403 cross_origin
+req POST "http://127.0.0.1:$WPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: text/plain' --data '{}'
+ok "--no-auth: simple-request POST refused" is "$code" 415
+stop "$WEB_PID"
+"$BIN" serve --listen 0.0.0.0:0 --no-auth --db "$TMP/x.db" >/dev/null 2>"$TMP/noauth.err"
+ok "--no-auth refused beyond loopback" is "$?" 2
+
+# ---- 5. processes -------------------------------------------------------------------------------
+api GET /processes
+ok "process list 200" is "$code" 200
+ok "process list has the target" jqa --argjson p "$TPID" '.processes | map(select(.pid == $p)) | length == 1'
+ok "process list entries say whether maps are readable" jqt '.processes | all(has("maps_readable"))'
+api GET "/processes?q=$TPID"
+ok "?q=PID" jqa --argjson p "$TPID" '.processes | map(.pid) | index($p) != null'
+api GET "/processes?q=VMSCOPE-TARGET"
+ok "?q=name, any case" jqa --argjson p "$TPID" '.processes | any(.pid == $p)'
+api GET "/processes?user=nobody-such-user"
+ok "?user= filters" jqt '.processes | length == 0'
+api GET "/processes?user=$(id -un)"
+ok "?user= own user" jqt '.processes | length >= 1'
+api GET "/processes?sort=-rss"
+ok "?sort=-rss descending" jqt '[.processes[].vm_rss] as $r | $r == ($r | sort | reverse)'
+api GET "/processes?sort=name"
+ok "?sort=name" is "$code" 200
+api GET "/processes?sort=bogus"
+ok "?sort=bogus: 400" err_is 400 bad_query
+api GET "/processes?q=$TPID&rollup=1"
+ok "?rollup=1 gives pss" jqt '.processes[0].pss != null'
+
+api GET "/processes/$TPID"
+ok "live scan 200" is "$code" 200
+ok "live scan is a snapshot" jqa --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and (.allocations | length > 0)'
+ADDR=$(jq -r '.allocations[0].regions[0].start' "$TMP/b")
+api GET /processes/abc
+ok "pid abc: 400" err_is 400 bad_pid
+api GET /processes/-1
+ok "pid -1: 400" err_is 400 bad_pid
+api GET /processes/99999999999999999999999
+ok "huge pid: 400/404, not 500" test "$code" = 400 -o "$code" = 404
+sh -c 'exit 0' &
+DEAD=$!
+wait $DEAD
+api GET "/processes/$DEAD"
+ok "exited pid: 404 no_such_process" err_is 404 no_such_process
+api GET /processes/4194304
+ok "pid beyond pid_max: 404" err_is 404 no_such_process
+if [ -r /proc/2/status ] && grep -q '^Kthread:[[:space:]]*1' /proc/2/status 2>/dev/null || [ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ]; then
+	api GET /processes/2
+	ok "kernel thread: 422 no_address_space" err_is 422 no_address_space
+fi
+api GET "/processes/$TPID/at/$ADDR"
+ok "live lookup 200" is "$code" 200
+ok "live lookup finds a region" jqt '.kind == "region" and .region != null'
+api GET "/processes/$TPID/at/zz"
+ok "bad address: 400" err_is 400 bad_address
+api GET "/processes/$TPID/at/0x12345678901234567890"
+ok "overlong address: 400" err_is 400 bad_address
+
+# ---- 6. snapshots -------------------------------------------------------------------------------
+post_json "/processes/$TPID/snapshots"
+ok "snapshot: 201" is "$code" 201
+ok "snapshot: id, url, share_url" jqt '(.id | type == "number") and (.url | startswith("/api/v1/snapshots/")) and (.share_url | test("^http://127\\.0\\.0\\.1:[0-9]+/s/[0-9a-f]{64}$"))'
+ok "snapshot: Location header" test "$(hdr Location)" = "$(jq -r .url "$TMP/b")"
+S1=$(jq -r .id "$TMP/b")
+SHARE1=$(jq -r .share.token "$TMP/b")
+post_json "/processes/$TPID/snapshots" -d '{"omit_cmdline": true}'
+ok "second snapshot with options: 201" is "$code" 201
+S2=$(jq -r .id "$TMP/b")
+SHARE2=$(jq -r .share.token "$TMP/b")
+post_json "/processes/$TPID/snapshots?share=0" -d '{}'
+ok "snapshot without share: share_url null" jqt '.share_url == null'
+S3=$(jq -r .id "$TMP/b")
+post_json "/processes/$TPID/snapshots" -d '{"omit_cmdline": "yes"}'
+ok "bad option type: 400" err_is 400 bad_json
+post_json "/processes/$TPID/snapshots" -d '[1,2'
+ok "bad JSON options: 400" err_is 400 bad_json
+post_json "/processes/abc/snapshots"
+ok "snapshot of pid abc: 400" err_is 400 bad_pid
+post_json "/processes/$DEAD/snapshots"
+ok "snapshot of exited pid: 404" err_is 404 no_such_process
+
+api GET /snapshots
+ok "list 200" is "$code" 200
+ok "list newest first" jqa --argjson a "$S3" --argjson b "$S1" '.snapshots[0].id == $a and .snapshots[-1].id == $b'
+ok "list metadata and per-type totals" jqa --argjson p "$TPID" '.snapshots[0] | .process.pid == $p and .process.name == "vmscope-target" and .host and .kernel and .taken_at and (.summary | length == 11) and .total.size > 0 and .regions > 0'
+api GET "/snapshots?pid=$TPID&limit=2"
+ok "?pid&limit=2" jqt '(.snapshots | length == 2) and .next_before != null'
+NB=$(jq -r .next_before "$TMP/b")
+api GET "/snapshots?pid=$TPID&before=$NB"
+ok "?before= pages on" jqa --argjson s "$S1" '(.snapshots | length == 1) and .snapshots[0].id == $s and .next_before == null'
+api GET "/snapshots?name=vmscope-target"
+ok "?name=" jqt '.snapshots | length == 3'
+api GET "/snapshots?name=nothing-like-it"
+ok "?name= no match" jqt '.snapshots | length == 0'
+for q in "limit=0" "limit=1001" "limit=x" "pid=x" "before=-3" "pid="; do
+	api GET "/snapshots?$q"
+	ok "?$q: 400" err_is 400 bad_query
+done
+
+api GET "/snapshots/$S1"
+ok "get snapshot 200" is "$code" 200
+ok "get snapshot: the JSON format" jqa --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and .process.cmdline == "'"$TMP"'/vmscope-target 600"'
+cp "$TMP/b" "$TMP/s1.json"
+api GET "/snapshots/$S1.json"
+ok ".json alias" cmp -s "$TMP/b" "$TMP/s1.json"
+api GET "/snapshots/$S1.csv"
+ok "csv 200" is "$code" 200
+ok "csv type" is "$(hdr Content-Type)" "text/csv; charset=utf-8"
+ok "csv attachment" bash -c "grep -qi '^Content-Disposition: attachment; filename=\"vmscope-vmscope-target-$TPID-$S1.csv\"' '$TMP/h'"
+ok "csv body" grep -q vmscope-target "$TMP/b"
+api GET "/snapshots/$S1.txt"
+ok "txt 200" is "$code" 200
+ok "txt type" is "$(hdr Content-Type)" "text/plain; charset=utf-8"
+api GET "/snapshots/$S1/at/$ADDR"
+ok "stored lookup 200" jqt '.kind == "region"'
+api GET "/snapshots/$S1/at/0x0"
+ok "lookup below mmap_min_addr" is "$code" 200
+api GET "/snapshots/$S1/at/nothex"
+ok "stored lookup bad address: 400" err_is 400 bad_address
+for bad in abc 0 -1 1.5 "1e3" 99999999999999999999; do
+	api GET "/snapshots/$bad"
+	ok "snapshot id '$bad': 400" err_is 400 bad_id
+done
+api GET /snapshots/424242
+ok "unknown snapshot: 404" err_is 404 not_found
+api GET /snapshots/424242.csv
+ok "unknown snapshot csv: 404" err_is 404 not_found
+api GET /snapshots/424242/at/0x1000
+ok "unknown snapshot lookup: 404" err_is 404 not_found
+
+# ---- 7. diffs -----------------------------------------------------------------------------------
+api GET "/diff?from=$S1&to=$S2"
+ok "diff 200" is "$code" 200
+ok "diff body" jqa --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b and .summary and .total and (.allocations | type == "array") and (.regions | type == "array")'
+api GET "/processes/$TPID/changes"
+ok "changes 200" is "$code" 200
+ok "changes = two latest" jqa --argjson a "$S2" --argjson b "$S3" '.from_id == $a and .to_id == $b'
+api GET "/processes/$DEAD/changes"
+ok "changes with no snapshots: 404" err_is 404 not_enough_snapshots
+api GET "/diff?from=$S1"
+ok "diff without to: 400" err_is 400 bad_query
+api GET "/diff?from=x&to=1"
+ok "diff bad id: 400" err_is 400 bad_query
+api GET "/diff?from=$S1&to=424242"
+ok "diff unknown: 404" err_is 404 not_found
+
+# ---- 8. import ----------------------------------------------------------------------------------
+post_json /snapshots --data-binary "@$TMP/s1.json"
+ok "import 201" is "$code" 201
+IMP=$(jq -r .id "$TMP/b")
+ok "import gets a new id" test "$IMP" -gt "$S3"
+api GET "/snapshots/$IMP"
+ok "imported snapshot round-trips" jqa --slurpfile a "$TMP/s1.json" '.process == $a[0].process and .summary == $a[0].summary and .allocations == $a[0].allocations'
+api GET "/snapshots?limit=1"
+ok "import is marked as such" jqt '.snapshots[0].source == "import"'
+jq '.summary[0].columns.size = 1 | .total.size = 7' "$TMP/s1.json" >"$TMP/edited.json"
+post_json /snapshots --data-binary "@$TMP/edited.json"
+ok "edited totals import" is "$code" 201
+api GET "/snapshots/$(jq -r .id "$TMP/b")"
+ok "edited totals are recomputed" jqa --slurpfile a "$TMP/s1.json" '.total == $a[0].total'
+E_ID=$(jq -r .id "$TMP/b" 2>/dev/null)
+api DELETE "/snapshots/$(jq -r '.snapshots[0].id' <(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots?limit=1"))"
+ok "delete the edited import" is "$code" 204
+
+# ---- 9. shares ----------------------------------------------------------------------------------
+req GET "$BASE/shared/$SHARE1"
+ok "shared JSON without API token: 200" is "$code" 200
+ok "shared JSON is the snapshot" jqa --slurpfile a "$TMP/s1.json" '. == $a[0]'
+ok "shared: no-store" is "$(hdr Cache-Control)" no-store
+req GET "$BASE/shared/$SHARE2"
+ok "omit_cmdline share: cmdline null" jqt '.process.cmdline == null and .process.name == "vmscope-target"'
+req GET "$BASE/shared/$SHARE2.csv"
+ok "omit_cmdline share csv has no cmdline" bash -c "[ '$code' = 200 ] && ! grep -q 'vmscope-target 600' '$TMP/b'"
+req GET "$BASE/shared/$SHARE2.txt"
+ok "omit_cmdline share txt has no cmdline" bash -c "[ '$code' = 200 ] && ! grep -q 'vmscope-target 600' '$TMP/b'"
+req GET "$BASE/shared/$SHARE1.csv"
+ok "shared csv" is "$code" 200
+req GET "$BASE/shared/$SHARE1/at/$ADDR"
+ok "shared lookup" jqt '.kind == "region"'
+req GET "$BASE/shared/$SHARE1" -H "Sec-Fetch-Site: cross-site"
+ok "a share link may be opened from another site" is "$code" 200
+if [ -f "$WEB/index.html" ]; then
+	req GET "$ROOT/s/$SHARE1"
+	ok "/s/TOKEN serves the dashboard" is "$code" 200
+	ok "/s/TOKEN is HTML" is "$(hdr Content-Type)" "text/html; charset=utf-8"
+	ok "/s/TOKEN carries CSP" is "$(hdr Content-Security-Policy)" "$CSP"
+	ok "/s/TOKEN is the dashboard's index.html" cmp -s "$TMP/b" "$WEB/index.html"
+	req GET "$ROOT/s/$SHARE1/"
+	ok "/s/TOKEN/ too" is "$code" 200
+fi
+# Scope: a share token opens its snapshot and nothing else.
+req GET "$BASE/snapshots" -H "Authorization: Bearer $SHARE1"
+ok "share token is no API token (list)" err_is 401 unauthorized
+req GET "$BASE/snapshots/$S1" -H "Authorization: Bearer $SHARE1"
+ok "share token is no API token (snapshot)" err_is 401 unauthorized
+req GET "$BASE/processes" -H "Authorization: Bearer $SHARE1"
+ok "share token is no API token (processes)" err_is 401 unauthorized
+req GET "$BASE/shared/$SHARE1/../../snapshots/$S2" --path-as-is
+ok "no path tricks out of /shared/" is "$code" 401
+req GET "$BASE/shared/$SHARE1/../$SHARE2" --path-as-is
+ok "dot-dot between shares resolves to that share only" test "$code" = 200 -o "$code" = 404
+req GET "$BASE/shared/${SHARE1:0:16}"
+ok "share selector alone: 404" err_is 404 not_found
+req GET "$BASE/shared/${SHARE1:0:16}$(printf '0%.0s' $(seq 48))"
+ok "right selector, wrong secret: 404" err_is 404 not_found
+req GET "$BASE/shared/$(echo "$SHARE1" | tr a-f A-F)"
+ok "upper-case token: 404" err_is 404 not_found
+req GET "$BASE/shared/nonsense"
+ok "malformed share token: 404" err_is 404 not_found
+req DELETE "$BASE/shared/$SHARE1"
+ok "shared routes are read-only" is "$code" 405
+post_json "/snapshots/$S1/share" -d '{"omit_cmdline": true}'
+ok "create share: 201" is "$code" 201
+ok "create share: body" jqa --argjson s "$S1" '.snapshot_id == $s and .omit_cmdline == true and (.token | test("^[0-9a-f]{64}$")) and (.path as $p | .url | endswith($p)) and (.api_url | startswith("/api/v1/shared/"))'
+SHARE3=$(jq -r .token "$TMP/b")
+post_json /snapshots/424242/share
+ok "share unknown snapshot: 404" err_is 404 not_found
+api GET "/snapshots/$S1/shares"
+ok "list shares" jqa --arg a "$SHARE1" --arg b "$SHARE3" '[.shares[].token] == [$a, $b]'
+api DELETE "/shares/$SHARE3"
+ok "revoke: 204" is "$code" 204
+req GET "$BASE/shared/$SHARE3"
+ok "revoked share: 404" err_is 404 not_found
+req GET "$BASE/shared/$SHARE3.csv"
+ok "revoked share csv: 404" err_is 404 not_found
+req GET "$ROOT/s/$SHARE3"
+ok "revoked share page: 404" is "$code" 404
+api DELETE "/shares/$SHARE3"
+ok "revoke twice: 404" err_is 404 not_found
+api DELETE "/shares/nonsense"
+ok "revoke malformed: 404" err_is 404 not_found
+api GET "/snapshots/$S1/shares"
+ok "revoked share no longer listed" jqa --arg a "$SHARE1" '[.shares[].token] == [$a]'
+
+# ---- 10. CSRF and content types ----------------------------------------------------------------
+post_json "/processes/$TPID/snapshots" -H "Origin: http://evil.example"
+ok "POST from a foreign Origin: 403" err_is 403 cross_origin
+post_json "/processes/$TPID/snapshots" -H "Origin: null"
+ok "POST from Origin null: 403" err_is 403 cross_origin
+post_json "/processes/$TPID/snapshots" -H "Origin: http://127.0.0.1:$((PORT == 1 ? 2 : PORT - 1))"
+ok "POST from another port: 403" err_is 403 cross_origin
+post_json "/processes/$TPID/snapshots" -H "Sec-Fetch-Site: cross-site"
+ok "POST Sec-Fetch-Site cross-site: 403" err_is 403 cross_origin
+post_json "/processes/$TPID/snapshots" -H "Sec-Fetch-Site: same-site"
+ok "POST Sec-Fetch-Site same-site: 403" err_is 403 cross_origin
+api GET /snapshots -H "Sec-Fetch-Site: cross-site"
+ok "cross-site GET of the API: 403" err_is 403 cross_origin
+api POST "/processes/$TPID/snapshots" -H 'Content-Type: text/plain' --data '{}'
+ok "POST text/plain: 415" err_is 415 unsupported_media_type
+api POST "/processes/$TPID/snapshots" -H 'Content-Type: application/x-www-form-urlencoded' --data 'a=b'
+ok "POST form: 415" err_is 415 unsupported_media_type
+api POST "/processes/$TPID/snapshots" -H 'Content-Type: multipart/form-data; boundary=x' --data 'x'
+ok "POST multipart: 415" err_is 415 unsupported_media_type
+api POST "/processes/$TPID/snapshots"
+ok "POST without type: 415" err_is 415 unsupported_media_type
+api POST "/processes/$TPID/snapshots" -H 'Content-Type: application/jsonx' --data '{}'
+ok "POST application/jsonx: 415" err_is 415 unsupported_media_type
+api DELETE "/snapshots/$S3" -H "Origin: http://evil.example"
+ok "DELETE from a foreign Origin: 403" err_is 403 cross_origin
+api DELETE "/snapshots/$S3" -H 'Content-Type: text/plain' --data 'x'
+ok "DELETE with a non-JSON body: 415" err_is 415 unsupported_media_type
+post_json "/processes/$TPID/snapshots" -H "Origin: http://127.0.0.1:$PORT" -H "Sec-Fetch-Site: same-origin" -d '{"share":false}'
+ok "POST from our own page: 201" is "$code" 201
+S4=$(jq -r .id "$TMP/b")
+api PUT /snapshots --data x
+ok "PUT on the API: 405" err_is 405 method_not_allowed
+ok "405 lists what is allowed" is "$(hdr Allow)" "GET, POST"
+api GET /nonexistent
+ok "unknown endpoint: 404" err_is 404 not_found
+api GET "/snapshots/$S1/nope"
+ok "unknown sub-resource: 404" err_is 404 not_found
+
+# ---- 11. bad input changes nothing ----------------------------------------------------------------
+before=$(snapshot_fingerprint)
+post_json /snapshots -d '{"format_version": 1'
+ok "truncated JSON import: 400" err_is 400 bad_json
+post_json /snapshots -d '{"format_version": 99, "process": {"pid": 1}, "allocations": []}'
+ok "newer format_version: 400" err_is 400 unsupported_version
+post_json /snapshots -d '{"format_version": 1}'
+ok "import without process: 400" err_is 400 bad_json
+post_json /snapshots -d '[]'
+ok "import of an array: 400" err_is 400 bad_json
+post_json /snapshots -d ''
+ok "empty import: 400" err_is 400 bad_json
+post_json /snapshots -d '"\u0000"'
+ok "import of a string: 400" err_is 400 bad_json
+jq '.allocations[0].regions[0].start = "0xzz"' "$TMP/s1.json" >"$TMP/bad1.json"
+post_json /snapshots --data-binary "@$TMP/bad1.json"
+ok "import with a bad address: 400" err_is 400 bad_json
+jq '.allocations[0].regions[0].smaps = "x"' "$TMP/s1.json" >"$TMP/bad2.json"
+post_json /snapshots --data-binary "@$TMP/bad2.json"
+ok "import with bad smaps: 400" err_is 400 bad_json
+head -c 1000 /dev/urandom >"$TMP/garbage"
+post_json /snapshots --data-binary "@$TMP/garbage"
+ok "binary garbage import: 400" err_is 400 bad_json
+api DELETE /snapshots/abc
+ok "delete bad id: 400" err_is 400 bad_id
+api DELETE /snapshots/424242
+ok "delete unknown: 404" err_is 404 not_found
+req DELETE "$BASE/snapshots/$S1"
+ok "delete without token: 401" is "$code" 401
+req DELETE "$BASE/snapshots/$S1" -H "Authorization: Bearer $SHARE1"
+ok "delete with a share token: 401" is "$code" 401
+req DELETE "$BASE/shares/$SHARE1"
+ok "revoke without token: 401" is "$code" 401
+api DELETE "/shares/$SHARE1" -H "Origin: http://evil.example"
+ok "revoke from a foreign Origin: 403" is "$code" 403
+api GET /snapshots/1 -H "Host: evil.example"
+ok "bad Host: refused" is "$code" 403
+after=$(snapshot_fingerprint)
+ok "bad input did not change stored data" is "$before" "$after"
+
+# ---- 12. body size ----------------------------------------------------------------------------
+resp=$(raw "$PORT" "POST /api/v1/snapshots HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\nAuthorization: Bearer $TOKEN\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n")
+ok "Content-Length 100 MiB: 413 before the body is read" bash -c "printf '%s' \"\$1\" | head -1 | grep -q ' 413 '" _ "$resp"
+ok "413 in the JSON shape" bash -c "printf '%s' \"\$1\" | grep -q '\"code\":\"body_too_large\"'" _ "$resp"
+resp=$(raw "$PORT" "POST /api/v1/snapshots HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\nContent-Length: 104857600\r\n\r\n")
+ok "413 comes even before authentication" bash -c "printf '%s' \"\$1\" | head -1 | grep -q ' 413 '" _ "$resp"
+
+start small --db "$TMP/small.db" --max-body 64K --max-snapshots 2 --scan-rate 0.05 --scan-burst 3
+SPORT=$LAST_PORT
+SPID=$LAST_PID
+STOKEN=$("$BIN" token --db "$TMP/small.db")
+sreq() {
+	local m=$1 p=$2
+	shift 2
+	req "$m" "http://127.0.0.1:$SPORT/api/v1$p" -H "Authorization: Bearer $STOKEN" "$@"
+}
+head -c 100000 /dev/zero | tr '\0' ' ' >"$TMP/big"
+sreq POST /snapshots -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$TMP/big"
+ok "chunked body over --max-body: 413" err_is 413 body_too_large
+sreq POST /snapshots -H 'Content-Type: application/json' --data-binary "@$TMP/big"
+ok "body over --max-body: 413" err_is 413 body_too_large
+
+# ---- 13. rate limit and retention -------------------------------------------------------------
+sreq POST "/processes/$TPID/snapshots" -H 'Content-Type: application/json'
+ok "small: first snapshot 201" is "$code" 201
+SS1=$(jq -r .id "$TMP/b")
+sreq POST "/processes/$TPID/snapshots" -H 'Content-Type: application/json'
+ok "small: second snapshot 201" is "$code" 201
+sreq POST "/processes/$TPID/snapshots" -H 'Content-Type: application/json'
+ok "store full: 507" err_is 507 store_full
+sreq GET "/snapshots/$SS1"
+ok "store full: reads still work" is "$code" 200
+cp "$TMP/b" "$TMP/ss1.json"
+sreq GET /health
+ok "health says full" jqt '.store.full == true and .store.snapshots == 2'
+sreq POST /snapshots -H 'Content-Type: application/json' --data-binary "@$TMP/ss1.json"
+ok "store full: import 507" is "$code" 507
+sreq GET "/processes/$TPID"
+ok "third scan within the burst: 200" is "$code" 200
+sreq GET "/processes/$TPID"
+ok "rate limit: next scan 429" err_is 429 rate_limited
+ok "429 has Retry-After" test -n "$(hdr Retry-After)"
+sreq DELETE "/snapshots/$SS1"
+ok "delete frees room" is "$code" 204
+sreq POST /snapshots -H 'Content-Type: application/json' --data-binary "@$TMP/ss1.json"
+ok "import within --max-body after a delete: 201 (imports are not scans)" is "$code" 201
+stop "$SPID"
+
+# ---- 14. concurrency ----------------------------------------------------------------------------
+for i in $(seq 12); do
+	curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $TOKEN" "$BASE/snapshots/$S1" &
+done >"$TMP/par1"
+for i in $(seq 4); do
+	curl -s -o /dev/null -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" "$BASE/processes/$TPID/snapshots?share=0" &
+done >"$TMP/par2"
+wait_curls() { for _ in $(seq 100); do [ "$(wc -l <"$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+wait_curls "$TMP/par1" 12
+wait_curls "$TMP/par2" 4
+ok "12 parallel reads: all 200" is "$(sort -u "$TMP/par1")" 200
+ok "4 parallel scans+stores: all 201" is "$(sort -u "$TMP/par2")" 201
+api GET "/snapshots?limit=1000"
+ok "every parallel store landed" jqt '.snapshots | length == 9'
+
+# ---- 15. permission (as nobody) ---------------------------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	mkdir -m 777 "$TMP/nobody"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all -- \
+		"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/nobody/db" --no-auth >"$TMP/nobody.out" 2>"$TMP/nobody.err" &
+	NPID=$!
+	PIDS+=("$NPID")
+	for _ in $(seq 100); do grep -q 'listening on' "$TMP/nobody.out" 2>/dev/null && break; sleep 0.05; done
+	NPORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/nobody.out")
+	req GET "http://127.0.0.1:$NPORT/api/v1/processes/$TPID"
+	ok "another user's process: 403 permission_denied" err_is 403 permission_denied
+	ok "403 says what grants access" jqt '.error.message | test("root") and test("CAP_SYS_PTRACE")'
+	req GET "http://127.0.0.1:$NPORT/api/v1/processes/$TPID/at/$ADDR"
+	ok "another user's process lookup: 403" is "$code" 403
+	req GET "http://127.0.0.1:$NPORT/api/v1/processes?q=$TPID"
+	ok "list marks unreadable processes with the reason" jqa --argjson p "$TPID" '.processes[] | select(.pid == $p) | .maps_readable == false and .unreadable.code == "permission_denied"'
+	req POST "http://127.0.0.1:$NPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: application/json'
+	ok "cannot store what it cannot read: 403" is "$code" 403
+	req GET "http://127.0.0.1:$NPORT/api/v1/snapshots"
+	ok "...and nothing was stored" jqt '.snapshots | length == 0'
+	stop "$NPID"
+fi
+
+# ---- 16. restart --------------------------------------------------------------------------------
+before=$(snapshot_fingerprint)
+api GET "/snapshots?limit=1000"
+cp "$TMP/b" "$TMP/list-before"
+stop "$MAIN_PID"
+ok "SIGTERM: clean exit 0" is "$?" 0
+ok "SIGTERM logged" grep -q "SIGTERM: stopping" "$TMP/main.err"
+start main2 --db "$DB" --web "$WEB"
+MAIN_PID=$LAST_PID
+PORT=$LAST_PORT
+ROOT=http://127.0.0.1:$PORT
+BASE=$ROOT/api/v1
+ok "restart: same token" is "$("$BIN" token --db "$DB")" "$TOKEN"
+api GET "/snapshots?limit=1000"
+ok "restart finds the stored snapshots" jqa --slurpfile a "$TMP/list-before" '.snapshots == $a[0].snapshots'
+after=$(snapshot_fingerprint)
+ok "restart: same bodies and shares" is "$before" "$after"
+req GET "$BASE/shared/$SHARE1"
+ok "restart: share still works" is "$code" 200
+req GET "$BASE/shared/$SHARE3"
+ok "restart: revoked share stays revoked" is "$code" 404
+"$BIN" serve --listen 127.0.0.1:0 --db "$DB" >/dev/null 2>"$TMP/second.err"
+ok "a second daemon on the same database is refused" is "$?" 1
+ok "...saying why" grep -q "in use" "$TMP/second.err"
+kill -INT "$MAIN_PID"
+rc=0
+wait "$MAIN_PID" || rc=$?
+ok "SIGINT: clean exit 0" is "$rc" 0
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

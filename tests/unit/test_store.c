@@ -1,0 +1,442 @@
+/* The snapshot store on a temporary database file: schema and file mode, put/list/load/stream
+ * round trips, retention limits, deletes, share tokens, reopening, a newer schema refused, the
+ * one-daemon lock, and concurrent writers and readers. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handmade_snapshot.h"
+#include "test.h"
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+#include "vmscope/store.h"
+
+static char dir[] = "/tmp/vmscope-store-XXXXXX";
+static char path[256];
+
+/* Test-only SQL (the store itself is the only SQL in the product): read/set user_version. */
+static int64_t user_version(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void set_user_version(int v)
+{
+	sqlite3 *db = NULL;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void exec_sql(const char *sql)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fprintf(stderr, "exec_sql: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static char *json_of(const struct vms_snapshot *s)
+{
+	cJSON *j = vms_json_snapshot(s, NULL);
+	char *t = vms_json_print(j, 0);
+	cJSON_Delete(j);
+	return t;
+}
+
+struct buf {
+	char *p;
+	size_t n, total;
+	int calls, stop_after;
+};
+
+static int sink_size(void *arg, uint64_t total)
+{
+	struct buf *b = arg;
+	b->total = total;
+	b->p = malloc(total + 1);
+	return b->p ? 0 : 1;
+}
+
+static int sink_chunk(void *arg, const void *data, size_t len)
+{
+	struct buf *b = arg;
+	if (b->stop_after && ++b->calls >= b->stop_after)
+		return 1;
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+	return 0;
+}
+
+static void test_basics(void)
+{
+	struct vms_store *st = NULL;
+	struct vms_store_opts o = {.max_snapshots = 3};
+	char err[256] = "";
+	CHECK(vms_store_open(path, &o, &st, err, sizeof err) == VMS_OK);
+	if (!st) {
+		fprintf(stderr, "open: %s\n", err);
+		return;
+	}
+	struct stat sb;
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
+
+	/* A second store on the same file is refused while the first is open. */
+	struct vms_store *st2 = NULL;
+	CHECK(vms_store_open(path, NULL, &st2, err, sizeof err) == VMS_ERR_IO && st2 == NULL);
+	CHECK(strstr(err, "in use") != NULL);
+
+	struct vms_snapshot *s = hs_demo();
+	char *expect = json_of(s);
+	int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0;
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id1) == VMS_OK && id1 > 0);
+	s->pid = 777;
+	CHECK(vms_store_put(st, s, VMS_SOURCE_IMPORT, NULL, 0, &id2) == VMS_OK && id2 > id1);
+	s->pid = 4242;
+
+	/* Metadata. */
+	struct vms_snapshot_meta m;
+	CHECK(vms_store_meta(st, id1, &m) == VMS_OK);
+	CHECK_EQ_U64(m.pid, 4242);
+	CHECK_STR(m.name, "demo");
+	CHECK_STR(m.cmdline, "demo --flag value");
+	CHECK_STR(m.user, "tester");
+	CHECK_STR(m.host, "build-7");
+	CHECK_STR(m.kernel, "6.18.44");
+	CHECK_STR(m.machine, "x86_64");
+	CHECK_EQ_U64(m.start_time, UINT64_MAX - 1);
+	CHECK_EQ_U64(m.taken_at_ms, 1795327800123LL);
+	CHECK_EQ_U64(m.n_regions, s->n_regions);
+	CHECK_EQ_U64(m.n_allocations, s->n_allocations);
+	CHECK(m.source == VMS_SOURCE_SCAN);
+	CHECK(m.body_bytes > 0 && m.body_bytes < strlen(expect)); /* packed only, smaller than JSON */
+	uint64_t packed_bytes = m.body_bytes;
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		CHECK_EQ_U64(m.total[c], s->total[c]);
+	CHECK(m.summary_json && strstr(m.summary_json, "\"summary\"") && strstr(m.summary_json, "\"total\""));
+	vms_snapshot_meta_clear(&m);
+	CHECK(vms_store_meta(st, 999, &m) == VMS_ERR_NOT_FOUND);
+
+	/* List: newest first, filters. */
+	struct vms_snapshot_list l;
+	struct vms_store_query q = {.source = -1};
+	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 2 && l.items[0].id == id2 && l.items[1].id == id1);
+	vms_snapshot_list_free(&l);
+	q.pid = 777;
+	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 1 && l.items[0].id == id2 &&
+	      l.items[0].source == VMS_SOURCE_IMPORT);
+	vms_snapshot_list_free(&l);
+	q.pid = 0;
+	q.name = "nope";
+	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 0);
+	vms_snapshot_list_free(&l);
+	q.name = "demo";
+	q.before = id2;
+	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 1 && l.items[0].id == id1);
+	vms_snapshot_list_free(&l);
+	struct vms_store_query q2 = {.source = VMS_SOURCE_SCAN, .has_start_time = 1, .start_time = UINT64_MAX - 1};
+	CHECK(vms_store_list(st, &q2, &l) == VMS_OK && l.n == 1 && l.items[0].id == id1);
+	vms_snapshot_list_free(&l);
+	struct vms_store_query q3 = {.source = -1, .limit = 1};
+	CHECK(vms_store_list(st, &q3, &l) == VMS_OK && l.n == 1);
+	vms_snapshot_list_free(&l);
+
+	/* Load round trip: the JSON of what comes back equals what went in. */
+	struct vms_snapshot *back = NULL;
+	CHECK(vms_store_load(st, id1, &back) == VMS_OK && back);
+	if (back) {
+		char *got = json_of(back);
+		CHECK(got && strcmp(got, expect) == 0);
+		free(got);
+		CHECK_STR(back->regions[4].path, HS_HOSTILE_PATH);
+		CHECK_EQ_U64(back->regions[7].smaps[VMS_SF_REFERENCED], HS_BIG_U64);
+		vms_snapshot_free(back);
+	}
+	CHECK(vms_store_load(st, 12345, &back) == VMS_ERR_NOT_FOUND && back == NULL);
+
+	/* Stream: the JSON byte for byte, rendered on the first call and kept (counted once). */
+	for (int round = 0; round < 2; round++) {
+		struct buf b = {0};
+		struct vms_store_sink sink = {sink_size, sink_chunk, &b};
+		CHECK(vms_store_stream(st, id1, &sink) == VMS_OK);
+		CHECK(b.total == strlen(expect) && b.n == b.total && b.p && memcmp(b.p, expect, b.n) == 0);
+		free(b.p);
+		CHECK(vms_store_meta(st, id1, &m) == VMS_OK && m.body_bytes == packed_bytes &&
+		      m.json_bytes == strlen(expect));
+		vms_snapshot_meta_clear(&m);
+	}
+	struct buf b2 = {.stop_after = 1};
+	struct vms_store_sink sink2 = {sink_size, sink_chunk, &b2};
+	CHECK(vms_store_stream(st, id1, &sink2) == VMS_ERR_IO);
+	free(b2.p);
+	struct buf b3 = {0};
+	struct vms_store_sink sink3 = {sink_size, sink_chunk, &b3};
+	CHECK(vms_store_stream(st, 4444, &sink3) == VMS_ERR_NOT_FOUND && b3.p == NULL);
+
+	/* A caller-supplied body is stored as given. */
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, expect, strlen(expect), &id3) == VMS_OK);
+
+	/* Retention: the count limit (3) refuses the 4th and writes nothing. */
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id4) == VMS_ERR_FULL);
+	struct vms_store_usage u;
+	uint64_t sum = 0;
+	CHECK(vms_store_list(st, NULL, &l) == VMS_OK && l.n == 3);
+	for (size_t i = 0; i < l.n; i++)
+		sum += l.items[i].body_bytes;
+	vms_snapshot_list_free(&l);
+	CHECK(vms_store_usage(st, &u) == VMS_OK && u.snapshots == 3 && u.bytes == sum && u.max_snapshots == 3);
+
+	/* Shares. */
+	struct vms_share sh, got;
+	CHECK(vms_store_share_create(st, id1, 1, &sh) == VMS_OK);
+	CHECK(strlen(sh.token) == VMS_SHARE_TOKEN_LEN && sh.snapshot_id == id1 && sh.omit_cmdline == 1);
+	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_OK && got.snapshot_id == id1 && got.omit_cmdline == 1 &&
+	      strcmp(got.token, sh.token) == 0);
+	struct vms_share sh2;
+	CHECK(vms_store_share_create(st, id1, 0, &sh2) == VMS_OK && strcmp(sh.token, sh2.token) != 0);
+	CHECK(vms_store_share_create(st, 31337, 0, &got) == VMS_ERR_NOT_FOUND);
+	char bad[VMS_SHARE_TOKEN_LEN + 2];
+	memcpy(bad, sh.token, sizeof sh.token);
+	bad[VMS_SHARE_TOKEN_LEN - 1] = bad[VMS_SHARE_TOKEN_LEN - 1] == '0' ? '1' : '0';
+	CHECK(vms_store_share_get(st, bad, &got) == VMS_ERR_NOT_FOUND); /* right selector, wrong secret */
+	CHECK(vms_store_share_revoke(st, bad) == VMS_ERR_NOT_FOUND);
+	memcpy(bad, sh.token, sizeof sh.token);
+	bad[VMS_SHARE_TOKEN_LEN] = 'a';
+	bad[VMS_SHARE_TOKEN_LEN + 1] = '\0';
+	CHECK(vms_store_share_get(st, bad, &got) == VMS_ERR_NOT_FOUND); /* too long */
+	CHECK(vms_store_share_get(st, "", &got) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_share_get(st, "x' OR 1=1 --", &got) == VMS_ERR_NOT_FOUND);
+	struct vms_share *list = NULL;
+	size_t n = 0;
+	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 2);
+	free(list);
+	CHECK(vms_store_share_revoke(st, sh.token) == VMS_OK);
+	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_share_revoke(st, sh.token) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 1 && strcmp(list[0].token, sh2.token) == 0);
+	free(list);
+
+	/* Delete: gone with its shares; twice is NOT_FOUND; then there is room again. */
+	CHECK(vms_store_delete(st, id1) == VMS_OK);
+	CHECK(vms_store_delete(st, id1) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_load(st, id1, &back) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_share_get(st, sh2.token, &got) == VMS_ERR_NOT_FOUND);
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id4) == VMS_OK && id4 > id3);
+	/* Ids are never reused, even for the highest one deleted. */
+	CHECK(vms_store_delete(st, id4) == VMS_OK);
+	int64_t id5 = 0;
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id5) == VMS_OK && id5 > id4);
+	CHECK(vms_store_share_create(st, id5, 0, &sh) == VMS_OK);
+	vms_store_close(st);
+
+	/* A schema-1 snapshot (JSON only, no packed body) still loads. Test-only SQL. */
+	char sql[128];
+	snprintf(sql, sizeof sql, "DELETE FROM snapshot_packed WHERE id = %lld", (long long)id2);
+	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
+	struct buf b4 = {0};
+	struct vms_store_sink sink4 = {sink_size, sink_chunk, &b4};
+	CHECK(vms_store_stream(st, id2, &sink4) == VMS_OK); /* keeps the JSON of id2 */
+	free(b4.p);
+	CHECK(vms_store_usage(st, &u) == VMS_OK);
+	uint64_t used_now = u.bytes;
+	vms_store_close(st);
+	exec_sql(sql);
+
+	/* Reopen: everything is still there; the byte limit refuses a write too big. */
+	struct vms_store_opts small = {.max_bytes = used_now + 10};
+	CHECK(vms_store_open(path, &small, &st, err, sizeof err) == VMS_OK);
+	CHECK(vms_store_list(st, NULL, &l) == VMS_OK && l.n == 3 && l.items[0].id == id5);
+	vms_snapshot_list_free(&l);
+	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_OK && got.snapshot_id == id5);
+	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777 && back->n_regions == s->n_regions);
+	vms_snapshot_free(back);
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id4) == VMS_ERR_FULL);
+	vms_store_close(st);
+
+	/* The file mode is narrowed again if someone widened it. */
+	chmod(path, 0644);
+	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	vms_store_close(st);
+
+	/* Forward migration: a schema-1 database gains the packed table. */
+	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; PRAGMA user_version = 1;");
+	CHECK_EQ_U64(user_version(), 1);
+	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
+	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
+	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777); /* from its JSON */
+	vms_snapshot_free(back);
+	CHECK(vms_store_load(st, id5, &back) == VMS_ERR_NOT_FOUND); /* packed body gone, never rendered */
+	int64_t id6 = 0;
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id6) == VMS_OK);
+	CHECK(vms_store_load(st, id6, &back) == VMS_OK);
+	vms_snapshot_free(back);
+	vms_store_close(st);
+
+	/* A database from a newer vmscope is refused and left alone. */
+	set_user_version(VMS_STORE_SCHEMA_VERSION + 1);
+	st = NULL;
+	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_ERR_UNSUPPORTED && st == NULL);
+	CHECK(strstr(err, "newer") != NULL);
+	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION + 1);
+	set_user_version(VMS_STORE_SCHEMA_VERSION);
+
+	CHECK(vms_store_open(":memory:", NULL, &st, err, sizeof err) == VMS_ERR_INVALID);
+	CHECK(vms_store_open("/nonexistent-dir/x.db", NULL, &st, err, sizeof err) == VMS_ERR_IO);
+
+	free(expect);
+	vms_snapshot_free(s);
+}
+
+static uint64_t json_bytes_of(struct vms_store *st, int64_t id)
+{
+	struct vms_snapshot_meta m;
+	uint64_t n = UINT64_MAX;
+	if (vms_store_meta(st, id, &m) == VMS_OK)
+		n = m.json_bytes;
+	vms_snapshot_meta_clear(&m);
+	return n;
+}
+
+static int stream_ok(struct vms_store *st, int64_t id)
+{
+	struct buf b = {0};
+	struct vms_store_sink sink = {sink_size, sink_chunk, &b};
+	int err = vms_store_stream(st, id, &sink);
+	free(b.p);
+	return err == VMS_OK && b.n == b.total;
+}
+
+/* Renderings are a cache inside the byte limit: the oldest makes room; only bodies fill it. */
+static void test_renderings(void)
+{
+	char p2[300], err[256];
+	struct vms_store *st = NULL;
+	struct vms_snapshot *s = hs_demo();
+	char *json = json_of(s);
+	unsigned char *packed = NULL;
+	size_t plen = 0;
+	snprintf(p2, sizeof p2, "%s/renderings.db", dir);
+	/* Room for three bodies and one rendering, not two. */
+	struct vms_store_opts o = {.max_bytes = 0};
+	CHECK(vms_store_open(p2, &o, &st, err, sizeof err) == VMS_OK);
+	int64_t a = 0, b = 0, c = 0, d = 0;
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &a) == VMS_OK);
+	struct vms_snapshot_meta m;
+	CHECK(vms_store_meta(st, a, &m) == VMS_OK);
+	plen = m.body_bytes;
+	vms_snapshot_meta_clear(&m);
+	vms_store_close(st);
+	o.max_bytes = 2 * plen + strlen(json) + plen / 2; /* two bodies and one rendering */
+	CHECK(vms_store_open(p2, &o, &st, err, sizeof err) == VMS_OK);
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &b) == VMS_OK);
+	CHECK(stream_ok(st, a) && json_bytes_of(st, a) == strlen(json));
+	CHECK(stream_ok(st, b) && json_bytes_of(st, b) == strlen(json) && json_bytes_of(st, a) == 0);
+	CHECK(stream_ok(st, a)); /* still served, from a fresh rendering */
+	CHECK(json_bytes_of(st, a) == strlen(json) && json_bytes_of(st, b) == 0);
+	/* A new body evicts the rendering instead of failing... */
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &c) == VMS_OK);
+	CHECK(json_bytes_of(st, a) == 0);
+	CHECK(stream_ok(st, c)); /* no room to keep it now, but it is served */
+	CHECK(json_bytes_of(st, c) == 0);
+	struct vms_store_usage u;
+	CHECK(vms_store_usage(st, &u) == VMS_OK && u.bytes + u.json_bytes <= o.max_bytes);
+	/* ...but bodies alone fill the store. */
+	int64_t e = 0;
+	int full = 0;
+	for (int i = 0; i < 100 && !full; i++)
+		full = vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &e) == VMS_ERR_FULL;
+	CHECK(full);
+	(void)d;
+	CHECK(vms_store_usage(st, &u) == VMS_OK && u.bytes <= o.max_bytes && u.json_bytes == 0);
+	vms_store_close(st);
+	free(packed);
+	free(json);
+	vms_snapshot_free(s);
+}
+
+/* Writers and readers at once: every put lands, every read sees whole snapshots. */
+struct worker {
+	struct vms_store *st;
+	int errors;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct vms_snapshot *s = hs_demo();
+	for (int i = 0; i < 15; i++) {
+		int64_t id;
+		struct vms_snapshot *back = NULL;
+		struct vms_snapshot_list l;
+		if (vms_store_put(w->st, s, VMS_SOURCE_SCAN, NULL, 0, &id) != VMS_OK)
+			w->errors++;
+		else if (vms_store_load(w->st, id, &back) != VMS_OK || back->n_regions != s->n_regions)
+			w->errors++;
+		vms_snapshot_free(back);
+		if (vms_store_list(w->st, NULL, &l) != VMS_OK || l.n == 0)
+			w->errors++;
+		vms_snapshot_list_free(&l);
+	}
+	vms_snapshot_free(s);
+	return NULL;
+}
+
+static void test_concurrency(void)
+{
+	char p2[300], err[256];
+	struct vms_store *st = NULL;
+	snprintf(p2, sizeof p2, "%s/concurrent.db", dir);
+	struct vms_store_opts o = {.readers = 3};
+	CHECK(vms_store_open(p2, &o, &st, err, sizeof err) == VMS_OK);
+	if (!st)
+		return;
+	pthread_t t[8];
+	struct worker w[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){st, 0};
+		pthread_create(&t[i], NULL, worker_main, &w[i]);
+	}
+	int errors = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		errors += w[i].errors;
+	}
+	CHECK_EQ_U64(errors, 0);
+	struct vms_store_usage u;
+	CHECK(vms_store_usage(st, &u) == VMS_OK && u.snapshots == 8 * 15);
+	vms_store_close(st);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/store.db", dir);
+	test_basics();
+	test_renderings();
+	test_concurrency();
+
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	TEST_MAIN_END();
+}

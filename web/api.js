@@ -1,0 +1,138 @@
+// The API client: the token, one fetch wrapper, and errors turned into words.
+//
+// The daemon prints a URL ending in #token=…; we read it once, keep it in sessionStorage (gone
+// when the tab closes), strip it from the address bar and send it as a Bearer header on every
+// /api/v1 call. Share links (/s/{token}) need no API token: they use /api/v1/shared/{token}.
+
+const TOKEN_KEY = 'vmscope.token';
+const BASE = '/api/v1';
+
+// Take a token out of the URL fragment ("#token=abc" or "#/view?...&token=abc"), store it and
+// remove it from the address bar so that it does not end up in history, bookmarks or screenshots.
+export function captureToken() {
+  const h = location.hash;
+  const m = h.match(/(^#|[&?])token=([^&]*)/);
+  if (!m) return;
+  const token = decodeURIComponent(m[2]);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  let rest = h.slice(0, m.index) + h.slice(m.index + m[0].length);
+  rest = rest.replace(/^#&/, '#').replace(/[?&]$/, '');
+  if (rest === '#') rest = '';
+  history.replaceState(history.state, '', location.pathname + location.search + rest);
+}
+
+export function hasToken() {
+  return !!sessionStorage.getItem(TOKEN_KEY);
+}
+
+// The share token when this page is a share link (/s/{token}), else null.
+export function shareToken() {
+  const m = location.pathname.match(/^\/s\/([A-Za-z0-9_-]+)\/?$/);
+  return m ? m[1] : null;
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const DEFAULT_TEXT = {
+  unauthorized: 'This page has no valid API token.',
+  forbidden: 'The daemon refused this request.',
+  permission_denied: 'Permission denied.',
+  no_such_process: 'That process does not exist (any more).',
+  process_exited: 'The process exited while it was being scanned.',
+  not_found: 'Not found.',
+  rate_limited: 'Too many scans in a short time.',
+  store_full: 'The snapshot store is full.',
+  too_large: 'The file is too large for the daemon.',
+};
+
+// What to tell a person about an error: a title, the daemon's own words (detail) and, where
+// there is one, what to do about it (advice).
+export function describeError(err) {
+  if (!(err instanceof ApiError)) {
+    return { title: 'Something went wrong', detail: String((err && err.message) || err), advice: '' };
+  }
+  const s = err.status;
+  const msg = ensureStop(err.message || DEFAULT_TEXT[err.code] || '');
+  const r = (title, advice = '') => ({ title, detail: msg, advice });
+  if (s === 0) return r('Cannot reach the vmscope daemon', 'Is `vmscope serve` still running?');
+  if (s === 401) return r('Not authorised', `This tab has no valid API token. Open the link that \`vmscope serve\` printed (it ends in #token=…), or run \`vmscope token\` and open http://${location.host}/#token=TOKEN.`);
+  if (s === 403) return r('Permission denied');
+  if (s === 404 && /process/.test(err.code || '')) return r('Process gone', 'Pick another process in the process list.');
+  if (s === 404) return r('Not found');
+  if (s === 413) return r('Too large');
+  if (s === 429) return r('Too many scans', 'Wait a moment and try again.');
+  if (s === 507) return r('Snapshot store full', 'Delete old snapshots in the Snapshots list.');
+  if (s === 400) return r('Bad request');
+  return r(`Error ${s}${err.code ? ' (' + err.code + ')' : ''}`);
+}
+
+function ensureStop(t) {
+  const x = String(t).trim();
+  return x && !/[.!?…]$/.test(x) ? `${x}.` : x;
+}
+
+// One request. opts: {method, body (string), type (Content-Type), as: 'json'|'text'|'none', auth}
+async function request(path, opts = {}) {
+  const headers = {};
+  if (opts.auth !== false) {
+    const t = sessionStorage.getItem(TOKEN_KEY);
+    if (t) headers.Authorization = `Bearer ${t}`;
+  }
+  if (opts.body != null) headers['Content-Type'] = opts.type || 'application/json';
+  let res;
+  try {
+    res = await fetch(BASE + path, { method: opts.method || 'GET', headers, body: opts.body, cache: 'no-store', credentials: 'omit' });
+  } catch (e) {
+    throw new ApiError(0, 'network', `The request to ${BASE + path} failed (${e.message}).`);
+  }
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      const j = await res.json();
+      if (j && j.error) {
+        code = j.error.code || code;
+        message = j.error.message || message;
+      }
+    } catch { /* not JSON: keep the status line */ }
+    throw new ApiError(res.status, code, message);
+  }
+  if (opts.as === 'none' || res.status === 204) return null;
+  if (opts.as === 'text') return res.text();
+  return res.json();
+}
+
+const enc = encodeURIComponent;
+
+function query(params) {
+  const q = Object.entries(params || {}).filter(([, v]) => v != null && v !== '');
+  return q.length ? '?' + q.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&') : '';
+}
+
+export const api = {
+  processes: (params) => request('/processes' + query(params)),
+  liveScan: (pid) => request(`/processes/${enc(pid)}`),
+  // share: false — a snapshot gets a share link only when someone presses Share.
+  takeSnapshot: (pid) => request(`/processes/${enc(pid)}/snapshots`, { method: 'POST', body: '{"share":false}' }),
+  changes: (pid) => request(`/processes/${enc(pid)}/changes`),
+  at: (pid, addr) => request(`/processes/${enc(pid)}/at/${enc(addr)}`),
+  snapshots: (params) => request('/snapshots' + query(params)),
+  snapshot: (id) => request(`/snapshots/${enc(id)}`),
+  snapshotRaw: (id) => request(`/snapshots/${enc(id)}`, { as: 'text' }),
+  snapshotExport: (id, ext) => request(`/snapshots/${enc(id)}.${ext}`, { as: 'text' }),
+  deleteSnapshot: (id) => request(`/snapshots/${enc(id)}`, { method: 'DELETE', as: 'none' }),
+  importSnapshot: (text) => request('/snapshots', { method: 'POST', body: text }),
+  share: (id, opts) => request(`/snapshots/${enc(id)}/share`, { method: 'POST', body: JSON.stringify(opts || {}) }),
+  shares: (id) => request(`/snapshots/${enc(id)}/shares`),
+  revokeShare: (token) => request(`/shares/${enc(token)}`, { method: 'DELETE', as: 'none' }),
+  diff: (from, to) => request('/diff' + query({ from, to })),
+  shared: (token) => request(`/shared/${enc(token)}`, { auth: false }),
+  sharedRaw: (token) => request(`/shared/${enc(token)}`, { auth: false, as: 'text' }),
+  sharedExport: (token, ext) => request(`/shared/${enc(token)}.${ext}`, { auth: false, as: 'text' }),
+};

@@ -1,0 +1,249 @@
+// Diff view (VMMap's Show Changes): per-type deltas, then the allocations and regions that were
+// added, removed or changed, coloured, with a delta per column. Reads GET /api/v1/diff.
+import { api } from './api.js';
+import { el, clear, fmtTime, fmtAddr, parseAddr, fmtDelta, fmtSize, human, fmtInt, unitSuffix, UNIT_MODES } from './format.js';
+import { TYPES, TYPE_BY_KEY, typeName, SHOWN_COLUMNS, COLUMN_LABEL } from './palette.js';
+import { VirtualTable } from './vtable.js';
+import { navigate, updateParams } from './route.js';
+import { errorPanel, loading } from './ui.js';
+import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
+import { helpText } from './summary.js';
+
+const SHOW = [
+  { key: 'all', label: 'All changes' },
+  { key: 'added', label: 'Added' },
+  { key: 'removed', label: 'Removed' },
+  { key: 'changed', label: 'Changed' },
+];
+
+function kindOf(changes) {
+  if (changes.includes('added')) return 'added';
+  if (changes.includes('removed')) return 'removed';
+  return 'changed';
+}
+
+// source: {from, to} snapshot ids, or {pid} for the two most recent snapshots of a process
+export function diffView(container, source, params) {
+  let alive = true;
+  let table = null;
+  const load = async () => {
+    clear(container).appendChild(loading('Comparing snapshots…'));
+    let d;
+    try {
+      d = source.pid != null ? await api.changes(source.pid) : await api.diff(source.from, source.to);
+    } catch (err) {
+      if (!alive) return;
+      clear(container).appendChild(errorPanel(err, load));
+      container.appendChild(el('p', null, el('a', { href: '#/snapshots', text: 'Back to the snapshots list' })));
+      return;
+    }
+    if (!alive) return;
+    table = render(container, d, source, params);
+    document.body.dataset.view = 'diff';
+    document.body.dataset.ready = '1';
+  };
+  load();
+  return () => { alive = false; if (table) table.destroy(); delete document.body.dataset.ready; };
+}
+
+function render(container, d, source, params) {
+  let units = UNIT_MODES.some((u) => u.key === params.units) ? params.units : 'auto';
+  let show = SHOW.some((s) => s.key === params.show) ? params.show : 'all';
+  const from = d.from || {};
+  const to = d.to || {};
+  const fromId = source.from ?? from.id;
+  const toId = source.to ?? to.id;
+
+  // ---- header ----
+  const snapLink = (id, side) => (id != null
+    ? el('a', { href: `#/snapshot/${encodeURIComponent(id)}`, text: `#${id}` })
+    : el('span', { text: side }));
+  const header = el('header', { className: 'view-header' },
+    el('div', { className: 'title-row' },
+      el('div', null,
+        el('h1', { className: 'proc-title' }, 'Changes in ', el('span', { className: 'proc-name', text: to.name || from.name || '?' }),
+          el('span', { className: 'proc-pid', text: ` pid ${to.pid ?? from.pid}` })),
+        el('p', { className: 'where' }, 'From snapshot ', snapLink(fromId, 'older'), ` (${fmtTime(from.taken_at, from.taken_at_ms)}) to `,
+          snapLink(toId, 'newer'), ` (${fmtTime(to.taken_at, to.taken_at_ms)})`,
+          from.taken_at_ms && to.taken_at_ms ? `, ${human0((to.taken_at_ms - from.taken_at_ms) / 1000)} apart` : '')),
+      el('div', { className: 'actions' },
+        fromId != null && toId != null ? el('button', { type: 'button', onclick: () => navigate(['diff', String(toId), String(fromId)], {}), title: 'Swap the two snapshots' }, 'Swap') : null,
+        el('a', { className: 'button', href: '#/snapshots' + (to.pid ? `?pid=${to.pid}` : '') }, 'Pick other snapshots'))),
+    d.same_process === false ? el('p', { className: 'note warn', text: 'These snapshots are of different processes (or of one pid reused by a new process): addresses are not comparable in a meaningful way.' }) : null);
+
+  // ---- per-type deltas ----
+  const sumByType = Object.fromEntries((d.summary || d.types || []).map((s) => [s.type, s]));
+  const typeTable = () => {
+    const head = el('tr', null, el('th', { className: 'left' }, 'Type'),
+      SHOWN_COLUMNS.map((k) => el('th', { title: helpText(COLUMN_HELP, k) || COLUMN_LABEL[k] }, `Δ ${COLUMN_LABEL[k]}${unitSuffix(units)}`)),
+      el('th', { title: 'Change in the number of allocations of this type' }, 'Δ Blocks'));
+    const rows = TYPES.map((t) => {
+      const s = sumByType[t.key] || { columns: {}, blocks: 0 };
+      const c = s.columns || {};
+      const zero = SHOWN_COLUMNS.every((k) => !c[k]) && !s.blocks;
+      const sw = el('span', { className: `swatch${t.key === 'free' ? ' free' : ''}` });
+      sw.style.backgroundColor = t.color;
+      return el('tr', { className: zero ? 'empty' : '', dataset: { type: t.key } },
+        el('th', { className: 'left', scope: 'row', title: helpText(TYPE_HELP, t.key) || t.name }, sw, t.name),
+        SHOWN_COLUMNS.map((k) => deltaCell(c[k], units)),
+        deltaCell(s.blocks, null));
+    });
+    const tot = d.total || {};
+    rows.push(el('tr', { className: 'total' }, el('th', { className: 'left', scope: 'row' }, 'Total'),
+      SHOWN_COLUMNS.map((k) => deltaCell(tot[k], units)), el('td')));
+    return el('table', { className: 'type-table diff-types' }, el('thead', null, head), el('tbody', null, rows));
+  };
+  const typeWrap = el('div', { className: 'table-wrap' }, typeTable());
+
+  const allocs = d.allocations || [];
+  const regions = d.regions || [];
+  const counts = { added: 0, removed: 0, changed: 0 };
+  for (const a of allocs) counts[kindOf(a.changes || [])]++;
+  const tot = d.total || {};
+  const sentence = el('p', { className: 'diff-summary' },
+    `Committed ${signed(tot.committed)}, Private ${signed(tot.private)}, Working set ${signed(tot.total_ws)}. `,
+    el('span', { className: 'tag added' }, `${fmtInt(counts.added)} added`), ' ',
+    el('span', { className: 'tag removed' }, `${fmtInt(counts.removed)} removed`), ' ',
+    el('span', { className: 'tag changed' }, `${fmtInt(counts.changed)} changed`), ' allocations.');
+
+  // ---- changes table: allocations, expandable to their region changes ----
+  const regsOfAlloc = new Map(); // allocation entry index -> region entry indices
+  const byToAlloc = new Map();
+  const byFromAlloc = new Map();
+  allocs.forEach((a, i) => {
+    if (a.to) byToAlloc.set(a.to.index, i);
+    if (a.from) byFromAlloc.set(a.from.index, i);
+  });
+  regions.forEach((r, j) => {
+    let i;
+    if (r.to && byToAlloc.has(r.to.allocation)) i = byToAlloc.get(r.to.allocation);
+    else if (r.from && byFromAlloc.has(r.from.allocation)) i = byFromAlloc.get(r.from.allocation);
+    if (i === undefined) return;
+    if (!regsOfAlloc.has(i)) regsOfAlloc.set(i, []);
+    regsOfAlloc.get(i).push(j);
+  });
+  const expanded = new Set();
+  let sortKey = 'address';
+  let sortDir = 'asc';
+  let rows = []; // {a: i} or {r: j}
+
+  const addrOf = (e) => parseAddr((e.to || e.from).start);
+  const rebuild = () => {
+    let idx = allocs.map((_, i) => i).filter((i) => show === 'all' || kindOf(allocs[i].changes || []) === show);
+    const dir = sortDir === 'asc' ? 1 : -1;
+    if (sortKey === 'address') idx.sort((x, y) => (addrOf(allocs[x]) < addrOf(allocs[y]) ? -dir : dir));
+    else idx.sort((x, y) => ((allocs[x].delta || {})[sortKey] - (allocs[y].delta || {})[sortKey]) * dir || x - y);
+    rows = [];
+    for (const i of idx) {
+      rows.push({ a: i });
+      if (expanded.has(i)) for (const j of regsOfAlloc.get(i) || []) rows.push({ r: j });
+    }
+    table.setSortIndicator(sortKey === 'address' && sortDir === 'asc' ? null : sortKey, sortDir);
+    table.setCount(rows.length, show === 'all' ? 'Nothing changed between these snapshots.' : `No ${show} allocations.`);
+    countEl.textContent = `${fmtInt(idx.length)} allocation${idx.length === 1 ? '' : 's'}`;
+  };
+
+  const columns = [
+    { key: 'change', label: 'Change', width: '150px', sortable: false, title: 'added, removed, grown, shrunk, protection, path, or usage (only the numbers moved)' },
+    { key: 'address', label: 'Address', width: '168px', cellClass: 'mono addr' },
+    { key: 'type', label: 'Type', width: '120px', cellClass: 'type', sortable: false },
+    { key: 'now', label: 'Size now', width: '96px', align: 'right', sortable: false, title: 'Size in the newer snapshot (or the older one, if removed)' },
+    ...SHOWN_COLUMNS.map((k) => ({ key: k, label: `Δ ${COLUMN_LABEL[k]}`, width: k === 'shareable_ws' ? '124px' : '104px', align: 'right', title: helpText(COLUMN_HELP, k) })),
+    { key: 'protection', label: 'Protection', width: '120px', cellClass: 'mono', sortable: false },
+    { key: 'details', label: 'Details', width: 'minmax(320px, 1fr)', cellClass: 'details', sortable: false },
+  ];
+  const table = new VirtualTable({
+    className: 'diff-table',
+    columns,
+    rowHeight: 22,
+    onSort: (key) => {
+      if (key === sortKey) {
+        if (key !== 'address' && sortDir === 'asc') { sortKey = 'address'; sortDir = 'asc'; } else sortDir = sortDir === 'asc' ? 'desc' : 'asc';
+      } else { sortKey = key; sortDir = key === 'address' ? 'asc' : 'desc'; }
+      rebuild();
+    },
+    onRowClick: (i) => {
+      const row = rows[i];
+      if (row && row.a !== undefined && regsOfAlloc.has(row.a)) {
+        if (expanded.has(row.a)) expanded.delete(row.a); else expanded.add(row.a);
+        rebuild();
+      }
+    },
+    renderRow: (i, rowEl, cells) => {
+      const row = rows[i];
+      const isAlloc = row.a !== undefined;
+      const e = isAlloc ? allocs[row.a] : regions[row.r];
+      const side = e.to || e.from;
+      const ch = e.changes || [];
+      const kind = kindOf(ch);
+      const nreg = isAlloc ? (regsOfAlloc.get(row.a) || []).length : 0;
+      cells[0].textContent = (isAlloc ? (nreg ? (expanded.has(row.a) ? '▾ ' : '▸ ') : '  ') : '    ') + ch.join(', ');
+      cells[1].textContent = (isAlloc ? '' : '  ') + fmtAddr(side.start);
+      cells[2].textContent = isAlloc ? typeName(side.type) : (side.role || typeName(side.type));
+      cells[2].style.setProperty('--swatch', (TYPE_BY_KEY[side.type] || TYPE_BY_KEY.private_data).color);
+      cells[3].textContent = fmtSize(side.size, units);
+      const dl = e.delta || {};
+      for (let k = 0; k < SHOWN_COLUMNS.length; k++) {
+        const v = dl[SHOWN_COLUMNS[k]] || 0;
+        const c = cells[4 + k];
+        c.textContent = fmtDelta(v, units);
+        c.className = `vt-cell right ${v > 0 ? 'up' : v < 0 ? 'down' : ''}`;
+      }
+      const pf = e.from && e.from.perms;
+      const pt = e.to && e.to.perms;
+      cells[4 + SHOWN_COLUMNS.length].textContent = isAlloc ? '' : (pf && pt && pf !== pt ? `${pf} → ${pt}` : pt || pf || '');
+      let det;
+      if (isAlloc) det = side.details || '';
+      else {
+        const pa = e.from && e.from.path;
+        const pb = e.to && e.to.path;
+        det = pa && pb && pa !== pb ? `${pa} → ${pb}` : (pb || pa || '');
+      }
+      cells[5 + SHOWN_COLUMNS.length].textContent = det;
+      cells[5 + SHOWN_COLUMNS.length].title = det;
+      return `${kind}${isAlloc ? ' alloc' : ' region'}`;
+    },
+  });
+
+  const units$ = el('select', { 'aria-label': 'Units', onchange: () => { units = units$.value; updateParams({ units: units === 'auto' ? null : units }); clear(typeWrap).appendChild(typeTable()); table.refresh(); } },
+    UNIT_MODES.map((u) => el('option', { value: u.key, selected: u.key === units }, u.label)));
+  const chips = el('div', { className: 'segmented', role: 'radiogroup', 'aria-label': 'Which changes' },
+    SHOW.map((s) => el('button', {
+      type: 'button', role: 'radio', className: s.key === show ? 'on' : '', 'aria-checked': s.key === show ? 'true' : 'false', dataset: { show: s.key },
+      onclick: (ev) => {
+        show = s.key;
+        for (const b of chips.children) { b.className = b === ev.currentTarget ? 'on' : ''; b.setAttribute('aria-checked', b === ev.currentTarget ? 'true' : 'false'); }
+        updateParams({ show: show === 'all' ? null : show });
+        rebuild();
+      },
+    }, s.label)));
+  const countEl = el('span', { className: 'count muted' });
+
+  clear(container).append(header,
+    el('section', { className: 'panel' }, el('h2', { text: 'Per type' }), sentence, typeWrap),
+    el('section', { className: 'panel details-panel' }, el('h2', { text: 'What changed' }),
+      el('div', { className: 'toolbar' }, chips, el('span', { className: 'spacer' }), countEl,
+        el('label', { className: 'units' }, 'Units ', units$),
+        el('span', { className: 'legend-inline' },
+          el('span', { className: 'tag added' }, 'added'), el('span', { className: 'tag removed' }, 'removed'),
+          el('span', { className: 'tag changed' }, 'changed'), el('span', { className: 'up' }, ' red: more memory,'), el('span', { className: 'down' }, ' green: less'))),
+      table.el));
+  rebuild();
+  return table;
+}
+
+function deltaCell(v, units) {
+  const txt = units === null ? (v ? (v > 0 ? '+' : '−') + fmtInt(Math.abs(v)) : '') : fmtDelta(v || 0, units);
+  return el('td', { className: v > 0 ? 'up' : v < 0 ? 'down' : '', text: txt });
+}
+
+function signed(v) {
+  if (!v) return 'unchanged';
+  return fmtDelta(v, 'auto');
+}
+
+function human0(sec) {
+  if (sec < 90) return `${Math.round(sec)} s`;
+  if (sec < 5400) return `${Math.round(sec / 60)} min`;
+  return `${Math.round(sec / 3600)} h`;
+}

@@ -1,0 +1,55 @@
+// Open (import) a snapshot file: VMMap's "open a saved report". The file goes to the daemon
+// (POST /api/v1/snapshots), which validates it, recomputes its totals and stores it.
+import { api } from './api.js';
+import { navigate } from './route.js';
+import { toast, toastError } from './ui.js';
+
+export function importInput() {
+  return document.getElementById('import-file');
+}
+
+export function openImportDialog() {
+  const input = importInput();
+  input.value = '';
+  input.click();
+}
+
+export async function importFile(file) {
+  if (!file) return;
+  let text;
+  try {
+    text = await file.text();
+    const j = JSON.parse(text);
+    if (!j || typeof j !== 'object' || j.format_version == null) {
+      toast(`${file.name} is not a vmscope snapshot (it has no format_version).`, 'error');
+      return;
+    }
+  } catch (e) {
+    toast(`${file.name} is not a JSON file: ${e.message}`, 'error');
+    return;
+  }
+  try {
+    const r = await api.importSnapshot(text);
+    toast(`Opened ${file.name} as snapshot #${r.id}.`);
+    navigate(['snapshot', String(r.id)], {});
+  } catch (err) {
+    toastError(err);
+  }
+}
+
+export function installImport() {
+  const input = importInput();
+  input.addEventListener('change', () => importFile(input.files && input.files[0]));
+  // Dropping a .json file anywhere on the page opens it too.
+  window.addEventListener('dragover', (ev) => {
+    if (document.body.classList.contains('shared')) return;
+    if (ev.dataTransfer && [...ev.dataTransfer.types].includes('Files')) ev.preventDefault();
+  });
+  window.addEventListener('drop', (ev) => {
+    if (document.body.classList.contains('shared')) return;
+    const f = ev.dataTransfer && ev.dataTransfer.files && ev.dataTransfer.files[0];
+    if (!f) return;
+    ev.preventDefault();
+    importFile(f).catch(toastError);
+  });
+}

@@ -1,0 +1,605 @@
+// The address-space map: VMMap's fragmentation view. The user address space from mmap_min_addr to
+// the top, left to right and wrapping like text, coloured by type.
+//
+// Scale (stated under the picture): used memory and small gaps are drawn to one linear scale
+// (the caption says how many bytes one pixel is; every region is at least 1 px). Free gaps larger
+// than GAP_LINEAR_PX pixels' worth are compressed: drawn hatched, GAP_LINEAR_PX wide plus
+// GAP_PX_PER_DOUBLING per doubling beyond that, labelled with their true size. PROT_NONE
+// reservations that large are compressed the same way. The largest free block gets an outline
+// and a label. Drag across the map to zoom into a range; click to select; hover to name.
+import { el, clear, human, fmtAddr } from './format.js';
+import { TYPES, TYPE_BY_KEY } from './palette.js';
+import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
+
+const GUTTER = 118;          // px for the row address labels
+const BAR_H = 20;
+const ROW_PITCH = 28;
+const GAP_LINEAR_PX = 28;
+const GAP_PX_PER_DOUBLING = 4;
+const GAP_MAX_PX = 170;
+const LARGEST_MIN_PX = 180;
+const OUTSIDE_PX = 36;
+const MIN_PX = 1;
+const TARGET_ROWS = 8;
+
+const SEG_REGION = 0;
+const SEG_GAP = 1;
+const SEG_OUTSIDE = 2;
+const FREE_INDEX = TYPE_BY_KEY.free.index;
+
+function log2(x) { return Math.log(x) / Math.LN2; }
+
+export class AddressMap {
+  // opts: {onSelect(sel), onZoom(range|null)}
+  constructor(model, opts) {
+    this.m = model;
+    this.opts = opts;
+    this.sel = null;
+    this.hover = -1;
+    this.typeFilter = null;
+    this.zoom = null; // [startBigInt, endBigInt)
+    this.drag = null;
+
+    this.caption = el('p', { className: 'map-caption' });
+    this.zoomBar = el('div', { className: 'map-zoom' });
+    this.canvas = el('canvas', { className: 'map-canvas', tabIndex: 0, role: 'img', 'aria-label': 'Address-space map coloured by memory type' });
+    this.tip = el('div', { className: 'map-tip hidden', role: 'tooltip' });
+    this.scroller = el('div', { className: 'map-scroll' }, this.canvas, this.tip);
+    this.el = el('section', { className: 'map', 'aria-label': 'Address-space map' }, this.zoomBar, this.scroller, this.caption);
+
+    this.hatch = null;
+    this.canvas.addEventListener('mousemove', (ev) => this.onMove(ev));
+    this.canvas.addEventListener('mouseleave', () => { this.hover = -1; this.tip.classList.add('hidden'); this.draw(); });
+    this.canvas.addEventListener('mousedown', (ev) => this.onDown(ev));
+    window.addEventListener('mouseup', this.onUpBound = (ev) => this.onUp(ev));
+    this.canvas.addEventListener('dblclick', (ev) => this.onDbl(ev));
+    this.lastW = 0;
+    this.attached = false;
+  }
+
+  // Call once the element is in the document (the layout needs its width).
+  attach() {
+    this.attached = true;
+    this.lastW = this.scroller.clientWidth;
+    this.buildSegments();
+    if (typeof ResizeObserver !== 'undefined') {
+      this.ro = new ResizeObserver(() => {
+        const w = this.scroller.clientWidth;
+        if (w && w !== this.lastW) { this.lastW = w; this.layout(); this.draw(); }
+      });
+      this.ro.observe(this.scroller);
+    }
+  }
+
+  destroy() {
+    if (this.ro) this.ro.disconnect();
+    window.removeEventListener('mouseup', this.onUpBound);
+  }
+
+  // ---- segments: regions, gaps between them, and the space outside user space ----
+
+  buildSegments() {
+    const m = this.m;
+    const lo = this.zoom ? this.zoom[0] : m.minAddr;
+    const hi = this.zoom ? this.zoom[1] : m.userTop;
+    const kind = [];
+    const ref = [];
+    const start = [];
+    const size = [];
+    const type = [];
+    const push = (k, r, s, n, t) => { kind.push(k); ref.push(r); start.push(s); size.push(n); type.push(t); };
+    const gapIndexAt = (s) => { const x = m.lookup(s); return x && x.kind === KIND_GAP ? x.g : -1; };
+    const top = m.userTop;
+    const pushGap = (from, to) => {
+      if (to <= from) return;
+      if (from < top && to > top) { pushGap(from, top); pushGap(top, to); return; }
+      if (from >= top) push(SEG_OUTSIDE, -1, from, Number(to - from), FREE_INDEX);
+      else push(SEG_GAP, gapIndexAt(from), from, Number(to - from), FREE_INDEX);
+    };
+    let prev = lo;
+    for (let r = 0; r < m.regions.length; r++) {
+      let s = m.rStart[r];
+      let e = s + BigInt(m.regions[r].size);
+      if (e <= lo) continue;
+      if (this.zoom) {
+        if (s >= hi) break;
+        if (s < lo) s = lo;
+        if (e > hi) e = hi;
+      }
+      pushGap(prev, s);
+      push(SEG_REGION, r, s, Number(e - s), m.aType[m.rAlloc[r]]);
+      prev = e;
+    }
+    if (hi > prev) pushGap(prev, hi);
+    this.segKind = Uint8Array.from(kind);
+    this.segRef = Int32Array.from(ref);
+    this.segStart = start;
+    this.segSize = Float64Array.from(size);
+    this.segType = Uint8Array.from(type);
+    // PROT_NONE regions: compressed like gaps when large
+    const resv = new Uint8Array(kind.length);
+    for (let i = 0; i < kind.length; i++) {
+      if (kind[i] === SEG_REGION) { const p = m.regions[ref[i]].perms; resv[i] = p && p.startsWith('---') ? 1 : 0; }
+    }
+    this.segResv = resv;
+    this.rangeLo = lo;
+    this.rangeHi = hi > prev ? hi : prev;
+    this.layout();
+  }
+
+  compressed(i, s) {
+    const k = this.segKind[i];
+    if (k === SEG_OUTSIDE) return true;
+    if (k === SEG_GAP) return this.segSize[i] > GAP_LINEAR_PX * s;
+    return this.segResv[i] === 1 && this.segSize[i] > GAP_LINEAR_PX * s;
+  }
+
+  widthOf(i, s) {
+    const n = this.segSize[i];
+    const k = this.segKind[i];
+    if (k === SEG_OUTSIDE) return OUTSIDE_PX;
+    let w;
+    if (this.compressed(i, s)) w = Math.min(GAP_MAX_PX, GAP_LINEAR_PX + GAP_PX_PER_DOUBLING * log2(n / (GAP_LINEAR_PX * s)));
+    else w = n / s;
+    if (k === SEG_GAP && this.segRef[i] === this.m.largestGap && this.m.largestGap >= 0 && !this.zoom) w = Math.max(w, LARGEST_MIN_PX);
+    if (k === SEG_REGION) w = Math.max(w, MIN_PX);
+    return w;
+  }
+
+  totalLength(s) {
+    // Same as summing widthOf(i, s), written out for speed (it runs ~40 times per layout).
+    const n = this.segKind.length;
+    const kind = this.segKind;
+    const size = this.segSize;
+    const resv = this.segResv;
+    const lim = GAP_LINEAR_PX * s;
+    const largest = this.zoom ? -2 : this.m.largestGap;
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      const k = kind[i];
+      const sz = size[i];
+      if (k === SEG_OUTSIDE) { t += OUTSIDE_PX; continue; }
+      let w;
+      if ((k === SEG_GAP || resv[i] === 1) && sz > lim) w = Math.min(GAP_MAX_PX, GAP_LINEAR_PX + GAP_PX_PER_DOUBLING * Math.log2(sz / lim));
+      else w = sz / s;
+      if (k === SEG_REGION) { if (w < MIN_PX) w = MIN_PX; } else if (k === SEG_GAP && largest >= 0 && this.segRef[i] === largest && w < LARGEST_MIN_PX) w = LARGEST_MIN_PX;
+      t += w;
+    }
+    return t;
+  }
+
+  layout() {
+    const cssW = Math.max(320, this.scroller.clientWidth || 1000);
+    this.cssW = cssW;
+    this.W = Math.max(100, cssW - GUTTER - 10);
+    const n = this.segKind.length;
+    // Find the scale (bytes per pixel) that fills about TARGET_ROWS rows: bisection, since the
+    // total length only shrinks as the scale grows.
+    let used = 0;
+    for (let i = 0; i < n; i++) if (this.segKind[i] === SEG_REGION) used += this.segSize[i];
+    let lo = 1 / 64;
+    let hi = Math.max(4096, used * 4, Number(this.rangeHi - this.rangeLo) / 4);
+    // With many tiny regions the 1 px minimum alone can exceed the target: then aim a quarter
+    // above that floor, so that the scale stays fine enough for gaps to be compressed.
+    // A few blocks (a zoom into one allocation) need fewer rows than a whole address space.
+    const rowsWanted = Math.min(TARGET_ROWS, Math.max(2, Math.ceil(n / 2)));
+    const target = Math.max(this.W * rowsWanted, this.totalLength(hi) * 1.25);
+    for (let it = 0; it < 48; it++) {
+      const mid = Math.sqrt(lo * hi);
+      if (this.totalLength(mid) > target) lo = mid; else hi = mid;
+      if (hi / lo < 1.01) break;
+    }
+    const s = hi;
+    this.scale = s;
+    const x0 = new Float64Array(n + 1);
+    const w = new Float64Array(n);
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      x0[i] = Math.round(x);
+      w[i] = this.widthOf(i, s);
+      x += w[i];
+    }
+    x0[n] = Math.round(x);
+    this.x0 = x0;
+    this.w = w;
+    this.length = x0[n];
+    this.rows = Math.max(1, Math.ceil(this.length / this.W));
+    this.caption.textContent = '';
+    this.updateCaption();
+  }
+
+  updateCaption() {
+    const m = this.m;
+    clear(this.caption);
+    const swatch = el('span', { className: 'swatch hatch' });
+    this.caption.append(
+      'Scale: used memory and small gaps to scale, 1 px = ', el('strong', null, human(Math.max(1, Math.round(this.scale)))),
+      ' (every region at least 1 px wide). ', swatch,
+      ` Free gaps over ${human(GAP_LINEAR_PX * this.scale)} are compressed: hatched, ${GAP_LINEAR_PX} px plus ${GAP_PX_PER_DOUBLING} px per doubling, labelled with their true size; so are PROT_NONE reservations. `,
+      'Drag across the map to zoom into a range; double-click a block to zoom to it.');
+    clear(this.zoomBar);
+    const hi = this.zoom ? this.rangeHi : (this.rangeHi < m.userTop ? this.rangeHi : m.userTop);
+    const above = !this.zoom && this.rangeHi > m.userTop;
+    const range = `${fmtAddr(this.rangeLo, m.addrWidth)} – ${fmtAddr(hi, m.addrWidth)}`;
+    const parts = [
+      el('span', { className: 'map-range' }, this.zoom ? 'Zoomed to ' : 'Whole user address space ', el('span', { className: 'mono' }, range),
+        ` (${human(Number(hi - this.rangeLo))})`, above ? ', then the kernel-provided pages above it' : ''),
+    ];
+    if (this.zoom) parts.push(el('button', { type: 'button', className: 'small', id: 'map-unzoom', onclick: () => this.opts.onZoom(null), text: 'Show whole address space' }));
+    if (this.sel && this.sel.kind !== KIND_GAP) parts.push(el('button', { type: 'button', className: 'small', id: 'map-zoom-sel', onclick: () => this.zoomToSelection(), text: 'Zoom to selected allocation' }));
+    if (m.largestGap >= 0) {
+      parts.push(el('span', { className: 'map-largest' }, el('span', { className: 'swatch largest' }),
+        ` Largest free block: ${human(m.gaps[m.largestGap].size)}`));
+    }
+    this.zoomBar.append(...parts);
+  }
+
+  // ---- state ----
+
+  setSelection(sel) {
+    const had = !!(this.sel && this.sel.kind !== KIND_GAP);
+    this.sel = sel;
+    if (had !== !!(sel && sel.kind !== KIND_GAP)) this.updateCaption();
+    this.draw();
+    this.scrollToSelection();
+  }
+
+  setTypeFilter(key) {
+    const t = key ? TYPE_BY_KEY[key].index : null;
+    if (t === this.typeFilter) return;
+    this.typeFilter = t;
+    this.draw();
+  }
+
+  setZoom(range) {
+    this.zoom = range;
+    if (!this.attached) return;
+    this.buildSegments();
+    this.draw();
+  }
+
+  zoomToSelection() {
+    const s = this.sel;
+    if (!s || s.kind === KIND_GAP) return;
+    const m = this.m;
+    const a = s.a;
+    const lo = m.aStart[a];
+    const hi = m.aEnd[a];
+    // some context either side: a quarter of the allocation, at least 64 KiB
+    let pad = (hi - lo) / 4n;
+    if (pad < 0x10000n) pad = 0x10000n;
+    this.opts.onZoom([lo > pad ? lo - pad : 0n, hi + pad]);
+  }
+
+  // ---- geometry ----
+
+  segAt(pos) {
+    let lo = 0;
+    let hi = this.segKind.length - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.x0[mid] <= pos) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return ans;
+  }
+
+  posFromEvent(ev, clampToBar = false) {
+    const r = this.canvas.getBoundingClientRect();
+    const x = ev.clientX - r.left;
+    const y = ev.clientY - r.top;
+    const row = Math.floor((y - 4) / ROW_PITCH);
+    const inBar = (y - 4) - row * ROW_PITCH <= BAR_H;
+    if (row < 0 || row >= this.rows) return null;
+    if (!clampToBar && (!inBar || x < GUTTER || x > GUTTER + this.W)) return null;
+    const px = Math.min(this.W, Math.max(0, x - GUTTER));
+    return Math.min(this.length - 1, row * this.W + px);
+  }
+
+  addrAtPos(pos) {
+    const i = this.segAt(pos);
+    if (i < 0) return this.rangeLo;
+    const frac = this.w[i] > 0 ? Math.min(1, Math.max(0, (pos - this.x0[i]) / (this.x0[i + 1] - this.x0[i] || 1))) : 0;
+    return this.segStart[i] + BigInt(Math.floor(this.segSize[i] * frac));
+  }
+
+  selFromSeg(i) {
+    const k = this.segKind[i];
+    if (k === SEG_REGION) {
+      const r = this.segRef[i];
+      return { kind: KIND_REGION, r, a: this.m.rAlloc[r] };
+    }
+    if (k === SEG_GAP && this.segRef[i] >= 0) return { kind: KIND_GAP, g: this.segRef[i] };
+    return null;
+  }
+
+  // ---- events ----
+
+  onMove(ev) {
+    if (this.drag) {
+      const p = this.posFromEvent(ev, true);
+      if (p != null) { this.drag.to = p; this.draw(); }
+      return;
+    }
+    const p = this.posFromEvent(ev);
+    const i = p == null ? -1 : this.segAt(p);
+    if (i !== this.hover) {
+      this.hover = i;
+      this.draw();
+    }
+    if (i < 0) { this.tip.classList.add('hidden'); return; }
+    this.showTip(i, ev);
+  }
+
+  showTip(i, ev) {
+    const m = this.m;
+    const k = this.segKind[i];
+    const lines = [];
+    const start = this.segStart[i];
+    const end = start + BigInt(this.segSize[i]);
+    const range = `${fmtAddr(start, m.addrWidth)} – ${fmtAddr(end, m.addrWidth)}`;
+    if (k === SEG_REGION) {
+      const r = m.regions[this.segRef[i]];
+      const a = m.rAlloc[this.segRef[i]];
+      const al = m.allocs[a];
+      lines.push([`${TYPES[m.aType[a]].name}${r.role ? ' · ' + r.role : ''} · ${r.perms} · ${human(r.size)}`, 'tip-title']);
+      lines.push([range, 'mono']);
+      const name = r.path ? r.path + (r.deleted ? ' (deleted)' : '') : al.details;
+      if (name) lines.push([name, 'tip-path']);
+      if (this.compressed(i, this.scale)) lines.push(['drawn compressed (reservation)', 'muted']);
+    } else if (k === SEG_GAP) {
+      const largest = this.segRef[i] === m.largestGap && m.largestGap >= 0;
+      lines.push([`Free · ${human(this.segSize[i])}${largest ? ' · largest free block' : ''}`, 'tip-title']);
+      lines.push([range, 'mono']);
+      if (this.compressed(i, this.scale)) lines.push(['drawn compressed: not to scale', 'muted']);
+    } else {
+      lines.push(['Outside the user address space', 'tip-title']);
+      lines.push([range, 'mono']);
+    }
+    clear(this.tip);
+    for (const [t, c] of lines) this.tip.appendChild(el('div', { className: c, text: t }));
+    this.tip.classList.remove('hidden');
+    // position: fixed, so the tooltip is never clipped by the map's scroll box
+    const tw = this.tip.offsetWidth;
+    const th = this.tip.offsetHeight;
+    let x = ev.clientX + 14;
+    let y = ev.clientY + 16;
+    if (x + tw > window.innerWidth - 6) x = Math.max(6, ev.clientX - tw - 12);
+    if (y + th > window.innerHeight - 6) y = Math.max(6, ev.clientY - th - 12);
+    this.tip.style.left = `${x}px`;
+    this.tip.style.top = `${y}px`;
+  }
+
+  onDown(ev) {
+    if (ev.button !== 0) return;
+    const p = this.posFromEvent(ev, true);
+    if (p == null) return;
+    this.drag = { from: p, to: p, x: ev.clientX, y: ev.clientY };
+    ev.preventDefault();
+  }
+
+  onUp(ev) {
+    const d = this.drag;
+    if (!d) return;
+    this.drag = null;
+    const moved = Math.abs(ev.clientX - d.x) + Math.abs(ev.clientY - d.y) > 6;
+    if (moved) {
+      const a = Math.min(d.from, d.to);
+      const b = Math.max(d.from, d.to);
+      const lo = this.addrAtPos(a);
+      const hi = this.addrAtPos(b);
+      if (hi > lo) this.opts.onZoom([lo, hi]);
+      else this.draw();
+      return;
+    }
+    this.draw();
+    const p = this.posFromEvent(ev);
+    const i = p == null ? -1 : this.segAt(p);
+    if (i < 0) return;
+    const sel = this.selFromSeg(i);
+    if (sel) this.opts.onSelect(sel);
+  }
+
+  onDbl(ev) {
+    const p = this.posFromEvent(ev);
+    const i = p == null ? -1 : this.segAt(p);
+    if (i < 0) return;
+    const sel = this.selFromSeg(i);
+    if (sel && sel.kind !== KIND_GAP) {
+      this.sel = sel;
+      this.zoomToSelection();
+    } else if (sel) {
+      const g = this.m.gaps[sel.g];
+      void g;
+      this.opts.onZoom([this.segStart[i], this.segStart[i] + BigInt(this.segSize[i])]);
+    }
+  }
+
+  scrollToSelection() {
+    const range = this.selRange();
+    if (!range) return;
+    const row = Math.floor(range[0] / this.W);
+    const y = 4 + row * ROW_PITCH;
+    const top = this.scroller.scrollTop;
+    const h = this.scroller.clientHeight;
+    if (y < top || y + ROW_PITCH > top + h) this.scroller.scrollTop = Math.max(0, y - h / 2);
+  }
+
+  // Pixel range [from, to) of the selection on the linear strip, or null.
+  selRange() {
+    const s = this.sel;
+    if (!s) return null;
+    const m = this.m;
+    let lo;
+    let hi;
+    if (s.kind === KIND_GAP) { lo = m.gStart[s.g]; hi = m.gEnd[s.g]; } else if (s.kind === KIND_REGION) { lo = m.rStart[s.r]; hi = lo + BigInt(m.regions[s.r].size); } else { lo = m.aStart[s.a]; hi = m.aEnd[s.a]; }
+    return this.pixelRange(lo, hi);
+  }
+
+  pixelRange(lo, hi) {
+    const n = this.segKind.length;
+    let a = -1;
+    let b = -1;
+    // first segment ending after lo, last starting before hi
+    let l = 0;
+    let h = n - 1;
+    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] < hi) { b = mid; l = mid + 1; } else h = mid - 1; }
+    l = 0; h = n - 1;
+    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] + BigInt(this.segSize[mid]) > lo) { a = mid; h = mid - 1; } else l = mid + 1; }
+    if (a < 0 || b < 0 || b < a) return null;
+    return [this.x0[a], this.x0[b + 1]];
+  }
+
+  // Where an address is drawn, in client (viewport) coordinates, after scrolling it into view;
+  // null when it is not on the map. Used by the end-to-end tests and the benchmark.
+  pointFor(addr) {
+    const a = typeof addr === 'bigint' ? addr : BigInt(addr);
+    const pr = this.pixelRange(a, a + 1n);
+    if (!pr) return null;
+    const pos = pr[0] + Math.min(3, Math.max(0, (pr[1] - pr[0]) / 2));
+    const row = Math.floor(pos / this.W);
+    const y = 4 + row * ROW_PITCH + BAR_H / 2;
+    const x = GUTTER + (pos - row * this.W);
+    this.canvas.scrollIntoView({ block: 'nearest' });
+    if (y < this.scroller.scrollTop + 10 || y > this.scroller.scrollTop + this.scroller.clientHeight - 10) this.scroller.scrollTop = Math.max(0, y - this.scroller.clientHeight / 2);
+    const r = this.canvas.getBoundingClientRect();
+    return { x: r.left + x, y: r.top + y };
+  }
+
+  // ---- drawing ----
+
+  hatchPattern(ctx) {
+    if (this.hatch) return this.hatch;
+    const c = document.createElement('canvas');
+    c.width = 8; c.height = 8;
+    const g = c.getContext('2d');
+    g.fillStyle = '#f6f7f9';
+    g.fillRect(0, 0, 8, 8);
+    g.strokeStyle = '#c4c9d1';
+    g.lineWidth = 1;
+    g.beginPath();
+    g.moveTo(0, 8); g.lineTo(8, 0);
+    g.moveTo(-4, 4); g.lineTo(4, -4);
+    g.moveTo(4, 12); g.lineTo(12, 4);
+    g.stroke();
+    this.hatch = ctx.createPattern(c, 'repeat');
+    return this.hatch;
+  }
+
+  // Call f(x, y, w) for each on-screen piece of the strip range [from, to).
+  pieces(from, to, f) {
+    const W = this.W;
+    let p = from;
+    while (p < to) {
+      const row = Math.floor(p / W);
+      const rowEnd = (row + 1) * W;
+      const e = Math.min(to, rowEnd);
+      f(GUTTER + (p - row * W), 4 + row * ROW_PITCH, e - p);
+      p = e;
+    }
+  }
+
+  draw() {
+    if (!this.x0 || !this.attached) return;
+    const dpr = window.devicePixelRatio || 1;
+    const cssH = 8 + this.rows * ROW_PITCH;
+    const cv = this.canvas;
+    if (cv.width !== Math.round(this.cssW * dpr) || cv.height !== Math.round(cssH * dpr)) {
+      cv.width = Math.round(this.cssW * dpr);
+      cv.height = Math.round(cssH * dpr);
+      cv.style.width = `${this.cssW}px`;
+      cv.style.height = `${cssH}px`;
+    }
+    const ctx = cv.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.cssW, cssH);
+    const m = this.m;
+    const n = this.segKind.length;
+    const hatch = this.hatchPattern(ctx);
+    const tf = this.typeFilter;
+
+    // row labels: the address at the start of each row
+    ctx.font = '11px ui-monospace, "DejaVu Sans Mono", monospace';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = '#5b6472';
+    const pageMask = ~(BigInt(m.snap.page_size || 4096) - 1n);
+    for (let row = 0; row < this.rows; row++) {
+      const a = this.addrAtPos(row * this.W) & pageMask;
+      ctx.fillText(fmtAddr(a, m.addrWidth), 4, 4 + row * ROW_PITCH + BAR_H / 2);
+    }
+
+    // blocks
+    for (let i = 0; i < n; i++) {
+      const from = this.x0[i];
+      const to = this.x0[i + 1];
+      if (to <= from) continue;
+      const k = this.segKind[i];
+      const comp = this.compressed(i, this.scale);
+      let fill;
+      if (k === SEG_REGION) fill = TYPES[this.segType[i]].color;
+      else fill = hatch;
+      const dim = tf != null && (k !== SEG_REGION ? tf !== FREE_INDEX : this.segType[i] !== tf);
+      ctx.globalAlpha = dim ? 0.16 : 1;
+      // one pixel of white between blocks that are wide enough to afford it
+      const gapPx = to - from >= 3 && k === SEG_REGION ? 1 : 0;
+      this.pieces(from, to - gapPx, (x, y, w) => {
+        ctx.fillStyle = fill;
+        ctx.fillRect(x, y, w, BAR_H);
+        if (k === SEG_REGION && comp) {
+          ctx.fillStyle = hatch;
+          ctx.globalAlpha = dim ? 0.1 : 0.55;
+          ctx.fillRect(x, y, w, BAR_H);
+          ctx.globalAlpha = dim ? 0.16 : 1;
+        }
+      });
+      ctx.globalAlpha = 1;
+      if (comp && to - from >= 40) {
+        // label with the true size, inside the block
+        const largest = k === SEG_GAP && this.segRef[i] === m.largestGap && m.largestGap >= 0;
+        const text = k === SEG_OUTSIDE ? '…' : `${largest ? 'largest free ' : '≈ '}${human(this.segSize[i])}`;
+        ctx.font = largest ? 'bold 11px system-ui, sans-serif' : '11px system-ui, sans-serif';
+        ctx.fillStyle = dim ? '#aab' : '#2d3440';
+        let drawn = false;
+        this.pieces(from, to, (x, y, w) => {
+          if (drawn || w < ctx.measureText(text).width + 6) return;
+          ctx.fillText(text, x + 4, y + BAR_H / 2 + 1);
+          drawn = true;
+        });
+      }
+    }
+
+    // largest free block: outline
+    if (m.largestGap >= 0) {
+      const pr = this.pixelRange(m.gStart[m.largestGap], m.gEnd[m.largestGap]);
+      if (pr) this.outline(ctx, pr[0], pr[1], '#1f4fd1', 2);
+    }
+    // hover
+    if (this.hover >= 0 && this.hover < n) this.outline(ctx, this.x0[this.hover], Math.max(this.x0[this.hover + 1], this.x0[this.hover] + 1), '#222', 1);
+    // selection: the allocation dashed, the region solid
+    const s = this.sel;
+    if (s) {
+      if (s.kind !== KIND_GAP) {
+        const pa = this.pixelRange(m.aStart[s.a], m.aEnd[s.a]);
+        if (pa) this.outline(ctx, pa[0], Math.max(pa[1], pa[0] + 1), '#000', 1, [3, 2]);
+      }
+      const pr = this.selRange();
+      if (pr) this.outline(ctx, pr[0], Math.max(pr[1], pr[0] + 2), '#000', 2.5);
+    }
+    // drag band
+    if (this.drag && this.drag.to !== this.drag.from) {
+      const a = Math.min(this.drag.from, this.drag.to);
+      const b = Math.max(this.drag.from, this.drag.to);
+      ctx.fillStyle = 'rgba(31, 79, 209, 0.22)';
+      this.pieces(a, b, (x, y, w) => ctx.fillRect(x, y - 2, w, BAR_H + 4));
+    }
+  }
+
+  outline(ctx, from, to, color, width, dash) {
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    if (dash) ctx.setLineDash(dash);
+    this.pieces(from, to, (x, y, w) => ctx.strokeRect(x - width / 2, y - width / 2, w + width, BAR_H + width));
+    ctx.restore();
+  }
+}

@@ -1,0 +1,470 @@
+// The process / snapshot view (VMMap's main window): header and actions, summary bars and type
+// table, the address-space map, the details table and the selected item's facts.
+// Sources: a stored snapshot (#/snapshot/ID), a live scan (#/live/PID) or a share link (/s/TOKEN).
+import { api, ApiError } from './api.js';
+import { el, clear, fmtTime, fmtAgo, human, fmtAddr, parseAddr, looksLikeAddress, UNIT_MODES, fmtInt } from './format.js';
+import { SnapshotModel, KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
+import { SummaryView } from './summary.js';
+import { DetailsView } from './details.js';
+import { AddressMap } from './map.js';
+import { navigate, updateParams } from './route.js';
+import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading } from './ui.js';
+import { typeName, TYPE_BY_KEY } from './palette.js';
+import { openImportDialog } from './import.js';
+
+// source: {kind: 'snapshot', id} | {kind: 'live', pid} | {kind: 'shared', token}
+export function snapshotView(container, source, params) {
+  let alive = true;
+  let view = null;
+  const load = async () => {
+    clear(container).appendChild(loading(source.kind === 'live' ? 'Scanning the process…' : 'Loading the snapshot…'));
+    const t0 = performance.now();
+    let snap;
+    try {
+      if (source.kind === 'snapshot') snap = await api.snapshot(source.id);
+      else if (source.kind === 'live') snap = await api.liveScan(source.pid);
+      else snap = await api.shared(source.token);
+    } catch (err) {
+      if (!alive) return;
+      clear(container).appendChild(errorPanel(err, load));
+      if (source.kind !== 'shared') container.appendChild(el('p', null, el('a', { href: '#/processes', text: 'Back to the process list' })));
+      return;
+    }
+    if (!alive) return;
+    performance.mark('vms-data');
+    view = new SnapshotView(container, source, snap, params);
+    view.loadMs = performance.now() - t0;
+  };
+  load();
+  return () => { alive = false; if (view) view.destroy(); };
+}
+
+class SnapshotView {
+  constructor(container, source, snap, params) {
+    this.container = container;
+    this.source = source;
+    this.snap = snap;
+    this.readOnly = source.kind === 'shared';
+    const timings = {};
+    let tick = performance.now();
+    const lap = (name) => { const now = performance.now(); timings[name] = Math.round((now - tick) * 10) / 10; tick = now; };
+    window.vmsTimings = timings; // read by bench/dashboard.mjs
+    this.m = new SnapshotModel(snap);
+    lap('model');
+    this.units = UNIT_MODES.some((u) => u.key === params.units) ? params.units : 'auto';
+    this.typeFilter = params.type && TYPE_BY_KEY[params.type] ? params.type : null;
+    this.find = params.q || '';
+    this.sel = null;
+
+    this.summary = new SummaryView(this.m, {
+      units: this.units,
+      onType: (key) => this.setTypeFilter(key),
+      onLargestFree: () => this.selectLargestFree(),
+    });
+    lap('summary');
+    this.map = new AddressMap(this.m, {
+      onSelect: (sel) => this.select(sel, 'map'),
+      onZoom: (range) => this.setZoom(range),
+    });
+    this.details = new DetailsView(this.m, {
+      units: this.units,
+      onSelect: (sel) => this.select(sel, 'details'),
+      onRowsChange: (shown, total) => this.updateCount(shown, total),
+      onFiltersCleared: () => { this.typeFilter = null; this.find = ''; this.findInput.value = ''; this.syncFilters(); },
+      onSortChange: (key, dir) => updateParams({ sort: key === 'address' && dir === 'asc' ? null : `${key}:${dir}` }),
+    });
+    lap('details');
+    this.info = el('section', { className: 'sel-info', 'aria-label': 'Selected item', 'aria-live': 'polite' });
+
+    clear(container);
+    container.append(
+      this.header(),
+      el('section', { className: 'panel' }, el('h2', { text: 'Summary' }), this.summary.el),
+      el('section', { className: 'panel' }, el('h2', { text: 'Address space' }), this.map.el, this.info),
+      el('section', { className: 'panel details-panel' }, el('h2', { text: 'Details' }), this.detailsToolbar(), this.details.el));
+    this.map.attach();
+    lap('map_layout');
+
+    // restore state from the URL
+    if (params.sort) {
+      const [k, d] = params.sort.split(':');
+      this.details.setSort(k, d);
+    }
+    if (params.zoom) {
+      const [a, b] = params.zoom.split('-').map(parseAddr);
+      if (a != null && b != null && b > a) this.map.setZoom([a, b]);
+    }
+    if (params.open) {
+      for (const x of params.open.split(',')) {
+        const hit = this.m.lookup(parseAddr(x) ?? -1n);
+        if (hit && hit.kind === KIND_REGION) this.details.expanded.add(hit.a);
+      }
+    }
+    this.syncFilters(false);
+    if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
+    if (params.sel) {
+      const addr = parseAddr(params.sel);
+      const hit = addr != null ? this.m.lookup(addr) : null;
+      if (hit) {
+        const sel = hit.kind === KIND_GAP ? hit : params.lvl === 'r' ? hit : { kind: KIND_ALLOC, a: hit.a };
+        this.select(sel, 'url');
+      }
+    }
+    this.renderInfo();
+    lap('dom');
+    this.map.draw();
+    lap('map_draw');
+
+    this.onKey = (ev) => {
+      // F5 takes a new snapshot (VMMap); on a read-only share it stays the browser's reload.
+      if (ev.key === 'F5' && !ev.ctrlKey && !ev.shiftKey && !this.readOnly) {
+        ev.preventDefault();
+        this.refresh();
+      }
+      if ((ev.key === 'f' && (ev.ctrlKey || ev.metaKey)) || (ev.key === '/' && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName))) {
+        ev.preventDefault();
+        this.findInput.focus();
+        this.findInput.select();
+      }
+    };
+    window.addEventListener('keydown', this.onKey);
+    // A handle for the end-to-end tests and the benchmark (nothing in the page relies on it).
+    window.vmsDebug = { view: this, map: this.map, details: this.details, model: this.m };
+
+    // "first complete paint": after the browser has drawn a frame with everything in place
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      lap('first_frame');
+      performance.mark('vms-painted');
+      document.body.dataset.view = 'snapshot';
+      document.body.dataset.ready = '1';
+    }));
+  }
+
+  destroy() {
+    window.removeEventListener('keydown', this.onKey);
+    if (window.vmsDebug && window.vmsDebug.view === this) delete window.vmsDebug;
+    this.map.destroy();
+    this.details.table.destroy();
+    delete document.body.dataset.ready;
+  }
+
+  // ---- header and actions ----
+
+  header() {
+    const s = this.snap;
+    const p = s.process || {};
+    const src = this.source;
+    const where = src.kind === 'snapshot' ? `snapshot #${src.id}` : src.kind === 'live' ? 'live scan (not stored)' : 'shared snapshot (read only)';
+    const arch = p.arch ? `${p.arch.machine || '?'}${p.arch.bits ? ', ' + p.arch.bits + '-bit' : ''}` : '';
+    const regions = this.m.regions.length;
+    const facts = [
+      ['Taken', `${fmtTime(s.taken_at, s.taken_at_ms)} (${fmtAgo(s.taken_at_ms)})`],
+      ['User', p.user != null ? `${p.user}${p.uid != null ? ' (' + p.uid + ')' : ''}` : ''],
+      ['Arch', arch],
+      ['Host', [s.host, s.kernel].filter(Boolean).join(', kernel ')],
+      ['Threads', s.status && s.status.threads != null ? fmtInt(s.status.threads) : ''],
+      ['Regions', `${fmtInt(regions)} in ${fmtInt(this.m.allocCount)} allocations`],
+    ].filter(([, v]) => v);
+
+    const actions = el('div', { className: 'actions', role: 'toolbar', 'aria-label': 'Snapshot actions' });
+    if (!this.readOnly) {
+      actions.append(
+        el('button', { type: 'button', className: 'primary', id: 'btn-refresh', title: 'Take a new snapshot of this process (F5)', onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
+        el('button', { type: 'button', id: 'btn-changes', title: 'What changed since the previous snapshot of this process', onclick: () => this.showChanges() }, 'Show changes'),
+        el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'));
+    }
+    const exp = el('div', { className: 'menu' },
+      el('button', { type: 'button', id: 'btn-export', 'aria-haspopup': 'true', onclick: (ev) => { ev.stopPropagation(); menu.classList.toggle('open'); } }, 'Export ▾'));
+    const menu = el('div', { className: 'menu-items', role: 'menu' },
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'json' }, onclick: () => this.exportAs('json') }, 'JSON (re-openable)'),
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'csv' }, onclick: () => this.exportAs('csv') }, 'CSV (spreadsheet)'),
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'));
+    exp.appendChild(menu);
+    document.addEventListener('click', () => menu.classList.remove('open'));
+    actions.appendChild(exp);
+    if (!this.readOnly) actions.appendChild(el('button', { type: 'button', id: 'btn-open', title: 'Open a snapshot file (.json) saved earlier or sent to you', onclick: () => openImportDialog() }, 'Open…'));
+
+    const cmd = p.cmdline == null ? el('p', { className: 'cmdline muted', text: '(command line left out of this share)' })
+      : el('p', { className: 'cmdline mono', title: p.cmdline, text: p.cmdline || '(no command line)' });
+    const notes = [];
+    if (s.thread_note) notes.push(el('p', { className: 'note', text: `Thread stacks: ${s.thread_note}` }));
+    if (s.malformed_lines) notes.push(el('p', { className: 'note', text: `${s.malformed_lines} line(s) of /proc output could not be parsed and were skipped.` }));
+    if (src.kind === 'live') notes.push(el('p', { className: 'note', text: 'This is a live scan and is not stored. Refresh stores a snapshot you can share and compare.' }));
+
+    return el('header', { className: 'view-header' },
+      el('div', { className: 'title-row' },
+        el('div', null,
+          el('h1', { className: 'proc-title' }, el('span', { className: 'proc-name', text: p.name || '?' }), el('span', { className: 'proc-pid', text: ` pid ${p.pid}` })),
+          el('p', { className: 'where muted', text: where })),
+        actions),
+      cmd,
+      el('dl', { className: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
+      notes);
+  }
+
+  async refresh() {
+    const pid = this.snap.process && this.snap.process.pid;
+    const btn = document.getElementById('btn-refresh');
+    if (btn) btn.disabled = true;
+    try {
+      const r = await api.takeSnapshot(pid);
+      toast(`Snapshot #${r.id} taken.`);
+      navigate(['snapshot', String(r.id)], this.keptParams());
+    } catch (err) {
+      toastError(err);
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  keptParams() {
+    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null };
+  }
+
+  async storedId() {
+    if (this.source.kind === 'snapshot') return this.source.id;
+    const r = await api.takeSnapshot(this.snap.process.pid);
+    this.source = { kind: 'snapshot', id: String(r.id) };
+    navigate(['snapshot', String(r.id)], this.keptParams());
+    return String(r.id);
+  }
+
+  async showChanges() {
+    const pid = this.snap.process.pid;
+    try {
+      const list = await api.snapshots({ pid, limit: 50 });
+      const items = (list.snapshots || list.items || list).filter((x) => String(x.process ? x.process.pid : x.pid) === String(pid));
+      let from;
+      let to;
+      if (this.source.kind === 'snapshot') {
+        to = this.source.id;
+        const me = items.find((x) => String(x.id) === String(to));
+        const myTime = me ? me.taken_at_ms : this.snap.taken_at_ms;
+        const older = items.filter((x) => String(x.id) !== String(to) && (x.taken_at_ms < myTime || (x.taken_at_ms === myTime && Number(x.id) < Number(to))));
+        older.sort((a, b) => b.taken_at_ms - a.taken_at_ms || Number(b.id) - Number(a.id));
+        from = older[0] && older[0].id;
+      } else if (items.length >= 2) {
+        [to, from] = [items[0].id, items[1].id];
+      }
+      if (from == null) {
+        toast('There is no earlier snapshot of this process to compare with: press Refresh to take one, then Show changes.', 'error');
+        return;
+      }
+      navigate(['diff', String(from), String(to)], {});
+    } catch (err) {
+      toastError(err);
+    }
+  }
+
+  share() {
+    const omit = el('input', { type: 'checkbox', id: 'share-omit' });
+    const out = el('div', { className: 'share-out' });
+    dialog('Share this snapshot', [
+      el('p', { text: 'Anyone with the link can see this snapshot (read only), and nothing else. You can revoke it later. The link works for whoever can reach this daemon\'s address.' }),
+      el('label', { className: 'check' }, omit, ' Leave out the command line (it can hold secrets)'),
+      out,
+    ], [
+      { label: 'Create link and copy', primary: true, onclick: async () => {
+        try {
+          const id = await this.storedId();
+          const r = await api.share(id, { omit_cmdline: omit.checked });
+          const url = new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
+          const copied = await copyText(url);
+          const input = el('input', { type: 'text', className: 'share-link mono', id: 'share-link', value: url });
+          input.readOnly = true;
+          const revoke = el('button', { type: 'button', className: 'small danger', onclick: async () => {
+            try { await api.revokeShare(r.token); clear(out).appendChild(el('p', { text: 'The link was revoked: it no longer works.' })); } catch (err) { clear(out).appendChild(errorPanel(err)); }
+          } }, 'Revoke this link');
+          clear(out).append(el('p', { text: copied ? 'Copied to the clipboard:' : 'Copy this link:' }), input, el('p', null, revoke));
+          input.focus();
+          input.select();
+          toast(copied ? 'Share link copied.' : 'Share link created.');
+        } catch (err) {
+          clear(out).appendChild(errorPanel(err));
+        }
+        return false; // keep the dialog open to show the link
+      } },
+      { label: 'Close' },
+    ]);
+  }
+
+  async exportAs(fmt) {
+    const p = this.snap.process || {};
+    const base = `vmscope-${(p.name || 'process').replace(/[^A-Za-z0-9._-]+/g, '_')}-${p.pid}-${this.source.kind === 'snapshot' ? this.source.id : (this.snap.taken_at_ms || Date.now())}`;
+    const mime = { json: 'application/json', csv: 'text/csv', txt: 'text/plain' }[fmt];
+    try {
+      let text;
+      const src = this.source;
+      if (fmt === 'json') {
+        if (src.kind === 'snapshot') text = await api.snapshotRaw(src.id);
+        else if (src.kind === 'shared') text = await api.sharedRaw(src.token);
+        else text = JSON.stringify(this.snap);
+      } else if (src.kind === 'snapshot') text = await api.snapshotExport(src.id, fmt);
+      else if (src.kind === 'shared') text = await api.sharedExport(src.token, fmt);
+      else {
+        const id = await this.storedId();
+        text = await api.snapshotExport(id, fmt);
+      }
+      downloadText(`${base}.${fmt}`, text, mime);
+    } catch (err) {
+      toastError(err);
+    }
+  }
+
+  // ---- details toolbar: find, units, expand ----
+
+  detailsToolbar() {
+    this.findInput = el('input', {
+      type: 'search', className: 'find', id: 'find', placeholder: 'Find text or address (0x7f…)', value: this.find,
+      'aria-label': 'Find text or address',
+    });
+    let timer = 0;
+    this.findInput.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.setFind(this.findInput.value, false), 160);
+    });
+    this.findInput.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') { clearTimeout(timer); this.setFind(this.findInput.value, true); }
+      if (ev.key === 'Escape') { this.findInput.value = ''; this.setFind('', false); }
+    });
+    this.findMsg = el('span', { className: 'find-msg', role: 'status' });
+    const units = el('select', { id: 'units', 'aria-label': 'Units', onchange: () => this.setUnits(units.value) },
+      UNIT_MODES.map((u) => el('option', { value: u.key, selected: u.key === this.units }, u.label)));
+    this.countEl = el('span', { className: 'count muted' });
+    this.filterChip = el('span', { className: 'chips' });
+    return el('div', { className: 'toolbar' },
+      this.findInput, this.findMsg, this.filterChip,
+      el('span', { className: 'spacer' }),
+      this.countEl,
+      el('label', { className: 'units' }, 'Units ', units),
+      el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(true) }, 'Expand all'),
+      el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(false) }, 'Collapse all'));
+  }
+
+  updateCount(shown, total) {
+    if (this.countEl) this.countEl.textContent = shown === total ? `${fmtInt(total)} rows` : `${fmtInt(shown)} of ${fmtInt(total)} rows`;
+  }
+
+  setUnits(u) {
+    this.units = u;
+    this.summary.setUnits(u);
+    this.details.setUnits(u);
+    this.renderInfo();
+    updateParams({ units: u === 'auto' ? null : u });
+  }
+
+  setTypeFilter(key) {
+    this.typeFilter = key;
+    this.syncFilters();
+  }
+
+  syncFilters(write = true) {
+    this.summary.setFilter(this.typeFilter);
+    this.map.setTypeFilter(this.typeFilter);
+    if (this.details.typeFilter !== this.typeFilter) this.details.setTypeFilter(this.typeFilter);
+    clear(this.filterChip);
+    if (this.typeFilter) {
+      this.filterChip.appendChild(el('span', { className: 'chip', dataset: { type: this.typeFilter } },
+        `Type: ${typeName(this.typeFilter)} `,
+        el('button', { type: 'button', className: 'chip-x', title: 'Show every type', 'aria-label': 'Clear the type filter', onclick: () => this.setTypeFilter(null) }, '✕')));
+    }
+    if (write) updateParams({ type: this.typeFilter, q: this.find || null });
+  }
+
+  // Text filters the rows; an address jumps to what is there (region, or the free gap).
+  setFind(text, jump) {
+    const t = text.trim();
+    this.findMsg.textContent = '';
+    if (t && looksLikeAddress(t)) {
+      this.find = t;
+      if (this.details.find) this.details.setFind('');
+      updateParams({ q: t });
+      if (!jump && t.length < 6) return;
+      const addr = parseAddr(t);
+      const hit = addr != null ? this.m.lookup(addr) : null;
+      if (!hit) {
+        this.findMsg.textContent = `${fmtAddr(addr, this.m.addrWidth)} is outside the user address space.`;
+        return;
+      }
+      if (hit.kind === KIND_GAP) {
+        const g = this.m.gaps[hit.g];
+        this.findMsg.textContent = `In a free gap of ${human(g.size)}.`;
+      } else {
+        const al = this.m.allocs[hit.a];
+        this.findMsg.textContent = `In ${typeName(al.type)}${al.details ? ': ' + al.details : ''}.`;
+      }
+      this.select(hit, 'find');
+      return;
+    }
+    this.find = t;
+    this.details.setFind(t);
+    updateParams({ q: t || null });
+  }
+
+  // ---- selection ----
+
+  select(sel, from) {
+    this.sel = sel;
+    if (from !== 'details') this.details.select(sel, { scroll: true });
+    this.map.setSelection(this.details.sel || sel);
+    this.sel = this.details.sel || sel;
+    this.renderInfo();
+    const addr = this.m.selAddr(this.sel);
+    if (from !== 'url') updateParams({ sel: addr != null ? '0x' + addr.toString(16) : null, lvl: this.sel && this.sel.kind === KIND_REGION ? 'r' : null });
+  }
+
+  selectLargestFree() {
+    if (this.m.largestGap < 0) return;
+    if (this.typeFilter && this.typeFilter !== 'free') this.setTypeFilter(null);
+    this.select({ kind: KIND_GAP, g: this.m.largestGap }, 'summary');
+  }
+
+  setZoom(range) {
+    this.map.setZoom(range);
+    updateParams({ zoom: range ? `0x${range[0].toString(16)}-0x${range[1].toString(16)}` : null });
+  }
+
+  renderInfo() {
+    const box = this.info;
+    clear(box);
+    const s = this.sel;
+    const m = this.m;
+    if (!s) {
+      box.appendChild(el('p', { className: 'muted', text: 'Click a block on the map or a row in the details to see everything about it here.' }));
+      return;
+    }
+    const rows = [];
+    const w = m.addrWidth;
+    const add = (k, v, cls) => { if (v !== '' && v != null) rows.push([k, String(v), cls]); };
+    let title;
+    if (s.kind === KIND_GAP) {
+      const g = m.gaps[s.g];
+      title = `Free gap${s.g === m.largestGap ? ' — the largest free block' : ''}`;
+      add('Range', `${fmtAddr(m.gStart[s.g], w)} – ${fmtAddr(m.gEnd[s.g], w)}`, 'mono');
+      add('Size', `${human(g.size)} (${fmtInt(g.size)} bytes)`);
+    } else {
+      const al = m.allocs[s.a];
+      // a one-region allocation: its region's facts are the allocation's
+      const ri = s.kind === KIND_REGION ? s.r : m.regionCount(s.a) === 1 ? m.aFirst[s.a] : -1;
+      const r = ri >= 0 ? m.regions[ri] : null;
+      title = `${typeName(al.type)}${r && r.role ? ' · ' + r.role : ''}`;
+      if (r) {
+        add('Region', `${fmtAddr(m.rStart[ri], w)} – ${fmtAddr(parseAddr(r.end), w)}`, 'mono');
+        add('Size', `${human(r.size)} (${fmtInt(r.size)} bytes)`);
+        add('Protection', r.perms, 'mono');
+        add('Path', r.path ? r.path + (r.deleted ? ' (deleted)' : '') : '', 'mono');
+        add('Offset', r.offset, 'mono');
+        add('Device, inode', r.inode ? `${r.dev}, ${r.inode}` : '');
+        add('VmFlags', r.vm_flags, 'mono');
+        const sm = r.smaps || {};
+        const nz = Object.entries(sm).filter(([k, v]) => v && !['size', 'kernel_page_size', 'mmu_page_size'].includes(k));
+        add('smaps', nz.map(([k, v]) => `${k} ${human(v)}`).join(' · '));
+      }
+      add('Allocation', `${fmtAddr(m.aStart[s.a], w)} – ${fmtAddr(m.aEnd[s.a], w)}, ${human(Number(m.aEnd[s.a] - m.aStart[s.a]))} in ${m.regionCount(s.a)} region(s)`, 'mono');
+      add('Details', al.details || '');
+    }
+    box.append(el('h3', { text: title }),
+      el('dl', { className: 'facts wide' }, rows.map(([k, v, c]) => [el('dt', { text: k }), el('dd', { className: c || '', text: v })])));
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,143 @@
+// Snapshots list: time, process, totals; open, compare, share, delete. Newest first, paged.
+import { api } from './api.js';
+import { el, clear, fmtTime, fmtAgo, human, fmtInt } from './format.js';
+import { navigate, updateParams } from './route.js';
+import { errorPanel, loading, toast, toastError, dialog, copyText } from './ui.js';
+
+const PAGE = 100;
+
+// A list entry: {id, taken_at, taken_at_ms, process: {pid, name, cmdline, …}, regions, total, …}
+const proc = (s) => s.process || s;
+
+function total(s, key) {
+  const t = s.total || s.totals || {};
+  return t[key] ?? 0;
+}
+
+export function snapshotsView(container, params) {
+  let alive = true;
+  let items = [];
+  let more = false;
+  const picked = new Set();
+  let nameFilter = params.name || '';
+  const pidFilter = params.pid || '';
+
+  const nameInput = el('input', { type: 'search', className: 'find', placeholder: 'Process name (exact)', value: nameFilter, 'aria-label': 'Filter by process name' });
+  const compareBtn = el('button', { type: 'button', className: 'primary', disabled: true, id: 'btn-compare', onclick: () => compare() }, 'Compare selected');
+  const count = el('span', { className: 'count muted' });
+  const tbody = el('tbody');
+  const wrap = el('div', { className: 'table-wrap' });
+  const moreBtn = el('button', { type: 'button', className: 'hidden', onclick: () => load(true) }, 'Load older snapshots');
+
+  clear(container).append(
+    el('header', { className: 'view-header' },
+      el('h1', { text: 'Snapshots' }),
+      el('p', { className: 'muted', text: 'Every Refresh stores a snapshot. Tick two to compare them, or open one to see it as it was.' }),
+      pidFilter ? el('p', null, `Only pid ${pidFilter}. `, el('a', { href: '#/snapshots', text: 'Show all' })) : null),
+    el('div', { className: 'toolbar' }, nameInput, compareBtn, el('span', { className: 'spacer' }), count),
+    wrap, moreBtn);
+
+  let timer = 0;
+  nameInput.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { nameFilter = nameInput.value.trim(); updateParams({ name: nameFilter || null }); load(false); }, 250);
+  });
+
+  function compare() {
+    const ids = [...picked];
+    if (ids.length !== 2) return;
+    const [a, b] = ids.map((id) => items.find((s) => String(s.id) === id));
+    const older = (a.taken_at_ms ?? 0) < (b.taken_at_ms ?? 0) || ((a.taken_at_ms === b.taken_at_ms) && Number(a.id) < Number(b.id)) ? a : b;
+    const newer = older === a ? b : a;
+    navigate(['diff', String(older.id), String(newer.id)], {});
+  }
+
+  async function del(s) {
+    dialog(`Delete snapshot #${s.id}?`, [el('p', { text: `${proc(s).name} (pid ${proc(s).pid}), taken ${fmtTime(s.taken_at, s.taken_at_ms)}. Its share links stop working too. This cannot be undone.` })], [
+      { label: 'Delete', primary: true, onclick: async () => {
+        try {
+          await api.deleteSnapshot(s.id);
+          items = items.filter((x) => x !== s);
+          picked.delete(String(s.id));
+          render();
+          toast(`Snapshot #${s.id} deleted.`);
+        } catch (err) { toastError(err); }
+      } },
+      { label: 'Cancel' },
+    ]);
+  }
+
+  async function share(s) {
+    try {
+      const r = await api.share(s.id, {});
+      const url = new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
+      const ok = await copyText(url);
+      const input = el('input', { type: 'text', className: 'share-link mono', value: url });
+      input.readOnly = true;
+      dialog('Share link', [el('p', { text: ok ? 'Copied to the clipboard. Anyone with this link can see this one snapshot, read only.' : 'Copy this link. Anyone with it can see this one snapshot, read only.' }), input]);
+      input.select();
+    } catch (err) { toastError(err); }
+  }
+
+  function render() {
+    const rows = items.map((s) => {
+      const id = String(s.id);
+      const box = el('input', { type: 'checkbox', checked: picked.has(id), 'aria-label': `Select snapshot ${id} to compare`,
+        onclick: (ev) => ev.stopPropagation(),
+        onchange: () => {
+          if (box.checked) picked.add(id); else picked.delete(id);
+          if (picked.size > 2) { const first = [...picked][0]; picked.delete(first); render(); return; }
+          compareBtn.disabled = picked.size !== 2;
+        } });
+      const open = () => navigate(['snapshot', id], {});
+      return el('tr', { className: 'snap', dataset: { id }, tabIndex: 0, onclick: open, onkeydown: (ev) => { if (ev.key === 'Enter') open(); } },
+        el('td', { className: 'pick' }, box),
+        el('td', { text: `#${id}` }),
+        el('td', { className: 'left', title: fmtAgo(s.taken_at_ms), text: fmtTime(s.taken_at, s.taken_at_ms) }),
+        el('td', { className: 'left name', text: proc(s).name || '' }),
+        el('td', { text: String(proc(s).pid ?? '') }),
+        el('td', { text: human(total(s, 'committed')) }),
+        el('td', { text: human(total(s, 'private')) }),
+        el('td', { text: human(total(s, 'total_ws')) }),
+        el('td', { text: typeof s.regions === 'number' ? fmtInt(s.regions) : s.n_regions != null ? fmtInt(s.n_regions) : '' }),
+        el('td', { className: 'left mono cmd', title: proc(s).cmdline || '', text: proc(s).cmdline || '' }),
+        el('td', { className: 'left row-actions' },
+          el('button', { type: 'button', className: 'small', onclick: (ev) => { ev.stopPropagation(); open(); } }, 'Open'),
+          el('button', { type: 'button', className: 'small', dataset: { act: 'share' }, onclick: (ev) => { ev.stopPropagation(); share(s); } }, 'Share'),
+          el('button', { type: 'button', className: 'small danger', dataset: { act: 'delete' }, onclick: (ev) => { ev.stopPropagation(); del(s); } }, 'Delete')));
+    });
+    clear(tbody).append(...rows);
+    compareBtn.disabled = picked.size !== 2;
+    count.textContent = `${fmtInt(items.length)}${more ? '+' : ''} snapshot${items.length === 1 ? '' : 's'}`;
+    moreBtn.className = more ? '' : 'hidden';
+    if (!items.length) clear(tbody).appendChild(el('tr', null, el('td', { colSpan: 11, className: 'left muted', text: 'No snapshots yet. Pick a process and it is stored here.' })));
+  }
+
+  async function load(append) {
+    if (!append) clear(wrap).appendChild(loading('Loading snapshots…'));
+    try {
+      const before = append && items.length ? items[items.length - 1].id : null;
+      const r = await api.snapshots({ limit: PAGE, name: nameFilter || null, pid: pidFilter || null, before });
+      if (!alive) return;
+      const page = Array.isArray(r) ? r : (r.snapshots || r.items || []);
+      items = append ? items.concat(page) : page;
+      more = r.next_before != null || (r.next_before === undefined && page.length === PAGE);
+      if (!append) {
+        clear(wrap).appendChild(el('table', { className: 'snaps' },
+          el('thead', null, el('tr', null,
+            el('th', { title: 'Tick two snapshots to compare them' }, ''), el('th', null, 'Id'), el('th', { className: 'left' }, 'Taken'),
+            el('th', { className: 'left' }, 'Process'), el('th', null, 'PID'), el('th', null, 'Committed'), el('th', null, 'Private'),
+            el('th', null, 'Working set'), el('th', null, 'Regions'), el('th', { className: 'left' }, 'Command line'), el('th', { className: 'left' }, ''))),
+          tbody));
+      }
+      render();
+      document.body.dataset.view = 'snapshots';
+      document.body.dataset.ready = '1';
+    } catch (err) {
+      if (!alive) return;
+      clear(wrap).appendChild(errorPanel(err, () => load(false)));
+    }
+  }
+  load(false);
+  return () => { alive = false; delete document.body.dataset.ready; };
+}
