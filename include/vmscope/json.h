@@ -40,6 +40,17 @@ typedef int (*vms_json_sink_fn)(void *cookie, const char *buf, size_t len);
 int vms_json_stream_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
 			     void *cookie);
 
+/* The same writer in steps, for a scan that streams (vms_snapshot_opts.on_begin/on_allocation):
+ * begin() after the header fields are set, allocation(i) for each allocation in order, end()
+ * once the snapshot is complete. fn must not be NULL. end() and free() release the stream;
+ * end() returns VMS_OK, VMS_ERR_NOMEM or VMS_ERR_IO. */
+struct vms_json_stream;
+struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn, void *cookie);
+void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot *s);
+void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index);
+int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s);
+void vms_json_stream_free(struct vms_json_stream *st); /* accepts NULL */
+
 /* Print helpers: return malloc'd text (free with free()), NULL on ENOMEM. */
 char *vms_json_print(const cJSON *j, int pretty);
 

@@ -40,11 +40,33 @@ struct vms_classify_ctx {
 	 * Asked only for file-backed runs that have no executable segment. */
 	int (*is_elf)(void *cookie, const char *path);
 	void *cookie;
+	/* Optional: called once for each allocation as soon as it is classified (in address order),
+	 * with the allocation's columns filled. */
+	void (*on_allocation)(void *cookie, const struct vms_snapshot *s, size_t index);
+	void *alloc_cookie;
 };
 
 /* Classify s->regions into allocations and types, attribute thread stacks from s->threads
  * (their sp), fill s->allocations, then vms_snapshot_summarize(). Returns VMS_OK or
  * VMS_ERR_NOMEM. */
 int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
+
+/* Incremental classification, for a scan that classifies while smaps is still being read.
+ * feed() classifies what is safe among s->regions[0..n_regions): a region is classified only
+ * once the regions it may group with (and the one after them, whose smaps fields may still be
+ * arriving) are present; with final set it classifies everything. Each allocation it emits is
+ * complete (regions, types, roles, columns) and stays valid; s->allocations/n_allocations are
+ * kept current (the array may move between calls). finish() summarizes, frees the classifier
+ * and returns VMS_OK / VMS_ERR_NOMEM / VMS_ERR_INVALID; abort() frees it after a failure.
+ * s->regions may move between feed() calls (the parser grows it). */
+struct vms_classifier;
+struct vms_classifier *vms_classifier_new(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
+int vms_classifier_feed(struct vms_classifier *c, int final);
+int vms_classifier_finish(struct vms_classifier *c);
+void vms_classifier_abort(struct vms_classifier *c);
+
+/* Point s->regions/n_regions at what the parser has so far (still owned by the parser until
+ * vms_smaps_parser_finish()). */
+void vms_smaps_parser_expose(struct vms_smaps_parser *p);
 
 #endif

@@ -135,6 +135,15 @@ struct vms_snapshot {
 struct vms_snapshot_opts {
 	int read_rollup;    /* also read smaps_rollup (default in CLI: yes) */
 	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
+	/* Optional streaming hooks, for writers that work while smaps is still being read.
+	 * on_begin: the header fields are set (identity, status, arch, host, taken_at, threads
+	 * without stack_allocation); no regions yet. on_allocation: allocation index is complete
+	 * (its regions, roles, columns). user_top, gaps, summary, totals, rollup and thread
+	 * attribution are final only when vms_snapshot_take returns. If the scan then fails, the
+	 * hooks' output must be discarded. */
+	void (*on_begin)(void *cookie, const struct vms_snapshot *s);
+	void (*on_allocation)(void *cookie, const struct vms_snapshot *s, size_t index);
+	void *cookie;
 };
 
 /* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free); on

@@ -3,14 +3,20 @@
  * segments + holes + .bss, a thread stack and its guard, a glibc arena heap and its tail) and
  * emits one allocation for them. Rules are applied in a fixed order; see docs/memory-types.md. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "pool.h"
 
 #include "vmscope/parse.h"
 
 struct walk {
 	struct vms_snapshot *s;
 	const struct vms_classify_ctx *ctx;
-	size_t n_alloc;
+	size_t n_alloc, cap_alloc; /* allocations: malloc'd, handed to the snapshot at finish */
+	struct vms_allocation *allocs;
+	size_t next;               /* first region not classified yet */
+	int oom;
 };
 
 static int is_anon(const struct vms_region *r)
@@ -71,15 +77,31 @@ static const char *fmt(struct vms_snapshot *s, const char *format, ...)
 	return vms_snapshot_strndup(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
+/* Room for one more allocation; the array stays where it is until the next call. */
+static int grow(struct walk *w)
+{
+	if (w->n_alloc < w->cap_alloc)
+		return 0;
+	size_t cap = w->cap_alloc ? w->cap_alloc * 2 : 256;
+	struct vms_allocation *n = realloc(w->allocs, cap * sizeof *n);
+	if (!n)
+		return -1;
+	w->allocs = n;
+	w->cap_alloc = cap;
+	w->s->allocations = n;
+	return 0;
+}
+
+/* The caller has ensured room (grow()). */
 static struct vms_allocation *emit(struct walk *w, size_t first, size_t n, enum vms_type type, const char *details)
 {
-	struct vms_allocation *a = &w->s->allocations[w->n_alloc++];
+	struct vms_allocation *a = &w->allocs[w->n_alloc++];
+	memset(a, 0, sizeof *a);
 	a->first_region = (uint32_t)first;
 	a->n_regions = (uint32_t)n;
 	a->type = type;
 	a->details = details;
-	for (size_t i = first; i < first + n; i++)
-		w->s->regions[i].type = type;
+	w->s->n_allocations = w->n_alloc;
 	return a;
 }
 
@@ -258,16 +280,113 @@ static size_t step(struct walk *w, size_t i)
 	return i + 1;
 }
 
-int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx)
+/* Can step() run at region i without looking at a region that may still be incomplete (the
+ * last one parsed) or absent? */
+static int ready(const struct walk *w, size_t i)
 {
-	struct walk w = {.s = s, .ctx = ctx};
-	s->allocations = vms_snapshot_alloc(s, (s->n_regions ? s->n_regions : 1) * sizeof *s->allocations);
-	if (!s->allocations)
-		return VMS_ERR_NOMEM;
+	const struct vms_region *R = w->s->regions;
+	size_t n = w->s->n_regions;
+	if (i + 2 >= n)
+		return 0;
+	if (R[i].path && R[i].path[0] != '[') {
+		size_t j = i + 1;
+		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], &R[i]))
+			j++;
+		return j + 1 < n;
+	}
+	return 1;
+}
+
+/* Columns of the allocation's regions and their sum, and its bounds. */
+static void finish_allocation(struct walk *w, struct vms_allocation *a)
+{
+	struct vms_region *R = w->s->regions;
+	size_t idx = (size_t)(a - w->allocs);
+	for (uint32_t k = 0; k < a->n_regions; k++) {
+		struct vms_region *r = &R[a->first_region + k];
+		r->type = a->type;
+		r->allocation = (uint32_t)idx;
+		vms_region_columns(r, r->cols);
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			a->cols[c] += r->cols[c];
+	}
+	a->start = R[a->first_region].start;
+	a->end = R[a->first_region + a->n_regions - 1].end;
+}
+
+struct vms_classifier *vms_classifier_new(struct vms_snapshot *s, const struct vms_classify_ctx *ctx)
+{
+	struct walk *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->s = s;
+	w->ctx = ctx;
+	s->allocations = NULL;
+	s->n_allocations = 0;
 	for (size_t t = 0; t < s->n_threads; t++)
 		s->threads[t].stack_allocation = -1;
-	for (size_t i = 0; i < s->n_regions;)
-		i = step(&w, i);
-	s->n_allocations = w.n_alloc;
+	return (struct vms_classifier *)w;
+}
+
+int vms_classifier_feed(struct vms_classifier *c, int final)
+{
+	struct walk *w = (struct walk *)c;
+	while (w->next < w->s->n_regions && (final || ready(w, w->next))) {
+		if (grow(w) < 0)
+			return VMS_ERR_NOMEM;
+		size_t first = w->n_alloc;
+		w->next = step(w, w->next);
+		if (w->n_alloc != first + 1)
+			return VMS_ERR_INVALID; /* step() emits exactly one allocation */
+		finish_allocation(w, &w->allocs[first]);
+		if (w->ctx->on_allocation)
+			w->ctx->on_allocation(w->ctx->alloc_cookie, w->s, first);
+	}
+	return VMS_OK;
+}
+
+void vms_classifier_abort(struct vms_classifier *c)
+{
+	struct walk *w = (struct walk *)c;
+	if (!w)
+		return;
+	if (w->s->allocations == w->allocs) {
+		w->s->allocations = NULL;
+		w->s->n_allocations = 0;
+	}
+	free(w->allocs);
+	free(w);
+}
+
+int vms_classifier_finish(struct vms_classifier *c)
+{
+	struct walk *w = (struct walk *)c;
+	struct vms_snapshot *s = w->s;
+	int err = vms_classifier_feed(c, 1);
+	if (err) {
+		vms_classifier_abort(c);
+		return err;
+	}
+	if (!w->allocs && grow(w) < 0) { /* no regions: still hand over an (empty) array */
+		vms_classifier_abort(c);
+		return VMS_ERR_NOMEM;
+	}
+	s->allocations = w->allocs;
+	s->n_allocations = w->n_alloc;
+	if (vms_snapshot_adopt(s, w->allocs) < 0) {
+		s->allocations = NULL;
+		s->n_allocations = 0;
+		free(w);
+		return VMS_ERR_NOMEM;
+	}
+	free(w);
 	return vms_snapshot_summarize(s);
+}
+
+int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx)
+{
+	struct vms_classifier *c = vms_classifier_new(s, ctx);
+	if (!c)
+		return VMS_ERR_NOMEM;
+	return vms_classifier_finish(c);
 }

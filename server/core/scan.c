@@ -112,7 +112,8 @@ static int feed_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, const c
 	return VMS_OK;
 }
 
-static int read_smaps(struct vms_snapshot *s, int dirfd)
+/* Read, parse and (when cl is given) classify as the text arrives. */
+static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl)
 {
 	int err = VMS_OK, started = 0;
 	struct vms_smaps_parser *p = NULL;
@@ -148,6 +149,10 @@ static int read_smaps(struct vms_snapshot *s, int dirfd)
 
 		if (!err)
 			err = feed_chunk(p, &carry, q.buf[slot], len, last && !rerr);
+		if (!err && cl && !last) {
+			vms_smaps_parser_expose(p);
+			err = vms_classifier_feed(cl, 0);
+		}
 
 		pthread_mutex_lock(&q.lock);
 		q.consumed++;
@@ -279,6 +284,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	int err, kthread = 0;
 	char state = 0;
 	struct vms_stat st;
+	struct vms_classifier *cl = NULL;
 	char dir[32];
 
 	if (!opts)
@@ -304,11 +310,53 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		goto out;
 	}
 
+	/* Everything but smaps first, so that regions can be classified (and handed to
+	 * opts->on_allocation) while smaps is still being read. */
+	err = vms_threads_read(s, dirfd, opts->thread_stacks);
+	if (err)
+		goto out;
+	vms_exe_arch(dirfd, &s->arch);
+	if (vms_procfs_read(dirfd, "mountinfo", &b) == 0)
+		tdevs = tmpfs_devs(b.data, b.len, &n_tdevs);
+	struct utsname u;
+	if (uname(&u) == 0) {
+		s->host = vms_snapshot_strdup(s, u.nodename);
+		s->kernel = vms_snapshot_strdup(s, u.release);
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->taken_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	s->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	s->mmap_min_addr = vms_mmap_min_addr();
+	s->user_top = vms_user_top(&s->arch, 0);
+
+	struct elf_probe probe = {.dirfd = dirfd};
+	struct vms_classify_ctx ctx = {
+		.tmpfs_devs = tdevs,
+		.n_tmpfs_devs = n_tdevs,
+		.heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
+		.main_tid = pid,
+		.is_elf = probe_is_elf,
+		.cookie = &probe,
+		.on_allocation = opts->on_allocation,
+		.alloc_cookie = opts->cookie,
+	};
+	vms_shmem_dev(&ctx.shmem_major, &ctx.shmem_minor);
+	if (s->arch.bits == 0)
+		ctx.heap_max = 0; /* unknown word size: no arena detection until we know it */
+	cl = vms_classifier_new(s, &ctx);
+	if (!cl) {
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
+	if (opts->on_begin)
+		opts->on_begin(opts->cookie, s);
+
 	/* smaps_rollup walks the page tables again (~6% of a scan); read it on a thread of its own
 	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
 	struct rollup_job job = {.dirfd = dirfd};
 	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
-	err = read_smaps(s, dirfd);
+	err = read_smaps(s, dirfd, s->arch.bits ? cl : NULL);
 	if (rollup_started) {
 		pthread_join(job.thread, NULL);
 		if (job.rc == 0)
@@ -320,58 +368,24 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (s->n_regions == 0) {
 		/* zombie, kernel thread or exited: tell which */
 		int rc = vms_procfs_read(dirfd, "stat", &b);
-		if (rc < 0)
-			err = vms_procfs_err(rc, 1);
-		else if (vms_stat_parse(b.data, b.len, &st) == 0 && (st.state == 'Z' || st.state == 'X'))
-			err = VMS_ERR_NO_ADDRESS_SPACE;
-		else
-			err = VMS_ERR_NO_ADDRESS_SPACE;
+		err = rc < 0 ? vms_procfs_err(rc, 1) : VMS_ERR_NO_ADDRESS_SPACE;
 		goto out;
 	}
-
-	err = vms_threads_read(s, dirfd, opts->thread_stacks);
-	if (err)
-		goto out;
-
-	vms_exe_arch(dirfd, &s->arch);
 	if (s->arch.bits == 0) { /* exe unreadable: all below 4 GiB and no [vsyscall] means 32-bit */
 		int low = 1;
 		for (size_t i = 0; i < s->n_regions; i++)
 			if (s->regions[i].end > (1ull << 32))
 				low = 0;
 		s->arch.bits = low ? 32 : 64;
+		ctx.heap_max = low ? 1u << 20 : 64u << 20;
 	}
-	if (vms_procfs_read(dirfd, "mountinfo", &b) == 0)
-		tdevs = tmpfs_devs(b.data, b.len, &n_tdevs);
-
 	uint64_t highest = 0;
 	for (size_t i = 0; i < s->n_regions; i++)
 		if (!(s->regions[i].path && !strcmp(s->regions[i].path, "[vsyscall]")))
 			highest = s->regions[i].end;
-	s->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	s->mmap_min_addr = vms_mmap_min_addr();
 	s->user_top = vms_user_top(&s->arch, highest);
-
-	struct utsname u;
-	if (uname(&u) == 0) {
-		s->host = vms_snapshot_strdup(s, u.nodename);
-		s->kernel = vms_snapshot_strdup(s, u.release);
-	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->taken_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-
-	struct elf_probe probe = {.dirfd = dirfd};
-	struct vms_classify_ctx ctx = {
-		.tmpfs_devs = tdevs,
-		.n_tmpfs_devs = n_tdevs,
-		.heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
-		.main_tid = pid,
-		.is_elf = probe_is_elf,
-		.cookie = &probe,
-	};
-	vms_shmem_dev(&ctx.shmem_major, &ctx.shmem_minor);
-	err = vms_classify(s, &ctx);
+	err = vms_classifier_finish(cl);
+	cl = NULL;
 	if (err)
 		goto out;
 
@@ -382,6 +396,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
+	vms_classifier_abort(cl);
 	free(tdevs);
 	free(b.data);
 	close(dirfd);

@@ -32,6 +32,12 @@ void vms_smaps_parser_abort(struct vms_smaps_parser *p)
 	free(p);
 }
 
+void vms_smaps_parser_expose(struct vms_smaps_parser *p)
+{
+	p->s->regions = p->regions;
+	p->s->n_regions = p->n;
+}
+
 int vms_smaps_parser_finish(struct vms_smaps_parser *p)
 {
 	struct vms_snapshot *s = p->s;

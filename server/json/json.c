@@ -290,14 +290,16 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 	put_process(&b, root, s, opts && opts->omit_cmdline);
 	put_u64(&b, root, "page_size", s->page_size);
 	put_addr(&b, root, "mmap_min_addr", s->mmap_min_addr);
-	put_addr(&b, root, "user_top", s->user_top);
 	put_status(&b, root, &s->status);
-	put_rollup(&b, root, s);
-	put_summary(&b, root, s);
+	/* Key order: what is known before the scan, the allocations, then what is final only after
+	 * it — so json_write.c can stream allocations while smaps is still being read. */
 	put_allocations(&b, root, s);
+	put_addr(&b, root, "user_top", s->user_top);
 	put_gaps(&b, root, s);
 	put_threads(&b, root, s);
 	put_str(&b, root, "thread_note", s->thread_note);
+	put_summary(&b, root, s);
+	put_rollup(&b, root, s);
 	put_u64(&b, root, "malformed_lines", s->malformed_lines);
 
 	if (b.oom) {

@@ -252,221 +252,259 @@ static void region(struct vms_sb *sb, const struct vms_region *r)
 	LIT(sb, "}");
 }
 
-struct sink {
-	vms_json_sink_fn fn; /* NULL: keep everything in sb */
-	void *cookie;
-	int failed;
-};
-
 #define FLUSH_AT (1u << 20)
 
+struct vms_json_stream {
+	struct vms_sb sb;
+	vms_json_sink_fn fn; /* NULL: keep everything in sb */
+	void *cookie;
+	int omit_cmdline;
+	int failed;          /* fn reported an error */
+	size_t n_written;    /* allocations written so far */
+};
+
 /* With a sink, hand over what is buffered once it passes FLUSH_AT (or always when force). */
-static void flush(struct vms_sb *sb, struct sink *k, int force)
+static void flush(struct vms_json_stream *st, int force)
 {
-	if (!k->fn || sb->oom || (!force && sb->len < FLUSH_AT))
+	struct vms_sb *sb = &st->sb;
+	if (!st->fn || sb->oom || (!force && sb->len < FLUSH_AT))
 		return;
-	if (!k->failed && sb->len && k->fn(k->cookie, sb->buf, sb->len) != 0)
-		k->failed = 1;
+	if (!st->failed && sb->len && st->fn(st->cookie, sb->buf, sb->len) != 0)
+		st->failed = 1;
 	sb->len = 0;
 }
 
-static int write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, struct sink *k,
-			  struct vms_sb *out_sb)
+struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn, void *cookie)
 {
-	struct vms_sb sb = {0};
-	char tbuf[40];
-	const struct vms_status *st = &s->status;
-
+	struct vms_json_stream *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->fn = fn;
+	st->cookie = cookie;
+	st->omit_cmdline = opts && opts->omit_cmdline;
 	pthread_once(&keys_once, keys_init);
-	if (k->fn)
-		reserve(&sb, FLUSH_AT + 64 * 1024);
-	else
-		reserve(&sb, 2048 + s->n_regions * 1100 + s->n_allocations * 400);
-	LIT(&sb, "{\"format_version\":");
-	i64(&sb, VMS_FORMAT_VERSION);
-	LIT(&sb, ",\"generator\":");
-	str(&sb, "vmscope " VMSCOPE_VERSION);
-	LIT(&sb, ",\"host\":");
-	str(&sb, s->host);
-	LIT(&sb, ",\"kernel\":");
-	str(&sb, s->kernel);
+	if (fn)
+		reserve(&st->sb, FLUSH_AT + 64 * 1024);
+	return st;
+}
+
+void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot *s)
+{
+	struct vms_sb *sb = &st->sb;
+	char tbuf[40];
+	const struct vms_status *stt = &s->status;
+
+	if (!st->fn)
+		reserve(sb, 2048 + s->n_regions * 1100 + s->n_allocations * 400);
+	LIT(sb, "{\"format_version\":");
+	i64(sb, VMS_FORMAT_VERSION);
+	LIT(sb, ",\"generator\":");
+	str(sb, "vmscope " VMSCOPE_VERSION);
+	LIT(sb, ",\"host\":");
+	str(sb, s->host);
+	LIT(sb, ",\"kernel\":");
+	str(sb, s->kernel);
 	vms_format_time_ms(s->taken_at_ms, tbuf, sizeof tbuf);
-	LIT(&sb, ",\"taken_at\":");
-	str(&sb, tbuf);
-	LIT(&sb, ",\"taken_at_ms\":");
-	i64(&sb, s->taken_at_ms);
+	LIT(sb, ",\"taken_at\":");
+	str(sb, tbuf);
+	LIT(sb, ",\"taken_at_ms\":");
+	i64(sb, s->taken_at_ms);
 
-	LIT(&sb, ",\"process\":{\"pid\":");
-	i64(&sb, s->pid);
-	LIT(&sb, ",\"ppid\":");
-	i64(&sb, s->ppid);
-	LIT(&sb, ",\"name\":");
-	str(&sb, s->name);
-	LIT(&sb, ",\"cmdline\":");
-	str(&sb, opts && opts->omit_cmdline ? NULL : s->cmdline);
-	LIT(&sb, ",\"user\":");
-	str(&sb, s->user);
-	LIT(&sb, ",\"uid\":");
-	u64(&sb, s->uid);
-	LIT(&sb, ",\"start_time_ticks\":");
-	u64(&sb, s->start_time);
-	LIT(&sb, ",\"arch\":{\"bits\":");
-	i64(&sb, s->arch.bits);
-	LIT(&sb, ",\"machine\":");
-	str(&sb, s->arch.machine ? s->arch.machine : "unknown");
-	LIT(&sb, "}}");
+	LIT(sb, ",\"process\":{\"pid\":");
+	i64(sb, s->pid);
+	LIT(sb, ",\"ppid\":");
+	i64(sb, s->ppid);
+	LIT(sb, ",\"name\":");
+	str(sb, s->name);
+	LIT(sb, ",\"cmdline\":");
+	str(sb, st->omit_cmdline ? NULL : s->cmdline);
+	LIT(sb, ",\"user\":");
+	str(sb, s->user);
+	LIT(sb, ",\"uid\":");
+	u64(sb, s->uid);
+	LIT(sb, ",\"start_time_ticks\":");
+	u64(sb, s->start_time);
+	LIT(sb, ",\"arch\":{\"bits\":");
+	i64(sb, s->arch.bits);
+	LIT(sb, ",\"machine\":");
+	str(sb, s->arch.machine ? s->arch.machine : "unknown");
+	LIT(sb, "}}");
 
-	LIT(&sb, ",\"page_size\":");
-	u64(&sb, s->page_size);
-	LIT(&sb, ",\"mmap_min_addr\":");
-	addr(&sb, s->mmap_min_addr);
-	LIT(&sb, ",\"user_top\":");
-	addr(&sb, s->user_top);
+	LIT(sb, ",\"page_size\":");
+	u64(sb, s->page_size);
+	LIT(sb, ",\"mmap_min_addr\":");
+	addr(sb, s->mmap_min_addr);
 
 	const struct {
 		const char *k;
 		uint64_t v;
 	} status[] = {
-		{"vm_size", st->vm_size}, {"vm_rss", st->vm_rss}, {"rss_anon", st->rss_anon},
-		{"rss_file", st->rss_file}, {"rss_shmem", st->rss_shmem}, {"vm_swap", st->vm_swap},
-		{"vm_pte", st->vm_pte}, {"vm_lck", st->vm_lck}, {"vm_hwm", st->vm_hwm},
-		{"vm_data", st->vm_data}, {"vm_stk", st->vm_stk},
+		{"vm_size", stt->vm_size}, {"vm_rss", stt->vm_rss}, {"rss_anon", stt->rss_anon},
+		{"rss_file", stt->rss_file}, {"rss_shmem", stt->rss_shmem}, {"vm_swap", stt->vm_swap},
+		{"vm_pte", stt->vm_pte}, {"vm_lck", stt->vm_lck}, {"vm_hwm", stt->vm_hwm},
+		{"vm_data", stt->vm_data}, {"vm_stk", stt->vm_stk},
 	};
-	LIT(&sb, ",\"status\":{");
+	LIT(sb, ",\"status\":{");
 	for (size_t i = 0; i < sizeof status / sizeof status[0]; i++) {
-		key(&sb, status[i].k, i == 0);
-		u64(&sb, status[i].v);
+		key(sb, status[i].k, i == 0);
+		u64(sb, status[i].v);
 	}
-	LIT(&sb, ",\"threads\":");
-	i64(&sb, st->threads);
-	LIT(&sb, "}");
+	LIT(sb, ",\"threads\":");
+	i64(sb, stt->threads);
+	LIT(sb, "}");
+	LIT(sb, ",\"allocations\":[");
+}
+
+void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index)
+{
+	struct vms_sb *sb = &st->sb;
+	const struct vms_allocation *a = &s->allocations[index];
+	if (st->n_written++)
+		LIT(sb, ",");
+	LIT(sb, "{\"start\":");
+	addr(sb, a->start);
+	LIT(sb, ",\"end\":");
+	addr(sb, a->end);
+	LIT(sb, ",\"size\":");
+	u64(sb, a->end - a->start);
+	LIT(sb, ",\"type\":");
+	str(sb, vms_type_key(a->type));
+	LIT(sb, ",\"details\":");
+	str(sb, a->details);
+	LIT(sb, ",\"tid\":");
+	i64(sb, a->tid);
+	columns(sb, "columns", a->cols);
+	LIT(sb, ",\"regions\":[");
+	for (uint32_t j = 0; j < a->n_regions; j++) {
+		size_t ri = (size_t)a->first_region + j;
+		if (ri >= s->n_regions)
+			break;
+		if (j)
+			LIT(sb, ",");
+		region(sb, &s->regions[ri]);
+	}
+	LIT(sb, "]}");
+	flush(st, 0);
+}
+
+/* Finish the document. With a sink everything has been handed over; without one, *out gets
+ * the text. Frees st. */
+static int stream_end(struct vms_json_stream *st, const struct vms_snapshot *s, char **out, size_t *len)
+{
+	struct vms_sb *sb = &st->sb;
+	LIT(sb, "],\"user_top\":");
+	addr(sb, s->user_top);
+	LIT(sb, ",\"free\":[");
+	for (size_t i = 0; i < s->n_gaps; i++) {
+		if (i)
+			LIT(sb, ",");
+		LIT(sb, "{\"start\":");
+		addr(sb, s->gaps[i].start);
+		LIT(sb, ",\"end\":");
+		addr(sb, s->gaps[i].end);
+		LIT(sb, ",\"size\":");
+		u64(sb, s->gaps[i].end - s->gaps[i].start);
+		LIT(sb, "}");
+	}
+	LIT(sb, "],\"threads\":[");
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct vms_thread *t = &s->threads[i];
+		if (i)
+			LIT(sb, ",");
+		LIT(sb, "{\"tid\":");
+		i64(sb, t->tid);
+		LIT(sb, ",\"name\":");
+		str(sb, t->name);
+		LIT(sb, ",\"sp\":");
+		addr(sb, t->sp);
+		LIT(sb, ",\"stack_allocation\":");
+		i64(sb, t->stack_allocation);
+		LIT(sb, "}");
+	}
+	LIT(sb, "],\"thread_note\":");
+	str(sb, s->thread_note);
+
+	LIT(sb, ",\"summary\":[");
+	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+		const struct vms_type_summary *ts = &s->summary[t];
+		if (t)
+			LIT(sb, ",");
+		LIT(sb, "{\"type\":");
+		str(sb, vms_type_key((enum vms_type)t));
+		LIT(sb, ",\"name\":");
+		str(sb, vms_type_name((enum vms_type)t));
+		LIT(sb, ",\"blocks\":");
+		u64(sb, ts->blocks);
+		LIT(sb, ",\"largest\":");
+		u64(sb, ts->largest);
+		LIT(sb, ",\"regions\":");
+		u64(sb, ts->regions);
+		columns(sb, "columns", ts->cols);
+		LIT(sb, "}");
+	}
+	LIT(sb, "]");
+	columns(sb, "total", s->total);
 
 	if (!s->has_rollup) {
-		LIT(&sb, ",\"rollup\":null");
+		LIT(sb, ",\"rollup\":null");
 	} else {
-		LIT(&sb, ",\"rollup\":{");
+		LIT(sb, ",\"rollup\":{");
 		int first = 1;
 		for (int f = 0; f < VMS_SF_COUNT; f++) {
 			if (f == VMS_SF_SIZE || f == VMS_SF_KERNEL_PAGE_SIZE || f == VMS_SF_MMU_PAGE_SIZE)
 				continue;
-			key(&sb, vms_smaps_field_key((enum vms_smaps_field)f), first);
+			key(sb, vms_smaps_field_key((enum vms_smaps_field)f), first);
 			first = 0;
-			u64(&sb, s->rollup[f]);
+			u64(sb, s->rollup[f]);
 		}
-		LIT(&sb, "}");
+		LIT(sb, "}");
 	}
+	LIT(sb, ",\"malformed_lines\":");
+	u64(sb, s->malformed_lines);
+	LIT(sb, "}");
+	flush(st, 1);
+	int err = sb->oom ? VMS_ERR_NOMEM : st->failed ? VMS_ERR_IO : VMS_OK;
+	if (!err && !st->fn)
+		err = vms_sb_finish(sb, out, len);
+	else
+		vms_sb_free(sb);
+	free(st);
+	return err;
+}
 
-	LIT(&sb, ",\"summary\":[");
-	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-		const struct vms_type_summary *ts = &s->summary[t];
-		if (t)
-			LIT(&sb, ",");
-		LIT(&sb, "{\"type\":");
-		str(&sb, vms_type_key((enum vms_type)t));
-		LIT(&sb, ",\"name\":");
-		str(&sb, vms_type_name((enum vms_type)t));
-		LIT(&sb, ",\"blocks\":");
-		u64(&sb, ts->blocks);
-		LIT(&sb, ",\"largest\":");
-		u64(&sb, ts->largest);
-		LIT(&sb, ",\"regions\":");
-		u64(&sb, ts->regions);
-		columns(&sb, "columns", ts->cols);
-		LIT(&sb, "}");
-	}
-	LIT(&sb, "]");
-	columns(&sb, "total", s->total);
+int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s)
+{
+	return stream_end(st, s, NULL, NULL);
+}
 
-	LIT(&sb, ",\"allocations\":[");
-	for (size_t i = 0; i < s->n_allocations && !sb.oom; i++) {
-		const struct vms_allocation *a = &s->allocations[i];
-		if (i)
-			LIT(&sb, ",");
-		LIT(&sb, "{\"start\":");
-		addr(&sb, a->start);
-		LIT(&sb, ",\"end\":");
-		addr(&sb, a->end);
-		LIT(&sb, ",\"size\":");
-		u64(&sb, a->end - a->start);
-		LIT(&sb, ",\"type\":");
-		str(&sb, vms_type_key(a->type));
-		LIT(&sb, ",\"details\":");
-		str(&sb, a->details);
-		LIT(&sb, ",\"tid\":");
-		i64(&sb, a->tid);
-		columns(&sb, "columns", a->cols);
-		LIT(&sb, ",\"regions\":[");
-		for (uint32_t j = 0; j < a->n_regions; j++) {
-			size_t ri = (size_t)a->first_region + j;
-			if (ri >= s->n_regions)
-				break;
-			if (j)
-				LIT(&sb, ",");
-			region(&sb, &s->regions[ri]);
-		}
-		LIT(&sb, "]}");
-		flush(&sb, k, 0);
-	}
-	LIT(&sb, "]");
+void vms_json_stream_free(struct vms_json_stream *st)
+{
+	if (!st)
+		return;
+	vms_sb_free(&st->sb);
+	free(st);
+}
 
-	LIT(&sb, ",\"free\":[");
-	for (size_t i = 0; i < s->n_gaps; i++) {
-		if (i)
-			LIT(&sb, ",");
-		LIT(&sb, "{\"start\":");
-		addr(&sb, s->gaps[i].start);
-		LIT(&sb, ",\"end\":");
-		addr(&sb, s->gaps[i].end);
-		LIT(&sb, ",\"size\":");
-		u64(&sb, s->gaps[i].end - s->gaps[i].start);
-		LIT(&sb, "}");
-	}
-	LIT(&sb, "],\"threads\":[");
-	for (size_t i = 0; i < s->n_threads; i++) {
-		const struct vms_thread *t = &s->threads[i];
-		if (i)
-			LIT(&sb, ",");
-		LIT(&sb, "{\"tid\":");
-		i64(&sb, t->tid);
-		LIT(&sb, ",\"name\":");
-		str(&sb, t->name);
-		LIT(&sb, ",\"sp\":");
-		addr(&sb, t->sp);
-		LIT(&sb, ",\"stack_allocation\":");
-		i64(&sb, t->stack_allocation);
-		LIT(&sb, "}");
-	}
-	LIT(&sb, "],\"thread_note\":");
-	str(&sb, s->thread_note);
-	LIT(&sb, ",\"malformed_lines\":");
-	u64(&sb, s->malformed_lines);
-	LIT(&sb, "}");
-	flush(&sb, k, 1);
-	if (k->fn) {
-		int err = sb.oom ? VMS_ERR_NOMEM : k->failed ? VMS_ERR_IO : VMS_OK;
-		vms_sb_free(&sb);
-		return err;
-	}
-	*out_sb = sb;
-	return sb.oom ? VMS_ERR_NOMEM : VMS_OK;
+static int write_whole(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
+		       void *cookie, char **out, size_t *len)
+{
+	struct vms_json_stream *st = vms_json_stream_new(opts, fn, cookie);
+	if (!st)
+		return VMS_ERR_NOMEM;
+	vms_json_stream_begin(st, s);
+	for (size_t i = 0; i < s->n_allocations; i++)
+		vms_json_stream_allocation(st, s, i);
+	return stream_end(st, s, out, len);
 }
 
 int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out, size_t *len)
 {
-	struct sink k = {0};
-	struct vms_sb sb = {0};
-	int err = write_snapshot(s, opts, &k, &sb);
-	if (err) {
-		vms_sb_free(&sb);
-		*out = NULL;
-		return err;
-	}
-	return vms_sb_finish(&sb, out, len);
+	*out = NULL;
+	return write_whole(s, opts, NULL, NULL, out, len);
 }
 
 int vms_json_stream_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
 			     void *cookie)
 {
-	struct sink k = {.fn = fn, .cookie = cookie};
-	return write_snapshot(s, opts, &k, NULL);
+	return write_whole(s, opts, fn, cookie, NULL, NULL);
 }
