@@ -15,7 +15,8 @@
  *   rows_put     alternative 2: one row per region and per allocation, prepared statements,
  *                one transaction
  *   rows_load    SELECT them back into a struct vms_snapshot + vms_snapshot_summarize
- *   diff         vms_diff_compute of the two scans; diff_json adds vms_json_diff + print
+ *   diff         vms_diff_compute of the two scans; diff_json adds vms_json_diff + print;
+ *                diff_all_json: the worst case, against a small process (every region removed)
  * and prints one "key value" line per figure (milliseconds, bytes).
  *
  * The two alternatives exist only here, as the experiment; their SQL is the one exception to
@@ -72,13 +73,15 @@ static long long file_size(const char *p)
 /* ---- the rows layout (experiment) --------------------------------------------------------- */
 
 static const char rows_schema[] =
-	"PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-	"CREATE TABLE IF NOT EXISTS regions (snap INTEGER, idx INTEGER, start INTEGER, end_ INTEGER, perms TEXT,"
-	" off INTEGER, maj INTEGER, min INTEGER, inode INTEGER, path TEXT, deleted INTEGER, role TEXT, thp INTEGER,"
-	" pkey INTEGER, vm_flags TEXT, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16,"
-	" s17, s18, s19, s20, s21, PRIMARY KEY (snap, idx)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS allocations (snap INTEGER, idx INTEGER, type INTEGER, first INTEGER, n INTEGER,"
-	" details TEXT, tid INTEGER, PRIMARY KEY (snap, idx)) WITHOUT ROWID;";
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+    "CREATE TABLE IF NOT EXISTS regions (snap INTEGER, idx INTEGER, start INTEGER, end_ INTEGER, perms TEXT,"
+    " off INTEGER, maj INTEGER, min INTEGER, inode INTEGER, path TEXT, deleted INTEGER, role TEXT, thp "
+    "INTEGER,"
+    " pkey INTEGER, vm_flags TEXT, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16,"
+    " s17, s18, s19, s20, s21, PRIMARY KEY (snap, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS allocations (snap INTEGER, idx INTEGER, type INTEGER, first INTEGER, n "
+    "INTEGER,"
+    " details TEXT, tid INTEGER, PRIMARY KEY (snap, idx)) WITHOUT ROWID;";
 
 _Static_assert(VMS_SF_COUNT == 22, "rows layout has one column per smaps field");
 
@@ -86,11 +89,12 @@ static void rows_put(sqlite3 *db, int64_t snap, const struct vms_snapshot *s)
 {
 	sqlite3_stmt *r = NULL, *a = NULL;
 	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	sqlite3_prepare_v2(db,
-			   "INSERT INTO regions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-			   " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,"
-			   " ?35, ?36, ?37)",
-			   -1, &r, NULL);
+	sqlite3_prepare_v2(
+	    db,
+	    "INSERT INTO regions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	    " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34,"
+	    " ?35, ?36, ?37)",
+	    -1, &r, NULL);
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *g = &s->regions[i];
 		int k = 1;
@@ -185,8 +189,9 @@ static struct vms_snapshot *rows_load(sqlite3 *db, int64_t snap, const struct vm
 			g->smaps[f] = (uint64_t)sqlite3_column_int64(q, k++);
 	}
 	sqlite3_finalize(q);
-	sqlite3_prepare_v2(db, "SELECT type, first, n, details, tid FROM allocations WHERE snap = ?1 ORDER BY idx", -1,
-			   &q, NULL);
+	sqlite3_prepare_v2(
+	    db, "SELECT type, first, n, details, tid FROM allocations WHERE snap = ?1 ORDER BY idx", -1, &q,
+	    NULL);
 	sqlite3_bind_int64(q, 1, snap);
 	while (sqlite3_step(q) == SQLITE_ROW && s->n_allocations < acap) {
 		struct vms_allocation *al = &s->allocations[s->n_allocations++];
@@ -332,9 +337,10 @@ int main(int argc, char **argv)
 	snprintf(dbp, sizeof dbp, "%s/json.db", work);
 	sqlite3 *db = NULL;
 	if (sqlite3_open(dbp, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			     "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
-			     NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(db,
+	                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	                 "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+	                 NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "store_bench: json db: %s\n", sqlite3_errmsg(db));
 		return 1;
 	}
@@ -362,8 +368,8 @@ int main(int argc, char **argv)
 		double t0 = now_ms();
 		sqlite3_prepare_v2(db, "SELECT body FROM bodies WHERE id = 1", -1, &q, NULL);
 		if (sqlite3_step(q) != SQLITE_ROW ||
-		    vms_json_parse_snapshot((const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0), &s,
-					    NULL, 0) != VMS_OK)
+		    vms_json_parse_snapshot((const char *)sqlite3_column_text(q, 0),
+		                            (size_t)sqlite3_column_bytes(q, 0), &s, NULL, 0) != VMS_OK)
 			die("json load", VMS_ERR_IO);
 		sqlite3_finalize(q);
 		t[i] = now_ms() - t0;
@@ -377,7 +383,8 @@ int main(int argc, char **argv)
 	/* Alternative 2: rows. */
 	snprintf(dbp, sizeof dbp, "%s/rows.db", work);
 	db = NULL;
-	if (sqlite3_open(dbp, &db) != SQLITE_OK || sqlite3_exec(db, rows_schema, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_open(dbp, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, rows_schema, NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "store_bench: rows db: %s\n", sqlite3_errmsg(db));
 		return 1;
 	}
@@ -422,6 +429,31 @@ int main(int argc, char **argv)
 		vms_diff_free(&d);
 	}
 	printf("diff_json_ms %.1f\n", median(t, runs));
+	/* Worst case: every region changes (diff against a small process: 60,000 "removed"). */
+	struct vms_snapshot *self = NULL;
+	if ((err = vms_snapshot_take(getpid(), NULL, &self)) != VMS_OK)
+		die("scan self", err);
+	for (int i = 0; i < runs; i++) {
+		struct vms_diff d;
+		double t0 = now_ms();
+		vms_diff_compute(a, self, &d);
+		cJSON *j = vms_json_diff(&d);
+		char *text = vms_json_print(j, 0);
+		t[i] = now_ms() - t0;
+		free(text);
+		cJSON_Delete(j);
+		vms_diff_free(&d);
+	}
+	printf("diff_all_json_ms %.1f\n", median(t, runs));
+	for (int i = 0; i < runs; i++) {
+		struct vms_diff d;
+		double t0 = now_ms();
+		vms_diff_compute(a, self, &d);
+		t[i] = now_ms() - t0;
+		vms_diff_free(&d);
+	}
+	printf("diff_all_ms %.1f\n", median(t, runs));
+	vms_snapshot_free(self);
 	vms_snapshot_free(a);
 	vms_snapshot_free(b);
 	return 0;

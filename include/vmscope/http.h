@@ -25,17 +25,17 @@
 enum vms_log_level { VMS_LOG_DEBUG = 0, VMS_LOG_INFO, VMS_LOG_WARN, VMS_LOG_ERROR };
 
 struct vms_http_config {
-	const char *listen;              /* "ADDR:PORT" (IPv4); port 0 picks a free port */
-	struct vms_store *store;         /* borrowed; must outlive the server */
-	const char *web_dir;             /* the dashboard's files; NULL serves the API only */
-	const char *api_token;           /* NULL or "" turns authentication off (--no-auth) */
-	const char *const *allow_hosts;  /* extra names accepted in the Host header (with our port) */
+	const char *listen;             /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	struct vms_store *store;        /* borrowed; must outlive the server */
+	const char *web_dir;            /* the dashboard's files; NULL serves the API only */
+	const char *api_token;          /* NULL or "" turns authentication off (--no-auth) */
+	const char *const *allow_hosts; /* extra names accepted in the Host header (with our port) */
 	size_t n_allow_hosts;
-	unsigned threads;                /* worker threads; 0 = VMS_HTTP_DEFAULT_THREADS */
-	uint64_t max_body;               /* request body limit; 0 = VMS_HTTP_DEFAULT_MAX_BODY */
-	double scan_rate;                /* full scans per second; 0 = default */
-	unsigned scan_burst;             /* scans allowed back to back; 0 = default */
-	unsigned request_timeout_ms;     /* 0 = 10000 */
+	unsigned threads;            /* worker threads; 0 = VMS_HTTP_DEFAULT_THREADS */
+	uint64_t max_body;           /* request body limit; 0 = VMS_HTTP_DEFAULT_MAX_BODY */
+	double scan_rate;            /* full scans per second; 0 = default */
+	unsigned scan_burst;         /* scans allowed back to back; 0 = default */
+	unsigned request_timeout_ms; /* 0 = 10000 */
 	/* Log sink (the daemon's logger); may be NULL. Called from any thread. */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

@@ -24,8 +24,8 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
 
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
- * On error returns VMS_ERR_INVALID or VMS_ERR_UNSUPPORTED and, when errbuf is given, a
- * sentence naming what is wrong. */
+ * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
+ * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
 
 /* The snapshot as compact JSON text, written directly (no cJSON tree): byte-for-byte what

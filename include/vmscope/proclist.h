@@ -43,7 +43,8 @@ int vms_proclist_read(const struct vms_proclist_opts *opts, struct vms_proclist 
 void vms_proclist_free(struct vms_proclist *l); /* accepts NULL; leaves *l empty */
 
 /* Find processes whose pid (when text is all digits) or comm / argv[0] basename equals text.
- * On VMS_OK *pid is set. VMS_ERR_NO_SUCH_PROCESS when none matches, VMS_ERR_AMBIGUOUS when
+ * On VMS_OK *pid is set; an all-digit text is taken as the pid without checking that such a
+ * process exists (the scan that follows reports VMS_ERR_NO_SUCH_PROCESS). VMS_ERR_NO_SUCH_PROCESS when none matches, VMS_ERR_AMBIGUOUS when
  * several do (then *matches lists them, caller frees with free()). */
 int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches);
 

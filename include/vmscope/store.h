@@ -48,7 +48,7 @@ struct vms_store_opts {
  * database whose PRAGMA user_version is newer gives VMS_ERR_UNSUPPORTED and is left untouched.
  * opts may be NULL. On error errbuf (when given) holds a sentence naming the problem. */
 int vms_store_open(const char *path, const struct vms_store_opts *opts, struct vms_store **out, char *errbuf,
-		   size_t errlen);
+                   size_t errlen);
 void vms_store_close(struct vms_store *st); /* accepts NULL; waits for no one: call it last */
 
 /* Where a stored snapshot came from. */
@@ -57,20 +57,20 @@ enum vms_store_source { VMS_SOURCE_SCAN = 0, VMS_SOURCE_IMPORT = 1 };
 /* Metadata of one stored snapshot. Strings are malloc'd and owned by the struct. */
 struct vms_snapshot_meta {
 	int64_t id;
-	int64_t created_at_ms;      /* when it was stored */
+	int64_t created_at_ms; /* when it was stored */
 	enum vms_store_source source;
 	int format_version;
 	pid_t pid, ppid;
 	uid_t uid;
 	char *name, *cmdline, *user, *host, *kernel, *machine;
 	int arch_bits;
-	uint64_t start_time;        /* clock ticks after boot */
+	uint64_t start_time; /* clock ticks after boot */
 	int64_t taken_at_ms;
 	uint64_t n_regions, n_allocations;
 	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
-	char *summary_json;         /* vms_json_summary() as compact JSON text */
-	uint64_t body_bytes;        /* its stored body (packed; for schema-1 snapshots the JSON) */
-	uint64_t json_bytes;        /* its kept JSON rendering, 0 when none is kept */
+	char *summary_json;            /* vms_json_summary() as compact JSON text */
+	uint64_t body_bytes;           /* its stored body (packed; for schema-1 snapshots the JSON) */
+	uint64_t json_bytes;           /* its kept JSON rendering, 0 when none is kept */
 };
 void vms_snapshot_meta_clear(struct vms_snapshot_meta *m); /* frees the strings; accepts NULL */
 
@@ -83,13 +83,13 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l); /* accepts NULL; leave
 /* Filters for vms_store_list; zero/NULL fields do not filter. Results are newest stored first
  * (descending id). */
 struct vms_store_query {
-	pid_t pid;              /* > 0: only this pid */
-	const char *name;       /* exact comm */
-	int64_t before;         /* > 0: only ids < before (paging) */
-	int has_start_time;     /* only this start_time (same process instance as another snapshot) */
+	pid_t pid;          /* > 0: only this pid */
+	const char *name;   /* exact comm */
+	int64_t before;     /* > 0: only ids < before (paging) */
+	int has_start_time; /* only this start_time (same process instance as another snapshot) */
 	uint64_t start_time;
-	int source;             /* -1 any, else enum vms_store_source */
-	size_t limit;           /* 0 = 100; capped at 1000 */
+	int source;   /* -1 any, else enum vms_store_source */
+	size_t limit; /* 0 = 100; capped at 1000 */
 };
 
 /* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
@@ -97,7 +97,7 @@ struct vms_store_query {
  * unformatted) to keep as its rendering right away; NULL leaves that to the first
  * vms_store_stream. On VMS_OK *id is the new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
-		  const char *json_text, size_t json_len, int64_t *id);
+                  const char *json_text, size_t json_len, int64_t *id);
 /* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */
 int vms_store_delete(struct vms_store *st, int64_t id);
 

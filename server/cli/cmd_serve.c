@@ -43,28 +43,30 @@ static void log_line(void *arg, enum vms_log_level level, const char *msg)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
-		"                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
-		"                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
-		"Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
-		"  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
-		"                       Only 127.0.0.1 unless you name another address.\n"
-		"  --db PATH            snapshot database (default $XDG_DATA_HOME/vmscope/vmscope.db or\n"
-		"                       ~/.local/share/vmscope/vmscope.db). The API token is kept in PATH.token.\n"
-		"  --web DIR            dashboard files (default: web/ beside the build directory)\n"
-		"  --allow-host NAME    also accept this name in the Host header (repeatable), e.g. the\n"
-		"                       machine's name when listening on a team-reachable address\n"
-		"  --no-auth            no API token: every local user can read every scan. Loopback only.\n"
-		"  --max-snapshots N    retention: at most N stored snapshots (default %u)\n"
-		"  --max-bytes SIZE     retention: at most SIZE bytes of snapshots (K/M/G suffix; default 4G)\n"
-		"  --max-body SIZE      largest request body, e.g. an imported snapshot (default 64M)\n"
-		"  --scan-rate N        full scans per second before 429 (default %.0f)\n"
-		"  --scan-burst N       full scans allowed back to back (default %u)\n"
-		"  --threads N          worker threads (default %u)\n"
-		"  --verbose            log every request\n",
-		VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
-		VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
+	fprintf(
+	    f,
+	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
+	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
+	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
+	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
+	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
+	    "                       Only 127.0.0.1 unless you name another address.\n"
+	    "  --db PATH            snapshot database (default $XDG_DATA_HOME/vmscope/vmscope.db or\n"
+	    "                       ~/.local/share/vmscope/vmscope.db). The API token is kept in "
+	    "PATH.token.\n"
+	    "  --web DIR            dashboard files (default: web/ beside the build directory)\n"
+	    "  --allow-host NAME    also accept this name in the Host header (repeatable), e.g. the\n"
+	    "                       machine's name when listening on a team-reachable address\n"
+	    "  --no-auth            no API token: every local user can read every scan. Loopback only.\n"
+	    "  --max-snapshots N    retention: at most N stored snapshots (default %u)\n"
+	    "  --max-bytes SIZE     retention: at most SIZE bytes of snapshots (K/M/G suffix; default 4G)\n"
+	    "  --max-body SIZE      largest request body, e.g. an imported snapshot (default 64M)\n"
+	    "  --scan-rate N        full scans per second before 429 (default %.0f)\n"
+	    "  --scan-burst N       full scans allowed back to back (default %u)\n"
+	    "  --threads N          worker threads (default %u)\n"
+	    "  --verbose            log every request\n",
+	    VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
+	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
 }
 
 /* "123", "64K", "512M", "4G" -> bytes. */
@@ -99,20 +101,20 @@ static int is_loopback(const char *listen)
 int vms_cmd_serve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"db", required_argument, NULL, 'd'},
-		{"web", required_argument, NULL, 'w'},
-		{"allow-host", required_argument, NULL, 'a'},
-		{"no-auth", no_argument, NULL, 'n'},
-		{"max-snapshots", required_argument, NULL, 'S'},
-		{"max-bytes", required_argument, NULL, 'B'},
-		{"scan-rate", required_argument, NULL, 'r'},
-		{"scan-burst", required_argument, NULL, 'u'},
-		{"max-body", required_argument, NULL, 'M'},
-		{"threads", required_argument, NULL, 't'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"web", required_argument, NULL, 'w'},
+	    {"allow-host", required_argument, NULL, 'a'},
+	    {"no-auth", no_argument, NULL, 'n'},
+	    {"max-snapshots", required_argument, NULL, 'S'},
+	    {"max-bytes", required_argument, NULL, 'B'},
+	    {"scan-rate", required_argument, NULL, 'r'},
+	    {"scan-burst", required_argument, NULL, 'u'},
+	    {"max-body", required_argument, NULL, 'M'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct vms_http_config cfg = {0};
 	struct vms_store_opts sopts = {0};
@@ -130,18 +132,28 @@ int vms_cmd_serve(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
-		case 'l': cfg.listen = optarg; break;
-		case 'd': db = optarg; break;
-		case 'w': web = optarg; break;
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'w':
+			web = optarg;
+			break;
 		case 'a':
 			if (cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
-				fprintf(stderr, "vmscope serve: --allow-host takes a host name without port (at most %d)\n",
-					MAX_ALLOW_HOSTS);
+				fprintf(stderr,
+				        "vmscope serve: --allow-host takes a host name without port (at most "
+				        "%d)\n",
+				        MAX_ALLOW_HOSTS);
 				return VMS_EXIT_USAGE;
 			}
 			allow[cfg.n_allow_hosts++] = optarg;
 			break;
-		case 'n': no_auth = 1; break;
+		case 'n':
+			no_auth = 1;
+			break;
 		case 'S':
 			sopts.max_snapshots = strtoull(optarg, &end, 10);
 			if (*end || !sopts.max_snapshots || *optarg == '-') {
@@ -151,7 +163,8 @@ int vms_cmd_serve(int argc, char **argv)
 			break;
 		case 'B':
 			if (parse_size(optarg, &sopts.max_bytes) != 0) {
-				fprintf(stderr, "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
+				fprintf(stderr,
+				        "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
 				return VMS_EXIT_USAGE;
 			}
 			break;
@@ -186,9 +199,15 @@ int vms_cmd_serve(int argc, char **argv)
 			cfg.threads = (unsigned)t;
 			break;
 		}
-		case 'v': verbose = 1; break;
-		case 'h': usage(stdout); return VMS_EXIT_OK;
-		default: usage(stderr); return VMS_EXIT_USAGE;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -196,9 +215,10 @@ int vms_cmd_serve(int argc, char **argv)
 		return VMS_EXIT_USAGE;
 	}
 	if (no_auth && !is_loopback(cfg.listen)) {
-		fprintf(stderr, "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
-				"could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
-			cfg.listen);
+		fprintf(stderr,
+		        "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
+		        "could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
+		        cfg.listen);
 		return VMS_EXIT_USAGE;
 	}
 	cfg.allow_hosts = allow;
@@ -218,7 +238,8 @@ int vms_cmd_serve(int argc, char **argv)
 	if (!web) {
 		web = vms_default_web_dir(webbuf, sizeof webbuf);
 		if (!web)
-			log_line(&lg, VMS_LOG_WARN, "no dashboard files found (pass --web DIR): serving the API only");
+			log_line(&lg, VMS_LOG_WARN,
+			         "no dashboard files found (pass --web DIR): serving the API only");
 	}
 	cfg.web_dir = web;
 
@@ -259,16 +280,17 @@ int vms_cmd_serve(int argc, char **argv)
 
 	if (no_auth)
 		fprintf(stderr,
-			"\n"
-			"vmscope: ******************************************************************\n"
-			"vmscope: WARNING: --no-auth: the API has NO TOKEN. Every local user and every\n"
-			"vmscope: program on this machine can list processes and read the memory layout\n"
-			"vmscope: (including ASLR addresses) of every process this daemon can read.\n"
-			"vmscope: ******************************************************************\n\n");
+		        "\n"
+		        "vmscope: ******************************************************************\n"
+		        "vmscope: WARNING: --no-auth: the API has NO TOKEN. Every local user and every\n"
+		        "vmscope: program on this machine can list processes and read the memory layout\n"
+		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
+		        "vmscope: ******************************************************************\n\n");
 	if (!is_loopback(cfg.listen))
-		log_line(&lg, VMS_LOG_WARN,
-			 "listening beyond loopback: anyone who can reach this address needs the token or a share "
-			 "link; plain HTTP is readable on the network");
+		log_line(
+		    &lg, VMS_LOG_WARN,
+		    "listening beyond loopback: anyone who can reach this address needs the token or a share "
+		    "link; plain HTTP is readable on the network");
 	printf("vmscope: database %s\n", db);
 	printf("vmscope: listening on http://%s:%d/\n", shown, port);
 	if (no_auth)

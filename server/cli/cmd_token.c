@@ -13,17 +13,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vmscope token [--db PATH]\n\n"
-		   "Print the API token of the daemon that uses database PATH (default: the default\n"
-		   "database of vmscope serve). Send it as \"Authorization: Bearer TOKEN\", or open\n"
-		   "http://127.0.0.1:PORT/#token=TOKEN in a browser.\n");
+	           "Print the API token of the daemon that uses database PATH (default: the default\n"
+	           "database of vmscope serve). Send it as \"Authorization: Bearer TOKEN\", or open\n"
+	           "http://127.0.0.1:PORT/#token=TOKEN in a browser.\n");
 }
 
 int vms_cmd_token(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char dbbuf[PATH_MAX], tokpath[PATH_MAX + 8], token[VMS_API_TOKEN_LEN + 1], errbuf[512] = "";
 	const char *db = NULL;
@@ -31,9 +31,15 @@ int vms_cmd_token(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'h': usage(stdout); return VMS_EXIT_OK;
-		default: usage(stderr); return VMS_EXIT_USAGE;
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {

@@ -18,7 +18,8 @@ static int mkdirs(char *path, char *errbuf, size_t errlen)
 			char c = *p;
 			*p = '\0';
 			if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-				snprintf(errbuf, errlen, "cannot create directory %s: %s", path, strerror(errno));
+				snprintf(errbuf, errlen, "cannot create directory %s: %s", path,
+				         strerror(errno));
 				*p = c;
 				return -1;
 			}

@@ -59,6 +59,8 @@ int vms_pool_adopt(struct vms_pool *p, void *block)
 void *vms_pool_alloc(struct vms_pool *p, size_t size)
 {
 	const size_t align = sizeof(max_align_t);
+	if (size > SIZE_MAX - align)
+		return NULL; /* would wrap to a tiny block */
 	size = (size + align - 1) / align * align;
 	if (size == 0)
 		size = align;

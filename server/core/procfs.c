@@ -92,6 +92,8 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 		const char *tok = p;
 		while (p < end && *p != ' ' && *p != '\n')
 			p++;
+		if (p == tok)
+			return -1; /* truncated line: fewer than 22 fields */
 		if (field == 3)
 			st->state = *tok;
 		else if (field == 4)

@@ -139,7 +139,7 @@ int vms_proclist_read(const struct vms_proclist_opts *opts, struct vms_proclist 
 			close(procfd);
 		free(out->procs);
 		out->procs = NULL;
-		return out->procs ? VMS_ERR_IO : VMS_ERR_IO;
+		return VMS_ERR_IO;
 	}
 	if (!out->procs) {
 		err = VMS_ERR_NOMEM;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,6 +176,10 @@ out:
 		pthread_mutex_unlock(&q.lock);
 		pthread_join(reader, NULL);
 	}
+	if (p) { /* failed: the regions exposed to the classifier are freed with the parser */
+		s->regions = NULL;
+		s->n_regions = 0;
+	}
 	vms_smaps_parser_abort(p);
 	for (int i = 0; i < SMAPS_NCHUNKS; i++)
 		free(q.buf[i]);
@@ -218,11 +223,20 @@ static int probe_is_elf(void *cookie, const char *path)
 {
 	const struct elf_probe *e = cookie;
 	char rel[4096 + 8];
+	struct stat sb;
 	if (path[0] != '/' || snprintf(rel, sizeof rel, "root%s", path) >= (int)sizeof rel)
+		return -1;
+	/* Only regular files: opening a mapped device node (/dev/dri/..., /dev/watchdog) can have
+	 * side effects. stat first (no open), then check again on the fd we got. */
+	if (fstatat(e->dirfd, rel, &sb, 0) < 0 || !S_ISREG(sb.st_mode))
 		return -1;
 	int fd = openat(e->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -1;
+	}
 	unsigned char m[4];
 	ssize_t n = pread(fd, m, 4, 0);
 	close(fd);
@@ -366,9 +380,18 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
-		/* zombie, kernel thread or exited: tell which */
+		/* zombie, kernel thread or exited: tell which. It was neither a zombie nor a kernel
+		 * thread when status was read, so a zombie now (or a new start time) means it exited
+		 * while we read smaps (a dying task's smaps reads 0 bytes). */
 		int rc = vms_procfs_read(dirfd, "stat", &b);
-		err = rc < 0 ? vms_procfs_err(rc, 1) : VMS_ERR_NO_ADDRESS_SPACE;
+		struct vms_stat now;
+		if (rc < 0)
+			err = vms_procfs_err(rc, 1);
+		else if (vms_stat_parse(b.data, b.len, &now) < 0 || now.state == 'Z' || now.state == 'X' ||
+			 now.start_time != s->start_time)
+			err = VMS_ERR_EXITED;
+		else
+			err = VMS_ERR_NO_ADDRESS_SPACE;
 		goto out;
 	}
 	if (s->arch.bits == 0) { /* exe unreadable: all below 4 GiB and no [vsyscall] means 32-bit */
@@ -389,9 +412,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err)
 		goto out;
 
-	/* Still the same process? The dirfd pins the pid: ESRCH once it has exited. */
+	/* Still the same, live process? The dirfd pins the pid: ESRCH once it has been reaped. A
+	 * task that exited but is not reaped yet is a zombie whose smaps read 0 bytes from the
+	 * moment its mm was released: what we parsed may stop short, so that is "exited" too. */
 	int rc = vms_procfs_read(dirfd, "stat", &b);
-	if (rc < 0 || vms_stat_parse(b.data, b.len, &st) < 0 || st.start_time != s->start_time)
+	if (rc < 0 || vms_stat_parse(b.data, b.len, &st) < 0 || st.start_time != s->start_time ||
+	    st.state == 'Z' || st.state == 'X')
 		err = rc < 0 ? vms_procfs_err(rc, 1) : VMS_ERR_EXITED;
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;

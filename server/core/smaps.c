@@ -247,8 +247,11 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 			r->protection_key = (int)num;
 		return 0;
 	}
-	if (v + 3 <= end && !memcmp(v, " kB", 3))
+	if (v + 3 <= end && !memcmp(v, " kB", 3)) {
+		if (num > UINT64_MAX / 1024)
+			return -2;
 		num *= 1024;
+	}
 	r->smaps[key] = num;
 	ps->next_field = key + 1;
 	return 0;
@@ -358,7 +361,7 @@ void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *k
 			} else {
 				for (size_t i = 0; i < sizeof kb_keys / sizeof kb_keys[0]; i++) {
 					if (strlen(kb_keys[i].key) == kn && !memcmp(p, kb_keys[i].key, kn)) {
-						if (!scan_dec(&v, eol, &num))
+						if (!scan_dec(&v, eol, &num) && num <= UINT64_MAX / 1024)
 							*(uint64_t *)((char *)st + kb_keys[i].off) = num * 1024;
 						break;
 					}

@@ -265,8 +265,6 @@ int vms_parse_address(const char *text, uint64_t *out)
 			d = (unsigned)(c - 'A' + 10);
 		else
 			return VMS_ERR_INVALID;
-		if (n >= 16 && v >> 60)
-			return VMS_ERR_INVALID;
 		if (v >> 60)
 			return VMS_ERR_INVALID; /* would overflow 64 bits */
 		v = v << 4 | d;

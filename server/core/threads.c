@@ -61,6 +61,7 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 	struct vms_thread *th = malloc(cap * sizeof *th);
 	struct vms_buf b = {0};
 	const char *note = NULL;
+	int denied = 0;
 	if (!th) {
 		err = VMS_ERR_NOMEM;
 		goto out;
@@ -89,24 +90,29 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 		while (b.len && b.data[b.len - 1] == '\n')
 			b.len--;
 		t->name = vms_snapshot_strndup(s, b.data, b.len);
-		if (want_sp) {
+		if (want_sp && !denied) {
 			snprintf(path, sizeof path, "%s/syscall", de->d_name);
 			/* "running": the thread is on a CPU and its SP is not published; it usually
 			 * blocks again within microseconds, so retry with short pauses (<= ~10 ms). */
+			int running = 0;
 			for (int tries = 0; tries < 10; tries++) {
 				int rc = vms_procfs_read(tfd, path, &b);
 				if (rc == -EACCES || rc == -EPERM) {
+					/* the same check for every thread: do not ask again */
 					note = "reading task/TID/syscall needs ptrace-attach rights (root or CAP_SYS_PTRACE)";
+					denied = 1;
 					break;
 				}
 				if (rc < 0)
-					break;
+					break; /* the thread exited meanwhile */
+				running = 0;
 				if (parse_syscall_sp(b.data, b.len, &t->sp) == 0)
 					break;
+				running = 1;
 				struct timespec pause = {0, 1000000};
 				nanosleep(&pause, NULL);
 			}
-			if (!t->sp && !note)
+			if (running && !note)
 				note = "some threads were running on a CPU during the scan, so their stack pointers could "
 				       "not be read";
 		}

@@ -77,9 +77,9 @@ int vms_h_process_changes(struct vms_req *r)
 		st = vms_send_vms_err(r, err, pid);
 	} else if (newest.n == 0 || prev.n == 0) {
 		st = vms_send_error(r, 404, "not_enough_snapshots",
-				    "process %d has fewer than two stored snapshots; take them with "
-				    "POST /api/v1/processes/%d/snapshots",
-				    pid, pid);
+		                    "process %d has fewer than two stored snapshots; take them with "
+		                    "POST /api/v1/processes/%d/snapshots",
+		                    pid, pid);
 	} else {
 		st = send_diff(r, prev.items[0].id, newest.items[0].id);
 	}

@@ -85,7 +85,8 @@ static void safe_name(const char *in, char *out, size_t size)
 {
 	size_t n = 0;
 	for (; in && *in && n + 1 < size && n < 32; in++)
-		out[n++] = (isalnum((unsigned char)*in) || *in == '.' || *in == '-' || *in == '_') ? *in : '_';
+		out[n++] =
+		    (isalnum((unsigned char)*in) || *in == '.' || *in == '-' || *in == '_') ? *in : '_';
 	out[n] = '\0';
 	if (!n)
 		snprintf(out, size, "process");
@@ -107,8 +108,8 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
 		return vms_send_vms_err(r, err, 0);
 	}
 	safe_name(s->name, name, sizeof name);
-	snprintf(disp, sizeof disp, "attachment; filename=\"vmscope-%s-%d-%lld.%s\"", name, (int)s->pid, (long long)id,
-		 csv ? "csv" : "txt");
+	snprintf(disp, sizeof disp, "attachment; filename=\"vmscope-%s-%d-%lld.%s\"", name, (int)s->pid,
+	         (long long)id, csv ? "csv" : "txt");
 	struct vms_header h[] = {{"Content-Disposition", disp}, {NULL, NULL}};
 	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len, h);
 	free(text);

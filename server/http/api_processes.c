@@ -12,7 +12,8 @@
 #include "vmscope/proclist.h"
 
 enum sort_key { S_PID, S_NAME, S_USER, S_RSS, S_SIZE, S_SWAP, S_PSS, S_USS, S_START, S_THREADS };
-static const char *const sort_names[] = {"pid", "name", "user", "rss", "size", "swap", "pss", "uss", "start", "threads"};
+static const char *const sort_names[] = {"pid",  "name", "user", "rss",   "size",
+                                         "swap", "pss",  "uss",  "start", "threads"};
 
 struct sort_spec {
 	enum sort_key key;
@@ -30,16 +31,36 @@ static int cmp_proc(const void *va, const void *vb, void *arg)
 	const struct sort_spec *s = arg;
 	int c = 0;
 	switch (s->key) {
-	case S_PID: c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid); break;
-	case S_NAME: c = strcasecmp(a->name ? a->name : "", b->name ? b->name : ""); break;
-	case S_USER: c = strcmp(a->user ? a->user : "", b->user ? b->user : ""); break;
-	case S_RSS: c = cmp_u64(a->vm_rss, b->vm_rss); break;
-	case S_SIZE: c = cmp_u64(a->vm_size, b->vm_size); break;
-	case S_SWAP: c = cmp_u64(a->vm_swap, b->vm_swap); break;
-	case S_PSS: c = cmp_u64(a->pss, b->pss); break;
-	case S_USS: c = cmp_u64(a->uss, b->uss); break;
-	case S_START: c = cmp_u64(a->start_time, b->start_time); break;
-	case S_THREADS: c = cmp_u64((uint64_t)a->threads, (uint64_t)b->threads); break;
+	case S_PID:
+		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+		break;
+	case S_NAME:
+		c = strcasecmp(a->name ? a->name : "", b->name ? b->name : "");
+		break;
+	case S_USER:
+		c = strcmp(a->user ? a->user : "", b->user ? b->user : "");
+		break;
+	case S_RSS:
+		c = cmp_u64(a->vm_rss, b->vm_rss);
+		break;
+	case S_SIZE:
+		c = cmp_u64(a->vm_size, b->vm_size);
+		break;
+	case S_SWAP:
+		c = cmp_u64(a->vm_swap, b->vm_swap);
+		break;
+	case S_PSS:
+		c = cmp_u64(a->pss, b->pss);
+		break;
+	case S_USS:
+		c = cmp_u64(a->uss, b->uss);
+		break;
+	case S_START:
+		c = cmp_u64(a->start_time, b->start_time);
+		break;
+	case S_THREADS:
+		c = cmp_u64((uint64_t)a->threads, (uint64_t)b->threads);
+		break;
 	}
 	if (c == 0)
 		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
@@ -86,9 +107,10 @@ int vms_h_processes(struct vms_req *r)
 			if (!strcmp(k, sort_names[i]))
 				break;
 		if (i == sizeof sort_names / sizeof sort_names[0])
-			return vms_send_error(r, 400, "bad_query",
-					      "unknown ?sort= key (pid, name, user, rss, size, swap, pss, uss, start, "
-					      "threads; prefix - for descending)");
+			return vms_send_error(
+			    r, 400, "bad_query",
+			    "unknown ?sort= key (pid, name, user, rss, size, swap, pss, uss, start, "
+			    "threads; prefix - for descending)");
 		spec.key = (enum sort_key)i;
 	}
 	if ((n = vms_query(r, "rollup", rollup, sizeof rollup)) != -1) {
@@ -104,7 +126,8 @@ int vms_h_processes(struct vms_req *r)
 			char ra[16];
 			snprintf(ra, sizeof ra, "%u", wait);
 			struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
-			return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s", wait);
+			return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s",
+			                        wait);
 		}
 		pthread_mutex_lock(&r->h->scan_lock);
 		locked = 1;
@@ -152,8 +175,8 @@ int vms_h_process_at(struct vms_req *r)
 	struct vms_lookup l;
 	uint64_t addr;
 	int pid, st;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
-	    (st = vms_scan(r, pid, &s)) != 0)
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
+	    (st = vms_param_addr(r, r->param[1], &addr)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
 		return st;
 	vms_snapshot_lookup(s, addr, &l);
 	st = vms_send_json(r, 200, vms_json_lookup(s, &l));

@@ -20,7 +20,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 	if (o->share) {
 		int err = vms_store_share_create(r->h->store, id, o->omit_cmdline, &sh);
 		if (err != VMS_OK)
-			vms_log(r->h, VMS_LOG_ERROR, "sharing snapshot %lld: %s", (long long)id, vms_strerror(err));
+			vms_log(r->h, VMS_LOG_ERROR, "sharing snapshot %lld: %s", (long long)id,
+			        vms_strerror(err));
 		else
 			have_share = 1;
 	}
@@ -31,7 +32,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 	cJSON_AddStringToObject(root, "url", url);
 	if (have_share) {
 		cJSON *s = vms_share_json(r, &sh);
-		cJSON_AddStringToObject(root, "share_url", cJSON_GetStringValue(cJSON_GetObjectItem(s, "url")));
+		cJSON_AddStringToObject(root, "share_url",
+		                        cJSON_GetStringValue(cJSON_GetObjectItem(s, "url")));
 		cJSON_AddItemToObject(root, "share", s);
 	} else {
 		cJSON_AddNullToObject(root, "share_url");
@@ -55,7 +57,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 static int full_already(struct vms_req *r)
 {
 	struct vms_store_usage u;
-	if (vms_store_usage(r->h->store, &u) == VMS_OK && (u.snapshots >= u.max_snapshots || u.bytes >= u.max_bytes))
+	if (vms_store_usage(r->h->store, &u) == VMS_OK &&
+	    (u.snapshots >= u.max_snapshots || u.bytes >= u.max_bytes))
 		return vms_send_vms_err(r, VMS_ERR_FULL, 0);
 	return 0;
 }
@@ -94,10 +97,11 @@ int vms_h_snapshot_import(struct vms_req *r)
 	int err = vms_json_parse_snapshot(body, len, &s, errbuf, sizeof errbuf);
 	free(body);
 	if (err == VMS_ERR_INVALID)
-		return vms_send_error(r, 400, "bad_json", "not a vmscope snapshot: %s", *errbuf ? errbuf : "invalid JSON");
+		return vms_send_error(r, 400, "bad_json", "not a vmscope snapshot: %s",
+		                      *errbuf ? errbuf : "invalid JSON");
 	if (err == VMS_ERR_UNSUPPORTED)
 		return vms_send_error(r, 400, "unsupported_version", "%s",
-				      *errbuf ? errbuf : "unsupported format_version");
+		                      *errbuf ? errbuf : "unsupported format_version");
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	err = vms_store_put(r->h->store, s, VMS_SOURCE_IMPORT, NULL, 0, &id);

@@ -60,13 +60,13 @@ static int read_token(int fd, const char *path, char out[VMS_API_TOKEN_LEN + 1],
 		return VMS_ERR_INVALID;
 	}
 	if (sb.st_uid != geteuid()) {
-		snprintf(errbuf, errlen, "token file %s belongs to uid %u, not to us (uid %u): refusing it", path,
-			 (unsigned)sb.st_uid, (unsigned)geteuid());
+		snprintf(errbuf, errlen, "token file %s belongs to uid %u, not to us (uid %u): refusing it",
+		         path, (unsigned)sb.st_uid, (unsigned)geteuid());
 		return VMS_ERR_INVALID;
 	}
 	if ((sb.st_mode & 077) && fchmod(fd, 0600) != 0) {
-		snprintf(errbuf, errlen, "token file %s is readable by others and cannot be narrowed: %s", path,
-			 strerror(errno));
+		snprintf(errbuf, errlen, "token file %s is readable by others and cannot be narrowed: %s",
+		         path, strerror(errno));
 		return VMS_ERR_INVALID;
 	}
 	ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -75,13 +75,16 @@ static int read_token(int fd, const char *path, char out[VMS_API_TOKEN_LEN + 1],
 		return VMS_ERR_IO;
 	}
 	size_t len = 0;
-	while (len < (size_t)n && ((buf[len] >= '0' && buf[len] <= '9') || (buf[len] >= 'a' && buf[len] <= 'f') ||
-				   (buf[len] >= 'A' && buf[len] <= 'F')))
+	while (len < (size_t)n &&
+	       ((buf[len] >= '0' && buf[len] <= '9') || (buf[len] >= 'a' && buf[len] <= 'f') ||
+	        (buf[len] >= 'A' && buf[len] <= 'F')))
 		len++;
 	/* At least 128 bits; nothing but a trailing newline after it. */
 	if (len < 32 || len > VMS_API_TOKEN_LEN || (len < (size_t)n && buf[len] != '\n')) {
-		snprintf(errbuf, errlen, "token file %s does not hold a token of 32 to %d hex digits; delete it to get a new one",
-			 path, VMS_API_TOKEN_LEN);
+		snprintf(
+		    errbuf, errlen,
+		    "token file %s does not hold a token of 32 to %d hex digits; delete it to get a new one",
+		    path, VMS_API_TOKEN_LEN);
 		return VMS_ERR_INVALID;
 	}
 	memcpy(out, buf, len);

@@ -3,8 +3,8 @@
 #ifndef VMSCOPE_HTTP_INTERNAL_H
 #define VMSCOPE_HTTP_INTERNAL_H
 
-#include <cjson/cJSON.h>
 #include <civetweb.h>
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -32,7 +32,7 @@ struct vms_http {
 	int port;             /* set once after mg_start, read with __atomic_load_n */
 	char **allow_hosts;
 	size_t n_allow_hosts;
-	char *web_dir;   /* absolute, or NULL */
+	char *web_dir;    /* absolute, or NULL */
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
 	pthread_mutex_t scan_lock; /* one full scan at a time */
@@ -49,9 +49,9 @@ struct vms_req {
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;
 	struct vms_http *h;
-	const char *path;       /* decoded local URI */
+	const char *path;                          /* decoded local URI */
 	char param[VMS_MAX_PARAMS][VMS_PARAM_MAX]; /* captured {..} segments in pattern order */
-	int body_read;          /* the request body has been consumed */
+	int body_read;                             /* the request body has been consumed */
 };
 
 /* Route flags. */
@@ -61,7 +61,7 @@ enum {
 
 struct vms_route {
 	const char *method;
-	const char *pattern;  /* "/api/v1/snapshots/{}.csv": {} captures one non-empty segment */
+	const char *pattern; /* "/api/v1/snapshots/{}.csv": {} captures one non-empty segment */
 	unsigned flags;
 	int (*handler)(struct vms_req *r); /* sends the response, returns the HTTP status */
 };
@@ -77,8 +77,9 @@ int vms_api_dispatch(struct vms_req *r);
 /* ---- responses (respond.c) ----------------------------------------------------------- */
 /* Security headers on every response we write ourselves; `api` adds Cache-Control: no-store.
  * The static-file equivalents go through civetweb's additional_header option. */
-#define VMS_CSP                                                                                             \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+#define VMS_CSP                                                                                              \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "        \
+	"'self'; "                                                                                           \
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 struct vms_header {
@@ -86,22 +87,22 @@ struct vms_header {
 };
 /* Send a complete response. extra: NULL-terminated by a {NULL, NULL} entry, or NULL. */
 int vms_send(struct vms_req *r, int status, const char *content_type, const void *body, size_t len,
-	     const struct vms_header *extra);
+             const struct vms_header *extra);
 /* Send a cJSON tree (compact) and delete it. NULL tree = out of memory -> 500. */
 int vms_send_json(struct vms_req *r, int status, cJSON *j);
 /* {"error":{"code":code,"message":...}} */
 int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 int vms_send_error_x(struct vms_req *r, int status, const char *code, const struct vms_header *extra,
-		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Error response for an enum vms_err from the core/store (pid for the messages, or 0). */
 int vms_send_vms_err(struct vms_req *r, int err, int pid);
 /* Start a response whose body follows with mg_write (Content-Length given). */
 int vms_send_headers(struct vms_req *r, int status, const char *content_type, uint64_t len,
-		     const struct vms_header *extra);
+                     const struct vms_header *extra);
 /* For the begin_request checks that run before a struct vms_req exists. */
 int vms_send_error_conn(struct mg_connection *conn, int status, const char *code, const char *message,
-			const struct vms_header *extra);
+                        const struct vms_header *extra);
 
 /* ---- request helpers (request.c) --------------------------------------------------------- */
 /* Read the whole body (at most h->max_body). Returns 0 and a malloc'd NUL-terminated *body, or
@@ -125,7 +126,7 @@ void vms_origin(const struct vms_req *r, char *buf, size_t size);
 /* ISO 8601 UTC with milliseconds. */
 void vms_iso_time(int64_t ms, char buf[32]);
 void vms_log(struct vms_http *h, enum vms_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- security (security.c) ----------------------------------------------------------- */
 int vms_host_allowed(const struct vms_http *h, const char *host);

@@ -37,8 +37,9 @@ int vms_read_body(struct vms_req *r, char **body, size_t *len)
 				break;
 			if (cap >= r->h->max_body) {
 				free(buf);
-				return vms_send_error(r, 413, "body_too_large", "request body larger than the %llu MiB limit",
-						      (unsigned long long)(r->h->max_body >> 20));
+				return vms_send_error(r, 413, "body_too_large",
+				                      "request body larger than the %llu MiB limit",
+				                      (unsigned long long)(r->h->max_body >> 20));
 			}
 			size_t ncap = cap * 2 > r->h->max_body ? (size_t)r->h->max_body : cap * 2;
 			char *g = realloc(buf, ncap + 1);
@@ -121,7 +122,8 @@ int vms_param_pid(struct vms_req *r, const char *text, int *pid)
 int vms_param_addr(struct vms_req *r, const char *text, uint64_t *addr)
 {
 	if (strlen(text) > 18 || vms_parse_address(text, addr) != VMS_OK)
-		return vms_send_error(r, 400, "bad_address", "an address is hexadecimal, e.g. 0x7f15d8fd4000");
+		return vms_send_error(r, 400, "bad_address",
+		                      "an address is hexadecimal, e.g. 0x7f15d8fd4000");
 	return 0;
 }
 
@@ -132,7 +134,8 @@ static int bool_opt(struct vms_req *r, cJSON *body, const char *name, int *out)
 		cJSON *it = cJSON_GetObjectItemCaseSensitive(body, name);
 		if (it) {
 			if (!cJSON_IsBool(it))
-				return vms_send_error(r, 400, "bad_json", "\"%s\" must be true or false", name);
+				return vms_send_error(r, 400, "bad_json", "\"%s\" must be true or false",
+				                      name);
 			*out = cJSON_IsTrue(it);
 		}
 	}
@@ -158,11 +161,14 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 		return st;
 	if (len) {
 		const char *end = NULL;
-		body = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1); /* len + 1: cJSON wants to see the NUL */
+		body = cJSON_ParseWithLengthOpts(text, len + 1, &end,
+		                                 1); /* len + 1: cJSON wants to see the NUL */
 		if (!body || !cJSON_IsObject(body)) {
 			cJSON_Delete(body);
 			free(text);
-			return vms_send_error(r, 400, "bad_json", "the body must be a JSON object such as {\"omit_cmdline\":true}");
+			return vms_send_error(
+			    r, 400, "bad_json",
+			    "the body must be a JSON object such as {\"omit_cmdline\":true}");
 		}
 	}
 	free(text);

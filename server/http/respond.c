@@ -22,7 +22,7 @@ static void close_if_unread_body(struct mg_connection *conn, int body_read)
 }
 
 static int start(struct mg_connection *conn, int status, const char *content_type, int64_t len,
-		 const struct vms_header *extra)
+                 const struct vms_header *extra)
 {
 	char lenbuf[24];
 	if (mg_response_header_start(conn, status) != 0)
@@ -50,14 +50,14 @@ static int is_head(struct mg_connection *conn)
 }
 
 int vms_send_headers(struct vms_req *r, int status, const char *content_type, uint64_t len,
-		     const struct vms_header *extra)
+                     const struct vms_header *extra)
 {
 	close_if_unread_body(r->conn, r->body_read);
 	return start(r->conn, status, content_type, (int64_t)len, extra);
 }
 
 int vms_send(struct vms_req *r, int status, const char *content_type, const void *body, size_t len,
-	     const struct vms_header *extra)
+             const struct vms_header *extra)
 {
 	close_if_unread_body(r->conn, r->body_read);
 	if (start(r->conn, status, content_type, (int64_t)len, extra) == 0 && len && !is_head(r->conn))
@@ -87,7 +87,7 @@ static char *error_body(const char *code, const char *message)
 }
 
 static int error_response(struct mg_connection *conn, int status, const char *code, const char *message,
-			  const struct vms_header *extra, int body_read)
+                          const struct vms_header *extra, int body_read)
 {
 	close_if_unread_body(conn, body_read);
 	if (!code) { /* bodiless answer (204) */
@@ -95,17 +95,19 @@ static int error_response(struct mg_connection *conn, int status, const char *co
 		return status;
 	}
 	char *text = error_body(code, message);
-	static const char fallback[] = "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+	static const char fallback[] =
+	    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
 	const char *body = text ? text : fallback;
 	size_t len = strlen(body);
-	if (start(conn, status, "application/json; charset=utf-8", (int64_t)len, extra) == 0 && !is_head(conn))
+	if (start(conn, status, "application/json; charset=utf-8", (int64_t)len, extra) == 0 &&
+	    !is_head(conn))
 		mg_write(conn, body, len);
 	free(text);
 	return status;
 }
 
 int vms_send_error_conn(struct mg_connection *conn, int status, const char *code, const char *message,
-			const struct vms_header *extra)
+                        const struct vms_header *extra)
 {
 	return error_response(conn, status, code, message, extra, 0);
 }
@@ -121,7 +123,7 @@ int vms_send_error(struct vms_req *r, int status, const char *code, const char *
 }
 
 int vms_send_error_x(struct vms_req *r, int status, const char *code, const struct vms_header *extra,
-		     const char *fmt, ...)
+                     const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -139,17 +141,19 @@ int vms_send_vms_err(struct vms_req *r, int err, int pid)
 	case VMS_ERR_EXITED:
 		return vms_send_error(r, 404, "no_such_process", "process %d exited during the scan", pid);
 	case VMS_ERR_PERMISSION:
-		return vms_send_error(r, 403, "permission_denied",
-				      "permission denied reading the memory map of process %d: vmscope runs as uid %u; "
-				      "run it as the process's user or as root (or give it CAP_SYS_PTRACE)",
-				      pid, (unsigned)geteuid());
+		return vms_send_error(
+		    r, 403, "permission_denied",
+		    "permission denied reading the memory map of process %d: vmscope runs as uid %u; "
+		    "run it as the process's user or as root (or give it CAP_SYS_PTRACE)",
+		    pid, (unsigned)geteuid());
 	case VMS_ERR_NO_ADDRESS_SPACE:
 		return vms_send_error(r, 422, "no_address_space",
-				      "process %d has no address space (kernel thread or zombie)", pid);
+		                      "process %d has no address space (kernel thread or zombie)", pid);
 	case VMS_ERR_NOT_FOUND:
 		return vms_send_error(r, 404, "not_found", "no such snapshot");
 	case VMS_ERR_FULL:
-		return vms_send_error(r, 507, "store_full", "%s; delete snapshots to make room", vms_strerror(err));
+		return vms_send_error(r, 507, "store_full", "%s; delete snapshots to make room",
+		                      vms_strerror(err));
 	case VMS_ERR_INVALID:
 		return vms_send_error(r, 400, "invalid_input", "%s", vms_strerror(err));
 	case VMS_ERR_UNSUPPORTED:

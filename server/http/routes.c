@@ -9,30 +9,30 @@
 
 /* Order matters where patterns overlap: "{}.csv" before "{}". */
 const struct vms_route vms_routes[] = {
-	{"GET", V1 "/health", 0, vms_h_health},
-	{"GET", V1 "/version", 0, vms_h_version},
-	{"GET", V1 "/processes", 0, vms_h_processes},
-	{"GET", V1 "/processes/{}", 0, vms_h_process},
-	{"POST", V1 "/processes/{}/snapshots", 0, vms_h_process_snapshot},
-	{"GET", V1 "/processes/{}/changes", 0, vms_h_process_changes},
-	{"GET", V1 "/processes/{}/at/{}", 0, vms_h_process_at},
-	{"GET", V1 "/snapshots", 0, vms_h_snapshots},
-	{"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
-	{"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
-	{"GET", V1 "/snapshots/{}.txt", 0, vms_h_snapshot_txt},
-	{"GET", V1 "/snapshots/{}.json", 0, vms_h_snapshot_get},
-	{"GET", V1 "/snapshots/{}", 0, vms_h_snapshot_get},
-	{"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
-	{"GET", V1 "/snapshots/{}/at/{}", 0, vms_h_snapshot_at},
-	{"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
-	{"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
-	{"DELETE", V1 "/shares/{}", 0, vms_h_share_revoke},
-	{"GET", V1 "/diff", 0, vms_h_diff},
-	{"GET", V1 "/shared/{}.csv", VMS_ROUTE_PUBLIC, vms_h_shared_csv},
-	{"GET", V1 "/shared/{}.txt", VMS_ROUTE_PUBLIC, vms_h_shared_txt},
-	{"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
-	{"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
-	{"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+    {"GET", V1 "/health", 0, vms_h_health},
+    {"GET", V1 "/version", 0, vms_h_version},
+    {"GET", V1 "/processes", 0, vms_h_processes},
+    {"GET", V1 "/processes/{}", 0, vms_h_process},
+    {"POST", V1 "/processes/{}/snapshots", 0, vms_h_process_snapshot},
+    {"GET", V1 "/processes/{}/changes", 0, vms_h_process_changes},
+    {"GET", V1 "/processes/{}/at/{}", 0, vms_h_process_at},
+    {"GET", V1 "/snapshots", 0, vms_h_snapshots},
+    {"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
+    {"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
+    {"GET", V1 "/snapshots/{}.txt", 0, vms_h_snapshot_txt},
+    {"GET", V1 "/snapshots/{}.json", 0, vms_h_snapshot_get},
+    {"GET", V1 "/snapshots/{}", 0, vms_h_snapshot_get},
+    {"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
+    {"GET", V1 "/snapshots/{}/at/{}", 0, vms_h_snapshot_at},
+    {"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
+    {"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
+    {"DELETE", V1 "/shares/{}", 0, vms_h_share_revoke},
+    {"GET", V1 "/diff", 0, vms_h_diff},
+    {"GET", V1 "/shared/{}.csv", VMS_ROUTE_PUBLIC, vms_h_shared_csv},
+    {"GET", V1 "/shared/{}.txt", VMS_ROUTE_PUBLIC, vms_h_shared_txt},
+    {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
+    {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
+    {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
@@ -79,10 +79,11 @@ int vms_api_dispatch(struct vms_req *r)
 	/* Authentication comes before routing so that an unauthenticated client learns nothing,
 	 * not even which paths exist. Share routes carry their own capability. */
 	if (!public_path && !vms_token_ok(r->h, mg_get_header(r->conn, "Authorization"))) {
-		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""}, {NULL, NULL}};
+		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""},
+		                                      {NULL, NULL}};
 		return vms_send_error_x(r, 401, "unauthorized", h,
-					"missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
-					"(vmscope token prints it)");
+		                        "missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
+		                        "(vmscope token prints it)");
 	}
 
 	for (size_t i = 0; i < vms_n_routes; i++) {
@@ -102,8 +103,8 @@ int vms_api_dispatch(struct vms_req *r)
 	if (!found) {
 		if (*allow) {
 			struct vms_header h[] = {{"Allow", allow}, {NULL, NULL}};
-			return vms_send_error_x(r, 405, "method_not_allowed", h, "%s is not allowed here (allowed: %s)",
-						method, allow);
+			return vms_send_error_x(r, 405, "method_not_allowed", h,
+			                        "%s is not allowed here (allowed: %s)", method, allow);
 		}
 		return vms_send_error(r, 404, "not_found", "no such API endpoint");
 	}
@@ -121,7 +122,7 @@ int vms_api_dispatch(struct vms_req *r)
 		 * DELETE only when it carries a body. */
 		if ((!strcmp(method, "POST") || has_body) && !vms_is_json_type(ct))
 			return vms_send_error(r, 415, "unsupported_media_type",
-					      "send Content-Type: application/json with %s", method);
+			                      "send Content-Type: application/json with %s", method);
 	}
 	return found->handler(r);
 }

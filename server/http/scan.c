@@ -17,11 +17,12 @@ static int permission_error(struct vms_req *r, int pid)
 	struct vms_proc p;
 	memset(&p, 0, sizeof p);
 	if (vms_proc_read(pid, NULL, &p) == VMS_OK) {
-		int st = vms_send_error(r, 403, "permission_denied",
-					"permission denied reading the memory map of process %d (%s, user %s, uid %u): "
-					"vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
-					pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
-					(unsigned)geteuid(), p.user ? p.user : "?");
+		int st = vms_send_error(
+		    r, 403, "permission_denied",
+		    "permission denied reading the memory map of process %d (%s, user %s, uid %u): "
+		    "vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
+		    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid(),
+		    p.user ? p.user : "?");
 		vms_proc_clear(&p);
 		return st;
 	}
@@ -44,8 +45,8 @@ int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out)
 	int rc = pthread_mutex_timedlock(&r->h->scan_lock, &until);
 	if (rc != 0) {
 		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
-		return vms_send_error_x(r, 429, "busy", h, "another scan has been running for %d s; retry later",
-					SCAN_WAIT_S);
+		return vms_send_error_x(r, 429, "busy", h,
+		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);
 	}
 	int err = vms_snapshot_take(pid, NULL, out);
 	pthread_mutex_unlock(&r->h->scan_lock);

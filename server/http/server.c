@@ -14,24 +14,30 @@
 
 /* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
 static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
-				     "X-Content-Type-Options: nosniff\r\n"
-				     "Referrer-Policy: no-referrer\r\n"
-				     "X-Frame-Options: DENY";
+                                     "X-Content-Type-Options: nosniff\r\n"
+                                     "Referrer-Policy: no-referrer\r\n"
+                                     "X-Frame-Options: DENY";
 
 static int begin_request(struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct vms_http *h = mg_get_user_data(mg_get_context(conn));
-	const char *path = ri->local_uri ? ri->local_uri : "/";
+	const char *path = ri->local_uri;
 	const char *method = ri->request_method ? ri->request_method : "";
 
 	/* 1. DNS rebinding: nothing happens for a Host we do not answer to. */
 	if (!vms_host_allowed(h, mg_get_header(conn, "Host"))) {
 		mg_disable_connection_keep_alive(conn);
-		return vms_send_error_conn(conn, 403, "host_not_allowed",
-					   "this Host header is not allowed (start vmscope serve with --allow-host NAME "
-					   "to accept another name)",
-					   NULL);
+		return vms_send_error_conn(
+		    conn, 403, "host_not_allowed",
+		    "this Host header is not allowed (start vmscope serve with --allow-host NAME "
+		    "to accept another name)",
+		    NULL);
+	}
+	/* Absolute-form targets ("GET http://other/..."), CONNECT and the like: not for us. */
+	if (!ri->local_uri || ri->local_uri[0] != '/') {
+		mg_disable_connection_keep_alive(conn);
+		return vms_send_error_conn(conn, 400, "bad_request", "request target must be a path", NULL);
 	}
 	/* 2. No CORS: answer every OPTIONS ourselves, without any Access-Control-* header, so a
 	 * preflight can never succeed (civetweb would answer it with "Allow-Origin: *"). */
@@ -44,7 +50,7 @@ static int begin_request(struct mg_connection *conn)
 		mg_disable_connection_keep_alive(conn);
 		char msg[96];
 		snprintf(msg, sizeof msg, "request body larger than the %llu MiB limit",
-			 (unsigned long long)(h->max_body >> 20));
+		         (unsigned long long)(h->max_body >> 20));
 		return vms_send_error_conn(conn, 413, "body_too_large", msg, NULL);
 	}
 
@@ -54,7 +60,8 @@ static int begin_request(struct mg_connection *conn)
 	if (!strncmp(path, "/s/", 3)) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 			static const struct vms_header allow[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
-			return vms_send_error_conn(conn, 405, "method_not_allowed", "share pages are read-only", allow);
+			return vms_send_error_conn(conn, 405, "method_not_allowed",
+			                           "share pages are read-only", allow);
 		}
 		return vms_share_page(&r, path + 3);
 	}
@@ -62,11 +69,12 @@ static int begin_request(struct mg_connection *conn)
 	 * DELETE, PROPFIND and MKCOL on the document root). */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		static const struct vms_header allow[] = {{"Allow", "GET, HEAD"}, {NULL, NULL}};
-		return vms_send_error_conn(conn, 405, "method_not_allowed", "static files are read-only", allow);
+		return vms_send_error_conn(conn, 405, "method_not_allowed", "static files are read-only",
+		                           allow);
 	}
 	if (!h->web_dir)
 		return vms_send_error_conn(conn, 404, "not_found",
-					   "no dashboard files: start vmscope serve with --web DIR", NULL);
+		                           "no dashboard files: start vmscope serve with --web DIR", NULL);
 	return 0; /* civetweb serves the file, with static_headers */
 }
 
@@ -148,7 +156,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		return VMS_ERR_NOMEM;
 	pthread_mutex_init(&h->scan_lock, NULL);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
-			   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
 	h->store = cfg->store;
 	h->log = cfg->log;
 	h->log_arg = cfg->log_arg;
@@ -156,13 +164,15 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 
 	const char *listen = cfg->listen ? cfg->listen : VMS_HTTP_DEFAULT_LISTEN;
 	if (parse_listen(listen, h->listen_addr, sizeof h->listen_addr, &port) != 0) {
-		snprintf(errbuf, errlen, "bad listen address '%s' (want IPv4ADDR:PORT, e.g. 127.0.0.1:8080)", listen);
+		snprintf(errbuf, errlen, "bad listen address '%s' (want IPv4ADDR:PORT, e.g. 127.0.0.1:8080)",
+		         listen);
 		goto invalid;
 	}
 	if (cfg->api_token && *cfg->api_token) {
 		size_t n = strlen(cfg->api_token);
 		if (n < 32 || n > VMS_API_TOKEN_LEN) {
-			snprintf(errbuf, errlen, "the API token must have 32 to %d characters", VMS_API_TOKEN_LEN);
+			snprintf(errbuf, errlen, "the API token must have 32 to %d characters",
+			         VMS_API_TOKEN_LEN);
 			goto invalid;
 		}
 		memcpy(h->api_token, cfg->api_token, n + 1);
@@ -181,7 +191,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		errno = 0;
 		if (!realpath(cfg->web_dir, real) || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			snprintf(errbuf, errlen, "web directory %s: %s", cfg->web_dir,
-				 errno ? strerror(errno) : "not a directory");
+			         errno ? strerror(errno) : "not a directory");
 			goto invalid;
 		}
 		snprintf(index, sizeof index, "%s/index.html", real);
@@ -196,6 +206,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
 	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : 10000u);
+	/* clang-format off */
 	const char *options[] = {
 		"listening_ports", ports,
 		"num_threads", threads,
@@ -220,6 +231,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		h->web_dir ? "document_root" : NULL, h->web_dir,
 		NULL,
 	};
+	/* clang-format on */
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
 	cb.begin_request = begin_request;
@@ -233,7 +245,8 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	struct mg_init_data init = {.callbacks = &cb, .user_data = h, .configuration_options = options};
 	h->mg = mg_start2(&init, &ed);
 	if (!h->mg) {
-		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports, *mgerr ? mgerr : "civetweb failed to start");
+		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports,
+		         *mgerr ? mgerr : "civetweb failed to start");
 		free_server(h);
 		return VMS_ERR_IO;
 	}

@@ -9,9 +9,9 @@
 #include "vmscope/error.h"
 
 static const char gone_page[] = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-				"<title>vmscope: link not found</title></head><body>"
-				"<h1>This share link does not exist or was revoked.</h1>"
-				"<p>Ask whoever sent it for a new one.</p></body></html>\n";
+                                "<title>vmscope: link not found</title></head><body>"
+                                "<h1>This share link does not exist or was revoked.</h1>"
+                                "<p>Ask whoever sent it for a new one.</p></body></html>\n";
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -59,7 +59,8 @@ int vms_share_page(struct vms_req *r, const char *token)
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	if (!r->h->index_path)
-		return vms_send_error(r, 404, "not_found", "no dashboard files: start vmscope serve with --web DIR");
+		return vms_send_error(r, 404, "not_found",
+		                      "no dashboard files: start vmscope serve with --web DIR");
 	size_t len = 0;
 	char *html = read_file(r->h->index_path, &len);
 	if (!html)

@@ -73,7 +73,7 @@ static void w_u64(struct wbuf *w, uint64_t v)
 
 static void w_i64(struct wbuf *w, int64_t v)
 {
-	w_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+	w_u64(w, ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0)); /* zigzag */
 }
 
 static void w_str(struct wbuf *w, const char *s, const char **prev)
@@ -109,8 +109,9 @@ int vms_store_pack(const struct vms_snapshot *s, unsigned char **out, size_t *le
 	w_u64(&w, s->page_size);
 	w_u64(&w, s->mmap_min_addr);
 	w_u64(&w, s->user_top);
-	const uint64_t status[] = {st->vm_size, st->vm_rss, st->rss_anon, st->rss_file, st->rss_shmem, st->vm_swap,
-				   st->vm_pte, st->vm_lck, st->vm_hwm, st->vm_data, st->vm_stk};
+	const uint64_t status[] = {st->vm_size,   st->vm_rss,  st->rss_anon, st->rss_file,
+	                           st->rss_shmem, st->vm_swap, st->vm_pte,   st->vm_lck,
+	                           st->vm_hwm,    st->vm_data, st->vm_stk};
 	for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
 		w_u64(&w, status[i]);
 	w_i64(&w, st->threads);
@@ -276,8 +277,9 @@ int vms_store_unpack(const unsigned char *buf, size_t len, struct vms_snapshot *
 	s->page_size = r_u64(&r);
 	s->mmap_min_addr = r_u64(&r);
 	s->user_top = r_u64(&r);
-	uint64_t *status[] = {&st->vm_size, &st->vm_rss, &st->rss_anon, &st->rss_file, &st->rss_shmem, &st->vm_swap,
-			      &st->vm_pte, &st->vm_lck, &st->vm_hwm, &st->vm_data, &st->vm_stk};
+	uint64_t *status[] = {&st->vm_size,   &st->vm_rss,  &st->rss_anon, &st->rss_file,
+	                      &st->rss_shmem, &st->vm_swap, &st->vm_pte,   &st->vm_lck,
+	                      &st->vm_hwm,    &st->vm_data, &st->vm_stk};
 	for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
 		*status[i] = r_u64(&r);
 	st->threads = (int)r_i64(&r);

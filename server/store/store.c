@@ -58,8 +58,8 @@ int64_t vms_store_now_ms(void)
 sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot)
 {
 	if (!c->stmt[slot]) {
-		if (sqlite3_prepare_v3(c->db, vms_store_sql[slot], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[slot],
-				       NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v3(c->db, vms_store_sql[slot], -1, SQLITE_PREPARE_PERSISTENT,
+		                       &c->stmt[slot], NULL) != SQLITE_OK)
 			return NULL;
 	} else {
 		sqlite3_reset(c->stmt[slot]);
@@ -111,7 +111,7 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 static int conn_open(struct vms_conn *c, const char *path, int readonly, char *errbuf, size_t errlen)
 {
 	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-		    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
 	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		seterr(errbuf, errlen, "cannot open database %s: %s", path,
@@ -124,7 +124,7 @@ static int conn_open(struct vms_conn *c, const char *path, int readonly, char *e
 	sqlite3_extended_result_codes(c->db, 1);
 	/* Settings below hold per connection; they take no user input. */
 	if (sqlite3_exec(c->db, readonly ? "PRAGMA query_only = 1" : "PRAGMA foreign_keys = ON", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	                 NULL) != SQLITE_OK) {
 		seterr(errbuf, errlen, "database %s: %s", path, sqlite3_errmsg(c->db));
 		return VMS_ERR_IO;
 	}
@@ -153,7 +153,8 @@ static int setup_writer(struct vms_store *st, const char *path, char *errbuf, si
 
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &jm, NULL) != SQLITE_OK ||
 	    sqlite3_step(jm) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(jm, 0), "wal") != 0) {
-		seterr(errbuf, errlen, "database %s: cannot switch to WAL mode: %s", path, sqlite3_errmsg(db));
+		seterr(errbuf, errlen, "database %s: cannot switch to WAL mode: %s", path,
+		       sqlite3_errmsg(db));
 		sqlite3_finalize(jm);
 		return VMS_ERR_IO;
 	}
@@ -169,7 +170,8 @@ static int setup_writer(struct vms_store *st, const char *path, char *errbuf, si
 		goto rollback;
 	if (version > VMS_STORE_SCHEMA_VERSION || version < 0) {
 		seterr(errbuf, errlen,
-		       "database %s has schema version %lld; this vmscope knows up to %d (a newer vmscope wrote it)",
+		       "database %s has schema version %lld; this vmscope knows up to %d (a newer vmscope "
+		       "wrote it)",
 		       path, (long long)version, VMS_STORE_SCHEMA_VERSION);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return VMS_ERR_UNSUPPORTED;
@@ -197,7 +199,7 @@ sqlerr:
 }
 
 int vms_store_open(const char *path, const struct vms_store_opts *opts, struct vms_store **out, char *errbuf,
-		   size_t errlen)
+                   size_t errlen)
 {
 	int err;
 	*out = NULL;
@@ -209,7 +211,8 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 	if (!st)
 		return VMS_ERR_NOMEM;
 	st->lock_fd = -1;
-	st->max_snapshots = opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
+	st->max_snapshots =
+	    opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
 	st->max_bytes = opts && opts->max_bytes ? opts->max_bytes : VMS_STORE_DEFAULT_MAX_BYTES;
 	st->n_readers = opts && opts->readers ? opts->readers : VMS_STORE_DEFAULT_READERS;
 	pthread_mutex_init(&st->wlock, NULL);

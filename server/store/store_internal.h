@@ -52,12 +52,12 @@ struct vms_store {
 	pthread_mutex_t wlock;    /* guards writer */
 	struct vms_conn *readers; /* read-only pool */
 	unsigned n_readers;
-	unsigned *free_readers;   /* stack of free indices */
+	unsigned *free_readers; /* stack of free indices */
 	unsigned n_free;
-	pthread_mutex_t rlock;    /* guards the pool */
+	pthread_mutex_t rlock; /* guards the pool */
 	pthread_cond_t rcond;
 	uint64_t max_snapshots, max_bytes;
-	int lock_fd;              /* flock'd: one daemon per database */
+	int lock_fd; /* flock'd: one daemon per database */
 };
 
 /* The packed body (pack.c). pack: malloc'd *out; VMS_OK or VMS_ERR_NOMEM. unpack: a new

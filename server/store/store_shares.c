@@ -41,7 +41,7 @@ static int random_hex(char *out, size_t nbytes)
 static int token_wellformed(const char *t)
 {
 	size_t i = 0;
-	for (; t[i] && i <= VMS_SHARE_TOKEN_LEN; i++)
+	for (; i <= VMS_SHARE_TOKEN_LEN && t[i]; i++)
 		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
 			return 0;
 	return i == VMS_SHARE_TOKEN_LEN;
@@ -94,7 +94,8 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 	if (!(q = vms_conn_stmt(w, VMS_ST_SHARE_INSERT)) ||
 	    sqlite3_bind_text(q, 1, out->token, SELECTOR_LEN, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(q, 2, out->token + SELECTOR_LEN, SECRET_LEN, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, id) != SQLITE_OK || sqlite3_bind_int(q, 4, out->omit_cmdline) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, id) != SQLITE_OK ||
+	    sqlite3_bind_int(q, 4, out->omit_cmdline) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 5, out->created_at_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto rollback;
@@ -126,7 +127,8 @@ static int share_get(struct vms_conn *c, const char *token, struct vms_share *ou
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		const char *secret = (const char *)sqlite3_column_text(q, 0);
-		if (secret && strlen(secret) == SECRET_LEN && const_eq(secret, token + SELECTOR_LEN, SECRET_LEN)) {
+		if (secret && strlen(secret) == SECRET_LEN &&
+		    const_eq(secret, token + SELECTOR_LEN, SECRET_LEN)) {
 			memcpy(out->token, token, VMS_SHARE_TOKEN_LEN);
 			out->token[VMS_SHARE_TOKEN_LEN] = '\0';
 			out->snapshot_id = sqlite3_column_int64(q, 1);

@@ -23,7 +23,7 @@ static int finish(sqlite3_stmt *st, int rc)
 /* ---- put ------------------------------------------------------------------------------ */
 
 static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_store_source source,
-		     const char *summary, size_t body_bytes)
+                     const char *summary, size_t body_bytes)
 {
 	int i = 1, rc = SQLITE_OK;
 #define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
@@ -62,7 +62,8 @@ static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_USAGE);
 	if (!q || sqlite3_step(q) != SQLITE_ROW)
 		return VMS_ERR_IO;
-	uint64_t bodies = (uint64_t)sqlite3_column_int64(q, 1), renders = (uint64_t)sqlite3_column_int64(q, 2);
+	uint64_t bodies = (uint64_t)sqlite3_column_int64(q, 1),
+	         renders = (uint64_t)sqlite3_column_int64(q, 2);
 	sqlite3_reset(q);
 	if (bodies + need > st->max_bytes)
 		return VMS_ERR_FULL;
@@ -72,11 +73,12 @@ static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 		int64_t victim = sqlite3_column_int64(q, 0);
 		uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
 		sqlite3_reset(q);
-		if ((q = vms_conn_stmt(w, VMS_ST_DELETE_BODY)) == NULL || sqlite3_bind_int64(q, 1, victim) != SQLITE_OK ||
-		    sqlite3_step(q) != SQLITE_DONE)
+		if ((q = vms_conn_stmt(w, VMS_ST_DELETE_BODY)) == NULL ||
+		    sqlite3_bind_int64(q, 1, victim) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
 			return VMS_ERR_IO;
 		sqlite3_reset(q);
-		if ((q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES)) == NULL || sqlite3_bind_int64(q, 1, victim) != SQLITE_OK ||
+		if ((q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES)) == NULL ||
+		    sqlite3_bind_int64(q, 1, victim) != SQLITE_OK ||
 		    sqlite3_bind_int64(q, 2, 0) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
 			return VMS_ERR_IO;
 		sqlite3_reset(q);
@@ -88,7 +90,8 @@ static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 {
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, (sqlite3_int64)n) != SQLITE_OK)
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, (sqlite3_int64)n) != SQLITE_OK)
 		return VMS_ERR_IO;
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
@@ -96,7 +99,7 @@ static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 }
 
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
-		  const char *json_text, size_t json_len, int64_t *id)
+                  const char *json_text, size_t json_len, int64_t *id)
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
@@ -136,8 +139,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
 		goto unlock;
 
-	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, summary, packed_len) != SQLITE_OK ||
-	    sqlite3_step(q) != SQLITE_DONE) {
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) ||
+	    bind_meta(q, s, source, summary, packed_len) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
 		err = VMS_ERR_IO;
 		goto unlock;
 	}
@@ -156,7 +159,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 	}
 	if (json_text) {
-		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
+		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
+		    sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
 		    sqlite3_bind_text64(q, 2, json_text, json_len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
 			err = VMS_ERR_IO;
 			goto unlock;

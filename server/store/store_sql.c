@@ -12,89 +12,94 @@
  *   in constant time by the store so a lookup's timing reveals nothing about the secret).
  * AUTOINCREMENT so a deleted snapshot's id (and links to it) never name a later one. */
 const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
-	"CREATE TABLE snapshots ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" created_at_ms INTEGER NOT NULL,"
-	" source INTEGER NOT NULL,"
-	" format_version INTEGER NOT NULL,"
-	" pid INTEGER NOT NULL, ppid INTEGER NOT NULL, uid INTEGER NOT NULL,"
-	" name TEXT NOT NULL, cmdline TEXT NOT NULL, user TEXT NOT NULL,"
-	" host TEXT NOT NULL, kernel TEXT NOT NULL, machine TEXT NOT NULL, arch_bits INTEGER NOT NULL,"
-	" start_time INTEGER NOT NULL, taken_at_ms INTEGER NOT NULL,"
-	" n_regions INTEGER NOT NULL, n_allocations INTEGER NOT NULL,"
-	" total_size INTEGER NOT NULL, total_committed INTEGER NOT NULL, total_private INTEGER NOT NULL,"
-	" total_ws INTEGER NOT NULL, total_private_ws INTEGER NOT NULL, total_shareable_ws INTEGER NOT NULL,"
-	" total_shared_ws INTEGER NOT NULL, total_locked_ws INTEGER NOT NULL, total_pss INTEGER NOT NULL,"
-	" total_uss INTEGER NOT NULL, total_swap INTEGER NOT NULL, total_swap_pss INTEGER NOT NULL,"
-	" total_dirty INTEGER NOT NULL,"
-	" summary TEXT NOT NULL,"
-	" body_bytes INTEGER NOT NULL);"
-	"CREATE INDEX snapshots_by_pid ON snapshots(pid, id);"
-	"CREATE INDEX snapshots_by_name ON snapshots(name, id);"
-	"CREATE TABLE snapshot_bodies ("
-	" id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
-	" body TEXT NOT NULL);"
-	"CREATE TABLE shares ("
-	" selector TEXT PRIMARY KEY,"
-	" secret TEXT NOT NULL,"
-	" snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,"
-	" omit_cmdline INTEGER NOT NULL,"
-	" created_at_ms INTEGER NOT NULL,"
-	" revoked_at_ms INTEGER);"
-	"CREATE INDEX shares_by_snapshot ON shares(snapshot_id);",
+    "CREATE TABLE snapshots ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " created_at_ms INTEGER NOT NULL,"
+    " source INTEGER NOT NULL,"
+    " format_version INTEGER NOT NULL,"
+    " pid INTEGER NOT NULL, ppid INTEGER NOT NULL, uid INTEGER NOT NULL,"
+    " name TEXT NOT NULL, cmdline TEXT NOT NULL, user TEXT NOT NULL,"
+    " host TEXT NOT NULL, kernel TEXT NOT NULL, machine TEXT NOT NULL, arch_bits INTEGER NOT NULL,"
+    " start_time INTEGER NOT NULL, taken_at_ms INTEGER NOT NULL,"
+    " n_regions INTEGER NOT NULL, n_allocations INTEGER NOT NULL,"
+    " total_size INTEGER NOT NULL, total_committed INTEGER NOT NULL, total_private INTEGER NOT NULL,"
+    " total_ws INTEGER NOT NULL, total_private_ws INTEGER NOT NULL, total_shareable_ws INTEGER NOT NULL,"
+    " total_shared_ws INTEGER NOT NULL, total_locked_ws INTEGER NOT NULL, total_pss INTEGER NOT NULL,"
+    " total_uss INTEGER NOT NULL, total_swap INTEGER NOT NULL, total_swap_pss INTEGER NOT NULL,"
+    " total_dirty INTEGER NOT NULL,"
+    " summary TEXT NOT NULL,"
+    " body_bytes INTEGER NOT NULL);"
+    "CREATE INDEX snapshots_by_pid ON snapshots(pid, id);"
+    "CREATE INDEX snapshots_by_name ON snapshots(name, id);"
+    "CREATE TABLE snapshot_bodies ("
+    " id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
+    " body TEXT NOT NULL);"
+    "CREATE TABLE shares ("
+    " selector TEXT PRIMARY KEY,"
+    " secret TEXT NOT NULL,"
+    " snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,"
+    " omit_cmdline INTEGER NOT NULL,"
+    " created_at_ms INTEGER NOT NULL,"
+    " revoked_at_ms INTEGER);"
+    "CREATE INDEX shares_by_snapshot ON shares(snapshot_id);",
 
-	/* Schema 2: the packed body becomes the source of truth (10x faster to store and load than
-	 * the JSON, docs/benchmarks.md); snapshot_bodies turns into the JSON rendering, kept once
-	 * made. Schema-1 rows keep their JSON and are loaded from it. */
-	"CREATE TABLE snapshot_packed ("
-	" id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
-	" body BLOB NOT NULL);"
-	/* body_bytes: the source of truth (packed, or a schema-1 JSON); json_bytes: a kept
-	 * rendering, which the store may drop again to make room. */
-	"ALTER TABLE snapshots ADD COLUMN json_bytes INTEGER NOT NULL DEFAULT 0;",
+    /* Schema 2: the packed body becomes the source of truth (10x faster to store and load than
+     * the JSON, docs/benchmarks.md); snapshot_bodies turns into the JSON rendering, kept once
+     * made. Schema-1 rows keep their JSON and are loaded from it. */
+    "CREATE TABLE snapshot_packed ("
+    " id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
+    " body BLOB NOT NULL);"
+    /* body_bytes: the source of truth (packed, or a schema-1 JSON); json_bytes: a kept
+     * rendering, which the store may drop again to make room. */
+    "ALTER TABLE snapshots ADD COLUMN json_bytes INTEGER NOT NULL DEFAULT 0;",
 };
 
-#define META_COLS                                                                                       \
-	"id, created_at_ms, source, format_version, pid, ppid, uid, name, cmdline, user, host, kernel, "  \
-	"machine, arch_bits, start_time, taken_at_ms, n_regions, n_allocations, total_size, "              \
-	"total_committed, total_private, total_ws, total_private_ws, total_shareable_ws, total_shared_ws, " \
-	"total_locked_ws, total_pss, total_uss, total_swap, total_swap_pss, total_dirty, summary, body_bytes, " \
+#define META_COLS                                                                                            \
+	"id, created_at_ms, source, format_version, pid, ppid, uid, name, cmdline, user, host, kernel, "     \
+	"machine, arch_bits, start_time, taken_at_ms, n_regions, n_allocations, total_size, "                \
+	"total_committed, total_private, total_ws, total_private_ws, total_shareable_ws, total_shared_ws, "  \
+	"total_locked_ws, total_pss, total_uss, total_swap, total_swap_pss, total_dirty, summary, "          \
+	"body_bytes, "                                                                                       \
 	"json_bytes"
 
 const char *const vms_store_sql[VMS_ST_COUNT] = {
-	[VMS_ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-	[VMS_ST_BEGIN_DEFERRED] = "BEGIN",
-	[VMS_ST_END] = "END",
-	[VMS_ST_COMMIT] = "COMMIT",
-	[VMS_ST_ROLLBACK] = "ROLLBACK",
-	[VMS_ST_USAGE] = "SELECT count(*), coalesce(sum(body_bytes), 0), coalesce(sum(json_bytes), 0) FROM snapshots",
-	[VMS_ST_INSERT_META] = "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
-			       "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
-			       "n_regions, n_allocations, total_size, total_committed, total_private, total_ws, "
-			       "total_private_ws, total_shareable_ws, total_shared_ws, total_locked_ws, total_pss, "
-			       "total_uss, total_swap, total_swap_pss, total_dirty, summary, body_bytes) VALUES "
-			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-			       "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
-	[VMS_ST_INSERT_BODY] = "INSERT OR IGNORE INTO snapshot_bodies (id, body) VALUES (?1, ?2)",
-	[VMS_ST_INSERT_PACKED] = "INSERT INTO snapshot_packed (id, body) VALUES (?1, ?2)",
-	[VMS_ST_SET_JSON_BYTES] = "UPDATE snapshots SET json_bytes = ?2 WHERE id = ?1",
-	[VMS_ST_EVICT_PICK] = "SELECT id, json_bytes FROM snapshots WHERE json_bytes > 0 ORDER BY id LIMIT 1",
-	[VMS_ST_EXISTS] = "SELECT 1 FROM snapshots WHERE id = ?1",
-	[VMS_ST_DELETE_SHARES] = "DELETE FROM shares WHERE snapshot_id = ?1",
-	[VMS_ST_DELETE_BODY] = "DELETE FROM snapshot_bodies WHERE id = ?1",
-	[VMS_ST_DELETE_PACKED] = "DELETE FROM snapshot_packed WHERE id = ?1",
-	[VMS_ST_DELETE_META] = "DELETE FROM snapshots WHERE id = ?1",
-	[VMS_ST_META] = "SELECT " META_COLS " FROM snapshots WHERE id = ?1",
-	[VMS_ST_LIST] = "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"
-			" AND (?3 <= 0 OR id < ?3) AND (?4 IS NULL OR start_time = ?4) AND (?5 < 0 OR source = ?5)"
-			" ORDER BY id DESC LIMIT ?6",
-	[VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
-	[VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",
-	[VMS_ST_SHARE_INSERT] = "INSERT INTO shares (selector, secret, snapshot_id, omit_cmdline, created_at_ms) "
-				"VALUES (?1, ?2, ?3, ?4, ?5)",
-	[VMS_ST_SHARE_GET] = "SELECT secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
-			     "WHERE selector = ?1 AND revoked_at_ms IS NULL",
-	[VMS_ST_SHARE_REVOKE] = "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
-	[VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
-			      "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
+    [VMS_ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [VMS_ST_BEGIN_DEFERRED] = "BEGIN",
+    [VMS_ST_END] = "END",
+    [VMS_ST_COMMIT] = "COMMIT",
+    [VMS_ST_ROLLBACK] = "ROLLBACK",
+    [VMS_ST_USAGE] =
+        "SELECT count(*), coalesce(sum(body_bytes), 0), coalesce(sum(json_bytes), 0) FROM snapshots",
+    [VMS_ST_INSERT_META] =
+        "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
+        "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
+        "n_regions, n_allocations, total_size, total_committed, total_private, total_ws, "
+        "total_private_ws, total_shareable_ws, total_shared_ws, total_locked_ws, total_pss, "
+        "total_uss, total_swap, total_swap_pss, total_dirty, summary, body_bytes) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+        "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+    [VMS_ST_INSERT_BODY] = "INSERT OR IGNORE INTO snapshot_bodies (id, body) VALUES (?1, ?2)",
+    [VMS_ST_INSERT_PACKED] = "INSERT INTO snapshot_packed (id, body) VALUES (?1, ?2)",
+    [VMS_ST_SET_JSON_BYTES] = "UPDATE snapshots SET json_bytes = ?2 WHERE id = ?1",
+    [VMS_ST_EVICT_PICK] = "SELECT id, json_bytes FROM snapshots WHERE json_bytes > 0 ORDER BY id LIMIT 1",
+    [VMS_ST_EXISTS] = "SELECT 1 FROM snapshots WHERE id = ?1",
+    [VMS_ST_DELETE_SHARES] = "DELETE FROM shares WHERE snapshot_id = ?1",
+    [VMS_ST_DELETE_BODY] = "DELETE FROM snapshot_bodies WHERE id = ?1",
+    [VMS_ST_DELETE_PACKED] = "DELETE FROM snapshot_packed WHERE id = ?1",
+    [VMS_ST_DELETE_META] = "DELETE FROM snapshots WHERE id = ?1",
+    [VMS_ST_META] = "SELECT " META_COLS " FROM snapshots WHERE id = ?1",
+    [VMS_ST_LIST] =
+        "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"
+        " AND (?3 <= 0 OR id < ?3) AND (?4 IS NULL OR start_time = ?4) AND (?5 < 0 OR source = ?5)"
+        " ORDER BY id DESC LIMIT ?6",
+    [VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
+    [VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",
+    [VMS_ST_SHARE_INSERT] = "INSERT INTO shares (selector, secret, snapshot_id, omit_cmdline, created_at_ms) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [VMS_ST_SHARE_GET] = "SELECT secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
+                         "WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_SHARE_REVOKE] =
+        "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
+                          "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
 };

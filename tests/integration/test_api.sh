@@ -127,7 +127,8 @@ ok "token file beside the database" is "$(tr -d '\n' <"$DB.token")" "$TOKEN"
 req GET "$BASE/health"
 ok "no token: 401" err_is 401 unauthorized
 ok "no token: WWW-Authenticate Bearer" test -n "$(hdr WWW-Authenticate)"
-req GET "$BASE/health" -H "Authorization: Bearer ${TOKEN%?}0"
+last=${TOKEN: -1}
+req GET "$BASE/health" -H "Authorization: Bearer ${TOKEN%?}$([ "$last" = 0 ] && echo 1 || echo 0)"
 ok "wrong token: 401" err_is 401 unauthorized
 req GET "$BASE/health" -H "Authorization: Bearer ${TOKEN:0:32}"
 ok "token prefix: 401" err_is 401 unauthorized
@@ -152,6 +153,15 @@ for h in "localhost:$PORT" "LOCALHOST:$PORT" "127.0.0.1:$PORT" "[::1]:$PORT" "vm
 	api GET /health -H "Host: $h"
 	ok "Host '$h' accepted" is "$code" 200
 done
+
+resp=$(raw "$PORT" "GET http://evil.example/api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\nAuthorization: Bearer $TOKEN\r\n\r\n")
+ok "absolute-form request target: refused (civetweb closes, or 400)" bash -c "! printf '%s' \"\$1\" | grep -q '\"status\":\"ok\"'" _ "$resp"
+resp=$(raw "$PORT" "GET /api/v1/health HTTP/1.0\r\nAuthorization: Bearer $TOKEN\r\n\r\n")
+ok "no Host header at all: 403" bash -c "printf '%s' \"\$1\" | head -1 | grep -q ' 403 '" _ "$resp"
+req GET "$ROOT/../../../../etc/passwd" --path-as-is
+ok "no path traversal out of the web root" bash -c "! grep -q root: '$TMP/b'"
+req GET "$ROOT/%2e%2e/%2e%2e/%2e%2e/etc/passwd" --path-as-is
+ok "no encoded path traversal" bash -c "! grep -q root: '$TMP/b'"
 
 # ---- 4. response headers, CORS ------------------------------------------------------------------
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

@@ -25,7 +25,8 @@ static int64_t user_version(void)
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -135,7 +136,8 @@ static void test_basics(void)
 	/* List: newest first, filters. */
 	struct vms_snapshot_list l;
 	struct vms_store_query q = {.source = -1};
-	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 2 && l.items[0].id == id2 && l.items[1].id == id1);
+	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 2 && l.items[0].id == id2 &&
+	      l.items[1].id == id1);
 	vms_snapshot_list_free(&l);
 	q.pid = 777;
 	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 1 && l.items[0].id == id2 &&
@@ -149,7 +151,8 @@ static void test_basics(void)
 	q.before = id2;
 	CHECK(vms_store_list(st, &q, &l) == VMS_OK && l.n == 1 && l.items[0].id == id1);
 	vms_snapshot_list_free(&l);
-	struct vms_store_query q2 = {.source = VMS_SOURCE_SCAN, .has_start_time = 1, .start_time = UINT64_MAX - 1};
+	struct vms_store_query q2 = {
+	    .source = VMS_SOURCE_SCAN, .has_start_time = 1, .start_time = UINT64_MAX - 1};
 	CHECK(vms_store_list(st, &q2, &l) == VMS_OK && l.n == 1 && l.items[0].id == id1);
 	vms_snapshot_list_free(&l);
 	struct vms_store_query q3 = {.source = -1, .limit = 1};
@@ -199,14 +202,15 @@ static void test_basics(void)
 	for (size_t i = 0; i < l.n; i++)
 		sum += l.items[i].body_bytes;
 	vms_snapshot_list_free(&l);
-	CHECK(vms_store_usage(st, &u) == VMS_OK && u.snapshots == 3 && u.bytes == sum && u.max_snapshots == 3);
+	CHECK(vms_store_usage(st, &u) == VMS_OK && u.snapshots == 3 && u.bytes == sum &&
+	      u.max_snapshots == 3);
 
 	/* Shares. */
 	struct vms_share sh, got;
 	CHECK(vms_store_share_create(st, id1, 1, &sh) == VMS_OK);
 	CHECK(strlen(sh.token) == VMS_SHARE_TOKEN_LEN && sh.snapshot_id == id1 && sh.omit_cmdline == 1);
-	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_OK && got.snapshot_id == id1 && got.omit_cmdline == 1 &&
-	      strcmp(got.token, sh.token) == 0);
+	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_OK && got.snapshot_id == id1 &&
+	      got.omit_cmdline == 1 && strcmp(got.token, sh.token) == 0);
 	struct vms_share sh2;
 	CHECK(vms_store_share_create(st, id1, 0, &sh2) == VMS_OK && strcmp(sh.token, sh2.token) != 0);
 	CHECK(vms_store_share_create(st, 31337, 0, &got) == VMS_ERR_NOT_FOUND);
@@ -228,7 +232,8 @@ static void test_basics(void)
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_OK);
 	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_ERR_NOT_FOUND);
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_ERR_NOT_FOUND);
-	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 1 && strcmp(list[0].token, sh2.token) == 0);
+	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 1 &&
+	      strcmp(list[0].token, sh2.token) == 0);
 	free(list);
 
 	/* Delete: gone with its shares; twice is NOT_FOUND; then there is room again. */
@@ -263,7 +268,8 @@ static void test_basics(void)
 	CHECK(vms_store_list(st, NULL, &l) == VMS_OK && l.n == 3 && l.items[0].id == id5);
 	vms_snapshot_list_free(&l);
 	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_OK && got.snapshot_id == id5);
-	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777 && back->n_regions == s->n_regions);
+	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777 &&
+	      back->n_regions == s->n_regions);
 	vms_snapshot_free(back);
 	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id4) == VMS_ERR_FULL);
 	vms_store_close(st);
@@ -275,7 +281,8 @@ static void test_basics(void)
 	vms_store_close(st);
 
 	/* Forward migration: a schema-1 database gains the packed table. */
-	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; PRAGMA user_version = 1;");
+	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; PRAGMA "
+	         "user_version = 1;");
 	CHECK_EQ_U64(user_version(), 1);
 	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
 	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
