@@ -223,7 +223,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
 		else
 			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
-		return vms_exit_for_err(err);
+		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
 	}
 	int rc = VMS_EXIT_OK;
 	if (output) {

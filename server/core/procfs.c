@@ -209,7 +209,9 @@ uint64_t vms_user_top(const struct vms_arch *arch, uint64_t highest_end)
 		top = 0x7ffffffff000ull; /* 4-level paging TASK_SIZE_MAX */
 	else
 		top = 1ull << 48;
-	if (highest_end > top) { /* LA57 / larger VA: round up to a power of two */
+	if (highest_end > top && !strcmp(arch->machine, "x86_64") && highest_end <= 0x00fffffffffff000ull)
+		return 0x00fffffffffff000ull; /* 5-level paging (LA57) TASK_SIZE_MAX */
+	if (highest_end > top) { /* larger VA elsewhere: round up to a power of two */
 		top = 1;
 		while (top < highest_end && top < (1ull << 63))
 			top <<= 1;

@@ -102,6 +102,8 @@ void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]
 	uint64_t shared_ws = f[VMS_SF_SHARED_CLEAN] + f[VMS_SF_SHARED_DIRTY] + f[VMS_SF_SHARED_HUGETLB];
 	uint64_t anon = f[VMS_SF_ANONYMOUS] < rss ? f[VMS_SF_ANONYMOUS] : rss;
 	uint64_t shareable = rss - anon + f[VMS_SF_SHARED_HUGETLB];
+	if (shared) /* a MAP_SHARED hugetlb page mapped once is counted in Private_Hugetlb */
+		shareable += f[VMS_SF_PRIVATE_HUGETLB];
 	if (shared_ws > shareable)
 		shareable = shared_ws;
 	if (shareable > total) /* only with inconsistent (torn) input */

@@ -17,12 +17,24 @@ static int permission_error(struct vms_req *r, int pid)
 	struct vms_proc p;
 	memset(&p, 0, sizeof p);
 	if (vms_proc_read(pid, NULL, &p) == VMS_OK) {
-		int st = vms_send_error(
-		    r, 403, "permission_denied",
-		    "permission denied reading the memory map of process %d (%s, user %s, uid %u): "
-		    "vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
-		    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid(),
-		    p.user ? p.user : "?");
+		int st;
+		if (geteuid() == 0 || p.uid == geteuid())
+			/* Same user or root and still refused: the target is not dumpable, holds
+			 * capabilities we lack, or lives in a user namespace we do not own. */
+			st = vms_send_error(
+			    r, 403, "permission_denied",
+			    "permission denied reading the memory map of process %d (%s, user %s, uid %u) even "
+			    "though vmscope runs as uid %u: the process is not dumpable, has capabilities "
+			    "vmscope lacks, or is in another user namespace; CAP_SYS_PTRACE in that namespace "
+			    "would grant access",
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid());
+		else
+			st = vms_send_error(
+			    r, 403, "permission_denied",
+			    "permission denied reading the memory map of process %d (%s, user %s, uid %u): "
+			    "vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid(),
+			    p.user ? p.user : "?");
 		vms_proc_clear(&p);
 		return st;
 	}

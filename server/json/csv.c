@@ -147,26 +147,6 @@ static void put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 
 /* "r--p" when every region of the allocation has the same perms, else the distinct perms in
  * address order joined by '/' ("r--p/r-xp/rw-p"). buf holds at least 64 bytes. */
-static void alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
-                             size_t size)
-{
-	char seen[12][5];
-	size_t n = 0, used = 0;
-
-	buf[0] = '\0';
-	for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
-		const char *p = s->regions[a->first_region + k].perms;
-		size_t j = 0;
-		while (j < n && memcmp(seen[j], p, 4) != 0)
-			j++;
-		if (j < n)
-			continue;
-		if (n == sizeof seen / sizeof seen[0] || used + 6 > size)
-			break;
-		memcpy(seen[n++], p, 5);
-		used += (size_t)snprintf(buf + used, size - used, "%s%.4s", used ? "/" : "", p);
-	}
-}
 
 static void put_row_start(struct vms_sb *sb, int sub, uint64_t start, enum vms_type type)
 {
@@ -207,7 +187,7 @@ static void put_details(struct vms_sb *sb, const struct vms_snapshot *s)
 		for (size_t c = 0; c < N_CSV_COLS; c++)
 			cell_kib(sb, a->cols[csv_cols[c]]);
 		cell_u64(sb, a->n_regions);
-		alloc_protection(s, a, prot, sizeof prot);
+		vms_alloc_protection(s, a, prot, sizeof prot);
 		cell(sb, 1, prot);
 		cell_text(sb, 1, a->details);
 		vms_sb_puts(sb, CRLF);

@@ -174,26 +174,6 @@ static void t_delta_count(struct table *t, size_t col, int64_t n)
 }
 
 /* Same rule as the CSV: one perms string, or the distinct ones joined by '/'. */
-static void alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
-                             size_t size)
-{
-	char seen[12][5];
-	size_t n = 0, used = 0;
-
-	buf[0] = '\0';
-	for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
-		const char *p = s->regions[a->first_region + k].perms;
-		size_t j = 0;
-		while (j < n && memcmp(seen[j], p, 4) != 0)
-			j++;
-		if (j < n)
-			continue;
-		if (n == sizeof seen / sizeof seen[0] || used + 6 > size)
-			break;
-		memcpy(seen[n++], p, 5);
-		used += (size_t)snprintf(buf + used, size - used, "%s%.4s", used ? "/" : "", p);
-	}
-}
 
 /* ---- snapshot report ---------------------------------------------------------------- */
 
@@ -334,7 +314,7 @@ static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s)
 		t_set(&t, 0, "0x%" PRIx64, a->start);
 		t_set(&t, 1, "%s", vms_type_name(a->type));
 		detail_numbers(&t, a->cols);
-		alloc_protection(s, a, prot, sizeof prot);
+		vms_alloc_protection(s, a, prot, sizeof prot);
 		t_set(&t, 6, "%s", prot);
 		t_set_escaped(&t, 7, a->details, NULL);
 		if (a->n_regions < 2)

@@ -1,5 +1,6 @@
 /* UTF-8, escaping and time helpers for the exporters (see textutil.h). */
 #include "textutil.h"
+#include "vmscope/snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,4 +164,24 @@ void vms_format_time_ms(int64_t ms, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+}
+
+void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf, size_t size)
+{
+	char seen[12][5];
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
+		const char *p = s->regions[a->first_region + k].perms;
+		size_t j = 0;
+		while (j < n && memcmp(seen[j], p, 4) != 0)
+			j++;
+		if (j < n)
+			continue;
+		if (n == sizeof seen / sizeof seen[0] || used + 6 > size)
+			break;
+		memcpy(seen[n++], p, 5);
+		used += (size_t)snprintf(buf + used, size - used, "%s%.4s", used ? "/" : "", p);
+	}
 }

@@ -29,4 +29,10 @@ void vms_sb_put_escaped(struct vms_sb *sb, const char *s);
 /* "2026-11-22T06:10:00.123Z" (ISO 8601, UTC, milliseconds) into buf (>= 32 bytes). */
 void vms_format_time_ms(int64_t ms, char *buf, size_t size);
 
+struct vms_snapshot;
+struct vms_allocation;
+/* The distinct perms of an allocation's regions in order, joined by '/' ("r--p/r-xp/rw-p"),
+ * into buf (truncated to size). */
+void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf, size_t size);
+
 #endif
