@@ -12,7 +12,8 @@ static void ps_usage(FILE *f)
 {
 	fprintf(f, "usage: vmscope ps [--json] [--pss]\n\n"
 		   "List processes: pid, ppid, user, state, threads, arch, VmSize, RSS (anon/file/shmem),\n"
-		   "swap and whether their memory map is readable by you.\n"
+		   "swap and whether their memory map is readable by you (MAPS: ok; denied = you lack\n"
+		   "ptrace-read rights, run as its user or root; none = kernel thread or zombie).\n"
 		   "  --json   JSON on stdout (sizes in bytes)\n"
 		   "  --pss    also read smaps_rollup for Pss/Uss (walks page tables: slower)\n");
 }
@@ -62,8 +63,8 @@ int vms_cmd_ps(int argc, char **argv)
 		free(text);
 		cJSON_Delete(j);
 	} else {
-		printf("%7s %7s %-10s %1s %4s %-7s %10s %10s %9s %9s %9s %8s%s  %s\n", "PID", "PPID", "USER", "S",
-		       "THR", "ARCH", "VSZ(KiB)", "RSS(KiB)", "ANON", "FILE", "SHMEM", "SWAP",
+		printf("%7s %7s %-10s %1s %4s %-7s %-6s %10s %10s %9s %9s %9s %8s%s  %s\n", "PID", "PPID", "USER",
+		       "S", "THR", "ARCH", "MAPS", "VSZ(KiB)", "RSS(KiB)", "ANON", "FILE", "SHMEM", "SWAP",
 		       opts.with_rollup ? "   PSS(KiB)   USS(KiB)" : "", "COMMAND");
 		for (size_t i = 0; i < l.n; i++) {
 			const struct vms_proc *p = &l.procs[i];
@@ -78,8 +79,14 @@ int vms_cmd_ps(int argc, char **argv)
 				snprintf(arch, sizeof arch, "%s", p->arch.machine);
 			else
 				snprintf(arch, sizeof arch, "%s", p->kernel_thread ? "kthread" : "-");
-			printf("%7d %7d %-10.10s %c %4d %-7s %10s %10s %9s %9s %9s %8s%s  %s%s%s\n", p->pid, p->ppid,
-			       p->user, p->state, p->threads, arch, v[0], v[1], v[2], v[3], v[4], v[5], pss,
+			/* MAPS: can we read its memory map? ok, denied (ptrace-read refused), none (kernel
+			 * thread or zombie), gone (exited while listed) */
+			const char *maps = p->maps_readable ? "ok"
+					   : p->unreadable_err == VMS_ERR_PERMISSION ? "denied"
+					   : p->unreadable_err == VMS_ERR_NO_ADDRESS_SPACE ? "none"
+											     : "gone";
+			printf("%7d %7d %-10.10s %c %4d %-7s %-6s %10s %10s %9s %9s %9s %8s%s  %s%s%s\n", p->pid,
+			       p->ppid, p->user, p->state, p->threads, arch, maps, v[0], v[1], v[2], v[3], v[4], v[5], pss,
 			       *p->cmdline ? p->cmdline : "[", *p->cmdline ? "" : p->name, *p->cmdline ? "" : "]");
 		}
 	}
