@@ -96,7 +96,7 @@ const char *vms_strerror(int err)
 	switch (err) {
 	case VMS_OK: return "success";
 	case VMS_ERR_NO_SUCH_PROCESS: return "no such process";
-	case VMS_ERR_EXITED: return "the process exited during the scan";
+	case VMS_ERR_EXITED: return "the process exited (or ran a new program) during the scan";
 	case VMS_ERR_PERMISSION:
 		return "permission denied: reading another user's memory map needs the same user id "
 		       "(and a dumpable process) or root / CAP_SYS_PTRACE";

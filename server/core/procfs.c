@@ -82,18 +82,22 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 		n = sizeof st->comm - 1;
 	memcpy(st->comm, open + 1, n);
 	st->comm[n] = '\0';
-	/* fields after ") ": 3 state, 4 ppid, ..., 20 num_threads, 22 starttime */
+	/* fields after ") ": 3 state, 4 ppid, ..., 20 num_threads, 22 starttime, 26 startcode,
+	 * 28 startstack */
 	const char *p = close_p + 1, *end = buf + len;
 	int field = 2;
-	while (p < end && field < 22) {
+	while (p < end && field < 28) {
 		while (p < end && *p == ' ')
 			p++;
 		field++;
 		const char *tok = p;
 		while (p < end && *p != ' ' && *p != '\n')
 			p++;
-		if (p == tok)
+		if (p == tok) {
+			if (field > 22)
+				break; /* older/odd kernels: the fields we need are there */
 			return -1; /* truncated line: fewer than 22 fields */
+		}
 		if (field == 3)
 			st->state = *tok;
 		else if (field == 4)
@@ -102,8 +106,12 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 			st->threads = (int)strtol(tok, NULL, 10);
 		else if (field == 22)
 			st->start_time = strtoull(tok, NULL, 10);
+		else if (field == 26)
+			st->start_code = strtoull(tok, NULL, 10);
+		else if (field == 28)
+			st->start_stack = strtoull(tok, NULL, 10);
 	}
-	return field == 22 ? 0 : -1;
+	return field >= 22 ? 0 : -1;
 }
 
 char *vms_cmdline_join(const char *buf, size_t len)

@@ -28,6 +28,7 @@ struct vms_stat {
 	char state;
 	pid_t ppid;
 	uint64_t start_time;
+	uint64_t start_code, start_stack; /* fields 26/28: change on execve (new image, new stack) */
 	int threads;
 };
 int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st); /* 0 or -1 malformed */

@@ -415,10 +415,15 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	/* Still the same, live process? The dirfd pins the pid: ESRCH once it has been reaped. A
 	 * task that exited but is not reaped yet is a zombie whose smaps read 0 bytes from the
 	 * moment its mm was released: what we parsed may stop short, so that is "exited" too. */
+	/* execve() during the scan: the smaps fd kept the old mm and read 0 bytes from then on,
+	 * so the list may stop short. The new image has a new code address and stack. */
+	struct vms_stat now;
 	int rc = vms_procfs_read(dirfd, "stat", &b);
-	if (rc < 0 || vms_stat_parse(b.data, b.len, &st) < 0 || st.start_time != s->start_time ||
-	    st.state == 'Z' || st.state == 'X')
-		err = rc < 0 ? vms_procfs_err(rc, 1) : VMS_ERR_EXITED;
+	if (rc < 0)
+		err = vms_procfs_err(rc, 1);
+	else if (vms_stat_parse(b.data, b.len, &now) < 0 || now.start_time != s->start_time || now.state == 'Z' ||
+		 now.state == 'X' || now.start_code != st.start_code || now.start_stack != st.start_stack)
+		err = VMS_ERR_EXITED;
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
