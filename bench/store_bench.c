@@ -15,7 +15,7 @@
  *   rows_put     alternative 2: one row per region and per allocation, prepared statements,
  *                one transaction
  *   rows_load    SELECT them back into a struct vms_snapshot + vms_snapshot_summarize
- *   diff         vms_diff_compute of the two scans; diff_json adds vms_json_diff + print;
+ *   diff         vms_diff_compute of the two scans; diff_json adds vms_json_write_diff (the API's writer);
  *                diff_all_json: the worst case, against a small process (every region removed)
  * and prints one "key value" line per figure (milliseconds, bytes).
  *
@@ -421,11 +421,11 @@ int main(int argc, char **argv)
 		struct vms_diff d;
 		double t0 = now_ms();
 		vms_diff_compute(a, b, &d);
-		cJSON *j = vms_json_diff(&d);
-		char *text = vms_json_print(j, 0);
+		char *text = NULL;
+		size_t len = 0;
+		vms_json_write_diff(&d, NULL, &text, &len); /* what the API sends */
 		t[i] = now_ms() - t0;
 		free(text);
-		cJSON_Delete(j);
 		vms_diff_free(&d);
 	}
 	printf("diff_json_ms %.1f\n", median(t, runs));
@@ -437,11 +437,11 @@ int main(int argc, char **argv)
 		struct vms_diff d;
 		double t0 = now_ms();
 		vms_diff_compute(a, self, &d);
-		cJSON *j = vms_json_diff(&d);
-		char *text = vms_json_print(j, 0);
+		char *text = NULL;
+		size_t len = 0;
+		vms_json_write_diff(&d, NULL, &text, &len); /* what the API sends */
 		t[i] = now_ms() - t0;
 		free(text);
-		cJSON_Delete(j);
 		vms_diff_free(&d);
 	}
 	printf("diff_all_json_ms %.1f\n", median(t, runs));

@@ -51,6 +51,12 @@ void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_sna
 int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s);
 void vms_json_stream_free(struct vms_json_stream *st); /* accepts NULL */
 
+/* The diff as compact JSON text, written directly: byte-for-byte
+ * cJSON_PrintUnformatted(vms_json_diff(d)), with extra_members (raw JSON members such as
+ * "\"from_id\":1,\"to_id\":2", or NULL) appended inside the top-level object. *out is malloc'd.
+ * Returns VMS_OK or VMS_ERR_NOMEM. */
+int vms_json_write_diff(const struct vms_diff *d, const char *extra_members, char **out, size_t *len);
+
 /* Print helpers: return malloc'd text (free with free()), NULL on ENOMEM. */
 char *vms_json_print(const cJSON *j, int pretty);
 

@@ -97,10 +97,8 @@ int vms_cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		cJSON *j = vms_json_diff(&d);
-		text = j ? vms_json_print(j, 1) : NULL;
-		cJSON_Delete(j);
-		len = text ? strlen(text) : 0;
+		if (vms_json_write_diff(&d, NULL, &text, &len) != VMS_OK)
+			text = NULL;
 	} else if (vms_export_diff_text(&d, &text, &len) != VMS_OK) {
 		text = NULL;
 	}

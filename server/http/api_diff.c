@@ -1,6 +1,7 @@
 /* Diffs: GET /api/v1/diff?from=A&to=B and GET /api/v1/processes/{pid}/changes (the two most
  * recent stored snapshots of that process instance: VMMap's Show Changes). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http_internal.h"
@@ -34,12 +35,15 @@ static int send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)
 	if (err != VMS_OK) {
 		st = vms_send_vms_err(r, err, 0);
 	} else {
-		cJSON *j = vms_json_diff(&d);
-		if (j) {
-			cJSON_AddNumberToObject(j, "from_id", (double)from_id);
-			cJSON_AddNumberToObject(j, "to_id", (double)to_id);
-		}
-		st = vms_send_json(r, 200, j);
+		/* written directly, not through a cJSON tree: 60,000 changed regions cost 0.7 s as a tree */
+		char ids[64], *text = NULL;
+		size_t len = 0;
+		snprintf(ids, sizeof ids, "\"from_id\":%lld,\"to_id\":%lld", (long long)from_id, (long long)to_id);
+		if (vms_json_write_diff(&d, ids, &text, &len) != VMS_OK)
+			st = vms_send_error(r, 500, "out_of_memory", "out of memory");
+		else
+			st = vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
+		free(text);
 	}
 	vms_diff_free(&d);
 	vms_snapshot_free(a);

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "test.h"
+#include "vmscope/diff.h"
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
 
@@ -47,6 +49,39 @@ static void compare(const struct vms_snapshot *s, const struct vms_json_opts *op
 	free(got);
 }
 
+static void compare_diff(const struct vms_snapshot *a, const struct vms_snapshot *b, const char *what)
+{
+	struct vms_diff d;
+	CHECK(vms_diff_compute(a, b, &d) == VMS_OK);
+	cJSON *tree = vms_json_diff(&d);
+	char *want = tree ? cJSON_PrintUnformatted(tree) : NULL;
+	char *got = NULL;
+	size_t len = 0;
+	CHECK(vms_json_write_diff(&d, NULL, &got, &len) == VMS_OK);
+	CHECK(want && got && len == strlen(got));
+	if (want && got && strcmp(want, got)) {
+		size_t i = 0;
+		while (want[i] && want[i] == got[i])
+			i++;
+		fprintf(stderr, "%s: differs at byte %zu:\n cJSON: %.80s\n ours:  %.80s\n", what, i,
+			want + (i > 20 ? i - 20 : 0), got + (i > 20 ? i - 20 : 0));
+		t_failed++;
+	} else if (want && got) {
+		t_passed++;
+	}
+	free(got);
+	/* extra members land inside the object and keep it valid JSON */
+	CHECK(vms_json_write_diff(&d, "\"from_id\":1,\"to_id\":2", &got, &len) == VMS_OK);
+	cJSON *back = got ? cJSON_Parse(got) : NULL;
+	CHECK(back && cJSON_GetNumberValue(cJSON_GetObjectItem(back, "to_id")) == 2.0);
+	CHECK(back && cJSON_GetArraySize(cJSON_GetObjectItem(back, "regions")) == (int)d.n_regions);
+	cJSON_Delete(back);
+	free(got);
+	cJSON_free(want);
+	cJSON_Delete(tree);
+	vms_diff_free(&d);
+}
+
 int main(void)
 {
 	char path[1024];
@@ -72,12 +107,25 @@ int main(void)
 	compare(s, NULL, "fixture");
 	struct vms_json_opts omit = {.omit_cmdline = 1};
 	compare(s, &omit, "fixture without cmdline");
-	vms_snapshot_free(s);
 
-	struct vms_snapshot *live = NULL;
+	struct vms_snapshot *live = NULL, *live2 = NULL;
 	CHECK(vms_snapshot_take(getpid(), NULL, &live) == VMS_OK);
 	if (live)
 		compare(live, NULL, "live self");
+	/* a change between two scans of this process: a new mapping, touched */
+	char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	if (m != MAP_FAILED)
+		memset(m, 1, 1 << 20);
+	CHECK(vms_snapshot_take(getpid(), NULL, &live2) == VMS_OK);
+	if (live && live2) {
+		compare_diff(live, live2, "diff live -> live");
+		compare_diff(s, live, "diff fixture -> live (nothing in common)");
+	}
+	if (m != MAP_FAILED)
+		munmap(m, 1 << 20);
 	vms_snapshot_free(live);
+	vms_snapshot_free(live2);
+	vms_snapshot_free(s);
 	TEST_MAIN_END();
 }

@@ -1,0 +1,221 @@
+/* Primitives of the direct JSON writers; contracts in jsonout.h. Formatting follows cJSON
+ * 1.7.15's printer exactly (tests/unit/test_json_write.c compares the two byte for byte). */
+#include "jsonout.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "textutil.h"
+
+void vms_jo_reserve(struct vms_sb *sb, size_t n)
+{
+	if (sb->oom || sb->cap - sb->len > n)
+		return;
+	size_t cap = sb->cap ? sb->cap : 4096;
+	while (cap - sb->len <= n)
+		cap *= 2;
+	char *b = realloc(sb->buf, cap);
+	if (!b) {
+		sb->oom = 1;
+		return;
+	}
+	sb->buf = b;
+	sb->cap = cap;
+}
+
+void vms_jo_lit(struct vms_sb *sb, const char *s, size_t n)
+{
+	vms_jo_reserve(sb, n);
+	if (sb->oom)
+		return;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+}
+
+void vms_jo_u64(struct vms_sb *sb, uint64_t v)
+{
+	char tmp[24];
+	int i = 24;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	vms_jo_lit(sb, tmp + i, (size_t)(24 - i));
+}
+
+void vms_jo_i64(struct vms_sb *sb, int64_t v)
+{
+	if (v < 0) {
+		VMS_JO_LIT(sb, "-");
+		vms_jo_u64(sb, (uint64_t)0 - (uint64_t)v);
+	} else {
+		vms_jo_u64(sb, (uint64_t)v);
+	}
+}
+
+void vms_jo_addr(struct vms_sb *sb, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[20];
+	int i = 20;
+	tmp[--i] = '"';
+	do {
+		tmp[--i] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	tmp[--i] = '"';
+	vms_jo_lit(sb, tmp + i, (size_t)(20 - i));
+}
+
+/* A JSON string the way cJSON prints it: \" \\ \b \f \n \r \t, other bytes < 0x20 as \u00xx,
+ * everything else verbatim (after UTF-8 repair, as json.c does). NULL prints null. */
+void vms_jo_str(struct vms_sb *sb, const char *s)
+{
+	if (!s) {
+		VMS_JO_LIT(sb, "null");
+		return;
+	}
+	char *fixed = NULL;
+	if (!vms_utf8_valid(s)) {
+		fixed = vms_utf8_repair(s);
+		if (!fixed) {
+			sb->oom = 1;
+			return;
+		}
+		s = fixed;
+	}
+	size_t n = strlen(s);
+	vms_jo_reserve(sb, n * 6 + 2);
+	if (!sb->oom) {
+		char *w = sb->buf + sb->len;
+		*w++ = '"';
+		for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+			unsigned char c = *p;
+			if (c >= 0x20 && c != '"' && c != '\\') {
+				*w++ = (char)c;
+				continue;
+			}
+			*w++ = '\\';
+			switch (c) {
+			case '"': *w++ = '"'; break;
+			case '\\': *w++ = '\\'; break;
+			case '\b': *w++ = 'b'; break;
+			case '\f': *w++ = 'f'; break;
+			case '\n': *w++ = 'n'; break;
+			case '\r': *w++ = 'r'; break;
+			case '\t': *w++ = 't'; break;
+			default:
+				w += sprintf(w, "u%04x", c);
+				break;
+			}
+		}
+		*w++ = '"';
+		sb->len = (size_t)(w - sb->buf);
+	}
+	free(fixed);
+}
+
+/* ,"key": */
+void vms_jo_key(struct vms_sb *sb, const char *k, int first)
+{
+	size_t n = strlen(k);
+	vms_jo_reserve(sb, n + 4);
+	if (sb->oom)
+		return;
+	char *w = sb->buf + sb->len;
+	if (!first)
+		*w++ = ',';
+	*w++ = '"';
+	memcpy(w, k, n);
+	w += n;
+	*w++ = '"';
+	*w++ = ':';
+	sb->len = (size_t)(w - sb->buf);
+}
+
+/* Quoted keys with their separators, built once per call site from the name tables. */
+struct keyset {
+	char text[VMS_SF_COUNT][32];
+	unsigned char len[VMS_SF_COUNT];
+};
+
+static void keyset_init(struct keyset *ks, const char *(*name)(int), int n)
+{
+	for (int i = 0; i < n; i++) {
+		int w = snprintf(ks->text[i], sizeof ks->text[i], "%s\"%s\":", i ? "," : "", name(i));
+		ks->len[i] = (unsigned char)w;
+	}
+}
+
+static const char *col_key_i(int i)
+{
+	return vms_col_key((enum vms_col)i);
+}
+static const char *sf_key_i(int i)
+{
+	return vms_smaps_field_key((enum vms_smaps_field)i);
+}
+
+/* Writes {"k":v,...} for n fixed keys; reserve() must have made room (n * 56 bytes). */
+static char *put_fixed(char *w, const struct keyset *ks, const uint64_t *v, int n)
+{
+	*w++ = '{';
+	for (int i = 0; i < n; i++) {
+		memcpy(w, ks->text[i], ks->len[i]);
+		w += ks->len[i];
+		char tmp[24];
+		int j = 24;
+		uint64_t x = v[i];
+		do {
+			tmp[--j] = (char)('0' + x % 10);
+			x /= 10;
+		} while (x);
+		memcpy(w, tmp + j, (size_t)(24 - j));
+		w += 24 - j;
+	}
+	*w++ = '}';
+	return w;
+}
+
+static struct keyset col_keys, sf_keys;
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+static void keys_init(void)
+{
+	keyset_init(&col_keys, col_key_i, VMS_COL_COUNT);
+	keyset_init(&sf_keys, sf_key_i, VMS_SF_COUNT);
+}
+
+void vms_jo_columns(struct vms_sb *sb, const char *k, const uint64_t cols[VMS_COL_COUNT])
+{
+	pthread_once(&keys_once, keys_init);
+	vms_jo_key(sb, k, 0);
+	vms_jo_reserve(sb, VMS_COL_COUNT * 56 + 2);
+	if (sb->oom)
+		return;
+	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &col_keys, cols, VMS_COL_COUNT) - sb->buf);
+}
+
+
+void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])
+{
+	pthread_once(&keys_once, keys_init);
+	vms_jo_reserve(sb, VMS_SF_COUNT * 56 + 2);
+	if (sb->oom)
+		return;
+	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &sf_keys, v, VMS_SF_COUNT) - sb->buf);
+}
+
+void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COUNT])
+{
+	vms_jo_key(sb, k, 0);
+	VMS_JO_LIT(sb, "{");
+	for (int i = 0; i < VMS_COL_COUNT; i++) {
+		vms_jo_key(sb, vms_col_key((enum vms_col)i), i == 0);
+		vms_jo_i64(sb, d[i]);
+	}
+	VMS_JO_LIT(sb, "}");
+}
