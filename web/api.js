@@ -49,6 +49,7 @@ const DEFAULT_TEXT = {
   rate_limited: 'Too many scans in a short time.',
   store_full: 'The snapshot store is full.',
   too_large: 'The file is too large for the daemon.',
+  no_address_space: 'The process has no address space.',
 };
 
 // What to tell a person about an error: a title, the daemon's own words (detail) and, where
@@ -69,6 +70,8 @@ export function describeError(err) {
   if (s === 429) return r('Too many scans', 'Wait a moment and try again.');
   if (s === 507) return r('Snapshot store full', 'Delete old snapshots in the Snapshots list.');
   if (s === 400) return r('Bad request');
+  if (err.code === 'no_address_space') return r('Nothing to map', 'Kernel threads and zombie processes (exited, not yet reaped by their parent) have no address space. Pick another process in the process list.');
+  if (err.code === 'process_exited') return r('Process gone', 'Pick another process in the process list.');
   return r(`Error ${s}${err.code ? ' (' + err.code + ')' : ''}`);
 }
 

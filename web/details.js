@@ -36,7 +36,7 @@ export class DetailsView {
     this.columns = [
       { key: 'address', label: 'Address', width: '168px', cellClass: 'mono addr', title: help('address') || 'Start address. ▸ expands an allocation into its regions (VMAs).' },
       { key: 'type', label: 'Type', width: '128px', cellClass: 'type', title: help('type') || 'Memory type; for a region, its part in the allocation.' },
-      ...SHOWN_COLUMNS.map((k) => ({ key: k, label: COLUMN_LABEL[k], width: k === 'shareable_ws' ? '112px' : '100px', align: 'right', title: help(k) })),
+      ...SHOWN_COLUMNS.map((k) => ({ key: k, label: COLUMN_LABEL[k], width: k === 'size' ? '128px' : k === 'shareable_ws' ? '112px' : '100px', align: 'right', title: help(k) })),
       { key: 'blocks', label: 'Blocks', width: '62px', align: 'right', title: help('blocks') || 'Number of regions (VMAs) in the allocation.' },
       { key: 'protection', label: 'Protection', width: '124px', cellClass: 'mono', title: help('protection') || 'r read, w write, x execute; p private (copy-on-write), s shared.' },
       { key: 'details', label: 'Details', width: 'minmax(360px, 1fr)', cellClass: 'details', title: help('details') || 'File path, thread, heap or other attribution.' },
@@ -49,6 +49,7 @@ export class DetailsView {
       onRowClick: (i, ev, key) => this.onRowClick(i, ev, key),
       onSort: (key) => this.toggleSort(key),
       onKey: (ev) => this.onKey(ev),
+      frozen: 2,
     });
     this.table.body.addEventListener('dblclick', (ev) => {
       const row = ev.target.closest('.vt-row');
@@ -63,7 +64,10 @@ export class DetailsView {
 
   setUnits(u) {
     this.units = u;
-    for (const k of SHOWN_COLUMNS) this.table.setHeaderLabel(k, COLUMN_LABEL[k] + unitSuffix(u));
+    // The unit is not added to the headers (it would not fit the narrow number columns): the
+    // Units selector right above the table says it, and so does each header's hover text.
+    const unit = unitSuffix(u).trim();
+    for (const k of SHOWN_COLUMNS) this.table.setHeaderLabel(k, COLUMN_LABEL[k], (help(k) || COLUMN_LABEL[k]) + (unit ? ` Shown in ${unit.slice(1, -1)}.` : ''));
     this.table.refresh();
   }
 
@@ -191,7 +195,10 @@ export class DetailsView {
     this.rows = out.subarray(0, k);
     this.shownItems = shown;
     this.table.setSortIndicator(this.sortKey === 'address' && this.sortDir === 'asc' ? null : this.sortKey, this.sortDir);
-    this.table.setCount(k, this.typeFilter || text ? 'No allocation matches the filter.' : 'This snapshot has no allocations.');
+    const empty = this.typeFilter === 'page_table' ? 'Page tables have no address: they are kernel memory spent on this process (VmPTE), so they appear in the summary only.'
+      : this.typeFilter === 'managed_heap' ? 'No managed heaps: vmscope does not recognise JVM, .NET or Go heaps yet (they show as Private Data or Reserved).'
+        : this.typeFilter || text ? 'No allocation matches the filter.' : 'This snapshot has no allocations.';
+    this.table.setCount(k, empty);
     if (this.opts.onRowsChange) this.opts.onRowsChange(shown, A + m.gapCount);
   }
 

@@ -155,6 +155,7 @@ function render(container, d, source, params) {
   const table = new VirtualTable({
     className: 'diff-table',
     columns,
+    frozen: 2,
     rowHeight: 22,
     onSort: (key) => {
       if (key === sortKey) {

@@ -42,7 +42,7 @@ export class AddressMap {
 
     this.caption = el('p', { className: 'map-caption' });
     this.zoomBar = el('div', { className: 'map-zoom' });
-    this.canvas = el('canvas', { className: 'map-canvas', tabIndex: 0, role: 'img', 'aria-label': 'Address-space map coloured by memory type' });
+    this.canvas = el('canvas', { className: 'map-canvas', tabIndex: 0, role: 'img', 'aria-label': 'Address-space map coloured by memory type. Left and right arrows step through the blocks, Enter zooms to the selected allocation, Escape shows the whole address space.' });
     this.tip = el('div', { className: 'map-tip hidden', role: 'tooltip' });
     this.scroller = el('div', { className: 'map-scroll' }, this.canvas, this.tip);
     this.el = el('section', { className: 'map', 'aria-label': 'Address-space map' }, this.zoomBar, this.scroller, this.caption);
@@ -53,6 +53,7 @@ export class AddressMap {
     this.canvas.addEventListener('mousedown', (ev) => this.onDown(ev));
     window.addEventListener('mouseup', this.onUpBound = (ev) => this.onUp(ev));
     this.canvas.addEventListener('dblclick', (ev) => this.onDbl(ev));
+    this.canvas.addEventListener('keydown', (ev) => this.onKey(ev));
     this.lastW = 0;
     this.attached = false;
   }
@@ -216,7 +217,7 @@ export class AddressMap {
       'Scale: used memory and small gaps to scale, 1 px = ', el('strong', null, human(Math.max(1, Math.round(this.scale)))),
       ' (every region at least 1 px wide). ', swatch,
       ` Free gaps over ${human(GAP_LINEAR_PX * this.scale)} are compressed: hatched, ${GAP_LINEAR_PX} px plus ${GAP_PX_PER_DOUBLING} px per doubling, labelled with their true size; so are PROT_NONE reservations. `,
-      'Drag across the map to zoom into a range; double-click a block to zoom to it.');
+      'Drag across the map to zoom into a range; double-click a block to zoom to it. Keyboard: ← → step through the blocks, Enter zooms, Escape zooms out.');
     clear(this.zoomBar);
     const hi = this.zoom ? this.rangeHi : (this.rangeHi < m.userTop ? this.rangeHi : m.userTop);
     const above = !this.zoom && this.rangeHi > m.userTop;
@@ -398,6 +399,44 @@ export class AddressMap {
     if (i < 0) return;
     const sel = this.selFromSeg(i);
     if (sel) this.opts.onSelect(sel);
+  }
+
+  // Keyboard: ←/→ select the previous/next block (region or free gap), Enter zooms to the
+  // selected allocation, Escape (or -) shows the whole address space again.
+  onKey(ev) {
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
+      ev.preventDefault();
+      const n = this.segKind.length;
+      const dir = ev.key === 'ArrowRight' ? 1 : -1;
+      let i = this.selSegment();
+      if (i < 0) i = dir > 0 ? -1 : n;
+      for (let j = i + dir; j >= 0 && j < n; j += dir) {
+        const sel = this.selFromSeg(j);
+        if (sel) { this.opts.onSelect(sel); return; }
+      }
+    } else if (ev.key === 'Enter' && this.sel && this.sel.kind !== KIND_GAP) {
+      ev.preventDefault();
+      this.zoomToSelection();
+    } else if ((ev.key === 'Escape' || ev.key === '-') && this.zoom) {
+      ev.preventDefault();
+      this.opts.onZoom(null);
+    }
+  }
+
+  // Index of the segment where the selection starts, or -1.
+  selSegment() {
+    const s = this.sel;
+    if (!s) return -1;
+    const m = this.m;
+    const addr = s.kind === KIND_GAP ? m.gStart[s.g] : s.kind === KIND_REGION ? m.rStart[s.r] : m.aStart[s.a];
+    let lo = 0;
+    let hi = this.segKind.length - 1;
+    let ans = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segStart[mid] <= addr) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return ans;
   }
 
   onDbl(ev) {

@@ -137,7 +137,7 @@ export function pickerView(container, params) {
       el('td', { text: val(p, 'swap') ? human(val(p, 'swap')) : '' }),
       el('td', { text: p.threads != null ? fmtInt(p.threads) : '' }),
       el('td', { className: 'left', text: val(p, 'arch') }),
-      el('td', { className: `left cmd${ok ? ' mono' : ' reason'}`, text: cmd }));
+      el('td', { className: `left cmd${ok ? ' mono' : ' reason'}`, title: cmd, text: cmd }));
     });
     clear(tbody).append(...rows);
     const unreadable = procs.filter((p) => !readable(p)).length;

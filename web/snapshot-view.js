@@ -102,6 +102,8 @@ class SnapshotView {
     }
     this.syncFilters(false);
     if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
+    // the details reported its first count before the toolbar existed
+    this.updateCount(this.details.shownItems, this.m.allocCount + this.m.gapCount);
     if (params.sel) {
       const addr = parseAddr(params.sel);
       const hit = addr != null ? this.m.lookup(addr) : null;
@@ -180,6 +182,9 @@ class SnapshotView {
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'csv' }, onclick: () => this.exportAs('csv') }, 'CSV (spreadsheet)'),
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'));
     exp.appendChild(menu);
+    exp.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && menu.classList.contains('open')) { menu.classList.remove('open'); exp.firstChild.focus(); }
+    });
     document.addEventListener('click', () => menu.classList.remove('open'));
     actions.appendChild(exp);
     if (!this.readOnly) actions.appendChild(el('button', { type: 'button', id: 'btn-open', title: 'Open a snapshot file (.json) saved earlier or sent to you', onclick: () => openImportDialog() }, 'Open…'));
@@ -198,7 +203,7 @@ class SnapshotView {
           el('p', { className: 'where muted', text: where })),
         actions),
       cmd,
-      el('dl', { className: 'facts' }, facts.map(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
+      el('dl', { className: 'facts' }, facts.map(([k, v]) => el('div', { className: 'fact' }, el('dt', { text: k }), el('dd', { text: v })))),
       notes);
   }
 

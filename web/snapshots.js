@@ -101,10 +101,10 @@ export function snapshotsView(container, params) {
         el('td', { text: human(total(s, 'total_ws')) }),
         el('td', { text: typeof s.regions === 'number' ? fmtInt(s.regions) : s.n_regions != null ? fmtInt(s.n_regions) : '' }),
         el('td', { className: 'left mono cmd', title: proc(s).cmdline || '', text: proc(s).cmdline || '' }),
-        el('td', { className: 'left row-actions' },
+        el('td', { className: 'left' }, el('div', { className: 'row-actions' },
           el('button', { type: 'button', className: 'small', onclick: (ev) => { ev.stopPropagation(); open(); } }, 'Open'),
           el('button', { type: 'button', className: 'small', dataset: { act: 'share' }, onclick: (ev) => { ev.stopPropagation(); share(s); } }, 'Share'),
-          el('button', { type: 'button', className: 'small danger', dataset: { act: 'delete' }, onclick: (ev) => { ev.stopPropagation(); del(s); } }, 'Delete')));
+          el('button', { type: 'button', className: 'small danger', dataset: { act: 'delete' }, onclick: (ev) => { ev.stopPropagation(); del(s); } }, 'Delete'))));
     });
     clear(tbody).append(...rows);
     compareBtn.disabled = picked.size !== 2;
