@@ -5,16 +5,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http_internal.h"
 #include "vmscope/error.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 
+/* A client that reads a large body slowly holds a worker and a store reader the whole time
+ * (civetweb's timeout applies to each write, not to the response). The body is measured in
+ * windows of STREAM_WINDOW_S: a client that took less than STREAM_MIN_RATE in a window is cut
+ * off, so a slow reader holds a worker for at most about two windows. */
+#define STREAM_WINDOW_S 10.0
+#define STREAM_MIN_RATE (256.0 * 1024) /* bytes per second */
+
 struct stream_ctx {
 	struct vms_req *r;
 	int started;
+	double window_t0;     /* monotonic seconds at the start of the current window */
+	uint64_t window_sent; /* bytes written in it */
 };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int stream_size(void *arg, uint64_t total)
 {
@@ -26,7 +43,22 @@ static int stream_size(void *arg, uint64_t total)
 static int stream_chunk(void *arg, const void *buf, size_t len)
 {
 	struct stream_ctx *c = arg;
-	return mg_write(c->r->conn, buf, len) == (int)len ? 0 : -1;
+	if (!c->window_t0)
+		c->window_t0 = now_s();
+	if (mg_write(c->r->conn, buf, len) != (int)len)
+		return -1;
+	c->window_sent += len;
+	double elapsed = now_s() - c->window_t0;
+	if (elapsed > STREAM_WINDOW_S) {
+		if ((double)c->window_sent / elapsed < STREAM_MIN_RATE) {
+			vms_log(c->r->h, VMS_LOG_WARN, "closing a client reading at %.0f B/s (minimum %.0f B/s)",
+				(double)c->window_sent / elapsed, STREAM_MIN_RATE);
+			return -1;
+		}
+		c->window_t0 += elapsed;
+		c->window_sent = 0;
+	}
+	return 0;
 }
 
 /* Load snapshot id, sending 404/500 itself on failure (returns the status, or 0 and *out). */

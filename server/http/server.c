@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,38 @@ static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
                                      "Referrer-Policy: no-referrer\r\n"
                                      "X-Frame-Options: DENY";
 
+/* How many Host headers the request has: RFC 9112 section 3.2 wants 400 for more than one, and
+ * a second one must never be what some other layer (a proxy, the share URL) looks at. */
+static int host_header_count(const struct mg_request_info *ri)
+{
+	int n = 0;
+	for (int i = 0; i < ri->num_headers && i < MG_MAX_HEADERS; i++)
+		if (ri->http_headers[i].name && !strcasecmp(ri->http_headers[i].name, "Host"))
+			n++;
+	return n;
+}
+
+/* A static path we are willing to hand to civetweb: no dot file or dot directory anywhere
+ * below the web root, and nothing that resolves (through a symlink) outside it. This replaces
+ * civetweb's hide_files_patterns, which is matched against the absolute file path and so would
+ * hide every file of a web root that itself lies under a dot directory
+ * (~/.local/share/vmscope/web). */
+static int static_path_ok(const struct vms_http *h, const char *uri)
+{
+	char full[PATH_MAX], real[PATH_MAX];
+	if (strstr(uri, "/."))
+		return 0;
+	int n = snprintf(full, sizeof full, "%s%s", h->web_dir, uri);
+	if (n < 0 || (size_t)n >= sizeof full)
+		return 0;
+	if (!realpath(full, real))
+		return 1; /* missing: civetweb answers 404 */
+	size_t wl = strlen(h->web_dir);
+	if (wl == 1) /* web root "/" */
+		return 1;
+	return !strncmp(real, h->web_dir, wl) && (real[wl] == '\0' || real[wl] == '/');
+}
+
 static int begin_request(struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -26,7 +59,7 @@ static int begin_request(struct mg_connection *conn)
 	const char *method = ri->request_method ? ri->request_method : "";
 
 	/* 1. DNS rebinding: nothing happens for a Host we do not answer to. */
-	if (!vms_host_allowed(h, mg_get_header(conn, "Host"))) {
+	if (host_header_count(ri) > 1 || !vms_host_allowed(h, mg_get_header(conn, "Host"))) {
 		mg_disable_connection_keep_alive(conn);
 		return vms_send_error_conn(
 		    conn, 403, "host_not_allowed",
@@ -75,6 +108,8 @@ static int begin_request(struct mg_connection *conn)
 	if (!h->web_dir)
 		return vms_send_error_conn(conn, 404, "not_found",
 		                           "no dashboard files: start vmscope serve with --web DIR", NULL);
+	if (!static_path_ok(h, path))
+		return vms_send_error_conn(conn, 404, "not_found", "no such file", NULL);
 	return 0; /* civetweb serves the file, with static_headers */
 }
 
@@ -223,7 +258,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		"access_control_allow_origin", "",
 		"access_control_allow_methods", "",
 		"access_control_allow_headers", "",
-		"hide_files_patterns", "**/.*",
+		/* Dot files and symlinks out of the web root: begin_request (static_path_ok). */
 		"static_file_cache_control", "no-cache",
 		"additional_header", static_headers,
 		"decode_url", "yes",

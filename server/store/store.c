@@ -97,7 +97,15 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 		return VMS_ERR_IO;
 	}
 	struct stat sb;
-	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) && sb.st_uid == geteuid())
+	/* Someone else's file (say pre-created in /tmp, mode 0666) would receive every snapshot
+	 * where its owner can read them: refuse it, as the token file is refused. */
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		seterr(errbuf, errlen, "database %s is not a regular file owned by uid %u: refusing it",
+		       path, (unsigned)geteuid());
+		close(fd);
+		return VMS_ERR_IO;
+	}
+	if (sb.st_mode & 077)
 		(void)fchmod(fd, 0600);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		seterr(errbuf, errlen, "database %s is in use by another vmscope serve", path);

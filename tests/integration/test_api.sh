@@ -158,6 +158,8 @@ resp=$(raw "$PORT" "GET http://evil.example/api/v1/health HTTP/1.1\r\nHost: 127.
 ok "absolute-form request target: refused (civetweb closes, or 400)" bash -c "! printf '%s' \"\$1\" | grep -q '\"status\":\"ok\"'" _ "$resp"
 resp=$(raw "$PORT" "GET /api/v1/health HTTP/1.0\r\nAuthorization: Bearer $TOKEN\r\n\r\n")
 ok "no Host header at all: 403" bash -c "printf '%s' \"\$1\" | head -1 | grep -q ' 403 '" _ "$resp"
+resp=$(raw "$PORT" "GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\nHost: evil.example:$PORT\r\nAuthorization: Bearer $TOKEN\r\nConnection: close\r\n\r\n")
+ok "two Host headers (the second foreign): 403" bash -c "printf '%s' \"\$1\" | head -1 | grep -q ' 403 '" _ "$resp"
 req GET "$ROOT/../../../../etc/passwd" --path-as-is
 ok "no path traversal out of the web root" bash -c "! grep -q root: '$TMP/b'"
 req GET "$ROOT/%2e%2e/%2e%2e/%2e%2e/etc/passwd" --path-as-is
@@ -208,6 +210,8 @@ chmod 755 "$TMP/web/x.cgi"
 echo '<!--#exec cmd="echo SSI-$((40+2))" --><!--#include file="index.html" -->' >"$TMP/web/x.shtml"
 echo sub >"$TMP/web/sub/a.txt"
 echo secret >"$TMP/web/.hidden"
+ln -s /etc/passwd "$TMP/web/passwd.txt"
+ln -s /etc "$TMP/web/etc"
 start web --db "$TMP/webdb" --web "$TMP/web" --no-auth
 WPORT=$LAST_PORT
 WEB_PID=$LAST_PID
@@ -220,6 +224,10 @@ ok "no directory listing" bash -c "! grep -q a.txt '$TMP/b'"
 ok "directory: 403/404" test "$code" = 403 -o "$code" = 404
 req GET "http://127.0.0.1:$WPORT/.hidden"
 ok "dot files hidden" bash -c "! grep -q secret '$TMP/b'"
+req GET "http://127.0.0.1:$WPORT/passwd.txt"
+ok "symlink to a file outside the web root: 404" bash -c "[ '$code' = 404 ] && ! grep -q root: '$TMP/b'"
+req GET "http://127.0.0.1:$WPORT/etc/passwd"
+ok "symlinked directory outside the web root: 404" bash -c "[ '$code' = 404 ] && ! grep -q root: '$TMP/b'"
 ok "no-auth daemon warns loudly" grep -q "NO TOKEN" "$TMP/web.err"
 req GET "http://127.0.0.1:$WPORT/api/v1/health"
 ok "--no-auth: API without token" is "$code" 200
@@ -229,6 +237,26 @@ ok "--no-auth: CSRF still refused" err_is 403 cross_origin
 req POST "http://127.0.0.1:$WPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: text/plain' --data '{}'
 ok "--no-auth: simple-request POST refused" is "$code" 415
 stop "$WEB_PID"
+# A web root below a dot directory (~/.local/share/vmscope/web) still serves its files, but not
+# its own dot files.
+mkdir -p "$TMP/.dotdir/web/.git"
+echo '<!doctype html><title>dot</title>' >"$TMP/.dotdir/web/index.html"
+echo secret >"$TMP/.dotdir/web/.git/config"
+start dotweb --db "$TMP/dotweb.db" --web "$TMP/.dotdir/web" --no-auth
+DPORT=$LAST_PORT
+req GET "http://127.0.0.1:$DPORT/"
+ok "web root under a dot directory: / is served" bash -c "[ '$code' = 200 ] && grep -q '<title>dot' '$TMP/b'"
+req GET "http://127.0.0.1:$DPORT/.git/config"
+ok "dot directory inside the web root: 404" err_is 404 not_found
+stop "$LAST_PID"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	: >"$TMP/foreign.db"
+	chown nobody "$TMP/foreign.db"
+	chmod 666 "$TMP/foreign.db"
+	timeout 10 "$BIN" serve --listen 127.0.0.1:0 --db "$TMP/foreign.db" >/dev/null 2>"$TMP/foreign.err"
+	ok "a database file owned by another user is refused" is "$?" 1
+	ok "...saying why" grep -q "owned by" "$TMP/foreign.err"
+fi
 "$BIN" serve --listen 0.0.0.0:0 --no-auth --db "$TMP/x.db" >/dev/null 2>"$TMP/noauth.err"
 ok "--no-auth refused beyond loopback" is "$?" 2
 
