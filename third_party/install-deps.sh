@@ -36,6 +36,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 for arg in "$@"; do
+  if [ "$arg" = --e2e ]; then
+    # playwright-core new enough for Debian 12's chromium (156) needs Node.js >= 20; Debian 12's
+    # own nodejs package is 18, so the machine must bring a newer node (this project's machines do).
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$node_major" -lt 20 ]; then
+      echo "vmscope's browser tests need Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))." >&2
+      echo "Install Node.js 20 or newer and run this again." >&2
+      exit 1
+    fi
+  fi
   if [ "$arg" = --e2e ] && [ ! -d "$here/../tests/e2e/node_modules/playwright-core" ]; then
     echo "installing playwright-core into tests/e2e/node_modules"
     (cd "$here/../tests/e2e" && npm install --no-audit --no-fund --silent)
