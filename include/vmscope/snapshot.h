@@ -92,6 +92,17 @@ struct vms_status {
 	int threads;
 };
 
+/* The byte-valued fields of struct vms_status with their /proc/PID/status name and JSON key, in
+ * output order: one table for the parser, the exporters and the importer. */
+struct vms_status_field {
+	const char *kernel; /* "VmSize" */
+	const char *key;    /* "vm_size" */
+	size_t offset;      /* of the uint64_t in struct vms_status */
+};
+#define VMS_STATUS_NFIELDS 11
+extern const struct vms_status_field vms_status_fields[VMS_STATUS_NFIELDS];
+#define VMS_STATUS_FIELD(st, i) (*(const uint64_t *)((const char *)(st) + vms_status_fields[i].offset))
+
 struct vms_arch {
 	int bits;              /* 32 or 64; 0 unknown */
 	const char *machine;   /* "x86_64", "i386", "aarch64", ... or "unknown" */

@@ -1,8 +1,10 @@
 /* Name tables for enums declared in vmscope/types.h and vmscope/error.h. */
+#include <stddef.h>
 #include <string.h>
 
 #include "vmscope/error.h"
 #include "names.h"
+#include "vmscope/snapshot.h"
 #include "vmscope/types.h"
 
 static const char *const type_names[VMS_TYPE_COUNT] = {
@@ -130,3 +132,14 @@ const char *vms_err_code(int err)
 	default: return "unknown_error";
 	}
 }
+
+#define SF(k, j, f) {k, j, offsetof(struct vms_status, f)}
+const struct vms_status_field vms_status_fields[VMS_STATUS_NFIELDS] = {
+	SF("VmSize", "vm_size", vm_size),   SF("VmRSS", "vm_rss", vm_rss),
+	SF("RssAnon", "rss_anon", rss_anon), SF("RssFile", "rss_file", rss_file),
+	SF("RssShmem", "rss_shmem", rss_shmem), SF("VmSwap", "vm_swap", vm_swap),
+	SF("VmPTE", "vm_pte", vm_pte),       SF("VmLck", "vm_lck", vm_lck),
+	SF("VmHWM", "vm_hwm", vm_hwm),       SF("VmData", "vm_data", vm_data),
+	SF("VmStk", "vm_stk", vm_stk),
+};
+#undef SF

@@ -319,22 +319,6 @@ void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len)
 
 void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *kthread, char *state)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} kb_keys[] = {
-		{"VmSize", offsetof(struct vms_status, vm_size)},
-		{"VmRSS", offsetof(struct vms_status, vm_rss)},
-		{"RssAnon", offsetof(struct vms_status, rss_anon)},
-		{"RssFile", offsetof(struct vms_status, rss_file)},
-		{"RssShmem", offsetof(struct vms_status, rss_shmem)},
-		{"VmSwap", offsetof(struct vms_status, vm_swap)},
-		{"VmPTE", offsetof(struct vms_status, vm_pte)},
-		{"VmLck", offsetof(struct vms_status, vm_lck)},
-		{"VmHWM", offsetof(struct vms_status, vm_hwm)},
-		{"VmData", offsetof(struct vms_status, vm_data)},
-		{"VmStk", offsetof(struct vms_status, vm_stk)},
-	};
 	const char *p = buf, *end = buf + len;
 	memset(st, 0, sizeof *st);
 	if (kthread)
@@ -359,10 +343,11 @@ void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *k
 				if (kthread && !scan_dec(&v, eol, &num))
 					*kthread = num != 0;
 			} else {
-				for (size_t i = 0; i < sizeof kb_keys / sizeof kb_keys[0]; i++) {
-					if (strlen(kb_keys[i].key) == kn && !memcmp(p, kb_keys[i].key, kn)) {
+				for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
+					const struct vms_status_field *sf = &vms_status_fields[i];
+					if (strlen(sf->kernel) == kn && !memcmp(p, sf->kernel, kn)) {
 						if (!scan_dec(&v, eol, &num) && num <= UINT64_MAX / 1024)
-							*(uint64_t *)((char *)st + kb_keys[i].off) = num * 1024;
+							*(uint64_t *)((char *)st + sf->offset) = num * 1024;
 						break;
 					}
 				}

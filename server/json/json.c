@@ -208,17 +208,8 @@ static void put_allocations(struct jb *b, cJSON *o, const struct vms_snapshot *s
 static void put_status(struct jb *b, cJSON *o, const struct vms_status *st)
 {
 	cJSON *e = put_obj(b, o, "status");
-	put_u64(b, e, "vm_size", st->vm_size);
-	put_u64(b, e, "vm_rss", st->vm_rss);
-	put_u64(b, e, "rss_anon", st->rss_anon);
-	put_u64(b, e, "rss_file", st->rss_file);
-	put_u64(b, e, "rss_shmem", st->rss_shmem);
-	put_u64(b, e, "vm_swap", st->vm_swap);
-	put_u64(b, e, "vm_pte", st->vm_pte);
-	put_u64(b, e, "vm_lck", st->vm_lck);
-	put_u64(b, e, "vm_hwm", st->vm_hwm);
-	put_u64(b, e, "vm_data", st->vm_data);
-	put_u64(b, e, "vm_stk", st->vm_stk);
+	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++)
+		put_u64(b, e, vms_status_fields[i].key, VMS_STATUS_FIELD(st, i));
 	put_i64(b, e, "threads", st->threads);
 }
 

@@ -349,22 +349,6 @@ static int parse_process(struct pctx *c, const cJSON *root)
 
 static int parse_status(struct pctx *c, const cJSON *root)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} fields[] = {
-	    {"vm_size", offsetof(struct vms_status, vm_size)},
-	    {"vm_rss", offsetof(struct vms_status, vm_rss)},
-	    {"rss_anon", offsetof(struct vms_status, rss_anon)},
-	    {"rss_file", offsetof(struct vms_status, rss_file)},
-	    {"rss_shmem", offsetof(struct vms_status, rss_shmem)},
-	    {"vm_swap", offsetof(struct vms_status, vm_swap)},
-	    {"vm_pte", offsetof(struct vms_status, vm_pte)},
-	    {"vm_lck", offsetof(struct vms_status, vm_lck)},
-	    {"vm_hwm", offsetof(struct vms_status, vm_hwm)},
-	    {"vm_data", offsetof(struct vms_status, vm_data)},
-	    {"vm_stk", offsetof(struct vms_status, vm_stk)},
-	};
 	const cJSON *st;
 	int64_t v = 0;
 
@@ -372,9 +356,9 @@ static int parse_status(struct pctx *c, const cJSON *root)
 		return -1;
 	if (!st)
 		return 0;
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		uint64_t *dst = (uint64_t *)((char *)&c->s->status + fields[i].off);
-		if (get_u64(c, st, "status", fields[i].key, 0, dst) < 0)
+	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
+		uint64_t *dst = (uint64_t *)((char *)&c->s->status + vms_status_fields[i].offset);
+		if (get_u64(c, st, "status", vms_status_fields[i].key, 0, dst) < 0)
 			return -1;
 	}
 	if (get_int(c, st, "status", "threads", 0, 0, INT_MAX, &v) < 0)

@@ -141,19 +141,10 @@ void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot
 	VMS_JO_LIT(sb, ",\"mmap_min_addr\":");
 	vms_jo_addr(sb, s->mmap_min_addr);
 
-	const struct {
-		const char *k;
-		uint64_t v;
-	} status[] = {
-		{"vm_size", stt->vm_size}, {"vm_rss", stt->vm_rss}, {"rss_anon", stt->rss_anon},
-		{"rss_file", stt->rss_file}, {"rss_shmem", stt->rss_shmem}, {"vm_swap", stt->vm_swap},
-		{"vm_pte", stt->vm_pte}, {"vm_lck", stt->vm_lck}, {"vm_hwm", stt->vm_hwm},
-		{"vm_data", stt->vm_data}, {"vm_stk", stt->vm_stk},
-	};
 	VMS_JO_LIT(sb, ",\"status\":{");
-	for (size_t i = 0; i < sizeof status / sizeof status[0]; i++) {
-		vms_jo_key(sb, status[i].k, i == 0);
-		vms_jo_u64(sb, status[i].v);
+	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
+		vms_jo_key(sb, vms_status_fields[i].key, i == 0);
+		vms_jo_u64(sb, VMS_STATUS_FIELD(stt, i));
 	}
 	VMS_JO_LIT(sb, ",\"threads\":");
 	vms_jo_i64(sb, stt->threads);
