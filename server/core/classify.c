@@ -380,7 +380,7 @@ int vms_classifier_finish(struct vms_classifier *c)
 		return VMS_ERR_NOMEM;
 	}
 	free(w);
-	return vms_snapshot_summarize(s);
+	return vms_snapshot_summarize_types(s); /* columns and sums were done per allocation */
 }
 
 int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx)

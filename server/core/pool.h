@@ -23,4 +23,9 @@ struct vms_snapshot;
  * ENOMEM. Implemented in snapshot.c. */
 int vms_snapshot_adopt(struct vms_snapshot *s, void *block);
 
+/* The second half of vms_snapshot_summarize(): Free gaps, per-type summary and totals, for a
+ * caller whose region columns and allocation sums are already current (the classifier).
+ * Implemented in snapshot.c. */
+int vms_snapshot_summarize_types(struct vms_snapshot *s);
+
 #endif

@@ -167,6 +167,11 @@ int vms_snapshot_summarize(struct vms_snapshot *s)
 	}
 	if (next != s->n_regions)
 		return VMS_ERR_INVALID;
+	return vms_snapshot_summarize_types(s);
+}
+
+int vms_snapshot_summarize_types(struct vms_snapshot *s)
+{
 	for (size_t i = 1; i < s->n_regions; i++)
 		if (s->regions[i].start < s->regions[i - 1].end)
 			return VMS_ERR_INVALID;
