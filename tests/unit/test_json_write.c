@@ -82,6 +82,59 @@ static void compare_diff(const struct vms_snapshot *a, const struct vms_snapshot
 	vms_diff_free(&d);
 }
 
+/* The streaming path (allocations written while smaps is still being read) must produce the
+ * same document as writing the finished snapshot. */
+struct collected {
+	char *buf;
+	size_t len;
+	struct vms_json_stream *st;
+};
+
+static int collect(void *cookie, const char *buf, size_t len)
+{
+	struct collected *c = cookie;
+	char *n = realloc(c->buf, c->len + len + 1);
+	if (!n)
+		return -1;
+	memcpy(n + c->len, buf, len);
+	c->buf = n;
+	c->len += len;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+static void on_begin(void *cookie, const struct vms_snapshot *s)
+{
+	vms_json_stream_begin(((struct collected *)cookie)->st, s);
+}
+
+static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t i)
+{
+	vms_json_stream_allocation(((struct collected *)cookie)->st, s, i);
+}
+
+static void check_streamed_scan(void)
+{
+	struct collected c = {0};
+	c.st = vms_json_stream_new(NULL, collect, &c);
+	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1, .on_begin = on_begin,
+					 .on_allocation = on_allocation, .cookie = &c};
+	struct vms_snapshot *s = NULL;
+	CHECK(c.st && vms_snapshot_take(getpid(), &opts, &s) == VMS_OK);
+	if (s) {
+		CHECK(vms_json_stream_end(c.st, s) == VMS_OK);
+		char *whole = NULL;
+		size_t len = 0;
+		CHECK(vms_json_write_snapshot(s, NULL, &whole, &len) == VMS_OK);
+		CHECK(whole && c.buf && len == c.len && !memcmp(whole, c.buf, len));
+		free(whole);
+	} else {
+		vms_json_stream_free(c.st);
+	}
+	vms_snapshot_free(s);
+	free(c.buf);
+}
+
 int main(void)
 {
 	char path[1024];
@@ -127,5 +180,6 @@ int main(void)
 	vms_snapshot_free(live);
 	vms_snapshot_free(live2);
 	vms_snapshot_free(s);
+	check_streamed_scan();
 	TEST_MAIN_END();
 }
