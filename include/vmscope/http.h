@@ -1,10 +1,11 @@
 /* The vmscope daemon's HTTP side: civetweb embedding, the REST API under /api/v1, share pages
  * (/s/{token}) and the dashboard's static files. Depends on everything below it.
  *
- * Security model (issue 3, section 5): every request's Host header is checked first (DNS
- * rebinding); every /api/ call except /api/v1/shared/{token}... needs the API token as
- * "Authorization: Bearer TOKEN"; no CORS headers are ever sent; POST/DELETE are refused from
- * foreign origins; bodies are capped; full scans are serialised and rate limited. */
+ * Security model (docs/api.md, "Security model"): every request's Host header is checked first
+ * (DNS rebinding); every /api/ call except /api/v1/shared/{token}... needs the API token as
+ * "Authorization: Bearer TOKEN"; no CORS headers are ever sent; every authenticated API call is
+ * refused from foreign origins (Origin / Sec-Fetch-Site); bodies are capped; full scans are
+ * serialised and rate limited. */
 #ifndef VMSCOPE_HTTP_H
 #define VMSCOPE_HTTP_H
 

@@ -173,12 +173,14 @@ const char *vms_snapshot_strndup(struct vms_snapshot *snap, const char *s, size_
 /* Allocate zeroed memory owned by the snapshot; NULL on ENOMEM. */
 void *vms_snapshot_alloc(struct vms_snapshot *snap, size_t size);
 
-/* VMMap columns of one region from its smaps fields, perms and VmFlags (linux-proc.md section 4). */
+/* VMMap columns of one region from its smaps fields, perms and VmFlags (formulas in
+ * docs/memory-types.md, "Columns"). */
 void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]);
 
 /* Recompute region columns, allocation sums, Free gaps (from mmap_min_addr/user_top),
  * the Page Table row and the per-type summary and totals from regions + allocations.
- * Used by the scanner and by importers. Returns VMS_OK or VMS_ERR_INVALID when allocations do
+ * Used by importers (JSON, the store's packed blobs); the scanner's classifier computes columns
+ * per allocation as it goes and only runs the second half (summary and totals). Returns VMS_OK or VMS_ERR_INVALID when allocations do
  * not tile the regions. */
 int vms_snapshot_summarize(struct vms_snapshot *s);
 

@@ -19,8 +19,9 @@ static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
                                      "Referrer-Policy: no-referrer\r\n"
                                      "X-Frame-Options: DENY";
 
-/* How many Host headers the request has: RFC 9112 section 3.2 wants 400 for more than one, and
- * a second one must never be what some other layer (a proxy, the share URL) looks at. */
+/* How many Host headers the request has. RFC 9112 section 3.2 wants 400 for more than one; we
+ * answer 403 host_not_allowed like any other Host we do not accept, so that a second one is never
+ * what some other layer (a proxy, the share URL) looks at. */
 static int host_header_count(const struct mg_request_info *ri)
 {
 	int n = 0;
