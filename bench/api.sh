@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Daemon benchmark (issue 3, section 8), all in one run on one 60,000-VMA process:
+# Daemon benchmark, all in one run on one 60,000-VMA process:
 #   - store a snapshot and load it back, against the scan time   (goal: store <= 1x, load <= 0.5x)
 #   - diff two such snapshots, against the scan time              (goal: <= 0.5x)
 #   - wrk on GET /api/v1/snapshots/{id} against nginx serving the same JSON file from disk, both

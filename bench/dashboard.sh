@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dashboard benchmark (issue 4): a 60,000-VMA snapshot in headless chromium: time to first
+# Dashboard benchmark: a 60,000-VMA snapshot in headless chromium: time to first
 # complete paint of the snapshot view (goal <= 1.5 s) and whether scrolling the details table
 # keeps up. Runs the real daemon on 127.0.0.1:0 with a temporary database.
 #

@@ -58,8 +58,7 @@ const char *vms_smaps_field_kernel_name(enum vms_smaps_field f);
 const char *vms_smaps_field_key(enum vms_smaps_field f);
 int vms_smaps_field_from_key(const char *key); /* -1 when unknown */
 
-/* VMMap columns plus Linux's own, all in bytes. Definitions: linux-proc.md section 4 and
- * docs/memory-types.md. */
+/* VMMap columns plus Linux's own, all in bytes. Definitions: docs/memory-types.md. */
 enum vms_col {
 	VMS_COL_SIZE = 0,
 	VMS_COL_COMMITTED,

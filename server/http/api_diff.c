@@ -40,7 +40,7 @@ static int send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)
 		size_t len = 0;
 		snprintf(ids, sizeof ids, "\"from_id\":%lld,\"to_id\":%lld", (long long)from_id, (long long)to_id);
 		if (vms_json_write_diff(&d, ids, &text, &len) != VMS_OK)
-			st = vms_send_error(r, 500, "out_of_memory", "out of memory");
+			st = vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
 		else
 			st = vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
 		free(text);

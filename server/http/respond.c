@@ -70,7 +70,7 @@ int vms_send_json(struct vms_req *r, int status, cJSON *j)
 	char *text = j ? vms_json_print(j, 0) : NULL;
 	cJSON_Delete(j);
 	if (!text)
-		return vms_send_error(r, 500, "out_of_memory", "out of memory");
+		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
 	vms_send(r, status, "application/json; charset=utf-8", text, strlen(text), NULL);
 	free(text);
 	return status;

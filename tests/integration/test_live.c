@@ -369,7 +369,7 @@ static void check_tiling(const struct vms_snapshot *s)
 	CHECK(ok_type);
 }
 
-/* Column formulas that linux-proc.md section 4 fixes without ambiguity. */
+/* Column formulas that docs/memory-types.md fixes without ambiguity. */
 static void check_region_columns(const struct vms_snapshot *s)
 {
 	int bad = 0;
