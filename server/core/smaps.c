@@ -232,15 +232,16 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 		r->vm_flags = vms_pool_strndup(ps->s->pool, v, (size_t)(e - v));
 		if (!r->vm_flags)
 			return -3;
-		r->vm_flag_bits = vms_vmflags_parse(v, (size_t)(e - v));
+		/* from the stored text (cut at a NUL), so that text and bits agree, as on import */
+		r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
 		return 0;
 	}
 	uint64_t num;
 	if (scan_dec(&v, end, &num))
 		return -2;
 	if (key == KEY_THP || key == KEY_PKEY) {
-		if (num > 0x7fffffff)
-			return -2;
+		if (num > 0x7fffffff || (key == KEY_THP && num > 1))
+			return -2; /* THPeligible is a boolean (and the importer accepts only 0/1) */
 		if (key == KEY_THP)
 			r->thp_eligible = (int)num;
 		else

@@ -281,6 +281,32 @@ static void test_addresses_and_flags(void)
 	CHECK(f == (VMS_VMF_RD | VMS_VMF_WR | VMS_VMF_LO | VMS_VMF_AC));
 }
 
+/* Regressions found by tests/fuzz/fuzz_smaps.c (minimised inputs). A snapshot parsed from smaps
+ * must describe the same thing after a JSON export + import, which re-derives from the text. */
+static void test_fuzz_regressions(void)
+{
+	/* THPeligible is a boolean: anything else is a malformed line (the importer accepts 0/1 only). */
+	static const char thp[] = "5-55 r--p 0 e:0 1\nTHPeligible:5";
+	struct vms_snapshot *s = vms_snapshot_new();
+	CHECK(vms_smaps_parse(s, thp, sizeof thp - 1) == VMS_OK);
+	CHECK(s->n_regions == 1 && s->regions[0].thp_eligible == -1);
+	CHECK(s->malformed_lines == 1);
+	vms_snapshot_free(s);
+
+	/* A NUL inside VmFlags: the stored text stops at it, and the bits must match that text. */
+	static const char nul[] = "5-55 r--p 0 f:0 0\nVmFlags:ac";
+	s = vms_snapshot_new();
+	CHECK(vms_smaps_parse(s, nul, sizeof nul) == VMS_OK); /* sizeof: includes the NUL */
+	CHECK(s->n_regions == 1);
+	if (s->n_regions == 1) {
+		CHECK_STR(s->regions[0].vm_flags, "ac");
+		CHECK(s->regions[0].vm_flag_bits == VMS_VMF_AC);
+		CHECK(s->regions[0].vm_flag_bits ==
+		      vms_vmflags_parse(s->regions[0].vm_flags, strlen(s->regions[0].vm_flags)));
+	}
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_odd64();
@@ -288,5 +314,6 @@ int main(void)
 	test_i386();
 	test_garbage_never_crashes();
 	test_addresses_and_flags();
+	test_fuzz_regressions();
 	TEST_MAIN_END();
 }

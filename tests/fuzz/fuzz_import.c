@@ -1,0 +1,82 @@
+/* libFuzzer harness: untrusted snapshot JSON -> importer; accepted snapshots go through the
+ * writer, the exporters, a self-diff and lookups, and must satisfy the snapshot invariants
+ * (fuzz_invariants.h). Build: tests/fuzz/README.md. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_invariants.h"
+#include "vmscope/diff.h"
+#include "vmscope/export.h"
+#include "vmscope/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vms_snapshot *s = NULL;
+	char err[256];
+	int rc = vms_json_parse_snapshot((const char *)data, size, &s, err, sizeof err);
+	if (rc != VMS_OK) {
+		FUZZ_CHECK(s == NULL);
+		return 0;
+	}
+	FUZZ_CHECK(s != NULL);
+	fuzz_check_snapshot(s);
+
+	char *out = NULL;
+	size_t len = 0;
+	struct vms_json_opts opts = {0};
+	FUZZ_CHECK(vms_json_write_snapshot(s, &opts, &out, &len) == VMS_OK);
+	FUZZ_CHECK(out && strlen(out) == len);
+	/* the writer's output of an accepted snapshot must itself be accepted */
+	struct vms_snapshot *back = NULL;
+	if (vms_json_parse_snapshot(out, len, &back, err, sizeof err) != VMS_OK) {
+		fprintf(stderr, "re-import failed: %s\n", err);
+		abort();
+	}
+	FUZZ_CHECK(back->n_regions == s->n_regions && back->n_allocations == s->n_allocations);
+	vms_snapshot_free(back);
+	free(out);
+
+	out = NULL;
+	FUZZ_CHECK(vms_export_text(s, &out, &len) == VMS_OK);
+	FUZZ_CHECK(out && strlen(out) == len);
+	free(out);
+	out = NULL;
+	FUZZ_CHECK(vms_export_csv(s, &out, &len) == VMS_OK);
+	FUZZ_CHECK(out && strlen(out) == len);
+	free(out);
+
+	struct vms_diff d;
+	FUZZ_CHECK(vms_diff_compute(s, s, &d) == VMS_OK);
+	FUZZ_CHECK(d.n_allocations == 0 && d.n_regions == 0); /* nothing changes against itself */
+	out = NULL;
+	FUZZ_CHECK(vms_export_diff_text(&d, &out, &len) == VMS_OK);
+	free(out);
+	out = NULL;
+	FUZZ_CHECK(vms_json_write_diff(&d, NULL, &out, &len) == VMS_OK);
+	free(out);
+	vms_diff_free(&d);
+
+	uint64_t addrs[8] = {0, 0x10000, 0x7ffffffff000ull, UINT64_MAX, 0, 0, 0, 0};
+	if (s->n_regions) {
+		addrs[4] = s->regions[0].start;
+		addrs[5] = s->regions[s->n_regions - 1].end - 1;
+		addrs[6] = s->regions[s->n_regions / 2].end;
+		addrs[7] = s->regions[s->n_regions / 2].start - 1;
+	}
+	for (int i = 0; i < 8; i++) {
+		struct vms_lookup l;
+		vms_snapshot_lookup(s, addrs[i], &l);
+		FUZZ_CHECK(l.kind >= 0 && l.kind <= 2);
+		if (l.kind == 0) {
+			FUZZ_CHECK(l.region >= 0 && (size_t)l.region < s->n_regions);
+			FUZZ_CHECK(l.allocation >= 0 && (size_t)l.allocation < s->n_allocations);
+			FUZZ_CHECK(s->regions[l.region].start <= addrs[i] && addrs[i] < s->regions[l.region].end);
+		}
+		cJSON *j = vms_json_lookup(s, &l);
+		cJSON_Delete(j);
+	}
+
+	vms_snapshot_free(s);
+	return 0;
+}
