@@ -33,12 +33,9 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
  * (60,000 regions: a tree costs ~10x the text). *out is malloc'd (free with free()).
  * Returns VMS_OK or VMS_ERR_NOMEM. */
 int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out, size_t *len);
-/* The same text handed to fn in pieces of about 1 MiB (no whole-document buffer). fn returns 0,
- * or non-zero to report a write error (the rest is then discarded). Returns VMS_OK,
- * VMS_ERR_NOMEM or VMS_ERR_IO (fn failed). */
+/* Receives the JSON in pieces of about 1 MiB; returns 0, or non-zero to report a write error
+ * (the rest is then discarded). */
 typedef int (*vms_json_sink_fn)(void *cookie, const char *buf, size_t len);
-int vms_json_stream_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
-			     void *cookie);
 
 /* The same writer in steps, for a scan that streams (vms_snapshot_opts.on_begin/on_allocation):
  * begin() after the header fields are set, allocation(i) for each allocation in order, end()

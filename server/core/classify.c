@@ -1,4 +1,4 @@
-/* Classification of regions into VMMap types and allocations (linux-proc.md sections 3, 5, 6).
+/* Classification of regions into VMMap types and allocations (rules and their reasons: docs/memory-types.md).
  * Each step of the walk takes the regions at the cursor that belong together (an ELF image's
  * segments + holes + .bss, a thread stack and its guard, a glibc arena heap and its tail) and
  * emits one allocation for them. Rules are applied in a fixed order; see docs/memory-types.md. */
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "snapshot_internal.h"
 
 #include "vmscope/parse.h"
 

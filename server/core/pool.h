@@ -18,14 +18,4 @@ char *vms_pool_strndup(struct vms_pool *p, const char *s, size_t n);
  * the block is freed immediately and must not be used). */
 int vms_pool_adopt(struct vms_pool *p, void *block);
 
-struct vms_snapshot;
-/* Hand a malloc'd block to a snapshot (freed with it). 0, or -1 when the block was freed on
- * ENOMEM. Implemented in snapshot.c. */
-int vms_snapshot_adopt(struct vms_snapshot *s, void *block);
-
-/* The second half of vms_snapshot_summarize(): Free gaps, per-type summary and totals, for a
- * caller whose region columns and allocation sums are already current (the classifier).
- * Implemented in snapshot.c. */
-int vms_snapshot_summarize_types(struct vms_snapshot *s);
-
 #endif

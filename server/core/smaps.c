@@ -1,6 +1,7 @@
 /* smaps / maps / smaps_rollup / status parsers: hand-written bounded scanners, no sscanf.
- * Format facts: linux-proc.md sections 1-2 (header fields by position, the pathname is the rest
- * of the line, only '\n' is escaped as \012, values in kB). */
+ * Format facts (fs/proc/task_mmu.c show_map_vma and __show_smap; proc_pid_smaps(5)): header
+ * fields by position, the pathname is the rest of the line, only '\n' is escaped (as \012),
+ * values in kB. */
 #include <stdlib.h>
 #include <string.h>
 

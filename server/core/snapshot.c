@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "snapshot_internal.h"
 
 struct vms_snapshot *vms_snapshot_new(void)
 {

@@ -1,4 +1,4 @@
-/* Threads of a process and their stack pointers (linux-proc.md section 5).
+/* Threads of a process and their stack pointers (kernel: fs/proc/base.c proc_pid_syscall; glibc: nptl/allocatestack.c).
  * task/TID/syscall needs PTRACE_MODE_ATTACH: when it cannot be read, threads keep sp = 0 and
  * the snapshot's thread_note says why. */
 #include <dirent.h>
@@ -11,8 +11,22 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "snapshot_internal.h"
 #include "procfs.h"
 #include "threads.h"
+
+/* Parse a hex address token ending at a space/newline. 0 or -1. */
+static int parse_address_token(const char *p, uint64_t *out)
+{
+	char tmp[24];
+	size_t n = 0;
+	while (p[n] && p[n] != ' ' && p[n] != '\n' && n < sizeof tmp - 1) {
+		tmp[n] = p[n];
+		n++;
+	}
+	tmp[n] = '\0';
+	return vms_parse_address(tmp, out) == VMS_OK ? 0 : -1;
+}
 
 /* "NR a1 a2 a3 a4 a5 a6 SP PC" or "-1 SP PC" or "running": SP is the second-to-last field. */
 static int parse_syscall_sp(const char *buf, size_t len, uint64_t *sp)
@@ -31,20 +45,9 @@ static int parse_syscall_sp(const char *buf, size_t len, uint64_t *sp)
 	}
 	if (n < 3 || !strncmp(buf, "running", 7))
 		return -1;
-	return vms_parse_address_prefix(tok[n - 2], sp);
+	return parse_address_token(tok[n - 2], sp);
 }
 
-int vms_parse_address_prefix(const char *p, uint64_t *out)
-{
-	char tmp[24];
-	size_t n = 0;
-	while (p[n] && p[n] != ' ' && p[n] != '\n' && n < sizeof tmp - 1) {
-		tmp[n] = p[n];
-		n++;
-	}
-	tmp[n] = '\0';
-	return vms_parse_address(tmp, out) == VMS_OK ? 0 : -1;
-}
 
 int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 {

@@ -10,7 +10,4 @@
  * Returns VMS_OK, VMS_ERR_NOMEM or a process-gone error. */
 int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp);
 
-/* Parse a hex address token ending at a space/newline. 0 or -1. */
-int vms_parse_address_prefix(const char *p, uint64_t *out);
-
 #endif

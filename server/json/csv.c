@@ -1,4 +1,4 @@
-/* CSV export laid out like Sysinternals VMMap's (see /work/shared/docs/vmmap-reference.md):
+/* CSV export laid out like Sysinternals VMMap's own CSV export:
  *
  *   "Process:","bash"            header rows (also PID, Host, Kernel, Taken at, Architecture)
  *   (blank line)

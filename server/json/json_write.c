@@ -299,9 +299,3 @@ int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_
 	*out = NULL;
 	return write_whole(s, opts, NULL, NULL, out, len);
 }
-
-int vms_json_stream_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
-			     void *cookie)
-{
-	return write_whole(s, opts, fn, cookie, NULL, NULL);
-}

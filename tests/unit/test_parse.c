@@ -307,8 +307,26 @@ static void test_fuzz_regressions(void)
 	vms_snapshot_free(s);
 }
 
+/* Every enum has a name and a key, and the key maps back to the enum. */
+static void test_name_tables(void)
+{
+	for (int t = 0; t < VMS_TYPE_COUNT; t++)
+		CHECK(vms_type_from_key(vms_type_key((enum vms_type)t)) == t && *vms_type_name((enum vms_type)t));
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		CHECK(vms_smaps_field_from_key(vms_smaps_field_key((enum vms_smaps_field)f)) == f &&
+		      *vms_smaps_field_kernel_name((enum vms_smaps_field)f));
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		CHECK(vms_col_from_key(vms_col_key((enum vms_col)c)) == c && *vms_col_name((enum vms_col)c));
+	CHECK(vms_type_from_key("nonsense") == -1 && vms_col_from_key(NULL) == -1);
+	CHECK_STR(vms_smaps_field_kernel_name(VMS_SF_PRIVATE_DIRTY), "Private_Dirty");
+	CHECK_STR(vms_col_key(VMS_COL_SHAREABLE_WS), "shareable_ws");
+	for (int e = 0; e < VMS_ERR_COUNT; e++)
+		CHECK(strcmp(vms_err_code(e), "unknown_error") != 0 && strcmp(vms_strerror(e), "unknown error") != 0);
+}
+
 int main(void)
 {
+	test_name_tables();
 	test_odd64();
 	test_truncated();
 	test_i386();
