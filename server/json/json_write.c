@@ -158,18 +158,8 @@ void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_sna
 	const struct vms_allocation *a = &s->allocations[index];
 	if (st->n_written++)
 		VMS_JO_LIT(sb, ",");
-	VMS_JO_LIT(sb, "{\"start\":");
-	vms_jo_addr(sb, a->start);
-	VMS_JO_LIT(sb, ",\"end\":");
-	vms_jo_addr(sb, a->end);
-	VMS_JO_LIT(sb, ",\"size\":");
-	vms_jo_u64(sb, a->end - a->start);
-	VMS_JO_LIT(sb, ",\"type\":");
-	vms_jo_str(sb, vms_type_key(a->type));
-	VMS_JO_LIT(sb, ",\"details\":");
-	vms_jo_str(sb, a->details);
-	VMS_JO_LIT(sb, ",\"tid\":");
-	vms_jo_i64(sb, a->tid);
+	VMS_JO_LIT(sb, "{");
+	vms_jo_allocation_head(sb, a);
 	vms_jo_columns(sb, "columns", a->cols);
 	VMS_JO_LIT(sb, ",\"regions\":[");
 	for (uint32_t j = 0; j < a->n_regions; j++) {

@@ -219,3 +219,19 @@ void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COU
 	}
 	VMS_JO_LIT(sb, "}");
 }
+
+void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a)
+{
+	VMS_JO_LIT(sb, "\"start\":");
+	vms_jo_addr(sb, a->start);
+	VMS_JO_LIT(sb, ",\"end\":");
+	vms_jo_addr(sb, a->end);
+	VMS_JO_LIT(sb, ",\"size\":");
+	vms_jo_u64(sb, a->end - a->start);
+	VMS_JO_LIT(sb, ",\"type\":");
+	vms_jo_str(sb, vms_type_key(a->type));
+	VMS_JO_LIT(sb, ",\"details\":");
+	vms_jo_str(sb, a->details);
+	VMS_JO_LIT(sb, ",\"tid\":");
+	vms_jo_i64(sb, a->tid);
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "strbuf.h"
+#include "vmscope/snapshot.h"
 #include "vmscope/types.h"
 
 /* Make room for n more bytes (plus the NUL). */
@@ -29,5 +30,9 @@ void vms_jo_columns(struct vms_sb *sb, const char *k, const uint64_t cols[VMS_CO
 void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COUNT]);
 /* {every smaps key: value} (no leading key) */
 void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT]);
+
+/* "start":…,"end":…,"size":…,"type":…,"details":…,"tid":… of an allocation (no braces, no
+ * leading comma): what json.c's put_allocation_head() builds, shared by both writers. */
+void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a);
 
 #endif

@@ -43,6 +43,13 @@ int vms_store_err(int rc)
 	}
 }
 
+int vms_store_step_done(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+}
+
 const char *vms_store_sqlite_version(void)
 {
 	return sqlite3_libversion();

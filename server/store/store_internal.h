@@ -74,6 +74,9 @@ void vms_store_reader_put(struct vms_store *st, struct vms_conn *c);
 int vms_conn_exec(struct vms_conn *c, enum vms_stmt slot);
 /* Map a SQLite result code to enum vms_err. */
 int vms_store_err(int rc);
+/* Run a statement that returns no rows (INSERT/UPDATE/DELETE) and reset it: VMS_OK when it
+ * completed, else vms_store_err() of its result. */
+int vms_store_step_done(sqlite3_stmt *q);
 int64_t vms_store_now_ms(void);
 
 #endif

@@ -100,12 +100,8 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 		err = VMS_ERR_IO;
 		goto rollback;
 	}
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		err = vms_store_err(rc);
+	if ((err = vms_store_step_done(q)) != VMS_OK)
 		goto rollback;
-	}
 	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
 		goto unlock;
 rollback:
@@ -174,12 +170,8 @@ int vms_store_share_revoke(struct vms_store *st, const char *token)
 		err = VMS_ERR_IO;
 		goto rollback;
 	}
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		err = vms_store_err(rc);
+	if ((err = vms_store_step_done(q)) != VMS_OK)
 		goto rollback;
-	}
 	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
 		goto unlock;
 rollback:

@@ -93,9 +93,7 @@ static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 2, (sqlite3_int64)n) != SQLITE_OK)
 		return VMS_ERR_IO;
-	int rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+	return vms_store_step_done(q);
 }
 
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
@@ -146,18 +144,13 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	}
 	sqlite3_reset(q);
 	int64_t new_id = sqlite3_last_insert_rowid(w->db);
-	int rc;
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_PACKED)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
 	    sqlite3_bind_blob64(q, 2, packed, packed_len, SQLITE_STATIC) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto unlock;
 	}
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		err = vms_store_err(rc);
+	if ((err = vms_store_step_done(q)) != VMS_OK)
 		goto unlock;
-	}
 	if (json_text) {
 		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
 		    sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
@@ -165,12 +158,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 			err = VMS_ERR_IO;
 			goto unlock;
 		}
-		rc = sqlite3_step(q);
-		sqlite3_reset(q);
-		if (rc != SQLITE_DONE) {
-			err = vms_store_err(rc);
+		if ((err = vms_store_step_done(q)) != VMS_OK)
 			goto unlock;
-		}
 		if ((err = set_json_bytes(w, new_id, json_len)) != VMS_OK)
 			goto unlock;
 	}
