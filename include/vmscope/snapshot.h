@@ -66,6 +66,29 @@ struct vms_allocation {
 	const char *details;   /* "/usr/lib/.../libc.so.6", "Thread ID: 123 (worker)", "[heap]", "arena", ... or NULL */
 	int tid;               /* thread id for a matched thread stack, else 0 */
 	uint64_t cols[VMS_COL_COUNT]; /* sum over its regions */
+	/* Filled by the attribution stage (recognisers, server/core/recognisers/): */
+	const char *owner;     /* key of the recogniser that named it ("hotspot", "go", "glibc", ...);
+	                        * NULL when the classifier's own rules named it */
+	const char *signal;    /* which signal said so ("hsperfdata", "heap_info read", "geometry", ...) or NULL */
+	int guess;             /* 1: named from weak evidence (geometry alone); details say "(guess)" too */
+};
+
+/* A sub-block of an allocation that its owner's own size fields or geometry delimit (a chunk
+ * or arena inside a VMA the kernel merged from several objects). An annotation only: it has no
+ * columns, because a page's working set belongs to its region, not to a guessed sub-range.
+ * Parts of one allocation are sorted by start, do not overlap and lie inside it. */
+struct vms_part {
+	uint64_t start, end;
+	uint32_t allocation;   /* index into vms_snapshot.allocations */
+	const char *details;   /* "glibc mmapped chunk", "pymalloc arena #14", ... */
+};
+
+/* One recogniser of the attribution stage, as it ran on this snapshot. */
+struct vms_recogniser_run {
+	const char *key;       /* "hotspot" */
+	uint32_t claimed;      /* allocations it named */
+	int read_memory;       /* 1 when it read the target's memory (process_vm_readv) */
+	const char *note;      /* what it found or why it stopped ("JVM 17, G1, hsperfdata"), or NULL */
 };
 
 struct vms_gap {
@@ -77,6 +100,8 @@ struct vms_thread {
 	const char *name;      /* comm */
 	uint64_t sp;           /* stack pointer from task/TID/syscall, 0 when unknown */
 	int stack_allocation;  /* index into allocations, -1 when not matched */
+	const char *stack_note; /* when stack_allocation is -1: why, and where the thread runs
+	                         * ("runs on a goroutine stack in the Go heap"); else NULL */
 };
 
 struct vms_type_summary {
@@ -140,12 +165,20 @@ struct vms_snapshot {
 	uint64_t total[VMS_COL_COUNT];  /* sum over all types except Free */
 	unsigned malformed_lines;       /* /proc lines skipped as unparseable */
 
+	/* The attribution stage: which recognisers ran and whether the target's memory was read. */
+	struct vms_part *parts;         size_t n_parts;
+	struct vms_recogniser_run *recognisers; size_t n_recognisers;
+	int peek;                       /* memory reads: 1 allowed (and used when needed), 0 not
+	                                 * requested (--no-peek), -1 denied by the kernel */
+	const char *peek_note;          /* why reads were off or denied, or NULL */
+
 	struct vms_pool *pool;          /* owns all of the above */
 };
 
 struct vms_snapshot_opts {
 	int read_rollup;    /* also read smaps_rollup (default in CLI: yes) */
 	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
+	int no_peek;        /* never read the target's memory: recognisers use geometry alone */
 	/* Optional streaming hooks, for writers that work while smaps is still being read.
 	 * on_begin: the header fields are set (identity, status, arch, host, taken_at, threads
 	 * without stack_allocation); no regions yet. on_allocation: allocation index is complete
@@ -154,6 +187,11 @@ struct vms_snapshot_opts {
 	 * hooks' output must be discarded. */
 	void (*on_begin)(void *cookie, const struct vms_snapshot *s);
 	void (*on_allocation)(void *cookie, const struct vms_snapshot *s, size_t index);
+	/* When the attribution stage (after the last region) regroups or renames allocations,
+	 * on_restart is called and everything streamed so far must be discarded; on_begin and
+	 * on_allocation are then called again for the final allocations. Required when
+	 * on_allocation is set. */
+	void (*on_restart)(void *cookie);
 	void *cookie;
 };
 

@@ -14,7 +14,8 @@
 
 static void snapshot_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope snapshot -p PID|NAME [--json] [-o FILE] [--no-threads] [--no-rollup]\n\n"
+	fprintf(f, "usage: vmscope snapshot -p PID|NAME [--json] [-o FILE] [--no-threads] [--no-rollup]\n"
+		   "                         [--no-peek]\n\n"
 		   "Scan one process's address space and classify it the way VMMap does.\n"
 		   "  -p, --pid PID|NAME  the process (a name must match exactly one process)\n"
 		   "  --json              JSON on stdout instead of the text report\n"
@@ -22,6 +23,8 @@ static void snapshot_usage(FILE *f)
 		   "                      .json, .csv (VMMap's CSV layout) or .txt\n"
 		   "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
 		   "  --no-rollup         do not read smaps_rollup\n"
+		   "  --no-peek           never read the process's memory: runtime heaps are named from\n"
+		   "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
 		   "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
 		   "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
@@ -79,19 +82,34 @@ static void pieces_free(struct pieces *p)
 static void on_begin(void *cookie, const struct vms_snapshot *s)
 {
 	struct pieces *p = cookie;
-	vms_json_stream_begin(p->st, s);
+	if (p->st)
+		vms_json_stream_begin(p->st, s);
 }
 
 static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t index)
 {
 	struct pieces *p = cookie;
-	vms_json_stream_allocation(p->st, s, index);
+	if (p->st)
+		vms_json_stream_allocation(p->st, s, index);
+}
+
+/* The attribution stage renamed allocations after they were streamed: start the JSON again. */
+static void on_restart(void *cookie)
+{
+	struct pieces *p = cookie;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->buf[i]);
+	p->n = 0;
+	vms_json_stream_free(p->st);
+	p->st = vms_json_stream_new(NULL, keep_piece, p);
 }
 
 /* Write the snapshot in format f to out. JSON was streamed into p during the scan. */
 static int render(const struct vms_snapshot *s, enum fmt f, struct pieces *p, FILE *out)
 {
 	if (f == FMT_JSON) {
+		if (!p->st)
+			return VMS_ERR_NOMEM; /* a restarted stream could not be set up again */
 		int err = vms_json_stream_end(p->st, s);
 		p->st = NULL;
 		for (size_t i = 0; !err && i < p->n; i++)
@@ -147,6 +165,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
 		{"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
+		{"no-peek", no_argument, NULL, 'P'},
 		{0}};
 	int c;
 	optind = 1;
@@ -157,6 +176,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 		case 'j': f = FMT_JSON; break;
 		case 'T': opts.thread_stacks = 0; break;
 		case 'R': opts.read_rollup = 0; break;
+		case 'P': opts.no_peek = 1; break;
 		case 'h': snapshot_usage(stdout); return VMS_EXIT_OK;
 		default: snapshot_usage(stderr); return VMS_EXIT_USAGE;
 		}
@@ -214,6 +234,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 		}
 		opts.on_begin = on_begin;
 		opts.on_allocation = on_allocation;
+		opts.on_restart = on_restart;
 		opts.cookie = &pieces;
 	}
 	err = vms_snapshot_take(pid, &opts, &s);

@@ -13,6 +13,7 @@
 
 #include "pool.h"
 #include "procfs.h"
+#include "attribute.h"
 #include "threads.h"
 #include "vmscope/parse.h"
 
@@ -288,6 +289,23 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 	return VMS_OK;
 }
 
+/* The attribution stage (attribute.h). When it regrouped or renamed allocations, what was
+ * streamed is stale: tell the writer to start again and stream the final allocations. */
+static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid, const struct vms_snapshot_opts *opts)
+{
+	int changed = 0;
+	int err = vms_attribute(s, dirfd, pid, opts->no_peek, &changed);
+	if (err || !changed || !opts->on_allocation)
+		return err;
+	if (opts->on_restart)
+		opts->on_restart(opts->cookie);
+	if (opts->on_begin)
+		opts->on_begin(opts->cookie, s);
+	for (size_t i = 0; i < s->n_allocations; i++)
+		opts->on_allocation(opts->cookie, s, i);
+	return VMS_OK;
+}
+
 int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vms_snapshot **out)
 {
 	struct vms_snapshot_opts defaults = {.read_rollup = 1, .thread_stacks = 1};
@@ -409,6 +427,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	s->user_top = vms_user_top(&s->arch, highest);
 	err = vms_classifier_finish(cl);
 	cl = NULL;
+	if (err)
+		goto out;
+	err = attribute_and_restream(s, dirfd, pid, opts);
 	if (err)
 		goto out;
 

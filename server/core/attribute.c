@@ -1,0 +1,439 @@
+/* The attribution stage (contract in attribute.h): run the recognisers, then rebuild the
+ * snapshot's allocations from their claims, and give every thread without a stack row a reason. */
+#include "attribute.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "snapshot_internal.h"
+
+#define PEEK_MAX 4096
+
+struct claim_rec {
+	size_t first, n;
+	struct vms_claim c;
+	size_t first_part; /* parts of this claim: [first_part, first_part + n_parts) in a->parts */
+	size_t n_parts;
+};
+
+struct vms_attr {
+	struct vms_snapshot *s;
+	long *claim_of;          /* per region: claim id or -1 */
+	struct claim_rec *claims;
+	size_t n_claims, cap_claims;
+	struct vms_part *parts;  /* allocation = claim id until the rebuild */
+	size_t n_parts, cap_parts;
+	const char **thread_notes; /* per thread */
+	/* memory reads */
+	int dirfd;
+	pid_t pid;
+	int pagemap_fd;          /* -1 until first needed, -2 when unavailable */
+	vms_attr_reader reader;  /* injected (tests) */
+	void *reader_cookie;
+	int read_now;            /* the running recogniser read memory */
+	int oom;
+};
+
+const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a)
+{
+	return a->s;
+}
+
+const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, format);
+	int n = vsnprintf(buf, sizeof buf, format, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	const char *r = vms_snapshot_strndup(a->s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+	if (!r)
+		a->oom = 1;
+	return r;
+}
+
+long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	for (size_t i = 0; i < a->s->n_regions; i++) {
+		const char *p = a->s->regions[i].path;
+		if (!p || p[0] != '/')
+			continue;
+		const char *base = strrchr(p, '/') + 1;
+		if (!strncmp(base, prefix, plen))
+			return (long)i;
+	}
+	return -1;
+}
+
+long vms_attr_region_at(const struct vms_attr *a, uint64_t addr)
+{
+	size_t lo = 0, hi = a->s->n_regions;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vms_region *r = &a->s->regions[mid];
+		if (addr < r->start)
+			hi = mid;
+		else if (addr >= r->end)
+			lo = mid + 1;
+		else
+			return (long)mid;
+	}
+	return -1;
+}
+
+int vms_attr_claimed(const struct vms_attr *a, size_t i)
+{
+	return i < a->s->n_regions && a->claim_of[i] >= 0;
+}
+
+long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms_claim *c)
+{
+	const struct vms_region *R = a->s->regions;
+	if (n == 0 || first >= a->s->n_regions || n > a->s->n_regions - first)
+		return -1;
+	for (size_t k = first; k < first + n; k++) {
+		if (a->claim_of[k] >= 0)
+			return -1;
+		if (k > first && R[k].start != R[k - 1].end)
+			return -1;
+	}
+	if (a->n_claims == a->cap_claims) {
+		size_t cap = a->cap_claims ? a->cap_claims * 2 : 64;
+		struct claim_rec *g = realloc(a->claims, cap * sizeof *g);
+		if (!g) {
+			a->oom = 1;
+			return -1;
+		}
+		a->claims = g;
+		a->cap_claims = cap;
+	}
+	long id = (long)a->n_claims++;
+	a->claims[id] = (struct claim_rec){.first = first, .n = n, .c = *c, .first_part = a->n_parts};
+	for (size_t k = first; k < first + n; k++)
+		a->claim_of[k] = id;
+	return id;
+}
+
+void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
+{
+	if (i < a->s->n_regions)
+		a->s->regions[i].role = role;
+}
+
+int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details)
+{
+	if (claim < 0 || (size_t)claim >= a->n_claims || start >= end)
+		return -1;
+	struct claim_rec *cr = &a->claims[claim];
+	const struct vms_region *R = a->s->regions;
+	if (start < R[cr->first].start || end > R[cr->first + cr->n - 1].end)
+		return -1;
+	/* parts of a claim must be consecutive in the array and sorted */
+	if (cr->n_parts && (cr->first_part + cr->n_parts != a->n_parts || a->parts[a->n_parts - 1].end > start))
+		return -1;
+	if (!cr->n_parts)
+		cr->first_part = a->n_parts;
+	if (a->n_parts == a->cap_parts) {
+		size_t cap = a->cap_parts ? a->cap_parts * 2 : 64;
+		struct vms_part *g = realloc(a->parts, cap * sizeof *g);
+		if (!g) {
+			a->oom = 1;
+			return -1;
+		}
+		a->parts = g;
+		a->cap_parts = cap;
+	}
+	a->parts[a->n_parts++] = (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};
+	cr->n_parts++;
+	return 0;
+}
+
+void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note)
+{
+	if (t < a->s->n_threads)
+		a->thread_notes[t] = note;
+}
+
+/* ---- memory reads ------------------------------------------------------------------------- */
+
+/* Every page of [addr, addr + len) present in RAM (not swapped, not untouched)? */
+static int resident(struct vms_attr *a, uint64_t addr, size_t len)
+{
+	if (a->pagemap_fd == -1) {
+		a->pagemap_fd = a->dirfd >= 0 ? openat(a->dirfd, "pagemap", O_RDONLY | O_CLOEXEC) : -1;
+		if (a->pagemap_fd < 0)
+			a->pagemap_fd = -2;
+	}
+	if (a->pagemap_fd < 0)
+		return 0;
+	uint64_t ps = a->s->page_size ? a->s->page_size : 4096;
+	for (uint64_t pg = addr / ps; pg <= (addr + len - 1) / ps; pg++) {
+		uint64_t e;
+		if (pread(a->pagemap_fd, &e, sizeof e, (off_t)(pg * 8)) != (ssize_t)sizeof e)
+			return 0;
+		if (!(e >> 63 & 1)) /* bit 63: present; a swapped page (bit 62) would be swapped in */
+			return 0;
+	}
+	return 1;
+}
+
+int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
+{
+	struct vms_snapshot *s = a->s;
+	if (s->peek != 1 || len == 0 || len > PEEK_MAX || addr + len < addr)
+		return -1;
+	long i = vms_attr_region_at(a, addr);
+	if (i < 0)
+		return -1;
+	const struct vms_region *r = &s->regions[i];
+	if (r->perms[0] != 'r' || addr + len > r->end || r->smaps[VMS_SF_RSS] == 0)
+		return -1;
+	if (a->reader) {
+		if (a->reader(a->reader_cookie, addr, buf, len) != 0)
+			return -1;
+		a->read_now = 1;
+		return 0;
+	}
+	if (!resident(a, addr, len))
+		return -1;
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t got = process_vm_readv(a->pid, &local, 1, &remote, 1, 0);
+	if (got < 0 && (errno == EPERM || errno == EACCES)) {
+		s->peek = -1;
+		s->peek_note = "memory reads denied (no ptrace-attach rights on the process): geometry only";
+		return -1;
+	}
+	if (got != (ssize_t)len)
+		return -1;
+	a->read_now = 1;
+	return 0;
+}
+
+long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max)
+{
+	if (a->dirfd < 0 || !path || path[0] != '/')
+		return -1;
+	size_t n = strlen(path) + 8;
+	char *rel = malloc(n);
+	if (!rel)
+		return -1;
+	snprintf(rel, n, "root%s", path);
+	int fd = openat(a->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	free(rel);
+	if (fd < 0)
+		return -1;
+	long got = -1;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) { /* never open device nodes or FIFOs */
+		ssize_t r = pread(fd, buf, max, (off_t)offset);
+		got = r < 0 ? -1 : (long)r;
+	}
+	close(fd);
+	return got;
+}
+
+/* ---- rebuilding the allocations ------------------------------------------------------------ */
+
+static const char *default_thread_note(struct vms_attr *a, const struct vms_thread *t)
+{
+	const struct vms_snapshot *s = a->s;
+	if (t->sp == 0)
+		return s->thread_note ? vms_attr_fmt(a, "stack pointer unknown: %s", s->thread_note)
+		                      : "stack pointer unknown (the thread was running when scanned)";
+	long i = vms_attr_region_at(a, t->sp);
+	if (i < 0)
+		return vms_attr_fmt(a, "stack pointer 0x%llx lies in no mapped region", (unsigned long long)t->sp);
+	const struct vms_allocation *al = &s->allocations[s->regions[i].allocation];
+	return vms_attr_fmt(a, "runs on memory of a %s allocation at 0x%llx (%s), not on a stack of its own",
+	                    vms_type_name(al->type), (unsigned long long)al->start, al->details ? al->details : "no details");
+}
+
+/* New allocations: each claim is one; unclaimed regions keep their old allocation, split where
+ * a claim cut through it. Threads and parts follow. */
+static int rebuild(struct vms_attr *a)
+{
+	struct vms_snapshot *s = a->s;
+	size_t n = s->n_regions;
+	struct vms_allocation *old = s->allocations;
+	size_t n_old = s->n_allocations;
+	struct vms_allocation *na = vms_snapshot_alloc(s, (n ? n : 1) * sizeof *na);
+	long *new_of_claim = calloc(a->n_claims ? a->n_claims : 1, sizeof *new_of_claim);
+	long *new_of_old = malloc((n_old ? n_old : 1) * sizeof *new_of_old);
+	if (!na || !new_of_claim || !new_of_old) {
+		free(new_of_claim);
+		free(new_of_old);
+		return VMS_ERR_NOMEM;
+	}
+	for (size_t k = 0; k < n_old; k++)
+		new_of_old[k] = -1;
+	size_t m = 0;
+	for (size_t i = 0; i < n;) {
+		long c = a->claim_of[i];
+		struct vms_allocation *al = &na[m];
+		memset(al, 0, sizeof *al);
+		size_t j = i + 1;
+		if (c >= 0) {
+			const struct claim_rec *cr = &a->claims[c];
+			j = cr->first + cr->n;
+			al->type = cr->c.type;
+			al->details = cr->c.details;
+			al->signal = cr->c.signal;
+			al->guess = cr->c.guess;
+			new_of_claim[c] = (long)m;
+		} else {
+			uint32_t o = s->regions[i].allocation;
+			while (j < n && a->claim_of[j] < 0 && s->regions[j].allocation == o && s->regions[j].start == s->regions[j - 1].end)
+				j++;
+			*al = old[o];
+			memset(al->cols, 0, sizeof al->cols);
+			if (new_of_old[o] < 0)
+				new_of_old[o] = (long)m;
+			else
+				al->tid = 0; /* the second piece of a split stack is not the thread's stack */
+		}
+		al->first_region = (uint32_t)i;
+		al->n_regions = (uint32_t)(j - i);
+		m++;
+		i = j;
+	}
+	for (size_t t = 0; t < s->n_threads; t++) {
+		struct vms_thread *th = &s->threads[t];
+		if (th->stack_allocation >= 0 && (size_t)th->stack_allocation < n_old) {
+			long nw = new_of_old[th->stack_allocation];
+			const struct vms_allocation *o = &old[th->stack_allocation];
+			/* still a stack allocation of the same regions? */
+			th->stack_allocation = (nw >= 0 && na[nw].type == VMS_TYPE_STACK && a->claim_of[o->first_region] < 0) ? (int)nw : -1;
+		}
+	}
+	for (size_t p = 0; p < a->n_parts; p++)
+		a->parts[p].allocation = (uint32_t)new_of_claim[a->parts[p].allocation];
+	free(new_of_claim);
+	free(new_of_old);
+	s->allocations = na;
+	s->n_allocations = m;
+	return VMS_OK;
+}
+
+static int run_all(struct vms_attr *a, int *changed)
+{
+	struct vms_snapshot *s = a->s;
+	*changed = 0;
+	s->recognisers = vms_snapshot_alloc(s, (vms_n_recognisers ? vms_n_recognisers : 1) * sizeof *s->recognisers);
+	const char **owner_of_claim = NULL;
+	size_t cap_owner = 0;
+	if (!s->recognisers)
+		return VMS_ERR_NOMEM;
+	for (size_t k = 0; k < vms_n_recognisers; k++) {
+		const struct vms_recogniser *rec = vms_recognisers[k];
+		size_t before = a->n_claims;
+		a->read_now = 0;
+		const char *note = rec->run(a);
+		if (a->oom)
+			break;
+		struct vms_recogniser_run *run = &s->recognisers[s->n_recognisers++];
+		run->key = rec->key;
+		run->claimed = (uint32_t)(a->n_claims - before);
+		run->read_memory = a->read_now;
+		run->note = note;
+		if (a->n_claims > cap_owner) {
+			size_t cap = a->cap_claims;
+			const char **g = realloc(owner_of_claim, cap * sizeof *g);
+			if (!g) {
+				a->oom = 1;
+				break;
+			}
+			owner_of_claim = g;
+			cap_owner = cap;
+		}
+		for (size_t c = before; c < a->n_claims; c++)
+			owner_of_claim[c] = rec->key;
+	}
+	int err = a->oom ? VMS_ERR_NOMEM : VMS_OK;
+	if (!err && a->n_claims) {
+		err = rebuild(a);
+		if (!err) {
+			for (size_t m = 0; m < s->n_allocations; m++) {
+				long c = a->claim_of[s->allocations[m].first_region];
+				if (c >= 0)
+					s->allocations[m].owner = owner_of_claim[c];
+			}
+			*changed = 1;
+		}
+	}
+	free(owner_of_claim);
+	if (!err && a->n_parts) {
+		s->parts = vms_snapshot_alloc(s, a->n_parts * sizeof *s->parts);
+		if (!s->parts)
+			err = VMS_ERR_NOMEM;
+		else {
+			memcpy(s->parts, a->parts, a->n_parts * sizeof *s->parts);
+			s->n_parts = a->n_parts;
+		}
+	}
+	if (!err && *changed)
+		err = vms_snapshot_summarize(s); /* region types, columns, sums, gaps, summary */
+	for (size_t t = 0; !err && t < s->n_threads; t++) {
+		struct vms_thread *th = &s->threads[t];
+		if (a->thread_notes[t] && th->stack_allocation < 0)
+			th->stack_note = a->thread_notes[t];
+		else if (th->stack_allocation < 0)
+			th->stack_note = default_thread_note(a, th);
+		else
+			th->stack_note = NULL;
+	}
+	if (!err && a->oom)
+		err = VMS_ERR_NOMEM;
+	return err;
+}
+
+static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed)
+{
+	int err = VMS_ERR_NOMEM;
+	a->s = s;
+	a->claim_of = malloc((s->n_regions ? s->n_regions : 1) * sizeof *a->claim_of);
+	a->thread_notes = calloc(s->n_threads ? s->n_threads : 1, sizeof *a->thread_notes);
+	if (a->claim_of && a->thread_notes) {
+		for (size_t i = 0; i < s->n_regions; i++)
+			a->claim_of[i] = -1;
+		err = run_all(a, changed);
+	}
+	free(a->claim_of);
+	free(a->claims);
+	free(a->parts);
+	free(a->thread_notes);
+	if (a->pagemap_fd >= 0)
+		close(a->pagemap_fd);
+	return err;
+}
+
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, int *changed)
+{
+	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1};
+	s->peek = no_peek ? 0 : 1;
+	s->peek_note = no_peek ? "memory reads disabled (--no-peek / \"peek\": false): geometry only" : NULL;
+	if (dirfd < 0 && !no_peek) {
+		s->peek = 0;
+		s->peek_note = "no live process: geometry only";
+	}
+	return attribute(s, &a, changed);
+}
+
+int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed)
+{
+	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .reader = read, .reader_cookie = cookie};
+	s->peek = read ? 1 : 0;
+	s->peek_note = read ? NULL : "no live process: geometry only";
+	return attribute(s, &a, changed);
+}

@@ -1,0 +1,107 @@
+/* Private to the core: the attribution stage and the services it offers recognisers.
+ *
+ * After the classifier has grouped the regions (VMAs) into allocations by the kernel's own
+ * signals (paths, permissions, guard pages, glibc heap geometry), the attribution stage runs
+ * every recogniser of server/core/recognisers/ in the order of their table. A recogniser
+ * looks at the regions (and, when allowed, reads a few bytes of the target's memory) and
+ * *claims* runs of regions that belong to one object of its runtime or allocator: a Java heap
+ * reservation, a Go arena, a V8 page, a glibc arena heap. Each claim becomes one allocation
+ * with the claim's type, details and signal; unclaimed regions keep the classifier's grouping.
+ *
+ * Contract for recognisers:
+ * - Cheapest signals first: names and mapped images (vms_attr_find_image), then geometry and
+ *   VmFlags, then files the runtime publishes, then memory reads (vms_attr_peek) last.
+ * - A claim covers address-contiguous regions [first, first + n) none of which is claimed yet
+ *   (earlier recognisers in the table win). Claims never change smaps numbers: columns are
+ *   recomputed from the regions afterwards.
+ * - Details say what the thing is and which signal said so; a guess says "(guess)" and sets
+ *   guess = 1.
+ * - Never print, never exit, never write to the target. Strings passed to the services must
+ *   live as long as the snapshot (literals, or vms_attr_fmt()).
+ *
+ * Adding a recogniser: one file in server/core/recognisers/ defining a
+ * `const struct vms_recogniser vms_rec_NAME`, plus one line in recognisers.c. */
+#ifndef VMSCOPE_CORE_ATTRIBUTE_H
+#define VMSCOPE_CORE_ATTRIBUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmscope/snapshot.h"
+
+struct vms_attr;
+
+struct vms_recogniser {
+	const char *key;  /* stable, snake_case: stored in snapshots ("hotspot") */
+	const char *what; /* one sentence for docs and help: what it recognises and how */
+	/* Look at a->snapshot and claim what is yours. Return a short note for the snapshot
+	 * ("JVM 17, G1, heap 512 MiB from hsperfdata"), or NULL when the runtime is absent. */
+	const char *(*run)(struct vms_attr *a);
+};
+
+/* The table, in evaluation order (recognisers.c). */
+extern const struct vms_recogniser *const vms_recognisers[];
+extern const size_t vms_n_recognisers;
+
+/* Run every recogniser on a classified snapshot and rebuild its allocations from the claims.
+ * dirfd: /proc/PID (or -1 for saved text: no files, no memory reads). no_peek: never read
+ * memory. *changed is set to 1 when any allocation was regrouped or renamed (streamed output
+ * is then stale). Returns VMS_OK or VMS_ERR_NOMEM. */
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, int *changed);
+
+/* Same, with an injected memory reader, for tests that feed saved text and saved bytes.
+ * read(cookie, addr, buf, len) returns 0 when all len bytes were read, -1 otherwise. */
+typedef int (*vms_attr_reader)(void *cookie, uint64_t addr, void *buf, size_t len);
+int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed);
+
+/* ---- services for recognisers ---------------------------------------------------------- */
+
+/* The snapshot being attributed. Regions, threads and the classifier's allocations are
+ * final; do not modify them except through the functions below. */
+const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a);
+
+/* Index of the first region whose path's file name starts with prefix ("libjvm.so",
+ * "python3", "ld-musl-"), or -1. */
+long vms_attr_find_image(const struct vms_attr *a, const char *prefix);
+
+/* Has region i been claimed already? */
+int vms_attr_claimed(const struct vms_attr *a, size_t i);
+
+/* Claim regions [first, first + n) as one allocation. Returns the claim id (>= 0), or -1 when
+ * a region is already claimed, the run is empty, out of range or not address-contiguous. */
+struct vms_claim {
+	enum vms_type type;
+	const char *details; /* "Java heap (G1), 512 MiB reserved (hsperfdata)" */
+	const char *signal;  /* "hsperfdata" */
+	int guess;
+};
+long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms_claim *c);
+
+/* Set the sub-block role of a region ("committed", "reserved", "view", "page", ...). */
+void vms_attr_role(struct vms_attr *a, size_t i, const char *role);
+
+/* Annotate [start, end) inside claim `claim` as a part (struct vms_part). Parts of one claim
+ * must be added in address order. 0, or -1 on ENOMEM / bad range. */
+int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details);
+
+/* Say why thread t (index into s->threads) has no stack row, or where it runs. Its stack
+ * allocation, if the claim took it, is dropped. */
+void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note);
+
+/* Read len bytes at addr from the target, only when allowed (ptrace-attach rights, no
+ * --no-peek), only inside one readable region, only from resident pages (pagemap), never
+ * more than 4096 bytes per call. 0 when all bytes were read, -1 otherwise (denied, not
+ * resident, unreadable): the recogniser then falls back to geometry. */
+int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len);
+
+/* Region index containing addr, or -1. */
+long vms_attr_region_at(const struct vms_attr *a, uint64_t addr);
+
+/* Read up to max bytes of a file as the target sees it (/proc/PID/root/PATH): for files a
+ * runtime publishes (hsperfdata) and mapped ELF headers. Returns bytes read, or -1. */
+long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max);
+
+/* printf into the snapshot's pool; NULL on ENOMEM. */
+const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
