@@ -19,7 +19,7 @@ run: build
 	$(BUILD)/vmscope serve --listen $(LISTEN)
 
 test: build
-	@third_party/install-deps.sh --e2e
+	@third_party/install-deps.sh --e2e --heaps
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps
