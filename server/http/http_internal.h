@@ -119,6 +119,7 @@ int vms_param_addr(struct vms_req *r, const char *text, uint64_t *addr);
 /* Optional JSON options body / query: {"omit_cmdline":bool,"share":bool}. Sends 400 on error. */
 struct vms_share_opts {
 	int omit_cmdline, share;
+	int peek; /* scans: may recognisers read the target's memory ("peek": false says no) */
 };
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body);
 /* "http://HOST" from the (already validated) Host header, for absolute share URLs. */
@@ -138,7 +139,11 @@ int vms_is_json_type(const char *content_type);
 /* ---- scans (scan.c) ------------------------------------------------------------------- */
 /* Take a full scan of pid under the scan lock and the rate limit. On failure the error response
  * has been sent and its status is returned; 0 and *out on success. */
-int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out);
+/* peek: 0 forbids reading the target's memory (recognisers use geometry alone). */
+int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
+/* A boolean query parameter ?NAME=1|0|true|false into *out (left as it is when absent); 0, or
+ * the status of the 400 sent. */
+int vms_query_bool(struct vms_req *r, const char *name, int *out);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 int vms_h_health(struct vms_req *r);
