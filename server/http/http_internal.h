@@ -36,6 +36,7 @@ struct vms_http {
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
 	pthread_mutex_t scan_lock; /* one full scan at a time */
+	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

@@ -60,7 +60,8 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
 		return vms_send_error_x(r, 429, "busy", h,
 		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);
 	}
-	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1, .no_peek = !peek};
+	struct vms_snapshot_opts opts = {
+	    .read_rollup = 1, .thread_stacks = 1, .no_peek = !peek, .file_cache = r->h->file_cache};
 	int err = vms_snapshot_take(pid, &opts, out);
 	pthread_mutex_unlock(&r->h->scan_lock);
 	if (err == VMS_OK)
