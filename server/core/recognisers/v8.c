@@ -89,24 +89,30 @@ static int v8_shaped(const struct vms_region *r)
 	return is_anon(r) && (r->vm_flag_bits & VMS_VMF_NR) && has_flag(r, "dc") && r->perms[3] == 'p';
 }
 
-static int same_file(const struct vms_region *r, const struct vms_region *img)
+/* Is this the path of a V8 image: the executable "node" / "nodejs" (exactly: addons "x.node"
+ * and "nodemon" are not it), libnode.so* (Debian's nodejs), libv8.so*? */
+static int v8_image_path(const char *p)
 {
-	return r->path && r->inode == img->inode && r->dev_major == img->dev_major && r->dev_minor == img->dev_minor;
+	if (!p || p[0] != '/')
+		return 0;
+	const char *b = strrchr(p, '/') + 1;
+	return !strcmp(b, "node") || !strcmp(b, "nodejs") || !strncmp(b, "libnode.so", 10) || !strncmp(b, "libv8.so", 8);
 }
 
-/* The first mapping of a V8 image, or NULL. Name rules: the executable "node" / "nodejs"
- * (exactly: "node_modules/x.node" addons and "nodemon" are not it), libnode.so*, libv8.so*. */
+/* The first mapping of a V8 image, or NULL. */
 static const struct vms_region *find_v8_image(const struct vms_snapshot *s)
 {
-	for (size_t i = 0; i < s->n_regions; i++) {
-		const char *p = s->regions[i].path;
-		if (!p || p[0] != '/')
-			continue;
-		const char *b = strrchr(p, '/') + 1;
-		if (!strcmp(b, "node") || !strcmp(b, "nodejs") || !strncmp(b, "libnode.so", 10) || !strncmp(b, "libv8.so", 8))
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (v8_image_path(s->regions[i].path))
 			return &s->regions[i];
-	}
 	return NULL;
+}
+
+/* The embedded builtins V8 remapped from its image: an r-xp mapping of a V8 image file. (With
+ * Debian's nodejs the builtins come from libnode.so, not from the executable.) */
+static int builtins_shaped(const struct vms_region *r)
+{
+	return !strcmp(r->perms, "r-xp") && v8_image_path(r->path);
 }
 
 static uint64_t rd64(const unsigned char *b, size_t off)
@@ -179,12 +185,12 @@ static const char *page_kind(int space)
 static int code_range_member(const struct v8_scan *v, size_t i)
 {
 	const struct vms_region *r = &v->s->regions[i];
-	return v8_shaped(r) || (same_file(r, v->image) && !strcmp(r->perms, "r-xp"));
+	return v8_shaped(r) || builtins_shaped(r);
 }
 
-static const char *code_role(const struct vms_region *r, const struct v8_scan *v)
+static const char *code_role(const struct vms_region *r)
 {
-	if (same_file(r, v->image))
+	if (builtins_shaped(r))
 		return "embedded builtins";
 	if (r->perms[2] == 'x')
 		return "code";
@@ -207,7 +213,7 @@ static size_t claim_code_range(struct v8_scan *v, size_t i, int builtins)
 	if (builtins) { /* the blob sits at top - RoundUp(blob, 256 KiB) */
 		uint64_t blob = R[i].end - R[i].start;
 		top = R[i].start + (blob + V8_PAGE_ALIGN - 1) / V8_PAGE_ALIGN * V8_PAGE_ALIGN;
-		bottom = top - V8_CODE_RANGE;
+		bottom = top > V8_CODE_RANGE ? top - V8_CODE_RANGE : 0;
 	} else { /* code pages are taken from the low end */
 		bottom = R[lo].start;
 		top = bottom + V8_CODE_RANGE;
@@ -217,23 +223,24 @@ static size_t claim_code_range(struct v8_scan *v, size_t i, int builtins)
 	while (hi > i + 1 && R[hi - 1].start >= top)
 		hi--;
 	uint64_t size = R[hi - 1].end - R[lo].start;
-	for (size_t k = lo; k < hi; k++)
-		vms_attr_role(v->a, k, code_role(&R[k], v));
 	struct vms_claim c = {
 		.type = VMS_TYPE_MANAGED_HEAP,
 		.signal = builtins ? "embedded builtins remapped into a dc nr reservation" : "rwx dc nr reservation",
 	};
-	c.details = vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved%s", (unsigned long long)(size / MIB),
-	                         builtins ? ", with the embedded builtins of the executable" : "");
+	c.details = builtins ? vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved, with the embedded builtins of %s",
+	                                    (unsigned long long)(size / MIB), strrchr(R[i].path, '/') + 1)
+	                     : vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved", (unsigned long long)(size / MIB));
 	long id = vms_attr_claim(v->a, lo, hi - lo, &c);
 	if (id < 0)
 		return i + 1;
 	v->code_ranges++;
+	for (size_t k = lo; k < hi; k++)
+		vms_attr_role(v->a, k, code_role(&R[k]));
 	/* code pages: a part each, named by their header when it can be read */
 	for (size_t k = lo; k < hi; k++) {
 		uint64_t psz;
 		int space;
-		if (R[k].start % V8_PAGE_ALIGN || R[k].perms[0] != 'r' || same_file(&R[k], v->image))
+		if (R[k].start % V8_PAGE_ALIGN || R[k].perms[0] != 'r' || R[k].path)
 			continue;
 		if (read_page(v, R[k].start, R[hi - 1].end, &psz, &space) == 1) {
 			const char *what = space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", space == 7 ? "V8 large code page" : "V8 code page",
@@ -361,7 +368,7 @@ static const char *run(struct vms_attr *a)
 	const struct vms_region *R = s->regions;
 	/* 1. code ranges: the builtins remapped inside a reservation, else an rwx "dc nr" VMA */
 	for (size_t i = 0; i < s->n_regions; i++)
-		if (!vms_attr_claimed(a, i) && same_file(&R[i], v.image) && !strcmp(R[i].perms, "r-xp") && i > 0 &&
+		if (!vms_attr_claimed(a, i) && builtins_shaped(&R[i]) && i > 0 &&
 		    R[i - 1].end == R[i].start && v8_shaped(&R[i - 1]))
 			claim_code_range(&v, i, 1);
 	for (size_t i = 0; i < s->n_regions; i++)
@@ -388,9 +395,9 @@ static const char *run(struct vms_attr *a)
 	const char *how = v.read_any ? "page headers read" : s->peek == 1 ? "geometry (headers unreadable)" : "geometry only";
 	return vms_attr_fmt(a,
 	                    "%s: %u heap pages (new %u, old %u, code %u, large %u, new large %u, read-only %u, unknown %u), "
-	                    "%u code range(s), %zu isolate(s) seen; %s",
+	                    "%u code range(s), %zu isolate(s) seen, %u cppgc GCInfo table(s); %s",
 	                    b, total, v.pages[1], v.pages[2], v.pages[3], v.pages[6] + v.pages[7] + v.pages[8], v.pages[5],
-	                    v.pages[0], v.pages[V8_N_SPACES], v.code_ranges, v.n_heaps, how);
+	                    v.pages[0], v.pages[V8_N_SPACES], v.code_ranges, v.n_heaps, v.gcinfo, how);
 }
 
 const struct vms_recogniser vms_rec_v8 = {
