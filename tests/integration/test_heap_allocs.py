@@ -24,6 +24,7 @@ A variant whose library is missing is skipped; all missing, or no cc, exits 77.
 """
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,14 @@ def check_process(label, alloc, argv, lib, program_threads):
             base = [a for a in mine if "base (metadata)" in a["details"]]
             hc.check(f"{label}: jemalloc base (metadata) blocks found by their header", len(base) >= 1)
         if alloc == "mimalloc":
+            # mimalloc's own view of its commit, read by vmscope from each segment's commit mask,
+            # plus its small OS allocations: must match its counter.
+            by_mask = 0
+            for a in mine:
+                m = re.search(r"([0-9.]+) MiB committed by (its|their) commit masks?", a["details"])
+                by_mask += float(m.group(1)) * hc.MIB if m else a["columns"]["committed"]
+            hc.check(f"{label}: segments' commit masks (as vmscope reads them) within 5 % of {what}", hc.within(by_mask, want, 5),
+                     f"({by_mask / hc.MIB:.1f} vs {want / hc.MIB:.1f} MiB)")
             size = hc.total(mine, "size")
             hc.check(f"{label}: mimalloc Heap size within 5 % of the stats' reserved row", hc.within(size, st["stats_reserved"], 5),
                      f"({size / hc.MIB:.1f} vs {st['stats_reserved'] / hc.MIB:.1f} MiB)")

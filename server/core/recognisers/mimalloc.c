@@ -6,13 +6,17 @@
  *    mapping (rw-p nr committed slices, ---p nr decommitted ones), at aligned hints from 2 TiB,
  *    wrapping at 30 TiB (microsoft/mimalloc v2.0.9 include/mimalloc-types.h MI_SEGMENT_SHIFT,
  *    src/os.c MI_HINT_BASE). Adjacent segments merge into one VMA.
- * 3. Header read at the segment start (2.0.9 layout, verified on Debian 12): +0xd8 cookie,
+ * 3. Header read at the segment start (2.0.9 layout, verified on Debian 12): +0x10 mem_alignment
+ *    (32 MiB), +0x70..+0xaf commit_mask (one bit per 64 KiB slice), +0xd8 cookie,
  *    +0xe0 segment_slices (512 for a normal segment), +0xe8 segment_info_slices, +0xf0 kind
  *    (0 normal, 1 huge), +0xf8 slice_entries, +0x100 thread_id (the owning thread's TCB, glibc's
  *    struct pthread). cookie XOR segment address is one constant per process (_mi_ptr_cookie),
  *    which removes anything else that happens to be 32 MiB-aligned.
  *    The owner: at thread_id, glibc's TCB has itself at +0 and +0x10 and the kernel tid at
  *    +0x2d0 (glibc 2.36 x86_64); the tid must be one of the process's threads.
+ *    The commit mask gives mimalloc's own committed count, which details report: mimalloc 2.0
+ *    decommits with MADV_DONTNEED on Linux (src/os.c mi_os_commitx), so decommitted slices stay
+ *    rw-p and Committed (the kernel's view) can exceed it.
  * One allocation per segment (Size = 32 MiB reservation, Committed = its rw slices); a VMA that
  * merged several segments becomes one allocation with a part per segment. Without memory reads,
  * 32 MiB-aligned nr runs in 2-30 TiB are claimed by geometry as a guess. Small nr mappings
@@ -31,6 +35,7 @@
 
 struct seg_hdr {
 	uint64_t cookie, slices, info_slices, kind, entries, thread_id;
+	uint64_t committed; /* bytes, by the commit mask */
 };
 
 struct owner_cache {
@@ -75,6 +80,9 @@ static int read_header(struct mi_state *m, uint64_t addr, struct seg_hdr *h)
 	h->kind = rd64(b, 0xf0);
 	h->entries = rd64(b, 0xf8);
 	h->thread_id = rd64(b, 0x100);
+	h->committed = 0;
+	for (size_t off = 0x70; off < 0xb0; off += 8)
+		h->committed += (uint64_t)__builtin_popcountll(rd64(b, off)) * MI_SLICE;
 	if (rd64(b, 0x10) != MI_SEG) /* mem_alignment */
 		return 0;
 	if (h->kind == 0 && h->slices != MI_SEG / MI_SLICE)
@@ -169,11 +177,11 @@ static size_t claim_segments(struct mi_state *m, size_t i, int *unreadable)
 	if (ok != 1)
 		return i;
 	/* Follow segments until one ends on a region boundary (merged VMAs hold several). */
-	uint64_t starts[64], ends[64], tids[64];
+	uint64_t starts[64], ends[64], tids[64], comm[64];
 	size_t n = 0, j = 0;
 	for (;;) {
 		uint64_t end = seg + h.slices * MI_SLICE;
-		starts[n] = seg, ends[n] = end, tids[n] = h.thread_id, n++;
+		starts[n] = seg, ends[n] = end, tids[n] = h.thread_id, comm[n] = h.committed, n++;
 		j = run_to(s, a, i, end);
 		if (j || n == 64)
 			break;
@@ -190,11 +198,15 @@ static size_t claim_segments(struct mi_state *m, size_t i, int *unreadable)
 	}
 	const char *owner = owner_text(m, tids[0]);
 	const char *kind = h.kind == 1 && n == 1 ? "mimalloc huge segment" : "mimalloc segment";
+	uint64_t committed = 0;
+	for (size_t k = 0; k < n; k++)
+		committed += comm[k];
 	struct vms_claim c = {
 		.type = VMS_TYPE_HEAP,
-		.details = n == 1 ? vms_attr_fmt(a, "%s (%s), %llu MiB (segment header read)", kind, owner,
-		                                 (unsigned long long)((ends[0] - starts[0]) >> 20))
-		                  : vms_attr_fmt(a, "mimalloc segments x%zu, merged by the kernel (first: %s) (segment headers read)", n, owner),
+		.details = n == 1 ? vms_attr_fmt(a, "%s (%s), %llu MiB, %.1f MiB committed by its commit mask (segment header read)", kind,
+		                                 owner, (unsigned long long)((ends[0] - starts[0]) >> 20), (double)committed / (1 << 20))
+		                  : vms_attr_fmt(a, "mimalloc segments x%zu, merged by the kernel (first: %s), %.1f MiB committed by their commit masks "
+		                                 "(segment headers read)", n, owner, (double)committed / (1 << 20)),
 		.signal = "segment header read",
 	};
 	long id = vms_attr_claim(a, i, j - i, &c);
@@ -203,7 +215,9 @@ static size_t claim_segments(struct mi_state *m, size_t i, int *unreadable)
 	set_roles(a, s, i, j);
 	if (n > 1)
 		for (size_t k = 0; k < n; k++)
-			vms_attr_part(a, id, starts[k], ends[k], vms_attr_fmt(a, "mimalloc segment (%s)", owner_text(m, tids[k])));
+			vms_attr_part(a, id, starts[k], ends[k],
+			              vms_attr_fmt(a, "mimalloc segment (%s), %.1f MiB committed by its commit mask", owner_text(m, tids[k]),
+			                           (double)comm[k] / (1 << 20)));
 	m->segments += (unsigned)n;
 	return j;
 }
