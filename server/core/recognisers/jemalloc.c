@@ -71,8 +71,8 @@ static int candidate(struct je_state *m, size_t i)
 	return 0;
 }
 
-/* Is there a base block header at addr (2 MiB-aligned) whose block ends by limit? Its size, or 0. */
-static uint64_t base_block(struct je_state *m, uint64_t addr, uint64_t limit)
+/* Is there a base block header at addr (2 MiB-aligned)? Its size, or 0. */
+static uint64_t base_block(struct je_state *m, uint64_t addr)
 {
 	uint64_t h[5];
 	if (m->peeks >= MAX_PEEKS)
@@ -81,7 +81,7 @@ static uint64_t base_block(struct je_state *m, uint64_t addr, uint64_t limit)
 	if (vms_attr_peek(m->a, addr, h, sizeof h) != 0)
 		return 0;
 	uint64_t size = h[0], next = h[1], e_addr = h[3], e_bsize = h[4];
-	if (size == 0 || size % HUGEPAGE || size > MAX_BLOCK || addr + size > limit)
+	if (size == 0 || size % HUGEPAGE || size > MAX_BLOCK || addr + size < addr)
 		return 0;
 	if (next == addr || (next && next % HUGEPAGE))
 		return 0;
@@ -111,10 +111,10 @@ static void claim_vma(struct je_state *m, size_t *pi)
 	size_t nb = 0;
 	uint64_t base_bytes = 0;
 	for (uint64_t p = (R[i].start + HUGEPAGE - 1) & ~(HUGEPAGE - 1); s->peek == 1 && p < claim_end;) {
-		if (!limit)
-			limit = run_limit(m, i);
-		uint64_t size = base_block(m, p, limit);
-		if (!size) {
+		uint64_t size = base_block(m, p);
+		if (size && p + size > claim_end && !limit)
+			limit = run_limit(m, i); /* only when a block runs past the VMA: walking on costs */
+		if (!size || (p + size > claim_end && p + size > limit)) {
 			p += HUGEPAGE;
 			continue;
 		}
