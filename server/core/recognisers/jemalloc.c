@@ -7,7 +7,8 @@
  *    os_overcommits), so its mappings are anonymous rw-p VMAs with `nr`, page-aligned and of
  *    irregular size. In a process whose malloc is jemalloc, glibc's malloc makes no arenas, so an
  *    anonymous rw-p nr VMA nobody earlier claimed is jemalloc's. A 64 MiB-aligned 64 MiB one the
- *    classifier took for a glibc arena heap is taken only when its heap_info header reads wrong;
+ *    classifier took for a glibc arena heap is taken only when its heap_info header reads wrong,
+ *    and a 64 MiB-aligned one whose heap_info reads right is left to glibc (merged heaps);
  *    one it took for an image's .bss (it follows the image's data) is taken: ld.so maps a real
  *    .bss without MAP_NORESERVE.
  * 3. Header reads: metadata ("base") blocks start HUGEPAGE (2 MiB)-aligned with
@@ -42,15 +43,18 @@ static int anon_rw_nr(const struct vms_region *r)
 	return !r->path && r->inode == 0 && !strcmp(r->perms, "rw-p") && (r->vm_flag_bits & VMS_VMF_NR);
 }
 
-/* A 64 MiB region the classifier called a glibc arena heap whose heap_info reads like one
- * (ar_ptr set, sizes within HEAP_MAX, prev NULL or heap-aligned)? Unreadable counts as yes. */
+/* Does a glibc heap_info head the 64 MiB-aligned region r? glibc's arena heaps (arena.c) start
+ * with {ar_ptr, prev, size, mprotect_size}: ar_ptr is the arena that follows the first heap's
+ * heap_info (at +0x20, or +0x30 from glibc 2.35), prev NULL or heap-aligned, the sizes page
+ * multiples within HEAP_MAX. 1 yes, 0 no, -1 unreadable. */
 static int glibc_heap_info(struct je_state *m, const struct vms_region *r)
 {
 	uint64_t h[4];
 	if (vms_attr_peek(m->a, r->start, h, sizeof h) != 0)
-		return 1;
-	return h[0] != 0 && (h[1] == 0 || h[1] % HEAP_MAX == 0) && h[2] >= 4096 && h[2] <= HEAP_MAX && h[3] >= h[2] &&
-	       h[3] <= HEAP_MAX;
+		return -1;
+	uint64_t ar_off = h[0] & (HEAP_MAX - 1);
+	return (ar_off == 0x20 || ar_off == 0x30) && (h[1] == 0 || h[1] % HEAP_MAX == 0) && h[2] >= 4096 && h[2] <= HEAP_MAX &&
+	       h[2] % 4096 == 0 && h[3] >= h[2] && h[3] <= HEAP_MAX && h[3] % 4096 == 0;
 }
 
 /* May region i be jemalloc's extents? */
@@ -60,14 +64,15 @@ static int candidate(struct je_state *m, size_t i)
 	if (vms_attr_claimed(m->a, i) || !anon_rw_nr(r))
 		return 0;
 	const struct vms_allocation *al = &m->s->allocations[r->allocation];
+	int heap_aligned = r->start % HEAP_MAX == 0;
 	if (r->type == VMS_TYPE_PRIVATE_DATA)
-		return 1;
+		return !heap_aligned || glibc_heap_info(m, r) != 1; /* glibc heaps merged past 64 MiB stay glibc's */
 	/* The classifier takes the anonymous VMA right after an image's data as its .bss; ld.so
 	 * maps a real .bss without MAP_NORESERVE, so an nr one is an mmap that landed there. */
 	if (r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"))
 		return 1;
-	if (r->type == VMS_TYPE_HEAP && al->n_regions == 1 && r->end - r->start == HEAP_MAX && r->start % HEAP_MAX == 0)
-		return !glibc_heap_info(m, r); /* the classifier's glibc arena-heap geometry */
+	if (r->type == VMS_TYPE_HEAP && al->n_regions == 1 && r->end - r->start == HEAP_MAX && heap_aligned)
+		return glibc_heap_info(m, r) == 0; /* the classifier's glibc arena-heap geometry: only when read and wrong */
 	return 0;
 }
 
