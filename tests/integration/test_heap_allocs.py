@@ -85,8 +85,8 @@ def expected(alloc, st):
     return st["current_commit"], "mi_process_info current_commit"
 
 
-def check_process(label, alloc, argv, lib, program_threads):
-    p, st = hc.start(argv, env={"LD_PRELOAD": lib})
+def check_process(label, alloc, argv, lib, program_threads, env=None):
+    p, st = hc.start(argv, env=dict({"LD_PRELOAD": lib}, **(env or {})))
     try:
         hc.check(f"{label}: the program reports {alloc}'s statistics", st.get("allocator") == alloc, f"got {st.get('allocator')}")
         if st.get("allocator") != alloc:
@@ -119,6 +119,11 @@ def check_process(label, alloc, argv, lib, program_threads):
         if alloc == "jemalloc" and program_threads:
             base = [a for a in mine if "base (metadata)" in a["details"]]
             hc.check(f"{label}: jemalloc base (metadata) blocks found by their header", len(base) >= 1)
+        if env and "dss:primary" in env.get("MALLOC_CONF", ""):
+            brk = [a for a in snap["allocations"] if any(r.get("path") == "[heap]" for r in a["regions"])]
+            hc.check(f"{label}: [heap] holds jemalloc's dss extents, said as a guess",
+                     len(brk) == 1 and brk[0]["details"].startswith("jemalloc") and "guess" in brk[0]["details"],
+                     str([a.get("details") for a in brk]))
         if alloc == "mimalloc":
             # mimalloc's own view of its commit, read by vmscope from each segment's commit mask,
             # plus its small OS allocations: must match its counter.
@@ -188,6 +193,8 @@ def main():
                 continue
             print(f"== {alloc}: {lib}")
             check_process(f"C + {alloc}", alloc, [exe], lib, True)
+            if alloc == "jemalloc":  # extents from sbrk first: jemalloc's own [heap]
+                check_process("C + jemalloc dss:primary", alloc, [exe], lib, True, env={"MALLOC_CONF": "dss:primary"})
             if os.access(PY, os.X_OK):
                 check_process(f"python3 + {alloc}", alloc, [PY, os.path.join(hc.ZOO, "python", "preloaded_allocator.py")], lib, False)
             else:

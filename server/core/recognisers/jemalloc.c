@@ -190,7 +190,7 @@ static const char *run(struct vms_attr *a)
 			continue;
 		struct vms_claim c = {
 			.type = VMS_TYPE_HEAP,
-			.details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the malloc, so glibc's main arena is unused)",
+			.details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the process's malloc, and the only one that grows the brk heap then)",
 			.signal = "image + [heap]",
 			.guess = 1,
 		};
