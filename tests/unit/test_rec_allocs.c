@@ -16,7 +16,8 @@
 static char *load(const char *name, size_t *len)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/allocs/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	snprintf(path, sizeof path, "%s/allocs/%s",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -105,7 +106,8 @@ static void load_bytes(const char *name, struct saved *sv)
 				c->len = strlen(sp + 1) / 2;
 				c->data = malloc(c->len ? c->len : 1);
 				for (size_t k = 0; k < c->len; k++)
-					c->data[k] = (unsigned char)(hexval(sp[1 + 2 * k]) << 4 | hexval(sp[2 + 2 * k]));
+					c->data[k] = (unsigned char)(hexval(sp[1 + 2 * k]) << 4 |
+					                             hexval(sp[2 + 2 * k]));
 			}
 		}
 		line = eol ? eol + 1 : NULL;
@@ -150,7 +152,8 @@ static struct vms_snapshot *parse_attribute(const char *smaps, struct saved *sv,
 	s->user_top = 0x7ffffffff000ull;
 	s->threads = vms_snapshot_alloc(s, sv->n_tids * sizeof *s->threads);
 	for (size_t t = 0; t < sv->n_tids; t++)
-		s->threads[t] = (struct vms_thread){.tid = sv->tids[t], .name = "alloc_stats", .stack_allocation = -1};
+		s->threads[t] =
+		    (struct vms_thread){.tid = sv->tids[t], .name = "alloc_stats", .stack_allocation = -1};
 	s->n_threads = sv->n_tids;
 	struct vms_classify_ctx ctx = {.shmem_minor = 1, .heap_max = 64u << 20, .main_tid = sv->tids[0]};
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
@@ -191,7 +194,8 @@ static uint64_t nr_left(const struct vms_snapshot *s)
 	uint64_t n = 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!r->path && !strcmp(r->perms, "rw-p") && (r->vm_flag_bits & VMS_VMF_NR) && !s->allocations[r->allocation].owner)
+		if (!r->path && !strcmp(r->perms, "rw-p") && (r->vm_flag_bits & VMS_VMF_NR) &&
+		    !s->allocations[r->allocation].owner)
 			n += r->end - r->start;
 	}
 	return n;
@@ -251,7 +255,8 @@ static void test_tcmalloc(void)
 		const struct vms_allocation *al = &s->allocations[r->allocation];
 		heap_seen = 1;
 		CHECK_STR(al->owner, "tcmalloc");
-		CHECK(al->details && strstr(al->details, "tcmalloc page heap") && !strstr(al->details, "glibc"));
+		CHECK(al->details && strstr(al->details, "tcmalloc page heap") &&
+		      !strstr(al->details, "glibc"));
 		CHECK(!al->guess);
 	}
 	CHECK(heap_seen);
@@ -289,9 +294,11 @@ static void test_mimalloc(void)
 	uint64_t seg_bytes = 0;
 	for (size_t a = 0; a < s->n_allocations; a++) {
 		const struct vms_allocation *al = &s->allocations[a];
-		if (al->owner && !strcmp(al->owner, "mimalloc") && al->signal && !strcmp(al->signal, "segment header read"))
+		if (al->owner && !strcmp(al->owner, "mimalloc") && al->signal &&
+		    !strcmp(al->signal, "segment header read"))
 			seg_bytes += al->end - al->start;
-		if (al->owner && !strcmp(al->owner, "mimalloc") && al->details && strstr(al->details, "segments x"))
+		if (al->owner && !strcmp(al->owner, "mimalloc") && al->details &&
+		    strstr(al->details, "segments x"))
 			CHECK(s->n_parts >= 2);
 	}
 	CHECK_EQ_U64(seg_bytes, 234881024ull);
@@ -307,7 +314,8 @@ static void test_mimalloc(void)
 	s = parse_attribute("mi.smaps", &sv, 1);
 	for (size_t a = 0; a < s->n_allocations; a++) {
 		const struct vms_allocation *al = &s->allocations[a];
-		CHECK(!(al->owner && !strcmp(al->owner, "mimalloc") && al->start <= sv.corrupt_at && sv.corrupt_at < al->end));
+		CHECK(!(al->owner && !strcmp(al->owner, "mimalloc") && al->start <= sv.corrupt_at &&
+		        sv.corrupt_at < al->end));
 	}
 	vms_snapshot_free(s);
 	sv.corrupt_at = 0;

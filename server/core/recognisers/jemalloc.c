@@ -53,8 +53,8 @@ static int glibc_heap_info(struct je_state *m, const struct vms_region *r)
 	if (vms_attr_peek(m->a, r->start, h, sizeof h) != 0)
 		return -1;
 	uint64_t ar_off = h[0] & (HEAP_MAX - 1);
-	return (ar_off == 0x20 || ar_off == 0x30) && (h[1] == 0 || h[1] % HEAP_MAX == 0) && h[2] >= 4096 && h[2] <= HEAP_MAX &&
-	       h[2] % 4096 == 0 && h[3] >= h[2] && h[3] <= HEAP_MAX && h[3] % 4096 == 0;
+	return (ar_off == 0x20 || ar_off == 0x30) && (h[1] == 0 || h[1] % HEAP_MAX == 0) && h[2] >= 4096 &&
+	       h[2] <= HEAP_MAX && h[2] % 4096 == 0 && h[3] >= h[2] && h[3] <= HEAP_MAX && h[3] % 4096 == 0;
 }
 
 /* May region i be jemalloc's extents? */
@@ -66,13 +66,15 @@ static int candidate(struct je_state *m, size_t i)
 	const struct vms_allocation *al = &m->s->allocations[r->allocation];
 	int heap_aligned = r->start % HEAP_MAX == 0;
 	if (r->type == VMS_TYPE_PRIVATE_DATA)
-		return !heap_aligned || glibc_heap_info(m, r) != 1; /* glibc heaps merged past 64 MiB stay glibc's */
+		return !heap_aligned ||
+		       glibc_heap_info(m, r) != 1; /* glibc heaps merged past 64 MiB stay glibc's */
 	/* The classifier takes the anonymous VMA right after an image's data as its .bss; ld.so
 	 * maps a real .bss without MAP_NORESERVE, so an nr one is an mmap that landed there. */
 	if (r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"))
 		return 1;
 	if (r->type == VMS_TYPE_HEAP && al->n_regions == 1 && r->end - r->start == HEAP_MAX && heap_aligned)
-		return glibc_heap_info(m, r) == 0; /* the classifier's glibc arena-heap geometry: only when read and wrong */
+		return glibc_heap_info(m, r) ==
+		       0; /* the classifier's glibc arena-heap geometry: only when read and wrong */
 	return 0;
 }
 
@@ -134,18 +136,23 @@ static void claim_vma(struct je_state *m, size_t *pi)
 	int guess = s->peek != 1;
 	const char *details;
 	if (!nb)
-		details = guess ? "jemalloc extents (guess: MAP_NORESERVE mapping, libjemalloc mapped; headers not read)"
-		                : "jemalloc extents (active, dirty or retained; MAP_NORESERVE mapping, libjemalloc mapped)";
+		details = guess ? "jemalloc extents (guess: MAP_NORESERVE mapping, libjemalloc mapped; "
+		                  "headers not read)"
+		                : "jemalloc extents (active, dirty or retained; MAP_NORESERVE mapping, "
+		                  "libjemalloc mapped)";
 	else if (base_bytes == claim_end - R[i].start)
-		details = vms_attr_fmt(a, "jemalloc base (metadata), %zu block%s (base block header read)", nb, nb > 1 ? "s" : "");
+		details = vms_attr_fmt(a, "jemalloc base (metadata), %zu block%s (base block header read)",
+		                       nb, nb > 1 ? "s" : "");
 	else
-		details = vms_attr_fmt(a, "jemalloc extents and base (metadata): %zu base block%s, %llu MiB (base block header read)", nb,
-		                       nb > 1 ? "s" : "", (unsigned long long)(base_bytes >> 20));
+		details = vms_attr_fmt(a,
+		                       "jemalloc extents and base (metadata): %zu base block%s, %llu MiB "
+		                       "(base block header read)",
+		                       nb, nb > 1 ? "s" : "", (unsigned long long)(base_bytes >> 20));
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = details,
-		.signal = nb ? "base block header read" : "image + nr geometry",
-		.guess = guess,
+	    .type = VMS_TYPE_HEAP,
+	    .details = details,
+	    .signal = nb ? "base block header read" : "image + nr geometry",
+	    .guess = guess,
 	};
 	long id = vms_attr_claim(a, i, j - i, &c);
 	*pi = j;
@@ -189,22 +196,24 @@ static const char *run(struct vms_attr *a)
 		if (!r->path || strcmp(r->path, "[heap]") || vms_attr_claimed(a, i))
 			continue;
 		struct vms_claim c = {
-			.type = VMS_TYPE_HEAP,
-			.details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the process's malloc, and the only one that grows the brk heap then)",
-			.signal = "image + [heap]",
-			.guess = 1,
+		    .type = VMS_TYPE_HEAP,
+		    .details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the process's "
+		               "malloc, and the only one that grows the brk heap then)",
+		    .signal = "image + [heap]",
+		    .guess = 1,
 		};
 		if (vms_attr_claim(a, i, 1, &c) >= 0)
 			m.heaps++;
 	}
-	return vms_attr_fmt(a, "libjemalloc mapped: %u extent VMAs, %u base-only VMAs, %u base blocks%s%s", m.extents, m.bases, m.blocks,
-	                    m.heaps ? ", [heap] as dss (guess)" : "",
+	return vms_attr_fmt(a, "libjemalloc mapped: %u extent VMAs, %u base-only VMAs, %u base blocks%s%s",
+	                    m.extents, m.bases, m.blocks, m.heaps ? ", [heap] as dss (guess)" : "",
 	                    s->peek == 1 ? "" : "; headers not read (geometry only)");
 }
 
 const struct vms_recogniser vms_rec_jemalloc = {
-	.key = "jemalloc",
-	.what = "jemalloc 5 (libjemalloc mapped): anonymous rw-p MAP_NORESERVE mappings as extents, metadata (base) blocks "
-	        "found by their 2 MiB-aligned header {size, next, edata}; a [heap] as dss extents (guess).",
-	.run = run,
+    .key = "jemalloc",
+    .what = "jemalloc 5 (libjemalloc mapped): anonymous rw-p MAP_NORESERVE mappings as extents, metadata "
+            "(base) blocks "
+            "found by their 2 MiB-aligned header {size, next, edata}; a [heap] as dss extents (guess).",
+    .run = run,
 };

@@ -89,7 +89,8 @@ static int read_header(struct mi_state *m, uint64_t addr, struct seg_hdr *h)
 		return 0;
 	if (h->kind == 1 && (h->slices == 0 || h->slices > (MI_HINT_HI / MI_SLICE)))
 		return 0;
-	if (h->kind > 1 || h->info_slices == 0 || h->info_slices > h->slices || h->entries > MI_SEG / MI_SLICE)
+	if (h->kind > 1 || h->info_slices == 0 || h->info_slices > h->slices ||
+	    h->entries > MI_SEG / MI_SLICE)
 		return 0;
 	uint64_t x = h->cookie ^ addr;
 	if (m->have_cookie && x != m->cookie_xor)
@@ -202,12 +203,19 @@ static size_t claim_segments(struct mi_state *m, size_t i, int *unreadable)
 	for (size_t k = 0; k < n; k++)
 		committed += comm[k];
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = n == 1 ? vms_attr_fmt(a, "%s (%s), %llu MiB, %.1f MiB committed by its commit mask (segment header read)", kind,
-		                                 owner, (unsigned long long)((ends[0] - starts[0]) >> 20), (double)committed / (1 << 20))
-		                  : vms_attr_fmt(a, "mimalloc segments x%zu, merged by the kernel (first: %s), %.1f MiB committed by their commit masks "
-		                                 "(segment headers read)", n, owner, (double)committed / (1 << 20)),
-		.signal = "segment header read",
+	    .type = VMS_TYPE_HEAP,
+	    .details =
+	        n == 1
+	            ? vms_attr_fmt(
+	                  a, "%s (%s), %llu MiB, %.1f MiB committed by its commit mask (segment header read)",
+	                  kind, owner, (unsigned long long)((ends[0] - starts[0]) >> 20),
+	                  (double)committed / (1 << 20))
+	            : vms_attr_fmt(a,
+	                           "mimalloc segments x%zu, merged by the kernel (first: %s), %.1f MiB "
+	                           "committed by their commit masks "
+	                           "(segment headers read)",
+	                           n, owner, (double)committed / (1 << 20)),
+	    .signal = "segment header read",
 	};
 	long id = vms_attr_claim(a, i, j - i, &c);
 	if (id < 0)
@@ -215,9 +223,10 @@ static size_t claim_segments(struct mi_state *m, size_t i, int *unreadable)
 	set_roles(a, s, i, j);
 	if (n > 1)
 		for (size_t k = 0; k < n; k++)
-			vms_attr_part(a, id, starts[k], ends[k],
-			              vms_attr_fmt(a, "mimalloc segment (%s), %.1f MiB committed by its commit mask", owner_text(m, tids[k]),
-			                           (double)comm[k] / (1 << 20)));
+			vms_attr_part(
+			    a, id, starts[k], ends[k],
+			    vms_attr_fmt(a, "mimalloc segment (%s), %.1f MiB committed by its commit mask",
+			                 owner_text(m, tids[k]), (double)comm[k] / (1 << 20)));
 	m->segments += (unsigned)n;
 	return j;
 }
@@ -240,11 +249,13 @@ static size_t claim_by_geometry(struct mi_state *m, size_t i)
 	j++;
 	uint64_t len = s->regions[j - 1].end - st;
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = vms_attr_fmt(m->a, "mimalloc segment%s, %llu MiB (guess: 32 MiB-aligned MAP_NORESERVE in mimalloc's hint range, header not read)",
-		                        len > MI_SEG ? "s" : "", (unsigned long long)(len >> 20)),
-		.signal = "geometry",
-		.guess = 1,
+	    .type = VMS_TYPE_HEAP,
+	    .details = vms_attr_fmt(m->a,
+	                            "mimalloc segment%s, %llu MiB (guess: 32 MiB-aligned MAP_NORESERVE in "
+	                            "mimalloc's hint range, header not read)",
+	                            len > MI_SEG ? "s" : "", (unsigned long long)(len >> 20)),
+	    .signal = "geometry",
+	    .guess = 1,
 	};
 	if (vms_attr_claim(m->a, i, j - i, &c) < 0)
 		return i;
@@ -275,28 +286,33 @@ static const char *run(struct vms_attr *a)
 	/* What is left with nr: mimalloc's own small OS allocations (per-thread heap data). */
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		int bss = r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"); /* a real .bss has no nr */
-		if (!anon_nr(r) || r->perms[0] != 'r' || vms_attr_claimed(a, i) || (r->type != VMS_TYPE_PRIVATE_DATA && !bss) ||
-		    r->end - r->start >= MI_SEG)
+		int bss = r->type == VMS_TYPE_IMAGE && r->role &&
+		          !strcmp(r->role, "bss"); /* a real .bss has no nr */
+		if (!anon_nr(r) || r->perms[0] != 'r' || vms_attr_claimed(a, i) ||
+		    (r->type != VMS_TYPE_PRIVATE_DATA && !bss) || r->end - r->start >= MI_SEG)
 			continue;
 		struct vms_claim c = {
-			.type = VMS_TYPE_HEAP,
-			.details = "mimalloc OS allocation (per-thread heap data) (guess: MAP_NORESERVE outside segments, libmimalloc mapped)",
-			.signal = "image + nr geometry",
-			.guess = 1,
+		    .type = VMS_TYPE_HEAP,
+		    .details = "mimalloc OS allocation (per-thread heap data) (guess: MAP_NORESERVE outside "
+		               "segments, libmimalloc mapped)",
+		    .signal = "image + nr geometry",
+		    .guess = 1,
 		};
 		if (vms_attr_claim(a, i, 1, &c) >= 0)
 			m.others++;
 	}
 	const char *how = m.read_any ? "segment headers read" : "geometry only";
-	return vms_attr_fmt(a, "libmimalloc mapped: %u segments by header, %u by geometry (guess), %u small OS allocations (guess); %s",
+	return vms_attr_fmt(a,
+	                    "libmimalloc mapped: %u segments by header, %u by geometry (guess), %u small OS "
+	                    "allocations (guess); %s",
 	                    m.segments, m.guessed, m.others, how);
 }
 
 const struct vms_recogniser vms_rec_mimalloc = {
-	.key = "mimalloc",
-	.what = "mimalloc 2.0 (libmimalloc mapped): 32 MiB-aligned MAP_NORESERVE segments in 2-30 TiB, confirmed by the "
-	        "segment header (512 slices, cookie XOR address constant) and named by owner thread (TCB); "
-	        "without memory reads by geometry (guess).",
-	.run = run,
+    .key = "mimalloc",
+    .what = "mimalloc 2.0 (libmimalloc mapped): 32 MiB-aligned MAP_NORESERVE segments in 2-30 TiB, confirmed "
+            "by the "
+            "segment header (512 slices, cookie XOR address constant) and named by owner thread (TCB); "
+            "without memory reads by geometry (guess).",
+    .run = run,
 };

@@ -40,11 +40,16 @@ static const char *google_tag(uint64_t addr)
 	if (addr >> 47)
 		return NULL;
 	switch (addr >> TAG_SHIFT) {
-	case 2: return "COLD";
-	case 3: return "METADATA";
-	case 4: return "NORMAL";
-	case 6: return "NORMAL_P1";
-	default: return NULL;
+	case 2:
+		return "COLD";
+	case 3:
+		return "METADATA";
+	case 4:
+		return "NORMAL";
+	case 6:
+		return "NORMAL_P1";
+	default:
+		return NULL;
 	}
 }
 
@@ -64,16 +69,18 @@ static unsigned claim_google(struct vms_attr *a, const struct vms_snapshot *s)
 		}
 		uint64_t unit_end = (r->start & ~(GIB - 1)) + GIB;
 		size_t j = i + 1;
-		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end && s->regions[j - 1].end < unit_end &&
-		       s->regions[j].end <= unit_end && anon_private(&s->regions[j]) && !(s->regions[j].vm_flag_bits & VMS_VMF_NR) &&
+		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end &&
+		       s->regions[j - 1].end < unit_end && s->regions[j].end <= unit_end &&
+		       anon_private(&s->regions[j]) && !(s->regions[j].vm_flag_bits & VMS_VMF_NR) &&
 		       !vms_attr_claimed(a, j) && google_tag(s->regions[j].start) == tag)
 			j++;
 		struct vms_claim c = {
-			.type = VMS_TYPE_HEAP,
-			.details = vms_attr_fmt(a, "Google tcmalloc region %s (guess: address tag 0x%llx in bits 42-44)", tag,
-			                        (unsigned long long)(r->start >> TAG_SHIFT)),
-			.signal = "tagged address",
-			.guess = 1,
+		    .type = VMS_TYPE_HEAP,
+		    .details =
+		        vms_attr_fmt(a, "Google tcmalloc region %s (guess: address tag 0x%llx in bits 42-44)",
+		                     tag, (unsigned long long)(r->start >> TAG_SHIFT)),
+		    .signal = "tagged address",
+		    .guess = 1,
 		};
 		if (vms_attr_claim(a, i, j - i, &c) >= 0) {
 			n++;
@@ -91,7 +98,8 @@ static const char *run(struct vms_attr *a)
 	unsigned google = claim_google(a, s);
 	long lib = vms_attr_find_image(a, "libtcmalloc");
 	if (lib < 0)
-		return google ? vms_attr_fmt(a, "%u Google tcmalloc regions by address tag (guess)", google) : NULL;
+		return google ? vms_attr_fmt(a, "%u Google tcmalloc regions by address tag (guess)", google)
+		              : NULL;
 	unsigned heaps = 0, spans = 0;
 	long brk = -1;
 	for (size_t i = 0; i < s->n_regions && brk < 0; i++)
@@ -104,14 +112,18 @@ static const char *run(struct vms_attr *a)
 			continue;
 		struct vms_claim c = {.type = VMS_TYPE_HEAP};
 		if (r->path && !strcmp(r->path, "[heap]")) {
-			c.details = "tcmalloc page heap and metadata (sbrk: gperftools allocates with sbrk first)";
+			c.details =
+			    "tcmalloc page heap and metadata (sbrk: gperftools allocates with sbrk first)";
 			c.signal = "image + [heap]";
 			if (vms_attr_claim(a, i, 1, &c) >= 0)
 				heaps++;
-		} else if (mmapped && anon_private(r) && !strcmp(r->perms, "rw-p") && r->type == VMS_TYPE_PRIVATE_DATA &&
-		           s->allocations[r->allocation].details == NULL && r->end - r->start >= MIN_SYSTEM_ALLOC &&
-		           r->start % TC_PAGE == 0 && r->end % TC_PAGE == 0) {
-			c.details = "tcmalloc spans or metadata, mmapped (guess: nameless 8 KiB-aligned anonymous memory of 1 MiB or more, "
+		} else if (mmapped && anon_private(r) && !strcmp(r->perms, "rw-p") &&
+		           r->type == VMS_TYPE_PRIVATE_DATA &&
+		           s->allocations[r->allocation].details == NULL &&
+		           r->end - r->start >= MIN_SYSTEM_ALLOC && r->start % TC_PAGE == 0 &&
+		           r->end % TC_PAGE == 0) {
+			c.details = "tcmalloc spans or metadata, mmapped (guess: nameless 8 KiB-aligned "
+			            "anonymous memory of 1 MiB or more, "
 			            "libtcmalloc mapped, no large [heap])";
 			c.signal = "image + geometry";
 			c.guess = 1;
@@ -119,14 +131,17 @@ static const char *run(struct vms_attr *a)
 				spans++;
 		}
 	}
-	return vms_attr_fmt(a, "%s mapped: [heap] %s, %u mmapped span VMAs (guess)%s", strrchr(s->regions[lib].path, '/') + 1,
+	return vms_attr_fmt(a, "%s mapped: [heap] %s, %u mmapped span VMAs (guess)%s",
+	                    strrchr(s->regions[lib].path, '/') + 1,
 	                    heaps ? "is the page heap (sbrk)" : "absent", spans,
 	                    google ? vms_attr_fmt(a, ", %u Google tcmalloc regions (guess)", google) : "");
 }
 
 const struct vms_recogniser vms_rec_tcmalloc = {
-	.key = "tcmalloc",
-	.what = "gperftools tcmalloc (libtcmalloc mapped): [heap] is its sbrk page heap and metadata, nameless anonymous "
-	        "8 KiB-aligned VMAs of 1 MiB or more its mmapped spans when sbrk is not in use (guess); Google tcmalloc by the address tag in bits 42-44 (guess).",
-	.run = run,
+    .key = "tcmalloc",
+    .what = "gperftools tcmalloc (libtcmalloc mapped): [heap] is its sbrk page heap and metadata, nameless "
+            "anonymous "
+            "8 KiB-aligned VMAs of 1 MiB or more its mmapped spans when sbrk is not in use (guess); Google "
+            "tcmalloc by the address tag in bits 42-44 (guess).",
+    .run = run,
 };

@@ -67,7 +67,7 @@ static void allocate_pattern(int idx, unsigned seed)
 		live += 64 << 10;
 	}
 	live_bytes[idx] = live; /* approximate: freed small blocks are not subtracted */
-	/* small[] itself and the blocks stay allocated for the life of the process */
+	                        /* small[] itself and the blocks stay allocated for the life of the process */
 }
 
 static void *worker_main(void *arg)
@@ -119,10 +119,14 @@ static void mi_collect(const char *msg, void *arg)
 
 static double unit_scale(const char *u)
 {
-	if (!strncmp(u, "KiB", 3)) return 1024.0;
-	if (!strncmp(u, "MiB", 3)) return 1024.0 * 1024;
-	if (!strncmp(u, "GiB", 3)) return 1024.0 * 1024 * 1024;
-	if (!strncmp(u, "B", 1) || !strncmp(u, "b", 1)) return 1.0;
+	if (!strncmp(u, "KiB", 3))
+		return 1024.0;
+	if (!strncmp(u, "MiB", 3))
+		return 1024.0 * 1024;
+	if (!strncmp(u, "GiB", 3))
+		return 1024.0 * 1024 * 1024;
+	if (!strncmp(u, "B", 1) || !strncmp(u, "b", 1))
+		return 1.0;
 	return 0.0;
 }
 
@@ -165,11 +169,12 @@ static void print_stats(void)
 		uint64_t epoch = 1;
 		size_t len = sizeof epoch;
 		je("epoch", &epoch, &len, &epoch, len);
-		printf("{\"allocator\":\"jemalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"mapped\":%zu,\"retained\":%zu,"
+		printf("{\"allocator\":\"jemalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"mapped\":%"
+		       "zu,\"retained\":%zu,"
 		       "\"resident\":%zu,\"active\":%zu,\"allocated\":%zu,\"metadata\":%zu}\n",
 		       (int)getpid(), THREADS, live, je_get(je, "stats.mapped"), je_get(je, "stats.retained"),
-		       je_get(je, "stats.resident"), je_get(je, "stats.active"), je_get(je, "stats.allocated"),
-		       je_get(je, "stats.metadata"));
+		       je_get(je, "stats.resident"), je_get(je, "stats.active"),
+		       je_get(je, "stats.allocated"), je_get(je, "stats.metadata"));
 	} else if (tc) {
 		size_t heap = 0, alloc = 0, pfree = 0, unmapped = 0, phys = 0;
 		tc("generic.heap_size", &heap);
@@ -179,8 +184,10 @@ static void print_stats(void)
 		tc("generic.total_physical_bytes", &phys);
 		/* total_physical = heap_size - unmapped + metadata (gperftools src/tcmalloc.cc) */
 		size_t meta = phys + unmapped > heap ? phys + unmapped - heap : 0;
-		printf("{\"allocator\":\"tcmalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"heap_size\":%zu,"
-		       "\"current_allocated_bytes\":%zu,\"pageheap_free_bytes\":%zu,\"pageheap_unmapped_bytes\":%zu,"
+		printf("{\"allocator\":\"tcmalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"heap_"
+		       "size\":%zu,"
+		       "\"current_allocated_bytes\":%zu,\"pageheap_free_bytes\":%zu,\"pageheap_unmapped_"
+		       "bytes\":%zu,"
 		       "\"total_physical_bytes\":%zu,\"metadata\":%zu}\n",
 		       (int)getpid(), THREADS, live, heap, alloc, pfree, unmapped, phys, meta);
 	} else if (mi) {
@@ -194,12 +201,14 @@ static void print_stats(void)
 			pr(mi_collect, &scan);
 		double reserved = mi_row_current(scan.buf, "reserved:");
 		double committed = mi_row_current(scan.buf, "committed:");
-		printf("{\"allocator\":\"mimalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"current_commit\":%zu,"
+		printf("{\"allocator\":\"mimalloc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"current_"
+		       "commit\":%zu,"
 		       "\"stats_reserved\":%.0f,\"stats_committed\":%.0f,\"current_rss\":%zu}\n",
 		       (int)getpid(), THREADS, live, commit, reserved, committed, rss);
 	} else {
 		struct mallinfo2 m = mallinfo2();
-		printf("{\"allocator\":\"glibc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"arena\":%zu,\"hblkhd\":%zu,"
+		printf("{\"allocator\":\"glibc\",\"pid\":%d,\"threads\":%d,\"requested\":%zu,\"arena\":%zu,"
+		       "\"hblkhd\":%zu,"
 		       "\"uordblks\":%zu}\n",
 		       (int)getpid(), THREADS, live, m.arena, m.hblkhd, m.uordblks);
 	}
