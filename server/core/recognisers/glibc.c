@@ -29,7 +29,8 @@
 #define MAX_HEAPS 4096
 #define MAX_RING 1024
 #define CHUNK_MIN (128u << 10)  /* DEFAULT_MMAP_THRESHOLD_MIN: no mmapped chunk is smaller */
-#define CHUNK_MISSES 16          /* pages probed past a non-chunk before giving up on a VMA */
+#define CHUNK_MISSES 16          /* pages probed past a non-chunk once a VMA held a chunk */
+#define CHUNK_FIRST_MISSES 2     /* ... and before it held one (cost: most anonymous VMAs hold none) */
 #define CHUNK_WALK 256           /* chunks walked per VMA at most */
 
 enum probe { P_UNREAD, P_NONE, P_HEAP };
@@ -455,7 +456,7 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 		size_t n = 0;
 		unsigned misses = 0;
 		uint64_t bytes = 0;
-		for (uint64_t pos = r->start; pos < r->end && n < CHUNK_WALK && misses < CHUNK_MISSES;) {
+		for (uint64_t pos = r->start; pos < r->end && n < CHUNK_WALK && misses < (n ? CHUNK_MISSES : CHUNK_FIRST_MISSES);) {
 			uint64_t len = chunk_at(g, pos, r->end);
 			if (!len) {
 				misses++;
@@ -526,7 +527,8 @@ static const char *run(struct vms_attr *a)
 	unsigned guessed = claim_heaps_by_geometry(&g, state, glibc);
 	const char *main_signal = claim_main_arena(&g, glibc || heaps, other);
 	uint64_t chunk_bytes = 0;
-	unsigned chunks = (glibc || heaps || (main_signal && strcmp(main_signal, "libc.so.6 mapped"))) && s->peek == 1
+	/* with another allocator preloaded, glibc's malloc maps no chunks: don't look for them */
+	unsigned chunks = (glibc || heaps || (main_signal && strcmp(main_signal, "libc.so.6 mapped"))) && !other && s->peek == 1
 	                      ? claim_chunks(&g, &chunk_bytes)
 	                      : 0;
 	if (!heaps && !guessed && !main_signal && !chunks)
