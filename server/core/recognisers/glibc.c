@@ -18,7 +18,8 @@
  * - mmapped chunks: an anonymous rw-p VMA (>= 128 KiB, the smallest mmap threshold) whose start
  *   holds a chunk header {prev_size, size | IS_MMAPPED} with a page-multiple length. The kernel
  *   merges adjacent chunks (newest lowest), so the VMA is walked by the size fields and each
- *   chunk becomes a part. */
+ *   chunk becomes a part. A VMA that does not start with a chunk (a newer mapping merged below
+ *   the chunks: pymalloc arenas, TLS blocks) is searched page by page, within a budget. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,9 @@
 #define MAX_RING 1024
 #define CHUNK_MIN (128u << 10)  /* DEFAULT_MMAP_THRESHOLD_MIN: no mmapped chunk is smaller */
 #define CHUNK_MISSES 16          /* pages probed past a non-chunk once a VMA held a chunk */
-#define CHUNK_FIRST_MISSES 2     /* ... and before it held one (cost: most anonymous VMAs hold none) */
+#define CHUNK_SEARCH 512         /* pages probed for a first chunk in a VMA that starts with none
+                                 * (a newer non-chunk mapping merged below the chunks) ... */
+#define CHUNK_SEARCH_BUDGET 8192 /* ... and in all VMAs of a snapshot together */
 #define CHUNK_WALK 256           /* chunks walked per VMA at most */
 
 enum probe { P_UNREAD, P_NONE, P_HEAP };
@@ -53,6 +56,7 @@ struct g {
 	struct heap *heaps;
 	size_t n_heaps;
 	uint64_t main_arena;  /* found through the ring, or 0 */
+	unsigned search_left; /* CHUNK_SEARCH_BUDGET, spent */
 	unsigned n_arenas;    /* thread arenas in the ring */
 	int ring_ok;
 };
@@ -456,14 +460,19 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 		size_t n = 0;
 		unsigned misses = 0;
 		uint64_t bytes = 0;
-		for (uint64_t pos = r->start; pos < r->end && n < CHUNK_WALK && misses < (n ? CHUNK_MISSES : CHUNK_FIRST_MISSES);) {
+		for (uint64_t pos = r->start; pos < r->end && n < CHUNK_WALK;) {
+			if (n ? misses >= CHUNK_MISSES : (misses >= CHUNK_SEARCH || !g->search_left))
+				break;
 			uint64_t len = chunk_at(g, pos, r->end);
 			if (!len) {
+				if (!n)
+					g->search_left--;
 				misses++;
 				pos += g->page;
 				continue;
 			}
 			spans[n++] = (struct span){pos, pos + len};
+			misses = 0;
 			bytes += len;
 			pos += len;
 		}
@@ -507,6 +516,7 @@ static const char *run(struct vms_attr *a)
 		.page = s->page_size ? s->page_size : 4096,
 		.next_off = s->arch.bits == 32 ? 0x448 : 0x870,
 		.top_off = s->arch.bits == 32 ? 0 : 0x60,
+		.search_left = CHUNK_SEARCH_BUDGET,
 	};
 	int glibc = vms_attr_find_image(a, "libc.so.6") >= 0 || vms_attr_find_image(a, "libc-2.") >= 0;
 	int musl = vms_attr_find_image(a, "ld-musl-") >= 0 || vms_attr_find_image(a, "libc.musl-") >= 0;
