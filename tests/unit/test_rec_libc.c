@@ -276,11 +276,21 @@ static void test_musl(void)
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 201);
 	vms_snapshot_free(s);
 
-	/* geometry only: the meta area's guard page is enough to say musl, as a guess; no groups */
-	s = classified("musl64.smaps", 64, threads, 3);
+	/* geometry only: the guard page at the start of [heap] says musl mallocng, as a guess; the
+	 * stack VMA far bigger than musl's 128 KiB stacks is one merged with groups, a guess too */
+	struct vms_thread threads2[] = {{.tid = 100, .name = "muslprog", .sp = 0x7fff1fb20000},
+	                                {.tid = 200, .name = "muslprog", .sp = 0x7f4692267e98},
+	                                {.tid = 201, .name = "muslprog", .sp = 0x7f4693022e98}};
+	s = classified("musl64.smaps", 64, threads2, 3);
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	CHECK(alloc_at(s, 0x0cf5c000)->type == VMS_TYPE_HEAP);
-	CHECK(strstr(details_at(s, 0x0cf5c000), "[heap] (brk heap)") != NULL); /* static, unconfirmed: left alone */
+	a = alloc_at(s, 0x0cf5c000);
+	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && a->n_regions == 2);
+	CHECK_STR(details_at(s, 0x0cf5c000), "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: guard page geometry)");
+	a = alloc_at(s, 0x7f4692245000);
+	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && strstr(a->details, "stack of thread 200"));
+	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note);
+	a = alloc_at(s, 0x7f4693000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 201);
 	vms_snapshot_free(s);
 }
 

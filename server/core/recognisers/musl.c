@@ -201,6 +201,45 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 	return 1;
 }
 
+/* Without reads: a thread stack (8 KiB guard + rw-p holding a thread's stack pointer, typed
+ * Stack by the classifier) far bigger than musl's 128 KiB stacks is a stack the kernel merged
+ * with the mappings made before it, mallocng's groups: a guess. */
+static unsigned claim_merged_stacks_by_geometry(struct m *m)
+{
+	const struct vms_snapshot *s = m->s;
+	unsigned claimed = 0;
+	for (size_t i = 1; i < s->n_regions; i++) {
+		const struct vms_region *g = &s->regions[i - 1], *r = &s->regions[i];
+		if (r->type != VMS_TYPE_STACK || !is_anon(r) || !is_rw_private(r) || !no_access(g) || !is_anon(g) ||
+		    g->end != r->start || g->end - g->start != 2 * m->page || r->allocation != g->allocation ||
+		    r->end - r->start < (1u << 20) || vms_attr_claimed(m->a, i - 1) || vms_attr_claimed(m->a, i))
+			continue;
+		long t = -1;
+		for (size_t k = 0; k < s->n_threads; k++)
+			if (s->threads[k].sp >= r->start && s->threads[k].sp < r->end)
+				t = (long)k;
+		if (t < 0)
+			continue;
+		struct vms_claim c = {
+			.type = VMS_TYPE_HEAP,
+			.details = vms_attr_fmt(m->a, "musl mallocng groups + the stack of thread %d (guess: a %s VMA above an "
+			                        "8 KiB guard, far bigger than musl's 128 KiB stacks)",
+			                        s->threads[t].tid, size_text(m, r->end - r->start)),
+			.signal = "geometry",
+			.guess = 1,
+		};
+		if (vms_attr_claim(m->a, i - 1, 2, &c) < 0)
+			continue;
+		vms_attr_role(m->a, i - 1, "guard");
+		vms_attr_thread_note(m->a, (size_t)t,
+		                     vms_attr_fmt(m->a, "runs on its musl stack, which the kernel merged with older mappings "
+		                                        "(mallocng groups, a guess) into one VMA at 0x%llx",
+		                                  (unsigned long long)r->start));
+		claimed++;
+	}
+	return claimed;
+}
+
 /* Is any shared object mapped (a dynamic executable)? */
 static int any_shared_object(const struct vms_snapshot *s)
 {
@@ -233,9 +272,10 @@ static const char *run(struct vms_attr *a)
 	int guarded = he - h >= 2 && no_access(&s->regions[h]) && s->regions[h].end - s->regions[h].start == m.page &&
 	              is_rw_private(&s->regions[h + 1]);
 	/* the meta area: {check, next, nslots} */
-	int confirmed = 0, read_heap = 0;
+	int confirmed = 0, read_heap = 0, guard_unread = guarded;
 	unsigned char buf[24];
 	if (guarded && s->peek == 1 && vms_attr_peek(a, s->regions[h + 1].start, buf, 8 + 2 * m.ws) == 0) {
+		guard_unread = 0;
 		uint64_t check = word(buf, 8), nslots = word(buf + 8 + m.ws, 4);
 		if (check && nslots >= 1 && nslots <= m.page / (m.ws == 8 ? 40 : 24)) {
 			m.secret = check;
@@ -250,8 +290,9 @@ static const char *run(struct vms_attr *a)
 	}
 	/* a glibc first chunk: prev_size 0, PREV_INUSE, a size inside the heap */
 	int glibc_like = read_heap && w[0] == 0 && (w[1] & 1) && w[1] < s->regions[h].end - s->regions[h].start;
-	if (!dyn && !confirmed && !(read_heap && !glibc_like))
-		return NULL; /* a static binary we cannot tell: leave it to the glibc recogniser */
+	/* a static binary we cannot tell (or whose meta area read says no): leave it to glibc */
+	if (!dyn && !confirmed && !guard_unread && !(read_heap && !glibc_like))
+		return NULL;
 
 	unsigned claims = 0;
 	const char *heap_what = NULL;
@@ -290,7 +331,8 @@ static const char *run(struct vms_attr *a)
 			vmas += (unsigned)claim_groups(&m, i, &gb, &sb);
 		}
 	}
-	claims += vmas;
+	unsigned merged = confirmed ? 0 : claim_merged_stacks_by_geometry(&m);
+	claims += vmas + merged;
 	if (!claims)
 		return NULL;
 	return vms_attr_fmt(a, "musl (%s); [heap]: %s; %u VMA(s) of mallocng groups (%s) and single allocations (%s)",
@@ -302,6 +344,7 @@ const struct vms_recogniser vms_rec_musl = {
 	.key = "musl",
 	.what = "musl mallocng: the [heap] meta area (4 KiB guard + meta pages carrying the secret), mmapped groups and "
 	        "single allocations (struct meta back-pointer, sizeclass, maplen; merged VMAs walked), the bump allocator "
-	        "of static binaries as a guess; ld-musl mapped or a static binary confirmed by reads.",
+	        "of static binaries as a guess; ld-musl mapped or a static binary confirmed by reads (else guard-page and "
+	        "merged-stack geometry, as guesses).",
 	.run = run,
 };
