@@ -14,7 +14,8 @@
 static char *load(const char *name, size_t *len)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	snprintf(path, sizeof path, "%s/%s",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -56,7 +57,8 @@ static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-static struct vms_snapshot *classified(const char *file, int bits, struct vms_thread *threads, size_t n_threads)
+static struct vms_snapshot *classified(const char *file, int bits, struct vms_thread *threads,
+                                       size_t n_threads)
 {
 	size_t len;
 	char *text = load(file, &len);
@@ -103,22 +105,41 @@ static size_t parts_of(const struct vms_snapshot *s, uint64_t start)
 #define MAIN 0x7f0030001000ull
 
 static const struct word glibc_words[] = {
-	{0x555555600000, 0}, {0x555555600008, 0x291}, /* [heap]: the main thread's tcache chunk */
-	/* arena 2: one heap */
-	{0x7f0008000000, A2}, {0x7f0008000008, 0}, {0x7f0008000010, 0x800000}, {0x7f0008000018, 0x800000},
-	{0x7f0008000020, 0x1000}, {A2 + 0x870, A1},
-	/* arena 1, heap 2 (full) and heap 3, merged */
-	{0x7f000c000000, A1}, {0x7f000c000008, 0x7f0014000000}, {0x7f000c000010, 0x4000000}, {0x7f000c000018, 0x4000000},
-	{0x7f000c000020, 0x1000},
-	{0x7f0010000000, A1}, {0x7f0010000008, 0x7f000c000000}, {0x7f0010000010, 0x1000000}, {0x7f0010000018, 0x1000000},
-	{0x7f0010000020, 0x1000},
-	/* arena 1, heap 1 (full, no tail) */
-	{0x7f0014000000, A1}, {0x7f0014000008, 0}, {0x7f0014000010, 0x4000000}, {0x7f0014000018, 0x4000000},
-	{0x7f0014000020, 0x1000}, {A1 + 0x870, MAIN},
-	/* main_arena in libc's .data: next = the newest arena, top inside [heap] */
-	{MAIN + 0x870, A2}, {MAIN + 0x60, 0x5555557f0000},
-	/* two mmapped chunks merged: 1 MiB + 2 MiB requests */
-	{0x7f0020000000, 0}, {0x7f0020000008, 0x101002}, {0x7f0020101000, 0}, {0x7f0020101008, 0x202002},
+    {0x555555600000, 0},
+    {0x555555600008, 0x291}, /* [heap]: the main thread's tcache chunk */
+    /* arena 2: one heap */
+    {0x7f0008000000, A2},
+    {0x7f0008000008, 0},
+    {0x7f0008000010, 0x800000},
+    {0x7f0008000018, 0x800000},
+    {0x7f0008000020, 0x1000},
+    {A2 + 0x870, A1},
+    /* arena 1, heap 2 (full) and heap 3, merged */
+    {0x7f000c000000, A1},
+    {0x7f000c000008, 0x7f0014000000},
+    {0x7f000c000010, 0x4000000},
+    {0x7f000c000018, 0x4000000},
+    {0x7f000c000020, 0x1000},
+    {0x7f0010000000, A1},
+    {0x7f0010000008, 0x7f000c000000},
+    {0x7f0010000010, 0x1000000},
+    {0x7f0010000018, 0x1000000},
+    {0x7f0010000020, 0x1000},
+    /* arena 1, heap 1 (full, no tail) */
+    {0x7f0014000000, A1},
+    {0x7f0014000008, 0},
+    {0x7f0014000010, 0x4000000},
+    {0x7f0014000018, 0x4000000},
+    {0x7f0014000020, 0x1000},
+    {A1 + 0x870, MAIN},
+    /* main_arena in libc's .data: next = the newest arena, top inside [heap] */
+    {MAIN + 0x870, A2},
+    {MAIN + 0x60, 0x5555557f0000},
+    /* two mmapped chunks merged: 1 MiB + 2 MiB requests */
+    {0x7f0020000000, 0},
+    {0x7f0020000008, 0x101002},
+    {0x7f0020101000, 0},
+    {0x7f0020101008, 0x202002},
 };
 
 static void test_glibc_reads(void)
@@ -148,7 +169,8 @@ static void test_glibc_reads(void)
 	CHECK_EQ_U64(parts_of(s, 0x7f0020000000), 2);
 	for (size_t p = 0; p < s->n_parts; p++)
 		if (s->parts[p].start == 0x7f0020101000)
-			CHECK(s->parts[p].end == 0x7f0020303000 && !strcmp(s->parts[p].details, "glibc mmapped chunk (2 MiB)"));
+			CHECK(s->parts[p].end == 0x7f0020303000 &&
+			      !strcmp(s->parts[p].details, "glibc mmapped chunk (2 MiB)"));
 	/* the thread stack is untouched */
 	a = alloc_at(s, 0x7f0020400000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 101);
@@ -171,7 +193,8 @@ static void test_glibc_geometry(void)
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	CHECK_STR(details_at(s, 0x555555600000), "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
 	CHECK_STR(details_at(s, 0x7f0008000000), "glibc arena heap (guess: HEAP_MAX geometry)");
-	CHECK_STR(details_at(s, 0x7f000c000000), "glibc arena heaps (guess: HEAP_MAX geometry, 2 heaps merged)");
+	CHECK_STR(details_at(s, 0x7f000c000000),
+	          "glibc arena heaps (guess: HEAP_MAX geometry, 2 heaps merged)");
 	CHECK_STR(details_at(s, 0x7f0014000000), "glibc arena heap (guess: HEAP_MAX geometry)");
 	const struct vms_allocation *a = alloc_at(s, 0x7f000c000000);
 	CHECK(a && a->guess && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
@@ -186,12 +209,12 @@ static void test_glibc_geometry(void)
 static void test_glibc_rejects(void)
 {
 	static const struct word junk[] = {
-		{0x555555600000, 0x1234}, {0x555555600008, 0x5678},                       /* not a tcache */
-		{0x7f0008000000, 0x7f0008000030}, {0x7f0008000010, 0x900000},              /* size > the rw part */
-		{0x7f0008000018, 0x900000},
-		{0x7f0014000000, 0x7f0014000031}, {0x7f0014000010, 0x4000000},             /* ar_ptr misplaced */
-		{0x7f0014000018, 0x4000000},
-		{0x7f0020000000, 0}, {0x7f0020000008, 0x101001},                           /* not IS_MMAPPED */
+	    {0x555555600000, 0x1234},         {0x555555600008, 0x5678},   /* not a tcache */
+	    {0x7f0008000000, 0x7f0008000030}, {0x7f0008000010, 0x900000}, /* size > the rw part */
+	    {0x7f0008000018, 0x900000},       {0x7f0014000000, 0x7f0014000031},
+	    {0x7f0014000010, 0x4000000}, /* ar_ptr misplaced */
+	    {0x7f0014000018, 0x4000000},      {0x7f0020000000, 0},
+	    {0x7f0020000008, 0x101001}, /* not IS_MMAPPED */
 	};
 	struct memory mem = {junk, sizeof junk / sizeof junk[0], 8, 0};
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
@@ -213,8 +236,11 @@ static void test_glibc_i386(void)
 	const struct vms_allocation *a = alloc_at(s, 0xf7a00000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	/* with a heap_info (i386: 4-byte fields, sizeof 0x18) it is read */
-	static const struct word w[] = {{0xf7a00000, 0xf7a00018}, {0xf7a00004, 0}, {0xf7a00008, 0x21000},
-	                                {0xf7a0000c, 0x21000}, {0xf7a00010, 0x1000}};
+	static const struct word w[] = {{0xf7a00000, 0xf7a00018},
+	                                {0xf7a00004, 0},
+	                                {0xf7a00008, 0x21000},
+	                                {0xf7a0000c, 0x21000},
+	                                {0xf7a00010, 0x1000}};
 	struct memory mem = {w, 5, 4, 0};
 	vms_snapshot_free(s);
 	s = classified("i386.smaps", 32, NULL, 0);
@@ -241,13 +267,17 @@ static void test_glibc_odd64(void)
 
 #define SECRET 0x2fecfdb7db8dee00ull
 static const struct word musl_words[] = {
-	{0x0cf5d000, SECRET}, {0x0cf5d008, 0}, {0x0cf5d010, 101}, /* meta area: check, next, nslots */
-	/* the 5 MiB single allocation: group header -> meta -> mem back */
-	{0x7f4692268000, 0x0cf5df18},
-	{0x0cf5df18 + 16, 0x7f4692268000}, {0x0cf5df18 + 32, 0x501ull << 12 | 63u << 6},
-	/* one small group (sizeclass 10, one page) */
-	{0x7f4692769000, 0x0cf5d5e0},
-	{0x0cf5d5e0 + 16, 0x7f4692769000}, {0x0cf5d5e0 + 32, 1ull << 12 | 10u << 6},
+    {0x0cf5d000, SECRET},
+    {0x0cf5d008, 0},
+    {0x0cf5d010, 101}, /* meta area: check, next, nslots */
+    /* the 5 MiB single allocation: group header -> meta -> mem back */
+    {0x7f4692268000, 0x0cf5df18},
+    {0x0cf5df18 + 16, 0x7f4692268000},
+    {0x0cf5df18 + 32, 0x501ull << 12 | 63u << 6},
+    /* one small group (sizeclass 10, one page) */
+    {0x7f4692769000, 0x0cf5d5e0},
+    {0x0cf5d5e0 + 16, 0x7f4692769000},
+    {0x0cf5d5e0 + 32, 1ull << 12 | 10u << 6},
 };
 
 static void test_musl(void)
@@ -267,10 +297,12 @@ static void test_musl(void)
 	CHECK_STR(a ? s->regions[a->first_region].role : NULL, "guard");
 	a = alloc_at(s, 0x7f4692245000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
-	CHECK_STR(details_at(s, 0x7f4692245000), "musl mallocng: 1 group (4 KiB), 1 single allocation (5 MiB) + the "
-	                                         "stack of thread 200, 132 KiB not musl's (merged into one VMA)");
+	CHECK_STR(details_at(s, 0x7f4692245000),
+	          "musl mallocng: 1 group (4 KiB), 1 single allocation (5 MiB) + the "
+	          "stack of thread 200, 132 KiB not musl's (merged into one VMA)");
 	CHECK_EQ_U64(parts_of(s, 0x7f4692245000), 2);
-	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note && strstr(s->threads[1].stack_note, "merged"));
+	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note &&
+	      strstr(s->threads[1].stack_note, "merged"));
 	/* the standalone stack keeps its thread id */
 	a = alloc_at(s, 0x7f4693000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 201);
@@ -285,7 +317,8 @@ static void test_musl(void)
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	a = alloc_at(s, 0x0cf5c000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && a->n_regions == 2);
-	CHECK_STR(details_at(s, 0x0cf5c000), "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: guard page geometry)");
+	CHECK_STR(details_at(s, 0x0cf5c000),
+	          "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: guard page geometry)");
 	a = alloc_at(s, 0x7f4692245000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && strstr(a->details, "stack of thread 200"));
 	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note);

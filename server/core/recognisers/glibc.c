@@ -29,10 +29,11 @@
 
 #define MAX_HEAPS 4096
 #define MAX_RING 1024
-#define CHUNK_MIN (128u << 10)  /* DEFAULT_MMAP_THRESHOLD_MIN: no mmapped chunk is smaller */
-#define CHUNK_MISSES 16          /* pages probed past a non-chunk once a VMA held a chunk */
-#define CHUNK_SEARCH 512         /* pages probed for a first chunk in a VMA that starts with none
-                                 * (a newer non-chunk mapping merged below the chunks) ... */
+#define CHUNK_MIN (128u << 10) /* DEFAULT_MMAP_THRESHOLD_MIN: no mmapped chunk is smaller */
+#define CHUNK_MISSES 16        /* pages probed past a non-chunk once a VMA held a chunk */
+#define CHUNK_SEARCH                                                                                         \
+	512                      /* pages probed for a first chunk in a VMA that starts with none            \
+	                          * (a newer non-chunk mapping merged below the chunks) ... */
 #define CHUNK_SEARCH_BUDGET 8192 /* ... and in all VMAs of a snapshot together */
 #define CHUNK_WALK 256           /* chunks walked per VMA at most */
 
@@ -40,19 +41,19 @@ enum probe { P_UNREAD, P_NONE, P_HEAP };
 
 struct heap {
 	uint64_t base, ar_ptr, prev, size, mprotect;
-	long region;   /* the rw-p region holding heap_info */
-	int arena;     /* creation number (1 = first thread arena), 0 unknown */
-	int depth;     /* 1 = first heap of its arena, 0 unknown */
+	long region; /* the rw-p region holding heap_info */
+	int arena;   /* creation number (1 = first thread arena), 0 unknown */
+	int depth;   /* 1 = first heap of its arena, 0 unknown */
 };
 
 struct g {
 	struct vms_attr *a;
 	const struct vms_snapshot *s;
-	unsigned ws;          /* word size: 8 or 4 */
-	uint64_t heap_max;    /* HEAP_MAX_SIZE */
+	unsigned ws;       /* word size: 8 or 4 */
+	uint64_t heap_max; /* HEAP_MAX_SIZE */
 	uint64_t page;
-	uint64_t next_off;    /* offsetof(struct malloc_state, next) */
-	uint64_t top_off;     /* offsetof(struct malloc_state, top), 0 when unverified */
+	uint64_t next_off; /* offsetof(struct malloc_state, next) */
+	uint64_t top_off;  /* offsetof(struct malloc_state, top), 0 when unverified */
 	struct heap *heaps;
 	size_t n_heaps;
 	uint64_t main_arena;  /* found through the ring, or 0 */
@@ -125,7 +126,8 @@ static enum probe probe_heap(struct g *g, uint64_t b, long ri, struct heap *h)
 		return P_UNREAD;
 	uint64_t ar = w[0], prev = w[1], size = w[2], mprot = w[3];
 	uint64_t m = g->heap_max - 1;
-	if (size == 0 || size > g->heap_max || size % g->page || mprot < size || mprot > g->heap_max || mprot % g->page)
+	if (size == 0 || size > g->heap_max || size % g->page || mprot < size || mprot > g->heap_max ||
+	    mprot % g->page)
 		return P_NONE;
 	if (prev == 0) {
 		if (ar < b || !plausible_hsz(g, ar - b))
@@ -141,7 +143,8 @@ static enum probe probe_heap(struct g *g, uint64_t b, long ri, struct heap *h)
 		return P_NONE;
 	if (r->end > b + mprot && mprot != g->heap_max)
 		return P_NONE;
-	*h = (struct heap){.base = b, .ar_ptr = ar, .prev = prev, .size = size, .mprotect = mprot, .region = ri};
+	*h = (struct heap){
+	    .base = b, .ar_ptr = ar, .prev = prev, .size = size, .mprotect = mprot, .region = ri};
 	return P_HEAP;
 }
 
@@ -238,7 +241,8 @@ static void find_heaps(struct g *g, enum probe *state)
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
 		state[i] = P_NONE;
-		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) || r->type == VMS_TYPE_STACK)
+		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) ||
+		    r->type == VMS_TYPE_STACK)
 			continue;
 		uint64_t b = (r->start + g->heap_max - 1) & ~(g->heap_max - 1);
 		if (b == r->start)
@@ -287,20 +291,24 @@ static unsigned claim_heaps(struct g *g)
 			for (size_t q = k; q < e && len < sizeof list - 40; q++) {
 				const struct heap *h = &g->heaps[q];
 				if (one_arena)
-					len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", q > k ? ", " : "", h->depth);
+					len += (size_t)snprintf(list + len, sizeof list - len, "%s%d",
+					                        q > k ? ", " : "", h->depth);
 				else
-					len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", q > k ? "; " : "",
-					                        heap_name(g, h));
+					len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+					                        q > k ? "; " : "", heap_name(g, h));
 			}
 			const struct heap *h0 = &g->heaps[k];
 			if (one_arena && h0->arena)
-				details = vms_attr_fmt(g->a, "glibc arena %d, heaps %s (%zu heaps merged into one VMA)", h0->arena,
-				                       list, e - k);
+				details = vms_attr_fmt(
+				    g->a, "glibc arena %d, heaps %s (%zu heaps merged into one VMA)",
+				    h0->arena, list, e - k);
 			else if (one_arena)
-				details = vms_attr_fmt(g->a, "glibc arena at 0x%llx, heaps %s (%zu heaps merged into one VMA)",
-				                       (unsigned long long)h0->ar_ptr, list, e - k);
+				details = vms_attr_fmt(
+				    g->a, "glibc arena at 0x%llx, heaps %s (%zu heaps merged into one VMA)",
+				    (unsigned long long)h0->ar_ptr, list, e - k);
 			else
-				details = vms_attr_fmt(g->a, "glibc arena heaps: %s (merged into one VMA)", list);
+				details =
+				    vms_attr_fmt(g->a, "glibc arena heaps: %s (merged into one VMA)", list);
 			if (r->start != h0->base)
 				details = vms_attr_fmt(g->a, "%s, + %s below the first heap", details,
 				                       size_text(g, h0->base - r->start));
@@ -316,7 +324,8 @@ static unsigned claim_heaps(struct g *g)
 				uint64_t end = n == 2 ? s->regions[ri + 1].end : r->end;
 				for (size_t q = k; q < e; q++) {
 					uint64_t pe = g->heaps[q].base + g->heap_max;
-					vms_attr_part(g->a, id, g->heaps[q].base, pe < end ? pe : end, heap_name(g, &g->heaps[q]));
+					vms_attr_part(g->a, id, g->heaps[q].base, pe < end ? pe : end,
+					              heap_name(g, &g->heaps[q]));
 				}
 			}
 		}
@@ -340,8 +349,9 @@ static unsigned claim_heaps_by_geometry(struct g *g, const enum probe *state, in
 			continue;
 		size_t n = 0;
 		uint64_t end = r->end;
-		if (i + 1 < s->n_regions && s->regions[i + 1].start == r->end && is_anon(&s->regions[i + 1]) &&
-		    no_access(&s->regions[i + 1]) && s->regions[i + 1].end % g->heap_max == 0 &&
+		if (i + 1 < s->n_regions && s->regions[i + 1].start == r->end &&
+		    is_anon(&s->regions[i + 1]) && no_access(&s->regions[i + 1]) &&
+		    s->regions[i + 1].end % g->heap_max == 0 &&
 		    s->regions[i + 1].end - r->end < g->heap_max && !vms_attr_claimed(g->a, i + 1)) {
 			n = 2;
 			end = s->regions[i + 1].end;
@@ -352,12 +362,15 @@ static unsigned claim_heaps_by_geometry(struct g *g, const enum probe *state, in
 			continue;
 		uint64_t heaps = (end - r->start) / g->heap_max;
 		struct vms_claim c = {
-			.type = VMS_TYPE_HEAP,
-			.details = heaps == 1 ? "glibc arena heap (guess: HEAP_MAX geometry)"
-			                      : vms_attr_fmt(g->a, "glibc arena heaps (guess: HEAP_MAX geometry, %llu heaps merged)",
-			                                     (unsigned long long)heaps),
-			.signal = "geometry",
-			.guess = 1,
+		    .type = VMS_TYPE_HEAP,
+		    .details =
+		        heaps == 1
+		            ? "glibc arena heap (guess: HEAP_MAX geometry)"
+		            : vms_attr_fmt(g->a,
+		                           "glibc arena heaps (guess: HEAP_MAX geometry, %llu heaps merged)",
+		                           (unsigned long long)heaps),
+		    .signal = "geometry",
+		    .guess = 1,
 		};
 		if (vms_attr_claim(g->a, i, n, &c) >= 0) {
 			claimed++;
@@ -399,7 +412,8 @@ static const char *claim_main_arena(struct g *g, int glibc, int other_allocator)
 	}
 	if (!signal && g->main_arena && g->top_off) {
 		uint64_t top;
-		if (peek_words(g, g->main_arena + g->top_off, &top, 1) == 0 && top >= r->start && top < s->regions[j - 1].end)
+		if (peek_words(g, g->main_arena + g->top_off, &top, 1) == 0 && top >= r->start &&
+		    top < s->regions[j - 1].end)
 			signal = "main_arena.top read";
 	}
 	if (!signal) {
@@ -409,12 +423,13 @@ static const char *claim_main_arena(struct g *g, int glibc, int other_allocator)
 		guess = 1;
 	}
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = guess ? (read ? "glibc main arena ([heap], brk) (guess: libc.so.6 mapped, first chunk not the tcache)"
-		                         : "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)")
-		                 : "glibc main arena ([heap], brk)",
-		.signal = signal,
-		.guess = guess,
+	    .type = VMS_TYPE_HEAP,
+	    .details = guess ? (read ? "glibc main arena ([heap], brk) (guess: libc.so.6 mapped, first chunk "
+	                               "not the tcache)"
+	                             : "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)")
+	                     : "glibc main arena ([heap], brk)",
+	    .signal = signal,
+	    .guess = guess,
 	};
 	if (vms_attr_claim(g->a, i, j - i, &c) < 0)
 		return NULL;
@@ -454,8 +469,8 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 	struct span spans[CHUNK_WALK];
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) || r->type == VMS_TYPE_STACK ||
-		    r->end - r->start < CHUNK_MIN || r->smaps[VMS_SF_RSS] == 0)
+		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) ||
+		    r->type == VMS_TYPE_STACK || r->end - r->start < CHUNK_MIN || r->smaps[VMS_SF_RSS] == 0)
 			continue;
 		size_t n = 0;
 		unsigned misses = 0;
@@ -483,11 +498,14 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 		if (n == 1 && !other)
 			details = vms_attr_fmt(g->a, "glibc mmapped chunk (%s)", size_text(g, bytes));
 		else if (!other)
-			details = vms_attr_fmt(g->a, "glibc mmapped chunks: %zu (%s, merged into one VMA)", n, size_text(g, bytes));
+			details = vms_attr_fmt(g->a, "glibc mmapped chunks: %zu (%s, merged into one VMA)", n,
+			                       size_text(g, bytes));
 		else
-			details = vms_attr_fmt(g->a, "glibc mmapped chunks: %zu (%s) + %s not malloc's (merged into one VMA)", n,
-			                       size_text(g, bytes), size_text(g, other));
-		struct vms_claim c = {.type = VMS_TYPE_HEAP, .details = details, .signal = "chunk header read"};
+			details = vms_attr_fmt(
+			    g->a, "glibc mmapped chunks: %zu (%s) + %s not malloc's (merged into one VMA)", n,
+			    size_text(g, bytes), size_text(g, other));
+		struct vms_claim c = {
+		    .type = VMS_TYPE_HEAP, .details = details, .signal = "chunk header read"};
 		long id = vms_attr_claim(g->a, i, 1, &c);
 		if (id < 0)
 			continue;
@@ -496,7 +514,8 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 		if (n > 1 || other)
 			for (size_t k = 0; k < n; k++)
 				vms_attr_part(g->a, id, spans[k].start, spans[k].end,
-				              vms_attr_fmt(g->a, "glibc mmapped chunk (%s)", size_text(g, spans[k].end - spans[k].start)));
+				              vms_attr_fmt(g->a, "glibc mmapped chunk (%s)",
+				                           size_text(g, spans[k].end - spans[k].start)));
 	}
 	return claimed;
 }
@@ -509,19 +528,19 @@ static const char *run(struct vms_attr *a)
 	if (s->arch.bits != 32 && s->arch.bits != 64)
 		return NULL;
 	struct g g = {
-		.a = a,
-		.s = s,
-		.ws = s->arch.bits == 32 ? 4 : 8,
-		.heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
-		.page = s->page_size ? s->page_size : 4096,
-		.next_off = s->arch.bits == 32 ? 0x448 : 0x870,
-		.top_off = s->arch.bits == 32 ? 0 : 0x60,
-		.search_left = CHUNK_SEARCH_BUDGET,
+	    .a = a,
+	    .s = s,
+	    .ws = s->arch.bits == 32 ? 4 : 8,
+	    .heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
+	    .page = s->page_size ? s->page_size : 4096,
+	    .next_off = s->arch.bits == 32 ? 0x448 : 0x870,
+	    .top_off = s->arch.bits == 32 ? 0 : 0x60,
+	    .search_left = CHUNK_SEARCH_BUDGET,
 	};
 	int glibc = vms_attr_find_image(a, "libc.so.6") >= 0 || vms_attr_find_image(a, "libc-2.") >= 0;
 	int musl = vms_attr_find_image(a, "ld-musl-") >= 0 || vms_attr_find_image(a, "libc.musl-") >= 0;
-	int other = vms_attr_find_image(a, "libjemalloc") >= 0 || vms_attr_find_image(a, "libtcmalloc") >= 0 ||
-	            vms_attr_find_image(a, "libmimalloc") >= 0;
+	int other = vms_attr_find_image(a, "libjemalloc") >= 0 ||
+	            vms_attr_find_image(a, "libtcmalloc") >= 0 || vms_attr_find_image(a, "libmimalloc") >= 0;
 	if (musl && !glibc)
 		return NULL;
 	g.heaps = malloc(MAX_HEAPS * sizeof *g.heaps);
@@ -538,19 +557,21 @@ static const char *run(struct vms_attr *a)
 	const char *main_signal = claim_main_arena(&g, glibc || heaps, other);
 	uint64_t chunk_bytes = 0;
 	/* with another allocator preloaded, glibc's malloc maps no chunks: don't look for them */
-	unsigned chunks = (glibc || heaps || (main_signal && strcmp(main_signal, "libc.so.6 mapped"))) && !other && s->peek == 1
+	unsigned chunks = (glibc || heaps || (main_signal && strcmp(main_signal, "libc.so.6 mapped"))) &&
+	                          !other && s->peek == 1
 	                      ? claim_chunks(&g, &chunk_bytes)
 	                      : 0;
 	if (!heaps && !guessed && !main_signal && !chunks)
 		goto out;
 	char arenas[96] = "";
 	if (g.ring_ok)
-		snprintf(arenas, sizeof arenas, "%u thread arena(s) numbered through the malloc_state.next ring, ",
-		         g.n_arenas);
-	note = vms_attr_fmt(a, "%s%zu heap(s) read (%u allocation(s)), %u by geometry; main arena: %s; "
+		snprintf(arenas, sizeof arenas,
+		         "%u thread arena(s) numbered through the malloc_state.next ring, ", g.n_arenas);
+	note = vms_attr_fmt(a,
+	                    "%s%zu heap(s) read (%u allocation(s)), %u by geometry; main arena: %s; "
 	                    "%u mmapped-chunk allocation(s), %s",
-	                    arenas, g.n_heaps, heaps, guessed, main_signal ? main_signal : "not claimed", chunks,
-	                    size_text(&g, chunk_bytes));
+	                    arenas, g.n_heaps, heaps, guessed, main_signal ? main_signal : "not claimed",
+	                    chunks, size_text(&g, chunk_bytes));
 out:
 	free(g.heaps);
 	free(state);
@@ -558,10 +579,11 @@ out:
 }
 
 const struct vms_recogniser vms_rec_glibc = {
-	.key = "glibc",
-	.what = "glibc malloc: thread-arena heaps (HEAP_MAX-aligned; heap_info read at every boundary, merged and "
-	        "chained heaps, arenas numbered by creation through malloc_state.next; geometry alone as a guess), "
-	        "the main arena in [heap] (tcache chunk or main_arena.top), and mmapped chunks (IS_MMAPPED headers, "
-	        "merged VMAs walked by the size fields).",
-	.run = run,
+    .key = "glibc",
+    .what =
+        "glibc malloc: thread-arena heaps (HEAP_MAX-aligned; heap_info read at every boundary, merged and "
+        "chained heaps, arenas numbered by creation through malloc_state.next; geometry alone as a guess), "
+        "the main arena in [heap] (tcache chunk or main_arena.top), and mmapped chunks (IS_MMAPPED headers, "
+        "merged VMAs walked by the size fields).",
+    .run = run,
 };

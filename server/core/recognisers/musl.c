@@ -24,7 +24,7 @@
 
 #include "../attribute.h"
 
-#define GROUP_MISSES 64      /* pages probed past a non-group (e.g. a merged thread stack) */
+#define GROUP_MISSES 64 /* pages probed past a non-group (e.g. a merged thread stack) */
 #define MAX_GROUP_READS 200000
 
 struct m {
@@ -32,8 +32,8 @@ struct m {
 	const struct vms_snapshot *s;
 	unsigned ws;
 	uint64_t page;
-	uint64_t secret;      /* meta_area.check */
-	uint64_t area_page;   /* last meta area page verified */
+	uint64_t secret;    /* meta_area.check */
+	uint64_t area_page; /* last meta area page verified */
 	unsigned long reads;
 };
 
@@ -104,8 +104,8 @@ static uint64_t group_at(struct m *m, uint64_t pos, uint64_t limit, int *sizecla
 
 struct unit {
 	uint64_t start, end;
-	int single;    /* sizeclass 63 */
-	unsigned n;    /* groups coalesced into this unit (small groups only) */
+	int single; /* sizeclass 63 */
+	unsigned n; /* groups coalesced into this unit (small groups only) */
 };
 
 #define MAX_UNITS 512
@@ -160,17 +160,20 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 	const char *details;
 	uint64_t other = size - gb - sb;
 	if (groups + singles == 1 && !other)
-		details = singles ? vms_attr_fmt(m->a, "musl mallocng single allocation (%s)", size_text(m, sb))
-		                  : vms_attr_fmt(m->a, "musl mallocng group (sizeclass %d, %s)", first_sc, size_text(m, gb));
+		details = singles
+		              ? vms_attr_fmt(m->a, "musl mallocng single allocation (%s)", size_text(m, sb))
+		              : vms_attr_fmt(m->a, "musl mallocng group (sizeclass %d, %s)", first_sc,
+		                             size_text(m, gb));
 	else {
 		char what[320];
 		size_t len = 0;
 		if (groups)
-			len += (size_t)snprintf(what + len, sizeof what - len, "%u group%s (%s)", groups, groups == 1 ? "" : "s",
-			                        size_text(m, gb));
+			len += (size_t)snprintf(what + len, sizeof what - len, "%u group%s (%s)", groups,
+			                        groups == 1 ? "" : "s", size_text(m, gb));
 		if (singles && len < sizeof what)
-			len += (size_t)snprintf(what + len, sizeof what - len, "%s%u single allocation%s (%s)", len ? ", " : "",
-			                        singles, singles == 1 ? "" : "s", size_text(m, sb));
+			len += (size_t)snprintf(what + len, sizeof what - len,
+			                        "%s%u single allocation%s (%s)", len ? ", " : "", singles,
+			                        singles == 1 ? "" : "s", size_text(m, sb));
 		if (stack_thread >= 0 && len < sizeof what)
 			len += (size_t)snprintf(what + len, sizeof what - len, " + the stack of thread %d",
 			                        s->threads[stack_thread].tid);
@@ -189,15 +192,18 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 	if (n > 1 || other)
 		for (size_t k = 0; k < n; k++)
 			vms_attr_part(m->a, id, units[k].start, units[k].end,
-			              units[k].single ? vms_attr_fmt(m->a, "musl mallocng single allocation (%s)",
-			                                             size_text(m, units[k].end - units[k].start))
-			                              : vms_attr_fmt(m->a, "musl mallocng groups: %u (%s)", units[k].n,
-			                                             size_text(m, units[k].end - units[k].start)));
+			              units[k].single
+			                  ? vms_attr_fmt(m->a, "musl mallocng single allocation (%s)",
+			                                 size_text(m, units[k].end - units[k].start))
+			                  : vms_attr_fmt(m->a, "musl mallocng groups: %u (%s)", units[k].n,
+			                                 size_text(m, units[k].end - units[k].start)));
 	if (stack_thread >= 0)
-		vms_attr_thread_note(m->a, (size_t)stack_thread,
-		                     vms_attr_fmt(m->a, "runs on its musl stack (128 KiB, 8 KiB guard), which the kernel merged "
-		                                        "with musl mallocng groups into one VMA at 0x%llx",
-		                                  (unsigned long long)r->start));
+		vms_attr_thread_note(
+		    m->a, (size_t)stack_thread,
+		    vms_attr_fmt(m->a,
+		                 "runs on its musl stack (128 KiB, 8 KiB guard), which the kernel merged "
+		                 "with musl mallocng groups into one VMA at 0x%llx",
+		                 (unsigned long long)r->start));
 	return 1;
 }
 
@@ -210,9 +216,10 @@ static unsigned claim_merged_stacks_by_geometry(struct m *m)
 	unsigned claimed = 0;
 	for (size_t i = 1; i < s->n_regions; i++) {
 		const struct vms_region *g = &s->regions[i - 1], *r = &s->regions[i];
-		if (r->type != VMS_TYPE_STACK || !is_anon(r) || !is_rw_private(r) || !no_access(g) || !is_anon(g) ||
-		    g->end != r->start || g->end - g->start != 2 * m->page || r->allocation != g->allocation ||
-		    r->end - r->start < (1u << 20) || vms_attr_claimed(m->a, i - 1) || vms_attr_claimed(m->a, i))
+		if (r->type != VMS_TYPE_STACK || !is_anon(r) || !is_rw_private(r) || !no_access(g) ||
+		    !is_anon(g) || g->end != r->start || g->end - g->start != 2 * m->page ||
+		    r->allocation != g->allocation || r->end - r->start < (1u << 20) ||
+		    vms_attr_claimed(m->a, i - 1) || vms_attr_claimed(m->a, i))
 			continue;
 		long t = -1;
 		for (size_t k = 0; k < s->n_threads; k++)
@@ -221,20 +228,24 @@ static unsigned claim_merged_stacks_by_geometry(struct m *m)
 		if (t < 0)
 			continue;
 		struct vms_claim c = {
-			.type = VMS_TYPE_HEAP,
-			.details = vms_attr_fmt(m->a, "musl mallocng groups + the stack of thread %d (guess: a %s VMA above an "
-			                        "8 KiB guard, far bigger than musl's 128 KiB stacks)",
-			                        s->threads[t].tid, size_text(m, r->end - r->start)),
-			.signal = "geometry",
-			.guess = 1,
+		    .type = VMS_TYPE_HEAP,
+		    .details = vms_attr_fmt(
+		        m->a,
+		        "musl mallocng groups + the stack of thread %d (guess: a %s VMA above an "
+		        "8 KiB guard, far bigger than musl's 128 KiB stacks)",
+		        s->threads[t].tid, size_text(m, r->end - r->start)),
+		    .signal = "geometry",
+		    .guess = 1,
 		};
 		if (vms_attr_claim(m->a, i - 1, 2, &c) < 0)
 			continue;
 		vms_attr_role(m->a, i - 1, "guard");
-		vms_attr_thread_note(m->a, (size_t)t,
-		                     vms_attr_fmt(m->a, "runs on its musl stack, which the kernel merged with older mappings "
-		                                        "(mallocng groups, a guess) into one VMA at 0x%llx",
-		                                  (unsigned long long)r->start));
+		vms_attr_thread_note(
+		    m->a, (size_t)t,
+		    vms_attr_fmt(m->a,
+		                 "runs on its musl stack, which the kernel merged with older mappings "
+		                 "(mallocng groups, a guess) into one VMA at 0x%llx",
+		                 (unsigned long long)r->start));
 		claimed++;
 	}
 	return claimed;
@@ -256,7 +267,8 @@ static const char *run(struct vms_attr *a)
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	if (s->arch.bits != 32 && s->arch.bits != 64)
 		return NULL;
-	struct m m = {.a = a, .s = s, .ws = s->arch.bits == 32 ? 4 : 8, .page = s->page_size ? s->page_size : 4096};
+	struct m m = {
+	    .a = a, .s = s, .ws = s->arch.bits == 32 ? 4 : 8, .page = s->page_size ? s->page_size : 4096};
 	int dyn = vms_attr_find_image(a, "ld-musl-") >= 0;
 	if (!dyn && (vms_attr_find_image(a, "libc.so.6") >= 0 || any_shared_object(s)))
 		return NULL;
@@ -269,8 +281,8 @@ static const char *run(struct vms_attr *a)
 		he++;
 	if (h == s->n_regions && !dyn)
 		return NULL;
-	int guarded = he - h >= 2 && no_access(&s->regions[h]) && s->regions[h].end - s->regions[h].start == m.page &&
-	              is_rw_private(&s->regions[h + 1]);
+	int guarded = he - h >= 2 && no_access(&s->regions[h]) &&
+	              s->regions[h].end - s->regions[h].start == m.page && is_rw_private(&s->regions[h + 1]);
 	/* the meta area: {check, next, nslots} */
 	int confirmed = 0, read_heap = 0, guard_unread = guarded;
 	unsigned char buf[24];
@@ -289,7 +301,8 @@ static const char *run(struct vms_attr *a)
 		read_heap = 1;
 	}
 	/* a glibc first chunk: prev_size 0, PREV_INUSE, a size inside the heap */
-	int glibc_like = read_heap && w[0] == 0 && (w[1] & 1) && w[1] < s->regions[h].end - s->regions[h].start;
+	int glibc_like =
+	    read_heap && w[0] == 0 && (w[1] & 1) && w[1] < s->regions[h].end - s->regions[h].start;
 	/* a static binary we cannot tell (or whose meta area read says no): leave it to glibc */
 	if (!dyn && !confirmed && !guard_unread && !(read_heap && !glibc_like))
 		return NULL;
@@ -300,11 +313,13 @@ static const char *run(struct vms_attr *a)
 		struct vms_claim c = {.type = VMS_TYPE_HEAP};
 		if (guarded) {
 			c.details = confirmed ? "musl mallocng meta area ([heap], brk; 4 KiB guard)"
-			                      : "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: guard page geometry)";
+			                      : "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: "
+			                        "guard page geometry)";
 			c.signal = confirmed ? "meta area read" : "geometry";
 			c.guess = !confirmed;
 		} else if (read_heap && !glibc_like && !dyn) {
-			c.details = "musl bump allocator ([heap], brk) (guess: static binary, no malloc headers)";
+			c.details =
+			    "musl bump allocator ([heap], brk) (guess: static binary, no malloc headers)";
 			c.signal = "heap read";
 			c.guess = 1;
 		} else {
@@ -326,7 +341,8 @@ static const char *run(struct vms_attr *a)
 	if (confirmed) {
 		for (size_t i = 0; i < s->n_regions; i++) {
 			const struct vms_region *r = &s->regions[i];
-			if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(a, i) || r->smaps[VMS_SF_RSS] == 0)
+			if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(a, i) ||
+			    r->smaps[VMS_SF_RSS] == 0)
 				continue;
 			vmas += (unsigned)claim_groups(&m, i, &gb, &sb);
 		}
@@ -335,16 +351,20 @@ static const char *run(struct vms_attr *a)
 	claims += vmas + merged;
 	if (!claims)
 		return NULL;
-	return vms_attr_fmt(a, "musl (%s); [heap]: %s; %u VMA(s) of mallocng groups (%s) and single allocations (%s)",
-	                    dyn ? "ld-musl mapped" : "static", heap_what ? heap_what : "not claimed", vmas, size_text(&m, gb),
-	                    size_text(&m, sb));
+	return vms_attr_fmt(
+	    a, "musl (%s); [heap]: %s; %u VMA(s) of mallocng groups (%s) and single allocations (%s)",
+	    dyn ? "ld-musl mapped" : "static", heap_what ? heap_what : "not claimed", vmas, size_text(&m, gb),
+	    size_text(&m, sb));
 }
 
 const struct vms_recogniser vms_rec_musl = {
-	.key = "musl",
-	.what = "musl mallocng: the [heap] meta area (4 KiB guard + meta pages carrying the secret), mmapped groups and "
-	        "single allocations (struct meta back-pointer, sizeclass, maplen; merged VMAs walked), the bump allocator "
-	        "of static binaries as a guess; ld-musl mapped or a static binary confirmed by reads (else guard-page and "
-	        "merged-stack geometry, as guesses).",
-	.run = run,
+    .key = "musl",
+    .what = "musl mallocng: the [heap] meta area (4 KiB guard + meta pages carrying the secret), mmapped "
+            "groups and "
+            "single allocations (struct meta back-pointer, sizeclass, maplen; merged VMAs walked), the bump "
+            "allocator "
+            "of static binaries as a guess; ld-musl mapped or a static binary confirmed by reads (else "
+            "guard-page and "
+            "merged-stack geometry, as guesses).",
+    .run = run,
 };

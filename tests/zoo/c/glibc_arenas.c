@@ -25,9 +25,10 @@
 
 struct worker {
 	int index;
-	size_t bytes;      /* to allocate in the arena */
-	size_t block;      /* block size, a page with its header: heaps fill up to HEAP_MAX exactly, so they merge */
-	void *first;       /* one of its blocks: the test finds its arena heap by it */
+	size_t bytes; /* to allocate in the arena */
+	size_t
+	    block; /* block size, a page with its header: heaps fill up to HEAP_MAX exactly, so they merge */
+	void *first; /* one of its blocks: the test finds its arena heap by it */
 	void *last;
 	int tid;
 };
@@ -122,17 +123,18 @@ static void print_stats(struct worker *ws, int n, void **chunks, size_t *chunk_s
 	printf("\"mallinfo2\":{\"arena\":%zu,\"ordblks\":%zu,\"hblks\":%zu,\"hblkhd\":%zu,\"uordblks\":%zu,"
 	       "\"fordblks\":%zu,\"keepcost\":%zu},",
 	       mi.arena, mi.ordblks, mi.hblks, mi.hblkhd, mi.uordblks, mi.fordblks, mi.keepcost);
-	printf("\"malloc_info\":{\"current\":%llu,\"mmap_count\":%llu,\"mmap_size\":%llu,\"arenas\":[", total_current,
-	       mmap_count, mmap_size);
+	printf("\"malloc_info\":{\"current\":%llu,\"mmap_count\":%llu,\"mmap_size\":%llu,\"arenas\":[",
+	       total_current, mmap_count, mmap_size);
 	for (int k = 0; k < n_ar; k++)
-		printf("%s{\"nr\":%ld,\"current\":%llu,\"max\":%llu,\"aspace_total\":%llu,\"aspace_mprotect\":%llu,"
+		printf("%s{\"nr\":%ld,\"current\":%llu,\"max\":%llu,\"aspace_total\":%llu,\"aspace_"
+		       "mprotect\":%llu,"
 		       "\"subheaps\":%llu}",
-		       k ? "," : "", ar[k].nr, ar[k].current, ar[k].max, ar[k].aspace_total, ar[k].aspace_mprotect,
-		       ar[k].subheaps);
+		       k ? "," : "", ar[k].nr, ar[k].current, ar[k].max, ar[k].aspace_total,
+		       ar[k].aspace_mprotect, ar[k].subheaps);
 	printf("]},\"workers\":[");
 	for (int k = 0; k < n; k++)
-		printf("%s{\"index\":%d,\"tid\":%d,\"bytes\":%zu,\"first\":\"%p\",\"last\":\"%p\"}", k ? "," : "",
-		       ws[k].index, ws[k].tid, ws[k].bytes, ws[k].first, ws[k].last);
+		printf("%s{\"index\":%d,\"tid\":%d,\"bytes\":%zu,\"first\":\"%p\",\"last\":\"%p\"}",
+		       k ? "," : "", ws[k].index, ws[k].tid, ws[k].bytes, ws[k].first, ws[k].last);
 	printf("],\"chunks\":[");
 	for (int k = 0; k < n_chunks; k++)
 		printf("%s{\"addr\":\"%p\",\"size\":%zu}", k ? "," : "", chunks[k], chunk_sizes[k]);
@@ -160,7 +162,8 @@ int main(int argc, char **argv)
 	static struct worker ws[MAX_THREADS];
 	pthread_t th[MAX_THREADS];
 	for (int k = 0; k < n; k++) {
-		ws[k] = (struct worker){.index = k, .bytes = k == 0 ? big : each, .block = 4096 - 2 * sizeof(size_t)};
+		ws[k] = (struct worker){
+		    .index = k, .bytes = k == 0 ? big : each, .block = 4096 - 2 * sizeof(size_t)};
 		if (pthread_create(&th[k], NULL, work, &ws[k]))
 			return 1;
 		pthread_mutex_lock(&mu);

@@ -82,8 +82,8 @@ int main(int argc, char **argv)
 		if (!first && strncmp(line, "stats", 5))
 			continue;
 		first = 0;
-		printf("{\"pid\":%d,\"bits\":%d,\"small_bytes\":%zu,\"large\":[", (int)getpid(), (int)(8 * sizeof(void *)),
-		       small_bytes);
+		printf("{\"pid\":%d,\"bits\":%d,\"small_bytes\":%zu,\"large\":[", (int)getpid(),
+		       (int)(8 * sizeof(void *)), small_bytes);
 		for (int k = 0; k < 4; k++)
 			printf("%s{\"addr\":\"%p\",\"size\":%zu}", k ? "," : "", large[k], mib[k] << 20);
 		printf("],\"threads\":[");
