@@ -15,8 +15,9 @@ export const TYPE_HELP = {
     'Shared memory: memfd_create(), System V shared memory (/SYSV...), shared anonymous mappings ' +
     '(/dev/zero), POSIX shm_open() under /dev/shm, and shared hugetlb mappings.',
   heap:
-    'Memory malloc() hands out: the brk heap ([heap], glibc main arena) and the 64 MiB-aligned heaps of ' +
-    "glibc's other arenas. Blocks of 128 KiB or more get their own mapping and appear as Private Data.",
+    'Memory malloc() hands out: the brk heap ([heap]), the 64 MiB-aligned heaps of glibc\'s thread arenas ' +
+    '("glibc arena 2, heap 1"), the large blocks glibc maps one by one ("glibc mmapped chunk", found by ' +
+    'reading their headers), musl\'s mallocng groups and other allocators\' memory.',
   managed_heap:
     'Heaps of garbage-collected runtimes: the Java heap, Go arenas, V8 heap pages, .NET GC regions. Named ' +
     "by a recogniser from the runtime's own signals (hsperfdata, ELF notes, geometry, page headers); the " +

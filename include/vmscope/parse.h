@@ -34,7 +34,8 @@ struct vms_classify_ctx {
 	unsigned shmem_major, shmem_minor;   /* device of the kernel's internal shmem mount (memfd) */
 	const unsigned *tmpfs_devs;          /* (major << 20 | minor) of tmpfs mounts, for /dev/shm */
 	size_t n_tmpfs_devs;
-	uint64_t heap_max;                   /* glibc HEAP_MAX_SIZE: 64 MiB (64-bit), 1 MiB (32-bit) */
+	uint64_t heap_max;                   /* glibc HEAP_MAX_SIZE: 64 MiB (64-bit), 1 MiB (32-bit); unused
+	                                      * since the glibc recogniser names arena heaps (kept for callers) */
 	pid_t main_tid;                      /* owner of [stack] */
 	/* Optional: is the file at path (in the target's mount namespace) an ELF file? 1/0/-1 unknown.
 	 * Asked only for file-backed runs that have no executable segment. */

@@ -1,7 +1,8 @@
 /* Classification of regions into VMMap types and allocations (rules and their reasons: docs/memory-types.md).
  * Each step of the walk takes the regions at the cursor that belong together (an ELF image's
- * segments + holes + .bss, a thread stack and its guard, a glibc arena heap and its tail) and
- * emits one allocation for them. Rules are applied in a fixed order; see docs/memory-types.md. */
+ * segments + holes + .bss, a thread stack and its guard) and emits one allocation for them.
+ * Allocator heaps (glibc arena heaps, musl groups, ...) are named by the recognisers of the
+ * attribution stage (server/core/recognisers/), which know which allocator is present. Rules are applied in a fixed order; see docs/memory-types.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,7 @@ static size_t step(struct walk *w, size_t i)
 	if (r->path && r->path[0] == '[') {
 		const char *p = r->path;
 		if (!strcmp(p, "[heap]")) {
-			emit(w, i, 1, VMS_TYPE_HEAP, "[heap] (brk heap, glibc main arena)");
+			emit(w, i, 1, VMS_TYPE_HEAP, "[heap] (brk heap)"); /* whose: the recognisers say (glibc, musl, tcmalloc) */
 		} else if (!strcmp(p, "[stack]")) {
 			r->role = "stack";
 			a = emit(w, i, 1, VMS_TYPE_STACK, NULL);
@@ -247,22 +248,6 @@ static size_t step(struct walk *w, size_t i)
 				attach_thread(w, a, t), a->details = thread_details(w, t);
 			else
 				a->details = unmatched_stack_details(w);
-			return i + 2;
-		}
-	}
-	/* A glibc arena heap: HEAP_MAX-aligned rw-p NORESERVE head, optional ---p tail, HEAP_MAX in all. */
-	if (is_rw_private(r) && c->heap_max && r->start % c->heap_max == 0 && (r->vm_flag_bits & VMS_VMF_NR)) {
-		uint64_t size = r->end - r->start;
-		if (size == c->heap_max) {
-			r->role = "head";
-			emit(w, i, 1, VMS_TYPE_HEAP, "glibc arena heap");
-			return i + 1;
-		}
-		if (i + 1 < n && is_anon(&R[i + 1]) && no_access(&R[i + 1]) && R[i + 1].start == r->end &&
-		    R[i + 1].end - r->start == c->heap_max) {
-			r->role = "head";
-			R[i + 1].role = "tail";
-			emit(w, i, 2, VMS_TYPE_HEAP, "glibc arena heap");
 			return i + 2;
 		}
 	}

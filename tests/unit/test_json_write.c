@@ -113,12 +113,24 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t i)
 	vms_json_stream_allocation(((struct collected *)cookie)->st, s, i);
 }
 
+/* The attribution stage renamed allocations (this process's [heap] is glibc's main arena):
+ * discard what was streamed and start again, as the contract of on_restart says. */
+static void on_restart(void *cookie)
+{
+	struct collected *c = cookie;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = 0;
+	vms_json_stream_free(c->st);
+	c->st = vms_json_stream_new(NULL, collect, c);
+}
+
 static void check_streamed_scan(void)
 {
 	struct collected c = {0};
 	c.st = vms_json_stream_new(NULL, collect, &c);
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1, .on_begin = on_begin,
-					 .on_allocation = on_allocation, .cookie = &c};
+					 .on_allocation = on_allocation, .on_restart = on_restart, .cookie = &c};
 	struct vms_snapshot *s = NULL;
 	CHECK(c.st && vms_snapshot_take(getpid(), &opts, &s) == VMS_OK);
 	if (s) {

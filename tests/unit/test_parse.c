@@ -123,11 +123,10 @@ static void test_odd64(void)
 	a = alloc_at(s, 0x555555600000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
 
-	/* glibc arena: head + tail = 64 MiB */
+	/* a glibc arena heap (head + tail = 64 MiB): the glibc recogniser names it
+	 * (test_rec_libc.c); the classifier alone sees an anonymous rw-p region */
 	a = alloc_at(s, 0x7f0000000000);
-	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
-	CHECK_EQ_U64(a ? a->cols[VMS_COL_SIZE] : 0, 64u << 20);
-	CHECK_EQ_U64(a ? a->cols[VMS_COL_COMMITTED] : 0, 132 * 1024);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->n_regions == 1);
 
 	r = find_region(s, 0x7f1000000000);
 	CHECK_STR(r->path, "/data/new\nline.bin");
@@ -233,8 +232,10 @@ static void test_i386(void)
 	CHECK_EQ_U64(s->malformed_lines, 0);
 	const struct vms_allocation *a = alloc_at(s, 0x08048000);
 	CHECK(a && a->type == VMS_TYPE_IMAGE && a->n_regions == 3);
-	a = alloc_at(s, 0xf7a00000); /* 1 MiB arena heap on 32-bit */
-	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
+	/* a 1 MiB glibc arena heap on 32-bit: the glibc recogniser names it (test_rec_libc.c); the
+	 * classifier alone sees an anonymous rw-p region and a PROT_NONE one */
+	a = alloc_at(s, 0xf7a00000);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->n_regions == 1);
 	a = alloc_at(s, 0xffa10000);
 	CHECK(a && a->type == VMS_TYPE_STACK);
 	CHECK_EQ_U64(s->gaps[s->n_gaps - 1].end, 1ull << 32);
