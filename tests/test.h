@@ -1,5 +1,8 @@
-/* Minimal test harness: CHECK records a failure and goes on; TEST_MAIN_END prints
- * "N passed, N failed" and returns non-zero on any failure. Header-only, one per test program. */
+/* Minimal test harness: CHECK records a failure and goes on; SKIP says why a part of the test
+ * could not run here; TEST_MAIN_END prints "N passed, N failed, N skipped" and returns 1 on any
+ * failure, else 77 (ctest's SKIP_RETURN_CODE, set for every test) when any part was skipped, so
+ * that ctest shows the test as skipped rather than passed, else 0. Header-only, one per test
+ * program. */
 #ifndef VMSCOPE_TEST_H
 #define VMSCOPE_TEST_H
 
@@ -8,7 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int t_passed, t_failed;
+static int t_passed, t_failed, t_skipped;
+
+/* A part of the test that cannot run here (no root, no kernel thread visible ...). */
+#define SKIP(...)                                     \
+	do {                                          \
+		t_skipped++;                          \
+		fprintf(stderr, "SKIP ");             \
+		fprintf(stderr, __VA_ARGS__);         \
+		fputc('\n', stderr);                  \
+	} while (0)
 
 #define CHECK(cond)                                                                          \
 	do {                                                                                 \
@@ -46,8 +58,8 @@ static int t_passed, t_failed;
 
 #define TEST_MAIN_END()                                                  \
 	do {                                                             \
-		printf("%d passed, %d failed\n", t_passed, t_failed);   \
-		return t_failed ? 1 : 0;                                  \
+		printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped); \
+		return t_failed ? 1 : t_skipped ? 77 : 0;                               \
 	} while (0)
 
 #endif
