@@ -469,7 +469,9 @@ ok "upper-case token: 404" err_is 404 not_found
 req GET "$BASE/shared/nonsense"
 ok "malformed share token: 404" err_is 404 not_found
 req DELETE "$BASE/shared/$SHARE1"
-ok "shared routes are read-only" is "$code" 405
+ok "shared routes are read-only: DELETE without the API token is no public route (401)" err_is 401 unauthorized
+api DELETE "/shared/$SHARE1"
+ok "shared routes are read-only: 405 with the API token" bash -c "[ '$code' = 405 ] && grep -qi '^Allow: GET' '$TMP/h'"
 post_json "/snapshots/$S1/share" -d '{"omit_cmdline": true}'
 ok "create share: 201" is "$code" 201
 ok "create share: body" jqa --argjson s "$S1" '.snapshot_id == $s and .omit_cmdline == true and (.token | test("^[0-9a-f]{64}$")) and (.path as $p | .url | endswith($p)) and (.api_url | startswith("/api/v1/shared/"))'
