@@ -12,6 +12,12 @@ import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading 
 import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 
+// How many snapshot views exist and how many were ever made: a view counts from its constructor
+// until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
+// count the SnapshotView objects left on the heap; nothing in the page relies on it.
+const viewStats = { alive: 0, created: 0 };
+window.vmsViewStats = viewStats;
+
 // source: {kind: 'snapshot', id} | {kind: 'live', pid} | {kind: 'shared', token}
 export function snapshotView(container, source, params) {
   let alive = true;
@@ -36,11 +42,18 @@ export function snapshotView(container, source, params) {
     view.loadMs = performance.now() - t0;
   };
   load();
-  return () => { alive = false; if (view) view.destroy(); };
+  return () => { alive = false; if (view) view.destroy(); view = null; };
 }
 
 class SnapshotView {
   constructor(container, source, snap, params) {
+    viewStats.alive++;
+    viewStats.created++;
+    // Everything that outlives a view unless removed: listeners on window and document take
+    // this signal, timers and animation frames are kept here; destroy() ends them all.
+    this.ac = new AbortController();
+    this.timers = new Set();
+    this.frames = new Set();
     this.container = container;
     this.source = source;
     this.snap = snap;
@@ -129,12 +142,12 @@ class SnapshotView {
         this.findInput.select();
       }
     };
-    window.addEventListener('keydown', this.onKey);
+    window.addEventListener('keydown', this.onKey, { signal: this.ac.signal });
     // A handle for the end-to-end tests and the benchmark (nothing in the page relies on it).
     window.vmsDebug = { view: this, map: this.map, details: this.details, model: this.m };
 
     // "first complete paint": after the browser has drawn a frame with everything in place
-    requestAnimationFrame(() => requestAnimationFrame(() => {
+    this.frame(() => this.frame(() => {
       lap('first_frame');
       performance.mark('vms-painted');
       document.body.dataset.view = 'snapshot';
@@ -142,12 +155,46 @@ class SnapshotView {
     }));
   }
 
+  // setTimeout / requestAnimationFrame that end with the view.
+  later(fn, ms) {
+    const id = setTimeout(() => { this.timers.delete(id); fn(); }, ms);
+    this.timers.add(id);
+    return id;
+  }
+
+  cancel(id) {
+    clearTimeout(id);
+    this.timers.delete(id);
+  }
+
+  frame(fn) {
+    const id = requestAnimationFrame(() => { this.frames.delete(id); fn(); });
+    this.frames.add(id);
+  }
+
+  // Leave nothing behind: listeners, timers, frames, the global handles, and every reference to
+  // the parsed snapshot (a closure still held by the browser then keeps only an empty shell).
   destroy() {
-    window.removeEventListener('keydown', this.onKey);
+    if (this.destroyed) return;
+    this.destroyed = true;
+    viewStats.alive--;
+    this.ac.abort();
+    for (const id of this.timers) clearTimeout(id);
+    for (const id of this.frames) cancelAnimationFrame(id);
+    this.timers.clear();
+    this.frames.clear();
     if (window.vmsDebug && window.vmsDebug.view === this) delete window.vmsDebug;
     this.map.destroy();
     this.details.table.destroy();
     delete document.body.dataset.ready;
+    this.snap = null;
+    this.m = null;
+    this.summary = null;
+    this.map = null;
+    this.details = null;
+    this.info = null;
+    this.findInput = null;
+    this.sel = null;
   }
 
   // ---- header and actions ----
@@ -185,7 +232,7 @@ class SnapshotView {
     exp.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && menu.classList.contains('open')) { menu.classList.remove('open'); exp.firstChild.focus(); }
     });
-    document.addEventListener('click', () => menu.classList.remove('open'));
+    document.addEventListener('click', () => menu.classList.remove('open'), { signal: this.ac.signal });
     actions.appendChild(exp);
     if (!this.readOnly) actions.appendChild(el('button', { type: 'button', id: 'btn-open', title: 'Open a snapshot file (.json) saved earlier or sent to you', onclick: () => openImportDialog() }, 'Open…'));
 
@@ -324,11 +371,11 @@ class SnapshotView {
     });
     let timer = 0;
     this.findInput.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.setFind(this.findInput.value, false), 160);
+      this.cancel(timer);
+      timer = this.later(() => this.setFind(this.findInput.value, false), 160);
     });
     this.findInput.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter') { clearTimeout(timer); this.setFind(this.findInput.value, true); }
+      if (ev.key === 'Enter') { this.cancel(timer); this.setFind(this.findInput.value, true); }
       if (ev.key === 'Escape') { this.findInput.value = ''; this.setFind('', false); }
     });
     this.findMsg = el('span', { className: 'find-msg', role: 'status' });
