@@ -280,31 +280,11 @@ class SnapshotView {
     return String(r.id);
   }
 
-  async showChanges() {
+  // Which snapshot is "the previous one" is the server's to say (GET /processes/{pid}/changes):
+  // the diff view asks it and then shows the pair's own URL, #/diff/FROM/TO.
+  showChanges() {
     const pid = this.snap.process.pid;
-    try {
-      const list = await api.snapshots({ pid, limit: 50 });
-      const items = (list.snapshots || list.items || list).filter((x) => String(x.process ? x.process.pid : x.pid) === String(pid));
-      let from;
-      let to;
-      if (this.source.kind === 'snapshot') {
-        to = this.source.id;
-        const me = items.find((x) => String(x.id) === String(to));
-        const myTime = me ? me.taken_at_ms : this.snap.taken_at_ms;
-        const older = items.filter((x) => String(x.id) !== String(to) && (x.taken_at_ms < myTime || (x.taken_at_ms === myTime && Number(x.id) < Number(to))));
-        older.sort((a, b) => b.taken_at_ms - a.taken_at_ms || Number(b.id) - Number(a.id));
-        from = older[0] && older[0].id;
-      } else if (items.length >= 2) {
-        [to, from] = [items[0].id, items[1].id];
-      }
-      if (from == null) {
-        toast('There is no earlier snapshot of this process to compare with: press Refresh to take one, then Show changes.', 'error');
-        return;
-      }
-      navigate(['diff', String(from), String(to)], {});
-    } catch (err) {
-      toastError(err);
-    }
+    navigate(['changes', String(pid)], this.source.kind === 'snapshot' ? { to: this.source.id } : {});
   }
 
   share() {

@@ -398,6 +398,16 @@ ok "changes 200" is "$code" 200
 ok "changes = two latest" jqa --argjson a "$S2" --argjson b "$S3" '.from_id == $a and .to_id == $b'
 api GET "/processes/$DEAD/changes"
 ok "changes with no snapshots: 404" err_is 404 not_enough_snapshots
+api GET "/processes/$TPID/changes?to=$S2"
+ok "changes?to=: from the snapshot before it" jqa --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b'
+api GET "/processes/$TPID/changes?to=$S1"
+ok "changes?to= the first snapshot: 404" err_is 404 not_enough_snapshots
+api GET "/processes/$DEAD/changes?to=$S2"
+ok "changes?to= a snapshot of another process: 400" err_is 400 bad_query
+api GET "/processes/$TPID/changes?to=999999"
+ok "changes?to= no such snapshot: 404" err_is 404 not_found
+api GET "/processes/$TPID/changes?to=x"
+ok "changes?to=x: 400" err_is 400 bad_query
 api GET "/diff?from=$S1"
 ok "diff without to: 400" err_is 400 bad_query
 api GET "/diff?from=x&to=1"
