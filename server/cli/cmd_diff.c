@@ -1,5 +1,6 @@
 /* vmscope diff A.json B.json: what changed between two snapshot files (the core's diff engine). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "vmscope/diff.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
+#include "vmscope/util.h"
 
 static void diff_usage(FILE *f)
 {
@@ -18,42 +20,14 @@ static void diff_usage(FILE *f)
 		   "path changed, and per-type deltas for every column.\n");
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (n < cap)
-			break;
-		char *nb = realloc(buf, cap *= 2);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-		}
-		buf = nb;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static int load(const char *path, struct vms_snapshot **out)
 {
 	size_t len = 0;
 	char err[256] = "";
-	char *text = slurp(path, &len);
-	if (!text) {
-		fprintf(stderr, "vmscope diff: cannot read %s: %s\n", path, strerror(errno));
+	char *text = NULL;
+	int rerr = vms_read_file(AT_FDCWD, path, 0, &text, &len);
+	if (rerr) {
+		fprintf(stderr, "vmscope diff: cannot read %s: %s\n", path, strerror(-rerr));
 		return VMS_EXIT_ERROR;
 	}
 	int rc = vms_json_parse_snapshot(text, len, out, err, sizeof err);

@@ -16,6 +16,7 @@
 #include "vmscope/error.h"
 #include "vmscope/http.h"
 #include "vmscope/store.h"
+#include "vmscope/util.h"
 
 #define MAX_ALLOW_HOSTS 16
 
@@ -29,15 +30,13 @@ static void log_line(void *arg, enum vms_log_level level, const char *msg)
 	static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 	struct logger *lg = arg;
 	struct timespec ts;
-	struct tm tm;
 	char when[32];
 	if (level < lg->min)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	vms_format_time_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof when);
 	pthread_mutex_lock(&lg->lock);
-	fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000, names[level], msg);
+	fprintf(stderr, "%s %-5s %s\n", when, names[level], msg);
 	pthread_mutex_unlock(&lg->lock);
 }
 

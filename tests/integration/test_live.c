@@ -30,6 +30,7 @@
 
 #include "test.h"
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
 #define MAX_KV 128
 #define N_WORKERS 4
@@ -58,31 +59,14 @@ struct testee {
 	int n_kv;
 };
 
-/* Read a whole file; NULL when it cannot be opened. *len (when non-NULL) gets its length. */
+/* Read a whole file (vms_read_file); NULL when it cannot be read. *len (when non-NULL) gets its
+ * length. */
 static char *read_text(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *buf = NULL;
+	size_t n = 0;
+	if (vms_read_file(AT_FDCWD, path, 0, &buf, &n) != 0)
 		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	for (; buf;) {
-		if (n == cap) {
-			char *bigger = realloc(buf, cap * 2 + 1);
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf)
-		return NULL;
-	buf[n] = 0;
 	if (len)
 		*len = n;
 	return buf;

@@ -15,6 +15,7 @@
 #include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
 #define MAX_SEEN 65536
 
@@ -27,30 +28,8 @@ struct seen {
 
 static char *load_file(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	ssize_t r = 0;
-	while (buf) {
-		if (n == cap) {
-			char *bigger = realloc(buf, cap * 2 + 1);
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
+	char *buf = NULL;
+	return vms_read_file(AT_FDCWD, path, 0, &buf, len) == 0 ? buf : NULL;
 }
 
 /* A deterministic stand-in for the ELF probe: shared objects are ELF, other files are not. */
