@@ -15,9 +15,9 @@
 static void diff_usage(FILE *f)
 {
 	fprintf(f, "usage: vmscope diff [--json] FROM.json TO.json\n\n"
-		   "Compare two snapshot files written by `vmscope snapshot -o x.json` (or downloaded from\n"
-		   "the daemon): allocations and regions added, removed, grown, shrunk, protection or\n"
-		   "path changed, and per-type deltas for every column.\n");
+	           "Compare two snapshot files written by `vmscope snapshot -o x.json` (or downloaded from\n"
+	           "the daemon): allocations and regions added, removed, grown, shrunk, protection or\n"
+	           "path changed, and per-type deltas for every column.\n");
 }
 
 static int load(const char *path, struct vms_snapshot **out)
@@ -42,14 +42,21 @@ static int load(const char *path, struct vms_snapshot **out)
 int vms_cmd_diff(int argc, char **argv)
 {
 	int json = 0;
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': diff_usage(stdout); return VMS_EXIT_OK;
-		default: diff_usage(stderr); return VMS_EXIT_USAGE;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			diff_usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			diff_usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 2) {

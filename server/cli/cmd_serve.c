@@ -122,7 +122,8 @@ static int parse_option(int c, struct serve_args *a)
 		return -1;
 	case 'a':
 		if (a->cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
-			fprintf(stderr, "vmscope serve: --allow-host takes a host name without port (at most %d)\n",
+			fprintf(stderr,
+			        "vmscope serve: --allow-host takes a host name without port (at most %d)\n",
 			        MAX_ALLOW_HOSTS);
 			return VMS_EXIT_USAGE;
 		}
@@ -263,7 +264,8 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 {
 	const char *shown = !strncmp(a->cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
 	char host[64];
-	snprintf(host, sizeof host, "%.*s", (int)(strrchr(a->cfg.listen, ':') - a->cfg.listen), a->cfg.listen);
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(a->cfg.listen, ':') - a->cfg.listen),
+	         a->cfg.listen);
 	if (!shown)
 		shown = host;
 
@@ -276,9 +278,10 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
 		        "vmscope: ******************************************************************\n\n");
 	if (!is_loopback(a->cfg.listen))
-		log_line(lg, VMS_LOG_WARN,
-		         "listening beyond loopback: anyone who can reach this address needs the token or a share "
-		         "link; plain HTTP is readable on the network");
+		log_line(
+		    lg, VMS_LOG_WARN,
+		    "listening beyond loopback: anyone who can reach this address needs the token or a share "
+		    "link; plain HTTP is readable on the network");
 	printf("vmscope: database %s\n", a->db);
 	printf("vmscope: listening on http://%s:%d/\n", shown, port);
 	if (a->no_auth)

@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "http_internal.h"
-#include "vmscope/util.h"
 #include "vmscope/error.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
+#include "vmscope/util.h"
 
 /* A client that reads a large body slowly holds a worker and a store reader the whole time
  * (civetweb's timeout applies to each write, not to the response). The body is measured in

@@ -71,7 +71,8 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r)
 
 /* The route for r's path and method (its captures copied into r->param), or NULL; allow gets the
  * methods the path has, for a 405. */
-static const struct vms_route *route_find(struct vms_req *r, const char *method, char *allow, size_t allow_len)
+static const struct vms_route *route_find(struct vms_req *r, const char *method, char *allow,
+                                          size_t allow_len)
 {
 	for (size_t i = 0; i < vms_n_routes; i++) {
 		struct vms_req probe = *r;

@@ -25,18 +25,22 @@ static int permission_error(struct vms_req *r, int pid)
 			 * capabilities we lack, or lives in a user namespace we do not own. */
 			st = vms_send_error(
 			    r, 403, "permission_denied",
-			    "permission denied reading the memory map of process %d (%s, user %s, uid %u) even "
+			    "permission denied reading the memory map of process %d (%s, user %s, uid %u) "
+			    "even "
 			    "though vmscope runs as uid %u: the process is not dumpable, has capabilities "
-			    "vmscope lacks, or is in another user namespace; CAP_SYS_PTRACE in that namespace "
+			    "vmscope lacks, or is in another user namespace; CAP_SYS_PTRACE in that "
+			    "namespace "
 			    "would grant access",
-			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid());
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
+			    (unsigned)geteuid());
 		else
 			st = vms_send_error(
 			    r, 403, "permission_denied",
 			    "permission denied reading the memory map of process %d (%s, user %s, uid %u): "
-			    "vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
-			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid(),
-			    p.user ? p.user : "?");
+			    "vmscope runs as uid %u; run it as user %s or as root (or give it "
+			    "CAP_SYS_PTRACE)",
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
+			    (unsigned)geteuid(), p.user ? p.user : "?");
 		vms_proc_clear(&p);
 		return st;
 	}

@@ -200,7 +200,8 @@ static int copy_config(struct vms_http *h, const struct vms_http_config *cfg, in
 	if (cfg->api_token && *cfg->api_token) {
 		size_t n = strlen(cfg->api_token);
 		if (n < 32 || n > VMS_API_TOKEN_LEN) {
-			snprintf(errbuf, errlen, "the API token must have 32 to %d characters", VMS_API_TOKEN_LEN);
+			snprintf(errbuf, errlen, "the API token must have 32 to %d characters",
+			         VMS_API_TOKEN_LEN);
 			return VMS_ERR_INVALID;
 		}
 		memcpy(h->api_token, cfg->api_token, n + 1);
@@ -224,7 +225,8 @@ static int set_web_dir(struct vms_http *h, const char *web_dir, char *errbuf, si
 	struct stat sb;
 	errno = 0;
 	if (!realpath(web_dir, real) || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(errbuf, errlen, "web directory %s: %s", web_dir, errno ? strerror(errno) : "not a directory");
+		snprintf(errbuf, errlen, "web directory %s: %s", web_dir,
+		         errno ? strerror(errno) : "not a directory");
 		return VMS_ERR_INVALID;
 	}
 	snprintf(index, sizeof index, "%s/index.html", real);
@@ -285,7 +287,8 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	struct mg_init_data init = {.callbacks = &cb, .user_data = h, .configuration_options = options};
 	h->mg = mg_start2(&init, &ed);
 	if (!h->mg) {
-		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports, *mgerr ? mgerr : "civetweb failed to start");
+		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports,
+		         *mgerr ? mgerr : "civetweb failed to start");
 		return VMS_ERR_IO;
 	}
 	struct mg_server_port sp[4];

@@ -1072,8 +1072,8 @@ static void check_errors(const struct testee *t)
 		int crc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		CHECK_MSG(crc == VMS_ERR_PERMISSION, "nobody scanning pid %d: %s (exit %d)", (int)targets[k],
 		          crc >= 0 && crc < VMS_ERR_COUNT ? vms_err_code(crc)
-		          : crc == 100 ? "could not drop every privilege"
-		                       : "child failed",
+		          : crc == 100                    ? "could not drop every privilege"
+		                                          : "child failed",
 		          crc);
 	}
 }

@@ -26,7 +26,8 @@
 
 /* Send one request (extra: more header lines, each ending "\r\n"); returns the status code, or
  * -1, and the body's first bytes in body. */
-static int http(int port, const char *method, const char *path, const char *extra, char *body, size_t body_len)
+static int http(int port, const char *method, const char *path, const char *extra, char *body,
+                size_t body_len)
 {
 	char req[2048], resp[8192];
 	size_t n = 0;

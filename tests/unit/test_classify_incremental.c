@@ -71,15 +71,15 @@ static struct vms_classify_ctx make_ctx(int bits, struct seen *sn)
 {
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b, 0u << 20 | 0x16};
 	struct vms_classify_ctx ctx = {
-		.shmem_major = 0,
-		.shmem_minor = 1,
-		.tmpfs_devs = tmpfs,
-		.n_tmpfs_devs = 2,
-		.heap_max = bits == 32 ? 1u << 20 : 64u << 20,
-		.main_tid = 100,
-		.is_elf = fake_is_elf,
-		.on_allocation = sn ? on_allocation : NULL,
-		.alloc_cookie = sn,
+	    .shmem_major = 0,
+	    .shmem_minor = 1,
+	    .tmpfs_devs = tmpfs,
+	    .n_tmpfs_devs = 2,
+	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
+	    .main_tid = 100,
+	    .is_elf = fake_is_elf,
+	    .on_allocation = sn ? on_allocation : NULL,
+	    .alloc_cookie = sn,
 	};
 	return ctx;
 }
@@ -170,11 +170,13 @@ static void compare(const struct vms_snapshot *a, const struct vms_snapshot *b, 
 	}
 	for (size_t i = 0; i < a->n_allocations; i++)
 		if (!alloc_same(&a->allocations[i], &b->allocations[i]) && bad++ < 3)
-			fprintf(stderr, "%s: allocation %zu (0x%llx) differs: type %d/%d regions %u/%u details %s/%s\n",
-			        what, i, (unsigned long long)a->allocations[i].start, a->allocations[i].type,
-			        b->allocations[i].type, a->allocations[i].n_regions, b->allocations[i].n_regions,
-			        a->allocations[i].details ? a->allocations[i].details : "-",
-			        b->allocations[i].details ? b->allocations[i].details : "-");
+			fprintf(
+			    stderr,
+			    "%s: allocation %zu (0x%llx) differs: type %d/%d regions %u/%u details %s/%s\n",
+			    what, i, (unsigned long long)a->allocations[i].start, a->allocations[i].type,
+			    b->allocations[i].type, a->allocations[i].n_regions, b->allocations[i].n_regions,
+			    a->allocations[i].details ? a->allocations[i].details : "-",
+			    b->allocations[i].details ? b->allocations[i].details : "-");
 	for (size_t i = 0; i < a->n_regions; i++) {
 		const struct vms_region *x = &a->regions[i], *y = &b->regions[i];
 		if ((x->start != y->start || x->type != y->type || x->allocation != y->allocation ||

@@ -243,8 +243,12 @@ static void check_streamed_scan(void)
 
 	struct collected c = {0};
 	c.st = vms_json_stream_new(NULL, collect, &c);
-	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1, .on_begin = on_begin,
-					 .on_allocation = on_allocation, .on_restart = on_restart, .cookie = &c};
+	struct vms_snapshot_opts opts = {.read_rollup = 1,
+	                                 .thread_stacks = 1,
+	                                 .on_begin = on_begin,
+	                                 .on_allocation = on_allocation,
+	                                 .on_restart = on_restart,
+	                                 .cookie = &c};
 	struct vms_snapshot_opts plain = {.read_rollup = 1, .thread_stacks = 1};
 	struct vms_snapshot *streamed = NULL, *whole = NULL;
 	CHECK(c.st && vms_snapshot_take(pid, &opts, &streamed) == VMS_OK);
@@ -264,10 +268,12 @@ static void check_streamed_scan(void)
 				i++;
 			CHECK(len == c.len && i == len);
 			if (len != c.len || i != len)
-				fprintf(stderr,
-					"streamed scan (%d restart(s)) differs from a whole scan at byte %zu:\n"
-					" whole:    %.120s\n streamed: %.120s\n",
-					c.restarts, i, doc + (i > 40 ? i - 40 : 0), c.buf + (i > 40 ? i - 40 : 0));
+				fprintf(
+				    stderr,
+				    "streamed scan (%d restart(s)) differs from a whole scan at byte %zu:\n"
+				    " whole:    %.120s\n streamed: %.120s\n",
+				    c.restarts, i, doc + (i > 40 ? i - 40 : 0),
+				    c.buf + (i > 40 ? i - 40 : 0));
 		}
 		free(doc);
 	}

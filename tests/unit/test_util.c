@@ -76,7 +76,8 @@ int main(void)
 	CHECK(fd >= 0);
 	if (fd >= 0) {
 		close(fd);
-		CHECK(vms_read_file(AT_FDCWD, path, 0, &text, &len) == 0 && text && len == 0 && text[0] == '\0');
+		CHECK(vms_read_file(AT_FDCWD, path, 0, &text, &len) == 0 && text && len == 0 &&
+		      text[0] == '\0');
 		free(text);
 		unlink(path);
 	}
