@@ -1,5 +1,8 @@
-/* Minimal test harness: CHECK records a failure and goes on; TEST_MAIN_END prints
- * "N passed, N failed" and returns non-zero on any failure. Header-only, one per test program. */
+/* Minimal test harness: CHECK records a failure and goes on; SKIP says why a part of the test
+ * could not run here; TEST_MAIN_END prints "N passed, N failed, N skipped" and returns 1 on any
+ * failure, else 77 (ctest's SKIP_RETURN_CODE, set for every test) when any part was skipped, so
+ * that ctest shows the test as skipped rather than passed, else 0. Header-only, one per test
+ * program. */
 #ifndef VMSCOPE_TEST_H
 #define VMSCOPE_TEST_H
 
@@ -8,46 +11,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int t_passed, t_failed;
+static int t_passed, t_failed, t_skipped;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (cond) {                                                                  \
-			t_passed++;                                                          \
-		} else {                                                                     \
-			t_failed++;                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                            \
+/* A part of the test that cannot run here (no root, no kernel thread visible ...). */
+#define SKIP(...)                                                                                            \
+	do {                                                                                                 \
+		t_skipped++;                                                                                 \
+		fprintf(stderr, "SKIP ");                                                                    \
+		fprintf(stderr, __VA_ARGS__);                                                                \
+		fputc('\n', stderr);                                                                         \
 	} while (0)
 
-#define CHECK_EQ_U64(a, b)                                                                        \
-	do {                                                                                      \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                  \
-		if (a_ == b_) {                                                                   \
-			t_passed++;                                                               \
-		} else {                                                                          \
-			t_failed++;                                                               \
-			fprintf(stderr, "%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 "\n", __FILE__, \
-				__LINE__, #a, #b, a_, b_);                                        \
-		}                                                                                 \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (cond) {                                                                                  \
+			t_passed++;                                                                          \
+		} else {                                                                                     \
+			t_failed++;                                                                          \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+		}                                                                                            \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                          \
-	do {                                                                                     \
-		const char *a_ = (a), *b_ = (b);                                                 \
-		if (a_ && b_ && strcmp(a_, b_) == 0) {                                           \
-			t_passed++;                                                              \
-		} else {                                                                         \
-			t_failed++;                                                              \
-			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
-				#a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                 \
-		}                                                                                \
+#define CHECK_EQ_U64(a, b)                                                                                   \
+	do {                                                                                                 \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                             \
+		if (a_ == b_) {                                                                              \
+			t_passed++;                                                                          \
+		} else {                                                                                     \
+			t_failed++;                                                                          \
+			fprintf(stderr, "%s:%d: %s == %s failed: %" PRIu64 " != %" PRIu64 "\n", __FILE__,    \
+			        __LINE__, #a, #b, a_, b_);                                                   \
+		}                                                                                            \
 	} while (0)
 
-#define TEST_MAIN_END()                                                  \
-	do {                                                             \
-		printf("%d passed, %d failed\n", t_passed, t_failed);   \
-		return t_failed ? 1 : 0;                                  \
+#define CHECK_STR(a, b)                                                                                      \
+	do {                                                                                                 \
+		const char *a_ = (a), *b_ = (b);                                                             \
+		if (a_ && b_ && strcmp(a_, b_) == 0) {                                                       \
+			t_passed++;                                                                          \
+		} else {                                                                                     \
+			t_failed++;                                                                          \
+			fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,    \
+			        #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                             \
+		}                                                                                            \
+	} while (0)
+
+#define TEST_MAIN_END()                                                                                      \
+	do {                                                                                                 \
+		printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped);                 \
+		return t_failed ? 1 : t_skipped ? 77 : 0;                                                    \
 	} while (0)
 
 #endif

@@ -123,7 +123,9 @@ export const api = {
   liveScan: (pid) => request(`/processes/${enc(pid)}`),
   // share: false — a snapshot gets a share link only when someone presses Share.
   takeSnapshot: (pid) => request(`/processes/${enc(pid)}/snapshots`, { method: 'POST', body: '{"share":false}' }),
-  changes: (pid) => request(`/processes/${enc(pid)}/changes`),
+  // from the previous snapshot of the same process instance (the server decides which) to `to`
+  // (default: its newest stored snapshot)
+  changes: (pid, to) => request(`/processes/${enc(pid)}/changes` + query({ to })),
   at: (pid, addr) => request(`/processes/${enc(pid)}/at/${enc(addr)}`),
   snapshots: (params) => request('/snapshots' + query(params)),
   snapshot: (id) => request(`/snapshots/${enc(id)}`),

@@ -49,7 +49,7 @@ function route() {
     case 'changes':
       setNav('');
       document.title = `vmscope · changes in pid ${a}`;
-      cleanup = diffView(main, { pid: a }, params);
+      cleanup = diffView(main, { pid: a, to: params.to }, params);
       break;
     case 'snapshots':
       setNav('snapshots');

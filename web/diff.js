@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { el, clear, fmtTime, fmtAddr, parseAddr, fmtDelta, fmtSize, human, fmtInt, unitSuffix, UNIT_MODES } from './format.js';
 import { TYPES, TYPE_BY_KEY, typeName, SHOWN_COLUMNS, COLUMN_LABEL } from './palette.js';
 import { VirtualTable } from './vtable.js';
-import { navigate, updateParams } from './route.js';
+import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
 import { helpText } from './summary.js';
@@ -22,7 +22,8 @@ function kindOf(changes) {
   return 'changed';
 }
 
-// source: {from, to} snapshot ids, or {pid} for the two most recent snapshots of a process
+// source: {from, to} snapshot ids, or {pid, to?} for snapshot `to` of a process (default: its
+// newest) and the one before it, as the server chooses; the URL then becomes #/diff/FROM/TO.
 export function diffView(container, source, params) {
   let alive = true;
   let table = null;
@@ -30,14 +31,22 @@ export function diffView(container, source, params) {
     clear(container).appendChild(loading('Comparing snapshots…'));
     let d;
     try {
-      d = source.pid != null ? await api.changes(source.pid) : await api.diff(source.from, source.to);
+      d = source.pid != null ? await api.changes(source.pid, source.to) : await api.diff(source.from, source.to);
     } catch (err) {
       if (!alive) return;
       clear(container).appendChild(errorPanel(err, load));
-      container.appendChild(el('p', null, el('a', { href: '#/snapshots', text: 'Back to the snapshots list' })));
+      container.appendChild(el('p', null, source.pid != null && source.to != null
+        ? el('a', { href: `#/snapshot/${encodeURIComponent(source.to)}`, text: `Back to snapshot #${source.to}` })
+        : el('a', { href: '#/snapshots', text: 'Back to the snapshots list' })));
       return;
     }
     if (!alive) return;
+    if (source.pid != null && d.from_id != null && d.to_id != null) {
+      // the pair the server chose, as a link that keeps meaning the same pair
+      history.replaceState(history.state, '', location.pathname + location.search + routeHash(['diff', String(d.from_id), String(d.to_id)], { ...params, to: null }));
+      source = { from: String(d.from_id), to: String(d.to_id) };
+      document.title = `vmscope · changes #${source.from} → #${source.to}`;
+    }
     table = render(container, d, source, params);
     document.body.dataset.view = 'diff';
     document.body.dataset.ready = '1';

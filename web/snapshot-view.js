@@ -13,6 +13,12 @@ import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
 
+// How many snapshot views exist and how many were ever made: a view counts from its constructor
+// until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
+// count the SnapshotView objects left on the heap; nothing in the page relies on it.
+const viewStats = { alive: 0, created: 0 };
+window.vmsViewStats = viewStats;
+
 // source: {kind: 'snapshot', id} | {kind: 'live', pid} | {kind: 'shared', token}
 export function snapshotView(container, source, params) {
   let alive = true;
@@ -37,11 +43,18 @@ export function snapshotView(container, source, params) {
     view.loadMs = performance.now() - t0;
   };
   load();
-  return () => { alive = false; if (view) view.destroy(); };
+  return () => { alive = false; if (view) view.destroy(); view = null; };
 }
 
 class SnapshotView {
   constructor(container, source, snap, params) {
+    viewStats.alive++;
+    viewStats.created++;
+    // Everything that outlives a view unless removed: listeners on window and document take
+    // this signal, timers and animation frames are kept here; destroy() ends them all.
+    this.ac = new AbortController();
+    this.timers = new Set();
+    this.frames = new Set();
     this.container = container;
     this.source = source;
     this.snap = snap;
@@ -130,12 +143,12 @@ class SnapshotView {
         this.findInput.select();
       }
     };
-    window.addEventListener('keydown', this.onKey);
+    window.addEventListener('keydown', this.onKey, { signal: this.ac.signal });
     // A handle for the end-to-end tests and the benchmark (nothing in the page relies on it).
     window.vmsDebug = { view: this, map: this.map, details: this.details, model: this.m };
 
     // "first complete paint": after the browser has drawn a frame with everything in place
-    requestAnimationFrame(() => requestAnimationFrame(() => {
+    this.frame(() => this.frame(() => {
       lap('first_frame');
       performance.mark('vms-painted');
       document.body.dataset.view = 'snapshot';
@@ -143,12 +156,46 @@ class SnapshotView {
     }));
   }
 
+  // setTimeout / requestAnimationFrame that end with the view.
+  later(fn, ms) {
+    const id = setTimeout(() => { this.timers.delete(id); fn(); }, ms);
+    this.timers.add(id);
+    return id;
+  }
+
+  cancel(id) {
+    clearTimeout(id);
+    this.timers.delete(id);
+  }
+
+  frame(fn) {
+    const id = requestAnimationFrame(() => { this.frames.delete(id); fn(); });
+    this.frames.add(id);
+  }
+
+  // Leave nothing behind: listeners, timers, frames, the global handles, and every reference to
+  // the parsed snapshot (a closure still held by the browser then keeps only an empty shell).
   destroy() {
-    window.removeEventListener('keydown', this.onKey);
+    if (this.destroyed) return;
+    this.destroyed = true;
+    viewStats.alive--;
+    this.ac.abort();
+    for (const id of this.timers) clearTimeout(id);
+    for (const id of this.frames) cancelAnimationFrame(id);
+    this.timers.clear();
+    this.frames.clear();
     if (window.vmsDebug && window.vmsDebug.view === this) delete window.vmsDebug;
     this.map.destroy();
     this.details.table.destroy();
     delete document.body.dataset.ready;
+    this.snap = null;
+    this.m = null;
+    this.summary = null;
+    this.map = null;
+    this.details = null;
+    this.info = null;
+    this.findInput = null;
+    this.sel = null;
   }
 
   // ---- header and actions ----
@@ -186,7 +233,7 @@ class SnapshotView {
     exp.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && menu.classList.contains('open')) { menu.classList.remove('open'); exp.firstChild.focus(); }
     });
-    document.addEventListener('click', () => menu.classList.remove('open'));
+    document.addEventListener('click', () => menu.classList.remove('open'), { signal: this.ac.signal });
     actions.appendChild(exp);
     if (!this.readOnly) actions.appendChild(el('button', { type: 'button', id: 'btn-open', title: 'Open a snapshot file (.json) saved earlier or sent to you', onclick: () => openImportDialog() }, 'Open…'));
 
@@ -235,31 +282,11 @@ class SnapshotView {
     return String(r.id);
   }
 
-  async showChanges() {
+  // Which snapshot is "the previous one" is the server's to say (GET /processes/{pid}/changes):
+  // the diff view asks it and then shows the pair's own URL, #/diff/FROM/TO.
+  showChanges() {
     const pid = this.snap.process.pid;
-    try {
-      const list = await api.snapshots({ pid, limit: 50 });
-      const items = (list.snapshots || list.items || list).filter((x) => String(x.process ? x.process.pid : x.pid) === String(pid));
-      let from;
-      let to;
-      if (this.source.kind === 'snapshot') {
-        to = this.source.id;
-        const me = items.find((x) => String(x.id) === String(to));
-        const myTime = me ? me.taken_at_ms : this.snap.taken_at_ms;
-        const older = items.filter((x) => String(x.id) !== String(to) && (x.taken_at_ms < myTime || (x.taken_at_ms === myTime && Number(x.id) < Number(to))));
-        older.sort((a, b) => b.taken_at_ms - a.taken_at_ms || Number(b.id) - Number(a.id));
-        from = older[0] && older[0].id;
-      } else if (items.length >= 2) {
-        [to, from] = [items[0].id, items[1].id];
-      }
-      if (from == null) {
-        toast('There is no earlier snapshot of this process to compare with: press Refresh to take one, then Show changes.', 'error');
-        return;
-      }
-      navigate(['diff', String(from), String(to)], {});
-    } catch (err) {
-      toastError(err);
-    }
+    navigate(['changes', String(pid)], this.source.kind === 'snapshot' ? { to: this.source.id } : {});
   }
 
   share() {
@@ -326,11 +353,11 @@ class SnapshotView {
     });
     let timer = 0;
     this.findInput.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.setFind(this.findInput.value, false), 160);
+      this.cancel(timer);
+      timer = this.later(() => this.setFind(this.findInput.value, false), 160);
     });
     this.findInput.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter') { clearTimeout(timer); this.setFind(this.findInput.value, true); }
+      if (ev.key === 'Enter') { this.cancel(timer); this.setFind(this.findInput.value, true); }
       if (ev.key === 'Escape') { this.findInput.value = ''; this.setFind('', false); }
     });
     this.findMsg = el('span', { className: 'find-msg', role: 'status' });

@@ -139,5 +139,6 @@ export function snapshotsView(container, params) {
     }
   }
   load(false);
-  return () => { alive = false; delete document.body.dataset.ready; };
+  // The name filter's debounce must not fire into the next view (it would rewrite its URL).
+  return () => { alive = false; clearTimeout(timer); delete document.body.dataset.ready; };
 }

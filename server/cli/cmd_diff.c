@@ -1,5 +1,6 @@
 /* vmscope diff A.json B.json: what changed between two snapshot files (the core's diff engine). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,51 +10,24 @@
 #include "vmscope/diff.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
+#include "vmscope/util.h"
 
 static void diff_usage(FILE *f)
 {
 	fprintf(f, "usage: vmscope diff [--json] FROM.json TO.json\n\n"
-		   "Compare two snapshot files written by `vmscope snapshot -o x.json` (or downloaded from\n"
-		   "the daemon): allocations and regions added, removed, grown, shrunk, protection or\n"
-		   "path changed, and per-type deltas for every column.\n");
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (n < cap)
-			break;
-		char *nb = realloc(buf, cap *= 2);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-		}
-		buf = nb;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	           "Compare two snapshot files written by `vmscope snapshot -o x.json` (or downloaded from\n"
+	           "the daemon): allocations and regions added, removed, grown, shrunk, protection or\n"
+	           "path changed, and per-type deltas for every column.\n");
 }
 
 static int load(const char *path, struct vms_snapshot **out)
 {
 	size_t len = 0;
 	char err[256] = "";
-	char *text = slurp(path, &len);
-	if (!text) {
-		fprintf(stderr, "vmscope diff: cannot read %s: %s\n", path, strerror(errno));
+	char *text = NULL;
+	int rerr = vms_read_file(AT_FDCWD, path, 0, &text, &len);
+	if (rerr) {
+		fprintf(stderr, "vmscope diff: cannot read %s: %s\n", path, strerror(-rerr));
 		return VMS_EXIT_ERROR;
 	}
 	int rc = vms_json_parse_snapshot(text, len, out, err, sizeof err);
@@ -68,14 +42,21 @@ static int load(const char *path, struct vms_snapshot **out)
 int vms_cmd_diff(int argc, char **argv)
 {
 	int json = 0;
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': diff_usage(stdout); return VMS_EXIT_OK;
-		default: diff_usage(stderr); return VMS_EXIT_USAGE;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			diff_usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			diff_usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 2) {

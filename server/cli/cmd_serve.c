@@ -16,6 +16,7 @@
 #include "vmscope/error.h"
 #include "vmscope/http.h"
 #include "vmscope/store.h"
+#include "vmscope/util.h"
 
 #define MAX_ALLOW_HOSTS 16
 
@@ -29,15 +30,13 @@ static void log_line(void *arg, enum vms_log_level level, const char *msg)
 	static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 	struct logger *lg = arg;
 	struct timespec ts;
-	struct tm tm;
 	char when[32];
 	if (level < lg->min)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	vms_format_time_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof when);
 	pthread_mutex_lock(&lg->lock);
-	fprintf(stderr, "%s.%03ldZ %-5s %s\n", when, ts.tv_nsec / 1000000, names[level], msg);
+	fprintf(stderr, "%s %-5s %s\n", when, names[level], msg);
 	pthread_mutex_unlock(&lg->lock);
 }
 
@@ -98,7 +97,99 @@ static int is_loopback(const char *listen)
 	return !strncmp(listen, "127.", 4);
 }
 
-int vms_cmd_serve(int argc, char **argv)
+/* What the command line asked for. */
+struct serve_args {
+	struct vms_http_config cfg;
+	struct vms_store_opts sopts;
+	const char *allow[MAX_ALLOW_HOSTS];
+	const char *db, *web;
+	int no_auth, verbose;
+};
+
+/* One option into a. Returns -1 to go on, else the exit code (after saying why). */
+static int parse_option(int c, struct serve_args *a)
+{
+	char *end;
+	switch (c) {
+	case 'l':
+		a->cfg.listen = optarg;
+		return -1;
+	case 'd':
+		a->db = optarg;
+		return -1;
+	case 'w':
+		a->web = optarg;
+		return -1;
+	case 'a':
+		if (a->cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
+			fprintf(stderr,
+			        "vmscope serve: --allow-host takes a host name without port (at most %d)\n",
+			        MAX_ALLOW_HOSTS);
+			return VMS_EXIT_USAGE;
+		}
+		a->allow[a->cfg.n_allow_hosts++] = optarg;
+		return -1;
+	case 'n':
+		a->no_auth = 1;
+		return -1;
+	case 'S':
+		a->sopts.max_snapshots = strtoull(optarg, &end, 10);
+		if (*end || !a->sopts.max_snapshots || *optarg == '-') {
+			fprintf(stderr, "vmscope serve: --max-snapshots takes a positive number\n");
+			return VMS_EXIT_USAGE;
+		}
+		return -1;
+	case 'B':
+		if (parse_size(optarg, &a->sopts.max_bytes) != 0) {
+			fprintf(stderr, "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
+			return VMS_EXIT_USAGE;
+		}
+		return -1;
+	case 'r':
+		a->cfg.scan_rate = strtod(optarg, &end);
+		if (*end || !(a->cfg.scan_rate > 0)) {
+			fprintf(stderr, "vmscope serve: --scan-rate takes a positive number\n");
+			return VMS_EXIT_USAGE;
+		}
+		return -1;
+	case 'u': {
+		unsigned long b = strtoul(optarg, &end, 10);
+		if (*end || b < 1 || b > 10000 || *optarg == '-') {
+			fprintf(stderr, "vmscope serve: --scan-burst takes 1 to 10000\n");
+			return VMS_EXIT_USAGE;
+		}
+		a->cfg.scan_burst = (unsigned)b;
+		return -1;
+	}
+	case 'M':
+		if (parse_size(optarg, &a->cfg.max_body) != 0) {
+			fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
+			return VMS_EXIT_USAGE;
+		}
+		return -1;
+	case 't': {
+		unsigned long t = strtoul(optarg, &end, 10);
+		if (*end || t < 2 || t > 64) {
+			fprintf(stderr, "vmscope serve: --threads takes 2 to 64\n");
+			return VMS_EXIT_USAGE;
+		}
+		a->cfg.threads = (unsigned)t;
+		return -1;
+	}
+	case 'v':
+		a->verbose = 1;
+		return -1;
+	case 'h':
+		usage(stdout);
+		return VMS_EXIT_OK;
+	default:
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+}
+
+/* The command line into a. Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option longopts[] = {
 	    {"listen", required_argument, NULL, 'l'},
@@ -116,147 +207,110 @@ int vms_cmd_serve(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct vms_http_config cfg = {0};
-	struct vms_store_opts sopts = {0};
-	const char *allow[MAX_ALLOW_HOSTS];
-	const char *db = NULL, *web = NULL;
-	char dbbuf[PATH_MAX], tokpath[PATH_MAX + 8], webbuf[PATH_MAX], token[VMS_API_TOKEN_LEN + 1];
-	char errbuf[512] = "";
-	int no_auth = 0, verbose = 0, c, rc = VMS_EXIT_ERROR;
-	struct vms_store *store = NULL;
-	struct vms_http *http = NULL;
-	struct logger lg = {.min = VMS_LOG_INFO};
-
-	cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
+	int c, rc;
+	a->cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
+	a->cfg.allow_hosts = a->allow;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'l':
-			cfg.listen = optarg;
-			break;
-		case 'd':
-			db = optarg;
-			break;
-		case 'w':
-			web = optarg;
-			break;
-		case 'a':
-			if (cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
-				fprintf(stderr,
-				        "vmscope serve: --allow-host takes a host name without port (at most "
-				        "%d)\n",
-				        MAX_ALLOW_HOSTS);
-				return VMS_EXIT_USAGE;
-			}
-			allow[cfg.n_allow_hosts++] = optarg;
-			break;
-		case 'n':
-			no_auth = 1;
-			break;
-		case 'S':
-			sopts.max_snapshots = strtoull(optarg, &end, 10);
-			if (*end || !sopts.max_snapshots || *optarg == '-') {
-				fprintf(stderr, "vmscope serve: --max-snapshots takes a positive number\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'B':
-			if (parse_size(optarg, &sopts.max_bytes) != 0) {
-				fprintf(stderr,
-				        "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			cfg.scan_rate = strtod(optarg, &end);
-			if (*end || !(cfg.scan_rate > 0)) {
-				fprintf(stderr, "vmscope serve: --scan-rate takes a positive number\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'u': {
-			unsigned long b = strtoul(optarg, &end, 10);
-			if (*end || b < 1 || b > 10000 || *optarg == '-') {
-				fprintf(stderr, "vmscope serve: --scan-burst takes 1 to 10000\n");
-				return VMS_EXIT_USAGE;
-			}
-			cfg.scan_burst = (unsigned)b;
-			break;
-		}
-		case 'M':
-			if (parse_size(optarg, &cfg.max_body) != 0) {
-				fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 't': {
-			unsigned long t = strtoul(optarg, &end, 10);
-			if (*end || t < 2 || t > 64) {
-				fprintf(stderr, "vmscope serve: --threads takes 2 to 64\n");
-				return VMS_EXIT_USAGE;
-			}
-			cfg.threads = (unsigned)t;
-			break;
-		}
-		case 'v':
-			verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		if ((rc = parse_option(c, a)) != -1)
+			return rc;
 	if (optind != argc) {
 		usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
-	if (no_auth && !is_loopback(cfg.listen)) {
+	if (a->no_auth && !is_loopback(a->cfg.listen)) {
 		fprintf(stderr,
 		        "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
 		        "could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
-		        cfg.listen);
+		        a->cfg.listen);
 		return VMS_EXIT_USAGE;
 	}
-	cfg.allow_hosts = allow;
-	if (verbose)
-		lg.min = VMS_LOG_DEBUG;
-	pthread_mutex_init(&lg.lock, NULL);
-	cfg.log = log_line;
-	cfg.log_arg = &lg;
+	return -1;
+}
 
-	if (!db) {
-		if (vms_default_db_path(dbbuf, sizeof dbbuf, 1, errbuf, sizeof errbuf) != 0) {
-			fprintf(stderr, "vmscope serve: %s\n", errbuf);
-			goto out;
-		}
-		db = dbbuf;
+/* The files: database (default path unless --db), dashboard (default unless --web), the store
+ * opened and, unless --no-auth, the API token loaded into token. Returns 0, or -1 after saying
+ * why on stderr. */
+static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size_t dblen, char *webbuf,
+                      size_t weblen, struct vms_store **store, char token[VMS_API_TOKEN_LEN + 1])
+{
+	char errbuf[512] = "";
+	if (!(a->db = vms_db_path_or_default(a->db, dbbuf, dblen, errbuf, sizeof errbuf))) {
+		fprintf(stderr, "vmscope serve: %s\n", errbuf);
+		return -1;
 	}
-	if (!web) {
-		web = vms_default_web_dir(webbuf, sizeof webbuf);
-		if (!web)
-			log_line(&lg, VMS_LOG_WARN,
-			         "no dashboard files found (pass --web DIR): serving the API only");
-	}
-	cfg.web_dir = web;
+	if (!a->web && !(a->web = vms_default_web_dir(webbuf, weblen)))
+		log_line(lg, VMS_LOG_WARN, "no dashboard files found (pass --web DIR): serving the API only");
+	a->cfg.web_dir = a->web;
 
-	int err = vms_store_open(db, &sopts, &store, errbuf, sizeof errbuf);
+	int err = vms_store_open(a->db, &a->sopts, store, errbuf, sizeof errbuf);
 	if (err != VMS_OK) {
 		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));
+		return -1;
+	}
+	a->cfg.store = *store;
+	if (a->no_auth)
+		return 0;
+	if (vms_load_token_beside(a->db, token, errbuf, sizeof errbuf) != 0) {
+		fprintf(stderr, "vmscope serve: %s\n", errbuf);
+		return -1;
+	}
+	a->cfg.api_token = token;
+	return 0;
+}
+
+/* Where we listen, the URL to open (with the token) and the warnings that go with it. */
+static void announce(const struct serve_args *a, struct logger *lg, int port, const char *token)
+{
+	const char *shown = !strncmp(a->cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
+	char host[64];
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(a->cfg.listen, ':') - a->cfg.listen),
+	         a->cfg.listen);
+	if (!shown)
+		shown = host;
+
+	if (a->no_auth)
+		fprintf(stderr,
+		        "\n"
+		        "vmscope: ******************************************************************\n"
+		        "vmscope: WARNING: --no-auth: the API has NO TOKEN. Every local user and every\n"
+		        "vmscope: program on this machine can list processes and read the memory layout\n"
+		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
+		        "vmscope: ******************************************************************\n\n");
+	if (!is_loopback(a->cfg.listen))
+		log_line(
+		    lg, VMS_LOG_WARN,
+		    "listening beyond loopback: anyone who can reach this address needs the token or a share "
+		    "link; plain HTTP is readable on the network");
+	printf("vmscope: database %s\n", a->db);
+	printf("vmscope: listening on http://%s:%d/\n", shown, port);
+	if (a->no_auth)
+		printf("vmscope: open http://%s:%d/\n", shown, port);
+	else
+		printf("vmscope: open http://%s:%d/#token=%s\n", shown, port, token);
+	fflush(stdout);
+}
+
+/* The steps: parse the command line, open the files, start the server with the stop signals
+ * blocked, say where it listens, wait for SIGINT/SIGTERM, stop. */
+int vms_cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = {0};
+	char dbbuf[PATH_MAX], webbuf[PATH_MAX], token[VMS_API_TOKEN_LEN + 1] = "", errbuf[512] = "";
+	struct vms_store *store = NULL;
+	struct vms_http *http = NULL;
+	struct logger lg = {.min = VMS_LOG_INFO};
+	int rc = parse_args(argc, argv, &a);
+	if (rc != -1)
+		return rc;
+	rc = VMS_EXIT_ERROR;
+	if (a.verbose)
+		lg.min = VMS_LOG_DEBUG;
+	pthread_mutex_init(&lg.lock, NULL);
+	a.cfg.log = log_line;
+	a.cfg.log_arg = &lg;
+	if (open_files(&a, &lg, dbbuf, sizeof dbbuf, webbuf, sizeof webbuf, &store, token) != 0)
 		goto out;
-	}
-	if (!no_auth) {
-		if (vms_token_path(db, tokpath, sizeof tokpath) != 0 ||
-		    vms_api_token_load(tokpath, token, errbuf, sizeof errbuf) != VMS_OK) {
-			fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : "token path too long");
-			goto out;
-		}
-		cfg.api_token = token;
-	}
-	cfg.store = store;
 
 	/* Block the stop signals before civetweb starts its threads so that they inherit the mask
 	 * and only sigwait() below sees them. */
@@ -265,39 +319,13 @@ int vms_cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-
-	if ((err = vms_http_start(&cfg, &http, errbuf, sizeof errbuf)) != VMS_OK) {
+	int err = vms_http_start(&a.cfg, &http, errbuf, sizeof errbuf);
+	if (err != VMS_OK) {
 		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));
 		rc = err == VMS_ERR_INVALID ? VMS_EXIT_USAGE : VMS_EXIT_ERROR;
 		goto out;
 	}
-	int port = vms_http_port(http);
-	const char *shown = !strncmp(cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
-	char host[64];
-	snprintf(host, sizeof host, "%.*s", (int)(strrchr(cfg.listen, ':') - cfg.listen), cfg.listen);
-	if (!shown)
-		shown = host;
-
-	if (no_auth)
-		fprintf(stderr,
-		        "\n"
-		        "vmscope: ******************************************************************\n"
-		        "vmscope: WARNING: --no-auth: the API has NO TOKEN. Every local user and every\n"
-		        "vmscope: program on this machine can list processes and read the memory layout\n"
-		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
-		        "vmscope: ******************************************************************\n\n");
-	if (!is_loopback(cfg.listen))
-		log_line(
-		    &lg, VMS_LOG_WARN,
-		    "listening beyond loopback: anyone who can reach this address needs the token or a share "
-		    "link; plain HTTP is readable on the network");
-	printf("vmscope: database %s\n", db);
-	printf("vmscope: listening on http://%s:%d/\n", shown, port);
-	if (no_auth)
-		printf("vmscope: open http://%s:%d/\n", shown, port);
-	else
-		printf("vmscope: open http://%s:%d/#token=%s\n", shown, port, token);
-	fflush(stdout);
+	announce(&a, &lg, vms_http_port(http), token);
 
 	int sig = 0;
 	sigwait(&stop, &sig);

@@ -25,7 +25,7 @@ int vms_cmd_token(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char dbbuf[PATH_MAX], tokpath[PATH_MAX + 8], token[VMS_API_TOKEN_LEN + 1], errbuf[512] = "";
+	char dbbuf[PATH_MAX], token[VMS_API_TOKEN_LEN + 1], errbuf[512] = "";
 	const char *db = NULL;
 	int c;
 	optind = 1;
@@ -46,18 +46,8 @@ int vms_cmd_token(int argc, char **argv)
 		usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
-	if (!db) {
-		if (vms_default_db_path(dbbuf, sizeof dbbuf, 1, errbuf, sizeof errbuf) != 0) {
-			fprintf(stderr, "vmscope token: %s\n", errbuf);
-			return VMS_EXIT_ERROR;
-		}
-		db = dbbuf;
-	}
-	if (vms_token_path(db, tokpath, sizeof tokpath) != 0) {
-		fprintf(stderr, "vmscope token: database path too long\n");
-		return VMS_EXIT_ERROR;
-	}
-	if (vms_api_token_load(tokpath, token, errbuf, sizeof errbuf) != VMS_OK) {
+	if (!(db = vms_db_path_or_default(db, dbbuf, sizeof dbbuf, errbuf, sizeof errbuf)) ||
+	    vms_load_token_beside(db, token, errbuf, sizeof errbuf) != 0) {
 		fprintf(stderr, "vmscope token: %s\n", errbuf);
 		return VMS_EXIT_ERROR;
 	}

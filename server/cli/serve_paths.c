@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "serve_paths.h"
+#include "vmscope/error.h"
+#include "vmscope/http.h"
 
 /* mkdir -p with mode 0700 for every directory we create (XDG base directories are 0700). */
 static int mkdirs(char *path, char *errbuf, size_t errlen)
@@ -70,6 +72,28 @@ int vms_token_path(const char *db, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s.token", db);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+const char *vms_db_path_or_default(const char *db, char *buf, size_t size, char *errbuf, size_t errlen)
+{
+	if (db)
+		return db;
+	return vms_default_db_path(buf, size, 1, errbuf, errlen) == 0 ? buf : NULL;
+}
+
+int vms_load_token_beside(const char *db, char *token, char *errbuf, size_t errlen)
+{
+	char path[PATH_MAX + 8];
+	if (vms_token_path(db, path, sizeof path) != 0) {
+		snprintf(errbuf, errlen, "database path too long");
+		return -1;
+	}
+	if (vms_api_token_load(path, token, errbuf, errlen) != VMS_OK) {
+		if (!*errbuf)
+			snprintf(errbuf, errlen, "cannot load the API token from %s", path);
+		return -1;
+	}
+	return 0;
 }
 
 static int has_index(const char *dir)

@@ -8,8 +8,14 @@
  * With create_dir, missing directories are created with mode 0700. Returns 0, or -1 with a
  * sentence in errbuf. */
 int vms_default_db_path(char *buf, size_t size, int create_dir, char *errbuf, size_t errlen);
+/* db when it is not NULL, else the default database (directories created): the path to use,
+ * or NULL with a sentence in errbuf. buf holds the default. */
+const char *vms_db_path_or_default(const char *db, char *buf, size_t size, char *errbuf, size_t errlen);
 /* The API token file beside the database: DB + ".token". Returns 0, -1 when too long. */
 int vms_token_path(const char *db, char *buf, size_t size);
+/* Load (or create) the API token kept beside the database db into token. Returns 0, or -1 with
+ * a sentence in errbuf. */
+int vms_load_token_beside(const char *db, char *token, char *errbuf, size_t errlen);
 /* The dashboard directory when --web is not given: VMSCOPE_WEB_DIR (compile time) if it has an
  * index.html, else web/ next to the binary's directory (build/../web, which is the source tree's
  * web/ for `make run`), else ../share/vmscope/web relative to the binary. NULL when none. */

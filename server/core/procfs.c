@@ -14,36 +14,7 @@
 
 int vms_procfs_read(int dirfd, const char *name, struct vms_buf *b)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	b->len = 0;
-	for (;;) {
-		if (b->cap - b->len < 4097) {
-			size_t cap = b->cap ? b->cap * 2 : 16384;
-			char *n = realloc(b->data, cap);
-			if (!n) {
-				close(fd);
-				return -ENOMEM;
-			}
-			b->data = n;
-			b->cap = cap;
-		}
-		ssize_t r = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		b->len += (size_t)r;
-	}
-	b->data[b->len] = '\0';
-	close(fd);
-	return 0;
+	return vms_buf_read_file(dirfd, name, 0, b);
 }
 
 int vms_procfs_err(int err, int dir_opened)

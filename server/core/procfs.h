@@ -7,15 +7,10 @@
 #include <sys/types.h>
 
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
-/* A growable byte buffer; free data with free(). */
-struct vms_buf {
-	char *data;
-	size_t len, cap;
-};
-
-/* Read the whole file name (relative to dirfd) into b (replacing its content, NUL-terminated).
- * Returns 0 or -errno (open or read failure). */
+/* Read the whole file name (relative to dirfd) into b (replacing its content, NUL-terminated):
+ * vms_buf_read_file without a size limit. Returns 0 or -errno (open or read failure). */
 int vms_procfs_read(int dirfd, const char *name, struct vms_buf *b);
 
 /* Map an errno from /proc/PID/... to an enum vms_err. dir_opened tells whether /proc/PID itself

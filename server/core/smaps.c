@@ -8,6 +8,7 @@
 #include "names.h"
 #include "pool.h"
 #include "vmscope/parse.h"
+#include "vmscope/util.h"
 
 struct vms_smaps_parser {
 	struct vms_snapshot *s;
@@ -54,24 +55,13 @@ int vms_smaps_parser_finish(struct vms_smaps_parser *p)
 	return err;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse hex digits at *pp up to end; at least one digit, at most 16. */
 static int scan_hex(const char **pp, const char *end, uint64_t *out)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
 	int n = 0, d;
-	while (p < end && (d = hexval(*p)) >= 0) {
+	while (p < end && (d = vms_hex_digit((unsigned char)*p)) >= 0) {
 		if (++n > 16)
 			return -1;
 		v = v << 4 | (unsigned)d;

@@ -7,6 +7,7 @@
 
 #include "pool.h"
 #include "snapshot_internal.h"
+#include "vmscope/util.h"
 
 struct vms_snapshot *vms_snapshot_new(void)
 {
@@ -263,19 +264,12 @@ int vms_parse_address(const char *text, uint64_t *out)
 	uint64_t v = 0;
 	size_t n = 0;
 	for (; *text; text++, n++) {
-		unsigned d;
-		char c = *text;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
+		int d = vms_hex_digit((unsigned char)*text);
+		if (d < 0)
 			return VMS_ERR_INVALID;
 		if (v >> 60)
 			return VMS_ERR_INVALID; /* would overflow 64 bits */
-		v = v << 4 | d;
+		v = v << 4 | (unsigned)d;
 	}
 	*out = v;
 	return VMS_OK;

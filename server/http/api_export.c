@@ -11,6 +11,7 @@
 #include "vmscope/error.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
+#include "vmscope/util.h"
 
 /* A client that reads a large body slowly holds a worker and a store reader the whole time
  * (civetweb's timeout applies to each write, not to the response). The body is measured in
@@ -170,7 +171,7 @@ int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text)
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 {
 	char iso[32];
-	vms_iso_time(ms, iso);
+	vms_format_time_ms(ms, iso, sizeof iso);
 	cJSON_AddStringToObject(o, key, iso);
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }

@@ -121,20 +121,14 @@ int vms_h_processes(struct vms_req *r)
 	}
 	/* With rollup every process's page tables are walked: as costly as a scan. */
 	if (opts.with_rollup) {
-		unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
-		if (wait) {
-			char ra[16];
-			snprintf(ra, sizeof ra, "%u", wait);
-			struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
-			return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s",
-			                        wait);
-		}
-		pthread_mutex_lock(&r->h->scan_lock);
+		int st = vms_scan_begin(r);
+		if (st)
+			return st;
 		locked = 1;
 	}
 	int err = vms_proclist_read(&opts, &all);
 	if (locked)
-		pthread_mutex_unlock(&r->h->scan_lock);
+		vms_scan_end(r);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 

@@ -4,33 +4,19 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmscope/error.h"
 #include "vmscope/http.h"
+#include "vmscope/util.h"
 
 static int create_token(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *errbuf, size_t errlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[VMS_API_TOKEN_LEN / 2];
-	size_t got = 0;
-	while (got < sizeof raw) {
-		ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(errbuf, errlen, "getrandom: %s", strerror(errno));
-			return VMS_ERR_IO;
-		}
-		got += (size_t)n;
+	if (vms_random_hex(out, VMS_API_TOKEN_LEN / 2) != VMS_OK) {
+		snprintf(errbuf, errlen, "getrandom: %s", strerror(errno));
+		return VMS_ERR_IO;
 	}
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[VMS_API_TOKEN_LEN] = '\0';
 
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {

@@ -89,7 +89,8 @@ struct vms_header {
 /* Send a complete response. extra: NULL-terminated by a {NULL, NULL} entry, or NULL. */
 int vms_send(struct vms_req *r, int status, const char *content_type, const void *body, size_t len,
              const struct vms_header *extra);
-/* Send a cJSON tree (compact) and delete it. NULL tree = out of memory -> 500. */
+/* Send a cJSON tree (compact) and delete it. NULL tree (or no memory to print it) = out of
+ * memory -> 503 out_of_memory (vms_send_vms_err). */
 int vms_send_json(struct vms_req *r, int status, cJSON *j);
 /* {"error":{"code":code,"message":...}} */
 int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
@@ -125,8 +126,6 @@ struct vms_share_opts {
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body);
 /* "http://HOST" from the (already validated) Host header, for absolute share URLs. */
 void vms_origin(const struct vms_req *r, char *buf, size_t size);
-/* ISO 8601 UTC with milliseconds. */
-void vms_iso_time(int64_t ms, char buf[32]);
 void vms_log(struct vms_http *h, enum vms_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -137,10 +136,15 @@ int vms_token_ok(const struct vms_http *h, const char *authorization);
 int vms_cross_site(const struct mg_connection *conn);
 int vms_is_json_type(const char *content_type);
 
-/* ---- scans (scan.c) ------------------------------------------------------------------- */
-/* Take a full scan of pid under the scan lock and the rate limit. On failure the error response
- * has been sent and its status is returned; 0 and *out on success. */
-/* peek: 0 forbids reading the target's memory (recognisers use geometry alone). */
+/* ---- scans (scan_gate.c) -------------------------------------------------------------- */
+/* Pass the gate every full scan passes: the rate limit, then the scan lock (one at a time,
+ * waiting at most 30 s). Returns 0 holding the lock (release it with vms_scan_end), or the
+ * status of the 429 response it sent (rate_limited, or busy). */
+int vms_scan_begin(struct vms_req *r);
+void vms_scan_end(struct vms_req *r);
+/* Take a full scan of pid through that gate. peek: 0 forbids reading the target's memory
+ * (recognisers use geometry alone). On failure the error response has been sent and its status
+ * is returned; 0 and *out on success. */
 int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
 /* A boolean query parameter ?NAME=1|0|true|false into *out (left as it is when absent); 0, or
  * the status of the 400 sent. */

@@ -190,15 +190,6 @@ void vms_origin(const struct vms_req *r, char *buf, size_t size)
 	snprintf(buf, size, "http://%s", host ? host : "127.0.0.1");
 }
 
-void vms_iso_time(int64_t ms, char buf[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
 void vms_log(struct vms_http *h, enum vms_log_level level, const char *fmt, ...)
 {
 	char msg[1024];

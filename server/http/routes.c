@@ -69,36 +69,44 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r)
 	return *s == '\0';
 }
 
-int vms_api_dispatch(struct vms_req *r)
+/* The route for r's path and method (its captures copied into r->param), or NULL; allow gets the
+ * methods the path has, for a 405. */
+static const struct vms_route *route_find(struct vms_req *r, const char *method, char *allow,
+                                          size_t allow_len)
 {
-	const char *method = r->ri->request_method;
-	const struct vms_route *found = NULL;
-	char allow[64] = "";
-	int public_path = !strncmp(r->path, V1 "/shared/", strlen(V1 "/shared/"));
-
-	/* Authentication comes before routing so that an unauthenticated client learns nothing,
-	 * not even which paths exist. Share routes carry their own capability. */
-	if (!public_path && !vms_token_ok(r->h, mg_get_header(r->conn, "Authorization"))) {
-		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""},
-		                                      {NULL, NULL}};
-		return vms_send_error_x(r, 401, "unauthorized", h,
-		                        "missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
-		                        "(vmscope token prints it)");
-	}
-
 	for (size_t i = 0; i < vms_n_routes; i++) {
 		struct vms_req probe = *r;
 		if (!vms_route_match(vms_routes[i].pattern, r->path, &probe))
 			continue;
 		if (!strcmp(vms_routes[i].method, method)) {
-			found = &vms_routes[i];
 			memcpy(r->param, probe.param, sizeof r->param);
-			break;
+			return &vms_routes[i];
 		}
 		if (!strstr(allow, vms_routes[i].method)) {
 			size_t n = strlen(allow);
-			snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", vms_routes[i].method);
+			snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", vms_routes[i].method);
 		}
+	}
+	return NULL;
+}
+
+int vms_api_dispatch(struct vms_req *r)
+{
+	const char *method = r->ri->request_method;
+	char allow[64] = "";
+	const struct vms_route *found = route_find(r, method, allow, sizeof allow);
+	/* The route's flag is the only thing that makes a request public (no token, any site). */
+	int public_route = found && (found->flags & VMS_ROUTE_PUBLIC);
+
+	/* Authentication before anything else is told: an unauthenticated client learns nothing,
+	 * not even which paths exist, except through a public route, whose own capability (the
+	 * share token) the handler checks. */
+	if (!public_route && !vms_token_ok(r->h, mg_get_header(r->conn, "Authorization"))) {
+		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""},
+		                                      {NULL, NULL}};
+		return vms_send_error_x(r, 401, "unauthorized", h,
+		                        "missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
+		                        "(vmscope token prints it)");
 	}
 	if (!found) {
 		if (*allow) {
@@ -112,7 +120,7 @@ int vms_api_dispatch(struct vms_req *r)
 	int writes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 	/* CSRF and cross-site reads: a foreign page may not drive the API. A share link may be
 	 * opened from anywhere (it is a read-only capability). */
-	if (!(found->flags & VMS_ROUTE_PUBLIC) && vms_cross_site(r->conn))
+	if (!public_route && vms_cross_site(r->conn))
 		return vms_send_error(r, 403, "cross_origin", "requests from other sites are refused");
 	if (writes) {
 		const char *ct = mg_get_header(r->conn, "Content-Type");

@@ -12,7 +12,6 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
-#include "vmscope/filecache.h"
 
 /* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
 static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
@@ -179,69 +178,73 @@ static void free_server(struct vms_http *h)
 	free(h->web_dir);
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
-	vms_file_cache_free(h->file_cache);
 	vms_ratelimit_destroy(&h->scan_rate);
 	free(h);
 }
 
-int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, char *errbuf, size_t errlen)
+/* Listen address, token and extra host names from cfg into h. Returns VMS_OK, VMS_ERR_INVALID
+ * (errbuf says why) or VMS_ERR_NOMEM. */
+static int copy_config(struct vms_http *h, const struct vms_http_config *cfg, int *port, char *errbuf,
+                       size_t errlen)
 {
-	char ports[96], threads[16], timeout[16];
-	int port = 0;
-	*out = NULL;
-	struct vms_http *h = calloc(1, sizeof *h);
-	if (!h)
-		return VMS_ERR_NOMEM;
-	pthread_mutex_init(&h->scan_lock, NULL);
-	h->file_cache = vms_file_cache_new(0); /* NULL on ENOMEM: each scan then keeps its own */
-	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
-	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	const char *listen = cfg->listen ? cfg->listen : VMS_HTTP_DEFAULT_LISTEN;
 	h->store = cfg->store;
 	h->log = cfg->log;
 	h->log_arg = cfg->log_arg;
 	h->max_body = cfg->max_body ? cfg->max_body : VMS_HTTP_DEFAULT_MAX_BODY;
-
-	const char *listen = cfg->listen ? cfg->listen : VMS_HTTP_DEFAULT_LISTEN;
-	if (parse_listen(listen, h->listen_addr, sizeof h->listen_addr, &port) != 0) {
+	if (parse_listen(listen, h->listen_addr, sizeof h->listen_addr, port) != 0) {
 		snprintf(errbuf, errlen, "bad listen address '%s' (want IPv4ADDR:PORT, e.g. 127.0.0.1:8080)",
 		         listen);
-		goto invalid;
+		return VMS_ERR_INVALID;
 	}
 	if (cfg->api_token && *cfg->api_token) {
 		size_t n = strlen(cfg->api_token);
 		if (n < 32 || n > VMS_API_TOKEN_LEN) {
 			snprintf(errbuf, errlen, "the API token must have 32 to %d characters",
 			         VMS_API_TOKEN_LEN);
-			goto invalid;
+			return VMS_ERR_INVALID;
 		}
 		memcpy(h->api_token, cfg->api_token, n + 1);
 		h->api_token_len = n;
 	}
 	if (cfg->n_allow_hosts) {
 		if (!(h->allow_hosts = calloc(cfg->n_allow_hosts, sizeof *h->allow_hosts)))
-			goto nomem;
+			return VMS_ERR_NOMEM;
 		for (size_t i = 0; i < cfg->n_allow_hosts; i++, h->n_allow_hosts++)
 			if (!(h->allow_hosts[i] = strdup(cfg->allow_hosts[i])))
-				goto nomem;
+				return VMS_ERR_NOMEM;
 	}
-	if (cfg->web_dir) {
-		char real[PATH_MAX], index[PATH_MAX + 16];
-		struct stat sb;
-		errno = 0;
-		if (!realpath(cfg->web_dir, real) || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			snprintf(errbuf, errlen, "web directory %s: %s", cfg->web_dir,
-			         errno ? strerror(errno) : "not a directory");
-			goto invalid;
-		}
-		snprintf(index, sizeof index, "%s/index.html", real);
-		if (stat(index, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			snprintf(errbuf, errlen, "web directory %s has no index.html", real);
-			goto invalid;
-		}
-		if (!(h->web_dir = strdup(real)) || !(h->index_path = strdup(index)))
-			goto nomem;
-	}
+	return VMS_OK;
+}
 
+/* The dashboard's directory (resolved, with an index.html) into h->web_dir / h->index_path.
+ * Returns VMS_OK, VMS_ERR_INVALID (errbuf says why) or VMS_ERR_NOMEM. */
+static int set_web_dir(struct vms_http *h, const char *web_dir, char *errbuf, size_t errlen)
+{
+	char real[PATH_MAX], index[PATH_MAX + 16];
+	struct stat sb;
+	errno = 0;
+	if (!realpath(web_dir, real) || stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		snprintf(errbuf, errlen, "web directory %s: %s", web_dir,
+		         errno ? strerror(errno) : "not a directory");
+		return VMS_ERR_INVALID;
+	}
+	snprintf(index, sizeof index, "%s/index.html", real);
+	if (stat(index, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(errbuf, errlen, "web directory %s has no index.html", real);
+		return VMS_ERR_INVALID;
+	}
+	if (!(h->web_dir = strdup(real)) || !(h->index_path = strdup(index)))
+		return VMS_ERR_NOMEM;
+	return VMS_OK;
+}
+
+/* Start civetweb on h->listen_addr:port with our options and callbacks and record the port it
+ * got. Returns VMS_OK or VMS_ERR_IO (errbuf says why). */
+static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg, int port, char *errbuf,
+                          size_t errlen)
+{
+	char ports[96], threads[16], timeout[16];
 	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
 	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : 10000u);
@@ -286,21 +289,37 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	if (!h->mg) {
 		snprintf(errbuf, errlen, "cannot listen on %s: %s", ports,
 		         *mgerr ? mgerr : "civetweb failed to start");
-		free_server(h);
 		return VMS_ERR_IO;
 	}
 	struct mg_server_port sp[4];
 	int n = mg_get_server_ports(h->mg, 4, sp);
 	__atomic_store_n(&h->port, n > 0 ? sp[0].port : port, __ATOMIC_RELEASE);
+	return VMS_OK;
+}
+
+/* The steps: the state (scan lock, rate limit), the configuration copied and checked, the web
+ * directory, then civetweb. */
+int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, char *errbuf, size_t errlen)
+{
+	int port = 0, err;
+	*out = NULL;
+	struct vms_http *h = calloc(1, sizeof *h);
+	if (!h)
+		return VMS_ERR_NOMEM;
+	pthread_mutex_init(&h->scan_lock, NULL);
+	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
+	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	err = copy_config(h, cfg, &port, errbuf, errlen);
+	if (!err && cfg->web_dir)
+		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
+	if (!err)
+		err = start_civetweb(h, cfg, port, errbuf, errlen);
+	if (err) {
+		free_server(h);
+		return err;
+	}
 	*out = h;
 	return VMS_OK;
-
-nomem:
-	free_server(h);
-	return VMS_ERR_NOMEM;
-invalid:
-	free_server(h);
-	return VMS_ERR_INVALID;
 }
 
 int vms_http_port(const struct vms_http *h)

@@ -1,46 +1,19 @@
 /* GET /s/{token}: the dashboard's index.html for someone who has only a share link. The page's
  * script reads the token from location.pathname and calls /api/v1/shared/{token}; so the page
  * must load its assets by absolute path (/app.js, not app.js). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/util.h"
 
 static const char gone_page[] = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                                 "<title>vmscope: link not found</title></head><body>"
                                 "<h1>This share link does not exist or was revoked.</h1>"
                                 "<p>Ask whoever sent it for a new one.</p></body></html>\n";
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *g = realloc(buf, ncap);
-			if (!g || ncap > (16u << 20)) {
-				free(g ? g : buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = g;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	fclose(f);
-	*len = n;
-	return buf;
-}
 
 int vms_share_page(struct vms_req *r, const char *token)
 {
@@ -62,8 +35,8 @@ int vms_share_page(struct vms_req *r, const char *token)
 		return vms_send_error(r, 404, "not_found",
 		                      "no dashboard files: start vmscope serve with --web DIR");
 	size_t len = 0;
-	char *html = read_file(r->h->index_path, &len);
-	if (!html)
+	char *html = NULL;
+	if (vms_read_file(AT_FDCWD, r->h->index_path, 16u << 20, &html, &len) != 0)
 		return vms_send_error(r, 500, "io_error", "cannot read the dashboard's index.html");
 	int st = vms_send(r, 200, "text/html; charset=utf-8", html, len, NULL);
 	free(html);

@@ -7,7 +7,9 @@
 #include <stddef.h>
 
 struct vms_sb {
-	char *buf; /* NUL-terminated when len > 0 and !oom */
+	char *buf; /* the text, buf[0..len); NOT necessarily NUL-terminated between appends (the
+	            * JSON writer's vms_jo_* in jsonout.c write into it directly): take the text
+	            * with vms_sb_finish(), which terminates it, or use (buf, len) */
 	size_t len, cap;
 	int oom;
 };

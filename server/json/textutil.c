@@ -148,24 +148,6 @@ void vms_sb_put_escaped(struct vms_sb *sb, const char *s)
 	}
 }
 
-void vms_format_time_ms(int64_t ms, char *buf, size_t size)
-{
-	int64_t sec = ms / 1000, rem = ms % 1000;
-	struct tm tm;
-
-	if (rem < 0) {
-		rem += 1000;
-		sec -= 1;
-	}
-	time_t t = (time_t)sec;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, size, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
-}
-
 void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf, size_t size)
 {
 	char seen[12][5];

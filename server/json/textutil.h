@@ -26,8 +26,8 @@ char *vms_utf8_repair(const char *s);
  * Everything else (printable ASCII and other UTF-8) is copied. */
 void vms_sb_put_escaped(struct vms_sb *sb, const char *s);
 
-/* "2026-11-22T06:10:00.123Z" (ISO 8601, UTC, milliseconds) into buf (>= 32 bytes). */
-void vms_format_time_ms(int64_t ms, char *buf, size_t size);
+/* vms_format_time_ms (ISO 8601 time) is in vmscope/util.h, shared with the daemon. */
+#include "vmscope/util.h"
 
 struct vms_snapshot;
 struct vms_allocation;

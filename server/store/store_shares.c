@@ -5,37 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "store_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/util.h"
 
 #define SELECTOR_LEN 16
 #define SECRET_LEN (VMS_SHARE_TOKEN_LEN - SELECTOR_LEN)
-
-static int random_hex(char *out, size_t nbytes)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[64];
-	size_t got = 0;
-	if (nbytes > sizeof raw)
-		return VMS_ERR_INVALID;
-	while (got < nbytes) {
-		ssize_t n = getrandom(raw + got, nbytes - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return VMS_ERR_IO;
-		}
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
-	return VMS_OK;
-}
 
 /* A token is exactly VMS_SHARE_TOKEN_LEN lowercase hex digits. */
 static int token_wellformed(const char *t)
@@ -71,7 +47,7 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 	memset(out, 0, sizeof *out);
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
-	if ((err = random_hex(out->token, VMS_SHARE_TOKEN_LEN / 2)) != VMS_OK)
+	if ((err = vms_random_hex(out->token, VMS_SHARE_TOKEN_LEN / 2)) != VMS_OK)
 		return err;
 	out->snapshot_id = id;
 	out->omit_cmdline = omit_cmdline ? 1 : 0;

@@ -9,16 +9,13 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  missingPrerequisites, launchBrowser, startDaemon, startTestee, startMapfile, watchedPage, cspViolations,
+  skipIfOptionalAndMissing, launchBrowser, startDaemon, startTestee, startMapfile, watchedPage, cspViolations,
   screenshot, waitReady, apiCall,
 } from './lib.mjs';
 
-const missing = missingPrerequisites();
-if (missing.length && process.env.VMSCOPE_E2E_OPTIONAL) {
-  console.log(`# skipping the dashboard e2e tests: missing ${missing.join(', ')}`);
-}
+const missing = skipIfOptionalAndMissing('the dashboard e2e tests');
 
-describe('dashboard', { skip: missing.length && process.env.VMSCOPE_E2E_OPTIONAL ? `missing ${missing.join(', ')}` : false, timeout: 300000 }, () => {
+describe('dashboard', { timeout: 300000 }, () => {
   let daemon;
   let testee;
   let browser;

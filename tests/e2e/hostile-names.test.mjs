@@ -9,14 +9,14 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  missingPrerequisites, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot, waitReady,
+  skipIfOptionalAndMissing, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot, waitReady,
 } from './lib.mjs';
 
 const FILE = '<img src=x onerror=alert(1)>';
 const COMM = '<b>bold</b>';
-const missing = missingPrerequisites();
+const missing = skipIfOptionalAndMissing('the hostile-names e2e test');
 
-describe('hostile names', { skip: missing.length && process.env.VMSCOPE_E2E_OPTIONAL ? `missing ${missing.join(', ')}` : false, timeout: 180000 }, () => {
+describe('hostile names', { timeout: 180000 }, () => {
   let daemon;
   let mf;
   let browser;

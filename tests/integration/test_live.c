@@ -1,11 +1,13 @@
 /* Integration test of vms_snapshot_take() on live processes.
  *
- * Starts tests/helpers/vms_testee (VMSCOPE_HELPERS/vms_testee), reads its READY line of known
+ * Starts a copy of tests/helpers/vms_testee (VMSCOPE_HELPERS/vms_testee, copied into a temp dir
+ * so that nobody can run it wherever the checkout lives), reads its READY line of known
  * addresses, snapshots it and checks that each mapping lands in the right type with the right
  * details, that the arithmetic is consistent (region columns, allocation sums, per-type summary,
  * totals, Free gaps, tiling) and that the sum of per-VMA Rss equals smaps_rollup. Then checks the
  * error codes for a pid that does not exist, a zombie, a kernel thread and (as root, via a child
- * that becomes nobody) a process we may not read. */
+ * that becomes nobody with every capability set empty) a process we may not read. A part that
+ * cannot run here is reported with SKIP and the test exits 77 (ctest shows it as skipped). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 
 #include "test.h"
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
 #define MAX_KV 128
 #define N_WORKERS 4
@@ -55,6 +58,19 @@ struct testee {
 	struct kv kv[MAX_KV];
 	int n_kv;
 };
+
+/* Read a whole file (vms_read_file); NULL when it cannot be read. *len (when non-NULL) gets its
+ * length. */
+static char *read_text(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	if (vms_read_file(AT_FDCWD, path, 0, &buf, &n) != 0)
+		return NULL;
+	if (len)
+		*len = n;
+	return buf;
+}
 
 /* ---------- READY line ---------- */
 
@@ -121,12 +137,68 @@ static int wait_settled(pid_t pid)
 	return 0;
 }
 
-/* Start vms_testee in a fresh temp dir, as user uid unless uid is (uid_t)-1; returns 0 when its
- * READY line was read. */
-static int testee_start(struct testee *t, uid_t uid)
+/* Copy the file at from to to (mode 0755). Returns 0 or -1. The tests that run as nobody exec
+ * their copy: the build tree may sit below a directory nobody cannot enter (root's home is 0700),
+ * and a test must not depend on where the checkout lives. */
+static int copy_exe(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+	char buf[65536];
+	ssize_t r;
+
+	if (in < 0)
+		goto out;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (out < 0)
+		goto out;
+	while ((r = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)r) != r)
+			goto out;
+	rc = r == 0 && fchmod(out, 0755) == 0 ? 0 : -1;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* The capability sets of this process from /proc/self/status: 1 when all five are empty. */
+static int caps_all_empty(void)
+{
+	char *txt = read_text("/proc/self/status", NULL);
+	int found = 0, empty = txt != NULL;
+	for (const char *p = txt; p && (p = strstr(p, "\nCap")); p++) {
+		const char *colon = strchr(p, ':');
+		if (!colon)
+			break;
+		found++;
+		empty &= strtoull(colon + 1, NULL, 16) == 0;
+	}
+	free(txt);
+	return empty && found == 5; /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
+}
+
+/* Become uid/gid 65534 the way an unprivileged daemon runs: no supplementary groups, an empty
+ * capability bounding set (dropped while we still may), then every uid changed, which empties
+ * the permitted, effective and ambient sets. Returns 0 only when all five sets are empty. */
+static int become_nobody(void)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+			return -1;
+	if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0)
+		return -1;
+	return caps_all_empty() ? 0 : -1;
+}
+
+/* Start a copy of vms_testee in a fresh temp dir (the copy lives there too), as user 65534 when
+ * as_nobody; returns 0 when its READY line was read. */
+static int testee_start(struct testee *t, int as_nobody)
 {
 	const char *helpers = getenv("VMSCOPE_HELPERS");
-	char exe[PATH_MAX], line[8192];
+	char exe[PATH_MAX], copy[PATH_MAX + 16], line[8192];
 	int fds[2];
 
 	memset(t, 0, sizeof *t);
@@ -140,7 +212,12 @@ static int testee_start(struct testee *t, uid_t uid)
 		perror("mkdtemp/pipe");
 		return -1;
 	}
-	if (uid != (uid_t)-1 && chown(t->dir, uid, uid) != 0) {
+	snprintf(copy, sizeof copy, "%s/vms_testee", t->dir);
+	if (copy_exe(exe, copy) != 0) {
+		fprintf(stderr, "cannot copy %s to %s: %s\n", exe, copy, strerror(errno));
+		return -1;
+	}
+	if (as_nobody && chown(t->dir, 65534, 65534) != 0) {
 		perror("chown");
 		return -1;
 	}
@@ -151,10 +228,10 @@ static int testee_start(struct testee *t, uid_t uid)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		if (uid != (uid_t)-1 && (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
+		if (as_nobody && become_nobody() != 0)
 			_exit(126);
-		execl(exe, "vms_testee", t->dir, "600", (char *)NULL);
-		perror(exe);
+		execl(copy, "vms_testee", t->dir, "600", (char *)NULL);
+		perror(copy);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -191,6 +268,8 @@ static void testee_stop(struct testee *t)
 		snprintf(p, sizeof p, "%s/data.bin", t->dir);
 		unlink(p);
 		snprintf(p, sizeof p, "%s/name with space\nand newline.bin", t->dir);
+		unlink(p);
+		snprintf(p, sizeof p, "%s/vms_testee", t->dir);
 		unlink(p);
 		rmdir(t->dir);
 	}
@@ -252,35 +331,6 @@ static const struct vms_region *check_mapping(const struct vms_snapshot *s, cons
 		CHECK_MSG(a->type == type, "%s: allocation type %s, expected %s", key, tname(a->type),
 		          tname(type));
 	return r;
-}
-
-static char *read_text(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	for (; buf;) {
-		if (n == cap) {
-			char *bigger = realloc(buf, cap * 2 + 1);
-			if (!bigger)
-				break;
-			buf = bigger;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf)
-		return NULL;
-	buf[n] = 0;
-	if (len)
-		*len = n;
-	return buf;
 }
 
 /* One line of /proc/PID/maps, parsed independently of the core (names stay escaped). */
@@ -675,8 +725,7 @@ static void check_testee(const struct vms_snapshot *s, const struct testee *t)
 		if (a)
 			CHECK_EQ_U64(a->cols[VMS_COL_LOCKED_WS], kv_u64(t, "mlock_size"));
 	} else if (r) {
-		fprintf(stderr, "SKIP mlock checks: vms_testee could not mlock (errno %s)\n",
-		        kv_get(t, "mlock_errno"));
+		SKIP("mlock checks: vms_testee could not mlock (errno %s)", kv_get(t, "mlock_errno"));
 	}
 
 	/* Plain private anonymous memory. */
@@ -716,8 +765,7 @@ static void check_testee(const struct vms_snapshot *s, const struct testee *t)
 
 	/* glibc arenas: each worker's 100 KiB block is in a heap allocation = 64 MiB-aligned head + tail. */
 	if (kv_u64(t, "asan")) {
-		fprintf(stderr,
-		        "SKIP arena checks: vms_testee was built with AddressSanitizer (no glibc malloc)\n");
+		SKIP("arena checks: vms_testee was built with AddressSanitizer (no glibc malloc)");
 	} else {
 		long seen[N_WORKERS];
 		int n_seen = 0;
@@ -999,19 +1047,19 @@ static void check_errors(const struct testee *t)
 		vms_snapshot_free(rc == VMS_OK ? s : NULL);
 		s = NULL;
 	} else {
-		fprintf(stderr, "SKIP kernel thread: none visible in /proc (container?)\n");
+		SKIP("kernel thread: none visible in /proc (container?)");
 	}
 
 	/* Permission: as nobody, scan pid 1 and the root-owned testee. */
 	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP permission test: needs root to become nobody (uid 65534)\n");
+		SKIP("permission test: needs root to become nobody (uid 65534)");
 		return;
 	}
 	pid_t targets[2] = {1, t->pid};
 	for (int k = 0; k < 2; k++) {
 		pid_t c = fork();
 		if (c == 0) {
-			if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+			if (become_nobody() != 0)
 				_exit(100);
 			struct vms_snapshot *cs = NULL;
 			int crc = vms_snapshot_take(targets[k], &opts, &cs);
@@ -1023,7 +1071,10 @@ static void check_errors(const struct testee *t)
 		waitpid(c, &status, 0);
 		int crc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		CHECK_MSG(crc == VMS_ERR_PERMISSION, "nobody scanning pid %d: %s (exit %d)", (int)targets[k],
-		          crc >= 0 && crc < VMS_ERR_COUNT ? vms_err_code(crc) : "child failed", crc);
+		          crc >= 0 && crc < VMS_ERR_COUNT ? vms_err_code(crc)
+		          : crc == 100                    ? "could not drop every privilege"
+		                                          : "child failed",
+		          crc);
 	}
 }
 
@@ -1115,10 +1166,10 @@ static void check_unprivileged(void)
 {
 	struct testee t;
 	if (geteuid() != 0) {
-		fprintf(stderr, "SKIP unprivileged scan: needs root to become nobody (uid 65534)\n");
+		SKIP("unprivileged scan: needs root to become nobody (uid 65534)");
 		return;
 	}
-	if (testee_start(&t, 65534) != 0) {
+	if (testee_start(&t, 1) != 0) {
 		CHECK_MSG(0, "could not start vms_testee as nobody");
 		testee_stop(&t);
 		return;
@@ -1128,7 +1179,7 @@ static void check_unprivileged(void)
 	free(ys);
 	pid_t c = fork();
 	if (c == 0) {
-		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+		if (become_nobody() != 0)
 			_exit(100);
 		struct vms_snapshot *s = NULL;
 		int rc = vms_snapshot_take(t.pid, NULL, &s);
@@ -1156,6 +1207,7 @@ static void check_unprivileged(void)
 	          : code == 51                            ? "worker stack is not a stack"
 	          : code == 52                            ? "worker stack has no tid"
 	          : code == 53                            ? "memfd not shareable or no rollup"
+	          : code == 100                           ? "could not drop every privilege"
 	                                                  : "see test_live.c");
 	testee_stop(&t);
 }
@@ -1166,7 +1218,7 @@ int main(void)
 	struct vms_snapshot *s = NULL;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
 
-	if (testee_start(&t, (uid_t)-1) != 0) {
+	if (testee_start(&t, 0) != 0) {
 		CHECK_MSG(0, "could not start vms_testee");
 		testee_stop(&t);
 		TEST_MAIN_END();

@@ -1,5 +1,7 @@
-/* Full scans for the API: rate limited (429) and one at a time (walking smaps takes the target's
- * mmap lock and costs real CPU; two at once would only slow both). */
+/* The gate for full scans (a snapshot, and a process list with ?rollup=1, which walks every
+ * process's page tables): rate limited (429) and one at a time, waiting at most SCAN_WAIT_S
+ * (walking smaps takes the target's mmap lock and costs real CPU; two at once would only slow
+ * both). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,27 +25,30 @@ static int permission_error(struct vms_req *r, int pid)
 			 * capabilities we lack, or lives in a user namespace we do not own. */
 			st = vms_send_error(
 			    r, 403, "permission_denied",
-			    "permission denied reading the memory map of process %d (%s, user %s, uid %u) even "
+			    "permission denied reading the memory map of process %d (%s, user %s, uid %u) "
+			    "even "
 			    "though vmscope runs as uid %u: the process is not dumpable, has capabilities "
-			    "vmscope lacks, or is in another user namespace; CAP_SYS_PTRACE in that namespace "
+			    "vmscope lacks, or is in another user namespace; CAP_SYS_PTRACE in that "
+			    "namespace "
 			    "would grant access",
-			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid());
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
+			    (unsigned)geteuid());
 		else
 			st = vms_send_error(
 			    r, 403, "permission_denied",
 			    "permission denied reading the memory map of process %d (%s, user %s, uid %u): "
-			    "vmscope runs as uid %u; run it as user %s or as root (or give it CAP_SYS_PTRACE)",
-			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid, (unsigned)geteuid(),
-			    p.user ? p.user : "?");
+			    "vmscope runs as uid %u; run it as user %s or as root (or give it "
+			    "CAP_SYS_PTRACE)",
+			    pid, p.name ? p.name : "?", p.user ? p.user : "?", (unsigned)p.uid,
+			    (unsigned)geteuid(), p.user ? p.user : "?");
 		vms_proc_clear(&p);
 		return st;
 	}
 	return vms_send_vms_err(r, VMS_ERR_PERMISSION, pid);
 }
 
-int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
+int vms_scan_begin(struct vms_req *r)
 {
-	*out = NULL;
 	unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
 	if (wait) {
 		char ra[16];
@@ -54,16 +59,29 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += SCAN_WAIT_S;
-	int rc = pthread_mutex_timedlock(&r->h->scan_lock, &until);
-	if (rc != 0) {
+	if (pthread_mutex_timedlock(&r->h->scan_lock, &until) != 0) {
 		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
 		return vms_send_error_x(r, 429, "busy", h,
 		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);
 	}
+	return 0;
+}
+
+void vms_scan_end(struct vms_req *r)
+{
+	pthread_mutex_unlock(&r->h->scan_lock);
+}
+
+int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
+{
+	*out = NULL;
+	int st = vms_scan_begin(r);
+	if (st)
+		return st;
 	struct vms_snapshot_opts opts = {
 	    .read_rollup = 1, .thread_stacks = 1, .no_peek = !peek, .file_cache = r->h->file_cache};
 	int err = vms_snapshot_take(pid, &opts, out);
-	pthread_mutex_unlock(&r->h->scan_lock);
+	vms_scan_end(r);
 	if (err == VMS_OK)
 		return 0;
 	vms_log(r->h, VMS_LOG_DEBUG, "scan of pid %d: %s", pid, vms_strerror(err));

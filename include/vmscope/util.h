@@ -1,0 +1,47 @@
+/* Small libc-only helpers that every layer shares (server/core/util.c): reading a whole file,
+ * random hex tokens, hex digits and ISO 8601 time. One of each, so that they cannot drift. */
+#ifndef VMSCOPE_UTIL_H
+#define VMSCOPE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer; free data with free(). */
+struct vms_buf {
+	char *data;
+	size_t len, cap;
+};
+
+/* Read the whole file at path (relative to dirfd; AT_FDCWD for an ordinary path) into b,
+ * replacing its content and keeping its memory for the next call: read() until it returns 0
+ * (/proc files come a page at a time), retried on EINTR, NUL-terminated (b->len excludes the
+ * NUL). max > 0 caps the size: a longer file fails with -EFBIG. Returns 0 or -errno (-ENOENT,
+ * -EACCES, -ENOMEM, ...); on failure b->len is 0 and b keeps its memory. */
+int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b);
+
+/* The same into a fresh malloc'd buffer: *out (NUL-terminated, free with free()) and *len.
+ * Returns 0 or -errno; *out is NULL on failure. */
+int vms_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len);
+
+/* nbytes (at most 64) random bytes from getrandom(2) as 2 * nbytes lowercase hex digits and a
+ * NUL in out. Returns 0 (VMS_OK), VMS_ERR_INVALID (nbytes > 64) or VMS_ERR_IO (errno kept). */
+int vms_random_hex(char *out, size_t nbytes);
+
+/* The value of the hex digit c (0-9, a-f, A-F), or -1. */
+static inline int vms_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Unix time in milliseconds as "2026-11-22T06:10:00.123Z" (ISO 8601, UTC, milliseconds) into buf
+ * (truncated to size; 32 bytes always suffice). Times before 1970 count back correctly: -1500 ms
+ * is "1969-12-31T23:59:58.500Z". */
+void vms_format_time_ms(int64_t ms, char *buf, size_t size);
+
+#endif
