@@ -344,9 +344,14 @@ static void claim_guess(struct vms_attr *a, const struct geom *g, size_t i, uint
 	t->arenas += n;
 }
 
+/* Anonymous rw-p `ac`, at least one arena long, and left by the classifier as Private Data or
+ * as a library's .bss (thread stacks, MAP_STACK `nh` regions and glibc heaps are not arenas). */
 static int candidate(const struct vms_region *r, const struct geom *g)
 {
-	return !r->path && !strcmp(r->perms, "rw-p") && (r->vm_flag_bits & VMS_VMF_AC) && r->end - r->start >= g->arena;
+	if (r->path || strcmp(r->perms, "rw-p") || !(r->vm_flag_bits & VMS_VMF_AC) || (r->vm_flag_bits & VMS_VMF_NH) ||
+	    r->end - r->start < g->arena)
+		return 0;
+	return r->type == VMS_TYPE_PRIVATE_DATA || (r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"));
 }
 
 static const char *run(struct vms_attr *a)
