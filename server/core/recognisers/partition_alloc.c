@@ -125,7 +125,9 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	uint64_t cur0 = 0, cur1 = 0;
 	int have = 0;
 	for (size_t k = i; k <= i + n; k++) {
-		int more = k < i + n && !no_access(&R[k]);
+		if (k < i + n && no_access(&R[k]))
+			continue;
+		int more = k < i + n;
 		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0, u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
 		if (more && have && u0 <= cur1) {
 			if (u1 > cur1)
@@ -153,7 +155,9 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	roles(a, i, n);
 	have = 0;
 	for (size_t k = i; k <= i + n; k++) {
-		int more = k < i + n && !no_access(&R[k]);
+		if (k < i + n && no_access(&R[k]))
+			continue;
+		int more = k < i + n;
 		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0, u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
 		if (more)
 			for (uint64_t x = u0; x <= u1; x++)
