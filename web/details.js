@@ -5,6 +5,7 @@ import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 import { fmtAddr, fmtSize, unitSuffix, fmtInt } from './format.js';
 import { SHOWN_COLUMNS, COLUMN_LABEL, TYPES, TYPE_BY_KEY, typeName } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
+import { detailsTitle } from './attribution.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
@@ -239,7 +240,7 @@ export class DetailsView {
       cells[12].textContent = fmtInt(n);
       cells[13].textContent = m.allocPerms(c);
       cells[14].textContent = al.details || '';
-      cells[14].title = al.details || '';
+      cells[14].title = detailsTitle(al);
       cls = 'alloc';
     } else if (c >= A) {
       const g = m.gaps[c - A];

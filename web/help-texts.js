@@ -18,8 +18,9 @@ export const TYPE_HELP = {
     'Memory malloc() hands out: the brk heap ([heap], glibc main arena) and the 64 MiB-aligned heaps of ' +
     "glibc's other arenas. Blocks of 128 KiB or more get their own mapping and appear as Private Data.",
   managed_heap:
-    'Heaps of managed runtimes (JVM, .NET, Go). Not detected yet: always empty; such heaps appear as ' +
-    'Private Data or Reserved.',
+    'Heaps of garbage-collected runtimes: the Java heap, Go arenas, V8 heap pages, .NET GC regions. Named ' +
+    "by a recogniser from the runtime's own signals (hsperfdata, ELF notes, geometry, page headers); the " +
+    'details say which signal, and "(guess)" when geometry alone named it.',
   stack:
     "The main thread's [stack] and each thread's stack with its guard page. Details name the thread when " +
     'its stack pointer could be read; stacks glibc keeps cached for reuse have no thread.',
@@ -85,5 +86,6 @@ export const COLUMN_HELP = {
     'with several lists them joined by /.',
   details:
     'What the allocation is: file path ("(deleted)" if the file was removed), thread ID and name, ' +
-    '[heap], glibc arena heap, memfd name, ...',
+    'the heap or runtime object a recogniser found (Java heap, Go arena, V8 page, glibc arena N heap M, ' +
+    'pymalloc arena ...) and the signal that named it. "(guess)" marks a name from geometry alone.',
 };

@@ -11,6 +11,7 @@ import { navigate, updateParams } from './route.js';
 import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading } from './ui.js';
 import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
+import { attributionNotes } from './attribution.js';
 
 // source: {kind: 'snapshot', id} | {kind: 'live', pid} | {kind: 'shared', token}
 export function snapshotView(container, source, params) {
@@ -193,6 +194,7 @@ class SnapshotView {
       : el('p', { className: 'cmdline mono', title: p.cmdline, text: p.cmdline || '(no command line)' });
     const notes = [];
     if (s.thread_note) notes.push(el('p', { className: 'note', text: `Thread stacks: ${s.thread_note}` }));
+    notes.push(...attributionNotes(s));
     if (s.malformed_lines) notes.push(el('p', { className: 'note', text: `${s.malformed_lines} line(s) of /proc output could not be parsed and were skipped.` }));
     if (src.kind === 'live') notes.push(el('p', { className: 'note', text: 'This is a live scan and is not stored. Refresh stores a snapshot you can share and compare.' }));
 

@@ -134,6 +134,7 @@ struct vms_arch {
 };
 
 struct vms_pool; /* string/array arena, private to the core */
+struct vms_file_cache;
 
 struct vms_snapshot {
 	int format_version;
@@ -179,6 +180,8 @@ struct vms_snapshot_opts {
 	int read_rollup;    /* also read smaps_rollup (default in CLI: yes) */
 	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
 	int no_peek;        /* never read the target's memory: recognisers use geometry alone */
+	struct vms_file_cache *file_cache; /* optional (vmscope/filecache.h): files recognisers read
+	                                    * (ELF headers, hsperfdata) are cached across scans */
 	/* Optional streaming hooks, for writers that work while smaps is still being read.
 	 * on_begin: the header fields are set (identity, status, arch, host, taken_at, threads
 	 * without stack_allocation); no regions yet. on_allocation: allocation index is complete

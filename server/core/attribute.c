@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "vmscope/filecache.h"
 #include "snapshot_internal.h"
 
 #define PEEK_MAX 4096
@@ -39,6 +40,8 @@ struct vms_attr {
 	vms_attr_reader reader;  /* injected (tests) */
 	void *reader_cookie;
 	int read_now;            /* the running recogniser read memory */
+	struct vms_file_cache *cache; /* file reads */
+	int own_cache;
 	int oom;
 };
 
@@ -236,10 +239,8 @@ long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, v
 		return -1;
 	long got = -1;
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) { /* never open device nodes or FIFOs */
-		ssize_t r = pread(fd, buf, max, (off_t)offset);
-		got = r < 0 ? -1 : (long)r;
-	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) /* never read device nodes or FIFOs */
+		got = vms_file_cache_pread(a->cache, fd, &st, offset, buf, max);
 	close(fd);
 	return got;
 }
@@ -415,12 +416,19 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed)
 	free(a->thread_notes);
 	if (a->pagemap_fd >= 0)
 		close(a->pagemap_fd);
+	if (a->own_cache)
+		vms_file_cache_free(a->cache);
 	return err;
 }
 
-int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, int *changed)
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
+                  int *changed)
 {
-	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1};
+	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .cache = cache};
+	if (!cache) { /* still read each file once per scan; without memory the reads go uncached */
+		a.cache = vms_file_cache_new(64);
+		a.own_cache = a.cache != NULL;
+	}
 	s->peek = no_peek ? 0 : 1;
 	s->peek_note = no_peek ? "memory reads disabled (--no-peek / \"peek\": false): geometry only" : NULL;
 	if (dirfd < 0 && !no_peek) {

@@ -45,9 +45,11 @@ extern const size_t vms_n_recognisers;
 
 /* Run every recogniser on a classified snapshot and rebuild its allocations from the claims.
  * dirfd: /proc/PID (or -1 for saved text: no files, no memory reads). no_peek: never read
- * memory. *changed is set to 1 when any allocation was regrouped or renamed (streamed output
- * is then stale). Returns VMS_OK or VMS_ERR_NOMEM. */
-int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, int *changed);
+ * memory. cache: optional cache of file reads shared across scans (else one per call, so a
+ * file is still read once per scan). *changed is set to 1 when any allocation was regrouped or
+ * renamed (streamed output is then stale). Returns VMS_OK or VMS_ERR_NOMEM. */
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
+                  int *changed);
 
 /* Same, with an injected memory reader, for tests that feed saved text and saved bytes.
  * read(cookie, addr, buf, len) returns 0 when all len bytes were read, -1 otherwise. */

@@ -294,7 +294,7 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid, const struct vms_snapshot_opts *opts)
 {
 	int changed = 0;
-	int err = vms_attribute(s, dirfd, pid, opts->no_peek, &changed);
+	int err = vms_attribute(s, dirfd, pid, opts->no_peek, opts->file_cache, &changed);
 	if (err || !changed || !opts->on_allocation)
 		return err;
 	if (opts->on_restart)

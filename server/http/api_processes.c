@@ -161,8 +161,9 @@ int vms_h_processes(struct vms_req *r)
 int vms_h_process(struct vms_req *r)
 {
 	struct vms_snapshot *s = NULL;
-	int pid, st;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
+	int pid, st, peek = 1;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_query_bool(r, "peek", &peek)) != 0 ||
+	    (st = vms_scan(r, pid, peek, &s)) != 0)
 		return st;
 	st = vms_send_snapshot(r, s, NULL);
 	vms_snapshot_free(s);
@@ -174,9 +175,9 @@ int vms_h_process_at(struct vms_req *r)
 	struct vms_snapshot *s = NULL;
 	struct vms_lookup l;
 	uint64_t addr;
-	int pid, st;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
-	    (st = vms_param_addr(r, r->param[1], &addr)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
+	int pid, st, peek = 1;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
+	    (st = vms_query_bool(r, "peek", &peek)) != 0 || (st = vms_scan(r, pid, peek, &s)) != 0)
 		return st;
 	vms_snapshot_lookup(s, addr, &l);
 	st = vms_send_json(r, 200, vms_json_lookup(s, &l));

@@ -65,12 +65,12 @@ static int full_already(struct vms_req *r)
 
 int vms_h_process_snapshot(struct vms_req *r)
 {
-	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1};
+	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1, .peek = 1};
 	struct vms_snapshot *s = NULL;
 	int pid, st;
 	int64_t id;
 	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_share_options(r, &o, 1)) != 0 ||
-	    (st = full_already(r)) != 0 || (st = vms_scan(r, pid, &s)) != 0)
+	    (st = full_already(r)) != 0 || (st = vms_scan(r, pid, o.peek, &s)) != 0)
 		return st;
 	int err = vms_store_put(r->h->store, s, VMS_SOURCE_SCAN, NULL, 0, &id);
 	vms_snapshot_free(s);

@@ -36,6 +36,7 @@ struct vms_http {
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
 	pthread_mutex_t scan_lock; /* one full scan at a time */
+	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
@@ -119,6 +120,7 @@ int vms_param_addr(struct vms_req *r, const char *text, uint64_t *addr);
 /* Optional JSON options body / query: {"omit_cmdline":bool,"share":bool}. Sends 400 on error. */
 struct vms_share_opts {
 	int omit_cmdline, share;
+	int peek; /* scans: may recognisers read the target's memory ("peek": false says no) */
 };
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body);
 /* "http://HOST" from the (already validated) Host header, for absolute share URLs. */
@@ -138,7 +140,11 @@ int vms_is_json_type(const char *content_type);
 /* ---- scans (scan.c) ------------------------------------------------------------------- */
 /* Take a full scan of pid under the scan lock and the rate limit. On failure the error response
  * has been sent and its status is returned; 0 and *out on success. */
-int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out);
+/* peek: 0 forbids reading the target's memory (recognisers use geometry alone). */
+int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
+/* A boolean query parameter ?NAME=1|0|true|false into *out (left as it is when absent); 0, or
+ * the status of the 400 sent. */
+int vms_query_bool(struct vms_req *r, const char *name, int *out);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 int vms_h_health(struct vms_req *r);

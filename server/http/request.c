@@ -151,6 +151,11 @@ static int bool_opt(struct vms_req *r, cJSON *body, const char *name, int *out)
 	return 0;
 }
 
+int vms_query_bool(struct vms_req *r, const char *name, int *out)
+{
+	return bool_opt(r, NULL, name, out);
+}
+
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body)
 {
 	char *text = NULL;
@@ -172,8 +177,9 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 		}
 	}
 	free(text);
-	if ((st = bool_opt(r, body, "omit_cmdline", &o->omit_cmdline)) == 0)
-		st = bool_opt(r, body, "share", &o->share);
+	if ((st = bool_opt(r, body, "omit_cmdline", &o->omit_cmdline)) == 0 &&
+	    (st = bool_opt(r, body, "share", &o->share)) == 0)
+		st = bool_opt(r, body, "peek", &o->peek);
 	cJSON_Delete(body);
 	return st;
 }

@@ -41,7 +41,7 @@ static int permission_error(struct vms_req *r, int pid)
 	return vms_send_vms_err(r, VMS_ERR_PERMISSION, pid);
 }
 
-int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out)
+int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
 {
 	*out = NULL;
 	unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
@@ -60,7 +60,9 @@ int vms_scan(struct vms_req *r, int pid, struct vms_snapshot **out)
 		return vms_send_error_x(r, 429, "busy", h,
 		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);
 	}
-	int err = vms_snapshot_take(pid, NULL, out);
+	struct vms_snapshot_opts opts = {
+	    .read_rollup = 1, .thread_stacks = 1, .no_peek = !peek, .file_cache = r->h->file_cache};
+	int err = vms_snapshot_take(pid, &opts, out);
 	pthread_mutex_unlock(&r->h->scan_lock);
 	if (err == VMS_OK)
 		return 0;

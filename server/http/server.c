@@ -12,6 +12,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/filecache.h"
 
 /* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
 static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
@@ -178,6 +179,7 @@ static void free_server(struct vms_http *h)
 	free(h->web_dir);
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
+	vms_file_cache_free(h->file_cache);
 	vms_ratelimit_destroy(&h->scan_rate);
 	free(h);
 }
@@ -191,6 +193,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	if (!h)
 		return VMS_ERR_NOMEM;
 	pthread_mutex_init(&h->scan_lock, NULL);
+	h->file_cache = vms_file_cache_new(0); /* NULL on ENOMEM: each scan then keeps its own */
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
 	h->store = cfg->store;

@@ -1,0 +1,33 @@
+/* A cache of byte ranges read from files (ELF headers, runtime data files), keyed by the file's
+ * identity (device, inode, size, mtime) and the range, so that recognisers read each file once
+ * per scan and a daemon that scans often reads an unchanged file once. A file that changed
+ * (new mtime or size) misses and its old ranges age out.
+ *
+ * Thread-safe: one cache may serve scans on several threads. Bounded: at most max_entries
+ * ranges of at most VMS_FILE_CACHE_MAX_RANGE bytes each; the least recently used goes first. */
+#ifndef VMSCOPE_FILECACHE_H
+#define VMSCOPE_FILECACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define VMS_FILE_CACHE_MAX_RANGE (64u * 1024)
+
+struct vms_file_cache;
+
+/* NULL on ENOMEM. max_entries 0 = 256. */
+struct vms_file_cache *vms_file_cache_new(size_t max_entries);
+void vms_file_cache_free(struct vms_file_cache *c); /* accepts NULL */
+
+/* Read up to max bytes at offset of the open regular file fd (whose fstat the caller passes),
+ * through the cache. Returns the bytes read (0 at end of file) or -1 on a read error. Ranges
+ * larger than VMS_FILE_CACHE_MAX_RANGE are read without caching. c may be NULL (plain pread). */
+long vms_file_cache_pread(struct vms_file_cache *c, int fd, const struct stat *st, uint64_t offset, void *buf,
+                          size_t max);
+
+/* Hits and misses so far (for tests and the daemon's health). */
+void vms_file_cache_stats(struct vms_file_cache *c, uint64_t *hits, uint64_t *misses);
+
+#endif

@@ -1,0 +1,176 @@
+/* The attribution stage on saved text: claims regroup allocations without changing a number,
+ * the summary stays the sum of the details, threads follow their stacks, and every thread
+ * without a stack row gets a reason. Recognisers of the table run on text built here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../server/core/attribute.h"
+#include "test.h"
+#include "vmscope/parse.h"
+#include "vmscope/snapshot.h"
+
+static char text[1 << 16];
+static size_t text_len;
+
+/* Append one smaps record: header, size/rss in KiB, VmFlags. */
+static void rec(const char *range, const char *perms, const char *path, unsigned size_kb, unsigned rss_kb, const char *flags)
+{
+	text_len += (size_t)snprintf(text + text_len, sizeof text - text_len,
+	                             "%s %s 00000000 00:00 0 %s\n"
+	                             "Size: %u kB\nKernelPageSize: 4 kB\nMMUPageSize: 4 kB\nRss: %u kB\nPss: %u kB\n"
+	                             "Pss_Dirty: %u kB\nShared_Clean: 0 kB\nShared_Dirty: 0 kB\nPrivate_Clean: 0 kB\n"
+	                             "Private_Dirty: %u kB\nReferenced: %u kB\nAnonymous: %u kB\nKSM: 0 kB\n"
+	                             "LazyFree: 0 kB\nAnonHugePages: 0 kB\nShmemPmdMapped: 0 kB\nFilePmdMapped: 0 kB\n"
+	                             "Shared_Hugetlb: 0 kB\nPrivate_Hugetlb: 0 kB\nSwap: 0 kB\nSwapPss: 0 kB\n"
+	                             "Locked: 0 kB\nTHPeligible: 0\nVmFlags: %s \n",
+	                             range, perms, path, size_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, flags);
+}
+
+static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
+{
+	for (size_t i = 0; i < s->n_allocations; i++)
+		if (s->allocations[i].start == start)
+			return &s->allocations[i];
+	return NULL;
+}
+
+/* Allocations tile the regions; each region's type/allocation agree; the summary is the sum. */
+static void check_invariants(const struct vms_snapshot *s)
+{
+	uint32_t next = 0;
+	uint64_t sum[VMS_TYPE_COUNT][VMS_COL_COUNT];
+	memset(sum, 0, sizeof sum);
+	for (size_t a = 0; a < s->n_allocations; a++) {
+		const struct vms_allocation *al = &s->allocations[a];
+		CHECK_EQ_U64(al->first_region, next);
+		next = al->first_region + al->n_regions;
+		for (uint32_t k = 0; k < al->n_regions; k++) {
+			const struct vms_region *r = &s->regions[al->first_region + k];
+			CHECK_EQ_U64(r->allocation, a);
+			CHECK(r->type == al->type);
+		}
+	}
+	CHECK_EQ_U64(next, s->n_regions);
+	for (size_t r = 0; r < s->n_regions; r++)
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			sum[s->regions[r].type][c] += s->regions[r].cols[c];
+	for (int t = 0; t < VMS_TYPE_COUNT; t++)
+		if (t != VMS_TYPE_PAGE_TABLE && t != VMS_TYPE_FREE)
+			for (int c = 0; c < VMS_COL_COUNT; c++)
+				CHECK_EQ_U64(s->summary[t].cols[c], sum[t][c]);
+	for (size_t p = 0; p < s->n_parts; p++) {
+		const struct vms_part *pt = &s->parts[p];
+		CHECK(pt->allocation < s->n_allocations);
+		if (pt->allocation < s->n_allocations) {
+			CHECK(pt->start >= s->allocations[pt->allocation].start);
+			CHECK(pt->end <= s->allocations[pt->allocation].end);
+		}
+	}
+	for (size_t t = 0; t < s->n_threads; t++) {
+		const struct vms_thread *th = &s->threads[t];
+		if (th->stack_allocation >= 0)
+			CHECK(s->allocations[th->stack_allocation].type == VMS_TYPE_STACK);
+		else
+			CHECK(th->stack_note != NULL && th->stack_note[0] != '\0');
+	}
+}
+
+static int no_reads(void *cookie, uint64_t addr, void *buf, size_t len)
+{
+	(void)cookie, (void)addr, (void)buf, (void)len;
+	return -1;
+}
+
+int main(void)
+{
+	/* A named glibc arena (rw + reserved tail, same name: one allocation), a Go heap, an
+	 * unnamed anonymous block, a thread stack with its guard, and a region named by nobody we
+	 * know (stays the classifier's Private Data with its name as details). */
+	rec("7f0000000000-7f0000100000", "rw-p", "[anon: glibc: malloc arena]", 1024, 256, "rd wr mr mw me nr");
+	rec("7f0000100000-7f0004000000", "---p", "[anon: glibc: malloc arena]", 64512, 0, "mr mw me nr");
+	rec("7f0010000000-7f0010400000", "rw-p", "[anon: Go: heap]", 4096, 1024, "rd wr mr mw me ac");
+	rec("7f0020000000-7f0020010000", "rw-p", "", 64, 64, "rd wr mr mw me ac");
+	rec("7f0030000000-7f0030001000", "---p", "", 4, 0, "mr mw me nh");
+	rec("7f0030001000-7f0030801000", "rw-p", "", 8192, 16, "rd wr mr mw me ac nh");
+	rec("7f0040000000-7f0040001000", "rw-p", "[anon:something else]", 4, 4, "rd wr mr mw me ac");
+
+	struct vms_snapshot *s = vms_snapshot_new();
+	CHECK(s != NULL);
+	s->pid = 42;
+	s->arch.bits = 64;
+	s->page_size = 4096;
+	s->mmap_min_addr = 0x10000;
+	s->user_top = 0x7ffffffff000;
+	/* two threads: one on the stack, one whose sp lies in the Go heap, and one unknown */
+	s->n_threads = 3;
+	s->threads = vms_snapshot_alloc(s, 3 * sizeof *s->threads);
+	s->threads[0] = (struct vms_thread){.tid = 42, .name = "main", .sp = 0x7f0030700000};
+	s->threads[1] = (struct vms_thread){.tid = 43, .name = "go", .sp = 0x7f0010200000};
+	s->threads[2] = (struct vms_thread){.tid = 44, .name = "busy", .sp = 0};
+	CHECK(vms_smaps_parse(s, text, text_len) == VMS_OK);
+	struct vms_classify_ctx ctx = {.heap_max = 64u << 20, .main_tid = 1};
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+
+	uint64_t before[VMS_COL_COUNT];
+	memcpy(before, s->total, sizeof before);
+	size_t regions_before = s->n_regions;
+	/* the classifier alone: a named region it does not know is Private Data under its name */
+	CHECK(alloc_at(s, 0x7f0010000000) && alloc_at(s, 0x7f0010000000)->type == VMS_TYPE_PRIVATE_DATA);
+
+	int changed = 0;
+	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK);
+	CHECK(changed == 1);
+	check_invariants(s);
+	CHECK_EQ_U64(s->n_regions, regions_before);
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		CHECK_EQ_U64(s->total[c], before[c]); /* names never change numbers */
+
+	const struct vms_allocation *a = alloc_at(s, 0x7f0000000000);
+	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->end == 0x7f0004000000);
+	CHECK(a && a->owner && !strcmp(a->owner, "names"));
+	CHECK(a && a->signal && !strcmp(a->signal, "name"));
+	CHECK(a && a->details && strstr(a->details, "glibc arena heap"));
+	CHECK(a && a->cols[VMS_COL_SIZE] == 64ull << 20 && a->cols[VMS_COL_COMMITTED] == 1ull << 20);
+
+	a = alloc_at(s, 0x7f0010000000);
+	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->tid == 0);
+	CHECK(s->summary[VMS_TYPE_MANAGED_HEAP].cols[VMS_COL_SIZE] == 4ull << 20);
+
+	a = alloc_at(s, 0x7f0030000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 42 && a->owner == NULL);
+	CHECK(s->threads[0].stack_allocation >= 0 && &s->allocations[s->threads[0].stack_allocation] == a);
+	CHECK(s->threads[0].stack_note == NULL);
+
+	/* thread 43 lost its "stack" (it was the Go heap): it gets a reason naming the heap */
+	CHECK(s->threads[1].stack_allocation == -1);
+	CHECK(s->threads[1].stack_note && strstr(s->threads[1].stack_note, "Managed Heap"));
+	CHECK(s->threads[2].stack_allocation == -1);
+	CHECK(s->threads[2].stack_note && strstr(s->threads[2].stack_note, "stack pointer unknown"));
+
+	a = alloc_at(s, 0x7f0040000000);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->owner == NULL);
+
+	/* what ran is recorded; names ran first */
+	CHECK(s->n_recognisers >= 1 && !strcmp(s->recognisers[0].key, "names"));
+	CHECK(s->recognisers[0].claimed == 2);
+	CHECK(s->recognisers[0].read_memory == 0);
+	CHECK(s->peek == 1);
+	vms_snapshot_free(s);
+
+	/* No claims: nothing changes, and --no-peek is recorded. */
+	text_len = 0;
+	rec("7f0020000000-7f0020010000", "rw-p", "", 64, 64, "rd wr mr mw me ac");
+	s = vms_snapshot_new();
+	s->page_size = 4096;
+	s->user_top = 0x7ffffffff000;
+	CHECK(vms_smaps_parse(s, text, text_len) == VMS_OK);
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	changed = 1;
+	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	CHECK(changed == 0);
+	CHECK(s->peek == 0 && s->peek_note != NULL);
+	check_invariants(s);
+	vms_snapshot_free(s);
+	TEST_MAIN_END();
+}
