@@ -273,7 +273,7 @@ static void test_partition_alloc(void)
 	a = alloc_at(s, 0x37ac00000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->guess == 1 && strstr(a->details, "Oilpan") && strstr(a->details, "(guess)"));
 	a = alloc_at(s, 0x563bc8fc0000);
-	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP);
 	CHECK_STR(details_at(s, 0x563bc8fc0000), "V8 code range (JIT code, RWX), 512 MiB");
 	a = alloc_at(s, 0x10000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED && a->owner == NULL);

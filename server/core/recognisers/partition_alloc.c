@@ -18,8 +18,8 @@
  *   (CPPGC_ENABLE_LARGER_CAGE under pointer compression). Managed Heap, labelled a guess: the
  *   geometry alone does not rule out another 16 GiB cage.
  * - V8 code range: in a process with a V8 sandbox, a large (>= 64 MiB) anonymous rwxp region (V8
- *   11+ maps its code range RWX on x64 when code-space write protection is off). Private Data
- *   named "V8 code range (JIT code)", like other runtimes' code caches. */
+ *   11+ maps its code range RWX on x64 when code-space write protection is off). Managed Heap,
+ *   as the v8 recogniser types node's code range. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,7 +246,7 @@ static int claim_code_range(struct vms_attr *a, size_t i)
 {
 	const struct vms_region *r = &vms_attr_snapshot(a)->regions[i];
 	struct vms_claim c = {
-		.type = VMS_TYPE_PRIVATE_DATA,
+		.type = VMS_TYPE_MANAGED_HEAP,
 		.details = vms_attr_fmt(a, "V8 code range (JIT code, RWX), %llu MiB", (unsigned long long)((r->end - r->start) / MIB)),
 		.signal = "geometry: large anonymous rwx region next to a V8 sandbox",
 	};
@@ -321,7 +321,7 @@ const struct vms_recogniser vms_rec_partition_alloc = {
 	.key = "partition_alloc",
 	.what = "Chromium-family processes: PartitionAlloc's 32 GiB-aligned regular+BRP pool reservation (parts per 2 MiB "
 	        "super page) and its out-of-pool super-page metadata region as Heap; the V8 sandbox (>= 1 TiB reservation, "
-	        "pointer-compression cage inside) and the 16 GiB Oilpan cage (a guess) as Managed Heap; the RWX V8 code range as "
-	        "Private Data. Geometry only.",
+	        "pointer-compression cage inside), the 16 GiB Oilpan cage (a guess) and the RWX V8 code range as "
+	        "Managed Heap. Geometry only.",
 	.run = run,
 };
