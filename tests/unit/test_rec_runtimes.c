@@ -16,7 +16,8 @@
 static char *load(const char *name, size_t *len)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	snprintf(path, sizeof path, "%s/%s",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -49,7 +50,8 @@ static struct vms_snapshot *parse_classify(const char *file)
 	s->mmap_min_addr = 0x10000;
 	s->user_top = 0x7ffffffff000ull;
 	s->page_size = 4096;
-	struct vms_classify_ctx ctx = {.shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 100};
+	struct vms_classify_ctx ctx = {
+	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 100};
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
 }
@@ -69,7 +71,8 @@ static const char *details_at(const struct vms_snapshot *s, uint64_t start)
 }
 
 /* Parts of allocation a, as "start-end details;" lines, for compact checks. */
-static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation *a, const struct vms_part **first)
+static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation *a,
+                       const struct vms_part **first)
 {
 	size_t n = 0;
 	*first = NULL;
@@ -113,9 +116,9 @@ struct arena {
 	unsigned index;
 };
 static const struct arena arenas[] = {
-	{0x7f0000101000, 2}, {0x7f0000201000, 1}, {0x7f0000301000, 0}, /* A */
-	{0x7f0000500000, 3},                                           /* B */
-	{0x7f000200d000, 5}, {0x7f000220d000 - MIB, 4},                /* the _json ".bss" */
+    {0x7f0000101000, 2}, {0x7f0000201000, 1},       {0x7f0000301000, 0}, /* A */
+    {0x7f0000500000, 3},                                                 /* B */
+    {0x7f000200d000, 5}, {0x7f000220d000 - MIB, 4},                      /* the _json ".bss" */
 };
 static const struct {
 	uint64_t start, size;
@@ -144,7 +147,8 @@ static int py_reader(void *cookie, uint64_t addr, void *buf, size_t len)
 	memset(b, 0, len);
 	for (size_t k = 0; k < sizeof arenas / sizeof arenas[0]; k++) {
 		uint64_t first = (arenas[k].start + 0x3fff) & ~0x3fffull;
-		if (len == 48 && addr >= first && addr + 0x4000 <= arenas[k].start + MIB && (addr - first) % 0x4000 == 0) {
+		if (len == 48 && addr >= first && addr + 0x4000 <= arenas[k].start + MIB &&
+		    (addr - first) % 0x4000 == 0) {
 			uint32_t szidx = (uint32_t)((addr - first) / 0x4000 % 32);
 			put32(b + 0x00, 3);
 			put64(b + 0x10, 0x959d40);
@@ -188,7 +192,8 @@ static void test_pymalloc(void)
 	/* B: an arena and a glibc chunk merged */
 	a = alloc_at(s, 0x7f0000500000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
-	CHECK_STR(details_at(s, 0x7f0000500000), "pymalloc arenas (1 arena) and 1 glibc mmapped chunk (132 KiB)");
+	CHECK_STR(details_at(s, 0x7f0000500000),
+	          "pymalloc arenas (1 arena) and 1 glibc mmapped chunk (132 KiB)");
 	CHECK(a && parts_of(s, a, &p) == 2);
 	if (p)
 		CHECK_STR(p[1].details, "glibc mmapped chunk (132 KiB)");
@@ -207,14 +212,15 @@ static void test_pymalloc(void)
 	CHECK(json && json->type == VMS_TYPE_IMAGE && json->end == 0x7f000200d000);
 	a = alloc_at(s, 0x7f000200d000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
-	CHECK_STR(details_at(s, 0x7f000200d000),
-	          "pymalloc arenas (2 arenas) (region merged with the .bss of _json.cpython-311-x86_64-linux-gnu.so)");
+	CHECK_STR(details_at(s, 0x7f000200d000), "pymalloc arenas (2 arenas) (region merged with the .bss of "
+	                                         "_json.cpython-311-x86_64-linux-gnu.so)");
 	CHECK_STR(s->regions[a ? a->first_region : 0].role, "arenas");
 	/* python's own .bss stays python's */
 	CHECK(alloc_at(s, 0x400000) && alloc_at(s, 0x400000)->end == 0xacb000);
 	const struct vms_recogniser_run *r = run_of(s, "pymalloc");
 	CHECK(r && r->claimed == 4 && r->read_memory == 1);
-	CHECK(r && r->note && strstr(r->note, "CPython 3.11") && strstr(r->note, "8 arenas") && strstr(r->note, "some by geometry"));
+	CHECK(r && r->note && strstr(r->note, "CPython 3.11") && strstr(r->note, "8 arenas") &&
+	      strstr(r->note, "some by geometry"));
 	vms_snapshot_free(s);
 
 	/* without reads: exact multiples of 1 MiB only, all guesses; the _json region is left alone
@@ -271,7 +277,8 @@ static void test_partition_alloc(void)
 		CHECK_EQ_U64(p[1].start, 0x22b600000000);
 	}
 	a = alloc_at(s, 0x37ac00000000);
-	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->guess == 1 && strstr(a->details, "Oilpan") && strstr(a->details, "(guess)"));
+	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->guess == 1 && strstr(a->details, "Oilpan") &&
+	      strstr(a->details, "(guess)"));
 	a = alloc_at(s, 0x563bc8fc0000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP);
 	CHECK_STR(details_at(s, 0x563bc8fc0000), "V8 code range (JIT code, RWX), 512 MiB");
@@ -282,7 +289,8 @@ static void test_partition_alloc(void)
 	const struct vms_recogniser_run *r = run_of(s, "partition_alloc");
 	CHECK(r && r->claimed == 5 && r->read_memory == 0);
 	/* not a Chromium process: nothing */
-	CHECK(run_of(s, "pymalloc") && run_of(s, "pymalloc")->claimed == 0 && run_of(s, "pymalloc")->note == NULL);
+	CHECK(run_of(s, "pymalloc") && run_of(s, "pymalloc")->claimed == 0 &&
+	      run_of(s, "pymalloc")->note == NULL);
 	vms_snapshot_free(s);
 }
 
@@ -296,8 +304,9 @@ static void test_dotnet(void)
 	check_numbers(s);
 	const struct vms_allocation *a = alloc_at(s, 0x7a0000000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->end == 0x7a4000000000);
-	CHECK_STR(details_at(s, 0x7a0000000000), ".NET 8.0.11 GC heap (regions: SOH/LOH), 256 GiB reserved, 13 MiB committed in "
-	                                         "3 basic (4 MiB) and 1 large (32 MiB) regions");
+	CHECK_STR(details_at(s, 0x7a0000000000),
+	          ".NET 8.0.11 GC heap (regions: SOH/LOH), 256 GiB reserved, 13 MiB committed in "
+	          "3 basic (4 MiB) and 1 large (32 MiB) regions");
 	CHECK(a && a->cols[VMS_COL_COMMITTED] == 13 * MIB + 256 * 1024);
 	const struct vms_part *p;
 	CHECK(a && parts_of(s, a, &p) == 4);
@@ -316,10 +325,12 @@ static void test_dotnet(void)
 	/* W^X double mapping: the RX view with its reserved tail, and the RW alias that points at it */
 	a = alloc_at(s, 0x7c0000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->end == 0x7c0000100000);
-	CHECK(strstr(details_at(s, 0x7c0000000000), ".NET executable memory (memfd:doublemapper offset 0x0") != NULL);
+	CHECK(strstr(details_at(s, 0x7c0000000000),
+	             ".NET executable memory (memfd:doublemapper offset 0x0") != NULL);
 	a = alloc_at(s, 0x7c1000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(strstr(details_at(s, 0x7c1000000000), "writable alias of the executable view at 0x7c0000004000") != NULL);
+	CHECK(strstr(details_at(s, 0x7c1000000000),
+	             "writable alias of the executable view at 0x7c0000004000") != NULL);
 	const struct vms_recogniser_run *r = run_of(s, "dotnet");
 	CHECK(r && r->claimed == 3 && r->note && strstr(r->note, ".NET 8.0.11"));
 	vms_snapshot_free(s);

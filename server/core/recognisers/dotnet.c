@@ -80,21 +80,25 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 	uint64_t start = R[i].start, end = R[i + n - 1].end, large = rs * LARGE_FACTOR;
 	uint64_t committed = 0;
 	size_t basic_n = 0, large_n = 0;
-	uint64_t last_part_end = start;
+	uint64_t last_part_end;
 	for (size_t k = i; k < i + n; k++)
 		if (!no_access(&R[k]))
 			committed += R[k].end - R[k].start;
-	struct vms_claim c = {.type = VMS_TYPE_MANAGED_HEAP, .signal = "geometry: libcoreclr.so + region-aligned reservation"};
+	struct vms_claim c = {.type = VMS_TYPE_MANAGED_HEAP,
+	                      .signal = "geometry: libcoreclr.so + region-aligned reservation"};
 	/* pass 0 counts the regions with committed memory (for the details), pass 1 claims and adds
 	 * a part per region: basic regions counted from the start, large ones from the end */
 	for (int pass = 0; pass < 2; pass++) {
 		long id = -1;
 		if (pass == 1) {
 			c.details = vms_attr_fmt(a,
-			                         "%s GC heap (regions: SOH/LOH), %llu GiB reserved, %llu MiB committed in %zu basic "
+			                         "%s GC heap (regions: SOH/LOH), %llu GiB reserved, %llu MiB "
+			                         "committed in %zu basic "
 			                         "(%llu MiB) and %zu large (%llu MiB) regions",
-			                         net, (unsigned long long)((end - start) / GIB), (unsigned long long)(committed / MIB),
-			                         basic_n, (unsigned long long)(rs / MIB), large_n, (unsigned long long)(large / MIB));
+			                         net, (unsigned long long)((end - start) / GIB),
+			                         (unsigned long long)(committed / MIB), basic_n,
+			                         (unsigned long long)(rs / MIB), large_n,
+			                         (unsigned long long)(large / MIB));
 			id = vms_attr_claim(a, i, n, &c);
 			if (id < 0)
 				return 0;
@@ -108,10 +112,12 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 				continue;
 			for (uint64_t x = R[k].start; x < R[k].end;) {
 				uint64_t from_end = end - x;
-				int is_large = (x - start) % rs != 0 || (from_end % large == 0 && from_end <= (end - start) / 2);
+				int is_large = (x - start) % rs != 0 ||
+				               (from_end % large == 0 && from_end <= (end - start) / 2);
 				uint64_t ps, pe;
 				if (is_large) {
-					uint64_t up = (from_end + large - 1) / large * large; /* region containing x, from the end */
+					uint64_t up = (from_end + large - 1) / large *
+					              large; /* region containing x, from the end */
 					ps = end - up;
 					pe = ps + large;
 				} else {
@@ -128,7 +134,9 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 					else
 						basic_n++;
 					if (id >= 0)
-						vms_attr_part(a, id, ps, pe, is_large ? "GC region (large objects)" : "GC region (basic)");
+						vms_attr_part(a, id, ps, pe,
+						              is_large ? "GC region (large objects)"
+						                       : "GC region (basic)");
 					last_part_end = pe;
 				}
 				x = pe > x ? pe : x + 1;
@@ -147,8 +155,10 @@ static void claim_views(struct vms_attr *a, unsigned *views)
 			continue;
 		int writable = R[i].perms[1] == 'w';
 		size_t j = i + 1;
-		while (j < s->n_regions && doublemapper(&R[j]) && R[j].start == R[j - 1].end && !vms_attr_claimed(a, j) &&
-		       R[j].offset == R[j - 1].offset + (R[j - 1].end - R[j - 1].start) && (R[j].perms[1] == 'w') == writable)
+		while (j < s->n_regions && doublemapper(&R[j]) && R[j].start == R[j - 1].end &&
+		       !vms_attr_claimed(a, j) &&
+		       R[j].offset == R[j - 1].offset + (R[j - 1].end - R[j - 1].start) &&
+		       (R[j].perms[1] == 'w') == writable)
 			j++;
 		uint64_t off = R[i].offset, len = R[j - 1].end - R[i].start;
 		const char *d;
@@ -159,20 +169,30 @@ static void claim_views(struct vms_attr *a, unsigned *views)
 				if (doublemapper(&R[k]) && R[k].perms[2] == 'x' && R[k].offset <= off &&
 				    off < R[k].offset + (R[k].end - R[k].start))
 					rx = R[k].start + (off - R[k].offset);
-			d = rx ? vms_attr_fmt(a, ".NET JIT code, writable alias of the executable view at 0x%llx (memfd:doublemapper "
-			                         "offset 0x%llx; same pages mapped twice, not shared with other processes)",
+			d = rx ? vms_attr_fmt(a,
+			                      ".NET JIT code, writable alias of the executable view at "
+			                      "0x%llx (memfd:doublemapper "
+			                      "offset 0x%llx; same pages mapped twice, not shared with other "
+			                      "processes)",
 			                      (unsigned long long)rx, (unsigned long long)off)
-			       : vms_attr_fmt(a, ".NET JIT code, writable view (memfd:doublemapper offset 0x%llx)",
-			                      (unsigned long long)off);
+			       : vms_attr_fmt(
+			             a, ".NET JIT code, writable view (memfd:doublemapper offset 0x%llx)",
+			             (unsigned long long)off);
 		} else {
-			d = vms_attr_fmt(a, ".NET executable memory (memfd:doublemapper offset 0x%llx, %llu KiB: executable views and "
-			                    "reserved space; W^X double mapping)",
+			d = vms_attr_fmt(a,
+			                 ".NET executable memory (memfd:doublemapper offset 0x%llx, %llu "
+			                 "KiB: executable views and "
+			                 "reserved space; W^X double mapping)",
 			                 (unsigned long long)off, (unsigned long long)(len / 1024));
 		}
-		struct vms_claim c = {.type = VMS_TYPE_PRIVATE_DATA, .details = d, .signal = "name: /memfd:doublemapper"};
+		struct vms_claim c = {
+		    .type = VMS_TYPE_PRIVATE_DATA, .details = d, .signal = "name: /memfd:doublemapper"};
 		if (vms_attr_claim(a, i, j - i, &c) >= 0) {
 			for (size_t k = i; k < j; k++)
-				vms_attr_role(a, k, no_access(&R[k]) ? "reserved" : R[k].perms[2] == 'x' ? "code (RX view)" : "RW alias");
+				vms_attr_role(a, k,
+				              no_access(&R[k])       ? "reserved"
+				              : R[k].perms[2] == 'x' ? "code (RX view)"
+				                                     : "RW alias");
 			(*views)++;
 		}
 		i = j - 1;
@@ -198,7 +218,8 @@ static const char *run(struct vms_attr *a)
 			continue;
 		}
 		size_t j = i + 1;
-		while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) && !vms_attr_claimed(a, j))
+		while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) &&
+		       !vms_attr_claimed(a, j))
 			j++;
 		uint64_t size = R[j - 1].end - R[i].start;
 		uint64_t reserved = 0;
@@ -206,20 +227,25 @@ static const char *run(struct vms_attr *a)
 			if (no_access(&R[k]))
 				reserved += R[k].end - R[k].start;
 		uint64_t rs;
-		if (size >= RANGE_MIN && reserved * 2 >= size && size > best_size && (rs = region_size(R, i, j - i)) != 0)
+		if (size >= RANGE_MIN && reserved * 2 >= size && size > best_size &&
+		    (rs = region_size(R, i, j - i)) != 0)
 			best = i, best_n = j - i, best_size = size, best_rs = rs;
 		i = j;
 	}
 	int heap = best_n && claim_range(a, best, best_n, best_rs, net);
 	return vms_attr_fmt(a, "%s (libcoreclr.so): %s, %u doublemapper view allocation%s", net,
-	                    heap ? "GC regions range found" : "no GC regions range found", views, views == 1 ? "" : "s");
+	                    heap ? "GC regions range found" : "no GC regions range found", views,
+	                    views == 1 ? "" : "s");
 }
 
 const struct vms_recogniser vms_rec_dotnet = {
-	.key = "dotnet",
-	.what = ".NET CoreCLR (libcoreclr.so mapped): the GC's regions range (the largest reservation whose committed "
-	        "islands start on 4/2/1 MiB basic-region boundaries from its start or 32 MiB large-region boundaries from "
-	        "its end) as Managed Heap with a part per region; /memfd:doublemapper views as JIT code (RX view / RW "
-	        "alias). From the documented layout; tested on fixture text only.",
-	.run = run,
+    .key = "dotnet",
+    .what = ".NET CoreCLR (libcoreclr.so mapped): the GC's regions range (the largest reservation whose "
+            "committed "
+            "islands start on 4/2/1 MiB basic-region boundaries from its start or 32 MiB large-region "
+            "boundaries from "
+            "its end) as Managed Heap with a part per region; /memfd:doublemapper views as JIT code (RX view "
+            "/ RW "
+            "alias). From the documented layout; tested on fixture text only.",
+    .run = run,
 };

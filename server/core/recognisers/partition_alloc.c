@@ -36,7 +36,8 @@
 #define SANDBOX_MIN (1ull << 40)
 #define CODE_RANGE_MIN (64 * MIB)
 
-static const char *const images[] = {"chromium", "chrome", "electron", "msedge", "libcef", "QtWebEngineProcess"};
+static const char *const images[] = {"chromium", "chrome", "electron",
+                                     "msedge",   "libcef", "QtWebEngineProcess"};
 
 static int anon_private(const struct vms_region *r)
 {
@@ -73,7 +74,8 @@ static size_t max_run(const struct vms_attr *a, size_t i)
 	if (!anon_private(&R[i]) || vms_attr_claimed(a, i))
 		return 0;
 	size_t j = i + 1;
-	while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) && !vms_attr_claimed(a, j))
+	while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) &&
+	       !vms_attr_claimed(a, j))
 		j++;
 	return j - i;
 }
@@ -82,7 +84,10 @@ static void roles(struct vms_attr *a, size_t i, size_t n)
 {
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	for (size_t k = i; k < i + n; k++)
-		vms_attr_role(a, k, no_access(&R[k]) ? "reserved" : R[k].perms[1] == 'w' ? "committed" : "read-only");
+		vms_attr_role(a, k,
+		              no_access(&R[k])       ? "reserved"
+		              : R[k].perms[1] == 'w' ? "committed"
+		                                     : "read-only");
 }
 
 static uint64_t committed_bytes(const struct vms_region *R, size_t i, size_t n)
@@ -128,7 +133,8 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 		if (k < i + n && no_access(&R[k]))
 			continue;
 		int more = k < i + n;
-		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0, u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
+		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
+		         u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
 		if (more && have && u0 <= cur1) {
 			if (u1 > cur1)
 				cur1 = u1;
@@ -141,13 +147,14 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 		cur0 = u0, cur1 = u1, have = 1;
 	}
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = vms_attr_fmt(a,
-		                        "PartitionAlloc pools (regular + BRP), %llu GiB reserved: %zu super pages or direct maps "
-		                        "with committed memory (%zu regular, %zu BRP), %llu MiB committed",
-		                        (unsigned long long)(POOL_PAIR / GIB), spans[0] + spans[1], spans[0], spans[1],
-		                        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
-		.signal = "geometry: 32 GiB-aligned pool reservation",
+	    .type = VMS_TYPE_HEAP,
+	    .details = vms_attr_fmt(
+	        a,
+	        "PartitionAlloc pools (regular + BRP), %llu GiB reserved: %zu super pages or direct maps "
+	        "with committed memory (%zu regular, %zu BRP), %llu MiB committed",
+	        (unsigned long long)(POOL_PAIR / GIB), spans[0] + spans[1], spans[0], spans[1],
+	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
+	    .signal = "geometry: 32 GiB-aligned pool reservation",
 	};
 	long id = vms_attr_claim(a, i, n, &c);
 	if (id < 0)
@@ -158,7 +165,8 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 		if (k < i + n && no_access(&R[k]))
 			continue;
 		int more = k < i + n;
-		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0, u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
+		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
+		         u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
 		if (more)
 			for (uint64_t x = u0; x <= u1; x++)
 				units_mark(u, x * SUPER_PAGE);
@@ -169,9 +177,12 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 		}
 		if (have) {
 			const char *pool = cur0 * SUPER_PAGE >= POOL_SIZE ? "BRP pool" : "regular pool";
-			const char *d = cur1 == cur0 ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
-			                             : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
-			                                            (unsigned long long)((cur1 - cur0 + 1) * SUPER_PAGE / MIB), pool);
+			const char *d =
+			    cur1 == cur0
+			        ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
+			        : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
+			                       (unsigned long long)((cur1 - cur0 + 1) * SUPER_PAGE / MIB),
+			                       pool);
 			vms_attr_part(a, id, base + cur0 * SUPER_PAGE, base + (cur1 + 1) * SUPER_PAGE, d);
 		}
 		if (!more)
@@ -199,11 +210,13 @@ static int claim_metadata(struct vms_attr *a, size_t i, size_t n, const struct u
 	if (!committed)
 		return 0;
 	struct vms_claim c = {
-		.type = VMS_TYPE_HEAP,
-		.details = vms_attr_fmt(a, "PartitionAlloc super-page metadata (kept outside the pools), 16 GiB reserved, "
-		                           "%zu metadata pages committed",
-		                        committed),
-		.signal = "geometry: pool-sized reservation mirroring the committed super pages",
+	    .type = VMS_TYPE_HEAP,
+	    .details =
+	        vms_attr_fmt(a,
+	                     "PartitionAlloc super-page metadata (kept outside the pools), 16 GiB reserved, "
+	                     "%zu metadata pages committed",
+	                     committed),
+	    .signal = "geometry: pool-sized reservation mirroring the committed super pages",
 	};
 	if (vms_attr_claim(a, i, n, &c) < 0)
 		return 0;
@@ -222,12 +235,14 @@ static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
 	if (cage < start)
 		cage = 0;
 	struct vms_claim c = {
-		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "V8 sandbox, %llu GiB reserved with its guard regions (pointer-compression cage, V8 heap "
-		                           "and ArrayBuffer memory inside), %llu MiB committed",
-		                        (unsigned long long)((end - start) / GIB),
-		                        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
-		.signal = "geometry: reservation of 1 TiB or more in a Chromium process",
+	    .type = VMS_TYPE_MANAGED_HEAP,
+	    .details = vms_attr_fmt(
+	        a,
+	        "V8 sandbox, %llu GiB reserved with its guard regions (pointer-compression cage, V8 heap "
+	        "and ArrayBuffer memory inside), %llu MiB committed",
+	        (unsigned long long)((end - start) / GIB),
+	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
+	    .signal = "geometry: reservation of 1 TiB or more in a Chromium process",
 	};
 	long id = vms_attr_claim(a, i, n, &c);
 	if (id < 0)
@@ -246,9 +261,10 @@ static int claim_code_range(struct vms_attr *a, size_t i)
 {
 	const struct vms_region *r = &vms_attr_snapshot(a)->regions[i];
 	struct vms_claim c = {
-		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "V8 code range (JIT code, RWX), %llu MiB", (unsigned long long)((r->end - r->start) / MIB)),
-		.signal = "geometry: large anonymous rwx region next to a V8 sandbox",
+	    .type = VMS_TYPE_MANAGED_HEAP,
+	    .details = vms_attr_fmt(a, "V8 code range (JIT code, RWX), %llu MiB",
+	                            (unsigned long long)((r->end - r->start) / MIB)),
+	    .signal = "geometry: large anonymous rwx region next to a V8 sandbox",
 	};
 	if (vms_attr_claim(a, i, 1, &c) < 0)
 		return 0;
@@ -260,11 +276,12 @@ static int claim_oilpan(struct vms_attr *a, size_t i, size_t n)
 {
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	struct vms_claim c = {
-		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "Oilpan (cppgc) caged heap, 16 GiB reserved, %llu KiB committed (guess)",
-		                        (unsigned long long)(committed_bytes(R, i, n) / 1024)),
-		.signal = "geometry: 16 GiB reservation aligned to 16 GiB",
-		.guess = 1,
+	    .type = VMS_TYPE_MANAGED_HEAP,
+	    .details =
+	        vms_attr_fmt(a, "Oilpan (cppgc) caged heap, 16 GiB reserved, %llu KiB committed (guess)",
+	                     (unsigned long long)(committed_bytes(R, i, n) / 1024)),
+	    .signal = "geometry: 16 GiB reservation aligned to 16 GiB",
+	    .guess = 1,
 	};
 	if (vms_attr_claim(a, i, n, &c) < 0)
 		return 0;
@@ -301,7 +318,8 @@ static const char *run(struct vms_attr *a)
 		}
 	for (size_t i = 0; sandboxes && i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (anon_private(r) && !strcmp(r->perms, "rwxp") && r->end - r->start >= CODE_RANGE_MIN && !vms_attr_claimed(a, i))
+		if (anon_private(r) && !strcmp(r->perms, "rwxp") && r->end - r->start >= CODE_RANGE_MIN &&
+		    !vms_attr_claimed(a, i))
 			code += (unsigned)claim_code_range(a, i);
 	}
 	for (size_t i = 0; i < s->n_regions; i++)
@@ -309,19 +327,22 @@ static const char *run(struct vms_attr *a)
 			cages += (unsigned)claim_oilpan(a, i, n);
 	free(u);
 	const char *image = strrchr(s->regions[img].path, '/');
-	return vms_attr_fmt(a,
-	                    "%s: %u PartitionAlloc pool reservation%s, %u metadata region%s, %u V8 sandbox%s, %u V8 code "
-	                    "range%s, %u Oilpan cage%s",
-	                    image ? image + 1 : s->regions[img].path, pools, pools == 1 ? "" : "s", metadata,
-	                    metadata == 1 ? "" : "s", sandboxes, sandboxes == 1 ? "" : "es", code, code == 1 ? "" : "s",
-	                    cages, cages == 1 ? "" : "s");
+	return vms_attr_fmt(
+	    a,
+	    "%s: %u PartitionAlloc pool reservation%s, %u metadata region%s, %u V8 sandbox%s, %u V8 code "
+	    "range%s, %u Oilpan cage%s",
+	    image ? image + 1 : s->regions[img].path, pools, pools == 1 ? "" : "s", metadata,
+	    metadata == 1 ? "" : "s", sandboxes, sandboxes == 1 ? "" : "es", code, code == 1 ? "" : "s",
+	    cages, cages == 1 ? "" : "s");
 }
 
 const struct vms_recogniser vms_rec_partition_alloc = {
-	.key = "partition_alloc",
-	.what = "Chromium-family processes: PartitionAlloc's 32 GiB-aligned regular+BRP pool reservation (parts per 2 MiB "
-	        "super page) and its out-of-pool super-page metadata region as Heap; the V8 sandbox (>= 1 TiB reservation, "
-	        "pointer-compression cage inside), the 16 GiB Oilpan cage (a guess) and the RWX V8 code range as "
-	        "Managed Heap. Geometry only.",
-	.run = run,
+    .key = "partition_alloc",
+    .what = "Chromium-family processes: PartitionAlloc's 32 GiB-aligned regular+BRP pool reservation (parts "
+            "per 2 MiB "
+            "super page) and its out-of-pool super-page metadata region as Heap; the V8 sandbox (>= 1 TiB "
+            "reservation, "
+            "pointer-compression cage inside), the 16 GiB Oilpan cage (a guess) and the RWX V8 code range as "
+            "Managed Heap. Geometry only.",
+    .run = run,
 };

@@ -102,7 +102,8 @@ static int parse_version(const char *base, int *major, int *minor)
 /* Is h a pool header of a pool of size g->pool? */
 static int pool_header_ok(const struct geom *g, const unsigned char *h, unsigned *arenaindex)
 {
-	uint32_t count = le32(h + 0x00), szidx = le32(h + 0x24), next = le32(h + 0x28), maxnext = le32(h + 0x2c);
+	uint32_t count = le32(h + 0x00), szidx = le32(h + 0x24), next = le32(h + 0x28),
+	         maxnext = le32(h + 0x2c);
 	if (szidx >= 32 || maxnext != g->pool - (szidx + 1) * 16 || next > g->pool || next < POOL_HEADER)
 		return 0;
 	if (count > g->pool / ((szidx + 1) * 16))
@@ -112,7 +113,8 @@ static int pool_header_ok(const struct geom *g, const unsigned char *h, unsigned
 }
 
 /* Does a pymalloc arena start at c (and end by end)? *read is set when any header was read. */
-static int arena_at(struct vms_attr *a, const struct geom *g, uint64_t c, uint64_t end, unsigned *idx, int *read)
+static int arena_at(struct vms_attr *a, const struct geom *g, uint64_t c, uint64_t end, unsigned *idx,
+                    int *read)
 {
 	if (c + g->arena > end || c + g->arena < c)
 		return 0;
@@ -125,8 +127,8 @@ static int arena_at(struct vms_attr *a, const struct geom *g, uint64_t c, uint64
 		return 0;
 	uint64_t p1 = p0 + g->pool;
 	unsigned idx1;
-	if (p1 + g->pool <= c + g->arena && vms_attr_peek(a, p1, h, sizeof h) == 0 && pool_header_ok(g, h, &idx1) &&
-	    idx1 != *idx)
+	if (p1 + g->pool <= c + g->arena && vms_attr_peek(a, p1, h, sizeof h) == 0 &&
+	    pool_header_ok(g, h, &idx1) && idx1 != *idx)
 		return 0; /* two pools of one arena always share its index */
 	return 1;
 }
@@ -148,8 +150,8 @@ static uint64_t chunk_at(struct vms_attr *a, uint64_t c, uint64_t end, uint64_t 
 
 /* Walk [c, end) of one candidate into pieces. Returns the number of arenas; *read says whether
  * any header could be read at all. */
-static size_t walk(struct vms_attr *a, const struct geom *g, uint64_t c, uint64_t end, uint64_t page, struct pieces *out,
-                   int *read)
+static size_t walk(struct vms_attr *a, const struct geom *g, uint64_t c, uint64_t end, uint64_t page,
+                   struct pieces *out, int *read)
 {
 	size_t arenas = 0;
 	unsigned idx;
@@ -207,7 +209,8 @@ static int library_bss(struct vms_attr *a, const struct vms_region *data, uint64
 		return 0;
 	int is64 = eh[4] == 2;
 	uint64_t phoff = is64 ? le64(eh + 0x20) : le32(eh + 0x1c);
-	unsigned phentsize = is64 ? (unsigned)(eh[0x36] | eh[0x37] << 8) : (unsigned)(eh[0x2a] | eh[0x2b] << 8);
+	unsigned phentsize =
+	    is64 ? (unsigned)(eh[0x36] | eh[0x37] << 8) : (unsigned)(eh[0x2a] | eh[0x2b] << 8);
 	unsigned phnum = is64 ? (unsigned)(eh[0x38] | eh[0x39] << 8) : (unsigned)(eh[0x2c] | eh[0x2d] << 8);
 	if (phentsize < (is64 ? 56u : 32u) || phnum == 0 || phnum > 128)
 		return 0;
@@ -233,7 +236,8 @@ static int library_bss(struct vms_attr *a, const struct vms_region *data, uint64
 	}
 	/* the data region maps file offset data->offset at data->start; the segment maps offset at
 	 * bias + vaddr (RELRO may have split the segment, so data->offset can lie inside it) */
-	if (!found || memsz < filesz || data->offset < (offset & ~(page - 1)) || data->offset > offset + filesz)
+	if (!found || memsz < filesz || data->offset < (offset & ~(page - 1)) ||
+	    data->offset > offset + filesz)
 		return 0; /* the data region is not this segment's mapping: do not guess a bias */
 	uint64_t bias = data->start + offset - vaddr - data->offset;
 	*bss_end = (bias + vaddr + memsz + page - 1) & ~(page - 1);
@@ -262,8 +266,9 @@ struct tally {
 
 /* Claim region i from its pieces. bss_of: the library whose .bss the classifier said it is, or
  * NULL; bss_known: its real .bss size was read from the ELF. */
-static void claim_pieces(struct vms_attr *a, const struct geom *g, size_t i, const struct pieces *p, size_t arenas,
-                         const char *bss_of, int bss_known, uint64_t bss_bytes, struct tally *t)
+static void claim_pieces(struct vms_attr *a, const struct geom *g, size_t i, const struct pieces *p,
+                         size_t arenas, const char *bss_of, int bss_known, uint64_t bss_bytes,
+                         struct tally *t)
 {
 	size_t chunks = 0;
 	uint64_t chunk_bytes = 0, bss_pages = 0;
@@ -278,14 +283,18 @@ static void claim_pieces(struct vms_attr *a, const struct geom *g, size_t i, con
 		return;
 	const char *what = vms_attr_fmt(a, "pymalloc arenas (%zu arena%s)", arenas, arenas == 1 ? "" : "s");
 	if (chunks)
-		what = vms_attr_fmt(a, "%s and %zu glibc mmapped chunk%s (%s)", what, chunks, chunks == 1 ? "" : "s",
-		                    size_text(a, chunk_bytes));
+		what = vms_attr_fmt(a, "%s and %zu glibc mmapped chunk%s (%s)", what, chunks,
+		                    chunks == 1 ? "" : "s", size_text(a, chunk_bytes));
 	if (bss_of && bss_known && bss_pages == 0)
-		what = vms_attr_fmt(a, "%s; region merged with the .bss of %s (its ELF asks for %s of .bss, which fit in its data page)",
+		what = vms_attr_fmt(a,
+		                    "%s; region merged with the .bss of %s (its ELF asks for %s of .bss, "
+		                    "which fit in its data page)",
 		                    what, bss_of, size_text(a, bss_bytes));
 	else if (bss_of && bss_known)
-		what = vms_attr_fmt(a, "%s; region also holds the .bss of %s (its ELF asks for %s of .bss: the first %s here)",
-		                    what, bss_of, size_text(a, bss_bytes), size_text(a, bss_pages));
+		what = vms_attr_fmt(
+		    a,
+		    "%s; region also holds the .bss of %s (its ELF asks for %s of .bss: the first %s here)",
+		    what, bss_of, size_text(a, bss_bytes), size_text(a, bss_pages));
 	else if (bss_of)
 		what = vms_attr_fmt(a, "%s (region merged with the .bss of %s)", what, bss_of);
 	struct vms_claim c = {.type = VMS_TYPE_HEAP, .details = what, .signal = "pool header read"};
@@ -325,9 +334,10 @@ static void claim_guess(struct vms_attr *a, const struct geom *g, size_t i, uint
 	if (len < g->arena || len % g->arena)
 		return;
 	size_t n = (size_t)(len / g->arena);
-	const char *what = n == 1 ? "pymalloc arena (guess)"
-	                          : vms_attr_fmt(a, "pymalloc arenas (guess: %zu arenas, a multiple of the %s arena size)", n,
-	                                         size_text(a, g->arena));
+	const char *what =
+	    n == 1 ? "pymalloc arena (guess)"
+	           : vms_attr_fmt(a, "pymalloc arenas (guess: %zu arenas, a multiple of the %s arena size)",
+	                          n, size_text(a, g->arena));
 	if (bss_of)
 		what = vms_attr_fmt(a, "%s (region merged with the .bss of %s)", what, bss_of);
 	struct vms_claim c = {.type = VMS_TYPE_HEAP, .details = what, .signal = "geometry", .guess = 1};
@@ -348,10 +358,11 @@ static void claim_guess(struct vms_attr *a, const struct geom *g, size_t i, uint
  * as a library's .bss (thread stacks, MAP_STACK `nh` regions and glibc heaps are not arenas). */
 static int candidate(const struct vms_region *r, const struct geom *g)
 {
-	if (r->path || strcmp(r->perms, "rw-p") || !(r->vm_flag_bits & VMS_VMF_AC) || (r->vm_flag_bits & VMS_VMF_NH) ||
-	    r->end - r->start < g->arena)
+	if (r->path || strcmp(r->perms, "rw-p") || !(r->vm_flag_bits & VMS_VMF_AC) ||
+	    (r->vm_flag_bits & VMS_VMF_NH) || r->end - r->start < g->arena)
 		return 0;
-	return r->type == VMS_TYPE_PRIVATE_DATA || (r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"));
+	return r->type == VMS_TYPE_PRIVATE_DATA ||
+	       (r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"));
 }
 
 static const char *run(struct vms_attr *a)
@@ -399,22 +410,25 @@ static const char *run(struct vms_attr *a)
 		}
 	}
 	free(p.v);
-	const char *ver = g.major ? vms_attr_fmt(a, "CPython %d.%d", g.major, g.minor) : "CPython (version not in the image name)";
+	const char *ver = g.major ? vms_attr_fmt(a, "CPython %d.%d", g.major, g.minor)
+	                          : "CPython (version not in the image name)";
 	if (!t.allocations)
 		return vms_attr_fmt(a, "%s (%s): no pymalloc arenas found%s", ver, image,
 		                    unread ? " (candidates could not be read)" : "");
 	return vms_attr_fmt(a, "%s (%s): %zu arenas of %s in %zu allocations (%s)", ver, image, t.arenas,
 	                    size_text(a, g.arena), t.allocations,
 	                    t.guessed == t.allocations ? "geometry only, guessed"
-	                    : t.guessed             ? "pool headers read; some by geometry, guessed"
-	                                            : "pool headers read");
+	                    : t.guessed                ? "pool headers read; some by geometry, guessed"
+	                                               : "pool headers read");
 }
 
 const struct vms_recogniser vms_rec_pymalloc = {
-	.key = "pymalloc",
-	.what = "CPython's pymalloc arenas (1 MiB, or 256 KiB up to 3.9) in a process with a python image: anonymous rw-p "
-	        "VMAs walked by pool headers (szidx, nextoffset, maxnextoffset, arenaindex) and glibc mmapped-chunk "
-	        "headers; without memory reads an exact multiple of the arena size, as a guess. Fixes the .bss the "
-	        "classifier gives a library when arenas merged after it (real size from the ELF's last PT_LOAD).",
-	.run = run,
+    .key = "pymalloc",
+    .what =
+        "CPython's pymalloc arenas (1 MiB, or 256 KiB up to 3.9) in a process with a python image: anonymous "
+        "rw-p "
+        "VMAs walked by pool headers (szidx, nextoffset, maxnextoffset, arenaindex) and glibc mmapped-chunk "
+        "headers; without memory reads an exact multiple of the arena size, as a guess. Fixes the .bss the "
+        "classifier gives a library when arenas merged after it (real size from the ELF's last PT_LOAD).",
+    .run = run,
 };
