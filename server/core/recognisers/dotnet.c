@@ -80,7 +80,6 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 	uint64_t start = R[i].start, end = R[i + n - 1].end, large = rs * LARGE_FACTOR;
 	uint64_t committed = 0;
 	size_t basic_n = 0, large_n = 0;
-	uint64_t last_part_end;
 	for (size_t k = i; k < i + n; k++)
 		if (!no_access(&R[k]))
 			committed += R[k].end - R[k].start;
@@ -106,7 +105,7 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 				vms_attr_role(a, k, no_access(&R[k]) ? "reserved" : "committed");
 		}
 		basic_n = large_n = 0;
-		last_part_end = start;
+		uint64_t last_part_end = start;
 		for (size_t k = i; k < i + n; k++) {
 			if (no_access(&R[k]))
 				continue;
