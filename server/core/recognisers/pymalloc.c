@@ -4,7 +4,7 @@
  * - Presence: a mapped image whose file name starts with "python" or "libpython" (Debian's
  *   /usr/bin/python3.11 has libpython linked in statically). The version in that name picks the
  *   geometry: 1 MiB arenas of 16 KiB pools from 3.10 on (64-bit, radix tree), 256 KiB arenas of
- *   4 KiB pools before; an unreadable version is taken as 3.10+.
+ *   4 KiB pools before and in 32-bit processes; an unreadable version is taken as 3.10+.
  * - Each arena is its own page-aligned mmap(ARENA_SIZE, rw, PRIVATE|ANONYMOUS): anonymous rw-p
  *   `ac` VMAs at least one arena long are the candidates. The kernel merges adjacent arenas
  *   with each other, with glibc's mmapped chunks (Python hands >512-byte requests to malloc) and
@@ -375,7 +375,8 @@ static const char *run(struct vms_attr *a)
 		return NULL;
 	const char *image = base_name(s->regions[img].path);
 	struct geom g = {.arena = 1 * MIB, .pool = 16 * KIB};
-	if (parse_version(image, &g.major, &g.minor) && (g.major < 3 || (g.major == 3 && g.minor <= 9)))
+	int old = parse_version(image, &g.major, &g.minor) && (g.major < 3 || (g.major == 3 && g.minor <= 9));
+	if (old || s->arch.bits == 32) /* large arenas and pools need the 64-bit radix tree */
 		g.arena = 256 * KIB, g.pool = 4 * KIB;
 	uint64_t page = s->page_size ? s->page_size : 4096;
 	struct tally t = {0};
