@@ -46,6 +46,13 @@ struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vm
 void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot *s);
 void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index);
 int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s);
+/* Hand everything buffered so far to the sink now (a writer that wants to know where each
+ * allocation's text ends calls it after begin() and after each allocation()). */
+void vms_json_stream_flush(struct vms_json_stream *st);
+/* Append an allocation's text as an earlier stream handed it to its sink (the bytes between
+ * the flushes around its allocation() call, leading comma or not), instead of writing it
+ * again: for a scan whose attribution stage left that allocation as it was streamed. */
+void vms_json_stream_copy_allocation(struct vms_json_stream *st, const char *text, size_t len);
 void vms_json_stream_free(struct vms_json_stream *st); /* accepts NULL */
 
 /* The diff as compact JSON text, written directly: byte-for-byte

@@ -191,10 +191,12 @@ struct vms_snapshot_opts {
 	void (*on_begin)(void *cookie, const struct vms_snapshot *s);
 	void (*on_allocation)(void *cookie, const struct vms_snapshot *s, size_t index);
 	/* When the attribution stage (after the last region) regroups or renames allocations,
-	 * on_restart is called and everything streamed so far must be discarded; on_begin and
-	 * on_allocation are then called again for the final allocations. Required when
-	 * on_allocation is set. */
-	void (*on_restart)(void *cookie);
+	 * on_restart is called: what was streamed is stale, except that final allocation i is
+	 * exactly what was streamed as allocation streamed_as[i] when that is >= 0 (same regions,
+	 * type, details, tid, roles), so a writer may copy its text (vms_json_stream_copy_allocation).
+	 * on_begin and on_allocation are then called again for the final allocations (n of them).
+	 * streamed_as is valid until vms_snapshot_take returns. Required when on_allocation is set. */
+	void (*on_restart)(void *cookie, const long *streamed_as, size_t n);
 	void *cookie;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "vmscope/json_capture.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
@@ -37,88 +38,11 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-/* JSON is produced while the scan runs (vms_snapshot_opts hooks) into memory, and written out
- * only once the scan succeeded: a process that exits mid-scan leaves no half document. */
-struct pieces {
-	char **buf;
-	size_t *len;
-	size_t n, cap;
-	struct vms_json_stream *st;
-};
-
-static int keep_piece(void *cookie, const char *buf, size_t len)
+/* Write the snapshot in format f to out. JSON was captured during the scan. */
+static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc, FILE *out)
 {
-	struct pieces *p = cookie;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		char **nb = realloc(p->buf, cap * sizeof *nb);
-		size_t *nl = nb ? realloc(p->len, cap * sizeof *nl) : NULL;
-		if (nb)
-			p->buf = nb;
-		if (!nl)
-			return -1;
-		p->len = nl;
-		p->cap = cap;
-	}
-	char *copy = malloc(len);
-	if (!copy)
-		return -1;
-	memcpy(copy, buf, len);
-	p->buf[p->n] = copy;
-	p->len[p->n++] = len;
-	return 0;
-}
-
-static void pieces_free(struct pieces *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		free(p->buf[i]);
-	free(p->buf);
-	free(p->len);
-	vms_json_stream_free(p->st);
-	memset(p, 0, sizeof *p);
-}
-
-static void on_begin(void *cookie, const struct vms_snapshot *s)
-{
-	struct pieces *p = cookie;
-	if (p->st)
-		vms_json_stream_begin(p->st, s);
-}
-
-static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t index)
-{
-	struct pieces *p = cookie;
-	if (p->st)
-		vms_json_stream_allocation(p->st, s, index);
-}
-
-/* The attribution stage renamed allocations after they were streamed: start the JSON again. */
-static void on_restart(void *cookie)
-{
-	struct pieces *p = cookie;
-	for (size_t i = 0; i < p->n; i++)
-		free(p->buf[i]);
-	p->n = 0;
-	vms_json_stream_free(p->st);
-	p->st = vms_json_stream_new(NULL, keep_piece, p);
-}
-
-/* Write the snapshot in format f to out. JSON was streamed into p during the scan. */
-static int render(const struct vms_snapshot *s, enum fmt f, struct pieces *p, FILE *out)
-{
-	if (f == FMT_JSON) {
-		if (!p->st)
-			return VMS_ERR_NOMEM; /* a restarted stream could not be set up again */
-		int err = vms_json_stream_end(p->st, s);
-		p->st = NULL;
-		for (size_t i = 0; !err && i < p->n; i++)
-			if (fwrite(p->buf[i], 1, p->len[i], out) != p->len[i])
-				err = VMS_ERR_IO;
-		if (!err && fputc('\n', out) == EOF)
-			err = VMS_ERR_IO;
-		return err;
-	}
+	if (f == FMT_JSON)
+		return vms_json_capture_write(jc, s, out);
 	char *text = NULL;
 	size_t len = 0;
 	int err = f == FMT_TEXT ? vms_export_text(s, &text, &len) : vms_export_csv(s, &text, &len);
@@ -131,7 +55,7 @@ static int render(const struct vms_snapshot *s, enum fmt f, struct pieces *p, FI
 }
 
 /* Write to path through a temporary file + rename, so a failed run never leaves half a file. */
-static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct pieces *p)
+static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc)
 {
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
@@ -142,7 +66,7 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 	int fd = mkstemp(tmp);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out) {
-		err = render(s, f, p, out);
+		err = render(s, f, jc, out);
 		if (fclose(out) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (!err && rename(tmp, path) != 0)
@@ -225,21 +149,18 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 
 	struct vms_snapshot *s = NULL;
-	struct pieces pieces = {0};
+	struct vms_json_capture *jc = NULL;
 	if (f == FMT_JSON) {
-		pieces.st = vms_json_stream_new(NULL, keep_piece, &pieces);
-		if (!pieces.st) {
+		jc = vms_json_capture_new();
+		if (!jc) {
 			fprintf(stderr, "vmscope snapshot: out of memory\n");
 			return VMS_EXIT_ERROR;
 		}
-		opts.on_begin = on_begin;
-		opts.on_allocation = on_allocation;
-		opts.on_restart = on_restart;
-		opts.cookie = &pieces;
+		vms_json_capture_hook(jc, &opts);
 	}
 	err = vms_snapshot_take(pid, &opts, &s);
 	if (err) {
-		pieces_free(&pieces);
+		vms_json_capture_free(jc);
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
 			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
 		else
@@ -248,11 +169,11 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 	int rc = VMS_EXIT_OK;
 	if (output) {
-		err = write_file(output, s, f, &pieces);
+		err = write_file(output, s, f, jc);
 		if (err == VMS_ERR_IO)
 			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
 	} else {
-		err = render(s, f, &pieces, stdout);
+		err = render(s, f, jc, stdout);
 		if (fflush(stdout) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (err == VMS_ERR_IO)
@@ -263,7 +184,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
 		rc = VMS_EXIT_ERROR;
 	}
-	pieces_free(&pieces);
+	vms_json_capture_free(jc);
 	vms_snapshot_free(s);
 	return rc;
 }

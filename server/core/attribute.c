@@ -28,6 +28,8 @@ struct claim_rec {
 struct vms_attr {
 	struct vms_snapshot *s;
 	long *claim_of;          /* per region: claim id or -1 */
+	unsigned char *role_set; /* per region: a recogniser set its role */
+	long *same_as;           /* per final allocation: its index before attribution, or -1 */
 	struct claim_rec *claims;
 	size_t n_claims, cap_claims;
 	struct vms_part *parts;  /* allocation = claim id until the rebuild */
@@ -130,8 +132,10 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
 {
-	if (i < a->s->n_regions)
+	if (i < a->s->n_regions) {
 		a->s->regions[i].role = role;
+		a->role_set[i] = 1;
+	}
 }
 
 int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details)
@@ -272,7 +276,8 @@ static int rebuild(struct vms_attr *a)
 	struct vms_allocation *na = vms_snapshot_alloc(s, (n ? n : 1) * sizeof *na);
 	long *new_of_claim = calloc(a->n_claims ? a->n_claims : 1, sizeof *new_of_claim);
 	long *new_of_old = malloc((n_old ? n_old : 1) * sizeof *new_of_old);
-	if (!na || !new_of_claim || !new_of_old) {
+	a->same_as = malloc((n ? n : 1) * sizeof *a->same_as);
+	if (!na || !new_of_claim || !new_of_old || !a->same_as) {
 		free(new_of_claim);
 		free(new_of_old);
 		return VMS_ERR_NOMEM;
@@ -306,6 +311,15 @@ static int rebuild(struct vms_attr *a)
 		}
 		al->first_region = (uint32_t)i;
 		al->n_regions = (uint32_t)(j - i);
+		a->same_as[m] = -1;
+		if (c < 0) {
+			uint32_t o = s->regions[i].allocation;
+			int whole = old[o].first_region == i && old[o].n_regions == j - i;
+			for (size_t k = i; whole && k < j; k++)
+				whole = !a->role_set[k];
+			if (whole)
+				a->same_as[m] = (long)o;
+		}
 		m++;
 		i = j;
 	}
@@ -399,17 +413,26 @@ static int run_all(struct vms_attr *a, int *changed)
 	return err;
 }
 
-static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed)
+static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, long **streamed_as)
 {
 	int err = VMS_ERR_NOMEM;
 	a->s = s;
 	a->claim_of = malloc((s->n_regions ? s->n_regions : 1) * sizeof *a->claim_of);
+	a->role_set = calloc(s->n_regions ? s->n_regions : 1, 1);
 	a->thread_notes = calloc(s->n_threads ? s->n_threads : 1, sizeof *a->thread_notes);
-	if (a->claim_of && a->thread_notes) {
+	if (a->claim_of && a->role_set && a->thread_notes) {
 		for (size_t i = 0; i < s->n_regions; i++)
 			a->claim_of[i] = -1;
 		err = run_all(a, changed);
 	}
+	if (streamed_as && !err && *changed) {
+		*streamed_as = a->same_as;
+		a->same_as = NULL;
+	} else if (streamed_as) {
+		*streamed_as = NULL;
+	}
+	free(a->same_as);
+	free(a->role_set);
 	free(a->claim_of);
 	free(a->claims);
 	free(a->parts);
@@ -422,7 +445,7 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed)
 }
 
 int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
-                  int *changed)
+                  int *changed, long **streamed_as)
 {
 	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .cache = cache};
 	if (!cache) { /* still read each file once per scan; without memory the reads go uncached */
@@ -435,7 +458,7 @@ int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, str
 		s->peek = 0;
 		s->peek_note = "no live process: geometry only";
 	}
-	return attribute(s, &a, changed);
+	return attribute(s, &a, changed, streamed_as);
 }
 
 int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed)
@@ -443,5 +466,5 @@ int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cooki
 	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .reader = read, .reader_cookie = cookie};
 	s->peek = read ? 1 : 0;
 	s->peek_note = read ? NULL : "no live process: geometry only";
-	return attribute(s, &a, changed);
+	return attribute(s, &a, changed, NULL);
 }

@@ -44,12 +44,15 @@ extern const struct vms_recogniser *const vms_recognisers[];
 extern const size_t vms_n_recognisers;
 
 /* Run every recogniser on a classified snapshot and rebuild its allocations from the claims.
+ * streamed_as (may be NULL): when *changed, a malloc'd array (caller frees) giving for each
+ * final allocation the index it had before attribution when it is exactly that allocation
+ * (same regions, type, details, tid, region roles), else -1; NULL when nothing changed.
  * dirfd: /proc/PID (or -1 for saved text: no files, no memory reads). no_peek: never read
  * memory. cache: optional cache of file reads shared across scans (else one per call, so a
  * file is still read once per scan). *changed is set to 1 when any allocation was regrouped or
  * renamed (streamed output is then stale). Returns VMS_OK or VMS_ERR_NOMEM. */
 int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
-                  int *changed);
+                  int *changed, long **streamed_as);
 
 /* Same, with an injected memory reader, for tests that feed saved text and saved bytes.
  * read(cookie, addr, buf, len) returns 0 when all len bytes were read, -1 otherwise. */

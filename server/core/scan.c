@@ -294,15 +294,22 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid, const struct vms_snapshot_opts *opts)
 {
 	int changed = 0;
-	int err = vms_attribute(s, dirfd, pid, opts->no_peek, opts->file_cache, &changed);
-	if (err || !changed || !opts->on_allocation)
+	long *streamed_as = NULL;
+	int err = vms_attribute(s, dirfd, pid, opts->no_peek, opts->file_cache, &changed,
+	                        opts->on_allocation ? &streamed_as : NULL);
+	if (err || !changed || !opts->on_allocation) {
+		free(streamed_as);
 		return err;
+	}
+	if (!streamed_as)
+		return VMS_ERR_NOMEM;
 	if (opts->on_restart)
-		opts->on_restart(opts->cookie);
+		opts->on_restart(opts->cookie, streamed_as, s->n_allocations);
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 	for (size_t i = 0; i < s->n_allocations; i++)
 		opts->on_allocation(opts->cookie, s, i);
+	free(streamed_as);
 	return VMS_OK;
 }
 

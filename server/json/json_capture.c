@@ -1,0 +1,167 @@
+/* The captured JSON of a scan (contract in json_capture.h). The text grows in one buffer; the
+ * end offset of the header and of every allocation is kept so that, after a restart, the text
+ * of an allocation the attribution stage left alone is copied instead of written again. */
+#include "vmscope/json_capture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+
+struct text {
+	char *buf;
+	size_t len, cap;
+	size_t header_end; /* offset after the header */
+	size_t *end;       /* offset after allocation i */
+	size_t n_end, cap_end;
+};
+
+struct vms_json_capture {
+	struct vms_json_stream *st;
+	struct text now;       /* what the current stream has written */
+	struct text before;    /* the first pass, kept during a restart */
+	const long *streamed_as; /* during a restart: final allocation -> first-pass index or -1 */
+	int oom;
+	unsigned restarts;
+	size_t copied;
+};
+
+static void text_free(struct text *t)
+{
+	free(t->buf);
+	free(t->end);
+	memset(t, 0, sizeof *t);
+}
+
+static int sink(void *cookie, const char *buf, size_t len)
+{
+	struct vms_json_capture *c = cookie;
+	struct text *t = &c->now;
+	if (t->len + len > t->cap) {
+		size_t cap = t->cap ? t->cap : 1 << 20;
+		while (cap < t->len + len)
+			cap *= 2;
+		char *g = realloc(t->buf, cap);
+		if (!g) {
+			c->oom = 1;
+			return -1;
+		}
+		t->buf = g;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, buf, len);
+	t->len += len;
+	return 0;
+}
+
+static void mark_allocation_end(struct vms_json_capture *c)
+{
+	struct text *t = &c->now;
+	vms_json_stream_flush(c->st);
+	if (t->n_end == t->cap_end) {
+		size_t cap = t->cap_end ? t->cap_end * 2 : 1024;
+		size_t *g = realloc(t->end, cap * sizeof *g);
+		if (!g) {
+			c->oom = 1;
+			return;
+		}
+		t->end = g;
+		t->cap_end = cap;
+	}
+	t->end[t->n_end++] = t->len;
+}
+
+static void on_begin(void *cookie, const struct vms_snapshot *s)
+{
+	struct vms_json_capture *c = cookie;
+	if (!c->st)
+		return;
+	vms_json_stream_begin(c->st, s);
+	vms_json_stream_flush(c->st);
+	c->now.header_end = c->now.len;
+}
+
+static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t index)
+{
+	struct vms_json_capture *c = cookie;
+	if (!c->st)
+		return;
+	long was = c->streamed_as ? c->streamed_as[index] : -1;
+	if (was >= 0 && (size_t)was < c->before.n_end) {
+		const struct text *b = &c->before;
+		size_t from = was ? b->end[was - 1] : b->header_end;
+		vms_json_stream_copy_allocation(c->st, b->buf + from, b->end[was] - from);
+		c->copied++;
+	} else {
+		vms_json_stream_allocation(c->st, s, index);
+	}
+	if (!c->streamed_as)
+		mark_allocation_end(c); /* the first pass: remember where each allocation ends */
+}
+
+static void on_restart(void *cookie, const long *streamed_as, size_t n)
+{
+	struct vms_json_capture *c = cookie;
+	(void)n;
+	text_free(&c->before);
+	vms_json_stream_flush(c->st);
+	c->before = c->now;
+	memset(&c->now, 0, sizeof c->now);
+	c->streamed_as = streamed_as; /* valid until vms_snapshot_take returns: only used before */
+	c->restarts++;
+	vms_json_stream_free(c->st);
+	c->st = vms_json_stream_new(NULL, sink, c);
+}
+
+struct vms_json_capture *vms_json_capture_new(void)
+{
+	struct vms_json_capture *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->st = vms_json_stream_new(NULL, sink, c);
+	if (!c->st) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void vms_json_capture_hook(struct vms_json_capture *c, struct vms_snapshot_opts *opts)
+{
+	opts->on_begin = on_begin;
+	opts->on_allocation = on_allocation;
+	opts->on_restart = on_restart;
+	opts->cookie = c;
+}
+
+int vms_json_capture_write(struct vms_json_capture *c, const struct vms_snapshot *s, FILE *out)
+{
+	c->streamed_as = NULL;
+	text_free(&c->before);
+	if (!c->st)
+		return VMS_ERR_NOMEM; /* a restarted stream could not be set up again */
+	int err = vms_json_stream_end(c->st, s);
+	c->st = NULL;
+	if (!err && c->oom)
+		err = VMS_ERR_NOMEM;
+	if (!err && (fwrite(c->now.buf, 1, c->now.len, out) != c->now.len || fputc('\n', out) == EOF))
+		err = VMS_ERR_IO;
+	return err;
+}
+
+void vms_json_capture_free(struct vms_json_capture *c)
+{
+	if (!c)
+		return;
+	vms_json_stream_free(c->st);
+	text_free(&c->now);
+	text_free(&c->before);
+	free(c);
+}
+
+void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied)
+{
+	*restarts = c->restarts;
+	*copied = c->copied;
+}
