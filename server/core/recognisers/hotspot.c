@@ -47,6 +47,9 @@ struct hs {
 	unsigned claims;
 	const char *heap_text;  /* for the note */
 	uint64_t zbase;         /* ZGC: address of the lowest heap view (= ZAddressOffsetMax), or 0 */
+	unsigned char *not_bss; /* per region: 1 when the classifier called it an image's .bss but it
+	                         * lies past the image's last PT_LOAD (anonymous memory the kernel
+	                         * merged after the image); NULL when none */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -84,7 +87,7 @@ static int avail(const struct hs *h, size_t i)
 {
 	const struct vms_region *r = &h->R[i];
 	return !vms_attr_claimed(h->a, i) && !r->path && r->perms[3] == 'p' &&
-	       (r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED);
+	       (r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED || (h->not_bss && h->not_bss[i]));
 }
 
 /* avail, and rw-p or ---p (what HotSpot's reservations are made of, code cache aside) */
@@ -141,6 +144,65 @@ static void reservation_roles(struct hs *h, size_t first, size_t end)
 {
 	for (size_t k = first; k < end; k++)
 		vms_attr_role(h->a, k, no_access(&h->R[k]) ? "reserved" : "committed");
+}
+
+/* ---- images' .bss ---------------------------------------------------------------------------- */
+
+/* End of the image's memory as its ELF program headers say (page-rounded end of the last
+ * PT_LOAD, relative to the load base), or 0 when unknown (not ELF64, unreadable, saved text). */
+static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page)
+{
+	unsigned char eh[64];
+	if (vms_attr_read_file(h->a, path, 0, eh, sizeof eh) != (long)sizeof eh || memcmp(eh, "\x7f" "ELF", 4) || eh[4] != 2 ||
+	    eh[5] != 1)
+		return 0; /* ELF64 little-endian only */
+	uint64_t phoff = 0;
+	for (int k = 7; k >= 0; k--)
+		phoff = phoff << 8 | eh[32 + k];
+	unsigned phentsize = eh[54] | eh[55] << 8, phnum = eh[56] | eh[57] << 8;
+	if (phentsize != 56 || phnum == 0 || phnum > 64)
+		return 0;
+	unsigned char ph[64 * 56];
+	if (vms_attr_read_file(h->a, path, phoff, ph, phnum * 56u) != (long)(phnum * 56u))
+		return 0;
+	uint64_t end = 0;
+	for (unsigned k = 0; k < phnum; k++) {
+		const unsigned char *p = ph + k * 56;
+		uint32_t type = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint64_t vaddr = 0, memsz = 0;
+		for (int b = 7; b >= 0; b--) {
+			vaddr = vaddr << 8 | p[16 + b];
+			memsz = memsz << 8 | p[40 + b];
+		}
+		if (type == 1 && vaddr + memsz > end) /* PT_LOAD */
+			end = vaddr + memsz;
+	}
+	return (end + page - 1) / page * page;
+}
+
+/* The classifier takes the anonymous rw-p VMA right after an image's data as its .bss; when the
+ * kernel merged later anonymous mmaps into it (HotSpot's GC tables after libjsvml.so), or when
+ * the image has no .bss beyond its last page at all, that VMA is not the image's. Mark the
+ * regions that start at or past the image's PT_LOAD end. */
+static void find_false_bss(struct hs *h)
+{
+	uint64_t page = h->s->page_size ? h->s->page_size : 4096;
+	for (size_t i = 1; i < h->n; i++) {
+		const struct vms_region *r = &h->R[i];
+		if (!r->role || strcmp(r->role, "bss") || r->type != VMS_TYPE_IMAGE || r->path || !h->R[i - 1].path)
+			continue;
+		size_t f = i - 1; /* the image's first mapping: same file, offset 0 */
+		while (f > 0 && h->R[f - 1].path && !strcmp(h->R[f - 1].path, h->R[i - 1].path) && h->R[f].offset != 0)
+			f--;
+		if (h->R[f].offset != 0)
+			continue;
+		uint64_t end = elf_load_end(h, h->R[i - 1].path, page);
+		if (!end || r->start < h->R[f].start + end)
+			continue;
+		if (!h->not_bss && !(h->not_bss = calloc(h->n, 1)))
+			return;
+		h->not_bss[i] = 1;
+	}
 }
 
 /* ---- hsperfdata ------------------------------------------------------------------------------ */
@@ -375,9 +437,11 @@ struct block {
 	int q; /* 3: on region boundaries; 2: starts a run, ends inside a merged region; 1: the mirror */
 };
 
+/* Committed memory HotSpot made: rw-p and charged (ac; os::commit_memory maps without
+ * MAP_NORESERVE, unlike glibc's arena heaps, which show nr). */
 static int rw_at(const struct hs *h, size_t i)
 {
-	return perms_are(&h->R[i], "rw-p");
+	return perms_are(&h->R[i], "rw-p") && (h->R[i].vm_flag_bits & VMS_VMF_AC);
 }
 
 /* Find a block of total bytes, aligned to align (0: page), whose first byte lies in committed
@@ -417,8 +481,8 @@ static int find_block(const struct hs *h, uint64_t total, uint64_t align, int al
 		if (!c.q || (align && c.x % align) || !rw_at(h, (size_t)c.first))
 			continue;
 		int ok = 1;
-		for (long k = c.first; all_rw && k < c.end; k++)
-			ok &= rw_at(h, (size_t)k);
+		for (long k = c.first; k < c.end; k++)
+			ok &= no_access(&h->R[k]) ? !all_rw : rw_at(h, (size_t)k);
 		if (ok && (c.q > best->q || (c.q == best->q && c.x > best->x)))
 			*best = c;
 	}
@@ -565,29 +629,70 @@ static void claim_code_cache(struct hs *h)
 
 struct table {
 	uint64_t size;
-	const char *what;
+	const char *what;   /* as a part of a group */
+	const char *single; /* claimed alone (tables of one size cannot be told apart), or NULL: what */
 };
 
-/* Claim GC side tables that lie back to back (find_block), one part per table. Always a guess:
- * the JVM publishes their sizes (through MaxHeapSize) but not where they are. */
-static void claim_tables(struct hs *h, const char *group, const char *sizes, const struct table *t, int nt, int all_rw)
+/* Claim one block of tables [t, t + nt) found by find_block, one part per table. */
+static void claim_block(struct hs *h, const struct block *b, const char *what, const char *sizes, const struct table *t, int nt)
 {
 	uint64_t total = 0;
 	for (int k = 0; k < nt; k++)
 		total += t[k].size;
-	struct block b;
-	if (!find_block(h, total, 0, all_rw, &b))
-		return;
-	reservation_roles(h, (size_t)b.first, (size_t)b.end);
-	long id = claim(h, (size_t)b.first, (size_t)b.end, VMS_TYPE_PRIVATE_DATA,
-			vms_attr_fmt(h->a, "%s (%s; place by geometry%s) (guess)", group, sizes, other_memory(h, &b, total)),
+	reservation_roles(h, (size_t)b->first, (size_t)b->end);
+	long id = claim(h, (size_t)b->first, (size_t)b->end, VMS_TYPE_PRIVATE_DATA,
+			vms_attr_fmt(h->a, "%s (%s; place by geometry%s) (guess)", what, sizes, other_memory(h, b, total)),
 			"hsperfdata, geometry", 1);
-	uint64_t x = b.x;
+	uint64_t x = b->x;
 	for (int k = 0; id >= 0 && k < nt; k++) {
 		char sz[32];
 		size_text(sz, sizeof sz, t[k].size);
 		vms_attr_part(h->a, id, x, x + t[k].size, vms_attr_fmt(h->a, "%s, %s", t[k].what, sz));
 		x += t[k].size;
+	}
+}
+
+/* GC side tables. HotSpot maps them one after the other, so they often lie back to back, and
+ * when the kernel merged their VMAs across the tables' boundaries only the whole group can be
+ * claimed; but not always (another thread's mmap can land between them). So: the group on exact
+ * region boundaries; else each table on exact boundaries; else the group with a merged end;
+ * else each table of 4 MiB or more with a merged end (a small table would match too much).
+ * Always a guess: the JVM publishes the sizes (through MaxHeapSize), not the places. */
+static void claim_tables(struct hs *h, const char *group, const char *sizes, const struct table *t, int nt, int all_rw)
+{
+	uint64_t total = 0;
+	int found[8] = {0}, any = 0;
+	for (int k = 0; k < nt && k < 8; k++)
+		total += t[k].size;
+	struct block b;
+	if (nt > 1 && find_block(h, total, 0, all_rw, &b) && b.q == 3) {
+		claim_block(h, &b, group, sizes, t, nt);
+		return;
+	}
+	for (int k = 0; k < nt && k < 8; k++)
+		if (find_block(h, t[k].size, 0, all_rw, &b) && b.q == 3)
+			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1), found[k] = any = 1;
+	if (!any && nt > 1 && find_block(h, total, 0, all_rw, &b)) {
+		claim_block(h, &b, group, sizes, t, nt);
+		return;
+	}
+	for (int k = 0; k < nt && k < 8; k++)
+		if (!found[k] && t[k].size >= 4 * MIB && find_block(h, t[k].size, 0, all_rw, &b))
+			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1);
+}
+
+/* Anonymous memory the classifier took for an image's .bss but that lies past the image's last
+ * PT_LOAD (find_false_bss) and that no rule above claimed: at least its type can be right. */
+static void claim_false_bss(struct hs *h)
+{
+	for (size_t i = 0; h->not_bss && i < h->n; i++) {
+		if (!h->not_bss[i] || vms_attr_claimed(h->a, i))
+			continue;
+		const char *lib = strrchr(h->R[i - 1].path, '/') + 1;
+		claim(h, i, i + 1, VMS_TYPE_PRIVATE_DATA,
+		      vms_attr_fmt(h->a, "anonymous memory the kernel merged after %s's data: past its last PT_LOAD, so not its "
+					 ".bss (ELF program headers); owner unknown", lib),
+		      "ELF program headers", 0);
 	}
 }
 
@@ -602,24 +707,27 @@ static void claim_gc_tables(struct hs *h)
 		/* JDK 17: two mark bitmaps (prev, next) of heap/64; BOT, card table and card counts of
 		 * heap/512 each (G1CollectedHeap::initialize); the concurrent mark stack, 32 MiB for
 		 * MarkStackSize 4M entries. */
-		const struct table bm[] = {{H / 64, "G1 mark bitmap"}, {H / 64, "G1 mark bitmap"}};
-		const struct table ct[] = {{H / 512, "G1 block offset table"}, {H / 512, "G1 card table"}, {H / 512, "G1 card counts"}};
-		const struct table ms[] = {{32 * MIB, "G1 concurrent mark stack"}};
+		const struct table bm[] = {{H / 64, "G1 mark bitmap (heap/64)"}, {H / 64, "G1 mark bitmap (heap/64)"}};
+#define G1_ONE_OF "G1 block offset table, card table or card counts (heap/512)"
+		const struct table ct[] = {{H / 512, "G1 block offset table (heap/512)", G1_ONE_OF},
+					   {H / 512, "G1 card table (heap/512)", G1_ONE_OF},
+					   {H / 512, "G1 card counts (heap/512)", G1_ONE_OF}};
+		const struct table ms[] = {{32 * MIB, "G1 concurrent mark stack", NULL}};
+		claim_tables(h, "G1 concurrent mark stack", "32 MiB: JDK 17 default MarkStackSize", ms, 1, 1);
 		claim_tables(h, "G1 mark bitmaps (2 x heap/64)", FROM_MAX, bm, 2, 0);
 		claim_tables(h, "G1 block offset table, card table and card counts (3 x heap/512)", FROM_MAX, ct, 3, 0);
-		claim_tables(h, "G1 concurrent mark stack", "32 MiB: JDK 17 default MarkStackSize", ms, 1, 1);
 	} else if (h->gc == GC_PARALLEL) {
 		/* card table heap/512 just below the mark bitmap heap/32 (ParMarkBitMap: 2 bits per word) */
-		const struct table t[] = {{H / 512, "Parallel GC card table"}, {H / 32, "Parallel GC mark bitmap"}};
+		const struct table t[] = {{H / 512, "Parallel GC card table", NULL}, {H / 32, "Parallel GC mark bitmap", NULL}};
 		claim_tables(h, "Parallel GC card table and mark bitmap (heap/512 + heap/32)", FROM_MAX, t, 2, 0);
 	} else if (h->gc == GC_Z) {
-		const struct table t[] = {{8 * GIB, "ZGC mark stack space"}};
+		const struct table t[] = {{8 * GIB, "ZGC mark stack space", NULL}};
 		claim_tables(h, "ZGC mark stack space", "8 GiB: default ZMarkStackSpaceLimit", t, 1, 0);
 		/* ZPageTable and ZForwardingTable: ZGranuleMaps of one 8-byte entry per 2 MiB granule
 		 * of the address offset space, which ends where the first view begins. */
 		if (h->zbase && h->zbase % (2 * MIB) == 0) {
 			uint64_t g = h->zbase / (2 * MIB) * 8;
-			const struct table m[] = {{g, "ZGC page table"}, {g, "ZGC forwarding table"}};
+			const struct table m[] = {{g, "ZGC page table", "ZGC page table or forwarding table"}, {g, "ZGC forwarding table", "ZGC page table or forwarding table"}};
 			claim_tables(h, "ZGC page table and forwarding table", "granule maps: 8 bytes per 2 MiB below the first heap view", m, 2, 1);
 		}
 	}
@@ -681,6 +789,7 @@ static const char *run(struct vms_attr *a)
 	if (pi >= 0)
 		read_perf(&h, pi);
 	decide_gc(&h);
+	find_false_bss(&h);
 
 	if (h.gc != GC_Z)
 		claim_heap(&h);
@@ -691,10 +800,12 @@ static const char *run(struct vms_attr *a)
 	claim_code_cache(&h);
 	claim_gc_tables(&h);
 	claim_java_stacks(&h);
+	claim_false_bss(&h);
 	if (pi >= 0 && !vms_attr_claimed(a, (size_t)pi))
 		claim(&h, (size_t)pi, (size_t)pi + 1, h.R[pi].type,
 		      vms_attr_fmt(a, "JVM performance counters (hsperfdata): %s", h.R[pi].path), "hsperfdata", 0);
 	thread_notes(&h);
+	free(h.not_bss);
 
 	if (h.have_perf)
 		return vms_attr_fmt(a, "JVM %s, %s, %s (hsperfdata, %u counters)", h.perf.version[0] ? h.perf.version : "?",
