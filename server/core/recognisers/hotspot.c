@@ -707,7 +707,7 @@ static void claim_gc_tables(struct hs *h)
 		/* JDK 17: two mark bitmaps (prev, next) of heap/64; BOT, card table and card counts of
 		 * heap/512 each (G1CollectedHeap::initialize); the concurrent mark stack, 32 MiB for
 		 * MarkStackSize 4M entries. */
-		const struct table bm[] = {{H / 64, "G1 mark bitmap (heap/64)"}, {H / 64, "G1 mark bitmap (heap/64)"}};
+		const struct table bm[] = {{H / 64, "G1 mark bitmap (heap/64)", NULL}, {H / 64, "G1 mark bitmap (heap/64)", NULL}};
 #define G1_ONE_OF "G1 block offset table, card table or card counts (heap/512)"
 		const struct table ct[] = {{H / 512, "G1 block offset table (heap/512)", G1_ONE_OF},
 					   {H / 512, "G1 card table (heap/512)", G1_ONE_OF},
