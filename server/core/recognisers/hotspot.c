@@ -664,20 +664,24 @@ static void claim_tables(struct hs *h, const char *group, const char *sizes, con
 	int found[8] = {0}, any = 0;
 	for (int k = 0; k < nt && k < 8; k++)
 		total += t[k].size;
+	/* HotSpot's reservations of 2 MiB or more start 2 MiB aligned (seen for every GC table,
+	 * metaspace node, class space and code cache on JDK 17, THP "madvise"); smaller ones are
+	 * page aligned. */
+#define ALIGN_FOR(sz) ((sz) >= 2 * MIB ? 2 * MIB : 0)
 	struct block b;
-	if (nt > 1 && find_block(h, total, 0, all_rw, &b) && b.q == 3) {
+	if (nt > 1 && find_block(h, total, ALIGN_FOR(t[0].size), all_rw, &b) && b.q == 3) {
 		claim_block(h, &b, group, sizes, t, nt);
 		return;
 	}
 	for (int k = 0; k < nt && k < 8; k++)
-		if (find_block(h, t[k].size, 0, all_rw, &b) && b.q == 3)
+		if (find_block(h, t[k].size, ALIGN_FOR(t[k].size), all_rw, &b) && b.q == 3)
 			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1), found[k] = any = 1;
-	if (!any && nt > 1 && find_block(h, total, 0, all_rw, &b)) {
+	if (!any && nt > 1 && find_block(h, total, ALIGN_FOR(t[0].size), all_rw, &b)) {
 		claim_block(h, &b, group, sizes, t, nt);
 		return;
 	}
 	for (int k = 0; k < nt && k < 8; k++)
-		if (!found[k] && t[k].size >= 4 * MIB && find_block(h, t[k].size, 0, all_rw, &b))
+		if (!found[k] && t[k].size >= 4 * MIB && find_block(h, t[k].size, ALIGN_FOR(t[k].size), all_rw, &b))
 			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1);
 }
 
