@@ -773,9 +773,9 @@ static void thread_notes(struct hs *h)
 			continue;
 		vms_attr_thread_note(h->a, t,
 				     unmatched ? vms_attr_fmt(h->a,
-							      "stack pointer unknown (running, or %s): its stack is one of the %u "
+							      "stack pointer unknown (%s): its stack is one of the %u "
 							      "thread stacks without a thread id",
-							      s->thread_note ? s->thread_note : "not readable", unmatched)
+							      s->thread_note ? s->thread_note : "it was running when scanned", unmatched)
 					       : NULL);
 	}
 }
