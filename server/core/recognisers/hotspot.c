@@ -149,8 +149,9 @@ static void reservation_roles(struct hs *h, size_t first, size_t end)
 /* ---- images' .bss ---------------------------------------------------------------------------- */
 
 /* End of the image's memory as its ELF program headers say (page-rounded end of the last
- * PT_LOAD, relative to the load base), or 0 when unknown (not ELF64, unreadable, saved text). */
-static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page)
+ * PT_LOAD), or 0 when unknown (not ELF64, unreadable, saved text). *absolute: 1 for ET_EXEC
+ * (addresses as they are), 0 for ET_DYN (relative to the load base). */
+static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page, int *absolute)
 {
 	unsigned char eh[64];
 	if (vms_attr_read_file(h->a, path, 0, eh, sizeof eh) != (long)sizeof eh || memcmp(eh, "\x7f" "ELF", 4) || eh[4] != 2 ||
@@ -160,6 +161,7 @@ static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page)
 	for (int k = 7; k >= 0; k--)
 		phoff = phoff << 8 | eh[32 + k];
 	unsigned phentsize = eh[54] | eh[55] << 8, phnum = eh[56] | eh[57] << 8;
+	*absolute = (eh[16] | eh[17] << 8) == 2; /* ET_EXEC */
 	if (phentsize != 56 || phnum == 0 || phnum > 64)
 		return 0;
 	unsigned char ph[64 * 56];
@@ -196,8 +198,9 @@ static void find_false_bss(struct hs *h)
 			f--;
 		if (h->R[f].offset != 0)
 			continue;
-		uint64_t end = elf_load_end(h, h->R[i - 1].path, page);
-		if (!end || r->start < h->R[f].start + end)
+		int absolute = 0;
+		uint64_t end = elf_load_end(h, h->R[i - 1].path, page, &absolute);
+		if (!end || r->start < (absolute ? 0 : h->R[f].start) + end)
 			continue;
 		if (!h->not_bss && !(h->not_bss = calloc(h->n, 1)))
 			return;
