@@ -227,6 +227,9 @@ static void test_g1(void)
 			CHECK(s->allocations[th->stack_allocation].tid == th->tid);
 	}
 	CHECK(g1_threads[21].stack_allocation < 0 && has(g1_threads[21].stack_note, "stack pointer unknown"));
+	/* zoo-worker-1's stack, without its thread id, says what it probably is */
+	a = alloc_at(s, 0x7f86289a7000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->guess == 1 && has(a->details, "probably one of the 2 threads"));
 	vms_snapshot_free(s);
 	for (size_t t = 0; t < nt; t++)
 		g1_threads[t].stack_allocation = -1, g1_threads[t].stack_note = NULL;

@@ -762,14 +762,30 @@ static void claim_java_stacks(struct hs *h)
 	}
 }
 
-/* Threads without a stack row: say why in JVM terms. */
+/* Threads without a stack row: say why in JVM terms. The classifier calls a thread stack with
+ * no thread in it "unused or cached by glibc"; in a JVM with threads whose stack pointer could
+ * not be read (they were running), such a stack is more likely one of theirs: say both. */
 static void thread_notes(struct hs *h)
 {
 	const struct vms_snapshot *s = h->s;
-	unsigned unmatched = 0;
-	for (size_t k = 0; k < s->n_allocations; k++)
-		if (s->allocations[k].type == VMS_TYPE_STACK && !s->allocations[k].tid)
-			unmatched++;
+	unsigned unmatched = 0, running = 0;
+	for (size_t t = 0; t < s->n_threads; t++)
+		running += s->threads[t].stack_allocation < 0 && !s->threads[t].sp;
+	for (size_t k = 0; k < s->n_allocations; k++) {
+		const struct vms_allocation *al = &s->allocations[k];
+		if (al->type != VMS_TYPE_STACK || al->tid)
+			continue;
+		unmatched++;
+		if (!running || vms_attr_claimed(h->a, al->first_region) || !s->regions[al->first_region].role ||
+		    strcmp(s->regions[al->first_region].role, "guard"))
+			continue;
+		claim(h, al->first_region, al->first_region + al->n_regions, VMS_TYPE_STACK,
+		      vms_attr_fmt(h->a,
+				   "Thread stack without a thread id: probably one of the %u thread%s whose stack pointer "
+				   "was unknown (running when scanned), else a stack glibc keeps cached (guess)",
+				   running, running == 1 ? "" : "s"),
+		      "geometry", 1);
+	}
 	for (size_t t = 0; t < s->n_threads; t++) {
 		const struct vms_thread *th = &s->threads[t];
 		if (th->stack_allocation >= 0 || th->sp)
