@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../server/core/attribute.h"
+#include "../server/core/recognisers/hsperfdata.h"
 #include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
-#include "../server/core/attribute.h"
-#include "../server/core/recognisers/hsperfdata.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -19,7 +19,8 @@
 static char *load(const char *name, size_t *len)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	snprintf(path, sizeof path, "%s/%s",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -53,7 +54,8 @@ static int read_perf(void *cookie, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-static struct vms_snapshot *parse_classify(const char *file, struct vms_thread *threads, size_t n_threads, pid_t main_tid)
+static struct vms_snapshot *parse_classify(const char *file, struct vms_thread *threads, size_t n_threads,
+                                           pid_t main_tid)
 {
 	size_t len;
 	char *text = load(file, &len);
@@ -67,7 +69,8 @@ static struct vms_snapshot *parse_classify(const char *file, struct vms_thread *
 	s->user_top = 0x7ffffffff000ull;
 	s->threads = threads;
 	s->n_threads = n_threads;
-	struct vms_classify_ctx ctx = {.shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = main_tid};
+	struct vms_classify_ctx ctx = {
+	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = main_tid};
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
 }
@@ -140,29 +143,29 @@ static void test_hsperf_parse(void)
 }
 
 static struct vms_thread g1_threads[] = {
-		{.tid = 2612, .name = "java", .sp = 0x7ffcb5dfd860, .stack_allocation = -1},
-		{.tid = 2617, .name = "java", .sp = 0x7f864871c250, .stack_allocation = -1},
-		{.tid = 2629, .name = "GC Thread#0", .sp = 0x7f862c1fed30, .stack_allocation = -1},
-		{.tid = 2630, .name = "G1 Main Marker", .sp = 0x7f862c0fdbc0, .stack_allocation = -1},
-		{.tid = 2631, .name = "G1 Conc#0", .sp = 0x7f862bffcd30, .stack_allocation = -1},
-		{.tid = 2632, .name = "G1 Refine#0", .sp = 0x7f8629bfcc80, .stack_allocation = -1},
-		{.tid = 2639, .name = "G1 Service", .sp = 0x7f8629afbc50, .stack_allocation = -1},
-		{.tid = 2653, .name = "VM Thread", .sp = 0x7f86298a8bf0, .stack_allocation = -1},
-		{.tid = 2661, .name = "Reference Handl", .sp = 0x7f86297a7730, .stack_allocation = -1},
-		{.tid = 2669, .name = "Finalizer", .sp = 0x7f86296a75a0, .stack_allocation = -1},
-		{.tid = 2675, .name = "Signal Dispatch", .sp = 0x7f86295a7a40, .stack_allocation = -1},
-		{.tid = 2676, .name = "Service Thread", .sp = 0x7f86294a7b20, .stack_allocation = -1},
-		{.tid = 2677, .name = "Monitor Deflati", .sp = 0x7f86293a7b90, .stack_allocation = -1},
-		{.tid = 2678, .name = "C2 CompilerThre", .sp = 0x7f86292a7990, .stack_allocation = -1},
-		{.tid = 2683, .name = "C1 CompilerThre", .sp = 0x7f86291a7990, .stack_allocation = -1},
-		{.tid = 2684, .name = "Sweeper thread", .sp = 0x7f86290a7ba0, .stack_allocation = -1},
-		{.tid = 2690, .name = "Notification Th", .sp = 0x7f8628fa7b80, .stack_allocation = -1},
-		{.tid = 2691, .name = "VM Periodic Tas", .sp = 0x7f8628ea7bf0, .stack_allocation = -1},
-		{.tid = 2692, .name = "Common-Cleaner", .sp = 0x7f8628da6500, .stack_allocation = -1},
-		{.tid = 2720, .name = "GC Thread#1", .sp = 0x7f8628ca6d30, .stack_allocation = -1},
-		{.tid = 2741, .name = "zoo-worker-0", .sp = 0x7f8628ba5480, .stack_allocation = -1},
-		{.tid = 2743, .name = "zoo-worker-1", .sp = 0x7f8628aa5480, .stack_allocation = -1},
-		{.tid = 2744, .name = "zoo-worker-2", .sp = 0x7f86289a5480, .stack_allocation = -1},
+    {.tid = 2612, .name = "java", .sp = 0x7ffcb5dfd860, .stack_allocation = -1},
+    {.tid = 2617, .name = "java", .sp = 0x7f864871c250, .stack_allocation = -1},
+    {.tid = 2629, .name = "GC Thread#0", .sp = 0x7f862c1fed30, .stack_allocation = -1},
+    {.tid = 2630, .name = "G1 Main Marker", .sp = 0x7f862c0fdbc0, .stack_allocation = -1},
+    {.tid = 2631, .name = "G1 Conc#0", .sp = 0x7f862bffcd30, .stack_allocation = -1},
+    {.tid = 2632, .name = "G1 Refine#0", .sp = 0x7f8629bfcc80, .stack_allocation = -1},
+    {.tid = 2639, .name = "G1 Service", .sp = 0x7f8629afbc50, .stack_allocation = -1},
+    {.tid = 2653, .name = "VM Thread", .sp = 0x7f86298a8bf0, .stack_allocation = -1},
+    {.tid = 2661, .name = "Reference Handl", .sp = 0x7f86297a7730, .stack_allocation = -1},
+    {.tid = 2669, .name = "Finalizer", .sp = 0x7f86296a75a0, .stack_allocation = -1},
+    {.tid = 2675, .name = "Signal Dispatch", .sp = 0x7f86295a7a40, .stack_allocation = -1},
+    {.tid = 2676, .name = "Service Thread", .sp = 0x7f86294a7b20, .stack_allocation = -1},
+    {.tid = 2677, .name = "Monitor Deflati", .sp = 0x7f86293a7b90, .stack_allocation = -1},
+    {.tid = 2678, .name = "C2 CompilerThre", .sp = 0x7f86292a7990, .stack_allocation = -1},
+    {.tid = 2683, .name = "C1 CompilerThre", .sp = 0x7f86291a7990, .stack_allocation = -1},
+    {.tid = 2684, .name = "Sweeper thread", .sp = 0x7f86290a7ba0, .stack_allocation = -1},
+    {.tid = 2690, .name = "Notification Th", .sp = 0x7f8628fa7b80, .stack_allocation = -1},
+    {.tid = 2691, .name = "VM Periodic Tas", .sp = 0x7f8628ea7bf0, .stack_allocation = -1},
+    {.tid = 2692, .name = "Common-Cleaner", .sp = 0x7f8628da6500, .stack_allocation = -1},
+    {.tid = 2720, .name = "GC Thread#1", .sp = 0x7f8628ca6d30, .stack_allocation = -1},
+    {.tid = 2741, .name = "zoo-worker-0", .sp = 0x7f8628ba5480, .stack_allocation = -1},
+    {.tid = 2743, .name = "zoo-worker-1", .sp = 0x7f8628aa5480, .stack_allocation = -1},
+    {.tid = 2744, .name = "zoo-worker-2", .sp = 0x7f86289a5480, .stack_allocation = -1},
 };
 
 static void test_g1(void)
@@ -190,9 +193,11 @@ static void test_g1(void)
 		CHECK(s->regions[h->first_region + 2].type == VMS_TYPE_MANAGED_HEAP);
 	}
 	const struct vms_allocation *a = alloc_at(s, 0x7f85d0000000);
-	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->cols[VMS_COL_SIZE] == GIB && has(a->details, "compressed class space"));
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->cols[VMS_COL_SIZE] == GIB &&
+	      has(a->details, "compressed class space"));
 	a = alloc_at(s, 0x7f85cf000000);
-	CHECK(a && a->type == VMS_TYPE_MAPPED_FILE && a->cols[VMS_COL_SIZE] == 16 * MIB && has(a->details, "CDS archive"));
+	CHECK(a && a->type == VMS_TYPE_MAPPED_FILE && a->cols[VMS_COL_SIZE] == 16 * MIB &&
+	      has(a->details, "CDS archive"));
 	a = alloc_at(s, 0x7f85cb000000);
 	CHECK(a && a->cols[VMS_COL_SIZE] == 64 * MIB && has(a->details, "metaspace node"));
 	a = alloc_at(s, 0x7f862d400000);
@@ -217,7 +222,8 @@ static void test_g1(void)
 	a = alloc_at(s, 0x7f8629bfe000);
 	CHECK(a && has(a->details, "G1 concurrent mark stack"));
 	const struct vms_recogniser_run *r = run_of(s, "hotspot");
-	CHECK(r && r->claimed >= 8 && has(r->note, "G1") && has(r->note, "heap 512 MiB") && r->read_memory == 1);
+	CHECK(r && r->claimed >= 8 && has(r->note, "G1") && has(r->note, "heap 512 MiB") &&
+	      r->read_memory == 1);
 
 	/* threads: a stack row with the thread id, or a reason */
 	for (size_t t = 0; t < nt; t++) {
@@ -229,7 +235,8 @@ static void test_g1(void)
 	CHECK(g1_threads[21].stack_allocation < 0 && has(g1_threads[21].stack_note, "stack pointer unknown"));
 	/* zoo-worker-1's stack, without its thread id, says what it probably is */
 	a = alloc_at(s, 0x7f86289a7000);
-	CHECK(a && a->type == VMS_TYPE_STACK && a->guess == 1 && has(a->details, "probably one of the 2 threads"));
+	CHECK(a && a->type == VMS_TYPE_STACK && a->guess == 1 &&
+	      has(a->details, "probably one of the 2 threads"));
 	vms_snapshot_free(s);
 	for (size_t t = 0; t < nt; t++)
 		g1_threads[t].stack_allocation = -1, g1_threads[t].stack_note = NULL;
@@ -248,17 +255,20 @@ static void test_parallel(void)
 	struct vms_snapshot *s = parse_classify("hotspot-parallel.smaps", NULL, 0, 2615);
 	attribute(s, "hotspot-parallel.hsperfdata");
 	const struct vms_allocation *h = alloc_at(s, 0xe0000000);
-	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->cols[VMS_COL_SIZE] == 512 * MIB && has(h->details, "(Parallel)"));
+	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->cols[VMS_COL_SIZE] == 512 * MIB &&
+	      has(h->details, "(Parallel)"));
 	size_t np = 0;
 	for (size_t p = 0; h && p < s->n_parts; p++) {
 		if (&s->allocations[s->parts[p].allocation] != h)
 			continue;
 		/* old generation at the low end: 358088704 bytes, young above it */
 		if (np == 0)
-			CHECK(s->parts[p].start == 0xe0000000 && s->parts[p].end == 0xe0000000 + 358088704ull &&
+			CHECK(s->parts[p].start == 0xe0000000 &&
+			      s->parts[p].end == 0xe0000000 + 358088704ull &&
 			      has(s->parts[p].details, "old generation"));
 		else
-			CHECK(has(s->parts[p].details, "young generation") && s->parts[p].end == 0x100000000ull);
+			CHECK(has(s->parts[p].details, "young generation") &&
+			      s->parts[p].end == 0x100000000ull);
 		np++;
 	}
 	CHECK_EQ_U64(np, 2);
@@ -279,7 +289,8 @@ static void test_zgc(void)
 	CHECK(shared > 0);
 	attribute(s, "hotspot-zgc.hsperfdata");
 	static const uint64_t views[] = {0x40000000000ull, 0x80000000000ull, 0x100000000000ull};
-	static const char *const names[] = {"view 1 of 3: marked0", "view 2 of 3: marked1", "view 3 of 3: remapped"};
+	static const char *const names[] = {"view 1 of 3: marked0", "view 2 of 3: marked1",
+	                                    "view 3 of 3: remapped"};
 	for (int v = 0; v < 3; v++) {
 		const struct vms_allocation *h = alloc_at(s, views[v]);
 		CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->cols[VMS_COL_SIZE] == 8 * GIB);

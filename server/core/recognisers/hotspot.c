@@ -27,10 +27,10 @@
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
-#define PERF_MAX (4u << 20)    /* PerfDataMemorySize is 32 KiB by default */
-#define META_NODE (64 * MIB)   /* metaspace VirtualSpaceNode reservation (JDK 16+) */
-#define META_ALIGN (4 * MIB)   /* metaspace root chunk size: nodes are aligned to it */
-#define JAVA_GUARD (16 * KIB)  /* red 1 + yellow 2 + reserved 1 page */
+#define PERF_MAX (4u << 20)   /* PerfDataMemorySize is 32 KiB by default */
+#define META_NODE (64 * MIB)  /* metaspace VirtualSpaceNode reservation (JDK 16+) */
+#define META_ALIGN (4 * MIB)  /* metaspace root chunk size: nodes are aligned to it */
+#define JAVA_GUARD (16 * KIB) /* red 1 + yellow 2 + reserved 1 page */
 
 enum gc { GC_UNKNOWN, GC_G1, GC_PARALLEL, GC_SERIAL, GC_Z, GC_SHENANDOAH };
 
@@ -43,7 +43,7 @@ struct hs {
 	struct vms_hsperf perf;
 	enum gc gc;
 	const char *gc_name;
-	uint64_t heap_max;      /* MaxHeapSize from hsperfdata, 0 when unknown */
+	uint64_t heap_max; /* MaxHeapSize from hsperfdata, 0 when unknown */
 	unsigned claims;
 	const char *heap_text;  /* for the note */
 	uint64_t zbase;         /* ZGC: address of the lowest heap view (= ZAddressOffsetMax), or 0 */
@@ -87,7 +87,8 @@ static int avail(const struct hs *h, size_t i)
 {
 	const struct vms_region *r = &h->R[i];
 	return !vms_attr_claimed(h->a, i) && !r->path && r->perms[3] == 'p' &&
-	       (r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED || (h->not_bss && h->not_bss[i]));
+	       (r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED ||
+	        (h->not_bss && h->not_bss[i]));
 }
 
 /* avail, and rw-p or ---p (what HotSpot's reservations are made of, code cache aside) */
@@ -129,8 +130,8 @@ static size_t span_to(const struct hs *h, size_t i, uint64_t size, accept_fn ok)
 	return 0;
 }
 
-static long claim(struct hs *h, size_t first, size_t end, enum vms_type type, const char *details, const char *signal,
-		  int guess)
+static long claim(struct hs *h, size_t first, size_t end, enum vms_type type, const char *details,
+                  const char *signal, int guess)
 {
 	struct vms_claim c = {.type = type, .details = details, .signal = signal, .guess = guess};
 	long id = details ? vms_attr_claim(h->a, first, end - first, &c) : -1;
@@ -154,8 +155,12 @@ static void reservation_roles(struct hs *h, size_t first, size_t end)
 static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page, int *absolute)
 {
 	unsigned char eh[64];
-	if (vms_attr_read_file(h->a, path, 0, eh, sizeof eh) != (long)sizeof eh || memcmp(eh, "\x7f" "ELF", 4) || eh[4] != 2 ||
-	    eh[5] != 1)
+	if (vms_attr_read_file(h->a, path, 0, eh, sizeof eh) != (long)sizeof eh ||
+	    memcmp(eh,
+	           "\x7f"
+	           "ELF",
+	           4) ||
+	    eh[4] != 2 || eh[5] != 1)
 		return 0; /* ELF64 little-endian only */
 	uint64_t phoff = 0;
 	for (int k = 7; k >= 0; k--)
@@ -170,7 +175,8 @@ static uint64_t elf_load_end(struct hs *h, const char *path, uint64_t page, int 
 	uint64_t end = 0;
 	for (unsigned k = 0; k < phnum; k++) {
 		const unsigned char *p = ph + k * 56;
-		uint32_t type = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		uint32_t type =
+		    (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		uint64_t vaddr = 0, memsz = 0;
 		for (int b = 7; b >= 0; b--) {
 			vaddr = vaddr << 8 | p[16 + b];
@@ -191,10 +197,12 @@ static void find_false_bss(struct hs *h)
 	uint64_t page = h->s->page_size ? h->s->page_size : 4096;
 	for (size_t i = 1; i < h->n; i++) {
 		const struct vms_region *r = &h->R[i];
-		if (!r->role || strcmp(r->role, "bss") || r->type != VMS_TYPE_IMAGE || r->path || !h->R[i - 1].path)
+		if (!r->role || strcmp(r->role, "bss") || r->type != VMS_TYPE_IMAGE || r->path ||
+		    !h->R[i - 1].path)
 			continue;
 		size_t f = i - 1; /* the image's first mapping: same file, offset 0 */
-		while (f > 0 && h->R[f - 1].path && !strcmp(h->R[f - 1].path, h->R[i - 1].path) && h->R[f].offset != 0)
+		while (f > 0 && h->R[f - 1].path && !strcmp(h->R[f - 1].path, h->R[i - 1].path) &&
+		       h->R[f].offset != 0)
 			f--;
 		if (h->R[f].offset != 0)
 			continue;
@@ -294,8 +302,12 @@ static void generation_parts(struct hs *h, long id, uint64_t start, uint64_t end
 	char a[32], b[32];
 	size_text(a, sizeof a, p->gen_max[low]);
 	size_text(b, sizeof b, p->gen_max[1 - low]);
-	vms_attr_part(h->a, id, start, mid, vms_attr_fmt(h->a, "%s generation, %s reserved (hsperfdata)", low ? "old" : "young", a));
-	vms_attr_part(h->a, id, mid, end, vms_attr_fmt(h->a, "%s generation, %s reserved (hsperfdata)", low ? "young" : "old", b));
+	vms_attr_part(
+	    h->a, id, start, mid,
+	    vms_attr_fmt(h->a, "%s generation, %s reserved (hsperfdata)", low ? "old" : "young", a));
+	vms_attr_part(
+	    h->a, id, mid, end,
+	    vms_attr_fmt(h->a, "%s generation, %s reserved (hsperfdata)", low ? "young" : "old", b));
 }
 
 static void claim_heap(struct hs *h)
@@ -349,11 +361,13 @@ static void claim_heap(struct hs *h)
 	size_text(sz, sizeof sz, end - start);
 	const char *details;
 	if (guess && !strcmp(signal, "geometry"))
-		details = vms_attr_fmt(h->a, "Java heap (%s), %s reserved, ends at %llu GiB like a compressed-oops heap (guess)",
-				       h->gc_name, sz, (unsigned long long)(end / GIB));
+		details = vms_attr_fmt(
+		    h->a, "Java heap (%s), %s reserved, ends at %llu GiB like a compressed-oops heap (guess)",
+		    h->gc_name, sz, (unsigned long long)(end / GIB));
 	else
 		details = vms_attr_fmt(h->a, "Java heap (%s), %s reserved%s (hsperfdata%s)", h->gc_name, sz,
-				       cds ? ", CDS archived objects at its top (classes.jsa)" : "", guess ? "; guess" : "");
+		                       cds ? ", CDS archived objects at its top (classes.jsa)" : "",
+		                       guess ? "; guess" : "");
 	long id = claim(h, first, best_end, VMS_TYPE_MANAGED_HEAP, details, signal, guess);
 	if (id < 0)
 		return;
@@ -363,7 +377,8 @@ static void claim_heap(struct hs *h)
 	else if (cds)
 		for (size_t k = first; k < best_end; k++)
 			if (is_jsa(&h->R[k]))
-				vms_attr_part(h->a, id, h->R[k].start, h->R[k].end, "CDS archived heap region (classes.jsa)");
+				vms_attr_part(h->a, id, h->R[k].start, h->R[k].end,
+				              "CDS archived heap region (classes.jsa)");
 }
 
 /* ZGC (JDK 17, non-generational): one memfd "java_heap" mapped at three views (marked0,
@@ -412,22 +427,27 @@ static void claim_zgc(struct hs *h)
 		}
 		const char *details;
 		if (nv == 1)
-			details = vms_attr_fmt(h->a, "Java heap (ZGC, one view), %s reserved%s (%s)", sz, mx, signal);
+			details = vms_attr_fmt(h->a, "Java heap (ZGC, one view), %s reserved%s (%s)", sz, mx,
+			                       signal);
 		else
-			details = vms_attr_fmt(h->a,
-					       "Java heap (ZGC), view %d of %d%s%s, %s reserved%s; the memfd java_heap is "
-					       "mapped at all %d views: each view's Total WS counts the same pages, shared "
-					       "with no other process (Shared WS 0) (%s)",
-					       v + 1, nv, nv == 3 ? ": " : "", nv == 3 ? names3[v] : "", sz, mx, nv, signal);
+			details = vms_attr_fmt(
+			    h->a,
+			    "Java heap (ZGC), view %d of %d%s%s, %s reserved%s; the memfd java_heap is "
+			    "mapped at all %d views: each view's Total WS counts the same pages, shared "
+			    "with no other process (Shared WS 0) (%s)",
+			    v + 1, nv, nv == 3 ? ": " : "", nv == 3 ? names3[v] : "", sz, mx, nv, signal);
 		for (size_t k = first[v]; k < end[v]; k++)
-			vms_attr_role(h->a, k, is_zheap(&h->R[k]) ? (nv > 1 ? VMS_ROLE_VIEW : "committed") : "reserved");
+			vms_attr_role(h->a, k,
+			              is_zheap(&h->R[k]) ? (nv > 1 ? VMS_ROLE_VIEW : "committed")
+			                                 : "reserved");
 		claim(h, first[v], end[v], VMS_TYPE_MANAGED_HEAP, details, signal, 0);
 	}
 	if (nv) {
 		char m[32];
 		size_text(m, sizeof m, h->heap_max);
-		h->heap_text = h->heap_max ? vms_attr_fmt(h->a, "heap %s in %d view%s", m, nv, nv > 1 ? "s" : "")
-					   : vms_attr_fmt(h->a, "heap in %d view%s", nv, nv > 1 ? "s" : "");
+		h->heap_text = h->heap_max
+		                   ? vms_attr_fmt(h->a, "heap %s in %d view%s", m, nv, nv > 1 ? "s" : "")
+		                   : vms_attr_fmt(h->a, "heap in %d view%s", nv, nv > 1 ? "s" : "");
 	}
 }
 
@@ -469,7 +489,8 @@ static int find_block(const struct hs *h, uint64_t total, uint64_t align, int al
 		if (e) {
 			c.q = 3, c.end = (long)e;
 		} else if (run_start) {
-			while (j + 1 < h->n && h->R[j].end < c.x + total && contiguous(h, j + 1) && plain(h, j + 1))
+			while (j + 1 < h->n && h->R[j].end < c.x + total && contiguous(h, j + 1) &&
+			       plain(h, j + 1))
 				j++;
 			if (j > i && h->R[j].end > c.x + total && rw_at(h, j))
 				c.q = 2, c.end = (long)j + 1;
@@ -518,9 +539,10 @@ static void claim_class_space(struct hs *h)
 		size_t e = span_to(h, i, size, plain);
 		if (!e)
 			continue;
-		int score = (i > 0 && contiguous(h, i) && (is_jsa(&h->R[i - 1]) || (h->R[i - 1].path == NULL && i > 1 &&
-											is_jsa(&h->R[i - 2])))) ||
-			    h->R[e - 1].end == 32 * GIB;
+		int score =
+		    (i > 0 && contiguous(h, i) &&
+		     (is_jsa(&h->R[i - 1]) || (h->R[i - 1].path == NULL && i > 1 && is_jsa(&h->R[i - 2])))) ||
+		    h->R[e - 1].end == 32 * GIB;
 		n++;
 		if (score > best_score)
 			best = (long)i, best_end = e, best_score = score;
@@ -533,7 +555,9 @@ static void claim_class_space(struct hs *h)
 	const char *sig = h->perf.ccs_max ? "hsperfdata" : "geometry";
 	reservation_roles(h, (size_t)best, best_end);
 	claim(h, (size_t)best, best_end, VMS_TYPE_PRIVATE_DATA,
-	      vms_attr_fmt(h->a, "Java compressed class space, %s reserved (%s%s)", sz, sig, guess ? "; guess" : ""), sig, guess);
+	      vms_attr_fmt(h->a, "Java compressed class space, %s reserved (%s%s)", sz, sig,
+	                   guess ? "; guess" : ""),
+	      sig, guess);
 }
 
 /* The CDS archive outside the heap: the classes*.jsa mapping(s) and the PROT_NONE rest of their
@@ -553,7 +577,8 @@ static void claim_cds(struct hs *h)
 		size_text(sz, sizeof sz, h->R[e - 1].end - h->R[i].start);
 		const char *b = strrchr(h->R[i].path, '/') + 1;
 		claim(h, i, e, VMS_TYPE_MAPPED_FILE,
-		      vms_attr_fmt(h->a, "Java CDS archive (%s, class metadata), %s reserved (geometry): %s", b, sz, h->R[i].path),
+		      vms_attr_fmt(h->a, "Java CDS archive (%s, class metadata), %s reserved (geometry): %s",
+		                   b, sz, h->R[i].path),
 		      "geometry", 0);
 		i = e - 1;
 	}
@@ -572,10 +597,15 @@ static void claim_metaspace(struct hs *h)
 		reservation_roles(h, (size_t)b.first, (size_t)b.end);
 		const char *other = other_memory(h, &b, META_NODE);
 		const char *details =
-			want >= 0 ? vms_attr_fmt(h->a, "Java metaspace node, 64 MiB reserved (geometry; hsperfdata: %ld node%s%s)",
-						 want, want == 1 ? "" : "s", other)
-				  : vms_attr_fmt(h->a, "Java metaspace node, 64 MiB reserved (geometry%s; guess)", other);
-		long id = claim(h, (size_t)b.first, (size_t)b.end, VMS_TYPE_PRIVATE_DATA, details, "geometry", want < 0);
+		    want >= 0
+		        ? vms_attr_fmt(
+		              h->a,
+		              "Java metaspace node, 64 MiB reserved (geometry; hsperfdata: %ld node%s%s)",
+		              want, want == 1 ? "" : "s", other)
+		        : vms_attr_fmt(h->a, "Java metaspace node, 64 MiB reserved (geometry%s; guess)",
+		                       other);
+		long id = claim(h, (size_t)b.first, (size_t)b.end, VMS_TYPE_PRIVATE_DATA, details, "geometry",
+		                want < 0);
 		if (id < 0)
 			break;
 		if (*other)
@@ -591,14 +621,16 @@ static void claim_metaspace(struct hs *h)
 static void claim_code_cache(struct hs *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
-		if (!avail(h, i) || !perms_are(&h->R[i], "rwxp") || (contiguous(h, i) && avail(h, i - 1) && perms_are(&h->R[i - 1], "---p")))
+		if (!avail(h, i) || !perms_are(&h->R[i], "rwxp") ||
+		    (contiguous(h, i) && avail(h, i - 1) && perms_are(&h->R[i - 1], "---p")))
 			continue;
 		uint64_t seg[8];
 		int ns = 0;
 		size_t e = i;
 		while (e < h->n && (e == i || contiguous(h, e)) && avail(h, e) &&
 		       (perms_are(&h->R[e], "rwxp") || perms_are(&h->R[e], "---p"))) {
-			if (perms_are(&h->R[e], "rwxp") && (e == i || !perms_are(&h->R[e - 1], "rwxp")) && ns < 8)
+			if (perms_are(&h->R[e], "rwxp") && (e == i || !perms_are(&h->R[e - 1], "rwxp")) &&
+			    ns < 8)
 				seg[ns++] = h->R[e].start;
 			e++;
 		}
@@ -608,9 +640,11 @@ static void claim_code_cache(struct hs *h)
 		char sz[32];
 		size_text(sz, sizeof sz, end - start);
 		reservation_roles(h, i, e);
-		long id = claim(h, i, e, VMS_TYPE_PRIVATE_DATA,
-				vms_attr_fmt(h->a, "Java code cache, %s reserved in %d code heap%s (geometry)", sz, ns, ns == 1 ? "" : "s"),
-				"geometry", 0);
+		long id =
+		    claim(h, i, e, VMS_TYPE_PRIVATE_DATA,
+		          vms_attr_fmt(h->a, "Java code cache, %s reserved in %d code heap%s (geometry)", sz,
+		                       ns, ns == 1 ? "" : "s"),
+		          "geometry", 0);
 		if (id >= 0 && ns == 3) {
 			uint64_t b[4] = {seg[0], seg[1], seg[2], end};
 			int small = 0;
@@ -619,9 +653,12 @@ static void claim_code_cache(struct hs *h)
 					small = k;
 			int big = 0;
 			for (int k = 0; k < 3; k++) {
-				const char *what = k == small ? "non-nmethods" : big++ == 0 ? "profiled nmethods" : "non-profiled nmethods";
+				const char *what = k == small   ? "non-nmethods"
+				                   : big++ == 0 ? "profiled nmethods"
+				                                : "non-profiled nmethods";
 				size_text(sz, sizeof sz, b[k + 1] - b[k]);
-				vms_attr_part(h->a, id, b[k], b[k + 1], vms_attr_fmt(h->a, "code heap '%s', %s reserved", what, sz));
+				vms_attr_part(h->a, id, b[k], b[k + 1],
+				              vms_attr_fmt(h->a, "code heap '%s', %s reserved", what, sz));
 			}
 		}
 		i = e - 1;
@@ -637,15 +674,17 @@ struct table {
 };
 
 /* Claim one block of tables [t, t + nt) found by find_block, one part per table. */
-static void claim_block(struct hs *h, const struct block *b, const char *what, const char *sizes, const struct table *t, int nt)
+static void claim_block(struct hs *h, const struct block *b, const char *what, const char *sizes,
+                        const struct table *t, int nt)
 {
 	uint64_t total = 0;
 	for (int k = 0; k < nt; k++)
 		total += t[k].size;
 	reservation_roles(h, (size_t)b->first, (size_t)b->end);
 	long id = claim(h, (size_t)b->first, (size_t)b->end, VMS_TYPE_PRIVATE_DATA,
-			vms_attr_fmt(h->a, "%s (%s; place by geometry%s) (guess)", what, sizes, other_memory(h, b, total)),
-			"hsperfdata, geometry", 1);
+	                vms_attr_fmt(h->a, "%s (%s; place by geometry%s) (guess)", what, sizes,
+	                             other_memory(h, b, total)),
+	                "hsperfdata, geometry", 1);
 	uint64_t x = b->x;
 	for (int k = 0; id >= 0 && k < nt; k++) {
 		char sz[32];
@@ -661,15 +700,16 @@ static void claim_block(struct hs *h, const struct block *b, const char *what, c
  * region boundaries; else each table on exact boundaries; else the group with a merged end;
  * else each table of 4 MiB or more with a merged end (a small table would match too much).
  * Always a guess: the JVM publishes the sizes (through MaxHeapSize), not the places. */
-static void claim_tables(struct hs *h, const char *group, const char *sizes, const struct table *t, int nt, int all_rw)
+static void claim_tables(struct hs *h, const char *group, const char *sizes, const struct table *t, int nt,
+                         int all_rw)
 {
 	uint64_t total = 0;
 	int found[8] = {0}, any = 0;
 	for (int k = 0; k < nt && k < 8; k++)
 		total += t[k].size;
-	/* HotSpot's reservations whose size is a multiple of 2 MiB start 2 MiB aligned (every such
-	 * GC table, metaspace node, class space and code cache seen on JDK 17, THP "madvise");
-	 * others (heap/64 of a 6028 MiB heap: 96448 KiB) are page aligned. */
+		/* HotSpot's reservations whose size is a multiple of 2 MiB start 2 MiB aligned (every such
+		 * GC table, metaspace node, class space and code cache seen on JDK 17, THP "madvise");
+		 * others (heap/64 of a 6028 MiB heap: 96448 KiB) are page aligned. */
 #define ALIGN_FOR(sz) ((sz) % (2 * MIB) == 0 ? 2 * MIB : 0)
 	struct block b;
 	if (nt > 1 && find_block(h, total, ALIGN_FOR(t[0].size), all_rw, &b) && b.q == 3) {
@@ -678,13 +718,15 @@ static void claim_tables(struct hs *h, const char *group, const char *sizes, con
 	}
 	for (int k = 0; k < nt && k < 8; k++)
 		if (find_block(h, t[k].size, ALIGN_FOR(t[k].size), all_rw, &b) && b.q == 3)
-			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1), found[k] = any = 1;
+			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1),
+			    found[k] = any = 1;
 	if (!any && nt > 1 && find_block(h, total, ALIGN_FOR(t[0].size), all_rw, &b)) {
 		claim_block(h, &b, group, sizes, t, nt);
 		return;
 	}
 	for (int k = 0; k < nt && k < 8; k++)
-		if (!found[k] && t[k].size >= 4 * MIB && find_block(h, t[k].size, ALIGN_FOR(t[k].size), all_rw, &b))
+		if (!found[k] && t[k].size >= 4 * MIB &&
+		    find_block(h, t[k].size, ALIGN_FOR(t[k].size), all_rw, &b))
 			claim_block(h, &b, t[k].single ? t[k].single : t[k].what, sizes, &t[k], 1);
 }
 
@@ -697,8 +739,11 @@ static void claim_false_bss(struct hs *h)
 			continue;
 		const char *lib = strrchr(h->R[i - 1].path, '/') + 1;
 		claim(h, i, i + 1, VMS_TYPE_PRIVATE_DATA,
-		      vms_attr_fmt(h->a, "anonymous memory the kernel merged after %s's data: past its last PT_LOAD, so not its "
-					 ".bss (ELF program headers); owner unknown", lib),
+		      vms_attr_fmt(h->a,
+		                   "anonymous memory the kernel merged after %s's data: past its last "
+		                   "PT_LOAD, so not its "
+		                   ".bss (ELF program headers); owner unknown",
+		                   lib),
 		      "ELF program headers", 0);
 	}
 }
@@ -714,19 +759,23 @@ static void claim_gc_tables(struct hs *h)
 		/* JDK 17: two mark bitmaps (prev, next) of heap/64; BOT, card table and card counts of
 		 * heap/512 each (G1CollectedHeap::initialize); the concurrent mark stack, 32 MiB for
 		 * MarkStackSize 4M entries. */
-		const struct table bm[] = {{H / 64, "G1 mark bitmap (heap/64)", NULL}, {H / 64, "G1 mark bitmap (heap/64)", NULL}};
+		const struct table bm[] = {{H / 64, "G1 mark bitmap (heap/64)", NULL},
+		                           {H / 64, "G1 mark bitmap (heap/64)", NULL}};
 #define G1_ONE_OF "G1 block offset table, card table or card counts (heap/512)"
 		const struct table ct[] = {{H / 512, "G1 block offset table (heap/512)", G1_ONE_OF},
-					   {H / 512, "G1 card table (heap/512)", G1_ONE_OF},
-					   {H / 512, "G1 card counts (heap/512)", G1_ONE_OF}};
+		                           {H / 512, "G1 card table (heap/512)", G1_ONE_OF},
+		                           {H / 512, "G1 card counts (heap/512)", G1_ONE_OF}};
 		const struct table ms[] = {{32 * MIB, "G1 concurrent mark stack", NULL}};
 		claim_tables(h, "G1 concurrent mark stack", "32 MiB: JDK 17 default MarkStackSize", ms, 1, 1);
 		claim_tables(h, "G1 mark bitmaps (2 x heap/64)", FROM_MAX, bm, 2, 0);
-		claim_tables(h, "G1 block offset table, card table and card counts (3 x heap/512)", FROM_MAX, ct, 3, 0);
+		claim_tables(h, "G1 block offset table, card table and card counts (3 x heap/512)", FROM_MAX,
+		             ct, 3, 0);
 	} else if (h->gc == GC_PARALLEL) {
 		/* card table heap/512 just below the mark bitmap heap/32 (ParMarkBitMap: 2 bits per word) */
-		const struct table t[] = {{H / 512, "Parallel GC card table", NULL}, {H / 32, "Parallel GC mark bitmap", NULL}};
-		claim_tables(h, "Parallel GC card table and mark bitmap (heap/512 + heap/32)", FROM_MAX, t, 2, 0);
+		const struct table t[] = {{H / 512, "Parallel GC card table", NULL},
+		                          {H / 32, "Parallel GC mark bitmap", NULL}};
+		claim_tables(h, "Parallel GC card table and mark bitmap (heap/512 + heap/32)", FROM_MAX, t, 2,
+		             0);
 	} else if (h->gc == GC_Z) {
 		const struct table t[] = {{8 * GIB, "ZGC mark stack space", NULL}};
 		claim_tables(h, "ZGC mark stack space", "8 GiB: default ZMarkStackSpaceLimit", t, 1, 0);
@@ -734,8 +783,11 @@ static void claim_gc_tables(struct hs *h)
 		 * of the address offset space, which ends where the first view begins. */
 		if (h->zbase && h->zbase % (2 * MIB) == 0) {
 			uint64_t g = h->zbase / (2 * MIB) * 8;
-			const struct table m[] = {{g, "ZGC page table", "ZGC page table or forwarding table"}, {g, "ZGC forwarding table", "ZGC page table or forwarding table"}};
-			claim_tables(h, "ZGC page table and forwarding table", "granule maps: 8 bytes per 2 MiB below the first heap view", m, 2, 1);
+			const struct table m[] = {
+			    {g, "ZGC page table", "ZGC page table or forwarding table"},
+			    {g, "ZGC forwarding table", "ZGC page table or forwarding table"}};
+			claim_tables(h, "ZGC page table and forwarding table",
+			             "granule maps: 8 bytes per 2 MiB below the first heap view", m, 2, 1);
 		}
 	}
 }
@@ -756,7 +808,8 @@ static void claim_java_stacks(struct hs *h)
 		vms_attr_role(h->a, i, "guard");
 		vms_attr_role(h->a, i + 1, "stack");
 		claim(h, i, i + 2, VMS_TYPE_STACK,
-		      "Java thread stack: HotSpot's 16 KiB guard zone below it; thread not identified (geometry; guess)",
+		      "Java thread stack: HotSpot's 16 KiB guard zone below it; thread not identified "
+		      "(geometry; guess)",
 		      "geometry", 1);
 		i++;
 	}
@@ -776,26 +829,30 @@ static void thread_notes(struct hs *h)
 		if (al->type != VMS_TYPE_STACK || al->tid)
 			continue;
 		unmatched++;
-		if (!running || vms_attr_claimed(h->a, al->first_region) || !s->regions[al->first_region].role ||
-		    strcmp(s->regions[al->first_region].role, "guard"))
+		if (!running || vms_attr_claimed(h->a, al->first_region) ||
+		    !s->regions[al->first_region].role || strcmp(s->regions[al->first_region].role, "guard"))
 			continue;
 		claim(h, al->first_region, al->first_region + al->n_regions, VMS_TYPE_STACK,
-		      vms_attr_fmt(h->a,
-				   "Thread stack without a thread id: probably one of the %u thread%s whose stack pointer "
-				   "was unknown (running when scanned), else a stack glibc keeps cached (guess)",
-				   running, running == 1 ? "" : "s"),
+		      vms_attr_fmt(
+		          h->a,
+		          "Thread stack without a thread id: probably one of the %u thread%s whose stack "
+		          "pointer "
+		          "was unknown (running when scanned), else a stack glibc keeps cached (guess)",
+		          running, running == 1 ? "" : "s"),
 		      "geometry", 1);
 	}
 	for (size_t t = 0; t < s->n_threads; t++) {
 		const struct vms_thread *th = &s->threads[t];
 		if (th->stack_allocation >= 0 || th->sp)
 			continue;
-		vms_attr_thread_note(h->a, t,
-				     unmatched ? vms_attr_fmt(h->a,
-							      "stack pointer unknown (%s): its stack is one of the %u "
-							      "thread stacks without a thread id",
-							      s->thread_note ? s->thread_note : "it was running when scanned", unmatched)
-					       : NULL);
+		vms_attr_thread_note(
+		    h->a, t,
+		    unmatched ? vms_attr_fmt(h->a,
+		                             "stack pointer unknown (%s): its stack is one of the %u "
+		                             "thread stacks without a thread id",
+		                             s->thread_note ? s->thread_note : "it was running when scanned",
+		                             unmatched)
+		              : NULL);
 	}
 }
 
@@ -826,22 +883,24 @@ static const char *run(struct vms_attr *a)
 	claim_false_bss(&h);
 	if (pi >= 0 && !vms_attr_claimed(a, (size_t)pi))
 		claim(&h, (size_t)pi, (size_t)pi + 1, h.R[pi].type,
-		      vms_attr_fmt(a, "JVM performance counters (hsperfdata): %s", h.R[pi].path), "hsperfdata", 0);
+		      vms_attr_fmt(a, "JVM performance counters (hsperfdata): %s", h.R[pi].path),
+		      "hsperfdata", 0);
 	thread_notes(&h);
 	free(h.not_bss);
 
 	if (h.have_perf)
-		return vms_attr_fmt(a, "JVM %s, %s, %s (hsperfdata, %u counters)", h.perf.version[0] ? h.perf.version : "?",
-				    h.gc_name, h.heap_text ? h.heap_text : "heap not found", h.perf.entries);
+		return vms_attr_fmt(a, "JVM %s, %s, %s (hsperfdata, %u counters)",
+		                    h.perf.version[0] ? h.perf.version : "?", h.gc_name,
+		                    h.heap_text ? h.heap_text : "heap not found", h.perf.entries);
 	return vms_attr_fmt(a, "JVM (libjvm.so mapped; no hsperfdata: geometry only), %s",
-			    h.heap_text ? h.heap_text : "heap not found");
+	                    h.heap_text ? h.heap_text : "heap not found");
 }
 
 const struct vms_recogniser vms_rec_hotspot = {
-	.key = "hotspot",
-	.what = "HotSpot JVM (libjvm.so, /tmp/hsperfdata_*): the Java heap as one Managed Heap allocation "
-		"(G1, Parallel, Serial by MaxHeapSize from hsperfdata; ZGC's memfd views), compressed class "
-		"space, CDS archive, metaspace nodes, code cache, GC side tables (guessed by size), Java "
-		"thread stacks; never attaches.",
-	.run = run,
+    .key = "hotspot",
+    .what = "HotSpot JVM (libjvm.so, /tmp/hsperfdata_*): the Java heap as one Managed Heap allocation "
+            "(G1, Parallel, Serial by MaxHeapSize from hsperfdata; ZGC's memfd views), compressed class "
+            "space, CDS archive, metaspace nodes, code cache, GC side tables (guessed by size), Java "
+            "thread stacks; never attaches.",
+    .run = run,
 };

@@ -12,7 +12,6 @@
 
 struct rd {
 	const unsigned char *p;
-	size_t len;
 	int little;
 };
 
@@ -62,7 +61,7 @@ static int is(const char *name, size_t name_len, const char *want)
 int vms_hsperf_parse(const void *buf, size_t len, struct vms_hsperf *out)
 {
 	memset(out, 0, sizeof *out);
-	struct rd r = {.p = buf, .len = len};
+	struct rd r = {.p = buf};
 	if (len < 32 || r.p[0] != 0xCA || r.p[1] != 0xFE || r.p[2] != 0xC0 || r.p[3] != 0xC0 || r.p[5] != 2)
 		return -1;
 	r.little = r.p[4] == 1;
@@ -72,9 +71,11 @@ int vms_hsperf_parse(const void *buf, size_t len, struct vms_hsperf *out)
 	size_t end = used > 0 && (uint64_t)used < len ? (size_t)used : len;
 	for (int64_t k = 0; k < n && off >= 32 && (uint64_t)off + 20 <= end; k++) {
 		size_t e = (size_t)off;
-		int64_t elen = get(&r, e, 4), noff = get(&r, e + 4, 4), vlen = get(&r, e + 8, 4), doff = get(&r, e + 16, 4);
+		int64_t elen = get(&r, e, 4), noff = get(&r, e + 4, 4), vlen = get(&r, e + 8, 4),
+		        doff = get(&r, e + 16, 4);
 		unsigned char type = r.p[e + 12];
-		if (elen < 20 || (uint64_t)elen > end - e || noff < 20 || noff >= elen || doff < 0 || doff >= elen)
+		if (elen < 20 || (uint64_t)elen > end - e || noff < 20 || noff >= elen || doff < 0 ||
+		    doff >= elen)
 			break;
 		const char *name = (const char *)r.p + e + noff;
 		size_t name_max = (size_t)(elen - noff), name_len = 0;
@@ -86,7 +87,8 @@ int vms_hsperf_parse(const void *buf, size_t len, struct vms_hsperf *out)
 		int num = type == 'J' && data_max >= 8;
 		if (num)
 			v = get(&r, e + (size_t)doff, 8);
-		size_t slen = type == 'B' && vlen > 0 ? ((uint64_t)vlen < data_max ? (size_t)vlen : data_max) : 0;
+		size_t slen =
+		    type == 'B' && vlen > 0 ? ((uint64_t)vlen < data_max ? (size_t)vlen : data_max) : 0;
 		int g;
 		if (num && v > 0 && (g = gen_index(name, name_len, ".maxCapacity")) >= 0) {
 			out->gen_max[g] = (uint64_t)v;
@@ -102,7 +104,8 @@ int vms_hsperf_parse(const void *buf, size_t len, struct vms_hsperf *out)
 			out->meta_max = (uint64_t)v;
 		} else if (slen && is(name, name_len, "sun.gc.policy.name")) {
 			copy_str(out->policy, sizeof out->policy, data, slen);
-		} else if (slen && !out->collector[0] && indexed(name, name_len, "sun.gc.collector.", ".name", 10) >= 0) {
+		} else if (slen && !out->collector[0] &&
+		           indexed(name, name_len, "sun.gc.collector.", ".name", 10) >= 0) {
 			copy_str(out->collector, sizeof out->collector, data, slen);
 		} else if (slen && is(name, name_len, "java.property.java.vm.version")) {
 			copy_str(out->version, sizeof out->version, data, slen);

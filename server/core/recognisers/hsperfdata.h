@@ -15,18 +15,18 @@
 /* The counters the hotspot recogniser uses. Sizes in bytes, 0 when the counter is absent;
  * strings "" when absent (always NUL-terminated, truncated to fit). */
 struct vms_hsperf {
-	unsigned entries;                     /* entries parsed */
-	int n_gens;                           /* highest N + 1 of sun.gc.generation.N.maxCapacity */
-	uint64_t gen_max[VMS_HSPERF_GENS];    /* sun.gc.generation.N.maxCapacity */
-	uint64_t gen_cap[VMS_HSPERF_GENS];    /* sun.gc.generation.N.capacity (about the committed bytes) */
-	char gen_name[VMS_HSPERF_GENS][16];   /* sun.gc.generation.N.name ("new", "young", "old") */
-	uint64_t ccs_max;                     /* sun.gc.compressedclassspace.maxCapacity */
-	uint64_t meta_max;                    /* sun.gc.metaspace.maxCapacity */
-	char policy[48];                      /* sun.gc.policy.name ("GarbageFirst", "ParScav:MSC", "Copy:MSC") */
-	char collector[64];                   /* the first sun.gc.collector.N.name in the file ("G1 young
-	                                       * collection pauses"; ZGC has only N = 2, "Z concurrent
-	                                       * cycle pauses") */
-	char version[64];                     /* java.property.java.vm.version ("17.0.15+6-Debian-1deb12u1") */
+	unsigned entries;                   /* entries parsed */
+	int n_gens;                         /* highest N + 1 of sun.gc.generation.N.maxCapacity */
+	uint64_t gen_max[VMS_HSPERF_GENS];  /* sun.gc.generation.N.maxCapacity */
+	uint64_t gen_cap[VMS_HSPERF_GENS];  /* sun.gc.generation.N.capacity (about the committed bytes) */
+	char gen_name[VMS_HSPERF_GENS][16]; /* sun.gc.generation.N.name ("new", "young", "old") */
+	uint64_t ccs_max;                   /* sun.gc.compressedclassspace.maxCapacity */
+	uint64_t meta_max;                  /* sun.gc.metaspace.maxCapacity */
+	char policy[48];    /* sun.gc.policy.name ("GarbageFirst", "ParScav:MSC", "Copy:MSC") */
+	char collector[64]; /* the first sun.gc.collector.N.name in the file ("G1 young
+	                     * collection pauses"; ZGC has only N = 2, "Z concurrent
+	                     * cycle pauses") */
+	char version[64];   /* java.property.java.vm.version ("17.0.15+6-Debian-1deb12u1") */
 };
 
 /* Parse len bytes of an hsperfdata file. Returns 0 and fills *out (zeroed first) when the
