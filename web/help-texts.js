@@ -61,7 +61,8 @@ export const COLUMN_HELP = {
     'now. max(Shared WS, Rss - Anonymous + Shared_Hugetlb).',
   shared_ws:
     'Resident pages another process maps right now: Shared_Clean + Shared_Dirty + Shared_Hugetlb. After ' +
-    'fork() this includes anonymous pages not yet copied.',
+    'fork() this includes anonymous pages not yet copied. 0 for a region with the role "view" (one of ' +
+    'several mappings of one object by this process, such as ZGC\'s heap views).',
   locked_ws:
     'Resident memory locked in RAM with mlock/mlockall/MAP_LOCKED (VmFlags lo): it cannot be swapped out.',
   pss:

@@ -55,7 +55,8 @@ struct vms_region {
 	/* Filled by classification. */
 	enum vms_type type;    /* the type of the allocation that owns it */
 	uint32_t allocation;   /* index into vms_snapshot.allocations */
-	const char *role;      /* sub-block role: "text", "data", "relro", "bss", "hole", "guard", "tail", "header", ... or NULL */
+	const char *role;      /* sub-block role: "text", "data", "relro", "bss", "hole", "guard", "tail", "header", ... or NULL;
+	                        * VMS_ROLE_VIEW changes one column, see vms_region_columns() */
 	uint64_t cols[VMS_COL_COUNT]; /* derived from smaps, see vms_region_columns() */
 };
 
@@ -216,7 +217,13 @@ const char *vms_snapshot_strndup(struct vms_snapshot *snap, const char *s, size_
 /* Allocate zeroed memory owned by the snapshot; NULL on ENOMEM. */
 void *vms_snapshot_alloc(struct vms_snapshot *snap, size_t size);
 
-/* VMMap columns of one region from its smaps fields, perms and VmFlags (formulas in
+/* Role of a region that is one of several mappings of the SAME object by this process (ZGC's
+ * memfd java_heap at three views). The kernel counts a page mapped twice by one process in
+ * Shared_Clean/Shared_Dirty although no other process maps it, so such a region's Shared WS
+ * column is 0; every other column, and the region's smaps fields, are unchanged. */
+#define VMS_ROLE_VIEW "view"
+
+/* VMMap columns of one region from its smaps fields, perms, VmFlags and role (formulas in
  * docs/memory-types.md, "Columns"). */
 void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]);
 

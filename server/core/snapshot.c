@@ -111,7 +111,9 @@ void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]
 	if (shareable > total) /* only with inconsistent (torn) input */
 		shareable = total;
 	cols[VMS_COL_TOTAL_WS] = total;
-	cols[VMS_COL_SHARED_WS] = shared_ws;
+	/* A self-aliased view (VMS_ROLE_VIEW): its Shared_* pages are shared only with the process's
+	 * own other views of the object, so nothing counts as shared with other processes. */
+	cols[VMS_COL_SHARED_WS] = r->role && !strcmp(r->role, VMS_ROLE_VIEW) ? 0 : shared_ws;
 	cols[VMS_COL_SHAREABLE_WS] = shareable;
 	cols[VMS_COL_PRIVATE_WS] = total - shareable;
 	cols[VMS_COL_LOCKED_WS] = (r->vm_flag_bits & VMS_VMF_LO) ? total : 0;
