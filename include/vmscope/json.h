@@ -49,10 +49,11 @@ int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s
 /* Hand everything buffered so far to the sink now (a writer that wants to know where each
  * allocation's text ends calls it after begin() and after each allocation()). */
 void vms_json_stream_flush(struct vms_json_stream *st);
-/* Append an allocation's text as an earlier stream handed it to its sink (the bytes between
- * the flushes around its allocation() call, leading comma or not), instead of writing it
- * again: for a scan whose attribution stage left that allocation as it was streamed. */
-void vms_json_stream_copy_allocation(struct vms_json_stream *st, const char *text, size_t len);
+/* The caller places the next allocation's text itself (the text an earlier stream wrote for
+ * it, without a leading comma) right after what the sink has received so far: the stream
+ * writes the separator it needs, hands everything over and counts the allocation. For a scan
+ * whose attribution stage left that allocation as it was streamed. */
+void vms_json_stream_external_allocation(struct vms_json_stream *st);
 void vms_json_stream_free(struct vms_json_stream *st); /* accepts NULL */
 
 /* The diff as compact JSON text, written directly: byte-for-byte

@@ -1,6 +1,8 @@
-/* The captured JSON of a scan (contract in json_capture.h). The text grows in one buffer; the
- * end offset of the header and of every allocation is kept so that, after a restart, the text
- * of an allocation the attribution stage left alone is copied instead of written again. */
+/* The captured JSON of a scan (contract in json_capture.h). The first pass grows one buffer and
+ * keeps the end offset of the header and of every allocation. After a restart the new stream
+ * writes into a second buffer, and the document becomes a list of segments: new text, and the
+ * first pass's text of every allocation the attribution stage left alone (referenced, not
+ * copied: on a 60,000-VMA process that is most of 64 MiB). */
 #include "vmscope/json_capture.h"
 
 #include <stdlib.h>
@@ -17,11 +19,19 @@ struct text {
 	size_t n_end, cap_end;
 };
 
+struct segment {
+	int before;        /* 1: in the first pass's text, 0: in the current text */
+	size_t off, len;
+};
+
 struct vms_json_capture {
 	struct vms_json_stream *st;
-	struct text now;       /* what the current stream has written */
-	struct text before;    /* the first pass, kept during a restart */
-	const long *streamed_as; /* during a restart: final allocation -> first-pass index or -1 */
+	struct text now;           /* what the current stream has written */
+	struct text before;        /* the first pass, kept after a restart */
+	const long *streamed_as;   /* during a restart: final allocation -> first-pass index or -1 */
+	struct segment *seg;       /* after a restart: the document in order */
+	size_t n_seg, cap_seg;
+	size_t seg_start;          /* start of the current text not yet in a segment */
 	int oom;
 	unsigned restarts;
 	size_t copied;
@@ -53,6 +63,23 @@ static int sink(void *cookie, const char *buf, size_t len)
 	memcpy(t->buf + t->len, buf, len);
 	t->len += len;
 	return 0;
+}
+
+static void push_segment(struct vms_json_capture *c, int before, size_t off, size_t len)
+{
+	if (!len)
+		return;
+	if (c->n_seg == c->cap_seg) {
+		size_t cap = c->cap_seg ? c->cap_seg * 2 : 1024;
+		struct segment *g = realloc(c->seg, cap * sizeof *g);
+		if (!g) {
+			c->oom = 1;
+			return;
+		}
+		c->seg = g;
+		c->cap_seg = cap;
+	}
+	c->seg[c->n_seg++] = (struct segment){.before = before, .off = off, .len = len};
 }
 
 static void mark_allocation_end(struct vms_json_capture *c)
@@ -91,7 +118,12 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 	if (was >= 0 && (size_t)was < c->before.n_end) {
 		const struct text *b = &c->before;
 		size_t from = was ? b->end[was - 1] : b->header_end;
-		vms_json_stream_copy_allocation(c->st, b->buf + from, b->end[was] - from);
+		if (from < b->end[was] && b->buf[from] == ',')
+			from++; /* the stream writes the separator it needs */
+		vms_json_stream_external_allocation(c->st);
+		push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
+		push_segment(c, 1, from, b->end[was] - from);
+		c->seg_start = c->now.len;
 		c->copied++;
 	} else {
 		vms_json_stream_allocation(c->st, s, index);
@@ -104,12 +136,14 @@ static void on_restart(void *cookie, const long *streamed_as, size_t n)
 {
 	struct vms_json_capture *c = cookie;
 	(void)n;
-	text_free(&c->before);
+	if (c->restarts++) { /* a second restart: the first pass's text is what `now` holds */
+		c->oom = 1;
+		return;
+	}
 	vms_json_stream_flush(c->st);
 	c->before = c->now;
 	memset(&c->now, 0, sizeof c->now);
 	c->streamed_as = streamed_as; /* valid until vms_snapshot_take returns: only used before */
-	c->restarts++;
 	vms_json_stream_free(c->st);
 	c->st = vms_json_stream_new(NULL, sink, c);
 }
@@ -138,14 +172,21 @@ void vms_json_capture_hook(struct vms_json_capture *c, struct vms_snapshot_opts 
 int vms_json_capture_write(struct vms_json_capture *c, const struct vms_snapshot *s, FILE *out)
 {
 	c->streamed_as = NULL;
-	text_free(&c->before);
 	if (!c->st)
 		return VMS_ERR_NOMEM; /* a restarted stream could not be set up again */
 	int err = vms_json_stream_end(c->st, s);
 	c->st = NULL;
+	push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
+	c->seg_start = c->now.len;
 	if (!err && c->oom)
 		err = VMS_ERR_NOMEM;
-	if (!err && (fwrite(c->now.buf, 1, c->now.len, out) != c->now.len || fputc('\n', out) == EOF))
+	for (size_t i = 0; !err && i < c->n_seg; i++) {
+		const struct segment *g = &c->seg[i];
+		const char *base = g->before ? c->before.buf : c->now.buf;
+		if (fwrite(base + g->off, 1, g->len, out) != g->len)
+			err = VMS_ERR_IO;
+	}
+	if (!err && fputc('\n', out) == EOF)
 		err = VMS_ERR_IO;
 	return err;
 }
@@ -157,6 +198,7 @@ void vms_json_capture_free(struct vms_json_capture *c)
 	vms_json_stream_free(c->st);
 	text_free(&c->now);
 	text_free(&c->before);
+	free(c->seg);
 	free(c);
 }
 

@@ -264,15 +264,11 @@ void vms_json_stream_flush(struct vms_json_stream *st)
 	flush(st, 1);
 }
 
-void vms_json_stream_copy_allocation(struct vms_json_stream *st, const char *text, size_t len)
+void vms_json_stream_external_allocation(struct vms_json_stream *st)
 {
-	struct vms_sb *sb = &st->sb;
-	if (len && text[0] == ',')
-		text++, len--;
 	if (st->n_written++)
-		VMS_JO_LIT(sb, ",");
-	vms_jo_lit(sb, text, len);
-	flush(st, 0);
+		VMS_JO_LIT(&st->sb, ",");
+	flush(st, 1);
 }
 
 int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s)
