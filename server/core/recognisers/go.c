@@ -290,15 +290,18 @@ static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
 	return b;
 }
 
-static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, int guess)
+static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, int elf, int guess)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	uint64_t n_arenas = (rn->end - rn->start) / ARENA_BYTES;
 	uint64_t committed = rw_bytes(s, rn->first, rn->n);
-	const char *sig = rn->confirmed ? "arena index read" : rn->hint ? ".go.buildinfo + hint address" : "geometry";
+	const char *sig = rn->confirmed ? "arena index read"
+	                  : rn->hint    ? (elf ? ".go.buildinfo + hint address" : "hint address")
+	                                : (elf ? ".go.buildinfo + geometry" : "geometry");
 	struct vms_claim c = {
 		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "Go heap (%s), %llu arena%s (64 MiB each), %llu MiB committed%s%s", ver[0] ? ver : "Go",
+		.details = vms_attr_fmt(a, "Go heap%s%s%s, %llu arena%s (64 MiB each), %llu MiB committed%s%s", ver[0] ? " (" : "", ver,
+		                        ver[0] ? ")" : "",
 		                        (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s",
 		                        (unsigned long long)(committed / MIB), rn->hint ? "" : ", away from the hint addresses",
 		                        guess ? " (guess)" : ""),
@@ -559,7 +562,9 @@ static const char *run(struct vms_attr *a)
 		if (runs[k].hint || n_hint == 0)
 			for (uint64_t p = runs[k].start; p < runs[k].end; p += ARENA_BYTES)
 				arenas[m++] = p;
-	uint64_t l2 = geometry_only ? 0 : find_l2(a, runs, n_runs, arenas, m, ha);
+	uint64_t l2 = find_l2(a, runs, n_runs, arenas, m, ha);
+	/* an arena index read where Go keeps it is Go's own word, with or without the ELF */
+	int known = g.n_go > 0 || l2 != 0;
 	/* every arena of every run, now that the map is known: confirmed when its entry is set */
 	m = 0;
 	size_t n_claimed_runs = 0;
@@ -580,12 +585,12 @@ static const char *run(struct vms_attr *a)
 		rn->confirmed = l2 && all;
 		/* away from the hints, only with the index's word for it (glibc >= 2.37 heaps look alike),
 		 * or as a guess when no hint was used at all and nothing can be read */
-		int guess = geometry_only || (!rn->hint && !rn->confirmed);
+		int guess = !known || (!rn->hint && !rn->confirmed);
 		if (!rn->hint && !rn->confirmed && (n_hint > 0 || l2 || s->peek == 1)) {
 			m = first;
 			continue;
 		}
-		claim_arenas(a, rn, g.version, guess);
+		claim_arenas(a, rn, g.version, g.n_go > 0, guess);
 		if (rn->claim >= 0) {
 			n_claimed_runs++;
 			n_arenas += (rn->end - rn->start) / ARENA_BYTES;
@@ -599,7 +604,7 @@ static const char *run(struct vms_attr *a)
 	unsigned threads = note_threads(a, runs, n_runs);
 	unsigned meta = 0;
 	uint64_t summary_bytes = 0;
-	if (!geometry_only) {
+	if (known) {
 		if (l2)
 			meta += claim_index(a, l2, arenas, ha, m, ver);
 		meta += claim_summaries(a, ver, &summary_bytes);
@@ -607,8 +612,8 @@ static const char *run(struct vms_attr *a)
 	}
 	note = vms_attr_fmt(a, "%s%s%s: %zu heap reservation%s, %llu arena%s, %llu MiB committed; %s; %u metadata allocation%s; "
 	                       "%u thread%s on Go stacks in the heap",
-	                    geometry_only ? "Go heap at a hint address (no ELF readable, guess)" : ver,
-	                    geometry_only ? "" : g.dynamic ? " (dynamically linked: cgo or c-shared)" : " (static)",
+	                    !known ? "Go heap at a hint address (no ELF readable, guess)" : ver,
+	                    !known ? "" : g.dynamic ? " (dynamically linked: cgo or c-shared)" : " (static)",
 	                    g.n_go > 1 ? " (several Go images)" : "", n_claimed_runs, n_claimed_runs == 1 ? "" : "s",
 	                    (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s", (unsigned long long)(committed / MIB),
 	                    l2 ? "arena index read" : s->peek == 1 ? "arena index not found" : "arena index not read (no memory reads)",
