@@ -1,6 +1,9 @@
 /* Recogniser "go": the Go runtime's heap arenas and off-heap metadata, in a Go program or in
  * a process that loaded a Go c-shared library (linux/amd64 layout; Go 1.11+).
  *
+ * On arm64 the hints are i<<40 | 0x0040<<32 and the index has no bias; 32-bit layouts (4 MiB
+ * arenas) are not handled.
+ *
  * Signals, cheapest first (docs/memory-types.md, "go"; runtime-heaps.md section 9):
  * 1. A Go ELF among the mapped images: section .go.buildinfo starting with the magic
  *    "\xff Go buildinf:", its version string at +32 when flags bit 0x2 is set (Go 1.18+). Each
@@ -30,10 +33,11 @@
 #define MIB (1ull << 20)
 #define ARENA_BYTES (64 * MIB)          /* heapArenaBytes on linux/amd64 */
 #define HINT_MASK ((1ull << 40) - 1)
-#define HINT_LOW 0xc000000000ull         /* low 40 bits of every arena hint */
+#define HINT_LOW_AMD64 0xc000000000ull   /* low 40 bits of every arena hint (malloc.go mallocinit) */
+#define HINT_LOW_ARM64 0x4000000000ull   /* arm64 (not ios): 0x0040 << 32 */
 #define HINT_MAX_I 0x7full
 #define L2_BYTES (32 * MIB)              /* (1 << arenaL2Bits) pointers, arenaL2Bits = 22 */
-#define ARENA_INDEX_BIAS 0x800000000000ull /* -arenaBaseOffset on amd64 */
+#define BIAS_AMD64 0x800000000000ull     /* -arenaBaseOffset on amd64; 0 on arm64 */
 #define PERSISTENT_CHUNK (256 * 1024)    /* persistentChunkSize, malloc.go */
 #define MAX_RUNS 256                     /* arena reservations we track per scan */
 #define MAX_ELF_FILES 4096               /* distinct image files we look at per scan */
@@ -161,6 +165,22 @@ static void find_go(struct vms_attr *a, struct go_found *g)
 
 /* ---- step 2: arena reservations -------------------------------------------------------- */
 
+/* The 64-bit layouts we know: amd64 (and unknown 64-bit machines) and arm64 (malloc.go). */
+static int is_arm64(const struct vms_snapshot *s)
+{
+	return s->arch.machine && (!strcmp(s->arch.machine, "aarch64") || !strcmp(s->arch.machine, "arm64"));
+}
+
+static uint64_t hint_low(const struct vms_snapshot *s)
+{
+	return is_arm64(s) ? HINT_LOW_ARM64 : HINT_LOW_AMD64;
+}
+
+static uint64_t index_bias(const struct vms_snapshot *s)
+{
+	return is_arm64(s) ? 0 : BIAS_AMD64;
+}
+
 static int anon_private(const struct vms_region *r)
 {
 	return !r->path && r->perms[3] == 'p';
@@ -214,15 +234,15 @@ static int arena_run(const struct vms_attr *a, size_t i, struct run *out)
 	if (cut == i)
 		return 0;
 	*out = (struct run){.first = i, .n = cut - i, .start = R[i].start, .end = R[cut - 1].end, .claim = -1};
-	out->hint = (R[i].start & HINT_MASK) == HINT_LOW && (R[i].start >> 40) <= HINT_MAX_I;
+	out->hint = (R[i].start & HINT_MASK) == hint_low(s) && (R[i].start >> 40) <= HINT_MAX_I;
 	return 1;
 }
 
 /* ---- step 3: the arena index (memory reads) -------------------------------------------- */
 
-static uint64_t l2_entry(uint64_t l2, uint64_t arena)
+static uint64_t l2_entry(const struct vms_attr *a, uint64_t l2, uint64_t arena)
 {
-	return l2 + ((arena + ARENA_INDEX_BIAS) >> 26) * 8;
+	return l2 + ((arena + index_bias(vms_attr_snapshot(a))) >> 26) * 8;
 }
 
 /* Is l2 the arena index of these arenas? Reads each arena's entry; fills ha[] with the
@@ -232,7 +252,7 @@ static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	for (size_t k = 0; k < n; k++) {
 		uint64_t v;
-		if (++*peeks > MAX_L2_PEEKS || vms_attr_peek(a, l2_entry(l2, arenas[k]), &v, sizeof v) != 0)
+		if (++*peeks > MAX_L2_PEEKS || vms_attr_peek(a, l2_entry(a, l2, arenas[k]), &v, sizeof v) != 0)
 			return 0;
 		long ri = vms_attr_region_at(a, v);
 		if (!v || v % 8 || (v >= l2 && v < l2 + L2_BYTES) || ri < 0 || !anon_private(&s->regions[ri]) ||
@@ -526,6 +546,8 @@ static const char *run(struct vms_attr *a)
 	uint64_t *arenas = NULL, *ha = NULL;
 	const char *note = NULL;
 	size_t n_runs = 0;
+	if (s->arch.bits == 32)
+		return NULL;
 	find_go(a, &g);
 	/* no image readable at all (saved text): an arena reservation at a hint is still Go, as a guess */
 	int geometry_only = g.n_go == 0 && g.n_readable == 0;
@@ -556,13 +578,22 @@ static const char *run(struct vms_attr *a)
 	if (!arenas || !ha)
 		goto out;
 
-	/* the arena index: from the hint arenas (or from all candidates when no hint was used) */
+	/* the arena index: from the hint arenas, or, when no hint was used, from the first
+	 * candidate reservation whose arenas all have entries (others may be glibc heaps) */
 	size_t m = 0;
+	uint64_t l2 = 0;
 	for (size_t k = 0; k < n_runs; k++)
-		if (runs[k].hint || n_hint == 0)
+		if (runs[k].hint)
 			for (uint64_t p = runs[k].start; p < runs[k].end; p += ARENA_BYTES)
 				arenas[m++] = p;
-	uint64_t l2 = find_l2(a, runs, n_runs, arenas, m, ha);
+	if (m)
+		l2 = find_l2(a, runs, n_runs, arenas, m, ha);
+	for (size_t k = 0; !m && !l2 && k < n_runs && k < 8; k++) {
+		size_t c = 0;
+		for (uint64_t p = runs[k].start; p < runs[k].end; p += ARENA_BYTES)
+			arenas[c++] = p;
+		l2 = find_l2(a, runs, n_runs, arenas, c, ha);
+	}
 	/* an arena index read where Go keeps it is Go's own word, with or without the ELF */
 	int known = g.n_go > 0 || l2 != 0;
 	/* every arena of every run, now that the map is known: confirmed when its entry is set */
@@ -575,7 +606,7 @@ static const char *run(struct vms_attr *a)
 		int all = 1;
 		for (uint64_t p = rn->start; p < rn->end && l2; p += ARENA_BYTES) {
 			uint64_t v = 0;
-			if (vms_attr_peek(a, l2_entry(l2, p), &v, sizeof v) != 0 || v == 0) {
+			if (vms_attr_peek(a, l2_entry(a, l2, p), &v, sizeof v) != 0 || v == 0) {
 				all = 0;
 				continue;
 			}
