@@ -40,6 +40,7 @@
 #define BIAS_AMD64 0x800000000000ull     /* -arenaBaseOffset on amd64; 0 on arm64 */
 #define PERSISTENT_CHUNK (256 * 1024)    /* persistentChunkSize, malloc.go */
 #define MAX_RUNS 256                     /* arena reservations we track per scan */
+#define MAX_ARENAS 4096                  /* arenas (256 GiB of heap) we track per scan */
 #define MAX_ELF_FILES 4096               /* distinct image files we look at per scan */
 #define MAX_L2_PEEKS 4096                /* memory reads spent looking for the arena index */
 
@@ -196,6 +197,15 @@ static int is_none(const struct vms_region *r)
 	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
 }
 
+static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
+{
+	uint64_t b = 0;
+	for (size_t k = first; k < first + n; k++)
+		if (!is_none(&s->regions[k]))
+			b += s->regions[k].end - s->regions[k].start;
+	return b;
+}
+
 /* May a Go structure take region i? Unclaimed, anonymous, and typed by the classifier only
  * from geometry we override (Private Data, Reserved; Stack when stacks is set, since the
  * classifier types a region Stack whenever a thread's SP lies in it). */
@@ -212,6 +222,7 @@ struct run {
 	uint64_t start, end; /* a multiple of 64 MiB long, 64 MiB-aligned */
 	int hint;            /* starts at a hint address */
 	int confirmed;       /* its arena index entries were read */
+	uint64_t committed;  /* rw bytes of its regions */
 	long claim;
 };
 
@@ -299,32 +310,101 @@ static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_run
 	return 0;
 }
 
-/* ---- claims ---------------------------------------------------------------------------- */
-
-static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
-{
-	uint64_t b = 0;
-	for (size_t k = first; k < first + n; k++)
-		if (!is_none(&s->regions[k]))
-			b += s->regions[k].end - s->regions[k].start;
-	return b;
-}
-
-static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, int elf, int guess)
+/* A plausible *heapArena from the index: 8-aligned, in anonymous rw memory outside the index. */
+static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	long ri = vms_attr_region_at(a, v);
+	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 && anon_private(&s->regions[ri]) &&
+	       is_rw(&s->regions[ri]);
+}
+
+/* With the arena index known: each 64 MiB-aligned address inside anonymous memory we may take
+ * whose entry holds a heapArena pointer is an arena. One 4 KiB page of the index covers 512
+ * arenas (32 GiB); a page that is not resident was never written, so holds no arena. Fills
+ * arenas[] (ascending) and ha[]; returns how many. */
+static size_t index_arenas(struct vms_attr *a, uint64_t l2, uint64_t *arenas, uint64_t *ha, size_t max)
+{
+	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	unsigned char page[4096];
+	uint64_t page_at = 1; /* no page yet */
+	int page_ok = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_regions && n < max; i++) {
+		const struct vms_region *r = &s->regions[i];
+		if (!takeable(a, i, 1))
+			continue;
+		uint64_t p = (r->start + ARENA_BYTES - 1) & ~(ARENA_BYTES - 1);
+		while (p >= r->start && p < r->end && n < max) {
+			uint64_t e = l2_entry(a, l2, p), pg = e & ~4095ull;
+			if (pg != page_at) {
+				page_at = pg;
+				page_ok = vms_attr_peek(a, pg, page, sizeof page) == 0;
+			}
+			if (!page_ok) { /* skip to the first arena of the next index page */
+				p += (4096 - (e - pg)) / 8 * ARENA_BYTES;
+				continue;
+			}
+			uint64_t v;
+			memcpy(&v, page + (e - pg), sizeof v);
+			if (heap_arena_ptr(a, l2, v)) {
+				arenas[n] = p;
+				ha[n++] = v;
+			}
+			p += ARENA_BYTES;
+		}
+	}
+	return n;
+}
+
+/* Runs of address-contiguous arenas, each over whole regions we may take (a region the kernel
+ * merged from an arena and something else is taken whole). Returns how many. */
+static size_t index_runs(const struct vms_attr *a, const uint64_t *arenas, size_t n, struct run *runs, size_t max)
+{
+	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	size_t m = 0;
+	for (size_t k = 0; k < n && m < max; k++) {
+		uint64_t start = arenas[k], end = start + ARENA_BYTES;
+		while (k + 1 < n && arenas[k + 1] == end)
+			end += ARENA_BYTES, k++;
+		long f = vms_attr_region_at(a, start), l = vms_attr_region_at(a, end - 1);
+		int ok = f >= 0 && l >= f;
+		for (long i = f; ok && i <= l; i++)
+			ok = takeable(a, (size_t)i, 1) && (i == f || s->regions[i].start == s->regions[i - 1].end);
+		if (!ok)
+			continue;
+		runs[m] = (struct run){.first = (size_t)f, .n = (size_t)(l - f + 1), .start = start, .end = end, .confirmed = 1, .claim = -1};
+		runs[m].hint = (start & HINT_MASK) == hint_low(s) && (start >> 40) <= HINT_MAX_I;
+		runs[m].committed = rw_bytes(s, runs[m].first, runs[m].n);
+		m++;
+	}
+	return m;
+}
+
+/* ---- claims ---------------------------------------------------------------------------- */
+
+static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, int elf, uint64_t l2, int guess)
+{
+	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	const struct vms_region *R = s->regions;
 	uint64_t n_arenas = (rn->end - rn->start) / ARENA_BYTES;
 	uint64_t committed = rw_bytes(s, rn->first, rn->n);
+	uint64_t lo = R[rn->first].start, hi = R[rn->first + rn->n - 1].end;
+	uint64_t merged = (rn->start - lo) + (hi - rn->end);
 	const char *sig = rn->confirmed ? "arena index read"
 	                  : rn->hint    ? (elf ? ".go.buildinfo + hint address" : "hint address")
 	                                : (elf ? ".go.buildinfo + geometry" : "geometry");
+	const char *merged_note = "";
+	if (merged)
+		merged_note = vms_attr_fmt(a, "; the kernel merged %llu MiB of other runtime mappings%s into the same VMAs (counted here)",
+		                           (unsigned long long)((merged + MIB - 1) / MIB),
+		                           l2 >= lo && l2 < hi ? " (the arena index)" : "");
 	struct vms_claim c = {
 		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "Go heap%s%s%s, %llu arena%s (64 MiB each), %llu MiB committed%s%s", ver[0] ? " (" : "", ver,
-		                        ver[0] ? ")" : "",
-		                        (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s",
+		.details = vms_attr_fmt(a, "Go heap%s%s%s, %llu arena%s (64 MiB each), %llu MiB committed%s%s%s", ver[0] ? " (" : "", ver,
+		                        ver[0] ? ")" : "", (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s",
 		                        (unsigned long long)(committed / MIB), rn->hint ? "" : ", away from the hint addresses",
-		                        guess ? " (guess)" : ""),
+		                        merged_note ? merged_note : "", guess ? " (guess)" : ""),
 		.signal = sig,
 		.guess = guess,
 	};
@@ -332,12 +412,18 @@ static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, in
 	if (rn->claim < 0)
 		return;
 	for (size_t k = rn->first; k < rn->first + rn->n; k++)
-		vms_attr_role(a, k, is_none(&s->regions[k]) ? "reserved" : "committed");
+		vms_attr_role(a, k, is_none(&R[k]) ? "reserved" : "committed");
+	int l2_inside = merged && l2 >= lo && l2 + L2_BYTES <= hi;
+	const char *l2_what = "Go arena index (L2 map, 32 MiB), merged into this VMA by the kernel";
+	if (l2_inside && l2 < rn->start)
+		vms_attr_part(a, rn->claim, l2, l2 + L2_BYTES, l2_what);
 	for (uint64_t k = 0; k < n_arenas; k++) {
 		uint64_t st = rn->start + k * ARENA_BYTES;
 		vms_attr_part(a, rn->claim, st, st + ARENA_BYTES,
 		              vms_attr_fmt(a, "Go heap arena %llu of %llu", (unsigned long long)(k + 1), (unsigned long long)n_arenas));
 	}
+	if (l2_inside && l2 >= rn->end)
+		vms_attr_part(a, rn->claim, l2, l2 + L2_BYTES, l2_what);
 }
 
 /* A known piece of metadata inside some region. */
@@ -555,79 +641,70 @@ static const char *run(struct vms_attr *a)
 		return NULL;
 	const char *ver = g.version[0] ? g.version : "Go";
 	runs = calloc(MAX_RUNS, sizeof *runs);
-	if (!runs)
+	arenas = calloc(MAX_ARENAS, sizeof *arenas);
+	ha = calloc(MAX_ARENAS, sizeof *ha);
+	if (!runs || !arenas || !ha)
 		goto out;
 
-	/* arena reservations: at hints always, elsewhere once confirmed */
+	/* reservations by geometry: 64 MiB-aligned anonymous runs */
 	size_t n_hint = 0;
 	for (size_t i = 0; i < s->n_regions && n_runs < MAX_RUNS; i++) {
 		struct run rn;
 		if (!arena_run(a, i, &rn) || (geometry_only && !rn.hint))
 			continue;
+		rn.committed = rw_bytes(s, rn.first, rn.n);
 		runs[n_runs++] = rn;
-		n_hint += rn.hint;
+		n_hint += rn.hint && rn.committed;
 		i = rn.first + rn.n - 1;
 	}
 	if (n_runs == 0)
 		goto out;
-	size_t n_ar = 0;
-	for (size_t k = 0; k < n_runs; k++)
-		n_ar += (runs[k].end - runs[k].start) / ARENA_BYTES;
-	arenas = calloc(n_ar, sizeof *arenas);
-	ha = calloc(n_ar, sizeof *ha);
-	if (!arenas || !ha)
-		goto out;
 
-	/* the arena index: from the hint arenas, or, when no hint was used, from the first
+	/* the arena index: from the hint arenas in use, or, when no hint is in use, from the first
 	 * candidate reservation whose arenas all have entries (others may be glibc heaps) */
 	size_t m = 0;
 	uint64_t l2 = 0;
 	for (size_t k = 0; k < n_runs; k++)
-		if (runs[k].hint)
-			for (uint64_t p = runs[k].start; p < runs[k].end; p += ARENA_BYTES)
-				arenas[m++] = p;
+		for (uint64_t p = runs[k].start; runs[k].hint && runs[k].committed && p < runs[k].end && m < MAX_ARENAS; p += ARENA_BYTES)
+			arenas[m++] = p;
 	if (m)
 		l2 = find_l2(a, runs, n_runs, arenas, m, ha);
-	for (size_t k = 0; !m && !l2 && k < n_runs && k < 8; k++) {
+	for (size_t k = 0, tried = 0; !m && !l2 && k < n_runs && tried < 8; k++) {
 		size_t c = 0;
-		for (uint64_t p = runs[k].start; p < runs[k].end; p += ARENA_BYTES)
+		for (uint64_t p = runs[k].start; runs[k].committed && p < runs[k].end && c < MAX_ARENAS; p += ARENA_BYTES)
 			arenas[c++] = p;
-		l2 = find_l2(a, runs, n_runs, arenas, c, ha);
+		if (c) {
+			tried++;
+			l2 = find_l2(a, runs, n_runs, arenas, c, ha);
+		}
 	}
 	/* an arena index read where Go keeps it is Go's own word, with or without the ELF */
 	int known = g.n_go > 0 || l2 != 0;
-	/* every arena of every run, now that the map is known: confirmed when its entry is set */
 	m = 0;
+	if (l2) {
+		/* the index names every arena: the reservations are its runs of arenas */
+		m = index_arenas(a, l2, arenas, ha, MAX_ARENAS);
+		n_runs = index_runs(a, arenas, m, runs, MAX_RUNS);
+	} else {
+		/* geometry: a hint reservation in use; away from the hints only when no hint is in use and
+		 * memory cannot be read (glibc >= 2.37 heaps look alike), as a guess */
+		size_t keep = 0;
+		for (size_t k = 0; k < n_runs; k++) {
+			int ok = runs[k].committed && (runs[k].hint || (n_hint == 0 && s->peek != 1 && known));
+			if (ok)
+				runs[keep++] = runs[k];
+		}
+		n_runs = keep;
+	}
 	size_t n_claimed_runs = 0;
 	uint64_t n_arenas = 0, committed = 0;
 	for (size_t k = 0; k < n_runs; k++) {
 		struct run *rn = &runs[k];
-		size_t first = m;
-		int all = 1;
-		for (uint64_t p = rn->start; p < rn->end && l2; p += ARENA_BYTES) {
-			uint64_t v = 0;
-			if (vms_attr_peek(a, l2_entry(a, l2, p), &v, sizeof v) != 0 || v == 0) {
-				all = 0;
-				continue;
-			}
-			arenas[m] = p;
-			ha[m++] = v;
-		}
-		rn->confirmed = l2 && all;
-		/* away from the hints, only with the index's word for it (glibc >= 2.37 heaps look alike),
-		 * or as a guess when no hint was used at all and nothing can be read */
-		int guess = !known || (!rn->hint && !rn->confirmed);
-		if (!rn->hint && !rn->confirmed && (n_hint > 0 || l2 || s->peek == 1)) {
-			m = first;
-			continue;
-		}
-		claim_arenas(a, rn, g.version, g.n_go > 0, guess);
+		claim_arenas(a, rn, g.version, g.n_go > 0, l2, !known || (!rn->hint && !rn->confirmed));
 		if (rn->claim >= 0) {
 			n_claimed_runs++;
 			n_arenas += (rn->end - rn->start) / ARENA_BYTES;
 			committed += rw_bytes(s, rn->first, rn->n);
-		} else {
-			m = first;
 		}
 	}
 	if (n_claimed_runs == 0)
