@@ -60,7 +60,8 @@ static char *load(const char *name, size_t *len)
 	return buf;
 }
 
-static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, size_t n_threads, struct memory *mem)
+static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, size_t n_threads, struct memory *mem,
+                                 int expect_changed)
 {
 	size_t len;
 	char *text = load(file, &len);
@@ -80,7 +81,7 @@ static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, s
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, mem ? reader : NULL, mem, &changed) == VMS_OK);
-	CHECK(changed == 1);
+	CHECK(changed == expect_changed);
 	return s;
 }
 
@@ -171,7 +172,7 @@ static void test_static(int peek)
 	static const struct word words[] = {
 		{0x7f97ecc18000, 0x7f97eb9ef000}, {0x7f97ecc18008, 0x7f97eb7de000}, {0x7f97ecc18010, 0x7f97eb5cd000}};
 	struct memory mem = {pages, 1, words, 3, 0};
-	struct vms_snapshot *s = scan("go-static.smaps", threads, 9, peek ? &mem : NULL);
+	struct vms_snapshot *s = scan("go-static.smaps", threads, 9, peek ? &mem : NULL, 1);
 	check_arena(s, !peek);
 
 	/* threads: main on [stack]; the 8 Ms on g0/goroutine stacks in the heap, with a reason */
@@ -227,7 +228,7 @@ static void test_cgo(void)
 		{0x7fd7d1818008, 0x7fd7ce25a000}, {0x7fd7d1818010, 0x7fd7ce049000}, {0x7fd7f7815000, 0x960},
 	};
 	struct memory mem = {pages, 4, words, 6, 0};
-	struct vms_snapshot *s = scan("go-cgo.smaps", threads, 9, &mem);
+	struct vms_snapshot *s = scan("go-cgo.smaps", threads, 9, &mem, 1);
 	check_arena(s, 0);
 	/* Ms are pthreads on glibc stacks (the classifier's rows); one runs Go code on a goroutine stack */
 	for (size_t t = 0; t < 9; t++) {
@@ -258,10 +259,48 @@ static void test_cgo(void)
 	vms_snapshot_free(s);
 }
 
+/* Every arena hint occupied (ZOO_GO_BLOCK_HINTS=1): 128 PROT_NONE blocks of 64 MiB at the hints,
+ * and the runtime's arenas at 64 MiB-aligned addresses elsewhere, found through the index. */
+static void test_cgo_nohints(int peek)
+{
+	struct vms_thread threads[] = {
+		{.tid = 31718, .name = "cgo", .sp = 0x7ffd2f542638}, {.tid = 31719, .name = "cgo", .sp = 0x7fd153ffed00},
+		{.tid = 31720, .name = "cgo", .sp = 0x7fd1537fdce0}, {.tid = 31721, .name = "cgo", .sp = 0x7fd152ffcce0},
+		{.tid = 31722, .name = "cgo", .sp = 0x7fd1527fbd78}, {.tid = 31732, .name = "cgo", .sp = 0x7fd1540f7b80},
+		{.tid = 31733, .name = "cgo", .sp = 0x7fd151396ce0}, {.tid = 31734, .name = "cgo", .sp = 0x7fd150b54c30},
+		{.tid = 31735, .name = "cgo", .sp = 0x7fd12bffecf8},
+	};
+	static const uint64_t pages[] = {0x7fd15a3fa000};
+	static const struct word words[] = {
+		{0x7fd15a3fa268, 0x7fd151deb000}, {0x7fd15a3fa270, 0x7fd151bda000}, {0x7fd15a3fa2a8, 0x7fd1581ef000}};
+	struct memory mem = {pages, 1, words, 3, 0};
+	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek);
+	for (uint64_t i = 0; i <= 0x7f; i++) { /* the blocks at the hints are nobody's heap */
+		const struct vms_allocation *b = alloc_at(s, i << 40 | 0xc000000000ull);
+		if (b)
+			CHECK(b->type == VMS_TYPE_RESERVED && b->owner == NULL);
+	}
+	const struct vms_allocation *h1 = alloc_at(s, 0x7fd134000000ull), *h2 = alloc_at(s, 0x7fd154000000ull);
+	if (peek) {
+		CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB && h1->cols[VMS_COL_COMMITTED] == 88 * MIB);
+		CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->end - h2->start == 64 * MIB && h2->cols[VMS_COL_COMMITTED] == 64 * MIB);
+		CHECK(h1 && contains(h1->details, "away from the hint addresses") && !strcmp(h1->signal, "arena index read") && !h1->guess);
+		CHECK(threads[5].stack_allocation == -1 && contains(threads[5].stack_note, "(arena at 0x7fd154000000)"));
+		const struct vms_allocation *m = alloc_at(s, 0x7fd15801d000ull);
+		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB)"));
+	} else { /* no ELF, no reads: arenas away from the hints stay unnamed */
+		CHECK(h1 && h1->type != VMS_TYPE_MANAGED_HEAP);
+		CHECK(go_run(s) && go_run(s)->claimed == 0);
+	}
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_static(1);
 	test_static(0);
 	test_cgo();
+	test_cgo_nohints(1);
+	test_cgo_nohints(0);
 	TEST_MAIN_END();
 }

@@ -646,11 +646,12 @@ static const char *run(struct vms_attr *a)
 	if (!runs || !arenas || !ha)
 		goto out;
 
-	/* reservations by geometry: 64 MiB-aligned anonymous runs */
+	/* reservations by geometry: 64 MiB-aligned anonymous runs (away from the hints they are
+	 * only candidates for the arena index search below) */
 	size_t n_hint = 0;
 	for (size_t i = 0; i < s->n_regions && n_runs < MAX_RUNS; i++) {
 		struct run rn;
-		if (!arena_run(a, i, &rn) || (geometry_only && !rn.hint))
+		if (!arena_run(a, i, &rn))
 			continue;
 		rn.committed = rw_bytes(s, rn.first, rn.n);
 		runs[n_runs++] = rn;
