@@ -13,9 +13,9 @@
  *    golang/go src/runtime/malloc.go). One contiguous reservation = one Managed Heap
  *    allocation (Committed = its rw part), one part per 64 MiB arena.
  * 3. Memory reads (when allowed): the arena index (the L2 map of 2^22 *heapArena, 32 MiB) is
- *    found by reading each known arena's entry at L2 + ((arena + 2^47) >> 26) * 8; the
- *    pointers found there locate the heapArena metadata structs and confirm arenas that lie
- *    away from the hints (sysReserveAligned once every hint failed).
+ *    found by reading each hint arena's entry at L2 + ((arena + 2^47) >> 26) * 8. From then on
+ *    the index decides which 64 MiB-aligned addresses are arenas (also away from the hints:
+ *    sysReserveAligned once every hint failed), and its pointers locate the heapArena structs.
  * 4. Off-heap metadata by geometry: page-allocator summaries and the scavenger index (huge
  *    PROT_NONE reservations with small rw islands), 256 KiB persistentalloc chunks, and, in a
  *    program with no dynamic loader (a static Go binary, where the Go runtime is the only
@@ -736,9 +736,10 @@ out:
 
 const struct vms_recogniser vms_rec_go = {
 	.key = "go",
-	.what = "Go runtime: a Go ELF by its .go.buildinfo section (version), heap arena reservations at the 0x??c000000000 "
-	        "hints (or confirmed by the arena index) as Managed Heap with one part per 64 MiB arena, the arena index and "
-	        "heapArena metadata (memory reads), page-allocator summaries (PROT_NONE with rw islands), persistentalloc "
-	        "chunks, all anonymous memory of a static Go program; threads running on goroutine/g0 stacks in the heap.",
+	.what = "Go runtime: a Go ELF by its .go.buildinfo section (version); heap arena reservations at the 0x??c000000000 "
+	        "hints, or anywhere once the arena index (read from memory) names them, as Managed Heap with one part per "
+	        "64 MiB arena; the arena index and heapArena metadata, page-allocator summaries (PROT_NONE with rw "
+	        "islands), persistentalloc chunks and all anonymous memory of a static Go program as Private Data; "
+	        "threads running on goroutine/g0 stacks in the heap get a note.",
 	.run = run,
 };
