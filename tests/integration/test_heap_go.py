@@ -1,6 +1,7 @@
 """The Go recogniser on real Go programs (tests/zoo/go, built here with `go build`): a static
-binary (CGO_ENABLED=0) and a cgo binary (CGO_ENABLED=1, glibc threads and arenas beside the Go
-heap). Compared with the program's own runtime.MemStats.
+binary (CGO_ENABLED=0), a cgo binary (CGO_ENABLED=1, glibc threads and arenas beside the Go
+heap), the same with every arena hint occupied, and a C program that links the workload as a
+Go c-shared library. Compared with the program's own runtime.MemStats.
 
 What vmscope's Managed Heap "committed" must equal, from the Go 1.19 source
 (/usr/lib/go-1.19/src/runtime/mstats.go readmemstats_m, mheap.go grow):
@@ -59,22 +60,35 @@ def misattribution(snap):
     return 100.0 * bad_c / tc, 100.0 * bad_r / tr
 
 
-def build(tmp, name, cgo):
+def build(tmp, name, cgo, extra=()):
     env = dict(os.environ, GOCACHE=os.path.join(tmp, "gocache"), GOPATH=os.path.join(tmp, "gopath"),
                GOPROXY="off", GOFLAGS="", CGO_ENABLED="1" if cgo else "0")
     out = os.path.join(tmp, name)
-    r = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(hc.ZOO, "go"), env=env,
+    r = subprocess.run(["go", "build", *extra, "-o", out, "."], cwd=os.path.join(hc.ZOO, "go"), env=env,
                        capture_output=True, text=True, timeout=240)
     if r.returncode != 0:
         raise RuntimeError(f"go build ({name}) failed: {r.stderr}")
     return out
 
 
+def build_cshared(tmp, cc):
+    """The zoo as a Go c-shared library (libzoo.so) and the C program that links it."""
+    build(tmp, "libzoo.so", True, ("-tags", "cshared", "-buildmode=c-shared"))
+    host = os.path.join(tmp, "cshost")
+    r = subprocess.run([cc, "-o", host, os.path.join(hc.ZOO, "go", "cshost", "host.c"), "-I", tmp,
+                        os.path.join(tmp, "libzoo.so"), "-Wl,-rpath," + tmp], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError(f"cc (cshost) failed: {r.stderr}")
+    return host
+
+
 def check_variant(name, binary, env=None):
-    """name: static, cgo, or cgo-nohints (every arena hint occupied before the runtime starts:
-    the runtime then reserves 64 MiB-aligned arenas anywhere, found through the arena index)."""
+    """name: static, cgo, cgo-nohints (every arena hint occupied before the runtime starts:
+    the runtime then reserves 64 MiB-aligned arenas anywhere, found through the arena index), or
+    cshared (a C program with the Go runtime in a c-shared library)."""
     nohints = name == "cgo-nohints"
-    p, st = hc.start([binary, "-mib", "150", "-goroutines", "200", "-threads", "4"], env=env)
+    argv = [binary] if name == "cshared" else [binary, "-mib", "150", "-goroutines", "200", "-threads", "4"]
+    p, st = hc.start(argv, env=env)
     snap = hc.snapshot(p.pid)
     st2 = hc.ask(p)
     mc, mr = misattribution(snap)
@@ -82,12 +96,14 @@ def check_variant(name, binary, env=None):
           f"(HeapSys {st['HeapSys'] / MIB:.1f} MiB, StackSys {st['StackSys'] / MIB:.1f} MiB, Sys {st['Sys'] / MIB:.1f} MiB)")
     if REPORT:
         hc.show(hc.biggest(snap, 8))
+        print("   nameless Private Data:")
+        hc.show([a for a in snap["allocations"] if a["type"] == "private_data" and not a.get("details")])
         p.stdin.close()
         return
     heaps = list(hc.allocations(snap, "managed_heap"))
     committed = hc.total(heaps, "committed")
     hc.show(heaps)
-    hc.check(f"{name}: cgo is {st['cgo']}", st["cgo"] == name.startswith("cgo"))
+    hc.check(f"{name}: cgo is {st['cgo']}", st["cgo"] == (name != "static"))
     expect = [s["HeapSys"] + s["StackSys"] for s in (st, st2)]
     # away from the hints the kernel may merge the 32 MiB arena index into an arena's VMA; the
     # allocation then says so and counts it (a VMA cannot be split without inventing numbers)
@@ -172,9 +188,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vmscope-go-")
     try:
         variants = [("static", build(tmp, "static", False), None)]
-        if shutil.which("gcc") or shutil.which("cc"):
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if cc:
             cgo = build(tmp, "cgo", True)
-            variants += [("cgo", cgo, None), ("cgo-nohints", cgo, {"ZOO_GO_BLOCK_HINTS": "1"})]
+            variants += [("cgo", cgo, None), ("cgo-nohints", cgo, {"ZOO_GO_BLOCK_HINTS": "1"}),
+                         ("cshared", build_cshared(tmp, cc), None)]
         else:
             print("note: no C compiler: the cgo variant is not built")
         for name, binary, env in variants:

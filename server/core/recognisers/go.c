@@ -137,13 +137,13 @@ static void find_go(struct vms_attr *a, struct go_found *g)
 		const struct vms_region *r = &s->regions[i];
 		if (r->type != VMS_TYPE_IMAGE || !r->path || r->path[0] != '/' || r->offset != 0 || r->inode == 0)
 			continue;
-		/* once per file: mappings of one file are usually adjacent; remember the last few */
+		/* once per file: mappings of one file are adjacent; remember the last 64 files */
 		int dup = 0;
 		for (size_t k = 0; k < n_seen && !dup; k++)
 			dup = seen[k].inode == r->inode && seen[k].dev_major == r->dev_major && seen[k].dev_minor == r->dev_minor;
 		if (dup)
 			continue;
-		seen[n_seen % 64] = (struct file_id){r->inode, r->dev_major, r->dev_minor};
+		seen[tried % 64] = (struct file_id){r->inode, r->dev_major, r->dev_minor};
 		if (n_seen < 64)
 			n_seen++;
 		tried++;
@@ -218,8 +218,8 @@ static int takeable(const struct vms_attr *a, size_t i, int stacks)
 }
 
 struct run {
-	size_t first, n;     /* regions */
-	uint64_t start, end; /* a multiple of 64 MiB long, 64 MiB-aligned */
+	size_t first, n;     /* regions: exactly the arenas, or more when the kernel merged a neighbour in */
+	uint64_t start, end; /* the arenas: 64 MiB-aligned, a multiple of 64 MiB long */
 	int hint;            /* starts at a hint address */
 	int confirmed;       /* its arena index entries were read */
 	uint64_t committed;  /* rw bytes of its regions */
@@ -256,18 +256,24 @@ static uint64_t l2_entry(const struct vms_attr *a, uint64_t l2, uint64_t arena)
 	return l2 + ((arena + index_bias(vms_attr_snapshot(a))) >> 26) * 8;
 }
 
-/* Is l2 the arena index of these arenas? Reads each arena's entry; fills ha[] with the
- * heapArena pointers. A pointer must be 8-aligned, lie in anonymous rw memory outside the map. */
-static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_t n, uint64_t *ha, unsigned *peeks)
+/* A plausible *heapArena from the index: 8-aligned, in anonymous rw memory outside the index. */
+static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	long ri = vms_attr_region_at(a, v);
+	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 && anon_private(&s->regions[ri]) &&
+	       is_rw(&s->regions[ri]);
+}
+
+/* Is l2 the arena index of these arenas? Reads each arena's entry; fills ha[] with the
+ * heapArena pointers. */
+static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_t n, uint64_t *ha, unsigned *peeks)
+{
 	for (size_t k = 0; k < n; k++) {
 		uint64_t v;
 		if (++*peeks > MAX_L2_PEEKS || vms_attr_peek(a, l2_entry(a, l2, arenas[k]), &v, sizeof v) != 0)
 			return 0;
-		long ri = vms_attr_region_at(a, v);
-		if (!v || v % 8 || (v >= l2 && v < l2 + L2_BYTES) || ri < 0 || !anon_private(&s->regions[ri]) ||
-		    !is_rw(&s->regions[ri]))
+		if (!heap_arena_ptr(a, l2, v))
 			return 0;
 		ha[k] = v;
 	}
@@ -308,15 +314,6 @@ static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_run
 				return b;
 	}
 	return 0;
-}
-
-/* A plausible *heapArena from the index: 8-aligned, in anonymous rw memory outside the index. */
-static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
-{
-	const struct vms_snapshot *s = vms_attr_snapshot(a);
-	long ri = vms_attr_region_at(a, v);
-	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 && anon_private(&s->regions[ri]) &&
-	       is_rw(&s->regions[ri]);
 }
 
 /* With the arena index known: each 64 MiB-aligned address inside anonymous memory we may take
@@ -537,15 +534,18 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 		}
 		/* rw regions at the ends bigger than 1/16 of the reserved part (at most 8 MiB) are not
 		 * islands but neighbours the kernel merged in (the arena index, persistentalloc chunks):
-		 * leave them out. The scavenger index's rw head (4 MiB beside 500+ MiB) stays in. */
+		 * leave them out. The scavenger index's rw head stays in: sysGrow maps it rw from its
+		 * start and sysUsed marks its whole huge pages MADV_HUGEPAGE (hg), 4 MiB here. */
 		uint64_t edge = none / 16 < 8 * MIB ? none / 16 : 8 * MIB;
 		size_t lo = i, hi = j;
-		while (lo < hi && !is_none(&R[lo]) && R[lo].end - R[lo].start > edge)
+		while (lo < hi && !is_none(&R[lo]) && R[lo].end - R[lo].start > edge &&
+		       !((R[lo].vm_flag_bits & VMS_VMF_HG) && R[lo].end - R[lo].start <= 8 * MIB))
 			rw -= R[lo].end - R[lo].start, lo++;
 		while (hi > lo && !is_none(&R[hi - 1]) && R[hi - 1].end - R[hi - 1].start > edge)
 			rw -= R[hi - 1].end - R[hi - 1].start, hi--;
-		/* a run of islands: mostly reserved, at least one island, and big enough */
-		if (hi > lo + 1 && biggest_none >= 256 * 1024 && rw > 0 && rw * 8 <= none + rw) {
+		/* a run of islands: mostly reserved (besides an hg head), at least one island, big enough */
+		uint64_t head = lo < hi && (R[lo].vm_flag_bits & VMS_VMF_HG) ? R[lo].end - R[lo].start : 0;
+		if (hi > lo + 1 && biggest_none >= 256 * 1024 && rw > 0 && (rw - head) * 8 <= none + rw - head) {
 			struct vms_claim c = {
 				.type = VMS_TYPE_PRIVATE_DATA,
 				.details = vms_attr_fmt(a, "Go page-allocator summaries / scavenger index (%s): %llu %s reserved, %llu KiB committed "

@@ -1,130 +1,32 @@
-// Zoo program for tests/integration/test_heap_go.py: a Go heap of known size, goroutines
-// parked on their (heap-allocated) stacks, and a few goroutines locked to OS threads; then
-// the runtime's own accounting (runtime.MemStats plus the runtime/metrics memory classes) as
-// ONE line of JSON on stdout. It answers "stats" on stdin with a fresh line and exits on EOF.
+//go:build !cshared
+
+// Zoo program for tests/integration/test_heap_go.py (workload in zoo.go): prints the Go
+// runtime's accounting as ONE line of JSON on stdout once its heap is in place, answers "stats"
+// on stdin with a fresh line and exits on EOF.
 //
 // Flags: -mib N (heap to allocate, default 150), -goroutines N (default 200),
 // -threads N (goroutines locked to OS threads, default 4).
-// Built with CGO_ENABLED=0 (static) or CGO_ENABLED=1, which adds cgo.go (import "C").
+// Built with CGO_ENABLED=0 (static) or CGO_ENABLED=1, which adds cgo.go (import "C"). With
+// -tags cshared -buildmode=c-shared the same package is a library instead (cshared.go).
 package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"os"
-	"runtime"
-	"runtime/metrics"
 )
-
-// Set by cgo.go when it is compiled in (CGO_ENABLED=1).
-var cgoEnabled bool
-var cgoWork func() // called on each locked thread: C code that uses glibc malloc there
-
-var keep [][]byte
-
-func metric(samples []metrics.Sample, name string) uint64 {
-	for _, s := range samples {
-		if s.Name == name && s.Value.Kind() == metrics.KindUint64 {
-			return s.Value.Uint64()
-		}
-	}
-	return 0
-}
-
-func report() {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	names := []string{
-		"/memory/classes/heap/objects:bytes",
-		"/memory/classes/heap/unused:bytes",
-		"/memory/classes/heap/free:bytes",
-		"/memory/classes/heap/released:bytes",
-		"/memory/classes/heap/stacks:bytes",
-		"/memory/classes/os-stacks:bytes",
-		"/memory/classes/metadata/other:bytes",
-		"/memory/classes/total:bytes",
-	}
-	samples := make([]metrics.Sample, len(names))
-	for i, n := range names {
-		samples[i].Name = n
-	}
-	metrics.Read(samples)
-	out := map[string]interface{}{
-		"pid":            os.Getpid(),
-		"go_version":     runtime.Version(),
-		"cgo":            cgoEnabled,
-		"HeapSys":        m.HeapSys,
-		"HeapInuse":      m.HeapInuse,
-		"HeapIdle":       m.HeapIdle,
-		"HeapReleased":   m.HeapReleased,
-		"HeapAlloc":      m.HeapAlloc,
-		"StackSys":       m.StackSys,
-		"StackInuse":     m.StackInuse,
-		"MSpanSys":       m.MSpanSys,
-		"MCacheSys":      m.MCacheSys,
-		"BuckHashSys":    m.BuckHashSys,
-		"GCSys":          m.GCSys,
-		"OtherSys":       m.OtherSys,
-		"Sys":            m.Sys,
-		"NumGoroutine":   runtime.NumGoroutine(),
-		"heap_stacks":    metric(samples, "/memory/classes/heap/stacks:bytes"),
-		"os_stacks":      metric(samples, "/memory/classes/os-stacks:bytes"),
-		"metadata_other": metric(samples, "/memory/classes/metadata/other:bytes"),
-		"total":          metric(samples, "/memory/classes/total:bytes"),
-	}
-	b, _ := json.Marshal(out)
-	os.Stdout.Write(append(b, '\n'))
-}
 
 func main() {
 	mib := flag.Int("mib", 150, "MiB to allocate in the Go heap")
 	ngo := flag.Int("goroutines", 200, "goroutines parked on a channel")
 	nthr := flag.Int("threads", 4, "goroutines locked to their own OS thread")
 	flag.Parse()
-
-	for i := 0; i < *mib; i++ {
-		b := make([]byte, 1<<20)
-		for j := 0; j < len(b); j += 4096 {
-			b[j] = byte(i + j)
-		}
-		keep = append(keep, b)
-	}
-
-	block := make(chan struct{})
-	ready := make(chan struct{})
-	for i := 0; i < *ngo; i++ {
-		go func(n int) {
-			var pad [512]byte // a stack deeper than the minimum
-			pad[n%512] = byte(n)
-			ready <- struct{}{}
-			<-block
-			_ = pad
-		}(i)
-	}
-	for i := 0; i < *ngo; i++ {
-		<-ready
-	}
-	for i := 0; i < *nthr; i++ {
-		go func() {
-			runtime.LockOSThread()
-			if cgoWork != nil {
-				cgoWork()
-			}
-			ready <- struct{}{}
-			<-block
-		}()
-	}
-	for i := 0; i < *nthr; i++ {
-		<-ready
-	}
-	runtime.GC()
-
-	report()
+	setup(*mib, *ngo, *nthr)
+	os.Stdout.Write(append(statsJSON(), '\n'))
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		if in.Text() == "stats" {
-			report()
+			os.Stdout.Write(append(statsJSON(), '\n'))
 		}
 	}
 	close(block)
