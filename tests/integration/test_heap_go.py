@@ -161,6 +161,15 @@ def check_variant(name, binary, env=None):
     if name == "static":
         hc.check(f"{name}: the Ms of a static Go program run on stacks in the Go heap", on_heap >= 3, str(on_heap))
 
+    # claims name and group regions, never change a number: allocations still add up to the regions
+    # and to smaps_rollup (read a moment later: within 1 %)
+    regions = [r for a in snap["allocations"] for r in a["regions"]]
+    hc.check(f"{name}: allocations sum to their regions",
+             all(a["columns"]["total_ws"] == sum(r["columns"]["total_ws"] for r in a["regions"]) for a in snap["allocations"])
+             and sum(a["size"] for a in snap["allocations"]) == sum(r["size"] for r in regions))
+    if snap.get("rollup"):
+        rss = sum(a["columns"]["total_ws"] for a in snap["allocations"])
+        hc.check(f"{name}: Total WS of the allocations = smaps_rollup Rss within 1 %", hc.within(rss, snap["rollup"]["rss"], 1))
     nc, nr = hc.nameless_share(snap)
     hc.check(f"{name}: nameless Private Data {nc:.1f} % committed, {nr:.1f} % resident (<= 5 %)", nc <= 5 and nr <= 5)
     hc.check(f"{name}: misattributed {mc:.1f} % committed, {mr:.1f} % resident (<= 5 %)", mc <= 5 and mr <= 5)
