@@ -265,10 +265,19 @@ static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
 	       is_rw(&s->regions[ri]);
 }
 
-/* Is l2 the arena index of these arenas? Reads each arena's entry; fills ha[] with the
- * heapArena pointers. */
+/* Is l2 the arena index of these arenas (sorted, contiguous runs)? Reads each arena's entry
+ * and fills ha[] with the heapArena pointers; the entry just below the first arena, when that
+ * address is no arena of the set, must read 0 (arrays of pointers, such as a heapArena's span
+ * map, would otherwise pass for the index at a wrong base). */
 static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_t n, uint64_t *ha, unsigned *peeks)
 {
+	uint64_t below = arenas[0] - ARENA_BYTES, w;
+	int below_is_arena = 0;
+	for (size_t k = 0; k < n; k++)
+		below_is_arena |= arenas[k] == below;
+	if (arenas[0] >= ARENA_BYTES && !below_is_arena &&
+	    (++*peeks > MAX_L2_PEEKS || (vms_attr_peek(a, l2_entry(a, l2, below), &w, sizeof w) == 0 && w != 0)))
+		return 0;
 	for (size_t k = 0; k < n; k++) {
 		uint64_t v;
 		if (++*peeks > MAX_L2_PEEKS || vms_attr_peek(a, l2_entry(a, l2, arenas[k]), &v, sizeof v) != 0)
