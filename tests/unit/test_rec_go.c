@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../server/core/attribute.h"
 #include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
-#include "../../server/core/attribute.h"
 
 #define MIB (1ull << 20)
 
@@ -46,7 +46,8 @@ static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
 static char *load(const char *name, size_t *len)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
+	snprintf(path, sizeof path, "%s/%s",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -60,8 +61,8 @@ static char *load(const char *name, size_t *len)
 	return buf;
 }
 
-static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, size_t n_threads, struct memory *mem,
-                                 int expect_changed)
+static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, size_t n_threads,
+                                 struct memory *mem, int expect_changed)
 {
 	size_t len;
 	char *text = load(file, &len);
@@ -81,7 +82,8 @@ static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, s
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, mem ? reader : NULL, mem, &changed) == VMS_OK);
-	CHECK(changed == expect_changed);
+	if (expect_changed >= 0) /* -1: other recognisers may claim something */
+		CHECK(changed == expect_changed);
 	return s;
 }
 
@@ -119,7 +121,8 @@ static void nameless(const struct vms_snapshot *s, uint64_t *committed, uint64_t
 	}
 }
 
-static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation *al, const struct vms_part **first)
+static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation *al,
+                       const struct vms_part **first)
 {
 	size_t n = 0;
 	*first = NULL;
@@ -156,21 +159,27 @@ static void check_arena(const struct vms_snapshot *s, int guess)
 		CHECK_STR(p[2].details, "Go heap arena 3 of 3");
 	}
 	for (size_t i = 0; i < s->n_allocations; i++) /* nothing in the heap is a Stack */
-		CHECK(!(s->allocations[i].type == VMS_TYPE_STACK && s->allocations[i].start < h->end && s->allocations[i].end > h->start));
+		CHECK(!(s->allocations[i].type == VMS_TYPE_STACK && s->allocations[i].start < h->end &&
+		        s->allocations[i].end > h->start));
 }
 
 static void test_static(int peek)
 {
 	struct vms_thread threads[] = {
-		{.tid = 24624, .name = "static", .sp = 0x7ffd153dc658}, {.tid = 24632, .name = "static", .sp = 0xc000049e78},
-		{.tid = 24633, .name = "static", .sp = 0xc00004be58},   {.tid = 24634, .name = "static", .sp = 0xc000045e58},
-		{.tid = 24638, .name = "static", .sp = 0xc00975def0},   {.tid = 24639, .name = "static", .sp = 0xc000047e58},
-		{.tid = 24640, .name = "static", .sp = 0xc009759da8},   {.tid = 24641, .name = "static", .sp = 0xc0000e7b80},
-		{.tid = 32059, .name = "static", .sp = 0xc00975bda8},
+	    {.tid = 24624, .name = "static", .sp = 0x7ffd153dc658},
+	    {.tid = 24632, .name = "static", .sp = 0xc000049e78},
+	    {.tid = 24633, .name = "static", .sp = 0xc00004be58},
+	    {.tid = 24634, .name = "static", .sp = 0xc000045e58},
+	    {.tid = 24638, .name = "static", .sp = 0xc00975def0},
+	    {.tid = 24639, .name = "static", .sp = 0xc000047e58},
+	    {.tid = 24640, .name = "static", .sp = 0xc009759da8},
+	    {.tid = 24641, .name = "static", .sp = 0xc0000e7b80},
+	    {.tid = 32059, .name = "static", .sp = 0xc00975bda8},
 	};
 	static const uint64_t pages[] = {0x7f97ecc18000};
-	static const struct word words[] = {
-		{0x7f97ecc18000, 0x7f97eb9ef000}, {0x7f97ecc18008, 0x7f97eb7de000}, {0x7f97ecc18010, 0x7f97eb5cd000}};
+	static const struct word words[] = {{0x7f97ecc18000, 0x7f97eb9ef000},
+	                                    {0x7f97ecc18008, 0x7f97eb7de000},
+	                                    {0x7f97ecc18010, 0x7f97eb5cd000}};
 	struct memory mem = {pages, 1, words, 3, 0};
 	struct vms_snapshot *s = scan("go-static.smaps", threads, 9, peek ? &mem : NULL, 1);
 	check_arena(s, !peek);
@@ -179,7 +188,8 @@ static void test_static(int peek)
 	CHECK(threads[0].stack_allocation >= 0);
 	for (size_t t = 1; t < 9; t++) {
 		CHECK(threads[t].stack_allocation == -1);
-		CHECK(contains(threads[t].stack_note, "runs on a goroutine/g0 stack inside the Go heap (arena at 0xc00"));
+		CHECK(contains(threads[t].stack_note,
+		               "runs on a goroutine/g0 stack inside the Go heap (arena at 0xc00"));
 	}
 	CHECK(contains(threads[4].stack_note, "(arena at 0xc008000000)"));
 
@@ -189,17 +199,20 @@ static void test_static(int peek)
 		/* the L2 map at the top of the merged metadata VMA, three heapArena structs below it */
 		const struct vms_allocation *m = alloc_at(s, 0x7f97eb58d000ull);
 		CHECK(m && m->type == VMS_TYPE_PRIVATE_DATA && m->guess == 0);
-		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB) and heapArena metadata of 3 arenas (arena index read)"));
+		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB) and heapArena metadata of 3 "
+		                                "arenas (arena index read)"));
 		const struct vms_part *p;
 		CHECK(m && parts_of(s, m, &p) == 4);
 		if (m && p) {
-			CHECK(p[0].start == 0x7f97eb5cd000ull && p[0].end == 0x7f97eb7de000ull); /* 0x211000 each */
+			CHECK(p[0].start == 0x7f97eb5cd000ull &&
+			      p[0].end == 0x7f97eb7de000ull); /* 0x211000 each */
 			CHECK(contains(p[0].details, "heapArena metadata of the arena at 0xc008000000"));
 			CHECK(p[3].start == 0x7f97ebc00000ull && p[3].end == 0x7f97edc00000ull);
 			CHECK(contains(p[3].details, "arena index"));
 		}
 		const struct vms_allocation *sum = alloc_at(s, 0x7f97edc00000ull);
-		CHECK(sum && sum->type == VMS_TYPE_PRIVATE_DATA && sum->guess == 1 && contains(sum->details, "page-allocator summaries"));
+		CHECK(sum && sum->type == VMS_TYPE_PRIVATE_DATA && sum->guess == 1 &&
+		      contains(sum->details, "page-allocator summaries"));
 		CHECK(sum && sum->end == 0x7f9812c00000ull);
 		/* a static Go program: all anonymous memory is the runtime's, nothing nameless */
 		uint64_t c, r;
@@ -216,16 +229,21 @@ static void test_static(int peek)
 static void test_cgo(void)
 {
 	struct vms_thread threads[] = {
-		{.tid = 24627, .name = "cgo", .sp = 0x7ffe1744ac48}, {.tid = 24628, .name = "cgo", .sp = 0x7fd7d04edd00},
-		{.tid = 24629, .name = "cgo", .sp = 0x7fd7cfcecce0}, {.tid = 24630, .name = "cgo", .sp = 0x7fd7cf4ebce0},
-		{.tid = 24631, .name = "cgo", .sp = 0x7fd7cecaad78}, {.tid = 24635, .name = "cgo", .sp = 0xc0000f7b80},
-		{.tid = 24636, .name = "cgo", .sp = 0x7fd7cd783ce0}, {.tid = 24637, .name = "cgo", .sp = 0x7fd7ccf41c30},
-		{.tid = 32061, .name = "cgo", .sp = 0x7fd7afffec30},
+	    {.tid = 24627, .name = "cgo", .sp = 0x7ffe1744ac48},
+	    {.tid = 24628, .name = "cgo", .sp = 0x7fd7d04edd00},
+	    {.tid = 24629, .name = "cgo", .sp = 0x7fd7cfcecce0},
+	    {.tid = 24630, .name = "cgo", .sp = 0x7fd7cf4ebce0},
+	    {.tid = 24631, .name = "cgo", .sp = 0x7fd7cecaad78},
+	    {.tid = 24635, .name = "cgo", .sp = 0xc0000f7b80},
+	    {.tid = 24636, .name = "cgo", .sp = 0x7fd7cd783ce0},
+	    {.tid = 24637, .name = "cgo", .sp = 0x7fd7ccf41c30},
+	    {.tid = 32061, .name = "cgo", .sp = 0x7fd7afffec30},
 	};
 	static const uint64_t pages[] = {0x7fd7cc702000, 0x7fd7cecac000, 0x7fd7d1818000, 0x7fd7f7815000};
 	static const struct word words[] = {
-		{0x7fd7cc702000, 0x7fd7ce46b000}, {0x7fd7cecac000, 0x7fd7f7975000}, {0x7fd7d1818000, 0x7fd7d05ef000},
-		{0x7fd7d1818008, 0x7fd7ce25a000}, {0x7fd7d1818010, 0x7fd7ce049000}, {0x7fd7f7815000, 0x960},
+	    {0x7fd7cc702000, 0x7fd7ce46b000}, {0x7fd7cecac000, 0x7fd7f7975000},
+	    {0x7fd7d1818000, 0x7fd7d05ef000}, {0x7fd7d1818008, 0x7fd7ce25a000},
+	    {0x7fd7d1818010, 0x7fd7ce049000}, {0x7fd7f7815000, 0x960},
 	};
 	struct memory mem = {pages, 4, words, 6, 0};
 	struct vms_snapshot *s = scan("go-cgo.smaps", threads, 9, &mem, 1);
@@ -241,7 +259,7 @@ static void test_cgo(void)
 	}
 	/* glibc arena heaps stay glibc's */
 	const struct vms_allocation *gh = alloc_at(s, 0x7fd7b0000000ull);
-	CHECK(gh && gh->type == VMS_TYPE_HEAP && gh->owner == NULL);
+	CHECK(gh && gh->type == VMS_TYPE_HEAP && (gh->owner == NULL || strcmp(gh->owner, "go") != 0));
 	/* the arena index VMA (L2 + the first heapArena) and the VMA with the other two */
 	const struct vms_allocation *m = alloc_at(s, 0x7fd7d04ef000ull);
 	CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB) and heapArena metadata of 1 arena"));
@@ -264,28 +282,39 @@ static void test_cgo(void)
 static void test_cgo_nohints(int peek)
 {
 	struct vms_thread threads[] = {
-		{.tid = 31718, .name = "cgo", .sp = 0x7ffd2f542638}, {.tid = 31719, .name = "cgo", .sp = 0x7fd153ffed00},
-		{.tid = 31720, .name = "cgo", .sp = 0x7fd1537fdce0}, {.tid = 31721, .name = "cgo", .sp = 0x7fd152ffcce0},
-		{.tid = 31722, .name = "cgo", .sp = 0x7fd1527fbd78}, {.tid = 31732, .name = "cgo", .sp = 0x7fd1540f7b80},
-		{.tid = 31733, .name = "cgo", .sp = 0x7fd151396ce0}, {.tid = 31734, .name = "cgo", .sp = 0x7fd150b54c30},
-		{.tid = 31735, .name = "cgo", .sp = 0x7fd12bffecf8},
+	    {.tid = 31718, .name = "cgo", .sp = 0x7ffd2f542638},
+	    {.tid = 31719, .name = "cgo", .sp = 0x7fd153ffed00},
+	    {.tid = 31720, .name = "cgo", .sp = 0x7fd1537fdce0},
+	    {.tid = 31721, .name = "cgo", .sp = 0x7fd152ffcce0},
+	    {.tid = 31722, .name = "cgo", .sp = 0x7fd1527fbd78},
+	    {.tid = 31732, .name = "cgo", .sp = 0x7fd1540f7b80},
+	    {.tid = 31733, .name = "cgo", .sp = 0x7fd151396ce0},
+	    {.tid = 31734, .name = "cgo", .sp = 0x7fd150b54c30},
+	    {.tid = 31735, .name = "cgo", .sp = 0x7fd12bffecf8},
 	};
 	static const uint64_t pages[] = {0x7fd15a3fa000};
-	static const struct word words[] = {
-		{0x7fd15a3fa268, 0x7fd151deb000}, {0x7fd15a3fa270, 0x7fd151bda000}, {0x7fd15a3fa2a8, 0x7fd1581ef000}};
+	static const struct word words[] = {{0x7fd15a3fa268, 0x7fd151deb000},
+	                                    {0x7fd15a3fa270, 0x7fd151bda000},
+	                                    {0x7fd15a3fa2a8, 0x7fd1581ef000}};
 	struct memory mem = {pages, 1, words, 3, 0};
-	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek);
+	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
 	for (uint64_t i = 0; i <= 0x7f; i++) { /* the blocks at the hints are nobody's heap */
 		const struct vms_allocation *b = alloc_at(s, i << 40 | 0xc000000000ull);
-		if (b)
-			CHECK(b->type == VMS_TYPE_RESERVED && b->owner == NULL);
+		if (b) /* (not Go's; another recogniser may still guess at them) */
+			CHECK(b->type != VMS_TYPE_MANAGED_HEAP &&
+			      (b->owner == NULL || strcmp(b->owner, "go") != 0));
 	}
-	const struct vms_allocation *h1 = alloc_at(s, 0x7fd134000000ull), *h2 = alloc_at(s, 0x7fd154000000ull);
+	const struct vms_allocation *h1 = alloc_at(s, 0x7fd134000000ull),
+	                            *h2 = alloc_at(s, 0x7fd154000000ull);
 	if (peek) {
-		CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB && h1->cols[VMS_COL_COMMITTED] == 88 * MIB);
-		CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->end - h2->start == 64 * MIB && h2->cols[VMS_COL_COMMITTED] == 64 * MIB);
-		CHECK(h1 && contains(h1->details, "away from the hint addresses") && !strcmp(h1->signal, "arena index read") && !h1->guess);
-		CHECK(threads[5].stack_allocation == -1 && contains(threads[5].stack_note, "(arena at 0x7fd154000000)"));
+		CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB &&
+		      h1->cols[VMS_COL_COMMITTED] == 88 * MIB);
+		CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->end - h2->start == 64 * MIB &&
+		      h2->cols[VMS_COL_COMMITTED] == 64 * MIB);
+		CHECK(h1 && contains(h1->details, "away from the hint addresses") &&
+		      !strcmp(h1->signal, "arena index read") && !h1->guess);
+		CHECK(threads[5].stack_allocation == -1 &&
+		      contains(threads[5].stack_note, "(arena at 0x7fd154000000)"));
 		const struct vms_allocation *m = alloc_at(s, 0x7fd15801d000ull);
 		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB)"));
 	} else { /* no ELF, no reads: arenas away from the hints stay unnamed */

@@ -31,18 +31,18 @@
 #include "../attribute.h"
 
 #define MIB (1ull << 20)
-#define ARENA_BYTES (64 * MIB)          /* heapArenaBytes on linux/amd64 */
+#define ARENA_BYTES (64 * MIB) /* heapArenaBytes on linux/amd64 */
 #define HINT_MASK ((1ull << 40) - 1)
-#define HINT_LOW_AMD64 0xc000000000ull   /* low 40 bits of every arena hint (malloc.go mallocinit) */
-#define HINT_LOW_ARM64 0x4000000000ull   /* arm64 (not ios): 0x0040 << 32 */
+#define HINT_LOW_AMD64 0xc000000000ull /* low 40 bits of every arena hint (malloc.go mallocinit) */
+#define HINT_LOW_ARM64 0x4000000000ull /* arm64 (not ios): 0x0040 << 32 */
 #define HINT_MAX_I 0x7full
-#define L2_BYTES (32 * MIB)              /* (1 << arenaL2Bits) pointers, arenaL2Bits = 22 */
-#define BIAS_AMD64 0x800000000000ull     /* -arenaBaseOffset on amd64; 0 on arm64 */
-#define PERSISTENT_CHUNK (256 * 1024)    /* persistentChunkSize, malloc.go */
-#define MAX_RUNS 256                     /* arena reservations we track per scan */
-#define MAX_ARENAS 4096                  /* arenas (256 GiB of heap) we track per scan */
-#define MAX_ELF_FILES 4096               /* distinct image files we look at per scan */
-#define MAX_L2_PEEKS 4096                /* memory reads spent looking for the arena index */
+#define L2_BYTES (32 * MIB)           /* (1 << arenaL2Bits) pointers, arenaL2Bits = 22 */
+#define BIAS_AMD64 0x800000000000ull  /* -arenaBaseOffset on amd64; 0 on arm64 */
+#define PERSISTENT_CHUNK (256 * 1024) /* persistentChunkSize, malloc.go */
+#define MAX_RUNS 256                  /* arena reservations we track per scan */
+#define MAX_ARENAS 4096               /* arenas (256 GiB of heap) we track per scan */
+#define MAX_ELF_FILES 4096            /* distinct image files we look at per scan */
+#define MAX_L2_PEEKS 4096             /* memory reads spent looking for the arena index */
 
 /* ---- step 1: a Go ELF among the mapped images ------------------------------------------ */
 
@@ -116,10 +116,10 @@ out:
 }
 
 struct go_found {
-	int n_go;          /* Go ELFs found */
-	int n_readable;    /* image files we could read */
-	int dynamic;       /* a dynamic loader is mapped (cgo, c-shared): others map memory too */
-	char version[64];  /* "go1.19.8", "go1.19.8 + go1.21.0", or "" */
+	int n_go;         /* Go ELFs found */
+	int n_readable;   /* image files we could read */
+	int dynamic;      /* a dynamic loader is mapped (cgo, c-shared): others map memory too */
+	char version[64]; /* "go1.19.8", "go1.19.8 + go1.21.0", or "" */
 };
 
 static void find_go(struct vms_attr *a, struct go_found *g)
@@ -135,12 +135,14 @@ static void find_go(struct vms_attr *a, struct go_found *g)
 	             vms_attr_find_image(a, "ld-2.") >= 0 || vms_attr_find_image(a, "ld64.so") >= 0;
 	for (size_t i = 0; i < s->n_regions && tried < MAX_ELF_FILES; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (r->type != VMS_TYPE_IMAGE || !r->path || r->path[0] != '/' || r->offset != 0 || r->inode == 0)
+		if (r->type != VMS_TYPE_IMAGE || !r->path || r->path[0] != '/' || r->offset != 0 ||
+		    r->inode == 0)
 			continue;
 		/* once per file: mappings of one file are adjacent; remember the last 64 files */
 		int dup = 0;
 		for (size_t k = 0; k < n_seen && !dup; k++)
-			dup = seen[k].inode == r->inode && seen[k].dev_major == r->dev_major && seen[k].dev_minor == r->dev_minor;
+			dup = seen[k].inode == r->inode && seen[k].dev_major == r->dev_major &&
+			      seen[k].dev_minor == r->dev_minor;
 		if (dup)
 			continue;
 		seen[tried % 64] = (struct file_id){r->inode, r->dev_major, r->dev_minor};
@@ -206,6 +208,21 @@ static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
 	return b;
 }
 
+/* Does a glibc arena heap start at region i: rw-p on a 64 MiB boundary, with its PROT_NONE
+ * tail (if any) ending on the next one (glibc >= 2.37 maps heaps without MAP_NORESERVE, so
+ * their flags look like Go's)? A Go arena starts on such a boundary too: callers use this only
+ * to stop runs that already started, and to keep heaps out of summary runs. */
+static int glibc_heap_at(const struct vms_snapshot *s, size_t i)
+{
+	const struct vms_region *R = s->regions;
+	if (!is_rw(&R[i]) || !anon_private(&R[i]) || R[i].start % ARENA_BYTES)
+		return 0;
+	if (R[i].end - R[i].start == ARENA_BYTES)
+		return 1;
+	return i + 1 < s->n_regions && R[i + 1].start == R[i].end && is_none(&R[i + 1]) &&
+	       anon_private(&R[i + 1]) && R[i + 1].end - R[i].start == ARENA_BYTES;
+}
+
 /* May a Go structure take region i? Unclaimed, anonymous, and typed by the classifier only
  * from geometry we override (Private Data, Reserved; Stack when stacks is set, since the
  * classifier types a region Stack whenever a thread's SP lies in it). */
@@ -214,7 +231,11 @@ static int takeable(const struct vms_attr *a, size_t i, int stacks)
 	const struct vms_region *r = &vms_attr_snapshot(a)->regions[i];
 	if (vms_attr_claimed(a, i) || !anon_private(r) || !(is_rw(r) || is_none(r)))
 		return 0;
-	return r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED || (stacks && r->type == VMS_TYPE_STACK);
+	if (r->vm_flag_bits &
+	    VMS_VMF_NR) /* Go never maps MAP_NORESERVE; glibc <= 2.36 heaps, jemalloc, ... do */
+		return 0;
+	return r->type == VMS_TYPE_PRIVATE_DATA || r->type == VMS_TYPE_RESERVED ||
+	       (stacks && r->type == VMS_TYPE_STACK);
 }
 
 struct run {
@@ -235,16 +256,16 @@ static int arena_run(const struct vms_attr *a, size_t i, struct run *out)
 	if (R[i].start % ARENA_BYTES || !takeable(a, i, 1))
 		return 0;
 	size_t j = i, cut = i;
-	while (j < s->n_regions && takeable(a, j, 1) && (j == i || R[j].start == R[j - 1].end)) {
-		if (R[j].vm_flag_bits & VMS_VMF_NR) /* glibc heaps and other allocators, not Go */
-			return 0;
+	while (j < s->n_regions && takeable(a, j, 1) && (j == i || R[j].start == R[j - 1].end) &&
+	       (j == i || !glibc_heap_at(s, j))) {
 		j++;
 		if (R[j - 1].end % ARENA_BYTES == 0)
 			cut = j;
 	}
 	if (cut == i)
 		return 0;
-	*out = (struct run){.first = i, .n = cut - i, .start = R[i].start, .end = R[cut - 1].end, .claim = -1};
+	*out =
+	    (struct run){.first = i, .n = cut - i, .start = R[i].start, .end = R[cut - 1].end, .claim = -1};
 	out->hint = (R[i].start & HINT_MASK) == hint_low(s) && (R[i].start >> 40) <= HINT_MAX_I;
 	return 1;
 }
@@ -261,26 +282,29 @@ static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	long ri = vms_attr_region_at(a, v);
-	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 && anon_private(&s->regions[ri]) &&
-	       is_rw(&s->regions[ri]);
+	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 &&
+	       anon_private(&s->regions[ri]) && is_rw(&s->regions[ri]);
 }
 
 /* Is l2 the arena index of these arenas (sorted, contiguous runs)? Reads each arena's entry
  * and fills ha[] with the heapArena pointers; the entry just below the first arena, when that
  * address is no arena of the set, must read 0 (arrays of pointers, such as a heapArena's span
  * map, would otherwise pass for the index at a wrong base). */
-static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_t n, uint64_t *ha, unsigned *peeks)
+static int try_l2(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, size_t n, uint64_t *ha,
+                  unsigned *peeks)
 {
 	uint64_t below = arenas[0] - ARENA_BYTES, w;
 	int below_is_arena = 0;
 	for (size_t k = 0; k < n; k++)
 		below_is_arena |= arenas[k] == below;
 	if (arenas[0] >= ARENA_BYTES && !below_is_arena &&
-	    (++*peeks > MAX_L2_PEEKS || (vms_attr_peek(a, l2_entry(a, l2, below), &w, sizeof w) == 0 && w != 0)))
+	    (++*peeks > MAX_L2_PEEKS ||
+	     (vms_attr_peek(a, l2_entry(a, l2, below), &w, sizeof w) == 0 && w != 0)))
 		return 0;
 	for (size_t k = 0; k < n; k++) {
 		uint64_t v;
-		if (++*peeks > MAX_L2_PEEKS || vms_attr_peek(a, l2_entry(a, l2, arenas[k]), &v, sizeof v) != 0)
+		if (++*peeks > MAX_L2_PEEKS ||
+		    vms_attr_peek(a, l2_entry(a, l2, arenas[k]), &v, sizeof v) != 0)
 			return 0;
 		if (!heap_arena_ptr(a, l2, v))
 			return 0;
@@ -300,8 +324,8 @@ static int in_runs(const struct run *runs, size_t n_runs, size_t i)
 /* Find the arena index of arenas[0..n) among anonymous rw regions of at least 32 MiB outside
  * the arena runs. The map is one 32 MiB mmap (sysAllocOS) that the kernel may have merged with
  * neighbours; its ends are tried first, then every page. Returns its address, or 0. */
-static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_runs, const uint64_t *arenas, size_t n,
-                        uint64_t *ha)
+static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_runs, const uint64_t *arenas,
+                        size_t n, uint64_t *ha)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	unsigned peeks = 0;
@@ -365,7 +389,8 @@ static size_t index_arenas(struct vms_attr *a, uint64_t l2, uint64_t *arenas, ui
 
 /* Runs of address-contiguous arenas, each over whole regions we may take (a region the kernel
  * merged from an arena and something else is taken whole). Returns how many. */
-static size_t index_runs(const struct vms_attr *a, const uint64_t *arenas, size_t n, struct run *runs, size_t max)
+static size_t index_runs(const struct vms_attr *a, const uint64_t *arenas, size_t n, struct run *runs,
+                         size_t max)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	size_t m = 0;
@@ -376,10 +401,16 @@ static size_t index_runs(const struct vms_attr *a, const uint64_t *arenas, size_
 		long f = vms_attr_region_at(a, start), l = vms_attr_region_at(a, end - 1);
 		int ok = f >= 0 && l >= f;
 		for (long i = f; ok && i <= l; i++)
-			ok = takeable(a, (size_t)i, 1) && (i == f || s->regions[i].start == s->regions[i - 1].end);
+			ok = takeable(a, (size_t)i, 1) &&
+			     (i == f || s->regions[i].start == s->regions[i - 1].end);
 		if (!ok)
 			continue;
-		runs[m] = (struct run){.first = (size_t)f, .n = (size_t)(l - f + 1), .start = start, .end = end, .confirmed = 1, .claim = -1};
+		runs[m] = (struct run){.first = (size_t)f,
+		                       .n = (size_t)(l - f + 1),
+		                       .start = start,
+		                       .end = end,
+		                       .confirmed = 1,
+		                       .claim = -1};
 		runs[m].hint = (start & HINT_MASK) == hint_low(s) && (start >> 40) <= HINT_MAX_I;
 		runs[m].committed = rw_bytes(s, runs[m].first, runs[m].n);
 		m++;
@@ -402,17 +433,20 @@ static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, in
 	                                : (elf ? ".go.buildinfo + geometry" : "geometry");
 	const char *merged_note = "";
 	if (merged)
-		merged_note = vms_attr_fmt(a, "; the kernel merged %llu MiB of other runtime mappings%s into the same VMAs (counted here)",
+		merged_note = vms_attr_fmt(a,
+		                           "; the kernel merged %llu MiB of other runtime mappings%s into "
+		                           "the same VMAs (counted here)",
 		                           (unsigned long long)((merged + MIB - 1) / MIB),
 		                           l2 >= lo && l2 < hi ? " (the arena index)" : "");
 	struct vms_claim c = {
-		.type = VMS_TYPE_MANAGED_HEAP,
-		.details = vms_attr_fmt(a, "Go heap%s%s%s, %llu arena%s (64 MiB each), %llu MiB committed%s%s%s", ver[0] ? " (" : "", ver,
-		                        ver[0] ? ")" : "", (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s",
-		                        (unsigned long long)(committed / MIB), rn->hint ? "" : ", away from the hint addresses",
-		                        merged_note ? merged_note : "", guess ? " (guess)" : ""),
-		.signal = sig,
-		.guess = guess,
+	    .type = VMS_TYPE_MANAGED_HEAP,
+	    .details = vms_attr_fmt(a, "Go heap%s%s%s, %llu arena%s (64 MiB each), %llu MiB committed%s%s%s",
+	                            ver[0] ? " (" : "", ver, ver[0] ? ")" : "", (unsigned long long)n_arenas,
+	                            n_arenas == 1 ? "" : "s", (unsigned long long)(committed / MIB),
+	                            rn->hint ? "" : ", away from the hint addresses",
+	                            merged_note ? merged_note : "", guess ? " (guess)" : ""),
+	    .signal = sig,
+	    .guess = guess,
 	};
 	rn->claim = vms_attr_claim(a, rn->first, rn->n, &c);
 	if (rn->claim < 0)
@@ -426,7 +460,8 @@ static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, in
 	for (uint64_t k = 0; k < n_arenas; k++) {
 		uint64_t st = rn->start + k * ARENA_BYTES;
 		vms_attr_part(a, rn->claim, st, st + ARENA_BYTES,
-		              vms_attr_fmt(a, "Go heap arena %llu of %llu", (unsigned long long)(k + 1), (unsigned long long)n_arenas));
+		              vms_attr_fmt(a, "Go heap arena %llu of %llu", (unsigned long long)(k + 1),
+		                           (unsigned long long)n_arenas));
 	}
 	if (l2_inside && l2 >= rn->end)
 		vms_attr_part(a, rn->claim, l2, l2 + L2_BYTES, l2_what);
@@ -468,19 +503,32 @@ static unsigned claim_things(struct vms_attr *a, struct thing *t, size_t n, cons
 			e++;
 		}
 		struct vms_claim c = {
-			.type = VMS_TYPE_PRIVATE_DATA,
-			.details = has_l2 && n_ha ? vms_attr_fmt(a, "Go runtime metadata (%s): arena index (L2 map, 32 MiB) and heapArena "
-			                                            "metadata of %u arena%s (arena index read)", ver, n_ha, n_ha == 1 ? "" : "s")
-			           : has_l2      ? vms_attr_fmt(a, "Go runtime metadata (%s): arena index (L2 map, 32 MiB) (arena index read)", ver)
-			                         : vms_attr_fmt(a, "Go runtime metadata (%s): heapArena metadata (heap bitmap, span map) of %u "
-			                                           "arena%s (arena index read)", ver, n_ha, n_ha == 1 ? "" : "s"),
-			.signal = "arena index read",
+		    .type = VMS_TYPE_PRIVATE_DATA,
+		    .details =
+		        has_l2 && n_ha
+		            ? vms_attr_fmt(
+		                  a,
+		                  "Go runtime metadata (%s): arena index (L2 map, 32 MiB) and heapArena "
+		                  "metadata of %u arena%s (arena index read)",
+		                  ver, n_ha, n_ha == 1 ? "" : "s")
+		        : has_l2
+		            ? vms_attr_fmt(
+		                  a,
+		                  "Go runtime metadata (%s): arena index (L2 map, 32 MiB) (arena index read)",
+		                  ver)
+		            : vms_attr_fmt(a,
+		                           "Go runtime metadata (%s): heapArena metadata (heap bitmap, span "
+		                           "map) of %u "
+		                           "arena%s (arena index read)",
+		                           ver, n_ha, n_ha == 1 ? "" : "s"),
+		    .signal = "arena index read",
 		};
 		long id = vms_attr_claim(a, (size_t)ri, 1, &c);
 		if (id >= 0) {
 			claimed++;
 			for (size_t q = k; q < e; q++)
-				vms_attr_part(a, id, t[q].start, t[q].end < r->end ? t[q].end : r->end, t[q].what);
+				vms_attr_part(a, id, t[q].start, t[q].end < r->end ? t[q].end : r->end,
+				              t[q].what);
 		}
 		k = e;
 	}
@@ -490,18 +538,21 @@ static unsigned claim_things(struct vms_attr *a, struct thing *t, size_t n, cons
 /* The L2 map and the heapArena structs it points to, as parts of the regions holding them. A
  * heapArena is one persistentalloc/sysAlloc mapping of its own; its length is taken from the
  * distance to the next known structure (the kernel merged them), at most 4 MiB. */
-static unsigned claim_index(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, const uint64_t *ha, size_t n,
-                            const char *ver)
+static unsigned claim_index(struct vms_attr *a, uint64_t l2, const uint64_t *arenas, const uint64_t *ha,
+                            size_t n, const char *ver)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	struct thing *t = calloc(n + 1, sizeof *t);
 	unsigned claimed = 0;
 	if (!t)
 		return 0;
-	t[0] = (struct thing){l2, l2 + L2_BYTES, "Go arena index (L2 map: one *heapArena per 64 MiB of address space)"};
+	t[0] = (struct thing){l2, l2 + L2_BYTES,
+	                      "Go arena index (L2 map: one *heapArena per 64 MiB of address space)"};
 	size_t m = 1;
 	for (size_t k = 0; k < n; k++)
-		t[m++] = (struct thing){ha[k], ha[k], vms_attr_fmt(a, "heapArena metadata of the arena at 0x%llx", (unsigned long long)arenas[k])};
+		t[m++] = (struct thing){ha[k], ha[k],
+		                        vms_attr_fmt(a, "heapArena metadata of the arena at 0x%llx",
+		                                     (unsigned long long)arenas[k])};
 	qsort(t, m, sizeof *t, by_start);
 	for (size_t k = 0; k < m; k++) {
 		if (t[k].end != t[k].start)
@@ -530,7 +581,12 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 	for (size_t i = 0; i < s->n_regions;) {
 		size_t j = i;
 		uint64_t none = 0, rw = 0, biggest_none = 0;
-		while (j < s->n_regions && takeable(a, j, 0) && (j == i || R[j].start == R[j - 1].end)) {
+		if (glibc_heap_at(s, i)) { /* a glibc heap and its tail are never Go summaries */
+			i += i + 1 < s->n_regions && is_none(&R[i + 1]) ? 2 : 1;
+			continue;
+		}
+		while (j < s->n_regions && takeable(a, j, 0) && (j == i || R[j].start == R[j - 1].end) &&
+		       (j == i || !glibc_heap_at(s, j))) {
 			uint64_t len = R[j].end - R[j].start;
 			if (is_none(&R[j])) {
 				none += len;
@@ -554,14 +610,19 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 			rw -= R[hi - 1].end - R[hi - 1].start, hi--;
 		/* a run of islands: mostly reserved (besides an hg head), at least one island, big enough */
 		uint64_t head = lo < hi && (R[lo].vm_flag_bits & VMS_VMF_HG) ? R[lo].end - R[lo].start : 0;
-		if (hi > lo + 1 && biggest_none >= 256 * 1024 && rw > 0 && (rw - head) * 8 <= none + rw - head) {
+		if (hi > lo + 1 && biggest_none >= 256 * 1024 && rw > 0 &&
+		    (rw - head) * 8 <= none + rw - head) {
 			struct vms_claim c = {
-				.type = VMS_TYPE_PRIVATE_DATA,
-				.details = vms_attr_fmt(a, "Go page-allocator summaries / scavenger index (%s): %llu %s reserved, %llu KiB committed "
-				                           "in islands (guess)", ver, (unsigned long long)(none >= 4 * MIB ? none / MIB : none / 1024),
-				                        none >= 4 * MIB ? "MiB" : "KiB", (unsigned long long)(rw / 1024)),
-				.signal = "geometry",
-				.guess = 1,
+			    .type = VMS_TYPE_PRIVATE_DATA,
+			    .details = vms_attr_fmt(
+			        a,
+			        "Go page-allocator summaries / scavenger index (%s): %llu %s reserved, %llu "
+			        "KiB committed "
+			        "in islands (guess)",
+			        ver, (unsigned long long)(none >= 4 * MIB ? none / MIB : none / 1024),
+			        none >= 4 * MIB ? "MiB" : "KiB", (unsigned long long)(rw / 1024)),
+			    .signal = "geometry",
+			    .guess = 1,
 			};
 			if (vms_attr_claim(a, lo, hi - lo, &c) >= 0) {
 				claimed++;
@@ -579,7 +640,8 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
  * the only thing that maps anonymous memory: name all of it. Otherwise 256 KiB persistentalloc
  * chunks (not when the first words read as a glibc mmapped chunk), and, when the arena index
  * could not be read, an rw region of 32 MiB plus at most 4 MiB per arena, as a guess. */
-static unsigned claim_rest(struct vms_attr *a, const char *ver, int static_go, int index_found, uint64_t n_arenas)
+static unsigned claim_rest(struct vms_attr *a, const char *ver, int static_go, int index_found,
+                           uint64_t n_arenas)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	const struct vms_region *R = s->regions;
@@ -590,17 +652,28 @@ static unsigned claim_rest(struct vms_attr *a, const char *ver, int static_go, i
 		uint64_t len = R[i].end - R[i].start;
 		struct vms_claim c = {.type = VMS_TYPE_PRIVATE_DATA, .signal = "geometry", .guess = 1};
 		if (static_go) {
-			c.details = is_rw(&R[i]) ? vms_attr_fmt(a, "Go runtime off-heap memory (%s): persistentalloc chunks, spans, GC bits, "
-			                                          "... (guess: static Go program, no other allocator)", ver)
-			                         : vms_attr_fmt(a, "Go runtime reservation (%s) (guess: static Go program)", ver);
-		} else if (is_rw(&R[i]) && len == PERSISTENT_CHUNK && (R[i].vm_flag_bits & VMS_VMF_AC) && !(R[i].vm_flag_bits & VMS_VMF_NR)) {
+			c.details =
+			    is_rw(&R[i])
+			        ? vms_attr_fmt(a,
+			                       "Go runtime off-heap memory (%s): persistentalloc chunks, "
+			                       "spans, GC bits, "
+			                       "... (guess: static Go program, no other allocator)",
+			                       ver)
+			        : vms_attr_fmt(a, "Go runtime reservation (%s) (guess: static Go program)",
+			                       ver);
+		} else if (is_rw(&R[i]) && len == PERSISTENT_CHUNK && (R[i].vm_flag_bits & VMS_VMF_AC) &&
+		           !(R[i].vm_flag_bits & VMS_VMF_NR)) {
 			uint64_t hdr[2];
-			if (vms_attr_peek(a, R[i].start, hdr, sizeof hdr) == 0 && (hdr[1] & 2) && (hdr[1] & ~7ull) <= len)
+			if (vms_attr_peek(a, R[i].start, hdr, sizeof hdr) == 0 && (hdr[1] & 2) &&
+			    (hdr[1] & ~7ull) <= len)
 				continue; /* prev_size, size|IS_MMAPPED: a glibc chunk */
 			c.details = vms_attr_fmt(a, "Go persistentalloc chunk (%s), 256 KiB (guess)", ver);
-		} else if (!index_found && is_rw(&R[i]) && len >= L2_BYTES && len <= L2_BYTES + (n_arenas + 1) * 4 * MIB &&
-		           !(R[i].vm_flag_bits & VMS_VMF_NR)) {
-			c.details = vms_attr_fmt(a, "Go runtime metadata (%s): arena index (L2 map, 32 MiB) and heapArena metadata (guess)", ver);
+		} else if (!index_found && is_rw(&R[i]) && len >= L2_BYTES &&
+		           len <= L2_BYTES + (n_arenas + 1) * 4 * MIB && !(R[i].vm_flag_bits & VMS_VMF_NR)) {
+			c.details = vms_attr_fmt(a,
+			                         "Go runtime metadata (%s): arena index (L2 map, 32 MiB) and "
+			                         "heapArena metadata (guess)",
+			                         ver);
 		} else {
 			continue;
 		}
@@ -622,8 +695,11 @@ static unsigned note_threads(struct vms_attr *a, const struct run *runs, size_t 
 			if (runs[k].claim < 0 || sp < runs[k].start || sp >= runs[k].end)
 				continue;
 			uint64_t arena = runs[k].start + (sp - runs[k].start) / ARENA_BYTES * ARENA_BYTES;
-			vms_attr_thread_note(a, t, vms_attr_fmt(a, "runs on a goroutine/g0 stack inside the Go heap (arena at 0x%llx)",
-			                                        (unsigned long long)arena));
+			vms_attr_thread_note(
+			    a, t,
+			    vms_attr_fmt(a,
+			                 "runs on a goroutine/g0 stack inside the Go heap (arena at 0x%llx)",
+			                 (unsigned long long)arena));
 			noted++;
 			break;
 		}
@@ -675,13 +751,15 @@ static const char *run(struct vms_attr *a)
 	size_t m = 0;
 	uint64_t l2 = 0;
 	for (size_t k = 0; k < n_runs; k++)
-		for (uint64_t p = runs[k].start; runs[k].hint && runs[k].committed && p < runs[k].end && m < MAX_ARENAS; p += ARENA_BYTES)
+		for (uint64_t p = runs[k].start;
+		     runs[k].hint && runs[k].committed && p < runs[k].end && m < MAX_ARENAS; p += ARENA_BYTES)
 			arenas[m++] = p;
 	if (m)
 		l2 = find_l2(a, runs, n_runs, arenas, m, ha);
 	for (size_t k = 0, tried = 0; !m && !l2 && k < n_runs && tried < 8; k++) {
 		size_t c = 0;
-		for (uint64_t p = runs[k].start; runs[k].committed && p < runs[k].end && c < MAX_ARENAS; p += ARENA_BYTES)
+		for (uint64_t p = runs[k].start; runs[k].committed && p < runs[k].end && c < MAX_ARENAS;
+		     p += ARENA_BYTES)
 			arenas[c++] = p;
 		if (c) {
 			tried++;
@@ -700,7 +778,8 @@ static const char *run(struct vms_attr *a)
 		 * memory cannot be read (glibc >= 2.37 heaps look alike), as a guess */
 		size_t keep = 0;
 		for (size_t k = 0; k < n_runs; k++) {
-			int ok = runs[k].committed && (runs[k].hint || (n_hint == 0 && s->peek != 1 && known));
+			int ok =
+			    runs[k].committed && (runs[k].hint || (n_hint == 0 && s->peek != 1 && known));
 			if (ok)
 				runs[keep++] = runs[k];
 		}
@@ -728,14 +807,20 @@ static const char *run(struct vms_attr *a)
 		meta += claim_summaries(a, ver, &summary_bytes);
 		meta += claim_rest(a, ver, !g.dynamic, l2 != 0, n_arenas);
 	}
-	note = vms_attr_fmt(a, "%s%s%s: %zu heap reservation%s, %llu arena%s, %llu MiB committed; %s; %u metadata allocation%s; "
-	                       "%u thread%s on Go stacks in the heap",
-	                    !known ? "Go heap at a hint address (no ELF readable, guess)" : ver,
-	                    !known ? "" : g.dynamic ? " (dynamically linked: cgo or c-shared)" : " (static)",
-	                    g.n_go > 1 ? " (several Go images)" : "", n_claimed_runs, n_claimed_runs == 1 ? "" : "s",
-	                    (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s", (unsigned long long)(committed / MIB),
-	                    l2 ? "arena index read" : s->peek == 1 ? "arena index not found" : "arena index not read (no memory reads)",
-	                    meta, meta == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+	note = vms_attr_fmt(
+	    a,
+	    "%s%s%s: %zu heap reservation%s, %llu arena%s, %llu MiB committed; %s; %u metadata allocation%s; "
+	    "%u thread%s on Go stacks in the heap",
+	    !known ? "Go heap at a hint address (no ELF readable, guess)" : ver,
+	    !known      ? ""
+	    : g.dynamic ? " (dynamically linked: cgo or c-shared)"
+	                : " (static)",
+	    g.n_go > 1 ? " (several Go images)" : "", n_claimed_runs, n_claimed_runs == 1 ? "" : "s",
+	    (unsigned long long)n_arenas, n_arenas == 1 ? "" : "s", (unsigned long long)(committed / MIB),
+	    l2             ? "arena index read"
+	    : s->peek == 1 ? "arena index not found"
+	                   : "arena index not read (no memory reads)",
+	    meta, meta == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
 out:
 	free(runs);
 	free(arenas);
@@ -744,11 +829,14 @@ out:
 }
 
 const struct vms_recogniser vms_rec_go = {
-	.key = "go",
-	.what = "Go runtime: a Go ELF by its .go.buildinfo section (version); heap arena reservations at the 0x??c000000000 "
-	        "hints, or anywhere once the arena index (read from memory) names them, as Managed Heap with one part per "
-	        "64 MiB arena; the arena index and heapArena metadata, page-allocator summaries (PROT_NONE with rw "
-	        "islands), persistentalloc chunks and all anonymous memory of a static Go program as Private Data; "
-	        "threads running on goroutine/g0 stacks in the heap get a note.",
-	.run = run,
+    .key = "go",
+    .what =
+        "Go runtime: a Go ELF by its .go.buildinfo section (version); heap arena reservations at the "
+        "0x??c000000000 "
+        "hints, or anywhere once the arena index (read from memory) names them, as Managed Heap with one "
+        "part per "
+        "64 MiB arena; the arena index and heapArena metadata, page-allocator summaries (PROT_NONE with rw "
+        "islands), persistentalloc chunks and all anonymous memory of a static Go program as Private Data; "
+        "threads running on goroutine/g0 stacks in the heap get a note.",
+    .run = run,
 };
