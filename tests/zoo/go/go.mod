@@ -1,0 +1,3 @@
+module vmscope/zoo/go
+
+go 1.19
