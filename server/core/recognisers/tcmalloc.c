@@ -34,16 +34,17 @@ static int anon_private(const struct vms_region *r)
 	return !r->path && r->inode == 0 && r->perms[3] == 'p';
 }
 
-/* Google tcmalloc's tag for an address, or NULL when it is not in a tagged range we name. */
+/* Google tcmalloc's tag for an address, or NULL when it is not in a tagged range we name. Only
+ * the "normal" tags (16 TiB and up) are named: the cold (8 TiB) and metadata (12 TiB) ranges
+ * overlap where mimalloc (2-30 TiB) and Go (its 0x??c000000000 arena hints, also used for
+ * reservations Go does not own) place memory, and the address is all this rule has. */
 static const char *google_tag(uint64_t addr)
 {
 	if (addr >> 47)
 		return NULL;
+	if ((addr & ((1ull << 40) - 1)) == 0xc000000000ull) /* a Go arena hint address */
+		return NULL;
 	switch (addr >> TAG_SHIFT) {
-	case 2:
-		return "COLD";
-	case 3:
-		return "METADATA";
 	case 4:
 		return "NORMAL";
 	case 6:
