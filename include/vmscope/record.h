@@ -123,10 +123,59 @@ int vms_smaps_field_from_tag(unsigned tag);
 
 /* The integer value of an integer-like field (U64, U32, INT, INT_NULL, I64, BOOL, ADDR, ENUM,
  * TYPE) as int64_t (U64/ADDR: the bits); set stores one. */
-int64_t vms_field_get_int(const void *base, const struct vms_field *f);
-void vms_field_set_int(void *base, const struct vms_field *f, int64_t v);
 /* 1 when kind is one of those integer-like kinds. */
 int vms_field_is_int(enum vms_fkind kind);
+
+static inline int64_t vms_field_get_int(const void *base, const struct vms_field *f)
+{
+	const void *p = VMS_FIELD_CPTR(base, f);
+	switch (f->kind) {
+	case VMS_FK_U64:
+	case VMS_FK_ADDR:
+		return (int64_t) * (const uint64_t *)p;
+	case VMS_FK_I64:
+		return *(const int64_t *)p;
+	case VMS_FK_U32:
+		return (int64_t) * (const unsigned *)p;
+	case VMS_FK_TYPE:
+		return (int64_t) * (const enum vms_type *)p;
+	case VMS_FK_INT:
+	case VMS_FK_INT_NULL:
+	case VMS_FK_BOOL:
+	case VMS_FK_ENUM:
+		return *(const int *)p;
+	default:
+		return 0;
+	}
+}
+
+static inline void vms_field_set_int(void *base, const struct vms_field *f, int64_t v)
+{
+	void *p = VMS_FIELD_PTR(base, f);
+	switch (f->kind) {
+	case VMS_FK_U64:
+	case VMS_FK_ADDR:
+		*(uint64_t *)p = (uint64_t)v;
+		break;
+	case VMS_FK_I64:
+		*(int64_t *)p = v;
+		break;
+	case VMS_FK_U32:
+		*(unsigned *)p = (unsigned)v;
+		break;
+	case VMS_FK_TYPE:
+		*(enum vms_type *)p = (enum vms_type)v;
+		break;
+	case VMS_FK_INT:
+	case VMS_FK_INT_NULL:
+	case VMS_FK_BOOL:
+	case VMS_FK_ENUM:
+		*(int *)p = (int)v;
+		break;
+	default:
+		break;
+	}
+}
 
 /* Set every stored field of the record at base to its default (dflt / dflt_str); nested
  * OBJECT fields included. Derived and special fields are left alone. */

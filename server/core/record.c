@@ -267,57 +267,6 @@ int vms_field_is_int(enum vms_fkind kind)
 	}
 }
 
-int64_t vms_field_get_int(const void *base, const struct vms_field *f)
-{
-	const void *p = VMS_FIELD_CPTR(base, f);
-	switch (f->kind) {
-	case VMS_FK_U64:
-	case VMS_FK_ADDR:
-		return (int64_t) * (const uint64_t *)p;
-	case VMS_FK_I64:
-		return *(const int64_t *)p;
-	case VMS_FK_U32:
-		return (int64_t) * (const unsigned *)p;
-	case VMS_FK_TYPE:
-		return (int64_t) * (const enum vms_type *)p;
-	case VMS_FK_INT:
-	case VMS_FK_INT_NULL:
-	case VMS_FK_BOOL:
-	case VMS_FK_ENUM:
-		return *(const int *)p;
-	default:
-		return 0;
-	}
-}
-
-void vms_field_set_int(void *base, const struct vms_field *f, int64_t v)
-{
-	void *p = VMS_FIELD_PTR(base, f);
-	switch (f->kind) {
-	case VMS_FK_U64:
-	case VMS_FK_ADDR:
-		*(uint64_t *)p = (uint64_t)v;
-		break;
-	case VMS_FK_I64:
-		*(int64_t *)p = v;
-		break;
-	case VMS_FK_U32:
-		*(unsigned *)p = (unsigned)v;
-		break;
-	case VMS_FK_TYPE:
-		*(enum vms_type *)p = (enum vms_type)v;
-		break;
-	case VMS_FK_INT:
-	case VMS_FK_INT_NULL:
-	case VMS_FK_BOOL:
-	case VMS_FK_ENUM:
-		*(int *)p = (int)v;
-		break;
-	default:
-		break;
-	}
-}
-
 void vms_record_defaults(const struct vms_record *rec, void *base)
 {
 	for (size_t i = 0; i < rec->n_fields; i++) {

@@ -64,6 +64,10 @@ struct vms_store {
  * snapshot (summarised); VMS_ERR_IO when the bytes are not a valid packed body. */
 int vms_store_pack(const struct vms_snapshot *s, unsigned char **out, size_t *len);
 int vms_store_unpack(const unsigned char *buf, size_t len, struct vms_snapshot **out);
+/* The frozen version 1 (pack_v1.c): its decoder, which vms_store_unpack calls for version-1
+ * bodies, and its writer, for tests that need a version-1 body. */
+int vms_store_unpack_v1(const unsigned char *buf, size_t len, struct vms_snapshot **out);
+int vms_store_pack_v1(const struct vms_snapshot *s, unsigned char **out, size_t *len);
 
 /* A reset statement for slot, prepared on first use; NULL on error (message in conn->db). */
 sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot);
