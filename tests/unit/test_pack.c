@@ -22,28 +22,6 @@ static char *json_of(const struct vms_snapshot *s)
 	return out;
 }
 
-/* The attribution fields a recogniser would set, by hand. */
-static void attribute_by_hand(struct vms_snapshot *s)
-{
-	s->allocations[1].owner = "glibc";
-	s->allocations[1].signal = "heap_info read";
-	s->allocations[3].owner = "names";
-	s->allocations[3].signal = "geometry";
-	s->allocations[3].guess = 1;
-	s->parts = vms_snapshot_alloc(s, 3 * sizeof *s->parts);
-	s->parts[0] = (struct vms_part){0x55555555c000, 0x55555556c000, 1, "arena #1"};
-	s->parts[1] = (struct vms_part){0x7f0000101000, 0x7f0000201000, 3, NULL};
-	s->parts[2] = (struct vms_part){0x55555556c000, 0x55555557d000, 1, "arena #1"};
-	s->n_parts = 3;
-	s->recognisers = vms_snapshot_alloc(s, 2 * sizeof *s->recognisers);
-	s->recognisers[0] = (struct vms_recogniser_run){"names", 1, 0, NULL};
-	s->recognisers[1] = (struct vms_recogniser_run){"glibc", 1, 1, "main arena, 1 heap"};
-	s->n_recognisers = 2;
-	s->peek = -1;
-	s->peek_note = "ptrace: permission denied";
-	s->threads[0].stack_note = "runs on a goroutine stack in the Go heap";
-}
-
 static void same_json(const struct vms_snapshot *a, const struct vms_snapshot *b, const char *what)
 {
 	char *x = json_of(a), *y = json_of(b);
@@ -132,7 +110,7 @@ static unsigned char *splice(const unsigned char *p, size_t n, size_t off, const
 static void test_unknown_and_defaults(void)
 {
 	struct vms_snapshot *s = hs_demo(), *back = NULL;
-	attribute_by_hand(s);
+	hs_attribute(s);
 	unsigned char *p = NULL;
 	size_t n = 0;
 	CHECK(vms_store_pack(s, &p, &n) == VMS_OK);
@@ -212,7 +190,7 @@ int main(void)
 {
 	struct vms_snapshot *s = hs_demo();
 	test_v2_roundtrip(s, "demo");
-	attribute_by_hand(s);
+	hs_attribute(s);
 	test_v2_roundtrip(s, "demo, attributed");
 	vms_snapshot_free(s);
 
