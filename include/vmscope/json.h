@@ -16,7 +16,9 @@ struct vms_json_opts {
 };
 
 cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts);
-cJSON *vms_json_summary(const struct vms_snapshot *s); /* per-type totals only (for lists) */
+/* {"summary":[TYPE_SUMMARY...],"total":{COLUMNS}}: per-type totals only (for lists). */
+cJSON *vms_json_summary(const struct vms_snapshot *s);
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT]);
 cJSON *vms_json_proc(const struct vms_proc *p);
 cJSON *vms_json_proclist(const struct vms_proclist *l);
 cJSON *vms_json_diff(const struct vms_diff *d);

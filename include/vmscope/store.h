@@ -2,7 +2,10 @@
  *
  * Layout (docs/benchmarks.md, "Daemon", has the measurements behind it):
  *   snapshots        one row of queryable metadata per snapshot (pid, name, cmdline, user, host,
- *                    kernel, taken_at_ms, start_time, per-type totals as JSON, sizes)
+ *                    kernel, taken_at_ms, start_time, totals, sizes)
+ *   snapshot_summary its per-type summary as rows (snapshot, type key, field key, value): the
+ *                    fields are blocks, largest, regions and every column key; type '' holds the
+ *                    totals. Keyed by name, so a new column or memory type needs no migration.
  *   snapshot_packed  the snapshot itself as one compact binary blob (pack.c): what was measured,
  *                    nothing derived; the source of truth, fast to write and to load
  *   snapshot_bodies  its JSON rendering (exactly what the API serves), made on the first request
@@ -27,7 +30,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 2
+#define VMS_STORE_SCHEMA_VERSION 3
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -68,7 +71,7 @@ struct vms_snapshot_meta {
 	int64_t taken_at_ms;
 	uint64_t n_regions, n_allocations;
 	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
-	char *summary_json;            /* vms_json_summary() as compact JSON text */
+	struct vms_type_summary summary[VMS_TYPE_COUNT]; /* per type, as stored (fields a row lacks: 0) */
 	uint64_t body_bytes;           /* its stored body (packed; for schema-1 snapshots the JSON) */
 	uint64_t json_bytes;           /* its kept JSON rendering, 0 when none is kept */
 };

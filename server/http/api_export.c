@@ -209,8 +209,8 @@ cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 	cJSON_AddNumberToObject(o, "allocations", (double)m->n_allocations);
 	cJSON_AddNumberToObject(o, "bytes", (double)m->body_bytes);
 	cJSON_AddNumberToObject(o, "json_bytes", (double)m->json_bytes);
-	/* Per-type totals as the json layer wrote them: {"summary":[...],"total":{...}}. */
-	cJSON *sum = m->summary_json ? cJSON_ParseWithOpts(m->summary_json, NULL, 1) : NULL;
+	/* Per-type totals, written by the json layer from the stored rows: "summary", "total". */
+	cJSON *sum = vms_json_summary_of(m->summary, m->total);
 	if (cJSON_IsObject(sum)) {
 		cJSON *it = sum->child;
 		while (it) {

@@ -366,6 +366,18 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 	return root;
 }
 
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT])
+{
+	struct vms_snapshot *s = calloc(1, sizeof *s); /* only its summary and totals are read */
+	if (!s)
+		return NULL;
+	memcpy(s->summary, summary, sizeof s->summary);
+	memcpy(s->total, total, sizeof s->total);
+	cJSON *j = vms_json_summary(s);
+	free(s);
+	return j;
+}
+
 cJSON *vms_json_summary(const struct vms_snapshot *s)
 {
 	struct jb b = {0};

@@ -23,7 +23,7 @@ static int finish(sqlite3_stmt *st, int rc)
 /* ---- put ------------------------------------------------------------------------------ */
 
 static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_store_source source,
-                     const char *summary, size_t body_bytes)
+                     size_t body_bytes)
 {
 	int i = 1, rc = SQLITE_OK;
 #define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
@@ -47,7 +47,6 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 	B_I64(s->n_allocations);
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		B_I64(s->total[c]);
-	B_TXT(summary);
 	B_I64(body_bytes);
 #undef B_I64
 #undef B_TXT
@@ -87,6 +86,37 @@ static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 	return VMS_OK;
 }
 
+/* One summary row: (id, type key, field key, value). */
+static int put_summary_row(struct vms_conn *w, int64_t id, const char *type, const char *field, uint64_t v)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_INSERT_SUMMARY);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, type, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, field, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, (sqlite3_int64)v) != SQLITE_OK)
+		return VMS_ERR_IO;
+	return vms_store_step_done(q);
+}
+
+/* The per-type summary and the totals (type '') as rows keyed by name. */
+static int put_summary(struct vms_conn *w, int64_t id, const struct vms_snapshot *s)
+{
+	int err = VMS_OK;
+	for (int t = 0; t < VMS_TYPE_COUNT && !err; t++) {
+		const struct vms_type_summary *ts = &s->summary[t];
+		const char *type = vms_type_key((enum vms_type)t);
+		if ((err = put_summary_row(w, id, type, "blocks", ts->blocks)) ||
+		    (err = put_summary_row(w, id, type, "largest", ts->largest)) ||
+		    (err = put_summary_row(w, id, type, "regions", ts->regions)))
+			break;
+		for (int c = 0; c < VMS_COL_COUNT && !err; c++)
+			err = put_summary_row(w, id, type, vms_col_key((enum vms_col)c), ts->cols[c]);
+	}
+	for (int c = 0; c < VMS_COL_COUNT && !err; c++)
+		err = put_summary_row(w, id, "", vms_col_key((enum vms_col)c), s->total[c]);
+	return err;
+}
+
 static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 {
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES);
@@ -101,8 +131,6 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
-	char *summary = NULL;
-	cJSON *j = NULL;
 	int err = VMS_OK, in_tx = 0;
 	sqlite3_stmt *q = NULL;
 
@@ -111,10 +139,6 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	/* Encode before taking the writer lock: it needs no database. */
 	if ((err = vms_store_pack(s, &packed, &packed_len)) != VMS_OK)
 		goto out;
-	if (!(j = vms_json_summary(s)) || !(summary = vms_json_print(j, 0))) {
-		err = VMS_ERR_NOMEM;
-		goto out;
-	}
 
 	pthread_mutex_lock(&st->wlock);
 	struct vms_conn *w = &st->writer;
@@ -138,7 +162,7 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) ||
-	    bind_meta(q, s, source, summary, packed_len) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
+	    bind_meta(q, s, source, packed_len) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
 		err = VMS_ERR_IO;
 		goto unlock;
 	}
@@ -150,6 +174,9 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto unlock;
+	q = NULL;
+	if ((err = put_summary(w, new_id, s)) != VMS_OK)
 		goto unlock;
 	if (json_text) {
 		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
@@ -175,9 +202,7 @@ unlock:
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
 	pthread_mutex_unlock(&st->wlock);
 out:
-	cJSON_Delete(j);
 	free(packed);
-	free(summary);
 	return err;
 }
 
@@ -207,6 +232,7 @@ int vms_store_delete(struct vms_store *st, int64_t id)
 	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK) {
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
 		goto unlock;
@@ -235,7 +261,6 @@ void vms_snapshot_meta_clear(struct vms_snapshot_meta *m)
 	free(m->host);
 	free(m->kernel);
 	free(m->machine);
-	free(m->summary_json);
 	memset(m, 0, sizeof *m);
 }
 
@@ -284,7 +309,6 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->n_allocations = (uint64_t)sqlite3_column_int64(q, i++);
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		m->total[c] = (uint64_t)sqlite3_column_int64(q, i++);
-	m->summary_json = col_dup(q, i++, &oom);
 	m->body_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	m->json_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	if (oom) {
@@ -292,6 +316,43 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 		return VMS_ERR_NOMEM;
 	}
 	return VMS_OK;
+}
+
+/* The summary rows of m->id into m->summary and m->total (fields this build does not know are
+ * skipped; fields a row lacks stay 0). */
+static int read_summary(struct vms_conn *c, struct vms_snapshot_meta *m)
+{
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SUMMARY);
+	int rc;
+	if (!q || sqlite3_bind_int64(q, 1, m->id) != SQLITE_OK)
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0);
+		const char *field = (const char *)sqlite3_column_text(q, 1);
+		uint64_t v = (uint64_t)sqlite3_column_int64(q, 2);
+		if (!type || !field)
+			continue;
+		int col = vms_col_from_key(field);
+		if (!*type) {
+			if (col >= 0)
+				m->total[col] = v;
+			continue;
+		}
+		int t = vms_type_from_key(type);
+		if (t < 0)
+			continue;
+		struct vms_type_summary *ts = &m->summary[t];
+		if (col >= 0)
+			ts->cols[col] = v;
+		else if (!strcmp(field, "blocks"))
+			ts->blocks = v;
+		else if (!strcmp(field, "largest"))
+			ts->largest = v;
+		else if (!strcmp(field, "regions"))
+			ts->regions = v;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
 int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *out)
@@ -311,8 +372,10 @@ int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *o
 		err = read_meta(q, out);
 	else
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-out:
 	finish(q, 0);
+	if (err == VMS_OK && (err = read_summary(c, out)) != VMS_OK)
+		vms_snapshot_meta_clear(out);
+out:
 	vms_store_reader_put(st, c);
 	return err;
 }
@@ -353,6 +416,9 @@ int vms_store_list(struct vms_store *st, const struct vms_store_query *qry, stru
 	}
 	if (out->n < limit && rc != SQLITE_DONE)
 		err = vms_store_err(rc);
+	finish(q, 0);
+	for (size_t i = 0; i < out->n && err == VMS_OK; i++)
+		err = read_summary(c, &out->items[i]);
 out:
 	finish(q, 0);
 	vms_store_reader_put(st, c);

@@ -129,7 +129,13 @@ static void test_basics(void)
 	uint64_t packed_bytes = m.body_bytes;
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		CHECK_EQ_U64(m.total[c], s->total[c]);
-	CHECK(m.summary_json && strstr(m.summary_json, "\"summary\"") && strstr(m.summary_json, "\"total\""));
+	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+		CHECK_EQ_U64(m.summary[t].blocks, s->summary[t].blocks);
+		CHECK_EQ_U64(m.summary[t].largest, s->summary[t].largest);
+		CHECK_EQ_U64(m.summary[t].regions, s->summary[t].regions);
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			CHECK_EQ_U64(m.summary[t].cols[c], s->summary[t].cols[c]);
+	}
 	vms_snapshot_meta_clear(&m);
 	CHECK(vms_store_meta(st, 999, &m) == VMS_ERR_NOT_FOUND);
 
@@ -280,12 +286,24 @@ static void test_basics(void)
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 	vms_store_close(st);
 
-	/* Forward migration: a schema-1 database gains the packed table. */
-	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; PRAGMA "
-	         "user_version = 1;");
+	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
+	 * and its summaries become rows. */
+	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
+	         "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
+	         "UPDATE snapshots SET summary = '{\"summary\":[{\"type\":\"image\",\"name\":\"Image\",\"blocks\":7,"
+	         "\"largest\":8,\"regions\":9,\"columns\":{\"size\":10,\"pss\":11}},{\"type\":\"heap\",\"name\":"
+	         "\"Heap\",\"blocks\":1,\"largest\":2,\"regions\":3,\"columns\":{\"size\":4}}],\"total\":{\"size\":5,"
+	         "\"uss\":6}}'; PRAGMA user_version = 1;");
 	CHECK_EQ_U64(user_version(), 1);
 	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
 	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
+	CHECK(vms_store_meta(st, id2, &m) == VMS_OK);
+	CHECK(m.summary[VMS_TYPE_IMAGE].blocks == 7 && m.summary[VMS_TYPE_IMAGE].largest == 8 &&
+	      m.summary[VMS_TYPE_IMAGE].regions == 9 && m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_SIZE] == 10 &&
+	      m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_PSS] == 11);
+	CHECK(m.summary[VMS_TYPE_HEAP].blocks == 1 && m.summary[VMS_TYPE_HEAP].cols[VMS_COL_SIZE] == 4);
+	CHECK(m.summary[VMS_TYPE_STACK].blocks == 0 && m.total[VMS_COL_SIZE] == 5 && m.total[VMS_COL_USS] == 6);
+	vms_snapshot_meta_clear(&m);
 	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777); /* from its JSON */
 	vms_snapshot_free(back);
 	CHECK(vms_store_load(st, id5, &back) == VMS_ERR_NOT_FOUND); /* packed body gone, never rendered */
