@@ -30,6 +30,10 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
 
+/* vms_json_parse_snapshot for text vmscope stored itself (the store's schema-1 bodies, as
+ * vms_store_opts.legacy_json): anything that does not import is a damaged database, VMS_ERR_IO. */
+int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **out);
+
 /* The snapshot as compact JSON text, written directly (no cJSON tree): byte-for-byte what
  * cJSON_PrintUnformatted(vms_json_snapshot(s, opts)) prints, at a fraction of the time and memory
  * (60,000 regions: a tree costs ~10x the text). *out is malloc'd (free with free()).

@@ -15,6 +15,7 @@
 #include "serve_paths.h"
 #include "vmscope/error.h"
 #include "vmscope/http.h"
+#include "vmscope/json.h"
 #include "vmscope/store.h"
 
 #define MAX_ALLOW_HOSTS 16
@@ -243,6 +244,7 @@ int vms_cmd_serve(int argc, char **argv)
 	}
 	cfg.web_dir = web;
 
+	sopts.legacy_json = vms_json_decode_stored; /* the store's schema-1 snapshots: JSON only */
 	int err = vms_store_open(db, &sopts, &store, errbuf, sizeof errbuf);
 	if (err != VMS_OK) {
 		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));

@@ -91,7 +91,7 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 	if (!omit_cmdline) {
 		struct stream_ctx c = {.r = r};
 		struct vms_store_sink sink = {.size = stream_size, .chunk = stream_chunk, .arg = &c};
-		int err = vms_store_stream(r->h->store, id, &sink);
+		int err = vms_http_snapshot_json(r->h->store, id, &sink);
 		if (err == VMS_OK)
 			return 200;
 		if (c.started) { /* headers are out: all we can do is cut the connection */

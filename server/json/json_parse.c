@@ -801,3 +801,9 @@ out:
 	free(c.nums);
 	return ret;
 }
+
+int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **out)
+{
+	int err = vms_json_parse_snapshot(text, len, out, NULL, 0);
+	return err == VMS_ERR_INVALID || err == VMS_ERR_UNSUPPORTED ? VMS_ERR_IO : err;
+}

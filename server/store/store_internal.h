@@ -61,6 +61,7 @@ struct vms_store {
 	pthread_cond_t rcond;
 	uint64_t max_snapshots, max_bytes;
 	int lock_fd; /* flock'd: one daemon per database */
+	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
 };
 
 /* The packed body (pack.c). pack: malloc'd *out; VMS_OK or VMS_ERR_NOMEM. unpack: a new

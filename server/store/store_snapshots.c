@@ -1,11 +1,11 @@
 /* Snapshots in the store: put (retention-checked, one transaction), delete, metadata, list,
- * load and streaming of the stored JSON body. */
+ * load, and the kept renderings (opaque bytes the caller made; the store keeps them as a cache
+ * inside its byte limit and streams them back). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
 #include "vmscope/error.h"
-#include "vmscope/json.h"
 
 #define STREAM_CHUNK (256u * 1024u)
 #define LIST_DEFAULT 100u
@@ -484,9 +484,14 @@ int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out)
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(q, 0);
 		size_t len = (size_t)sqlite3_column_bytes(q, 0);
-		err = text ? vms_json_parse_snapshot(text, len, out, NULL, 0) : VMS_ERR_NOMEM;
-		/* What we stored ourselves must parse: anything else is a damaged database. */
-		if (err == VMS_ERR_INVALID || err == VMS_ERR_UNSUPPORTED)
+		if (!text)
+			err = VMS_ERR_NOMEM;
+		else if (!st->legacy_json)
+			err = VMS_ERR_UNSUPPORTED;
+		else
+			err = st->legacy_json(text, len, out);
+		/* What we stored ourselves must decode: anything else is a damaged database. */
+		if (err == VMS_ERR_INVALID)
 			err = VMS_ERR_IO;
 	} else {
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
@@ -500,59 +505,42 @@ out:
 }
 
 /* Keep a rendering (INSERT OR IGNORE: two first requests may race), dropping older renderings
- * to make room. Failing to keep it is not an error: the caller has the text either way. */
-static void keep_rendering(struct vms_store *st, int64_t id, const char *text, size_t len)
+ * to make room. */
+int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes, size_t len)
 {
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
+	int err;
+	if (!st || id <= 0 || !bytes)
+		return VMS_ERR_INVALID;
 	pthread_mutex_lock(&st->wlock);
-	if (vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE) != VMS_OK)
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
 		goto unlock;
-	if (make_room(st, w, len) != VMS_OK)
+	if ((err = make_room(st, w, len)) != VMS_OK)
 		goto rollback;
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_text64(q, 2, text, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK)
+	    sqlite3_bind_text64(q, 2, bytes, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
+		err = VMS_ERR_IO;
 		goto rollback;
+	}
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) /* e.g. the snapshot was deleted meanwhile (foreign key) */
+	if (rc != SQLITE_DONE) { /* e.g. the snapshot was deleted meanwhile (foreign key) */
+		err = (rc & 0xff) == SQLITE_CONSTRAINT ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
 		goto rollback;
-	if (sqlite3_changes(w->db) == 1 && set_json_bytes(w, id, len) != VMS_OK)
+	}
+	if (sqlite3_changes(w->db) == 1 && (err = set_json_bytes(w, id, len)) != VMS_OK)
 		goto rollback;
-	if (vms_conn_exec(w, VMS_ST_COMMIT) == VMS_OK)
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
 		goto unlock;
 rollback:
 	vms_conn_exec(w, VMS_ST_ROLLBACK);
 unlock:
 	pthread_mutex_unlock(&st->wlock);
-}
-
-/* No rendering kept yet: make it, keep it, and hand it to the sink from memory. */
-static int render_and_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
-{
-	struct vms_snapshot *s = NULL;
-	int err = vms_store_load(st, id, &s);
-	if (err != VMS_OK)
-		return err;
-	char *text = NULL;
-	size_t len = 0;
-	err = vms_json_write_snapshot(s, NULL, &text, &len); /* no cJSON tree: ~1x the text in memory */
-	vms_snapshot_free(s);
-	if (err != VMS_OK)
-		return err;
-	keep_rendering(st, id, text, len);
-	if (sink->size && sink->size(sink->arg, len) != 0)
-		err = VMS_ERR_IO;
-	for (size_t off = 0; err == VMS_OK && off < len; off += STREAM_CHUNK) {
-		size_t n = len - off < STREAM_CHUNK ? len - off : STREAM_CHUNK;
-		if (sink->chunk(sink->arg, text + off, n) != 0)
-			err = VMS_ERR_IO;
-	}
-	free(text);
 	return err;
 }
 
-int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
+int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
 {
 	sqlite3_blob *blob = NULL;
 	char *buf = NULL;
@@ -565,8 +553,8 @@ int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_si
 	int rc = sqlite3_blob_open(c->db, "main", "snapshot_bodies", "body", id, 0, &blob);
 	if (rc != SQLITE_OK) {
 		vms_store_reader_put(st, c);
-		/* SQLITE_ERROR here means "no such row": no rendering kept (yet). */
-		return (rc & 0xff) == SQLITE_ERROR ? render_and_stream(st, id, sink) : vms_store_err(rc);
+		/* SQLITE_ERROR here means "no such row": no rendering kept (or no such snapshot). */
+		return (rc & 0xff) == SQLITE_ERROR ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
 	}
 	int total = sqlite3_blob_bytes(blob);
 	if (sink->size && sink->size(sink->arg, (uint64_t)total) != 0) {
