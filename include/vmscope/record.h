@@ -28,26 +28,26 @@
 #include "vmscope/snapshot.h"
 
 enum vms_fkind {
-	VMS_FK_U64 = 1, /* uint64_t; JSON number */
-	VMS_FK_U32,     /* unsigned / uint32_t / uid_t; JSON number */
-	VMS_FK_INT,     /* int / pid_t; JSON number */
-	VMS_FK_INT_NULL,/* int; JSON null when below min (then the value is dflt, e.g. -1) */
-	VMS_FK_I64,     /* int64_t; JSON number */
-	VMS_FK_BOOL,    /* int 0/1; JSON true/false */
-	VMS_FK_ADDR,    /* uint64_t; JSON "0x…" */
-	VMS_FK_STR,     /* const char *; JSON string or null (NULL is written as dflt_str when set) */
-	VMS_FK_ENUM,    /* int in [min, max]; JSON names[v - min] */
-	VMS_FK_TYPE,    /* enum vms_type; JSON and store: vms_type_key(), never the enum number */
-	VMS_FK_PERMS,   /* char[5] "rw-p" */
-	VMS_FK_DEV,     /* unsigned major at offset, minor at aux; JSON "MAJ:MIN" in hex */
-	VMS_FK_SMAPS,   /* uint64_t[VMS_SF_COUNT]; JSON object of every smaps key; stored by tag */
-	VMS_FK_ROLLUP,  /* like SMAPS (without size/kernel_page_size/mmu_page_size) or null; the
-	                 * int at aux says whether it is there */
-	VMS_FK_OBJECT,  /* a nested JSON object whose fields (sub) address the same struct */
+	VMS_FK_U64 = 1,  /* uint64_t; JSON number */
+	VMS_FK_U32,      /* unsigned / uint32_t / uid_t; JSON number */
+	VMS_FK_INT,      /* int / pid_t; JSON number */
+	VMS_FK_INT_NULL, /* int; JSON null when below min (then the value is dflt, e.g. -1) */
+	VMS_FK_I64,      /* int64_t; JSON number */
+	VMS_FK_BOOL,     /* int 0/1; JSON true/false */
+	VMS_FK_ADDR,     /* uint64_t; JSON "0x…" */
+	VMS_FK_STR,      /* const char *; JSON string or null (NULL is written as dflt_str when set) */
+	VMS_FK_ENUM,     /* int in [min, max]; JSON names[v - min] */
+	VMS_FK_TYPE,     /* enum vms_type; JSON and store: vms_type_key(), never the enum number */
+	VMS_FK_PERMS,    /* char[5] "rw-p" */
+	VMS_FK_DEV,      /* unsigned major at offset, minor at aux; JSON "MAJ:MIN" in hex */
+	VMS_FK_SMAPS,    /* uint64_t[VMS_SF_COUNT]; JSON object of every smaps key; stored by tag */
+	VMS_FK_ROLLUP,   /* like SMAPS (without size/kernel_page_size/mmu_page_size) or null; the
+	                  * int at aux says whether it is there */
+	VMS_FK_OBJECT,   /* a nested JSON object whose fields (sub) address the same struct */
 	/* Derived: written to JSON only (tag 0), recomputed on load. */
-	VMS_FK_SIZE,    /* end - start: uint64_t start at offset, end at aux */
-	VMS_FK_TIME,    /* ISO 8601 text of the int64_t Unix ms at offset */
-	VMS_FK_COLS,    /* uint64_t[VMS_COL_COUNT]; JSON object of every column key */
+	VMS_FK_SIZE, /* end - start: uint64_t start at offset, end at aux */
+	VMS_FK_TIME, /* ISO 8601 text of the int64_t Unix ms at offset */
+	VMS_FK_COLS, /* uint64_t[VMS_COL_COUNT]; JSON object of every column key */
 	/* Structure the codecs build themselves (arrays of other records, constants): */
 	VMS_FK_SPECIAL, /* aux = enum vms_special */
 };
@@ -79,28 +79,28 @@ enum vms_special {
 struct vms_record;
 
 struct vms_field {
-	const char *key;   /* JSON key, or NULL */
-	unsigned tag;      /* packed tag, 0 = not stored */
+	const char *key; /* JSON key, or NULL */
+	unsigned tag;    /* packed tag, 0 = not stored */
 	enum vms_fkind kind;
 	unsigned flags;
-	size_t offset;     /* into the record's struct */
-	size_t aux;        /* second offset (DEV, ROLLUP, SIZE) or enum vms_special */
-	int64_t min, max;  /* valid range (integer kinds) */
-	int64_t dflt;      /* value when missing */
-	const char *dflt_str;           /* STR: value when missing or null (NULL: NULL) */
-	const char *const *names;       /* ENUM: names[v - min] */
-	const struct vms_record *sub;   /* OBJECT */
-	const char *jkey;  /* ",\"key\":" as the writers emit it (jkey + 1 when first) */
+	size_t offset;                /* into the record's struct */
+	size_t aux;                   /* second offset (DEV, ROLLUP, SIZE) or enum vms_special */
+	int64_t min, max;             /* valid range (integer kinds) */
+	int64_t dflt;                 /* value when missing */
+	const char *dflt_str;         /* STR: value when missing or null (NULL: NULL) */
+	const char *const *names;     /* ENUM: names[v - min] */
+	const struct vms_record *sub; /* OBJECT */
+	const char *jkey;             /* ",\"key\":" as the writers emit it (jkey + 1 when first) */
 	size_t jkey_len;
 };
 
 /* A record: its fields in JSON order and the version its packed form is written with. */
 struct vms_record {
-	const char *name;        /* "region" */
-	unsigned version;        /* packed record version (bumped when a field changes meaning) */
+	const char *name; /* "region" */
+	unsigned version; /* packed record version (bumped when a field changes meaning) */
 	const struct vms_field *fields;
 	size_t n_fields;
-	size_t size;             /* sizeof the struct */
+	size_t size; /* sizeof the struct */
 };
 
 extern const struct vms_record vms_rec_snapshot;   /* struct vms_snapshot (top level) */

@@ -46,7 +46,16 @@
 #define PACK_VERSION 2
 #define MAX_TAG 64
 
-enum section { SEC_END = 0, SEC_HEADER = 1, SEC_TYPES, SEC_REGIONS, SEC_ALLOCATIONS, SEC_PARTS, SEC_THREADS, SEC_RECOGNISERS };
+enum section {
+	SEC_END = 0,
+	SEC_HEADER = 1,
+	SEC_TYPES,
+	SEC_REGIONS,
+	SEC_ALLOCATIONS,
+	SEC_PARTS,
+	SEC_THREADS,
+	SEC_RECOGNISERS
+};
 enum wire { W_VARINT = 0, W_STRING = 1, W_BYTES = 2 };
 
 static enum wire wire_of(enum vms_fkind kind)
@@ -160,7 +169,8 @@ static void put_fields(struct wbuf *w, const struct vms_record *rec, const void 
 				w_smaps(w, f->tag, p);
 			break;
 		case VMS_FK_DEV: {
-			uint64_t v = (uint64_t) * (const unsigned *)p << 32 | *(const unsigned *)((const char *)base + f->aux);
+			uint64_t v = (uint64_t) * (const unsigned *)p << 32 |
+			             *(const unsigned *)((const char *)base + f->aux);
 			if (v) {
 				w_head(w, f->tag, W_VARINT);
 				w_u64(w, v);
@@ -390,14 +400,16 @@ static void get_record(struct rbuf *r, void *base, struct rstate *rs)
 		default: {
 			int64_t v;
 			if (f->flags & (VMS_FF_DELTA | VMS_FF_LENGTH)) {
-				v = (f->flags & VMS_FF_DELTA) ? r_i64(r) : (int64_t)r_u64(r); /* fixed up below */
+				v = (f->flags & VMS_FF_DELTA) ? r_i64(r)
+				                              : (int64_t)r_u64(r); /* fixed up below */
 			} else if (is_signed(f->kind)) {
 				v = r_i64(r);
 				if (v < f->min || v > f->max)
 					r->bad = 1;
 			} else {
 				v = (int64_t)r_u64(r);
-				if (f->min < f->max && ((uint64_t)v < (uint64_t)f->min || (uint64_t)v > (uint64_t)f->max))
+				if (f->min < f->max &&
+				    ((uint64_t)v < (uint64_t)f->min || (uint64_t)v > (uint64_t)f->max))
 					r->bad = 1;
 			}
 			vms_field_set_int(base, f, v);
@@ -406,7 +418,8 @@ static void get_record(struct rbuf *r, void *base, struct rstate *rs)
 		}
 	}
 	if (rs->ix.delta && rs->ix.length && !r->bad) {
-		uint64_t *start = VMS_FIELD_PTR(base, rs->ix.delta), *end = VMS_FIELD_PTR(base, rs->ix.length);
+		uint64_t *start = VMS_FIELD_PTR(base, rs->ix.delta),
+		         *end = VMS_FIELD_PTR(base, rs->ix.length);
 		*start += rs->prev_end; /* the default delta 0 means "right after the previous one" */
 		*end += *start;
 		if (*end <= *start)
@@ -430,7 +443,8 @@ static int get_array(struct rbuf *r, const struct vms_record *rec, struct rstate
 	size_t n_nz = 0;
 	for (size_t k = 0; k < rec->n_fields && n_nz < MAX_TAG; k++) {
 		const struct vms_field *f = &rec->fields[k];
-		if (f->tag && ((f->kind == VMS_FK_STR && f->dflt_str) || (vms_field_is_int(f->kind) && f->dflt)))
+		if (f->tag &&
+		    ((f->kind == VMS_FK_STR && f->dflt_str) || (vms_field_is_int(f->kind) && f->dflt)))
 			nz[n_nz++] = f;
 	}
 	for (size_t i = 0; i < count && !r->bad; i++) {

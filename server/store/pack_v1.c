@@ -34,7 +34,7 @@
 
 /* The memory type numbers version 1 wrote: enum vms_type as it was in c19a91c. Mapped through
  * the stable keys so that a type added to the enum anywhere never re-types an old body. */
-static const char *const v1_type_keys[] = {"image",        "mapped_file", "shareable", "heap",
+static const char *const v1_type_keys[] = {"image",        "mapped_file", "shareable",    "heap",
                                            "managed_heap", "stack",       "private_data", "page_table",
                                            "kernel",       "reserved",    "free"};
 
@@ -218,7 +218,9 @@ int vms_store_unpack_v1(const unsigned char *buf, size_t len, struct vms_snapsho
 	for (size_t i = 0; i < n && !r.bad; i++) {
 		struct vms_allocation *a = &s->allocations[i];
 		uint64_t type = r_u64(&r), nr = r_u64(&r);
-		int t = type < sizeof v1_type_keys / sizeof v1_type_keys[0] ? vms_type_from_key(v1_type_keys[type]) : -1;
+		int t = type < sizeof v1_type_keys / sizeof v1_type_keys[0]
+		            ? vms_type_from_key(v1_type_keys[type])
+		            : -1;
 		if (t < 0 || nr > s->n_regions - first) {
 			r.bad = 1;
 			break;

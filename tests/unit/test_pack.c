@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../server/store/store_internal.h"
 #include "handmade_snapshot.h"
 #include "test.h"
 #include "vmscope/error.h"
 #include "vmscope/json.h"
 #include "vmscope/record.h"
-#include "../server/store/store_internal.h"
 
 static char *json_of(const struct vms_snapshot *s)
 {
@@ -97,7 +97,8 @@ static void test_v1(void)
 
 /* Insert bytes at offset off of a body (fixing nothing: the caller inserts whole sections or
  * fixes the enclosing section length itself). */
-static unsigned char *splice(const unsigned char *p, size_t n, size_t off, const void *ins, size_t k, size_t *len)
+static unsigned char *splice(const unsigned char *p, size_t n, size_t off, const void *ins, size_t k,
+                             size_t *len)
 {
 	unsigned char *q = malloc(n + k);
 	memcpy(q, p, off);
@@ -135,9 +136,9 @@ static void test_unknown_and_defaults(void)
 		if (!(p[6 + lb++] & 0x80))
 			break;
 	}
-	static const unsigned char fields[] = {0xf1, 0x01, 5, 'x', 'y', 'z', /* tag 60 string "xyz" */
-	                                       0xf4, 0x01, 0x80, 0x01,       /* tag 61 varint 128 */
-	                                       0xfa, 0x01, 2, 7, 7};         /* tag 62 2 bytes */
+	static const unsigned char fields[] = {0xf1, 0x01, 5,    'x',  'y', 'z', /* tag 60 string "xyz" */
+	                                       0xf4, 0x01, 0x80, 0x01,           /* tag 61 varint 128 */
+	                                       0xfa, 0x01, 2,    7,    7};       /* tag 62 2 bytes */
 	unsigned char head[64];
 	size_t hn = 0;
 	head[hn++] = 1;
@@ -200,7 +201,8 @@ int main(void)
 		test_v2_roundtrip(live, "live");
 		unsigned char *p1 = NULL, *p2 = NULL;
 		size_t n1 = 0, n2 = 0;
-		CHECK(vms_store_pack_v1(live, &p1, &n1) == VMS_OK && vms_store_pack(live, &p2, &n2) == VMS_OK);
+		CHECK(vms_store_pack_v1(live, &p1, &n1) == VMS_OK &&
+		      vms_store_pack(live, &p2, &n2) == VMS_OK);
 		printf("live: %zu regions, packed v1 %zu bytes, v2 %zu bytes\n", live->n_regions, n1, n2);
 		free(p1);
 		free(p2);
