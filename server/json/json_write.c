@@ -1,7 +1,8 @@
 /* Streaming snapshot writer: the same JSON as json.c's vms_json_snapshot() printed by
- * cJSON_PrintUnformatted(), built straight into one buffer. Key order, number formatting and
- * string escaping follow cJSON 1.7.15 exactly; tests/unit/test_json_write.c holds the two
- * byte-for-byte equal. */
+ * cJSON_PrintUnformatted(), built straight into one buffer. Both walk the record tables
+ * (include/vmscope/record.h) for keys, order and kinds; number formatting and string escaping
+ * follow cJSON 1.7.15 exactly, and tests/unit/test_json_write.c holds the two byte-for-byte
+ * equal. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
