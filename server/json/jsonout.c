@@ -138,9 +138,10 @@ void vms_jo_key(struct vms_sb *sb, const char *k, int first)
 }
 
 /* Quoted keys with their separators, built once per call site from the name tables. */
+#define KS_MAX ((int)VMS_SF_COUNT > (int)VMS_COL_COUNT ? (int)VMS_SF_COUNT : (int)VMS_COL_COUNT)
 struct keyset {
-	char text[VMS_SF_COUNT][32];
-	unsigned char len[VMS_SF_COUNT];
+	char text[KS_MAX][32];
+	unsigned char len[KS_MAX];
 };
 
 static void keyset_init(struct keyset *ks, const char *(*name)(int), int n)

@@ -11,7 +11,18 @@
 #define LIST_DEFAULT 100u
 #define LIST_MAX 1000u
 
-_Static_assert(VMS_COL_COUNT == 13, "the snapshots table has one total_* column per enum vms_col");
+/* The snapshots table's total_* columns (schema 1), by column key: written for SQL queries; the
+ * totals are read back from snapshot_summary (type ''), which holds every column by name, so a
+ * column added later needs no migration (it just has no total_* column). */
+static const char *const total_columns[13] = {
+    "size",      "committed", "private", "total_ws", "private_ws", "shareable_ws", "shared_ws",
+    "locked_ws", "pss",       "uss",     "swap",     "swap_pss",   "dirty"};
+
+static uint64_t total_of(const struct vms_snapshot *s, const char *key)
+{
+	int c = vms_col_from_key(key);
+	return c >= 0 ? s->total[c] : 0;
+}
 
 static int finish(sqlite3_stmt *st, int rc)
 {
@@ -45,8 +56,8 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 	B_I64(s->taken_at_ms);
 	B_I64(s->n_regions);
 	B_I64(s->n_allocations);
-	for (int c = 0; c < VMS_COL_COUNT; c++)
-		B_I64(s->total[c]);
+	for (size_t c = 0; c < sizeof total_columns / sizeof total_columns[0]; c++)
+		B_I64(total_of(s, total_columns[c]));
 	B_I64(body_bytes);
 #undef B_I64
 #undef B_TXT
@@ -161,8 +172,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
 		goto unlock;
 
-	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) ||
-	    bind_meta(q, s, source, packed_len) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, packed_len) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_DONE) {
 		err = VMS_ERR_IO;
 		goto unlock;
 	}
@@ -307,8 +318,7 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->taken_at_ms = sqlite3_column_int64(q, i++);
 	m->n_regions = (uint64_t)sqlite3_column_int64(q, i++);
 	m->n_allocations = (uint64_t)sqlite3_column_int64(q, i++);
-	for (int c = 0; c < VMS_COL_COUNT; c++)
-		m->total[c] = (uint64_t)sqlite3_column_int64(q, i++);
+	i += (int)(sizeof total_columns / sizeof total_columns[0]); /* totals: from snapshot_summary */
 	m->body_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	m->json_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	if (oom) {

@@ -3,7 +3,8 @@
 #include "store_internal.h"
 
 /* Schema 1.
- * - snapshots: queryable metadata. The 13 total_* columns follow enum vms_col in order;
+ * - snapshots: queryable metadata. The 13 total_* columns are the columns of that time, by key
+ *   (store_snapshots.c, total_columns; since schema 3 the totals are read from snapshot_summary);
  *   summary holds the per-type totals as JSON ({"summary":[...],"total":{...}}), which SQLite's
  *   json_extract() can query.
  * - snapshot_bodies: the compact snapshot JSON, apart from the metadata so list queries never
