@@ -338,13 +338,13 @@ static void put_region_body(struct jb *b, cJSON *e, const struct vms_region *r)
 	put_fields(b, e, &vms_rec_region, r, &c, 0, vms_rec_region.n_fields);
 }
 
-/* An allocation's fields up to and including "tid" (what the diff and the lookup repeat). */
+/* An allocation's fields up to and including "owner" (what the diff and the lookup repeat). */
 static void put_allocation_head(struct jb *b, cJSON *e, const struct vms_allocation *a)
 {
 	struct cctx c = {0};
 	for (size_t i = 0; i < vms_rec_allocation.n_fields; i++) {
 		put_field(b, e, &vms_rec_allocation.fields[i], a, &c);
-		if (strcmp(vms_rec_allocation.fields[i].key, "tid") == 0)
+		if (strcmp(vms_rec_allocation.fields[i].key, "owner") == 0)
 			break;
 	}
 }

@@ -328,11 +328,11 @@ int vms_jo_field(struct vms_sb *sb, const struct vms_field *f, const void *base,
 
 void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a)
 {
-	/* The allocation's fields up to and including "tid" (what a diff's D_ALLOC repeats). */
+	/* The allocation's fields up to and including "owner" (what a diff's D_ALLOC repeats). */
 	const struct vms_record *rec = &vms_rec_allocation;
 	for (size_t i = 0; i < rec->n_fields; i++) {
 		vms_jo_field(sb, &rec->fields[i], a, i == 0, 0);
-		if (strcmp(rec->fields[i].key, "tid") == 0)
+		if (strcmp(rec->fields[i].key, "owner") == 0)
 			break;
 	}
 }

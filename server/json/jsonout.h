@@ -40,7 +40,7 @@ void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT]);
  * without a JSON key, which the caller writes. omit_private: PRIVATE fields print null. */
 int vms_jo_field(struct vms_sb *sb, const struct vms_field *f, const void *base, int first, int omit_private);
 
-/* "start":…,"end":…,"size":…,"type":…,"details":…,"tid":… of an allocation (no braces, no
+/* "start":…,"end":…,"size":…,"type":…,"details":…,"tid":…,"owner":… of an allocation (no braces, no
  * leading comma): what json.c's put_allocation_head() builds, shared by both writers. */
 void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a);
 
