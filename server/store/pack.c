@@ -189,7 +189,9 @@ static void put_fields(struct wbuf *w, const struct vms_record *rec, const void 
 				w_u64(w, (uint64_t)v);
 				break;
 			}
-			if (v == f->dflt && !(f->flags & VMS_FF_REQUIRED))
+			/* a default is left out; a required field is written even then, except a DELTA
+			 * (its default 0, "right after the previous record", is the common case) */
+			if (v == f->dflt && (!(f->flags & VMS_FF_REQUIRED) || (f->flags & VMS_FF_DELTA)))
 				break;
 			w_head(w, f->tag, W_VARINT);
 			if (f->kind == VMS_FK_TYPE || is_signed(f->kind) || (f->flags & VMS_FF_DELTA))

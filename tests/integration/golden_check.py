@@ -7,7 +7,7 @@ This opens each with the current build and checks that nothing a user stored was
   snapshot_bodies), so that the packed bodies are decoded and rendered again by this build:
     - the daemon opens (and migrates) a copy of the database;
     - every snapshot id loads: its JSON equals the golden JSON, after removing the keys added
-      since (KEYS_ADDED_SINCE_V1 below) and the generator string; CSV and TXT are byte-identical
+      since (KEYS_ADDED below) and the generator string; CSV and TXT are byte-identical
       (the text report's only addition, a "Thread N: note" line per thread without a stack,
       exists only for snapshots that carry a stack_note, which no set before v2 does);
     - an address lookup in each snapshot answers;
@@ -31,17 +31,18 @@ import time
 import urllib.error
 import urllib.request
 
-# Keys added to the snapshot JSON since format_version 1 was first written (the v1-pack1-schema2
-# set, commit c19a91c). Comparisons with older golden sets delete these keys wherever they occur
-# in the new output (allocations, threads, the top level) before comparing. A key added later
-# goes here with the release that added it; a golden set written after that release keeps it.
-KEYS_ADDED_SINCE_V1 = {
-    "owner",        # allocation: recogniser that named it (attribution stage)
-    "signal",       # allocation: which evidence it used
-    "guess",        # allocation: named from weak evidence
-    "parts",        # allocation: sub-blocks its owner delimits
-    "stack_note",   # thread: why it has no stack of its own
-    "attribution",  # top level: peek state and recogniser runs
+# Keys added to the JSON documents since format_version 1 was first written, with the golden
+# set version ("vN-...") that first has them. Comparisons with a set older than that delete the
+# key wherever it occurs in the new output (allocations, threads, diff entries, the top level)
+# before comparing. A key added later goes here with the next set version, and that release
+# writes the next golden set.
+KEYS_ADDED = {
+    "owner": 2,        # allocation (and a diff's D_ALLOC): recogniser that named it
+    "signal": 2,       # allocation: which evidence it used
+    "guess": 2,        # allocation: named from weak evidence
+    "parts": 2,        # allocation: sub-blocks its owner delimits
+    "stack_note": 2,   # thread: why it has no stack of its own
+    "attribution": 2,  # top level: peek state and recogniser runs
 }
 # Keys that may differ by build, not by format: the generator names the writing version.
 BUILD_KEYS = {"generator"}
@@ -150,7 +151,8 @@ class Daemon:
 def keys_new_since(set_name):
     """The keys a golden set cannot have: everything added after the release that wrote it."""
     m = re.match(r"v(\d+)-", set_name)
-    return KEYS_ADDED_SINCE_V1 if m and int(m.group(1)) < 2 else set()
+    version = int(m.group(1)) if m else 0
+    return {k for k, v in KEYS_ADDED.items() if v > version}
 
 
 def check_set(binary, set_dir, drop_renderings):
