@@ -318,4 +318,25 @@ describe('dashboard', { timeout: 300000 }, () => {
     await screenshot(p2, 'dashboard-error-no-token.png');
     await bare.close();
   });
+  it('says which recognisers named memory, from which signal, as the JSON does', async () => {
+    await page.goto(`${daemon.base}/#/snapshot/${snapId}`);
+    await waitSnapshot(page, snapId);
+    const snap = await apiCall(daemon, 'GET', `/snapshots/${snapId}`);
+    const named = snap.attribution.recognisers.filter((r) => r.claimed > 0);
+    assert.ok(named.some((r) => r.key === 'glibc'), 'glibc named the testee\'s malloc memory');
+    const note = await page.locator('.note[data-note=recognisers]').innerText();
+    for (const r of named) assert.ok(note.includes(`${r.key} (${r.claimed}`), `header names ${r.key} (${note})`);
+    // the allocation glibc named: its Details cell says what and, on hover, who and from what signal
+    const al = snap.allocations.find((a) => a.owner === 'glibc');
+    await page.fill('#find', al.details);
+    await page.waitForFunction((d) => window.vmsDebug.details.find === d, al.details);
+    const cell = page.locator('.details-table .vt-row:not(.hidden).alloc .details').first();
+    assert.equal(await cell.innerText(), al.details);
+    const title = await cell.getAttribute('title');
+    assert.ok(title.includes(`Named by the glibc recogniser from ${al.signal}`), `hover names owner and signal (${title})`);
+    await page.fill('#find', '');
+    await page.waitForFunction(() => window.vmsDebug.details.find === '');
+    await assertClean();
+  });
+
 });
