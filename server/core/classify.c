@@ -162,7 +162,8 @@ static int bss_cover(struct walk *w, size_t i, size_t j, uint64_t *covered, int 
 	uint64_t page = w->s->page_size ? w->s->page_size : 4096;
 	struct vms_elf_load L;
 	*asked = c->elf_load != NULL;
-	if (!c->elf_load || d->deleted || !d->path || d->path[0] != '/' || c->elf_load(c->cookie, d->path, &L) != 1)
+	if (!c->elf_load || d->deleted || !d->path || d->path[0] != '/' ||
+	    c->elf_load(c->cookie, d->path, &L) != 1)
 		return 0;
 	uint64_t bias; /* unsigned arithmetic: modulo 2^64, as the loader's */
 	if (L.filesz && d->offset >= (L.offset & ~(page - 1)) && d->offset < L.offset + L.filesz)
@@ -203,14 +204,16 @@ static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
 	const char *lib = base_name(s->regions[j - 1].path);
 	if (covered * 2 >= size) {
 		if (*details)
-			*details = fmt(s, "%s (its .bss region also holds %s mapped after the .bss: the kernel merged them)",
+			*details = fmt(s,
+			               "%s (its .bss region also holds %s mapped after the .bss: the kernel "
+			               "merged them)",
 			               *details, size_text(s, size - covered));
 		return 1;
 	}
 	if (covered) {
 		w->note_at = j;
-		w->note = fmt(s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it", lib,
-		              size_text(s, covered), size_text(s, size - covered));
+		w->note = fmt(s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it",
+		              lib, size_text(s, covered), size_text(s, size - covered));
 	}
 	return 0;
 }

@@ -14,7 +14,8 @@ static uint64_t get(const unsigned char *p, int n, int be)
 /* Class (1 = ELF32, 2 = ELF64) and byte order of a header we understand, or 0. */
 static int elf_class(const unsigned char *eh, size_t len, int *be)
 {
-	if (len < 52 || memcmp(eh, "\177ELF", 4) != 0 || (eh[4] != 1 && eh[4] != 2) || (eh[5] != 1 && eh[5] != 2))
+	if (len < 52 || memcmp(eh, "\177ELF", 4) != 0 || (eh[4] != 1 && eh[4] != 2) ||
+	    (eh[5] != 1 && eh[5] != 2))
 		return 0;
 	if (eh[4] == 2 && len < 64)
 		return 0;
@@ -30,7 +31,8 @@ int vms_elf_phdrs_at(const unsigned char *eh, size_t len, uint64_t *phoff, size_
 	uint64_t off = cls == 2 ? get(eh + 0x20, 8, be) : get(eh + 0x1c, 4, be);
 	unsigned entsize = (unsigned)get(eh + (cls == 2 ? 0x36 : 0x2a), 2, be);
 	unsigned num = (unsigned)get(eh + (cls == 2 ? 0x38 : 0x2c), 2, be);
-	if (entsize != (cls == 2 ? 56u : 32u) || num == 0 || (size_t)entsize * num > VMS_ELF_PHDRS_MAX || off == 0)
+	if (entsize != (cls == 2 ? 56u : 32u) || num == 0 || (size_t)entsize * num > VMS_ELF_PHDRS_MAX ||
+	    off == 0)
 		return 0;
 	*phoff = off;
 	*size = (size_t)entsize * num;

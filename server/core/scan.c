@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
-#include "procfs.h"
 #include "attribute.h"
 #include "elf.h"
+#include "pool.h"
+#include "procfs.h"
 #include "threads.h"
 #include "vmscope/filecache.h"
 #include "vmscope/parse.h"
@@ -333,8 +333,8 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 
 /* The attribution stage (attribute.h). When it regrouped or renamed allocations, what was
  * streamed is stale: tell the writer to start again and stream the final allocations. */
-static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid, const struct vms_snapshot_opts *opts,
-                                  struct vms_file_cache *cache)
+static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
+                                  const struct vms_snapshot_opts *opts, struct vms_file_cache *cache)
 {
 	int changed = 0;
 	long *streamed_as = NULL;
@@ -419,15 +419,15 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		cache = own_cache;
 	struct elf_probe probe = {.dirfd = dirfd, .cache = cache};
 	struct vms_classify_ctx ctx = {
-		.tmpfs_devs = tdevs,
-		.n_tmpfs_devs = n_tdevs,
-		.heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
-		.main_tid = pid,
-		.is_elf = probe_is_elf,
-		.elf_load = probe_elf_load,
-		.cookie = &probe,
-		.on_allocation = opts->on_allocation,
-		.alloc_cookie = opts->cookie,
+	    .tmpfs_devs = tdevs,
+	    .n_tmpfs_devs = n_tdevs,
+	    .heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
+	    .main_tid = pid,
+	    .is_elf = probe_is_elf,
+	    .elf_load = probe_elf_load,
+	    .cookie = &probe,
+	    .on_allocation = opts->on_allocation,
+	    .alloc_cookie = opts->cookie,
 	};
 	vms_shmem_dev(&ctx.shmem_major, &ctx.shmem_minor);
 	if (s->arch.bits == 0)

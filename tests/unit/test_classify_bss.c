@@ -65,20 +65,21 @@ static int fake_is_elf(void *cookie, const char *path)
 }
 
 /* An image of four pages (header, text, rodata, data) at base and the anonymous region after it. */
-static size_t image(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode, uint64_t anon_pages)
+static size_t image(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode,
+                    uint64_t anon_pages)
 {
-	return (size_t)snprintf(buf, cap,
-	                        "%llx-%llx r--p 00000000 08:01 %u %s\n"
-	                        "%llx-%llx r-xp 00001000 08:01 %u %s\n"
-	                        "%llx-%llx r--p 00002000 08:01 %u %s\n"
-	                        "%llx-%llx rw-p 00003000 08:01 %u %s\n"
-	                        "%llx-%llx rw-p 00000000 00:00 0 \n",
-	                        (unsigned long long)base, (unsigned long long)base + 0x1000, inode, path,
-	                        (unsigned long long)base + 0x1000, (unsigned long long)base + 0x2000, inode, path,
-	                        (unsigned long long)base + 0x2000, (unsigned long long)base + 0x3000, inode, path,
-	                        (unsigned long long)base + 0x3000, (unsigned long long)base + 0x4000, inode, path,
-	                        (unsigned long long)base + 0x4000,
-	                        (unsigned long long)(base + 0x4000 + anon_pages * 0x1000));
+	return (size_t)snprintf(
+	    buf, cap,
+	    "%llx-%llx r--p 00000000 08:01 %u %s\n"
+	    "%llx-%llx r-xp 00001000 08:01 %u %s\n"
+	    "%llx-%llx r--p 00002000 08:01 %u %s\n"
+	    "%llx-%llx rw-p 00003000 08:01 %u %s\n"
+	    "%llx-%llx rw-p 00000000 00:00 0 \n",
+	    (unsigned long long)base, (unsigned long long)base + 0x1000, inode, path,
+	    (unsigned long long)base + 0x1000, (unsigned long long)base + 0x2000, inode, path,
+	    (unsigned long long)base + 0x2000, (unsigned long long)base + 0x3000, inode, path,
+	    (unsigned long long)base + 0x3000, (unsigned long long)base + 0x4000, inode, path,
+	    (unsigned long long)base + 0x4000, (unsigned long long)(base + 0x4000 + anon_pages * 0x1000));
 }
 
 static struct vms_snapshot *classify(const char *text, int with_callback, struct calls *calls)
@@ -172,11 +173,11 @@ static void test_layouts(void)
 	                      "%llx-%llx rw-p 00002000 08:01 19 /lib/libonly.so\n"
 	                      "%llx-%llx rw-p 00000000 00:00 0 \n"
 	                      "%llx-%llx ---p 00000000 00:00 0 \n",
-	                      (unsigned long long)o, (unsigned long long)o + 0x1000, (unsigned long long)o + 0x1000,
-	                      (unsigned long long)o + 0x2000, (unsigned long long)o + 0x2000,
-	                      (unsigned long long)o + 0x3000, (unsigned long long)o + 0x3000,
-	                      (unsigned long long)o + 0x8000, (unsigned long long)o + 0x8000,
-	                      (unsigned long long)o + 0x9000);
+	                      (unsigned long long)o, (unsigned long long)o + 0x1000,
+	                      (unsigned long long)o + 0x1000, (unsigned long long)o + 0x2000,
+	                      (unsigned long long)o + 0x2000, (unsigned long long)o + 0x3000,
+	                      (unsigned long long)o + 0x3000, (unsigned long long)o + 0x8000,
+	                      (unsigned long long)o + 0x8000, (unsigned long long)o + 0x9000);
 
 	struct calls calls = {0};
 	struct vms_snapshot *s = classify(text, 1, &calls);
@@ -189,19 +190,23 @@ static void test_layouts(void)
 	/* no .bss page at all: 12 MiB of someone's memory is not the image's */
 	check_image(s, b[1], b[1] + 0x4000, "/lib/libtiny.so");
 	const struct vms_allocation *a = alloc_at(s, b[1] + 0x4000);
-	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details == NULL && a->end == b[1] + 0x4000 + (12u << 20));
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details == NULL &&
+	      a->end == b[1] + 0x4000 + (12u << 20));
 	CHECK(region_at(s, b[1] + 0x4000) && region_at(s, b[1] + 0x4000)->role == NULL);
 	/* one page of .bss in 16: left out, and the details say what is at its start */
 	check_image(s, b[2], b[2] + 0x4000, "/lib/libsmall.so");
 	a = alloc_at(s, b[2] + 0x4000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK_STR(a ? a->details : NULL,
-	          "holds the .bss of libsmall.so (4 KiB) at its start; the rest (60 KiB) was mapped after it");
+	CHECK_STR(
+	    a ? a->details : NULL,
+	    "holds the .bss of libsmall.so (4 KiB) at its start; the rest (60 KiB) was mapped after it");
 	/* three pages of .bss in four: taken, and the image says it holds one page more */
 	check_image(s, b[3], b[3] + 0x8000,
-	            "/lib/libbig.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel merged them)");
+	            "/lib/libbig.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
+	            "merged them)");
 	check_image(s, b[9], b[9] + 0x8000,
-	            "/lib/libhalf.so (its .bss region also holds 8 KiB mapped after the .bss: the kernel merged them)");
+	            "/lib/libhalf.so (its .bss region also holds 8 KiB mapped after the .bss: the kernel "
+	            "merged them)");
 	check_image(s, b[10], b[10] + 0x4000, "/lib/libless.so");
 	a = alloc_at(s, b[10] + 0x4000);
 	CHECK_STR(a ? a->details : NULL,
@@ -214,11 +219,13 @@ static void test_layouts(void)
 	check_image(s, b[7], b[7] + 0xc000, "/lib/libgone.so (deleted) (bss size unknown)");
 	/* libc: the bias from the data segment inside the split last PT_LOAD; 13 pages of .bss in 14 */
 	check_image(s, c, c + 0x1e3000,
-	            "/lib/libc.so.6 (its .bss region also holds 4 KiB mapped after the .bss: the kernel merged them)");
+	            "/lib/libc.so.6 (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
+	            "merged them)");
 	CHECK(region_at(s, c + 0x1d5000) && !strcmp(region_at(s, c + 0x1d5000)->role, "bss"));
 	/* .bss-only PT_LOAD: bias from the first mapping; 0x5000 + 0x2000 = 0x7000: 4 of 5 pages */
 	check_image(s, o, o + 0x8000,
-	            "/lib/libonly.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel merged them)");
+	            "/lib/libonly.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
+	            "merged them)");
 	a = alloc_at(s, o + 0x8000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED);
 	/* asked once per image with a candidate region, never for the deleted one */
@@ -261,8 +268,11 @@ static void test_incremental(void)
 		return;
 	s->arch.bits = 64;
 	s->page_size = 4096;
-	struct vms_classify_ctx ctx = {.heap_max = 64u << 20, .main_tid = 1, .is_elf = fake_is_elf,
-	                               .elf_load = fake_elf_load, .cookie = &calls};
+	struct vms_classify_ctx ctx = {.heap_max = 64u << 20,
+	                               .main_tid = 1,
+	                               .is_elf = fake_is_elf,
+	                               .elf_load = fake_elf_load,
+	                               .cookie = &calls};
 	struct vms_smaps_parser *p = vms_smaps_parser_new(s);
 	struct vms_classifier *cl = vms_classifier_new(s, &ctx);
 	size_t used = 0;
@@ -277,7 +287,8 @@ static void test_incremental(void)
 	CHECK(vms_smaps_parser_finish(p) == VMS_OK);
 	CHECK(vms_classifier_finish(cl) == VMS_OK);
 	const struct vms_allocation *a = alloc_at(s, BASE + 0x4000);
-	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details && strstr(a->details, "holds the .bss of libsmall.so"));
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details &&
+	      strstr(a->details, "holds the .bss of libsmall.so"));
 	a = alloc_at(s, BASE + 0x100000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details == NULL);
 	CHECK_EQ_U64(calls.n, 1);

@@ -54,8 +54,8 @@ static int fake_elf_load(void *cookie, const char *path, struct vms_elf_load *ou
 		return -1;
 	for (size_t i = 0; i + 1 < s->n_regions; i++) {
 		const struct vms_region *d = &s->regions[i], *b = &s->regions[i + 1];
-		if (d->path && !strcmp(d->path, path) && !strcmp(d->perms, "rw-p") && !b->path && b->inode == 0 &&
-		    b->start == d->end) {
+		if (d->path && !strcmp(d->path, path) && !strcmp(d->perms, "rw-p") && !b->path &&
+		    b->inode == 0 && b->start == d->end) {
 			memset(out, 0, sizeof *out);
 			out->vaddr = out->offset = d->offset;
 			out->filesz = d->end - d->start;
@@ -312,8 +312,9 @@ int main(void)
 		                      "%llx-%llx r-xp 00001000 08:01 %u /lib/lib%u.so\n"
 		                      "%llx-%llx rw-p 00002000 08:01 %u /lib/lib%u.so\n"
 		                      "%llx-%llx rw-p 00000000 00:00 0 \n",
-		                      b, b + 0x1000, 100 + k, k, b + 0x1000, b + 0x2000, 100 + k, k, b + 0x2000,
-		                      b + 0x3000, 100 + k, k, b + 0x3000, b + 0x3000 + (k + 1) * 0x1000ull);
+		                      b, b + 0x1000, 100 + k, k, b + 0x1000, b + 0x2000, 100 + k, k,
+		                      b + 0x2000, b + 0x3000, 100 + k, k, b + 0x3000,
+		                      b + 0x3000 + (k + 1) * 0x1000ull);
 	}
 	if (many)
 		run_case("images with a region after their data", many, n, 64, 0);

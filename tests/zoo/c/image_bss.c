@@ -88,8 +88,9 @@ static void *open_below(struct lib *l, uintptr_t keep)
 			return h;
 		dlclose(h);
 		if (above == UINTPTR_MAX ||
-		    mmap((void *)below, above - below, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
-		         -1, 0) != (void *)below)
+		    mmap((void *)below, above - below, PROT_NONE,
+		         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1,
+		         0) != (void *)below)
 			return NULL;
 	}
 	return NULL;
@@ -138,8 +139,8 @@ int main(int argc, char **argv)
 		printf("%s{\"path\":\"%s\",\"base\":%lu,\"data_end\":%lu,\"bss_end\":%lu,\"bss_bytes\":%lu,"
 		       "\"after\":%lu,\"after_bytes\":%zu,\"placed\":%d}",
 		       i ? "," : "", l->path, (unsigned long)l->base, (unsigned long)l->data_end,
-		       (unsigned long)l->bss_end, (unsigned long)l->bss_bytes, (unsigned long)l->after, l->after_bytes,
-		       l->placed);
+		       (unsigned long)l->bss_end, (unsigned long)l->bss_bytes, (unsigned long)l->after,
+		       l->after_bytes, l->placed);
 	}
 	printf("]}\n");
 	fflush(stdout);
