@@ -8,8 +8,8 @@
  *   json_tree    vms_json_snapshot + vms_json_print: the same text through a cJSON tree
  *   packed_put   vms_store_put: packed blob + metadata, one transaction   <- the chosen layout
  *   packed_load  vms_store_load (read + unpack + vms_snapshot_summarize)
- *   render       first vms_store_stream of a snapshot: load, render the JSON, keep it
- *   stream       later vms_store_stream calls: the kept JSON to a null sink (GET /snapshots/{id})
+ *   render       first vms_http_snapshot_json of a snapshot: load, render the JSON, keep it
+ *   stream       later vms_http_snapshot_json calls: the kept JSON to a null sink (GET /snapshots/{id})
  *   json_put     alternative 1 (schema 1): the JSON text as the blob (write + insert)
  *   json_load    ...read back with vms_json_parse_snapshot
  *   rows_put     alternative 2: one row per region and per allocation, prepared statements,
@@ -32,6 +32,7 @@
 #include "vmscope/diff.h"
 #include "vmscope/error.h"
 #include "vmscope/json.h"
+#include "vmscope/http.h"
 #include "vmscope/store.h"
 
 #define MAX_RUNS 21
@@ -316,7 +317,7 @@ int main(int argc, char **argv)
 		uint64_t total = 0;
 		struct vms_store_sink sink = {null_size, null_chunk, &total};
 		double t0 = now_ms();
-		if ((err = vms_store_stream(st, ids[i], &sink)) != VMS_OK) /* each id's first time */
+		if ((err = vms_http_snapshot_json(st, ids[i], &sink)) != VMS_OK) /* each id's first time */
 			die("store render", err);
 		t[i] = now_ms() - t0;
 	}
@@ -325,7 +326,7 @@ int main(int argc, char **argv)
 		uint64_t total = 0;
 		struct vms_store_sink sink = {null_size, null_chunk, &total};
 		double t0 = now_ms();
-		if ((err = vms_store_stream(st, ids[0], &sink)) != VMS_OK)
+		if ((err = vms_http_snapshot_json(st, ids[0], &sink)) != VMS_OK)
 			die("store stream", err);
 		t[i] = now_ms() - t0;
 	}

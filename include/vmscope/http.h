@@ -44,6 +44,12 @@ struct vms_http_config {
 
 struct vms_http;
 
+/* The API's JSON of stored snapshot id (docs/snapshot-format.md) to sink: the rendering the store
+ * keeps when it has one; else the snapshot is loaded, rendered and handed to the store to keep
+ * (no room to keep it is not an error), then sent. Returns VMS_OK, VMS_ERR_NOT_FOUND, VMS_ERR_IO
+ * (a sink callback stopped it, or the database failed), VMS_ERR_NOMEM. */
+int vms_http_snapshot_json(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
+
 /* Start listening and serving. On error returns VMS_ERR_INVALID (bad config, e.g. a web_dir
  * without index.html), VMS_ERR_IO (cannot listen: errbuf says why) or VMS_ERR_NOMEM.
  * The config's strings are copied. */

@@ -16,7 +16,9 @@ struct vms_json_opts {
 };
 
 cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts);
-cJSON *vms_json_summary(const struct vms_snapshot *s); /* per-type totals only (for lists) */
+/* {"summary":[TYPE_SUMMARY...],"total":{COLUMNS}}: per-type totals only (for lists). */
+cJSON *vms_json_summary(const struct vms_snapshot *s);
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT]);
 cJSON *vms_json_proc(const struct vms_proc *p);
 cJSON *vms_json_proclist(const struct vms_proclist *l);
 cJSON *vms_json_diff(const struct vms_diff *d);
@@ -27,6 +29,10 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
+
+/* vms_json_parse_snapshot for text vmscope stored itself (the store's schema-1 bodies, as
+ * vms_store_opts.legacy_json): anything that does not import is a damaged database, VMS_ERR_IO. */
+int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **out);
 
 /* The snapshot as compact JSON text, written directly (no cJSON tree): byte-for-byte what
  * cJSON_PrintUnformatted(vms_json_snapshot(s, opts)) prints, at a fraction of the time and memory

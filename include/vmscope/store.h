@@ -1,13 +1,19 @@
-/* The snapshot store: SQLite, the only SQL in vmscope (depends on core + json + sqlite3).
+/* The snapshot store: SQLite, the only SQL in vmscope (depends on core + sqlite3). It deals in
+ * records and bytes: snapshots in its packed form, metadata and summaries as rows, and
+ * renderings as opaque bytes the caller made (it never makes or reads JSON).
  *
  * Layout (docs/benchmarks.md, "Daemon", has the measurements behind it):
  *   snapshots        one row of queryable metadata per snapshot (pid, name, cmdline, user, host,
- *                    kernel, taken_at_ms, start_time, per-type totals as JSON, sizes)
+ *                    kernel, taken_at_ms, start_time, totals, sizes)
+ *   snapshot_summary its per-type summary as rows (snapshot, type key, field key, value): the
+ *                    fields are blocks, largest, regions and every column key; type '' holds the
+ *                    totals. Keyed by name, so a new column or memory type needs no migration.
  *   snapshot_packed  the snapshot itself as one compact binary blob (pack.c): what was measured,
  *                    nothing derived; the source of truth, fast to write and to load
- *   snapshot_bodies  its JSON rendering (exactly what the API serves), made on the first request
- *                    for it and kept; streamed with incremental blob I/O so serving never holds
- *                    it whole (schema 1 stored only this; such snapshots still load from it)
+ *   snapshot_bodies  a rendering of it the caller asked to keep (the http layer keeps the API's
+ *                    JSON there after the first request); streamed with incremental blob I/O so
+ *                    serving never holds it whole. Schema 1 stored only this JSON; such
+ *                    snapshots load through vms_store_opts.legacy_json.
  *   shares           revocable share tokens (a selector + a constant-time-compared secret)
  *
  * Concurrency: one writer connection guarded by a mutex (Debian 12's SQLite 3.40 still has the
@@ -27,7 +33,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 2
+#define VMS_STORE_SCHEMA_VERSION 3
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -41,6 +47,10 @@ struct vms_store_opts {
 	uint64_t max_snapshots; /* 0 = VMS_STORE_DEFAULT_MAX_SNAPSHOTS */
 	uint64_t max_bytes;     /* sum of stored body sizes; 0 = VMS_STORE_DEFAULT_MAX_BYTES */
 	unsigned readers;       /* read connections in the pool; 0 = VMS_STORE_DEFAULT_READERS */
+	/* Decodes the JSON body of a schema-1 snapshot (stored before the packed form existed):
+	 * the json layer's importer. Returns VMS_OK or an enum vms_err. NULL: such snapshots give
+	 * VMS_ERR_UNSUPPORTED. */
+	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out);
 };
 
 /* Open (creating if needed) the database at path with file mode 0600 (an existing file with a
@@ -68,7 +78,7 @@ struct vms_snapshot_meta {
 	int64_t taken_at_ms;
 	uint64_t n_regions, n_allocations;
 	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
-	char *summary_json;            /* vms_json_summary() as compact JSON text */
+	struct vms_type_summary summary[VMS_TYPE_COUNT]; /* per type, as stored (fields a row lacks: 0) */
 	uint64_t body_bytes;           /* its stored body (packed; for schema-1 snapshots the JSON) */
 	uint64_t json_bytes;           /* its kept JSON rendering, 0 when none is kept */
 };
@@ -93,9 +103,9 @@ struct vms_store_query {
 };
 
 /* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
- * written). json_text/json_len: optionally the snapshot's compact JSON (vms_json_snapshot printed
- * unformatted) to keep as its rendering right away; NULL leaves that to the first
- * vms_store_stream. On VMS_OK *id is the new id (never reused). */
+ * written). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
+ * to the store: the http layer passes the API's JSON); NULL keeps none. On VMS_OK *id is the
+ * new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
                   const char *json_text, size_t json_len, int64_t *id);
 /* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */
@@ -108,19 +118,24 @@ int vms_store_list(struct vms_store *st, const struct vms_store_query *q, struct
  * frees *out. */
 int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out);
 
-/* Stream the snapshot's JSON (vms_json_snapshot, compact) in chunks of at most 256 KiB: size()
- * is called once with the total length, then chunk() as many times as needed. A callback
- * returning non-zero stops the stream and vms_store_stream returns VMS_ERR_IO.
- * The first call for a snapshot renders the JSON and keeps it (when the byte limit allows);
- * later calls stream the kept text from one read transaction without holding it in memory.
- * Renderings are a cache inside the byte limit: to keep a new one, or to store a new snapshot,
- * the store drops the oldest renderings first; only bodies make the store full. */
+/* Renderings: bytes the caller made from a snapshot and asks the store to keep beside it (the
+ * http layer keeps the API's JSON, docs/benchmarks.md "Daemon"). They are a cache inside the
+ * byte limit: to keep a new one, or to store a new snapshot, the store drops the oldest
+ * renderings first; only bodies make the store full.
+ *
+ * keep: VMS_OK (also when one is kept already: the first stays), VMS_ERR_FULL (no room even
+ * after dropping every other rendering), VMS_ERR_NOT_FOUND (no such snapshot).
+ * stream: the kept bytes in chunks of at most 256 KiB: size() once with the total, then chunk()
+ * as often as needed, from one read transaction without holding them in memory. A callback
+ * returning non-zero stops it (VMS_ERR_IO). VMS_ERR_NOT_FOUND when none is kept (or there is
+ * no such snapshot). */
 struct vms_store_sink {
 	int (*size)(void *arg, uint64_t total);
 	int (*chunk)(void *arg, const void *buf, size_t len);
 	void *arg;
 };
-int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
+int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes, size_t len);
+int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
 
 /* Retention state: stored snapshot count, body bytes (what counts towards "full"), bytes of kept
  * JSON renderings, and the limits in force. */

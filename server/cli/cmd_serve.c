@@ -15,6 +15,7 @@
 #include "serve_paths.h"
 #include "vmscope/error.h"
 #include "vmscope/http.h"
+#include "vmscope/json.h"
 #include "vmscope/store.h"
 #include "vmscope/util.h"
 
@@ -243,6 +244,7 @@ static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size
 		log_line(lg, VMS_LOG_WARN, "no dashboard files found (pass --web DIR): serving the API only");
 	a->cfg.web_dir = a->web;
 
+	a->sopts.legacy_json = vms_json_decode_stored; /* the store's schema-1 snapshots: JSON only */
 	int err = vms_store_open(a->db, &a->sopts, store, errbuf, sizeof errbuf);
 	if (err != VMS_OK) {
 		fprintf(stderr, "vmscope serve: %s\n", *errbuf ? errbuf : vms_strerror(err));

@@ -92,7 +92,7 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 	if (!omit_cmdline) {
 		struct stream_ctx c = {.r = r};
 		struct vms_store_sink sink = {.size = stream_size, .chunk = stream_chunk, .arg = &c};
-		int err = vms_store_stream(r->h->store, id, &sink);
+		int err = vms_http_snapshot_json(r->h->store, id, &sink);
 		if (err == VMS_OK)
 			return 200;
 		if (c.started) { /* headers are out: all we can do is cut the connection */
@@ -210,8 +210,8 @@ cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 	cJSON_AddNumberToObject(o, "allocations", (double)m->n_allocations);
 	cJSON_AddNumberToObject(o, "bytes", (double)m->body_bytes);
 	cJSON_AddNumberToObject(o, "json_bytes", (double)m->json_bytes);
-	/* Per-type totals as the json layer wrote them: {"summary":[...],"total":{...}}. */
-	cJSON *sum = m->summary_json ? cJSON_ParseWithOpts(m->summary_json, NULL, 1) : NULL;
+	/* Per-type totals, written by the json layer from the stored rows: "summary", "total". */
+	cJSON *sum = vms_json_summary_of(m->summary, m->total);
 	if (cJSON_IsObject(sum)) {
 		cJSON *it = sum->child;
 		while (it) {

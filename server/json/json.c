@@ -15,6 +15,7 @@
 
 #include "textutil.h"
 #include "vmscope/json.h"
+#include "vmscope/record.h"
 
 #ifndef VMSCOPE_VERSION
 #define VMSCOPE_VERSION "0.0.0"
@@ -129,170 +130,235 @@ static void put_time(struct jb *b, cJSON *o, const char *key, const char *key_ms
 	put_i64(b, o, key_ms, ms);
 }
 
-/* ---- snapshot pieces ---------------------------------------------------------------- */
+/* ---- snapshot: a walk of the record tables (include/vmscope/record.h) ---------------- */
 
-static void put_summary(struct jb *b, cJSON *o, const struct vms_snapshot *s)
+struct cctx {
+	const struct vms_snapshot *s;
+	size_t index; /* the allocation (or summary row) being built */
+	int omit_private;
+};
+
+static void put_fields(struct jb *b, cJSON *o, const struct vms_record *rec, const void *base, struct cctx *c,
+                       size_t from, size_t to);
+
+static void put_record(struct jb *b, cJSON *arr, const struct vms_record *rec, const void *base, struct cctx *c)
 {
-	cJSON *arr = put_arr(b, o, "summary");
-	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-		const struct vms_type_summary *ts = &s->summary[t];
-		cJSON *e = put_obj(b, arr, NULL);
-		put_str(b, e, "type", vms_type_key((enum vms_type)t));
-		put_str(b, e, "name", vms_type_name((enum vms_type)t));
-		put_u64(b, e, "blocks", ts->blocks);
-		put_u64(b, e, "largest", ts->largest);
-		put_u64(b, e, "regions", ts->regions);
-		put_columns(b, e, "columns", ts->cols);
+	put_fields(b, put_obj(b, arr, NULL), rec, base, c, 0, rec->n_fields);
+}
+
+static void put_smaps(struct jb *b, cJSON *o, const char *key, const uint64_t *v, int rollup)
+{
+	cJSON *e = put_obj(b, o, key);
+	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		if (rollup && (f == VMS_SF_SIZE || f == VMS_SF_KERNEL_PAGE_SIZE || f == VMS_SF_MMU_PAGE_SIZE))
+			continue;
+		put_u64(b, e, vms_smaps_field_key((enum vms_smaps_field)f), v[f]);
 	}
-	put_columns(b, o, "total", s->total);
 }
 
-static void put_region_body(struct jb *b, cJSON *e, const struct vms_region *r)
+static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const void *base, struct cctx *c)
 {
-	char dev[24];
-
-	put_addr(b, e, "start", r->start);
-	put_addr(b, e, "end", r->end);
-	put_u64(b, e, "size", r->end - r->start);
-	put_str(b, e, "perms", r->perms);
-	put_addr(b, e, "offset", r->offset);
-	snprintf(dev, sizeof dev, "%02x:%02x", r->dev_major, r->dev_minor);
-	put_str(b, e, "dev", dev);
-	put_u64(b, e, "inode", r->inode);
-	put_str(b, e, "path", r->path);
-	put_bool(b, e, "deleted", r->deleted);
-	put_str(b, e, "role", r->role);
-	cJSON *sm = put_obj(b, e, "smaps");
-	for (int f = 0; f < VMS_SF_COUNT; f++)
-		put_u64(b, sm, vms_smaps_field_key((enum vms_smaps_field)f), r->smaps[f]);
-	if (r->thp_eligible < 0)
-		put_null(b, e, "thp_eligible");
-	else
-		put_i64(b, e, "thp_eligible", r->thp_eligible);
-	if (r->protection_key < 0)
-		put_null(b, e, "protection_key");
-	else
-		put_i64(b, e, "protection_key", r->protection_key);
-	put_str(b, e, "vm_flags", r->vm_flags ? r->vm_flags : "");
-	put_columns(b, e, "columns", r->cols);
-}
-
-static void put_allocation_head(struct jb *b, cJSON *e, const struct vms_allocation *a)
-{
-	put_addr(b, e, "start", a->start);
-	put_addr(b, e, "end", a->end);
-	put_u64(b, e, "size", a->end - a->start);
-	put_str(b, e, "type", vms_type_key(a->type));
-	put_str(b, e, "details", a->details);
-	put_i64(b, e, "tid", a->tid);
-}
-
-static void put_allocations(struct jb *b, cJSON *o, const struct vms_snapshot *s)
-{
-	cJSON *arr = put_arr(b, o, "allocations");
-	for (size_t i = 0; i < s->n_allocations && !b->oom; i++) {
-		const struct vms_allocation *a = &s->allocations[i];
-		cJSON *e = put_obj(b, arr, NULL);
-		put_allocation_head(b, e, a);
-		put_columns(b, e, "columns", a->cols);
-		cJSON *regs = put_arr(b, e, "regions");
-		for (uint32_t k = 0; k < a->n_regions; k++) {
+	const struct vms_snapshot *s = c->s;
+	cJSON *arr;
+	switch ((enum vms_special)f->aux) {
+	case VMS_SP_FORMAT_VERSION:
+		put_i64(b, o, f->key, VMS_FORMAT_VERSION);
+		break;
+	case VMS_SP_GENERATOR:
+		put_str(b, o, f->key, "vmscope " VMSCOPE_VERSION);
+		break;
+	case VMS_SP_ALLOCATIONS:
+		arr = put_arr(b, o, f->key);
+		for (size_t i = 0; i < s->n_allocations && !b->oom; i++) {
+			c->index = i;
+			put_record(b, arr, &vms_rec_allocation, &s->allocations[i], c);
+		}
+		break;
+	case VMS_SP_FREE:
+		arr = put_arr(b, o, f->key);
+		for (size_t i = 0; i < s->n_gaps && !b->oom; i++) {
+			cJSON *e = put_obj(b, arr, NULL);
+			put_addr(b, e, "start", s->gaps[i].start);
+			put_addr(b, e, "end", s->gaps[i].end);
+			put_u64(b, e, "size", s->gaps[i].end - s->gaps[i].start);
+		}
+		break;
+	case VMS_SP_THREADS:
+		arr = put_arr(b, o, f->key);
+		for (size_t i = 0; i < s->n_threads && !b->oom; i++)
+			put_record(b, arr, &vms_rec_thread, &s->threads[i], c);
+		break;
+	case VMS_SP_SUMMARY:
+		arr = put_arr(b, o, f->key);
+		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+			c->index = (size_t)t;
+			put_record(b, arr, &vms_rec_summary, &s->summary[t], c);
+		}
+		break;
+	case VMS_SP_TOTAL:
+		put_columns(b, o, f->key, s->total);
+		break;
+	case VMS_SP_RECOGNISERS:
+		arr = put_arr(b, o, f->key);
+		for (size_t i = 0; i < s->n_recognisers && !b->oom; i++)
+			put_record(b, arr, &vms_rec_recogniser, &s->recognisers[i], c);
+		break;
+	case VMS_SP_REGIONS: {
+		const struct vms_allocation *a = base;
+		arr = put_arr(b, o, f->key);
+		for (uint32_t k = 0; k < a->n_regions && !b->oom; k++) {
 			size_t ri = (size_t)a->first_region + k;
 			if (ri >= s->n_regions)
 				break; /* malformed snapshot: never read past the array */
-			put_region_body(b, put_obj(b, regs, NULL), &s->regions[ri]);
+			put_record(b, arr, &vms_rec_region, &s->regions[ri], c);
 		}
+		break;
+	}
+	case VMS_SP_PARTS: {
+		/* the oracle's way: every part whose allocation is this one, sorted by start */
+		arr = put_arr(b, o, f->key);
+		uint64_t after = 0;
+		int any = 0;
+		for (;;) {
+			const struct vms_part *next = NULL;
+			for (size_t i = 0; i < s->n_parts; i++) {
+				const struct vms_part *p = &s->parts[i];
+				if (p->allocation == c->index && (!any || p->start > after) && (!next || p->start < next->start))
+					next = p;
+			}
+			if (!next)
+				break;
+			put_record(b, arr, &vms_rec_part, next, c);
+			after = next->start;
+			any = 1;
+		}
+		break;
+	}
+	case VMS_SP_TYPE_KEY:
+		put_str(b, o, f->key, vms_type_key((enum vms_type)c->index));
+		break;
+	case VMS_SP_TYPE_NAME:
+		put_str(b, o, f->key, vms_type_name((enum vms_type)c->index));
+		break;
+	default:
+		put_null(b, o, f->key);
+		break;
 	}
 }
 
-static void put_status(struct jb *b, cJSON *o, const struct vms_status *st)
+static void put_field(struct jb *b, cJSON *o, const struct vms_field *f, const void *base, struct cctx *c)
 {
-	cJSON *e = put_obj(b, o, "status");
-	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++)
-		put_u64(b, e, vms_status_fields[i].key, VMS_STATUS_FIELD(st, i));
-	put_i64(b, e, "threads", st->threads);
+	const void *p = VMS_FIELD_CPTR(base, f);
+	int64_t v;
+	char dev[24];
+	switch (f->kind) {
+	case VMS_FK_U64:
+		put_u64(b, o, f->key, *(const uint64_t *)p);
+		break;
+	case VMS_FK_ADDR:
+		put_addr(b, o, f->key, *(const uint64_t *)p);
+		break;
+	case VMS_FK_U32:
+	case VMS_FK_INT:
+	case VMS_FK_I64:
+		put_i64(b, o, f->key, vms_field_get_int(base, f));
+		break;
+	case VMS_FK_INT_NULL:
+		v = vms_field_get_int(base, f);
+		if (v < f->min)
+			put_null(b, o, f->key);
+		else
+			put_i64(b, o, f->key, v);
+		break;
+	case VMS_FK_BOOL:
+		put_bool(b, o, f->key, *(const int *)p);
+		break;
+	case VMS_FK_ENUM:
+		v = vms_field_get_int(base, f);
+		put_str(b, o, f->key, v >= f->min && v <= f->max ? f->names[v - f->min] : NULL);
+		break;
+	case VMS_FK_STR: {
+		const char *str = *(const char *const *)p;
+		put_str(b, o, f->key, c->omit_private && (f->flags & VMS_FF_PRIVATE) ? NULL : str ? str : f->dflt_str);
+		break;
+	}
+	case VMS_FK_TYPE:
+		put_str(b, o, f->key, vms_type_key(*(const enum vms_type *)p));
+		break;
+	case VMS_FK_PERMS:
+		put_str(b, o, f->key, (const char *)p);
+		break;
+	case VMS_FK_DEV:
+		snprintf(dev, sizeof dev, "%02x:%02x", *(const unsigned *)p,
+		         *(const unsigned *)((const char *)base + f->aux));
+		put_str(b, o, f->key, dev);
+		break;
+	case VMS_FK_SMAPS:
+		put_smaps(b, o, f->key, (const uint64_t *)p, 0);
+		break;
+	case VMS_FK_ROLLUP:
+		if (*(const int *)((const char *)base + f->aux))
+			put_smaps(b, o, f->key, (const uint64_t *)p, 1);
+		else
+			put_null(b, o, f->key);
+		break;
+	case VMS_FK_SIZE:
+		put_u64(b, o, f->key, *(const uint64_t *)((const char *)base + f->aux) - *(const uint64_t *)p);
+		break;
+	case VMS_FK_TIME: {
+		char buf[40];
+		vms_format_time_ms(*(const int64_t *)p, buf, sizeof buf);
+		put_str(b, o, f->key, buf);
+		break;
+	}
+	case VMS_FK_COLS:
+		put_columns(b, o, f->key, (const uint64_t *)p);
+		break;
+	case VMS_FK_OBJECT:
+		put_fields(b, put_obj(b, o, f->key), f->sub, base, c, 0, f->sub->n_fields);
+		break;
+	case VMS_FK_SPECIAL:
+		put_special(b, o, f, base, c);
+		break;
+	}
 }
 
-static void put_rollup(struct jb *b, cJSON *o, const struct vms_snapshot *s)
+static void put_fields(struct jb *b, cJSON *o, const struct vms_record *rec, const void *base, struct cctx *c,
+                       size_t from, size_t to)
 {
-	if (!s->has_rollup) {
-		put_null(b, o, "rollup");
-		return;
-	}
-	cJSON *e = put_obj(b, o, "rollup");
-	for (int f = 0; f < VMS_SF_COUNT; f++) {
-		if (f == VMS_SF_SIZE || f == VMS_SF_KERNEL_PAGE_SIZE || f == VMS_SF_MMU_PAGE_SIZE)
-			continue;
-		put_u64(b, e, vms_smaps_field_key((enum vms_smaps_field)f), s->rollup[f]);
-	}
+	for (size_t i = from; i < to && !b->oom; i++)
+		if (rec->fields[i].key)
+			put_field(b, o, &rec->fields[i], base, c);
 }
 
-static void put_threads(struct jb *b, cJSON *o, const struct vms_snapshot *s)
+/* A region's own fields (no specials), for the address lookup. */
+static void put_region_body(struct jb *b, cJSON *e, const struct vms_region *r)
 {
-	cJSON *arr = put_arr(b, o, "threads");
-	for (size_t i = 0; i < s->n_threads && !b->oom; i++) {
-		const struct vms_thread *t = &s->threads[i];
-		cJSON *e = put_obj(b, arr, NULL);
-		put_i64(b, e, "tid", t->tid);
-		put_str(b, e, "name", t->name);
-		put_addr(b, e, "sp", t->sp);
-		put_i64(b, e, "stack_allocation", t->stack_allocation);
-	}
+	struct cctx c = {0};
+	put_fields(b, e, &vms_rec_region, r, &c, 0, vms_rec_region.n_fields);
 }
 
-static void put_gaps(struct jb *b, cJSON *o, const struct vms_snapshot *s)
+/* An allocation's fields up to and including "owner" (what the diff and the lookup repeat). */
+static void put_allocation_head(struct jb *b, cJSON *e, const struct vms_allocation *a)
 {
-	cJSON *arr = put_arr(b, o, "free");
-	for (size_t i = 0; i < s->n_gaps && !b->oom; i++) {
-		cJSON *e = put_obj(b, arr, NULL);
-		put_addr(b, e, "start", s->gaps[i].start);
-		put_addr(b, e, "end", s->gaps[i].end);
-		put_u64(b, e, "size", s->gaps[i].end - s->gaps[i].start);
+	struct cctx c = {0};
+	for (size_t i = 0; i < vms_rec_allocation.n_fields; i++) {
+		put_field(b, e, &vms_rec_allocation.fields[i], a, &c);
+		if (strcmp(vms_rec_allocation.fields[i].key, "owner") == 0)
+			break;
 	}
-}
-
-static void put_process(struct jb *b, cJSON *o, const struct vms_snapshot *s, int omit_cmdline)
-{
-	cJSON *p = put_obj(b, o, "process");
-	put_i64(b, p, "pid", s->pid);
-	put_i64(b, p, "ppid", s->ppid);
-	put_str(b, p, "name", s->name);
-	put_str(b, p, "cmdline", omit_cmdline ? NULL : s->cmdline);
-	put_str(b, p, "user", s->user);
-	put_u64(b, p, "uid", s->uid);
-	put_u64(b, p, "start_time_ticks", s->start_time);
-	cJSON *a = put_obj(b, p, "arch");
-	put_i64(b, a, "bits", s->arch.bits);
-	put_str(b, a, "machine", s->arch.machine ? s->arch.machine : "unknown");
 }
 
 cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts)
 {
 	struct jb b = {0};
+	struct cctx c = {.s = s, .omit_private = opts && opts->omit_cmdline};
 	cJSON *root = cJSON_CreateObject();
 	if (!root)
 		return NULL;
-
-	put_i64(&b, root, "format_version", VMS_FORMAT_VERSION);
-	put_str(&b, root, "generator", "vmscope " VMSCOPE_VERSION);
-	put_str(&b, root, "host", s->host);
-	put_str(&b, root, "kernel", s->kernel);
-	put_time(&b, root, "taken_at", "taken_at_ms", s->taken_at_ms);
-	put_process(&b, root, s, opts && opts->omit_cmdline);
-	put_u64(&b, root, "page_size", s->page_size);
-	put_addr(&b, root, "mmap_min_addr", s->mmap_min_addr);
-	put_status(&b, root, &s->status);
-	/* Key order: what is known before the scan, the allocations, then what is final only after
-	 * it — so json_write.c can stream allocations while smaps is still being read. */
-	put_allocations(&b, root, s);
-	put_addr(&b, root, "user_top", s->user_top);
-	put_gaps(&b, root, s);
-	put_threads(&b, root, s);
-	put_str(&b, root, "thread_note", s->thread_note);
-	put_summary(&b, root, s);
-	put_rollup(&b, root, s);
-	put_u64(&b, root, "malformed_lines", s->malformed_lines);
-
+	/* Key order (the table's): what is known before the scan, the allocations, then what is
+	 * final only after it — so json_write.c can stream allocations while smaps is still read. */
+	put_fields(&b, root, &vms_rec_snapshot, s, &c, 0, vms_rec_snapshot.n_fields);
 	if (b.oom) {
 		cJSON_Delete(root);
 		return NULL;
@@ -300,13 +366,30 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 	return root;
 }
 
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT])
+{
+	struct vms_snapshot *s = calloc(1, sizeof *s); /* only its summary and totals are read */
+	if (!s)
+		return NULL;
+	memcpy(s->summary, summary, sizeof s->summary);
+	memcpy(s->total, total, sizeof s->total);
+	cJSON *j = vms_json_summary(s);
+	free(s);
+	return j;
+}
+
 cJSON *vms_json_summary(const struct vms_snapshot *s)
 {
 	struct jb b = {0};
+	struct cctx c = {.s = s};
 	cJSON *root = cJSON_CreateObject();
 	if (!root)
 		return NULL;
-	put_summary(&b, root, s);
+	for (size_t i = 0; i < vms_rec_snapshot.n_fields; i++) {
+		const struct vms_field *f = &vms_rec_snapshot.fields[i];
+		if (f->kind == VMS_FK_SPECIAL && (f->aux == VMS_SP_SUMMARY || f->aux == VMS_SP_TOTAL))
+			put_special(&b, root, f, s, &c);
+	}
 	if (b.oom) {
 		cJSON_Delete(root);
 		return NULL;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "vmscope/json.h"
+#include "vmscope/record.h"
 
 struct numtok {
 	const char *p;
@@ -275,20 +276,6 @@ static int get_addr(struct pctx *c, const cJSON *o, const char *path, const char
 	return 0;
 }
 
-/* Object member that must be an object when present. *out = NULL when absent. */
-static int get_obj(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                   const cJSON **out)
-{
-	const cJSON *it = field(o, key);
-	*out = NULL;
-	if (!it)
-		return required ? fail(c, path, key, "missing") : 0;
-	if (!cJSON_IsObject(it))
-		return fail(c, path, key, "expected an object");
-	*out = it;
-	return 0;
-}
-
 static int get_arr(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
                    const cJSON **out)
 {
@@ -302,91 +289,7 @@ static int get_arr(struct pctx *c, const cJSON *o, const char *path, const char 
 	return 0;
 }
 
-/* ---- sections ---------------------------------------------------------------------- */
-
-static int parse_process(struct pctx *c, const cJSON *root)
-{
-	struct vms_snapshot *s = c->s;
-	const cJSON *p, *arch;
-	int64_t v;
-
-	if (get_obj(c, root, "", "process", 1, &p) < 0)
-		return -1;
-	if (get_int(c, p, "process", "pid", 1, 1, INT_MAX, &v) < 0)
-		return -1;
-	s->pid = (pid_t)v;
-	v = 0;
-	if (get_int(c, p, "process", "ppid", 0, 0, INT_MAX, &v) < 0)
-		return -1;
-	s->ppid = (pid_t)v;
-	v = 0;
-	if (get_int(c, p, "process", "uid", 0, 0, UINT32_MAX, &v) < 0)
-		return -1;
-	s->uid = (uid_t)v;
-	if (get_u64(c, p, "process", "start_time_ticks", 0, &s->start_time) < 0 ||
-	    get_str(c, p, "process", "name", 0, &s->name) < 0 ||
-	    get_str(c, p, "process", "cmdline", 0, &s->cmdline) < 0 ||
-	    get_str(c, p, "process", "user", 0, &s->user) < 0)
-		return -1;
-	if (!s->cmdline)
-		s->cmdline = ""; /* a share that left it out: the struct says "" for none */
-	if (get_obj(c, p, "process", "arch", 0, &arch) < 0)
-		return -1;
-	if (arch) {
-		v = 0;
-		if (get_int(c, arch, "process.arch", "bits", 0, 0, 64, &v) < 0)
-			return -1;
-		if (v != 0 && v != 32 && v != 64)
-			return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
-		s->arch.bits = (int)v;
-		if (get_str(c, arch, "process.arch", "machine", 0, &s->arch.machine) < 0)
-			return -1;
-		if (!s->arch.machine)
-			s->arch.machine = "unknown";
-	}
-	return 0;
-}
-
-static int parse_status(struct pctx *c, const cJSON *root)
-{
-	const cJSON *st;
-	int64_t v = 0;
-
-	if (get_obj(c, root, "", "status", 0, &st) < 0)
-		return -1;
-	if (!st)
-		return 0;
-	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
-		uint64_t *dst = (uint64_t *)((char *)&c->s->status + vms_status_fields[i].offset);
-		if (get_u64(c, st, "status", vms_status_fields[i].key, 0, dst) < 0)
-			return -1;
-	}
-	if (get_int(c, st, "status", "threads", 0, 0, INT_MAX, &v) < 0)
-		return -1;
-	c->s->status.threads = (int)v;
-	return 0;
-}
-
-static int parse_rollup(struct pctx *c, const cJSON *root)
-{
-	const cJSON *r = field(root, "rollup");
-	if (!r || cJSON_IsNull(r))
-		return 0;
-	if (!cJSON_IsObject(r))
-		return fail(c, "", "rollup", "expected an object or null");
-	c->s->has_rollup = 1;
-	for (int f = 0; f < VMS_SF_COUNT; f++)
-		if (get_u64(c, r, "rollup", vms_smaps_field_key((enum vms_smaps_field)f), 0,
-		            &c->s->rollup[f]) < 0)
-			return -1;
-	return 0;
-}
-
-static int valid_perms(const char *p)
-{
-	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
-	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
-}
+/* ---- fields, by the record tables (include/vmscope/record.h) ----------------------------- */
 
 /* "MAJ:MIN" in hex, each at most 8 digits. */
 static int parse_dev(const char *t, unsigned *maj, unsigned *min)
@@ -419,17 +322,156 @@ static int parse_dev(const char *t, unsigned *maj, unsigned *min)
 	return 0;
 }
 
+static int valid_perms(const char *p)
+{
+	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
+	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
+}
+
+/* An smaps object (every key optional) into v. */
+static int get_smaps(struct pctx *c, const cJSON *o, const char *path, uint64_t *v)
+{
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (get_u64(c, o, path, vms_smaps_field_key((enum vms_smaps_field)f), 0, &v[f]) < 0)
+			return -1;
+	return 0;
+}
+
+static int has_required(const struct vms_record *rec)
+{
+	for (size_t i = 0; i < rec->n_fields; i++)
+		if ((rec->fields[i].flags & VMS_FF_REQUIRED) ||
+		    (rec->fields[i].kind == VMS_FK_OBJECT && has_required(rec->fields[i].sub)))
+			return 1;
+	return 0;
+}
+
+static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base);
+
+/* One field of a table into base. An absent optional field keeps what base holds (its default:
+ * the caller ran vms_record_defaults). Derived and special fields are the caller's. */
+static int get_field(struct pctx *c, const cJSON *o, const char *path, const struct vms_field *f, void *base)
+{
+	void *p = VMS_FIELD_PTR(base, f);
+	const cJSON *it = field(o, f->key);
+	char sub[2 * PATH_MAX_LEN + 8];
+	int64_t v;
+
+	if (!it && (f->flags & VMS_FF_REQUIRED) && f->kind != VMS_FK_OBJECT)
+		return fail(c, path, f->key, "missing");
+	if (it && cJSON_IsNull(it) && (f->flags & VMS_FF_NULL_OK))
+		return 0; /* null: the default */
+	switch (f->kind) {
+	case VMS_FK_U64:
+		return get_u64(c, o, path, f->key, 0, (uint64_t *)p);
+	case VMS_FK_U32:
+	case VMS_FK_INT:
+	case VMS_FK_I64:
+		v = vms_field_get_int(base, f);
+		if (get_int(c, o, path, f->key, 0, f->min, f->max, &v) < 0)
+			return -1;
+		vms_field_set_int(base, f, v);
+		return 0;
+	case VMS_FK_INT_NULL:
+		v = vms_field_get_int(base, f);
+		if (get_int_or_null(c, o, path, f->key, f->min, f->max, f->dflt, &v) < 0)
+			return -1;
+		vms_field_set_int(base, f, v);
+		return 0;
+	case VMS_FK_BOOL:
+		return get_bool(c, o, path, f->key, (int *)p);
+	case VMS_FK_ADDR:
+		return get_addr(c, o, path, f->key, 0, (uint64_t *)p);
+	case VMS_FK_STR:
+		if (!it)
+			return 0;
+		if (get_str(c, o, path, f->key, 0, (const char **)p) < 0)
+			return -1;
+		if (!*(const char **)p)
+			*(const char **)p = (f->flags & VMS_FF_PRIVATE) ? "" : f->dflt_str; /* a share that left it out: "" for none */
+		return 0;
+	case VMS_FK_ENUM:
+		if (!it)
+			return 0;
+		for (int64_t k = f->min; k <= f->max && cJSON_IsString(it); k++)
+			if (strcmp(f->names[k - f->min], it->valuestring) == 0) {
+				vms_field_set_int(base, f, k);
+				return 0;
+			}
+		return fail(c, path, f->key, "expected one of \"%s\" ... \"%s\"", f->names[0], f->names[f->max - f->min]);
+	case VMS_FK_TYPE: {
+		const char *type_key = cJSON_IsString(it) ? it->valuestring : NULL;
+		int t = vms_type_from_key(type_key);
+		if (t < 0)
+			return fail(c, path, f->key, "not a memory type key (\"image\", \"heap\", ...)");
+		if (t == VMS_TYPE_FREE || t == VMS_TYPE_PAGE_TABLE)
+			return fail(c, path, f->key, "\"%s\" is not a type an allocation can have", type_key);
+		*(enum vms_type *)p = (enum vms_type)t;
+		return 0;
+	}
+	case VMS_FK_PERMS:
+		if (!cJSON_IsString(it) || !it->valuestring || !valid_perms(it->valuestring))
+			return fail(c, path, f->key, "expected 4 characters like \"rw-p\"");
+		memcpy(p, it->valuestring, 5);
+		return 0;
+	case VMS_FK_DEV:
+		if (it && (!cJSON_IsString(it) || !it->valuestring ||
+		           parse_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
+			return fail(c, path, f->key, "expected \"MAJ:MIN\" in hex");
+		return 0;
+	case VMS_FK_SMAPS:
+		if (!cJSON_IsObject(it))
+			return fail(c, path, f->key, "expected an object");
+		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
+		return get_smaps(c, it, sub, (uint64_t *)p);
+	case VMS_FK_ROLLUP:
+		if (!it || cJSON_IsNull(it))
+			return 0;
+		if (!cJSON_IsObject(it))
+			return fail(c, path, f->key, "expected an object or null");
+		*(int *)((char *)base + f->aux) = 1;
+		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
+		return get_smaps(c, it, sub, (uint64_t *)p);
+	case VMS_FK_OBJECT:
+		if (!it)
+			return has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
+		if (!cJSON_IsObject(it))
+			return fail(c, path, f->key, "expected an object");
+		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
+		return get_fields(c, it, sub, f->sub, base);
+	default:
+		return 0; /* derived (SIZE, TIME, COLS) or the caller's (SPECIAL) */
+	}
+}
+
+/* Every non-derived field of rec in table order. */
+static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base)
+{
+	for (size_t i = 0; i < rec->n_fields; i++) {
+		const struct vms_field *f = &rec->fields[i];
+		if (f->key && !(f->flags & VMS_FF_CHECK) && get_field(c, o, path, f, base) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A record from object o (defaults first). */
+static int get_record(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base)
+{
+	if (!cJSON_IsObject(o))
+		return fail(c, path, NULL, "expected an object");
+	vms_record_defaults(rec, base);
+	return get_fields(c, o, path, rec, base);
+}
+
+/* ---- sections ---------------------------------------------------------------------- */
+
 /* One region into *r; has_prev/prev_end: the end of the previous region in address order
  * (across allocations), which this one must not precede. The caller sets type/allocation. */
 static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct vms_region *r, int has_prev,
                         uint64_t prev_end)
 {
-	const cJSON *sm, *it;
-	int64_t v;
-
-	if (!cJSON_IsObject(o))
-		return fail(c, path, NULL, "expected an object");
-	if (get_addr(c, o, path, "start", 1, &r->start) < 0 || get_addr(c, o, path, "end", 1, &r->end) < 0)
+	if (get_record(c, o, path, &vms_rec_region, r) < 0)
 		return -1;
 	if (r->start >= r->end)
 		return fail(c, path, "end", "must be above start");
@@ -438,64 +480,25 @@ static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct
 		            "0x%llx overlaps or precedes the previous region, which ends at 0x%llx "
 		            "(regions must be sorted and must not overlap)",
 		            (unsigned long long)r->start, (unsigned long long)prev_end);
-
-	it = field(o, "perms");
-	if (!it)
-		return fail(c, path, "perms", "missing");
-	if (!cJSON_IsString(it) || !it->valuestring || !valid_perms(it->valuestring))
-		return fail(c, path, "perms", "expected 4 characters like \"rw-p\"");
-	memcpy(r->perms, it->valuestring, 5);
-
-	if (get_addr(c, o, path, "offset", 0, &r->offset) < 0)
-		return -1;
-	it = field(o, "dev");
-	if (it && (!cJSON_IsString(it) || !it->valuestring ||
-	           parse_dev(it->valuestring, &r->dev_major, &r->dev_minor) < 0))
-		return fail(c, path, "dev", "expected \"MAJ:MIN\" in hex");
-	if (get_u64(c, o, path, "inode", 0, &r->inode) < 0 || get_str(c, o, path, "path", 0, &r->path) < 0 ||
-	    get_bool(c, o, path, "deleted", &r->deleted) < 0 || get_str(c, o, path, "role", 0, &r->role) < 0)
-		return -1;
-
-	if (get_obj(c, o, path, "smaps", 1, &sm) < 0)
-		return -1;
-	char sp[2 * PATH_MAX_LEN + 8];
-	snprintf(sp, sizeof sp, "%s.smaps", path);
-	for (int f = 0; f < VMS_SF_COUNT; f++)
-		if (get_u64(c, sm, sp, vms_smaps_field_key((enum vms_smaps_field)f), 0, &r->smaps[f]) < 0)
-			return -1;
 	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
-
-	v = -1;
-	if (get_int_or_null(c, o, path, "thp_eligible", 0, 1, -1, &v) < 0)
-		return -1;
-	r->thp_eligible = (int)v;
-	v = -1;
-	if (get_int_or_null(c, o, path, "protection_key", 0, INT_MAX, -1, &v) < 0)
-		return -1;
-	r->protection_key = (int)v;
-	r->vm_flags = "";
-	if (get_str(c, o, path, "vm_flags", 0, &r->vm_flags) < 0)
-		return -1;
-	if (!r->vm_flags)
-		r->vm_flags = "";
 	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
 	return 0;
 }
 
-/* First pass: count regions (and check the array shapes) so both arrays are allocated once. */
-static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions)
+/* First pass: count regions and parts (and check the array shapes) so arrays are allocated once. */
+static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions, size_t *n_parts)
 {
 	char path[PATH_MAX_LEN];
-	size_t na = 0, nr = 0;
+	size_t na = 0, nr = 0, np = 0;
 	const cJSON *a;
 
 	cJSON_ArrayForEach(a, allocs)
 	{
-		const cJSON *regs;
+		const cJSON *regs, *parts;
 		snprintf(path, sizeof path, "allocations[%zu]", na);
 		if (!cJSON_IsObject(a))
 			return fail(c, path, NULL, "expected an object");
-		if (get_arr(c, a, path, "regions", 1, &regs) < 0)
+		if (get_arr(c, a, path, "regions", 1, &regs) < 0 || get_arr(c, a, path, "parts", 0, &parts) < 0)
 			return -1;
 		size_t k = (size_t)cJSON_GetArraySize(regs);
 		if (k == 0)
@@ -503,12 +506,54 @@ static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, 
 		if (k > UINT32_MAX || nr + k < nr)
 			return fail(c, path, "regions", "too many regions");
 		nr += k;
+		np += parts ? (size_t)cJSON_GetArraySize(parts) : 0;
 		na++;
 	}
 	if (na > UINT32_MAX)
 		return fail(c, "", "allocations", "too many allocations");
 	*n_allocs = na;
 	*n_regions = nr;
+	*n_parts = np;
+	return 0;
+}
+
+/* An allocation's "start"/"end" are derived from its regions; when given they must agree. */
+static int check_bound(struct pctx *c, const cJSON *a, const char *path, const char *key, uint64_t have,
+                       const char *what)
+{
+	uint64_t want;
+	if (!field(a, key))
+		return 0;
+	if (get_addr(c, a, path, key, 0, &want) < 0)
+		return -1;
+	if (want != have)
+		return fail(c, path, key, "0x%llx is not the %s (0x%llx)", (unsigned long long)want, what,
+		            (unsigned long long)have);
+	return 0;
+}
+
+/* The allocation's parts: inside it, sorted, not overlapping. */
+static int parse_parts(struct pctx *c, const cJSON *a, const char *path, size_t ai)
+{
+	struct vms_snapshot *s = c->s;
+	const cJSON *arr = field(a, "parts"), *p;
+	const struct vms_allocation *al = &s->allocations[ai];
+	char ppath[2 * PATH_MAX_LEN];
+	uint32_t k = 0;
+	uint64_t prev_end = al->start;
+
+	cJSON_ArrayForEach(p, arr)
+	{
+		struct vms_part *pt = &s->parts[s->n_parts];
+		snprintf(ppath, sizeof ppath, "%s.parts[%u]", path, k++);
+		if (get_record(c, p, ppath, &vms_rec_part, pt) < 0)
+			return -1;
+		if (pt->start >= pt->end || pt->start < prev_end || pt->end > al->end)
+			return fail(c, ppath, NULL, "must lie inside its allocation, sorted and not overlapping");
+		pt->allocation = (uint32_t)ai;
+		prev_end = pt->end;
+		s->n_parts++;
+	}
 	return 0;
 }
 
@@ -516,16 +561,18 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 {
 	struct vms_snapshot *s = c->s;
 	const cJSON *allocs, *a;
-	size_t na = 0, nr = 0, ai = 0, ri = 0;
+	size_t na = 0, nr = 0, np = 0, ai = 0, ri = 0;
 	char path[PATH_MAX_LEN], rpath[2 * PATH_MAX_LEN];
 
-	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 || count_regions(c, allocs, &na, &nr) < 0)
+	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 || count_regions(c, allocs, &na, &nr, &np) < 0)
 		return -1;
-	if (na > SIZE_MAX / sizeof(struct vms_allocation) || nr > SIZE_MAX / sizeof(struct vms_region))
+	if (na > SIZE_MAX / sizeof(struct vms_allocation) || nr > SIZE_MAX / sizeof(struct vms_region) ||
+	    np > SIZE_MAX / sizeof(struct vms_part))
 		return fail(c, "", "allocations", "too large");
 	s->allocations = vms_snapshot_alloc(s, (na ? na : 1) * sizeof(struct vms_allocation));
 	s->regions = vms_snapshot_alloc(s, (nr ? nr : 1) * sizeof(struct vms_region));
-	if (!s->allocations || !s->regions) {
+	s->parts = np ? vms_snapshot_alloc(s, np * sizeof(struct vms_part)) : NULL;
+	if (!s->allocations || !s->regions || (np && !s->parts)) {
 		c->nomem = 1;
 		return fail(c, "", "allocations", "out of memory");
 	}
@@ -533,26 +580,11 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 	cJSON_ArrayForEach(a, allocs)
 	{
 		struct vms_allocation *al = &s->allocations[ai];
-		const cJSON *regs = field(a, "regions"), *r, *it;
-		const char *type_key;
-		int64_t v = 0;
-		uint64_t want;
+		const cJSON *regs = field(a, "regions"), *r;
 
 		snprintf(path, sizeof path, "allocations[%zu]", ai);
-		it = field(a, "type");
-		if (!it)
-			return fail(c, path, "type", "missing");
-		type_key = cJSON_IsString(it) ? it->valuestring : NULL;
-		int t = vms_type_from_key(type_key);
-		if (t < 0)
-			return fail(c, path, "type", "not a memory type key (\"image\", \"heap\", ...)");
-		if (t == VMS_TYPE_FREE || t == VMS_TYPE_PAGE_TABLE)
-			return fail(c, path, "type", "\"%s\" is not a type an allocation can have", type_key);
-		al->type = (enum vms_type)t;
-		if (get_str(c, a, path, "details", 0, &al->details) < 0 ||
-		    get_int(c, a, path, "tid", 0, 0, INT_MAX, &v) < 0)
+		if (get_record(c, a, path, &vms_rec_allocation, al) < 0)
 			return -1;
-		al->tid = (int)v;
 		al->first_region = (uint32_t)ri;
 
 		uint32_t k = 0;
@@ -570,23 +602,10 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 		al->n_regions = k;
 		al->start = s->regions[al->first_region].start;
 		al->end = s->regions[ri - 1].end;
-		/* Bounds are derived from the regions; when given they must agree. */
-		if (field(a, "start")) {
-			if (get_addr(c, a, path, "start", 0, &want) < 0)
-				return -1;
-			if (want != al->start)
-				return fail(c, path, "start",
-				            "0x%llx is not the start of its first region (0x%llx)",
-				            (unsigned long long)want, (unsigned long long)al->start);
-		}
-		if (field(a, "end")) {
-			if (get_addr(c, a, path, "end", 0, &want) < 0)
-				return -1;
-			if (want != al->end)
-				return fail(c, path, "end",
-				            "0x%llx is not the end of its last region (0x%llx)",
-				            (unsigned long long)want, (unsigned long long)al->end);
-		}
+		if (check_bound(c, a, path, "start", al->start, "start of its first region") < 0 ||
+		    check_bound(c, a, path, "end", al->end, "end of its last region") < 0 ||
+		    parse_parts(c, a, path, ai) < 0)
+			return -1;
 		ai++;
 	}
 	s->n_allocations = na;
@@ -594,77 +613,78 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 	return 0;
 }
 
-static int parse_threads(struct pctx *c, const cJSON *root)
+/* An array of records at root[key] (optional) into a new array owned by the snapshot. */
+static int parse_array(struct pctx *c, const cJSON *root, const char *ppath, const char *key,
+                       const struct vms_record *rec, void **out, size_t *n_out)
 {
-	struct vms_snapshot *s = c->s;
-	const cJSON *arr, *t;
+	const cJSON *arr, *e;
 	char path[PATH_MAX_LEN];
 	size_t i = 0;
 
-	if (get_arr(c, root, "", "threads", 0, &arr) < 0)
+	if (get_arr(c, root, ppath, key, 0, &arr) < 0)
 		return -1;
-	if (!arr)
-		return 0;
-	size_t n = (size_t)cJSON_GetArraySize(arr);
+	size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
 	if (!n)
 		return 0;
-	s->threads = vms_snapshot_alloc(s, n * sizeof(struct vms_thread));
-	if (!s->threads) {
+	char *a = vms_snapshot_alloc(c->s, n * rec->size);
+	if (!a) {
 		c->nomem = 1;
-		return fail(c, "", "threads", "out of memory");
+		return fail(c, ppath, key, "out of memory");
 	}
-	cJSON_ArrayForEach(t, arr)
+	cJSON_ArrayForEach(e, arr)
 	{
-		struct vms_thread *th = &s->threads[i];
-		int64_t v = 0;
-		snprintf(path, sizeof path, "threads[%zu]", i);
-		if (!cJSON_IsObject(t))
-			return fail(c, path, NULL, "expected an object");
-		if (get_int(c, t, path, "tid", 1, 1, INT_MAX, &v) < 0)
+		snprintf(path, sizeof path, "%s%s%s[%zu]", ppath, *ppath ? "." : "", key, i);
+		if (get_record(c, e, path, rec, a + i * rec->size) < 0)
 			return -1;
-		th->tid = (int)v;
-		if (get_str(c, t, path, "name", 0, &th->name) < 0)
-			return -1;
-		const cJSON *sp = field(t, "sp");
-		if (sp && !cJSON_IsNull(sp) && get_addr(c, t, path, "sp", 0, &th->sp) < 0)
-			return -1;
-		v = -1;
-		if (get_int_or_null(c, t, path, "stack_allocation", -1, (int64_t)s->n_allocations - 1, -1,
-		                    &v) < 0)
-			return -1;
-		th->stack_allocation = (int)v;
 		i++;
 	}
-	s->n_threads = n;
+	*out = a;
+	*n_out = n;
+	return 0;
+}
+
+static int parse_threads(struct pctx *c, const cJSON *root)
+{
+	struct vms_snapshot *s = c->s;
+	void *arr = NULL;
+	if (parse_array(c, root, "", "threads", &vms_rec_thread, &arr, &s->n_threads) < 0)
+		return -1;
+	s->threads = arr;
+	for (size_t i = 0; i < s->n_threads; i++) {
+		if (s->threads[i].stack_allocation >= (int64_t)s->n_allocations) {
+			char path[PATH_MAX_LEN];
+			snprintf(path, sizeof path, "threads[%zu]", i);
+			return fail(c, path, "stack_allocation", "not an integer in [-1, %lld]",
+			            (long long)s->n_allocations - 1);
+		}
+	}
 	return 0;
 }
 
 static int parse_top(struct pctx *c, const cJSON *root)
 {
 	struct vms_snapshot *s = c->s;
-	int64_t v = 0;
+	const cJSON *attr;
+	void *arr = NULL;
 
-	if (get_str(c, root, "", "host", 0, &s->host) < 0 ||
-	    get_str(c, root, "", "kernel", 0, &s->kernel) < 0 ||
-	    get_int(c, root, "", "taken_at_ms", 0, INT64_MIN, INT64_MAX, &s->taken_at_ms) < 0 ||
-	    parse_process(c, root) < 0)
+	vms_record_defaults(&vms_rec_snapshot, s);
+	if (get_fields(c, root, "", &vms_rec_snapshot, s) < 0)
 		return -1;
-	s->page_size = 4096;
-	if (get_u64(c, root, "", "page_size", 0, &s->page_size) < 0)
-		return -1;
+	if (s->arch.bits != 0 && s->arch.bits != 32 && s->arch.bits != 64)
+		return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
 	if (s->page_size != 0 && (s->page_size < 512 || (s->page_size & (s->page_size - 1))))
 		return fail(c, "", "page_size", "must be a power of two, at least 512 (or 0 for unknown)");
-	s->mmap_min_addr = s->page_size ? s->page_size : 4096;
-	if (get_addr(c, root, "", "mmap_min_addr", 0, &s->mmap_min_addr) < 0 ||
-	    get_addr(c, root, "", "user_top", 0, &s->user_top) < 0 || parse_status(c, root) < 0 ||
-	    parse_rollup(c, root) < 0 || get_str(c, root, "", "thread_note", 0, &s->thread_note) < 0)
-		return -1;
-	if (get_int(c, root, "", "malformed_lines", 0, 0, UINT_MAX, &v) < 0)
-		return -1;
-	s->malformed_lines = (unsigned)v;
+	if (!field(root, "mmap_min_addr"))
+		s->mmap_min_addr = s->page_size ? s->page_size : 4096;
+	s->format_version = VMS_FORMAT_VERSION;
 	s->page_table_bytes = s->status.vm_pte;
 	if (parse_allocations(c, root) < 0 || parse_threads(c, root) < 0)
 		return -1;
+	attr = field(root, "attribution");
+	if (attr && cJSON_IsObject(attr) &&
+	    parse_array(c, attr, "attribution", "recognisers", &vms_rec_recogniser, &arr, &s->n_recognisers) < 0)
+		return -1;
+	s->recognisers = arr;
 	return 0;
 }
 
@@ -780,4 +800,10 @@ out:
 	cJSON_Delete(root);
 	free(c.nums);
 	return ret;
+}
+
+int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **out)
+{
+	int err = vms_json_parse_snapshot(text, len, out, NULL, 0);
+	return err == VMS_ERR_INVALID || err == VMS_ERR_UNSUPPORTED ? VMS_ERR_IO : err;
 }

@@ -1,7 +1,8 @@
 /* Streaming snapshot writer: the same JSON as json.c's vms_json_snapshot() printed by
- * cJSON_PrintUnformatted(), built straight into one buffer. Key order, number formatting and
- * string escaping follow cJSON 1.7.15 exactly; tests/unit/test_json_write.c holds the two
- * byte-for-byte equal. */
+ * cJSON_PrintUnformatted(), built straight into one buffer. Both walk the record tables
+ * (include/vmscope/record.h) for keys, order and kinds; number formatting and string escaping
+ * follow cJSON 1.7.15 exactly, and tests/unit/test_json_write.c holds the two byte-for-byte
+ * equal. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,47 +17,176 @@
 #define VMSCOPE_VERSION "0.0.0"
 #endif
 
-static void region(struct vms_sb *sb, const struct vms_region *r)
+struct wctx;
+static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c, size_t from,
+                   size_t to, int first);
+
+/* Parts of allocation i as [first, first + n) of an index ordered by (allocation, start). */
+struct parts_index {
+	const struct vms_part *parts;
+	size_t n;
+	uint32_t *order; /* indices into parts */
+};
+
+struct wctx {
+	const struct vms_snapshot *s;
+	size_t index; /* the allocation (or summary row) being written */
+	int omit_private;
+	struct parts_index *pi;
+	struct vms_json_stream *st;
+};
+
+static void one(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c)
 {
-	char dev[24];
-	VMS_JO_LIT(sb, "{\"start\":");
-	vms_jo_addr(sb, r->start);
-	VMS_JO_LIT(sb, ",\"end\":");
-	vms_jo_addr(sb, r->end);
-	VMS_JO_LIT(sb, ",\"size\":");
-	vms_jo_u64(sb, r->end - r->start);
-	VMS_JO_LIT(sb, ",\"perms\":");
-	vms_jo_str(sb, r->perms);
-	VMS_JO_LIT(sb, ",\"offset\":");
-	vms_jo_addr(sb, r->offset);
-	snprintf(dev, sizeof dev, "%02x:%02x", r->dev_major, r->dev_minor);
-	VMS_JO_LIT(sb, ",\"dev\":");
-	vms_jo_str(sb, dev);
-	VMS_JO_LIT(sb, ",\"inode\":");
-	vms_jo_u64(sb, r->inode);
-	VMS_JO_LIT(sb, ",\"path\":");
-	vms_jo_str(sb, r->path);
-	if (r->deleted)
-		VMS_JO_LIT(sb, ",\"deleted\":true,\"role\":");
-	else
-		VMS_JO_LIT(sb, ",\"deleted\":false,\"role\":");
-	vms_jo_str(sb, r->role);
-	VMS_JO_LIT(sb, ",\"smaps\":");
-	vms_jo_smaps(sb, r->smaps);
-	VMS_JO_LIT(sb, ",\"thp_eligible\":");
-	if (r->thp_eligible < 0)
-		VMS_JO_LIT(sb, "null");
-	else
-		vms_jo_i64(sb, r->thp_eligible);
-	VMS_JO_LIT(sb, ",\"protection_key\":");
-	if (r->protection_key < 0)
-		VMS_JO_LIT(sb, "null");
-	else
-		vms_jo_i64(sb, r->protection_key);
-	VMS_JO_LIT(sb, ",\"vm_flags\":");
-	vms_jo_str(sb, r->vm_flags ? r->vm_flags : "");
-	vms_jo_columns(sb, "columns", r->cols);
+	VMS_JO_LIT(sb, "{");
+	fields(sb, rec, base, c, 0, rec->n_fields, 1);
 	VMS_JO_LIT(sb, "}");
+}
+
+static const struct vms_part *part_at(const struct parts_index *pi, size_t k)
+{
+	return &pi->parts[pi->order ? pi->order[k] : k];
+}
+
+static void parts_of(struct vms_sb *sb, struct wctx *c)
+{
+	struct parts_index *pi = c->pi;
+	VMS_JO_LIT(sb, "[");
+	if (pi && pi->n) {
+		/* lower bound of the allocation in the (allocation, start) order */
+		size_t lo = 0, hi = pi->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (part_at(pi, mid)->allocation < c->index)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < pi->n && part_at(pi, k)->allocation == c->index; k++) {
+			if (k > lo)
+				VMS_JO_LIT(sb, ",");
+			one(sb, &vms_rec_part, part_at(pi, k), c);
+		}
+	}
+	VMS_JO_LIT(sb, "]");
+}
+
+static void special(struct vms_sb *sb, const struct vms_field *f, const void *base, struct wctx *c)
+{
+	const struct vms_snapshot *s = c->s;
+	switch ((enum vms_special)f->aux) {
+	case VMS_SP_FORMAT_VERSION:
+		vms_jo_i64(sb, VMS_FORMAT_VERSION);
+		break;
+	case VMS_SP_GENERATOR:
+		vms_jo_str(sb, "vmscope " VMSCOPE_VERSION);
+		break;
+	case VMS_SP_ALLOCATIONS:
+		VMS_JO_LIT(sb, "["); /* the stream writes them and the closing bracket */
+		break;
+	case VMS_SP_FREE:
+		VMS_JO_LIT(sb, "[");
+		for (size_t i = 0; i < s->n_gaps; i++) {
+			if (i)
+				VMS_JO_LIT(sb, ",");
+			VMS_JO_LIT(sb, "{\"start\":");
+			vms_jo_addr(sb, s->gaps[i].start);
+			VMS_JO_LIT(sb, ",\"end\":");
+			vms_jo_addr(sb, s->gaps[i].end);
+			VMS_JO_LIT(sb, ",\"size\":");
+			vms_jo_u64(sb, s->gaps[i].end - s->gaps[i].start);
+			VMS_JO_LIT(sb, "}");
+		}
+		VMS_JO_LIT(sb, "]");
+		break;
+	case VMS_SP_THREADS:
+		VMS_JO_LIT(sb, "[");
+		for (size_t i = 0; i < s->n_threads; i++) {
+			if (i)
+				VMS_JO_LIT(sb, ",");
+			one(sb, &vms_rec_thread, &s->threads[i], c);
+		}
+		VMS_JO_LIT(sb, "]");
+		break;
+	case VMS_SP_SUMMARY:
+		VMS_JO_LIT(sb, "[");
+		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+			if (t)
+				VMS_JO_LIT(sb, ",");
+			c->index = (size_t)t;
+			one(sb, &vms_rec_summary, &s->summary[t], c);
+		}
+		VMS_JO_LIT(sb, "]");
+		break;
+	case VMS_SP_TOTAL:
+		vms_jo_cols(sb, s->total);
+		break;
+	case VMS_SP_RECOGNISERS:
+		VMS_JO_LIT(sb, "[");
+		for (size_t i = 0; i < s->n_recognisers; i++) {
+			if (i)
+				VMS_JO_LIT(sb, ",");
+			one(sb, &vms_rec_recogniser, &s->recognisers[i], c);
+		}
+		VMS_JO_LIT(sb, "]");
+		break;
+	case VMS_SP_REGIONS: {
+		const struct vms_allocation *a = base;
+		VMS_JO_LIT(sb, "[");
+		for (uint32_t j = 0; j < a->n_regions; j++) {
+			size_t ri = (size_t)a->first_region + j;
+			if (ri >= s->n_regions)
+				break;
+			if (j)
+				VMS_JO_LIT(sb, ",");
+			one(sb, &vms_rec_region, &s->regions[ri], c);
+		}
+		VMS_JO_LIT(sb, "]");
+		break;
+	}
+	case VMS_SP_PARTS:
+		parts_of(sb, c);
+		break;
+	case VMS_SP_TYPE_KEY:
+		vms_jo_str(sb, vms_type_key((enum vms_type)c->index));
+		break;
+	case VMS_SP_TYPE_NAME:
+		vms_jo_str(sb, vms_type_name((enum vms_type)c->index));
+		break;
+	default:
+		VMS_JO_LIT(sb, "null");
+		break;
+	}
+}
+
+/* Fields [from, to) of rec at base; first: the first written one takes no comma. */
+static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c, size_t from,
+                   size_t to, int first)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct vms_field *f = &rec->fields[i];
+		if (!f->key)
+			continue;
+		if (!vms_jo_field(sb, f, base, first, c->omit_private)) {
+			first = 0;
+			continue;
+		}
+		vms_jo_lit(sb, f->jkey + (first ? 1 : 0), f->jkey_len - (first ? 1 : 0));
+		first = 0;
+		if (f->kind == VMS_FK_OBJECT)
+			one(sb, f->sub, base, c);
+		else
+			special(sb, f, base, c);
+	}
+}
+
+static size_t allocations_field(void)
+{
+	const struct vms_record *rec = &vms_rec_snapshot;
+	for (size_t i = 0; i < rec->n_fields; i++)
+		if (rec->fields[i].kind == VMS_FK_SPECIAL && rec->fields[i].aux == VMS_SP_ALLOCATIONS)
+			return i;
+	return rec->n_fields; /* not reached: the table has it */
 }
 
 #define FLUSH_AT (1u << 20)
@@ -68,7 +198,49 @@ struct vms_json_stream {
 	int omit_cmdline;
 	int failed;          /* fn reported an error */
 	size_t n_written;    /* allocations written so far */
+	struct parts_index pi;
 };
+
+static int part_cmp(const void *x, const void *y, void *arg)
+{
+	const struct vms_part *p = arg, *a = &p[*(const uint32_t *)x], *b = &p[*(const uint32_t *)y];
+	if (a->allocation != b->allocation)
+		return a->allocation < b->allocation ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* (Re)build the parts index when the snapshot's parts changed (they are final once an
+ * allocation is streamed: the attribution stage restarts the stream when it adds any). */
+static struct parts_index *parts_index(struct vms_json_stream *st, const struct vms_snapshot *s)
+{
+	struct parts_index *pi = &st->pi;
+	if (pi->parts == s->parts && pi->n == s->n_parts)
+		return pi;
+	free(pi->order);
+	pi->order = NULL;
+	pi->parts = s->parts;
+	pi->n = s->n_parts;
+	int sorted = 1;
+	for (size_t k = 1; k < pi->n && sorted; k++)
+		sorted = part_cmp(&(uint32_t){(uint32_t)(k - 1)}, &(uint32_t){(uint32_t)k}, (void *)s->parts) <= 0;
+	if (!sorted) {
+		pi->order = malloc(pi->n * sizeof *pi->order);
+		if (!pi->order) {
+			st->sb.oom = 1;
+			pi->n = 0;
+			return pi;
+		}
+		for (size_t k = 0; k < pi->n; k++)
+			pi->order[k] = (uint32_t)k;
+		qsort_r(pi->order, pi->n, sizeof *pi->order, part_cmp, (void *)s->parts);
+	}
+	return pi;
+}
+
+static struct wctx ctx_of(struct vms_json_stream *st, const struct vms_snapshot *s)
+{
+	return (struct wctx){.s = s, .omit_private = st->omit_cmdline, .pi = parts_index(st, s), .st = st};
+}
 
 /* With a sink, hand over what is buffered once it passes FLUSH_AT (or always when force). */
 static void flush(struct vms_json_stream *st, int force)
@@ -97,80 +269,23 @@ struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vm
 void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot *s)
 {
 	struct vms_sb *sb = &st->sb;
-	char tbuf[40];
-	const struct vms_status *stt = &s->status;
+	struct wctx c = ctx_of(st, s);
 
 	if (!st->fn)
 		vms_jo_reserve(sb, 2048 + s->n_regions * 1100 + s->n_allocations * 400);
-	VMS_JO_LIT(sb, "{\"format_version\":");
-	vms_jo_i64(sb, VMS_FORMAT_VERSION);
-	VMS_JO_LIT(sb, ",\"generator\":");
-	vms_jo_str(sb, "vmscope " VMSCOPE_VERSION);
-	VMS_JO_LIT(sb, ",\"host\":");
-	vms_jo_str(sb, s->host);
-	VMS_JO_LIT(sb, ",\"kernel\":");
-	vms_jo_str(sb, s->kernel);
-	vms_format_time_ms(s->taken_at_ms, tbuf, sizeof tbuf);
-	VMS_JO_LIT(sb, ",\"taken_at\":");
-	vms_jo_str(sb, tbuf);
-	VMS_JO_LIT(sb, ",\"taken_at_ms\":");
-	vms_jo_i64(sb, s->taken_at_ms);
-
-	VMS_JO_LIT(sb, ",\"process\":{\"pid\":");
-	vms_jo_i64(sb, s->pid);
-	VMS_JO_LIT(sb, ",\"ppid\":");
-	vms_jo_i64(sb, s->ppid);
-	VMS_JO_LIT(sb, ",\"name\":");
-	vms_jo_str(sb, s->name);
-	VMS_JO_LIT(sb, ",\"cmdline\":");
-	vms_jo_str(sb, st->omit_cmdline ? NULL : s->cmdline);
-	VMS_JO_LIT(sb, ",\"user\":");
-	vms_jo_str(sb, s->user);
-	VMS_JO_LIT(sb, ",\"uid\":");
-	vms_jo_u64(sb, s->uid);
-	VMS_JO_LIT(sb, ",\"start_time_ticks\":");
-	vms_jo_u64(sb, s->start_time);
-	VMS_JO_LIT(sb, ",\"arch\":{\"bits\":");
-	vms_jo_i64(sb, s->arch.bits);
-	VMS_JO_LIT(sb, ",\"machine\":");
-	vms_jo_str(sb, s->arch.machine ? s->arch.machine : "unknown");
-	VMS_JO_LIT(sb, "}}");
-
-	VMS_JO_LIT(sb, ",\"page_size\":");
-	vms_jo_u64(sb, s->page_size);
-	VMS_JO_LIT(sb, ",\"mmap_min_addr\":");
-	vms_jo_addr(sb, s->mmap_min_addr);
-
-	VMS_JO_LIT(sb, ",\"status\":{");
-	for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
-		vms_jo_key(sb, vms_status_fields[i].key, i == 0);
-		vms_jo_u64(sb, VMS_STATUS_FIELD(stt, i));
-	}
-	VMS_JO_LIT(sb, ",\"threads\":");
-	vms_jo_i64(sb, stt->threads);
-	VMS_JO_LIT(sb, "}");
-	VMS_JO_LIT(sb, ",\"allocations\":[");
+	/* The header: every top-level field up to and including "allocations":[ */
+	VMS_JO_LIT(sb, "{");
+	fields(sb, &vms_rec_snapshot, s, &c, 0, allocations_field() + 1, 1);
 }
 
 void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index)
 {
 	struct vms_sb *sb = &st->sb;
-	const struct vms_allocation *a = &s->allocations[index];
+	struct wctx c = ctx_of(st, s);
+	c.index = index;
 	if (st->n_written++)
 		VMS_JO_LIT(sb, ",");
-	VMS_JO_LIT(sb, "{");
-	vms_jo_allocation_head(sb, a);
-	vms_jo_columns(sb, "columns", a->cols);
-	VMS_JO_LIT(sb, ",\"regions\":[");
-	for (uint32_t j = 0; j < a->n_regions; j++) {
-		size_t ri = (size_t)a->first_region + j;
-		if (ri >= s->n_regions)
-			break;
-		if (j)
-			VMS_JO_LIT(sb, ",");
-		region(sb, &s->regions[ri]);
-	}
-	VMS_JO_LIT(sb, "]}");
+	one(sb, &vms_rec_allocation, &s->allocations[index], &c);
 	flush(st, 0);
 }
 
@@ -179,75 +294,9 @@ void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_sna
 static int stream_end(struct vms_json_stream *st, const struct vms_snapshot *s, char **out, size_t *len)
 {
 	struct vms_sb *sb = &st->sb;
-	VMS_JO_LIT(sb, "],\"user_top\":");
-	vms_jo_addr(sb, s->user_top);
-	VMS_JO_LIT(sb, ",\"free\":[");
-	for (size_t i = 0; i < s->n_gaps; i++) {
-		if (i)
-			VMS_JO_LIT(sb, ",");
-		VMS_JO_LIT(sb, "{\"start\":");
-		vms_jo_addr(sb, s->gaps[i].start);
-		VMS_JO_LIT(sb, ",\"end\":");
-		vms_jo_addr(sb, s->gaps[i].end);
-		VMS_JO_LIT(sb, ",\"size\":");
-		vms_jo_u64(sb, s->gaps[i].end - s->gaps[i].start);
-		VMS_JO_LIT(sb, "}");
-	}
-	VMS_JO_LIT(sb, "],\"threads\":[");
-	for (size_t i = 0; i < s->n_threads; i++) {
-		const struct vms_thread *t = &s->threads[i];
-		if (i)
-			VMS_JO_LIT(sb, ",");
-		VMS_JO_LIT(sb, "{\"tid\":");
-		vms_jo_i64(sb, t->tid);
-		VMS_JO_LIT(sb, ",\"name\":");
-		vms_jo_str(sb, t->name);
-		VMS_JO_LIT(sb, ",\"sp\":");
-		vms_jo_addr(sb, t->sp);
-		VMS_JO_LIT(sb, ",\"stack_allocation\":");
-		vms_jo_i64(sb, t->stack_allocation);
-		VMS_JO_LIT(sb, "}");
-	}
-	VMS_JO_LIT(sb, "],\"thread_note\":");
-	vms_jo_str(sb, s->thread_note);
-
-	VMS_JO_LIT(sb, ",\"summary\":[");
-	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-		const struct vms_type_summary *ts = &s->summary[t];
-		if (t)
-			VMS_JO_LIT(sb, ",");
-		VMS_JO_LIT(sb, "{\"type\":");
-		vms_jo_str(sb, vms_type_key((enum vms_type)t));
-		VMS_JO_LIT(sb, ",\"name\":");
-		vms_jo_str(sb, vms_type_name((enum vms_type)t));
-		VMS_JO_LIT(sb, ",\"blocks\":");
-		vms_jo_u64(sb, ts->blocks);
-		VMS_JO_LIT(sb, ",\"largest\":");
-		vms_jo_u64(sb, ts->largest);
-		VMS_JO_LIT(sb, ",\"regions\":");
-		vms_jo_u64(sb, ts->regions);
-		vms_jo_columns(sb, "columns", ts->cols);
-		VMS_JO_LIT(sb, "}");
-	}
+	struct wctx c = ctx_of(st, s);
 	VMS_JO_LIT(sb, "]");
-	vms_jo_columns(sb, "total", s->total);
-
-	if (!s->has_rollup) {
-		VMS_JO_LIT(sb, ",\"rollup\":null");
-	} else {
-		VMS_JO_LIT(sb, ",\"rollup\":{");
-		int first = 1;
-		for (int f = 0; f < VMS_SF_COUNT; f++) {
-			if (f == VMS_SF_SIZE || f == VMS_SF_KERNEL_PAGE_SIZE || f == VMS_SF_MMU_PAGE_SIZE)
-				continue;
-			vms_jo_key(sb, vms_smaps_field_key((enum vms_smaps_field)f), first);
-			first = 0;
-			vms_jo_u64(sb, s->rollup[f]);
-		}
-		VMS_JO_LIT(sb, "}");
-	}
-	VMS_JO_LIT(sb, ",\"malformed_lines\":");
-	vms_jo_u64(sb, s->malformed_lines);
+	fields(sb, &vms_rec_snapshot, s, &c, allocations_field() + 1, vms_rec_snapshot.n_fields, 0);
 	VMS_JO_LIT(sb, "}");
 	flush(st, 1);
 	int err = sb->oom ? VMS_ERR_NOMEM : st->failed ? VMS_ERR_IO : VMS_OK;
@@ -255,6 +304,7 @@ static int stream_end(struct vms_json_stream *st, const struct vms_snapshot *s, 
 		err = vms_sb_finish(sb, out, len);
 	else
 		vms_sb_free(sb);
+	free(st->pi.order);
 	free(st);
 	return err;
 }
@@ -281,6 +331,7 @@ void vms_json_stream_free(struct vms_json_stream *st)
 	if (!st)
 		return;
 	vms_sb_free(&st->sb);
+	free(st->pi.order);
 	free(st);
 }
 

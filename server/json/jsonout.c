@@ -138,9 +138,10 @@ void vms_jo_key(struct vms_sb *sb, const char *k, int first)
 }
 
 /* Quoted keys with their separators, built once per call site from the name tables. */
+#define KS_MAX ((int)VMS_SF_COUNT > (int)VMS_COL_COUNT ? (int)VMS_SF_COUNT : (int)VMS_COL_COUNT)
 struct keyset {
-	char text[VMS_SF_COUNT][32];
-	unsigned char len[VMS_SF_COUNT];
+	char text[KS_MAX][32];
+	unsigned char len[KS_MAX];
 };
 
 static void keyset_init(struct keyset *ks, const char *(*name)(int), int n)
@@ -220,18 +221,118 @@ void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COU
 	VMS_JO_LIT(sb, "}");
 }
 
+void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT])
+{
+	pthread_once(&keys_once, keys_init);
+	vms_jo_reserve(sb, VMS_COL_COUNT * 56 + 2);
+	if (sb->oom)
+		return;
+	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &col_keys, cols, VMS_COL_COUNT) - sb->buf);
+}
+
+static void rollup(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])
+{
+	VMS_JO_LIT(sb, "{");
+	int first = 1;
+	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		if (f == VMS_SF_SIZE || f == VMS_SF_KERNEL_PAGE_SIZE || f == VMS_SF_MMU_PAGE_SIZE)
+			continue;
+		vms_jo_key(sb, vms_smaps_field_key((enum vms_smaps_field)f), first);
+		first = 0;
+		vms_jo_u64(sb, v[f]);
+	}
+	VMS_JO_LIT(sb, "}");
+}
+
+int vms_jo_field(struct vms_sb *sb, const struct vms_field *f, const void *base, int first, int omit_private)
+{
+	const void *p = VMS_FIELD_CPTR(base, f);
+	int64_t v;
+	if (f->kind == VMS_FK_SPECIAL || f->kind == VMS_FK_OBJECT || !f->key)
+		return 1;
+	vms_jo_lit(sb, f->jkey + (first ? 1 : 0), f->jkey_len - (first ? 1 : 0));
+	switch (f->kind) {
+	case VMS_FK_U64:
+		vms_jo_u64(sb, *(const uint64_t *)p);
+		break;
+	case VMS_FK_ADDR:
+		vms_jo_addr(sb, *(const uint64_t *)p);
+		break;
+	case VMS_FK_U32:
+	case VMS_FK_INT:
+	case VMS_FK_I64:
+		vms_jo_i64(sb, vms_field_get_int(base, f));
+		break;
+	case VMS_FK_INT_NULL:
+		v = vms_field_get_int(base, f);
+		if (v < f->min)
+			VMS_JO_LIT(sb, "null");
+		else
+			vms_jo_i64(sb, v);
+		break;
+	case VMS_FK_BOOL:
+		if (*(const int *)p)
+			VMS_JO_LIT(sb, "true");
+		else
+			VMS_JO_LIT(sb, "false");
+		break;
+	case VMS_FK_ENUM:
+		v = vms_field_get_int(base, f);
+		vms_jo_str(sb, v >= f->min && v <= f->max ? f->names[v - f->min] : NULL);
+		break;
+	case VMS_FK_STR: {
+		const char *s = *(const char *const *)p;
+		vms_jo_str(sb, omit_private && (f->flags & VMS_FF_PRIVATE) ? NULL : s ? s : f->dflt_str);
+		break;
+	}
+	case VMS_FK_TYPE:
+		vms_jo_str(sb, vms_type_key(*(const enum vms_type *)p));
+		break;
+	case VMS_FK_PERMS:
+		vms_jo_str(sb, (const char *)p);
+		break;
+	case VMS_FK_DEV: {
+		char dev[24];
+		snprintf(dev, sizeof dev, "%02x:%02x", *(const unsigned *)p,
+		         *(const unsigned *)((const char *)base + f->aux));
+		vms_jo_str(sb, dev);
+		break;
+	}
+	case VMS_FK_SMAPS:
+		vms_jo_smaps(sb, (const uint64_t *)p);
+		break;
+	case VMS_FK_ROLLUP:
+		if (*(const int *)((const char *)base + f->aux))
+			rollup(sb, (const uint64_t *)p);
+		else
+			VMS_JO_LIT(sb, "null");
+		break;
+	case VMS_FK_SIZE:
+		vms_jo_u64(sb, *(const uint64_t *)((const char *)base + f->aux) - *(const uint64_t *)p);
+		break;
+	case VMS_FK_TIME: {
+		char tbuf[40];
+		vms_format_time_ms(*(const int64_t *)p, tbuf, sizeof tbuf);
+		vms_jo_str(sb, tbuf);
+		break;
+	}
+	case VMS_FK_COLS:
+		vms_jo_cols(sb, (const uint64_t *)p);
+		break;
+	default:
+		VMS_JO_LIT(sb, "null");
+		break;
+	}
+	return 0;
+}
+
 void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a)
 {
-	VMS_JO_LIT(sb, "\"start\":");
-	vms_jo_addr(sb, a->start);
-	VMS_JO_LIT(sb, ",\"end\":");
-	vms_jo_addr(sb, a->end);
-	VMS_JO_LIT(sb, ",\"size\":");
-	vms_jo_u64(sb, a->end - a->start);
-	VMS_JO_LIT(sb, ",\"type\":");
-	vms_jo_str(sb, vms_type_key(a->type));
-	VMS_JO_LIT(sb, ",\"details\":");
-	vms_jo_str(sb, a->details);
-	VMS_JO_LIT(sb, ",\"tid\":");
-	vms_jo_i64(sb, a->tid);
+	/* The allocation's fields up to and including "owner" (what a diff's D_ALLOC repeats). */
+	const struct vms_record *rec = &vms_rec_allocation;
+	for (size_t i = 0; i < rec->n_fields; i++) {
+		vms_jo_field(sb, &rec->fields[i], a, i == 0, 0);
+		if (strcmp(rec->fields[i].key, "owner") == 0)
+			break;
+	}
 }

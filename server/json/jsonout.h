@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "strbuf.h"
+#include "vmscope/record.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/types.h"
 
@@ -31,7 +32,15 @@ void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COU
 /* {every smaps key: value} (no leading key) */
 void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT]);
 
-/* "start":…,"end":…,"size":…,"type":…,"details":…,"tid":… of an allocation (no braces, no
+/* {every column key: value} (no leading key) */
+void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT]);
+
+/* One field of a record table (include/vmscope/record.h) at base: ,"key":value (no comma when
+ * first). Returns 0 when written, 1 (nothing written) for OBJECT and SPECIAL fields and fields
+ * without a JSON key, which the caller writes. omit_private: PRIVATE fields print null. */
+int vms_jo_field(struct vms_sb *sb, const struct vms_field *f, const void *base, int first, int omit_private);
+
+/* "start":…,"end":…,"size":…,"type":…,"details":…,"tid":…,"owner":… of an allocation (no braces, no
  * leading comma): what json.c's put_allocation_head() builds, shared by both writers. */
 void vms_jo_allocation_head(struct vms_sb *sb, const struct vms_allocation *a);
 

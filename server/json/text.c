@@ -367,7 +367,16 @@ static int put_threads(struct vms_sb *sb, const struct vms_snapshot *s)
 	t_render(&t, sb);
 	int oom = t.oom;
 	t_free(&t);
-	return oom ? -1 : 0;
+	/* why a thread has no stack (the attribution stage's note): one line each, after the table */
+	for (size_t i = 0; i < s->n_threads; i++) {
+		const struct vms_thread *th = &s->threads[i];
+		if (th->stack_allocation < 0 && th->stack_note) {
+			vms_sb_printf(sb, "Thread %d: ", th->tid);
+			vms_sb_put_escaped(sb, th->stack_note);
+			vms_sb_putc(sb, '\n');
+		}
+	}
+	return oom || sb->oom ? -1 : 0;
 }
 
 int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len)

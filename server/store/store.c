@@ -226,6 +226,7 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 	if (!st)
 		return VMS_ERR_NOMEM;
 	st->lock_fd = -1;
+	st->legacy_json = opts ? opts->legacy_json : NULL;
 	st->max_snapshots =
 	    opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
 	st->max_bytes = opts && opts->max_bytes ? opts->max_bytes : VMS_STORE_DEFAULT_MAX_BYTES;

@@ -19,6 +19,9 @@ enum vms_stmt {
 	VMS_ST_INSERT_META,
 	VMS_ST_INSERT_BODY,
 	VMS_ST_INSERT_PACKED,
+	VMS_ST_INSERT_SUMMARY,
+	VMS_ST_SUMMARY,
+	VMS_ST_DELETE_SUMMARY,
 	VMS_ST_SET_JSON_BYTES,
 	VMS_ST_EVICT_PICK,
 	VMS_ST_EXISTS,
@@ -58,12 +61,17 @@ struct vms_store {
 	pthread_cond_t rcond;
 	uint64_t max_snapshots, max_bytes;
 	int lock_fd; /* flock'd: one daemon per database */
+	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
 };
 
 /* The packed body (pack.c). pack: malloc'd *out; VMS_OK or VMS_ERR_NOMEM. unpack: a new
  * snapshot (summarised); VMS_ERR_IO when the bytes are not a valid packed body. */
 int vms_store_pack(const struct vms_snapshot *s, unsigned char **out, size_t *len);
 int vms_store_unpack(const unsigned char *buf, size_t len, struct vms_snapshot **out);
+/* The frozen version 1 (pack_v1.c): its decoder, which vms_store_unpack calls for version-1
+ * bodies, and its writer, for tests that need a version-1 body. */
+int vms_store_unpack_v1(const unsigned char *buf, size_t len, struct vms_snapshot **out);
+int vms_store_pack_v1(const struct vms_snapshot *s, unsigned char **out, size_t *len);
 
 /* A reset statement for slot, prepared on first use; NULL on error (message in conn->db). */
 sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot);

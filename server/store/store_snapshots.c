@@ -1,17 +1,28 @@
 /* Snapshots in the store: put (retention-checked, one transaction), delete, metadata, list,
- * load and streaming of the stored JSON body. */
+ * load, and the kept renderings (opaque bytes the caller made; the store keeps them as a cache
+ * inside its byte limit and streams them back). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
 #include "vmscope/error.h"
-#include "vmscope/json.h"
 
 #define STREAM_CHUNK (256u * 1024u)
 #define LIST_DEFAULT 100u
 #define LIST_MAX 1000u
 
-_Static_assert(VMS_COL_COUNT == 13, "the snapshots table has one total_* column per enum vms_col");
+/* The snapshots table's total_* columns (schema 1), by column key: written for SQL queries; the
+ * totals are read back from snapshot_summary (type ''), which holds every column by name, so a
+ * column added later needs no migration (it just has no total_* column). */
+static const char *const total_columns[13] = {
+    "size",      "committed", "private", "total_ws", "private_ws", "shareable_ws", "shared_ws",
+    "locked_ws", "pss",       "uss",     "swap",     "swap_pss",   "dirty"};
+
+static uint64_t total_of(const struct vms_snapshot *s, const char *key)
+{
+	int c = vms_col_from_key(key);
+	return c >= 0 ? s->total[c] : 0;
+}
 
 static int finish(sqlite3_stmt *st, int rc)
 {
@@ -23,7 +34,7 @@ static int finish(sqlite3_stmt *st, int rc)
 /* ---- put ------------------------------------------------------------------------------ */
 
 static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_store_source source,
-                     const char *summary, size_t body_bytes)
+                     size_t body_bytes)
 {
 	int i = 1, rc = SQLITE_OK;
 #define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
@@ -45,9 +56,8 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 	B_I64(s->taken_at_ms);
 	B_I64(s->n_regions);
 	B_I64(s->n_allocations);
-	for (int c = 0; c < VMS_COL_COUNT; c++)
-		B_I64(s->total[c]);
-	B_TXT(summary);
+	for (size_t c = 0; c < sizeof total_columns / sizeof total_columns[0]; c++)
+		B_I64(total_of(s, total_columns[c]));
 	B_I64(body_bytes);
 #undef B_I64
 #undef B_TXT
@@ -87,6 +97,37 @@ static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 	return VMS_OK;
 }
 
+/* One summary row: (id, type key, field key, value). */
+static int put_summary_row(struct vms_conn *w, int64_t id, const char *type, const char *field, uint64_t v)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_INSERT_SUMMARY);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, type, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, field, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, (sqlite3_int64)v) != SQLITE_OK)
+		return VMS_ERR_IO;
+	return vms_store_step_done(q);
+}
+
+/* The per-type summary and the totals (type '') as rows keyed by name. */
+static int put_summary(struct vms_conn *w, int64_t id, const struct vms_snapshot *s)
+{
+	int err = VMS_OK;
+	for (int t = 0; t < VMS_TYPE_COUNT && !err; t++) {
+		const struct vms_type_summary *ts = &s->summary[t];
+		const char *type = vms_type_key((enum vms_type)t);
+		if ((err = put_summary_row(w, id, type, "blocks", ts->blocks)) ||
+		    (err = put_summary_row(w, id, type, "largest", ts->largest)) ||
+		    (err = put_summary_row(w, id, type, "regions", ts->regions)))
+			break;
+		for (int c = 0; c < VMS_COL_COUNT && !err; c++)
+			err = put_summary_row(w, id, type, vms_col_key((enum vms_col)c), ts->cols[c]);
+	}
+	for (int c = 0; c < VMS_COL_COUNT && !err; c++)
+		err = put_summary_row(w, id, "", vms_col_key((enum vms_col)c), s->total[c]);
+	return err;
+}
+
 static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 {
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SET_JSON_BYTES);
@@ -101,8 +142,6 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
-	char *summary = NULL;
-	cJSON *j = NULL;
 	int err = VMS_OK, in_tx = 0;
 	sqlite3_stmt *q = NULL;
 
@@ -111,10 +150,6 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	/* Encode before taking the writer lock: it needs no database. */
 	if ((err = vms_store_pack(s, &packed, &packed_len)) != VMS_OK)
 		goto out;
-	if (!(j = vms_json_summary(s)) || !(summary = vms_json_print(j, 0))) {
-		err = VMS_ERR_NOMEM;
-		goto out;
-	}
 
 	pthread_mutex_lock(&st->wlock);
 	struct vms_conn *w = &st->writer;
@@ -137,8 +172,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
 		goto unlock;
 
-	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) ||
-	    bind_meta(q, s, source, summary, packed_len) != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE) {
+	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, packed_len) != SQLITE_OK ||
+	    sqlite3_step(q) != SQLITE_DONE) {
 		err = VMS_ERR_IO;
 		goto unlock;
 	}
@@ -150,6 +185,9 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto unlock;
+	q = NULL;
+	if ((err = put_summary(w, new_id, s)) != VMS_OK)
 		goto unlock;
 	if (json_text) {
 		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
@@ -175,9 +213,7 @@ unlock:
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
 	pthread_mutex_unlock(&st->wlock);
 out:
-	cJSON_Delete(j);
 	free(packed);
-	free(summary);
 	return err;
 }
 
@@ -207,6 +243,7 @@ int vms_store_delete(struct vms_store *st, int64_t id)
 	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK) {
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
 		goto unlock;
@@ -235,7 +272,6 @@ void vms_snapshot_meta_clear(struct vms_snapshot_meta *m)
 	free(m->host);
 	free(m->kernel);
 	free(m->machine);
-	free(m->summary_json);
 	memset(m, 0, sizeof *m);
 }
 
@@ -282,9 +318,7 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->taken_at_ms = sqlite3_column_int64(q, i++);
 	m->n_regions = (uint64_t)sqlite3_column_int64(q, i++);
 	m->n_allocations = (uint64_t)sqlite3_column_int64(q, i++);
-	for (int c = 0; c < VMS_COL_COUNT; c++)
-		m->total[c] = (uint64_t)sqlite3_column_int64(q, i++);
-	m->summary_json = col_dup(q, i++, &oom);
+	i += (int)(sizeof total_columns / sizeof total_columns[0]); /* totals: from snapshot_summary */
 	m->body_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	m->json_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	if (oom) {
@@ -292,6 +326,43 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 		return VMS_ERR_NOMEM;
 	}
 	return VMS_OK;
+}
+
+/* The summary rows of m->id into m->summary and m->total (fields this build does not know are
+ * skipped; fields a row lacks stay 0). */
+static int read_summary(struct vms_conn *c, struct vms_snapshot_meta *m)
+{
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SUMMARY);
+	int rc;
+	if (!q || sqlite3_bind_int64(q, 1, m->id) != SQLITE_OK)
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(q, 0);
+		const char *field = (const char *)sqlite3_column_text(q, 1);
+		uint64_t v = (uint64_t)sqlite3_column_int64(q, 2);
+		if (!type || !field)
+			continue;
+		int col = vms_col_from_key(field);
+		if (!*type) {
+			if (col >= 0)
+				m->total[col] = v;
+			continue;
+		}
+		int t = vms_type_from_key(type);
+		if (t < 0)
+			continue;
+		struct vms_type_summary *ts = &m->summary[t];
+		if (col >= 0)
+			ts->cols[col] = v;
+		else if (!strcmp(field, "blocks"))
+			ts->blocks = v;
+		else if (!strcmp(field, "largest"))
+			ts->largest = v;
+		else if (!strcmp(field, "regions"))
+			ts->regions = v;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
 int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *out)
@@ -311,8 +382,10 @@ int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *o
 		err = read_meta(q, out);
 	else
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-out:
 	finish(q, 0);
+	if (err == VMS_OK && (err = read_summary(c, out)) != VMS_OK)
+		vms_snapshot_meta_clear(out);
+out:
 	vms_store_reader_put(st, c);
 	return err;
 }
@@ -353,6 +426,9 @@ int vms_store_list(struct vms_store *st, const struct vms_store_query *qry, stru
 	}
 	if (out->n < limit && rc != SQLITE_DONE)
 		err = vms_store_err(rc);
+	finish(q, 0);
+	for (size_t i = 0; i < out->n && err == VMS_OK; i++)
+		err = read_summary(c, &out->items[i]);
 out:
 	finish(q, 0);
 	vms_store_reader_put(st, c);
@@ -418,9 +494,14 @@ int vms_store_load(struct vms_store *st, int64_t id, struct vms_snapshot **out)
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(q, 0);
 		size_t len = (size_t)sqlite3_column_bytes(q, 0);
-		err = text ? vms_json_parse_snapshot(text, len, out, NULL, 0) : VMS_ERR_NOMEM;
-		/* What we stored ourselves must parse: anything else is a damaged database. */
-		if (err == VMS_ERR_INVALID || err == VMS_ERR_UNSUPPORTED)
+		if (!text)
+			err = VMS_ERR_NOMEM;
+		else if (!st->legacy_json)
+			err = VMS_ERR_UNSUPPORTED;
+		else
+			err = st->legacy_json(text, len, out);
+		/* What we stored ourselves must decode: anything else is a damaged database. */
+		if (err == VMS_ERR_INVALID)
 			err = VMS_ERR_IO;
 	} else {
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
@@ -434,59 +515,42 @@ out:
 }
 
 /* Keep a rendering (INSERT OR IGNORE: two first requests may race), dropping older renderings
- * to make room. Failing to keep it is not an error: the caller has the text either way. */
-static void keep_rendering(struct vms_store *st, int64_t id, const char *text, size_t len)
+ * to make room. */
+int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes, size_t len)
 {
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
+	int err;
+	if (!st || id <= 0 || !bytes)
+		return VMS_ERR_INVALID;
 	pthread_mutex_lock(&st->wlock);
-	if (vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE) != VMS_OK)
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
 		goto unlock;
-	if (make_room(st, w, len) != VMS_OK)
+	if ((err = make_room(st, w, len)) != VMS_OK)
 		goto rollback;
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_text64(q, 2, text, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK)
+	    sqlite3_bind_text64(q, 2, bytes, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
+		err = VMS_ERR_IO;
 		goto rollback;
+	}
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) /* e.g. the snapshot was deleted meanwhile (foreign key) */
+	if (rc != SQLITE_DONE) { /* e.g. the snapshot was deleted meanwhile (foreign key) */
+		err = (rc & 0xff) == SQLITE_CONSTRAINT ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
 		goto rollback;
-	if (sqlite3_changes(w->db) == 1 && set_json_bytes(w, id, len) != VMS_OK)
+	}
+	if (sqlite3_changes(w->db) == 1 && (err = set_json_bytes(w, id, len)) != VMS_OK)
 		goto rollback;
-	if (vms_conn_exec(w, VMS_ST_COMMIT) == VMS_OK)
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
 		goto unlock;
 rollback:
 	vms_conn_exec(w, VMS_ST_ROLLBACK);
 unlock:
 	pthread_mutex_unlock(&st->wlock);
-}
-
-/* No rendering kept yet: make it, keep it, and hand it to the sink from memory. */
-static int render_and_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
-{
-	struct vms_snapshot *s = NULL;
-	int err = vms_store_load(st, id, &s);
-	if (err != VMS_OK)
-		return err;
-	char *text = NULL;
-	size_t len = 0;
-	err = vms_json_write_snapshot(s, NULL, &text, &len); /* no cJSON tree: ~1x the text in memory */
-	vms_snapshot_free(s);
-	if (err != VMS_OK)
-		return err;
-	keep_rendering(st, id, text, len);
-	if (sink->size && sink->size(sink->arg, len) != 0)
-		err = VMS_ERR_IO;
-	for (size_t off = 0; err == VMS_OK && off < len; off += STREAM_CHUNK) {
-		size_t n = len - off < STREAM_CHUNK ? len - off : STREAM_CHUNK;
-		if (sink->chunk(sink->arg, text + off, n) != 0)
-			err = VMS_ERR_IO;
-	}
-	free(text);
 	return err;
 }
 
-int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
+int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)
 {
 	sqlite3_blob *blob = NULL;
 	char *buf = NULL;
@@ -499,8 +563,8 @@ int vms_store_stream(struct vms_store *st, int64_t id, const struct vms_store_si
 	int rc = sqlite3_blob_open(c->db, "main", "snapshot_bodies", "body", id, 0, &blob);
 	if (rc != SQLITE_OK) {
 		vms_store_reader_put(st, c);
-		/* SQLITE_ERROR here means "no such row": no rendering kept (yet). */
-		return (rc & 0xff) == SQLITE_ERROR ? render_and_stream(st, id, sink) : vms_store_err(rc);
+		/* SQLITE_ERROR here means "no such row": no rendering kept (or no such snapshot). */
+		return (rc & 0xff) == SQLITE_ERROR ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
 	}
 	int total = sqlite3_blob_bytes(blob);
 	if (sink->size && sink->size(sink->arg, (uint64_t)total) != 0) {

@@ -3,7 +3,8 @@
 #include "store_internal.h"
 
 /* Schema 1.
- * - snapshots: queryable metadata. The 13 total_* columns follow enum vms_col in order;
+ * - snapshots: queryable metadata. The 13 total_* columns are the columns of that time, by key
+ *   (store_snapshots.c, total_columns; since schema 3 the totals are read from snapshot_summary);
  *   summary holds the per-type totals as JSON ({"summary":[...],"total":{...}}), which SQLite's
  *   json_extract() can query.
  * - snapshot_bodies: the compact snapshot JSON, apart from the metadata so list queries never
@@ -52,13 +53,30 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     /* body_bytes: the source of truth (packed, or a schema-1 JSON); json_bytes: a kept
      * rendering, which the store may drop again to make room. */
     "ALTER TABLE snapshots ADD COLUMN json_bytes INTEGER NOT NULL DEFAULT 0;",
+
+    /* Schema 3: the store keeps records, not JSON. The per-type summary moves from JSON text
+     * (which every list row re-parsed) to rows keyed by type and field name, converted here by
+     * SQLite's own JSON functions; type '' holds the totals. A new column or memory type is a
+     * new row, not a new SQL column. */
+    "CREATE TABLE snapshot_summary ("
+    " snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,"
+    " type TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL,"
+    " PRIMARY KEY (snapshot_id, type, field)) WITHOUT ROWID;"
+    "INSERT INTO snapshot_summary SELECT s.id, json_extract(e.value, '$.type'), f.key, f.value"
+    " FROM snapshots s, json_each(s.summary, '$.summary') e, json_each(e.value) f"
+    " WHERE f.key IN ('blocks', 'largest', 'regions');"
+    "INSERT INTO snapshot_summary SELECT s.id, json_extract(e.value, '$.type'), c.key, c.value"
+    " FROM snapshots s, json_each(s.summary, '$.summary') e, json_each(e.value, '$.columns') c;"
+    "INSERT INTO snapshot_summary SELECT s.id, '', c.key, c.value"
+    " FROM snapshots s, json_each(s.summary, '$.total') c;"
+    "ALTER TABLE snapshots DROP COLUMN summary;",
 };
 
 #define META_COLS                                                                                            \
 	"id, created_at_ms, source, format_version, pid, ppid, uid, name, cmdline, user, host, kernel, "     \
 	"machine, arch_bits, start_time, taken_at_ms, n_regions, n_allocations, total_size, "                \
 	"total_committed, total_private, total_ws, total_private_ws, total_shareable_ws, total_shared_ws, "  \
-	"total_locked_ws, total_pss, total_uss, total_swap, total_swap_pss, total_dirty, summary, "          \
+	"total_locked_ws, total_pss, total_uss, total_swap, total_swap_pss, total_dirty, "                   \
 	"body_bytes, "                                                                                       \
 	"json_bytes"
 
@@ -75,9 +93,12 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
         "n_regions, n_allocations, total_size, total_committed, total_private, total_ws, "
         "total_private_ws, total_shareable_ws, total_shared_ws, total_locked_ws, total_pss, "
-        "total_uss, total_swap, total_swap_pss, total_dirty, summary, body_bytes) VALUES "
+        "total_uss, total_swap, total_swap_pss, total_dirty, body_bytes) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-        "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+        "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+    [VMS_ST_INSERT_SUMMARY] = "INSERT INTO snapshot_summary (snapshot_id, type, field, value) VALUES (?1, ?2, ?3, ?4)",
+    [VMS_ST_SUMMARY] = "SELECT type, field, value FROM snapshot_summary WHERE snapshot_id = ?1",
+    [VMS_ST_DELETE_SUMMARY] = "DELETE FROM snapshot_summary WHERE snapshot_id = ?1",
     [VMS_ST_INSERT_BODY] = "INSERT OR IGNORE INTO snapshot_bodies (id, body) VALUES (?1, ?2)",
     [VMS_ST_INSERT_PACKED] = "INSERT INTO snapshot_packed (id, body) VALUES (?1, ?2)",
     [VMS_ST_SET_JSON_BYTES] = "UPDATE snapshots SET json_bytes = ?2 WHERE id = ?1",

@@ -194,4 +194,26 @@ static inline struct vms_snapshot *hs_demo(void)
 	return s;
 }
 
+/* The attribution fields a recogniser would set, on hs_demo(). */
+static inline void hs_attribute(struct vms_snapshot *s)
+{
+	s->allocations[1].owner = "glibc";
+	s->allocations[1].signal = "heap_info read";
+	s->allocations[3].owner = "names";
+	s->allocations[3].signal = "geometry";
+	s->allocations[3].guess = 1;
+	s->parts = vms_snapshot_alloc(s, 3 * sizeof *s->parts);
+	s->parts[0] = (struct vms_part){0x55555555c000, 0x55555556c000, 1, "arena #1"};
+	s->parts[1] = (struct vms_part){0x7f0000101000, 0x7f0000201000, 3, NULL};
+	s->parts[2] = (struct vms_part){0x55555556c000, 0x55555557d000, 1, "arena #1"};
+	s->n_parts = 3;
+	s->recognisers = vms_snapshot_alloc(s, 2 * sizeof *s->recognisers);
+	s->recognisers[0] = (struct vms_recogniser_run){"names", 1, 0, NULL};
+	s->recognisers[1] = (struct vms_recogniser_run){"glibc", 1, 1, "main arena, 1 heap"};
+	s->n_recognisers = 2;
+	s->peek = -1;
+	s->peek_note = "ptrace: permission denied";
+	s->threads[0].stack_note = "runs on a goroutine stack in the Go heap";
+}
+
 #endif

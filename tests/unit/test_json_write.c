@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "handmade_snapshot.h"
 #include "test.h"
 #include "vmscope/diff.h"
 #include "vmscope/json.h"
@@ -45,6 +46,19 @@ static void compare(const struct vms_snapshot *s, const struct vms_json_opts *op
 			CHECK_EQ_U64(back->n_allocations, s->n_allocations);
 			for (int c = 0; c < VMS_COL_COUNT; c++)
 				CHECK_EQ_U64(back->total[c], s->total[c]);
+			/* every field survives the import: written again, the same text */
+			char *again = NULL;
+			size_t alen = 0;
+			CHECK(vms_json_write_snapshot(back, opts, &again, &alen) == VMS_OK);
+			if (again && (alen != len || memcmp(again, got, len))) {
+				size_t i = 0;
+				while (i < len && again[i] == got[i])
+					i++;
+				fprintf(stderr, "%s: import changes byte %zu:\n before: %.80s\n after:  %.80s\n", what, i,
+				        got + (i > 20 ? i - 20 : 0), again + (i > 20 ? i - 20 : 0));
+				t_failed++;
+			}
+			free(again);
 		} else {
 			fprintf(stderr, "%s: parse back failed: %s\n", what, err);
 		}
@@ -317,5 +331,23 @@ int main(void)
 	vms_snapshot_free(live2);
 	vms_snapshot_free(s);
 	check_streamed_scan();
+
+	/* the attribution stage's fields: owner, signal, guess, parts, stack_note, attribution */
+	struct vms_snapshot *demo = hs_demo();
+	hs_attribute(demo);
+	compare(demo, NULL, "attributed");
+	char *t = NULL;
+	size_t tl = 0;
+	CHECK(vms_json_write_snapshot(demo, NULL, &t, &tl) == VMS_OK);
+	CHECK(t && strstr(t, "\"tid\":0,\"owner\":\"glibc\",\"signal\":\"heap_info read\",\"guess\":false,"
+	                     "\"parts\":[{\"start\":\"0x55555555c000\",\"end\":\"0x55555556c000\",\"size\":65536,"
+	                     "\"details\":\"arena #1\"},{\"start\":\"0x55555556c000\"") != NULL);
+	CHECK(t && strstr(t, "\"stack_allocation\":-1,\"stack_note\":\"runs on a goroutine stack in the Go heap\"}") != NULL);
+	CHECK(t && strstr(t, "\"malformed_lines\":2,\"attribution\":{\"peek\":\"denied\",\"peek_note\":"
+	                     "\"ptrace: permission denied\",\"recognisers\":[{\"key\":\"names\",\"claimed\":1,"
+	                     "\"read_memory\":false,\"note\":null},{\"key\":\"glibc\"") != NULL);
+	CHECK(t && strstr(t, "\"guess\":true,\"parts\":[{\"start\":\"0x7f0000101000\"") != NULL);
+	free(t);
+	vms_snapshot_free(demo);
 	TEST_MAIN_END();
 }

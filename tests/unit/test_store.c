@@ -13,6 +13,7 @@
 #include "test.h"
 #include "vmscope/error.h"
 #include "vmscope/json.h"
+#include "vmscope/http.h"
 #include "vmscope/store.h"
 
 static char dir[] = "/tmp/vmscope-store-XXXXXX";
@@ -129,7 +130,13 @@ static void test_basics(void)
 	uint64_t packed_bytes = m.body_bytes;
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		CHECK_EQ_U64(m.total[c], s->total[c]);
-	CHECK(m.summary_json && strstr(m.summary_json, "\"summary\"") && strstr(m.summary_json, "\"total\""));
+	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+		CHECK_EQ_U64(m.summary[t].blocks, s->summary[t].blocks);
+		CHECK_EQ_U64(m.summary[t].largest, s->summary[t].largest);
+		CHECK_EQ_U64(m.summary[t].regions, s->summary[t].regions);
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			CHECK_EQ_U64(m.summary[t].cols[c], s->summary[t].cols[c]);
+	}
 	vms_snapshot_meta_clear(&m);
 	CHECK(vms_store_meta(st, 999, &m) == VMS_ERR_NOT_FOUND);
 
@@ -176,7 +183,7 @@ static void test_basics(void)
 	for (int round = 0; round < 2; round++) {
 		struct buf b = {0};
 		struct vms_store_sink sink = {sink_size, sink_chunk, &b};
-		CHECK(vms_store_stream(st, id1, &sink) == VMS_OK);
+		CHECK(vms_http_snapshot_json(st, id1, &sink) == VMS_OK);
 		CHECK(b.total == strlen(expect) && b.n == b.total && b.p && memcmp(b.p, expect, b.n) == 0);
 		free(b.p);
 		CHECK(vms_store_meta(st, id1, &m) == VMS_OK && m.body_bytes == packed_bytes &&
@@ -185,11 +192,11 @@ static void test_basics(void)
 	}
 	struct buf b2 = {.stop_after = 1};
 	struct vms_store_sink sink2 = {sink_size, sink_chunk, &b2};
-	CHECK(vms_store_stream(st, id1, &sink2) == VMS_ERR_IO);
+	CHECK(vms_http_snapshot_json(st, id1, &sink2) == VMS_ERR_IO);
 	free(b2.p);
 	struct buf b3 = {0};
 	struct vms_store_sink sink3 = {sink_size, sink_chunk, &b3};
-	CHECK(vms_store_stream(st, 4444, &sink3) == VMS_ERR_NOT_FOUND && b3.p == NULL);
+	CHECK(vms_http_snapshot_json(st, 4444, &sink3) == VMS_ERR_NOT_FOUND && b3.p == NULL);
 
 	/* A caller-supplied body is stored as given. */
 	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, expect, strlen(expect), &id3) == VMS_OK);
@@ -255,7 +262,7 @@ static void test_basics(void)
 	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
 	struct buf b4 = {0};
 	struct vms_store_sink sink4 = {sink_size, sink_chunk, &b4};
-	CHECK(vms_store_stream(st, id2, &sink4) == VMS_OK); /* keeps the JSON of id2 */
+	CHECK(vms_http_snapshot_json(st, id2, &sink4) == VMS_OK); /* keeps the JSON of id2 */
 	free(b4.p);
 	CHECK(vms_store_usage(st, &u) == VMS_OK);
 	uint64_t used_now = u.bytes;
@@ -263,7 +270,7 @@ static void test_basics(void)
 	exec_sql(sql);
 
 	/* Reopen: everything is still there; the byte limit refuses a write too big. */
-	struct vms_store_opts small = {.max_bytes = used_now + 10};
+	struct vms_store_opts small = {.max_bytes = used_now + 10, .legacy_json = vms_json_decode_stored};
 	CHECK(vms_store_open(path, &small, &st, err, sizeof err) == VMS_OK);
 	CHECK(vms_store_list(st, NULL, &l) == VMS_OK && l.n == 3 && l.items[0].id == id5);
 	vms_snapshot_list_free(&l);
@@ -271,6 +278,7 @@ static void test_basics(void)
 	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777 &&
 	      back->n_regions == s->n_regions);
 	vms_snapshot_free(back);
+	back = NULL;
 	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &id4) == VMS_ERR_FULL);
 	vms_store_close(st);
 
@@ -278,14 +286,29 @@ static void test_basics(void)
 	chmod(path, 0644);
 	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	/* without a decoder for schema-1 JSON bodies, such a snapshot is refused, not misread */
+	CHECK(vms_store_load(st, id2, &back) == VMS_ERR_UNSUPPORTED && back == NULL);
 	vms_store_close(st);
 
-	/* Forward migration: a schema-1 database gains the packed table. */
-	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; PRAGMA "
-	         "user_version = 1;");
+	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
+	 * and its summaries become rows. */
+	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
+	         "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
+	         "UPDATE snapshots SET summary = '{\"summary\":[{\"type\":\"image\",\"name\":\"Image\",\"blocks\":7,"
+	         "\"largest\":8,\"regions\":9,\"columns\":{\"size\":10,\"pss\":11}},{\"type\":\"heap\",\"name\":"
+	         "\"Heap\",\"blocks\":1,\"largest\":2,\"regions\":3,\"columns\":{\"size\":4}}],\"total\":{\"size\":5,"
+	         "\"uss\":6}}'; PRAGMA user_version = 1;");
 	CHECK_EQ_U64(user_version(), 1);
-	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
+	struct vms_store_opts legacy = {.legacy_json = vms_json_decode_stored};
+	CHECK(vms_store_open(path, &legacy, &st, err, sizeof err) == VMS_OK);
 	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
+	CHECK(vms_store_meta(st, id2, &m) == VMS_OK);
+	CHECK(m.summary[VMS_TYPE_IMAGE].blocks == 7 && m.summary[VMS_TYPE_IMAGE].largest == 8 &&
+	      m.summary[VMS_TYPE_IMAGE].regions == 9 && m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_SIZE] == 10 &&
+	      m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_PSS] == 11);
+	CHECK(m.summary[VMS_TYPE_HEAP].blocks == 1 && m.summary[VMS_TYPE_HEAP].cols[VMS_COL_SIZE] == 4);
+	CHECK(m.summary[VMS_TYPE_STACK].blocks == 0 && m.total[VMS_COL_SIZE] == 5 && m.total[VMS_COL_USS] == 6);
+	vms_snapshot_meta_clear(&m);
 	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777); /* from its JSON */
 	vms_snapshot_free(back);
 	CHECK(vms_store_load(st, id5, &back) == VMS_ERR_NOT_FOUND); /* packed body gone, never rendered */
@@ -324,7 +347,7 @@ static int stream_ok(struct vms_store *st, int64_t id)
 {
 	struct buf b = {0};
 	struct vms_store_sink sink = {sink_size, sink_chunk, &b};
-	int err = vms_store_stream(st, id, &sink);
+	int err = vms_http_snapshot_json(st, id, &sink);
 	free(b.p);
 	return err == VMS_OK && b.n == b.total;
 }

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Golden fixtures, kept forever (house style 17): every set under tests/fixtures/golden/ is a
+database and its renderings written by a released build (tests/fixtures/golden/make-golden.sh).
+This opens each with the current build and checks that nothing a user stored was lost:
+
+  for each set, twice -- once as stored, once with the kept JSON renderings deleted (table
+  snapshot_bodies), so that the packed bodies are decoded and rendered again by this build:
+    - the daemon opens (and migrates) a copy of the database;
+    - every snapshot id loads: its JSON equals the golden JSON, after removing the keys added
+      since (KEYS_ADDED below) and the generator string; CSV and TXT are byte-identical
+      (the text report's only addition, a "Thread N: note" line per thread without a stack,
+      exists only for snapshots that carry a stack_note, which no set before v2 does);
+    - an address lookup in each snapshot answers;
+    - the snapshot list equals list.json (modulo the new keys);
+    - the share token still serves shared.json;
+    - the diff between the two python snapshots equals diff.json (modulo the new keys);
+    - the CLI export imports (POST /api/v1/snapshots), renders as the imported golden snapshot
+      did, diffs against it with no change, and diffs against the python snapshot.
+
+Run by tests/integration/test_golden.sh (ctest). Exit 0 pass, 1 fail, 77 skip.
+"""
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+# Keys added to the JSON documents since format_version 1 was first written, with the golden
+# set version ("vN-...") that first has them. Comparisons with a set older than that delete the
+# key wherever it occurs in the new output (allocations, threads, diff entries, the top level)
+# before comparing. A key added later goes here with the next set version, and that release
+# writes the next golden set.
+KEYS_ADDED = {
+    "owner": 2,        # allocation (and a diff's D_ALLOC): recogniser that named it
+    "signal": 2,       # allocation: which evidence it used
+    "guess": 2,        # allocation: named from weak evidence
+    "parts": 2,        # allocation: sub-blocks its owner delimits
+    "stack_note": 2,   # thread: why it has no stack of its own
+    "attribution": 2,  # top level: peek state and recogniser runs
+}
+# Keys that may differ by build, not by format: the generator names the writing version.
+BUILD_KEYS = {"generator"}
+
+FAILS = []
+PASSES = [0]
+
+
+def check(cond, what):
+    if cond:
+        PASSES[0] += 1
+    else:
+        FAILS.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def strip(x, keys):
+    if isinstance(x, dict):
+        return {k: strip(v, keys) for k, v in x.items() if k not in keys}
+    if isinstance(x, list):
+        return [strip(v, keys) for v in x]
+    return x
+
+
+def first_difference(a, b, path=""):
+    if type(a) is not type(b):
+        return f"{path}: {a!r:.80} != {b!r:.80}"
+    if isinstance(a, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a or k not in b:
+                return f"{path}.{k}: only in {'new' if k not in a else 'golden'}"
+            d = first_difference(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        if list(a) != list(b):
+            return f"{path}: key order {list(a)} != {list(b)}"
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}"
+        for i, (u, v) in enumerate(zip(a, b)):
+            d = first_difference(u, v, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return None if a == b else f"{path}: {a!r:.80} != {b!r:.80}"
+
+
+def same_json(golden_text, new_text, what, new_keys):
+    golden = json.loads(golden_text)
+    new = json.loads(new_text)
+    drop = new_keys | BUILD_KEYS
+    d = first_difference(strip(golden, drop), strip(new, drop))
+    check(d is None, f"{what}: {d}")
+
+
+class Daemon:
+    def __init__(self, binary, db, workdir):
+        self.out = open(os.path.join(workdir, "serve.out"), "w+")
+        self.err = open(os.path.join(workdir, "serve.err"), "w+")
+        self.p = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--db", db],
+                                  stdout=self.out, stderr=self.err)
+        port = None
+        for _ in range(400):
+            self.out.seek(0)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", self.out.read())
+            if m:
+                port = m.group(1)
+                break
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not port:
+            self.err.seek(0)
+            raise RuntimeError("daemon did not start: " + self.err.read())
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        with open(db + ".token") as f:
+            self.token = f.read().strip()
+
+    def req(self, method, path, body=None, auth=True):
+        r = urllib.request.Request(self.base + path, data=body, method=method)
+        if auth:
+            r.add_header("Authorization", "Bearer " + self.token)
+        if body is not None:
+            r.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(r, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def get(self, path, auth=True):
+        return self.req("GET", path, auth=auth)
+
+    def stop(self):
+        self.p.terminate()  # the pid we started
+        try:
+            self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.out.close()
+        self.err.close()
+
+
+def keys_new_since(set_name):
+    """The keys a golden set cannot have: everything added after the release that wrote it."""
+    m = re.match(r"v(\d+)-", set_name)
+    version = int(m.group(1)) if m else 0
+    return {k for k, v in KEYS_ADDED.items() if v > version}
+
+
+def check_set(binary, set_dir, drop_renderings):
+    name = os.path.basename(set_dir.rstrip("/"))
+    mode = "renderings dropped" if drop_renderings else "as stored"
+    tag = f"{name} ({mode})"
+    new_keys = keys_new_since(name)
+    with open(os.path.join(set_dir, "manifest.json")) as f:
+        man = json.load(f)
+    work = tempfile.mkdtemp(prefix="vmscope-golden-")
+    try:
+        db = os.path.join(work, "store.db")
+        shutil.copyfile(os.path.join(set_dir, "store.db"), db)
+        os.chmod(db, 0o600)
+        if drop_renderings:
+            c = sqlite3.connect(db)
+            c.execute("DELETE FROM snapshot_bodies")
+            c.execute("UPDATE snapshots SET json_bytes = 0")
+            c.commit()
+            c.close()
+        d = Daemon(binary, db, work)
+        try:
+            golden = lambda f: open(os.path.join(set_dir, f), "rb").read()
+            for sid in man["ids_all"]:
+                st, body = d.get(f"/snapshots/{sid}")
+                check(st == 200, f"{tag}: snapshot {sid} loads (HTTP {st}: {body[:200]!r})")
+                if st == 200:
+                    same_json(golden(f"snapshot-{sid}.json"), body, f"{tag}: snapshot {sid} JSON", new_keys)
+                    first = json.loads(body)["allocations"][0]["start"]
+                    st2, at = d.get(f"/snapshots/{sid}/at/{first}")
+                    check(st2 == 200 and json.loads(at).get("kind") == "region",
+                          f"{tag}: snapshot {sid} address lookup (HTTP {st2})")
+                for ext in ("csv", "txt"):
+                    st, body = d.get(f"/snapshots/{sid}.{ext}")
+                    check(st == 200 and body == golden(f"snapshot-{sid}.{ext}"),
+                          f"{tag}: snapshot {sid} {ext.upper()} byte-identical (HTTP {st})")
+            st, body = d.get("/snapshots")
+            check(st == 200, f"{tag}: list (HTTP {st})")
+            if st == 200:
+                # json_bytes: the size of the kept JSON rendering, a cache figure; a rendering
+                # made by this build includes the new keys, so it differs with them.
+                same_json(golden("list.json"), body, f"{tag}: list",
+                          new_keys | ({"json_bytes"} if new_keys else set()))
+            st, body = d.get(f"/shared/{man['share_token']}", auth=False)
+            check(st == 200, f"{tag}: share token serves (HTTP {st})")
+            if st == 200:
+                same_json(golden("shared.json"), body, f"{tag}: shared JSON", new_keys)
+            st, body = d.get(f"/diff?from={man['diff']['from']}&to={man['diff']['to']}")
+            check(st == 200, f"{tag}: diff (HTTP {st})")
+            if st == 200:
+                same_json(golden("diff.json"), body, f"{tag}: diff", new_keys)
+            # The CLI export, as users keep them, imports and diffs.
+            st, body = d.req("POST", "/snapshots", golden("export.json"))
+            check(st in (200, 201), f"{tag}: export imports (HTTP {st}: {body[:200]!r})")
+            if st in (200, 201):
+                new_id = json.loads(body)["id"]
+                imported = man["ids"]["imported"]
+                st, body = d.get(f"/snapshots/{new_id}")
+                check(st == 200, f"{tag}: re-imported export loads")
+                if st == 200:
+                    same_json(golden(f"snapshot-{imported}.json"), body,
+                              f"{tag}: re-imported export renders as the imported golden snapshot", new_keys)
+                st, body = d.get(f"/diff?from={imported}&to={new_id}")
+                dj = json.loads(body) if st == 200 else {}
+                check(st == 200 and dj.get("allocations") == [] and dj.get("regions") == [],
+                      f"{tag}: export diffs against its earlier import with no change (HTTP {st})")
+                st, body = d.get(f"/diff?from={man['ids']['python_1']}&to={new_id}")
+                check(st == 200 and "summary" in json.loads(body), f"{tag}: export diffs (HTTP {st})")
+        finally:
+            d.stop()
+        # The database this build left behind opens again (a migration ran at most once).
+        d = Daemon(binary, db, work)
+        try:
+            for sid in man["ids_all"]:
+                st, _ = d.get(f"/snapshots/{sid}.csv")
+                check(st == 200, f"{tag}: snapshot {sid} loads after a restart")
+        finally:
+            d.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    binary = os.environ.get("VMSCOPE_BIN")
+    fixtures = os.environ.get("VMSCOPE_FIXTURES") or os.path.join(os.path.dirname(__file__), "..", "fixtures")
+    if not binary or not os.access(binary, os.X_OK):
+        print("SKIP: VMSCOPE_BIN not set")
+        return 77
+    root = os.path.join(fixtures, "golden")
+    sets = sorted(os.path.join(root, n) for n in os.listdir(root)
+                  if os.path.isfile(os.path.join(root, n, "manifest.json")))
+    check(any(os.path.basename(s).startswith("v1-") for s in sets), "the v1 golden set is present")
+    for s in sets:
+        for drop in (False, True):
+            check_set(binary, s, drop)
+    print(f"{PASSES[0]} passed, {len(FAILS)} failed ({len(sets)} golden sets)")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
