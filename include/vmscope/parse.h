@@ -29,6 +29,14 @@ void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len);
  * State letter when the pointers are non-NULL. */
 void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *kthread, char *state);
 
+/* What an ELF file's program headers say about where its PT_LOAD segments go (file offsets and
+ * link-time addresses; the load bias is the classifier's business, from where the file is mapped). */
+struct vms_elf_load {
+	uint64_t first_vaddr, first_offset;    /* the lowest PT_LOAD (by p_vaddr) */
+	uint64_t vaddr, offset, filesz, memsz; /* the PT_LOAD that ends highest (p_vaddr + p_memsz):
+	                                        * its zero-fill tail (memsz - filesz) is the .bss */
+};
+
 /* Everything the classifier needs besides the regions. */
 struct vms_classify_ctx {
 	unsigned shmem_major, shmem_minor;   /* device of the kernel's internal shmem mount (memfd) */
@@ -40,7 +48,13 @@ struct vms_classify_ctx {
 	/* Optional: is the file at path (in the target's mount namespace) an ELF file? 1/0/-1 unknown.
 	 * Asked only for file-backed runs that have no executable segment. */
 	int (*is_elf)(void *cookie, const char *path);
-	void *cookie;
+	/* Optional: the PT_LOAD layout of the ELF file at path (in the target's mount namespace).
+	 * Returns 1 (filled), 0 (not an ELF file with PT_LOAD segments) or -1 (unknown: unreadable).
+	 * Asked once per image that has an anonymous rw-p region right after its last data segment,
+	 * to take into the image only the part of that region its .bss covers (docs/memory-types.md,
+	 * Image). Without it that region is the image's .bss as it stands. */
+	int (*elf_load)(void *cookie, const char *path, struct vms_elf_load *out);
+	void *cookie; /* for is_elf and elf_load */
 	/* Optional: called once for each allocation as soon as it is classified (in address order),
 	 * with the allocation's columns filled. */
 	void (*on_allocation)(void *cookie, const struct vms_snapshot *s, size_t index);

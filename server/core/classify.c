@@ -3,6 +3,7 @@
  * segments + holes + .bss, a thread stack and its guard) and emits one allocation for them.
  * Allocator heaps (glibc arena heaps, musl groups, ...) are named by the recognisers of the
  * attribution stage (server/core/recognisers/), which know which allocator is present. Rules are applied in a fixed order; see docs/memory-types.md. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ struct walk {
 	struct vms_allocation *allocs;
 	size_t next;               /* first region not classified yet */
 	int oom;
+	/* A note for the region at note_at when it becomes Private Data: the image before it left
+	 * it out although its .bss lies at its start (image_bss()). note_at is SIZE_MAX when none. */
+	size_t note_at;
+	const char *note;
 };
 
 static int is_anon(const struct vms_region *r)
@@ -126,8 +131,96 @@ static const char *unmatched_stack_details(struct walk *w)
 	return "Thread stack (no live thread: unused or cached by glibc)";
 }
 
-/* An ELF image: same-file contiguous run [i, j), plus the anonymous .bss right after it. */
-static size_t image_roles(struct walk *w, size_t i, size_t j)
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+/* "12 MiB", "48 KiB", "8 bytes": the largest unit that divides the size. */
+static const char *size_text(struct vms_snapshot *s, uint64_t b)
+{
+	if (b >= (1u << 20) && b % (1u << 20) == 0)
+		return fmt(s, "%llu MiB", (unsigned long long)(b >> 20));
+	if (b >= 1024 && b % 1024 == 0)
+		return fmt(s, "%llu KiB", (unsigned long long)(b >> 10));
+	return fmt(s, "%llu bytes", (unsigned long long)b);
+}
+
+/* How many bytes at the start of the anonymous region R[j] are the .bss of the image whose run
+ * [i, j) ends with the data segment R[j-1]: its ELF's highest PT_LOAD ends (page-rounded, at
+ * the load bias) there. The bias comes from the data segment when it maps that PT_LOAD's file
+ * range (a RELRO split leaves its writable tail), else from the run's first mapping when it maps
+ * the lowest PT_LOAD's first page. Returns 1 and sets *covered (0 when the .bss fits in the
+ * data segment's last page, so no page of R[j] is the image's), or 0 when unknown: no callback
+ * (*asked = 0), or a deleted or unreadable file or one whose program headers do not match how
+ * it is mapped (*asked = 1). */
+static int bss_cover(struct walk *w, size_t i, size_t j, uint64_t *covered, int *asked)
+{
+	const struct vms_classify_ctx *c = w->ctx;
+	const struct vms_region *R = w->s->regions, *d = &R[j - 1];
+	uint64_t page = w->s->page_size ? w->s->page_size : 4096;
+	struct vms_elf_load L;
+	*asked = c->elf_load != NULL;
+	if (!c->elf_load || d->deleted || !d->path || d->path[0] != '/' ||
+	    c->elf_load(c->cookie, d->path, &L) != 1)
+		return 0;
+	uint64_t bias; /* unsigned arithmetic: modulo 2^64, as the loader's */
+	if (L.filesz && d->offset >= (L.offset & ~(page - 1)) && d->offset < L.offset + L.filesz)
+		bias = d->start - (L.vaddr - L.offset + d->offset);
+	else if (R[i].offset == (L.first_offset & ~(page - 1)))
+		bias = R[i].start - (L.first_vaddr & ~(page - 1));
+	else
+		return 0;
+	uint64_t end = bias + L.vaddr + L.memsz;
+	end = (end + page - 1) & ~(page - 1);
+	if (end < d->end)
+		return 0; /* the file on disk is not what is mapped (replaced in place?) */
+	const struct vms_region *b = &R[j];
+	*covered = end <= b->start ? 0 : (end < b->end ? end : b->end) - b->start;
+	return 1;
+}
+
+/* The anonymous rw-p region R[j] right after the image's last data segment: is it the image's
+ * .bss? The whole region is when the ELF's .bss covers it, or at least half of it (the rest is
+ * memory mapped after the image that the kernel merged into the same VMA; a VMA cannot be split,
+ * so its numbers go with the .bss and *details says so). When the .bss covers less than half,
+ * the region is left to the rules after (Private Data, then the recognisers), with a note when
+ * the .bss is at its start. Unknown .bss size: taken, as the loader's layout makes likely, and
+ * *details says "(bss size unknown)" when the ELF could not be read. */
+static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
+{
+	struct vms_snapshot *s = w->s;
+	const struct vms_region *b = &s->regions[j];
+	uint64_t covered = 0, size = b->end - b->start;
+	int asked = 0;
+	if (!bss_cover(w, i, j, &covered, &asked)) {
+		if (asked && *details)
+			*details = fmt(s, "%s (bss size unknown)", *details);
+		return 1;
+	}
+	if (covered == size)
+		return 1;
+	const char *lib = base_name(s->regions[j - 1].path);
+	if (covered * 2 >= size) {
+		if (*details)
+			*details = fmt(s,
+			               "%s (its .bss region also holds %s mapped after the .bss: the kernel "
+			               "merged them)",
+			               *details, size_text(s, size - covered));
+		return 1;
+	}
+	if (covered) {
+		w->note_at = j;
+		w->note = fmt(s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it",
+		              lib, size_text(s, covered), size_text(s, size - covered));
+	}
+	return 0;
+}
+
+/* An ELF image: same-file contiguous run [i, j), plus the anonymous .bss right after it.
+ * *details may gain a note about that .bss (image_bss()). */
+static size_t image_roles(struct walk *w, size_t i, size_t j, const char **details)
 {
 	struct vms_region *R = w->s->regions;
 	int seen_text = 0;
@@ -147,7 +240,7 @@ static size_t image_roles(struct walk *w, size_t i, size_t j)
 			r->role = "rodata";
 	}
 	if (j < w->s->n_regions && is_rw_private(&R[j - 1]) && is_anon(&R[j]) && is_rw_private(&R[j]) &&
-	    R[j].start == R[j - 1].end) {
+	    R[j].start == R[j - 1].end && image_bss(w, i, j, details)) {
 		R[j].role = "bss";
 		j++;
 	}
@@ -228,7 +321,7 @@ static size_t step(struct walk *w, size_t i)
 			image = c->is_elf(c->cookie, r->path) == 1;
 		const char *details = r->deleted ? fmt(s, "%s (deleted)", r->path) : r->path;
 		if (image) {
-			size_t end = image_roles(w, i, j);
+			size_t end = image_roles(w, i, j, &details);
 			emit(w, i, end - i, VMS_TYPE_IMAGE, details);
 			return end;
 		}
@@ -262,7 +355,7 @@ static size_t step(struct walk *w, size_t i)
 		attach_thread(w, a, t);
 		return i + 1;
 	}
-	emit(w, i, 1, VMS_TYPE_PRIVATE_DATA, NULL);
+	emit(w, i, 1, VMS_TYPE_PRIVATE_DATA, w->note_at == i ? w->note : NULL);
 	return i + 1;
 }
 
@@ -307,6 +400,7 @@ struct vms_classifier *vms_classifier_new(struct vms_snapshot *s, const struct v
 		return NULL;
 	w->s = s;
 	w->ctx = ctx;
+	w->note_at = SIZE_MAX;
 	s->allocations = NULL;
 	s->n_allocations = 0;
 	for (size_t t = 0; t < s->n_threads; t++)

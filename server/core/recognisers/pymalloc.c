@@ -21,7 +21,10 @@
  *   guess: a candidate whose length is an exact multiple of the arena size.
  * - A candidate the classifier called a library's .bss (the anonymous region right after its
  *   last data segment) keeps only the library's real zero-fill pages, computed from the ELF's
- *   last PT_LOAD (p_memsz - p_filesz); the details say the region also holds that .bss. */
+ *   last PT_LOAD (p_memsz - p_filesz); the details say the region also holds that .bss. Since
+ *   the classifier reads the ELF itself (live scans), such a region is mostly left Private Data
+ *   when the .bss is the smaller part: one that starts with a library's .bss is treated alike.
+ *   The .bss handling stays for saved text, where the classifier cannot read the ELF. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +397,14 @@ static const char *run(struct vms_attr *a)
 			bss_known = library_bss(a, &s->regions[i - 1], page, &bss_end, &bss_bytes);
 			if (bss_known && bss_end > from)
 				from = bss_end < r->end ? bss_end : r->end;
+		} else if (r->type == VMS_TYPE_PRIVATE_DATA && i > 0 && s->regions[i - 1].path &&
+		           s->regions[i - 1].type == VMS_TYPE_IMAGE && s->regions[i - 1].end == r->start &&
+		           library_bss(a, &s->regions[i - 1], page, &bss_end, &bss_bytes) && bss_end > from) {
+			/* the classifier left out of the library a region that has its .bss at the start
+			 * (mostly memory merged after it: docs/memory-types.md, Image) */
+			bss_of = base_name(s->regions[i - 1].path);
+			bss_known = 1;
+			from = bss_end < r->end ? bss_end : r->end;
 		}
 		p.n = 0;
 		if (from > r->start)
