@@ -7,6 +7,7 @@
 
 #include "../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -25,14 +26,6 @@ static void rec(const char *range, const char *perms, const char *path, unsigned
 	                             "Shared_Hugetlb: 0 kB\nPrivate_Hugetlb: 0 kB\nSwap: 0 kB\nSwapPss: 0 kB\n"
 	                             "Locked: 0 kB\nTHPeligible: 0\nVmFlags: %s \n",
 	                             range, perms, path, size_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, flags);
-}
-
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
-	return NULL;
 }
 
 /* Allocations tile the regions; each region's type/allocation agree; the summary is the sum. */
@@ -116,7 +109,7 @@ int main(void)
 	memcpy(before, s->total, sizeof before);
 	size_t regions_before = s->n_regions;
 	/* the classifier alone: a named region it does not know is Private Data under its name */
-	CHECK(alloc_at(s, 0x7f0010000000) && alloc_at(s, 0x7f0010000000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0010000000) && fixture_alloc_at(s, 0x7f0010000000)->type == VMS_TYPE_PRIVATE_DATA);
 
 	int changed = 0;
 	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK);
@@ -126,18 +119,18 @@ int main(void)
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		CHECK_EQ_U64(s->total[c], before[c]); /* names never change numbers */
 
-	const struct vms_allocation *a = alloc_at(s, 0x7f0000000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0000000000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->end == 0x7f0004000000);
 	CHECK(a && a->owner && !strcmp(a->owner, "names"));
 	CHECK(a && a->signal && !strcmp(a->signal, "name"));
 	CHECK(a && a->details && strstr(a->details, "glibc arena heap"));
 	CHECK(a && a->cols[VMS_COL_SIZE] == 64ull << 20 && a->cols[VMS_COL_COMMITTED] == 1ull << 20);
 
-	a = alloc_at(s, 0x7f0010000000);
+	a = fixture_alloc_at(s, 0x7f0010000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->tid == 0);
 	CHECK(s->summary[VMS_TYPE_MANAGED_HEAP].cols[VMS_COL_SIZE] == 4ull << 20);
 
-	a = alloc_at(s, 0x7f0030000000);
+	a = fixture_alloc_at(s, 0x7f0030000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 42 && a->owner == NULL);
 	CHECK(s->threads[0].stack_allocation >= 0 && &s->allocations[s->threads[0].stack_allocation] == a);
 	CHECK(s->threads[0].stack_note == NULL);
@@ -148,7 +141,7 @@ int main(void)
 	CHECK(s->threads[2].stack_allocation == -1);
 	CHECK(s->threads[2].stack_note && strstr(s->threads[2].stack_note, "stack pointer unknown"));
 
-	a = alloc_at(s, 0x7f0040000000);
+	a = fixture_alloc_at(s, 0x7f0040000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->owner == NULL);
 
 	/* what ran is recorded; names ran first */

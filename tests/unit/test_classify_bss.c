@@ -8,6 +8,7 @@
 
 #include "../../server/core/elf.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -103,14 +104,6 @@ static struct vms_snapshot *classify(const char *text, int with_callback, struct
 	return s;
 }
 
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t addr)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start <= addr && addr < s->allocations[i].end)
-			return &s->allocations[i];
-	return NULL;
-}
-
 static const struct vms_region *region_at(const struct vms_snapshot *s, uint64_t addr)
 {
 	for (size_t i = 0; i < s->n_regions; i++)
@@ -122,7 +115,7 @@ static const struct vms_region *region_at(const struct vms_snapshot *s, uint64_t
 /* The image at base ends at end; region at anon (when not taken) has type and details. */
 static void check_image(const struct vms_snapshot *s, uint64_t base, uint64_t end, const char *details)
 {
-	const struct vms_allocation *a = alloc_at(s, base);
+	const struct vms_allocation *a = fixture_alloc_at(s, base);
 	CHECK(a && a->type == VMS_TYPE_IMAGE);
 	CHECK(a && a->start == base);
 	if (a && a->end != end)
@@ -189,13 +182,13 @@ static void test_layouts(void)
 	CHECK(region_at(s, b[0] + 0x4000) && !strcmp(region_at(s, b[0] + 0x4000)->role, "bss"));
 	/* no .bss page at all: 12 MiB of someone's memory is not the image's */
 	check_image(s, b[1], b[1] + 0x4000, "/lib/libtiny.so");
-	const struct vms_allocation *a = alloc_at(s, b[1] + 0x4000);
+	const struct vms_allocation *a = fixture_alloc_at(s, b[1] + 0x4000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details == NULL &&
 	      a->end == b[1] + 0x4000 + (12u << 20));
 	CHECK(region_at(s, b[1] + 0x4000) && region_at(s, b[1] + 0x4000)->role == NULL);
 	/* one page of .bss in 16: left out, and the details say what is at its start */
 	check_image(s, b[2], b[2] + 0x4000, "/lib/libsmall.so");
-	a = alloc_at(s, b[2] + 0x4000);
+	a = fixture_alloc_at(s, b[2] + 0x4000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK_STR(
 	    a ? a->details : NULL,
@@ -208,7 +201,7 @@ static void test_layouts(void)
 	            "/lib/libhalf.so (its .bss region also holds 8 KiB mapped after the .bss: the kernel "
 	            "merged them)");
 	check_image(s, b[10], b[10] + 0x4000, "/lib/libless.so");
-	a = alloc_at(s, b[10] + 0x4000);
+	a = fixture_alloc_at(s, b[10] + 0x4000);
 	CHECK_STR(a ? a->details : NULL,
 	          "holds the .bss of libless.so (8 KiB) at its start; the rest (12 KiB) was mapped after it");
 	/* unreadable, not ELF after all, or not matching the mapping: today's rule, said */
@@ -226,7 +219,7 @@ static void test_layouts(void)
 	check_image(s, o, o + 0x8000,
 	            "/lib/libonly.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
 	            "merged them)");
-	a = alloc_at(s, o + 0x8000);
+	a = fixture_alloc_at(s, o + 0x8000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED);
 	/* asked once per image with a candidate region, never for the deleted one */
 	CHECK_EQ_U64(calls.n, 11);
@@ -286,10 +279,10 @@ static void test_incremental(void)
 	vms_smaps_parser_feed(p, text + used, n - used, 1);
 	CHECK(vms_smaps_parser_finish(p) == VMS_OK);
 	CHECK(vms_classifier_finish(cl) == VMS_OK);
-	const struct vms_allocation *a = alloc_at(s, BASE + 0x4000);
+	const struct vms_allocation *a = fixture_alloc_at(s, BASE + 0x4000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details &&
 	      strstr(a->details, "holds the .bss of libsmall.so"));
-	a = alloc_at(s, BASE + 0x100000);
+	a = fixture_alloc_at(s, BASE + 0x100000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->details == NULL);
 	CHECK_EQ_U64(calls.n, 1);
 	vms_snapshot_free(s);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"

@@ -10,33 +10,12 @@
 #include "../server/core/attribute.h"
 #include "../server/core/recognisers/hsperfdata.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s",
-	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	size_t cap = 1 << 20, n = 0, got;
-	char *buf = malloc(cap + 1);
-	if (!buf)
-		exit(2);
-	while ((got = fread(buf + n, 1, cap - n, f)) > 0)
-		n += got;
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 /* The saved hsperfdata file, served at the address where the JVM mapped it. */
 struct perf_mem {
@@ -58,20 +37,9 @@ static struct vms_snapshot *parse_classify(const char *file, struct vms_thread *
                                            pid_t main_tid)
 {
 	size_t len;
-	char *text = load(file, &len);
-	struct vms_snapshot *s = vms_snapshot_new();
-	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
+	char *text = fixture_load(file, &len);
+	struct vms_snapshot *s = fixture_classified(text, len, 64, threads, n_threads, main_tid);
 	free(text);
-	s->arch.bits = 64;
-	s->arch.machine = "x86_64";
-	s->page_size = 4096;
-	s->mmap_min_addr = 0x10000;
-	s->user_top = 0x7ffffffff000ull;
-	s->threads = threads;
-	s->n_threads = n_threads;
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = main_tid};
-	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
 }
 
@@ -81,7 +49,7 @@ static void attribute(struct vms_snapshot *s, const char *perf)
 	struct perf_mem m = {0};
 	char *bytes = NULL;
 	if (perf) {
-		bytes = load(perf, &m.len);
+		bytes = fixture_load(perf, &m.len);
 		m.bytes = bytes;
 		for (size_t i = 0; i < s->n_regions; i++)
 			if (s->regions[i].path && strstr(s->regions[i].path, "/hsperfdata_"))
@@ -94,31 +62,15 @@ static void attribute(struct vms_snapshot *s, const char *perf)
 	free(bytes);
 }
 
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
-	return NULL;
-}
-
 static int has(const char *text, const char *part)
 {
 	return text && strstr(text, part);
 }
 
-static const struct vms_recogniser_run *run_of(const struct vms_snapshot *s, const char *key)
-{
-	for (size_t k = 0; k < s->n_recognisers; k++)
-		if (!strcmp(s->recognisers[k].key, key))
-			return &s->recognisers[k];
-	return NULL;
-}
-
 static void test_hsperf_parse(void)
 {
 	size_t len;
-	char *b = load("hotspot-g1.hsperfdata", &len);
+	char *b = fixture_load("hotspot-g1.hsperfdata", &len);
 	struct vms_hsperf p;
 	CHECK(vms_hsperf_parse(b, len, &p) == 0);
 	CHECK_STR(p.policy, "GarbageFirst");
@@ -131,7 +83,7 @@ static void test_hsperf_parse(void)
 	b[0] = 0;
 	CHECK(vms_hsperf_parse(b, len, &p) == -1);
 	free(b);
-	b = load("hotspot-zgc.hsperfdata", &len);
+	b = fixture_load("hotspot-zgc.hsperfdata", &len);
 	CHECK(vms_hsperf_parse(b, len, &p) == 0);
 	CHECK_STR(p.policy, "");
 	CHECK(!strncmp(p.collector, "Z ", 2));
@@ -178,7 +130,7 @@ static void test_g1(void)
 	attribute(s, "hotspot-g1.hsperfdata");
 
 	/* the Java heap: one Managed Heap allocation, committed prefix + PROT_NONE + CDS objects */
-	const struct vms_allocation *h = alloc_at(s, 0xe0000000);
+	const struct vms_allocation *h = fixture_alloc_at(s, 0xe0000000);
 	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->end == 0x100000000ull);
 	if (h) {
 		CHECK_EQ_U64(h->cols[VMS_COL_SIZE], 512 * MIB);
@@ -192,15 +144,15 @@ static void test_g1(void)
 		CHECK_STR(s->regions[h->first_region + 2].role, "CDS archived objects");
 		CHECK(s->regions[h->first_region + 2].type == VMS_TYPE_MANAGED_HEAP);
 	}
-	const struct vms_allocation *a = alloc_at(s, 0x7f85d0000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f85d0000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->cols[VMS_COL_SIZE] == GIB &&
 	      has(a->details, "compressed class space"));
-	a = alloc_at(s, 0x7f85cf000000);
+	a = fixture_alloc_at(s, 0x7f85cf000000);
 	CHECK(a && a->type == VMS_TYPE_MAPPED_FILE && a->cols[VMS_COL_SIZE] == 16 * MIB &&
 	      has(a->details, "CDS archive"));
-	a = alloc_at(s, 0x7f85cb000000);
+	a = fixture_alloc_at(s, 0x7f85cb000000);
 	CHECK(a && a->cols[VMS_COL_SIZE] == 64 * MIB && has(a->details, "metaspace node"));
-	a = alloc_at(s, 0x7f862d400000);
+	a = fixture_alloc_at(s, 0x7f862d400000);
 	CHECK(a && a->cols[VMS_COL_SIZE] == 240 * MIB && has(a->details, "code cache") && a->guess == 0);
 	if (a) {
 		size_t np = 0;
@@ -216,12 +168,12 @@ static void test_g1(void)
 	 * back to back at 0x7f862c200000; their last VMA also holds the start of the block offset
 	 * table (the top 2 MiB of the heap, CDS objects, is committed, so the tables' VMAs are cut
 	 * 32 KiB and 4 KiB off the tables' own boundaries). */
-	a = alloc_at(s, 0x7f862c200000);
+	a = fixture_alloc_at(s, 0x7f862c200000);
 	CHECK(a && has(a->details, "G1 mark bitmaps") && a->guess == 1 && has(a->details, "(guess)") &&
 	      has(a->details, "756 KiB of other memory"));
-	a = alloc_at(s, 0x7f8629bfe000);
+	a = fixture_alloc_at(s, 0x7f8629bfe000);
 	CHECK(a && has(a->details, "G1 concurrent mark stack"));
-	const struct vms_recogniser_run *r = run_of(s, "hotspot");
+	const struct vms_recogniser_run *r = fixture_run_of(s, "hotspot");
 	CHECK(r && r->claimed >= 8 && has(r->note, "G1") && has(r->note, "heap 512 MiB") &&
 	      r->read_memory == 1);
 
@@ -234,7 +186,7 @@ static void test_g1(void)
 	}
 	CHECK(g1_threads[21].stack_allocation < 0 && has(g1_threads[21].stack_note, "stack pointer unknown"));
 	/* zoo-worker-1's stack, without its thread id, says what it probably is */
-	a = alloc_at(s, 0x7f86289a7000);
+	a = fixture_alloc_at(s, 0x7f86289a7000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->guess == 1 &&
 	      has(a->details, "probably one of the 2 threads"));
 	vms_snapshot_free(s);
@@ -244,7 +196,7 @@ static void test_g1(void)
 	/* geometry alone (no hsperfdata bytes): the heap ends at 4 GiB, named as a guess */
 	s = parse_classify("hotspot-g1.smaps", g1_threads, nt, 2612);
 	attribute(s, NULL);
-	h = alloc_at(s, 0xe0000000);
+	h = fixture_alloc_at(s, 0xe0000000);
 	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->guess == 1 && has(h->details, "(guess)"));
 	CHECK(h && h->signal && !strcmp(h->signal, "geometry"));
 	vms_snapshot_free(s);
@@ -254,7 +206,7 @@ static void test_parallel(void)
 {
 	struct vms_snapshot *s = parse_classify("hotspot-parallel.smaps", NULL, 0, 2615);
 	attribute(s, "hotspot-parallel.hsperfdata");
-	const struct vms_allocation *h = alloc_at(s, 0xe0000000);
+	const struct vms_allocation *h = fixture_alloc_at(s, 0xe0000000);
 	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->cols[VMS_COL_SIZE] == 512 * MIB &&
 	      has(h->details, "(Parallel)"));
 	size_t np = 0;
@@ -292,7 +244,7 @@ static void test_zgc(void)
 	static const char *const names[] = {"view 1 of 3: marked0", "view 2 of 3: marked1",
 	                                    "view 3 of 3: remapped"};
 	for (int v = 0; v < 3; v++) {
-		const struct vms_allocation *h = alloc_at(s, views[v]);
+		const struct vms_allocation *h = fixture_alloc_at(s, views[v]);
 		CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP && h->cols[VMS_COL_SIZE] == 8 * GIB);
 		CHECK(h && has(h->details, names[v]) && has(h->details, "Java heap (ZGC)"));
 		CHECK(h && h->cols[VMS_COL_SHARED_WS] == 0);
@@ -310,7 +262,7 @@ static void test_zgc(void)
 	}
 	CHECK(same);
 	free(before);
-	const struct vms_allocation *a = alloc_at(s, 0x7f0c6b000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0c6b000000);
 	CHECK(a && has(a->details, "ZGC mark stack space") && a->cols[VMS_COL_SIZE] == 8 * GIB);
 	vms_snapshot_free(s);
 }

@@ -4,40 +4,15 @@
 #include <string.h>
 
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	static char buf[1 << 20];
-	*len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	char *copy = malloc(*len + 1);
-	memcpy(copy, buf, *len);
-	copy[*len] = 0;
-	return copy;
-}
 
 static const struct vms_region *find_region(const struct vms_snapshot *s, uint64_t start)
 {
 	for (size_t i = 0; i < s->n_regions; i++)
 		if (s->regions[i].start == start)
 			return &s->regions[i];
-	return NULL;
-}
-
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
 	return NULL;
 }
 
@@ -69,7 +44,7 @@ static void check_summary_is_sum(const struct vms_snapshot *s)
 static struct vms_snapshot *parse_classify(const char *file, int bits, struct vms_thread *threads, size_t n_threads)
 {
 	size_t len;
-	char *text = load(file, &len);
+	char *text = fixture_load(file, &len);
 	struct vms_snapshot *s = vms_snapshot_new();
 	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
 	free(text);
@@ -103,7 +78,7 @@ static void test_odd64(void)
 	CHECK_EQ_U64(s->malformed_lines, 3); /* garbage, zz-yy header, orphan Rss line */
 
 	/* Image: 5 segments of a path with spaces + anonymous .bss */
-	a = alloc_at(s, 0x555555554000);
+	a = fixture_alloc_at(s, 0x555555554000);
 	CHECK(a && a->type == VMS_TYPE_IMAGE && a->n_regions == 6);
 	CHECK_STR(a ? a->details : NULL, "/opt/my app/bin/my server");
 	const char *roles[] = {"header", "text", "rodata", "relro", "data", "bss"};
@@ -120,12 +95,12 @@ static void test_odd64(void)
 	r = find_region(s, 0x55555555c000);
 	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE], 4096);
 
-	a = alloc_at(s, 0x555555600000);
+	a = fixture_alloc_at(s, 0x555555600000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
 
 	/* a glibc arena heap (head + tail = 64 MiB): the glibc recogniser names it
 	 * (test_rec_libc.c); the classifier alone sees an anonymous rw-p region */
-	a = alloc_at(s, 0x7f0000000000);
+	a = fixture_alloc_at(s, 0x7f0000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->n_regions == 1);
 
 	r = find_region(s, 0x7f1000000000);
@@ -136,33 +111,33 @@ static void test_odd64(void)
 	CHECK(r->deleted && r->type == VMS_TYPE_MAPPED_FILE);
 	CHECK_STR(s->allocations[r->allocation].details, "/data/deleted me.bin (deleted)");
 
-	a = alloc_at(s, 0x7f1000003000);
+	a = fixture_alloc_at(s, 0x7f1000003000);
 	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
 	CHECK_STR(a ? a->details : NULL, "memfd: my memfd");
 	r = find_region(s, 0x7f1000003000);
 	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE], 0);
 	CHECK_EQ_U64(r->cols[VMS_COL_SHAREABLE_WS], 65536);
 	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE_WS], 0);
-	a = alloc_at(s, 0x7f1000013000);
+	a = fixture_alloc_at(s, 0x7f1000013000);
 	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
 	CHECK_STR(a ? a->details : NULL, "Shared anonymous memory (/dev/zero)");
-	a = alloc_at(s, 0x7f1000023000);
+	a = fixture_alloc_at(s, 0x7f1000023000);
 	CHECK_STR(a ? a->details : NULL, "SysV shm key 0x0000abcd, shmid 32768");
-	a = alloc_at(s, 0x7f1000033000);
+	a = fixture_alloc_at(s, 0x7f1000033000);
 	CHECK(a && a->type == VMS_TYPE_SHAREABLE);
 	CHECK_STR(a ? a->details : NULL, "POSIX shm: /my shm");
 
 	/* thread stacks: guard + stack; the first has thread 101's SP, the second no thread */
-	a = alloc_at(s, 0x7f2000000000);
+	a = fixture_alloc_at(s, 0x7f2000000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->tid == 101);
 	CHECK_STR(a ? a->details : NULL, "Thread ID: 101 (worker)");
 	CHECK_STR(s->regions[a->first_region].role, "guard");
 	CHECK_EQ_U64(a->cols[VMS_COL_COMMITTED], 8192 * 1024);
-	a = alloc_at(s, 0x7f2000801000);
+	a = fixture_alloc_at(s, 0x7f2000801000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0);
 	CHECK(threads[1].stack_allocation >= 0 && s->allocations[threads[1].stack_allocation].tid == 101);
 
-	a = alloc_at(s, 0x7f3000000000);
+	a = fixture_alloc_at(s, 0x7f3000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK_STR(a ? a->details : NULL, "[anon:x]");
 
@@ -174,7 +149,7 @@ static void test_odd64(void)
 	CHECK_EQ_U64(r->cols[VMS_COL_TOTAL_WS], 4096 * 1024);
 	CHECK_EQ_U64(r->cols[VMS_COL_PRIVATE_WS], 4096 * 1024);
 
-	a = alloc_at(s, 0x7f4000000000);
+	a = fixture_alloc_at(s, 0x7f4000000000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED);
 	CHECK_EQ_U64(a->cols[VMS_COL_COMMITTED], 0);
 	r = find_region(s, 0x7f4001000000);
@@ -182,13 +157,13 @@ static void test_odd64(void)
 	CHECK_EQ_U64(r->cols[VMS_COL_LOCKED_WS], 65536); /* unknown NewField was tolerated */
 	CHECK_EQ_U64(r->smaps[VMS_SF_RSS], 65536);       /* the orphan Rss line did not overwrite it */
 
-	a = alloc_at(s, 0x7ffc00000000);
+	a = fixture_alloc_at(s, 0x7ffc00000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 100);
 	CHECK_STR(a ? a->details : NULL, "Thread ID: 100 (server)");
-	CHECK(alloc_at(s, 0x7ffc00100000)->type == VMS_TYPE_KERNEL);
-	CHECK(alloc_at(s, 0x7ffc00104000)->type == VMS_TYPE_KERNEL);
-	CHECK(alloc_at(s, 0x7ffc00106000)->type == VMS_TYPE_IMAGE);
-	a = alloc_at(s, 0xffffffffff600000);
+	CHECK(fixture_alloc_at(s, 0x7ffc00100000)->type == VMS_TYPE_KERNEL);
+	CHECK(fixture_alloc_at(s, 0x7ffc00104000)->type == VMS_TYPE_KERNEL);
+	CHECK(fixture_alloc_at(s, 0x7ffc00106000)->type == VMS_TYPE_IMAGE);
+	a = fixture_alloc_at(s, 0xffffffffff600000);
 	CHECK(a && a->type == VMS_TYPE_KERNEL);
 
 	/* Free: from mmap_min_addr to the top of user space; [vsyscall] is not part of it */
@@ -219,7 +194,7 @@ static void test_truncated(void)
 	CHECK_EQ_U64(s->regions[27].start, 0xffffffffff600000);
 	CHECK_EQ_U64(s->regions[27].smaps[VMS_SF_SIZE], 0);
 	/* without thread SPs the stacks are still stacks, and say why they have no id */
-	const struct vms_allocation *a = alloc_at(s, 0x7f2000000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f2000000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0);
 	check_summary_is_sum(s);
 	vms_snapshot_free(s);
@@ -230,13 +205,13 @@ static void test_i386(void)
 	struct vms_snapshot *s = parse_classify("i386.smaps", 32, NULL, 0);
 	CHECK_EQ_U64(s->n_regions, 8);
 	CHECK_EQ_U64(s->malformed_lines, 0);
-	const struct vms_allocation *a = alloc_at(s, 0x08048000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x08048000);
 	CHECK(a && a->type == VMS_TYPE_IMAGE && a->n_regions == 3);
 	/* a 1 MiB glibc arena heap on 32-bit: the glibc recogniser names it (test_rec_libc.c); the
 	 * classifier alone sees an anonymous rw-p region and a PROT_NONE one */
-	a = alloc_at(s, 0xf7a00000);
+	a = fixture_alloc_at(s, 0xf7a00000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->n_regions == 1);
-	a = alloc_at(s, 0xffa10000);
+	a = fixture_alloc_at(s, 0xffa10000);
 	CHECK(a && a->type == VMS_TYPE_STACK);
 	CHECK_EQ_U64(s->gaps[s->n_gaps - 1].end, 1ull << 32);
 	check_summary_is_sum(s);
@@ -246,7 +221,7 @@ static void test_i386(void)
 static void test_garbage_never_crashes(void)
 {
 	size_t len;
-	char *text = load("odd64.smaps", &len);
+	char *text = fixture_load("odd64.smaps", &len);
 	unsigned seed = 12345;
 	for (int round = 0; round < 300; round++) {
 		char *m = malloc(len);

@@ -8,44 +8,11 @@
 
 #include "../../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
 #define MIB (1ull << 20)
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/allocs/%s",
-	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *g = realloc(buf, cap * 2 + 1);
-			if (!g) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = g;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		exit(2);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 /* ---- saved bytes: "ADDR HEX" lines, "# threads TID ..." first ---------------------------- */
 
@@ -75,7 +42,7 @@ static int hexval(char ch)
 static void load_bytes(const char *name, struct saved *sv)
 {
 	size_t len;
-	char *text = load(name, &len);
+	char *text = fixture_load(name, &len);
 	memset(sv, 0, sizeof *sv);
 	size_t cap = 0;
 	for (char *line = text; line && *line;) {
@@ -142,7 +109,7 @@ static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
 static struct vms_snapshot *parse_attribute(const char *smaps, struct saved *sv, int peek)
 {
 	size_t len;
-	char *text = load(smaps, &len);
+	char *text = fixture_load(smaps, &len);
 	struct vms_snapshot *s = vms_snapshot_new();
 	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
 	free(text);
@@ -213,8 +180,8 @@ static const char *run_note(const struct vms_snapshot *s, const char *key)
 static void test_jemalloc(void)
 {
 	struct saved sv;
-	load_bytes("je.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("je.smaps", &sv, 1);
+	load_bytes("allocs/je.bytes", &sv);
+	struct vms_snapshot *s = parse_attribute("allocs/je.smaps", &sv, 1);
 	struct owned o = owned_by(s, "jemalloc");
 	CHECK_EQ_U64(o.committed, 170360832ull + 41451520ull);
 	CHECK_EQ_U64(o.guesses, 0);
@@ -228,7 +195,7 @@ static void test_jemalloc(void)
 	vms_snapshot_free(s);
 
 	/* Without memory reads: the same memory, by geometry, every piece a guess. */
-	s = parse_attribute("je.smaps", &sv, 0);
+	s = parse_attribute("allocs/je.smaps", &sv, 0);
 	o = owned_by(s, "jemalloc");
 	CHECK_EQ_U64(o.committed, 170360832ull + 41451520ull);
 	CHECK_EQ_U64(o.guesses, o.n);
@@ -241,8 +208,8 @@ static void test_jemalloc(void)
 static void test_tcmalloc(void)
 {
 	struct saved sv;
-	load_bytes("tc.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("tc.smaps", &sv, 1);
+	load_bytes("allocs/tc.bytes", &sv);
+	struct vms_snapshot *s = parse_attribute("allocs/tc.smaps", &sv, 1);
 	struct owned o = owned_by(s, "tcmalloc");
 	CHECK_EQ_U64(o.n, 1);
 	uint64_t want = 145752064ull + 8 * MIB;
@@ -269,8 +236,8 @@ static void test_tcmalloc(void)
 static void test_mimalloc(void)
 {
 	struct saved sv;
-	load_bytes("mi.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("mi.smaps", &sv, 1);
+	load_bytes("allocs/mi.bytes", &sv);
+	struct vms_snapshot *s = parse_attribute("allocs/mi.smaps", &sv, 1);
 	struct owned o = owned_by(s, "mimalloc");
 	CHECK_EQ_U64(o.committed, 192970752ull);
 	CHECK_EQ_U64(o.size, 234881024ull + 32768);
@@ -311,7 +278,7 @@ static void test_mimalloc(void)
 		if (sv.c[k].len == 0x108 && sv.c[k].addr % (32 * MIB) == 0 && sv.c[k].addr != sv.c[0].addr)
 			sv.corrupt_at = sv.c[k].addr;
 	CHECK(sv.corrupt_at != 0);
-	s = parse_attribute("mi.smaps", &sv, 1);
+	s = parse_attribute("allocs/mi.smaps", &sv, 1);
 	for (size_t a = 0; a < s->n_allocations; a++) {
 		const struct vms_allocation *al = &s->allocations[a];
 		CHECK(!(al->owner && !strcmp(al->owner, "mimalloc") && al->start <= sv.corrupt_at &&
@@ -321,7 +288,7 @@ static void test_mimalloc(void)
 	sv.corrupt_at = 0;
 
 	/* Without memory reads: segments by geometry (2-30 TiB, 32 MiB-aligned nr), guesses. */
-	s = parse_attribute("mi.smaps", &sv, 0);
+	s = parse_attribute("allocs/mi.smaps", &sv, 0);
 	o = owned_by(s, "mimalloc");
 	CHECK_EQ_U64(o.committed, 192970752ull);
 	CHECK_EQ_U64(o.guesses, o.n);
@@ -334,9 +301,9 @@ static void test_mimalloc(void)
 static void test_absent(void)
 {
 	struct saved sv;
-	load_bytes("je.bytes", &sv);
+	load_bytes("allocs/je.bytes", &sv);
 	size_t len;
-	char *text = load("je.smaps", &len);
+	char *text = fixture_load("allocs/je.smaps", &len);
 	/* rename the library so that it is no longer recognised */
 	for (char *p = text; (p = strstr(p, "libjemalloc.so")); p += 3)
 		memcpy(p, "libXemalloc", 11);

@@ -10,6 +10,7 @@
 
 #include "../../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -43,56 +44,20 @@ static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s",
-	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	size_t cap = 1 << 20;
-	char *buf = malloc(cap + 1);
-	*len = fread(buf, 1, cap, f);
-	fclose(f);
-	buf[*len] = 0;
-	return buf;
-}
-
 static struct vms_snapshot *scan(const char *file, struct vms_thread *threads, size_t n_threads,
                                  struct memory *mem, int expect_changed)
 {
 	size_t len;
-	char *text = load(file, &len);
-	struct vms_snapshot *s = vms_snapshot_new();
-	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
-	free(text);
-	s->arch.bits = 64;
-	s->arch.machine = "x86_64";
-	s->mmap_min_addr = 0x10000;
-	s->user_top = 0x7ffffffff000ull;
-	s->page_size = 4096;
-	s->threads = threads;
-	s->n_threads = n_threads;
+	char *text = fixture_load(file, &len);
 	for (size_t t = 0; t < n_threads; t++)
 		threads[t].stack_allocation = -1, threads[t].stack_note = NULL;
-	struct vms_classify_ctx ctx = {.heap_max = 64u << 20, .main_tid = threads[0].tid};
-	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	struct vms_snapshot *s = fixture_classified(text, len, 64, threads, n_threads, threads[0].tid);
+	free(text);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, mem ? reader : NULL, mem, &changed) == VMS_OK);
 	if (expect_changed >= 0) /* -1: other recognisers may claim something */
 		CHECK(changed == expect_changed);
 	return s;
-}
-
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
-	return NULL;
 }
 
 static int contains(const char *s, const char *sub)
@@ -137,7 +102,7 @@ static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation
 
 static void check_arena(const struct vms_snapshot *s, int guess)
 {
-	const struct vms_allocation *h = alloc_at(s, 0xc000000000ull);
+	const struct vms_allocation *h = fixture_alloc_at(s, 0xc000000000ull);
 	CHECK(h && h->type == VMS_TYPE_MANAGED_HEAP);
 	if (!h)
 		return;
@@ -197,7 +162,7 @@ static void test_static(int peek)
 	CHECK(run && run->note && run->read_memory == peek);
 	if (peek) {
 		/* the L2 map at the top of the merged metadata VMA, three heapArena structs below it */
-		const struct vms_allocation *m = alloc_at(s, 0x7f97eb58d000ull);
+		const struct vms_allocation *m = fixture_alloc_at(s, 0x7f97eb58d000ull);
 		CHECK(m && m->type == VMS_TYPE_PRIVATE_DATA && m->guess == 0);
 		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB) and heapArena metadata of 3 "
 		                                "arenas (arena index read)"));
@@ -210,7 +175,7 @@ static void test_static(int peek)
 			CHECK(p[3].start == 0x7f97ebc00000ull && p[3].end == 0x7f97edc00000ull);
 			CHECK(contains(p[3].details, "arena index"));
 		}
-		const struct vms_allocation *sum = alloc_at(s, 0x7f97edc00000ull);
+		const struct vms_allocation *sum = fixture_alloc_at(s, 0x7f97edc00000ull);
 		CHECK(sum && sum->type == VMS_TYPE_PRIVATE_DATA && sum->guess == 1 &&
 		      contains(sum->details, "page-allocator summaries"));
 		CHECK(sum && sum->end == 0x7f9812c00000ull);
@@ -258,17 +223,17 @@ static void test_cgo(void)
 		}
 	}
 	/* glibc arena heaps stay glibc's */
-	const struct vms_allocation *gh = alloc_at(s, 0x7fd7b0000000ull);
+	const struct vms_allocation *gh = fixture_alloc_at(s, 0x7fd7b0000000ull);
 	CHECK(gh && gh->type == VMS_TYPE_HEAP && (gh->owner == NULL || strcmp(gh->owner, "go") != 0));
 	/* the arena index VMA (L2 + the first heapArena) and the VMA with the other two */
-	const struct vms_allocation *m = alloc_at(s, 0x7fd7d04ef000ull);
+	const struct vms_allocation *m = fixture_alloc_at(s, 0x7fd7d04ef000ull);
 	CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB) and heapArena metadata of 1 arena"));
-	m = alloc_at(s, 0x7fd7cdfc7000ull);
+	m = fixture_alloc_at(s, 0x7fd7cdfc7000ull);
 	CHECK(m && contains(m->details, "heapArena metadata (heap bitmap, span map) of 2 arenas"));
 	/* glibc's mmapped chunks (0x41000 long) are not Go's */
-	m = alloc_at(s, 0x7fd7ccf43000ull);
+	m = fixture_alloc_at(s, 0x7fd7ccf43000ull);
 	CHECK(m && m->type == VMS_TYPE_PRIVATE_DATA && m->owner == NULL);
-	m = alloc_at(s, 0x7fd7cecac000ull);
+	m = fixture_alloc_at(s, 0x7fd7cecac000ull);
 	CHECK(m && contains(m->details, "persistentalloc chunk"));
 	uint64_t c, r;
 	nameless(s, &c, &r);
@@ -299,13 +264,13 @@ static void test_cgo_nohints(int peek)
 	struct memory mem = {pages, 1, words, 3, 0};
 	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
 	for (uint64_t i = 0; i <= 0x7f; i++) { /* the blocks at the hints are nobody's heap */
-		const struct vms_allocation *b = alloc_at(s, i << 40 | 0xc000000000ull);
+		const struct vms_allocation *b = fixture_alloc_at(s, i << 40 | 0xc000000000ull);
 		if (b) /* (not Go's; another recogniser may still guess at them) */
 			CHECK(b->type != VMS_TYPE_MANAGED_HEAP &&
 			      (b->owner == NULL || strcmp(b->owner, "go") != 0));
 	}
-	const struct vms_allocation *h1 = alloc_at(s, 0x7fd134000000ull),
-	                            *h2 = alloc_at(s, 0x7fd154000000ull);
+	const struct vms_allocation *h1 = fixture_alloc_at(s, 0x7fd134000000ull),
+	                            *h2 = fixture_alloc_at(s, 0x7fd154000000ull);
 	if (peek) {
 		CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB &&
 		      h1->cols[VMS_COL_COMMITTED] == 88 * MIB);
@@ -315,7 +280,7 @@ static void test_cgo_nohints(int peek)
 		      !strcmp(h1->signal, "arena index read") && !h1->guess);
 		CHECK(threads[5].stack_allocation == -1 &&
 		      contains(threads[5].stack_note, "(arena at 0x7fd154000000)"));
-		const struct vms_allocation *m = alloc_at(s, 0x7fd15801d000ull);
+		const struct vms_allocation *m = fixture_alloc_at(s, 0x7fd15801d000ull);
 		CHECK(m && contains(m->details, "arena index (L2 map, 32 MiB)"));
 	} else { /* no ELF, no reads: arenas away from the hints stay unnamed */
 		CHECK(h1 && h1->type != VMS_TYPE_MANAGED_HEAP);

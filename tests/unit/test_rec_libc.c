@@ -8,103 +8,25 @@
 
 #include "../../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s",
-	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	static char buf[1 << 20];
-	*len = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	char *copy = malloc(*len + 1);
-	memcpy(copy, buf, *len);
-	copy[*len] = 0;
-	return copy;
-}
-
-/* Sparse target memory: words at addresses; everything else reads as zeros (resident, but
- * nothing an allocator wrote). */
-struct word {
-	uint64_t addr, value;
-};
-struct memory {
-	const struct word *w;
-	size_t n;
-	unsigned ws;
-	unsigned reads;
-};
-
-static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
-{
-	struct memory *m = cookie;
-	unsigned char *out = buf;
-	memset(out, 0, len);
-	m->reads++;
-	for (size_t k = 0; k < m->n; k++)
-		for (unsigned b = 0; b < m->ws; b++) {
-			uint64_t at = m->w[k].addr + b;
-			if (at >= addr && at < addr + len)
-				out[at - addr] = (unsigned char)(m->w[k].value >> (8 * b));
-		}
-	return 0;
-}
 
 static struct vms_snapshot *classified(const char *file, int bits, struct vms_thread *threads,
                                        size_t n_threads)
 {
 	size_t len;
-	char *text = load(file, &len);
-	struct vms_snapshot *s = vms_snapshot_new();
-	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
+	char *text = fixture_load(file, &len);
+	struct vms_snapshot *s = fixture_classified(text, len, bits, threads, n_threads, 100);
 	free(text);
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
-	s->page_size = 4096;
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
-	s->threads = threads;
-	s->n_threads = n_threads;
-	struct vms_classify_ctx ctx = {.heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = 100};
-	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
-}
-
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
-	return NULL;
-}
-
-static const char *details_at(const struct vms_snapshot *s, uint64_t start)
-{
-	const struct vms_allocation *a = alloc_at(s, start);
-	return a && a->details ? a->details : "(none)";
-}
-
-static size_t parts_of(const struct vms_snapshot *s, uint64_t start)
-{
-	const struct vms_allocation *a = alloc_at(s, start);
-	size_t n = 0;
-	for (size_t p = 0; a && p < s->n_parts; p++)
-		n += s->parts[p].allocation == (uint32_t)(a - s->allocations);
-	return n;
 }
 
 #define A1 0x7f0014000030ull /* arena 1 (older): malloc_state after heap_info */
 #define A2 0x7f0008000030ull /* arena 2 (newer) */
 #define MAIN 0x7f0030001000ull
 
-static const struct word glibc_words[] = {
+static const struct fixture_word glibc_words[] = {
     {0x555555600000, 0},
     {0x555555600008, 0x291}, /* [heap]: the main thread's tcache chunk */
     /* arena 2: one heap */
@@ -147,32 +69,32 @@ static void test_glibc_reads(void)
 	struct vms_thread threads[] = {{.tid = 100, .name = "arenas", .sp = 0x7ffc00020000},
 	                               {.tid = 101, .name = "worker", .sp = 0x7f0020c00000}};
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, threads, 2);
-	CHECK_STR(details_at(s, 0x555555600000), "[heap] (brk heap)"); /* the classifier stays neutral */
-	struct memory mem = {glibc_words, sizeof glibc_words / sizeof glibc_words[0], 8, 0};
+	CHECK_STR(fixture_details_at(s, 0x555555600000), "[heap] (brk heap)"); /* the classifier stays neutral */
+	struct fixture_memory mem = {glibc_words, sizeof glibc_words / sizeof glibc_words[0], 8, 0};
 	int changed = 0;
-	CHECK(vms_attribute_with(s, reader, &mem, &changed) == VMS_OK && changed);
+	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK && changed);
 
-	CHECK_STR(details_at(s, 0x555555600000), "glibc main arena ([heap], brk)");
-	CHECK_STR(alloc_at(s, 0x555555600000)->signal, "tcache chunk read");
-	const struct vms_allocation *a = alloc_at(s, 0x7f0008000000);
-	CHECK_STR(details_at(s, 0x7f0008000000), "glibc arena 2, heap 1");
+	CHECK_STR(fixture_details_at(s, 0x555555600000), "glibc main arena ([heap], brk)");
+	CHECK_STR(fixture_alloc_at(s, 0x555555600000)->signal, "tcache chunk read");
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0008000000);
+	CHECK_STR(fixture_details_at(s, 0x7f0008000000), "glibc arena 2, heap 1");
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->end == 0x7f000c000000 && !a->guess);
 	CHECK_STR(a ? s->regions[a->first_region].role : NULL, "head");
 	CHECK_STR(a ? s->regions[a->first_region + 1].role : NULL, "tail");
 	CHECK_STR(a ? a->owner : NULL, "glibc");
-	a = alloc_at(s, 0x7f000c000000);
-	CHECK_STR(details_at(s, 0x7f000c000000), "glibc arena 1, heaps 2, 3 (2 heaps merged into one VMA)");
+	a = fixture_alloc_at(s, 0x7f000c000000);
+	CHECK_STR(fixture_details_at(s, 0x7f000c000000), "glibc arena 1, heaps 2, 3 (2 heaps merged into one VMA)");
 	CHECK(a && a->n_regions == 2 && a->end == 0x7f0014000000);
-	CHECK_EQ_U64(parts_of(s, 0x7f000c000000), 2);
-	CHECK_STR(details_at(s, 0x7f0014000000), "glibc arena 1, heap 1");
-	CHECK_STR(details_at(s, 0x7f0020000000), "glibc mmapped chunks: 2 (3 MiB, merged into one VMA)");
-	CHECK_EQ_U64(parts_of(s, 0x7f0020000000), 2);
+	CHECK_EQ_U64(fixture_parts_of(s, fixture_alloc_at(s, 0x7f000c000000)), 2);
+	CHECK_STR(fixture_details_at(s, 0x7f0014000000), "glibc arena 1, heap 1");
+	CHECK_STR(fixture_details_at(s, 0x7f0020000000), "glibc mmapped chunks: 2 (3 MiB, merged into one VMA)");
+	CHECK_EQ_U64(fixture_parts_of(s, fixture_alloc_at(s, 0x7f0020000000)), 2);
 	for (size_t p = 0; p < s->n_parts; p++)
 		if (s->parts[p].start == 0x7f0020101000)
 			CHECK(s->parts[p].end == 0x7f0020303000 &&
 			      !strcmp(s->parts[p].details, "glibc mmapped chunk (2 MiB)"));
 	/* the thread stack is untouched */
-	a = alloc_at(s, 0x7f0020400000);
+	a = fixture_alloc_at(s, 0x7f0020400000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 101);
 	CHECK(s->summary[VMS_TYPE_RESERVED].cols[VMS_COL_SIZE] == 0);
 	/* the recogniser run is recorded */
@@ -191,16 +113,16 @@ static void test_glibc_geometry(void)
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	CHECK_STR(details_at(s, 0x555555600000), "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
-	CHECK_STR(details_at(s, 0x7f0008000000), "glibc arena heap (guess: HEAP_MAX geometry)");
-	CHECK_STR(details_at(s, 0x7f000c000000),
+	CHECK_STR(fixture_details_at(s, 0x555555600000), "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
+	CHECK_STR(fixture_details_at(s, 0x7f0008000000), "glibc arena heap (guess: HEAP_MAX geometry)");
+	CHECK_STR(fixture_details_at(s, 0x7f000c000000),
 	          "glibc arena heaps (guess: HEAP_MAX geometry, 2 heaps merged)");
-	CHECK_STR(details_at(s, 0x7f0014000000), "glibc arena heap (guess: HEAP_MAX geometry)");
-	const struct vms_allocation *a = alloc_at(s, 0x7f000c000000);
+	CHECK_STR(fixture_details_at(s, 0x7f0014000000), "glibc arena heap (guess: HEAP_MAX geometry)");
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f000c000000);
 	CHECK(a && a->guess && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
 	CHECK_STR(a ? a->signal : NULL, "geometry");
 	/* no reads, no chunk headers: the chunks stay nameless Private Data */
-	a = alloc_at(s, 0x7f0020000000);
+	a = fixture_alloc_at(s, 0x7f0020000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && !a->details);
 	vms_snapshot_free(s);
 }
@@ -208,7 +130,7 @@ static void test_glibc_geometry(void)
 /* Bytes that only look allocator-shaped by accident must not be claimed. */
 static void test_glibc_rejects(void)
 {
-	static const struct word junk[] = {
+	static const struct fixture_word junk[] = {
 	    {0x555555600000, 0x1234},         {0x555555600008, 0x5678},   /* not a tcache */
 	    {0x7f0008000000, 0x7f0008000030}, {0x7f0008000010, 0x900000}, /* size > the rw part */
 	    {0x7f0008000018, 0x900000},       {0x7f0014000000, 0x7f0014000031},
@@ -216,14 +138,14 @@ static void test_glibc_rejects(void)
 	    {0x7f0014000018, 0x4000000},      {0x7f0020000000, 0},
 	    {0x7f0020000008, 0x101001}, /* not IS_MMAPPED */
 	};
-	struct memory mem = {junk, sizeof junk / sizeof junk[0], 8, 0};
+	struct fixture_memory mem = {junk, sizeof junk / sizeof junk[0], 8, 0};
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
 	int changed = 0;
-	CHECK(vms_attribute_with(s, reader, &mem, &changed) == VMS_OK);
-	CHECK(strstr(details_at(s, 0x555555600000), "guess") != NULL); /* libc.so.6 mapped: still a guess */
-	CHECK(alloc_at(s, 0x7f0008000000)->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(alloc_at(s, 0x7f0014000000)->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(alloc_at(s, 0x7f0020000000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK);
+	CHECK(strstr(fixture_details_at(s, 0x555555600000), "guess") != NULL); /* libc.so.6 mapped: still a guess */
+	CHECK(fixture_alloc_at(s, 0x7f0008000000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0014000000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0020000000)->type == VMS_TYPE_PRIVATE_DATA);
 	vms_snapshot_free(s);
 }
 
@@ -233,20 +155,20 @@ static void test_glibc_i386(void)
 	struct vms_snapshot *s = classified("i386.smaps", 32, NULL, 0);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	const struct vms_allocation *a = alloc_at(s, 0xf7a00000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0xf7a00000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	/* with a heap_info (i386: 4-byte fields, sizeof 0x18) it is read */
-	static const struct word w[] = {{0xf7a00000, 0xf7a00018},
+	static const struct fixture_word w[] = {{0xf7a00000, 0xf7a00018},
 	                                {0xf7a00004, 0},
 	                                {0xf7a00008, 0x21000},
 	                                {0xf7a0000c, 0x21000},
 	                                {0xf7a00010, 0x1000}};
-	struct memory mem = {w, 5, 4, 0};
+	struct fixture_memory mem = {w, 5, 4, 0};
 	vms_snapshot_free(s);
 	s = classified("i386.smaps", 32, NULL, 0);
-	CHECK(vms_attribute_with(s, reader, &mem, &changed) == VMS_OK);
+	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK);
 	/* no ring to number it (no main_arena in the fixture): named by its arena's address */
-	CHECK_STR(details_at(s, 0xf7a00000), "glibc arena at 0xf7a00018, heap 1");
+	CHECK_STR(fixture_details_at(s, 0xf7a00000), "glibc arena at 0xf7a00018, heap 1");
 	vms_snapshot_free(s);
 }
 
@@ -256,17 +178,17 @@ static void test_glibc_odd64(void)
 	struct vms_snapshot *s = classified("odd64.smaps", 64, NULL, 0);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	const struct vms_allocation *a = alloc_at(s, 0x7f0000000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0000000000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	CHECK_EQ_U64(a ? a->cols[VMS_COL_SIZE] : 0, 64u << 20);
 	CHECK_EQ_U64(a ? a->cols[VMS_COL_COMMITTED] : 0, 132 * 1024);
 	/* no libc mapped and nothing read: [heap] keeps the classifier's neutral name */
-	CHECK_STR(details_at(s, 0x555555600000), "[heap] (brk heap)");
+	CHECK_STR(fixture_details_at(s, 0x555555600000), "[heap] (brk heap)");
 	vms_snapshot_free(s);
 }
 
 #define SECRET 0x2fecfdb7db8dee00ull
-static const struct word musl_words[] = {
+static const struct fixture_word musl_words[] = {
     {0x0cf5d000, SECRET},
     {0x0cf5d008, 0},
     {0x0cf5d010, 101}, /* meta area: check, next, nslots */
@@ -287,24 +209,24 @@ static void test_musl(void)
 	                               {.tid = 201, .name = "muslprog", .sp = 0x7f4693022e98}};
 	struct vms_snapshot *s = classified("musl64.smaps", 64, threads, 3);
 	/* the classifier types the merged VMA a stack (thread 200's SP is in it) */
-	CHECK(alloc_at(s, 0x7f4692245000)->type == VMS_TYPE_STACK);
-	struct memory mem = {musl_words, sizeof musl_words / sizeof musl_words[0], 8, 0};
+	CHECK(fixture_alloc_at(s, 0x7f4692245000)->type == VMS_TYPE_STACK);
+	struct fixture_memory mem = {musl_words, sizeof musl_words / sizeof musl_words[0], 8, 0};
 	int changed = 0;
-	CHECK(vms_attribute_with(s, reader, &mem, &changed) == VMS_OK);
-	const struct vms_allocation *a = alloc_at(s, 0x0cf5c000);
-	CHECK_STR(details_at(s, 0x0cf5c000), "musl mallocng meta area ([heap], brk; 4 KiB guard)");
+	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x0cf5c000);
+	CHECK_STR(fixture_details_at(s, 0x0cf5c000), "musl mallocng meta area ([heap], brk; 4 KiB guard)");
 	CHECK(a && a->n_regions == 2 && a->type == VMS_TYPE_HEAP);
 	CHECK_STR(a ? s->regions[a->first_region].role : NULL, "guard");
-	a = alloc_at(s, 0x7f4692245000);
+	a = fixture_alloc_at(s, 0x7f4692245000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2);
-	CHECK_STR(details_at(s, 0x7f4692245000),
+	CHECK_STR(fixture_details_at(s, 0x7f4692245000),
 	          "musl mallocng: 1 group (4 KiB), 1 single allocation (5 MiB) + the "
 	          "stack of thread 200, 132 KiB not musl's (merged into one VMA)");
-	CHECK_EQ_U64(parts_of(s, 0x7f4692245000), 2);
+	CHECK_EQ_U64(fixture_parts_of(s, fixture_alloc_at(s, 0x7f4692245000)), 2);
 	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note &&
 	      strstr(s->threads[1].stack_note, "merged"));
 	/* the standalone stack keeps its thread id */
-	a = alloc_at(s, 0x7f4693000000);
+	a = fixture_alloc_at(s, 0x7f4693000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 201);
 	vms_snapshot_free(s);
 
@@ -315,14 +237,14 @@ static void test_musl(void)
 	                                {.tid = 201, .name = "muslprog", .sp = 0x7f4693022e98}};
 	s = classified("musl64.smaps", 64, threads2, 3);
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	a = alloc_at(s, 0x0cf5c000);
+	a = fixture_alloc_at(s, 0x0cf5c000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && a->n_regions == 2);
-	CHECK_STR(details_at(s, 0x0cf5c000),
+	CHECK_STR(fixture_details_at(s, 0x0cf5c000),
 	          "musl mallocng meta area ([heap], brk; 4 KiB guard) (guess: guard page geometry)");
-	a = alloc_at(s, 0x7f4692245000);
+	a = fixture_alloc_at(s, 0x7f4692245000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess && strstr(a->details, "stack of thread 200"));
 	CHECK(s->threads[1].stack_allocation < 0 && s->threads[1].stack_note);
-	a = alloc_at(s, 0x7f4693000000);
+	a = fixture_alloc_at(s, 0x7f4693000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 201);
 	vms_snapshot_free(s);
 }

@@ -7,66 +7,25 @@
 
 #include "../../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
 
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s",
-	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap)
-			buf = realloc(buf, cap *= 2);
-	}
-	fclose(f);
-	if (!buf)
-		exit(2);
-	*len = n;
-	return buf;
-}
-
 static struct vms_snapshot *parse_classify(const char *file)
 {
 	size_t len;
-	char *text = load(file, &len);
-	struct vms_snapshot *s = vms_snapshot_new();
-	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
+	char *text = fixture_load(file, &len);
+	struct vms_snapshot *s = fixture_classified(text, len, 64, NULL, 0, 100);
 	free(text);
-	s->arch.bits = 64;
-	s->arch.machine = "x86_64";
-	s->mmap_min_addr = 0x10000;
-	s->user_top = 0x7ffffffff000ull;
-	s->page_size = 4096;
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 100};
-	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
-}
-
-static const struct vms_allocation *alloc_at(const struct vms_snapshot *s, uint64_t start)
-{
-	for (size_t i = 0; i < s->n_allocations; i++)
-		if (s->allocations[i].start == start)
-			return &s->allocations[i];
-	return NULL;
 }
 
 static const char *details_at(const struct vms_snapshot *s, uint64_t start)
 {
-	const struct vms_allocation *a = alloc_at(s, start);
+	const struct vms_allocation *a = fixture_alloc_at(s, start);
 	return a && a->details ? a->details : "";
 }
 
@@ -83,14 +42,6 @@ static size_t parts_of(const struct vms_snapshot *s, const struct vms_allocation
 			n++;
 		}
 	return n;
-}
-
-static const struct vms_recogniser_run *run_of(const struct vms_snapshot *s, const char *key)
-{
-	for (size_t k = 0; k < s->n_recognisers; k++)
-		if (!strcmp(s->recognisers[k].key, key))
-			return &s->recognisers[k];
-	return NULL;
 }
 
 /* Every allocation's columns are the sum of its regions', and the regions tile the map. */
@@ -170,13 +121,13 @@ static void test_pymalloc(void)
 {
 	struct vms_snapshot *s = parse_classify("python311.smaps");
 	/* before: the classifier calls the arenas after _json its .bss */
-	const struct vms_allocation *json = alloc_at(s, 0x7f0002000000);
+	const struct vms_allocation *json = fixture_alloc_at(s, 0x7f0002000000);
 	CHECK(json && json->type == VMS_TYPE_IMAGE && json->end == 0x7f000220d000);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, py_reader, NULL, &changed) == VMS_OK);
 	CHECK(changed == 1);
 	check_numbers(s);
-	const struct vms_allocation *a = alloc_at(s, 0x7f0000101000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0000101000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && !a->guess);
 	CHECK_STR(details_at(s, 0x7f0000101000), "pymalloc arenas (3 arenas)");
 	CHECK(a && a->owner && !strcmp(a->owner, "pymalloc"));
@@ -190,7 +141,7 @@ static void test_pymalloc(void)
 		CHECK_STR(p[2].details, "pymalloc arena #0");
 	}
 	/* B: an arena and a glibc chunk merged */
-	a = alloc_at(s, 0x7f0000500000);
+	a = fixture_alloc_at(s, 0x7f0000500000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
 	CHECK_STR(details_at(s, 0x7f0000500000),
 	          "pymalloc arenas (1 arena) and 1 glibc mmapped chunk (132 KiB)");
@@ -198,26 +149,26 @@ static void test_pymalloc(void)
 	if (p)
 		CHECK_STR(p[1].details, "glibc mmapped chunk (132 KiB)");
 	/* C: only a glibc chunk, D: zeros: not pymalloc's, left to others */
-	CHECK(alloc_at(s, 0x7f0000700000) && alloc_at(s, 0x7f0000700000)->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(alloc_at(s, 0x7f0000700000) && alloc_at(s, 0x7f0000700000)->owner == NULL);
-	CHECK(alloc_at(s, 0x7f0000a00000) && alloc_at(s, 0x7f0000a00000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0000700000) && fixture_alloc_at(s, 0x7f0000700000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0000700000) && fixture_alloc_at(s, 0x7f0000700000)->owner == NULL);
+	CHECK(fixture_alloc_at(s, 0x7f0000a00000) && fixture_alloc_at(s, 0x7f0000a00000)->type == VMS_TYPE_PRIVATE_DATA);
 	/* E: unreadable, an exact multiple of 1 MiB: a guess */
-	a = alloc_at(s, 0x7f0000c00000);
+	a = fixture_alloc_at(s, 0x7f0000c00000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess == 1);
 	CHECK(strstr(details_at(s, 0x7f0000c00000), "(guess") != NULL);
 	/* the thread stack stays a stack */
-	CHECK(alloc_at(s, 0x7f0001000000) && alloc_at(s, 0x7f0001000000)->type == VMS_TYPE_STACK);
+	CHECK(fixture_alloc_at(s, 0x7f0001000000) && fixture_alloc_at(s, 0x7f0001000000)->type == VMS_TYPE_STACK);
 	/* the _json image lost its false .bss; the arenas say where they are */
-	json = alloc_at(s, 0x7f0002000000);
+	json = fixture_alloc_at(s, 0x7f0002000000);
 	CHECK(json && json->type == VMS_TYPE_IMAGE && json->end == 0x7f000200d000);
-	a = alloc_at(s, 0x7f000200d000);
+	a = fixture_alloc_at(s, 0x7f000200d000);
 	CHECK(a && a->type == VMS_TYPE_HEAP);
 	CHECK_STR(details_at(s, 0x7f000200d000), "pymalloc arenas (2 arenas) (region merged with the .bss of "
 	                                         "_json.cpython-311-x86_64-linux-gnu.so)");
 	CHECK_STR(s->regions[a ? a->first_region : 0].role, "arenas");
 	/* python's own .bss stays python's */
-	CHECK(alloc_at(s, 0x400000) && alloc_at(s, 0x400000)->end == 0xacb000);
-	const struct vms_recogniser_run *r = run_of(s, "pymalloc");
+	CHECK(fixture_alloc_at(s, 0x400000) && fixture_alloc_at(s, 0x400000)->end == 0xacb000);
+	const struct vms_recogniser_run *r = fixture_run_of(s, "pymalloc");
 	CHECK(r && r->claimed == 4 && r->read_memory == 1);
 	CHECK(r && r->note && strstr(r->note, "CPython 3.11") && strstr(r->note, "8 arenas") &&
 	      strstr(r->note, "some by geometry"));
@@ -235,8 +186,8 @@ static void test_pymalloc(void)
 			CHECK(s->allocations[i].guess == 1 && strstr(s->allocations[i].details, "guess"));
 		}
 	CHECK_EQ_U64(heaps, 4); /* A, C (a 2 MiB glibc chunk: the price of geometry), D, E */
-	CHECK(alloc_at(s, 0x7f0000500000) && alloc_at(s, 0x7f0000500000)->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(alloc_at(s, 0x7f0002000000) && alloc_at(s, 0x7f0002000000)->end == 0x7f000220d000);
+	CHECK(fixture_alloc_at(s, 0x7f0000500000) && fixture_alloc_at(s, 0x7f0000500000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0002000000) && fixture_alloc_at(s, 0x7f0002000000)->end == 0x7f000220d000);
 	vms_snapshot_free(s);
 }
 
@@ -248,7 +199,7 @@ static void test_partition_alloc(void)
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	check_numbers(s);
-	const struct vms_allocation *a = alloc_at(s, 0x320800000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x320800000000);
 	const struct vms_part *p;
 	CHECK(a && parts_of(s, a, &p) == 4);
 	if (p && a) {
@@ -262,13 +213,13 @@ static void test_partition_alloc(void)
 		CHECK_STR(s->regions[a->first_region].role, "reserved");
 		CHECK_STR(s->regions[a->first_region + 1].role, "committed");
 	}
-	a = alloc_at(s, 0x3182ac519000);
+	a = fixture_alloc_at(s, 0x3182ac519000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->end - a->start == 16 * GIB);
 	CHECK(strstr(details_at(s, 0x3182ac519000), "super-page metadata") != NULL);
 	/* the decoy 16 GiB run whose committed unit mirrors no super page stays unnamed */
-	a = alloc_at(s, 0x400000001000);
+	a = fixture_alloc_at(s, 0x400000001000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED && a->owner == NULL);
-	a = alloc_at(s, 0x22a600000000);
+	a = fixture_alloc_at(s, 0x22a600000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->end == 0x23fe00000000);
 	CHECK(strstr(details_at(s, 0x22a600000000), "V8 sandbox, 1376 GiB reserved") != NULL);
 	CHECK(a && parts_of(s, a, &p) == 3);
@@ -276,21 +227,21 @@ static void test_partition_alloc(void)
 		CHECK_STR(p[1].details, "V8 pointer-compression cage (4 GiB)");
 		CHECK_EQ_U64(p[1].start, 0x22b600000000);
 	}
-	a = alloc_at(s, 0x37ac00000000);
+	a = fixture_alloc_at(s, 0x37ac00000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->guess == 1 && strstr(a->details, "Oilpan") &&
 	      strstr(a->details, "(guess)"));
-	a = alloc_at(s, 0x563bc8fc0000);
+	a = fixture_alloc_at(s, 0x563bc8fc0000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP);
 	CHECK_STR(details_at(s, 0x563bc8fc0000), "V8 code range (JIT code, RWX), 512 MiB");
-	a = alloc_at(s, 0x10000);
+	a = fixture_alloc_at(s, 0x10000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED && a->owner == NULL);
 	CHECK(s->summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED] > 0);
 	CHECK(s->summary[VMS_TYPE_MANAGED_HEAP].cols[VMS_COL_SIZE] > 1024 * GIB);
-	const struct vms_recogniser_run *r = run_of(s, "partition_alloc");
+	const struct vms_recogniser_run *r = fixture_run_of(s, "partition_alloc");
 	CHECK(r && r->claimed == 5 && r->read_memory == 0);
 	/* not a Chromium process: nothing */
-	CHECK(run_of(s, "pymalloc") && run_of(s, "pymalloc")->claimed == 0 &&
-	      run_of(s, "pymalloc")->note == NULL);
+	CHECK(fixture_run_of(s, "pymalloc") && fixture_run_of(s, "pymalloc")->claimed == 0 &&
+	      fixture_run_of(s, "pymalloc")->note == NULL);
 	vms_snapshot_free(s);
 }
 
@@ -302,7 +253,7 @@ static void test_dotnet(void)
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	check_numbers(s);
-	const struct vms_allocation *a = alloc_at(s, 0x7a0000000000);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7a0000000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->end == 0x7a4000000000);
 	CHECK_STR(details_at(s, 0x7a0000000000),
 	          ".NET 8.0.11 GC heap (regions: SOH/LOH), 256 GiB reserved, 13 MiB committed in "
@@ -320,25 +271,25 @@ static void test_dotnet(void)
 		CHECK_STR(p[3].details, "GC region (large objects)");
 	}
 	/* the bookkeeping reservation is not region-aligned: not the heap */
-	a = alloc_at(s, 0x7b0000000000);
+	a = fixture_alloc_at(s, 0x7b0000000000);
 	CHECK(a && a->owner == NULL);
 	/* W^X double mapping: the RX view with its reserved tail, and the RW alias that points at it */
-	a = alloc_at(s, 0x7c0000000000);
+	a = fixture_alloc_at(s, 0x7c0000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->end == 0x7c0000100000);
 	CHECK(strstr(details_at(s, 0x7c0000000000),
 	             ".NET executable memory (memfd:doublemapper offset 0x0") != NULL);
-	a = alloc_at(s, 0x7c1000000000);
+	a = fixture_alloc_at(s, 0x7c1000000000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK(strstr(details_at(s, 0x7c1000000000),
 	             "writable alias of the executable view at 0x7c0000004000") != NULL);
-	const struct vms_recogniser_run *r = run_of(s, "dotnet");
+	const struct vms_recogniser_run *r = fixture_run_of(s, "dotnet");
 	CHECK(r && r->claimed == 3 && r->note && strstr(r->note, ".NET 8.0.11"));
 	vms_snapshot_free(s);
 
 	/* no libcoreclr: the same layout is not claimed */
 	s = parse_classify("chromium.smaps");
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	CHECK(run_of(s, "dotnet") && run_of(s, "dotnet")->claimed == 0);
+	CHECK(fixture_run_of(s, "dotnet") && fixture_run_of(s, "dotnet")->claimed == 0);
 	vms_snapshot_free(s);
 }
 

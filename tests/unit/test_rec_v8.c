@@ -9,40 +9,11 @@
 
 #include "../../server/core/attribute.h"
 #include "test.h"
+#include "fixture.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
 #define MIB (1024ull * 1024)
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures", name);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s\n", path);
-		exit(2);
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			char *g = realloc(buf, 2 * cap + 1);
-			if (!g)
-				free(buf);
-			buf = g;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		exit(2);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
 
 /* The saved bytes: "ADDR HEX" lines. */
 struct saved {
@@ -64,7 +35,7 @@ static int hexval(char c)
 static void load_peek(struct peek_file *pf)
 {
 	size_t len;
-	char *text = load("node20.peek", &len);
+	char *text = fixture_load("node20.peek", &len);
 	pf->v = calloc(256, sizeof *pf->v);
 	pf->n = 0;
 	for (char *line = strtok(text, "\n"); line && pf->n < 256; line = strtok(NULL, "\n")) {
@@ -95,7 +66,7 @@ static int reader(void *cookie, uint64_t addr, void *buf, size_t len)
 static struct vms_snapshot *parse_classify(const char *rename_node)
 {
 	size_t len;
-	char *text = load("node20.smaps", &len);
+	char *text = fixture_load("node20.smaps", &len);
 	struct vms_snapshot *s = vms_snapshot_new();
 	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
 	free(text);
