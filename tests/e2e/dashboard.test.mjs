@@ -71,7 +71,11 @@ describe('dashboard', { timeout: 300000 }, () => {
     const rows = await page.locator('tr.proc').count();
     assert.ok(rows >= 2, `processes listed (${rows})`);
     await page.fill('#proc-search', String(testee.pid));
-    assert.equal(await page.locator('tr.proc').count(), 1, 'search by pid finds exactly the testee');
+    // the testee, and only processes whose pid, name or command line contains those digits
+    // (other tests running in parallel may have them in a temporary path)
+    await page.waitForFunction((pid) => document.querySelectorAll(`tr.proc[data-pid="${pid}"]`).length === 1, testee.pid);
+    const found = await page.locator('tr.proc').allInnerTexts();
+    assert.ok(found.every((t) => t.includes(String(testee.pid))), `search by pid keeps only matches (${found.length} rows)`);
     assert.match(await page.locator(`tr.proc[data-pid="${testee.pid}"]`).innerText(), /vms_testee/);
     await page.fill('#proc-search', '');
     // sorting: click PID twice and check the order flips
