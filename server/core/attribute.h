@@ -86,7 +86,8 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role);
 
 /* Annotate [start, end) inside claim `claim` as a part (struct vms_part). Parts of one claim
- * must be added in address order. 0, or -1 on ENOMEM / bad range. */
+ * must be added in address order and one after the other: once a part of another claim was
+ * added, the claim takes no more parts. 0, or -1 on ENOMEM / bad range / out of order. */
 int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details);
 
 /* Say why thread t (index into s->threads) has no stack row, or where it runs. Its stack

@@ -240,8 +240,13 @@ int main(void)
 	changed = 1;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	CHECK(changed == 0);
-	CHECK(s->peek == 0 && s->peek_note != NULL);
+	CHECK(s->peek == 0 && s->peek_note && strstr(s->peek_note, "no live process"));
 	check_invariants(s);
+	/* --no-peek says so (not "no live process") */
+	long *streamed_as = (long *)1;
+	CHECK(vms_attribute(s, -1, 0, 1, NULL, &changed, &streamed_as) == VMS_OK);
+	CHECK(changed == 0 && streamed_as == NULL);
+	CHECK(s->peek == 0 && s->peek_note && strstr(s->peek_note, "--no-peek"));
 	vms_snapshot_free(s);
 	TEST_MAIN_END();
 }
