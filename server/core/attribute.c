@@ -420,6 +420,20 @@ static int run_all(struct vms_attr *a, int *changed)
 	}
 	if (!err && *changed)
 		err = vms_snapshot_summarize(s); /* region types, columns, sums, gaps, summary */
+	/* A Stack a recogniser claimed (glibc 2.39+ names thread stacks) is the stack of the thread
+	 * whose stack pointer lies in it: the thread points at it and it carries the thread id. */
+	for (size_t t = 0; !err && *changed && t < s->n_threads; t++) {
+		struct vms_thread *th = &s->threads[t];
+		long i = th->stack_allocation < 0 && th->sp ? vms_attr_region_at(a, th->sp) : -1;
+		if (i < 0)
+			continue;
+		uint32_t m = s->regions[i].allocation;
+		struct vms_allocation *al = &s->allocations[m];
+		if (al->type == VMS_TYPE_STACK && !al->tid && a->claim_of[al->first_region] >= 0) {
+			al->tid = th->tid;
+			th->stack_allocation = (int)m;
+		}
+	}
 	for (size_t t = 0; !err && t < s->n_threads; t++) {
 		struct vms_thread *th = &s->threads[t];
 		if (a->thread_notes[t] && th->stack_allocation < 0)

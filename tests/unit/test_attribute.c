@@ -248,5 +248,28 @@ int main(void)
 	CHECK(changed == 0 && streamed_as == NULL);
 	CHECK(s->peek == 0 && s->peek_note && strstr(s->peek_note, "--no-peek"));
 	vms_snapshot_free(s);
+
+	/* A thread stack a recogniser claims (glibc 2.39+ names them: [anon: glibc: pthread stack],
+	 * guard included) is still that thread's stack: the thread points at it and it carries the
+	 * thread id, instead of "runs on memory of a Stack allocation, not on a stack of its own". */
+	text_len = 0;
+	rec("7f0050000000-7f0050001000", "---p", "[anon: glibc: pthread stack]", 4, 0, "mr mw me");
+	rec("7f0050001000-7f0050801000", "rw-p", "[anon: glibc: pthread stack]", 8192, 16, "rd wr mr mw me ac");
+	s = vms_snapshot_new();
+	s->page_size = 4096;
+	s->user_top = 0x7ffffffff000;
+	s->n_threads = 1;
+	s->threads = vms_snapshot_alloc(s, sizeof *s->threads);
+	s->threads[0] = (struct vms_thread){.tid = 50, .name = "worker", .sp = 0x7f0050700000, .stack_allocation = -1};
+	CHECK(vms_smaps_parse(s, text, text_len) == VMS_OK);
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK && changed == 1);
+	check_invariants(s);
+	a = alloc_at(s, 0x7f0050000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->owner && !strcmp(a->owner, "names"));
+	CHECK(a && a->tid == 50);
+	CHECK(s->threads[0].stack_allocation >= 0 && &s->allocations[s->threads[0].stack_allocation] == a);
+	CHECK(s->threads[0].stack_note == NULL);
+	vms_snapshot_free(s);
 	TEST_MAIN_END();
 }
