@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ struct vms_attr {
 	int dirfd;
 	pid_t pid;
 	int pagemap_fd;          /* -1 until first needed, -2 when unavailable */
+	int root_fd;             /* /proc/PID/root (O_PATH): -1 until first needed, -2 when unavailable */
 	vms_attr_reader reader;  /* injected (tests) */
 	void *reader_cookie;
 	int read_now;            /* the running recogniser read memory */
@@ -228,23 +231,41 @@ int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
+int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
+{
+	if (root_fd < 0 || !path || path[0] != '/')
+		return -1;
+	/* Resolved as if root_fd were "/": absolute symlinks and ".." stay inside the target's tree
+	 * (without RESOLVE_IN_ROOT an absolute symlink there would lead into the reader's own tree).
+	 * O_PATH first: nothing is opened for reading before it is known to be a regular file. */
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int pfd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how), fd = -1;
+	if (pfd < 0) /* ENOSYS before Linux 5.6: no safe way to stay inside the root, no read */
+		return -1;
+	char self[40];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+	if (fstat(pfd, st) == 0 && S_ISREG(st->st_mode))
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* the very file checked */
+	close(pfd);
+	if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max)
 {
-	if (a->dirfd < 0 || !path || path[0] != '/')
-		return -1;
-	size_t n = strlen(path) + 8;
-	char *rel = malloc(n);
-	if (!rel)
-		return -1;
-	snprintf(rel, n, "root%s", path);
-	int fd = openat(a->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	free(rel);
+	if (a->root_fd == -1) {
+		a->root_fd = a->dirfd >= 0 ? openat(a->dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (a->root_fd < 0)
+			a->root_fd = -2;
+	}
+	struct stat st;
+	int fd = vms_attr_open_regular(a->root_fd, path, &st);
 	if (fd < 0)
 		return -1;
-	long got = -1;
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) /* never read device nodes or FIFOs */
-		got = vms_file_cache_pread(a->cache, fd, &st, offset, buf, max);
+	long got = vms_file_cache_pread(a->cache, fd, &st, offset, buf, max);
 	close(fd);
 	return got;
 }
@@ -399,6 +420,20 @@ static int run_all(struct vms_attr *a, int *changed)
 	}
 	if (!err && *changed)
 		err = vms_snapshot_summarize(s); /* region types, columns, sums, gaps, summary */
+	/* A Stack a recogniser claimed (glibc 2.39+ names thread stacks) is the stack of the thread
+	 * whose stack pointer lies in it: the thread points at it and it carries the thread id. */
+	for (size_t t = 0; !err && *changed && t < s->n_threads; t++) {
+		struct vms_thread *th = &s->threads[t];
+		long i = th->stack_allocation < 0 && th->sp ? vms_attr_region_at(a, th->sp) : -1;
+		if (i < 0)
+			continue;
+		uint32_t m = s->regions[i].allocation;
+		struct vms_allocation *al = &s->allocations[m];
+		if (al->type == VMS_TYPE_STACK && !al->tid && a->claim_of[al->first_region] >= 0) {
+			al->tid = th->tid;
+			th->stack_allocation = (int)m;
+		}
+	}
 	for (size_t t = 0; !err && t < s->n_threads; t++) {
 		struct vms_thread *th = &s->threads[t];
 		if (a->thread_notes[t] && th->stack_allocation < 0)
@@ -439,6 +474,8 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 	free(a->thread_notes);
 	if (a->pagemap_fd >= 0)
 		close(a->pagemap_fd);
+	if (a->root_fd >= 0)
+		close(a->root_fd);
 	if (a->own_cache)
 		vms_file_cache_free(a->cache);
 	return err;
@@ -447,7 +484,7 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
                   int *changed, long **streamed_as)
 {
-	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .cache = cache};
+	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .root_fd = -1, .cache = cache};
 	if (!cache) { /* still read each file once per scan; without memory the reads go uncached */
 		a.cache = vms_file_cache_new(64);
 		a.own_cache = a.cache != NULL;
@@ -463,7 +500,7 @@ int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, str
 
 int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed)
 {
-	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .reader = read, .reader_cookie = cookie};
+	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .root_fd = -2, .reader = read, .reader_cookie = cookie};
 	s->peek = read ? 1 : 0;
 	s->peek_note = read ? NULL : "no live process: geometry only";
 	return attribute(s, &a, changed, NULL);

@@ -20,7 +20,7 @@
  *   live as long as the snapshot (literals, or vms_attr_fmt()).
  *
  * Adding a recogniser: one file in server/core/recognisers/ defining a
- * `const struct vms_recogniser vms_rec_NAME`, plus one line in recognisers.c. */
+ * `const struct vms_recogniser vms_rec_NAME`, plus one line in recognisers.def. */
 #ifndef VMSCOPE_CORE_ATTRIBUTE_H
 #define VMSCOPE_CORE_ATTRIBUTE_H
 
@@ -39,7 +39,7 @@ struct vms_recogniser {
 	const char *(*run)(struct vms_attr *a);
 };
 
-/* The table, in evaluation order (recognisers.c). */
+/* The table, in evaluation order (recognisers.def, built by recognisers.c). */
 extern const struct vms_recogniser *const vms_recognisers[];
 extern const size_t vms_n_recognisers;
 
@@ -86,7 +86,8 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role);
 
 /* Annotate [start, end) inside claim `claim` as a part (struct vms_part). Parts of one claim
- * must be added in address order. 0, or -1 on ENOMEM / bad range. */
+ * must be added in address order and one after the other: once a part of another claim was
+ * added, the claim takes no more parts. 0, or -1 on ENOMEM / bad range / out of order. */
 int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details);
 
 /* Say why thread t (index into s->threads) has no stack row, or where it runs. Its stack
@@ -103,8 +104,18 @@ int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len);
 long vms_attr_region_at(const struct vms_attr *a, uint64_t addr);
 
 /* Read up to max bytes of a file as the target sees it (/proc/PID/root/PATH): for files a
- * runtime publishes (hsperfdata) and mapped ELF headers. Returns bytes read, or -1. */
+ * runtime publishes (hsperfdata) and mapped ELF headers. The path is resolved inside the
+ * target's root and only a regular file is read (vms_attr_open_regular). Returns bytes read,
+ * or -1. */
 long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max);
+
+/* Open the absolute path, resolved inside the directory root_fd as its "/" (symlinks and ".."
+ * cannot leave it: the target controls that tree, and the daemon may run as root), read-only,
+ * and only when it is a regular file (device nodes and FIFOs are never opened for reading).
+ * *st is the opened file's fstat. Returns the fd (caller closes) or -1 (also before Linux 5.6,
+ * which lacks openat2's RESOLVE_IN_ROOT). */
+struct stat;
+int vms_attr_open_regular(int root_fd, const char *path, struct stat *st);
 
 /* printf into the snapshot's pool; NULL on ENOMEM. */
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...) __attribute__((format(printf, 2, 3)));

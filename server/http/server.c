@@ -12,6 +12,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/filecache.h"
 
 /* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
 static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
@@ -179,6 +180,7 @@ static void free_server(struct vms_http *h)
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
 	vms_ratelimit_destroy(&h->scan_rate);
+	vms_file_cache_free(h->file_cache);
 	free(h);
 }
 
@@ -297,8 +299,8 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	return VMS_OK;
 }
 
-/* The steps: the state (scan lock, rate limit), the configuration copied and checked, the web
- * directory, then civetweb. */
+/* The steps: the state (scan lock, rate limit, the cache of files recognisers read, shared by
+ * every scan), the configuration copied and checked, the web directory, then civetweb. */
 int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, char *errbuf, size_t errlen)
 {
 	int port = 0, err;
@@ -309,7 +311,8 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	pthread_mutex_init(&h->scan_lock, NULL);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
-	err = copy_config(h, cfg, &port, errbuf, errlen);
+	h->file_cache = vms_file_cache_new(0);
+	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
 	if (!err && cfg->web_dir)
 		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
 	if (!err)

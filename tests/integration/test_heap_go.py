@@ -141,7 +141,8 @@ def check_variant(name, binary, env=None):
     hc.check(f"{name}: no Go arena typed Stack", not stacks_in_go, str([a["start"] for a in stacks_in_go]))
 
     # threads: a stack row, or a reason
-    has_note_field = any("stack_note" in t for t in snap["threads"])
+    has_note_field = hc.check(f"{name}: every thread carries stack_note in the JSON",
+                              bool(snap["threads"]) and all("stack_note" in t for t in snap["threads"]))
     on_heap = 0
     unexplained = []
     for t in snap["threads"]:
@@ -160,8 +161,6 @@ def check_variant(name, binary, env=None):
                 unexplained.append(f"{t['tid']}: note {note!r}")
         elif not in_heap and sp != 0:
             unexplained.append(f"{t['tid']}: no stack row, SP {t.get('sp')} outside the Go heap")
-    if not has_note_field:
-        print("   (threads[].stack_note is not in the JSON yet: checked that each thread without a stack row runs in the Go heap)")
     hc.check(f"{name}: every thread has a stack row or a reason ({on_heap} on Go stacks in the heap)",
              not unexplained, "; ".join(unexplained))
     if name == "static":

@@ -1,9 +1,12 @@
 /* The attribution stage on saved text: claims regroup allocations without changing a number,
  * the summary stays the sum of the details, threads follow their stacks, and every thread
  * without a stack row gets a reason. Recognisers of the table run on text built here. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../server/core/attribute.h"
 #include "test.h"
@@ -75,8 +78,76 @@ static int no_reads(void *cookie, uint64_t addr, void *buf, size_t len)
 	return -1;
 }
 
+/* Read what vms_attr_open_regular opens at path inside root_fd ("" when it refuses). */
+static void read_in_root(int root_fd, const char *path, char *out, size_t cap)
+{
+	struct stat st;
+	out[0] = '\0';
+	int fd = vms_attr_open_regular(root_fd, path, &st);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, cap - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* Files a recogniser reads are opened inside the target's root: a symlink the target planted
+ * (absolute, or climbing with "..") cannot make the scanner (perhaps root) read its own files,
+ * and a FIFO or device node is never opened for reading. */
+static void test_open_in_root(void)
+{
+	char dir[] = "/tmp/vmscope-attr-root.XXXXXX", p[256], q[256], got[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(p, sizeof p, "%s/secret", dir);
+	FILE *f = fopen(p, "w");
+	CHECK(f && fputs("SECRET", f) >= 0);
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof p, "%s/root", dir);
+	CHECK(mkdir(p, 0755) == 0);
+	snprintf(p, sizeof p, "%s/root/ok", dir);
+	f = fopen(p, "w");
+	CHECK(f && fputs("OK", f) >= 0);
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof p, "%s/root/escape", dir);
+	snprintf(q, sizeof q, "%s/secret", dir); /* absolute: the scanner's view of the file */
+	CHECK(symlink(q, p) == 0);
+	snprintf(p, sizeof p, "%s/root/climb", dir);
+	CHECK(symlink("../secret", p) == 0);
+	snprintf(p, sizeof p, "%s/root/inside", dir);
+	CHECK(symlink("/ok", p) == 0);
+	snprintf(p, sizeof p, "%s/root/fifo", dir);
+	CHECK(mkfifo(p, 0600) == 0);
+	snprintf(p, sizeof p, "%s/root", dir);
+	int root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CHECK(root >= 0);
+
+	read_in_root(root, "/ok", got, sizeof got);
+	CHECK_STR(got, "OK");
+	read_in_root(root, "/inside", got, sizeof got); /* "/ok" of the root, not of the scanner */
+	CHECK_STR(got, "OK");
+	read_in_root(root, "/escape", got, sizeof got);
+	CHECK_STR(got, "");
+	read_in_root(root, "/climb", got, sizeof got);
+	CHECK_STR(got, "");
+	struct stat st;
+	CHECK(vms_attr_open_regular(root, "/fifo", &st) == -1);
+	CHECK(vms_attr_open_regular(root, "ok", &st) == -1); /* relative: refused */
+	close(root);
+
+	const char *names[] = {"root/ok", "root/escape", "root/climb", "root/inside", "root/fifo", "root", "secret"};
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		snprintf(p, sizeof p, "%s/%s", dir, names[k]);
+		CHECK(k == 5 ? rmdir(p) == 0 : unlink(p) == 0);
+	}
+	CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
+	test_open_in_root();
+
 	/* A named glibc arena (rw + reserved tail, same name: one allocation), a Go heap, an
 	 * unnamed anonymous block, a thread stack with its guard, and a region named by nobody we
 	 * know (stays the classifier's Private Data with its name as details). */
@@ -162,8 +233,36 @@ int main(void)
 	changed = 1;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	CHECK(changed == 0);
-	CHECK(s->peek == 0 && s->peek_note != NULL);
+	CHECK(s->peek == 0 && s->peek_note && strstr(s->peek_note, "no live process"));
 	check_invariants(s);
+	/* --no-peek says so (not "no live process") */
+	long *streamed_as = (long *)1;
+	CHECK(vms_attribute(s, -1, 0, 1, NULL, &changed, &streamed_as) == VMS_OK);
+	CHECK(changed == 0 && streamed_as == NULL);
+	CHECK(s->peek == 0 && s->peek_note && strstr(s->peek_note, "--no-peek"));
+	vms_snapshot_free(s);
+
+	/* A thread stack a recogniser claims (glibc 2.39+ names them: [anon: glibc: pthread stack],
+	 * guard included) is still that thread's stack: the thread points at it and it carries the
+	 * thread id, instead of "runs on memory of a Stack allocation, not on a stack of its own". */
+	text_len = 0;
+	rec("7f0050000000-7f0050001000", "---p", "[anon: glibc: pthread stack]", 4, 0, "mr mw me");
+	rec("7f0050001000-7f0050801000", "rw-p", "[anon: glibc: pthread stack]", 8192, 16, "rd wr mr mw me ac");
+	s = vms_snapshot_new();
+	s->page_size = 4096;
+	s->user_top = 0x7ffffffff000;
+	s->n_threads = 1;
+	s->threads = vms_snapshot_alloc(s, sizeof *s->threads);
+	s->threads[0] = (struct vms_thread){.tid = 50, .name = "worker", .sp = 0x7f0050700000, .stack_allocation = -1};
+	CHECK(vms_smaps_parse(s, text, text_len) == VMS_OK);
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK && changed == 1);
+	check_invariants(s);
+	a = alloc_at(s, 0x7f0050000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->owner && !strcmp(a->owner, "names"));
+	CHECK(a && a->tid == 50);
+	CHECK(s->threads[0].stack_allocation >= 0 && &s->allocations[s->threads[0].stack_allocation] == a);
+	CHECK(s->threads[0].stack_note == NULL);
 	vms_snapshot_free(s);
 	TEST_MAIN_END();
 }
