@@ -258,7 +258,7 @@ int main(void)
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK && changed == 1);
 	check_invariants(s);
-	a = alloc_at(s, 0x7f0050000000);
+	a = fixture_alloc_at(s, 0x7f0050000000);
 	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->owner && !strcmp(a->owner, "names"));
 	CHECK(a && a->tid == 50);
 	CHECK(s->threads[0].stack_allocation >= 0 && &s->allocations[s->threads[0].stack_allocation] == a);
