@@ -41,7 +41,12 @@ struct vms_attr {
 	int pagemap_fd;          /* -1 until first needed, -2 when unavailable */
 	vms_attr_reader reader;  /* injected (tests) */
 	void *reader_cookie;
+	vms_attr_file_reader file_reader; /* injected (tests) */
+	void *file_cookie;
 	int read_now;            /* the running recogniser read memory */
+	unsigned reads_left;     /* the running recogniser's budgets (attribute.h) */
+	unsigned file_reads_left;
+	int budget_spent;        /* ... and it ran out of one */
 	struct vms_file_cache *cache; /* file reads */
 	int own_cache;
 	int oom;
@@ -198,7 +203,14 @@ static int resident(struct vms_attr *a, uint64_t addr, size_t len)
 int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 {
 	struct vms_snapshot *s = a->s;
-	if (s->peek != 1 || len == 0 || len > PEEK_MAX || addr + len < addr)
+	if (s->peek != 1)
+		return -1;
+	if (!a->reads_left) {
+		a->budget_spent = 1;
+		return -1;
+	}
+	a->reads_left--;
+	if (len == 0 || len > PEEK_MAX || addr + len < addr)
 		return -1;
 	long i = vms_attr_region_at(a, addr);
 	if (i < 0)
@@ -230,7 +242,18 @@ int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 
 long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max)
 {
-	if (a->dirfd < 0 || !path || path[0] != '/')
+	if (!path || path[0] != '/')
+		return -1;
+	if (!a->file_reads_left) {
+		a->budget_spent = 1;
+		return -1;
+	}
+	a->file_reads_left--;
+	if (a->file_reader) {
+		long got = a->file_reader(a->file_cookie, path, offset, buf, max);
+		return got >= 0 && (size_t)got <= max ? got : -1;
+	}
+	if (a->dirfd < 0)
 		return -1;
 	size_t n = strlen(path) + 8;
 	char *rel = malloc(n);
@@ -354,7 +377,12 @@ static int run_all(struct vms_attr *a, int *changed)
 		const struct vms_recogniser *rec = vms_recognisers[k];
 		size_t before = a->n_claims;
 		a->read_now = 0;
+		a->reads_left = VMS_ATTR_MAX_READS;
+		a->file_reads_left = VMS_ATTR_MAX_FILE_READS;
+		a->budget_spent = 0;
 		const char *note = rec->run(a);
+		if (!a->oom && a->budget_spent)
+			note = vms_attr_fmt(a, "%s (read budget spent)", note ? note : "nothing found");
 		if (a->oom)
 			break;
 		struct vms_recogniser_run *run = &s->recognisers[s->n_recognisers++];
@@ -463,7 +491,14 @@ int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, str
 
 int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed)
 {
-	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .reader = read, .reader_cookie = cookie};
+	return vms_attribute_with_files(s, read, cookie, NULL, NULL, changed);
+}
+
+int vms_attribute_with_files(struct vms_snapshot *s, vms_attr_reader read, void *cookie,
+                             vms_attr_file_reader read_file, void *file_cookie, int *changed)
+{
+	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .reader = read, .reader_cookie = cookie,
+	                     .file_reader = read_file, .file_cookie = file_cookie};
 	s->peek = read ? 1 : 0;
 	s->peek_note = read ? NULL : "no live process: geometry only";
 	return attribute(s, &a, changed, NULL);
