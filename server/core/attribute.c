@@ -145,7 +145,7 @@ void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
 
 int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details)
 {
-	if (claim < 0 || (size_t)claim >= a->n_claims || start >= end)
+	if (claim < 0 || (size_t)claim >= a->n_claims || start >= end || a->n_parts >= VMS_ATTR_MAX_PARTS)
 		return -1;
 	struct claim_rec *cr = &a->claims[claim];
 	const struct vms_region *R = a->s->regions;

@@ -121,6 +121,8 @@ void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note);
 #define VMS_ATTR_MAX_READS 16384
 #define VMS_ATTR_MAX_FILE_READS 256
 #define VMS_ATTR_MAX_STEPS 65536
+/* Parts per scan (vms_attr_part fails beyond): 8 MiB of parts at most. */
+#define VMS_ATTR_MAX_PARTS 262144
 int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len);
 
 /* Region index containing addr, or -1. */

@@ -209,6 +209,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vms_snapshot_free(s);
 		return 0;
 	}
+	/* the kernel reports no user address past 2^56 (5-level paging), only [vsyscall] up there */
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (s->regions[i].end > (1ull << 56) && s->regions[i].start < 0xffff800000000000ull) {
+			vms_snapshot_free(s);
+			return 0;
+		}
 	w.s = s;
 	s->user_top = 0x7ffffffff000ull;
 	s->mmap_min_addr = 0x10000;
