@@ -114,12 +114,17 @@ void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note);
  *   vms_attr_read_file at most VMS_ATTR_MAX_FILE_READS times; further calls return -1, and
  *   the recogniser's run note says "read budget spent";
  * - every walk that follows bytes of the target (chunk walks, arena and page rings, prev
- *   chains, free lists, tables whose length a header gives) stops after at most
- *   VMS_ATTR_MAX_STEPS steps (or a smaller limit of its own), and never allocates by a size
- *   the target wrote;
+ *   chains, free lists, tables whose length a header gives) or steps through a region whose
+ *   size the target chose stops after at most VMS_ATTR_MAX_STEPS steps (or a limit of its own,
+ *   documented where it is defined: hotspot's HS_STEPS for its geometry searches), and never
+ *   allocates by a size the target wrote;
+ * - vms_attr_part fails once a scan has VMS_ATTR_MAX_PARTS parts;
  * - a recogniser never recurses on target data. */
-#define VMS_ATTR_MAX_READS 16384
-#define VMS_ATTR_MAX_FILE_READS 256
+/* About 0.1 s of process_vm_readv + pagemap per recogniser at worst; a legitimate scan needs a
+ * few thousand reads (musl's group walk of a huge heap may stop early: its groups stay unnamed). */
+#define VMS_ATTR_MAX_READS 65536
+/* Files are cached per scan; Go reads up to 4 per mapped image file. */
+#define VMS_ATTR_MAX_FILE_READS 16384
 #define VMS_ATTR_MAX_STEPS 65536
 /* Parts per scan (vms_attr_part fails beyond): 8 MiB of parts at most. */
 #define VMS_ATTR_MAX_PARTS 262144

@@ -152,6 +152,20 @@ static void parse_records(struct world *w, const unsigned char *p, const unsigne
 	}
 }
 
+/* A section runs to the next marker after it, or to the end. */
+static const unsigned char *section_end(const unsigned char *m, const unsigned char *end, const unsigned char *m1,
+                                        const unsigned char *m2, const unsigned char *m3)
+{
+	const unsigned char *e = end;
+	if (m1 && m1 > m && m1 < e)
+		e = m1;
+	if (m2 && m2 > m && m2 < e)
+		e = m2;
+	if (m3 && m3 > m && m3 < e)
+		e = m3;
+	return e;
+}
+
 static int has(const char *s, const char *sub)
 {
 	return s && strstr(s, sub);
@@ -163,6 +177,8 @@ static size_t str_ok(const char *p)
 }
 
 static struct record recs[MAX_RECORDS];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -177,15 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		smaps_end = m_tile;
 	if (m_file && m_file < smaps_end)
 		smaps_end = m_file;
-	/* a section runs to the next marker after it, or to the end */
-#define SECTION_END(m)                                                                                \
-	({                                                                                            \
-		const unsigned char *e_ = end;                                                        \
-		if (m_mem && m_mem > (m) && m_mem < e_) e_ = m_mem;                                   \
-		if (m_tile && m_tile > (m) && m_tile < e_) e_ = m_tile;                               \
-		if (m_file && m_file > (m) && m_file < e_) e_ = m_file;                               \
-		e_;                                                                                   \
-	})
+#define SECTION_END(m) section_end(m, end, m_mem, m_tile, m_file)
 
 	struct world w = {.rec = recs};
 	if (m_mem)
