@@ -41,6 +41,7 @@ struct world {
 	const struct vms_snapshot *s;
 	struct record *rec;
 	size_t n_rec;
+	uint64_t rec_lo, rec_hi; /* the records' span: reads outside it skip them (65536 reads x 512) */
 	const unsigned char *tile;
 	size_t tile_len;
 	unsigned char ctrl[4];
@@ -74,7 +75,8 @@ static int read_mem(void *cookie, uint64_t addr, void *buf, size_t len)
 	}
 	unsigned char *b = buf;
 	int covered = 0;
-	for (size_t k = 0; k < w->n_rec; k++)
+	size_t n_rec = addr < w->rec_hi && addr + len > w->rec_lo ? w->n_rec : 0;
+	for (size_t k = 0; k < n_rec; k++)
 		if (addr >= w->rec[k].addr && addr - w->rec[k].addr <= w->rec[k].len && len <= w->rec[k].addr + w->rec[k].len - addr)
 			covered = 1;
 	if (!covered && !w->tile_len)
@@ -95,7 +97,7 @@ static int read_mem(void *cookie, uint64_t addr, void *buf, size_t len)
 			memcpy(b + i, &p, 8);
 		}
 	}
-	for (size_t k = 0; k < w->n_rec; k++) {
+	for (size_t k = 0; k < n_rec; k++) {
 		const struct record *r = &w->rec[k];
 		uint64_t lo = addr > r->addr ? addr : r->addr;
 		uint64_t hi_a = addr + len, hi_r = r->addr + r->len;
@@ -145,8 +147,13 @@ static void parse_records(struct world *w, const unsigned char *p, const unsigne
 			r->len = 0;
 			for (q++; q + 1 < le && r->len < RECORD_MAX && hexval(q[0]) >= 0 && hexval(q[1]) >= 0; q += 2)
 				r->bytes[r->len++] = (unsigned char)(hexval(q[0]) << 4 | hexval(q[1]));
-			if (r->len && r->addr + r->len > r->addr)
+			if (r->len && r->addr + r->len > r->addr) {
+				if (!w->n_rec || r->addr < w->rec_lo)
+					w->rec_lo = r->addr;
+				if (!w->n_rec || r->addr + r->len > w->rec_hi)
+					w->rec_hi = r->addr + r->len;
 				w->n_rec++;
+			}
 		}
 		p = nl ? nl + 1 : end;
 	}
