@@ -9,7 +9,7 @@
  *
  * Control bytes: [0] low nibble: 1 read in 16 (by page) fails per unit, bit 4: files are
  * endless (bytes past the end repeat the file); [1] % 9 threads; [2] seed for their stack
- * pointers; [3] unused. An aligned tile word whose top byte is 0xA5 becomes a pointer into
+ * pointers; [3] bit 0: a 32-bit process (i686, 4-byte words for glibc and musl). An aligned tile word whose top byte is 0xA5 becomes a pointer into
  * region (byte 6 % n) at offset (low 32 bits % size); 0xA6: region start + (low 16 bits), so
  * hostile pointers into the map (rings, self-references) are one mutation away.
  *
@@ -233,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.s = s;
 	s->user_top = 0x7ffffffff000ull;
 	s->mmap_min_addr = 0x10000;
-	s->arch.bits = 64;
-	s->arch.machine = "x86_64";
+	s->arch.bits = w.ctrl[3] & 1 ? 32 : 64;
+	s->arch.machine = w.ctrl[3] & 1 ? "i686" : "x86_64";
 	s->page_size = 4096;
 	s->pid = 1;
 	s->name = "fuzz";

@@ -31,7 +31,7 @@
 #define META_NODE (64 * MIB)  /* metaspace VirtualSpaceNode reservation (JDK 16+) */
 #define META_ALIGN (4 * MIB)  /* metaspace root chunk size: nodes are aligned to it */
 #define JAVA_GUARD (16 * KIB) /* red 1 + yellow 2 + reserved 1 page */
-#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (a JVM takes ~10^5) */
+#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (the JVM fixtures take 10^3..10^4) */
 
 enum gc { GC_UNKNOWN, GC_G1, GC_PARALLEL, GC_SERIAL, GC_Z, GC_SHENANDOAH };
 
