@@ -44,7 +44,12 @@ struct vms_attr {
 	int root_fd;             /* /proc/PID/root (O_PATH): -1 until first needed, -2 when unavailable */
 	vms_attr_reader reader;  /* injected (tests) */
 	void *reader_cookie;
+	vms_attr_file_reader file_reader; /* injected (tests) */
+	void *file_cookie;
 	int read_now;            /* the running recogniser read memory */
+	unsigned reads_left;     /* the running recogniser's budgets (attribute.h) */
+	unsigned file_reads_left;
+	int budget_spent;        /* ... and it ran out of one */
 	struct vms_file_cache *cache; /* file reads */
 	int own_cache;
 	int oom;
@@ -143,7 +148,7 @@ void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
 
 int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, const char *details)
 {
-	if (claim < 0 || (size_t)claim >= a->n_claims || start >= end)
+	if (claim < 0 || (size_t)claim >= a->n_claims || start >= end || a->n_parts >= VMS_ATTR_MAX_PARTS)
 		return -1;
 	struct claim_rec *cr = &a->claims[claim];
 	const struct vms_region *R = a->s->regions;
@@ -201,7 +206,14 @@ static int resident(struct vms_attr *a, uint64_t addr, size_t len)
 int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 {
 	struct vms_snapshot *s = a->s;
-	if (s->peek != 1 || len == 0 || len > PEEK_MAX || addr + len < addr)
+	if (s->peek != 1)
+		return -1;
+	if (!a->reads_left) {
+		a->budget_spent = 1;
+		return -1;
+	}
+	a->reads_left--;
+	if (len == 0 || len > PEEK_MAX || addr + len < addr)
 		return -1;
 	long i = vms_attr_region_at(a, addr);
 	if (i < 0)
@@ -256,6 +268,17 @@ int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 
 long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max)
 {
+	if (!path || path[0] != '/')
+		return -1;
+	if (!a->file_reads_left) {
+		a->budget_spent = 1;
+		return -1;
+	}
+	a->file_reads_left--;
+	if (a->file_reader) {
+		long got = a->file_reader(a->file_cookie, path, offset, buf, max);
+		return got >= 0 && (size_t)got <= max ? got : -1;
+	}
 	if (a->root_fd == -1) {
 		a->root_fd = a->dirfd >= 0 ? openat(a->dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (a->root_fd < 0)
@@ -375,7 +398,12 @@ static int run_all(struct vms_attr *a, int *changed)
 		const struct vms_recogniser *rec = vms_recognisers[k];
 		size_t before = a->n_claims;
 		a->read_now = 0;
+		a->reads_left = VMS_ATTR_MAX_READS;
+		a->file_reads_left = VMS_ATTR_MAX_FILE_READS;
+		a->budget_spent = 0;
 		const char *note = rec->run(a);
+		if (!a->oom && a->budget_spent)
+			note = vms_attr_fmt(a, "%s (read budget spent)", note ? note : "nothing found");
 		if (a->oom)
 			break;
 		struct vms_recogniser_run *run = &s->recognisers[s->n_recognisers++];
@@ -500,7 +528,14 @@ int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, str
 
 int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed)
 {
-	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .root_fd = -2, .reader = read, .reader_cookie = cookie};
+	return vms_attribute_with_files(s, read, cookie, NULL, NULL, changed);
+}
+
+int vms_attribute_with_files(struct vms_snapshot *s, vms_attr_reader read, void *cookie,
+                             vms_attr_file_reader read_file, void *file_cookie, int *changed)
+{
+	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .root_fd = -2, .reader = read, .reader_cookie = cookie,
+	                     .file_reader = read_file, .file_cookie = file_cookie};
 	s->peek = read ? 1 : 0;
 	s->peek_note = read ? NULL : "no live process: geometry only";
 	return attribute(s, &a, changed, NULL);

@@ -59,6 +59,13 @@ int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, str
 typedef int (*vms_attr_reader)(void *cookie, uint64_t addr, void *buf, size_t len);
 int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cookie, int *changed);
 
+/* Same, also answering vms_attr_read_file from read_file(cookie, path, offset, buf, max)
+ * (bytes read, or -1), for tests and the fuzz harness that feed saved or hostile file bytes
+ * (hsperfdata, ELF headers). read_file NULL: no files, as with vms_attribute_with. */
+typedef long (*vms_attr_file_reader)(void *cookie, const char *path, uint64_t offset, void *buf, size_t max);
+int vms_attribute_with_files(struct vms_snapshot *s, vms_attr_reader read, void *cookie,
+                             vms_attr_file_reader read_file, void *file_cookie, int *changed);
+
 /* ---- services for recognisers ---------------------------------------------------------- */
 
 /* The snapshot being attributed. Regions, threads and the classifier's allocations are
@@ -97,7 +104,31 @@ void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note);
 /* Read len bytes at addr from the target, only when allowed (ptrace-attach rights, no
  * --no-peek), only inside one readable region, only from resident pages (pagemap), never
  * more than 4096 bytes per call. 0 when all bytes were read, -1 otherwise (denied, not
- * resident, unreadable): the recogniser then falls back to geometry. */
+ * resident, unreadable, or this recogniser's read budget is spent): the recogniser then falls
+ * back to geometry.
+ *
+ * The target is untrusted: any local user's process may be scanned, and it can craft every
+ * byte a recogniser reads (heap headers, rings of next pointers, sizes, counts). So the work
+ * per scan is bounded whatever the bytes say:
+ * - each recogniser may call vms_attr_peek at most VMS_ATTR_MAX_READS times per scan (calls
+ *   refused before reaching the reader, e.g. outside a readable region, count too) and
+ *   vms_attr_read_file at most VMS_ATTR_MAX_FILE_READS times; further calls return -1, and
+ *   the recogniser's run note says "read budget spent";
+ * - every walk that follows bytes of the target (chunk walks, arena and page rings, prev
+ *   chains, free lists, tables whose length a header gives) or steps through a region whose
+ *   size the target chose stops after at most VMS_ATTR_MAX_STEPS steps (or a limit of its own,
+ *   documented where it is defined: hotspot's HS_STEPS for its geometry searches), and never
+ *   allocates by a size the target wrote;
+ * - vms_attr_part fails once a scan has VMS_ATTR_MAX_PARTS parts;
+ * - a recogniser never recurses on target data. */
+/* About 0.1 s of process_vm_readv + pagemap per recogniser at worst; a legitimate scan needs a
+ * few thousand reads (musl's group walk of a huge heap may stop early: its groups stay unnamed). */
+#define VMS_ATTR_MAX_READS 65536
+/* Files are cached per scan; Go reads up to 4 per mapped image file. */
+#define VMS_ATTR_MAX_FILE_READS 16384
+#define VMS_ATTR_MAX_STEPS 65536
+/* Parts per scan (vms_attr_part fails beyond): 8 MiB of parts at most. */
+#define VMS_ATTR_MAX_PARTS 262144
 int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len);
 
 /* Region index containing addr, or -1. */

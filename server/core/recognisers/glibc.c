@@ -148,11 +148,19 @@ static enum probe probe_heap(struct g *g, uint64_t b, long ri, struct heap *h)
 	return P_HEAP;
 }
 
+/* heaps[] is sorted by base: find_heaps probes regions and boundaries in address order. */
 static struct heap *heap_at(struct g *g, uint64_t base)
 {
-	for (size_t k = 0; k < g->n_heaps; k++)
-		if (g->heaps[k].base == base)
-			return &g->heaps[k];
+	size_t lo = 0, hi = g->n_heaps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->heaps[mid].base < base)
+			lo = mid + 1;
+		else if (g->heaps[mid].base > base)
+			hi = mid;
+		else
+			return &g->heaps[mid];
+	}
 	return NULL;
 }
 
@@ -204,13 +212,21 @@ static void number_arenas(struct g *g)
 	free(ring);
 }
 
+/* Depth of each heap in its prev chain. The chains are the target's words: a hostile prev ring
+ * would cost n_heaps x MAX_HEAPS steps, so all chains together get VMS_ATTR_MAX_STEPS steps
+ * (then depths are unknown, 0). */
 static void chain_depths(struct g *g)
 {
+	unsigned long steps = 0;
 	for (size_t k = 0; k < g->n_heaps; k++) {
 		struct heap *h = &g->heaps[k];
 		int d = 1;
 		uint64_t p = h->prev;
 		while (p && d <= MAX_HEAPS) {
+			if (++steps > VMS_ATTR_MAX_STEPS) {
+				d = 0;
+				break;
+			}
 			const struct heap *q = heap_at(g, p);
 			if (!q) {
 				d = 0;
@@ -238,6 +254,7 @@ static const char *heap_name(struct g *g, const struct heap *h)
 static void find_heaps(struct g *g, enum probe *state)
 {
 	const struct vms_snapshot *s = g->s;
+	unsigned long steps = 0; /* boundaries probed: a huge VMA must not cost 2^30 iterations */
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
 		state[i] = P_NONE;
@@ -247,7 +264,7 @@ static void find_heaps(struct g *g, enum probe *state)
 		uint64_t b = (r->start + g->heap_max - 1) & ~(g->heap_max - 1);
 		if (b == r->start)
 			state[i] = P_UNREAD;
-		for (; b < r->end && b >= r->start; b += g->heap_max) {
+		for (; b < r->end && b >= r->start && steps < VMS_ATTR_MAX_STEPS; b += g->heap_max, steps++) {
 			struct heap h;
 			enum probe p = s->peek == 1 ? probe_heap(g, b, (long)i, &h) : P_UNREAD;
 			if (b == r->start)

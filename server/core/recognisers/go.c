@@ -43,6 +43,7 @@
 #define MAX_ARENAS 4096               /* arenas (256 GiB of heap) we track per scan */
 #define MAX_ELF_FILES 4096            /* distinct image files we look at per scan */
 #define MAX_L2_PEEKS 4096             /* memory reads spent looking for the arena index */
+#define INDEX_STEPS VMS_ATTR_MAX_STEPS /* 64 MiB steps through the index: 4 TiB of address space */
 
 /* ---- step 1: a Go ELF among the mapped images ------------------------------------------ */
 
@@ -360,12 +361,13 @@ static size_t index_arenas(struct vms_attr *a, uint64_t l2, uint64_t *arenas, ui
 	uint64_t page_at = 1; /* no page yet */
 	int page_ok = 0;
 	size_t n = 0;
+	unsigned long steps = 0; /* the target chooses its regions' sizes: bound the 64 MiB steps */
 	for (size_t i = 0; i < s->n_regions && n < max; i++) {
 		const struct vms_region *r = &s->regions[i];
 		if (!takeable(a, i, 1))
 			continue;
 		uint64_t p = (r->start + ARENA_BYTES - 1) & ~(ARENA_BYTES - 1);
-		while (p >= r->start && p < r->end && n < max) {
+		while (p >= r->start && p < r->end && n < max && steps++ < INDEX_STEPS) {
 			uint64_t e = l2_entry(a, l2, p), pg = e & ~4095ull;
 			if (pg != page_at) {
 				page_at = pg;
@@ -457,7 +459,9 @@ static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, in
 	const char *l2_what = "Go arena index (L2 map, 32 MiB), merged into this VMA by the kernel";
 	if (l2_inside && l2 < rn->start)
 		vms_attr_part(a, rn->claim, l2, l2 + L2_BYTES, l2_what);
-	for (uint64_t k = 0; k < n_arenas; k++) {
+	/* one part per arena, for as many arenas as we track (the reservation's size is the
+	 * target's to choose: 128 TiB of PROT_NONE would be 2M parts) */
+	for (uint64_t k = 0; k < n_arenas && n_arenas <= MAX_ARENAS; k++) {
 		uint64_t st = rn->start + k * ARENA_BYTES;
 		vms_attr_part(a, rn->claim, st, st + ARENA_BYTES,
 		              vms_attr_fmt(a, "Go heap arena %llu of %llu", (unsigned long long)(k + 1),

@@ -31,6 +31,7 @@
 #define META_NODE (64 * MIB)  /* metaspace VirtualSpaceNode reservation (JDK 16+) */
 #define META_ALIGN (4 * MIB)  /* metaspace root chunk size: nodes are aligned to it */
 #define JAVA_GUARD (16 * KIB) /* red 1 + yellow 2 + reserved 1 page */
+#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (the JVM fixtures take 10^3..10^4) */
 
 enum gc { GC_UNKNOWN, GC_G1, GC_PARALLEL, GC_SERIAL, GC_Z, GC_SHENANDOAH };
 
@@ -47,6 +48,8 @@ struct hs {
 	unsigned claims;
 	const char *heap_text;  /* for the note */
 	uint64_t zbase;         /* ZGC: address of the lowest heap view (= ZAddressOffsetMax), or 0 */
+	unsigned long *steps;   /* geometry steps taken (span walks, block searches): a map of 65530
+	                         * regions made to look like HotSpot's must not cost n^2 or n^3 */
 	unsigned char *not_bss; /* per region: 1 when the classifier called it an image's .bss but it
 	                         * lies past the image's last PT_LOAD (anonymous memory the kernel
 	                         * merged after the image); NULL when none */
@@ -74,6 +77,13 @@ static int no_access(const struct vms_region *r)
 static int perms_are(const struct vms_region *r, const char *p)
 {
 	return !strncmp(r->perms, p, 4);
+}
+
+/* One more geometry step; 0 when the budget (HS_STEPS) is spent: then no more spans or blocks
+ * are found. */
+static int step(const struct hs *h)
+{
+	return ++*h->steps <= HS_STEPS;
 }
 
 static int contiguous(const struct hs *h, size_t j)
@@ -119,7 +129,7 @@ typedef int (*accept_fn)(const struct hs *h, size_t i);
 static size_t span_to(const struct hs *h, size_t i, uint64_t size, accept_fn ok)
 {
 	uint64_t end = h->R[i].start + size;
-	for (size_t j = i; j < h->n && ok(h, j); j++) {
+	for (size_t j = i; j < h->n && step(h) && ok(h, j); j++) {
 		if (j > i && !contiguous(h, j))
 			return 0;
 		if (h->R[j].end == end)
@@ -479,7 +489,7 @@ static int find_block(const struct hs *h, uint64_t total, uint64_t align, int al
 	best->first = -1, best->q = 0, best->x = 0;
 	if (!total)
 		return 0;
-	for (size_t i = 0; i < h->n; i++) {
+	for (size_t i = 0; i < h->n && step(h); i++) {
 		if (!plain(h, i))
 			continue;
 		int run_start = !(contiguous(h, i) && plain(h, i - 1));
@@ -490,14 +500,14 @@ static int find_block(const struct hs *h, uint64_t total, uint64_t align, int al
 			c.q = 3, c.end = (long)e;
 		} else if (run_start) {
 			while (j + 1 < h->n && h->R[j].end < c.x + total && contiguous(h, j + 1) &&
-			       plain(h, j + 1))
+			       plain(h, j + 1) && step(h))
 				j++;
 			if (j > i && h->R[j].end > c.x + total && rw_at(h, j))
 				c.q = 2, c.end = (long)j + 1;
 		}
 		if (!c.q && run_end && h->R[i].end > total) {
 			c.x = h->R[i].end - total;
-			while (j > 0 && h->R[j].start > c.x && contiguous(h, j) && plain(h, j - 1))
+			while (j > 0 && h->R[j].start > c.x && contiguous(h, j) && plain(h, j - 1) && step(h))
 				j--;
 			if (h->R[j].start < c.x && c.x < h->R[j].end)
 				c.q = 1, c.first = (long)j, c.end = (long)i + 1;
@@ -860,7 +870,8 @@ static void thread_notes(struct hs *h)
 
 static const char *run(struct vms_attr *a)
 {
-	struct hs h = {.a = a, .s = vms_attr_snapshot(a)};
+	unsigned long steps = 0;
+	struct hs h = {.a = a, .s = vms_attr_snapshot(a), .steps = &steps};
 	h.R = h.s->regions;
 	h.n = h.s->n_regions;
 	long pi = find_perf_region(&h);

@@ -350,7 +350,8 @@ static void claim_guess(struct vms_attr *a, const struct geom *g, size_t i, uint
 	vms_attr_role(a, i, "arenas");
 	if (from > r->start)
 		vms_attr_part(a, id, r->start, from, vms_attr_fmt(a, ".bss of %s", bss_of ? bss_of : "?"));
-	for (uint64_t s = from; s < r->end; s += g->arena)
+	/* one part per arena, for a plausible count: the region's size is the target's to choose */
+	for (uint64_t s = from; s < r->end && n <= VMS_ATTR_MAX_STEPS / 16; s += g->arena)
 		vms_attr_part(a, id, s, s + g->arena, "pymalloc arena (guess)");
 	t->allocations++;
 	t->guessed++;
