@@ -19,21 +19,12 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
 #define RANGE_MIN (256 * MIB)
 #define LARGE_FACTOR 8
-
-static int anon_private(const struct vms_region *r)
-{
-	return !r->path && r->perms[3] == 'p';
-}
-
-static int no_access(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
-}
 
 static int doublemapper(const struct vms_region *r)
 {
@@ -50,9 +41,9 @@ static uint64_t region_size(const struct vms_region *R, size_t i, size_t n)
 			continue;
 		size_t islands = 0, ok = 1;
 		for (size_t k = i; k < i + n && ok; k++) {
-			if (no_access(&R[k]))
+			if (vms_region_no_access(&R[k]))
 				continue;
-			if (k > i && !no_access(&R[k - 1]))
+			if (k > i && !vms_region_no_access(&R[k - 1]))
 				continue; /* same island, a VMA split by flags */
 			islands++;
 			uint64_t off = R[k].start - start;
@@ -81,7 +72,7 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 	uint64_t committed = 0;
 	size_t basic_n = 0, large_n = 0;
 	for (size_t k = i; k < i + n; k++)
-		if (!no_access(&R[k]))
+		if (!vms_region_no_access(&R[k]))
 			committed += R[k].end - R[k].start;
 	struct vms_claim c = {.type = VMS_TYPE_MANAGED_HEAP,
 	                      .signal = "geometry: libcoreclr.so + region-aligned reservation"};
@@ -102,12 +93,12 @@ static int claim_range(struct vms_attr *a, size_t i, size_t n, uint64_t rs, cons
 			if (id < 0)
 				return 0;
 			for (size_t k = i; k < i + n; k++)
-				vms_attr_role(a, k, no_access(&R[k]) ? "reserved" : "committed");
+				vms_attr_role(a, k, vms_region_no_access(&R[k]) ? "reserved" : "committed");
 		}
 		basic_n = large_n = 0;
 		uint64_t last_part_end = start;
 		for (size_t k = i; k < i + n; k++) {
-			if (no_access(&R[k]))
+			if (vms_region_no_access(&R[k]))
 				continue;
 			for (uint64_t x = R[k].start; x < R[k].end;) {
 				uint64_t from_end = end - x;
@@ -189,7 +180,7 @@ static void claim_views(struct vms_attr *a, unsigned *views)
 		if (vms_attr_claim(a, i, j - i, &c) >= 0) {
 			for (size_t k = i; k < j; k++)
 				vms_attr_role(a, k,
-				              no_access(&R[k])       ? "reserved"
+				              vms_region_no_access(&R[k])       ? "reserved"
 				              : R[k].perms[2] == 'x' ? "code (RX view)"
 				                                     : "RW alias");
 			(*views)++;
@@ -212,18 +203,18 @@ static const char *run(struct vms_attr *a)
 	size_t best = 0, best_n = 0;
 	uint64_t best_size = 0, best_rs = 0;
 	for (size_t i = 0; i < s->n_regions;) {
-		if (!anon_private(&R[i]) || vms_attr_claimed(a, i)) {
+		if (!vms_region_anon_private(&R[i]) || vms_attr_claimed(a, i)) {
 			i++;
 			continue;
 		}
 		size_t j = i + 1;
-		while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) &&
+		while (j < s->n_regions && R[j].start == R[j - 1].end && vms_region_anon_private(&R[j]) &&
 		       !vms_attr_claimed(a, j))
 			j++;
 		uint64_t size = R[j - 1].end - R[i].start;
 		uint64_t reserved = 0;
 		for (size_t k = i; k < j; k++)
-			if (no_access(&R[k]))
+			if (vms_region_no_access(&R[k]))
 				reserved += R[k].end - R[k].start;
 		uint64_t rs;
 		if (size >= RANGE_MIN && reserved * 2 >= size && size > best_size &&

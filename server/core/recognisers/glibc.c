@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define MAX_HEAPS 4096
 #define MAX_RING 1024
@@ -61,21 +62,6 @@ struct g {
 	unsigned n_arenas;    /* thread arenas in the ring */
 	int ring_ok;
 };
-
-static int is_anon(const struct vms_region *r)
-{
-	return !r->path && r->inode == 0;
-}
-
-static int is_rw_private(const struct vms_region *r)
-{
-	return r->perms[0] == 'r' && r->perms[1] == 'w' && r->perms[3] == 'p';
-}
-
-static int no_access(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
-}
 
 /* Read n target words at addr (little-endian, g->ws bytes each). 0 or -1. */
 static int peek_words(struct g *g, uint64_t addr, uint64_t *out, unsigned n)
@@ -258,7 +244,7 @@ static void find_heaps(struct g *g, enum probe *state)
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
 		state[i] = P_NONE;
-		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) ||
+		if (!vms_region_is_anon(r) || !vms_region_rw_private(r) || vms_attr_claimed(g->a, i) ||
 		    r->type == VMS_TYPE_STACK)
 			continue;
 		uint64_t b = (r->start + g->heap_max - 1) & ~(g->heap_max - 1);
@@ -291,7 +277,7 @@ static unsigned claim_heaps(struct g *g)
 		uint64_t reserve_end = last->base + g->heap_max;
 		if (r->end < reserve_end && (size_t)ri + 1 < s->n_regions) {
 			const struct vms_region *t = &s->regions[ri + 1];
-			if (t->start == r->end && is_anon(t) && no_access(t) && t->end == reserve_end &&
+			if (t->start == r->end && vms_region_is_anon(t) && vms_region_no_access(t) && t->end == reserve_end &&
 			    !vms_attr_claimed(g->a, (size_t)ri + 1))
 				n = 2;
 		}
@@ -367,7 +353,7 @@ static unsigned claim_heaps_by_geometry(struct g *g, const enum probe *state, in
 		size_t n = 0;
 		uint64_t end = r->end;
 		if (i + 1 < s->n_regions && s->regions[i + 1].start == r->end &&
-		    is_anon(&s->regions[i + 1]) && no_access(&s->regions[i + 1]) &&
+		    vms_region_is_anon(&s->regions[i + 1]) && vms_region_no_access(&s->regions[i + 1]) &&
 		    s->regions[i + 1].end % g->heap_max == 0 &&
 		    s->regions[i + 1].end - r->end < g->heap_max && !vms_attr_claimed(g->a, i + 1)) {
 			n = 2;
@@ -419,7 +405,7 @@ static const char *claim_main_arena(struct g *g, int glibc, int other_allocator)
 	/* the main thread's tcache_perthread_struct is the first chunk: size 0x290|PREV_INUSE
 	 * (0x250 before 2.30); i386: 0x190|1 (0x150), at +0 or +8 (16-byte alignment) */
 	uint64_t w[4];
-	int read = s->peek == 1 && is_rw_private(r) && peek_words(g, r->start, w, 4) == 0;
+	int read = s->peek == 1 && vms_region_rw_private(r) && peek_words(g, r->start, w, 4) == 0;
 	if (read) {
 		if (g->ws == 8 && w[0] == 0 && (w[1] == 0x291 || w[1] == 0x251))
 			signal = "tcache chunk read";
@@ -486,7 +472,7 @@ static unsigned claim_chunks(struct g *g, uint64_t *total)
 	struct span spans[CHUNK_WALK];
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(g->a, i) ||
+		if (!vms_region_is_anon(r) || !vms_region_rw_private(r) || vms_attr_claimed(g->a, i) ||
 		    r->type == VMS_TYPE_STACK || r->end - r->start < CHUNK_MIN || r->smaps[VMS_SF_RSS] == 0)
 			continue;
 		size_t n = 0;

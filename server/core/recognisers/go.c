@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define MIB (1ull << 20)
 #define ARENA_BYTES (64 * MIB) /* heapArenaBytes on linux/amd64 */
@@ -185,26 +186,16 @@ static uint64_t index_bias(const struct vms_snapshot *s)
 	return is_arm64(s) ? 0 : BIAS_AMD64;
 }
 
-static int anon_private(const struct vms_region *r)
-{
-	return !r->path && r->perms[3] == 'p';
-}
-
 static int is_rw(const struct vms_region *r)
 {
 	return r->perms[0] == 'r' && r->perms[1] == 'w' && r->perms[2] == '-';
-}
-
-static int is_none(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
 }
 
 static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
 {
 	uint64_t b = 0;
 	for (size_t k = first; k < first + n; k++)
-		if (!is_none(&s->regions[k]))
+		if (!vms_region_no_access(&s->regions[k]))
 			b += s->regions[k].end - s->regions[k].start;
 	return b;
 }
@@ -216,12 +207,12 @@ static uint64_t rw_bytes(const struct vms_snapshot *s, size_t first, size_t n)
 static int glibc_heap_at(const struct vms_snapshot *s, size_t i)
 {
 	const struct vms_region *R = s->regions;
-	if (!is_rw(&R[i]) || !anon_private(&R[i]) || R[i].start % ARENA_BYTES)
+	if (!is_rw(&R[i]) || !vms_region_anon_private(&R[i]) || R[i].start % ARENA_BYTES)
 		return 0;
 	if (R[i].end - R[i].start == ARENA_BYTES)
 		return 1;
-	return i + 1 < s->n_regions && R[i + 1].start == R[i].end && is_none(&R[i + 1]) &&
-	       anon_private(&R[i + 1]) && R[i + 1].end - R[i].start == ARENA_BYTES;
+	return i + 1 < s->n_regions && R[i + 1].start == R[i].end && vms_region_no_access(&R[i + 1]) &&
+	       vms_region_anon_private(&R[i + 1]) && R[i + 1].end - R[i].start == ARENA_BYTES;
 }
 
 /* May a Go structure take region i? Unclaimed, anonymous, and typed by the classifier only
@@ -230,7 +221,7 @@ static int glibc_heap_at(const struct vms_snapshot *s, size_t i)
 static int takeable(const struct vms_attr *a, size_t i, int stacks)
 {
 	const struct vms_region *r = &vms_attr_snapshot(a)->regions[i];
-	if (vms_attr_claimed(a, i) || !anon_private(r) || !(is_rw(r) || is_none(r)))
+	if (vms_attr_claimed(a, i) || !vms_region_anon_private(r) || !(is_rw(r) || vms_region_no_access(r)))
 		return 0;
 	if (r->vm_flag_bits &
 	    VMS_VMF_NR) /* Go never maps MAP_NORESERVE; glibc <= 2.36 heaps, jemalloc, ... do */
@@ -284,7 +275,7 @@ static int heap_arena_ptr(const struct vms_attr *a, uint64_t l2, uint64_t v)
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	long ri = vms_attr_region_at(a, v);
 	return v && v % 8 == 0 && !(v >= l2 && v < l2 + L2_BYTES) && ri >= 0 &&
-	       anon_private(&s->regions[ri]) && is_rw(&s->regions[ri]);
+	       vms_region_anon_private(&s->regions[ri]) && is_rw(&s->regions[ri]);
 }
 
 /* Is l2 the arena index of these arenas (sorted, contiguous runs)? Reads each arena's entry
@@ -334,7 +325,7 @@ static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_run
 		return 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES || vms_attr_claimed(a, i) ||
+		if (!vms_region_anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES || vms_attr_claimed(a, i) ||
 		    r->smaps[VMS_SF_RSS] == 0 || in_runs(runs, n_runs, i))
 			continue;
 		uint64_t last = r->end - L2_BYTES;
@@ -454,7 +445,7 @@ static void claim_arenas(struct vms_attr *a, struct run *rn, const char *ver, in
 	if (rn->claim < 0)
 		return;
 	for (size_t k = rn->first; k < rn->first + rn->n; k++)
-		vms_attr_role(a, k, is_none(&R[k]) ? "reserved" : "committed");
+		vms_attr_role(a, k, vms_region_no_access(&R[k]) ? "reserved" : "committed");
 	int l2_inside = merged && l2 >= lo && l2 + L2_BYTES <= hi;
 	const char *l2_what = "Go arena index (L2 map, 32 MiB), merged into this VMA by the kernel";
 	if (l2_inside && l2 < rn->start)
@@ -586,13 +577,13 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 		size_t j = i;
 		uint64_t none = 0, rw = 0, biggest_none = 0;
 		if (glibc_heap_at(s, i)) { /* a glibc heap and its tail are never Go summaries */
-			i += i + 1 < s->n_regions && is_none(&R[i + 1]) ? 2 : 1;
+			i += i + 1 < s->n_regions && vms_region_no_access(&R[i + 1]) ? 2 : 1;
 			continue;
 		}
 		while (j < s->n_regions && takeable(a, j, 0) && (j == i || R[j].start == R[j - 1].end) &&
 		       (j == i || !glibc_heap_at(s, j))) {
 			uint64_t len = R[j].end - R[j].start;
-			if (is_none(&R[j])) {
+			if (vms_region_no_access(&R[j])) {
 				none += len;
 				if (len > biggest_none)
 					biggest_none = len;
@@ -607,10 +598,10 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 		 * start and sysUsed marks its whole huge pages MADV_HUGEPAGE (hg), 4 MiB here. */
 		uint64_t edge = none / 16 < 8 * MIB ? none / 16 : 8 * MIB;
 		size_t lo = i, hi = j;
-		while (lo < hi && !is_none(&R[lo]) && R[lo].end - R[lo].start > edge &&
+		while (lo < hi && !vms_region_no_access(&R[lo]) && R[lo].end - R[lo].start > edge &&
 		       !((R[lo].vm_flag_bits & VMS_VMF_HG) && R[lo].end - R[lo].start <= 8 * MIB))
 			rw -= R[lo].end - R[lo].start, lo++;
-		while (hi > lo && !is_none(&R[hi - 1]) && R[hi - 1].end - R[hi - 1].start > edge)
+		while (hi > lo && !vms_region_no_access(&R[hi - 1]) && R[hi - 1].end - R[hi - 1].start > edge)
 			rw -= R[hi - 1].end - R[hi - 1].start, hi--;
 		/* a run of islands: mostly reserved (besides an hg head), at least one island, big enough */
 		uint64_t head = lo < hi && (R[lo].vm_flag_bits & VMS_VMF_HG) ? R[lo].end - R[lo].start : 0;
@@ -632,7 +623,7 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 				claimed++;
 				*bytes += none + rw;
 				for (size_t k = lo; k < hi; k++)
-					vms_attr_role(a, k, is_none(&R[k]) ? "reserved" : "committed");
+					vms_attr_role(a, k, vms_region_no_access(&R[k]) ? "reserved" : "committed");
 			}
 		}
 		i = j > i ? j : i + 1;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 #include "hsperfdata.h"
 
 #define KIB (1ull << 10)
@@ -67,11 +68,6 @@ static void size_text(char *buf, size_t cap, uint64_t b)
 		snprintf(buf, cap, "%.1f MiB", (double)b / (double)MIB);
 	else
 		snprintf(buf, cap, "%llu KiB", (unsigned long long)(b / KIB));
-}
-
-static int no_access(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
 }
 
 static int perms_are(const struct vms_region *r, const char *p)
@@ -154,7 +150,7 @@ static long claim(struct hs *h, size_t first, size_t end, enum vms_type type, co
 static void reservation_roles(struct hs *h, size_t first, size_t end)
 {
 	for (size_t k = first; k < end; k++)
-		vms_attr_role(h->a, k, no_access(&h->R[k]) ? "reserved" : "committed");
+		vms_attr_role(h->a, k, vms_region_no_access(&h->R[k]) ? "reserved" : "committed");
 }
 
 /* ---- images' .bss ---------------------------------------------------------------------------- */
@@ -365,7 +361,7 @@ static void claim_heap(struct hs *h)
 		if (is_jsa(&h->R[k]))
 			cds = 1, vms_attr_role(h->a, k, "CDS archived objects");
 		else
-			vms_attr_role(h->a, k, no_access(&h->R[k]) ? "reserved" : "committed");
+			vms_attr_role(h->a, k, vms_region_no_access(&h->R[k]) ? "reserved" : "committed");
 	}
 	char sz[32];
 	size_text(sz, sizeof sz, end - start);
@@ -402,7 +398,7 @@ static int is_zheap(const struct vms_region *r)
 
 static int zview_ok(const struct hs *h, size_t i)
 {
-	return !vms_attr_claimed(h->a, i) && (is_zheap(&h->R[i]) || (plain(h, i) && no_access(&h->R[i])));
+	return !vms_attr_claimed(h->a, i) && (is_zheap(&h->R[i]) || (plain(h, i) && vms_region_no_access(&h->R[i])));
 }
 
 static void claim_zgc(struct hs *h)
@@ -516,7 +512,7 @@ static int find_block(const struct hs *h, uint64_t total, uint64_t align, int al
 			continue;
 		int ok = 1;
 		for (long k = c.first; k < c.end; k++)
-			ok &= no_access(&h->R[k]) ? !all_rw : rw_at(h, (size_t)k);
+			ok &= vms_region_no_access(&h->R[k]) ? !all_rw : rw_at(h, (size_t)k);
 		if (ok && (c.q > best->q || (c.q == best->q && c.x > best->x)))
 			*best = c;
 	}
@@ -579,7 +575,7 @@ static void claim_cds(struct hs *h)
 			continue;
 		size_t e = i + 1;
 		while (e < h->n && contiguous(h, e) && !vms_attr_claimed(h->a, e) &&
-		       (is_jsa(&h->R[e]) || (plain(h, e) && no_access(&h->R[e]))))
+		       (is_jsa(&h->R[e]) || (plain(h, e) && vms_region_no_access(&h->R[e]))))
 			e++;
 		for (size_t k = i; k < e; k++)
 			vms_attr_role(h->a, k, is_jsa(&h->R[k]) ? "archive" : "reserved");
@@ -812,7 +808,7 @@ static void claim_java_stacks(struct hs *h)
 {
 	for (size_t i = 0; i + 1 < h->n; i++) {
 		const struct vms_region *g = &h->R[i], *r = &h->R[i + 1];
-		if (!avail(h, i) || !avail(h, i + 1) || !no_access(g) || g->end - g->start != JAVA_GUARD ||
+		if (!avail(h, i) || !avail(h, i + 1) || !vms_region_no_access(g) || g->end - g->start != JAVA_GUARD ||
 		    !perms_are(r, "rw-p") || r->start != g->end || (r->end - g->start) % (64 * KIB) != 0)
 			continue;
 		vms_attr_role(h->a, i, "guard");

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define GROUP_MISSES 64 /* pages probed past a non-group (e.g. a merged thread stack) */
 #define MAX_GROUP_READS 200000
@@ -36,21 +37,6 @@ struct m {
 	uint64_t area_page; /* last meta area page verified */
 	unsigned long reads;
 };
-
-static int is_anon(const struct vms_region *r)
-{
-	return !r->path && r->inode == 0;
-}
-
-static int is_rw_private(const struct vms_region *r)
-{
-	return r->perms[0] == 'r' && r->perms[1] == 'w' && r->perms[3] == 'p';
-}
-
-static int no_access(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
-}
 
 static uint64_t word(const unsigned char *p, unsigned ws)
 {
@@ -153,7 +139,7 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 		if (s->threads[t].sp >= r->start && s->threads[t].sp < r->end)
 			stack_thread = (long)t;
 	size_t first = i, count = 1;
-	if (i > 0 && no_access(&s->regions[i - 1]) && is_anon(&s->regions[i - 1]) &&
+	if (i > 0 && vms_region_no_access(&s->regions[i - 1]) && vms_region_is_anon(&s->regions[i - 1]) &&
 	    s->regions[i - 1].end == r->start && !vms_attr_claimed(m->a, i - 1) &&
 	    s->regions[i - 1].allocation == r->allocation && r->type == VMS_TYPE_STACK)
 		first = i - 1, count = 2;
@@ -216,8 +202,8 @@ static unsigned claim_merged_stacks_by_geometry(struct m *m)
 	unsigned claimed = 0;
 	for (size_t i = 1; i < s->n_regions; i++) {
 		const struct vms_region *g = &s->regions[i - 1], *r = &s->regions[i];
-		if (r->type != VMS_TYPE_STACK || !is_anon(r) || !is_rw_private(r) || !no_access(g) ||
-		    !is_anon(g) || g->end != r->start || g->end - g->start != 2 * m->page ||
+		if (r->type != VMS_TYPE_STACK || !vms_region_is_anon(r) || !vms_region_rw_private(r) || !vms_region_no_access(g) ||
+		    !vms_region_is_anon(g) || g->end != r->start || g->end - g->start != 2 * m->page ||
 		    r->allocation != g->allocation || r->end - r->start < (1u << 20) ||
 		    vms_attr_claimed(m->a, i - 1) || vms_attr_claimed(m->a, i))
 			continue;
@@ -281,8 +267,8 @@ static const char *run(struct vms_attr *a)
 		he++;
 	if (h == s->n_regions && !dyn)
 		return NULL;
-	int guarded = he - h >= 2 && no_access(&s->regions[h]) &&
-	              s->regions[h].end - s->regions[h].start == m.page && is_rw_private(&s->regions[h + 1]);
+	int guarded = he - h >= 2 && vms_region_no_access(&s->regions[h]) &&
+	              s->regions[h].end - s->regions[h].start == m.page && vms_region_rw_private(&s->regions[h + 1]);
 	/* the meta area: {check, next, nslots} */
 	int confirmed = 0, read_heap = 0, guard_unread = guarded;
 	unsigned char buf[24];
@@ -295,7 +281,7 @@ static const char *run(struct vms_attr *a)
 		}
 	}
 	uint64_t w[2] = {0, 0};
-	if (!guarded && h < he && s->peek == 1 && is_rw_private(&s->regions[h]) &&
+	if (!guarded && h < he && s->peek == 1 && vms_region_rw_private(&s->regions[h]) &&
 	    vms_attr_peek(a, s->regions[h].start, buf, 2 * m.ws) == 0) {
 		w[0] = word(buf, m.ws), w[1] = word(buf + m.ws, m.ws);
 		read_heap = 1;
@@ -341,7 +327,7 @@ static const char *run(struct vms_attr *a)
 	if (confirmed) {
 		for (size_t i = 0; i < s->n_regions; i++) {
 			const struct vms_region *r = &s->regions[i];
-			if (!is_anon(r) || !is_rw_private(r) || vms_attr_claimed(a, i) ||
+			if (!vms_region_is_anon(r) || !vms_region_rw_private(r) || vms_attr_claimed(a, i) ||
 			    r->smaps[VMS_SF_RSS] == 0)
 				continue;
 			vmas += (unsigned)claim_groups(&m, i, &gb, &sb);

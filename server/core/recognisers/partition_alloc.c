@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -39,16 +40,6 @@
 static const char *const images[] = {"chromium", "chrome", "electron",
                                      "msedge",   "libcef", "QtWebEngineProcess"};
 
-static int anon_private(const struct vms_region *r)
-{
-	return !r->path && r->perms[3] == 'p';
-}
-
-static int no_access(const struct vms_region *r)
-{
-	return r->perms[0] == '-' && r->perms[1] == '-' && r->perms[2] == '-';
-}
-
 /* Regions [i, i + n) form an unclaimed run of anonymous private regions, address-contiguous,
  * starting exactly at R[i].start with a PROT_NONE region and ending exactly at
  * R[i].start + size. Returns n, or 0. */
@@ -56,11 +47,11 @@ static size_t exact_run(const struct vms_attr *a, size_t i, uint64_t size)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	const struct vms_region *R = s->regions;
-	if (!anon_private(&R[i]) || !no_access(&R[i]) || vms_attr_claimed(a, i))
+	if (!vms_region_anon_private(&R[i]) || !vms_region_no_access(&R[i]) || vms_attr_claimed(a, i))
 		return 0;
 	uint64_t end = R[i].start + size;
 	size_t j = i + 1;
-	while (j < s->n_regions && R[j].start == R[j - 1].end && R[j].end <= end && anon_private(&R[j]) &&
+	while (j < s->n_regions && R[j].start == R[j - 1].end && R[j].end <= end && vms_region_anon_private(&R[j]) &&
 	       !vms_attr_claimed(a, j))
 		j++;
 	return R[j - 1].end == end ? j - i : 0;
@@ -71,10 +62,10 @@ static size_t max_run(const struct vms_attr *a, size_t i)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
 	const struct vms_region *R = s->regions;
-	if (!anon_private(&R[i]) || vms_attr_claimed(a, i))
+	if (!vms_region_anon_private(&R[i]) || vms_attr_claimed(a, i))
 		return 0;
 	size_t j = i + 1;
-	while (j < s->n_regions && R[j].start == R[j - 1].end && anon_private(&R[j]) &&
+	while (j < s->n_regions && R[j].start == R[j - 1].end && vms_region_anon_private(&R[j]) &&
 	       !vms_attr_claimed(a, j))
 		j++;
 	return j - i;
@@ -85,7 +76,7 @@ static void roles(struct vms_attr *a, size_t i, size_t n)
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	for (size_t k = i; k < i + n; k++)
 		vms_attr_role(a, k,
-		              no_access(&R[k])       ? "reserved"
+		              vms_region_no_access(&R[k])       ? "reserved"
 		              : R[k].perms[1] == 'w' ? "committed"
 		                                     : "read-only");
 }
@@ -94,7 +85,7 @@ static uint64_t committed_bytes(const struct vms_region *R, size_t i, size_t n)
 {
 	uint64_t c = 0;
 	for (size_t k = i; k < i + n; k++)
-		if (!no_access(&R[k]))
+		if (!vms_region_no_access(&R[k]))
 			c += R[k].end - R[k].start;
 	return c;
 }
@@ -130,7 +121,7 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	uint64_t cur0 = 0, cur1 = 0;
 	int have = 0;
 	for (size_t k = i; k <= i + n; k++) {
-		if (k < i + n && no_access(&R[k]))
+		if (k < i + n && vms_region_no_access(&R[k]))
 			continue;
 		int more = k < i + n;
 		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
@@ -162,7 +153,7 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	roles(a, i, n);
 	have = 0;
 	for (size_t k = i; k <= i + n; k++) {
-		if (k < i + n && no_access(&R[k]))
+		if (k < i + n && vms_region_no_access(&R[k]))
 			continue;
 		int more = k < i + n;
 		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
@@ -197,11 +188,11 @@ static int claim_metadata(struct vms_attr *a, size_t i, size_t n, const struct u
 {
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	uint64_t base = R[i].start;
-	if (R[i + n - 1].end - base != POOL_SIZE || !no_access(&R[i]))
+	if (R[i + n - 1].end - base != POOL_SIZE || !vms_region_no_access(&R[i]))
 		return 0;
 	size_t committed = 0;
 	for (size_t k = i; k < i + n; k++) {
-		if (no_access(&R[k]))
+		if (vms_region_no_access(&R[k]))
 			continue;
 		if (R[k].end - R[k].start > 64 * 1024 || !units_has(u, R[k].start - base))
 			return 0; /* metadata pages are small and mirror a committed super page */
@@ -230,7 +221,7 @@ static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
 	uint64_t start = R[i].start, end = R[i + n - 1].end;
 	uint64_t cage = 0;
 	for (size_t k = i; k < i + n && !cage; k++)
-		if (!no_access(&R[k]))
+		if (!vms_region_no_access(&R[k]))
 			cage = R[k].start & ~(CAGE_4G - 1);
 	if (cage < start)
 		cage = 0;
@@ -318,7 +309,7 @@ static const char *run(struct vms_attr *a)
 		}
 	for (size_t i = 0; sandboxes && i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (anon_private(r) && !strcmp(r->perms, "rwxp") && r->end - r->start >= CODE_RANGE_MIN &&
+		if (vms_region_anon_private(r) && !strcmp(r->perms, "rwxp") && r->end - r->start >= CODE_RANGE_MIN &&
 		    !vms_attr_claimed(a, i))
 			code += (unsigned)claim_code_range(a, i);
 	}

@@ -22,17 +22,13 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define MIN_SYSTEM_ALLOC ((uint64_t)1 << 20) /* gperftools kMinSystemAlloc = 128 pages of 8 KiB */
 #define TC_PAGE ((uint64_t)8 << 10)          /* gperftools kPageSize */
 #define SMALL_BRK ((uint64_t)16 << 20)       /* a [heap] this small does not hold the page heap */
 #define GIB ((uint64_t)1 << 30)
 #define TAG_SHIFT 42
-
-static int anon_private(const struct vms_region *r)
-{
-	return !r->path && r->inode == 0 && r->perms[3] == 'p';
-}
 
 /* Google tcmalloc's tag for an address, or NULL when it is not in a tagged range we name. Only
  * the "normal" tags (16 TiB and up) are named: the cold (8 TiB) and metadata (12 TiB) ranges
@@ -64,7 +60,7 @@ static unsigned claim_google(struct vms_attr *a, const struct vms_snapshot *s)
 	for (size_t i = 0; i < s->n_regions;) {
 		const struct vms_region *r = &s->regions[i];
 		const char *tag = google_tag(r->start);
-		if (!tag || !anon_private(r) || (r->vm_flag_bits & VMS_VMF_NR) || vms_attr_claimed(a, i)) {
+		if (!tag || !vms_region_anon_private(r) || (r->vm_flag_bits & VMS_VMF_NR) || vms_attr_claimed(a, i)) {
 			i++;
 			continue;
 		}
@@ -72,7 +68,7 @@ static unsigned claim_google(struct vms_attr *a, const struct vms_snapshot *s)
 		size_t j = i + 1;
 		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end &&
 		       s->regions[j - 1].end < unit_end && s->regions[j].end <= unit_end &&
-		       anon_private(&s->regions[j]) && !(s->regions[j].vm_flag_bits & VMS_VMF_NR) &&
+		       vms_region_anon_private(&s->regions[j]) && !(s->regions[j].vm_flag_bits & VMS_VMF_NR) &&
 		       !vms_attr_claimed(a, j) && google_tag(s->regions[j].start) == tag)
 			j++;
 		struct vms_claim c = {
@@ -118,7 +114,7 @@ static const char *run(struct vms_attr *a)
 			c.signal = "image + [heap]";
 			if (vms_attr_claim(a, i, 1, &c) >= 0)
 				heaps++;
-		} else if (mmapped && anon_private(r) && !strcmp(r->perms, "rw-p") &&
+		} else if (mmapped && vms_region_anon_private(r) && !strcmp(r->perms, "rw-p") &&
 		           r->type == VMS_TYPE_PRIVATE_DATA &&
 		           s->allocations[r->allocation].details == NULL &&
 		           r->end - r->start >= MIN_SYSTEM_ALLOC && r->start % TC_PAGE == 0 &&

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "../region.h"
 
 #define KIB 1024ull
 #define MIB (1024ull * KIB)
@@ -78,15 +79,10 @@ static int has_flag(const struct vms_region *r, const char *f)
 	return 0;
 }
 
-static int is_anon(const struct vms_region *r)
-{
-	return !r->path && r->inode == 0;
-}
-
 /* Anonymous, MAP_NORESERVE and MADV_DONTFORK: how every V8 page-allocator mapping looks. */
 static int v8_shaped(const struct vms_region *r)
 {
-	return is_anon(r) && (r->vm_flag_bits & VMS_VMF_NR) && has_flag(r, "dc") && r->perms[3] == 'p';
+	return vms_region_is_anon(r) && (r->vm_flag_bits & VMS_VMF_NR) && has_flag(r, "dc") && r->perms[3] == 'p';
 }
 
 /* Is this the path of a V8 image: the executable "node" / "nodejs" (exactly: addons "x.node"
