@@ -70,6 +70,30 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     "INSERT INTO snapshot_summary SELECT s.id, '', c.key, c.value"
     " FROM snapshots s, json_each(s.summary, '$.total') c;"
     "ALTER TABLE snapshots DROP COLUMN summary;",
+
+    /* Schema 4: the timeline (vmscope/store_watch.h). A sample's summary is one blob written in
+     * a layout (its type keys and field keys, by name, in sample_layouts); its counters are
+     * columns. Its full snapshot is an ordinary snapshot (source 2, "watch"); deleting that
+     * snapshot leaves the sample without one. */
+    "CREATE TABLE watches ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " pid INTEGER NOT NULL, start_time INTEGER NOT NULL, name TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL, ends_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL,"
+    " interval_ms INTEGER NOT NULL, snapshot_every_s INTEGER NOT NULL, retention_s INTEGER NOT NULL,"
+    " state TEXT NOT NULL, note TEXT NOT NULL,"
+    " sample_bytes INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sample_layouts ("
+    " id INTEGER PRIMARY KEY, types TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE (types, fields));"
+    "CREATE TABLE samples ("
+    " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
+    " t_ms INTEGER NOT NULL, flags INTEGER NOT NULL,"
+    " threads INTEGER NOT NULL, vm_rss INTEGER NOT NULL, vm_swap INTEGER NOT NULL,"
+    " min_flt INTEGER NOT NULL, maj_flt INTEGER NOT NULL,"
+    " snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,"
+    " layout INTEGER NOT NULL REFERENCES sample_layouts(id),"
+    " bytes INTEGER NOT NULL, summary BLOB NOT NULL,"
+    " PRIMARY KEY (watch_id, t_ms)) WITHOUT ROWID;"
+    "CREATE INDEX samples_by_snapshot ON samples(snapshot_id);",
 };
 
 #define META_COLS                                                                                            \
@@ -86,8 +110,9 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_END] = "END",
     [VMS_ST_COMMIT] = "COMMIT",
     [VMS_ST_ROLLBACK] = "ROLLBACK",
-    [VMS_ST_USAGE] =
-        "SELECT count(*), coalesce(sum(body_bytes), 0), coalesce(sum(json_bytes), 0) FROM snapshots",
+    /* bytes: snapshot bodies and timeline samples, what makes the store full */
+    [VMS_ST_USAGE] = "SELECT count(*), coalesce(sum(body_bytes), 0) + (SELECT coalesce(sum(sample_bytes), 0) "
+                     "FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
     [VMS_ST_INSERT_META] =
         "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
@@ -112,6 +137,7 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_LIST] =
         "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"
         " AND (?3 <= 0 OR id < ?3) AND (?4 IS NULL OR start_time = ?4) AND (?5 < 0 OR source = ?5)"
+        " AND (?7 != 0 OR ?5 = 2 OR source != 2)"
         " ORDER BY id DESC LIMIT ?6",
     [VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
     [VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",
@@ -123,4 +149,38 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
     [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
+#define WATCH_COLS                                                                                           \
+	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "  \
+	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "                               \
+	"(SELECT count(*) FROM samples WHERE watch_id = w.id), "                                             \
+	"(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                                            \
+	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id)"
+    [VMS_ST_WATCH_INSERT] = "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
+                            "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
+    [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
+    [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
+    [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
+                            "ended_at_ms = CASE WHEN ?4 < 0 THEN ended_at_ms ELSE ?4 END WHERE id = ?1",
+    [VMS_ST_WATCH_DELETE] = "DELETE FROM watches WHERE id = ?1",
+    [VMS_ST_WATCH_ADD_BYTES] = "UPDATE watches SET sample_bytes = max(0, sample_bytes + ?2) WHERE id = ?1",
+    [VMS_ST_WATCH_RETENTION] = "SELECT retention_s FROM watches WHERE id = ?1",
+    [VMS_ST_SAMPLES_OLD_SNAPSHOTS] =
+        "SELECT snapshot_id FROM samples WHERE watch_id = ?1 AND t_ms < ?2 AND snapshot_id IS NOT NULL",
+    [VMS_ST_SAMPLES_OLD_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
+    [VMS_ST_SAMPLES_DELETE_OLD] = "DELETE FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
+    [VMS_ST_SAMPLE_NTH_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 ORDER BY t_ms LIMIT 1 OFFSET ?2",
+    [VMS_ST_SAMPLE_COUNT] = "SELECT count(*) FROM samples WHERE watch_id = ?1",
+    [VMS_ST_SAMPLE_INSERT] = "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
+                             "min_flt, maj_flt, snapshot_id, layout, bytes, summary) VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [VMS_ST_SAMPLES_RANGE] = "SELECT t_ms, flags, threads, vm_rss, vm_swap, min_flt, maj_flt, snapshot_id, "
+                             "layout, bytes, summary FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND "
+                             "t_ms <= ?3 ORDER BY t_ms",
+    [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
+        "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "
+        "ORDER BY abs(t_ms - ?2), t_ms LIMIT 1",
+    [VMS_ST_LAYOUT_FIND] = "SELECT id FROM sample_layouts WHERE types = ?1 AND fields = ?2",
+    [VMS_ST_LAYOUT_INSERT] = "INSERT INTO sample_layouts (types, fields) VALUES (?1, ?2)",
+    [VMS_ST_LAYOUT_ALL] = "SELECT id, types, fields FROM sample_layouts",
 };
