@@ -96,15 +96,17 @@ int vms_h_watch_create(struct vms_req *r)
 	free(text);
 	if (!body || !cJSON_IsObject(body)) {
 		cJSON_Delete(body);
-		return vms_send_error(r, 400, "bad_json",
-		                      "the body must be a JSON object such as {\"pid\":1234,\"interval_ms\":1000}");
+		return vms_send_error(
+		    r, 400, "bad_json",
+		    "the body must be a JSON object such as {\"pid\":1234,\"interval_ms\":1000}");
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(body, "pid"))
 		st = vms_send_error(r, 400, "bad_json", "\"pid\" is required");
 	if (!st)
 		st = int_member(r, body, "pid", 1, 4194304, &pid);
 	if (!st)
-		st = int_member(r, body, "interval_ms", VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS, &interval);
+		st = int_member(r, body, "interval_ms", VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS,
+		                &interval);
 	if (!st)
 		st = int_member(r, body, "duration_s", 1, 366LL * 86400, &duration);
 	if (!st)
@@ -433,7 +435,8 @@ static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON 
 		cJSON *ch = cJSON_AddArrayToObject(o, "changes");
 		for (unsigned bit = 1; bit <= VMS_CHANGE_USAGE; bit <<= 1)
 			if (e->changes & bit)
-				cJSON_AddItemToArray(ch, cJSON_CreateString(vms_change_key((enum vms_change)bit)));
+				cJSON_AddItemToArray(
+				    ch, cJSON_CreateString(vms_change_key((enum vms_change)bit)));
 		cJSON *dj = cJSON_AddObjectToObject(o, "delta");
 		for (int c = 0; c < VMS_COL_COUNT; c++)
 			cJSON_AddNumberToObject(dj, vms_col_key((enum vms_col)c), (double)e->delta[c]);
@@ -504,14 +507,16 @@ int vms_h_watch_growth(struct vms_req *r)
 			cJSON_AddNumberToObject(pm, vms_col_key((enum vms_col)c),
 			                        span_ms > 0 ? (double)(dv * 60000 / span_ms) : 0);
 		}
-		cJSON_AddNumberToObject(o, "blocks_delta", (double)((int64_t)(b->summary[t].blocks - a->summary[t].blocks)));
+		cJSON_AddNumberToObject(o, "blocks_delta",
+		                        (double)((int64_t)(b->summary[t].blocks - a->summary[t].blocks)));
 		cJSON_AddItemToObject(o, "delta", d);
 		cJSON_AddItemToObject(o, "per_minute", pm);
 		cJSON_AddItemToArray(types, o);
 	}
 	cJSON *tot = cJSON_AddObjectToObject(root, "total_delta");
 	for (int c = 0; c < VMS_COL_COUNT; c++)
-		cJSON_AddNumberToObject(tot, vms_col_key((enum vms_col)c), (double)(int64_t)(b->total[c] - a->total[c]));
+		cJSON_AddNumberToObject(tot, vms_col_key((enum vms_col)c),
+		                        (double)(int64_t)(b->total[c] - a->total[c]));
 
 	/* The allocations, through the nearest full snapshots of each end. */
 	int64_t sa = 0, sa_at = 0, sb = 0, sb_at = 0;
@@ -523,7 +528,8 @@ int vms_h_watch_growth(struct vms_req *r)
 		cJSON_AddItemToObject(sn, "from", snapshot_ref(sa, sa_at, a->t_ms));
 		cJSON_AddItemToObject(sn, "to", snapshot_ref(sb, sb_at, b->t_ms));
 		char diff_url[96];
-		snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa, (long long)sb);
+		snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa,
+		         (long long)sb);
 		cJSON_AddStringToObject(sn, "diff_url", diff_url);
 		err = top_allocations(r, sa, sb, allocs);
 		cJSON_AddNullToObject(root, "allocations_note");

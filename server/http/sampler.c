@@ -65,7 +65,6 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-
 /* Write a note when it differs from the last one (the store is not written every tick). */
 static void set_note(struct vms_sampler *sp, struct active *a, const char *note)
 {
@@ -98,7 +97,8 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		return;
 	}
 	/* Interactive scans first: never wait for the lock, never take it from a waiter. */
-	if (__atomic_load_n(&h->scan_waiting, __ATOMIC_ACQUIRE) > 0 || pthread_mutex_trylock(&h->scan_lock) != 0) {
+	if (__atomic_load_n(&h->scan_waiting, __ATOMIC_ACQUIRE) > 0 ||
+	    pthread_mutex_trylock(&h->scan_lock) != 0) {
 		a->skipped_busy++;
 		snprintf(note, sizeof note,
 		         "%llu tick(s) skipped because an interactive scan had the scanner (interactive "
@@ -154,7 +154,8 @@ static void tick(struct vms_sampler *sp, struct active *a)
 			smp.snapshot_id = sid;
 			a->last_snapshot_ms = now;
 		} else {
-			snprintf(note, sizeof note, "full snapshot not stored at %s: %s", when, vms_strerror(perr));
+			snprintf(note, sizeof note, "full snapshot not stored at %s: %s", when,
+			         vms_strerror(perr));
 		}
 	}
 	err = vms_store_sample_put(h->store, a->id, &smp);
@@ -172,7 +173,8 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	a->last_tick_ms = mono_ms() - t0;
 	if (a->last_tick_ms > (int64_t)a->eff_interval_ms) {
 		int64_t want = a->last_tick_ms * 2;
-		a->eff_interval_ms = want > VMS_WATCH_MAX_INTERVAL_MS ? VMS_WATCH_MAX_INTERVAL_MS : (uint32_t)want;
+		a->eff_interval_ms =
+		    want > VMS_WATCH_MAX_INTERVAL_MS ? VMS_WATCH_MAX_INTERVAL_MS : (uint32_t)want;
 		snprintf(note, sizeof note,
 		         "a tick takes %lld ms, longer than the interval of %u ms: sampling every %u ms "
 		         "instead",
@@ -356,8 +358,8 @@ static void resume(struct vms_sampler *sp)
 			vms_store_watch_update(sp->h->store, w->id, "done", note, w->ends_at_ms);
 			continue;
 		}
-		snprintf(note, sizeof note, "resumed at %s after a daemon restart: no samples from %s to then",
-		         when, last);
+		snprintf(note, sizeof note,
+		         "resumed at %s after a daemon restart: no samples from %s to then", when, last);
 		vms_store_watch_update(sp->h->store, w->id, NULL, note, -1);
 		add_active(sp, w, 1, note);
 		vms_log(sp->h, VMS_LOG_INFO, "watch %lld of pid %d resumed", (long long)w->id, (int)w->pid);
