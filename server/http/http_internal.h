@@ -161,7 +161,8 @@ int vms_sampler_start(struct vms_http *h);
 void vms_sampler_stop(struct vms_http *h);
 /* Sample a new running watch (its first tick right away). */
 int vms_sampler_add(struct vms_http *h, const struct vms_watch *w);
-/* Stop sampling watch id; 1 when it was being sampled. */
+/* Stop sampling watch id; 1 when it was being sampled. Waits for a tick of it that is running,
+ * so nothing of the watch is written after it returns. */
 int vms_sampler_remove(struct vms_http *h, int64_t id);
 /* What the sampler knows of a running watch that the store does not keep. 1 when active. */
 struct vms_sampler_info {

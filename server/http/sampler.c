@@ -46,6 +46,7 @@ struct vms_sampler {
 	int started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t tick_done; /* broadcast after every tick (vms_sampler_remove waits on it) */
 	int stop;
 	struct active *w;
 	size_t n, cap;
@@ -248,6 +249,7 @@ static void *sampler_main(void *arg)
 				sp->w[i] = sp->w[--sp->n];
 			break;
 		}
+		pthread_cond_broadcast(&sp->tick_done);
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return NULL;
@@ -295,15 +297,22 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 	if (!sp)
 		return 0;
 	pthread_mutex_lock(&sp->lock);
-	for (size_t i = 0; i < sp->n; i++)
-		if (sp->w[i].id == id) {
-			found = 1;
-			if (sp->w[i].busy)
-				sp->w[i].removed = 1; /* the running tick drops it */
-			else
-				sp->w[i] = sp->w[--sp->n];
+	for (;;) {
+		size_t i = 0;
+		while (i < sp->n && sp->w[i].id != id)
+			i++;
+		if (i == sp->n)
+			break;
+		found = 1;
+		if (!sp->w[i].busy) {
+			sp->w[i] = sp->w[--sp->n];
 			break;
 		}
+		/* A tick is running: let it finish (and store what it measured), so that nothing
+		 * of this watch is written after we return. */
+		sp->w[i].removed = 1;
+		pthread_cond_wait(&sp->tick_done, &sp->lock);
+	}
 	pthread_mutex_unlock(&sp->lock);
 	return found;
 }
@@ -380,6 +389,7 @@ int vms_sampler_start(struct vms_http *h)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sp->cond, &ca);
+	pthread_cond_init(&sp->tick_done, NULL);
 	pthread_condattr_destroy(&ca);
 	h->sampler = sp;
 	resume(sp);
@@ -404,6 +414,7 @@ void vms_sampler_stop(struct vms_http *h)
 		pthread_join(sp->thread, NULL);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_cond_destroy(&sp->cond);
+	pthread_cond_destroy(&sp->tick_done);
 	free(sp->w);
 	free(sp);
 	h->sampler = NULL;

@@ -197,7 +197,10 @@ int main(void)
 	CHECK(worst < 5.0);
 	/* and the watch samples again once they are done */
 	uint64_t after_scans = n_samples(st, id);
-	sleep_ms(2500);
+	vms_sampler_info(h, id, &si);
+	long wait_ms = 1000 + 3 * (long)si.effective_interval_ms; /* slow under ASan */
+	for (long waited = 0; waited < wait_ms && n_samples(st, id) <= after_scans; waited += 100)
+		sleep_ms(100);
 	CHECK(n_samples(st, id) >= after_scans + 1);
 
 out:

@@ -41,6 +41,7 @@ ok() {
 }
 is() { [ "$1" = "$2" ]; }
 jqt() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; }
+jqf() { jq -e "$@" >/dev/null 2>&1; } # jqf FILTER FILE
 api() {
 	local m=$1 p=$2
 	shift 2
@@ -171,8 +172,8 @@ ok "stopped: no more samples" jqt ".samples == $N2 and .sampler == null"
 "$BIN" watch -p "$GPID" -i 200ms -n 6 --json >"$TMP/cli.json" 2>"$TMP/cli.err"
 ok "cli: exit 0" is "$?" 0
 ok "cli: 6 tick lines and a report" is "$(jq -s '[.[] | select(.t_ms)] | length' "$TMP/cli.json")-$(jq -s '[.[] | select(.report)] | length' "$TMP/cli.json")" 6-1
-ok "cli: ticks show $GT growing" jq -e -s --arg t "$GT" '[.[] | select(.t_ms)] | (.[-1].types[$t].committed - .[0].types[$t].committed) > 1048576 and (.[-1].top_growing.type == $t)' "$TMP/cli.json"
-ok "cli: the report names $GT first" jq -e -s --arg t "$GT" '.[-1].report | (.types | max_by(.committed_delta) | .type == $t) and .end == "6 ticks"' "$TMP/cli.json"
+ok "cli: ticks show $GT growing" jqf -s --arg t "$GT" '[.[] | select(.t_ms)] | (.[-1].types[$t].committed - .[0].types[$t].committed) > 1048576 and (.[-1].top_growing.type == $t)' "$TMP/cli.json"
+ok "cli: the report names $GT first" jqf -s --arg t "$GT" '.[-1].report | (.types | max_by(.committed_delta) | .type == $t) and .end == "6 ticks"' "$TMP/cli.json"
 "$BIN" watch -p "$GPID" -i 200ms -n 2 >"$TMP/cli.txt" 2>&1
 ok "cli: text lines with a header and the report" grep -q "what grew from the first tick to the last" "$TMP/cli.txt"
 "$BIN" watch -p "$GPID" -i 10ms >/dev/null 2>&1
