@@ -106,7 +106,7 @@ struct vms_store_query {
 };
 
 /* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
- * written). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
+ * written; a VMS_SOURCE_WATCH snapshot is held to the byte limit only). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
  * to the store: the http layer passes the API's JSON); NULL keeps none. On VMS_OK *id is the
  * new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
@@ -140,8 +140,10 @@ struct vms_store_sink {
 int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes, size_t len);
 int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
 
-/* Retention state: stored snapshot count, bytes that count towards "full" (snapshot bodies and
- * timeline samples), bytes of kept JSON renderings, and the limits in force. */
+/* Retention state: the count of stored snapshots that max_snapshots limits (those people took
+ * or imported: a watch's full snapshots are not counted, they go with the watch's retention),
+ * bytes that count towards "full" (every snapshot body and the timeline samples), bytes of kept
+ * JSON renderings, and the limits in force. */
 struct vms_store_usage {
 	uint64_t snapshots, bytes, json_bytes, max_snapshots, max_bytes;
 };

@@ -165,7 +165,7 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	uint64_t count = (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	q = NULL;
-	if (count + 1 > st->max_snapshots) {
+	if (source != VMS_SOURCE_WATCH && count + 1 > st->max_snapshots) {
 		err = VMS_ERR_FULL;
 		goto unlock;
 	}

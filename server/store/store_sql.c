@@ -110,9 +110,11 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_END] = "END",
     [VMS_ST_COMMIT] = "COMMIT",
     [VMS_ST_ROLLBACK] = "ROLLBACK",
-    /* bytes: snapshot bodies and timeline samples, what makes the store full */
-    [VMS_ST_USAGE] = "SELECT count(*), coalesce(sum(body_bytes), 0) + (SELECT coalesce(sum(sample_bytes), 0) "
-                     "FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
+    /* count: the snapshots people took or imported (a watch's full snapshots go with its
+     * retention instead); bytes: every snapshot body and the timeline samples, what makes the
+     * store full */
+    [VMS_ST_USAGE] = "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
+                     "coalesce(sum(sample_bytes), 0) FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
     [VMS_ST_INSERT_META] =
         "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
