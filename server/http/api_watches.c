@@ -223,8 +223,9 @@ int vms_h_watch_delete(struct vms_req *r)
 	vms_watch_clear(&w);
 	int err = vms_store_watch_get(r->h->store, id, &w);
 	if (err != VMS_OK)
-		return err == VMS_ERR_NOT_FOUND ? vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id)
-		                                : vms_send_vms_err(r, err, 0);
+		return err == VMS_ERR_NOT_FOUND
+		           ? vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id)
+		           : vms_send_vms_err(r, err, 0);
 	if (purge) {
 		vms_watch_clear(&w);
 		err = vms_store_watch_delete(r->h->store, id);

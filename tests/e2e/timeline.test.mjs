@@ -99,4 +99,17 @@ describe('timeline', { timeout: 240000 }, () => {
     await apiCall(daemon, 'DELETE', `/watches/${r.id}`);
     await assertClean();
   });
+
+  it('the watches list names both watches with their state', async () => {
+    await page.goto(`${daemon.base}/#/watches`);
+    await waitReady(page, 'watches');
+    const rows = await page.locator('tr.watch-row').count();
+    assert.equal(rows, 2);
+    assert.match(await page.textContent('tr.watch-row'), /vms_grower.*stopped/s);
+    await screenshot(page, 'watches-1400.png');
+    await page.click('tr.watch-row a');
+    await page.waitForURL(/#\/watch\/\d+/);
+    await waitReady(page, 'timeline');
+    await assertClean();
+  });
 });

@@ -168,6 +168,14 @@ sleep 0.5
 api GET "/watches/$W2"
 ok "stopped: no more samples" jqt ".samples == $N2 and .sampler == null"
 
+# ---- duration: the watch ends by itself -----------------------------------------------------------
+post /watches "{\"pid\":$GPID,\"interval_ms\":200,\"snapshot_every_s\":0,\"duration_s\":1}"
+ok "duration: 201 with ends_at" jqt '.watch.ends_at_ms - .watch.created_at_ms == 1000'
+SAVE=$WID
+WID=$(jq -r .id "$TMP/b")
+ok "duration: state done with a note" wait_for '.state == "done" and (.note | test("duration ran out")) and .samples >= 3 and .samples <= 8' 50
+WID=$SAVE
+
 # ---- the CLI, without the daemon ----------------------------------------------------------------
 "$BIN" watch -p "$GPID" -i 200ms -n 6 --json >"$TMP/cli.json" 2>"$TMP/cli.err"
 ok "cli: exit 0" is "$?" 0
