@@ -192,6 +192,71 @@ static void test_roundtrip(void)
 	vms_store_close(st);
 }
 
+/* The blob as written, byte for byte (the format in vmscope/store_watch.h, frozen): a sample
+ * with a 3 MiB Heap of 1 block in 2 regions and the same totals. The expected bytes are laid out
+ * by hand here, not by the encoder. */
+static void test_blob_bytes(void)
+{
+	struct vms_store *st = NULL;
+	char err[256] = "", p5[300];
+	snprintf(p5, sizeof p5, "%s/blob.db", dir);
+	CHECK(vms_store_open(p5, NULL, &st, err, sizeof err) == VMS_OK);
+	if (!st)
+		return;
+	struct vms_watch w = {.pid = 3, .start_time = 3, .name = "b", .interval_ms = 1000};
+	int64_t id = 0;
+	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
+	struct vms_sample s;
+	memset(&s, 0, sizeof s);
+	s.t_ms = 42;
+	s.summary[VMS_TYPE_HEAP].blocks = 1;
+	s.summary[VMS_TYPE_HEAP].largest = 3u << 20;
+	s.summary[VMS_TYPE_HEAP].regions = 2;
+	s.summary[VMS_TYPE_HEAP].cols[VMS_COL_SIZE] = s.summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED] =
+	    3u << 20;
+	s.total[VMS_COL_SIZE] = s.total[VMS_COL_COMMITTED] = 3u << 20;
+	CHECK(vms_store_sample_put(st, id, &s) == VMS_OK);
+	vms_store_close(st);
+
+	unsigned char want[199];
+	memset(want, 0, sizeof want);
+	want[0] = 1;              /* version */
+	want[1] = 10;             /* byte values in KiB */
+	size_t heap = 2 + 3 * 16; /* image, mapped_file, shareable: 16 zero fields each */
+	const unsigned char heap_row[] = {0x01, 0x80, 0x18, 0x02, 0x80, 0x18, 0x80, 0x18}; /* 3072 KiB */
+	memcpy(want + heap, heap_row, sizeof heap_row);
+	size_t totals = heap + sizeof heap_row + 11 + 7 * 16; /* heap's other 11 columns, 7 more types */
+	const unsigned char total_row[] = {0x00, 0x00, 0x00, 0x80, 0x18, 0x80, 0x18};
+	memcpy(want + totals, total_row, sizeof total_row);
+	CHECK_EQ_U64(totals + sizeof total_row + 11, sizeof want);
+
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	CHECK(sqlite3_open(p5, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+	                         "SELECT summary, l.types, l.fields FROM samples s JOIN sample_layouts l ON "
+	                         "l.id = s.layout",
+	                         -1, &q, NULL) == SQLITE_OK);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		CHECK_EQ_U64(sqlite3_column_bytes(q, 0), sizeof want);
+		CHECK(sqlite3_column_bytes(q, 0) == (int)sizeof want &&
+		      memcmp(sqlite3_column_blob(q, 0), want, sizeof want) == 0);
+		CHECK_STR(
+		    (const char *)sqlite3_column_text(q, 1),
+		    "image,mapped_file,shareable,heap,managed_heap,stack,private_data,page_table,kernel,"
+		    "reserved,free,");
+		CHECK_STR((const char *)sqlite3_column_text(q, 2),
+		          "blocks,largest,regions,size,committed,private,total_ws,private_ws,shareable_ws,"
+		          "shared_ws,"
+		          "locked_ws,pss,uss,swap,swap_pss,dirty");
+	} else {
+		CHECK(0);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	unlink(p5);
+}
+
 static void test_byte_limit(void)
 {
 	struct vms_store *st = NULL;
@@ -261,6 +326,7 @@ int main(void)
 	snprintf(path, sizeof path, "%s/watch.db", dir);
 	test_roundtrip();
 	test_byte_limit();
+	test_blob_bytes();
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
