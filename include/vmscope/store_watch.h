@@ -69,7 +69,10 @@ struct vms_sample {
 	uint64_t total[VMS_COL_COUNT];
 	uint64_t threads, vm_rss, vm_swap, min_flt, maj_flt;
 	int64_t snapshot_id; /* the full snapshot taken with it, or 0 */
-	uint64_t bytes;      /* stored size of the row's data (read only) */
+	/* Read only: */
+	uint64_t bytes;                        /* stored size of the row's data */
+	uint64_t n_merged;                     /* samples it stands for (1, or a bucket's count) */
+	uint64_t committed_min, committed_max; /* total committed over those samples */
 };
 
 /* Create a watch from w's target and schedule (state "running", note ""); *id = its id. */
@@ -93,6 +96,15 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
  * *out with free(). */
 int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
                       struct vms_sample **out, size_t *n);
+/* How many samples watch id has in [from_ms, to_ms] (to_ms 0: no end) and the first and last
+ * one's time (0 when none). */
+int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
+                            int64_t *first_ms, int64_t *last_ms);
+/* Downsampled in SQL: buckets of bucket_ms (> 0) from from_ms; for each bucket with samples its
+ * last sample, with n_merged, committed_min/_max over the bucket, flags OR'd over it and the
+ * bucket's newest snapshot_id. Oldest first; caller frees *out. */
+int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                                  int64_t bucket_ms, struct vms_sample **out, size_t *n);
 /* The sample with a full snapshot nearest to t_ms (*snapshot_id, *at_ms); VMS_ERR_NOT_FOUND
  * when the watch has none. */
 int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,

@@ -324,52 +324,39 @@ int vms_h_watch_samples(struct vms_req *r)
 	int qn = vms_query(r, "max_points", buf, sizeof buf);
 	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
 		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
-	int err = vms_store_samples(r->h->store, id, from, to, &s, &n);
+	/* More samples in the range than points wanted: equal time buckets, downsampled by the
+	 * store in SQL; each gives its last sample (its counters are the bucket's end state), with
+	 * how many it stands for, the bucket's minimum and maximum total committed (so that a spike
+	 * inside a bucket stays visible), any gap, and its newest full snapshot. */
+	uint64_t count = 0;
+	int64_t first = 0, last = 0, bucket = 0;
+	int err = vms_store_samples_stats(r->h->store, id, from, to, &count, &first, &last);
+	if (err == VMS_OK && (int64_t)count > maxp) {
+		bucket = (last - first) / maxp + 1;
+		err = vms_store_samples_downsampled(r->h->store, id, first, last, bucket, &s, &n);
+	} else if (err == VMS_OK) {
+		err = vms_store_samples(r->h->store, id, from, to, &s, &n);
+	}
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "watch_id", (double)id);
-	cJSON_AddNumberToObject(root, "count", (double)n);
-	cJSON *arr = cJSON_CreateArray();
-	if ((int64_t)n <= maxp) {
-		cJSON_AddBoolToObject(root, "downsampled", 0);
-		cJSON_AddNullToObject(root, "bucket_ms");
-		for (size_t i = 0; arr && i < n; i++)
-			cJSON_AddItemToArray(arr, sample_json(&s[i]));
-	} else {
-		/* Equal time buckets; each gives its last sample (whose counters are the bucket's
-		 * end state), with the bucket's minimum and maximum total committed beside it so that
-		 * a spike inside a bucket stays visible, any gap, and its newest full snapshot. */
-		int64_t t0 = s[0].t_ms, t1 = s[n - 1].t_ms;
-		int64_t bucket = (t1 - t0) / maxp + 1;
-		cJSON_AddBoolToObject(root, "downsampled", 1);
+	cJSON_AddNumberToObject(root, "count", (double)count);
+	cJSON_AddBoolToObject(root, "downsampled", bucket > 0);
+	if (bucket > 0)
 		cJSON_AddNumberToObject(root, "bucket_ms", (double)bucket);
-		size_t i = 0;
-		while (i < n) {
-			int64_t b = (s[i].t_ms - t0) / bucket;
-			uint64_t mn = UINT64_MAX, mx = 0;
-			unsigned flags = 0;
-			int64_t snap = 0;
-			size_t j = i;
-			for (; j < n && (s[j].t_ms - t0) / bucket == b; j++) {
-				uint64_t c = s[j].total[VMS_COL_COMMITTED];
-				mn = c < mn ? c : mn;
-				mx = c > mx ? c : mx;
-				flags |= s[j].flags;
-				if (s[j].snapshot_id)
-					snap = s[j].snapshot_id;
-			}
-			struct vms_sample last = s[j - 1];
-			last.flags = flags;
-			last.snapshot_id = snap;
-			cJSON *o = sample_json(&last);
-			cJSON_AddNumberToObject(o, "samples", (double)(j - i));
-			cJSON_AddNumberToObject(o, "committed_min", (double)mn);
-			cJSON_AddNumberToObject(o, "committed_max", (double)mx);
-			cJSON_AddItemToArray(arr, o);
-			i = j;
+	else
+		cJSON_AddNullToObject(root, "bucket_ms");
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < n; i++) {
+		cJSON *o = sample_json(&s[i]);
+		if (bucket > 0) {
+			cJSON_AddNumberToObject(o, "samples", (double)s[i].n_merged);
+			cJSON_AddNumberToObject(o, "committed_min", (double)s[i].committed_min);
+			cJSON_AddNumberToObject(o, "committed_max", (double)s[i].committed_max);
 		}
+		cJSON_AddItemToArray(arr, o);
 	}
 	cJSON_AddItemToObject(root, "samples", arr);
 	free(s);

@@ -91,6 +91,7 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     " min_flt INTEGER NOT NULL, maj_flt INTEGER NOT NULL,"
     " snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,"
     " layout INTEGER NOT NULL REFERENCES sample_layouts(id),"
+    " committed INTEGER NOT NULL," /* the total committed again: downsampling in SQL */
     " bytes INTEGER NOT NULL, summary BLOB NOT NULL,"
     " PRIMARY KEY (watch_id, t_ms)) WITHOUT ROWID;"
     "CREATE INDEX samples_by_snapshot ON samples(snapshot_id);",
@@ -174,11 +175,20 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_SAMPLE_NTH_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 ORDER BY t_ms LIMIT 1 OFFSET ?2",
     [VMS_ST_SAMPLE_COUNT] = "SELECT count(*) FROM samples WHERE watch_id = ?1",
     [VMS_ST_SAMPLE_INSERT] = "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
-                             "min_flt, maj_flt, snapshot_id, layout, bytes, summary) VALUES "
-                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    [VMS_ST_SAMPLES_RANGE] = "SELECT t_ms, flags, threads, vm_rss, vm_swap, min_flt, maj_flt, snapshot_id, "
-                             "layout, bytes, summary FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND "
-                             "t_ms <= ?3 ORDER BY t_ms",
+                             "min_flt, maj_flt, snapshot_id, layout, bytes, summary, committed) VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+#define SAMPLE_COLS "s.t_ms, s.flags, s.threads, s.vm_rss, s.vm_swap, s.min_flt, s.maj_flt, s.snapshot_id, s.layout, s.bytes, s.summary"
+    [VMS_ST_SAMPLES_RANGE] = "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+                             "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
+    /* one row per bucket of ?4 ms from ?2: its last sample, with the bucket's count, committed
+     * range, any gap flag and newest full snapshot */
+    [VMS_ST_SAMPLES_BUCKETED] =
+        "SELECT " SAMPLE_COLS ", b.n, b.cmin, b.cmax, b.flags, b.snap FROM (SELECT max(t_ms) AS last, "
+        "count(*) AS n, min(committed) AS cmin, max(committed) AS cmax, max(flags) AS flags, "
+        "max(snapshot_id) AS snap FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
+        "GROUP BY (t_ms - ?2) / ?4) b JOIN samples s ON s.watch_id = ?1 AND s.t_ms = b.last ORDER BY s.t_ms",
+    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
+                             "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
     [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
         "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "
         "ORDER BY abs(t_ms - ?2), t_ms LIMIT 1",

@@ -620,6 +620,7 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
 		rc |= sqlite3_bind_int64(q, i++, layout);
 		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)bytes);
 		rc |= sqlite3_bind_blob(q, i++, blob, (int)len, SQLITE_STATIC);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->total[VMS_COL_COMMITTED]);
 	}
 	if (rc != SQLITE_OK) {
 		err = VMS_ERR_IO;
@@ -645,8 +646,9 @@ unlock:
 	return err;
 }
 
-int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
-                      struct vms_sample **out, size_t *n)
+/* Rows of slot (bound: ?1 id, ?2 from, ?3 to, ?4 bucket when > 0) into *out. */
+static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
+                        int64_t bucket_ms, struct vms_sample **out, size_t *n)
 {
 	struct layout_map *maps = NULL;
 	size_t n_maps = 0, cap = 0;
@@ -662,9 +664,10 @@ int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t
 		goto out;
 	if ((err = layouts_load(c, &maps, &n_maps)) != VMS_OK)
 		goto end;
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_RANGE);
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK ||
+	    (bucket_ms > 0 && sqlite3_bind_int64(q, 4, bucket_ms) != SQLITE_OK)) {
 		err = VMS_ERR_IO;
 		goto end;
 	}
@@ -692,7 +695,12 @@ int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t
 		int64_t layout = sqlite3_column_int64(q, i++);
 		s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
 		const unsigned char *blob = sqlite3_column_blob(q, i);
-		size_t len = (size_t)sqlite3_column_bytes(q, i);
+		size_t len = (size_t)sqlite3_column_bytes(q, i++);
+		s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
+		s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
+		s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
+		s->flags = (unsigned)sqlite3_column_int64(q, i++);
+		s->snapshot_id = sqlite3_column_int64(q, i++);
 		const struct layout_map *m = NULL;
 		for (size_t k = 0; k < n_maps; k++)
 			if (maps[k].id == layout)
@@ -716,6 +724,51 @@ out:
 		*out = NULL;
 		*n = 0;
 	}
+	return err;
+}
+
+int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                      struct vms_sample **out, size_t *n)
+{
+	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+}
+
+int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                                  int64_t bucket_ms, struct vms_sample **out, size_t *n)
+{
+	if (bucket_ms <= 0) {
+		*out = NULL;
+		*n = 0;
+		return VMS_ERR_INVALID;
+	}
+	return read_samples(st, VMS_ST_SAMPLES_BUCKETED, id, from_ms, to_ms, bucket_ms, out, n);
+}
+
+int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
+                            int64_t *first_ms, int64_t *last_ms)
+{
+	int err = VMS_OK;
+	*count = 0;
+	*first_ms = *last_ms = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_STATS);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, to_ms > 0 ? to_ms : INT64_MAX) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(q, 0);
+		*first_ms = sqlite3_column_int64(q, 1);
+		*last_ms = sqlite3_column_int64(q, 2);
+	} else {
+		err = vms_store_err(rc);
+	}
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
 	return err;
 }
 

@@ -177,7 +177,7 @@ static void test_roundtrip(void)
 	 * this build's 'dirty' missing. Its blob is written by hand. */
 	exec_sql(
 	    "INSERT INTO sample_layouts (id, types, fields) VALUES (900, 'heap,martian,', 'zorch,committed');"
-	    "INSERT INTO samples VALUES (1, 5, 0, 1, 2, 3, 4, 5, NULL, 900, 50,"
+	    "INSERT INTO samples VALUES (1, 5, 0, 1, 2, 3, 4, 5, NULL, 900, 4096, 50,"
 	    " x'010a' || x'07' || x'8001' || x'09' || x'02' || x'03' || x'04');");
 	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
 	if (!st)
