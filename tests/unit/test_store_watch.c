@@ -257,6 +257,51 @@ static void test_blob_bytes(void)
 	unlink(p5);
 }
 
+/* Downsampling in SQL: buckets' last sample, count, committed range, gap flag, newest snapshot. */
+static void test_downsampled(void)
+{
+	struct vms_store *st = NULL;
+	char err[256] = "", p6[300];
+	snprintf(p6, sizeof p6, "%s/ds.db", dir);
+	CHECK(vms_store_open(p6, NULL, &st, err, sizeof err) == VMS_OK);
+	if (!st)
+		return;
+	struct vms_watch w = {.pid = 6, .start_time = 6, .name = "d", .interval_ms = 1000, .retention_s = 0};
+	int64_t id = 0, snap = 0;
+	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
+	struct vms_snapshot *hs = hs_demo();
+	CHECK(vms_store_put(st, hs, VMS_SOURCE_WATCH, NULL, 0, &snap) == VMS_OK);
+	vms_snapshot_free(hs);
+	struct vms_sample s;
+	for (int i = 0; i < 10; i++) {
+		fill_sample(&s, 10000 + i * 1000, 1u << 20);
+		s.total[VMS_COL_COMMITTED] = (uint64_t)(i == 1 ? 50 : i) << 10; /* a spike at 1 */
+		s.flags = i == 3 ? VMS_SAMPLE_GAP_BEFORE : 0;
+		s.snapshot_id = i == 2 ? snap : 0;
+		CHECK(vms_store_sample_put(st, id, &s) == VMS_OK);
+	}
+	uint64_t count = 0;
+	int64_t first = 0, last = 0;
+	CHECK(vms_store_samples_stats(st, id, 0, 0, &count, &first, &last) == VMS_OK && count == 10 &&
+	      first == 10000 && last == 19000);
+	CHECK(vms_store_samples_stats(st, id, 12000, 13000, &count, &first, &last) == VMS_OK && count == 2);
+	struct vms_sample *got = NULL;
+	size_t n = 0;
+	CHECK(vms_store_samples_downsampled(st, id, 10000, 19000, 5000, &got, &n) == VMS_OK && n == 2);
+	if (n == 2) {
+		CHECK(got[0].t_ms == 14000 && got[0].n_merged == 5 && got[0].committed_min == 0 &&
+		      got[0].committed_max == 50u << 10 && got[0].flags == VMS_SAMPLE_GAP_BEFORE &&
+		      got[0].snapshot_id == snap && got[0].total[VMS_COL_COMMITTED] == 4u << 10);
+		CHECK(got[1].t_ms == 19000 && got[1].n_merged == 5 && got[1].committed_min == 5u << 10 &&
+		      got[1].committed_max == 9u << 10 && got[1].flags == 0 && got[1].snapshot_id == 0);
+		CHECK(got[0].summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED] == 1u << 20); /* decoded */
+	}
+	free(got);
+	CHECK(vms_store_samples_downsampled(st, id, 0, 0, 0, &got, &n) == VMS_ERR_INVALID);
+	vms_store_close(st);
+	unlink(p6);
+}
+
 static void test_byte_limit(void)
 {
 	struct vms_store *st = NULL;
@@ -327,6 +372,7 @@ int main(void)
 	test_roundtrip();
 	test_byte_limit();
 	test_blob_bytes();
+	test_downsampled();
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
