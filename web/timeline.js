@@ -253,7 +253,13 @@ export function timelineView(container, id, params) {
     st.picks.sort((a, b) => a.t_ms - b.t_ms);
     draw();
     if (st.picks.length === 2) showGrowth(st.picks[0], st.picks[1]);
-    else clear(compare).append(el('p', { className: 'muted', text: `A: ${clock(s.t_ms)}. Click a second point to compare.` }));
+    else {
+      // the nearest full snapshot among the loaded samples, to open that point
+      let near = null;
+      for (const x of st.samples) if (x.snapshot_id && (!near || Math.abs(x.t_ms - s.t_ms) < Math.abs(near.t_ms - s.t_ms))) near = x;
+      clear(compare).append(el('p', { className: 'muted', id: 'tl-point' }, `A: ${clock(s.t_ms)}. Click a second point to compare`,
+        near ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '', '.'));
+    }
   }
 
   async function showGrowth(a, b) {

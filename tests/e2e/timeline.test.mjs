@@ -84,6 +84,8 @@ describe('timeline', { timeout: 240000 }, () => {
     await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
     const hit = await page.locator('.tl-hit').boundingBox();
     await page.mouse.click(hit.x + 3, hit.y + hit.height / 2);
+    assert.match(await page.textContent('#tl-point'), /nearest full snapshot: #\d+/, 'one point offers its snapshot');
+    assert.match(await page.getAttribute('#tl-open-point', 'href'), /^#\/snapshot\/\d+$/);
     await page.mouse.click(hit.x + hit.width - 3, hit.y + hit.height / 2);
     await page.waitForSelector('#tl-growth-types tbody tr', { timeout: 10000 });
     assert.match(await page.textContent('#tl-growth-types tbody tr'), /Heap\s*\+/, 'Heap grew most');
