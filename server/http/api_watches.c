@@ -245,6 +245,7 @@ int vms_h_watch_delete(struct vms_req *r)
 			vms_watch_clear(&w);
 			return vms_send_vms_err(r, err, 0);
 		}
+		vms_log(r->h, VMS_LOG_INFO, "watch %lld stopped", (long long)id);
 	}
 	vms_watch_clear(&w);
 	if ((err = vms_store_watch_get(r->h->store, id, &w)) != VMS_OK)
