@@ -150,7 +150,7 @@ export function timelineView(container, id, params) {
         st.downsampled ? ', downsampled for the chart' : '', '. ',
         el('a', { href: '#/watches', text: 'All watches' })),
       w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,
-      el('div', { className: 'actions' }, stopBtn)));
+      el('div', { className: 'actions tl-actions' }, stopBtn)));
   }
 
   // The chart: x = time, y = bytes of the chosen column, one stacked band per type.
