@@ -6,6 +6,7 @@ import { pickerView } from './picker.js';
 import { snapshotView } from './snapshot-view.js';
 import { diffView } from './diff.js';
 import { snapshotsView } from './snapshots.js';
+import { watchesView, timelineView } from './timeline.js';
 import { installImport, openImportDialog } from './import.js';
 import { el, clear } from './format.js';
 
@@ -50,6 +51,16 @@ function route() {
       setNav('');
       document.title = `vmscope · changes in pid ${a}`;
       cleanup = diffView(main, { pid: a, to: params.to }, params);
+      break;
+    case 'watches':
+      setNav('watches');
+      document.title = 'vmscope · watches';
+      cleanup = watchesView(main);
+      break;
+    case 'watch':
+      setNav('watches');
+      document.title = `vmscope · watch #${a}`;
+      cleanup = timelineView(main, a, params);
       break;
     case 'snapshots':
       setNav('snapshots');

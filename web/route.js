@@ -4,6 +4,8 @@
 //   #/live/PID?…                               a live scan (not stored)
 //   #/diff/FROM/TO?show=changed
 //   #/snapshots?name=bash
+//   #/watches                                  watches (timeline.js)
+//   #/watch/ID?col=committed|private|total_ws  one watch's timeline
 // On a share link (/s/TOKEN) the fragment holds only the state: #?type=heap&sel=0x…
 
 export function parseRoute() {

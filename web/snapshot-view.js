@@ -12,6 +12,7 @@ import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading 
 import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
+import { startWatch } from './timeline.js';
 
 // How many snapshot views exist and how many were ever made: a view counts from its constructor
 // until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
@@ -221,7 +222,8 @@ class SnapshotView {
       actions.append(
         el('button', { type: 'button', className: 'primary', id: 'btn-refresh', title: 'Take a new snapshot of this process (F5)', onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
         el('button', { type: 'button', id: 'btn-changes', title: 'What changed since the previous snapshot of this process', onclick: () => this.showChanges() }, 'Show changes'),
-        el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'));
+        el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
+        el('button', { type: 'button', id: 'btn-watch', title: 'Sample this process every second and chart what grows (a watch)', onclick: () => startWatch(p.pid) }, 'Watch'));
     }
     const exp = el('div', { className: 'menu' },
       el('button', { type: 'button', id: 'btn-export', 'aria-haspopup': 'true', onclick: (ev) => { ev.stopPropagation(); menu.classList.toggle('open'); } }, 'Export ▾'));

@@ -33,7 +33,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 3
+#define VMS_STORE_SCHEMA_VERSION 4
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -62,7 +62,9 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 void vms_store_close(struct vms_store *st); /* accepts NULL; waits for no one: call it last */
 
 /* Where a stored snapshot came from. */
-enum vms_store_source { VMS_SOURCE_SCAN = 0, VMS_SOURCE_IMPORT = 1 };
+/* WATCH: a full snapshot a watch took (vmscope/store_watch.h); lists leave those out unless
+ * asked (vms_store_query.with_watch or source = VMS_SOURCE_WATCH). */
+enum vms_store_source { VMS_SOURCE_SCAN = 0, VMS_SOURCE_IMPORT = 1, VMS_SOURCE_WATCH = 2 };
 
 /* Metadata of one stored snapshot. Strings are malloc'd and owned by the struct. */
 struct vms_snapshot_meta {
@@ -99,11 +101,12 @@ struct vms_store_query {
 	int has_start_time; /* only this start_time (same process instance as another snapshot) */
 	uint64_t start_time;
 	int source;   /* -1 any, else enum vms_store_source */
+	int with_watch; /* 1: also snapshots that watches took (source -1 leaves them out otherwise) */
 	size_t limit; /* 0 = 100; capped at 1000 */
 };
 
 /* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
- * written). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
+ * written; a VMS_SOURCE_WATCH snapshot is held to the byte limit only). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
  * to the store: the http layer passes the API's JSON); NULL keeps none. On VMS_OK *id is the
  * new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
@@ -137,7 +140,9 @@ struct vms_store_sink {
 int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes, size_t len);
 int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink);
 
-/* Retention state: stored snapshot count, body bytes (what counts towards "full"), bytes of kept
+/* Retention state: the count of stored snapshots that max_snapshots limits (those people took
+ * or imported: a watch's full snapshots are not counted, they go with the watch's retention),
+ * bytes that count towards "full" (every snapshot body and the timeline samples), bytes of kept
  * JSON renderings, and the limits in force. */
 struct vms_store_usage {
 	uint64_t snapshots, bytes, json_bytes, max_snapshots, max_bytes;

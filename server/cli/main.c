@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{"ps", vms_cmd_ps, "list processes with their memory totals"},
 	{"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
 	{"diff", vms_cmd_diff, "what changed between two snapshot files"},
+	{"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
 #ifdef VMSCOPE_HAVE_SERVER
 	{"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
 	{"token", vms_cmd_token, "print the daemon's API token"},

@@ -73,6 +73,10 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 			st->state = *tok;
 		else if (field == 4)
 			st->ppid = (pid_t)strtol(tok, NULL, 10);
+		else if (field == 10)
+			st->min_flt = strtoull(tok, NULL, 10);
+		else if (field == 12)
+			st->maj_flt = strtoull(tok, NULL, 10);
 		else if (field == 20)
 			st->threads = (int)strtol(tok, NULL, 10);
 		else if (field == 22)

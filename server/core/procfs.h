@@ -24,6 +24,7 @@ struct vms_stat {
 	pid_t ppid;
 	uint64_t start_time;
 	uint64_t start_code, start_stack; /* fields 26/28: change on execve (new image, new stack) */
+	uint64_t min_flt, maj_flt;        /* fields 10/12: page faults without / with I/O */
 	int threads;
 };
 int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st); /* 0 or -1 malformed */

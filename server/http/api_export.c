@@ -185,7 +185,9 @@ cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
 	cJSON_AddNumberToObject(o, "id", (double)m->id);
 	cJSON_AddStringToObject(o, "url", url);
-	cJSON_AddStringToObject(o, "source", m->source == VMS_SOURCE_IMPORT ? "import" : "scan");
+	cJSON_AddStringToObject(o, "source", m->source == VMS_SOURCE_IMPORT  ? "import"
+	                                       : m->source == VMS_SOURCE_WATCH ? "watch"
+	                                                                       : "scan");
 	cJSON_AddNumberToObject(o, "format_version", m->format_version);
 	add_time(o, "created_at", "created_at_ms", m->created_at_ms);
 	cJSON_AddStringToObject(o, "host", m->host);

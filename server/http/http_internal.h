@@ -36,6 +36,9 @@ struct vms_http {
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
 	pthread_mutex_t scan_lock; /* one full scan at a time */
+	int scan_waiting;          /* interactive scans waiting for scan_lock (atomic): the sampler
+	                            * skips its tick while any does */
+	struct vms_sampler *sampler; /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
@@ -150,6 +153,26 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
  * the status of the 400 sent. */
 int vms_query_bool(struct vms_req *r, const char *name, int *out);
 
+/* ---- the timeline sampler (sampler.c) ---------------------------------------------------- */
+struct vms_watch;
+/* Start the sampler thread after resuming the store's running watches (VMS_OK without a
+ * store); stop joins it. */
+int vms_sampler_start(struct vms_http *h);
+void vms_sampler_stop(struct vms_http *h);
+/* Sample a new running watch (its first tick right away). */
+int vms_sampler_add(struct vms_http *h, const struct vms_watch *w);
+/* Stop sampling watch id; 1 when it was being sampled. Waits for a tick of it that is running,
+ * so nothing of the watch is written after it returns. */
+int vms_sampler_remove(struct vms_http *h, int64_t id);
+/* What the sampler knows of a running watch that the store does not keep. 1 when active. */
+struct vms_sampler_info {
+	int active;
+	uint32_t effective_interval_ms; /* > the interval while backing off */
+	uint64_t skipped_busy, ticks;   /* since the daemon started */
+	int64_t last_tick_ms;           /* how long the last tick took */
+};
+int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out);
+
 /* ---- handlers -------------------------------------------------------------------------- */
 int vms_h_health(struct vms_req *r);
 int vms_h_version(struct vms_req *r);
@@ -173,6 +196,12 @@ int vms_h_shared_get(struct vms_req *r);
 int vms_h_shared_csv(struct vms_req *r);
 int vms_h_shared_txt(struct vms_req *r);
 int vms_h_shared_at(struct vms_req *r);
+int vms_h_watch_create(struct vms_req *r);
+int vms_h_watches(struct vms_req *r);
+int vms_h_watch_get(struct vms_req *r);
+int vms_h_watch_delete(struct vms_req *r);
+int vms_h_watch_samples(struct vms_req *r);
+int vms_h_watch_growth(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

@@ -59,7 +59,10 @@ int vms_scan_begin(struct vms_req *r)
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += SCAN_WAIT_S;
-	if (pthread_mutex_timedlock(&r->h->scan_lock, &until) != 0) {
+	__atomic_add_fetch(&r->h->scan_waiting, 1, __ATOMIC_ACQ_REL);
+	int locked = pthread_mutex_timedlock(&r->h->scan_lock, &until);
+	__atomic_sub_fetch(&r->h->scan_waiting, 1, __ATOMIC_ACQ_REL);
+	if (locked != 0) {
 		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
 		return vms_send_error_x(r, 429, "busy", h,
 		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);

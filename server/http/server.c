@@ -317,6 +317,10 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
 	if (!err)
 		err = start_civetweb(h, cfg, port, errbuf, errlen);
+	if (!err && (err = vms_sampler_start(h)) != VMS_OK) {
+		snprintf(errbuf, errlen, "cannot start the timeline sampler");
+		mg_stop(h->mg);
+	}
 	if (err) {
 		free_server(h);
 		return err;
@@ -334,6 +338,7 @@ void vms_http_stop(struct vms_http *h)
 {
 	if (!h)
 		return;
+	vms_sampler_stop(h); /* first: a tick may be storing */
 	if (h->mg)
 		mg_stop(h->mg);
 	free_server(h);

@@ -37,6 +37,26 @@ enum vms_stmt {
 	VMS_ST_SHARE_GET,
 	VMS_ST_SHARE_REVOKE,
 	VMS_ST_SHARE_LIST,
+	VMS_ST_WATCH_INSERT,
+	VMS_ST_WATCH_GET,
+	VMS_ST_WATCH_LIST,
+	VMS_ST_WATCH_UPDATE,
+	VMS_ST_WATCH_DELETE,
+	VMS_ST_WATCH_ADD_BYTES,
+	VMS_ST_WATCH_RETENTION,
+	VMS_ST_SAMPLES_OLD_SNAPSHOTS,
+	VMS_ST_SAMPLES_OLD_BYTES,
+	VMS_ST_SAMPLES_DELETE_OLD,
+	VMS_ST_SAMPLE_NTH_T,
+	VMS_ST_SAMPLE_COUNT,
+	VMS_ST_SAMPLE_INSERT,
+	VMS_ST_SAMPLES_RANGE,
+	VMS_ST_SAMPLES_BUCKETED,
+	VMS_ST_SAMPLES_STATS,
+	VMS_ST_SAMPLE_NEAREST_SNAPSHOT,
+	VMS_ST_LAYOUT_FIND,
+	VMS_ST_LAYOUT_INSERT,
+	VMS_ST_LAYOUT_ALL,
 	VMS_ST_COUNT
 };
 extern const char *const vms_store_sql[VMS_ST_COUNT];
@@ -61,6 +81,8 @@ struct vms_store {
 	pthread_cond_t rcond;
 	uint64_t max_snapshots, max_bytes;
 	int lock_fd; /* flock'd: one daemon per database */
+	int64_t sample_layout; /* this build's sample layout id (store_watches.c); 0 until the first
+	                        * sample; guarded by wlock */
 	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
 };
 
@@ -72,6 +94,13 @@ int vms_store_unpack(const unsigned char *buf, size_t len, struct vms_snapshot *
  * bodies, and its writer, for tests that need a version-1 body. */
 int vms_store_unpack_v1(const unsigned char *buf, size_t len, struct vms_snapshot **out);
 int vms_store_pack_v1(const struct vms_snapshot *s, unsigned char **out, size_t *len);
+
+/* Delete snapshot id (shares, renderings, body, summary, metadata) inside the writer's open
+ * transaction; *changes = 1 when it existed. */
+int vms_store_delete_in_tx(struct vms_conn *w, int64_t id, int *changes);
+/* Inside a write transaction: VMS_OK when `need` more bytes fit under max_bytes (dropping kept
+ * renderings, oldest first, to make room), else VMS_ERR_FULL. */
+int vms_store_make_room(struct vms_store *st, struct vms_conn *w, uint64_t need);
 
 /* A reset statement for slot, prepared on first use; NULL on error (message in conn->db). */
 sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot);

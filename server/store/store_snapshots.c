@@ -67,7 +67,7 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 /* Inside a write transaction on w: make room for `need` more bytes under max_bytes by dropping
  * kept JSON renderings, oldest first. Bodies are never dropped: when they alone leave no room
  * the answer is VMS_ERR_FULL. */
-static int make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
+int vms_store_make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 {
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_USAGE);
 	if (!q || sqlite3_step(q) != SQLITE_ROW)
@@ -165,11 +165,11 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	uint64_t count = (uint64_t)sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	q = NULL;
-	if (count + 1 > st->max_snapshots) {
+	if (source != VMS_SOURCE_WATCH && count + 1 > st->max_snapshots) {
 		err = VMS_ERR_FULL;
 		goto unlock;
 	}
-	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
+	if ((err = vms_store_make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
 		goto unlock;
 
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, packed_len) != SQLITE_OK ||
@@ -231,6 +231,18 @@ static int exec_id(struct vms_conn *c, enum vms_stmt slot, int64_t id, int *chan
 	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
+int vms_store_delete_in_tx(struct vms_conn *w, int64_t id, int *changes)
+{
+	int err;
+	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_META, id, changes)) != VMS_OK)
+		return err;
+	return VMS_OK;
+}
+
 int vms_store_delete(struct vms_store *st, int64_t id)
 {
 	int err, changes = 0;
@@ -240,11 +252,7 @@ int vms_store_delete(struct vms_store *st, int64_t id)
 	struct vms_conn *w = &st->writer;
 	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
 		goto unlock;
-	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
-	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
-	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
-	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
-	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK) {
+	if ((err = vms_store_delete_in_tx(w, id, &changes)) != VMS_OK) {
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
 		goto unlock;
 	}
@@ -415,6 +423,7 @@ int vms_store_list(struct vms_store *st, const struct vms_store_query *qry, stru
 		rc |= sqlite3_bind_int64(q, 4, (sqlite3_int64)qry->start_time);
 	rc |= sqlite3_bind_int(q, 5, qry ? qry->source : -1);
 	rc |= sqlite3_bind_int64(q, 6, (sqlite3_int64)limit);
+	rc |= sqlite3_bind_int(q, 7, qry ? qry->with_watch : 0);
 	if (rc != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;
@@ -526,7 +535,7 @@ int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes
 	pthread_mutex_lock(&st->wlock);
 	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
 		goto unlock;
-	if ((err = make_room(st, w, len)) != VMS_OK)
+	if ((err = vms_store_make_room(st, w, len)) != VMS_OK)
 		goto rollback;
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_text64(q, 2, bytes, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {

@@ -70,6 +70,31 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     "INSERT INTO snapshot_summary SELECT s.id, '', c.key, c.value"
     " FROM snapshots s, json_each(s.summary, '$.total') c;"
     "ALTER TABLE snapshots DROP COLUMN summary;",
+
+    /* Schema 4: the timeline (vmscope/store_watch.h). A sample's summary is one blob written in
+     * a layout (its type keys and field keys, by name, in sample_layouts); its counters are
+     * columns. Its full snapshot is an ordinary snapshot (source 2, "watch"); deleting that
+     * snapshot leaves the sample without one. */
+    "CREATE TABLE watches ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " pid INTEGER NOT NULL, start_time INTEGER NOT NULL, name TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL, ends_at_ms INTEGER NOT NULL, ended_at_ms INTEGER NOT NULL,"
+    " interval_ms INTEGER NOT NULL, snapshot_every_s INTEGER NOT NULL, retention_s INTEGER NOT NULL,"
+    " state TEXT NOT NULL, note TEXT NOT NULL,"
+    " sample_bytes INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sample_layouts ("
+    " id INTEGER PRIMARY KEY, types TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE (types, fields));"
+    "CREATE TABLE samples ("
+    " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
+    " t_ms INTEGER NOT NULL, flags INTEGER NOT NULL,"
+    " threads INTEGER NOT NULL, vm_rss INTEGER NOT NULL, vm_swap INTEGER NOT NULL,"
+    " min_flt INTEGER NOT NULL, maj_flt INTEGER NOT NULL,"
+    " snapshot_id INTEGER REFERENCES snapshots(id) ON DELETE SET NULL,"
+    " layout INTEGER NOT NULL REFERENCES sample_layouts(id),"
+    " committed INTEGER NOT NULL," /* the total committed again: downsampling in SQL */
+    " bytes INTEGER NOT NULL, summary BLOB NOT NULL,"
+    " PRIMARY KEY (watch_id, t_ms)) WITHOUT ROWID;"
+    "CREATE INDEX samples_by_snapshot ON samples(snapshot_id);",
 };
 
 #define META_COLS                                                                                            \
@@ -86,8 +111,11 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_END] = "END",
     [VMS_ST_COMMIT] = "COMMIT",
     [VMS_ST_ROLLBACK] = "ROLLBACK",
-    [VMS_ST_USAGE] =
-        "SELECT count(*), coalesce(sum(body_bytes), 0), coalesce(sum(json_bytes), 0) FROM snapshots",
+    /* count: the snapshots people took or imported (a watch's full snapshots go with its
+     * retention instead); bytes: every snapshot body and the timeline samples, what makes the
+     * store full */
+    [VMS_ST_USAGE] = "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
+                     "coalesce(sum(sample_bytes), 0) FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
     [VMS_ST_INSERT_META] =
         "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
@@ -112,6 +140,7 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_LIST] =
         "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"
         " AND (?3 <= 0 OR id < ?3) AND (?4 IS NULL OR start_time = ?4) AND (?5 < 0 OR source = ?5)"
+        " AND (?7 != 0 OR ?5 = 2 OR source != 2)"
         " ORDER BY id DESC LIMIT ?6",
     [VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
     [VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",
@@ -123,4 +152,47 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
     [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
+#define WATCH_COLS                                                                                           \
+	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "  \
+	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "                               \
+	"(SELECT count(*) FROM samples WHERE watch_id = w.id), "                                             \
+	"(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                                            \
+	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id)"
+    [VMS_ST_WATCH_INSERT] = "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
+                            "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
+                            "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
+    [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
+    [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
+    [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
+                            "ended_at_ms = CASE WHEN ?4 < 0 THEN ended_at_ms ELSE ?4 END WHERE id = ?1",
+    [VMS_ST_WATCH_DELETE] = "DELETE FROM watches WHERE id = ?1",
+    [VMS_ST_WATCH_ADD_BYTES] = "UPDATE watches SET sample_bytes = max(0, sample_bytes + ?2) WHERE id = ?1",
+    [VMS_ST_WATCH_RETENTION] = "SELECT retention_s FROM watches WHERE id = ?1",
+    [VMS_ST_SAMPLES_OLD_SNAPSHOTS] =
+        "SELECT snapshot_id FROM samples WHERE watch_id = ?1 AND t_ms < ?2 AND snapshot_id IS NOT NULL",
+    [VMS_ST_SAMPLES_OLD_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
+    [VMS_ST_SAMPLES_DELETE_OLD] = "DELETE FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
+    [VMS_ST_SAMPLE_NTH_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 ORDER BY t_ms LIMIT 1 OFFSET ?2",
+    [VMS_ST_SAMPLE_COUNT] = "SELECT count(*) FROM samples WHERE watch_id = ?1",
+    [VMS_ST_SAMPLE_INSERT] = "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
+                             "min_flt, maj_flt, snapshot_id, layout, bytes, summary, committed) VALUES "
+                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+#define SAMPLE_COLS "s.t_ms, s.flags, s.threads, s.vm_rss, s.vm_swap, s.min_flt, s.maj_flt, s.snapshot_id, s.layout, s.bytes, s.summary"
+    [VMS_ST_SAMPLES_RANGE] = "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+                             "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
+    /* one row per bucket of ?4 ms from ?2: its last sample, with the bucket's count, committed
+     * range, any gap flag and newest full snapshot */
+    [VMS_ST_SAMPLES_BUCKETED] =
+        "SELECT " SAMPLE_COLS ", b.n, b.cmin, b.cmax, b.flags, b.snap FROM (SELECT max(t_ms) AS last, "
+        "count(*) AS n, min(committed) AS cmin, max(committed) AS cmax, max(flags) AS flags, "
+        "max(snapshot_id) AS snap FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
+        "GROUP BY (t_ms - ?2) / ?4) b JOIN samples s ON s.watch_id = ?1 AND s.t_ms = b.last ORDER BY s.t_ms",
+    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
+                             "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
+    [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
+        "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "
+        "ORDER BY abs(t_ms - ?2), t_ms LIMIT 1",
+    [VMS_ST_LAYOUT_FIND] = "SELECT id FROM sample_layouts WHERE types = ?1 AND fields = ?2",
+    [VMS_ST_LAYOUT_INSERT] = "INSERT INTO sample_layouts (types, fields) VALUES (?1, ?2)",
+    [VMS_ST_LAYOUT_ALL] = "SELECT id, types, fields FROM sample_layouts",
 };

@@ -109,6 +109,12 @@ export async function startTestee() {
   return { pid: Number(ready.pid), ready, proc, async stop() { await stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
+// tests/helpers/vms_grower: a brk heap growing by kib every stepMs. {pid, heap, stop()}
+export async function startGrower(kib = 512, stepMs = 100) {
+  const { proc, match } = await startAndWait(join(env.helpers, 'vms_grower'), [String(kib), String(stepMs), '300'], /^READY pid=(\d+) heap=(\S+)/, 'vms_grower');
+  return { pid: Number(match[1]), heap: match[2], proc, stop: stopper(proc) };
+}
+
 // tests/helpers/vms_mapfile PATH: maps one file. {pid, addr, grow() -> addr of a new 2 MiB region}
 export async function startMapfile(path, name) {
   const { proc, match, rl } = await startAndWait(join(env.helpers, 'vms_mapfile'), [path, '600', ...(name ? [name] : [])], /^READY pid=(\d+) addr=(0x[0-9a-f]+) size=(\d+)/, 'vms_mapfile');

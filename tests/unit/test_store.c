@@ -292,7 +292,8 @@ static void test_basics(void)
 
 	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
 	 * and its summaries become rows. */
-	exec_sql("DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
+	exec_sql("DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
+	         "DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
 	         "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
 	         "UPDATE snapshots SET summary = '{\"summary\":[{\"type\":\"image\",\"name\":\"Image\",\"blocks\":7,"
 	         "\"largest\":8,\"regions\":9,\"columns\":{\"size\":10,\"pss\":11}},{\"type\":\"heap\",\"name\":"

@@ -1,0 +1,113 @@
+/* Watches and their samples in the store (the timeline, issue 10). A watch follows one process
+ * instance (pid + start_time) at an interval; every tick stores a sample (the per-type summary
+ * with every field, the totals and the process's own counters), and every snapshot_every_s a
+ * full snapshot (an ordinary stored snapshot, source "watch") that the sample points to, so
+ * any two points can be diffed through their nearest full snapshots.
+ *
+ * Layout (store_sql.c, schema 4):
+ *   watches         one row per watch: target, interval, schedule, state and note, and the
+ *                   byte count of its samples (what counts towards the store's byte limit)
+ *   sample_layouts  the type keys and field keys a sample blob is written in, by id: a sample
+ *                   names its layout, so a build with more columns or types writes a new
+ *                   layout and old samples still read by name (nothing positional on disk
+ *                   without its key list beside it)
+ *   samples         (watch, t_ms) -> counters as columns + the summary as one compact blob:
+ *                   version byte 1, a unit shift (10 when every value is a multiple of 1 KiB,
+ *                   else 0), then for each type key of the layout (type '' = totals) and each
+ *                   field key a LEB128 varint of value >> shift. Measured size:
+ *                   docs/benchmarks.md, "Timeline".
+ * Deleting a watch (purge) deletes its samples and the full snapshots they point to; samples
+ * older than the watch's retention are deleted as new ones arrive, with their snapshots.
+ *
+ * Thread safety and errors as in vmscope/store.h. */
+#ifndef VMSCOPE_STORE_WATCH_H
+#define VMSCOPE_STORE_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmscope/snapshot.h"
+#include "vmscope/store.h"
+
+#define VMS_WATCH_DEFAULT_INTERVAL_MS 1000u
+#define VMS_WATCH_MIN_INTERVAL_MS 100u
+#define VMS_WATCH_MAX_INTERVAL_MS 3600000u
+#define VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S 60u
+#define VMS_WATCH_DEFAULT_RETENTION_S 86400u
+
+/* Watch states, stored as these words: "running" (sampling), "stopped" (by the user),
+ * "exited" (the process ended), "done" (its duration ran out), "failed" (the sampler could not
+ * go on: the note says why). Only "running" watches are sampled and resumed. */
+#define VMS_WATCH_RUNNING "running"
+
+struct vms_watch {
+	int64_t id;
+	pid_t pid;
+	uint64_t start_time; /* the process instance (stat field 22) */
+	char *name;          /* comm when the watch started (malloc'd) */
+	int64_t created_at_ms;
+	int64_t ends_at_ms;  /* 0: until stopped or the process exits */
+	int64_t ended_at_ms; /* 0 while running */
+	uint32_t interval_ms, snapshot_every_s, retention_s;
+	char *state; /* malloc'd, one of the words above */
+	char *note;  /* malloc'd, "" when none: why it ended, backing off, skipped ticks ... */
+	/* Read only (derived): */
+	uint64_t n_samples, sample_bytes;
+	int64_t first_ms, last_ms; /* of its samples; 0 when none */
+};
+void vms_watch_clear(struct vms_watch *w); /* frees the strings; accepts NULL */
+void vms_watch_array_free(struct vms_watch *w, size_t n);
+
+/* Sample flags. */
+#define VMS_SAMPLE_GAP_BEFORE 1u /* the sampler did not run before this sample (daemon restart) */
+
+struct vms_sample {
+	int64_t t_ms; /* Unix ms of the scan */
+	unsigned flags;
+	struct vms_type_summary summary[VMS_TYPE_COUNT];
+	uint64_t total[VMS_COL_COUNT];
+	uint64_t threads, vm_rss, vm_swap, min_flt, maj_flt;
+	int64_t snapshot_id; /* the full snapshot taken with it, or 0 */
+	/* Read only: */
+	uint64_t bytes;                        /* stored size of the row's data */
+	uint64_t n_merged;                     /* samples it stands for (1, or a bucket's count) */
+	uint64_t committed_min, committed_max; /* total committed over those samples */
+};
+
+/* Create a watch from w's target and schedule (state "running", note ""); *id = its id. */
+int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int64_t *id);
+/* One watch (VMS_ERR_NOT_FOUND), or all of them, newest first (caller frees with
+ * vms_watch_array_free). */
+int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out);
+int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n);
+/* Set the state (NULL: unchanged), note (NULL: unchanged) and ended_at_ms (< 0: unchanged). */
+int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
+                           int64_t ended_at_ms);
+/* Delete a watch with its samples and the full snapshots they point to. */
+int vms_store_watch_delete(struct vms_store *st, int64_t id);
+
+/* Store one sample of watch id. Before inserting, samples older than t_ms - retention are
+ * deleted (with their snapshots); when the store's byte limit (snapshot bodies + samples) has
+ * no room, this watch's oldest samples make room. VMS_ERR_FULL when even that leaves none.
+ * VMS_ERR_NOT_FOUND when there is no such watch. */
+int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s);
+/* The samples of watch id with from_ms <= t_ms <= to_ms (0/0: all), oldest first; caller frees
+ * *out with free(). */
+int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                      struct vms_sample **out, size_t *n);
+/* How many samples watch id has in [from_ms, to_ms] (to_ms 0: no end) and the first and last
+ * one's time (0 when none). */
+int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
+                            int64_t *first_ms, int64_t *last_ms);
+/* Downsampled in SQL: buckets of bucket_ms (> 0) from from_ms; for each bucket with samples its
+ * last sample, with n_merged, committed_min/_max over the bucket, flags OR'd over it and the
+ * bucket's newest snapshot_id. Oldest first; caller frees *out. */
+int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                                  int64_t bucket_ms, struct vms_sample **out, size_t *n);
+/* The sample with a full snapshot nearest to t_ms (*snapshot_id, *at_ms); VMS_ERR_NOT_FOUND
+ * when the watch has none. */
+int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,
+                                      int64_t *at_ms);
+
+#endif

@@ -1,0 +1,350 @@
+/* vmscope watch: sample one process at an interval without the daemon (core only, nothing
+ * stored): one line per tick like vmstat, or one JSON object per line, and at the end what grew
+ * from the first tick to the last, per type. For persistent watches use the daemon's
+ * /api/v1/watches (docs/api.md, "Watches"). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "vmscope/counters.h"
+#include "vmscope/proclist.h"
+#include "vmscope/snapshot.h"
+#include "vmscope/util.h"
+
+static volatile sig_atomic_t g_stop; /* the CLI's only global: set by SIGINT/SIGTERM */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static void watch_usage(FILE *f)
+{
+	fprintf(f, "usage: vmscope watch -p PID|NAME [-i INTERVAL] [-d DURATION | -n COUNT] [--json]\n\n"
+	           "Sample one process at an interval (no daemon, nothing stored): one line per tick with\n"
+	           "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
+	           "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
+	           "exit) what grew per type from the first tick to the last.\n"
+	           "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
+	           "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
+	           "  -d, --duration TIME     stop after this long\n"
+	           "  -n, --count N           stop after N ticks\n"
+	           "  --json                  one JSON object per tick and one for the report\n"
+	           "For a watch that is stored, survives restarts and shows in the dashboard, use the\n"
+	           "daemon: POST /api/v1/watches (docs/api.md).\n");
+}
+
+/* "500ms", "2s", "1.5s", "1m", "1h", or plain milliseconds. -1 when malformed. */
+static int64_t parse_duration_ms(const char *s)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	double mult = 1;
+	if (!strcmp(end, "ms") || !*end)
+		mult = 1;
+	else if (!strcmp(end, "s"))
+		mult = 1000;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mult = 60000;
+	else if (!strcmp(end, "h"))
+		mult = 3600000;
+	else
+		return -1;
+	double ms = v * mult;
+	return ms > 366.0 * 86400000 ? -1 : (int64_t)ms;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes as "12.3M" style text (binary units), signed when sign is set. */
+static void human(int64_t v, int sign, char *buf, size_t len)
+{
+	const char *units = "KMGT";
+	double d = (double)(v < 0 ? -v : v) / 1024.0;
+	int u = 0;
+	while (d >= 1024.0 && u < 3) {
+		d /= 1024.0;
+		u++;
+	}
+	snprintf(buf, len, "%s%.*f%c", v < 0 ? "-" : sign ? "+" : "", d < 10 && u ? 1 : 0, d, units[u]);
+}
+
+static int top_growing(const struct vms_snapshot *prev, const struct vms_snapshot *s, int64_t *delta)
+{
+	int best = -1;
+	*delta = 0;
+	for (int t = 0; prev && t < VMS_TYPE_COUNT; t++) {
+		if (t == VMS_TYPE_FREE)
+			continue;
+		int64_t d = (int64_t)(s->summary[t].cols[VMS_COL_COMMITTED] -
+		                      prev->summary[t].cols[VMS_COL_COMMITTED]);
+		if (d > *delta) {
+			*delta = d;
+			best = t;
+		}
+	}
+	return best;
+}
+
+static void print_tick(const struct vms_snapshot *prev, const struct vms_snapshot *s,
+                       const struct vms_counters *c, int json)
+{
+	char when[40], a[16], b[16], w[16], d[16];
+	int64_t delta;
+	int top = top_growing(prev, s, &delta);
+	vms_format_time_ms(s->taken_at_ms, when, sizeof when);
+	if (json) {
+		printf("{\"t_ms\":%lld,\"time\":\"%s\",\"committed\":%llu,\"private\":%llu,\"total_ws\":%llu,"
+		       "\"threads\":%d,\"vm_rss\":%llu,\"vm_swap\":%llu,\"min_flt\":%llu,\"maj_flt\":%llu,"
+		       "\"types\":{",
+		       (long long)s->taken_at_ms, when, (unsigned long long)s->total[VMS_COL_COMMITTED],
+		       (unsigned long long)s->total[VMS_COL_PRIVATE],
+		       (unsigned long long)s->total[VMS_COL_TOTAL_WS], c->threads,
+		       (unsigned long long)c->vm_rss, (unsigned long long)c->vm_swap,
+		       (unsigned long long)c->min_flt, (unsigned long long)c->maj_flt);
+		int first = 1;
+		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+			if (t == VMS_TYPE_FREE || !s->summary[t].blocks)
+				continue;
+			printf("%s\"%s\":{\"committed\":%llu,\"private\":%llu,\"total_ws\":%llu}",
+			       first ? "" : ",", vms_type_key((enum vms_type)t),
+			       (unsigned long long)s->summary[t].cols[VMS_COL_COMMITTED],
+			       (unsigned long long)s->summary[t].cols[VMS_COL_PRIVATE],
+			       (unsigned long long)s->summary[t].cols[VMS_COL_TOTAL_WS]);
+			first = 0;
+		}
+		if (top >= 0)
+			printf("},\"top_growing\":{\"type\":\"%s\",\"committed_delta\":%lld}}\n",
+			       vms_type_key((enum vms_type)top), (long long)delta);
+		else
+			printf("},\"top_growing\":null}\n");
+	} else {
+		human((int64_t)s->total[VMS_COL_COMMITTED], 0, a, sizeof a);
+		human((int64_t)s->total[VMS_COL_PRIVATE], 0, b, sizeof b);
+		human((int64_t)s->total[VMS_COL_TOTAL_WS], 0, w, sizeof w);
+		if (top >= 0)
+			human(delta, 1, d, sizeof d);
+		printf("%-12.12s %10s %10s %10s  %s%s%s\n", when + 11, a, b, w,
+		       top >= 0 ? vms_type_name((enum vms_type)top) : "-", top >= 0 ? " " : "",
+		       top >= 0 ? d : "");
+	}
+	fflush(stdout);
+}
+
+static void print_report(const struct vms_snapshot *first, const struct vms_snapshot *last, int json,
+                         const char *end_note)
+{
+	char d[16], r[16];
+	int64_t span = last->taken_at_ms - first->taken_at_ms;
+	if (json) {
+		printf("{\"report\":{\"from_ms\":%lld,\"to_ms\":%lld,\"end\":\"%s\",\"types\":[",
+		       (long long)first->taken_at_ms, (long long)last->taken_at_ms, end_note);
+	} else {
+		printf("\nwhat grew from the first tick to the last (%.1f s; %s):\n", (double)span / 1000.0,
+		       end_note);
+		printf("  %-14s %12s %12s %12s\n", "type", "committed", "private", "per minute");
+	}
+	int n = 0;
+	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
+		if (t == VMS_TYPE_FREE)
+			continue;
+		int64_t dc = (int64_t)(last->summary[t].cols[VMS_COL_COMMITTED] -
+		                       first->summary[t].cols[VMS_COL_COMMITTED]);
+		int64_t dp = (int64_t)(last->summary[t].cols[VMS_COL_PRIVATE] -
+		                       first->summary[t].cols[VMS_COL_PRIVATE]);
+		if (!dc && !dp)
+			continue;
+		int64_t rate = span > 0 ? dc * 60000 / span : 0;
+		if (json) {
+			printf("%s{\"type\":\"%s\",\"committed_delta\":%lld,\"private_delta\":%lld,"
+			       "\"committed_per_minute\":%lld}",
+			       n ? "," : "", vms_type_key((enum vms_type)t), (long long)dc, (long long)dp,
+			       (long long)rate);
+		} else {
+			human(dc, 1, d, sizeof d);
+			human(rate, 1, r, sizeof r);
+			char p[16];
+			human(dp, 1, p, sizeof p);
+			printf("  %-14s %12s %12s %12s\n", vms_type_name((enum vms_type)t), d, p, r);
+		}
+		n++;
+	}
+	if (json)
+		printf("]}}\n");
+	else if (!n)
+		printf("  nothing changed\n");
+	fflush(stdout);
+}
+
+int vms_cmd_watch(int argc, char **argv)
+{
+	const char *target = NULL;
+	int json = 0;
+	int64_t interval = 1000, duration = 0, count = 0;
+	static const struct option longopts[] = {{"pid", required_argument, NULL, 'p'},
+	                                         {"interval", required_argument, NULL, 'i'},
+	                                         {"duration", required_argument, NULL, 'd'},
+	                                         {"count", required_argument, NULL, 'n'},
+	                                         {"json", no_argument, NULL, 'j'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:i:d:n:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			target = optarg;
+			break;
+		case 'i':
+			interval = parse_duration_ms(optarg);
+			if (interval < 100 || interval > 3600000) {
+				fprintf(stderr,
+				        "vmscope watch: --interval takes 100ms to 1h (e.g. 500ms, 2s)\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			duration = parse_duration_ms(optarg);
+			if (duration <= 0) {
+				fprintf(stderr,
+				        "vmscope watch: --duration takes a time such as 60s or 10m\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			count = atoll(optarg);
+			if (count <= 0) {
+				fprintf(stderr, "vmscope watch: --count takes a positive number\n");
+				return VMS_EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			watch_usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			watch_usage(stderr);
+			return VMS_EXIT_USAGE;
+		}
+	}
+	if (!target && optind < argc)
+		target = argv[optind++];
+	if (!target || optind < argc) {
+		fprintf(stderr, "vmscope watch: %s\n",
+		        target ? "unexpected argument" : "which process? use -p PID|NAME");
+		watch_usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	pid_t pid = 0, *matches = NULL;
+	size_t n_matches = 0;
+	int err = vms_proc_resolve(target, &pid, &matches, &n_matches);
+	free(matches);
+	if (err) {
+		fprintf(stderr, "vmscope watch: %s: %s\n", target,
+		        err == VMS_ERR_AMBIGUOUS ? "matches several processes; pick one with -p PID"
+		                                 : vms_strerror(err));
+		return vms_exit_for_err(err);
+	}
+	struct vms_counters ctr;
+	if ((err = vms_counters_read(pid, &ctr)) != VMS_OK) {
+		fprintf(stderr, "vmscope watch: process %d: %s\n", (int)pid, vms_strerror(err));
+		return vms_exit_for_err(err);
+	}
+	uint64_t start_time = ctr.start_time;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct vms_snapshot_opts opts = {.read_rollup = 0, .thread_stacks = 1};
+	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
+	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
+	char end_note[160] = "stopped";
+	int rc = VMS_EXIT_OK;
+	if (!json)
+		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
+		       "top growing type since the last tick");
+	while (!g_stop) {
+		if ((err = vms_counters_read(pid, &ctr)) == VMS_OK && ctr.start_time != start_time)
+			err = VMS_ERR_EXITED;
+		if (err == VMS_OK)
+			err = vms_snapshot_take(pid, &opts, &s);
+		if (err == VMS_OK && s->start_time != start_time)
+			err = VMS_ERR_EXITED;
+		if (err) {
+			char when[40];
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			vms_format_time_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when,
+			                   sizeof when);
+			if (err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED ||
+			    err == VMS_ERR_NO_ADDRESS_SPACE)
+				snprintf(end_note, sizeof end_note, "process %d exited (seen at %s)",
+				         (int)pid, when);
+			else {
+				snprintf(end_note, sizeof end_note, "scan failed at %s: %s", when,
+				         vms_strerror(err));
+				rc = vms_exit_for_err(err);
+			}
+			vms_snapshot_free(s);
+			s = NULL;
+			if (!json)
+				fprintf(stderr, "vmscope watch: %s\n", end_note);
+			break;
+		}
+		print_tick(prev, s, &ctr, json);
+		ticks++;
+		if (!first)
+			first = s;
+		else if (prev != first)
+			vms_snapshot_free(prev);
+		prev = s;
+		s = NULL;
+		if (count && ticks >= count) {
+			snprintf(end_note, sizeof end_note, "%lld ticks", (long long)ticks);
+			break;
+		}
+		int64_t now = mono_ms();
+		if (duration && now - t_start >= duration) {
+			snprintf(end_note, sizeof end_note, "duration reached");
+			break;
+		}
+		next += interval;
+		if (next <= now) {
+			if (!json)
+				fprintf(stderr, "vmscope watch: a tick took longer than the interval; the "
+				                "next one starts now\n");
+			next = now;
+		}
+		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
+		while (!g_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+			;
+	}
+	if (first && prev)
+		print_report(first, prev, json, end_note);
+	else if (!first && rc == VMS_EXIT_OK) {
+		rc = VMS_EXIT_NO_PROCESS;
+	}
+	if (prev != first)
+		vms_snapshot_free(prev);
+	vms_snapshot_free(first);
+	return rc;
+}

@@ -1,0 +1,543 @@
+/* /api/v1/watches: create, list, get, stop/purge, samples (downsampled) and growth ("what
+ * grew": per type between two times, and the top allocations between the nearest full
+ * snapshots, through the diff engine). docs/api.md, "Watches". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+#include "vmscope/diff.h"
+#include "vmscope/error.h"
+#include "vmscope/json.h"
+#include "vmscope/proclist.h"
+#include "vmscope/store_watch.h"
+#include "vmscope/util.h"
+
+#define DEFAULT_MAX_POINTS 1000
+#define MAX_MAX_POINTS 20000
+#define TOP_ALLOCATIONS 10
+
+static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
+{
+	char iso[40];
+	if (!ms) {
+		cJSON_AddNullToObject(o, key);
+		cJSON_AddNullToObject(o, key_ms);
+		return;
+	}
+	vms_format_time_ms(ms, iso, sizeof iso);
+	cJSON_AddStringToObject(o, key, iso);
+	cJSON_AddNumberToObject(o, key_ms, (double)ms);
+}
+
+static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
+{
+	char url[64];
+	struct vms_sampler_info si;
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)w->id);
+	cJSON_AddNumberToObject(o, "id", (double)w->id);
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddNumberToObject(o, "pid", w->pid);
+	cJSON_AddNumberToObject(o, "start_time", (double)w->start_time);
+	cJSON_AddStringToObject(o, "name", w->name);
+	cJSON_AddStringToObject(o, "state", w->state);
+	cJSON_AddStringToObject(o, "note", w->note);
+	cJSON_AddNumberToObject(o, "interval_ms", w->interval_ms);
+	cJSON_AddNumberToObject(o, "snapshot_every_s", w->snapshot_every_s);
+	cJSON_AddNumberToObject(o, "retention_s", w->retention_s);
+	add_time(o, "created_at", "created_at_ms", w->created_at_ms);
+	add_time(o, "ends_at", "ends_at_ms", w->ends_at_ms);
+	add_time(o, "ended_at", "ended_at_ms", w->ended_at_ms);
+	cJSON_AddNumberToObject(o, "samples", (double)w->n_samples);
+	cJSON_AddNumberToObject(o, "sample_bytes", (double)w->sample_bytes);
+	add_time(o, "first_sample_at", "first_sample_at_ms", w->first_ms);
+	add_time(o, "last_sample_at", "last_sample_at_ms", w->last_ms);
+	if (vms_sampler_info(h, w->id, &si)) {
+		cJSON *s = cJSON_AddObjectToObject(o, "sampler");
+		cJSON_AddNumberToObject(s, "effective_interval_ms", si.effective_interval_ms);
+		cJSON_AddBoolToObject(s, "backing_off", si.effective_interval_ms > w->interval_ms);
+		cJSON_AddNumberToObject(s, "ticks", (double)si.ticks);
+		cJSON_AddNumberToObject(s, "skipped_busy", (double)si.skipped_busy);
+		cJSON_AddNumberToObject(s, "last_tick_ms", (double)si.last_tick_ms);
+	} else {
+		cJSON_AddNullToObject(o, "sampler");
+	}
+	return o;
+}
+
+/* An optional non-negative integer member of body into *out (left alone when absent). */
+static int int_member(struct vms_req *r, cJSON *body, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return vms_send_error(r, 400, "bad_json", "\"%s\" must be an integer from %lld to %lld", key,
+		                      (long long)min, (long long)max);
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+int vms_h_watch_create(struct vms_req *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int st;
+	int64_t pid = 0, interval = VMS_WATCH_DEFAULT_INTERVAL_MS, duration = 0,
+	        snap_every = VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S, retention = VMS_WATCH_DEFAULT_RETENTION_S;
+	if ((st = vms_read_body(r, &text, &len)) != 0)
+		return st;
+	const char *end = NULL;
+	cJSON *body = len ? cJSON_ParseWithLengthOpts(text, len + 1, &end, 1) : NULL;
+	free(text);
+	if (!body || !cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		return vms_send_error(
+		    r, 400, "bad_json",
+		    "the body must be a JSON object such as {\"pid\":1234,\"interval_ms\":1000}");
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(body, "pid"))
+		st = vms_send_error(r, 400, "bad_json", "\"pid\" is required");
+	if (!st)
+		st = int_member(r, body, "pid", 1, 4194304, &pid);
+	if (!st)
+		st = int_member(r, body, "interval_ms", VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS,
+		                &interval);
+	if (!st)
+		st = int_member(r, body, "duration_s", 1, 366LL * 86400, &duration);
+	if (!st)
+		st = int_member(r, body, "snapshot_every_s", 0, 86400, &snap_every);
+	if (!st)
+		st = int_member(r, body, "retention_s", 60, 366LL * 86400, &retention);
+	cJSON_Delete(body);
+	if (st)
+		return st;
+
+	struct vms_proc p;
+	int err = vms_proc_read((pid_t)pid, NULL, &p);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, (int)pid);
+	if (!p.maps_readable) {
+		err = p.unreadable_err ? p.unreadable_err : VMS_ERR_PERMISSION;
+		vms_proc_clear(&p);
+		return vms_send_vms_err(r, err, (int)pid);
+	}
+	struct vms_watch w = {.pid = (pid_t)pid,
+	                      .start_time = p.start_time,
+	                      .name = p.name,
+	                      .interval_ms = (uint32_t)interval,
+	                      .snapshot_every_s = (uint32_t)snap_every,
+	                      .retention_s = (uint32_t)retention};
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w.created_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	w.ends_at_ms = duration ? w.created_at_ms + duration * 1000 : 0;
+	int64_t id = 0;
+	err = vms_store_watch_create(r->h->store, &w, &id);
+	vms_proc_clear(&p);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, (int)pid);
+	w.id = id;
+	vms_sampler_add(r->h, &w);
+	vms_log(r->h, VMS_LOG_INFO, "watch %lld of pid %lld every %lld ms", (long long)id, (long long)pid,
+	        (long long)interval);
+
+	struct vms_watch back;
+	if ((err = vms_store_watch_get(r->h->store, id, &back)) != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *root = cJSON_CreateObject();
+	char url[64];
+	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)id);
+	cJSON_AddNumberToObject(root, "id", (double)id);
+	cJSON_AddStringToObject(root, "url", url);
+	cJSON_AddItemToObject(root, "watch", watch_json(r->h, &back));
+	vms_watch_clear(&back);
+	char *out = vms_json_print(root, 0);
+	cJSON_Delete(root);
+	if (!out)
+		return vms_send_error(r, 503, "out_of_memory", "out of memory");
+	struct vms_header hd[] = {{"Location", url}, {NULL, NULL}};
+	vms_send(r, 201, "application/json; charset=utf-8", out, strlen(out), hd);
+	free(out);
+	return 201;
+}
+
+int vms_h_watches(struct vms_req *r)
+{
+	struct vms_watch *all = NULL;
+	size_t n = 0;
+	int err = vms_store_watch_list(r->h->store, &all, &n);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "watches");
+	for (size_t i = 0; arr && i < n; i++)
+		cJSON_AddItemToArray(arr, watch_json(r->h, &all[i]));
+	vms_watch_array_free(all, n);
+	return vms_send_json(r, 200, root);
+}
+
+static int load_watch(struct vms_req *r, struct vms_watch *w)
+{
+	int64_t id;
+	if (vms_parse_i64(r->param[0], 1, INT64_MAX, &id) != 0)
+		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
+	int err = vms_store_watch_get(r->h->store, id, w);
+	if (err == VMS_ERR_NOT_FOUND)
+		return vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	return 0;
+}
+
+int vms_h_watch_get(struct vms_req *r)
+{
+	struct vms_watch w;
+	int st = load_watch(r, &w);
+	if (st)
+		return st;
+	cJSON *j = watch_json(r->h, &w);
+	vms_watch_clear(&w);
+	return vms_send_json(r, 200, j);
+}
+
+int vms_h_watch_delete(struct vms_req *r)
+{
+	struct vms_watch w;
+	char *body = NULL, note[160], when[40];
+	size_t len;
+	int purge = 0, st;
+	if ((st = load_watch(r, &w)) != 0)
+		return st;
+	if ((st = vms_query_bool(r, "purge", &purge)) != 0 || (st = vms_read_body(r, &body, &len)) != 0) {
+		vms_watch_clear(&w);
+		return st;
+	}
+	free(body);
+	int64_t id = w.id;
+	vms_sampler_remove(r->h, id);
+	/* the state as the last tick left it (it may have ended the watch meanwhile) */
+	vms_watch_clear(&w);
+	int err = vms_store_watch_get(r->h->store, id, &w);
+	if (err != VMS_OK)
+		return err == VMS_ERR_NOT_FOUND
+		           ? vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id)
+		           : vms_send_vms_err(r, err, 0);
+	if (purge) {
+		vms_watch_clear(&w);
+		err = vms_store_watch_delete(r->h->store, id);
+		if (err != VMS_OK && err != VMS_ERR_NOT_FOUND)
+			return vms_send_vms_err(r, err, 0);
+		vms_log(r->h, VMS_LOG_INFO, "watch %lld deleted with its samples", (long long)id);
+		return vms_send(r, 204, NULL, NULL, 0, NULL);
+	}
+	if (!strcmp(w.state, VMS_WATCH_RUNNING)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		vms_format_time_ms(now, when, sizeof when);
+		snprintf(note, sizeof note, "stopped by the user at %s", when);
+		err = vms_store_watch_update(r->h->store, id, "stopped", note, now);
+		if (err != VMS_OK) {
+			vms_watch_clear(&w);
+			return vms_send_vms_err(r, err, 0);
+		}
+		vms_log(r->h, VMS_LOG_INFO, "watch %lld stopped", (long long)id);
+	}
+	vms_watch_clear(&w);
+	if ((err = vms_store_watch_get(r->h->store, id, &w)) != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *j = watch_json(r->h, &w);
+	vms_watch_clear(&w);
+	return vms_send_json(r, 200, j);
+}
+
+/* ?NAME= as Unix ms (0 when absent). */
+static int time_query(struct vms_req *r, const char *name, int64_t *out)
+{
+	char buf[32];
+	*out = 0;
+	int n = vms_query(r, name, buf, sizeof buf);
+	if (n == -1)
+		return 0;
+	if (n <= 0 || vms_parse_i64(buf, 0, INT64_MAX, out) != 0)
+		return vms_send_error(r, 400, "bad_query", "?%s= takes a time in Unix milliseconds", name);
+	return 0;
+}
+
+static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT])
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int c = 0; o && c < VMS_COL_COUNT; c++)
+		cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)cols[c]);
+	return o;
+}
+
+static cJSON *sample_json(const struct vms_sample *s)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
+	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
+	if (s->snapshot_id)
+		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
+	else
+		cJSON_AddNullToObject(o, "snapshot_id");
+	cJSON_AddNumberToObject(o, "threads", (double)s->threads);
+	cJSON_AddNumberToObject(o, "vm_rss", (double)s->vm_rss);
+	cJSON_AddNumberToObject(o, "vm_swap", (double)s->vm_swap);
+	cJSON_AddNumberToObject(o, "min_flt", (double)s->min_flt);
+	cJSON_AddNumberToObject(o, "maj_flt", (double)s->maj_flt);
+	cJSON_AddItemToObject(o, "total", cols_json(s->total));
+	cJSON *types = cJSON_AddObjectToObject(o, "types");
+	for (int t = 0; types && t < VMS_TYPE_COUNT; t++) {
+		const struct vms_type_summary *ts = &s->summary[t];
+		if (!ts->blocks && !ts->cols[VMS_COL_SIZE])
+			continue; /* an empty type is left out */
+		cJSON *e = cJSON_AddObjectToObject(types, vms_type_key((enum vms_type)t));
+		cJSON_AddNumberToObject(e, "blocks", (double)ts->blocks);
+		cJSON_AddNumberToObject(e, "largest", (double)ts->largest);
+		cJSON_AddNumberToObject(e, "regions", (double)ts->regions);
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			cJSON_AddNumberToObject(e, vms_col_key((enum vms_col)c), (double)ts->cols[c]);
+	}
+	return o;
+}
+
+int vms_h_watch_samples(struct vms_req *r)
+{
+	struct vms_watch w;
+	struct vms_sample *s = NULL;
+	size_t n = 0;
+	int64_t from, to, maxp = DEFAULT_MAX_POINTS;
+	char buf[32];
+	int st;
+	if ((st = load_watch(r, &w)) != 0)
+		return st;
+	int64_t id = w.id;
+	vms_watch_clear(&w);
+	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0)
+		return st;
+	int qn = vms_query(r, "max_points", buf, sizeof buf);
+	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
+		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
+	/* More samples in the range than points wanted: equal time buckets, downsampled by the
+	 * store in SQL; each gives its last sample (its counters are the bucket's end state), with
+	 * how many it stands for, the bucket's minimum and maximum total committed (so that a spike
+	 * inside a bucket stays visible), any gap, and its newest full snapshot. */
+	uint64_t count = 0;
+	int64_t first = 0, last = 0, bucket = 0;
+	int err = vms_store_samples_stats(r->h->store, id, from, to, &count, &first, &last);
+	if (err == VMS_OK && (int64_t)count > maxp) {
+		bucket = (last - first) / maxp + 1;
+		err = vms_store_samples_downsampled(r->h->store, id, first, last, bucket, &s, &n);
+	} else if (err == VMS_OK) {
+		err = vms_store_samples(r->h->store, id, from, to, &s, &n);
+	}
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "watch_id", (double)id);
+	cJSON_AddNumberToObject(root, "count", (double)count);
+	cJSON_AddBoolToObject(root, "downsampled", bucket > 0);
+	if (bucket > 0)
+		cJSON_AddNumberToObject(root, "bucket_ms", (double)bucket);
+	else
+		cJSON_AddNullToObject(root, "bucket_ms");
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < n; i++) {
+		cJSON *o = sample_json(&s[i]);
+		if (bucket > 0) {
+			cJSON_AddNumberToObject(o, "samples", (double)s[i].n_merged);
+			cJSON_AddNumberToObject(o, "committed_min", (double)s[i].committed_min);
+			cJSON_AddNumberToObject(o, "committed_max", (double)s[i].committed_max);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	cJSON_AddItemToObject(root, "samples", arr);
+	free(s);
+	return vms_send_json(r, 200, root);
+}
+
+/* ---- growth ------------------------------------------------------------------------------ */
+
+static int cmp_committed_delta(const void *a, const void *b)
+{
+	const struct vms_diff_entry *x = *(const struct vms_diff_entry *const *)a;
+	const struct vms_diff_entry *y = *(const struct vms_diff_entry *const *)b;
+	int64_t dx = x->delta[VMS_COL_COMMITTED], dy = y->delta[VMS_COL_COMMITTED];
+	return dx < dy ? 1 : dx > dy ? -1 : 0;
+}
+
+static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms)
+{
+	cJSON *o = cJSON_CreateObject();
+	char iso[40], url[64];
+	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
+	cJSON_AddNumberToObject(o, "id", (double)id);
+	cJSON_AddStringToObject(o, "url", url);
+	add_time(o, "at", "at_ms", at_ms);
+	cJSON_AddNumberToObject(o, "off_by_ms", (double)(at_ms - wanted_ms));
+	vms_format_time_ms(at_ms, iso, sizeof iso);
+	char note[96];
+	snprintf(note, sizeof note, "nearest full snapshot: #%lld at %s", (long long)id, iso);
+	cJSON_AddStringToObject(o, "note", note);
+	return o;
+}
+
+/* The top allocations whose committed grew between two full snapshots, into arr. */
+static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON *arr)
+{
+	struct vms_snapshot *a = NULL, *b = NULL;
+	struct vms_diff d;
+	memset(&d, 0, sizeof d);
+	int err = vms_store_load(r->h->store, a_id, &a);
+	if (err == VMS_OK)
+		err = vms_store_load(r->h->store, b_id, &b);
+	if (err == VMS_OK)
+		err = vms_diff_compute(a, b, &d);
+	const struct vms_diff_entry **grew = NULL;
+	size_t n = 0;
+	if (err == VMS_OK && d.n_allocations && !(grew = calloc(d.n_allocations, sizeof *grew)))
+		err = VMS_ERR_NOMEM;
+	for (size_t i = 0; err == VMS_OK && i < d.n_allocations; i++)
+		if (d.allocations[i].to >= 0 && d.allocations[i].delta[VMS_COL_COMMITTED] > 0)
+			grew[n++] = &d.allocations[i];
+	if (n)
+		qsort(grew, n, sizeof *grew, cmp_committed_delta);
+	for (size_t i = 0; i < n && i < TOP_ALLOCATIONS; i++) {
+		const struct vms_diff_entry *e = grew[i];
+		const struct vms_allocation *al = &b->allocations[e->to];
+		cJSON *o = cJSON_CreateObject();
+		char addr[24];
+		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)al->start);
+		cJSON_AddStringToObject(o, "start", addr);
+		cJSON_AddNumberToObject(o, "size", (double)(al->end - al->start));
+		cJSON_AddStringToObject(o, "type", vms_type_key(al->type));
+		cJSON_AddStringToObject(o, "type_name", vms_type_name(al->type));
+		if (al->details)
+			cJSON_AddStringToObject(o, "details", al->details);
+		else
+			cJSON_AddNullToObject(o, "details");
+		if (al->owner)
+			cJSON_AddStringToObject(o, "owner", al->owner);
+		cJSON *ch = cJSON_AddArrayToObject(o, "changes");
+		for (unsigned bit = 1; bit <= VMS_CHANGE_USAGE; bit <<= 1)
+			if (e->changes & bit)
+				cJSON_AddItemToArray(
+				    ch, cJSON_CreateString(vms_change_key((enum vms_change)bit)));
+		cJSON *dj = cJSON_AddObjectToObject(o, "delta");
+		for (int c = 0; c < VMS_COL_COUNT; c++)
+			cJSON_AddNumberToObject(dj, vms_col_key((enum vms_col)c), (double)e->delta[c]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(grew);
+	vms_diff_free(&d);
+	vms_snapshot_free(a);
+	vms_snapshot_free(b);
+	return err;
+}
+
+int vms_h_watch_growth(struct vms_req *r)
+{
+	struct vms_watch w;
+	struct vms_sample *s = NULL;
+	size_t n = 0;
+	int64_t from, to;
+	int st;
+	if ((st = load_watch(r, &w)) != 0)
+		return st;
+	int64_t id = w.id;
+	vms_watch_clear(&w);
+	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0)
+		return st;
+	int err = vms_store_samples(r->h->store, id, from, to, &s, &n);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	if (n < 2) {
+		free(s);
+		return vms_send_error(r, 404, "not_enough_samples",
+		                      "watch %lld has fewer than two samples in that range", (long long)id);
+	}
+	const struct vms_sample *a = &s[0], *b = &s[n - 1];
+	int64_t span_ms = b->t_ms - a->t_ms;
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "watch_id", (double)id);
+	add_time(root, "from", "from_ms", a->t_ms);
+	add_time(root, "to", "to_ms", b->t_ms);
+	cJSON_AddNumberToObject(root, "samples", (double)n);
+
+	/* Per type, sorted by committed growth (largest first). */
+	int order[VMS_TYPE_COUNT], nt = 0;
+	for (int t = 0; t < VMS_TYPE_COUNT; t++)
+		if (t != VMS_TYPE_FREE)
+			order[nt++] = t;
+	for (int i = 1; i < nt; i++)
+		for (int j = i; j > 0; j--) {
+			int64_t dj = (int64_t)(b->summary[order[j]].cols[VMS_COL_COMMITTED] -
+			                       a->summary[order[j]].cols[VMS_COL_COMMITTED]);
+			int64_t dk = (int64_t)(b->summary[order[j - 1]].cols[VMS_COL_COMMITTED] -
+			                       a->summary[order[j - 1]].cols[VMS_COL_COMMITTED]);
+			if (dj <= dk)
+				break;
+			int tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	cJSON *types = cJSON_AddArrayToObject(root, "types");
+	for (int i = 0; i < nt; i++) {
+		int t = order[i];
+		cJSON *o = cJSON_CreateObject(), *d = cJSON_CreateObject(), *pm = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", vms_type_key((enum vms_type)t));
+		cJSON_AddStringToObject(o, "name", vms_type_name((enum vms_type)t));
+		for (int c = 0; c < VMS_COL_COUNT; c++) {
+			int64_t dv = (int64_t)(b->summary[t].cols[c] - a->summary[t].cols[c]);
+			cJSON_AddNumberToObject(d, vms_col_key((enum vms_col)c), (double)dv);
+			cJSON_AddNumberToObject(pm, vms_col_key((enum vms_col)c),
+			                        span_ms > 0 ? (double)(dv * 60000 / span_ms) : 0);
+		}
+		cJSON_AddNumberToObject(o, "blocks_delta",
+		                        (double)((int64_t)(b->summary[t].blocks - a->summary[t].blocks)));
+		cJSON_AddItemToObject(o, "delta", d);
+		cJSON_AddItemToObject(o, "per_minute", pm);
+		cJSON_AddItemToArray(types, o);
+	}
+	cJSON *tot = cJSON_AddObjectToObject(root, "total_delta");
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		cJSON_AddNumberToObject(tot, vms_col_key((enum vms_col)c),
+		                        (double)(int64_t)(b->total[c] - a->total[c]));
+
+	/* The allocations, through the nearest full snapshots of each end. */
+	int64_t sa = 0, sa_at = 0, sb = 0, sb_at = 0;
+	int e1 = vms_store_sample_nearest_snapshot(r->h->store, id, a->t_ms, &sa, &sa_at);
+	int e2 = vms_store_sample_nearest_snapshot(r->h->store, id, b->t_ms, &sb, &sb_at);
+	cJSON *allocs = cJSON_CreateArray();
+	if (e1 == VMS_OK && e2 == VMS_OK && sa != sb) {
+		cJSON *sn = cJSON_AddObjectToObject(root, "snapshots");
+		cJSON_AddItemToObject(sn, "from", snapshot_ref(sa, sa_at, a->t_ms));
+		cJSON_AddItemToObject(sn, "to", snapshot_ref(sb, sb_at, b->t_ms));
+		char diff_url[96];
+		snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa,
+		         (long long)sb);
+		cJSON_AddStringToObject(sn, "diff_url", diff_url);
+		err = top_allocations(r, sa, sb, allocs);
+		cJSON_AddNullToObject(root, "allocations_note");
+	} else {
+		cJSON_AddNullToObject(root, "snapshots");
+		cJSON_AddStringToObject(root, "allocations_note",
+		                        "fewer than two full snapshots near this range: no allocation "
+		                        "comparison (full snapshots are kept every snapshot_every_s)");
+	}
+	cJSON_AddItemToObject(root, "allocations", allocs);
+	free(s);
+	if (err != VMS_OK) {
+		cJSON_Delete(root);
+		return vms_send_vms_err(r, err, 0);
+	}
+	return vms_send_json(r, 200, root);
+}

@@ -1,0 +1,421 @@
+/* The timeline sampler: one thread that runs every running watch at its interval (docs/api.md,
+ * "Watches"). Each tick reads the process's counters, takes a scan through the same scan lock
+ * as interactive scans, and stores a sample (and, every snapshot_every_s, the full snapshot).
+ *
+ * Interactive first: the sampler never waits for the scan lock. When an interactive scan holds
+ * it or waits for it (h->scan_waiting), the tick is skipped and the watch's note says so. It
+ * does not use the interactive rate limit either: its own pace is the watches' intervals.
+ * A tick that takes longer than the interval backs the watch off (twice the tick's duration,
+ * at most VMS_WATCH_MAX_INTERVAL_MS) and says so; it returns to its interval once ticks are fast
+ * again. A watch ends when its process exits (or its pid now names another process: the start
+ * time differs), when its duration runs out, or when it is stopped; the note says which and when. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http_internal.h"
+#include "vmscope/counters.h"
+#include "vmscope/error.h"
+#include "vmscope/store_watch.h"
+#include "vmscope/util.h"
+
+#define NOTE_MAX 256
+
+struct active {
+	int64_t id;
+	pid_t pid;
+	uint64_t start_time;
+	uint32_t interval_ms, eff_interval_ms, snapshot_every_s;
+	int64_t ends_at_ms;
+	int64_t next_mono_ms;     /* when the next tick is due (CLOCK_MONOTONIC) */
+	int64_t last_snapshot_ms; /* wall clock of the last full snapshot, 0 none yet */
+	int gap_next;             /* the next sample follows a gap (daemon restart) */
+	int busy;                 /* a tick is running (outside the lock) */
+	int removed;              /* stopped while a tick ran: drop after it */
+	uint64_t skipped_busy, ticks;
+	int64_t last_tick_ms; /* duration of the last tick */
+	char note[NOTE_MAX];  /* the note last written to the store */
+	int backoff_note;     /* that note is the back-off's: cleared when ticks are fast again */
+};
+
+struct vms_sampler {
+	struct vms_http *h;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_cond_t tick_done; /* broadcast after every tick (vms_sampler_remove waits on it) */
+	int stop;
+	struct active *w;
+	size_t n, cap;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write a note when it differs from the last one (the store is not written every tick). */
+static void set_note(struct vms_sampler *sp, struct active *a, const char *note)
+{
+	if (!strcmp(a->note, note))
+		return;
+	snprintf(a->note, sizeof a->note, "%s", note);
+	vms_store_watch_update(sp->h->store, a->id, NULL, a->note, -1);
+}
+
+static void end_watch(struct vms_sampler *sp, struct active *a, const char *state, const char *note)
+{
+	vms_store_watch_update(sp->h->store, a->id, state, note, wall_ms());
+	vms_log(sp->h, VMS_LOG_INFO, "watch %lld %s: %s", (long long)a->id, state, note);
+	a->removed = 1;
+}
+
+/* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). */
+static void tick(struct vms_sampler *sp, struct active *a)
+{
+	struct vms_http *h = sp->h;
+	char note[NOTE_MAX], when[40];
+	int64_t t0 = mono_ms(), now = wall_ms();
+	struct vms_counters c;
+	struct vms_snapshot *s = NULL;
+
+	if (a->ends_at_ms && now >= a->ends_at_ms) {
+		vms_format_time_ms(now, when, sizeof when);
+		snprintf(note, sizeof note, "its duration ran out at %s", when);
+		end_watch(sp, a, "done", note);
+		return;
+	}
+	/* Interactive scans first: never wait for the lock, never take it from a waiter. */
+	if (__atomic_load_n(&h->scan_waiting, __ATOMIC_ACQUIRE) > 0 ||
+	    pthread_mutex_trylock(&h->scan_lock) != 0) {
+		a->skipped_busy++;
+		snprintf(note, sizeof note,
+		         "%llu tick(s) skipped because an interactive scan had the scanner (interactive "
+		         "scans go first)",
+		         (unsigned long long)a->skipped_busy);
+		set_note(sp, a, note);
+		return;
+	}
+	int err = vms_counters_read(a->pid, &c);
+	if (err == VMS_OK && c.start_time != a->start_time)
+		err = VMS_ERR_NO_SUCH_PROCESS; /* the pid names another process now */
+	if (err == VMS_OK && c.state == 'Z')
+		err = VMS_ERR_EXITED;
+	if (err == VMS_OK) {
+		struct vms_snapshot_opts opts = {
+		    .read_rollup = 0, .thread_stacks = 1, .no_peek = 0, .file_cache = h->file_cache};
+		err = vms_snapshot_take(a->pid, &opts, &s);
+		if (err == VMS_OK && s->start_time != a->start_time)
+			err = VMS_ERR_NO_SUCH_PROCESS;
+	}
+	pthread_mutex_unlock(&h->scan_lock);
+	now = wall_ms();
+	vms_format_time_ms(now, when, sizeof when);
+	if (err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED || err == VMS_ERR_NO_ADDRESS_SPACE) {
+		snprintf(note, sizeof note, "process %d exited (seen at %s)", (int)a->pid, when);
+		end_watch(sp, a, "exited", note);
+		goto out;
+	}
+	if (err != VMS_OK) {
+		snprintf(note, sizeof note, "scan of process %d failed at %s: %s", (int)a->pid, when,
+		         vms_strerror(err));
+		end_watch(sp, a, "failed", note);
+		goto out;
+	}
+
+	struct vms_sample smp;
+	memset(&smp, 0, sizeof smp);
+	smp.t_ms = s->taken_at_ms ? s->taken_at_ms : now;
+	smp.flags = a->gap_next ? VMS_SAMPLE_GAP_BEFORE : 0;
+	memcpy(smp.summary, s->summary, sizeof smp.summary);
+	memcpy(smp.total, s->total, sizeof smp.total);
+	smp.threads = (uint64_t)(c.threads > 0 ? c.threads : s->status.threads);
+	smp.vm_rss = c.vm_rss;
+	smp.vm_swap = c.vm_swap;
+	smp.min_flt = c.min_flt;
+	smp.maj_flt = c.maj_flt;
+	note[0] = '\0';
+	if (a->snapshot_every_s &&
+	    (!a->last_snapshot_ms || now - a->last_snapshot_ms >= (int64_t)a->snapshot_every_s * 1000)) {
+		int64_t sid = 0;
+		int perr = vms_store_put(h->store, s, VMS_SOURCE_WATCH, NULL, 0, &sid);
+		if (perr == VMS_OK) {
+			smp.snapshot_id = sid;
+			a->last_snapshot_ms = now;
+		} else {
+			snprintf(note, sizeof note, "full snapshot not stored at %s: %s", when,
+			         vms_strerror(perr));
+		}
+	}
+	err = vms_store_sample_put(h->store, a->id, &smp);
+	if (err == VMS_ERR_NOT_FOUND) { /* deleted meanwhile */
+		a->removed = 1;
+		goto out;
+	}
+	if (err != VMS_OK)
+		snprintf(note, sizeof note, "sample at %s not stored: %s", when, vms_strerror(err));
+	else
+		a->gap_next = 0;
+	a->ticks++;
+
+	/* Back off when a tick takes longer than the interval. */
+	a->last_tick_ms = mono_ms() - t0;
+	if (a->last_tick_ms > (int64_t)a->eff_interval_ms) {
+		int64_t want = a->last_tick_ms * 2;
+		a->eff_interval_ms =
+		    want > VMS_WATCH_MAX_INTERVAL_MS ? VMS_WATCH_MAX_INTERVAL_MS : (uint32_t)want;
+		snprintf(note, sizeof note,
+		         "a tick takes %lld ms, longer than the interval of %u ms: sampling every %u ms "
+		         "instead",
+		         (long long)a->last_tick_ms, a->interval_ms, a->eff_interval_ms);
+	} else if (a->eff_interval_ms > a->interval_ms && a->last_tick_ms * 2 <= (int64_t)a->interval_ms) {
+		a->eff_interval_ms = a->interval_ms;
+	} else if (a->eff_interval_ms > a->interval_ms && !note[0]) {
+		snprintf(note, sizeof note,
+		         "a tick takes %lld ms, longer than the interval of %u ms: sampling every %u ms "
+		         "instead",
+		         (long long)a->last_tick_ms, a->interval_ms, a->eff_interval_ms);
+	}
+	if (note[0]) {
+		set_note(sp, a, note);
+		a->backoff_note = a->eff_interval_ms > a->interval_ms;
+	} else if (a->backoff_note && a->eff_interval_ms == a->interval_ms) {
+		snprintf(note, sizeof note, "back to the interval of %u ms at %s", a->interval_ms, when);
+		set_note(sp, a, note);
+		a->backoff_note = 0;
+	}
+out:
+	vms_snapshot_free(s);
+}
+
+static void *sampler_main(void *arg)
+{
+	struct vms_sampler *sp = arg;
+	pthread_mutex_lock(&sp->lock);
+	while (!sp->stop) {
+		int64_t now = mono_ms(), soonest = now + 1000;
+		struct active *due = NULL;
+		for (size_t i = 0; i < sp->n; i++) {
+			struct active *a = &sp->w[i];
+			if (a->next_mono_ms <= now && (!due || a->next_mono_ms < due->next_mono_ms))
+				due = a;
+			if (a->next_mono_ms < soonest)
+				soonest = a->next_mono_ms;
+		}
+		if (!due) {
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			int64_t wait = soonest - now;
+			until.tv_sec += wait / 1000;
+			until.tv_nsec += (wait % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&sp->cond, &sp->lock, &until);
+			continue;
+		}
+		/* Schedule from the tick's start: a slow tick backs off in tick(). */
+		due->busy = 1;
+		struct active copy = *due;
+		int64_t id = due->id;
+		pthread_mutex_unlock(&sp->lock);
+		tick(sp, &copy);
+		pthread_mutex_lock(&sp->lock);
+		for (size_t i = 0; i < sp->n; i++) {
+			struct active *a = &sp->w[i];
+			if (a->id != id)
+				continue;
+			int removed = a->removed || copy.removed;
+			copy.removed = removed;
+			copy.busy = 0;
+			copy.next_mono_ms = now + copy.eff_interval_ms;
+			if (copy.next_mono_ms <= mono_ms()) /* never run back to back */
+				copy.next_mono_ms = mono_ms() + copy.eff_interval_ms / 2 + 1;
+			*a = copy;
+			if (removed)
+				sp->w[i] = sp->w[--sp->n];
+			break;
+		}
+		pthread_cond_broadcast(&sp->tick_done);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return NULL;
+}
+
+/* Add a running watch (first tick right away). gap: it resumes after a restart. */
+static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap, const char *note)
+{
+	pthread_mutex_lock(&sp->lock);
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 8;
+		struct active *p = realloc(sp->w, cap * sizeof *p);
+		if (!p) {
+			pthread_mutex_unlock(&sp->lock);
+			return VMS_ERR_NOMEM;
+		}
+		sp->w = p;
+		sp->cap = cap;
+	}
+	struct active *a = &sp->w[sp->n++];
+	memset(a, 0, sizeof *a);
+	a->id = w->id;
+	a->pid = w->pid;
+	a->start_time = w->start_time;
+	a->interval_ms = a->eff_interval_ms = w->interval_ms;
+	a->snapshot_every_s = w->snapshot_every_s;
+	a->ends_at_ms = w->ends_at_ms;
+	a->next_mono_ms = mono_ms();
+	a->gap_next = gap;
+	snprintf(a->note, sizeof a->note, "%s", note ? note : "");
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	return VMS_OK;
+}
+
+int vms_sampler_add(struct vms_http *h, const struct vms_watch *w)
+{
+	return h->sampler ? add_active(h->sampler, w, 0, NULL) : VMS_ERR_INVALID;
+}
+
+int vms_sampler_remove(struct vms_http *h, int64_t id)
+{
+	struct vms_sampler *sp = h->sampler;
+	int found = 0;
+	if (!sp)
+		return 0;
+	pthread_mutex_lock(&sp->lock);
+	for (;;) {
+		size_t i = 0;
+		while (i < sp->n && sp->w[i].id != id)
+			i++;
+		if (i == sp->n)
+			break;
+		found = 1;
+		if (!sp->w[i].busy) {
+			sp->w[i] = sp->w[--sp->n];
+			break;
+		}
+		/* A tick is running: let it finish (and store what it measured), so that nothing
+		 * of this watch is written after we return. */
+		sp->w[i].removed = 1;
+		pthread_cond_wait(&sp->tick_done, &sp->lock);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return found;
+}
+
+int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out)
+{
+	struct vms_sampler *sp = h->sampler;
+	memset(out, 0, sizeof *out);
+	if (!sp)
+		return 0;
+	pthread_mutex_lock(&sp->lock);
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->w[i].id == id) {
+			out->active = 1;
+			out->effective_interval_ms = sp->w[i].eff_interval_ms;
+			out->skipped_busy = sp->w[i].skipped_busy;
+			out->ticks = sp->w[i].ticks;
+			out->last_tick_ms = sp->w[i].last_tick_ms;
+		}
+	pthread_mutex_unlock(&sp->lock);
+	return out->active;
+}
+
+/* Resume the running watches of the store: one whose process is gone ends with a note; the
+ * others go on, their next sample marked as following a gap. */
+static void resume(struct vms_sampler *sp)
+{
+	struct vms_watch *all = NULL;
+	size_t n = 0;
+	char note[NOTE_MAX], when[40], last[40];
+	if (vms_store_watch_list(sp->h->store, &all, &n) != VMS_OK)
+		return;
+	int64_t now = wall_ms();
+	vms_format_time_ms(now, when, sizeof when);
+	for (size_t i = 0; i < n; i++) {
+		struct vms_watch *w = &all[i];
+		struct vms_counters c;
+		if (strcmp(w->state, VMS_WATCH_RUNNING) != 0)
+			continue;
+		vms_format_time_ms(w->last_ms ? w->last_ms : w->created_at_ms, last, sizeof last);
+		int err = vms_counters_read(w->pid, &c);
+		if (err != VMS_OK || c.start_time != w->start_time || c.state == 'Z') {
+			snprintf(note, sizeof note,
+			         "process %d exited while the daemon was not running (last sample at %s; "
+			         "found gone at %s)",
+			         (int)w->pid, last, when);
+			vms_store_watch_update(sp->h->store, w->id, "exited", note, now);
+			continue;
+		}
+		if (w->ends_at_ms && now >= w->ends_at_ms) {
+			snprintf(note, sizeof note, "its duration ran out while the daemon was not running");
+			vms_store_watch_update(sp->h->store, w->id, "done", note, w->ends_at_ms);
+			continue;
+		}
+		snprintf(note, sizeof note,
+		         "resumed at %s after a daemon restart: no samples from %s to then", when, last);
+		vms_store_watch_update(sp->h->store, w->id, NULL, note, -1);
+		add_active(sp, w, 1, note);
+		vms_log(sp->h, VMS_LOG_INFO, "watch %lld of pid %d resumed", (long long)w->id, (int)w->pid);
+	}
+	vms_watch_array_free(all, n);
+}
+
+int vms_sampler_start(struct vms_http *h)
+{
+	if (!h->store)
+		return VMS_OK;
+	struct vms_sampler *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return VMS_ERR_NOMEM;
+	sp->h = h;
+	pthread_mutex_init(&sp->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp->cond, &ca);
+	pthread_cond_init(&sp->tick_done, NULL);
+	pthread_condattr_destroy(&ca);
+	h->sampler = sp;
+	resume(sp);
+	if (pthread_create(&sp->thread, NULL, sampler_main, sp) != 0) {
+		vms_sampler_stop(h);
+		return VMS_ERR_NOMEM;
+	}
+	sp->started = 1;
+	return VMS_OK;
+}
+
+void vms_sampler_stop(struct vms_http *h)
+{
+	struct vms_sampler *sp = h ? h->sampler : NULL;
+	if (!sp)
+		return;
+	pthread_mutex_lock(&sp->lock);
+	sp->stop = 1;
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	if (sp->started)
+		pthread_join(sp->thread, NULL);
+	pthread_mutex_destroy(&sp->lock);
+	pthread_cond_destroy(&sp->cond);
+	pthread_cond_destroy(&sp->tick_done);
+	free(sp->w);
+	free(sp);
+	h->sampler = NULL;
+}

@@ -1,0 +1,799 @@
+/* Watches and samples (vmscope/store_watch.h): the rows, the sample blob codec and retention. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/store_watch.h"
+
+#define BLOB_VERSION 1
+/* Field keys besides the column keys, in the layout's order before them. */
+static const char *const extra_fields[3] = {"blocks", "largest", "regions"};
+#define N_EXTRA 3
+#define N_FIELDS (N_EXTRA + VMS_COL_COUNT)
+#define N_ROWS (VMS_TYPE_COUNT + 1) /* every type, then '' = totals */
+
+/* ---- the layout ---------------------------------------------------------------------- */
+
+/* This build's layout as text: type keys joined by ',' (the totals' key '' last), and the
+ * field keys. */
+static void layout_text(char *types, size_t tlen, char *fields, size_t flen)
+{
+	size_t n = 0;
+	types[0] = fields[0] = '\0';
+	for (int t = 0; t < VMS_TYPE_COUNT; t++)
+		n += (size_t)snprintf(types + n, n < tlen ? tlen - n : 0, "%s,",
+		                      vms_type_key((enum vms_type)t));
+	n = 0;
+	for (int f = 0; f < N_FIELDS; f++)
+		n += (size_t)snprintf(fields + n, n < flen ? flen - n : 0, "%s%s", f ? "," : "",
+		                      f < N_EXTRA ? extra_fields[f]
+		                                  : vms_col_key((enum vms_col)(f - N_EXTRA)));
+}
+
+/* The id of this build's layout, inserted on first use (the writer lock is held). */
+static int layout_id(struct vms_store *st, struct vms_conn *w, int64_t *out)
+{
+	char types[512], fields[512];
+	sqlite3_stmt *q;
+	if (st->sample_layout) {
+		*out = st->sample_layout;
+		return VMS_OK;
+	}
+	layout_text(types, sizeof types, fields, sizeof fields);
+	if (!(q = vms_conn_stmt(w, VMS_ST_LAYOUT_FIND)) ||
+	    sqlite3_bind_text(q, 1, types, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, fields, -1, SQLITE_STATIC) != SQLITE_OK)
+		return VMS_ERR_IO;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		st->sample_layout = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		*out = st->sample_layout;
+		return VMS_OK;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return vms_store_err(rc);
+	if (!(q = vms_conn_stmt(w, VMS_ST_LAYOUT_INSERT)) ||
+	    sqlite3_bind_text(q, 1, types, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, fields, -1, SQLITE_STATIC) != SQLITE_OK)
+		return VMS_ERR_IO;
+	int err = vms_store_step_done(q);
+	if (err != VMS_OK)
+		return err;
+	/* Not cached yet: the insert is only final when the caller's transaction commits. */
+	*out = sqlite3_last_insert_rowid(w->db);
+	return VMS_OK;
+}
+
+/* A stored layout mapped onto this build: for each of its rows the type (-1 unknown, VMS_TYPE_COUNT
+ * = totals), for each of its fields -1 unknown, 0..2 an extra field, 3.. a column. */
+struct layout_map {
+	int64_t id;
+	int *rows, *fields;
+	size_t n_rows, n_fields;
+};
+
+static size_t split_count(const char *s)
+{
+	size_t n = 1;
+	for (; *s; s++)
+		n += *s == ',';
+	return n;
+}
+
+/* Split s on ',' calling map on each piece; out[i] gets its result. */
+static int split_map(const char *s, int **out, size_t *n, int (*map)(const char *k, size_t len))
+{
+	*n = split_count(s);
+	if (!(*out = calloc(*n, sizeof **out)))
+		return VMS_ERR_NOMEM;
+	size_t i = 0;
+	for (const char *p = s;; i++) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		(*out)[i] = map(p, len);
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return VMS_OK;
+}
+
+static int map_type(const char *k, size_t len)
+{
+	char key[64];
+	if (len == 0)
+		return VMS_TYPE_COUNT;
+	if (len >= sizeof key)
+		return -1;
+	memcpy(key, k, len);
+	key[len] = '\0';
+	return vms_type_from_key(key);
+}
+
+static int map_field(const char *k, size_t len)
+{
+	char key[64];
+	if (len == 0 || len >= sizeof key)
+		return -1;
+	memcpy(key, k, len);
+	key[len] = '\0';
+	for (int i = 0; i < N_EXTRA; i++)
+		if (!strcmp(key, extra_fields[i]))
+			return i;
+	int c = vms_col_from_key(key);
+	return c >= 0 ? N_EXTRA + c : -1;
+}
+
+static void layouts_free(struct layout_map *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].rows);
+		free(m[i].fields);
+	}
+	free(m);
+}
+
+static int layouts_load(struct vms_conn *c, struct layout_map **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc, err = VMS_OK;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_LAYOUT_ALL);
+	if (!q)
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			struct layout_map *m = realloc(*out, cap * sizeof *m);
+			if (!m) {
+				err = VMS_ERR_NOMEM;
+				break;
+			}
+			*out = m;
+		}
+		struct layout_map *m = &(*out)[*n];
+		memset(m, 0, sizeof *m);
+		(*n)++;
+		m->id = sqlite3_column_int64(q, 0);
+		const char *types = (const char *)sqlite3_column_text(q, 1);
+		const char *fields = (const char *)sqlite3_column_text(q, 2);
+		if ((err = split_map(types ? types : "", &m->rows, &m->n_rows, map_type)) != VMS_OK ||
+		    (err = split_map(fields ? fields : "", &m->fields, &m->n_fields, map_field)) != VMS_OK)
+			break;
+		/* types ends with ",": its last piece is the totals row (""). */
+	}
+	sqlite3_reset(q);
+	if (err == VMS_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	if (err != VMS_OK) {
+		layouts_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* ---- the blob -------------------------------------------------------------------------- */
+
+static uint64_t field_value(const struct vms_sample *s, int row, int f)
+{
+	if (row == VMS_TYPE_COUNT)
+		return f >= N_EXTRA ? s->total[f - N_EXTRA] : 0;
+	const struct vms_type_summary *ts = &s->summary[row];
+	switch (f) {
+	case 0:
+		return ts->blocks;
+	case 1:
+		return ts->largest;
+	case 2:
+		return ts->regions;
+	default:
+		return ts->cols[f - N_EXTRA];
+	}
+}
+
+static void field_set(struct vms_sample *s, int row, int f, uint64_t v)
+{
+	if (row == VMS_TYPE_COUNT) {
+		if (f >= N_EXTRA)
+			s->total[f - N_EXTRA] = v;
+		return;
+	}
+	struct vms_type_summary *ts = &s->summary[row];
+	if (f == 0)
+		ts->blocks = v;
+	else if (f == 1)
+		ts->largest = v;
+	else if (f == 2)
+		ts->regions = v;
+	else
+		ts->cols[f - N_EXTRA] = v;
+}
+
+/* Encode into buf (at least 2 + N_ROWS * N_FIELDS * 10 bytes); returns the length. Byte-valued
+ * fields are multiples of 1 KiB (smaps is in kB), blocks and regions are small counts: the
+ * shift is chosen per field kind so both stay short. */
+static size_t blob_encode(const struct vms_sample *s, unsigned char *buf)
+{
+	size_t n = 0;
+	int shift = 10;
+	/* one shift for the byte fields: 10 when every one of them is a multiple of 1 KiB */
+	for (int r = 0; r < N_ROWS && shift; r++)
+		for (int f = 1; f < N_FIELDS; f++)
+			if (f != 2 && (field_value(s, r, f) & 1023u)) {
+				shift = 0;
+				break;
+			}
+	buf[n++] = BLOB_VERSION;
+	buf[n++] = (unsigned char)shift;
+	for (int r = 0; r < N_ROWS; r++)
+		for (int f = 0; f < N_FIELDS; f++) {
+			uint64_t v = field_value(s, r, f);
+			if (f != 0 && f != 2) /* blocks and regions are counts, never shifted */
+				v >>= shift;
+			do {
+				unsigned char b = v & 0x7f;
+				v >>= 7;
+				buf[n++] = (unsigned char)(b | (v ? 0x80 : 0));
+			} while (v);
+		}
+	return n;
+}
+
+static int blob_decode(const unsigned char *buf, size_t len, const struct layout_map *m, struct vms_sample *s)
+{
+	size_t n = 0;
+	if (len < 2 || buf[0] != BLOB_VERSION || buf[1] > 32)
+		return VMS_ERR_IO;
+	int shift = buf[1];
+	n = 2;
+	for (size_t r = 0; r < m->n_rows; r++)
+		for (size_t f = 0; f < m->n_fields; f++) {
+			uint64_t v = 0;
+			int sh = 0;
+			for (;;) {
+				if (n >= len || sh > 63)
+					return VMS_ERR_IO;
+				unsigned char b = buf[n++];
+				v |= (uint64_t)(b & 0x7f) << sh;
+				sh += 7;
+				if (!(b & 0x80))
+					break;
+			}
+			int row = m->rows[r], field = m->fields[f];
+			if (row < 0 || field < 0)
+				continue; /* a type or field this build does not know */
+			if (field != 0 && field != 2)
+				v <<= shift;
+			field_set(s, row, field, v);
+		}
+	return VMS_OK;
+}
+
+/* ---- watches --------------------------------------------------------------------------- */
+
+void vms_watch_clear(struct vms_watch *w)
+{
+	if (!w)
+		return;
+	free(w->name);
+	free(w->state);
+	free(w->note);
+	memset(w, 0, sizeof *w);
+}
+
+void vms_watch_array_free(struct vms_watch *w, size_t n)
+{
+	for (size_t i = 0; w && i < n; i++)
+		vms_watch_clear(&w[i]);
+	free(w);
+}
+
+static char *text_dup(sqlite3_stmt *q, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	char *d = strdup(t ? (const char *)t : "");
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
+{
+	int i = 0, oom = 0;
+	memset(w, 0, sizeof *w);
+	w->id = sqlite3_column_int64(q, i++);
+	w->pid = (pid_t)sqlite3_column_int64(q, i++);
+	w->start_time = (uint64_t)sqlite3_column_int64(q, i++);
+	w->name = text_dup(q, i++, &oom);
+	w->created_at_ms = sqlite3_column_int64(q, i++);
+	w->ends_at_ms = sqlite3_column_int64(q, i++);
+	w->ended_at_ms = sqlite3_column_int64(q, i++);
+	w->interval_ms = (uint32_t)sqlite3_column_int64(q, i++);
+	w->snapshot_every_s = (uint32_t)sqlite3_column_int64(q, i++);
+	w->retention_s = (uint32_t)sqlite3_column_int64(q, i++);
+	w->state = text_dup(q, i++, &oom);
+	w->note = text_dup(q, i++, &oom);
+	w->sample_bytes = (uint64_t)sqlite3_column_int64(q, i++);
+	w->n_samples = (uint64_t)sqlite3_column_int64(q, i++);
+	w->first_ms = sqlite3_column_int64(q, i++);
+	w->last_ms = sqlite3_column_int64(q, i++);
+	if (oom) {
+		vms_watch_clear(w);
+		return VMS_ERR_NOMEM;
+	}
+	return VMS_OK;
+}
+
+int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int64_t *id)
+{
+	int err;
+	if (!st || !w || !id || w->pid <= 0 || w->interval_ms < VMS_WATCH_MIN_INTERVAL_MS ||
+	    w->interval_ms > VMS_WATCH_MAX_INTERVAL_MS)
+		return VMS_ERR_INVALID;
+	pthread_mutex_lock(&st->wlock);
+	sqlite3_stmt *q = vms_conn_stmt(&st->writer, VMS_ST_WATCH_INSERT);
+	if (!q || sqlite3_bind_int64(q, 1, w->pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, (sqlite3_int64)w->start_time) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, w->name ? w->name : "", -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, w->created_at_ms ? w->created_at_ms : vms_store_now_ms()) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 5, w->ends_at_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 6, w->interval_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 7, w->snapshot_every_s) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 8, w->retention_s ? w->retention_s : VMS_WATCH_DEFAULT_RETENTION_S) !=
+	        SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	if ((err = vms_store_step_done(q)) == VMS_OK)
+		*id = sqlite3_last_insert_rowid(st->writer.db);
+out:
+	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out)
+{
+	int err;
+	memset(out, 0, sizeof *out);
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_GET);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	err = rc == SQLITE_ROW    ? read_watch(q, out)
+	      : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND
+	                          : vms_store_err(rc);
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc, err = VMS_OK;
+	*out = NULL;
+	*n = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_LIST);
+	if (!q) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct vms_watch *w = realloc(*out, cap * sizeof *w);
+			if (!w) {
+				err = VMS_ERR_NOMEM;
+				break;
+			}
+			*out = w;
+		}
+		if ((err = read_watch(q, &(*out)[*n])) != VMS_OK)
+			break;
+		(*n)++;
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
+	if (err != VMS_OK) {
+		vms_watch_array_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
+                           int64_t ended_at_ms)
+{
+	int err;
+	pthread_mutex_lock(&st->wlock);
+	sqlite3_stmt *q = vms_conn_stmt(&st->writer, VMS_ST_WATCH_UPDATE);
+	int rc = SQLITE_ERROR;
+	if (q) {
+		rc = sqlite3_bind_int64(q, 1, id);
+		rc |= state ? sqlite3_bind_text(q, 2, state, -1, SQLITE_STATIC) : SQLITE_OK;
+		rc |= note ? sqlite3_bind_text(q, 3, note, -1, SQLITE_STATIC) : SQLITE_OK;
+		rc |= sqlite3_bind_int64(q, 4, ended_at_ms);
+	}
+	if (rc != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	if ((err = vms_store_step_done(q)) == VMS_OK && sqlite3_changes(st->writer.db) == 0)
+		err = VMS_ERR_NOT_FOUND;
+out:
+	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+static int bind2(sqlite3_stmt *q, int64_t a, int64_t b)
+{
+	return q && sqlite3_bind_int64(q, 1, a) == SQLITE_OK && sqlite3_bind_int64(q, 2, b) == SQLITE_OK ? 0
+	                                                                                                 : -1;
+}
+
+/* Inside the writer's transaction: delete the samples of watch id older than before_ms with
+ * their full snapshots, and take their bytes off the watch. */
+static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms)
+{
+	int64_t *snaps = NULL;
+	size_t n = 0, cap = 0;
+	int rc, err = VMS_OK;
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_SNAPSHOTS);
+	if (bind2(q, id, before_ms))
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			int64_t *p = realloc(snaps, cap * sizeof *p);
+			if (!p) {
+				err = VMS_ERR_NOMEM;
+				break;
+			}
+			snaps = p;
+		}
+		snaps[n++] = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_reset(q);
+	if (err == VMS_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	for (size_t i = 0; i < n && err == VMS_OK; i++)
+		err = vms_store_delete_in_tx(w, snaps[i], NULL);
+	free(snaps);
+	if (err != VMS_OK)
+		return err;
+	q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_BYTES);
+	if (bind2(q, id, before_ms) || sqlite3_step(q) != SQLITE_ROW) {
+		if (q)
+			sqlite3_reset(q);
+		return VMS_ERR_IO;
+	}
+	int64_t bytes = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	if (bytes == 0)
+		return VMS_OK;
+	q = vms_conn_stmt(w, VMS_ST_SAMPLES_DELETE_OLD);
+	if (bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
+		return err ? err : VMS_ERR_IO;
+	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
+	if (bind2(q, id, -bytes))
+		return VMS_ERR_IO;
+	return vms_store_step_done(q);
+}
+
+int vms_store_watch_delete(struct vms_store *st, int64_t id)
+{
+	int err;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	pthread_mutex_lock(&st->wlock);
+	struct vms_conn *w = &st->writer;
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
+		goto unlock;
+	if ((err = drop_samples_before(w, id, INT64_MAX)) != VMS_OK)
+		goto rollback;
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_WATCH_DELETE);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto rollback;
+	}
+	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto rollback;
+	if (sqlite3_changes(w->db) == 0) {
+		err = VMS_ERR_NOT_FOUND;
+		goto rollback;
+	}
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
+		goto unlock;
+rollback:
+	vms_conn_exec(w, VMS_ST_ROLLBACK);
+unlock:
+	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+/* ---- samples --------------------------------------------------------------------------- */
+
+/* Fixed cost of a sample row besides its blob, counted towards the byte limit: the key and
+ * the counter columns as SQLite stores them (measured: docs/benchmarks.md, "Timeline"). */
+#define ROW_OVERHEAD 40u
+
+/* Inside the transaction: room for need bytes, dropping this watch's oldest samples (a tenth
+ * of them at a time) while there is none. */
+static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id, uint64_t need)
+{
+	for (;;) {
+		int err = vms_store_make_room(st, w, need);
+		if (err != VMS_ERR_FULL)
+			return err;
+		sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLE_COUNT);
+		if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+			if (q)
+				sqlite3_reset(q);
+			return VMS_ERR_IO;
+		}
+		int64_t count = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		if (count == 0)
+			return VMS_ERR_FULL;
+		int64_t drop = count / 10 + 1;
+		q = vms_conn_stmt(w, VMS_ST_SAMPLE_NTH_T);
+		int64_t cut = INT64_MAX;
+		if (drop < count) {
+			if (bind2(q, id, drop) || sqlite3_step(q) != SQLITE_ROW) {
+				if (q)
+					sqlite3_reset(q);
+				return VMS_ERR_IO;
+			}
+			cut = sqlite3_column_int64(q, 0);
+			sqlite3_reset(q);
+		}
+		if ((err = drop_samples_before(w, id, cut)) != VMS_OK)
+			return err;
+	}
+}
+
+int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s)
+{
+	unsigned char blob[2 + N_ROWS * N_FIELDS * 10];
+	int err, in_tx = 0;
+	if (!st || !s || id <= 0)
+		return VMS_ERR_INVALID;
+	size_t len = blob_encode(s, blob);
+	uint64_t bytes = len + ROW_OVERHEAD;
+
+	pthread_mutex_lock(&st->wlock);
+	struct vms_conn *w = &st->writer;
+	sqlite3_stmt *q;
+	int64_t layout = 0;
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
+		goto unlock;
+	in_tx = 1;
+	q = vms_conn_stmt(w, VMS_ST_WATCH_RETENTION);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	int rc = sqlite3_step(q);
+	int64_t retention_s = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+		goto unlock;
+	}
+	if (retention_s > 0 && (err = drop_samples_before(w, id, s->t_ms - retention_s * 1000)) != VMS_OK)
+		goto unlock;
+	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
+		goto unlock;
+	if ((err = layout_id(st, w, &layout)) != VMS_OK)
+		goto unlock;
+	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
+	rc = q ? SQLITE_OK : SQLITE_ERROR;
+	if (q) {
+		int i = 1;
+		rc |= sqlite3_bind_int64(q, i++, id);
+		rc |= sqlite3_bind_int64(q, i++, s->t_ms);
+		rc |= sqlite3_bind_int64(q, i++, s->flags);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->threads);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_rss);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_swap);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->min_flt);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->maj_flt);
+		rc |= s->snapshot_id > 0 ? sqlite3_bind_int64(q, i, s->snapshot_id) : sqlite3_bind_null(q, i);
+		i++;
+		rc |= sqlite3_bind_int64(q, i++, layout);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)bytes);
+		rc |= sqlite3_bind_blob(q, i++, blob, (int)len, SQLITE_STATIC);
+		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->total[VMS_COL_COMMITTED]);
+	}
+	if (rc != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto unlock;
+	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
+	if (bind2(q, id, (int64_t)bytes)) {
+		err = VMS_ERR_IO;
+		goto unlock;
+	}
+	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto unlock;
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
+		goto unlock;
+	in_tx = 0;
+	st->sample_layout = layout;
+unlock:
+	if (in_tx)
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+/* Rows of slot (bound: ?1 id, ?2 from, ?3 to, ?4 bucket when > 0) into *out. */
+static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
+                        int64_t bucket_ms, struct vms_sample **out, size_t *n)
+{
+	struct layout_map *maps = NULL;
+	size_t n_maps = 0, cap = 0;
+	int rc = SQLITE_DONE, err;
+	*out = NULL;
+	*n = 0;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	if (to_ms <= 0)
+		to_ms = INT64_MAX;
+	struct vms_conn *c = vms_store_reader(st);
+	if ((err = vms_conn_exec(c, VMS_ST_BEGIN_DEFERRED)) != VMS_OK)
+		goto out;
+	if ((err = layouts_load(c, &maps, &n_maps)) != VMS_OK)
+		goto end;
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK ||
+	    (bucket_ms > 0 && sqlite3_bind_int64(q, 4, bucket_ms) != SQLITE_OK)) {
+		err = VMS_ERR_IO;
+		goto end;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct vms_sample *p = realloc(*out, cap * sizeof *p);
+			if (!p) {
+				err = VMS_ERR_NOMEM;
+				break;
+			}
+			*out = p;
+		}
+		struct vms_sample *s = &(*out)[*n];
+		memset(s, 0, sizeof *s);
+		int i = 0;
+		s->t_ms = sqlite3_column_int64(q, i++);
+		s->flags = (unsigned)sqlite3_column_int64(q, i++);
+		s->threads = (uint64_t)sqlite3_column_int64(q, i++);
+		s->vm_rss = (uint64_t)sqlite3_column_int64(q, i++);
+		s->vm_swap = (uint64_t)sqlite3_column_int64(q, i++);
+		s->min_flt = (uint64_t)sqlite3_column_int64(q, i++);
+		s->maj_flt = (uint64_t)sqlite3_column_int64(q, i++);
+		s->snapshot_id = sqlite3_column_int64(q, i++);
+		int64_t layout = sqlite3_column_int64(q, i++);
+		s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
+		const unsigned char *blob = sqlite3_column_blob(q, i);
+		size_t len = (size_t)sqlite3_column_bytes(q, i++);
+		s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
+		s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
+		s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
+		s->flags = (unsigned)sqlite3_column_int64(q, i++);
+		s->snapshot_id = sqlite3_column_int64(q, i++);
+		const struct layout_map *m = NULL;
+		for (size_t k = 0; k < n_maps; k++)
+			if (maps[k].id == layout)
+				m = &maps[k];
+		if (!m || !blob || blob_decode(blob, len, m, s) != VMS_OK) {
+			err = VMS_ERR_IO; /* what we stored must decode: a damaged database */
+			break;
+		}
+		(*n)++;
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+end:
+	vms_conn_exec(c, VMS_ST_END);
+out:
+	vms_store_reader_put(st, c);
+	layouts_free(maps, n_maps);
+	if (err != VMS_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                      struct vms_sample **out, size_t *n)
+{
+	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+}
+
+int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                                  int64_t bucket_ms, struct vms_sample **out, size_t *n)
+{
+	if (bucket_ms <= 0) {
+		*out = NULL;
+		*n = 0;
+		return VMS_ERR_INVALID;
+	}
+	return read_samples(st, VMS_ST_SAMPLES_BUCKETED, id, from_ms, to_ms, bucket_ms, out, n);
+}
+
+int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
+                            int64_t *first_ms, int64_t *last_ms)
+{
+	int err = VMS_OK;
+	*count = 0;
+	*first_ms = *last_ms = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_STATS);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, to_ms > 0 ? to_ms : INT64_MAX) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*count = (uint64_t)sqlite3_column_int64(q, 0);
+		*first_ms = sqlite3_column_int64(q, 1);
+		*last_ms = sqlite3_column_int64(q, 2);
+	} else {
+		err = vms_store_err(rc);
+	}
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,
+                                      int64_t *at_ms)
+{
+	int err;
+	*snapshot_id = 0;
+	*at_ms = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_NEAREST_SNAPSHOT);
+	if (bind2(q, id, t_ms)) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*snapshot_id = sqlite3_column_int64(q, 0);
+		*at_ms = sqlite3_column_int64(q, 1);
+		err = VMS_OK;
+	} else {
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+	}
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
+	return err;
+}

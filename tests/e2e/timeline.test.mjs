@@ -1,0 +1,117 @@
+// The timeline end to end: on a process whose heap grows steadily (vms_grower), the snapshot
+// view's Watch button starts a watch and opens its timeline; the stacked chart draws a Heap band
+// and grows while the page polls; two clicks on the chart compare the points (what grew per
+// type, "nearest full snapshot: …", the growing allocation) and open the diff of those full
+// snapshots; Stop ends the watch. Screenshots at 1400 and 1024 px go to $VMSCOPE_ARTIFACTS.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  skipIfOptionalAndMissing, launchBrowser, startDaemon, startGrower, watchedPage, cspViolations, screenshot,
+  waitReady, apiCall,
+} from './lib.mjs';
+
+const missing = skipIfOptionalAndMissing('the timeline e2e tests');
+
+// "Heap 12.5 MiB +3 MiB" -> bytes of the first size
+function legendBytes(text, name) {
+  const m = text.match(new RegExp(`${name} ([0-9.]+) (B|KiB|MiB|GiB)`));
+  if (!m) return -1;
+  return Number(m[1]) * { B: 1, KiB: 1024, MiB: 1048576, GiB: 1073741824 }[m[2]];
+}
+
+describe('timeline', { timeout: 240000 }, () => {
+  let daemon;
+  let grower;
+  let browser;
+  let page;
+
+  before(async () => {
+    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
+    daemon = await startDaemon();
+    grower = await startGrower(512, 100);
+    browser = await launchBrowser();
+    page = await watchedPage(await browser.newContext());
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (grower) await grower.stop();
+    if (daemon) await daemon.stop();
+  });
+
+  async function assertClean() {
+    assert.deepEqual(page.problems.pageErrors, [], 'no script errors');
+    assert.deepEqual(page.problems.dialogs, [], 'no dialogs');
+    assert.deepEqual(await cspViolations(page), [], 'no Content-Security-Policy violations');
+  }
+
+  it('Watch on a live process opens a timeline that grows', async () => {
+    await page.goto(daemon.url);
+    await page.goto(`${daemon.base}/#/live/${grower.pid}`);
+    await waitReady(page, 'snapshot');
+    await page.click('#btn-watch');
+    await page.waitForURL(/#\/watch\/\d+/);
+    await waitReady(page, 'timeline');
+    await page.waitForSelector('.tl-band-heap', { timeout: 20000 });
+    await page.waitForFunction(() => Number(document.body.dataset.samples) >= 2, null, { timeout: 20000 });
+    const legend1 = await page.textContent('.tl-legend');
+    const n1 = Number(await page.getAttribute('body', 'data-samples'));
+    // the page polls every 2 s: new samples arrive and Heap keeps growing (5 MiB/s)
+    await page.waitForFunction((n) => Number(document.body.dataset.samples) >= n + 4, n1, { timeout: 30000 });
+    const legend2 = await page.textContent('.tl-legend');
+    const h1 = legendBytes(legend1, 'Heap');
+    const h2 = legendBytes(legend2, 'Heap');
+    assert.ok(h1 > 0 && h2 > h1 + 4 * 1048576, `Heap grows in the legend: ${legend1} -> ${legend2}`);
+    const box = await page.locator('.tl-band-heap').first().boundingBox();
+    assert.ok(box && box.height > 20 && box.width > 200, `the Heap band is drawn: ${JSON.stringify(box)}`);
+    assert.match(await page.textContent('#tl-state'), /running/);
+    await screenshot(page, 'timeline-1400.png');
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await page.waitForTimeout(300);
+    const svgWidth = await page.evaluate(() => document.querySelector('.tl-svg').getBoundingClientRect().width);
+    assert.ok(svgWidth <= 1024 && svgWidth > 600, `the chart fits 1024 px: ${svgWidth}`);
+    await screenshot(page, 'timeline-1024.png');
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.click('#btn-stop-watch');
+    await page.waitForFunction(() => /stopped/.test(document.querySelector('#tl-state').textContent), null, { timeout: 10000 });
+    await assertClean();
+  });
+
+  it('two clicks compare two points and open the diff of the nearest full snapshots', async () => {
+    const r = await apiCall(daemon, 'POST', '/watches', { pid: grower.pid, interval_ms: 250, snapshot_every_s: 1 });
+    await page.goto(`${daemon.base}/#/watch/${r.id}`);
+    await waitReady(page, 'timeline');
+    await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
+    const hit = await page.locator('.tl-hit').boundingBox();
+    await page.mouse.click(hit.x + 3, hit.y + hit.height / 2);
+    assert.match(await page.textContent('#tl-point'), /nearest full snapshot: #\d+/, 'one point offers its snapshot');
+    assert.match(await page.getAttribute('#tl-open-point', 'href'), /^#\/snapshot\/\d+$/);
+    await page.mouse.click(hit.x + hit.width - 3, hit.y + hit.height / 2);
+    await page.waitForSelector('#tl-growth-types tbody tr', { timeout: 10000 });
+    assert.match(await page.textContent('#tl-growth-types tbody tr'), /Heap\s*\+/, 'Heap grew most');
+    assert.match(await page.textContent('#tl-nearest'), /nearest full snapshot: #\d+/);
+    const first = await page.textContent('#tl-growth-allocs tbody tr');
+    assert.match(first, /Heap/, `the growing allocation first: ${first}`);
+    assert.match(first, /heap/i);
+    await screenshot(page, 'timeline-compare-1400.png', { fullPage: true });
+    await page.click('#btn-open-diff');
+    await page.waitForURL(/#\/diff\/\d+\/\d+/);
+    await waitReady(page, 'diff');
+    await screenshot(page, 'timeline-diff-1400.png');
+    await apiCall(daemon, 'DELETE', `/watches/${r.id}`);
+    await assertClean();
+  });
+
+  it('the watches list names both watches with their state', async () => {
+    await page.goto(`${daemon.base}/#/watches`);
+    await waitReady(page, 'watches');
+    const rows = await page.locator('tr.watch-row').count();
+    assert.equal(rows, 2);
+    assert.match(await page.textContent('tr.watch-row'), /vms_grower.*stopped/s);
+    await screenshot(page, 'watches-1400.png');
+    await page.click('tr.watch-row a');
+    await page.waitForURL(/#\/watch\/\d+/);
+    await waitReady(page, 'timeline');
+    await assertClean();
+  });
+});

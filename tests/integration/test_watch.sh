@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Integration test of the timeline (docs/api.md, "Watches"): the real daemon on 127.0.0.1:0 with
+# a temporary database watches vms_grower, whose brk heap grows by a known step (512 KiB every
+# 100 ms = 5 MiB/s). Checks: the API's validation and token, that the samples show the growth in
+# Heap (or Private Data when malloc is not glibc's, e.g. under ASan) at about the known rate,
+# that /growth names that type first and the growing allocation first (from two full snapshots,
+# through the diff engine), downsampling, stop, a daemon restart (the watch resumes with a gap),
+# the process's exit (the watch ends with a note), and purge. Prints "N passed, N failed".
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
+HELPERS=${VMSCOPE_HELPERS:-$here/../../build/tests}
+TMP=$(mktemp -d /tmp/vmscope-watch.XXXXXX)
+pass=0
+fail=0
+PIDS=()
+
+for tool in curl jq; do
+	command -v "$tool" >/dev/null || { echo "test_watch.sh: needs $tool" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "test_watch.sh: no vmscope binary at $BIN" >&2; exit 1; }
+[ -x "$HELPERS/vms_grower" ] || { echo "test_watch.sh: no vms_grower in $HELPERS" >&2; exit 1; }
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {
+	local d=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $d   (last status ${code:-?}: $(head -c 400 "$TMP/b" 2>/dev/null | tr '\n' ' '))" >&2
+	fi
+}
+is() { [ "$1" = "$2" ]; }
+jqt() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; }
+jqf() { jq -e "$@" >/dev/null 2>&1; } # jqf FILTER FILE
+api() {
+	local m=$1 p=$2
+	shift 2
+	code=$(curl -s --max-time 60 -o "$TMP/b" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $TOKEN" "$@" "$BASE$p")
+}
+post() { api POST "$1" -H 'Content-Type: application/json' --data "$2"; }
+
+start_daemon() {
+	"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/db" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 200); do
+		grep -q 'listening on' "$TMP/serve.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/serve.out")
+	BASE=http://127.0.0.1:$PORT/api/v1
+	TOKEN=$(tr -d '\n' <"$TMP/db.token")
+}
+# wait_for FILTER [tries]: poll GET /watches/$WID until the jq filter holds (0.1 s apart)
+wait_for() {
+	for _ in $(seq "${2:-100}"); do
+		api GET "/watches/$WID"
+		jqt "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+"$HELPERS/vms_grower" 512 100 120 >"$TMP/grower.out" &
+GPID=$!
+PIDS+=("$GPID")
+for _ in $(seq 100); do grep -q READY "$TMP/grower.out" && break; sleep 0.05; done
+
+start_daemon
+ok "daemon starts" test -n "$PORT"
+[ -n "$PORT" ] || { cat "$TMP/serve.err"; echo "0 passed, 1 failed"; exit 1; }
+
+# ---- validation and token -----------------------------------------------------------------------
+code=$(curl -s -o "$TMP/b" -w '%{http_code}' "$BASE/watches")
+ok "no token: 401" is "$code" 401
+post /watches '{"interval_ms":1000}'
+ok "pid missing: 400" is "$code" 400
+post /watches "{\"pid\":$GPID,\"interval_ms\":50}"
+ok "interval below 100 ms: 400" is "$code" 400
+post /watches "{\"pid\":$GPID,\"interval_ms\":3600001}"
+ok "interval above 1 h: 400" is "$code" 400
+post /watches '[1]'
+ok "not an object: 400" is "$code" 400
+post /watches '{"pid":4194303}'
+ok "no such process: 404" is "$code" 404
+api POST /watches --data "{\"pid\":$GPID}" -H 'Content-Type: text/plain'
+ok "not JSON content type: 415" is "$code" 415
+api GET /watches/999
+ok "unknown watch: 404" is "$code" 404
+api GET /watches/abc
+ok "bad id: 400" is "$code" 400
+
+# ---- a watch on the growing process -------------------------------------------------------------
+post /watches "{\"pid\":$GPID,\"interval_ms\":200,\"snapshot_every_s\":1}"
+ok "create: 201" is "$code" 201
+WID=$(jq -r .id "$TMP/b")
+ok "create: state running, bound to the start time" jqt ".watch.state == \"running\" and .watch.pid == $GPID and .watch.start_time > 0 and .watch.name == \"vms_grower\""
+ok "at least 12 samples arrive" wait_for '.samples >= 12' 100
+ok "sampler info: interval kept, no back-off" jqt '.sampler.effective_interval_ms == 200 and .sampler.backing_off == false'
+api GET /watches
+ok "list names it" jqt "[.watches[].id] | index($WID) != null"
+
+api GET "/watches/$WID/samples"
+ok "samples: 200" is "$code" 200
+ok "samples: not downsampled, counters present" jqt '.downsampled == false and (.samples | length) >= 12 and (.samples[0].vm_rss > 0) and (.samples[0].threads >= 1) and (.samples[0].min_flt > 0)'
+# the growing type: heap under glibc, private_data when another malloc serves it (ASan)
+HEAP_D=$(jq '(.samples[-1].types.heap.committed // 0) - (.samples[0].types.heap.committed // 0)' "$TMP/b")
+PRIV_D=$(jq '(.samples[-1].types.private_data.committed // 0) - (.samples[0].types.private_data.committed // 0)' "$TMP/b")
+GT=heap
+[ "$PRIV_D" -gt "$HEAP_D" ] && GT=private_data
+ok "samples: committed of $GT rises monotonically" jqt --arg t "$GT" '[.samples[].types[$t].committed] | . as $c | all(range(1; length); $c[.] >= $c[. - 1]) and ($c[-1] > $c[0])'
+# 5 MiB/s: over the span the growth is within 40 % of that (sleep jitter, first/last steps)
+ok "samples: $GT grows at about 5 MiB/s" jqt --arg t "$GT" '(.samples[-1].t_ms - .samples[0].t_ms) as $ms | ((.samples[-1].types[$t].committed - .samples[0].types[$t].committed) / ($ms / 1000)) as $rate | $rate > 3145728 and $rate < 7340032'
+ok "samples: total committed follows" jqt '.samples[-1].total.committed > .samples[0].total.committed'
+ok "samples: full snapshots linked (snapshot_every_s 1)" jqt '[.samples[].snapshot_id | select(. != null)] | length >= 2'
+
+api GET "/watches/$WID/samples?max_points=4"
+ok "downsampled to at most 4 points with min/max" jqt '.downsampled == true and (.samples | length) <= 4 and (.samples | length) >= 2 and all(.samples[]; .committed_min <= .committed_max and .samples >= 1)'
+api GET "/watches/$WID/samples?max_points=1"
+ok "max_points=1: 400" is "$code" 400
+api GET "/watches/$WID/samples?from=abc"
+ok "bad from: 400" is "$code" 400
+
+api GET "/watches/$WID/growth"
+ok "growth: 200" is "$code" 200
+ok "growth: the growing type first" jqt --arg t "$GT" '.types[0].type == $t and .types[0].delta.committed > 1048576 and .types[0].per_minute.committed > 0'
+ok "growth: two nearest full snapshots" jqt '.snapshots.from.id != .snapshots.to.id and (.snapshots.from.note | startswith("nearest full snapshot: #"))'
+ok "growth: the growing allocation first" jqt --arg t "$GT" '.allocations[0].type == $t and .allocations[0].delta.committed > 1048576'
+if [ "$GT" = heap ]; then
+	ok "growth: it is the brk heap" jqt '.allocations[0].details | test("heap")'
+fi
+FROMSNAP=$(jq -r .snapshots.from.id "$TMP/b")
+api GET "/snapshots"
+ok "watch snapshots stay out of the snapshot list" jqt "[.snapshots[].id] | index($FROMSNAP) == null"
+api GET "/snapshots/$FROMSNAP"
+ok "a watch snapshot opens like any other" is "$code" 200
+
+# ---- restart: the watch resumes with a gap -------------------------------------------------------
+api GET "/watches/$WID"
+BEFORE=$(jq -r .samples "$TMP/b")
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+sleep 1
+start_daemon
+ok "daemon restarts" test -n "$PORT"
+ok "resumed: note says so" wait_for '.state == "running" and (.note | test("resumed")) and .samples > '"$BEFORE" 50
+api GET "/watches/$WID/samples"
+ok "resumed: the first sample after the restart marks a gap" jqt '[.samples[] | select(.gap_before)] | length == 1'
+
+# ---- stop ---------------------------------------------------------------------------------------
+post /watches "{\"pid\":$GPID,\"interval_ms\":100,\"snapshot_every_s\":0}"
+W2=$(jq -r .id "$TMP/b")
+sleep 0.5
+api DELETE "/watches/$W2"
+ok "stop: 200, state stopped with a note" jqt '.state == "stopped" and (.note | test("stopped by the user")) and .ended_at_ms > 0'
+N2=$(jq -r .samples "$TMP/b")
+sleep 0.5
+api GET "/watches/$W2"
+ok "stopped: no more samples" jqt ".samples == $N2 and .sampler == null"
+
+# ---- duration: the watch ends by itself -----------------------------------------------------------
+post /watches "{\"pid\":$GPID,\"interval_ms\":200,\"snapshot_every_s\":0,\"duration_s\":1}"
+ok "duration: 201 with ends_at" jqt '.watch.ends_at_ms - .watch.created_at_ms == 1000'
+SAVE=$WID
+WID=$(jq -r .id "$TMP/b")
+ok "duration: state done with a note" wait_for '.state == "done" and (.note | test("duration ran out")) and .samples >= 3 and .samples <= 8' 50
+WID=$SAVE
+
+# ---- the CLI, without the daemon ----------------------------------------------------------------
+"$BIN" watch -p "$GPID" -i 200ms -n 6 --json >"$TMP/cli.json" 2>"$TMP/cli.err"
+ok "cli: exit 0" is "$?" 0
+ok "cli: 6 tick lines and a report" is "$(jq -s '[.[] | select(.t_ms)] | length' "$TMP/cli.json")-$(jq -s '[.[] | select(.report)] | length' "$TMP/cli.json")" 6-1
+ok "cli: ticks show $GT growing" jqf -s --arg t "$GT" '[.[] | select(.t_ms)] | (.[-1].types[$t].committed - .[0].types[$t].committed) > 1048576 and (.[-1].top_growing.type == $t)' "$TMP/cli.json"
+ok "cli: the report names $GT first" jqf -s --arg t "$GT" '.[-1].report | (.types | max_by(.committed_delta) | .type == $t) and .end == "6 ticks"' "$TMP/cli.json"
+"$BIN" watch -p "$GPID" -i 200ms -n 2 >"$TMP/cli.txt" 2>&1
+ok "cli: text lines with a header and the report" grep -q "what grew from the first tick to the last" "$TMP/cli.txt"
+"$BIN" watch -p "$GPID" -i 10ms >/dev/null 2>&1
+ok "cli: interval below 100ms is a usage error" is "$?" 2
+"$BIN" watch -p 4194303 -n 1 >/dev/null 2>&1
+ok "cli: no such process: exit 3" is "$?" 3
+
+# ---- exit: the watch ends with a note -----------------------------------------------------------
+kill -TERM "$GPID"
+wait "$GPID" 2>/dev/null
+ok "exit: the watch ends" wait_for '.state == "exited" and (.note | test("exited")) and .ended_at_ms > 0' 50
+
+# ---- purge --------------------------------------------------------------------------------------
+api DELETE "/watches/$WID?purge=1"
+ok "purge: 204" is "$code" 204
+api GET "/watches/$WID"
+ok "purged: 404" is "$code" 404
+api GET "/snapshots/$FROMSNAP"
+ok "purged: its full snapshots are gone" is "$code" 404
+
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

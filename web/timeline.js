@@ -1,0 +1,309 @@
+// Timeline: the watches list (#/watches) and one watch (#/watch/ID?col=committed): a stacked
+// area chart of a column per memory type over time (plain SVG, the palette's colours), live
+// while the watch runs (polled every 2 s). Click two points to compare them: what grew per type
+// and the top allocations between the full snapshots nearest to each point (the server says
+// which: "nearest full snapshot: #ID at TIME"), with a link to their diff.
+import { api } from './api.js';
+import { el, clear, human, fmtDelta, fmtTime, fmtInt } from './format.js';
+import { navigate, updateParams } from './route.js';
+import { TYPES, typeName } from './palette.js';
+import { errorPanel, loading, toast, toastError } from './ui.js';
+
+const SVGNS = 'http://www.w3.org/2000/svg';
+const POLL_MS = 2000;
+const CHART_H = 320;
+const PAD = { l: 64, r: 12, t: 10, b: 26 };
+const CHART_COLUMNS = [
+  { key: 'committed', label: 'Committed' },
+  { key: 'private', label: 'Private' },
+  { key: 'total_ws', label: 'Working Set' },
+];
+
+function svg(tag, attrs, ...children) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v != null) e.setAttribute(k, String(v));
+  for (const c of children) if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return e;
+}
+
+function swatch(color) {
+  const sw = el('span', { className: 'swatch' });
+  sw.style.backgroundColor = color || '#ccc'; // CSSOM, not a style attribute (CSP)
+  return sw;
+}
+
+const clock = (ms) => new Date(ms).toISOString().slice(11, 19);
+// axis labels: tenths of a second when the whole chart spans less than a minute
+const axisClock = (ms, span) => new Date(ms).toISOString().slice(11, span < 60000 ? 21 : 19);
+
+// A round step for about `parts` grid lines up to max bytes: 1, 2 or 5 times a power of ten of
+// the binary unit that human() shows (so labels read "10 MiB", "20 MiB" ...).
+function niceStep(max, parts) {
+  const raw = max / parts;
+  let unit = 1;
+  while (raw / unit >= 1024 && unit < 2 ** 40) unit *= 1024;
+  const m = raw / unit;
+  const p = 10 ** Math.floor(Math.log10(m));
+  const f = m / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p * unit;
+}
+
+// ---- the list ----------------------------------------------------------------------------------
+
+export function watchesView(container) {
+  let alive = true;
+  clear(container).append(loading('Loading watches…'));
+  (async () => {
+    let r;
+    try { r = await api.watches(); } catch (err) {
+      if (alive) clear(container).append(errorPanel(err, () => watchesView(container)));
+      return;
+    }
+    if (!alive) return;
+    const rows = r.watches.map((w) => el('tr', { className: 'watch-row', dataset: { id: String(w.id) } },
+      el('td', null, el('a', { href: `#/watch/${w.id}`, text: `#${w.id}` })),
+      el('td', null, `${w.name} `, el('span', { className: 'muted', text: `pid ${w.pid}` })),
+      el('td', null, el('span', { className: `state state-${w.state}`, text: w.state })),
+      el('td', { className: 'num', text: fmtInt(w.samples) }),
+      el('td', { className: 'num', text: `${w.interval_ms} ms` }),
+      el('td', { text: fmtTime(w.created_at, w.created_at_ms) }),
+      el('td', { className: 'muted note-cell', text: w.note || '' })));
+    clear(container).append(
+      el('header', { className: 'view-header' },
+        el('h1', { text: 'Watches' }),
+        el('p', { className: 'muted', text: 'A watch samples one process at an interval and keeps a full snapshot every minute, so you can see which type grows and compare any two points. Start one with Watch on a process.' })),
+      rows.length ? el('div', { className: 'table-wrap' }, el('table', { className: 'grid watches' },
+        el('thead', null, el('tr', null, ['Watch', 'Process', 'State', 'Samples', 'Interval', 'Started', 'Note'].map((h) => el('th', { text: h })))),
+        el('tbody', null, rows)))
+        : el('p', { className: 'muted', text: 'No watches yet.' }));
+    document.body.dataset.view = 'watches';
+    document.body.dataset.ready = '1';
+  })();
+  return () => { alive = false; delete document.body.dataset.ready; };
+}
+
+// Start watching pid and open its timeline (the snapshot view's Watch button).
+export async function startWatch(pid) {
+  try {
+    const r = await api.createWatch({ pid: Number(pid), interval_ms: 1000 });
+    toast(`Watching pid ${pid} every second.`);
+    navigate(['watch', String(r.id)], {});
+  } catch (err) { toastError(err); }
+}
+
+// ---- one watch ---------------------------------------------------------------------------------
+
+export function timelineView(container, id, params) {
+  const st = {
+    alive: true, watch: null, samples: [], col: CHART_COLUMNS.some((c) => c.key === params.col) ? params.col : 'committed',
+    picks: [], timer: 0, growthSeq: 0,
+  };
+  const head = el('div');
+  const colSelect = el('select', { id: 'tl-col', 'aria-label': 'Column to chart' },
+    CHART_COLUMNS.map((c) => el('option', { value: c.key, text: c.label, selected: c.key === st.col })));
+  const readout = el('span', { className: 'tl-readout muted', id: 'tl-readout' });
+  const chartBox = el('div', { className: 'tl-chart', id: 'tl-chart' });
+  const legend = el('div', { className: 'tl-legend' });
+  const compare = el('div', { className: 'tl-compare', id: 'tl-compare' },
+    el('p', { className: 'muted', text: 'Click two points of the chart to see what grew between them.' }));
+  clear(container).append(head,
+    el('div', { className: 'toolbar' }, el('label', { className: 'units' }, 'Chart ', colSelect), el('span', { className: 'spacer' }), readout),
+    chartBox, legend, compare);
+  colSelect.addEventListener('change', () => { st.col = colSelect.value; updateParams({ col: st.col === 'committed' ? null : st.col }); draw(); });
+  const ro = new ResizeObserver(() => draw());
+  ro.observe(chartBox);
+
+  async function load() {
+    try {
+      const [w, s] = await Promise.all([api.watch(id), api.watchSamples(id, { max_points: 1000 })]);
+      if (!st.alive) return;
+      st.watch = w;
+      st.samples = s.samples;
+      st.downsampled = s.downsampled;
+      drawHead();
+      draw();
+      document.body.dataset.view = 'timeline';
+      document.body.dataset.ready = '1';
+      document.body.dataset.samples = String(st.samples.length);
+      if (w.state === 'running') st.timer = setTimeout(load, POLL_MS);
+    } catch (err) {
+      if (!st.alive) return;
+      if (!st.watch) clear(container).append(errorPanel(err, () => load()));
+      else { toastError(err); st.timer = setTimeout(load, POLL_MS * 2); }
+    }
+  }
+
+  function drawHead() {
+    const w = st.watch;
+    const running = w.state === 'running';
+    const stopBtn = running ? el('button', { type: 'button', id: 'btn-stop-watch', onclick: async () => {
+      try { await api.stopWatch(w.id); clearTimeout(st.timer); load(); } catch (err) { toastError(err); }
+    } }, 'Stop watching') : null;
+    const sampler = w.sampler;
+    clear(head).append(el('header', { className: 'view-header' },
+      el('h1', { className: 'proc-title' }, el('span', { className: 'proc-name', text: w.name }), el('span', { className: 'proc-pid', text: ` pid ${w.pid}` }),
+        el('span', { className: `state state-${w.state}`, id: 'tl-state', text: w.state })),
+      el('p', { className: 'muted' },
+        `Watch #${w.id}: every ${w.interval_ms} ms`,
+        sampler && sampler.backing_off ? ` (backing off: every ${sampler.effective_interval_ms} ms)` : '',
+        `, a full snapshot every ${w.snapshot_every_s} s, since ${fmtTime(w.created_at, w.created_at_ms)}; ${fmtInt(w.samples)} samples (${human(w.sample_bytes)})`,
+        st.downsampled ? ', downsampled for the chart' : '', '. ',
+        el('a', { href: '#/watches', text: 'All watches' })),
+      w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,
+      el('div', { className: 'actions tl-actions' }, stopBtn)));
+  }
+
+  // The chart: x = time, y = bytes of the chosen column, one stacked band per type.
+  function draw() {
+    const samples = st.samples;
+    const width = Math.max(320, chartBox.clientWidth || 800);
+    clear(chartBox);
+    clear(legend);
+    if (samples.length === 0) {
+      chartBox.append(el('p', { className: 'muted tl-empty', text: 'No samples yet: the first one comes within a tick.' }));
+      return;
+    }
+    const types = TYPES.filter((t) => t.key !== 'free' && samples.some((s) => s.types[t.key] && s.types[t.key][st.col] > 0));
+    const t0 = samples[0].t_ms;
+    const t1 = Math.max(samples[samples.length - 1].t_ms, t0 + 1000);
+    const tops = samples.map((s) => types.reduce((a, t) => a + ((s.types[t.key] || {})[st.col] || 0), 0));
+    const step = niceStep(Math.max(...tops, 1) * 1.05, 4);
+    const ymax = Math.ceil((Math.max(...tops, 1) * 1.05) / step) * step;
+    const iw = width - PAD.l - PAD.r;
+    const ih = CHART_H - PAD.t - PAD.b;
+    const x = (t) => PAD.l + ((t - t0) / (t1 - t0)) * iw;
+    const y = (v) => PAD.t + ih - (v / ymax) * ih;
+    const root = svg('svg', { width, height: CHART_H, viewBox: `0 0 ${width} ${CHART_H}`, role: 'img', 'aria-label': `${st.col} by type over time`, class: 'tl-svg' });
+    // grid and axes
+    for (let v = 0; v <= ymax + 1; v += step) {
+      root.append(svg('line', { x1: PAD.l, x2: width - PAD.r, y1: y(v), y2: y(v), class: 'tl-grid' }),
+        svg('text', { x: PAD.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tl-axis' }, human(v)));
+    }
+    const nx = Math.max(2, Math.min(8, Math.floor(iw / 110)));
+    for (let i = 0; i <= nx; i++) {
+      const t = t0 + ((t1 - t0) / nx) * i;
+      root.append(svg('text', { x: x(t), y: CHART_H - 8, 'text-anchor': i === 0 ? 'start' : i === nx ? 'end' : 'middle', class: 'tl-axis' }, axisClock(t, t1 - t0)));
+    }
+    // bands: cumulative from the bottom in palette order; a gap (daemon restart) breaks them
+    const segments = [];
+    let cur = [];
+    samples.forEach((s, i) => { if (s.gap_before && cur.length) { segments.push(cur); cur = []; } cur.push(i); });
+    segments.push(cur);
+    for (const seg of segments) {
+      const base = seg.map(() => 0);
+      for (const t of types) {
+        const lo = base.slice();
+        seg.forEach((si, k) => { base[k] += (samples[si].types[t.key] || {})[st.col] || 0; });
+        let d = '';
+        seg.forEach((si, k) => { d += `${k ? 'L' : 'M'}${x(samples[si].t_ms).toFixed(1)},${y(base[k]).toFixed(1)}`; });
+        for (let k = seg.length - 1; k >= 0; k--) d += `L${x(samples[seg[k]].t_ms).toFixed(1)},${y(lo[k]).toFixed(1)}`;
+        if (seg.length === 1) { // one sample: a thin bar so it shows
+          const sx = x(samples[seg[0]].t_ms);
+          d = `M${sx - 1},${y(base[0])}L${sx + 1},${y(base[0])}L${sx + 1},${y(lo[0])}L${sx - 1},${y(lo[0])}Z`;
+        } else d += 'Z';
+        root.append(svg('path', { d, fill: t.color, 'fill-opacity': 0.85, stroke: t.color, 'stroke-width': 0.5, class: `tl-band tl-band-${t.key}` }));
+      }
+    }
+    for (const s of samples) {
+      if (s.gap_before) {
+        root.append(svg('line', { x1: x(s.t_ms), x2: x(s.t_ms), y1: PAD.t, y2: PAD.t + ih, class: 'tl-gap' }),
+          svg('text', { x: x(s.t_ms) + 3, y: PAD.t + 12, class: 'tl-axis' }, 'gap'));
+      }
+      if (s.snapshot_id) root.append(svg('circle', { cx: x(s.t_ms), cy: PAD.t + ih + 2, r: 2.2, class: 'tl-snap' }));
+    }
+    // picked points
+    st.picks.forEach((p, i) => {
+      const px = x(p.t_ms);
+      root.append(svg('line', { x1: px, x2: px, y1: PAD.t, y2: PAD.t + ih, class: 'tl-pick' }),
+        svg('text', { x: px > width - PAD.r - 20 ? px - 4 : px + 4, y: PAD.t + 24 + i * 14, 'text-anchor': px > width - PAD.r - 20 ? 'end' : 'start', class: 'tl-pick-label' }, i === 0 ? 'A' : 'B'));
+    });
+    const hover = svg('line', { x1: 0, x2: 0, y1: PAD.t, y2: PAD.t + ih, class: 'tl-hover', visibility: 'hidden' });
+    const hit = svg('rect', { x: PAD.l, y: PAD.t, width: iw, height: ih, fill: 'transparent', class: 'tl-hit' });
+    root.append(hover, hit);
+    const nearest = (ev) => {
+      const r = root.getBoundingClientRect();
+      const t = t0 + ((ev.clientX - r.left - PAD.l) / iw) * (t1 - t0);
+      let best = 0;
+      for (let i = 1; i < samples.length; i++) if (Math.abs(samples[i].t_ms - t) < Math.abs(samples[best].t_ms - t)) best = i;
+      return samples[best];
+    };
+    hit.addEventListener('mousemove', (ev) => {
+      const s = nearest(ev);
+      hover.setAttribute('x1', x(s.t_ms));
+      hover.setAttribute('x2', x(s.t_ms));
+      hover.setAttribute('visibility', 'visible');
+      const top = types.map((t) => [t, (s.types[t.key] || {})[st.col] || 0]).sort((a, b) => b[1] - a[1])[0];
+      readout.textContent = `${clock(s.t_ms)} · total ${human(s.total[st.col])}${top ? ` · largest: ${top[0].name} ${human(top[1])}` : ''}`;
+    });
+    hit.addEventListener('mouseleave', () => { hover.setAttribute('visibility', 'hidden'); readout.textContent = ''; });
+    hit.addEventListener('click', (ev) => pick(nearest(ev)));
+    chartBox.append(root);
+    legend.append(...types.slice().reverse().map((t) => {
+      const last = samples[samples.length - 1].types[t.key] || {};
+      const first = samples[0].types[t.key] || {};
+      const d = (last[st.col] || 0) - (first[st.col] || 0);
+      return el('span', { className: 'tl-key' }, swatch(t.color),
+        `${t.name} ${human(last[st.col] || 0)}`, d ? el('span', { className: d > 0 ? 'up' : 'down', text: ` ${fmtDelta(d)}` }) : null);
+    }));
+  }
+
+  function pick(s) {
+    if (st.picks.length >= 2) st.picks = [];
+    st.picks.push(s);
+    st.picks.sort((a, b) => a.t_ms - b.t_ms);
+    draw();
+    if (st.picks.length === 2) showGrowth(st.picks[0], st.picks[1]);
+    else {
+      // the nearest full snapshot among the loaded samples, to open that point
+      let near = null;
+      for (const x of st.samples) if (x.snapshot_id && (!near || Math.abs(x.t_ms - s.t_ms) < Math.abs(near.t_ms - s.t_ms))) near = x;
+      clear(compare).append(el('p', { className: 'muted', id: 'tl-point' }, `A: ${clock(s.t_ms)}. Click a second point to compare`,
+        near ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '', '.'));
+    }
+  }
+
+  async function showGrowth(a, b) {
+    const seq = ++st.growthSeq;
+    clear(compare).append(loading('Comparing…'));
+    let g;
+    try { g = await api.watchGrowth(id, { from: a.t_ms, to: b.t_ms }); } catch (err) {
+      if (seq === st.growthSeq) clear(compare).append(errorPanel(err));
+      return;
+    }
+    if (!st.alive || seq !== st.growthSeq) return;
+    const col = st.col;
+    const typeRows = g.types.filter((t) => t.delta[col] !== 0 || t.delta.committed !== 0).slice(0, 6).map((t) => el('tr', null,
+      el('td', null, swatch((TYPES.find((x) => x.key === t.type) || {}).color), typeName(t.type)),
+      el('td', { className: 'num', text: fmtDelta(t.delta.committed) || '0' }),
+      el('td', { className: 'num', text: fmtDelta(t.delta.private) || '0' }),
+      el('td', { className: 'num', text: fmtDelta(t.delta.total_ws) || '0' }),
+      el('td', { className: 'num', text: t.per_minute.committed ? `${fmtDelta(t.per_minute.committed)}/min` : '' })));
+    const allocRows = g.allocations.map((al) => el('tr', null,
+      el('td', { className: 'mono' }, g.snapshots ? el('a', { href: `#/snapshot/${g.snapshots.to.id}?sel=${al.start}`, text: al.start }) : al.start),
+      el('td', { text: typeName(al.type) }),
+      el('td', { className: 'num', text: fmtDelta(al.delta.committed) }),
+      el('td', { className: 'muted', text: `${al.details || ''}${al.changes.length ? ' (' + al.changes.join(', ') + ')' : ''}` })));
+    const sn = g.snapshots;
+    clear(compare).append(
+      el('h2', { text: `What grew from ${clock(g.from_ms)} to ${clock(g.to_ms)}` }),
+      el('table', { className: 'grid tl-types', id: 'tl-growth-types' },
+        el('thead', null, el('tr', null, ['Type', 'Committed', 'Private', 'Working Set', 'Rate'].map((h) => el('th', { text: h })))),
+        el('tbody', null, typeRows)),
+      sn ? el('div', { className: 'tl-snaps' },
+        el('p', { className: 'note', id: 'tl-nearest' }, `A: ${sn.from.note}; B: ${sn.to.note}. `,
+          el('button', { type: 'button', className: 'primary', id: 'btn-open-diff', onclick: () => navigate(['diff', String(sn.from.id), String(sn.to.id)], {}) }, 'Open the diff')),
+        allocRows.length ? el('table', { className: 'grid tl-allocs', id: 'tl-growth-allocs' },
+          el('thead', null, el('tr', null, ['Allocation', 'Type', 'Committed', 'Details'].map((h) => el('th', { text: h })))),
+          el('tbody', null, allocRows)) : el('p', { className: 'muted', text: 'No allocation grew between those two full snapshots.' }))
+        : el('p', { className: 'note', text: g.allocations_note }));
+  }
+
+  load();
+  return () => {
+    st.alive = false;
+    clearTimeout(st.timer);
+    ro.disconnect();
+    delete document.body.dataset.ready;
+    delete document.body.dataset.samples;
+  };
+}
