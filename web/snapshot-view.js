@@ -12,6 +12,7 @@ import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading 
 import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
+import { initialColumns, columnChooser, colsParam } from './columns.js';
 
 // How many snapshot views exist and how many were ever made: a view counts from its constructor
 // until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
@@ -80,8 +81,10 @@ class SnapshotView {
       onSelect: (sel) => this.select(sel, 'map'),
       onZoom: (range) => this.setZoom(range),
     });
+    this.cols = initialColumns(params);
     this.details = new DetailsView(this.m, {
       units: this.units,
+      cols: this.cols,
       onSelect: (sel) => this.select(sel, 'details'),
       onRowsChange: (shown, total) => this.updateCount(shown, total),
       onFiltersCleared: () => { this.typeFilter = null; this.find = ''; this.findInput.value = ''; this.syncFilters(); },
@@ -115,6 +118,7 @@ class SnapshotView {
       }
     }
     this.syncFilters(false);
+    updateParams({ cols: colsParam(this.cols) }); // the link shows these columns too
     if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
     // the details reported its first count before the toolbar existed
     this.updateCount(this.details.shownItems, this.m.allocCount + this.m.gapCount);
@@ -271,7 +275,7 @@ class SnapshotView {
   }
 
   keptParams() {
-    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null };
+    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null, cols: colsParam(this.cols) };
   }
 
   async storedId() {
@@ -365,13 +369,21 @@ class SnapshotView {
       UNIT_MODES.map((u) => el('option', { value: u.key, selected: u.key === this.units }, u.label)));
     this.countEl = el('span', { className: 'count muted' });
     this.filterChip = el('span', { className: 'chips' });
+    this.columnMenu = columnChooser(this.cols, (cols) => this.setColumns(cols), this.ac.signal);
     return el('div', { className: 'toolbar' },
       this.findInput, this.findMsg, this.filterChip,
       el('span', { className: 'spacer' }),
       this.countEl,
       el('label', { className: 'units' }, 'Units ', units),
+      this.columnMenu.el,
       el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(true) }, 'Expand all'),
       el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(false) }, 'Collapse all'));
+  }
+
+  setColumns(cols) {
+    this.cols = cols;
+    this.details.setColumns(cols);
+    updateParams({ cols: colsParam(cols) });
   }
 
   updateCount(shown, total) {

@@ -113,7 +113,8 @@ export class VirtualTable {
     this.empty.textContent = emptyText || 'Nothing to show.';
     this.empty.classList.toggle('hidden', n !== 0);
     // Short tables shrink to fit; long ones take most of the window and scroll.
-    const want = (n === 0 ? 90 : n * this.rowHeight) + 32;
+    // (the header may wrap onto two lines: measure it)
+    const want = (n === 0 ? 90 : n * this.rowHeight) + Math.max(30, this.head.offsetHeight || 0) + 2;
     const max = Math.max(300, Math.round(window.innerHeight * 0.62));
     this.el.style.height = `${Math.max(120, Math.min(want, max))}px`;
     this.refresh();
