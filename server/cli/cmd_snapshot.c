@@ -95,6 +95,17 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 	return err;
 }
 
+/* Permission denied, in words that fit who we are: root is not told to run as root. */
+static void permission_message(const char *target)
+{
+	if (geteuid() == 0)
+		fprintf(stderr, "vmscope snapshot: %s: permission denied even as root: the process is not "
+		                "dumpable, has capabilities vmscope lacks, or is in another user or PID "
+		                "namespace (CAP_SYS_PTRACE there would grant access)\n", target);
+	else
+		fprintf(stderr, "vmscope snapshot: %s: %s\n", target, vms_strerror(VMS_ERR_PERMISSION));
+}
+
 /* The format from --json / --format and -o's extension; conflicts are usage errors (a --json
  * run must never write CSV because of a file name). Returns the format or FMT_NONE (said why). */
 static enum fmt choose_format(enum fmt asked, const char *how, const char *output)
@@ -211,6 +222,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 	if (err) {
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
 			fprintf(stderr, "vmscope snapshot: no such process: %s\n", target);
+		else if (err == VMS_ERR_PERMISSION)
+			permission_message(target);
 		else
 			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
 		return vms_exit_for_err(err);
@@ -231,6 +244,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 		vms_json_capture_free(jc);
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
 			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
+		else if (err == VMS_ERR_PERMISSION)
+			permission_message(target);
 		else
 			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
 		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);

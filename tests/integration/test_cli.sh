@@ -57,7 +57,7 @@ ok "--format xml: usage error" is "$rc" 2
 
 run snapshot -p "$TPID" -o - --format json
 ok "-o - --format json: exit 0" is "$rc" 0
-ok "-o - --format json: the snapshot as JSON on stdout" jq -e --argjson p "$TPID" '.format_version == 1 and .process.pid == $p' "$TMP/out"
+ok "-o - --format json: the snapshot as JSON on stdout" bash -c "jq -e --argjson p $TPID '.format_version == 1 and .process.pid == \$p' '$TMP/out' >/dev/null"
 run snapshot -p "$TPID" -o - --format csv
 ok "-o - --format csv: exit 0" is "$rc" 0
 ok "-o - --format csv: CSV on stdout" bash -c "head -1 '$TMP/out' | grep -q '^\"Process:\",\"sleep\"' && grep -q '^\"Type\",\"Size\"' '$TMP/out'"
@@ -85,6 +85,20 @@ ok "token --db: creates nothing" test ! -e "$TMP/no"
 run token --db "$TMP/never.db"
 ok "token --db in an existing directory: exit 1" is "$rc" 1
 ok "token --db: no .token file created" test ! -e "$TMP/never.db.token"
+
+# ps --pss: processes whose smaps_rollup cannot be read show "-", not 0; ours show numbers
+run ps --pss
+ok "ps --pss: exit 0" is "$rc" 0
+ok "ps --pss: unreadable processes show - for Pss and Uss" awk 'NR > 1 && $7 != "ok" { n++; if ($14 != "-" || $15 != "-") bad++ } END { exit !(n > 0 && bad == 0) }' "$TMP/out"
+ok "ps --pss: our sleep has a Pss" awk -v p="$TPID" '$1 == p && $7 == "ok" && $14 ~ /^[0-9]+$/ && $14 > 0 { f = 1 } END { exit !f }' "$TMP/out"
+
+# root is never told to run as root (checked where some process is denied even to root)
+denied=$(awk 'NR > 1 && $7 == "denied" { print $1; exit }' "$TMP/out")
+if [ "$(id -u)" = 0 ] && [ -n "$denied" ]; then
+	run snapshot -p "$denied"
+	ok "denied as root: exit 4" is "$rc" 4
+	ok "denied as root: says why, not 'run as root'" bash -c "grep -q 'even as root' '$TMP/err' && ! grep -qi 'or root' '$TMP/err'"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
