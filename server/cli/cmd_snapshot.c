@@ -16,10 +16,12 @@
 
 static void snapshot_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope snapshot -p PID|NAME [--json | --format json|csv|txt] [-o FILE|-]\n"
+	fprintf(f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
 		   "                         [--no-threads] [--no-rollup] [--no-peek]\n\n"
 		   "Scan one process's address space and classify it the way VMMap does.\n"
-		   "  -p, --pid PID|NAME  the process (a name must match exactly one process)\n"
+		   "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+		   "                      their start (python finds python3); it must match one process\n"
+		   "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
 		   "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
 		   "  --json              the same as --format json\n"
 		   "  -o, --output FILE   write to FILE; without --format the format follows the\n"
@@ -141,20 +143,24 @@ int vms_cmd_snapshot(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
 		{"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
 		{"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
+		{"cmdline", required_argument, NULL, 'f'},
 		{0}};
 	char howbuf[64];
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:jh", longopts, NULL)) != -1) {
+	int by_cmdline = 0;
+	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
 		enum fmt g;
 		switch (c) {
 		case 'p':
+		case 'f':
 			if (target) {
-				fprintf(stderr, "vmscope snapshot: -p given twice ('%s' and '%s'): one process per run\n",
-				        target, optarg);
+				fprintf(stderr, "vmscope snapshot: a second %s ('%s' after '%s'): one process per run\n",
+				        c == 'p' ? "-p" : "-f", optarg, target);
 				return VMS_EXIT_USAGE;
 			}
 			target = optarg;
+			by_cmdline = c == 'f';
 			break;
 		case 'o':
 			if (output) {
@@ -195,7 +201,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 		return VMS_EXIT_USAGE;
 	}
 	/* "-p -5" is a mistyped pid, not a process named "-5" */
-	if (target[0] == '-' || !target[0]) {
+	if (!by_cmdline && (target[0] == '-' || !target[0])) {
 		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);
 		return VMS_EXIT_USAGE;
 	}
@@ -206,7 +212,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 
 	pid_t pid = 0, *matches = NULL;
 	size_t n_matches = 0;
-	int err = vms_proc_resolve(target, &pid, &matches, &n_matches);
+	int err = by_cmdline ? vms_proc_resolve_cmdline(target, &pid, &matches, &n_matches)
+	                     : vms_proc_resolve(target, &pid, &matches, &n_matches);
 	if (err == VMS_ERR_AMBIGUOUS) {
 		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n", target, n_matches);
 		for (size_t i = 0; i < n_matches; i++) {
@@ -221,7 +228,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 	if (err) {
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %s\n", target);
+			fprintf(stderr, "vmscope snapshot: no such process: %s%s\n", target,
+			        by_cmdline ? " (in any command line)" : "");
 		else if (err == VMS_ERR_PERMISSION)
 			permission_message(target);
 		else

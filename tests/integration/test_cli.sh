@@ -13,7 +13,14 @@ command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
 TMP=$(mktemp -d /tmp/vmscope-cli.XXXXXX)
 sleep 600 &
 TPID=$!
-trap 'kill $TPID 2>/dev/null; rm -rf "$TMP"' EXIT
+# two programs whose names share a prefix, for name and command-line matching
+cp "$(command -v sleep)" "$TMP/vmscli-sleeper"
+cp "$(command -v sleep)" "$TMP/vmscli-sleeper3"
+"$TMP/vmscli-sleeper" 600 &
+EXACT=$!
+"$TMP/vmscli-sleeper3" 601 &
+PREFIXED=$!
+trap 'kill $TPID $EXACT $PREFIXED 2>/dev/null; rm -rf "$TMP"' EXIT
 
 pass=0
 fail=0
@@ -43,8 +50,26 @@ ok "-p -5: nothing on stdout" empty_out
 
 run snapshot -p "$TPID" -p 1
 ok "a second -p: usage error" is "$rc" 2
-ok "a second -p: says so" err_says "given twice"
+ok "a second -p: says so" err_says "a second -p"
 ok "a second -p: nothing scanned" empty_out
+
+# -p NAME: an exact name wins; else a name that starts with it (python finds python3)
+run snapshot -p vmscli-sleeper -o - --format json
+ok "-p NAME: the exact name wins over a longer one" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $EXACT' '$TMP/out' >/dev/null"
+run snapshot -f "vmscli-sleeper"
+ok "-f matching several: exit 6" is "$rc" 6
+ok "-f matching several: lists them" bash -c "grep -Eq '^ *$EXACT ' '$TMP/err' && grep -Eq '^ *$PREFIXED ' '$TMP/err'"
+kill $EXACT 2>/dev/null
+wait $EXACT 2>/dev/null
+run snapshot -p vmscli-sleeper -o - --format json
+ok "-p NAME: a name that starts with it when none equals it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
+run snapshot -p vmscli-nosuch
+ok "-p NAME of nothing: exit 3" is "$rc" 3
+# -f TEXT: a substring of the command line; several matches are listed
+run snapshot -f "vmscli-sleeper3 601" -o - --format json
+ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
+run snapshot -f "vmscli-sleeper" -p 1
+ok "-f and -p together: usage error" is "$rc" 2
 
 run snapshot -p "$TPID" --json -o "$TMP/x.csv"
 ok "--json -o x.csv: usage error" is "$rc" 2
