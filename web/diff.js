@@ -35,7 +35,7 @@ export function diffView(container, source, params) {
       d = source.pid != null ? await api.changes(source.pid, source.to) : await api.diff(source.from, source.to);
     } catch (err) {
       if (!alive) return;
-      clear(container).appendChild(errorPanel(err, load));
+      clear(container).appendChild(errorPanel(err, err && (err.status === 404 || err.status === 400) ? null : load));
       container.appendChild(el('p', null, source.pid != null && source.to != null
         ? el('a', { href: `#/snapshot/${encodeURIComponent(source.to)}`, text: `Back to snapshot #${source.to}` })
         : el('a', { href: '#/snapshots', text: 'Back to the snapshots list' })));
@@ -49,6 +49,8 @@ export function diffView(container, source, params) {
       document.title = `vmscope · changes #${source.from} → #${source.to}`;
     }
     table = render(container, d, source, params);
+    const side = d.to || d.from || {};
+    document.title = `${side.name || '?'} (pid ${side.pid}) · changes #${source.from ?? d.from_id} → #${source.to ?? d.to_id} · vmscope`;
     document.body.dataset.view = 'diff';
     document.body.dataset.ready = '1';
   };

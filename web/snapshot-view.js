@@ -41,13 +41,17 @@ export function snapshotView(container, source, params) {
       else snap = await api.shared(source.token);
     } catch (err) {
       if (!alive) return;
-      clear(container).appendChild(errorPanel(err, load));
+      // "Try again" only where trying again can help (not for a snapshot that does not exist)
+      clear(container).appendChild(errorPanel(err, err && (err.status === 404 || err.status === 400) ? null : load));
       if (source.kind !== 'shared') container.appendChild(el('p', null, el('a', { href: '#/processes', text: 'Back to the process list' })));
       return;
     }
     if (!alive) return;
     performance.mark('vms-data');
     view = new SnapshotView(container, source, snap, params, origin);
+    // the tab names the process, not only the snapshot
+    const p = snap.process || {};
+    document.title = `${p.name || '?'} (pid ${p.pid}) · ${source.kind === 'snapshot' ? `snapshot #${source.id}` : source.kind === 'live' ? 'live' : 'shared'} · vmscope`;
     view.loadMs = performance.now() - t0;
   };
   load();

@@ -144,6 +144,18 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
     await clean();
   });
 
+  it('the tab names the process; a snapshot that does not exist offers no Try again', async () => {
+    const r = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
+    await page.goto(`${daemon.base}/#/snapshot/${r.id}`);
+    await waitSnapshot(String(r.id));
+    assert.equal(await page.title(), `vms_testee (pid ${testee.pid}) · snapshot #${r.id} · vmscope`);
+    await page.goto(`${daemon.base}/#/snapshot/987654`);
+    await page.waitForSelector('.error-panel');
+    assert.match(await page.locator('.error-panel').innerText(), /Not found/);
+    assert.equal(await page.locator('.error-panel button', { hasText: 'Try again' }).count(), 0, 'no Try again on a 404');
+    await clean();
+  });
+
   it('Export on a live view exports the scan on screen, stores nothing and stays', async () => {
     const f = join(tmp, 'grow.bin');
     writeFileSync(f, Buffer.alloc(64 * 1024, 7));
