@@ -55,6 +55,31 @@ export function initialColumns(params) {
   return saved || DEFAULT_COLUMNS.slice();
 }
 
+// Column widths set by dragging a header's edge (vtable.js onResize), per table ('details',
+// 'diff'): {key: px}. "Default columns" forgets them.
+const WIDTH_KEY = 'vmscope.widths.';
+
+export function loadWidths(table) {
+  try { return JSON.parse(localStorage.getItem(WIDTH_KEY + table) || '{}') || {}; } catch { return {}; }
+}
+
+export function saveWidth(table, key, px) {
+  const w = loadWidths(table);
+  w[key] = px;
+  try { localStorage.setItem(WIDTH_KEY + table, JSON.stringify(w)); } catch { /* private mode */ }
+}
+
+export function clearWidths() {
+  try { for (const t of ['details', 'diff']) localStorage.removeItem(WIDTH_KEY + t); } catch { /* private mode */ }
+}
+
+// A spec's width with the saved one applied (a flexible column keeps taking the spare room).
+export function widthOf(table, key, dflt) {
+  const px = loadWidths(table)[key];
+  if (!(px > 0)) return dflt;
+  return /fr\)?$/.test(dflt) ? `minmax(${px}px, 1fr)` : `${px}px`;
+}
+
 export function saveColumns(cols) {
   try { localStorage.setItem(STORE_KEY, cols.join(',')); } catch { /* private mode: the link still has it */ }
 }
@@ -84,8 +109,9 @@ export function columnChooser(current, onChange, signal, { id = 'btn-columns', o
     boxes.set(c.key, box);
     panel.appendChild(el('label', { className: 'check column-choice', title: columnHelp(c.key) || c.label }, box, ' ', c.label));
   }
-  const reset = el('button', { type: 'button', className: 'small', onclick: () => {
+  const reset = el('button', { type: 'button', className: 'small', title: 'The default columns at their default widths', onclick: () => {
     cols = DEFAULT_COLUMNS.slice();
+    clearWidths();
     for (const [k, b] of boxes) b.checked = cols.includes(k);
     saveColumns(cols);
     onChange(cols);

@@ -6,7 +6,7 @@ import { fmtAddr, fmtSize, unitSuffix, fmtInt } from './format.js';
 import { TYPES, TYPE_BY_KEY, typeName } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
 import { detailsTitle } from './attribution.js';
-import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp } from './columns.js';
+import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
@@ -45,6 +45,7 @@ export class DetailsView {
       onRowClick: (i, ev, key) => this.onRowClick(i, ev, key),
       onSort: (key) => this.toggleSort(key),
       onKey: (ev) => this.onKey(ev),
+      onResize: (key, px) => saveWidth('details', key, px),
       frozen: 2,
     });
     this.table.body.addEventListener('dblclick', (ev) => {
@@ -84,6 +85,7 @@ export class DetailsView {
       else if (k === 'owner') specs.push({ key: k, label: 'Named by', width: '100px', cellClass: 'owner', title: columnHelp('owner') });
       else if (k === 'details') specs.push({ key: k, label: 'Details', width: 'minmax(240px, 1fr)', cellClass: 'details', title: help('details') || 'File path, thread, heap or other attribution.' });
     }
+    for (const c of specs) c.width = widthOf('details', c.key, c.width);
     return specs;
   }
 

@@ -8,7 +8,7 @@ import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
 import { helpText } from './summary.js';
-import { initialColumns, columnChooser, colsParam, BYTE_COLUMNS, columnHelp } from './columns.js';
+import { initialColumns, columnChooser, colsParam, BYTE_COLUMNS, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const SHOW = [
   { key: 'all', label: 'All changes' },
@@ -173,6 +173,7 @@ function render(container, d, source, params) {
       else if (k === 'owner') specs.push({ key: k, label: 'Named by', width: '100px', cellClass: 'owner', sortable: false, title: columnHelp('owner') });
       else if (k === 'details') specs.push({ key: k, label: 'Details', width: 'minmax(170px, 1fr)', cellClass: 'details', sortable: false });
     }
+    for (const c of specs) c.width = widthOf('diff', c.key, c.width);
     return specs;
   };
   let columns = columnSpecs();
@@ -180,6 +181,7 @@ function render(container, d, source, params) {
     className: 'diff-table',
     columns,
     frozen: 1,
+    onResize: (key, px) => saveWidth('diff', key, px),
     rowHeight: 22,
     onSort: (key) => {
       if (key === sortKey) {

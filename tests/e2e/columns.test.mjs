@@ -154,6 +154,41 @@ describe('details columns', { timeout: 240000 }, () => {
     await p.close();
   });
 
+  it('a column is resized by dragging its header edge, and keeps its width', async () => {
+    const p = await watchedPage(context, { width: 1400, height: 900 });
+    await openSnapshot(p, `#/snapshot/${snapId}`);
+    await p.evaluate(() => { localStorage.removeItem('vmscope.widths.details'); localStorage.removeItem('vmscope.columns'); });
+    await p.reload();
+    await p.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1');
+    const head = p.locator('.details-table .vt-hcell[data-key=committed]');
+    await p.locator('.details-panel').scrollIntoViewIfNeeded();
+    const w0 = (await head.boundingBox()).width;
+    const grip = (await head.locator('.vt-resize').boundingBox());
+    const sortBefore = await p.evaluate(() => window.vmsDebug.details.sortKey);
+    await p.mouse.move(grip.x + grip.width / 2, grip.y + grip.height / 2);
+    await p.mouse.down();
+    await p.mouse.move(grip.x + grip.width / 2 + 30, grip.y + grip.height / 2, { steps: 4 });
+    await p.mouse.move(grip.x + grip.width / 2 + 60, grip.y + grip.height / 2, { steps: 4 });
+    await p.mouse.up();
+    const w1 = (await head.boundingBox()).width;
+    assert.ok(Math.abs(w1 - (w0 + 60)) <= 3, `dragged 60 px wider (${w0} -> ${w1})`);
+    assert.equal(await p.evaluate(() => window.vmsDebug.details.sortKey), sortBefore, 'a drag does not sort');
+    const cell = await p.locator('.details-table .vt-row.alloc:not(.hidden) .vt-cell:nth-child(4)').first().boundingBox();
+    assert.ok(Math.abs(cell.width - w1) <= 1, 'the rows follow the header');
+    await p.reload();
+    await p.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1');
+    const w2 = (await p.locator('.details-table .vt-hcell[data-key=committed]').boundingBox()).width;
+    assert.ok(Math.abs(w2 - w1) <= 1, `the width is kept (${w2})`);
+    // Default columns forgets it
+    await p.click('#btn-columns');
+    await p.click('.columns-reset button');
+    await p.keyboard.press('Escape');
+    const w3 = (await p.locator('.details-table .vt-hcell[data-key=committed]').boundingBox()).width;
+    assert.ok(Math.abs(w3 - w0) <= 1, `Default columns restores the width (${w3})`);
+    await clean(p);
+    await p.close();
+  });
+
   it('the diff table follows the choice and keeps Details in view at 1024 px', async () => {
     const f = join(tmp, 'grow.bin');
     writeFileSync(f, Buffer.alloc(64 * 1024, 7));
