@@ -20,10 +20,11 @@ export function snapshotsView(container, params) {
   let more = false;
   const picked = new Set();
   let daemonHost = null; // GET /version: scans from other hosts are marked
-  let nameFilter = params.name || '';
+  // a substring of the process name or command line, any case (GET /snapshots?q=)
+  let nameFilter = params.q || params.name || '';
   const pidFilter = params.pid || '';
 
-  const nameInput = el('input', { type: 'search', className: 'find', placeholder: 'Process name (exact)', value: nameFilter, 'aria-label': 'Filter by process name' });
+  const nameInput = el('input', { type: 'search', className: 'find', placeholder: 'Filter by name or command line', value: nameFilter, id: 'snap-filter', 'aria-label': 'Filter by process name or command line' });
   const compareBtn = el('button', { type: 'button', className: 'primary', disabled: true, id: 'btn-compare', onclick: () => compare() }, 'Compare selected');
   const count = el('span', { className: 'count muted' });
   const tbody = el('tbody');
@@ -41,7 +42,7 @@ export function snapshotsView(container, params) {
   let timer = 0;
   nameInput.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { nameFilter = nameInput.value.trim(); updateParams({ name: nameFilter || null }); load(false); }, 250);
+    timer = setTimeout(() => { nameFilter = nameInput.value.trim(); updateParams({ q: nameFilter || null, name: null }); load(false); }, 250);
   });
 
   function compare() {
@@ -122,7 +123,7 @@ export function snapshotsView(container, params) {
     try {
       const before = append && items.length ? items[items.length - 1].id : null;
       if (daemonHost == null) daemonHost = await api.version().then((v) => v.host || '', () => '');
-      const r = await api.snapshots({ limit: PAGE, name: nameFilter || null, pid: pidFilter || null, before });
+      const r = await api.snapshots({ limit: PAGE, q: nameFilter || null, pid: pidFilter || null, before });
       if (!alive) return;
       const page = Array.isArray(r) ? r : (r.snapshots || r.items || []);
       items = append ? items.concat(page) : page;

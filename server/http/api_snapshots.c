@@ -173,6 +173,13 @@ int vms_h_snapshots(struct vms_req *r)
 			return vms_send_error(r, 400, "bad_query", "?name= takes a process name");
 		q.name = name;
 	}
+	char match[128];
+	if ((n = vms_query(r, "q", match, sizeof match)) != -1) {
+		if (n < 0)
+			return vms_send_error(r, 400, "bad_query", "?q= takes at most 127 bytes of text");
+		if (n > 0)
+			q.match = match;
+	}
 	if ((n = vms_query(r, "limit", buf, sizeof buf)) != -1) {
 		if (n < 0 || vms_parse_i64(buf, 1, 1000, &v) != 0)
 			return vms_send_error(r, 400, "bad_query", "?limit= takes 1 to 1000");

@@ -90,13 +90,23 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
     assert.deepEqual(scans, [], 'no local process was scanned');
     assert.equal(page.url(), url, 'the view stays on the imported snapshot');
 
-    // the snapshots list says the same
+    // the snapshots list says the same (next to a scan of the real testee)
+    const scan = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
     await page.goto(`${daemon.base}/#/snapshots`);
     await waitReady(page, 'snapshots');
     const row = page.locator(`tr.snap[data-id="${id}"]`);
     assert.equal(await row.locator('[data-mark=imported]').count(), 1, 'the list marks the import');
     assert.equal(await row.locator('td.host.foreign').innerText(), 'elsewhere.example', 'and its foreign host');
     await screenshot(page, 'origin-snapshots-list.png');
+    // its filter takes a piece of the name or of the command line, any case
+    const listed = () => page.evaluate(() => [...document.querySelectorAll('tr.snap')].map((r) => r.dataset.id).sort().join());
+    assert.equal(await listed(), [id, String(scan.id)].sort().join());
+    await page.fill('#snap-filter', 'POSTG');
+    await page.waitForURL(/q=POSTG/);
+    await page.waitForFunction((want) => [...document.querySelectorAll('tr.snap')].map((r) => r.dataset.id).join() === want, id);
+    await page.fill('#snap-filter', 'VMS-E2E-TESTEE');
+    await page.waitForURL(/q=VMS-E2E-TESTEE/);
+    await page.waitForFunction((n) => document.querySelectorAll('tr.snap').length === n, 2);
     await clean();
   });
 

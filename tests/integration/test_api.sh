@@ -354,6 +354,12 @@ api GET "/snapshots?name=vmscope-target"
 ok "?name=" jqt '.snapshots | length == 3'
 api GET "/snapshots?name=nothing-like-it"
 ok "?name= no match" jqt '.snapshots | length == 0'
+api GET "/snapshots?q=SCOPE-TARG"
+ok "?q= a substring of the name, any case" jqt '.snapshots | length == 3'
+api GET "/snapshots?q=target%20600"
+ok "?q= a substring of the command line" jqt '(.snapshots | length == 3) and all(.snapshots[]; .process.cmdline | contains("target 600"))'
+api GET "/snapshots?q=nothing-like-it"
+ok "?q= no match" jqt '.snapshots | length == 0'
 for q in "limit=0" "limit=1001" "limit=x" "pid=x" "before=-3" "pid="; do
 	api GET "/snapshots?$q"
 	ok "?$q: 400" err_is 400 bad_query
