@@ -119,9 +119,10 @@ describe('details columns', { timeout: 240000 }, () => {
     const heads = (await p.locator('.details-table .vt-hcell').allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
     assert.deepEqual(heads, ['Address', 'Type', 'Size', 'Total WS', 'Private WS', 'Uss', 'Dirty', 'Named by', 'Details']);
     assert.match(p.url(), /cols=size%2Ctotal_ws%2Cprivate_ws%2Cuss%2Cdirty%2Cowner%2Cdetails|cols=size,total_ws,private_ws,uss,dirty,owner,details/);
-    // the numbers are the JSON's: the allocation glibc named, its Uss and Dirty, and its owner
-    const al = snap.allocations.find((a) => a.owner === 'glibc' && a.columns.uss > 0);
-    assert.ok(al, 'glibc named an allocation with Uss');
+    // the numbers are the JSON's: an allocation a recogniser named (glibc's malloc memory; an
+    // ASan build of the testee has none, then any with Uss), its Uss, Dirty and owner
+    const al = snap.allocations.find((a) => a.owner && a.columns.uss > 0) || snap.allocations.find((a) => a.columns.uss > 0);
+    assert.ok(al, 'an allocation with Uss');
     await p.fill('#find', al.start);
     await p.keyboard.press('Enter');
     const sel = p.locator('.details-table .vt-row.sel:not(.hidden)');
@@ -130,7 +131,7 @@ describe('details columns', { timeout: 240000 }, () => {
     const human = (n) => p.evaluate(async (v) => (await import('/format.js')).fmtSize(v, 'auto', true), n);
     assert.equal(cells[5], await human(al.columns.uss), 'Uss as in the JSON');
     assert.equal(cells[6], await human(al.columns.dirty), 'Dirty as in the JSON');
-    assert.equal(cells[7], 'glibc', 'Named by = the allocation\'s owner');
+    assert.equal(cells[7], al.owner || '', 'Named by = the allocation\'s owner');
     await screenshot(p, 'columns-chosen-1400.png');
     const link = p.url();
 
