@@ -132,7 +132,13 @@ export const api = {
   snapshotRaw: (id) => request(`/snapshots/${enc(id)}`, { as: 'text' }),
   snapshotExport: (id, ext) => request(`/snapshots/${enc(id)}.${ext}`, { as: 'text' }),
   deleteSnapshot: (id) => request(`/snapshots/${enc(id)}`, { method: 'DELETE', as: 'none' }),
-  importSnapshot: (text) => request('/snapshots', { method: 'POST', body: text }),
+  // share=0: opening a file never publishes it; Share makes a link when asked.
+  importSnapshot: (text) => request('/snapshots?share=0', { method: 'POST', body: text }),
+  // the list entry of one snapshot: source (scan | import), host, process, totals
+  snapshotMeta: (id) => request(`/snapshots/${enc(id)}/meta`),
+  version: () => request('/version'),
+  // the CSV / text export of a document (a live scan on screen), stored nowhere
+  exportDocument: (text, ext) => request(`/export.${ext}`, { method: 'POST', body: text, as: 'text' }),
   share: (id, opts) => request(`/snapshots/${enc(id)}/share`, { method: 'POST', body: JSON.stringify(opts || {}) }),
   shares: (id) => request(`/snapshots/${enc(id)}/shares`),
   revokeShare: (token) => request(`/shares/${enc(token)}`, { method: 'DELETE', as: 'none' }),

@@ -3,9 +3,10 @@
 import { VirtualTable } from './vtable.js';
 import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 import { fmtAddr, fmtSize, unitSuffix, fmtInt } from './format.js';
-import { SHOWN_COLUMNS, COLUMN_LABEL, TYPES, TYPE_BY_KEY, typeName } from './palette.js';
+import { TYPES, TYPE_BY_KEY, typeName } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
 import { detailsTitle } from './attribution.js';
+import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
@@ -34,14 +35,8 @@ export class DetailsView {
     this.rows = new Int32Array(0);
     this.order = null;
 
-    this.columns = [
-      { key: 'address', label: 'Address', width: '168px', cellClass: 'mono addr', title: help('address') || 'Start address. ▸ expands an allocation into its regions (VMAs).' },
-      { key: 'type', label: 'Type', width: '128px', cellClass: 'type', title: help('type') || 'Memory type; for a region, its part in the allocation.' },
-      ...SHOWN_COLUMNS.map((k) => ({ key: k, label: COLUMN_LABEL[k], width: k === 'size' ? '128px' : k === 'shareable_ws' ? '112px' : '100px', align: 'right', title: help(k) })),
-      { key: 'blocks', label: 'Blocks', width: '62px', align: 'right', title: help('blocks') || 'Number of regions (VMAs) in the allocation.' },
-      { key: 'protection', label: 'Protection', width: '124px', cellClass: 'mono', title: help('protection') || 'r read, w write, x execute; p private (copy-on-write), s shared.' },
-      { key: 'details', label: 'Details', width: 'minmax(360px, 1fr)', cellClass: 'details', title: help('details') || 'File path, thread, heap or other attribution.' },
-    ];
+    this.cols = (opts.cols || DEFAULT_COLUMNS).slice();
+    this.columns = this.columnSpecs();
     this.table = new VirtualTable({
       className: 'details-table',
       columns: this.columns,
@@ -50,6 +45,7 @@ export class DetailsView {
       onRowClick: (i, ev, key) => this.onRowClick(i, ev, key),
       onSort: (key) => this.toggleSort(key),
       onKey: (ev) => this.onKey(ev),
+      onResize: (key, px) => saveWidth('details', key, px),
       frozen: 2,
     });
     this.table.body.addEventListener('dblclick', (ev) => {
@@ -68,8 +64,38 @@ export class DetailsView {
     // The unit is not added to the headers (it would not fit the narrow number columns): the
     // Units selector right above the table says it, and so does each header's hover text.
     const unit = unitSuffix(u).trim();
-    for (const k of SHOWN_COLUMNS) this.table.setHeaderLabel(k, COLUMN_LABEL[k], (help(k) || COLUMN_LABEL[k]) + (unit ? ` Shown in ${unit.slice(1, -1)}.` : ''));
+    for (const k of this.cols) {
+      if (BYTE_COLUMNS.has(k)) this.table.setHeaderLabel(k, columnLabel(k), (help(k) || columnLabel(k)) + (unit ? ` Shown in ${unit.slice(1, -1)}.` : ''));
+    }
     this.table.refresh();
+  }
+
+  // The grid's columns: Address and Type always, then the chosen ones (columns.js). Widths are
+  // set so that the default choice leaves Details at least 240 px in a 1024 px window.
+  columnSpecs() {
+    const addrPx = Math.round((this.m.addrWidth + 6) * 7.3 + 18);
+    const specs = [
+      { key: 'address', label: 'Address', width: `${addrPx}px`, cellClass: 'mono addr', title: help('address') || 'Start address. ▸ expands an allocation into its regions (VMAs).' },
+      { key: 'type', label: 'Type', width: '122px', cellClass: 'type', title: help('type') || 'Memory type; for a region, its part in the allocation.' },
+    ];
+    for (const k of this.cols) {
+      if (BYTE_COLUMNS.has(k)) specs.push({ key: k, label: columnLabel(k), width: '86px', align: 'right', title: help(k) });
+      else if (k === 'blocks') specs.push({ key: k, label: 'Blocks', width: '60px', align: 'right', title: help('blocks') || 'Number of regions (VMAs) in the allocation.' });
+      else if (k === 'protection') specs.push({ key: k, label: 'Protection', width: '120px', cellClass: 'mono', title: help('protection') || 'r read, w write, x execute; p private (copy-on-write), s shared.' });
+      else if (k === 'owner') specs.push({ key: k, label: 'Named by', width: '100px', cellClass: 'owner', title: columnHelp('owner') });
+      else if (k === 'details') specs.push({ key: k, label: 'Details', width: 'minmax(240px, 1fr)', cellClass: 'details', title: help('details') || 'File path, thread, heap or other attribution.' });
+    }
+    for (const c of specs) c.width = widthOf('details', c.key, c.width);
+    return specs;
+  }
+
+  // Show another set of columns (the Columns menu, or a deep link).
+  setColumns(cols) {
+    this.cols = cols.slice();
+    this.columns = this.columnSpecs();
+    this.table.setColumns(this.columns);
+    this.setUnits(this.units);
+    this.table.setSortIndicator(this.sortKey === 'address' && this.sortDir === 'asc' ? null : this.sortKey, this.sortDir);
   }
 
   setTypeFilter(key) {
@@ -96,7 +122,7 @@ export class DetailsView {
       else this.setSort(key, this.sortDir === 'asc' ? 'desc' : 'asc');
     } else {
       // Numbers read best biggest first; text and addresses ascending.
-      const numeric = SHOWN_COLUMNS.includes(key) || key === 'blocks';
+      const numeric = BYTE_COLUMNS.has(key) || key === 'blocks';
       this.setSort(key, numeric ? 'desc' : 'asc');
     }
     if (this.opts.onSortChange) this.opts.onSortChange(this.sortKey, this.sortDir);
@@ -131,11 +157,12 @@ export class DetailsView {
       const dir = this.sortDir === 'desc' ? -1 : 1;
       if (key === 'address') {
         items.reverse();
-      } else if (key === 'type' || key === 'protection' || key === 'details') {
+      } else if (key === 'type' || key === 'protection' || key === 'details' || key === 'owner') {
         const text = (c) => {
           if (c >= A) return key === 'type' ? 'zz' : '';
           if (key === 'type') return String(m.aType[c]).padStart(2, '0');
           if (key === 'protection') return m.allocPerms(c);
+          if (key === 'owner') return m.allocs[c].owner || '';
           return m.allocs[c].details || '';
         };
         const vals = Array.from(items, text);
@@ -228,46 +255,55 @@ export class DetailsView {
     const u = this.units;
     const w = m.addrWidth;
     const selCode = this.selCode;
+    const cols = this.columns;
     let cls;
     if (c >= 0 && c < A) {
       const al = m.allocs[c];
       const n = m.regionCount(c);
-      const cols = al.columns || {};
+      const v = al.columns || {};
       cells[0].textContent = (n > 1 ? (this.expanded.has(c) ? '▾ ' : '▸ ') : '  ') + fmtAddr(m.aStart[c], w);
       cells[1].textContent = typeName(al.type);
       cells[1].style.setProperty('--swatch', TYPES[m.aType[c]].color);
-      for (let k = 0; k < SHOWN_COLUMNS.length; k++) cells[2 + k].textContent = fmtSize(cols[SHOWN_COLUMNS[k]] || 0, u, k > 0);
-      cells[12].textContent = fmtInt(n);
-      cells[13].textContent = m.allocPerms(c);
-      cells[14].textContent = al.details || '';
-      cells[14].title = detailsTitle(al);
+      for (let k = 2; k < cols.length; k++) {
+        const key = cols[k].key;
+        const cell = cells[k];
+        if (BYTE_COLUMNS.has(key)) cell.textContent = fmtSize(v[key] || 0, u, key !== 'size');
+        else if (key === 'blocks') cell.textContent = fmtInt(n);
+        else if (key === 'protection') cell.textContent = m.allocPerms(c);
+        else if (key === 'owner') { cell.textContent = al.owner || ''; cell.title = al.owner ? `${al.owner}${al.signal ? ' from ' + al.signal : ''}${al.guess ? ' (a guess)' : ''}` : ''; }
+        else if (key === 'details') { cell.textContent = al.details || ''; cell.title = detailsTitle(al); }
+      }
       cls = 'alloc';
     } else if (c >= A) {
       const g = m.gaps[c - A];
+      const largest = c - A === m.largestGap;
       cells[0].textContent = '  ' + fmtAddr(m.gStart[c - A], w);
       cells[1].textContent = 'Free';
       cells[1].style.setProperty('--swatch', TYPES[FREE].color);
-      cells[2].textContent = fmtSize(g.size, u);
-      for (let k = 1; k < SHOWN_COLUMNS.length; k++) cells[2 + k].textContent = '';
-      cells[12].textContent = '';
-      cells[13].textContent = '';
-      const largest = c - A === m.largestGap;
-      cells[14].textContent = largest ? 'largest free block' : '';
-      cells[14].title = '';
+      for (let k = 2; k < cols.length; k++) {
+        const key = cols[k].key;
+        cells[k].textContent = key === 'size' ? fmtSize(g.size, u) : key === 'details' && largest ? 'largest free block' : '';
+        cells[k].title = '';
+      }
       cls = largest ? 'gap largest' : 'gap';
     } else {
       const r = m.regions[-c - 1];
       const a = m.rAlloc[-c - 1];
-      const cols = r.columns || {};
+      const v = r.columns || {};
       cells[0].textContent = '    ' + fmtAddr(m.rStart[-c - 1], w);
       cells[1].textContent = r.role || '';
       cells[1].style.setProperty('--swatch', TYPES[m.aType[a]].color);
-      for (let k = 0; k < SHOWN_COLUMNS.length; k++) cells[2 + k].textContent = fmtSize(k === 0 ? r.size : cols[SHOWN_COLUMNS[k]] || 0, u, k > 0);
-      cells[12].textContent = '';
-      cells[13].textContent = r.perms || '';
-      const path = r.path ? r.path + (r.deleted ? ' (deleted)' : '') : '';
-      cells[14].textContent = path;
-      cells[14].title = path;
+      for (let k = 2; k < cols.length; k++) {
+        const key = cols[k].key;
+        const cell = cells[k];
+        if (BYTE_COLUMNS.has(key)) cell.textContent = fmtSize(key === 'size' ? r.size : v[key] || 0, u, key !== 'size');
+        else if (key === 'protection') cell.textContent = r.perms || '';
+        else if (key === 'details') {
+          const path = r.path ? r.path + (r.deleted ? ' (deleted)' : '') : '';
+          cell.textContent = path;
+          cell.title = path;
+        } else { cell.textContent = ''; cell.title = ''; }
+      }
       cls = 'region';
     }
     if (c === selCode) cls += ' sel';

@@ -2,12 +2,13 @@
 // added, removed or changed, coloured, with a delta per column. Reads GET /api/v1/diff.
 import { api } from './api.js';
 import { el, clear, fmtTime, fmtAddr, parseAddr, fmtDelta, fmtSize, human, fmtInt, unitSuffix, UNIT_MODES } from './format.js';
-import { TYPES, TYPE_BY_KEY, typeName, SHOWN_COLUMNS, COLUMN_LABEL } from './palette.js';
+import { TYPES, TYPE_BY_KEY, typeName, COLUMN_LABEL } from './palette.js';
 import { VirtualTable } from './vtable.js';
 import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
 import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
 import { helpText } from './summary.js';
+import { initialColumns, columnChooser, colsParam, BYTE_COLUMNS, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const SHOW = [
   { key: 'all', label: 'All changes' },
@@ -34,7 +35,7 @@ export function diffView(container, source, params) {
       d = source.pid != null ? await api.changes(source.pid, source.to) : await api.diff(source.from, source.to);
     } catch (err) {
       if (!alive) return;
-      clear(container).appendChild(errorPanel(err, load));
+      clear(container).appendChild(errorPanel(err, err && (err.status === 404 || err.status === 400) ? null : load));
       container.appendChild(el('p', null, source.pid != null && source.to != null
         ? el('a', { href: `#/snapshot/${encodeURIComponent(source.to)}`, text: `Back to snapshot #${source.to}` })
         : el('a', { href: '#/snapshots', text: 'Back to the snapshots list' })));
@@ -48,6 +49,8 @@ export function diffView(container, source, params) {
       document.title = `vmscope · changes #${source.from} → #${source.to}`;
     }
     table = render(container, d, source, params);
+    const side = d.to || d.from || {};
+    document.title = `${side.name || '?'} (pid ${side.pid}) · changes #${source.from ?? d.from_id} → #${source.to ?? d.to_id} · vmscope`;
     document.body.dataset.view = 'diff';
     document.body.dataset.ready = '1';
   };
@@ -58,6 +61,11 @@ export function diffView(container, source, params) {
 function render(container, d, source, params) {
   let units = UNIT_MODES.some((u) => u.key === params.units) ? params.units : 'auto';
   let show = SHOW.some((s) => s.key === params.show) ? params.show : 'all';
+  // The details table's column choice (columns.js): its byte columns as deltas, and Protection,
+  // Named by and Details when chosen.
+  let cols = initialColumns(params);
+  let shown = cols.filter((k) => BYTE_COLUMNS.has(k));
+  const ac = new AbortController();
   const from = d.from || {};
   const to = d.to || {};
   const fromId = source.from ?? from.id;
@@ -84,22 +92,22 @@ function render(container, d, source, params) {
   const sumByType = Object.fromEntries((d.summary || d.types || []).map((s) => [s.type, s]));
   const typeTable = () => {
     const head = el('tr', null, el('th', { className: 'left' }, 'Type'),
-      SHOWN_COLUMNS.map((k) => el('th', { title: helpText(COLUMN_HELP, k) || COLUMN_LABEL[k] }, `Δ ${COLUMN_LABEL[k]}${unitSuffix(units)}`)),
+      shown.map((k) => el('th', { title: helpText(COLUMN_HELP, k) || COLUMN_LABEL[k] }, `Δ ${COLUMN_LABEL[k]}${unitSuffix(units)}`)),
       el('th', { title: 'Change in the number of allocations of this type' }, 'Δ Blocks'));
     const rows = TYPES.map((t) => {
       const s = sumByType[t.key] || { columns: {}, blocks: 0 };
       const c = s.columns || {};
-      const zero = SHOWN_COLUMNS.every((k) => !c[k]) && !s.blocks;
+      const zero = shown.every((k) => !c[k]) && !s.blocks;
       const sw = el('span', { className: `swatch${t.key === 'free' ? ' free' : ''}` });
       sw.style.backgroundColor = t.color;
       return el('tr', { className: zero ? 'empty' : '', dataset: { type: t.key } },
         el('th', { className: 'left', scope: 'row', title: helpText(TYPE_HELP, t.key) || t.name }, sw, t.name),
-        SHOWN_COLUMNS.map((k) => deltaCell(c[k], units)),
+        shown.map((k) => deltaCell(c[k], units)),
         deltaCell(s.blocks, null));
     });
     const tot = d.total || {};
     rows.push(el('tr', { className: 'total' }, el('th', { className: 'left', scope: 'row' }, 'Total'),
-      SHOWN_COLUMNS.map((k) => deltaCell(tot[k], units)), el('td')));
+      shown.map((k) => deltaCell(tot[k], units)), el('td')));
     return el('table', { className: 'type-table diff-types' }, el('thead', null, head), el('tbody', null, rows));
   };
   const typeWrap = el('div', { className: 'table-wrap' }, typeTable());
@@ -152,19 +160,28 @@ function render(container, d, source, params) {
     countEl.textContent = `${fmtInt(idx.length)} allocation${idx.length === 1 ? '' : 's'}`;
   };
 
-  const columns = [
-    { key: 'change', label: 'Change', width: '150px', sortable: false, title: 'added, removed, grown, shrunk, protection, path, or usage (only the numbers moved)' },
-    { key: 'address', label: 'Address', width: '168px', cellClass: 'mono addr' },
-    { key: 'type', label: 'Type', width: '120px', cellClass: 'type', sortable: false },
-    { key: 'now', label: 'Size now', width: '96px', align: 'right', sortable: false, title: 'Size in the newer snapshot (or the older one, if removed)' },
-    ...SHOWN_COLUMNS.map((k) => ({ key: k, label: `Δ ${COLUMN_LABEL[k]}`, width: k === 'shareable_ws' ? '124px' : '104px', align: 'right', title: helpText(COLUMN_HELP, k) })),
-    { key: 'protection', label: 'Protection', width: '120px', cellClass: 'mono', sortable: false },
-    { key: 'details', label: 'Details', width: 'minmax(320px, 1fr)', cellClass: 'details', sortable: false },
-  ];
+  const addrPx = Math.round((String(((allocs[0] && (allocs[0].to || allocs[0].from)) || {}).start || '0x000000000000').length + 4) * 7.3 + 18);
+  const columnSpecs = () => {
+    const specs = [
+      { key: 'address', label: 'Address', width: `${Math.max(150, addrPx)}px`, cellClass: 'mono addr' },
+      { key: 'change', label: 'Change', width: '92px', sortable: false, title: 'added, removed, grown, shrunk, protection, path, or usage (only the numbers moved)' },
+      { key: 'type', label: 'Type', width: '108px', cellClass: 'type', sortable: false },
+    ];
+    for (const k of cols) {
+      if (BYTE_COLUMNS.has(k)) specs.push({ key: k, label: `Δ ${COLUMN_LABEL[k]}`, width: '84px', align: 'right', title: `${helpText(COLUMN_HELP, k) || COLUMN_LABEL[k]} Hover a cell for the values before and after.` });
+      else if (k === 'protection') specs.push({ key: k, label: 'Protection', width: '120px', cellClass: 'mono', sortable: false });
+      else if (k === 'owner') specs.push({ key: k, label: 'Named by', width: '100px', cellClass: 'owner', sortable: false, title: columnHelp('owner') });
+      else if (k === 'details') specs.push({ key: k, label: 'Details', width: 'minmax(170px, 1fr)', cellClass: 'details', sortable: false });
+    }
+    for (const c of specs) c.width = widthOf('diff', c.key, c.width);
+    return specs;
+  };
+  let columns = columnSpecs();
   const table = new VirtualTable({
     className: 'diff-table',
     columns,
-    frozen: 2,
+    frozen: 1,
+    onResize: (key, px) => saveWidth('diff', key, px),
     rowHeight: 22,
     onSort: (key) => {
       if (key === sortKey) {
@@ -187,30 +204,41 @@ function render(container, d, source, params) {
       const ch = e.changes || [];
       const kind = kindOf(ch);
       const nreg = isAlloc ? (regsOfAlloc.get(row.a) || []).length : 0;
-      cells[0].textContent = (isAlloc ? (nreg ? (expanded.has(row.a) ? '▾ ' : '▸ ') : '  ') : '    ') + ch.join(', ');
-      cells[1].textContent = (isAlloc ? '' : '  ') + fmtAddr(side.start);
-      cells[2].textContent = isAlloc ? typeName(side.type) : (side.role || typeName(side.type));
-      cells[2].style.setProperty('--swatch', (TYPE_BY_KEY[side.type] || TYPE_BY_KEY.private_data).color);
-      cells[3].textContent = fmtSize(side.size, units);
       const dl = e.delta || {};
-      for (let k = 0; k < SHOWN_COLUMNS.length; k++) {
-        const v = dl[SHOWN_COLUMNS[k]] || 0;
-        const c = cells[4 + k];
-        c.textContent = fmtDelta(v, units);
-        c.className = `vt-cell right ${v > 0 ? 'up' : v < 0 ? 'down' : ''}`;
+      const fc = (e.from && e.from.columns) || null;
+      const tc = (e.to && e.to.columns) || null;
+      for (let k = 0; k < columns.length; k++) {
+        const key = columns[k].key;
+        const c = cells[k];
+        if (key === 'address') c.textContent = (isAlloc ? (nreg ? (expanded.has(row.a) ? '▾ ' : '▸ ') : '  ') : '    ') + fmtAddr(side.start);
+        else if (key === 'change') { c.textContent = ch.join(', '); c.title = ch.join(', '); }
+        else if (key === 'type') {
+          c.textContent = isAlloc ? typeName(side.type) : (side.role || typeName(side.type));
+          c.style.setProperty('--swatch', (TYPE_BY_KEY[side.type] || TYPE_BY_KEY.private_data).color);
+        } else if (BYTE_COLUMNS.has(key)) {
+          const v = dl[key] || 0;
+          c.textContent = fmtDelta(v, units);
+          c.className = `vt-cell right ${v > 0 ? 'up' : v < 0 ? 'down' : ''}`;
+          const was = fc ? fc[key] : key === 'size' && e.from ? e.from.size : null;
+          const now = tc ? tc[key] : key === 'size' && e.to ? e.to.size : null;
+          c.title = `${COLUMN_LABEL[key]}: ${was != null ? fmtSize(was, units) : '—'} → ${now != null ? fmtSize(now, units) : '—'}`;
+        } else if (key === 'protection') {
+          const pf = e.from && e.from.perms;
+          const pt = e.to && e.to.perms;
+          c.textContent = isAlloc ? '' : (pf && pt && pf !== pt ? `${pf} → ${pt}` : pt || pf || '');
+        } else if (key === 'owner') c.textContent = isAlloc ? side.owner || '' : '';
+        else if (key === 'details') {
+          let det;
+          if (isAlloc) det = side.details || '';
+          else {
+            const pa = e.from && e.from.path;
+            const pb = e.to && e.to.path;
+            det = pa && pb && pa !== pb ? `${pa} → ${pb}` : (pb || pa || '');
+          }
+          c.textContent = det;
+          c.title = det;
+        }
       }
-      const pf = e.from && e.from.perms;
-      const pt = e.to && e.to.perms;
-      cells[4 + SHOWN_COLUMNS.length].textContent = isAlloc ? '' : (pf && pt && pf !== pt ? `${pf} → ${pt}` : pt || pf || '');
-      let det;
-      if (isAlloc) det = side.details || '';
-      else {
-        const pa = e.from && e.from.path;
-        const pb = e.to && e.to.path;
-        det = pa && pb && pa !== pb ? `${pa} → ${pb}` : (pb || pa || '');
-      }
-      cells[5 + SHOWN_COLUMNS.length].textContent = det;
-      cells[5 + SHOWN_COLUMNS.length].title = det;
       return `${kind}${isAlloc ? ' alloc' : ' region'}`;
     },
   });
@@ -228,17 +256,29 @@ function render(container, d, source, params) {
       },
     }, s.label)));
   const countEl = el('span', { className: 'count muted' });
+  const chooser = columnChooser(cols, (next) => {
+    cols = next;
+    shown = cols.filter((k) => BYTE_COLUMNS.has(k));
+    columns = columnSpecs();
+    table.setColumns(columns);
+    table.setSortIndicator(sortKey === 'address' && sortDir === 'asc' ? null : sortKey, sortDir);
+    clear(typeWrap).appendChild(typeTable());
+    updateParams({ cols: colsParam(cols) });
+  }, ac.signal, { omit: ['blocks'] });
+  updateParams({ cols: colsParam(cols) });
 
   clear(container).append(header,
     el('section', { className: 'panel' }, el('h2', { text: 'Per type' }), sentence, typeWrap),
     el('section', { className: 'panel details-panel' }, el('h2', { text: 'What changed' }),
       el('div', { className: 'toolbar' }, chips, el('span', { className: 'spacer' }), countEl,
-        el('label', { className: 'units' }, 'Units ', units$),
+        el('label', { className: 'units' }, 'Units ', units$), chooser.el,
         el('span', { className: 'legend-inline' },
           el('span', { className: 'tag added' }, 'added'), el('span', { className: 'tag removed' }, 'removed'),
           el('span', { className: 'tag changed' }, 'changed'), el('span', { className: 'up' }, ' red: more memory,'), el('span', { className: 'down' }, ' green: less'))),
       table.el));
   rebuild();
+  const destroy = table.destroy.bind(table);
+  table.destroy = () => { ac.abort(); destroy(); };
   return table;
 }
 

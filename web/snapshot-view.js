@@ -13,6 +13,7 @@ import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
 import { startWatch } from './timeline.js';
+import { initialColumns, columnChooser, colsParam } from './columns.js';
 
 // How many snapshot views exist and how many were ever made: a view counts from its constructor
 // until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
@@ -28,27 +29,48 @@ export function snapshotView(container, source, params) {
     clear(container).appendChild(loading(source.kind === 'live' ? 'Scanning the process…' : 'Loading the snapshot…'));
     const t0 = performance.now();
     let snap;
+    let origin = null;
     try {
-      if (source.kind === 'snapshot') snap = await api.snapshot(source.id);
-      else if (source.kind === 'live') snap = await api.liveScan(source.pid);
+      if (source.kind === 'snapshot') {
+        // where it came from (a scan here, or an imported file) and the daemon's host: Refresh
+        // and Show changes make sense only for a process of this host (snapshotOrigin below)
+        const [sn, meta, ver] = await Promise.all([api.snapshot(source.id),
+          api.snapshotMeta(source.id).catch(() => null), api.version().catch(() => null)]);
+        snap = sn;
+        origin = snapshotOrigin(snap, meta, ver && ver.host);
+      } else if (source.kind === 'live') snap = await api.liveScan(source.pid);
       else snap = await api.shared(source.token);
     } catch (err) {
       if (!alive) return;
-      clear(container).appendChild(errorPanel(err, load));
+      // "Try again" only where trying again can help (not for a snapshot that does not exist)
+      clear(container).appendChild(errorPanel(err, err && (err.status === 404 || err.status === 400) ? null : load));
       if (source.kind !== 'shared') container.appendChild(el('p', null, el('a', { href: '#/processes', text: 'Back to the process list' })));
       return;
     }
     if (!alive) return;
     performance.mark('vms-data');
-    view = new SnapshotView(container, source, snap, params);
+    view = new SnapshotView(container, source, snap, params, origin);
+    // the tab names the process, not only the snapshot
+    const p = snap.process || {};
+    document.title = `${p.name || '?'} (pid ${p.pid}) · ${source.kind === 'snapshot' ? `snapshot #${source.id}` : source.kind === 'live' ? 'live' : 'shared'} · vmscope`;
     view.loadMs = performance.now() - t0;
   };
   load();
   return () => { alive = false; if (view) view.destroy(); view = null; };
 }
 
+// {imported, host, daemonHost, foreign}: imported = stored from a file (POST /snapshots), not
+// scanned by this daemon; foreign = taken on another host than the daemon's. Either way its pid
+// means nothing here.
+export function snapshotOrigin(snap, meta, daemonHost) {
+  const imported = !!(meta && meta.source === 'import');
+  const host = (snap && snap.host) || (meta && meta.host) || '';
+  const foreign = !!(daemonHost && host && host !== daemonHost);
+  return { imported, host, daemonHost: daemonHost || null, foreign };
+}
+
 class SnapshotView {
-  constructor(container, source, snap, params) {
+  constructor(container, source, snap, params, origin) {
     viewStats.alive++;
     viewStats.created++;
     // Everything that outlives a view unless removed: listeners on window and document take
@@ -60,6 +82,7 @@ class SnapshotView {
     this.source = source;
     this.snap = snap;
     this.readOnly = source.kind === 'shared';
+    this.origin = origin || { imported: false, foreign: false, host: snap.host || '', daemonHost: null };
     const timings = {};
     let tick = performance.now();
     const lap = (name) => { const now = performance.now(); timings[name] = Math.round((now - tick) * 10) / 10; tick = now; };
@@ -81,8 +104,10 @@ class SnapshotView {
       onSelect: (sel) => this.select(sel, 'map'),
       onZoom: (range) => this.setZoom(range),
     });
+    this.cols = initialColumns(params);
     this.details = new DetailsView(this.m, {
       units: this.units,
+      cols: this.cols,
       onSelect: (sel) => this.select(sel, 'details'),
       onRowsChange: (shown, total) => this.updateCount(shown, total),
       onFiltersCleared: () => { this.typeFilter = null; this.find = ''; this.findInput.value = ''; this.syncFilters(); },
@@ -116,6 +141,7 @@ class SnapshotView {
       }
     }
     this.syncFilters(false);
+    updateParams({ cols: colsParam(this.cols) }); // the link shows these columns too
     if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
     // the details reported its first count before the toolbar existed
     this.updateCount(this.details.shownItems, this.m.allocCount + this.m.gapCount);
@@ -205,7 +231,11 @@ class SnapshotView {
     const s = this.snap;
     const p = s.process || {};
     const src = this.source;
+    const o = this.origin;
     const where = src.kind === 'snapshot' ? `snapshot #${src.id}` : src.kind === 'live' ? 'live scan (not stored)' : 'shared snapshot (read only)';
+    const marks = [];
+    if (o.imported) marks.push(el('span', { className: 'tag origin', dataset: { mark: 'imported' }, title: 'Stored from a file (Open file…), not scanned by this daemon', text: 'imported' }));
+    if (o.foreign) marks.push(el('span', { className: 'tag origin foreign', dataset: { mark: 'foreign' }, title: `This daemon runs on ${o.daemonHost}`, text: `from host ${o.host}` }));
     const arch = p.arch ? `${p.arch.machine || '?'}${p.arch.bits ? ', ' + p.arch.bits + '-bit' : ''}` : '';
     const regions = this.m.regions.length;
     const facts = [
@@ -220,10 +250,10 @@ class SnapshotView {
     const actions = el('div', { className: 'actions', role: 'toolbar', 'aria-label': 'Snapshot actions' });
     if (!this.readOnly) {
       actions.append(
-        el('button', { type: 'button', className: 'primary', id: 'btn-refresh', title: 'Take a new snapshot of this process (F5)', onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
-        el('button', { type: 'button', id: 'btn-changes', title: 'What changed since the previous snapshot of this process', onclick: () => this.showChanges() }, 'Show changes'),
+        el('button', { type: 'button', className: `primary${this.notHere() ? ' refused' : ''}`, id: 'btn-refresh', title: this.notHere() || 'Take a new snapshot of this process (F5)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
+        el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-changes', title: this.notHere() || 'What changed since the previous snapshot of this process', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.showChanges() }, 'Show changes'),
         el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
-        el('button', { type: 'button', id: 'btn-watch', title: 'Sample this process every second and chart what grows (a watch)', onclick: () => startWatch(p.pid) }, 'Watch'));
+        el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-watch', title: this.notHere() || 'Sample this process every second and chart what grows (a watch)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => { if (!this.refuse('Watch')) startWatch(p.pid); } }, 'Watch'));
     }
     const exp = el('div', { className: 'menu' },
       el('button', { type: 'button', id: 'btn-export', 'aria-haspopup': 'true', onclick: (ev) => { ev.stopPropagation(); menu.classList.toggle('open'); } }, 'Export ▾'));
@@ -246,23 +276,57 @@ class SnapshotView {
     notes.push(...attributionNotes(s));
     if (s.malformed_lines) notes.push(el('p', { className: 'note', text: `${s.malformed_lines} line(s) of /proc output could not be parsed and were skipped.` }));
     if (src.kind === 'live') notes.push(el('p', { className: 'note', text: 'This is a live scan and is not stored. Refresh stores a snapshot you can share and compare.' }));
+    const why = this.notHere();
+    if (why) notes.push(el('p', { className: 'note warn', dataset: { note: 'origin' }, text: why }));
 
     return el('header', { className: 'view-header' },
       el('div', { className: 'title-row' },
         el('div', null,
           el('h1', { className: 'proc-title' }, el('span', { className: 'proc-name', text: p.name || '?' }), el('span', { className: 'proc-pid', text: ` pid ${p.pid}` })),
-          el('p', { className: 'where muted', text: where })),
+          el('p', { className: 'where muted' }, where, marks.length ? ' ' : null, marks)),
         actions),
       cmd,
       el('dl', { className: 'facts' }, facts.map(([k, v]) => el('div', { className: 'fact' }, el('dt', { text: k }), el('dd', { text: v })))),
       notes);
   }
 
+  // Why this snapshot's pid does not name a process here (imported, or taken on another host),
+  // as a sentence; null when it does.
+  notHere() {
+    const o = this.origin;
+    if (this.readOnly || (!o.imported && !o.foreign)) return null;
+    const p = this.snap.process || {};
+    const what = o.imported && o.foreign ? `was imported from a file and taken on host ${o.host}, not on this daemon's host (${o.daemonHost})`
+      : o.imported ? 'was imported from a file, not scanned by this daemon'
+        : `was taken on host ${o.host}, not on this daemon's host (${o.daemonHost})`;
+    return `This snapshot ${what}: pid ${p.pid} here may be another process, so Refresh, Show changes and Watch are not available. Compare it with another snapshot from the Snapshots list.`;
+  }
+
+  refuse(action) {
+    const why = this.notHere();
+    if (!why) return false;
+    toast(`${action}: ${why}`, 'error');
+    return true;
+  }
+
   async refresh() {
+    if (this.refuse('Refresh')) return;
     const pid = this.snap.process && this.snap.process.pid;
     const btn = document.getElementById('btn-refresh');
     if (btn) btn.disabled = true;
     try {
+      // the same process, not a later one that got its pid (same start time)
+      const was = this.snap.process && this.snap.process.start_time_ticks;
+      if (this.source.kind === 'snapshot' && was != null) {
+        const list = await api.processes({ q: String(pid) });
+        const now = (Array.isArray(list) ? list : list.processes || []).find((x) => x.pid === pid);
+        if (!now || (now.start_time_ticks != null && now.start_time_ticks !== was)) {
+          toast(now ? `Refresh: pid ${pid} is now another process (${now.name || '?'}, started after this snapshot): open it from the process list instead.`
+            : `Refresh: pid ${pid} (${this.snap.process.name || '?'}) has exited; its snapshots stay in the Snapshots list.`, 'error');
+          if (btn) btn.disabled = false;
+          return;
+        }
+      }
       const r = await api.takeSnapshot(pid);
       toast(`Snapshot #${r.id} taken.`);
       navigate(['snapshot', String(r.id)], this.keptParams());
@@ -273,7 +337,7 @@ class SnapshotView {
   }
 
   keptParams() {
-    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null };
+    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null, cols: colsParam(this.cols) };
   }
 
   async storedId() {
@@ -287,6 +351,7 @@ class SnapshotView {
   // Which snapshot is "the previous one" is the server's to say (GET /processes/{pid}/changes):
   // the diff view asks it and then shows the pair's own URL, #/diff/FROM/TO.
   showChanges() {
+    if (this.refuse('Show changes')) return;
     const pid = this.snap.process.pid;
     navigate(['changes', String(pid)], this.source.kind === 'snapshot' ? { to: this.source.id } : {});
   }
@@ -294,26 +359,49 @@ class SnapshotView {
   share() {
     const omit = el('input', { type: 'checkbox', id: 'share-omit' });
     const out = el('div', { className: 'share-out' });
+    const list = el('div', { className: 'share-list', id: 'share-list' });
+    const linkOf = (r) => new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
+    // The snapshot's live links, each with Revoke (GET /snapshots/{id}/shares).
+    const loadList = async () => {
+      if (this.source.kind !== 'snapshot') { clear(list); return; }
+      try {
+        const r = await api.shares(this.source.id);
+        const shares = (r && r.shares) || [];
+        clear(list).appendChild(el('h3', { text: shares.length ? `Live links to this snapshot (${shares.length})` : 'No live links to this snapshot.' }));
+        for (const sh of shares) {
+          const url = linkOf(sh);
+          const input = el('input', { type: 'text', className: 'share-link mono', value: url, 'aria-label': 'Share link' });
+          input.readOnly = true;
+          const revoke = el('button', { type: 'button', className: 'small danger', dataset: { token: sh.token }, onclick: async () => {
+            try { await api.revokeShare(sh.token); toast('The link was revoked: it no longer works.'); } catch (err) { toastError(err); }
+            loadList();
+          } }, 'Revoke');
+          list.appendChild(el('div', { className: 'share-item', dataset: { token: sh.token } }, input,
+            el('span', { className: 'small muted', text: `created ${fmtTime(sh.created_at, sh.created_at_ms)}${sh.omit_cmdline ? ', command line left out' : ''}` }), revoke));
+        }
+      } catch (err) {
+        clear(list).appendChild(errorPanel(err));
+      }
+    };
     dialog('Share this snapshot', [
-      el('p', { text: 'Anyone with the link can see this snapshot (read only), and nothing else. You can revoke it later. The link works for whoever can reach this daemon\'s address.' }),
+      el('p', { text: 'Anyone with a link can see this snapshot (read only), and nothing else, until it is revoked. A link works for whoever can reach this daemon\'s address.' }),
       el('label', { className: 'check' }, omit, ' Leave out the command line (it can hold secrets)'),
       out,
+      list,
     ], [
       { label: 'Create link and copy', primary: true, onclick: async () => {
         try {
           const id = await this.storedId();
           const r = await api.share(id, { omit_cmdline: omit.checked });
-          const url = new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
+          const url = linkOf(r);
           const copied = await copyText(url);
           const input = el('input', { type: 'text', className: 'share-link mono', id: 'share-link', value: url });
           input.readOnly = true;
-          const revoke = el('button', { type: 'button', className: 'small danger', onclick: async () => {
-            try { await api.revokeShare(r.token); clear(out).appendChild(el('p', { text: 'The link was revoked: it no longer works.' })); } catch (err) { clear(out).appendChild(errorPanel(err)); }
-          } }, 'Revoke this link');
-          clear(out).append(el('p', { text: copied ? 'Copied to the clipboard:' : 'Copy this link:' }), input, el('p', null, revoke));
+          clear(out).append(el('p', { text: copied ? 'New link, copied to the clipboard:' : 'New link; copy it:' }), input);
           input.focus();
           input.select();
           toast(copied ? 'Share link copied.' : 'Share link created.');
+          loadList();
         } catch (err) {
           clear(out).appendChild(errorPanel(err));
         }
@@ -321,6 +409,7 @@ class SnapshotView {
       } },
       { label: 'Close' },
     ]);
+    loadList();
   }
 
   async exportAs(fmt) {
@@ -337,8 +426,8 @@ class SnapshotView {
       } else if (src.kind === 'snapshot') text = await api.snapshotExport(src.id, fmt);
       else if (src.kind === 'shared') text = await api.sharedExport(src.token, fmt);
       else {
-        const id = await this.storedId();
-        text = await api.snapshotExport(id, fmt);
+        // a live scan: the export of the scan on screen (POST /export.csv), not a new one
+        text = await api.exportDocument(JSON.stringify(this.snap), fmt);
       }
       downloadText(`${base}.${fmt}`, text, mime);
     } catch (err) {
@@ -367,13 +456,21 @@ class SnapshotView {
       UNIT_MODES.map((u) => el('option', { value: u.key, selected: u.key === this.units }, u.label)));
     this.countEl = el('span', { className: 'count muted' });
     this.filterChip = el('span', { className: 'chips' });
+    this.columnMenu = columnChooser(this.cols, (cols) => this.setColumns(cols), this.ac.signal);
     return el('div', { className: 'toolbar' },
       this.findInput, this.findMsg, this.filterChip,
       el('span', { className: 'spacer' }),
       this.countEl,
       el('label', { className: 'units' }, 'Units ', units),
+      this.columnMenu.el,
       el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(true) }, 'Expand all'),
       el('button', { type: 'button', className: 'small', onclick: () => this.details.expandAll(false) }, 'Collapse all'));
+  }
+
+  setColumns(cols) {
+    this.cols = cols;
+    this.details.setColumns(cols);
+    updateParams({ cols: colsParam(cols) });
   }
 
   updateCount(shown, total) {

@@ -19,10 +19,12 @@ export function snapshotsView(container, params) {
   let items = [];
   let more = false;
   const picked = new Set();
-  let nameFilter = params.name || '';
+  let daemonHost = null; // GET /version: scans from other hosts are marked
+  // a substring of the process name or command line, any case (GET /snapshots?q=)
+  let nameFilter = params.q || params.name || '';
   const pidFilter = params.pid || '';
 
-  const nameInput = el('input', { type: 'search', className: 'find', placeholder: 'Process name (exact)', value: nameFilter, 'aria-label': 'Filter by process name' });
+  const nameInput = el('input', { type: 'search', className: 'find', placeholder: 'Filter by name or command line', value: nameFilter, id: 'snap-filter', 'aria-label': 'Filter by process name or command line' });
   const compareBtn = el('button', { type: 'button', className: 'primary', disabled: true, id: 'btn-compare', onclick: () => compare() }, 'Compare selected');
   const count = el('span', { className: 'count muted' });
   const tbody = el('tbody');
@@ -40,7 +42,7 @@ export function snapshotsView(container, params) {
   let timer = 0;
   nameInput.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { nameFilter = nameInput.value.trim(); updateParams({ name: nameFilter || null }); load(false); }, 250);
+    timer = setTimeout(() => { nameFilter = nameInput.value.trim(); updateParams({ q: nameFilter || null, name: null }); load(false); }, 250);
   });
 
   function compare() {
@@ -94,7 +96,10 @@ export function snapshotsView(container, params) {
         el('td', { className: 'pick' }, box),
         el('td', { text: `#${id}` }),
         el('td', { className: 'left', title: fmtAgo(s.taken_at_ms), text: fmtTime(s.taken_at, s.taken_at_ms) }),
-        el('td', { className: 'left name', text: proc(s).name || '' }),
+        el('td', { className: 'left name' }, proc(s).name || '',
+          s.source === 'import' ? el('span', { className: 'tag origin', dataset: { mark: 'imported' }, title: 'Stored from a file (Open file…), not scanned by this daemon', text: 'imported' }) : null),
+        el('td', { className: `left host${daemonHost && s.host && s.host !== daemonHost ? ' foreign' : ''}`,
+          title: daemonHost && s.host && s.host !== daemonHost ? `Taken on another host: this daemon runs on ${daemonHost}` : '', text: s.host || '' }),
         el('td', { text: String(proc(s).pid ?? '') }),
         el('td', { text: human(total(s, 'committed')) }),
         el('td', { text: human(total(s, 'private')) }),
@@ -110,14 +115,15 @@ export function snapshotsView(container, params) {
     compareBtn.disabled = picked.size !== 2;
     count.textContent = `${fmtInt(items.length)}${more ? '+' : ''} snapshot${items.length === 1 ? '' : 's'}`;
     moreBtn.className = more ? '' : 'hidden';
-    if (!items.length) clear(tbody).appendChild(el('tr', null, el('td', { colSpan: 11, className: 'left muted', text: 'No snapshots yet. Pick a process and it is stored here.' })));
+    if (!items.length) clear(tbody).appendChild(el('tr', null, el('td', { colSpan: 12, className: 'left muted', text: 'No snapshots yet. Pick a process and it is stored here.' })));
   }
 
   async function load(append) {
     if (!append) clear(wrap).appendChild(loading('Loading snapshots…'));
     try {
       const before = append && items.length ? items[items.length - 1].id : null;
-      const r = await api.snapshots({ limit: PAGE, name: nameFilter || null, pid: pidFilter || null, before });
+      if (daemonHost == null) daemonHost = await api.version().then((v) => v.host || '', () => '');
+      const r = await api.snapshots({ limit: PAGE, q: nameFilter || null, pid: pidFilter || null, before });
       if (!alive) return;
       const page = Array.isArray(r) ? r : (r.snapshots || r.items || []);
       items = append ? items.concat(page) : page;
@@ -126,7 +132,7 @@ export function snapshotsView(container, params) {
         clear(wrap).appendChild(el('table', { className: 'snaps' },
           el('thead', null, el('tr', null,
             el('th', { title: 'Tick two snapshots to compare them' }, ''), el('th', null, 'Id'), el('th', { className: 'left' }, 'Taken'),
-            el('th', { className: 'left' }, 'Process'), el('th', null, 'PID'), el('th', null, 'Committed'), el('th', null, 'Private'),
+            el('th', { className: 'left' }, 'Process'), el('th', { className: 'left', title: 'The host the snapshot was taken on' }, 'Host'), el('th', null, 'PID'), el('th', null, 'Committed'), el('th', null, 'Private'),
             el('th', null, 'Working set'), el('th', null, 'Regions'), el('th', { className: 'left' }, 'Command line'), el('th', { className: 'left' }, ''))),
           tbody));
       }

@@ -9,6 +9,8 @@
 //     onRowClick(index, event, columnKey) {…},
 //     onSort(key) {…},
 //     frozen: 2,                             // leading columns that stay in view when scrolled sideways
+//     onResize(key, px) {…},                 // optional: columns get a drag handle on their
+//                                            // header's right edge; called when a drag ends
 //   });
 //   container.append(t.el); t.setCount(n);
 import { el } from './format.js';
@@ -57,8 +59,9 @@ export class VirtualTable {
     }
   }
 
-  setColumns(columns) {
-    this.columns = columns;
+  // The grid template and the table's minimum width from the columns' widths.
+  applyWidths() {
+    const columns = this.columns;
     this.inner.style.setProperty('--vt-cols', columns.map((c) => c.width || '100px').join(' '));
     let min = 0;
     for (const c of columns) {
@@ -66,6 +69,44 @@ export class VirtualTable {
       min += m ? Number(m[1]) : 100;
     }
     this.inner.style.minWidth = `${min}px`;
+  }
+
+  // Drag a header's right edge to resize its column. A flexible column (minmax(Npx, 1fr))
+  // keeps taking the spare room; the drag sets its minimum.
+  resizeHandle(c, h) {
+    const grip = el('span', { className: 'vt-resize', title: 'Drag to resize this column', 'aria-hidden': 'true' });
+    grip.addEventListener('click', (ev) => ev.stopPropagation());
+    grip.addEventListener('pointerdown', (ev) => {
+      ev.preventDefault();
+      ev.stopPropagation();
+      const x0 = ev.clientX;
+      const w0 = h.getBoundingClientRect().width;
+      const flexible = /fr\)?$/.test(c.width || '');
+      const floor = flexible ? 120 : 40;
+      let px = Math.round(w0);
+      grip.setPointerCapture(ev.pointerId);
+      const move = (e) => {
+        px = Math.max(floor, Math.round(w0 + e.clientX - x0));
+        c.width = flexible ? `minmax(${px}px, 1fr)` : `${px}px`;
+        this.applyWidths();
+      };
+      const up = () => {
+        grip.removeEventListener('pointermove', move);
+        grip.removeEventListener('pointerup', up);
+        grip.removeEventListener('pointercancel', up);
+        this.render();
+        if (this.opts.onResize) this.opts.onResize(c.key, px);
+      };
+      grip.addEventListener('pointermove', move);
+      grip.addEventListener('pointerup', up);
+      grip.addEventListener('pointercancel', up);
+    });
+    return grip;
+  }
+
+  setColumns(columns) {
+    this.columns = columns;
+    this.applyWidths();
     this.head.replaceChildren(...columns.map((c) => {
       const h = el('div', {
         className: `vt-hcell ${c.align === 'right' ? 'right' : ''} ${c.sortable !== false && this.opts.onSort ? 'sortable' : ''}${this.frozenClass(columns.indexOf(c))}`,
@@ -77,6 +118,7 @@ export class VirtualTable {
         h.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); this.opts.onSort(c.key); } });
       }
       h.dataset.key = c.key;
+      if (this.opts.onResize) h.appendChild(this.resizeHandle(c, h));
       return h;
     }));
     for (const r of this.pool) r.el.remove();
@@ -113,7 +155,8 @@ export class VirtualTable {
     this.empty.textContent = emptyText || 'Nothing to show.';
     this.empty.classList.toggle('hidden', n !== 0);
     // Short tables shrink to fit; long ones take most of the window and scroll.
-    const want = (n === 0 ? 90 : n * this.rowHeight) + 32;
+    // (the header may wrap onto two lines: measure it)
+    const want = (n === 0 ? 90 : n * this.rowHeight) + Math.max(30, this.head.offsetHeight || 0) + 2;
     const max = Math.max(300, Math.round(window.innerHeight * 0.62));
     this.el.style.height = `${Math.max(120, Math.min(want, max))}px`;
     this.refresh();

@@ -42,11 +42,17 @@ struct vms_proclist_opts {
 int vms_proclist_read(const struct vms_proclist_opts *opts, struct vms_proclist *out);
 void vms_proclist_free(struct vms_proclist *l); /* accepts NULL; leaves *l empty */
 
-/* Find processes whose pid (when text is all digits) or comm / argv[0] basename equals text.
+/* Find processes whose pid (when text is all digits) or comm / argv[0] basename equals text;
+ * when none equals it, those whose comm or argv[0] basename starts with it ("python" finds
+ * python3, as pgrep would).
  * On VMS_OK *pid is set; an all-digit text is taken as the pid without checking that such a
  * process exists (the scan that follows reports VMS_ERR_NO_SUCH_PROCESS). VMS_ERR_NO_SUCH_PROCESS when none matches, VMS_ERR_AMBIGUOUS when
  * several do (then *matches lists them, caller frees with free()). */
 int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches);
+
+/* The same, matching `text` as a substring of the command line instead (pgrep -f); never
+ * matches the calling process. */
+int vms_proc_resolve_cmdline(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches);
 
 /* Read one process's list entry (same fields as the list). */
 int vms_proc_read(pid_t pid, const struct vms_proclist_opts *opts, struct vms_proc *out);

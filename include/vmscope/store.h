@@ -97,6 +97,7 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l); /* accepts NULL; leave
 struct vms_store_query {
 	pid_t pid;          /* > 0: only this pid */
 	const char *name;   /* exact comm */
+	const char *match;  /* substring (any case, ASCII) of the comm or the command line */
 	int64_t before;     /* > 0: only ids < before (paging) */
 	int has_start_time; /* only this start_time (same process instance as another snapshot) */
 	uint64_t start_time;

@@ -15,7 +15,8 @@ static void ps_usage(FILE *f)
 		   "swap and whether their memory map is readable by you (MAPS: ok; denied = you lack\n"
 		   "ptrace-read rights, run as its user or root; none = kernel thread or zombie).\n"
 		   "  --json   JSON on stdout (sizes in bytes)\n"
-		   "  --pss    also read smaps_rollup for Pss/Uss (walks page tables: slower)\n");
+		   "  --pss    also read smaps_rollup for Pss/Uss (walks page tables: slower); - where it\n"
+		   "           cannot be read\n");
 }
 
 static void kib(char *buf, size_t n, uint64_t bytes)
@@ -71,9 +72,12 @@ int vms_cmd_ps(int argc, char **argv)
 			char v[6][24], pss[48] = "";
 			kib(v[0], 24, p->vm_size), kib(v[1], 24, p->vm_rss), kib(v[2], 24, p->rss_anon);
 			kib(v[3], 24, p->rss_file), kib(v[4], 24, p->rss_shmem), kib(v[5], 24, p->vm_swap);
-			if (opts.with_rollup)
+			/* "-" where smaps_rollup could not be read (denied, kernel thread): not 0 */
+			if (opts.with_rollup && p->has_rollup)
 				snprintf(pss, sizeof pss, " %10llu %10llu", (unsigned long long)(p->pss / 1024),
 					 (unsigned long long)(p->uss / 1024));
+			else if (opts.with_rollup)
+				snprintf(pss, sizeof pss, " %10s %10s", "-", "-");
 			char arch[16];
 			if (p->arch.bits)
 				snprintf(arch, sizeof arch, "%s", p->arch.machine);

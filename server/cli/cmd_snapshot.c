@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -15,13 +16,16 @@
 
 static void snapshot_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope snapshot -p PID|NAME [--json] [-o FILE] [--no-threads] [--no-rollup]\n"
-		   "                         [--no-peek]\n\n"
+	fprintf(f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
+		   "                         [--no-threads] [--no-rollup] [--no-peek]\n\n"
 		   "Scan one process's address space and classify it the way VMMap does.\n"
-		   "  -p, --pid PID|NAME  the process (a name must match exactly one process)\n"
-		   "  --json              JSON on stdout instead of the text report\n"
-		   "  -o, --output FILE   write to FILE; the format follows the extension:\n"
-		   "                      .json, .csv (VMMap's CSV layout) or .txt\n"
+		   "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+		   "                      their start (python finds python3); it must match one process\n"
+		   "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
+		   "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
+		   "  --json              the same as --format json\n"
+		   "  -o, --output FILE   write to FILE; without --format the format follows the\n"
+		   "                      extension (.json, .csv or .txt); -o - is standard output\n"
 		   "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
 		   "  --no-rollup         do not read smaps_rollup\n"
 		   "  --no-peek           never read the process's memory: runtime heaps are named from\n"
@@ -30,7 +34,20 @@ static void snapshot_usage(FILE *f)
 		   "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
 
-enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
+enum fmt { FMT_NONE = -1, FMT_TEXT, FMT_JSON, FMT_CSV };
+
+static const char *const fmt_name[] = {"txt", "json", "csv"};
+
+static enum fmt parse_fmt(const char *s)
+{
+	if (!strcasecmp(s, "json"))
+		return FMT_JSON;
+	if (!strcasecmp(s, "csv"))
+		return FMT_CSV;
+	if (!strcasecmp(s, "txt") || !strcasecmp(s, "text"))
+		return FMT_TEXT;
+	return FMT_NONE;
+}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -80,24 +97,95 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 	return err;
 }
 
+/* Permission denied, in words that fit who we are: root is not told to run as root. */
+static void permission_message(const char *target)
+{
+	if (geteuid() == 0)
+		fprintf(stderr, "vmscope snapshot: %s: permission denied even as root: the process is not "
+		                "dumpable, has capabilities vmscope lacks, or is in another user or PID "
+		                "namespace (CAP_SYS_PTRACE there would grant access)\n", target);
+	else
+		fprintf(stderr, "vmscope snapshot: %s: %s\n", target, vms_strerror(VMS_ERR_PERMISSION));
+}
+
+/* The format from --json / --format and -o's extension; conflicts are usage errors (a --json
+ * run must never write CSV because of a file name). Returns the format or FMT_NONE (said why). */
+static enum fmt choose_format(enum fmt asked, const char *how, const char *output)
+{
+	enum fmt ext = FMT_NONE;
+	if (output && strcmp(output, "-") != 0) {
+		if (ends_with(output, ".json"))
+			ext = FMT_JSON;
+		else if (ends_with(output, ".csv"))
+			ext = FMT_CSV;
+		else if (ends_with(output, ".txt"))
+			ext = FMT_TEXT;
+		else if (asked == FMT_NONE) {
+			fprintf(stderr, "vmscope snapshot: cannot tell the format of '%s': use .json, .csv or .txt, or --format\n", output);
+			return FMT_NONE;
+		}
+	}
+	if (asked != FMT_NONE && ext != FMT_NONE && asked != ext) {
+		fprintf(stderr, "vmscope snapshot: conflicting formats: %s, but '%s' is %s\n", how, output,
+		        fmt_name[ext]);
+		return FMT_NONE;
+	}
+	return asked != FMT_NONE ? asked : ext != FMT_NONE ? ext : FMT_TEXT;
+}
+
 int vms_cmd_snapshot(int argc, char **argv)
 {
-	const char *target = NULL, *output = NULL;
-	enum fmt f = FMT_TEXT;
+	const char *target = NULL, *output = NULL, *how = NULL;
+	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
 	static const struct option longopts[] = {
 		{"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
 		{"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
-		{"no-peek", no_argument, NULL, 'P'},
+		{"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
+		{"cmdline", required_argument, NULL, 'f'},
 		{0}};
+	char howbuf[64];
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:o:jh", longopts, NULL)) != -1) {
+	int by_cmdline = 0;
+	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
+		enum fmt g;
 		switch (c) {
-		case 'p': target = optarg; break;
-		case 'o': output = optarg; break;
-		case 'j': f = FMT_JSON; break;
+		case 'p':
+		case 'f':
+			if (target) {
+				fprintf(stderr, "vmscope snapshot: a second %s ('%s' after '%s'): one process per run\n",
+				        c == 'p' ? "-p" : "-f", optarg, target);
+				return VMS_EXIT_USAGE;
+			}
+			target = optarg;
+			by_cmdline = c == 'f';
+			break;
+		case 'o':
+			if (output) {
+				fprintf(stderr, "vmscope snapshot: -o given twice\n");
+				return VMS_EXIT_USAGE;
+			}
+			output = optarg;
+			break;
+		case 'j':
+		case 'F':
+			g = c == 'j' ? FMT_JSON : parse_fmt(optarg);
+			if (g == FMT_NONE) {
+				fprintf(stderr, "vmscope snapshot: --format takes json, csv or txt, not '%s'\n", optarg);
+				return VMS_EXIT_USAGE;
+			}
+			if (asked != FMT_NONE && asked != g) {
+				fprintf(stderr, "vmscope snapshot: conflicting formats: %s and %s\n", how,
+				        c == 'j' ? "--json" : optarg);
+				return VMS_EXIT_USAGE;
+			}
+			asked = g;
+			snprintf(howbuf, sizeof howbuf, "%s%s", c == 'j' ? "--json" : "--format ",
+			         c == 'j' ? "" : fmt_name[g]);
+			how = howbuf;
+			break;
 		case 'T': opts.thread_stacks = 0; break;
 		case 'R': opts.read_rollup = 0; break;
 		case 'P': opts.no_peek = 1; break;
@@ -108,26 +196,24 @@ int vms_cmd_snapshot(int argc, char **argv)
 	if (!target && optind < argc)
 		target = argv[optind++];
 	if (!target || optind < argc) {
-		fprintf(stderr, "vmscope snapshot: %s\n", target ? "unexpected argument" : "which process? use -p PID|NAME");
+		fprintf(stderr, "vmscope snapshot: %s\n", target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
 		snapshot_usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
-	if (output) {
-		if (ends_with(output, ".json"))
-			f = FMT_JSON;
-		else if (ends_with(output, ".csv"))
-			f = FMT_CSV;
-		else if (ends_with(output, ".txt"))
-			f = FMT_TEXT;
-		else {
-			fprintf(stderr, "vmscope snapshot: cannot tell the format of '%s': use .json, .csv or .txt\n", output);
-			return VMS_EXIT_USAGE;
-		}
+	/* "-p -5" is a mistyped pid, not a process named "-5" */
+	if (!by_cmdline && (target[0] == '-' || !target[0])) {
+		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);
+		return VMS_EXIT_USAGE;
 	}
+	if ((f = choose_format(asked, how, output)) == FMT_NONE)
+		return VMS_EXIT_USAGE;
+	if (output && !strcmp(output, "-"))
+		output = NULL; /* standard output */
 
 	pid_t pid = 0, *matches = NULL;
 	size_t n_matches = 0;
-	int err = vms_proc_resolve(target, &pid, &matches, &n_matches);
+	int err = by_cmdline ? vms_proc_resolve_cmdline(target, &pid, &matches, &n_matches)
+	                     : vms_proc_resolve(target, &pid, &matches, &n_matches);
 	if (err == VMS_ERR_AMBIGUOUS) {
 		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n", target, n_matches);
 		for (size_t i = 0; i < n_matches; i++) {
@@ -142,7 +228,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 	if (err) {
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %s\n", target);
+			fprintf(stderr, "vmscope snapshot: no such process: %s%s\n", target,
+			        by_cmdline ? " (in any command line)" : "");
+		else if (err == VMS_ERR_PERMISSION)
+			permission_message(target);
 		else
 			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
 		return vms_exit_for_err(err);
@@ -163,6 +252,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 		vms_json_capture_free(jc);
 		if (err == VMS_ERR_NO_SUCH_PROCESS)
 			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
+		else if (err == VMS_ERR_PERMISSION)
+			permission_message(target);
 		else
 			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
 		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);

@@ -1,9 +1,12 @@
-/* vmscope token: print the daemon's API token (creating it when the daemon never ran yet), for
- * curl: curl -H "Authorization: Bearer $(vmscope token)" http://127.0.0.1:8080/api/v1/processes */
+/* vmscope token: print the API token of a daemon that has run with this database, for curl:
+ * curl -H "Authorization: Bearer $(vmscope token)" http://127.0.0.1:8080/api/v1/processes
+ * It only reads: a mistyped --db must fail, not create a token nobody uses. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "serve_paths.h"
@@ -15,7 +18,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: vmscope token [--db PATH]\n\n"
 	           "Print the API token of the daemon that uses database PATH (default: the default\n"
 	           "database of vmscope serve). Send it as \"Authorization: Bearer TOKEN\", or open\n"
-	           "http://127.0.0.1:PORT/#token=TOKEN in a browser.\n");
+	           "http://127.0.0.1:PORT/#token=TOKEN in a browser. vmscope serve creates the token\n"
+	           "(PATH.token) when it first starts; before that there is none and this fails.\n");
 }
 
 int vms_cmd_token(int argc, char **argv)
@@ -46,8 +50,25 @@ int vms_cmd_token(int argc, char **argv)
 		usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
-	if (!(db = vms_db_path_or_default(db, dbbuf, sizeof dbbuf, errbuf, sizeof errbuf)) ||
-	    vms_load_token_beside(db, token, errbuf, sizeof errbuf) != 0) {
+	if (!(db = vms_db_path_or_default(db, dbbuf, sizeof dbbuf, errbuf, sizeof errbuf))) {
+		fprintf(stderr, "vmscope token: %s\n", errbuf);
+		return VMS_EXIT_ERROR;
+	}
+	char tpath[PATH_MAX + 8];
+	struct stat sb;
+	if (vms_token_path(db, tpath, sizeof tpath) != 0) {
+		fprintf(stderr, "vmscope token: database path too long\n");
+		return VMS_EXIT_ERROR;
+	}
+	if (lstat(tpath, &sb) != 0) {
+		if (errno == ENOENT)
+			fprintf(stderr, "vmscope token: no token for %s: %s does not exist (vmscope serve --db %s creates it)\n",
+			        db, tpath, db);
+		else
+			fprintf(stderr, "vmscope token: %s: %s\n", tpath, strerror(errno));
+		return VMS_EXIT_ERROR;
+	}
+	if (vms_load_token_beside(db, token, errbuf, sizeof errbuf) != 0) {
 		fprintf(stderr, "vmscope token: %s\n", errbuf);
 		return VMS_EXIT_ERROR;
 	}

@@ -189,13 +189,14 @@ static const char *base_name(const char *s)
 	return slash ? slash + 1 : s;
 }
 
-int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches)
+/* by: 0 name (exact, else prefix), 1 command-line substring */
+static int resolve(const char *text, int by, pid_t *pid, pid_t **matches, size_t *n_matches)
 {
 	*matches = NULL;
 	*n_matches = 0;
 	if (!text || !*text)
 		return VMS_ERR_INVALID;
-	if (strspn(text, "0123456789") == strlen(text)) {
+	if (by == 0 && strspn(text, "0123456789") == strlen(text)) {
 		long v = strtol(text, NULL, 10);
 		if (v <= 0 || v > 0x3fffffff)
 			return VMS_ERR_NO_SUCH_PROCESS;
@@ -206,9 +207,12 @@ int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_ma
 	int err = vms_proclist_read(NULL, &l);
 	if (err)
 		return err;
-	size_t n = 0;
+	size_t n = 0, np = 0, tl = strlen(text);
 	pid_t *m = malloc((l.n ? l.n : 1) * sizeof *m);
-	if (!m) {
+	pid_t *pre = malloc((l.n ? l.n : 1) * sizeof *pre);
+	if (!m || !pre) {
+		free(m);
+		free(pre);
 		vms_proclist_free(&l);
 		return VMS_ERR_NOMEM;
 	}
@@ -217,13 +221,28 @@ int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_ma
 		const struct vms_proc *p = &l.procs[i];
 		if (p->pid == self || p->kernel_thread)
 			continue;
+		if (by == 1) {
+			if (strstr(p->cmdline, text))
+				m[n++] = p->pid;
+			continue;
+		}
 		char argv0[256];
 		size_t k = strcspn(p->cmdline, " ");
 		snprintf(argv0, sizeof argv0, "%.*s", (int)(k < 255 ? k : 255), p->cmdline);
-		if (!strcmp(p->name, text) || !strcmp(base_name(argv0), text))
+		const char *b = base_name(argv0);
+		if (!strcmp(p->name, text) || !strcmp(b, text))
 			m[n++] = p->pid;
+		else if (!strncmp(p->name, text, tl) || !strncmp(b, text, tl))
+			pre[np++] = p->pid;
 	}
 	vms_proclist_free(&l);
+	if (n == 0 && np) { /* no exact name: the prefix matches */
+		pid_t *t = m;
+		m = pre;
+		pre = t;
+		n = np;
+	}
+	free(pre);
 	if (n == 1) {
 		*pid = m[0];
 		free(m);
@@ -236,4 +255,14 @@ int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_ma
 	*matches = m;
 	*n_matches = n;
 	return VMS_ERR_AMBIGUOUS;
+}
+
+int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches)
+{
+	return resolve(text, 0, pid, matches, n_matches);
+}
+
+int vms_proc_resolve_cmdline(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches)
+{
+	return resolve(text, 1, pid, matches, n_matches);
 }

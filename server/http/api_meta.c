@@ -1,4 +1,6 @@
 /* GET /api/v1/health and /api/v1/version. */
+#include <sys/utsname.h>
+
 #include <civetweb.h>
 
 #include "http_internal.h"
@@ -35,5 +37,12 @@ int vms_h_version(struct vms_req *r)
 	cJSON_AddNumberToObject(root, "schema_version", VMS_STORE_SCHEMA_VERSION);
 	cJSON_AddStringToObject(root, "civetweb", mg_version());
 	cJSON_AddStringToObject(root, "sqlite", vms_store_sqlite_version());
+	/* the daemon's host, as scans record it (uname nodename): the dashboard marks snapshots
+	 * taken elsewhere */
+	struct utsname u;
+	if (uname(&u) == 0)
+		cJSON_AddStringToObject(root, "host", u.nodename);
+	else
+		cJSON_AddNullToObject(root, "host");
 	return vms_send_json(r, 200, root);
 }

@@ -6,6 +6,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/export.h"
 #include "vmscope/json.h"
 
 /* 201 {"id","url","share_url","share","snapshot"} after a snapshot was stored. */
@@ -80,21 +81,19 @@ int vms_h_process_snapshot(struct vms_req *r)
 	return created(r, id, &o);
 }
 
-int vms_h_snapshot_import(struct vms_req *r)
+/* Read and parse a posted snapshot document. 0 with *out set, or the status already sent. */
+static int parse_posted(struct vms_req *r, struct vms_snapshot **out)
 {
-	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1};
-	struct vms_snapshot *s = NULL;
 	char *body = NULL, errbuf[256] = "";
 	size_t len = 0;
-	int64_t id;
 	int st;
-	if ((st = vms_share_options(r, &o, 0)) != 0 || (st = vms_read_body(r, &body, &len)) != 0)
+	if ((st = vms_read_body(r, &body, &len)) != 0)
 		return st;
 	if (!len) {
 		free(body);
 		return vms_send_error(r, 400, "bad_json", "the body must be a snapshot JSON document");
 	}
-	int err = vms_json_parse_snapshot(body, len, &s, errbuf, sizeof errbuf);
+	int err = vms_json_parse_snapshot(body, len, out, errbuf, sizeof errbuf);
 	free(body);
 	if (err == VMS_ERR_INVALID)
 		return vms_send_error(r, 400, "bad_json", "not a vmscope snapshot: %s",
@@ -104,12 +103,55 @@ int vms_h_snapshot_import(struct vms_req *r)
 		                      *errbuf ? errbuf : "unsupported format_version");
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	err = vms_store_put(r->h->store, s, VMS_SOURCE_IMPORT, NULL, 0, &id);
+	return 0;
+}
+
+/* An import is private unless asked (?share=1): a file someone opened must not get a public
+ * link as a side effect. */
+int vms_h_snapshot_import(struct vms_req *r)
+{
+	struct vms_share_opts o = {.omit_cmdline = 0, .share = 0};
+	struct vms_snapshot *s = NULL;
+	int64_t id;
+	int st;
+	if ((st = vms_share_options(r, &o, 0)) != 0 || (st = parse_posted(r, &s)) != 0)
+		return st;
+	int err = vms_store_put(r->h->store, s, VMS_SOURCE_IMPORT, NULL, 0, &id);
 	vms_snapshot_free(s);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	vms_log(r->h, VMS_LOG_INFO, "imported snapshot %lld", (long long)id);
 	return created(r, id, &o);
+}
+
+/* POST /export.csv, /export.txt: the CSV or text export of the posted document, stored nowhere
+ * (the dashboard's Export of a live scan: what is on screen, not a later scan). */
+static int export_posted(struct vms_req *r, int csv)
+{
+	struct vms_snapshot *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int st = parse_posted(r, &s);
+	if (st)
+		return st;
+	int err = csv ? vms_export_csv(s, &text, &len) : vms_export_text(s, &text, &len);
+	vms_snapshot_free(s);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len,
+	              NULL);
+	free(text);
+	return st;
+}
+
+int vms_h_export_csv(struct vms_req *r)
+{
+	return export_posted(r, 1);
+}
+
+int vms_h_export_txt(struct vms_req *r)
+{
+	return export_posted(r, 0);
 }
 
 int vms_h_snapshots(struct vms_req *r)
@@ -130,6 +172,13 @@ int vms_h_snapshots(struct vms_req *r)
 		if (n <= 0)
 			return vms_send_error(r, 400, "bad_query", "?name= takes a process name");
 		q.name = name;
+	}
+	char match[128];
+	if ((n = vms_query(r, "q", match, sizeof match)) != -1) {
+		if (n < 0)
+			return vms_send_error(r, 400, "bad_query", "?q= takes at most 127 bytes of text");
+		if (n > 0)
+			q.match = match;
 	}
 	if ((n = vms_query(r, "limit", buf, sizeof buf)) != -1) {
 		if (n < 0 || vms_parse_i64(buf, 1, 1000, &v) != 0)
@@ -161,6 +210,25 @@ int vms_h_snapshot_get(struct vms_req *r)
 	int64_t id;
 	int st = vms_param_id(r, r->param[0], &id);
 	return st ? st : vms_send_snapshot_json(r, id, 0);
+}
+
+/* GET /snapshots/{id}/meta: the list entry of one snapshot (source scan|import, host, process,
+ * totals) without its body, so the dashboard can tell an imported or foreign snapshot. */
+int vms_h_snapshot_meta(struct vms_req *r)
+{
+	struct vms_snapshot_meta m;
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	if (st)
+		return st;
+	int err = vms_store_meta(r->h->store, id, &m);
+	if (err == VMS_ERR_NOT_FOUND)
+		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *o = vms_meta_json(&m);
+	vms_snapshot_meta_clear(&m);
+	return vms_send_json(r, 200, o);
 }
 
 int vms_h_snapshot_csv(struct vms_req *r)

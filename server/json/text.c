@@ -154,6 +154,30 @@ static void t_kib(struct table *t, size_t col, uint64_t bytes)
 	t_set(t, col, "%" PRIu64, kib(bytes));
 }
 
+/* Bytes in human units, as the dashboard writes them: "4 KiB", "12.5 MiB", "128 TiB" (three
+ * significant digits are plenty to read; below 100 one decimal, ".0" left out). */
+static void t_human(struct table *t, size_t col, uint64_t bytes)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		t_set(t, col, "%" PRIu64 " B", bytes);
+		return;
+	}
+	double v = (double)bytes / 1024.0;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof unit / sizeof unit[0]) {
+		v /= 1024.0;
+		u++;
+	}
+	uint64_t tenths = (uint64_t)(v * 10.0 + 0.5);
+	if (v >= 99.95)
+		t_set(t, col, "%.0f %s", v, unit[u]);
+	else if (tenths % 10 == 0)
+		t_set(t, col, "%" PRIu64 " %s", tenths / 10, unit[u]);
+	else
+		t_set(t, col, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10, unit[u]);
+}
+
 /* Signed KiB with an explicit sign; 0 stays "0". */
 static void t_delta_kib(struct table *t, size_t col, int64_t bytes)
 {
@@ -240,8 +264,9 @@ static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 		t_row(&t);
 		t_set(&t, 0, "%s", vms_type_name((enum vms_type)ty));
 		if (ty == VMS_TYPE_FREE) {
-			/* Free: total free bytes, number of gaps and the largest one; nothing else applies */
-			t_kib(&t, 1, ts->cols[VMS_COL_SIZE]);
+			/* Free: total free bytes, number of gaps and the largest one; nothing else applies.
+			 * Address space runs to 128 TiB: human units, not a 12-digit KiB number. */
+			t_human(&t, 1, ts->cols[VMS_COL_SIZE]);
 		} else {
 			for (size_t c = 0; c < N_SUM_COLS; c++)
 				t_kib(&t, 1 + c, ts->cols[summary_col_ids[c]]);
@@ -250,7 +275,10 @@ static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 				largest = ts->largest;
 		}
 		t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, ts->blocks);
-		t_kib(&t, 2 + N_SUM_COLS, ts->largest);
+		if (ty == VMS_TYPE_FREE)
+			t_human(&t, 2 + N_SUM_COLS, ts->largest);
+		else
+			t_kib(&t, 2 + N_SUM_COLS, ts->largest);
 	}
 	t_row(&t);
 	t_set(&t, 0, "Total");
@@ -259,7 +287,7 @@ static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 	t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, blocks);
 	t_kib(&t, 2 + N_SUM_COLS, largest);
 
-	vms_sb_puts(sb, "Summary (KiB; Free: Blocks = free gaps, Largest = largest free block)\n");
+	vms_sb_puts(sb, "Summary (KiB; Free in human units: Blocks = free gaps, Largest = largest free block)\n");
 	t_render(&t, sb);
 	vms_sb_putc(sb, '\n');
 	int oom = t.oom;

@@ -424,6 +424,8 @@ int vms_store_list(struct vms_store *st, const struct vms_store_query *qry, stru
 	rc |= sqlite3_bind_int(q, 5, qry ? qry->source : -1);
 	rc |= sqlite3_bind_int64(q, 6, (sqlite3_int64)limit);
 	rc |= sqlite3_bind_int(q, 7, qry ? qry->with_watch : 0);
+	if (qry && qry->match)
+		rc |= sqlite3_bind_text(q, 8, qry->match, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;

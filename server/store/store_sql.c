@@ -141,6 +141,7 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"
         " AND (?3 <= 0 OR id < ?3) AND (?4 IS NULL OR start_time = ?4) AND (?5 < 0 OR source = ?5)"
         " AND (?7 != 0 OR ?5 = 2 OR source != 2)"
+        " AND (?8 IS NULL OR instr(lower(name), lower(?8)) > 0 OR instr(lower(cmdline), lower(?8)) > 0)"
         " ORDER BY id DESC LIMIT ?6",
     [VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
     [VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",

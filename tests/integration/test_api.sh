@@ -177,6 +177,7 @@ ok "API: no CORS header on a GET with Origin" no_hdr "Access-Control-"
 api GET /version
 ok "version 200" is "$code" 200
 ok "version body" jqt '.version and .api == "v1" and .format_version == 1 and .schema_version >= 2'
+ok "version names the daemon's host" jqa --arg h "$(uname -n)" '.host == $h'
 ok "API: CSP" is "$(hdr Content-Security-Policy)" "$CSP"
 ok "API: nosniff" is "$(hdr X-Content-Type-Options)" nosniff
 ok "API: Referrer-Policy" is "$(hdr Referrer-Policy)" no-referrer
@@ -353,6 +354,12 @@ api GET "/snapshots?name=vmscope-target"
 ok "?name=" jqt '.snapshots | length == 3'
 api GET "/snapshots?name=nothing-like-it"
 ok "?name= no match" jqt '.snapshots | length == 0'
+api GET "/snapshots?q=SCOPE-TARG"
+ok "?q= a substring of the name, any case" jqt '.snapshots | length == 3'
+api GET "/snapshots?q=target%20600"
+ok "?q= a substring of the command line" jqt '(.snapshots | length == 3) and all(.snapshots[]; .process.cmdline | contains("target 600"))'
+api GET "/snapshots?q=nothing-like-it"
+ok "?q= no match" jqt '.snapshots | length == 0'
 for q in "limit=0" "limit=1001" "limit=x" "pid=x" "before=-3" "pid="; do
 	api GET "/snapshots?$q"
 	ok "?$q: 400" err_is 400 bad_query
@@ -418,7 +425,30 @@ ok "diff unknown: 404" err_is 404 not_found
 # ---- 8. import ----------------------------------------------------------------------------------
 post_json /snapshots --data-binary "@$TMP/s1.json"
 ok "import 201" is "$code" 201
+ok "an import is private unless asked: no share link" jqt '.share_url == null and .share == null'
 IMP=$(jq -r .id "$TMP/b")
+api GET "/snapshots/$IMP/shares"
+ok "an import has no live share links" jqt '.shares == []'
+api GET "/snapshots/$IMP/meta"
+ok "meta of an import: source import, no body" jqa --argjson id "$IMP" '.id == $id and .source == "import" and .process.pid > 0 and (.allocations | type == "number")'
+api GET "/snapshots/$S1/meta"
+ok "meta of a scan: source scan, this host" jqa --arg h "$(uname -n)" '.source == "scan" and .host == $h'
+api GET "/snapshots/424242/meta"
+ok "meta of an unknown snapshot: 404" err_is 404 not_found
+api GET "/snapshots/$S1.csv"
+cp "$TMP/b" "$TMP/s1.csv"
+NSNAP=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots?limit=1000" | jq '.snapshots | length')
+post_json /export.csv --data-binary "@$TMP/s1.json"
+ok "export.csv of a posted document = the stored snapshot's CSV" bash -c "[ '$code' = 200 ] && cmp -s '$TMP/b' '$TMP/s1.csv'"
+post_json /export.txt --data-binary "@$TMP/s1.json"
+ok "export.txt of a posted document" bash -c "[ '$code' = 200 ] && grep -q 'vmscope-target' '$TMP/b'"
+ok "export stores nothing" is "$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots?limit=1000" | jq '.snapshots | length')" "$NSNAP"
+post_json /export.csv --data '{"format_version":1}'
+ok "export of a non-snapshot: 400" err_is 400 bad_json
+post_json "/snapshots?share=1" --data-binary "@$TMP/s1.json"
+ok "an import asked to share gets a link" jqt '.share_url | test("/s/[0-9a-f]{64}$")'
+api DELETE "/snapshots/$(jq -r .id "$TMP/b")"
+ok "delete the shared import" is "$code" 204
 ok "import gets a new id" test "$IMP" -gt "$S3"
 api GET "/snapshots/$IMP"
 ok "imported snapshot round-trips" jqa --slurpfile a "$TMP/s1.json" '.process == $a[0].process and .summary == $a[0].summary and .allocations == $a[0].allocations'

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The CLI's argument handling (issue 12, point 11): a pid that looks like an option is an error,
+# not a process name; a second -p is an error; --json with an -o of another format is an error
+# (it never silently writes CSV); -o - writes to standard output in the --format asked; the
+# text report's Free row is in human units; `vmscope token --db` of a database no daemon ever
+# used fails and creates nothing. Each check runs against a process this script starts.
+# Prints "N passed, N failed"; exits 1 on any failure.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
+[ -x "$BIN" ] || { echo "test_cli.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
+TMP=$(mktemp -d /tmp/vmscope-cli.XXXXXX)
+sleep 600 &
+TPID=$!
+# two programs whose names share a prefix, for name and command-line matching
+cp "$(command -v sleep)" "$TMP/vmscli-sleeper"
+cp "$(command -v sleep)" "$TMP/vmscli-sleeper3"
+"$TMP/vmscli-sleeper" 600 &
+EXACT=$!
+"$TMP/vmscli-sleeper3" 601 &
+PREFIXED=$!
+trap 'kill $TPID $EXACT $PREFIXED 2>/dev/null; rm -rf "$TMP"' EXIT
+
+pass=0
+fail=0
+ok() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $what" >&2
+	fi
+}
+# run ARGS...: exit code in $rc, stdout in $TMP/out, stderr in $TMP/err
+run() {
+	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+}
+is() { [ "$1" = "$2" ]; }
+err_says() { grep -q -- "$1" "$TMP/err"; }
+empty_out() { [ ! -s "$TMP/out" ]; }
+
+run snapshot -p -5
+ok "-p -5: usage error (exit 2)" is "$rc" 2
+ok "-p -5: says it is not a process name" err_says "not '-5'"
+ok "-p -5: nothing on stdout" empty_out
+
+run snapshot -p "$TPID" -p 1
+ok "a second -p: usage error" is "$rc" 2
+ok "a second -p: says so" err_says "a second -p"
+ok "a second -p: nothing scanned" empty_out
+
+# -p NAME: an exact name wins; else a name that starts with it (python finds python3)
+run snapshot -p vmscli-sleeper -o - --format json
+ok "-p NAME: the exact name wins over a longer one" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $EXACT' '$TMP/out' >/dev/null"
+run snapshot -f "vmscli-sleeper"
+ok "-f matching several: exit 6" is "$rc" 6
+ok "-f matching several: lists them" bash -c "grep -Eq '^ *$EXACT ' '$TMP/err' && grep -Eq '^ *$PREFIXED ' '$TMP/err'"
+kill $EXACT 2>/dev/null
+wait $EXACT 2>/dev/null
+run snapshot -p vmscli-sleeper -o - --format json
+ok "-p NAME: a name that starts with it when none equals it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
+run snapshot -p vmscli-nosuch
+ok "-p NAME of nothing: exit 3" is "$rc" 3
+# -f TEXT: a substring of the command line; several matches are listed
+run snapshot -f "vmscli-sleeper3 601" -o - --format json
+ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
+run snapshot -f "vmscli-sleeper" -p 1
+ok "-f and -p together: usage error" is "$rc" 2
+
+run snapshot -p "$TPID" --json -o "$TMP/x.csv"
+ok "--json -o x.csv: usage error" is "$rc" 2
+ok "--json -o x.csv: says the formats conflict" err_says "conflicting formats"
+ok "--json -o x.csv: no file written" test ! -e "$TMP/x.csv"
+run snapshot -p "$TPID" --format csv --json
+ok "--format csv --json: usage error" is "$rc" 2
+run snapshot -p "$TPID" --format xml
+ok "--format xml: usage error" is "$rc" 2
+
+run snapshot -p "$TPID" -o - --format json
+ok "-o - --format json: exit 0" is "$rc" 0
+ok "-o - --format json: the snapshot as JSON on stdout" bash -c "jq -e --argjson p $TPID '.format_version == 1 and .process.pid == \$p' '$TMP/out' >/dev/null"
+run snapshot -p "$TPID" -o - --format csv
+ok "-o - --format csv: exit 0" is "$rc" 0
+ok "-o - --format csv: CSV on stdout" bash -c "head -1 '$TMP/out' | grep -q '^\"Process:\",\"sleep\"' && grep -q '^\"Type\",\"Size\"' '$TMP/out'"
+run snapshot -p "$TPID" -o - --format txt
+ok "-o - --format txt: the text report" bash -c "[ $rc = 0 ] && grep -q '^Summary (' '$TMP/out'"
+ok "-o -: no file named '-'" test ! -e ./-
+run snapshot -p "$TPID" --format csv -o "$TMP/report.out"
+ok "--format csv -o FILE without a known extension: CSV" bash -c "[ $rc = 0 ] && head -1 '$TMP/report.out' | grep -q '^\"Process:\"'"
+
+# the text report's Free row: human units, and the same sizes as the JSON summary
+run snapshot -p "$TPID" -o - --format json
+cp "$TMP/out" "$TMP/s.json"
+run snapshot -p "$TPID"
+free=$(grep '^Free ' "$TMP/out")
+ok "Free row in human units ($free)" bash -c "printf '%s' '$free' | grep -Eq '^Free +[0-9.]+ (GiB|TiB|PiB) +[0-9]+ +[0-9.]+ (MiB|GiB|TiB|PiB)\$'"
+size_tib=$(printf '%s' "$free" | awk '{ v = $2; u = $3; m = (u == "GiB") ? 1/1024 : (u == "PiB") ? 1024 : 1; print v * m }')
+want_tib=$(jq '.summary[] | select(.type == "free") | .columns.size / 1099511627776' "$TMP/s.json")
+ok "Free size agrees with the JSON ($size_tib vs $want_tib TiB)" awk -v a="$size_tib" -v b="$want_tib" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * 0.01) }'
+
+run token --db "$TMP/no/such.db"
+ok "token --db of a missing database: exit 1" is "$rc" 1
+ok "token --db: says there is no token" err_says "no token"
+ok "token --db: prints no token" empty_out
+ok "token --db: creates nothing" test ! -e "$TMP/no"
+run token --db "$TMP/never.db"
+ok "token --db in an existing directory: exit 1" is "$rc" 1
+ok "token --db: no .token file created" test ! -e "$TMP/never.db.token"
+
+# ps --pss: processes whose smaps_rollup cannot be read show "-", not 0; ours show numbers
+run ps --pss
+ok "ps --pss: exit 0" is "$rc" 0
+ok "ps --pss: unreadable processes show - for Pss and Uss" awk 'NR > 1 && $7 != "ok" { n++; if ($14 != "-" || $15 != "-") bad++ } END { exit !(n > 0 && bad == 0) }' "$TMP/out"
+ok "ps --pss: our sleep has a Pss" awk -v p="$TPID" '$1 == p && $7 == "ok" && $14 ~ /^[0-9]+$/ && $14 > 0 { f = 1 } END { exit !f }' "$TMP/out"
+
+# root is never told to run as root (checked where some process is denied even to root)
+denied=$(awk 'NR > 1 && $7 == "denied" { print $1; exit }' "$TMP/out")
+if [ "$(id -u)" = 0 ] && [ -n "$denied" ]; then
+	run snapshot -p "$denied"
+	ok "denied as root: exit 4" is "$rc" 4
+	ok "denied as root: says why, not 'run as root'" bash -c "grep -q 'even as root' '$TMP/err' && ! grep -qi 'or root' '$TMP/err'"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
