@@ -63,6 +63,7 @@ static void elf_close(struct elf *e)
 static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, struct elf *e, int *oom)
 {
 	memset(e, 0, sizeof *e);
+	e->fd = -1;
 	e->cache = cache;
 	while (*path == '/')
 		path++;

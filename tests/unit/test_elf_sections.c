@@ -224,9 +224,15 @@ int main(void)
 		return 1;
 	}
 	make_elf(good);
+	/* a failed open (no debug file) must not close a descriptor it never opened: fd 0 was the
+	 * daemon's accepted socket once */
+	int fd0_open = fcntl(0, F_GETFD) != -1;
+	if (!fd0_open)
+		fd0_open = open("/dev/null", O_RDONLY) == 0;
 	test_parsers(good);
 	test_control(good);
 	test_malformed(good);
+	CHECK(!fd0_open || fcntl(0, F_GETFD) != -1);
 	const char *names[] = {"good.so", "bad.so", "short.so", "nonul.so", "nonul2.so", "note.so"};
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		char p[128];
