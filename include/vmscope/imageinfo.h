@@ -52,4 +52,15 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
  * or "libc.so.6@0x1000" (the file offset) when even that is unknown; "" when !info->found. */
 void vms_image_symbol_text(const struct vms_image_info *info, char *buf, size_t cap);
 
+/* The allocated ELF sections (.text, .rodata, .eh_frame, .data.rel.ro, .got, .data, .bss ...)
+ * of each Image allocation of s, added to s->parts (struct vms_part: an annotation, no columns:
+ * a page's working set stays with its region), sorted and clipped to the allocation, at most 64
+ * per image; and the image's details gain "(main executable|loader, build-id HEX)". Files are
+ * read under rootfd (the process's /proc/PID/root) and only when they still have the mapped
+ * inode; an image a recogniser gave parts keeps those. exe: the target's executable path
+ * (/proc/PID/exe) or NULL. touched (s->n_allocations bytes, may be NULL): 1 for each allocation
+ * changed. Returns VMS_OK or VMS_ERR_NOMEM. */
+int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
+                       unsigned char *touched);
+
 #endif

@@ -395,3 +395,137 @@ void vms_image_symbol_text(const struct vms_image_info *info, char *buf, size_t 
 	else if (info->has_file_offset)
 		snprintf(buf, cap, "%s@0x%llx", b, (unsigned long long)info->file_offset);
 }
+
+/* ---- sections as parts of image allocations --------------------------------------------- */
+
+#define PARTS_PER_IMAGE 64
+
+struct part_buf {
+	struct vms_part *p;
+	size_t n, cap;
+};
+
+static int push_part(struct part_buf *b, struct vms_part part)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct vms_part *np = realloc(b->p, cap * sizeof *np);
+		if (!np)
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	b->p[b->n++] = part;
+	return 0;
+}
+
+static int is_loader(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return !strncmp(b, "ld-linux", 8) || !strncmp(b, "ld-musl-", 8) || !strncmp(b, "ld.so", 5);
+}
+
+/* One Image allocation: its sections as parts, its details. */
+static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const char *exe,
+                          struct vms_file_cache *cache, struct part_buf *b, int *touched)
+{
+	struct vms_allocation *a = &s->allocations[ai];
+	const struct vms_region *fr = NULL;
+	uint64_t page = s->page_size ? s->page_size : 4096;
+	struct elf e = {.fd = -1};
+	int oom = 0;
+	*touched = 0;
+	for (uint32_t k = 0; k < a->n_regions && !fr; k++) {
+		const struct vms_region *r = &s->regions[a->first_region + k];
+		if (r->path && r->path[0] == '/' && !r->deleted)
+			fr = r;
+	}
+	if (!fr || elf_open(rootfd, fr->path, cache, &e, &oom) != 0 || (uint64_t)e.st.st_ino != fr->inode)
+		goto out;
+	char id[130] = "";
+	build_id(&e, id, sizeof id, &oom);
+	int main_exe = exe && !strcmp(exe, fr->path), loader = !main_exe && is_loader(fr->path);
+	if (main_exe || loader || id[0]) {
+		char d[1024];
+		int n = snprintf(d, sizeof d, "%s (%s%s%s%s)", a->details ? a->details : fr->path,
+		                 main_exe ? "main executable" : loader ? "loader" : "", (main_exe || loader) && id[0] ? ", " : "",
+		                 id[0] ? "build-id " : "", id);
+		const char *nd = n > 0 && (size_t)n < sizeof d ? vms_snapshot_strdup(s, d) : NULL;
+		if (nd) {
+			a->details = nd;
+			*touched = 1;
+		}
+	}
+	uint64_t bias;
+	if (!e.sh || !load_bias(&e, fr, page, &bias, &oom))
+		goto out;
+	uint64_t prev_end = a->start;
+	size_t added = 0;
+	for (unsigned k = 1; k < e.h.shnum && added < PARTS_PER_IMAGE; k++) {
+		struct vms_elf_shdr sh;
+		if (!vms_elf_shdr(&e.h, e.sh, e.sh_len, k, &sh))
+			break;
+		if (sh.type == 0 || !(sh.flags & 0x2) || (sh.flags & 0x400) || sh.size == 0)
+			continue;
+		uint64_t start = bias + sh.addr, end = start + sh.size;
+		if (end < start)
+			continue;
+		if (start < prev_end)
+			start = prev_end; /* overlapping or out of order: keep parts sorted and disjoint */
+		if (end > a->end)
+			end = a->end;
+		if (start >= end)
+			continue;
+		const char *name = sec_name(&e, &sh);
+		const char *d = vms_snapshot_strdup(s, name && name[0] ? name : "(unnamed section)");
+		if (!d || push_part(b, (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)ai, .details = d}) < 0) {
+			oom = 1;
+			break;
+		}
+		prev_end = end;
+		added++;
+		*touched = 1;
+	}
+out:
+	elf_close(&e);
+	return oom ? -1 : 0;
+}
+
+int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
+                       unsigned char *touched)
+{
+	struct part_buf b = {0};
+	int err = VMS_OK;
+	for (size_t i = 0; i < s->n_parts; i++)
+		if (push_part(&b, s->parts[i]) < 0)
+			err = VMS_ERR_NOMEM;
+	size_t before = b.n;
+	for (size_t ai = 0; ai < s->n_allocations && !err; ai++) {
+		int t = 0;
+		if (s->allocations[ai].type != VMS_TYPE_IMAGE)
+			continue;
+		/* an allocation a recogniser gave parts keeps only those */
+		int has = 0;
+		for (size_t i = 0; i < s->n_parts && !has; i++)
+			has = s->parts[i].allocation == ai;
+		if (has)
+			continue;
+		if (image_sections(s, ai, rootfd, exe, cache, &b, &t) < 0)
+			err = VMS_ERR_NOMEM;
+		if (touched)
+			touched[ai] = (unsigned char)t;
+	}
+	if (!err && b.n > before) {
+		struct vms_part *p = vms_snapshot_alloc(s, b.n * sizeof *p);
+		if (!p)
+			err = VMS_ERR_NOMEM;
+		else {
+			memcpy(p, b.p, b.n * sizeof *p);
+			s->parts = p;
+			s->n_parts = b.n;
+		}
+	}
+	free(b.p);
+	return err;
+}

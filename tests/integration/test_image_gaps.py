@@ -9,8 +9,10 @@ from its own program headers (dl_iterate_phdr) where each segment lies. Checks:
     spanning exactly the PT_LOAD span the program reports;
   * the page in the gap has role "hole"; the data has role "data", the .bss "bss", both Image;
   * the rest of each gap stays Free (no region there: numbers stay smaps's);
+  * its ELF sections are parts of the image (.text holds main, .bss the .bss array), sorted and
+    inside it; the details say "main executable" and the build-id; libc's too;
   * node, when installed: /usr/bin/node (a non-PIE executable whose text segments have page
-    gaps) is one Image allocation too.
+    gaps) is one Image allocation too, with its sections.
 No cc: exit 77.
 """
 import os
@@ -84,6 +86,25 @@ def main():
         size = sum(int(r["end"], 16) - int(r["start"], 16) for r in img["regions"]) if img else -1
         hc.check("the image's Size is the sum of its regions (gaps are not counted)",
                  img and img["columns"]["size"] == size, str(img and (img["columns"]["size"], size)))
+        # sections as parts (an annotation: no columns), the details say main executable + build-id
+        parts = img["parts"] if img else []
+        names = [q["details"] for q in parts]
+        hc.check("the image lists its sections as parts", all(n in names for n in (".text", ".rodata", ".data", ".bss")),
+                 str(names))
+        spans = [(int(q["start"], 16), int(q["end"], 16), q["details"]) for q in parts]
+        hc.check("parts are sorted, disjoint and inside the image",
+                 img and all(a < b for a, b, _ in spans) and all(spans[k][1] <= spans[k + 1][0] for k in range(len(spans) - 1))
+                 and all(int(img["start"], 16) <= a and b <= int(img["end"], 16) for a, b, _ in spans), str(spans[:5]))
+        def part_at(addr):
+            return next((n for a, b, n in spans if a <= addr < b), None)
+        hc.check("main lies in the .text part", part_at(me["main"]) == ".text", str(part_at(me["main"])))
+        hc.check("the .bss array lies in the .bss part", part_at(me["bss"]) == ".bss", str(part_at(me["bss"])))
+        hc.check("the details say main executable and the build-id",
+                 img and "(main executable, build-id " in (img.get("details") or ""), str(img and img.get("details")))
+        libc = [a for a in snap["allocations"] if a["type"] == "image" and "/libc.so.6" in (a.get("details") or "")]
+        hc.check("libc's image lists .text and .bss and says its build-id",
+                 libc and {".text", ".bss"} <= {q["details"] for q in libc[0]["parts"]}
+                 and "build-id" in libc[0]["details"], str(libc and libc[0]["details"]))
         p.stdin.close()
         p.wait(timeout=10)
 
@@ -95,6 +116,9 @@ def main():
             mine = [a for a in allocs_of(snap, real) if any(r.get("offset") in ("0x0", 0)
                                                            for r in a["regions"] if r.get("path") == real)]
             first = [a for a in allocs_of(snap, real) if a["type"] == "image"]
+            hc.check("node: its image lists .text, .rodata, .data and .bss",
+                     len(mine) == 1 and {".text", ".rodata", ".data", ".bss"} <= {q["details"] for q in mine[0]["parts"]},
+                     str(mine and [q["details"] for q in mine[0]["parts"]]))
             hc.check("node: its executable's segments are one Image allocation (the remapped builtins aside)",
                      len(mine) == 1 and mine[0]["type"] == "image"
                      and all(a is mine[0] or a.get("owner") for a in first),
