@@ -122,6 +122,13 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 		printf("  free: gap 0x%llx-0x%llx (", (unsigned long long)l->gap_start, (unsigned long long)l->gap_end);
 		print_size(l->gap_end - l->gap_start);
 		printf("), 0x%llx into it\n", (unsigned long long)(addr - l->gap_start));
+		if (l->prev_region >= 0 && l->next_region >= 0 &&
+		    s->regions[l->prev_region].allocation == s->regions[l->next_region].allocation) {
+			const struct vms_allocation *a = &s->allocations[s->regions[l->prev_region].allocation];
+			printf("  inside     the %s allocation 0x%llx-0x%llx %s (a gap its loader left)\n",
+			       vms_type_name(a->type), (unsigned long long)a->start, (unsigned long long)a->end,
+			       a->details ? a->details : "");
+		}
 	} else {
 		const struct vms_region *r = &s->regions[l->region];
 		const struct vms_allocation *a = &s->allocations[l->allocation];

@@ -673,6 +673,13 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 		put_addr(&b, g, "start", l->gap_start);
 		put_addr(&b, g, "end", l->gap_end);
 		put_u64(&b, g, "size", l->gap_end - l->gap_start);
+		/* a gap between two regions of one allocation: an image's loader left it */
+		long pr = l->prev_region, nr = l->next_region;
+		if (pr >= 0 && nr >= 0 && (size_t)pr < s->n_regions && (size_t)nr < s->n_regions &&
+		    s->regions[pr].allocation == s->regions[nr].allocation)
+			put_i64(&b, g, "inside_allocation", s->regions[pr].allocation);
+		else
+			put_null(&b, g, "inside_allocation");
 	} else {
 		put_null(&b, root, "gap");
 	}

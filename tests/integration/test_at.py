@@ -49,7 +49,7 @@ def main():
         hc.check("vmscope at exits 0", rc == 0, err)
         hc.check("text names libc.so.6!malloc+0x2a", "libc.so.6!malloc+0x2a" in out, out[:600])
         hc.check("text names image_gaps!main+0x3", "image_gaps!main+0x3" in out, out)
-        hc.check("text says the gap is free", "free: gap" in out, out)
+        hc.check("text says the gap is free, inside the image", "free: gap" in out and "(a gap its loader left)" in out, out)
         hc.check("text says 0x10 is outside", "outside the user address space" in out, out)
 
         rc, out, err = at("--json", pid, hex(m), hex(gap), "0x10")
@@ -79,6 +79,9 @@ def main():
             hc.check("gap: kind free with its size",
                      g["kind"] == "free" and g["gap"]["size"] == int(g["gap"]["end"], 16) - int(g["gap"]["start"], 16)
                      and g["image"] is None, json.dumps(g)[:300])
+            hc.check("gap: inside the executable's image allocation",
+                     g["gap"].get("inside_allocation") is not None
+                     and g["prev"]["allocation"] == g["gap"]["inside_allocation"], json.dumps(g["gap"]))
             hc.check("0x10: outside", res[2]["kind"] == "outside")
 
         # a saved snapshot: same answer while the file is the one mapped
