@@ -22,7 +22,13 @@ cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT]
 cJSON *vms_json_proc(const struct vms_proc *p);
 cJSON *vms_json_proclist(const struct vms_proclist *l);
 cJSON *vms_json_diff(const struct vms_diff *d);
-cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l);
+/* What is at addr (l from vms_snapshot_lookup): kind, region and its allocation with the offsets
+ * of addr into them, free gap, neighbours; img (may be NULL: "image" is null) says what the
+ * image's file has there (vmscope/imageinfo.h). The same object for `vmscope at --json` and the
+ * API's /at/{addr} (docs/api.md). */
+struct vms_image_info;
+cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct vms_lookup *l,
+                       const struct vms_image_info *img);
 
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.

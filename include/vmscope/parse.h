@@ -50,9 +50,12 @@ struct vms_classify_ctx {
 	int (*is_elf)(void *cookie, const char *path);
 	/* Optional: the PT_LOAD layout of the ELF file at path (in the target's mount namespace).
 	 * Returns 1 (filled), 0 (not an ELF file with PT_LOAD segments) or -1 (unknown: unreadable).
-	 * Asked once per image that has an anonymous rw-p region right after its last data segment,
-	 * to take into the image only the part of that region its .bss covers (docs/memory-types.md,
-	 * Image). Without it that region is the image's .bss as it stands. */
+	 * Asked at most once per image: for an image whose first mapping is at file offset 0, to
+	 * group into one allocation its segments and the anonymous/PROT_NONE regions between them
+	 * that lie inside its PT_LOAD span (the loader's gaps), and for one with an anonymous rw-p
+	 * region right after its last data segment, to take into the image only the part of that
+	 * region its .bss covers (docs/memory-types.md, Image). Without it each contiguous same-file
+	 * run is an image and that region is its .bss as it stands. */
 	int (*elf_load)(void *cookie, const char *path, struct vms_elf_load *out);
 	void *cookie; /* for is_elf and elf_load */
 	/* Optional: called once for each allocation as soon as it is classified (in address order),
@@ -69,7 +72,8 @@ int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
 /* Incremental classification, for a scan that classifies while smaps is still being read.
  * feed() classifies what is safe among s->regions[0..n_regions): a region is classified only
  * once the regions it may group with (and the one after them, whose smaps fields may still be
- * arriving) are present; with final set it classifies everything. Each allocation it emits is
+ * arriving) are present (an image looks ahead through its PT_LOAD span, at most 64 regions
+ * past its contiguous run: classify.c, ready()); with final set it classifies everything. Each allocation it emits is
  * complete (regions, types, roles, columns) and stays valid; s->allocations/n_allocations are
  * kept current (the array may move between calls). finish() summarizes, frees the classifier
  * and returns VMS_OK / VMS_ERR_NOMEM / VMS_ERR_INVALID; abort() frees it after a failure.

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
 	{"diff", vms_cmd_diff, "what changed between two snapshot files"},
 	{"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
+	{"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},
 #ifdef VMSCOPE_HAVE_SERVER
 	{"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
 	{"token", vms_cmd_token, "print the daemon's API token"},

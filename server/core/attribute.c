@@ -344,7 +344,7 @@ static int rebuild(struct vms_attr *a)
 			new_of_claim[c] = (long)m;
 		} else {
 			uint32_t o = s->regions[i].allocation;
-			while (j < n && a->claim_of[j] < 0 && s->regions[j].allocation == o && s->regions[j].start == s->regions[j - 1].end)
+			while (j < n && a->claim_of[j] < 0 && s->regions[j].allocation == o)
 				j++;
 			*al = old[o];
 			memset(al->cols, 0, sizeof al->cols);

@@ -24,7 +24,19 @@ struct walk {
 	 * it out although its .bss lies at its start (image_bss()). note_at is SIZE_MAX when none. */
 	size_t note_at;
 	const char *note;
+	/* What was learnt about the file-backed run that starts at region probe_at (SIZE_MAX: none
+	 * yet): ready() and step() both need it, and the callbacks are asked once per image. */
+	size_t probe_at;
+	int image;        /* the run is an ELF image (exec segment, or is_elf() said so) */
+	int layout_rc;    /* elf_load()'s answer, 2 = not asked yet */
+	struct vms_elf_load layout;
 };
+
+/* How many regions past an image's contiguous run the classifier looks for the rest of the
+ * image (segments beyond a gap, the .bss): an ELF's gaps hold no mapping or a few anonymous
+ * ones, so 64 is plenty; a malformed ELF whose PT_LOAD span covers half the address space costs
+ * at most this. */
+#define IMAGE_LOOKAHEAD 64
 
 static int is_anon(const struct vms_region *r)
 {
@@ -147,6 +159,88 @@ static const char *size_text(struct vms_snapshot *s, uint64_t b)
 	return fmt(s, "%llu bytes", (unsigned long long)b);
 }
 
+/* Is the same-file run [i, j) an ELF image: it has an executable segment, or it starts at
+ * offset 0 of a file is_elf() calls ELF (an image whose text is elsewhere, a data-only ELF).
+ * Cached for the run at i. */
+static int is_image(struct walk *w, size_t i, size_t j)
+{
+	const struct vms_classify_ctx *c = w->ctx;
+	const struct vms_region *R = w->s->regions, *r = &R[i];
+	if (w->probe_at == i)
+		return w->image;
+	w->probe_at = i;
+	w->layout_rc = 2;
+	w->image = 0;
+	for (size_t k = i; k < j; k++)
+		w->image |= R[k].perms[2] == 'x';
+	if (!w->image && r->offset == 0 && r->inode != 0 && c->is_elf)
+		w->image = c->is_elf(c->cookie, r->path) == 1;
+	return w->image;
+}
+
+/* The PT_LOAD layout of the image whose run starts at region i (is_image() was asked first):
+ * elf_load()'s answer, asked once. Deleted files are never read (the path may name another
+ * file now). */
+static int layout(struct walk *w, size_t i, struct vms_elf_load *L)
+{
+	const struct vms_classify_ctx *c = w->ctx;
+	const struct vms_region *r = &w->s->regions[i];
+	if (w->probe_at != i)
+		return -1; /* programmer error: is_image() first */
+	if (w->layout_rc == 2) {
+		w->layout_rc = -1;
+		if (c->elf_load && !r->deleted && r->path && r->path[0] == '/')
+			w->layout_rc = c->elf_load(c->cookie, r->path, &w->layout);
+	}
+	*L = w->layout;
+	return w->layout_rc;
+}
+
+/* Where the image whose first mapping is R[i] ends: the end of its ELF's PT_LOAD span at the
+ * load bias, page-rounded, when R[i] maps the lowest PT_LOAD's first page (so the bias is
+ * known); 0 when unknown or when the span ends inside R[i]. */
+static uint64_t span_end(struct walk *w, size_t i)
+{
+	const struct vms_region *r = &w->s->regions[i];
+	uint64_t page = w->s->page_size ? w->s->page_size : 4096;
+	struct vms_elf_load L;
+	if (r->offset != 0 || layout(w, i, &L) != 1 || (L.first_offset & ~(page - 1)) != 0)
+		return 0;
+	uint64_t bias = r->start - (L.first_vaddr & ~(page - 1)); /* modulo 2^64, as the loader's */
+	uint64_t end = bias + L.vaddr + L.memsz;
+	if (end < r->start || end + page - 1 < end)
+		return 0; /* wraps: not how this file is mapped */
+	end = (end + page - 1) & ~(page - 1);
+	return end > r->end ? end : 0;
+}
+
+/* The rest of the image whose contiguous same-file run is [i, j): the loader leaves gaps
+ * between segments (a page where lld aligns RELRO, 2 MiB with -z separate-code and a large
+ * max-page-size) that hold no mapping, the file's own PROT_NONE mappings (glibc's ld.so), or
+ * anonymous regions (someone mapped memory there). Later regions belong to the image while
+ * they lie inside its PT_LOAD span (span_end()) and are the same file or anonymous; the image
+ * ends after the last same-file region (*last). Anonymous regions after it are left to the .bss
+ * rule (image_bss()). Returns where the look-ahead stopped: the first region not examined or
+ * not groupable (n when it ran out of regions, so a streaming caller must wait). At most
+ * IMAGE_LOOKAHEAD regions past j are examined. */
+static size_t image_extent(struct walk *w, size_t i, size_t j, size_t *last)
+{
+	const struct vms_region *R = w->s->regions;
+	size_t n = w->s->n_regions, k = j;
+	*last = j;
+	uint64_t end = span_end(w, i);
+	if (!end)
+		return j;
+	while (k < n && k - j < IMAGE_LOOKAHEAD && R[k].start < end && R[k].end <= end) {
+		if (same_file(&R[k], &R[i]))
+			*last = k + 1;
+		else if (!is_anon(&R[k]))
+			break;
+		k++;
+	}
+	return k;
+}
+
 /* How many bytes at the start of the anonymous region R[j] are the .bss of the image whose run
  * [i, j) ends with the data segment R[j-1]: its ELF's highest PT_LOAD ends (page-rounded, at
  * the load bias) there. The bias comes from the data segment when it maps that PT_LOAD's file
@@ -162,8 +256,7 @@ static int bss_cover(struct walk *w, size_t i, size_t j, uint64_t *covered, int 
 	uint64_t page = w->s->page_size ? w->s->page_size : 4096;
 	struct vms_elf_load L;
 	*asked = c->elf_load != NULL;
-	if (!c->elf_load || d->deleted || !d->path || d->path[0] != '/' ||
-	    c->elf_load(c->cookie, d->path, &L) != 1)
+	if (!c->elf_load || d->deleted || !d->path || d->path[0] != '/' || layout(w, i, &L) != 1)
 		return 0;
 	uint64_t bias; /* unsigned arithmetic: modulo 2^64, as the loader's */
 	if (L.filesz && d->offset >= (L.offset & ~(page - 1)) && d->offset < L.offset + L.filesz)
@@ -228,6 +321,8 @@ static size_t image_roles(struct walk *w, size_t i, size_t j, const char **detai
 		struct vms_region *r = &R[k];
 		if (no_access(r))
 			r->role = "hole";
+		else if (is_anon(r))
+			r->role = "gap"; /* anonymous memory mapped into a gap of the image */
 		else if (r->perms[2] == 'x')
 			r->role = "text", seen_text = 1;
 		else if (r->perms[1] == 'w')
@@ -311,17 +406,13 @@ static size_t step(struct walk *w, size_t i)
 	}
 	if (r->path) {
 		size_t j = i + 1;
-		int exec = r->perms[2] == 'x';
-		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], r)) {
-			exec |= R[j].perms[2] == 'x';
+		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], r))
 			j++;
-		}
-		int image = exec;
-		if (!image && r->offset == 0 && r->inode != 0 && c->is_elf)
-			image = c->is_elf(c->cookie, r->path) == 1;
 		const char *details = r->deleted ? fmt(s, "%s (deleted)", r->path) : r->path;
-		if (image) {
-			size_t end = image_roles(w, i, j, &details);
+		if (is_image(w, i, j)) {
+			size_t last;
+			image_extent(w, i, j, &last);
+			size_t end = image_roles(w, i, last, &details);
 			emit(w, i, end - i, VMS_TYPE_IMAGE, details);
 			return end;
 		}
@@ -359,19 +450,32 @@ static size_t step(struct walk *w, size_t i)
 	return i + 1;
 }
 
-/* Can step() run at region i without looking at a region that may still be incomplete (the
- * last one parsed) or absent? */
-static int ready(const struct walk *w, size_t i)
+/* Can step() run at region i without including a region that may still be incomplete (the
+ * last one parsed: its header is known, its smaps fields may still be arriving) or deciding
+ * without one that is still absent? A region is decided by the regions after it: a stack by the
+ * next; a file-backed run by its contiguous same-file run plus the region after it (the .bss
+ * candidate) plus the one after that; an image by its look-ahead too (image_extent(): up to the
+ * first region past its PT_LOAD span, at most IMAGE_LOOKAHEAD regions), and the region after
+ * its last same-file region must be complete. The callbacks (is_elf, elf_load) are asked here,
+ * once the contiguous run and the region after it are present, and their answers kept for
+ * step(). */
+static int ready(struct walk *w, size_t i)
 {
 	const struct vms_region *R = w->s->regions;
 	size_t n = w->s->n_regions;
 	if (i + 2 >= n)
 		return 0;
-	if (R[i].path && R[i].path[0] != '[') {
-		size_t j = i + 1;
+	if (R[i].path && R[i].path[0] != '[' && !(R[i].vm_flag_bits & VMS_VMF_HT) &&
+	    !is_shmem_dev(w->ctx, &R[i]) && !is_tmpfs_dev(w->ctx, &R[i])) {
+		size_t j = i + 1, last;
 		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], &R[i]))
 			j++;
-		return j + 1 < n;
+		if (j + 1 >= n)
+			return 0;
+		if (!is_image(w, i, j))
+			return 1;
+		size_t k = image_extent(w, i, j, &last);
+		return k < n && last + 1 < n;
 	}
 	return 1;
 }
@@ -401,6 +505,7 @@ struct vms_classifier *vms_classifier_new(struct vms_snapshot *s, const struct v
 	w->s = s;
 	w->ctx = ctx;
 	w->note_at = SIZE_MAX;
+	w->probe_at = SIZE_MAX;
 	s->allocations = NULL;
 	s->n_allocations = 0;
 	for (size_t t = 0; t < s->n_threads; t++)

@@ -10,6 +10,7 @@
 #include "http_internal.h"
 #include "vmscope/error.h"
 #include "vmscope/export.h"
+#include "vmscope/imageinfo.h"
 #include "vmscope/json.h"
 #include "vmscope/util.h"
 
@@ -161,7 +162,14 @@ int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text)
 	if ((st = load(r, id, &s)) != 0)
 		return st;
 	vms_snapshot_lookup(s, addr, &l);
-	st = vms_send_json(r, 200, vms_json_lookup(s, &l));
+	/* A stored snapshot: the file is read from this host's root, and only believed when it is
+	 * still the mapped one (same inode); the answer says so otherwise. */
+	struct vms_image_info img;
+	if (vms_image_lookup(s, addr, "/", 1, r->h->file_cache, &img) != VMS_OK) {
+		vms_snapshot_free(s);
+		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
+	}
+	st = vms_send_json(r, 200, vms_json_lookup(s, addr, &l, &img));
 	vms_snapshot_free(s);
 	return st;
 }

@@ -8,6 +8,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/imageinfo.h"
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 
@@ -174,7 +175,15 @@ int vms_h_process_at(struct vms_req *r)
 	    (st = vms_query_bool(r, "peek", &peek)) != 0 || (st = vms_scan(r, pid, peek, &s)) != 0)
 		return st;
 	vms_snapshot_lookup(s, addr, &l);
-	st = vms_send_json(r, 200, vms_json_lookup(s, &l));
+	/* the image's file as the process sees it (its root, its mount namespace) */
+	char root[48];
+	struct vms_image_info img;
+	snprintf(root, sizeof root, "/proc/%d/root", pid);
+	if (vms_image_lookup(s, addr, root, 1, r->h->file_cache, &img) != VMS_OK) {
+		vms_snapshot_free(s);
+		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
+	}
+	st = vms_send_json(r, 200, vms_json_lookup(s, addr, &l, &img));
 	vms_snapshot_free(s);
 	return st;
 }

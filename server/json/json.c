@@ -15,6 +15,7 @@
 
 #include "textutil.h"
 #include "vmscope/json.h"
+#include "vmscope/imageinfo.h"
 #include "vmscope/record.h"
 
 #ifndef VMSCOPE_VERSION
@@ -593,7 +594,52 @@ static void put_lookup_region(struct jb *b, cJSON *o, const char *key, const str
 	put_region_body(b, e, r);
 }
 
-cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
+static void put_image_info(struct jb *b, cJSON *root, const struct vms_image_info *img)
+{
+	if (!img || !img->found) {
+		put_null(b, root, "image");
+		return;
+	}
+	char text[512];
+	cJSON *e = put_obj(b, root, "image");
+	put_str(b, e, "path", img->path);
+	if (img->has_file_offset)
+		put_addr(b, e, "file_offset", img->file_offset);
+	else
+		put_null(b, e, "file_offset");
+	if (img->has_vaddr)
+		put_addr(b, e, "vaddr", img->vaddr);
+	else
+		put_null(b, e, "vaddr");
+	if (img->section[0])
+		put_str(b, e, "section", img->section);
+	else
+		put_null(b, e, "section");
+	if (img->symbol[0]) {
+		put_str(b, e, "symbol", img->symbol);
+		put_addr(b, e, "symbol_offset", img->symbol_offset);
+		put_u64(b, e, "symbol_size", img->symbol_size);
+		put_bool(b, e, "symbol_inside", img->symbol_inside);
+		put_str(b, e, "symbol_source", img->symbol_source);
+	} else {
+		put_null(b, e, "symbol");
+	}
+	vms_image_symbol_text(img, text, sizeof text);
+	put_str(b, e, "text", text);
+	if (img->build_id[0])
+		put_str(b, e, "build_id", img->build_id);
+	else
+		put_null(b, e, "build_id");
+	if (img->debug_file[0])
+		put_str(b, e, "debug_file", img->debug_file);
+	if (img->note)
+		put_str(b, e, "note", img->note);
+	else
+		put_null(b, e, "note");
+}
+
+cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct vms_lookup *l,
+                       const struct vms_image_info *img)
 {
 	static const char *const kinds[] = {"region", "free", "outside"};
 	struct jb b = {0};
@@ -602,7 +648,12 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
 		return NULL;
 
 	put_str(&b, root, "kind", l->kind >= 0 && l->kind <= 2 ? kinds[l->kind] : "unknown");
+	put_addr(&b, root, "address", addr);
 	put_lookup_region(&b, root, "region", s, l->region);
+	if (l->region >= 0 && (size_t)l->region < s->n_regions)
+		put_addr(&b, root, "offset_in_region", addr - s->regions[l->region].start);
+	else
+		put_null(&b, root, "offset_in_region");
 	if (l->allocation >= 0 && (size_t)l->allocation < s->n_allocations) {
 		const struct vms_allocation *a = &s->allocations[l->allocation];
 		cJSON *e = put_obj(&b, root, "allocation");
@@ -611,14 +662,24 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
 		put_u64(&b, e, "first_region", a->first_region);
 		put_u64(&b, e, "regions", a->n_regions);
 		put_columns(&b, e, "columns", a->cols);
+		put_addr(&b, root, "offset_in_allocation", addr - a->start);
 	} else {
 		put_null(&b, root, "allocation");
+		put_null(&b, root, "offset_in_allocation");
 	}
+	put_image_info(&b, root, img);
 	if (l->kind == 1) {
 		cJSON *g = put_obj(&b, root, "gap");
 		put_addr(&b, g, "start", l->gap_start);
 		put_addr(&b, g, "end", l->gap_end);
 		put_u64(&b, g, "size", l->gap_end - l->gap_start);
+		/* a gap between two regions of one allocation: an image's loader left it */
+		long pr = l->prev_region, nr = l->next_region;
+		if (pr >= 0 && nr >= 0 && (size_t)pr < s->n_regions && (size_t)nr < s->n_regions &&
+		    s->regions[pr].allocation == s->regions[nr].allocation)
+			put_i64(&b, g, "inside_allocation", s->regions[pr].allocation);
+		else
+			put_null(&b, g, "inside_allocation");
 	} else {
 		put_null(&b, root, "gap");
 	}

@@ -313,6 +313,7 @@ fi
 api GET "/processes/$TPID/at/$ADDR"
 ok "live lookup 200" is "$code" 200
 ok "live lookup finds a region" jqt '.kind == "region" and .region != null'
+ok "live lookup: offsets and the image's file" jqt '.offset_in_region == "0x0" and .image.path != null and .image.file_offset == "0x0"'
 api GET "/processes/$TPID/at/zz"
 ok "bad address: 400" err_is 400 bad_address
 api GET "/processes/$TPID/at/0x12345678901234567890"
@@ -381,6 +382,7 @@ ok "txt 200" is "$code" 200
 ok "txt type" is "$(hdr Content-Type)" "text/plain; charset=utf-8"
 api GET "/snapshots/$S1/at/$ADDR"
 ok "stored lookup 200" jqt '.kind == "region"'
+ok "stored lookup: the image's file" jqt '.image.path != null and has("offset_in_allocation")'
 api GET "/snapshots/$S1/at/0x0"
 ok "lookup below mmap_min_addr" is "$code" 200
 api GET "/snapshots/$S1/at/nothex"

@@ -473,8 +473,10 @@ static void test_lookup_summary_diff(void)
 	struct vms_lookup l;
 
 	vms_snapshot_lookup(s, 0x555555557000ULL, &l);
-	cJSON *j = vms_json_lookup(s, &l);
+	cJSON *j = vms_json_lookup(s, 0x555555557000ULL, &l, NULL);
 	CHECK_STR(jstr(j, "kind", NULL), "region");
+	CHECK_STR(jstr(j, "offset_in_region", NULL), "0x1000");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "image")));
 	CHECK_STR(jstr(j, "region", "start"), "0x555555556000");
 	CHECK_STR(jstr(j, "region", "role"), "text");
 	CHECK_STR(jstr(j, "allocation", "details"), "/usr/bin/demo");
@@ -484,7 +486,7 @@ static void test_lookup_summary_diff(void)
 	cJSON_Delete(j);
 
 	vms_snapshot_lookup(s, 0x600000000000ULL, &l);
-	j = vms_json_lookup(s, &l);
+	j = vms_json_lookup(s, 0x600000000000ULL, &l, NULL);
 	CHECK_STR(jstr(j, "kind", NULL), "free");
 	CHECK_STR(jstr(j, "gap", "start"), "0x55555557d000");
 	CHECK_STR(jstr(j, "gap", "end"), "0x7f0000000000");
@@ -493,7 +495,7 @@ static void test_lookup_summary_diff(void)
 	cJSON_Delete(j);
 
 	vms_snapshot_lookup(s, 0x100, &l);
-	j = vms_json_lookup(s, &l);
+	j = vms_json_lookup(s, 0x100, &l, NULL);
 	CHECK_STR(jstr(j, "kind", NULL), "outside");
 	cJSON_Delete(j);
 

@@ -1,0 +1,531 @@
+/* Address -> file offset, section, symbol, build-id of a mapped ELF image (contract in
+ * include/vmscope/imageinfo.h). The parsing is elf.c's; this file does the bounded reads. */
+#include "vmscope/imageinfo.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "vmscope/filecache.h"
+
+#define SHSTR_MAX (1u << 20) /* section name table */
+#define NOTE_MAX 4096u
+#define NAME_MAX_READ 256u
+#define SYM_CHUNK 65520u /* a multiple of 24 and 16, under VMS_FILE_CACHE_MAX_RANGE */
+
+struct elf {
+	int fd;
+	struct stat st;
+	struct vms_file_cache *cache;
+	struct vms_elf_hdr h;
+	unsigned char *sh;       /* section header table, or NULL */
+	size_t sh_len;
+	unsigned char *shstr;    /* section name table, or NULL */
+	size_t shstr_len;
+};
+
+static int rd(struct elf *e, uint64_t off, void *buf, size_t n)
+{
+	return vms_file_cache_pread(e->cache, e->fd, &e->st, off, buf, n) == (long)n ? 0 : -1;
+}
+
+/* Read [off, off + n) into a new buffer; NULL when it is not all there (or ENOMEM: *oom). */
+static unsigned char *rd_new(struct elf *e, uint64_t off, size_t n, int *oom)
+{
+	unsigned char *p = malloc(n ? n : 1);
+	if (!p) {
+		*oom = 1;
+		return NULL;
+	}
+	if (off + n < off || off + n > (uint64_t)e->st.st_size || rd(e, off, p, n) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void elf_close(struct elf *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->sh);
+	free(e->shstr);
+	memset(e, 0, sizeof *e);
+	e->fd = -1;
+}
+
+/* Open path under rootfd and read its headers. 0, -1 (cannot open: not a regular file, no
+ * permission, gone) or -2 (not an ELF file we understand). Section headers are optional. */
+static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, struct elf *e, int *oom)
+{
+	memset(e, 0, sizeof *e);
+	e->fd = -1;
+	e->cache = cache;
+	while (*path == '/')
+		path++;
+	/* only regular files: opening a device node can have side effects (stat first, then
+	 * check the fd again) */
+	if (!*path || fstatat(rootfd, path, &e->st, 0) < 0 || !S_ISREG(e->st.st_mode))
+		return -1;
+	e->fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (e->fd < 0)
+		return -1;
+	unsigned char eh[VMS_ELF_EHDR_READ];
+	if (fstat(e->fd, &e->st) < 0 || !S_ISREG(e->st.st_mode))
+		return elf_close(e), -1;
+	long got = vms_file_cache_pread(cache, e->fd, &e->st, 0, eh, sizeof eh);
+	if (got < 0 || !vms_elf_hdr(eh, (size_t)got, &e->h))
+		return elf_close(e), -2;
+	uint64_t off;
+	size_t size;
+	struct vms_elf_shdr ss;
+	if (vms_elf_shdrs_at(&e->h, &off, &size) && (e->sh = rd_new(e, off, size, oom))) {
+		e->sh_len = size;
+		if (vms_elf_shdr(&e->h, e->sh, e->sh_len, e->h.shstrndx, &ss) && ss.type == 3 && ss.size <= SHSTR_MAX &&
+		    (e->shstr = rd_new(e, ss.offset, (size_t)ss.size, oom)))
+			e->shstr_len = (size_t)ss.size;
+	}
+	return 0;
+}
+
+static const char *sec_name(const struct elf *e, const struct vms_elf_shdr *s)
+{
+	return e->shstr ? vms_elf_str(e->shstr, e->shstr_len, s->name) : NULL;
+}
+
+/* The allocated section holding vaddr (not TLS: .tbss overlaps what follows it). */
+static int section_at(const struct elf *e, uint64_t vaddr, struct vms_elf_shdr *out)
+{
+	for (unsigned k = 1; k < e->h.shnum; k++) {
+		struct vms_elf_shdr s;
+		if (!vms_elf_shdr(&e->h, e->sh, e->sh_len, k, &s))
+			break;
+		if (s.type != 0 && (s.flags & 0x2) && !(s.flags & 0x400) && s.addr <= vaddr && vaddr - s.addr < s.size) {
+			*out = s;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The first section of a type (2 SYMTAB, 11 DYNSYM, 7 NOTE named .note.gnu.build-id). */
+static int section_of_type(const struct elf *e, uint32_t type, const char *name, struct vms_elf_shdr *out)
+{
+	for (unsigned k = 1; k < e->h.shnum; k++) {
+		struct vms_elf_shdr s;
+		if (!vms_elf_shdr(&e->h, e->sh, e->sh_len, k, &s))
+			break;
+		const char *n = sec_name(e, &s);
+		if (s.type == type && (!name || (n && !strcmp(n, name)))) {
+			*out = s;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void build_id(struct elf *e, char *out, size_t cap, int *oom)
+{
+	struct vms_elf_shdr s;
+	out[0] = 0;
+	if (e->sh && section_of_type(e, 7, ".note.gnu.build-id", &s) && s.size <= NOTE_MAX) {
+		unsigned char *p = rd_new(e, s.offset, (size_t)s.size, oom);
+		if (p)
+			vms_elf_build_id(&e->h, p, (size_t)s.size, out, cap);
+		free(p);
+		if (out[0])
+			return;
+	}
+	/* no section headers (stripped hard): the PT_NOTE segments */
+	size_t ent = e->h.cls == 2 ? 56 : 32;
+	if (e->h.phentsize != ent || e->h.phnum == 0 || e->h.phnum > VMS_ELF_PHDRS_MAX / ent)
+		return;
+	unsigned char *ph = rd_new(e, e->h.phoff, ent * e->h.phnum, oom);
+	for (unsigned k = 0; ph && k < e->h.phnum && !out[0]; k++) {
+		struct vms_elf_phdr p;
+		if (!vms_elf_phdr(&e->h, ph, ent * e->h.phnum, k, &p) || p.type != 4 || p.filesz > NOTE_MAX)
+			continue;
+		unsigned char *n = rd_new(e, p.offset, (size_t)p.filesz, oom);
+		if (n)
+			vms_elf_build_id(&e->h, n, (size_t)p.filesz, out, cap);
+		free(n);
+	}
+	free(ph);
+}
+
+/* The name at off of the string table section str, into buf; 0, or -1 (out of range, no NUL
+ * within NAME_MAX_READ bytes). */
+static int read_name(struct elf *e, const struct vms_elf_shdr *str, uint64_t off, char *buf, size_t cap)
+{
+	if (off >= str->size)
+		return -1;
+	size_t n = str->size - off < NAME_MAX_READ ? (size_t)(str->size - off) : NAME_MAX_READ;
+	unsigned char tmp[NAME_MAX_READ];
+	if (str->offset + off < str->offset || rd(e, str->offset + off, tmp, n) < 0)
+		return -1;
+	const char *s = vms_elf_str(tmp, n, 0);
+	if (!s || strlen(s) >= cap)
+		return -1;
+	memcpy(buf, s, strlen(s) + 1);
+	return 0;
+}
+
+struct cand {
+	int have, inside, bind;
+	uint64_t value, size;
+	char name[256];
+};
+
+static int bind_rank(int bind)
+{
+	return bind == 1 ? 2 : bind == 2 ? 1 : 0; /* GLOBAL > WEAK > LOCAL */
+}
+
+/* Is the name a better spelling for the same address: no leading underscore, then shorter. */
+static int better_name(const char *a, const char *b)
+{
+	if ((a[0] == '_') != (b[0] == '_'))
+		return b[0] == '_';
+	if (strlen(a) != strlen(b))
+		return strlen(a) < strlen(b);
+	return strcmp(a, b) < 0;
+}
+
+/* Scan the symbol table of type (2 .symtab, 11 .dynsym) for the symbol at vaddr: one whose
+ * [value, value + size) holds it, else the nearest below it not before lo (its section's
+ * start). 1 when found, 0 when none or no such table, -1 on ENOMEM. */
+static int find_symbol(struct elf *e, uint32_t type, uint64_t vaddr, uint64_t lo, struct cand *best)
+{
+	struct vms_elf_shdr tab, str;
+	size_t es = vms_elf_sym_size(&e->h);
+	if (!e->sh || !section_of_type(e, type, NULL, &tab) || (tab.entsize && tab.entsize != es) ||
+	    tab.size > VMS_IMAGE_SYMTAB_MAX || !vms_elf_shdr(&e->h, e->sh, e->sh_len, tab.link, &str) || str.type != 3 ||
+	    tab.offset + tab.size < tab.offset || tab.offset + tab.size > (uint64_t)e->st.st_size)
+		return 0;
+	unsigned char *buf = malloc(SYM_CHUNK);
+	if (!buf)
+		return -1;
+	memset(best, 0, sizeof *best);
+	uint64_t n = tab.size / es;
+	for (uint64_t done = 0; done < n;) {
+		size_t take = (size_t)((n - done) * es < SYM_CHUNK ? (n - done) * es : SYM_CHUNK);
+		if (rd(e, tab.offset + done * es, buf, take) < 0)
+			break;
+		for (size_t k = 0; k + es <= take; k += es) {
+			struct vms_elf_sym y;
+			vms_elf_sym(&e->h, buf + k, &y);
+			int t = y.info & 15;
+			if (y.shndx == 0 || y.shndx >= 0xff00 || y.value > vaddr || (t != 0 && t != 1 && t != 2 && t != 10) ||
+			    (t == 0 && y.size == 0 && y.name == 0))
+				continue;
+			int inside = vaddr - y.value < y.size;
+			if (!inside && y.value < lo)
+				continue;
+			struct cand c = {.have = 1, .inside = inside, .bind = bind_rank(y.info >> 4), .value = y.value, .size = y.size};
+			int cmp = 0;
+			if (!best->have)
+				cmp = 1;
+			else if (c.inside != best->inside)
+				cmp = c.inside > best->inside ? 1 : -1;
+			else if (c.value != best->value)
+				cmp = c.value > best->value ? 1 : -1;
+			else if (c.bind != best->bind)
+				cmp = c.bind > best->bind ? 1 : -1;
+			if (cmp < 0)
+				continue;
+			if (read_name(e, &str, y.name, c.name, sizeof c.name) < 0 || !c.name[0])
+				continue;
+			if (cmp > 0 || better_name(c.name, best->name))
+				*best = c;
+		}
+		done += take / es;
+	}
+	free(buf);
+	return best->have;
+}
+
+/* The load bias from the file-backed region fr: the PT_LOAD whose file range fr maps. */
+static int load_bias(struct elf *e, const struct vms_region *fr, uint64_t page, uint64_t *bias, int *oom)
+{
+	size_t ent = e->h.cls == 2 ? 56 : 32;
+	if (e->h.phentsize != ent || e->h.phnum == 0 || e->h.phnum > VMS_ELF_PHDRS_MAX / ent)
+		return 0;
+	size_t len = ent * e->h.phnum;
+	unsigned char *ph = rd_new(e, e->h.phoff, len, oom);
+	int found = 0;
+	for (unsigned k = 0; ph && k < e->h.phnum && !found; k++) {
+		struct vms_elf_phdr p;
+		if (!vms_elf_phdr(&e->h, ph, len, k, &p) || p.type != 1 || p.filesz == 0)
+			continue;
+		if (fr->offset >= (p.offset & ~(page - 1)) && fr->offset < p.offset + p.filesz) {
+			*bias = fr->start - (p.vaddr - p.offset + fr->offset);
+			found = 1;
+		}
+	}
+	free(ph);
+	return found;
+}
+
+/* The file-backed region that names the image at region ri: the region itself, or (for its
+ * .bss and holes) the first file-backed region of its Image allocation. */
+static const struct vms_region *file_region(const struct vms_snapshot *s, size_t ri)
+{
+	const struct vms_region *r = &s->regions[ri];
+	if (r->path && r->path[0] == '/')
+		return r;
+	if (r->allocation >= s->n_allocations || s->allocations[r->allocation].type != VMS_TYPE_IMAGE)
+		return NULL;
+	const struct vms_allocation *a = &s->allocations[r->allocation];
+	for (uint32_t k = 0; k < a->n_regions; k++) {
+		const struct vms_region *f = &s->regions[a->first_region + k];
+		if (f->path && f->path[0] == '/')
+			return f;
+	}
+	return NULL;
+}
+
+int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *root, int check_inode,
+                     struct vms_file_cache *cache, struct vms_image_info *out)
+{
+	struct vms_lookup l;
+	struct elf e = {.fd = -1}, d = {.fd = -1};
+	int oom = 0, rootfd = -1;
+	uint64_t page = s->page_size ? s->page_size : 4096;
+	memset(out, 0, sizeof *out);
+	vms_snapshot_lookup(s, addr, &l);
+	if (l.kind != 0 || l.region < 0)
+		return VMS_OK;
+	const struct vms_region *r = &s->regions[l.region], *fr = file_region(s, (size_t)l.region);
+	if (!fr)
+		return VMS_OK;
+	out->found = 1;
+	out->path = fr->path;
+	if (r == fr) {
+		out->has_file_offset = 1;
+		out->file_offset = addr - r->start + r->offset;
+	}
+	if (fr->deleted) {
+		out->note = "the mapped file was deleted: no section or symbol";
+		goto out;
+	}
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = rootfd < 0 ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
+	if (rc == -1) {
+		out->note = "the file cannot be read: no section or symbol";
+		goto out;
+	}
+	if (check_inode && (uint64_t)e.st.st_ino != fr->inode) {
+		out->note = "the file on disk is not the one mapped (inode differs): no section or symbol";
+		goto out;
+	}
+	if (rc == -2) {
+		out->note = "not an ELF file";
+		goto out;
+	}
+	uint64_t bias;
+	if (load_bias(&e, fr, page, &bias, &oom)) {
+		out->has_vaddr = 1;
+		out->vaddr = addr - bias;
+	}
+	build_id(&e, out->build_id, sizeof out->build_id, &oom);
+	if (!out->has_vaddr) {
+		out->note = "its program headers do not match the mapping: no section or symbol";
+		goto out;
+	}
+	struct vms_elf_shdr sec;
+	uint64_t lo = UINT64_MAX; /* no section: only a symbol that holds the address */
+	if (e.sh && section_at(&e, out->vaddr, &sec)) {
+		const char *n = sec_name(&e, &sec);
+		if (n && strlen(n) < sizeof out->section)
+			memcpy(out->section, n, strlen(n) + 1);
+		lo = sec.addr;
+	}
+	struct cand best;
+	int got = find_symbol(&e, 2, out->vaddr, lo, &best);
+	if (got > 0)
+		out->symbol_source = ".symtab";
+	if (got == 0 && out->build_id[0] && strlen(out->build_id) > 2) {
+		snprintf(out->debug_file, sizeof out->debug_file, "/usr/lib/debug/.build-id/%.2s/%s.debug", out->build_id,
+		         out->build_id + 2);
+		if (elf_open(rootfd, out->debug_file, cache, &d, &oom) == 0 &&
+		    (got = find_symbol(&d, 2, out->vaddr, lo, &best)) > 0)
+			out->symbol_source = "debug file";
+		else
+			out->debug_file[0] = 0;
+	}
+	if (got == 0 && (got = find_symbol(&e, 11, out->vaddr, lo, &best)) > 0)
+		out->symbol_source = ".dynsym";
+	if (got < 0)
+		oom = 1;
+	if (got > 0) {
+		memcpy(out->symbol, best.name, sizeof out->symbol);
+		out->symbol_offset = out->vaddr - best.value;
+		out->symbol_size = best.size;
+		out->symbol_inside = best.inside;
+	} else if (!e.sh) {
+		out->note = "no section headers (stripped): no section or symbol";
+	} else {
+		out->note = "no symbol at this address (.symtab and .dynsym have none, no debug file)";
+	}
+out:
+	elf_close(&e);
+	elf_close(&d);
+	if (rootfd >= 0)
+		close(rootfd);
+	return oom ? VMS_ERR_NOMEM : VMS_OK;
+}
+
+void vms_image_symbol_text(const struct vms_image_info *info, char *buf, size_t cap)
+{
+	if (!cap)
+		return;
+	buf[0] = 0;
+	if (!info->found || !info->path)
+		return;
+	const char *b = strrchr(info->path, '/');
+	b = b ? b + 1 : info->path;
+	if (info->symbol[0])
+		snprintf(buf, cap, "%s!%s+0x%llx", b, info->symbol, (unsigned long long)info->symbol_offset);
+	else if (info->has_vaddr)
+		snprintf(buf, cap, "%s+0x%llx", b, (unsigned long long)info->vaddr);
+	else if (info->has_file_offset)
+		snprintf(buf, cap, "%s@0x%llx", b, (unsigned long long)info->file_offset);
+}
+
+/* ---- sections as parts of image allocations --------------------------------------------- */
+
+#define PARTS_PER_IMAGE 64
+
+struct part_buf {
+	struct vms_part *p;
+	size_t n, cap;
+};
+
+static int push_part(struct part_buf *b, struct vms_part part)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct vms_part *np = realloc(b->p, cap * sizeof *np);
+		if (!np)
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	b->p[b->n++] = part;
+	return 0;
+}
+
+static int is_loader(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	return !strncmp(b, "ld-linux", 8) || !strncmp(b, "ld-musl-", 8) || !strncmp(b, "ld.so", 5);
+}
+
+/* One Image allocation: its sections as parts, its details. */
+static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const char *exe,
+                          struct vms_file_cache *cache, struct part_buf *b, int *touched)
+{
+	struct vms_allocation *a = &s->allocations[ai];
+	const struct vms_region *fr = NULL;
+	uint64_t page = s->page_size ? s->page_size : 4096;
+	struct elf e = {.fd = -1};
+	int oom = 0;
+	*touched = 0;
+	for (uint32_t k = 0; k < a->n_regions && !fr; k++) {
+		const struct vms_region *r = &s->regions[a->first_region + k];
+		if (r->path && r->path[0] == '/' && !r->deleted)
+			fr = r;
+	}
+	if (!fr || elf_open(rootfd, fr->path, cache, &e, &oom) != 0 || (uint64_t)e.st.st_ino != fr->inode)
+		goto out;
+	char id[130] = "";
+	build_id(&e, id, sizeof id, &oom);
+	int main_exe = exe && !strcmp(exe, fr->path), loader = !main_exe && is_loader(fr->path);
+	if (main_exe || loader || id[0]) {
+		char d[1024];
+		int n = snprintf(d, sizeof d, "%s (%s%s%s%s)", a->details ? a->details : fr->path,
+		                 main_exe ? "main executable" : loader ? "loader" : "", (main_exe || loader) && id[0] ? ", " : "",
+		                 id[0] ? "build-id " : "", id);
+		const char *nd = n > 0 && (size_t)n < sizeof d ? vms_snapshot_strdup(s, d) : NULL;
+		if (nd) {
+			a->details = nd;
+			*touched = 1;
+		}
+	}
+	uint64_t bias;
+	if (!e.sh || !load_bias(&e, fr, page, &bias, &oom))
+		goto out;
+	uint64_t prev_end = a->start;
+	size_t added = 0;
+	for (unsigned k = 1; k < e.h.shnum && added < PARTS_PER_IMAGE; k++) {
+		struct vms_elf_shdr sh;
+		if (!vms_elf_shdr(&e.h, e.sh, e.sh_len, k, &sh))
+			break;
+		if (sh.type == 0 || !(sh.flags & 0x2) || (sh.flags & 0x400) || sh.size == 0)
+			continue;
+		uint64_t start = bias + sh.addr, end = start + sh.size;
+		if (end < start)
+			continue;
+		if (start < prev_end)
+			start = prev_end; /* overlapping or out of order: keep parts sorted and disjoint */
+		if (end > a->end)
+			end = a->end;
+		if (start >= end)
+			continue;
+		const char *name = sec_name(&e, &sh);
+		const char *d = vms_snapshot_strdup(s, name && name[0] ? name : "(unnamed section)");
+		if (!d || push_part(b, (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)ai, .details = d}) < 0) {
+			oom = 1;
+			break;
+		}
+		prev_end = end;
+		added++;
+		*touched = 1;
+	}
+out:
+	elf_close(&e);
+	return oom ? -1 : 0;
+}
+
+int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
+                       unsigned char *touched)
+{
+	struct part_buf b = {0};
+	int err = VMS_OK;
+	for (size_t i = 0; i < s->n_parts; i++)
+		if (push_part(&b, s->parts[i]) < 0)
+			err = VMS_ERR_NOMEM;
+	size_t before = b.n;
+	for (size_t ai = 0; ai < s->n_allocations && !err; ai++) {
+		int t = 0;
+		if (s->allocations[ai].type != VMS_TYPE_IMAGE)
+			continue;
+		/* an allocation a recogniser gave parts keeps only those */
+		int has = 0;
+		for (size_t i = 0; i < s->n_parts && !has; i++)
+			has = s->parts[i].allocation == ai;
+		if (has)
+			continue;
+		if (image_sections(s, ai, rootfd, exe, cache, &b, &t) < 0)
+			err = VMS_ERR_NOMEM;
+		if (touched)
+			touched[ai] = (unsigned char)t;
+	}
+	if (!err && b.n > before) {
+		struct vms_part *p = vms_snapshot_alloc(s, b.n * sizeof *p);
+		if (!p)
+			err = VMS_ERR_NOMEM;
+		else {
+			memcpy(p, b.p, b.n * sizeof *p);
+			s->parts = p;
+			s->n_parts = b.n;
+		}
+	}
+	free(b.p);
+	return err;
+}
