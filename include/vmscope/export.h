@@ -11,6 +11,10 @@
 
 /* Text report: header, summary by type, then the allocation tree. */
 int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len);
+/* s made safe for one line of a report or a terminal, as the text report writes names and
+ * paths (newline -> "\n", other controls, invalid UTF-8 and bidi overrides escaped). malloc'd;
+ * NULL on ENOMEM or when s is NULL. */
+char *vms_text_escape(const char *s);
 /* CSV laid out like VMMap's: Process/PID header rows, summary block, blank line, details with
  * sub-blocks indented by two spaces. Sizes in KiB. */
 int vms_export_csv(const struct vms_snapshot *s, char **out, size_t *len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "vmscope/export.h"
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 
@@ -89,9 +90,12 @@ int vms_cmd_ps(int argc, char **argv)
 					   : p->unreadable_err == VMS_ERR_PERMISSION ? "denied"
 					   : p->unreadable_err == VMS_ERR_NO_ADDRESS_SPACE ? "none"
 											     : "gone";
+			/* a command line may hold newlines or terminal controls: one row per process */
+			char *cmd = vms_text_escape(*p->cmdline ? p->cmdline : p->name);
 			printf("%7d %7d %-10.10s %c %4d %-7s %-6s %10s %10s %9s %9s %9s %8s%s  %s%s%s\n", p->pid,
 			       p->ppid, p->user, p->state, p->threads, arch, maps, v[0], v[1], v[2], v[3], v[4], v[5], pss,
-			       *p->cmdline ? p->cmdline : "[", *p->cmdline ? "" : p->name, *p->cmdline ? "" : "]");
+			       *p->cmdline ? "" : "[", cmd ? cmd : "?", *p->cmdline ? "" : "]");
+			free(cmd);
 		}
 	}
 	vms_proclist_free(&l);

@@ -1,5 +1,6 @@
 /* UTF-8, escaping and time helpers for the exporters (see textutil.h). */
 #include "textutil.h"
+#include "vmscope/export.h"
 #include "vmscope/snapshot.h"
 
 #include <stdio.h>
@@ -166,4 +167,17 @@ void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocat
 		memcpy(seen[n++], p, 5);
 		used += (size_t)snprintf(buf + used, size - used, "%s%.4s", used ? "/" : "", p);
 	}
+}
+
+char *vms_text_escape(const char *s)
+{
+	struct vms_sb sb = {0};
+	char *out = NULL;
+	size_t len;
+	if (!s)
+		return NULL;
+	vms_sb_put_escaped(&sb, s);
+	if (vms_sb_finish(&sb, &out, &len) != 0)
+		return NULL;
+	return out;
 }

@@ -20,7 +20,10 @@ cp "$(command -v sleep)" "$TMP/vmscli-sleeper3"
 EXACT=$!
 "$TMP/vmscli-sleeper3" 601 &
 PREFIXED=$!
-trap 'kill $TPID $EXACT $PREFIXED 2>/dev/null; rm -rf "$TMP"' EXIT
+# a process whose command line holds a newline and an escape sequence (a hostile name)
+(exec -a $'vmscli-odd\n#\e[2J fake row' sleep 300) &
+ODD=$!
+trap 'kill $TPID $EXACT $PREFIXED $ODD 2>/dev/null; rm -rf "$TMP"' EXIT
 
 pass=0
 fail=0
@@ -110,6 +113,11 @@ ok "token --db: creates nothing" test ! -e "$TMP/no"
 run token --db "$TMP/never.db"
 ok "token --db in an existing directory: exit 1" is "$rc" 1
 ok "token --db: no .token file created" test ! -e "$TMP/never.db.token"
+
+# ps: one row per process, whatever its command line holds (newline and ESC escaped)
+run ps
+ok "ps: the odd command line is one row, escaped" bash -c "grep -c '^ *$ODD ' '$TMP/out' | grep -qx 1 && grep '^ *$ODD ' '$TMP/out' | grep -qF 'vmscli-odd\\n#\\x1b[2J fake row 300'"
+ok "ps: no raw control characters" bash -c "! LC_ALL=C grep -q \$'\\e' '$TMP/out'"
 
 # ps --pss: processes whose smaps_rollup cannot be read show "-", not 0; ours show numbers
 run ps --pss
