@@ -1,6 +1,8 @@
-# Thin wrapper over CMake. The README's two commands: `make run` and `make test`.
-BUILD ?= build
-ASAN_BUILD ?= build-asan
+# Thin wrapper over CMake. The README's two commands: `make run` and `make test`, from the
+# checkout (`make -C PATH test` or `make -f PATH/Makefile test` work from anywhere else).
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD ?= $(ROOT)/build
+ASAN_BUILD ?= $(ROOT)/build-asan
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:8080
 
@@ -9,36 +11,36 @@ LISTEN ?= 127.0.0.1:8080
 all: build
 
 deps:
-	@third_party/install-deps.sh
+	@$(ROOT)/third_party/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S $(ROOT) -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: build
 	$(BUILD)/vmscope serve --listen $(LISTEN)
 
 test: build
-	@third_party/install-deps.sh --e2e --heaps
+	@$(ROOT)/third_party/install-deps.sh --e2e --heaps
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVMSCOPE_SANITIZE=ON >/dev/null
+	@cmake -S $(ROOT) -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVMSCOPE_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j$(JOBS)
 
 bench: build
-	@third_party/install-deps.sh --bench
-	bench/run-all.sh $(BUILD)
+	@$(ROOT)/third_party/install-deps.sh --bench
+	cd $(ROOT) && bench/run-all.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	cd $(ROOT) && clang-format -i $$(git ls-files '*.c' '*.h')
 
 # What CI runs (once the tree has been formatted): fails, naming each place, when a tracked C
 # file differs from what .clang-format makes of it.
 format-check:
-	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	cd $(ROOT) && clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
