@@ -24,8 +24,19 @@ cJSON *vms_json_proclist(const struct vms_proclist *l);
 cJSON *vms_json_diff(const struct vms_diff *d);
 cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l);
 
+/* The deepest nesting any JSON input may have: our documents nest 6 levels (snapshot, allocation
+ * list, allocation, region list, region, part list ...); 64 leaves room for growth. Deeper text is
+ * refused before it is parsed (cJSON recurses once per level). */
+#define VMS_JSON_MAX_DEPTH 64
+
+/* 1 when text nests arrays/objects deeper than limit (counted outside strings, by a linear scan
+ * with no recursion and no allocation), *where (if not NULL) = byte offset of the bracket that
+ * went one level too deep; 0 otherwise. Validates nothing else. */
+int vms_json_too_deep(const char *text, size_t len, unsigned limit, size_t *where);
+
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
+ * Text nested deeper than VMS_JSON_MAX_DEPTH is refused (VMS_ERR_INVALID) before it is parsed.
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);

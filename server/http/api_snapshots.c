@@ -94,6 +94,10 @@ int vms_h_snapshot_import(struct vms_req *r)
 		free(body);
 		return vms_send_error(r, 400, "bad_json", "the body must be a snapshot JSON document");
 	}
+	if ((st = vms_json_depth_ok(r, body, len)) != 0) {
+		free(body);
+		return st;
+	}
 	int err = vms_json_parse_snapshot(body, len, &s, errbuf, sizeof errbuf);
 	free(body);
 	if (err == VMS_ERR_INVALID)

@@ -110,6 +110,9 @@ int vms_send_error_conn(struct mg_connection *conn, int status, const char *code
 /* Read the whole body (at most h->max_body). Returns 0 and a malloc'd NUL-terminated *body, or
  * sends the error itself (413 / 400) and returns its status. Empty body: *body = NULL, len 0. */
 int vms_read_body(struct vms_req *r, char **body, size_t *len);
+/* 0 when a JSON body nests at most VMS_JSON_MAX_DEPTH levels; else sends 400 too_deep and
+ * returns its status. Every JSON body passes it before it is parsed. */
+int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len);
 /* Query parameter into buf. Returns its length, -1 when absent, -2 when too long. */
 int vms_query(const struct vms_req *r, const char *name, char *buf, size_t size);
 /* Strict decimal parsers: only digits, no sign, no overflow. Return 0 on success. */

@@ -726,6 +726,15 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		goto out;
 	}
 
+	size_t deep_at;
+	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &deep_at)) {
+		size_t line, col;
+		line_col(text, deep_at, &line, &col);
+		fail(&c, "", NULL,
+		     "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6", VMS_JSON_MAX_DEPTH,
+		     line, col);
+		goto out;
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;

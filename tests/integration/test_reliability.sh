@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Reliability of `vmscope serve` under attack by a local user (issue 11), one section per item:
+#   1. JSON nested deeper than 64 levels is refused (400 too_deep) on every JSON input before it
+#      is parsed, and the daemon stays up; `vmscope diff` and the dashboard's Open refuse it too.
+# Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
+# run here, else 0.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
+WEB=${VMSCOPE_WEB:-$here/../../web}
+TMP=$(mktemp -d /tmp/vmscope-rel.XXXXXX)
+pass=0
+fail=0
+skipped=0
+PIDS=()
+
+for tool in curl jq python3; do
+	command -v "$tool" >/dev/null || { echo "test_reliability.sh: needs $tool" >&2; exit 1; }
+done
+[ -x "$BIN" ] || { echo "test_reliability.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() {
+	local d=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $d   (last status ${code:-?}: $(head -c 300 "$TMP/b" 2>/dev/null | tr '\n' ' '))" >&2
+	fi
+}
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*" >&2; }
+is() { [ "$1" = "$2" ]; }
+req() {
+	local m=$1 u=$2
+	shift 2
+	code=$(curl -s --max-time 60 -o "$TMP/b" -D "$TMP/h" -w '%{http_code}' -X "$m" "$@" "$u")
+}
+api() {
+	local m=$1 p=$2
+	shift 2
+	req "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" "$@"
+}
+post_file() { api POST "$1" -H 'Content-Type: application/json' --data-binary "@$2"; }
+err_is() { is "$code" "$1" && jq -e --arg c "$2" '.error.code == $c and (.error.message | length > 0)' "$TMP/b" >/dev/null; }
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
+start() {
+	local name=$1
+	shift
+	"$BIN" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	for _ in $(seq 200); do
+		grep -q 'listening on' "$TMP/$name.out" 2>/dev/null && break
+		kill -0 "$LAST_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+}
+
+mkdir -m 700 "$TMP/db"
+start main --db "$TMP/db/vmscope.db" --web "$WEB"
+MAIN_PID=$LAST_PID
+PORT=$LAST_PORT
+[ -n "$PORT" ] || { echo "cannot start the daemon:"; cat "$TMP/main.err"; echo "0 passed, 1 failed"; exit 1; }
+BASE=http://127.0.0.1:$PORT/api/v1
+TOKEN=$("$BIN" token --db "$TMP/db/vmscope.db")
+
+# ---- 1. nesting depth ------------------------------------------------------------------------
+# nest FILE DEPTH PREFIX SUFFIX: PREFIX, DEPTH '[', DEPTH ']', SUFFIX
+nest() { python3 -c 'import sys; d=int(sys.argv[2]); open(sys.argv[1],"w").write(sys.argv[3]+"["*d+"]"*d+sys.argv[4])' "$@"; }
+python3 -c 'open("'"$TMP"'/attack.json","w").write("["*850)'
+nest "$TMP/opts65.json" 64 '{"share":false,"x":' '}'
+nest "$TMP/opts64.json" 63 '{"share":false,"x":' '}'
+"$BIN" snapshot -p $$ -o "$TMP/snap.json" >/dev/null 2>&1
+python3 - "$TMP/snap.json" "$TMP/snap65.json" 64 <<'PY'
+import sys
+t = open(sys.argv[1]).read().rstrip()
+d = int(sys.argv[3])
+open(sys.argv[2], "w").write(t[:-1] + ',"zz":' + "[" * d + "]" * d + "}")
+PY
+
+post_file /snapshots "$TMP/attack.json"
+ok "import of 850 '[' -> 400 too_deep" err_is 400 too_deep
+ok "the daemon survives 850 '[' on import" alive "$MAIN_PID"
+post_file /snapshots "$TMP/snap65.json"
+ok "import of a real snapshot with a member 65 levels deep -> 400 too_deep" err_is 400 too_deep
+post_file "/processes/$$/snapshots" "$TMP/attack.json"
+ok "scan-and-store options of 850 '[' -> 400 too_deep" err_is 400 too_deep
+post_file "/processes/$$/snapshots" "$TMP/opts65.json"
+ok "scan-and-store options 65 deep -> 400 too_deep" err_is 400 too_deep
+post_file "/processes/$$/snapshots" "$TMP/opts64.json"
+ok "scan-and-store options exactly 64 deep are parsed (201)" is "$code" 201
+SID=$(jq -r '.id // empty' "$TMP/b")
+post_file "/snapshots/${SID:-1}/share" "$TMP/attack.json"
+ok "share options of 850 '[' -> 400 too_deep" err_is 400 too_deep
+ok "the daemon is still up after every deep body" alive "$MAIN_PID"
+api GET /health
+ok "and answers" is "$code" 200
+
+rc=0
+"$BIN" diff "$TMP/attack.json" "$TMP/snap.json" >/dev/null 2>"$TMP/diff.err" || rc=$?
+ok "vmscope diff refuses a deeply nested file with exit 1 (not a crash)" is "$rc" 1
+ok "and says why" grep -q "nested deeper than 64 levels" "$TMP/diff.err"
+
+if command -v node >/dev/null; then
+	out=$(cd "$WEB" && node --input-type=module -e '
+import { jsonTooDeep, MAX_JSON_DEPTH } from "./jsonlimits.js";
+const n = (d) => "[".repeat(d) + "]".repeat(d);
+console.log([jsonTooDeep("[".repeat(850)), jsonTooDeep(n(64)), jsonTooDeep(n(65)),
+  jsonTooDeep("{\"a\":\"[[[[\\\"[[\",\"b\\\\\\\\\":[1]}", 2), MAX_JSON_DEPTH].join(" "));' 2>&1)
+	ok "web/jsonlimits.js finds the too-deep bracket (got: $out)" is "$out" "64 -1 64 -1 64"
+	ok "web/import.js checks the depth before JSON.parse" \
+		python3 -c 'import sys; t=open(sys.argv[1]).read(); a=t.find("jsonTooDeep(text)"); b=t.find("JSON.parse(text)"); sys.exit(0 if 0 <= a < b else 1)' "$WEB/import.js"
+else
+	skip "node missing: the dashboard's depth check is not run"
+fi
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ "$fail" -eq 0 ] || exit 1
+[ "$skipped" -eq 0 ] || exit 77
+exit 0
