@@ -170,8 +170,8 @@ static int parse_option(int c, struct serve_args *a)
 		return -1;
 	case 't': {
 		unsigned long t = strtoul(optarg, &end, 10);
-		if (*end || t < 2 || t > 64) {
-			fprintf(stderr, "vmscope serve: --threads takes 2 to 64\n");
+		if (*end || t < 2 || t > 1024) {
+			fprintf(stderr, "vmscope serve: --threads takes 2 to 1024\n");
 			return VMS_EXIT_USAGE;
 		}
 		a->cfg.threads = (unsigned)t;

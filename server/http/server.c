@@ -244,10 +244,11 @@ static int set_web_dir(struct vms_http *h, const char *web_dir, char *errbuf, si
 static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg, int port, char *errbuf,
                           size_t errlen)
 {
-	char ports[96], threads[16], timeout[16];
+	char ports[96], threads[16], timeout[16], keep_alive[16];
 	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
-	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : 10000u);
+	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+	snprintf(keep_alive, sizeof keep_alive, "%u", VMS_HTTP_KEEP_ALIVE_TIMEOUT_MS);
 	/* clang-format off */
 	const char *options[] = {
 		"listening_ports", ports,
@@ -255,7 +256,7 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		"request_timeout_ms", timeout,
 		"enable_keep_alive", "yes",
 		"tcp_nodelay", "1", /* no Nagle + delayed-ACK stall on kept-alive connections */
-		"keep_alive_timeout_ms", "500",
+		"keep_alive_timeout_ms", keep_alive,
 		"index_files", "index.html",
 		"enable_directory_listing", "no",
 		/* CGI and SSI are compiled into Debian's civetweb: patterns that match no path. */
