@@ -24,6 +24,8 @@
 /* Header timeout (the whole request head must arrive within it) and the idle limit of a body
  * being read or a response being written (civetweb's request_timeout_ms). */
 #define VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS 3000u
+/* After a request whose body is larger than this the server returns freed heap to the kernel. */
+#define VMS_HTTP_TRIM_AFTER_BODY (1u << 20)
 /* How long a kept-alive connection may wait for its next request. */
 #define VMS_HTTP_KEEP_ALIVE_TIMEOUT_MS 500u
 #define VMS_HTTP_DEFAULT_MAX_BODY (64ull << 20) /* 64 MiB */

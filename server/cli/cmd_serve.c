@@ -3,6 +3,7 @@
  * timestamp on stderr. */
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,6 +307,11 @@ int vms_cmd_serve(int argc, char **argv)
 	if (rc != -1)
 		return rc;
 	rc = VMS_EXIT_ERROR;
+	/* glibc gives each new thread its own malloc arena (up to 8 per CPU) and keeps what an arena
+	 * once held: with 256 workers, 10 imports of a 66 MB snapshot left 5.2 GB resident (issue
+	 * 11). Two arenas are plenty for a daemon that mostly waits on sockets and SQLite; the
+	 * server trims the heap after each large request (server/http/server.c, end_request). */
+	mallopt(M_ARENA_MAX, 2);
 	if (a.verbose)
 		lg.min = VMS_LOG_DEBUG;
 	pthread_mutex_init(&lg.lock, NULL);

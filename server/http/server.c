@@ -3,6 +3,7 @@
  * the API, the share page or the static dashboard. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,11 @@ static void end_request(const struct mg_connection *conn, int status)
 			snprintf(path + n, sizeof path - n, "<token>");
 	}
 	vms_log(h, VMS_LOG_DEBUG, "%s %s %s -> %d", ri->remote_addr, ri->request_method, path, status);
+	/* An import's body, cJSON tree and snapshot (~10x the body at its peak) are freed by now,
+	 * but glibc keeps freed heap: hand it back to the kernel after every large body. */
+	if (ri->content_length > (long long)VMS_HTTP_TRIM_AFTER_BODY || (ri->content_length < 0 &&
+	                                                               mg_get_header(conn, "Transfer-Encoding")))
+		malloc_trim(0);
 }
 
 static int parse_listen(const char *listen, char *addr, size_t addrlen, int *port)
