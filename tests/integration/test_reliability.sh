@@ -8,6 +8,8 @@
 #   3. Imports give their memory back: after 5 imports of a 20,000-region snapshot (22 MB) the
 #      daemon's RSS is back within one body of where it started (it was ~10x the body per import,
 #      kept per worker thread by glibc's arenas).
+#   4. The database's directory and files: a world-writable or foreign-owned directory, a
+#      symlinked database path and -wal/-shm files that are not ours are refused, saying why.
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -180,6 +182,44 @@ echo "RSS before the imports ${RSS0} KiB, after 5: ${RSS5} KiB (body ${BODY_KB} 
 ok "5 imports stored" is "$all201" 1
 ok "RSS after 5 imports within one body of the start (${RSS0} -> ${RSS5} KiB)" \
 	test "$RSS5" -le $((RSS0 + BODY_KB))
+
+# ---- 4. the database directory and files ------------------------------------------------------
+# refused DESC PATTERN DBPATH: `vmscope serve --db DBPATH` exits 1 and its message matches
+refused() {
+	local d=$1 pat=$2 db=$3 rc=0
+	timeout 10 "$BIN" serve --listen 127.0.0.1:0 --db "$db" >/dev/null 2>"$TMP/refused.err" || rc=$?
+	ok "$d: refused (exit $rc)" is "$rc" 1
+	ok "$d: says why ($(head -c 160 "$TMP/refused.err"))" grep -q "$pat" "$TMP/refused.err"
+}
+mkdir -m 1777 "$TMP/shared"
+refused "a world-writable sticky directory" "writable by every user" "$TMP/shared/v.db"
+ok "...and nothing was created in it" test ! -e "$TMP/shared/v.db"
+mkdir -m 700 "$TMP/own"
+printf 'precious\n' >"$TMP/target"
+chmod 644 "$TMP/target"
+ln -s "$TMP/target" "$TMP/own/link.db"
+refused "a database path that is a symlink" "symbolic link" "$TMP/own/link.db"
+ok "...and its target was neither chmod-ed nor written" \
+	bash -c "[ \"\$(stat -c %a '$TMP/target')\" = 644 ] && [ \"\$(cat '$TMP/target')\" = precious ]"
+ln -s "$TMP/target" "$TMP/own/w.db-wal"
+refused "a -wal file that is a symlink" "w.db-wal exists and is a symbolic link" "$TMP/own/w.db"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	: >"$TMP/own/s.db-shm"
+	chown nobody "$TMP/own/s.db-shm"
+	refused "a -shm file another user created beforehand" "s.db-shm exists and is owned by another user" "$TMP/own/s.db"
+	: >"$TMP/own/x.db-wal"
+	chown nobody "$TMP/own/x.db-wal"
+	refused "a -wal file another user created beforehand" "x.db-wal exists and is owned by another user" "$TMP/own/x.db"
+	mkdir -m 755 "$TMP/theirs"
+	chown nobody "$TMP/theirs"
+	refused "a directory owned by another user" "belongs to uid" "$TMP/theirs/v.db"
+else
+	skip "foreign-owned -wal/-shm and directory: needs root and a user nobody"
+fi
+mkdir -m 700 "$TMP/fine"
+start fine --db "$TMP/fine/v.db"
+ok "a directory of our own is accepted" test -n "$LAST_PORT"
+kill "$LAST_PID" 2>/dev/null
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1
