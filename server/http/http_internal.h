@@ -38,6 +38,7 @@ struct vms_http {
 	pthread_mutex_t scan_lock; /* one full scan at a time */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
 };
@@ -86,6 +87,8 @@ int vms_api_dispatch(struct vms_req *r);
 struct vms_header {
 	const char *name, *value;
 };
+/* The directory holding the database (for "the disk holding DIR is full"). */
+void vms_db_dir(const struct vms_http *h, char *buf, size_t size);
 /* Send a complete response. extra: NULL-terminated by a {NULL, NULL} entry, or NULL. */
 int vms_send(struct vms_req *r, int status, const char *content_type, const void *body, size_t len,
              const struct vms_header *extra);

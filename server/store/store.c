@@ -213,7 +213,8 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 	}
 	if ((err = check_side_file(dirfd, path, base, "-wal", errbuf, errlen)) != VMS_OK ||
 	    (err = check_side_file(dirfd, path, base, "-shm", errbuf, errlen)) != VMS_OK ||
-	    (err = check_side_file(dirfd, path, base, "-journal", errbuf, errlen)) != VMS_OK)
+	    (err = check_side_file(dirfd, path, base, "-journal", errbuf, errlen)) != VMS_OK ||
+	    (err = check_side_file(dirfd, path, base, "-reserve", errbuf, errlen)) != VMS_OK)
 		goto out;
 	err = VMS_ERR_IO;
 	if (sb.st_mode & 077)
@@ -225,10 +226,19 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 	st->lock_fd = fd;
 	fd = -1;
 	err = VMS_OK;
+	/* The reserve (best effort: without it a delete on a full disk may fail, and says so). */
+	char name[1024];
+	if ((size_t)snprintf(name, sizeof name, "%s-reserve", base) < sizeof name &&
+	    (st->reserve_fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		st->reserve_dir = dirfd;
+		dirfd = -1;
+		vms_store_reserve_take(st);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
-	close(dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return err;
 }
 
@@ -335,6 +345,12 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 	if (!st)
 		return VMS_ERR_NOMEM;
 	st->lock_fd = -1;
+	st->reserve_fd = -1;
+	st->reserve_dir = -1;
+	if (!(st->path = strdup(path))) {
+		free(st);
+		return VMS_ERR_NOMEM;
+	}
 	st->legacy_json = opts ? opts->legacy_json : NULL;
 	st->max_snapshots =
 	    opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
@@ -382,12 +398,54 @@ void vms_store_close(struct vms_store *st)
 	}
 	free(st->readers);
 	free(st->free_readers);
+	if (st->reserve_fd >= 0) {
+		const char *slash = strrchr(st->path, '/');
+		char name[1024];
+		if ((size_t)snprintf(name, sizeof name, "%s-reserve", slash ? slash + 1 : st->path) < sizeof name)
+			unlinkat(st->reserve_dir, name, 0);
+		close(st->reserve_fd);
+	}
+	if (st->reserve_dir >= 0)
+		close(st->reserve_dir);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	pthread_mutex_destroy(&st->wlock);
 	pthread_mutex_destroy(&st->rlock);
 	pthread_cond_destroy(&st->rcond);
+	free(st->path);
 	free(st);
+}
+
+int vms_store_note_disk_full(struct vms_store *st)
+{
+	int ext = sqlite3_extended_errcode(st->writer.db);
+	int full = (ext & 0xff) == SQLITE_FULL || ext == SQLITE_IOERR_SHMSIZE ||
+	           ((ext & 0xff) == SQLITE_IOERR && sqlite3_system_errno(st->writer.db) == ENOSPC);
+	if (full)
+		__atomic_store_n(&st->disk_full, 1, __ATOMIC_RELAXED);
+	return full;
+}
+
+void vms_store_reserve_release(struct vms_store *st)
+{
+	if (st->reserve_fd >= 0)
+		(void)ftruncate(st->reserve_fd, 0);
+}
+
+void vms_store_reserve_take(struct vms_store *st)
+{
+	if (st->reserve_fd >= 0 && posix_fallocate(st->reserve_fd, 0, VMS_STORE_RESERVE) != 0)
+		(void)ftruncate(st->reserve_fd, 0); /* no space for it now: the next write tries again */
+}
+
+int vms_store_disk_full(struct vms_store *st)
+{
+	return st ? __atomic_load_n(&st->disk_full, __ATOMIC_RELAXED) : 0;
+}
+
+const char *vms_store_path(const struct vms_store *st)
+{
+	return st && st->path ? st->path : "";
 }
 
 struct vms_conn *vms_store_reader(struct vms_store *st)

@@ -142,7 +142,7 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
-	int err = VMS_OK, in_tx = 0;
+	int err = VMS_OK, in_tx = 0, retention = 0;
 	sqlite3_stmt *q = NULL;
 
 	if (!st || !s || !id)
@@ -167,10 +167,13 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	q = NULL;
 	if (count + 1 > st->max_snapshots) {
 		err = VMS_ERR_FULL;
+		retention = 1;
 		goto unlock;
 	}
-	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
+	if ((err = make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK) {
+		retention = err == VMS_ERR_FULL;
 		goto unlock;
+	}
 
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, packed_len) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_DONE) {
@@ -205,8 +208,14 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 	in_tx = 0;
 	*id = new_id;
+	if (__atomic_exchange_n(&st->disk_full, 0, __ATOMIC_RELAXED))
+		vms_store_reserve_take(st);
 
 unlock:
+	/* Out of disk space: whatever step noticed it (most often the COMMIT that writes the WAL),
+	 * the answer is VMS_ERR_FULL and the store remembers why (vms_store_disk_full). */
+	if (err != VMS_OK && !retention && vms_store_note_disk_full(st))
+		err = VMS_ERR_FULL;
 	if (q)
 		sqlite3_reset(q);
 	if (in_tx)
@@ -231,31 +240,47 @@ static int exec_id(struct vms_conn *c, enum vms_stmt slot, int64_t id, int *chan
 	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
-int vms_store_delete(struct vms_store *st, int64_t id)
+/* One delete transaction on w. */
+static int delete_tx(struct vms_store *st, struct vms_conn *w, int64_t id)
 {
 	int err, changes = 0;
-	if (!st || id <= 0)
-		return VMS_ERR_NOT_FOUND;
-	pthread_mutex_lock(&st->wlock);
-	struct vms_conn *w = &st->writer;
 	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
+		goto fail;
 	if ((err = exec_id(w, VMS_ST_DELETE_SHARES, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
-	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK) {
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-		goto unlock;
-	}
+	    (err = exec_id(w, VMS_ST_DELETE_META, id, &changes)) != VMS_OK)
+		goto fail;
 	if (changes == 0) {
 		vms_conn_exec(w, VMS_ST_ROLLBACK);
-		err = VMS_ERR_NOT_FOUND;
-		goto unlock;
+		return VMS_ERR_NOT_FOUND;
 	}
 	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
+		goto fail;
+	return VMS_OK;
+fail:
+	if (vms_store_note_disk_full(st))
+		err = VMS_ERR_FULL;
+	vms_conn_exec(w, VMS_ST_ROLLBACK);
+	return err;
+}
+
+/* A delete must work on a full disk: it is how space is made. It needs a few pages of WAL; when
+ * even those do not fit, the reserve kept beside the database gives its space back and the
+ * delete is tried once more (the reserve is taken again after the next snapshot is stored). */
+int vms_store_delete(struct vms_store *st, int64_t id)
+{
+	int err;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	pthread_mutex_lock(&st->wlock);
+	struct vms_conn *w = &st->writer;
+	err = delete_tx(st, w, id);
+	if (err == VMS_ERR_FULL) {
+		vms_store_reserve_release(st);
+		err = delete_tx(st, w, id);
+	}
 	pthread_mutex_unlock(&st->wlock);
 	return err;
 }

@@ -10,6 +10,8 @@
 #      kept per worker thread by glibc's arenas).
 #   4. The database's directory and files: a world-writable or foreign-owned directory, a
 #      symlinked database path and -wal/-shm files that are not ours are refused, saying why.
+#   5. Disk full (a small tmpfs, root only): writes get 507 disk_full naming the directory,
+#      DELETE still works, /health says so, the log says it once; writes recover with space.
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -28,9 +30,11 @@ for tool in curl jq python3; do
 done
 [ -x "$BIN" ] || { echo "test_reliability.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
 
+MOUNTED=
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -220,6 +224,51 @@ mkdir -m 700 "$TMP/fine"
 start fine --db "$TMP/fine/v.db"
 ok "a directory of our own is accepted" test -n "$LAST_PORT"
 kill "$LAST_PID" 2>/dev/null
+
+# ---- 5. disk full ------------------------------------------------------------------------------
+mkdir -m 700 "$TMP/full"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m,mode=0700 tmpfs "$TMP/full" 2>/dev/null; then
+	MOUNTED=$TMP/full
+	start disk --db "$TMP/full/v.db"
+	DISK_PID=$LAST_PID
+	MAIN_BASE=$BASE
+	MAIN_TOKEN=$TOKEN
+	BASE=http://127.0.0.1:$LAST_PORT/api/v1
+	TOKEN=$("$BIN" token --db "$TMP/full/v.db")
+	ids=()
+	for i in 1 2 3; do
+		api POST "/processes/$$/snapshots" -H 'Content-Type: application/json' -d '{"share":false}'
+		ids+=("$(jq -r .id "$TMP/b")")
+	done
+	ok "snapshots stored on the small disk" is "$code" 201
+	dd if=/dev/zero of="$TMP/full/filler" bs=16k 2>/dev/null # until the disk is full
+	post_file /snapshots "$TMP/mid.json"
+	ok "a write on a full disk: 507 disk_full" err_is 507 disk_full
+	ok "...naming the directory" jq -e --arg d "$TMP/full" '.error.message | contains("the disk holding " + $d + " is full")' "$TMP/b"
+	api POST "/processes/$$/snapshots" -H 'Content-Type: application/json' -d '{"share":false}'
+	ok "a scan-and-store on a full disk: 507 disk_full" err_is 507 disk_full
+	api GET /health
+	ok "/health reports the full disk" jq -e '.status == "disk_full" and .store.disk_full == true and .store.full == true' "$TMP/b"
+	api DELETE "/snapshots/${ids[0]}"
+	ok "DELETE works on a full disk (got $code)" is "$code" 204
+	api GET "/snapshots/${ids[1]}"
+	ok "the other snapshots are intact" is "$code" 200
+	ok "the log says it once" is "$(grep -c 'is full' "$TMP/disk.err")" 1
+	rm -f "$TMP/full/filler"
+	api POST "/processes/$$/snapshots" -H 'Content-Type: application/json' -d '{"share":false}'
+	ok "with space again, writes work" is "$code" 201
+	api GET /health
+	ok "and /health is ok again" jq -e '.status == "ok" and .store.disk_full == false' "$TMP/b"
+	kill "$DISK_PID" 2>/dev/null
+	wait "$DISK_PID" 2>/dev/null
+	if command -v sqlite3 >/dev/null; then
+		ok "integrity_check ok" is "$(sqlite3 "$TMP/full/v.db" 'PRAGMA integrity_check')" ok
+	fi
+	BASE=$MAIN_BASE
+	TOKEN=$MAIN_TOKEN
+else
+	skip "disk full: needs root to mount a small tmpfs"
+fi
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1
