@@ -34,9 +34,19 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, const struct vms_lookup *l)
  * went one level too deep; 0 otherwise. Validates nothing else. */
 int vms_json_too_deep(const char *text, size_t len, unsigned limit, size_t *where);
 
+/* 1 when text is not well-formed UTF-8 (stray or truncated sequences, overlong forms, UTF-16
+ * surrogates, beyond U+10FFFF), *where (if not NULL) = offset of the first bad byte; else 0. */
+int vms_json_bad_utf8(const char *text, size_t len, size_t *where);
+
+/* A JSON string of s (null for NULL) with every byte that is not well-formed UTF-8 replaced by
+ * U+FFFD, as every writer in this layer does (file and process names are bytes on Linux);
+ * NULL on ENOMEM. */
+cJSON *vms_json_string_repaired(const char *s);
+
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
- * Text nested deeper than VMS_JSON_MAX_DEPTH is refused (VMS_ERR_INVALID) before it is parsed.
+ * Text nested deeper than VMS_JSON_MAX_DEPTH or that is not well-formed UTF-8 is refused
+ * (VMS_ERR_INVALID) before it is parsed.
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);

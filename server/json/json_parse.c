@@ -735,6 +735,13 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		     line, col);
 		goto out;
 	}
+	if (vms_json_bad_utf8(text, len, &deep_at)) {
+		size_t line, col;
+		line_col(text, deep_at, &line, &col);
+		fail(&c, "", NULL, "not valid UTF-8 (byte 0x%02x at line %zu, column %zu)",
+		     (unsigned)(unsigned char)text[deep_at], line, col);
+		goto out;
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;

@@ -12,6 +12,8 @@
 #      symlinked database path and -wal/-shm files that are not ours are refused, saying why.
 #   5. Disk full (a small tmpfs, root only): writes get 507 disk_full naming the directory,
 #      DELETE still works, /health says so, the log says it once; writes recover with space.
+#   6. Strings: an import that is not UTF-8 is refused; a scanned process whose name is not
+#      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD).
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -269,6 +271,30 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m,mode=0700 tmpfs "$TMP/full" 2
 else
 	skip "disk full: needs root to mount a small tmpfs"
 fi
+
+# ---- 6. UTF-8 ---------------------------------------------------------------------------------
+python3 - "$TMP/snap.json" "$TMP/badutf8.json" <<'PY'
+import json, sys
+t = open(sys.argv[1], "rb").read()
+name = json.loads(t)["process"]["name"].encode()
+t = t.replace(b'"name":"' + name + b'"', b'"name":"bad\xff\xfename"', 1)
+open(sys.argv[2], "wb").write(t)
+PY
+post_file /snapshots "$TMP/badutf8.json"
+ok "an import with invalid UTF-8: 400 bad_json" err_is 400 bad_json
+ok "...saying so" jq -e '.error.message | contains("not valid UTF-8")' "$TMP/b"
+badname=$(printf 'bad\377\376name')
+cp "$(command -v sleep)" "$TMP/$badname"
+"$TMP/$badname" 60 &
+BADPID=$!
+PIDS+=("$BADPID")
+api POST "/processes/$BADPID/snapshots" -H 'Content-Type: application/json' -d '{"share":false}'
+ok "a process whose name is not UTF-8 is stored" is "$code" 201
+ok "...and the creation answer is strict UTF-8 JSON" python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$TMP/b"
+api GET "/snapshots?limit=1000"
+ok "GET /snapshots is strict UTF-8 JSON" python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$TMP/b"
+ok "...with U+FFFD for the bad bytes" jq -e '[.snapshots[].process.name] | index("bad\ufffd\ufffdname") != null' "$TMP/b"
+kill "$BADPID" 2>/dev/null
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1

@@ -1,5 +1,5 @@
 /* Limits on what the JSON importer accepts (issue 11): nesting depth checked before cJSON parses
- * (a recursive parser: ~800 levels overflowed a daemon worker's stack). */
+ * (a recursive parser: ~800 levels overflowed a daemon worker's stack); well-formed UTF-8. */
 #include <stdint.h>
 
 #include "handmade_snapshot.h"
@@ -85,9 +85,71 @@ static void test_import_depth(void)
 	free(json);
 }
 
+/* json with the first occurrence of from replaced by to (malloc'd). */
+static char *swap(const char *json, const char *from, const char *to)
+{
+	const char *p = strstr(json, from);
+	if (!p)
+		hs_die("fixture text not found");
+	size_t a = (size_t)(p - json), fl = strlen(from), tl = strlen(to), n = strlen(json);
+	char *r = malloc(n - fl + tl + 1);
+	memcpy(r, json, a);
+	memcpy(r + a, to, tl);
+	memcpy(r + a + tl, p + fl, n - a - fl + 1);
+	return r;
+}
+
+static void test_import_utf8(void)
+{
+	struct vms_snapshot *s = hs_demo(), *back = NULL;
+	char *json = NULL, err[256];
+	size_t len;
+	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
+	const char *name = s->name;
+	char quoted[256];
+	snprintf(quoted, sizeof quoted, "\"%s\"", name);
+	vms_snapshot_free(s);
+
+	/* well-formed multi-byte text imports */
+	char *good = swap(json, quoted, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+	int rc = vms_json_parse_snapshot(good, strlen(good), &back, err, sizeof err);
+	CHECK(rc == VMS_OK);
+	if (rc == VMS_OK)
+		CHECK_STR(back->name, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	vms_snapshot_free(back);
+	back = NULL;
+	free(good);
+	CHECK(vms_json_bad_utf8("caf\xc3\xa9", 5, NULL) == 0);
+
+	/* raw 0xff, a stray continuation byte, an overlong '/', an encoded surrogate, a truncated
+	 * sequence, beyond U+10FFFF: each refused, saying where */
+	static const char *const bad[] = {"\"x\xffy\"", "\"x\x80y\"", "\"x\xc0\xafy\"",
+	                                  "\"x\xed\xa0\x80y\"", "\"x\xe2\x82\"", "\"x\xf4\x90\x80\x80" "\""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *t = swap(json, quoted, bad[i]);
+		size_t at = 0;
+		CHECK(vms_json_bad_utf8(t, strlen(t), &at) == 1);
+		CHECK((unsigned char)t[at] >= 0x80 && (size_t)(strstr(t, bad[i]) - t) + 2 == at);
+		rc = vms_json_parse_snapshot(t, strlen(t), &back, err, sizeof err);
+		CHECK(rc == VMS_ERR_INVALID && back == NULL);
+		CHECK(strstr(err, "not valid UTF-8") != NULL);
+		free(t);
+	}
+	free(json);
+
+	/* the repaired string helper: U+FFFD for each bad byte, NULL -> null */
+	cJSON *j = vms_json_string_repaired("a\xff" "b");
+	CHECK(j && cJSON_IsString(j) && !strcmp(j->valuestring, "a\xef\xbf\xbd" "b"));
+	cJSON_Delete(j);
+	j = vms_json_string_repaired(NULL);
+	CHECK(j && cJSON_IsNull(j));
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	test_depth_scan();
 	test_import_depth();
+	test_import_utf8();
 	TEST_MAIN_END();
 }
