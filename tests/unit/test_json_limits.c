@@ -1,5 +1,6 @@
 /* Limits on what the JSON importer accepts (issue 11): nesting depth checked before cJSON parses
- * (a recursive parser: ~800 levels overflowed a daemon worker's stack); well-formed UTF-8. */
+ * (a recursive parser: ~800 levels overflowed a daemon worker's stack); well-formed UTF-8;
+ * smaps values within what a kernel can report, so that no total wraps. */
 #include <stdint.h>
 
 #include "handmade_snapshot.h"
@@ -146,8 +147,67 @@ static void test_import_utf8(void)
 	cJSON_Delete(j);
 }
 
+/* malloc'd: json with the value of "key" in its first smaps object replaced by value. */
+static char *edit_first_smaps(const char *json, const char *key, const char *value)
+{
+	const char *sm = strstr(json, "\"smaps\":{");
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *k = sm ? strstr(sm, pat) : NULL;
+	if (!k)
+		hs_die("smaps key not found");
+	const char *v = k + strlen(pat), *e = v;
+	while (*e >= '0' && *e <= '9')
+		e++;
+	size_t n = strlen(json), a = (size_t)(v - json), vl = strlen(value);
+	char *r = malloc(n + vl + 1);
+	memcpy(r, json, a);
+	memcpy(r + a, value, vl);
+	memcpy(r + a + vl, e, n - (size_t)(e - json) + 1);
+	return r;
+}
+
+static void test_import_ranges(void)
+{
+	struct vms_snapshot *s = hs_demo(), *back = NULL;
+	char *json = NULL, err[256];
+	size_t len;
+	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
+	vms_snapshot_free(s);
+	static const struct {
+		const char *key, *value, *says;
+	} bad[] = {
+	    {"rss", "18446744073709551615", "bytes in a region of"},
+	    {"private_dirty", "18446744073709551615", "bytes in a region of"},
+	    {"swap", "18446744073709551615", "bytes in a region of"},
+	    {"locked", "18446744073709551615", "bytes in a region of"},
+	    {"kernel_page_size", "18446744073709551615", "not a page size"},
+	    {"rss", "0", "is less than shared_clean + shared_dirty"},
+	    {"swap_pss", "4096", "more than swap"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *t = edit_first_smaps(json, bad[i].key, bad[i].value);
+		int rc = vms_json_parse_snapshot(t, strlen(t), &back, err, sizeof err);
+		CHECK(rc == VMS_ERR_INVALID && back == NULL);
+		if (!strstr(err, bad[i].says))
+			fprintf(stderr, "  %s=%s: %s\n", bad[i].key, bad[i].value, err);
+		CHECK(strstr(err, bad[i].says) != NULL);
+		vms_snapshot_free(back);
+		back = NULL;
+		free(t);
+	}
+	/* the largest values a region allows still import, and the totals stay ordered */
+	int rc = vms_json_parse_snapshot(json, len, &back, err, sizeof err);
+	CHECK(rc == VMS_OK);
+	if (rc == VMS_OK)
+		CHECK(back->total[VMS_COL_TOTAL_WS] >= back->total[VMS_COL_PRIVATE_WS]);
+	vms_snapshot_free(back);
+	free(json);
+}
+
 int main(void)
 {
+	test_import_ranges();
 	test_depth_scan();
 	test_import_depth();
 	test_import_utf8();
