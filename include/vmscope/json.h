@@ -43,10 +43,16 @@ int vms_json_bad_utf8(const char *text, size_t len, size_t *where);
  * NULL on ENOMEM. */
 cJSON *vms_json_string_repaired(const char *s);
 
+/* The first key that appears twice in one object anywhere in j (cJSON keeps both; readers
+ * disagree about which counts: cJSON takes the first, JavaScript and Python the last), or NULL.
+ * *nomem (set to 0 by the caller) becomes 1 when memory ran out. Every JSON input is refused
+ * when it has one. j must have passed vms_json_too_deep (this recurses once per level). */
+const char *vms_json_dup_key(const cJSON *j, int *nomem);
+
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
  * Text nested deeper than VMS_JSON_MAX_DEPTH or that is not well-formed UTF-8 is refused
- * (VMS_ERR_INVALID) before it is parsed.
+ * (VMS_ERR_INVALID) before it is parsed; so is an object with a duplicate key.
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);

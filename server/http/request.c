@@ -182,6 +182,15 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 		const char *end = NULL;
 		body = cJSON_ParseWithLengthOpts(text, len + 1, &end,
 		                                 1); /* len + 1: cJSON wants to see the NUL */
+		int dup_nomem = 0;
+		const char *dup = body ? vms_json_dup_key(body, &dup_nomem) : NULL;
+		if (dup || dup_nomem) {
+			st = dup ? vms_send_error(r, 400, "bad_json", "the key \"%.64s\" appears twice", dup)
+			         : vms_send_error(r, 503, "out_of_memory", "out of memory");
+			cJSON_Delete(body);
+			free(text);
+			return st;
+		}
 		if (!body || !cJSON_IsObject(body)) {
 			cJSON_Delete(body);
 			free(text);

@@ -80,8 +80,12 @@ static char *error_body(const char *code, const char *message)
 {
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	char *text = NULL;
-	if (e && cJSON_AddStringToObject(e, "code", code) && cJSON_AddStringToObject(e, "message", message))
+	cJSON *m = vms_json_string_repaired(message); /* messages may quote input cut mid-character */
+	if (e && m && cJSON_AddStringToObject(e, "code", code) && cJSON_AddItemToObject(e, "message", m)) {
+		m = NULL;
 		text = vms_json_print(root, 0);
+	}
+	cJSON_Delete(m);
 	cJSON_Delete(root);
 	return text;
 }

@@ -5,6 +5,7 @@
  * civetweb worker's stack and took the daemon down. A linear scan with a counter needs no stack
  * and no allocation, so it runs first and the parser only ever sees shallow text. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "textutil.h"
 #include "vmscope/json.h"
@@ -86,4 +87,63 @@ cJSON *vms_json_string_repaired(const char *s)
 	cJSON *j = cJSON_CreateString(fixed);
 	free(fixed);
 	return j;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The duplicated key of one object's members, or NULL; *nomem set when the sort could not be
+ * done. Small objects compare pairwise, large ones sort their names (no quadratic time on an
+ * object with a million members). */
+static const char *dup_in_object(const cJSON *o, int *nomem)
+{
+	size_t n = 0;
+	const cJSON *it;
+	for (it = o->child; it; it = it->next)
+		n++;
+	if (n < 2)
+		return NULL;
+	if (n <= 16) {
+		for (it = o->child; it; it = it->next)
+			for (const cJSON *jt = it->next; jt; jt = jt->next)
+				if (it->string && jt->string && !strcmp(it->string, jt->string))
+					return it->string;
+		return NULL;
+	}
+	const char **names = malloc(n * sizeof *names);
+	const char *dup = NULL;
+	if (!names) {
+		*nomem = 1;
+		return NULL;
+	}
+	size_t k = 0;
+	for (it = o->child; it; it = it->next)
+		names[k++] = it->string ? it->string : "";
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 1; i < n && !dup; i++)
+		if (!strcmp(names[i - 1], names[i]))
+			dup = names[i];
+	free(names);
+	return dup;
+}
+
+const char *vms_json_dup_key(const cJSON *j, int *nomem)
+{
+	/* Depth is bounded: every input passed vms_json_too_deep first. */
+	if (!j)
+		return NULL;
+	if (cJSON_IsObject(j)) {
+		const char *d = dup_in_object(j, nomem);
+		if (d || *nomem)
+			return d;
+	}
+	if (cJSON_IsObject(j) || cJSON_IsArray(j))
+		for (const cJSON *it = j->child; it; it = it->next) {
+			const char *d = vms_json_dup_key(it, nomem);
+			if (d || *nomem)
+				return d;
+		}
+	return NULL;
 }

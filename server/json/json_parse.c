@@ -825,6 +825,20 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		fail(&c, "", NULL, "expected a JSON object at the top level");
 		goto out;
 	}
+	int dup_nomem = 0;
+	const char *dup = vms_json_dup_key(root, &dup_nomem);
+	if (dup_nomem) {
+		ret = VMS_ERR_NOMEM;
+		fail(&c, "", NULL, "out of memory");
+		goto out;
+	}
+	if (dup) {
+		fail(&c, "", NULL,
+		     "the key \"%.64s\" appears twice in one object (JSON readers disagree about which one "
+		     "counts)",
+		     dup);
+		goto out;
+	}
 
 	if (lex_numbers(&c, text, (size_t)(end - text)) < 0) {
 		ret = VMS_ERR_NOMEM;

@@ -13,7 +13,7 @@
 #   5. Disk full (a small tmpfs, root only): writes get 507 disk_full naming the directory,
 #      DELETE still works, /health says so, the log says it once; writes recover with space.
 #   6. Strings: an import that is not UTF-8 is refused; a scanned process whose name is not
-#      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD).
+#      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD). Duplicate keys are refused.
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -295,6 +295,17 @@ api GET "/snapshots?limit=1000"
 ok "GET /snapshots is strict UTF-8 JSON" python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$TMP/b"
 ok "...with U+FFFD for the bad bytes" jq -e '[.snapshots[].process.name] | index("bad\ufffd\ufffdname") != null' "$TMP/b"
 kill "$BADPID" 2>/dev/null
+python3 - "$TMP/snap.json" "$TMP/dup.json" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+i = t.index('"smaps":{') + len('"smaps":{')
+open(sys.argv[2], "w").write(t[:i] + '"rss":0,' + t[i:])
+PY
+post_file /snapshots "$TMP/dup.json"
+ok "an import with a duplicate key: 400 bad_json" err_is 400 bad_json
+ok "...naming it" jq -e '.error.message | contains("\"rss\" appears twice")' "$TMP/b"
+api POST "/processes/$$/snapshots" -H 'Content-Type: application/json' -d '{"share":false,"share":true}'
+ok "options with a duplicate key: 400 bad_json" err_is 400 bad_json
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1

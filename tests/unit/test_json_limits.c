@@ -205,8 +205,47 @@ static void test_import_ranges(void)
 	free(json);
 }
 
+static void test_duplicate_keys(void)
+{
+	struct vms_snapshot *s = hs_demo(), *back = NULL;
+	char *json = NULL, err[256];
+	size_t len;
+	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
+	vms_snapshot_free(s);
+	/* a second "rss" in the first smaps object: cJSON would take the first, JS the last */
+	const char *sm = strstr(json, "\"smaps\":{");
+	size_t at = (size_t)(sm - json) + strlen("\"smaps\":{");
+	char *t = malloc(len + 32);
+	memcpy(t, json, at);
+	strcpy(t + at, "\"rss\":0,");
+	strcat(t, json + at);
+	int rc = vms_json_parse_snapshot(t, strlen(t), &back, err, sizeof err);
+	CHECK(rc == VMS_ERR_INVALID && back == NULL);
+	CHECK(strstr(err, "\"rss\" appears twice") != NULL);
+	free(t);
+	free(json);
+
+	/* a large object (sorted path) and a small one (pairwise path), at any depth */
+	int nomem = 0;
+	char big[64 * 1024];
+	size_t k = (size_t)sprintf(big, "[{");
+	for (int i = 0; i < 2000; i++)
+		k += (size_t)sprintf(big + k, "\"k%d\":1,", i);
+	sprintf(big + k, "\"k1999\":2}]");
+	cJSON *j = cJSON_Parse(big);
+	CHECK(j && vms_json_dup_key(j, &nomem) && !strcmp(vms_json_dup_key(j, &nomem), "k1999") && !nomem);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"a\":{\"b\":[{\"c\":1,\"d\":2,\"c\":3}]}}");
+	CHECK(j && vms_json_dup_key(j, &nomem) && !strcmp(vms_json_dup_key(j, &nomem), "c"));
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}]}");
+	CHECK(j && vms_json_dup_key(j, &nomem) == NULL); /* same key in different objects is fine */
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
+	test_duplicate_keys();
 	test_import_ranges();
 	test_depth_scan();
 	test_import_depth();
