@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,25 @@ static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size
 }
 
 /* Where we listen, the URL to open (with the token) and the warnings that go with it. */
+/* May the token go to stdout? A terminal or a pipe: yes (only its reader sees it). A regular
+ * file: only once nobody else can read it; a file of ours wider than 0600 is narrowed to 0600
+ * first (`vmscope serve > log` used to leave the token in a 0644 file). Anything else: no. */
+static int stdout_private(void)
+{
+	struct stat sb;
+	if (isatty(STDOUT_FILENO))
+		return 1;
+	if (fstat(STDOUT_FILENO, &sb) != 0)
+		return 0;
+	if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))
+		return 1;
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid())
+		return 0;
+	if ((sb.st_mode & 077) && fchmod(STDOUT_FILENO, sb.st_mode & 0700) != 0)
+		return 0;
+	return 1;
+}
+
 static void announce(const struct serve_args *a, struct logger *lg, int port, const char *token)
 {
 	const char *shown = !strncmp(a->cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
@@ -289,8 +309,12 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 	printf("vmscope: listening on http://%s:%d/\n", shown, port);
 	if (a->no_auth)
 		printf("vmscope: open http://%s:%d/\n", shown, port);
-	else
+	else if (stdout_private())
 		printf("vmscope: open http://%s:%d/#token=%s\n", shown, port, token);
+	else
+		printf("vmscope: open http://%s:%d/ with the token that `vmscope token --db %s` prints "
+		       "(it is not written here: others could read this output)\n",
+		       shown, port, a->db);
 	fflush(stdout);
 }
 

@@ -14,6 +14,8 @@
 #      DELETE still works, /health says so, the log says it once; writes recover with space.
 #   6. Strings: an import that is not UTF-8 is refused; a scanned process whose name is not
 #      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD). Duplicate keys are refused.
+#   7. The token is never written where others can read it: stdout redirected to a 0644 file of
+#      ours is narrowed to 0600 first; to a file of another user, the token is left out.
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -306,6 +308,42 @@ ok "an import with a duplicate key: 400 bad_json" err_is 400 bad_json
 ok "...naming it" jq -e '.error.message | contains("\"rss\" appears twice")' "$TMP/b"
 api POST "/processes/$$/snapshots" -H 'Content-Type: application/json' -d '{"share":false,"share":true}'
 ok "options with a duplicate key: 400 bad_json" err_is 400 bad_json
+
+# ---- 7. the token on stdout -----------------------------------------------------------------
+mkdir -m 700 "$TMP/tok"
+: >"$TMP/tok.out"
+chmod 644 "$TMP/tok.out"
+start tokfile --db "$TMP/tok/v.db" # its stdout is $TMP/tokfile.out, created 0644 by this shell (umask 022)
+ok "stdout redirected to a file of ours: the token is printed" grep -q '#token=' "$TMP/tokfile.out"
+ok "...and the file is 0600 (it was $(umask -S))" is "$(stat -c %a "$TMP/tokfile.out")" 600
+kill "$LAST_PID" 2>/dev/null
+wait "$LAST_PID" 2>/dev/null
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	: >"$TMP/theirs.out"
+	chown nobody "$TMP/theirs.out"
+	chmod 666 "$TMP/theirs.out"
+	"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/tok/v.db" >>"$TMP/theirs.out" 2>/dev/null &
+	TP=$!
+	PIDS+=("$TP")
+	for _ in $(seq 100); do grep -q 'open http' "$TMP/theirs.out" && break; sleep 0.05; done
+	ok "stdout to another user's 0666 file: no token in it" bash -c "! grep -q '#token=' '$TMP/theirs.out'"
+	ok "...but where to get it" grep -q 'vmscope token --db' "$TMP/theirs.out"
+	ok "...and its mode is left alone" is "$(stat -c %a "$TMP/theirs.out")" 666
+	kill "$TP" 2>/dev/null
+	wait "$TP" 2>/dev/null
+else
+	skip "stdout to another user's file: needs root and a user nobody"
+fi
+mkfifo "$TMP/fifo"
+cat "$TMP/fifo" >"$TMP/pipe.out" &
+CATP=$!
+"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/tok/v.db" >"$TMP/fifo" 2>/dev/null &
+TP=$!
+PIDS+=("$TP" "$CATP")
+for _ in $(seq 100); do grep -q 'open http' "$TMP/pipe.out" && break; sleep 0.05; done
+ok "to a pipe the token is printed" grep -q '#token=' "$TMP/pipe.out"
+kill "$TP" 2>/dev/null
+wait "$TP" "$CATP" 2>/dev/null
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1
