@@ -53,6 +53,42 @@ static int static_path_ok(const struct vms_http *h, const char *uri)
 	return !strncmp(real, h->web_dir, wl) && (real[wl] == '\0' || real[wl] == '/');
 }
 
+static int is_directory(const struct vms_http *h, const char *uri)
+{
+	char full[PATH_MAX];
+	struct stat sb;
+	int n = snprintf(full, sizeof full, "%s%s", h->web_dir, uri);
+	return n > 0 && (size_t)n < sizeof full && stat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A directory asked for without its trailing slash. civetweb would answer 301 with a Location
+ * built from the raw request target ("GET //evil.com/..%2fsub" -> "Location: //evil.com/../sub/",
+ * an open redirect, and without our security headers). We send the redirect ourselves, built
+ * from the normalised path: one leading slash, every byte outside [A-Za-z0-9-._~/] escaped, so
+ * it can only point at this server. */
+static int redirect_to_directory(struct mg_connection *conn, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char loc[PATH_MAX * 3 + 4];
+	size_t k = 0;
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < sizeof loc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+			loc[k++] = (char)*p;
+		} else {
+			loc[k++] = '%';
+			loc[k++] = hex[*p >> 4];
+			loc[k++] = hex[*p & 15];
+		}
+	}
+	loc[k++] = '/';
+	loc[k] = '\0';
+	const struct vms_header extra[] = {{"Location", loc}, {NULL, NULL}};
+	return vms_send_error_conn(conn, 301, "moved", "this is a directory: see Location", extra);
+}
+
 static int begin_request(struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -112,6 +148,8 @@ static int begin_request(struct mg_connection *conn)
 		                           "no dashboard files: start vmscope serve with --web DIR", NULL);
 	if (!static_path_ok(h, path))
 		return vms_send_error_conn(conn, 404, "not_found", "no such file", NULL);
+	if (path[strlen(path) - 1] != '/' && is_directory(h, path))
+		return redirect_to_directory(conn, path);
 	return 0; /* civetweb serves the file, with static_headers */
 }
 

@@ -16,6 +16,8 @@
 #      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD). Duplicate keys are refused.
 #   7. The token is never written where others can read it: stdout redirected to a 0644 file of
 #      ours is narrowed to 0600 first; to a file of another user, the token is left out.
+#   8. A directory asked for without its slash: our own 301 to this server only (civetweb's
+#      built the Location from the raw target: //evil.com/..%2fsub -> //evil.com/../sub/).
 # Prints "N passed, N failed, N skipped"; exits 1 on any failure, else 77 when a part could not
 # run here, else 0.
 set -u
@@ -344,6 +346,21 @@ for _ in $(seq 100); do grep -q 'open http' "$TMP/pipe.out" && break; sleep 0.05
 ok "to a pipe the token is printed" grep -q '#token=' "$TMP/pipe.out"
 kill "$TP" 2>/dev/null
 wait "$TP" "$CATP" 2>/dev/null
+
+# ---- 8. the directory redirect ----------------------------------------------------------------
+mkdir -p "$TMP/web/sub"
+cp "$WEB/index.html" "$TMP/web/"
+echo sub >"$TMP/web/sub/index.html"
+start webdir --db "$TMP/tok/v.db" --web "$TMP/web"
+WPORT=$LAST_PORT
+for target in '//evil.com/..%2fsub' '/sub' '//sub' '/%2e%2e/sub'; do
+	code=$(curl -s --path-as-is -o /dev/null -D "$TMP/h" -w '%{http_code}' "http://127.0.0.1:$WPORT$target")
+	loc=$(grep -i '^Location:' "$TMP/h" | cut -d' ' -f2- | tr -d '\r')
+	ok "GET $target: 301 to /sub/ on this server (got $code, Location $loc)" \
+		bash -c "[ '$code' = 301 ] && [ '$loc' = /sub/ ]"
+	ok "GET $target: the redirect carries the security headers" grep -qi '^Content-Security-Policy:' "$TMP/h"
+done
+kill "$LAST_PID" 2>/dev/null
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ] || exit 1
