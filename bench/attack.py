@@ -12,7 +12,12 @@ While it runs:
 Prints one JSON line: probes, answered, within_1s, max_s, median_s, flood_requests,
 slow_reconnects. Every socket it opens it closes itself. Exits 0.
 
+With --readers N --write-pid PID instead: N keep-alive clients with the token reading
+GET /api/v1/snapshots/--read-id as fast as they can, and one writer storing a scan of PID
+(POST /api/v1/processes/PID/snapshots) every 0.5 s; prints the writes' latencies.
+
 usage: attack.py --port PORT --token TOKEN [--slow 200] [--flood 64] [--seconds 20]
+       attack.py --port PORT --token TOKEN --readers 64 --read-id ID --write-pid PID [--seconds 20]
 """
 import argparse
 import json
@@ -61,8 +66,13 @@ def main():
     ap.add_argument("--drip", type=float, default=1.0)
     ap.add_argument("--every", type=float, default=0.5)
     ap.add_argument("--give-up", type=float, default=10.0)
+    ap.add_argument("--readers", type=int, default=0)
+    ap.add_argument("--read-id", type=int, default=1)
+    ap.add_argument("--write-pid", type=int, default=0)
     a = ap.parse_args()
     addr = ("127.0.0.1", a.port)
+    if a.readers:
+        return readers_and_writer(a, addr)
     stop = threading.Event()
     counts = {"flood": 0, "slow_reconnects": 0}
     lock = threading.Lock()
@@ -173,6 +183,68 @@ def main():
         "max_s": round(max(lat), 3) if lat else None,
         "median_s": round(statistics.median(lat), 3) if lat else None,
         "flood_requests": counts["flood"], "slow_reconnects": counts["slow_reconnects"],
+    }))
+
+
+def readers_and_writer(a, addr):
+    stop = threading.Event()
+    host = "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n" % (a.port, a.token)
+    reads = [0]
+    lock = threading.Lock()
+
+    def reader():
+        s = None
+        req = ("GET /api/v1/snapshots/%d HTTP/1.1\r\n" % a.read_id + host + "\r\n").encode()
+        while not stop.is_set():
+            try:
+                if s is None:
+                    s = socket.create_connection(addr, timeout=10)
+                s.sendall(req)
+                status, close = recv_response(s, time.monotonic() + 10)
+                if status is None or close:
+                    s.close()
+                    s = None
+                with lock:
+                    reads[0] += 1
+            except OSError:
+                if s is not None:
+                    s.close()
+                s = None
+        if s is not None:
+            s.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(a.readers)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    body = b'{"share":false}'
+    req = ("POST /api/v1/processes/%d/snapshots HTTP/1.1\r\n" % a.write_pid + host +
+           "Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+           % len(body)).encode() + body
+    lat, codes = [], {}
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        s = None
+        try:
+            s = socket.create_connection(addr, timeout=30)
+            s.sendall(req)
+            status, _ = recv_response(s, t0 + 30)
+        except OSError:
+            status = None
+        finally:
+            if s is not None:
+                s.close()
+        lat.append(time.monotonic() - t0)
+        codes[str(status)] = codes.get(str(status), 0) + 1
+        time.sleep(max(0.0, 0.5 - (time.monotonic() - t0)))
+    stop.set()
+    for t in threads:
+        t.join()
+    print(json.dumps({
+        "readers": a.readers, "seconds": a.seconds, "writes": len(lat), "codes": codes,
+        "within_1s": sum(1 for x in lat if x <= 1.0), "max_s": round(max(lat), 3),
+        "median_s": round(statistics.median(lat), 3), "reads": reads[0],
     }))
 
 
