@@ -1,6 +1,7 @@
 // Open (import) a snapshot file: VMMap's "open a saved report". The file goes to the daemon
 // (POST /api/v1/snapshots), which validates it, recomputes its totals and stores it.
 import { api } from './api.js';
+import { MAX_JSON_DEPTH, jsonTooDeep } from './jsonlimits.js';
 import { navigate } from './route.js';
 import { toast, toastError } from './ui.js';
 
@@ -19,6 +20,12 @@ export async function importFile(file) {
   let text;
   try {
     text = await file.text();
+    const deep = jsonTooDeep(text);
+    if (deep >= 0) {
+      toast(`${file.name} is not a vmscope snapshot: it nests deeper than ${MAX_JSON_DEPTH} levels ` +
+        `(at character ${deep}); a snapshot nests 6.`, 'error');
+      return;
+    }
     const j = JSON.parse(text);
     if (!j || typeof j !== 'object' || j.format_version == null) {
       toast(`${file.name} is not a vmscope snapshot (it has no format_version).`, 'error');

@@ -30,8 +30,35 @@ struct vms_image_info;
 cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct vms_lookup *l,
                        const struct vms_image_info *img);
 
+/* The deepest nesting any JSON input may have: our documents nest 6 levels (snapshot, allocation
+ * list, allocation, region list, region, part list ...); 64 leaves room for growth. Deeper text is
+ * refused before it is parsed (cJSON recurses once per level). */
+#define VMS_JSON_MAX_DEPTH 64
+
+/* 1 when text nests arrays/objects deeper than limit (counted outside strings, by a linear scan
+ * with no recursion and no allocation), *where (if not NULL) = byte offset of the bracket that
+ * went one level too deep; 0 otherwise. Validates nothing else. */
+int vms_json_too_deep(const char *text, size_t len, unsigned limit, size_t *where);
+
+/* 1 when text is not well-formed UTF-8 (stray or truncated sequences, overlong forms, UTF-16
+ * surrogates, beyond U+10FFFF), *where (if not NULL) = offset of the first bad byte; else 0. */
+int vms_json_bad_utf8(const char *text, size_t len, size_t *where);
+
+/* A JSON string of s (null for NULL) with every byte that is not well-formed UTF-8 replaced by
+ * U+FFFD, as every writer in this layer does (file and process names are bytes on Linux);
+ * NULL on ENOMEM. */
+cJSON *vms_json_string_repaired(const char *s);
+
+/* The first key that appears twice in one object anywhere in j (cJSON keeps both; readers
+ * disagree about which counts: cJSON takes the first, JavaScript and Python the last), or NULL.
+ * *nomem (set to 0 by the caller) becomes 1 when memory ran out. Every JSON input is refused
+ * when it has one. j must have passed vms_json_too_deep (this recurses once per level). */
+const char *vms_json_dup_key(const cJSON *j, int *nomem);
+
 /* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
+ * Text nested deeper than VMS_JSON_MAX_DEPTH or that is not well-formed UTF-8 is refused
+ * (VMS_ERR_INVALID) before it is parsed; so is an object with a duplicate key.
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);

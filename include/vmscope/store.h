@@ -150,6 +150,13 @@ struct vms_store_usage {
 };
 int vms_store_usage(struct vms_store *st, struct vms_store_usage *out);
 
+/* 1 while the disk holding the database is full: set when a write failed for lack of space
+ * (SQLite's SQLITE_FULL / ENOSPC), cleared by the next snapshot stored. While it is set, the
+ * VMS_ERR_FULL a write returned means the disk, not the retention limit. Thread-safe. */
+int vms_store_disk_full(struct vms_store *st);
+/* The database path the store was opened with (for messages); never NULL for an open store. */
+const char *vms_store_path(const struct vms_store *st);
+
 /* The SQLite library version in use ("3.40.1"). */
 const char *vms_store_sqlite_version(void);
 

@@ -198,22 +198,22 @@ cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 	                                                                       : "scan");
 	cJSON_AddNumberToObject(o, "format_version", m->format_version);
 	add_time(o, "created_at", "created_at_ms", m->created_at_ms);
-	cJSON_AddStringToObject(o, "host", m->host);
-	cJSON_AddStringToObject(o, "kernel", m->kernel);
+	cJSON_AddItemToObject(o, "host", vms_json_string_repaired(m->host));
+	cJSON_AddItemToObject(o, "kernel", vms_json_string_repaired(m->kernel));
 	add_time(o, "taken_at", "taken_at_ms", m->taken_at_ms);
 	cJSON *p = cJSON_AddObjectToObject(o, "process");
 	if (p) {
 		cJSON_AddNumberToObject(p, "pid", m->pid);
 		cJSON_AddNumberToObject(p, "ppid", m->ppid);
-		cJSON_AddStringToObject(p, "name", m->name);
-		cJSON_AddStringToObject(p, "cmdline", m->cmdline);
-		cJSON_AddStringToObject(p, "user", m->user);
+		cJSON_AddItemToObject(p, "name", vms_json_string_repaired(m->name));
+		cJSON_AddItemToObject(p, "cmdline", vms_json_string_repaired(m->cmdline));
+		cJSON_AddItemToObject(p, "user", vms_json_string_repaired(m->user));
 		cJSON_AddNumberToObject(p, "uid", m->uid);
 		cJSON_AddNumberToObject(p, "start_time_ticks", (double)m->start_time);
 		cJSON *a = cJSON_AddObjectToObject(p, "arch");
 		if (a) {
 			cJSON_AddNumberToObject(a, "bits", m->arch_bits);
-			cJSON_AddStringToObject(a, "machine", m->machine);
+			cJSON_AddItemToObject(a, "machine", vms_json_string_repaired(m->machine));
 		}
 	}
 	cJSON_AddNumberToObject(o, "regions", (double)m->n_regions);

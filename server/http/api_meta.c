@@ -2,6 +2,7 @@
 #include <sys/utsname.h>
 
 #include <civetweb.h>
+#include <sys/statvfs.h>
 
 #include "http_internal.h"
 #include "vmscope/error.h"
@@ -14,8 +15,15 @@ int vms_h_health(struct vms_req *r)
 	int err = vms_store_usage(r->h->store, &u);
 	if (err != VMS_OK)
 		return vms_send_error(r, 503, "store_unavailable", "the snapshot store cannot be read");
+	/* The disk: full when the last write found it so, or when nothing is left for us on it. */
+	char dir[512];
+	struct statvfs vfs;
+	vms_db_dir(r->h, dir, sizeof dir);
+	int have_vfs = statvfs(dir, &vfs) == 0;
+	uint64_t disk_free = have_vfs ? (uint64_t)vfs.f_bavail * vfs.f_frsize : 0;
+	int disk_full = vms_store_disk_full(r->h->store) || (have_vfs && disk_free < 64 * 1024);
 	cJSON *root = cJSON_CreateObject(), *st = cJSON_AddObjectToObject(root, "store");
-	cJSON_AddStringToObject(root, "status", "ok");
+	cJSON_AddStringToObject(root, "status", disk_full ? "disk_full" : "ok");
 	cJSON_AddBoolToObject(root, "auth", r->h->api_token_len != 0);
 	if (st) {
 		cJSON_AddNumberToObject(st, "snapshots", (double)u.snapshots);
@@ -23,7 +31,13 @@ int vms_h_health(struct vms_req *r)
 		cJSON_AddNumberToObject(st, "json_bytes", (double)u.json_bytes);
 		cJSON_AddNumberToObject(st, "max_snapshots", (double)u.max_snapshots);
 		cJSON_AddNumberToObject(st, "max_bytes", (double)u.max_bytes);
-		cJSON_AddBoolToObject(st, "full", u.snapshots >= u.max_snapshots || u.bytes >= u.max_bytes);
+		cJSON_AddBoolToObject(st, "full",
+		                      disk_full || u.snapshots >= u.max_snapshots || u.bytes >= u.max_bytes);
+		cJSON_AddBoolToObject(st, "disk_full", disk_full);
+		if (have_vfs)
+			cJSON_AddNumberToObject(st, "disk_free_bytes", (double)disk_free);
+		else
+			cJSON_AddNullToObject(st, "disk_free_bytes");
 	}
 	return vms_send_json(r, 200, root);
 }

@@ -18,6 +18,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 	int have_share = 0;
 
 	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
+	if (__atomic_exchange_n(&r->h->disk_full_logged, 0, __ATOMIC_RELAXED))
+		vms_log(r->h, VMS_LOG_INFO, "the disk holding the database has room again");
 	if (o->share) {
 		int err = vms_store_share_create(r->h->store, id, o->omit_cmdline, &sh);
 		if (err != VMS_OK)
@@ -92,6 +94,10 @@ static int parse_posted(struct vms_req *r, struct vms_snapshot **out)
 	if (!len) {
 		free(body);
 		return vms_send_error(r, 400, "bad_json", "the body must be a snapshot JSON document");
+	}
+	if ((st = vms_json_depth_ok(r, body, len)) != 0) {
+		free(body);
+		return st;
 	}
 	int err = vms_json_parse_snapshot(body, len, out, errbuf, sizeof errbuf);
 	free(body);

@@ -41,6 +41,7 @@ struct vms_http {
 	struct vms_sampler *sampler; /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
 };
@@ -89,6 +90,8 @@ int vms_api_dispatch(struct vms_req *r);
 struct vms_header {
 	const char *name, *value;
 };
+/* The directory holding the database (for "the disk holding DIR is full"). */
+void vms_db_dir(const struct vms_http *h, char *buf, size_t size);
 /* Send a complete response. extra: NULL-terminated by a {NULL, NULL} entry, or NULL. */
 int vms_send(struct vms_req *r, int status, const char *content_type, const void *body, size_t len,
              const struct vms_header *extra);
@@ -113,6 +116,9 @@ int vms_send_error_conn(struct mg_connection *conn, int status, const char *code
 /* Read the whole body (at most h->max_body). Returns 0 and a malloc'd NUL-terminated *body, or
  * sends the error itself (413 / 400) and returns its status. Empty body: *body = NULL, len 0. */
 int vms_read_body(struct vms_req *r, char **body, size_t *len);
+/* 0 when a JSON body nests at most VMS_JSON_MAX_DEPTH levels; else sends 400 too_deep and
+ * returns its status. Every JSON body passes it before it is parsed. */
+int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len);
 /* Query parameter into buf. Returns its length, -1 when absent, -2 when too long. */
 int vms_query(const struct vms_req *r, const char *name, char *buf, size_t size);
 /* Strict decimal parsers: only digits, no sign, no overflow. Return 0 on success. */

@@ -9,6 +9,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/json.h"
 #include "vmscope/snapshot.h"
 
 #define PID_MAX_LIMIT 4194304 /* the kernel's ceiling for /proc/sys/kernel/pid_max */
@@ -156,6 +157,15 @@ int vms_query_bool(struct vms_req *r, const char *name, int *out)
 	return bool_opt(r, NULL, name, out);
 }
 
+int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len)
+{
+	size_t at;
+	if (!vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &at))
+		return 0;
+	return vms_send_error(r, 400, "too_deep",
+	                      "the JSON body nests deeper than %d levels (at byte %zu)", VMS_JSON_MAX_DEPTH, at);
+}
+
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body)
 {
 	char *text = NULL;
@@ -164,10 +174,23 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 	int st;
 	if (read_body && (st = vms_read_body(r, &text, &len)) != 0)
 		return st;
+	if (len && (st = vms_json_depth_ok(r, text, len)) != 0) {
+		free(text);
+		return st;
+	}
 	if (len) {
 		const char *end = NULL;
 		body = cJSON_ParseWithLengthOpts(text, len + 1, &end,
 		                                 1); /* len + 1: cJSON wants to see the NUL */
+		int dup_nomem = 0;
+		const char *dup = body ? vms_json_dup_key(body, &dup_nomem) : NULL;
+		if (dup || dup_nomem) {
+			st = dup ? vms_send_error(r, 400, "bad_json", "the key \"%.64s\" appears twice", dup)
+			         : vms_send_error(r, 503, "out_of_memory", "out of memory");
+			cJSON_Delete(body);
+			free(text);
+			return st;
+		}
 		if (!body || !cJSON_IsObject(body)) {
 			cJSON_Delete(body);
 			free(text);

@@ -80,8 +80,12 @@ static char *error_body(const char *code, const char *message)
 {
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	char *text = NULL;
-	if (e && cJSON_AddStringToObject(e, "code", code) && cJSON_AddStringToObject(e, "message", message))
+	cJSON *m = vms_json_string_repaired(message); /* messages may quote input cut mid-character */
+	if (e && m && cJSON_AddStringToObject(e, "code", code) && cJSON_AddItemToObject(e, "message", m)) {
+		m = NULL;
 		text = vms_json_print(root, 0);
+	}
+	cJSON_Delete(m);
 	cJSON_Delete(root);
 	return text;
 }
@@ -152,6 +156,19 @@ int vms_send_vms_err(struct vms_req *r, int err, int pid)
 	case VMS_ERR_NOT_FOUND:
 		return vms_send_error(r, 404, "not_found", "no such snapshot");
 	case VMS_ERR_FULL:
+		if (vms_store_disk_full(r->h->store)) {
+			char dir[512];
+			vms_db_dir(r->h, dir, sizeof dir);
+			if (!__atomic_exchange_n(&r->h->disk_full_logged, 1, __ATOMIC_RELAXED))
+				vms_log(r->h, VMS_LOG_ERROR,
+				        "the disk holding %s is full: snapshots cannot be stored until there is "
+				        "space (deleting snapshots makes room inside the database)",
+				        dir);
+			return vms_send_error(r, 507, "disk_full",
+			                      "the disk holding %s is full; free space there (deleting "
+			                      "snapshots makes room inside the database)",
+			                      dir);
+		}
 		return vms_send_error(r, 507, "store_full", "%s; delete snapshots to make room",
 		                      vms_strerror(err));
 	case VMS_ERR_INVALID:
@@ -163,4 +180,15 @@ int vms_send_vms_err(struct vms_req *r, int err, int pid)
 	default:
 		return vms_send_error(r, 500, vms_err_code(err), "%s", vms_strerror(err));
 	}
+}
+
+void vms_db_dir(const struct vms_http *h, char *buf, size_t size)
+{
+	const char *p = vms_store_path(h->store), *slash = strrchr(p, '/');
+	if (!slash)
+		snprintf(buf, size, ".");
+	else if (slash == p)
+		snprintf(buf, size, "/");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - p), p);
 }

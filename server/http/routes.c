@@ -113,6 +113,9 @@ int vms_api_dispatch(struct vms_req *r)
 	if (!public_route && !vms_token_ok(r->h, mg_get_header(r->conn, "Authorization"))) {
 		static const struct vms_header h[] = {{"WWW-Authenticate", "Bearer realm=\"vmscope\""},
 		                                      {NULL, NULL}};
+		/* No keep-alive for a client without the token: 8 connections repeating 401 requests
+		 * held all 8 workers. Closed, each one has to queue behind everybody else again. */
+		mg_disable_connection_keep_alive(r->conn);
 		return vms_send_error_x(r, 401, "unauthorized", h,
 		                        "missing or wrong API token: send \"Authorization: Bearer TOKEN\" "
 		                        "(vmscope token prints it)");
@@ -129,8 +132,10 @@ int vms_api_dispatch(struct vms_req *r)
 	int writes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 	/* CSRF and cross-site reads: a foreign page may not drive the API. A share link may be
 	 * opened from anywhere (it is a read-only capability). */
-	if (!public_route && vms_cross_site(r->conn))
+	if (!public_route && vms_cross_site(r->conn)) {
+		mg_disable_connection_keep_alive(r->conn);
 		return vms_send_error(r, 403, "cross_origin", "requests from other sites are refused");
+	}
 	if (writes) {
 		const char *ct = mg_get_header(r->conn, "Content-Type");
 		long long cl = r->ri->content_length;

@@ -3,6 +3,7 @@
  * the API, the share page or the static dashboard. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,42 @@ static int static_path_ok(const struct vms_http *h, const char *uri)
 	if (wl == 1) /* web root "/" */
 		return 1;
 	return !strncmp(real, h->web_dir, wl) && (real[wl] == '\0' || real[wl] == '/');
+}
+
+static int is_directory(const struct vms_http *h, const char *uri)
+{
+	char full[PATH_MAX];
+	struct stat sb;
+	int n = snprintf(full, sizeof full, "%s%s", h->web_dir, uri);
+	return n > 0 && (size_t)n < sizeof full && stat(full, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A directory asked for without its trailing slash. civetweb would answer 301 with a Location
+ * built from the raw request target ("GET //evil.com/..%2fsub" -> "Location: //evil.com/../sub/",
+ * an open redirect, and without our security headers). We send the redirect ourselves, built
+ * from the normalised path: one leading slash, every byte outside [A-Za-z0-9-._~/] escaped, so
+ * it can only point at this server. */
+static int redirect_to_directory(struct mg_connection *conn, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char loc[PATH_MAX * 3 + 4];
+	size_t k = 0;
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < sizeof loc; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/') {
+			loc[k++] = (char)*p;
+		} else {
+			loc[k++] = '%';
+			loc[k++] = hex[*p >> 4];
+			loc[k++] = hex[*p & 15];
+		}
+	}
+	loc[k++] = '/';
+	loc[k] = '\0';
+	const struct vms_header extra[] = {{"Location", loc}, {NULL, NULL}};
+	return vms_send_error_conn(conn, 301, "moved", "this is a directory: see Location", extra);
 }
 
 static int begin_request(struct mg_connection *conn)
@@ -112,6 +149,8 @@ static int begin_request(struct mg_connection *conn)
 		                           "no dashboard files: start vmscope serve with --web DIR", NULL);
 	if (!static_path_ok(h, path))
 		return vms_send_error_conn(conn, 404, "not_found", "no such file", NULL);
+	if (path[strlen(path) - 1] != '/' && is_directory(h, path))
+		return redirect_to_directory(conn, path);
 	return 0; /* civetweb serves the file, with static_headers */
 }
 
@@ -149,6 +188,11 @@ static void end_request(const struct mg_connection *conn, int status)
 			snprintf(path + n, sizeof path - n, "<token>");
 	}
 	vms_log(h, VMS_LOG_DEBUG, "%s %s %s -> %d", ri->remote_addr, ri->request_method, path, status);
+	/* An import's body, cJSON tree and snapshot (~10x the body at its peak) are freed by now,
+	 * but glibc keeps freed heap: hand it back to the kernel after every large body. */
+	if (ri->content_length > (long long)VMS_HTTP_TRIM_AFTER_BODY || (ri->content_length < 0 &&
+	                                                               mg_get_header(conn, "Transfer-Encoding")))
+		malloc_trim(0);
 }
 
 static int parse_listen(const char *listen, char *addr, size_t addrlen, int *port)
@@ -246,10 +290,11 @@ static int set_web_dir(struct vms_http *h, const char *web_dir, char *errbuf, si
 static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg, int port, char *errbuf,
                           size_t errlen)
 {
-	char ports[96], threads[16], timeout[16];
+	char ports[96], threads[16], timeout[16], keep_alive[16];
 	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
-	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : 10000u);
+	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+	snprintf(keep_alive, sizeof keep_alive, "%u", VMS_HTTP_KEEP_ALIVE_TIMEOUT_MS);
 	/* clang-format off */
 	const char *options[] = {
 		"listening_ports", ports,
@@ -257,7 +302,7 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		"request_timeout_ms", timeout,
 		"enable_keep_alive", "yes",
 		"tcp_nodelay", "1", /* no Nagle + delayed-ACK stall on kept-alive connections */
-		"keep_alive_timeout_ms", "500",
+		"keep_alive_timeout_ms", keep_alive,
 		"index_files", "index.html",
 		"enable_directory_listing", "no",
 		/* CGI and SSI are compiled into Debian's civetweb: patterns that match no path. */

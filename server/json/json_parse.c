@@ -32,6 +32,7 @@ struct pctx {
 	size_t n_nums, cap_nums;
 	struct vms_snapshot *s;
 	int nomem;
+	uint64_t mapped; /* the sizes of the regions read so far */
 };
 
 #define PATH_MAX_LEN 96
@@ -466,6 +467,56 @@ static int get_record(struct pctx *c, const cJSON *o, const char *path, const st
 
 /* ---- sections ---------------------------------------------------------------------- */
 
+/* Numeric ranges: what a kernel can report for one region (fs/proc/task_mmu.c), for every
+ * field the columns are computed from (vms_snapshot_summarize). Those byte counts are made of
+ * the region's own pages, so none exceeds its size; the Shared/Private counts split Rss, and
+ * Pss and Anonymous lie within it, SwapPss within Swap. Page sizes are at most 16 GiB (arm64's
+ * largest). With the regions sorted and apart and their sizes under 2^60, no column summed
+ * over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws below
+ * private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts) are
+ * kept exact as given, over the whole u64 range. */
+#define VMS_IMPORT_MAX_PAGE_SIZE (16ull << 30)
+#define VMS_IMPORT_MAX_MAPPED (1ull << 60)
+static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *v)
+{
+	char sub[2 * PATH_MAX_LEN + 16];
+	uint64_t size = v[VMS_SF_SIZE], rss = v[VMS_SF_RSS];
+	snprintf(sub, sizeof sub, "%s.smaps", path);
+	static const int page_sizes[] = {VMS_SF_KERNEL_PAGE_SIZE, VMS_SF_MMU_PAGE_SIZE};
+	for (size_t i = 0; i < sizeof page_sizes / sizeof page_sizes[0]; i++)
+		if (v[page_sizes[i]] > VMS_IMPORT_MAX_PAGE_SIZE)
+			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)page_sizes[i]),
+			            "%llu is not a page size (at most 16 GiB)", (unsigned long long)v[page_sizes[i]]);
+	static const int in_region[] = {VMS_SF_RSS,           VMS_SF_PSS,           VMS_SF_PSS_DIRTY,
+	                                VMS_SF_SHARED_CLEAN,  VMS_SF_SHARED_DIRTY,  VMS_SF_PRIVATE_CLEAN,
+	                                VMS_SF_PRIVATE_DIRTY, VMS_SF_ANONYMOUS,     VMS_SF_SHARED_HUGETLB,
+	                                VMS_SF_PRIVATE_HUGETLB, VMS_SF_SWAP,        VMS_SF_SWAP_PSS,
+	                                VMS_SF_LOCKED};
+	for (size_t i = 0; i < sizeof in_region / sizeof in_region[0]; i++)
+		if (v[in_region[i]] > size)
+			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)in_region[i]),
+			            "%llu bytes in a region of %llu bytes", (unsigned long long)v[in_region[i]],
+			            (unsigned long long)size);
+	/* each term <= size < 2^60 here, so the sum cannot wrap */
+	uint64_t parts = v[VMS_SF_SHARED_CLEAN] + v[VMS_SF_SHARED_DIRTY] + v[VMS_SF_PRIVATE_CLEAN] +
+	                 v[VMS_SF_PRIVATE_DIRTY];
+	if (parts > rss)
+		return fail(c, sub, "rss",
+		            "%llu is less than shared_clean + shared_dirty + private_clean + private_dirty "
+		            "(%llu)",
+		            (unsigned long long)rss, (unsigned long long)parts);
+	static const int within_rss[] = {VMS_SF_PSS, VMS_SF_ANONYMOUS};
+	for (size_t i = 0; i < sizeof within_rss / sizeof within_rss[0]; i++)
+		if (v[within_rss[i]] > rss)
+			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)within_rss[i]),
+			            "%llu is more than rss (%llu)", (unsigned long long)v[within_rss[i]],
+			            (unsigned long long)rss);
+	if (v[VMS_SF_SWAP_PSS] > v[VMS_SF_SWAP])
+		return fail(c, sub, "swap_pss", "%llu is more than swap (%llu)",
+		            (unsigned long long)v[VMS_SF_SWAP_PSS], (unsigned long long)v[VMS_SF_SWAP]);
+	return 0;
+}
+
 /* One region into *r; has_prev/prev_end: the end of the previous region in address order
  * (across allocations), which this one must not precede. The caller sets type/allocation. */
 static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct vms_region *r, int has_prev,
@@ -481,6 +532,11 @@ static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct
 		            "(regions must be sorted and must not overlap)",
 		            (unsigned long long)r->start, (unsigned long long)prev_end);
 	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
+	c->mapped += r->smaps[VMS_SF_SIZE]; /* sorted and apart: cannot wrap */
+	if (c->mapped > VMS_IMPORT_MAX_MAPPED)
+		return fail(c, path, "end", "the regions map more than 2^60 bytes, more than any kernel can");
+	if (check_smaps_ranges(c, path, r->smaps) < 0)
+		return -1;
 	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
 	return 0;
 }
@@ -726,6 +782,22 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		goto out;
 	}
 
+	size_t deep_at;
+	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &deep_at)) {
+		size_t line, col;
+		line_col(text, deep_at, &line, &col);
+		fail(&c, "", NULL,
+		     "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6", VMS_JSON_MAX_DEPTH,
+		     line, col);
+		goto out;
+	}
+	if (vms_json_bad_utf8(text, len, &deep_at)) {
+		size_t line, col;
+		line_col(text, deep_at, &line, &col);
+		fail(&c, "", NULL, "not valid UTF-8 (byte 0x%02x at line %zu, column %zu)",
+		     (unsigned)(unsigned char)text[deep_at], line, col);
+		goto out;
+	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;
@@ -751,6 +823,20 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 	}
 	if (!cJSON_IsObject(root)) {
 		fail(&c, "", NULL, "expected a JSON object at the top level");
+		goto out;
+	}
+	int dup_nomem = 0;
+	const char *dup = vms_json_dup_key(root, &dup_nomem);
+	if (dup_nomem) {
+		ret = VMS_ERR_NOMEM;
+		fail(&c, "", NULL, "out of memory");
+		goto out;
+	}
+	if (dup) {
+		fail(&c, "", NULL,
+		     "the key \"%.64s\" appears twice in one object (JSON readers disagree about which one "
+		     "counts)",
+		     dup);
 		goto out;
 	}
 

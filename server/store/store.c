@@ -94,39 +94,158 @@ static void conn_close(struct vms_conn *c)
 	c->db = NULL;
 }
 
-/* Create the file 0600 (or narrow an existing one we own) and take the one-daemon lock on it.
- * The lock is flock(2) on our own descriptor; SQLite's POSIX record locks are independent. */
-static int prepare_file(struct vms_store *st, const char *path, char *errbuf, size_t errlen)
+/* The directory holding the database must be one nobody else can write to: in a shared
+ * directory (/tmp with fs.protected_regular off) another user could pre-create the -wal/-shm
+ * files and read or write every snapshot through them, or plant a symlink. Refused: a
+ * world-writable directory (sticky or not) and one owned by another user (root is trusted).
+ * *dirfd receives the directory opened; *base points at the file name inside path. */
+static int check_dir(const char *path, int *dirfd, const char **base, char *errbuf, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	*base = slash ? slash + 1 : path;
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else if ((size_t)(slash - path) < sizeof dir)
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	else {
+		seterr(errbuf, errlen, "database path %s is too long", path);
+		return VMS_ERR_INVALID;
+	}
+	if (!**base) {
+		seterr(errbuf, errlen, "database path %s names a directory, not a file", path);
+		return VMS_ERR_INVALID;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		seterr(errbuf, errlen, "cannot open database %s: %s", path, strerror(errno));
+		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir, strerror(errno));
 		return VMS_ERR_IO;
 	}
-	struct stat sb;
-	/* Someone else's file (say pre-created in /tmp, mode 0666) would receive every snapshot
-	 * where its owner can read them: refuse it, as the token file is refused. */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
-		seterr(errbuf, errlen, "database %s is not a regular file owned by uid %u: refusing it",
-		       path, (unsigned)geteuid());
+	if (fstat(fd, &sb) != 0) {
+		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir, strerror(errno));
 		close(fd);
 		return VMS_ERR_IO;
 	}
+	if (sb.st_mode & S_IWOTH) {
+		seterr(errbuf, errlen,
+		       "refusing database %s: its directory %s is writable by every user (mode %04o), so "
+		       "another user could plant its -wal/-shm files or a symlink; use a directory only you "
+		       "can write (mkdir -m 700 DIR)",
+		       path, dir, (unsigned)(sb.st_mode & 07777));
+		close(fd);
+		return VMS_ERR_PERMISSION;
+	}
+	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		seterr(errbuf, errlen,
+		       "refusing database %s: its directory %s belongs to uid %u, not to us (uid %u), and "
+		       "its owner could replace our files; use a directory of your own",
+		       path, dir, (unsigned)sb.st_uid, (unsigned)geteuid());
+		close(fd);
+		return VMS_ERR_PERMISSION;
+	}
+	*dirfd = fd;
+	return VMS_OK;
+}
+
+/* A file SQLite keeps beside the database (NAME-wal, NAME-shm), if it exists already, must be a
+ * regular file of ours with one link: someone else's would be adopted by SQLite as it is. */
+static int check_side_file(int dirfd, const char *path, const char *base, const char *suffix, char *errbuf,
+                           size_t errlen)
+{
+	char name[1024];
+	struct stat sb;
+	if ((size_t)snprintf(name, sizeof name, "%s%s", base, suffix) >= sizeof name) {
+		seterr(errbuf, errlen, "database path %s is too long", path);
+		return VMS_ERR_INVALID;
+	}
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? VMS_OK : VMS_ERR_IO;
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || sb.st_nlink != 1) {
+		seterr(errbuf, errlen,
+		       "refusing database %s: %s%s exists and is %s; remove it if it is not yours", path, path,
+		       suffix,
+		       S_ISLNK(sb.st_mode)   ? "a symbolic link"
+		       : !S_ISREG(sb.st_mode) ? "not a regular file"
+		       : sb.st_uid != geteuid() ? "owned by another user"
+		                               : "a hard link to another file");
+		return VMS_ERR_PERMISSION;
+	}
+	return VMS_OK;
+}
+
+/* Create the file 0600 (or narrow an existing one we own) and take the one-daemon lock on it.
+ * The lock is flock(2) on our own descriptor; SQLite's POSIX record locks are independent.
+ * The directory is checked first (check_dir), the file is opened without following a symlink
+ * (root would otherwise chmod a symlink's target, or turn an empty file of root's into a
+ * database), and pre-existing -wal/-shm files must be ours. */
+static int prepare_file(struct vms_store *st, const char *path, char *errbuf, size_t errlen)
+{
+	int dirfd = -1, fd = -1, err;
+	const char *base;
+	struct stat sb;
+	if ((err = check_dir(path, &dirfd, &base, errbuf, errlen)) != VMS_OK)
+		return err;
+	fd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			seterr(errbuf, errlen, "refusing database %s: it is a symbolic link (give the real path)",
+			       path);
+		else
+			seterr(errbuf, errlen, "cannot open database %s: %s", path, strerror(errno));
+		err = errno == ELOOP ? VMS_ERR_PERMISSION : VMS_ERR_IO;
+		goto out;
+	}
+	/* Someone else's file (say pre-created in /tmp, mode 0666) would receive every snapshot
+	 * where its owner can read them: refuse it, as the token file is refused. */
+	err = VMS_ERR_IO;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		seterr(errbuf, errlen, "database %s is not a regular file owned by uid %u: refusing it",
+		       path, (unsigned)geteuid());
+		goto out;
+	}
+	if (sb.st_nlink != 1) {
+		seterr(errbuf, errlen, "refusing database %s: it has %u hard links (another name for another file?)",
+		       path, (unsigned)sb.st_nlink);
+		goto out;
+	}
+	if ((err = check_side_file(dirfd, path, base, "-wal", errbuf, errlen)) != VMS_OK ||
+	    (err = check_side_file(dirfd, path, base, "-shm", errbuf, errlen)) != VMS_OK ||
+	    (err = check_side_file(dirfd, path, base, "-journal", errbuf, errlen)) != VMS_OK ||
+	    (err = check_side_file(dirfd, path, base, "-reserve", errbuf, errlen)) != VMS_OK)
+		goto out;
+	err = VMS_ERR_IO;
 	if (sb.st_mode & 077)
 		(void)fchmod(fd, 0600);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		seterr(errbuf, errlen, "database %s is in use by another vmscope serve", path);
-		close(fd);
-		return VMS_ERR_IO;
+		goto out;
 	}
 	st->lock_fd = fd;
-	return VMS_OK;
+	fd = -1;
+	err = VMS_OK;
+	/* The reserve (best effort: without it a delete on a full disk may fail, and says so). */
+	char name[1024];
+	if ((size_t)snprintf(name, sizeof name, "%s-reserve", base) < sizeof name &&
+	    (st->reserve_fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		st->reserve_dir = dirfd;
+		dirfd = -1;
+		vms_store_reserve_take(st);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return err;
 }
 
 static int conn_open(struct vms_conn *c, const char *path, int readonly, char *errbuf, size_t errlen)
 {
 	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-	            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	            SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE | SQLITE_OPEN_NOFOLLOW;
 	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		seterr(errbuf, errlen, "cannot open database %s: %s", path,
@@ -226,6 +345,12 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 	if (!st)
 		return VMS_ERR_NOMEM;
 	st->lock_fd = -1;
+	st->reserve_fd = -1;
+	st->reserve_dir = -1;
+	if (!(st->path = strdup(path))) {
+		free(st);
+		return VMS_ERR_NOMEM;
+	}
 	st->legacy_json = opts ? opts->legacy_json : NULL;
 	st->max_snapshots =
 	    opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;
@@ -273,12 +398,54 @@ void vms_store_close(struct vms_store *st)
 	}
 	free(st->readers);
 	free(st->free_readers);
+	if (st->reserve_fd >= 0) {
+		const char *slash = strrchr(st->path, '/');
+		char name[1024];
+		if ((size_t)snprintf(name, sizeof name, "%s-reserve", slash ? slash + 1 : st->path) < sizeof name)
+			unlinkat(st->reserve_dir, name, 0);
+		close(st->reserve_fd);
+	}
+	if (st->reserve_dir >= 0)
+		close(st->reserve_dir);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	pthread_mutex_destroy(&st->wlock);
 	pthread_mutex_destroy(&st->rlock);
 	pthread_cond_destroy(&st->rcond);
+	free(st->path);
 	free(st);
+}
+
+int vms_store_note_disk_full(struct vms_store *st)
+{
+	int ext = sqlite3_extended_errcode(st->writer.db);
+	int full = (ext & 0xff) == SQLITE_FULL || ext == SQLITE_IOERR_SHMSIZE ||
+	           ((ext & 0xff) == SQLITE_IOERR && sqlite3_system_errno(st->writer.db) == ENOSPC);
+	if (full)
+		__atomic_store_n(&st->disk_full, 1, __ATOMIC_RELAXED);
+	return full;
+}
+
+void vms_store_reserve_release(struct vms_store *st)
+{
+	if (st->reserve_fd >= 0)
+		(void)ftruncate(st->reserve_fd, 0);
+}
+
+void vms_store_reserve_take(struct vms_store *st)
+{
+	if (st->reserve_fd >= 0 && posix_fallocate(st->reserve_fd, 0, VMS_STORE_RESERVE) != 0)
+		(void)ftruncate(st->reserve_fd, 0); /* no space for it now: the next write tries again */
+}
+
+int vms_store_disk_full(struct vms_store *st)
+{
+	return st ? __atomic_load_n(&st->disk_full, __ATOMIC_RELAXED) : 0;
+}
+
+const char *vms_store_path(const struct vms_store *st)
+{
+	return st && st->path ? st->path : "";
 }
 
 struct vms_conn *vms_store_reader(struct vms_store *st)

@@ -84,7 +84,20 @@ struct vms_store {
 	int64_t sample_layout; /* this build's sample layout id (store_watches.c); 0 until the first
 	                        * sample; guarded by wlock */
 	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
+	char *path;      /* as opened */
+	int reserve_fd;  /* PATH-reserve: VMS_STORE_RESERVE bytes given back when a delete finds the
+	                  * disk full (a delete needs a little space too), or -1 */
+	int reserve_dir; /* the directory holding it, to unlink it at close, or -1 */
+	int disk_full; /* __atomic: the last failed write found the disk full */
 };
+/* After a write on the writer failed (before its ROLLBACK, which resets SQLite's error): 1 when
+ * it failed for lack of disk space, and then records it (vms_store_disk_full). */
+int vms_store_note_disk_full(struct vms_store *st);
+/* The reserve: release it (free its space for a delete on a full disk) and take it again (after
+ * a write succeeded). Call with the writer lock held. */
+#define VMS_STORE_RESERVE (1u << 20)
+void vms_store_reserve_release(struct vms_store *st);
+void vms_store_reserve_take(struct vms_store *st);
 
 /* The packed body (pack.c). pack: malloc'd *out; VMS_OK or VMS_ERR_NOMEM. unpack: a new
  * snapshot (summarised); VMS_ERR_IO when the bytes are not a valid packed body. */

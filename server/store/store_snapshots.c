@@ -142,7 +142,7 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
-	int err = VMS_OK, in_tx = 0;
+	int err = VMS_OK, in_tx = 0, retention = 0;
 	sqlite3_stmt *q = NULL;
 
 	if (!st || !s || !id)
@@ -167,10 +167,13 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	q = NULL;
 	if (source != VMS_SOURCE_WATCH && count + 1 > st->max_snapshots) {
 		err = VMS_ERR_FULL;
+		retention = 1;
 		goto unlock;
 	}
-	if ((err = vms_store_make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK)
+	if ((err = vms_store_make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK) {
+		retention = err == VMS_ERR_FULL;
 		goto unlock;
+	}
 
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_META)) || bind_meta(q, s, source, packed_len) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_DONE) {
@@ -205,8 +208,14 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		goto unlock;
 	in_tx = 0;
 	*id = new_id;
+	if (__atomic_exchange_n(&st->disk_full, 0, __ATOMIC_RELAXED))
+		vms_store_reserve_take(st);
 
 unlock:
+	/* Out of disk space: whatever step noticed it (most often the COMMIT that writes the WAL),
+	 * the answer is VMS_ERR_FULL and the store remembers why (vms_store_disk_full). */
+	if (err != VMS_OK && !retention && vms_store_note_disk_full(st))
+		err = VMS_ERR_FULL;
 	if (q)
 		sqlite3_reset(q);
 	if (in_tx)
@@ -243,27 +252,43 @@ int vms_store_delete_in_tx(struct vms_conn *w, int64_t id, int *changes)
 	return VMS_OK;
 }
 
-int vms_store_delete(struct vms_store *st, int64_t id)
+/* One delete transaction on w. */
+static int delete_tx(struct vms_store *st, struct vms_conn *w, int64_t id)
 {
 	int err, changes = 0;
+	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
+		goto fail;
+	if ((err = vms_store_delete_in_tx(w, id, &changes)) != VMS_OK)
+		goto fail;
+	if (changes == 0) {
+		vms_conn_exec(w, VMS_ST_ROLLBACK);
+		return VMS_ERR_NOT_FOUND;
+	}
+	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
+		goto fail;
+	return VMS_OK;
+fail:
+	if (vms_store_note_disk_full(st))
+		err = VMS_ERR_FULL;
+	vms_conn_exec(w, VMS_ST_ROLLBACK);
+	return err;
+}
+
+/* A delete must work on a full disk: it is how space is made. It needs a few pages of WAL; when
+ * even those do not fit, the reserve kept beside the database gives its space back and the
+ * delete is tried once more (the reserve is taken again after the next snapshot is stored). */
+int vms_store_delete(struct vms_store *st, int64_t id)
+{
+	int err;
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
 	pthread_mutex_lock(&st->wlock);
 	struct vms_conn *w = &st->writer;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
-	if ((err = vms_store_delete_in_tx(w, id, &changes)) != VMS_OK) {
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-		goto unlock;
+	err = delete_tx(st, w, id);
+	if (err == VMS_ERR_FULL) {
+		vms_store_reserve_release(st);
+		err = delete_tx(st, w, id);
 	}
-	if (changes == 0) {
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-		err = VMS_ERR_NOT_FOUND;
-		goto unlock;
-	}
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
 	pthread_mutex_unlock(&st->wlock);
 	return err;
 }

@@ -5,7 +5,7 @@
 // Screenshots of every view go to $VMSCOPE_ARTIFACTS.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -299,6 +299,15 @@ describe('dashboard', { timeout: 300000 }, () => {
     const after_ = await apiCall(daemon, 'GET', `/snapshots/${newId}`);
     assert.equal(after_.allocations.length, before.allocations.length, 'the import has the same allocations');
     await screenshot(page, 'dashboard-imported.png', { top: true });
+    // a file nested deeper than the daemon accepts (issue 11): refused here, with a message,
+    // and never sent (it once overflowed a daemon worker's stack)
+    const deep = join(tmp, 'deep.json');
+    writeFileSync(deep, '{"format_version":1,"x":' + '['.repeat(850) + ']'.repeat(850) + '}');
+    const listed = (await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
+    await page.setInputFiles('#import-file', deep);
+    await page.waitForSelector('#toast.show.error');
+    assert.match(await page.locator('#toast').innerText(), /deep\.json[\s\S]*deeper than 64 levels/);
+    assert.equal((await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length, listed, 'nothing imported');
     await assertClean();
   });
 

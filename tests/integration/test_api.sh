@@ -684,7 +684,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	# set (bounding set included) and starts a shell that has none left; that shell execs a copy
 	# of the binary in $TMP (0755), so nothing here works only because root could reach the
 	# build tree (which may sit below a 0700 directory such as /root).
-	mkdir -m 777 "$TMP/nobody"
+	mkdir -m 700 "$TMP/nobody" && chown nobody "$TMP/nobody" # its own directory: a world-writable one is refused
 	mkdir -m 755 "$TMP/nobody-bin"
 	cp "$BIN" "$TMP/nobody-bin/vmscope"
 	chmod 755 "$TMP/nobody-bin/vmscope"
