@@ -113,8 +113,8 @@ struct collected {
 	int restarts;
 };
 
-/* Zero the value of every member whose key contains "pss" or is "referenced", and blank
- * "taken_at"/"taken_at_ms", in place (the document keeps its shape). */
+/* Zero the value of every member whose key depends on other processes (see below) or is
+ * "referenced", and blank "taken_at"/"taken_at_ms", in place (the document keeps its shape). */
 static void mask_unstable(char *doc)
 {
 	for (char *p = doc; (p = strchr(p, '"'));) {
@@ -130,7 +130,10 @@ static void mask_unstable(char *doc)
 		if (!is_key)
 			continue;
 		char *v = q + 2;
-		if (strstr(key, "pss") || !strcmp(key, "referenced") || !strcmp(key, "taken_at_ms")) {
+		/* what other processes' mappings move while ours is stopped: how many map a page
+		 * (Pss, shared vs private, Uss and the working-set split built on them) */
+		if (strstr(key, "pss") || strstr(key, "shared") || strstr(key, "private_") || strstr(key, "uss") ||
+		    !strcmp(key, "shareable_ws") || !strcmp(key, "referenced") || !strcmp(key, "taken_at_ms")) {
 			while (*v >= '0' && *v <= '9')
 				*v++ = '0';
 		} else if (!strcmp(key, "taken_at") && *v == '"') {
