@@ -113,34 +113,51 @@ struct collected {
 	int restarts;
 };
 
-/* Zero the value of every member whose key depends on other processes (see below) or is
- * "referenced", and blank "taken_at"/"taken_at_ms", in place (the document keeps its shape). */
+/* Replace the value of every member whose key depends on other processes (see below) or is
+ * "referenced" by a single 0, and blank "taken_at", in place (the text only shrinks; the
+ * document keeps its shape). */
 static void mask_unstable(char *doc)
 {
-	for (char *p = doc; (p = strchr(p, '"'));) {
+	char *w = doc; /* write position, never ahead of the read position p */
+	for (char *p = doc; *p;) {
+		if (*p != '"') {
+			*w++ = *p++;
+			continue;
+		}
 		char *q = strchr(p + 1, '"');
-		if (!q)
+		if (!q) {
+			while (*p)
+				*w++ = *p++;
 			break;
+		}
 		size_t klen = (size_t)(q - p - 1);
 		int is_key = q[1] == ':';
 		char key[64] = "";
 		if (klen < sizeof key)
 			memcpy(key, p + 1, klen), key[klen] = '\0';
-		p = q + 1;
+		while (p <= q) /* the string itself, closing quote included */
+			*w++ = *p++;
 		if (!is_key)
 			continue;
-		char *v = q + 2;
+		*w++ = *p++; /* ':' */
 		/* what other processes' mappings move while ours is stopped: how many map a page
 		 * (Pss, shared vs private, Uss and the working-set split built on them) */
 		if (strstr(key, "pss") || strstr(key, "shared") || strstr(key, "private_") || strstr(key, "uss") ||
 		    !strcmp(key, "shareable_ws") || !strcmp(key, "referenced") || !strcmp(key, "taken_at_ms")) {
-			while (*v >= '0' && *v <= '9')
-				*v++ = '0';
-		} else if (!strcmp(key, "taken_at") && *v == '"') {
-			for (v++; *v && *v != '"'; v++)
-				*v = '-';
+			if (*p >= '0' && *p <= '9') {
+				while (*p >= '0' && *p <= '9')
+					p++;
+				*w++ = '0';
+			}
+		} else if (!strcmp(key, "taken_at") && *p == '"') {
+			*w++ = *p++;
+			while (*p && *p != '"')
+				p++;
+			if (*p)
+				*w++ = *p++; /* its closing quote: not the start of another string */
 		}
 	}
+	*w = '\0';
 }
 
 /* Wait (5 s at most) until every thread of pid is stopped (state T). Returns 1 when so. */
@@ -265,6 +282,8 @@ static void check_streamed_scan(void)
 		if (doc && c.buf) {
 			mask_unstable(doc);
 			mask_unstable(c.buf);
+			len = strlen(doc);
+			c.len = strlen(c.buf);
 			size_t i = 0;
 			while (doc[i] && doc[i] == c.buf[i])
 				i++;
