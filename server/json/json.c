@@ -26,6 +26,16 @@ struct jb {
 	int oom;
 };
 
+/* The public builders' end: root, or NULL (root deleted) after any failure. */
+static cJSON *finish(const struct jb *b, cJSON *root)
+{
+	if (b->oom) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
 /* Attach item to parent (object when key != NULL, else array). Takes ownership of item in
  * every case. Returns item, or NULL after recording the failure. */
 static cJSON *put(struct jb *b, cJSON *parent, const char *key, cJSON *item)
@@ -131,6 +141,16 @@ static void put_time(struct jb *b, cJSON *o, const char *key, const char *key_ms
 	put_i64(b, o, key_ms, ms);
 }
 
+/* {"start","end","size"} of [start, end); returns the object (NULL after a failure). */
+static cJSON *put_range(struct jb *b, cJSON *o, const char *key, uint64_t start, uint64_t end)
+{
+	cJSON *e = put_obj(b, o, key);
+	put_addr(b, e, "start", start);
+	put_addr(b, e, "end", end);
+	put_u64(b, e, "size", end - start);
+	return e;
+}
+
 /* ---- snapshot: a walk of the record tables (include/vmscope/record.h) ---------------- */
 
 struct cctx {
@@ -177,12 +197,8 @@ static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const
 		break;
 	case VMS_SP_FREE:
 		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_gaps && !b->oom; i++) {
-			cJSON *e = put_obj(b, arr, NULL);
-			put_addr(b, e, "start", s->gaps[i].start);
-			put_addr(b, e, "end", s->gaps[i].end);
-			put_u64(b, e, "size", s->gaps[i].end - s->gaps[i].start);
-		}
+		for (size_t i = 0; i < s->n_gaps && !b->oom; i++)
+			put_range(b, arr, NULL, s->gaps[i].start, s->gaps[i].end);
 		break;
 	case VMS_SP_THREADS:
 		arr = put_arr(b, o, f->key);
@@ -360,11 +376,7 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 	/* Key order (the table's): what is known before the scan, the allocations, then what is
 	 * final only after it — so json_write.c can stream allocations while smaps is still read. */
 	put_fields(&b, root, &vms_rec_snapshot, s, &c, 0, vms_rec_snapshot.n_fields);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT])
@@ -391,11 +403,7 @@ cJSON *vms_json_summary(const struct vms_snapshot *s)
 		if (f->kind == VMS_FK_SPECIAL && (f->aux == VMS_SP_SUMMARY || f->aux == VMS_SP_TOTAL))
 			put_special(&b, root, f, s, &c);
 	}
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- process list ------------------------------------------------------------------ */
@@ -450,11 +458,7 @@ cJSON *vms_json_proc(const struct vms_proc *p)
 	if (!root)
 		return NULL;
 	put_proc_fields(&b, root, p);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 cJSON *vms_json_proclist(const struct vms_proclist *l)
@@ -467,11 +471,7 @@ cJSON *vms_json_proclist(const struct vms_proclist *l)
 	cJSON *arr = put_arr(&b, root, "processes");
 	for (size_t i = 0; i < l->n && !b.oom; i++)
 		put_proc_fields(&b, put_obj(&b, arr, NULL), &l->procs[i]);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- diff -------------------------------------------------------------------------- */
@@ -498,15 +498,25 @@ static void put_side_info(struct jb *b, cJSON *o, const struct vms_diff *d)
 }
 
 /* One side of an allocation entry: its index and identity, or null when absent. */
-static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
+/* An entry that names a record by its index: an object starting with "index", or null (and
+ * NULL returned) when idx is not below n. */
+static cJSON *put_indexed(struct jb *b, cJSON *o, const char *key, long idx, size_t n)
 {
-	if (idx < 0 || (size_t)idx >= s->n_allocations) {
+	if (idx < 0 || (size_t)idx >= n) {
 		put_null(b, o, key);
-		return;
+		return NULL;
 	}
-	const struct vms_allocation *a = &s->allocations[idx];
 	cJSON *e = put_obj(b, o, key);
 	put_i64(b, e, "index", idx);
+	return e;
+}
+
+static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
+{
+	cJSON *e = put_indexed(b, o, key, idx, s->n_allocations);
+	if (!e)
+		return;
+	const struct vms_allocation *a = &s->allocations[idx];
 	put_allocation_head(b, e, a);
 	put_u64(b, e, "regions", a->n_regions);
 	put_columns(b, e, "columns", a->cols);
@@ -514,13 +524,10 @@ static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct
 
 static void put_region_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
 {
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		put_null(b, o, key);
+	cJSON *e = put_indexed(b, o, key, idx, s->n_regions);
+	if (!e)
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	cJSON *e = put_obj(b, o, key);
-	put_i64(b, e, "index", idx);
 	put_addr(b, e, "start", r->start);
 	put_addr(b, e, "end", r->end);
 	put_u64(b, e, "size", r->end - r->start);
@@ -531,6 +538,23 @@ static void put_region_side(struct jb *b, cJSON *o, const char *key, const struc
 	put_str(b, e, "role", r->role);
 	put_i64(b, e, "allocation", r->allocation);
 	put_columns(b, e, "columns", r->cols);
+}
+
+typedef void put_side_fn(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx);
+
+/* The diff's entries of one kind: changes, both sides (written by side) and the deltas. */
+static void put_entries(struct jb *b, cJSON *o, const char *key, const struct vms_diff *d,
+                        const struct vms_diff_entry *entries, size_t n, put_side_fn *side)
+{
+	cJSON *arr = put_arr(b, o, key);
+	for (size_t i = 0; i < n && !b->oom; i++) {
+		const struct vms_diff_entry *de = &entries[i];
+		cJSON *e = put_obj(b, arr, NULL);
+		put_changes(b, e, de->changes);
+		side(b, e, "from", d->from, de->from);
+		side(b, e, "to", d->to, de->to);
+		put_deltas(b, e, "delta", de->delta);
+	}
 }
 
 cJSON *vms_json_diff(const struct vms_diff *d)
@@ -553,42 +577,19 @@ cJSON *vms_json_diff(const struct vms_diff *d)
 	}
 	put_deltas(&b, root, "total", d->total_delta);
 
-	cJSON *arr = put_arr(&b, root, "allocations");
-	for (size_t i = 0; i < d->n_allocations && !b.oom; i++) {
-		const struct vms_diff_entry *de = &d->allocations[i];
-		cJSON *e = put_obj(&b, arr, NULL);
-		put_changes(&b, e, de->changes);
-		put_alloc_side(&b, e, "from", d->from, de->from);
-		put_alloc_side(&b, e, "to", d->to, de->to);
-		put_deltas(&b, e, "delta", de->delta);
-	}
-	arr = put_arr(&b, root, "regions");
-	for (size_t i = 0; i < d->n_regions && !b.oom; i++) {
-		const struct vms_diff_entry *de = &d->regions[i];
-		cJSON *e = put_obj(&b, arr, NULL);
-		put_changes(&b, e, de->changes);
-		put_region_side(&b, e, "from", d->from, de->from);
-		put_region_side(&b, e, "to", d->to, de->to);
-		put_deltas(&b, e, "delta", de->delta);
-	}
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	put_entries(&b, root, "allocations", d, d->allocations, d->n_allocations, put_alloc_side);
+	put_entries(&b, root, "regions", d, d->regions, d->n_regions, put_region_side);
+	return finish(&b, root);
 }
 
 /* ---- address lookup ---------------------------------------------------------------- */
 
 static void put_lookup_region(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
 {
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		put_null(b, o, key);
+	cJSON *e = put_indexed(b, o, key, idx, s->n_regions);
+	if (!e)
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	cJSON *e = put_obj(b, o, key);
-	put_i64(b, e, "index", idx);
 	put_str(b, e, "type", vms_type_key(r->type));
 	put_i64(b, e, "allocation", r->allocation);
 	put_region_body(b, e, r);
@@ -654,25 +655,20 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 		put_addr(&b, root, "offset_in_region", addr - s->regions[l->region].start);
 	else
 		put_null(&b, root, "offset_in_region");
-	if (l->allocation >= 0 && (size_t)l->allocation < s->n_allocations) {
+	cJSON *e = put_indexed(&b, root, "allocation", l->allocation, s->n_allocations);
+	if (e) {
 		const struct vms_allocation *a = &s->allocations[l->allocation];
-		cJSON *e = put_obj(&b, root, "allocation");
-		put_i64(&b, e, "index", l->allocation);
 		put_allocation_head(&b, e, a);
 		put_u64(&b, e, "first_region", a->first_region);
 		put_u64(&b, e, "regions", a->n_regions);
 		put_columns(&b, e, "columns", a->cols);
 		put_addr(&b, root, "offset_in_allocation", addr - a->start);
 	} else {
-		put_null(&b, root, "allocation");
 		put_null(&b, root, "offset_in_allocation");
 	}
 	put_image_info(&b, root, img);
 	if (l->kind == 1) {
-		cJSON *g = put_obj(&b, root, "gap");
-		put_addr(&b, g, "start", l->gap_start);
-		put_addr(&b, g, "end", l->gap_end);
-		put_u64(&b, g, "size", l->gap_end - l->gap_start);
+		cJSON *g = put_range(&b, root, "gap", l->gap_start, l->gap_end);
 		/* a gap between two regions of one allocation: an image's loader left it */
 		long pr = l->prev_region, nr = l->next_region;
 		if (pr >= 0 && nr >= 0 && (size_t)pr < s->n_regions && (size_t)nr < s->n_regions &&
@@ -685,11 +681,7 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 	}
 	put_lookup_region(&b, root, "prev", s, l->prev_region);
 	put_lookup_region(&b, root, "next", s, l->next_region);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- printing ---------------------------------------------------------------------- */
