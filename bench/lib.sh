@@ -1,0 +1,29 @@
+# Sourced by the bench scripts (bench/scan.sh, bench/api.sh): what each of them does the same way.
+# Every function takes the calling script's name first, for its messages.
+
+# bench_need_built NAME BUILD_DIR FILE...: exit 2 unless every FILE is an executable.
+bench_need_built() {
+	local name=$1 build=$2 f
+	shift 2
+	for f in "$@"; do
+		[ -x "$f" ] || { echo "$name: $f not built (cmake --build $build)" >&2; exit 2; }
+	done
+}
+
+# bench_start_many_vmas NAME MANY_VMAS N_VMAS WORK: start MANY_VMAS with N_VMAS mappings (it
+# stays up for 1800 s), wait until it prints READY (into WORK/ready), and set mpid to its pid.
+# Exits 1 (having ended it) when it does not get ready in 30 s; otherwise the caller ends it.
+bench_start_many_vmas() {
+	local name=$1 many=$2 nvmas=$3 work=$4
+	"$many" "$nvmas" 1800 >"$work/ready" &
+	mpid=$!
+	for _ in $(seq 1 600); do
+		grep -q '^READY' "$work/ready" 2>/dev/null && break
+		sleep 0.05
+	done
+	if ! grep -q '^READY' "$work/ready"; then
+		echo "$name: many_vmas did not start" >&2
+		kill "$mpid" 2>/dev/null || true
+		exit 1
+	fi
+}
