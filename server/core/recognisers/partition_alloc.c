@@ -71,14 +71,20 @@ static size_t max_run(const struct vms_attr *a, size_t i)
 	return j - i;
 }
 
-static void roles(struct vms_attr *a, size_t i, size_t n)
+/* Claim [i, i + n) as c, one reservation whose regions' roles say "reserved", "committed" or
+ * "read-only". The allocation's id, or -1 when the claim is refused. */
+static long claim_reservation(struct vms_attr *a, size_t i, size_t n, const struct vms_claim *c)
 {
+	long id = vms_attr_claim(a, i, n, c);
+	if (id < 0)
+		return -1;
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	for (size_t k = i; k < i + n; k++)
 		vms_attr_role(a, k,
 		              vms_region_no_access(&R[k])       ? "reserved"
 		              : R[k].perms[1] == 'w' ? "committed"
 		                                     : "read-only");
+	return id;
 }
 
 static uint64_t committed_bytes(const struct vms_region *R, size_t i, size_t n)
@@ -147,10 +153,9 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
 	    .signal = "geometry: 32 GiB-aligned pool reservation",
 	};
-	long id = vms_attr_claim(a, i, n, &c);
+	long id = claim_reservation(a, i, n, &c);
 	if (id < 0)
 		return 0;
-	roles(a, i, n);
 	have = 0;
 	for (size_t k = i; k <= i + n; k++) {
 		if (k < i + n && vms_region_no_access(&R[k]))
@@ -209,10 +214,7 @@ static int claim_metadata(struct vms_attr *a, size_t i, size_t n, const struct u
 	                     committed),
 	    .signal = "geometry: pool-sized reservation mirroring the committed super pages",
 	};
-	if (vms_attr_claim(a, i, n, &c) < 0)
-		return 0;
-	roles(a, i, n);
-	return 1;
+	return claim_reservation(a, i, n, &c) >= 0;
 }
 
 static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
@@ -235,10 +237,9 @@ static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
 	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
 	    .signal = "geometry: reservation of 1 TiB or more in a Chromium process",
 	};
-	long id = vms_attr_claim(a, i, n, &c);
+	long id = claim_reservation(a, i, n, &c);
 	if (id < 0)
 		return 0;
-	roles(a, i, n);
 	if (cage && cage + CAGE_4G <= end) {
 		if (cage > start)
 			vms_attr_part(a, id, start, cage, "V8 sandbox guard region");
@@ -274,10 +275,7 @@ static int claim_oilpan(struct vms_attr *a, size_t i, size_t n)
 	    .signal = "geometry: 16 GiB reservation aligned to 16 GiB",
 	    .guess = 1,
 	};
-	if (vms_attr_claim(a, i, n, &c) < 0)
-		return 0;
-	roles(a, i, n);
-	return 1;
+	return claim_reservation(a, i, n, &c) >= 0;
 }
 
 static const char *run(struct vms_attr *a)
