@@ -227,8 +227,8 @@ static int null_chunk(void *arg, const void *buf, size_t len)
 
 /* Median over runs (t: room for runs times) of diffing from against to, and with json also
  * writing the diff's JSON as the API sends it. */
-static double diff_median_ms(const struct vms_snapshot *from, const struct vms_snapshot *to, int json, double *t,
-                             int runs)
+static double diff_median_ms(const struct vms_snapshot *from, const struct vms_snapshot *to, int json,
+                             double *t, int runs)
 {
 	for (int i = 0; i < runs; i++) {
 		struct vms_diff d;

@@ -151,8 +151,8 @@ struct walk_kind {
 	                    const void *t);
 };
 
-static unsigned allocation_changes_of(const struct vms_snapshot *fs, const void *f, const struct vms_snapshot *ts,
-                                      const void *t)
+static unsigned allocation_changes_of(const struct vms_snapshot *fs, const void *f,
+                                      const struct vms_snapshot *ts, const void *t)
 {
 	return allocation_changes(fs, f, ts, t);
 }
@@ -165,8 +165,9 @@ static unsigned region_changes_of(const struct vms_snapshot *fs, const void *f, 
 	return region_changes(f, t);
 }
 
-static const struct walk_kind allocation_kind = {sizeof(struct vms_allocation), offsetof(struct vms_allocation, start),
-                                                 offsetof(struct vms_allocation, cols), allocation_changes_of};
+static const struct walk_kind allocation_kind = {
+    sizeof(struct vms_allocation), offsetof(struct vms_allocation, start),
+    offsetof(struct vms_allocation, cols), allocation_changes_of};
 static const struct walk_kind region_kind = {sizeof(struct vms_region), offsetof(struct vms_region, start),
                                              offsetof(struct vms_region, cols), region_changes_of};
 
@@ -202,7 +203,8 @@ static size_t walk(const struct walk_kind *k, const struct vms_snapshot *fs, con
 		} else {
 			unsigned ch = k->changes(fs, elem(fa, k, i), ts, elem(ta, k, j));
 			if (ch)
-				set_entry(&out[n++], ch, (long)i, (long)j, elem_cols(fa, k, i), elem_cols(ta, k, j));
+				set_entry(&out[n++], ch, (long)i, (long)j, elem_cols(fa, k, i),
+				          elem_cols(ta, k, j));
 			i++;
 			j++;
 		}
@@ -226,8 +228,8 @@ int vms_diff_compute(const struct vms_snapshot *from, const struct vms_snapshot 
 	d.regions = entries_alloc(from->n_regions, to->n_regions);
 	if (!d.allocations || !d.regions)
 		goto out;
-	d.n_allocations = walk(&allocation_kind, from, from->allocations, from->n_allocations, to, to->allocations,
-	                       to->n_allocations, d.allocations);
+	d.n_allocations = walk(&allocation_kind, from, from->allocations, from->n_allocations, to,
+	                       to->allocations, to->n_allocations, d.allocations);
 	d.n_regions = walk(&region_kind, from, from->regions, from->n_regions, to, to->regions, to->n_regions,
 	                   d.regions);
 

@@ -76,19 +76,21 @@ struct seg {
 
 /* Maps lines for the mappings segs[0..n) laid end to end from base; the file ones name path
  * (inode inode on 08:01). Returns the length written. */
-static size_t run(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode, const struct seg *segs,
-                  size_t n)
+static size_t run(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode,
+                  const struct seg *segs, size_t n)
 {
 	size_t len = 0;
 	for (size_t i = 0; i < n && len < cap; i++) {
 		const struct seg *g = &segs[i];
 		if (g->anon)
 			len += (size_t)snprintf(buf + len, cap - len, "%llx-%llx %s 00000000 00:00 0 \n",
-			                        (unsigned long long)base, (unsigned long long)(base + g->size), g->perms);
+			                        (unsigned long long)base,
+			                        (unsigned long long)(base + g->size), g->perms);
 		else
-			len += (size_t)snprintf(buf + len, cap - len, "%llx-%llx %s %08llx 08:01 %u %s\n",
-			                        (unsigned long long)base, (unsigned long long)(base + g->size), g->perms,
-			                        (unsigned long long)g->offset, inode, path);
+			len +=
+			    (size_t)snprintf(buf + len, cap - len, "%llx-%llx %s %08llx 08:01 %u %s\n",
+			                     (unsigned long long)base, (unsigned long long)(base + g->size),
+			                     g->perms, (unsigned long long)g->offset, inode, path);
 		base += g->size;
 	}
 	return len;
@@ -100,7 +102,7 @@ static size_t image(char *buf, size_t cap, uint64_t base, const char *path, unsi
                     uint64_t anon_pages)
 {
 	const struct seg segs[] = {
-	    {0x1000, "r--p", 0, 0},      {0x1000, "r-xp", 0x1000, 0},           {0x1000, "r--p", 0x2000, 0},
+	    {0x1000, "r--p", 0, 0},      {0x1000, "r-xp", 0x1000, 0},         {0x1000, "r--p", 0x2000, 0},
 	    {0x1000, "rw-p", 0x3000, 0}, {anon_pages * 0x1000, "rw-p", 0, 1},
 	};
 	return run(buf, cap, base, path, inode, segs, sizeof segs / sizeof *segs);
@@ -179,7 +181,8 @@ static void test_layouts(void)
 	    {0x1000, "r--p", 0, 0}, {0x1000, "r-xp", 0x1000, 0}, {0x1000, "rw-p", 0x2000, 0},
 	    {0x5000, "rw-p", 0, 1}, {0x1000, "---p", 0, 1},
 	};
-	n += run(text + n, sizeof text - n, o, "/lib/libonly.so", 19, libonly, sizeof libonly / sizeof *libonly);
+	n += run(text + n, sizeof text - n, o, "/lib/libonly.so", 19, libonly,
+	         sizeof libonly / sizeof *libonly);
 
 	struct calls calls = {0};
 	struct vms_snapshot *s = classify(text, 1, &calls);

@@ -19,8 +19,8 @@
 
 /* A pass when texts a and b are equal; else a failure that shows both around the first byte
  * where they part ("WHAT: VERB byte N:"). */
-static void check_same(const char *what, const char *verb, const char *name_a, const char *a, const char *name_b,
-                       const char *b)
+static void check_same(const char *what, const char *verb, const char *name_a, const char *a,
+                       const char *name_b, const char *b)
 {
 	if (strcmp(a, b) == 0) {
 		t_passed++;
@@ -30,8 +30,8 @@ static void check_same(const char *what, const char *verb, const char *name_a, c
 	while (a[i] && a[i] == b[i])
 		i++;
 	size_t from = i > 20 ? i - 20 : 0;
-	fprintf(stderr, "%s: %s byte %zu:\n %-7s %.80s\n %-7s %.80s\n", what, verb, i, name_a, a + from, name_b,
-	        b + from);
+	fprintf(stderr, "%s: %s byte %zu:\n %-7s %.80s\n %-7s %.80s\n", what, verb, i, name_a, a + from,
+	        name_b, b + from);
 	t_failed++;
 }
 

@@ -107,9 +107,11 @@ static long claim_guarded(struct m *m, size_t first, size_t count, const struct 
 /* Note on thread t that its stack is merged with what (into the VMA at start). */
 static void note_merged_stack(struct m *m, size_t t, const char *stack, const char *what, uint64_t start)
 {
-	vms_attr_thread_note(m->a, t,
-	                     vms_attr_fmt(m->a, "runs on its musl stack%s, which the kernel merged with %s into one VMA at 0x%llx",
-	                                  stack, what, (unsigned long long)start));
+	vms_attr_thread_note(
+	    m->a, t,
+	    vms_attr_fmt(m->a,
+	                 "runs on its musl stack%s, which the kernel merged with %s into one VMA at 0x%llx",
+	                 stack, what, (unsigned long long)start));
 }
 
 #define MAX_UNITS 512
@@ -200,7 +202,8 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 			                  : vms_attr_fmt(m->a, "musl mallocng groups: %u (%s)", units[k].n,
 			                                 size_text(m, units[k].end - units[k].start)));
 	if (stack_thread >= 0)
-		note_merged_stack(m, (size_t)stack_thread, " (128 KiB, 8 KiB guard)", "musl mallocng groups", r->start);
+		note_merged_stack(m, (size_t)stack_thread, " (128 KiB, 8 KiB guard)", "musl mallocng groups",
+		                  r->start);
 	return 1;
 }
 

@@ -120,7 +120,8 @@ static int units_has(const struct units *u, uint64_t offset)
  * [*s0, *s1] (counted from base) of one committed region, joined with the following ones while
  * a region reaches into the run's last super page (a direct map). Reserved regions in between
  * are passed over. Leaves *k at the first region after the run; 0 when no run is left. */
-static int next_span(const struct vms_region *R, uint64_t base, size_t end, size_t *k, uint64_t *s0, uint64_t *s1)
+static int next_span(const struct vms_region *R, uint64_t base, size_t end, size_t *k, uint64_t *s0,
+                     uint64_t *s1)
 {
 	while (*k < end && vms_region_no_access(&R[*k]))
 		++*k;
@@ -166,9 +167,10 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 		for (uint64_t x = s0; x <= s1; x++)
 			units_mark(u, x * SUPER_PAGE);
 		const char *pool = s0 * SUPER_PAGE >= POOL_SIZE ? "BRP pool" : "regular pool";
-		const char *d = s1 == s0 ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
-		                         : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
-		                                        (unsigned long long)((s1 - s0 + 1) * SUPER_PAGE / MIB), pool);
+		const char *d =
+		    s1 == s0 ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
+		             : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
+		                            (unsigned long long)((s1 - s0 + 1) * SUPER_PAGE / MIB), pool);
 		vms_attr_part(a, id, base + s0 * SUPER_PAGE, base + (s1 + 1) * SUPER_PAGE, d);
 	}
 	return 1;
