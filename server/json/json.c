@@ -36,6 +36,16 @@ static cJSON *finish(const struct jb *b, cJSON *root)
 	return root;
 }
 
+/* The object a public builder fills (NULL after recording the failure: the builders then run
+ * as no-ops and finish() returns NULL). */
+static cJSON *new_root(struct jb *b)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		b->oom = 1;
+	return root;
+}
+
 /* Attach item to parent (object when key != NULL, else array). Takes ownership of item in
  * every case. Returns item, or NULL after recording the failure. */
 static cJSON *put(struct jb *b, cJSON *parent, const char *key, cJSON *item)
@@ -370,9 +380,7 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 {
 	struct jb b = {0};
 	struct cctx c = {.s = s, .omit_private = opts && opts->omit_cmdline};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	/* Key order (the table's): what is known before the scan, the allocations, then what is
 	 * final only after it — so json_write.c can stream allocations while smaps is still read. */
 	put_fields(&b, root, &vms_rec_snapshot, s, &c, 0, vms_rec_snapshot.n_fields);
@@ -395,9 +403,7 @@ cJSON *vms_json_summary(const struct vms_snapshot *s)
 {
 	struct jb b = {0};
 	struct cctx c = {.s = s};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	for (size_t i = 0; i < vms_rec_snapshot.n_fields; i++) {
 		const struct vms_field *f = &vms_rec_snapshot.fields[i];
 		if (f->kind == VMS_FK_SPECIAL && (f->aux == VMS_SP_SUMMARY || f->aux == VMS_SP_TOTAL))
@@ -454,9 +460,7 @@ static void put_proc_fields(struct jb *b, cJSON *e, const struct vms_proc *p)
 cJSON *vms_json_proc(const struct vms_proc *p)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	put_proc_fields(&b, root, p);
 	return finish(&b, root);
 }
@@ -464,9 +468,7 @@ cJSON *vms_json_proc(const struct vms_proc *p)
 cJSON *vms_json_proclist(const struct vms_proclist *l)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	put_u64(&b, root, "count", l->n);
 	cJSON *arr = put_arr(&b, root, "processes");
 	for (size_t i = 0; i < l->n && !b.oom; i++)
@@ -560,9 +562,7 @@ static void put_entries(struct jb *b, cJSON *o, const char *key, const struct vm
 cJSON *vms_json_diff(const struct vms_diff *d)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 
 	put_side_info(&b, root, d);
 	put_bool(&b, root, "same_process",
@@ -644,9 +644,7 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 {
 	static const char *const kinds[] = {"region", "free", "outside"};
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 
 	put_str(&b, root, "kind", l->kind >= 0 && l->kind <= 2 ? kinds[l->kind] : "unknown");
 	put_addr(&b, root, "address", addr);
