@@ -177,6 +177,18 @@ static void put_record(struct jb *b, cJSON *arr, const struct vms_record *rec, c
 	put_fields(b, put_obj(b, arr, NULL), rec, base, c, 0, rec->n_fields);
 }
 
+/* The array of the n records of rec at first (rec->size bytes apart), each built with c->index
+ * set to its index (the allocation or summary row being built). */
+static void put_records(struct jb *b, cJSON *o, const char *key, const struct vms_record *rec, const void *first,
+                        size_t n, struct cctx *c)
+{
+	cJSON *arr = put_arr(b, o, key);
+	for (size_t i = 0; i < n && !b->oom; i++) {
+		c->index = i;
+		put_record(b, arr, rec, (const char *)first + i * rec->size, c);
+	}
+}
+
 static void put_smaps(struct jb *b, cJSON *o, const char *key, const uint64_t *v, int rollup)
 {
 	cJSON *e = put_obj(b, o, key);
@@ -199,11 +211,7 @@ static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const
 		put_str(b, o, f->key, "vmscope " VMSCOPE_VERSION);
 		break;
 	case VMS_SP_ALLOCATIONS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_allocations && !b->oom; i++) {
-			c->index = i;
-			put_record(b, arr, &vms_rec_allocation, &s->allocations[i], c);
-		}
+		put_records(b, o, f->key, &vms_rec_allocation, s->allocations, s->n_allocations, c);
 		break;
 	case VMS_SP_FREE:
 		arr = put_arr(b, o, f->key);
@@ -211,24 +219,16 @@ static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const
 			put_range(b, arr, NULL, s->gaps[i].start, s->gaps[i].end);
 		break;
 	case VMS_SP_THREADS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_threads && !b->oom; i++)
-			put_record(b, arr, &vms_rec_thread, &s->threads[i], c);
+		put_records(b, o, f->key, &vms_rec_thread, s->threads, s->n_threads, c);
 		break;
 	case VMS_SP_SUMMARY:
-		arr = put_arr(b, o, f->key);
-		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-			c->index = (size_t)t;
-			put_record(b, arr, &vms_rec_summary, &s->summary[t], c);
-		}
+		put_records(b, o, f->key, &vms_rec_summary, s->summary, VMS_TYPE_COUNT, c);
 		break;
 	case VMS_SP_TOTAL:
 		put_columns(b, o, f->key, s->total);
 		break;
 	case VMS_SP_RECOGNISERS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_recognisers && !b->oom; i++)
-			put_record(b, arr, &vms_rec_recogniser, &s->recognisers[i], c);
+		put_records(b, o, f->key, &vms_rec_recogniser, s->recognisers, s->n_recognisers, c);
 		break;
 	case VMS_SP_REGIONS: {
 		const struct vms_allocation *a = base;
