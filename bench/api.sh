@@ -50,12 +50,8 @@ scan=$(fig scan_ms)
 
 # ---- the daemon over HTTP ----------------------------------------------------------------------
 start_daemon() { # start_daemon NAME -> dpid, dport
-	"$vmscope" serve --listen 127.0.0.1:0 --db "$work/api.db" --scan-rate 100 >"$work/$1.out" 2>"$work/$1.err" &
-	dpid=$!
+	bench_start_daemon api.sh "$work/$1" "$vmscope" --db "$work/api.db" --scan-rate 100
 	pids+=("$dpid")
-	for _ in $(seq 200); do grep -q 'listening on' "$work/$1.out" 2>/dev/null && break; sleep 0.05; done
-	dport=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$work/$1.out")
-	[ -n "$dport" ] || { echo "api.sh: the daemon did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
 }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
