@@ -99,24 +99,9 @@ static void put_null(struct jb *b, cJSON *o, const char *key)
 	put(b, o, key, cJSON_CreateNull());
 }
 
-/* String or null (s == NULL), repaired to valid UTF-8 when needed. */
-static cJSON *make_string(const char *s)
-{
-	if (!s)
-		return cJSON_CreateNull();
-	if (vms_utf8_valid(s))
-		return cJSON_CreateString(s);
-	char *fixed = vms_utf8_repair(s);
-	if (!fixed)
-		return NULL;
-	cJSON *j = cJSON_CreateString(fixed);
-	free(fixed);
-	return j;
-}
-
 static void put_str(struct jb *b, cJSON *o, const char *key, const char *s)
 {
-	put(b, o, key, make_string(s));
+	put(b, o, key, vms_json_string_repaired(s));
 }
 
 static cJSON *put_obj(struct jb *b, cJSON *o, const char *key)
