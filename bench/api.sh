@@ -21,9 +21,8 @@ conns=${VMSCOPE_BENCH_CONNS:-4}
 vmscope=$build/vmscope
 many=$build/bench/many_vmas
 sbench=$build/bench/store_bench
-for f in "$vmscope" "$many" "$sbench"; do
-	[ -x "$f" ] || { echo "api.sh: $f not built (cmake --build $build)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh"
+bench_need_built api.sh "$build" "$vmscope" "$many" "$sbench"
 for t in curl jq wrk nginx; do
 	command -v "$t" >/dev/null || { echo "api.sh: needs $t (third_party/install-deps.sh --bench)" >&2; exit 2; }
 done
@@ -38,14 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$many" "$nvmas" 1800 >"$work/ready" &
-mpid=$!
+bench_start_many_vmas api.sh "$many" "$nvmas" "$work"
 pids+=("$mpid")
-for _ in $(seq 1 600); do
-	grep -q '^READY' "$work/ready" 2>/dev/null && break
-	sleep 0.05
-done
-grep -q '^READY' "$work/ready" || { echo "api.sh: many_vmas did not start" >&2; exit 1; }
 vmas=$(wc -l <"/proc/$mpid/maps")
 
 # ---- in-process figures: scan, store, load, diff, and the layout experiment ----------------
@@ -57,12 +50,8 @@ scan=$(fig scan_ms)
 
 # ---- the daemon over HTTP ----------------------------------------------------------------------
 start_daemon() { # start_daemon NAME -> dpid, dport
-	"$vmscope" serve --listen 127.0.0.1:0 --db "$work/api.db" --scan-rate 100 >"$work/$1.out" 2>"$work/$1.err" &
-	dpid=$!
+	bench_start_daemon api.sh "$work/$1" "$vmscope" --db "$work/api.db" --scan-rate 100
 	pids+=("$dpid")
-	for _ in $(seq 200); do grep -q 'listening on' "$work/$1.out" 2>/dev/null && break; sleep 0.05; done
-	dport=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$work/$1.out")
-	[ -n "$dport" ] || { echo "api.sh: the daemon did not start" >&2; cat "$work/$1.err" >&2; exit 1; }
 }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }

@@ -8,39 +8,12 @@ that reach past what the ELF's last PT_LOAD asks for, and the allocations whose 
 mention a .bss. Ends the program by closing its stdin, then by its pid.
 """
 import json
+import os
 import subprocess
 import sys
 
-PAGE = 4096
-
-
-def elf_bss_end(path, data):
-    """Page-rounded end of the ELF's highest PT_LOAD at the bias of the data region, or None."""
-    import struct
-    try:
-        with open(path, "rb") as f:
-            eh = f.read(64)
-            if eh[:4] != b"\x7fELF" or eh[4] != 2:
-                return None
-            phoff, = struct.unpack_from("<Q", eh, 0x20)
-            num, = struct.unpack_from("<H", eh, 0x38)
-            f.seek(phoff)
-            ph = f.read(56 * num)
-    except OSError:
-        return None
-    best = None
-    for k in range(num):
-        t, _, off, va, _, fs, ms, _ = struct.unpack_from("<IIQQQQQQ", ph, 56 * k)
-        if t == 1 and (best is None or va + ms > best[1] + best[3]):
-            best = (off, va, fs, ms)
-    if not best:
-        return None
-    off, va, fs, ms = best
-    d_off, d_start = int(data["offset"], 16), int(data["start"], 16)
-    if not (off & ~(PAGE - 1)) <= d_off < off + fs:
-        return None
-    bias = d_start - (va - off + d_off)
-    return (bias + va + ms + PAGE - 1) & ~(PAGE - 1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration", "heaps"))
+from elfbss import elf_bss_end  # noqa: E402
 
 
 def main():

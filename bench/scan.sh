@@ -16,9 +16,8 @@ runs=${VMSCOPE_BENCH_RUNS:-10}
 goal=1.25
 vmscope=$build/vmscope
 many=$build/bench/many_vmas
-for f in "$vmscope" "$many"; do
-	[ -x "$f" ] || { echo "scan.sh: $f not built (cmake --build $build)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh"
+bench_need_built scan.sh "$build" "$vmscope" "$many"
 command -v pmap >/dev/null || { echo "scan.sh: pmap missing (apt-get install procps)" >&2; exit 2; }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -30,13 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$many" "$nvmas" 1800 >"$work/ready" &
-mpid=$!
-for _ in $(seq 1 600); do
-	grep -q '^READY' "$work/ready" 2>/dev/null && break
-	sleep 0.05
-done
-grep -q '^READY' "$work/ready" || { echo "scan.sh: many_vmas did not start" >&2; exit 1; }
+bench_start_many_vmas scan.sh "$many" "$nvmas" "$work"
 vmas=$(wc -l <"/proc/$mpid/maps")
 smaps_bytes=$(wc -c <"/proc/$mpid/smaps")
 

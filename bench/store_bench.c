@@ -225,6 +225,31 @@ static int null_chunk(void *arg, const void *buf, size_t len)
 	return 0;
 }
 
+/* Median over runs (t: room for runs times) of diffing from against to, and with json also
+ * writing the diff's JSON as the API sends it. */
+static double diff_median_ms(const struct vms_snapshot *from, const struct vms_snapshot *to, int json,
+                             double *t, int runs)
+{
+	for (int i = 0; i < runs; i++) {
+		struct vms_diff d;
+		double t0 = now_ms();
+		int err = vms_diff_compute(from, to, &d);
+		if (err != VMS_OK)
+			die("diff", err);
+		if (json) {
+			char *text = NULL;
+			size_t len = 0;
+			vms_json_write_diff(&d, NULL, &text, &len);
+			t[i] = now_ms() - t0;
+			free(text);
+		} else {
+			t[i] = now_ms() - t0;
+		}
+		vms_diff_free(&d);
+	}
+	return median(t, runs);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -409,51 +434,14 @@ int main(int argc, char **argv)
 	printf("rows_db_bytes_per_snapshot %lld\n", file_size(dbp) / runs);
 
 	/* Diff of two scans of the same process. */
-	for (int i = 0; i < runs; i++) {
-		struct vms_diff d;
-		double t0 = now_ms();
-		if ((err = vms_diff_compute(a, b, &d)) != VMS_OK)
-			die("diff", err);
-		t[i] = now_ms() - t0;
-		vms_diff_free(&d);
-	}
-	printf("diff_ms %.1f\n", median(t, runs));
-	for (int i = 0; i < runs; i++) {
-		struct vms_diff d;
-		double t0 = now_ms();
-		vms_diff_compute(a, b, &d);
-		char *text = NULL;
-		size_t len = 0;
-		vms_json_write_diff(&d, NULL, &text, &len); /* what the API sends */
-		t[i] = now_ms() - t0;
-		free(text);
-		vms_diff_free(&d);
-	}
-	printf("diff_json_ms %.1f\n", median(t, runs));
+	printf("diff_ms %.1f\n", diff_median_ms(a, b, 0, t, runs));
+	printf("diff_json_ms %.1f\n", diff_median_ms(a, b, 1, t, runs));
 	/* Worst case: every region changes (diff against a small process: 60,000 "removed"). */
 	struct vms_snapshot *self = NULL;
 	if ((err = vms_snapshot_take(getpid(), NULL, &self)) != VMS_OK)
 		die("scan self", err);
-	for (int i = 0; i < runs; i++) {
-		struct vms_diff d;
-		double t0 = now_ms();
-		vms_diff_compute(a, self, &d);
-		char *text = NULL;
-		size_t len = 0;
-		vms_json_write_diff(&d, NULL, &text, &len); /* what the API sends */
-		t[i] = now_ms() - t0;
-		free(text);
-		vms_diff_free(&d);
-	}
-	printf("diff_all_json_ms %.1f\n", median(t, runs));
-	for (int i = 0; i < runs; i++) {
-		struct vms_diff d;
-		double t0 = now_ms();
-		vms_diff_compute(a, self, &d);
-		t[i] = now_ms() - t0;
-		vms_diff_free(&d);
-	}
-	printf("diff_all_ms %.1f\n", median(t, runs));
+	printf("diff_all_json_ms %.1f\n", diff_median_ms(a, self, 1, t, runs));
+	printf("diff_all_ms %.1f\n", diff_median_ms(a, self, 0, t, runs));
 	vms_snapshot_free(self);
 	vms_snapshot_free(a);
 	vms_snapshot_free(b);

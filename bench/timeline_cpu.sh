@@ -2,11 +2,11 @@
 # docs/benchmarks.md, "Timeline": daemon CPU while watching bench/many_vmas 1000 at 1 Hz for 60 s
 # (default schedule: a full snapshot every 60 s). Run from an empty scratch directory.
 B=${B:-$(cd "$(dirname "$0")/.." && pwd)/build}
+. "$(dirname "$0")/lib.sh"
 $B/bench/many_vmas 1000 300 > mv.out & TP=$!
 sleep 1
-$B/vmscope serve --listen 127.0.0.1:0 --db $PWD/db > serve.out 2>&1 & DP=$!
-sleep 0.7
-PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' serve.out); TOKEN=$(cat db.token)
+bench_start_daemon timeline_cpu.sh serve "$B/vmscope" --db "$PWD/db"
+DP=$dpid PORT=$dport TOKEN=$(cat db.token)
 A=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json')
 cpu() { awk '{print $14+$15}' /proc/$DP/stat; }
 cat mv.out

@@ -2,11 +2,11 @@
 # Used for docs/benchmarks.md, "Timeline": run from an empty scratch directory; set B to the build dir.
 # bytes per sample and daemon CPU: watch vms_testee at 1 s (and at 100 ms for the byte count)
 B=${B:-$(cd "$(dirname "$0")/.." && pwd)/build}
+. "$(dirname "$0")/lib.sh"
 mkdir -p d; $B/tests/vms_testee $PWD/d 200 > testee.out & TP=$!
 sleep 1
-$B/vmscope serve --listen 127.0.0.1:0 --db $PWD/db > serve.out 2>&1 & DP=$!
-sleep 0.7
-PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' serve.out); TOKEN=$(cat db.token)
+bench_start_daemon timeline_measure.sh serve "$B/vmscope" --db "$PWD/db"
+DP=$dpid PORT=$dport TOKEN=$(cat db.token)
 A=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json')
 cpu() { awk '{print $14+$15}' /proc/$DP/stat; }
 c0=$(cpu); sleep 10; c1=$(cpu); echo "idle 10 s: $((c1-c0)) ticks"

@@ -10,6 +10,7 @@
  *                    region's path/deleted flag (allocation)
  *   USAGE            none of the above, but at least one column differs
  * Pairs with no change at all get no entry. Entries are in address order. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,59 +142,77 @@ static struct vms_diff_entry *entries_alloc(size_t nf, size_t nt)
 	return calloc(n ? n : 1, sizeof(struct vms_diff_entry));
 }
 
-/* The merge walks: i and j advance through from/to; the side with the lower start address is
- * unmatched (removed/added), equal starts are compared. */
-static size_t walk_allocations(const struct vms_snapshot *fs, const struct vms_snapshot *ts,
-                               struct vms_diff_entry *out)
+/* One kind of record (allocations or regions) as the merge walk sees it: an array of
+ * elements of `size` bytes, each with a uint64_t start and a uint64_t[VMS_COL_COUNT] cols at
+ * those offsets; changes compares two elements with equal starts (0: unchanged). */
+struct walk_kind {
+	size_t size, start_off, cols_off;
+	unsigned (*changes)(const struct vms_snapshot *fs, const void *f, const struct vms_snapshot *ts,
+	                    const void *t);
+};
+
+static unsigned allocation_changes_of(const struct vms_snapshot *fs, const void *f,
+                                      const struct vms_snapshot *ts, const void *t)
 {
-	size_t i = 0, j = 0, n = 0;
-	while (i < fs->n_allocations && j < ts->n_allocations) {
-		const struct vms_allocation *f = &fs->allocations[i], *t = &ts->allocations[j];
-		if (f->start < t->start) {
-			set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, f->cols, NULL);
-			i++;
-		} else if (t->start < f->start) {
-			set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, t->cols);
-			j++;
-		} else {
-			unsigned ch = allocation_changes(fs, f, ts, t);
-			if (ch)
-				set_entry(&out[n++], ch, (long)i, (long)j, f->cols, t->cols);
-			i++;
-			j++;
-		}
-	}
-	for (; i < fs->n_allocations; i++)
-		set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, fs->allocations[i].cols, NULL);
-	for (; j < ts->n_allocations; j++)
-		set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, ts->allocations[j].cols);
-	return n;
+	return allocation_changes(fs, f, ts, t);
 }
 
-static size_t walk_regions(const struct vms_snapshot *fs, const struct vms_snapshot *ts,
-                           struct vms_diff_entry *out)
+static unsigned region_changes_of(const struct vms_snapshot *fs, const void *f, const struct vms_snapshot *ts,
+                                  const void *t)
+{
+	(void)fs;
+	(void)ts;
+	return region_changes(f, t);
+}
+
+static const struct walk_kind allocation_kind = {
+    sizeof(struct vms_allocation), offsetof(struct vms_allocation, start),
+    offsetof(struct vms_allocation, cols), allocation_changes_of};
+static const struct walk_kind region_kind = {sizeof(struct vms_region), offsetof(struct vms_region, start),
+                                             offsetof(struct vms_region, cols), region_changes_of};
+
+static const char *elem(const void *arr, const struct walk_kind *k, size_t i)
+{
+	return (const char *)arr + i * k->size;
+}
+
+static uint64_t elem_start(const void *arr, const struct walk_kind *k, size_t i)
+{
+	return *(const uint64_t *)(elem(arr, k, i) + k->start_off);
+}
+
+static const uint64_t *elem_cols(const void *arr, const struct walk_kind *k, size_t i)
+{
+	return (const uint64_t *)(elem(arr, k, i) + k->cols_off);
+}
+
+/* The merge walk: i and j advance through from (fa[0..nf)) and to (ta[0..nt)); the side with
+ * the lower start address is unmatched (removed/added), equal starts are compared. */
+static size_t walk(const struct walk_kind *k, const struct vms_snapshot *fs, const void *fa, size_t nf,
+                   const struct vms_snapshot *ts, const void *ta, size_t nt, struct vms_diff_entry *out)
 {
 	size_t i = 0, j = 0, n = 0;
-	while (i < fs->n_regions && j < ts->n_regions) {
-		const struct vms_region *f = &fs->regions[i], *t = &ts->regions[j];
-		if (f->start < t->start) {
-			set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, f->cols, NULL);
+	while (i < nf && j < nt) {
+		uint64_t fstart = elem_start(fa, k, i), tstart = elem_start(ta, k, j);
+		if (fstart < tstart) {
+			set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, elem_cols(fa, k, i), NULL);
 			i++;
-		} else if (t->start < f->start) {
-			set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, t->cols);
+		} else if (tstart < fstart) {
+			set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, elem_cols(ta, k, j));
 			j++;
 		} else {
-			unsigned ch = region_changes(f, t);
+			unsigned ch = k->changes(fs, elem(fa, k, i), ts, elem(ta, k, j));
 			if (ch)
-				set_entry(&out[n++], ch, (long)i, (long)j, f->cols, t->cols);
+				set_entry(&out[n++], ch, (long)i, (long)j, elem_cols(fa, k, i),
+				          elem_cols(ta, k, j));
 			i++;
 			j++;
 		}
 	}
-	for (; i < fs->n_regions; i++)
-		set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, fs->regions[i].cols, NULL);
-	for (; j < ts->n_regions; j++)
-		set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, ts->regions[j].cols);
+	for (; i < nf; i++)
+		set_entry(&out[n++], VMS_CHANGE_REMOVED, (long)i, -1, elem_cols(fa, k, i), NULL);
+	for (; j < nt; j++)
+		set_entry(&out[n++], VMS_CHANGE_ADDED, -1, (long)j, NULL, elem_cols(ta, k, j));
 	return n;
 }
 
@@ -209,8 +228,10 @@ int vms_diff_compute(const struct vms_snapshot *from, const struct vms_snapshot 
 	d.regions = entries_alloc(from->n_regions, to->n_regions);
 	if (!d.allocations || !d.regions)
 		goto out;
-	d.n_allocations = walk_allocations(from, to, d.allocations);
-	d.n_regions = walk_regions(from, to, d.regions);
+	d.n_allocations = walk(&allocation_kind, from, from->allocations, from->n_allocations, to,
+	                       to->allocations, to->n_allocations, d.allocations);
+	d.n_regions = walk(&region_kind, from, from->regions, from->n_regions, to, to->regions, to->n_regions,
+	                   d.regions);
 
 	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
 		col_delta(from->summary[t].cols, to->summary[t].cols, d.type_delta[t]);

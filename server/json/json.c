@@ -26,6 +26,26 @@ struct jb {
 	int oom;
 };
 
+/* The public builders' end: root, or NULL (root deleted) after any failure. */
+static cJSON *finish(const struct jb *b, cJSON *root)
+{
+	if (b->oom) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* The object a public builder fills (NULL after recording the failure: the builders then run
+ * as no-ops and finish() returns NULL). */
+static cJSON *new_root(struct jb *b)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		b->oom = 1;
+	return root;
+}
+
 /* Attach item to parent (object when key != NULL, else array). Takes ownership of item in
  * every case. Returns item, or NULL after recording the failure. */
 static cJSON *put(struct jb *b, cJSON *parent, const char *key, cJSON *item)
@@ -79,24 +99,9 @@ static void put_null(struct jb *b, cJSON *o, const char *key)
 	put(b, o, key, cJSON_CreateNull());
 }
 
-/* String or null (s == NULL), repaired to valid UTF-8 when needed. */
-static cJSON *make_string(const char *s)
-{
-	if (!s)
-		return cJSON_CreateNull();
-	if (vms_utf8_valid(s))
-		return cJSON_CreateString(s);
-	char *fixed = vms_utf8_repair(s);
-	if (!fixed)
-		return NULL;
-	cJSON *j = cJSON_CreateString(fixed);
-	free(fixed);
-	return j;
-}
-
 static void put_str(struct jb *b, cJSON *o, const char *key, const char *s)
 {
-	put(b, o, key, make_string(s));
+	put(b, o, key, vms_json_string_repaired(s));
 }
 
 static cJSON *put_obj(struct jb *b, cJSON *o, const char *key)
@@ -131,6 +136,16 @@ static void put_time(struct jb *b, cJSON *o, const char *key, const char *key_ms
 	put_i64(b, o, key_ms, ms);
 }
 
+/* {"start","end","size"} of [start, end); returns the object (NULL after a failure). */
+static cJSON *put_range(struct jb *b, cJSON *o, const char *key, uint64_t start, uint64_t end)
+{
+	cJSON *e = put_obj(b, o, key);
+	put_addr(b, e, "start", start);
+	put_addr(b, e, "end", end);
+	put_u64(b, e, "size", end - start);
+	return e;
+}
+
 /* ---- snapshot: a walk of the record tables (include/vmscope/record.h) ---------------- */
 
 struct cctx {
@@ -145,6 +160,18 @@ static void put_fields(struct jb *b, cJSON *o, const struct vms_record *rec, con
 static void put_record(struct jb *b, cJSON *arr, const struct vms_record *rec, const void *base, struct cctx *c)
 {
 	put_fields(b, put_obj(b, arr, NULL), rec, base, c, 0, rec->n_fields);
+}
+
+/* The array of the n records of rec at first (rec->size bytes apart), each built with c->index
+ * set to its index (the allocation or summary row being built). */
+static void put_records(struct jb *b, cJSON *o, const char *key, const struct vms_record *rec, const void *first,
+                        size_t n, struct cctx *c)
+{
+	cJSON *arr = put_arr(b, o, key);
+	for (size_t i = 0; i < n && !b->oom; i++) {
+		c->index = i;
+		put_record(b, arr, rec, (const char *)first + i * rec->size, c);
+	}
 }
 
 static void put_smaps(struct jb *b, cJSON *o, const char *key, const uint64_t *v, int rollup)
@@ -169,40 +196,24 @@ static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const
 		put_str(b, o, f->key, "vmscope " VMSCOPE_VERSION);
 		break;
 	case VMS_SP_ALLOCATIONS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_allocations && !b->oom; i++) {
-			c->index = i;
-			put_record(b, arr, &vms_rec_allocation, &s->allocations[i], c);
-		}
+		put_records(b, o, f->key, &vms_rec_allocation, s->allocations, s->n_allocations, c);
 		break;
 	case VMS_SP_FREE:
 		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_gaps && !b->oom; i++) {
-			cJSON *e = put_obj(b, arr, NULL);
-			put_addr(b, e, "start", s->gaps[i].start);
-			put_addr(b, e, "end", s->gaps[i].end);
-			put_u64(b, e, "size", s->gaps[i].end - s->gaps[i].start);
-		}
+		for (size_t i = 0; i < s->n_gaps && !b->oom; i++)
+			put_range(b, arr, NULL, s->gaps[i].start, s->gaps[i].end);
 		break;
 	case VMS_SP_THREADS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_threads && !b->oom; i++)
-			put_record(b, arr, &vms_rec_thread, &s->threads[i], c);
+		put_records(b, o, f->key, &vms_rec_thread, s->threads, s->n_threads, c);
 		break;
 	case VMS_SP_SUMMARY:
-		arr = put_arr(b, o, f->key);
-		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-			c->index = (size_t)t;
-			put_record(b, arr, &vms_rec_summary, &s->summary[t], c);
-		}
+		put_records(b, o, f->key, &vms_rec_summary, s->summary, VMS_TYPE_COUNT, c);
 		break;
 	case VMS_SP_TOTAL:
 		put_columns(b, o, f->key, s->total);
 		break;
 	case VMS_SP_RECOGNISERS:
-		arr = put_arr(b, o, f->key);
-		for (size_t i = 0; i < s->n_recognisers && !b->oom; i++)
-			put_record(b, arr, &vms_rec_recogniser, &s->recognisers[i], c);
+		put_records(b, o, f->key, &vms_rec_recogniser, s->recognisers, s->n_recognisers, c);
 		break;
 	case VMS_SP_REGIONS: {
 		const struct vms_allocation *a = base;
@@ -354,17 +365,11 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 {
 	struct jb b = {0};
 	struct cctx c = {.s = s, .omit_private = opts && opts->omit_cmdline};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	/* Key order (the table's): what is known before the scan, the allocations, then what is
 	 * final only after it — so json_write.c can stream allocations while smaps is still read. */
 	put_fields(&b, root, &vms_rec_snapshot, s, &c, 0, vms_rec_snapshot.n_fields);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT])
@@ -383,19 +388,13 @@ cJSON *vms_json_summary(const struct vms_snapshot *s)
 {
 	struct jb b = {0};
 	struct cctx c = {.s = s};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	for (size_t i = 0; i < vms_rec_snapshot.n_fields; i++) {
 		const struct vms_field *f = &vms_rec_snapshot.fields[i];
 		if (f->kind == VMS_FK_SPECIAL && (f->aux == VMS_SP_SUMMARY || f->aux == VMS_SP_TOTAL))
 			put_special(&b, root, f, s, &c);
 	}
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- process list ------------------------------------------------------------------ */
@@ -446,32 +445,20 @@ static void put_proc_fields(struct jb *b, cJSON *e, const struct vms_proc *p)
 cJSON *vms_json_proc(const struct vms_proc *p)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	put_proc_fields(&b, root, p);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 cJSON *vms_json_proclist(const struct vms_proclist *l)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 	put_u64(&b, root, "count", l->n);
 	cJSON *arr = put_arr(&b, root, "processes");
 	for (size_t i = 0; i < l->n && !b.oom; i++)
 		put_proc_fields(&b, put_obj(&b, arr, NULL), &l->procs[i]);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- diff -------------------------------------------------------------------------- */
@@ -498,15 +485,25 @@ static void put_side_info(struct jb *b, cJSON *o, const struct vms_diff *d)
 }
 
 /* One side of an allocation entry: its index and identity, or null when absent. */
-static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
+/* An entry that names a record by its index: an object starting with "index", or null (and
+ * NULL returned) when idx is not below n. */
+static cJSON *put_indexed(struct jb *b, cJSON *o, const char *key, long idx, size_t n)
 {
-	if (idx < 0 || (size_t)idx >= s->n_allocations) {
+	if (idx < 0 || (size_t)idx >= n) {
 		put_null(b, o, key);
-		return;
+		return NULL;
 	}
-	const struct vms_allocation *a = &s->allocations[idx];
 	cJSON *e = put_obj(b, o, key);
 	put_i64(b, e, "index", idx);
+	return e;
+}
+
+static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
+{
+	cJSON *e = put_indexed(b, o, key, idx, s->n_allocations);
+	if (!e)
+		return;
+	const struct vms_allocation *a = &s->allocations[idx];
 	put_allocation_head(b, e, a);
 	put_u64(b, e, "regions", a->n_regions);
 	put_columns(b, e, "columns", a->cols);
@@ -514,13 +511,10 @@ static void put_alloc_side(struct jb *b, cJSON *o, const char *key, const struct
 
 static void put_region_side(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
 {
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		put_null(b, o, key);
+	cJSON *e = put_indexed(b, o, key, idx, s->n_regions);
+	if (!e)
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	cJSON *e = put_obj(b, o, key);
-	put_i64(b, e, "index", idx);
 	put_addr(b, e, "start", r->start);
 	put_addr(b, e, "end", r->end);
 	put_u64(b, e, "size", r->end - r->start);
@@ -533,12 +527,27 @@ static void put_region_side(struct jb *b, cJSON *o, const char *key, const struc
 	put_columns(b, e, "columns", r->cols);
 }
 
+typedef void put_side_fn(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx);
+
+/* The diff's entries of one kind: changes, both sides (written by side) and the deltas. */
+static void put_entries(struct jb *b, cJSON *o, const char *key, const struct vms_diff *d,
+                        const struct vms_diff_entry *entries, size_t n, put_side_fn *side)
+{
+	cJSON *arr = put_arr(b, o, key);
+	for (size_t i = 0; i < n && !b->oom; i++) {
+		const struct vms_diff_entry *de = &entries[i];
+		cJSON *e = put_obj(b, arr, NULL);
+		put_changes(b, e, de->changes);
+		side(b, e, "from", d->from, de->from);
+		side(b, e, "to", d->to, de->to);
+		put_deltas(b, e, "delta", de->delta);
+	}
+}
+
 cJSON *vms_json_diff(const struct vms_diff *d)
 {
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 
 	put_side_info(&b, root, d);
 	put_bool(&b, root, "same_process",
@@ -553,42 +562,19 @@ cJSON *vms_json_diff(const struct vms_diff *d)
 	}
 	put_deltas(&b, root, "total", d->total_delta);
 
-	cJSON *arr = put_arr(&b, root, "allocations");
-	for (size_t i = 0; i < d->n_allocations && !b.oom; i++) {
-		const struct vms_diff_entry *de = &d->allocations[i];
-		cJSON *e = put_obj(&b, arr, NULL);
-		put_changes(&b, e, de->changes);
-		put_alloc_side(&b, e, "from", d->from, de->from);
-		put_alloc_side(&b, e, "to", d->to, de->to);
-		put_deltas(&b, e, "delta", de->delta);
-	}
-	arr = put_arr(&b, root, "regions");
-	for (size_t i = 0; i < d->n_regions && !b.oom; i++) {
-		const struct vms_diff_entry *de = &d->regions[i];
-		cJSON *e = put_obj(&b, arr, NULL);
-		put_changes(&b, e, de->changes);
-		put_region_side(&b, e, "from", d->from, de->from);
-		put_region_side(&b, e, "to", d->to, de->to);
-		put_deltas(&b, e, "delta", de->delta);
-	}
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	put_entries(&b, root, "allocations", d, d->allocations, d->n_allocations, put_alloc_side);
+	put_entries(&b, root, "regions", d, d->regions, d->n_regions, put_region_side);
+	return finish(&b, root);
 }
 
 /* ---- address lookup ---------------------------------------------------------------- */
 
 static void put_lookup_region(struct jb *b, cJSON *o, const char *key, const struct vms_snapshot *s, long idx)
 {
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		put_null(b, o, key);
+	cJSON *e = put_indexed(b, o, key, idx, s->n_regions);
+	if (!e)
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	cJSON *e = put_obj(b, o, key);
-	put_i64(b, e, "index", idx);
 	put_str(b, e, "type", vms_type_key(r->type));
 	put_i64(b, e, "allocation", r->allocation);
 	put_region_body(b, e, r);
@@ -643,9 +629,7 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 {
 	static const char *const kinds[] = {"region", "free", "outside"};
 	struct jb b = {0};
-	cJSON *root = cJSON_CreateObject();
-	if (!root)
-		return NULL;
+	cJSON *root = new_root(&b);
 
 	put_str(&b, root, "kind", l->kind >= 0 && l->kind <= 2 ? kinds[l->kind] : "unknown");
 	put_addr(&b, root, "address", addr);
@@ -654,25 +638,20 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 		put_addr(&b, root, "offset_in_region", addr - s->regions[l->region].start);
 	else
 		put_null(&b, root, "offset_in_region");
-	if (l->allocation >= 0 && (size_t)l->allocation < s->n_allocations) {
+	cJSON *e = put_indexed(&b, root, "allocation", l->allocation, s->n_allocations);
+	if (e) {
 		const struct vms_allocation *a = &s->allocations[l->allocation];
-		cJSON *e = put_obj(&b, root, "allocation");
-		put_i64(&b, e, "index", l->allocation);
 		put_allocation_head(&b, e, a);
 		put_u64(&b, e, "first_region", a->first_region);
 		put_u64(&b, e, "regions", a->n_regions);
 		put_columns(&b, e, "columns", a->cols);
 		put_addr(&b, root, "offset_in_allocation", addr - a->start);
 	} else {
-		put_null(&b, root, "allocation");
 		put_null(&b, root, "offset_in_allocation");
 	}
 	put_image_info(&b, root, img);
 	if (l->kind == 1) {
-		cJSON *g = put_obj(&b, root, "gap");
-		put_addr(&b, g, "start", l->gap_start);
-		put_addr(&b, g, "end", l->gap_end);
-		put_u64(&b, g, "size", l->gap_end - l->gap_start);
+		cJSON *g = put_range(&b, root, "gap", l->gap_start, l->gap_end);
 		/* a gap between two regions of one allocation: an image's loader left it */
 		long pr = l->prev_region, nr = l->next_region;
 		if (pr >= 0 && nr >= 0 && (size_t)pr < s->n_regions && (size_t)nr < s->n_regions &&
@@ -685,11 +664,7 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 	}
 	put_lookup_region(&b, root, "prev", s, l->prev_region);
 	put_lookup_region(&b, root, "next", s, l->next_region);
-	if (b.oom) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
+	return finish(&b, root);
 }
 
 /* ---- printing ---------------------------------------------------------------------- */

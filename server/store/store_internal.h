@@ -128,5 +128,11 @@ int vms_store_err(int rc);
  * completed, else vms_store_err() of its result. */
 int vms_store_step_done(sqlite3_stmt *q);
 int64_t vms_store_now_ms(void);
+/* Take the writer lock and BEGIN IMMEDIATE on st->writer. VMS_OK: the lock is held and a
+ * transaction is open (end it with vms_store_write_end); otherwise the lock is released. */
+int vms_store_write_begin(struct vms_store *st);
+/* End the transaction vms_store_write_begin opened: COMMIT when err is VMS_OK, ROLLBACK when it
+ * is not or the commit failed; then release the writer lock. Returns err, or the commit's error. */
+int vms_store_write_end(struct vms_store *st, int err);
 
 #endif

@@ -53,19 +53,18 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 	out->omit_cmdline = omit_cmdline ? 1 : 0;
 	out->created_at_ms = vms_store_now_ms();
 
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		goto out;
 	struct vms_conn *w = &st->writer;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
 	if (!(q = vms_conn_stmt(w, VMS_ST_EXISTS)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto end;
 	}
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW) {
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-		goto rollback;
+		goto end;
 	}
 	if (!(q = vms_conn_stmt(w, VMS_ST_SHARE_INSERT)) ||
 	    sqlite3_bind_text(q, 1, out->token, SELECTOR_LEN, SQLITE_STATIC) != SQLITE_OK ||
@@ -74,16 +73,12 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 	    sqlite3_bind_int(q, 4, out->omit_cmdline) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 5, out->created_at_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto end;
 	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto rollback;
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
-		goto unlock;
-rollback:
-	vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
-	pthread_mutex_unlock(&st->wlock);
+	err = vms_store_step_done(q);
+end:
+	err = vms_store_write_end(st, err);
+out:
 	if (err != VMS_OK)
 		memset(out, 0, sizeof *out);
 	return err;
@@ -134,27 +129,20 @@ int vms_store_share_revoke(struct vms_store *st, const char *token)
 	int err;
 	if (!st || !token || !token_wellformed(token))
 		return VMS_ERR_NOT_FOUND;
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	struct vms_conn *w = &st->writer;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
 	if ((err = share_get(w, token, &sh)) != VMS_OK)
-		goto rollback;
+		goto end;
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SHARE_REVOKE);
 	if (!q || sqlite3_bind_text(q, 1, token, SELECTOR_LEN, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 2, vms_store_now_ms()) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto end;
 	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto rollback;
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
-		goto unlock;
-rollback:
-	vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
-	pthread_mutex_unlock(&st->wlock);
-	return err;
+	err = vms_store_step_done(q);
+end:
+	return vms_store_write_end(st, err);
 }
 
 int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **out, size_t *n)

@@ -559,31 +559,25 @@ int vms_store_rendering_keep(struct vms_store *st, int64_t id, const void *bytes
 	int err;
 	if (!st || id <= 0 || !bytes)
 		return VMS_ERR_INVALID;
-	pthread_mutex_lock(&st->wlock);
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	if ((err = vms_store_make_room(st, w, len)) != VMS_OK)
-		goto rollback;
+		goto end;
 	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_text64(q, 2, bytes, len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto end;
 	}
 	int rc = sqlite3_step(q);
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) { /* e.g. the snapshot was deleted meanwhile (foreign key) */
 		err = (rc & 0xff) == SQLITE_CONSTRAINT ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-		goto rollback;
+		goto end;
 	}
-	if (sqlite3_changes(w->db) == 1 && (err = set_json_bytes(w, id, len)) != VMS_OK)
-		goto rollback;
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
-		goto unlock;
-rollback:
-	vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
-	pthread_mutex_unlock(&st->wlock);
-	return err;
+	if (sqlite3_changes(w->db) == 1)
+		err = set_json_bytes(w, id, len);
+end:
+	return vms_store_write_end(st, err);
 }
 
 int vms_store_rendering_stream(struct vms_store *st, int64_t id, const struct vms_store_sink *sink)

@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_invariants.h"
-#include "vmscope/export.h"
-#include "vmscope/json.h"
+#include "fuzz_writers.h"
 #include "vmscope/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,34 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc == VMS_OK);
 	fuzz_check_snapshot(s);
 
-	char *out = NULL;
-	size_t len = 0;
-	struct vms_json_opts opts = {0};
-	FUZZ_CHECK(vms_json_write_snapshot(s, &opts, &out, &len) == VMS_OK);
-	FUZZ_CHECK(out && strlen(out) == len);
-	/* what we write, we must read back */
-	struct vms_snapshot *back = NULL;
-	char err[256];
-	int prc = vms_json_parse_snapshot(out, len, &back, err, sizeof err);
-	if (prc != VMS_OK) {
-		fprintf(stderr, "re-import failed: %s\n", err);
-		abort();
-	}
-	FUZZ_CHECK(back->n_regions == s->n_regions && back->n_allocations == s->n_allocations);
-	for (int t = 0; t < VMS_TYPE_COUNT; t++)
-		for (int c = 0; c < VMS_COL_COUNT; c++)
-			FUZZ_CHECK(back->summary[t].cols[c] == s->summary[t].cols[c]);
-	vms_snapshot_free(back);
-	free(out);
-
-	out = NULL;
-	FUZZ_CHECK(vms_export_text(s, &out, &len) == VMS_OK);
-	FUZZ_CHECK(out && strlen(out) == len);
-	free(out);
-	out = NULL;
-	FUZZ_CHECK(vms_export_csv(s, &out, &len) == VMS_OK);
-	FUZZ_CHECK(out && strlen(out) == len);
-	free(out);
+	fuzz_check_writers(s);
 
 	vms_snapshot_free(s);
 	return 0;

@@ -17,37 +17,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as h  # noqa: E402
+from elfbss import elf_bss_end  # noqa: E402
 
 PY = "/usr/bin/python3"
 h.need(PY)
 ZOO = os.path.join(h.ZOO, "python", "main.py")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def elf_bss_end(path, data_region):
-    """End address (page-rounded) of the library's zero-fill from its ELF's last PT_LOAD,
-    given the library's last file-backed region; None when unreadable."""
-    try:
-        with open(path, "rb") as f:
-            eh = f.read(64)
-            if eh[:4] != b"\x7fELF" or eh[4] != 2:
-                return None
-            phoff, = struct.unpack_from("<Q", eh, 0x20)
-            phentsize, phnum = struct.unpack_from("<HH", eh, 0x36)
-            f.seek(phoff)
-            ph = f.read(phentsize * phnum)
-    except OSError:
-        return None
-    best = None
-    for k in range(phnum):
-        p_type, _flags, off, vaddr, _pa, filesz, memsz = struct.unpack_from("<IIQQQQQ", ph, k * phentsize)
-        if p_type == 1 and (best is None or vaddr + memsz > best[1] + best[3]):
-            best = (off, vaddr, filesz, memsz)
-    if best is None:
-        return None
-    off, vaddr, filesz, memsz = best
-    bias = int(data_region["start"], 16) + off - vaddr - int(data_region["offset"], 16)
-    return (bias + vaddr + memsz + PAGE - 1) // PAGE * PAGE
 
 
 def oversized_bss(snap):

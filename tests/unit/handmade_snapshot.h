@@ -129,6 +129,22 @@ static inline void hs_finish(struct vms_snapshot *s)
 #define HS_HOSTILE_PATH "/tmp/we,ird \"name\"\nFAKE LINE\x1b[31m.bin"
 #define HS_BIG_U64 1152921504606846977ULL /* 2^60 + 1: not exact as a double */
 
+/* hs_demo's image: /usr/bin/demo as header, text and data (one anonymous page) segments. */
+static inline void hs_demo_image(struct vms_snapshot *s)
+{
+	struct vms_region *r;
+	r = hs_region(s, 0x555555554000, 0x555555556000, "r--p", "/usr/bin/demo", 8192);
+	r->role = "header";
+	r = hs_region(s, 0x555555556000, 0x55555555a000, "r-xp", "/usr/bin/demo", 16384);
+	r->role = "text";
+	r->offset = 0x2000;
+	r = hs_region(s, 0x55555555a000, 0x55555555c000, "rw-p", "/usr/bin/demo", 4096);
+	r->role = "data";
+	r->offset = 0x6000;
+	r->smaps[VMS_SF_ANONYMOUS] = 4096;
+	hs_alloc(s, VMS_TYPE_IMAGE, "/usr/bin/demo", 0);
+}
+
 /* A small but complete process: an image of three segments, [heap], a mapped file with a
  * hostile name, a thread stack with its guard, a private region with values above 2^53,
  * [vvar] and a stand-alone reservation; two threads; an LA57-sized user_top so the last free
@@ -147,16 +163,7 @@ static inline struct vms_snapshot *hs_demo(void)
 	s->thread_note = "task/4243/syscall: permission denied";
 	s->malformed_lines = 2;
 
-	r = hs_region(s, 0x555555554000, 0x555555556000, "r--p", "/usr/bin/demo", 8192);
-	r->role = "header";
-	r = hs_region(s, 0x555555556000, 0x55555555a000, "r-xp", "/usr/bin/demo", 16384);
-	r->role = "text";
-	r->offset = 0x2000;
-	r = hs_region(s, 0x55555555a000, 0x55555555c000, "rw-p", "/usr/bin/demo", 4096);
-	r->role = "data";
-	r->offset = 0x6000;
-	r->smaps[VMS_SF_ANONYMOUS] = 4096;
-	hs_alloc(s, VMS_TYPE_IMAGE, "/usr/bin/demo", 0);
+	hs_demo_image(s);
 
 	hs_region(s, 0x55555555c000, 0x55555557d000, "rw-p", "[heap]", 65536);
 	hs_alloc(s, VMS_TYPE_HEAP, "[heap]", 0);

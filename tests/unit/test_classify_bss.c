@@ -66,21 +66,46 @@ static int fake_is_elf(void *cookie, const char *path)
 }
 
 /* An image of four pages (header, text, rodata, data) at base and the anonymous region after it. */
+/* One mapping of a run: size bytes with perms, of the run's file at offset, or anonymous. */
+struct seg {
+	uint64_t size;
+	const char *perms;
+	uint64_t offset;
+	int anon;
+};
+
+/* Maps lines for the mappings segs[0..n) laid end to end from base; the file ones name path
+ * (inode inode on 08:01). Returns the length written. */
+static size_t run(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode,
+                  const struct seg *segs, size_t n)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n && len < cap; i++) {
+		const struct seg *g = &segs[i];
+		if (g->anon)
+			len += (size_t)snprintf(buf + len, cap - len, "%llx-%llx %s 00000000 00:00 0 \n",
+			                        (unsigned long long)base,
+			                        (unsigned long long)(base + g->size), g->perms);
+		else
+			len +=
+			    (size_t)snprintf(buf + len, cap - len, "%llx-%llx %s %08llx 08:01 %u %s\n",
+			                     (unsigned long long)base, (unsigned long long)(base + g->size),
+			                     g->perms, (unsigned long long)g->offset, inode, path);
+		base += g->size;
+	}
+	return len;
+}
+
+/* A four-segment image (r--p, r-xp, r--p, rw-p, a page each) and anon_pages of anonymous
+ * memory right after it. */
 static size_t image(char *buf, size_t cap, uint64_t base, const char *path, unsigned inode,
                     uint64_t anon_pages)
 {
-	return (size_t)snprintf(
-	    buf, cap,
-	    "%llx-%llx r--p 00000000 08:01 %u %s\n"
-	    "%llx-%llx r-xp 00001000 08:01 %u %s\n"
-	    "%llx-%llx r--p 00002000 08:01 %u %s\n"
-	    "%llx-%llx rw-p 00003000 08:01 %u %s\n"
-	    "%llx-%llx rw-p 00000000 00:00 0 \n",
-	    (unsigned long long)base, (unsigned long long)base + 0x1000, inode, path,
-	    (unsigned long long)base + 0x1000, (unsigned long long)base + 0x2000, inode, path,
-	    (unsigned long long)base + 0x2000, (unsigned long long)base + 0x3000, inode, path,
-	    (unsigned long long)base + 0x3000, (unsigned long long)base + 0x4000, inode, path,
-	    (unsigned long long)base + 0x4000, (unsigned long long)(base + 0x4000 + anon_pages * 0x1000));
+	const struct seg segs[] = {
+	    {0x1000, "r--p", 0, 0},      {0x1000, "r-xp", 0x1000, 0},         {0x1000, "r--p", 0x2000, 0},
+	    {0x1000, "rw-p", 0x3000, 0}, {anon_pages * 0x1000, "rw-p", 0, 1},
+	};
+	return run(buf, cap, base, path, inode, segs, sizeof segs / sizeof *segs);
 }
 
 static struct vms_snapshot *classify(const char *text, int with_callback, struct calls *calls)
@@ -143,34 +168,21 @@ static void test_layouts(void)
 	/* libc: header/text/rodata, RELRO (r--p) and data (rw-p) of the last PT_LOAD, .bss, and one
 	 * page more merged after it */
 	uint64_t c = b[8];
-	n += (size_t)snprintf(text + n, sizeof text - n,
-	                      "%llx-%llx r--p 00000000 08:01 18 /lib/libc.so.6\n"
-	                      "%llx-%llx r-xp 00026000 08:01 18 /lib/libc.so.6\n"
-	                      "%llx-%llx r--p 0017c000 08:01 18 /lib/libc.so.6\n"
-	                      "%llx-%llx r--p 001cf000 08:01 18 /lib/libc.so.6\n"
-	                      "%llx-%llx rw-p 001d3000 08:01 18 /lib/libc.so.6\n"
-	                      "%llx-%llx rw-p 00000000 00:00 0 \n",
-	                      (unsigned long long)c, (unsigned long long)c + 0x26000,
-	                      (unsigned long long)c + 0x26000, (unsigned long long)c + 0x17c000,
-	                      (unsigned long long)c + 0x17c000, (unsigned long long)c + 0x1cf000,
-	                      (unsigned long long)c + 0x1cf000, (unsigned long long)c + 0x1d3000,
-	                      (unsigned long long)c + 0x1d3000, (unsigned long long)c + 0x1d5000,
-	                      (unsigned long long)c + 0x1d5000, (unsigned long long)c + 0x1e3000);
+	static const struct seg libc[] = {
+	    {0x26000, "r--p", 0, 0},       {0x156000, "r-xp", 0x26000, 0}, {0x53000, "r--p", 0x17c000, 0},
+	    {0x4000, "r--p", 0x1cf000, 0}, {0x2000, "rw-p", 0x1d3000, 0},  {0xe000, "rw-p", 0, 1},
+	};
+	n += run(text + n, sizeof text - n, c, "/lib/libc.so.6", 18, libc, sizeof libc / sizeof *libc);
 	n += image(text + n, sizeof text - n, b[9], "/lib/libhalf.so", 20, 4);
 	n += image(text + n, sizeof text - n, b[10], "/lib/libless.so", 21, 5);
 	/* libonly: a .bss-only last PT_LOAD at 0x5000 (the data segment is an earlier one) */
 	uint64_t o = BASE + 0x100000000ull;
-	n += (size_t)snprintf(text + n, sizeof text - n,
-	                      "%llx-%llx r--p 00000000 08:01 19 /lib/libonly.so\n"
-	                      "%llx-%llx r-xp 00001000 08:01 19 /lib/libonly.so\n"
-	                      "%llx-%llx rw-p 00002000 08:01 19 /lib/libonly.so\n"
-	                      "%llx-%llx rw-p 00000000 00:00 0 \n"
-	                      "%llx-%llx ---p 00000000 00:00 0 \n",
-	                      (unsigned long long)o, (unsigned long long)o + 0x1000,
-	                      (unsigned long long)o + 0x1000, (unsigned long long)o + 0x2000,
-	                      (unsigned long long)o + 0x2000, (unsigned long long)o + 0x3000,
-	                      (unsigned long long)o + 0x3000, (unsigned long long)o + 0x8000,
-	                      (unsigned long long)o + 0x8000, (unsigned long long)o + 0x9000);
+	static const struct seg libonly[] = {
+	    {0x1000, "r--p", 0, 0}, {0x1000, "r-xp", 0x1000, 0}, {0x1000, "rw-p", 0x2000, 0},
+	    {0x5000, "rw-p", 0, 1}, {0x1000, "---p", 0, 1},
+	};
+	n += run(text + n, sizeof text - n, o, "/lib/libonly.so", 19, libonly,
+	         sizeof libonly / sizeof *libonly);
 
 	struct calls calls = {0};
 	struct vms_snapshot *s = classify(text, 1, &calls);

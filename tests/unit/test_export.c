@@ -329,21 +329,11 @@ static void test_text_escapes(void)
 static void test_diff_text(void)
 {
 	struct vms_snapshot *a = hs_demo(), *b = hs_new(4242, "demo");
-	struct vms_region *r;
 
 	b->user_top = a->user_top;
 	b->start_time = a->start_time;
 	/* image unchanged, heap grown by 8 KiB resident, mapped file gone, new anonymous mapping */
-	r = hs_region(b, 0x555555554000, 0x555555556000, "r--p", "/usr/bin/demo", 8192);
-	r->role = "header";
-	r = hs_region(b, 0x555555556000, 0x55555555a000, "r-xp", "/usr/bin/demo", 16384);
-	r->role = "text";
-	r->offset = 0x2000;
-	r = hs_region(b, 0x55555555a000, 0x55555555c000, "rw-p", "/usr/bin/demo", 4096);
-	r->role = "data";
-	r->offset = 0x6000;
-	r->smaps[VMS_SF_ANONYMOUS] = 4096;
-	hs_alloc(b, VMS_TYPE_IMAGE, "/usr/bin/demo", 0);
+	hs_demo_image(b);
 	hs_region(b, 0x55555555c000, 0x55555557d000, "rw-p", "[heap]", 73728);
 	hs_alloc(b, VMS_TYPE_HEAP, "[heap]", 0);
 	hs_region(b, 0x7e0000000000, 0x7e0000100000, "rw-p", NULL, 1 << 20);

@@ -17,6 +17,24 @@
 #include "vmscope/json_capture.h"
 #include "vmscope/parse.h"
 
+/* A pass when texts a and b are equal; else a failure that shows both around the first byte
+ * where they part ("WHAT: VERB byte N:"). */
+static void check_same(const char *what, const char *verb, const char *name_a, const char *a,
+                       const char *name_b, const char *b)
+{
+	if (strcmp(a, b) == 0) {
+		t_passed++;
+		return;
+	}
+	size_t i = 0;
+	while (a[i] && a[i] == b[i])
+		i++;
+	size_t from = i > 20 ? i - 20 : 0;
+	fprintf(stderr, "%s: %s byte %zu:\n %-7s %.80s\n %-7s %.80s\n", what, verb, i, name_a, a + from,
+	        name_b, b + from);
+	t_failed++;
+}
+
 static void compare(const struct vms_snapshot *s, const struct vms_json_opts *opts, const char *what)
 {
 	cJSON *tree = vms_json_snapshot(s, opts);
@@ -27,16 +45,7 @@ static void compare(const struct vms_snapshot *s, const struct vms_json_opts *op
 	CHECK(want && got);
 	if (want && got) {
 		CHECK_EQ_U64(len, strlen(got));
-		if (strcmp(want, got)) {
-			size_t i = 0;
-			while (want[i] && want[i] == got[i])
-				i++;
-			fprintf(stderr, "%s: differs at byte %zu:\n cJSON: %.80s\n ours:  %.80s\n", what, i,
-				want + (i > 20 ? i - 20 : 0), got + (i > 20 ? i - 20 : 0));
-			t_failed++;
-		} else {
-			t_passed++;
-		}
+		check_same(what, "differs at", "cJSON:", want, "ours:", got);
 		/* and it parses back into the same snapshot */
 		struct vms_snapshot *back = NULL;
 		char err[256] = "";
@@ -50,14 +59,8 @@ static void compare(const struct vms_snapshot *s, const struct vms_json_opts *op
 			char *again = NULL;
 			size_t alen = 0;
 			CHECK(vms_json_write_snapshot(back, opts, &again, &alen) == VMS_OK);
-			if (again && (alen != len || memcmp(again, got, len))) {
-				size_t i = 0;
-				while (i < len && again[i] == got[i])
-					i++;
-				fprintf(stderr, "%s: import changes byte %zu:\n before: %.80s\n after:  %.80s\n", what, i,
-				        got + (i > 20 ? i - 20 : 0), again + (i > 20 ? i - 20 : 0));
-				t_failed++;
-			}
+			if (again)
+				check_same(what, "import changes", "before:", got, "after:", again);
 			free(again);
 		} else {
 			fprintf(stderr, "%s: parse back failed: %s\n", what, err);
@@ -79,16 +82,8 @@ static void compare_diff(const struct vms_snapshot *a, const struct vms_snapshot
 	size_t len = 0;
 	CHECK(vms_json_write_diff(&d, NULL, &got, &len) == VMS_OK);
 	CHECK(want && got && len == strlen(got));
-	if (want && got && strcmp(want, got)) {
-		size_t i = 0;
-		while (want[i] && want[i] == got[i])
-			i++;
-		fprintf(stderr, "%s: differs at byte %zu:\n cJSON: %.80s\n ours:  %.80s\n", what, i,
-			want + (i > 20 ? i - 20 : 0), got + (i > 20 ? i - 20 : 0));
-		t_failed++;
-	} else if (want && got) {
-		t_passed++;
-	}
+	if (want && got)
+		check_same(what, "differs at", "cJSON:", want, "ours:", got);
 	free(got);
 	/* extra members land inside the object and keep it valid JSON */
 	CHECK(vms_json_write_diff(&d, "\"from_id\":1,\"to_id\":2", &got, &len) == VMS_OK);

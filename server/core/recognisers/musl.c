@@ -94,6 +94,26 @@ struct unit {
 	unsigned n; /* groups coalesced into this unit (small groups only) */
 };
 
+/* Claim [first, first + count) as c; with count 2 the first region is a thread stack's guard
+ * (the kernel merged the stack with the mappings after the guard). The id, or -1. */
+static long claim_guarded(struct m *m, size_t first, size_t count, const struct vms_claim *c)
+{
+	long id = vms_attr_claim(m->a, first, count, c);
+	if (id >= 0 && count == 2)
+		vms_attr_role(m->a, first, "guard");
+	return id;
+}
+
+/* Note on thread t that its stack is merged with what (into the VMA at start). */
+static void note_merged_stack(struct m *m, size_t t, const char *stack, const char *what, uint64_t start)
+{
+	vms_attr_thread_note(
+	    m->a, t,
+	    vms_attr_fmt(m->a,
+	                 "runs on its musl stack%s, which the kernel merged with %s into one VMA at 0x%llx",
+	                 stack, what, (unsigned long long)start));
+}
+
 #define MAX_UNITS 512
 
 /* Walk one anonymous rw-p region; claim it when mallocng's groups fill at least half of it. */
@@ -168,11 +188,9 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 		details = vms_attr_fmt(m->a, "musl mallocng: %s (merged into one VMA)", what);
 	}
 	struct vms_claim c = {.type = VMS_TYPE_HEAP, .details = details, .signal = "struct meta read"};
-	long id = vms_attr_claim(m->a, first, count, &c);
+	long id = claim_guarded(m, first, count, &c);
 	if (id < 0)
 		return 0;
-	if (count == 2)
-		vms_attr_role(m->a, first, "guard");
 	*group_bytes += gb;
 	*single_bytes += sb;
 	if (n > 1 || other)
@@ -184,12 +202,8 @@ static int claim_groups(struct m *m, size_t i, uint64_t *group_bytes, uint64_t *
 			                  : vms_attr_fmt(m->a, "musl mallocng groups: %u (%s)", units[k].n,
 			                                 size_text(m, units[k].end - units[k].start)));
 	if (stack_thread >= 0)
-		vms_attr_thread_note(
-		    m->a, (size_t)stack_thread,
-		    vms_attr_fmt(m->a,
-		                 "runs on its musl stack (128 KiB, 8 KiB guard), which the kernel merged "
-		                 "with musl mallocng groups into one VMA at 0x%llx",
-		                 (unsigned long long)r->start));
+		note_merged_stack(m, (size_t)stack_thread, " (128 KiB, 8 KiB guard)", "musl mallocng groups",
+		                  r->start);
 	return 1;
 }
 
@@ -223,15 +237,9 @@ static unsigned claim_merged_stacks_by_geometry(struct m *m)
 		    .signal = "geometry",
 		    .guess = 1,
 		};
-		if (vms_attr_claim(m->a, i - 1, 2, &c) < 0)
+		if (claim_guarded(m, i - 1, 2, &c) < 0)
 			continue;
-		vms_attr_role(m->a, i - 1, "guard");
-		vms_attr_thread_note(
-		    m->a, (size_t)t,
-		    vms_attr_fmt(m->a,
-		                 "runs on its musl stack, which the kernel merged with older mappings "
-		                 "(mallocng groups, a guess) into one VMA at 0x%llx",
-		                 (unsigned long long)r->start));
+		note_merged_stack(m, (size_t)t, "", "older mappings (mallocng groups, a guess)", r->start);
 		claimed++;
 	}
 	return claimed;

@@ -71,14 +71,20 @@ static size_t max_run(const struct vms_attr *a, size_t i)
 	return j - i;
 }
 
-static void roles(struct vms_attr *a, size_t i, size_t n)
+/* Claim [i, i + n) as c, one reservation whose regions' roles say "reserved", "committed" or
+ * "read-only". The allocation's id, or -1 when the claim is refused. */
+static long claim_reservation(struct vms_attr *a, size_t i, size_t n, const struct vms_claim *c)
 {
+	long id = vms_attr_claim(a, i, n, c);
+	if (id < 0)
+		return -1;
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	for (size_t k = i; k < i + n; k++)
 		vms_attr_role(a, k,
 		              vms_region_no_access(&R[k])       ? "reserved"
 		              : R[k].perms[1] == 'w' ? "committed"
 		                                     : "read-only");
+	return id;
 }
 
 static uint64_t committed_bytes(const struct vms_region *R, size_t i, size_t n)
@@ -110,33 +116,40 @@ static int units_has(const struct units *u, uint64_t offset)
 	return u->bits[k / 8] >> (k % 8) & 1;
 }
 
+/* The next run of super pages with committed memory among regions [*k, end): the super pages
+ * [*s0, *s1] (counted from base) of one committed region, joined with the following ones while
+ * a region reaches into the run's last super page (a direct map). Reserved regions in between
+ * are passed over. Leaves *k at the first region after the run; 0 when no run is left. */
+static int next_span(const struct vms_region *R, uint64_t base, size_t end, size_t *k, uint64_t *s0,
+                     uint64_t *s1)
+{
+	while (*k < end && vms_region_no_access(&R[*k]))
+		++*k;
+	if (*k >= end)
+		return 0;
+	*s0 = (R[*k].start - base) / SUPER_PAGE;
+	*s1 = (R[*k].end - 1 - base) / SUPER_PAGE;
+	for (++*k; *k < end; ++*k) {
+		if (vms_region_no_access(&R[*k]))
+			continue;
+		if ((R[*k].start - base) / SUPER_PAGE > *s1)
+			break;
+		uint64_t u1 = (R[*k].end - 1 - base) / SUPER_PAGE;
+		if (u1 > *s1)
+			*s1 = u1;
+	}
+	return 1;
+}
+
 /* One pool pair at regions [i, i + n): claim, and a part per committed super page (or run of
  * super pages joined by a region that crosses their boundary: a direct map). */
 static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 {
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
-	uint64_t base = R[i].start;
+	uint64_t base = R[i].start, s0, s1;
 	size_t spans[2] = {0, 0}; /* parts in the regular and BRP pool */
-	/* first pass: count, for the details */
-	uint64_t cur0 = 0, cur1 = 0;
-	int have = 0;
-	for (size_t k = i; k <= i + n; k++) {
-		if (k < i + n && vms_region_no_access(&R[k]))
-			continue;
-		int more = k < i + n;
-		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
-		         u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
-		if (more && have && u0 <= cur1) {
-			if (u1 > cur1)
-				cur1 = u1;
-			continue;
-		}
-		if (have)
-			spans[cur0 * SUPER_PAGE >= POOL_SIZE]++;
-		if (!more)
-			continue;
-		cur0 = u0, cur1 = u1, have = 1;
-	}
+	for (size_t k = i; next_span(R, base, i + n, &k, &s0, &s1);)
+		spans[s0 * SUPER_PAGE >= POOL_SIZE]++;
 	struct vms_claim c = {
 	    .type = VMS_TYPE_HEAP,
 	    .details = vms_attr_fmt(
@@ -147,38 +160,18 @@ static int claim_pools(struct vms_attr *a, size_t i, size_t n, struct units *u)
 	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
 	    .signal = "geometry: 32 GiB-aligned pool reservation",
 	};
-	long id = vms_attr_claim(a, i, n, &c);
+	long id = claim_reservation(a, i, n, &c);
 	if (id < 0)
 		return 0;
-	roles(a, i, n);
-	have = 0;
-	for (size_t k = i; k <= i + n; k++) {
-		if (k < i + n && vms_region_no_access(&R[k]))
-			continue;
-		int more = k < i + n;
-		uint64_t u0 = more ? (R[k].start - base) / SUPER_PAGE : 0,
-		         u1 = more ? (R[k].end - 1 - base) / SUPER_PAGE : 0;
-		if (more)
-			for (uint64_t x = u0; x <= u1; x++)
-				units_mark(u, x * SUPER_PAGE);
-		if (more && have && u0 <= cur1) {
-			if (u1 > cur1)
-				cur1 = u1;
-			continue;
-		}
-		if (have) {
-			const char *pool = cur0 * SUPER_PAGE >= POOL_SIZE ? "BRP pool" : "regular pool";
-			const char *d =
-			    cur1 == cur0
-			        ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
-			        : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
-			                       (unsigned long long)((cur1 - cur0 + 1) * SUPER_PAGE / MIB),
-			                       pool);
-			vms_attr_part(a, id, base + cur0 * SUPER_PAGE, base + (cur1 + 1) * SUPER_PAGE, d);
-		}
-		if (!more)
-			continue;
-		cur0 = u0, cur1 = u1, have = 1;
+	for (size_t k = i; next_span(R, base, i + n, &k, &s0, &s1);) {
+		for (uint64_t x = s0; x <= s1; x++)
+			units_mark(u, x * SUPER_PAGE);
+		const char *pool = s0 * SUPER_PAGE >= POOL_SIZE ? "BRP pool" : "regular pool";
+		const char *d =
+		    s1 == s0 ? vms_attr_fmt(a, "PartitionAlloc super page (%s)", pool)
+		             : vms_attr_fmt(a, "PartitionAlloc direct map (%llu MiB, %s)",
+		                            (unsigned long long)((s1 - s0 + 1) * SUPER_PAGE / MIB), pool);
+		vms_attr_part(a, id, base + s0 * SUPER_PAGE, base + (s1 + 1) * SUPER_PAGE, d);
 	}
 	return 1;
 }
@@ -209,10 +202,7 @@ static int claim_metadata(struct vms_attr *a, size_t i, size_t n, const struct u
 	                     committed),
 	    .signal = "geometry: pool-sized reservation mirroring the committed super pages",
 	};
-	if (vms_attr_claim(a, i, n, &c) < 0)
-		return 0;
-	roles(a, i, n);
-	return 1;
+	return claim_reservation(a, i, n, &c) >= 0;
 }
 
 static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
@@ -235,10 +225,9 @@ static int claim_sandbox(struct vms_attr *a, size_t i, size_t n)
 	        (unsigned long long)(committed_bytes(R, i, n) / MIB)),
 	    .signal = "geometry: reservation of 1 TiB or more in a Chromium process",
 	};
-	long id = vms_attr_claim(a, i, n, &c);
+	long id = claim_reservation(a, i, n, &c);
 	if (id < 0)
 		return 0;
-	roles(a, i, n);
 	if (cage && cage + CAGE_4G <= end) {
 		if (cage > start)
 			vms_attr_part(a, id, start, cage, "V8 sandbox guard region");
@@ -274,10 +263,7 @@ static int claim_oilpan(struct vms_attr *a, size_t i, size_t n)
 	    .signal = "geometry: 16 GiB reservation aligned to 16 GiB",
 	    .guess = 1,
 	};
-	if (vms_attr_claim(a, i, n, &c) < 0)
-		return 0;
-	roles(a, i, n);
-	return 1;
+	return claim_reservation(a, i, n, &c) >= 0;
 }
 
 static const char *run(struct vms_attr *a)

@@ -20,6 +20,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "zoo.h"
+
 #define MAX_THREADS 16
 #define MAX_ARENAS 64
 
@@ -33,9 +35,6 @@ struct worker {
 	int tid;
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int ready;
 
 static void *work(void *arg)
 {
@@ -50,12 +49,7 @@ static void *work(void *arg)
 			w->first = p;
 		w->last = p;
 	}
-	pthread_mutex_lock(&mu);
-	ready++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	for (;;)
-		pause();
+	zoo_ready_and_park();
 	return NULL;
 }
 
@@ -166,10 +160,7 @@ int main(int argc, char **argv)
 		    .index = k, .bytes = k == 0 ? big : each, .block = 4096 - 2 * sizeof(size_t)};
 		if (pthread_create(&th[k], NULL, work, &ws[k]))
 			return 1;
-		pthread_mutex_lock(&mu);
-		while (ready < k + 1)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
+		zoo_wait_ready(k + 1);
 	}
 
 	/* mmapped chunks (>= 1 MiB, above the mmap threshold): touched */

@@ -16,12 +16,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "zoo.h"
+
 #define MAX_THREADS 8
 #define N_SMALL 20000
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int ready;
 static int tids[MAX_THREADS];
 
 static void *work(void *arg)
@@ -29,13 +28,8 @@ static void *work(void *arg)
 	int k = (int)(intptr_t)arg;
 	void *p = malloc(100 + k); /* a thread touches the allocator too */
 	memset(p, 1, 100);
-	pthread_mutex_lock(&mu);
-	tids[k] = (int)syscall(SYS_gettid);
-	ready++;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	for (;;)
-		pause();
+	tids[k] = (int)syscall(SYS_gettid); /* read by main after zoo_wait_ready */
+	zoo_ready_and_park();
 	return NULL;
 }
 
@@ -71,10 +65,7 @@ int main(int argc, char **argv)
 		if (pthread_create(&th[k], NULL, work, (void *)(intptr_t)k))
 			return 1;
 	}
-	pthread_mutex_lock(&mu);
-	while (ready < n)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	zoo_wait_ready(n);
 
 	char line[64];
 	int first = 1;
