@@ -30,6 +30,9 @@ struct claim_rec {
 struct vms_attr {
 	struct vms_snapshot *s;
 	long *claim_of;          /* per region: claim id or -1 */
+	size_t *files;           /* indices of regions with an absolute path (built on first use) */
+	size_t n_files;
+	int files_built;
 	unsigned char *role_set; /* per region: a recogniser set its role */
 	long *same_as;           /* per final allocation: its index before attribution, or -1 */
 	struct claim_rec *claims;
@@ -75,10 +78,28 @@ const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
 	return r;
 }
 
+/* The regions with an absolute path, once per attribution: recognisers look for their images
+ * many times, and a process may have 60,000 anonymous regions and a few hundred file ones. */
+static void index_files(struct vms_attr *a)
+{
+	a->files_built = 1;
+	a->files = malloc((a->s->n_regions ? a->s->n_regions : 1) * sizeof *a->files);
+	if (!a->files)
+		return; /* vms_attr_find_image walks every region instead */
+	for (size_t i = 0; i < a->s->n_regions; i++)
+		if (a->s->regions[i].path && a->s->regions[i].path[0] == '/')
+			a->files[a->n_files++] = i;
+}
+
 long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
 {
+	struct vms_attr *m = (struct vms_attr *)a; /* the index is a cache, not a change */
+	if (!m->files_built)
+		index_files(m);
 	size_t plen = strlen(prefix);
-	for (size_t i = 0; i < a->s->n_regions; i++) {
+	size_t n = a->files ? a->n_files : a->s->n_regions;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = a->files ? a->files[k] : k;
 		const char *p = a->s->regions[i].path;
 		if (!p || p[0] != '/')
 			continue;
@@ -495,6 +516,7 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 		*streamed_as = NULL;
 	}
 	free(a->same_as);
+	free(a->files);
 	free(a->role_set);
 	free(a->claim_of);
 	free(a->claims);
