@@ -121,8 +121,17 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 		if (from < b->end[was] && b->buf[from] == ',')
 			from++; /* the stream writes the separator it needs */
 		vms_json_stream_external_allocation(c->st);
-		push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
-		push_segment(c, 1, from, b->end[was] - from);
+		struct segment *last = c->n_seg ? &c->seg[c->n_seg - 1] : NULL;
+		if (last && last->before && from > 0 && last->off + last->len == from - 1 &&
+		    c->now.len == c->seg_start + 1 && c->now.buf[c->seg_start] == ',' && b->buf[from - 1] == ',') {
+			/* the previous allocation was copied too and nothing came between: one longer
+			 * run of the first pass's text, its own comma included (one write, not two) */
+			c->now.len = c->seg_start;
+			last->len = b->end[was] - last->off;
+		} else {
+			push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
+			push_segment(c, 1, from, b->end[was] - from);
+		}
 		c->seg_start = c->now.len;
 		c->copied++;
 	} else {
