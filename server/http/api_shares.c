@@ -100,5 +100,5 @@ int vms_h_shared_at(struct vms_req *r)
 {
 	struct vms_share sh;
 	int st = resolve(r, &sh);
-	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, r->param[1]);
+	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, r->param[1], 0);
 }

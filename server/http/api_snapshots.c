@@ -255,7 +255,7 @@ int vms_h_snapshot_at(struct vms_req *r)
 {
 	int64_t id;
 	int st = vms_param_id(r, r->param[0], &id);
-	return st ? st : vms_send_snapshot_at(r, id, r->param[1]);
+	return st ? st : vms_send_snapshot_at(r, id, r->param[1], 1);
 }
 
 int vms_h_snapshot_delete(struct vms_req *r)

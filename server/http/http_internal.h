@@ -218,7 +218,10 @@ struct vms_json_opts;
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts);
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline);
 int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv);
-int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text);
+/* What is at addr_text in stored snapshot id. read_files: also read the image's file on this
+ * host for its section and symbol (never for a share link: an unauthenticated holder must not
+ * make the daemon read files). */
+int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);
 cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s);

@@ -480,6 +480,7 @@ req GET "$BASE/shared/$SHARE1.csv"
 ok "shared csv" is "$code" 200
 req GET "$BASE/shared/$SHARE1/at/$ADDR"
 ok "shared lookup" jqt '.kind == "region"'
+ok "a share link's lookup reads no file on this host (no image section or symbol)" jqt '.image == null'
 req GET "$BASE/shared/$SHARE1" -H "Sec-Fetch-Site: cross-site"
 ok "a share link may be opened from another site" is "$code" 200
 if [ -f "$WEB/index.html" ]; then
