@@ -31,8 +31,8 @@
 
 #include "vmscope/diff.h"
 #include "vmscope/error.h"
-#include "vmscope/json.h"
 #include "vmscope/http.h"
+#include "vmscope/json.h"
 #include "vmscope/store.h"
 
 #define MAX_RUNS 21

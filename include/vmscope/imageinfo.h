@@ -21,16 +21,16 @@ struct vms_file_cache;
 #define VMS_IMAGE_SYMTAB_MAX (256u << 20)
 
 struct vms_image_info {
-	int found;                 /* 1: addr lies in a file-backed region or in an Image allocation
-	                            * that has one; the fields below are then filled as far as known */
-	const char *path;          /* the image's file (the snapshot's string) */
-	int has_file_offset;       /* addr lies in a file-backed region */
+	int found;           /* 1: addr lies in a file-backed region or in an Image allocation
+	                      * that has one; the fields below are then filled as far as known */
+	const char *path;    /* the image's file (the snapshot's string) */
+	int has_file_offset; /* addr lies in a file-backed region */
 	uint64_t file_offset;
-	int has_vaddr;             /* the load bias is known (the file's program headers) */
-	uint64_t vaddr;            /* link-time address: what the ELF's sections and symbols use */
-	char section[64];          /* ".text", "" when unknown */
-	char symbol[256];          /* "malloc", "" when none */
-	uint64_t symbol_offset;    /* addr - the symbol's address */
+	int has_vaddr;          /* the load bias is known (the file's program headers) */
+	uint64_t vaddr;         /* link-time address: what the ELF's sections and symbols use */
+	char section[64];       /* ".text", "" when unknown */
+	char symbol[256];       /* "malloc", "" when none */
+	uint64_t symbol_offset; /* addr - the symbol's address */
 	uint64_t symbol_size;
 	int symbol_inside;         /* 1: addr < symbol + size; 0: the nearest symbol below it */
 	const char *symbol_source; /* ".symtab", ".dynsym", "debug file" or NULL */

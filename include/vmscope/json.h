@@ -12,13 +12,14 @@
 #include "vmscope/snapshot.h"
 
 struct vms_json_opts {
-	int omit_cmdline;  /* share links may leave the command line out */
+	int omit_cmdline; /* share links may leave the command line out */
 };
 
 cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts);
 /* {"summary":[TYPE_SUMMARY...],"total":{COLUMNS}}: per-type totals only (for lists). */
 cJSON *vms_json_summary(const struct vms_snapshot *s);
-cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT]);
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT],
+                           const uint64_t total[VMS_COL_COUNT]);
 cJSON *vms_json_proc(const struct vms_proc *p);
 cJSON *vms_json_proclist(const struct vms_proclist *l);
 cJSON *vms_json_diff(const struct vms_diff *d);
@@ -61,7 +62,8 @@ const char *vms_json_dup_key(const cJSON *j, int *nomem);
  * (VMS_ERR_INVALID) before it is parsed; so is an object with a duplicate key.
  * On error returns VMS_ERR_INVALID, VMS_ERR_UNSUPPORTED or VMS_ERR_NOMEM and, when errbuf is
  * given, a sentence naming what is wrong. */
-int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf, size_t errlen);
+int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
+                            size_t errlen);
 
 /* vms_json_parse_snapshot for text vmscope stored itself (the store's schema-1 bodies, as
  * vms_store_opts.legacy_json): anything that does not import is a damaged database, VMS_ERR_IO. */
@@ -71,7 +73,8 @@ int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **o
  * cJSON_PrintUnformatted(vms_json_snapshot(s, opts)) prints, at a fraction of the time and memory
  * (60,000 regions: a tree costs ~10x the text). *out is malloc'd (free with free()).
  * Returns VMS_OK or VMS_ERR_NOMEM. */
-int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out, size_t *len);
+int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out,
+                            size_t *len);
 /* Receives the JSON in pieces of about 1 MiB; returns 0, or non-zero to report a write error
  * (the rest is then discarded). */
 typedef int (*vms_json_sink_fn)(void *cookie, const char *buf, size_t len);
@@ -81,7 +84,8 @@ typedef int (*vms_json_sink_fn)(void *cookie, const char *buf, size_t len);
  * once the snapshot is complete. fn must not be NULL. end() and free() release the stream;
  * end() returns VMS_OK, VMS_ERR_NOMEM or VMS_ERR_IO. */
 struct vms_json_stream;
-struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn, void *cookie);
+struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn,
+                                            void *cookie);
 void vms_json_stream_begin(struct vms_json_stream *st, const struct vms_snapshot *s);
 void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index);
 int vms_json_stream_end(struct vms_json_stream *st, const struct vms_snapshot *s);

@@ -39,12 +39,12 @@ struct vms_elf_load {
 
 /* Everything the classifier needs besides the regions. */
 struct vms_classify_ctx {
-	unsigned shmem_major, shmem_minor;   /* device of the kernel's internal shmem mount (memfd) */
-	const unsigned *tmpfs_devs;          /* (major << 20 | minor) of tmpfs mounts, for /dev/shm */
+	unsigned shmem_major, shmem_minor; /* device of the kernel's internal shmem mount (memfd) */
+	const unsigned *tmpfs_devs;        /* (major << 20 | minor) of tmpfs mounts, for /dev/shm */
 	size_t n_tmpfs_devs;
-	uint64_t heap_max;                   /* glibc HEAP_MAX_SIZE: 64 MiB (64-bit), 1 MiB (32-bit); unused
-	                                      * since the glibc recogniser names arena heaps (kept for callers) */
-	pid_t main_tid;                      /* owner of [stack] */
+	uint64_t heap_max; /* glibc HEAP_MAX_SIZE: 64 MiB (64-bit), 1 MiB (32-bit); unused
+	                    * since the glibc recogniser names arena heaps (kept for callers) */
+	pid_t main_tid;    /* owner of [stack] */
 	/* Optional: is the file at path (in the target's mount namespace) an ELF file? 1/0/-1 unknown.
 	 * Asked only for file-backed runs that have no executable segment. */
 	int (*is_elf)(void *cookie, const char *path);
@@ -73,11 +73,11 @@ int vms_classify(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
  * feed() classifies what is safe among s->regions[0..n_regions): a region is classified only
  * once the regions it may group with (and the one after them, whose smaps fields may still be
  * arriving) are present (an image looks ahead through its PT_LOAD span, at most 64 regions
- * past its contiguous run: classify.c, ready()); with final set it classifies everything. Each allocation it emits is
- * complete (regions, types, roles, columns) and stays valid; s->allocations/n_allocations are
- * kept current (the array may move between calls). finish() summarizes, frees the classifier
- * and returns VMS_OK / VMS_ERR_NOMEM / VMS_ERR_INVALID; abort() frees it after a failure.
- * s->regions may move between feed() calls (the parser grows it). */
+ * past its contiguous run: classify.c, ready()); with final set it classifies everything. Each allocation it
+ * emits is complete (regions, types, roles, columns) and stays valid; s->allocations/n_allocations are kept
+ * current (the array may move between calls). finish() summarizes, frees the classifier and returns VMS_OK /
+ * VMS_ERR_NOMEM / VMS_ERR_INVALID; abort() frees it after a failure. s->regions may move between feed() calls
+ * (the parser grows it). */
 struct vms_classifier;
 struct vms_classifier *vms_classifier_new(struct vms_snapshot *s, const struct vms_classify_ctx *ctx);
 int vms_classifier_feed(struct vms_classifier *c, int final);

@@ -11,20 +11,20 @@
 
 struct vms_proc {
 	pid_t pid, ppid;
-	char *name;            /* comm */
-	char *cmdline;         /* argv joined by spaces; "" when empty (kernel threads) */
-	char *user;            /* user name or numeric uid */
+	char *name;    /* comm */
+	char *cmdline; /* argv joined by spaces; "" when empty (kernel threads) */
+	char *user;    /* user name or numeric uid */
 	uid_t uid;
-	char state;            /* 'R', 'S', 'Z', ... */
+	char state; /* 'R', 'S', 'Z', ... */
 	int threads;
 	uint64_t start_time;   /* clock ticks after boot (stat field 22) */
 	int64_t start_time_ms; /* Unix time in ms derived from btime + start_time */
 	uint64_t vm_size, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap; /* bytes */
 	int kernel_thread;
-	struct vms_arch arch;  /* machine points to static storage */
-	int maps_readable;     /* 1 if /proc/PID/maps can be read by us */
-	int unreadable_err;    /* enum vms_err when !maps_readable */
-	int has_rollup;        /* pss/uss/swap below are valid */
+	struct vms_arch arch; /* machine points to static storage */
+	int maps_readable;    /* 1 if /proc/PID/maps can be read by us */
+	int unreadable_err;   /* enum vms_err when !maps_readable */
+	int has_rollup;       /* pss/uss/swap below are valid */
 	uint64_t pss, uss, swap_pss;
 };
 
@@ -34,7 +34,7 @@ struct vms_proclist {
 };
 
 struct vms_proclist_opts {
-	int with_rollup;  /* read smaps_rollup for Pss/Uss (costly: walks page tables) */
+	int with_rollup; /* read smaps_rollup for Pss/Uss (costly: walks page tables) */
 };
 
 /* Read every process in /proc. Processes that vanish while being read are skipped.
@@ -46,8 +46,8 @@ void vms_proclist_free(struct vms_proclist *l); /* accepts NULL; leaves *l empty
  * when none equals it, those whose comm or argv[0] basename starts with it ("python" finds
  * python3, as pgrep would).
  * On VMS_OK *pid is set; an all-digit text is taken as the pid without checking that such a
- * process exists (the scan that follows reports VMS_ERR_NO_SUCH_PROCESS). VMS_ERR_NO_SUCH_PROCESS when none matches, VMS_ERR_AMBIGUOUS when
- * several do (then *matches lists them, caller frees with free()). */
+ * process exists (the scan that follows reports VMS_ERR_NO_SUCH_PROCESS). VMS_ERR_NO_SUCH_PROCESS when none
+ * matches, VMS_ERR_AMBIGUOUS when several do (then *matches lists them, caller frees with free()). */
 int vms_proc_resolve(const char *text, pid_t *pid, pid_t **matches, size_t *n_matches);
 
 /* The same, matching `text` as a substring of the command line instead (pgrep -f); never
