@@ -32,53 +32,12 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-# ---- harness --------------------------------------------------------------------------------
-ok() {
-	local d=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $d   (last status ${code:-?}: $(head -c 300 "$TMP/b" 2>/dev/null | tr '\n' ' '))" >&2
-	fi
-}
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*" >&2; }
-is() { [ "$1" = "$2" ]; }
-jqt() { jq -e "$1" "$TMP/b" >/dev/null 2>&1; }
 jqa() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; } # jqa [jq options] FILTER
-hdr() { grep -i "^$1:" "$TMP/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
-no_hdr() { ! grep -qi "^$1" "$TMP/h"; }
-# req METHOD URL [curl args]: $code, body in $TMP/b, headers in $TMP/h
-req() {
-	local m=$1 u=$2
-	shift 2
-	code=$(curl -s --max-time 60 -o "$TMP/b" -D "$TMP/h" -w '%{http_code}' -X "$m" "$@" "$u")
-}
-# api METHOD PATH [curl args]: authenticated request to the main daemon
-api() {
-	local m=$1 p=$2
-	shift 2
-	req "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" "$@"
-}
 post_json() { api POST "$1" -H 'Content-Type: application/json' "${@:2}"; }
-err_is() { is "$code" "$1" && jq -e --arg c "$2" '.error.code == $c and (.error.message | length > 0)' "$TMP/b" >/dev/null; }
 
-# start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
-start() {
-	local name=$1
-	shift
-	"$BIN" serve --listen 127.0.0.1:0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	LAST_PID=$!
-	PIDS+=("$LAST_PID")
-	for _ in $(seq 200); do
-		grep -q 'listening on' "$TMP/$name.out" 2>/dev/null && break
-		kill -0 "$LAST_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
-}
 # stop PID: SIGTERM and wait; returns the exit status
 stop() {
 	kill -TERM "$1" 2>/dev/null

@@ -28,19 +28,9 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-ok() {
-	local d=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $d   (last status ${code:-?}: $(head -c 400 "$TMP/b" 2>/dev/null | tr '\n' ' '))" >&2
-	fi
-}
-is() { [ "$1" = "$2" ]; }
-jqt() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; }
 jqf() { jq -e "$@" >/dev/null 2>&1; } # jqf FILTER FILE
 api() {
 	local m=$1 p=$2
