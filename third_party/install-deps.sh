@@ -3,6 +3,7 @@
 #   third_party/install-deps.sh          build + test dependencies (C libraries, tools)
 #   third_party/install-deps.sh --e2e    also the browser test stack (chromium, playwright-core)
 #   third_party/install-deps.sh --bench  also the benchmark peers (nginx, wrk, hyperfine)
+#   third_party/install-deps.sh --lint   also clang-format (CI's `make format-check`)
 #   third_party/install-deps.sh --heaps  also the runtimes of the heap zoo (tests/zoo): a JDK,
 #                                        Go, musl, 32-bit gcc, jemalloc, tcmalloc, mimalloc
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
@@ -13,6 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     --e2e) want+=(chromium nodejs npm) ;;
     --bench) want+=(nginx-light wrk hyperfine time) ;;
+    --lint) want+=(clang-format) ;;
     --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib libjemalloc2 libgoogle-perftools4
                     libtcmalloc-minimal4 libmimalloc2.0 chromium) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;

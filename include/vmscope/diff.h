@@ -12,23 +12,25 @@
 enum vms_change {
 	VMS_CHANGE_ADDED = 1u << 0,
 	VMS_CHANGE_REMOVED = 1u << 1,
-	VMS_CHANGE_GROWN = 1u << 2,   /* same start, larger size */
+	VMS_CHANGE_GROWN = 1u << 2, /* same start, larger size */
 	VMS_CHANGE_SHRUNK = 1u << 3,
 	VMS_CHANGE_PROTECTION = 1u << 4,
-	VMS_CHANGE_PATH = 1u << 5,    /* path, deleted flag or type changed */
-	VMS_CHANGE_USAGE = 1u << 6,   /* only the numbers (WS, Pss, Swap ...) changed */
+	VMS_CHANGE_PATH = 1u << 5,  /* path, deleted flag or type changed */
+	VMS_CHANGE_USAGE = 1u << 6, /* only the numbers (WS, Pss, Swap ...) changed */
 };
 
 struct vms_diff_entry {
-	unsigned changes;               /* enum vms_change bits, never 0 */
-	long from, to;                  /* indices into from/to arrays, -1 when absent */
-	int64_t delta[VMS_COL_COUNT];   /* to - from */
+	unsigned changes;             /* enum vms_change bits, never 0 */
+	long from, to;                /* indices into from/to arrays, -1 when absent */
+	int64_t delta[VMS_COL_COUNT]; /* to - from */
 };
 
 struct vms_diff {
 	const struct vms_snapshot *from, *to;
-	struct vms_diff_entry *allocations; size_t n_allocations;
-	struct vms_diff_entry *regions;     size_t n_regions;
+	struct vms_diff_entry *allocations;
+	size_t n_allocations;
+	struct vms_diff_entry *regions;
+	size_t n_regions;
 	int64_t type_delta[VMS_TYPE_COUNT][VMS_COL_COUNT];
 	int64_t type_blocks_delta[VMS_TYPE_COUNT];
 	int64_t total_delta[VMS_COL_COUNT];

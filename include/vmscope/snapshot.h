@@ -39,24 +39,26 @@ unsigned vms_vmflags_parse(const char *text, size_t len);
 
 /* One VMA: the maps header plus every smaps field. */
 struct vms_region {
-	uint64_t start, end;   /* [start, end) */
-	char perms[5];         /* "rw-p", NUL-terminated */
-	uint64_t offset;       /* file offset in bytes */
+	uint64_t start, end; /* [start, end) */
+	char perms[5];       /* "rw-p", NUL-terminated */
+	uint64_t offset;     /* file offset in bytes */
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
-	const char *path;      /* unescaped pathname or pseudo name ("[heap]"), without " (deleted)"; NULL if anonymous */
-	int deleted;           /* the kernel appended " (deleted)" */
+	const char
+	    *path; /* unescaped pathname or pseudo name ("[heap]"), without " (deleted)"; NULL if anonymous */
+	int deleted;                  /* the kernel appended " (deleted)" */
 	uint64_t smaps[VMS_SF_COUNT]; /* bytes; 0 when the key was missing */
-	int thp_eligible;      /* 0/1, -1 when the key was missing */
-	int protection_key;    /* -1 when the key was missing */
-	const char *vm_flags;  /* VmFlags text as printed ("rd wr mr mw me ac"), "" when missing */
-	unsigned vm_flag_bits; /* enum vms_vmflag */
+	int thp_eligible;             /* 0/1, -1 when the key was missing */
+	int protection_key;           /* -1 when the key was missing */
+	const char *vm_flags;         /* VmFlags text as printed ("rd wr mr mw me ac"), "" when missing */
+	unsigned vm_flag_bits;        /* enum vms_vmflag */
 
 	/* Filled by classification. */
-	enum vms_type type;    /* the type of the allocation that owns it */
-	uint32_t allocation;   /* index into vms_snapshot.allocations */
-	const char *role;      /* sub-block role: "text", "data", "relro", "bss", "hole", "guard", "tail", "header", ... or NULL;
-	                        * VMS_ROLE_VIEW changes one column, see vms_region_columns() */
+	enum vms_type type;  /* the type of the allocation that owns it */
+	uint32_t allocation; /* index into vms_snapshot.allocations */
+	const char
+	    *role; /* sub-block role: "text", "data", "relro", "bss", "hole", "guard", "tail", "header", ...
+	            * or NULL; VMS_ROLE_VIEW changes one column, see vms_region_columns() */
 	uint64_t cols[VMS_COL_COUNT]; /* derived from smaps, see vms_region_columns() */
 };
 
@@ -64,14 +66,16 @@ struct vms_allocation {
 	uint64_t start, end;
 	enum vms_type type;
 	uint32_t first_region, n_regions;
-	const char *details;   /* "/usr/lib/.../libc.so.6", "Thread ID: 123 (worker)", "[heap]", "arena", ... or NULL */
-	int tid;               /* thread id for a matched thread stack, else 0 */
+	const char *
+	    details; /* "/usr/lib/.../libc.so.6", "Thread ID: 123 (worker)", "[heap]", "arena", ... or NULL */
+	int tid;     /* thread id for a matched thread stack, else 0 */
 	uint64_t cols[VMS_COL_COUNT]; /* sum over its regions */
 	/* Filled by the attribution stage (recognisers, server/core/recognisers/): */
-	const char *owner;     /* key of the recogniser that named it ("hotspot", "go", "glibc", ...);
-	                        * NULL when the classifier's own rules named it */
-	const char *signal;    /* which signal said so ("hsperfdata", "heap_info read", "geometry", ...) or NULL */
-	int guess;             /* 1: named from weak evidence (geometry alone); details say "(guess)" too */
+	const char *owner; /* key of the recogniser that named it ("hotspot", "go", "glibc", ...);
+	                    * NULL when the classifier's own rules named it */
+	const char
+	    *signal; /* which signal said so ("hsperfdata", "heap_info read", "geometry", ...) or NULL */
+	int guess;   /* 1: named from weak evidence (geometry alone); details say "(guess)" too */
 };
 
 /* A sub-block of an allocation that its owner's own size fields or geometry delimit (a chunk
@@ -80,16 +84,16 @@ struct vms_allocation {
  * Parts of one allocation are sorted by start, do not overlap and lie inside it. */
 struct vms_part {
 	uint64_t start, end;
-	uint32_t allocation;   /* index into vms_snapshot.allocations */
-	const char *details;   /* "glibc mmapped chunk", "pymalloc arena #14", ... */
+	uint32_t allocation; /* index into vms_snapshot.allocations */
+	const char *details; /* "glibc mmapped chunk", "pymalloc arena #14", ... */
 };
 
 /* One recogniser of the attribution stage, as it ran on this snapshot. */
 struct vms_recogniser_run {
-	const char *key;       /* "hotspot" */
-	uint32_t claimed;      /* allocations it named */
-	int read_memory;       /* 1 when it read the target's memory (process_vm_readv) */
-	const char *note;      /* what it found or why it stopped ("JVM 17, G1, hsperfdata"), or NULL */
+	const char *key;  /* "hotspot" */
+	uint32_t claimed; /* allocations it named */
+	int read_memory;  /* 1 when it read the target's memory (process_vm_readv) */
+	const char *note; /* what it found or why it stopped ("JVM 17, G1, hsperfdata"), or NULL */
 };
 
 struct vms_gap {
@@ -98,23 +102,24 @@ struct vms_gap {
 
 struct vms_thread {
 	int tid;
-	const char *name;      /* comm */
-	uint64_t sp;           /* stack pointer from task/TID/syscall, 0 when unknown */
-	int stack_allocation;  /* index into allocations, -1 when not matched */
+	const char *name;       /* comm */
+	uint64_t sp;            /* stack pointer from task/TID/syscall, 0 when unknown */
+	int stack_allocation;   /* index into allocations, -1 when not matched */
 	const char *stack_note; /* when stack_allocation is -1: why, and where the thread runs
 	                         * ("runs on a goroutine stack in the Go heap"); else NULL */
 };
 
 struct vms_type_summary {
 	uint64_t cols[VMS_COL_COUNT];
-	uint64_t blocks;       /* allocations of this type (Free: number of gaps) */
-	uint64_t largest;      /* size of the largest allocation (Free: largest gap) */
-	uint64_t regions;      /* VMAs of this type */
+	uint64_t blocks;  /* allocations of this type (Free: number of gaps) */
+	uint64_t largest; /* size of the largest allocation (Free: largest gap) */
+	uint64_t regions; /* VMAs of this type */
 };
 
 /* /proc/PID/status values (bytes), and smaps_rollup when read. */
 struct vms_status {
-	uint64_t vm_size, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap, vm_pte, vm_lck, vm_hwm, vm_data, vm_stk;
+	uint64_t vm_size, vm_rss, rss_anon, rss_file, rss_shmem, vm_swap, vm_pte, vm_lck, vm_hwm, vm_data,
+	    vm_stk;
 	int threads;
 };
 
@@ -130,8 +135,8 @@ extern const struct vms_status_field vms_status_fields[VMS_STATUS_NFIELDS];
 #define VMS_STATUS_FIELD(st, i) (*(const uint64_t *)((const char *)(st) + vms_status_fields[i].offset))
 
 struct vms_arch {
-	int bits;              /* 32 or 64; 0 unknown */
-	const char *machine;   /* "x86_64", "i386", "aarch64", ... or "unknown" */
+	int bits;            /* 32 or 64; 0 unknown */
+	const char *machine; /* "x86_64", "i386", "aarch64", ... or "unknown" */
 };
 
 struct vms_pool; /* string/array arena, private to the core */
@@ -140,47 +145,55 @@ struct vms_file_cache;
 struct vms_snapshot {
 	int format_version;
 	pid_t pid, ppid;
-	const char *name;      /* comm */
-	const char *cmdline;   /* argv joined with spaces; "" for none */
-	const char *user;      /* user name (or numeric uid as text) */
+	const char *name;    /* comm */
+	const char *cmdline; /* argv joined with spaces; "" for none */
+	const char *user;    /* user name (or numeric uid as text) */
 	uid_t uid;
-	uint64_t start_time;   /* field 22 of stat, clock ticks after boot: identifies the process with the pid */
+	uint64_t
+	    start_time; /* field 22 of stat, clock ticks after boot: identifies the process with the pid */
 	struct vms_arch arch;
-	const char *host;      /* uname nodename */
-	const char *kernel;    /* uname release */
-	int64_t taken_at_ms;   /* Unix time in milliseconds */
+	const char *host;    /* uname nodename */
+	const char *kernel;  /* uname release */
+	int64_t taken_at_ms; /* Unix time in milliseconds */
 	uint64_t page_size;
 	uint64_t mmap_min_addr;
-	uint64_t user_top;     /* end of the user address space used for Free */
+	uint64_t user_top; /* end of the user address space used for Free */
 	struct vms_status status;
 	int has_rollup;
 	uint64_t rollup[VMS_SF_COUNT]; /* smaps_rollup (bytes), when has_rollup */
 
-	struct vms_region *regions;     size_t n_regions;
-	struct vms_allocation *allocations; size_t n_allocations;
-	struct vms_gap *gaps;           size_t n_gaps;
-	struct vms_thread *threads;     size_t n_threads;
-	const char *thread_note;        /* why stacks lack thread ids (e.g. "task/TID/syscall: permission denied"), or NULL */
-	uint64_t page_table_bytes;      /* VmPTE */
+	struct vms_region *regions;
+	size_t n_regions;
+	struct vms_allocation *allocations;
+	size_t n_allocations;
+	struct vms_gap *gaps;
+	size_t n_gaps;
+	struct vms_thread *threads;
+	size_t n_threads;
+	const char *thread_note;   /* why stacks lack thread ids (e.g. "task/TID/syscall: permission denied"),
+	                              or NULL */
+	uint64_t page_table_bytes; /* VmPTE */
 
 	struct vms_type_summary summary[VMS_TYPE_COUNT];
-	uint64_t total[VMS_COL_COUNT];  /* sum over all types except Free */
-	unsigned malformed_lines;       /* /proc lines skipped as unparseable */
+	uint64_t total[VMS_COL_COUNT]; /* sum over all types except Free */
+	unsigned malformed_lines;      /* /proc lines skipped as unparseable */
 
 	/* The attribution stage: which recognisers ran and whether the target's memory was read. */
-	struct vms_part *parts;         size_t n_parts;
-	struct vms_recogniser_run *recognisers; size_t n_recognisers;
-	int peek;                       /* memory reads: 1 allowed (and used when needed), 0 not
-	                                 * requested (--no-peek), -1 denied by the kernel */
-	const char *peek_note;          /* why reads were off or denied, or NULL */
+	struct vms_part *parts;
+	size_t n_parts;
+	struct vms_recogniser_run *recognisers;
+	size_t n_recognisers;
+	int peek;              /* memory reads: 1 allowed (and used when needed), 0 not
+	                        * requested (--no-peek), -1 denied by the kernel */
+	const char *peek_note; /* why reads were off or denied, or NULL */
 
-	struct vms_pool *pool;          /* owns all of the above */
+	struct vms_pool *pool; /* owns all of the above */
 };
 
 struct vms_snapshot_opts {
-	int read_rollup;    /* also read smaps_rollup (default in CLI: yes) */
-	int thread_stacks;  /* read task/TID/syscall to attribute thread stacks (default yes) */
-	int no_peek;        /* never read the target's memory: recognisers use geometry alone */
+	int read_rollup;   /* also read smaps_rollup (default in CLI: yes) */
+	int thread_stacks; /* read task/TID/syscall to attribute thread stacks (default yes) */
+	int no_peek;       /* never read the target's memory: recognisers use geometry alone */
 	struct vms_file_cache *file_cache; /* optional (vmscope/filecache.h): files recognisers read
 	                                    * (ELF headers, hsperfdata) are cached across scans */
 	/* Optional streaming hooks, for writers that work while smaps is still being read.
@@ -230,17 +243,17 @@ void vms_region_columns(const struct vms_region *r, uint64_t cols[VMS_COL_COUNT]
 /* Recompute region columns, allocation sums, Free gaps (from mmap_min_addr/user_top),
  * the Page Table row and the per-type summary and totals from regions + allocations.
  * Used by importers (JSON, the store's packed blobs); the scanner's classifier computes columns
- * per allocation as it goes and only runs the second half (summary and totals). Returns VMS_OK or VMS_ERR_INVALID when allocations do
- * not tile the regions. */
+ * per allocation as it goes and only runs the second half (summary and totals). Returns VMS_OK or
+ * VMS_ERR_INVALID when allocations do not tile the regions. */
 int vms_snapshot_summarize(struct vms_snapshot *s);
 
 /* What is at address addr. */
 struct vms_lookup {
-	int kind;            /* 0 = in a region, 1 = in a free gap, 2 = outside the user address space */
-	long region;         /* index or -1 */
-	long allocation;     /* index or -1 */
-	long prev_region;    /* neighbour below or -1 */
-	long next_region;    /* neighbour above or -1 */
+	int kind;         /* 0 = in a region, 1 = in a free gap, 2 = outside the user address space */
+	long region;      /* index or -1 */
+	long allocation;  /* index or -1 */
+	long prev_region; /* neighbour below or -1 */
+	long next_region; /* neighbour above or -1 */
 	uint64_t gap_start, gap_end; /* when kind == 1 */
 };
 void vms_snapshot_lookup(const struct vms_snapshot *s, uint64_t addr, struct vms_lookup *out);

@@ -79,10 +79,10 @@ struct vms_snapshot_meta {
 	uint64_t start_time; /* clock ticks after boot */
 	int64_t taken_at_ms;
 	uint64_t n_regions, n_allocations;
-	uint64_t total[VMS_COL_COUNT]; /* the snapshot's totals (all types except Free) */
+	uint64_t total[VMS_COL_COUNT];                   /* the snapshot's totals (all types except Free) */
 	struct vms_type_summary summary[VMS_TYPE_COUNT]; /* per type, as stored (fields a row lacks: 0) */
-	uint64_t body_bytes;           /* its stored body (packed; for schema-1 snapshots the JSON) */
-	uint64_t json_bytes;           /* its kept JSON rendering, 0 when none is kept */
+	uint64_t body_bytes; /* its stored body (packed; for schema-1 snapshots the JSON) */
+	uint64_t json_bytes; /* its kept JSON rendering, 0 when none is kept */
 };
 void vms_snapshot_meta_clear(struct vms_snapshot_meta *m); /* frees the strings; accepts NULL */
 
@@ -101,15 +101,15 @@ struct vms_store_query {
 	int64_t before;     /* > 0: only ids < before (paging) */
 	int has_start_time; /* only this start_time (same process instance as another snapshot) */
 	uint64_t start_time;
-	int source;   /* -1 any, else enum vms_store_source */
+	int source;     /* -1 any, else enum vms_store_source */
 	int with_watch; /* 1: also snapshots that watches took (source -1 leaves them out otherwise) */
-	size_t limit; /* 0 = 100; capped at 1000 */
+	size_t limit;   /* 0 = 100; capped at 1000 */
 };
 
 /* Store s (packed) as one transaction. Checks the retention limits first (VMS_ERR_FULL, nothing
- * written; a VMS_SOURCE_WATCH snapshot is held to the byte limit only). json_text/json_len: optionally a rendering to keep with it right away (opaque bytes
- * to the store: the http layer passes the API's JSON); NULL keeps none. On VMS_OK *id is the
- * new id (never reused). */
+ * written; a VMS_SOURCE_WATCH snapshot is held to the byte limit only). json_text/json_len: optionally a
+ * rendering to keep with it right away (opaque bytes to the store: the http layer passes the API's JSON);
+ * NULL keeps none. On VMS_OK *id is the new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
                   const char *json_text, size_t json_len, int64_t *id);
 /* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */

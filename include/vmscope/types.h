@@ -7,17 +7,17 @@
 
 /* VMMap's memory types, Linux edition (see docs/memory-types.md). Order = display order. */
 enum vms_type {
-	VMS_TYPE_IMAGE = 0,     /* loaded ELF: segments, alignment holes, zero-fill .bss; [vdso] */
-	VMS_TYPE_MAPPED_FILE,   /* any other file-backed mapping */
-	VMS_TYPE_SHAREABLE,     /* shmem: memfd, SysV, /dev/zero shared, /dev/shm (tmpfs) */
-	VMS_TYPE_HEAP,          /* [heap] (brk) and glibc arena heaps */
-	VMS_TYPE_MANAGED_HEAP,  /* JVM/Go/.NET heaps: not detected yet, always empty */
-	VMS_TYPE_STACK,         /* [stack] and thread stacks with their guards */
-	VMS_TYPE_PRIVATE_DATA,  /* other anonymous private memory, [anon:NAME] */
-	VMS_TYPE_PAGE_TABLE,    /* synthetic: VmPTE */
-	VMS_TYPE_KERNEL,        /* [vvar], [vvar_vclock], [vsyscall]: kernel-provided pages */
-	VMS_TYPE_RESERVED,      /* stand-alone PROT_NONE reservations no allocation owns */
-	VMS_TYPE_FREE,          /* gaps in the user address space (not regions) */
+	VMS_TYPE_IMAGE = 0,    /* loaded ELF: segments, alignment holes, zero-fill .bss; [vdso] */
+	VMS_TYPE_MAPPED_FILE,  /* any other file-backed mapping */
+	VMS_TYPE_SHAREABLE,    /* shmem: memfd, SysV, /dev/zero shared, /dev/shm (tmpfs) */
+	VMS_TYPE_HEAP,         /* [heap] (brk) and glibc arena heaps */
+	VMS_TYPE_MANAGED_HEAP, /* JVM/Go/.NET heaps: not detected yet, always empty */
+	VMS_TYPE_STACK,        /* [stack] and thread stacks with their guards */
+	VMS_TYPE_PRIVATE_DATA, /* other anonymous private memory, [anon:NAME] */
+	VMS_TYPE_PAGE_TABLE,   /* synthetic: VmPTE */
+	VMS_TYPE_KERNEL,       /* [vvar], [vvar_vclock], [vsyscall]: kernel-provided pages */
+	VMS_TYPE_RESERVED,     /* stand-alone PROT_NONE reservations no allocation owns */
+	VMS_TYPE_FREE,         /* gaps in the user address space (not regions) */
 	VMS_TYPE_COUNT
 };
 

@@ -20,17 +20,18 @@
 
 static void at_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope at [--json] [--no-peek] PID|NAME|FILE.json ADDR...\n\n"
-	           "What is at each address (hex, with or without 0x): the allocation and region, their type,\n"
-	           "the offset into them; inside an image the file offset, the ELF section and the symbol\n"
-	           "(libc.so.6!malloc+0x2a, from .symtab, a debug file under /usr/lib/debug/.build-id/, or\n"
-	           ".dynsym); in a free gap its size; the regions before and after.\n"
-	           "A FILE.json is a saved snapshot: its images are read from this machine's files, and only\n"
-	           "when a file is still the one that was mapped (same inode).\n"
-	           "  --json     an array of objects, one per address (the API's /at/{addr})\n"
-	           "  --no-peek  never read the process's memory (as for `vmscope snapshot`)\n"
-	           "Exit codes: 0 ok, 1 error, 2 usage, 3 no such process, 4 permission denied,\n"
-	           "            5 no address space, 6 ambiguous name.\n");
+	fprintf(f,
+	        "usage: vmscope at [--json] [--no-peek] PID|NAME|FILE.json ADDR...\n\n"
+	        "What is at each address (hex, with or without 0x): the allocation and region, their type,\n"
+	        "the offset into them; inside an image the file offset, the ELF section and the symbol\n"
+	        "(libc.so.6!malloc+0x2a, from .symtab, a debug file under /usr/lib/debug/.build-id/, or\n"
+	        ".dynsym); in a free gap its size; the regions before and after.\n"
+	        "A FILE.json is a saved snapshot: its images are read from this machine's files, and only\n"
+	        "when a file is still the one that was mapped (same inode).\n"
+	        "  --json     an array of objects, one per address (the API's /at/{addr})\n"
+	        "  --no-peek  never read the process's memory (as for `vmscope snapshot`)\n"
+	        "Exit codes: 0 ok, 1 error, 2 usage, 3 no such process, 4 permission denied,\n"
+	        "            5 no address space, 6 ambiguous name.\n");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -95,7 +96,10 @@ static void print_region_line(const struct vms_snapshot *s, const char *label, l
 	const struct vms_allocation *a = &s->allocations[r->allocation];
 	printf("  %-7s 0x%llx-0x%llx %s %-12s %s%s%s\n", label, (unsigned long long)r->start,
 	       (unsigned long long)r->end, r->perms, vms_type_name(r->type),
-	       r->path ? r->path : a->details ? a->details : "", r->role ? "  " : "", r->role ? r->role : "");
+	       r->path      ? r->path
+	       : a->details ? a->details
+	                    : "",
+	       r->role ? "  " : "", r->role ? r->role : "");
 }
 
 static void print_size(uint64_t b)
@@ -119,25 +123,28 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 		return;
 	}
 	if (l->kind == 1) {
-		printf("  free: gap 0x%llx-0x%llx (", (unsigned long long)l->gap_start, (unsigned long long)l->gap_end);
+		printf("  free: gap 0x%llx-0x%llx (", (unsigned long long)l->gap_start,
+		       (unsigned long long)l->gap_end);
 		print_size(l->gap_end - l->gap_start);
 		printf("), 0x%llx into it\n", (unsigned long long)(addr - l->gap_start));
 		if (l->prev_region >= 0 && l->next_region >= 0 &&
 		    s->regions[l->prev_region].allocation == s->regions[l->next_region].allocation) {
-			const struct vms_allocation *a = &s->allocations[s->regions[l->prev_region].allocation];
+			const struct vms_allocation *a =
+			    &s->allocations[s->regions[l->prev_region].allocation];
 			printf("  inside     the %s allocation 0x%llx-0x%llx %s (a gap its loader left)\n",
-			       vms_type_name(a->type), (unsigned long long)a->start, (unsigned long long)a->end,
-			       a->details ? a->details : "");
+			       vms_type_name(a->type), (unsigned long long)a->start,
+			       (unsigned long long)a->end, a->details ? a->details : "");
 		}
 	} else {
 		const struct vms_region *r = &s->regions[l->region];
 		const struct vms_allocation *a = &s->allocations[l->allocation];
 		printf("  %s%s%s\n", vms_type_name(a->type), sym[0] ? "  " : "", sym);
-		printf("  allocation 0x%llx-0x%llx +0x%llx  %s\n", (unsigned long long)a->start, (unsigned long long)a->end,
-		       (unsigned long long)(addr - a->start), a->details ? a->details : "");
+		printf("  allocation 0x%llx-0x%llx +0x%llx  %s\n", (unsigned long long)a->start,
+		       (unsigned long long)a->end, (unsigned long long)(addr - a->start),
+		       a->details ? a->details : "");
 		printf("  region     0x%llx-0x%llx +0x%llx  %s%s%s\n", (unsigned long long)r->start,
-		       (unsigned long long)r->end, (unsigned long long)(addr - r->start), r->perms, r->role ? " " : "",
-		       r->role ? r->role : "");
+		       (unsigned long long)r->end, (unsigned long long)(addr - r->start), r->perms,
+		       r->role ? " " : "", r->role ? r->role : "");
 		if (img->found) {
 			printf("  image      %s", base_name(img->path));
 			if (img->has_file_offset)
@@ -149,9 +156,10 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 			printf("\n");
 			if (img->symbol[0])
 				printf("  symbol     %s+0x%llx (size %llu%s, from %s%s%s)\n", img->symbol,
-				       (unsigned long long)img->symbol_offset, (unsigned long long)img->symbol_size,
-				       img->symbol_inside ? "" : ", the nearest below: past its end", img->symbol_source,
-				       img->debug_file[0] ? " " : "", img->debug_file);
+				       (unsigned long long)img->symbol_offset,
+				       (unsigned long long)img->symbol_size,
+				       img->symbol_inside ? "" : ", the nearest below: past its end",
+				       img->symbol_source, img->debug_file[0] ? " " : "", img->debug_file);
 			if (img->build_id[0])
 				printf("  build-id   %s\n", img->build_id);
 			if (img->note)
@@ -165,15 +173,25 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 int vms_cmd_at(int argc, char **argv)
 {
 	int json = 0, no_peek = 0, c;
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"no-peek", no_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'}, {0}};
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+	                                         {"no-peek", no_argument, NULL, 'P'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {0}};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'P': no_peek = 1; break;
-		case 'h': at_usage(stdout); return VMS_EXIT_OK;
-		default: at_usage(stderr); return VMS_EXIT_USAGE;
+		case 'j':
+			json = 1;
+			break;
+		case 'P':
+			no_peek = 1;
+			break;
+		case 'h':
+			at_usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			at_usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (argc - optind < 2) {
@@ -188,7 +206,8 @@ int vms_cmd_at(int argc, char **argv)
 		return VMS_EXIT_ERROR;
 	for (size_t k = 0; k < n; k++)
 		if (vms_parse_address(argv[optind + (int)k], &addrs[k]) != VMS_OK) {
-			fprintf(stderr, "vmscope at: not an address: '%s' (hex, with or without 0x)\n", argv[optind + (int)k]);
+			fprintf(stderr, "vmscope at: not an address: '%s' (hex, with or without 0x)\n",
+			        argv[optind + (int)k]);
 			free(addrs);
 			return VMS_EXIT_USAGE;
 		}

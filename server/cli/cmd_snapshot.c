@@ -8,30 +8,31 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "vmscope/json_capture.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
+#include "vmscope/json_capture.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 
 static void snapshot_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
-		   "                         [--no-threads] [--no-rollup] [--no-peek]\n\n"
-		   "Scan one process's address space and classify it the way VMMap does.\n"
-		   "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
-		   "                      their start (python finds python3); it must match one process\n"
-		   "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
-		   "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
-		   "  --json              the same as --format json\n"
-		   "  -o, --output FILE   write to FILE; without --format the format follows the\n"
-		   "                      extension (.json, .csv or .txt); -o - is standard output\n"
-		   "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
-		   "  --no-rollup         do not read smaps_rollup\n"
-		   "  --no-peek           never read the process's memory: runtime heaps are named from\n"
-		   "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
-		   "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
-		   "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
+	fprintf(f,
+	        "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
+	        "                         [--no-threads] [--no-rollup] [--no-peek]\n\n"
+	        "Scan one process's address space and classify it the way VMMap does.\n"
+	        "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+	        "                      their start (python finds python3); it must match one process\n"
+	        "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
+	        "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
+	        "  --json              the same as --format json\n"
+	        "  -o, --output FILE   write to FILE; without --format the format follows the\n"
+	        "                      extension (.json, .csv or .txt); -o - is standard output\n"
+	        "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
+	        "  --no-rollup         do not read smaps_rollup\n"
+	        "  --no-peek           never read the process's memory: runtime heaps are named from\n"
+	        "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	        "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
+	        "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
 
 enum fmt { FMT_NONE = -1, FMT_TEXT, FMT_JSON, FMT_CSV };
@@ -101,9 +102,11 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 static void permission_message(const char *target)
 {
 	if (geteuid() == 0)
-		fprintf(stderr, "vmscope snapshot: %s: permission denied even as root: the process is not "
-		                "dumpable, has capabilities vmscope lacks, or is in another user or PID "
-		                "namespace (CAP_SYS_PTRACE there would grant access)\n", target);
+		fprintf(stderr,
+		        "vmscope snapshot: %s: permission denied even as root: the process is not "
+		        "dumpable, has capabilities vmscope lacks, or is in another user or PID "
+		        "namespace (CAP_SYS_PTRACE there would grant access)\n",
+		        target);
 	else
 		fprintf(stderr, "vmscope snapshot: %s: %s\n", target, vms_strerror(VMS_ERR_PERMISSION));
 }
@@ -121,7 +124,10 @@ static enum fmt choose_format(enum fmt asked, const char *how, const char *outpu
 		else if (ends_with(output, ".txt"))
 			ext = FMT_TEXT;
 		else if (asked == FMT_NONE) {
-			fprintf(stderr, "vmscope snapshot: cannot tell the format of '%s': use .json, .csv or .txt, or --format\n", output);
+			fprintf(stderr,
+			        "vmscope snapshot: cannot tell the format of '%s': use .json, .csv or .txt, "
+			        "or --format\n",
+			        output);
 			return FMT_NONE;
 		}
 	}
@@ -139,12 +145,11 @@ int vms_cmd_snapshot(int argc, char **argv)
 	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
 	static const struct option longopts[] = {
-		{"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
-		{"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
-		{"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
-		{"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
-		{"cmdline", required_argument, NULL, 'f'},
-		{0}};
+	    {"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
+	    {"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
+	    {"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
+	    {"cmdline", required_argument, NULL, 'f'}, {0}};
 	char howbuf[64];
 	int c;
 	optind = 1;
@@ -155,8 +160,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 		case 'p':
 		case 'f':
 			if (target) {
-				fprintf(stderr, "vmscope snapshot: a second %s ('%s' after '%s'): one process per run\n",
-				        c == 'p' ? "-p" : "-f", optarg, target);
+				fprintf(
+				    stderr,
+				    "vmscope snapshot: a second %s ('%s' after '%s'): one process per run\n",
+				    c == 'p' ? "-p" : "-f", optarg, target);
 				return VMS_EXIT_USAGE;
 			}
 			target = optarg;
@@ -173,7 +180,9 @@ int vms_cmd_snapshot(int argc, char **argv)
 		case 'F':
 			g = c == 'j' ? FMT_JSON : parse_fmt(optarg);
 			if (g == FMT_NONE) {
-				fprintf(stderr, "vmscope snapshot: --format takes json, csv or txt, not '%s'\n", optarg);
+				fprintf(stderr,
+				        "vmscope snapshot: --format takes json, csv or txt, not '%s'\n",
+				        optarg);
 				return VMS_EXIT_USAGE;
 			}
 			if (asked != FMT_NONE && asked != g) {
@@ -186,17 +195,29 @@ int vms_cmd_snapshot(int argc, char **argv)
 			         c == 'j' ? "" : fmt_name[g]);
 			how = howbuf;
 			break;
-		case 'T': opts.thread_stacks = 0; break;
-		case 'R': opts.read_rollup = 0; break;
-		case 'P': opts.no_peek = 1; break;
-		case 'h': snapshot_usage(stdout); return VMS_EXIT_OK;
-		default: snapshot_usage(stderr); return VMS_EXIT_USAGE;
+		case 'T':
+			opts.thread_stacks = 0;
+			break;
+		case 'R':
+			opts.read_rollup = 0;
+			break;
+		case 'P':
+			opts.no_peek = 1;
+			break;
+		case 'h':
+			snapshot_usage(stdout);
+			return VMS_EXIT_OK;
+		default:
+			snapshot_usage(stderr);
+			return VMS_EXIT_USAGE;
 		}
 	}
 	if (!target && optind < argc)
 		target = argv[optind++];
 	if (!target || optind < argc) {
-		fprintf(stderr, "vmscope snapshot: %s\n", target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
+		fprintf(stderr, "vmscope snapshot: %s\n",
+		        target ? "unexpected argument (one process per run)"
+		               : "which process? use -p PID|NAME");
 		snapshot_usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
@@ -215,7 +236,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 	int err = by_cmdline ? vms_proc_resolve_cmdline(target, &pid, &matches, &n_matches)
 	                     : vms_proc_resolve(target, &pid, &matches, &n_matches);
 	if (err == VMS_ERR_AMBIGUOUS) {
-		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n", target, n_matches);
+		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n",
+		        target, n_matches);
 		for (size_t i = 0; i < n_matches; i++) {
 			struct vms_proc p;
 			if (vms_proc_read(matches[i], NULL, &p) == VMS_OK) {
@@ -268,7 +290,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 		if (fflush(stdout) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (err == VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n", strerror(errno));
+			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n",
+			        strerror(errno));
 	}
 	if (err) {
 		if (err != VMS_ERR_IO)

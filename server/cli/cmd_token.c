@@ -62,7 +62,9 @@ int vms_cmd_token(int argc, char **argv)
 	}
 	if (lstat(tpath, &sb) != 0) {
 		if (errno == ENOENT)
-			fprintf(stderr, "vmscope token: no token for %s: %s does not exist (vmscope serve --db %s creates it)\n",
+			fprintf(stderr,
+			        "vmscope token: no token for %s: %s does not exist (vmscope serve --db %s "
+			        "creates it)\n",
 			        db, tpath, db);
 		else
 			fprintf(stderr, "vmscope token: %s: %s\n", tpath, strerror(errno));

@@ -5,12 +5,12 @@
 
 enum vms_exit {
 	VMS_EXIT_OK = 0,
-	VMS_EXIT_ERROR = 1,          /* anything else (I/O, out of memory, bad file) */
-	VMS_EXIT_USAGE = 2,          /* bad command line */
-	VMS_EXIT_NO_PROCESS = 3,     /* no such process, or it exited during the scan */
-	VMS_EXIT_PERMISSION = 4,     /* permission denied */
+	VMS_EXIT_ERROR = 1,            /* anything else (I/O, out of memory, bad file) */
+	VMS_EXIT_USAGE = 2,            /* bad command line */
+	VMS_EXIT_NO_PROCESS = 3,       /* no such process, or it exited during the scan */
+	VMS_EXIT_PERMISSION = 4,       /* permission denied */
 	VMS_EXIT_NO_ADDRESS_SPACE = 5, /* kernel thread or zombie */
-	VMS_EXIT_AMBIGUOUS = 6,      /* a name matched several processes */
+	VMS_EXIT_AMBIGUOUS = 6,        /* a name matched several processes */
 };
 
 /* Map an enum vms_err to an exit code. */

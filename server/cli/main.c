@@ -12,28 +12,29 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"ps", vms_cmd_ps, "list processes with their memory totals"},
-	{"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
-	{"diff", vms_cmd_diff, "what changed between two snapshot files"},
-	{"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
-	{"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},
+    {"ps", vms_cmd_ps, "list processes with their memory totals"},
+    {"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
+    {"diff", vms_cmd_diff, "what changed between two snapshot files"},
+    {"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
+    {"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},
 #ifdef VMSCOPE_HAVE_SERVER
-	{"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
-	{"token", vms_cmd_token, "print the daemon's API token"},
+    {"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
+    {"token", vms_cmd_token, "print the daemon's API token"},
 #endif
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "vmscope %s: VMMap's view of any Linux process\n\n"
-		   "usage: vmscope COMMAND [OPTIONS]   (vmscope COMMAND --help for details)\n\n"
-		   "commands:\n",
-		VMSCOPE_VERSION);
+	fprintf(f,
+	        "vmscope %s: VMMap's view of any Linux process\n\n"
+	        "usage: vmscope COMMAND [OPTIONS]   (vmscope COMMAND --help for details)\n\n"
+	        "commands:\n",
+	        VMSCOPE_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nexit codes: 0 ok, 1 error, 2 usage, 3 no such process (or it exited),\n"
-		   "            4 permission denied, 5 no address space (kernel thread, zombie),\n"
-		   "            6 name matches several processes\n");
+	           "            4 permission denied, 5 no address space (kernel thread, zombie),\n"
+	           "            6 name matches several processes\n");
 }
 
 int vms_exit_for_err(int err)

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "pool.h"
-#include "vmscope/filecache.h"
 #include "snapshot_internal.h"
+#include "vmscope/filecache.h"
 
 #define PEEK_MAX 4096
 
@@ -29,30 +29,30 @@ struct claim_rec {
 
 struct vms_attr {
 	struct vms_snapshot *s;
-	long *claim_of;          /* per region: claim id or -1 */
-	size_t *files;           /* indices of regions with an absolute path (built on first use) */
+	long *claim_of; /* per region: claim id or -1 */
+	size_t *files;  /* indices of regions with an absolute path (built on first use) */
 	size_t n_files;
 	int files_built;
 	unsigned char *role_set; /* per region: a recogniser set its role */
 	long *same_as;           /* per final allocation: its index before attribution, or -1 */
 	struct claim_rec *claims;
 	size_t n_claims, cap_claims;
-	struct vms_part *parts;  /* allocation = claim id until the rebuild */
+	struct vms_part *parts; /* allocation = claim id until the rebuild */
 	size_t n_parts, cap_parts;
 	const char **thread_notes; /* per thread */
 	/* memory reads */
 	int dirfd;
 	pid_t pid;
-	int pagemap_fd;          /* -1 until first needed, -2 when unavailable */
-	int root_fd;             /* /proc/PID/root (O_PATH): -1 until first needed, -2 when unavailable */
-	vms_attr_reader reader;  /* injected (tests) */
+	int pagemap_fd;         /* -1 until first needed, -2 when unavailable */
+	int root_fd;            /* /proc/PID/root (O_PATH): -1 until first needed, -2 when unavailable */
+	vms_attr_reader reader; /* injected (tests) */
 	void *reader_cookie;
 	vms_attr_file_reader file_reader; /* injected (tests) */
 	void *file_cookie;
-	int read_now;            /* the running recogniser read memory */
-	unsigned reads_left;     /* the running recogniser's budgets (attribute.h) */
+	int read_now;        /* the running recogniser read memory */
+	unsigned reads_left; /* the running recogniser's budgets (attribute.h) */
 	unsigned file_reads_left;
-	int budget_spent;        /* ... and it ran out of one */
+	int budget_spent;             /* ... and it ran out of one */
 	struct vms_file_cache *cache; /* file reads */
 	int own_cache;
 	int oom;
@@ -176,7 +176,8 @@ int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, 
 	if (start < R[cr->first].start || end > R[cr->first + cr->n - 1].end)
 		return -1;
 	/* parts of a claim must be consecutive in the array and sorted */
-	if (cr->n_parts && (cr->first_part + cr->n_parts != a->n_parts || a->parts[a->n_parts - 1].end > start))
+	if (cr->n_parts &&
+	    (cr->first_part + cr->n_parts != a->n_parts || a->parts[a->n_parts - 1].end > start))
 		return -1;
 	if (!cr->n_parts)
 		cr->first_part = a->n_parts;
@@ -190,7 +191,8 @@ int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, 
 		a->parts = g;
 		a->cap_parts = cap;
 	}
-	a->parts[a->n_parts++] = (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};
+	a->parts[a->n_parts++] =
+	    (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};
 	cr->n_parts++;
 	return 0;
 }
@@ -271,7 +273,8 @@ int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 	/* Resolved as if root_fd were "/": absolute symlinks and ".." stay inside the target's tree
 	 * (without RESOLVE_IN_ROOT an absolute symlink there would lead into the reader's own tree).
 	 * O_PATH first: nothing is opened for reading before it is known to be a regular file. */
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+	                       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	int pfd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how), fd = -1;
 	if (pfd < 0) /* ENOSYS before Linux 5.6: no safe way to stay inside the root, no read */
 		return -1;
@@ -324,10 +327,12 @@ static const char *default_thread_note(struct vms_attr *a, const struct vms_thre
 		                      : "stack pointer unknown (the thread was running when scanned)";
 	long i = vms_attr_region_at(a, t->sp);
 	if (i < 0)
-		return vms_attr_fmt(a, "stack pointer 0x%llx lies in no mapped region", (unsigned long long)t->sp);
+		return vms_attr_fmt(a, "stack pointer 0x%llx lies in no mapped region",
+		                    (unsigned long long)t->sp);
 	const struct vms_allocation *al = &s->allocations[s->regions[i].allocation];
 	return vms_attr_fmt(a, "runs on memory of a %s allocation at 0x%llx (%s), not on a stack of its own",
-	                    vms_type_name(al->type), (unsigned long long)al->start, al->details ? al->details : "no details");
+	                    vms_type_name(al->type), (unsigned long long)al->start,
+	                    al->details ? al->details : "no details");
 }
 
 /* New allocations: each claim is one; unclaimed regions keep their old allocation, split where
@@ -394,7 +399,10 @@ static int rebuild(struct vms_attr *a)
 			long nw = new_of_old[th->stack_allocation];
 			const struct vms_allocation *o = &old[th->stack_allocation];
 			/* still a stack allocation of the same regions? */
-			th->stack_allocation = (nw >= 0 && na[nw].type == VMS_TYPE_STACK && a->claim_of[o->first_region] < 0) ? (int)nw : -1;
+			th->stack_allocation =
+			    (nw >= 0 && na[nw].type == VMS_TYPE_STACK && a->claim_of[o->first_region] < 0)
+			        ? (int)nw
+			        : -1;
 		}
 	}
 	for (size_t p = 0; p < a->n_parts; p++)
@@ -410,7 +418,8 @@ static int run_all(struct vms_attr *a, int *changed)
 {
 	struct vms_snapshot *s = a->s;
 	*changed = 0;
-	s->recognisers = vms_snapshot_alloc(s, (vms_n_recognisers ? vms_n_recognisers : 1) * sizeof *s->recognisers);
+	s->recognisers =
+	    vms_snapshot_alloc(s, (vms_n_recognisers ? vms_n_recognisers : 1) * sizeof *s->recognisers);
 	const char **owner_of_claim = NULL;
 	size_t cap_owner = 0;
 	if (!s->recognisers)
@@ -556,8 +565,13 @@ int vms_attribute_with(struct vms_snapshot *s, vms_attr_reader read, void *cooki
 int vms_attribute_with_files(struct vms_snapshot *s, vms_attr_reader read, void *cookie,
                              vms_attr_file_reader read_file, void *file_cookie, int *changed)
 {
-	struct vms_attr a = {.dirfd = -1, .pagemap_fd = -2, .root_fd = -2, .reader = read, .reader_cookie = cookie,
-	                     .file_reader = read_file, .file_cookie = file_cookie};
+	struct vms_attr a = {.dirfd = -1,
+	                     .pagemap_fd = -2,
+	                     .root_fd = -2,
+	                     .reader = read,
+	                     .reader_cookie = cookie,
+	                     .file_reader = read_file,
+	                     .file_cookie = file_cookie};
 	s->peek = read ? 1 : 0;
 	s->peek_note = read ? NULL : "no live process: geometry only";
 	return attribute(s, &a, changed, NULL);

@@ -2,7 +2,8 @@
  * Each step of the walk takes the regions at the cursor that belong together (an ELF image's
  * segments + holes + .bss, a thread stack and its guard) and emits one allocation for them.
  * Allocator heaps (glibc arena heaps, musl groups, ...) are named by the recognisers of the
- * attribution stage (server/core/recognisers/), which know which allocator is present. Rules are applied in a fixed order; see docs/memory-types.md. */
+ * attribution stage (server/core/recognisers/), which know which allocator is present. Rules are applied in a
+ * fixed order; see docs/memory-types.md. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ struct walk {
 	const struct vms_classify_ctx *ctx;
 	size_t n_alloc, cap_alloc; /* allocations: malloc'd, handed to the snapshot at finish */
 	struct vms_allocation *allocs;
-	size_t next;               /* first region not classified yet */
+	size_t next; /* first region not classified yet */
 	int oom;
 	/* A note for the region at note_at when it becomes Private Data: the image before it left
 	 * it out although its .bss lies at its start (image_bss()). note_at is SIZE_MAX when none. */
@@ -27,8 +28,8 @@ struct walk {
 	/* What was learnt about the file-backed run that starts at region probe_at (SIZE_MAX: none
 	 * yet): ready() and step() both need it, and the callbacks are asked once per image. */
 	size_t probe_at;
-	int image;        /* the run is an ELF image (exec segment, or is_elf() said so) */
-	int layout_rc;    /* elf_load()'s answer, 2 = not asked yet */
+	int image;     /* the run is an ELF image (exec segment, or is_elf() said so) */
+	int layout_rc; /* elf_load()'s answer, 2 = not asked yet */
 	struct vms_elf_load layout;
 };
 
@@ -112,7 +113,8 @@ static int grow(struct walk *w)
 }
 
 /* The caller has ensured room (grow()). */
-static struct vms_allocation *emit(struct walk *w, size_t first, size_t n, enum vms_type type, const char *details)
+static struct vms_allocation *emit(struct walk *w, size_t first, size_t n, enum vms_type type,
+                                   const char *details)
 {
 	struct vms_allocation *a = &w->allocs[w->n_alloc++];
 	memset(a, 0, sizeof *a);
@@ -373,15 +375,18 @@ static size_t step(struct walk *w, size_t i)
 	if (r->path && r->path[0] == '[') {
 		const char *p = r->path;
 		if (!strcmp(p, "[heap]")) {
-			emit(w, i, 1, VMS_TYPE_HEAP, "[heap] (brk heap)"); /* whose: the recognisers say (glibc, musl, tcmalloc) */
+			emit(w, i, 1, VMS_TYPE_HEAP,
+			     "[heap] (brk heap)"); /* whose: the recognisers say (glibc, musl, tcmalloc) */
 		} else if (!strcmp(p, "[stack]")) {
 			r->role = "stack";
 			a = emit(w, i, 1, VMS_TYPE_STACK, NULL);
 			for (size_t k = 0; k < s->n_threads; k++)
 				if (s->threads[k].tid == c->main_tid)
-					t = (long)k, attach_thread(w, a, t), a->details = thread_details(w, t);
+					t = (long)k, attach_thread(w, a, t),
+					a->details = thread_details(w, t);
 			if (!a->details)
-				a->details = fmt(s, "Thread ID: %d (main thread)", c->main_tid), a->tid = c->main_tid;
+				a->details = fmt(s, "Thread ID: %d (main thread)", c->main_tid),
+				a->tid = c->main_tid;
 		} else if (!strcmp(p, "[vdso]")) {
 			r->role = "text";
 			emit(w, i, 1, VMS_TYPE_IMAGE, "[vdso] (kernel-provided shared object)");

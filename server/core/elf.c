@@ -107,7 +107,8 @@ int vms_elf_hdr(const unsigned char *eh, size_t len, struct vms_elf_hdr *out)
 int vms_elf_shdrs_at(const struct vms_elf_hdr *h, uint64_t *off, size_t *size)
 {
 	if (h->shoff == 0 || h->shnum == 0 || h->shentsize != (h->cls == 2 ? 64u : 40u) ||
-	    (size_t)h->shentsize * h->shnum > VMS_ELF_SHDRS_MAX || h->shoff + (uint64_t)h->shentsize * h->shnum < h->shoff)
+	    (size_t)h->shentsize * h->shnum > VMS_ELF_SHDRS_MAX ||
+	    h->shoff + (uint64_t)h->shentsize * h->shnum < h->shoff)
 		return 0;
 	*off = h->shoff;
 	*size = (size_t)h->shentsize * h->shnum;
@@ -194,7 +195,8 @@ int vms_elf_build_id(const struct vms_elf_hdr *h, const unsigned char *p, size_t
 		uint64_t next = desc_at + ((descsz + 3) & ~3ull);
 		if (namesz > len || descsz > len || next > len)
 			return 0;
-		if (type == 3 && namesz == 4 && !memcmp(p + name_at, "GNU", 4) && descsz > 0 && descsz * 2 < cap) {
+		if (type == 3 && namesz == 4 && !memcmp(p + name_at, "GNU", 4) && descsz > 0 &&
+		    descsz * 2 < cap) {
 			static const char hex[] = "0123456789abcdef";
 			for (uint64_t b = 0; b < descsz; b++) {
 				out[2 * b] = hex[p[desc_at + b] >> 4];

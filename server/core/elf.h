@@ -28,9 +28,9 @@ int vms_elf_loads(const unsigned char *eh, size_t eh_len, const unsigned char *p
 
 /* The ELF header's fields the readers below need. */
 struct vms_elf_hdr {
-	int cls;               /* 1 = ELF32, 2 = ELF64 */
-	int be;                /* big-endian */
-	unsigned type;         /* e_type: 2 EXEC, 3 DYN */
+	int cls;       /* 1 = ELF32, 2 = ELF64 */
+	int be;        /* big-endian */
+	unsigned type; /* e_type: 2 EXEC, 3 DYN */
 	uint64_t phoff, shoff;
 	unsigned phentsize, phnum, shentsize, shnum, shstrndx;
 };
@@ -46,11 +46,11 @@ int vms_elf_hdr(const unsigned char *eh, size_t len, struct vms_elf_hdr *out);
 int vms_elf_shdrs_at(const struct vms_elf_hdr *h, uint64_t *off, size_t *size);
 
 struct vms_elf_shdr {
-	uint32_t name;         /* offset into the section name string table */
-	uint32_t type;         /* SHT_*: 2 SYMTAB, 3 STRTAB, 7 NOTE, 8 NOBITS, 11 DYNSYM */
-	uint64_t flags;        /* SHF_ALLOC 0x2, SHF_TLS 0x400 */
+	uint32_t name;  /* offset into the section name string table */
+	uint32_t type;  /* SHT_*: 2 SYMTAB, 3 STRTAB, 7 NOTE, 8 NOBITS, 11 DYNSYM */
+	uint64_t flags; /* SHF_ALLOC 0x2, SHF_TLS 0x400 */
 	uint64_t addr, offset, size;
-	uint32_t link;         /* for a symbol table: its string table's index */
+	uint32_t link; /* for a symbol table: its string table's index */
 	uint64_t entsize;
 };
 /* Section idx of the table (tab, len bytes read where vms_elf_shdrs_at() said). 1, or 0 when
@@ -74,8 +74,8 @@ const char *vms_elf_str(const unsigned char *tab, size_t len, uint64_t off);
 size_t vms_elf_sym_size(const struct vms_elf_hdr *h);
 struct vms_elf_sym {
 	uint32_t name;
-	unsigned char info;    /* type in the low 4 bits (1 OBJECT, 2 FUNC), binding in the high 4 */
-	uint16_t shndx;        /* 0: undefined */
+	unsigned char info; /* type in the low 4 bits (1 OBJECT, 2 FUNC), binding in the high 4 */
+	uint16_t shndx;     /* 0: undefined */
 	uint64_t value, size;
 };
 /* The symbol entry at p (vms_elf_sym_size() bytes). */

@@ -14,8 +14,8 @@ struct entry {
 	off_t size;
 	struct timespec mtime;
 	uint64_t offset;
-	size_t want;  /* bytes asked for */
-	size_t len;   /* bytes the file had there */
+	size_t want; /* bytes asked for */
+	size_t len;  /* bytes the file had there */
 	unsigned char *data;
 	uint64_t used; /* clock of the last use; 0 = empty slot */
 };
@@ -108,8 +108,15 @@ long vms_file_cache_pread(struct vms_file_cache *c, int fd, const struct stat *s
 	pthread_mutex_lock(&c->lock);
 	struct entry *e = &c->e[victim];
 	free(e->data);
-	*e = (struct entry){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
-	                    .offset = offset, .want = max, .len = (size_t)got, .data = copy, .used = ++c->clock};
+	*e = (struct entry){.dev = st->st_dev,
+	                    .ino = st->st_ino,
+	                    .size = st->st_size,
+	                    .mtime = st->st_mtim,
+	                    .offset = offset,
+	                    .want = max,
+	                    .len = (size_t)got,
+	                    .data = copy,
+	                    .used = ++c->clock};
 	pthread_mutex_unlock(&c->lock);
 	return got;
 }

@@ -22,9 +22,9 @@ struct elf {
 	struct stat st;
 	struct vms_file_cache *cache;
 	struct vms_elf_hdr h;
-	unsigned char *sh;       /* section header table, or NULL */
+	unsigned char *sh; /* section header table, or NULL */
 	size_t sh_len;
-	unsigned char *shstr;    /* section name table, or NULL */
+	unsigned char *shstr; /* section name table, or NULL */
 	size_t shstr_len;
 };
 
@@ -85,8 +85,8 @@ static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, 
 	struct vms_elf_shdr ss;
 	if (vms_elf_shdrs_at(&e->h, &off, &size) && (e->sh = rd_new(e, off, size, oom))) {
 		e->sh_len = size;
-		if (vms_elf_shdr(&e->h, e->sh, e->sh_len, e->h.shstrndx, &ss) && ss.type == 3 && ss.size <= SHSTR_MAX &&
-		    (e->shstr = rd_new(e, ss.offset, (size_t)ss.size, oom)))
+		if (vms_elf_shdr(&e->h, e->sh, e->sh_len, e->h.shstrndx, &ss) && ss.type == 3 &&
+		    ss.size <= SHSTR_MAX && (e->shstr = rd_new(e, ss.offset, (size_t)ss.size, oom)))
 			e->shstr_len = (size_t)ss.size;
 	}
 	return 0;
@@ -104,7 +104,8 @@ static int section_at(const struct elf *e, uint64_t vaddr, struct vms_elf_shdr *
 		struct vms_elf_shdr s;
 		if (!vms_elf_shdr(&e->h, e->sh, e->sh_len, k, &s))
 			break;
-		if (s.type != 0 && (s.flags & 0x2) && !(s.flags & 0x400) && s.addr <= vaddr && vaddr - s.addr < s.size) {
+		if (s.type != 0 && (s.flags & 0x2) && !(s.flags & 0x400) && s.addr <= vaddr &&
+		    vaddr - s.addr < s.size) {
 			*out = s;
 			return 1;
 		}
@@ -203,8 +204,9 @@ static int find_symbol(struct elf *e, uint32_t type, uint64_t vaddr, uint64_t lo
 	struct vms_elf_shdr tab, str;
 	size_t es = vms_elf_sym_size(&e->h);
 	if (!e->sh || !section_of_type(e, type, NULL, &tab) || (tab.entsize && tab.entsize != es) ||
-	    tab.size > VMS_IMAGE_SYMTAB_MAX || !vms_elf_shdr(&e->h, e->sh, e->sh_len, tab.link, &str) || str.type != 3 ||
-	    tab.offset + tab.size < tab.offset || tab.offset + tab.size > (uint64_t)e->st.st_size)
+	    tab.size > VMS_IMAGE_SYMTAB_MAX || !vms_elf_shdr(&e->h, e->sh, e->sh_len, tab.link, &str) ||
+	    str.type != 3 || tab.offset + tab.size < tab.offset ||
+	    tab.offset + tab.size > (uint64_t)e->st.st_size)
 		return 0;
 	unsigned char *buf = malloc(SYM_CHUNK);
 	if (!buf)
@@ -219,13 +221,17 @@ static int find_symbol(struct elf *e, uint32_t type, uint64_t vaddr, uint64_t lo
 			struct vms_elf_sym y;
 			vms_elf_sym(&e->h, buf + k, &y);
 			int t = y.info & 15;
-			if (y.shndx == 0 || y.shndx >= 0xff00 || y.value > vaddr || (t != 0 && t != 1 && t != 2 && t != 10) ||
-			    (t == 0 && y.size == 0 && y.name == 0))
+			if (y.shndx == 0 || y.shndx >= 0xff00 || y.value > vaddr ||
+			    (t != 0 && t != 1 && t != 2 && t != 10) || (t == 0 && y.size == 0 && y.name == 0))
 				continue;
 			int inside = vaddr - y.value < y.size;
 			if (!inside && y.value < lo)
 				continue;
-			struct cand c = {.have = 1, .inside = inside, .bind = bind_rank(y.info >> 4), .value = y.value, .size = y.size};
+			struct cand c = {.have = 1,
+			                 .inside = inside,
+			                 .bind = bind_rank(y.info >> 4),
+			                 .value = y.value,
+			                 .size = y.size};
 			int cmp = 0;
 			if (!best->have)
 				cmp = 1;
@@ -349,8 +355,8 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 	if (got > 0)
 		out->symbol_source = ".symtab";
 	if (got == 0 && out->build_id[0] && strlen(out->build_id) > 2) {
-		snprintf(out->debug_file, sizeof out->debug_file, "/usr/lib/debug/.build-id/%.2s/%s.debug", out->build_id,
-		         out->build_id + 2);
+		snprintf(out->debug_file, sizeof out->debug_file, "/usr/lib/debug/.build-id/%.2s/%s.debug",
+		         out->build_id, out->build_id + 2);
 		if (elf_open(rootfd, out->debug_file, cache, &d, &oom) == 0 &&
 		    (got = find_symbol(&d, 2, out->vaddr, lo, &best)) > 0)
 			out->symbol_source = "debug file";
@@ -449,8 +455,10 @@ static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const c
 	if (main_exe || loader || id[0]) {
 		char d[1024];
 		int n = snprintf(d, sizeof d, "%s (%s%s%s%s)", a->details ? a->details : fr->path,
-		                 main_exe ? "main executable" : loader ? "loader" : "", (main_exe || loader) && id[0] ? ", " : "",
-		                 id[0] ? "build-id " : "", id);
+		                 main_exe ? "main executable"
+		                 : loader ? "loader"
+		                          : "",
+		                 (main_exe || loader) && id[0] ? ", " : "", id[0] ? "build-id " : "", id);
 		const char *nd = n > 0 && (size_t)n < sizeof d ? vms_snapshot_strdup(s, d) : NULL;
 		if (nd) {
 			a->details = nd;
@@ -479,7 +487,10 @@ static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const c
 			continue;
 		const char *name = sec_name(&e, &sh);
 		const char *d = vms_snapshot_strdup(s, name && name[0] ? name : "(unnamed section)");
-		if (!d || push_part(b, (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)ai, .details = d}) < 0) {
+		if (!d || push_part(b, (struct vms_part){.start = start,
+		                                         .end = end,
+		                                         .allocation = (uint32_t)ai,
+		                                         .details = d}) < 0) {
 			oom = 1;
 			break;
 		}

@@ -2,44 +2,66 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "vmscope/error.h"
 #include "names.h"
+#include "vmscope/error.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/types.h"
 
 static const char *const type_names[VMS_TYPE_COUNT] = {
-	"Image", "Mapped File", "Shareable", "Heap", "Managed Heap", "Stack",
-	"Private Data", "Page Table", "Kernel", "Reserved", "Free",
+    "Image",        "Mapped File", "Shareable", "Heap",     "Managed Heap", "Stack",
+    "Private Data", "Page Table",  "Kernel",    "Reserved", "Free",
 };
 static const char *const type_keys[VMS_TYPE_COUNT] = {
-	"image", "mapped_file", "shareable", "heap", "managed_heap", "stack",
-	"private_data", "page_table", "kernel", "reserved", "free",
+    "image",        "mapped_file", "shareable", "heap",     "managed_heap", "stack",
+    "private_data", "page_table",  "kernel",    "reserved", "free",
 };
-#define KN(x) {x, sizeof(x) - 1}
+#define KN(x)                                                                                                \
+	{                                                                                                    \
+		x, sizeof(x) - 1                                                                             \
+	}
 static const struct {
 	const char *name;
 	size_t len;
 } sf_kernel[VMS_SF_COUNT] = {
-	KN("Size"), KN("KernelPageSize"), KN("MMUPageSize"), KN("Rss"), KN("Pss"), KN("Pss_Dirty"),
-	KN("Shared_Clean"), KN("Shared_Dirty"), KN("Private_Clean"), KN("Private_Dirty"), KN("Referenced"),
-	KN("Anonymous"), KN("KSM"), KN("LazyFree"), KN("AnonHugePages"), KN("ShmemPmdMapped"),
-	KN("FilePmdMapped"), KN("Shared_Hugetlb"), KN("Private_Hugetlb"), KN("Swap"), KN("SwapPss"),
-	KN("Locked"),
+    KN("Size"),          KN("KernelPageSize"), KN("MMUPageSize"),     KN("Rss"),
+    KN("Pss"),           KN("Pss_Dirty"),      KN("Shared_Clean"),    KN("Shared_Dirty"),
+    KN("Private_Clean"), KN("Private_Dirty"),  KN("Referenced"),      KN("Anonymous"),
+    KN("KSM"),           KN("LazyFree"),       KN("AnonHugePages"),   KN("ShmemPmdMapped"),
+    KN("FilePmdMapped"), KN("Shared_Hugetlb"), KN("Private_Hugetlb"), KN("Swap"),
+    KN("SwapPss"),       KN("Locked"),
 };
 #undef KN
 static const char *const sf_keys[VMS_SF_COUNT] = {
-	"size", "kernel_page_size", "mmu_page_size", "rss", "pss", "pss_dirty", "shared_clean",
-	"shared_dirty", "private_clean", "private_dirty", "referenced", "anonymous", "ksm",
-	"lazy_free", "anon_huge_pages", "shmem_pmd_mapped", "file_pmd_mapped", "shared_hugetlb",
-	"private_hugetlb", "swap", "swap_pss", "locked",
+    "size",
+    "kernel_page_size",
+    "mmu_page_size",
+    "rss",
+    "pss",
+    "pss_dirty",
+    "shared_clean",
+    "shared_dirty",
+    "private_clean",
+    "private_dirty",
+    "referenced",
+    "anonymous",
+    "ksm",
+    "lazy_free",
+    "anon_huge_pages",
+    "shmem_pmd_mapped",
+    "file_pmd_mapped",
+    "shared_hugetlb",
+    "private_hugetlb",
+    "swap",
+    "swap_pss",
+    "locked",
 };
 static const char *const col_names[VMS_COL_COUNT] = {
-	"Size", "Committed", "Private", "Total WS", "Private WS", "Shareable WS", "Shared WS",
-	"Locked WS", "Pss", "Uss", "Swap", "SwapPss", "Dirty",
+    "Size",      "Committed", "Private", "Total WS", "Private WS", "Shareable WS", "Shared WS",
+    "Locked WS", "Pss",       "Uss",     "Swap",     "SwapPss",    "Dirty",
 };
 static const char *const col_keys[VMS_COL_COUNT] = {
-	"size", "committed", "private", "total_ws", "private_ws", "shareable_ws", "shared_ws",
-	"locked_ws", "pss", "uss", "swap", "swap_pss", "dirty",
+    "size",      "committed", "private", "total_ws", "private_ws", "shareable_ws", "shared_ws",
+    "locked_ws", "pss",       "uss",     "swap",     "swap_pss",   "dirty",
 };
 
 static int find_key(const char *const *table, int n, const char *key)
@@ -96,50 +118,78 @@ int vms_col_from_key(const char *key)
 const char *vms_strerror(int err)
 {
 	switch (err) {
-	case VMS_OK: return "success";
-	case VMS_ERR_NO_SUCH_PROCESS: return "no such process";
-	case VMS_ERR_EXITED: return "the process exited (or ran a new program) during the scan";
+	case VMS_OK:
+		return "success";
+	case VMS_ERR_NO_SUCH_PROCESS:
+		return "no such process";
+	case VMS_ERR_EXITED:
+		return "the process exited (or ran a new program) during the scan";
 	case VMS_ERR_PERMISSION:
 		return "permission denied: reading another user's memory map needs the same user id "
 		       "(and a dumpable process) or root / CAP_SYS_PTRACE";
-	case VMS_ERR_NO_ADDRESS_SPACE: return "the process has no address space (kernel thread or zombie)";
-	case VMS_ERR_NOMEM: return "out of memory";
-	case VMS_ERR_IO: return "unexpected error reading /proc";
-	case VMS_ERR_INVALID: return "invalid input";
-	case VMS_ERR_AMBIGUOUS: return "the name matches several processes";
-	case VMS_ERR_NOT_FOUND: return "not found";
-	case VMS_ERR_UNSUPPORTED: return "unsupported format or schema version";
-	case VMS_ERR_FULL: return "the snapshot store is full (retention limit reached)";
-	default: return "unknown error";
+	case VMS_ERR_NO_ADDRESS_SPACE:
+		return "the process has no address space (kernel thread or zombie)";
+	case VMS_ERR_NOMEM:
+		return "out of memory";
+	case VMS_ERR_IO:
+		return "unexpected error reading /proc";
+	case VMS_ERR_INVALID:
+		return "invalid input";
+	case VMS_ERR_AMBIGUOUS:
+		return "the name matches several processes";
+	case VMS_ERR_NOT_FOUND:
+		return "not found";
+	case VMS_ERR_UNSUPPORTED:
+		return "unsupported format or schema version";
+	case VMS_ERR_FULL:
+		return "the snapshot store is full (retention limit reached)";
+	default:
+		return "unknown error";
 	}
 }
 
 const char *vms_err_code(int err)
 {
 	switch (err) {
-	case VMS_OK: return "ok";
-	case VMS_ERR_NO_SUCH_PROCESS: return "no_such_process";
-	case VMS_ERR_EXITED: return "process_exited";
-	case VMS_ERR_PERMISSION: return "permission_denied";
-	case VMS_ERR_NO_ADDRESS_SPACE: return "no_address_space";
-	case VMS_ERR_NOMEM: return "out_of_memory";
-	case VMS_ERR_IO: return "io_error";
-	case VMS_ERR_INVALID: return "invalid_input";
-	case VMS_ERR_AMBIGUOUS: return "ambiguous_name";
-	case VMS_ERR_NOT_FOUND: return "not_found";
-	case VMS_ERR_UNSUPPORTED: return "unsupported_version";
-	case VMS_ERR_FULL: return "store_full";
-	default: return "unknown_error";
+	case VMS_OK:
+		return "ok";
+	case VMS_ERR_NO_SUCH_PROCESS:
+		return "no_such_process";
+	case VMS_ERR_EXITED:
+		return "process_exited";
+	case VMS_ERR_PERMISSION:
+		return "permission_denied";
+	case VMS_ERR_NO_ADDRESS_SPACE:
+		return "no_address_space";
+	case VMS_ERR_NOMEM:
+		return "out_of_memory";
+	case VMS_ERR_IO:
+		return "io_error";
+	case VMS_ERR_INVALID:
+		return "invalid_input";
+	case VMS_ERR_AMBIGUOUS:
+		return "ambiguous_name";
+	case VMS_ERR_NOT_FOUND:
+		return "not_found";
+	case VMS_ERR_UNSUPPORTED:
+		return "unsupported_version";
+	case VMS_ERR_FULL:
+		return "store_full";
+	default:
+		return "unknown_error";
 	}
 }
 
-#define SF(k, j, f) {k, j, offsetof(struct vms_status, f)}
+#define SF(k, j, f)                                                                                          \
+	{                                                                                                    \
+		k, j, offsetof(struct vms_status, f)                                                         \
+	}
 const struct vms_status_field vms_status_fields[VMS_STATUS_NFIELDS] = {
-	SF("VmSize", "vm_size", vm_size),   SF("VmRSS", "vm_rss", vm_rss),
-	SF("RssAnon", "rss_anon", rss_anon), SF("RssFile", "rss_file", rss_file),
-	SF("RssShmem", "rss_shmem", rss_shmem), SF("VmSwap", "vm_swap", vm_swap),
-	SF("VmPTE", "vm_pte", vm_pte),       SF("VmLck", "vm_lck", vm_lck),
-	SF("VmHWM", "vm_hwm", vm_hwm),       SF("VmData", "vm_data", vm_data),
-	SF("VmStk", "vm_stk", vm_stk),
+    SF("VmSize", "vm_size", vm_size),       SF("VmRSS", "vm_rss", vm_rss),
+    SF("RssAnon", "rss_anon", rss_anon),    SF("RssFile", "rss_file", rss_file),
+    SF("RssShmem", "rss_shmem", rss_shmem), SF("VmSwap", "vm_swap", vm_swap),
+    SF("VmPTE", "vm_pte", vm_pte),          SF("VmLck", "vm_lck", vm_lck),
+    SF("VmHWM", "vm_hwm", vm_hwm),          SF("VmData", "vm_data", vm_data),
+    SF("VmStk", "vm_stk", vm_stk),
 };
 #undef SF

@@ -8,8 +8,8 @@
 
 struct vms_pool;
 
-struct vms_pool *vms_pool_new(void);      /* NULL on ENOMEM */
-void vms_pool_free(struct vms_pool *p);   /* accepts NULL */
+struct vms_pool *vms_pool_new(void);    /* NULL on ENOMEM */
+void vms_pool_free(struct vms_pool *p); /* accepts NULL */
 /* Zeroed memory, aligned for any type; NULL on ENOMEM. */
 void *vms_pool_alloc(struct vms_pool *p, size_t size);
 /* Copy of s[0..n) plus a NUL; NULL on ENOMEM. */

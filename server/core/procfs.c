@@ -67,7 +67,7 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 		if (p == tok) {
 			if (field > 22)
 				break; /* older/odd kernels: the fields we need are there */
-			return -1; /* truncated line: fewer than 22 fields */
+			return -1;     /* truncated line: fewer than 22 fields */
 		}
 		if (field == 3)
 			st->state = *tok;
@@ -130,20 +130,41 @@ void vms_exe_arch(int dirfd, struct vms_arch *out)
 		return;
 	ssize_t n = pread(fd, h, sizeof h, 0);
 	close(fd);
-	if (n != (ssize_t)sizeof h || memcmp(h, "\x7f" "ELF", 4))
+	if (n != (ssize_t)sizeof h || memcmp(h,
+	                                     "\x7f"
+	                                     "ELF",
+	                                     4))
 		return;
 	unsigned machine = h[5] == 2 ? (unsigned)(h[18] << 8 | h[19]) : (unsigned)(h[19] << 8 | h[18]);
 	out->bits = h[4] == 1 ? 32 : h[4] == 2 ? 64 : 0;
 	switch (machine) {
-	case 3: out->machine = "i386"; break;
-	case 62: out->machine = out->bits == 32 ? "x32" : "x86_64"; break;
-	case 40: out->machine = "arm"; break;
-	case 183: out->machine = "aarch64"; break;
-	case 243: out->machine = out->bits == 32 ? "riscv32" : "riscv64"; break;
-	case 8: out->machine = "mips"; break;
-	case 21: out->machine = "ppc64"; break;
-	case 22: out->machine = "s390"; break;
-	default: out->machine = "unknown"; break;
+	case 3:
+		out->machine = "i386";
+		break;
+	case 62:
+		out->machine = out->bits == 32 ? "x32" : "x86_64";
+		break;
+	case 40:
+		out->machine = "arm";
+		break;
+	case 183:
+		out->machine = "aarch64";
+		break;
+	case 243:
+		out->machine = out->bits == 32 ? "riscv32" : "riscv64";
+		break;
+	case 8:
+		out->machine = "mips";
+		break;
+	case 21:
+		out->machine = "ppc64";
+		break;
+	case 22:
+		out->machine = "s390";
+		break;
+	default:
+		out->machine = "unknown";
+		break;
 	}
 }
 
@@ -194,7 +215,7 @@ uint64_t vms_user_top(const struct vms_arch *arch, uint64_t highest_end)
 		top = 1ull << 48;
 	if (highest_end > top && !strcmp(arch->machine, "x86_64") && highest_end <= 0x00fffffffffff000ull)
 		return 0x00fffffffffff000ull; /* 5-level paging (LA57) TASK_SIZE_MAX */
-	if (highest_end > top) { /* larger VA elsewhere: round up to a power of two */
+	if (highest_end > top) {              /* larger VA elsewhere: round up to a power of two */
 		top = 1;
 		while (top < highest_end && top < (1ull << 63))
 			top <<= 1;

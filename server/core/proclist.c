@@ -35,7 +35,7 @@ void vms_proclist_free(struct vms_proclist *l)
 
 /* Fill one entry through an open /proc/PID fd. */
 static int read_proc(int dirfd, pid_t pid, const struct vms_proclist_opts *opts, int64_t btime, long hz,
-		     struct vms_buf *b, struct vms_proc *p)
+                     struct vms_buf *b, struct vms_proc *p)
 {
 	struct vms_stat st;
 	struct vms_status status;

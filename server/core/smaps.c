@@ -137,7 +137,8 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 	    expect(&p, end, ' ') || end - p < 5)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		static const char allowed[4][3] = {{'r', '-', 0}, {'w', '-', 0}, {'x', '-', 0}, {'s', 'p', 0}};
+		static const char allowed[4][3] = {
+		    {'r', '-', 0}, {'w', '-', 0}, {'x', '-', 0}, {'s', 'p', 0}};
 		if (p[i] != allowed[i][0] && p[i] != allowed[i][1])
 			return -1;
 		r.perms[i] = p[i];

@@ -61,10 +61,10 @@ unsigned vms_vmflags_parse(const char *text, size_t len)
 		char m[3];
 		unsigned bit;
 	} known[] = {
-		{"rd", VMS_VMF_RD}, {"wr", VMS_VMF_WR}, {"ex", VMS_VMF_EX}, {"sh", VMS_VMF_SH},
-		{"gd", VMS_VMF_GD}, {"lo", VMS_VMF_LO}, {"ac", VMS_VMF_AC}, {"nr", VMS_VMF_NR},
-		{"ht", VMS_VMF_HT}, {"nh", VMS_VMF_NH}, {"hg", VMS_VMF_HG}, {"gu", VMS_VMF_GU},
-		{"pf", VMS_VMF_PF}, {"io", VMS_VMF_IO}, {"dd", VMS_VMF_DD},
+	    {"rd", VMS_VMF_RD}, {"wr", VMS_VMF_WR}, {"ex", VMS_VMF_EX}, {"sh", VMS_VMF_SH},
+	    {"gd", VMS_VMF_GD}, {"lo", VMS_VMF_LO}, {"ac", VMS_VMF_AC}, {"nr", VMS_VMF_NR},
+	    {"ht", VMS_VMF_HT}, {"nh", VMS_VMF_NH}, {"hg", VMS_VMF_HG}, {"gu", VMS_VMF_GU},
+	    {"pf", VMS_VMF_PF}, {"io", VMS_VMF_IO}, {"dd", VMS_VMF_DD},
 	};
 	unsigned bits = 0;
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -198,7 +198,7 @@ int vms_snapshot_summarize_types(struct vms_snapshot *s)
 	}
 	struct vms_type_summary *pt = &s->summary[VMS_TYPE_PAGE_TABLE];
 	pt->cols[VMS_COL_SIZE] = pt->cols[VMS_COL_COMMITTED] = pt->cols[VMS_COL_PRIVATE] =
-		pt->cols[VMS_COL_TOTAL_WS] = pt->cols[VMS_COL_PRIVATE_WS] = s->page_table_bytes;
+	    pt->cols[VMS_COL_TOTAL_WS] = pt->cols[VMS_COL_PRIVATE_WS] = s->page_table_bytes;
 	/* Pss/Uss stay 0 so that total Pss/Uss equal smaps_rollup's, which knows no page tables. */
 	pt->blocks = s->page_table_bytes ? 1 : 0;
 	pt->largest = s->page_table_bytes;

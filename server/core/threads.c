@@ -1,6 +1,6 @@
-/* Threads of a process and their stack pointers (kernel: fs/proc/base.c proc_pid_syscall; glibc: nptl/allocatestack.c).
- * task/TID/syscall needs PTRACE_MODE_ATTACH: when it cannot be read, threads keep sp = 0 and
- * the snapshot's thread_note says why. */
+/* Threads of a process and their stack pointers (kernel: fs/proc/base.c proc_pid_syscall; glibc:
+ * nptl/allocatestack.c). task/TID/syscall needs PTRACE_MODE_ATTACH: when it cannot be read, threads keep sp =
+ * 0 and the snapshot's thread_note says why. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "pool.h"
-#include "snapshot_internal.h"
 #include "procfs.h"
+#include "snapshot_internal.h"
 #include "threads.h"
 
 /* Parse a hex address token ending at a space/newline. 0 or -1. */
@@ -47,7 +47,6 @@ static int parse_syscall_sp(const char *buf, size_t len, uint64_t *sp)
 		return -1;
 	return parse_address_token(tok[n - 2], sp);
 }
-
 
 int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 {
@@ -102,7 +101,8 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 				int rc = vms_procfs_read(tfd, path, &b);
 				if (rc == -EACCES || rc == -EPERM) {
 					/* the same check for every thread: do not ask again */
-					note = "reading task/TID/syscall needs ptrace-attach rights (root or CAP_SYS_PTRACE)";
+					note = "reading task/TID/syscall needs ptrace-attach rights (root or "
+					       "CAP_SYS_PTRACE)";
 					denied = 1;
 					break;
 				}
@@ -116,7 +116,8 @@ int vms_threads_read(struct vms_snapshot *s, int dirfd, int want_sp)
 				nanosleep(&pause, NULL);
 			}
 			if (running && !note)
-				note = "some threads were running on a CPU during the scan, so their stack pointers could "
+				note = "some threads were running on a CPU during the scan, so their stack "
+				       "pointers could "
 				       "not be read";
 		}
 		n++;

@@ -53,8 +53,9 @@ static int stream_chunk(void *arg, const void *buf, size_t len)
 	double elapsed = now_s() - c->window_t0;
 	if (elapsed > STREAM_WINDOW_S) {
 		if ((double)c->window_sent / elapsed < STREAM_MIN_RATE) {
-			vms_log(c->r->h, VMS_LOG_WARN, "closing a client reading at %.0f B/s (minimum %.0f B/s)",
-				(double)c->window_sent / elapsed, STREAM_MIN_RATE);
+			vms_log(c->r->h, VMS_LOG_WARN,
+			        "closing a client reading at %.0f B/s (minimum %.0f B/s)",
+			        (double)c->window_sent / elapsed, STREAM_MIN_RATE);
 			return -1;
 		}
 		c->window_t0 += elapsed;
@@ -193,9 +194,10 @@ cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
 	cJSON_AddNumberToObject(o, "id", (double)m->id);
 	cJSON_AddStringToObject(o, "url", url);
-	cJSON_AddStringToObject(o, "source", m->source == VMS_SOURCE_IMPORT  ? "import"
-	                                       : m->source == VMS_SOURCE_WATCH ? "watch"
-	                                                                       : "scan");
+	cJSON_AddStringToObject(o, "source",
+	                        m->source == VMS_SOURCE_IMPORT  ? "import"
+	                        : m->source == VMS_SOURCE_WATCH ? "watch"
+	                                                        : "scan");
 	cJSON_AddNumberToObject(o, "format_version", m->format_version);
 	add_time(o, "created_at", "created_at_ms", m->created_at_ms);
 	cJSON_AddItemToObject(o, "host", vms_json_string_repaired(m->host));

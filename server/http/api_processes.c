@@ -171,7 +171,8 @@ int vms_h_process_at(struct vms_req *r)
 	struct vms_lookup l;
 	uint64_t addr;
 	int pid, st, peek = 1;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
+	    (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
 	    (st = vms_query_bool(r, "peek", &peek)) != 0 || (st = vms_scan(r, pid, peek, &s)) != 0)
 		return st;
 	vms_snapshot_lookup(s, addr, &l);

@@ -144,8 +144,7 @@ static int export_posted(struct vms_req *r, int csv)
 	vms_snapshot_free(s);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len,
-	              NULL);
+	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len, NULL);
 	free(text);
 	return st;
 }

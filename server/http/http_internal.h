@@ -35,10 +35,10 @@ struct vms_http {
 	char *web_dir;    /* absolute, or NULL */
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
-	pthread_mutex_t scan_lock; /* one full scan at a time */
-	int scan_waiting;          /* interactive scans waiting for scan_lock (atomic): the sampler
-	                            * skips its tick while any does */
-	struct vms_sampler *sampler; /* the timeline sampler (sampler.c), NULL without a store */
+	pthread_mutex_t scan_lock;         /* one full scan at a time */
+	int scan_waiting;                  /* interactive scans waiting for scan_lock (atomic): the sampler
+	                                    * skips its tick while any does */
+	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */

@@ -162,8 +162,8 @@ int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len)
 	size_t at;
 	if (!vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &at))
 		return 0;
-	return vms_send_error(r, 400, "too_deep",
-	                      "the JSON body nests deeper than %d levels (at byte %zu)", VMS_JSON_MAX_DEPTH, at);
+	return vms_send_error(r, 400, "too_deep", "the JSON body nests deeper than %d levels (at byte %zu)",
+	                      VMS_JSON_MAX_DEPTH, at);
 }
 
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body)

@@ -160,10 +160,11 @@ int vms_send_vms_err(struct vms_req *r, int err, int pid)
 			char dir[512];
 			vms_db_dir(r->h, dir, sizeof dir);
 			if (!__atomic_exchange_n(&r->h->disk_full_logged, 1, __ATOMIC_RELAXED))
-				vms_log(r->h, VMS_LOG_ERROR,
-				        "the disk holding %s is full: snapshots cannot be stored until there is "
-				        "space (deleting snapshots makes room inside the database)",
-				        dir);
+				vms_log(
+				    r->h, VMS_LOG_ERROR,
+				    "the disk holding %s is full: snapshots cannot be stored until there is "
+				    "space (deleting snapshots makes room inside the database)",
+				    dir);
 			return vms_send_error(r, 507, "disk_full",
 			                      "the disk holding %s is full; free space there (deleting "
 			                      "snapshots makes room inside the database)",

@@ -190,8 +190,8 @@ static void end_request(const struct mg_connection *conn, int status)
 	vms_log(h, VMS_LOG_DEBUG, "%s %s %s -> %d", ri->remote_addr, ri->request_method, path, status);
 	/* An import's body, cJSON tree and snapshot (~10x the body at its peak) are freed by now,
 	 * but glibc keeps freed heap: hand it back to the kernel after every large body. */
-	if (ri->content_length > (long long)VMS_HTTP_TRIM_AFTER_BODY || (ri->content_length < 0 &&
-	                                                               mg_get_header(conn, "Transfer-Encoding")))
+	if (ri->content_length > (long long)VMS_HTTP_TRIM_AFTER_BODY ||
+	    (ri->content_length < 0 && mg_get_header(conn, "Transfer-Encoding")))
 		malloc_trim(0);
 }
 
@@ -293,7 +293,8 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	char ports[96], threads[16], timeout[16], keep_alive[16];
 	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
-	snprintf(timeout, sizeof timeout, "%u", cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
+	snprintf(timeout, sizeof timeout, "%u",
+	         cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
 	snprintf(keep_alive, sizeof keep_alive, "%u", VMS_HTTP_KEEP_ALIVE_TIMEOUT_MS);
 	/* clang-format off */
 	const char *options[] = {

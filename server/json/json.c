@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "textutil.h"
-#include "vmscope/json.h"
 #include "vmscope/imageinfo.h"
+#include "vmscope/json.h"
 #include "vmscope/record.h"
 
 #ifndef VMSCOPE_VERSION
@@ -157,15 +157,16 @@ struct cctx {
 static void put_fields(struct jb *b, cJSON *o, const struct vms_record *rec, const void *base, struct cctx *c,
                        size_t from, size_t to);
 
-static void put_record(struct jb *b, cJSON *arr, const struct vms_record *rec, const void *base, struct cctx *c)
+static void put_record(struct jb *b, cJSON *arr, const struct vms_record *rec, const void *base,
+                       struct cctx *c)
 {
 	put_fields(b, put_obj(b, arr, NULL), rec, base, c, 0, rec->n_fields);
 }
 
 /* The array of the n records of rec at first (rec->size bytes apart), each built with c->index
  * set to its index (the allocation or summary row being built). */
-static void put_records(struct jb *b, cJSON *o, const char *key, const struct vms_record *rec, const void *first,
-                        size_t n, struct cctx *c)
+static void put_records(struct jb *b, cJSON *o, const char *key, const struct vms_record *rec,
+                        const void *first, size_t n, struct cctx *c)
 {
 	cJSON *arr = put_arr(b, o, key);
 	for (size_t i = 0; i < n && !b->oom; i++) {
@@ -235,7 +236,8 @@ static void put_special(struct jb *b, cJSON *o, const struct vms_field *f, const
 			const struct vms_part *next = NULL;
 			for (size_t i = 0; i < s->n_parts; i++) {
 				const struct vms_part *p = &s->parts[i];
-				if (p->allocation == c->index && (!any || p->start > after) && (!next || p->start < next->start))
+				if (p->allocation == c->index && (!any || p->start > after) &&
+				    (!next || p->start < next->start))
 					next = p;
 			}
 			if (!next)
@@ -291,7 +293,10 @@ static void put_field(struct jb *b, cJSON *o, const struct vms_field *f, const v
 		break;
 	case VMS_FK_STR: {
 		const char *str = *(const char *const *)p;
-		put_str(b, o, f->key, c->omit_private && (f->flags & VMS_FF_PRIVATE) ? NULL : str ? str : f->dflt_str);
+		put_str(b, o, f->key,
+		        c->omit_private && (f->flags & VMS_FF_PRIVATE) ? NULL
+		        : str                                          ? str
+		                                                       : f->dflt_str);
 		break;
 	}
 	case VMS_FK_TYPE:
@@ -315,7 +320,8 @@ static void put_field(struct jb *b, cJSON *o, const struct vms_field *f, const v
 			put_null(b, o, f->key);
 		break;
 	case VMS_FK_SIZE:
-		put_u64(b, o, f->key, *(const uint64_t *)((const char *)base + f->aux) - *(const uint64_t *)p);
+		put_u64(b, o, f->key,
+		        *(const uint64_t *)((const char *)base + f->aux) - *(const uint64_t *)p);
 		break;
 	case VMS_FK_TIME: {
 		char buf[40];
@@ -372,7 +378,8 @@ cJSON *vms_json_snapshot(const struct vms_snapshot *s, const struct vms_json_opt
 	return finish(&b, root);
 }
 
-cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT], const uint64_t total[VMS_COL_COUNT])
+cJSON *vms_json_summary_of(const struct vms_type_summary summary[VMS_TYPE_COUNT],
+                           const uint64_t total[VMS_COL_COUNT])
 {
 	struct vms_snapshot *s = calloc(1, sizeof *s); /* only its summary and totals are read */
 	if (!s)

@@ -20,18 +20,18 @@ struct text {
 };
 
 struct segment {
-	int before;        /* 1: in the first pass's text, 0: in the current text */
+	int before; /* 1: in the first pass's text, 0: in the current text */
 	size_t off, len;
 };
 
 struct vms_json_capture {
 	struct vms_json_stream *st;
-	struct text now;           /* what the current stream has written */
-	struct text before;        /* the first pass, kept after a restart */
-	const long *streamed_as;   /* during a restart: final allocation -> first-pass index or -1 */
-	struct segment *seg;       /* after a restart: the document in order */
+	struct text now;         /* what the current stream has written */
+	struct text before;      /* the first pass, kept after a restart */
+	const long *streamed_as; /* during a restart: final allocation -> first-pass index or -1 */
+	struct segment *seg;     /* after a restart: the document in order */
 	size_t n_seg, cap_seg;
-	size_t seg_start;          /* start of the current text not yet in a segment */
+	size_t seg_start; /* start of the current text not yet in a segment */
 	int oom;
 	unsigned restarts;
 	size_t copied;
@@ -123,7 +123,8 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 		vms_json_stream_external_allocation(c->st);
 		struct segment *last = c->n_seg ? &c->seg[c->n_seg - 1] : NULL;
 		if (last && last->before && from > 0 && last->off + last->len == from - 1 &&
-		    c->now.len == c->seg_start + 1 && c->now.buf[c->seg_start] == ',' && b->buf[from - 1] == ',') {
+		    c->now.len == c->seg_start + 1 && c->now.buf[c->seg_start] == ',' &&
+		    b->buf[from - 1] == ',') {
 			/* the previous allocation was copied too and nothing came between: one longer
 			 * run of the first pass's text, its own comma included (one write, not two) */
 			c->now.len = c->seg_start;

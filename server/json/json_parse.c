@@ -347,7 +347,8 @@ static int has_required(const struct vms_record *rec)
 	return 0;
 }
 
-static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base);
+static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
+                      void *base);
 
 /* One field of a table into base. An absent optional field keeps what base holds (its default:
  * the caller ran vms_record_defaults). Derived and special fields are the caller's. */
@@ -389,7 +390,9 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 		if (get_str(c, o, path, f->key, 0, (const char **)p) < 0)
 			return -1;
 		if (!*(const char **)p)
-			*(const char **)p = (f->flags & VMS_FF_PRIVATE) ? "" : f->dflt_str; /* a share that left it out: "" for none */
+			*(const char **)p = (f->flags & VMS_FF_PRIVATE)
+			                        ? ""
+			                        : f->dflt_str; /* a share that left it out: "" for none */
 		return 0;
 	case VMS_FK_ENUM:
 		if (!it)
@@ -399,7 +402,8 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 				vms_field_set_int(base, f, k);
 				return 0;
 			}
-		return fail(c, path, f->key, "expected one of \"%s\" ... \"%s\"", f->names[0], f->names[f->max - f->min]);
+		return fail(c, path, f->key, "expected one of \"%s\" ... \"%s\"", f->names[0],
+		            f->names[f->max - f->min]);
 	case VMS_FK_TYPE: {
 		const char *type_key = cJSON_IsString(it) ? it->valuestring : NULL;
 		int t = vms_type_from_key(type_key);
@@ -416,8 +420,9 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 		memcpy(p, it->valuestring, 5);
 		return 0;
 	case VMS_FK_DEV:
-		if (it && (!cJSON_IsString(it) || !it->valuestring ||
-		           parse_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
+		if (it &&
+		    (!cJSON_IsString(it) || !it->valuestring ||
+		     parse_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
 			return fail(c, path, f->key, "expected \"MAJ:MIN\" in hex");
 		return 0;
 	case VMS_FK_SMAPS:
@@ -446,7 +451,8 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 }
 
 /* Every non-derived field of rec in table order. */
-static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base)
+static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
+                      void *base)
 {
 	for (size_t i = 0; i < rec->n_fields; i++) {
 		const struct vms_field *f = &rec->fields[i];
@@ -457,7 +463,8 @@ static int get_fields(struct pctx *c, const cJSON *o, const char *path, const st
 }
 
 /* A record from object o (defaults first). */
-static int get_record(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec, void *base)
+static int get_record(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
+                      void *base)
 {
 	if (!cJSON_IsObject(o))
 		return fail(c, path, NULL, "expected an object");
@@ -486,17 +493,26 @@ static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *
 	for (size_t i = 0; i < sizeof page_sizes / sizeof page_sizes[0]; i++)
 		if (v[page_sizes[i]] > VMS_IMPORT_MAX_PAGE_SIZE)
 			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)page_sizes[i]),
-			            "%llu is not a page size (at most 16 GiB)", (unsigned long long)v[page_sizes[i]]);
-	static const int in_region[] = {VMS_SF_RSS,           VMS_SF_PSS,           VMS_SF_PSS_DIRTY,
-	                                VMS_SF_SHARED_CLEAN,  VMS_SF_SHARED_DIRTY,  VMS_SF_PRIVATE_CLEAN,
-	                                VMS_SF_PRIVATE_DIRTY, VMS_SF_ANONYMOUS,     VMS_SF_SHARED_HUGETLB,
-	                                VMS_SF_PRIVATE_HUGETLB, VMS_SF_SWAP,        VMS_SF_SWAP_PSS,
+			            "%llu is not a page size (at most 16 GiB)",
+			            (unsigned long long)v[page_sizes[i]]);
+	static const int in_region[] = {VMS_SF_RSS,
+	                                VMS_SF_PSS,
+	                                VMS_SF_PSS_DIRTY,
+	                                VMS_SF_SHARED_CLEAN,
+	                                VMS_SF_SHARED_DIRTY,
+	                                VMS_SF_PRIVATE_CLEAN,
+	                                VMS_SF_PRIVATE_DIRTY,
+	                                VMS_SF_ANONYMOUS,
+	                                VMS_SF_SHARED_HUGETLB,
+	                                VMS_SF_PRIVATE_HUGETLB,
+	                                VMS_SF_SWAP,
+	                                VMS_SF_SWAP_PSS,
 	                                VMS_SF_LOCKED};
 	for (size_t i = 0; i < sizeof in_region / sizeof in_region[0]; i++)
 		if (v[in_region[i]] > size)
 			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)in_region[i]),
-			            "%llu bytes in a region of %llu bytes", (unsigned long long)v[in_region[i]],
-			            (unsigned long long)size);
+			            "%llu bytes in a region of %llu bytes",
+			            (unsigned long long)v[in_region[i]], (unsigned long long)size);
 	/* each term <= size < 2^60 here, so the sum cannot wrap */
 	uint64_t parts = v[VMS_SF_SHARED_CLEAN] + v[VMS_SF_SHARED_DIRTY] + v[VMS_SF_PRIVATE_CLEAN] +
 	                 v[VMS_SF_PRIVATE_DIRTY];
@@ -532,7 +548,7 @@ static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct
 		            "(regions must be sorted and must not overlap)",
 		            (unsigned long long)r->start, (unsigned long long)prev_end);
 	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
-	c->mapped += r->smaps[VMS_SF_SIZE]; /* sorted and apart: cannot wrap */
+	c->mapped += r->smaps[VMS_SF_SIZE];        /* sorted and apart: cannot wrap */
 	if (c->mapped > VMS_IMPORT_MAX_MAPPED)
 		return fail(c, path, "end", "the regions map more than 2^60 bytes, more than any kernel can");
 	if (check_smaps_ranges(c, path, r->smaps) < 0)
@@ -542,7 +558,8 @@ static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct
 }
 
 /* First pass: count regions and parts (and check the array shapes) so arrays are allocated once. */
-static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions, size_t *n_parts)
+static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions,
+                         size_t *n_parts)
 {
 	char path[PATH_MAX_LEN];
 	size_t na = 0, nr = 0, np = 0;
@@ -554,7 +571,8 @@ static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, 
 		snprintf(path, sizeof path, "allocations[%zu]", na);
 		if (!cJSON_IsObject(a))
 			return fail(c, path, NULL, "expected an object");
-		if (get_arr(c, a, path, "regions", 1, &regs) < 0 || get_arr(c, a, path, "parts", 0, &parts) < 0)
+		if (get_arr(c, a, path, "regions", 1, &regs) < 0 ||
+		    get_arr(c, a, path, "parts", 0, &parts) < 0)
 			return -1;
 		size_t k = (size_t)cJSON_GetArraySize(regs);
 		if (k == 0)
@@ -605,7 +623,8 @@ static int parse_parts(struct pctx *c, const cJSON *a, const char *path, size_t 
 		if (get_record(c, p, ppath, &vms_rec_part, pt) < 0)
 			return -1;
 		if (pt->start >= pt->end || pt->start < prev_end || pt->end > al->end)
-			return fail(c, ppath, NULL, "must lie inside its allocation, sorted and not overlapping");
+			return fail(c, ppath, NULL,
+			            "must lie inside its allocation, sorted and not overlapping");
 		pt->allocation = (uint32_t)ai;
 		prev_end = pt->end;
 		s->n_parts++;
@@ -620,7 +639,8 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 	size_t na = 0, nr = 0, np = 0, ai = 0, ri = 0;
 	char path[PATH_MAX_LEN], rpath[2 * PATH_MAX_LEN];
 
-	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 || count_regions(c, allocs, &na, &nr, &np) < 0)
+	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 ||
+	    count_regions(c, allocs, &na, &nr, &np) < 0)
 		return -1;
 	if (na > SIZE_MAX / sizeof(struct vms_allocation) || nr > SIZE_MAX / sizeof(struct vms_region) ||
 	    np > SIZE_MAX / sizeof(struct vms_part))
@@ -738,7 +758,8 @@ static int parse_top(struct pctx *c, const cJSON *root)
 		return -1;
 	attr = field(root, "attribution");
 	if (attr && cJSON_IsObject(attr) &&
-	    parse_array(c, attr, "attribution", "recognisers", &vms_rec_recogniser, &arr, &s->n_recognisers) < 0)
+	    parse_array(c, attr, "attribution", "recognisers", &vms_rec_recogniser, &arr, &s->n_recognisers) <
+	        0)
 		return -1;
 	s->recognisers = arr;
 	return 0;
@@ -786,9 +807,8 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &deep_at)) {
 		size_t line, col;
 		line_col(text, deep_at, &line, &col);
-		fail(&c, "", NULL,
-		     "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6", VMS_JSON_MAX_DEPTH,
-		     line, col);
+		fail(&c, "", NULL, "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6",
+		     VMS_JSON_MAX_DEPTH, line, col);
 		goto out;
 	}
 	if (vms_json_bad_utf8(text, len, &deep_at)) {

@@ -18,8 +18,8 @@
 #endif
 
 struct wctx;
-static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c, size_t from,
-                   size_t to, int first);
+static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c,
+                   size_t from, size_t to, int first);
 
 /* Parts of allocation i as [first, first + n) of an index ordered by (allocation, start). */
 struct parts_index {
@@ -160,8 +160,8 @@ static void special(struct vms_sb *sb, const struct vms_field *f, const void *ba
 }
 
 /* Fields [from, to) of rec at base; first: the first written one takes no comma. */
-static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c, size_t from,
-                   size_t to, int first)
+static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c,
+                   size_t from, size_t to, int first)
 {
 	for (size_t i = from; i < to; i++) {
 		const struct vms_field *f = &rec->fields[i];
@@ -196,8 +196,8 @@ struct vms_json_stream {
 	vms_json_sink_fn fn; /* NULL: keep everything in sb */
 	void *cookie;
 	int omit_cmdline;
-	int failed;          /* fn reported an error */
-	size_t n_written;    /* allocations written so far */
+	int failed;       /* fn reported an error */
+	size_t n_written; /* allocations written so far */
 	struct parts_index pi;
 };
 
@@ -222,7 +222,8 @@ static struct parts_index *parts_index(struct vms_json_stream *st, const struct 
 	pi->n = s->n_parts;
 	int sorted = 1;
 	for (size_t k = 1; k < pi->n && sorted; k++)
-		sorted = part_cmp(&(uint32_t){(uint32_t)(k - 1)}, &(uint32_t){(uint32_t)k}, (void *)s->parts) <= 0;
+		sorted =
+		    part_cmp(&(uint32_t){(uint32_t)(k - 1)}, &(uint32_t){(uint32_t)k}, (void *)s->parts) <= 0;
 	if (!sorted) {
 		pi->order = malloc(pi->n * sizeof *pi->order);
 		if (!pi->order) {
@@ -253,7 +254,8 @@ static void flush(struct vms_json_stream *st, int force)
 	sb->len = 0;
 }
 
-struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn, void *cookie)
+struct vms_json_stream *vms_json_stream_new(const struct vms_json_opts *opts, vms_json_sink_fn fn,
+                                            void *cookie)
 {
 	struct vms_json_stream *st = calloc(1, sizeof *st);
 	if (!st)
@@ -336,7 +338,7 @@ void vms_json_stream_free(struct vms_json_stream *st)
 }
 
 static int write_whole(const struct vms_snapshot *s, const struct vms_json_opts *opts, vms_json_sink_fn fn,
-		       void *cookie, char **out, size_t *len)
+                       void *cookie, char **out, size_t *len)
 {
 	struct vms_json_stream *st = vms_json_stream_new(opts, fn, cookie);
 	if (!st)
@@ -347,7 +349,8 @@ static int write_whole(const struct vms_snapshot *s, const struct vms_json_opts 
 	return stream_end(st, s, out, len);
 }
 
-int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out, size_t *len)
+int vms_json_write_snapshot(const struct vms_snapshot *s, const struct vms_json_opts *opts, char **out,
+                            size_t *len)
 {
 	*out = NULL;
 	return write_whole(s, opts, NULL, NULL, out, len);

@@ -101,13 +101,27 @@ void vms_jo_str(struct vms_sb *sb, const char *s)
 			}
 			*w++ = '\\';
 			switch (c) {
-			case '"': *w++ = '"'; break;
-			case '\\': *w++ = '\\'; break;
-			case '\b': *w++ = 'b'; break;
-			case '\f': *w++ = 'f'; break;
-			case '\n': *w++ = 'n'; break;
-			case '\r': *w++ = 'r'; break;
-			case '\t': *w++ = 't'; break;
+			case '"':
+				*w++ = '"';
+				break;
+			case '\\':
+				*w++ = '\\';
+				break;
+			case '\b':
+				*w++ = 'b';
+				break;
+			case '\f':
+				*w++ = 'f';
+				break;
+			case '\n':
+				*w++ = 'n';
+				break;
+			case '\r':
+				*w++ = 'r';
+				break;
+			case '\t':
+				*w++ = 't';
+				break;
 			default:
 				w += sprintf(w, "u%04x", c);
 				break;
@@ -199,7 +213,6 @@ void vms_jo_columns(struct vms_sb *sb, const char *k, const uint64_t cols[VMS_CO
 		return;
 	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &col_keys, cols, VMS_COL_COUNT) - sb->buf);
 }
-
 
 void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])
 {

@@ -287,7 +287,8 @@ static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 	t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, blocks);
 	t_kib(&t, 2 + N_SUM_COLS, largest);
 
-	vms_sb_puts(sb, "Summary (KiB; Free in human units: Blocks = free gaps, Largest = largest free block)\n");
+	vms_sb_puts(sb,
+	            "Summary (KiB; Free in human units: Blocks = free gaps, Largest = largest free block)\n");
 	t_render(&t, sb);
 	vms_sb_putc(sb, '\n');
 	int oom = t.oom;

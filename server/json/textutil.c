@@ -149,7 +149,8 @@ void vms_sb_put_escaped(struct vms_sb *sb, const char *s)
 	}
 }
 
-void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf, size_t size)
+void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
+                          size_t size)
 {
 	char seen[12][5];
 	size_t n = 0, used = 0;

@@ -33,6 +33,7 @@ struct vms_snapshot;
 struct vms_allocation;
 /* The distinct perms of an allocation's regions in order, joined by '/' ("r--p/r-xp/rw-p"),
  * into buf (truncated to size). */
-void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf, size_t size);
+void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
+                          size_t size);
 
 #endif

@@ -121,11 +121,13 @@ static int check_dir(const char *path, int *dirfd, const char **base, char *errb
 	}
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir, strerror(errno));
+		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir,
+		       strerror(errno));
 		return VMS_ERR_IO;
 	}
 	if (fstat(fd, &sb) != 0) {
-		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir, strerror(errno));
+		seterr(errbuf, errlen, "cannot open database %s: directory %s: %s", path, dir,
+		       strerror(errno));
 		close(fd);
 		return VMS_ERR_IO;
 	}
@@ -165,12 +167,12 @@ static int check_side_file(int dirfd, const char *path, const char *base, const 
 		return errno == ENOENT ? VMS_OK : VMS_ERR_IO;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() || sb.st_nlink != 1) {
 		seterr(errbuf, errlen,
-		       "refusing database %s: %s%s exists and is %s; remove it if it is not yours", path, path,
-		       suffix,
-		       S_ISLNK(sb.st_mode)   ? "a symbolic link"
-		       : !S_ISREG(sb.st_mode) ? "not a regular file"
+		       "refusing database %s: %s%s exists and is %s; remove it if it is not yours", path,
+		       path, suffix,
+		       S_ISLNK(sb.st_mode)      ? "a symbolic link"
+		       : !S_ISREG(sb.st_mode)   ? "not a regular file"
 		       : sb.st_uid != geteuid() ? "owned by another user"
-		                               : "a hard link to another file");
+		                                : "a hard link to another file");
 		return VMS_ERR_PERMISSION;
 	}
 	return VMS_OK;
@@ -191,8 +193,8 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 	fd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			seterr(errbuf, errlen, "refusing database %s: it is a symbolic link (give the real path)",
-			       path);
+			seterr(errbuf, errlen,
+			       "refusing database %s: it is a symbolic link (give the real path)", path);
 		else
 			seterr(errbuf, errlen, "cannot open database %s: %s", path, strerror(errno));
 		err = errno == ELOOP ? VMS_ERR_PERMISSION : VMS_ERR_IO;
@@ -202,13 +204,14 @@ static int prepare_file(struct vms_store *st, const char *path, char *errbuf, si
 	 * where its owner can read them: refuse it, as the token file is refused. */
 	err = VMS_ERR_IO;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
-		seterr(errbuf, errlen, "database %s is not a regular file owned by uid %u: refusing it",
-		       path, (unsigned)geteuid());
+		seterr(errbuf, errlen, "database %s is not a regular file owned by uid %u: refusing it", path,
+		       (unsigned)geteuid());
 		goto out;
 	}
 	if (sb.st_nlink != 1) {
-		seterr(errbuf, errlen, "refusing database %s: it has %u hard links (another name for another file?)",
-		       path, (unsigned)sb.st_nlink);
+		seterr(errbuf, errlen,
+		       "refusing database %s: it has %u hard links (another name for another file?)", path,
+		       (unsigned)sb.st_nlink);
 		goto out;
 	}
 	if ((err = check_side_file(dirfd, path, base, "-wal", errbuf, errlen)) != VMS_OK ||
@@ -401,7 +404,8 @@ void vms_store_close(struct vms_store *st)
 	if (st->reserve_fd >= 0) {
 		const char *slash = strrchr(st->path, '/');
 		char name[1024];
-		if ((size_t)snprintf(name, sizeof name, "%s-reserve", slash ? slash + 1 : st->path) < sizeof name)
+		if ((size_t)snprintf(name, sizeof name, "%s-reserve", slash ? slash + 1 : st->path) <
+		    sizeof name)
 			unlinkat(st->reserve_dir, name, 0);
 		close(st->reserve_fd);
 	}

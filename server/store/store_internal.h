@@ -80,15 +80,15 @@ struct vms_store {
 	pthread_mutex_t rlock; /* guards the pool */
 	pthread_cond_t rcond;
 	uint64_t max_snapshots, max_bytes;
-	int lock_fd; /* flock'd: one daemon per database */
+	int lock_fd;           /* flock'd: one daemon per database */
 	int64_t sample_layout; /* this build's sample layout id (store_watches.c); 0 until the first
 	                        * sample; guarded by wlock */
 	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
-	char *path;      /* as opened */
+	char *path;                                                                  /* as opened */
 	int reserve_fd;  /* PATH-reserve: VMS_STORE_RESERVE bytes given back when a delete finds the
 	                  * disk full (a delete needs a little space too), or -1 */
 	int reserve_dir; /* the directory holding it, to unlink it at close, or -1 */
-	int disk_full; /* __atomic: the last failed write found the disk full */
+	int disk_full;   /* __atomic: the last failed write found the disk full */
 };
 /* After a write on the writer failed (before its ROLLBACK, which resets SQLite's error): 1 when
  * it failed for lack of disk space, and then records it (vms_store_disk_full). */

@@ -114,8 +114,9 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     /* count: the snapshots people took or imported (a watch's full snapshots go with its
      * retention instead); bytes: every snapshot body and the timeline samples, what makes the
      * store full */
-    [VMS_ST_USAGE] = "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
-                     "coalesce(sum(sample_bytes), 0) FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
+    [VMS_ST_USAGE] =
+        "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
+        "coalesce(sum(sample_bytes), 0) FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
     [VMS_ST_INSERT_META] =
         "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
@@ -124,7 +125,8 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "total_uss, total_swap, total_swap_pss, total_dirty, body_bytes) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
         "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
-    [VMS_ST_INSERT_SUMMARY] = "INSERT INTO snapshot_summary (snapshot_id, type, field, value) VALUES (?1, ?2, ?3, ?4)",
+    [VMS_ST_INSERT_SUMMARY] =
+        "INSERT INTO snapshot_summary (snapshot_id, type, field, value) VALUES (?1, ?2, ?3, ?4)",
     [VMS_ST_SUMMARY] = "SELECT type, field, value FROM snapshot_summary WHERE snapshot_id = ?1",
     [VMS_ST_DELETE_SUMMARY] = "DELETE FROM snapshot_summary WHERE snapshot_id = ?1",
     [VMS_ST_INSERT_BODY] = "INSERT OR IGNORE INTO snapshot_bodies (id, body) VALUES (?1, ?2)",
@@ -154,14 +156,15 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
 #define WATCH_COLS                                                                                           \
-	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "  \
+	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "   \
 	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "                               \
 	"(SELECT count(*) FROM samples WHERE watch_id = w.id), "                                             \
 	"(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                                            \
 	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id)"
-    [VMS_ST_WATCH_INSERT] = "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
-                            "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
-                            "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
+    [VMS_ST_WATCH_INSERT] =
+        "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
+        "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
     [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
     [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
     [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
@@ -171,16 +174,21 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_WATCH_RETENTION] = "SELECT retention_s FROM watches WHERE id = ?1",
     [VMS_ST_SAMPLES_OLD_SNAPSHOTS] =
         "SELECT snapshot_id FROM samples WHERE watch_id = ?1 AND t_ms < ?2 AND snapshot_id IS NOT NULL",
-    [VMS_ST_SAMPLES_OLD_BYTES] = "SELECT coalesce(sum(bytes), 0) FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
+    [VMS_ST_SAMPLES_OLD_BYTES] =
+        "SELECT coalesce(sum(bytes), 0) FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
     [VMS_ST_SAMPLES_DELETE_OLD] = "DELETE FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
     [VMS_ST_SAMPLE_NTH_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 ORDER BY t_ms LIMIT 1 OFFSET ?2",
     [VMS_ST_SAMPLE_COUNT] = "SELECT count(*) FROM samples WHERE watch_id = ?1",
-    [VMS_ST_SAMPLE_INSERT] = "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
-                             "min_flt, maj_flt, snapshot_id, layout, bytes, summary, committed) VALUES "
-                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-#define SAMPLE_COLS "s.t_ms, s.flags, s.threads, s.vm_rss, s.vm_swap, s.min_flt, s.maj_flt, s.snapshot_id, s.layout, s.bytes, s.summary"
-    [VMS_ST_SAMPLES_RANGE] = "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
-                             "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
+    [VMS_ST_SAMPLE_INSERT] =
+        "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
+        "min_flt, maj_flt, snapshot_id, layout, bytes, summary, committed) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+#define SAMPLE_COLS                                                                                          \
+	"s.t_ms, s.flags, s.threads, s.vm_rss, s.vm_swap, s.min_flt, s.maj_flt, s.snapshot_id, s.layout, "   \
+	"s.bytes, s.summary"
+    [VMS_ST_SAMPLES_RANGE] =
+        "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+        "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
     /* one row per bucket of ?4 ms from ?2: its last sample, with the bucket's count, committed
      * range, any gap flag and newest full snapshot */
     [VMS_ST_SAMPLES_BUCKETED] =

@@ -9,9 +9,9 @@
  *
  * Control bytes: [0] low nibble: 1 read in 16 (by page) fails per unit, bit 4: files are
  * endless (bytes past the end repeat the file); [1] % 9 threads; [2] seed for their stack
- * pointers; [3] bit 0: a 32-bit process (i686, 4-byte words for glibc and musl). An aligned tile word whose top byte is 0xA5 becomes a pointer into
- * region (byte 6 % n) at offset (low 32 bits % size); 0xA6: region start + (low 16 bits), so
- * hostile pointers into the map (rings, self-references) are one mutation away.
+ * pointers; [3] bit 0: a 32-bit process (i686, 4-byte words for glibc and musl). An aligned tile word whose
+ * top byte is 0xA5 becomes a pointer into region (byte 6 % n) at offset (low 32 bits % size); 0xA6: region
+ * start + (low 16 bits), so hostile pointers into the map (rings, self-references) are one mutation away.
  *
  * After attribution: the snapshot invariants (fuzz_invariants.h), totals unchanged, parts inside
  * their allocations and sorted, every thread without a stack row has a note, every string
@@ -52,7 +52,10 @@ struct world {
 
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -77,7 +80,8 @@ static int read_mem(void *cookie, uint64_t addr, void *buf, size_t len)
 	int covered = 0;
 	size_t n_rec = addr < w->rec_hi && addr + len > w->rec_lo ? w->n_rec : 0;
 	for (size_t k = 0; k < n_rec; k++)
-		if (addr >= w->rec[k].addr && addr - w->rec[k].addr <= w->rec[k].len && len <= w->rec[k].addr + w->rec[k].len - addr)
+		if (addr >= w->rec[k].addr && addr - w->rec[k].addr <= w->rec[k].len &&
+		    len <= w->rec[k].addr + w->rec[k].len - addr)
 			covered = 1;
 	if (!covered && !w->tile_len)
 		return -1;
@@ -93,7 +97,8 @@ static int read_mem(void *cookie, uint64_t addr, void *buf, size_t len)
 				continue;
 			const struct vms_region *r = &s->regions[((v >> 48) & 0xff) % s->n_regions];
 			uint64_t size = r->end - r->start;
-			uint64_t p = top == 0xA5 ? r->start + (v & 0xffffffffu) % size : r->start + (v & 0xffff);
+			uint64_t p =
+			    top == 0xA5 ? r->start + (v & 0xffffffffu) % size : r->start + (v & 0xffff);
 			memcpy(b + i, &p, 8);
 		}
 	}
@@ -145,7 +150,8 @@ static void parse_records(struct world *w, const unsigned char *p, const unsigne
 		if (q < le && *q == ' ' && q > p) {
 			r->addr = addr;
 			r->len = 0;
-			for (q++; q + 1 < le && r->len < RECORD_MAX && hexval(q[0]) >= 0 && hexval(q[1]) >= 0; q += 2)
+			for (q++; q + 1 < le && r->len < RECORD_MAX && hexval(q[0]) >= 0 && hexval(q[1]) >= 0;
+			     q += 2)
 				r->bytes[r->len++] = (unsigned char)(hexval(q[0]) << 4 | hexval(q[1]));
 			if (r->len && r->addr + r->len > r->addr) {
 				if (!w->n_rec || r->addr < w->rec_lo)
@@ -160,8 +166,9 @@ static void parse_records(struct world *w, const unsigned char *p, const unsigne
 }
 
 /* A section runs to the next marker after it, or to the end. */
-static const unsigned char *section_end(const unsigned char *m, const unsigned char *end, const unsigned char *m1,
-                                        const unsigned char *m2, const unsigned char *m3)
+static const unsigned char *section_end(const unsigned char *m, const unsigned char *end,
+                                        const unsigned char *m1, const unsigned char *m2,
+                                        const unsigned char *m3)
 {
 	const unsigned char *e = end;
 	if (m1 && m1 > m && m1 < e)
@@ -244,7 +251,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t nt = m_tile ? w.ctrl[1] % 9u : 3;
 	uint64_t seed = w.ctrl[2];
 	for (size_t t = 0; t < nt; t++) {
-		threads[t] = (struct vms_thread){.tid = (int)t + 1, .name = t ? "worker" : "main", .stack_allocation = -1};
+		threads[t] = (struct vms_thread){
+		    .tid = (int)t + 1, .name = t ? "worker" : "main", .stack_allocation = -1};
 		if (!s->n_regions)
 			continue;
 		uint64_t h = (seed + t * 0x9E37u) * 0x2545F4914F6CDD1Dull;
@@ -263,7 +271,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	s->threads = threads;
 	s->n_threads = nt;
-	struct vms_classify_ctx ctx = {.shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 1};
+	struct vms_classify_ctx ctx = {
+	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 1};
 	int rc = vms_classify(s, &ctx);
 	FUZZ_CHECK(rc == VMS_OK);
 	fuzz_check_snapshot(s);
@@ -275,7 +284,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		shared_ws[i] = s->regions[i].cols[VMS_COL_SHARED_WS];
 
 	int changed = -1;
-	rc = vms_attribute_with_files(s, m_mem || m_tile ? read_mem : NULL, &w, m_file ? read_file : NULL, &w, &changed);
+	rc = vms_attribute_with_files(s, m_mem || m_tile ? read_mem : NULL, &w, m_file ? read_file : NULL, &w,
+	                              &changed);
 	FUZZ_CHECK(rc == VMS_OK);
 	FUZZ_CHECK(changed == 0 || changed == 1);
 	fuzz_check_snapshot(s);
@@ -286,8 +296,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(shared_ws);
 	for (int c = 0; c < VMS_COL_COUNT; c++) {
 		if (s->total[c] != total_before[c])
-			fprintf(stderr, "column %d: total %llu before, %llu after\n", c, (unsigned long long)total_before[c],
-			        (unsigned long long)s->total[c]);
+			fprintf(stderr, "column %d: total %llu before, %llu after\n", c,
+			        (unsigned long long)total_before[c], (unsigned long long)s->total[c]);
 		FUZZ_CHECK(s->total[c] == total_before[c]);
 	}
 

@@ -51,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (l.kind == 0) {
 			FUZZ_CHECK(l.region >= 0 && (size_t)l.region < s->n_regions);
 			FUZZ_CHECK(l.allocation >= 0 && (size_t)l.allocation < s->n_allocations);
-			FUZZ_CHECK(s->regions[l.region].start <= addrs[i] && addrs[i] < s->regions[l.region].end);
+			FUZZ_CHECK(s->regions[l.region].start <= addrs[i] &&
+			           addrs[i] < s->regions[l.region].end);
 		}
 		cJSON *j = vms_json_lookup(s, &l);
 		cJSON_Delete(j);

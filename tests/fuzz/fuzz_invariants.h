@@ -9,12 +9,12 @@
 
 #include "vmscope/snapshot.h"
 
-#define FUZZ_CHECK(cond)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-			abort();                                                         \
-		}                                                                        \
+#define FUZZ_CHECK(cond)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);        \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 static void fuzz_check_snapshot(const struct vms_snapshot *s)
@@ -36,7 +36,7 @@ static void fuzz_check_snapshot(const struct vms_snapshot *s)
 		FUZZ_CHECK(al->first_region == next);
 		FUZZ_CHECK(next + al->n_regions <= s->n_regions);
 		FUZZ_CHECK((unsigned)al->type < VMS_TYPE_COUNT && al->type != VMS_TYPE_FREE &&
-			   al->type != VMS_TYPE_PAGE_TABLE);
+		           al->type != VMS_TYPE_PAGE_TABLE);
 		FUZZ_CHECK(al->start == s->regions[next].start);
 		FUZZ_CHECK(al->end == s->regions[next + al->n_regions - 1].end);
 		uint64_t cols[VMS_COL_COUNT] = {0};

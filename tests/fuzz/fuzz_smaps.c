@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s->page_size = 4096;
 	s->pid = 1; /* the importer requires what a live scan always has */
 	s->name = "fuzz";
-	struct vms_classify_ctx ctx = {.shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 1};
+	struct vms_classify_ctx ctx = {
+	    .shmem_major = 0, .shmem_minor = 1, .heap_max = 64u << 20, .main_tid = 1};
 	int rc = vms_classify(s, &ctx);
 	FUZZ_CHECK(rc == VMS_OK);
 	fuzz_check_snapshot(s);

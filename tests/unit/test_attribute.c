@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "../server/core/attribute.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -18,17 +18,19 @@ static char text[1 << 16];
 static size_t text_len;
 
 /* Append one smaps record: header, size/rss in KiB, VmFlags. */
-static void rec(const char *range, const char *perms, const char *path, unsigned size_kb, unsigned rss_kb, const char *flags)
+static void rec(const char *range, const char *perms, const char *path, unsigned size_kb, unsigned rss_kb,
+                const char *flags)
 {
-	text_len += (size_t)snprintf(text + text_len, sizeof text - text_len,
-	                             "%s %s 00000000 00:00 0 %s\n"
-	                             "Size: %u kB\nKernelPageSize: 4 kB\nMMUPageSize: 4 kB\nRss: %u kB\nPss: %u kB\n"
-	                             "Pss_Dirty: %u kB\nShared_Clean: 0 kB\nShared_Dirty: 0 kB\nPrivate_Clean: 0 kB\n"
-	                             "Private_Dirty: %u kB\nReferenced: %u kB\nAnonymous: %u kB\nKSM: 0 kB\n"
-	                             "LazyFree: 0 kB\nAnonHugePages: 0 kB\nShmemPmdMapped: 0 kB\nFilePmdMapped: 0 kB\n"
-	                             "Shared_Hugetlb: 0 kB\nPrivate_Hugetlb: 0 kB\nSwap: 0 kB\nSwapPss: 0 kB\n"
-	                             "Locked: 0 kB\nTHPeligible: 0\nVmFlags: %s \n",
-	                             range, perms, path, size_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, flags);
+	text_len += (size_t)snprintf(
+	    text + text_len, sizeof text - text_len,
+	    "%s %s 00000000 00:00 0 %s\n"
+	    "Size: %u kB\nKernelPageSize: 4 kB\nMMUPageSize: 4 kB\nRss: %u kB\nPss: %u kB\n"
+	    "Pss_Dirty: %u kB\nShared_Clean: 0 kB\nShared_Dirty: 0 kB\nPrivate_Clean: 0 kB\n"
+	    "Private_Dirty: %u kB\nReferenced: %u kB\nAnonymous: %u kB\nKSM: 0 kB\n"
+	    "LazyFree: 0 kB\nAnonHugePages: 0 kB\nShmemPmdMapped: 0 kB\nFilePmdMapped: 0 kB\n"
+	    "Shared_Hugetlb: 0 kB\nPrivate_Hugetlb: 0 kB\nSwap: 0 kB\nSwapPss: 0 kB\n"
+	    "Locked: 0 kB\nTHPeligible: 0\nVmFlags: %s \n",
+	    range, perms, path, size_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, rss_kb, flags);
 }
 
 /* Allocations tile the regions; each region's type/allocation agree; the summary is the sum. */
@@ -136,7 +138,8 @@ static void test_open_in_root(void)
 	CHECK(vms_attr_open_regular(root, "ok", &st) == -1); /* relative: refused */
 	close(root);
 
-	const char *names[] = {"root/ok", "root/escape", "root/climb", "root/inside", "root/fifo", "root", "secret"};
+	const char *names[] = {"root/ok",   "root/escape", "root/climb", "root/inside",
+	                       "root/fifo", "root",        "secret"};
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		snprintf(p, sizeof p, "%s/%s", dir, names[k]);
 		CHECK(k == 5 ? rmdir(p) == 0 : unlink(p) == 0);
@@ -151,7 +154,8 @@ int main(void)
 	/* A named glibc arena (rw + reserved tail, same name: one allocation), a Go heap, an
 	 * unnamed anonymous block, a thread stack with its guard, and a region named by nobody we
 	 * know (stays the classifier's Private Data with its name as details). */
-	rec("7f0000000000-7f0000100000", "rw-p", "[anon: glibc: malloc arena]", 1024, 256, "rd wr mr mw me nr");
+	rec("7f0000000000-7f0000100000", "rw-p", "[anon: glibc: malloc arena]", 1024, 256,
+	    "rd wr mr mw me nr");
 	rec("7f0000100000-7f0004000000", "---p", "[anon: glibc: malloc arena]", 64512, 0, "mr mw me nr");
 	rec("7f0010000000-7f0010400000", "rw-p", "[anon: Go: heap]", 4096, 1024, "rd wr mr mw me ac");
 	rec("7f0020000000-7f0020010000", "rw-p", "", 64, 64, "rd wr mr mw me ac");
@@ -180,7 +184,8 @@ int main(void)
 	memcpy(before, s->total, sizeof before);
 	size_t regions_before = s->n_regions;
 	/* the classifier alone: a named region it does not know is Private Data under its name */
-	CHECK(fixture_alloc_at(s, 0x7f0010000000) && fixture_alloc_at(s, 0x7f0010000000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0010000000) &&
+	      fixture_alloc_at(s, 0x7f0010000000)->type == VMS_TYPE_PRIVATE_DATA);
 
 	int changed = 0;
 	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK);
@@ -247,13 +252,15 @@ int main(void)
 	 * thread id, instead of "runs on memory of a Stack allocation, not on a stack of its own". */
 	text_len = 0;
 	rec("7f0050000000-7f0050001000", "---p", "[anon: glibc: pthread stack]", 4, 0, "mr mw me");
-	rec("7f0050001000-7f0050801000", "rw-p", "[anon: glibc: pthread stack]", 8192, 16, "rd wr mr mw me ac");
+	rec("7f0050001000-7f0050801000", "rw-p", "[anon: glibc: pthread stack]", 8192, 16,
+	    "rd wr mr mw me ac");
 	s = vms_snapshot_new();
 	s->page_size = 4096;
 	s->user_top = 0x7ffffffff000;
 	s->n_threads = 1;
 	s->threads = vms_snapshot_alloc(s, sizeof *s->threads);
-	s->threads[0] = (struct vms_thread){.tid = 50, .name = "worker", .sp = 0x7f0050700000, .stack_allocation = -1};
+	s->threads[0] =
+	    (struct vms_thread){.tid = 50, .name = "worker", .sp = 0x7f0050700000, .stack_allocation = -1};
 	CHECK(vms_smaps_parse(s, text, text_len) == VMS_OK);
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	CHECK(vms_attribute_with(s, no_reads, NULL, &changed) == VMS_OK && changed == 1);

@@ -49,7 +49,8 @@ static void region(struct text *t, uint64_t start, uint64_t end, const char *per
 {
 	int file = path && path[0] == '/';
 	put(t, "%llx-%llx %s 00000000 %s %u%s%s\n", (unsigned long long)start, (unsigned long long)end, perms,
-	    file ? "fe:00" : "00:00", file ? t->inode : 0, path ? "                    " : "", path ? path : "");
+	    file ? "fe:00" : "00:00", file ? t->inode : 0, path ? "                    " : "",
+	    path ? path : "");
 	put(t, "Size: %llu kB\nRss: %u kB\nPrivate_Dirty: %u kB\nVmFlags: %s\n",
 	    (unsigned long long)((end - start) >> 10), rss_kb, rss_kb, flags);
 }
@@ -148,7 +149,8 @@ static int contains(const char *s, const char *sub)
 static void test_replay(void)
 {
 	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/hostile", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures");
+	snprintf(dir, sizeof dir, "%s/hostile",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures");
 	DIR *d = opendir(dir);
 	CHECK(d != NULL);
 	if (!d)
@@ -216,7 +218,8 @@ static void test_glibc(int mode)
 	image(&t, &at, "/usr/bin/prog");
 	at = 0x7e0000000000ull;
 	image(&t, &at, "/usr/lib/x86_64-linux-gnu/libc.so.6");
-	struct mem m = {.fill = glibc_fill, .p = {G_BASE, G_BASE + HEAP_MAX, G_BASE + 2 * HEAP_MAX, (uint64_t)mode}};
+	struct mem m = {.fill = glibc_fill,
+	                .p = {G_BASE, G_BASE + HEAP_MAX, G_BASE + 2 * HEAP_MAX, (uint64_t)mode}};
 	for (int h = 0; h < 3; h++) {
 		region(&t, m.p[h], m.p[h] + 0x21000, "rw-p", NULL, "rd wr mr mw me nr", 132);
 		region(&t, m.p[h] + 0x21000, m.p[h] + HEAP_MAX, "---p", NULL, "mr mw me nr", 0);
@@ -248,8 +251,8 @@ static void v8_fill(struct mem *m, uint64_t addr, unsigned char *buf, size_t len
 	(void)m;
 	if (addr % 4096 || len < 0x28)
 		return;
-	word_at(addr, buf, len, addr, 4096);           /* size */
-	word_at(addr, buf, len, addr + 0x18, addr + 0x100); /* area_start */
+	word_at(addr, buf, len, addr, 4096);                 /* size */
+	word_at(addr, buf, len, addr + 0x18, addr + 0x100);  /* area_start */
 	word_at(addr, buf, len, addr + 0x20, addr + 0x1000); /* area_end; Heap* = owner = 0 */
 }
 
@@ -280,10 +283,10 @@ static void mi_fill(struct mem *m, uint64_t addr, unsigned char *buf, size_t len
 	(void)m;
 	if (addr % MI_SEG || len < 0x108)
 		return;
-	word_at(addr, buf, len, addr + 0x10, MI_SEG);                 /* mem_alignment */
+	word_at(addr, buf, len, addr + 0x10, MI_SEG);                   /* mem_alignment */
 	word_at(addr, buf, len, addr + 0xd8, addr ^ 0x5a5a5a5a5a5aull); /* cookie */
-	word_at(addr, buf, len, addr + 0xe0, 512);                    /* slices */
-	word_at(addr, buf, len, addr + 0xe8, 1);                      /* info slices */
+	word_at(addr, buf, len, addr + 0xe0, 512);                      /* slices */
+	word_at(addr, buf, len, addr + 0xe8, 1);                        /* info slices */
 }
 
 static void test_mimalloc(void)
@@ -393,8 +396,8 @@ static void test_hotspot_big_map(void)
 	image(&t, &at, "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so");
 	uint64_t a = 0x100000000000ull;
 	for (int i = 0; i < 65000; i++, a += 0x1000)
-		region(&t, a, a + 0x1000, i % 2 ? "---p" : "rw-p", NULL, i % 2 ? "mr mw me" : "rd wr mr mw me ac",
-		       i % 2 ? 0 : 4);
+		region(&t, a, a + 0x1000, i % 2 ? "---p" : "rw-p", NULL,
+		       i % 2 ? "mr mw me" : "rd wr mr mw me ac", i % 2 ? 0 : 4);
 	struct vms_snapshot *s = build(&t);
 	double secs = attribute_timed(s, NULL);
 	fprintf(stderr, "hotspot 65000-region map: %.3f s\n", secs);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "../../server/core/elf.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 

@@ -13,7 +13,7 @@
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
-#define B(k) (0x550000000000ull + (uint64_t)(k) * 0x100000000ull)
+#define B(k) (0x550000000000ull + (uint64_t)(k)*0x100000000ull)
 
 /* The fake ELF files: by path, the PT_LOAD layout (first_vaddr, first_offset, then the PT_LOAD
  * that ends highest: vaddr, offset, filesz, memsz) and elf_load's answer. */
@@ -54,8 +54,11 @@ static int fake_is_elf(void *cookie, const char *path)
 
 static struct vms_classify_ctx ctx_for(int *calls)
 {
-	return (struct vms_classify_ctx){
-	    .heap_max = 64u << 20, .main_tid = 1, .is_elf = fake_is_elf, .elf_load = fake_elf_load, .cookie = calls};
+	return (struct vms_classify_ctx){.heap_max = 64u << 20,
+	                                 .main_tid = 1,
+	                                 .is_elf = fake_is_elf,
+	                                 .elf_load = fake_elf_load,
+	                                 .cookie = calls};
 }
 
 static struct vms_snapshot *batch(const char *text, int *calls)
@@ -111,11 +114,12 @@ static struct vms_snapshot *streamed(const char *text, int *calls)
 static char text[64 * 1024];
 static size_t len;
 
-static void line(uint64_t start, uint64_t end, const char *perms, uint64_t off, unsigned inode, const char *path)
+static void line(uint64_t start, uint64_t end, const char *perms, uint64_t off, unsigned inode,
+                 const char *path)
 {
 	len += (size_t)snprintf(text + len, sizeof text - len, "%llx-%llx %s %08llx %s %u %s\n",
-	                        (unsigned long long)start, (unsigned long long)end, perms, (unsigned long long)off,
-	                        inode ? "08:01" : "00:00", inode, path ? path : "");
+	                        (unsigned long long)start, (unsigned long long)end, perms,
+	                        (unsigned long long)off, inode ? "08:01" : "00:00", inode, path ? path : "");
 }
 
 static const char *role_at(const struct vms_snapshot *s, uint64_t addr)
@@ -131,9 +135,12 @@ static void check_alloc(const struct vms_snapshot *s, uint64_t start, uint64_t e
 {
 	const struct vms_allocation *a = fixture_alloc_at(s, start);
 	if (!a || a->end != end || a->type != type || a->n_regions != n_regions)
-		fprintf(stderr, "%s: allocation at %llx: %s end %llx type %d regions %u; want end %llx type %d regions %u\n",
-		        what, (unsigned long long)start, a ? "" : "(none)", a ? (unsigned long long)a->end : 0ull,
-		        a ? (int)a->type : -1, a ? a->n_regions : 0u, (unsigned long long)end, (int)type, n_regions);
+		fprintf(stderr,
+		        "%s: allocation at %llx: %s end %llx type %d regions %u; want end %llx type %d "
+		        "regions %u\n",
+		        what, (unsigned long long)start, a ? "" : "(none)",
+		        a ? (unsigned long long)a->end : 0ull, a ? (int)a->type : -1, a ? a->n_regions : 0u,
+		        (unsigned long long)end, (int)type, n_regions);
 	CHECK(a && a->end == end && a->type == type && a->n_regions == n_regions);
 }
 
@@ -186,7 +193,8 @@ static void build_text(void)
 	line(B(4), B(4) + 0x1000, "r--p", 0, 58, f);
 	line(B(4) + 0x1000, B(4) + 0x2000, "r-xp", 0x1000, 58, f);
 	for (int k = 0; k < 70; k++)
-		line(B(4) + 0x10000 + (uint64_t)k * 0x2000, B(4) + 0x11000 + (uint64_t)k * 0x2000, "rw-p", 0, 0, NULL);
+		line(B(4) + 0x10000 + (uint64_t)k * 0x2000, B(4) + 0x11000 + (uint64_t)k * 0x2000, "rw-p", 0,
+		     0, NULL);
 	line(B(4) + 0x100000, B(4) + 0x101000, "rw-p", 0x2000, 58, f);
 
 	/* node's remapped text copy far away, and a trailing region so the stream has an end */
@@ -248,7 +256,8 @@ int main(void)
 	CHECK_EQ_U64(calls, batch_calls);
 	CHECK(a && b && a->n_allocations == b->n_allocations);
 	for (size_t i = 0; a && b && i < a->n_allocations && i < b->n_allocations; i++)
-		CHECK(a->allocations[i].start == b->allocations[i].start && a->allocations[i].end == b->allocations[i].end &&
+		CHECK(a->allocations[i].start == b->allocations[i].start &&
+		      a->allocations[i].end == b->allocations[i].end &&
 		      a->allocations[i].type == b->allocations[i].type);
 
 	/* without the callback (saved text): each contiguous run on its own, as before */

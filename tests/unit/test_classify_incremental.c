@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"

@@ -25,11 +25,12 @@ static void put(unsigned char *p, int n, uint64_t v)
 		p[k] = (unsigned char)(v >> (8 * k));
 }
 
-static void shdr(unsigned char *f, int idx, uint32_t name, uint32_t type, uint64_t flags, uint64_t addr, uint64_t off,
-                 uint64_t size, uint32_t link, uint64_t entsize)
+static void shdr(unsigned char *f, int idx, uint32_t name, uint32_t type, uint64_t flags, uint64_t addr,
+                 uint64_t off, uint64_t size, uint32_t link, uint64_t entsize)
 {
 	unsigned char *p = f + 0x400 + idx * 64;
-	put(p, 4, name), put(p + 4, 4, type), put(p + 8, 8, flags), put(p + 0x10, 8, addr), put(p + 0x18, 8, off);
+	put(p, 4, name), put(p + 4, 4, type), put(p + 8, 8, flags), put(p + 0x10, 8, addr),
+	    put(p + 0x18, 8, off);
 	put(p + 0x20, 8, size), put(p + 0x28, 4, link), put(p + 0x38, 8, entsize);
 }
 
@@ -50,10 +51,11 @@ static void make_elf(unsigned char *f)
 	put(f + 0x20, 8, 64), put(f + 0x28, 8, 0x400), put(f + 0x34, 2, 64), put(f + 0x36, 2, 56);
 	put(f + 0x38, 2, 2), put(f + 0x3a, 2, 64), put(f + 0x3c, 2, 6), put(f + 0x3e, 2, 4);
 	unsigned char *ph = f + 64;
-	put(ph, 4, 1), put(ph + 4, 4, 5), put(ph + 8, 8, 0), put(ph + 0x10, 8, 0), put(ph + 0x20, 8, FILE_SIZE),
-	    put(ph + 0x28, 8, FILE_SIZE);
+	put(ph, 4, 1), put(ph + 4, 4, 5), put(ph + 8, 8, 0), put(ph + 0x10, 8, 0),
+	    put(ph + 0x20, 8, FILE_SIZE), put(ph + 0x28, 8, FILE_SIZE);
 	ph += 56; /* PT_NOTE at 0x380 */
-	put(ph, 4, 4), put(ph + 8, 8, 0x380), put(ph + 0x10, 8, 0x380), put(ph + 0x20, 8, 0x18), put(ph + 0x28, 8, 0x18);
+	put(ph, 4, 4), put(ph + 8, 8, 0x380), put(ph + 0x10, 8, 0x380), put(ph + 0x20, 8, 0x18),
+	    put(ph + 0x28, 8, 0x18);
 	sym(f, 1, 1, 0x12, 1, 0x100, 0x40);
 	sym(f, 2, 5, 0x01, 1, 0x180, 0x10);
 	memcpy(f + 0x300, "\0foo\0bar\0", 9);
@@ -88,7 +90,8 @@ static char last_text[256]; /* vms_image_symbol_text() of the last lookup (info-
 static int lookup(const char *name, uint64_t addr, struct vms_image_info *info)
 {
 	char text[512];
-	snprintf(text, sizeof text, "%llx-%llx r-xp 00000000 08:01 12 %s/%s\n%llx-%llx rw-p 00000000 00:00 0 \n",
+	snprintf(text, sizeof text,
+	         "%llx-%llx r-xp 00000000 08:01 12 %s/%s\n%llx-%llx rw-p 00000000 00:00 0 \n",
 	         (unsigned long long)BASE, (unsigned long long)BASE + 0x1000, dir, name,
 	         (unsigned long long)BASE + 0x10000, (unsigned long long)BASE + 0x11000);
 	struct vms_snapshot *s = vms_snapshot_new();
@@ -144,7 +147,8 @@ static void test_malformed(const unsigned char *good)
 	for (size_t len = 0; len < FILE_SIZE; len += 13)
 		check_survives("truncated", good, len);
 	write_file("short.so", good, 0x300); /* section headers beyond the end */
-	CHECK(lookup("short.so", BASE + 0x110, &info) == VMS_OK && info.found && !info.symbol[0] && info.note);
+	CHECK(lookup("short.so", BASE + 0x110, &info) == VMS_OK && info.found && !info.symbol[0] &&
+	      info.note);
 	/* huge counts */
 	memcpy(f, good, FILE_SIZE), put(f + 0x3c, 2, 0xffff);
 	check_survives("shnum 65535", f, FILE_SIZE);

@@ -269,7 +269,8 @@ static void test_text(void)
 		char name[16], su[8], lu[8], extra[8];
 		double size, largest;
 		unsigned long long blocks;
-		CHECK(sscanf(fl, "%15s %lf %7s %llu %lf %7s %7s", name, &size, su, &blocks, &largest, lu, extra) == 6);
+		CHECK(sscanf(fl, "%15s %lf %7s %llu %lf %7s %7s", name, &size, su, &blocks, &largest, lu,
+		             extra) == 6);
 		CHECK(!strcmp(su, "PiB") && !strcmp(lu, "PiB"));
 		double want = (double)s->summary[VMS_TYPE_FREE].cols[VMS_COL_SIZE] / (double)(1ULL << 50);
 		CHECK(size > want * 0.995 && size < want * 1.005);

@@ -9,8 +9,8 @@
 
 #include "../server/core/attribute.h"
 #include "../server/core/recognisers/hsperfdata.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 

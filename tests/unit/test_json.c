@@ -119,7 +119,9 @@ static void test_exact_u64(void)
 	free(t);
 	t = replace(a, "\"referenced\":1152921504606846977", "\"referenced\":18446744073709551616");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_ERR_INVALID);
-	CHECK_STR(err, "allocations[4].regions[0].smaps.referenced: not a non-negative integer that fits in 64 bits");
+	CHECK_STR(
+	    err,
+	    "allocations[4].regions[0].smaps.referenced: not a non-negative integer that fits in 64 bits");
 	free(t);
 	t = replace(a, "\"inode\":4242", "\"inode\":4.242e3");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_OK);

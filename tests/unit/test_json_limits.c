@@ -124,8 +124,13 @@ static void test_import_utf8(void)
 
 	/* raw 0xff, a stray continuation byte, an overlong '/', an encoded surrogate, a truncated
 	 * sequence, beyond U+10FFFF: each refused, saying where */
-	static const char *const bad[] = {"\"x\xffy\"", "\"x\x80y\"", "\"x\xc0\xafy\"",
-	                                  "\"x\xed\xa0\x80y\"", "\"x\xe2\x82\"", "\"x\xf4\x90\x80\x80" "\""};
+	static const char *const bad[] = {"\"x\xffy\"",
+	                                  "\"x\x80y\"",
+	                                  "\"x\xc0\xafy\"",
+	                                  "\"x\xed\xa0\x80y\"",
+	                                  "\"x\xe2\x82\"",
+	                                  "\"x\xf4\x90\x80\x80"
+	                                  "\""};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *t = swap(json, quoted, bad[i]);
 		size_t at = 0;
@@ -139,8 +144,11 @@ static void test_import_utf8(void)
 	free(json);
 
 	/* the repaired string helper: U+FFFD for each bad byte, NULL -> null */
-	cJSON *j = vms_json_string_repaired("a\xff" "b");
-	CHECK(j && cJSON_IsString(j) && !strcmp(j->valuestring, "a\xef\xbf\xbd" "b"));
+	cJSON *j = vms_json_string_repaired("a\xff"
+	                                    "b");
+	CHECK(j && cJSON_IsString(j) &&
+	      !strcmp(j->valuestring, "a\xef\xbf\xbd"
+	                              "b"));
 	cJSON_Delete(j);
 	j = vms_json_string_repaired(NULL);
 	CHECK(j && cJSON_IsNull(j));

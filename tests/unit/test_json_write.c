@@ -137,8 +137,9 @@ static void mask_unstable(char *doc)
 		*w++ = *p++; /* ':' */
 		/* what other processes' mappings move while ours is stopped: how many map a page
 		 * (Pss, shared vs private, Uss and the working-set split built on them) */
-		if (strstr(key, "pss") || strstr(key, "shared") || strstr(key, "private_") || strstr(key, "uss") ||
-		    !strcmp(key, "shareable_ws") || !strcmp(key, "referenced") || !strcmp(key, "taken_at_ms")) {
+		if (strstr(key, "pss") || strstr(key, "shared") || strstr(key, "private_") ||
+		    strstr(key, "uss") || !strcmp(key, "shareable_ws") || !strcmp(key, "referenced") ||
+		    !strcmp(key, "taken_at_ms")) {
 			if (*p >= '0' && *p <= '9') {
 				while (*p >= '0' && *p <= '9')
 					p++;
@@ -313,7 +314,8 @@ static void check_streamed_scan(void)
 int main(void)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/odd64.smaps", getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures");
+	snprintf(path, sizeof path, "%s/odd64.smaps",
+	         getenv("VMSCOPE_FIXTURES") ? getenv("VMSCOPE_FIXTURES") : "tests/fixtures");
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		perror(path);
@@ -364,13 +366,19 @@ int main(void)
 	char *t = NULL;
 	size_t tl = 0;
 	CHECK(vms_json_write_snapshot(demo, NULL, &t, &tl) == VMS_OK);
-	CHECK(t && strstr(t, "\"tid\":0,\"owner\":\"glibc\",\"signal\":\"heap_info read\",\"guess\":false,"
-	                     "\"parts\":[{\"start\":\"0x55555555c000\",\"end\":\"0x55555556c000\",\"size\":65536,"
-	                     "\"details\":\"arena #1\"},{\"start\":\"0x55555556c000\"") != NULL);
-	CHECK(t && strstr(t, "\"stack_allocation\":-1,\"stack_note\":\"runs on a goroutine stack in the Go heap\"}") != NULL);
-	CHECK(t && strstr(t, "\"malformed_lines\":2,\"attribution\":{\"peek\":\"denied\",\"peek_note\":"
-	                     "\"ptrace: permission denied\",\"recognisers\":[{\"key\":\"names\",\"claimed\":1,"
-	                     "\"read_memory\":false,\"note\":null},{\"key\":\"glibc\"") != NULL);
+	CHECK(t &&
+	      strstr(t, "\"tid\":0,\"owner\":\"glibc\",\"signal\":\"heap_info read\",\"guess\":false,"
+	                "\"parts\":[{\"start\":\"0x55555555c000\",\"end\":\"0x55555556c000\",\"size\":65536,"
+	                "\"details\":\"arena #1\"},{\"start\":\"0x55555556c000\"") != NULL);
+	CHECK(
+	    t &&
+	    strstr(t,
+	           "\"stack_allocation\":-1,\"stack_note\":\"runs on a goroutine stack in the Go heap\"}") !=
+	        NULL);
+	CHECK(t &&
+	      strstr(t, "\"malformed_lines\":2,\"attribution\":{\"peek\":\"denied\",\"peek_note\":"
+	                "\"ptrace: permission denied\",\"recognisers\":[{\"key\":\"names\",\"claimed\":1,"
+	                "\"read_memory\":false,\"note\":null},{\"key\":\"glibc\"") != NULL);
 	CHECK(t && strstr(t, "\"guess\":true,\"parts\":[{\"start\":\"0x7f0000101000\"") != NULL);
 	free(t);
 	vms_snapshot_free(demo);

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -41,7 +41,8 @@ static void check_summary_is_sum(const struct vms_snapshot *s)
 	CHECK_EQ_U64(s->summary[VMS_TYPE_FREE].blocks, s->n_gaps);
 }
 
-static struct vms_snapshot *parse_classify(const char *file, int bits, struct vms_thread *threads, size_t n_threads)
+static struct vms_snapshot *parse_classify(const char *file, int bits, struct vms_thread *threads,
+                                           size_t n_threads)
 {
 	size_t len;
 	char *text = fixture_load(file, &len);
@@ -57,8 +58,12 @@ static struct vms_snapshot *parse_classify(const char *file, int bits, struct vm
 	s->n_threads = n_threads;
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b};
 	struct vms_classify_ctx ctx = {
-		.shmem_major = 0, .shmem_minor = 1, .tmpfs_devs = tmpfs, .n_tmpfs_devs = 1,
-		.heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = 100,
+	    .shmem_major = 0,
+	    .shmem_minor = 1,
+	    .tmpfs_devs = tmpfs,
+	    .n_tmpfs_devs = 1,
+	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
+	    .main_tid = 100,
 	};
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
@@ -67,8 +72,8 @@ static struct vms_snapshot *parse_classify(const char *file, int bits, struct vm
 static void test_odd64(void)
 {
 	struct vms_thread threads[] = {
-		{.tid = 100, .name = "server", .sp = 0x7ffc00020000},
-		{.tid = 101, .name = "worker", .sp = 0x7f2000400000},
+	    {.tid = 100, .name = "server", .sp = 0x7ffc00020000},
+	    {.tid = 101, .name = "worker", .sp = 0x7f2000400000},
 	};
 	struct vms_snapshot *s = parse_classify("odd64.smaps", 64, threads, 2);
 	const struct vms_region *r;
@@ -287,7 +292,8 @@ static void test_fuzz_regressions(void)
 static void test_name_tables(void)
 {
 	for (int t = 0; t < VMS_TYPE_COUNT; t++)
-		CHECK(vms_type_from_key(vms_type_key((enum vms_type)t)) == t && *vms_type_name((enum vms_type)t));
+		CHECK(vms_type_from_key(vms_type_key((enum vms_type)t)) == t &&
+		      *vms_type_name((enum vms_type)t));
 	for (int f = 0; f < VMS_SF_COUNT; f++)
 		CHECK(vms_smaps_field_from_key(vms_smaps_field_key((enum vms_smaps_field)f)) == f &&
 		      *vms_smaps_field_kernel_name((enum vms_smaps_field)f));
@@ -297,7 +303,8 @@ static void test_name_tables(void)
 	CHECK_STR(vms_smaps_field_kernel_name(VMS_SF_PRIVATE_DIRTY), "Private_Dirty");
 	CHECK_STR(vms_col_key(VMS_COL_SHAREABLE_WS), "shareable_ws");
 	for (int e = 0; e < VMS_ERR_COUNT; e++)
-		CHECK(strcmp(vms_err_code(e), "unknown_error") != 0 && strcmp(vms_strerror(e), "unknown error") != 0);
+		CHECK(strcmp(vms_err_code(e), "unknown_error") != 0 &&
+		      strcmp(vms_strerror(e), "unknown error") != 0);
 }
 
 int main(void)

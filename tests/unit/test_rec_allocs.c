@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "../../server/core/attribute.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 

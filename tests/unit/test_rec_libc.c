@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "../../server/core/attribute.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -69,7 +69,8 @@ static void test_glibc_reads(void)
 	struct vms_thread threads[] = {{.tid = 100, .name = "arenas", .sp = 0x7ffc00020000},
 	                               {.tid = 101, .name = "worker", .sp = 0x7f0020c00000}};
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, threads, 2);
-	CHECK_STR(fixture_details_at(s, 0x555555600000), "[heap] (brk heap)"); /* the classifier stays neutral */
+	CHECK_STR(fixture_details_at(s, 0x555555600000),
+	          "[heap] (brk heap)"); /* the classifier stays neutral */
 	struct fixture_memory mem = {glibc_words, sizeof glibc_words / sizeof glibc_words[0], 8, 0};
 	int changed = 0;
 	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK && changed);
@@ -83,11 +84,13 @@ static void test_glibc_reads(void)
 	CHECK_STR(a ? s->regions[a->first_region + 1].role : NULL, "tail");
 	CHECK_STR(a ? a->owner : NULL, "glibc");
 	a = fixture_alloc_at(s, 0x7f000c000000);
-	CHECK_STR(fixture_details_at(s, 0x7f000c000000), "glibc arena 1, heaps 2, 3 (2 heaps merged into one VMA)");
+	CHECK_STR(fixture_details_at(s, 0x7f000c000000),
+	          "glibc arena 1, heaps 2, 3 (2 heaps merged into one VMA)");
 	CHECK(a && a->n_regions == 2 && a->end == 0x7f0014000000);
 	CHECK_EQ_U64(fixture_parts_of(s, fixture_alloc_at(s, 0x7f000c000000)), 2);
 	CHECK_STR(fixture_details_at(s, 0x7f0014000000), "glibc arena 1, heap 1");
-	CHECK_STR(fixture_details_at(s, 0x7f0020000000), "glibc mmapped chunks: 2 (3 MiB, merged into one VMA)");
+	CHECK_STR(fixture_details_at(s, 0x7f0020000000),
+	          "glibc mmapped chunks: 2 (3 MiB, merged into one VMA)");
 	CHECK_EQ_U64(fixture_parts_of(s, fixture_alloc_at(s, 0x7f0020000000)), 2);
 	for (size_t p = 0; p < s->n_parts; p++)
 		if (s->parts[p].start == 0x7f0020101000)
@@ -113,7 +116,8 @@ static void test_glibc_geometry(void)
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
-	CHECK_STR(fixture_details_at(s, 0x555555600000), "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
+	CHECK_STR(fixture_details_at(s, 0x555555600000),
+	          "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
 	CHECK_STR(fixture_details_at(s, 0x7f0008000000), "glibc arena heap (guess: HEAP_MAX geometry)");
 	CHECK_STR(fixture_details_at(s, 0x7f000c000000),
 	          "glibc arena heaps (guess: HEAP_MAX geometry, 2 heaps merged)");
@@ -142,7 +146,8 @@ static void test_glibc_rejects(void)
 	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
 	int changed = 0;
 	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK);
-	CHECK(strstr(fixture_details_at(s, 0x555555600000), "guess") != NULL); /* libc.so.6 mapped: still a guess */
+	CHECK(strstr(fixture_details_at(s, 0x555555600000), "guess") !=
+	      NULL); /* libc.so.6 mapped: still a guess */
 	CHECK(fixture_alloc_at(s, 0x7f0008000000)->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK(fixture_alloc_at(s, 0x7f0014000000)->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK(fixture_alloc_at(s, 0x7f0020000000)->type == VMS_TYPE_PRIVATE_DATA);
@@ -159,10 +164,10 @@ static void test_glibc_i386(void)
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	/* with a heap_info (i386: 4-byte fields, sizeof 0x18) it is read */
 	static const struct fixture_word w[] = {{0xf7a00000, 0xf7a00018},
-	                                {0xf7a00004, 0},
-	                                {0xf7a00008, 0x21000},
-	                                {0xf7a0000c, 0x21000},
-	                                {0xf7a00010, 0x1000}};
+	                                        {0xf7a00004, 0},
+	                                        {0xf7a00008, 0x21000},
+	                                        {0xf7a0000c, 0x21000},
+	                                        {0xf7a00010, 0x1000}};
 	struct fixture_memory mem = {w, 5, 4, 0};
 	vms_snapshot_free(s);
 	s = classified("i386.smaps", 32, NULL, 0);

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../../server/core/attribute.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -149,15 +149,18 @@ static void test_pymalloc(void)
 	if (p)
 		CHECK_STR(p[1].details, "glibc mmapped chunk (132 KiB)");
 	/* C: only a glibc chunk, D: zeros: not pymalloc's, left to others */
-	CHECK(fixture_alloc_at(s, 0x7f0000700000) && fixture_alloc_at(s, 0x7f0000700000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0000700000) &&
+	      fixture_alloc_at(s, 0x7f0000700000)->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK(fixture_alloc_at(s, 0x7f0000700000) && fixture_alloc_at(s, 0x7f0000700000)->owner == NULL);
-	CHECK(fixture_alloc_at(s, 0x7f0000a00000) && fixture_alloc_at(s, 0x7f0000a00000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0000a00000) &&
+	      fixture_alloc_at(s, 0x7f0000a00000)->type == VMS_TYPE_PRIVATE_DATA);
 	/* E: unreadable, an exact multiple of 1 MiB: a guess */
 	a = fixture_alloc_at(s, 0x7f0000c00000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->guess == 1);
 	CHECK(strstr(details_at(s, 0x7f0000c00000), "(guess") != NULL);
 	/* the thread stack stays a stack */
-	CHECK(fixture_alloc_at(s, 0x7f0001000000) && fixture_alloc_at(s, 0x7f0001000000)->type == VMS_TYPE_STACK);
+	CHECK(fixture_alloc_at(s, 0x7f0001000000) &&
+	      fixture_alloc_at(s, 0x7f0001000000)->type == VMS_TYPE_STACK);
 	/* the _json image lost its false .bss; the arenas say where they are */
 	json = fixture_alloc_at(s, 0x7f0002000000);
 	CHECK(json && json->type == VMS_TYPE_IMAGE && json->end == 0x7f000200d000);
@@ -186,8 +189,10 @@ static void test_pymalloc(void)
 			CHECK(s->allocations[i].guess == 1 && strstr(s->allocations[i].details, "guess"));
 		}
 	CHECK_EQ_U64(heaps, 4); /* A, C (a 2 MiB glibc chunk: the price of geometry), D, E */
-	CHECK(fixture_alloc_at(s, 0x7f0000500000) && fixture_alloc_at(s, 0x7f0000500000)->type == VMS_TYPE_PRIVATE_DATA);
-	CHECK(fixture_alloc_at(s, 0x7f0002000000) && fixture_alloc_at(s, 0x7f0002000000)->end == 0x7f000220d000);
+	CHECK(fixture_alloc_at(s, 0x7f0000500000) &&
+	      fixture_alloc_at(s, 0x7f0000500000)->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK(fixture_alloc_at(s, 0x7f0002000000) &&
+	      fixture_alloc_at(s, 0x7f0002000000)->end == 0x7f000220d000);
 	vms_snapshot_free(s);
 }
 

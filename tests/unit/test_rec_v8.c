@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "../../server/core/attribute.h"
-#include "test.h"
 #include "fixture.h"
+#include "test.h"
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
@@ -188,7 +188,8 @@ static void test_with_reads(void)
 	CHECK_EQ_U64(gc, 16 * 1024);
 	for (size_t a = 0; a < s->n_allocations; a++)
 		if (s->allocations[a].details && strstr(s->allocations[a].details, "GCInfo"))
-			CHECK(s->allocations[a].guess == 1 && s->allocations[a].type == VMS_TYPE_PRIVATE_DATA);
+			CHECK(s->allocations[a].guess == 1 &&
+			      s->allocations[a].type == VMS_TYPE_PRIVATE_DATA);
 
 	/* every Managed Heap byte is V8's, and the summary row says so */
 	uint64_t mh = 0;

@@ -12,8 +12,8 @@
 #include "handmade_snapshot.h"
 #include "test.h"
 #include "vmscope/error.h"
-#include "vmscope/json.h"
 #include "vmscope/http.h"
+#include "vmscope/json.h"
 #include "vmscope/store.h"
 
 static char dir[] = "/tmp/vmscope-store-XXXXXX";
@@ -292,13 +292,17 @@ static void test_basics(void)
 
 	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
 	 * and its summaries become rows. */
-	exec_sql("DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
-	         "DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
-	         "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
-	         "UPDATE snapshots SET summary = '{\"summary\":[{\"type\":\"image\",\"name\":\"Image\",\"blocks\":7,"
-	         "\"largest\":8,\"regions\":9,\"columns\":{\"size\":10,\"pss\":11}},{\"type\":\"heap\",\"name\":"
-	         "\"Heap\",\"blocks\":1,\"largest\":2,\"regions\":3,\"columns\":{\"size\":4}}],\"total\":{\"size\":5,"
-	         "\"uss\":6}}'; PRAGMA user_version = 1;");
+	exec_sql(
+	    "DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
+	    "DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
+	    "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT "
+	    "'{}';"
+	    "UPDATE snapshots SET summary = "
+	    "'{\"summary\":[{\"type\":\"image\",\"name\":\"Image\",\"blocks\":7,"
+	    "\"largest\":8,\"regions\":9,\"columns\":{\"size\":10,\"pss\":11}},{\"type\":\"heap\",\"name\":"
+	    "\"Heap\",\"blocks\":1,\"largest\":2,\"regions\":3,\"columns\":{\"size\":4}}],\"total\":{"
+	    "\"size\":5,"
+	    "\"uss\":6}}'; PRAGMA user_version = 1;");
 	CHECK_EQ_U64(user_version(), 1);
 	struct vms_store_opts legacy = {.legacy_json = vms_json_decode_stored};
 	CHECK(vms_store_open(path, &legacy, &st, err, sizeof err) == VMS_OK);
@@ -308,7 +312,8 @@ static void test_basics(void)
 	      m.summary[VMS_TYPE_IMAGE].regions == 9 && m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_SIZE] == 10 &&
 	      m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_PSS] == 11);
 	CHECK(m.summary[VMS_TYPE_HEAP].blocks == 1 && m.summary[VMS_TYPE_HEAP].cols[VMS_COL_SIZE] == 4);
-	CHECK(m.summary[VMS_TYPE_STACK].blocks == 0 && m.total[VMS_COL_SIZE] == 5 && m.total[VMS_COL_USS] == 6);
+	CHECK(m.summary[VMS_TYPE_STACK].blocks == 0 && m.total[VMS_COL_SIZE] == 5 &&
+	      m.total[VMS_COL_USS] == 6);
 	vms_snapshot_meta_clear(&m);
 	CHECK(vms_store_load(st, id2, &back) == VMS_OK && back && back->pid == 777); /* from its JSON */
 	vms_snapshot_free(back);

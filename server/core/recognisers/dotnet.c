@@ -180,9 +180,9 @@ static void claim_views(struct vms_attr *a, unsigned *views)
 		if (vms_attr_claim(a, i, j - i, &c) >= 0) {
 			for (size_t k = i; k < j; k++)
 				vms_attr_role(a, k,
-				              vms_region_no_access(&R[k])       ? "reserved"
-				              : R[k].perms[2] == 'x' ? "code (RX view)"
-				                                     : "RW alias");
+				              vms_region_no_access(&R[k]) ? "reserved"
+				              : R[k].perms[2] == 'x'      ? "code (RX view)"
+				                                          : "RW alias");
 			(*views)++;
 		}
 		i = j - 1;

@@ -277,8 +277,8 @@ static unsigned claim_heaps(struct g *g)
 		uint64_t reserve_end = last->base + g->heap_max;
 		if (r->end < reserve_end && (size_t)ri + 1 < s->n_regions) {
 			const struct vms_region *t = &s->regions[ri + 1];
-			if (t->start == r->end && vms_region_is_anon(t) && vms_region_no_access(t) && t->end == reserve_end &&
-			    !vms_attr_claimed(g->a, (size_t)ri + 1))
+			if (t->start == r->end && vms_region_is_anon(t) && vms_region_no_access(t) &&
+			    t->end == reserve_end && !vms_attr_claimed(g->a, (size_t)ri + 1))
 				n = 2;
 		}
 		const char *details;

@@ -37,13 +37,13 @@
 #define HINT_LOW_AMD64 0xc000000000ull /* low 40 bits of every arena hint (malloc.go mallocinit) */
 #define HINT_LOW_ARM64 0x4000000000ull /* arm64 (not ios): 0x0040 << 32 */
 #define HINT_MAX_I 0x7full
-#define L2_BYTES (32 * MIB)           /* (1 << arenaL2Bits) pointers, arenaL2Bits = 22 */
-#define BIAS_AMD64 0x800000000000ull  /* -arenaBaseOffset on amd64; 0 on arm64 */
-#define PERSISTENT_CHUNK (256 * 1024) /* persistentChunkSize, malloc.go */
-#define MAX_RUNS 256                  /* arena reservations we track per scan */
-#define MAX_ARENAS 4096               /* arenas (256 GiB of heap) we track per scan */
-#define MAX_ELF_FILES 4096            /* distinct image files we look at per scan */
-#define MAX_L2_PEEKS 4096             /* memory reads spent looking for the arena index */
+#define L2_BYTES (32 * MIB)            /* (1 << arenaL2Bits) pointers, arenaL2Bits = 22 */
+#define BIAS_AMD64 0x800000000000ull   /* -arenaBaseOffset on amd64; 0 on arm64 */
+#define PERSISTENT_CHUNK (256 * 1024)  /* persistentChunkSize, malloc.go */
+#define MAX_RUNS 256                   /* arena reservations we track per scan */
+#define MAX_ARENAS 4096                /* arenas (256 GiB of heap) we track per scan */
+#define MAX_ELF_FILES 4096             /* distinct image files we look at per scan */
+#define MAX_L2_PEEKS 4096              /* memory reads spent looking for the arena index */
 #define INDEX_STEPS VMS_ATTR_MAX_STEPS /* 64 MiB steps through the index: 4 TiB of address space */
 
 /* ---- step 1: a Go ELF among the mapped images ------------------------------------------ */
@@ -325,8 +325,8 @@ static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_run
 		return 0;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!vms_region_anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES || vms_attr_claimed(a, i) ||
-		    r->smaps[VMS_SF_RSS] == 0 || in_runs(runs, n_runs, i))
+		if (!vms_region_anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES ||
+		    vms_attr_claimed(a, i) || r->smaps[VMS_SF_RSS] == 0 || in_runs(runs, n_runs, i))
 			continue;
 		uint64_t last = r->end - L2_BYTES;
 		if (try_l2(a, r->start, arenas, n, ha, &peeks))
@@ -623,7 +623,8 @@ static unsigned claim_summaries(struct vms_attr *a, const char *ver, uint64_t *b
 				claimed++;
 				*bytes += none + rw;
 				for (size_t k = lo; k < hi; k++)
-					vms_attr_role(a, k, vms_region_no_access(&R[k]) ? "reserved" : "committed");
+					vms_attr_role(a, k,
+					              vms_region_no_access(&R[k]) ? "reserved" : "committed");
 			}
 		}
 		i = j > i ? j : i + 1;

@@ -28,11 +28,12 @@
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
-#define PERF_MAX (4u << 20)   /* PerfDataMemorySize is 32 KiB by default */
-#define META_NODE (64 * MIB)  /* metaspace VirtualSpaceNode reservation (JDK 16+) */
-#define META_ALIGN (4 * MIB)  /* metaspace root chunk size: nodes are aligned to it */
-#define JAVA_GUARD (16 * KIB) /* red 1 + yellow 2 + reserved 1 page */
-#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (the JVM fixtures take 10^3..10^4) */
+#define PERF_MAX (4u << 20)                  /* PerfDataMemorySize is 32 KiB by default */
+#define META_NODE (64 * MIB)                 /* metaspace VirtualSpaceNode reservation (JDK 16+) */
+#define META_ALIGN (4 * MIB)                 /* metaspace root chunk size: nodes are aligned to it */
+#define JAVA_GUARD (16 * KIB)                /* red 1 + yellow 2 + reserved 1 page */
+#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (the JVM fixtures take 10^3..10^4)   \
+	                                      */
 
 enum gc { GC_UNKNOWN, GC_G1, GC_PARALLEL, GC_SERIAL, GC_Z, GC_SHENANDOAH };
 
@@ -398,7 +399,8 @@ static int is_zheap(const struct vms_region *r)
 
 static int zview_ok(const struct hs *h, size_t i)
 {
-	return !vms_attr_claimed(h->a, i) && (is_zheap(&h->R[i]) || (plain(h, i) && vms_region_no_access(&h->R[i])));
+	return !vms_attr_claimed(h->a, i) &&
+	       (is_zheap(&h->R[i]) || (plain(h, i) && vms_region_no_access(&h->R[i])));
 }
 
 static void claim_zgc(struct hs *h)
@@ -808,8 +810,9 @@ static void claim_java_stacks(struct hs *h)
 {
 	for (size_t i = 0; i + 1 < h->n; i++) {
 		const struct vms_region *g = &h->R[i], *r = &h->R[i + 1];
-		if (!avail(h, i) || !avail(h, i + 1) || !vms_region_no_access(g) || g->end - g->start != JAVA_GUARD ||
-		    !perms_are(r, "rw-p") || r->start != g->end || (r->end - g->start) % (64 * KIB) != 0)
+		if (!avail(h, i) || !avail(h, i + 1) || !vms_region_no_access(g) ||
+		    g->end - g->start != JAVA_GUARD || !perms_are(r, "rw-p") || r->start != g->end ||
+		    (r->end - g->start) % (64 * KIB) != 0)
 			continue;
 		vms_attr_role(h->a, i, "guard");
 		vms_attr_role(h->a, i + 1, "stack");

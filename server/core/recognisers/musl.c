@@ -216,10 +216,11 @@ static unsigned claim_merged_stacks_by_geometry(struct m *m)
 	unsigned claimed = 0;
 	for (size_t i = 1; i < s->n_regions; i++) {
 		const struct vms_region *g = &s->regions[i - 1], *r = &s->regions[i];
-		if (r->type != VMS_TYPE_STACK || !vms_region_is_anon(r) || !vms_region_rw_private(r) || !vms_region_no_access(g) ||
-		    !vms_region_is_anon(g) || g->end != r->start || g->end - g->start != 2 * m->page ||
-		    r->allocation != g->allocation || r->end - r->start < (1u << 20) ||
-		    vms_attr_claimed(m->a, i - 1) || vms_attr_claimed(m->a, i))
+		if (r->type != VMS_TYPE_STACK || !vms_region_is_anon(r) || !vms_region_rw_private(r) ||
+		    !vms_region_no_access(g) || !vms_region_is_anon(g) || g->end != r->start ||
+		    g->end - g->start != 2 * m->page || r->allocation != g->allocation ||
+		    r->end - r->start < (1u << 20) || vms_attr_claimed(m->a, i - 1) ||
+		    vms_attr_claimed(m->a, i))
 			continue;
 		long t = -1;
 		for (size_t k = 0; k < s->n_threads; k++)
@@ -276,7 +277,8 @@ static const char *run(struct vms_attr *a)
 	if (h == s->n_regions && !dyn)
 		return NULL;
 	int guarded = he - h >= 2 && vms_region_no_access(&s->regions[h]) &&
-	              s->regions[h].end - s->regions[h].start == m.page && vms_region_rw_private(&s->regions[h + 1]);
+	              s->regions[h].end - s->regions[h].start == m.page &&
+	              vms_region_rw_private(&s->regions[h + 1]);
 	/* the meta area: {check, next, nslots} */
 	int confirmed = 0, read_heap = 0, guard_unread = guarded;
 	unsigned char buf[24];

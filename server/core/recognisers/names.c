@@ -17,24 +17,24 @@ struct known_name {
 };
 
 static const struct known_name known[] = {
-	{" glibc: malloc arena", VMS_TYPE_HEAP, "glibc arena heap"},
-	{" glibc: malloc", VMS_TYPE_HEAP, "glibc mmapped chunk"},
-	{" glibc: loader malloc", VMS_TYPE_HEAP, "ld.so loader heap"},
-	{" glibc: pthread stack", VMS_TYPE_STACK, "glibc thread stack"},
-	{" glibc: pthread user stack", VMS_TYPE_STACK, "thread stack (user-supplied)"},
-	{" glibc: unused stack", VMS_TYPE_STACK, "glibc cached thread stack (no thread)"},
-	{" Go: heap reservation", VMS_TYPE_MANAGED_HEAP, "Go heap reservation"},
-	{" Go: heap index", VMS_TYPE_PRIVATE_DATA, "Go heap index (runtime metadata)"},
-	{" Go: heap metadata", VMS_TYPE_PRIVATE_DATA, "Go heap metadata"},
-	{" Go: heap", VMS_TYPE_MANAGED_HEAP, "Go heap"},
-	{" Go: ", VMS_TYPE_PRIVATE_DATA, "Go runtime metadata"},
-	{"mimalloc", VMS_TYPE_HEAP, "mimalloc segment"},
-	{"tcmalloc_region_", VMS_TYPE_HEAP, "tcmalloc region"},
-	{"tcmalloc_cpu_slab", VMS_TYPE_HEAP, "tcmalloc per-CPU cache"},
-	{"jemalloc_pg", VMS_TYPE_HEAP, "jemalloc extent"},
-	{"partition_alloc", VMS_TYPE_HEAP, "PartitionAlloc pages"},
-	{"v8", VMS_TYPE_MANAGED_HEAP, "V8 heap pages"},
-	{"blink_gc", VMS_TYPE_MANAGED_HEAP, "Oilpan (blink_gc) heap pages"},
+    {" glibc: malloc arena", VMS_TYPE_HEAP, "glibc arena heap"},
+    {" glibc: malloc", VMS_TYPE_HEAP, "glibc mmapped chunk"},
+    {" glibc: loader malloc", VMS_TYPE_HEAP, "ld.so loader heap"},
+    {" glibc: pthread stack", VMS_TYPE_STACK, "glibc thread stack"},
+    {" glibc: pthread user stack", VMS_TYPE_STACK, "thread stack (user-supplied)"},
+    {" glibc: unused stack", VMS_TYPE_STACK, "glibc cached thread stack (no thread)"},
+    {" Go: heap reservation", VMS_TYPE_MANAGED_HEAP, "Go heap reservation"},
+    {" Go: heap index", VMS_TYPE_PRIVATE_DATA, "Go heap index (runtime metadata)"},
+    {" Go: heap metadata", VMS_TYPE_PRIVATE_DATA, "Go heap metadata"},
+    {" Go: heap", VMS_TYPE_MANAGED_HEAP, "Go heap"},
+    {" Go: ", VMS_TYPE_PRIVATE_DATA, "Go runtime metadata"},
+    {"mimalloc", VMS_TYPE_HEAP, "mimalloc segment"},
+    {"tcmalloc_region_", VMS_TYPE_HEAP, "tcmalloc region"},
+    {"tcmalloc_cpu_slab", VMS_TYPE_HEAP, "tcmalloc per-CPU cache"},
+    {"jemalloc_pg", VMS_TYPE_HEAP, "jemalloc extent"},
+    {"partition_alloc", VMS_TYPE_HEAP, "PartitionAlloc pages"},
+    {"v8", VMS_TYPE_MANAGED_HEAP, "V8 heap pages"},
+    {"blink_gc", VMS_TYPE_MANAGED_HEAP, "Oilpan (blink_gc) heap pages"},
 };
 
 /* The known entry for region r's [anon:NAME], or NULL. */
@@ -60,13 +60,14 @@ static const char *run(struct vms_attr *a)
 			continue;
 		}
 		size_t j = i + 1;
-		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end && !vms_attr_claimed(a, j) &&
+		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end &&
+		       !vms_attr_claimed(a, j) &&
 		       !strcmp(s->regions[j].path ? s->regions[j].path : "", s->regions[i].path))
 			j++;
 		struct vms_claim c = {
-			.type = k->type,
-			.details = vms_attr_fmt(a, "%s (named %s by the runtime)", k->what, s->regions[i].path),
-			.signal = "name",
+		    .type = k->type,
+		    .details = vms_attr_fmt(a, "%s (named %s by the runtime)", k->what, s->regions[i].path),
+		    .signal = "name",
 		};
 		if (vms_attr_claim(a, i, j - i, &c) >= 0)
 			named++;
@@ -76,8 +77,8 @@ static const char *run(struct vms_attr *a)
 }
 
 const struct vms_recogniser vms_rec_names = {
-	.key = "names",
-	.what = "VMA names runtimes set with PR_SET_VMA_ANON_NAME ([anon: glibc: ...], [anon: Go: ...], "
-	        "[anon:mimalloc], [anon:tcmalloc_region_*], [anon:partition_alloc], ...): authoritative.",
-	.run = run,
+    .key = "names",
+    .what = "VMA names runtimes set with PR_SET_VMA_ANON_NAME ([anon: glibc: ...], [anon: Go: ...], "
+            "[anon:mimalloc], [anon:tcmalloc_region_*], [anon:partition_alloc], ...): authoritative.",
+    .run = run,
 };

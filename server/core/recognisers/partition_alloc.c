@@ -51,8 +51,8 @@ static size_t exact_run(const struct vms_attr *a, size_t i, uint64_t size)
 		return 0;
 	uint64_t end = R[i].start + size;
 	size_t j = i + 1;
-	while (j < s->n_regions && R[j].start == R[j - 1].end && R[j].end <= end && vms_region_anon_private(&R[j]) &&
-	       !vms_attr_claimed(a, j))
+	while (j < s->n_regions && R[j].start == R[j - 1].end && R[j].end <= end &&
+	       vms_region_anon_private(&R[j]) && !vms_attr_claimed(a, j))
 		j++;
 	return R[j - 1].end == end ? j - i : 0;
 }
@@ -81,9 +81,9 @@ static long claim_reservation(struct vms_attr *a, size_t i, size_t n, const stru
 	const struct vms_region *R = vms_attr_snapshot(a)->regions;
 	for (size_t k = i; k < i + n; k++)
 		vms_attr_role(a, k,
-		              vms_region_no_access(&R[k])       ? "reserved"
-		              : R[k].perms[1] == 'w' ? "committed"
-		                                     : "read-only");
+		              vms_region_no_access(&R[k]) ? "reserved"
+		              : R[k].perms[1] == 'w'      ? "committed"
+		                                          : "read-only");
 	return id;
 }
 
@@ -295,8 +295,8 @@ static const char *run(struct vms_attr *a)
 		}
 	for (size_t i = 0; sandboxes && i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (vms_region_anon_private(r) && !strcmp(r->perms, "rwxp") && r->end - r->start >= CODE_RANGE_MIN &&
-		    !vms_attr_claimed(a, i))
+		if (vms_region_anon_private(r) && !strcmp(r->perms, "rwxp") &&
+		    r->end - r->start >= CODE_RANGE_MIN && !vms_attr_claimed(a, i))
 			code += (unsigned)claim_code_range(a, i);
 	}
 	for (size_t i = 0; i < s->n_regions; i++)

@@ -60,7 +60,8 @@ static unsigned claim_google(struct vms_attr *a, const struct vms_snapshot *s)
 	for (size_t i = 0; i < s->n_regions;) {
 		const struct vms_region *r = &s->regions[i];
 		const char *tag = google_tag(r->start);
-		if (!tag || !vms_region_anon_private(r) || (r->vm_flag_bits & VMS_VMF_NR) || vms_attr_claimed(a, i)) {
+		if (!tag || !vms_region_anon_private(r) || (r->vm_flag_bits & VMS_VMF_NR) ||
+		    vms_attr_claimed(a, i)) {
 			i++;
 			continue;
 		}
@@ -68,8 +69,9 @@ static unsigned claim_google(struct vms_attr *a, const struct vms_snapshot *s)
 		size_t j = i + 1;
 		while (j < s->n_regions && s->regions[j].start == s->regions[j - 1].end &&
 		       s->regions[j - 1].end < unit_end && s->regions[j].end <= unit_end &&
-		       vms_region_anon_private(&s->regions[j]) && !(s->regions[j].vm_flag_bits & VMS_VMF_NR) &&
-		       !vms_attr_claimed(a, j) && google_tag(s->regions[j].start) == tag)
+		       vms_region_anon_private(&s->regions[j]) &&
+		       !(s->regions[j].vm_flag_bits & VMS_VMF_NR) && !vms_attr_claimed(a, j) &&
+		       google_tag(s->regions[j].start) == tag)
 			j++;
 		struct vms_claim c = {
 		    .type = VMS_TYPE_HEAP,

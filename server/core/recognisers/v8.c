@@ -32,18 +32,25 @@
 
 #define KIB 1024ull
 #define MIB (1024ull * KIB)
-#define V8_PAGE_ALIGN (256 * KIB)       /* MemoryChunk::kAlignment */
-#define V8_CODE_RANGE (512 * MIB)       /* kMaximalCodeRangeSize, x64 without compression */
-#define V8_GCINFO_TABLE (512 * KIB)     /* GCInfoTable::MaxTableSize(): 1 << 14 entries of 32 B */
-#define V8_HDR 0x60                     /* bytes of the BasicMemoryChunk header we read */
+#define V8_PAGE_ALIGN (256 * KIB)   /* MemoryChunk::kAlignment */
+#define V8_CODE_RANGE (512 * MIB)   /* kMaximalCodeRangeSize, x64 without compression */
+#define V8_GCINFO_TABLE (512 * KIB) /* GCInfoTable::MaxTableSize(): 1 << 14 entries of 32 B */
+#define V8_HDR 0x60                 /* bytes of the BasicMemoryChunk header we read */
 #define V8_N_SPACES 9
-#define MAX_OWNERS 32                   /* owner Space* -> id cache (≈ 8 spaces per isolate) */
+#define MAX_OWNERS 32 /* owner Space* -> id cache (≈ 8 spaces per isolate) */
 #define MAX_HEAPS 16
 
 /* V8 11.3 AllocationSpace, in order; also the order of v8.getHeapSpaceStatistics(). */
 static const char *const space_name[V8_N_SPACES] = {
-	"read-only space", "new space", "old space", "code space", "shared space",
-	"new large-object space", "large-object space", "code large-object space", "shared large-object space",
+    "read-only space",
+    "new space",
+    "old space",
+    "code space",
+    "shared space",
+    "new large-object space",
+    "large-object space",
+    "code large-object space",
+    "shared large-object space",
 };
 
 struct v8_scan {
@@ -82,7 +89,8 @@ static int has_flag(const struct vms_region *r, const char *f)
 /* Anonymous, MAP_NORESERVE and MADV_DONTFORK: how every V8 page-allocator mapping looks. */
 static int v8_shaped(const struct vms_region *r)
 {
-	return vms_region_is_anon(r) && (r->vm_flag_bits & VMS_VMF_NR) && has_flag(r, "dc") && r->perms[3] == 'p';
+	return vms_region_is_anon(r) && (r->vm_flag_bits & VMS_VMF_NR) && has_flag(r, "dc") &&
+	       r->perms[3] == 'p';
 }
 
 /* Is this the path of a V8 image: the executable "node" / "nodejs" (exactly: addons "x.node"
@@ -92,7 +100,8 @@ static int v8_image_path(const char *p)
 	if (!p || p[0] != '/')
 		return 0;
 	const char *b = strrchr(p, '/') + 1;
-	return !strcmp(b, "node") || !strcmp(b, "nodejs") || !strncmp(b, "libnode.so", 10) || !strncmp(b, "libv8.so", 8);
+	return !strcmp(b, "node") || !strcmp(b, "nodejs") || !strncmp(b, "libnode.so", 10) ||
+	       !strncmp(b, "libv8.so", 8);
 }
 
 /* The first mapping of a V8 image, or NULL. */
@@ -201,9 +210,11 @@ static size_t claim_code_range(struct v8_scan *v, size_t i, int builtins)
 	const struct vms_region *R = v->s->regions;
 	size_t n = v->s->n_regions;
 	size_t lo = i, hi = i + 1;
-	while (lo > 0 && R[lo - 1].end == R[lo].start && code_range_member(v, lo - 1) && !vms_attr_claimed(v->a, lo - 1))
+	while (lo > 0 && R[lo - 1].end == R[lo].start && code_range_member(v, lo - 1) &&
+	       !vms_attr_claimed(v->a, lo - 1))
 		lo--;
-	while (hi < n && R[hi].start == R[hi - 1].end && code_range_member(v, hi) && !vms_attr_claimed(v->a, hi))
+	while (hi < n && R[hi].start == R[hi - 1].end && code_range_member(v, hi) &&
+	       !vms_attr_claimed(v->a, hi))
 		hi++;
 	uint64_t top, bottom;
 	if (builtins) { /* the blob sits at top - RoundUp(blob, 256 KiB) */
@@ -220,12 +231,17 @@ static size_t claim_code_range(struct v8_scan *v, size_t i, int builtins)
 		hi--;
 	uint64_t size = R[hi - 1].end - R[lo].start;
 	struct vms_claim c = {
-		.type = VMS_TYPE_MANAGED_HEAP,
-		.signal = builtins ? "embedded builtins remapped into a dc nr reservation" : "rwx dc nr reservation",
+	    .type = VMS_TYPE_MANAGED_HEAP,
+	    .signal =
+	        builtins ? "embedded builtins remapped into a dc nr reservation" : "rwx dc nr reservation",
 	};
-	c.details = builtins ? vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved, with the embedded builtins of %s",
-	                                    (unsigned long long)(size / MIB), strrchr(R[i].path, '/') + 1)
-	                     : vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved", (unsigned long long)(size / MIB));
+	c.details =
+	    builtins
+	        ? vms_attr_fmt(
+	              v->a, "V8 code range (code space), %llu MiB reserved, with the embedded builtins of %s",
+	              (unsigned long long)(size / MIB), strrchr(R[i].path, '/') + 1)
+	        : vms_attr_fmt(v->a, "V8 code range (code space), %llu MiB reserved",
+	                       (unsigned long long)(size / MIB));
 	long id = vms_attr_claim(v->a, lo, hi - lo, &c);
 	if (id < 0)
 		return i + 1;
@@ -239,9 +255,11 @@ static size_t claim_code_range(struct v8_scan *v, size_t i, int builtins)
 		if (R[k].start % V8_PAGE_ALIGN || R[k].perms[0] != 'r' || R[k].path)
 			continue;
 		if (read_page(v, R[k].start, R[hi - 1].end, &psz, &space) == 1) {
-			const char *what = space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", space == 7 ? "V8 large code page" : "V8 code page",
-			                                             space_name[space])
-			                              : "V8 code page (space unknown)";
+			const char *what =
+			    space >= 0 ? vms_attr_fmt(v->a, "%s (%s)",
+			                              space == 7 ? "V8 large code page" : "V8 code page",
+			                              space_name[space])
+			               : "V8 code page (space unknown)";
 			vms_attr_part(v->a, id, R[k].start, R[k].start + psz, what);
 			v->pages[space >= 0 ? space : V8_N_SPACES]++;
 		}
@@ -288,17 +306,25 @@ static void claim_pages(struct v8_scan *v, size_t i)
 	if (at < r->end)
 		count_page(v, -1);
 	unsigned long long kib = (r->end - r->start) / KIB;
-	struct vms_claim c = {.type = VMS_TYPE_MANAGED_HEAP, .signal = walked ? "page header read" : "geometry (256 KiB-aligned dc nr)"};
+	struct vms_claim c = {.type = VMS_TYPE_MANAGED_HEAP,
+	                      .signal = walked ? "page header read" : "geometry (256 KiB-aligned dc nr)"};
 	if (at == r->end && walked == 1)
-		c.details = first_space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", page_kind(first_space), space_name[first_space])
+		c.details = first_space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", page_kind(first_space),
+		                                            space_name[first_space])
 		                             : "V8 heap page (space unknown)";
 	else if (at == r->end && !mixed)
-		c.details = first_space >= 0 ? vms_attr_fmt(v->a, "V8 heap pages x%zu (%s, merged by the kernel)", walked, space_name[first_space])
-		                             : vms_attr_fmt(v->a, "V8 heap pages x%zu (space unknown, merged by the kernel)", walked);
+		c.details =
+		    first_space >= 0
+		        ? vms_attr_fmt(v->a, "V8 heap pages x%zu (%s, merged by the kernel)", walked,
+		                       space_name[first_space])
+		        : vms_attr_fmt(v->a, "V8 heap pages x%zu (space unknown, merged by the kernel)",
+		                       walked);
 	else if (at == r->end)
-		c.details = vms_attr_fmt(v->a, "V8 heap pages x%zu (several spaces, merged by the kernel; see parts)", walked);
+		c.details = vms_attr_fmt(
+		    v->a, "V8 heap pages x%zu (several spaces, merged by the kernel; see parts)", walked);
 	else if (walked)
-		c.details = vms_attr_fmt(v->a, "V8 heap pages (%llu KiB; headers recognised for the first %zu)", kib, walked);
+		c.details = vms_attr_fmt(
+		    v->a, "V8 heap pages (%llu KiB; headers recognised for the first %zu)", kib, walked);
 	else if (got == 0) /* read, and not a V8 11 header: another V8 version, or not V8 */
 		c.details = "V8 heap page (space unknown: page header not recognised) (guess)", c.guess = 1;
 	else if (kib > V8_PAGE_ALIGN / KIB && kib % (V8_PAGE_ALIGN / KIB) == 0)
@@ -311,7 +337,8 @@ static void claim_pages(struct v8_scan *v, size_t i)
 		return;
 	for (size_t k = 0; k < np; k++)
 		vms_attr_part(v->a, id, pg[k].start, pg[k].end,
-		              pg[k].space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", page_kind(pg[k].space), space_name[pg[k].space])
+		              pg[k].space >= 0 ? vms_attr_fmt(v->a, "%s (%s)", page_kind(pg[k].space),
+		                                              space_name[pg[k].space])
 		                               : "V8 heap page (space unknown)");
 }
 
@@ -324,7 +351,8 @@ static int page_candidate(struct v8_scan *v, size_t i)
 	const struct vms_region *r = &R[i];
 	if (!v8_shaped(r) || r->start % V8_PAGE_ALIGN || r->perms[0] != 'r' || r->perms[2] == 'x')
 		return 0;
-	if (i + 1 < v->s->n_regions && R[i + 1].start == r->end && v8_shaped(&R[i + 1]) && R[i + 1].perms[0] == '-') {
+	if (i + 1 < v->s->n_regions && R[i + 1].start == r->end && v8_shaped(&R[i + 1]) &&
+	    R[i + 1].perms[0] == '-') {
 		uint64_t size;
 		int space;
 		return read_page(v, r->start, r->end, &size, &space) == 1;
@@ -336,15 +364,16 @@ static int page_candidate(struct v8_scan *v, size_t i)
 static size_t gcinfo_table(struct v8_scan *v, size_t i)
 {
 	const struct vms_region *R = v->s->regions;
-	if (i + 1 >= v->s->n_regions || !v8_shaped(&R[i]) || strcmp(R[i].perms, "rw-p") || !v8_shaped(&R[i + 1]) ||
-	    R[i + 1].perms[0] != '-' || R[i + 1].start != R[i].end || R[i + 1].end - R[i].start != V8_GCINFO_TABLE ||
-	    vms_attr_claimed(v->a, i) || vms_attr_claimed(v->a, i + 1))
+	if (i + 1 >= v->s->n_regions || !v8_shaped(&R[i]) || strcmp(R[i].perms, "rw-p") ||
+	    !v8_shaped(&R[i + 1]) || R[i + 1].perms[0] != '-' || R[i + 1].start != R[i].end ||
+	    R[i + 1].end - R[i].start != V8_GCINFO_TABLE || vms_attr_claimed(v->a, i) ||
+	    vms_attr_claimed(v->a, i + 1))
 		return 0;
 	struct vms_claim c = {
-		.type = VMS_TYPE_PRIVATE_DATA,
-		.details = "cppgc GCInfo table (V8 type-info table, 512 KiB reserved) (guess)",
-		.signal = "geometry (512 KiB dc nr reservation)",
-		.guess = 1,
+	    .type = VMS_TYPE_PRIVATE_DATA,
+	    .details = "cppgc GCInfo table (V8 type-info table, 512 KiB reserved) (guess)",
+	    .signal = "geometry (512 KiB dc nr reservation)",
+	    .guess = 1,
 	};
 	vms_attr_role(v->a, i, "committed");
 	vms_attr_role(v->a, i + 1, "reserved");
@@ -388,18 +417,23 @@ static const char *run(struct vms_attr *a)
 	const char *b = strrchr(v.image->path, '/') + 1;
 	if (!total && !v.code_ranges)
 		return vms_attr_fmt(a, "%s mapped, but no V8 heap pages or code range found", b);
-	const char *how = v.read_any ? "page headers read" : s->peek == 1 ? "geometry (headers unreadable)" : "geometry only";
-	return vms_attr_fmt(a,
-	                    "%s: %u heap pages (new %u, old %u, code %u, large %u, new large %u, read-only %u, unknown %u), "
-	                    "%u code range(s), %zu isolate(s) seen, %u cppgc GCInfo table(s); %s",
-	                    b, total, v.pages[1], v.pages[2], v.pages[3], v.pages[6] + v.pages[7] + v.pages[8], v.pages[5],
-	                    v.pages[0], v.pages[V8_N_SPACES], v.code_ranges, v.n_heaps, v.gcinfo, how);
+	const char *how = v.read_any     ? "page headers read"
+	                  : s->peek == 1 ? "geometry (headers unreadable)"
+	                                 : "geometry only";
+	return vms_attr_fmt(
+	    a,
+	    "%s: %u heap pages (new %u, old %u, code %u, large %u, new large %u, read-only %u, unknown %u), "
+	    "%u code range(s), %zu isolate(s) seen, %u cppgc GCInfo table(s); %s",
+	    b, total, v.pages[1], v.pages[2], v.pages[3], v.pages[6] + v.pages[7] + v.pages[8], v.pages[5],
+	    v.pages[0], v.pages[V8_N_SPACES], v.code_ranges, v.n_heaps, v.gcinfo, how);
 }
 
 const struct vms_recogniser vms_rec_v8 = {
-	.key = "v8",
-	.what = "V8 (node, libnode, libv8 mapped): heap pages (256 KiB-aligned anonymous \"dc nr\" VMAs; the space from "
-	        "the page header when memory may be read), the 512 MiB code range with the embedded builtins remapped "
-	        "from the executable, and the cppgc GCInfo table.",
-	.run = run,
+    .key = "v8",
+    .what = "V8 (node, libnode, libv8 mapped): heap pages (256 KiB-aligned anonymous \"dc nr\" VMAs; the "
+            "space from "
+            "the page header when memory may be read), the 512 MiB code range with the embedded builtins "
+            "remapped "
+            "from the executable, and the cppgc GCInfo table.",
+    .run = run,
 };

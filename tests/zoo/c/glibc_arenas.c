@@ -35,7 +35,6 @@ struct worker {
 	int tid;
 };
 
-
 static void *work(void *arg)
 {
 	struct worker *w = arg;

@@ -10,8 +10,8 @@
  *    "data":..., "bss":..., "hole":..., "malloc":..., "main":...}
  * segments: each PT_LOAD page-rounded at the load bias; span_*: the lowest start and the highest
  * end; data: the address of an initialised global (in the last PT_LOAD's file part); bss: the
- * middle of the .bss array (past the data page); hole: the page mapped into the gap (0 when it could not be placed);
- * malloc and main: &malloc and &main, for address look-ups. Exits on EOF or SIGTERM. */
+ * middle of the .bss array (past the data page); hole: the page mapped into the gap (0 when it could not be
+ * placed); malloc and main: &malloc and &main, for address look-ups. Exits on EOF or SIGTERM. */
 #define _GNU_SOURCE
 #include <link.h>
 #include <stdio.h>
@@ -62,8 +62,8 @@ int main(void)
 	uintptr_t hole = 0;
 	for (int k = 0; k + 1 < me.n && !hole; k++)
 		if (me.seg[k + 1].start >= me.seg[k].end + page) {
-			void *p = mmap((void *)me.seg[k].end, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-			               -1, 0);
+			void *p = mmap((void *)me.seg[k].end, page, PROT_NONE,
+			               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 			if (p == (void *)me.seg[k].end)
 				hole = (uintptr_t)p;
 			else if (p != MAP_FAILED)
@@ -72,11 +72,12 @@ int main(void)
 	printf("{\"pid\":%d,\"page\":%lu,\"span_start\":%lu,\"span_end\":%lu,\"segments\":[", (int)getpid(),
 	       (unsigned long)page, (unsigned long)me.seg[0].start, (unsigned long)me.seg[me.n - 1].end);
 	for (int k = 0; k < me.n; k++)
-		printf("%s[%lu,%lu]", k ? "," : "", (unsigned long)me.seg[k].start, (unsigned long)me.seg[k].end);
+		printf("%s[%lu,%lu]", k ? "," : "", (unsigned long)me.seg[k].start,
+		       (unsigned long)me.seg[k].end);
 	void *(*m)(size_t) = malloc;
-	printf("],\"data\":%lu,\"bss\":%lu,\"hole\":%lu,\"malloc\":%lu,\"main\":%lu}\n", (unsigned long)&data_word,
-	       (unsigned long)(bss_array + sizeof bss_array / 2), (unsigned long)hole, (unsigned long)(uintptr_t)m,
-	       (unsigned long)(uintptr_t)main);
+	printf("],\"data\":%lu,\"bss\":%lu,\"hole\":%lu,\"malloc\":%lu,\"main\":%lu}\n",
+	       (unsigned long)&data_word, (unsigned long)(bss_array + sizeof bss_array / 2),
+	       (unsigned long)hole, (unsigned long)(uintptr_t)m, (unsigned long)(uintptr_t)main);
 	fflush(stdout);
 	char buf[64];
 	while (fgets(buf, sizeof buf, stdin))
