@@ -24,6 +24,7 @@
 struct stream_ctx {
 	struct vms_req *r;
 	int started;
+	int head;             /* a HEAD request: headers only */
 	double window_t0;     /* monotonic seconds at the start of the current window */
 	uint64_t window_sent; /* bytes written in it */
 };
@@ -45,6 +46,8 @@ static int stream_size(void *arg, uint64_t total)
 static int stream_chunk(void *arg, const void *buf, size_t len)
 {
 	struct stream_ctx *c = arg;
+	if (c->head)
+		return 0; /* HEAD: the headers said everything */
 	if (!c->window_t0)
 		c->window_t0 = now_s();
 	if (mg_write(c->r->conn, buf, len) != (int)len)
@@ -92,7 +95,7 @@ int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const str
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 {
 	if (!omit_cmdline) {
-		struct stream_ctx c = {.r = r};
+		struct stream_ctx c = {.r = r, .head = !strcmp(r->ri->request_method, "HEAD")};
 		struct vms_store_sink sink = {.size = stream_size, .chunk = stream_chunk, .arg = &c};
 		int err = vms_http_snapshot_json(r->h->store, id, &sink);
 		if (err == VMS_OK)

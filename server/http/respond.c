@@ -21,10 +21,24 @@ static void close_if_unread_body(struct mg_connection *conn, int body_read)
 		mg_disable_connection_keep_alive(conn);
 }
 
+/* civetweb 1.15 writes the request's own version into the status line ("HTTP/%s"). After a
+ * malformed request line that "version" is the rest of the request, headers included, so a
+ * client could make us echo anything: answer such requests as HTTP/1.1 and close. */
+static void sane_http_version(struct mg_connection *conn)
+{
+	/* request_info lives in the (non-const) connection; only civetweb's accessor is const. */
+	struct mg_request_info *ri = (struct mg_request_info *)mg_get_request_info(conn);
+	if (ri->http_version && (!strcmp(ri->http_version, "1.0") || !strcmp(ri->http_version, "1.1")))
+		return;
+	ri->http_version = "1.1";
+	mg_disable_connection_keep_alive(conn);
+}
+
 static int start(struct mg_connection *conn, int status, const char *content_type, int64_t len,
                  const struct vms_header *extra)
 {
 	char lenbuf[24];
+	sane_http_version(conn);
 	if (mg_response_header_start(conn, status) != 0)
 		return -1;
 	if (content_type)

@@ -97,6 +97,13 @@ static int begin_request(struct mg_connection *conn)
 	const char *path = ri->local_uri;
 	const char *method = ri->request_method ? ri->request_method : "";
 
+	/* civetweb 1.15 keeps MG_MAX_HEADERS (64) header lines and drops the rest without a word, so
+	 * a second Host or Origin after the 64th would go unseen: refuse a request that fills them. */
+	if (ri->num_headers >= MG_MAX_HEADERS) {
+		mg_disable_connection_keep_alive(conn);
+		return vms_send_error_conn(conn, 431, "too_many_headers",
+		                           "too many header lines (vmscope reads at most 63)", NULL);
+	}
 	/* 1. DNS rebinding: nothing happens for a Host we do not answer to. */
 	if (host_header_count(ri) > 1 || !vms_host_allowed(h, mg_get_header(conn, "Host"))) {
 		mg_disable_connection_keep_alive(conn);
