@@ -92,7 +92,9 @@ int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const str
 	return 200;
 }
 
-int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
+/* The body of stored snapshot id: the kept rendering streamed from the store, or for a share
+ * without the command line a new rendering. Either passes the download gate (stream_gate.c). */
+static int send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 {
 	if (!omit_cmdline) {
 		struct stream_ctx c = {.r = r, .head = !strcmp(r->ri->request_method, "HEAD")};
@@ -116,6 +118,16 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 	struct vms_json_opts o = {.omit_cmdline = 1};
 	st = vms_send_snapshot(r, s, &o);
 	vms_snapshot_free(s);
+	return st;
+}
+
+int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
+{
+	int st = vms_stream_begin(r);
+	if (st)
+		return st;
+	st = send_snapshot_json(r, id, omit_cmdline);
+	vms_stream_end(r);
 	return st;
 }
 

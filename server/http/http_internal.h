@@ -6,6 +6,7 @@
 #include <civetweb.h>
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "vmscope/http.h"
@@ -41,6 +42,7 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	sem_t stream_slots;   /* snapshot bodies being sent: VMS_HTTP_MAX_STREAMS at most (stream_gate.c) */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
@@ -144,6 +146,13 @@ int vms_token_ok(const struct vms_http *h, const char *authorization);
 /* 1 when the request comes from a foreign page (Origin not ours, Sec-Fetch-Site cross/same-site). */
 int vms_cross_site(const struct mg_connection *conn);
 int vms_is_json_type(const char *content_type);
+
+/* ---- snapshot downloads (stream_gate.c) ------------------------------------------------ */
+#define VMS_HTTP_MAX_STREAMS 4
+/* Take one of the VMS_HTTP_MAX_STREAMS slots for sending a snapshot body, waiting for one up to
+ * 30 s. Returns 0 (then call vms_stream_end when sent), or the status already sent (503 busy). */
+int vms_stream_begin(struct vms_req *r);
+void vms_stream_end(struct vms_req *r);
 
 /* ---- scans (scan_gate.c) -------------------------------------------------------------- */
 /* Pass the gate every full scan passes: the rate limit, then the scan lock (one at a time,

@@ -230,6 +230,7 @@ static void free_server(struct vms_http *h)
 	free(h->web_dir);
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
+	sem_destroy(&h->stream_slots);
 	vms_ratelimit_destroy(&h->scan_rate);
 	vms_file_cache_free(h->file_cache);
 	free(h);
@@ -362,6 +363,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	if (!h)
 		return VMS_ERR_NOMEM;
 	pthread_mutex_init(&h->scan_lock, NULL);
+	sem_init(&h->stream_slots, 0, VMS_HTTP_MAX_STREAMS);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
 	h->file_cache = vms_file_cache_new(0);
