@@ -11,12 +11,8 @@
 
 static int load_side(struct vms_req *r, int64_t id, const char *side, struct vms_snapshot **out)
 {
-	int err = vms_store_load(r->h->store, id, out);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld (%s)", (long long)id, side);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	return 0;
+	return vms_answer_store(r, vms_store_load(r->h->store, id, out), "no snapshot %lld (%s)",
+	                        (long long)id, side);
 }
 
 static int send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)

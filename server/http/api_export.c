@@ -68,13 +68,9 @@ static int stream_chunk(void *arg, const void *buf, size_t len)
 static int load(struct vms_req *r, int64_t id, struct vms_snapshot **out)
 {
 	int err = vms_store_load(r->h->store, id, out);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK) {
+	if (err != VMS_OK && err != VMS_ERR_NOT_FOUND)
 		vms_log(r->h, VMS_LOG_ERROR, "loading snapshot %lld: %s", (long long)id, vms_strerror(err));
-		return vms_send_vms_err(r, err, 0);
-	}
-	return 0;
+	return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 }
 
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts)
@@ -101,9 +97,7 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 			mg_disable_connection_keep_alive(r->conn);
 			return 200;
 		}
-		if (err == VMS_ERR_NOT_FOUND)
-			return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-		return vms_send_vms_err(r, err, 0);
+		return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 	}
 	/* A share without the command line: rebuild the JSON without it. */
 	struct vms_snapshot *s = NULL;

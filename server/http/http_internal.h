@@ -98,6 +98,8 @@ int vms_send(struct vms_req *r, int status, const char *content_type, const void
 /* Send a cJSON tree (compact) and delete it. NULL tree (or no memory to print it) = out of
  * memory -> 503 out_of_memory (vms_send_vms_err). */
 int vms_send_json(struct vms_req *r, int status, cJSON *j);
+/* The same with extra headers (as for vms_send), e.g. the Location of a 201. */
+int vms_send_json_x(struct vms_req *r, int status, cJSON *j, const struct vms_header *extra);
 /* {"error":{"code":code,"message":...}} */
 int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -105,6 +107,10 @@ int vms_send_error_x(struct vms_req *r, int status, const char *code, const stru
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Error response for an enum vms_err from the core/store (pid for the messages, or 0). */
 int vms_send_vms_err(struct vms_req *r, int err, int pid);
+/* Answer the result err of a store call that looks up one thing (a snapshot, a share): 0 for
+ * VMS_OK (nothing sent); for VMS_ERR_NOT_FOUND 404 not_found whose message is fmt; any other
+ * error through vms_send_vms_err. Returns the status sent, or 0. */
+int vms_answer_store(struct vms_req *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Start a response whose body follows with mg_write (Content-Length given). */
 int vms_send_headers(struct vms_req *r, int status, const char *content_type, uint64_t len,
                      const struct vms_header *extra);
