@@ -179,15 +179,27 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }
 
-cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size)
 {
-	char url[64];
+	char own[VMS_URL_MAX];
+	if (!url) {
+		url = own;
+		size = sizeof own;
+	}
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
-	cJSON_AddNumberToObject(o, "id", (double)m->id);
+	snprintf(url, size, "/api/v1/%s/%lld", collection, (long long)id);
+	cJSON_AddNumberToObject(o, "id", (double)id);
 	cJSON_AddStringToObject(o, "url", url);
+	return o;
+}
+
+cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
+{
+	cJSON *o = vms_json_with_url("snapshots", m->id, NULL, 0);
+	if (!o)
+		return NULL;
 	cJSON_AddStringToObject(o, "source",
 	                        m->source == VMS_SOURCE_IMPORT  ? "import"
 	                        : m->source == VMS_SOURCE_WATCH ? "watch"

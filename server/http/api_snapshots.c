@@ -14,10 +14,9 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 {
 	struct vms_snapshot_meta m;
 	struct vms_share sh;
-	char url[64];
+	char url[VMS_URL_MAX];
 	int have_share = 0;
 
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
 	if (__atomic_exchange_n(&r->h->disk_full_logged, 0, __ATOMIC_RELAXED))
 		vms_log(r->h, VMS_LOG_INFO, "the disk holding the database has room again");
 	if (o->share) {
@@ -28,11 +27,9 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 		else
 			have_share = 1;
 	}
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = vms_json_with_url("snapshots", id, url, sizeof url);
 	if (!root)
 		return vms_send_json(r, 201, NULL);
-	cJSON_AddNumberToObject(root, "id", (double)id);
-	cJSON_AddStringToObject(root, "url", url);
 	if (have_share) {
 		cJSON *s = vms_share_json(r, &sh);
 		cJSON_AddStringToObject(root, "share_url",

@@ -228,6 +228,11 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
  * host for its section and symbol (never for a share link: an unauthenticated holder must not
  * make the daemon read files). */
 int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
+/* A new object {"id":id,"url":"/api/v1/COLLECTION/ID"} (collection "snapshots", "watches"), the
+ * start of every stored thing's JSON; NULL without memory. url: when not NULL, receives the url
+ * too (size >= VMS_URL_MAX holds any). */
+#define VMS_URL_MAX 64
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size);
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);
 cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s);
