@@ -29,6 +29,19 @@ const FREE_INDEX = TYPE_BY_KEY.free.index;
 
 function log2(x) { return Math.log(x) / Math.LN2; }
 
+// Binary search: the last index i in [0, n) for which holds(i) is true, or -1 when there is none.
+// holds must be true for a prefix of the indexes and false after it (as for sorted segments).
+function lastIndex(n, holds) {
+  let lo = 0;
+  let hi = n - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (holds(mid)) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return ans;
+}
+
 export class AddressMap {
   // opts: {onSelect(sel), onZoom(range|null)}
   constructor(model, opts) {
@@ -275,14 +288,7 @@ export class AddressMap {
   // ---- geometry ----
 
   segAt(pos) {
-    let lo = 0;
-    let hi = this.segKind.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.x0[mid] <= pos) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
+    return lastIndex(this.segKind.length, (i) => this.x0[i] <= pos);
   }
 
   posFromEvent(ev, clampToBar = false) {
@@ -429,14 +435,7 @@ export class AddressMap {
     if (!s) return -1;
     const m = this.m;
     const addr = s.kind === KIND_GAP ? m.gStart[s.g] : s.kind === KIND_REGION ? m.rStart[s.r] : m.aStart[s.a];
-    let lo = 0;
-    let hi = this.segKind.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.segStart[mid] <= addr) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
+    return lastIndex(this.segKind.length, (i) => this.segStart[i] <= addr);
   }
 
   onDbl(ev) {
@@ -477,15 +476,11 @@ export class AddressMap {
 
   pixelRange(lo, hi) {
     const n = this.segKind.length;
-    let a = -1;
-    let b = -1;
-    // first segment ending after lo, last starting before hi
-    let l = 0;
-    let h = n - 1;
-    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] < hi) { b = mid; l = mid + 1; } else h = mid - 1; }
-    l = 0; h = n - 1;
-    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] + BigInt(this.segSize[mid]) > lo) { a = mid; h = mid - 1; } else l = mid + 1; }
-    if (a < 0 || b < 0 || b < a) return null;
+    // a: the first segment ending after lo (one past the last ending at or before it);
+    // b: the last segment starting before hi
+    const a = lastIndex(n, (i) => this.segStart[i] + BigInt(this.segSize[i]) <= lo) + 1;
+    const b = lastIndex(n, (i) => this.segStart[i] < hi);
+    if (a >= n || b < 0 || b < a) return null;
     return [this.x0[a], this.x0[b + 1]];
   }
 
