@@ -27,8 +27,12 @@ struct vms_cli_switch {
 /* Parse the options of a subcommand whose options are all switches (sw, ended by {NULL}, at
  * most 8), plus --help/-h. Returns -1 to go on, with optind at the first operand; else the exit
  * code to return: VMS_EXIT_OK after the usage on stdout for --help, VMS_EXIT_USAGE after the
- * usage on stderr for an unknown option (getopt_long has said which). (switches.c) */
+ * usage on stderr for an unknown option (getopt_long has said which). (args.c) */
 int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, void (*usage)(FILE *f));
+/* After the options: the one process a subcommand works on, *target from -p PID|NAME (or NULL)
+ * else the next operand. Returns -1 to go on; VMS_EXIT_USAGE after saying what is wrong (no
+ * process, or an operand too many) and the usage on stderr. (args.c) */
+int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f));
 
 /* Read and parse snapshot file path. VMS_EXIT_OK and *out (vms_snapshot_free), or
  * VMS_EXIT_ERROR after "vmscope CMD: ..." on stderr. (snapshot_file.c) */

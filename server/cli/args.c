@@ -1,5 +1,6 @@
-/* The options of a subcommand that has only switches (--json, --no-peek, --pss ...) and --help:
- * one table instead of a getopt_long loop in every such command. */
+/* Subcommand arguments: the options of a subcommand that has only switches (--json, --no-peek,
+ * --pss ...) and --help, as one table instead of a getopt_long loop in every such command; and
+ * the one process operand of snapshot and watch. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,4 +44,16 @@ int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, voi
 		}
 	}
 	return -1;
+}
+
+int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f))
+{
+	if (!*target && optind < argc)
+		*target = argv[optind++];
+	if (*target && optind == argc)
+		return -1;
+	fprintf(stderr, "vmscope %s: %s\n", cmd,
+	        *target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
+	usage(stderr);
+	return VMS_EXIT_USAGE;
 }
