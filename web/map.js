@@ -11,20 +11,17 @@ import { el, clear, human, fmtAddr } from './format.js';
 import { TYPES, TYPE_BY_KEY } from './palette.js';
 import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 
-const GUTTER = 118;          // px for the row address labels
-const BAR_H = 20;
-const ROW_PITCH = 28;
-const GAP_LINEAR_PX = 28;
-const GAP_PX_PER_DOUBLING = 4;
-const GAP_MAX_PX = 170;
-const LARGEST_MIN_PX = 180;
-const OUTSIDE_PX = 36;
-const MIN_PX = 1;
-const TARGET_ROWS = 8;
+// Rows, in px: the gutter for the row address labels, a bar's height, from one row to the next;
+// the scale is chosen to fill about TARGET_ROWS rows.
+const GUTTER = 118, BAR_H = 20, ROW_PITCH = 28, TARGET_ROWS = 8;
+// Segment widths, in px: a compressed gap (see above) is GAP_LINEAR_PX plus GAP_PX_PER_DOUBLING
+// per doubling, at most GAP_MAX_PX; the largest free block at least LARGEST_MIN_PX (to carry its
+// label); what lies outside the user address space OUTSIDE_PX; a region at least MIN_PX.
+const GAP_LINEAR_PX = 28, GAP_PX_PER_DOUBLING = 4, GAP_MAX_PX = 170;
+const LARGEST_MIN_PX = 180, OUTSIDE_PX = 36, MIN_PX = 1;
 
-const SEG_REGION = 0;
-const SEG_GAP = 1;
-const SEG_OUTSIDE = 2;
+// What a segment of the map is.
+const SEG_REGION = 0, SEG_GAP = 1, SEG_OUTSIDE = 2;
 const FREE_INDEX = TYPE_BY_KEY.free.index;
 
 function log2(x) { return Math.log(x) / Math.LN2; }
