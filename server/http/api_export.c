@@ -71,13 +71,9 @@ static int stream_chunk(void *arg, const void *buf, size_t len)
 static int load(struct vms_req *r, int64_t id, struct vms_snapshot **out)
 {
 	int err = vms_store_load(r->h->store, id, out);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK) {
+	if (err != VMS_OK && err != VMS_ERR_NOT_FOUND)
 		vms_log(r->h, VMS_LOG_ERROR, "loading snapshot %lld: %s", (long long)id, vms_strerror(err));
-		return vms_send_vms_err(r, err, 0);
-	}
-	return 0;
+	return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 }
 
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts)
@@ -106,9 +102,7 @@ static int send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 			mg_disable_connection_keep_alive(r->conn);
 			return 200;
 		}
-		if (err == VMS_ERR_NOT_FOUND)
-			return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-		return vms_send_vms_err(r, err, 0);
+		return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 	}
 	/* A share without the command line: rebuild the JSON without it. */
 	struct vms_snapshot *s = NULL;
@@ -200,15 +194,27 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }
 
-cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size)
 {
-	char url[64];
+	char own[VMS_URL_MAX];
+	if (!url) {
+		url = own;
+		size = sizeof own;
+	}
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
-	cJSON_AddNumberToObject(o, "id", (double)m->id);
+	snprintf(url, size, "/api/v1/%s/%lld", collection, (long long)id);
+	cJSON_AddNumberToObject(o, "id", (double)id);
 	cJSON_AddStringToObject(o, "url", url);
+	return o;
+}
+
+cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
+{
+	cJSON *o = vms_json_with_url("snapshots", m->id, NULL, 0);
+	if (!o)
+		return NULL;
 	cJSON_AddStringToObject(o, "source",
 	                        m->source == VMS_SOURCE_IMPORT  ? "import"
 	                        : m->source == VMS_SOURCE_WATCH ? "watch"
