@@ -22,13 +22,26 @@ static int t_passed, t_failed, t_skipped;
 		fputc('\n', stderr);                                                                         \
 	} while (0)
 
-#define CHECK(cond)                                                                                          \
+/* Count one check; on failure print "FILE:LINE: CHECK failed: COND" and end, then return 0. */
+static inline int t_check(int ok, const char *file, int line, const char *cond, const char *end)
+{
+	if (ok) {
+		t_passed++;
+		return 1;
+	}
+	t_failed++;
+	fprintf(stderr, "%s:%d: CHECK failed: %s%s", file, line, cond, end);
+	return 0;
+}
+
+#define CHECK(cond) ((void)t_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond, "\n"))
+
+/* CHECK that also says why: the printf-style rest of the arguments after "COND: ". */
+#define CHECK_MSG(cond, ...)                                                                                 \
 	do {                                                                                                 \
-		if (cond) {                                                                                  \
-			t_passed++;                                                                          \
-		} else {                                                                                     \
-			t_failed++;                                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+		if (!t_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond, ": ")) {                             \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
 		}                                                                                            \
 	} while (0)
 

@@ -35,18 +35,6 @@
 #define MAX_KV 128
 #define N_WORKERS 4
 
-#define CHECK_MSG(cond, ...)                                                                                 \
-	do {                                                                                                 \
-		if (cond) {                                                                                  \
-			t_passed++;                                                                          \
-		} else {                                                                                     \
-			t_failed++;                                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
-
 struct kv {
 	char key[64];
 	char val[256];
