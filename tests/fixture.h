@@ -28,6 +28,19 @@ static inline char *fixture_load(const char *rel, size_t *len)
 	return buf;
 }
 
+/* What the classifier needs of the process besides its regions: x86 with `bits` bits, the usual
+ * mmap_min_addr and top of user space, and the given threads (owned by the caller, may be NULL). */
+static inline void fixture_machine(struct vms_snapshot *s, int bits, struct vms_thread *threads,
+                                   size_t n_threads)
+{
+	s->arch.bits = bits;
+	s->arch.machine = bits == 32 ? "i386" : "x86_64";
+	s->mmap_min_addr = 0x10000;
+	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	s->threads = threads;
+	s->n_threads = n_threads;
+}
+
 /* Parse and classify saved smaps text as a process of `bits` bits with 4 KiB pages, shmem on
  * device 00:01 (the usual internal mount) and the
  * given threads (owned by the caller, may be NULL); main thread main_tid. */
@@ -40,13 +53,8 @@ static inline struct vms_snapshot *fixture_classified(const char *text, size_t l
 		fprintf(stderr, "fixture: cannot parse smaps text\n");
 		exit(2);
 	}
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
+	fixture_machine(s, bits, threads, n_threads);
 	s->page_size = 4096;
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
-	s->threads = threads;
-	s->n_threads = n_threads;
 	struct vms_classify_ctx ctx = {
 	    .shmem_minor = 1, .heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = main_tid};
 	if (vms_classify(s, &ctx) != VMS_OK) {

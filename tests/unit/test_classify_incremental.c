@@ -85,13 +85,8 @@ static struct vms_snapshot *fresh(int bits, struct vms_thread *threads, size_t n
 	struct vms_snapshot *s = vms_snapshot_new();
 	if (!s)
 		return NULL;
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	fixture_machine(s, bits, threads, n_threads);
 	s->page_table_bytes = 12288;
-	s->threads = threads;
-	s->n_threads = n_threads;
 	return s;
 }
 
