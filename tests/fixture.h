@@ -41,6 +41,19 @@ static inline void fixture_machine(struct vms_snapshot *s, int bits, struct vms_
 	s->n_threads = n_threads;
 }
 
+/* The classifier's context for a `bits`-bit process: shmem on device 00:01 (the usual internal
+ * mount), the given tmpfs devices (may be NULL), the usual heap_max, main thread main_tid. */
+static inline struct vms_classify_ctx fixture_ctx(int bits, const unsigned *tmpfs, size_t n_tmpfs,
+                                                  pid_t main_tid)
+{
+	return (struct vms_classify_ctx){.shmem_major = 0,
+	                                 .shmem_minor = 1,
+	                                 .tmpfs_devs = tmpfs,
+	                                 .n_tmpfs_devs = n_tmpfs,
+	                                 .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
+	                                 .main_tid = main_tid};
+}
+
 /* Parse and classify saved smaps text as a process of `bits` bits with 4 KiB pages, shmem on
  * device 00:01 (the usual internal mount) and the
  * given threads (owned by the caller, may be NULL); main thread main_tid. */
@@ -55,8 +68,7 @@ static inline struct vms_snapshot *fixture_classified(const char *text, size_t l
 	}
 	fixture_machine(s, bits, threads, n_threads);
 	s->page_size = 4096;
-	struct vms_classify_ctx ctx = {
-	    .shmem_minor = 1, .heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = main_tid};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, NULL, 0, main_tid);
 	if (vms_classify(s, &ctx) != VMS_OK) {
 		fprintf(stderr, "fixture: cannot classify\n");
 		exit(2);

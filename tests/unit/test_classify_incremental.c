@@ -93,18 +93,11 @@ static struct vms_snapshot *fresh(int bits, struct vms_thread *threads, size_t n
 static struct vms_classify_ctx make_ctx(int bits, struct seen *sn)
 {
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b, 0u << 20 | 0x16};
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0,
-	    .shmem_minor = 1,
-	    .tmpfs_devs = tmpfs,
-	    .n_tmpfs_devs = 2,
-	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
-	    .main_tid = 100,
-	    .is_elf = fake_is_elf,
-	    .elf_load = fake_elf_load,
-	    .on_allocation = sn ? on_allocation : NULL,
-	    .alloc_cookie = sn,
-	};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, tmpfs, 2, 100);
+	ctx.is_elf = fake_is_elf;
+	ctx.elf_load = fake_elf_load;
+	ctx.on_allocation = sn ? on_allocation : NULL;
+	ctx.alloc_cookie = sn;
 	return ctx;
 }
 

@@ -52,14 +52,7 @@ static struct vms_snapshot *parse_classify(const char *file, int bits, struct vm
 	fixture_machine(s, bits, threads, n_threads);
 	s->page_table_bytes = 12288;
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b};
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0,
-	    .shmem_minor = 1,
-	    .tmpfs_devs = tmpfs,
-	    .n_tmpfs_devs = 1,
-	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
-	    .main_tid = 100,
-	};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, tmpfs, 1, 100);
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
 }
