@@ -76,6 +76,18 @@ static inline struct vms_snapshot *fixture_classified(const char *text, size_t l
 	return s;
 }
 
+/* fixture_classified on the saved smaps file tests/fixtures/REL (see fixture_load). */
+static inline struct vms_snapshot *fixture_file_classified(const char *rel, int bits,
+                                                           struct vms_thread *threads, size_t n_threads,
+                                                           pid_t main_tid)
+{
+	size_t len;
+	char *text = fixture_load(rel, &len);
+	struct vms_snapshot *s = fixture_classified(text, len, bits, threads, n_threads, main_tid);
+	free(text);
+	return s;
+}
+
 static inline const struct vms_allocation *fixture_alloc_at(const struct vms_snapshot *s, uint64_t start)
 {
 	for (size_t i = 0; i < s->n_allocations; i++)

@@ -16,10 +16,15 @@
 
 static struct vms_snapshot *parse_classify(const char *file)
 {
-	size_t len;
-	char *text = fixture_load(file, &len);
-	struct vms_snapshot *s = fixture_classified(text, len, 64, NULL, 0, 100);
-	free(text);
+	return fixture_file_classified(file, 64, NULL, 0, 100);
+}
+
+/* parse_classify, then attributed with no memory to read */
+static struct vms_snapshot *attributed(const char *file)
+{
+	struct vms_snapshot *s = parse_classify(file);
+	int changed = 0;
+	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	return s;
 }
 
@@ -200,9 +205,7 @@ static void test_pymalloc(void)
 
 static void test_partition_alloc(void)
 {
-	struct vms_snapshot *s = parse_classify("chromium.smaps");
-	int changed = 0;
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	struct vms_snapshot *s = attributed("chromium.smaps");
 	check_numbers(s);
 	const struct vms_allocation *a = fixture_alloc_at(s, 0x320800000000);
 	const struct vms_part *p;
@@ -254,9 +257,7 @@ static void test_partition_alloc(void)
 
 static void test_dotnet(void)
 {
-	struct vms_snapshot *s = parse_classify("dotnet8.smaps");
-	int changed = 0;
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	struct vms_snapshot *s = attributed("dotnet8.smaps");
 	check_numbers(s);
 	const struct vms_allocation *a = fixture_alloc_at(s, 0x7a0000000000);
 	CHECK(a && a->type == VMS_TYPE_MANAGED_HEAP && a->end == 0x7a4000000000);
@@ -292,8 +293,7 @@ static void test_dotnet(void)
 	vms_snapshot_free(s);
 
 	/* no libcoreclr: the same layout is not claimed */
-	s = parse_classify("chromium.smaps");
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	s = attributed("chromium.smaps");
 	CHECK(fixture_run_of(s, "dotnet") && fixture_run_of(s, "dotnet")->claimed == 0);
 	vms_snapshot_free(s);
 }
