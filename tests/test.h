@@ -69,6 +69,24 @@ static inline int t_check(int ok, const char *file, int line, const char *cond, 
 		}                                                                                            \
 	} while (0)
 
+/* mkdtemp(dir), dir a template ending in XXXXXX; exits 1 saying why when it cannot. */
+static inline void test_mkdtemp(char *dir)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+/* Remove dir and everything in it; says so when it cannot. */
+static inline void test_rmtree(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
 #define TEST_MAIN_END()                                                                                      \
 	do {                                                                                                 \
 		printf("%d passed, %d failed, %d skipped\n", t_passed, t_failed, t_skipped);                 \
