@@ -61,6 +61,17 @@ static struct vms_store *open_db(const char *name, const struct vms_store_opts *
 	return st;
 }
 
+/* open_db, then create the watch w in it (its id in *id), CHECKed. */
+static struct vms_store *open_with_watch(const char *name, const struct vms_store_opts *opts, char *p,
+                                         size_t p_len, const struct vms_watch *w, int64_t *id)
+{
+	struct vms_store *st = open_db(name, opts, p, p_len);
+	*id = 0;
+	if (st)
+		CHECK(vms_store_watch_create(st, w, id) == VMS_OK);
+	return st;
+}
+
 static void test_roundtrip(void)
 {
 	struct vms_store *st = NULL;
@@ -209,12 +220,11 @@ static void test_roundtrip(void)
 static void test_blob_bytes(void)
 {
 	char p5[300];
-	struct vms_store *st = open_db("blob.db", NULL, p5, sizeof p5);
+	struct vms_watch w = {.pid = 3, .start_time = 3, .name = "b", .interval_ms = 1000};
+	int64_t id;
+	struct vms_store *st = open_with_watch("blob.db", NULL, p5, sizeof p5, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 3, .start_time = 3, .name = "b", .interval_ms = 1000};
-	int64_t id = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_sample s;
 	memset(&s, 0, sizeof s);
 	s.t_ms = 42;
@@ -270,12 +280,11 @@ static void test_blob_bytes(void)
 static void test_downsampled(void)
 {
 	char p6[300];
-	struct vms_store *st = open_db("ds.db", NULL, p6, sizeof p6);
+	struct vms_watch w = {.pid = 6, .start_time = 6, .name = "d", .interval_ms = 1000, .retention_s = 0};
+	int64_t id, snap = 0;
+	struct vms_store *st = open_with_watch("ds.db", NULL, p6, sizeof p6, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 6, .start_time = 6, .name = "d", .interval_ms = 1000, .retention_s = 0};
-	int64_t id = 0, snap = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_snapshot *hs = hs_demo();
 	CHECK(vms_store_put(st, hs, VMS_SOURCE_WATCH, NULL, 0, &snap) == VMS_OK);
 	vms_snapshot_free(hs);
@@ -313,12 +322,11 @@ static void test_byte_limit(void)
 {
 	char p2[300];
 	struct vms_store_opts o = {.max_bytes = 20000};
-	struct vms_store *st = open_db("small.db", &o, p2, sizeof p2);
+	struct vms_watch w = {.pid = 9, .start_time = 9, .name = "n", .interval_ms = 100};
+	int64_t id;
+	struct vms_store *st = open_with_watch("small.db", &o, p2, sizeof p2, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 9, .start_time = 9, .name = "n", .interval_ms = 100};
-	int64_t id = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_sample s;
 	int ok = 1;
 	for (int i = 0; i < 200; i++) {
