@@ -24,29 +24,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-WEB=${VMSCOPE_WEB:-$here/../../web}
-TMP=$(mktemp -d /tmp/vmscope-rel.XXXXXX)
-pass=0
-fail=0
-skipped=0
-PIDS=()
-
-for tool in curl jq python3; do
-	command -v "$tool" >/dev/null || { echo "test_reliability.sh: needs $tool" >&2; exit 1; }
-done
-[ -x "$BIN" ] || { echo "test_reliability.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
-
-MOUNTED=
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+MOUNTED=
+cleanup_more() { [ -n "$MOUNTED" ] && umount "$MOUNTED" 2>/dev/null; }
+setup rel curl jq python3
 
 post_file() { api POST "$1" -H 'Content-Type: application/json' --data-binary "@$2"; }
 alive() { kill -0 "$1" 2>/dev/null; }
@@ -352,7 +334,4 @@ kill "$LAST_PID" 2>/dev/null
 
 ok "no sanitizer report from any daemon" bash -c "! grep -l 'Sanitizer' '$TMP'/*.err"
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ] || exit 1
-[ "$skipped" -eq 0 ] || exit 77
-exit 0
+finish
