@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "snapshot_internal.h"
 #include "vmscope/filecache.h"
+#include "vmscope/util.h"
 
 #define PEEK_MAX 4096
 
@@ -143,14 +144,12 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 			return -1;
 	}
 	if (a->n_claims == a->cap_claims) {
-		size_t cap = a->cap_claims ? a->cap_claims * 2 : 64;
-		struct claim_rec *g = realloc(a->claims, cap * sizeof *g);
+		struct claim_rec *g = vms_grow(a->claims, &a->cap_claims, sizeof *g, 64);
 		if (!g) {
 			a->oom = 1;
 			return -1;
 		}
 		a->claims = g;
-		a->cap_claims = cap;
 	}
 	long id = (long)a->n_claims++;
 	a->claims[id] = (struct claim_rec){.first = first, .n = n, .c = *c, .first_part = a->n_parts};
@@ -182,14 +181,12 @@ int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, 
 	if (!cr->n_parts)
 		cr->first_part = a->n_parts;
 	if (a->n_parts == a->cap_parts) {
-		size_t cap = a->cap_parts ? a->cap_parts * 2 : 64;
-		struct vms_part *g = realloc(a->parts, cap * sizeof *g);
+		struct vms_part *g = vms_grow(a->parts, &a->cap_parts, sizeof *g, 64);
 		if (!g) {
 			a->oom = 1;
 			return -1;
 		}
 		a->parts = g;
-		a->cap_parts = cap;
 	}
 	a->parts[a->n_parts++] =
 	    (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};

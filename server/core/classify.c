@@ -13,6 +13,7 @@
 #include "snapshot_internal.h"
 
 #include "vmscope/parse.h"
+#include "vmscope/util.h"
 
 struct walk {
 	struct vms_snapshot *s;
@@ -102,12 +103,10 @@ static int grow(struct walk *w)
 {
 	if (w->n_alloc < w->cap_alloc)
 		return 0;
-	size_t cap = w->cap_alloc ? w->cap_alloc * 2 : 256;
-	struct vms_allocation *n = realloc(w->allocs, cap * sizeof *n);
+	struct vms_allocation *n = vms_grow(w->allocs, &w->cap_alloc, sizeof *n, 256);
 	if (!n)
 		return -1;
 	w->allocs = n;
-	w->cap_alloc = cap;
 	w->s->allocations = n;
 	return 0;
 }

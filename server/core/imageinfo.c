@@ -11,6 +11,7 @@
 
 #include "elf.h"
 #include "vmscope/filecache.h"
+#include "vmscope/util.h"
 
 #define SHSTR_MAX (1u << 20) /* section name table */
 #define NOTE_MAX 4096u
@@ -414,12 +415,10 @@ struct part_buf {
 static int push_part(struct part_buf *b, struct vms_part part)
 {
 	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct vms_part *np = realloc(b->p, cap * sizeof *np);
+		struct vms_part *np = vms_grow(b->p, &b->cap, sizeof *np, 256);
 		if (!np)
 			return -1;
 		b->p = np;
-		b->cap = cap;
 	}
 	b->p[b->n++] = part;
 	return 0;

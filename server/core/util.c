@@ -1,6 +1,7 @@
 /* The shared helpers of include/vmscope/util.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -9,6 +10,17 @@
 
 #include "vmscope/error.h"
 #include "vmscope/util.h"
+
+void *vms_grow(void *p, size_t *cap, size_t elem, size_t first)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	if (n < *cap || (elem && n > SIZE_MAX / elem))
+		return NULL;
+	void *np = realloc(p, n * elem);
+	if (np)
+		*cap = n;
+	return np;
+}
 
 int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b)
 {

@@ -15,6 +15,7 @@
 #include "strbuf.h"
 #include "textutil.h"
 #include "vmscope/export.h"
+#include "vmscope/util.h"
 
 #ifndef VMSCOPE_VERSION
 #define VMSCOPE_VERSION "0.0.0"
@@ -40,18 +41,12 @@ static void t_row(struct table *t)
 	if (t->oom)
 		return;
 	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		if (cap > SIZE_MAX / (t->ncols * sizeof(char *))) {
-			t->oom = 1;
-			return;
-		}
-		char **c = realloc(t->cells, cap * t->ncols * sizeof(char *));
+		char **c = vms_grow(t->cells, &t->cap, t->ncols * sizeof(char *), 32); /* a row an item */
 		if (!c) {
 			t->oom = 1;
 			return;
 		}
 		t->cells = c;
-		t->cap = cap;
 	}
 	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(char *));
 	t->nrows++;

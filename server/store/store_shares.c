@@ -159,14 +159,12 @@ int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **ou
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct vms_share *g = realloc(*out, ncap * sizeof *g);
+			struct vms_share *g = vms_grow(*out, &cap, sizeof *g, 8);
 			if (!g) {
 				err = VMS_ERR_NOMEM;
 				goto out;
 			}
 			*out = g;
-			cap = ncap;
 		}
 		fill_share(q, &(*out)[(*n)++]);
 	}
