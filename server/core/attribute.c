@@ -66,14 +66,10 @@ const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a)
 
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
 {
-	char buf[512];
 	va_list ap;
 	va_start(ap, format);
-	int n = vsnprintf(buf, sizeof buf, format, ap);
+	const char *r = vms_snapshot_vfmt(a->s, format, ap);
 	va_end(ap);
-	if (n < 0)
-		return NULL;
-	const char *r = vms_snapshot_strndup(a->s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 	if (!r)
 		a->oom = 1;
 	return r;
