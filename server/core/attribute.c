@@ -139,13 +139,9 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 		if (k > first && R[k].start != R[k - 1].end)
 			return -1;
 	}
-	if (a->n_claims == a->cap_claims) {
-		struct claim_rec *g = vms_grow(a->claims, &a->cap_claims, sizeof *g, 64);
-		if (!g) {
-			a->oom = 1;
-			return -1;
-		}
-		a->claims = g;
+	if (VMS_GROW(a->claims, a->n_claims, a->cap_claims, 64)) {
+		a->oom = 1;
+		return -1;
 	}
 	long id = (long)a->n_claims++;
 	a->claims[id] = (struct claim_rec){.first = first, .n = n, .c = *c, .first_part = a->n_parts};
@@ -176,13 +172,9 @@ int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, 
 		return -1;
 	if (!cr->n_parts)
 		cr->first_part = a->n_parts;
-	if (a->n_parts == a->cap_parts) {
-		struct vms_part *g = vms_grow(a->parts, &a->cap_parts, sizeof *g, 64);
-		if (!g) {
-			a->oom = 1;
-			return -1;
-		}
-		a->parts = g;
+	if (VMS_GROW(a->parts, a->n_parts, a->cap_parts, 64)) {
+		a->oom = 1;
+		return -1;
 	}
 	a->parts[a->n_parts++] =
 	    (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};

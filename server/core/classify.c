@@ -87,13 +87,9 @@ static long thread_in(const struct vms_snapshot *s, uint64_t start, uint64_t end
 /* Room for one more allocation; the array stays where it is until the next call. */
 static int grow(struct walk *w)
 {
-	if (w->n_alloc < w->cap_alloc)
-		return 0;
-	struct vms_allocation *n = vms_grow(w->allocs, &w->cap_alloc, sizeof *n, 256);
-	if (!n)
+	if (VMS_GROW(w->allocs, w->n_alloc, w->cap_alloc, 256))
 		return -1;
-	w->allocs = n;
-	w->s->allocations = n;
+	w->s->allocations = w->allocs;
 	return 0;
 }
 

@@ -414,12 +414,8 @@ struct part_buf {
 
 static int push_part(struct part_buf *b, struct vms_part part)
 {
-	if (b->n == b->cap) {
-		struct vms_part *np = vms_grow(b->p, &b->cap, sizeof *np, 256);
-		if (!np)
-			return -1;
-		b->p = np;
-	}
+	if (VMS_GROW(b->p, b->n, b->cap, 256))
+		return -1;
 	b->p[b->n++] = part;
 	return 0;
 }

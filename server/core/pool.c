@@ -43,13 +43,9 @@ int vms_pool_adopt(struct vms_pool *p, void *block)
 {
 	if (!block)
 		return 0;
-	if (p->n_adopted == p->cap_adopted) {
-		void **n = vms_grow(p->adopted, &p->cap_adopted, sizeof *n, 16);
-		if (!n) {
-			free(block);
-			return -1;
-		}
-		p->adopted = n;
+	if (VMS_GROW(p->adopted, p->n_adopted, p->cap_adopted, 16)) {
+		free(block);
+		return -1;
 	}
 	p->adopted[p->n_adopted++] = block;
 	return 0;

@@ -170,12 +170,8 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 	}
 	if (ps->n && r.start < ps->regions[ps->n - 1].end)
 		return -1; /* addresses never go backwards in one read of smaps */
-	if (ps->n == ps->cap) {
-		struct vms_region *nr = vms_grow(ps->regions, &ps->cap, sizeof *nr, 256);
-		if (!nr)
-			return -2;
-		ps->regions = nr;
-	}
+	if (VMS_GROW(ps->regions, ps->n, ps->cap, 256))
+		return -2;
 	ps->regions[ps->n++] = r;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,15 +12,21 @@
 #include "vmscope/error.h"
 #include "vmscope/util.h"
 
-void *vms_grow(void *p, size_t *cap, size_t elem, size_t first)
+int vms_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
 {
-	size_t n = *cap ? *cap * 2 : first;
-	if (n < *cap || (elem && n > SIZE_MAX / elem))
-		return NULL;
-	void *np = realloc(p, n * elem);
-	if (np)
-		*cap = n;
-	return np;
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : first;
+	if (ncap <= n || (elem && ncap > SIZE_MAX / elem))
+		return -1;
+	void *p; /* the caller's T *, copied bytewise: a T * and a void * are not the same type */
+	memcpy(&p, arrp, sizeof p);
+	p = realloc(p, ncap * elem);
+	if (!p)
+		return -1;
+	memcpy(arrp, &p, sizeof p);
+	*cap = ncap;
+	return 0;
 }
 
 int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b)

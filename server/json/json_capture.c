@@ -70,13 +70,9 @@ static void push_segment(struct vms_json_capture *c, int before, size_t off, siz
 {
 	if (!len)
 		return;
-	if (c->n_seg == c->cap_seg) {
-		struct segment *g = vms_grow(c->seg, &c->cap_seg, sizeof *g, 1024);
-		if (!g) {
-			c->oom = 1;
-			return;
-		}
-		c->seg = g;
+	if (VMS_GROW(c->seg, c->n_seg, c->cap_seg, 1024)) {
+		c->oom = 1;
+		return;
 	}
 	c->seg[c->n_seg++] = (struct segment){.before = before, .off = off, .len = len};
 }
@@ -85,13 +81,9 @@ static void mark_allocation_end(struct vms_json_capture *c)
 {
 	struct text *t = &c->now;
 	vms_json_stream_flush(c->st);
-	if (t->n_end == t->cap_end) {
-		size_t *g = vms_grow(t->end, &t->cap_end, sizeof *g, 1024);
-		if (!g) {
-			c->oom = 1;
-			return;
-		}
-		t->end = g;
+	if (VMS_GROW(t->end, t->n_end, t->cap_end, 1024)) {
+		c->oom = 1;
+		return;
 	}
 	t->end[t->n_end++] = t->len;
 }

@@ -64,12 +64,8 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 
 static int push_tok(struct pctx *c, const char *p, size_t n)
 {
-	if (c->n_nums == c->cap_nums) {
-		struct numtok *t = vms_grow(c->nums, &c->cap_nums, sizeof *t, 256);
-		if (!t)
-			return -1;
-		c->nums = t;
-	}
+	if (VMS_GROW(c->nums, c->n_nums, c->cap_nums, 256))
+		return -1;
 	c->nums[c->n_nums++] = (struct numtok){p, n};
 	return 0;
 }

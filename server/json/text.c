@@ -40,13 +40,9 @@ static void t_row(struct table *t)
 {
 	if (t->oom)
 		return;
-	if (t->nrows == t->cap) {
-		char **c = vms_grow(t->cells, &t->cap, t->ncols * sizeof(char *), 32); /* a row an item */
-		if (!c) {
-			t->oom = 1;
-			return;
-		}
-		t->cells = c;
+	if (vms_grow(&t->cells, t->nrows, &t->cap, t->ncols * sizeof(char *), 32)) { /* an item a row */
+		t->oom = 1;
+		return;
 	}
 	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(char *));
 	t->nrows++;

@@ -158,13 +158,9 @@ int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **ou
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct vms_share *g = vms_grow(*out, &cap, sizeof *g, 8);
-			if (!g) {
-				err = VMS_ERR_NOMEM;
-				goto out;
-			}
-			*out = g;
+		if (VMS_GROW(*out, *n, cap, 8)) {
+			err = VMS_ERR_NOMEM;
+			goto out;
 		}
 		fill_share(q, &(*out)[(*n)++]);
 	}

@@ -59,13 +59,9 @@ static void add_piece(struct pieces *p, uint64_t start, uint64_t end, enum piece
 {
 	if (start >= end || p->oom)
 		return;
-	if (p->n == p->cap) {
-		struct piece *g = vms_grow(p->v, &p->cap, sizeof *g, 32);
-		if (!g) {
-			p->oom = 1;
-			return;
-		}
-		p->v = g;
+	if (VMS_GROW(p->v, p->n, p->cap, 32)) {
+		p->oom = 1;
+		return;
 	}
 	p->v[p->n++] = (struct piece){.start = start, .end = end, .kind = kind, .arenaindex = idx};
 }
