@@ -43,16 +43,26 @@ static void changes(struct vms_sb *sb, unsigned ch)
 	LIT(sb, "]");
 }
 
-static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
+/* One side of a changed item: the key k, then null when idx is not an index below n (the item
+ * is not on that side), else {"index":idx — left open for the caller's members. Returns 1 when
+ * the object was opened. */
+static int side_open(struct vms_sb *sb, const char *k, long idx, size_t n)
 {
 	vms_jo_key(sb, k, 0);
-	if (idx < 0 || (size_t)idx >= s->n_allocations) {
+	if (idx < 0 || (size_t)idx >= n) {
 		LIT(sb, "null");
-		return;
+		return 0;
 	}
-	const struct vms_allocation *a = &s->allocations[idx];
 	LIT(sb, "{\"index\":");
 	vms_jo_i64(sb, idx);
+	return 1;
+}
+
+static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
+{
+	if (!side_open(sb, k, idx, s->n_allocations))
+		return;
+	const struct vms_allocation *a = &s->allocations[idx];
 	LIT(sb, ",");
 	vms_jo_allocation_head(sb, a);
 	LIT(sb, ",\"regions\":");
@@ -63,14 +73,9 @@ static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapsh
 
 static void region_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
 {
-	vms_jo_key(sb, k, 0);
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		LIT(sb, "null");
+	if (!side_open(sb, k, idx, s->n_regions))
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	LIT(sb, "{\"index\":");
-	vms_jo_i64(sb, idx);
 	LIT(sb, ",\"start\":");
 	vms_jo_addr(sb, r->start);
 	LIT(sb, ",\"end\":");

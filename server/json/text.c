@@ -494,29 +494,42 @@ static void delta_numbers(struct table *t, size_t first, const int64_t *delta)
 	t_delta_kib(t, first + 3, delta[VMS_COL_TOTAL_WS]);
 }
 
+/* Item idx of an array of n items of size bytes, or NULL when idx is not an index below n (the
+ * side of a diff entry that does not exist). */
+static const void *item_at(const void *arr, size_t n, size_t size, long idx)
+{
+	return idx >= 0 && (size_t)idx < n ? (const char *)arr + (size_t)idx * size : NULL;
+}
+
+/* A new row for diff entry e, the item at start of size bytes: the columns every diff table
+ * shares (0 change, 1 address, 3 size, 4-7 deltas); the caller sets 2 and 8. */
+static void diff_row(struct table *t, const struct vms_diff_entry *e, uint64_t start, uint64_t size)
+{
+	t_row(t);
+	t_changes(t, 0, e->changes);
+	t_set(t, 1, "0x%" PRIx64, start);
+	t_kib(t, 3, size);
+	delta_numbers(t, 4, e->delta);
+}
+
 static int put_diff_allocations(struct vms_sb *sb, const struct vms_diff *d)
 {
 	struct table t = {dalloc_cols, sizeof dalloc_cols / sizeof dalloc_cols[0], NULL, 0, 0, 0};
 
 	for (size_t i = 0; i < d->n_allocations && !t.oom; i++) {
 		const struct vms_diff_entry *e = &d->allocations[i];
-		const struct vms_allocation *f = e->from >= 0 && (size_t)e->from < d->from->n_allocations
-		                                     ? &d->from->allocations[e->from]
-		                                     : NULL;
+		const struct vms_allocation *f =
+		    item_at(d->from->allocations, d->from->n_allocations, sizeof *f, e->from);
 		const struct vms_allocation *to =
-		    e->to >= 0 && (size_t)e->to < d->to->n_allocations ? &d->to->allocations[e->to] : NULL;
+		    item_at(d->to->allocations, d->to->n_allocations, sizeof *to, e->to);
 		const struct vms_allocation *cur = to ? to : f;
 		if (!cur)
 			continue;
-		t_row(&t);
-		t_changes(&t, 0, e->changes);
-		t_set(&t, 1, "0x%" PRIx64, cur->start);
+		diff_row(&t, e, cur->start, cur->end - cur->start);
 		if (f && to && f->type != to->type)
 			t_set(&t, 2, "%s -> %s", vms_type_name(f->type), vms_type_name(to->type));
 		else
 			t_set(&t, 2, "%s", vms_type_name(cur->type));
-		t_kib(&t, 3, cur->end - cur->start);
-		delta_numbers(&t, 4, e->delta);
 		if (f && to && (f->details || to->details) &&
 		    (!f->details || !to->details || strcmp(f->details, to->details) != 0)) {
 			struct vms_sb s2 = {0};
@@ -552,21 +565,16 @@ static int put_diff_regions(struct vms_sb *sb, const struct vms_diff *d)
 	for (size_t i = 0; i < d->n_regions && !t.oom; i++) {
 		const struct vms_diff_entry *e = &d->regions[i];
 		const struct vms_region *f =
-		    e->from >= 0 && (size_t)e->from < d->from->n_regions ? &d->from->regions[e->from] : NULL;
-		const struct vms_region *to =
-		    e->to >= 0 && (size_t)e->to < d->to->n_regions ? &d->to->regions[e->to] : NULL;
+		    item_at(d->from->regions, d->from->n_regions, sizeof *f, e->from);
+		const struct vms_region *to = item_at(d->to->regions, d->to->n_regions, sizeof *to, e->to);
 		const struct vms_region *cur = to ? to : f;
 		if (!cur)
 			continue;
-		t_row(&t);
-		t_changes(&t, 0, e->changes);
-		t_set(&t, 1, "0x%" PRIx64, cur->start);
+		diff_row(&t, e, cur->start, cur->end - cur->start);
 		if (f && to && memcmp(f->perms, to->perms, 4) != 0)
 			t_set(&t, 2, "%.4s -> %.4s", f->perms, to->perms);
 		else
 			t_set(&t, 2, "%.4s", cur->perms);
-		t_kib(&t, 3, cur->end - cur->start);
-		delta_numbers(&t, 4, e->delta);
 		t_set_escaped(&t, 8, cur->path, cur->deleted ? " (deleted)" : NULL);
 	}
 	vms_sb_printf(sb, "\nRegions: %zu changed\n", d->n_regions);
