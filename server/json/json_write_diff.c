@@ -99,6 +99,22 @@ static void region_side(struct vms_sb *sb, const char *k, const struct vms_snaps
 	LIT(sb, "}");
 }
 
+/* The n changed items e of d as array members {"changes":[...],"from":...,"to":...,"delta":{...}},
+ * each side written by side (alloc_side or region_side). */
+static void entries(struct vms_sb *sb, const struct vms_diff *d, const struct vms_diff_entry *e, size_t n,
+                    void (*side)(struct vms_sb *, const char *, const struct vms_snapshot *, long))
+{
+	for (size_t i = 0; i < n && !sb->oom; i++) {
+		if (i)
+			LIT(sb, ",");
+		changes(sb, e[i].changes);
+		side(sb, "from", d->from, e[i].from);
+		side(sb, "to", d->to, e[i].to);
+		vms_jo_deltas(sb, "delta", e[i].delta);
+		LIT(sb, "}");
+	}
+}
+
 int vms_json_write_diff(const struct vms_diff *d, const char *extra_members, char **out, size_t *len)
 {
 	struct vms_sb sb = {0};
@@ -126,27 +142,9 @@ int vms_json_write_diff(const struct vms_diff *d, const char *extra_members, cha
 	LIT(&sb, "]");
 	vms_jo_deltas(&sb, "total", d->total_delta);
 	LIT(&sb, ",\"allocations\":[");
-	for (size_t i = 0; i < d->n_allocations && !sb.oom; i++) {
-		const struct vms_diff_entry *e = &d->allocations[i];
-		if (i)
-			LIT(&sb, ",");
-		changes(&sb, e->changes);
-		alloc_side(&sb, "from", d->from, e->from);
-		alloc_side(&sb, "to", d->to, e->to);
-		vms_jo_deltas(&sb, "delta", e->delta);
-		LIT(&sb, "}");
-	}
+	entries(&sb, d, d->allocations, d->n_allocations, alloc_side);
 	LIT(&sb, "],\"regions\":[");
-	for (size_t i = 0; i < d->n_regions && !sb.oom; i++) {
-		const struct vms_diff_entry *e = &d->regions[i];
-		if (i)
-			LIT(&sb, ",");
-		changes(&sb, e->changes);
-		region_side(&sb, "from", d->from, e->from);
-		region_side(&sb, "to", d->to, e->to);
-		vms_jo_deltas(&sb, "delta", e->delta);
-		LIT(&sb, "}");
-	}
+	entries(&sb, d, d->regions, d->n_regions, region_side);
 	LIT(&sb, "]");
 	if (extra_members && *extra_members) {
 		LIT(&sb, ",");
