@@ -50,6 +50,15 @@ int vms_store_step_done(sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
+char *vms_store_col_text(sqlite3_stmt *q, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	char *d = strdup(t ? (const char *)t : "");
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
 const char *vms_store_sqlite_version(void)
 {
 	return sqlite3_libversion();

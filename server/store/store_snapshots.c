@@ -336,15 +336,6 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l)
 	l->n = 0;
 }
 
-static char *col_dup(sqlite3_stmt *q, int col, int *oom)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-	char *d = strdup(t ? (const char *)t : "");
-	if (!d)
-		*oom = 1;
-	return d;
-}
-
 /* Fill m from a row of META_COLS (store_sql.c). */
 static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 {
@@ -358,7 +349,7 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->ppid = (pid_t)sqlite3_column_int64(q, i++);
 	m->uid = (uid_t)sqlite3_column_int64(q, i++);
 	for (size_t t = 0; t < N_META_TEXT; t++)
-		*meta_text_of(m, &meta_text[t]) = col_dup(q, i++, &oom);
+		*meta_text_of(m, &meta_text[t]) = vms_store_col_text(q, i++, &oom);
 	m->arch_bits = sqlite3_column_int(q, i++);
 	m->start_time = (uint64_t)sqlite3_column_int64(q, i++);
 	m->taken_at_ms = sqlite3_column_int64(q, i++);
