@@ -337,8 +337,9 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l)
 }
 
 /* Fill m from a row of META_COLS (store_sql.c). */
-static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
+static int read_meta(sqlite3_stmt *q, void *out)
 {
+	struct vms_snapshot_meta *m = out;
 	int i = 0, oom = 0;
 	memset(m, 0, sizeof *m);
 	m->id = sqlite3_column_int64(q, i++);
@@ -409,20 +410,9 @@ int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *o
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
 	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_META);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		err = read_meta(q, out);
-	else
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-	finish(q, 0);
+	err = vms_store_row_by_id(c, VMS_ST_META, id, read_meta, out);
 	if (err == VMS_OK && (err = read_summary(c, out)) != VMS_OK)
 		vms_snapshot_meta_clear(out);
-out:
 	vms_store_reader_put(st, c);
 	return err;
 }
