@@ -255,14 +255,8 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 	if (ps->n && r.start < ps->regions[ps->n - 1].end)
 		return -1; /* addresses never go backwards in one read of smaps */
 	region_done(ps);
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 256;
-		struct vms_region *nr = realloc(ps->regions, cap * sizeof *nr);
-		if (!nr)
-			return -2;
-		ps->regions = nr;
-		ps->cap = cap;
-	}
+	if (VMS_GROW(ps->regions, ps->n, ps->cap, 256))
+		return -2;
 	ps->regions[ps->n++] = r;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
 #include "vmscope/record.h"
+#include "vmscope/util.h"
 
 struct numtok {
 	const char *p;
@@ -64,16 +65,8 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 
 static int push_tok(struct pctx *c, const char *p, size_t n)
 {
-	if (c->n_nums == c->cap_nums) {
-		size_t cap = c->cap_nums ? c->cap_nums * 2 : 256;
-		if (cap > SIZE_MAX / sizeof(struct numtok))
-			return -1;
-		struct numtok *t = realloc(c->nums, cap * sizeof *t);
-		if (!t)
-			return -1;
-		c->nums = t;
-		c->cap_nums = cap;
-	}
+	if (VMS_GROW(c->nums, c->n_nums, c->cap_nums, 256))
+		return -1;
 	c->nums[c->n_nums++] = (struct numtok){p, n};
 	return 0;
 }
