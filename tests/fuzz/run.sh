@@ -11,9 +11,14 @@ mkdir -p "$work"
 command -v clang >/dev/null || { echo "fuzz: clang is missing (third_party/install-deps.sh --fuzz)" >&2; exit 1; }
 
 cd "$src"
-flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
-	-Iinclude -Iserver/core)
-sources=(server/core/*.c server/core/recognisers/*.c server/json/*.c)
+common=(-g -O1 -fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Iserver/core)
+# The code under test is compiled once (instrumented, no libFuzzer main), then linked into each
+# harness.
+objs=$work/obj
+mkdir -p "$objs"
+ls server/core/*.c server/core/recognisers/*.c server/json/*.c |
+	xargs -P "$(nproc)" -I{} sh -c 'clang "$@" -c "{}" -o "$0/$(echo "{}" | tr / _).o"' "$objs" \
+		"${common[@]}" -fsanitize=fuzzer-no-link,address,undefined
 
 # Seeds per harness: smaps text for the parsers, a real snapshot for the importer, the hostile
 # regression inputs for attribution, every fixture ELF the tree has for ELF harnesses.
@@ -41,7 +46,7 @@ for c in tests/fuzz/fuzz_*.c; do
 	h=$(basename "$c" .c)
 	h=${h#fuzz_}
 	bin=$work/fuzz_$h
-	clang "${flags[@]}" "$c" "${sources[@]}" -lcjson -lpthread -o "$bin"
+	clang "${common[@]}" -fsanitize=fuzzer,address,undefined "$c" "$objs"/*.o -lcjson -lpthread -o "$bin"
 	seed "$h"
 	log=$work/$h.log
 	if (cd "$work/$h" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=300000 \
