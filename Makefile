@@ -21,7 +21,7 @@ run: build
 	$(BUILD)/vmscope serve --listen $(LISTEN)
 
 test: build
-	@$(ROOT)/third_party/install-deps.sh --e2e --heaps
+	@$(ROOT)/third_party/install-deps.sh --e2e --heaps --monitoring
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps

@@ -6,6 +6,8 @@
 #   third_party/install-deps.sh --lint   also clang-format (CI's `make format-check`)
 #   third_party/install-deps.sh --heaps  also the runtimes of the heap zoo (tests/zoo): a JDK,
 #                                        Go, musl, 32-bit gcc, jemalloc, tcmalloc, mimalloc
+#   third_party/install-deps.sh --monitoring  also Prometheus (tests/integration/test_prometheus.sh
+#                                        scrapes the daemon with the real one)
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +17,7 @@ for arg in "$@"; do
     --e2e) want+=(chromium nodejs npm) ;;
     --bench) want+=(nginx-light wrk hyperfine time) ;;
     --lint) want+=(clang-format) ;;
+    --monitoring) want+=(prometheus) ;;
     --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib libjemalloc2 libgoogle-perftools4
                     libtcmalloc-minimal4 libmimalloc2.0 chromium) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;

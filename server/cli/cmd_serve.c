@@ -22,6 +22,7 @@
 #include "vmscope/util.h"
 
 #define MAX_ALLOW_HOSTS 16
+#define MAX_METRICS_PROCESSES 64
 
 struct logger {
 	enum vms_log_level min;
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 	    f,
 	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
 	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
-	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
+	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n"
+	    "                     [--metrics-process NAME|PID]... [--metrics-interval SECONDS]\n\n"
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
 	    "                       Only 127.0.0.1 unless you name another address.\n"
@@ -66,9 +68,13 @@ static void usage(FILE *f)
 	    "  --scan-rate N        full scans per second before 429 (default %.0f)\n"
 	    "  --scan-burst N       full scans allowed back to back (default %u)\n"
 	    "  --threads N          worker threads (default %u)\n"
-	    "  --verbose            log every request\n",
+	    "  --verbose            log every request\n"
+	    "  --metrics-process NAME|PID  GET /metrics also shows this process (repeatable; every\n"
+	    "                       watched process is shown anyway)\n"
+	    "  --metrics-interval SECONDS  scan a --metrics-process target at most this often\n"
+	    "                       (default %u)\n",
 	    VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
-	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
+	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS, VMS_HTTP_DEFAULT_METRICS_INTERVAL_S);
 }
 
 /* "123", "64K", "512M", "4G" -> bytes. */
@@ -105,6 +111,7 @@ struct serve_args {
 	struct vms_http_config cfg;
 	struct vms_store_opts sopts;
 	const char *allow[MAX_ALLOW_HOSTS];
+	const char *metrics[MAX_METRICS_PROCESSES];
 	const char *db, *web;
 	int no_auth, verbose;
 };
@@ -182,6 +189,25 @@ static int parse_option(int c, struct serve_args *a)
 	case 'v':
 		a->verbose = 1;
 		return -1;
+	case 'P':
+		if (a->cfg.n_metrics_processes == MAX_METRICS_PROCESSES || !*optarg || strlen(optarg) > 63) {
+			fprintf(stderr,
+			        "vmscope serve: --metrics-process takes a process name or pid of at most 63 "
+			        "characters (at most %d of them)\n",
+			        MAX_METRICS_PROCESSES);
+			return VMS_EXIT_USAGE;
+		}
+		a->metrics[a->cfg.n_metrics_processes++] = optarg;
+		return -1;
+	case 'I': {
+		unsigned long s = strtoul(optarg, &end, 10);
+		if (*end || s < 1 || s > 86400 || *optarg == '-') {
+			fprintf(stderr, "vmscope serve: --metrics-interval takes 1 to 86400 seconds\n");
+			return VMS_EXIT_USAGE;
+		}
+		a->cfg.metrics_interval_s = (unsigned)s;
+		return -1;
+	}
 	case 'h':
 		usage(stdout);
 		return VMS_EXIT_OK;
@@ -207,12 +233,15 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"max-body", required_argument, NULL, 'M'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"metrics-process", required_argument, NULL, 'P'},
+	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	a->cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
 	a->cfg.allow_hosts = a->allow;
+	a->cfg.metrics_processes = a->metrics;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		if ((rc = parse_option(c, a)) != -1)
