@@ -48,20 +48,16 @@ static int watched(struct vms_http *h, struct procs *ps)
 {
 	struct vms_watch *w = NULL;
 	size_t nw = 0;
-	int err = vms_store_watch_list(h->store, &w, &nw);
+	int err = vms_store_watch_list_running(h->store, &w, &nw);
 	for (size_t i = 0; err == VMS_OK && i < nw; i++) {
-		struct vms_sample *smp = NULL;
-		size_t ns = 0;
-		if (strcmp(w[i].state, VMS_WATCH_RUNNING) || !w[i].last_ms || have_pid(ps, w[i].pid))
+		struct vms_sample smp;
+		if (!w[i].last_ms || have_pid(ps, w[i].pid))
 			continue;
-		if (vms_store_samples(h->store, w[i].id, w[i].last_ms, w[i].last_ms, &smp, &ns) != VMS_OK ||
-		    !ns) {
-			free(smp);
+		if (vms_store_sample_latest(h->store, w[i].id, &smp) != VMS_OK)
 			continue; /* deleted meanwhile */
-		}
 		struct vms_metrics_proc *p = add_proc(ps);
 		if (p) {
-			const struct vms_sample *s = &smp[ns - 1];
+			const struct vms_sample *s = &smp;
 			memset(p, 0, sizeof *p);
 			p->pid = w[i].pid;
 			p->start_time = w[i].start_time;
@@ -76,7 +72,6 @@ static int watched(struct vms_http *h, struct procs *ps)
 		} else {
 			err = VMS_ERR_NOMEM;
 		}
-		free(smp);
 	}
 	vms_watch_array_free(w, nw);
 	return err;
@@ -113,11 +108,11 @@ static void proc_series(struct vms_sb *sb, const char *name, const struct vms_me
 static void process_metrics(struct vms_sb *sb, const struct procs *ps)
 {
 	family(sb, "vmscope_process_memory_bytes", "gauge",
-	       "Memory of a process by VMMap type and column (docs/memory-types.md), bytes; Free is "
-	       "left out.");
+	       "Memory of a process by VMMap type and column (docs/memory-types.md), bytes; types "
+	       "without an allocation and Free are left out.");
 	for (size_t i = 0; i < ps->n; i++)
 		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-			if (t == VMS_TYPE_FREE)
+			if (t == VMS_TYPE_FREE || !ps->p[i].summary[t].blocks)
 				continue;
 			for (int c = 0; c < VMS_COL_COUNT; c++) {
 				proc_series(sb, "vmscope_process_memory_bytes", &ps->p[i]);
@@ -140,10 +135,11 @@ static void process_metrics(struct vms_sb *sb, const struct procs *ps)
 			vms_sb_printf(sb, ",type=\"%s\"} %" PRIu64 "\n", vms_type_key(t),
 			              ps->p[i].summary[t].blocks);
 		}
-	family(sb, "vmscope_process_regions", "gauge", "Regions (VMAs) of a process by type.");
+	family(sb, "vmscope_process_regions", "gauge",
+	       "Regions (VMAs) of a process by type (types without an allocation left out).");
 	for (size_t i = 0; i < ps->n; i++)
 		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
-			if (t == VMS_TYPE_FREE)
+			if (t == VMS_TYPE_FREE || !ps->p[i].summary[t].blocks)
 				continue;
 			proc_series(sb, "vmscope_process_regions", &ps->p[i]);
 			vms_sb_printf(sb, ",type=\"%s\"} %" PRIu64 "\n", vms_type_key(t),
