@@ -55,8 +55,13 @@ for arg in "$@"; do
       exit 1
     fi
   fi
-  if [ "$arg" = --e2e ] && [ ! -d "$here/../tests/e2e/node_modules/playwright-core" ]; then
-    echo "installing playwright-core into tests/e2e/node_modules"
+  # every dependency of tests/e2e/package.json (playwright-core; the OpenAPI validator and ajv
+  # for openapi.test.mjs), installed when one of them is missing
+  e2e_missing=$(cd "$here/../tests/e2e" && node -e 'const fs=require("fs");
+    const d=Object.keys(require("./package.json").dependencies||{});
+    console.log(d.filter((m)=>!fs.existsSync("node_modules/"+m)).join(" "))' 2>/dev/null || echo all)
+  if [ "$arg" = --e2e ] && [ -n "$e2e_missing" ]; then
+    echo "installing into tests/e2e/node_modules: $e2e_missing"
     (cd "$here/../tests/e2e" && npm install --no-audit --no-fund --silent)
   fi
 done

@@ -1,4 +1,4 @@
-/* GET /api/v1/health and /api/v1/version. */
+/* GET /api/v1/health, /api/v1/version and /api/v1/openapi.json. */
 #include <sys/utsname.h>
 
 #include <civetweb.h>
@@ -59,4 +59,14 @@ int vms_h_version(struct vms_req *r)
 	else
 		cJSON_AddNullToObject(root, "host");
 	return vms_send_json(r, 200, root);
+}
+
+/* docs/openapi.json, embedded at build time (cmake/embed.cmake): the document is kept once. */
+extern const unsigned char vms_openapi_json[];
+extern const size_t vms_openapi_json_len;
+
+int vms_h_openapi(struct vms_req *r)
+{
+	return vms_send(r, 200, "application/json; charset=utf-8", vms_openapi_json, vms_openapi_json_len,
+	                NULL);
 }

@@ -273,6 +273,7 @@ int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
 int vms_h_metrics(struct vms_req *r);
+int vms_h_openapi(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

@@ -45,6 +45,8 @@ const struct vms_route vms_routes[] = {
     /* Prometheus's scrape path (outside /api/v1 by its convention); the API token as for
      * every other route (a scrape config's bearer_token_file). */
     {"GET", "/metrics", 0, vms_h_metrics},
+    /* docs/openapi.json (every route above has its path there: tests/e2e/openapi.test.mjs) */
+    {"GET", V1 "/openapi.json", 0, vms_h_openapi},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
