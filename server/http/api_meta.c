@@ -8,6 +8,7 @@
 #include "vmscope/error.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/store.h"
+#include "vmscope_build.h"
 
 int vms_h_health(struct vms_req *r)
 {
@@ -46,6 +47,8 @@ int vms_h_version(struct vms_req *r)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "version", VMSCOPE_VERSION);
+	cJSON_AddStringToObject(root, "commit", VMSCOPE_COMMIT);
+	cJSON_AddStringToObject(root, "build_date", VMSCOPE_BUILD_DATE);
 	cJSON_AddStringToObject(root, "api", "v1");
 	cJSON_AddNumberToObject(root, "format_version", VMS_FORMAT_VERSION);
 	cJSON_AddNumberToObject(root, "schema_version", VMS_STORE_SCHEMA_VERSION);

@@ -13,6 +13,7 @@
 #include "vmscope/error.h"
 #include "vmscope/store.h"
 #include "vmscope/store_watch.h"
+#include "vmscope_build.h"
 
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -226,8 +227,9 @@ static void daemon_metrics(struct vms_http *h, struct vms_sb *sb, size_t n_watch
 	family(sb, "vmscope_watched_processes", "gauge",
 	       "Processes with a running watch that has a sample (shown above).");
 	vms_sb_printf(sb, "vmscope_watched_processes %zu\n", n_watched);
-	family(sb, "vmscope_build_info", "gauge", "The daemon's version (always 1).");
-	vms_sb_printf(sb, "vmscope_build_info{version=\"%s\"} 1\n", VMSCOPE_VERSION);
+	family(sb, "vmscope_build_info", "gauge", "The daemon's version, commit and build day (always 1).");
+	vms_sb_printf(sb, "vmscope_build_info{version=\"%s\",commit=\"%s\",build_date=\"%s\"} 1\n",
+	              VMSCOPE_VERSION, VMSCOPE_COMMIT, VMSCOPE_BUILD_DATE);
 }
 
 int vms_h_metrics(struct vms_req *r)
