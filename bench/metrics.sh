@@ -20,14 +20,7 @@ for t in curl jq; do
 	command -v "$t" >/dev/null || { echo "metrics.sh: needs $t" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/vms-bench-metrics-XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir metrics
 
 bench_start_daemon metrics.sh "$work/d" "$vmscope" --db "$work/db"
 pids+=("$dpid")

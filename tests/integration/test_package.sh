@@ -13,18 +13,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
 BUILD=$(cd "$(dirname "$BIN")" && pwd)
-TMP=$(mktemp -d /tmp/vmscope-package.XXXXXX)
-pass=0
-fail=0
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+harness package
 
 for tool in cpack dpkg-deb curl; do
 	command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 77; }
@@ -122,5 +113,4 @@ else
 	skip "systemd-analyze is not installed"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_end

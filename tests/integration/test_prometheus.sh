@@ -18,20 +18,10 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-TMP=$(mktemp -d /tmp/vmscope-prom.XXXXXX)
-pass=0
-fail=0
-skipped=0
-PIDS=()
 
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+harness prom
 
 PROMETHEUS=$(command -v prometheus || true)
 if [ -z "$PROMETHEUS" ]; then
@@ -210,5 +200,4 @@ ok "22 scrapes in well under 2 s scanned the named process at most 3 times ($bef
 kill -0 "$DAEMON" 2>/dev/null
 ok "the daemon is still running" is $? 0
 
-echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
-[ "$fail" -eq 0 ]
+harness_end

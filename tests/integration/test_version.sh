@@ -7,18 +7,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
 SRC=${VMSCOPE_SOURCE_DIR:-$here/../..}
-TMP=$(mktemp -d /tmp/vmscope-version.XXXXXX)
-pass=0
-fail=0
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+harness version
 
 line=$("$BIN" --version)
 ok "vmscope --version exits 0" is $? 0
@@ -33,7 +24,7 @@ fi
 want=$(sed -n 's/^project(vmscope VERSION \([0-9.]*\).*/\1/p' "$SRC/CMakeLists.txt")
 ok "the version is CMakeLists.txt's ($want)" is "${version:-}" "$want"
 if head=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null); then
-	ok "the commit is the checkout's HEAD $head (got ${commit:-})" is "${commit%-dirty}" "$head"
+	ok "the commit is the checkout's HEAD $head (got ${commit:-}; rebuild after a commit)" is "${commit%-dirty}" "$head"
 fi
 real_day() { [ "$(date -u -d "$1" +%F 2>/dev/null)" = "$1" ]; }
 ok "the build date is a real day" real_day "${built:-x}"
@@ -49,5 +40,4 @@ ok "GET /version says the same version, commit and build date" same
 req GET "http://127.0.0.1:$LAST_PORT/metrics" -H "Authorization: Bearer $TOKEN"
 ok "vmscope_build_info carries them too" grep -qx "vmscope_build_info{version=\"${version:-}\",commit=\"${commit:-}\",build_date=\"${built:-}\"} 1" "$TMP/b"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_end
