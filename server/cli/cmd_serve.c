@@ -1,6 +1,7 @@
 /* vmscope serve: open the store, load (or create) the API token, start the HTTP server, print
  * the URL to open and run until SIGINT/SIGTERM. The daemon's logger lives here: a level and a
  * timestamp on stderr. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -117,6 +118,21 @@ struct serve_args {
 	int no_auth, verbose;
 };
 
+/* A whole number min..max for option `what` into *out: -1 (go on), or the usage exit code after
+ * saying what it takes. */
+static int parse_count(const char *s, unsigned long min, unsigned long max, const char *what, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (end == s || *end || *s == '-' || errno || v < min || v > max) {
+		fprintf(stderr, "vmscope serve: %s takes %lu to %lu\n", what, min, max);
+		return VMS_EXIT_USAGE;
+	}
+	*out = (unsigned)v;
+	return -1;
+}
+
 /* One option into a. Returns -1 to go on, else the exit code (after saying why). */
 static int parse_option(int c, struct serve_args *a)
 {
@@ -163,30 +179,16 @@ static int parse_option(int c, struct serve_args *a)
 			return VMS_EXIT_USAGE;
 		}
 		return -1;
-	case 'u': {
-		unsigned long b = strtoul(optarg, &end, 10);
-		if (*end || b < 1 || b > 10000 || *optarg == '-') {
-			fprintf(stderr, "vmscope serve: --scan-burst takes 1 to 10000\n");
-			return VMS_EXIT_USAGE;
-		}
-		a->cfg.scan_burst = (unsigned)b;
-		return -1;
-	}
+	case 'u':
+		return parse_count(optarg, 1, 10000, "--scan-burst", &a->cfg.scan_burst);
 	case 'M':
 		if (parse_size(optarg, &a->cfg.max_body) != 0) {
 			fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
 			return VMS_EXIT_USAGE;
 		}
 		return -1;
-	case 't': {
-		unsigned long t = strtoul(optarg, &end, 10);
-		if (*end || t < 2 || t > 1024) {
-			fprintf(stderr, "vmscope serve: --threads takes 2 to 1024\n");
-			return VMS_EXIT_USAGE;
-		}
-		a->cfg.threads = (unsigned)t;
-		return -1;
-	}
+	case 't':
+		return parse_count(optarg, 2, 1024, "--threads", &a->cfg.threads);
 	case 'v':
 		a->verbose = 1;
 		return -1;
@@ -200,15 +202,8 @@ static int parse_option(int c, struct serve_args *a)
 		}
 		a->metrics[a->cfg.n_metrics_processes++] = optarg;
 		return -1;
-	case 'I': {
-		unsigned long s = strtoul(optarg, &end, 10);
-		if (*end || s < 1 || s > 86400 || *optarg == '-') {
-			fprintf(stderr, "vmscope serve: --metrics-interval takes 1 to 86400 seconds\n");
-			return VMS_EXIT_USAGE;
-		}
-		a->cfg.metrics_interval_s = (unsigned)s;
-		return -1;
-	}
+	case 'I':
+		return parse_count(optarg, 1, 86400, "--metrics-interval", &a->cfg.metrics_interval_s);
 	case 'h':
 		usage(stdout);
 		return VMS_EXIT_OK;
