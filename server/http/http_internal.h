@@ -23,6 +23,37 @@ void vms_ratelimit_destroy(struct vms_ratelimit *rl);
 /* Take one token. Returns 0 when allowed, else the seconds to wait before retrying (>= 1). */
 unsigned vms_ratelimit_take(struct vms_ratelimit *rl);
 
+/* The daemon's counters for /metrics (stats.c). Thread-safe through lock. */
+enum vms_scan_source { VMS_SCAN_API = 0, VMS_SCAN_WATCH, VMS_SCAN_METRICS, VMS_SCAN_SOURCE_COUNT };
+#define VMS_STATS_SCAN_BUCKETS 12
+#define VMS_STATS_MAX_CODES 48 /* distinct error codes counted by name; more go to errors_other */
+extern const double vms_stats_scan_buckets[VMS_STATS_SCAN_BUCKETS];
+struct vms_stats {
+	pthread_mutex_t lock;                     /* first member: vms_stats_copy copies what follows it */
+	uint64_t scans[VMS_SCAN_SOURCE_COUNT][2]; /* [source][0 ok, 1 failed] */
+	uint64_t scan_bucket[VMS_STATS_SCAN_BUCKETS + 1]; /* successful scans per bucket (not
+	                                                   * cumulative); the last is +Inf only */
+	double scan_seconds_sum;
+	uint64_t scan_count;
+	struct {
+		char code[32];
+		uint64_t count;
+	} errors[VMS_STATS_MAX_CODES];
+	size_t n_errors;
+	uint64_t errors_other;
+};
+void vms_stats_init(struct vms_stats *st);
+void vms_stats_destroy(struct vms_stats *st);
+/* One full scan from src: ok or not, and how long it took (seconds; only successful scans go
+ * into the histogram). */
+void vms_stats_scan(struct vms_stats *st, enum vms_scan_source src, int ok, double seconds);
+/* One error response with this code ("not_found"). */
+void vms_stats_error(struct vms_stats *st, const char *code);
+/* A consistent copy of the counters (out's lock is left untouched). */
+void vms_stats_copy(struct vms_stats *st, struct vms_stats *out);
+const char *vms_stats_source_name(enum vms_scan_source s);
+double vms_stats_now(void); /* CLOCK_MONOTONIC in seconds, for durations */
+
 /* The whole daemon state; the only "global" there is, passed to civetweb as user data. */
 struct vms_http {
 	struct mg_context *mg;
@@ -46,6 +77,8 @@ struct vms_http {
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
+	struct vms_stats stats;               /* for /metrics */
+	struct vms_metrics_targets *mtargets; /* --metrics-process (metrics_targets.c), or NULL */
 };
 
 #define VMS_MAX_PARAMS 3
@@ -166,6 +199,9 @@ void vms_stream_end(struct vms_req *r);
  * status of the 429 response it sent (rate_limited, or busy). */
 int vms_scan_begin(struct vms_req *r);
 void vms_scan_end(struct vms_req *r);
+/* Take the scan lock as an interactive scan does (counted in scan_waiting, so the sampler gives
+ * way), waiting at most wait_s. 0 when held, else the pthread error (ETIMEDOUT). */
+int vms_scan_lock(struct vms_http *h, int wait_s);
 /* Take a full scan of pid through that gate. peek: 0 forbids reading the target's memory
  * (recognisers use geometry alone). On failure the error response has been sent and its status
  * is returned; 0 and *out on success. */
@@ -193,6 +229,31 @@ struct vms_sampler_info {
 	int64_t last_tick_ms;           /* how long the last tick took */
 };
 int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out);
+
+/* ---- metrics (api_metrics.c, metrics_targets.c) ----------------------------------------- */
+/* One process's numbers as /metrics shows them: a watch's latest stored sample, or the cached
+ * scan of a --metrics-process target. */
+struct vms_metrics_proc {
+	pid_t pid;
+	uint64_t start_time;
+	char comm[64];
+	int64_t t_ms; /* when the numbers were taken (Unix ms) */
+	struct vms_type_summary summary[VMS_TYPE_COUNT];
+	uint64_t total[VMS_COL_COUNT];
+	uint64_t threads, vm_rss, vm_swap;
+	const char *source; /* "watch" or "metrics_process" (static) */
+};
+struct vms_metrics_targets;
+/* The targets named by specs (NAME or PID, copied), rescanned at most every interval_s (0: the
+ * default). n == 0 gives *out = NULL. VMS_OK or VMS_ERR_NOMEM. */
+int vms_metrics_targets_new(const char *const *specs, size_t n, unsigned interval_s,
+                            struct vms_metrics_targets **out);
+void vms_metrics_targets_free(struct vms_metrics_targets *m); /* accepts NULL */
+size_t vms_metrics_targets_count(const struct vms_metrics_targets *m);
+/* Target i's numbers into *out (scanning it first when its last attempt is older than the
+ * interval); *spec = its NAME|PID. VMS_OK, or why there are none (VMS_ERR_NO_SUCH_PROCESS,
+ * VMS_ERR_AMBIGUOUS, VMS_ERR_PERMISSION ...). Thread-safe. */
+int vms_metrics_target_get(struct vms_http *h, size_t i, struct vms_metrics_proc *out, const char **spec);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 int vms_h_health(struct vms_req *r);
@@ -226,6 +287,8 @@ int vms_h_watch_get(struct vms_req *r);
 int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
+int vms_h_metrics(struct vms_req *r);
+int vms_h_openapi(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

@@ -117,6 +117,9 @@ static int error_response(struct mg_connection *conn, int status, const char *co
 		start(conn, status, NULL, 0, extra);
 		return status;
 	}
+	struct vms_http *h = mg_get_user_data(mg_get_context(conn));
+	if (h)
+		vms_stats_error(&h->stats, code);
 	char *text = error_body(code, message);
 	static const char fallback[] =
 	    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";

@@ -42,6 +42,11 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+    /* Prometheus's scrape path (outside /api/v1 by its convention); the API token as for
+     * every other route (a scrape config's bearer_token_file). */
+    {"GET", "/metrics", 0, vms_h_metrics},
+    /* docs/openapi.json (every route above has its path there: tests/e2e/openapi.test.mjs) */
+    {"GET", V1 "/openapi.json", 0, vms_h_openapi},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 

@@ -134,7 +134,7 @@ static int begin_request(struct mg_connection *conn)
 	}
 
 	struct vms_req r = {.conn = conn, .ri = ri, .h = h, .path = path};
-	if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5))
+	if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5) || !strcmp(path, "/metrics"))
 		return vms_api_dispatch(&r);
 	if (!strncmp(path, "/s/", 3)) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
@@ -233,6 +233,8 @@ static void free_server(struct vms_http *h)
 	sem_destroy(&h->stream_slots);
 	vms_ratelimit_destroy(&h->scan_rate);
 	vms_file_cache_free(h->file_cache);
+	vms_metrics_targets_free(h->mtargets);
+	vms_stats_destroy(&h->stats);
 	free(h);
 }
 
@@ -364,10 +366,14 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		return VMS_ERR_NOMEM;
 	pthread_mutex_init(&h->scan_lock, NULL);
 	sem_init(&h->stream_slots, 0, VMS_HTTP_MAX_STREAMS);
+	vms_stats_init(&h->stats);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
 	h->file_cache = vms_file_cache_new(0);
 	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
+	if (!err)
+		err = vms_metrics_targets_new(cfg->metrics_processes, cfg->n_metrics_processes,
+		                              cfg->metrics_interval_s, &h->mtargets);
 	if (!err && cfg->web_dir)
 		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
 	if (!err)

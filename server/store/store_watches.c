@@ -379,14 +379,15 @@ out:
 	return err;
 }
 
-int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
+/* The watches statement slot gives (WATCH_COLS rows) into *out. */
+static int list_watches(struct vms_store *st, enum vms_stmt slot, struct vms_watch **out, size_t *n)
 {
 	size_t cap = 0;
 	int rc, err = VMS_OK;
 	*out = NULL;
 	*n = 0;
 	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_LIST);
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
 	if (!q) {
 		err = VMS_ERR_IO;
 		goto out;
@@ -416,6 +417,16 @@ out:
 		*n = 0;
 	}
 	return err;
+}
+
+int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
+{
+	return list_watches(st, VMS_ST_WATCH_LIST, out, n);
+}
+
+int vms_store_watch_list_running(struct vms_store *st, struct vms_watch **out, size_t *n)
+{
+	return list_watches(st, VMS_ST_WATCH_RUNNING, out, n);
 }
 
 int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
@@ -731,6 +742,19 @@ int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t
                       struct vms_sample **out, size_t *n)
 {
 	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+}
+
+int vms_store_sample_latest(struct vms_store *st, int64_t id, struct vms_sample *out)
+{
+	struct vms_sample *all = NULL;
+	size_t n = 0;
+	int err = read_samples(st, VMS_ST_SAMPLE_LATEST, id, 0, 0, 0, &all, &n);
+	if (err == VMS_OK && !n)
+		err = VMS_ERR_NOT_FOUND;
+	if (err == VMS_OK)
+		*out = all[0];
+	free(all);
+	return err;
 }
 
 int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,

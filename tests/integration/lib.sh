@@ -89,3 +89,27 @@ start() {
 	done
 	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
 }
+
+# harness NAME: the state a test script keeps: TMP (a fresh directory, removed at exit), the
+# counters pass/fail/skipped, and PIDS (each ended by its pid at exit). Source lib.sh first.
+harness() {
+	TMP=$(mktemp -d "/tmp/vmscope-$1.XXXXXX")
+	pass=0
+	fail=0
+	skipped=0
+	PIDS=()
+	trap harness_cleanup EXIT
+}
+harness_cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+# harness_end: print "N passed, N failed" and exit with the verdict
+harness_end() {
+	local s=""
+	[ "${skipped:-0}" -gt 0 ] && s=", $skipped skipped"
+	echo "$pass passed, $fail failed$s"
+	[ "$fail" -eq 0 ]
+	exit
+}

@@ -372,6 +372,47 @@ static void test_byte_limit(void)
 	unlink(p3);
 }
 
+/* What /metrics reads: the running watches with their newest sample's time (no counting), and
+ * that newest sample. */
+static void test_latest(void)
+{
+	struct vms_store *st = NULL;
+	char err[256] = "";
+	char p2[300];
+	snprintf(p2, sizeof p2, "%s/latest.db", dir);
+	CHECK(vms_store_open(p2, NULL, &st, err, sizeof err) == VMS_OK);
+	if (!st)
+		return;
+	struct vms_watch a = {.pid = 10, .start_time = 1, .name = "a", .interval_ms = 1000};
+	struct vms_watch b = {.pid = 11, .start_time = 1, .name = "b", .interval_ms = 1000};
+	struct vms_watch c = {.pid = 12, .start_time = 1, .name = "c", .interval_ms = 1000};
+	int64_t ida = 0, idb = 0, idc = 0;
+	CHECK(vms_store_watch_create(st, &a, &ida) == VMS_OK &&
+	      vms_store_watch_create(st, &b, &idb) == VMS_OK &&
+	      vms_store_watch_create(st, &c, &idc) == VMS_OK);
+	struct vms_sample s, got;
+	int64_t t0 = 1700000000000;
+	for (int i = 0; i < 5; i++) {
+		fill_sample(&s, t0 + i * 1000, (uint64_t)(i + 1) << 20);
+		CHECK(vms_store_sample_put(st, ida, &s) == VMS_OK);
+	}
+	CHECK(vms_store_watch_update(st, idc, "stopped", "", t0) == VMS_OK);
+	CHECK(vms_store_sample_latest(st, ida, &got) == VMS_OK);
+	CHECK(got.t_ms == t0 + 4000 && memcmp(got.summary, s.summary, sizeof s.summary) == 0 &&
+	      memcmp(got.total, s.total, sizeof s.total) == 0);
+	CHECK(vms_store_sample_latest(st, idb, &got) == VMS_ERR_NOT_FOUND);
+	struct vms_watch *w = NULL;
+	size_t n = 0;
+	CHECK(vms_store_watch_list_running(st, &w, &n) == VMS_OK);
+	CHECK_EQ_U64(n, 2); /* c is stopped */
+	if (n == 2) {
+		CHECK(w[0].id == idb && w[0].last_ms == 0 && !strcmp(w[0].name, "b"));
+		CHECK(w[1].id == ida && w[1].last_ms == t0 + 4000 && w[1].pid == 10);
+	}
+	vms_watch_array_free(w, n);
+	vms_store_close(st);
+}
+
 int main(void)
 {
 	test_mkdtemp(dir);
@@ -380,6 +421,7 @@ int main(void)
 	test_byte_limit();
 	test_blob_bytes();
 	test_downsampled();
+	test_latest();
 	test_rmtree(dir);
 	TEST_MAIN_END();
 }
