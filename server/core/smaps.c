@@ -102,9 +102,10 @@ int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len
 	return 1;
 }
 
-/* The region just read completely: counters no kernel would report (hostile or corrupt text)
- * are not believed. They are zeroed, which every rule accepts, and the region counts as one
- * malformed line, so that columns never wrap and what vmscope writes it can read back. */
+/* The region just read completely: counters no kernel would report (hostile or corrupt text:
+ * a Size other than the header's range, or what vms_smaps_plausible refuses) are not believed. They are
+ * zeroed, which every rule accepts, and the region counts as one malformed line, so that columns never wrap
+ * and what vmscope writes it can read back. */
 static void region_done(struct vms_smaps_parser *ps)
 {
 	if (!ps->n)
@@ -112,9 +113,11 @@ static void region_done(struct vms_smaps_parser *ps)
 	struct vms_region *r = &ps->regions[ps->n - 1];
 	int field;
 	char why[8];
-	if (vms_smaps_plausible(r->smaps, &field, why, sizeof why))
+	uint64_t span = r->end - r->start; /* the kernel's Size is exactly this */
+	if ((r->smaps[VMS_SF_SIZE] == 0 || r->smaps[VMS_SF_SIZE] == span) &&
+	    vms_smaps_plausible(r->smaps, &field, why, sizeof why))
 		return;
-	uint64_t size = r->smaps[VMS_SF_SIZE], kps = r->smaps[VMS_SF_KERNEL_PAGE_SIZE],
+	uint64_t size = r->smaps[VMS_SF_SIZE] ? span : 0, kps = r->smaps[VMS_SF_KERNEL_PAGE_SIZE],
 	         mps = r->smaps[VMS_SF_MMU_PAGE_SIZE];
 	memset(r->smaps, 0, sizeof r->smaps);
 	r->smaps[VMS_SF_SIZE] = size;
