@@ -17,6 +17,9 @@ static const struct command commands[] = {
     {"diff", vms_cmd_diff, "what changed between two snapshot files"},
     {"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
     {"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},
+    {"residency", vms_cmd_residency, "which pages of a range are in RAM, swapped, shared, dirty, huge"},
+    {"strings", vms_cmd_strings, "ASCII and UTF-16 strings in a region (ptrace-attach rights)"},
+    {"trim", vms_cmd_trim, "page out a process's working set (MADV_PAGEOUT), Rss before/after"},
 #ifdef VMSCOPE_HAVE_SERVER
     {"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
     {"token", vms_cmd_token, "print the daemon's API token"},
