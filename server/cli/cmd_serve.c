@@ -49,7 +49,8 @@ static void usage(FILE *f)
 	    f,
 	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
 	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
-	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
+	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n"
+	    "                     [--allow-memory-read [--memory-reads-per-min N]]\n\n"
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
 	    "                       Only 127.0.0.1 unless you name another address.\n"
@@ -66,9 +67,13 @@ static void usage(FILE *f)
 	    "  --scan-rate N        full scans per second before 429 (default %.0f)\n"
 	    "  --scan-burst N       full scans allowed back to back (default %u)\n"
 	    "  --threads N          worker threads (default %u)\n"
-	    "  --verbose            log every request\n",
+	    "  --verbose            log every request\n"
+	    "  --allow-memory-read  allow the strings and trim routes: they read (or page out) the\n"
+	    "                       memory of processes vmscope may ptrace-attach to; each call is\n"
+	    "                       logged. Never over a share link. Off by default.\n"
+	    "  --memory-reads-per-min N  strings/trim requests allowed per minute (default %u)\n",
 	    VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
-	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
+	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS, VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN);
 }
 
 /* "123", "64K", "512M", "4G" -> bytes. */
@@ -182,6 +187,18 @@ static int parse_option(int c, struct serve_args *a)
 	case 'v':
 		a->verbose = 1;
 		return -1;
+	case 'R':
+		a->cfg.allow_memory_read = 1;
+		return -1;
+	case 'm': {
+		unsigned long v = strtoul(optarg, &end, 10);
+		if (*end || v == 0 || v > 6000) {
+			fprintf(stderr, "vmscope serve: --memory-reads-per-min takes 1..6000\n");
+			return VMS_EXIT_USAGE;
+		}
+		a->cfg.memory_reads_per_min = (unsigned)v;
+		return -1;
+	}
 	case 'h':
 		usage(stdout);
 		return VMS_EXIT_OK;
@@ -207,6 +224,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"max-body", required_argument, NULL, 'M'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"allow-memory-read", no_argument, NULL, 'R'},
+	    {"memory-reads-per-min", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};

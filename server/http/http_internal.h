@@ -41,6 +41,8 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	int allow_memory_read;            /* --allow-memory-read: strings and trim routes (api_pages.c) */
+	struct vms_ratelimit memory_rate; /* their requests per minute */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
@@ -211,6 +213,9 @@ int vms_h_watch_get(struct vms_req *r);
 int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
+int vms_h_process_residency(struct vms_req *r); /* api_pages.c */
+int vms_h_process_strings(struct vms_req *r);
+int vms_h_process_trim(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

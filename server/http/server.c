@@ -224,6 +224,7 @@ static void free_server(struct vms_http *h)
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
 	vms_ratelimit_destroy(&h->scan_rate);
+	vms_ratelimit_destroy(&h->memory_rate);
 	vms_file_cache_free(h->file_cache);
 	free(h);
 }
@@ -357,6 +358,10 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	pthread_mutex_init(&h->scan_lock, NULL);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	unsigned per_min =
+	    cfg->memory_reads_per_min ? cfg->memory_reads_per_min : VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN;
+	vms_ratelimit_init(&h->memory_rate, per_min / 60.0, per_min);
+	h->allow_memory_read = cfg->allow_memory_read;
 	h->file_cache = vms_file_cache_new(0);
 	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
 	if (!err && cfg->web_dir)
