@@ -51,6 +51,10 @@ struct vms_residency_opts {
 	int force_pagemap; /* use the pagemap fallback even where PAGEMAP_SCAN works */
 	int swap_offsets;  /* report where swapped pages are (needs CAP_SYS_ADMIN; else 0) */
 	size_t max_runs;   /* stop after this many runs (truncated = 1); 0 = no limit */
+	/* PAGEMAP_SCAN only: leave out VMS_PG_EXCLUSIVE, the one state the ioctl lacks, and with it
+	 * the pagemap reads of the present ranges (one pread per island of resident pages: a
+	 * sparse region costs several times the ioctl; docs/benchmarks.md, Residency) */
+	int no_exclusive;
 };
 
 struct vms_residency {

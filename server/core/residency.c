@@ -58,9 +58,11 @@ struct vms_procmap_query {
 #define PM_EXCLUSIVE (1ull << 56)
 #define PM_SOFT_DIRTY (1ull << 55)
 
-#define SCAN_VEC 4096        /* ranges per ioctl */
-#define ENTRY_CHUNK 65536    /* pagemap entries per pread (512 KiB) */
-#define WINDOW_GAP_PAGES 256 /* present ranges closer than this share one pagemap read */
+#define SCAN_VEC 4096     /* ranges per ioctl */
+#define ENTRY_CHUNK 65536 /* pagemap entries per pread (512 KiB) */
+/* Present ranges closer than this share one pagemap read: a pread costs ~4 us, a page of
+ * pagemap ~25 ns (docs/benchmarks.md, Residency). */
+#define WINDOW_GAP_PAGES 128
 
 static const char *const flag_names[] = {"present", "swapped", "file", "exclusive", "soft_dirty",
                                          "thp",     "hugetlb", "zero", "guard"};
@@ -100,6 +102,8 @@ static int emit(struct builder *b, uint64_t start, uint64_t end, uint32_t flags,
                 uint64_t swap_offset)
 {
 	struct vms_residency *r = b->r;
+	if (r->n_runs && start < r->runs[r->n_runs - 1].end) /* never overlap a run already out */
+		start = r->runs[r->n_runs - 1].end;
 	if (start >= end || !flags)
 		return 0;
 	uint64_t pages = (end - start) / r->page_size;
@@ -270,7 +274,7 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 				f = (f & ~(uint32_t)VMS_PG_THP) |
 				    huge_kind(maps_fd, vec[i].start, ps, &hs, &he, &hk);
 			int swap_loc = o->swap_offsets && (f & VMS_PG_SWAPPED);
-			if (!(f & VMS_PG_PRESENT) && !swap_loc) {
+			if ((!(f & VMS_PG_PRESENT) || o->no_exclusive) && !swap_loc) {
 				if ((rc = emit(b, vec[i].start, vec[i].end, f, 0, 0)) != 0)
 					goto out;
 				i++;
@@ -323,11 +327,17 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 			}
 			i = j;
 		}
-		if (arg.walk_end <= at) { /* no progress: should not happen; do not spin */
+		/* Seen on 6.18: a call that returned ranges up to the end of the range still set
+		 * walk_end below the last of them (and the next call returned them again). Go on from
+		 * whichever is further. */
+		uint64_t next = arg.walk_end;
+		if (n > 0 && vec[n - 1].end > next)
+			next = vec[n - 1].end;
+		if (next <= at) { /* no progress: should not happen; do not spin */
 			rc = -(EIO + 2);
 			goto out;
 		}
-		at = arg.walk_end;
+		at = next;
 	}
 out:
 	free(vec);
@@ -400,7 +410,7 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	if (!o->force_pagemap) {
 		maps_fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
 		out->method = VMS_RES_PAGEMAP_SCAN;
-		out->known = VMS_PG_ALL;
+		out->known = VMS_PG_ALL & ~(uint32_t)(o->no_exclusive ? VMS_PG_EXCLUSIVE : 0);
 		rc = scan_ranges(&b, fd, maps_fd, o);
 		if (rc == -(EINVAL + 2) || rc == -(ENOTTY + 2)) {
 			if (out->n_runs) { /* EINVAL mid-walk is a real error, not a missing ioctl */

@@ -117,7 +117,10 @@ int vms_h_process_residency(struct vms_req *r)
 	    (st = query_u64(r, "max_runs", 1, RES_MAX_RUNS, &max_runs)) != 0)
 		return st;
 	/* Swap locations are never sent: smaps does not show them either. */
-	struct vms_residency_opts o = {.max_runs = (size_t)max_runs};
+	int exclusive = 1;
+	if ((st = vms_query_bool(r, "exclusive", &exclusive)) != 0)
+		return st;
+	struct vms_residency_opts o = {.max_runs = (size_t)max_runs, .no_exclusive = !exclusive};
 	if ((st = vms_scan_begin(r)) != 0) /* walks page tables like a scan: same gate */
 		return st;
 	int err = vms_residency_read(pid, start, end, &o, &res);

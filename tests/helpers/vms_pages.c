@@ -12,7 +12,9 @@
  *            page 8 read
  *   thp      2 MiB aligned, MADV_HUGEPAGE, one byte written (a THP when the kernel gives one)
  *   strings  4 pages: the strings printed in "strings"
- *   trim     64-page file, MAP_PRIVATE read-only, populated (all clean page-cache pages) */
+ *   trim     64-page file, MAP_PRIVATE read-only, populated (all clean page-cache pages)
+ *   islands  10,000 pages, every other one written: 5,000 runs (more than one PAGEMAP_SCAN
+ *            call returns) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -189,6 +191,14 @@ int main(int argc, char **argv)
 
 	char *trim = map_file(dir, "trim.bin", 64, 0, 0);
 
+	char *isl =
+	    mmap(NULL, 10000 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (isl == MAP_FAILED)
+		die("mmap islands");
+	madvise(isl, 10000 * (size_t)ps, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < 10000; i += 2)
+		isl[i * (size_t)ps] = 1;
+
 	/* soft-dirty: clear every page's bit, then write anon page 5 again */
 	int sd_before = soft_dirty_bit(anon);
 	int fd = open("/proc/self/clear_refs", O_WRONLY);
@@ -199,10 +209,11 @@ int main(int argc, char **argv)
 	int sd_works = sd_before && cleared && soft_dirty_bit(anon + 5 * (size_t)ps) && !soft_dirty_bit(anon);
 
 	printf("{\"page_size\":%ld,\"anon\":\"%p\",\"shared\":\"%p\",\"ro\":\"%p\",\"thp\":\"%p\","
-	       "\"thp_kb\":%ld,\"strings\":\"%p\",\"trim\":\"%p\",\"soft_dirty\":%s,\"swapped\":%s,"
+	       "\"thp_kb\":%ld,\"strings\":\"%p\",\"trim\":\"%p\",\"islands\":\"%p\",\"soft_dirty\":%s,"
+	       "\"swapped\":%s,"
 	       "\"strings_written\":[",
 	       ps, (void *)anon, (void *)shared, (void *)ro, (void *)thp, thp_kb, (void *)str, (void *)trim,
-	       sd_works ? "true" : "false", swapped ? "true" : "false");
+	       (void *)isl, sd_works ? "true" : "false", swapped ? "true" : "false");
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
 		unsigned off = strs[i].off;
 		if (off == 0x1f0)

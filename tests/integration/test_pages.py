@@ -148,8 +148,15 @@ def check_residency(pid, info, method):
     else:
         print("note: the kernel gave no THP (AnonHugePages 0): the THP part is skipped")
 
+    isl = int(info["islands"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{isl:x}")
+    got = page_flags(res)
+    want = {isl + i * ps: {"present", "exclusive"} for i in range(0, 10000, 2)}
+    hc.check(f"[{method}] 5,000 islands of one page (several PAGEMAP_SCAN calls): exactly those",
+             got == want and len(res["runs"]) == 5000, f"{len(got)} pages in {len(res['runs'])} runs")
+
     # Every page of every region, bit by bit, against /proc/PID/pagemap read here.
-    for key in ("anon", "shared", "ro", "thp", "strings", "trim"):
+    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands"):
         a = int(info[key], 16)
         res = cli_json("residency", *extra, "-p", str(pid), f"{a:x}")
         s, e = int(res["start"], 16), int(res["end"], 16)
@@ -167,6 +174,24 @@ def check_residency(pid, info, method):
                 if (name in mine) != bool(ent >> bit & 1):
                     bad.append((hex(addr), name, sorted(mine), hex(ent)))
         hc.check(f"[{method}] {key}: every page's bits equal /proc/PID/pagemap", not bad, bad[:5])
+
+
+def check_whole(pid):
+    """The whole address space: both methods agree on every page (but the states only
+    PAGEMAP_SCAN knows), and no run overlaps another."""
+    runs = {}
+    for extra in ([], ["--pagemap"]):
+        res = cli_json("residency", *extra, "-p", str(pid))
+        ends = [(int(r["start"], 16), int(r["end"], 16)) for r in res["runs"]]
+        hc.check(f"whole process {extra or 'PAGEMAP_SCAN'}: runs in order, never overlapping",
+                 all(a[1] <= b[0] for a, b in zip(ends, ends[1:])) and all(s < e for s, e in ends))
+        runs[res["method"]] = {a: f - {"thp", "zero", "hugetlb"} for a, f in page_flags(res).items()}
+    if len(runs) == 2:
+        a, b = runs["pagemap_scan"], runs["pagemap"]
+        diff = [hex(k) for k in set(a) ^ set(b)] + [hex(k) for k in set(a) & set(b) if a[k] != b[k]]
+        # the stack and the test's own reads may move a few pages between the two reads
+        hc.check("whole process: PAGEMAP_SCAN and pagemap agree page by page (all but a few)",
+                 len(diff) <= 16 and len(a) > 5000, f"{len(diff)} differ: {diff[:8]}")
 
 
 def check_strings(pid, info):
@@ -349,6 +374,7 @@ def main():
         pid = p.pid
         check_residency(pid, info, "pagemap_scan")
         check_residency(pid, info, "pagemap")
+        check_whole(pid)
         want = check_strings(pid, info)
         check_trim(p, pid, info)
         check_daemon(tmp, pid, info, want)
