@@ -1,6 +1,7 @@
 // The process / snapshot view (VMMap's main window): header and actions, summary bars and type
 // table, the address-space map, the details table and the selected item's facts.
 // Sources: a stored snapshot (#/snapshot/ID), a live scan (#/live/PID) or a share link (/s/TOKEN).
+import { pagesBlock } from './pages.js';
 import { api, ApiError } from './api.js';
 import { el, clear, fmtTime, fmtAgo, human, fmtAddr, parseAddr, looksLikeAddress, UNIT_MODES, fmtInt } from './format.js';
 import { SnapshotModel, KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
@@ -597,6 +598,15 @@ class SnapshotView {
     }
     box.append(el('h3', { text: title }),
       el('dl', { className: 'facts wide' }, rows.map(([k, v, c]) => [el('dt', { text: k }), el('dd', { className: c || '', text: v })])));
+    // inside the pages of an allocation: live processes of this host only (pages.js)
+    const pid = this.source.kind === 'live' ? this.source.pid
+      : this.source.kind === 'snapshot' && !this.origin.imported && !this.origin.foreign && this.snap.process ? this.snap.process.pid : null;
+    if (s.kind !== KIND_GAP && pid != null) {
+      box.appendChild(pagesBlock({
+        pid, start: m.aStart[s.a], end: m.aEnd[s.a], addrWidth: w,
+        note: this.source.kind === 'snapshot' ? `Read now from process ${pid} as it is, not from this snapshot.` : null,
+      }));
+    }
   }
 }
 

@@ -319,6 +319,10 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 		        "vmscope: program on this machine can list processes and read the memory layout\n"
 		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
 		        "vmscope: ******************************************************************\n\n");
+	if (a->cfg.allow_memory_read)
+		log_line(lg, VMS_LOG_WARN,
+		         "--allow-memory-read: the strings and trim routes read and page out the memory of "
+		         "processes this daemon may ptrace-attach to; every call is logged");
 	if (!is_loopback(a->cfg.listen))
 		log_line(
 		    lg, VMS_LOG_WARN,

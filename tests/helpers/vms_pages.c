@@ -2,7 +2,7 @@
  * (tests/integration/test_pages.py). It prints one JSON line saying where everything is and
  * what it did, then answers commands on stdin, one per line:
  *   mincore  -> {"trim_cached":N,"ro_cached":[...]}: pages of its mappings in the page cache
- *   quit / EOF -> exit
+ *   quit -> exit; EOF (stdin closed or /dev/null) -> wait up to 600 s for a signal, then exit
  * Layout (4 KiB pages assumed only in the counts below; the real page size is printed):
  *   anon     64 pages: pages 0-9 and 20 written, 30 read only (zero page), the rest untouched;
  *            then clear_refs 4 (soft-dirty cleared) and page 5 written again; page 40 written
@@ -245,7 +245,8 @@ int main(int argc, char **argv)
 			printf("]}\n");
 			fflush(stdout);
 		} else if (!strncmp(cmd, "quit", 4))
-			break;
+			return 0;
 	}
+	sleep(600); /* started without a stdin to talk on (the browser tests): stay to be looked at */
 	return 0;
 }
