@@ -211,3 +211,43 @@ function trimDialog(ctx, reload) {
     },
   ]);
 }
+
+// "Colour by residency" on the address map: a function (lo, hi) -> colour of the most telling
+// page state among the runs of res (the whole process) overlapping [lo, hi).
+export function residencyColorer(res) {
+  const starts = res.runs.map((r) => BigInt(r.start));
+  const ends = res.runs.map((r) => BigInt(r.end));
+  const ranks = res.runs.map((r) => RANK[pageClass(new Set(r.flags), res.known.includes('exclusive'))]);
+  return (lo, hi) => {
+    let a = 0;
+    let b = ends.length;
+    while (a < b) { const mid = (a + b) >> 1; if (ends[mid] <= lo) a = mid + 1; else b = mid; }
+    let best = RANK.none;
+    for (let i = a; i < ends.length && starts[i] < hi; i++) if (ranks[i] < best) best = ranks[i];
+    return RESIDENCY_LEGEND[best].color;
+  };
+}
+
+// The checkbox above the map: reads the whole process's residency and hands the map its colours.
+export function residencyToggle(pid, map) {
+  const box = el('input', { type: 'checkbox', id: 'res-overlay' });
+  const status = el('span', { className: 'muted small', id: 'res-overlay-status' });
+  const legendBox = el('div', { className: 'res-overlay-legend' });
+  box.addEventListener('change', async () => {
+    clear(legendBox);
+    if (!box.checked) { map.setOverlay(null); status.textContent = ''; return; }
+    status.textContent = 'reading…';
+    try {
+      const res = await api.residencyAll(pid);
+      if (!box.checked) return;
+      map.setOverlay(residencyColorer(res));
+      status.textContent = `${fmtInt(res.pages.present)} pages in RAM, read now${res.truncated ? ' (cut at the run limit)' : ''}`;
+      legendBox.appendChild(legend());
+    } catch (err) {
+      box.checked = false;
+      status.textContent = '';
+      toastError(err);
+    }
+  });
+  return el('div', { className: 'res-overlay' }, el('label', { htmlFor: 'res-overlay' }, box, ' Colour by residency (live: which pages are in RAM now)'), ' ', status, legendBox);
+}

@@ -127,6 +127,26 @@ describe('inside the pages', { timeout: 240000 }, () => {
     await p.close();
   });
 
+  it('colours the address map by residency', async () => {
+    const p = await openLive(on, 1400, helper.info.thp);
+    await p.check('#res-overlay');
+    await p.waitForFunction(() => /pages in RAM/.test(document.getElementById('res-overlay-status').textContent), null, { timeout: 20000 });
+    // the THP block of the map is drawn in the huge-page colour now
+    const color = await p.evaluate((addr) => {
+      const v = window.vmsDebug.map;
+      const pt = v.pointFor(BigInt(addr) + 4096n);
+      const c = v.canvas.getBoundingClientRect();
+      const dpr = window.devicePixelRatio || 1;
+      const d = v.canvas.getContext('2d').getImageData(Math.round((pt.x - c.left) * dpr), Math.round((pt.y - c.top) * dpr), 1, 1).data;
+      return [d[0], d[1], d[2]].join(',');
+    }, helper.info.thp);
+    assert.equal(color, '123,63,184', 'the THP is drawn in the huge-page colour');
+    await screenshot(p, 'pages-overlay-1400.png');
+    await p.uncheck('#res-overlay');
+    await clean(p);
+    await p.close();
+  });
+
   it('offers no Strings or Trim when the daemon does not allow memory reads', async () => {
     const p = await openLive(off, 1400, helper.info.anon);
     await p.waitForSelector('#res-strip', { timeout: 20000 });
