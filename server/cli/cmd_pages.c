@@ -80,6 +80,45 @@ static int parse_range(const char *cmd, const char *text, struct common *c)
 	return -1;
 }
 
+/* The options every page command has (-p, --json, --help). -1: handled, go on; -2: not one of
+ * them; else the exit code. */
+static int common_option(int ch, struct common *c, void (*usage)(FILE *))
+{
+	switch (ch) {
+	case 'j':
+		c->json = 1;
+		return -1;
+	case 'p':
+		c->target = optarg;
+		return -1;
+	case 'h':
+		usage(stdout);
+		return VMS_EXIT_OK;
+	case '?':
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	default:
+		return -2;
+	}
+}
+
+/* After the options: the target (-p) and at most one RANGE (exactly one when range_needed),
+ * parsed, and the process resolved. -1 to go on, else the exit code. */
+static int common_args(const char *cmd, int argc, char **argv, int range_needed, struct common *c,
+                       void (*usage)(FILE *))
+{
+	int rc;
+	if (!c->target || argc - optind > 1 || (range_needed && argc - optind != 1)) {
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	if (optind < argc && (rc = parse_range(cmd, argv[optind], c)) >= 0)
+		return rc;
+	if ((rc = resolve(cmd, c->target, &c->pid)) != VMS_EXIT_OK)
+		return rc;
+	return -1;
+}
+
 /* ---- residency ------------------------------------------------------------------------------ */
 
 static void residency_usage(FILE *f)
@@ -116,9 +155,6 @@ int vms_cmd_residency(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jp:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'j':
-			c.json = 1;
-			break;
 		case 'P':
 			o.force_pagemap = 1;
 			break;
@@ -131,24 +167,12 @@ int vms_cmd_residency(int argc, char **argv)
 		case 'm':
 			o.max_runs = strtoul(optarg, NULL, 10);
 			break;
-		case 'p':
-			c.target = optarg;
-			break;
-		case 'h':
-			residency_usage(stdout);
-			return VMS_EXIT_OK;
 		default:
-			residency_usage(stderr);
-			return VMS_EXIT_USAGE;
+			if ((rc = common_option(ch, &c, residency_usage)) != -1)
+				return rc == -2 ? VMS_EXIT_USAGE : rc;
 		}
 	}
-	if (!c.target || argc - optind > 1) {
-		residency_usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
-	if (optind < argc && (rc = parse_range("residency", argv[optind], &c)) >= 0)
-		return rc;
-	if ((rc = resolve("residency", c.target, &c.pid)) != VMS_EXIT_OK)
+	if ((rc = common_args("residency", argc, argv, 0, &c, residency_usage)) != -1)
 		return rc;
 	if (c.have_range && !c.end) {
 		int err = vms_pages_vma_at(c.pid, c.start, &c.start, &c.end);
@@ -223,9 +247,6 @@ int vms_cmd_strings(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jn:p:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'j':
-			c.json = 1;
-			break;
 		case 'n':
 			o.min_chars = (unsigned)strtoul(optarg, NULL, 10);
 			if (o.min_chars < 2 || o.min_chars > 1024) {
@@ -257,24 +278,12 @@ int vms_cmd_strings(int argc, char **argv)
 		case 'b':
 			o.max_bytes = strtoull(optarg, NULL, 10);
 			break;
-		case 'p':
-			c.target = optarg;
-			break;
-		case 'h':
-			strings_usage(stdout);
-			return VMS_EXIT_OK;
 		default:
-			strings_usage(stderr);
-			return VMS_EXIT_USAGE;
+			if ((rc = common_option(ch, &c, strings_usage)) != -1)
+				return rc == -2 ? VMS_EXIT_USAGE : rc;
 		}
 	}
-	if (!c.target || argc - optind != 1) {
-		strings_usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
-	if ((rc = parse_range("strings", argv[optind], &c)) >= 0)
-		return rc;
-	if ((rc = resolve("strings", c.target, &c.pid)) != VMS_EXIT_OK)
+	if ((rc = common_args("strings", argc, argv, 1, &c, strings_usage)) != -1)
 		return rc;
 	int err = vms_pages_may_attach(c.pid);
 	if (!err && !c.end)
@@ -336,9 +345,6 @@ int vms_cmd_trim(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "jp:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'j':
-			c.json = 1;
-			break;
 		case 'w':
 			wait = (unsigned)strtoul(optarg, NULL, 10);
 			if (wait > 3600) {
@@ -346,24 +352,12 @@ int vms_cmd_trim(int argc, char **argv)
 				return VMS_EXIT_USAGE;
 			}
 			break;
-		case 'p':
-			c.target = optarg;
-			break;
-		case 'h':
-			trim_usage(stdout);
-			return VMS_EXIT_OK;
 		default:
-			trim_usage(stderr);
-			return VMS_EXIT_USAGE;
+			if ((rc = common_option(ch, &c, trim_usage)) != -1)
+				return rc == -2 ? VMS_EXIT_USAGE : rc;
 		}
 	}
-	if (!c.target || argc - optind > 1) {
-		trim_usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
-	if (optind < argc && (rc = parse_range("trim", argv[optind], &c)) >= 0)
-		return rc;
-	if ((rc = resolve("trim", c.target, &c.pid)) != VMS_EXIT_OK)
+	if ((rc = common_args("trim", argc, argv, 0, &c, trim_usage)) != -1)
 		return rc;
 	int err = vms_pages_may_attach(c.pid);
 	if (!err && c.have_range && !c.end)

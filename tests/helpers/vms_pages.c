@@ -129,6 +129,17 @@ static const struct {
     {0x2ff8, 0, "tail string at the end of the region"},
 };
 
+/* Where string i goes: its offset, but the page-boundary one straddles the end of the first
+ * page and the tail one ends right before the region's last byte, whatever the page size. */
+static unsigned str_off(size_t i)
+{
+	if (strs[i].off == 0x1f0)
+		return (unsigned)ps - 0x10;
+	if (strs[i].off == 0x2ff8)
+		return 4 * (unsigned)ps - (unsigned)strlen(strs[i].text) - 1;
+	return strs[i].off;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -178,11 +189,7 @@ int main(int argc, char **argv)
 	madvise(str, 4 * (size_t)ps, MADV_NOHUGEPAGE);
 	memset(str, 0, 4 * (size_t)ps);
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		unsigned off = strs[i].off;
-		if (off == 0x1f0)
-			off = (unsigned)ps - 0x10;
-		if (off == 0x2ff8)
-			off = 4 * (unsigned)ps - (unsigned)strlen(strs[i].text) - 1;
+		unsigned off = str_off(i);
 		if (strs[i].utf16)
 			put_utf16(str + off, strs[i].text);
 		else
@@ -215,11 +222,7 @@ int main(int argc, char **argv)
 	       ps, (void *)anon, (void *)shared, (void *)ro, (void *)thp, thp_kb, (void *)str, (void *)trim,
 	       (void *)isl, sd_works ? "true" : "false", swapped ? "true" : "false");
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		unsigned off = strs[i].off;
-		if (off == 0x1f0)
-			off = (unsigned)ps - 0x10;
-		if (off == 0x2ff8)
-			off = 4 * (unsigned)ps - (unsigned)strlen(strs[i].text) - 1;
+		unsigned off = str_off(i);
 		printf("%s{\"addr\":\"%p\",\"encoding\":\"%s\",\"text\":\"%s\"}", i ? "," : "",
 		       (void *)(str + off), strs[i].utf16 ? "utf16le" : "ascii", strs[i].text);
 	}

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -38,7 +37,6 @@ import heapcheck as hc  # noqa: E402
 HELPERS = os.environ.get("VMSCOPE_HELPERS") or os.path.join(os.path.dirname(hc.BIN), "tests")
 PAGES = os.path.join(HELPERS, "vms_pages")
 BITS = {"present": 63, "swapped": 62, "file": 61, "guard": 58, "exclusive": 56, "soft_dirty": 55}
-daemons = []
 
 
 def cli(*args, user=None):
@@ -253,7 +251,7 @@ class Daemon:
         if user:
             shutil.chown(os.path.join(tmp, name), "nobody")
         self.p = subprocess.Popen(argv, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
-        daemons.append(self.p)
+        hc._children.append(self.p)  # ended by hc.done() / hc.skip(), by this pid
         self.port, self.token = None, None
         for _ in range(200):
             text = open(self.out).read()
@@ -378,16 +376,10 @@ def main():
         want = check_strings(pid, info)
         check_trim(p, pid, info)
         check_daemon(tmp, pid, info, want)
+        hc.done()
     finally:
-        for d in daemons:
-            if d.poll() is None:
-                d.send_signal(signal.SIGTERM)
-                try:
-                    d.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    d.kill()
+        hc._cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    hc.done()
 
 
 if __name__ == "__main__":
