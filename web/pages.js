@@ -38,6 +38,7 @@ function residencyOnce(pid, start, end, fresh) {
 }
 
 let versionPromise = null;
+let generation = 0; // the newest Pages block: an older one (the selection moved on) never loads
 function memoryReadAllowed() {
   if (!versionPromise) versionPromise = api.version().then((v) => !!(v && v.memory_read)).catch(() => false);
   return versionPromise;
@@ -128,8 +129,12 @@ export function pagesBlock(ctx) {
       clear(body).appendChild(errorPanel(err, () => load(true)));
     }
   };
-  if (size <= AUTO_MAX) load();
-  else body.appendChild(el('button', { type: 'button', className: 'small', onclick: () => load(true), text: `Read page residency (${human(size)})` }));
+  // after a short pause: stepping through the map with the arrow keys reads only where it stops
+  if (size <= AUTO_MAX) {
+    body.appendChild(loading('Reading page residency…'));
+    const gen = ++generation;
+    setTimeout(() => { if (gen === generation) load(); }, 250);
+  } else body.appendChild(el('button', { type: 'button', className: 'small', onclick: () => load(true), text: `Read page residency (${human(size)})` }));
 
   memoryReadAllowed().then((ok) => {
     if (!ok) return;

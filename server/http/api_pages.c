@@ -121,10 +121,23 @@ int vms_h_process_residency(struct vms_req *r)
 	if ((st = vms_query_bool(r, "exclusive", &exclusive)) != 0)
 		return st;
 	struct vms_residency_opts o = {.max_runs = (size_t)max_runs, .no_exclusive = !exclusive};
-	if ((st = vms_scan_begin(r)) != 0) /* walks page tables like a scan: same gate */
+	/* The whole address space walks every page table, like a scan: the scan gate. A range (the
+	 * dashboard asks for the selected allocation's on each selection) has its own limit, so
+	 * that clicking through the map never uses up the scans. */
+	int whole = !start && !end;
+	if (whole && (st = vms_scan_begin(r)) != 0)
 		return st;
+	unsigned wait = whole ? 0 : vms_ratelimit_take(&r->h->residency_rate);
+	if (wait) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%u", wait);
+		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
+		return vms_send_error_x(r, 429, "rate_limited", h, "too many residency reads; retry in %u s",
+		                        wait);
+	}
 	int err = vms_residency_read(pid, start, end, &o, &res);
-	vms_scan_end(r);
+	if (whole)
+		vms_scan_end(r);
 	if (err)
 		return vms_send_vms_err(r, err, pid);
 	st = vms_send_json(r, 200, vms_json_residency(pid, &res));

@@ -41,8 +41,9 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
-	int allow_memory_read;            /* --allow-memory-read: strings and trim routes (api_pages.c) */
-	struct vms_ratelimit memory_rate; /* their requests per minute */
+	int allow_memory_read;               /* --allow-memory-read: strings and trim routes (api_pages.c) */
+	struct vms_ratelimit memory_rate;    /* their requests per minute */
+	struct vms_ratelimit residency_rate; /* residency of a range (the whole space: scan_rate) */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

@@ -225,6 +225,7 @@ static void free_server(struct vms_http *h)
 	pthread_mutex_destroy(&h->scan_lock);
 	vms_ratelimit_destroy(&h->scan_rate);
 	vms_ratelimit_destroy(&h->memory_rate);
+	vms_ratelimit_destroy(&h->residency_rate);
 	vms_file_cache_free(h->file_cache);
 	free(h);
 }
@@ -361,6 +362,7 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	unsigned per_min =
 	    cfg->memory_reads_per_min ? cfg->memory_reads_per_min : VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN;
 	vms_ratelimit_init(&h->memory_rate, per_min / 60.0, per_min);
+	vms_ratelimit_init(&h->residency_rate, 20.0, 40.0);
 	h->allow_memory_read = cfg->allow_memory_read;
 	h->file_cache = vms_file_cache_new(0);
 	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
