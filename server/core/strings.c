@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "vmscope/error.h"
 #include "vmscope/pages.h"
@@ -223,15 +224,20 @@ int vms_strings_read(pid_t pid, uint64_t start, uint64_t end, const struct vms_s
 	k.offset = o.offset;
 	k.limit = o.limit;
 	uint64_t budget = o.max_bytes ? o.max_bytes : DEF_BYTES, tried = 0;
-	if ((err = vms_residency_read(pid, start, end, NULL, &res)) != VMS_OK)
-		goto out;
-	uint64_t ps = res.page_size;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t ps = psz > 0 ? (uint64_t)psz : 4096;
 	budget = budget < ps ? ps : budget & ~(ps - 1); /* whole pages */
+	/* At most budget / ps resident runs can be read, with other runs between them: the map of
+	 * a huge range stops there instead of growing with the range. */
+	struct vms_residency_opts ro = {.no_exclusive = 1, .max_runs = (size_t)(2 * (budget / ps) + 16)};
+	if ((err = vms_residency_read(pid, start, end, &ro, &res)) != VMS_OK)
+		goto out;
 	if (!(buf = malloc(CHUNK))) {
 		err = VMS_ERR_NOMEM;
 		goto out_res;
 	}
-	out->read_end = res.end;
+	out->read_end = res.truncated ? res.walk_end : res.end;
+	out->truncated = res.truncated;
 	for (size_t i = 0; i < res.n_runs && !err && !k.err; i++) {
 		const struct vms_page_run *run = &res.runs[i];
 		if (!(run->flags & VMS_PG_PRESENT) || (run->flags & VMS_PG_GUARD))
