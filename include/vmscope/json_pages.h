@@ -20,5 +20,7 @@ cJSON *vms_json_strings(pid_t pid, uint64_t start, uint64_t end, const struct vm
  *  "rss_freed"} with figures {"rss","anonymous","file","swap","pss"}. */
 cJSON *vms_json_trim(pid_t pid, uint64_t start, uint64_t end, const struct vms_trim *t);
 cJSON *vms_json_mem_figure(const struct vms_mem_figure *f);
+/* {"pid","seconds","rss","referenced","vmas":[{"start","end","rss","referenced"}]} */
+cJSON *vms_json_working_set(pid_t pid, const struct vms_working_set *w);
 
 #endif

@@ -160,4 +160,29 @@ int vms_mem_figure_read(pid_t pid, uint64_t start, uint64_t end, struct vms_mem_
  * before Linux 5.10. */
 int vms_trim(pid_t pid, uint64_t start, uint64_t end, struct vms_trim *out);
 
+/* ---- working set over an interval ---------------------------------------------------------- */
+
+/* One VMA's pages touched in the interval. */
+struct vms_ws_vma {
+	uint64_t start, end;
+	uint64_t rss, referenced; /* bytes, smaps after the interval */
+};
+
+struct vms_working_set {
+	struct vms_ws_vma *v; /* the VMAs overlapping the range, in address order; free with
+	                       * vms_working_set_free */
+	size_t n;
+	uint64_t rss, referenced; /* sums */
+	unsigned seconds;
+};
+
+/* Which pages the process touches in `seconds`: write "1" to /proc/PID/clear_refs (the kernel
+ * clears the referenced/young bit of every page of the process: this PERTURBS its reclaim, the
+ * pages look idle to the kernel for a moment), wait, then read Referenced from smaps for the VMAs
+ * overlapping [start, end) (end 0 = all). Writing clear_refs needs the process's owner (or
+ * CAP_DAC_OVERRIDE ...): VMS_ERR_PERMISSION otherwise. Callers check vms_pages_may_attach first:
+ * this changes the target like trim does. */
+int vms_working_set(pid_t pid, uint64_t start, uint64_t end, unsigned seconds, struct vms_working_set *out);
+void vms_working_set_free(struct vms_working_set *w);
+
 #endif

@@ -1,6 +1,7 @@
 /* Trimming a process's working set (vmscope/pages.h), VMMap's Tools -> Empty Working Set:
  * process_madvise(pidfd, MADV_PAGEOUT) over the VMAs of a range (Linux 5.10+), with the smaps
- * figures of those VMAs before and after. */
+ * figures of those VMAs before and after; and the working set over an interval (clear_refs,
+ * then smaps Referenced). Both change the target's page state; both read smaps. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -168,4 +169,58 @@ out:
 		close(pidfd);
 	vms_snapshot_free(s);
 	return err;
+}
+
+int vms_working_set(pid_t pid, uint64_t start, uint64_t end, unsigned seconds, struct vms_working_set *out)
+{
+	char path[40];
+	struct vms_snapshot *s = NULL;
+	int err = VMS_OK;
+	memset(out, 0, sizeof *out);
+	out->seconds = seconds;
+	if (end && start >= end)
+		return VMS_ERR_INVALID;
+	snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vms_procfs_err(errno, 0);
+	/* "1": clear the referenced bits of all pages (fs/proc/task_mmu.c, CLEAR_REFS_ALL) */
+	ssize_t w = write(fd, "1", 1);
+	int werr = errno;
+	close(fd);
+	if (w != 1)
+		return vms_procfs_err(werr, 1);
+	if (seconds)
+		sleep(seconds);
+	if ((err = read_smaps(pid, &s)) != VMS_OK)
+		return err;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (overlaps(&s->regions[i], start, end))
+			out->n++;
+	if (out->n && !(out->v = calloc(out->n, sizeof *out->v))) {
+		vms_snapshot_free(s);
+		return VMS_ERR_NOMEM;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < s->n_regions; i++) {
+		const struct vms_region *r = &s->regions[i];
+		if (!overlaps(r, start, end))
+			continue;
+		out->v[k++] = (struct vms_ws_vma){.start = r->start,
+		                                  .end = r->end,
+		                                  .rss = r->smaps[VMS_SF_RSS],
+		                                  .referenced = r->smaps[VMS_SF_REFERENCED]};
+		out->rss += r->smaps[VMS_SF_RSS];
+		out->referenced += r->smaps[VMS_SF_REFERENCED];
+	}
+	vms_snapshot_free(s);
+	return VMS_OK;
+}
+
+void vms_working_set_free(struct vms_working_set *w)
+{
+	if (!w)
+		return;
+	free(w->v);
+	memset(w, 0, sizeof *w);
 }

@@ -127,3 +127,30 @@ cJSON *vms_json_trim(pid_t pid, uint64_t start, uint64_t end, const struct vms_t
 	                        (double)(t->before.rss > t->after.rss ? t->before.rss - t->after.rss : 0));
 	return o;
 }
+
+cJSON *vms_json_working_set(pid_t pid, const struct vms_working_set *w)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "pid", pid);
+	cJSON_AddNumberToObject(o, "seconds", w->seconds);
+	cJSON_AddNumberToObject(o, "rss", (double)w->rss);
+	cJSON_AddNumberToObject(o, "referenced", (double)w->referenced);
+	if (!(a = cJSON_AddArrayToObject(o, "vmas")))
+		goto fail;
+	for (size_t i = 0; i < w->n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		if (!x)
+			goto fail;
+		cJSON_AddItemToArray(a, x);
+		add_addr(x, "start", w->v[i].start);
+		add_addr(x, "end", w->v[i].end);
+		cJSON_AddNumberToObject(x, "rss", (double)w->v[i].rss);
+		cJSON_AddNumberToObject(x, "referenced", (double)w->v[i].referenced);
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}

@@ -2,6 +2,7 @@
  * (tests/integration/test_pages.py). It prints one JSON line saying where everything is and
  * what it did, then answers commands on stdin, one per line:
  *   mincore  -> {"trim_cached":N,"ro_cached":[...]}: pages of its mappings in the page cache
+ *   touch    -> writes anon pages 0-3, answers {"touched":4}
  *   quit -> exit; EOF (stdin closed or /dev/null) -> wait up to 600 s for a signal, then exit
  * Layout (4 KiB pages assumed only in the counts below; the real page size is printed):
  *   anon     64 pages: pages 0-9 and 20 written, 30 read only (zero page), the rest untouched;
@@ -246,6 +247,11 @@ int main(int argc, char **argv)
 						first = 0;
 					}
 			printf("]}\n");
+			fflush(stdout);
+		} else if (!strncmp(cmd, "touch", 5)) {
+			for (int i = 0; i < 4; i++)
+				anon[(size_t)i * (size_t)ps] = 3;
+			printf("{\"touched\":4}\n");
 			fflush(stdout);
 		} else if (!strncmp(cmd, "quit", 4))
 			return 0;

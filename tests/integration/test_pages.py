@@ -13,6 +13,8 @@ tests/helpers/vms_pages.c sets up its pages and prints where they are and what i
   * trim: MADV_PAGEOUT of a populated clean file mapping drops its Rss to what smaps says
     afterwards, the whole process's Rss (smaps_rollup) falls by the same amount, and the
     program's own mincore finds none of those pages in the page cache any more;
+  * working set: after clear_refs, the 4 pages the program writes during the interval are all
+    smaps calls referenced in that region, an untouched file mapping has none;
   * the daemon: residency works; strings and trim are 403 memory_read_disabled without
     --allow-memory-read; with it they answer the same as the CLI and every call is logged
     (pid, range, requester); a share link's token never opens them (401), and no public
@@ -238,6 +240,29 @@ def check_trim(p, pid, info):
     return mc
 
 
+def check_working_set(p, pid, info):
+    """clear_refs, then the program writes 4 anonymous pages during the interval: those are
+    all smaps calls referenced afterwards in that region; an untouched file mapping has none."""
+    ps = info["page_size"]
+    ws = subprocess.Popen([hc.BIN, "workingset", "--json", "--seconds", "2", "-p", str(pid)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.7)
+    p.stdin.write("touch\n")
+    p.stdin.flush()
+    hc.check("working set: the program touched its pages", json.loads(p.stdout.readline()).get("touched") == 4)
+    out, err = ws.communicate(timeout=60)
+    if ws.returncode != 0:
+        hc.check("vmscope workingset ran", False, err)
+        return
+    res = json.loads(out)
+    by = {int(v["start"], 16): v for v in res["vmas"]}
+    anon, shared = int(info["anon"], 16), int(info["shared"], 16)
+    hc.check("working set: exactly the 4 pages written in the interval are referenced in that region",
+             by[anon]["referenced"] == 4 * ps, by.get(anon))
+    hc.check("working set: the untouched shared file mapping has none", by[shared]["referenced"] == 0, by.get(shared))
+    hc.check("working set: sums", res["referenced"] == sum(v["referenced"] for v in res["vmas"]))
+
+
 class Daemon:
     def __init__(self, tmp, name, *args, user=None):
         self.out = os.path.join(tmp, name + ".out")
@@ -356,7 +381,7 @@ def check_daemon(tmp, pid, info, want_strings):
         code, body = nobody.req("GET", f"/processes/{pid}/residency?addr={info['anon']}", token=None)
         hc.check("daemon as nobody: residency refused (403)", code == 403, (code, body))
         for cmd in (["strings", "-p", str(pid), f"{st:x}"], ["trim", "--wait", "0", "-p", str(pid)],
-                    ["residency", "-p", str(pid)]):
+                    ["residency", "-p", str(pid)], ["workingset", "--seconds", "0", "-p", str(pid)]):
             rc, out, err = cli(*cmd, user=[nb])
             hc.check(f"CLI as nobody: {cmd[0]} refused with exit 4", rc == 4 and not out.strip(), (rc, out, err))
     else:
@@ -375,6 +400,7 @@ def main():
         check_whole(pid)
         want = check_strings(pid, info)
         check_trim(p, pid, info)
+        check_working_set(p, pid, info)
         check_daemon(tmp, pid, info, want)
         hc.done()
     finally:
