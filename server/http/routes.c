@@ -42,6 +42,7 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+    {"GET", V1 "/shared/{}/about", VMS_ROUTE_PUBLIC, vms_h_shared_about},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
@@ -132,7 +133,7 @@ int vms_api_dispatch(struct vms_req *r)
 	int writes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 	/* CSRF and cross-site reads: a foreign page may not drive the API. A share link may be
 	 * opened from anywhere (it is a read-only capability). */
-	if (!public_route && vms_cross_site(r->conn)) {
+	if (!public_route && vms_cross_site(r->h, r->conn)) {
 		mg_disable_connection_keep_alive(r->conn);
 		return vms_send_error(r, 403, "cross_origin", "requests from other sites are refused");
 	}
