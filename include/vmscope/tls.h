@@ -52,7 +52,8 @@ struct vms_tls_trust {
  * exchange returns 0 with the status in *status and the malloc'd, NUL-terminated response body
  * in *resp (*resp_len bytes). -1 with a sentence in errbuf when it could not talk to the server,
  * including any certificate that does not pass trust (the message says what was presented).
- * Waits at most timeout_ms for each step. */
+ * Waits at most timeout_ms for each step. The caller ignores SIGPIPE (a server that closes early
+ * would otherwise end the process). */
 int vms_https_request(const char *url, const struct vms_tls_trust *trust, const char *method,
                       const char *path, const char *headers, const char *body, size_t body_len,
                       unsigned timeout_ms, int *status, char **resp, size_t *resp_len, char *errbuf,

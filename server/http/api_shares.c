@@ -148,8 +148,9 @@ int vms_h_shared_about(struct vms_req *r)
 		return vms_send_json(r, 200, NULL);
 	}
 	cJSON_DeleteItemFromObject(root, "snapshot_id"); /* this daemon's ids are not the holder's */
-	cJSON_DeleteItemFromObject(snap, "id");
-	cJSON_DeleteItemFromObject(snap, "url");
+	static const char *const heavy[] = {"id", "url", "summary", "total", "bytes", "json_bytes"};
+	for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++)
+		cJSON_DeleteItemFromObject(snap, heavy[i]);
 	if (sh.omit_cmdline) {
 		cJSON *p = cJSON_GetObjectItem(snap, "process");
 		if (p)

@@ -5,10 +5,12 @@
  * we refuse it ourselves. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,36 @@ static int write_all(SSL *ssl, const char *p, size_t n)
 	return 0;
 }
 
+/* After headers with Expect: 100-continue: 1 when the server said "100 Continue" (consumed),
+ * 0 when its first bytes are the final answer (left unread: SSL_peek), -1 on a closed connection. */
+static int interim_continue(SSL *ssl)
+{
+	char line[64];
+	int fd = SSL_get_fd(ssl), fl = fcntl(fd, F_GETFL), r = -1;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	/* Non-blocking while we wait: TLS 1.3 session tickets make the socket readable without any
+	 * application data, and a blocking peek would then wait for the server's timeout. */
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	for (int waited = 0; waited < 1000; waited += 50) {
+		r = SSL_peek(ssl, line, sizeof line - 1);
+		if (r > 0 || SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ)
+			break;
+		poll(&pfd, 1, 50);
+	}
+	fcntl(fd, F_SETFL, fl);
+	if (r <= 0) /* no answer within a second: send the body, as curl does; or closed */
+		return SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ ? 1 : -1;
+	line[r] = '\0';
+	if (r < 12 || strncmp(line, "HTTP/1.1 100", 12) != 0)
+		return 0;
+	/* consume up to the blank line, a byte at a time (a few dozen bytes) */
+	unsigned match = 0;
+	char c;
+	while (match < 4 && SSL_read(ssl, &c, 1) == 1)
+		match = (c == "\r\n\r\n"[match]) ? match + 1 : (c == '\r' ? 1 : 0);
+	return match == 4 ? 1 : -1;
+}
+
 /* Read the whole response; split it into status and body. 0 or -1 (said why). */
 static int read_response(SSL *ssl, int *status, char **resp, size_t *resp_len, char *errbuf, size_t errlen)
 {
@@ -239,8 +271,17 @@ int vms_https_request(const char *url, const struct vms_tls_trust *trust, const 
 		snprintf(errbuf, errlen, "request headers too long");
 		goto out;
 	}
-	if (write_all(ssl, head, (size_t)n) != 0 || (body_len && write_all(ssl, body, body_len) != 0)) {
-		snprintf(errbuf, errlen, "sending to %s:%s failed", host, port);
+	/* With a body: Expect: 100-continue. A server that refuses the request (401, 413) answers at
+	 * once and closes; a body sent anyway would make its kernel reset the connection and lose
+	 * that answer. vmscope's daemon sends no "100 Continue" (civetweb 1.15 offers no way to send
+	 * an interim response before the final one), so the body follows after a second of silence. */
+	int cont = 0;
+	if (write_all(ssl, head, (size_t)n) != 0 || (body_len && (cont = interim_continue(ssl)) < 0)) {
+		snprintf(errbuf, errlen, "sending to %s:%s failed (the connection was closed)", host, port);
+		goto out;
+	}
+	if (cont && write_all(ssl, body, body_len) != 0) {
+		snprintf(errbuf, errlen, "sending to %s:%s failed (the connection was closed)", host, port);
 		goto out;
 	}
 	rc = read_response(ssl, status, resp, resp_len, errbuf, errlen);
