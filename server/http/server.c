@@ -406,9 +406,10 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		"decode_url", "yes",
 		/* Without a web directory civetweb serves no files at all (begin_request answers 404). */
 		/* TLS: civetweb applies the floor (4 = TLS 1.2 and later) before init_ssl, which loads
-		 * our pair and sets the same floor and our ciphers (tls.c). */
-		h->tls ? "ssl_protocol_version" : NULL, "4",
-		h->tls ? "ssl_cipher_list" : NULL, VMS_TLS_CIPHERS_12,
+		 * our pair and sets the same floor and our ciphers (tls.c). Without TLS these pairs
+		 * become document_root (or nothing): a NULL name would end the list early. */
+		h->tls ? "ssl_protocol_version" : "enable_directory_listing", h->tls ? "4" : "no",
+		h->tls ? "ssl_cipher_list" : "enable_directory_listing", h->tls ? VMS_TLS_CIPHERS_12 : "no",
 		h->web_dir ? "document_root" : NULL, h->web_dir,
 		NULL,
 	};
