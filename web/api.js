@@ -150,6 +150,8 @@ export const api = {
   watchSamples: (id, params) => request(`/watches/${enc(id)}/samples` + query(params)),
   watchGrowth: (id, params) => request(`/watches/${enc(id)}/growth` + query(params)),
   shared: (token) => request(`/shared/${enc(token)}`, { auth: false }),
+  // Who shared it, when, until when (issue 15); not counted as a view.
+  sharedAbout: (token) => request(`/shared/${enc(token)}/about`, { auth: false }),
   sharedRaw: (token) => request(`/shared/${enc(token)}`, { auth: false, as: 'text' }),
   sharedExport: (token, ext) => request(`/shared/${enc(token)}.${ext}`, { auth: false, as: 'text' }),
 };
