@@ -18,10 +18,8 @@ int vms_h_share_create(struct vms_req *r)
 		return st;
 	struct vms_share_spec spec = vms_share_spec_of(&o);
 	int err = vms_store_share_create_spec(r->h->store, id, &spec, &sh);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
+		return st;
 	return vms_send_json(r, 201, vms_share_json(r, &sh));
 }
 
@@ -35,10 +33,8 @@ int vms_h_share_list(struct vms_req *r)
 	if ((st = vms_param_id(r, r->param[0], &id)) != 0)
 		return st;
 	int err = vms_store_meta(r->h->store, id, &m);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
+		return st;
 	vms_snapshot_meta_clear(&m);
 	if ((err = vms_store_share_list(r->h->store, id, &sh, &n)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
@@ -58,10 +54,8 @@ int vms_h_share_revoke(struct vms_req *r)
 		return st;
 	free(body);
 	int err = vms_store_share_revoke(r->h->store, r->param[0]);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no such share (unknown or already revoked)");
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no such share (unknown or already revoked)")) != 0)
+		return st;
 	vms_log(r->h, VMS_LOG_INFO, "revoked a share");
 	return vms_send(r, 204, NULL, NULL, 0, NULL);
 }
@@ -89,10 +83,9 @@ static int resolve(struct vms_req *r, struct vms_share *sh, int count)
 	int counted = 0;
 	int err = count ? vms_store_share_view(r->h->store, r->param[0], now, sh, &counted)
 	                : vms_store_share_get(r->h->store, r->param[0], sh);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "this share link does not exist or was revoked");
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	int st = vms_answer_store(r, err, "this share link does not exist or was revoked");
+	if (st)
+		return st;
 	int gone = counted ? 0 : vms_share_gone(sh, now); /* the view that used the last one is served */
 	return gone ? vms_send_share_gone(r, sh, gone) : 0;
 }

@@ -6,6 +6,7 @@
 #include <civetweb.h>
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "vmscope/http.h"
@@ -44,6 +45,7 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	sem_t stream_slots;   /* snapshot bodies being sent: VMS_HTTP_MAX_STREAMS at most (stream_gate.c) */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
@@ -101,6 +103,8 @@ int vms_send(struct vms_req *r, int status, const char *content_type, const void
 /* Send a cJSON tree (compact) and delete it. NULL tree (or no memory to print it) = out of
  * memory -> 503 out_of_memory (vms_send_vms_err). */
 int vms_send_json(struct vms_req *r, int status, cJSON *j);
+/* The same with extra headers (as for vms_send), e.g. the Location of a 201. */
+int vms_send_json_x(struct vms_req *r, int status, cJSON *j, const struct vms_header *extra);
 /* {"error":{"code":code,"message":...}} */
 int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -108,6 +112,10 @@ int vms_send_error_x(struct vms_req *r, int status, const char *code, const stru
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Error response for an enum vms_err from the core/store (pid for the messages, or 0). */
 int vms_send_vms_err(struct vms_req *r, int err, int pid);
+/* Answer the result err of a store call that looks up one thing (a snapshot, a share): 0 for
+ * VMS_OK (nothing sent); for VMS_ERR_NOT_FOUND 404 not_found whose message is fmt; any other
+ * error through vms_send_vms_err. Returns the status sent, or 0. */
+int vms_answer_store(struct vms_req *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Start a response whose body follows with mg_write (Content-Length given). */
 int vms_send_headers(struct vms_req *r, int status, const char *content_type, uint64_t len,
                      const struct vms_header *extra);
@@ -160,6 +168,13 @@ int vms_token_ok(const struct vms_http *h, const char *authorization);
 /* 1 when the request comes from a foreign page (Origin not ours, Sec-Fetch-Site cross/same-site). */
 int vms_cross_site(const struct vms_http *h, const struct mg_connection *conn);
 int vms_is_json_type(const char *content_type);
+
+/* ---- snapshot downloads (stream_gate.c) ------------------------------------------------ */
+#define VMS_HTTP_MAX_STREAMS 4
+/* Take one of the VMS_HTTP_MAX_STREAMS slots for sending a snapshot body, waiting for one up to
+ * 30 s. Returns 0 (then call vms_stream_end when sent), or the status already sent (503 busy). */
+int vms_stream_begin(struct vms_req *r);
+void vms_stream_end(struct vms_req *r);
 
 /* ---- scans (scan_gate.c) -------------------------------------------------------------- */
 /* Pass the gate every full scan passes: the rate limit, then the scan lock (one at a time,
@@ -241,6 +256,11 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
  * host for its section and symbol (never for a share link: an unauthenticated holder must not
  * make the daemon read files). */
 int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
+/* A new object {"id":id,"url":"/api/v1/COLLECTION/ID"} (collection "snapshots", "watches"), the
+ * start of every stored thing's JSON; NULL without memory. url: when not NULL, receives the url
+ * too (size >= VMS_URL_MAX holds any). */
+#define VMS_URL_MAX 64
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size);
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);
 cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s);

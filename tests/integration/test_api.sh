@@ -529,7 +529,7 @@ ok "POST from our own page: 201" is "$code" 201
 S4=$(jq -r .id "$TMP/b")
 api PUT /snapshots --data x
 ok "PUT on the API: 405" err_is 405 method_not_allowed
-ok "405 lists what is allowed" is "$(hdr Allow)" "GET, POST"
+ok "405 lists what is allowed" is "$(hdr Allow)" "GET, HEAD, POST"
 api GET /nonexistent
 ok "unknown endpoint: 404" err_is 404 not_found
 api GET "/snapshots/$S1/nope"
