@@ -141,16 +141,28 @@ static int parse_option(int c, void *cookie)
 	struct serve_args *a = cookie;
 	unsigned long v;
 	char *end;
+	/* Options that only name something, or only switch something on. */
+	const struct {
+		int c;
+		const char **to;
+	} texts[] = {{'l', &a->cfg.listen},   {'d', &a->db},          {'w', &a->web},
+	             {'C', &a->cfg.tls_cert}, {'K', &a->cfg.tls_key}, {'P', &a->cfg.public_url}};
+	const struct {
+		int c;
+		int *to;
+	} flags[] = {
+	    {'n', &a->no_auth}, {'v', &a->verbose}, {'X', &a->self_signed}, {'I', &a->insecure_http}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].c == c) {
+			*texts[i].to = optarg;
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].c == c) {
+			*flags[i].to = 1;
+			return -1;
+		}
 	switch (c) {
-	case 'l':
-		a->cfg.listen = optarg;
-		return -1;
-	case 'd':
-		a->db = optarg;
-		return -1;
-	case 'w':
-		a->web = optarg;
-		return -1;
 	case 'a':
 		if (a->cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
 			fprintf(stderr,
@@ -159,9 +171,6 @@ static int parse_option(int c, void *cookie)
 			return VMS_EXIT_USAGE;
 		}
 		a->allow[a->cfg.n_allow_hosts++] = optarg;
-		return -1;
-	case 'n':
-		a->no_auth = 1;
 		return -1;
 	case 'S':
 		if (uint_opt("--max-snapshots", 1, ULONG_MAX, &v) != 0)
@@ -196,24 +205,6 @@ static int parse_option(int c, void *cookie)
 		if (uint_opt("--threads", 2, 1024, &v) != 0)
 			return VMS_EXIT_USAGE;
 		a->cfg.threads = (unsigned)v;
-		return -1;
-	case 'v':
-		a->verbose = 1;
-		return -1;
-	case 'C':
-		a->cfg.tls_cert = optarg;
-		return -1;
-	case 'K':
-		a->cfg.tls_key = optarg;
-		return -1;
-	case 'X':
-		a->self_signed = 1;
-		return -1;
-	case 'I':
-		a->insecure_http = 1;
-		return -1;
-	case 'P':
-		a->cfg.public_url = optarg;
 		return -1;
 	default:
 		usage(stderr);

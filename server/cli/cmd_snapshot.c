@@ -148,6 +148,25 @@ static enum fmt choose_format(enum fmt asked, const char *how, const char *outpu
 	return asked != FMT_NONE ? asked : ext != FMT_NONE ? ext : FMT_TEXT;
 }
 
+/* --upload and its options (U, k, c, x, L) into up: 1 when c was one of them. */
+static int upload_option(int c, struct vms_upload_opts *up)
+{
+	const struct {
+		int c;
+		const char **to;
+	} texts[] = {{'U', &up->url},
+	             {'k', &up->token_file},
+	             {'c', &up->ca_file},
+	             {'x', &up->fingerprint},
+	             {'L', &up->lifetime}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].c == c) {
+			*texts[i].to = optarg;
+			return 1;
+		}
+	return 0;
+}
+
 /* --upload's options: the trust options need --upload, one trust at a time, and the snapshot goes
  * as JSON to the daemon, not to a file. 0, or -1 after saying why. */
 static int check_upload(const struct vms_upload_opts *up, enum fmt asked, const char *output)
@@ -203,21 +222,17 @@ int vms_cmd_snapshot(int argc, char **argv)
 	const char *target = NULL, *output = NULL, *how = NULL;
 	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
-	static const struct option longopts[] = {{"pid", required_argument, NULL, 'p'},
-	                                         {"output", required_argument, NULL, 'o'},
-	                                         {"json", no_argument, NULL, 'j'},
-	                                         {"no-threads", no_argument, NULL, 'T'},
-	                                         {"no-rollup", no_argument, NULL, 'R'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {"no-peek", no_argument, NULL, 'P'},
-	                                         {"format", required_argument, NULL, 'F'},
-	                                         {"cmdline", required_argument, NULL, 'f'},
-	                                         {"upload", required_argument, NULL, 'U'},
-	                                         {"token-file", required_argument, NULL, 'k'},
-	                                         {"ca", required_argument, NULL, 'c'},
-	                                         {"fingerprint", required_argument, NULL, 'x'},
-	                                         {"lifetime", required_argument, NULL, 'L'},
-	                                         {0}};
+	/* clang-format off */
+	static const struct option longopts[] = {
+	    {"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
+	    {"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
+	    {"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
+	    {"cmdline", required_argument, NULL, 'f'}, {"upload", required_argument, NULL, 'U'},
+	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
+	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
+	    {0}};
+	/* clang-format on */
 	struct vms_upload_opts up = {0};
 	char howbuf[64];
 	int c;
@@ -225,6 +240,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 	int by_cmdline = 0;
 	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
 		enum fmt g;
+		if (upload_option(c, &up))
+			continue;
 		switch (c) {
 		case 'p':
 		case 'f':
@@ -272,21 +289,6 @@ int vms_cmd_snapshot(int argc, char **argv)
 			break;
 		case 'P':
 			opts.no_peek = 1;
-			break;
-		case 'U':
-			up.url = optarg;
-			break;
-		case 'k':
-			up.token_file = optarg;
-			break;
-		case 'c':
-			up.ca_file = optarg;
-			break;
-		case 'x':
-			up.fingerprint = optarg;
-			break;
-		case 'L':
-			up.lifetime = optarg;
 			break;
 		case 'h':
 			snapshot_usage(stdout);

@@ -8,23 +8,16 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot } from './lib.mjs';
 
 const FILE = '<img src=x onerror=alert(2)>';
 const COMM = '<b>tls</b>';
 const missing = skipIfOptionalAndMissing('the share-over-TLS e2e test');
 
 describe('share links over TLS', { timeout: 180000 }, () => {
-  let daemon;
-  let mf;
-  let browser;
-  let context;
-  let page;
-  let snapId;
   const dir = mkdtempSync(join(tmpdir(), 'vms-e2e-tls-'));
   const path = join(dir, FILE);
+  let daemon, mf, browser, context, page, snapId;
 
   // The API from the test's own context (same certificate exception), for setup only.
   async function api(method, p, body) {

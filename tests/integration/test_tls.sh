@@ -15,40 +15,16 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
 TMP=$(mktemp -d /tmp/vmscope-tls.XXXXXX)
-pass=0
-fail=0
-skipped=0
-PIDS=()
-
-for tool in curl jq openssl; do
-	command -v "$tool" >/dev/null || { echo "test_tls.sh: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$BIN" ] || { echo "test_tls.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+harness test_tls.sh curl jq openssl
 
 # start_tls NAME [serve args]: a daemon with --tls-self-signed on 127.0.0.1:0 and database
 # $TMP/NAME.db; sets LAST_PID, LAST_PORT (empty when it did not start).
 start_tls() {
 	local name=$1
 	shift
-	"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/$name.db" --tls-self-signed "$@" \
-		>"$TMP/$name.out" 2>"$TMP/$name.err" &
-	LAST_PID=$!
-	PIDS+=("$LAST_PID")
-	for _ in $(seq 200); do
-		grep -q 'listening on' "$TMP/$name.out" 2>/dev/null && break
-		kill -0 "$LAST_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	LAST_PORT=$(sed -n 's#^vmscope: listening on https://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+	start "$name" --db "$TMP/$name.db" --tls-self-signed "$@"
 }
 stop() {
 	kill -TERM "$1" 2>/dev/null
