@@ -135,6 +135,15 @@ static int uint_opt(const char *opt, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* optarg as a size into *out: -1 to go on, or VMS_EXIT_USAGE after saying what opt takes. */
+static int size_opt(const char *opt, const char *example, uint64_t *out)
+{
+	if (parse_size(optarg, out) == 0)
+		return -1;
+	fprintf(stderr, "vmscope serve: %s takes a size such as %s\n", opt, example);
+	return VMS_EXIT_USAGE;
+}
+
 /* One option into a (the cookie). Returns -1 to go on, else the exit code (after saying why). */
 static int parse_option(int c, void *cookie)
 {
@@ -178,11 +187,7 @@ static int parse_option(int c, void *cookie)
 		a->sopts.max_snapshots = v;
 		return -1;
 	case 'B':
-		if (parse_size(optarg, &a->sopts.max_bytes) != 0) {
-			fprintf(stderr, "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
-			return VMS_EXIT_USAGE;
-		}
-		return -1;
+		return size_opt("--max-bytes", "512M or 4G", &a->sopts.max_bytes);
 	case 'r':
 		a->cfg.scan_rate = strtod(optarg, &end);
 		if (*end || !(a->cfg.scan_rate > 0)) {
@@ -196,11 +201,7 @@ static int parse_option(int c, void *cookie)
 		a->cfg.scan_burst = (unsigned)v;
 		return -1;
 	case 'M':
-		if (parse_size(optarg, &a->cfg.max_body) != 0) {
-			fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
-			return VMS_EXIT_USAGE;
-		}
-		return -1;
+		return size_opt("--max-body", "64M", &a->cfg.max_body);
 	case 't':
 		if (uint_opt("--threads", 2, 1024, &v) != 0)
 			return VMS_EXIT_USAGE;
