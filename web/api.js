@@ -141,6 +141,8 @@ export const api = {
   exportDocument: (text, ext) => request(`/export.${ext}`, { method: 'POST', body: text, as: 'text' }),
   share: (id, opts) => request(`/snapshots/${enc(id)}/share`, { method: 'POST', body: JSON.stringify(opts || {}) }),
   shares: (id) => request(`/snapshots/${enc(id)}/shares`),
+  // Send a stored snapshot to another daemon ({url, token, fingerprint, lifetime}) -> {share_url}.
+  sendTo: (id, opts) => request(`/snapshots/${enc(id)}/send`, { method: 'POST', body: JSON.stringify(opts) }),
   revokeShare: (token) => request(`/shares/${enc(token)}`, { method: 'DELETE', as: 'none' }),
   diff: (from, to) => request('/diff' + query({ from, to })),
   watches: () => request('/watches'),

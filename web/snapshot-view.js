@@ -253,6 +253,7 @@ class SnapshotView {
         el('button', { type: 'button', className: `primary${this.notHere() ? ' refused' : ''}`, id: 'btn-refresh', title: this.notHere() || 'Take a new snapshot of this process (F5)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-changes', title: this.notHere() || 'What changed since the previous snapshot of this process', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.showChanges() }, 'Show changes'),
         el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
+        el('button', { type: 'button', id: 'btn-send', title: 'Send this snapshot to a team\'s vmscope daemon over TLS and get its share link', onclick: () => this.sendTo() }, 'Send to…'),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-watch', title: this.notHere() || 'Sample this process every second and chart what grows (a watch)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => { if (!this.refuse('Watch')) startWatch(p.pid); } }, 'Watch'));
     }
     const exp = el('div', { className: 'menu' },
@@ -440,6 +441,47 @@ class SnapshotView {
       { label: 'Close' },
     ]);
     loadList();
+  }
+
+  // "Send to…": this daemon posts the stored snapshot to another daemon's import route over TLS
+  // (POST /snapshots/{id}/send); the other daemon's certificate is checked by the fingerprint
+  // given here, else by the system's CAs.
+  sendTo() {
+    const url = el('input', { type: 'text', id: 'send-url', placeholder: 'https://team-host:8443', 'aria-label': 'Daemon address' });
+    const token = el('input', { type: 'password', id: 'send-token', autocomplete: 'off', 'aria-label': 'Its API token' });
+    const fp = el('input', { type: 'text', id: 'send-fingerprint', className: 'mono', placeholder: 'AB:CD:… (what its vmscope serve printed)', 'aria-label': 'Certificate fingerprint' });
+    const lifetime = el('select', { id: 'send-lifetime', 'aria-label': 'Link lifetime' },
+      [['1d', '1 day'], ['7d', '7 days'], ['30d', '30 days'], ['never', 'never (until revoked)']]
+        .map(([v, t]) => el('option', { value: v, text: t, selected: v === '7d' })));
+    const out = el('div', { className: 'share-out' });
+    dialog('Send to a team\'s daemon', [
+      el('p', { text: 'The whole snapshot, command line included, goes over TLS to the other vmscope daemon, which stores it and makes a read-only link. Its certificate must match the fingerprint (or a CA this machine trusts); nothing is sent otherwise.' }),
+      el('label', { className: 'field' }, 'Address ', url),
+      el('label', { className: 'field' }, 'Its API token ', token),
+      el('label', { className: 'field' }, 'SHA-256 fingerprint ', fp),
+      el('label', { className: 'field' }, 'Link works for ', lifetime),
+      out,
+    ], [
+      { label: 'Send', primary: true, onclick: async () => {
+        clear(out).appendChild(el('p', { className: 'muted', text: 'Sending…' }));
+        try {
+          const id = await this.storedId();
+          const opts = { url: url.value.trim(), lifetime: lifetime.value };
+          if (token.value) opts.token = token.value.trim();
+          if (fp.value) opts.fingerprint = fp.value.trim();
+          const r = await api.sendTo(id, opts);
+          const link = el('input', { type: 'text', className: 'share-link mono', id: 'send-link', value: r.share_url });
+          link.readOnly = true;
+          const copied = await copyText(r.share_url);
+          clear(out).append(el('p', { text: `Sent. Its link${copied ? ' (copied)' : ''}, ${r.expires_at ? `until ${fmtTime(r.expires_at)}` : 'never expires'}:` }), link);
+          link.select();
+        } catch (err) {
+          clear(out).appendChild(errorPanel(err));
+        }
+        return false;
+      } },
+      { label: 'Close' },
+    ]);
   }
 
   async exportAs(fmt) {

@@ -237,6 +237,7 @@ int vms_h_shared_csv(struct vms_req *r);
 int vms_h_shared_txt(struct vms_req *r);
 int vms_h_shared_at(struct vms_req *r);
 int vms_h_shared_about(struct vms_req *r);
+int vms_h_snapshot_send(struct vms_req *r);
 /* 410 "expired" / "gone" for a share vms_share_gone says is gone (gone = its return value). */
 int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone);
 int vms_h_watch_create(struct vms_req *r);

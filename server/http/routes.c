@@ -27,6 +27,7 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/snapshots/{}/meta", 0, vms_h_snapshot_meta},
     {"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
     {"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
+    {"POST", V1 "/snapshots/{}/send", 0, vms_h_snapshot_send},
     {"DELETE", V1 "/shares/{}", 0, vms_h_share_revoke},
     {"GET", V1 "/diff", 0, vms_h_diff},
     {"POST", V1 "/watches", 0, vms_h_watch_create},

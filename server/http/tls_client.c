@@ -98,8 +98,9 @@ static int check_peer(SSL *ssl, const struct vms_tls_trust *trust, const char *h
 		if (have_fp && !strcmp(got, trust->fingerprint))
 			return 0;
 		snprintf(errbuf, errlen,
-		         "certificate fingerprint mismatch: %s presented SHA256 %s, but --fingerprint "
-		         "says %s. Nothing was sent. Check the fingerprint with the daemon's owner (vmscope "
+		         "certificate fingerprint mismatch: %s presented SHA256 %s, but the pinned "
+		         "fingerprint (--fingerprint) is %s. Nothing was sent. Check the fingerprint with "
+		         "the daemon's owner (vmscope "
 		         "serve prints it at start).",
 		         host, got, trust->fingerprint);
 		return -1;

@@ -5,7 +5,8 @@
 // read-only, with the hostile process and file names as text; an expired link is a plain 410.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipIfOptionalAndMissing, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot } from './lib.mjs';
@@ -100,6 +101,38 @@ describe('share links over TLS', { timeout: 180000 }, () => {
     }
     await clean(other);
     await fresh.close();
+  });
+
+  it('Send to… posts the snapshot to a second daemon over TLS and shows its link', async () => {
+    const team = await startDaemon(['--tls-self-signed']);
+    try {
+      const fp = new X509Certificate(readFileSync(join(team.dir, 'vmscope.db.tls-cert.pem'))).fingerprint256;
+      await page.goto(`${daemon.base}/#/snapshot/${snapId}`);
+      await page.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1');
+      await page.click('#btn-send');
+      await page.fill('#send-url', team.base);
+      await page.fill('#send-token', team.token);
+      await page.fill('#send-fingerprint', `00${fp.slice(2)}`);
+      await page.click('dialog.dialog button.primary');
+      await page.waitForFunction(() => /fingerprint mismatch/.test(document.querySelector('dialog.dialog .share-out')?.textContent || ''));
+      await page.fill('#send-fingerprint', fp);
+      await page.click('dialog.dialog button.primary');
+      await page.waitForSelector('#send-link');
+      const link = await page.locator('#send-link').inputValue();
+      assert.ok(link.startsWith(`${team.base}/s/`), `the team daemon's link: ${link}`);
+      await screenshot(page, 'share-tls-send-1400.png');
+      await page.keyboard.press('Escape');
+      const fresh = await browser.newContext({ ignoreHTTPSErrors: true });
+      const other = await watchedPage(fresh);
+      assert.equal((await other.goto(link)).status(), 200);
+      await other.waitForFunction(() => document.body.dataset.ready === '1' && window.vmsDebug);
+      assert.equal(await other.locator('.proc-name').textContent(), COMM, 'the sent snapshot, names as text');
+      await clean(other);
+      await fresh.close();
+      await clean(page);
+    } finally {
+      await team.stop();
+    }
   });
 
   it('an expired link answers 410 with a plain page', async () => {
