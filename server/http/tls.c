@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vmscope/tls.h"
+#include "vmscope/util.h"
 
 /* "what: OpenSSL's reason" into errbuf; clears the error queue. Returns -1. */
 static int ssl_fail(char *errbuf, size_t errlen, const char *what)
@@ -117,10 +118,7 @@ int vms_tls_fingerprint_parse(const char *text, char fp[VMS_TLS_FP_LEN + 1])
 	for (const char *p = text; *p; p++) {
 		if (*p == ':')
 			continue;
-		int v = (*p >= '0' && *p <= '9')   ? *p - '0'
-		        : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-		        : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
-		                                   : -1;
+		int v = vms_hex_digit((unsigned char)*p);
 		if (v < 0 || k == 64)
 			return -1;
 		fp[k / 2 * 3 + k % 2] = hex[v];

@@ -209,7 +209,10 @@ static int read_response(SSL *ssl, int *status, char **resp, size_t *resp_len, c
 	buf[n] = '\0';
 	char *hdr_end = strstr(buf, "\r\n\r\n");
 	int code = 0;
-	if (!hdr_end || strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 9, "%3d", &code) != 1) {
+	/* "HTTP/1.x NNN ": three digits at offset 9 */
+	for (int i = 9; n >= 12 && i < 12 && buf[i] >= '0' && buf[i] <= '9'; i++)
+		code = code * 10 + (buf[i] - '0');
+	if (!hdr_end || strncmp(buf, "HTTP/1.", 7) != 0 || code < 100 || code > 999) {
 		snprintf(errbuf, errlen, "the server's answer is not HTTP (%zu bytes)", n);
 		free(buf);
 		return -1;
