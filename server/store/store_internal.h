@@ -129,6 +129,15 @@ int vms_store_err(int rc);
  * completed, else vms_store_err() of its result. */
 int vms_store_step_done(sqlite3_stmt *q);
 int64_t vms_store_now_ms(void);
+/* Look one row up by id: bind id to ?1 of statement slot on c, step once and, on a row, call
+ * read(q, out) to fill out from it. Returns read's result, VMS_ERR_NOT_FOUND when there is no
+ * row, VMS_ERR_IO when the statement cannot be prepared or bound, else vms_store_err() of the
+ * step. The statement is reset either way. */
+int vms_store_row_by_id(struct vms_conn *c, enum vms_stmt slot, int64_t id,
+                        int (*read)(sqlite3_stmt *q, void *out), void *out);
+/* A malloc'd copy of text column col of the current row of q ("" for NULL); NULL on ENOMEM,
+ * and then *oom is set (callers read a whole row, then check *oom once). */
+char *vms_store_col_text(sqlite3_stmt *q, int col, int *oom);
 /* Take the writer lock and BEGIN IMMEDIATE on st->writer. VMS_OK: the lock is held and a
  * transaction is open (end it with vms_store_write_end); otherwise the lock is released. */
 int vms_store_write_begin(struct vms_store *st);

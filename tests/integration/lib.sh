@@ -1,7 +1,45 @@
-# Shared harness of the shell tests that drive the daemon over HTTP (test_api.sh, test_watch.sh,
-# test_reliability.sh). Sourced, not run. The caller sets BIN, TMP, pass=0, fail=0, skipped=0,
-# PIDS=() and, for api(), BASE and TOKEN. Every response: status in $code, body in $TMP/b,
-# headers in $TMP/h.
+# Shared harness of the shell tests (test_api.sh, test_watch.sh, test_reliability.sh, test_cli.sh).
+# Sourced, not run; the caller then calls setup, and sets BASE and TOKEN for api(). Every
+# response: status in $code, body in $TMP/b, headers in $TMP/h.
+
+# setup NAME TOOL...: exits 1 unless every TOOL and the vmscope binary are there; sets BIN, WEB,
+# HELPERS (from $VMSCOPE_*, else the build tree), TMP (a new /tmp/vmscope-NAME.XXXXXX),
+# pass=0, fail=0, skipped=0 and PIDS=(); on exit, kills every pid in PIDS, runs the caller's
+# cleanup_more if it defines one, and removes $TMP.
+setup() {
+	local name=$1 tool me
+	shift
+	me=$(basename "$0")
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	BIN=${VMSCOPE_BIN:-$root/build/vmscope}
+	WEB=${VMSCOPE_WEB:-$root/web}
+	HELPERS=${VMSCOPE_HELPERS:-$root/build/tests}
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "$me: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
+	done
+	[ -x "$BIN" ] || { echo "$me: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+	TMP=$(mktemp -d "/tmp/vmscope-$name.XXXXXX")
+	pass=0
+	fail=0
+	skipped=0
+	PIDS=()
+	trap harness_cleanup EXIT
+}
+harness_cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	rm -rf "$TMP"
+}
+# finish: print "N passed, N failed, N skipped" and exit 1 on any failure, else 77 (ctest:
+# skipped) when a part could not run here, else 0.
+finish() {
+	echo "$pass passed, $fail failed, $skipped skipped"
+	[ "$fail" -eq 0 ] || exit 1
+	[ "$skipped" -eq 0 ] || exit 77
+	exit 0
+}
 
 # ok DESCRIPTION COMMAND...: count a pass, or a failure with the last response's start
 ok() {
@@ -31,6 +69,11 @@ api() {
 	local m=$1 p=$2
 	shift 2
 	req "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" "$@"
+}
+# get_ok PATH DESCRIPTION [jq options] FILTER: GET PATH (api), then ok DESCRIPTION on its body
+get_ok() {
+	api GET "$1"
+	ok "$2" jqt "${@:3}"
 }
 # start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
 start() {
