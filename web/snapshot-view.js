@@ -393,7 +393,9 @@ class SnapshotView {
       try {
         const r = await api.shares(this.source.id);
         const shares = (r && r.shares) || [];
-        clear(list).appendChild(el('h3', { text: shares.length ? `Links to this snapshot (${shares.length})` : 'No live links to this snapshot.' }));
+        const gone = shares.filter((x) => x.expired).length;
+        clear(list).appendChild(el('h3', { text: !shares.length ? 'No live links to this snapshot.'
+          : gone ? `Links to this snapshot (${shares.length}, ${gone} expired)` : `Live links to this snapshot (${shares.length})` }));
         for (const sh of shares) {
           const url = linkOf(sh);
           const input = el('input', { type: 'text', className: 'share-link mono', value: url, 'aria-label': 'Share link' });
