@@ -17,3 +17,14 @@ add_library(vms_civetweb INTERFACE)
 target_include_directories(vms_civetweb INTERFACE ${CIVETWEB_INCLUDE_DIR})
 target_link_libraries(vms_civetweb INTERFACE ${CIVETWEB_LIBRARY} Threads::Threads)
 add_library(vms::civetweb ALIAS vms_civetweb)
+
+# OpenSSL 3.0 (libssl-dev): TLS for `vmscope serve` and `vmscope snapshot --upload`. civetweb 1.15
+# as Debian builds it dlopens "libssl.so" / "libcrypto.so" (the -dev package's names) itself; we
+# link the same library for the certificate setup, the self-signed certificate and the client.
+find_path(OPENSSL_INCLUDE_DIR openssl/ssl.h REQUIRED)
+find_library(OPENSSL_SSL_LIBRARY NAMES ssl REQUIRED)
+find_library(OPENSSL_CRYPTO_LIBRARY NAMES crypto REQUIRED)
+add_library(vms_openssl INTERFACE)
+target_include_directories(vms_openssl INTERFACE ${OPENSSL_INCLUDE_DIR})
+target_link_libraries(vms_openssl INTERFACE ${OPENSSL_SSL_LIBRARY} ${OPENSSL_CRYPTO_LIBRARY})
+add_library(vms::openssl ALIAS vms_openssl)

@@ -141,6 +141,8 @@ export const api = {
   exportDocument: (text, ext) => request(`/export.${ext}`, { method: 'POST', body: text, as: 'text' }),
   share: (id, opts) => request(`/snapshots/${enc(id)}/share`, { method: 'POST', body: JSON.stringify(opts || {}) }),
   shares: (id) => request(`/snapshots/${enc(id)}/shares`),
+  // Send a stored snapshot to another daemon ({url, token, fingerprint, lifetime}) -> {share_url}.
+  sendTo: (id, opts) => request(`/snapshots/${enc(id)}/send`, { method: 'POST', body: JSON.stringify(opts) }),
   revokeShare: (token) => request(`/shares/${enc(token)}`, { method: 'DELETE', as: 'none' }),
   diff: (from, to) => request('/diff' + query({ from, to })),
   watches: () => request('/watches'),
@@ -155,6 +157,8 @@ export const api = {
   strings: (pid, start, end, params) => request(`/processes/${enc(pid)}/strings` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), ...params })),
   trim: (pid, start, end, waitS) => request(`/processes/${enc(pid)}/trim` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), wait_s: waitS }), { method: 'POST', body: '{}' }),
   shared: (token) => request(`/shared/${enc(token)}`, { auth: false }),
+  // Who shared it, when, until when (issue 15); not counted as a view.
+  sharedAbout: (token) => request(`/shared/${enc(token)}/about`, { auth: false }),
   sharedRaw: (token) => request(`/shared/${enc(token)}`, { auth: false, as: 'text' }),
   sharedExport: (token, ext) => request(`/shared/${enc(token)}.${ext}`, { auth: false, as: 'text' }),
 };

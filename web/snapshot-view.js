@@ -255,6 +255,7 @@ class SnapshotView {
         el('button', { type: 'button', className: `primary${this.notHere() ? ' refused' : ''}`, id: 'btn-refresh', title: this.notHere() || 'Take a new snapshot of this process (F5)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-changes', title: this.notHere() || 'What changed since the previous snapshot of this process', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.showChanges() }, 'Show changes'),
         el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
+        el('button', { type: 'button', id: 'btn-send', title: 'Send this snapshot to a team\'s vmscope daemon over TLS and get its share link', onclick: () => this.sendTo() }, 'Send to…'),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-watch', title: this.notHere() || 'Sample this process every second and chart what grows (a watch)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => { if (!this.refuse('Watch')) startWatch(p.pid); } }, 'Watch'));
     }
     const exp = el('div', { className: 'menu' },
@@ -280,6 +281,7 @@ class SnapshotView {
     if (src.kind === 'live') notes.push(el('p', { className: 'note', text: 'This is a live scan and is not stored. Refresh stores a snapshot you can share and compare.' }));
     const why = this.notHere();
     if (why) notes.push(el('p', { className: 'note warn', dataset: { note: 'origin' }, text: why }));
+    if (src.kind === 'shared') notes.push(this.shareBanner(src.token));
 
     return el('header', { className: 'view-header' },
       el('div', { className: 'title-row' },
@@ -358,8 +360,32 @@ class SnapshotView {
     navigate(['changes', String(pid)], this.source.kind === 'snapshot' ? { to: this.source.id } : {});
   }
 
+  // On a share link: who shared it (host, process, when) and that it is read-only, from
+  // /shared/{token}/about. Every name goes in as text.
+  shareBanner(token) {
+    const banner = el('p', { className: 'note share-banner', id: 'share-banner', text: 'Read-only shared snapshot.' });
+    api.sharedAbout(token).then((a) => {
+      const s = a.snapshot || {};
+      const p = s.process || {};
+      clear(banner).append(
+        el('strong', { text: 'Read-only shared snapshot. ' }),
+        `Shared from host ${s.host || '?'}: process ${p.name || '?'} (pid ${p.pid}), taken ${fmtTime(s.taken_at, s.taken_at_ms)}; link made ${fmtTime(a.created_at, a.created_at_ms)}, `,
+        a.expires_at ? `works until ${fmtTime(a.expires_at, a.expires_at_ms)}.` : 'never expires (until revoked).',
+        ' Nothing here can be changed.');
+    }).catch(() => {});
+    return banner;
+  }
+
   share() {
     const omit = el('input', { type: 'checkbox', id: 'share-omit' });
+    // Lifetime of a new link (issue 15): 7 days unless said; "never" only when chosen.
+    const lifetime = el('select', { id: 'share-lifetime', 'aria-label': 'Link lifetime' },
+      [['1h', '1 hour'], ['1d', '1 day'], ['7d', '7 days'], ['30d', '30 days'], ['never', 'never (until revoked)']]
+        .map(([v, t]) => el('option', { value: v, text: t, selected: v === '7d' })));
+    const maxViews = el('input', { type: 'number', id: 'share-max-views', min: '1', max: '1000000', placeholder: 'no limit', 'aria-label': 'Most views' });
+    const expiry = (sh) => sh.expired ? (sh.max_views && sh.views >= sh.max_views ? 'used up' : `expired ${fmtTime(sh.expires_at, sh.expires_at_ms)}`)
+      : sh.expires_at ? `expires ${fmtTime(sh.expires_at, sh.expires_at_ms)}` : 'never expires';
+    const views = (sh) => `${sh.views} view${sh.views === 1 ? '' : 's'}${sh.max_views ? ` of ${sh.max_views}` : ''}`;
     const out = el('div', { className: 'share-out' });
     const list = el('div', { className: 'share-list', id: 'share-list' });
     const linkOf = (r) => new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
@@ -369,7 +395,9 @@ class SnapshotView {
       try {
         const r = await api.shares(this.source.id);
         const shares = (r && r.shares) || [];
-        clear(list).appendChild(el('h3', { text: shares.length ? `Live links to this snapshot (${shares.length})` : 'No live links to this snapshot.' }));
+        const gone = shares.filter((x) => x.expired).length;
+        clear(list).appendChild(el('h3', { text: !shares.length ? 'No live links to this snapshot.'
+          : gone ? `Links to this snapshot (${shares.length}, ${gone} expired)` : `Live links to this snapshot (${shares.length})` }));
         for (const sh of shares) {
           const url = linkOf(sh);
           const input = el('input', { type: 'text', className: 'share-link mono', value: url, 'aria-label': 'Share link' });
@@ -378,28 +406,33 @@ class SnapshotView {
             try { await api.revokeShare(sh.token); toast('The link was revoked: it no longer works.'); } catch (err) { toastError(err); }
             loadList();
           } }, 'Revoke');
-          list.appendChild(el('div', { className: 'share-item', dataset: { token: sh.token } }, input,
-            el('span', { className: 'small muted', text: `created ${fmtTime(sh.created_at, sh.created_at_ms)}${sh.omit_cmdline ? ', command line left out' : ''}` }), revoke));
+          list.appendChild(el('div', { className: `share-item${sh.expired ? ' expired' : ''}`, dataset: { token: sh.token } }, input,
+            el('span', { className: 'small muted share-expiry', text: `created ${fmtTime(sh.created_at, sh.created_at_ms)}, ${expiry(sh)}, ${views(sh)}${sh.omit_cmdline ? ', command line left out' : ''}` }), revoke));
         }
       } catch (err) {
         clear(list).appendChild(errorPanel(err));
       }
     };
     dialog('Share this snapshot', [
-      el('p', { text: 'Anyone with a link can see this snapshot (read only), and nothing else, until it is revoked. A link works for whoever can reach this daemon\'s address.' }),
+      el('p', { text: 'Anyone with a link can see this snapshot (read only), and nothing else, until it expires or is revoked. A link works for whoever can reach this daemon\'s address; over plain http it crosses the network readable (see "Sharing with teammates" in the README).' }),
       el('label', { className: 'check' }, omit, ' Leave out the command line (it can hold secrets)'),
+      el('div', { className: 'share-limits' },
+        el('label', null, 'Link works for ', lifetime),
+        el('label', null, ' at most ', maxViews, ' views')),
       out,
       list,
     ], [
       { label: 'Create link and copy', primary: true, onclick: async () => {
         try {
           const id = await this.storedId();
-          const r = await api.share(id, { omit_cmdline: omit.checked });
+          const opts = { omit_cmdline: omit.checked, lifetime: lifetime.value };
+          if (maxViews.value) opts.max_views = Number(maxViews.value);
+          const r = await api.share(id, opts);
           const url = linkOf(r);
           const copied = await copyText(url);
           const input = el('input', { type: 'text', className: 'share-link mono', id: 'share-link', value: url });
           input.readOnly = true;
-          clear(out).append(el('p', { text: copied ? 'New link, copied to the clipboard:' : 'New link; copy it:' }), input);
+          clear(out).append(el('p', { text: `${copied ? 'New link, copied to the clipboard' : 'New link; copy it'} (${expiry(r)}):` }), input);
           input.focus();
           input.select();
           toast(copied ? 'Share link copied.' : 'Share link created.');
@@ -412,6 +445,47 @@ class SnapshotView {
       { label: 'Close' },
     ]);
     loadList();
+  }
+
+  // "Send to…": this daemon posts the stored snapshot to another daemon's import route over TLS
+  // (POST /snapshots/{id}/send); the other daemon's certificate is checked by the fingerprint
+  // given here, else by the system's CAs.
+  sendTo() {
+    const url = el('input', { type: 'text', id: 'send-url', placeholder: 'https://team-host:8443', 'aria-label': 'Daemon address' });
+    const token = el('input', { type: 'password', id: 'send-token', autocomplete: 'off', 'aria-label': 'Its API token' });
+    const fp = el('input', { type: 'text', id: 'send-fingerprint', className: 'mono', placeholder: 'AB:CD:… (what its vmscope serve printed)', 'aria-label': 'Certificate fingerprint' });
+    const lifetime = el('select', { id: 'send-lifetime', 'aria-label': 'Link lifetime' },
+      [['1d', '1 day'], ['7d', '7 days'], ['30d', '30 days'], ['never', 'never (until revoked)']]
+        .map(([v, t]) => el('option', { value: v, text: t, selected: v === '7d' })));
+    const out = el('div', { className: 'share-out' });
+    dialog('Send to a team\'s daemon', [
+      el('p', { text: 'The whole snapshot, command line included, goes over TLS to the other vmscope daemon, which stores it and makes a read-only link. Its certificate must match the fingerprint (or a CA this machine trusts); nothing is sent otherwise.' }),
+      el('label', { className: 'field' }, 'Address ', url),
+      el('label', { className: 'field' }, 'Its API token ', token),
+      el('label', { className: 'field' }, 'SHA-256 fingerprint ', fp),
+      el('label', { className: 'field' }, 'Link works for ', lifetime),
+      out,
+    ], [
+      { label: 'Send', primary: true, onclick: async () => {
+        clear(out).appendChild(el('p', { className: 'muted', text: 'Sending…' }));
+        try {
+          const id = await this.storedId();
+          const opts = { url: url.value.trim(), lifetime: lifetime.value };
+          if (token.value) opts.token = token.value.trim();
+          if (fp.value) opts.fingerprint = fp.value.trim();
+          const r = await api.sendTo(id, opts);
+          const link = el('input', { type: 'text', className: 'share-link mono', id: 'send-link', value: r.share_url });
+          link.readOnly = true;
+          const copied = await copyText(r.share_url);
+          clear(out).append(el('p', { text: `Sent. Its link${copied ? ' (copied)' : ''}, ${r.expires_at ? `until ${fmtTime(r.expires_at)}` : 'never expires'}:` }), link);
+          link.select();
+        } catch (err) {
+          clear(out).appendChild(errorPanel(err));
+        }
+        return false;
+      } },
+      { label: 'Close' },
+    ]);
   }
 
   async exportAs(fmt) {

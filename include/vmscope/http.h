@@ -60,6 +60,12 @@ struct vms_http_config {
 	 * ptrace-attach rights, logged, at most memory_reads_per_min of them). Off by default. */
 	int allow_memory_read;
 	unsigned memory_reads_per_min; /* 0 = VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN */
+	/* TLS: both set = https only on the listening port (TLS 1.2+, vmscope/tls.h); the cert file
+	 * is a PEM chain, leaf first. Checked at start: a bad pair is VMS_ERR_INVALID. */
+	const char *tls_cert, *tls_key;
+	/* "https://team-host:8443": the scheme, host and port of share URLs instead of the request's
+	 * Host; its host is accepted in the Host header like an --allow-host name. NULL: none. */
+	const char *public_url;
 	/* Log sink (the daemon's logger); may be NULL. Called from any thread. */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

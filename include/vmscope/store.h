@@ -14,7 +14,9 @@
  *                    JSON there after the first request); streamed with incremental blob I/O so
  *                    serving never holds it whole. Schema 1 stored only this JSON; such
  *                    snapshots load through vms_store_opts.legacy_json.
- *   shares           revocable share tokens (a selector + a constant-time-compared secret)
+ *   shares           revocable share tokens (a selector + a constant-time-compared secret), each
+ *                    with an optional expiry time, a view count and an optional view limit
+ *                    (schema 5; a share stored before has no expiry: it never expires)
  *
  * Concurrency: one writer connection guarded by a mutex (Debian 12's SQLite 3.40 still has the
  * WAL-reset bug that two concurrently writing connections can trigger) and a pool of read-only
@@ -33,7 +35,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 4
+#define VMS_STORE_SCHEMA_VERSION 5
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -166,16 +168,42 @@ struct vms_share {
 	int64_t snapshot_id;
 	int omit_cmdline;
 	int64_t created_at_ms;
+	int64_t expires_at_ms; /* 0: never expires (every share stored before schema 5) */
+	int64_t views;         /* successful reads of the shared snapshot so far */
+	int64_t max_views;     /* 0: no limit */
 };
+/* What a link's creator asks for. */
+struct vms_share_spec {
+	int omit_cmdline;
+	int64_t lifetime_ms; /* > 0: expires that long after creation; 0: never */
+	int64_t max_views;   /* > 0: gone after that many reads; 0: no limit */
+};
+/* The default lifetime of a new link made through the API (7 days). */
+#define VMS_SHARE_DEFAULT_LIFETIME_MS (7ll * 24 * 3600 * 1000)
 
-/* Create a share of snapshot id (VMS_ERR_NOT_FOUND when it does not exist). */
+/* Is the share still usable at now_ms? 0 yes, 1 expired (its time is up), 2 used up (max_views
+ * reached). */
+int vms_share_gone(const struct vms_share *sh, int64_t now_ms);
+
+/* Create a share of snapshot id (VMS_ERR_NOT_FOUND when it does not exist) that never expires. */
 int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, struct vms_share *out);
+/* The same with a lifetime and a view limit (VMS_ERR_INVALID for a negative one). */
+int vms_store_share_create_spec(struct vms_store *st, int64_t id, const struct vms_share_spec *spec,
+                                struct vms_share *out);
 /* Resolve a token to its share. Any malformed, unknown or revoked token gives VMS_ERR_NOT_FOUND;
- * the secret part is compared in constant time. */
+ * the secret part is compared in constant time. An expired or used-up share is returned as it is
+ * (vms_share_gone tells). */
 int vms_store_share_get(struct vms_store *st, const char *token, struct vms_share *out);
+/* A read of the shared snapshot: resolve the token like vms_store_share_get and, when the share
+ * is not gone at now_ms, count the view (*counted = 1, out->views includes it; this view may be
+ * the one that reaches max_views). VMS_OK with the share (*counted = 0: it was gone),
+ * VMS_ERR_NOT_FOUND, VMS_ERR_IO. */
+int vms_store_share_view(struct vms_store *st, const char *token, int64_t now_ms, struct vms_share *out,
+                         int *counted);
 /* Revoke a token (VMS_ERR_NOT_FOUND when unknown or already revoked). */
 int vms_store_share_revoke(struct vms_store *st, const char *token);
-/* Live (unrevoked) shares of one snapshot, oldest first; caller frees *out with free(). */
+/* Unrevoked shares of one snapshot (expired ones included), oldest first; caller frees *out with
+ * free(). */
 int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **out, size_t *n);
 
 #endif

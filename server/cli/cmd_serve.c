@@ -1,7 +1,6 @@
 /* vmscope serve: open the store, load (or create) the API token, start the HTTP server, print
  * the URL to open and run until SIGINT/SIGTERM. The daemon's logger lives here: a level and a
  * timestamp on stderr. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -20,6 +19,7 @@
 #include "vmscope/http.h"
 #include "vmscope/json.h"
 #include "vmscope/store.h"
+#include "vmscope/tls.h"
 #include "vmscope/util.h"
 
 #define MAX_ALLOW_HOSTS 16
@@ -52,11 +52,23 @@ static void usage(FILE *f)
 	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
 	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
 	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n"
+	    "                     [--tls-cert FILE --tls-key FILE | --tls-self-signed] [--insecure-http]\n"
+	    "                     [--public-url URL]\n"
 	    "                     [--metrics-process NAME|PID]... [--metrics-interval SECONDS]\n"
 	    "                     [--allow-memory-read [--memory-reads-per-min N]]\n\n"
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
-	    "                       Only 127.0.0.1 unless you name another address.\n"
+	    "                       Only 127.0.0.1 unless you name another address; any address\n"
+	    "                       outside 127.0.0.0/8 needs TLS (or --insecure-http).\n"
+	    "  --tls-cert FILE      serve https only with this certificate (PEM, chain leaf first)\n"
+	    "  --tls-key FILE       ... and its private key (PEM). TLS 1.2 and 1.3 only.\n"
+	    "  --tls-self-signed    serve https only with a certificate made for this host and kept\n"
+	    "                       beside the database (PATH.tls-cert.pem, PATH.tls-key.pem, 0600);\n"
+	    "                       prints its SHA-256 fingerprint for teammates to check\n"
+	    "  --insecure-http      allow plain HTTP on a non-loopback address: the token, share links\n"
+	    "                       and every snapshot cross the network readable (warned at start)\n"
+	    "  --public-url URL     scheme, host and port of share links, e.g. https://team-host:8443\n"
+	    "                       (default: from the request's Host); its host is also allowed\n"
 	    "  --db PATH            snapshot database (default $XDG_DATA_HOME/vmscope/vmscope.db or\n"
 	    "                       ~/.local/share/vmscope/vmscope.db). The API token is kept in "
 	    "PATH.token.\n"
@@ -121,38 +133,62 @@ struct serve_args {
 	const char *allow[MAX_ALLOW_HOSTS];
 	const char *metrics[MAX_METRICS_PROCESSES];
 	const char *db, *web;
-	int no_auth, verbose;
+	int no_auth, verbose, self_signed, insecure_http;
 };
 
-/* A whole number min..max for option `what` into *out: -1 (go on), or the usage exit code after
- * saying what it takes. */
-static int parse_count(const char *s, unsigned long min, unsigned long max, const char *what, unsigned *out)
+/* optarg as an unsigned number in [min, max] into *out; 0, or -1 after saying what opt takes. */
+static int uint_opt(const char *opt, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (end == s || *end || *s == '-' || errno || v < min || v > max) {
-		fprintf(stderr, "vmscope serve: %s takes %lu to %lu\n", what, min, max);
-		return VMS_EXIT_USAGE;
+	unsigned long v = strtoul(optarg, &end, 10);
+	if (*end || end == optarg || v < min || v > max || *optarg == '-') {
+		fprintf(stderr, "vmscope serve: %s takes %lu to %lu\n", opt, min, max);
+		return -1;
 	}
-	*out = (unsigned)v;
-	return -1;
+	*out = v;
+	return 0;
 }
 
-/* One option into a. Returns -1 to go on, else the exit code (after saying why). */
-static int parse_option(int c, struct serve_args *a)
+/* optarg as a size into *out: -1 to go on, or VMS_EXIT_USAGE after saying what opt takes. */
+static int size_opt(const char *opt, const char *example, uint64_t *out)
 {
+	if (parse_size(optarg, out) == 0)
+		return -1;
+	fprintf(stderr, "vmscope serve: %s takes a size such as %s\n", opt, example);
+	return VMS_EXIT_USAGE;
+}
+
+/* One option into a (the cookie). Returns -1 to go on, else the exit code (after saying why). */
+static int parse_option(int c, void *cookie)
+{
+	struct serve_args *a = cookie;
+	unsigned long v;
 	char *end;
+	/* Options that only name something, or only switch something on. */
+	const struct {
+		int c;
+		const char **to;
+	} texts[] = {{'l', &a->cfg.listen},   {'d', &a->db},          {'w', &a->web},
+	             {'C', &a->cfg.tls_cert}, {'K', &a->cfg.tls_key}, {'P', &a->cfg.public_url}};
+	const struct {
+		int c;
+		int *to;
+	} flags[] = {{'n', &a->no_auth},
+	             {'v', &a->verbose},
+	             {'X', &a->self_signed},
+	             {'I', &a->insecure_http},
+	             {'R', &a->cfg.allow_memory_read}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].c == c) {
+			*texts[i].to = optarg;
+			return -1;
+		}
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if (flags[i].c == c) {
+			*flags[i].to = 1;
+			return -1;
+		}
 	switch (c) {
-	case 'l':
-		a->cfg.listen = optarg;
-		return -1;
-	case 'd':
-		a->db = optarg;
-		return -1;
-	case 'w':
-		a->web = optarg;
-		return -1;
 	case 'a':
 		if (a->cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
 			fprintf(stderr,
@@ -162,22 +198,13 @@ static int parse_option(int c, struct serve_args *a)
 		}
 		a->allow[a->cfg.n_allow_hosts++] = optarg;
 		return -1;
-	case 'n':
-		a->no_auth = 1;
-		return -1;
 	case 'S':
-		a->sopts.max_snapshots = strtoull(optarg, &end, 10);
-		if (*end || !a->sopts.max_snapshots || *optarg == '-') {
-			fprintf(stderr, "vmscope serve: --max-snapshots takes a positive number\n");
+		if (uint_opt("--max-snapshots", 1, ULONG_MAX, &v) != 0)
 			return VMS_EXIT_USAGE;
-		}
+		a->sopts.max_snapshots = v;
 		return -1;
 	case 'B':
-		if (parse_size(optarg, &a->sopts.max_bytes) != 0) {
-			fprintf(stderr, "vmscope serve: --max-bytes takes a size such as 512M or 4G\n");
-			return VMS_EXIT_USAGE;
-		}
-		return -1;
+		return size_opt("--max-bytes", "512M or 4G", &a->sopts.max_bytes);
 	case 'r':
 		a->cfg.scan_rate = strtod(optarg, &end);
 		if (*end || !(a->cfg.scan_rate > 0)) {
@@ -186,19 +213,18 @@ static int parse_option(int c, struct serve_args *a)
 		}
 		return -1;
 	case 'u':
-		return parse_count(optarg, 1, 10000, "--scan-burst", &a->cfg.scan_burst);
-	case 'M':
-		if (parse_size(optarg, &a->cfg.max_body) != 0) {
-			fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
+		if (uint_opt("--scan-burst", 1, 10000, &v) != 0)
 			return VMS_EXIT_USAGE;
-		}
+		a->cfg.scan_burst = (unsigned)v;
 		return -1;
+	case 'M':
+		return size_opt("--max-body", "64M", &a->cfg.max_body);
 	case 't':
-		return parse_count(optarg, 2, 1024, "--threads", &a->cfg.threads);
-	case 'v':
-		a->verbose = 1;
+		if (uint_opt("--threads", 2, 1024, &v) != 0)
+			return VMS_EXIT_USAGE;
+		a->cfg.threads = (unsigned)v;
 		return -1;
-	case 'P':
+	case 'e':
 		if (a->cfg.n_metrics_processes == MAX_METRICS_PROCESSES || !*optarg || strlen(optarg) > 63) {
 			fprintf(stderr,
 			        "vmscope serve: --metrics-process takes a process name or pid of at most 63 "
@@ -208,20 +234,51 @@ static int parse_option(int c, struct serve_args *a)
 		}
 		a->metrics[a->cfg.n_metrics_processes++] = optarg;
 		return -1;
-	case 'I':
-		return parse_count(optarg, 1, 86400, "--metrics-interval", &a->cfg.metrics_interval_s);
-	case 'R':
-		a->cfg.allow_memory_read = 1;
+	case 'i':
+		if (uint_opt("--metrics-interval", 1, 86400, &v) != 0)
+			return VMS_EXIT_USAGE;
+		a->cfg.metrics_interval_s = (unsigned)v;
 		return -1;
 	case 'm':
-		return parse_count(optarg, 1, 6000, "--memory-reads-per-min", &a->cfg.memory_reads_per_min);
-	case 'h':
-		usage(stdout);
-		return VMS_EXIT_OK;
+		if (uint_opt("--memory-reads-per-min", 1, 6000, &v) != 0)
+			return VMS_EXIT_USAGE;
+		a->cfg.memory_reads_per_min = (unsigned)v;
+		return -1;
 	default:
 		usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
+}
+
+/* The combinations: TLS from files or self-signed, and where plain HTTP may listen. Returns -1
+ * when they are fine, else the exit code (after saying why). */
+static int check_args(struct serve_args *a)
+{
+	if (a->no_auth && !is_loopback(a->cfg.listen)) {
+		fprintf(stderr,
+		        "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
+		        "could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
+		        a->cfg.listen);
+		return VMS_EXIT_USAGE;
+	}
+	if (!a->cfg.tls_cert != !a->cfg.tls_key) {
+		fprintf(stderr, "vmscope serve: --tls-cert and --tls-key go together\n");
+		return VMS_EXIT_USAGE;
+	}
+	if (a->self_signed && a->cfg.tls_cert) {
+		fprintf(stderr, "vmscope serve: --tls-self-signed or --tls-cert/--tls-key, not both\n");
+		return VMS_EXIT_USAGE;
+	}
+	if (!a->cfg.tls_cert && !a->self_signed && !a->insecure_http && !is_loopback(a->cfg.listen)) {
+		fprintf(stderr,
+		        "vmscope serve: refusing plain HTTP on %s: the API token, share links and every "
+		        "snapshot would cross the network readable by anyone on the way. Add "
+		        "--tls-self-signed (or --tls-cert FILE --tls-key FILE); --insecure-http if you "
+		        "really mean it.\n",
+		        a->cfg.listen);
+		return VMS_EXIT_USAGE;
+	}
+	return -1;
 }
 
 /* The command line into a. Returns -1 to go on, else the exit code. */
@@ -240,40 +297,92 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"max-body", required_argument, NULL, 'M'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
-	    {"metrics-process", required_argument, NULL, 'P'},
-	    {"metrics-interval", required_argument, NULL, 'I'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"tls-self-signed", no_argument, NULL, 'X'},
+	    {"insecure-http", no_argument, NULL, 'I'},
+	    {"public-url", required_argument, NULL, 'P'},
+	    {"metrics-process", required_argument, NULL, 'e'},
+	    {"metrics-interval", required_argument, NULL, 'i'},
 	    {"allow-memory-read", no_argument, NULL, 'R'},
 	    {"memory-reads-per-min", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int c, rc;
 	a->cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
 	a->cfg.allow_hosts = a->allow;
 	a->cfg.metrics_processes = a->metrics;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if ((rc = parse_option(c, a)) != -1)
-			return rc;
-	if (optind != argc) {
-		usage(stderr);
-		return VMS_EXIT_USAGE;
+	int rc = vms_cli_options(argc, argv, longopts, parse_option, a, usage);
+	return rc != -1 ? rc : check_args(a);
+}
+
+/* The TLS side of the files: the self-signed pair beside the database (made on first use) or
+ * the given pair; its fingerprint for announce(). */
+struct tls_files {
+	char cert[PATH_MAX + 32], key[PATH_MAX + 32];
+	char fp[VMS_TLS_FP_LEN + 1];
+	int created;
+};
+
+/* The names a self-signed certificate is for: this host's name, localhost, 127.0.0.1, the listen
+ * address, every --allow-host name and the --public-url host. */
+static size_t cert_names(const struct serve_args *a, const char **names, size_t max, char *hostbuf,
+                         size_t hostlen, char *listenbuf, size_t listenlen, char *pubbuf, size_t publen)
+{
+	size_t n = 0;
+	if (gethostname(hostbuf, hostlen) == 0 && *hostbuf && n < max)
+		names[n++] = hostbuf;
+	names[n++] = "localhost";
+	names[n++] = "127.0.0.1";
+	snprintf(listenbuf, listenlen, "%.*s", (int)(strrchr(a->cfg.listen, ':') - a->cfg.listen),
+	         a->cfg.listen);
+	if (strcmp(listenbuf, "0.0.0.0") && strcmp(listenbuf, "127.0.0.1"))
+		names[n++] = listenbuf;
+	for (size_t i = 0; i < a->cfg.n_allow_hosts && n < max; i++)
+		names[n++] = a->allow[i];
+	if (a->cfg.public_url && n < max) {
+		const char *h = strstr(a->cfg.public_url, "://");
+		snprintf(pubbuf, publen, "%s", h ? h + 3 : "");
+		pubbuf[strcspn(pubbuf, ":/")] = '\0';
+		if (*pubbuf)
+			names[n++] = pubbuf;
 	}
-	if (a->no_auth && !is_loopback(a->cfg.listen)) {
-		fprintf(stderr,
-		        "vmscope serve: refusing --no-auth on %s: without a token anyone who can reach it "
-		        "could read every process's memory layout. Keep the token, or listen on 127.0.0.1.\n",
-		        a->cfg.listen);
-		return VMS_EXIT_USAGE;
+	return n;
+}
+
+/* --tls-self-signed: load or make the pair beside the database; --tls-cert: its fingerprint.
+ * Returns 0, or -1 after saying why. */
+static int setup_tls(struct serve_args *a, struct tls_files *t)
+{
+	char errbuf[512] = "";
+	if (a->self_signed) {
+		const char *names[MAX_ALLOW_HOSTS + 5];
+		char host[256] = "", listen[64], pub[256];
+		size_t n = cert_names(a, names, sizeof names / sizeof names[0], host, sizeof host, listen,
+		                      sizeof listen, pub, sizeof pub);
+		if (vms_tls_paths(a->db, t->cert, t->key, sizeof t->cert) != 0 ||
+		    vms_tls_self_signed(t->cert, t->key, names, n, t->fp, &t->created, errbuf,
+		                        sizeof errbuf) != 0) {
+			fprintf(stderr, "vmscope serve: TLS: %s\n",
+			        *errbuf ? errbuf : "database path too long");
+			return -1;
+		}
+		a->cfg.tls_cert = t->cert;
+		a->cfg.tls_key = t->key;
+	} else if (a->cfg.tls_cert &&
+	           vms_tls_fingerprint_file(a->cfg.tls_cert, t->fp, errbuf, sizeof errbuf) != 0) {
+		fprintf(stderr, "vmscope serve: TLS: %s\n", errbuf);
+		return -1;
 	}
-	return -1;
+	return 0;
 }
 
 /* The files: database (default path unless --db), dashboard (default unless --web), the store
  * opened and, unless --no-auth, the API token loaded into token. Returns 0, or -1 after saying
  * why on stderr. */
 static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size_t dblen, char *webbuf,
-                      size_t weblen, struct vms_store **store, char token[VMS_API_TOKEN_LEN + 1])
+                      size_t weblen, struct vms_store **store, char token[VMS_API_TOKEN_LEN + 1],
+                      struct tls_files *tls)
 {
 	char errbuf[512] = "";
 	if (!(a->db = vms_db_path_or_default(a->db, dbbuf, dblen, errbuf, sizeof errbuf))) {
@@ -291,6 +400,8 @@ static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size
 		return -1;
 	}
 	a->cfg.store = *store;
+	if (setup_tls(a, tls) != 0)
+		return -1;
 	if (a->no_auth)
 		return 0;
 	if (vms_load_token_beside(a->db, token, errbuf, sizeof errbuf) != 0) {
@@ -321,8 +432,10 @@ static int stdout_private(void)
 	return 1;
 }
 
-static void announce(const struct serve_args *a, struct logger *lg, int port, const char *token)
+static void announce(const struct serve_args *a, struct logger *lg, int port, const char *token,
+                     const struct tls_files *tls)
 {
+	const char *scheme = a->cfg.tls_cert ? "https" : "http";
 	const char *shown = !strncmp(a->cfg.listen, "0.0.0.0:", 8) ? "127.0.0.1" : NULL;
 	char host[64];
 	snprintf(host, sizeof host, "%.*s", (int)(strrchr(a->cfg.listen, ':') - a->cfg.listen),
@@ -342,21 +455,27 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 		log_line(lg, VMS_LOG_WARN,
 		         "--allow-memory-read: the strings and trim routes read and page out the memory of "
 		         "processes this daemon may ptrace-attach to; every call is logged");
-	if (!is_loopback(a->cfg.listen))
-		log_line(
-		    lg, VMS_LOG_WARN,
-		    "listening beyond loopback: anyone who can reach this address needs the token or a share "
-		    "link; plain HTTP is readable on the network");
+	if (!is_loopback(a->cfg.listen) && !a->cfg.tls_cert)
+		log_line(lg, VMS_LOG_WARN,
+		         "--insecure-http: plain HTTP beyond loopback: the API token, share links and "
+		         "every snapshot cross the network readable by anyone on the way. Use "
+		         "--tls-self-signed or --tls-cert/--tls-key instead.");
 	printf("vmscope: database %s\n", a->db);
-	printf("vmscope: listening on http://%s:%d/\n", shown, port);
+	if (a->cfg.tls_cert)
+		printf("vmscope: TLS certificate %s%s\n"
+		       "vmscope: TLS certificate SHA-256 fingerprint %s\n",
+		       a->cfg.tls_cert, tls->created ? " (made now)" : "", tls->fp);
+	printf("vmscope: listening on %s://%s:%d/\n", scheme, shown, port);
+	if (a->cfg.public_url)
+		printf("vmscope: share links point at %s\n", a->cfg.public_url);
 	if (a->no_auth)
-		printf("vmscope: open http://%s:%d/\n", shown, port);
+		printf("vmscope: open %s://%s:%d/\n", scheme, shown, port);
 	else if (stdout_private())
-		printf("vmscope: open http://%s:%d/#token=%s\n", shown, port, token);
+		printf("vmscope: open %s://%s:%d/#token=%s\n", scheme, shown, port, token);
 	else
-		printf("vmscope: open http://%s:%d/ with the token that `vmscope token --db %s` prints "
+		printf("vmscope: open %s://%s:%d/ with the token that `vmscope token --db %s` prints "
 		       "(it is not written here: others could read this output)\n",
-		       shown, port, a->db);
+		       scheme, shown, port, a->db);
 	fflush(stdout);
 }
 
@@ -369,6 +488,7 @@ int vms_cmd_serve(int argc, char **argv)
 	struct vms_store *store = NULL;
 	struct vms_http *http = NULL;
 	struct logger lg = {.min = VMS_LOG_INFO};
+	struct tls_files tls = {.created = 0};
 	int rc = parse_args(argc, argv, &a);
 	if (rc != -1)
 		return rc;
@@ -383,7 +503,7 @@ int vms_cmd_serve(int argc, char **argv)
 	pthread_mutex_init(&lg.lock, NULL);
 	a.cfg.log = log_line;
 	a.cfg.log_arg = &lg;
-	if (open_files(&a, &lg, dbbuf, sizeof dbbuf, webbuf, sizeof webbuf, &store, token) != 0)
+	if (open_files(&a, &lg, dbbuf, sizeof dbbuf, webbuf, sizeof webbuf, &store, token, &tls) != 0)
 		goto out;
 
 	/* Block the stop signals before civetweb starts its threads so that they inherit the mask
@@ -399,7 +519,7 @@ int vms_cmd_serve(int argc, char **argv)
 		rc = err == VMS_ERR_INVALID ? VMS_EXIT_USAGE : VMS_EXIT_ERROR;
 		goto out;
 	}
-	announce(&a, &lg, vms_http_port(http), token);
+	announce(&a, &lg, vms_http_port(http), token, &tls);
 
 	int sig = 0;
 	sigwait(&stop, &sig);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "upload.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 #include "vmscope/json_capture.h"
@@ -16,23 +17,31 @@
 
 static void snapshot_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
-	        "                         [--no-threads] [--no-rollup] [--no-peek]\n\n"
-	        "Scan one process's address space and classify it the way VMMap does.\n"
-	        "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
-	        "                      their start (python finds python3); it must match one process\n"
-	        "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
-	        "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
-	        "  --json              the same as --format json\n"
-	        "  -o, --output FILE   write to FILE; without --format the format follows the\n"
-	        "                      extension (.json, .csv or .txt); -o - is standard output\n"
-	        "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
-	        "  --no-rollup         do not read smaps_rollup\n"
-	        "  --no-peek           never read the process's memory: runtime heaps are named from\n"
-	        "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
-	        "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
-	        "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
+	fprintf(
+	    f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
+	       "                         [--no-threads] [--no-rollup] [--no-peek]\n"
+	       "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
+	       "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
+	       "Scan one process's address space and classify it the way VMMap does.\n"
+	       "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+	       "                      their start (python finds python3); it must match one process\n"
+	       "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
+	       "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
+	       "  --json              the same as --format json\n"
+	       "  -o, --output FILE   write to FILE; without --format the format follows the\n"
+	       "                      extension (.json, .csv or .txt); -o - is standard output\n"
+	       "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
+	       "  --no-rollup         do not read smaps_rollup\n"
+	       "  --no-peek           never read the process's memory: runtime heaps are named from\n"
+	       "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	       "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
+	       "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
+	       "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
+	       "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
+	       "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
+	       "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
+	       "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
+	       "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
 
 enum fmt { FMT_NONE = -1, FMT_TEXT, FMT_JSON, FMT_CSV };
@@ -139,23 +148,100 @@ static enum fmt choose_format(enum fmt asked, const char *how, const char *outpu
 	return asked != FMT_NONE ? asked : ext != FMT_NONE ? ext : FMT_TEXT;
 }
 
+/* --upload and its options (U, k, c, x, L) into up: 1 when c was one of them. */
+static int upload_option(int c, struct vms_upload_opts *up)
+{
+	const struct {
+		int c;
+		const char **to;
+	} texts[] = {{'U', &up->url},
+	             {'k', &up->token_file},
+	             {'c', &up->ca_file},
+	             {'x', &up->fingerprint},
+	             {'L', &up->lifetime}};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].c == c) {
+			*texts[i].to = optarg;
+			return 1;
+		}
+	return 0;
+}
+
+/* --upload's options: the trust options need --upload, one trust at a time, and the snapshot goes
+ * as JSON to the daemon, not to a file. 0, or -1 after saying why. */
+static int check_upload(const struct vms_upload_opts *up, enum fmt asked, const char *output)
+{
+	const char *stray = up->token_file    ? "--token-file"
+	                    : up->ca_file     ? "--ca"
+	                    : up->fingerprint ? "--fingerprint"
+	                    : up->lifetime    ? "--lifetime"
+	                                      : NULL;
+	if (!up->url && stray) {
+		fprintf(stderr, "vmscope snapshot: %s goes with --upload\n", stray);
+		return -1;
+	}
+	if (up->url && up->ca_file && up->fingerprint) {
+		fprintf(stderr, "vmscope snapshot: --ca or --fingerprint, not both\n");
+		return -1;
+	}
+	if (up->url && (output || (asked != FMT_NONE && asked != FMT_JSON))) {
+		fprintf(stderr,
+		        "vmscope snapshot: --upload sends the JSON to the daemon: no -o or --format\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The snapshot's JSON into memory, then vms_upload. Returns the exit code. */
+static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, const struct vms_upload_opts *up)
+{
+#ifdef VMSCOPE_HAVE_SERVER
+	char *json = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&json, &len);
+	int err = mem ? render(s, FMT_JSON, jc, mem) : VMS_ERR_NOMEM;
+	if (mem && fclose(mem) != 0 && !err)
+		err = VMS_ERR_NOMEM;
+	int rc = err ? VMS_EXIT_ERROR : vms_upload(json, len, up);
+	if (err)
+		fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
+	free(json);
+	return rc;
+#else
+	(void)s;
+	(void)jc;
+	(void)up;
+	fprintf(stderr,
+	        "vmscope snapshot: --upload needs a vmscope built with the server (civetweb, OpenSSL)\n");
+	return VMS_EXIT_ERROR;
+#endif
+}
+
 int vms_cmd_snapshot(int argc, char **argv)
 {
 	const char *target = NULL, *output = NULL, *how = NULL;
 	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
+	/* clang-format off */
 	static const struct option longopts[] = {
 	    {"pid", required_argument, NULL, 'p'},     {"output", required_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, 'j'},          {"no-threads", no_argument, NULL, 'T'},
 	    {"no-rollup", no_argument, NULL, 'R'},     {"help", no_argument, NULL, 'h'},
 	    {"no-peek", no_argument, NULL, 'P'},       {"format", required_argument, NULL, 'F'},
-	    {"cmdline", required_argument, NULL, 'f'}, {0}};
+	    {"cmdline", required_argument, NULL, 'f'}, {"upload", required_argument, NULL, 'U'},
+	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
+	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
+	    {0}};
+	/* clang-format on */
+	struct vms_upload_opts up = {0};
 	char howbuf[64];
 	int c;
 	optind = 1;
 	int by_cmdline = 0;
 	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
 		enum fmt g;
+		if (upload_option(c, &up))
+			continue;
 		switch (c) {
 		case 'p':
 		case 'f':
@@ -220,6 +306,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);
 		return VMS_EXIT_USAGE;
 	}
+	if (check_upload(&up, asked, output) != 0)
+		return VMS_EXIT_USAGE;
+	if (up.url)
+		asked = FMT_JSON;
 	if ((f = choose_format(asked, how, output)) == FMT_NONE)
 		return VMS_EXIT_USAGE;
 	if (output && !strcmp(output, "-"))
@@ -275,7 +365,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
 	}
 	int rc = VMS_EXIT_OK;
-	if (output) {
+	if (up.url) {
+		rc = upload(s, jc, &up);
+		err = VMS_OK;
+	} else if (output) {
 		err = write_file(output, s, f, jc);
 		if (err == VMS_ERR_IO)
 			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));

@@ -2,7 +2,6 @@
  * curl -H "Authorization: Bearer $(vmscope token)" http://127.0.0.1:8080/api/v1/processes
  * It only reads: a mistyped --db must fail, not create a token nobody uses. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +21,13 @@ static void usage(FILE *f)
 	           "(PATH.token) when it first starts; before that there is none and this fails.\n");
 }
 
+static int token_option(int c, void *cookie)
+{
+	*(const char **)cookie = optarg; /* 'd': the only option besides --help */
+	(void)c;
+	return -1;
+}
+
 int vms_cmd_token(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -31,25 +37,9 @@ int vms_cmd_token(int argc, char **argv)
 	};
 	char dbbuf[PATH_MAX], token[VMS_API_TOKEN_LEN + 1], errbuf[512] = "";
 	const char *db = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
+	int rc = vms_cli_options(argc, argv, longopts, token_option, &db, usage);
+	if (rc != -1)
+		return rc;
 	if (!(db = vms_db_path_or_default(db, dbbuf, sizeof dbbuf, errbuf, sizeof errbuf))) {
 		fprintf(stderr, "vmscope token: %s\n", errbuf);
 		return VMS_EXIT_ERROR;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "serve_paths.h"
 #include "vmscope/error.h"
 #include "vmscope/http.h"
@@ -66,6 +67,36 @@ int vms_default_db_path(char *buf, size_t size, int create_dir, char *errbuf, si
 	}
 	snprintf(buf, size, "%s/vmscope.db", dir);
 	return 0;
+}
+
+int vms_tls_paths(const char *db, char *cert, char *key, size_t size)
+{
+	int a = snprintf(cert, size, "%s.tls-cert.pem", db), b = snprintf(key, size, "%s.tls-key.pem", db);
+	return a < 0 || b < 0 || (size_t)a >= size || (size_t)b >= size ? -1 : 0;
+}
+
+int vms_cli_options(int argc, char **argv, const struct option *longopts,
+                    int (*on_option)(int c, void *cookie), void *cookie, void (*usage)(FILE *f))
+{
+	int c, rc;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return VMS_EXIT_OK;
+		}
+		if (c == '?' || c == ':') {
+			usage(stderr);
+			return VMS_EXIT_USAGE;
+		}
+		if ((rc = on_option(c, cookie)) != -1)
+			return rc;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return VMS_EXIT_USAGE;
+	}
+	return -1;
 }
 
 int vms_token_path(const char *db, char *buf, size_t size)

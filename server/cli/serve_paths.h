@@ -2,7 +2,9 @@
 #ifndef VMSCOPE_CLI_SERVE_PATHS_H
 #define VMSCOPE_CLI_SERVE_PATHS_H
 
+#include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* The default database: $XDG_DATA_HOME/vmscope/vmscope.db, else ~/.local/share/vmscope/vmscope.db.
  * With create_dir, missing directories are created with mode 0700. Returns 0, or -1 with a
@@ -21,5 +23,16 @@ int vms_load_token_beside(const char *db, char *token, char *errbuf, size_t errl
  * VMSCOPE_WEB_DIR (compile time: the source tree's web/ for `make run`), ../web and web/ beside
  * the binary. NULL when none. */
 const char *vms_default_web_dir(char *buf, size_t size);
+
+/* The TLS files of --tls-self-signed beside the database: DB + ".tls-cert.pem" and
+ * DB + ".tls-key.pem". Returns 0, -1 when too long. */
+int vms_tls_paths(const char *db, char *cert, char *key, size_t size);
+
+/* The command-line loop `vmscope serve` and `vmscope token` share: getopt_long over longopts
+ * (short options: only -h), each option to on_option(c, cookie) (optarg set), which returns -1
+ * to go on or an exit code to stop with. -h prints usage to stdout (exit 0); an unknown option
+ * or a stray argument prints it to stderr (exit 2). Returns -1 when the whole line was read. */
+int vms_cli_options(int argc, char **argv, const struct option *longopts,
+                    int (*on_option)(int c, void *cookie), void *cookie, void (*usage)(FILE *f));
 
 #endif

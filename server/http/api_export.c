@@ -271,6 +271,19 @@ cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s)
 	cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	cJSON_AddBoolToObject(o, "omit_cmdline", s->omit_cmdline);
 	add_time(o, "created_at", "created_at_ms", s->created_at_ms);
+	if (s->expires_at_ms > 0) {
+		add_time(o, "expires_at", "expires_at_ms", s->expires_at_ms);
+	} else {
+		cJSON_AddNullToObject(o, "expires_at");
+		cJSON_AddNullToObject(o, "expires_at_ms");
+	}
+	int gone = vms_share_gone(s, vms_now_ms());
+	cJSON_AddBoolToObject(o, "expired", gone != 0);
+	cJSON_AddNumberToObject(o, "views", (double)s->views);
+	if (s->max_views > 0)
+		cJSON_AddNumberToObject(o, "max_views", (double)s->max_views);
+	else
+		cJSON_AddNullToObject(o, "max_views");
 	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddStringToObject(o, "path", path);
 	cJSON_AddStringToObject(o, "api_url", api);

@@ -6,6 +6,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/util.h"
 
 int vms_h_share_create(struct vms_req *r)
 {
@@ -15,7 +16,8 @@ int vms_h_share_create(struct vms_req *r)
 	int st;
 	if ((st = vms_param_id(r, r->param[0], &id)) != 0 || (st = vms_share_options(r, &o, 1)) != 0)
 		return st;
-	int err = vms_store_share_create(r->h->store, id, o.omit_cmdline, &sh);
+	struct vms_share_spec spec = vms_share_spec_of(&o);
+	int err = vms_store_share_create_spec(r->h->store, id, &spec, &sh);
 	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
 		return st;
 	return vms_send_json(r, 201, vms_share_json(r, &sh));
@@ -58,37 +60,96 @@ int vms_h_share_revoke(struct vms_req *r)
 	return vms_send(r, 204, NULL, NULL, 0, NULL);
 }
 
-/* Resolve the share token of a public route; 404 for anything not a live share. */
-static int resolve(struct vms_req *r, struct vms_share *sh)
+/* 410 for a link that expired or was used up: the holder learns that it existed, not what it
+ * showed. */
+int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone)
 {
-	return vms_answer_store(r, vms_store_share_get(r->h->store, r->param[0], sh),
-	                        "this share link does not exist or was revoked");
+	char when[32];
+	if (gone == 2)
+		return vms_send_error(r, 410, "gone",
+		                      "this share link was opened the %lld times it allowed; ask whoever "
+		                      "sent it for a new one",
+		                      (long long)sh->max_views);
+	vms_format_time_ms(sh->expires_at_ms, when, sizeof when);
+	return vms_send_error(r, 410, "expired",
+	                      "this share link expired at %s; ask whoever sent it for a new one", when);
+}
+
+/* Resolve the share token of a public route; 404 for anything not a share, 410 for one that
+ * expired or was used up. count: this read of the snapshot counts as a view. */
+static int resolve(struct vms_req *r, struct vms_share *sh, int count)
+{
+	int64_t now = vms_now_ms();
+	int counted = 0;
+	int err = count ? vms_store_share_view(r->h->store, r->param[0], now, sh, &counted)
+	                : vms_store_share_get(r->h->store, r->param[0], sh);
+	int st = vms_answer_store(r, err, "this share link does not exist or was revoked");
+	if (st)
+		return st;
+	int gone = counted ? 0 : vms_share_gone(sh, now); /* the view that used the last one is served */
+	return gone ? vms_send_share_gone(r, sh, gone) : 0;
 }
 
 int vms_h_shared_get(struct vms_req *r)
 {
 	struct vms_share sh;
-	int st = resolve(r, &sh);
+	int st = resolve(r, &sh, 1);
 	return st ? st : vms_send_snapshot_json(r, sh.snapshot_id, sh.omit_cmdline);
 }
 
 int vms_h_shared_csv(struct vms_req *r)
 {
 	struct vms_share sh;
-	int st = resolve(r, &sh);
+	int st = resolve(r, &sh, 1);
 	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, 1);
 }
 
 int vms_h_shared_txt(struct vms_req *r)
 {
 	struct vms_share sh;
-	int st = resolve(r, &sh);
+	int st = resolve(r, &sh, 1);
 	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, 0);
 }
 
+/* An address lookup is part of looking at the snapshot already opened: not a view. */
 int vms_h_shared_at(struct vms_req *r)
 {
 	struct vms_share sh;
-	int st = resolve(r, &sh);
+	int st = resolve(r, &sh, 0);
 	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, r->param[1], 0);
+}
+
+/* GET /api/v1/shared/{token}/about: what the share page says above the snapshot: who shared it
+ * (host, process, when it was taken and shared), that it is read-only, and until when. Not a
+ * view of the snapshot. */
+int vms_h_shared_about(struct vms_req *r)
+{
+	struct vms_share sh;
+	struct vms_snapshot_meta m;
+	int st = resolve(r, &sh, 0);
+	if (st)
+		return st;
+	int err = vms_store_meta(r->h->store, sh.snapshot_id, &m);
+	if (err != VMS_OK)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *root = vms_share_json(r, &sh);
+	cJSON *snap = vms_meta_json(&m);
+	vms_snapshot_meta_clear(&m);
+	if (!root || !snap) {
+		cJSON_Delete(root);
+		cJSON_Delete(snap);
+		return vms_send_json(r, 200, NULL);
+	}
+	cJSON_DeleteItemFromObject(root, "snapshot_id"); /* this daemon's ids are not the holder's */
+	static const char *const heavy[] = {"id", "url", "summary", "total", "bytes", "json_bytes"};
+	for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++)
+		cJSON_DeleteItemFromObject(snap, heavy[i]);
+	if (sh.omit_cmdline) {
+		cJSON *p = cJSON_GetObjectItem(snap, "process");
+		if (p)
+			cJSON_ReplaceItemInObject(p, "cmdline", cJSON_CreateNull());
+	}
+	cJSON_AddBoolToObject(root, "read_only", 1);
+	cJSON_AddItemToObject(root, "snapshot", snap);
+	return vms_send_json(r, 200, root);
 }

@@ -20,7 +20,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 	if (__atomic_exchange_n(&r->h->disk_full_logged, 0, __ATOMIC_RELAXED))
 		vms_log(r->h, VMS_LOG_INFO, "the disk holding the database has room again");
 	if (o->share) {
-		int err = vms_store_share_create(r->h->store, id, o->omit_cmdline, &sh);
+		struct vms_share_spec spec = vms_share_spec_of(o);
+		int err = vms_store_share_create_spec(r->h->store, id, &spec, &sh);
 		if (err != VMS_OK)
 			vms_log(r->h, VMS_LOG_ERROR, "sharing snapshot %lld: %s", (long long)id,
 			        vms_strerror(err));

@@ -67,6 +67,9 @@ struct vms_http {
 	char *web_dir;    /* absolute, or NULL */
 	char *index_path; /* web_dir/index.html, or NULL */
 	uint64_t max_body;
+	int tls;          /* https only (the listening port has civetweb's "s") */
+	char *public_url; /* --public-url without a trailing slash, or NULL */
+	char *tls_cert, *tls_key;
 	pthread_mutex_t scan_lock;         /* one full scan at a time */
 	int scan_waiting;                  /* interactive scans waiting for scan_lock (atomic): the sampler
 	                                    * skips its tick while any does */
@@ -174,19 +177,32 @@ int vms_param_addr(struct vms_req *r, const char *text, uint64_t *addr);
 /* Optional JSON options body / query: {"omit_cmdline":bool,"share":bool}. Sends 400 on error. */
 struct vms_share_opts {
 	int omit_cmdline, share;
-	int peek; /* scans: may recognisers read the target's memory ("peek": false says no) */
+	int peek;            /* scans: may recognisers read the target's memory ("peek": false says no) */
+	int64_t lifetime_ms; /* a new link's "lifetime": 0 = not said (the default, 7 days), -1 = never */
+	int64_t max_views;   /* "max_views": 0 = no limit */
 };
+/* Also reads "lifetime" and "max_views" (body or query). */
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body);
-/* "http://HOST" from the (already validated) Host header, for absolute share URLs. */
+/* Wall-clock milliseconds since the epoch (link expiry). */
+int64_t vms_now_ms(void);
+/* The store's spec of a new link from the options (the default lifetime filled in). */
+struct vms_share_spec vms_share_spec_of(const struct vms_share_opts *o);
+/* "never" -> 0, "90s" / "30m" / "12h" / "7d" -> milliseconds (at most 365 days). 0 or -1. */
+#define VMS_SHARE_MAX_LIFETIME_MS (365ll * 86400000)
+int vms_parse_lifetime(const char *s, int64_t *ms);
+/* The --public-url when the daemon has one, else "http(s)://HOST" from the (already validated)
+ * Host header, for absolute share URLs. */
 void vms_origin(const struct vms_req *r, char *buf, size_t size);
 void vms_log(struct vms_http *h, enum vms_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- security (security.c) ----------------------------------------------------------- */
 int vms_host_allowed(const struct vms_http *h, const char *host);
+/* The host of a public URL "http(s)://HOST[:PORT][/]" into buf. 0, or -1 when it is not one. */
+int vms_public_url_host(const char *url, char *buf, size_t size);
 int vms_token_ok(const struct vms_http *h, const char *authorization);
 /* 1 when the request comes from a foreign page (Origin not ours, Sec-Fetch-Site cross/same-site). */
-int vms_cross_site(const struct mg_connection *conn);
+int vms_cross_site(const struct vms_http *h, const struct mg_connection *conn);
 int vms_is_json_type(const char *content_type);
 
 /* ---- snapshot downloads (stream_gate.c) ------------------------------------------------ */
@@ -284,6 +300,10 @@ int vms_h_shared_get(struct vms_req *r);
 int vms_h_shared_csv(struct vms_req *r);
 int vms_h_shared_txt(struct vms_req *r);
 int vms_h_shared_at(struct vms_req *r);
+int vms_h_shared_about(struct vms_req *r);
+int vms_h_snapshot_send(struct vms_req *r);
+/* 410 "expired" / "gone" for a share vms_share_gone says is gone (gone = its return value). */
+int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
 int vms_h_watch_get(struct vms_req *r);

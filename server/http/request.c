@@ -166,6 +166,64 @@ int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len)
 	                      VMS_JSON_MAX_DEPTH, at);
 }
 
+int vms_parse_lifetime(const char *s, int64_t *ms)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+	int64_t v;
+	char num[24];
+	size_t n = s ? strlen(s) : 0;
+	if (n && !strcmp(s, "never")) {
+		*ms = 0;
+		return 0;
+	}
+	if (n < 2 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n - 1);
+	num[n - 1] = '\0';
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (s[n - 1] == units[i].unit &&
+		    vms_parse_i64(num, 1, VMS_SHARE_MAX_LIFETIME_MS / units[i].ms, &v) == 0) {
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -1;
+}
+
+/* "lifetime" ("never", "90s", "30m", "12h", "7d") and "max_views" (1 to 1000000) from the body
+ * or the query into o. 0, or the status of the 400 sent. */
+static int link_opts(struct vms_req *r, cJSON *body, struct vms_share_opts *o)
+{
+	char v[24];
+	const char *text = NULL;
+	cJSON *it = body ? cJSON_GetObjectItemCaseSensitive(body, "lifetime") : NULL;
+	if (it && !(text = cJSON_GetStringValue(it)))
+		return vms_send_error(r, 400, "bad_json",
+		                      "\"lifetime\" is a string such as \"7d\" or \"never\"");
+	int n = vms_query(r, "lifetime", v, sizeof v);
+	if (n >= 0)
+		text = v;
+	int64_t ms = 0;
+	if ((n == -2 || text) && vms_parse_lifetime(n == -2 ? "" : text, &ms) != 0)
+		return vms_send_error(r, 400, it && n == -1 ? "bad_json" : "bad_query",
+		                      "lifetime takes \"never\" or a number with s, m, h or d (\"30m\", "
+		                      "\"7d\"), at most 365 days");
+	if (text)
+		o->lifetime_ms = ms ? ms : -1;
+	it = body ? cJSON_GetObjectItemCaseSensitive(body, "max_views") : NULL;
+	if (it && (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1e6 ||
+	           it->valuedouble != (double)(int64_t)it->valuedouble))
+		return vms_send_error(r, 400, "bad_json", "\"max_views\" takes 1 to 1000000");
+	if (it)
+		o->max_views = (int64_t)it->valuedouble;
+	if ((n = vms_query(r, "max_views", v, sizeof v)) != -1 &&
+	    (n < 0 || vms_parse_i64(v, 1, 1000000, &o->max_views) != 0))
+		return vms_send_error(r, 400, "bad_query", "?max_views= takes 1 to 1000000");
+	return 0;
+}
+
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body)
 {
 	char *text = NULL;
@@ -201,8 +259,9 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 	}
 	free(text);
 	if ((st = bool_opt(r, body, "omit_cmdline", &o->omit_cmdline)) == 0 &&
-	    (st = bool_opt(r, body, "share", &o->share)) == 0)
-		st = bool_opt(r, body, "peek", &o->peek);
+	    (st = bool_opt(r, body, "share", &o->share)) == 0 &&
+	    (st = bool_opt(r, body, "peek", &o->peek)) == 0)
+		st = link_opts(r, body, o);
 	cJSON_Delete(body);
 	return st;
 }
@@ -210,7 +269,27 @@ int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body
 void vms_origin(const struct vms_req *r, char *buf, size_t size)
 {
 	const char *host = mg_get_header(r->conn, "Host");
-	snprintf(buf, size, "http://%s", host ? host : "127.0.0.1");
+	if (r->h->public_url)
+		snprintf(buf, size, "%s", r->h->public_url);
+	else
+		snprintf(buf, size, "%s://%s", r->h->tls ? "https" : "http", host ? host : "127.0.0.1");
+}
+
+int64_t vms_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct vms_share_spec vms_share_spec_of(const struct vms_share_opts *o)
+{
+	struct vms_share_spec spec = {.omit_cmdline = o->omit_cmdline,
+	                              .lifetime_ms = o->lifetime_ms == 0  ? VMS_SHARE_DEFAULT_LIFETIME_MS
+	                                             : o->lifetime_ms < 0 ? 0
+	                                                                  : o->lifetime_ms,
+	                              .max_views = o->max_views};
+	return spec;
 }
 
 void vms_log(struct vms_http *h, enum vms_log_level level, const char *fmt, ...)

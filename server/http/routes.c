@@ -31,6 +31,7 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/snapshots/{}/meta", 0, vms_h_snapshot_meta},
     {"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
     {"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
+    {"POST", V1 "/snapshots/{}/send", 0, vms_h_snapshot_send},
     {"DELETE", V1 "/shares/{}", 0, vms_h_share_revoke},
     {"GET", V1 "/diff", 0, vms_h_diff},
     {"POST", V1 "/watches", 0, vms_h_watch_create},
@@ -51,6 +52,7 @@ const struct vms_route vms_routes[] = {
     {"GET", "/metrics", 0, vms_h_metrics},
     /* docs/openapi.json (every route above has its path there: tests/e2e/openapi.test.mjs) */
     {"GET", V1 "/openapi.json", 0, vms_h_openapi},
+    {"GET", V1 "/shared/{}/about", VMS_ROUTE_PUBLIC, vms_h_shared_about},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
@@ -155,7 +157,7 @@ int vms_api_dispatch(struct vms_req *r)
 	int writes = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 	/* CSRF and cross-site reads: a foreign page may not drive the API. A share link may be
 	 * opened from anywhere (it is a read-only capability). */
-	if (!public_route && vms_cross_site(r->conn)) {
+	if (!public_route && vms_cross_site(r->h, r->conn)) {
 		mg_disable_connection_keep_alive(r->conn);
 		return vms_send_error(r, 403, "cross_origin", "requests from other sites are refused");
 	}

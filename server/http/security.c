@@ -7,12 +7,12 @@
 #include "http_internal.h"
 
 /* host = "NAME" or "NAME:PORT" (NAME may be "[v6]"). Accept it when NAME is one of ours and the
- * port is our port (a missing port means 80). */
+ * port is our port (a missing port means 80, or 443 with TLS). */
 int vms_host_allowed(const struct vms_http *h, const char *host)
 {
 	char name[256];
 	int port = vms_http_port(h);
-	int64_t hport = 80;
+	int64_t hport = h->tls ? 443 : 80;
 	if (!host || !*host || strlen(host) >= sizeof name)
 		return 0;
 	const char *colon = NULL;
@@ -47,6 +47,42 @@ int vms_host_allowed(const struct vms_http *h, const char *host)
 	return 0;
 }
 
+int vms_public_url_host(const char *url, char *buf, size_t size)
+{
+	const char *h = !strncasecmp(url, "https://", 8)  ? url + 8
+	                : !strncasecmp(url, "http://", 7) ? url + 7
+	                                                  : NULL;
+	if (!h)
+		return -1;
+	size_t n = strcspn(h, ":/");
+	if (n == 0 || n >= size)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
+		      (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-'))
+			return -1;
+	const char *rest = h + n;
+	int64_t port;
+	if (*rest == ':') {
+		char digits[8];
+		size_t d = strcspn(rest + 1, "/");
+		if (d == 0 || d >= sizeof digits)
+			return -1;
+		memcpy(digits, rest + 1, d);
+		digits[d] = '\0';
+		if (vms_parse_i64(digits, 1, 65535, &port) != 0)
+			return -1;
+		rest += 1 + d;
+	}
+	while (*rest == '/')
+		rest++;
+	if (*rest)
+		return -1;
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* "Bearer TOKEN" with our token, compared without an early exit. */
 int vms_token_ok(const struct vms_http *h, const char *authorization)
 {
@@ -70,8 +106,9 @@ int vms_token_ok(const struct vms_http *h, const char *authorization)
 /* A browser tells us where a request comes from: Sec-Fetch-Site (all current browsers) and
  * Origin (on every POST/DELETE, and on cross-origin GETs). Anything other than our own origin
  * counts as cross-site; "same-site" too, since another port on localhost is same-site. */
-int vms_cross_site(const struct mg_connection *conn)
+int vms_cross_site(const struct vms_http *h, const struct mg_connection *conn)
 {
+	const char *scheme = h->tls ? "https://" : "http://";
 	const char *sfs = mg_get_header(conn, "Sec-Fetch-Site");
 	if (sfs && strcasecmp(sfs, "same-origin") != 0 && strcasecmp(sfs, "none") != 0)
 		return 1;
@@ -79,9 +116,10 @@ int vms_cross_site(const struct mg_connection *conn)
 	if (!origin)
 		return 0;
 	const char *host = mg_get_header(conn, "Host");
-	if (!host || strncasecmp(origin, "http://", 7) != 0)
-		return 1; /* "null", https://..., anything else */
-	return strcasecmp(origin + 7, host) != 0;
+	size_t sl = strlen(scheme);
+	if (!host || strncasecmp(origin, scheme, sl) != 0)
+		return 1; /* "null", the other scheme, anything else */
+	return strcasecmp(origin + sl, host) != 0;
 }
 
 /* "application/json" with optional parameters ("; charset=utf-8"). */

@@ -1,6 +1,7 @@
 /* civetweb embedding: options that undo civetweb 1.15's unsafe defaults, and the begin_request
  * callback that sees every request first (Host check, OPTIONS, body size) and then routes it to
  * the API, the share page or the static dashboard. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -14,6 +15,7 @@
 #include "http_internal.h"
 #include "vmscope/error.h"
 #include "vmscope/filecache.h"
+#include "vmscope/tls.h"
 
 /* Headers civetweb adds to the static files it serves (the API adds its own in respond.c). */
 static const char static_headers[] = "Content-Security-Policy: " VMS_CSP "\r\n"
@@ -202,6 +204,59 @@ static void end_request(const struct mg_connection *conn, int status)
 		malloc_trim(0);
 }
 
+/* Make civetweb's TLS work with OpenSSL 3 before it loads libssl (server/sslcompat/ssl_compat.c
+ * says why): load the shim, then check that "libssl.so" now names it and has the function.
+ * Returns VMS_OK or VMS_ERR_IO (errbuf says why; TLS must not start: it would crash). */
+static int load_ssl_compat(char *errbuf, size_t errlen)
+{
+	const char *path = getenv("VMSCOPE_SSL_COMPAT");
+	char exe_dir[PATH_MAX], beside[PATH_MAX + 32];
+	void *shim = NULL;
+	if (!path || !*path)
+		path = VMSCOPE_SSL_COMPAT;
+	if (!(shim = dlopen(path, RTLD_NOW | RTLD_GLOBAL))) {
+		/* an installed copy: beside the binary, or in ../lib */
+		ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+		if (n > 0) {
+			exe_dir[n] = '\0';
+			char *slash = strrchr(exe_dir, '/');
+			if (slash)
+				*slash = '\0';
+			snprintf(beside, sizeof beside, "%s/libvmscope-sslcompat.so", exe_dir);
+			if (!(shim = dlopen(beside, RTLD_NOW | RTLD_GLOBAL))) {
+				snprintf(beside, sizeof beside, "%s/../lib/libvmscope-sslcompat.so", exe_dir);
+				shim = dlopen(beside, RTLD_NOW | RTLD_GLOBAL);
+			}
+		}
+	}
+	void *as_civetweb_sees_it = shim ? dlopen("libssl.so", RTLD_LAZY | RTLD_NOLOAD) : NULL;
+	int ok =
+	    as_civetweb_sees_it == shim && dlsym(shim, "SSL_get_peer_certificate") && dlsym(shim, "SSL_new");
+	if (as_civetweb_sees_it)
+		dlclose(as_civetweb_sees_it);
+	/* shim stays loaded for the life of the process: civetweb keeps its function pointers */
+	if (!ok)
+		snprintf(errbuf, errlen,
+		         "cannot serve TLS: civetweb 1.15 needs libvmscope-sslcompat.so (%s) to work with "
+		         "OpenSSL 3, and it %s",
+		         path, shim ? "did not take the name libssl.so" : "could not be loaded");
+	return ok ? VMS_OK : VMS_ERR_IO;
+}
+
+/* civetweb's SSL_CTX for the https port: our certificate pair, floor and ciphers. */
+static int init_ssl(void *ssl_ctx, void *user_data)
+{
+	struct vms_http *h = user_data;
+	char err[512] = "";
+	if (!h->tls)
+		return 0;
+	if (vms_tls_server_ctx(ssl_ctx, h->tls_cert, h->tls_key, err, sizeof err) != 0) {
+		vms_log(h, VMS_LOG_ERROR, "TLS: %s", err);
+		return -1;
+	}
+	return 1; /* the certificate is set up: civetweb must not load ssl_certificate */
+}
+
 static int parse_listen(const char *listen, char *addr, size_t addrlen, int *port)
 {
 	const char *colon = strrchr(listen, ':');
@@ -229,6 +284,9 @@ static void free_server(struct vms_http *h)
 	free(h->allow_hosts);
 	free(h->web_dir);
 	free(h->index_path);
+	free(h->public_url);
+	free(h->tls_cert);
+	free(h->tls_key);
 	pthread_mutex_destroy(&h->scan_lock);
 	sem_destroy(&h->stream_slots);
 	vms_ratelimit_destroy(&h->scan_rate);
@@ -265,11 +323,39 @@ static int copy_config(struct vms_http *h, const struct vms_http_config *cfg, in
 		memcpy(h->api_token, cfg->api_token, n + 1);
 		h->api_token_len = n;
 	}
-	if (cfg->n_allow_hosts) {
-		if (!(h->allow_hosts = calloc(cfg->n_allow_hosts, sizeof *h->allow_hosts)))
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		snprintf(errbuf, errlen, "TLS needs both a certificate and its key");
+		return VMS_ERR_INVALID;
+	}
+	if (cfg->tls_cert) {
+		if (vms_tls_check_pair(cfg->tls_cert, cfg->tls_key, errbuf, errlen) != 0)
+			return VMS_ERR_INVALID;
+		if (!(h->tls_cert = strdup(cfg->tls_cert)) || !(h->tls_key = strdup(cfg->tls_key)))
 			return VMS_ERR_NOMEM;
-		for (size_t i = 0; i < cfg->n_allow_hosts; i++, h->n_allow_hosts++)
-			if (!(h->allow_hosts[i] = strdup(cfg->allow_hosts[i])))
+		h->tls = 1;
+	}
+	char pub_host[256] = "";
+	if (cfg->public_url) {
+		if (vms_public_url_host(cfg->public_url, pub_host, sizeof pub_host) != 0) {
+			snprintf(errbuf, errlen,
+			         "bad public URL '%s' (want http(s)://HOST[:PORT], no path, e.g. "
+			         "https://team-host:8443)",
+			         cfg->public_url);
+			return VMS_ERR_INVALID;
+		}
+		size_t n = strlen(cfg->public_url);
+		while (n && cfg->public_url[n - 1] == '/')
+			n--;
+		if (!(h->public_url = strndup(cfg->public_url, n)))
+			return VMS_ERR_NOMEM;
+	}
+	size_t n_allow = cfg->n_allow_hosts + (*pub_host != '\0');
+	if (n_allow) {
+		if (!(h->allow_hosts = calloc(n_allow, sizeof *h->allow_hosts)))
+			return VMS_ERR_NOMEM;
+		for (size_t i = 0; i < n_allow; i++, h->n_allow_hosts++)
+			if (!(h->allow_hosts[i] =
+			          strdup(i < cfg->n_allow_hosts ? cfg->allow_hosts[i] : pub_host)))
 				return VMS_ERR_NOMEM;
 	}
 	return VMS_OK;
@@ -303,7 +389,8 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
                           size_t errlen)
 {
 	char ports[96], threads[16], timeout[16], keep_alive[16];
-	snprintf(ports, sizeof ports, "%s:%d", h->listen_addr, port);
+	/* "s": this port speaks TLS only; a plain HTTP request on it fails the handshake. */
+	snprintf(ports, sizeof ports, "%s:%d%s", h->listen_addr, port, h->tls ? "s" : "");
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
 	snprintf(timeout, sizeof timeout, "%u",
 	         cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
@@ -330,6 +417,11 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		"additional_header", static_headers,
 		"decode_url", "yes",
 		/* Without a web directory civetweb serves no files at all (begin_request answers 404). */
+		/* TLS: civetweb applies the floor (4 = TLS 1.2 and later) before init_ssl, which loads
+		 * our pair and sets the same floor and our ciphers (tls.c). Without TLS these pairs
+		 * become document_root (or nothing): a NULL name would end the list early. */
+		h->tls ? "ssl_protocol_version" : "enable_directory_listing", h->tls ? "4" : "no",
+		h->tls ? "ssl_cipher_list" : "enable_directory_listing", h->tls ? VMS_TLS_CIPHERS_12 : "no",
 		h->web_dir ? "document_root" : NULL, h->web_dir,
 		NULL,
 	};
@@ -340,6 +432,7 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	cb.end_request = end_request;
 	cb.http_error = http_error;
 	cb.log_message = log_message;
+	cb.init_ssl = init_ssl;
 
 	char mgerr[256] = "";
 	unsigned code = 0;
@@ -383,6 +476,8 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 		                              cfg->metrics_interval_s, &h->mtargets);
 	if (!err && cfg->web_dir)
 		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
+	if (!err && h->tls)
+		err = load_ssl_compat(errbuf, errlen);
 	if (!err)
 		err = start_civetweb(h, cfg, port, errbuf, errlen);
 	if (!err && (err = vms_sampler_start(h)) != VMS_OK) {

@@ -31,6 +31,20 @@ int vms_share_page(struct vms_req *r, const char *token)
 		return vms_send(r, 404, "text/html; charset=utf-8", gone_page, sizeof gone_page - 1, NULL);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
+	int gone = vms_share_gone(&sh, vms_now_ms());
+	if (gone) {
+		/* A plain page that says so, with nothing of the snapshot. */
+		char page[512], when[32] = "";
+		vms_format_time_ms(sh.expires_at_ms, when, sizeof when);
+		int w = snprintf(page, sizeof page,
+		                 "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		                 "<title>vmscope: link expired</title></head><body>"
+		                 "<h1>This share link %s%s.</h1>"
+		                 "<p>Ask whoever sent it for a new one.</p></body></html>\n",
+		                 gone == 2 ? "has been opened as often as it allowed" : "expired at ",
+		                 gone == 2 ? "" : when);
+		return vms_send(r, 410, "text/html; charset=utf-8", page, (size_t)w, NULL);
+	}
 	if (!r->h->index_path)
 		return vms_send_error(r, 404, "not_found",
 		                      "no dashboard files: start vmscope serve with --web DIR");

@@ -2,6 +2,7 @@
  * selector (the indexed lookup key), the other 48 (192 bits) the secret, compared in constant
  * time, so how long a lookup takes says nothing about the secret. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,27 +32,63 @@ static int const_eq(const char *a, const char *b, size_t n)
 	return d == 0;
 }
 
+/* Columns 1..6 of a share row (SHARE_GET, SHARE_LIST): snapshot id, omit_cmdline, created,
+ * expires (0 = never), views, max_views (0 = none). */
+static void fill_share_cols(sqlite3_stmt *q, struct vms_share *out)
+{
+	out->snapshot_id = sqlite3_column_int64(q, 1);
+	out->omit_cmdline = sqlite3_column_int(q, 2);
+	out->created_at_ms = sqlite3_column_int64(q, 3);
+	out->expires_at_ms = sqlite3_column_int64(q, 4);
+	out->views = sqlite3_column_int64(q, 5);
+	out->max_views = sqlite3_column_int64(q, 6);
+}
+
 static void fill_share(sqlite3_stmt *q, struct vms_share *out)
 {
 	const unsigned char *t = sqlite3_column_text(q, 0);
 	snprintf(out->token, sizeof out->token, "%s", t ? (const char *)t : "");
-	out->snapshot_id = sqlite3_column_int64(q, 1);
-	out->omit_cmdline = sqlite3_column_int(q, 2);
-	out->created_at_ms = sqlite3_column_int64(q, 3);
+	fill_share_cols(q, out);
+}
+
+int vms_share_gone(const struct vms_share *sh, int64_t now_ms)
+{
+	if (sh->expires_at_ms > 0 && now_ms >= sh->expires_at_ms)
+		return 1;
+	if (sh->max_views > 0 && sh->views >= sh->max_views)
+		return 2;
+	return 0;
 }
 
 int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, struct vms_share *out)
+{
+	const struct vms_share_spec spec = {.omit_cmdline = omit_cmdline};
+	return vms_store_share_create_spec(st, id, &spec, out);
+}
+
+/* Bind a positive value, or NULL for 0 ("never", "no limit"). */
+static int bind_opt(sqlite3_stmt *q, int i, int64_t v)
+{
+	return v > 0 ? sqlite3_bind_int64(q, i, v) : sqlite3_bind_null(q, i);
+}
+
+int vms_store_share_create_spec(struct vms_store *st, int64_t id, const struct vms_share_spec *spec,
+                                struct vms_share *out)
 {
 	int err;
 	sqlite3_stmt *q = NULL;
 	memset(out, 0, sizeof *out);
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
+	if (spec->lifetime_ms < 0 || spec->max_views < 0 || spec->lifetime_ms > INT64_MAX / 2)
+		return VMS_ERR_INVALID;
 	if ((err = vms_random_hex(out->token, VMS_SHARE_TOKEN_LEN / 2)) != VMS_OK)
 		return err;
 	out->snapshot_id = id;
-	out->omit_cmdline = omit_cmdline ? 1 : 0;
+	out->omit_cmdline = spec->omit_cmdline ? 1 : 0;
 	out->created_at_ms = vms_store_now_ms();
+	out->expires_at_ms = spec->lifetime_ms > 0 ? out->created_at_ms + spec->lifetime_ms : 0;
+	out->max_views = spec->max_views;
 
 	if ((err = vms_store_write_begin(st)) != VMS_OK)
 		goto out;
@@ -71,7 +108,8 @@ int vms_store_share_create(struct vms_store *st, int64_t id, int omit_cmdline, s
 	    sqlite3_bind_text(q, 2, out->token + SELECTOR_LEN, SECRET_LEN, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 3, id) != SQLITE_OK ||
 	    sqlite3_bind_int(q, 4, out->omit_cmdline) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 5, out->created_at_ms) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 5, out->created_at_ms) != SQLITE_OK ||
+	    bind_opt(q, 6, out->expires_at_ms) != SQLITE_OK || bind_opt(q, 7, out->max_views) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto end;
 	}
@@ -98,9 +136,7 @@ static int share_get(struct vms_conn *c, const char *token, struct vms_share *ou
 		    const_eq(secret, token + SELECTOR_LEN, SECRET_LEN)) {
 			memcpy(out->token, token, VMS_SHARE_TOKEN_LEN);
 			out->token[VMS_SHARE_TOKEN_LEN] = '\0';
-			out->snapshot_id = sqlite3_column_int64(q, 1);
-			out->omit_cmdline = sqlite3_column_int(q, 2);
-			out->created_at_ms = sqlite3_column_int64(q, 3);
+			fill_share_cols(q, out);
 			err = VMS_OK;
 		} else {
 			err = VMS_ERR_NOT_FOUND;
@@ -121,6 +157,32 @@ int vms_store_share_get(struct vms_store *st, const char *token, struct vms_shar
 	int err = share_get(c, token, out);
 	vms_store_reader_put(st, c);
 	return err;
+}
+
+int vms_store_share_view(struct vms_store *st, const char *token, int64_t now_ms, struct vms_share *out,
+                         int *counted)
+{
+	int err;
+	memset(out, 0, sizeof *out);
+	*counted = 0;
+	if (!st || !token || !token_wellformed(token))
+		return VMS_ERR_NOT_FOUND;
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
+	struct vms_conn *w = &st->writer;
+	if ((err = share_get(w, token, out)) != VMS_OK || vms_share_gone(out, now_ms))
+		goto end;
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SHARE_VIEW);
+	if (!q || sqlite3_bind_text(q, 1, token, SELECTOR_LEN, SQLITE_STATIC) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto end;
+	}
+	if ((err = vms_store_step_done(q)) == VMS_OK) {
+		out->views++;
+		*counted = 1;
+	}
+end:
+	return vms_store_write_end(st, err);
 }
 
 int vms_store_share_revoke(struct vms_store *st, const char *token)

@@ -95,6 +95,12 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     " bytes INTEGER NOT NULL, summary BLOB NOT NULL,"
     " PRIMARY KEY (watch_id, t_ms)) WITHOUT ROWID;"
     "CREATE INDEX samples_by_snapshot ON samples(snapshot_id);",
+
+    /* Schema 5: links that expire (issue 15). expires_at_ms NULL: never, which every share
+     * stored before keeps; views counts reads of the shared snapshot; max_views NULL: no limit. */
+    "ALTER TABLE shares ADD COLUMN expires_at_ms INTEGER;"
+    "ALTER TABLE shares ADD COLUMN views INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shares ADD COLUMN max_views INTEGER;",
 };
 
 #define META_COLS                                                                                            \
@@ -147,13 +153,17 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         " ORDER BY id DESC LIMIT ?6",
     [VMS_ST_BODY] = "SELECT body FROM snapshot_bodies WHERE id = ?1",
     [VMS_ST_PACKED] = "SELECT body FROM snapshot_packed WHERE id = ?1",
-    [VMS_ST_SHARE_INSERT] = "INSERT INTO shares (selector, secret, snapshot_id, omit_cmdline, created_at_ms) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [VMS_ST_SHARE_GET] = "SELECT secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
-                         "WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_SHARE_INSERT] = "INSERT INTO shares (selector, secret, snapshot_id, omit_cmdline, created_at_ms, "
+                            "expires_at_ms, max_views) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [VMS_ST_SHARE_GET] =
+        "SELECT secret, snapshot_id, omit_cmdline, created_at_ms, coalesce(expires_at_ms, 0), "
+        "views, coalesce(max_views, 0) FROM shares "
+        "WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_SHARE_VIEW] = "UPDATE shares SET views = views + 1 WHERE selector = ?1",
     [VMS_ST_SHARE_REVOKE] =
         "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
-    [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
+    [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms, "
+                          "coalesce(expires_at_ms, 0), views, coalesce(max_views, 0) FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
 #define WATCH_BASE_COLS                                                                                      \
 	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "   \

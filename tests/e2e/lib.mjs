@@ -92,7 +92,7 @@ function stopper(proc) {
 export async function startDaemon(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'vms-e2e-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'vmscope.db'), '--web', env.web, ...extraArgs];
-  const { proc, match, stderr } = await startAndWait(env.bin, args, /(http:\/\/127\.0\.0\.1:\d+)\/#token=([0-9A-Za-z_-]+)/, 'vmscope serve');
+  const { proc, match, stderr } = await startAndWait(env.bin, args, /(https?:\/\/127\.0\.0\.1:\d+)\/#token=([0-9A-Za-z_-]+)/, 'vmscope serve');
   const stop = stopper(proc);
   return {
     base: match[1], token: match[2], url: `${match[1]}/#token=${match[2]}`, proc, dir, stderr,

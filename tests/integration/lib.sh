@@ -82,7 +82,27 @@ start() {
 		kill -0 "$LAST_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+	LAST_PORT=$(sed -n 's#^vmscope: listening on https\{0,1\}://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+}
+
+# harness NAME TOOL...: the start every test script needs once BIN and TMP are set: the counters,
+# PIDS, a cleanup at exit (every pid in PIDS killed, TMP removed); exits 1 when a tool or the
+# vmscope binary is missing.
+harness() {
+	local name=$1 tool
+	shift
+	pass=0 fail=0 skipped=0
+	PIDS=()
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "$name: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
+	done
+	[ -x "$BIN" ] || { echo "$name: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+	trap harness_cleanup EXIT
+}
+harness_cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
 }
 
 # harness NAME: the state a test script keeps: TMP (a fresh directory, removed at exit), the

@@ -232,15 +232,40 @@ static void test_basics(void)
 	CHECK(vms_store_share_get(st, bad, &got) == VMS_ERR_NOT_FOUND); /* too long */
 	CHECK(vms_store_share_get(st, "", &got) == VMS_ERR_NOT_FOUND);
 	CHECK(vms_store_share_get(st, "x' OR 1=1 --", &got) == VMS_ERR_NOT_FOUND);
+	/* Lifetimes and view limits (schema 5): the store keeps them; vms_share_gone decides. */
+	struct vms_share lim, seen;
+	const struct vms_share_spec spec = {.lifetime_ms = 60000, .max_views = 2};
+	int counted = 0;
+	CHECK(vms_store_share_create_spec(st, id1, &spec, &lim) == VMS_OK &&
+	      lim.expires_at_ms == lim.created_at_ms + 60000 && lim.max_views == 2 && lim.views == 0);
+	CHECK(sh.expires_at_ms == 0 && vms_share_gone(&sh, INT64_MAX) == 0); /* the old call: never */
+	int64_t t0 = lim.created_at_ms;
+	CHECK(vms_share_gone(&lim, t0 + 59999) == 0 && vms_share_gone(&lim, t0 + 60000) == 1);
+	CHECK(vms_store_share_view(st, lim.token, t0, &seen, &counted) == VMS_OK && counted &&
+	      seen.views == 1);
+	CHECK(vms_store_share_view(st, lim.token, t0, &seen, &counted) == VMS_OK && counted &&
+	      seen.views == 2 && vms_share_gone(&seen, t0) == 2);
+	CHECK(vms_store_share_view(st, lim.token, t0, &seen, &counted) == VMS_OK && !counted &&
+	      seen.views == 2);
+	CHECK(vms_store_share_create_spec(st, id1, &spec, &lim) == VMS_OK);
+	CHECK(vms_store_share_view(st, lim.token, lim.created_at_ms + 60000, &seen, &counted) == VMS_OK &&
+	      !counted && seen.views == 0); /* expired: not counted */
+	const struct vms_share_spec negative = {.lifetime_ms = -1};
+	CHECK(vms_store_share_create_spec(st, id1, &negative, &got) == VMS_ERR_INVALID);
 	struct vms_share *list = NULL;
 	size_t n = 0;
-	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 2);
+	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 4);
+	int used_up = 0;
+	for (size_t i = 0; i < n; i++)
+		used_up += list[i].max_views == 2 && list[i].views == 2;
+	CHECK(used_up == 1);
 	free(list);
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_OK);
 	CHECK(vms_store_share_get(st, sh.token, &got) == VMS_ERR_NOT_FOUND);
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_ERR_NOT_FOUND);
-	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 1 &&
-	      strcmp(list[0].token, sh2.token) == 0);
+	CHECK(vms_store_share_list(st, id1, &list, &n) == VMS_OK && n == 3);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strcmp(list[i].token, sh.token) != 0);
 	free(list);
 
 	/* Delete: gone with its shares; twice is NOT_FOUND; then there is room again. */
@@ -292,7 +317,16 @@ static void test_basics(void)
 
 	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
 	 * and its summaries become rows. */
+	/* A share made by schema 5 with a lifetime; going back to schema 4 below drops its expiry,
+	 * so after the migration it is an old share: it never expires (issue 15). */
+	struct vms_share old_sh, old_got;
+	const struct vms_share_spec old_spec = {.lifetime_ms = 1000, .max_views = 3};
+	CHECK(vms_store_open(path, NULL, &st, err, sizeof err) == VMS_OK);
+	CHECK(vms_store_share_create_spec(st, id2, &old_spec, &old_sh) == VMS_OK && old_sh.expires_at_ms > 0);
+	vms_store_close(st);
 	exec_sql(
+	    "ALTER TABLE shares DROP COLUMN expires_at_ms; ALTER TABLE shares DROP COLUMN views; "
+	    "ALTER TABLE shares DROP COLUMN max_views; "                          /* schema 5 */
 	    "DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
 	    "DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
 	    "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT "
@@ -307,6 +341,9 @@ static void test_basics(void)
 	struct vms_store_opts legacy = {.legacy_json = vms_json_decode_stored};
 	CHECK(vms_store_open(path, &legacy, &st, err, sizeof err) == VMS_OK);
 	CHECK_EQ_U64(user_version(), VMS_STORE_SCHEMA_VERSION);
+	CHECK(vms_store_share_get(st, old_sh.token, &old_got) == VMS_OK && old_got.snapshot_id == id2 &&
+	      old_got.expires_at_ms == 0 && old_got.views == 0 && old_got.max_views == 0 &&
+	      !vms_share_gone(&old_got, INT64_MAX));
 	CHECK(vms_store_meta(st, id2, &m) == VMS_OK);
 	CHECK(m.summary[VMS_TYPE_IMAGE].blocks == 7 && m.summary[VMS_TYPE_IMAGE].largest == 8 &&
 	      m.summary[VMS_TYPE_IMAGE].regions == 9 && m.summary[VMS_TYPE_IMAGE].cols[VMS_COL_SIZE] == 10 &&
