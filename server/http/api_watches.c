@@ -8,6 +8,7 @@
 #include "http_internal.h"
 #include "vmscope/diff.h"
 #include "vmscope/error.h"
+#include "vmscope/growth.h"
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 #include "vmscope/store_watch.h"
@@ -16,6 +17,7 @@
 #define DEFAULT_MAX_POINTS 1000
 #define MAX_MAX_POINTS 20000
 #define TOP_ALLOCATIONS 10
+#define MAX_WAIT_S 30
 
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 {
@@ -62,6 +64,7 @@ static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 		cJSON_AddNumberToObject(s, "ticks", (double)si.ticks);
 		cJSON_AddNumberToObject(s, "skipped_busy", (double)si.skipped_busy);
 		cJSON_AddNumberToObject(s, "last_tick_ms", (double)si.last_tick_ms);
+		cJSON_AddNumberToObject(s, "long_polls", si.long_polls);
 	} else {
 		cJSON_AddNullToObject(o, "sampler");
 	}
@@ -313,15 +316,31 @@ int vms_h_watch_samples(struct vms_req *r)
 	struct vms_watch w;
 	struct vms_sample *s = NULL;
 	size_t n = 0;
-	int64_t from, to, maxp = DEFAULT_MAX_POINTS;
+	int64_t from, to, after, wait_s = 0, maxp = DEFAULT_MAX_POINTS;
 	char buf[32];
 	int st;
 	if ((st = load_watch(r, &w)) != 0)
 		return st;
 	int64_t id = w.id;
 	vms_watch_clear(&w);
-	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0)
+	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0 ||
+	    (st = time_query(r, "after", &after)) != 0)
 		return st;
+	int qw = vms_query(r, "wait_s", buf, sizeof buf);
+	if (qw != -1 && (qw <= 0 || vms_parse_i64(buf, 0, MAX_WAIT_S, &wait_s) != 0))
+		return vms_send_error(r, 400, "bad_query", "?wait_s= takes 0 to %d seconds", MAX_WAIT_S);
+	if (wait_s && !after)
+		return vms_send_error(r, 400, "bad_query",
+		                      "?wait_s= needs ?after= (the newest sample's t_ms)");
+	if (after && after >= from)
+		from = after + 1;
+	/* Long polling: live updates without a request per second from each open dashboard. */
+	int waited = wait_s ? vms_sampler_wait(r->h, id, after, wait_s * 1000) : 0;
+	if ((st = load_watch(r, &w)) != 0)
+		return st;
+	char state[16];
+	snprintf(state, sizeof state, "%s", w.state);
+	vms_watch_clear(&w);
 	int qn = vms_query(r, "max_points", buf, sizeof buf);
 	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
 		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
@@ -344,6 +363,14 @@ int vms_h_watch_samples(struct vms_req *r)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "watch_id", (double)id);
 	cJSON_AddNumberToObject(root, "count", (double)count);
+	cJSON_AddStringToObject(root, "state", state);
+	cJSON *live = cJSON_AddObjectToObject(root, "live");
+	cJSON_AddBoolToObject(live, "waited", waited == 1);
+	if (waited < 0)
+		cJSON_AddStringToObject(live, "refused",
+		                        "too many requests are waiting for samples: poll again in a while");
+	else
+		cJSON_AddNullToObject(live, "refused");
 	cJSON_AddBoolToObject(root, "downsampled", bucket > 0);
 	if (bucket > 0)
 		cJSON_AddNumberToObject(root, "bucket_ms", (double)bucket);
@@ -443,6 +470,41 @@ static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON 
 	return err;
 }
 
+/* The shape of type t's committed over the samples (vmscope/growth.h): "growth" with its kind
+ * and "leak_like" (steady growth, not a one-time jump). t_ms and v are scratch arrays of n
+ * (t_ms NULL: out of memory). */
+static int add_growth(cJSON *o, const struct vms_sample *s, size_t n, int t, const int64_t *t_ms, uint64_t *v)
+{
+	struct vms_growth_fit f;
+	if (!t_ms || !v)
+		return VMS_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = s[i].summary[t].cols[VMS_COL_COMMITTED];
+	vms_growth_fit(t_ms, v, n, &f);
+	cJSON *g = cJSON_AddObjectToObject(o, "growth");
+	cJSON_AddStringToObject(g, "kind", vms_growth_kind_key(f.kind));
+	cJSON_AddNumberToObject(g, "rises", (double)f.rises);
+	cJSON_AddNumberToObject(g, "largest_step", (double)f.largest_step);
+	cJSON_AddNumberToObject(g, "largest_drop", (double)f.largest_drop);
+	cJSON_AddNumberToObject(g, "slope_per_minute", (double)(int64_t)f.slope_per_min);
+	cJSON_AddNumberToObject(g, "r2", (double)(int64_t)(f.r2 * 1000.0) / 1000.0);
+	cJSON_AddBoolToObject(o, "leak_like", f.kind == VMS_GROWTH_STEADY);
+	return VMS_OK;
+}
+
+/* Fragmentation over the range: Free's largest block at each end and its smallest. */
+static void add_free_largest(cJSON *root, const struct vms_sample *s, size_t n)
+{
+	uint64_t lo = UINT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].summary[VMS_TYPE_FREE].largest < lo)
+			lo = s[i].summary[VMS_TYPE_FREE].largest;
+	cJSON *f = cJSON_AddObjectToObject(root, "free_largest");
+	cJSON_AddNumberToObject(f, "from", (double)s[0].summary[VMS_TYPE_FREE].largest);
+	cJSON_AddNumberToObject(f, "to", (double)s[n - 1].summary[VMS_TYPE_FREE].largest);
+	cJSON_AddNumberToObject(f, "min", (double)lo);
+}
+
 int vms_h_watch_growth(struct vms_req *r)
 {
 	struct vms_watch w;
@@ -490,6 +552,15 @@ int vms_h_watch_growth(struct vms_req *r)
 			order[j - 1] = tmp;
 		}
 	cJSON *types = cJSON_AddArrayToObject(root, "types");
+	int64_t *t_ms = malloc(n * sizeof *t_ms);
+	uint64_t *v = malloc(n * sizeof *v);
+	if (!t_ms || !v) {
+		free(t_ms);
+		t_ms = NULL;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			t_ms[i] = s[i].t_ms;
+	}
 	for (int i = 0; i < nt; i++) {
 		int t = order[i];
 		cJSON *o = cJSON_CreateObject(), *d = cJSON_CreateObject(), *pm = cJSON_CreateObject();
@@ -505,8 +576,18 @@ int vms_h_watch_growth(struct vms_req *r)
 		                        (double)((int64_t)(b->summary[t].blocks - a->summary[t].blocks)));
 		cJSON_AddItemToObject(o, "delta", d);
 		cJSON_AddItemToObject(o, "per_minute", pm);
+		if (add_growth(o, s, n, t, t_ms, v) != VMS_OK) {
+			cJSON_Delete(root);
+			free(t_ms);
+			free(v);
+			free(s);
+			return vms_send_error(r, 503, "out_of_memory", "out of memory");
+		}
 		cJSON_AddItemToArray(types, o);
 	}
+	free(t_ms);
+	free(v);
+	add_free_largest(root, s, n);
 	cJSON *tot = cJSON_AddObjectToObject(root, "total_delta");
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		cJSON_AddNumberToObject(tot, vms_col_key((enum vms_col)c),

@@ -35,9 +35,10 @@ struct active {
 	int busy;                 /* a tick is running (outside the lock) */
 	int removed;              /* stopped while a tick ran: drop after it */
 	uint64_t skipped_busy, ticks;
-	int64_t last_tick_ms; /* duration of the last tick */
-	char note[NOTE_MAX];  /* the note last written to the store */
-	int backoff_note;     /* that note is the back-off's: cleared when ticks are fast again */
+	int64_t last_tick_ms;   /* duration of the last tick */
+	int64_t last_sample_ms; /* t_ms of the last sample stored, 0 none since the daemon started */
+	char note[NOTE_MAX];    /* the note last written to the store */
+	int backoff_note;       /* that note is the back-off's: cleared when ticks are fast again */
 };
 
 struct vms_sampler {
@@ -46,7 +47,10 @@ struct vms_sampler {
 	int started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pthread_cond_t tick_done; /* broadcast after every tick (vms_sampler_remove waits on it) */
+	pthread_cond_t
+	    tick_done;       /* broadcast after every tick (vms_sampler_remove and long polls wait on it) */
+	pthread_cond_t idle; /* broadcast when the last long poll leaves (vms_sampler_stop waits) */
+	unsigned waiters;    /* long polls waiting (at most VMS_SAMPLER_MAX_WAITERS) */
 	int stop;
 	struct active *w;
 	size_t n, cap;
@@ -164,10 +168,12 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		a->removed = 1;
 		goto out;
 	}
-	if (err != VMS_OK)
+	if (err != VMS_OK) {
 		snprintf(note, sizeof note, "sample at %s not stored: %s", when, vms_strerror(err));
-	else
+	} else {
 		a->gap_next = 0;
+		a->last_sample_ms = smp.t_ms;
+	}
 	a->ticks++;
 
 	/* Back off when a tick takes longer than the interval. */
@@ -306,6 +312,7 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 		found = 1;
 		if (!sp->w[i].busy) {
 			sp->w[i] = sp->w[--sp->n];
+			pthread_cond_broadcast(&sp->tick_done); /* long polls on it return */
 			break;
 		}
 		/* A tick is running: let it finish (and store what it measured), so that nothing
@@ -315,6 +322,48 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return found;
+}
+
+static struct active *find_active(struct vms_sampler *sp, int64_t id)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->w[i].id == id)
+			return &sp->w[i];
+	return NULL;
+}
+
+int vms_sampler_wait(struct vms_http *h, int64_t id, int64_t after_ms, int64_t timeout_ms)
+{
+	struct vms_sampler *sp = h->sampler;
+	struct active *a;
+	int waited = 0;
+	if (!sp || timeout_ms <= 0)
+		return 0;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&sp->lock);
+	if (sp->stop || !(a = find_active(sp, id)) || a->last_sample_ms > after_ms)
+		goto out;
+	if (sp->waiters >= VMS_SAMPLER_MAX_WAITERS) {
+		waited = -1;
+		goto out;
+	}
+	sp->waiters++;
+	waited = 1;
+	while (!sp->stop && (a = find_active(sp, id)) && a->last_sample_ms <= after_ms && !a->removed)
+		if (pthread_cond_timedwait(&sp->tick_done, &sp->lock, &until) == ETIMEDOUT)
+			break;
+	if (--sp->waiters == 0)
+		pthread_cond_broadcast(&sp->idle);
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return waited;
 }
 
 int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out)
@@ -332,6 +381,7 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
 			out->ticks = sp->w[i].ticks;
 			out->last_tick_ms = sp->w[i].last_tick_ms;
 		}
+	out->long_polls = sp->waiters;
 	pthread_mutex_unlock(&sp->lock);
 	return out->active;
 }
@@ -390,6 +440,7 @@ int vms_sampler_start(struct vms_http *h)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sp->cond, &ca);
 	pthread_cond_init(&sp->tick_done, NULL);
+	pthread_cond_init(&sp->idle, NULL);
 	pthread_condattr_destroy(&ca);
 	h->sampler = sp;
 	resume(sp);
@@ -409,12 +460,16 @@ void vms_sampler_stop(struct vms_http *h)
 	pthread_mutex_lock(&sp->lock);
 	sp->stop = 1;
 	pthread_cond_signal(&sp->cond);
+	pthread_cond_broadcast(&sp->tick_done); /* long polls return now */
+	while (sp->waiters)
+		pthread_cond_wait(&sp->idle, &sp->lock);
 	pthread_mutex_unlock(&sp->lock);
 	if (sp->started)
 		pthread_join(sp->thread, NULL);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_cond_destroy(&sp->cond);
 	pthread_cond_destroy(&sp->tick_done);
+	pthread_cond_destroy(&sp->idle);
 	free(sp->w);
 	free(sp);
 	h->sampler = NULL;
