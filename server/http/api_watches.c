@@ -57,6 +57,21 @@ static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 	cJSON_AddNumberToObject(o, "sample_bytes", (double)w->sample_bytes);
 	add_time(o, "first_sample_at", "first_sample_at_ms", w->first_ms);
 	add_time(o, "last_sample_at", "last_sample_at_ms", w->last_ms);
+	cJSON_AddBoolToObject(o, "follow", w->follow != 0);
+	cJSON *rs = cJSON_AddArrayToObject(o, "restarts");
+	struct vms_watch_restart *re = NULL;
+	size_t n_re = 0;
+	if (w->n_restarts && vms_store_watch_restarts(h->store, w->id, &re, &n_re) == VMS_OK) {
+		for (size_t i = 0; rs && i < n_re; i++) {
+			cJSON *x = cJSON_CreateObject();
+			add_time(x, "at", "at_ms", re[i].t_ms);
+			cJSON_AddNumberToObject(x, "pid", re[i].pid);
+			cJSON_AddNumberToObject(x, "start_time", (double)re[i].start_time);
+			cJSON_AddNumberToObject(x, "old_pid", re[i].old_pid);
+			cJSON_AddItemToArray(rs, x);
+		}
+		free(re);
+	}
 	if (vms_sampler_info(h, w->id, &si)) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sampler");
 		cJSON_AddNumberToObject(s, "effective_interval_ms", si.effective_interval_ms);
@@ -103,9 +118,36 @@ int vms_h_watch_create(struct vms_req *r)
 		    r, 400, "bad_json",
 		    "the body must be a JSON object such as {\"pid\":1234,\"interval_ms\":1000}");
 	}
-	if (!cJSON_GetObjectItemCaseSensitive(body, "pid"))
-		st = vms_send_error(r, 400, "bad_json", "\"pid\" is required");
-	if (!st)
+	/* the target: "pid", or "name" (follows the process across restarts; "follow": true does
+	 * the same for a pid) */
+	cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+	cJSON *fol = cJSON_GetObjectItemCaseSensitive(body, "follow");
+	int follow = name != NULL;
+	if (fol && !cJSON_IsBool(fol))
+		st = vms_send_error(r, 400, "bad_json", "\"follow\" must be true or false");
+	else if (fol)
+		follow = cJSON_IsTrue(fol);
+	if (!st && !name == !cJSON_GetObjectItemCaseSensitive(body, "pid"))
+		st = vms_send_error(r, 400, "bad_json",
+		                    "give either \"pid\" or \"name\" (a process name to follow)");
+	if (!st && name && (!cJSON_IsString(name) || !*name->valuestring || strlen(name->valuestring) > 255))
+		st = vms_send_error(r, 400, "bad_json", "\"name\" must be a process name");
+	if (!st && name) {
+		pid_t found = 0, *matches = NULL;
+		size_t n_matches = 0;
+		int rerr = vms_proc_resolve(name->valuestring, &found, &matches, &n_matches);
+		free(matches);
+		if (rerr == VMS_ERR_AMBIGUOUS)
+			st = vms_send_error(
+			    r, 409, "ambiguous",
+			    "%zu processes match that name: watch one by pid with \"follow\": true",
+			    n_matches);
+		else if (rerr != VMS_OK)
+			st = vms_send_error(r, 404, "no_such_process", "no process named %s",
+			                    name->valuestring);
+		pid = found;
+	}
+	if (!st && !name)
 		st = int_member(r, body, "pid", 1, 4194304, &pid);
 	if (!st)
 		st = int_member(r, body, "interval_ms", VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS,
@@ -134,18 +176,21 @@ int vms_h_watch_create(struct vms_req *r)
 	                      .name = p.name,
 	                      .interval_ms = (uint32_t)interval,
 	                      .snapshot_every_s = (uint32_t)snap_every,
-	                      .retention_s = (uint32_t)retention};
+	                      .retention_s = (uint32_t)retention,
+	                      .follow = follow};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w.created_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	w.ends_at_ms = duration ? w.created_at_ms + duration * 1000 : 0;
 	int64_t id = 0;
 	err = vms_store_watch_create(r->h->store, &w, &id);
-	vms_proc_clear(&p);
-	if (err != VMS_OK)
+	if (err != VMS_OK) {
+		vms_proc_clear(&p);
 		return vms_send_vms_err(r, err, (int)pid);
+	}
 	w.id = id;
 	vms_sampler_add(r->h, &w);
+	vms_proc_clear(&p); /* w.name was p's */
 	vms_log(r->h, VMS_LOG_INFO, "watch %lld of pid %lld every %lld ms", (long long)id, (long long)pid,
 	        (long long)interval);
 
@@ -286,6 +331,7 @@ static cJSON *sample_json(const struct vms_sample *s)
 		return NULL;
 	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
 	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
+	cJSON_AddBoolToObject(o, "restart", (s->flags & VMS_SAMPLE_RESTART) != 0);
 	if (s->snapshot_id)
 		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	else

@@ -95,6 +95,15 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     " bytes INTEGER NOT NULL, summary BLOB NOT NULL,"
     " PRIMARY KEY (watch_id, t_ms)) WITHOUT ROWID;"
     "CREATE INDEX samples_by_snapshot ON samples(snapshot_id);",
+
+    /* Schema 5: a watch on a name follows the process across restarts (follow = 1); each
+     * restart it followed is a row of watch_restarts (when, the new pid and start time). */
+    "ALTER TABLE watches ADD COLUMN follow INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE watch_restarts ("
+    " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
+    " t_ms INTEGER NOT NULL, pid INTEGER NOT NULL, start_time INTEGER NOT NULL,"
+    " old_pid INTEGER NOT NULL,"
+    " PRIMARY KEY (watch_id, t_ms, pid)) WITHOUT ROWID;",
 };
 
 #define META_COLS                                                                                            \
@@ -160,11 +169,18 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
 	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "                               \
 	"(SELECT count(*) FROM samples WHERE watch_id = w.id), "                                             \
 	"(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                                            \
-	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id)"
+	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id), w.follow, "                                  \
+	"(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id)"
     [VMS_ST_WATCH_INSERT] =
         "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
-        "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
+        "interval_ms, snapshot_every_s, retention_s, state, note, follow) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '', ?9)",
+    [VMS_ST_WATCH_RETARGET] = "UPDATE watches SET pid = ?2, start_time = ?3 WHERE id = ?1",
+    [VMS_ST_RESTART_INSERT] =
+        "INSERT OR REPLACE INTO watch_restarts (watch_id, t_ms, pid, start_time, old_pid) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [VMS_ST_RESTARTS] = "SELECT t_ms, pid, start_time, old_pid FROM watch_restarts WHERE watch_id = ?1 "
+                        "ORDER BY t_ms LIMIT 1000",
     [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
     [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
     [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "

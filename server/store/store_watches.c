@@ -323,6 +323,8 @@ static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
 	w->n_samples = (uint64_t)sqlite3_column_int64(q, i++);
 	w->first_ms = sqlite3_column_int64(q, i++);
 	w->last_ms = sqlite3_column_int64(q, i++);
+	w->follow = (int)sqlite3_column_int64(q, i++);
+	w->n_restarts = (uint64_t)sqlite3_column_int64(q, i++);
 	if (oom) {
 		vms_watch_clear(w);
 		return VMS_ERR_NOMEM;
@@ -346,7 +348,8 @@ int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int6
 	    sqlite3_bind_int64(q, 6, w->interval_ms) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 7, w->snapshot_every_s) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 8, w->retention_s ? w->retention_s : VMS_WATCH_DEFAULT_RETENTION_S) !=
-	        SQLITE_OK) {
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(q, 9, w->follow != 0) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;
 	}
@@ -439,6 +442,80 @@ int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, 
 		err = VMS_ERR_NOT_FOUND;
 out:
 	pthread_mutex_unlock(&st->wlock);
+	return err;
+}
+
+int vms_store_watch_retarget(struct vms_store *st, int64_t id, pid_t pid, uint64_t start_time, pid_t old_pid,
+                             int64_t t_ms)
+{
+	int err;
+	if (!st || id <= 0 || pid <= 0)
+		return VMS_ERR_INVALID;
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
+	sqlite3_stmt *q = vms_conn_stmt(&st->writer, VMS_ST_WATCH_RETARGET);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, (sqlite3_int64)start_time) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	if ((err = vms_store_step_done(q)) != VMS_OK)
+		goto out;
+	if (sqlite3_changes(st->writer.db) == 0) {
+		err = VMS_ERR_NOT_FOUND;
+		goto out;
+	}
+	q = vms_conn_stmt(&st->writer, VMS_ST_RESTART_INSERT);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, t_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, pid) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, (sqlite3_int64)start_time) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 5, old_pid) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	err = vms_store_step_done(q);
+out:
+	return vms_store_write_end(st, err);
+}
+
+int vms_store_watch_restarts(struct vms_store *st, int64_t id, struct vms_watch_restart **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc, err = VMS_OK;
+	*out = NULL;
+	*n = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_RESTARTS);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct vms_watch_restart *p = realloc(*out, cap * sizeof *p);
+			if (!p) {
+				err = VMS_ERR_NOMEM;
+				break;
+			}
+			*out = p;
+		}
+		struct vms_watch_restart *x = &(*out)[(*n)++];
+		x->t_ms = sqlite3_column_int64(q, 0);
+		x->pid = (pid_t)sqlite3_column_int64(q, 1);
+		x->start_time = (uint64_t)sqlite3_column_int64(q, 2);
+		x->old_pid = (pid_t)sqlite3_column_int64(q, 3);
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+out:
+	vms_store_reader_put(st, c);
+	if (err != VMS_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
 	return err;
 }
 

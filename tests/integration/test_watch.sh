@@ -43,13 +43,14 @@ start_daemon() {
 	"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/db" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 	DPID=$!
 	PIDS+=("$DPID")
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		grep -q 'listening on' "$TMP/serve.out" 2>/dev/null && break
 		sleep 0.05
 	done
 	PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/serve.out")
 	BASE=http://127.0.0.1:$PORT/api/v1
 	TOKEN=$(tr -d '\n' <"$TMP/db.token")
+	[ -n "$PORT" ] || { echo "the daemon did not start:"; cat "$TMP/serve.out" "$TMP/serve.err"; } >&2
 }
 # wait_for FILTER [tries]: poll GET /watches/$WID until the jq filter holds (0.1 s apart)
 wait_for() {
@@ -216,6 +217,45 @@ api GET "/watches/$WID/growth"
 ok "jump: the type that jumped grew by the 32 MiB" jqt --arg t "$GT" '[.types[] | select(.type == $t)][0].delta.committed >= 33554432'
 ok "jump: it is a one-time jump, not leak-like" jqt --arg t "$GT" '[.types[] | select(.type == $t)][0] | .growth.kind == "jump" and .leak_like == false'
 ok "jump: nothing is leak-like" jqt '[.types[] | select(.leak_like)] | length == 0'
+WID=$SAVE
+
+# ---- a watch on a name follows the process across restarts ---------------------------------------
+FNAME=tlf$$
+FNAME=${FNAME:0:15}
+cp "$HELPERS/vms_grower" "$TMP/$FNAME"
+"$TMP/$FNAME" 256 100 120 >"$TMP/f1.out" &
+F1=$!
+PIDS+=("$F1")
+for _ in $(seq 100); do grep -q READY "$TMP/f1.out" && break; sleep 0.05; done
+post /watches "{\"name\":\"$FNAME\",\"pid\":$F1}"
+ok "name and pid together: 400" is "$code" 400
+post /watches '{"name":"no-such-process-name-x"}'
+ok "no process of that name: 404" is "$code" 404
+post /watches "{\"name\":\"$FNAME\",\"interval_ms\":100,\"snapshot_every_s\":1}"
+ok "by name: 201, follows, bound to the pid it found" jqt ".watch.follow == true and .watch.pid == $F1 and .watch.name == \"$FNAME\" and .watch.restarts == []"
+SAVE=$WID
+WID=$(jq -r .id "$TMP/b")
+wait_for '.samples >= 3' 100
+kill -TERM "$F1"
+wait "$F1" 2>/dev/null
+ok "by name: the process exits, the watch waits for it" wait_for '.state == "running" and (.note | test("waiting for a new process named"))' 100
+"$TMP/$FNAME" 256 100 120 >"$TMP/f2.out" &
+F2=$!
+PIDS+=("$F2")
+ok "by name: it follows the new process and says where" wait_for ".pid == $F2 and (.restarts | length) == 1 and .restarts[0].pid == $F2 and .restarts[0].old_pid == $F1 and .restarts[0].at_ms > 0 and (.note | test(\"followed\"))" 100
+api GET "/watches/$WID"
+N=$(jq .samples "$TMP/b")
+wait_for ".samples >= $N + 3" 100
+api GET "/watches/$WID/samples"
+ok "by name: one sample marks the restart, after the restart time" jqt '[.samples[] | select(.restart)] | length == 1'
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+kill -TERM "$F2"
+wait "$F2" 2>/dev/null
+start_daemon
+ok "by name: across a daemon restart while the process is gone, it still waits" wait_for '.state == "running" and (.note | test("waiting for a new process named"))' 100
+api DELETE "/watches/$WID"
+ok "by name: stop" jqt '.state == "stopped" and (.restarts | length) == 1'
 WID=$SAVE
 
 # ---- duration: the watch ends by itself -----------------------------------------------------------
