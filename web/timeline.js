@@ -71,7 +71,7 @@ export function watchesView(container) {
     if (!alive) return;
     const rows = r.watches.map((w) => el('tr', { className: 'watch-row', dataset: { id: String(w.id) } },
       el('td', null, el('a', { href: `#/watch/${w.id}`, text: `#${w.id}` })),
-      el('td', null, `${w.name} `, el('span', { className: 'muted', text: `pid ${w.pid}` })),
+      el('td', null, `${w.name} `, el('span', { className: 'muted', text: `pid ${w.pid}${w.follow ? ` · follows the name, ${w.restarts.length} restart(s)` : ''}` })),
       el('td', null, el('span', { className: `state state-${w.state}`, text: w.state })),
       el('td', { className: 'num', text: fmtInt(w.samples) }),
       el('td', { className: 'num', text: `${w.interval_ms} ms` }),
@@ -198,6 +198,8 @@ export function timelineView(container, id, params) {
         st.downsampled ? ', downsampled for the chart' : '', '. ',
         el('a', { href: '#/watches', text: 'All watches' })),
       w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,
+      w.follow ? el('p', { className: 'note', id: 'tl-follow' }, `Follows the process named ${w.name} across restarts`,
+        w.restarts.length ? `; restarts: ${w.restarts.map((x) => `${clock(x.at_ms)} pid ${x.old_pid} → ${x.pid}`).join(', ')}` : '', '.') : null,
       el('div', { className: 'actions tl-actions' }, stopBtn)));
   }
 
@@ -256,6 +258,10 @@ export function timelineView(container, id, params) {
       if (s.gap_before) {
         root.append(svg('line', { x1: x(s.t_ms), x2: x(s.t_ms), y1: PAD.t, y2: PAD.t + ih, class: 'tl-gap' }),
           svg('text', { x: x(s.t_ms) + 3, y: PAD.t + 12, class: 'tl-axis' }, 'gap'));
+      }
+      if (s.restart) {
+        root.append(svg('line', { x1: x(s.t_ms), x2: x(s.t_ms), y1: PAD.t, y2: PAD.t + ih, class: 'tl-gap tl-restart' }),
+          svg('text', { x: x(s.t_ms) + 3, y: PAD.t + 24, class: 'tl-axis' }, 'restart'));
       }
       if (s.snapshot_id) root.append(svg('circle', { cx: x(s.t_ms), cy: PAD.t + ih + 2, r: 2.2, class: 'tl-snap' }));
     }
