@@ -103,7 +103,10 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
     " t_ms INTEGER NOT NULL, pid INTEGER NOT NULL, start_time INTEGER NOT NULL,"
     " old_pid INTEGER NOT NULL,"
-    " PRIMARY KEY (watch_id, t_ms, pid)) WITHOUT ROWID;",
+    " PRIMARY KEY (watch_id, t_ms, pid)) WITHOUT ROWID;"
+    /* Downsampling reads these columns of every sample in a range: from this index they come
+     * without reading the rows' summary blobs (docs/benchmarks.md, "Timeline"). */
+    "CREATE INDEX samples_by_time ON samples(watch_id, t_ms, committed, flags, snapshot_id);",
 };
 
 #define META_COLS                                                                                            \
@@ -207,12 +210,13 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
     /* one row per bucket of ?4 ms from ?2: its last sample, with the bucket's count, committed
      * range, any gap flag and newest full snapshot */
-    [VMS_ST_SAMPLES_BUCKETED] =
-        "SELECT " SAMPLE_COLS ", b.n, b.cmin, b.cmax, b.flags, b.snap FROM (SELECT max(t_ms) AS last, "
-        "count(*) AS n, min(committed) AS cmin, max(committed) AS cmax, max(flags) AS flags, "
-        "max(snapshot_id) AS snap FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
-        "GROUP BY (t_ms - ?2) / ?4) b JOIN samples s ON s.watch_id = ?1 AND s.t_ms = b.last ORDER BY s.t_ms",
-    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
+    /* downsampling: the range's (time, committed, flags, snapshot) in time order from the
+     * covering index, bucketed in C (store_watches.c); then each bucket's last sample by key */
+    [VMS_ST_SAMPLES_SCAN] = "SELECT t_ms, committed, flags, snapshot_id FROM samples INDEXED BY samples_by_time "
+                            "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
+    [VMS_ST_SAMPLE_AT] = "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+                         "WHERE s.watch_id = ?1 AND s.t_ms = ?2",
+    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples INDEXED BY samples_by_time "
                              "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
     [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
         "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "

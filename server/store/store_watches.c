@@ -723,12 +723,94 @@ unlock:
 	return err;
 }
 
-/* Rows of slot (bound: ?1 id, ?2 from, ?3 to, ?4 bucket when > 0) into *out. */
-static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
-                        int64_t bucket_ms, struct vms_sample **out, size_t *n)
+/* One row of VMS_ST_SAMPLES_RANGE or VMS_ST_SAMPLE_AT into *s, its blob decoded with the
+ * layout it names. VMS_ERR_IO when it does not decode (a damaged database). */
+static int read_row(sqlite3_stmt *q, const struct layout_map *maps, size_t n_maps, struct vms_sample *s)
+{
+	memset(s, 0, sizeof *s);
+	int i = 0;
+	s->t_ms = sqlite3_column_int64(q, i++);
+	s->flags = (unsigned)sqlite3_column_int64(q, i++);
+	s->threads = (uint64_t)sqlite3_column_int64(q, i++);
+	s->vm_rss = (uint64_t)sqlite3_column_int64(q, i++);
+	s->vm_swap = (uint64_t)sqlite3_column_int64(q, i++);
+	s->min_flt = (uint64_t)sqlite3_column_int64(q, i++);
+	s->maj_flt = (uint64_t)sqlite3_column_int64(q, i++);
+	s->snapshot_id = sqlite3_column_int64(q, i++);
+	int64_t layout = sqlite3_column_int64(q, i++);
+	s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
+	const unsigned char *blob = sqlite3_column_blob(q, i);
+	size_t len = (size_t)sqlite3_column_bytes(q, i++);
+	s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
+	s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
+	s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
+	s->flags = (unsigned)sqlite3_column_int64(q, i++);
+	s->snapshot_id = sqlite3_column_int64(q, i++);
+	for (size_t k = 0; k < n_maps; k++)
+		if (maps[k].id == layout)
+			return blob ? blob_decode(blob, len, &maps[k], s) : VMS_ERR_IO;
+	return VMS_ERR_IO;
+}
+
+/* One bucket of a downsampled range: its last sample's time and what it stands for. */
+struct bucket {
+	int64_t last_ms, snapshot_id;
+	uint64_t n, cmin, cmax;
+	unsigned flags;
+};
+
+/* Pass 1 of downsampling: the buckets of bucket_ms from from_ms, in time order, from the
+ * covering index (no blob is read). */
+static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t to_ms, int64_t bucket_ms,
+                        struct bucket **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc, err = VMS_OK;
+	int64_t cur = -1;
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_SCAN);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK)
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(q, 0);
+		uint64_t committed = (uint64_t)sqlite3_column_int64(q, 1);
+		int64_t b = (t - from_ms) / bucket_ms;
+		if (b != cur || !*n) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				struct bucket *p = realloc(*out, cap * sizeof *p);
+				if (!p) {
+					err = VMS_ERR_NOMEM;
+					break;
+				}
+				*out = p;
+			}
+			(*out)[(*n)++] = (struct bucket){.cmin = committed, .cmax = committed};
+			cur = b;
+		}
+		struct bucket *k = &(*out)[*n - 1];
+		k->last_ms = t;
+		k->n++;
+		k->cmin = committed < k->cmin ? committed : k->cmin;
+		k->cmax = committed > k->cmax ? committed : k->cmax;
+		k->flags |= (unsigned)sqlite3_column_int64(q, 2);
+		if (sqlite3_column_int64(q, 3) > k->snapshot_id)
+			k->snapshot_id = sqlite3_column_int64(q, 3);
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* The samples of a range into *out: all of them (bucket_ms 0), or per bucket of bucket_ms its
+ * last sample with the bucket's count, committed min/max, flags and newest full snapshot. */
+static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, int64_t bucket_ms,
+                        struct vms_sample **out, size_t *n)
 {
 	struct layout_map *maps = NULL;
-	size_t n_maps = 0, cap = 0;
+	struct bucket *bk = NULL;
+	size_t n_maps = 0, n_bk = 0, cap = 0;
 	int rc = SQLITE_DONE, err;
 	*out = NULL;
 	*n = 0;
@@ -741,10 +823,37 @@ static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, in
 		goto out;
 	if ((err = layouts_load(c, &maps, &n_maps)) != VMS_OK)
 		goto end;
-	sqlite3_stmt *q = vms_conn_stmt(c, slot);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK ||
-	    (bucket_ms > 0 && sqlite3_bind_int64(q, 4, bucket_ms) != SQLITE_OK)) {
+	if (bucket_ms > 0) {
+		if ((err = scan_buckets(c, id, from_ms, to_ms, bucket_ms, &bk, &n_bk)) != VMS_OK)
+			goto end;
+		if (n_bk && !(*out = calloc(n_bk, sizeof **out))) {
+			err = VMS_ERR_NOMEM;
+			goto end;
+		}
+		sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_AT);
+		for (size_t i = 0; i < n_bk && err == VMS_OK; i++) {
+			if (!q || bind2(q, id, bk[i].last_ms)) {
+				err = VMS_ERR_IO;
+				break;
+			}
+			rc = sqlite3_step(q);
+			if (rc == SQLITE_ROW && (err = read_row(q, maps, n_maps, &(*out)[*n])) == VMS_OK) {
+				struct vms_sample *s = &(*out)[(*n)++];
+				s->n_merged = bk[i].n;
+				s->committed_min = bk[i].cmin;
+				s->committed_max = bk[i].cmax;
+				s->flags = bk[i].flags;
+				s->snapshot_id = bk[i].snapshot_id;
+			} else if (rc != SQLITE_ROW) {
+				err = vms_store_err(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+			}
+			sqlite3_reset(q);
+		}
+		goto end;
+	}
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_RANGE);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto end;
 	}
@@ -758,34 +867,8 @@ static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, in
 			}
 			*out = p;
 		}
-		struct vms_sample *s = &(*out)[*n];
-		memset(s, 0, sizeof *s);
-		int i = 0;
-		s->t_ms = sqlite3_column_int64(q, i++);
-		s->flags = (unsigned)sqlite3_column_int64(q, i++);
-		s->threads = (uint64_t)sqlite3_column_int64(q, i++);
-		s->vm_rss = (uint64_t)sqlite3_column_int64(q, i++);
-		s->vm_swap = (uint64_t)sqlite3_column_int64(q, i++);
-		s->min_flt = (uint64_t)sqlite3_column_int64(q, i++);
-		s->maj_flt = (uint64_t)sqlite3_column_int64(q, i++);
-		s->snapshot_id = sqlite3_column_int64(q, i++);
-		int64_t layout = sqlite3_column_int64(q, i++);
-		s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
-		const unsigned char *blob = sqlite3_column_blob(q, i);
-		size_t len = (size_t)sqlite3_column_bytes(q, i++);
-		s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
-		s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
-		s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
-		s->flags = (unsigned)sqlite3_column_int64(q, i++);
-		s->snapshot_id = sqlite3_column_int64(q, i++);
-		const struct layout_map *m = NULL;
-		for (size_t k = 0; k < n_maps; k++)
-			if (maps[k].id == layout)
-				m = &maps[k];
-		if (!m || !blob || blob_decode(blob, len, m, s) != VMS_OK) {
-			err = VMS_ERR_IO; /* what we stored must decode: a damaged database */
-			break;
-		}
+		if ((err = read_row(q, maps, n_maps, &(*out)[*n])) != VMS_OK)
+			break; /* what we stored must decode: a damaged database */
 		(*n)++;
 	}
 	if (err == VMS_OK && rc != SQLITE_DONE)
@@ -796,6 +879,7 @@ end:
 out:
 	vms_store_reader_put(st, c);
 	layouts_free(maps, n_maps);
+	free(bk);
 	if (err != VMS_OK) {
 		free(*out);
 		*out = NULL;
@@ -807,7 +891,7 @@ out:
 int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
                       struct vms_sample **out, size_t *n)
 {
-	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+	return read_samples(st, id, from_ms, to_ms, 0, out, n);
 }
 
 int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
@@ -818,7 +902,7 @@ int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from
 		*n = 0;
 		return VMS_ERR_INVALID;
 	}
-	return read_samples(st, VMS_ST_SAMPLES_BUCKETED, id, from_ms, to_ms, bucket_ms, out, n);
+	return read_samples(st, id, from_ms, to_ms, bucket_ms, out, n);
 }
 
 int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
