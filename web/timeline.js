@@ -168,7 +168,7 @@ export function timelineView(container, id, params) {
         draw();
       }
       // the header (sample count, note) every few updates, and at once when the state changed
-      if (r.state !== st.watch.state || ++since >= 5) {
+      if (r.watch_state !== st.watch.state || ++since >= 5) {
         since = 0;
         try { st.watch = await api.watch(id); } catch { /* keep the old header */ }
         if (!st.alive) return;

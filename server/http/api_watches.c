@@ -409,7 +409,7 @@ int vms_h_watch_samples(struct vms_req *r)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "watch_id", (double)id);
 	cJSON_AddNumberToObject(root, "count", (double)count);
-	cJSON_AddStringToObject(root, "state", state);
+	cJSON_AddStringToObject(root, "watch_state", state);
 	cJSON *live = cJSON_AddObjectToObject(root, "live");
 	cJSON_AddBoolToObject(live, "waited", waited == 1);
 	if (waited < 0)

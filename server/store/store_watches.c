@@ -768,8 +768,8 @@ static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t
 	int rc, err = VMS_OK;
 	int64_t cur = -1;
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_SCAN);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK)
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK)
 		return VMS_ERR_IO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t t = sqlite3_column_int64(q, 0);
@@ -852,8 +852,8 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 		goto end;
 	}
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_RANGE);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto end;
 	}

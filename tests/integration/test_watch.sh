@@ -141,7 +141,7 @@ FROMSNAP=$(jq -r .snapshots.from.id "$TMP/b")
 api GET "/watches/$WID/samples"
 LAST=$(jq '.samples[-1].t_ms' "$TMP/b")
 api GET "/watches/$WID/samples?after=$LAST&wait_s=20"
-ok "long poll: answers with only newer samples" jqt --argjson l "$LAST" '(.samples | length) >= 1 and all(.samples[]; .t_ms > $l) and .state == "running" and .live.refused == null'
+ok "long poll: answers with only newer samples" jqt --argjson l "$LAST" '(.samples | length) >= 1 and all(.samples[]; .t_ms > $l) and .watch_state == "running" and .live.refused == null'
 api GET "/watches/$WID/samples?wait_s=5"
 ok "long poll: wait_s without after: 400" is "$code" 400
 api GET "/watches/$WID/samples?after=$LAST&wait_s=31"
