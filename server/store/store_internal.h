@@ -139,4 +139,12 @@ int vms_store_write_begin(struct vms_store *st);
  * is not or the commit failed; then release the writer lock. Returns err, or the commit's error. */
 int vms_store_write_end(struct vms_store *st, int err);
 
+/* store_util.c. A copy of text column col ("" when NULL; *oom = 1 when out of memory). */
+char *vms_store_col_dup(sqlite3_stmt *q, int col, int *oom);
+/* Make room for element n of the array *arr (a T **, elements of elem bytes, *cap of them):
+ * doubles *cap when n reaches it. VMS_OK or VMS_ERR_NOMEM (then *arr is unchanged). */
+int vms_store_grow(void *arr, size_t *cap, size_t n, size_t elem);
+/* Bind ?1 = a, ?2 = b: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
+int vms_store_bind2(sqlite3_stmt *q, int64_t a, int64_t b);
+
 #endif

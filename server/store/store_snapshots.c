@@ -319,15 +319,6 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l)
 	l->n = 0;
 }
 
-static char *col_dup(sqlite3_stmt *q, int col, int *oom)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-	char *d = strdup(t ? (const char *)t : "");
-	if (!d)
-		*oom = 1;
-	return d;
-}
-
 /* Fill m from a row of META_COLS (store_sql.c). */
 static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 {
@@ -340,12 +331,12 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->pid = (pid_t)sqlite3_column_int64(q, i++);
 	m->ppid = (pid_t)sqlite3_column_int64(q, i++);
 	m->uid = (uid_t)sqlite3_column_int64(q, i++);
-	m->name = col_dup(q, i++, &oom);
-	m->cmdline = col_dup(q, i++, &oom);
-	m->user = col_dup(q, i++, &oom);
-	m->host = col_dup(q, i++, &oom);
-	m->kernel = col_dup(q, i++, &oom);
-	m->machine = col_dup(q, i++, &oom);
+	m->name = vms_store_col_dup(q, i++, &oom);
+	m->cmdline = vms_store_col_dup(q, i++, &oom);
+	m->user = vms_store_col_dup(q, i++, &oom);
+	m->host = vms_store_col_dup(q, i++, &oom);
+	m->kernel = vms_store_col_dup(q, i++, &oom);
+	m->machine = vms_store_col_dup(q, i++, &oom);
 	m->arch_bits = sqlite3_column_int(q, i++);
 	m->start_time = (uint64_t)sqlite3_column_int64(q, i++);
 	m->taken_at_ms = sqlite3_column_int64(q, i++);

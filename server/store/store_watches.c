@@ -147,15 +147,8 @@ static int layouts_load(struct vms_conn *c, struct layout_map **out, size_t *n)
 	if (!q)
 		return VMS_ERR_IO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct layout_map *m = realloc(*out, cap * sizeof *m);
-			if (!m) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = m;
-		}
+		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+			break;
 		struct layout_map *m = &(*out)[*n];
 		memset(m, 0, sizeof *m);
 		(*n)++;
@@ -294,15 +287,6 @@ void vms_watch_array_free(struct vms_watch *w, size_t n)
 	free(w);
 }
 
-static char *text_dup(sqlite3_stmt *q, int col, int *oom)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-	char *d = strdup(t ? (const char *)t : "");
-	if (!d)
-		*oom = 1;
-	return d;
-}
-
 static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
 {
 	int i = 0, oom = 0;
@@ -310,15 +294,15 @@ static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
 	w->id = sqlite3_column_int64(q, i++);
 	w->pid = (pid_t)sqlite3_column_int64(q, i++);
 	w->start_time = (uint64_t)sqlite3_column_int64(q, i++);
-	w->name = text_dup(q, i++, &oom);
+	w->name = vms_store_col_dup(q, i++, &oom);
 	w->created_at_ms = sqlite3_column_int64(q, i++);
 	w->ends_at_ms = sqlite3_column_int64(q, i++);
 	w->ended_at_ms = sqlite3_column_int64(q, i++);
 	w->interval_ms = (uint32_t)sqlite3_column_int64(q, i++);
 	w->snapshot_every_s = (uint32_t)sqlite3_column_int64(q, i++);
 	w->retention_s = (uint32_t)sqlite3_column_int64(q, i++);
-	w->state = text_dup(q, i++, &oom);
-	w->note = text_dup(q, i++, &oom);
+	w->state = vms_store_col_dup(q, i++, &oom);
+	w->note = vms_store_col_dup(q, i++, &oom);
 	w->sample_bytes = (uint64_t)sqlite3_column_int64(q, i++);
 	w->n_samples = (uint64_t)sqlite3_column_int64(q, i++);
 	w->first_ms = sqlite3_column_int64(q, i++);
@@ -395,15 +379,8 @@ int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct vms_watch *w = realloc(*out, cap * sizeof *w);
-			if (!w) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = w;
-		}
+		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+			break;
 		if ((err = read_watch(q, &(*out)[*n])) != VMS_OK)
 			break;
 		(*n)++;
@@ -491,15 +468,8 @@ int vms_store_watch_restarts(struct vms_store *st, int64_t id, struct vms_watch_
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct vms_watch_restart *p = realloc(*out, cap * sizeof *p);
-			if (!p) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = p;
-		}
+		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+			break;
 		struct vms_watch_restart *x = &(*out)[(*n)++];
 		x->t_ms = sqlite3_column_int64(q, 0);
 		x->pid = (pid_t)sqlite3_column_int64(q, 1);
@@ -519,12 +489,6 @@ out:
 	return err;
 }
 
-static int bind2(sqlite3_stmt *q, int64_t a, int64_t b)
-{
-	return q && sqlite3_bind_int64(q, 1, a) == SQLITE_OK && sqlite3_bind_int64(q, 2, b) == SQLITE_OK ? 0
-	                                                                                                 : -1;
-}
-
 /* Inside the writer's transaction: delete the samples of watch id older than before_ms with
  * their full snapshots, and take their bytes off the watch. */
 static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms)
@@ -533,18 +497,11 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	size_t n = 0, cap = 0;
 	int rc, err = VMS_OK;
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_SNAPSHOTS);
-	if (bind2(q, id, before_ms))
+	if (vms_store_bind2(q, id, before_ms))
 		return VMS_ERR_IO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			int64_t *p = realloc(snaps, cap * sizeof *p);
-			if (!p) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			snaps = p;
-		}
+		if ((err = vms_store_grow(&snaps, &cap, n, sizeof *snaps)) != VMS_OK)
+			break;
 		snaps[n++] = sqlite3_column_int64(q, 0);
 	}
 	sqlite3_reset(q);
@@ -556,7 +513,7 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	if (err != VMS_OK)
 		return err;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_BYTES);
-	if (bind2(q, id, before_ms) || sqlite3_step(q) != SQLITE_ROW) {
+	if (vms_store_bind2(q, id, before_ms) || sqlite3_step(q) != SQLITE_ROW) {
 		if (q)
 			sqlite3_reset(q);
 		return VMS_ERR_IO;
@@ -566,10 +523,10 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	if (bytes == 0)
 		return VMS_OK;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLES_DELETE_OLD);
-	if (bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
+	if (vms_store_bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
 		return err ? err : VMS_ERR_IO;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
-	if (bind2(q, id, -bytes))
+	if (vms_store_bind2(q, id, -bytes))
 		return VMS_ERR_IO;
 	return vms_store_step_done(q);
 }
@@ -579,30 +536,20 @@ int vms_store_watch_delete(struct vms_store *st, int64_t id)
 	int err;
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	struct vms_conn *w = &st->writer;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
 	if ((err = drop_samples_before(w, id, INT64_MAX)) != VMS_OK)
-		goto rollback;
+		goto out;
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_WATCH_DELETE);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto out;
 	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto rollback;
-	if (sqlite3_changes(w->db) == 0) {
+	if ((err = vms_store_step_done(q)) == VMS_OK && sqlite3_changes(w->db) == 0)
 		err = VMS_ERR_NOT_FOUND;
-		goto rollback;
-	}
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
-		goto unlock;
-rollback:
-	vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
-	pthread_mutex_unlock(&st->wlock);
-	return err;
+out:
+	return vms_store_write_end(st, err);
 }
 
 /* ---- samples --------------------------------------------------------------------------- */
@@ -633,7 +580,7 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 		q = vms_conn_stmt(w, VMS_ST_SAMPLE_NTH_T);
 		int64_t cut = INT64_MAX;
 		if (drop < count) {
-			if (bind2(q, id, drop) || sqlite3_step(q) != SQLITE_ROW) {
+			if (vms_store_bind2(q, id, drop) || sqlite3_step(q) != SQLITE_ROW) {
 				if (q)
 					sqlite3_reset(q);
 				return VMS_ERR_IO;
@@ -649,37 +596,35 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s)
 {
 	unsigned char blob[2 + N_ROWS * N_FIELDS * 10];
-	int err, in_tx = 0;
+	int err;
 	if (!st || !s || id <= 0)
 		return VMS_ERR_INVALID;
 	size_t len = blob_encode(s, blob);
 	uint64_t bytes = len + ROW_OVERHEAD;
 
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
 	int64_t layout = 0;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
-	in_tx = 1;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_RETENTION);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto unlock;
+		goto out;
 	}
 	int rc = sqlite3_step(q);
 	int64_t retention_s = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
 	sqlite3_reset(q);
 	if (rc != SQLITE_ROW) {
 		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-		goto unlock;
+		goto out;
 	}
 	if (retention_s > 0 && (err = drop_samples_before(w, id, s->t_ms - retention_s * 1000)) != VMS_OK)
-		goto unlock;
+		goto out;
 	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
-		goto unlock;
+		goto out;
 	if ((err = layout_id(st, w, &layout)) != VMS_OK)
-		goto unlock;
+		goto out;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
 	rc = q ? SQLITE_OK : SQLITE_ERROR;
 	if (q) {
@@ -701,25 +646,26 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
 	}
 	if (rc != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto unlock;
+		goto out;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
+		goto out;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
-	if (bind2(q, id, (int64_t)bytes)) {
+	if (vms_store_bind2(q, id, (int64_t)bytes)) {
 		err = VMS_ERR_IO;
-		goto unlock;
+		goto out;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
-		goto unlock;
-	in_tx = 0;
+		goto out;
+	/* cached before the commit (under the lock); taken back below if the commit fails */
 	st->sample_layout = layout;
-unlock:
-	if (in_tx)
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-	pthread_mutex_unlock(&st->wlock);
+out:
+	if ((err = vms_store_write_end(st, err)) != VMS_OK) {
+		pthread_mutex_lock(&st->wlock);
+		if (st->sample_layout == layout)
+			st->sample_layout = 0;
+		pthread_mutex_unlock(&st->wlock);
+	}
 	return err;
 }
 
@@ -776,15 +722,8 @@ static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t
 		uint64_t committed = (uint64_t)sqlite3_column_int64(q, 1);
 		int64_t b = (t - from_ms) / bucket_ms;
 		if (b != cur || !*n) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 256;
-				struct bucket *p = realloc(*out, cap * sizeof *p);
-				if (!p) {
-					err = VMS_ERR_NOMEM;
-					break;
-				}
-				*out = p;
-			}
+			if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+				break;
 			(*out)[(*n)++] = (struct bucket){.cmin = committed, .cmax = committed};
 			cur = b;
 		}
@@ -832,7 +771,7 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 		}
 		sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_AT);
 		for (size_t i = 0; i < n_bk && err == VMS_OK; i++) {
-			if (!q || bind2(q, id, bk[i].last_ms)) {
+			if (!q || vms_store_bind2(q, id, bk[i].last_ms)) {
 				err = VMS_ERR_IO;
 				break;
 			}
@@ -858,15 +797,8 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 		goto end;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vms_sample *p = realloc(*out, cap * sizeof *p);
-			if (!p) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = p;
-		}
+		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+			break;
 		if ((err = read_row(q, maps, n_maps, &(*out)[*n])) != VMS_OK)
 			break; /* what we stored must decode: a damaged database */
 		(*n)++;
@@ -941,7 +873,7 @@ int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t 
 	*at_ms = 0;
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_NEAREST_SNAPSHOT);
-	if (bind2(q, id, t_ms)) {
+	if (vms_store_bind2(q, id, t_ms)) {
 		err = VMS_ERR_IO;
 		goto out;
 	}
