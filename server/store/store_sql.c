@@ -212,11 +212,14 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
      * range, any gap flag and newest full snapshot */
     /* downsampling: the range's (time, committed, flags, snapshot) in time order from the
      * covering index, bucketed in C (store_watches.c); then each bucket's last sample by key */
-    [VMS_ST_SAMPLES_SCAN] = "SELECT t_ms, committed, flags, snapshot_id FROM samples INDEXED BY samples_by_time "
-                            "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
-    [VMS_ST_SAMPLE_AT] = "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
-                         "WHERE s.watch_id = ?1 AND s.t_ms = ?2",
-    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples INDEXED BY samples_by_time "
+    [VMS_ST_SAMPLES_SCAN] =
+        "SELECT t_ms, committed, flags, snapshot_id FROM samples INDEXED BY samples_by_time "
+        "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
+    [VMS_ST_SAMPLE_AT] =
+        "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+        "WHERE s.watch_id = ?1 AND s.t_ms = ?2",
+    [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
+                             "INDEXED BY samples_by_time "
                              "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
     [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
         "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "

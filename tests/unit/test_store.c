@@ -293,7 +293,7 @@ static void test_basics(void)
 	/* Forward migration: a schema-1 database (summaries as JSON text) gains the packed table
 	 * and its summaries become rows. */
 	exec_sql(
-	    "DROP TABLE watch_restarts; " /* schema 5 */
+	    "DROP TABLE watch_restarts; "                                         /* schema 5 */
 	    "DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
 	    "DROP TABLE snapshot_packed; ALTER TABLE snapshots DROP COLUMN json_bytes; "
 	    "DROP TABLE snapshot_summary; ALTER TABLE snapshots ADD COLUMN summary TEXT NOT NULL DEFAULT "
