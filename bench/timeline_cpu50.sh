@@ -1,13 +1,14 @@
 #!/bin/bash
-# docs/benchmarks.md, "Timeline": daemon CPU while watching 50 processes (bench/many_vmas 1000:
+# docs/benchmarks.md, "Timeline": daemon CPU while watching 50 processes (bench/many_vmas NV, default 1000:
 # ~1,024 VMAs each) at 0.2 Hz (interval 5 s) for 60 s, default schedule (a full snapshot every
 # 60 s, so each watch stores its first one at once). Issue 10's goal: <= 2 % of one CPU above
 # idle, from utime+stime in /proc/PID/stat. Run from an empty scratch directory.
 B=${B:-$(cd "$(dirname "$0")/.." && pwd)/build}
 . "$(dirname "$0")/lib.sh"
+NV=${NV:-1000} # VMAs per process (many_vmas NV gives NV + ~24)
 TPS=()
 for i in $(seq 50); do
-	$B/bench/many_vmas 1000 600 >"mv$i.out" &
+	$B/bench/many_vmas "$NV" 600 >"mv$i.out" &
 	TPS+=($!)
 done
 for i in $(seq 50); do

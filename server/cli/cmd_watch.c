@@ -190,67 +190,85 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 	fflush(stdout);
 }
 
-int vms_cmd_watch(int argc, char **argv)
+/* What the command line asked for. */
+struct watch_args {
+	const char *target;
+	int json;
+	int64_t interval, duration, count; /* ms, ms (0: none), ticks (0: none) */
+};
+
+static const struct option watch_longopts[] = {{"pid", required_argument, NULL, 'p'},
+                                               {"interval", required_argument, NULL, 'i'},
+                                               {"duration", required_argument, NULL, 'd'},
+                                               {"count", required_argument, NULL, 'n'},
+                                               {"json", no_argument, NULL, 'j'},
+                                               {"help", no_argument, NULL, 'h'},
+                                               {0}};
+
+/* One numeric option: a time ("500ms", "2s"; is_time) or a count, from min to max, else the
+ * error text. */
+static int option_value(const char *arg, int is_time, int64_t min, int64_t max, const char *error,
+                        int64_t *out)
 {
-	const char *target = NULL;
-	int json = 0;
-	int64_t interval = 1000, duration = 0, count = 0;
-	static const struct option longopts[] = {{"pid", required_argument, NULL, 'p'},
-	                                         {"interval", required_argument, NULL, 'i'},
-	                                         {"duration", required_argument, NULL, 'd'},
-	                                         {"count", required_argument, NULL, 'n'},
-	                                         {"json", no_argument, NULL, 'j'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {0}};
-	int c;
+	char *end = NULL;
+	int64_t v = is_time ? parse_duration_ms(arg) : (int64_t)strtoll(arg, &end, 10);
+	if ((!is_time && (!end || *end)) || v < min || v > max) {
+		fprintf(stderr, "vmscope watch: %s\n", error);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parse argv into a: -1 done (exit with *rc), 0 go on. */
+static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
+{
+	int c, bad = 0;
+	*a = (struct watch_args){.interval = 1000};
+	*rc = VMS_EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:i:d:n:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			target = optarg;
-			break;
-		case 'i':
-			interval = parse_duration_ms(optarg);
-			if (interval < 100 || interval > 3600000) {
-				fprintf(stderr,
-				        "vmscope watch: --interval takes 100ms to 1h (e.g. 500ms, 2s)\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			duration = parse_duration_ms(optarg);
-			if (duration <= 0) {
-				fprintf(stderr,
-				        "vmscope watch: --duration takes a time such as 60s or 10m\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			count = atoll(optarg);
-			if (count <= 0) {
-				fprintf(stderr, "vmscope watch: --count takes a positive number\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			watch_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			watch_usage(stderr);
-			return VMS_EXIT_USAGE;
+	while (!bad && (c = getopt_long(argc, argv, "p:i:d:n:jh", watch_longopts, NULL)) != -1) {
+		if (c == 'p')
+			a->target = optarg;
+		else if (c == 'i')
+			bad = option_value(optarg, 1, 100, 3600000,
+			                   "--interval takes 100ms to 1h (e.g. 500ms, 2s)", &a->interval);
+		else if (c == 'd')
+			bad = option_value(optarg, 1, 1, INT64_MAX,
+			                   "--duration takes a time such as 60s or 10m", &a->duration);
+		else if (c == 'n')
+			bad = option_value(optarg, 0, 1, INT64_MAX, "--count takes a positive number",
+			                   &a->count);
+		else if (c == 'j')
+			a->json = 1;
+		else {
+			watch_usage(c == 'h' ? stdout : stderr);
+			*rc = c == 'h' ? VMS_EXIT_OK : VMS_EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (!target && optind < argc)
-		target = argv[optind++];
-	if (!target || optind < argc) {
+	if (bad)
+		return -1;
+	if (!a->target && optind < argc)
+		a->target = argv[optind++];
+	if (!a->target || optind < argc) {
 		fprintf(stderr, "vmscope watch: %s\n",
-		        target ? "unexpected argument" : "which process? use -p PID|NAME");
+		        a->target ? "unexpected argument" : "which process? use -p PID|NAME");
 		watch_usage(stderr);
-		return VMS_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+int vms_cmd_watch(int argc, char **argv)
+{
+	struct watch_args args;
+	int rc;
+	if (watch_parse(argc, argv, &args, &rc) != 0)
+		return rc;
+	const char *target = args.target;
+	int json = args.json;
+	int64_t interval = args.interval, duration = args.duration, count = args.count;
 	pid_t pid = 0, *matches = NULL;
 	size_t n_matches = 0;
 	int err = vms_proc_resolve(target, &pid, &matches, &n_matches);
@@ -278,7 +296,7 @@ int vms_cmd_watch(int argc, char **argv)
 	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
 	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
 	char end_note[160] = "stopped";
-	int rc = VMS_EXIT_OK;
+	rc = VMS_EXIT_OK;
 	if (!json)
 		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
 		       "top growing type since the last tick");

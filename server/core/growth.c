@@ -43,14 +43,6 @@ void vms_growth_fit(const int64_t *t_ms, const uint64_t *v, size_t n, struct vms
 
 const char *vms_growth_kind_key(enum vms_growth_kind k)
 {
-	switch (k) {
-	case VMS_GROWTH_STEADY:
-		return "steady";
-	case VMS_GROWTH_JUMP:
-		return "jump";
-	case VMS_GROWTH_IRREGULAR:
-		return "irregular";
-	default:
-		return "none";
-	}
+	static const char *const keys[] = {"none", "steady", "jump", "irregular"};
+	return (unsigned)k < sizeof keys / sizeof *keys ? keys[k] : "none";
 }

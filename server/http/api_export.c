@@ -187,13 +187,9 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 {
-	char url[64];
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = vms_id_url_json("snapshots", m->id, NULL, 0);
 	if (!o)
 		return NULL;
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)m->id);
-	cJSON_AddNumberToObject(o, "id", (double)m->id);
-	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddStringToObject(o, "source",
 	                        m->source == VMS_SOURCE_IMPORT  ? "import"
 	                        : m->source == VMS_SOURCE_WATCH ? "watch"

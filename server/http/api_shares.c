@@ -67,12 +67,8 @@ int vms_h_share_revoke(struct vms_req *r)
 /* Resolve the share token of a public route; 404 for anything not a live share. */
 static int resolve(struct vms_req *r, struct vms_share *sh)
 {
-	int err = vms_store_share_get(r->h->store, r->param[0], sh);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "this share link does not exist or was revoked");
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	return 0;
+	return vms_send_lookup_err(r, vms_store_share_get(r->h->store, r->param[0], sh),
+	                           "this share link does not exist or was revoked");
 }
 
 int vms_h_shared_get(struct vms_req *r)

@@ -28,11 +28,9 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 		else
 			have_share = 1;
 	}
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = vms_id_url_json("snapshots", id, NULL, 0);
 	if (!root)
 		return vms_send_json(r, 201, NULL);
-	cJSON_AddNumberToObject(root, "id", (double)id);
-	cJSON_AddStringToObject(root, "url", url);
 	if (have_share) {
 		cJSON *s = vms_share_json(r, &sh);
 		cJSON_AddStringToObject(root, "share_url",
@@ -46,14 +44,7 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 		cJSON_AddItemToObject(root, "snapshot", vms_meta_json(&m));
 		vms_snapshot_meta_clear(&m);
 	}
-	char *text = vms_json_print(root, 0);
-	cJSON_Delete(root);
-	if (!text)
-		return vms_send_error(r, 503, "out_of_memory", "out of memory");
-	struct vms_header h[] = {{"Location", url}, {NULL, NULL}};
-	vms_send(r, 201, "application/json; charset=utf-8", text, strlen(text), h);
-	free(text);
-	return 201;
+	return vms_send_created(r, root, url);
 }
 
 /* Refuse early (before an expensive scan) when the count limit is already reached. */

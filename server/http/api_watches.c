@@ -34,14 +34,10 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 
 static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 {
-	char url[64];
 	struct vms_sampler_info si;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = vms_id_url_json("watches", w->id, NULL, 0);
 	if (!o)
 		return NULL;
-	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)w->id);
-	cJSON_AddNumberToObject(o, "id", (double)w->id);
-	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddNumberToObject(o, "pid", w->pid);
 	cJSON_AddNumberToObject(o, "start_time", (double)w->start_time);
 	cJSON_AddStringToObject(o, "name", w->name);
@@ -197,21 +193,11 @@ int vms_h_watch_create(struct vms_req *r)
 	struct vms_watch back;
 	if ((err = vms_store_watch_get(r->h->store, id, &back)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	cJSON *root = cJSON_CreateObject();
-	char url[64];
-	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)id);
-	cJSON_AddNumberToObject(root, "id", (double)id);
-	cJSON_AddStringToObject(root, "url", url);
+	char url[96];
+	cJSON *root = vms_id_url_json("watches", id, url, sizeof url);
 	cJSON_AddItemToObject(root, "watch", watch_json(r->h, &back));
 	vms_watch_clear(&back);
-	char *out = vms_json_print(root, 0);
-	cJSON_Delete(root);
-	if (!out)
-		return vms_send_error(r, 503, "out_of_memory", "out of memory");
-	struct vms_header hd[] = {{"Location", url}, {NULL, NULL}};
-	vms_send(r, 201, "application/json; charset=utf-8", out, strlen(out), hd);
-	free(out);
-	return 201;
+	return vms_send_created(r, root, url);
 }
 
 int vms_h_watches(struct vms_req *r)
@@ -233,12 +219,9 @@ static int load_watch(struct vms_req *r, struct vms_watch *w)
 	int64_t id;
 	if (vms_parse_i64(r->param[0], 1, INT64_MAX, &id) != 0)
 		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
-	int err = vms_store_watch_get(r->h->store, id, w);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	return 0;
+	char msg[48];
+	snprintf(msg, sizeof msg, "no watch %lld", (long long)id);
+	return vms_send_lookup_err(r, vms_store_watch_get(r->h->store, id, w), msg);
 }
 
 int vms_h_watch_get(struct vms_req *r)
@@ -449,11 +432,8 @@ static int cmp_committed_delta(const void *a, const void *b)
 
 static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms)
 {
-	cJSON *o = cJSON_CreateObject();
-	char iso[40], url[64];
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
-	cJSON_AddNumberToObject(o, "id", (double)id);
-	cJSON_AddStringToObject(o, "url", url);
+	cJSON *o = vms_id_url_json("snapshots", id, NULL, 0);
+	char iso[40];
 	add_time(o, "at", "at_ms", at_ms);
 	cJSON_AddNumberToObject(o, "off_by_ms", (double)(at_ms - wanted_ms));
 	vms_format_time_ms(at_ms, iso, sizeof iso);

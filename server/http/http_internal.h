@@ -159,6 +159,16 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
  * the status of the 400 sent. */
 int vms_query_bool(struct vms_req *r, const char *name, int *out);
 
+/* ---- shared handler helpers (api_common.c) ---------------------------------------------- */
+/* {"id": id, "url": "/api/v1/COLLECTION/ID"} (NULL when out of memory); the URL also into url
+ * (url_len bytes) when url is not NULL. */
+cJSON *vms_id_url_json(const char *collection, int64_t id, char *url, size_t url_len);
+/* Answer 201 with root (deleted here) and "Location: url"; returns the status sent. */
+int vms_send_created(struct vms_req *r, cJSON *root, const char *url);
+/* A store lookup's result: 0 for VMS_OK (nothing sent), 404 not_found with the message not_found
+ * for VMS_ERR_NOT_FOUND, else vms_send_vms_err's answer. */
+int vms_send_lookup_err(struct vms_req *r, int err, const char *not_found);
+
 /* ---- the timeline sampler (sampler.c) ---------------------------------------------------- */
 struct vms_watch;
 /* Start the sampler thread after resuming the store's running watches (VMS_OK without a

@@ -146,5 +146,19 @@ char *vms_store_col_dup(sqlite3_stmt *q, int col, int *oom);
 int vms_store_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* Bind ?1 = a, ?2 = b: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
 int vms_store_bind2(sqlite3_stmt *q, int64_t a, int64_t b);
+/* Bind ?1..?n = v[0..n-1]: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
+int vms_store_bind_i64s(sqlite3_stmt *q, size_t n, const int64_t *v);
+/* Run statement slot on c with ?1..?n = v[] and put its first row's first column into *out:
+ * VMS_OK, VMS_ERR_NOT_FOUND (no row) or the error. */
+int vms_store_query_i64(struct vms_conn *c, enum vms_stmt slot, size_t n, const int64_t *v, int64_t *out);
+/* On a reader: run slot with ?1 = id and hand its row to read(q, out) (which returns an enum
+ * vms_err). VMS_ERR_NOT_FOUND when there is no row (or id <= 0). */
+/* Step the bound statement q to its end, appending one element of elem bytes per row to the
+ * array *arr (a T **, *n elements so far, grown as needed) filled by read(q, item, ctx); resets q.
+ * VMS_OK, or the first error (read's, VMS_ERR_NOMEM or SQLite's); *n counts what was read. */
+int vms_store_rows(sqlite3_stmt *q, void *arr, size_t *n, size_t elem,
+                   int (*read)(sqlite3_stmt *q, void *item, void *ctx), void *ctx);
+int vms_store_row_by_id(struct vms_store *st, enum vms_stmt slot, int64_t id,
+                        int (*read)(sqlite3_stmt *q, void *out), void *out);
 
 #endif

@@ -35,3 +35,63 @@ int vms_store_bind2(sqlite3_stmt *q, int64_t a, int64_t b)
 	           ? VMS_OK
 	           : VMS_ERR_IO;
 }
+
+int vms_store_bind_i64s(sqlite3_stmt *q, size_t n, const int64_t *v)
+{
+	if (!q)
+		return VMS_ERR_IO;
+	for (size_t i = 0; i < n; i++)
+		if (sqlite3_bind_int64(q, (int)i + 1, v[i]) != SQLITE_OK)
+			return VMS_ERR_IO;
+	return VMS_OK;
+}
+
+int vms_store_query_i64(struct vms_conn *c, enum vms_stmt slot, size_t n, const int64_t *v, int64_t *out)
+{
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	int err = vms_store_bind_i64s(q, n, v);
+	if (err != VMS_OK)
+		return err;
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? VMS_OK : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+}
+
+int vms_store_row_by_id(struct vms_store *st, enum vms_stmt slot, int64_t id,
+                        int (*read)(sqlite3_stmt *q, void *out), void *out)
+{
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	int err = vms_store_bind_i64s(q, 1, &id);
+	if (err == VMS_OK) {
+		int rc = sqlite3_step(q);
+		err = rc == SQLITE_ROW    ? read(q, out)
+		      : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND
+		                          : vms_store_err(rc);
+		sqlite3_reset(q);
+	}
+	vms_store_reader_put(st, c);
+	return err;
+}
+
+int vms_store_rows(sqlite3_stmt *q, void *arr, size_t *n, size_t elem,
+                   int (*read)(sqlite3_stmt *q, void *item, void *ctx), void *ctx)
+{
+	size_t cap = *n;
+	int rc, err = VMS_OK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((err = vms_store_grow(arr, &cap, *n, elem)) != VMS_OK)
+			break;
+		if ((err = read(q, (char *)*(void **)arr + *n * elem, ctx)) != VMS_OK)
+			break;
+		(*n)++;
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+	return err;
+}

@@ -272,12 +272,12 @@ static int blob_decode(const unsigned char *buf, size_t len, const struct layout
 
 void vms_watch_clear(struct vms_watch *w)
 {
-	if (!w)
-		return;
-	free(w->name);
-	free(w->state);
-	free(w->note);
-	memset(w, 0, sizeof *w);
+	if (w) {
+		free(w->name);
+		free(w->state);
+		free(w->note);
+		*w = (struct vms_watch){0};
+	}
 }
 
 void vms_watch_array_free(struct vms_watch *w, size_t n)
@@ -287,33 +287,41 @@ void vms_watch_array_free(struct vms_watch *w, size_t n)
 	free(w);
 }
 
-static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
+/* A row of WATCH_COLS (store_sql.c): the integers by column number, the three texts copied. */
+static int read_watch(sqlite3_stmt *q, void *out)
 {
-	int i = 0, oom = 0;
-	memset(w, 0, sizeof *w);
-	w->id = sqlite3_column_int64(q, i++);
-	w->pid = (pid_t)sqlite3_column_int64(q, i++);
-	w->start_time = (uint64_t)sqlite3_column_int64(q, i++);
-	w->name = vms_store_col_dup(q, i++, &oom);
-	w->created_at_ms = sqlite3_column_int64(q, i++);
-	w->ends_at_ms = sqlite3_column_int64(q, i++);
-	w->ended_at_ms = sqlite3_column_int64(q, i++);
-	w->interval_ms = (uint32_t)sqlite3_column_int64(q, i++);
-	w->snapshot_every_s = (uint32_t)sqlite3_column_int64(q, i++);
-	w->retention_s = (uint32_t)sqlite3_column_int64(q, i++);
-	w->state = vms_store_col_dup(q, i++, &oom);
-	w->note = vms_store_col_dup(q, i++, &oom);
-	w->sample_bytes = (uint64_t)sqlite3_column_int64(q, i++);
-	w->n_samples = (uint64_t)sqlite3_column_int64(q, i++);
-	w->first_ms = sqlite3_column_int64(q, i++);
-	w->last_ms = sqlite3_column_int64(q, i++);
-	w->follow = (int)sqlite3_column_int64(q, i++);
-	w->n_restarts = (uint64_t)sqlite3_column_int64(q, i++);
-	if (oom) {
+	struct vms_watch *w = out;
+	int64_t v[18];
+	int oom = 0;
+	for (int k = 0; k < 18; k++)
+		v[k] = sqlite3_column_int64(q, k);
+	*w = (struct vms_watch){.id = v[0],
+	                        .pid = (pid_t)v[1],
+	                        .start_time = (uint64_t)v[2],
+	                        .name = vms_store_col_dup(q, 3, &oom),
+	                        .created_at_ms = v[4],
+	                        .ends_at_ms = v[5],
+	                        .ended_at_ms = v[6],
+	                        .interval_ms = (uint32_t)v[7],
+	                        .snapshot_every_s = (uint32_t)v[8],
+	                        .retention_s = (uint32_t)v[9],
+	                        .state = vms_store_col_dup(q, 10, &oom),
+	                        .note = vms_store_col_dup(q, 11, &oom),
+	                        .sample_bytes = (uint64_t)v[12],
+	                        .n_samples = (uint64_t)v[13],
+	                        .first_ms = v[14],
+	                        .last_ms = v[15],
+	                        .follow = (int)v[16],
+	                        .n_restarts = (uint64_t)v[17]};
+	if (oom)
 		vms_watch_clear(w);
-		return VMS_ERR_NOMEM;
-	}
-	return VMS_OK;
+	return oom ? VMS_ERR_NOMEM : VMS_OK;
+}
+
+static int read_watch_row(sqlite3_stmt *q, void *item, void *ctx)
+{
+	(void)ctx;
+	return read_watch(q, item);
 }
 
 int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int64_t *id)
@@ -346,49 +354,17 @@ out:
 
 int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out)
 {
-	int err;
 	memset(out, 0, sizeof *out);
-	if (!st || id <= 0)
-		return VMS_ERR_NOT_FOUND;
-	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_GET);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	err = rc == SQLITE_ROW    ? read_watch(q, out)
-	      : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND
-	                          : vms_store_err(rc);
-	sqlite3_reset(q);
-out:
-	vms_store_reader_put(st, c);
-	return err;
+	return vms_store_row_by_id(st, VMS_ST_WATCH_GET, id, read_watch, out);
 }
 
 int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
 {
-	size_t cap = 0;
-	int rc, err = VMS_OK;
 	*out = NULL;
 	*n = 0;
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_LIST);
-	if (!q) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
-			break;
-		if ((err = read_watch(q, &(*out)[*n])) != VMS_OK)
-			break;
-		(*n)++;
-	}
-	if (err == VMS_OK && rc != SQLITE_DONE)
-		err = vms_store_err(rc);
-	sqlite3_reset(q);
-out:
+	int err = q ? vms_store_rows(q, out, n, sizeof **out, read_watch_row, NULL) : VMS_ERR_IO;
 	vms_store_reader_put(st, c);
 	if (err != VMS_OK) {
 		vms_watch_array_free(*out, *n);
@@ -430,56 +406,38 @@ int vms_store_watch_retarget(struct vms_store *st, int64_t id, pid_t pid, uint64
 		return VMS_ERR_INVALID;
 	if ((err = vms_store_write_begin(st)) != VMS_OK)
 		return err;
+	const int64_t target[] = {id, pid, (int64_t)start_time},
+	              restart[] = {id, t_ms, pid, (int64_t)start_time, old_pid};
 	sqlite3_stmt *q = vms_conn_stmt(&st->writer, VMS_ST_WATCH_RETARGET);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, pid) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, (sqlite3_int64)start_time) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto out;
-	if (sqlite3_changes(st->writer.db) == 0) {
+	if ((err = vms_store_bind_i64s(q, 3, target)) == VMS_OK && (err = vms_store_step_done(q)) == VMS_OK &&
+	    sqlite3_changes(st->writer.db) == 0)
 		err = VMS_ERR_NOT_FOUND;
-		goto out;
-	}
 	q = vms_conn_stmt(&st->writer, VMS_ST_RESTART_INSERT);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_bind_int64(q, 2, t_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 3, pid) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 4, (sqlite3_int64)start_time) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 5, old_pid) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	err = vms_store_step_done(q);
-out:
+	if (err == VMS_OK && (err = vms_store_bind_i64s(q, 5, restart)) == VMS_OK)
+		err = vms_store_step_done(q);
 	return vms_store_write_end(st, err);
+}
+
+static int read_restart(sqlite3_stmt *q, void *item, void *ctx)
+{
+	struct vms_watch_restart *x = item;
+	(void)ctx;
+	x->t_ms = sqlite3_column_int64(q, 0);
+	x->pid = (pid_t)sqlite3_column_int64(q, 1);
+	x->start_time = (uint64_t)sqlite3_column_int64(q, 2);
+	x->old_pid = (pid_t)sqlite3_column_int64(q, 3);
+	return VMS_OK;
 }
 
 int vms_store_watch_restarts(struct vms_store *st, int64_t id, struct vms_watch_restart **out, size_t *n)
 {
-	size_t cap = 0;
-	int rc, err = VMS_OK;
 	*out = NULL;
 	*n = 0;
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_RESTARTS);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
-			break;
-		struct vms_watch_restart *x = &(*out)[(*n)++];
-		x->t_ms = sqlite3_column_int64(q, 0);
-		x->pid = (pid_t)sqlite3_column_int64(q, 1);
-		x->start_time = (uint64_t)sqlite3_column_int64(q, 2);
-		x->old_pid = (pid_t)sqlite3_column_int64(q, 3);
-	}
-	if (err == VMS_OK && rc != SQLITE_DONE)
-		err = vms_store_err(rc);
-	sqlite3_reset(q);
-out:
+	int err = vms_store_bind_i64s(q, 1, &id);
+	if (err == VMS_OK)
+		err = vms_store_rows(q, out, n, sizeof **out, read_restart, NULL);
 	vms_store_reader_put(st, c);
 	if (err != VMS_OK) {
 		free(*out);
@@ -512,16 +470,11 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	free(snaps);
 	if (err != VMS_OK)
 		return err;
-	q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_BYTES);
-	if (vms_store_bind2(q, id, before_ms) || sqlite3_step(q) != SQLITE_ROW) {
-		if (q)
-			sqlite3_reset(q);
-		return VMS_ERR_IO;
-	}
-	int64_t bytes = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	if (bytes == 0)
-		return VMS_OK;
+	const int64_t range[] = {id, before_ms};
+	int64_t bytes = 0;
+	if ((err = vms_store_query_i64(w, VMS_ST_SAMPLES_OLD_BYTES, 2, range, &bytes)) != VMS_OK ||
+	    bytes == 0)
+		return err;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLES_DELETE_OLD);
 	if (vms_store_bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
 		return err ? err : VMS_ERR_IO;
@@ -566,28 +519,15 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 		int err = vms_store_make_room(st, w, need);
 		if (err != VMS_ERR_FULL)
 			return err;
-		sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLE_COUNT);
-		if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
-			if (q)
-				sqlite3_reset(q);
-			return VMS_ERR_IO;
-		}
-		int64_t count = sqlite3_column_int64(q, 0);
-		sqlite3_reset(q);
+		int64_t count = 0, cut = INT64_MAX;
+		if ((err = vms_store_query_i64(w, VMS_ST_SAMPLE_COUNT, 1, &id, &count)) != VMS_OK)
+			return err;
 		if (count == 0)
 			return VMS_ERR_FULL;
-		int64_t drop = count / 10 + 1;
-		q = vms_conn_stmt(w, VMS_ST_SAMPLE_NTH_T);
-		int64_t cut = INT64_MAX;
-		if (drop < count) {
-			if (vms_store_bind2(q, id, drop) || sqlite3_step(q) != SQLITE_ROW) {
-				if (q)
-					sqlite3_reset(q);
-				return VMS_ERR_IO;
-			}
-			cut = sqlite3_column_int64(q, 0);
-			sqlite3_reset(q);
-		}
+		const int64_t nth[] = {id, count / 10 + 1}; /* a tenth of them, at least one */
+		if (nth[1] < count &&
+		    (err = vms_store_query_i64(w, VMS_ST_SAMPLE_NTH_T, 2, nth, &cut)) != VMS_OK)
+			return err;
 		if ((err = drop_samples_before(w, id, cut)) != VMS_OK)
 			return err;
 	}
@@ -607,18 +547,9 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
 	int64_t layout = 0;
-	q = vms_conn_stmt(w, VMS_ST_WATCH_RETENTION);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
+	int64_t retention_s = 0;
+	if ((err = vms_store_query_i64(w, VMS_ST_WATCH_RETENTION, 1, &id, &retention_s)) != VMS_OK)
 		goto out;
-	}
-	int rc = sqlite3_step(q);
-	int64_t retention_s = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW) {
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-		goto out;
-	}
 	if (retention_s > 0 && (err = drop_samples_before(w, id, s->t_ms - retention_s * 1000)) != VMS_OK)
 		goto out;
 	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
@@ -626,25 +557,23 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
 	if ((err = layout_id(st, w, &layout)) != VMS_OK)
 		goto out;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
-	rc = q ? SQLITE_OK : SQLITE_ERROR;
-	if (q) {
-		int i = 1;
-		rc |= sqlite3_bind_int64(q, i++, id);
-		rc |= sqlite3_bind_int64(q, i++, s->t_ms);
-		rc |= sqlite3_bind_int64(q, i++, s->flags);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->threads);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_rss);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_swap);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->min_flt);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->maj_flt);
-		rc |= s->snapshot_id > 0 ? sqlite3_bind_int64(q, i, s->snapshot_id) : sqlite3_bind_null(q, i);
-		i++;
-		rc |= sqlite3_bind_int64(q, i++, layout);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)bytes);
-		rc |= sqlite3_bind_blob(q, i++, blob, (int)len, SQLITE_STATIC);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->total[VMS_COL_COMMITTED]);
-	}
-	if (rc != SQLITE_OK) {
+	/* ?1..?8 counters, ?9 the full snapshot (NULL: none), ?10 layout, ?11 bytes, ?12 the blob,
+	 * ?13 total committed */
+	const int64_t cols[] = {id,
+	                        s->t_ms,
+	                        s->flags,
+	                        (int64_t)s->threads,
+	                        (int64_t)s->vm_rss,
+	                        (int64_t)s->vm_swap,
+	                        (int64_t)s->min_flt,
+	                        (int64_t)s->maj_flt};
+	if ((err = vms_store_bind_i64s(q, 8, cols)) != VMS_OK ||
+	    (s->snapshot_id > 0 ? sqlite3_bind_int64(q, 9, s->snapshot_id) : sqlite3_bind_null(q, 9)) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(q, 10, layout) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 11, (int64_t)bytes) != SQLITE_OK ||
+	    sqlite3_bind_blob(q, 12, blob, (int)len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 13, (int64_t)s->total[VMS_COL_COMMITTED]) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;
 	}
@@ -698,6 +627,18 @@ static int read_row(sqlite3_stmt *q, const struct layout_map *maps, size_t n_map
 	return VMS_ERR_IO;
 }
 
+/* The layouts a read knows (vms_store_rows' ctx for read_sample_row). */
+struct layouts {
+	const struct layout_map *maps;
+	size_t n;
+};
+
+static int read_sample_row(sqlite3_stmt *q, void *item, void *ctx)
+{
+	const struct layouts *ls = ctx;
+	return read_row(q, ls->maps, ls->n, item); /* what we stored must decode: else damaged */
+}
+
 /* One bucket of a downsampled range: its last sample's time and what it stands for. */
 struct bucket {
 	int64_t last_ms, snapshot_id;
@@ -749,7 +690,7 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 {
 	struct layout_map *maps = NULL;
 	struct bucket *bk = NULL;
-	size_t n_maps = 0, n_bk = 0, cap = 0;
+	size_t n_maps = 0, n_bk = 0;
 	int rc = SQLITE_DONE, err;
 	*out = NULL;
 	*n = 0;
@@ -796,16 +737,8 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 		err = VMS_ERR_IO;
 		goto end;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
-			break;
-		if ((err = read_row(q, maps, n_maps, &(*out)[*n])) != VMS_OK)
-			break; /* what we stored must decode: a damaged database */
-		(*n)++;
-	}
-	if (err == VMS_OK && rc != SQLITE_DONE)
-		err = vms_store_err(rc);
-	sqlite3_reset(q);
+	struct layouts ls = {maps, n_maps};
+	err = vms_store_rows(q, out, n, sizeof **out, read_sample_row, &ls);
 end:
 	vms_conn_exec(c, VMS_ST_END);
 out:
@@ -865,28 +798,30 @@ out:
 	return err;
 }
 
+/* (snapshot id, t_ms) of a VMS_ST_SAMPLE_NEAREST_SNAPSHOT row. */
+static int read_pair(sqlite3_stmt *q, void *item, void *ctx)
+{
+	int64_t *pair = item;
+	(void)ctx;
+	pair[0] = sqlite3_column_int64(q, 0);
+	pair[1] = sqlite3_column_int64(q, 1);
+	return VMS_OK;
+}
+
 int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,
                                       int64_t *at_ms)
 {
-	int err;
-	*snapshot_id = 0;
-	*at_ms = 0;
+	int64_t(*rows)[2] = NULL;
+	size_t n = 0;
+	const int64_t args[] = {id, t_ms};
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_NEAREST_SNAPSHOT);
-	if (vms_store_bind2(q, id, t_ms)) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		*snapshot_id = sqlite3_column_int64(q, 0);
-		*at_ms = sqlite3_column_int64(q, 1);
-		err = VMS_OK;
-	} else {
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-	}
-	sqlite3_reset(q);
-out:
+	int err = vms_store_bind_i64s(q, 2, args);
+	if (err == VMS_OK)
+		err = vms_store_rows(q, &rows, &n, sizeof *rows, read_pair, NULL);
 	vms_store_reader_put(st, c);
-	return err;
+	*snapshot_id = err == VMS_OK && n ? rows[0][0] : 0;
+	*at_ms = err == VMS_OK && n ? rows[0][1] : 0;
+	free(rows);
+	return err == VMS_OK && !n ? VMS_ERR_NOT_FOUND : err;
 }
