@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "vmscope/counters.h"
+#include "vmscope/growth.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
@@ -30,7 +31,8 @@ static void watch_usage(FILE *f)
 	           "Sample one process at an interval (no daemon, nothing stored): one line per tick with\n"
 	           "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
 	           "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
-	           "exit) what grew per type from the first tick to the last.\n"
+	           "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
+	           "(steady growth) or a one-time jump.\n"
 	           "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
 	           "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
 	           "  -d, --duration TIME     stop after this long\n"
@@ -145,8 +147,61 @@ static void print_tick(const struct vms_snapshot *prev, const struct vms_snapsho
 	fflush(stdout);
 }
 
+/* Every tick's time and committed per type, for the report's growth shape (vmscope/growth.h). */
+struct history {
+	int64_t *t_ms;
+	uint64_t *committed[VMS_TYPE_COUNT];
+	size_t n, cap;
+};
+
+static int history_add(struct history *h, const struct vms_snapshot *s)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		int64_t *t = realloc(h->t_ms, cap * sizeof *t);
+		if (!t)
+			return -1;
+		h->t_ms = t;
+		for (int k = 0; k < VMS_TYPE_COUNT; k++) {
+			uint64_t *c = realloc(h->committed[k], cap * sizeof *c);
+			if (!c)
+				return -1;
+			h->committed[k] = c;
+		}
+		h->cap = cap;
+	}
+	h->t_ms[h->n] = s->taken_at_ms;
+	for (int k = 0; k < VMS_TYPE_COUNT; k++)
+		h->committed[k][h->n] = s->summary[k].cols[VMS_COL_COMMITTED];
+	h->n++;
+	return 0;
+}
+
+static void history_free(struct history *h)
+{
+	free(h->t_ms);
+	for (int k = 0; k < VMS_TYPE_COUNT; k++)
+		free(h->committed[k]);
+}
+
+/* The shape of type t's committed over the ticks: "leak-like", "one-time jump", ... */
+static enum vms_growth_kind shape_of(const struct history *h, int t)
+{
+	struct vms_growth_fit f;
+	vms_growth_fit(h->t_ms, h->committed[t], h->n, &f);
+	return f.kind;
+}
+
+static const char *shape_text(enum vms_growth_kind k)
+{
+	return k == VMS_GROWTH_STEADY ? "leak-like"
+	       : k == VMS_GROWTH_JUMP ? "one-time jump"
+	       : k == VMS_GROWTH_IRREGULAR ? "irregular"
+	                                   : "";
+}
+
 static void print_report(const struct vms_snapshot *first, const struct vms_snapshot *last, int json,
-                         const char *end_note)
+                         const char *end_note, const struct history *h)
 {
 	char d[16], r[16];
 	int64_t span = last->taken_at_ms - first->taken_at_ms;
@@ -156,7 +211,7 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 	} else {
 		printf("\nwhat grew from the first tick to the last (%.1f s; %s):\n", (double)span / 1000.0,
 		       end_note);
-		printf("  %-14s %12s %12s %12s\n", "type", "committed", "private", "per minute");
+		printf("  %-14s %12s %12s %12s  %s\n", "type", "committed", "private", "per minute", "shape");
 	}
 	int n = 0;
 	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
@@ -169,17 +224,19 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 		if (!dc && !dp)
 			continue;
 		int64_t rate = span > 0 ? dc * 60000 / span : 0;
+		enum vms_growth_kind kind = shape_of(h, t);
 		if (json) {
 			printf("%s{\"type\":\"%s\",\"committed_delta\":%lld,\"private_delta\":%lld,"
-			       "\"committed_per_minute\":%lld}",
+			       "\"committed_per_minute\":%lld,\"growth\":\"%s\",\"leak_like\":%s}",
 			       n ? "," : "", vms_type_key((enum vms_type)t), (long long)dc, (long long)dp,
-			       (long long)rate);
+			       (long long)rate, vms_growth_kind_key(kind), kind == VMS_GROWTH_STEADY ? "true" : "false");
 		} else {
 			human(dc, 1, d, sizeof d);
 			human(rate, 1, r, sizeof r);
 			char p[16];
 			human(dp, 1, p, sizeof p);
-			printf("  %-14s %12s %12s %12s\n", vms_type_name((enum vms_type)t), d, p, r);
+			printf("  %-14s %12s %12s %12s  %s\n", vms_type_name((enum vms_type)t), d, p, r,
+			       shape_text(kind));
 		}
 		n++;
 	}
@@ -296,6 +353,7 @@ int vms_cmd_watch(int argc, char **argv)
 	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
 	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
 	char end_note[160] = "stopped";
+	struct history hist = {0};
 	rc = VMS_EXIT_OK;
 	if (!json)
 		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
@@ -329,6 +387,13 @@ int vms_cmd_watch(int argc, char **argv)
 			break;
 		}
 		print_tick(prev, s, &ctr, json);
+		if (history_add(&hist, s) != 0) {
+			snprintf(end_note, sizeof end_note, "out of memory");
+			rc = VMS_EXIT_ERROR;
+			vms_snapshot_free(s);
+			s = NULL;
+			break;
+		}
 		ticks++;
 		if (!first)
 			first = s;
@@ -357,12 +422,13 @@ int vms_cmd_watch(int argc, char **argv)
 			;
 	}
 	if (first && prev)
-		print_report(first, prev, json, end_note);
+		print_report(first, prev, json, end_note, &hist);
 	else if (!first && rc == VMS_EXIT_OK) {
 		rc = VMS_EXIT_NO_PROCESS;
 	}
 	if (prev != first)
 		vms_snapshot_free(prev);
 	vms_snapshot_free(first);
+	history_free(&hist);
 	return rc;
 }

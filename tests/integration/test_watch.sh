@@ -272,8 +272,23 @@ ok "cli: exit 0" is "$?" 0
 ok "cli: 6 tick lines and a report" is "$(jq -s '[.[] | select(.t_ms)] | length' "$TMP/cli.json")-$(jq -s '[.[] | select(.report)] | length' "$TMP/cli.json")" 6-1
 ok "cli: ticks show $GT growing" jqf -s --arg t "$GT" '[.[] | select(.t_ms)] | (.[-1].types[$t].committed - .[0].types[$t].committed) > 1048576 and (.[-1].top_growing.type == $t)' "$TMP/cli.json"
 ok "cli: the report names $GT first" jqf -s --arg t "$GT" '.[-1].report | (.types | max_by(.committed_delta) | .type == $t) and .end == "6 ticks"' "$TMP/cli.json"
-"$BIN" watch -p "$GPID" -i 200ms -n 2 >"$TMP/cli.txt" 2>&1
+ok "cli: the report says $GT grows leak-like" jqf -s --arg t "$GT" '.[-1].report.types[] | select(.type == $t) | .growth == "steady" and .leak_like == true' "$TMP/cli.json"
+"$BIN" watch -p "$GPID" -i 200ms -n 6 >"$TMP/cli.txt" 2>&1
 ok "cli: text lines with a header and the report" grep -q "what grew from the first tick to the last" "$TMP/cli.txt"
+ok "cli: the text report flags the leak" grep -q "leak-like" "$TMP/cli.txt"
+# a one-time jump through the CLI: the jumper grows once when told, after the third tick
+# (then three more ticks, and Ctrl-C: the CLI prints its report on SIGINT)
+"$BIN" watch -p "$JPID" -i 200ms --json >"$TMP/clij.json" 2>"$TMP/clij.err" &
+CLIJ=$!
+ticks() { grep -c t_ms "$TMP/clij.json"; }
+for _ in $(seq 200); do [ "$(ticks)" -ge 3 ] && break; sleep 0.05; done
+kill -USR1 "$JPID"
+for _ in $(seq 200); do [ "$(grep -c GROWN "$TMP/jumper.out")" -ge 2 ] && break; sleep 0.05; done
+T0=$(ticks)
+for _ in $(seq 200); do [ "$(ticks)" -ge $((T0 + 3)) ] && break; sleep 0.05; done
+kill -INT "$CLIJ"
+wait "$CLIJ"
+ok "cli: a one-time jump is not leak-like" jqf -s --arg t "$GT" '.[-1].report.types[] | select(.type == $t) | .growth == "jump" and .leak_like == false and .committed_delta >= 33554432' "$TMP/clij.json"
 "$BIN" watch -p "$GPID" -i 10ms >/dev/null 2>&1
 ok "cli: interval below 100ms is a usage error" is "$?" 2
 "$BIN" watch -p 4194303 -n 1 >/dev/null 2>&1
