@@ -6,7 +6,7 @@ ASAN_BUILD ?= $(ROOT)/build-asan
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test test-asan bench clean format format-check
+.PHONY: all deps build run test test-asan bench clean format format-check package
 
 all: build
 
@@ -21,7 +21,7 @@ run: build
 	$(BUILD)/vmscope serve --listen $(LISTEN)
 
 test: build
-	@$(ROOT)/third_party/install-deps.sh --e2e --heaps
+	@$(ROOT)/third_party/install-deps.sh --e2e --heaps --monitoring
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: deps
@@ -33,6 +33,11 @@ test-asan: deps
 bench: build
 	@$(ROOT)/third_party/install-deps.sh --bench
 	cd $(ROOT) && bench/run-all.sh $(BUILD)
+
+# A .deb (CPack) in the build directory: /usr/bin/vmscope, the dashboard in /usr/share/vmscope/web,
+# man pages, the systemd unit, docs, bash completion (docs/packaging.md).
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

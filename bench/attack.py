@@ -56,6 +56,48 @@ def recv_response(s, deadline):
     return status, close
 
 
+def one_request(addr, req, give_up):
+    """Send req on a new connection and read the answer, giving up after give_up seconds from now;
+    closes the connection. Returns the status, or None when it failed."""
+    deadline = time.monotonic() + give_up
+    s = None
+    try:
+        s = socket.create_connection(addr, timeout=give_up)
+        s.sendall(req)
+        return recv_response(s, deadline)[0]
+    except OSError:
+        return None
+    finally:
+        if s is not None:
+            s.close()
+
+
+def keep_alive_loop(addr, req, timeout, stop, answered):
+    """Send req again and again on one keep-alive connection until stop is set, calling answered()
+    after each response; reconnects whenever the daemon closes the connection or a request fails
+    (after a failure, 10 ms later). Closes every socket it opens."""
+    s = None
+    while not stop.is_set():
+        try:
+            if s is None:
+                s = socket.create_connection(addr, timeout=timeout)
+            s.sendall(req)
+            status, close = recv_response(s, time.monotonic() + timeout)
+            if status is None:
+                raise OSError("closed")
+            answered()
+            if close:
+                s.close()
+                s = None
+        except OSError:
+            if s is not None:
+                s.close()
+            s = None
+            time.sleep(0.01)
+    if s is not None:
+        s.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -123,29 +165,13 @@ def main():
             s.close()
         sel.close()
 
+    def flooded():
+        with lock:
+            counts["flood"] += 1
+
     def flood_loop():
-        s = None
         req = ("GET /api/v1/snapshots HTTP/1.1\r\n" + host + "\r\n").encode()
-        while not stop.is_set():
-            try:
-                if s is None:
-                    s = socket.create_connection(addr, timeout=5)
-                s.sendall(req)
-                status, close = recv_response(s, time.monotonic() + 5)
-                if status is None:
-                    raise OSError("closed")
-                with lock:
-                    counts["flood"] += 1
-                if close:
-                    s.close()
-                    s = None
-            except OSError:
-                if s is not None:
-                    s.close()
-                s = None
-                time.sleep(0.01)
-        if s is not None:
-            s.close()
+        keep_alive_loop(addr, req, 5, stop, flooded)
 
     threads = [threading.Thread(target=slow_loop)]
     threads += [threading.Thread(target=flood_loop) for _ in range(a.flood)]
@@ -160,18 +186,8 @@ def main():
     while time.monotonic() < end:
         probes += 1
         t0 = time.monotonic()
-        s = None
-        try:
-            s = socket.create_connection(addr, timeout=a.give_up)
-            s.sendall(req)
-            status, _ = recv_response(s, t0 + a.give_up)
-            if status == 200:
-                lat.append(time.monotonic() - t0)
-        except OSError:
-            pass
-        finally:
-            if s is not None:
-                s.close()
+        if one_request(addr, req, a.give_up) == 200:
+            lat.append(time.monotonic() - t0)
         time.sleep(max(0.0, a.every - (time.monotonic() - t0)))
     stop.set()
     for t in threads:
@@ -192,26 +208,13 @@ def readers_and_writer(a, addr):
     reads = [0]
     lock = threading.Lock()
 
+    def read():
+        with lock:
+            reads[0] += 1
+
     def reader():
-        s = None
         req = ("GET /api/v1/snapshots/%d HTTP/1.1\r\n" % a.read_id + host + "\r\n").encode()
-        while not stop.is_set():
-            try:
-                if s is None:
-                    s = socket.create_connection(addr, timeout=10)
-                s.sendall(req)
-                status, close = recv_response(s, time.monotonic() + 10)
-                if status is None or close:
-                    s.close()
-                    s = None
-                with lock:
-                    reads[0] += 1
-            except OSError:
-                if s is not None:
-                    s.close()
-                s = None
-        if s is not None:
-            s.close()
+        keep_alive_loop(addr, req, 10, stop, read)
 
     threads = [threading.Thread(target=reader) for _ in range(a.readers)]
     for t in threads:
@@ -225,16 +228,7 @@ def readers_and_writer(a, addr):
     end = time.monotonic() + a.seconds
     while time.monotonic() < end:
         t0 = time.monotonic()
-        s = None
-        try:
-            s = socket.create_connection(addr, timeout=30)
-            s.sendall(req)
-            status, _ = recv_response(s, t0 + 30)
-        except OSError:
-            status = None
-        finally:
-            if s is not None:
-                s.close()
+        status = one_request(addr, req, 30)
         lat.append(time.monotonic() - t0)
         codes[str(status)] = codes.get(str(status), 0) + 1
         time.sleep(max(0.0, 0.5 - (time.monotonic() - t0)))

@@ -45,3 +45,16 @@ bench_start_daemon() {
 		exit 1
 	fi
 }
+
+# bench_workdir NAME: work (a fresh directory, removed at exit) and pids (each ended by its pid at
+# exit); the caller appends to pids.
+bench_workdir() {
+	work=$(mktemp -d "/tmp/vms-bench-$1-XXXXXX")
+	pids=()
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}

@@ -28,6 +28,32 @@ static inline char *fixture_load(const char *rel, size_t *len)
 	return buf;
 }
 
+/* What the classifier needs of the process besides its regions: x86 with `bits` bits, the usual
+ * mmap_min_addr and top of user space, and the given threads (owned by the caller, may be NULL). */
+static inline void fixture_machine(struct vms_snapshot *s, int bits, struct vms_thread *threads,
+                                   size_t n_threads)
+{
+	s->arch.bits = bits;
+	s->arch.machine = bits == 32 ? "i386" : "x86_64";
+	s->mmap_min_addr = 0x10000;
+	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	s->threads = threads;
+	s->n_threads = n_threads;
+}
+
+/* The classifier's context for a `bits`-bit process: shmem on device 00:01 (the usual internal
+ * mount), the given tmpfs devices (may be NULL), the usual heap_max, main thread main_tid. */
+static inline struct vms_classify_ctx fixture_ctx(int bits, const unsigned *tmpfs, size_t n_tmpfs,
+                                                  pid_t main_tid)
+{
+	return (struct vms_classify_ctx){.shmem_major = 0,
+	                                 .shmem_minor = 1,
+	                                 .tmpfs_devs = tmpfs,
+	                                 .n_tmpfs_devs = n_tmpfs,
+	                                 .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
+	                                 .main_tid = main_tid};
+}
+
 /* Parse and classify saved smaps text as a process of `bits` bits with 4 KiB pages, shmem on
  * device 00:01 (the usual internal mount) and the
  * given threads (owned by the caller, may be NULL); main thread main_tid. */
@@ -40,19 +66,25 @@ static inline struct vms_snapshot *fixture_classified(const char *text, size_t l
 		fprintf(stderr, "fixture: cannot parse smaps text\n");
 		exit(2);
 	}
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
+	fixture_machine(s, bits, threads, n_threads);
 	s->page_size = 4096;
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
-	s->threads = threads;
-	s->n_threads = n_threads;
-	struct vms_classify_ctx ctx = {
-	    .shmem_minor = 1, .heap_max = bits == 32 ? 1u << 20 : 64u << 20, .main_tid = main_tid};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, NULL, 0, main_tid);
 	if (vms_classify(s, &ctx) != VMS_OK) {
 		fprintf(stderr, "fixture: cannot classify\n");
 		exit(2);
 	}
+	return s;
+}
+
+/* fixture_classified on the saved smaps file tests/fixtures/REL (see fixture_load). */
+static inline struct vms_snapshot *fixture_file_classified(const char *rel, int bits,
+                                                           struct vms_thread *threads, size_t n_threads,
+                                                           pid_t main_tid)
+{
+	size_t len;
+	char *text = fixture_load(rel, &len);
+	struct vms_snapshot *s = fixture_classified(text, len, bits, threads, n_threads, main_tid);
+	free(text);
 	return s;
 }
 

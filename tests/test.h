@@ -22,13 +22,26 @@ static int t_passed, t_failed, t_skipped;
 		fputc('\n', stderr);                                                                         \
 	} while (0)
 
-#define CHECK(cond)                                                                                          \
+/* Count one check; on failure print "FILE:LINE: CHECK failed: COND" and end, then return 0. */
+static inline int t_check(int ok, const char *file, int line, const char *cond, const char *end)
+{
+	if (ok) {
+		t_passed++;
+		return 1;
+	}
+	t_failed++;
+	fprintf(stderr, "%s:%d: CHECK failed: %s%s", file, line, cond, end);
+	return 0;
+}
+
+#define CHECK(cond) ((void)t_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond, "\n"))
+
+/* CHECK that also says why: the printf-style rest of the arguments after "COND: ". */
+#define CHECK_MSG(cond, ...)                                                                                 \
 	do {                                                                                                 \
-		if (cond) {                                                                                  \
-			t_passed++;                                                                          \
-		} else {                                                                                     \
-			t_failed++;                                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+		if (!t_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond, ": ")) {                             \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
 		}                                                                                            \
 	} while (0)
 
@@ -55,6 +68,24 @@ static int t_passed, t_failed, t_skipped;
 			        #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                             \
 		}                                                                                            \
 	} while (0)
+
+/* mkdtemp(dir), dir a template ending in XXXXXX; exits 1 saying why when it cannot. */
+static inline void test_mkdtemp(char *dir)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+/* Remove dir and everything in it; says so when it cannot. */
+static inline void test_rmtree(const char *dir)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
 
 #define TEST_MAIN_END()                                                                                      \
 	do {                                                                                                 \

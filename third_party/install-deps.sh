@@ -6,6 +6,8 @@
 #   third_party/install-deps.sh --lint   also clang-format (CI's `make format-check`)
 #   third_party/install-deps.sh --heaps  also the runtimes of the heap zoo (tests/zoo): a JDK,
 #                                        Go, musl, 32-bit gcc, jemalloc, tcmalloc, mimalloc
+#   third_party/install-deps.sh --monitoring  also Prometheus (tests/integration/test_prometheus.sh
+#                                        scrapes the daemon with the real one)
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +17,7 @@ for arg in "$@"; do
     --e2e) want+=(chromium nodejs npm) ;;
     --bench) want+=(nginx-light wrk hyperfine time) ;;
     --lint) want+=(clang-format) ;;
+    --monitoring) want+=(prometheus) ;;
     --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib libjemalloc2 libgoogle-perftools4
                     libtcmalloc-minimal4 libmimalloc2.0 chromium) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
@@ -52,8 +55,13 @@ for arg in "$@"; do
       exit 1
     fi
   fi
-  if [ "$arg" = --e2e ] && [ ! -d "$here/../tests/e2e/node_modules/playwright-core" ]; then
-    echo "installing playwright-core into tests/e2e/node_modules"
+  # every dependency of tests/e2e/package.json (playwright-core; the OpenAPI validator and ajv
+  # for openapi.test.mjs), installed when one of them is missing
+  e2e_missing=$(cd "$here/../tests/e2e" && node -e 'const fs=require("fs");
+    const d=Object.keys(require("./package.json").dependencies||{});
+    console.log(d.filter((m)=>!fs.existsSync("node_modules/"+m)).join(" "))' 2>/dev/null || echo all)
+  if [ "$arg" = --e2e ] && [ -n "$e2e_missing" ]; then
+    echo "installing into tests/e2e/node_modules: $e2e_missing"
     (cd "$here/../tests/e2e" && npm install --no-audit --no-fund --silent)
   fi
 done

@@ -6,7 +6,7 @@
 // 1024 px window with the Details column readable; the others are one click away.
 import { el } from './format.js';
 import { COLUMNS, COLUMN_LABEL } from './palette.js';
-import { COLUMN_HELP } from './help-texts.js';
+import { COLUMN_HELP, helpText } from './help-texts.js';
 
 const STORE_KEY = 'vmscope.columns';
 
@@ -34,8 +34,7 @@ export function columnLabel(key) {
 }
 
 export function columnHelp(key) {
-  const h = EXTRA_HELP[key] || (COLUMN_HELP && COLUMN_HELP[key]);
-  return typeof h === 'string' ? h : (h && (h.text || h.help)) || null;
+  return helpText(EXTRA_HELP, key) || helpText(COLUMN_HELP, key);
 }
 
 // "size,committed" -> ['size','committed'] in display order, unknown keys dropped; null if none.

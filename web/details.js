@@ -4,21 +4,13 @@ import { VirtualTable } from './vtable.js';
 import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 import { fmtAddr, fmtSize, unitSuffix, fmtInt } from './format.js';
 import { TYPES, TYPE_BY_KEY, typeName } from './palette.js';
-import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
+import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 import { detailsTitle } from './attribution.js';
 import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
-function help(key) {
-  const h = COLUMN_HELP && COLUMN_HELP[key];
-  return typeof h === 'string' ? h : (h && (h.text || h.help)) || null;
-}
-
-function typeHelp(key) {
-  const h = TYPE_HELP && TYPE_HELP[key];
-  return typeof h === 'string' ? h : (h && (h.text || h.help)) || null;
-}
+const help = (key) => helpText(COLUMN_HELP, key);
 
 export class DetailsView {
   // opts: {onSelect(sel), units}
@@ -390,5 +382,5 @@ export class DetailsView {
     }
   }
 
-  static typeHelp(key) { return typeHelp(key); }
+  static typeHelp(key) { return helpText(TYPE_HELP, key); }
 }

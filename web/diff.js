@@ -6,8 +6,7 @@ import { TYPES, TYPE_BY_KEY, typeName, COLUMN_LABEL } from './palette.js';
 import { VirtualTable } from './vtable.js';
 import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
-import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
-import { helpText } from './summary.js';
+import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 import { initialColumns, columnChooser, colsParam, BYTE_COLUMNS, columnHelp, widthOf, saveWidth } from './columns.js';
 
 const SHOW = [

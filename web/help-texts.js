@@ -91,3 +91,12 @@ export const COLUMN_HELP = {
     'the heap or runtime object a recogniser found (Java heap, Go arena, V8 page, glibc arena N heap M, ' +
     'pymalloc arena ...) and the signal that named it. "(guess)" marks a name from geometry alone.',
 };
+
+// The hover text of key in one of these maps (or EXTRA_HELP in columns.js), or null when it has
+// none. A value is a plain string; an object's text/help/long/short is taken too.
+export function helpText(map, key) {
+  const h = map && map[key];
+  if (!h) return null;
+  if (typeof h === 'string') return h;
+  return h.text || h.help || h.long || h.short || null;
+}

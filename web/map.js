@@ -11,23 +11,33 @@ import { el, clear, human, fmtAddr } from './format.js';
 import { TYPES, TYPE_BY_KEY } from './palette.js';
 import { KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 
-const GUTTER = 118;          // px for the row address labels
-const BAR_H = 20;
-const ROW_PITCH = 28;
-const GAP_LINEAR_PX = 28;
-const GAP_PX_PER_DOUBLING = 4;
-const GAP_MAX_PX = 170;
-const LARGEST_MIN_PX = 180;
-const OUTSIDE_PX = 36;
-const MIN_PX = 1;
-const TARGET_ROWS = 8;
+// Rows, in px: the gutter for the row address labels, a bar's height, from one row to the next;
+// the scale is chosen to fill about TARGET_ROWS rows.
+const GUTTER = 118, BAR_H = 20, ROW_PITCH = 28, TARGET_ROWS = 8;
+// Segment widths, in px: a compressed gap (see above) is GAP_LINEAR_PX plus GAP_PX_PER_DOUBLING
+// per doubling, at most GAP_MAX_PX; the largest free block at least LARGEST_MIN_PX (to carry its
+// label); what lies outside the user address space OUTSIDE_PX; a region at least MIN_PX.
+const GAP_LINEAR_PX = 28, GAP_PX_PER_DOUBLING = 4, GAP_MAX_PX = 170;
+const LARGEST_MIN_PX = 180, OUTSIDE_PX = 36, MIN_PX = 1;
 
-const SEG_REGION = 0;
-const SEG_GAP = 1;
-const SEG_OUTSIDE = 2;
+// What a segment of the map is.
+const SEG_REGION = 0, SEG_GAP = 1, SEG_OUTSIDE = 2;
 const FREE_INDEX = TYPE_BY_KEY.free.index;
 
 function log2(x) { return Math.log(x) / Math.LN2; }
+
+// Binary search: the last index i in [0, n) for which holds(i) is true, or -1 when there is none.
+// holds must be true for a prefix of the indexes and false after it (as for sorted segments).
+function lastIndex(n, holds) {
+  let lo = 0;
+  let hi = n - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (holds(mid)) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return ans;
+}
 
 export class AddressMap {
   // opts: {onSelect(sel), onZoom(range|null)}
@@ -275,14 +285,7 @@ export class AddressMap {
   // ---- geometry ----
 
   segAt(pos) {
-    let lo = 0;
-    let hi = this.segKind.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.x0[mid] <= pos) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
+    return lastIndex(this.segKind.length, (i) => this.x0[i] <= pos);
   }
 
   posFromEvent(ev, clampToBar = false) {
@@ -429,14 +432,7 @@ export class AddressMap {
     if (!s) return -1;
     const m = this.m;
     const addr = s.kind === KIND_GAP ? m.gStart[s.g] : s.kind === KIND_REGION ? m.rStart[s.r] : m.aStart[s.a];
-    let lo = 0;
-    let hi = this.segKind.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.segStart[mid] <= addr) { ans = mid; lo = mid + 1; } else hi = mid - 1;
-    }
-    return ans;
+    return lastIndex(this.segKind.length, (i) => this.segStart[i] <= addr);
   }
 
   onDbl(ev) {
@@ -477,15 +473,11 @@ export class AddressMap {
 
   pixelRange(lo, hi) {
     const n = this.segKind.length;
-    let a = -1;
-    let b = -1;
-    // first segment ending after lo, last starting before hi
-    let l = 0;
-    let h = n - 1;
-    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] < hi) { b = mid; l = mid + 1; } else h = mid - 1; }
-    l = 0; h = n - 1;
-    while (l <= h) { const mid = (l + h) >> 1; if (this.segStart[mid] + BigInt(this.segSize[mid]) > lo) { a = mid; h = mid - 1; } else l = mid + 1; }
-    if (a < 0 || b < 0 || b < a) return null;
+    // a: the first segment ending after lo (one past the last ending at or before it);
+    // b: the last segment starting before hi
+    const a = lastIndex(n, (i) => this.segStart[i] + BigInt(this.segSize[i]) <= lo) + 1;
+    const b = lastIndex(n, (i) => this.segStart[i] < hi);
+    if (a >= n || b < 0 || b < a) return null;
     return [this.x0[a], this.x0[b + 1]];
   }
 

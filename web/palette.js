@@ -25,25 +25,16 @@ export function typeName(key) {
   return TYPE_BY_KEY[key] ? TYPE_BY_KEY[key].name : String(key);
 }
 
-// Byte columns of the snapshot format (docs/snapshot-format.md), with display labels.
-export const COLUMNS = [
-  { key: 'size',         label: 'Size' },
-  { key: 'committed',    label: 'Committed' },
-  { key: 'private',      label: 'Private' },
-  { key: 'total_ws',     label: 'Total WS' },
-  { key: 'private_ws',   label: 'Private WS' },
-  { key: 'shareable_ws', label: 'Shareable WS' },
-  { key: 'shared_ws',    label: 'Shared WS' },
-  { key: 'locked_ws',    label: 'Locked WS' },
-  { key: 'pss',          label: 'Pss' },
-  { key: 'uss',          label: 'Uss' },
-  { key: 'swap',         label: 'Swap' },
-  { key: 'swap_pss',     label: 'Swap Pss' },
-  { key: 'dirty',        label: 'Dirty' },
-];
+// Byte columns of the snapshot format (docs/snapshot-format.md) in display order: key -> label.
+export const COLUMN_LABEL = {
+  size: 'Size', committed: 'Committed', private: 'Private', // the address space
+  total_ws: 'Total WS', private_ws: 'Private WS', shareable_ws: 'Shareable WS', // the working set
+  shared_ws: 'Shared WS', locked_ws: 'Locked WS',
+  pss: 'Pss', uss: 'Uss', swap: 'Swap', swap_pss: 'Swap Pss', dirty: 'Dirty', // shares, swap, dirty
+};
 
-// The columns the summary and details tables show (VMMap's, plus Pss and Swap).
+export const COLUMNS = Object.entries(COLUMN_LABEL).map(([key, label]) => ({ key, label }));
+
+// The columns the summary's type table shows (VMMap's, plus Pss and Swap).
 export const SHOWN_COLUMNS = ['size', 'committed', 'private', 'total_ws', 'private_ws', 'shareable_ws',
   'shared_ws', 'locked_ws', 'pss', 'swap'];
-
-export const COLUMN_LABEL = Object.fromEntries(COLUMNS.map((c) => [c.key, c.label]));

@@ -2,24 +2,14 @@
 // type table with every column. Clicking a type (bar segment, key entry or table row) filters
 // the details table to it; "Total" clears the filter.
 import { el, clear, fmtSize, fmtInt, human, unitSuffix, fmtAddr } from './format.js';
-import { TYPES, COLUMN_LABEL } from './palette.js';
-import { COLUMN_HELP, TYPE_HELP } from './help-texts.js';
+import { TYPES, COLUMN_LABEL, SHOWN_COLUMNS as TABLE_COLS } from './palette.js';
+import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 
 const BARS = [
   { key: 'committed', label: 'Committed', note: 'memory charged to the process (what it could touch without a new mmap)' },
   { key: 'private', label: 'Private', note: 'committed memory no other process can share' },
   { key: 'total_ws', label: 'Working Set', note: 'resident in RAM right now (RSS)' },
 ];
-
-const TABLE_COLS = ['size', 'committed', 'private', 'total_ws', 'private_ws', 'shareable_ws', 'shared_ws',
-  'locked_ws', 'pss', 'swap'];
-
-export function helpText(map, key) {
-  const h = map && map[key];
-  if (!h) return null;
-  if (typeof h === 'string') return h;
-  return h.text || h.help || h.long || h.short || null;
-}
 
 export class SummaryView {
   // opts: {onType(key|null), onLargestFree(), units}

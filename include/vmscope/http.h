@@ -31,6 +31,7 @@
 #define VMS_HTTP_DEFAULT_MAX_BODY (64ull << 20) /* 64 MiB */
 #define VMS_HTTP_DEFAULT_SCAN_RATE 5.0          /* full scans per second, sustained */
 #define VMS_HTTP_DEFAULT_SCAN_BURST 20u
+#define VMS_HTTP_DEFAULT_METRICS_INTERVAL_S 10u /* --metrics-process: at most one scan per */
 
 /* API token: 32 random bytes from getrandom(2) as 64 lowercase hex characters. */
 #define VMS_API_TOKEN_LEN 64
@@ -49,6 +50,11 @@ struct vms_http_config {
 	double scan_rate;            /* full scans per second; 0 = default */
 	unsigned scan_burst;         /* scans allowed back to back; 0 = default */
 	unsigned request_timeout_ms; /* 0 = VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS */
+	/* GET /metrics also shows these processes (NAME or PID, as `-p` takes them), scanned at
+	 * most every metrics_interval_s (0 = VMS_HTTP_DEFAULT_METRICS_INTERVAL_S). */
+	const char *const *metrics_processes;
+	size_t n_metrics_processes;
+	unsigned metrics_interval_s;
 	/* Log sink (the daemon's logger); may be NULL. Called from any thread. */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

@@ -21,6 +21,13 @@ void vms_smaps_parser_abort(struct vms_smaps_parser *p);
 
 /* Whole-buffer convenience: parse and finish. */
 int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len);
+/* Whether one region's smaps counters v (VMS_SF_COUNT of them, bytes) are what a kernel can
+ * report (fs/proc/task_mmu.c): the byte counts the columns are computed from lie within Size;
+ * Shared/Private Clean/Dirty split Rss; Pss and Anonymous lie within Rss, SwapPss within Swap;
+ * page sizes are at most 16 GiB. Returns 1, or 0 with *field the first counter that breaks a
+ * rule and why[] a sentence saying how. Counters no column uses are not checked. With every
+ * region plausible no column summed over a snapshot can wrap. */
+int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len);
 
 /* smaps_rollup text into s->rollup (bytes); sets s->has_rollup. */
 void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len);

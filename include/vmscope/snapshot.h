@@ -7,6 +7,7 @@
 #ifndef VMSCOPE_SNAPSHOT_H
 #define VMSCOPE_SNAPSHOT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -227,6 +228,12 @@ void vms_snapshot_free(struct vms_snapshot *s); /* accepts NULL */
 /* Copy a string into the snapshot's pool; NULL on ENOMEM (or when s is NULL). */
 const char *vms_snapshot_strdup(struct vms_snapshot *snap, const char *s);
 const char *vms_snapshot_strndup(struct vms_snapshot *snap, const char *s, size_t n);
+/* printf into the snapshot's pool: the text lives as long as the snapshot. A result longer
+ * than 511 bytes is cut there. NULL on ENOMEM or an encoding error. */
+const char *vms_snapshot_fmt(struct vms_snapshot *snap, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *vms_snapshot_vfmt(struct vms_snapshot *snap, const char *format, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Allocate zeroed memory owned by the snapshot; NULL on ENOMEM. */
 void *vms_snapshot_alloc(struct vms_snapshot *snap, size_t size);
 

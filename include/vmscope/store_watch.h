@@ -94,6 +94,9 @@ int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int6
  * vms_watch_array_free). */
 int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out);
 int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n);
+/* The running watches, newest first, cheaply (for every /metrics scrape): n_samples and
+ * first_ms are left 0; last_ms is the time of the newest sample (0 when none). */
+int vms_store_watch_list_running(struct vms_store *st, struct vms_watch **out, size_t *n);
 /* Set the state (NULL: unchanged), note (NULL: unchanged) and ended_at_ms (< 0: unchanged). */
 int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
                            int64_t ended_at_ms);
@@ -119,6 +122,8 @@ int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t
  * one's time (0 when none). */
 int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
                             int64_t *first_ms, int64_t *last_ms);
+/* The newest sample of watch id into *out; VMS_ERR_NOT_FOUND when it has none. */
+int vms_store_sample_latest(struct vms_store *st, int64_t id, struct vms_sample *out);
 /* Downsampled in SQL: buckets of bucket_ms (> 0) from from_ms; for each bucket with samples its
  * last sample, with n_merged, committed_min/_max over the bucket, flags OR'd over it and the
  * bucket's newest snapshot_id. Oldest first; caller frees *out. */

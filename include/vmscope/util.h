@@ -23,6 +23,15 @@ int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b
  * Returns 0 or -errno; *out is NULL on failure. */
 int vms_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len);
 
+/* Room for item n of a growable array of elem-byte items. arrp is the address of the caller's
+ * array pointer (a T **). When n has reached *cap the array is reallocated to twice *cap items
+ * (first when *cap is 0) and *arrp and *cap updated; otherwise nothing happens. Returns 0, or
+ * -1 when memory runs out or the size would overflow: then *arrp (still the caller's to free)
+ * and *cap are untouched. VMS_GROW passes the element size of arr itself and calls only when
+ * the array is full (the common case stays inline). */
+int vms_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first);
+#define VMS_GROW(arr, n, cap, first) ((n) < (cap) ? 0 : vms_grow(&(arr), (n), &(cap), sizeof *(arr), (first)))
+
 /* nbytes (at most 64) random bytes from getrandom(2) as 2 * nbytes lowercase hex digits and a
  * NUL in out. Returns 0 (VMS_OK), VMS_ERR_INVALID (nbytes > 64) or VMS_ERR_IO (errno kept). */
 int vms_random_hex(char *out, size_t nbytes);

@@ -3,7 +3,6 @@
  * symbol (vmscope/imageinfo.h); for a free gap its size; the neighbours before and after.
  * Human text by default, --json: an array of the API's /at/{addr} objects (docs/api.md). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,25 +37,6 @@ static int ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !strcasecmp(s + n - m, suffix);
-}
-
-static int load_file(const char *path, struct vms_snapshot **out)
-{
-	size_t len = 0;
-	char err[256] = "";
-	char *text = NULL;
-	int rerr = vms_read_file(AT_FDCWD, path, 0, &text, &len);
-	if (rerr) {
-		fprintf(stderr, "vmscope at: cannot read %s: %s\n", path, strerror(-rerr));
-		return VMS_EXIT_ERROR;
-	}
-	int rc = vms_json_parse_snapshot(text, len, out, err, sizeof err);
-	free(text);
-	if (rc) {
-		fprintf(stderr, "vmscope at: %s: %s\n", path, *err ? err : vms_strerror(rc));
-		return VMS_EXIT_ERROR;
-	}
-	return VMS_EXIT_OK;
 }
 
 static int take(const char *target, int no_peek, struct vms_snapshot **out)
@@ -172,28 +152,11 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 
 int vms_cmd_at(int argc, char **argv)
 {
-	int json = 0, no_peek = 0, c;
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"no-peek", no_argument, NULL, 'P'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {0}};
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'P':
-			no_peek = 1;
-			break;
-		case 'h':
-			at_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			at_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	int json = 0, no_peek = 0;
+	const struct vms_cli_switch sw[] = {{"json", 'j', &json}, {"no-peek", 0, &no_peek}, {NULL, 0, NULL}};
+	int done = vms_cli_switches(argc, argv, sw, at_usage);
+	if (done >= 0)
+		return done;
 	if (argc - optind < 2) {
 		fprintf(stderr, "vmscope at: %s\n", argc - optind < 1 ? "which process?" : "which address?");
 		at_usage(stderr);
@@ -214,7 +177,7 @@ int vms_cmd_at(int argc, char **argv)
 
 	struct vms_snapshot *s = NULL;
 	int stored = ends_with(target, ".json");
-	int rc = stored ? load_file(target, &s) : take(target, no_peek, &s);
+	int rc = stored ? vms_cli_load_snapshot("at", target, &s) : take(target, no_peek, &s);
 	if (rc) {
 		free(addrs);
 		return rc;

@@ -1,6 +1,5 @@
 /* vmscope diff A.json B.json: what changed between two snapshot files (the core's diff engine). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,45 +19,13 @@ static void diff_usage(FILE *f)
 	           "path changed, and per-type deltas for every column.\n");
 }
 
-static int load(const char *path, struct vms_snapshot **out)
-{
-	size_t len = 0;
-	char err[256] = "";
-	char *text = NULL;
-	int rerr = vms_read_file(AT_FDCWD, path, 0, &text, &len);
-	if (rerr) {
-		fprintf(stderr, "vmscope diff: cannot read %s: %s\n", path, strerror(-rerr));
-		return VMS_EXIT_ERROR;
-	}
-	int rc = vms_json_parse_snapshot(text, len, out, err, sizeof err);
-	free(text);
-	if (rc) {
-		fprintf(stderr, "vmscope diff: %s: %s\n", path, *err ? err : vms_strerror(rc));
-		return VMS_EXIT_ERROR;
-	}
-	return VMS_EXIT_OK;
-}
-
 int vms_cmd_diff(int argc, char **argv)
 {
 	int json = 0;
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			diff_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			diff_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	const struct vms_cli_switch sw[] = {{"json", 'j', &json}, {NULL, 0, NULL}};
+	int done = vms_cli_switches(argc, argv, sw, diff_usage);
+	if (done >= 0)
+		return done;
 	if (argc - optind != 2) {
 		diff_usage(stderr);
 		return VMS_EXIT_USAGE;
@@ -67,9 +34,9 @@ int vms_cmd_diff(int argc, char **argv)
 	struct vms_diff d;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = load(argv[optind], &a);
+	int rc = vms_cli_load_snapshot("diff", argv[optind], &a);
 	if (rc == VMS_EXIT_OK)
-		rc = load(argv[optind + 1], &b);
+		rc = vms_cli_load_snapshot("diff", argv[optind + 1], &b);
 	if (rc != VMS_EXIT_OK)
 		goto out;
 	if (vms_diff_compute(a, b, &d) != VMS_OK) {

@@ -29,28 +29,11 @@ int vms_cmd_ps(int argc, char **argv)
 {
 	int json = 0;
 	struct vms_proclist_opts opts = {0};
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"pss", no_argument, NULL, 'P'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'P':
-			opts.with_rollup = 1;
-			break;
-		case 'h':
-			ps_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			ps_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	const struct vms_cli_switch sw[] = {
+	    {"json", 'j', &json}, {"pss", 0, &opts.with_rollup}, {NULL, 0, NULL}};
+	int done = vms_cli_switches(argc, argv, sw, ps_usage);
+	if (done >= 0)
+		return done;
 	if (optind < argc) {
 		fprintf(stderr, "vmscope ps: unexpected argument '%s'\n", argv[optind]);
 		ps_usage(stderr);

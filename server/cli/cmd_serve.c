@@ -1,6 +1,7 @@
 /* vmscope serve: open the store, load (or create) the API token, start the HTTP server, print
  * the URL to open and run until SIGINT/SIGTERM. The daemon's logger lives here: a level and a
  * timestamp on stderr. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -22,6 +23,7 @@
 #include "vmscope/util.h"
 
 #define MAX_ALLOW_HOSTS 16
+#define MAX_METRICS_PROCESSES 64
 
 struct logger {
 	enum vms_log_level min;
@@ -49,14 +51,16 @@ static void usage(FILE *f)
 	    f,
 	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
 	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
-	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n\n"
+	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n"
+	    "                     [--metrics-process NAME|PID]... [--metrics-interval SECONDS]\n\n"
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
 	    "                       Only 127.0.0.1 unless you name another address.\n"
 	    "  --db PATH            snapshot database (default $XDG_DATA_HOME/vmscope/vmscope.db or\n"
 	    "                       ~/.local/share/vmscope/vmscope.db). The API token is kept in "
 	    "PATH.token.\n"
-	    "  --web DIR            dashboard files (default: web/ beside the build directory)\n"
+	    "  --web DIR            dashboard files (default: PREFIX/share/vmscope/web for an installed\n"
+	    "                       vmscope, else the source tree's web/)\n"
 	    "  --allow-host NAME    also accept this name in the Host header (repeatable), e.g. the\n"
 	    "                       machine's name when listening on a team-reachable address\n"
 	    "  --no-auth            no API token: every local user can read every scan. Loopback only.\n"
@@ -66,9 +70,13 @@ static void usage(FILE *f)
 	    "  --scan-rate N        full scans per second before 429 (default %.0f)\n"
 	    "  --scan-burst N       full scans allowed back to back (default %u)\n"
 	    "  --threads N          worker threads (default %u)\n"
-	    "  --verbose            log every request\n",
+	    "  --verbose            log every request\n"
+	    "  --metrics-process NAME|PID  GET /metrics also shows this process (repeatable; every\n"
+	    "                       watched process is shown anyway)\n"
+	    "  --metrics-interval SECONDS  scan a --metrics-process target at most this often\n"
+	    "                       (default %u)\n",
 	    VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
-	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS);
+	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS, VMS_HTTP_DEFAULT_METRICS_INTERVAL_S);
 }
 
 /* "123", "64K", "512M", "4G" -> bytes. */
@@ -105,9 +113,25 @@ struct serve_args {
 	struct vms_http_config cfg;
 	struct vms_store_opts sopts;
 	const char *allow[MAX_ALLOW_HOSTS];
+	const char *metrics[MAX_METRICS_PROCESSES];
 	const char *db, *web;
 	int no_auth, verbose;
 };
+
+/* A whole number min..max for option `what` into *out: -1 (go on), or the usage exit code after
+ * saying what it takes. */
+static int parse_count(const char *s, unsigned long min, unsigned long max, const char *what, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (end == s || *end || *s == '-' || errno || v < min || v > max) {
+		fprintf(stderr, "vmscope serve: %s takes %lu to %lu\n", what, min, max);
+		return VMS_EXIT_USAGE;
+	}
+	*out = (unsigned)v;
+	return -1;
+}
 
 /* One option into a. Returns -1 to go on, else the exit code (after saying why). */
 static int parse_option(int c, struct serve_args *a)
@@ -155,33 +179,31 @@ static int parse_option(int c, struct serve_args *a)
 			return VMS_EXIT_USAGE;
 		}
 		return -1;
-	case 'u': {
-		unsigned long b = strtoul(optarg, &end, 10);
-		if (*end || b < 1 || b > 10000 || *optarg == '-') {
-			fprintf(stderr, "vmscope serve: --scan-burst takes 1 to 10000\n");
-			return VMS_EXIT_USAGE;
-		}
-		a->cfg.scan_burst = (unsigned)b;
-		return -1;
-	}
+	case 'u':
+		return parse_count(optarg, 1, 10000, "--scan-burst", &a->cfg.scan_burst);
 	case 'M':
 		if (parse_size(optarg, &a->cfg.max_body) != 0) {
 			fprintf(stderr, "vmscope serve: --max-body takes a size such as 64M\n");
 			return VMS_EXIT_USAGE;
 		}
 		return -1;
-	case 't': {
-		unsigned long t = strtoul(optarg, &end, 10);
-		if (*end || t < 2 || t > 1024) {
-			fprintf(stderr, "vmscope serve: --threads takes 2 to 1024\n");
-			return VMS_EXIT_USAGE;
-		}
-		a->cfg.threads = (unsigned)t;
-		return -1;
-	}
+	case 't':
+		return parse_count(optarg, 2, 1024, "--threads", &a->cfg.threads);
 	case 'v':
 		a->verbose = 1;
 		return -1;
+	case 'P':
+		if (a->cfg.n_metrics_processes == MAX_METRICS_PROCESSES || !*optarg || strlen(optarg) > 63) {
+			fprintf(stderr,
+			        "vmscope serve: --metrics-process takes a process name or pid of at most 63 "
+			        "characters (at most %d of them)\n",
+			        MAX_METRICS_PROCESSES);
+			return VMS_EXIT_USAGE;
+		}
+		a->metrics[a->cfg.n_metrics_processes++] = optarg;
+		return -1;
+	case 'I':
+		return parse_count(optarg, 1, 86400, "--metrics-interval", &a->cfg.metrics_interval_s);
 	case 'h':
 		usage(stdout);
 		return VMS_EXIT_OK;
@@ -207,12 +229,15 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"max-body", required_argument, NULL, 'M'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"metrics-process", required_argument, NULL, 'P'},
+	    {"metrics-interval", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c, rc;
 	a->cfg.listen = VMS_HTTP_DEFAULT_LISTEN;
 	a->cfg.allow_hosts = a->allow;
+	a->cfg.metrics_processes = a->metrics;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
 		if ((rc = parse_option(c, a)) != -1)

@@ -212,15 +212,9 @@ int vms_cmd_snapshot(int argc, char **argv)
 			return VMS_EXIT_USAGE;
 		}
 	}
-	if (!target && optind < argc)
-		target = argv[optind++];
-	if (!target || optind < argc) {
-		fprintf(stderr, "vmscope snapshot: %s\n",
-		        target ? "unexpected argument (one process per run)"
-		               : "which process? use -p PID|NAME");
-		snapshot_usage(stderr);
-		return VMS_EXIT_USAGE;
-	}
+	int done = vms_cli_target("snapshot", argc, argv, &target, snapshot_usage);
+	if (done >= 0)
+		return done;
 	/* "-p -5" is a mistyped pid, not a process named "-5" */
 	if (!by_cmdline && (target[0] == '-' || !target[0])) {
 		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "vmscope/error.h"
+#include "vmscope_build.h"
 
 struct command {
 	const char *name;
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "vmscope %s: VMMap's view of any Linux process\n\n"
-	        "usage: vmscope COMMAND [OPTIONS]   (vmscope COMMAND --help for details)\n\n"
+	        "usage: vmscope COMMAND [OPTIONS]   (vmscope COMMAND --help for details)\n"
+	        "       vmscope --version\n\n"
 	        "commands:\n",
 	        VMSCOPE_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -68,8 +70,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return VMS_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("vmscope %s\n", VMSCOPE_VERSION);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("vmscope %s (commit %s, built %s)\n", VMSCOPE_VERSION, VMSCOPE_COMMIT,
+		       VMSCOPE_BUILD_DATE);
 		return VMS_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

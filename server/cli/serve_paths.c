@@ -104,15 +104,10 @@ static int has_index(const char *dir)
 	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-const char *vms_default_web_dir(char *buf, size_t size)
+/* dir_of_exe + rel into buf when it holds an index.html (resolved). */
+static const char *beside_exe(const char *rel, char *buf, size_t size)
 {
-#ifdef VMSCOPE_WEB_DIR
-	if (has_index(VMSCOPE_WEB_DIR)) {
-		snprintf(buf, size, "%s", VMSCOPE_WEB_DIR);
-		return buf;
-	}
-#endif
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], cand[PATH_MAX + 32], real[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
 		return NULL;
@@ -121,14 +116,27 @@ const char *vms_default_web_dir(char *buf, size_t size)
 	if (!slash)
 		return NULL;
 	*slash = '\0';
-	static const char *const rel[] = {"/../web", "/web", "/../share/vmscope/web"};
-	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-		char cand[PATH_MAX + 32], real[PATH_MAX];
-		snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
-		if (has_index(cand) && realpath(cand, real)) {
-			snprintf(buf, size, "%s", real);
-			return buf;
-		}
+	snprintf(cand, sizeof cand, "%s%s", exe, rel);
+	if (!has_index(cand) || !realpath(cand, real))
+		return NULL;
+	snprintf(buf, size, "%s", real);
+	return buf;
+}
+
+/* An installed binary (PREFIX/bin/vmscope, the .deb's /usr/bin) serves its own PREFIX/share first,
+ * even when the source tree it was built from is still on this machine; a build-tree binary has
+ * no ../share and serves the source tree's web/ compiled in by CMake. */
+const char *vms_default_web_dir(char *buf, size_t size)
+{
+	if (beside_exe("/../share/vmscope/web", buf, size))
+		return buf;
+#ifdef VMSCOPE_WEB_DIR
+	if (has_index(VMSCOPE_WEB_DIR)) {
+		snprintf(buf, size, "%s", VMSCOPE_WEB_DIR);
+		return buf;
 	}
+#endif
+	if (beside_exe("/../web", buf, size) || beside_exe("/web", buf, size))
+		return buf;
 	return NULL;
 }

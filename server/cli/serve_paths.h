@@ -16,9 +16,10 @@ int vms_token_path(const char *db, char *buf, size_t size);
 /* Load (or create) the API token kept beside the database db into token. Returns 0, or -1 with
  * a sentence in errbuf. */
 int vms_load_token_beside(const char *db, char *token, char *errbuf, size_t errlen);
-/* The dashboard directory when --web is not given: VMSCOPE_WEB_DIR (compile time) if it has an
- * index.html, else web/ next to the binary's directory (build/../web, which is the source tree's
- * web/ for `make run`), else ../share/vmscope/web relative to the binary. NULL when none. */
+/* The dashboard directory when --web is not given, the first with an index.html of:
+ * ../share/vmscope/web relative to the binary (an installed vmscope: /usr/bin -> /usr/share),
+ * VMSCOPE_WEB_DIR (compile time: the source tree's web/ for `make run`), ../web and web/ beside
+ * the binary. NULL when none. */
 const char *vms_default_web_dir(char *buf, size_t size);
 
 #endif

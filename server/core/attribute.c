@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "snapshot_internal.h"
 #include "vmscope/filecache.h"
+#include "vmscope/util.h"
 
 #define PEEK_MAX 4096
 
@@ -65,14 +66,10 @@ const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a)
 
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
 {
-	char buf[512];
 	va_list ap;
 	va_start(ap, format);
-	int n = vsnprintf(buf, sizeof buf, format, ap);
+	const char *r = vms_snapshot_vfmt(a->s, format, ap);
 	va_end(ap);
-	if (n < 0)
-		return NULL;
-	const char *r = vms_snapshot_strndup(a->s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 	if (!r)
 		a->oom = 1;
 	return r;
@@ -142,15 +139,9 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 		if (k > first && R[k].start != R[k - 1].end)
 			return -1;
 	}
-	if (a->n_claims == a->cap_claims) {
-		size_t cap = a->cap_claims ? a->cap_claims * 2 : 64;
-		struct claim_rec *g = realloc(a->claims, cap * sizeof *g);
-		if (!g) {
-			a->oom = 1;
-			return -1;
-		}
-		a->claims = g;
-		a->cap_claims = cap;
+	if (VMS_GROW(a->claims, a->n_claims, a->cap_claims, 64)) {
+		a->oom = 1;
+		return -1;
 	}
 	long id = (long)a->n_claims++;
 	a->claims[id] = (struct claim_rec){.first = first, .n = n, .c = *c, .first_part = a->n_parts};
@@ -181,15 +172,9 @@ int vms_attr_part(struct vms_attr *a, long claim, uint64_t start, uint64_t end, 
 		return -1;
 	if (!cr->n_parts)
 		cr->first_part = a->n_parts;
-	if (a->n_parts == a->cap_parts) {
-		size_t cap = a->cap_parts ? a->cap_parts * 2 : 64;
-		struct vms_part *g = realloc(a->parts, cap * sizeof *g);
-		if (!g) {
-			a->oom = 1;
-			return -1;
-		}
-		a->parts = g;
-		a->cap_parts = cap;
+	if (VMS_GROW(a->parts, a->n_parts, a->cap_parts, 64)) {
+		a->oom = 1;
+		return -1;
 	}
 	a->parts[a->n_parts++] =
 	    (struct vms_part){.start = start, .end = end, .allocation = (uint32_t)claim, .details = details};

@@ -13,6 +13,7 @@
 #include "snapshot_internal.h"
 
 #include "vmscope/parse.h"
+#include "vmscope/util.h"
 
 struct walk {
 	struct vms_snapshot *s;
@@ -83,32 +84,12 @@ static long thread_in(const struct vms_snapshot *s, uint64_t start, uint64_t end
 	return -1;
 }
 
-static const char *fmt(struct vms_snapshot *s, const char *format, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static const char *fmt(struct vms_snapshot *s, const char *format, ...)
-{
-	char buf[512];
-	va_list ap;
-	va_start(ap, format);
-	int n = vsnprintf(buf, sizeof buf, format, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	return vms_snapshot_strndup(s, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 /* Room for one more allocation; the array stays where it is until the next call. */
 static int grow(struct walk *w)
 {
-	if (w->n_alloc < w->cap_alloc)
-		return 0;
-	size_t cap = w->cap_alloc ? w->cap_alloc * 2 : 256;
-	struct vms_allocation *n = realloc(w->allocs, cap * sizeof *n);
-	if (!n)
+	if (VMS_GROW(w->allocs, w->n_alloc, w->cap_alloc, 256))
 		return -1;
-	w->allocs = n;
-	w->cap_alloc = cap;
-	w->s->allocations = n;
+	w->s->allocations = w->allocs;
 	return 0;
 }
 
@@ -129,7 +110,7 @@ static struct vms_allocation *emit(struct walk *w, size_t first, size_t n, enum 
 static const char *thread_details(struct walk *w, long t)
 {
 	const struct vms_thread *th = &w->s->threads[t];
-	return fmt(w->s, "Thread ID: %d (%s)", th->tid, th->name ? th->name : "");
+	return vms_snapshot_fmt(w->s, "Thread ID: %d (%s)", th->tid, th->name ? th->name : "");
 }
 
 static void attach_thread(struct walk *w, struct vms_allocation *a, long t)
@@ -141,7 +122,7 @@ static void attach_thread(struct walk *w, struct vms_allocation *a, long t)
 static const char *unmatched_stack_details(struct walk *w)
 {
 	if (w->s->thread_note)
-		return fmt(w->s, "Thread stack (thread id unknown: %s)", w->s->thread_note);
+		return vms_snapshot_fmt(w->s, "Thread stack (thread id unknown: %s)", w->s->thread_note);
 	return "Thread stack (no live thread: unused or cached by glibc)";
 }
 
@@ -155,10 +136,10 @@ static const char *base_name(const char *path)
 static const char *size_text(struct vms_snapshot *s, uint64_t b)
 {
 	if (b >= (1u << 20) && b % (1u << 20) == 0)
-		return fmt(s, "%llu MiB", (unsigned long long)(b >> 20));
+		return vms_snapshot_fmt(s, "%llu MiB", (unsigned long long)(b >> 20));
 	if (b >= 1024 && b % 1024 == 0)
-		return fmt(s, "%llu KiB", (unsigned long long)(b >> 10));
-	return fmt(s, "%llu bytes", (unsigned long long)b);
+		return vms_snapshot_fmt(s, "%llu KiB", (unsigned long long)(b >> 10));
+	return vms_snapshot_fmt(s, "%llu bytes", (unsigned long long)b);
 }
 
 /* Is the same-file run [i, j) an ELF image: it has an executable segment, or it starts at
@@ -291,7 +272,7 @@ static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
 	int asked = 0;
 	if (!bss_cover(w, i, j, &covered, &asked)) {
 		if (asked && *details)
-			*details = fmt(s, "%s (bss size unknown)", *details);
+			*details = vms_snapshot_fmt(s, "%s (bss size unknown)", *details);
 		return 1;
 	}
 	if (covered == size)
@@ -299,16 +280,18 @@ static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
 	const char *lib = base_name(s->regions[j - 1].path);
 	if (covered * 2 >= size) {
 		if (*details)
-			*details = fmt(s,
-			               "%s (its .bss region also holds %s mapped after the .bss: the kernel "
-			               "merged them)",
-			               *details, size_text(s, size - covered));
+			*details = vms_snapshot_fmt(
+			    s,
+			    "%s (its .bss region also holds %s mapped after the .bss: the kernel "
+			    "merged them)",
+			    *details, size_text(s, size - covered));
 		return 1;
 	}
 	if (covered) {
 		w->note_at = j;
-		w->note = fmt(s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it",
-		              lib, size_text(s, covered), size_text(s, size - covered));
+		w->note = vms_snapshot_fmt(
+		    s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it", lib,
+		    size_text(s, covered), size_text(s, size - covered));
 	}
 	return 0;
 }
@@ -349,16 +332,17 @@ static const char *shareable_details(struct walk *w, const struct vms_region *r)
 	const char *p = r->path;
 	unsigned key;
 	if (!strncmp(p, "/SYSV", 5) && sscanf(p + 5, "%8x", &key) == 1)
-		return fmt(w->s, "SysV shm key 0x%08x, shmid %llu", key, (unsigned long long)r->inode);
+		return vms_snapshot_fmt(w->s, "SysV shm key 0x%08x, shmid %llu", key,
+		                        (unsigned long long)r->inode);
 	if (!strncmp(p, "/memfd:", 7))
-		return fmt(w->s, "memfd: %s", p + 7);
+		return vms_snapshot_fmt(w->s, "memfd: %s", p + 7);
 	if (!strcmp(p, "/dev/zero"))
 		return "Shared anonymous memory (/dev/zero)";
 	if (!strncmp(p, "/dev/shm/", 9))
-		return fmt(w->s, "POSIX shm: /%s", p + 9);
+		return vms_snapshot_fmt(w->s, "POSIX shm: /%s", p + 9);
 	if (!strncmp(p, "[anon_shmem:", 12))
 		return p;
-	return r->deleted ? fmt(w->s, "%s (deleted)", p) : p;
+	return r->deleted ? vms_snapshot_fmt(w->s, "%s (deleted)", p) : p;
 }
 
 /* One step: classify the regions at i, return the index after them. */
@@ -385,7 +369,7 @@ static size_t step(struct walk *w, size_t i)
 					t = (long)k, attach_thread(w, a, t),
 					a->details = thread_details(w, t);
 			if (!a->details)
-				a->details = fmt(s, "Thread ID: %d (main thread)", c->main_tid),
+				a->details = vms_snapshot_fmt(s, "Thread ID: %d (main thread)", c->main_tid),
 				a->tid = c->main_tid;
 		} else if (!strcmp(p, "[vdso]")) {
 			r->role = "text";
@@ -402,7 +386,8 @@ static size_t step(struct walk *w, size_t i)
 	if (r->vm_flag_bits & VMS_VMF_HT) {
 		int sh = r->perms[3] == 's';
 		emit(w, i, 1, sh ? VMS_TYPE_SHAREABLE : VMS_TYPE_PRIVATE_DATA,
-		     fmt(s, "hugetlb %s: %s", sh ? "shared" : "private", r->path ? r->path : "anonymous"));
+		     vms_snapshot_fmt(s, "hugetlb %s: %s", sh ? "shared" : "private",
+		                      r->path ? r->path : "anonymous"));
 		return i + 1;
 	}
 	if (r->path && (is_shmem_dev(c, r) || is_tmpfs_dev(c, r))) {
@@ -413,7 +398,7 @@ static size_t step(struct walk *w, size_t i)
 		size_t j = i + 1;
 		while (j < n && R[j].start == R[j - 1].end && same_file(&R[j], r))
 			j++;
-		const char *details = r->deleted ? fmt(s, "%s (deleted)", r->path) : r->path;
+		const char *details = r->deleted ? vms_snapshot_fmt(s, "%s (deleted)", r->path) : r->path;
 		if (is_image(w, i, j)) {
 			size_t last;
 			image_extent(w, i, j, &last);

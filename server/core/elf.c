@@ -11,6 +11,60 @@ static uint64_t get(const unsigned char *p, int n, int be)
 	return v;
 }
 
+/* ---- the two layouts ------------------------------------------------------------------------- */
+
+/* Every field we read, in the file header (EH_), a program header (PH_), a section header
+ * (SH_) and a symbol (ST_). */
+// clang-format off
+enum elf_field {
+	EH_PHOFF, EH_SHOFF, EH_PHENTSIZE, EH_PHNUM, EH_SHENTSIZE, EH_SHNUM, EH_SHSTRNDX,
+	PH_OFFSET, PH_VADDR, PH_FILESZ, PH_MEMSZ,
+	SH_FLAGS, SH_ADDR, SH_OFFSET, SH_SIZE, SH_LINK, SH_ENTSIZE,
+	ST_VALUE, ST_SIZE, ST_INFO, ST_SHNDX,
+	ELF_FIELD_COUNT
+};
+
+/* Where each field stands: {byte offset, width} in ELF32 and in ELF64, from the System V gABI
+ * (<elf.h> Elf32_* and Elf64_*). Every reader below is written once against this table, so the
+ * 32- and 64-bit paths cannot drift apart. */
+static const struct at {
+	unsigned char off, w;
+} at[ELF_FIELD_COUNT][2] = {
+	/*                 ELF32       ELF64 */
+	[EH_PHOFF]     = {{0x1c, 4}, {0x20, 8}},
+	[EH_SHOFF]     = {{0x20, 4}, {0x28, 8}},
+	[EH_PHENTSIZE] = {{0x2a, 2}, {0x36, 2}},
+	[EH_PHNUM]     = {{0x2c, 2}, {0x38, 2}},
+	[EH_SHENTSIZE] = {{0x2e, 2}, {0x3a, 2}},
+	[EH_SHNUM]     = {{0x30, 2}, {0x3c, 2}},
+	[EH_SHSTRNDX]  = {{0x32, 2}, {0x3e, 2}},
+	[PH_OFFSET]    = {{0x04, 4}, {0x08, 8}},
+	[PH_VADDR]     = {{0x08, 4}, {0x10, 8}},
+	[PH_FILESZ]    = {{0x10, 4}, {0x20, 8}},
+	[PH_MEMSZ]     = {{0x14, 4}, {0x28, 8}},
+	[SH_FLAGS]     = {{0x08, 4}, {0x08, 8}},
+	[SH_ADDR]      = {{0x0c, 4}, {0x10, 8}},
+	[SH_OFFSET]    = {{0x10, 4}, {0x18, 8}},
+	[SH_SIZE]      = {{0x14, 4}, {0x20, 8}},
+	[SH_LINK]      = {{0x18, 4}, {0x28, 4}},
+	[SH_ENTSIZE]   = {{0x24, 4}, {0x38, 8}},
+	[ST_VALUE]     = {{0x04, 4}, {0x08, 8}},
+	[ST_SIZE]      = {{0x08, 4}, {0x10, 8}},
+	[ST_INFO]      = {{0x0c, 1}, {0x04, 1}},
+	[ST_SHNDX]     = {{0x0e, 2}, {0x06, 2}},
+};
+// clang-format on
+
+/* Entry sizes, ELF32 and ELF64: sizeof(Phdr), sizeof(Shdr), sizeof(Sym). */
+static const unsigned phent[2] = {32, 56}, shent[2] = {40, 64}, syment[2] = {16, 24};
+
+/* Field f of the structure at p, for class cls (1 = ELF32, 2 = ELF64) and byte order be. */
+static uint64_t rd(const unsigned char *p, enum elf_field f, int cls, int be)
+{
+	const struct at *a = &at[f][cls == 2];
+	return get(p + a->off, a->w, be);
+}
+
 /* Class (1 = ELF32, 2 = ELF64) and byte order of a header we understand, or 0. */
 static int elf_class(const unsigned char *eh, size_t len, int *be)
 {
@@ -23,19 +77,24 @@ static int elf_class(const unsigned char *eh, size_t len, int *be)
 	return eh[4];
 }
 
+/* The program header at p (phent[cls == 2] bytes). */
+static void read_phdr(const unsigned char *p, int cls, int be, struct vms_elf_phdr *out)
+{
+	out->type = (uint32_t)get(p, 4, be);
+	out->offset = rd(p, PH_OFFSET, cls, be), out->vaddr = rd(p, PH_VADDR, cls, be);
+	out->filesz = rd(p, PH_FILESZ, cls, be), out->memsz = rd(p, PH_MEMSZ, cls, be);
+}
+
 int vms_elf_phdrs_at(const unsigned char *eh, size_t len, uint64_t *phoff, size_t *size)
 {
-	int be, cls = elf_class(eh, len, &be);
-	if (!cls)
+	struct vms_elf_hdr h;
+	if (!vms_elf_hdr(eh, len, &h))
 		return 0;
-	uint64_t off = cls == 2 ? get(eh + 0x20, 8, be) : get(eh + 0x1c, 4, be);
-	unsigned entsize = (unsigned)get(eh + (cls == 2 ? 0x36 : 0x2a), 2, be);
-	unsigned num = (unsigned)get(eh + (cls == 2 ? 0x38 : 0x2c), 2, be);
-	if (entsize != (cls == 2 ? 56u : 32u) || num == 0 || (size_t)entsize * num > VMS_ELF_PHDRS_MAX ||
-	    off == 0)
+	if (h.phentsize != phent[h.cls == 2] || h.phnum == 0 ||
+	    (size_t)h.phentsize * h.phnum > VMS_ELF_PHDRS_MAX || h.phoff == 0)
 		return 0;
-	*phoff = off;
-	*size = (size_t)entsize * num;
+	*phoff = h.phoff;
+	*size = (size_t)h.phentsize * h.phnum;
 	return 1;
 }
 
@@ -45,21 +104,16 @@ int vms_elf_loads(const unsigned char *eh, size_t eh_len, const unsigned char *p
 	int be, cls = elf_class(eh, eh_len, &be);
 	if (!cls)
 		return 0;
-	size_t ent = cls == 2 ? 56 : 32;
+	size_t ent = phent[cls == 2];
 	int found = 0;
 	uint64_t top = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t k = 0; k + ent <= len; k += ent) {
-		const unsigned char *p = ph + k;
-		if (get(p, 4, be) != 1 /* PT_LOAD */)
+		struct vms_elf_phdr p;
+		read_phdr(ph + k, cls, be, &p);
+		if (p.type != 1 /* PT_LOAD */)
 			continue;
-		uint64_t off, va, fs, ms;
-		if (cls == 2)
-			off = get(p + 0x08, 8, be), va = get(p + 0x10, 8, be), fs = get(p + 0x20, 8, be),
-			ms = get(p + 0x28, 8, be);
-		else
-			off = get(p + 0x04, 4, be), va = get(p + 0x08, 4, be), fs = get(p + 0x10, 4, be),
-			ms = get(p + 0x14, 4, be);
+		uint64_t off = p.offset, va = p.vaddr, fs = p.filesz, ms = p.memsz;
 		if (ms < fs || va + ms < va)
 			return 0;
 		if (!found || va < out->first_vaddr)
@@ -84,29 +138,19 @@ int vms_elf_hdr(const unsigned char *eh, size_t len, struct vms_elf_hdr *out)
 	out->cls = cls;
 	out->be = be;
 	out->type = (unsigned)get(eh + 0x10, 2, be);
-	if (cls == 2) {
-		out->phoff = get(eh + 0x20, 8, be);
-		out->shoff = get(eh + 0x28, 8, be);
-		out->phentsize = (unsigned)get(eh + 0x36, 2, be);
-		out->phnum = (unsigned)get(eh + 0x38, 2, be);
-		out->shentsize = (unsigned)get(eh + 0x3a, 2, be);
-		out->shnum = (unsigned)get(eh + 0x3c, 2, be);
-		out->shstrndx = (unsigned)get(eh + 0x3e, 2, be);
-	} else {
-		out->phoff = get(eh + 0x1c, 4, be);
-		out->shoff = get(eh + 0x20, 4, be);
-		out->phentsize = (unsigned)get(eh + 0x2a, 2, be);
-		out->phnum = (unsigned)get(eh + 0x2c, 2, be);
-		out->shentsize = (unsigned)get(eh + 0x2e, 2, be);
-		out->shnum = (unsigned)get(eh + 0x30, 2, be);
-		out->shstrndx = (unsigned)get(eh + 0x32, 2, be);
-	}
+	out->phoff = rd(eh, EH_PHOFF, cls, be);
+	out->shoff = rd(eh, EH_SHOFF, cls, be);
+	out->phentsize = (unsigned)rd(eh, EH_PHENTSIZE, cls, be);
+	out->phnum = (unsigned)rd(eh, EH_PHNUM, cls, be);
+	out->shentsize = (unsigned)rd(eh, EH_SHENTSIZE, cls, be);
+	out->shnum = (unsigned)rd(eh, EH_SHNUM, cls, be);
+	out->shstrndx = (unsigned)rd(eh, EH_SHSTRNDX, cls, be);
 	return 1;
 }
 
 int vms_elf_shdrs_at(const struct vms_elf_hdr *h, uint64_t *off, size_t *size)
 {
-	if (h->shoff == 0 || h->shnum == 0 || h->shentsize != (h->cls == 2 ? 64u : 40u) ||
+	if (h->shoff == 0 || h->shnum == 0 || h->shentsize != shent[h->cls == 2] ||
 	    (size_t)h->shentsize * h->shnum > VMS_ELF_SHDRS_MAX ||
 	    h->shoff + (uint64_t)h->shentsize * h->shnum < h->shoff)
 		return 0;
@@ -118,7 +162,8 @@ int vms_elf_shdrs_at(const struct vms_elf_hdr *h, uint64_t *off, size_t *size)
 int vms_elf_shdr(const struct vms_elf_hdr *h, const unsigned char *tab, size_t len, unsigned idx,
                  struct vms_elf_shdr *out)
 {
-	size_t ent = h->cls == 2 ? 64 : 40;
+	size_t ent = shent[h->cls == 2];
+	int cls = h->cls;
 	if (idx >= h->shnum || (size_t)idx * ent + ent > len)
 		return 0;
 	const unsigned char *p = tab + (size_t)idx * ent;
@@ -126,33 +171,19 @@ int vms_elf_shdr(const struct vms_elf_hdr *h, const unsigned char *tab, size_t l
 	memset(out, 0, sizeof *out);
 	out->name = (uint32_t)get(p, 4, be);
 	out->type = (uint32_t)get(p + 4, 4, be);
-	if (h->cls == 2) {
-		out->flags = get(p + 0x08, 8, be), out->addr = get(p + 0x10, 8, be);
-		out->offset = get(p + 0x18, 8, be), out->size = get(p + 0x20, 8, be);
-		out->link = (uint32_t)get(p + 0x28, 4, be), out->entsize = get(p + 0x38, 8, be);
-	} else {
-		out->flags = get(p + 0x08, 4, be), out->addr = get(p + 0x0c, 4, be);
-		out->offset = get(p + 0x10, 4, be), out->size = get(p + 0x14, 4, be);
-		out->link = (uint32_t)get(p + 0x18, 4, be), out->entsize = get(p + 0x24, 4, be);
-	}
+	out->flags = rd(p, SH_FLAGS, cls, be), out->addr = rd(p, SH_ADDR, cls, be);
+	out->offset = rd(p, SH_OFFSET, cls, be), out->size = rd(p, SH_SIZE, cls, be);
+	out->link = (uint32_t)rd(p, SH_LINK, cls, be), out->entsize = rd(p, SH_ENTSIZE, cls, be);
 	return 1;
 }
 
 int vms_elf_phdr(const struct vms_elf_hdr *h, const unsigned char *tab, size_t len, unsigned idx,
                  struct vms_elf_phdr *out)
 {
-	size_t ent = h->cls == 2 ? 56 : 32;
+	size_t ent = phent[h->cls == 2];
 	if (idx >= h->phnum || (size_t)idx * ent + ent > len)
 		return 0;
-	const unsigned char *p = tab + (size_t)idx * ent;
-	int be = h->be;
-	out->type = (uint32_t)get(p, 4, be);
-	if (h->cls == 2)
-		out->offset = get(p + 0x08, 8, be), out->vaddr = get(p + 0x10, 8, be),
-		out->filesz = get(p + 0x20, 8, be), out->memsz = get(p + 0x28, 8, be);
-	else
-		out->offset = get(p + 0x04, 4, be), out->vaddr = get(p + 0x08, 4, be),
-		out->filesz = get(p + 0x10, 4, be), out->memsz = get(p + 0x14, 4, be);
+	read_phdr(tab + (size_t)idx * ent, h->cls, h->be, out);
 	return 1;
 }
 
@@ -165,24 +196,17 @@ const char *vms_elf_str(const unsigned char *tab, size_t len, uint64_t off)
 
 size_t vms_elf_sym_size(const struct vms_elf_hdr *h)
 {
-	return h->cls == 2 ? 24 : 16;
+	return syment[h->cls == 2];
 }
 
 void vms_elf_sym(const struct vms_elf_hdr *h, const unsigned char *p, struct vms_elf_sym *out)
 {
-	int be = h->be;
+	int cls = h->cls, be = h->be;
 	out->name = (uint32_t)get(p, 4, be);
-	if (h->cls == 2) {
-		out->info = p[4];
-		out->shndx = (uint16_t)get(p + 6, 2, be);
-		out->value = get(p + 8, 8, be);
-		out->size = get(p + 16, 8, be);
-	} else {
-		out->value = get(p + 4, 4, be);
-		out->size = get(p + 8, 4, be);
-		out->info = p[12];
-		out->shndx = (uint16_t)get(p + 14, 2, be);
-	}
+	out->info = (unsigned char)rd(p, ST_INFO, cls, be);
+	out->shndx = (uint16_t)rd(p, ST_SHNDX, cls, be);
+	out->value = rd(p, ST_VALUE, cls, be);
+	out->size = rd(p, ST_SIZE, cls, be);
 }
 
 int vms_elf_build_id(const struct vms_elf_hdr *h, const unsigned char *p, size_t len, char *out, size_t cap)

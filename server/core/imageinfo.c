@@ -11,6 +11,7 @@
 
 #include "elf.h"
 #include "vmscope/filecache.h"
+#include "vmscope/util.h"
 
 #define SHSTR_MAX (1u << 20) /* section name table */
 #define NOTE_MAX 4096u
@@ -413,14 +414,8 @@ struct part_buf {
 
 static int push_part(struct part_buf *b, struct vms_part part)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct vms_part *np = realloc(b->p, cap * sizeof *np);
-		if (!np)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
+	if (VMS_GROW(b->p, b->n, b->cap, 256))
+		return -1;
 	b->p[b->n++] = part;
 	return 0;
 }

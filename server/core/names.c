@@ -74,13 +74,19 @@ static int find_key(const char *const *table, int n, const char *key)
 	return -1;
 }
 
+/* Entry i of a table of n names, or dflt when i is out of range. */
+static const char *name_at(const char *const *table, unsigned n, unsigned i, const char *dflt)
+{
+	return i < n ? table[i] : dflt;
+}
+
 const char *vms_type_name(enum vms_type t)
 {
-	return (unsigned)t < VMS_TYPE_COUNT ? type_names[t] : "Unknown";
+	return name_at(type_names, VMS_TYPE_COUNT, t, "Unknown");
 }
 const char *vms_type_key(enum vms_type t)
 {
-	return (unsigned)t < VMS_TYPE_COUNT ? type_keys[t] : "unknown";
+	return name_at(type_keys, VMS_TYPE_COUNT, t, "unknown");
 }
 int vms_type_from_key(const char *key)
 {
@@ -96,7 +102,7 @@ size_t vms_smaps_field_kernel_name_len(enum vms_smaps_field f)
 }
 const char *vms_smaps_field_key(enum vms_smaps_field f)
 {
-	return (unsigned)f < VMS_SF_COUNT ? sf_keys[f] : "unknown";
+	return name_at(sf_keys, VMS_SF_COUNT, f, "unknown");
 }
 int vms_smaps_field_from_key(const char *key)
 {
@@ -104,11 +110,11 @@ int vms_smaps_field_from_key(const char *key)
 }
 const char *vms_col_name(enum vms_col c)
 {
-	return (unsigned)c < VMS_COL_COUNT ? col_names[c] : "Unknown";
+	return name_at(col_names, VMS_COL_COUNT, c, "Unknown");
 }
 const char *vms_col_key(enum vms_col c)
 {
-	return (unsigned)c < VMS_COL_COUNT ? col_keys[c] : "unknown";
+	return name_at(col_keys, VMS_COL_COUNT, c, "unknown");
 }
 int vms_col_from_key(const char *key)
 {

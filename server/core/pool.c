@@ -1,4 +1,5 @@
 #include "pool.h"
+#include "vmscope/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,15 +43,9 @@ int vms_pool_adopt(struct vms_pool *p, void *block)
 {
 	if (!block)
 		return 0;
-	if (p->n_adopted == p->cap_adopted) {
-		size_t cap = p->cap_adopted ? p->cap_adopted * 2 : 16;
-		void **n = realloc(p->adopted, cap * sizeof *n);
-		if (!n) {
-			free(block);
-			return -1;
-		}
-		p->adopted = n;
-		p->cap_adopted = cap;
+	if (VMS_GROW(p->adopted, p->n_adopted, p->cap_adopted, 16)) {
+		free(block);
+		return -1;
 	}
 	p->adopted[p->n_adopted++] = block;
 	return 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,17 @@ int vms_procfs_err(int err, int dir_opened)
 		return VMS_ERR_IO;
 	}
 }
+
+/* The unsigned 64-bit fields of /proc/PID/stat we keep: field number (proc(5), 1-based) and
+ * where it goes in struct vms_stat. */
+static const struct {
+	int field;
+	size_t off;
+} stat_u64[] = {
+    {10, offsetof(struct vms_stat, min_flt)},     {12, offsetof(struct vms_stat, maj_flt)},
+    {22, offsetof(struct vms_stat, start_time)},  {26, offsetof(struct vms_stat, start_code)},
+    {28, offsetof(struct vms_stat, start_stack)},
+};
 
 int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 {
@@ -73,18 +85,12 @@ int vms_stat_parse(const char *buf, size_t len, struct vms_stat *st)
 			st->state = *tok;
 		else if (field == 4)
 			st->ppid = (pid_t)strtol(tok, NULL, 10);
-		else if (field == 10)
-			st->min_flt = strtoull(tok, NULL, 10);
-		else if (field == 12)
-			st->maj_flt = strtoull(tok, NULL, 10);
 		else if (field == 20)
 			st->threads = (int)strtol(tok, NULL, 10);
-		else if (field == 22)
-			st->start_time = strtoull(tok, NULL, 10);
-		else if (field == 26)
-			st->start_code = strtoull(tok, NULL, 10);
-		else if (field == 28)
-			st->start_stack = strtoull(tok, NULL, 10);
+		else
+			for (size_t k = 0; k < sizeof stat_u64 / sizeof *stat_u64; k++)
+				if (stat_u64[k].field == field)
+					*(uint64_t *)((char *)st + stat_u64[k].off) = strtoull(tok, NULL, 10);
 	}
 	return field >= 22 ? 0 : -1;
 }
@@ -120,6 +126,25 @@ void vms_user_name(uid_t uid, char *buf, size_t len)
 		snprintf(buf, len, "%u", (unsigned)uid);
 }
 
+/* e_machine values (<elf.h> EM_*) and their names for 32- and 64-bit executables. */
+static const struct machine {
+	unsigned em;
+	const char *name32, *name64;
+} machines[] = {
+    {3, "i386", "i386"},         {62, "x32", "x86_64"}, {40, "arm", "arm"},     {183, "aarch64", "aarch64"},
+    {243, "riscv32", "riscv64"}, {8, "mips", "mips"},   {21, "ppc64", "ppc64"}, {22, "s390", "s390"},
+};
+
+/* The name of e_machine em for an executable of bits (32 or 64; anything else counts as 64),
+ * or "unknown". Static storage. */
+static const char *machine_name(unsigned em, int bits)
+{
+	for (size_t i = 0; i < sizeof machines / sizeof *machines; i++)
+		if (machines[i].em == em)
+			return bits == 32 ? machines[i].name32 : machines[i].name64;
+	return "unknown";
+}
+
 void vms_exe_arch(int dirfd, struct vms_arch *out)
 {
 	unsigned char h[20];
@@ -137,35 +162,7 @@ void vms_exe_arch(int dirfd, struct vms_arch *out)
 		return;
 	unsigned machine = h[5] == 2 ? (unsigned)(h[18] << 8 | h[19]) : (unsigned)(h[19] << 8 | h[18]);
 	out->bits = h[4] == 1 ? 32 : h[4] == 2 ? 64 : 0;
-	switch (machine) {
-	case 3:
-		out->machine = "i386";
-		break;
-	case 62:
-		out->machine = out->bits == 32 ? "x32" : "x86_64";
-		break;
-	case 40:
-		out->machine = "arm";
-		break;
-	case 183:
-		out->machine = "aarch64";
-		break;
-	case 243:
-		out->machine = out->bits == 32 ? "riscv32" : "riscv64";
-		break;
-	case 8:
-		out->machine = "mips";
-		break;
-	case 21:
-		out->machine = "ppc64";
-		break;
-	case 22:
-		out->machine = "s390";
-		break;
-	default:
-		out->machine = "unknown";
-		break;
-	}
+	out->machine = machine_name(machine, out->bits);
 }
 
 static pthread_once_t shmem_once = PTHREAD_ONCE_INIT;

@@ -30,13 +30,20 @@
 		.key = NULL, .tag = tg, .kind = kd, .offset = offsetof(T, m), .min = lo, .max = hi,          \
 		.dflt = df                                                                                   \
 	}
-/* A derived field with a second offset (SIZE: end). */
-#define D2(T, k, kd, fl, m, m2)                                                                              \
+/* A field with a second offset (DEV: minor; SIZE: end). */
+#define F2(T, k, tg, kd, fl, m, m2)                                                                          \
 	{                                                                                                    \
-		.key = k, .kind = kd, .flags = fl, .offset = offsetof(T, m), .aux = offsetof(T, m2),         \
-		.jkey = JK(k), .jkey_len = sizeof(JK(k)) - 1                                                 \
+		.key = k, .tag = tg, .kind = kd, .flags = fl, .offset = offsetof(T, m),                      \
+		.aux = offsetof(T, m2), .jkey = JK(k), .jkey_len = sizeof(JK(k)) - 1                         \
 	}
+/* A derived field (no tag: written, never stored), with a second offset or without. */
+#define D2(T, k, kd, fl, m, m2) F2(T, k, 0, kd, fl, m, m2)
 #define D(T, k, kd, m) D2(T, k, kd, 0, m, m)
+/* The [start, end) of a region or a part: packed tags 1 and 2, and the derived size. */
+#define SPAN(T)                                                                                              \
+	F(T, "start", 1, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_DELTA, start, 0, 0, 0),                       \
+	    F(T, "end", 2, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_LENGTH, end, 0, 0, 0),                      \
+	    D2(T, "size", VMS_FK_SIZE, 0, start, end)
 #define SP(k, sp)                                                                                            \
 	{                                                                                                    \
 		.key = k, .kind = VMS_FK_SPECIAL, .aux = sp, .jkey = JK(k), .jkey_len = sizeof(JK(k)) - 1    \
@@ -136,35 +143,15 @@ const struct vms_record vms_rec_snapshot = {"snapshot", 1, snapshot_fields, N(sn
 
 #define RG struct vms_region
 static const struct vms_field region_fields[] = {
-    F(RG, "start", 1, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_DELTA, start, 0, 0, 0),
-    F(RG, "end", 2, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_LENGTH, end, 0, 0, 0),
-    D2(RG, "size", VMS_FK_SIZE, 0, start, end),
-    {.key = "perms",
-     .tag = 3,
-     .kind = VMS_FK_PERMS,
-     .flags = VMS_FF_REQUIRED,
-     .offset = offsetof(RG, perms),
-     .jkey = JK("perms"),
-     .jkey_len = sizeof(JK("perms")) - 1},
+    SPAN(RG),
+    F(RG, "perms", 3, VMS_FK_PERMS, VMS_FF_REQUIRED, perms, 0, 0, 0),
     F(RG, "offset", 4, VMS_FK_ADDR, 0, offset, 0, 0, 0),
-    {.key = "dev",
-     .tag = 5,
-     .kind = VMS_FK_DEV,
-     .offset = offsetof(RG, dev_major),
-     .aux = offsetof(RG, dev_minor),
-     .jkey = JK("dev"),
-     .jkey_len = sizeof(JK("dev")) - 1},
+    F2(RG, "dev", 5, VMS_FK_DEV, 0, dev_major, dev_minor),
     F(RG, "inode", 6, VMS_FK_U64, 0, inode, 0, 0, 0),
     S(RG, "path", 7, VMS_FF_BACKREF, path, NULL),
     F(RG, "deleted", 8, VMS_FK_BOOL, 0, deleted, 0, 1, 0),
     S(RG, "role", 9, VMS_FF_BACKREF, role, NULL),
-    {.key = "smaps",
-     .tag = 10,
-     .kind = VMS_FK_SMAPS,
-     .flags = VMS_FF_REQUIRED,
-     .offset = offsetof(RG, smaps),
-     .jkey = JK("smaps"),
-     .jkey_len = sizeof(JK("smaps")) - 1},
+    F(RG, "smaps", 10, VMS_FK_SMAPS, VMS_FF_REQUIRED, smaps, 0, 0, 0),
     F(RG, "thp_eligible", 11, VMS_FK_INT_NULL, VMS_FF_NULL_OK, thp_eligible, 0, 1, -1),
     F(RG, "protection_key", 12, VMS_FK_INT_NULL, VMS_FF_NULL_OK, protection_key, 0, INT_MAX, -1),
     S(RG, "vm_flags", 13, VMS_FF_BACKREF, vm_flags, ""),
@@ -181,13 +168,7 @@ static const struct vms_field allocation_fields[] = {
     F(AL, "start", 0, VMS_FK_ADDR, VMS_FF_CHECK, start, 0, 0, 0),
     F(AL, "end", 0, VMS_FK_ADDR, VMS_FF_CHECK, end, 0, 0, 0),
     D2(AL, "size", VMS_FK_SIZE, 0, start, end),
-    {.key = "type",
-     .tag = 1,
-     .kind = VMS_FK_TYPE,
-     .flags = VMS_FF_REQUIRED,
-     .offset = offsetof(AL, type),
-     .jkey = JK("type"),
-     .jkey_len = sizeof(JK("type")) - 1},
+    F(AL, "type", 1, VMS_FK_TYPE, VMS_FF_REQUIRED, type, 0, 0, 0),
     S(AL, "details", 3, VMS_FF_BACKREF, details, NULL),
     F(AL, "tid", 4, VMS_FK_INT, 0, tid, 0, INT_MAX, 0),
     S(AL, "owner", 5, VMS_FF_BACKREF, owner, NULL),
@@ -207,10 +188,7 @@ const struct vms_record vms_rec_allocation = {"allocation", 1, allocation_fields
 
 #define PT struct vms_part
 static const struct vms_field part_fields[] = {
-    F(PT, "start", 1, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_DELTA, start, 0, 0, 0),
-    F(PT, "end", 2, VMS_FK_ADDR, VMS_FF_REQUIRED | VMS_FF_LENGTH, end, 0, 0, 0),
-    D2(PT, "size", VMS_FK_SIZE, 0, start, end),
-    S(PT, "details", 3, VMS_FF_BACKREF, details, NULL),
+    SPAN(PT), S(PT, "details", 3, VMS_FF_BACKREF, details, NULL),
     H(PT, 4, VMS_FK_U32, allocation, 0, UINT32_MAX, 0),
     /* next free tag: 5 */
 };

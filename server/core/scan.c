@@ -1,5 +1,6 @@
 /* vms_snapshot_take: read one process through a directory fd on /proc/PID (so a reused pid can
  * never mix two processes), parse, classify, summarize. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -336,6 +337,44 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 	return VMS_OK;
 }
 
+/* The directory to read the address space from, and the tid whose memory the peek reads. A
+ * process whose main thread has exited (pthread_exit) while others run is a zombie leader:
+ * its own smaps, maps and exe read empty, but every live thread shares the one mm, so read them
+ * through /proc/PID/task/TID of a live thread. Returns procfd itself (and *mm_tid = pid) in every
+ * other case; the caller closes a returned fd that is not procfd. */
+static int mm_dir(int procfd, pid_t pid, pid_t *mm_tid)
+{
+	*mm_tid = pid;
+	int taskfd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
+		return procfd;
+	DIR *d = fdopendir(taskfd);
+	if (!d) {
+		close(taskfd);
+		return procfd;
+	}
+	int found = procfd;
+	struct vms_buf b = {0};
+	struct dirent *e;
+	while (found == procfd && (e = readdir(d))) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == pid)
+			continue;
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct vms_stat st;
+		if (fd >= 0 && vms_procfs_read(fd, "stat", &b) == 0 &&
+		    vms_stat_parse(b.data, b.len, &st) == 0 && st.state != 'Z' && st.state != 'X') {
+			found = fd;
+			*mm_tid = (pid_t)tid;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	free(b.data);
+	closedir(d);
+	return found;
+}
+
 /* The attribution stage (attribute.h), then the images' sections as parts and their details
  * (vms_image_sections). When either changed an allocation, what was streamed is stale: tell the
  * writer to start again (once) and stream the final allocations, reusing what did not change. */
@@ -417,6 +456,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return vms_procfs_err(errno, 0);
+	int mmfd = dirfd; /* where the address space is read: see mm_dir */
+	pid_t mm_tid = pid;
 	s = vms_snapshot_new();
 	if (!s) {
 		err = VMS_ERR_NOMEM;
@@ -426,9 +467,20 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	err = fill_identity(s, dirfd, &b, &st, &kthread, &state);
 	if (err)
 		goto out;
-	if (kthread || state == 'Z' || state == 'X') {
+	if (kthread || state == 'X' || (state == 'Z' && s->status.threads <= 1)) {
 		err = VMS_ERR_NO_ADDRESS_SPACE;
 		goto out;
+	}
+	if (state == 'Z' && (mmfd = mm_dir(dirfd, pid, &mm_tid)) == dirfd) {
+		err = VMS_ERR_NO_ADDRESS_SPACE; /* its threads exited too */
+		goto out;
+	}
+	if (mmfd != dirfd && vms_procfs_read(mmfd, "status", &b) == 0) {
+		/* The leader's status lost its Vm* lines with its mm: take the live thread's. */
+		int kt = 0;
+		char thread_state = 0;
+		vms_status_parse(b.data, b.len, &s->status, &kt, &thread_state);
+		s->page_table_bytes = s->status.vm_pte;
 	}
 
 	/* Everything but smaps first, so that regions can be classified (and handed to
@@ -436,8 +488,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)
 		goto out;
-	vms_exe_arch(dirfd, &s->arch);
-	if (vms_procfs_read(dirfd, "mountinfo", &b) == 0)
+	vms_exe_arch(mmfd, &s->arch);
+	if (vms_procfs_read(mmfd, "mountinfo", &b) == 0)
 		tdevs = tmpfs_devs(b.data, b.len, &n_tdevs);
 	struct utsname u;
 	if (uname(&u) == 0) {
@@ -455,7 +507,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	 * the recognisers' then read each file range once. */
 	if (!opts->file_cache && (own_cache = vms_file_cache_new(0)))
 		cache = own_cache;
-	struct elf_probe probe = {.dirfd = dirfd, .cache = cache};
+	struct elf_probe probe = {.dirfd = mmfd, .cache = cache};
 	struct vms_classify_ctx ctx = {
 	    .tmpfs_devs = tdevs,
 	    .n_tmpfs_devs = n_tdevs,
@@ -480,9 +532,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 
 	/* smaps_rollup walks the page tables again (~6% of a scan); read it on a thread of its own
 	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
-	struct rollup_job job = {.dirfd = dirfd};
+	struct rollup_job job = {.dirfd = mmfd};
 	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
-	err = read_smaps(s, dirfd, s->arch.bits ? cl : NULL);
+	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL);
 	if (rollup_started) {
 		pthread_join(job.thread, NULL);
 		if (job.rc == 0)
@@ -495,12 +547,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		/* zombie, kernel thread or exited: tell which. It was neither a zombie nor a kernel
 		 * thread when status was read, so a zombie now (or a new start time) means it exited
 		 * while we read smaps (a dying task's smaps reads 0 bytes). */
-		int rc = vms_procfs_read(dirfd, "stat", &b);
+		int rc = vms_procfs_read(mmfd, "stat", &b);
 		struct vms_stat now;
 		if (rc < 0)
 			err = vms_procfs_err(rc, 1);
 		else if (vms_stat_parse(b.data, b.len, &now) < 0 || now.state == 'Z' || now.state == 'X' ||
-		         now.start_time != s->start_time)
+		         (mmfd == dirfd && now.start_time != s->start_time))
 			err = VMS_ERR_EXITED;
 		else
 			err = VMS_ERR_NO_ADDRESS_SPACE;
@@ -523,7 +575,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	cl = NULL;
 	if (err)
 		goto out;
-	err = attribute_and_restream(s, dirfd, pid, opts, cache);
+	err = attribute_and_restream(s, mmfd, mm_tid, opts, cache);
 	if (err)
 		goto out;
 
@@ -533,12 +585,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	/* execve() during the scan: the smaps fd kept the old mm and read 0 bytes from then on,
 	 * so the list may stop short. The new image has a new code address and stack. */
 	struct vms_stat now;
-	int rc = vms_procfs_read(dirfd, "stat", &b);
+	int rc = vms_procfs_read(mmfd, "stat", &b);
 	if (rc < 0)
 		err = vms_procfs_err(rc, 1);
-	else if (vms_stat_parse(b.data, b.len, &now) < 0 || now.start_time != s->start_time ||
-	         now.state == 'Z' || now.state == 'X' || now.start_code != st.start_code ||
-	         now.start_stack != st.start_stack)
+	else if (vms_stat_parse(b.data, b.len, &now) < 0 ||
+	         (mmfd == dirfd && now.start_time != s->start_time) || now.state == 'Z' || now.state == 'X' ||
+	         (mmfd == dirfd && (now.start_code != st.start_code || now.start_stack != st.start_stack)))
 		err = VMS_ERR_EXITED;
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
@@ -547,6 +599,8 @@ out:
 	vms_file_cache_free(own_cache);
 	free(tdevs);
 	free(b.data);
+	if (mmfd != dirfd)
+		close(mmfd);
 	close(dirfd);
 	if (err) {
 		vms_snapshot_free(s);

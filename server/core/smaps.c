@@ -2,6 +2,7 @@
  * Format facts (fs/proc/task_mmu.c show_map_vma and __show_smap; proc_pid_smaps(5)): header
  * fields by position, the pathname is the rest of the line, only '\n' is escaped (as \012),
  * values in kB. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +41,91 @@ void vms_smaps_parser_expose(struct vms_smaps_parser *p)
 	p->s->n_regions = p->n;
 }
 
+#define MAX_PAGE_SIZE (16ull << 30)
+
+int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len)
+{
+	uint64_t size = v[VMS_SF_SIZE], rss = v[VMS_SF_RSS];
+	static const int page_sizes[] = {VMS_SF_KERNEL_PAGE_SIZE, VMS_SF_MMU_PAGE_SIZE};
+	for (size_t i = 0; i < sizeof page_sizes / sizeof page_sizes[0]; i++)
+		if (v[page_sizes[i]] > MAX_PAGE_SIZE) {
+			*field = page_sizes[i];
+			snprintf(why, why_len, "%llu is not a page size (at most 16 GiB)",
+			         (unsigned long long)v[page_sizes[i]]);
+			return 0;
+		}
+	static const int in_region[] = {VMS_SF_RSS,
+	                                VMS_SF_PSS,
+	                                VMS_SF_PSS_DIRTY,
+	                                VMS_SF_SHARED_CLEAN,
+	                                VMS_SF_SHARED_DIRTY,
+	                                VMS_SF_PRIVATE_CLEAN,
+	                                VMS_SF_PRIVATE_DIRTY,
+	                                VMS_SF_ANONYMOUS,
+	                                VMS_SF_SHARED_HUGETLB,
+	                                VMS_SF_PRIVATE_HUGETLB,
+	                                VMS_SF_SWAP,
+	                                VMS_SF_SWAP_PSS,
+	                                VMS_SF_LOCKED};
+	for (size_t i = 0; i < sizeof in_region / sizeof in_region[0]; i++)
+		if (v[in_region[i]] > size) {
+			*field = in_region[i];
+			snprintf(why, why_len, "%llu bytes in a region of %llu bytes",
+			         (unsigned long long)v[in_region[i]], (unsigned long long)size);
+			return 0;
+		}
+	/* each term <= size here; a sum of four cannot wrap unless size >= 2^62 */
+	uint64_t parts = v[VMS_SF_SHARED_CLEAN] + v[VMS_SF_SHARED_DIRTY] + v[VMS_SF_PRIVATE_CLEAN] +
+	                 v[VMS_SF_PRIVATE_DIRTY];
+	if (parts > rss || parts < v[VMS_SF_SHARED_CLEAN]) {
+		*field = VMS_SF_RSS;
+		snprintf(
+		    why, why_len,
+		    "%llu is less than shared_clean + shared_dirty + private_clean + private_dirty (%llu)",
+		    (unsigned long long)rss, (unsigned long long)parts);
+		return 0;
+	}
+	static const int within_rss[] = {VMS_SF_PSS, VMS_SF_ANONYMOUS};
+	for (size_t i = 0; i < sizeof within_rss / sizeof within_rss[0]; i++)
+		if (v[within_rss[i]] > rss) {
+			*field = within_rss[i];
+			snprintf(why, why_len, "%llu is more than rss (%llu)",
+			         (unsigned long long)v[within_rss[i]], (unsigned long long)rss);
+			return 0;
+		}
+	if (v[VMS_SF_SWAP_PSS] > v[VMS_SF_SWAP]) {
+		*field = VMS_SF_SWAP_PSS;
+		snprintf(why, why_len, "%llu is more than swap (%llu)",
+		         (unsigned long long)v[VMS_SF_SWAP_PSS], (unsigned long long)v[VMS_SF_SWAP]);
+		return 0;
+	}
+	return 1;
+}
+
+/* The region just read completely: counters no kernel would report (hostile or corrupt text)
+ * are not believed. They are zeroed, which every rule accepts, and the region counts as one
+ * malformed line, so that columns never wrap and what vmscope writes it can read back. */
+static void region_done(struct vms_smaps_parser *ps)
+{
+	if (!ps->n)
+		return;
+	struct vms_region *r = &ps->regions[ps->n - 1];
+	int field;
+	char why[8];
+	if (vms_smaps_plausible(r->smaps, &field, why, sizeof why))
+		return;
+	uint64_t size = r->smaps[VMS_SF_SIZE], kps = r->smaps[VMS_SF_KERNEL_PAGE_SIZE],
+	         mps = r->smaps[VMS_SF_MMU_PAGE_SIZE];
+	memset(r->smaps, 0, sizeof r->smaps);
+	r->smaps[VMS_SF_SIZE] = size;
+	r->smaps[VMS_SF_KERNEL_PAGE_SIZE] = kps <= MAX_PAGE_SIZE ? kps : 0;
+	r->smaps[VMS_SF_MMU_PAGE_SIZE] = mps <= MAX_PAGE_SIZE ? mps : 0;
+	ps->s->malformed_lines++;
+}
+
 int vms_smaps_parser_finish(struct vms_smaps_parser *p)
 {
+	region_done(p);
 	struct vms_snapshot *s = p->s;
 	int err = VMS_OK;
 	if (p->regions && vms_pool_adopt(s->pool, p->regions) < 0) {
@@ -170,14 +254,9 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 	}
 	if (ps->n && r.start < ps->regions[ps->n - 1].end)
 		return -1; /* addresses never go backwards in one read of smaps */
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 256;
-		struct vms_region *nr = realloc(ps->regions, cap * sizeof *nr);
-		if (!nr)
-			return -2;
-		ps->regions = nr;
-		ps->cap = cap;
-	}
+	region_done(ps);
+	if (VMS_GROW(ps->regions, ps->n, ps->cap, 256))
+		return -2;
 	ps->regions[ps->n++] = r;
 	return 0;
 }

@@ -2,6 +2,8 @@
 #include "vmscope/snapshot.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,24 @@ const char *vms_snapshot_strndup(struct vms_snapshot *snap, const char *s, size_
 	if (!s)
 		return NULL;
 	return vms_pool_strndup(snap->pool, s, n);
+}
+
+const char *vms_snapshot_vfmt(struct vms_snapshot *snap, const char *format, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof buf, format, ap);
+	if (n < 0)
+		return NULL;
+	return vms_pool_strndup(snap->pool, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+const char *vms_snapshot_fmt(struct vms_snapshot *snap, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	const char *r = vms_snapshot_vfmt(snap, format, ap);
+	va_end(ap);
+	return r;
 }
 
 const char *vms_snapshot_strdup(struct vms_snapshot *snap, const char *s)

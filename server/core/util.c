@@ -1,14 +1,33 @@
 /* The shared helpers of include/vmscope/util.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vmscope/error.h"
 #include "vmscope/util.h"
+
+int vms_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : first;
+	if (ncap <= n || (elem && ncap > SIZE_MAX / elem))
+		return -1;
+	void *p; /* the caller's T *, copied bytewise: a T * and a void * are not the same type */
+	memcpy(&p, arrp, sizeof p);
+	p = realloc(p, ncap * elem);
+	if (!p)
+		return -1;
+	memcpy(arrp, &p, sizeof p);
+	*cap = ncap;
+	return 0;
+}
 
 int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b)
 {

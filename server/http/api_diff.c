@@ -11,42 +11,42 @@
 
 static int load_side(struct vms_req *r, int64_t id, const char *side, struct vms_snapshot **out)
 {
-	int err = vms_store_load(r->h->store, id, out);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld (%s)", (long long)id, side);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	return 0;
+	return vms_answer_store(r, vms_store_load(r->h->store, id, out), "no snapshot %lld (%s)",
+	                        (long long)id, side);
+}
+
+/* The diff from a to b as JSON, with "from_id":from_id,"to_id":to_id first. Written directly, not
+ * through a cJSON tree: 60,000 changed regions cost 0.7 s as a tree. VMS_OK and *text (free
+ * it), or an enum vms_err. */
+static int diff_json(const struct vms_snapshot *a, const struct vms_snapshot *b, int64_t from_id,
+                     int64_t to_id, char **text, size_t *len)
+{
+	struct vms_diff d;
+	char ids[64];
+	memset(&d, 0, sizeof d);
+	int err = vms_diff_compute(a, b, &d);
+	if (err == VMS_OK) {
+		snprintf(ids, sizeof ids, "\"from_id\":%lld,\"to_id\":%lld", (long long)from_id,
+		         (long long)to_id);
+		if (vms_json_write_diff(&d, ids, text, len) != VMS_OK)
+			err = VMS_ERR_NOMEM;
+	}
+	vms_diff_free(&d);
+	return err;
 }
 
 static int send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)
 {
 	struct vms_snapshot *a = NULL, *b = NULL;
-	struct vms_diff d;
+	char *text = NULL;
+	size_t len = 0;
 	int st;
-	if ((st = load_side(r, from_id, "from", &a)) != 0)
-		return st;
-	if ((st = load_side(r, to_id, "to", &b)) != 0) {
-		vms_snapshot_free(a);
-		return st;
+	if ((st = load_side(r, from_id, "from", &a)) == 0 && (st = load_side(r, to_id, "to", &b)) == 0) {
+		int err = diff_json(a, b, from_id, to_id, &text, &len);
+		st = err != VMS_OK ? vms_send_vms_err(r, err, 0)
+		                   : vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
 	}
-	memset(&d, 0, sizeof d);
-	int err = vms_diff_compute(a, b, &d);
-	if (err != VMS_OK) {
-		st = vms_send_vms_err(r, err, 0);
-	} else {
-		/* written directly, not through a cJSON tree: 60,000 changed regions cost 0.7 s as a tree */
-		char ids[64], *text = NULL;
-		size_t len = 0;
-		snprintf(ids, sizeof ids, "\"from_id\":%lld,\"to_id\":%lld", (long long)from_id,
-		         (long long)to_id);
-		if (vms_json_write_diff(&d, ids, &text, &len) != VMS_OK)
-			st = vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
-		else
-			st = vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
-		free(text);
-	}
-	vms_diff_free(&d);
+	free(text);
 	vms_snapshot_free(a);
 	vms_snapshot_free(b);
 	return st;

@@ -24,6 +24,7 @@
 struct stream_ctx {
 	struct vms_req *r;
 	int started;
+	int head;             /* a HEAD request: headers only */
 	double window_t0;     /* monotonic seconds at the start of the current window */
 	uint64_t window_sent; /* bytes written in it */
 };
@@ -45,6 +46,8 @@ static int stream_size(void *arg, uint64_t total)
 static int stream_chunk(void *arg, const void *buf, size_t len)
 {
 	struct stream_ctx *c = arg;
+	if (c->head)
+		return 0; /* HEAD: the headers said everything */
 	if (!c->window_t0)
 		c->window_t0 = now_s();
 	if (mg_write(c->r->conn, buf, len) != (int)len)
@@ -68,13 +71,9 @@ static int stream_chunk(void *arg, const void *buf, size_t len)
 static int load(struct vms_req *r, int64_t id, struct vms_snapshot **out)
 {
 	int err = vms_store_load(r->h->store, id, out);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK) {
+	if (err != VMS_OK && err != VMS_ERR_NOT_FOUND)
 		vms_log(r->h, VMS_LOG_ERROR, "loading snapshot %lld: %s", (long long)id, vms_strerror(err));
-		return vms_send_vms_err(r, err, 0);
-	}
-	return 0;
+	return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 }
 
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts)
@@ -89,10 +88,12 @@ int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const str
 	return 200;
 }
 
-int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
+/* The body of stored snapshot id: the kept rendering streamed from the store, or for a share
+ * without the command line a new rendering. Either passes the download gate (stream_gate.c). */
+static int send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 {
 	if (!omit_cmdline) {
-		struct stream_ctx c = {.r = r};
+		struct stream_ctx c = {.r = r, .head = !strcmp(r->ri->request_method, "HEAD")};
 		struct vms_store_sink sink = {.size = stream_size, .chunk = stream_chunk, .arg = &c};
 		int err = vms_http_snapshot_json(r->h->store, id, &sink);
 		if (err == VMS_OK)
@@ -101,9 +102,7 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 			mg_disable_connection_keep_alive(r->conn);
 			return 200;
 		}
-		if (err == VMS_ERR_NOT_FOUND)
-			return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-		return vms_send_vms_err(r, err, 0);
+		return vms_answer_store(r, err, "no snapshot %lld", (long long)id);
 	}
 	/* A share without the command line: rebuild the JSON without it. */
 	struct vms_snapshot *s = NULL;
@@ -113,6 +112,16 @@ int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
 	struct vms_json_opts o = {.omit_cmdline = 1};
 	st = vms_send_snapshot(r, s, &o);
 	vms_snapshot_free(s);
+	return st;
+}
+
+int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline)
+{
+	int st = vms_stream_begin(r);
+	if (st)
+		return st;
+	st = send_snapshot_json(r, id, omit_cmdline);
+	vms_stream_end(r);
 	return st;
 }
 
@@ -185,9 +194,25 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }
 
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size)
+{
+	char own[VMS_URL_MAX];
+	if (!url) {
+		url = own;
+		size = sizeof own;
+	}
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	snprintf(url, size, "/api/v1/%s/%lld", collection, (long long)id);
+	cJSON_AddNumberToObject(o, "id", (double)id);
+	cJSON_AddStringToObject(o, "url", url);
+	return o;
+}
+
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m)
 {
-	cJSON *o = vms_id_url_json("snapshots", m->id, NULL, 0);
+	cJSON *o = vms_json_with_url("snapshots", m->id, NULL, 0);
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "source",

@@ -1,4 +1,4 @@
-/* GET /api/v1/health and /api/v1/version. */
+/* GET /api/v1/health, /api/v1/version and /api/v1/openapi.json. */
 #include <sys/utsname.h>
 
 #include <civetweb.h>
@@ -8,6 +8,7 @@
 #include "vmscope/error.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/store.h"
+#include "vmscope_build.h"
 
 int vms_h_health(struct vms_req *r)
 {
@@ -46,6 +47,8 @@ int vms_h_version(struct vms_req *r)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "version", VMSCOPE_VERSION);
+	cJSON_AddStringToObject(root, "commit", VMSCOPE_COMMIT);
+	cJSON_AddStringToObject(root, "build_date", VMSCOPE_BUILD_DATE);
 	cJSON_AddStringToObject(root, "api", "v1");
 	cJSON_AddNumberToObject(root, "format_version", VMS_FORMAT_VERSION);
 	cJSON_AddNumberToObject(root, "schema_version", VMS_STORE_SCHEMA_VERSION);
@@ -59,4 +62,14 @@ int vms_h_version(struct vms_req *r)
 	else
 		cJSON_AddNullToObject(root, "host");
 	return vms_send_json(r, 200, root);
+}
+
+/* docs/openapi.json, embedded at build time (cmake/embed.cmake): the document is kept once. */
+extern const unsigned char vms_openapi_json[];
+extern const size_t vms_openapi_json_len;
+
+int vms_h_openapi(struct vms_req *r)
+{
+	return vms_send(r, 200, "application/json; charset=utf-8", vms_openapi_json, vms_openapi_json_len,
+	                NULL);
 }

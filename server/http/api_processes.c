@@ -1,5 +1,6 @@
 /* /api/v1/processes: the process list (filter, sort), a live scan of one process (not stored)
  * and what is at an address in a live process. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,28 @@
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 
-enum sort_key { S_PID, S_NAME, S_USER, S_RSS, S_SIZE, S_SWAP, S_PSS, S_USS, S_START, S_THREADS };
-static const char *const sort_names[] = {"pid",  "name", "user", "rss",   "size",
-                                         "swap", "pss",  "uss",  "start", "threads"};
+/* The ?sort= keys: each names one field of struct vms_proc and how it compares. */
+enum sort_kind { K_INT, K_U64, K_TEXT, K_TEXT_ANYCASE };
+static const struct sort_key {
+	const char *name;
+	enum sort_kind kind;
+	size_t off; /* offsetof the field: an int (K_INT), uint64_t (K_U64) or char * (K_TEXT*) */
+} sort_keys[] = {
+    {"pid", K_INT, offsetof(struct vms_proc, pid)},
+    {"name", K_TEXT_ANYCASE, offsetof(struct vms_proc, name)},
+    {"user", K_TEXT, offsetof(struct vms_proc, user)},
+    {"rss", K_U64, offsetof(struct vms_proc, vm_rss)},
+    {"size", K_U64, offsetof(struct vms_proc, vm_size)},
+    {"swap", K_U64, offsetof(struct vms_proc, vm_swap)},
+    {"pss", K_U64, offsetof(struct vms_proc, pss)},
+    {"uss", K_U64, offsetof(struct vms_proc, uss)},
+    {"start", K_U64, offsetof(struct vms_proc, start_time)},
+    {"threads", K_INT, offsetof(struct vms_proc, threads)},
+};
+_Static_assert(sizeof(pid_t) == sizeof(int), "pid is read as an int");
 
 struct sort_spec {
-	enum sort_key key;
+	const struct sort_key *key;
 	int desc;
 };
 
@@ -26,43 +43,39 @@ static int cmp_u64(uint64_t a, uint64_t b)
 	return a < b ? -1 : a > b;
 }
 
+/* Compare a's and b's field k (a NULL text sorts as ""). */
+static int cmp_field(const struct vms_proc *a, const struct vms_proc *b, const struct sort_key *k)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+	int ia, ib;
+	uint64_t ua, ub;
+	const char *ta, *tb;
+	switch (k->kind) {
+	case K_INT:
+		memcpy(&ia, fa, sizeof ia);
+		memcpy(&ib, fb, sizeof ib);
+		return ia < ib ? -1 : ia > ib;
+	case K_U64:
+		memcpy(&ua, fa, sizeof ua);
+		memcpy(&ub, fb, sizeof ub);
+		return cmp_u64(ua, ub);
+	case K_TEXT:
+	case K_TEXT_ANYCASE:
+		memcpy(&ta, fa, sizeof ta);
+		memcpy(&tb, fb, sizeof tb);
+		ta = ta ? ta : "";
+		tb = tb ? tb : "";
+		return k->kind == K_TEXT ? strcmp(ta, tb) : strcasecmp(ta, tb);
+	}
+	return 0;
+}
+
+/* By the spec's key, then by pid. */
 static int cmp_proc(const void *va, const void *vb, void *arg)
 {
 	const struct vms_proc *a = va, *b = vb;
 	const struct sort_spec *s = arg;
-	int c = 0;
-	switch (s->key) {
-	case S_PID:
-		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
-		break;
-	case S_NAME:
-		c = strcasecmp(a->name ? a->name : "", b->name ? b->name : "");
-		break;
-	case S_USER:
-		c = strcmp(a->user ? a->user : "", b->user ? b->user : "");
-		break;
-	case S_RSS:
-		c = cmp_u64(a->vm_rss, b->vm_rss);
-		break;
-	case S_SIZE:
-		c = cmp_u64(a->vm_size, b->vm_size);
-		break;
-	case S_SWAP:
-		c = cmp_u64(a->vm_swap, b->vm_swap);
-		break;
-	case S_PSS:
-		c = cmp_u64(a->pss, b->pss);
-		break;
-	case S_USS:
-		c = cmp_u64(a->uss, b->uss);
-		break;
-	case S_START:
-		c = cmp_u64(a->start_time, b->start_time);
-		break;
-	case S_THREADS:
-		c = cmp_u64((uint64_t)a->threads, (uint64_t)b->threads);
-		break;
-	}
+	int c = cmp_field(a, b, s->key);
 	if (c == 0)
 		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
 	return s->desc ? -c : c;
@@ -84,7 +97,7 @@ static int matches(const struct vms_proc *p, const char *q, const char *user)
 int vms_h_processes(struct vms_req *r)
 {
 	char q[256], user[64], sort[24], rollup[8];
-	struct sort_spec spec = {S_PID, 0};
+	struct sort_spec spec = {&sort_keys[0], 0};
 	struct vms_proclist_opts opts = {0};
 	struct vms_proclist all = {0}, view = {0};
 	int n, locked = 0;
@@ -103,16 +116,15 @@ int vms_h_processes(struct vms_req *r)
 			spec.desc = 1;
 			k++;
 		}
-		size_t i = 0;
-		for (; i < sizeof sort_names / sizeof sort_names[0]; i++)
-			if (!strcmp(k, sort_names[i]))
-				break;
-		if (i == sizeof sort_names / sizeof sort_names[0])
+		size_t i = 0, n_keys = sizeof sort_keys / sizeof sort_keys[0];
+		while (i < n_keys && strcmp(k, sort_keys[i].name))
+			i++;
+		if (i == n_keys)
 			return vms_send_error(
 			    r, 400, "bad_query",
 			    "unknown ?sort= key (pid, name, user, rss, size, swap, pss, uss, start, "
 			    "threads; prefix - for descending)");
-		spec.key = (enum sort_key)i;
+		spec.key = &sort_keys[i];
 	}
 	if ((n = vms_query(r, "rollup", rollup, sizeof rollup)) != -1) {
 		if (!strcmp(rollup, "1") || !strcmp(rollup, "true"))

@@ -16,10 +16,8 @@ int vms_h_share_create(struct vms_req *r)
 	if ((st = vms_param_id(r, r->param[0], &id)) != 0 || (st = vms_share_options(r, &o, 1)) != 0)
 		return st;
 	int err = vms_store_share_create(r->h->store, id, o.omit_cmdline, &sh);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
+		return st;
 	return vms_send_json(r, 201, vms_share_json(r, &sh));
 }
 
@@ -33,10 +31,8 @@ int vms_h_share_list(struct vms_req *r)
 	if ((st = vms_param_id(r, r->param[0], &id)) != 0)
 		return st;
 	int err = vms_store_meta(r->h->store, id, &m);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
+		return st;
 	vms_snapshot_meta_clear(&m);
 	if ((err = vms_store_share_list(r->h->store, id, &sh, &n)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
@@ -56,10 +52,8 @@ int vms_h_share_revoke(struct vms_req *r)
 		return st;
 	free(body);
 	int err = vms_store_share_revoke(r->h->store, r->param[0]);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no such share (unknown or already revoked)");
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, err, "no such share (unknown or already revoked)")) != 0)
+		return st;
 	vms_log(r->h, VMS_LOG_INFO, "revoked a share");
 	return vms_send(r, 204, NULL, NULL, 0, NULL);
 }
@@ -67,8 +61,8 @@ int vms_h_share_revoke(struct vms_req *r)
 /* Resolve the share token of a public route; 404 for anything not a live share. */
 static int resolve(struct vms_req *r, struct vms_share *sh)
 {
-	return vms_send_lookup_err(r, vms_store_share_get(r->h->store, r->param[0], sh),
-	                           "this share link does not exist or was revoked");
+	return vms_answer_store(r, vms_store_share_get(r->h->store, r->param[0], sh),
+	                        "this share link does not exist or was revoked");
 }
 
 int vms_h_shared_get(struct vms_req *r)

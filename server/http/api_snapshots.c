@@ -14,10 +14,9 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 {
 	struct vms_snapshot_meta m;
 	struct vms_share sh;
-	char url[64];
+	char url[VMS_URL_MAX];
 	int have_share = 0;
 
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
 	if (__atomic_exchange_n(&r->h->disk_full_logged, 0, __ATOMIC_RELAXED))
 		vms_log(r->h, VMS_LOG_INFO, "the disk holding the database has room again");
 	if (o->share) {
@@ -28,7 +27,7 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 		else
 			have_share = 1;
 	}
-	cJSON *root = vms_id_url_json("snapshots", id, NULL, 0);
+	cJSON *root = vms_json_with_url("snapshots", id, url, sizeof url);
 	if (!root)
 		return vms_send_json(r, 201, NULL);
 	if (have_share) {
@@ -44,7 +43,8 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 		cJSON_AddItemToObject(root, "snapshot", vms_meta_json(&m));
 		vms_snapshot_meta_clear(&m);
 	}
-	return vms_send_created(r, root, url);
+	struct vms_header h[] = {{"Location", url}, {NULL, NULL}};
+	return vms_send_json_x(r, 201, root, h);
 }
 
 /* Refuse early (before an expensive scan) when the count limit is already reached. */
@@ -217,11 +217,9 @@ int vms_h_snapshot_meta(struct vms_req *r)
 	int st = vms_param_id(r, r->param[0], &id);
 	if (st)
 		return st;
-	int err = vms_store_meta(r->h->store, id, &m);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, vms_store_meta(r->h->store, id, &m), "no snapshot %lld",
+	                           (long long)id)) != 0)
+		return st;
 	cJSON *o = vms_meta_json(&m);
 	vms_snapshot_meta_clear(&m);
 	return vms_send_json(r, 200, o);
@@ -257,11 +255,9 @@ int vms_h_snapshot_delete(struct vms_req *r)
 	if (st || (st = vms_read_body(r, &body, &len)) != 0) /* a DELETE body is read and ignored */
 		return st;
 	free(body);
-	int err = vms_store_delete(r->h->store, id);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no snapshot %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
+	if ((st = vms_answer_store(r, vms_store_delete(r->h->store, id), "no snapshot %lld",
+	                           (long long)id)) != 0)
+		return st;
 	vms_log(r->h, VMS_LOG_INFO, "deleted snapshot %lld", (long long)id);
 	return vms_send(r, 204, NULL, NULL, 0, NULL);
 }

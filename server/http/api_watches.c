@@ -35,7 +35,7 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 {
 	struct vms_sampler_info si;
-	cJSON *o = vms_id_url_json("watches", w->id, NULL, 0);
+	cJSON *o = vms_json_with_url("watches", w->id, NULL, 0);
 	if (!o)
 		return NULL;
 	cJSON_AddNumberToObject(o, "pid", w->pid);
@@ -193,11 +193,12 @@ int vms_h_watch_create(struct vms_req *r)
 	struct vms_watch back;
 	if ((err = vms_store_watch_get(r->h->store, id, &back)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	char url[96];
-	cJSON *root = vms_id_url_json("watches", id, url, sizeof url);
+	char url[VMS_URL_MAX];
+	cJSON *root = vms_json_with_url("watches", id, url, sizeof url);
 	cJSON_AddItemToObject(root, "watch", watch_json(r->h, &back));
 	vms_watch_clear(&back);
-	return vms_send_created(r, root, url);
+	struct vms_header hd[] = {{"Location", url}, {NULL, NULL}};
+	return vms_send_json_x(r, 201, root, hd);
 }
 
 int vms_h_watches(struct vms_req *r)
@@ -219,9 +220,7 @@ static int load_watch(struct vms_req *r, struct vms_watch *w)
 	int64_t id;
 	if (vms_parse_i64(r->param[0], 1, INT64_MAX, &id) != 0)
 		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
-	char msg[48];
-	snprintf(msg, sizeof msg, "no watch %lld", (long long)id);
-	return vms_send_lookup_err(r, vms_store_watch_get(r->h->store, id, w), msg);
+	return vms_answer_store(r, vms_store_watch_get(r->h->store, id, w), "no watch %lld", (long long)id);
 }
 
 int vms_h_watch_get(struct vms_req *r)
@@ -432,7 +431,7 @@ static int cmp_committed_delta(const void *a, const void *b)
 
 static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms)
 {
-	cJSON *o = vms_id_url_json("snapshots", id, NULL, 0);
+	cJSON *o = vms_json_with_url("snapshots", id, NULL, 0);
 	char iso[40];
 	add_time(o, "at", "at_ms", at_ms);
 	cJSON_AddNumberToObject(o, "off_by_ms", (double)(at_ms - wanted_ms));

@@ -6,6 +6,7 @@
 #include <civetweb.h>
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "vmscope/http.h"
@@ -21,6 +22,37 @@ void vms_ratelimit_init(struct vms_ratelimit *rl, double rate, double burst);
 void vms_ratelimit_destroy(struct vms_ratelimit *rl);
 /* Take one token. Returns 0 when allowed, else the seconds to wait before retrying (>= 1). */
 unsigned vms_ratelimit_take(struct vms_ratelimit *rl);
+
+/* The daemon's counters for /metrics (stats.c). Thread-safe through lock. */
+enum vms_scan_source { VMS_SCAN_API = 0, VMS_SCAN_WATCH, VMS_SCAN_METRICS, VMS_SCAN_SOURCE_COUNT };
+#define VMS_STATS_SCAN_BUCKETS 12
+#define VMS_STATS_MAX_CODES 48 /* distinct error codes counted by name; more go to errors_other */
+extern const double vms_stats_scan_buckets[VMS_STATS_SCAN_BUCKETS];
+struct vms_stats {
+	pthread_mutex_t lock;                     /* first member: vms_stats_copy copies what follows it */
+	uint64_t scans[VMS_SCAN_SOURCE_COUNT][2]; /* [source][0 ok, 1 failed] */
+	uint64_t scan_bucket[VMS_STATS_SCAN_BUCKETS + 1]; /* successful scans per bucket (not
+	                                                   * cumulative); the last is +Inf only */
+	double scan_seconds_sum;
+	uint64_t scan_count;
+	struct {
+		char code[32];
+		uint64_t count;
+	} errors[VMS_STATS_MAX_CODES];
+	size_t n_errors;
+	uint64_t errors_other;
+};
+void vms_stats_init(struct vms_stats *st);
+void vms_stats_destroy(struct vms_stats *st);
+/* One full scan from src: ok or not, and how long it took (seconds; only successful scans go
+ * into the histogram). */
+void vms_stats_scan(struct vms_stats *st, enum vms_scan_source src, int ok, double seconds);
+/* One error response with this code ("not_found"). */
+void vms_stats_error(struct vms_stats *st, const char *code);
+/* A consistent copy of the counters (out's lock is left untouched). */
+void vms_stats_copy(struct vms_stats *st, struct vms_stats *out);
+const char *vms_stats_source_name(enum vms_scan_source s);
+double vms_stats_now(void); /* CLOCK_MONOTONIC in seconds, for durations */
 
 /* The whole daemon state; the only "global" there is, passed to civetweb as user data. */
 struct vms_http {
@@ -41,9 +73,12 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
+	sem_t stream_slots;   /* snapshot bodies being sent: VMS_HTTP_MAX_STREAMS at most (stream_gate.c) */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
+	struct vms_stats stats;               /* for /metrics */
+	struct vms_metrics_targets *mtargets; /* --metrics-process (metrics_targets.c), or NULL */
 };
 
 #define VMS_MAX_PARAMS 3
@@ -98,6 +133,8 @@ int vms_send(struct vms_req *r, int status, const char *content_type, const void
 /* Send a cJSON tree (compact) and delete it. NULL tree (or no memory to print it) = out of
  * memory -> 503 out_of_memory (vms_send_vms_err). */
 int vms_send_json(struct vms_req *r, int status, cJSON *j);
+/* The same with extra headers (as for vms_send), e.g. the Location of a 201. */
+int vms_send_json_x(struct vms_req *r, int status, cJSON *j, const struct vms_header *extra);
 /* {"error":{"code":code,"message":...}} */
 int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -105,6 +142,10 @@ int vms_send_error_x(struct vms_req *r, int status, const char *code, const stru
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Error response for an enum vms_err from the core/store (pid for the messages, or 0). */
 int vms_send_vms_err(struct vms_req *r, int err, int pid);
+/* Answer the result err of a store call that looks up one thing (a snapshot, a share): 0 for
+ * VMS_OK (nothing sent); for VMS_ERR_NOT_FOUND 404 not_found whose message is fmt; any other
+ * error through vms_send_vms_err. Returns the status sent, or 0. */
+int vms_answer_store(struct vms_req *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Start a response whose body follows with mg_write (Content-Length given). */
 int vms_send_headers(struct vms_req *r, int status, const char *content_type, uint64_t len,
                      const struct vms_header *extra);
@@ -145,12 +186,22 @@ int vms_token_ok(const struct vms_http *h, const char *authorization);
 int vms_cross_site(const struct mg_connection *conn);
 int vms_is_json_type(const char *content_type);
 
+/* ---- snapshot downloads (stream_gate.c) ------------------------------------------------ */
+#define VMS_HTTP_MAX_STREAMS 4
+/* Take one of the VMS_HTTP_MAX_STREAMS slots for sending a snapshot body, waiting for one up to
+ * 30 s. Returns 0 (then call vms_stream_end when sent), or the status already sent (503 busy). */
+int vms_stream_begin(struct vms_req *r);
+void vms_stream_end(struct vms_req *r);
+
 /* ---- scans (scan_gate.c) -------------------------------------------------------------- */
 /* Pass the gate every full scan passes: the rate limit, then the scan lock (one at a time,
  * waiting at most 30 s). Returns 0 holding the lock (release it with vms_scan_end), or the
  * status of the 429 response it sent (rate_limited, or busy). */
 int vms_scan_begin(struct vms_req *r);
 void vms_scan_end(struct vms_req *r);
+/* Take the scan lock as an interactive scan does (counted in scan_waiting, so the sampler gives
+ * way), waiting at most wait_s. 0 when held, else the pthread error (ETIMEDOUT). */
+int vms_scan_lock(struct vms_http *h, int wait_s);
 /* Take a full scan of pid through that gate. peek: 0 forbids reading the target's memory
  * (recognisers use geometry alone). On failure the error response has been sent and its status
  * is returned; 0 and *out on success. */
@@ -158,16 +209,6 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out);
 /* A boolean query parameter ?NAME=1|0|true|false into *out (left as it is when absent); 0, or
  * the status of the 400 sent. */
 int vms_query_bool(struct vms_req *r, const char *name, int *out);
-
-/* ---- shared handler helpers (api_common.c) ---------------------------------------------- */
-/* {"id": id, "url": "/api/v1/COLLECTION/ID"} (NULL when out of memory); the URL also into url
- * (url_len bytes) when url is not NULL. */
-cJSON *vms_id_url_json(const char *collection, int64_t id, char *url, size_t url_len);
-/* Answer 201 with root (deleted here) and "Location: url"; returns the status sent. */
-int vms_send_created(struct vms_req *r, cJSON *root, const char *url);
-/* A store lookup's result: 0 for VMS_OK (nothing sent), 404 not_found with the message not_found
- * for VMS_ERR_NOT_FOUND, else vms_send_vms_err's answer. */
-int vms_send_lookup_err(struct vms_req *r, int err, const char *not_found);
 
 /* ---- the timeline sampler (sampler.c) ---------------------------------------------------- */
 struct vms_watch;
@@ -197,6 +238,31 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
  * holding more than that many of civetweb's workers. */
 #define VMS_SAMPLER_MAX_WAITERS 8
 int vms_sampler_wait(struct vms_http *h, int64_t id, int64_t after_ms, int64_t timeout_ms);
+
+/* ---- metrics (api_metrics.c, metrics_targets.c) ----------------------------------------- */
+/* One process's numbers as /metrics shows them: a watch's latest stored sample, or the cached
+ * scan of a --metrics-process target. */
+struct vms_metrics_proc {
+	pid_t pid;
+	uint64_t start_time;
+	char comm[64];
+	int64_t t_ms; /* when the numbers were taken (Unix ms) */
+	struct vms_type_summary summary[VMS_TYPE_COUNT];
+	uint64_t total[VMS_COL_COUNT];
+	uint64_t threads, vm_rss, vm_swap;
+	const char *source; /* "watch" or "metrics_process" (static) */
+};
+struct vms_metrics_targets;
+/* The targets named by specs (NAME or PID, copied), rescanned at most every interval_s (0: the
+ * default). n == 0 gives *out = NULL. VMS_OK or VMS_ERR_NOMEM. */
+int vms_metrics_targets_new(const char *const *specs, size_t n, unsigned interval_s,
+                            struct vms_metrics_targets **out);
+void vms_metrics_targets_free(struct vms_metrics_targets *m); /* accepts NULL */
+size_t vms_metrics_targets_count(const struct vms_metrics_targets *m);
+/* Target i's numbers into *out (scanning it first when its last attempt is older than the
+ * interval); *spec = its NAME|PID. VMS_OK, or why there are none (VMS_ERR_NO_SUCH_PROCESS,
+ * VMS_ERR_AMBIGUOUS, VMS_ERR_PERMISSION ...). Thread-safe. */
+int vms_metrics_target_get(struct vms_http *h, size_t i, struct vms_metrics_proc *out, const char **spec);
 
 /* ---- handlers -------------------------------------------------------------------------- */
 int vms_h_health(struct vms_req *r);
@@ -230,6 +296,8 @@ int vms_h_watch_get(struct vms_req *r);
 int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
+int vms_h_metrics(struct vms_req *r);
+int vms_h_openapi(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;
@@ -241,6 +309,11 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
  * host for its section and symbol (never for a share link: an unauthenticated holder must not
  * make the daemon read files). */
 int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
+/* A new object {"id":id,"url":"/api/v1/COLLECTION/ID"} (collection "snapshots", "watches"), the
+ * start of every stored thing's JSON; NULL without memory. url: when not NULL, receives the url
+ * too (size >= VMS_URL_MAX holds any). */
+#define VMS_URL_MAX 64
+cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t size);
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);
 cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s);

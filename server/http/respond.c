@@ -21,10 +21,24 @@ static void close_if_unread_body(struct mg_connection *conn, int body_read)
 		mg_disable_connection_keep_alive(conn);
 }
 
+/* civetweb 1.15 writes the request's own version into the status line ("HTTP/%s"). After a
+ * malformed request line that "version" is the rest of the request, headers included, so a
+ * client could make us echo anything: answer such requests as HTTP/1.1 and close. */
+static void sane_http_version(struct mg_connection *conn)
+{
+	/* request_info lives in the (non-const) connection; only civetweb's accessor is const. */
+	struct mg_request_info *ri = (struct mg_request_info *)mg_get_request_info(conn);
+	if (ri->http_version && (!strcmp(ri->http_version, "1.0") || !strcmp(ri->http_version, "1.1")))
+		return;
+	ri->http_version = "1.1";
+	mg_disable_connection_keep_alive(conn);
+}
+
 static int start(struct mg_connection *conn, int status, const char *content_type, int64_t len,
                  const struct vms_header *extra)
 {
 	char lenbuf[24];
+	sane_http_version(conn);
 	if (mg_response_header_start(conn, status) != 0)
 		return -1;
 	if (content_type)
@@ -65,15 +79,20 @@ int vms_send(struct vms_req *r, int status, const char *content_type, const void
 	return status;
 }
 
-int vms_send_json(struct vms_req *r, int status, cJSON *j)
+int vms_send_json_x(struct vms_req *r, int status, cJSON *j, const struct vms_header *extra)
 {
 	char *text = j ? vms_json_print(j, 0) : NULL;
 	cJSON_Delete(j);
 	if (!text)
 		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
-	vms_send(r, status, "application/json; charset=utf-8", text, strlen(text), NULL);
+	vms_send(r, status, "application/json; charset=utf-8", text, strlen(text), extra);
 	free(text);
 	return status;
+}
+
+int vms_send_json(struct vms_req *r, int status, cJSON *j)
+{
+	return vms_send_json_x(r, status, j, NULL);
 }
 
 static char *error_body(const char *code, const char *message)
@@ -98,6 +117,9 @@ static int error_response(struct mg_connection *conn, int status, const char *co
 		start(conn, status, NULL, 0, extra);
 		return status;
 	}
+	struct vms_http *h = mg_get_user_data(mg_get_context(conn));
+	if (h)
+		vms_stats_error(&h->stats, code);
 	char *text = error_body(code, message);
 	static const char fallback[] =
 	    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
@@ -116,25 +138,47 @@ int vms_send_error_conn(struct mg_connection *conn, int status, const char *code
 	return error_response(conn, status, code, message, extra, 0);
 }
 
-int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
+/* The one formatter behind vms_send_error and vms_send_error_x: the message is fmt with ap (cut
+ * at 511 bytes), extra as for vms_send (or NULL). Returns the status. */
+static __attribute__((format(printf, 5, 0))) int error_v(struct vms_req *r, int status, const char *code,
+                                                         const struct vms_header *extra, const char *fmt,
+                                                         va_list ap)
 {
 	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	return error_response(r->conn, status, code, msg, extra, r->body_read);
+}
+
+int vms_send_error(struct vms_req *r, int status, const char *code, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int st = error_v(r, status, code, NULL, fmt, ap);
 	va_end(ap);
-	return error_response(r->conn, status, code, msg, NULL, r->body_read);
+	return st;
 }
 
 int vms_send_error_x(struct vms_req *r, int status, const char *code, const struct vms_header *extra,
                      const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	int st = error_v(r, status, code, extra, fmt, ap);
 	va_end(ap);
-	return error_response(r->conn, status, code, msg, extra, r->body_read);
+	return st;
+}
+
+int vms_answer_store(struct vms_req *r, int err, const char *fmt, ...)
+{
+	if (err == VMS_OK)
+		return 0;
+	if (err != VMS_ERR_NOT_FOUND)
+		return vms_send_vms_err(r, err, 0);
+	va_list ap;
+	va_start(ap, fmt);
+	int st = error_v(r, 404, "not_found", NULL, fmt, ap);
+	va_end(ap);
+	return st;
 }
 
 int vms_send_vms_err(struct vms_req *r, int err, int pid)

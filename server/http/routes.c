@@ -42,6 +42,11 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+    /* Prometheus's scrape path (outside /api/v1 by its convention); the API token as for
+     * every other route (a scrape config's bearer_token_file). */
+    {"GET", "/metrics", 0, vms_h_metrics},
+    /* docs/openapi.json (every route above has its path there: tests/e2e/openapi.test.mjs) */
+    {"GET", V1 "/openapi.json", 0, vms_h_openapi},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
@@ -78,6 +83,21 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r)
 	return *s == '\0';
 }
 
+/* Whether a request with this method is served by a route declared for route_method: HEAD is
+ * every GET route without its body (the responders leave the body out for HEAD). */
+static int method_serves(const char *route_method, const char *method)
+{
+	return !strcmp(route_method, method) || (!strcmp(method, "HEAD") && !strcmp(route_method, "GET"));
+}
+
+static void allow_add(char *allow, size_t allow_len, const char *method)
+{
+	if (strstr(allow, method))
+		return;
+	size_t n = strlen(allow);
+	snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", method);
+}
+
 /* The route for r's path and method (its captures copied into r->param), or NULL; allow gets the
  * methods the path has, for a 405. */
 static const struct vms_route *route_find(struct vms_req *r, const char *method, char *allow,
@@ -87,14 +107,13 @@ static const struct vms_route *route_find(struct vms_req *r, const char *method,
 		struct vms_req probe = *r;
 		if (!vms_route_match(vms_routes[i].pattern, r->path, &probe))
 			continue;
-		if (!strcmp(vms_routes[i].method, method)) {
+		if (method_serves(vms_routes[i].method, method)) {
 			memcpy(r->param, probe.param, sizeof r->param);
 			return &vms_routes[i];
 		}
-		if (!strstr(allow, vms_routes[i].method)) {
-			size_t n = strlen(allow);
-			snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", vms_routes[i].method);
-		}
+		allow_add(allow, allow_len, vms_routes[i].method);
+		if (!strcmp(vms_routes[i].method, "GET"))
+			allow_add(allow, allow_len, "HEAD");
 	}
 	return NULL;
 }

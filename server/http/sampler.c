@@ -197,7 +197,9 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	if (err == VMS_OK) {
 		struct vms_snapshot_opts opts = {
 		    .read_rollup = 0, .thread_stacks = 1, .no_peek = 0, .file_cache = h->file_cache};
+		double s0 = vms_stats_now();
 		err = vms_snapshot_take(a->pid, &opts, &s);
+		vms_stats_scan(&h->stats, VMS_SCAN_WATCH, err == VMS_OK, vms_stats_now() - s0);
 		if (err == VMS_OK && s->start_time != a->start_time)
 			err = VMS_ERR_NO_SUCH_PROCESS;
 	}

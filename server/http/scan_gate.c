@@ -47,6 +47,17 @@ static int permission_error(struct vms_req *r, int pid)
 	return vms_send_vms_err(r, VMS_ERR_PERMISSION, pid);
 }
 
+int vms_scan_lock(struct vms_http *h, int wait_s)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_s;
+	__atomic_add_fetch(&h->scan_waiting, 1, __ATOMIC_ACQ_REL);
+	int locked = pthread_mutex_timedlock(&h->scan_lock, &until);
+	__atomic_sub_fetch(&h->scan_waiting, 1, __ATOMIC_ACQ_REL);
+	return locked;
+}
+
 int vms_scan_begin(struct vms_req *r)
 {
 	unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
@@ -56,13 +67,7 @@ int vms_scan_begin(struct vms_req *r)
 		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
 		return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s", wait);
 	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += SCAN_WAIT_S;
-	__atomic_add_fetch(&r->h->scan_waiting, 1, __ATOMIC_ACQ_REL);
-	int locked = pthread_mutex_timedlock(&r->h->scan_lock, &until);
-	__atomic_sub_fetch(&r->h->scan_waiting, 1, __ATOMIC_ACQ_REL);
-	if (locked != 0) {
+	if (vms_scan_lock(r->h, SCAN_WAIT_S) != 0) {
 		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
 		return vms_send_error_x(r, 429, "busy", h,
 		                        "another scan has been running for %d s; retry later", SCAN_WAIT_S);
@@ -83,8 +88,10 @@ int vms_scan(struct vms_req *r, int pid, int peek, struct vms_snapshot **out)
 		return st;
 	struct vms_snapshot_opts opts = {
 	    .read_rollup = 1, .thread_stacks = 1, .no_peek = !peek, .file_cache = r->h->file_cache};
+	double t0 = vms_stats_now();
 	int err = vms_snapshot_take(pid, &opts, out);
 	vms_scan_end(r);
+	vms_stats_scan(&r->h->stats, VMS_SCAN_API, err == VMS_OK, vms_stats_now() - t0);
 	if (err == VMS_OK)
 		return 0;
 	vms_log(r->h, VMS_LOG_DEBUG, "scan of pid %d: %s", pid, vms_strerror(err));

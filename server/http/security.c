@@ -32,7 +32,8 @@ int vms_host_allowed(const struct vms_http *h, const char *host)
 		return 0;
 	memcpy(name, host, nlen);
 	name[nlen] = '\0';
-	if (colon && vms_parse_i64(colon + 1, 1, 65535, &hport) != 0)
+	/* A port is written without leading zeros ("018080" is not our 18080). */
+	if (colon && (colon[1] == '0' || vms_parse_i64(colon + 1, 1, 65535, &hport) != 0))
 		return 0;
 	if (hport != port)
 		return 0;

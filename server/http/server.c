@@ -97,6 +97,13 @@ static int begin_request(struct mg_connection *conn)
 	const char *path = ri->local_uri;
 	const char *method = ri->request_method ? ri->request_method : "";
 
+	/* civetweb 1.15 keeps MG_MAX_HEADERS (64) header lines and drops the rest without a word, so
+	 * a second Host or Origin after the 64th would go unseen: refuse a request that fills them. */
+	if (ri->num_headers >= MG_MAX_HEADERS) {
+		mg_disable_connection_keep_alive(conn);
+		return vms_send_error_conn(conn, 431, "too_many_headers",
+		                           "too many header lines (vmscope reads at most 63)", NULL);
+	}
 	/* 1. DNS rebinding: nothing happens for a Host we do not answer to. */
 	if (host_header_count(ri) > 1 || !vms_host_allowed(h, mg_get_header(conn, "Host"))) {
 		mg_disable_connection_keep_alive(conn);
@@ -127,7 +134,7 @@ static int begin_request(struct mg_connection *conn)
 	}
 
 	struct vms_req r = {.conn = conn, .ri = ri, .h = h, .path = path};
-	if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5))
+	if (!strcmp(path, "/api") || !strncmp(path, "/api/", 5) || !strcmp(path, "/metrics"))
 		return vms_api_dispatch(&r);
 	if (!strncmp(path, "/s/", 3)) {
 		if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
@@ -223,8 +230,11 @@ static void free_server(struct vms_http *h)
 	free(h->web_dir);
 	free(h->index_path);
 	pthread_mutex_destroy(&h->scan_lock);
+	sem_destroy(&h->stream_slots);
 	vms_ratelimit_destroy(&h->scan_rate);
 	vms_file_cache_free(h->file_cache);
+	vms_metrics_targets_free(h->mtargets);
+	vms_stats_destroy(&h->stats);
 	free(h);
 }
 
@@ -355,10 +365,15 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	if (!h)
 		return VMS_ERR_NOMEM;
 	pthread_mutex_init(&h->scan_lock, NULL);
+	sem_init(&h->stream_slots, 0, VMS_HTTP_MAX_STREAMS);
+	vms_stats_init(&h->stats);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
 	h->file_cache = vms_file_cache_new(0);
 	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
+	if (!err)
+		err = vms_metrics_targets_new(cfg->metrics_processes, cfg->n_metrics_processes,
+		                              cfg->metrics_interval_s, &h->mtargets);
 	if (!err && cfg->web_dir)
 		err = set_web_dir(h, cfg->web_dir, errbuf, errlen);
 	if (!err)

@@ -9,6 +9,7 @@
  * Allocation failures are sticky in struct jb: builders keep going as no-ops and the public
  * function deletes the partial tree and returns NULL at the end. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,37 @@ cJSON *vms_json_summary(const struct vms_snapshot *s)
 
 /* ---- process list ------------------------------------------------------------------ */
 
+/* The byte counts of a process, in key order: from /proc/PID/status, and from smaps_rollup. */
+struct proc_bytes {
+	const char *key;
+	size_t off; /* of a uint64_t in struct vms_proc */
+};
+static const struct proc_bytes proc_status_bytes[] = {
+    {"vm_size", offsetof(struct vms_proc, vm_size)},     {"vm_rss", offsetof(struct vms_proc, vm_rss)},
+    {"rss_anon", offsetof(struct vms_proc, rss_anon)},   {"rss_file", offsetof(struct vms_proc, rss_file)},
+    {"rss_shmem", offsetof(struct vms_proc, rss_shmem)}, {"vm_swap", offsetof(struct vms_proc, vm_swap)},
+};
+static const struct proc_bytes proc_rollup_bytes[] = {
+    {"pss", offsetof(struct vms_proc, pss)},
+    {"uss", offsetof(struct vms_proc, uss)},
+    {"swap_pss", offsetof(struct vms_proc, swap_pss)},
+};
+
+/* Put the n byte counts of table t read from p into e; all null when p is NULL (not known). */
+static void put_proc_bytes(struct jb *b, cJSON *e, const struct vms_proc *p, const struct proc_bytes *t,
+                           size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!p) {
+			put_null(b, e, t[i].key);
+			continue;
+		}
+		uint64_t v;
+		memcpy(&v, (const char *)p + t[i].off, sizeof v);
+		put_u64(b, e, t[i].key, v);
+	}
+}
+
 static void put_proc_fields(struct jb *b, cJSON *e, const struct vms_proc *p)
 {
 	char state[2] = {p->state ? p->state : '?', '\0'};
@@ -420,12 +452,7 @@ static void put_proc_fields(struct jb *b, cJSON *e, const struct vms_proc *p)
 	put_i64(b, e, "threads", p->threads);
 	put_u64(b, e, "start_time_ticks", p->start_time);
 	put_i64(b, e, "start_time_ms", p->start_time_ms);
-	put_u64(b, e, "vm_size", p->vm_size);
-	put_u64(b, e, "vm_rss", p->vm_rss);
-	put_u64(b, e, "rss_anon", p->rss_anon);
-	put_u64(b, e, "rss_file", p->rss_file);
-	put_u64(b, e, "rss_shmem", p->rss_shmem);
-	put_u64(b, e, "vm_swap", p->vm_swap);
+	put_proc_bytes(b, e, p, proc_status_bytes, sizeof proc_status_bytes / sizeof *proc_status_bytes);
 	put_bool(b, e, "kernel_thread", p->kernel_thread);
 	cJSON *a = put_obj(b, e, "arch");
 	put_i64(b, a, "bits", p->arch.bits);
@@ -438,15 +465,8 @@ static void put_proc_fields(struct jb *b, cJSON *e, const struct vms_proc *p)
 		put_str(b, u, "code", vms_err_code(p->unreadable_err));
 		put_str(b, u, "message", vms_strerror(p->unreadable_err));
 	}
-	if (p->has_rollup) {
-		put_u64(b, e, "pss", p->pss);
-		put_u64(b, e, "uss", p->uss);
-		put_u64(b, e, "swap_pss", p->swap_pss);
-	} else {
-		put_null(b, e, "pss");
-		put_null(b, e, "uss");
-		put_null(b, e, "swap_pss");
-	}
+	put_proc_bytes(b, e, p->has_rollup ? p : NULL, proc_rollup_bytes,
+	               sizeof proc_rollup_bytes / sizeof *proc_rollup_bytes);
 }
 
 cJSON *vms_json_proc(const struct vms_proc *p)

@@ -10,6 +10,7 @@
 
 #include "vmscope/error.h"
 #include "vmscope/json.h"
+#include "vmscope/util.h"
 
 struct text {
 	char *buf;
@@ -69,15 +70,9 @@ static void push_segment(struct vms_json_capture *c, int before, size_t off, siz
 {
 	if (!len)
 		return;
-	if (c->n_seg == c->cap_seg) {
-		size_t cap = c->cap_seg ? c->cap_seg * 2 : 1024;
-		struct segment *g = realloc(c->seg, cap * sizeof *g);
-		if (!g) {
-			c->oom = 1;
-			return;
-		}
-		c->seg = g;
-		c->cap_seg = cap;
+	if (VMS_GROW(c->seg, c->n_seg, c->cap_seg, 1024)) {
+		c->oom = 1;
+		return;
 	}
 	c->seg[c->n_seg++] = (struct segment){.before = before, .off = off, .len = len};
 }
@@ -86,15 +81,9 @@ static void mark_allocation_end(struct vms_json_capture *c)
 {
 	struct text *t = &c->now;
 	vms_json_stream_flush(c->st);
-	if (t->n_end == t->cap_end) {
-		size_t cap = t->cap_end ? t->cap_end * 2 : 1024;
-		size_t *g = realloc(t->end, cap * sizeof *g);
-		if (!g) {
-			c->oom = 1;
-			return;
-		}
-		t->end = g;
-		t->cap_end = cap;
+	if (VMS_GROW(t->end, t->n_end, t->cap_end, 1024)) {
+		c->oom = 1;
+		return;
 	}
 	t->end[t->n_end++] = t->len;
 }

@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "vmscope/json.h"
+#include "vmscope/parse.h"
 #include "vmscope/record.h"
+#include "vmscope/util.h"
 
 struct numtok {
 	const char *p;
@@ -63,16 +65,8 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 
 static int push_tok(struct pctx *c, const char *p, size_t n)
 {
-	if (c->n_nums == c->cap_nums) {
-		size_t cap = c->cap_nums ? c->cap_nums * 2 : 256;
-		if (cap > SIZE_MAX / sizeof(struct numtok))
-			return -1;
-		struct numtok *t = realloc(c->nums, cap * sizeof *t);
-		if (!t)
-			return -1;
-		c->nums = t;
-		c->cap_nums = cap;
-	}
+	if (VMS_GROW(c->nums, c->n_nums, c->cap_nums, 256))
+		return -1;
 	c->nums[c->n_nums++] = (struct numtok){p, n};
 	return 0;
 }
@@ -474,62 +468,20 @@ static int get_record(struct pctx *c, const cJSON *o, const char *path, const st
 
 /* ---- sections ---------------------------------------------------------------------- */
 
-/* Numeric ranges: what a kernel can report for one region (fs/proc/task_mmu.c), for every
- * field the columns are computed from (vms_snapshot_summarize). Those byte counts are made of
- * the region's own pages, so none exceeds its size; the Shared/Private counts split Rss, and
- * Pss and Anonymous lie within it, SwapPss within Swap. Page sizes are at most 16 GiB (arm64's
- * largest). With the regions sorted and apart and their sizes under 2^60, no column summed
- * over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws below
- * private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts) are
- * kept exact as given, over the whole u64 range. */
-#define VMS_IMPORT_MAX_PAGE_SIZE (16ull << 30)
+/* Numeric ranges: the rules of vms_smaps_plausible (parse.h), the same the smaps parser holds
+ * scanned text to. With the regions sorted and apart and their sizes under 2^60, no column
+ * summed over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws
+ * below private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts)
+ * are kept exact as given, over the whole u64 range. */
 #define VMS_IMPORT_MAX_MAPPED (1ull << 60)
 static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *v)
 {
 	char sub[2 * PATH_MAX_LEN + 16];
-	uint64_t size = v[VMS_SF_SIZE], rss = v[VMS_SF_RSS];
 	snprintf(sub, sizeof sub, "%s.smaps", path);
-	static const int page_sizes[] = {VMS_SF_KERNEL_PAGE_SIZE, VMS_SF_MMU_PAGE_SIZE};
-	for (size_t i = 0; i < sizeof page_sizes / sizeof page_sizes[0]; i++)
-		if (v[page_sizes[i]] > VMS_IMPORT_MAX_PAGE_SIZE)
-			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)page_sizes[i]),
-			            "%llu is not a page size (at most 16 GiB)",
-			            (unsigned long long)v[page_sizes[i]]);
-	static const int in_region[] = {VMS_SF_RSS,
-	                                VMS_SF_PSS,
-	                                VMS_SF_PSS_DIRTY,
-	                                VMS_SF_SHARED_CLEAN,
-	                                VMS_SF_SHARED_DIRTY,
-	                                VMS_SF_PRIVATE_CLEAN,
-	                                VMS_SF_PRIVATE_DIRTY,
-	                                VMS_SF_ANONYMOUS,
-	                                VMS_SF_SHARED_HUGETLB,
-	                                VMS_SF_PRIVATE_HUGETLB,
-	                                VMS_SF_SWAP,
-	                                VMS_SF_SWAP_PSS,
-	                                VMS_SF_LOCKED};
-	for (size_t i = 0; i < sizeof in_region / sizeof in_region[0]; i++)
-		if (v[in_region[i]] > size)
-			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)in_region[i]),
-			            "%llu bytes in a region of %llu bytes",
-			            (unsigned long long)v[in_region[i]], (unsigned long long)size);
-	/* each term <= size < 2^60 here, so the sum cannot wrap */
-	uint64_t parts = v[VMS_SF_SHARED_CLEAN] + v[VMS_SF_SHARED_DIRTY] + v[VMS_SF_PRIVATE_CLEAN] +
-	                 v[VMS_SF_PRIVATE_DIRTY];
-	if (parts > rss)
-		return fail(c, sub, "rss",
-		            "%llu is less than shared_clean + shared_dirty + private_clean + private_dirty "
-		            "(%llu)",
-		            (unsigned long long)rss, (unsigned long long)parts);
-	static const int within_rss[] = {VMS_SF_PSS, VMS_SF_ANONYMOUS};
-	for (size_t i = 0; i < sizeof within_rss / sizeof within_rss[0]; i++)
-		if (v[within_rss[i]] > rss)
-			return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)within_rss[i]),
-			            "%llu is more than rss (%llu)", (unsigned long long)v[within_rss[i]],
-			            (unsigned long long)rss);
-	if (v[VMS_SF_SWAP_PSS] > v[VMS_SF_SWAP])
-		return fail(c, sub, "swap_pss", "%llu is more than swap (%llu)",
-		            (unsigned long long)v[VMS_SF_SWAP_PSS], (unsigned long long)v[VMS_SF_SWAP]);
+	int field;
+	char why[160];
+	if (!vms_smaps_plausible(v, &field, why, sizeof why))
+		return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)field), "%s", why);
 	return 0;
 }
 

@@ -71,6 +71,19 @@ static void parts_of(struct vms_sb *sb, struct wctx *c)
 	VMS_JO_LIT(sb, "]");
 }
 
+/* The n records of rec at items (rec->size bytes apart) as a JSON array. */
+static void array(struct vms_sb *sb, const struct vms_record *rec, const void *items, size_t n,
+                  struct wctx *c)
+{
+	VMS_JO_LIT(sb, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			VMS_JO_LIT(sb, ",");
+		one(sb, rec, (const char *)items + i * rec->size, c);
+	}
+	VMS_JO_LIT(sb, "]");
+}
+
 static void special(struct vms_sb *sb, const struct vms_field *f, const void *base, struct wctx *c)
 {
 	const struct vms_snapshot *s = c->s;
@@ -100,13 +113,7 @@ static void special(struct vms_sb *sb, const struct vms_field *f, const void *ba
 		VMS_JO_LIT(sb, "]");
 		break;
 	case VMS_SP_THREADS:
-		VMS_JO_LIT(sb, "[");
-		for (size_t i = 0; i < s->n_threads; i++) {
-			if (i)
-				VMS_JO_LIT(sb, ",");
-			one(sb, &vms_rec_thread, &s->threads[i], c);
-		}
-		VMS_JO_LIT(sb, "]");
+		array(sb, &vms_rec_thread, s->threads, s->n_threads, c);
 		break;
 	case VMS_SP_SUMMARY:
 		VMS_JO_LIT(sb, "[");
@@ -122,26 +129,13 @@ static void special(struct vms_sb *sb, const struct vms_field *f, const void *ba
 		vms_jo_cols(sb, s->total);
 		break;
 	case VMS_SP_RECOGNISERS:
-		VMS_JO_LIT(sb, "[");
-		for (size_t i = 0; i < s->n_recognisers; i++) {
-			if (i)
-				VMS_JO_LIT(sb, ",");
-			one(sb, &vms_rec_recogniser, &s->recognisers[i], c);
-		}
-		VMS_JO_LIT(sb, "]");
+		array(sb, &vms_rec_recogniser, s->recognisers, s->n_recognisers, c);
 		break;
-	case VMS_SP_REGIONS: {
+	case VMS_SP_REGIONS: { /* the allocation's run of regions, cut at the end of the array */
 		const struct vms_allocation *a = base;
-		VMS_JO_LIT(sb, "[");
-		for (uint32_t j = 0; j < a->n_regions; j++) {
-			size_t ri = (size_t)a->first_region + j;
-			if (ri >= s->n_regions)
-				break;
-			if (j)
-				VMS_JO_LIT(sb, ",");
-			one(sb, &vms_rec_region, &s->regions[ri], c);
-		}
-		VMS_JO_LIT(sb, "]");
+		size_t first = a->first_region < s->n_regions ? a->first_region : s->n_regions;
+		size_t n = s->n_regions - first < a->n_regions ? s->n_regions - first : a->n_regions;
+		array(sb, &vms_rec_region, s->regions + first, n, c);
 		break;
 	}
 	case VMS_SP_PARTS:

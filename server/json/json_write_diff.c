@@ -43,16 +43,26 @@ static void changes(struct vms_sb *sb, unsigned ch)
 	LIT(sb, "]");
 }
 
-static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
+/* One side of a changed item: the key k, then null when idx is not an index below n (the item
+ * is not on that side), else {"index":idx — left open for the caller's members. Returns 1 when
+ * the object was opened. */
+static int side_open(struct vms_sb *sb, const char *k, long idx, size_t n)
 {
 	vms_jo_key(sb, k, 0);
-	if (idx < 0 || (size_t)idx >= s->n_allocations) {
+	if (idx < 0 || (size_t)idx >= n) {
 		LIT(sb, "null");
-		return;
+		return 0;
 	}
-	const struct vms_allocation *a = &s->allocations[idx];
 	LIT(sb, "{\"index\":");
 	vms_jo_i64(sb, idx);
+	return 1;
+}
+
+static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
+{
+	if (!side_open(sb, k, idx, s->n_allocations))
+		return;
+	const struct vms_allocation *a = &s->allocations[idx];
 	LIT(sb, ",");
 	vms_jo_allocation_head(sb, a);
 	LIT(sb, ",\"regions\":");
@@ -63,14 +73,9 @@ static void alloc_side(struct vms_sb *sb, const char *k, const struct vms_snapsh
 
 static void region_side(struct vms_sb *sb, const char *k, const struct vms_snapshot *s, long idx)
 {
-	vms_jo_key(sb, k, 0);
-	if (idx < 0 || (size_t)idx >= s->n_regions) {
-		LIT(sb, "null");
+	if (!side_open(sb, k, idx, s->n_regions))
 		return;
-	}
 	const struct vms_region *r = &s->regions[idx];
-	LIT(sb, "{\"index\":");
-	vms_jo_i64(sb, idx);
 	LIT(sb, ",\"start\":");
 	vms_jo_addr(sb, r->start);
 	LIT(sb, ",\"end\":");
@@ -92,6 +97,22 @@ static void region_side(struct vms_sb *sb, const char *k, const struct vms_snaps
 	vms_jo_i64(sb, r->allocation);
 	vms_jo_columns(sb, "columns", r->cols);
 	LIT(sb, "}");
+}
+
+/* The n changed items e of d as array members {"changes":[...],"from":...,"to":...,"delta":{...}},
+ * each side written by side (alloc_side or region_side). */
+static void entries(struct vms_sb *sb, const struct vms_diff *d, const struct vms_diff_entry *e, size_t n,
+                    void (*side)(struct vms_sb *, const char *, const struct vms_snapshot *, long))
+{
+	for (size_t i = 0; i < n && !sb->oom; i++) {
+		if (i)
+			LIT(sb, ",");
+		changes(sb, e[i].changes);
+		side(sb, "from", d->from, e[i].from);
+		side(sb, "to", d->to, e[i].to);
+		vms_jo_deltas(sb, "delta", e[i].delta);
+		LIT(sb, "}");
+	}
 }
 
 int vms_json_write_diff(const struct vms_diff *d, const char *extra_members, char **out, size_t *len)
@@ -121,27 +142,9 @@ int vms_json_write_diff(const struct vms_diff *d, const char *extra_members, cha
 	LIT(&sb, "]");
 	vms_jo_deltas(&sb, "total", d->total_delta);
 	LIT(&sb, ",\"allocations\":[");
-	for (size_t i = 0; i < d->n_allocations && !sb.oom; i++) {
-		const struct vms_diff_entry *e = &d->allocations[i];
-		if (i)
-			LIT(&sb, ",");
-		changes(&sb, e->changes);
-		alloc_side(&sb, "from", d->from, e->from);
-		alloc_side(&sb, "to", d->to, e->to);
-		vms_jo_deltas(&sb, "delta", e->delta);
-		LIT(&sb, "}");
-	}
+	entries(&sb, d, d->allocations, d->n_allocations, alloc_side);
 	LIT(&sb, "],\"regions\":[");
-	for (size_t i = 0; i < d->n_regions && !sb.oom; i++) {
-		const struct vms_diff_entry *e = &d->regions[i];
-		if (i)
-			LIT(&sb, ",");
-		changes(&sb, e->changes);
-		region_side(&sb, "from", d->from, e->from);
-		region_side(&sb, "to", d->to, e->to);
-		vms_jo_deltas(&sb, "delta", e->delta);
-		LIT(&sb, "}");
-	}
+	entries(&sb, d, d->regions, d->n_regions, region_side);
 	LIT(&sb, "]");
 	if (extra_members && *extra_members) {
 		LIT(&sb, ",");

@@ -204,23 +204,25 @@ static void keys_init(void)
 	keyset_init(&sf_keys, sf_key_i, VMS_SF_COUNT);
 }
 
-void vms_jo_columns(struct vms_sb *sb, const char *k, const uint64_t cols[VMS_COL_COUNT])
+/* {"k":v,...} for the n keys of ks (col_keys or sf_keys) and the values v. */
+static void put_keyed(struct vms_sb *sb, const struct keyset *ks, const uint64_t *v, int n)
 {
 	pthread_once(&keys_once, keys_init);
-	vms_jo_key(sb, k, 0);
-	vms_jo_reserve(sb, VMS_COL_COUNT * 56 + 2);
+	vms_jo_reserve(sb, (size_t)n * 56 + 2);
 	if (sb->oom)
 		return;
-	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &col_keys, cols, VMS_COL_COUNT) - sb->buf);
+	sb->len = (size_t)(put_fixed(sb->buf + sb->len, ks, v, n) - sb->buf);
+}
+
+void vms_jo_columns(struct vms_sb *sb, const char *k, const uint64_t cols[VMS_COL_COUNT])
+{
+	vms_jo_key(sb, k, 0);
+	put_keyed(sb, &col_keys, cols, VMS_COL_COUNT);
 }
 
 void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])
 {
-	pthread_once(&keys_once, keys_init);
-	vms_jo_reserve(sb, VMS_SF_COUNT * 56 + 2);
-	if (sb->oom)
-		return;
-	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &sf_keys, v, VMS_SF_COUNT) - sb->buf);
+	put_keyed(sb, &sf_keys, v, VMS_SF_COUNT);
 }
 
 void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COUNT])
@@ -236,11 +238,7 @@ void vms_jo_deltas(struct vms_sb *sb, const char *k, const int64_t d[VMS_COL_COU
 
 void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT])
 {
-	pthread_once(&keys_once, keys_init);
-	vms_jo_reserve(sb, VMS_COL_COUNT * 56 + 2);
-	if (sb->oom)
-		return;
-	sb->len = (size_t)(put_fixed(sb->buf + sb->len, &col_keys, cols, VMS_COL_COUNT) - sb->buf);
+	put_keyed(sb, &col_keys, cols, VMS_COL_COUNT);
 }
 
 static void rollup(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])

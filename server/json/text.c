@@ -8,6 +8,7 @@
  * the last column (Details) is left unpadded, and it is the only one that may hold non-ASCII. */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "strbuf.h"
 #include "textutil.h"
 #include "vmscope/export.h"
+#include "vmscope/util.h"
 
 #ifndef VMSCOPE_VERSION
 #define VMSCOPE_VERSION "0.0.0"
@@ -39,19 +41,9 @@ static void t_row(struct table *t)
 {
 	if (t->oom)
 		return;
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		if (cap > SIZE_MAX / (t->ncols * sizeof(char *))) {
-			t->oom = 1;
-			return;
-		}
-		char **c = realloc(t->cells, cap * t->ncols * sizeof(char *));
-		if (!c) {
-			t->oom = 1;
-			return;
-		}
-		t->cells = c;
-		t->cap = cap;
+	if (vms_grow(&t->cells, t->nrows, &t->cap, t->ncols * sizeof(char *), 32)) { /* an item a row */
+		t->oom = 1;
+		return;
 	}
 	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(char *));
 	t->nrows++;
@@ -503,50 +495,39 @@ static void delta_numbers(struct table *t, size_t first, const int64_t *delta)
 	t_delta_kib(t, first + 3, delta[VMS_COL_TOTAL_WS]);
 }
 
-static int put_diff_allocations(struct vms_sb *sb, const struct vms_diff *d)
+/* Cells 2 and 8 of a changed allocation's row: its type and details, "a -> b" where they
+ * changed. f and to are the two sides (either may be NULL), cur the newer one present. */
+static void alloc_cells(struct table *t, const void *fv, const void *tov, const void *curv)
 {
-	struct table t = {dalloc_cols, sizeof dalloc_cols / sizeof dalloc_cols[0], NULL, 0, 0, 0};
-
-	for (size_t i = 0; i < d->n_allocations && !t.oom; i++) {
-		const struct vms_diff_entry *e = &d->allocations[i];
-		const struct vms_allocation *f = e->from >= 0 && (size_t)e->from < d->from->n_allocations
-		                                     ? &d->from->allocations[e->from]
-		                                     : NULL;
-		const struct vms_allocation *to =
-		    e->to >= 0 && (size_t)e->to < d->to->n_allocations ? &d->to->allocations[e->to] : NULL;
-		const struct vms_allocation *cur = to ? to : f;
-		if (!cur)
-			continue;
-		t_row(&t);
-		t_changes(&t, 0, e->changes);
-		t_set(&t, 1, "0x%" PRIx64, cur->start);
-		if (f && to && f->type != to->type)
-			t_set(&t, 2, "%s -> %s", vms_type_name(f->type), vms_type_name(to->type));
-		else
-			t_set(&t, 2, "%s", vms_type_name(cur->type));
-		t_kib(&t, 3, cur->end - cur->start);
-		delta_numbers(&t, 4, e->delta);
-		if (f && to && (f->details || to->details) &&
-		    (!f->details || !to->details || strcmp(f->details, to->details) != 0)) {
-			struct vms_sb s2 = {0};
-			char *s;
-			vms_sb_put_escaped(&s2, f->details ? f->details : "-");
-			vms_sb_puts(&s2, " -> ");
-			vms_sb_put_escaped(&s2, to->details ? to->details : "-");
-			if (vms_sb_finish(&s2, &s, NULL) != VMS_OK)
-				s = NULL;
-			t_take(&t, 8, s);
-		} else {
-			t_set_escaped(&t, 8, cur->details, NULL);
-		}
+	const struct vms_allocation *f = fv, *to = tov, *cur = curv;
+	if (f && to && f->type != to->type)
+		t_set(t, 2, "%s -> %s", vms_type_name(f->type), vms_type_name(to->type));
+	else
+		t_set(t, 2, "%s", vms_type_name(cur->type));
+	if (f && to && (f->details || to->details) &&
+	    (!f->details || !to->details || strcmp(f->details, to->details) != 0)) {
+		struct vms_sb s2 = {0};
+		char *s;
+		vms_sb_put_escaped(&s2, f->details ? f->details : "-");
+		vms_sb_puts(&s2, " -> ");
+		vms_sb_put_escaped(&s2, to->details ? to->details : "-");
+		if (vms_sb_finish(&s2, &s, NULL) != VMS_OK)
+			s = NULL;
+		t_take(t, 8, s);
+	} else {
+		t_set_escaped(t, 8, cur->details, NULL);
 	}
-	vms_sb_printf(sb, "\nAllocations: %zu changed (Size of the newer one; d = change, KiB)\n",
-	              d->n_allocations);
-	if (d->n_allocations)
-		t_render(&t, sb);
-	int oom = t.oom;
-	t_free(&t);
-	return oom ? -1 : 0;
+}
+
+/* Cells 2 and 8 of a changed region's row: its protection ("a -> b" where it changed) and path. */
+static void region_cells(struct table *t, const void *fv, const void *tov, const void *curv)
+{
+	const struct vms_region *f = fv, *to = tov, *cur = curv;
+	if (f && to && memcmp(f->perms, to->perms, 4) != 0)
+		t_set(t, 2, "%.4s -> %.4s", f->perms, to->perms);
+	else
+		t_set(t, 2, "%.4s", cur->perms);
+	t_set_escaped(t, 8, cur->path, cur->deleted ? " (deleted)" : NULL);
 }
 
 static const struct tcol dreg_cols[] = {
@@ -554,32 +535,60 @@ static const struct tcol dreg_cols[] = {
     {"dCommitted", 1}, {"dPrivate", 1}, {"dTotal WS", 1},  {"Path", 0},
 };
 
-static int put_diff_regions(struct vms_sb *sb, const struct vms_diff *d)
-{
-	struct table t = {dreg_cols, sizeof dreg_cols / sizeof dreg_cols[0], NULL, 0, 0, 0};
+/* What the allocation and region tables of a diff differ in. Both item structs hold
+ * uint64_t start, end at the same offsets (asserted below). */
+struct diff_table {
+	const char *title, *note; /* "\nTITLE: N changedNOTE\n" */
+	const struct tcol *cols;
+	size_t ncols, item_size;
+	void (*cells)(struct table *t, const void *f, const void *to, const void *cur);
+};
+_Static_assert(offsetof(struct vms_allocation, start) == offsetof(struct vms_region, start) &&
+                   offsetof(struct vms_allocation, end) == offsetof(struct vms_region, end),
+               "put_diff_table reads start and end at the same offsets in both");
+static const struct diff_table dalloc = {"Allocations",
+                                         " (Size of the newer one; d = change, KiB)",
+                                         dalloc_cols,
+                                         sizeof dalloc_cols / sizeof dalloc_cols[0],
+                                         sizeof(struct vms_allocation),
+                                         alloc_cells};
+static const struct diff_table dreg = {
+    "Regions",   "", dreg_cols, sizeof dreg_cols / sizeof dreg_cols[0], sizeof(struct vms_region),
+    region_cells};
 
-	for (size_t i = 0; i < d->n_regions && !t.oom; i++) {
-		const struct vms_diff_entry *e = &d->regions[i];
-		const struct vms_region *f =
-		    e->from >= 0 && (size_t)e->from < d->from->n_regions ? &d->from->regions[e->from] : NULL;
-		const struct vms_region *to =
-		    e->to >= 0 && (size_t)e->to < d->to->n_regions ? &d->to->regions[e->to] : NULL;
-		const struct vms_region *cur = to ? to : f;
+/* Item idx of an array of n items of size bytes, or NULL when idx is not an index below n (the
+ * side of a diff entry that does not exist). */
+static const void *item_at(const void *arr, size_t n, size_t size, long idx)
+{
+	return idx >= 0 && (size_t)idx < n ? (const char *)arr + (size_t)idx * size : NULL;
+}
+
+/* The table of the n entries e, whose sides index from (n_from items) and to (n_to items):
+ * per row the columns both kinds share (0 change, 1 address of the newer side, 3 its size,
+ * 4-7 deltas) and dt->cells for 2 and 8. Returns 0, or -1 on ENOMEM. */
+static int put_diff_table(struct vms_sb *sb, const struct diff_table *dt, const struct vms_diff_entry *e,
+                          size_t n, const void *from, size_t n_from, const void *to, size_t n_to)
+{
+	struct table t = {dt->cols, dt->ncols, NULL, 0, 0, 0};
+
+	for (size_t i = 0; i < n && !t.oom; i++) {
+		const void *f = item_at(from, n_from, dt->item_size, e[i].from);
+		const void *tt = item_at(to, n_to, dt->item_size, e[i].to);
+		const void *cur = tt ? tt : f;
 		if (!cur)
 			continue;
+		uint64_t start, end; /* at the same place in both item structs (asserted above) */
+		memcpy(&start, (const char *)cur + offsetof(struct vms_region, start), sizeof start);
+		memcpy(&end, (const char *)cur + offsetof(struct vms_region, end), sizeof end);
 		t_row(&t);
-		t_changes(&t, 0, e->changes);
-		t_set(&t, 1, "0x%" PRIx64, cur->start);
-		if (f && to && memcmp(f->perms, to->perms, 4) != 0)
-			t_set(&t, 2, "%.4s -> %.4s", f->perms, to->perms);
-		else
-			t_set(&t, 2, "%.4s", cur->perms);
-		t_kib(&t, 3, cur->end - cur->start);
-		delta_numbers(&t, 4, e->delta);
-		t_set_escaped(&t, 8, cur->path, cur->deleted ? " (deleted)" : NULL);
+		t_changes(&t, 0, e[i].changes);
+		t_set(&t, 1, "0x%" PRIx64, start);
+		t_kib(&t, 3, end - start);
+		delta_numbers(&t, 4, e[i].delta);
+		dt->cells(&t, f, tt, cur);
 	}
-	vms_sb_printf(sb, "\nRegions: %zu changed\n", d->n_regions);
-	if (d->n_regions)
+	vms_sb_printf(sb, "\n%s: %zu changed%s\n", dt->title, n, dt->note);
+	if (n)
 		t_render(&t, sb);
 	int oom = t.oom;
 	t_free(&t);
@@ -597,7 +606,11 @@ int vms_export_diff_text(const struct vms_diff *d, char **out, size_t *len)
 		vms_sb_puts(&sb,
 		            "Note: the snapshots are of different processes (pid or start time differ)\n");
 	vms_sb_putc(&sb, '\n');
-	if (put_diff_summary(&sb, d) < 0 || put_diff_allocations(&sb, d) < 0 || put_diff_regions(&sb, d) < 0)
+	if (put_diff_summary(&sb, d) < 0 ||
+	    put_diff_table(&sb, &dalloc, d->allocations, d->n_allocations, d->from->allocations,
+	                   d->from->n_allocations, d->to->allocations, d->to->n_allocations) < 0 ||
+	    put_diff_table(&sb, &dreg, d->regions, d->n_regions, d->from->regions, d->from->n_regions,
+	                   d->to->regions, d->to->n_regions) < 0)
 		sb.oom = 1;
 	return vms_sb_finish(&sb, out, len);
 }

@@ -35,6 +35,7 @@
  * changes meaning.
  *
  * Version 1 bodies (c19a91c and before) are read by pack_v1.c, kept forever. */
+#include <stddef.h>
 #include <string.h>
 
 #include "pack_io.h"
@@ -57,6 +58,25 @@ enum section {
 	SEC_RECOGNISERS
 };
 enum wire { W_VARINT = 0, W_STRING = 1, W_BYTES = 2 };
+
+/* The array sections, in the order they are written: the section id, the record of one item,
+ * where the array and its count live in struct vms_snapshot, and whether an empty array is left
+ * out (parts and recognisers came later; a body without them must stay what it was). */
+#define SNAP_ARRAY(name) offsetof(struct vms_snapshot, name), offsetof(struct vms_snapshot, n_##name)
+static const struct array_section {
+	enum section id;
+	const struct vms_record *rec;
+	size_t arr_off, n_off;
+	int skip_empty;
+} array_sections[] = {
+    {SEC_REGIONS, &vms_rec_region, SNAP_ARRAY(regions), 0},
+    {SEC_ALLOCATIONS, &vms_rec_allocation, SNAP_ARRAY(allocations), 0},
+    {SEC_PARTS, &vms_rec_part, SNAP_ARRAY(parts), 1},
+    {SEC_THREADS, &vms_rec_thread, SNAP_ARRAY(threads), 0},
+    {SEC_RECOGNISERS, &vms_rec_recogniser, SNAP_ARRAY(recognisers), 1},
+};
+#undef SNAP_ARRAY
+#define N_ARRAY_SECTIONS (sizeof array_sections / sizeof *array_sections)
 
 static enum wire wire_of(enum vms_fkind kind)
 {
@@ -245,19 +265,16 @@ int vms_store_pack(const struct vms_snapshot *s, unsigned char **out, size_t *le
 		w_str(&t, vms_type_key((enum vms_type)k), NULL);
 	put_section(&w, SEC_TYPES, &t);
 
-	put_array(&t, &vms_rec_region, s->regions, s->n_regions);
-	put_section(&w, SEC_REGIONS, &t);
-	put_array(&t, &vms_rec_allocation, s->allocations, s->n_allocations);
-	put_section(&w, SEC_ALLOCATIONS, &t);
-	if (s->n_parts) {
-		put_array(&t, &vms_rec_part, s->parts, s->n_parts);
-		put_section(&w, SEC_PARTS, &t);
-	}
-	put_array(&t, &vms_rec_thread, s->threads, s->n_threads);
-	put_section(&w, SEC_THREADS, &t);
-	if (s->n_recognisers) {
-		put_array(&t, &vms_rec_recogniser, s->recognisers, s->n_recognisers);
-		put_section(&w, SEC_RECOGNISERS, &t);
+	for (size_t k = 0; k < N_ARRAY_SECTIONS; k++) {
+		const struct array_section *as = &array_sections[k];
+		const void *arr;
+		size_t n;
+		memcpy(&arr, (const char *)s + as->arr_off, sizeof arr);
+		memcpy(&n, (const char *)s + as->n_off, sizeof n);
+		if (n || !as->skip_empty) {
+			put_array(&t, as->rec, arr, n);
+			put_section(&w, as->id, &t);
+		}
 	}
 	w_u64(&w, SEC_END);
 	free(t.p);
@@ -525,7 +542,6 @@ static int unpack_v2(struct rbuf *r, struct vms_snapshot *s)
 	int err = VMS_OK, have_header = 0, ended = 0;
 	const int *types = NULL;
 	size_t n_types = 0;
-	void *arr;
 
 	while (r->p < r->end && !err && !ended) {
 		uint64_t id = r_u64(r);
@@ -553,28 +569,17 @@ static int unpack_v2(struct rbuf *r, struct vms_snapshot *s)
 		case SEC_TYPES:
 			err = get_types(&sec, &types, &n_types);
 			break;
-		case SEC_REGIONS:
-			err = get_array(&sec, &vms_rec_region, &rs, &arr, &s->n_regions);
-			s->regions = arr;
-			break;
-		case SEC_ALLOCATIONS:
-			err = get_array(&sec, &vms_rec_allocation, &rs, &arr, &s->n_allocations);
-			s->allocations = arr;
-			break;
-		case SEC_PARTS:
-			err = get_array(&sec, &vms_rec_part, &rs, &arr, &s->n_parts);
-			s->parts = arr;
-			break;
-		case SEC_THREADS:
-			err = get_array(&sec, &vms_rec_thread, &rs, &arr, &s->n_threads);
-			s->threads = arr;
-			break;
-		case SEC_RECOGNISERS:
-			err = get_array(&sec, &vms_rec_recogniser, &rs, &arr, &s->n_recognisers);
-			s->recognisers = arr;
-			break;
 		default:
-			break; /* a section of a later version: skipped */
+			for (size_t k = 0; k < N_ARRAY_SECTIONS; k++) {
+				const struct array_section *as = &array_sections[k];
+				if (as->id != id)
+					continue;
+				void *arr = NULL;
+				err = get_array(&sec, as->rec, &rs, &arr, (size_t *)((char *)s + as->n_off));
+				if (!err)
+					memcpy((char *)s + as->arr_off, &arr, sizeof arr);
+			}
+			break; /* a section of a later version matches none: skipped */
 		}
 		if (!err && (sec.bad || (id <= SEC_RECOGNISERS && sec.p != sec.end)))
 			err = VMS_ERR_IO;

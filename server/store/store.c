@@ -50,6 +50,32 @@ int vms_store_step_done(sqlite3_stmt *q)
 	return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
 }
 
+int vms_store_row_by_id(struct vms_conn *c, enum vms_stmt slot, int64_t id,
+                        int (*read)(sqlite3_stmt *q, void *out), void *out)
+{
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	if (!q)
+		return VMS_ERR_IO;
+	int err, rc = sqlite3_bind_int64(q, 1, id);
+	if (rc != SQLITE_OK)
+		err = VMS_ERR_IO;
+	else if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = read(q, out);
+	else
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+char *vms_store_col_text(sqlite3_stmt *q, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	char *d = strdup(t ? (const char *)t : "");
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
 const char *vms_store_sqlite_version(void)
 {
 	return sqlite3_libversion();

@@ -40,6 +40,7 @@ enum vms_stmt {
 	VMS_ST_WATCH_INSERT,
 	VMS_ST_WATCH_GET,
 	VMS_ST_WATCH_LIST,
+	VMS_ST_WATCH_RUNNING,
 	VMS_ST_WATCH_UPDATE,
 	VMS_ST_WATCH_DELETE,
 	VMS_ST_WATCH_ADD_BYTES,
@@ -54,6 +55,7 @@ enum vms_stmt {
 	VMS_ST_SAMPLE_COUNT,
 	VMS_ST_SAMPLE_INSERT,
 	VMS_ST_SAMPLES_RANGE,
+	VMS_ST_SAMPLE_LATEST,
 	VMS_ST_SAMPLES_SCAN,
 	VMS_ST_SAMPLE_AT,
 	VMS_ST_SAMPLES_STATS,
@@ -132,6 +134,15 @@ int vms_store_err(int rc);
  * completed, else vms_store_err() of its result. */
 int vms_store_step_done(sqlite3_stmt *q);
 int64_t vms_store_now_ms(void);
+/* Look one row up by id: bind id to ?1 of statement slot on c, step once and, on a row, call
+ * read(q, out) to fill out from it. Returns read's result, VMS_ERR_NOT_FOUND when there is no
+ * row, VMS_ERR_IO when the statement cannot be prepared or bound, else vms_store_err() of the
+ * step. The statement is reset either way. */
+int vms_store_row_by_id(struct vms_conn *c, enum vms_stmt slot, int64_t id,
+                        int (*read)(sqlite3_stmt *q, void *out), void *out);
+/* A malloc'd copy of text column col of the current row of q ("" for NULL); NULL on ENOMEM,
+ * and then *oom is set (callers read a whole row, then check *oom once). */
+char *vms_store_col_text(sqlite3_stmt *q, int col, int *oom);
 /* Take the writer lock and BEGIN IMMEDIATE on st->writer. VMS_OK: the lock is held and a
  * transaction is open (end it with vms_store_write_end); otherwise the lock is released. */
 int vms_store_write_begin(struct vms_store *st);
@@ -139,9 +150,7 @@ int vms_store_write_begin(struct vms_store *st);
  * is not or the commit failed; then release the writer lock. Returns err, or the commit's error. */
 int vms_store_write_end(struct vms_store *st, int err);
 
-/* store_util.c. A copy of text column col ("" when NULL; *oom = 1 when out of memory). */
-char *vms_store_col_dup(sqlite3_stmt *q, int col, int *oom);
-/* Make room for element n of the array *arr (a T **, elements of elem bytes, *cap of them):
+/* store_util.c. Make room for element n of the array *arr (a T **, elements of elem bytes, *cap of them):
  * doubles *cap when n reaches it. VMS_OK or VMS_ERR_NOMEM (then *arr is unchanged). */
 int vms_store_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* Bind ?1 = a, ?2 = b: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
@@ -151,14 +160,10 @@ int vms_store_bind_i64s(sqlite3_stmt *q, size_t n, const int64_t *v);
 /* Run statement slot on c with ?1..?n = v[] and put its first row's first column into *out:
  * VMS_OK, VMS_ERR_NOT_FOUND (no row) or the error. */
 int vms_store_query_i64(struct vms_conn *c, enum vms_stmt slot, size_t n, const int64_t *v, int64_t *out);
-/* On a reader: run slot with ?1 = id and hand its row to read(q, out) (which returns an enum
- * vms_err). VMS_ERR_NOT_FOUND when there is no row (or id <= 0). */
 /* Step the bound statement q to its end, appending one element of elem bytes per row to the
  * array *arr (a T **, *n elements so far, grown as needed) filled by read(q, item, ctx); resets q.
  * VMS_OK, or the first error (read's, VMS_ERR_NOMEM or SQLite's); *n counts what was read. */
 int vms_store_rows(sqlite3_stmt *q, void *arr, size_t *n, size_t elem,
                    int (*read)(sqlite3_stmt *q, void *item, void *ctx), void *ctx);
-int vms_store_row_by_id(struct vms_store *st, enum vms_stmt slot, int64_t id,
-                        int (*read)(sqlite3_stmt *q, void *out), void *out);
 
 #endif

@@ -158,15 +158,9 @@ int vms_store_share_list(struct vms_store *st, int64_t id, struct vms_share **ou
 		goto out;
 	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct vms_share *g = realloc(*out, ncap * sizeof *g);
-			if (!g) {
-				err = VMS_ERR_NOMEM;
-				goto out;
-			}
-			*out = g;
-			cap = ncap;
+		if (VMS_GROW(*out, *n, cap, 8)) {
+			err = VMS_ERR_NOMEM;
+			goto out;
 		}
 		fill_share(q, &(*out)[(*n)++]);
 	}

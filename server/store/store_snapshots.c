@@ -1,6 +1,7 @@
 /* Snapshots in the store: put (retention-checked, one transaction), delete, metadata, list,
  * load, and the kept renderings (opaque bytes the caller made; the store keeps them as a cache
  * inside its byte limit and streams them back). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,30 @@ static int finish(sqlite3_stmt *st, int rc)
 	return rc;
 }
 
+/* The text columns of a snapshot's metadata (name ... machine: consecutive in META_COLS and in
+ * the INSERT), each read from a struct vms_snapshot member (stored as dflt when NULL) and kept in
+ * a malloc'd struct vms_snapshot_meta member. bind_meta, read_meta and vms_snapshot_meta_clear
+ * all walk this one list. */
+#define TEXT(snap_m, meta_m, d)                                                                              \
+	{                                                                                                    \
+		offsetof(struct vms_snapshot, snap_m), offsetof(struct vms_snapshot_meta, meta_m), d         \
+	}
+static const struct meta_text {
+	size_t snap, meta;
+	const char *dflt;
+} meta_text[] = {
+    TEXT(name, name, ""), TEXT(cmdline, cmdline, ""), TEXT(user, user, ""),
+    TEXT(host, host, ""), TEXT(kernel, kernel, ""),   TEXT(arch.machine, machine, "unknown"),
+};
+#undef TEXT
+#define N_META_TEXT (sizeof meta_text / sizeof meta_text[0])
+
+/* The char * member t of m. */
+static char **meta_text_of(struct vms_snapshot_meta *m, const struct meta_text *t)
+{
+	return (char **)((char *)m + t->meta);
+}
+
 /* ---- put ------------------------------------------------------------------------------ */
 
 static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_store_source source,
@@ -38,19 +63,16 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 {
 	int i = 1, rc = SQLITE_OK;
 #define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
-#define B_TXT(v) (rc |= sqlite3_bind_text(q, i++, (v) ? (v) : "", -1, SQLITE_STATIC))
 	B_I64(vms_store_now_ms());
 	B_I64(source);
 	B_I64(s->format_version ? s->format_version : VMS_FORMAT_VERSION);
 	B_I64(s->pid);
 	B_I64(s->ppid);
 	B_I64(s->uid);
-	B_TXT(s->name);
-	B_TXT(s->cmdline);
-	B_TXT(s->user);
-	B_TXT(s->host);
-	B_TXT(s->kernel);
-	B_TXT(s->arch.machine ? s->arch.machine : "unknown");
+	for (size_t t = 0; t < N_META_TEXT; t++) {
+		const char *v = *(const char *const *)((const char *)s + meta_text[t].snap);
+		rc |= sqlite3_bind_text(q, i++, v ? v : meta_text[t].dflt, -1, SQLITE_STATIC);
+	}
 	B_I64(s->arch.bits);
 	B_I64(s->start_time);
 	B_I64(s->taken_at_ms);
@@ -60,7 +82,6 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 		B_I64(total_of(s, total_columns[c]));
 	B_I64(body_bytes);
 #undef B_I64
-#undef B_TXT
 	return rc;
 }
 
@@ -299,12 +320,8 @@ void vms_snapshot_meta_clear(struct vms_snapshot_meta *m)
 {
 	if (!m)
 		return;
-	free(m->name);
-	free(m->cmdline);
-	free(m->user);
-	free(m->host);
-	free(m->kernel);
-	free(m->machine);
+	for (size_t t = 0; t < N_META_TEXT; t++)
+		free(*meta_text_of(m, &meta_text[t]));
 	memset(m, 0, sizeof *m);
 }
 
@@ -320,8 +337,9 @@ void vms_snapshot_list_free(struct vms_snapshot_list *l)
 }
 
 /* Fill m from a row of META_COLS (store_sql.c). */
-static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
+static int read_meta(sqlite3_stmt *q, void *out)
 {
+	struct vms_snapshot_meta *m = out;
 	int i = 0, oom = 0;
 	memset(m, 0, sizeof *m);
 	m->id = sqlite3_column_int64(q, i++);
@@ -331,12 +349,8 @@ static int read_meta(sqlite3_stmt *q, struct vms_snapshot_meta *m)
 	m->pid = (pid_t)sqlite3_column_int64(q, i++);
 	m->ppid = (pid_t)sqlite3_column_int64(q, i++);
 	m->uid = (uid_t)sqlite3_column_int64(q, i++);
-	m->name = vms_store_col_dup(q, i++, &oom);
-	m->cmdline = vms_store_col_dup(q, i++, &oom);
-	m->user = vms_store_col_dup(q, i++, &oom);
-	m->host = vms_store_col_dup(q, i++, &oom);
-	m->kernel = vms_store_col_dup(q, i++, &oom);
-	m->machine = vms_store_col_dup(q, i++, &oom);
+	for (size_t t = 0; t < N_META_TEXT; t++)
+		*meta_text_of(m, &meta_text[t]) = vms_store_col_text(q, i++, &oom);
 	m->arch_bits = sqlite3_column_int(q, i++);
 	m->start_time = (uint64_t)sqlite3_column_int64(q, i++);
 	m->taken_at_ms = sqlite3_column_int64(q, i++);
@@ -396,20 +410,9 @@ int vms_store_meta(struct vms_store *st, int64_t id, struct vms_snapshot_meta *o
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
 	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_META);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		err = read_meta(q, out);
-	else
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-	finish(q, 0);
+	err = vms_store_row_by_id(c, VMS_ST_META, id, read_meta, out);
 	if (err == VMS_OK && (err = read_summary(c, out)) != VMS_OK)
 		vms_snapshot_meta_clear(out);
-out:
 	vms_store_reader_put(st, c);
 	return err;
 }

@@ -167,13 +167,14 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "UPDATE shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
     [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
-#define WATCH_COLS                                                                                           \
+#define WATCH_BASE_COLS                                                                                      \
 	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "   \
-	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "                               \
-	"(SELECT count(*) FROM samples WHERE watch_id = w.id), "                                             \
-	"(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                                            \
-	"(SELECT max(t_ms) FROM samples WHERE watch_id = w.id), w.follow, "                                  \
-	"(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id)"
+	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "
+#define WATCH_COLS                                                                                           \
+	WATCH_BASE_COLS "(SELECT count(*) FROM samples WHERE watch_id = w.id), "                             \
+	                "(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                            \
+	                "(SELECT max(t_ms) FROM samples WHERE watch_id = w.id), w.follow, "                  \
+	                "(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id)"
     [VMS_ST_WATCH_INSERT] =
         "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
         "interval_ms, snapshot_every_s, retention_s, state, note, follow) VALUES "
@@ -186,6 +187,10 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
                         "ORDER BY t_ms LIMIT 1000",
     [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
     [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
+    /* what /metrics needs, without counting samples (count(*) reads all of a watch's rows) */
+    [VMS_ST_WATCH_RUNNING] = "SELECT " WATCH_BASE_COLS "0, 0, (SELECT max(t_ms) FROM samples WHERE "
+                             "watch_id = w.id), w.follow, 0 FROM watches w WHERE w.state = 'running' "
+                             "ORDER BY w.id DESC LIMIT 1000",
     [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
                             "ended_at_ms = CASE WHEN ?4 < 0 THEN ended_at_ms ELSE ?4 END WHERE id = ?1",
     [VMS_ST_WATCH_DELETE] = "DELETE FROM watches WHERE id = ?1",
@@ -210,6 +215,10 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "WHERE s.watch_id = ?1 AND s.t_ms >= ?2 AND s.t_ms <= ?3 ORDER BY s.t_ms",
     /* one row per bucket of ?4 ms from ?2: its last sample, with the bucket's count, committed
      * range, any gap flag and newest full snapshot */
+    [VMS_ST_SAMPLE_LATEST] =
+        "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+        "WHERE s.watch_id = ?1 AND s.t_ms = (SELECT max(t_ms) FROM samples WHERE watch_id = ?1 AND "
+        "t_ms >= ?2 AND t_ms <= ?3)",
     /* downsampling: the range's (time, committed, flags, snapshot) in time order from the
      * covering index, bucketed in C (store_watches.c); then each bucket's last sample by key */
     [VMS_ST_SAMPLES_SCAN] =

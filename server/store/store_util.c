@@ -1,19 +1,10 @@
-/* Small helpers every store file uses (store_internal.h): a text column copied, a growing array,
- * two ids bound. */
+/* Small helpers for the store's row loops (store_internal.h): a growing array, int64 lists
+ * bound, one value queried, every row read. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
 #include "vmscope/error.h"
-
-char *vms_store_col_dup(sqlite3_stmt *q, int col, int *oom)
-{
-	const unsigned char *t = sqlite3_column_text(q, col);
-	char *d = strdup(t ? (const char *)t : "");
-	if (!d)
-		*oom = 1;
-	return d;
-}
 
 int vms_store_grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
@@ -57,25 +48,6 @@ int vms_store_query_i64(struct vms_conn *c, enum vms_stmt slot, size_t n, const 
 		*out = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	return rc == SQLITE_ROW ? VMS_OK : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-}
-
-int vms_store_row_by_id(struct vms_store *st, enum vms_stmt slot, int64_t id,
-                        int (*read)(sqlite3_stmt *q, void *out), void *out)
-{
-	if (!st || id <= 0)
-		return VMS_ERR_NOT_FOUND;
-	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, slot);
-	int err = vms_store_bind_i64s(q, 1, &id);
-	if (err == VMS_OK) {
-		int rc = sqlite3_step(q);
-		err = rc == SQLITE_ROW    ? read(q, out)
-		      : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND
-		                          : vms_store_err(rc);
-		sqlite3_reset(q);
-	}
-	vms_store_reader_put(st, c);
-	return err;
 }
 
 int vms_store_rows(sqlite3_stmt *q, void *arr, size_t *n, size_t elem,

@@ -298,15 +298,15 @@ static int read_watch(sqlite3_stmt *q, void *out)
 	*w = (struct vms_watch){.id = v[0],
 	                        .pid = (pid_t)v[1],
 	                        .start_time = (uint64_t)v[2],
-	                        .name = vms_store_col_dup(q, 3, &oom),
+	                        .name = vms_store_col_text(q, 3, &oom),
 	                        .created_at_ms = v[4],
 	                        .ends_at_ms = v[5],
 	                        .ended_at_ms = v[6],
 	                        .interval_ms = (uint32_t)v[7],
 	                        .snapshot_every_s = (uint32_t)v[8],
 	                        .retention_s = (uint32_t)v[9],
-	                        .state = vms_store_col_dup(q, 10, &oom),
-	                        .note = vms_store_col_dup(q, 11, &oom),
+	                        .state = vms_store_col_text(q, 10, &oom),
+	                        .note = vms_store_col_text(q, 11, &oom),
 	                        .sample_bytes = (uint64_t)v[12],
 	                        .n_samples = (uint64_t)v[13],
 	                        .first_ms = v[14],
@@ -355,15 +355,21 @@ out:
 int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out)
 {
 	memset(out, 0, sizeof *out);
-	return vms_store_row_by_id(st, VMS_ST_WATCH_GET, id, read_watch, out);
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	int err = vms_store_row_by_id(c, VMS_ST_WATCH_GET, id, read_watch, out);
+	vms_store_reader_put(st, c);
+	return err;
 }
 
-int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
+/* The watches statement slot gives (WATCH_COLS rows) into *out. */
+static int list_watches(struct vms_store *st, enum vms_stmt slot, struct vms_watch **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_LIST);
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
 	int err = q ? vms_store_rows(q, out, n, sizeof **out, read_watch_row, NULL) : VMS_ERR_IO;
 	vms_store_reader_put(st, c);
 	if (err != VMS_OK) {
@@ -372,6 +378,16 @@ int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n
 		*n = 0;
 	}
 	return err;
+}
+
+int vms_store_watch_list(struct vms_store *st, struct vms_watch **out, size_t *n)
+{
+	return list_watches(st, VMS_ST_WATCH_LIST, out, n);
+}
+
+int vms_store_watch_list_running(struct vms_store *st, struct vms_watch **out, size_t *n)
+{
+	return list_watches(st, VMS_ST_WATCH_RUNNING, out, n);
 }
 
 int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
@@ -683,10 +699,11 @@ static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t
 	return err;
 }
 
-/* The samples of a range into *out: all of them (bucket_ms 0), or per bucket of bucket_ms its
- * last sample with the bucket's count, committed min/max, flags and newest full snapshot. */
-static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, int64_t bucket_ms,
-                        struct vms_sample **out, size_t *n)
+/* The samples of a range into *out: the rows of slot (VMS_ST_SAMPLES_RANGE: all of them;
+ * VMS_ST_SAMPLE_LATEST: the newest) when bucket_ms is 0, else per bucket of bucket_ms its last
+ * sample with the bucket's count, committed min/max, flags and newest full snapshot. */
+static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
+                        int64_t bucket_ms, struct vms_sample **out, size_t *n)
 {
 	struct layout_map *maps = NULL;
 	struct bucket *bk = NULL;
@@ -731,7 +748,7 @@ static int read_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64
 		}
 		goto end;
 	}
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_RANGE);
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
@@ -756,7 +773,20 @@ out:
 int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
                       struct vms_sample **out, size_t *n)
 {
-	return read_samples(st, id, from_ms, to_ms, 0, out, n);
+	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+}
+
+int vms_store_sample_latest(struct vms_store *st, int64_t id, struct vms_sample *out)
+{
+	struct vms_sample *all = NULL;
+	size_t n = 0;
+	int err = read_samples(st, VMS_ST_SAMPLE_LATEST, id, 0, 0, 0, &all, &n);
+	if (err == VMS_OK && !n)
+		err = VMS_ERR_NOT_FOUND;
+	if (err == VMS_OK)
+		*out = all[0];
+	free(all);
+	return err;
 }
 
 int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
@@ -767,7 +797,7 @@ int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from
 		*n = 0;
 		return VMS_ERR_INVALID;
 	}
-	return read_samples(st, id, from_ms, to_ms, bucket_ms, out, n);
+	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, bucket_ms, out, n);
 }
 
 int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,

@@ -5,54 +5,34 @@
 // link; the diff table follows the same choice and keeps its Details column in view too.
 // Screenshots: columns-snapshot-1024.png, columns-snapshot-1400.png, columns-diff-1024.png,
 // columns-chosen-1400.png.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startTestee, startMapfile, watchedPage, cspViolations,
-  screenshot, waitReady, apiCall,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, startMapfile, watchedPage, screenshot, waitReady, apiCall } from './lib.mjs';
+import { e2eSuite, assertPageClean } from './harness.mjs';
 
 const missing = skipIfOptionalAndMissing('the details-columns e2e tests');
 
 describe('details columns', { timeout: 240000 }, () => {
-  let daemon;
-  let testee;
-  let browser;
   let context;
   let snap;
   let snapId;
-  const tmp = mkdtempSync(join(tmpdir(), 'vms-e2e-cols-'));
+  const s = e2eSuite(missing, { testee: true, tmp: 'cols' });
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
-    daemon = await startDaemon();
-    testee = await startTestee();
-    const r = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
+    const r = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
     snapId = String(r.id);
-    snap = await apiCall(daemon, 'GET', `/snapshots/${snapId}`);
-    browser = await launchBrowser();
-    context = await browser.newContext();
+    snap = await apiCall(s.daemon, 'GET', `/snapshots/${snapId}`);
+    context = await s.browser.newContext();
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (testee) await testee.stop();
-    if (daemon) await daemon.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-
-  async function clean(p) {
-    assert.deepEqual(p.problems.pageErrors, [], 'no script errors');
-    assert.deepEqual(await cspViolations(p), [], 'no Content-Security-Policy violations');
-  }
+  const clean = (p) => assertPageClean(p, { dialogs: false });
 
   async function openSnapshot(p, hash) {
-    await p.goto(`${daemon.url}`);
+    await p.goto(`${s.daemon.url}`);
     await waitReady(p, 'processes');
-    await p.goto(`${daemon.base}/${hash}`);
+    await p.goto(`${s.daemon.base}/${hash}`);
     await p.waitForFunction((want) => window.vmsDebug && document.body.dataset.ready === '1' &&
       String(window.vmsDebug.view.source.id) === want, snapId, { timeout: 30000 });
   }
@@ -136,15 +116,15 @@ describe('details columns', { timeout: 240000 }, () => {
     const link = p.url();
 
     // the same tab reopens with the saved choice, without cols= in the URL
-    await p.goto(`${daemon.base}/#/snapshot/${snapId}`);
+    await p.goto(`${s.daemon.base}/#/snapshot/${snapId}`);
     await p.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1');
     assert.deepEqual(await p.evaluate(() => window.vmsDebug.details.cols), ['size', 'total_ws', 'private_ws', 'uss', 'dirty', 'owner', 'details']);
     await clean(p);
 
     // another browser (no localStorage) given the link shows the same columns
-    const other = await browser.newContext();
+    const other = await s.browser.newContext();
     const q = await watchedPage(other, { width: 1400, height: 900 });
-    await q.goto(daemon.url);
+    await q.goto(s.daemon.url);
     await waitReady(q, 'processes');
     await q.goto(link);
     await q.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1');
@@ -191,23 +171,23 @@ describe('details columns', { timeout: 240000 }, () => {
   });
 
   it('the diff table follows the choice and keeps Details in view at 1024 px', async () => {
-    const f = join(tmp, 'grow.bin');
+    const f = join(s.tmp, 'grow.bin');
     writeFileSync(f, Buffer.alloc(64 * 1024, 7));
     const mf = await startMapfile(f);
     try {
-      const a = await apiCall(daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
+      const a = await apiCall(s.daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
       const added = await mf.grow();
-      const b = await apiCall(daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
+      const b = await apiCall(s.daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
       const p = await watchedPage(context, { width: 1024, height: 900 });
-      await p.goto(daemon.url);
+      await p.goto(s.daemon.url);
       await waitReady(p, 'processes');
       await p.evaluate(() => localStorage.removeItem('vmscope.columns'));
-      await p.goto(`${daemon.base}/#/diff/${a.id}/${b.id}`);
+      await p.goto(`${s.daemon.base}/#/diff/${a.id}/${b.id}`);
       await waitReady(p, 'diff');
       const row = `.vt-row.added:not(.hidden)`;
       const r = await assertInView(p, '.diff-table', row, ['.vt-cell.addr', '.vt-cell.type', '.vt-cell.details']);
       assert.match(r.cells['.vt-cell.addr'].text, new RegExp(added.replace(/^0x/, '')));
-      const d = await apiCall(daemon, 'GET', `/diff?from=${a.id}&to=${b.id}`);
+      const d = await apiCall(s.daemon, 'GET', `/diff?from=${a.id}&to=${b.id}`);
       const entry = d.allocations.find((x) => x.to && x.to.start === added);
       assert.ok(entry, `the diff has the mapping added at ${added}`);
       assert.equal(r.cells['.vt-cell.details'].text, entry.to.details || '', 'the Details cell is the allocation\'s');

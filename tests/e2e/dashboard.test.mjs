@@ -3,57 +3,31 @@
 // map selects the region in the table; two snapshots and their diff; a share link in a fresh
 // browser context without the token; import of an exported file; deep links; errors in words.
 // Screenshots of every view go to $VMSCOPE_ARTIFACTS.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startTestee, startMapfile, watchedPage, cspViolations,
-  screenshot, waitReady, apiCall,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, startMapfile, watchedPage, screenshot, waitReady, apiCall } from './lib.mjs';
+import { e2eSuite, assertPageClean, waitSnapshotView } from './harness.mjs';
 
 const missing = skipIfOptionalAndMissing('the dashboard e2e tests');
 
 describe('dashboard', { timeout: 300000 }, () => {
-  let daemon;
-  let testee;
-  let browser;
   let context;
   let page;
   let snapId;
-  const tmp = mkdtempSync(join(tmpdir(), 'vms-e2e-files-'));
+  const s = e2eSuite(missing, { testee: true, tmp: 'files' });
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
-    daemon = await startDaemon();
-    testee = await startTestee();
-    browser = await launchBrowser();
-    context = await browser.newContext({ acceptDownloads: true });
+    context = await s.browser.newContext({ acceptDownloads: true });
     page = await watchedPage(context);
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (testee) await testee.stop();
-    if (daemon) await daemon.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-
-  // Nothing may ever go wrong silently in the page.
-  async function assertClean(p = page) {
-    assert.deepEqual(p.problems.pageErrors, [], 'no script errors');
-    assert.deepEqual(p.problems.dialogs, [], 'no dialogs');
-    assert.deepEqual(await cspViolations(p), [], 'no Content-Security-Policy violations');
-  }
-
-  async function waitSnapshot(p, id) {
-    await p.waitForFunction((want) => window.vmsDebug && document.body.dataset.ready === '1' &&
-      (!want || String(window.vmsDebug.view.source.id) === String(want)), id ?? null, { timeout: 30000 });
-  }
+  const assertClean = (p = page) => assertPageClean(p);
+  const waitSnapshot = waitSnapshotView;
 
   async function openSnapshotOf(pid) {
-    await page.goto(`${daemon.base}/#/processes`);
+    await page.goto(`${s.daemon.base}/#/processes`);
     await waitReady(page, 'processes');
     await page.fill('#proc-search', String(pid));
     await page.click(`tr.proc[data-pid="${pid}"]`);
@@ -63,20 +37,20 @@ describe('dashboard', { timeout: 300000 }, () => {
   }
 
   it('takes the token from the URL, hides it, and lists processes', async () => {
-    await page.goto(daemon.url);
+    await page.goto(s.daemon.url);
     await waitReady(page, 'processes');
     assert.ok(!page.url().includes('token'), `the token is stripped from the address bar (${page.url()})`);
     const stored = await page.evaluate(() => sessionStorage.getItem('vmscope.token'));
-    assert.equal(stored, daemon.token, 'the token is kept in sessionStorage');
+    assert.equal(stored, s.daemon.token, 'the token is kept in sessionStorage');
     const rows = await page.locator('tr.proc').count();
     assert.ok(rows >= 2, `processes listed (${rows})`);
-    await page.fill('#proc-search', String(testee.pid));
+    await page.fill('#proc-search', String(s.testee.pid));
     // the testee, and only processes whose pid, name or command line contains those digits
     // (other tests running in parallel may have them in a temporary path)
-    await page.waitForFunction((pid) => document.querySelectorAll(`tr.proc[data-pid="${pid}"]`).length === 1, testee.pid);
+    await page.waitForFunction((pid) => document.querySelectorAll(`tr.proc[data-pid="${pid}"]`).length === 1, s.testee.pid);
     const found = await page.locator('tr.proc').allInnerTexts();
-    assert.ok(found.every((t) => t.includes(String(testee.pid))), `search by pid keeps only matches (${found.length} rows)`);
-    assert.match(await page.locator(`tr.proc[data-pid="${testee.pid}"]`).innerText(), /vms_testee/);
+    assert.ok(found.every((t) => t.includes(String(s.testee.pid))), `search by pid keeps only matches (${found.length} rows)`);
+    assert.match(await page.locator(`tr.proc[data-pid="${s.testee.pid}"]`).innerText(), /vms_testee/);
     await page.fill('#proc-search', '');
     // sorting: click PID twice and check the order flips
     await page.click('th[data-key=pid]');
@@ -89,8 +63,8 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('picking a process shows summary bars, the type table and details', async () => {
-    snapId = await openSnapshotOf(testee.pid);
-    assert.match(await page.locator('.proc-title').innerText(), new RegExp(`pid ${testee.pid}`));
+    snapId = await openSnapshotOf(s.testee.pid);
+    assert.match(await page.locator('.proc-title').innerText(), new RegExp(`pid ${s.testee.pid}`));
     // three bars, each split into coloured segments
     assert.equal(await page.locator('.bar').count(), 3);
     for (const b of ['committed', 'private', 'total_ws']) {
@@ -140,7 +114,7 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('a click on the map selects that region in the details table, and the other way round', async () => {
-    const addr = testee.ready.memfd;
+    const addr = s.testee.ready.memfd;
     assert.ok(addr, 'the testee printed its memfd address');
     const pt = await page.evaluate((a) => window.vmsDebug.map.pointFor(a), addr);
     assert.ok(pt, 'the memfd region is on the map');
@@ -198,7 +172,7 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('two snapshots and the diff between them', async () => {
-    const f = join(tmp, 'grow.bin');
+    const f = join(s.tmp, 'grow.bin');
     (await import('node:fs')).writeFileSync(f, Buffer.alloc(64 * 1024, 7));
     const mf = await startMapfile(f);
     try {
@@ -231,7 +205,7 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('the snapshots list opens, compares and deletes', async () => {
-    await page.goto(`${daemon.base}/#/snapshots`);
+    await page.goto(`${s.daemon.base}/#/snapshots`);
     await waitReady(page, 'snapshots');
     const n = await page.locator('tr.snap').count();
     assert.ok(n >= 3, `snapshots listed (${n})`);
@@ -245,7 +219,7 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('a share link opens read-only in a fresh browser with no token', async () => {
-    await page.goto(`${daemon.base}/#/snapshot/${snapId}`);
+    await page.goto(`${s.daemon.base}/#/snapshot/${snapId}`);
     await waitSnapshot(page, snapId);
     await page.click('#btn-share');
     await page.click('#share-omit');
@@ -254,7 +228,7 @@ describe('dashboard', { timeout: 300000 }, () => {
     assert.match(link, /\/s\/[0-9A-Za-z_-]+$/);
     await page.keyboard.press('Escape');
 
-    const fresh = await browser.newContext({ acceptDownloads: true });
+    const fresh = await s.browser.newContext({ acceptDownloads: true });
     const other = await watchedPage(fresh);
     const authSeen = [];
     other.on('request', (r) => { if (r.headers().authorization) authSeen.push(r.url()); });
@@ -262,7 +236,7 @@ describe('dashboard', { timeout: 300000 }, () => {
     await other.waitForFunction(() => document.body.dataset.ready === '1' && window.vmsDebug);
     assert.equal(await other.evaluate(() => sessionStorage.getItem('vmscope.token')), null);
     assert.deepEqual(authSeen, [], 'a share link sends no token');
-    assert.match(await other.locator('.proc-title').innerText(), new RegExp(`pid ${testee.pid}`));
+    assert.match(await other.locator('.proc-title').innerText(), new RegExp(`pid ${s.testee.pid}`));
     assert.match(await other.locator('.where').innerText(), /read only/);
     assert.ok(await other.locator('#shared-badge').isVisible());
     for (const id of ['#btn-refresh', '#btn-changes', '#btn-share', '#btn-open']) {
@@ -281,11 +255,11 @@ describe('dashboard', { timeout: 300000 }, () => {
   });
 
   it('imports an exported JSON file', async () => {
-    await page.goto(`${daemon.base}/#/snapshot/${snapId}`);
+    await page.goto(`${s.daemon.base}/#/snapshot/${snapId}`);
     await waitSnapshot(page, snapId);
     await page.click('#btn-export');
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.menu-items button[data-fmt=json]')]);
-    const file = join(tmp, 'exported.json');
+    const file = join(s.tmp, 'exported.json');
     await dl.saveAs(file);
     const j = JSON.parse(readFileSync(file, 'utf8'));
     assert.equal(j.format_version, 1);
@@ -294,47 +268,47 @@ describe('dashboard', { timeout: 300000 }, () => {
     await waitSnapshot(page);
     const newId = page.url().match(/#\/snapshot\/(\d+)/)[1];
     assert.notEqual(newId, snapId);
-    assert.match(await page.locator('.proc-title').innerText(), new RegExp(`pid ${testee.pid}`));
-    const before = await apiCall(daemon, 'GET', `/snapshots/${snapId}`);
-    const after_ = await apiCall(daemon, 'GET', `/snapshots/${newId}`);
+    assert.match(await page.locator('.proc-title').innerText(), new RegExp(`pid ${s.testee.pid}`));
+    const before = await apiCall(s.daemon, 'GET', `/snapshots/${snapId}`);
+    const after_ = await apiCall(s.daemon, 'GET', `/snapshots/${newId}`);
     assert.equal(after_.allocations.length, before.allocations.length, 'the import has the same allocations');
     await screenshot(page, 'dashboard-imported.png', { top: true });
     // a file nested deeper than the daemon accepts (issue 11): refused here, with a message,
     // and never sent (it once overflowed a daemon worker's stack)
-    const deep = join(tmp, 'deep.json');
+    const deep = join(s.tmp, 'deep.json');
     writeFileSync(deep, '{"format_version":1,"x":' + '['.repeat(850) + ']'.repeat(850) + '}');
-    const listed = (await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
+    const listed = (await apiCall(s.daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
     await page.setInputFiles('#import-file', deep);
     await page.waitForSelector('#toast.show.error');
     assert.match(await page.locator('#toast').innerText(), /deep\.json[\s\S]*deeper than 64 levels/);
-    assert.equal((await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length, listed, 'nothing imported');
+    assert.equal((await apiCall(s.daemon, 'GET', '/snapshots?limit=1000')).snapshots.length, listed, 'nothing imported');
     await assertClean();
   });
 
   it('shows API errors in words', async () => {
-    await page.goto(`${daemon.base}/#/snapshot/987654`);
+    await page.goto(`${s.daemon.base}/#/snapshot/987654`);
     await page.waitForSelector('.error-panel');
     assert.match(await page.locator('.error-panel').innerText(), /Not found[\s\S]*987654/);
     await screenshot(page, 'dashboard-error-not-found.png');
     // a process that has exited: "Process gone", in words
     const { spawnSync } = await import('node:child_process');
     const gone = spawnSync('true').pid;
-    await page.goto(`${daemon.base}/#/live/${gone}`);
+    await page.goto(`${s.daemon.base}/#/live/${gone}`);
     await page.waitForSelector('.error-panel');
     assert.match(await page.locator('.error-panel').innerText(), /Process gone/);
     // a tab without the token is told how to get in
-    const bare = await browser.newContext();
+    const bare = await s.browser.newContext();
     const p2 = await watchedPage(bare);
-    await p2.goto(`${daemon.base}/`);
+    await p2.goto(`${s.daemon.base}/`);
     await p2.waitForSelector('.error-panel');
     assert.match(await p2.locator('.error-panel').innerText(), /Not authorised[\s\S]*#token=/);
     await screenshot(p2, 'dashboard-error-no-token.png');
     await bare.close();
   });
   it('says which recognisers named memory, from which signal, as the JSON does', async () => {
-    await page.goto(`${daemon.base}/#/snapshot/${snapId}`);
+    await page.goto(`${s.daemon.base}/#/snapshot/${snapId}`);
     await waitSnapshot(page, snapId);
-    const snap = await apiCall(daemon, 'GET', `/snapshots/${snapId}`);
+    const snap = await apiCall(s.daemon, 'GET', `/snapshots/${snapId}`);
     const named = snap.attribution.recognisers.filter((r) => r.claimed > 0);
     if (!named.length) {
       // a testee built with ASan has no glibc malloc memory, and then nothing may be named

@@ -3,53 +3,38 @@
 // characters, everywhere the dashboard shows them, and never as markup: no <img> or <b> element
 // appears, no dialog fires, and the page keeps its strict Content-Security-Policy without a
 // single violation.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startMapfile, watchedPage, cspViolations, screenshot, waitReady,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, startMapfile, watchedPage, screenshot, waitReady } from './lib.mjs';
+import { e2eSuite, assertPageClean } from './harness.mjs';
 
 const FILE = '<img src=x onerror=alert(1)>';
 const COMM = '<b>bold</b>';
 const missing = skipIfOptionalAndMissing('the hostile-names e2e test');
 
 describe('hostile names', { timeout: 180000 }, () => {
-  let daemon;
   let mf;
-  let browser;
   let page;
-  const dir = mkdtempSync(join(tmpdir(), 'vms-e2e-xss-'));
-  const path = join(dir, FILE);
+  const s = e2eSuite(missing, { tmp: 'xss' });
+  const path = join(s.tmp, FILE);
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
     writeFileSync(path, Buffer.alloc(3 * 4096, 0x41));
-    daemon = await startDaemon();
     mf = await startMapfile(path, COMM);
-    browser = await launchBrowser();
-    page = await watchedPage(await browser.newContext());
-  });
-
-  after(async () => {
-    if (browser) await browser.close();
-    if (mf) await mf.stop();
-    if (daemon) await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
+    s.stops.push(() => mf.stop());
+    page = await watchedPage(await s.browser.newContext());
   });
 
   async function noMarkup() {
     const counts = await page.evaluate(() => ({ img: document.querySelectorAll('img').length, b: document.querySelectorAll('b').length }));
     assert.deepEqual(counts, { img: 0, b: 0 }, 'no element was made from a name');
-    assert.deepEqual(page.problems.dialogs, [], 'no dialog fired');
-    assert.deepEqual(page.problems.pageErrors, []);
-    assert.deepEqual(await cspViolations(page), [], 'no CSP violation');
+    await assertPageClean(page); // no dialog fired, no script error, no CSP violation
   }
 
   it('the process list shows the name and command line as text', async () => {
-    await page.goto(daemon.url);
+    await page.goto(s.daemon.url);
     await waitReady(page, 'processes');
     await page.fill('#proc-search', String(mf.pid));
     const row = page.locator(`tr.proc[data-pid="${mf.pid}"]`);

@@ -5,69 +5,44 @@
 //   process that happens to have the same pid;
 // - the Share dialog lists a snapshot's live links, each with Revoke;
 // - Export on a live view exports the scan on screen: no new scan, nothing stored, no navigation.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startTestee, startMapfile, watchedPage, cspViolations,
-  screenshot, waitReady, apiCall,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, startMapfile, watchedPage, screenshot, waitReady, apiCall } from './lib.mjs';
+import { e2eSuite, assertPageClean, waitSnapshotView } from './harness.mjs';
 
 const missing = skipIfOptionalAndMissing('the snapshot-origin e2e tests');
 
 describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
-  let daemon;
-  let testee;
-  let browser;
   let context;
   let page;
   const scans = []; // POST /processes/{pid}/snapshots and GET /processes/{pid} the page made
-  const tmp = mkdtempSync(join(tmpdir(), 'vms-e2e-origin-'));
+  const s = e2eSuite(missing, { testee: true, tmp: 'origin' });
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
-    daemon = await startDaemon();
-    testee = await startTestee();
-    browser = await launchBrowser();
-    context = await browser.newContext({ acceptDownloads: true });
+    context = await s.browser.newContext({ acceptDownloads: true });
     page = await watchedPage(context, { width: 1400, height: 1000 });
     page.on('request', (r) => { if (/\/api\/v1\/processes\/\d+(\/snapshots)?$/.test(new URL(r.url()).pathname)) scans.push(`${r.method()} ${new URL(r.url()).pathname}`); });
-    await page.goto(daemon.url);
+    await page.goto(s.daemon.url);
     await waitReady(page, 'processes');
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (testee) await testee.stop();
-    if (daemon) await daemon.stop();
-    rmSync(tmp, { recursive: true, force: true });
-  });
-
-  async function clean() {
-    assert.deepEqual(page.problems.pageErrors, [], 'no script errors');
-    assert.deepEqual(page.problems.dialogs, [], 'no browser dialogs');
-    assert.deepEqual(await cspViolations(page), [], 'no Content-Security-Policy violations');
-  }
-
-  async function waitSnapshot(id) {
-    await page.waitForFunction((want) => window.vmsDebug && document.body.dataset.ready === '1' &&
-      (!want || String(window.vmsDebug.view.source.id) === want), id ?? null, { timeout: 30000 });
-  }
+  const clean = () => assertPageClean(page);
+  const waitSnapshot = (id) => waitSnapshotView(page, id);
 
   it('an opened file from another host is private, marked, and never refreshed from a local pid', async () => {
     // A snapshot "of another machine" whose pid is a live local process (the testee's).
-    const doc = await apiCall(daemon, 'GET', `/processes/${testee.pid}`);
+    const doc = await apiCall(s.daemon, 'GET', `/processes/${s.testee.pid}`);
     doc.host = 'elsewhere.example';
     doc.process.name = 'postgres';
-    const file = join(tmp, 'foreign.json');
+    const file = join(s.tmp, 'foreign.json');
     writeFileSync(file, JSON.stringify(doc));
     await page.setInputFiles('#import-file', file);
     await page.waitForURL(/#\/snapshot\/\d+/);
     await waitSnapshot();
     const id = page.url().match(/#\/snapshot\/(\d+)/)[1];
-    const shares = await apiCall(daemon, 'GET', `/snapshots/${id}/shares`);
+    const shares = await apiCall(s.daemon, 'GET', `/snapshots/${id}/shares`);
     assert.deepEqual(shares.shares, [], 'opening a file creates no share link');
 
     assert.equal(await page.locator('.where [data-mark=imported]').innerText(), 'imported');
@@ -91,8 +66,8 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
     assert.equal(page.url(), url, 'the view stays on the imported snapshot');
 
     // the snapshots list says the same (next to a scan of the real testee)
-    const scan = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
-    await page.goto(`${daemon.base}/#/snapshots`);
+    const scan = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
+    await page.goto(`${s.daemon.base}/#/snapshots`);
     await waitReady(page, 'snapshots');
     const row = page.locator(`tr.snap[data-id="${id}"]`);
     assert.equal(await row.locator('[data-mark=imported]').count(), 1, 'the list marks the import');
@@ -111,12 +86,12 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
   });
 
   it('Refresh refuses when the process has exited, and scans nothing', async () => {
-    const f = join(tmp, 'short.bin');
+    const f = join(s.tmp, 'short.bin');
     writeFileSync(f, Buffer.alloc(4096, 1));
     const mf = await startMapfile(f);
-    const r = await apiCall(daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
+    const r = await apiCall(s.daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
     await mf.stop();
-    await page.goto(`${daemon.base}/#/snapshot/${r.id}`);
+    await page.goto(`${s.daemon.base}/#/snapshot/${r.id}`);
     await waitSnapshot(String(r.id));
     scans.length = 0;
     await page.click('#btn-refresh');
@@ -126,9 +101,9 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
   });
 
   it('the Share dialog lists the live links and revokes one', async () => {
-    const r = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
+    const r = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
     const id = String(r.id);
-    await page.goto(`${daemon.base}/#/snapshot/${id}`);
+    await page.goto(`${s.daemon.base}/#/snapshot/${id}`);
     await waitSnapshot(id);
     await page.click('#btn-share');
     await page.waitForSelector('#share-list h3');
@@ -142,24 +117,24 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
     assert.match(await page.locator('#share-list').innerText(), /command line left out/);
     await screenshot(page, 'origin-share-dialog.png');
     const token = await page.locator('#share-list .share-item >> nth=0').getAttribute('data-token');
-    const res0 = await fetch(`${daemon.base}/api/v1/shared/${token}`);
+    const res0 = await fetch(`${s.daemon.base}/api/v1/shared/${token}`);
     assert.equal(res0.status, 200, 'the link works before it is revoked');
     await page.click(`#share-list button[data-token="${token}"]`);
     await page.waitForFunction(() => document.querySelectorAll('#share-list .share-item').length === 1);
-    const res = await fetch(`${daemon.base}/api/v1/shared/${token}`);
+    const res = await fetch(`${s.daemon.base}/api/v1/shared/${token}`);
     assert.equal(res.status, 404, 'the revoked link no longer works');
-    const left = await apiCall(daemon, 'GET', `/snapshots/${id}/shares`);
+    const left = await apiCall(s.daemon, 'GET', `/snapshots/${id}/shares`);
     assert.equal(left.shares.length, 1);
     await page.keyboard.press('Escape');
     await clean();
   });
 
   it('the tab names the process; a snapshot that does not exist offers no Try again', async () => {
-    const r = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
-    await page.goto(`${daemon.base}/#/snapshot/${r.id}`);
+    const r = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
+    await page.goto(`${s.daemon.base}/#/snapshot/${r.id}`);
     await waitSnapshot(String(r.id));
-    assert.equal(await page.title(), `vms_testee (pid ${testee.pid}) · snapshot #${r.id} · vmscope`);
-    await page.goto(`${daemon.base}/#/snapshot/987654`);
+    assert.equal(await page.title(), `vms_testee (pid ${s.testee.pid}) · snapshot #${r.id} · vmscope`);
+    await page.goto(`${s.daemon.base}/#/snapshot/987654`);
     await page.waitForSelector('.error-panel');
     assert.match(await page.locator('.error-panel').innerText(), /Not found/);
     assert.equal(await page.locator('.error-panel button', { hasText: 'Try again' }).count(), 0, 'no Try again on a 404');
@@ -167,14 +142,14 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
   });
 
   it('Export on a live view exports the scan on screen, stores nothing and stays', async () => {
-    const f = join(tmp, 'grow.bin');
+    const f = join(s.tmp, 'grow.bin');
     writeFileSync(f, Buffer.alloc(64 * 1024, 7));
     const mf = await startMapfile(f);
     try {
-      await page.goto(`${daemon.base}/#/live/${mf.pid}`);
+      await page.goto(`${s.daemon.base}/#/live/${mf.pid}`);
       await page.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1' && window.vmsDebug.view.source.kind === 'live');
       const taken = await page.evaluate(() => window.vmsDebug.view.snap.taken_at);
-      const before = (await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
+      const before = (await apiCall(s.daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
       const grown = await mf.grow(); // the process changes after the scan on screen
       const url = page.url();
       for (const fmt of ['csv', 'txt']) {
@@ -184,7 +159,7 @@ describe('snapshot origin, shares and exports', { timeout: 240000 }, () => {
         assert.ok(text.includes(taken), `the ${fmt} export is of the scan on screen (taken ${taken})`);
         assert.ok(!text.includes(grown.replace(/^0x/, '')), `the ${fmt} export has no mapping made after that scan (${grown})`);
       }
-      const after_ = (await apiCall(daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
+      const after_ = (await apiCall(s.daemon, 'GET', '/snapshots?limit=1000')).snapshots.length;
       assert.equal(after_, before, 'nothing was stored');
       assert.equal(page.url(), url, 'the live view stays');
     } finally {

@@ -3,12 +3,10 @@
 // and grows while the page polls; two clicks on the chart compare the points (what grew per
 // type, "nearest full snapshot: …", the growing allocation) and open the diff of those full
 // snapshots; Stop ends the watch. Screenshots at 1400 and 1024 px go to $VMSCOPE_ARTIFACTS.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startGrower, watchedPage, cspViolations, screenshot,
-  waitReady, apiCall,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, watchedPage, screenshot, waitReady, apiCall } from './lib.mjs';
+import { e2eSuite, assertPageClean } from './harness.mjs';
 
 const missing = skipIfOptionalAndMissing('the timeline e2e tests');
 
@@ -20,37 +18,21 @@ function legendBytes(text, name) {
 }
 
 describe('timeline', { timeout: 240000 }, () => {
-  let daemon;
-  let grower;
-  let browser;
   let page;
+  const s = e2eSuite(missing, { grower: [512, 100] });
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
-    daemon = await startDaemon();
-    grower = await startGrower(512, 100);
-    browser = await launchBrowser();
-    page = await watchedPage(await browser.newContext());
+    page = await watchedPage(await s.browser.newContext());
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (grower) await grower.stop();
-    if (daemon) await daemon.stop();
-  });
-
-  async function assertClean() {
-    assert.deepEqual(page.problems.pageErrors, [], 'no script errors');
-    assert.deepEqual(page.problems.dialogs, [], 'no dialogs');
-    assert.deepEqual(await cspViolations(page), [], 'no Content-Security-Policy violations');
-  }
+  const assertClean = () => assertPageClean(page);
 
   it('Watch on a live process opens a timeline that grows', async () => {
     // every request for samples, to show that live updates cost one request per new sample
     const sampleRequests = [];
     page.on('request', (rq) => { if (/\/watches\/\d+\/samples/.test(rq.url())) sampleRequests.push(rq.url()); });
-    await page.goto(daemon.url);
-    await page.goto(`${daemon.base}/#/live/${grower.pid}`);
+    await page.goto(s.daemon.url);
+    await page.goto(`${s.daemon.base}/#/live/${s.grower.pid}`);
     await waitReady(page, 'snapshot');
     await page.click('#btn-watch');
     await page.waitForURL(/#\/watch\/\d+/);
@@ -85,8 +67,8 @@ describe('timeline', { timeout: 240000 }, () => {
   });
 
   it('two clicks compare two points and open the diff of the nearest full snapshots', async () => {
-    const r = await apiCall(daemon, 'POST', '/watches', { pid: grower.pid, interval_ms: 250, snapshot_every_s: 1 });
-    await page.goto(`${daemon.base}/#/watch/${r.id}`);
+    const r = await apiCall(s.daemon, 'POST', '/watches', { pid: s.grower.pid, interval_ms: 250, snapshot_every_s: 1 });
+    await page.goto(`${s.daemon.base}/#/watch/${r.id}`);
     await waitReady(page, 'timeline');
     await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
     const hit = await page.locator('.tl-hit').boundingBox();
@@ -126,12 +108,12 @@ describe('timeline', { timeout: 240000 }, () => {
     await page.waitForURL(/#\/diff\/\d+\/\d+/);
     await waitReady(page, 'diff');
     await screenshot(page, 'timeline-diff-1400.png');
-    await apiCall(daemon, 'DELETE', `/watches/${r.id}`);
+    await apiCall(s.daemon, 'DELETE', `/watches/${r.id}`);
     await assertClean();
   });
 
   it('the watches list names both watches with their state', async () => {
-    await page.goto(`${daemon.base}/#/watches`);
+    await page.goto(`${s.daemon.base}/#/watches`);
     await waitReady(page, 'watches');
     const rows = await page.locator('tr.watch-row').count();
     assert.equal(rows, 2);
@@ -144,14 +126,14 @@ describe('timeline', { timeout: 240000 }, () => {
   });
 
   it('the process picker has "Watch" on each readable process', async () => {
-    await page.goto(`${daemon.base}/#/processes?q=${grower.pid}`);
+    await page.goto(`${s.daemon.base}/#/processes?q=${s.grower.pid}`);
     await waitReady(page, 'processes');
-    const row = page.locator(`tr.proc[data-pid="${grower.pid}"]`);
+    const row = page.locator(`tr.proc[data-pid="${s.grower.pid}"]`);
     await row.hover();
     await row.locator('.pick-watch').click();
     await page.waitForURL(/#\/watch\/\d+/);
     await waitReady(page, 'timeline');
-    assert.match(await page.textContent('.proc-title'), new RegExp(`pid ${grower.pid}`));
+    assert.match(await page.textContent('.proc-title'), new RegExp(`pid ${s.grower.pid}`));
     await page.click('#btn-stop-watch');
     await page.waitForFunction(() => /stopped/.test(document.querySelector('#tl-state').textContent), null, { timeout: 10000 });
     await assertClean();

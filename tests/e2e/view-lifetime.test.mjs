@@ -7,49 +7,32 @@
 // on their prototypes): at most one of each, and none once the page shows another kind of view.
 // It also checks that a debounce started in one view never rewrites the next view's URL, and
 // saves screenshots of the snapshot view at 1024 and 1400 px wide.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  skipIfOptionalAndMissing, launchBrowser, startDaemon, startTestee, watchedPage, cspViolations, screenshot, waitReady,
-  apiCall,
-} from './lib.mjs';
+import { skipIfOptionalAndMissing, watchedPage, screenshot, waitReady, apiCall } from './lib.mjs';
+import { e2eSuite, assertPageClean, waitSnapshotView } from './harness.mjs';
 
 const missing = skipIfOptionalAndMissing('the view-lifetime e2e test');
 const N_VIEWS = 12;
 
 describe('snapshot view lifetime', { timeout: 240000 }, () => {
-  let daemon;
-  let testee;
-  let browser;
   let page;
   let cdp;
   const ids = [];
+  const s = e2eSuite(missing, { testee: true });
 
   before(async () => {
-    assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);
-    daemon = await startDaemon();
-    testee = await startTestee();
     for (let i = 0; i < N_VIEWS; i++) {
-      const r = await apiCall(daemon, 'POST', `/processes/${testee.pid}/snapshots`, { share: false });
+      const r = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
       ids.push(String(r.id));
     }
-    browser = await launchBrowser();
-    const context = await browser.newContext();
+    const context = await s.browser.newContext();
     page = await watchedPage(context);
     cdp = await context.newCDPSession(page);
     await cdp.send('Runtime.enable');
   });
 
-  after(async () => {
-    if (browser) await browser.close();
-    if (testee) await testee.stop();
-    if (daemon) await daemon.stop();
-  });
-
-  async function waitSnapshot(id) {
-    await page.waitForFunction((want) => window.vmsDebug && document.body.dataset.ready === '1' &&
-      String(window.vmsDebug.view.source.id) === want, id, { timeout: 30000 });
-  }
+  const waitSnapshot = (id) => waitSnapshotView(page, id);
 
   // A handle on a prototype, kept across views (it holds the prototype, not the instances).
   async function protoOf(expression) {
@@ -70,7 +53,7 @@ describe('snapshot view lifetime', { timeout: 240000 }, () => {
   }
 
   it(`opens ${N_VIEWS} snapshots and keeps at most one view alive`, async () => {
-    await page.goto(daemon.url);
+    await page.goto(s.daemon.url);
     await waitReady(page, 'processes');
     let viewProto = null;
     let modelProto = null;
@@ -115,8 +98,7 @@ describe('snapshot view lifetime', { timeout: 240000 }, () => {
     assert.equal(await page.evaluate(() => window.vmsViewStats.alive), 0);
     await cdp.send('Runtime.releaseObjectGroup', { objectGroup: 'protos' });
 
-    assert.deepEqual(page.problems.pageErrors, [], 'no script errors');
-    assert.deepEqual(await cspViolations(page), [], 'no Content-Security-Policy violations');
+    await assertPageClean(page, { dialogs: false });
   });
 
   it('looks right at 1024 and 1400 px', async () => {

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(s->regions[l.region].start <= addrs[i] &&
 			           addrs[i] < s->regions[l.region].end);
 		}
-		cJSON *j = vms_json_lookup(s, &l);
+		cJSON *j = vms_json_lookup(s, addrs[i], &l, NULL);
 		cJSON_Delete(j);
 	}
 

@@ -110,6 +110,19 @@ static void write_file(const char *path, size_t size, unsigned char fill)
 		die("close");
 }
 
+/* Size the file behind fd, map it shared read-write, close fd and touch every page. */
+static void *map_shared_fd(int fd, size_t size, size_t ps)
+{
+	if (ftruncate(fd, (off_t)size) != 0)
+		die("ftruncate shared");
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap shared");
+	close(fd);
+	touch(p, size, ps, 1);
+	return p;
+}
+
 static void *map_file_ro(const char *path, size_t size, size_t ps)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -185,13 +198,7 @@ int main(int argc, char **argv)
 	int mfd = memfd_create("vms-memfd", MFD_CLOEXEC);
 	if (mfd < 0)
 		die("memfd_create");
-	if (ftruncate(mfd, (off_t)memfd_size) != 0)
-		die("ftruncate memfd");
-	void *memfd = mmap(NULL, memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (memfd == MAP_FAILED)
-		die("mmap memfd");
-	close(mfd);
-	touch(memfd, memfd_size, ps, 1);
+	void *memfd = map_shared_fd(mfd, memfd_size, ps);
 
 	/* SysV shm, removed right away: stays attached as "/SYSV00000000 (deleted)". */
 	const size_t sysv_size = 80 * ps;
@@ -211,13 +218,7 @@ int main(int argc, char **argv)
 	int pfd = shm_open(posix_name, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (pfd < 0)
 		die("shm_open");
-	if (ftruncate(pfd, (off_t)posix_size) != 0)
-		die("ftruncate shm");
-	void *posix = mmap(NULL, posix_size, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
-	if (posix == MAP_FAILED)
-		die("mmap shm");
-	close(pfd);
-	touch(posix, posix_size, ps, 1);
+	void *posix = map_shared_fd(pfd, posix_size, ps);
 
 	/* Shared anonymous: "/dev/zero (deleted)". */
 	const size_t devzero_size = 112 * ps;

@@ -1,7 +1,45 @@
-# Shared harness of the shell tests that drive the daemon over HTTP (test_api.sh, test_watch.sh,
-# test_reliability.sh). Sourced, not run. The caller sets BIN, TMP, pass=0, fail=0, skipped=0,
-# PIDS=() and, for api(), BASE and TOKEN. Every response: status in $code, body in $TMP/b,
-# headers in $TMP/h.
+# Shared harness of the shell tests (test_api.sh, test_watch.sh, test_reliability.sh, test_cli.sh).
+# Sourced, not run; the caller then calls setup, and sets BASE and TOKEN for api(). Every
+# response: status in $code, body in $TMP/b, headers in $TMP/h.
+
+# setup NAME TOOL...: exits 1 unless every TOOL and the vmscope binary are there; sets BIN, WEB,
+# HELPERS (from $VMSCOPE_*, else the build tree), TMP (a new /tmp/vmscope-NAME.XXXXXX),
+# pass=0, fail=0, skipped=0 and PIDS=(); on exit, kills every pid in PIDS, runs the caller's
+# cleanup_more if it defines one, and removes $TMP.
+setup() {
+	local name=$1 tool me
+	shift
+	me=$(basename "$0")
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	BIN=${VMSCOPE_BIN:-$root/build/vmscope}
+	WEB=${VMSCOPE_WEB:-$root/web}
+	HELPERS=${VMSCOPE_HELPERS:-$root/build/tests}
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "$me: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
+	done
+	[ -x "$BIN" ] || { echo "$me: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+	TMP=$(mktemp -d "/tmp/vmscope-$name.XXXXXX")
+	pass=0
+	fail=0
+	skipped=0
+	PIDS=()
+	trap harness_cleanup EXIT
+}
+harness_cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
+	rm -rf "$TMP"
+}
+# finish: print "N passed, N failed, N skipped" and exit 1 on any failure, else 77 (ctest:
+# skipped) when a part could not run here, else 0.
+finish() {
+	echo "$pass passed, $fail failed, $skipped skipped"
+	[ "$fail" -eq 0 ] || exit 1
+	[ "$skipped" -eq 0 ] || exit 77
+	exit 0
+}
 
 # ok DESCRIPTION COMMAND...: count a pass, or a failure with the last response's start
 ok() {
@@ -32,6 +70,11 @@ api() {
 	shift 2
 	req "$m" "$BASE$p" -H "Authorization: Bearer $TOKEN" "$@"
 }
+# get_ok PATH DESCRIPTION [jq options] FILTER: GET PATH (api), then ok DESCRIPTION on its body
+get_ok() {
+	api GET "$1"
+	ok "$2" jqt "${@:3}"
+}
 # start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
 start() {
 	local name=$1
@@ -45,4 +88,28 @@ start() {
 		sleep 0.05
 	done
 	LAST_PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
+}
+
+# harness NAME: the state a test script keeps: TMP (a fresh directory, removed at exit), the
+# counters pass/fail/skipped, and PIDS (each ended by its pid at exit). Source lib.sh first.
+harness() {
+	TMP=$(mktemp -d "/tmp/vmscope-$1.XXXXXX")
+	pass=0
+	fail=0
+	skipped=0
+	PIDS=()
+	trap harness_cleanup EXIT
+}
+harness_cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+# harness_end: print "N passed, N failed" and exit with the verdict
+harness_end() {
+	local s=""
+	[ "${skipped:-0}" -gt 0 ] && s=", $skipped skipped"
+	echo "$pass passed, $fail failed$s"
+	[ "$fail" -eq 0 ]
+	exit
 }

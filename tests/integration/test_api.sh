@@ -12,30 +12,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-WEB=${VMSCOPE_WEB:-$here/../../web}
-TMP=$(mktemp -d /tmp/vmscope-api.XXXXXX)
-chmod 755 "$TMP"
-pass=0
-fail=0
-skipped=0
-PIDS=()
-
-for tool in curl jq sha256sum; do
-	command -v "$tool" >/dev/null || { echo "test_api.sh: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$BIN" ] || { echo "test_api.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+setup api curl jq sha256sum
+chmod 755 "$TMP"
 
-jqa() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; } # jqa [jq options] FILTER
 post_json() { api POST "$1" -H 'Content-Type: application/json' "${@:2}"; }
 
 # stop PID: SIGTERM and wait; returns the exit status
@@ -136,7 +117,7 @@ ok "API: no CORS header on a GET with Origin" no_hdr "Access-Control-"
 api GET /version
 ok "version 200" is "$code" 200
 ok "version body" jqt '.version and .api == "v1" and .format_version == 1 and .schema_version >= 2'
-ok "version names the daemon's host" jqa --arg h "$(uname -n)" '.host == $h'
+ok "version names the daemon's host" jqt --arg h "$(uname -n)" '.host == $h'
 ok "API: CSP" is "$(hdr Content-Security-Policy)" "$CSP"
 ok "API: nosniff" is "$(hdr X-Content-Type-Options)" nosniff
 ok "API: Referrer-Policy" is "$(hdr Referrer-Policy)" no-referrer
@@ -229,28 +210,22 @@ ok "--no-auth refused beyond loopback" is "$?" 2
 # ---- 5. processes -------------------------------------------------------------------------------
 api GET /processes
 ok "process list 200" is "$code" 200
-ok "process list has the target" jqa --argjson p "$TPID" '.processes | map(select(.pid == $p)) | length == 1'
+ok "process list has the target" jqt --argjson p "$TPID" '.processes | map(select(.pid == $p)) | length == 1'
 ok "process list entries say whether maps are readable" jqt '.processes | all(has("maps_readable"))'
-api GET "/processes?q=$TPID"
-ok "?q=PID" jqa --argjson p "$TPID" '.processes | map(.pid) | index($p) != null'
-api GET "/processes?q=VMSCOPE-TARGET"
-ok "?q=name, any case" jqa --argjson p "$TPID" '.processes | any(.pid == $p)'
-api GET "/processes?user=nobody-such-user"
-ok "?user= filters" jqt '.processes | length == 0'
-api GET "/processes?user=$(id -un)"
-ok "?user= own user" jqt '.processes | length >= 1'
-api GET "/processes?sort=-rss"
-ok "?sort=-rss descending" jqt '[.processes[].vm_rss] as $r | $r == ($r | sort | reverse)'
+get_ok "/processes?q=$TPID" "?q=PID" --argjson p "$TPID" '.processes | map(.pid) | index($p) != null'
+get_ok "/processes?q=VMSCOPE-TARGET" "?q=name, any case" --argjson p "$TPID" '.processes | any(.pid == $p)'
+get_ok "/processes?user=nobody-such-user" "?user= filters" '.processes | length == 0'
+get_ok "/processes?user=$(id -un)" "?user= own user" '.processes | length >= 1'
+get_ok "/processes?sort=-rss" "?sort=-rss descending" '[.processes[].vm_rss] as $r | $r == ($r | sort | reverse)'
 api GET "/processes?sort=name"
 ok "?sort=name" is "$code" 200
 api GET "/processes?sort=bogus"
 ok "?sort=bogus: 400" err_is 400 bad_query
-api GET "/processes?q=$TPID&rollup=1"
-ok "?rollup=1 gives pss" jqt '.processes[0].pss != null'
+get_ok "/processes?q=$TPID&rollup=1" "?rollup=1 gives pss" '.processes[0].pss != null'
 
 api GET "/processes/$TPID"
 ok "live scan 200" is "$code" 200
-ok "live scan is a snapshot" jqa --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and (.allocations | length > 0)'
+ok "live scan is a snapshot" jqt --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and (.allocations | length > 0)'
 ADDR=$(jq -r '.allocations[0].regions[0].start' "$TMP/b")
 api GET /processes/abc
 ok "pid abc: 400" err_is 400 bad_pid
@@ -303,23 +278,16 @@ ok "snapshot of exited pid: 404" err_is 404 no_such_process
 
 api GET /snapshots
 ok "list 200" is "$code" 200
-ok "list newest first" jqa --argjson a "$S3" --argjson b "$S1" '.snapshots[0].id == $a and .snapshots[-1].id == $b'
-ok "list metadata and per-type totals" jqa --argjson p "$TPID" '.snapshots[0] | .process.pid == $p and .process.name == "vmscope-target" and .host and .kernel and .taken_at and (.summary | length == 11) and .total.size > 0 and .regions > 0'
-api GET "/snapshots?pid=$TPID&limit=2"
-ok "?pid&limit=2" jqt '(.snapshots | length == 2) and .next_before != null'
+ok "list newest first" jqt --argjson a "$S3" --argjson b "$S1" '.snapshots[0].id == $a and .snapshots[-1].id == $b'
+ok "list metadata and per-type totals" jqt --argjson p "$TPID" '.snapshots[0] | .process.pid == $p and .process.name == "vmscope-target" and .host and .kernel and .taken_at and (.summary | length == 11) and .total.size > 0 and .regions > 0'
+get_ok "/snapshots?pid=$TPID&limit=2" "?pid&limit=2" '(.snapshots | length == 2) and .next_before != null'
 NB=$(jq -r .next_before "$TMP/b")
-api GET "/snapshots?pid=$TPID&before=$NB"
-ok "?before= pages on" jqa --argjson s "$S1" '(.snapshots | length == 1) and .snapshots[0].id == $s and .next_before == null'
-api GET "/snapshots?name=vmscope-target"
-ok "?name=" jqt '.snapshots | length == 3'
-api GET "/snapshots?name=nothing-like-it"
-ok "?name= no match" jqt '.snapshots | length == 0'
-api GET "/snapshots?q=SCOPE-TARG"
-ok "?q= a substring of the name, any case" jqt '.snapshots | length == 3'
-api GET "/snapshots?q=target%20600"
-ok "?q= a substring of the command line" jqt '(.snapshots | length == 3) and all(.snapshots[]; .process.cmdline | contains("target 600"))'
-api GET "/snapshots?q=nothing-like-it"
-ok "?q= no match" jqt '.snapshots | length == 0'
+get_ok "/snapshots?pid=$TPID&before=$NB" "?before= pages on" --argjson s "$S1" '(.snapshots | length == 1) and .snapshots[0].id == $s and .next_before == null'
+get_ok "/snapshots?name=vmscope-target" "?name=" '.snapshots | length == 3'
+get_ok "/snapshots?name=nothing-like-it" "?name= no match" '.snapshots | length == 0'
+get_ok "/snapshots?q=SCOPE-TARG" "?q= a substring of the name, any case" '.snapshots | length == 3'
+get_ok "/snapshots?q=target%20600" "?q= a substring of the command line" '(.snapshots | length == 3) and all(.snapshots[]; .process.cmdline | contains("target 600"))'
+get_ok "/snapshots?q=nothing-like-it" "?q= no match" '.snapshots | length == 0'
 for q in "limit=0" "limit=1001" "limit=x" "pid=x" "before=-3" "pid="; do
 	api GET "/snapshots?$q"
 	ok "?$q: 400" err_is 400 bad_query
@@ -327,7 +295,7 @@ done
 
 api GET "/snapshots/$S1"
 ok "get snapshot 200" is "$code" 200
-ok "get snapshot: the JSON format" jqa --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and .process.cmdline == "'"$TMP"'/vmscope-target 600"'
+ok "get snapshot: the JSON format" jqt --argjson p "$TPID" '.format_version == 1 and .process.pid == $p and .process.cmdline == "'"$TMP"'/vmscope-target 600"'
 cp "$TMP/b" "$TMP/s1.json"
 api GET "/snapshots/$S1.json"
 ok ".json alias" cmp -s "$TMP/b" "$TMP/s1.json"
@@ -339,8 +307,7 @@ ok "csv body" grep -q vmscope-target "$TMP/b"
 api GET "/snapshots/$S1.txt"
 ok "txt 200" is "$code" 200
 ok "txt type" is "$(hdr Content-Type)" "text/plain; charset=utf-8"
-api GET "/snapshots/$S1/at/$ADDR"
-ok "stored lookup 200" jqt '.kind == "region"'
+get_ok "/snapshots/$S1/at/$ADDR" "stored lookup 200" '.kind == "region"'
 ok "stored lookup: the image's file" jqt '.image.path != null and has("offset_in_allocation")'
 api GET "/snapshots/$S1/at/0x0"
 ok "lookup below mmap_min_addr" is "$code" 200
@@ -360,14 +327,13 @@ ok "unknown snapshot lookup: 404" err_is 404 not_found
 # ---- 7. diffs -----------------------------------------------------------------------------------
 api GET "/diff?from=$S1&to=$S2"
 ok "diff 200" is "$code" 200
-ok "diff body" jqa --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b and .summary and .total and (.allocations | type == "array") and (.regions | type == "array")'
+ok "diff body" jqt --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b and .summary and .total and (.allocations | type == "array") and (.regions | type == "array")'
 api GET "/processes/$TPID/changes"
 ok "changes 200" is "$code" 200
-ok "changes = two latest" jqa --argjson a "$S2" --argjson b "$S3" '.from_id == $a and .to_id == $b'
+ok "changes = two latest" jqt --argjson a "$S2" --argjson b "$S3" '.from_id == $a and .to_id == $b'
 api GET "/processes/$DEAD/changes"
 ok "changes with no snapshots: 404" err_is 404 not_enough_snapshots
-api GET "/processes/$TPID/changes?to=$S2"
-ok "changes?to=: from the snapshot before it" jqa --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b'
+get_ok "/processes/$TPID/changes?to=$S2" "changes?to=: from the snapshot before it" --argjson a "$S1" --argjson b "$S2" '.from_id == $a and .to_id == $b'
 api GET "/processes/$TPID/changes?to=$S1"
 ok "changes?to= the first snapshot: 404" err_is 404 not_enough_snapshots
 api GET "/processes/$DEAD/changes?to=$S2"
@@ -388,12 +354,9 @@ post_json /snapshots --data-binary "@$TMP/s1.json"
 ok "import 201" is "$code" 201
 ok "an import is private unless asked: no share link" jqt '.share_url == null and .share == null'
 IMP=$(jq -r .id "$TMP/b")
-api GET "/snapshots/$IMP/shares"
-ok "an import has no live share links" jqt '.shares == []'
-api GET "/snapshots/$IMP/meta"
-ok "meta of an import: source import, no body" jqa --argjson id "$IMP" '.id == $id and .source == "import" and .process.pid > 0 and (.allocations | type == "number")'
-api GET "/snapshots/$S1/meta"
-ok "meta of a scan: source scan, this host" jqa --arg h "$(uname -n)" '.source == "scan" and .host == $h'
+get_ok "/snapshots/$IMP/shares" "an import has no live share links" '.shares == []'
+get_ok "/snapshots/$IMP/meta" "meta of an import: source import, no body" --argjson id "$IMP" '.id == $id and .source == "import" and .process.pid > 0 and (.allocations | type == "number")'
+get_ok "/snapshots/$S1/meta" "meta of a scan: source scan, this host" --arg h "$(uname -n)" '.source == "scan" and .host == $h'
 api GET "/snapshots/424242/meta"
 ok "meta of an unknown snapshot: 404" err_is 404 not_found
 api GET "/snapshots/$S1.csv"
@@ -411,15 +374,13 @@ ok "an import asked to share gets a link" jqt '.share_url | test("/s/[0-9a-f]{64
 api DELETE "/snapshots/$(jq -r .id "$TMP/b")"
 ok "delete the shared import" is "$code" 204
 ok "import gets a new id" test "$IMP" -gt "$S3"
-api GET "/snapshots/$IMP"
-ok "imported snapshot round-trips" jqa --slurpfile a "$TMP/s1.json" '.process == $a[0].process and .summary == $a[0].summary and .allocations == $a[0].allocations'
-api GET "/snapshots?limit=1"
-ok "import is marked as such" jqt '.snapshots[0].source == "import"'
+get_ok "/snapshots/$IMP" "imported snapshot round-trips" --slurpfile a "$TMP/s1.json" '.process == $a[0].process and .summary == $a[0].summary and .allocations == $a[0].allocations'
+get_ok "/snapshots?limit=1" "import is marked as such" '.snapshots[0].source == "import"'
 jq '.summary[0].columns.size = 1 | .total.size = 7' "$TMP/s1.json" >"$TMP/edited.json"
 post_json /snapshots --data-binary "@$TMP/edited.json"
 ok "edited totals import" is "$code" 201
 api GET "/snapshots/$(jq -r .id "$TMP/b")"
-ok "edited totals are recomputed" jqa --slurpfile a "$TMP/s1.json" '.total == $a[0].total'
+ok "edited totals are recomputed" jqt --slurpfile a "$TMP/s1.json" '.total == $a[0].total'
 E_ID=$(jq -r .id "$TMP/b" 2>/dev/null)
 api DELETE "/snapshots/$(jq -r '.snapshots[0].id' <(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/snapshots?limit=1"))"
 ok "delete the edited import" is "$code" 204
@@ -427,7 +388,7 @@ ok "delete the edited import" is "$code" 204
 # ---- 9. shares ----------------------------------------------------------------------------------
 req GET "$BASE/shared/$SHARE1"
 ok "shared JSON without API token: 200" is "$code" 200
-ok "shared JSON is the snapshot" jqa --slurpfile a "$TMP/s1.json" '. == $a[0]'
+ok "shared JSON is the snapshot" jqt --slurpfile a "$TMP/s1.json" '. == $a[0]'
 ok "shared: no-store" is "$(hdr Cache-Control)" no-store
 req GET "$BASE/shared/$SHARE2"
 ok "omit_cmdline share: cmdline null" jqt '.process.cmdline == null and .process.name == "vmscope-target"'
@@ -476,12 +437,11 @@ api DELETE "/shared/$SHARE1"
 ok "shared routes are read-only: 405 with the API token" bash -c "[ '$code' = 405 ] && grep -qi '^Allow: GET' '$TMP/h'"
 post_json "/snapshots/$S1/share" -d '{"omit_cmdline": true}'
 ok "create share: 201" is "$code" 201
-ok "create share: body" jqa --argjson s "$S1" '.snapshot_id == $s and .omit_cmdline == true and (.token | test("^[0-9a-f]{64}$")) and (.path as $p | .url | endswith($p)) and (.api_url | startswith("/api/v1/shared/"))'
+ok "create share: body" jqt --argjson s "$S1" '.snapshot_id == $s and .omit_cmdline == true and (.token | test("^[0-9a-f]{64}$")) and (.path as $p | .url | endswith($p)) and (.api_url | startswith("/api/v1/shared/"))'
 SHARE3=$(jq -r .token "$TMP/b")
 post_json /snapshots/424242/share
 ok "share unknown snapshot: 404" err_is 404 not_found
-api GET "/snapshots/$S1/shares"
-ok "list shares" jqa --arg a "$SHARE1" --arg b "$SHARE3" '[.shares[].token] == [$a, $b]'
+get_ok "/snapshots/$S1/shares" "list shares" --arg a "$SHARE1" --arg b "$SHARE3" '[.shares[].token] == [$a, $b]'
 api DELETE "/shares/$SHARE3"
 ok "revoke: 204" is "$code" 204
 req GET "$BASE/shared/$SHARE3"
@@ -494,8 +454,7 @@ api DELETE "/shares/$SHARE3"
 ok "revoke twice: 404" err_is 404 not_found
 api DELETE "/shares/nonsense"
 ok "revoke malformed: 404" err_is 404 not_found
-api GET "/snapshots/$S1/shares"
-ok "revoked share no longer listed" jqa --arg a "$SHARE1" '[.shares[].token] == [$a]'
+get_ok "/snapshots/$S1/shares" "revoked share no longer listed" --arg a "$SHARE1" '[.shares[].token] == [$a]'
 
 # ---- 10. CSRF and content types ----------------------------------------------------------------
 post_json "/processes/$TPID/snapshots" -H "Origin: http://evil.example"
@@ -529,7 +488,7 @@ ok "POST from our own page: 201" is "$code" 201
 S4=$(jq -r .id "$TMP/b")
 api PUT /snapshots --data x
 ok "PUT on the API: 405" err_is 405 method_not_allowed
-ok "405 lists what is allowed" is "$(hdr Allow)" "GET, POST"
+ok "405 lists what is allowed" is "$(hdr Allow)" "GET, HEAD, POST"
 api GET /nonexistent
 ok "unknown endpoint: 404" err_is 404 not_found
 api GET "/snapshots/$S1/nope"
@@ -635,8 +594,7 @@ wait_curls "$TMP/par1" 12
 wait_curls "$TMP/par2" 4
 ok "12 parallel reads: all 200" is "$(sort -u "$TMP/par1")" 200
 ok "4 parallel scans+stores: all 201" is "$(sort -u "$TMP/par2")" 201
-api GET "/snapshots?limit=1000"
-ok "every parallel store landed" jqt '.snapshots | length == 9'
+get_ok "/snapshots?limit=1000" "every parallel store landed" '.snapshots | length == 9'
 
 # ---- 15. permission (as nobody) ---------------------------------------------------------------
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
@@ -664,7 +622,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	req GET "http://127.0.0.1:$NPORT/api/v1/processes/$TPID/at/$ADDR"
 	ok "another user's process lookup: 403" is "$code" 403
 	req GET "http://127.0.0.1:$NPORT/api/v1/processes?q=$TPID"
-	ok "list marks unreadable processes with the reason" jqa --argjson p "$TPID" '.processes[] | select(.pid == $p) | .maps_readable == false and .unreadable.code == "permission_denied"'
+	ok "list marks unreadable processes with the reason" jqt --argjson p "$TPID" '.processes[] | select(.pid == $p) | .maps_readable == false and .unreadable.code == "permission_denied"'
 	req POST "http://127.0.0.1:$NPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: application/json'
 	ok "cannot store what it cannot read: 403" is "$code" 403
 	req GET "http://127.0.0.1:$NPORT/api/v1/snapshots"
@@ -687,8 +645,7 @@ PORT=$LAST_PORT
 ROOT=http://127.0.0.1:$PORT
 BASE=$ROOT/api/v1
 ok "restart: same token" is "$("$BIN" token --db "$DB")" "$TOKEN"
-api GET "/snapshots?limit=1000"
-ok "restart finds the stored snapshots" jqa --slurpfile a "$TMP/list-before" '.snapshots == $a[0].snapshots'
+get_ok "/snapshots?limit=1000" "restart finds the stored snapshots" --slurpfile a "$TMP/list-before" '.snapshots == $a[0].snapshots'
 after=$(snapshot_fingerprint)
 ok "restart: same bodies and shares" is "$before" "$after"
 req GET "$BASE/shared/$SHARE1"
@@ -703,7 +660,4 @@ rc=0
 wait "$MAIN_PID" || rc=$?
 ok "SIGINT: clean exit 0" is "$rc" 0
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ] || exit 1
-[ "$skipped" -eq 0 ] || exit 77
-exit 0
+finish

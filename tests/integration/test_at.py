@@ -17,16 +17,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
-
-
-def cc(args):
-    r = subprocess.run(["cc", *args], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        hc.skip(f"cc failed: {r.stderr.strip()[:300]}")
 
 
 def at(*args):
@@ -36,11 +29,10 @@ def at(*args):
 
 def main():
     hc.need("cc")
-    tmp = tempfile.mkdtemp(prefix="vmscope-at-")
-    try:
+    with hc.tempdir("at") as tmp:
         exe = os.path.join(tmp, "image_gaps")
-        cc(["-O1", "-g", "-fPIE", "-pie", "-Wl,-z,separate-code", "-Wl,-z,max-page-size=0x200000", "-o", exe,
-            os.path.join(hc.ZOO, "c", "image_gaps.c")])
+        hc.cc(["-O1", "-g", "-fPIE", "-pie", "-Wl,-z,separate-code", "-Wl,-z,max-page-size=0x200000", "-o", exe,
+               os.path.join(hc.ZOO, "c", "image_gaps.c")])
         p, me = hc.start([exe])
         pid = str(p.pid)
         m = me["malloc"] + 0x2a
@@ -99,8 +91,6 @@ def main():
         img = (json.loads(out)[0].get("image") or {}) if rc == 0 else {}
         hc.check("saved snapshot, file replaced: no symbol, says the inode differs",
                  img.get("symbol") is None and "inode differs" in (img.get("note") or ""), out[:400] + err)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     hc.done()
 
 

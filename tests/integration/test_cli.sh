@@ -7,10 +7,10 @@
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-[ -x "$BIN" ] || { echo "test_cli.sh: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
-TMP=$(mktemp -d /tmp/vmscope-cli.XXXXXX)
+setup cli
 sleep 600 &
 TPID=$!
 # two programs whose names share a prefix, for name and command-line matching
@@ -23,26 +23,13 @@ PREFIXED=$!
 # a process whose command line holds a newline and an escape sequence (a hostile name)
 (exec -a $'vmscli-odd\n#\e[2J fake row' sleep 300) &
 ODD=$!
-trap 'kill $TPID $EXACT $PREFIXED $ODD 2>/dev/null; rm -rf "$TMP"' EXIT
+PIDS+=("$TPID" "$EXACT" "$PREFIXED" "$ODD")
 
-pass=0
-fail=0
-ok() {
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL: $what" >&2
-	fi
-}
 # run ARGS...: exit code in $rc, stdout in $TMP/out, stderr in $TMP/err
 run() {
 	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 }
-is() { [ "$1" = "$2" ]; }
 err_says() { grep -q -- "$1" "$TMP/err"; }
 empty_out() { [ ! -s "$TMP/out" ]; }
 
@@ -133,5 +120,4 @@ if [ "$(id -u)" = 0 ] && [ -n "$denied" ]; then
 	ok "denied as root: says why, not 'run as root'" bash -c "grep -q 'even as root' '$TMP/err' && ! grep -qi 'or root' '$TMP/err'"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -56,13 +56,6 @@ def parts_or_size(a):
     return a["size"]
 
 
-def alloc_at(snap, addr):
-    for a in snap["allocations"]:
-        if int(a["start"], 16) <= addr < int(a["end"], 16):
-            return a
-    return None
-
-
 def check_accuracy(snap, label):
     """Recognisers only name and group: columns still sum to the kernel's rollup."""
     roll = snap.get("rollup")
@@ -108,7 +101,7 @@ def glibc_case(exe, label):
     hc.check(f"{label}: mmapped chunks {chunk_bytes >> 10} KiB within 5 % of mallinfo2.hblkhd {hblkhd >> 10} KiB",
              hc.within(chunk_bytes, hblkhd, 5))
     for c in books["chunks"]:
-        a = alloc_at(snap, int(c["addr"], 16))
+        a = hc.alloc_at(snap, int(c["addr"], 16))
         hc.check(f"{label}: chunk {c['addr']} ({c['size'] >> 20} MiB) in a glibc mmapped chunk allocation",
                  a is not None and a["type"] == "heap" and "glibc mmapped chunk" in (a.get("details") or ""),
                  a and a.get("details"))
@@ -141,7 +134,7 @@ def glibc_case(exe, label):
              [a["details"] for a in merged])
     for w in books["workers"]:
         if w["index"] < n_thread:
-            a = alloc_at(snap, int(w["first"], 16))
+            a = hc.alloc_at(snap, int(w["first"], 16))
             m = ARENA_RE.search((a or {}).get("details") or "")
             hc.check(f"{label}: worker {w['index']}'s block in arena {w['index'] + 1}",
                      m is not None and int(m.group(1)) == w["index"] + 1, a and a.get("details"))
@@ -183,7 +176,7 @@ def musl_case(exe):
              "musl mallocng meta area" in heap[0]["details"] and "guess" not in heap[0]["details"],
              [a.get("details") for a in heap])
     for blk in books["large"]:
-        a = alloc_at(snap, int(blk["addr"], 16))
+        a = hc.alloc_at(snap, int(blk["addr"], 16))
         hc.check(f"{label}: large block {blk['addr']} ({blk['size'] >> 20} MiB) in a musl mallocng Heap allocation",
                  a is not None and a["type"] == "heap" and "musl mallocng" in (a.get("details") or ""), a and a.get("details"))
     # the large blocks' own size: single allocations in the details, or whole allocations

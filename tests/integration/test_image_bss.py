@@ -16,10 +16,7 @@ No cc: exit 77.
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
@@ -29,38 +26,16 @@ KIB = 1024
 MIB = 1024 * 1024
 
 
-def cc(args):
-    r = subprocess.run(["cc", *args], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        hc.skip(f"cc failed: {r.stderr.strip()[:300]}")
-
-
-def alloc_at(snap, addr):
-    for a in snap["allocations"]:
-        if int(a["start"], 16) <= addr < int(a["end"], 16):
-            return a
-    return None
-
-
-def region_at(snap, addr):
-    for a in snap["allocations"]:
-        for r in a["regions"]:
-            if int(r["start"], 16) <= addr < int(r["end"], 16):
-                return r
-    return None
-
-
 def main():
     hc.need("cc")
-    tmp = tempfile.mkdtemp(prefix="vmscope-image-bss-")
-    try:
+    with hc.tempdir("image-bss") as tmp:
         libs = {}
         for name, bss in (("tiny", 8), ("small", 16 * KIB), ("big", MIB)):
             out = os.path.join(tmp, f"libbss_{name}.so")
-            cc(["-O1", "-shared", "-fPIC", f"-DBSS_BYTES={bss}", "-o", out, os.path.join(SRC, "image_bss_lib.c")])
+            hc.cc(["-O1", "-shared", "-fPIC", f"-DBSS_BYTES={bss}", "-o", out, os.path.join(SRC, "image_bss_lib.c")])
             libs[name] = out
         exe = os.path.join(tmp, "image_bss")
-        cc(["-O1", "-o", exe, os.path.join(SRC, "image_bss.c"), "-ldl"])
+        hc.cc(["-O1", "-o", exe, os.path.join(SRC, "image_bss.c"), "-ldl"])
         after = {"tiny": 8 * MIB, "small": 8 * MIB, "big": 64 * KIB}
         p, acc = hc.start([exe] + [f"{libs[n]}:{after[n]}" for n in ("tiny", "small", "big")])
         got = {os.path.basename(l["path"]): l for l in acc["libs"]}
@@ -71,21 +46,21 @@ def main():
         # 8 bytes of .bss: no page of it outside the data segment
         t = got["libbss_tiny.so"]
         hc.check("tiny: its .bss fits in the data page (the ELF)", t["data_end"] == t["bss_end"], str(t))
-        img = alloc_at(snap, t["base"])
+        img = hc.alloc_at(snap, t["base"])
         hc.check("tiny: image ends with its data", img and img["type"] == "image" and int(img["end"], 16) == t["data_end"],
                  str(img and (img["type"], img["end"], t["data_end"])))
-        a = alloc_at(snap, t["after"])
-        r = region_at(snap, t["after"])
+        a = hc.alloc_at(snap, t["after"])
+        _, r = hc.region_at(snap, t["after"])
         hc.check("tiny: the 8 MiB mapped after it is not typed Image", a and a["type"] != "image",
                  str(a and (a["type"], a.get("details"))))
         hc.check("tiny: ... and has no role bss", r and r.get("role") != "bss", str(r and r.get("role")))
 
         # 16 KiB of .bss + 8 MiB merged after it
         s = got["libbss_small.so"]
-        r = region_at(snap, s["data_end"])
+        _, r = hc.region_at(snap, s["data_end"])
         merged = r and int(r["end"], 16) > s["bss_end"]
-        img = alloc_at(snap, s["base"])
-        a = alloc_at(snap, s["after"])
+        img = hc.alloc_at(snap, s["base"])
+        a = hc.alloc_at(snap, s["after"])
         if merged:
             hc.check("small: image ends with its data (the merged region is mostly not its .bss)",
                      img and int(img["end"], 16) == s["data_end"], str(img and img["end"]))
@@ -100,8 +75,8 @@ def main():
 
         # 1 MiB of .bss + 64 KiB merged after it: the .bss dominates
         b = got["libbss_big.so"]
-        r = region_at(snap, b["data_end"])
-        img = alloc_at(snap, b["base"])
+        _, r = hc.region_at(snap, b["data_end"])
+        img = hc.alloc_at(snap, b["base"])
         if r and int(r["end"], 16) > b["bss_end"]:
             hc.check("big: the region stays the image's .bss", img and img["type"] == "image" and r.get("role") == "bss"
                      and int(img["end"], 16) == b["after"] + after["big"], str(img and (img["end"], r.get("role"))))
@@ -116,8 +91,6 @@ def main():
         ok = all(r["columns"]["size"] == r["smaps"]["size"] == int(r["end"], 16) - int(r["start"], 16)
                  for a in snap["allocations"] for r in a["regions"])
         hc.check("every region's size is its smaps Size", ok)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     hc.done()
 
 

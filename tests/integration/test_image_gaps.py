@@ -17,26 +17,10 @@ No cc: exit 77.
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
-
-
-def cc(args):
-    r = subprocess.run(["cc", *args], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        hc.skip(f"cc failed: {r.stderr.strip()[:300]}")
-
-
-def region_at(snap, addr):
-    for a in snap["allocations"]:
-        for r in a["regions"]:
-            if int(r["start"], 16) <= addr < int(r["end"], 16):
-                return a, r
-    return None, None
 
 
 def allocs_of(snap, path):
@@ -45,11 +29,10 @@ def allocs_of(snap, path):
 
 def main():
     hc.need("cc")
-    tmp = tempfile.mkdtemp(prefix="vmscope-image-gaps-")
-    try:
+    with hc.tempdir("image-gaps") as tmp:
         exe = os.path.join(tmp, "image_gaps")
-        cc(["-O1", "-fPIE", "-pie", "-Wl,-z,separate-code", "-Wl,-z,max-page-size=0x200000", "-o", exe,
-            os.path.join(hc.ZOO, "c", "image_gaps.c")])
+        hc.cc(["-O1", "-fPIE", "-pie", "-Wl,-z,separate-code", "-Wl,-z,max-page-size=0x200000", "-o", exe,
+               os.path.join(hc.ZOO, "c", "image_gaps.c")])
         p, me = hc.start([exe])
         snap = hc.snapshot(p.pid)
         segs = me["segments"]
@@ -64,14 +47,14 @@ def main():
                  and int(img["end"], 16) == me["span_end"],
                  str(img and (img["type"], img["start"], img["end"], hex(me["span_start"]), hex(me["span_end"]))))
         if me["hole"]:
-            a, r = region_at(snap, me["hole"])
+            a, r = hc.region_at(snap, me["hole"])
             hc.check("the page mapped into a gap is the image's hole", a is img and r and r.get("role") == "hole",
                      str(r and (r.get("role"), r.get("path"))))
         else:
             print("note: could not map a page into the first gap")
-        a, r = region_at(snap, me["data"])
+        a, r = hc.region_at(snap, me["data"])
         hc.check("its data is Image (role data)", a is img and r and r.get("role") == "data", str(r and r.get("role")))
-        a, r = region_at(snap, me["bss"])
+        a, r = hc.region_at(snap, me["bss"])
         hc.check("its .bss is Image (role bss)", a is img and r and r.get("role") == "bss", str(r and r.get("role")))
         # the gaps stay Free: no region, and the snapshot's free list has them
         free = [(int(g["start"], 16), int(g["end"], 16)) for g in snap.get("free", [])]
@@ -80,7 +63,7 @@ def main():
             hi = segs[k + 1][0]
             if lo >= hi:
                 continue
-            _, r = region_at(snap, lo)
+            _, r = hc.region_at(snap, lo)
             hc.check(f"gap {k} has no region", r is None, str(r and r["start"]))
             hc.check(f"gap {k} is Free", any(s <= lo and hi <= e for s, e in free), f"{lo:#x}-{hi:#x}")
         size = sum(int(r["end"], 16) - int(r["start"], 16) for r in img["regions"]) if img else -1
@@ -125,8 +108,6 @@ def main():
                      str([(a["type"], a["start"], a["end"], a.get("owner")) for a in allocs_of(snap, real)]))
         else:
             print("note: node is not installed")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     hc.done()
 
 

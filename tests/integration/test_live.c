@@ -35,18 +35,6 @@
 #define MAX_KV 128
 #define N_WORKERS 4
 
-#define CHECK_MSG(cond, ...)                                                                                 \
-	do {                                                                                                 \
-		if (cond) {                                                                                  \
-			t_passed++;                                                                          \
-		} else {                                                                                     \
-			t_failed++;                                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
-			fprintf(stderr, __VA_ARGS__);                                                        \
-			fputc('\n', stderr);                                                                 \
-		}                                                                                            \
-	} while (0)
-
 struct kv {
 	char key[64];
 	char val[256];
@@ -330,6 +318,22 @@ static const struct vms_region *check_mapping(const struct vms_snapshot *s, cons
 	if (a)
 		CHECK_MSG(a->type == type, "%s: allocation type %s, expected %s", key, tname(a->type),
 		          tname(type));
+	return r;
+}
+
+/* A Shareable rw-s mapping (check_mapping) with this path, deleted or not, all of it resident
+ * (Rss = the size the READY line gave as KEY_size). Returns the region or NULL. */
+static const struct vms_region *check_shared(const struct vms_snapshot *s, const struct testee *t,
+                                             const char *key, const char *path, int deleted)
+{
+	const struct vms_region *r = check_mapping(s, t, key, VMS_TYPE_SHAREABLE, "rw-s");
+	if (r) {
+		char size_key[80];
+		snprintf(size_key, sizeof size_key, "%s_size", key);
+		CHECK_STR(r->path, path);
+		CHECK(r->deleted == deleted);
+		CHECK_EQ_U64(r->smaps[VMS_SF_RSS], kv_u64(t, size_key));
+	}
 	return r;
 }
 
@@ -652,31 +656,14 @@ static void check_testee(const struct vms_snapshot *s, const struct testee *t)
 	CHECK_EQ_U64(s->arch.bits, sizeof(void *) * 8);
 
 	/* Shareable: memfd, SysV, POSIX shm, shared anonymous. */
-	r = check_mapping(s, t, "memfd", VMS_TYPE_SHAREABLE, "rw-s");
-	if (r) {
-		CHECK_STR(r->path, "/memfd:vms-memfd");
-		CHECK(r->deleted == 1);
-		CHECK_EQ_U64(r->smaps[VMS_SF_RSS], kv_u64(t, "memfd_size"));
-	}
-	r = check_mapping(s, t, "sysv", VMS_TYPE_SHAREABLE, "rw-s");
-	if (r) {
-		CHECK_STR(r->path, "/SYSV00000000");
-		CHECK(r->deleted == 1);
+	r = check_shared(s, t, "memfd", "/memfd:vms-memfd", 1);
+	r = check_shared(s, t, "sysv", "/SYSV00000000", 1);
+	if (r)
 		CHECK_EQ_U64(r->inode, kv_u64(t, "shmid"));
-		CHECK_EQ_U64(r->smaps[VMS_SF_RSS], kv_u64(t, "sysv_size"));
-	}
-	r = check_mapping(s, t, "posix", VMS_TYPE_SHAREABLE, "rw-s");
+	snprintf(want, sizeof want, "/dev/shm%s", kv_get(t, "posix_name"));
+	r = check_shared(s, t, "posix", want, 0);
+	r = check_shared(s, t, "devzero", "/dev/zero", 1);
 	if (r) {
-		snprintf(want, sizeof want, "/dev/shm%s", kv_get(t, "posix_name"));
-		CHECK_STR(r->path, want);
-		CHECK(r->deleted == 0);
-		CHECK_EQ_U64(r->smaps[VMS_SF_RSS], kv_u64(t, "posix_size"));
-	}
-	r = check_mapping(s, t, "devzero", VMS_TYPE_SHAREABLE, "rw-s");
-	if (r) {
-		CHECK_STR(r->path, "/dev/zero");
-		CHECK(r->deleted == 1);
-		CHECK_EQ_U64(r->smaps[VMS_SF_RSS], kv_u64(t, "devzero_size"));
 		CHECK_MSG(r->vm_flag_bits & VMS_VMF_SH, "/dev/zero region lacks VmFlag sh");
 	}
 

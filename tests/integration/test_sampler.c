@@ -6,58 +6,27 @@
  *    when the lock is free; interactive scans taken while a watch runs all succeed promptly;
  *  - a tick that takes longer than the interval backs the watch off and says so.
  * Prints "N passed, N failed". */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../server/http/http_internal.h"
+#include "daemon.h"
 #include "test.h"
-#include "vmscope/http.h"
-#include "vmscope/store.h"
 #include "vmscope/store_watch.h"
 
-#define TOKEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define N_VMAS 40000
 
+/* One request with the token and a JSON body. */
 static int http(int port, const char *method, const char *path, const char *json, char *body, size_t body_len)
 {
-	char req[2048];
-	static char resp[1 << 16];
-	size_t n = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status = -1;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	body[0] = '\0';
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
-		goto out;
-	int len = snprintf(
-	    req, sizeof req,
-	    "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\nAuthorization: Bearer " TOKEN
-	    "\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-	    method, path, port, strlen(json), json);
-	if (write(fd, req, (size_t)len) != len)
-		goto out;
-	for (ssize_t r; n < sizeof resp - 1 && (r = read(fd, resp + n, sizeof resp - 1 - n)) > 0;)
-		n += (size_t)r;
-	resp[n] = '\0';
-	if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
-		status = -1;
-	const char *b = strstr(resp, "\r\n\r\n");
-	snprintf(body, body_len, "%s", b ? b + 4 : "");
-out:
-	if (fd >= 0)
-		close(fd);
-	return status;
+	return test_http(port, method, path, "Authorization: Bearer " TEST_TOKEN "\r\n", json, body,
+	                 body_len);
 }
 
 static double now_s(void)
@@ -115,23 +84,18 @@ static uint64_t n_samples(struct vms_store *st, int64_t id)
 
 int main(void)
 {
-	char dir[] = "/tmp/vms-sampler-XXXXXX", db[64], err[256] = "", body[4096], json[128];
-	struct vms_store *st = NULL;
-	struct vms_http *h = NULL;
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	char body[4096], json[128];
+	struct test_daemon d;
+	int rc = test_daemon_start(&d, "sampler", (struct vms_http_config){.scan_rate = 100});
+	if (rc == -2)
 		return 1;
-	}
+	struct vms_store *st = d.st;
+	struct vms_http *h = d.h;
 	pid_t child = start_child();
 	CHECK(child > 0);
-	snprintf(db, sizeof db, "%s/db", dir);
-	CHECK(vms_store_open(db, NULL, &st, err, sizeof err) == VMS_OK);
-	struct vms_http_config cfg = {
-	    .listen = "127.0.0.1:0", .store = st, .api_token = TOKEN, .scan_rate = 100};
-	CHECK(st && vms_http_start(&cfg, &h, err, sizeof err) == VMS_OK);
-	if (!h || child <= 0)
+	if (rc != 0 || child <= 0)
 		goto out;
-	int port = vms_http_port(h);
+	int port = d.port;
 
 	/* ---- interactive first --------------------------------------------------------------- */
 	snprintf(json, sizeof json, "{\"pid\":%d,\"interval_ms\":1000,\"snapshot_every_s\":0}",
@@ -204,19 +168,10 @@ int main(void)
 	CHECK(n_samples(st, id) >= after_scans + 1);
 
 out:
-	vms_http_stop(h);
-	vms_store_close(st);
+	test_daemon_stop(&d);
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
 	}
-	char p[128];
-	static const char *const files[] = {"db", "db-wal", "db-shm", "db.token"};
-	for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-		snprintf(p, sizeof p, "%s/%s", dir, files[k]);
-		unlink(p);
-	}
-	if (rmdir(dir) != 0)
-		fprintf(stderr, "left %s behind: %s\n", dir, strerror(errno));
 	TEST_MAIN_END();
 }

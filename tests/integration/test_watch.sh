@@ -9,45 +9,18 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-HELPERS=${VMSCOPE_HELPERS:-$here/../../build/tests}
-TMP=$(mktemp -d /tmp/vmscope-watch.XXXXXX)
-pass=0
-fail=0
-PIDS=()
-
-for tool in curl jq; do
-	command -v "$tool" >/dev/null || { echo "test_watch.sh: needs $tool" >&2; exit 1; }
-done
-[ -x "$BIN" ] || { echo "test_watch.sh: no vmscope binary at $BIN" >&2; exit 1; }
-[ -x "$HELPERS/vms_grower" ] || { echo "test_watch.sh: no vms_grower in $HELPERS" >&2; exit 1; }
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+setup watch curl jq
+[ -x "$HELPERS/vms_grower" ] || { echo "test_watch.sh: no vms_grower in $HELPERS" >&2; exit 1; }
 
 jqf() { jq -e "$@" >/dev/null 2>&1; } # jqf FILTER FILE
-api() {
-	local m=$1 p=$2
-	shift 2
-	code=$(curl -s --max-time 60 -o "$TMP/b" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $TOKEN" "$@" "$BASE$p")
-}
 post() { api POST "$1" -H 'Content-Type: application/json' --data "$2"; }
 
 start_daemon() {
-	"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/db" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 600); do
-		grep -q 'listening on' "$TMP/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	PORT=$(sed -n 's#^vmscope: listening on http://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/serve.out")
+	start serve --db "$TMP/db"
+	DPID=$LAST_PID
+	PORT=$LAST_PORT
 	BASE=http://127.0.0.1:$PORT/api/v1
 	TOKEN=$(tr -d '\n' <"$TMP/db.token")
 	[ -n "$PORT" ] || { echo "the daemon did not start:"; cat "$TMP/serve.out" "$TMP/serve.err"; } >&2
@@ -98,8 +71,7 @@ WID=$(jq -r .id "$TMP/b")
 ok "create: state running, bound to the start time" jqt ".watch.state == \"running\" and .watch.pid == $GPID and .watch.start_time > 0 and .watch.name == \"vms_grower\""
 ok "at least 12 samples arrive" wait_for '.samples >= 12' 100
 ok "sampler info: interval kept, no back-off" jqt '.sampler.effective_interval_ms == 200 and .sampler.backing_off == false'
-api GET /watches
-ok "list names it" jqt "[.watches[].id] | index($WID) != null"
+get_ok /watches "list names it" "[.watches[].id] | index($WID) != null"
 
 api GET "/watches/$WID/samples"
 ok "samples: 200" is "$code" 200
@@ -117,8 +89,7 @@ ok "samples: $GT grew by at most what the program allocated ($GROWN_KIB KiB) and
 ok "samples: total committed follows" jqt '.samples[-1].total.committed > .samples[0].total.committed'
 ok "samples: full snapshots linked (snapshot_every_s 1)" jqt '[.samples[].snapshot_id | select(. != null)] | length >= 2'
 
-api GET "/watches/$WID/samples?max_points=4"
-ok "downsampled to at most 4 points with min/max" jqt '.downsampled == true and (.samples | length) <= 4 and (.samples | length) >= 2 and all(.samples[]; .committed_min <= .committed_max and .samples >= 1)'
+get_ok "/watches/$WID/samples?max_points=4" "downsampled to at most 4 points with min/max" '.downsampled == true and (.samples | length) <= 4 and (.samples | length) >= 2 and all(.samples[]; .committed_min <= .committed_max and .samples >= 1)'
 api GET "/watches/$WID/samples?max_points=1"
 ok "max_points=1: 400" is "$code" 400
 api GET "/watches/$WID/samples?from=abc"
@@ -148,8 +119,7 @@ api GET "/watches/$WID/samples?after=$LAST&wait_s=31"
 ok "long poll: wait_s above 30: 400" is "$code" 400
 code=$(curl -s -o "$TMP/b" -w '%{http_code}' "$BASE/watches/$WID/samples?after=$LAST&wait_s=20")
 ok "long poll without a token: 401 at once" is "$code" 401
-api GET "/snapshots"
-ok "watch snapshots stay out of the snapshot list" jqt "[.snapshots[].id] | index($FROMSNAP) == null"
+get_ok "/snapshots" "watch snapshots stay out of the snapshot list" "[.snapshots[].id] | index($FROMSNAP) == null"
 api GET "/snapshots/$FROMSNAP"
 ok "a watch snapshot opens like any other" is "$code" 200
 
@@ -162,8 +132,7 @@ sleep 1
 start_daemon
 ok "daemon restarts" test -n "$PORT"
 ok "resumed: note says so" wait_for '.state == "running" and (.note | test("resumed")) and .samples > '"$BEFORE" 50
-api GET "/watches/$WID/samples"
-ok "resumed: the first sample after the restart marks a gap" jqt '[.samples[] | select(.gap_before)] | length == 1'
+get_ok "/watches/$WID/samples" "resumed: the first sample after the restart marks a gap" '[.samples[] | select(.gap_before)] | length == 1'
 
 # ---- stop ---------------------------------------------------------------------------------------
 post /watches "{\"pid\":$GPID,\"interval_ms\":100,\"snapshot_every_s\":0}"
@@ -173,8 +142,7 @@ api DELETE "/watches/$W2"
 ok "stop: 200, state stopped with a note" jqt '.state == "stopped" and (.note | test("stopped by the user")) and .ended_at_ms > 0'
 N2=$(jq -r .samples "$TMP/b")
 sleep 0.5
-api GET "/watches/$W2"
-ok "stopped: no more samples" jqt ".samples == $N2 and .sampler == null"
+get_ok "/watches/$W2" "stopped: no more samples" ".samples == $N2 and .sampler == null"
 
 # ---- the long-poll cap: a watch that samples once an hour keeps requests waiting --------------
 post /watches "{\"pid\":$GPID,\"interval_ms\":3600000,\"snapshot_every_s\":0}"
@@ -309,5 +277,4 @@ ok "purged: its full snapshots are gone" is "$code" 404
 
 kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

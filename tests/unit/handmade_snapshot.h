@@ -24,6 +24,22 @@ static inline void hs_die(const char *what)
 	exit(2);
 }
 
+/* malloc'd copy of text with the first occurrence of from replaced by to (NULL if absent). */
+static inline char *hs_replace(const char *text, const char *from, const char *to)
+{
+	const char *p = strstr(text, from);
+	if (!p)
+		return NULL;
+	size_t a = (size_t)(p - text), fl = strlen(from), tl = strlen(to), n = strlen(text);
+	char *r = malloc(n - fl + tl + 1);
+	if (!r)
+		hs_die("out of memory");
+	memcpy(r, text, a);
+	memcpy(r + a, to, tl);
+	memcpy(r + a + tl, p + fl, n - a - fl + 1);
+	return r;
+}
+
 static inline struct vms_snapshot *hs_new(int pid, const char *name)
 {
 	struct vms_snapshot *s = vms_snapshot_new();

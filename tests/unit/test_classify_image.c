@@ -61,32 +61,11 @@ static struct vms_classify_ctx ctx_for(int *calls)
 	                                 .cookie = calls};
 }
 
-static struct vms_snapshot *batch(const char *text, int *calls)
+/* Feed text to the parser one line at a time, classifying after each line; 1 when all went well. */
+static int feed_lines(struct vms_snapshot *s, const char *text, const struct vms_classify_ctx *ctx)
 {
-	struct vms_snapshot *s = vms_snapshot_new();
-	if (!s)
-		return NULL;
-	s->arch.bits = 64;
-	s->page_size = 4096;
-	struct vms_classify_ctx ctx = ctx_for(calls);
-	if (vms_smaps_parse(s, text, strlen(text)) != VMS_OK || vms_classify(s, &ctx) != VMS_OK) {
-		vms_snapshot_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* The same text fed one line at a time, classifying after each line. */
-static struct vms_snapshot *streamed(const char *text, int *calls)
-{
-	struct vms_snapshot *s = vms_snapshot_new();
-	if (!s)
-		return NULL;
-	s->arch.bits = 64;
-	s->page_size = 4096;
-	struct vms_classify_ctx ctx = ctx_for(calls);
 	struct vms_smaps_parser *p = vms_smaps_parser_new(s);
-	struct vms_classifier *cl = vms_classifier_new(s, &ctx);
+	struct vms_classifier *cl = vms_classifier_new(s, ctx);
 	size_t used = 0, n = strlen(text);
 	int ok = p && cl;
 	for (size_t k = 0; ok && k < n; k++)
@@ -104,6 +83,22 @@ static struct vms_snapshot *streamed(const char *text, int *calls)
 	}
 	vms_classifier_abort(cl);
 	vms_smaps_parser_abort(p);
+	return ok;
+}
+
+/* text as a 64-bit process, parsed and classified in one go, or (one_line_at_a_time) the same
+ * text fed one line at a time, classifying after each line. NULL on any error. */
+static struct vms_snapshot *classified(const char *text, int *calls, int one_line_at_a_time)
+{
+	struct vms_snapshot *s = vms_snapshot_new();
+	if (!s)
+		return NULL;
+	s->arch.bits = 64;
+	s->page_size = 4096;
+	struct vms_classify_ctx ctx = ctx_for(calls);
+	int ok = one_line_at_a_time
+	             ? feed_lines(s, text, &ctx)
+	             : vms_smaps_parse(s, text, strlen(text)) == VMS_OK && vms_classify(s, &ctx) == VMS_OK;
 	if (!ok) {
 		vms_snapshot_free(s);
 		return NULL;
@@ -242,14 +237,14 @@ int main(void)
 {
 	build_text();
 	int calls = 0;
-	struct vms_snapshot *a = batch(text, &calls);
+	struct vms_snapshot *a = classified(text, &calls, 0);
 	CHECK(a != NULL);
 	if (a)
 		check_snapshot(a, "batch");
 	/* one elf_load per image that starts at offset 0 or has a .bss candidate, never twice */
 	int batch_calls = calls;
 	calls = 0;
-	struct vms_snapshot *b = streamed(text, &calls);
+	struct vms_snapshot *b = classified(text, &calls, 1);
 	CHECK(b != NULL);
 	if (b)
 		check_snapshot(b, "streamed");

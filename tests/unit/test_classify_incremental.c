@@ -85,31 +85,19 @@ static struct vms_snapshot *fresh(int bits, struct vms_thread *threads, size_t n
 	struct vms_snapshot *s = vms_snapshot_new();
 	if (!s)
 		return NULL;
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	fixture_machine(s, bits, threads, n_threads);
 	s->page_table_bytes = 12288;
-	s->threads = threads;
-	s->n_threads = n_threads;
 	return s;
 }
 
 static struct vms_classify_ctx make_ctx(int bits, struct seen *sn)
 {
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b, 0u << 20 | 0x16};
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0,
-	    .shmem_minor = 1,
-	    .tmpfs_devs = tmpfs,
-	    .n_tmpfs_devs = 2,
-	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
-	    .main_tid = 100,
-	    .is_elf = fake_is_elf,
-	    .elf_load = fake_elf_load,
-	    .on_allocation = sn ? on_allocation : NULL,
-	    .alloc_cookie = sn,
-	};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, tmpfs, 2, 100);
+	ctx.is_elf = fake_is_elf;
+	ctx.elf_load = fake_elf_load;
+	ctx.on_allocation = sn ? on_allocation : NULL;
+	ctx.alloc_cookie = sn;
 	return ctx;
 }
 

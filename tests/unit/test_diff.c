@@ -108,24 +108,33 @@ static void test_classes(void)
 		CHECK(d.allocations[0].from == 1 && d.allocations[0].to == -1);
 		CHECK(d.allocations[1].from == -1 && d.allocations[1].to == 1);
 		CHECK(d.allocations[2].from == 2 && d.allocations[2].to == 2);
-		/* deltas: removed = -from, added = +to, grown = +8 KiB size, +8 KiB resident */
-		CHECK(d.allocations[0].delta[VMS_COL_SIZE] == -0x2000);
-		CHECK(d.allocations[0].delta[VMS_COL_TOTAL_WS] == -8192);
-		CHECK(d.allocations[1].delta[VMS_COL_SIZE] == 0x1000);
-		CHECK(d.allocations[1].delta[VMS_COL_PRIVATE] == 0x1000);
-		CHECK(d.allocations[2].delta[VMS_COL_SIZE] == 0x2000);
-		CHECK(d.allocations[2].delta[VMS_COL_COMMITTED] == 0x2000);
-		CHECK(d.allocations[2].delta[VMS_COL_TOTAL_WS] == 8192);
-		CHECK(d.allocations[3].delta[VMS_COL_SIZE] == -0x2000);
-		/* r--p file -> rw-p file: now counted as private */
-		CHECK(d.allocations[4].delta[VMS_COL_PRIVATE] == 0x1000);
-		CHECK(d.allocations[4].delta[VMS_COL_SIZE] == 0);
-		CHECK(d.allocations[6].delta[VMS_COL_TOTAL_WS] == 4096);
-		CHECK(d.allocations[6].delta[VMS_COL_USS] == 4096);
-		/* arena: committed grew by one page, size did not */
-		CHECK(d.allocations[8].delta[VMS_COL_SIZE] == 0);
-		CHECK(d.allocations[8].delta[VMS_COL_COMMITTED] == 0x1000);
-		CHECK(d.allocations[9].delta[VMS_COL_SIZE] == 0);
+		/* each allocation's deltas that must be so, by column */
+		static const struct {
+			size_t i, n;
+			struct {
+				enum vms_col col;
+				int64_t delta;
+			} d[3];
+		} want[] = {
+		    /* removed = -from, added = +to, grown = +8 KiB size, +8 KiB resident */
+		    {0, 2, {{VMS_COL_SIZE, -0x2000}, {VMS_COL_TOTAL_WS, -8192}}},
+		    {1, 2, {{VMS_COL_SIZE, 0x1000}, {VMS_COL_PRIVATE, 0x1000}}},
+		    {2, 3, {{VMS_COL_SIZE, 0x2000}, {VMS_COL_COMMITTED, 0x2000}, {VMS_COL_TOTAL_WS, 8192}}},
+		    {3, 1, {{VMS_COL_SIZE, -0x2000}}},
+		    /* r--p file -> rw-p file: now counted as private */
+		    {4, 2, {{VMS_COL_PRIVATE, 0x1000}, {VMS_COL_SIZE, 0}}},
+		    {6, 2, {{VMS_COL_TOTAL_WS, 4096}, {VMS_COL_USS, 4096}}},
+		    /* arena: committed grew by one page, size did not */
+		    {8, 2, {{VMS_COL_SIZE, 0}, {VMS_COL_COMMITTED, 0x1000}}},
+		    {9, 1, {{VMS_COL_SIZE, 0}}},
+		};
+		for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+			for (size_t c = 0; c < want[k].n; c++) {
+				int64_t got = d.allocations[want[k].i].delta[want[k].d[c].col];
+				CHECK_MSG(got == want[k].d[c].delta,
+				          "allocation %zu, %s: delta %" PRId64 ", want %" PRId64, want[k].i,
+				          vms_col_name(want[k].d[c].col), got, want[k].d[c].delta);
+			}
 	}
 
 	/* per-type deltas are to - from of the summaries; totals likewise */

@@ -308,6 +308,18 @@ static void test_text(void)
 	vms_snapshot_free(s);
 }
 
+typedef int (*export_fn)(const struct vms_snapshot *s, char **out, size_t *len);
+
+/* Export s with fn: CHECK that it succeeds and that the output holds want. */
+static void check_export_has(export_fn fn, const struct vms_snapshot *s, const char *want)
+{
+	char *t = NULL;
+	size_t len;
+	CHECK(fn(s, &t, &len) == VMS_OK);
+	CHECK_MSG(t && strstr(t, want) != NULL, "the export lacks \"%s\"", want);
+	free(t);
+}
+
 static void test_text_escapes(void)
 {
 	/* backslash, tab, CR, DEL, a stray byte, C1 CSI, a bidi override; UTF-8 letters stay */
@@ -319,11 +331,7 @@ static void test_text_escapes(void)
 	         "f\xc2\x9bg\xe2\x80\xaeh caf\xc3\xa9",
 	         0);
 	hs_finish(s);
-	char *t;
-	size_t len;
-	CHECK(vms_export_text(s, &t, &len) == VMS_OK);
-	CHECK(strstr(t, "a\\\\b\\tc\\rd\\x7fe\\xfff\\u009bg\\u202eh caf\xc3\xa9\n") != NULL);
-	free(t);
+	check_export_has(vms_export_text, s, "a\\\\b\\tc\\rd\\x7fe\\xfff\\u009bg\\u202eh caf\xc3\xa9\n");
 	vms_snapshot_free(s);
 }
 
@@ -385,14 +393,8 @@ static void test_empty(void)
 	/* nothing mapped at all: every exporter still produces its frame */
 	struct vms_snapshot *s = hs_new(1, "");
 	hs_finish(s);
-	char *t;
-	size_t len;
-	CHECK(vms_export_text(s, &t, &len) == VMS_OK);
-	CHECK(strstr(t, "Allocations (0, 0 regions;") != NULL);
-	free(t);
-	CHECK(vms_export_csv(s, &t, &len) == VMS_OK);
-	CHECK(strstr(t, "\"Free\",\"") != NULL);
-	free(t);
+	check_export_has(vms_export_text, s, "Allocations (0, 0 regions;");
+	check_export_has(vms_export_csv, s, "\"Free\",\"");
 	vms_snapshot_free(s);
 }
 

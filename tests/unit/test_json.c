@@ -25,20 +25,6 @@ static int import(const char *text, struct vms_snapshot **out, char *err, size_t
 	return vms_json_parse_snapshot(text, strlen(text), out, err, errlen);
 }
 
-/* malloc'd copy of text with the first occurrence of from replaced by to (NULL if absent). */
-static char *replace(const char *text, const char *from, const char *to)
-{
-	const char *p = strstr(text, from);
-	if (!p)
-		return NULL;
-	size_t a = (size_t)(p - text), fl = strlen(from), tl = strlen(to), n = strlen(text);
-	char *r = malloc(n - fl + tl + 1);
-	memcpy(r, text, a);
-	memcpy(r + a, to, tl);
-	memcpy(r + a + tl, p + fl, n - a - fl + 1);
-	return r;
-}
-
 static void test_round_trip(void)
 {
 	struct vms_snapshot *s = hs_demo(), *back = NULL;
@@ -110,31 +96,31 @@ static void test_exact_u64(void)
 	back = NULL;
 
 	/* UINT64_MAX is accepted, 2^64 is not; other integral spellings are read via the double */
-	char *t = replace(a, "\"referenced\":1152921504606846977", "\"referenced\":18446744073709551615");
+	char *t = hs_replace(a, "\"referenced\":1152921504606846977", "\"referenced\":18446744073709551615");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_OK);
 	if (back) /* the first "referenced" in the document is region 7's (allocations come first) */
 		CHECK_EQ_U64(back->regions[7].smaps[VMS_SF_REFERENCED], UINT64_MAX);
 	vms_snapshot_free(back);
 	back = NULL;
 	free(t);
-	t = replace(a, "\"referenced\":1152921504606846977", "\"referenced\":18446744073709551616");
+	t = hs_replace(a, "\"referenced\":1152921504606846977", "\"referenced\":18446744073709551616");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_ERR_INVALID);
 	CHECK_STR(
 	    err,
 	    "allocations[4].regions[0].smaps.referenced: not a non-negative integer that fits in 64 bits");
 	free(t);
-	t = replace(a, "\"inode\":4242", "\"inode\":4.242e3");
+	t = hs_replace(a, "\"inode\":4242", "\"inode\":4.242e3");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_OK);
 	if (back)
 		CHECK_EQ_U64(back->regions[0].inode, 4242);
 	vms_snapshot_free(back);
 	back = NULL;
 	free(t);
-	t = replace(a, "\"inode\":4242", "\"inode\":4242.5");
+	t = hs_replace(a, "\"inode\":4242", "\"inode\":4242.5");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_ERR_INVALID);
 	CHECK_STR(err, "allocations[0].regions[0].inode: not a non-negative integer that fits in 64 bits");
 	free(t);
-	t = replace(a, "\"inode\":4242", "\"inode\":-1");
+	t = hs_replace(a, "\"inode\":4242", "\"inode\":-1");
 	CHECK(t && import(t, &back, err, sizeof err) == VMS_ERR_INVALID);
 	free(t);
 
@@ -272,7 +258,7 @@ static void test_import_errors(void)
 
 	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
 		const struct bad_case *bc = &bad_cases[i];
-		char *doc = replace(MIN_DOC, bc->from, bc->to);
+		char *doc = hs_replace(MIN_DOC, bc->from, bc->to);
 		CHECK(doc != NULL);
 		if (!doc) {
 			fprintf(stderr, "case %zu: edit not applicable\n", i);
@@ -517,11 +503,11 @@ static void test_lookup_summary_diff(void)
 	char *a = to_json(s, 0, 0), err[256];
 	struct vms_snapshot *s2 = NULL;
 	char *edited =
-	    replace(a,
-	            "\"path\":\"[heap]\",\"deleted\":false,\"role\":null,\"smaps\":{\"size\":135168,"
-	            "\"kernel_page_size\":4096,\"mmu_page_size\":4096,\"rss\":65536",
-	            "\"path\":\"[heap]\",\"deleted\":false,\"role\":null,\"smaps\":{\"size\":135168,"
-	            "\"kernel_page_size\":4096,\"mmu_page_size\":4096,\"rss\":73728");
+	    hs_replace(a,
+	               "\"path\":\"[heap]\",\"deleted\":false,\"role\":null,\"smaps\":{\"size\":135168,"
+	               "\"kernel_page_size\":4096,\"mmu_page_size\":4096,\"rss\":65536",
+	               "\"path\":\"[heap]\",\"deleted\":false,\"role\":null,\"smaps\":{\"size\":135168,"
+	               "\"kernel_page_size\":4096,\"mmu_page_size\":4096,\"rss\":73728");
 	CHECK(edited != NULL);
 	if (edited && import(edited, &s2, err, sizeof err) == VMS_OK) {
 		struct vms_diff d;

@@ -52,13 +52,27 @@ static void test_depth_scan(void)
 	free(b);
 }
 
+/* The demo snapshot (hs_demo) written as JSON, malloc'd, its length in *len (when not NULL); quoted (when not
+ * NULL) gets the process name as it stands in the JSON, in double quotes. */
+static char *demo_json(size_t *len, char *quoted, size_t quoted_len)
+{
+	struct vms_snapshot *s = hs_demo();
+	char *json = NULL;
+	size_t n = 0;
+	CHECK(vms_json_write_snapshot(s, NULL, &json, &n) == VMS_OK);
+	if (len)
+		*len = n;
+	if (quoted)
+		snprintf(quoted, quoted_len, "\"%s\"", s->name);
+	vms_snapshot_free(s);
+	return json;
+}
+
 static void test_import_depth(void)
 {
-	struct vms_snapshot *s = hs_demo(), *back = NULL;
-	char *json = NULL, err[256];
-	size_t len;
-	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
-	vms_snapshot_free(s);
+	struct vms_snapshot *back = NULL;
+	char err[256];
+	char *json = demo_json(NULL, NULL, 0);
 
 	/* exactly at the limit: imports (unknown members are skipped) */
 	char *ok = with_nesting(json, VMS_JSON_MAX_DEPTH - 1);
@@ -86,30 +100,20 @@ static void test_import_depth(void)
 	free(json);
 }
 
-/* json with the first occurrence of from replaced by to (malloc'd). */
+/* json with the first occurrence of from replaced by to (malloc'd); the text must be there. */
 static char *swap(const char *json, const char *from, const char *to)
 {
-	const char *p = strstr(json, from);
-	if (!p)
+	char *r = hs_replace(json, from, to);
+	if (!r)
 		hs_die("fixture text not found");
-	size_t a = (size_t)(p - json), fl = strlen(from), tl = strlen(to), n = strlen(json);
-	char *r = malloc(n - fl + tl + 1);
-	memcpy(r, json, a);
-	memcpy(r + a, to, tl);
-	memcpy(r + a + tl, p + fl, n - a - fl + 1);
 	return r;
 }
 
 static void test_import_utf8(void)
 {
-	struct vms_snapshot *s = hs_demo(), *back = NULL;
-	char *json = NULL, err[256];
-	size_t len;
-	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
-	const char *name = s->name;
-	char quoted[256];
-	snprintf(quoted, sizeof quoted, "\"%s\"", name);
-	vms_snapshot_free(s);
+	struct vms_snapshot *back = NULL;
+	char err[256], quoted[256];
+	char *json = demo_json(NULL, quoted, sizeof quoted);
 
 	/* well-formed multi-byte text imports */
 	char *good = swap(json, quoted, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
@@ -177,11 +181,10 @@ static char *edit_first_smaps(const char *json, const char *key, const char *val
 
 static void test_import_ranges(void)
 {
-	struct vms_snapshot *s = hs_demo(), *back = NULL;
-	char *json = NULL, err[256];
+	struct vms_snapshot *back = NULL;
+	char err[256];
 	size_t len;
-	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
-	vms_snapshot_free(s);
+	char *json = demo_json(&len, NULL, 0);
 	static const struct {
 		const char *key, *value, *says;
 	} bad[] = {
@@ -215,11 +218,10 @@ static void test_import_ranges(void)
 
 static void test_duplicate_keys(void)
 {
-	struct vms_snapshot *s = hs_demo(), *back = NULL;
-	char *json = NULL, err[256];
+	struct vms_snapshot *back = NULL;
+	char err[256];
 	size_t len;
-	CHECK(vms_json_write_snapshot(s, NULL, &json, &len) == VMS_OK);
-	vms_snapshot_free(s);
+	char *json = demo_json(&len, NULL, 0);
 	/* a second "rss" in the first smaps object: cJSON would take the first, JS the last */
 	const char *sm = strstr(json, "\"smaps\":{");
 	size_t at = (size_t)(sm - json) + strlen("\"smaps\":{");

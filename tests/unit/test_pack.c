@@ -108,6 +108,17 @@ static unsigned char *splice(const unsigned char *p, size_t n, size_t off, const
 	return q;
 }
 
+/* CHECK that the packed bytes q (n of them, freed here) unpack to what s writes as JSON. */
+static void unpacks_same(const struct vms_snapshot *s, unsigned char *q, size_t n, const char *what)
+{
+	struct vms_snapshot *back = NULL;
+	CHECK(vms_store_unpack(q, n, &back) == VMS_OK);
+	if (back)
+		same_json(s, back, what);
+	vms_snapshot_free(back);
+	free(q);
+}
+
 static void test_unknown_and_defaults(void)
 {
 	struct vms_snapshot *s = hs_demo(), *back = NULL;
@@ -120,12 +131,7 @@ static void test_unknown_and_defaults(void)
 	static const unsigned char sec99[] = {99, 3, 'a', 'b', 'c'};
 	size_t n2 = 0;
 	unsigned char *q = splice(p, n, 5, sec99, sizeof sec99, &n2);
-	CHECK(vms_store_unpack(q, n2, &back) == VMS_OK);
-	if (back)
-		same_json(s, back, "unknown section");
-	vms_snapshot_free(back);
-	back = NULL;
-	free(q);
+	unpacks_same(s, q, n2, "unknown section");
 
 	/* Unknown fields inside the header record (tags 60-62: a string, a varint and bytes), right
 	 * after its record version: skipped. The header is section 1 at p[5]; its length follows. */
@@ -156,12 +162,7 @@ static void test_unknown_and_defaults(void)
 	memcpy(q, p, 5);
 	memcpy(q + 5, head, hn);
 	memcpy(q + 5 + hn, p + rest, n - rest);
-	CHECK(vms_store_unpack(q, n2, &back) == VMS_OK);
-	if (back)
-		same_json(s, back, "unknown fields");
-	vms_snapshot_free(back);
-	back = NULL;
-	free(q);
+	unpacks_same(s, q, n2, "unknown fields");
 
 	/* A header with no fields at all: every one takes its documented default. */
 	static const unsigned char minimal[] = {'V', 'M', 'S', 'P', 2, 1, 2, 1, 0, 0};

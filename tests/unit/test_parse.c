@@ -49,22 +49,10 @@ static struct vms_snapshot *parse_classify(const char *file, int bits, struct vm
 	struct vms_snapshot *s = vms_snapshot_new();
 	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
 	free(text);
-	s->arch.bits = bits;
-	s->arch.machine = bits == 32 ? "i386" : "x86_64";
-	s->mmap_min_addr = 0x10000;
-	s->user_top = bits == 32 ? 1ull << 32 : 0x7ffffffff000ull;
+	fixture_machine(s, bits, threads, n_threads);
 	s->page_table_bytes = 12288;
-	s->threads = threads;
-	s->n_threads = n_threads;
 	static const unsigned tmpfs[] = {0u << 20 | 0x1b};
-	struct vms_classify_ctx ctx = {
-	    .shmem_major = 0,
-	    .shmem_minor = 1,
-	    .tmpfs_devs = tmpfs,
-	    .n_tmpfs_devs = 1,
-	    .heap_max = bits == 32 ? 1u << 20 : 64u << 20,
-	    .main_tid = 100,
-	};
+	struct vms_classify_ctx ctx = fixture_ctx(bits, tmpfs, 1, 100);
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	return s;
 }

@@ -177,11 +177,9 @@ static const char *run_note(const struct vms_snapshot *s, const char *key)
 }
 
 /* jemalloc: stats.mapped 170360832 + stats.retained 41451520 at capture. */
-static void test_jemalloc(void)
+static void test_jemalloc(struct saved *sv)
 {
-	struct saved sv;
-	load_bytes("allocs/je.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("allocs/je.smaps", &sv, 1);
+	struct vms_snapshot *s = parse_attribute("allocs/je.smaps", sv, 1);
 	struct owned o = owned_by(s, "jemalloc");
 	CHECK_EQ_U64(o.committed, 170360832ull + 41451520ull);
 	CHECK_EQ_U64(o.guesses, 0);
@@ -195,21 +193,18 @@ static void test_jemalloc(void)
 	vms_snapshot_free(s);
 
 	/* Without memory reads: the same memory, by geometry, every piece a guess. */
-	s = parse_attribute("allocs/je.smaps", &sv, 0);
+	s = parse_attribute("allocs/je.smaps", sv, 0);
 	o = owned_by(s, "jemalloc");
 	CHECK_EQ_U64(o.committed, 170360832ull + 41451520ull);
 	CHECK_EQ_U64(o.guesses, o.n);
 	CHECK_EQ_U64(o.base, 0);
 	vms_snapshot_free(s);
-	free_bytes(&sv);
 }
 
 /* tcmalloc: generic.heap_size 145752064, metadata 3014656 (one 8 MiB MetaDataAlloc chunk). */
-static void test_tcmalloc(void)
+static void test_tcmalloc(struct saved *sv)
 {
-	struct saved sv;
-	load_bytes("allocs/tc.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("allocs/tc.smaps", &sv, 1);
+	struct vms_snapshot *s = parse_attribute("allocs/tc.smaps", sv, 1);
 	struct owned o = owned_by(s, "tcmalloc");
 	CHECK_EQ_U64(o.n, 1);
 	uint64_t want = 145752064ull + 8 * MIB;
@@ -228,16 +223,13 @@ static void test_tcmalloc(void)
 	}
 	CHECK(heap_seen);
 	vms_snapshot_free(s);
-	free_bytes(&sv);
 }
 
 /* mimalloc: stats committed 192937984 + 32 KiB of thread data = current_commit 192970752;
  * reserved 234881024 (7 segments). */
-static void test_mimalloc(void)
+static void test_mimalloc(struct saved *sv)
 {
-	struct saved sv;
-	load_bytes("allocs/mi.bytes", &sv);
-	struct vms_snapshot *s = parse_attribute("allocs/mi.smaps", &sv, 1);
+	struct vms_snapshot *s = parse_attribute("allocs/mi.smaps", sv, 1);
 	struct owned o = owned_by(s, "mimalloc");
 	CHECK_EQ_U64(o.committed, 192970752ull);
 	CHECK_EQ_U64(o.size, 234881024ull + 32768);
@@ -252,8 +244,8 @@ static void test_mimalloc(void)
 		if (!p)
 			continue;
 		int tid = atoi(p + 13);
-		for (size_t t = 0; t < sv.n_tids; t++)
-			if (sv.tids[t] == tid && !seen[t])
+		for (size_t t = 0; t < sv->n_tids; t++)
+			if (sv->tids[t] == tid && !seen[t])
 				seen[t] = 1, distinct++;
 	}
 	CHECK(distinct >= 3);
@@ -273,35 +265,33 @@ static void test_mimalloc(void)
 
 	/* A segment whose cookie disagrees with the others is not claimed by header, and (its header
 	 * being readable) not by geometry either. */
-	sv.corrupt_at = 0;
-	for (size_t k = 0; k < sv.n && !sv.corrupt_at; k++)
-		if (sv.c[k].len == 0x108 && sv.c[k].addr % (32 * MIB) == 0 && sv.c[k].addr != sv.c[0].addr)
-			sv.corrupt_at = sv.c[k].addr;
-	CHECK(sv.corrupt_at != 0);
-	s = parse_attribute("allocs/mi.smaps", &sv, 1);
+	sv->corrupt_at = 0;
+	for (size_t k = 0; k < sv->n && !sv->corrupt_at; k++)
+		if (sv->c[k].len == 0x108 && sv->c[k].addr % (32 * MIB) == 0 &&
+		    sv->c[k].addr != sv->c[0].addr)
+			sv->corrupt_at = sv->c[k].addr;
+	CHECK(sv->corrupt_at != 0);
+	s = parse_attribute("allocs/mi.smaps", sv, 1);
 	for (size_t a = 0; a < s->n_allocations; a++) {
 		const struct vms_allocation *al = &s->allocations[a];
-		CHECK(!(al->owner && !strcmp(al->owner, "mimalloc") && al->start <= sv.corrupt_at &&
-		        sv.corrupt_at < al->end));
+		CHECK(!(al->owner && !strcmp(al->owner, "mimalloc") && al->start <= sv->corrupt_at &&
+		        sv->corrupt_at < al->end));
 	}
 	vms_snapshot_free(s);
-	sv.corrupt_at = 0;
+	sv->corrupt_at = 0;
 
 	/* Without memory reads: segments by geometry (2-30 TiB, 32 MiB-aligned nr), guesses. */
-	s = parse_attribute("allocs/mi.smaps", &sv, 0);
+	s = parse_attribute("allocs/mi.smaps", sv, 0);
 	o = owned_by(s, "mimalloc");
 	CHECK_EQ_U64(o.committed, 192970752ull);
 	CHECK_EQ_U64(o.guesses, o.n);
 	vms_snapshot_free(s);
-	free_bytes(&sv);
 }
 
 /* No allocator library mapped: none of the three claims anything (the glibc run of the fixture
  * set is the jemalloc one with the library removed from the map). */
-static void test_absent(void)
+static void test_absent(struct saved *sv)
 {
-	struct saved sv;
-	load_bytes("allocs/je.bytes", &sv);
 	size_t len;
 	char *text = fixture_load("allocs/je.smaps", &len);
 	/* rename the library so that it is no longer recognised */
@@ -311,22 +301,32 @@ static void test_absent(void)
 	CHECK(vms_smaps_parse(s, text, len) == VMS_OK);
 	free(text);
 	s->user_top = 0x7ffffffff000ull;
-	struct vms_classify_ctx ctx = {.shmem_minor = 1, .heap_max = 64u << 20, .main_tid = sv.tids[0]};
+	struct vms_classify_ctx ctx = {.shmem_minor = 1, .heap_max = 64u << 20, .main_tid = sv->tids[0]};
 	CHECK(vms_classify(s, &ctx) == VMS_OK);
 	int changed = 0;
-	CHECK(vms_attribute_with(s, reader, &sv, &changed) == VMS_OK);
+	CHECK(vms_attribute_with(s, reader, sv, &changed) == VMS_OK);
 	CHECK_EQ_U64(owned_by(s, "jemalloc").n, 0);
 	CHECK_EQ_U64(owned_by(s, "tcmalloc").n, 0);
 	CHECK_EQ_U64(owned_by(s, "mimalloc").n, 0);
 	vms_snapshot_free(s);
+}
+
+/* Run test on the saved memory of tests/fixtures/allocs/NAME.bytes. */
+static void with_capture(const char *name, void (*test)(struct saved *sv))
+{
+	char path[64];
+	struct saved sv;
+	snprintf(path, sizeof path, "allocs/%s.bytes", name);
+	load_bytes(path, &sv);
+	test(&sv);
 	free_bytes(&sv);
 }
 
 int main(void)
 {
-	test_jemalloc();
-	test_tcmalloc();
-	test_mimalloc();
-	test_absent();
+	with_capture("je", test_jemalloc);
+	with_capture("tc", test_tcmalloc);
+	with_capture("mi", test_mimalloc);
+	with_capture("je", test_absent);
 	TEST_MAIN_END();
 }

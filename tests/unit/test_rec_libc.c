@@ -15,10 +15,15 @@
 static struct vms_snapshot *classified(const char *file, int bits, struct vms_thread *threads,
                                        size_t n_threads)
 {
-	size_t len;
-	char *text = fixture_load(file, &len);
-	struct vms_snapshot *s = fixture_classified(text, len, bits, threads, n_threads, 100);
-	free(text);
+	return fixture_file_classified(file, bits, threads, n_threads, 100);
+}
+
+/* classified, without threads, then attributed with no memory to read */
+static struct vms_snapshot *attributed(const char *file, int bits)
+{
+	struct vms_snapshot *s = classified(file, bits, NULL, 0);
+	int changed = 0;
+	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
 	return s;
 }
 
@@ -113,9 +118,7 @@ static void test_glibc_reads(void)
 
 static void test_glibc_geometry(void)
 {
-	struct vms_snapshot *s = classified("glibc64.smaps", 64, NULL, 0);
-	int changed = 0;
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	struct vms_snapshot *s = attributed("glibc64.smaps", 64);
 	CHECK_STR(fixture_details_at(s, 0x555555600000),
 	          "glibc main arena ([heap], brk) (guess: libc.so.6 mapped)");
 	CHECK_STR(fixture_details_at(s, 0x7f0008000000), "glibc arena heap (guess: HEAP_MAX geometry)");
@@ -157,9 +160,7 @@ static void test_glibc_rejects(void)
 /* i386: HEAP_MAX is 1 MiB; geometry alone names the heap (glibc's old classifier rule). */
 static void test_glibc_i386(void)
 {
-	struct vms_snapshot *s = classified("i386.smaps", 32, NULL, 0);
-	int changed = 0;
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	struct vms_snapshot *s = attributed("i386.smaps", 32);
 	const struct vms_allocation *a = fixture_alloc_at(s, 0xf7a00000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	/* with a heap_info (i386: 4-byte fields, sizeof 0x18) it is read */
@@ -171,6 +172,7 @@ static void test_glibc_i386(void)
 	struct fixture_memory mem = {w, 5, 4, 0};
 	vms_snapshot_free(s);
 	s = classified("i386.smaps", 32, NULL, 0);
+	int changed = 0;
 	CHECK(vms_attribute_with(s, fixture_memory_read, &mem, &changed) == VMS_OK);
 	/* no ring to number it (no main_arena in the fixture): named by its arena's address */
 	CHECK_STR(fixture_details_at(s, 0xf7a00000), "glibc arena at 0xf7a00018, heap 1");
@@ -180,9 +182,7 @@ static void test_glibc_i386(void)
 /* odd64.smaps: no libc.so.6, but the MAP_NORESERVE head + tail on a 64 MiB boundary */
 static void test_glibc_odd64(void)
 {
-	struct vms_snapshot *s = classified("odd64.smaps", 64, NULL, 0);
-	int changed = 0;
-	CHECK(vms_attribute_with(s, NULL, NULL, &changed) == VMS_OK);
+	struct vms_snapshot *s = attributed("odd64.smaps", 64);
 	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f0000000000);
 	CHECK(a && a->type == VMS_TYPE_HEAP && a->n_regions == 2 && a->guess);
 	CHECK_EQ_U64(a ? a->cols[VMS_COL_SIZE] : 0, 64u << 20);

@@ -462,18 +462,11 @@ static void test_concurrency(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/store.db", dir);
 	test_basics();
 	test_renderings();
 	test_concurrency();
-
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	test_rmtree(dir);
 	TEST_MAIN_END();
 }

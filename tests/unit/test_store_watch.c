@@ -50,6 +50,28 @@ static void fill_sample(struct vms_sample *s, int64_t t, uint64_t heap_committed
 	s->maj_flt = 7;
 }
 
+/* Open a store at dir/NAME (its path in p) with opts (NULL: the defaults), CHECKed; NULL when it
+ * did not open. */
+static struct vms_store *open_db(const char *name, const struct vms_store_opts *opts, char *p, size_t p_len)
+{
+	struct vms_store *st = NULL;
+	char err[256] = "";
+	snprintf(p, p_len, "%s/%s", dir, name);
+	CHECK(vms_store_open(p, opts, &st, err, sizeof err) == VMS_OK);
+	return st;
+}
+
+/* open_db, then create the watch w in it (its id in *id), CHECKed. */
+static struct vms_store *open_with_watch(const char *name, const struct vms_store_opts *opts, char *p,
+                                         size_t p_len, const struct vms_watch *w, int64_t *id)
+{
+	struct vms_store *st = open_db(name, opts, p, p_len);
+	*id = 0;
+	if (st)
+		CHECK(vms_store_watch_create(st, w, id) == VMS_OK);
+	return st;
+}
+
 static void test_roundtrip(void)
 {
 	struct vms_store *st = NULL;
@@ -197,15 +219,12 @@ static void test_roundtrip(void)
  * by hand here, not by the encoder. */
 static void test_blob_bytes(void)
 {
-	struct vms_store *st = NULL;
-	char err[256] = "", p5[300];
-	snprintf(p5, sizeof p5, "%s/blob.db", dir);
-	CHECK(vms_store_open(p5, NULL, &st, err, sizeof err) == VMS_OK);
+	char p5[300];
+	struct vms_watch w = {.pid = 3, .start_time = 3, .name = "b", .interval_ms = 1000};
+	int64_t id;
+	struct vms_store *st = open_with_watch("blob.db", NULL, p5, sizeof p5, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 3, .start_time = 3, .name = "b", .interval_ms = 1000};
-	int64_t id = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_sample s;
 	memset(&s, 0, sizeof s);
 	s.t_ms = 42;
@@ -261,15 +280,12 @@ static void test_blob_bytes(void)
  * newest snapshot. */
 static void test_downsampled(void)
 {
-	struct vms_store *st = NULL;
-	char err[256] = "", p6[300];
-	snprintf(p6, sizeof p6, "%s/ds.db", dir);
-	CHECK(vms_store_open(p6, NULL, &st, err, sizeof err) == VMS_OK);
+	char p6[300];
+	struct vms_watch w = {.pid = 6, .start_time = 6, .name = "d", .interval_ms = 1000, .retention_s = 0};
+	int64_t id, snap = 0;
+	struct vms_store *st = open_with_watch("ds.db", NULL, p6, sizeof p6, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 6, .start_time = 6, .name = "d", .interval_ms = 1000, .retention_s = 0};
-	int64_t id = 0, snap = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_snapshot *hs = hs_demo();
 	CHECK(vms_store_put(st, hs, VMS_SOURCE_WATCH, NULL, 0, &snap) == VMS_OK);
 	vms_snapshot_free(hs);
@@ -335,17 +351,13 @@ static void test_downsampled(void)
 
 static void test_byte_limit(void)
 {
-	struct vms_store *st = NULL;
-	char err[256] = "";
 	char p2[300];
-	snprintf(p2, sizeof p2, "%s/small.db", dir);
 	struct vms_store_opts o = {.max_bytes = 20000};
-	CHECK(vms_store_open(p2, &o, &st, err, sizeof err) == VMS_OK);
+	struct vms_watch w = {.pid = 9, .start_time = 9, .name = "n", .interval_ms = 100};
+	int64_t id;
+	struct vms_store *st = open_with_watch("small.db", &o, p2, sizeof p2, &w, &id);
 	if (!st)
 		return;
-	struct vms_watch w = {.pid = 9, .start_time = 9, .name = "n", .interval_ms = 100};
-	int64_t id = 0;
-	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
 	struct vms_sample s;
 	int ok = 1;
 	for (int i = 0; i < 200; i++) {
@@ -363,9 +375,8 @@ static void test_byte_limit(void)
 	vms_store_close(st);
 	/* max_snapshots limits the snapshots people take, not a watch's full snapshots */
 	char p4[300];
-	snprintf(p4, sizeof p4, "%s/count.db", dir);
 	struct vms_store_opts one = {.max_snapshots = 1};
-	CHECK(vms_store_open(p4, &one, &st, err, sizeof err) == VMS_OK);
+	st = open_db("count.db", &one, p4, sizeof p4);
 	if (!st)
 		return;
 	struct vms_snapshot *snap = hs_demo();
@@ -382,8 +393,7 @@ static void test_byte_limit(void)
 	/* no room at all for one sample */
 	struct vms_store_opts tiny = {.max_bytes = 10};
 	char p3[300];
-	snprintf(p3, sizeof p3, "%s/tiny.db", dir);
-	CHECK(vms_store_open(p3, &tiny, &st, err, sizeof err) == VMS_OK);
+	st = open_db("tiny.db", &tiny, p3, sizeof p3);
 	if (!st)
 		return;
 	CHECK(vms_store_watch_create(st, &w, &id) == VMS_OK);
@@ -393,20 +403,56 @@ static void test_byte_limit(void)
 	unlink(p3);
 }
 
+/* What /metrics reads: the running watches with their newest sample's time (no counting), and
+ * that newest sample. */
+static void test_latest(void)
+{
+	struct vms_store *st = NULL;
+	char err[256] = "";
+	char p2[300];
+	snprintf(p2, sizeof p2, "%s/latest.db", dir);
+	CHECK(vms_store_open(p2, NULL, &st, err, sizeof err) == VMS_OK);
+	if (!st)
+		return;
+	struct vms_watch a = {.pid = 10, .start_time = 1, .name = "a", .interval_ms = 1000};
+	struct vms_watch b = {.pid = 11, .start_time = 1, .name = "b", .interval_ms = 1000};
+	struct vms_watch c = {.pid = 12, .start_time = 1, .name = "c", .interval_ms = 1000};
+	int64_t ida = 0, idb = 0, idc = 0;
+	CHECK(vms_store_watch_create(st, &a, &ida) == VMS_OK &&
+	      vms_store_watch_create(st, &b, &idb) == VMS_OK &&
+	      vms_store_watch_create(st, &c, &idc) == VMS_OK);
+	struct vms_sample s, got;
+	int64_t t0 = 1700000000000;
+	for (int i = 0; i < 5; i++) {
+		fill_sample(&s, t0 + i * 1000, (uint64_t)(i + 1) << 20);
+		CHECK(vms_store_sample_put(st, ida, &s) == VMS_OK);
+	}
+	CHECK(vms_store_watch_update(st, idc, "stopped", "", t0) == VMS_OK);
+	CHECK(vms_store_sample_latest(st, ida, &got) == VMS_OK);
+	CHECK(got.t_ms == t0 + 4000 && memcmp(got.summary, s.summary, sizeof s.summary) == 0 &&
+	      memcmp(got.total, s.total, sizeof s.total) == 0);
+	CHECK(vms_store_sample_latest(st, idb, &got) == VMS_ERR_NOT_FOUND);
+	struct vms_watch *w = NULL;
+	size_t n = 0;
+	CHECK(vms_store_watch_list_running(st, &w, &n) == VMS_OK);
+	CHECK_EQ_U64(n, 2); /* c is stopped */
+	if (n == 2) {
+		CHECK(w[0].id == idb && w[0].last_ms == 0 && !strcmp(w[0].name, "b"));
+		CHECK(w[1].id == ida && w[1].last_ms == t0 + 4000 && w[1].pid == 10);
+	}
+	vms_watch_array_free(w, n);
+	vms_store_close(st);
+}
+
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	test_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/watch.db", dir);
 	test_roundtrip();
 	test_byte_limit();
 	test_blob_bytes();
 	test_downsampled();
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	test_latest();
+	test_rmtree(dir);
 	TEST_MAIN_END();
 }

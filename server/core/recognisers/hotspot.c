@@ -28,12 +28,12 @@
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
-#define PERF_MAX (4u << 20)                  /* PerfDataMemorySize is 32 KiB by default */
-#define META_NODE (64 * MIB)                 /* metaspace VirtualSpaceNode reservation (JDK 16+) */
-#define META_ALIGN (4 * MIB)                 /* metaspace root chunk size: nodes are aligned to it */
-#define JAVA_GUARD (16 * KIB)                /* red 1 + yellow 2 + reserved 1 page */
-#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS) /* geometry steps per scan (the JVM fixtures take 10^3..10^4)   \
-	                                      */
+#define PERF_MAX (4u << 20)   /* PerfDataMemorySize is 32 KiB by default */
+#define META_NODE (64 * MIB)  /* metaspace VirtualSpaceNode reservation (JDK 16+) */
+#define META_ALIGN (4 * MIB)  /* metaspace root chunk size: nodes are aligned to it */
+#define JAVA_GUARD (16 * KIB) /* red 1 + yellow 2 + reserved 1 page */
+/* geometry steps per scan (the JVM fixtures take 10^3..10^4) */
+#define HS_STEPS (64ul * VMS_ATTR_MAX_STEPS)
 
 enum gc { GC_UNKNOWN, GC_G1, GC_PARALLEL, GC_SERIAL, GC_Z, GC_SHENANDOAH };
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../attribute.h"
+#include "vmscope/util.h"
 
 #define KIB 1024ull
 #define MIB (1024ull * 1024ull)
@@ -58,15 +59,9 @@ static void add_piece(struct pieces *p, uint64_t start, uint64_t end, enum piece
 {
 	if (start >= end || p->oom)
 		return;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct piece *g = realloc(p->v, cap * sizeof *g);
-		if (!g) {
-			p->oom = 1;
-			return;
-		}
-		p->v = g;
-		p->cap = cap;
+	if (VMS_GROW(p->v, p->n, p->cap, 32)) {
+		p->oom = 1;
+		return;
 	}
 	p->v[p->n++] = (struct piece){.start = start, .end = end, .kind = kind, .arenaindex = idx};
 }

@@ -7,12 +7,14 @@ as one JSON line on stdout, scans it with `vmscope snapshot --json`, and compare
 Exit codes follow ctest: 0 pass, 1 fail, 77 skip (runtime not installed: SKIP_RETURN_CODE).
 Processes are ended by the pid we started, never by name.
 """
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 BIN = os.environ.get("VMSCOPE_BIN") or os.path.join(os.path.dirname(__file__), "../../../build/vmscope")
@@ -47,6 +49,40 @@ def check(desc, cond, detail=""):
         _failed += 1
         print(f"FAIL: {desc} {detail}", file=sys.stderr)
     return cond
+
+
+def cc(args):
+    """Run cc ARGS (a zoo program built into a temp dir); skip the test when it fails."""
+    r = subprocess.run(["cc", *args], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        skip(f"cc failed: {r.stderr.strip()[:300]}")
+
+
+@contextlib.contextmanager
+def tempdir(name):
+    """A new directory /tmp/vmscope-NAME-*, removed with everything in it on the way out."""
+    tmp = tempfile.mkdtemp(prefix=f"vmscope-{name}-")
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def alloc_at(snap, addr):
+    """The allocation of a snapshot that holds addr, or None."""
+    for a in snap["allocations"]:
+        if int(a["start"], 16) <= addr < int(a["end"], 16):
+            return a
+    return None
+
+
+def region_at(snap, addr):
+    """(allocation, region) of a snapshot whose region holds addr, or (None, None)."""
+    for a in snap["allocations"]:
+        for r in a["regions"]:
+            if int(r["start"], 16) <= addr < int(r["end"], 16):
+                return a, r
+    return None, None
 
 
 def within(a, b, pct):

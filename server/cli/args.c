@@ -1,0 +1,59 @@
+/* Subcommand arguments: the options of a subcommand that has only switches (--json, --no-peek,
+ * --pss ...) and --help, as one table instead of a getopt_long loop in every such command; and
+ * the one process operand of snapshot and watch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define MAX_SWITCHES 8
+#define HELP_VAL 'h'
+#define LONG_ONLY 256 /* getopt_long's val for switch i without a short form: LONG_ONLY + i */
+
+int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, void (*usage)(FILE *f))
+{
+	struct option longopts[MAX_SWITCHES + 2];
+	char shortopts[MAX_SWITCHES + 2] = "";
+	size_t n = 0, ns = 0;
+	for (; sw[n].name; n++) {
+		if (n == MAX_SWITCHES) /* a programmer error: raise MAX_SWITCHES */
+			return VMS_EXIT_ERROR;
+		longopts[n] = (struct option){sw[n].name, no_argument, NULL,
+		                              sw[n].short_name ? sw[n].short_name : LONG_ONLY + (int)n};
+		if (sw[n].short_name)
+			shortopts[ns++] = sw[n].short_name;
+	}
+	longopts[n] = (struct option){"help", no_argument, NULL, HELP_VAL};
+	longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+	shortopts[ns] = HELP_VAL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		size_t i = 0;
+		while (i < n && longopts[i].val != c)
+			i++;
+		if (i < n) {
+			*sw[i].on = 1;
+		} else if (c == HELP_VAL) {
+			usage(stdout);
+			return VMS_EXIT_OK;
+		} else {
+			usage(stderr);
+			return VMS_EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f))
+{
+	if (!*target && optind < argc)
+		*target = argv[optind++];
+	if (*target && optind == argc)
+		return -1;
+	fprintf(stderr, "vmscope %s: %s\n", cmd,
+	        *target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
+	usage(stderr);
+	return VMS_EXIT_USAGE;
+}
