@@ -194,8 +194,8 @@ static enum vms_growth_kind shape_of(const struct history *h, int t)
 
 static const char *shape_text(enum vms_growth_kind k)
 {
-	return k == VMS_GROWTH_STEADY ? "leak-like"
-	       : k == VMS_GROWTH_JUMP ? "one-time jump"
+	return k == VMS_GROWTH_STEADY      ? "leak-like"
+	       : k == VMS_GROWTH_JUMP      ? "one-time jump"
 	       : k == VMS_GROWTH_IRREGULAR ? "irregular"
 	                                   : "";
 }
@@ -229,7 +229,8 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 			printf("%s{\"type\":\"%s\",\"committed_delta\":%lld,\"private_delta\":%lld,"
 			       "\"committed_per_minute\":%lld,\"growth\":\"%s\",\"leak_like\":%s}",
 			       n ? "," : "", vms_type_key((enum vms_type)t), (long long)dc, (long long)dp,
-			       (long long)rate, vms_growth_kind_key(kind), kind == VMS_GROWTH_STEADY ? "true" : "false");
+			       (long long)rate, vms_growth_kind_key(kind),
+			       kind == VMS_GROWTH_STEADY ? "true" : "false");
 		} else {
 			human(dc, 1, d, sizeof d);
 			human(rate, 1, r, sizeof r);
