@@ -6,7 +6,7 @@ ASAN_BUILD ?= $(ROOT)/build-asan
 JOBS ?= $(shell nproc)
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test test-asan bench clean format format-check package
+.PHONY: all deps build run test test-asan bench clean format format-check fuzz package
 
 all: build
 
@@ -38,6 +38,12 @@ bench: build
 # man pages, the systemd unit, docs, bash completion (docs/packaging.md).
 package: build
 	cd $(BUILD) && cpack -G DEB
+
+# Every libFuzzer harness in tests/fuzz for FUZZ_SECONDS each (CI: 30), seeded from the fixtures.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(ROOT)/third_party/install-deps.sh --fuzz
+	$(ROOT)/tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

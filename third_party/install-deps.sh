@@ -4,6 +4,7 @@
 #   third_party/install-deps.sh --e2e    also the browser test stack (chromium, playwright-core)
 #   third_party/install-deps.sh --bench  also the benchmark peers (nginx, wrk, hyperfine)
 #   third_party/install-deps.sh --lint   also clang-format (CI's `make format-check`)
+#   third_party/install-deps.sh --fuzz   also clang with libFuzzer (`make fuzz`, tests/fuzz/run.sh)
 #   third_party/install-deps.sh --heaps  also the runtimes of the heap zoo (tests/zoo): a JDK,
 #                                        Go, musl, 32-bit gcc, jemalloc, tcmalloc, mimalloc
 #   third_party/install-deps.sh --monitoring  also Prometheus (tests/integration/test_prometheus.sh
@@ -17,6 +18,7 @@ for arg in "$@"; do
     --e2e) want+=(chromium nodejs npm) ;;
     --bench) want+=(nginx-light wrk hyperfine time) ;;
     --lint) want+=(clang-format) ;;
+    --fuzz) want+=(clang libclang-rt-14-dev) ;;
     --monitoring) want+=(prometheus) ;;
     --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib libjemalloc2 libgoogle-perftools4
                     libtcmalloc-minimal4 libmimalloc2.0 chromium) ;;

@@ -150,6 +150,11 @@ export const api = {
   // params.after + params.wait_s: a long poll that returns when a newer sample is stored
   watchSamples: (id, params, signal) => request(`/watches/${enc(id)}/samples` + query(params), { signal }),
   watchGrowth: (id, params) => request(`/watches/${enc(id)}/growth` + query(params)),
+  // inside the pages (pages.js): start/end are BigInt addresses
+  residency: (pid, start, end) => request(`/processes/${enc(pid)}/residency` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16) })),
+  residencyAll: (pid) => request(`/processes/${enc(pid)}/residency?exclusive=0`),
+  strings: (pid, start, end, params) => request(`/processes/${enc(pid)}/strings` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), ...params })),
+  trim: (pid, start, end, waitS) => request(`/processes/${enc(pid)}/trim` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), wait_s: waitS }), { method: 'POST', body: '{}' }),
   shared: (token) => request(`/shared/${enc(token)}`, { auth: false }),
   sharedRaw: (token) => request(`/shared/${enc(token)}`, { auth: false, as: 'text' }),
   sharedExport: (token, ext) => request(`/shared/${enc(token)}.${ext}`, { auth: false, as: 'text' }),

@@ -576,6 +576,8 @@ export class AddressMap {
       this.pieces(from, to - gapPx, (x, y, w) => {
         ctx.fillStyle = fill;
         ctx.fillRect(x, y, w, BAR_H);
+        // "colour by residency" (pages.js): one colour per pixel column from the page states
+        if (this.overlay && k === SEG_REGION && !dim) this.drawOverlay(ctx, i, from, to, x, y, w);
         if (k === SEG_REGION && comp) {
           ctx.fillStyle = hatch;
           ctx.globalAlpha = dim ? 0.1 : 0.55;
@@ -622,6 +624,26 @@ export class AddressMap {
       const b = Math.max(this.drag.from, this.drag.to);
       ctx.fillStyle = 'rgba(31, 79, 209, 0.22)';
       this.pieces(a, b, (x, y, w) => ctx.fillRect(x, y - 2, w, BAR_H + 4));
+    }
+  }
+
+  // overlay(lo, hi) -> a colour for the addresses [lo, hi) (BigInt), or null to hide it.
+  setOverlay(overlay) {
+    this.overlay = overlay;
+    this.draw();
+  }
+
+  drawOverlay(ctx, i, from, to, x, y, w) {
+    const row0 = x - GUTTER + Math.floor((y - 4) / ROW_PITCH) * this.W; // position of x
+    const s = this.segStart[i];
+    const span = to - from;
+    const size = this.segSize[i];
+    for (let px = 0; px < w; px++) {
+      const p = row0 + px - from;
+      const lo = s + BigInt(Math.floor((p / span) * size));
+      const hi = s + BigInt(Math.ceil(((p + 1) / span) * size));
+      ctx.fillStyle = this.overlay(lo, hi > lo ? hi : lo + 1n);
+      ctx.fillRect(x + px, y + 3, 1, BAR_H - 6);
     }
   }
 

@@ -1,6 +1,7 @@
 // The process / snapshot view (VMMap's main window): header and actions, summary bars and type
 // table, the address-space map, the details table and the selected item's facts.
 // Sources: a stored snapshot (#/snapshot/ID), a live scan (#/live/PID) or a share link (/s/TOKEN).
+import { pagesBlock, residencyToggle } from './pages.js';
 import { api, ApiError } from './api.js';
 import { el, clear, fmtTime, fmtAgo, human, fmtAddr, parseAddr, looksLikeAddress, UNIT_MODES, fmtInt } from './format.js';
 import { SnapshotModel, KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
@@ -120,7 +121,8 @@ class SnapshotView {
     container.append(
       this.header(),
       el('section', { className: 'panel' }, el('h2', { text: 'Summary' }), this.summary.el),
-      el('section', { className: 'panel' }, el('h2', { text: 'Address space' }), this.map.el, this.info),
+      el('section', { className: 'panel' }, el('h2', { text: 'Address space' }), this.map.el,
+        this.livePid() != null ? residencyToggle(this.livePid(), this.map) : null, this.info),
       el('section', { className: 'panel details-panel' }, el('h2', { text: 'Details' }), this.detailsToolbar(), this.details.el));
     this.map.attach();
     lap('map_layout');
@@ -556,6 +558,14 @@ class SnapshotView {
     updateParams({ zoom: range ? `0x${range[0].toString(16)}-0x${range[1].toString(16)}` : null });
   }
 
+  // The pid whose pages can be read live (pages.js): a live view's, or a stored snapshot's taken
+  // on this host; never a share's or an imported file's.
+  livePid() {
+    if (this.source.kind === 'live') return this.source.pid;
+    if (this.source.kind === 'snapshot' && !this.origin.imported && !this.origin.foreign && this.snap.process) return this.snap.process.pid;
+    return null;
+  }
+
   renderInfo() {
     const box = this.info;
     clear(box);
@@ -597,6 +607,14 @@ class SnapshotView {
     }
     box.append(el('h3', { text: title }),
       el('dl', { className: 'facts wide' }, rows.map(([k, v, c]) => [el('dt', { text: k }), el('dd', { className: c || '', text: v })])));
+    // inside the pages of an allocation: live processes of this host only (pages.js)
+    const pid = this.livePid();
+    if (s.kind !== KIND_GAP && pid != null) {
+      box.appendChild(pagesBlock({
+        pid, start: m.aStart[s.a], end: m.aEnd[s.a], addrWidth: w,
+        note: this.source.kind === 'snapshot' ? `Read now from process ${pid} as it is, not from this snapshot.` : null,
+      }));
+    }
   }
 }
 

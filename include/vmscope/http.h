@@ -31,7 +31,8 @@
 #define VMS_HTTP_DEFAULT_MAX_BODY (64ull << 20) /* 64 MiB */
 #define VMS_HTTP_DEFAULT_SCAN_RATE 5.0          /* full scans per second, sustained */
 #define VMS_HTTP_DEFAULT_SCAN_BURST 20u
-#define VMS_HTTP_DEFAULT_METRICS_INTERVAL_S 10u /* --metrics-process: at most one scan per */
+#define VMS_HTTP_DEFAULT_METRICS_INTERVAL_S 10u   /* --metrics-process: at most one scan per */
+#define VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN 60u /* strings and trim requests */
 
 /* API token: 32 random bytes from getrandom(2) as 64 lowercase hex characters. */
 #define VMS_API_TOKEN_LEN 64
@@ -55,6 +56,10 @@ struct vms_http_config {
 	const char *const *metrics_processes;
 	size_t n_metrics_processes;
 	unsigned metrics_interval_s;
+	/* --allow-memory-read: the strings and trim routes read / page out process memory (with
+	 * ptrace-attach rights, logged, at most memory_reads_per_min of them). Off by default. */
+	int allow_memory_read;
+	unsigned memory_reads_per_min; /* 0 = VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN */
 	/* Log sink (the daemon's logger); may be NULL. Called from any thread. */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;

@@ -52,7 +52,8 @@ static void usage(FILE *f)
 	    "usage: vmscope serve [--listen ADDR:PORT] [--db PATH] [--web DIR] [--allow-host NAME]...\n"
 	    "                     [--no-auth] [--max-snapshots N] [--max-bytes SIZE] [--max-body SIZE]\n"
 	    "                     [--scan-rate N] [--scan-burst N] [--threads N] [--verbose]\n"
-	    "                     [--metrics-process NAME|PID]... [--metrics-interval SECONDS]\n\n"
+	    "                     [--metrics-process NAME|PID]... [--metrics-interval SECONDS]\n"
+	    "                     [--allow-memory-read [--memory-reads-per-min N]]\n\n"
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
 	    "                       Only 127.0.0.1 unless you name another address.\n"
@@ -74,9 +75,14 @@ static void usage(FILE *f)
 	    "  --metrics-process NAME|PID  GET /metrics also shows this process (repeatable; every\n"
 	    "                       watched process is shown anyway)\n"
 	    "  --metrics-interval SECONDS  scan a --metrics-process target at most this often\n"
-	    "                       (default %u)\n",
+	    "                       (default %u)\n"
+	    "  --allow-memory-read  allow the strings and trim routes: they read (or page out) the\n"
+	    "                       memory of processes vmscope may ptrace-attach to; each call is\n"
+	    "                       logged. Never over a share link. Off by default.\n"
+	    "  --memory-reads-per-min N  strings/trim requests allowed per minute (default %u)\n",
 	    VMS_HTTP_DEFAULT_LISTEN, VMS_STORE_DEFAULT_MAX_SNAPSHOTS, VMS_HTTP_DEFAULT_SCAN_RATE,
-	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS, VMS_HTTP_DEFAULT_METRICS_INTERVAL_S);
+	    VMS_HTTP_DEFAULT_SCAN_BURST, VMS_HTTP_DEFAULT_THREADS, VMS_HTTP_DEFAULT_METRICS_INTERVAL_S,
+	    VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN);
 }
 
 /* "123", "64K", "512M", "4G" -> bytes. */
@@ -204,6 +210,11 @@ static int parse_option(int c, struct serve_args *a)
 		return -1;
 	case 'I':
 		return parse_count(optarg, 1, 86400, "--metrics-interval", &a->cfg.metrics_interval_s);
+	case 'R':
+		a->cfg.allow_memory_read = 1;
+		return -1;
+	case 'm':
+		return parse_count(optarg, 1, 6000, "--memory-reads-per-min", &a->cfg.memory_reads_per_min);
 	case 'h':
 		usage(stdout);
 		return VMS_EXIT_OK;
@@ -231,6 +242,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"metrics-process", required_argument, NULL, 'P'},
 	    {"metrics-interval", required_argument, NULL, 'I'},
+	    {"allow-memory-read", no_argument, NULL, 'R'},
+	    {"memory-reads-per-min", required_argument, NULL, 'm'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -325,6 +338,10 @@ static void announce(const struct serve_args *a, struct logger *lg, int port, co
 		        "vmscope: program on this machine can list processes and read the memory layout\n"
 		        "vmscope: (including ASLR addresses) of every process this daemon can read.\n"
 		        "vmscope: ******************************************************************\n\n");
+	if (a->cfg.allow_memory_read)
+		log_line(lg, VMS_LOG_WARN,
+		         "--allow-memory-read: the strings and trim routes read and page out the memory of "
+		         "processes this daemon may ptrace-attach to; every call is logged");
 	if (!is_loopback(a->cfg.listen))
 		log_line(
 		    lg, VMS_LOG_WARN,

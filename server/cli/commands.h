@@ -44,6 +44,10 @@ int vms_cmd_snapshot(int argc, char **argv);
 int vms_cmd_diff(int argc, char **argv);
 int vms_cmd_watch(int argc, char **argv);
 int vms_cmd_at(int argc, char **argv);
+int vms_cmd_residency(int argc, char **argv); /* cmd_pages.c */
+int vms_cmd_strings(int argc, char **argv);
+int vms_cmd_trim(int argc, char **argv);
+int vms_cmd_workingset(int argc, char **argv);
 #ifdef VMSCOPE_HAVE_SERVER
 int vms_cmd_serve(int argc, char **argv);
 int vms_cmd_token(int argc, char **argv);

@@ -18,6 +18,10 @@ static const struct command commands[] = {
     {"diff", vms_cmd_diff, "what changed between two snapshot files"},
     {"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
     {"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},
+    {"residency", vms_cmd_residency, "which pages of a range are in RAM, swapped, shared, dirty, huge"},
+    {"strings", vms_cmd_strings, "ASCII and UTF-16 strings in a region (ptrace-attach rights)"},
+    {"trim", vms_cmd_trim, "page out a process's working set (MADV_PAGEOUT), Rss before/after"},
+    {"workingset", vms_cmd_workingset, "what a process touches in N seconds (clear_refs; perturbs it)"},
 #ifdef VMSCOPE_HAVE_SERVER
     {"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
     {"token", vms_cmd_token, "print the daemon's API token"},

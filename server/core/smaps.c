@@ -54,24 +54,16 @@ int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len
 			         (unsigned long long)v[page_sizes[i]]);
 			return 0;
 		}
-	static const int in_region[] = {VMS_SF_RSS,
-	                                VMS_SF_PSS,
-	                                VMS_SF_PSS_DIRTY,
-	                                VMS_SF_SHARED_CLEAN,
-	                                VMS_SF_SHARED_DIRTY,
-	                                VMS_SF_PRIVATE_CLEAN,
-	                                VMS_SF_PRIVATE_DIRTY,
-	                                VMS_SF_ANONYMOUS,
-	                                VMS_SF_SHARED_HUGETLB,
-	                                VMS_SF_PRIVATE_HUGETLB,
-	                                VMS_SF_SWAP,
-	                                VMS_SF_SWAP_PSS,
-	                                VMS_SF_LOCKED};
-	for (size_t i = 0; i < sizeof in_region / sizeof in_region[0]; i++)
-		if (v[in_region[i]] > size) {
-			*field = in_region[i];
+	/* Every byte count from Rss on lies within the region, except the counters no column uses
+	 * (kept exact as given, over the whole u64 range). */
+	const uint64_t unchecked = 1ull << VMS_SF_REFERENCED | 1ull << VMS_SF_KSM | 1ull << VMS_SF_LAZY_FREE |
+	                           1ull << VMS_SF_ANON_HUGE_PAGES | 1ull << VMS_SF_SHMEM_PMD_MAPPED |
+	                           1ull << VMS_SF_FILE_PMD_MAPPED;
+	for (int f = VMS_SF_RSS; f < VMS_SF_COUNT; f++)
+		if (!(unchecked >> f & 1) && v[f] > size) {
+			*field = f;
 			snprintf(why, why_len, "%llu bytes in a region of %llu bytes",
-			         (unsigned long long)v[in_region[i]], (unsigned long long)size);
+			         (unsigned long long)v[f], (unsigned long long)size);
 			return 0;
 		}
 	/* each term <= size here; a sum of four cannot wrap unless size >= 2^62 */
@@ -102,9 +94,10 @@ int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len
 	return 1;
 }
 
-/* The region just read completely: counters no kernel would report (hostile or corrupt text)
- * are not believed. They are zeroed, which every rule accepts, and the region counts as one
- * malformed line, so that columns never wrap and what vmscope writes it can read back. */
+/* The region just read completely: counters no kernel would report (hostile or corrupt text:
+ * a Size other than the header's range, or what vms_smaps_plausible refuses) are not believed. They are
+ * zeroed, which every rule accepts, and the region counts as one malformed line, so that columns never wrap
+ * and what vmscope writes it can read back. */
 static void region_done(struct vms_smaps_parser *ps)
 {
 	if (!ps->n)
@@ -112,9 +105,11 @@ static void region_done(struct vms_smaps_parser *ps)
 	struct vms_region *r = &ps->regions[ps->n - 1];
 	int field;
 	char why[8];
-	if (vms_smaps_plausible(r->smaps, &field, why, sizeof why))
+	uint64_t span = r->end - r->start; /* the kernel's Size is exactly this */
+	if ((r->smaps[VMS_SF_SIZE] == 0 || r->smaps[VMS_SF_SIZE] == span) &&
+	    vms_smaps_plausible(r->smaps, &field, why, sizeof why))
 		return;
-	uint64_t size = r->smaps[VMS_SF_SIZE], kps = r->smaps[VMS_SF_KERNEL_PAGE_SIZE],
+	uint64_t size = r->smaps[VMS_SF_SIZE] ? span : 0, kps = r->smaps[VMS_SF_KERNEL_PAGE_SIZE],
 	         mps = r->smaps[VMS_SF_MMU_PAGE_SIZE];
 	memset(r->smaps, 0, sizeof r->smaps);
 	r->smaps[VMS_SF_SIZE] = size;

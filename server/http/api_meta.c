@@ -54,6 +54,8 @@ int vms_h_version(struct vms_req *r)
 	cJSON_AddNumberToObject(root, "schema_version", VMS_STORE_SCHEMA_VERSION);
 	cJSON_AddStringToObject(root, "civetweb", mg_version());
 	cJSON_AddStringToObject(root, "sqlite", vms_store_sqlite_version());
+	/* --allow-memory-read: the dashboard shows Strings and Trim only when it is on */
+	cJSON_AddBoolToObject(root, "memory_read", r->h->allow_memory_read);
 	/* the daemon's host, as scans record it (uname nodename): the dashboard marks snapshots
 	 * taken elsewhere */
 	struct utsname u;

@@ -73,7 +73,10 @@ struct vms_http {
 	struct vms_sampler *sampler;       /* the timeline sampler (sampler.c), NULL without a store */
 	struct vms_file_cache *file_cache; /* files recognisers read, across scans (NULL: per scan) */
 	struct vms_ratelimit scan_rate;
-	sem_t stream_slots;   /* snapshot bodies being sent: VMS_HTTP_MAX_STREAMS at most (stream_gate.c) */
+	sem_t stream_slots;    /* snapshot bodies being sent: VMS_HTTP_MAX_STREAMS at most (stream_gate.c) */
+	int allow_memory_read; /* --allow-memory-read: strings and trim routes (api_pages.c) */
+	struct vms_ratelimit memory_rate;    /* their requests per minute */
+	struct vms_ratelimit residency_rate; /* residency of a range (the whole space: scan_rate) */
 	int disk_full_logged; /* __atomic: "disk full" was logged and the disk has not recovered */
 	void (*log)(void *arg, enum vms_log_level level, const char *msg);
 	void *log_arg;
@@ -298,6 +301,9 @@ int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
 int vms_h_metrics(struct vms_req *r);
 int vms_h_openapi(struct vms_req *r);
+int vms_h_process_residency(struct vms_req *r); /* api_pages.c */
+int vms_h_process_strings(struct vms_req *r);
+int vms_h_process_trim(struct vms_req *r);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

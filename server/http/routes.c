@@ -16,6 +16,10 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/processes/{}/snapshots", 0, vms_h_process_snapshot},
     {"GET", V1 "/processes/{}/changes", 0, vms_h_process_changes},
     {"GET", V1 "/processes/{}/at/{}", 0, vms_h_process_at},
+    /* Inside the pages (api_pages.c): never public; strings and trim need --allow-memory-read. */
+    {"GET", V1 "/processes/{}/residency", 0, vms_h_process_residency},
+    {"GET", V1 "/processes/{}/strings", 0, vms_h_process_strings},
+    {"POST", V1 "/processes/{}/trim", 0, vms_h_process_trim},
     {"GET", V1 "/snapshots", 0, vms_h_snapshots},
     {"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
     {"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},

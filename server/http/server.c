@@ -232,6 +232,8 @@ static void free_server(struct vms_http *h)
 	pthread_mutex_destroy(&h->scan_lock);
 	sem_destroy(&h->stream_slots);
 	vms_ratelimit_destroy(&h->scan_rate);
+	vms_ratelimit_destroy(&h->memory_rate);
+	vms_ratelimit_destroy(&h->residency_rate);
 	vms_file_cache_free(h->file_cache);
 	vms_metrics_targets_free(h->mtargets);
 	vms_stats_destroy(&h->stats);
@@ -369,6 +371,11 @@ int vms_http_start(const struct vms_http_config *cfg, struct vms_http **out, cha
 	vms_stats_init(&h->stats);
 	vms_ratelimit_init(&h->scan_rate, cfg->scan_rate > 0 ? cfg->scan_rate : VMS_HTTP_DEFAULT_SCAN_RATE,
 	                   cfg->scan_burst ? cfg->scan_burst : VMS_HTTP_DEFAULT_SCAN_BURST);
+	unsigned per_min =
+	    cfg->memory_reads_per_min ? cfg->memory_reads_per_min : VMS_HTTP_DEFAULT_MEMORY_READS_PER_MIN;
+	vms_ratelimit_init(&h->memory_rate, per_min / 60.0, per_min);
+	vms_ratelimit_init(&h->residency_rate, 20.0, 40.0);
+	h->allow_memory_read = cfg->allow_memory_read;
 	h->file_cache = vms_file_cache_new(0);
 	err = h->file_cache ? copy_config(h, cfg, &port, errbuf, errlen) : VMS_ERR_NOMEM;
 	if (!err)

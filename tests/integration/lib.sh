@@ -19,12 +19,7 @@ setup() {
 		command -v "$tool" >/dev/null || { echo "$me: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
 	done
 	[ -x "$BIN" ] || { echo "$me: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
-	TMP=$(mktemp -d "/tmp/vmscope-$name.XXXXXX")
-	pass=0
-	fail=0
-	skipped=0
-	PIDS=()
-	trap harness_cleanup EXIT
+	harness "$name"
 }
 harness_cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -91,7 +86,9 @@ start() {
 }
 
 # harness NAME: the state a test script keeps: TMP (a fresh directory, removed at exit), the
-# counters pass/fail/skipped, and PIDS (each ended by its pid at exit). Source lib.sh first.
+# counters pass/fail/skipped, and PIDS (each ended by its pid at exit, then the caller's
+# cleanup_more, see harness_cleanup). setup calls it; tests that need no vmscope tools call it
+# directly. Source lib.sh first.
 harness() {
 	TMP=$(mktemp -d "/tmp/vmscope-$1.XXXXXX")
 	pass=0
@@ -99,11 +96,6 @@ harness() {
 	skipped=0
 	PIDS=()
 	trap harness_cleanup EXIT
-}
-harness_cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
 }
 # harness_end: print "N passed, N failed" and exit with the verdict
 harness_end() {

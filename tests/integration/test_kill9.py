@@ -9,6 +9,7 @@ when it was stored; each acknowledged delete (204) stays deleted (a delete cut o
 or not: that snapshot is checked no further). At the end SQLite's own
 `PRAGMA integrity_check` says ok and `quick_check` too.
 """
+import http.client
 import json
 import os
 import random
@@ -19,8 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -31,40 +30,18 @@ import heapcheck as hc  # noqa: E402
 ROUNDS = 20
 
 
-def call(base, token, method, path, body=None):
-    r = urllib.request.Request(base + path, data=body, method=method)
-    r.add_header("Authorization", "Bearer " + token)
-    if body is not None:
-        r.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(r, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
 def writers(d, target_pid, saved, acked, deleted, stop):
     """Three writing clients until stop is set (the daemon dies under them: errors expected)."""
     lock = threading.Lock()
 
-    def scan_loop():
+    def post_loop(path, body):
         while not stop.is_set():
             try:
-                st, body = call(d.base, d.token, "POST", f"/processes/{target_pid}/snapshots", b"{}")
+                st, answer = d.req("POST", path, body)
                 if st == 201:
                     with lock:
-                        acked[json.loads(body)["id"]] = None
-            except (OSError, ValueError):
-                time.sleep(0.01)
-
-    def import_loop():
-        while not stop.is_set():
-            try:
-                st, body = call(d.base, d.token, "POST", "/snapshots", saved)
-                if st == 201:
-                    with lock:
-                        acked[json.loads(body)["id"]] = None
-            except (OSError, ValueError):
+                        acked[json.loads(answer)["id"]] = None
+            except (OSError, ValueError, http.client.HTTPException):
                 time.sleep(0.01)
 
     def delete_loop():
@@ -78,14 +55,16 @@ def writers(d, target_pid, saved, acked, deleted, stop):
             with lock:  # from here on its fate is unknown until the 204 arrives
                 acked.pop(vid, None)
             try:
-                st, _ = call(d.base, d.token, "DELETE", f"/snapshots/{vid}")
+                st, _ = d.req("DELETE", f"/snapshots/{vid}")
                 if st == 204:
                     with lock:
                         deleted.add(vid)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.01)
 
-    threads = [threading.Thread(target=f) for f in (scan_loop, import_loop, delete_loop)]
+    threads = [threading.Thread(target=post_loop, args=(f"/processes/{target_pid}/snapshots", b"{}")),
+               threading.Thread(target=post_loop, args=("/snapshots", saved)),
+               threading.Thread(target=delete_loop)]
     for t in threads:
         t.start()
     return threads
@@ -106,7 +85,7 @@ def main():
             # everything acknowledged so far is there, and what was deleted stays deleted
             bad = []
             for sid in list(acked):
-                st, body = call(d.base, d.token, "GET", f"/snapshots/{sid}")
+                st, body = d.req("GET", f"/snapshots/{sid}")
                 if st != 200:
                     bad.append((sid, st))
                     continue
@@ -117,7 +96,7 @@ def main():
                     bad.append((sid, "changed"))
             hc.check(f"round {rnd}: all {len(acked)} acknowledged snapshots open unchanged", not bad, str(bad[:5]))
             sample = random.sample(sorted(deleted), min(len(deleted), 300))
-            gone = [sid for sid in sample if call(d.base, d.token, "GET", f"/snapshots/{sid}")[0] != 404]
+            gone = [sid for sid in sample if d.req("GET", f"/snapshots/{sid}")[0] != 404]
             hc.check(f"round {rnd}: {len(sample)} of {len(deleted)} acknowledged deletes checked: still deleted",
                      not gone, str(gone[:5]))
             stop = threading.Event()
@@ -145,9 +124,9 @@ def main():
         # one last daemon: the store still opens, lists and accepts a write
         d = gc.Daemon(hc.BIN, db, tmp)
         try:
-            st, body = call(d.base, d.token, "GET", "/snapshots")
+            st, body = d.req("GET", "/snapshots")
             hc.check("the store lists its snapshots after all kills", st == 200)
-            st, _ = call(d.base, d.token, "POST", f"/processes/{target.pid}/snapshots", b"{}")
+            st, _ = d.req("POST", f"/processes/{target.pid}/snapshots", b"{}")
             hc.check("and takes a new write", st == 201)
         finally:
             d.stop()

@@ -188,15 +188,18 @@ while IFS= read -r expr; do
 done < <(jq -r '.panels[].targets[]?.expr' "$DASH")
 ok "the Grafana dashboard's $nq queries all answer" test "$nq" -ge 10 -a "$nbad" -eq 0
 
-# One scan per target per interval: 20 scrapes back to back scan the named process at most
-# twice (once per second of --metrics-interval 1, plus a boundary).
+# One scan per target per interval: 20 scrapes back to back scan the named process at most once
+# per started second of --metrics-interval 1 they took, plus a boundary (not a timed assertion:
+# a loaded machine only makes the allowance larger).
+t0=$(date +%s%N)
 before=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" |
 	sed -n 's/^vmscope_scans_total{source="metrics",result="ok"} //p')
 for _ in $(seq 20); do curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics"; done
 after=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/metrics" |
 	sed -n 's/^vmscope_scans_total{source="metrics",result="ok"} //p')
-ok "22 scrapes in well under 2 s scanned the named process at most 3 times ($before -> $after)" \
-	test $((after - before)) -le 3
+secs=$((($(date +%s%N) - t0 + 999999999) / 1000000000))
+ok "22 scrapes in ${secs} s scanned the named process at most $((secs + 1)) times ($before -> $after)" \
+	test $((after - before)) -le $((secs + 1))
 kill -0 "$DAEMON" 2>/dev/null
 ok "the daemon is still running" is $? 0
 

@@ -11,6 +11,17 @@
 #include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 
+/* fuzz_smaps's second finding: a corrupt header line read as a key of the region before, so
+ * the next region's Size and Rss (8 MiB) landed in a 4 KiB region. */
+static const char spill[] = "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n"
+                            "Size:                  4 kB\n"
+                            "Rss:                   4 kB\n"
+                            "Private_Dirty:         4 kB\n"
+                            "Shared_Huget00-7f0000800000 rw-p 00000000 00:00 0 \n"
+                            "Size:               8192 kB\n"
+                            "Rss:                8192 kB\n"
+                            "Private_Dirty:      8192 kB\n";
+
 static const char text[] = "7f0000000000-7f0000200000 rw-p 00000000 00:00 0 \n"
                            "Size:               2048 kB\n"
                            "KernelPageSize:        4 kB\n"
@@ -52,6 +63,12 @@ int main(void)
 	CHECK_EQ_U64(s->regions[0].smaps[VMS_SF_SIZE], 2048 << 10);
 	CHECK_EQ_U64(s->regions[1].smaps[VMS_SF_RSS], 4096); /* the next region is believed */
 	CHECK(vms_smaps_plausible(s->regions[0].smaps, &field, why, sizeof why));
+
+	struct vms_snapshot *t = fixture_classified(spill, sizeof spill - 1, 64, NULL, 0, 1);
+	CHECK(t->n_regions == 1 && t->malformed_lines == 1); /* the region (an unknown key is tolerated) */
+	CHECK_EQ_U64(t->regions[0].smaps[VMS_SF_SIZE], 4096);
+	CHECK_EQ_U64(t->regions[0].smaps[VMS_SF_RSS], 0);
+	vms_snapshot_free(t);
 
 	/* written and read back */
 	s->pid = 1;

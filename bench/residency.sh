@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Residency benchmark (issue 14): `vmscope residency` (PAGEMAP_SCAN, and the --pagemap fallback)
+# against reading the same process's smaps (`cat /proc/PID/smaps`), in one run, on
+#   1. a 10 GiB sparse region (one 4 KiB page written per MiB: 10,240 resident pages), and
+#   2. a process with 60,000 VMAs of one resident page each (bench/many_vmas).
+# The residency is of the whole address space in both cases (the 60k-VMA process), or of the
+# 10 GiB region (its process has ~30 other VMAs); smaps is always the whole process.
+#
+# Two measurements, both in this one run: in-process (bench/residency_bench: the reader against
+# reading smaps into a buffer, interleaved, medians of 15) and end to end (hyperfine: the CLI with
+# its JSON against `cat /proc/PID/smaps`).
+#
+# Usage: bench/residency.sh BUILD_DIR
+# Needs: BUILD_DIR/vmscope, BUILD_DIR/bench/{many_vmas,sparse_region,residency_bench}, hyperfine,
+#        python3.
+# Goal: residency (PAGEMAP_SCAN) <= 1x the smaps read of the whole process.
+set -euo pipefail
+
+build=${1:?usage: bench/residency.sh BUILD_DIR}
+build=$(cd "$build" && pwd)
+runs=${VMSCOPE_BENCH_RUNS:-10}
+vmscope=$build/vmscope
+many=$build/bench/many_vmas
+sparse=$build/bench/sparse_region
+inproc=$build/bench/residency_bench
+. "$(dirname "$0")/lib.sh"
+bench_need_built residency.sh "$build" "$vmscope" "$many" "$sparse" "$inproc"
+command -v hyperfine >/dev/null || { echo "residency.sh: needs hyperfine" >&2; exit 2; }
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d /tmp/vms-bench-res-XXXXXX)
+mpid=
+spid=
+cleanup() {
+	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
+	[ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$sparse" 10 1024 1800 >"$work/sparse" &
+spid=$!
+for _ in $(seq 1 600); do grep -q '^READY' "$work/sparse" 2>/dev/null && break; sleep 0.05; done
+grep -q '^READY' "$work/sparse" || { echo "residency.sh: sparse_region did not start" >&2; exit 1; }
+range=$(sed -n 's/^READY .* start=0x\([0-9a-f]*\) end=0x\([0-9a-f]*\) .*/\1-\2/p' "$work/sparse")
+touched=$(sed -n 's/.*touched=\([0-9]*\).*/\1/p' "$work/sparse")
+bench_start_many_vmas residency.sh "$many" 60000 "$work"
+vmas=$(wc -l <"/proc/$mpid/maps")
+
+# Sanity: the answers must hold every resident page, or a broken reader would look fast.
+check() { # check LABEL WANT ARGS...
+	local label=$1 want=$2 got
+	shift 2
+	got=$("$vmscope" residency --json "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pages"]["present"])')
+	if [ "$got" -lt "$want" ]; then
+		echo "residency.sh: $label: $got present pages, expected at least $want" >&2
+		exit 1
+	fi
+}
+check "sparse, PAGEMAP_SCAN" "$touched" -p "$spid" "$range"
+check "sparse, pagemap" "$touched" --pagemap -p "$spid" "$range"
+check "60k VMAs, PAGEMAP_SCAN" 60000 -p "$mpid"
+check "60k VMAs, pagemap" 60000 --pagemap -p "$mpid"
+
+"$inproc" "$spid" "$range" >"$work/in.sparse"
+"$inproc" "$mpid" >"$work/in.many"
+
+hyperfine -N --warmup 2 --runs "$runs" --style basic --export-json "$work/hf.json" \
+	-n sparse-scan "$vmscope residency --json -p $spid $range" \
+	-n sparse-pagemap "$vmscope residency --json --pagemap -p $spid $range" \
+	-n sparse-smaps "cat /proc/$spid/smaps" \
+	-n many-scan "$vmscope residency --json -p $mpid" \
+	-n many-pagemap "$vmscope residency --json --pagemap -p $mpid" \
+	-n many-smaps "cat /proc/$mpid/smaps" >&2
+
+python3 - "$work/hf.json" "$load" "$vmas" "$touched" "$runs" "$work/in.sparse" "$work/in.many" <<'PY'
+import json, subprocess, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+load, vmas, touched, runs = sys.argv[2:6]
+inp = {}
+for key, path in (("sparse", sys.argv[6]), ("many", sys.argv[7])):
+    for line in open(path):
+        name, medv, minv, n, present = line.split()
+        inp[key, name] = (float(medv), float(minv), int(present))
+def irow(key, name, what):
+    m, lo, pres = inp[key, name]
+    base = inp[key, "smaps"][0]
+    return f"| {what} | {m:.2f} | {lo:.2f} | {m / base:.2f}x |"
+
+med = {k: v["median"] * 1000 for k, v in res.items()}
+def row(name, what, base):
+    return f"| {what} | {med[name]:.2f} | {res[name]['min'] * 1000:.2f} | {med[name] / med[base]:.2f}x |"
+uname = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout.strip()
+date = subprocess.run(["date", "-u", "+%Y-%m-%d"], capture_output=True, text=True).stdout.strip()
+print(f"""
+## Residency ({date}, {uname}, load average before the run: {load})
+command: `bench/residency.sh build`
+In process (`bench/residency_bench PID [RANGE]`: vms_residency_read against reading the whole
+smaps into one buffer, interleaved, medians of 15 rounds after 2 warm-ups):
+| workload / reader | median ms | min ms | median vs smaps read |
+|---|---|---|---|
+{irow("sparse", "scan", f"10 GiB sparse region ({touched} resident pages, one per MiB): PAGEMAP_SCAN + exclusive bit")}
+{irow("sparse", "scan-noexcl", "same, PAGEMAP_SCAN only (`--no-exclusive`)")}
+{irow("sparse", "pagemap", "same, pagemap fallback (8 bytes per page of the 10 GiB)")}
+{irow("sparse", "smaps", "same process: read /proc/PID/smaps")}
+{irow("many", "scan", f"{vmas} VMAs, one resident page each, whole address space: PAGEMAP_SCAN + exclusive bit")}
+{irow("many", "scan-noexcl", "same, PAGEMAP_SCAN only")}
+{irow("many", "pagemap", "same, pagemap fallback")}
+{irow("many", "smaps", "same process: read /proc/PID/smaps")}
+goal (in process): PAGEMAP_SCAN residency <= 1x the smaps read: sparse {"met" if inp["sparse", "scan"][0] <= inp["sparse", "smaps"][0] else "MISSED"} (without the exclusive bit {"met" if inp["sparse", "scan-noexcl"][0] <= inp["sparse", "smaps"][0] else "MISSED"}), 60k VMAs {"met" if inp["many", "scan"][0] <= inp["many", "smaps"][0] else "MISSED"}
+
+End to end (hyperfine -N, {runs} runs after 2 warm-ups, JSON to /dev/null):
+| workload / command | median ms | min ms | median vs cat smaps |
+|---|---|---|---|
+{row("sparse-scan", f"10 GiB sparse region ({touched} resident pages): `vmscope residency -p PID RANGE` (PAGEMAP_SCAN)", "sparse-smaps")}
+{row("sparse-pagemap", "same, `--pagemap` fallback (8 bytes per page read)", "sparse-smaps")}
+{row("sparse-smaps", "same process: `cat /proc/PID/smaps`", "sparse-smaps")}
+{row("many-scan", f"{vmas} VMAs, one resident page each: `vmscope residency -p PID` (whole address space, PAGEMAP_SCAN)", "many-smaps")}
+{row("many-pagemap", "same, `--pagemap` fallback", "many-smaps")}
+{row("many-smaps", "same process: `cat /proc/PID/smaps`", "many-smaps")}
+""")
+PY

@@ -1,0 +1,412 @@
+"""Inside the pages (issue 14): residency, strings and trim on a program with known page states.
+
+tests/helpers/vms_pages.c sets up its pages and prints where they are and what it did. Checks:
+  * residency (PAGEMAP_SCAN and the --pagemap fallback): written anonymous pages present and
+    exclusive, untouched ones absent, a read-only page is the zero page, written MAP_SHARED file
+    pages present+file, an evicted file mapping shows exactly the page the program read (and
+    the program's own mincore says that page is in the page cache), a THP is 512 thp pages
+    (when the kernel gave one), soft-dirty only on the page written after clear_refs (when
+    the kernel has soft-dirty), a swapped page (when swap exists); and, page by page, every
+    bit equals what the test reads from /proc/PID/pagemap itself;
+  * strings: exactly the strings the program wrote of >= 8 characters (-n 4 adds the short
+    ones), including one across a page boundary and UTF-16LE ones; --search filters;
+  * trim: MADV_PAGEOUT of a populated clean file mapping drops its Rss to what smaps says
+    afterwards, the whole process's Rss (smaps_rollup) falls by the same amount, and the
+    program's own mincore finds none of those pages in the page cache any more;
+  * working set: after clear_refs, the 4 pages the program writes during the interval are all
+    smaps calls referenced in that region, an untouched file mapping has none;
+  * the daemon: residency works; strings and trim are 403 memory_read_disabled without
+    --allow-memory-read; with it they answer the same as the CLI and every call is logged
+    (pid, range, requester); a share link's token never opens them (401), and no public
+    route under /shared/{token} reaches them; the rate limit answers 429; as nobody without capabilities they are
+    refused (403 permission_denied), and the CLI as nobody exits 4.
+"""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
+import heapcheck as hc  # noqa: E402
+
+HELPERS = os.environ.get("VMSCOPE_HELPERS") or os.path.join(os.path.dirname(hc.BIN), "tests")
+PAGES = os.path.join(HELPERS, "vms_pages")
+BITS = {"present": 63, "swapped": 62, "file": 61, "guard": 58, "exclusive": 56, "soft_dirty": 55}
+
+
+def cli(*args, user=None):
+    argv = [hc.BIN, *args]
+    if user:
+        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--", *user, *args]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+def cli_json(*args):
+    rc, out, err = cli(*args, "--json")
+    if rc != 0:
+        raise RuntimeError(f"vmscope {' '.join(args)}: exit {rc}: {err}")
+    return json.loads(out)
+
+
+def page_flags(res):
+    """{page address: set of flags} from a residency answer."""
+    ps = res["page_size"]
+    out = {}
+    for r in res["runs"]:
+        for a in range(int(r["start"], 16), int(r["end"], 16), ps):
+            out[a] = set(r["flags"])
+    return out
+
+
+def raw_pagemap(pid, start, end, ps):
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        f.seek(start // ps * 8)
+        data = f.read((end - start) // ps * 8)
+    return [struct.unpack_from("<Q", data, i * 8)[0] for i in range((end - start) // ps)]
+
+
+def smaps_rss(pid, start=None):
+    """Rss (bytes) of the VMA starting at start, or of the whole process (smaps_rollup)."""
+    path = f"/proc/{pid}/smaps" if start is not None else f"/proc/{pid}/smaps_rollup"
+    cur = start is None
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                cur = start is None or int(m.group(1), 16) == start
+                continue
+            if cur and line.startswith("Rss:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def check_residency(pid, info, method):
+    ps = info["page_size"]
+    extra = ["--pagemap"] if method == "pagemap" else []
+    scan = method == "pagemap_scan"
+
+    anon = int(info["anon"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{anon:x}")
+    if scan and res["method"] != method:
+        print("note: this kernel has no PAGEMAP_SCAN (Linux < 6.7): only the fallback is checked")
+        return
+    hc.check(f"[{method}] residency used {method}", res["method"] == method, res["method"])
+    hc.check(f"[{method}] the fallback says it is slower", res["slower"] == (not scan))
+    pf = page_flags(res)
+    want = {}
+    for i in list(range(10)) + [20]:
+        want[anon + i * ps] = {"present", "exclusive"}
+    want[anon + 30 * ps] = {"present", "zero"} if scan else {"present"}
+    if info["swapped"]:
+        want[anon + 40 * ps] = {"swapped"}
+    else:
+        print("note: no swap on this machine: the swapped-page part is skipped")
+    if info["soft_dirty"]:
+        want[anon + 5 * ps] |= {"soft_dirty"}
+    else:
+        print("note: the kernel has no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY): that part is skipped")
+    got = {a: f for a, f in pf.items() if anon <= a < anon + 64 * ps}
+    hc.check(f"[{method}] anonymous region: written, untouched, zero page exactly", got == want,
+             f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+
+    shared = int(info["shared"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{shared:x}")
+    got = page_flags(res)
+    want = {shared + i * ps: {"present", "file", "exclusive"} for i in (0, 1, 2, 17)}
+    hc.check(f"[{method}] MAP_SHARED file: the 4 written pages, file-backed", got == want,
+             f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+
+    ro = int(info["ro"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{ro:x}")
+    got = page_flags(res)
+    want = {ro + 8 * ps: {"present", "file", "exclusive"}}
+    hc.check(f"[{method}] evicted file mapping: only the page read is mapped", got == want,
+             f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+
+    thp = int(info["thp"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{thp:x}")
+    got = page_flags(res)
+    if info["thp_kb"] >= 2048:
+        in_thp = {a: f for a, f in got.items() if thp <= a < thp + (2 << 20)}
+        if scan:
+            hc.check("[pagemap_scan] THP: 512 pages present, exclusive, thp",
+                     len(in_thp) == 512 and all(f == {"present", "exclusive", "thp"} for f in in_thp.values()),
+                     f"{len(in_thp)} pages, {set(map(frozenset, in_thp.values()))}")
+            hc.check("[pagemap_scan] THP counted", res["pages"]["thp"] == 512, res["pages"])
+        else:
+            hc.check("[pagemap] THP: 512 pages present (THP itself unknown to the fallback)",
+                     len(in_thp) == 512 and "thp" not in res["known"])
+    else:
+        print("note: the kernel gave no THP (AnonHugePages 0): the THP part is skipped")
+
+    isl = int(info["islands"], 16)
+    res = cli_json("residency", *extra, "-p", str(pid), f"{isl:x}")
+    got = page_flags(res)
+    want = {isl + i * ps: {"present", "exclusive"} for i in range(0, 10000, 2)}
+    hc.check(f"[{method}] 5,000 islands of one page (several PAGEMAP_SCAN calls): exactly those",
+             got == want and len(res["runs"]) == 5000, f"{len(got)} pages in {len(res['runs'])} runs")
+
+    # Every page of every region, bit by bit, against /proc/PID/pagemap read here.
+    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands"):
+        a = int(info[key], 16)
+        res = cli_json("residency", *extra, "-p", str(pid), f"{a:x}")
+        s, e = int(res["start"], 16), int(res["end"], 16)
+        pf = page_flags(res)
+        raw = raw_pagemap(pid, s, e, ps)
+        bad = []
+        for i, ent in enumerate(raw):
+            addr = s + i * ps
+            mine = pf.get(addr, set())
+            for name, bit in BITS.items():
+                if name == "exclusive" and not (ent >> 63 & 1):
+                    continue
+                if name in ("present", "swapped", "file", "soft_dirty") and ent >> 58 & 1:
+                    continue  # a guard marker: its other bits are not page states
+                if (name in mine) != bool(ent >> bit & 1):
+                    bad.append((hex(addr), name, sorted(mine), hex(ent)))
+        hc.check(f"[{method}] {key}: every page's bits equal /proc/PID/pagemap", not bad, bad[:5])
+
+
+def check_whole(pid):
+    """The whole address space: both methods agree on every page (but the states only
+    PAGEMAP_SCAN knows), and no run overlaps another."""
+    runs = {}
+    for extra in ([], ["--pagemap"]):
+        res = cli_json("residency", *extra, "-p", str(pid))
+        ends = [(int(r["start"], 16), int(r["end"], 16)) for r in res["runs"]]
+        hc.check(f"whole process {extra or 'PAGEMAP_SCAN'}: runs in order, never overlapping",
+                 all(a[1] <= b[0] for a, b in zip(ends, ends[1:])) and all(s < e for s, e in ends))
+        runs[res["method"]] = {a: f - {"thp", "zero", "hugetlb"} for a, f in page_flags(res).items()}
+    if len(runs) == 2:
+        a, b = runs["pagemap_scan"], runs["pagemap"]
+        diff = [hex(k) for k in set(a) ^ set(b)] + [hex(k) for k in set(a) & set(b) if a[k] != b[k]]
+        # the stack and the test's own reads may move a few pages between the two reads
+        hc.check("whole process: PAGEMAP_SCAN and pagemap agree page by page (all but a few)",
+                 len(diff) <= 16 and len(a) > 5000, f"{len(diff)} differ: {diff[:8]}")
+
+
+def check_strings(pid, info):
+    st = int(info["strings"], 16)
+    written = {(w["addr"], w["encoding"], w["text"]) for w in info["strings_written"]}
+    res = cli_json("strings", "-p", str(pid), f"{st:x}")
+    got = {(s["addr"], s["encoding"], s["text"]) for s in res["strings"]}
+    want = {w for w in written if len(w[2]) >= 8}
+    hc.check("strings: exactly the strings of >= 8 characters the program wrote", got == want,
+             f"got {sorted(got)} want {sorted(want)}")
+    res = cli_json("strings", "-n", "4", "-p", str(pid), f"{st:x}")
+    got = {(s["addr"], s["encoding"], s["text"]) for s in res["strings"]}
+    hc.check("strings -n 4: the short ones too", got == written, f"got {sorted(got)}")
+    res = cli_json("strings", "--search", "MARKER", "-p", str(pid), f"{st:x}")
+    hc.check("strings --search: case-insensitive filter",
+             sorted(s["text"] for s in res["strings"]) == ["vmscope-ascii-marker-one", "wide-marker-utf16"],
+             res["strings"])
+    res = cli_json("strings", "--offset", "1", "--limit", "2", "-p", str(pid), f"{st:x}")
+    hc.check("strings --offset/--limit: one page of the matches", len(res["strings"]) == 2 and res["total"] == len(want))
+    return want
+
+
+def check_trim(p, pid, info):
+    ps = info["page_size"]
+    t = int(info["trim"], 16)
+    before = smaps_rss(pid, t)
+    rollup_before = smaps_rss(pid)
+    res = cli_json("trim", "--wait", "1", "-p", str(pid), f"{t:x}")
+    after = smaps_rss(pid, t)
+    rollup_after = smaps_rss(pid)
+    hc.check("trim: Rss before = smaps before (64 populated pages)", res["before"]["rss"] == before == 64 * ps,
+             f"{res['before']['rss']} vs {before}")
+    hc.check("trim: Rss after = smaps after, and lower", res["after"]["rss"] == after < before,
+             f"{res['after']['rss']} vs {after}")
+    hc.check("trim: the process's Rss fell by what trim freed",
+             rollup_before - rollup_after == res["before"]["rss"] - res["after"]["rss"],
+             f"rollup {rollup_before} -> {rollup_after}, trim {res['before']['rss']} -> {res['after']['rss']}")
+    hc.check("trim: the figure after waiting is there", "after_wait" in res and res["wait_s"] == 1)
+    p.stdin.write("mincore\n")
+    p.stdin.flush()
+    mc = json.loads(p.stdout.readline())
+    hc.check("trim: the program's mincore finds the paged-out file pages gone from the page cache",
+             mc["trim_cached"] * ps == after, mc)
+    hc.check("the evicted file is partly in the page cache (mincore), and the page read is among it",
+             8 in mc["ro_cached"] and len(mc["ro_cached"]) < 32, mc)
+    return mc
+
+
+def check_working_set(p, pid, info):
+    """clear_refs, then the program writes 4 anonymous pages during the interval: those are
+    all smaps calls referenced afterwards in that region; an untouched file mapping has none."""
+    ps = info["page_size"]
+    ws = subprocess.Popen([hc.BIN, "workingset", "--json", "--seconds", "2", "-p", str(pid)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.7)
+    p.stdin.write("touch\n")
+    p.stdin.flush()
+    hc.check("working set: the program touched its pages", json.loads(p.stdout.readline()).get("touched") == 4)
+    out, err = ws.communicate(timeout=60)
+    if ws.returncode != 0:
+        hc.check("vmscope workingset ran", False, err)
+        return
+    res = json.loads(out)
+    by = {int(v["start"], 16): v for v in res["vmas"]}
+    anon, shared = int(info["anon"], 16), int(info["shared"], 16)
+    hc.check("working set: exactly the 4 pages written in the interval are referenced in that region",
+             by[anon]["referenced"] == 4 * ps, by.get(anon))
+    hc.check("working set: the untouched shared file mapping has none", by[shared]["referenced"] == 0, by.get(shared))
+    hc.check("working set: sums", res["referenced"] == sum(v["referenced"] for v in res["vmas"]))
+
+
+class Daemon:
+    def __init__(self, tmp, name, *args, user=None):
+        self.out = os.path.join(tmp, name + ".out")
+        self.err = os.path.join(tmp, name + ".err")
+        argv = [user[0] if user else hc.BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                os.path.join(tmp, name, "db"), *args]
+        if user:
+            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
+                    "--bounding-set=-all", "--", *argv]
+        os.makedirs(os.path.join(tmp, name), mode=0o700)
+        if user:
+            shutil.chown(os.path.join(tmp, name), "nobody")
+        self.p = subprocess.Popen(argv, stdout=open(self.out, "w"), stderr=open(self.err, "w"))
+        hc._children.append(self.p)  # ended by hc.done() / hc.skip(), by this pid
+        self.port, self.token = None, None
+        for _ in range(200):
+            text = open(self.out).read()
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", text)
+            if m:
+                self.port = int(m.group(1))
+                t = re.search(r"#token=([0-9a-f]+)", text)
+                self.token = t.group(1) if t else None
+                break
+            time.sleep(0.05)
+        if not self.port:
+            raise RuntimeError(f"daemon {name} did not start: {open(self.err).read()}")
+
+    def req(self, method, path, token="default", body=None):
+        h = {"Host": f"127.0.0.1:{self.port}"}
+        tok = self.token if token == "default" else token
+        if tok:
+            h["Authorization"] = f"Bearer {tok}"
+        data = None
+        if method == "POST":
+            h["Content-Type"] = "application/json"
+            data = (body or "{}").encode()
+        rq = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/v1{path}", data=data, headers=h, method=method)
+        try:
+            with urllib.request.urlopen(rq, timeout=60) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, raw
+
+    def log(self):
+        return open(self.err).read()
+
+
+def err_code(body):
+    return body.get("error", {}).get("code") if isinstance(body, dict) else None
+
+
+def check_daemon(tmp, pid, info, want_strings):
+    st = int(info["strings"], 16)
+    q = f"/processes/{pid}/strings?addr=0x{st:x}"
+    off = Daemon(tmp, "off")
+    code, body = off.req("GET", f"/processes/{pid}/residency?addr={info['anon']}")
+    hc.check("daemon: residency answers without the flag", code == 200 and body["pages"]["present"] >= 11, (code, body))
+    code, body = off.req("GET", "/version")
+    hc.check("daemon: /version says memory_read false", code == 200 and body.get("memory_read") is False, body)
+    code, body = off.req("GET", q)
+    hc.check("daemon: strings refused without --allow-memory-read", code == 403 and err_code(body) == "memory_read_disabled",
+             (code, body))
+    code, body = off.req("POST", f"/processes/{pid}/trim?addr={info['trim']}")
+    hc.check("daemon: trim refused without --allow-memory-read", code == 403 and err_code(body) == "memory_read_disabled",
+             (code, body))
+
+    on = Daemon(tmp, "on", "--allow-memory-read", "--memory-reads-per-min", "5")
+    code, body = on.req("GET", "/version")
+    hc.check("daemon: /version says memory_read true", body.get("memory_read") is True, body)
+    code, body = on.req("GET", q)
+    got = {(s["addr"], s["encoding"], s["text"]) for s in body.get("strings", [])} if code == 200 else None
+    hc.check("daemon: strings equal what the program wrote", got == want_strings, (code, body))
+    time.sleep(0.2)
+    hc.check("daemon: the read is logged with pid, range and requester",
+             re.search(rf"memory read: strings pid {pid} range 0x{st:x}-0x[0-9a-f]+ requester 127\.0\.0\.1:\d+", on.log()),
+             on.log()[-500:])
+    code, body = on.req("GET", q + "&q=wide")
+    hc.check("daemon: ?q= searches", code == 200 and [s["text"] for s in body["strings"]] == ["wide-marker-utf16"], body)
+    code, body = on.req("POST", f"/processes/{pid}/trim?addr={info['anon']}")
+    hc.check("daemon: trim answers before/after", code == 200 and "before" in body and "after" in body, (code, body))
+    hc.check("daemon: the trim is logged", re.search(rf"memory trim: MADV_PAGEOUT pid {pid} .*requester 127\.0\.0\.1", on.log()))
+    # a share link is never a way in
+    code, body = on.req("POST", f"/processes/{pid}/snapshots", body='{"share":true}')
+    share = body.get("share", {}) if isinstance(body, dict) else {}
+    stoken = share.get("token") if isinstance(share, dict) else None
+    if code == 201 and stoken:
+        code, body = on.req("GET", q, token=stoken)
+        hc.check("daemon: a share token does not open strings (401)", code == 401, (code, body))
+        code, body = on.req("GET", f"/shared/{stoken}/strings?addr=0x{st:x}", token=None)
+        hc.check("daemon: no public route under the share link reaches strings (401: not a share route)",
+                 code in (401, 404), (code, body))
+        code, body = on.req("GET", f"/processes/{pid}/residency?addr={info['anon']}", token=stoken)
+        hc.check("daemon: a share token does not open residency (401)", code == 401, (code, body))
+    else:
+        hc.check("daemon: a snapshot with a share link was created", False, (code, body))
+    codes = [on.req("GET", q)[0] for _ in range(4)]
+    hc.check("daemon: strings/trim are rate limited (429 after 5 per minute)", 429 in codes, codes)
+
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        bindir = os.path.join(tmp, "bin")
+        os.makedirs(bindir, mode=0o755)
+        shutil.copy(hc.BIN, os.path.join(bindir, "vmscope"))
+        os.chmod(os.path.join(bindir, "vmscope"), 0o755)
+        os.chmod(tmp, 0o755)
+        nb = os.path.join(bindir, "vmscope")
+        nobody = Daemon(tmp, "nobody", "--allow-memory-read", "--no-auth", user=[nb])
+        code, body = nobody.req("GET", q, token=None)
+        hc.check("daemon as nobody: strings of root's process refused (403 permission_denied)",
+                 code == 403 and err_code(body) == "permission_denied", (code, body))
+        code, body = nobody.req("POST", f"/processes/{pid}/trim", token=None)
+        hc.check("daemon as nobody: trim refused (403)", code == 403, (code, body))
+        code, body = nobody.req("GET", f"/processes/{pid}/residency?addr={info['anon']}", token=None)
+        hc.check("daemon as nobody: residency refused (403)", code == 403, (code, body))
+        for cmd in (["strings", "-p", str(pid), f"{st:x}"], ["trim", "--wait", "0", "-p", str(pid)],
+                    ["residency", "-p", str(pid)], ["workingset", "--seconds", "0", "-p", str(pid)]):
+            rc, out, err = cli(*cmd, user=[nb])
+            hc.check(f"CLI as nobody: {cmd[0]} refused with exit 4", rc == 4 and not out.strip(), (rc, out, err))
+    else:
+        print("note: not root or no setpriv: the as-nobody refusals are skipped")
+
+
+def main():
+    if not os.path.exists(PAGES):
+        hc.skip(f"{PAGES} was not built")
+    tmp = tempfile.mkdtemp(prefix="vmscope-pages-", dir=os.environ.get("TMPDIR", "/tmp"))
+    try:
+        p, info = hc.start([PAGES, tmp])
+        pid = p.pid
+        check_residency(pid, info, "pagemap_scan")
+        check_residency(pid, info, "pagemap")
+        check_whole(pid)
+        want = check_strings(pid, info)
+        check_trim(p, pid, info)
+        check_working_set(p, pid, info)
+        check_daemon(tmp, pid, info, want)
+        hc.done()
+    finally:
+        hc._cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
