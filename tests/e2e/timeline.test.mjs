@@ -95,7 +95,7 @@ describe('timeline', { timeout: 240000 }, () => {
     await link.click();
     await page.waitForURL(/#\/snapshot\/\d+\?sel=0x/);
     await waitReady(page, 'snapshot');
-    await page.waitForFunction((a) => document.querySelector('.sel-info') && document.querySelector('.sel-info').textContent.includes(a.replace(/^0x/, '')), addr, { timeout: 10000 });
+    await page.waitForFunction((a) => document.querySelector('.sel-info') && document.querySelector('.sel-info').textContent.includes(a.replace(/^0x/, '')), addr, { timeout: 30000 });
     assert.match(await page.textContent('.sel-info'), /Heap/, 'the selected allocation is the Heap one');
     await screenshot(page, 'timeline-to-allocation-1400.png');
     await page.goBack();
@@ -103,7 +103,7 @@ describe('timeline', { timeout: 240000 }, () => {
     await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
     await page.mouse.click(hit.x + 3, hit.y + hit.height / 2);
     await page.mouse.click(hit.x + hit.width - 3, hit.y + hit.height / 2);
-    await page.waitForSelector('#btn-open-diff', { timeout: 10000 });
+    await page.waitForSelector('#btn-open-diff', { timeout: 30000 });
     await page.click('#btn-open-diff');
     await page.waitForURL(/#\/diff\/\d+\/\d+/);
     await waitReady(page, 'diff');
