@@ -130,6 +130,12 @@ describe('timeline', { timeout: 240000 }, () => {
     await waitReady(page, 'processes');
     const row = page.locator(`tr.proc[data-pid="${s.grower.pid}"]`);
     await row.hover();
+    await screenshot(page, 'picker-watch-1400.png');
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await row.hover();
+    await screenshot(page, 'picker-watch-1024.png');
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await row.hover();
     await row.locator('.pick-watch').click();
     await page.waitForURL(/#\/watch\/\d+/);
     await waitReady(page, 'timeline');
