@@ -1,7 +1,11 @@
 /* timeline_bench: a 24 h x 1 Hz watch in the store. Stores 86,400 samples (a realistic summary)
  * into a temporary database, then times reading them back (vms_store_samples over the whole
  * range: what GET /api/v1/watches/{id}/samples does before downsampling), and prints the file's
- * size. Usage: timeline_bench [N_SAMPLES] (default 86400). Figures: docs/benchmarks.md. */
+ * size. Then downsampling to 1,000 points as GET .../samples serves it (the range's stats + the
+ * buckets), against the query the store used before schema 5 (one SQL GROUP BY over the rows,
+ * run here on the same database, so the ratio is from one run), wall and CPU time, best of 5.
+ * Usage: timeline_bench [N_SAMPLES [keep]] (default 86400). Figures: docs/benchmarks.md. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,39 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The pre-schema-5 downsampling query, stepped to the end (every column read). */
+static size_t old_downsample(sqlite3 *db, int64_t first, int64_t last, int64_t bucket)
+{
+	static const char sql[] =
+	    "SELECT s.t_ms, s.flags, s.threads, s.vm_rss, s.vm_swap, s.min_flt, s.maj_flt, s.snapshot_id, "
+	    "s.layout, s.bytes, s.summary, b.n, b.cmin, b.cmax, b.flags, b.snap FROM (SELECT max(t_ms) AS "
+	    "last, count(*) AS n, min(committed) AS cmin, max(committed) AS cmax, max(flags) AS flags, "
+	    "max(snapshot_id) AS snap FROM samples NOT INDEXED WHERE watch_id = 1 AND t_ms >= ?1 AND t_ms "
+	    "<= ?2 GROUP BY (t_ms - ?1) / ?3) b JOIN samples s ON s.watch_id = 1 AND s.t_ms = b.last ORDER "
+	    "BY s.t_ms";
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(q, 1, first);
+	sqlite3_bind_int64(q, 2, last);
+	sqlite3_bind_int64(q, 3, bucket);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		for (int c = 0; c < 16; c++)
+			(void)(c == 10 ? sqlite3_column_bytes(q, c) : sqlite3_column_int64(q, c));
+		n++;
+	}
+	sqlite3_finalize(q);
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -70,20 +107,41 @@ int main(int argc, char **argv)
 		best = b < best ? b : best;
 		free(out);
 	}
-	double best_ds = 1e9;
-	size_t got_ds = 0;
+	double best_ds = 1e9, cpu_ds = 1e9, best_old = 1e9, cpu_old = 1e9;
+	size_t got_ds = 0, got_old = 0;
+	sqlite3 *raw = NULL;
+	sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL);
 	for (int k = 0; k < 5; k++) {
-		double a = now_s();
+		double a = now_s(), ac = cpu_s();
 		uint64_t cnt;
 		int64_t first, last;
 		vms_store_samples_stats(st, id, 0, 0, &cnt, &first, &last);
 		vms_store_samples_downsampled(st, id, first, last, (last - first) / 1000 + 1, &out, &got_ds);
-		double b = now_s() - a;
+		double b = now_s() - a, bc = cpu_s() - ac;
 		best_ds = b < best_ds ? b : best_ds;
+		cpu_ds = bc < cpu_ds ? bc : cpu_ds;
 		free(out);
+		/* the same before schema 5: the stats over the rows, then the GROUP BY */
+		a = now_s();
+		ac = cpu_s();
+		sqlite3_stmt *q = NULL;
+		sqlite3_prepare_v2(raw,
+		                   "SELECT count(*), min(t_ms), max(t_ms) FROM samples NOT INDEXED WHERE "
+		                   "watch_id = 1 AND t_ms >= 0 AND t_ms <= 9223372036854775807",
+		                   -1, &q, NULL);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+		got_old = old_downsample(raw, first, last, (last - first) / 1000 + 1);
+		b = now_s() - a;
+		bc = cpu_s() - ac;
+		best_old = b < best_old ? b : best_old;
+		cpu_old = bc < cpu_old ? bc : cpu_old;
 	}
-	printf("downsampled to %zu points in SQL (what the API serves): %.0f ms (best of 5)\n", got_ds,
-	       best_ds * 1000);
+	sqlite3_close(raw);
+	printf("downsampled to %zu points (what the API serves): %.0f ms wall, %.0f ms CPU (best of 5); "
+	       "the query before schema 5 (%zu points): %.0f ms wall, %.0f ms CPU; ratio %.2fx (CPU)\n",
+	       got_ds, best_ds * 1000, cpu_ds * 1000, got_old, best_old * 1000, cpu_old * 1000,
+	       cpu_ds > 0 ? cpu_old / cpu_ds : 0.0);
 	vms_store_close(st);
 	struct stat sb;
 	stat(db, &sb);

@@ -90,7 +90,7 @@ async function request(path, opts = {}) {
   if (opts.body != null) headers['Content-Type'] = opts.type || 'application/json';
   let res;
   try {
-    res = await fetch(BASE + path, { method: opts.method || 'GET', headers, body: opts.body, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(BASE + path, { method: opts.method || 'GET', headers, body: opts.body, cache: 'no-store', credentials: 'omit', signal: opts.signal });
   } catch (e) {
     throw new ApiError(0, 'network', `The request to ${BASE + path} failed (${e.message}).`);
   }
@@ -149,7 +149,8 @@ export const api = {
   watch: (id) => request(`/watches/${enc(id)}`),
   createWatch: (body) => request('/watches', { method: 'POST', body: JSON.stringify(body) }),
   stopWatch: (id) => request(`/watches/${enc(id)}`, { method: 'DELETE' }),
-  watchSamples: (id, params) => request(`/watches/${enc(id)}/samples` + query(params)),
+  // params.after + params.wait_s: a long poll that returns when a newer sample is stored
+  watchSamples: (id, params, signal) => request(`/watches/${enc(id)}/samples` + query(params), { signal }),
   watchGrowth: (id, params) => request(`/watches/${enc(id)}/growth` + query(params)),
   // inside the pages (pages.js): start/end are BigInt addresses
   residency: (pid, start, end) => request(`/processes/${enc(pid)}/residency` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16) })),

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { el, clear, human, fmtInt } from './format.js';
 import { navigate, updateParams } from './route.js';
 import { errorPanel, loading, toast, toastError } from './ui.js';
+import { startWatch } from './timeline.js';
 
 const COLS = [
   { key: 'pid', label: 'PID', num: true, title: 'Process ID' },
@@ -130,7 +131,11 @@ export function pickerView(container, params) {
         onkeydown: (ev) => { if (ev.key === 'Enter') pick(p); },
       },
       el('td', { text: String(p.pid) }),
-      el('td', { className: 'left name', text: p.name || '' }),
+      el('td', { className: 'left name' }, p.name || '', ok ? el('button', {
+        type: 'button', className: 'small pick-watch', title: `Watch this process: sample ${p.name} (${p.pid}) every second and chart what grows`,
+        onclick: (ev) => { ev.stopPropagation(); startWatch(p.pid); },
+        onkeydown: (ev) => ev.stopPropagation(),
+      }, 'Watch') : null),
       el('td', { className: 'left', text: p.user ?? '' }),
       el('td', { text: human(val(p, 'rss')) }),
       el('td', { text: human(val(p, 'private')) }),

@@ -1,6 +1,6 @@
 // Timeline: the watches list (#/watches) and one watch (#/watch/ID?col=committed): a stacked
 // area chart of a column per memory type over time (plain SVG, the palette's colours), live
-// while the watch runs (polled every 2 s). Click two points to compare them: what grew per type
+// while the watch runs (long polling: the daemon answers when a sample is stored). Click two points to compare them: what grew per type
 // and the top allocations between the full snapshots nearest to each point (the server says
 // which: "nearest full snapshot: #ID at TIME"), with a link to their diff.
 import { api } from './api.js';
@@ -11,6 +11,15 @@ import { errorPanel, loading, toast, toastError } from './ui.js';
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000;
+const LIVE_WAIT_S = 25;
+// what-grew's growth.kind (docs/api.md, "Watches"): leak-like is steady growth, not one jump
+const SHAPE = { steady: 'leak-like', jump: 'one-time jump', irregular: 'irregular', none: '' };
+const SHAPE_TITLE = {
+  steady: 'Grew steadily over the range (many rises, a straight-line fit, no large drop): looks like a leak',
+  jump: 'One step carries most of the growth: a one-time allocation, not a steady leak',
+  irregular: 'Grew, but in bursts or with drops: not a steady leak',
+  none: '',
+};
 const CHART_H = 320;
 const PAD = { l: 64, r: 12, t: 10, b: 26 };
 const CHART_COLUMNS = [
@@ -62,7 +71,7 @@ export function watchesView(container) {
     if (!alive) return;
     const rows = r.watches.map((w) => el('tr', { className: 'watch-row', dataset: { id: String(w.id) } },
       el('td', null, el('a', { href: `#/watch/${w.id}`, text: `#${w.id}` })),
-      el('td', null, `${w.name} `, el('span', { className: 'muted', text: `pid ${w.pid}` })),
+      el('td', null, `${w.name} `, el('span', { className: 'muted', text: `pid ${w.pid}${w.follow ? ` · follows the name, ${w.restarts.length} restart(s)` : ''}` })),
       el('td', null, el('span', { className: `state state-${w.state}`, text: w.state })),
       el('td', { className: 'num', text: fmtInt(w.samples) }),
       el('td', { className: 'num', text: `${w.interval_ms} ms` }),
@@ -113,6 +122,9 @@ export function timelineView(container, id, params) {
   const ro = new ResizeObserver(() => draw());
   ro.observe(chartBox);
 
+  // The first load: the watch and its samples (downsampled to 1,000 points at most). While it
+  // runs, live() long-polls for newer samples: the daemon answers when one is stored (or after
+  // LIVE_WAIT_S), so an open timeline costs one request per sample, not a poll every second.
   async function load() {
     try {
       const [w, s] = await Promise.all([api.watch(id), api.watchSamples(id, { max_points: 1000 })]);
@@ -125,11 +137,47 @@ export function timelineView(container, id, params) {
       document.body.dataset.view = 'timeline';
       document.body.dataset.ready = '1';
       document.body.dataset.samples = String(st.samples.length);
-      if (w.state === 'running') st.timer = setTimeout(load, POLL_MS);
+      if (w.state === 'running') live();
     } catch (err) {
       if (!st.alive) return;
       if (!st.watch) clear(container).append(errorPanel(err, () => load()));
       else { toastError(err); st.timer = setTimeout(load, POLL_MS * 2); }
+    }
+  }
+
+  async function live() {
+    let since = 0;
+    while (st.alive) {
+      const last = st.samples.length ? st.samples[st.samples.length - 1].t_ms : 0;
+      let r;
+      try {
+        st.abort = new AbortController();
+        r = await api.watchSamples(id, { after: last || 1, wait_s: LIVE_WAIT_S, max_points: 1000 }, st.abort.signal);
+      } catch (err) {
+        if (!st.alive) return;
+        toastError(err);
+        st.timer = setTimeout(load, POLL_MS * 2);
+        return;
+      }
+      if (!st.alive) return;
+      if (r.samples.length) {
+        st.samples = st.samples.concat(r.samples);
+        if (st.samples.length > 2000 || r.downsampled) { load(); return; } // downsample again
+        document.body.dataset.samples = String(st.samples.length);
+        document.body.dataset.live = String((Number(document.body.dataset.live) || 0) + r.samples.length);
+        draw();
+      }
+      // the header (sample count, note) every few updates, and at once when the state changed
+      if (r.watch_state !== st.watch.state || ++since >= 5) {
+        since = 0;
+        try { st.watch = await api.watch(id); } catch { /* keep the old header */ }
+        if (!st.alive) return;
+        drawHead();
+        if (st.watch.state !== 'running') return;
+      }
+      if (r.live && r.live.refused) { // the daemon's cap on waiting requests: poll slowly instead
+        await new Promise((res) => { st.timer = setTimeout(res, POLL_MS); });
+      }
     }
   }
 
@@ -150,6 +198,8 @@ export function timelineView(container, id, params) {
         st.downsampled ? ', downsampled for the chart' : '', '. ',
         el('a', { href: '#/watches', text: 'All watches' })),
       w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,
+      w.follow ? el('p', { className: 'note', id: 'tl-follow' }, `Follows the process named ${w.name} across restarts`,
+        w.restarts.length ? `; restarts: ${w.restarts.map((x) => `${clock(x.at_ms)} pid ${x.old_pid} → ${x.pid}`).join(', ')}` : '', '.') : null,
       el('div', { className: 'actions tl-actions' }, stopBtn)));
   }
 
@@ -208,6 +258,10 @@ export function timelineView(container, id, params) {
       if (s.gap_before) {
         root.append(svg('line', { x1: x(s.t_ms), x2: x(s.t_ms), y1: PAD.t, y2: PAD.t + ih, class: 'tl-gap' }),
           svg('text', { x: x(s.t_ms) + 3, y: PAD.t + 12, class: 'tl-axis' }, 'gap'));
+      }
+      if (s.restart) {
+        root.append(svg('line', { x1: x(s.t_ms), x2: x(s.t_ms), y1: PAD.t, y2: PAD.t + ih, class: 'tl-gap tl-restart' }),
+          svg('text', { x: x(s.t_ms) + 3, y: PAD.t + 24, class: 'tl-axis' }, 'restart'));
       }
       if (s.snapshot_id) root.append(svg('circle', { cx: x(s.t_ms), cy: PAD.t + ih + 2, r: 2.2, class: 'tl-snap' }));
     }
@@ -277,7 +331,8 @@ export function timelineView(container, id, params) {
       el('td', { className: 'num', text: fmtDelta(t.delta.committed) || '0' }),
       el('td', { className: 'num', text: fmtDelta(t.delta.private) || '0' }),
       el('td', { className: 'num', text: fmtDelta(t.delta.total_ws) || '0' }),
-      el('td', { className: 'num', text: t.per_minute.committed ? `${fmtDelta(t.per_minute.committed)}/min` : '' })));
+      el('td', { className: 'num', text: t.per_minute.committed ? `${fmtDelta(t.per_minute.committed)}/min` : '' }),
+      el('td', { className: `tl-shape${t.leak_like ? ' leak' : ''}`, dataset: { kind: t.growth ? t.growth.kind : 'none' }, title: SHAPE_TITLE[t.growth ? t.growth.kind : 'none'], text: SHAPE[t.growth ? t.growth.kind : 'none'] })));
     const allocRows = g.allocations.map((al) => el('tr', null,
       el('td', { className: 'mono' }, g.snapshots ? el('a', { href: `#/snapshot/${g.snapshots.to.id}?sel=${al.start}`, text: al.start }) : al.start),
       el('td', { text: typeName(al.type) }),
@@ -287,7 +342,7 @@ export function timelineView(container, id, params) {
     clear(compare).append(
       el('h2', { text: `What grew from ${clock(g.from_ms)} to ${clock(g.to_ms)}` }),
       el('table', { className: 'grid tl-types', id: 'tl-growth-types' },
-        el('thead', null, el('tr', null, ['Type', 'Committed', 'Private', 'Working Set', 'Rate'].map((h) => el('th', { text: h })))),
+        el('thead', null, el('tr', null, ['Type', 'Committed', 'Private', 'Working Set', 'Rate', 'Shape'].map((h) => el('th', { text: h })))),
         el('tbody', null, typeRows)),
       sn ? el('div', { className: 'tl-snaps' },
         el('p', { className: 'note', id: 'tl-nearest' }, `A: ${sn.from.note}; B: ${sn.to.note}. `,
@@ -302,6 +357,8 @@ export function timelineView(container, id, params) {
   return () => {
     st.alive = false;
     clearTimeout(st.timer);
+    if (st.abort) st.abort.abort(); // frees the daemon's waiting slot at once
+    delete document.body.dataset.live;
     ro.disconnect();
     delete document.body.dataset.ready;
     delete document.body.dataset.samples;

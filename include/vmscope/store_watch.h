@@ -16,6 +16,8 @@
  *                   else 0), then for each type key of the layout (type '' = totals) and each
  *                   field key a LEB128 varint of value >> shift. Measured size:
  *                   docs/benchmarks.md, "Timeline".
+ *   watch_restarts  (schema 5) the restarts a watch on a name followed: when, the new pid and
+ *                   start time, the pid before
  * Deleting a watch (purge) deletes its samples and the full snapshots they point to; samples
  * older than the watch's retention are deleted as new ones arrive, with their snapshots.
  *
@@ -52,15 +54,26 @@ struct vms_watch {
 	uint32_t interval_ms, snapshot_every_s, retention_s;
 	char *state; /* malloc'd, one of the words above */
 	char *note;  /* malloc'd, "" when none: why it ended, backing off, skipped ticks ... */
+	int follow;  /* 1: a watch on the name: when the process exits, the sampler follows the
+	              * newest process of that name (comm); pid and start_time are the current one */
 	/* Read only (derived): */
 	uint64_t n_samples, sample_bytes;
 	int64_t first_ms, last_ms; /* of its samples; 0 when none */
+	uint64_t n_restarts;       /* restarts followed (follow = 1) */
+};
+
+/* A restart a watch on a name followed. */
+struct vms_watch_restart {
+	int64_t t_ms; /* when the sampler found the new process */
+	pid_t pid, old_pid;
+	uint64_t start_time;
 };
 void vms_watch_clear(struct vms_watch *w); /* frees the strings; accepts NULL */
 void vms_watch_array_free(struct vms_watch *w, size_t n);
 
 /* Sample flags. */
 #define VMS_SAMPLE_GAP_BEFORE 1u /* the sampler did not run before this sample (daemon restart) */
+#define VMS_SAMPLE_RESTART 2u    /* the first sample of a new process (a watch on a name) */
 
 struct vms_sample {
 	int64_t t_ms; /* Unix ms of the scan */
@@ -87,6 +100,12 @@ int vms_store_watch_list_running(struct vms_store *st, struct vms_watch **out, s
 /* Set the state (NULL: unchanged), note (NULL: unchanged) and ended_at_ms (< 0: unchanged). */
 int vms_store_watch_update(struct vms_store *st, int64_t id, const char *state, const char *note,
                            int64_t ended_at_ms);
+/* A watch on a name found its process again: make (pid, start_time) its target and record the
+ * restart at t_ms (old_pid: the pid before). VMS_ERR_NOT_FOUND when there is no such watch. */
+int vms_store_watch_retarget(struct vms_store *st, int64_t id, pid_t pid, uint64_t start_time, pid_t old_pid,
+                             int64_t t_ms);
+/* The restarts watch id followed, oldest first (at most 1,000); caller frees *out with free(). */
+int vms_store_watch_restarts(struct vms_store *st, int64_t id, struct vms_watch_restart **out, size_t *n);
 /* Delete a watch with its samples and the full snapshots they point to. */
 int vms_store_watch_delete(struct vms_store *st, int64_t id);
 

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "vmscope/counters.h"
+#include "vmscope/growth.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
@@ -30,7 +31,8 @@ static void watch_usage(FILE *f)
 	           "Sample one process at an interval (no daemon, nothing stored): one line per tick with\n"
 	           "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
 	           "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
-	           "exit) what grew per type from the first tick to the last.\n"
+	           "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
+	           "(steady growth) or a one-time jump.\n"
 	           "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
 	           "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
 	           "  -d, --duration TIME     stop after this long\n"
@@ -145,8 +147,61 @@ static void print_tick(const struct vms_snapshot *prev, const struct vms_snapsho
 	fflush(stdout);
 }
 
+/* Every tick's time and committed per type, for the report's growth shape (vmscope/growth.h). */
+struct history {
+	int64_t *t_ms;
+	uint64_t *committed[VMS_TYPE_COUNT];
+	size_t n, cap;
+};
+
+static int history_add(struct history *h, const struct vms_snapshot *s)
+{
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		int64_t *t = realloc(h->t_ms, cap * sizeof *t);
+		if (!t)
+			return -1;
+		h->t_ms = t;
+		for (int k = 0; k < VMS_TYPE_COUNT; k++) {
+			uint64_t *c = realloc(h->committed[k], cap * sizeof *c);
+			if (!c)
+				return -1;
+			h->committed[k] = c;
+		}
+		h->cap = cap;
+	}
+	h->t_ms[h->n] = s->taken_at_ms;
+	for (int k = 0; k < VMS_TYPE_COUNT; k++)
+		h->committed[k][h->n] = s->summary[k].cols[VMS_COL_COMMITTED];
+	h->n++;
+	return 0;
+}
+
+static void history_free(struct history *h)
+{
+	free(h->t_ms);
+	for (int k = 0; k < VMS_TYPE_COUNT; k++)
+		free(h->committed[k]);
+}
+
+/* The shape of type t's committed over the ticks: "leak-like", "one-time jump", ... */
+static enum vms_growth_kind shape_of(const struct history *h, int t)
+{
+	struct vms_growth_fit f;
+	vms_growth_fit(h->t_ms, h->committed[t], h->n, &f);
+	return f.kind;
+}
+
+static const char *shape_text(enum vms_growth_kind k)
+{
+	return k == VMS_GROWTH_STEADY      ? "leak-like"
+	       : k == VMS_GROWTH_JUMP      ? "one-time jump"
+	       : k == VMS_GROWTH_IRREGULAR ? "irregular"
+	                                   : "";
+}
+
 static void print_report(const struct vms_snapshot *first, const struct vms_snapshot *last, int json,
-                         const char *end_note)
+                         const char *end_note, const struct history *h)
 {
 	char d[16], r[16];
 	int64_t span = last->taken_at_ms - first->taken_at_ms;
@@ -156,7 +211,7 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 	} else {
 		printf("\nwhat grew from the first tick to the last (%.1f s; %s):\n", (double)span / 1000.0,
 		       end_note);
-		printf("  %-14s %12s %12s %12s\n", "type", "committed", "private", "per minute");
+		printf("  %-14s %12s %12s %12s  %s\n", "type", "committed", "private", "per minute", "shape");
 	}
 	int n = 0;
 	for (int t = 0; t < VMS_TYPE_COUNT; t++) {
@@ -169,17 +224,20 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 		if (!dc && !dp)
 			continue;
 		int64_t rate = span > 0 ? dc * 60000 / span : 0;
+		enum vms_growth_kind kind = shape_of(h, t);
 		if (json) {
 			printf("%s{\"type\":\"%s\",\"committed_delta\":%lld,\"private_delta\":%lld,"
-			       "\"committed_per_minute\":%lld}",
+			       "\"committed_per_minute\":%lld,\"growth\":\"%s\",\"leak_like\":%s}",
 			       n ? "," : "", vms_type_key((enum vms_type)t), (long long)dc, (long long)dp,
-			       (long long)rate);
+			       (long long)rate, vms_growth_kind_key(kind),
+			       kind == VMS_GROWTH_STEADY ? "true" : "false");
 		} else {
 			human(dc, 1, d, sizeof d);
 			human(rate, 1, r, sizeof r);
 			char p[16];
 			human(dp, 1, p, sizeof p);
-			printf("  %-14s %12s %12s %12s\n", vms_type_name((enum vms_type)t), d, p, r);
+			printf("  %-14s %12s %12s %12s  %s\n", vms_type_name((enum vms_type)t), d, p, r,
+			       shape_text(kind));
 		}
 		n++;
 	}
@@ -190,67 +248,85 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 	fflush(stdout);
 }
 
-int vms_cmd_watch(int argc, char **argv)
+/* What the command line asked for. */
+struct watch_args {
+	const char *target;
+	int json;
+	int64_t interval, duration, count; /* ms, ms (0: none), ticks (0: none) */
+};
+
+static const struct option watch_longopts[] = {{"pid", required_argument, NULL, 'p'},
+                                               {"interval", required_argument, NULL, 'i'},
+                                               {"duration", required_argument, NULL, 'd'},
+                                               {"count", required_argument, NULL, 'n'},
+                                               {"json", no_argument, NULL, 'j'},
+                                               {"help", no_argument, NULL, 'h'},
+                                               {0}};
+
+/* One numeric option: a time ("500ms", "2s"; is_time) or a count, from min to max, else the
+ * error text. */
+static int option_value(const char *arg, int is_time, int64_t min, int64_t max, const char *error,
+                        int64_t *out)
 {
-	const char *target = NULL;
-	int json = 0;
-	int64_t interval = 1000, duration = 0, count = 0;
-	static const struct option longopts[] = {{"pid", required_argument, NULL, 'p'},
-	                                         {"interval", required_argument, NULL, 'i'},
-	                                         {"duration", required_argument, NULL, 'd'},
-	                                         {"count", required_argument, NULL, 'n'},
-	                                         {"json", no_argument, NULL, 'j'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {0}};
-	int c;
+	char *end = NULL;
+	int64_t v = is_time ? parse_duration_ms(arg) : (int64_t)strtoll(arg, &end, 10);
+	if ((!is_time && (!end || *end)) || v < min || v > max) {
+		fprintf(stderr, "vmscope watch: %s\n", error);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Parse argv into a: -1 done (exit with *rc), 0 go on. */
+static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
+{
+	int c, bad = 0;
+	*a = (struct watch_args){.interval = 1000};
+	*rc = VMS_EXIT_USAGE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:i:d:n:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			target = optarg;
-			break;
-		case 'i':
-			interval = parse_duration_ms(optarg);
-			if (interval < 100 || interval > 3600000) {
-				fprintf(stderr,
-				        "vmscope watch: --interval takes 100ms to 1h (e.g. 500ms, 2s)\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'd':
-			duration = parse_duration_ms(optarg);
-			if (duration <= 0) {
-				fprintf(stderr,
-				        "vmscope watch: --duration takes a time such as 60s or 10m\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			count = atoll(optarg);
-			if (count <= 0) {
-				fprintf(stderr, "vmscope watch: --count takes a positive number\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			watch_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			watch_usage(stderr);
-			return VMS_EXIT_USAGE;
+	while (!bad && (c = getopt_long(argc, argv, "p:i:d:n:jh", watch_longopts, NULL)) != -1) {
+		if (c == 'p')
+			a->target = optarg;
+		else if (c == 'i')
+			bad = option_value(optarg, 1, 100, 3600000,
+			                   "--interval takes 100ms to 1h (e.g. 500ms, 2s)", &a->interval);
+		else if (c == 'd')
+			bad = option_value(optarg, 1, 1, INT64_MAX,
+			                   "--duration takes a time such as 60s or 10m", &a->duration);
+		else if (c == 'n')
+			bad = option_value(optarg, 0, 1, INT64_MAX, "--count takes a positive number",
+			                   &a->count);
+		else if (c == 'j')
+			a->json = 1;
+		else {
+			watch_usage(c == 'h' ? stdout : stderr);
+			*rc = c == 'h' ? VMS_EXIT_OK : VMS_EXIT_USAGE;
+			return -1;
 		}
 	}
-	if (!target && optind < argc)
-		target = argv[optind++];
-	if (!target || optind < argc) {
+	if (bad)
+		return -1;
+	if (!a->target && optind < argc)
+		a->target = argv[optind++];
+	if (!a->target || optind < argc) {
 		fprintf(stderr, "vmscope watch: %s\n",
-		        target ? "unexpected argument" : "which process? use -p PID|NAME");
+		        a->target ? "unexpected argument" : "which process? use -p PID|NAME");
 		watch_usage(stderr);
-		return VMS_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+int vms_cmd_watch(int argc, char **argv)
+{
+	struct watch_args args;
+	int rc;
+	if (watch_parse(argc, argv, &args, &rc) != 0)
+		return rc;
+	const char *target = args.target;
+	int json = args.json;
+	int64_t interval = args.interval, duration = args.duration, count = args.count;
 	pid_t pid = 0, *matches = NULL;
 	size_t n_matches = 0;
 	int err = vms_proc_resolve(target, &pid, &matches, &n_matches);
@@ -278,7 +354,8 @@ int vms_cmd_watch(int argc, char **argv)
 	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
 	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
 	char end_note[160] = "stopped";
-	int rc = VMS_EXIT_OK;
+	struct history hist = {0};
+	rc = VMS_EXIT_OK;
 	if (!json)
 		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
 		       "top growing type since the last tick");
@@ -311,6 +388,13 @@ int vms_cmd_watch(int argc, char **argv)
 			break;
 		}
 		print_tick(prev, s, &ctr, json);
+		if (history_add(&hist, s) != 0) {
+			snprintf(end_note, sizeof end_note, "out of memory");
+			rc = VMS_EXIT_ERROR;
+			vms_snapshot_free(s);
+			s = NULL;
+			break;
+		}
 		ticks++;
 		if (!first)
 			first = s;
@@ -339,12 +423,13 @@ int vms_cmd_watch(int argc, char **argv)
 			;
 	}
 	if (first && prev)
-		print_report(first, prev, json, end_note);
+		print_report(first, prev, json, end_note, &hist);
 	else if (!first && rc == VMS_EXIT_OK) {
 		rc = VMS_EXIT_NO_PROCESS;
 	}
 	if (prev != first)
 		vms_snapshot_free(prev);
 	vms_snapshot_free(first);
+	history_free(&hist);
 	return rc;
 }

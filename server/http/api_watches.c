@@ -8,6 +8,7 @@
 #include "http_internal.h"
 #include "vmscope/diff.h"
 #include "vmscope/error.h"
+#include "vmscope/growth.h"
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 #include "vmscope/store_watch.h"
@@ -16,6 +17,7 @@
 #define DEFAULT_MAX_POINTS 1000
 #define MAX_MAX_POINTS 20000
 #define TOP_ALLOCATIONS 10
+#define MAX_WAIT_S 30
 
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 {
@@ -32,14 +34,10 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 
 static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 {
-	char url[64];
 	struct vms_sampler_info si;
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = vms_json_with_url("watches", w->id, NULL, 0);
 	if (!o)
 		return NULL;
-	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)w->id);
-	cJSON_AddNumberToObject(o, "id", (double)w->id);
-	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddNumberToObject(o, "pid", w->pid);
 	cJSON_AddNumberToObject(o, "start_time", (double)w->start_time);
 	cJSON_AddStringToObject(o, "name", w->name);
@@ -55,6 +53,21 @@ static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 	cJSON_AddNumberToObject(o, "sample_bytes", (double)w->sample_bytes);
 	add_time(o, "first_sample_at", "first_sample_at_ms", w->first_ms);
 	add_time(o, "last_sample_at", "last_sample_at_ms", w->last_ms);
+	cJSON_AddBoolToObject(o, "follow", w->follow != 0);
+	cJSON *rs = cJSON_AddArrayToObject(o, "restarts");
+	struct vms_watch_restart *re = NULL;
+	size_t n_re = 0;
+	if (w->n_restarts && vms_store_watch_restarts(h->store, w->id, &re, &n_re) == VMS_OK) {
+		for (size_t i = 0; rs && i < n_re; i++) {
+			cJSON *x = cJSON_CreateObject();
+			add_time(x, "at", "at_ms", re[i].t_ms);
+			cJSON_AddNumberToObject(x, "pid", re[i].pid);
+			cJSON_AddNumberToObject(x, "start_time", (double)re[i].start_time);
+			cJSON_AddNumberToObject(x, "old_pid", re[i].old_pid);
+			cJSON_AddItemToArray(rs, x);
+		}
+		free(re);
+	}
 	if (vms_sampler_info(h, w->id, &si)) {
 		cJSON *s = cJSON_AddObjectToObject(o, "sampler");
 		cJSON_AddNumberToObject(s, "effective_interval_ms", si.effective_interval_ms);
@@ -62,6 +75,7 @@ static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 		cJSON_AddNumberToObject(s, "ticks", (double)si.ticks);
 		cJSON_AddNumberToObject(s, "skipped_busy", (double)si.skipped_busy);
 		cJSON_AddNumberToObject(s, "last_tick_ms", (double)si.last_tick_ms);
+		cJSON_AddNumberToObject(s, "long_polls", si.long_polls);
 	} else {
 		cJSON_AddNullToObject(o, "sampler");
 	}
@@ -100,9 +114,36 @@ int vms_h_watch_create(struct vms_req *r)
 		    r, 400, "bad_json",
 		    "the body must be a JSON object such as {\"pid\":1234,\"interval_ms\":1000}");
 	}
-	if (!cJSON_GetObjectItemCaseSensitive(body, "pid"))
-		st = vms_send_error(r, 400, "bad_json", "\"pid\" is required");
-	if (!st)
+	/* the target: "pid", or "name" (follows the process across restarts; "follow": true does
+	 * the same for a pid) */
+	cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
+	cJSON *fol = cJSON_GetObjectItemCaseSensitive(body, "follow");
+	int follow = name != NULL;
+	if (fol && !cJSON_IsBool(fol))
+		st = vms_send_error(r, 400, "bad_json", "\"follow\" must be true or false");
+	else if (fol)
+		follow = cJSON_IsTrue(fol);
+	if (!st && !name == !cJSON_GetObjectItemCaseSensitive(body, "pid"))
+		st = vms_send_error(r, 400, "bad_json",
+		                    "give either \"pid\" or \"name\" (a process name to follow)");
+	if (!st && name && (!cJSON_IsString(name) || !*name->valuestring || strlen(name->valuestring) > 255))
+		st = vms_send_error(r, 400, "bad_json", "\"name\" must be a process name");
+	if (!st && name) {
+		pid_t found = 0, *matches = NULL;
+		size_t n_matches = 0;
+		int rerr = vms_proc_resolve(name->valuestring, &found, &matches, &n_matches);
+		free(matches);
+		if (rerr == VMS_ERR_AMBIGUOUS)
+			st = vms_send_error(
+			    r, 409, "ambiguous",
+			    "%zu processes match that name: watch one by pid with \"follow\": true",
+			    n_matches);
+		else if (rerr != VMS_OK)
+			st = vms_send_error(r, 404, "no_such_process", "no process named %s",
+			                    name->valuestring);
+		pid = found;
+	}
+	if (!st && !name)
 		st = int_member(r, body, "pid", 1, 4194304, &pid);
 	if (!st)
 		st = int_member(r, body, "interval_ms", VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS,
@@ -131,39 +172,33 @@ int vms_h_watch_create(struct vms_req *r)
 	                      .name = p.name,
 	                      .interval_ms = (uint32_t)interval,
 	                      .snapshot_every_s = (uint32_t)snap_every,
-	                      .retention_s = (uint32_t)retention};
+	                      .retention_s = (uint32_t)retention,
+	                      .follow = follow};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w.created_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	w.ends_at_ms = duration ? w.created_at_ms + duration * 1000 : 0;
 	int64_t id = 0;
 	err = vms_store_watch_create(r->h->store, &w, &id);
-	vms_proc_clear(&p);
-	if (err != VMS_OK)
+	if (err != VMS_OK) {
+		vms_proc_clear(&p);
 		return vms_send_vms_err(r, err, (int)pid);
+	}
 	w.id = id;
 	vms_sampler_add(r->h, &w);
+	vms_proc_clear(&p); /* w.name was p's */
 	vms_log(r->h, VMS_LOG_INFO, "watch %lld of pid %lld every %lld ms", (long long)id, (long long)pid,
 	        (long long)interval);
 
 	struct vms_watch back;
 	if ((err = vms_store_watch_get(r->h->store, id, &back)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	cJSON *root = cJSON_CreateObject();
-	char url[64];
-	snprintf(url, sizeof url, "/api/v1/watches/%lld", (long long)id);
-	cJSON_AddNumberToObject(root, "id", (double)id);
-	cJSON_AddStringToObject(root, "url", url);
+	char url[VMS_URL_MAX];
+	cJSON *root = vms_json_with_url("watches", id, url, sizeof url);
 	cJSON_AddItemToObject(root, "watch", watch_json(r->h, &back));
 	vms_watch_clear(&back);
-	char *out = vms_json_print(root, 0);
-	cJSON_Delete(root);
-	if (!out)
-		return vms_send_error(r, 503, "out_of_memory", "out of memory");
 	struct vms_header hd[] = {{"Location", url}, {NULL, NULL}};
-	vms_send(r, 201, "application/json; charset=utf-8", out, strlen(out), hd);
-	free(out);
-	return 201;
+	return vms_send_json_x(r, 201, root, hd);
 }
 
 int vms_h_watches(struct vms_req *r)
@@ -185,12 +220,7 @@ static int load_watch(struct vms_req *r, struct vms_watch *w)
 	int64_t id;
 	if (vms_parse_i64(r->param[0], 1, INT64_MAX, &id) != 0)
 		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
-	int err = vms_store_watch_get(r->h->store, id, w);
-	if (err == VMS_ERR_NOT_FOUND)
-		return vms_send_error(r, 404, "not_found", "no watch %lld", (long long)id);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	return 0;
+	return vms_answer_store(r, vms_store_watch_get(r->h->store, id, w), "no watch %lld", (long long)id);
 }
 
 int vms_h_watch_get(struct vms_req *r)
@@ -283,6 +313,7 @@ static cJSON *sample_json(const struct vms_sample *s)
 		return NULL;
 	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
 	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
+	cJSON_AddBoolToObject(o, "restart", (s->flags & VMS_SAMPLE_RESTART) != 0);
 	if (s->snapshot_id)
 		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	else
@@ -313,15 +344,31 @@ int vms_h_watch_samples(struct vms_req *r)
 	struct vms_watch w;
 	struct vms_sample *s = NULL;
 	size_t n = 0;
-	int64_t from, to, maxp = DEFAULT_MAX_POINTS;
+	int64_t from, to, after, wait_s = 0, maxp = DEFAULT_MAX_POINTS;
 	char buf[32];
 	int st;
 	if ((st = load_watch(r, &w)) != 0)
 		return st;
 	int64_t id = w.id;
 	vms_watch_clear(&w);
-	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0)
+	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0 ||
+	    (st = time_query(r, "after", &after)) != 0)
 		return st;
+	int qw = vms_query(r, "wait_s", buf, sizeof buf);
+	if (qw != -1 && (qw <= 0 || vms_parse_i64(buf, 0, MAX_WAIT_S, &wait_s) != 0))
+		return vms_send_error(r, 400, "bad_query", "?wait_s= takes 0 to %d seconds", MAX_WAIT_S);
+	if (wait_s && !after)
+		return vms_send_error(r, 400, "bad_query",
+		                      "?wait_s= needs ?after= (the newest sample's t_ms)");
+	if (after && after >= from)
+		from = after + 1;
+	/* Long polling: live updates without a request per second from each open dashboard. */
+	int waited = wait_s ? vms_sampler_wait(r->h, id, after, wait_s * 1000) : 0;
+	if ((st = load_watch(r, &w)) != 0)
+		return st;
+	char state[16];
+	snprintf(state, sizeof state, "%s", w.state);
+	vms_watch_clear(&w);
 	int qn = vms_query(r, "max_points", buf, sizeof buf);
 	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
 		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
@@ -344,6 +391,14 @@ int vms_h_watch_samples(struct vms_req *r)
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "watch_id", (double)id);
 	cJSON_AddNumberToObject(root, "count", (double)count);
+	cJSON_AddStringToObject(root, "watch_state", state);
+	cJSON *live = cJSON_AddObjectToObject(root, "live");
+	cJSON_AddBoolToObject(live, "waited", waited == 1);
+	if (waited < 0)
+		cJSON_AddStringToObject(live, "refused",
+		                        "too many requests are waiting for samples: poll again in a while");
+	else
+		cJSON_AddNullToObject(live, "refused");
 	cJSON_AddBoolToObject(root, "downsampled", bucket > 0);
 	if (bucket > 0)
 		cJSON_AddNumberToObject(root, "bucket_ms", (double)bucket);
@@ -376,11 +431,8 @@ static int cmp_committed_delta(const void *a, const void *b)
 
 static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms)
 {
-	cJSON *o = cJSON_CreateObject();
-	char iso[40], url[64];
-	snprintf(url, sizeof url, "/api/v1/snapshots/%lld", (long long)id);
-	cJSON_AddNumberToObject(o, "id", (double)id);
-	cJSON_AddStringToObject(o, "url", url);
+	cJSON *o = vms_json_with_url("snapshots", id, NULL, 0);
+	char iso[40];
 	add_time(o, "at", "at_ms", at_ms);
 	cJSON_AddNumberToObject(o, "off_by_ms", (double)(at_ms - wanted_ms));
 	vms_format_time_ms(at_ms, iso, sizeof iso);
@@ -443,6 +495,41 @@ static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON 
 	return err;
 }
 
+/* The shape of type t's committed over the samples (vmscope/growth.h): "growth" with its kind
+ * and "leak_like" (steady growth, not a one-time jump). t_ms and v are scratch arrays of n
+ * (t_ms NULL: out of memory). */
+static int add_growth(cJSON *o, const struct vms_sample *s, size_t n, int t, const int64_t *t_ms, uint64_t *v)
+{
+	struct vms_growth_fit f;
+	if (!t_ms || !v)
+		return VMS_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = s[i].summary[t].cols[VMS_COL_COMMITTED];
+	vms_growth_fit(t_ms, v, n, &f);
+	cJSON *g = cJSON_AddObjectToObject(o, "growth");
+	cJSON_AddStringToObject(g, "kind", vms_growth_kind_key(f.kind));
+	cJSON_AddNumberToObject(g, "rises", (double)f.rises);
+	cJSON_AddNumberToObject(g, "largest_step", (double)f.largest_step);
+	cJSON_AddNumberToObject(g, "largest_drop", (double)f.largest_drop);
+	cJSON_AddNumberToObject(g, "slope_per_minute", (double)(int64_t)f.slope_per_min);
+	cJSON_AddNumberToObject(g, "r2", (double)(int64_t)(f.r2 * 1000.0) / 1000.0);
+	cJSON_AddBoolToObject(o, "leak_like", f.kind == VMS_GROWTH_STEADY);
+	return VMS_OK;
+}
+
+/* Fragmentation over the range: Free's largest block at each end and its smallest. */
+static void add_free_largest(cJSON *root, const struct vms_sample *s, size_t n)
+{
+	uint64_t lo = UINT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].summary[VMS_TYPE_FREE].largest < lo)
+			lo = s[i].summary[VMS_TYPE_FREE].largest;
+	cJSON *f = cJSON_AddObjectToObject(root, "free_largest");
+	cJSON_AddNumberToObject(f, "from", (double)s[0].summary[VMS_TYPE_FREE].largest);
+	cJSON_AddNumberToObject(f, "to", (double)s[n - 1].summary[VMS_TYPE_FREE].largest);
+	cJSON_AddNumberToObject(f, "min", (double)lo);
+}
+
 int vms_h_watch_growth(struct vms_req *r)
 {
 	struct vms_watch w;
@@ -490,6 +577,15 @@ int vms_h_watch_growth(struct vms_req *r)
 			order[j - 1] = tmp;
 		}
 	cJSON *types = cJSON_AddArrayToObject(root, "types");
+	int64_t *t_ms = malloc(n * sizeof *t_ms);
+	uint64_t *v = malloc(n * sizeof *v);
+	if (!t_ms || !v) {
+		free(t_ms);
+		t_ms = NULL;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			t_ms[i] = s[i].t_ms;
+	}
 	for (int i = 0; i < nt; i++) {
 		int t = order[i];
 		cJSON *o = cJSON_CreateObject(), *d = cJSON_CreateObject(), *pm = cJSON_CreateObject();
@@ -505,8 +601,18 @@ int vms_h_watch_growth(struct vms_req *r)
 		                        (double)((int64_t)(b->summary[t].blocks - a->summary[t].blocks)));
 		cJSON_AddItemToObject(o, "delta", d);
 		cJSON_AddItemToObject(o, "per_minute", pm);
+		if (add_growth(o, s, n, t, t_ms, v) != VMS_OK) {
+			cJSON_Delete(root);
+			free(t_ms);
+			free(v);
+			free(s);
+			return vms_send_error(r, 503, "out_of_memory", "out of memory");
+		}
 		cJSON_AddItemToArray(types, o);
 	}
+	free(t_ms);
+	free(v);
+	add_free_largest(root, s, n);
 	cJSON *tot = cJSON_AddObjectToObject(root, "total_delta");
 	for (int c = 0; c < VMS_COL_COUNT; c++)
 		cJSON_AddNumberToObject(tot, vms_col_key((enum vms_col)c),

@@ -246,8 +246,17 @@ struct vms_sampler_info {
 	uint32_t effective_interval_ms; /* > the interval while backing off */
 	uint64_t skipped_busy, ticks;   /* since the daemon started */
 	int64_t last_tick_ms;           /* how long the last tick took */
+	unsigned long_polls;            /* requests waiting for samples, all watches (the cap's count) */
 };
 int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out);
+/* Long polling (GET /watches/ID/samples?after=T&wait_s=N): wait at most timeout_ms until
+ * watch id stores a sample newer than after_ms, stops being sampled, or the daemon stops.
+ * Returns 1 when it waited, 0 when it did not have to (already newer, or not sampled), -1 when
+ * VMS_SAMPLER_MAX_WAITERS requests are waiting already: the caller answers at once. Only
+ * authenticated requests get here (the route is not public), and the cap keeps them from
+ * holding more than that many of civetweb's workers. */
+#define VMS_SAMPLER_MAX_WAITERS 8
+int vms_sampler_wait(struct vms_http *h, int64_t id, int64_t after_ms, int64_t timeout_ms);
 
 /* ---- metrics (api_metrics.c, metrics_targets.c) ----------------------------------------- */
 /* One process's numbers as /metrics shows them: a watch's latest stored sample, or the cached

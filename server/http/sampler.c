@@ -18,6 +18,7 @@
 #include "http_internal.h"
 #include "vmscope/counters.h"
 #include "vmscope/error.h"
+#include "vmscope/proclist.h"
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
@@ -32,12 +33,18 @@ struct active {
 	int64_t next_mono_ms;     /* when the next tick is due (CLOCK_MONOTONIC) */
 	int64_t last_snapshot_ms; /* wall clock of the last full snapshot, 0 none yet */
 	int gap_next;             /* the next sample follows a gap (daemon restart) */
+	int follow;               /* a watch on a name: follow the process across restarts */
+	int restart_next;         /* the next sample is the first of a new process */
+	int64_t gone_at_ms;       /* follow: when the process was found gone (0 while it runs) */
+	int64_t next_search_mono; /* follow: when to look for a new process next */
+	char name[64];            /* the process's name (comm) */
 	int busy;                 /* a tick is running (outside the lock) */
 	int removed;              /* stopped while a tick ran: drop after it */
 	uint64_t skipped_busy, ticks;
-	int64_t last_tick_ms; /* duration of the last tick */
-	char note[NOTE_MAX];  /* the note last written to the store */
-	int backoff_note;     /* that note is the back-off's: cleared when ticks are fast again */
+	int64_t last_tick_ms;   /* duration of the last tick */
+	int64_t last_sample_ms; /* t_ms of the last sample stored, 0 none since the daemon started */
+	char note[NOTE_MAX];    /* the note last written to the store */
+	int backoff_note;       /* that note is the back-off's: cleared when ticks are fast again */
 };
 
 struct vms_sampler {
@@ -46,7 +53,10 @@ struct vms_sampler {
 	int started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pthread_cond_t tick_done; /* broadcast after every tick (vms_sampler_remove waits on it) */
+	pthread_cond_t
+	    tick_done;       /* broadcast after every tick (vms_sampler_remove and long polls wait on it) */
+	pthread_cond_t idle; /* broadcast when the last long poll leaves (vms_sampler_stop waits) */
+	unsigned waiters;    /* long polls waiting (at most VMS_SAMPLER_MAX_WAITERS) */
 	int stop;
 	struct active *w;
 	size_t n, cap;
@@ -82,6 +92,72 @@ static void end_watch(struct vms_sampler *sp, struct active *a, const char *stat
 	a->removed = 1;
 }
 
+/* The newest readable, live process named name other than the instance (pid, start_time).
+ * 1 found, 0 none; *several: how many others match. */
+static int find_successor(const char *name, pid_t pid, uint64_t start_time, pid_t *out_pid,
+                          uint64_t *out_start, size_t *several)
+{
+	struct vms_proclist l;
+	int found = 0;
+	*several = 0;
+	if (vms_proclist_read(NULL, &l) != VMS_OK)
+		return 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct vms_proc *p = &l.procs[i];
+		if (!p->name || strcmp(p->name, name) != 0 || p->state == 'Z' || !p->maps_readable ||
+		    p->kernel_thread || (p->pid == pid && p->start_time == start_time))
+			continue;
+		if (found)
+			(*several)++;
+		if (!found || p->start_time > *out_start) {
+			*out_pid = p->pid;
+			*out_start = p->start_time;
+		}
+		found = 1;
+	}
+	vms_proclist_free(&l);
+	return found;
+}
+
+/* A watch on a name whose process is gone: retarget it to the newest process of that name, or
+ * say that it waits for one (the watch keeps running). */
+static void follow(struct vms_sampler *sp, struct active *a, int64_t now)
+{
+	char note[NOTE_MAX], when[40], gone[40];
+	pid_t pid = 0;
+	uint64_t start = 0;
+	size_t several = 0;
+	if (!a->gone_at_ms)
+		a->gone_at_ms = now;
+	a->next_search_mono = mono_ms() + 1000; /* a process list at most once a second */
+	vms_format_time_ms(a->gone_at_ms, gone, sizeof gone);
+	if (!find_successor(a->name, a->pid, a->start_time, &pid, &start, &several)) {
+		snprintf(note, sizeof note,
+		         "process %d (%s) exited (seen at %s); waiting for a new process named %s",
+		         (int)a->pid, a->name, gone, a->name);
+		set_note(sp, a, note);
+		return;
+	}
+	vms_format_time_ms(now, when, sizeof when);
+	int err = vms_store_watch_retarget(sp->h->store, a->id, pid, start, a->pid, now);
+	if (err != VMS_OK) {
+		snprintf(note, sizeof note, "cannot follow %s to pid %d: %s", a->name, (int)pid,
+		         vms_strerror(err));
+		set_note(sp, a, note);
+		return;
+	}
+	snprintf(note, sizeof note,
+	         "followed %s across a restart: pid %d exited (seen at %s), pid %d found at %s%s", a->name,
+	         (int)a->pid, gone, (int)pid, when, several ? " (the newest of several with that name)" : "");
+	vms_log(sp->h, VMS_LOG_INFO, "watch %lld: %s", (long long)a->id, note);
+	set_note(sp, a, note);
+	a->pid = pid;
+	a->start_time = start;
+	a->restart_next = 1;
+	a->gone_at_ms = 0;
+	a->last_snapshot_ms = 0; /* a full snapshot of the new process at once */
+}
+
 /* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). */
 static void tick(struct vms_sampler *sp, struct active *a)
 {
@@ -95,6 +171,11 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		vms_format_time_ms(now, when, sizeof when);
 		snprintf(note, sizeof note, "its duration ran out at %s", when);
 		end_watch(sp, a, "done", note);
+		return;
+	}
+	if (a->gone_at_ms) { /* a watch on a name waiting for its process to come back */
+		if (mono_ms() >= a->next_search_mono)
+			follow(sp, a, now);
 		return;
 	}
 	/* Interactive scans first: never wait for the lock, never take it from a waiter. */
@@ -125,6 +206,11 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	pthread_mutex_unlock(&h->scan_lock);
 	now = wall_ms();
 	vms_format_time_ms(now, when, sizeof when);
+	if ((err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED || err == VMS_ERR_NO_ADDRESS_SPACE) &&
+	    a->follow) {
+		follow(sp, a, now);
+		goto out;
+	}
 	if (err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED || err == VMS_ERR_NO_ADDRESS_SPACE) {
 		snprintf(note, sizeof note, "process %d exited (seen at %s)", (int)a->pid, when);
 		end_watch(sp, a, "exited", note);
@@ -140,7 +226,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	struct vms_sample smp;
 	memset(&smp, 0, sizeof smp);
 	smp.t_ms = s->taken_at_ms ? s->taken_at_ms : now;
-	smp.flags = a->gap_next ? VMS_SAMPLE_GAP_BEFORE : 0;
+	smp.flags = (a->gap_next ? VMS_SAMPLE_GAP_BEFORE : 0) | (a->restart_next ? VMS_SAMPLE_RESTART : 0);
 	memcpy(smp.summary, s->summary, sizeof smp.summary);
 	memcpy(smp.total, s->total, sizeof smp.total);
 	smp.threads = (uint64_t)(c.threads > 0 ? c.threads : s->status.threads);
@@ -166,10 +252,13 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		a->removed = 1;
 		goto out;
 	}
-	if (err != VMS_OK)
+	if (err != VMS_OK) {
 		snprintf(note, sizeof note, "sample at %s not stored: %s", when, vms_strerror(err));
-	else
+	} else {
 		a->gap_next = 0;
+		a->restart_next = 0;
+		a->last_sample_ms = smp.t_ms;
+	}
 	a->ticks++;
 
 	/* Back off when a tick takes longer than the interval. */
@@ -281,6 +370,8 @@ static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap
 	a->ends_at_ms = w->ends_at_ms;
 	a->next_mono_ms = mono_ms();
 	a->gap_next = gap;
+	a->follow = w->follow;
+	snprintf(a->name, sizeof a->name, "%s", w->name ? w->name : "");
 	snprintf(a->note, sizeof a->note, "%s", note ? note : "");
 	pthread_cond_signal(&sp->cond);
 	pthread_mutex_unlock(&sp->lock);
@@ -308,6 +399,7 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 		found = 1;
 		if (!sp->w[i].busy) {
 			sp->w[i] = sp->w[--sp->n];
+			pthread_cond_broadcast(&sp->tick_done); /* long polls on it return */
 			break;
 		}
 		/* A tick is running: let it finish (and store what it measured), so that nothing
@@ -317,6 +409,48 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return found;
+}
+
+static struct active *find_active(struct vms_sampler *sp, int64_t id)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->w[i].id == id)
+			return &sp->w[i];
+	return NULL;
+}
+
+int vms_sampler_wait(struct vms_http *h, int64_t id, int64_t after_ms, int64_t timeout_ms)
+{
+	struct vms_sampler *sp = h->sampler;
+	struct active *a;
+	int waited = 0;
+	if (!sp || timeout_ms <= 0)
+		return 0;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&sp->lock);
+	if (sp->stop || !(a = find_active(sp, id)) || a->last_sample_ms > after_ms)
+		goto out;
+	if (sp->waiters >= VMS_SAMPLER_MAX_WAITERS) {
+		waited = -1;
+		goto out;
+	}
+	sp->waiters++;
+	waited = 1;
+	while (!sp->stop && (a = find_active(sp, id)) && a->last_sample_ms <= after_ms && !a->removed)
+		if (pthread_cond_timedwait(&sp->tick_done, &sp->lock, &until) == ETIMEDOUT)
+			break;
+	if (--sp->waiters == 0)
+		pthread_cond_broadcast(&sp->idle);
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return waited;
 }
 
 int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out)
@@ -334,6 +468,7 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
 			out->ticks = sp->w[i].ticks;
 			out->last_tick_ms = sp->w[i].last_tick_ms;
 		}
+	out->long_polls = sp->waiters;
 	pthread_mutex_unlock(&sp->lock);
 	return out->active;
 }
@@ -356,7 +491,7 @@ static void resume(struct vms_sampler *sp)
 			continue;
 		vms_format_time_ms(w->last_ms ? w->last_ms : w->created_at_ms, last, sizeof last);
 		int err = vms_counters_read(w->pid, &c);
-		if (err != VMS_OK || c.start_time != w->start_time || c.state == 'Z') {
+		if ((err != VMS_OK || c.start_time != w->start_time || c.state == 'Z') && !w->follow) {
 			snprintf(note, sizeof note,
 			         "process %d exited while the daemon was not running (last sample at %s; "
 			         "found gone at %s)",
@@ -392,6 +527,7 @@ int vms_sampler_start(struct vms_http *h)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sp->cond, &ca);
 	pthread_cond_init(&sp->tick_done, NULL);
+	pthread_cond_init(&sp->idle, NULL);
 	pthread_condattr_destroy(&ca);
 	h->sampler = sp;
 	resume(sp);
@@ -411,12 +547,16 @@ void vms_sampler_stop(struct vms_http *h)
 	pthread_mutex_lock(&sp->lock);
 	sp->stop = 1;
 	pthread_cond_signal(&sp->cond);
+	pthread_cond_broadcast(&sp->tick_done); /* long polls return now */
+	while (sp->waiters)
+		pthread_cond_wait(&sp->idle, &sp->lock);
 	pthread_mutex_unlock(&sp->lock);
 	if (sp->started)
 		pthread_join(sp->thread, NULL);
 	pthread_mutex_destroy(&sp->lock);
 	pthread_cond_destroy(&sp->cond);
 	pthread_cond_destroy(&sp->tick_done);
+	pthread_cond_destroy(&sp->idle);
 	free(sp->w);
 	free(sp);
 	h->sampler = NULL;

@@ -46,6 +46,9 @@ enum vms_stmt {
 	VMS_ST_WATCH_DELETE,
 	VMS_ST_WATCH_ADD_BYTES,
 	VMS_ST_WATCH_RETENTION,
+	VMS_ST_WATCH_RETARGET,
+	VMS_ST_RESTART_INSERT,
+	VMS_ST_RESTARTS,
 	VMS_ST_SAMPLES_OLD_SNAPSHOTS,
 	VMS_ST_SAMPLES_OLD_BYTES,
 	VMS_ST_SAMPLES_DELETE_OLD,
@@ -54,7 +57,8 @@ enum vms_stmt {
 	VMS_ST_SAMPLE_INSERT,
 	VMS_ST_SAMPLES_RANGE,
 	VMS_ST_SAMPLE_LATEST,
-	VMS_ST_SAMPLES_BUCKETED,
+	VMS_ST_SAMPLES_SCAN,
+	VMS_ST_SAMPLE_AT,
 	VMS_ST_SAMPLES_STATS,
 	VMS_ST_SAMPLE_NEAREST_SNAPSHOT,
 	VMS_ST_LAYOUT_FIND,
@@ -146,5 +150,21 @@ int vms_store_write_begin(struct vms_store *st);
 /* End the transaction vms_store_write_begin opened: COMMIT when err is VMS_OK, ROLLBACK when it
  * is not or the commit failed; then release the writer lock. Returns err, or the commit's error. */
 int vms_store_write_end(struct vms_store *st, int err);
+
+/* store_util.c. Make room for element n of the array *arr (a T **, elements of elem bytes, *cap of them):
+ * doubles *cap when n reaches it. VMS_OK or VMS_ERR_NOMEM (then *arr is unchanged). */
+int vms_store_grow(void *arr, size_t *cap, size_t n, size_t elem);
+/* Bind ?1 = a, ?2 = b: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
+int vms_store_bind2(sqlite3_stmt *q, int64_t a, int64_t b);
+/* Bind ?1..?n = v[0..n-1]: VMS_OK, or VMS_ERR_IO (also when q is NULL). */
+int vms_store_bind_i64s(sqlite3_stmt *q, size_t n, const int64_t *v);
+/* Run statement slot on c with ?1..?n = v[] and put its first row's first column into *out:
+ * VMS_OK, VMS_ERR_NOT_FOUND (no row) or the error. */
+int vms_store_query_i64(struct vms_conn *c, enum vms_stmt slot, size_t n, const int64_t *v, int64_t *out);
+/* Step the bound statement q to its end, appending one element of elem bytes per row to the
+ * array *arr (a T **, *n elements so far, grown as needed) filled by read(q, item, ctx); resets q.
+ * VMS_OK, or the first error (read's, VMS_ERR_NOMEM or SQLite's); *n counts what was read. */
+int vms_store_rows(sqlite3_stmt *q, void *arr, size_t *n, size_t elem,
+                   int (*read)(sqlite3_stmt *q, void *item, void *ctx), void *ctx);
 
 #endif

@@ -101,6 +101,18 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE shares ADD COLUMN expires_at_ms INTEGER;"
     "ALTER TABLE shares ADD COLUMN views INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE shares ADD COLUMN max_views INTEGER;",
+
+    /* Schema 6: a watch on a name follows the process across restarts (follow = 1); each
+     * restart it followed is a row of watch_restarts (when, the new pid and start time). */
+    "ALTER TABLE watches ADD COLUMN follow INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE watch_restarts ("
+    " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
+    " t_ms INTEGER NOT NULL, pid INTEGER NOT NULL, start_time INTEGER NOT NULL,"
+    " old_pid INTEGER NOT NULL,"
+    " PRIMARY KEY (watch_id, t_ms, pid)) WITHOUT ROWID;"
+    /* Downsampling reads these columns of every sample in a range: from this index they come
+     * without reading the rows' summary blobs (docs/benchmarks.md, "Timeline"). */
+    "CREATE INDEX samples_by_time ON samples(watch_id, t_ms, committed, flags, snapshot_id);",
 };
 
 #define META_COLS                                                                                            \
@@ -171,16 +183,23 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
 #define WATCH_COLS                                                                                           \
 	WATCH_BASE_COLS "(SELECT count(*) FROM samples WHERE watch_id = w.id), "                             \
 	                "(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                            \
-	                "(SELECT max(t_ms) FROM samples WHERE watch_id = w.id)"
+	                "(SELECT max(t_ms) FROM samples WHERE watch_id = w.id), w.follow, "                  \
+	                "(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id)"
     [VMS_ST_WATCH_INSERT] =
         "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
-        "interval_ms, snapshot_every_s, retention_s, state, note) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '')",
+        "interval_ms, snapshot_every_s, retention_s, state, note, follow) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '', ?9)",
+    [VMS_ST_WATCH_RETARGET] = "UPDATE watches SET pid = ?2, start_time = ?3 WHERE id = ?1",
+    [VMS_ST_RESTART_INSERT] =
+        "INSERT OR REPLACE INTO watch_restarts (watch_id, t_ms, pid, start_time, old_pid) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [VMS_ST_RESTARTS] = "SELECT t_ms, pid, start_time, old_pid FROM watch_restarts WHERE watch_id = ?1 "
+                        "ORDER BY t_ms LIMIT 1000",
     [VMS_ST_WATCH_GET] = "SELECT " WATCH_COLS " FROM watches w WHERE w.id = ?1",
     [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
     /* what /metrics needs, without counting samples (count(*) reads all of a watch's rows) */
     [VMS_ST_WATCH_RUNNING] = "SELECT " WATCH_BASE_COLS "0, 0, (SELECT max(t_ms) FROM samples WHERE "
-                             "watch_id = w.id) FROM watches w WHERE w.state = 'running' "
+                             "watch_id = w.id), w.follow, 0 FROM watches w WHERE w.state = 'running' "
                              "ORDER BY w.id DESC LIMIT 1000",
     [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
                             "ended_at_ms = CASE WHEN ?4 < 0 THEN ended_at_ms ELSE ?4 END WHERE id = ?1",
@@ -210,12 +229,16 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
         "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
         "WHERE s.watch_id = ?1 AND s.t_ms = (SELECT max(t_ms) FROM samples WHERE watch_id = ?1 AND "
         "t_ms >= ?2 AND t_ms <= ?3)",
-    [VMS_ST_SAMPLES_BUCKETED] =
-        "SELECT " SAMPLE_COLS ", b.n, b.cmin, b.cmax, b.flags, b.snap FROM (SELECT max(t_ms) AS last, "
-        "count(*) AS n, min(committed) AS cmin, max(committed) AS cmax, max(flags) AS flags, "
-        "max(snapshot_id) AS snap FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
-        "GROUP BY (t_ms - ?2) / ?4) b JOIN samples s ON s.watch_id = ?1 AND s.t_ms = b.last ORDER BY s.t_ms",
+    /* downsampling: the range's (time, committed, flags, snapshot) in time order from the
+     * covering index, bucketed in C (store_watches.c); then each bucket's last sample by key */
+    [VMS_ST_SAMPLES_SCAN] =
+        "SELECT t_ms, committed, flags, snapshot_id FROM samples INDEXED BY samples_by_time "
+        "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
+    [VMS_ST_SAMPLE_AT] =
+        "SELECT " SAMPLE_COLS ", 1, s.committed, s.committed, s.flags, s.snapshot_id FROM samples s "
+        "WHERE s.watch_id = ?1 AND s.t_ms = ?2",
     [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
+                             "INDEXED BY samples_by_time "
                              "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
     [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
         "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "

@@ -147,15 +147,8 @@ static int layouts_load(struct vms_conn *c, struct layout_map **out, size_t *n)
 	if (!q)
 		return VMS_ERR_IO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct layout_map *m = realloc(*out, cap * sizeof *m);
-			if (!m) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = m;
-		}
+		if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+			break;
 		struct layout_map *m = &(*out)[*n];
 		memset(m, 0, sizeof *m);
 		(*n)++;
@@ -279,12 +272,12 @@ static int blob_decode(const unsigned char *buf, size_t len, const struct layout
 
 void vms_watch_clear(struct vms_watch *w)
 {
-	if (!w)
-		return;
-	free(w->name);
-	free(w->state);
-	free(w->note);
-	memset(w, 0, sizeof *w);
+	if (w) {
+		free(w->name);
+		free(w->state);
+		free(w->note);
+		*w = (struct vms_watch){0};
+	}
 }
 
 void vms_watch_array_free(struct vms_watch *w, size_t n)
@@ -294,40 +287,41 @@ void vms_watch_array_free(struct vms_watch *w, size_t n)
 	free(w);
 }
 
-static char *text_dup(sqlite3_stmt *q, int col, int *oom)
+/* A row of WATCH_COLS (store_sql.c): the integers by column number, the three texts copied. */
+static int read_watch(sqlite3_stmt *q, void *out)
 {
-	const unsigned char *t = sqlite3_column_text(q, col);
-	char *d = strdup(t ? (const char *)t : "");
-	if (!d)
-		*oom = 1;
-	return d;
+	struct vms_watch *w = out;
+	int64_t v[18];
+	int oom = 0;
+	for (int k = 0; k < 18; k++)
+		v[k] = sqlite3_column_int64(q, k);
+	*w = (struct vms_watch){.id = v[0],
+	                        .pid = (pid_t)v[1],
+	                        .start_time = (uint64_t)v[2],
+	                        .name = vms_store_col_text(q, 3, &oom),
+	                        .created_at_ms = v[4],
+	                        .ends_at_ms = v[5],
+	                        .ended_at_ms = v[6],
+	                        .interval_ms = (uint32_t)v[7],
+	                        .snapshot_every_s = (uint32_t)v[8],
+	                        .retention_s = (uint32_t)v[9],
+	                        .state = vms_store_col_text(q, 10, &oom),
+	                        .note = vms_store_col_text(q, 11, &oom),
+	                        .sample_bytes = (uint64_t)v[12],
+	                        .n_samples = (uint64_t)v[13],
+	                        .first_ms = v[14],
+	                        .last_ms = v[15],
+	                        .follow = (int)v[16],
+	                        .n_restarts = (uint64_t)v[17]};
+	if (oom)
+		vms_watch_clear(w);
+	return oom ? VMS_ERR_NOMEM : VMS_OK;
 }
 
-static int read_watch(sqlite3_stmt *q, struct vms_watch *w)
+static int read_watch_row(sqlite3_stmt *q, void *item, void *ctx)
 {
-	int i = 0, oom = 0;
-	memset(w, 0, sizeof *w);
-	w->id = sqlite3_column_int64(q, i++);
-	w->pid = (pid_t)sqlite3_column_int64(q, i++);
-	w->start_time = (uint64_t)sqlite3_column_int64(q, i++);
-	w->name = text_dup(q, i++, &oom);
-	w->created_at_ms = sqlite3_column_int64(q, i++);
-	w->ends_at_ms = sqlite3_column_int64(q, i++);
-	w->ended_at_ms = sqlite3_column_int64(q, i++);
-	w->interval_ms = (uint32_t)sqlite3_column_int64(q, i++);
-	w->snapshot_every_s = (uint32_t)sqlite3_column_int64(q, i++);
-	w->retention_s = (uint32_t)sqlite3_column_int64(q, i++);
-	w->state = text_dup(q, i++, &oom);
-	w->note = text_dup(q, i++, &oom);
-	w->sample_bytes = (uint64_t)sqlite3_column_int64(q, i++);
-	w->n_samples = (uint64_t)sqlite3_column_int64(q, i++);
-	w->first_ms = sqlite3_column_int64(q, i++);
-	w->last_ms = sqlite3_column_int64(q, i++);
-	if (oom) {
-		vms_watch_clear(w);
-		return VMS_ERR_NOMEM;
-	}
-	return VMS_OK;
+	(void)ctx;
+	return read_watch(q, item);
 }
 
 int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int64_t *id)
@@ -346,7 +340,8 @@ int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int6
 	    sqlite3_bind_int64(q, 6, w->interval_ms) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 7, w->snapshot_every_s) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 8, w->retention_s ? w->retention_s : VMS_WATCH_DEFAULT_RETENTION_S) !=
-	        SQLITE_OK) {
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(q, 9, w->follow != 0) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;
 	}
@@ -359,22 +354,11 @@ out:
 
 int vms_store_watch_get(struct vms_store *st, int64_t id, struct vms_watch *out)
 {
-	int err;
 	memset(out, 0, sizeof *out);
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
 	struct vms_conn *c = vms_store_reader(st);
-	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_WATCH_GET);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	err = rc == SQLITE_ROW    ? read_watch(q, out)
-	      : rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND
-	                          : vms_store_err(rc);
-	sqlite3_reset(q);
-out:
+	int err = vms_store_row_by_id(c, VMS_ST_WATCH_GET, id, read_watch, out);
 	vms_store_reader_put(st, c);
 	return err;
 }
@@ -382,34 +366,11 @@ out:
 /* The watches statement slot gives (WATCH_COLS rows) into *out. */
 static int list_watches(struct vms_store *st, enum vms_stmt slot, struct vms_watch **out, size_t *n)
 {
-	size_t cap = 0;
-	int rc, err = VMS_OK;
 	*out = NULL;
 	*n = 0;
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, slot);
-	if (!q) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct vms_watch *w = realloc(*out, cap * sizeof *w);
-			if (!w) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = w;
-		}
-		if ((err = read_watch(q, &(*out)[*n])) != VMS_OK)
-			break;
-		(*n)++;
-	}
-	if (err == VMS_OK && rc != SQLITE_DONE)
-		err = vms_store_err(rc);
-	sqlite3_reset(q);
-out:
+	int err = q ? vms_store_rows(q, out, n, sizeof **out, read_watch_row, NULL) : VMS_ERR_IO;
 	vms_store_reader_put(st, c);
 	if (err != VMS_OK) {
 		vms_watch_array_free(*out, *n);
@@ -453,10 +414,53 @@ out:
 	return err;
 }
 
-static int bind2(sqlite3_stmt *q, int64_t a, int64_t b)
+int vms_store_watch_retarget(struct vms_store *st, int64_t id, pid_t pid, uint64_t start_time, pid_t old_pid,
+                             int64_t t_ms)
 {
-	return q && sqlite3_bind_int64(q, 1, a) == SQLITE_OK && sqlite3_bind_int64(q, 2, b) == SQLITE_OK ? 0
-	                                                                                                 : -1;
+	int err;
+	if (!st || id <= 0 || pid <= 0)
+		return VMS_ERR_INVALID;
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
+	const int64_t target[] = {id, pid, (int64_t)start_time},
+	              restart[] = {id, t_ms, pid, (int64_t)start_time, old_pid};
+	sqlite3_stmt *q = vms_conn_stmt(&st->writer, VMS_ST_WATCH_RETARGET);
+	if ((err = vms_store_bind_i64s(q, 3, target)) == VMS_OK && (err = vms_store_step_done(q)) == VMS_OK &&
+	    sqlite3_changes(st->writer.db) == 0)
+		err = VMS_ERR_NOT_FOUND;
+	q = vms_conn_stmt(&st->writer, VMS_ST_RESTART_INSERT);
+	if (err == VMS_OK && (err = vms_store_bind_i64s(q, 5, restart)) == VMS_OK)
+		err = vms_store_step_done(q);
+	return vms_store_write_end(st, err);
+}
+
+static int read_restart(sqlite3_stmt *q, void *item, void *ctx)
+{
+	struct vms_watch_restart *x = item;
+	(void)ctx;
+	x->t_ms = sqlite3_column_int64(q, 0);
+	x->pid = (pid_t)sqlite3_column_int64(q, 1);
+	x->start_time = (uint64_t)sqlite3_column_int64(q, 2);
+	x->old_pid = (pid_t)sqlite3_column_int64(q, 3);
+	return VMS_OK;
+}
+
+int vms_store_watch_restarts(struct vms_store *st, int64_t id, struct vms_watch_restart **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_RESTARTS);
+	int err = vms_store_bind_i64s(q, 1, &id);
+	if (err == VMS_OK)
+		err = vms_store_rows(q, out, n, sizeof **out, read_restart, NULL);
+	vms_store_reader_put(st, c);
+	if (err != VMS_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
 }
 
 /* Inside the writer's transaction: delete the samples of watch id older than before_ms with
@@ -467,18 +471,11 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	size_t n = 0, cap = 0;
 	int rc, err = VMS_OK;
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_SNAPSHOTS);
-	if (bind2(q, id, before_ms))
+	if (vms_store_bind2(q, id, before_ms))
 		return VMS_ERR_IO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			int64_t *p = realloc(snaps, cap * sizeof *p);
-			if (!p) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			snaps = p;
-		}
+		if ((err = vms_store_grow(&snaps, &cap, n, sizeof *snaps)) != VMS_OK)
+			break;
 		snaps[n++] = sqlite3_column_int64(q, 0);
 	}
 	sqlite3_reset(q);
@@ -489,21 +486,16 @@ static int drop_samples_before(struct vms_conn *w, int64_t id, int64_t before_ms
 	free(snaps);
 	if (err != VMS_OK)
 		return err;
-	q = vms_conn_stmt(w, VMS_ST_SAMPLES_OLD_BYTES);
-	if (bind2(q, id, before_ms) || sqlite3_step(q) != SQLITE_ROW) {
-		if (q)
-			sqlite3_reset(q);
-		return VMS_ERR_IO;
-	}
-	int64_t bytes = sqlite3_column_int64(q, 0);
-	sqlite3_reset(q);
-	if (bytes == 0)
-		return VMS_OK;
+	const int64_t range[] = {id, before_ms};
+	int64_t bytes = 0;
+	if ((err = vms_store_query_i64(w, VMS_ST_SAMPLES_OLD_BYTES, 2, range, &bytes)) != VMS_OK ||
+	    bytes == 0)
+		return err;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLES_DELETE_OLD);
-	if (bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
+	if (vms_store_bind2(q, id, before_ms) || (err = vms_store_step_done(q)) != VMS_OK)
 		return err ? err : VMS_ERR_IO;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
-	if (bind2(q, id, -bytes))
+	if (vms_store_bind2(q, id, -bytes))
 		return VMS_ERR_IO;
 	return vms_store_step_done(q);
 }
@@ -513,30 +505,20 @@ int vms_store_watch_delete(struct vms_store *st, int64_t id)
 	int err;
 	if (!st || id <= 0)
 		return VMS_ERR_NOT_FOUND;
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	struct vms_conn *w = &st->writer;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
 	if ((err = drop_samples_before(w, id, INT64_MAX)) != VMS_OK)
-		goto rollback;
+		goto out;
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_WATCH_DELETE);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto rollback;
+		goto out;
 	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto rollback;
-	if (sqlite3_changes(w->db) == 0) {
+	if ((err = vms_store_step_done(q)) == VMS_OK && sqlite3_changes(w->db) == 0)
 		err = VMS_ERR_NOT_FOUND;
-		goto rollback;
-	}
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) == VMS_OK)
-		goto unlock;
-rollback:
-	vms_conn_exec(w, VMS_ST_ROLLBACK);
-unlock:
-	pthread_mutex_unlock(&st->wlock);
-	return err;
+out:
+	return vms_store_write_end(st, err);
 }
 
 /* ---- samples --------------------------------------------------------------------------- */
@@ -553,28 +535,15 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 		int err = vms_store_make_room(st, w, need);
 		if (err != VMS_ERR_FULL)
 			return err;
-		sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLE_COUNT);
-		if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
-			if (q)
-				sqlite3_reset(q);
-			return VMS_ERR_IO;
-		}
-		int64_t count = sqlite3_column_int64(q, 0);
-		sqlite3_reset(q);
+		int64_t count = 0, cut = INT64_MAX;
+		if ((err = vms_store_query_i64(w, VMS_ST_SAMPLE_COUNT, 1, &id, &count)) != VMS_OK)
+			return err;
 		if (count == 0)
 			return VMS_ERR_FULL;
-		int64_t drop = count / 10 + 1;
-		q = vms_conn_stmt(w, VMS_ST_SAMPLE_NTH_T);
-		int64_t cut = INT64_MAX;
-		if (drop < count) {
-			if (bind2(q, id, drop) || sqlite3_step(q) != SQLITE_ROW) {
-				if (q)
-					sqlite3_reset(q);
-				return VMS_ERR_IO;
-			}
-			cut = sqlite3_column_int64(q, 0);
-			sqlite3_reset(q);
-		}
+		const int64_t nth[] = {id, count / 10 + 1}; /* a tenth of them, at least one */
+		if (nth[1] < count &&
+		    (err = vms_store_query_i64(w, VMS_ST_SAMPLE_NTH_T, 2, nth, &cut)) != VMS_OK)
+			return err;
 		if ((err = drop_samples_before(w, id, cut)) != VMS_OK)
 			return err;
 	}
@@ -583,86 +552,162 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s)
 {
 	unsigned char blob[2 + N_ROWS * N_FIELDS * 10];
-	int err, in_tx = 0;
+	int err;
 	if (!st || !s || id <= 0)
 		return VMS_ERR_INVALID;
 	size_t len = blob_encode(s, blob);
 	uint64_t bytes = len + ROW_OVERHEAD;
 
-	pthread_mutex_lock(&st->wlock);
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
 	int64_t layout = 0;
-	if ((err = vms_conn_exec(w, VMS_ST_BEGIN_IMMEDIATE)) != VMS_OK)
-		goto unlock;
-	in_tx = 1;
-	q = vms_conn_stmt(w, VMS_ST_WATCH_RETENTION);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto unlock;
-	}
-	int rc = sqlite3_step(q);
-	int64_t retention_s = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-	sqlite3_reset(q);
-	if (rc != SQLITE_ROW) {
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-		goto unlock;
-	}
+	int64_t retention_s = 0;
+	if ((err = vms_store_query_i64(w, VMS_ST_WATCH_RETENTION, 1, &id, &retention_s)) != VMS_OK)
+		goto out;
 	if (retention_s > 0 && (err = drop_samples_before(w, id, s->t_ms - retention_s * 1000)) != VMS_OK)
-		goto unlock;
+		goto out;
 	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
-		goto unlock;
+		goto out;
 	if ((err = layout_id(st, w, &layout)) != VMS_OK)
-		goto unlock;
+		goto out;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
-	rc = q ? SQLITE_OK : SQLITE_ERROR;
-	if (q) {
-		int i = 1;
-		rc |= sqlite3_bind_int64(q, i++, id);
-		rc |= sqlite3_bind_int64(q, i++, s->t_ms);
-		rc |= sqlite3_bind_int64(q, i++, s->flags);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->threads);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_rss);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->vm_swap);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->min_flt);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->maj_flt);
-		rc |= s->snapshot_id > 0 ? sqlite3_bind_int64(q, i, s->snapshot_id) : sqlite3_bind_null(q, i);
-		i++;
-		rc |= sqlite3_bind_int64(q, i++, layout);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)bytes);
-		rc |= sqlite3_bind_blob(q, i++, blob, (int)len, SQLITE_STATIC);
-		rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)s->total[VMS_COL_COMMITTED]);
-	}
-	if (rc != SQLITE_OK) {
+	/* ?1..?8 counters, ?9 the full snapshot (NULL: none), ?10 layout, ?11 bytes, ?12 the blob,
+	 * ?13 total committed */
+	const int64_t cols[] = {id,
+	                        s->t_ms,
+	                        s->flags,
+	                        (int64_t)s->threads,
+	                        (int64_t)s->vm_rss,
+	                        (int64_t)s->vm_swap,
+	                        (int64_t)s->min_flt,
+	                        (int64_t)s->maj_flt};
+	if ((err = vms_store_bind_i64s(q, 8, cols)) != VMS_OK ||
+	    (s->snapshot_id > 0 ? sqlite3_bind_int64(q, 9, s->snapshot_id) : sqlite3_bind_null(q, 9)) !=
+	        SQLITE_OK ||
+	    sqlite3_bind_int64(q, 10, layout) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 11, (int64_t)bytes) != SQLITE_OK ||
+	    sqlite3_bind_blob(q, 12, blob, (int)len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 13, (int64_t)s->total[VMS_COL_COMMITTED]) != SQLITE_OK) {
 		err = VMS_ERR_IO;
-		goto unlock;
+		goto out;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
+		goto out;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
-	if (bind2(q, id, (int64_t)bytes)) {
+	if (vms_store_bind2(q, id, (int64_t)bytes)) {
 		err = VMS_ERR_IO;
-		goto unlock;
+		goto out;
 	}
 	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
-	if ((err = vms_conn_exec(w, VMS_ST_COMMIT)) != VMS_OK)
-		goto unlock;
-	in_tx = 0;
+		goto out;
+	/* cached before the commit (under the lock); taken back below if the commit fails */
 	st->sample_layout = layout;
-unlock:
-	if (in_tx)
-		vms_conn_exec(w, VMS_ST_ROLLBACK);
-	pthread_mutex_unlock(&st->wlock);
+out:
+	if ((err = vms_store_write_end(st, err)) != VMS_OK) {
+		pthread_mutex_lock(&st->wlock);
+		if (st->sample_layout == layout)
+			st->sample_layout = 0;
+		pthread_mutex_unlock(&st->wlock);
+	}
 	return err;
 }
 
-/* Rows of slot (bound: ?1 id, ?2 from, ?3 to, ?4 bucket when > 0) into *out. */
+/* One row of VMS_ST_SAMPLES_RANGE or VMS_ST_SAMPLE_AT into *s, its blob decoded with the
+ * layout it names. VMS_ERR_IO when it does not decode (a damaged database). */
+static int read_row(sqlite3_stmt *q, const struct layout_map *maps, size_t n_maps, struct vms_sample *s)
+{
+	memset(s, 0, sizeof *s);
+	int i = 0;
+	s->t_ms = sqlite3_column_int64(q, i++);
+	s->flags = (unsigned)sqlite3_column_int64(q, i++);
+	s->threads = (uint64_t)sqlite3_column_int64(q, i++);
+	s->vm_rss = (uint64_t)sqlite3_column_int64(q, i++);
+	s->vm_swap = (uint64_t)sqlite3_column_int64(q, i++);
+	s->min_flt = (uint64_t)sqlite3_column_int64(q, i++);
+	s->maj_flt = (uint64_t)sqlite3_column_int64(q, i++);
+	s->snapshot_id = sqlite3_column_int64(q, i++);
+	int64_t layout = sqlite3_column_int64(q, i++);
+	s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
+	const unsigned char *blob = sqlite3_column_blob(q, i);
+	size_t len = (size_t)sqlite3_column_bytes(q, i++);
+	s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
+	s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
+	s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
+	s->flags = (unsigned)sqlite3_column_int64(q, i++);
+	s->snapshot_id = sqlite3_column_int64(q, i++);
+	for (size_t k = 0; k < n_maps; k++)
+		if (maps[k].id == layout)
+			return blob ? blob_decode(blob, len, &maps[k], s) : VMS_ERR_IO;
+	return VMS_ERR_IO;
+}
+
+/* The layouts a read knows (vms_store_rows' ctx for read_sample_row). */
+struct layouts {
+	const struct layout_map *maps;
+	size_t n;
+};
+
+static int read_sample_row(sqlite3_stmt *q, void *item, void *ctx)
+{
+	const struct layouts *ls = ctx;
+	return read_row(q, ls->maps, ls->n, item); /* what we stored must decode: else damaged */
+}
+
+/* One bucket of a downsampled range: its last sample's time and what it stands for. */
+struct bucket {
+	int64_t last_ms, snapshot_id;
+	uint64_t n, cmin, cmax;
+	unsigned flags;
+};
+
+/* Pass 1 of downsampling: the buckets of bucket_ms from from_ms, in time order, from the
+ * covering index (no blob is read). */
+static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t to_ms, int64_t bucket_ms,
+                        struct bucket **out, size_t *n)
+{
+	size_t cap = 0;
+	int rc, err = VMS_OK;
+	int64_t cur = -1;
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLES_SCAN);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK)
+		return VMS_ERR_IO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(q, 0);
+		uint64_t committed = (uint64_t)sqlite3_column_int64(q, 1);
+		int64_t b = (t - from_ms) / bucket_ms;
+		if (b != cur || !*n) {
+			if ((err = vms_store_grow(out, &cap, *n, sizeof **out)) != VMS_OK)
+				break;
+			(*out)[(*n)++] = (struct bucket){.cmin = committed, .cmax = committed};
+			cur = b;
+		}
+		struct bucket *k = &(*out)[*n - 1];
+		k->last_ms = t;
+		k->n++;
+		k->cmin = committed < k->cmin ? committed : k->cmin;
+		k->cmax = committed > k->cmax ? committed : k->cmax;
+		k->flags |= (unsigned)sqlite3_column_int64(q, 2);
+		if (sqlite3_column_int64(q, 3) > k->snapshot_id)
+			k->snapshot_id = sqlite3_column_int64(q, 3);
+	}
+	if (err == VMS_OK && rc != SQLITE_DONE)
+		err = vms_store_err(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* The samples of a range into *out: the rows of slot (VMS_ST_SAMPLES_RANGE: all of them;
+ * VMS_ST_SAMPLE_LATEST: the newest) when bucket_ms is 0, else per bucket of bucket_ms its last
+ * sample with the bucket's count, committed min/max, flags and newest full snapshot. */
 static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
                         int64_t bucket_ms, struct vms_sample **out, size_t *n)
 {
 	struct layout_map *maps = NULL;
-	size_t n_maps = 0, cap = 0;
+	struct bucket *bk = NULL;
+	size_t n_maps = 0, n_bk = 0;
 	int rc = SQLITE_DONE, err;
 	*out = NULL;
 	*n = 0;
@@ -675,61 +720,48 @@ static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, in
 		goto out;
 	if ((err = layouts_load(c, &maps, &n_maps)) != VMS_OK)
 		goto end;
+	if (bucket_ms > 0) {
+		if ((err = scan_buckets(c, id, from_ms, to_ms, bucket_ms, &bk, &n_bk)) != VMS_OK)
+			goto end;
+		if (n_bk && !(*out = calloc(n_bk, sizeof **out))) {
+			err = VMS_ERR_NOMEM;
+			goto end;
+		}
+		sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_AT);
+		for (size_t i = 0; i < n_bk && err == VMS_OK; i++) {
+			if (!q || vms_store_bind2(q, id, bk[i].last_ms)) {
+				err = VMS_ERR_IO;
+				break;
+			}
+			rc = sqlite3_step(q);
+			if (rc == SQLITE_ROW && (err = read_row(q, maps, n_maps, &(*out)[*n])) == VMS_OK) {
+				struct vms_sample *s = &(*out)[(*n)++];
+				s->n_merged = bk[i].n;
+				s->committed_min = bk[i].cmin;
+				s->committed_max = bk[i].cmax;
+				s->flags = bk[i].flags;
+				s->snapshot_id = bk[i].snapshot_id;
+			} else if (rc != SQLITE_ROW) {
+				err = vms_store_err(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+			}
+			sqlite3_reset(q);
+		}
+		goto end;
+	}
 	sqlite3_stmt *q = vms_conn_stmt(c, slot);
 	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK ||
-	    (bucket_ms > 0 && sqlite3_bind_int64(q, 4, bucket_ms) != SQLITE_OK)) {
+	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto end;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct vms_sample *p = realloc(*out, cap * sizeof *p);
-			if (!p) {
-				err = VMS_ERR_NOMEM;
-				break;
-			}
-			*out = p;
-		}
-		struct vms_sample *s = &(*out)[*n];
-		memset(s, 0, sizeof *s);
-		int i = 0;
-		s->t_ms = sqlite3_column_int64(q, i++);
-		s->flags = (unsigned)sqlite3_column_int64(q, i++);
-		s->threads = (uint64_t)sqlite3_column_int64(q, i++);
-		s->vm_rss = (uint64_t)sqlite3_column_int64(q, i++);
-		s->vm_swap = (uint64_t)sqlite3_column_int64(q, i++);
-		s->min_flt = (uint64_t)sqlite3_column_int64(q, i++);
-		s->maj_flt = (uint64_t)sqlite3_column_int64(q, i++);
-		s->snapshot_id = sqlite3_column_int64(q, i++);
-		int64_t layout = sqlite3_column_int64(q, i++);
-		s->bytes = (uint64_t)sqlite3_column_int64(q, i++);
-		const unsigned char *blob = sqlite3_column_blob(q, i);
-		size_t len = (size_t)sqlite3_column_bytes(q, i++);
-		s->n_merged = (uint64_t)sqlite3_column_int64(q, i++);
-		s->committed_min = (uint64_t)sqlite3_column_int64(q, i++);
-		s->committed_max = (uint64_t)sqlite3_column_int64(q, i++);
-		s->flags = (unsigned)sqlite3_column_int64(q, i++);
-		s->snapshot_id = sqlite3_column_int64(q, i++);
-		const struct layout_map *m = NULL;
-		for (size_t k = 0; k < n_maps; k++)
-			if (maps[k].id == layout)
-				m = &maps[k];
-		if (!m || !blob || blob_decode(blob, len, m, s) != VMS_OK) {
-			err = VMS_ERR_IO; /* what we stored must decode: a damaged database */
-			break;
-		}
-		(*n)++;
-	}
-	if (err == VMS_OK && rc != SQLITE_DONE)
-		err = vms_store_err(rc);
-	sqlite3_reset(q);
+	struct layouts ls = {maps, n_maps};
+	err = vms_store_rows(q, out, n, sizeof **out, read_sample_row, &ls);
 end:
 	vms_conn_exec(c, VMS_ST_END);
 out:
 	vms_store_reader_put(st, c);
 	layouts_free(maps, n_maps);
+	free(bk);
 	if (err != VMS_OK) {
 		free(*out);
 		*out = NULL;
@@ -765,7 +797,7 @@ int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from
 		*n = 0;
 		return VMS_ERR_INVALID;
 	}
-	return read_samples(st, VMS_ST_SAMPLES_BUCKETED, id, from_ms, to_ms, bucket_ms, out, n);
+	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, bucket_ms, out, n);
 }
 
 int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,
@@ -796,28 +828,30 @@ out:
 	return err;
 }
 
+/* (snapshot id, t_ms) of a VMS_ST_SAMPLE_NEAREST_SNAPSHOT row. */
+static int read_pair(sqlite3_stmt *q, void *item, void *ctx)
+{
+	int64_t *pair = item;
+	(void)ctx;
+	pair[0] = sqlite3_column_int64(q, 0);
+	pair[1] = sqlite3_column_int64(q, 1);
+	return VMS_OK;
+}
+
 int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,
                                       int64_t *at_ms)
 {
-	int err;
-	*snapshot_id = 0;
-	*at_ms = 0;
+	int64_t(*rows)[2] = NULL;
+	size_t n = 0;
+	const int64_t args[] = {id, t_ms};
 	struct vms_conn *c = vms_store_reader(st);
 	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_NEAREST_SNAPSHOT);
-	if (bind2(q, id, t_ms)) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	int rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		*snapshot_id = sqlite3_column_int64(q, 0);
-		*at_ms = sqlite3_column_int64(q, 1);
-		err = VMS_OK;
-	} else {
-		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
-	}
-	sqlite3_reset(q);
-out:
+	int err = vms_store_bind_i64s(q, 2, args);
+	if (err == VMS_OK)
+		err = vms_store_rows(q, &rows, &n, sizeof *rows, read_pair, NULL);
 	vms_store_reader_put(st, c);
-	return err;
+	*snapshot_id = err == VMS_OK && n ? rows[0][0] : 0;
+	*at_ms = err == VMS_OK && n ? rows[0][1] : 0;
+	free(rows);
+	return err == VMS_OK && !n ? VMS_ERR_NOT_FOUND : err;
 }

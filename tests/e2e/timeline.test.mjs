@@ -28,6 +28,9 @@ describe('timeline', { timeout: 240000 }, () => {
   const assertClean = () => assertPageClean(page);
 
   it('Watch on a live process opens a timeline that grows', async () => {
+    // every request for samples, to show that live updates cost one request per new sample
+    const sampleRequests = [];
+    page.on('request', (rq) => { if (/\/watches\/\d+\/samples/.test(rq.url())) sampleRequests.push(rq.url()); });
     await page.goto(s.daemon.url);
     await page.goto(`${s.daemon.base}/#/live/${s.grower.pid}`);
     await waitReady(page, 'snapshot');
@@ -38,8 +41,12 @@ describe('timeline', { timeout: 240000 }, () => {
     await page.waitForFunction(() => Number(document.body.dataset.samples) >= 2, null, { timeout: 20000 });
     const legend1 = await page.textContent('.tl-legend');
     const n1 = Number(await page.getAttribute('body', 'data-samples'));
-    // the page polls every 2 s: new samples arrive and Heap keeps growing (5 MiB/s)
+    // live: new samples arrive through long polls and Heap keeps growing (5 MiB/s)
     await page.waitForFunction((n) => Number(document.body.dataset.samples) >= n + 4, n1, { timeout: 30000 });
+    const live = Number(await page.getAttribute('body', 'data-live'));
+    assert.ok(live >= 4, `samples arrived live: ${live}`);
+    const polls = sampleRequests.filter((u) => /wait_s=/.test(u));
+    assert.ok(polls.length >= 1 && polls.length <= live + 2, `no polling storm: ${polls.length} long polls for ${live} live samples`);
     const legend2 = await page.textContent('.tl-legend');
     const h1 = legendBytes(legend1, 'Heap');
     const h2 = legendBytes(legend2, 'Heap');
@@ -75,7 +82,28 @@ describe('timeline', { timeout: 240000 }, () => {
     const first = await page.textContent('#tl-growth-allocs tbody tr');
     assert.match(first, /Heap/, `the growing allocation first: ${first}`);
     assert.match(first, /heap/i);
+    const heapRow = page.locator('#tl-growth-types tbody tr', { hasText: 'Heap' }).first();
+    assert.equal(await heapRow.locator('.tl-shape').getAttribute('data-kind'), 'steady');
+    assert.match(await heapRow.locator('.tl-shape').textContent(), /leak-like/, 'steady growth is flagged leak-like');
     await screenshot(page, 'timeline-compare-1400.png', { fullPage: true });
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await screenshot(page, 'timeline-compare-1024.png', { fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    // a what-grew row opens the allocation in the snapshot view
+    const link = page.locator('#tl-growth-allocs tbody tr a').first();
+    const addr = await link.textContent();
+    await link.click();
+    await page.waitForURL(/#\/snapshot\/\d+\?sel=0x/);
+    await waitReady(page, 'snapshot');
+    await page.waitForFunction((a) => document.querySelector('.sel-info') && document.querySelector('.sel-info').textContent.includes(a.replace(/^0x/, '')), addr, { timeout: 30000 });
+    assert.match(await page.textContent('.sel-info'), /Heap/, 'the selected allocation is the Heap one');
+    await screenshot(page, 'timeline-to-allocation-1400.png');
+    await page.goBack();
+    await waitReady(page, 'timeline');
+    await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
+    await page.mouse.click(hit.x + 3, hit.y + hit.height / 2);
+    await page.mouse.click(hit.x + hit.width - 3, hit.y + hit.height / 2);
+    await page.waitForSelector('#btn-open-diff', { timeout: 30000 });
     await page.click('#btn-open-diff');
     await page.waitForURL(/#\/diff\/\d+\/\d+/);
     await waitReady(page, 'diff');
@@ -94,6 +122,26 @@ describe('timeline', { timeout: 240000 }, () => {
     await page.click('tr.watch-row a');
     await page.waitForURL(/#\/watch\/\d+/);
     await waitReady(page, 'timeline');
+    await assertClean();
+  });
+
+  it('the process picker has "Watch" on each readable process', async () => {
+    await page.goto(`${s.daemon.base}/#/processes?q=${s.grower.pid}`);
+    await waitReady(page, 'processes');
+    const row = page.locator(`tr.proc[data-pid="${s.grower.pid}"]`);
+    await row.hover();
+    await screenshot(page, 'picker-watch-1400.png');
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await row.hover();
+    await screenshot(page, 'picker-watch-1024.png');
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await row.hover();
+    await row.locator('.pick-watch').click();
+    await page.waitForURL(/#\/watch\/\d+/);
+    await waitReady(page, 'timeline');
+    assert.match(await page.textContent('.proc-title'), new RegExp(`pid ${s.grower.pid}`));
+    await page.click('#btn-stop-watch');
+    await page.waitForFunction(() => /stopped/.test(document.querySelector('#tl-state').textContent), null, { timeout: 10000 });
     await assertClean();
   });
 });

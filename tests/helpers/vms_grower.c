@@ -2,9 +2,10 @@
  *
  * Usage: vms_grower KIB_PER_STEP STEP_MS [TIMEOUT_SECONDS]
  *   Every STEP_MS it malloc()s KIB_PER_STEP KiB and writes every page of it, forever (until
- *   the timeout, default 300 s, or SIGTERM). mallopt(M_MMAP_THRESHOLD) is raised so that glibc
- *   serves the blocks from the brk heap: the one allocation "[heap]" grows at the same start.
- * Prints one line when set up: "READY pid=N heap=0x... step_kib=N step_ms=N" (the first block's
+ *   the timeout, default 300 s, or SIGTERM). STEP_MS 0: it grows only when told, by
+ *   KIB_PER_STEP KiB once per SIGUSR1 (a one-time jump the test controls). mallopt(M_MMAP_THRESHOLD) is
+ * raised so that glibc serves the blocks from the brk heap: the one allocation "[heap]" grows at the same
+ * start. Prints one line when set up: "READY pid=N heap=0x... step_kib=N step_ms=N" (the first block's
  * address) and then one line per step: "GROWN total_kib=N". */
 #include <malloc.h>
 #include <signal.h>
@@ -14,6 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
+static volatile sig_atomic_t g_jumps; /* SIGUSR1s not yet served */
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	g_jumps++;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -21,8 +30,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	long kib = atol(argv[1]), step_ms = atol(argv[2]), timeout = argc > 3 ? atol(argv[3]) : 300;
-	if (kib <= 0 || step_ms <= 0)
+	if (kib <= 0 || step_ms < 0)
 		return 2;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t usr1, unblocked;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &unblocked); /* delivered only inside sigsuspend: none lost */
+	sigdelset(&unblocked, SIGUSR1);
 	mallopt(M_MMAP_THRESHOLD, 256 << 20);
 	mallopt(M_TRIM_THRESHOLD, 512 << 20);
 	alarm((unsigned)timeout);
@@ -35,8 +53,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	long total = kib;
 	for (;;) {
-		struct timespec ts = {step_ms / 1000, (step_ms % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		if (step_ms == 0) {
+			while (!g_jumps)
+				sigsuspend(&unblocked);
+			g_jumps--;
+		} else {
+			struct timespec ts = {step_ms / 1000, (step_ms % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		}
 		char *p = malloc(n);
 		if (!p)
 			return 1;

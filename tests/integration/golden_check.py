@@ -46,6 +46,16 @@ KEYS_ADDED = {
     "parts": 2,        # allocation: sub-blocks its owner delimits
     "stack_note": 2,   # thread: why it has no stack of its own
     "attribution": 2,  # top level: peek state and recogniser runs
+    # the timeline (schema 5): a watch on a name, long polling, what-grew's shape
+    "follow": 4,       # watch: follows the process name across restarts
+    "restarts": 4,     # watch: the restarts it followed
+    "long_polls": 4,   # watch.sampler: requests waiting for samples
+    "restart": 4,      # sample: the first of a new process
+    "watch_state": 4,  # samples response: the watch's state (long polling)
+    "live": 4,         # samples response: whether it waited
+    "growth": 4,       # what-grew type: steady / jump / irregular
+    "leak_like": 4,    # what-grew type: steady growth
+    "free_largest": 4, # what-grew: Free's largest block over the range
 }
 # Keys that may differ by build, not by format: the generator names the writing version.
 BUILD_KEYS = {"generator"}
@@ -204,6 +214,25 @@ def keys_new_since(set_name):
     return {k for k, v in KEYS_ADDED.items() if v > version}
 
 
+def check_watch(d, w, golden, tag, new_keys):
+    """A stored watch (sets from schema 4 on): the watch, its samples (all and downsampled), what
+    grew over it and its first full snapshot answer as the release that wrote them did, and the
+    stopped watch is not resumed."""
+    wid = w["id"]
+    for path, f in ((f"/watches/{wid}", "watch.json"),
+                    (f"/watches/{wid}/samples", "watch-samples.json"),
+                    (f"/watches/{wid}/samples?max_points=4", "watch-samples-4.json"),
+                    (f"/watches/{wid}/growth", "watch-growth.json"),
+                    (f"/snapshots/{w['snapshot']}", f"watch-snapshot-{w['snapshot']}.json")):
+        st, body = d.get(path)
+        check(st == 200, f"{tag}: {path} (HTTP {st}: {body[:200]!r})")
+        if st == 200:
+            same_json(golden(f), body, f"{tag}: {path}", new_keys)
+    st, body = d.get(f"/watches/{wid}")
+    check(st == 200 and json.loads(body)["state"] == "stopped" and json.loads(body)["sampler"] is None,
+          f"{tag}: the stopped watch stays stopped")
+
+
 def check_set(binary, set_dir, drop_renderings):
     name = os.path.basename(set_dir.rstrip("/"))
     mode = "renderings dropped" if drop_renderings else "as stored"
@@ -270,6 +299,8 @@ def check_set(binary, set_dir, drop_renderings):
                       f"{tag}: export diffs against its earlier import with no change (HTTP {st})")
                 st, body = d.get(f"/diff?from={man['ids']['python_1']}&to={new_id}")
                 check(st == 200 and "summary" in json.loads(body), f"{tag}: export diffs (HTTP {st})")
+            if "watch" in man:
+                check_watch(d, man["watch"], golden, tag, new_keys)
         finally:
             d.stop()
         # The database this build left behind opens again (a migration ran at most once).

@@ -276,7 +276,8 @@ static void test_blob_bytes(void)
 	unlink(p5);
 }
 
-/* Downsampling in SQL: buckets' last sample, count, committed range, gap flag, newest snapshot. */
+/* Downsampling (covering index + buckets in C): buckets' last sample, count, committed range, gap flag,
+ * newest snapshot. */
 static void test_downsampled(void)
 {
 	char p6[300];
@@ -314,6 +315,36 @@ static void test_downsampled(void)
 	}
 	free(got);
 	CHECK(vms_store_samples_downsampled(st, id, 0, 0, 0, &got, &n) == VMS_ERR_INVALID);
+	/* a bucket with one sample, and a range past the end */
+	CHECK(vms_store_samples_downsampled(st, id, 19000, 99000, 1000, &got, &n) == VMS_OK && n == 1 &&
+	      got[0].n_merged == 1 && got[0].t_ms == 19000);
+	free(got);
+	CHECK(vms_store_samples_downsampled(st, id, 30000, 99000, 1000, &got, &n) == VMS_OK && n == 0);
+	free(got);
+
+	/* schema 5: a watch on a name follows restarts */
+	struct vms_watch f = {.pid = 7, .start_time = 70, .name = "srv", .interval_ms = 1000, .follow = 1};
+	int64_t fid = 0;
+	CHECK(vms_store_watch_create(st, &f, &fid) == VMS_OK);
+	CHECK(vms_store_watch_retarget(st, fid, 8, 80, 7, 5000) == VMS_OK);
+	CHECK(vms_store_watch_retarget(st, fid, 9, 90, 8, 6000) == VMS_OK);
+	CHECK(vms_store_watch_retarget(st, 999999, 9, 90, 8, 6000) == VMS_ERR_NOT_FOUND);
+	struct vms_watch back;
+	CHECK(vms_store_watch_get(st, fid, &back) == VMS_OK && back.follow == 1 && back.pid == 9 &&
+	      back.start_time == 90 && back.n_restarts == 2);
+	vms_watch_clear(&back);
+	struct vms_watch_restart *re = NULL;
+	size_t nre = 0;
+	CHECK(vms_store_watch_restarts(st, fid, &re, &nre) == VMS_OK && nre == 2);
+	if (nre == 2)
+		CHECK(re[0].t_ms == 5000 && re[0].pid == 8 && re[0].old_pid == 7 && re[0].start_time == 80 &&
+		      re[1].pid == 9 && re[1].old_pid == 8);
+	free(re);
+	CHECK(vms_store_watch_get(st, id, &back) == VMS_OK && back.follow == 0 && back.n_restarts == 0);
+	vms_watch_clear(&back);
+	CHECK(vms_store_watch_delete(st, fid) == VMS_OK);
+	CHECK(vms_store_watch_restarts(st, fid, &re, &nre) == VMS_OK && nre == 0);
+	free(re);
 	vms_store_close(st);
 	unlink(p6);
 }
