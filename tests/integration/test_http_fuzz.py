@@ -117,14 +117,21 @@ def main():
         port = int(re.search(r":(\d+)/api/v1$", d.base).group(1))
         routes = route_patterns()
         hc.check(f"routes.c lists the routes ({len(routes)})", len(routes) >= 20)
-        statuses, five = {}, []
+        statuses, five, recent = {}, [], []
         for i in range(n):
             req = mutate_request(rnd, routes, port, d.token, target.pid)
-            st, out = send(port, req)
+            recent = (recent + [req])[-5:]
+            try:
+                st, out = send(port, req)
+            except ConnectionRefusedError:
+                st, out = None, b""
             statuses[st] = statuses.get(st, 0) + 1
             if st is not None and st >= 500 and st not in (503, 505, 507):
                 five.append((i, st, req[:200], out[:200]))
             if d.p.poll() is not None:
+                print(f"the daemon ended after request {i} (exit {d.p.returncode}); the last requests:")
+                for r in recent:
+                    print("   ", repr(r[:400]))
                 break
         print("statuses:", dict(sorted(statuses.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))))
         hc.check(f"{n} fuzzed requests: no 5xx answer but 503 busy, 505 bad version, 507 disk full", not five, repr(five[:3]))
