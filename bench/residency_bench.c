@@ -11,23 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_time.h"
 #include "vmscope/pages.h"
 #include "vmscope/util.h"
 
 #define ROUNDS 15
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -71,8 +59,8 @@ int main(int argc, char **argv)
 		}
 	free(b.data);
 	for (int m = 0; m < 4; m++) {
-		qsort(t[m], ROUNDS, sizeof t[m][0], cmp);
-		printf("%s %.3f %.3f %d %llu\n", names[m], t[m][ROUNDS / 2], t[m][0], ROUNDS,
+		double med = median(t[m], ROUNDS); /* sorts: t[m][0] is the minimum */
+		printf("%s %.3f %.3f %d %llu\n", names[m], med, t[m][0], ROUNDS,
 		       (unsigned long long)present[m]);
 	}
 	return 0;

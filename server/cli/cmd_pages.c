@@ -4,7 +4,9 @@
  *   strings -p PID ADDR|RANGE     ASCII and UTF-16LE strings (needs ptrace-attach rights)
  *   trim -p PID [RANGE] [--wait N] MADV_PAGEOUT, with Rss before, after, after N seconds
  *   workingset -p PID [RANGE] [--seconds N]  what it touches in N seconds (clear_refs) */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,62 +65,175 @@ static int print_json(cJSON *j)
 	return VMS_EXIT_OK;
 }
 
-/* Common options: -p TARGET, --json, [RANGE]. Returns -1 to go on, else an exit code. */
+/* The command line of a page command, once parsed: -p TARGET, --json and [RANGE], and the
+ * process resolved. */
 struct common {
 	const char *target;
 	int json;
 	pid_t pid;
-	uint64_t start, end;
+	uint64_t start, end; /* the range; [0, 0) = the whole address space */
 	int have_range;
 };
 
-static int parse_range(const char *cmd, const char *text, struct common *c)
+/* One option of a page command besides -p, --json and --help, with where its value goes: a flag
+ * sets the int *dest to 1; a number must be a decimal in [min, max] and is stored in the unsigned
+ * field *dest of size bytes (4 or 8: unsigned, size_t, uint64_t); a text stores optarg in the
+ * const char * *dest. name NULL: -short_name only; short_name 0: --name only. */
+enum opt_kind { OPT_FLAG, OPT_NUMBER, OPT_TEXT };
+struct page_opt {
+	const char *name;
+	char short_name;
+	enum opt_kind kind;
+	void *dest;
+	size_t size;
+	unsigned long long min, max;
+};
+#define FLAG(name, field)                                                                                    \
+	{                                                                                                    \
+		name, 0, OPT_FLAG, &(field), sizeof(field), 0, 0                                             \
+	}
+#define NUMBER(name, short_name, field, min, max)                                                            \
+	{                                                                                                    \
+		name, short_name, OPT_NUMBER, &(field), sizeof(field), min, max                              \
+	}
+#define TEXT(name, field)                                                                                    \
+	{                                                                                                    \
+		name, 0, OPT_TEXT, &(field), sizeof(field), 0, 0                                             \
+	}
+#define END_OPTS                                                                                             \
+	{                                                                                                    \
+		NULL, 0, OPT_FLAG, NULL, 0, 0, 0                                                             \
+	}
+#define MAX_OPTS 8
+#define LONG_ONLY 256 /* getopt_long's val for option i without a short form: LONG_ONLY + i */
+
+/* What a page command is on the command line. */
+struct page_cmd {
+	const char *name;
+	void (*usage)(FILE *f);
+	const struct page_opt *opts; /* ended by END_OPTS; at most MAX_OPTS */
+	int range_needed;            /* the ADDR|RANGE operand is required, not optional */
+	int attach;                  /* check ptrace-attach rights before anything is read */
+};
+
+/* Store arg as option o. -1 on success; VMS_EXIT_USAGE after saying what o takes. */
+static int set_option(const char *cmd, const struct page_opt *o, const char *arg)
 {
-	if (vms_parse_range(text, &c->start, &c->end) != VMS_OK) {
-		fprintf(stderr, "vmscope %s: bad range '%s' (START-END or ADDR, hex)\n", cmd, text);
+	if (o->kind == OPT_FLAG) {
+		*(int *)o->dest = 1;
+		return -1;
+	}
+	if (o->kind == OPT_TEXT) {
+		*(const char **)o->dest = arg;
+		return -1;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || v < o->min || v > o->max) {
+		char opt[32];
+		if (o->name)
+			snprintf(opt, sizeof opt, "--%s", o->name);
+		else
+			snprintf(opt, sizeof opt, "-%c", o->short_name);
+		if (o->max >= UINT32_MAX)
+			fprintf(stderr, "vmscope %s: %s takes a number\n", cmd, opt);
+		else
+			fprintf(stderr, "vmscope %s: %s takes %llu..%llu\n", cmd, opt, o->min, o->max);
 		return VMS_EXIT_USAGE;
 	}
-	c->have_range = 1;
+	if (o->size == sizeof(uint32_t)) {
+		uint32_t v32 = (uint32_t)v;
+		memcpy(o->dest, &v32, sizeof v32);
+	} else {
+		uint64_t v64 = v;
+		memcpy(o->dest, &v64, sizeof v64);
+	}
 	return -1;
 }
 
-/* The options every page command has (-p, --json, --help). -1: handled, go on; -2: not one of
- * them; else the exit code. */
-static int common_option(int ch, struct common *c, void (*usage)(FILE *))
+/* The options of pc: its own (pc->opts) and -p/--pid, -j/--json, -h/--help. Returns -1 to go on,
+ * with optind at the first operand; else the exit code: VMS_EXIT_OK after the usage on stdout
+ * for --help, VMS_EXIT_USAGE after the usage on stderr (or what a value takes) for a bad one. */
+static int page_options(const struct page_cmd *pc, int argc, char **argv, struct common *c)
 {
-	switch (ch) {
-	case 'j':
-		c->json = 1;
-		return -1;
-	case 'p':
-		c->target = optarg;
-		return -1;
-	case 'h':
-		usage(stdout);
-		return VMS_EXIT_OK;
-	case '?':
-		usage(stderr);
-		return VMS_EXIT_USAGE;
-	default:
-		return -2;
+	struct option lo[MAX_OPTS + 4];
+	char so[2 * MAX_OPTS + 6] = "jp:h";
+	size_t n = 0, nl = 0, ns = strlen(so);
+	for (; pc->opts[n].name || pc->opts[n].short_name; n++) {
+		const struct page_opt *o = &pc->opts[n];
+		int has_arg = o->kind == OPT_FLAG ? no_argument : required_argument;
+		if (n == MAX_OPTS) /* a programmer error: raise MAX_OPTS */
+			return VMS_EXIT_ERROR;
+		if (o->name)
+			lo[nl++] = (struct option){o->name, has_arg, NULL,
+			                           o->short_name ? o->short_name : LONG_ONLY + (int)n};
+		if (o->short_name) {
+			so[ns++] = o->short_name;
+			if (has_arg)
+				so[ns++] = ':';
+		}
 	}
+	so[ns] = '\0';
+	lo[nl++] = (struct option){"json", no_argument, NULL, 'j'};
+	lo[nl++] = (struct option){"pid", required_argument, NULL, 'p'};
+	lo[nl++] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[nl] = (struct option){NULL, 0, NULL, 0};
+	int ch, rc;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		size_t i = 0;
+		while (i < n && ch != (pc->opts[i].short_name ? pc->opts[i].short_name : LONG_ONLY + (int)i))
+			i++;
+		if (i < n) {
+			if ((rc = set_option(pc->name, &pc->opts[i], optarg)) != -1)
+				return rc;
+		} else if (ch == 'j') {
+			c->json = 1;
+		} else if (ch == 'p') {
+			c->target = optarg;
+		} else if (ch == 'h') {
+			pc->usage(stdout);
+			return VMS_EXIT_OK;
+		} else {
+			pc->usage(stderr);
+			return VMS_EXIT_USAGE;
+		}
+	}
+	return -1;
 }
 
-/* After the options: the target (-p) and at most one RANGE (exactly one when range_needed),
- * parsed, and the process resolved. -1 to go on, else the exit code. */
-static int common_args(const char *cmd, int argc, char **argv, int range_needed, struct common *c,
-                       void (*usage)(FILE *))
+/* After the options: the target (-p) and at most one RANGE (exactly one when pc->range_needed),
+ * parsed; the process resolved; its attach rights checked when pc->attach; an ADDR widened to
+ * the mapping holding it. Returns -1 to go on, else the exit code after saying why. */
+static int page_target(const struct page_cmd *pc, int argc, char **argv, struct common *c)
 {
 	int rc;
-	if (!c->target || argc - optind > 1 || (range_needed && argc - optind != 1)) {
-		usage(stderr);
+	if (!c->target || argc - optind > 1 || (pc->range_needed && argc - optind != 1)) {
+		pc->usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
-	if (optind < argc && (rc = parse_range(cmd, argv[optind], c)) >= 0)
+	if (optind < argc) {
+		if (vms_parse_range(argv[optind], &c->start, &c->end) != VMS_OK) {
+			fprintf(stderr, "vmscope %s: bad range '%s' (START-END or ADDR, hex)\n", pc->name,
+			        argv[optind]);
+			return VMS_EXIT_USAGE;
+		}
+		c->have_range = 1;
+	}
+	if ((rc = resolve(pc->name, c->target, &c->pid)) != VMS_EXIT_OK)
 		return rc;
-	if ((rc = resolve(cmd, c->target, &c->pid)) != VMS_EXIT_OK)
-		return rc;
-	return -1;
+	int err = pc->attach ? vms_pages_may_attach(c->pid) : 0;
+	if (!err && c->have_range && !c->end)
+		err = vms_pages_vma_at(c->pid, c->start, &c->start, &c->end);
+	return err ? fail(pc->name, c->pid, err) : -1;
+}
+
+/* Both of the above, for the commands that need nothing checked in between. */
+static int page_args(const struct page_cmd *pc, int argc, char **argv, struct common *c)
+{
+	int rc = page_options(pc, argc, argv, c);
+	return rc != -1 ? rc : page_target(pc, argc, argv, c);
 }
 
 /* ---- residency ------------------------------------------------------------------------------ */
@@ -145,42 +260,16 @@ static void residency_usage(FILE *f)
 
 int vms_cmd_residency(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"json", no_argument, NULL, 'j'},           {"pagemap", no_argument, NULL, 'P'},
-	    {"swap-offsets", no_argument, NULL, 'S'},   {"no-exclusive", no_argument, NULL, 'X'},
-	    {"max-runs", required_argument, NULL, 'm'}, {"pid", required_argument, NULL, 'p'},
-	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
 	struct common c = {0};
 	struct vms_residency_opts o = {0};
+	const struct page_opt opts[] = {
+	    FLAG("pagemap", o.force_pagemap), FLAG("swap-offsets", o.swap_offsets),
+	    FLAG("no-exclusive", o.no_exclusive), NUMBER("max-runs", 0, o.max_runs, 0, SIZE_MAX), END_OPTS};
+	const struct page_cmd pc = {"residency", residency_usage, opts, 0, 0};
 	struct vms_residency r;
-	int ch, rc;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jp:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'P':
-			o.force_pagemap = 1;
-			break;
-		case 'S':
-			o.swap_offsets = 1;
-			break;
-		case 'X':
-			o.no_exclusive = 1;
-			break;
-		case 'm':
-			o.max_runs = strtoul(optarg, NULL, 10);
-			break;
-		default:
-			if ((rc = common_option(ch, &c, residency_usage)) != -1)
-				return rc == -2 ? VMS_EXIT_USAGE : rc;
-		}
-	}
-	if ((rc = common_args("residency", argc, argv, 0, &c, residency_usage)) != -1)
+	int rc;
+	if ((rc = page_args(&pc, argc, argv, &c)) != -1)
 		return rc;
-	if (c.have_range && !c.end) {
-		int err = vms_pages_vma_at(c.pid, c.start, &c.start, &c.end);
-		if (err)
-			return fail("residency", c.pid, err);
-	}
 	int err = vms_residency_read(c.pid, c.start, c.end, &o, &r);
 	if (err)
 		return fail("residency", c.pid, err);
@@ -231,67 +320,42 @@ static void strings_usage(FILE *f)
 	        exit_codes);
 }
 
+/* --encoding ascii|utf16le|both as VMS_STR_* bits; 0 for anything else. */
+static unsigned parse_encoding(const char *text)
+{
+	if (!strcmp(text, "ascii"))
+		return VMS_STR_ASCII;
+	if (!strcmp(text, "utf16le"))
+		return VMS_STR_UTF16LE;
+	if (!strcmp(text, "both"))
+		return VMS_STR_ASCII | VMS_STR_UTF16LE;
+	return 0;
+}
+
 int vms_cmd_strings(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
-	                                   {"search", required_argument, NULL, 's'},
-	                                   {"encoding", required_argument, NULL, 'e'},
-	                                   {"offset", required_argument, NULL, 'o'},
-	                                   {"limit", required_argument, NULL, 'l'},
-	                                   {"max-bytes", required_argument, NULL, 'b'},
-	                                   {"pid", required_argument, NULL, 'p'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {NULL, 0, NULL, 0}};
 	struct common c = {0};
 	struct vms_strings_opts o = {0};
+	const char *encoding = NULL;
+	const struct page_opt opts[] = {NUMBER(NULL, 'n', o.min_chars, 2, 1024),
+	                                TEXT("search", o.contains),
+	                                TEXT("encoding", encoding),
+	                                NUMBER("offset", 0, o.offset, 0, SIZE_MAX),
+	                                NUMBER("limit", 0, o.limit, 0, SIZE_MAX),
+	                                NUMBER("max-bytes", 0, o.max_bytes, 0, UINT64_MAX),
+	                                END_OPTS};
+	const struct page_cmd pc = {"strings", strings_usage, opts, 1, 1};
 	struct vms_strings s;
-	int ch, rc;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jn:p:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			o.min_chars = (unsigned)strtoul(optarg, NULL, 10);
-			if (o.min_chars < 2 || o.min_chars > 1024) {
-				fprintf(stderr, "vmscope strings: -n takes 2..1024\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 's':
-			o.contains = optarg;
-			break;
-		case 'e':
-			if (!strcmp(optarg, "ascii"))
-				o.encodings = VMS_STR_ASCII;
-			else if (!strcmp(optarg, "utf16le"))
-				o.encodings = VMS_STR_UTF16LE;
-			else if (!strcmp(optarg, "both"))
-				o.encodings = VMS_STR_ASCII | VMS_STR_UTF16LE;
-			else {
-				fprintf(stderr, "vmscope strings: --encoding takes ascii, utf16le or both\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'o':
-			o.offset = strtoul(optarg, NULL, 10);
-			break;
-		case 'l':
-			o.limit = strtoul(optarg, NULL, 10);
-			break;
-		case 'b':
-			o.max_bytes = strtoull(optarg, NULL, 10);
-			break;
-		default:
-			if ((rc = common_option(ch, &c, strings_usage)) != -1)
-				return rc == -2 ? VMS_EXIT_USAGE : rc;
-		}
-	}
-	if ((rc = common_args("strings", argc, argv, 1, &c, strings_usage)) != -1)
+	int rc;
+	if ((rc = page_options(&pc, argc, argv, &c)) != -1)
 		return rc;
-	int err = vms_pages_may_attach(c.pid);
-	if (!err && !c.end)
-		err = vms_pages_vma_at(c.pid, c.start, &c.start, &c.end);
-	if (!err)
-		err = vms_strings_read(c.pid, c.start, c.end, &o, &s);
+	if (encoding && !(o.encodings = parse_encoding(encoding))) {
+		fprintf(stderr, "vmscope strings: --encoding takes ascii, utf16le or both\n");
+		return VMS_EXIT_USAGE;
+	}
+	if ((rc = page_target(&pc, argc, argv, &c)) != -1)
+		return rc;
+	int err = vms_strings_read(c.pid, c.start, c.end, &o, &s);
 	if (err)
 		return fail("strings", c.pid, err);
 	if (c.json) {
@@ -334,38 +398,16 @@ static void print_figure(const char *label, const struct vms_mem_figure *f)
 
 int vms_cmd_trim(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
-	                                   {"wait", required_argument, NULL, 'w'},
-	                                   {"pid", required_argument, NULL, 'p'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {NULL, 0, NULL, 0}};
 	struct common c = {0};
 	struct vms_trim t;
 	struct vms_mem_figure later = {0};
 	unsigned wait = 5;
-	int ch, rc;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jp:h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'w':
-			wait = (unsigned)strtoul(optarg, NULL, 10);
-			if (wait > 3600) {
-				fprintf(stderr, "vmscope trim: --wait takes 0..3600 seconds\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		default:
-			if ((rc = common_option(ch, &c, trim_usage)) != -1)
-				return rc == -2 ? VMS_EXIT_USAGE : rc;
-		}
-	}
-	if ((rc = common_args("trim", argc, argv, 0, &c, trim_usage)) != -1)
+	const struct page_opt opts[] = {NUMBER("wait", 0, wait, 0, 3600), END_OPTS};
+	const struct page_cmd pc = {"trim", trim_usage, opts, 0, 1};
+	int rc;
+	if ((rc = page_args(&pc, argc, argv, &c)) != -1)
 		return rc;
-	int err = vms_pages_may_attach(c.pid);
-	if (!err && c.have_range && !c.end)
-		err = vms_pages_vma_at(c.pid, c.start, &c.start, &c.end);
-	if (!err)
-		err = vms_trim(c.pid, c.start, c.end, &t);
+	int err = vms_trim(c.pid, c.start, c.end, &t);
 	if (!err && wait) {
 		sleep(wait);
 		err = vms_mem_figure_read(c.pid, c.start, c.end, &later);
@@ -410,33 +452,15 @@ static void ws_usage(FILE *f)
 
 int vms_cmd_workingset(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, NULL, 'j'},
-	                                   {"seconds", required_argument, NULL, 's'},
-	                                   {"pid", required_argument, NULL, 'p'},
-	                                   {"help", no_argument, NULL, 'h'},
-	                                   {NULL, 0, NULL, 0}};
 	struct common c = {0};
 	struct vms_working_set w;
 	unsigned seconds = 5;
-	int ch, rc;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "jp:h", lo, NULL)) != -1) {
-		if (ch == 's') {
-			seconds = (unsigned)strtoul(optarg, NULL, 10);
-			if (seconds > 3600) {
-				fprintf(stderr, "vmscope workingset: --seconds takes 0..3600\n");
-				return VMS_EXIT_USAGE;
-			}
-		} else if ((rc = common_option(ch, &c, ws_usage)) != -1)
-			return rc == -2 ? VMS_EXIT_USAGE : rc;
-	}
-	if ((rc = common_args("workingset", argc, argv, 0, &c, ws_usage)) != -1)
+	const struct page_opt opts[] = {NUMBER("seconds", 0, seconds, 0, 3600), END_OPTS};
+	const struct page_cmd pc = {"workingset", ws_usage, opts, 0, 1};
+	int rc;
+	if ((rc = page_args(&pc, argc, argv, &c)) != -1)
 		return rc;
-	int err = vms_pages_may_attach(c.pid);
-	if (!err && c.have_range && !c.end)
-		err = vms_pages_vma_at(c.pid, c.start, &c.start, &c.end);
-	if (!err)
-		err = vms_working_set(c.pid, c.start, c.end, seconds, &w);
+	int err = vms_working_set(c.pid, c.start, c.end, seconds, &w);
 	if (err)
 		return fail("workingset", c.pid, err);
 	if (c.json) {

@@ -89,14 +89,9 @@ static int memory_gate(struct vms_req *r, int pid, const char *what)
 		    "%s is off: start the daemon with --allow-memory-read to allow reading and "
 		    "paging out process memory",
 		    what);
-	unsigned wait = vms_ratelimit_take(&r->h->memory_rate);
-	if (wait) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%u", wait);
-		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
-		return vms_send_error_x(r, 429, "rate_limited", h, "too many memory reads; retry in %u s",
-		                        wait);
-	}
+	int st = vms_rate_gate(r, &r->h->memory_rate, "memory reads");
+	if (st)
+		return st;
 	int err = vms_pages_may_attach(pid);
 	if (err == VMS_ERR_PERMISSION)
 		return vms_send_error(
@@ -127,14 +122,8 @@ int vms_h_process_residency(struct vms_req *r)
 	int whole = !start && !end;
 	if (whole && (st = vms_scan_begin(r)) != 0)
 		return st;
-	unsigned wait = whole ? 0 : vms_ratelimit_take(&r->h->residency_rate);
-	if (wait) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%u", wait);
-		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
-		return vms_send_error_x(r, 429, "rate_limited", h, "too many residency reads; retry in %u s",
-		                        wait);
-	}
+	if (!whole && (st = vms_rate_gate(r, &r->h->residency_rate, "residency reads")) != 0)
+		return st;
 	int err = vms_residency_read(pid, start, end, &o, &res);
 	if (whole)
 		vms_scan_end(r);

@@ -218,6 +218,9 @@ void vms_stream_end(struct vms_req *r);
  * status of the 429 response it sent (rate_limited, or busy). */
 int vms_scan_begin(struct vms_req *r);
 void vms_scan_end(struct vms_req *r);
+/* Take one token of rl for a request. 0 when allowed; else sends 429 rate_limited with
+ * Retry-After and "too many WHAT; retry in N s", and returns that status. */
+int vms_rate_gate(struct vms_req *r, struct vms_ratelimit *rl, const char *what);
 /* Take the scan lock as an interactive scan does (counted in scan_waiting, so the sampler gives
  * way), waiting at most wait_s. 0 when held, else the pthread error (ETIMEDOUT). */
 int vms_scan_lock(struct vms_http *h, int wait_s);

@@ -58,15 +58,22 @@ int vms_scan_lock(struct vms_http *h, int wait_s)
 	return locked;
 }
 
+int vms_rate_gate(struct vms_req *r, struct vms_ratelimit *rl, const char *what)
+{
+	unsigned wait = vms_ratelimit_take(rl);
+	if (!wait)
+		return 0;
+	char ra[16];
+	snprintf(ra, sizeof ra, "%u", wait);
+	struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
+	return vms_send_error_x(r, 429, "rate_limited", h, "too many %s; retry in %u s", what, wait);
+}
+
 int vms_scan_begin(struct vms_req *r)
 {
-	unsigned wait = vms_ratelimit_take(&r->h->scan_rate);
-	if (wait) {
-		char ra[16];
-		snprintf(ra, sizeof ra, "%u", wait);
-		struct vms_header h[] = {{"Retry-After", ra}, {NULL, NULL}};
-		return vms_send_error_x(r, 429, "rate_limited", h, "too many scans; retry in %u s", wait);
-	}
+	int st = vms_rate_gate(r, &r->h->scan_rate, "scans");
+	if (st)
+		return st;
 	if (vms_scan_lock(r->h, SCAN_WAIT_S) != 0) {
 		static const struct vms_header h[] = {{"Retry-After", "5"}, {NULL, NULL}};
 		return vms_send_error_x(r, 429, "busy", h,

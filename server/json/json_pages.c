@@ -12,6 +12,35 @@ static void add_addr(cJSON *o, const char *key, uint64_t v)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
+/* A new object with the process and the range a page view covers: {"pid", "start", "end"}.
+ * NULL when out of memory. */
+static cJSON *range_object(pid_t pid, uint64_t start, uint64_t end)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "pid", pid);
+	add_addr(o, "start", start);
+	add_addr(o, "end", end);
+	return o;
+}
+
+/* parent[key] = an array of n objects, the i-th filled in by put(x, from, i). 0, or -1 when out
+ * of memory (parent then holds a partial array: the caller deletes it). */
+static int add_array(cJSON *parent, const char *key, size_t n,
+                     void (*put)(cJSON *x, const void *from, size_t i), const void *from)
+{
+	cJSON *a = cJSON_AddArrayToObject(parent, key);
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		if (!x)
+			return -1;
+		cJSON_AddItemToArray(a, x);
+		put(x, from, i);
+	}
+	return a ? 0 : -1;
+}
+
 static cJSON *flag_list(uint32_t flags)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -21,14 +50,25 @@ static cJSON *flag_list(uint32_t flags)
 	return a;
 }
 
+static void put_run(cJSON *x, const void *from, size_t i)
+{
+	const struct vms_residency *r = from;
+	const struct vms_page_run *p = &r->runs[i];
+	add_addr(x, "start", p->start);
+	add_addr(x, "end", p->end);
+	cJSON_AddNumberToObject(x, "pages", (double)((p->end - p->start) / r->page_size));
+	cJSON_AddItemToObject(x, "flags", flag_list(p->flags));
+	if (p->swap_offset) {
+		cJSON_AddNumberToObject(x, "swap_type", p->swap_type);
+		cJSON_AddNumberToObject(x, "swap_offset", (double)p->swap_offset);
+	}
+}
+
 cJSON *vms_json_residency(pid_t pid, const struct vms_residency *r)
 {
-	cJSON *o = cJSON_CreateObject(), *pages, *runs;
+	cJSON *o = range_object(pid, r->start, r->end), *pages;
 	if (!o)
 		return NULL;
-	cJSON_AddNumberToObject(o, "pid", pid);
-	add_addr(o, "start", r->start);
-	add_addr(o, "end", r->end);
 	cJSON_AddNumberToObject(o, "page_size", (double)r->page_size);
 	cJSON_AddStringToObject(o, "method", r->method == VMS_RES_PAGEMAP_SCAN ? "pagemap_scan" : "pagemap");
 	/* the fallback reads 8 bytes per page of every VMA: say so */
@@ -39,38 +79,29 @@ cJSON *vms_json_residency(pid_t pid, const struct vms_residency *r)
 	if ((pages = cJSON_AddObjectToObject(o, "pages")))
 		for (unsigned i = 0; vms_page_flag_name(i); i++)
 			cJSON_AddNumberToObject(pages, vms_page_flag_name(i), (double)r->pages[i]);
-	if (!(runs = cJSON_AddArrayToObject(o, "runs")))
+	if (add_array(o, "runs", r->n_runs, put_run, r))
 		goto fail;
-	for (size_t i = 0; i < r->n_runs; i++) {
-		const struct vms_page_run *p = &r->runs[i];
-		cJSON *x = cJSON_CreateObject();
-		if (!x)
-			goto fail;
-		cJSON_AddItemToArray(runs, x);
-		add_addr(x, "start", p->start);
-		add_addr(x, "end", p->end);
-		cJSON_AddNumberToObject(x, "pages", (double)((p->end - p->start) / r->page_size));
-		cJSON_AddItemToObject(x, "flags", flag_list(p->flags));
-		if (p->swap_offset) {
-			cJSON_AddNumberToObject(x, "swap_type", p->swap_type);
-			cJSON_AddNumberToObject(x, "swap_offset", (double)p->swap_offset);
-		}
-	}
 	return o;
 fail:
 	cJSON_Delete(o);
 	return NULL;
 }
 
+static void put_string(cJSON *x, const void *from, size_t i)
+{
+	const struct vms_string *v = (const struct vms_string *)from + i;
+	add_addr(x, "addr", v->addr);
+	cJSON_AddStringToObject(x, "encoding", v->enc == VMS_STR_ASCII ? "ascii" : "utf16le");
+	cJSON_AddNumberToObject(x, "chars", v->chars);
+	cJSON_AddItemToObject(x, "text", vms_json_string_repaired(v->text));
+}
+
 cJSON *vms_json_strings(pid_t pid, uint64_t start, uint64_t end, const struct vms_strings_opts *o,
                         const struct vms_strings *s)
 {
-	cJSON *j = cJSON_CreateObject(), *a;
+	cJSON *j = range_object(pid, start, end);
 	if (!j)
 		return NULL;
-	cJSON_AddNumberToObject(j, "pid", pid);
-	add_addr(j, "start", start);
-	add_addr(j, "end", end);
 	cJSON_AddNumberToObject(j, "min_chars", o->min_chars ? o->min_chars : 8);
 	cJSON_AddNumberToObject(j, "offset", (double)o->offset);
 	cJSON_AddNumberToObject(j, "limit", (double)o->limit);
@@ -79,18 +110,8 @@ cJSON *vms_json_strings(pid_t pid, uint64_t start, uint64_t end, const struct vm
 	cJSON_AddNumberToObject(j, "bytes_skipped", (double)s->bytes_skipped);
 	cJSON_AddBoolToObject(j, "truncated", s->truncated);
 	add_addr(j, "read_end", s->read_end);
-	if (!(a = cJSON_AddArrayToObject(j, "strings")))
+	if (add_array(j, "strings", s->n, put_string, s->v))
 		goto fail;
-	for (size_t i = 0; i < s->n; i++) {
-		cJSON *x = cJSON_CreateObject();
-		if (!x)
-			goto fail;
-		cJSON_AddItemToArray(a, x);
-		add_addr(x, "addr", s->v[i].addr);
-		cJSON_AddStringToObject(x, "encoding", s->v[i].enc == VMS_STR_ASCII ? "ascii" : "utf16le");
-		cJSON_AddNumberToObject(x, "chars", s->v[i].chars);
-		cJSON_AddItemToObject(x, "text", vms_json_string_repaired(s->v[i].text));
-	}
 	return j;
 fail:
 	cJSON_Delete(j);
@@ -112,12 +133,9 @@ cJSON *vms_json_mem_figure(const struct vms_mem_figure *f)
 
 cJSON *vms_json_trim(pid_t pid, uint64_t start, uint64_t end, const struct vms_trim *t)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = range_object(pid, start, end);
 	if (!o)
 		return NULL;
-	cJSON_AddNumberToObject(o, "pid", pid);
-	add_addr(o, "start", start);
-	add_addr(o, "end", end);
 	cJSON_AddNumberToObject(o, "advised_bytes", (double)t->advised);
 	cJSON_AddNumberToObject(o, "vmas", (double)t->vmas);
 	cJSON_AddNumberToObject(o, "skipped_vmas", (double)t->skipped);
@@ -128,27 +146,26 @@ cJSON *vms_json_trim(pid_t pid, uint64_t start, uint64_t end, const struct vms_t
 	return o;
 }
 
+static void put_ws_vma(cJSON *x, const void *from, size_t i)
+{
+	const struct vms_ws_vma *v = (const struct vms_ws_vma *)from + i;
+	add_addr(x, "start", v->start);
+	add_addr(x, "end", v->end);
+	cJSON_AddNumberToObject(x, "rss", (double)v->rss);
+	cJSON_AddNumberToObject(x, "referenced", (double)v->referenced);
+}
+
 cJSON *vms_json_working_set(pid_t pid, const struct vms_working_set *w)
 {
-	cJSON *o = cJSON_CreateObject(), *a;
+	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
 	cJSON_AddNumberToObject(o, "pid", pid);
 	cJSON_AddNumberToObject(o, "seconds", w->seconds);
 	cJSON_AddNumberToObject(o, "rss", (double)w->rss);
 	cJSON_AddNumberToObject(o, "referenced", (double)w->referenced);
-	if (!(a = cJSON_AddArrayToObject(o, "vmas")))
+	if (add_array(o, "vmas", w->n, put_ws_vma, w->v))
 		goto fail;
-	for (size_t i = 0; i < w->n; i++) {
-		cJSON *x = cJSON_CreateObject();
-		if (!x)
-			goto fail;
-		cJSON_AddItemToArray(a, x);
-		add_addr(x, "start", w->v[i].start);
-		add_addr(x, "end", w->v[i].end);
-		cJSON_AddNumberToObject(x, "rss", (double)w->v[i].rss);
-		cJSON_AddNumberToObject(x, "referenced", (double)w->v[i].referenced);
-	}
 	return o;
 fail:
 	cJSON_Delete(o);

@@ -15,16 +15,14 @@ import { e2eSuite, assertPageClean } from './harness.mjs';
 const missing = skipIfOptionalAndMissing('the details-columns e2e tests');
 
 describe('details columns', { timeout: 240000 }, () => {
-  let context;
   let snap;
   let snapId;
-  const s = e2eSuite(missing, { testee: true, tmp: 'cols' });
+  const s = e2eSuite(missing, { testee: true, tmp: 'cols', context: true });
 
   before(async () => {
     const r = await apiCall(s.daemon, 'POST', `/processes/${s.testee.pid}/snapshots`, { share: false });
     snapId = String(r.id);
     snap = await apiCall(s.daemon, 'GET', `/snapshots/${snapId}`);
-    context = await s.browser.newContext();
   });
 
   const clean = (p) => assertPageClean(p, { dialogs: false });
@@ -62,7 +60,7 @@ describe('details columns', { timeout: 240000 }, () => {
 
   for (const width of [1024, 1400]) {
     it(`at ${width} px an Image row shows its type, numbers and file without sideways scrolling`, async () => {
-      const p = await watchedPage(context, { width, height: 900 });
+      const p = await watchedPage(s.context, { width, height: 900 });
       await p.evaluate(() => localStorage.removeItem('vmscope.columns')).catch(() => {});
       await openSnapshot(p, `#/snapshot/${snapId}?type=image`);
       await p.evaluate(() => localStorage.removeItem('vmscope.columns'));
@@ -84,7 +82,7 @@ describe('details columns', { timeout: 240000 }, () => {
   }
 
   it('the Columns menu offers every column; the choice is kept in the link and in localStorage', async () => {
-    const p = await watchedPage(context, { width: 1400, height: 900 });
+    const p = await watchedPage(s.context, { width: 1400, height: 900 });
     await openSnapshot(p, `#/snapshot/${snapId}`);
     await p.click('#btn-columns');
     const offered = await p.locator('.columns-menu label.column-choice').allInnerTexts();
@@ -136,7 +134,7 @@ describe('details columns', { timeout: 240000 }, () => {
   });
 
   it('a column is resized by dragging its header edge, and keeps its width', async () => {
-    const p = await watchedPage(context, { width: 1400, height: 900 });
+    const p = await watchedPage(s.context, { width: 1400, height: 900 });
     await openSnapshot(p, `#/snapshot/${snapId}`);
     await p.evaluate(() => { localStorage.removeItem('vmscope.widths.details'); localStorage.removeItem('vmscope.columns'); });
     await p.reload();
@@ -178,7 +176,7 @@ describe('details columns', { timeout: 240000 }, () => {
       const a = await apiCall(s.daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
       const added = await mf.grow();
       const b = await apiCall(s.daemon, 'POST', `/processes/${mf.pid}/snapshots`, { share: false });
-      const p = await watchedPage(context, { width: 1024, height: 900 });
+      const p = await watchedPage(s.context, { width: 1024, height: 900 });
       await p.goto(s.daemon.url);
       await waitReady(p, 'processes');
       await p.evaluate(() => localStorage.removeItem('vmscope.columns'));

@@ -13,14 +13,12 @@ import { e2eSuite, assertPageClean, waitSnapshotView } from './harness.mjs';
 const missing = skipIfOptionalAndMissing('the dashboard e2e tests');
 
 describe('dashboard', { timeout: 300000 }, () => {
-  let context;
   let page;
   let snapId;
-  const s = e2eSuite(missing, { testee: true, tmp: 'files' });
+  const s = e2eSuite(missing, { testee: true, tmp: 'files', context: { acceptDownloads: true } });
 
   before(async () => {
-    context = await s.browser.newContext({ acceptDownloads: true });
-    page = await watchedPage(context);
+    page = await watchedPage(s.context);
   });
 
   const assertClean = (p = page) => assertPageClean(p);

@@ -12,8 +12,9 @@ import { launchBrowser, startDaemon, startTestee, startGrower, cspViolations } f
 // Call inside describe(), before the suite's own before(). missing: what skipIfOptionalAndMissing
 // returned (asserted empty first, so a missing prerequisite fails the suite). opts.testee: start
 // vms_testee; opts.grower: [kib, stepMs] for vms_grower; opts.tmp: make a temporary directory
-// named vms-e2e-<tmp>-* now (so the suite may use it at once) and remove it afterwards.
-// Returns the object the hooks fill: {daemon, testee, grower, browser, tmp}; a suite may put
+// named vms-e2e-<tmp>-* now (so the suite may use it at once) and remove it afterwards;
+// opts.context: open a browser context with these options (true: the defaults) as s.context.
+// Returns the object the hooks fill: {daemon, testee, grower, browser, context, tmp}; a suite may put
 // more helpers in s.stops (each a function returning a promise), which after() awaits first.
 export function e2eSuite(missing, opts = {}) {
   const s = { tmp: opts.tmp ? mkdtempSync(join(tmpdir(), `vms-e2e-${opts.tmp}-`)) : null, stops: [] };
@@ -23,6 +24,7 @@ export function e2eSuite(missing, opts = {}) {
     if (opts.testee) s.testee = await startTestee();
     if (opts.grower) s.grower = await startGrower(...opts.grower);
     s.browser = await launchBrowser();
+    if (opts.context) s.context = await s.browser.newContext(opts.context === true ? {} : opts.context);
   });
   after(async () => {
     if (s.browser) await s.browser.close();

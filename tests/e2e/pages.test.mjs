@@ -52,25 +52,29 @@ describe('inside the pages', { timeout: 240000 }, () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function openLive(d, width, sel) {
+  // The live view of the helper on daemon d at width px, allocation sel selected; then, when
+  // waitFor is given, until that selector shows.
+  async function openLive(d, width, sel, waitFor) {
     const p = await watchedPage(context, { width, height: 1000 });
     await p.goto(d.url);
     await waitReady(p, 'processes');
     await p.goto(`${d.base}/#/live/${helper.proc.pid}?sel=${sel}`);
     await p.waitForFunction(() => window.vmsDebug && document.body.dataset.ready === '1', null, { timeout: 30000 });
+    if (waitFor) await p.waitForSelector(waitFor, { timeout: 20000 });
     return p;
   }
 
-  async function clean(p) {
+  // Close p after asserting that nothing went wrong silently in it.
+  async function closeClean(p) {
     assert.deepEqual(p.problems.pageErrors, [], 'no script errors');
     assert.deepEqual(await cspViolations(p), [], 'no Content-Security-Policy violations');
+    await p.close();
   }
 
   it('shows the residency strip and the counts of the selected allocation', async () => {
     const res = await apiCall(on, 'GET', `/processes/${helper.proc.pid}/residency?addr=${helper.info.anon}`);
     for (const width of [1024, 1400]) {
-      const p = await openLive(on, width, helper.info.anon);
-      await p.waitForSelector('#res-strip', { timeout: 20000 });
+      const p = await openLive(on, width, helper.info.anon, '#res-strip');
       const counts = await p.textContent('#res-counts');
       assert.match(counts, new RegExp(`^${res.pages.present} of 64 pages in RAM`), counts);
       const legend = await p.textContent('.res-legend');
@@ -90,14 +94,12 @@ describe('inside the pages', { timeout: 240000 }, () => {
       assert.ok(await p.isVisible('#btn-strings') && await p.isVisible('#btn-trim'), 'Strings and Trim are offered');
       await p.locator('#pages-block').scrollIntoViewIfNeeded();
       await screenshot(p, `pages-strip-${width}.png`);
-      await clean(p);
-      await p.close();
+      await closeClean(p);
     }
   });
 
   it('lists the strings the program wrote', async () => {
-    const p = await openLive(on, 1400, helper.info.strings);
-    await p.waitForSelector('#btn-strings', { timeout: 20000 });
+    const p = await openLive(on, 1400, helper.info.strings, '#btn-strings');
     await p.click('#btn-strings');
     await p.waitForFunction(() => /strings;/.test((document.getElementById('strings-status') || {}).textContent || ''), null, { timeout: 20000 });
     const texts = await p.$$eval('.string-row .text', (els) => els.map((e) => e.textContent));
@@ -106,13 +108,11 @@ describe('inside the pages', { timeout: 240000 }, () => {
     await p.fill('#strings-q', 'marker');
     await p.waitForFunction(() => document.querySelectorAll('.string-row').length === 2, null, { timeout: 20000 });
     await screenshot(p, 'pages-strings-1400.png');
-    await clean(p);
-    await p.close();
+    await closeClean(p);
   });
 
   it('asks before trimming and says what it does', async () => {
-    const p = await openLive(on, 1024, helper.info.trim);
-    await p.waitForSelector('#btn-trim', { timeout: 20000 });
+    const p = await openLive(on, 1024, helper.info.trim, '#btn-trim');
     await p.click('#btn-trim');
     const text = await p.textContent('dialog');
     assert.match(text, /page out/i);
@@ -123,8 +123,7 @@ describe('inside the pages', { timeout: 240000 }, () => {
     const result = await p.textContent('#trim-result');
     assert.match(result, /Before.*Rss 256 KiB/s, result);
     assert.match(result, /Right after.*Rss 0 B/s, result);
-    await clean(p);
-    await p.close();
+    await closeClean(p);
   });
 
   it('colours the address map by residency', async () => {
@@ -143,17 +142,14 @@ describe('inside the pages', { timeout: 240000 }, () => {
     assert.equal(color, '123,63,184', 'the THP is drawn in the huge-page colour');
     await screenshot(p, 'pages-overlay-1400.png');
     await p.uncheck('#res-overlay');
-    await clean(p);
-    await p.close();
+    await closeClean(p);
   });
 
   it('offers no Strings or Trim when the daemon does not allow memory reads', async () => {
-    const p = await openLive(off, 1400, helper.info.anon);
-    await p.waitForSelector('#res-strip', { timeout: 20000 });
+    const p = await openLive(off, 1400, helper.info.anon, '#res-strip');
     await p.waitForTimeout(500);
     assert.equal(await p.$('#btn-strings'), null);
     assert.equal(await p.$('#btn-trim'), null);
-    await clean(p);
-    await p.close();
+    await closeClean(p);
   });
 });
