@@ -131,7 +131,7 @@ export function pickerView(container, params) {
         onkeydown: (ev) => { if (ev.key === 'Enter') pick(p); },
       },
       el('td', { text: String(p.pid) }),
-      el('td', { className: 'left name' }, p.name || '', ok ? el('button', {
+      el('td', { className: 'left name' }, el('span', { className: 'proc-label', text: p.name || '' }), ok ? el('button', {
         type: 'button', className: 'small pick-watch', title: `Watch this process: sample ${p.name} (${p.pid}) every second and chart what grows`,
         onclick: (ev) => { ev.stopPropagation(); startWatch(p.pid); },
         onkeydown: (ev) => ev.stopPropagation(),

@@ -38,7 +38,7 @@ describe('hostile names', { timeout: 180000 }, () => {
     await waitReady(page, 'processes');
     await page.fill('#proc-search', String(mf.pid));
     const row = page.locator(`tr.proc[data-pid="${mf.pid}"]`);
-    assert.equal(await row.locator('td.name').textContent(), COMM);
+    assert.equal(await row.locator('td.name .proc-label').textContent(), COMM);
     assert.ok((await row.locator('td.cmd').textContent()).includes(FILE), 'the command line holds the file name, as text');
     await screenshot(page, 'hostile-processes.png');
     await noMarkup();
