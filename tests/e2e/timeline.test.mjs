@@ -56,7 +56,8 @@ describe('timeline', { timeout: 240000 }, () => {
     assert.match(await page.textContent('#tl-state'), /running/);
     await screenshot(page, 'timeline-1400.png');
     await page.setViewportSize({ width: 1024, height: 900 });
-    await page.waitForTimeout(300);
+    // the chart redraws on resize (debounced): wait for it rather than a fixed time
+    await page.waitForFunction(() => document.querySelector('.tl-svg').getBoundingClientRect().width <= 1024, null, { timeout: 10000 }).catch(() => {});
     const svgWidth = await page.evaluate(() => document.querySelector('.tl-svg').getBoundingClientRect().width);
     assert.ok(svgWidth <= 1024 && svgWidth > 600, `the chart fits 1024 px: ${svgWidth}`);
     await screenshot(page, 'timeline-1024.png');
