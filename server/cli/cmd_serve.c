@@ -188,6 +188,23 @@ static int parse_option(int c, void *cookie)
 			*flags[i].to = 1;
 			return -1;
 		}
+	/* Whole numbers within bounds. */
+	const struct {
+		int c;
+		const char *opt;
+		unsigned long min, max;
+		unsigned *to;
+	} counts[] = {{'u', "--scan-burst", 1, 10000, &a->cfg.scan_burst},
+	              {'t', "--threads", 2, 1024, &a->cfg.threads},
+	              {'i', "--metrics-interval", 1, 86400, &a->cfg.metrics_interval_s},
+	              {'m', "--memory-reads-per-min", 1, 6000, &a->cfg.memory_reads_per_min}};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+		if (counts[i].c == c) {
+			if (uint_opt(counts[i].opt, counts[i].min, counts[i].max, &v) != 0)
+				return VMS_EXIT_USAGE;
+			*counts[i].to = (unsigned)v;
+			return -1;
+		}
 	switch (c) {
 	case 'a':
 		if (a->cfg.n_allow_hosts == MAX_ALLOW_HOSTS || !*optarg || strchr(optarg, ':')) {
@@ -212,18 +229,8 @@ static int parse_option(int c, void *cookie)
 			return VMS_EXIT_USAGE;
 		}
 		return -1;
-	case 'u':
-		if (uint_opt("--scan-burst", 1, 10000, &v) != 0)
-			return VMS_EXIT_USAGE;
-		a->cfg.scan_burst = (unsigned)v;
-		return -1;
 	case 'M':
 		return size_opt("--max-body", "64M", &a->cfg.max_body);
-	case 't':
-		if (uint_opt("--threads", 2, 1024, &v) != 0)
-			return VMS_EXIT_USAGE;
-		a->cfg.threads = (unsigned)v;
-		return -1;
 	case 'e':
 		if (a->cfg.n_metrics_processes == MAX_METRICS_PROCESSES || !*optarg || strlen(optarg) > 63) {
 			fprintf(stderr,
@@ -233,16 +240,6 @@ static int parse_option(int c, void *cookie)
 			return VMS_EXIT_USAGE;
 		}
 		a->metrics[a->cfg.n_metrics_processes++] = optarg;
-		return -1;
-	case 'i':
-		if (uint_opt("--metrics-interval", 1, 86400, &v) != 0)
-			return VMS_EXIT_USAGE;
-		a->cfg.metrics_interval_s = (unsigned)v;
-		return -1;
-	case 'm':
-		if (uint_opt("--memory-reads-per-min", 1, 6000, &v) != 0)
-			return VMS_EXIT_USAGE;
-		a->cfg.memory_reads_per_min = (unsigned)v;
 		return -1;
 	default:
 		usage(stderr);
