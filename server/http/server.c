@@ -416,16 +416,27 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		"static_file_cache_control", "no-cache",
 		"additional_header", static_headers,
 		"decode_url", "yes",
-		/* Without a web directory civetweb serves no files at all (begin_request answers 404). */
-		/* TLS: civetweb applies the floor (4 = TLS 1.2 and later) before init_ssl, which loads
-		 * our pair and sets the same floor and our ciphers (tls.c). Without TLS these pairs
-		 * become document_root (or nothing): a NULL name would end the list early. */
-		h->tls ? "ssl_protocol_version" : "enable_directory_listing", h->tls ? "4" : "no",
-		h->tls ? "ssl_cipher_list" : "enable_directory_listing", h->tls ? VMS_TLS_CIPHERS_12 : "no",
-		h->web_dir ? "document_root" : NULL, h->web_dir,
+		NULL, NULL, /* document_root */
+		NULL, NULL, /* ssl_protocol_version */
+		NULL, NULL, /* ssl_cipher_list */
 		NULL,
 	};
 	/* clang-format on */
+	/* The optional pairs, in the NULL slots above. Without a web directory civetweb serves no
+	 * files at all (begin_request answers 404). TLS: civetweb applies the floor (4 = TLS 1.2
+	 * and later) before init_ssl, which loads our pair and sets the same floor and our ciphers
+	 * (tls.c). */
+	size_t opt = sizeof options / sizeof options[0] - 7;
+	if (h->web_dir) {
+		options[opt++] = "document_root";
+		options[opt++] = h->web_dir;
+	}
+	if (h->tls) {
+		options[opt++] = "ssl_protocol_version";
+		options[opt++] = "4";
+		options[opt++] = "ssl_cipher_list";
+		options[opt++] = VMS_TLS_CIPHERS_12;
+	}
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
 	cb.begin_request = begin_request;
