@@ -102,3 +102,10 @@ int vms_h_shared_at(struct vms_req *r)
 	int st = resolve(r, &sh);
 	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, r->param[1], 0);
 }
+
+int vms_h_shared_at_many(struct vms_req *r)
+{
+	struct vms_share sh;
+	int st = resolve(r, &sh);
+	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, NULL, 0);
+}

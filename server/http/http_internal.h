@@ -187,6 +187,7 @@ int vms_h_process(struct vms_req *r);
 int vms_h_process_snapshot(struct vms_req *r);
 int vms_h_process_changes(struct vms_req *r);
 int vms_h_process_at(struct vms_req *r);
+int vms_h_process_at_many(struct vms_req *r);
 int vms_h_snapshots(struct vms_req *r);
 int vms_h_snapshot_import(struct vms_req *r);
 int vms_h_snapshot_get(struct vms_req *r);
@@ -194,6 +195,7 @@ int vms_h_snapshot_csv(struct vms_req *r);
 int vms_h_snapshot_txt(struct vms_req *r);
 int vms_h_snapshot_delete(struct vms_req *r);
 int vms_h_snapshot_at(struct vms_req *r);
+int vms_h_snapshot_at_many(struct vms_req *r);
 int vms_h_snapshot_meta(struct vms_req *r);
 int vms_h_export_csv(struct vms_req *r);
 int vms_h_export_txt(struct vms_req *r);
@@ -205,6 +207,7 @@ int vms_h_shared_get(struct vms_req *r);
 int vms_h_shared_csv(struct vms_req *r);
 int vms_h_shared_txt(struct vms_req *r);
 int vms_h_shared_at(struct vms_req *r);
+int vms_h_shared_at_many(struct vms_req *r);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
 int vms_h_watch_get(struct vms_req *r);
@@ -218,9 +221,10 @@ struct vms_json_opts;
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts);
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline);
 int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv);
-/* What is at addr_text in stored snapshot id. read_files: also read the image's file on this
- * host for its section and symbol (never for a share link: an unauthenticated holder must not
- * make the daemon read files). */
+/* What is at addr_text in stored snapshot id (api_at.c); addr_text NULL: at each address of the
+ * POST body {"addresses": [...]}, answered as {"results": [...]}. read_files: also read the
+ * image's file on this host for its section and symbol when the snapshot was taken here (never
+ * for a share link: an unauthenticated holder must not make the daemon read files). */
 int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);

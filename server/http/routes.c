@@ -42,6 +42,10 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
+    /* several addresses at once (a pasted stack trace): {"addresses": [...]} (api_at.c) */
+    {"POST", V1 "/processes/{}/at", 0, vms_h_process_at_many},
+    {"POST", V1 "/snapshots/{}/at", 0, vms_h_snapshot_at_many},
+    {"POST", V1 "/shared/{}/at", VMS_ROUTE_PUBLIC, vms_h_shared_at_many},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
