@@ -325,6 +325,18 @@ static const struct vms_region *file_region(const struct vms_snapshot *s, size_t
 	return NULL;
 }
 
+/* Is there a file at fr's path (under rootfd) other than the mapped one? The kernel shows a
+ * file replaced by rename (a package upgrade) as "(deleted)": the old inode lost its name. */
+static int replaced_on_disk(int rootfd, const struct vms_region *fr)
+{
+	struct stat st;
+	int fd = rootfd >= 0 ? vms_attr_open_regular(rootfd, fr->path, &st) : -1;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return (uint64_t)st.st_ino != fr->inode;
+}
+
 unsigned vms_image_stored_flags(const struct vms_snapshot *s, int imported)
 {
 	struct utsname u;
@@ -417,15 +429,18 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->has_file_offset = 1;
 		out->file_offset = addr - r->start + r->offset;
 	}
-	if (fr->deleted) {
-		out->note = "the mapped file was deleted: no section or symbol";
-		goto out;
-	}
 	if (flags & VMS_IMAGE_NO_FILES) {
 		out->note = "the snapshot was not taken on this host: its files are not read here";
 		goto out;
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fr->deleted) {
+		out->note = replaced_on_disk(rootfd, fr)
+		                ? "the mapped file was replaced (the file at its path has another inode) and "
+		                  "deleted: no section or symbol"
+		                : "the mapped file was deleted: no section or symbol";
+		goto out;
+	}
 	int rc = rootfd < 0 ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
 	if (rc == -1) {
 		out->note = "the file cannot be read: no section or symbol";
@@ -603,15 +618,19 @@ int vms_image_mem_sections(const unsigned char *p, size_t len, uint64_t lo, uint
 	return oom ? -1 : n;
 }
 
+#define REPLACED_NOTE "replaced: the file at this path is not the mapped one (inode differs)"
+
 /* What the details say about an image whose file is missing or not the mapped one. */
-static const char *why_no_sections(const struct vms_region *fr, int open_rc, const struct elf *e)
+static const char *why_no_sections(int rootfd, const struct vms_region *fr, int open_rc, const struct elf *e)
 {
 	if (fr->deleted)
-		return "deleted: the mapped file is gone, no sections";
+		return replaced_on_disk(rootfd, fr) ? REPLACED_NOTE
+		           ", the mapped one was deleted: no sections"
+		                                    : "deleted: the mapped file is gone, no sections";
 	if (open_rc == -1)
 		return "file not readable: sections unknown";
 	if ((uint64_t)e->st.st_ino != fr->inode)
-		return "replaced: the file at this path is not the mapped one (inode differs), no sections";
+		return REPLACED_NOTE ", no sections";
 	if (open_rc == -2)
 		return "not an ELF file";
 	return NULL;
@@ -638,7 +657,7 @@ static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const c
 	if (!fr)
 		goto out;
 	int rc = fr->deleted ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
-	const char *why = why_no_sections(fr, rc, &e);
+	const char *why = why_no_sections(rootfd, fr, rc, &e);
 	char id[130] = "";
 	uint64_t bias = 0, pref = 0;
 	int have_bias = 0;

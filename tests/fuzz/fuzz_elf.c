@@ -118,8 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n = snprintf(text, sizeof text,
 	                 "%llx-%llx r--p 00000000 08:01 %llu %s\n%llx-%llx r-xp 00001000 08:01 %llu %s\n"
 	                 "%llx-%llx rw-p 00002000 08:01 %llu %s\n%llx-%llx rw-p 00000000 00:00 0 \n",
-	                 BASE, BASE + 0x1000, (unsigned long long)fe.inode, fe.path, BASE + 0x1000, BASE + 0x2000,
-	                 (unsigned long long)fe.inode, fe.path, BASE + 0x2000, BASE + 0x3000,
+	                 BASE, BASE + 0x1000, (unsigned long long)fe.inode, fe.path, BASE + 0x1000,
+	                 BASE + 0x2000, (unsigned long long)fe.inode, fe.path, BASE + 0x2000, BASE + 0x3000,
 	                 (unsigned long long)fe.inode, fe.path, BASE + 0x3000, BASE + 0x9000);
 	struct vms_snapshot *s = vms_snapshot_new();
 	struct vms_classify_ctx ctx = {.main_tid = 1, .elf_load = probe, .cookie = &fe};
@@ -152,7 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct vms_image_info info;
 		char sym[600];
 		FUZZ_CHECK(vms_image_lookup(s, at, "/", VMS_IMAGE_CHECK_INODE, NULL, &info) == VMS_OK);
-		FUZZ_CHECK(memchr(info.section, 0, sizeof info.section) && memchr(info.symbol, 0, sizeof info.symbol) &&
+		FUZZ_CHECK(memchr(info.section, 0, sizeof info.section) &&
+		           memchr(info.symbol, 0, sizeof info.symbol) &&
 		           memchr(info.build_id, 0, sizeof info.build_id));
 		vms_image_symbol_text(&info, sym, sizeof sym);
 		FUZZ_CHECK(memchr(sym, 0, sizeof sym));
