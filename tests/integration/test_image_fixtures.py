@@ -11,6 +11,10 @@ tests/zoo/c/image_fixtures.c into a live process and scanned with `vmscope snaps
   * rep:   a copy replaced after loading (a new file renamed over it, as a package upgrade does;
            the kernel shows the old one as deleted): the details say replaced (inode differs),
            `at` names no symbol from the new file and says it was replaced;
+  * dbg:   a library stripped of .symtab whose debug file (objcopy --only-keep-debug) lies under
+           /usr/lib/debug/.build-id/xx/rest.debug in the process's own mount namespace (unshare -m
+           and a tmpfs there: this host's /usr/lib/debug is untouched): `at` names the hidden
+           function fixture_hidden from that debug file;
   * m32:   a 32-bit process (gcc -m32) with a 32-bit library: sections and `at` with a symbol.
 No cc: exit 77; no 32-bit toolchain: that part is noted and skipped.
 """
@@ -85,6 +89,48 @@ def parts(a):
 def last_file_region(a, path):
     regs = [r for r in a["regions"] if r.get("path") == path]
     return regs[-1] if regs else None
+
+
+def build_id(path):
+    r = subprocess.run(["readelf", "-n", path], capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        if "Build ID:" in line:
+            return line.split("Build ID:")[1].strip()
+    return None
+
+
+def debug_file_part(tmp, prog):
+    if os.geteuid() != 0 or not all(shutil.which(t) for t in ("unshare", "objcopy", "readelf", "nm")) \
+            or not os.path.isdir("/usr/lib/debug"):
+        print("note: the debug-file part needs root, unshare, binutils and /usr/lib/debug: skipped")
+        return
+    dbg_lib = lib(tmp, "dbg", 8, "-g")
+    debug = dbg_lib + ".debug"
+    subprocess.run(["objcopy", "--only-keep-debug", dbg_lib, debug], check=True)
+    subprocess.run(["objcopy", "--strip-all", dbg_lib], check=True)
+    bid = build_id(dbg_lib)
+    nm = subprocess.run(["nm", debug], capture_output=True, text=True).stdout
+    hidden = [int(l.split()[0], 16) for l in nm.splitlines() if l.endswith(" fixture_hidden")]
+    if not bid or not hidden:
+        hc.check("dbg: the fixture has a build-id and fixture_hidden in its debug file", False, f"{bid} {hidden}")
+        return
+    d = f"/usr/lib/debug/.build-id/{bid[:2]}"
+    script = (f"mount -t tmpfs vmscope-test /usr/lib/debug && mkdir -p {d} && cp {debug} {d}/{bid[2:]}.debug "
+              f"&& exec {prog} {dbg_lib}")
+    try:
+        p, me = hc.start(["unshare", "-m", "--propagation", "private", "sh", "-c", script], ready_timeout=20)
+    except RuntimeError as e:
+        print(f"note: could not start in a private mount namespace ({e}): skipped")
+        return
+    base = me["libs"][0]["base"]
+    res, err = at(me["pid"], base + hidden[0] + 4)
+    img = res[0].get("image") or {} if res else {}
+    hc.check("dbg: at names fixture_hidden+0x4 from the debug file under /usr/lib/debug/.build-id/",
+             img.get("symbol") == "fixture_hidden" and int(img.get("symbol_offset", "0"), 16) == 4
+             and img.get("symbol_source") == "debug file" and bid[2:] in (img.get("debug_file") or ""),
+             str(img) + err)
+    p.stdin.close()
+    p.wait(timeout=10)
 
 
 def main():
@@ -165,6 +211,8 @@ def main():
                  and not imgs[1].get("symbol") and "replaced" in (imgs[1].get("note") or ""), str(imgs) + err)
         p.stdin.close()
         p.wait(timeout=10)
+
+        debug_file_part(tmp, prog)
 
         # 32-bit
         prog32 = os.path.join(tmp, "image_fixtures32")

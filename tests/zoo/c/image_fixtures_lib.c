@@ -6,8 +6,14 @@
 char fixture_bss[BSS];
 int fixture_data = 42;
 
+/* not exported (.symtab only): found through a separate debug file once stripped */
+__attribute__((visibility("hidden"), noinline)) int fixture_hidden(int x)
+{
+	return x * 3 + fixture_data;
+}
+
 int fixture_func(int x)
 {
 	fixture_bss[x % BSS]++;
-	return fixture_data + fixture_bss[0] + x;
+	return fixture_hidden(fixture_data + fixture_bss[0] + x);
 }
