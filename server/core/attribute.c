@@ -63,6 +63,11 @@ const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a)
 	return a->s;
 }
 
+int vms_attr_live(const struct vms_attr *a)
+{
+	return a->dirfd >= 0 && !a->reader && !a->file_reader;
+}
+
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
 {
 	char buf[512];

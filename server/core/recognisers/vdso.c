@@ -1,9 +1,10 @@
 /* Recogniser "vdso": the kernel's [vdso] is an ELF shared object that lives only in memory, so
  * its sections (.hash, .dynsym, .text, .altinstructions ...) come from its bytes: the target's
  * own, read with vms_attr_peek (ptrace-attach rights, resident pages: the vdso always is), or,
- * when reads are off or denied, vmscope's own vdso (getauxval(AT_SYSINFO_EHDR)), which is the
- * same image when the target runs the same ABI on this kernel (a scan reads a live process on
- * this host): same word size and machine, and a [vdso] of the same size. The details say which.
+ * when reads are off or denied and the scan is of a live process (never for saved text),
+ * vmscope's own vdso (getauxval(AT_SYSINFO_EHDR)), which is the same image when the target runs
+ * the same ABI on this kernel: same word size and machine, and a [vdso] of the same size. The
+ * details say which.
  * Source: Linux arch/x86/entry/vdso/vdso2c.h (the image is mapped whole, section headers
  * included; it is linked at 0). */
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static const char *run(struct vms_attr *a)
 	if (got == len) {
 		img = buf;
 		from = "sections read from its memory";
-	} else if ((img = vms_image_own_vdso(s, len)) != NULL) {
+	} else if (vms_attr_live(a) && (img = vms_image_own_vdso(s, len)) != NULL) {
 		from = "sections from vmscope's own vdso: same kernel and ABI";
 	}
 	const char *note = NULL;
