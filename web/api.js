@@ -127,6 +127,14 @@ export const api = {
   // (default: its newest stored snapshot)
   changes: (pid, to) => request(`/processes/${enc(pid)}/changes` + query({ to })),
   at: (pid, addr) => request(`/processes/${enc(pid)}/at/${enc(addr)}`),
+  // several addresses at once (a pasted stack trace): {"results": [...]} in the same order.
+  // source: {kind: 'snapshot', id} | {kind: 'shared', token} | {kind: 'live', pid}
+  atMany: (source, addresses) => {
+    const body = JSON.stringify({ addresses });
+    if (source.kind === 'snapshot') return request(`/snapshots/${enc(source.id)}/at`, { method: 'POST', body });
+    if (source.kind === 'shared') return request(`/shared/${enc(source.token)}/at`, { method: 'POST', body, auth: false });
+    return request(`/processes/${enc(source.pid)}/at`, { method: 'POST', body });
+  },
   snapshots: (params) => request('/snapshots' + query(params)),
   snapshot: (id) => request(`/snapshots/${enc(id)}`),
   snapshotRaw: (id) => request(`/snapshots/${enc(id)}`, { as: 'text' }),

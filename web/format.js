@@ -79,6 +79,21 @@ export function fmtAddr(a, width = 12) {
 
 // Does the text look like an address the user wants to jump to? "0x7f15d8fd4000", or 8 to 16 hex
 // digits with at least one digit (so "deadbeef" stays a word but "7f15d8fd4000" is an address).
+// Every address in a pasted text (a stack trace from a log): 0x-prefixed hex of 4 to 16 digits
+// not preceded by "+" (an offset: "malloc+0x2a"), at most `max`, in order, without repeats.
+export function addressesIn(text, max = 256) {
+  const out = [];
+  const seen = new Set();
+  for (const m of String(text).matchAll(/(^|[^+\w])(0x[0-9a-fA-F]{4,16})(?![\w])/g)) {
+    const a = m[2].toLowerCase();
+    if (seen.has(a)) continue;
+    seen.add(a);
+    out.push(a);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
 export function looksLikeAddress(text) {
   const t = text.trim().toLowerCase();
   return /^0x[0-9a-f]{1,16}$/.test(t) || (/^[0-9a-f]{8,16}$/.test(t) && /[0-9]/.test(t));

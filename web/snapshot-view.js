@@ -3,7 +3,7 @@
 // Sources: a stored snapshot (#/snapshot/ID), a live scan (#/live/PID) or a share link (/s/TOKEN).
 import { pagesBlock, residencyToggle } from './pages.js';
 import { api, ApiError } from './api.js';
-import { el, clear, fmtTime, fmtAgo, human, fmtAddr, parseAddr, looksLikeAddress, UNIT_MODES, fmtInt } from './format.js';
+import { el, clear, fmtTime, fmtAgo, human, fmtAddr, parseAddr, looksLikeAddress, addressesIn, UNIT_MODES, fmtInt } from './format.js';
 import { SnapshotModel, KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 import { SummaryView } from './summary.js';
 import { DetailsView } from './details.js';
@@ -144,7 +144,8 @@ class SnapshotView {
     }
     this.syncFilters(false);
     updateParams({ cols: colsParam(this.cols) }); // the link shows these columns too
-    if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
+    if (this.find && addressesIn(this.find).length >= 2) this.setFind(this.find, true);
+    else if (this.find && !looksLikeAddress(this.find)) this.details.setFind(this.find);
     // the details reported its first count before the toolbar existed
     this.updateCount(this.details.shownItems, this.m.allocCount + this.m.gapCount);
     if (params.sel) {
@@ -523,18 +524,29 @@ class SnapshotView {
       this.cancel(timer);
       timer = this.later(() => this.setFind(this.findInput.value, false), 160);
     });
+    // a pasted stack trace keeps its lines (an <input> would join them): several addresses
+    // are looked up at once
+    this.findInput.addEventListener('paste', (ev) => {
+      const text = ev.clipboardData ? ev.clipboardData.getData('text') : '';
+      if (addressesIn(text).length < 2) return;
+      ev.preventDefault();
+      this.cancel(timer);
+      this.findInput.value = addressesIn(text).join(' ');
+      this.setFind(this.findInput.value, true);
+    });
     this.findInput.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter') { this.cancel(timer); this.setFind(this.findInput.value, true); }
       if (ev.key === 'Escape') { this.findInput.value = ''; this.setFind('', false); }
     });
     this.findMsg = el('span', { className: 'find-msg', role: 'status' });
+    this.findList = el('ol', { className: 'find-list hidden', 'aria-label': 'What is at each address' });
     const units = el('select', { id: 'units', 'aria-label': 'Units', onchange: () => this.setUnits(units.value) },
       UNIT_MODES.map((u) => el('option', { value: u.key, selected: u.key === this.units }, u.label)));
     this.countEl = el('span', { className: 'count muted' });
     this.filterChip = el('span', { className: 'chips' });
     this.columnMenu = columnChooser(this.cols, (cols) => this.setColumns(cols), this.ac.signal);
     return el('div', { className: 'toolbar' },
-      this.findInput, this.findMsg, this.filterChip,
+      this.findInput, this.findMsg, this.filterChip, this.findList,
       el('span', { className: 'spacer' }),
       this.countEl,
       el('label', { className: 'units' }, 'Units ', units),
@@ -579,10 +591,48 @@ class SnapshotView {
     if (write) updateParams({ type: this.typeFilter, q: this.find || null });
   }
 
+  // Several addresses (a pasted stack trace): one line each with what is there, from the model
+  // at once, then the symbol from the daemon (POST .../at); a click selects it.
+  findMany(addrs) {
+    const list = this.findList;
+    clear(list);
+    list.classList.remove('hidden');
+    this.findMsg.textContent = `${addrs.length} addresses:`;
+    const symbols = [];
+    for (const text of addrs) {
+      const addr = parseAddr(text);
+      const hit = addr != null ? this.m.lookup(addr) : null;
+      let what = 'outside the user address space';
+      if (hit && hit.kind === KIND_GAP) what = `free gap of ${human(this.m.gaps[hit.g].size)}`;
+      else if (hit) {
+        const al = this.m.allocs[hit.a];
+        what = `${typeName(al.type)}${al.details ? ': ' + al.details : ''}`;
+      }
+      const sym = el('span', { className: 'mono sym' });
+      symbols.push(sym);
+      list.appendChild(el('li', {},
+        el('button', { type: 'button', className: 'link mono', disabled: !hit, onclick: () => hit && this.select(hit, 'find') }, fmtAddr(addr, this.m.addrWidth)),
+        ' ', sym, ' ', el('span', { className: 'muted', text: what })));
+    }
+    const src = this.source.kind === 'live' ? { kind: 'live', pid: (this.snap.process || {}).pid } : this.source;
+    api.atMany(src, addrs).then((r) => {
+      (r.results || []).forEach((x, i) => { if (symbols[i] && x.image && x.image.text) symbols[i].textContent = x.image.text; });
+    }).catch(() => {});
+  }
+
   // Text filters the rows; an address jumps to what is there (region, or the free gap).
   setFind(text, jump) {
     const t = text.trim();
     this.findMsg.textContent = '';
+    if (this.findList) { clear(this.findList); this.findList.classList.add('hidden'); }
+    const many = addressesIn(t);
+    if (many.length >= 2 && many.join(' ') === t.toLowerCase().split(/\s+/).join(' ')) {
+      this.find = t;
+      if (this.details.find) this.details.setFind('');
+      updateParams({ q: t });
+      this.findMany(many);
+      return;
+    }
     if (t && looksLikeAddress(t)) {
       this.find = t;
       if (this.details.find) this.details.setFind('');

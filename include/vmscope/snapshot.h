@@ -262,7 +262,14 @@ struct vms_lookup {
 	long prev_region; /* neighbour below or -1 */
 	long next_region; /* neighbour above or -1 */
 	uint64_t gap_start, gap_end; /* when kind == 1 */
+	uint64_t gap_fit;            /* when kind == 1: the largest mapping an mmap without MAP_FIXED
+	                              * could place there: the gap less the kernel's stack guard gap
+	                              * (VMS_STACK_GUARD_GAP) below a grows-down region above it */
+	int gap_guard;               /* 1 when that guard was taken off */
 };
+/* Linux's default stack_guard_gap (mm/mmap.c: 256 pages, since 4.12; the stack_guard_gap= boot
+ * parameter changes it): vm_unmapped_area() keeps this much free below a VM_GROWSDOWN VMA. */
+#define VMS_STACK_GUARD_GAP (256u * 4096u)
 void vms_snapshot_lookup(const struct vms_snapshot *s, uint64_t addr, struct vms_lookup *out);
 
 /* Parse "0x7f00..." or "7f00..." (hex); returns VMS_OK or VMS_ERR_INVALID. */

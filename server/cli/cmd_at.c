@@ -107,6 +107,10 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 		       (unsigned long long)l->gap_end);
 		print_size(l->gap_end - l->gap_start);
 		printf("), 0x%llx into it\n", (unsigned long long)(addr - l->gap_start));
+		printf("  fits       a mapping of up to ");
+		print_size(l->gap_fit);
+		printf(" (0x%llx bytes%s)\n", (unsigned long long)l->gap_fit,
+		       l->gap_guard ? ", less the kernel's 1 MiB stack guard gap below the stack" : "");
 		if (l->prev_region >= 0 && l->next_region >= 0 &&
 		    s->regions[l->prev_region].allocation == s->regions[l->next_region].allocation) {
 			const struct vms_allocation *a =
@@ -142,6 +146,8 @@ static void print_text(const struct vms_snapshot *s, uint64_t addr, const struct
 				       img->symbol_source, img->debug_file[0] ? " " : "", img->debug_file);
 			if (img->build_id[0])
 				printf("  build-id   %s\n", img->build_id);
+			if (img->vdso_note)
+				printf("  vdso       %s\n", img->vdso_note);
 			if (img->note)
 				printf("  note       %s\n", img->note);
 		}
@@ -187,13 +193,15 @@ int vms_cmd_at(int argc, char **argv)
 		snprintf(root, sizeof root, "/");
 	else
 		snprintf(root, sizeof root, "/proc/%d/root", (int)s->pid);
+	/* a saved snapshot of another host names that host's files: none is read here */
+	unsigned flags = stored ? vms_image_stored_flags(s, 0) : VMS_IMAGE_CHECK_INODE | VMS_IMAGE_LIVE;
 	struct vms_file_cache *cache = vms_file_cache_new(0);
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
 	for (size_t k = 0; k < n && rc == VMS_EXIT_OK; k++) {
 		struct vms_lookup l;
 		struct vms_image_info img;
 		vms_snapshot_lookup(s, addrs[k], &l);
-		if (vms_image_lookup(s, addrs[k], root, 1, cache, &img) != VMS_OK) {
+		if (vms_image_lookup(s, addrs[k], root, flags, cache, &img) != VMS_OK) {
 			fprintf(stderr, "vmscope at: out of memory\n");
 			rc = VMS_EXIT_ERROR;
 			break;

@@ -28,6 +28,8 @@ struct claim_rec {
 	size_t n_parts;
 };
 
+#define VMS_ATTR_OPEN_FILES 64
+
 struct vms_attr {
 	struct vms_snapshot *s;
 	long *claim_of; /* per region: claim id or -1 */
@@ -56,12 +58,25 @@ struct vms_attr {
 	int budget_spent;             /* ... and it ran out of one */
 	struct vms_file_cache *cache; /* file reads */
 	int own_cache;
+	/* files vms_attr_read_file opened, kept open for the scan: several recognisers read the
+	 * same image (an open inside the root costs six system calls); fd -1: could not open */
+	struct open_file {
+		const char *path; /* the snapshot's copy */
+		int fd;
+		struct stat st;
+	} opened[VMS_ATTR_OPEN_FILES];
+	unsigned n_opened;
 	int oom;
 };
 
 const struct vms_snapshot *vms_attr_snapshot(const struct vms_attr *a)
 {
 	return a->s;
+}
+
+int vms_attr_live(const struct vms_attr *a)
+{
+	return a->dirfd >= 0 && !a->reader && !a->file_reader;
 }
 
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...)
@@ -293,12 +308,21 @@ long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, v
 		if (a->root_fd < 0)
 			a->root_fd = -2;
 	}
+	for (unsigned k = 0; k < a->n_opened; k++)
+		if (!strcmp(a->opened[k].path, path))
+			return a->opened[k].fd < 0 ? -1
+			                           : vms_file_cache_pread(a->cache, a->opened[k].fd,
+			                                                  &a->opened[k].st, offset, buf, max);
 	struct stat st;
 	int fd = vms_attr_open_regular(a->root_fd, path, &st);
+	const char *kept = a->n_opened < VMS_ATTR_OPEN_FILES ? vms_snapshot_strdup(a->s, path) : NULL;
+	if (kept)
+		a->opened[a->n_opened++] = (struct open_file){.path = kept, .fd = fd, .st = st};
 	if (fd < 0)
 		return -1;
 	long got = vms_file_cache_pread(a->cache, fd, &st, offset, buf, max);
-	close(fd);
+	if (!kept)
+		close(fd);
 	return got;
 }
 
@@ -520,6 +544,9 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 		close(a->pagemap_fd);
 	if (a->root_fd >= 0)
 		close(a->root_fd);
+	for (unsigned k = 0; k < a->n_opened; k++)
+		if (a->opened[k].fd >= 0)
+			close(a->opened[k].fd);
 	if (a->own_cache)
 		vms_file_cache_free(a->cache);
 	return err;

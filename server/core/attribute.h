@@ -131,6 +131,11 @@ void vms_attr_thread_note(struct vms_attr *a, size_t t, const char *note);
 #define VMS_ATTR_MAX_PARTS 262144
 int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len);
 
+/* 1 when the snapshot is a live process on this kernel now (vms_attribute with a /proc/PID
+ * directory), 0 for saved text and injected readers (tests, the fuzz harness): only then may a
+ * recogniser use what vmscope itself has from the same kernel (its own vdso). */
+int vms_attr_live(const struct vms_attr *a);
+
 /* Region index containing addr, or -1. */
 long vms_attr_region_at(const struct vms_attr *a, uint64_t addr);
 

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "attribute.h" /* vms_attr_open_regular */
 #include "elf.h"
 #include "vmscope/filecache.h"
 #include "vmscope/util.h"
@@ -20,7 +23,8 @@
 
 struct elf {
 	int fd;
-	struct stat st;
+	const unsigned char *mem; /* an image in memory (the vdso) instead of a file, or NULL */
+	struct stat st;           /* for mem: st_size = its length */
 	struct vms_file_cache *cache;
 	struct vms_elf_hdr h;
 	unsigned char *sh; /* section header table, or NULL */
@@ -31,6 +35,12 @@ struct elf {
 
 static int rd(struct elf *e, uint64_t off, void *buf, size_t n)
 {
+	if (e->mem) {
+		if (off > (uint64_t)e->st.st_size || n > (uint64_t)e->st.st_size - off)
+			return -1;
+		memcpy(buf, e->mem + off, n);
+		return 0;
+	}
 	return vms_file_cache_pread(e->cache, e->fd, &e->st, off, buf, n) == (long)n ? 0 : -1;
 }
 
@@ -59,28 +69,18 @@ static void elf_close(struct elf *e)
 	e->fd = -1;
 }
 
-/* Open path under rootfd and read its headers. 0, -1 (cannot open: not a regular file, no
- * permission, gone) or -2 (not an ELF file we understand). Section headers are optional. */
-static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, struct elf *e, int *oom)
+/* The headers of e (its fd or mem set): 0, or -2 (not an ELF file we understand). Section
+ * headers are optional. */
+static int elf_headers(struct elf *e, int *oom)
 {
-	memset(e, 0, sizeof *e);
-	e->fd = -1;
-	e->cache = cache;
-	while (*path == '/')
-		path++;
-	/* only regular files: opening a device node can have side effects (stat first, then
-	 * check the fd again) */
-	if (!*path || fstatat(rootfd, path, &e->st, 0) < 0 || !S_ISREG(e->st.st_mode))
-		return -1;
-	e->fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (e->fd < 0)
-		return -1;
 	unsigned char eh[VMS_ELF_EHDR_READ];
-	if (fstat(e->fd, &e->st) < 0 || !S_ISREG(e->st.st_mode))
-		return elf_close(e), -1;
-	long got = vms_file_cache_pread(cache, e->fd, &e->st, 0, eh, sizeof eh);
+	size_t want = sizeof eh;
+	if (e->mem && (uint64_t)e->st.st_size < want)
+		want = (size_t)e->st.st_size;
+	long got = e->mem ? (rd(e, 0, eh, want) == 0 ? (long)want : -1)
+	                  : vms_file_cache_pread(e->cache, e->fd, &e->st, 0, eh, sizeof eh);
 	if (got < 0 || !vms_elf_hdr(eh, (size_t)got, &e->h))
-		return elf_close(e), -2;
+		return -2;
 	uint64_t off;
 	size_t size;
 	struct vms_elf_shdr ss;
@@ -91,6 +91,29 @@ static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, 
 			e->shstr_len = (size_t)ss.size;
 	}
 	return 0;
+}
+
+/* Open path under rootfd (resolved inside it: vms_attr_open_regular, regular files only) and
+ * read its headers. 0, -1 (cannot open: not a regular file, no permission, gone) or -2 (not an
+ * ELF file we understand; e->st is then the file's). */
+static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, struct elf *e, int *oom)
+{
+	memset(e, 0, sizeof *e);
+	e->cache = cache;
+	e->fd = vms_attr_open_regular(rootfd, path, &e->st);
+	if (e->fd < 0)
+		return -1;
+	return elf_headers(e, oom);
+}
+
+/* An ELF image in memory (len bytes at p, which outlive e). 0 or -2. */
+static int elf_open_mem(const unsigned char *p, size_t len, struct elf *e, int *oom)
+{
+	memset(e, 0, sizeof *e);
+	e->fd = -1;
+	e->mem = p;
+	e->st.st_size = (off_t)len;
+	return elf_headers(e, oom);
 }
 
 static const char *sec_name(const struct elf *e, const struct vms_elf_shdr *s)
@@ -255,8 +278,10 @@ static int find_symbol(struct elf *e, uint32_t type, uint64_t vaddr, uint64_t lo
 	return best->have;
 }
 
-/* The load bias from the file-backed region fr: the PT_LOAD whose file range fr maps. */
-static int load_bias(struct elf *e, const struct vms_region *fr, uint64_t page, uint64_t *bias, int *oom)
+/* The load bias from the file-backed region fr: the PT_LOAD whose file range fr maps. *pref
+ * (may be NULL): the lowest PT_LOAD's page, the address the image was linked to load at. */
+static int load_bias(struct elf *e, const struct vms_region *fr, uint64_t page, uint64_t *bias,
+                     uint64_t *pref, int *oom)
 {
 	size_t ent = e->h.cls == 2 ? 56 : 32;
 	if (e->h.phentsize != ent || e->h.phnum == 0 || e->h.phnum > VMS_ELF_PHDRS_MAX / ent)
@@ -264,15 +289,21 @@ static int load_bias(struct elf *e, const struct vms_region *fr, uint64_t page, 
 	size_t len = ent * e->h.phnum;
 	unsigned char *ph = rd_new(e, e->h.phoff, len, oom);
 	int found = 0;
-	for (unsigned k = 0; ph && k < e->h.phnum && !found; k++) {
+	uint64_t low = UINT64_MAX;
+	for (unsigned k = 0; ph && k < e->h.phnum; k++) {
 		struct vms_elf_phdr p;
-		if (!vms_elf_phdr(&e->h, ph, len, k, &p) || p.type != 1 || p.filesz == 0)
+		if (!vms_elf_phdr(&e->h, ph, len, k, &p) || p.type != 1)
 			continue;
-		if (fr->offset >= (p.offset & ~(page - 1)) && fr->offset < p.offset + p.filesz) {
+		if (p.vaddr < low)
+			low = p.vaddr;
+		if (!found && p.filesz && fr->offset >= (p.offset & ~(page - 1)) &&
+		    fr->offset < p.offset + p.filesz) {
 			*bias = fr->start - (p.vaddr - p.offset + fr->offset);
 			found = 1;
 		}
 	}
+	if (pref)
+		*pref = low & ~(page - 1);
 	free(ph);
 	return found;
 }
@@ -295,7 +326,70 @@ static const struct vms_region *file_region(const struct vms_snapshot *s, size_t
 	return NULL;
 }
 
-int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *root, int check_inode,
+/* Is there a file at fr's path (under rootfd) other than the mapped one? The kernel shows a
+ * file replaced by rename (a package upgrade) as "(deleted)": the old inode lost its name. */
+static int replaced_on_disk(int rootfd, const struct vms_region *fr)
+{
+	struct stat st;
+	int fd = rootfd >= 0 ? vms_attr_open_regular(rootfd, fr->path, &st) : -1;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return (uint64_t)st.st_ino != fr->inode;
+}
+
+unsigned vms_image_stored_flags(const struct vms_snapshot *s, int imported)
+{
+	struct utsname u;
+	int here = !imported && s->host && uname(&u) == 0 && !strcmp(s->host, u.nodename);
+	return VMS_IMAGE_CHECK_INODE | (here ? 0 : VMS_IMAGE_NO_FILES);
+}
+
+const unsigned char *vms_image_own_vdso(const struct vms_snapshot *s, size_t len)
+{
+	struct utsname u;
+	const unsigned char *p = (const unsigned char *)getauxval(AT_SYSINFO_EHDR);
+	struct vms_elf_hdr h;
+	uint64_t off;
+	size_t size;
+	if (!p || s->arch.bits != (int)(8 * sizeof(void *)) || !s->arch.machine || uname(&u) != 0 ||
+	    strcmp(s->arch.machine, u.machine) != 0 || !vms_elf_hdr(p, VMS_ELF_EHDR_READ, &h) ||
+	    !vms_elf_shdrs_at(&h, &off, &size) || off + size > len || ((off + size + 4095) & ~4095ull) != len)
+		return NULL;
+	return p;
+}
+
+/* The section named by the snapshot's parts of the Image allocation holding region ri (a
+ * stored snapshot's [vdso]: no bytes to read), into out. */
+static void section_from_parts(const struct vms_snapshot *s, size_t ri, uint64_t addr, char *out, size_t cap)
+{
+	uint32_t ai = s->regions[ri].allocation;
+	for (size_t k = 0; k < s->n_parts; k++) {
+		const struct vms_part *p = &s->parts[k];
+		if (p->allocation == ai && p->start <= addr && addr < p->end && p->details &&
+		    strlen(p->details) < cap) {
+			memcpy(out, p->details, strlen(p->details) + 1);
+			return;
+		}
+	}
+}
+
+/* The lowest PT_LOAD's page of e (the vdso is mapped from it), or UINT64_MAX. */
+static uint64_t lowest_load(struct elf *e, int *oom)
+{
+	uint64_t low = UINT64_MAX;
+	size_t ent = e->h.cls == 2 ? 56 : 32, plen = ent * e->h.phnum;
+	unsigned char *ph = e->h.phentsize == ent && e->h.phnum ? rd_new(e, e->h.phoff, plen, oom) : NULL;
+	for (unsigned k = 0; ph && k < e->h.phnum; k++) {
+		struct vms_elf_phdr q;
+		if (vms_elf_phdr(&e->h, ph, plen, k, &q) && q.type == 1 && q.vaddr < low)
+			low = q.vaddr & ~4095ull;
+	}
+	free(ph);
+	return low;
+}
+
+int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *root, unsigned flags,
                      struct vms_file_cache *cache, struct vms_image_info *out)
 {
 	struct vms_lookup l;
@@ -307,6 +401,27 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 	if (l.kind != 0 || l.region < 0)
 		return VMS_OK;
 	const struct vms_region *r = &s->regions[l.region], *fr = file_region(s, (size_t)l.region);
+	uint64_t bias;
+	if (!fr && r->path && !strcmp(r->path, "[vdso]")) {
+		/* the kernel's image: no file; vmscope's own vdso when it is the same one */
+		const unsigned char *own =
+		    flags & VMS_IMAGE_LIVE ? vms_image_own_vdso(s, r->end - r->start) : NULL;
+		uint64_t low;
+		out->found = 1;
+		out->path = r->path;
+		if (!own || elf_open_mem(own, r->end - r->start, &e, &oom) != 0 ||
+		    (low = lowest_load(&e, &oom)) == UINT64_MAX) {
+			section_from_parts(s, (size_t)l.region, addr, out->section, sizeof out->section);
+			out->note = flags & VMS_IMAGE_LIVE
+			                ? "the vdso's bytes are not vmscope's own (another ABI): no symbol"
+			                : "a stored snapshot's vdso: its bytes are not kept, no symbol";
+			goto out;
+		}
+		out->has_vaddr = 1;
+		out->vaddr = addr - r->start + low;
+		out->vdso_note = "from vmscope's own vdso: same kernel and ABI";
+		goto symbols;
+	}
 	if (!fr)
 		return VMS_OK;
 	out->found = 1;
@@ -315,17 +430,24 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->has_file_offset = 1;
 		out->file_offset = addr - r->start + r->offset;
 	}
-	if (fr->deleted) {
-		out->note = "the mapped file was deleted: no section or symbol";
+	if (flags & VMS_IMAGE_NO_FILES) {
+		out->note = "the snapshot was not taken on this host: its files are not read here";
 		goto out;
 	}
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fr->deleted) {
+		out->note = replaced_on_disk(rootfd, fr)
+		                ? "the mapped file was replaced (the file at its path has another inode) and "
+		                  "deleted: no section or symbol"
+		                : "the mapped file was deleted: no section or symbol";
+		goto out;
+	}
 	int rc = rootfd < 0 ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
 	if (rc == -1) {
 		out->note = "the file cannot be read: no section or symbol";
 		goto out;
 	}
-	if (check_inode && (uint64_t)e.st.st_ino != fr->inode) {
+	if ((flags & VMS_IMAGE_CHECK_INODE) && (uint64_t)e.st.st_ino != fr->inode) {
 		out->note = "the file on disk is not the one mapped (inode differs): no section or symbol";
 		goto out;
 	}
@@ -333,8 +455,7 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->note = "not an ELF file";
 		goto out;
 	}
-	uint64_t bias;
-	if (load_bias(&e, fr, page, &bias, &oom)) {
+	if (load_bias(&e, fr, page, &bias, NULL, &oom)) {
 		out->has_vaddr = 1;
 		out->vaddr = addr - bias;
 	}
@@ -343,6 +464,7 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->note = "its program headers do not match the mapping: no section or symbol";
 		goto out;
 	}
+symbols:;
 	struct vms_elf_shdr sec;
 	uint64_t lo = UINT64_MAX; /* no section: only a symbol that holds the address */
 	if (e.sh && section_at(&e, out->vaddr, &sec)) {
@@ -355,7 +477,7 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 	int got = find_symbol(&e, 2, out->vaddr, lo, &best);
 	if (got > 0)
 		out->symbol_source = ".symtab";
-	if (got == 0 && out->build_id[0] && strlen(out->build_id) > 2) {
+	if (got == 0 && rootfd >= 0 && out->build_id[0] && strlen(out->build_id) > 2) {
 		snprintf(out->debug_file, sizeof out->debug_file, "/usr/lib/debug/.build-id/%.2s/%s.debug",
 		         out->build_id, out->build_id + 2);
 		if (elf_open(rootfd, out->debug_file, cache, &d, &oom) == 0 &&
@@ -427,7 +549,90 @@ static int is_loader(const char *path)
 	return !strncmp(b, "ld-linux", 8) || !strncmp(b, "ld-musl-", 8) || !strncmp(b, "ld.so", 5);
 }
 
-/* One Image allocation: its sections as parts, its details. */
+/* The allocated sections of e loaded with bias, clipped to [lo, hi), sorted and disjoint (an
+ * overlapping or out-of-order section starts where the previous one ended; TLS sections are
+ * left out: .tbss overlaps what follows it), at most PARTS_PER_IMAGE, each handed to fn.
+ * Returns how many, or -1 when fn failed. */
+static int walk_sections(const struct elf *e, uint64_t bias, uint64_t lo, uint64_t hi,
+                         vms_image_section_fn fn, void *cookie)
+{
+	uint64_t prev_end = lo;
+	int added = 0;
+	for (unsigned k = 1; e->sh && k < e->h.shnum && added < PARTS_PER_IMAGE; k++) {
+		struct vms_elf_shdr sh;
+		if (!vms_elf_shdr(&e->h, e->sh, e->sh_len, k, &sh))
+			break;
+		if (sh.type == 0 || !(sh.flags & 0x2) || (sh.flags & 0x400) || sh.size == 0)
+			continue;
+		uint64_t start = bias + sh.addr, end = start + sh.size;
+		if (end < start)
+			continue;
+		if (start < prev_end)
+			start = prev_end;
+		if (end > hi)
+			end = hi;
+		if (start >= end)
+			continue;
+		const char *name = sec_name(e, &sh);
+		if (fn(cookie, start, end, name && name[0] ? name : "(unnamed section)") < 0)
+			return -1;
+		prev_end = end;
+		added++;
+	}
+	return added;
+}
+
+struct part_sink {
+	struct vms_snapshot *s;
+	struct part_buf *b;
+	uint32_t allocation;
+};
+
+static int sink_part(void *cookie, uint64_t start, uint64_t end, const char *name)
+{
+	struct part_sink *k = cookie;
+	const char *d = vms_snapshot_strdup(k->s, name);
+	if (!d)
+		return -1;
+	return push_part(
+	    k->b, (struct vms_part){.start = start, .end = end, .allocation = k->allocation, .details = d});
+}
+
+int vms_image_mem_sections(const unsigned char *p, size_t len, uint64_t lo, uint64_t hi,
+                           vms_image_section_fn fn, void *cookie)
+{
+	struct elf e;
+	int oom = 0, n = -2;
+	if (elf_open_mem(p, len, &e, &oom) == 0 && e.sh) {
+		/* the image's lowest PT_LOAD is at lo (a vdso is linked at 0 and mapped whole) */
+		uint64_t low = lowest_load(&e, &oom);
+		if (low != UINT64_MAX)
+			n = walk_sections(&e, lo - low, lo, hi, fn, cookie);
+	}
+	elf_close(&e);
+	return oom ? -1 : n;
+}
+
+#define REPLACED_NOTE "replaced: the file at this path is not the mapped one (inode differs)"
+
+/* What the details say about an image whose file is missing or not the mapped one. */
+static const char *why_no_sections(int rootfd, const struct vms_region *fr, int open_rc, const struct elf *e)
+{
+	if (fr->deleted)
+		return replaced_on_disk(rootfd, fr) ? REPLACED_NOTE
+		           ", the mapped one was deleted: no sections"
+		                                    : "deleted: the mapped file is gone, no sections";
+	if (open_rc == -1)
+		return "file not readable: sections unknown";
+	if ((uint64_t)e->st.st_ino != fr->inode)
+		return REPLACED_NOTE ", no sections";
+	if (open_rc == -2)
+		return "not an ELF file";
+	return NULL;
+}
+
+/* One Image allocation: its sections as parts, its details: "(main executable|loader,
+ * build-id HEX, prelinked at 0x..., relocated to 0x...)", or why there are no sections. */
 static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const char *exe,
                           struct vms_file_cache *cache, struct part_buf *b, int *touched)
 {
@@ -436,63 +641,60 @@ static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const c
 	uint64_t page = s->page_size ? s->page_size : 4096;
 	struct elf e = {.fd = -1};
 	int oom = 0;
+	char d[1024], notes[512] = "";
+	size_t nl = 0;
 	*touched = 0;
 	for (uint32_t k = 0; k < a->n_regions && !fr; k++) {
 		const struct vms_region *r = &s->regions[a->first_region + k];
-		if (r->path && r->path[0] == '/' && !r->deleted)
+		if (r->path && r->path[0] == '/')
 			fr = r;
 	}
-	if (!fr || elf_open(rootfd, fr->path, cache, &e, &oom) != 0 || (uint64_t)e.st.st_ino != fr->inode)
+	if (!fr)
 		goto out;
+	int rc = fr->deleted ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
+	const char *why = why_no_sections(rootfd, fr, rc, &e);
 	char id[130] = "";
-	build_id(&e, id, sizeof id, &oom);
-	int main_exe = exe && !strcmp(exe, fr->path), loader = !main_exe && is_loader(fr->path);
-	if (main_exe || loader || id[0]) {
-		char d[1024];
-		int n = snprintf(d, sizeof d, "%s (%s%s%s%s)", a->details ? a->details : fr->path,
-		                 main_exe ? "main executable"
-		                 : loader ? "loader"
-		                          : "",
-		                 (main_exe || loader) && id[0] ? ", " : "", id[0] ? "build-id " : "", id);
+	uint64_t bias = 0, pref = 0;
+	int have_bias = 0;
+	if (!why) {
+		build_id(&e, id, sizeof id, &oom);
+		have_bias = load_bias(&e, fr, page, &bias, &pref, &oom);
+	}
+	size_t xl = exe ? strlen(exe) : 0;
+	if (xl > 10 && !strcmp(exe + xl - 10, " (deleted)"))
+		xl -= 10;
+	int main_exe = exe && strlen(fr->path) == xl && !strncmp(exe, fr->path, xl);
+	int loader = !main_exe && is_loader(fr->path);
+#define NOTE(...) (nl < sizeof notes ? nl += (size_t)snprintf(notes + nl, sizeof notes - nl, __VA_ARGS__) : 0)
+	if (main_exe || loader)
+		NOTE("%s", main_exe ? "main executable" : "loader");
+	if (id[0])
+		NOTE("%sbuild-id %s", nl ? ", " : "", id);
+	/* a shared object linked for a fixed address (prelink(8), -Ttext-segment) */
+	if (have_bias && e.h.type == 3 && pref)
+		NOTE("%sprelinked at 0x%llx%s", nl ? ", " : "", (unsigned long long)pref,
+		     bias ? "" : " and loaded there");
+	if (have_bias && e.h.type == 3 && pref && bias)
+		NOTE(", relocated to 0x%llx", (unsigned long long)(pref + bias));
+	if (why)
+		NOTE("%s%s", nl ? ", " : "", why);
+#undef NOTE
+	if (nl && nl < sizeof notes) {
+		int n = snprintf(d, sizeof d, "%s (%s)", a->details ? a->details : fr->path, notes);
 		const char *nd = n > 0 && (size_t)n < sizeof d ? vms_snapshot_strdup(s, d) : NULL;
 		if (nd) {
 			a->details = nd;
 			*touched = 1;
 		}
 	}
-	uint64_t bias;
-	if (!e.sh || !load_bias(&e, fr, page, &bias, &oom))
+	if (why || !e.sh || !have_bias)
 		goto out;
-	uint64_t prev_end = a->start;
-	size_t added = 0;
-	for (unsigned k = 1; k < e.h.shnum && added < PARTS_PER_IMAGE; k++) {
-		struct vms_elf_shdr sh;
-		if (!vms_elf_shdr(&e.h, e.sh, e.sh_len, k, &sh))
-			break;
-		if (sh.type == 0 || !(sh.flags & 0x2) || (sh.flags & 0x400) || sh.size == 0)
-			continue;
-		uint64_t start = bias + sh.addr, end = start + sh.size;
-		if (end < start)
-			continue;
-		if (start < prev_end)
-			start = prev_end; /* overlapping or out of order: keep parts sorted and disjoint */
-		if (end > a->end)
-			end = a->end;
-		if (start >= end)
-			continue;
-		const char *name = sec_name(&e, &sh);
-		const char *d = vms_snapshot_strdup(s, name && name[0] ? name : "(unnamed section)");
-		if (!d || push_part(b, (struct vms_part){.start = start,
-		                                         .end = end,
-		                                         .allocation = (uint32_t)ai,
-		                                         .details = d}) < 0) {
-			oom = 1;
-			break;
-		}
-		prev_end = end;
-		added++;
+	struct part_sink sink = {.s = s, .b = b, .allocation = (uint32_t)ai};
+	int n = walk_sections(&e, bias, a->start, a->end, sink_part, &sink);
+	if (n < 0)
+		oom = 1;
+	else if (n > 0)
 		*touched = 1;
-	}
 out:
 	elf_close(&e);
 	return oom ? -1 : 0;

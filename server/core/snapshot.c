@@ -269,6 +269,14 @@ void vms_snapshot_lookup(const struct vms_snapshot *s, uint64_t addr, struct vms
 			out->kind = 1;
 			out->gap_start = s->gaps[g].start;
 			out->gap_end = s->gaps[g].end;
+			uint64_t size = out->gap_end - out->gap_start,
+			         page = s->page_size ? s->page_size : 4096;
+			if (lo < s->n_regions && s->regions[lo].start == out->gap_end &&
+			    (s->regions[lo].vm_flag_bits & VMS_VMF_GD)) {
+				out->gap_guard = 1;
+				size = size > VMS_STACK_GUARD_GAP ? size - VMS_STACK_GUARD_GAP : 0;
+			}
+			out->gap_fit = size & ~(page - 1);
 			return;
 		}
 	}

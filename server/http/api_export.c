@@ -161,29 +161,6 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
 	return st;
 }
 
-int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files)
-{
-	struct vms_snapshot *s = NULL;
-	struct vms_lookup l;
-	uint64_t addr;
-	int st;
-	if ((st = vms_param_addr(r, addr_text, &addr)) != 0)
-		return st;
-	if ((st = load(r, id, &s)) != 0)
-		return st;
-	vms_snapshot_lookup(s, addr, &l);
-	/* A stored snapshot: the file is read from this host's root, and only believed when it is
-	 * still the mapped one (same inode); the answer says so otherwise. */
-	struct vms_image_info img;
-	if (read_files && vms_image_lookup(s, addr, "/", 1, r->h->file_cache, &img) != VMS_OK) {
-		vms_snapshot_free(s);
-		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
-	}
-	st = vms_send_json(r, 200, vms_json_lookup(s, addr, &l, read_files ? &img : NULL));
-	vms_snapshot_free(s);
-	return st;
-}
-
 /* ---- metadata JSON ----------------------------------------------------------------------- */
 
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)

@@ -176,27 +176,3 @@ int vms_h_process(struct vms_req *r)
 	vms_snapshot_free(s);
 	return st;
 }
-
-int vms_h_process_at(struct vms_req *r)
-{
-	struct vms_snapshot *s = NULL;
-	struct vms_lookup l;
-	uint64_t addr;
-	int pid, st, peek = 1;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
-	    (st = vms_param_addr(r, r->param[1], &addr)) != 0 ||
-	    (st = vms_query_bool(r, "peek", &peek)) != 0 || (st = vms_scan(r, pid, peek, &s)) != 0)
-		return st;
-	vms_snapshot_lookup(s, addr, &l);
-	/* the image's file as the process sees it (its root, its mount namespace) */
-	char root[48];
-	struct vms_image_info img;
-	snprintf(root, sizeof root, "/proc/%d/root", pid);
-	if (vms_image_lookup(s, addr, root, 1, r->h->file_cache, &img) != VMS_OK) {
-		vms_snapshot_free(s);
-		return vms_send_vms_err(r, VMS_ERR_NOMEM, 0);
-	}
-	st = vms_send_json(r, 200, vms_json_lookup(s, addr, &l, &img));
-	vms_snapshot_free(s);
-	return st;
-}

@@ -153,3 +153,10 @@ int vms_h_shared_about(struct vms_req *r)
 	cJSON_AddItemToObject(root, "snapshot", snap);
 	return vms_send_json(r, 200, root);
 }
+
+int vms_h_shared_at_many(struct vms_req *r)
+{
+	struct vms_share sh;
+	int st = resolve(r, &sh, 0); /* a lookup is not a view */
+	return st ? st : vms_send_snapshot_at(r, sh.snapshot_id, NULL, 0);
+}

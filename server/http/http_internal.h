@@ -294,6 +294,7 @@ int vms_h_process(struct vms_req *r);
 int vms_h_process_snapshot(struct vms_req *r);
 int vms_h_process_changes(struct vms_req *r);
 int vms_h_process_at(struct vms_req *r);
+int vms_h_process_at_many(struct vms_req *r);
 int vms_h_snapshots(struct vms_req *r);
 int vms_h_snapshot_import(struct vms_req *r);
 int vms_h_snapshot_get(struct vms_req *r);
@@ -301,6 +302,7 @@ int vms_h_snapshot_csv(struct vms_req *r);
 int vms_h_snapshot_txt(struct vms_req *r);
 int vms_h_snapshot_delete(struct vms_req *r);
 int vms_h_snapshot_at(struct vms_req *r);
+int vms_h_snapshot_at_many(struct vms_req *r);
 int vms_h_snapshot_meta(struct vms_req *r);
 int vms_h_export_csv(struct vms_req *r);
 int vms_h_export_txt(struct vms_req *r);
@@ -316,6 +318,7 @@ int vms_h_shared_about(struct vms_req *r);
 int vms_h_snapshot_send(struct vms_req *r);
 /* 410 "expired" / "gone" for a share vms_share_gone says is gone (gone = its return value). */
 int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone);
+int vms_h_shared_at_many(struct vms_req *r);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
 int vms_h_watch_get(struct vms_req *r);
@@ -334,9 +337,10 @@ struct vms_json_opts;
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts);
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline);
 int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv);
-/* What is at addr_text in stored snapshot id. read_files: also read the image's file on this
- * host for its section and symbol (never for a share link: an unauthenticated holder must not
- * make the daemon read files). */
+/* What is at addr_text in stored snapshot id (api_at.c); addr_text NULL: at each address of the
+ * POST body {"addresses": [...]}, answered as {"results": [...]}. read_files: also read the
+ * image's file on this host for its section and symbol when the snapshot was taken here (never
+ * for a share link: an unauthenticated holder must not make the daemon read files). */
 int vms_send_snapshot_at(struct vms_req *r, int64_t id, const char *addr_text, int read_files);
 /* A new object {"id":id,"url":"/api/v1/COLLECTION/ID"} (collection "snapshots", "watches"), the
  * start of every stored thing's JSON; NULL without memory. url: when not NULL, receives the url

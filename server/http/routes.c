@@ -53,6 +53,10 @@ const struct vms_route vms_routes[] = {
     /* docs/openapi.json (every route above has its path there: tests/e2e/openapi.test.mjs) */
     {"GET", V1 "/openapi.json", 0, vms_h_openapi},
     {"GET", V1 "/shared/{}/about", VMS_ROUTE_PUBLIC, vms_h_shared_about},
+    /* several addresses at once (a pasted stack trace): {"addresses": [...]} (api_at.c) */
+    {"POST", V1 "/processes/{}/at", 0, vms_h_process_at_many},
+    {"POST", V1 "/snapshots/{}/at", 0, vms_h_snapshot_at_many},
+    {"POST", V1 "/shared/{}/at", VMS_ROUTE_PUBLIC, vms_h_shared_at_many},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 

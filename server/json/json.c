@@ -645,6 +645,8 @@ static void put_image_info(struct jb *b, cJSON *root, const struct vms_image_inf
 		put_null(b, e, "build_id");
 	if (img->debug_file[0])
 		put_str(b, e, "debug_file", img->debug_file);
+	if (img->vdso_note)
+		put_str(b, e, "vdso", img->vdso_note);
 	if (img->note)
 		put_str(b, e, "note", img->note);
 	else
@@ -679,6 +681,8 @@ cJSON *vms_json_lookup(const struct vms_snapshot *s, uint64_t addr, const struct
 	put_image_info(&b, root, img);
 	if (l->kind == 1) {
 		cJSON *g = put_range(&b, root, "gap", l->gap_start, l->gap_end);
+		put_u64(&b, g, "largest_mapping", l->gap_fit);
+		put_bool(&b, g, "stack_guard", l->gap_guard);
 		/* a gap between two regions of one allocation: an image's loader left it */
 		long pr = l->prev_region, nr = l->next_region;
 		if (pr >= 0 && nr >= 0 && (size_t)pr < s->n_regions && (size_t)nr < s->n_regions &&

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Image-heavy scan benchmark (issue 9): `vmscope snapshot --json` of a chromium browser process
+# (~800 VMAs, ~200 distinct files: every image's ELF headers, section headers and build-id are
+# read, the vdso's sections too) against `cat /proc/PID/smaps` of the same process, in the same
+# hyperfine run. Also the first scan with a cold file cache is what a one-shot CLI pays: every
+# run here is a new `vmscope` process (no daemon cache).
+#
+# Usage: bench/image_scan.sh BUILD_DIR
+# Needs: BUILD_DIR/vmscope, /usr/lib/chromium/chromium, hyperfine, python3.
+# Goal: vmscope <= 2 x cat smaps (medians). VMSCOPE_BENCH_STRICT=1: exit 1 when missed.
+set -euo pipefail
+
+build=${1:?usage: bench/image_scan.sh BUILD_DIR}
+build=$(cd "$build" && pwd)
+runs=${VMSCOPE_BENCH_RUNS:-15}
+goal=2
+vmscope=$build/vmscope
+chromium=${VMSCOPE_CHROMIUM_BIN:-/usr/lib/chromium/chromium}
+. "$(dirname "$0")/lib.sh"
+bench_need_built image_scan.sh "$build" "$vmscope"
+[ -x "$chromium" ] || { echo "image_scan.sh: $chromium missing (apt-get install chromium)" >&2; exit 2; }
+command -v hyperfine >/dev/null || { echo "image_scan.sh: hyperfine missing" >&2; exit 2; }
+
+# the browser is ended by its pid; its profile is a temporary directory
+work=$(mktemp -d /tmp/vms-bench-image-XXXXXX) cpid=
+trap '[ -z "$cpid" ] || { kill "$cpid"; wait "$cpid"; } 2>/dev/null; rm -rf "$work"' EXIT
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+"$chromium" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+	--disable-component-update --disable-sync --user-data-dir="$work/profile" about:blank \
+	</dev/null >/dev/null 2>&1 &
+cpid=$!
+for _ in $(seq 1 100); do
+	[ "$(wc -l <"/proc/$cpid/maps" 2>/dev/null || echo 0)" -gt 300 ] && break
+	sleep 0.2
+done
+sleep 2
+vmas=$(wc -l <"/proc/$cpid/maps")
+files=$(awk '$6 ~ /^\// { print $6 }' "/proc/$cpid/maps" | sort -u | wc -l)
+"$vmscope" snapshot -p "$cpid" --json >"$work/snap.json"
+nsec=$(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+im = [a for a in s["allocations"] if a["type"] == "image"]
+print(len(im), sum(1 for a in im if a.get("parts")))' "$work/snap.json")
+
+hyperfine -N --warmup 2 --runs "$runs" --style basic --export-json "$work/hf.json" \
+	-n vmscope "$vmscope snapshot -p $cpid --json" -n cat-smaps "cat /proc/$cpid/smaps" >&2
+read -r vms cat ratio vcpu ccpu cratio < <(python3 -c '
+import json, sys
+res = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+v, c = res["vmscope"], res["cat-smaps"]
+cpu = lambda x: (x["user"] + x["system"]) * 1000
+print("%.1f %.1f %.2f %.1f %.1f %.2f" % (v["median"] * 1000, c["median"] * 1000, v["median"] / c["median"],
+                                         cpu(v), cpu(c), cpu(v) / cpu(c)))' "$work/hf.json")
+verdict=$(awk -v r="$ratio" -v g="$goal" 'BEGIN { print (r <= g) ? "met" : "MISSED" }')
+cat <<EOT
+
+## Image scan ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs, load average before the run: $load)
+process: chromium browser, $vmas VMAs, $files distinct files; images / with sections: $nsec
+timing: hyperfine -N --warmup 2 --runs $runs (medians)
+| command | median ms | vs cat smaps | CPU ms (user+sys, mean) | CPU vs cat |
+|---|---|---|---|---|
+| \`vmscope snapshot -p PID --json\` | $vms | ${ratio}x | $vcpu | ${cratio}x |
+| \`cat /proc/PID/smaps\` | $cat | 1.00x | $ccpu | 1.00x |
+goal vmscope <= ${goal}x cat smaps: $verdict
+EOT
+if [ "$verdict" != met ] && [ "${VMSCOPE_BENCH_STRICT:-0}" = 1 ]; then
+	exit 1
+fi
