@@ -51,7 +51,9 @@ describe('timeline', { timeout: 240000 }, () => {
     const h1 = legendBytes(legend1, 'Heap');
     const h2 = legendBytes(legend2, 'Heap');
     assert.ok(h1 > 0 && h2 > h1 + 4 * 1048576, `Heap grows in the legend: ${legend1} -> ${legend2}`);
-    const box = await page.locator('.tl-band-heap').first().boundingBox();
+    // live samples redraw the chart: take the band's box once it is there again
+    await page.waitForFunction(() => { const b = document.querySelector('.tl-band-heap'); return b && b.getBoundingClientRect().width > 0; }, null, { timeout: 10000 });
+    const box = await page.evaluate(() => { const r = document.querySelector('.tl-band-heap').getBoundingClientRect(); return { width: r.width, height: r.height }; });
     assert.ok(box && box.height > 20 && box.width > 200, `the Heap band is drawn: ${JSON.stringify(box)}`);
     assert.match(await page.textContent('#tl-state'), /running/);
     await screenshot(page, 'timeline-1400.png');

@@ -131,7 +131,11 @@ wait "$DPID" 2>/dev/null
 sleep 1
 start_daemon
 ok "daemon restarts" test -n "$PORT"
-ok "resumed: note says so" wait_for '.state == "running" and (.note | test("resumed")) and .samples > '"$BEFORE" 50
+# The note says "resumed at ..." until a later event replaces it: on a loaded machine (ASan)
+# the sampler may back off and come back, and its note then says that instead. The gap mark in
+# the samples (below) is what stays.
+ok "resumed: running again, the note says so (or a later back-off)" \
+	wait_for '.state == "running" and (.note | test("resumed|interval")) and .samples > '"$BEFORE" 50
 get_ok "/watches/$WID/samples" "resumed: the first sample after the restart marks a gap" '[.samples[] | select(.gap_before)] | length == 1'
 
 # ---- stop ---------------------------------------------------------------------------------------
