@@ -117,7 +117,7 @@ function render(container, d, source, params) {
   for (const a of allocs) counts[kindOf(a.changes || [])]++;
   const tot = d.total || {};
   const sentence = el('p', { className: 'diff-summary' },
-    `Committed ${signed(tot.committed)}, Private ${signed(tot.private)}, Working set ${signed(tot.total_ws)}. `,
+    `Committed ${signed(tot.committed)}, Private ${signed(tot.private)}, Total WS ${signed(tot.total_ws)}. `,
     el('span', { className: 'tag added' }, `${fmtInt(counts.added)} added`), ' ',
     el('span', { className: 'tag removed' }, `${fmtInt(counts.removed)} removed`), ' ',
     el('span', { className: 'tag changed' }, `${fmtInt(counts.changed)} changed`), ' allocations.');
