@@ -53,7 +53,7 @@ export function snapshotsView(container, params) {
   }
   function header() {
     clear(thead).append(el('th', { title: 'Tick two snapshots to compare them' }, ''),
-      SORTS.map(([key, label, left, title]) => el('th', {
+      ...SORTS.map(([key, label, left, title]) => el('th', {
         className: `${left ? 'left ' : ''}sortable${sortKey === key ? ' sorted' : ''}`, title: `${title}. Click to sort.`, tabIndex: 0, dataset: { sort: key },
         'aria-sort': sortKey === key ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none',
         onclick: () => sortBy(key),
