@@ -277,7 +277,7 @@ function render(container, d, source, params) {
     rebuild();
   } });
   const sharingToggle = el('label', { className: 'check', title: 'Pss, Swap Pss and Shared WS move when other processes map or unmap the same pages: nothing this process did.' },
-    sharingBox, ' Only Pss moved ', sharingNote);
+    sharingBox, ' Show rows where only Pss moved ', sharingNote);
   const vals$ = el('select', { id: 'diff-values', 'aria-label': 'Show the change or the values', onchange: () => {
     vals = vals$.value;
     updateParams({ vals: vals === 'ft' ? 'ft' : null });

@@ -432,7 +432,7 @@ class SnapshotView {
       el('p', { className: 'small' }, el('label', { className: 'check', title: 'Pss, Swap Pss and Shared WS move when other processes map or unmap the same pages (a library another program loaded): nothing this process did.' },
         sharing, ` Also mark allocations where only sharing-dependent columns moved (Pss, Swap Pss, Shared WS)${this.withSharing ? '' : `: ${c.hidden} hidden`}`)),
       c.removed.length ? el('details', { className: 'removed-list' }, el('summary', { text: `${c.removed.length} removed (not in this snapshot; links open snapshot #${fromId})` }),
-        el('ul', null, c.removed.map((e) => removedItem(e, fromId)))) : null);
+        el('ul', null, c.removed.map((e) => removedItem(e, fromId)))) : '');
   }
 
   share() {

@@ -193,6 +193,45 @@ describe('words, token, changes in place', { timeout: 300000 }, () => {
     }
   });
 
+  it('rows where only Pss moved (a process sharing the same program exited) are hidden until asked for', async () => {
+    const { spawn } = await import('node:child_process');
+    // five sleeps map /usr/bin/sleep: when three exit, the subject's Pss of it grows from a fifth
+    // to a half and nothing else of it changes (its pages stay shared with the second)
+    const sleeps = [0, 1, 2, 3, 4].map(() => spawn('sleep', ['60'], { stdio: 'ignore' }));
+    try {
+      await new Promise((res) => setTimeout(res, 400));
+      const pid = sleeps[0].pid;
+      const a = await apiCall(s.daemon, 'POST', `/processes/${pid}/snapshots`, { share: false });
+      for (const c of sleeps.slice(2)) c.kill('SIGKILL');
+      await new Promise((res) => setTimeout(res, 400));
+      const b = await apiCall(s.daemon, 'POST', `/processes/${pid}/snapshots`, { share: false });
+      const d = await apiCall(s.daemon, 'GET', `/diff?from=${a.id}&to=${b.id}`);
+      const only = d.allocations.filter((e) => e.changes.length === 1 && e.changes[0] === 'usage' &&
+        Object.entries(e.delta).every(([k, v]) => !v || ['pss', 'swap_pss', 'shared_ws'].includes(k)));
+      assert.ok(only.length >= 1, `the diff engine reports a Pss-only change (${JSON.stringify(d.allocations.map((e) => e.delta))})`);
+      const p = await tokenPage({ width: 1400, height: 900 });
+      await p.goto(`${s.daemon.base}/#/diff/${a.id}/${b.id}`);
+      await waitReady(p, 'diff');
+      const count = () => p.locator('.details-panel .count').innerText();
+      assert.match(await count(), new RegExp(`^${d.allocations.length - only.length} allocation`));
+      assert.match(await p.locator('label:has(#diff-sharing)').innerText(), new RegExp(`${only.length} hidden`));
+      await p.check('#diff-sharing');
+      assert.match(await count(), new RegExp(`^${d.allocations.length} allocation`));
+      // and in place: the snapshot view marks nothing for them until asked
+      await p.goto(`${s.daemon.base}/#/snapshot/${b.id}?mark=1`);
+      await waitSnapshotView(p, b.id);
+      await p.waitForSelector('#changes-panel h2');
+      const marked = () => p.evaluate(() => (window.vmsDebug.map.marks || []).length);
+      assert.equal(await marked(), d.allocations.length - only.length);
+      await p.check('#mark-sharing');
+      assert.equal(await marked(), d.allocations.length);
+      await assertPageClean(p);
+      await p.close();
+    } finally {
+      for (const c of sleeps) c.kill('SIGKILL');
+    }
+  });
+
   it('the snapshots list sorts by any column', async () => {
     for (const width of [1024, 1400]) {
       const p = await tokenPage({ width, height: 900 });
