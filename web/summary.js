@@ -31,7 +31,9 @@ export function barNotes(snap, byType) {
   const pte = ((byType.page_table || {}).columns || {}).total_ws || 0;
   if (status.vm_rss != null) {
     const eq = tot.total_ws === status.vm_rss + pte;
-    notes.push({ key: 'rss', text: `Total WS ${human(tot.total_ws || 0)} = ps RSS ${human(status.vm_rss)} (VmRSS) + page tables ${human(pte)} (VmPTE, the Page Table row)${eq ? '' : ', read at slightly different moments'}.` });
+    notes.push({ key: 'rss', text: eq
+      ? `Total WS ${human(tot.total_ws || 0)} = ps RSS ${human(status.vm_rss)} (VmRSS) + page tables ${human(pte)} (VmPTE, the Page Table row).`
+      : `Total WS ${human(tot.total_ws || 0)} is resident memory + page tables ${human(pte)} (VmPTE, the Page Table row); ps RSS (VmRSS, read a moment apart from smaps while the process changed) was ${human(status.vm_rss)}.` });
   } else if (pte) {
     notes.push({ key: 'rss', text: `Total WS includes the page tables (${human(pte)}, the Page Table row), which ps RSS leaves out.` });
   }
