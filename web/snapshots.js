@@ -19,7 +19,7 @@ function total(s, key) {
 // ("Load older snapshots") still goes by id.
 const SORTS = [
   ['id', 'Id', false, 'Snapshot id', (s) => Number(s.id)],
-  ['taken', 'Taken', true, 'When it was taken', (s) => s.taken_at_ms ?? Date.parse(s.taken_at) ?? 0],
+  ['taken', 'Taken', true, 'When it was taken', (s) => s.taken_at_ms ?? (Date.parse(s.taken_at) || 0)],
   ['name', 'Process', true, 'Process name', (s) => String(proc(s).name || '').toLowerCase()],
   ['host', 'Host', true, 'The host the snapshot was taken on', (s) => String(s.host || '')],
   ['pid', 'PID', false, 'Process id', (s) => Number(proc(s).pid ?? 0)],
