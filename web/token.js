@@ -24,6 +24,8 @@ export function tokenForm() {
     input.value = '';
     const badge = document.getElementById('no-token');
     if (badge) badge.classList.add('hidden');
+    const dlg = form.closest('dialog'); // opened from the badge
+    if (dlg) { dlg.close(); dlg.remove(); }
     window.dispatchEvent(new HashChangeEvent('hashchange'));
   };
   const form = el('form', { className: 'token-form', id: 'token-form', onsubmit: use },

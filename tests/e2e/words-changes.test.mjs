@@ -118,6 +118,19 @@ describe('words, token, changes in place', { timeout: 300000 }, () => {
       await assertPageClean(p);
       await p.close();
     }
+    // the badge is a place to give the token too, where no error panel asks for it
+    const other = await s.browser.newContext();
+    const pb = await watchedPage(other);
+    await pb.route('**/api/v1/processes*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }));
+    await pb.goto(`${s.daemon.base}/#/processes`);
+    await waitReady(pb, 'processes');
+    await pb.click('#no-token');
+    await pb.fill('dialog #token-input', s.daemon.token);
+    await pb.click('dialog #token-form button[type=submit]');
+    await pb.waitForFunction(() => !document.querySelector('dialog') && document.getElementById('no-token').classList.contains('hidden'));
+    assert.equal(await pb.evaluate(() => sessionStorage.getItem('vmscope.token')), s.daemon.token);
+    await assertPageClean(pb);
+    await other.close();
     // remembered: a new tab of the same origin opens the link at once
     const p = await watchedPage(fresh);
     await p.goto(link);
