@@ -3,8 +3,46 @@
 // The daemon prints a URL ending in #token=…; we read it once, keep it in sessionStorage (gone
 // when the tab closes), strip it from the address bar and send it as a Bearer header on every
 // /api/v1 call. Share links (/s/{token}) need no API token: they use /api/v1/shared/{token}.
+//
+// A new tab has an empty sessionStorage, so a deep link pasted there would have no token. The
+// page then asks for it (token.js); only when the person ticks "Remember in this browser" is it
+// kept in localStorage too, which the same origin (scheme, host, port) alone can read. The token
+// never goes into a URL the server sees: the fragment is not sent, and it is stripped at once.
 
 const TOKEN_KEY = 'vmscope.token';
+const REMEMBER_KEY = 'vmscope.token.remembered';
+
+function storage(kind) {
+  try { return kind === 'local' ? window.localStorage : window.sessionStorage; } catch { return null; }
+}
+
+// The API token of this tab: this tab's own, else one remembered with consent.
+export function getToken() {
+  const s = storage('session');
+  const l = storage('local');
+  return (s && s.getItem(TOKEN_KEY)) || (l && l.getItem(REMEMBER_KEY)) || '';
+}
+
+// Keep a token for this tab, and in this browser's localStorage only when remember is true.
+export function setToken(token, remember) {
+  const s = storage('session');
+  if (s) s.setItem(TOKEN_KEY, token);
+  const l = storage('local');
+  if (l && remember) l.setItem(REMEMBER_KEY, token);
+}
+
+// Forget the token everywhere this page kept it.
+export function forgetToken() {
+  for (const [k, key] of [['session', TOKEN_KEY], ['local', REMEMBER_KEY]]) {
+    const st = storage(k);
+    if (st) st.removeItem(key);
+  }
+}
+
+export function tokenRemembered() {
+  const l = storage('local');
+  return !!(l && l.getItem(REMEMBER_KEY));
+}
 const BASE = '/api/v1';
 
 // Take a token out of the URL fragment ("#token=abc" or "#/view?...&token=abc"), store it and
@@ -14,7 +52,7 @@ export function captureToken() {
   const m = h.match(/(^#|[&?])token=([^&]*)/);
   if (!m) return;
   const token = decodeURIComponent(m[2]);
-  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  if (token) setToken(token, false);
   let rest = h.slice(0, m.index) + h.slice(m.index + m[0].length);
   rest = rest.replace(/^#&/, '#').replace(/[?&]$/, '');
   if (rest === '#') rest = '';
@@ -22,7 +60,7 @@ export function captureToken() {
 }
 
 export function hasToken() {
-  return !!sessionStorage.getItem(TOKEN_KEY);
+  return !!getToken();
 }
 
 // The share token when this page is a share link (/s/{token}), else null.
@@ -62,7 +100,8 @@ export function describeError(err) {
   const msg = ensureStop(err.message || DEFAULT_TEXT[err.code] || '');
   const r = (title, advice = '') => ({ title, detail: msg, advice });
   if (s === 0) return r('Cannot reach the vmscope daemon', 'Is `vmscope serve` still running?');
-  if (s === 401) return r('Not authorised', `This tab has no valid API token. Open the link that \`vmscope serve\` printed (it ends in #token=…), or run \`vmscope token\` and open http://${location.host}/#token=TOKEN.`);
+  if (s === 401) return r(getToken() ? 'This API token is not valid' : 'This tab needs the API token',
+    `A new tab does not inherit the token of the tab it came from. Paste it below (\`vmscope token\` prints it), or open the link \`vmscope serve\` printed (it ends in #token=…).`);
   if (s === 403) return r('Permission denied');
   if (s === 404 && /process/.test(err.code || '')) return r('Process gone', 'Pick another process in the process list.');
   if (s === 404) return r('Not found');
@@ -84,7 +123,7 @@ function ensureStop(t) {
 async function request(path, opts = {}) {
   const headers = {};
   if (opts.auth !== false) {
-    const t = sessionStorage.getItem(TOKEN_KEY);
+    const t = getToken();
     if (t) headers.Authorization = `Bearer ${t}`;
   }
   if (opts.body != null) headers['Content-Type'] = opts.type || 'application/json';

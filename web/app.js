@@ -9,6 +9,8 @@ import { snapshotsView } from './snapshots.js';
 import { watchesView, timelineView } from './timeline.js';
 import { installImport, openImportDialog } from './import.js';
 import { el, clear } from './format.js';
+import { dialog } from './ui.js';
+import { tokenForm } from './token.js';
 
 captureToken();
 
@@ -89,6 +91,11 @@ if (share) {
   installImport();
   document.getElementById('top-open').addEventListener('click', () => openImportDialog());
   if (!hasToken()) document.getElementById('no-token').classList.remove('hidden');
+  // the badge is also where to give the token (token.js)
+  document.getElementById('no-token').addEventListener('click', () => {
+    const shown = document.getElementById('token-input');
+    if (shown) shown.focus(); else dialog('API token', [tokenForm()]);
+  });
 }
 window.addEventListener('hashchange', route);
 route();

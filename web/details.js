@@ -7,6 +7,7 @@ import { TYPES, TYPE_BY_KEY, typeName } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 import { detailsTitle } from './attribution.js';
 import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp, widthOf, saveWidth } from './columns.js';
+import { changeKind, fromTo } from './changes.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
@@ -88,6 +89,12 @@ export class DetailsView {
     this.table.setColumns(this.columns);
     this.setUnits(this.units);
     this.table.setSortIndicator(this.sortKey === 'address' && this.sortDir === 'asc' ? null : this.sortKey, this.sortDir);
+  }
+
+  // Changes in place (changes.js): marks = Map(allocation index -> diff entry), or null.
+  setMarks(marks) {
+    this.marks = marks && marks.size ? marks : null;
+    this.table.refresh();
   }
 
   setTypeFilter(key) {
@@ -256,22 +263,32 @@ export class DetailsView {
       cells[0].textContent = (n > 1 ? (this.expanded.has(c) ? '▾ ' : '▸ ') : '  ') + fmtAddr(m.aStart[c], w);
       cells[1].textContent = typeName(al.type);
       cells[1].style.setProperty('--swatch', TYPES[m.aType[c]].color);
+      const mark = this.marks ? this.marks.get(c) : undefined;
+      if (mark) cells[1].dataset.mark = changeKind(mark); else delete cells[1].dataset.mark;
       for (let k = 2; k < cols.length; k++) {
         const key = cols[k].key;
         const cell = cells[k];
-        if (BYTE_COLUMNS.has(key)) cell.textContent = fmtSize(v[key] || 0, u, key !== 'size');
+        if (BYTE_COLUMNS.has(key)) {
+          cell.textContent = fmtSize(v[key] || 0, u, key !== 'size');
+          // a changed value says what it was: "from → to" on hover, and the cell is marked
+          const moved = mark && (mark.delta || {})[key];
+          cell.title = moved ? `${columnLabel(key)}: ${fromTo(mark, key, u)}` : '';
+          cell.classList.toggle('moved', !!moved);
+        }
         else if (key === 'blocks') cell.textContent = fmtInt(n);
         else if (key === 'protection') cell.textContent = m.allocPerms(c);
         else if (key === 'owner') { cell.textContent = al.owner || ''; cell.title = al.owner ? `${al.owner}${al.signal ? ' from ' + al.signal : ''}${al.guess ? ' (a guess)' : ''}` : ''; }
         else if (key === 'details') { cell.textContent = al.details || ''; cell.title = detailsTitle(al); }
       }
-      cls = 'alloc';
+      cls = mark ? `alloc mark mark-${changeKind(mark)}` : 'alloc';
     } else if (c >= A) {
       const g = m.gaps[c - A];
       const largest = c - A === m.largestGap;
       cells[0].textContent = '  ' + fmtAddr(m.gStart[c - A], w);
       cells[1].textContent = 'Free';
       cells[1].style.setProperty('--swatch', TYPES[FREE].color);
+      delete cells[1].dataset.mark;
+      for (const cell of cells) cell.classList.remove('moved');
       for (let k = 2; k < cols.length; k++) {
         const key = cols[k].key;
         cells[k].textContent = key === 'size' ? fmtSize(g.size, u) : key === 'details' && largest ? 'largest free block' : '';
@@ -285,6 +302,8 @@ export class DetailsView {
       cells[0].textContent = '    ' + fmtAddr(m.rStart[-c - 1], w);
       cells[1].textContent = r.role || '';
       cells[1].style.setProperty('--swatch', TYPES[m.aType[a]].color);
+      delete cells[1].dataset.mark;
+      for (const cell of cells) cell.classList.remove('moved');
       for (let k = 2; k < cols.length; k++) {
         const key = cols[k].key;
         const cell = cells[k];

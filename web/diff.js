@@ -8,6 +8,7 @@ import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
 import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 import { initialColumns, columnChooser, colsParam, BYTE_COLUMNS, columnHelp, widthOf, saveWidth } from './columns.js';
+import { onlySharingMoved, fromTo, allocHref } from './changes.js';
 
 const SHOW = [
   { key: 'all', label: 'All changes' },
@@ -60,6 +61,10 @@ export function diffView(container, source, params) {
 function render(container, d, source, params) {
   let units = UNIT_MODES.some((u) => u.key === params.units) ? params.units : 'auto';
   let show = SHOW.some((s) => s.key === params.show) ? params.show : 'all';
+  // rows where only Pss / Swap Pss / Shared WS moved (other processes' doing) are hidden unless asked
+  let withSharing = params.sharing === '1';
+  // the byte cells show the change (Δ) or the values before and after (from → to)
+  let vals = params.vals === 'ft' ? 'ft' : 'delta';
   // The details table's column choice (columns.js): its byte columns as deltas, and Protection,
   // Named by and Details when chosen.
   let cols = initialColumns(params);
@@ -79,8 +84,8 @@ function render(container, d, source, params) {
       el('div', null,
         el('h1', { className: 'proc-title' }, 'Changes in ', el('span', { className: 'proc-name', text: to.name || from.name || '?' }),
           el('span', { className: 'proc-pid', text: ` pid ${to.pid ?? from.pid}` })),
-        el('p', { className: 'where' }, 'From snapshot ', snapLink(fromId, 'older'), ` (${fmtTime(from.taken_at, from.taken_at_ms)}) to `,
-          snapLink(toId, 'newer'), ` (${fmtTime(to.taken_at, to.taken_at_ms)})`,
+        el('p', { className: 'where' }, 'From snapshot ', snapLink(fromId ?? d.from_id, '?'), ` (${fmtTime(from.taken_at, from.taken_at_ms)}) to `,
+          snapLink(toId ?? d.to_id, '?'), ` (${fmtTime(to.taken_at, to.taken_at_ms)})`,
           from.taken_at_ms && to.taken_at_ms ? `, ${human0((to.taken_at_ms - from.taken_at_ms) / 1000)} apart` : '')),
       el('div', { className: 'actions' },
         fromId != null && toId != null ? el('button', { type: 'button', onclick: () => navigate(['diff', String(toId), String(fromId)], {}), title: 'Swap the two snapshots' }, 'Swap') : null,
@@ -101,8 +106,8 @@ function render(container, d, source, params) {
       sw.style.backgroundColor = t.color;
       return el('tr', { className: zero ? 'empty' : '', dataset: { type: t.key } },
         el('th', { className: 'left', scope: 'row', title: helpText(TYPE_HELP, t.key) || t.name }, sw, t.name),
-        shown.map((k) => deltaCell(c[k], units)),
-        deltaCell(s.blocks, null));
+        shown.map((k) => deltaCell(c[k], units, t.key === 'free')),
+        deltaCell(s.blocks, null, t.key === 'free'));
     });
     const tot = d.total || {};
     rows.push(el('tr', { className: 'total' }, el('th', { className: 'left', scope: 'row' }, 'Total'),
@@ -117,7 +122,7 @@ function render(container, d, source, params) {
   for (const a of allocs) counts[kindOf(a.changes || [])]++;
   const tot = d.total || {};
   const sentence = el('p', { className: 'diff-summary' },
-    `Committed ${signed(tot.committed)}, Private ${signed(tot.private)}, Working set ${signed(tot.total_ws)}. `,
+    `Committed ${signed(tot.committed)}, Private ${signed(tot.private)}, Total WS ${signed(tot.total_ws)}. `,
     el('span', { className: 'tag added' }, `${fmtInt(counts.added)} added`), ' ',
     el('span', { className: 'tag removed' }, `${fmtInt(counts.removed)} removed`), ' ',
     el('span', { className: 'tag changed' }, `${fmtInt(counts.changed)} changed`), ' allocations.');
@@ -145,7 +150,9 @@ function render(container, d, source, params) {
 
   const addrOf = (e) => parseAddr((e.to || e.from).start);
   const rebuild = () => {
-    let idx = allocs.map((_, i) => i).filter((i) => show === 'all' || kindOf(allocs[i].changes || []) === show);
+    let idx = allocs.map((_, i) => i).filter((i) => (show === 'all' || kindOf(allocs[i].changes || []) === show) &&
+      (withSharing || !onlySharingMoved(allocs[i])));
+    sharingNote.textContent = withSharing ? '' : `(${fmtInt(allocs.filter(onlySharingMoved).length)} hidden)`;
     const dir = sortDir === 'asc' ? 1 : -1;
     if (sortKey === 'address') idx.sort((x, y) => (addrOf(allocs[x]) < addrOf(allocs[y]) ? -dir : dir));
     else idx.sort((x, y) => ((allocs[x].delta || {})[sortKey] - (allocs[y].delta || {})[sortKey]) * dir || x - y);
@@ -167,7 +174,8 @@ function render(container, d, source, params) {
       { key: 'type', label: 'Type', width: '108px', cellClass: 'type', sortable: false },
     ];
     for (const k of cols) {
-      if (BYTE_COLUMNS.has(k)) specs.push({ key: k, label: `Δ ${COLUMN_LABEL[k]}`, width: '84px', align: 'right', title: `${helpText(COLUMN_HELP, k) || COLUMN_LABEL[k]} Hover a cell for the values before and after.` });
+      if (BYTE_COLUMNS.has(k)) specs.push(vals === 'ft' ? { key: k, label: COLUMN_LABEL[k], width: '150px', align: 'right', title: `${helpText(COLUMN_HELP, k) || COLUMN_LABEL[k]} Before → after.` }
+        : { key: k, label: `Δ ${COLUMN_LABEL[k]}`, width: '84px', align: 'right', title: `${helpText(COLUMN_HELP, k) || COLUMN_LABEL[k]} Hover a cell for the values before and after.` });
       else if (k === 'protection') specs.push({ key: k, label: 'Protection', width: '120px', cellClass: 'mono', sortable: false });
       else if (k === 'owner') specs.push({ key: k, label: 'Named by', width: '100px', cellClass: 'owner', sortable: false, title: columnHelp('owner') });
       else if (k === 'details') specs.push({ key: k, label: 'Details', width: 'minmax(170px, 1fr)', cellClass: 'details', sortable: false });
@@ -209,14 +217,21 @@ function render(container, d, source, params) {
       for (let k = 0; k < columns.length; k++) {
         const key = columns[k].key;
         const c = cells[k];
-        if (key === 'address') c.textContent = (isAlloc ? (nreg ? (expanded.has(row.a) ? '▾ ' : '▸ ') : '  ') : '    ') + fmtAddr(side.start);
+        if (key === 'address') {
+          // an allocation's address leads to it in its snapshot (the later one; a removed one in
+          // the earlier), with the changes marked there
+          const href = isAlloc ? allocHref(e, fromId, toId) : null;
+          const lead = (isAlloc ? (nreg ? (expanded.has(row.a) ? '▾ ' : '▸ ') : '  ') : '    ');
+          if (href) c.replaceChildren(lead, el('a', { href, className: 'alloc-link', title: `Open this allocation in snapshot #${e.to ? toId : fromId}`, text: fmtAddr(side.start) }));
+          else c.textContent = lead + fmtAddr(side.start);
+        }
         else if (key === 'change') { c.textContent = ch.join(', '); c.title = ch.join(', '); }
         else if (key === 'type') {
           c.textContent = isAlloc ? typeName(side.type) : (side.role || typeName(side.type));
           c.style.setProperty('--swatch', (TYPE_BY_KEY[side.type] || TYPE_BY_KEY.private_data).color);
         } else if (BYTE_COLUMNS.has(key)) {
           const v = dl[key] || 0;
-          c.textContent = fmtDelta(v, units);
+          c.textContent = vals === 'ft' ? (v || !isAlloc ? fromTo(e, key, units) : '') : fmtDelta(v, units);
           c.className = `vt-cell right ${v > 0 ? 'up' : v < 0 ? 'down' : ''}`;
           const was = fc ? fc[key] : key === 'size' && e.from ? e.from.size : null;
           const now = tc ? tc[key] : key === 'size' && e.to ? e.to.size : null;
@@ -255,6 +270,21 @@ function render(container, d, source, params) {
       },
     }, s.label)));
   const countEl = el('span', { className: 'count muted' });
+  const sharingNote = el('span', { className: 'muted small' });
+  const sharingBox = el('input', { type: 'checkbox', id: 'diff-sharing', checked: withSharing, onchange: () => {
+    withSharing = sharingBox.checked;
+    updateParams({ sharing: withSharing ? '1' : null });
+    rebuild();
+  } });
+  const sharingToggle = el('label', { className: 'check', title: 'Pss, Swap Pss and Shared WS move when other processes map or unmap the same pages: nothing this process did.' },
+    sharingBox, ' Show rows where only Pss moved ', sharingNote);
+  const vals$ = el('select', { id: 'diff-values', 'aria-label': 'Show the change or the values', onchange: () => {
+    vals = vals$.value;
+    updateParams({ vals: vals === 'ft' ? 'ft' : null });
+    columns = columnSpecs();
+    table.setColumns(columns);
+    table.setSortIndicator(sortKey === 'address' && sortDir === 'asc' ? null : sortKey, sortDir);
+  } }, el('option', { value: 'delta', selected: vals !== 'ft' }, 'Δ change'), el('option', { value: 'ft', selected: vals === 'ft' }, 'from → to'));
   const chooser = columnChooser(cols, (next) => {
     cols = next;
     shown = cols.filter((k) => BYTE_COLUMNS.has(k));
@@ -269,11 +299,12 @@ function render(container, d, source, params) {
   clear(container).append(header,
     el('section', { className: 'panel' }, el('h2', { text: 'Per type' }), sentence, typeWrap),
     el('section', { className: 'panel details-panel' }, el('h2', { text: 'What changed' }),
-      el('div', { className: 'toolbar' }, chips, el('span', { className: 'spacer' }), countEl,
+      el('div', { className: 'toolbar' }, chips, sharingToggle, el('span', { className: 'spacer' }), countEl,
+        el('label', { className: 'units' }, 'Cells ', vals$),
         el('label', { className: 'units' }, 'Units ', units$), chooser.el,
         el('span', { className: 'legend-inline' },
           el('span', { className: 'tag added' }, 'added'), el('span', { className: 'tag removed' }, 'removed'),
-          el('span', { className: 'tag changed' }, 'changed'), el('span', { className: 'up' }, ' red: more memory,'), el('span', { className: 'down' }, ' green: less'))),
+          el('span', { className: 'tag changed' }, 'changed'), el('span', { className: 'up' }, ' red: more memory,'), el('span', { className: 'down' }, ' green: less'), el('span', { className: 'muted' }, ' (Free: neither)'))),
       table.el));
   rebuild();
   const destroy = table.destroy.bind(table);
@@ -281,9 +312,10 @@ function render(container, d, source, params) {
   return table;
 }
 
-function deltaCell(v, units) {
+// neutral: no red or green (Free: less free address space is not "good").
+function deltaCell(v, units, neutral = false) {
   const txt = units === null ? (v ? (v > 0 ? '+' : '−') + fmtInt(Math.abs(v)) : '') : fmtDelta(v || 0, units);
-  return el('td', { className: v > 0 ? 'up' : v < 0 ? 'down' : '', text: txt });
+  return el('td', { className: neutral ? 'neutral' : v > 0 ? 'up' : v < 0 ? 'down' : '', text: txt });
 }
 
 function signed(v) {

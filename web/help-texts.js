@@ -49,13 +49,17 @@ export const COLUMN_HELP = {
     'Address space the process may touch without another mmap/mprotect: Size unless the permissions are ' +
     '---. Linux commits lazily, so this is an upper bound, not a charge.',
   private:
-    'Memory that belongs to this process alone (VMMap\'s Private Bytes). Private writable or accounted ' +
-    '(ac) regions: Size; other private regions: Anonymous + Swap; shared and ---: 0.',
+    'Commit-style private memory (VMMap\'s Private Bytes): what belongs to this process alone, counted ' +
+    'whether it was touched or not, so an untouched 8 MiB thread stack counts 8 MiB. Private writable or ' +
+    'accounted (ac) regions: Size; other private regions: Anonymous + Swap; shared and ---: 0. Its ' +
+    'resident part is Private WS; the process list\'s RssAnon is another measure.',
   total_ws:
     'Working set: resident in RAM now (Rss + hugetlb pages). Pages shared with other processes count in ' +
-    'full; use Pss to add processes up.',
+    'full; use Pss to add processes up. The total includes the Page Table row, so it is ps RSS (VmRSS) + ' +
+    'VmPTE.',
   private_ws:
-    'Resident pages only this process can use (its own anonymous pages): Total WS - Shareable WS.',
+    'Resident pages only this process can use (its own anonymous pages): Total WS - Shareable WS. The ' +
+    'resident part of Private.',
   shareable_ws:
     'Resident pages that could be shared: file pages and shared memory, even if no one else maps them ' +
     'now. max(Shared WS, Rss - Anonymous + Shared_Hugetlb).',

@@ -601,6 +601,11 @@ export class AddressMap {
       }
     }
 
+    // changes in place (changes.js): each changed allocation outlined in its change's colour
+    for (const mk of this.marks || []) {
+      const pr = this.pixelRange(mk.start, mk.end);
+      if (pr) this.outline(ctx, pr[0], Math.max(pr[1], pr[0] + 2), mk.color, 2, mk.dash);
+    }
     // largest free block: outline
     if (m.largestGap >= 0) {
       const pr = this.pixelRange(m.gStart[m.largestGap], m.gEnd[m.largestGap]);
@@ -625,6 +630,12 @@ export class AddressMap {
       ctx.fillStyle = 'rgba(31, 79, 209, 0.22)';
       this.pieces(a, b, (x, y, w) => ctx.fillRect(x, y - 2, w, BAR_H + 4));
     }
+  }
+
+  // marks: [{start, end (BigInt), color, dash}] outlined over the blocks, or null.
+  setMarks(marks) {
+    this.marks = marks && marks.length ? marks : null;
+    this.draw();
   }
 
   // overlay(lo, hi) -> a colour for the addresses [lo, hi) (BigInt), or null to hide it.

@@ -11,7 +11,9 @@ const COLS = [
   { key: 'name', label: 'Name', title: 'The process name (comm)' },
   { key: 'user', label: 'User', title: 'Owner of the process' },
   { key: 'rss', label: 'RSS', num: true, title: 'Resident set size: memory in RAM now, shared pages counted in full' },
-  { key: 'private', label: 'Private', num: true, title: 'Memory only this process uses: Uss when known (from smaps_rollup), else anonymous resident memory (RssAnon)' },
+  // Not "Private": the snapshot's Private is commit-style (VMMap's Private Bytes). This column is
+  // the kernel's RssAnon (/proc/PID/status), the only private measure the list can read cheaply.
+  { key: 'anon', label: 'RssAnon', num: true, title: 'Anonymous resident memory (RssAnon in /proc/PID/status): heap, stacks and other anonymous pages in RAM now. Not the snapshot\'s Private, which counts committed private memory whether touched or not (VMMap\'s Private Bytes).' },
   { key: 'swap', label: 'Swap', num: true, title: 'Memory of this process currently swapped out' },
   { key: 'threads', label: 'Threads', num: true, title: 'Number of threads' },
   { key: 'arch', label: 'Arch', title: 'Instruction set and word size of the program' },
@@ -21,7 +23,7 @@ const COLS = [
 function val(p, key) {
   switch (key) {
     case 'rss': return p.vm_rss ?? p.rss ?? 0;
-    case 'private': return p.private ?? p.uss ?? p.rss_anon ?? 0;
+    case 'anon': return p.rss_anon ?? 0;
     case 'swap': return p.vm_swap ?? p.swap ?? 0;
     case 'arch': return p.arch && p.arch.bits ? `${p.arch.machine || ''} ${p.arch.bits}-bit` : '';
     case 'cmdline': return p.cmdline || '';
@@ -49,7 +51,8 @@ export function pickerView(container, params) {
   let sortDir = 'desc';
   if (params.sort) {
     const [k, d] = params.sort.split(':');
-    if (COLS.some((c) => c.key === k)) { sortKey = k; sortDir = d === 'asc' ? 'asc' : 'desc'; }
+    const key = k === 'private' ? 'anon' : k; // links made before the column was renamed
+    if (COLS.some((c) => c.key === key)) { sortKey = key; sortDir = d === 'asc' ? 'asc' : 'desc'; }
   }
   let filter = params.q || '';
   let hideUnreadable = params.all === '0';
@@ -138,7 +141,7 @@ export function pickerView(container, params) {
       }, 'Watch') : null),
       el('td', { className: 'left', text: p.user ?? '' }),
       el('td', { text: human(val(p, 'rss')) }),
-      el('td', { text: human(val(p, 'private')) }),
+      el('td', { dataset: { col: 'anon' }, text: human(val(p, 'anon')) }),
       el('td', { text: val(p, 'swap') ? human(val(p, 'swap')) : '' }),
       el('td', { text: p.threads != null ? fmtInt(p.threads) : '' }),
       el('td', { className: 'left', text: val(p, 'arch') }),

@@ -15,6 +15,7 @@ import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
 import { startWatch } from './timeline.js';
 import { initialColumns, columnChooser, colsParam } from './columns.js';
+import { changesFor, changeKind, changedColumns, removedItem, MARK_COLOR } from './changes.js';
 
 // How many snapshot views exist and how many were ever made: a view counts from its constructor
 // until destroy(). Read by the end-to-end tests (tests/e2e/view-lifetime.test.mjs), which also
@@ -116,11 +117,17 @@ class SnapshotView {
     });
     lap('details');
     this.info = el('section', { className: 'sel-info', 'aria-label': 'Selected item', 'aria-live': 'polite' });
+    // changes in place: marks against the previous snapshot of this process (Mark changes)
+    this.markOn = params.mark === '1' && this.canMark();
+    this.withSharing = params.sharing === '1';
+    this.changes = null;
+    this.changesPanel = el('section', { className: 'panel changes-panel hidden', id: 'changes-panel', 'aria-label': 'Changes since the previous snapshot' });
 
     clear(container);
     container.append(
       this.header(),
       el('section', { className: 'panel' }, el('h2', { text: 'Summary' }), this.summary.el),
+      this.changesPanel,
       el('section', { className: 'panel' }, el('h2', { text: 'Address space' }), this.map.el,
         this.livePid() != null ? residencyToggle(this.livePid(), this.map) : null, this.info),
       el('section', { className: 'panel details-panel' }, el('h2', { text: 'Details' }), this.detailsToolbar(), this.details.el));
@@ -157,6 +164,7 @@ class SnapshotView {
       }
     }
     this.renderInfo();
+    if (this.markOn) this.loadMarks();
     lap('dom');
     this.map.draw();
     lap('map_draw');
@@ -224,6 +232,8 @@ class SnapshotView {
     this.map = null;
     this.details = null;
     this.info = null;
+    this.diff = null;
+    this.changes = null;
     this.findInput = null;
     this.sel = null;
   }
@@ -255,6 +265,7 @@ class SnapshotView {
       actions.append(
         el('button', { type: 'button', className: `primary${this.notHere() ? ' refused' : ''}`, id: 'btn-refresh', title: this.notHere() || 'Take a new snapshot of this process (F5)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-changes', title: this.notHere() || 'What changed since the previous snapshot of this process', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.showChanges() }, 'Show changes'),
+        this.canMark() ? el('button', { type: 'button', id: 'btn-mark', 'aria-pressed': this.markOn ? 'true' : 'false', className: this.markOn ? 'on' : '', title: 'Mark what changed since the previous snapshot of this process on the map and in the details (from → to on hover)', onclick: () => this.toggleMarks() }, 'Mark changes') : null,
         el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
         el('button', { type: 'button', id: 'btn-send', title: 'Send this snapshot to a team\'s vmscope daemon over TLS and get its share link', onclick: () => this.sendTo() }, 'Send to…'),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-watch', title: this.notHere() || 'Sample this process every second and chart what grows (a watch)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => { if (!this.refuse('Watch')) startWatch(p.pid); } }, 'Watch this process'));
@@ -342,7 +353,7 @@ class SnapshotView {
   }
 
   keptParams() {
-    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null, cols: colsParam(this.cols) };
+    return { type: this.typeFilter, units: this.units === 'auto' ? null : this.units, q: this.find || null, cols: colsParam(this.cols), mark: this.markOn ? '1' : null, sharing: this.withSharing ? '1' : null };
   }
 
   async storedId() {
@@ -375,6 +386,72 @@ class SnapshotView {
         ' Nothing here can be changed.');
     }).catch(() => {});
     return banner;
+  }
+
+  // ---- changes in place (changes.js) ----
+
+  canMark() {
+    return this.source.kind === 'snapshot' && !this.notHere();
+  }
+
+  toggleMarks() {
+    this.markOn = !this.markOn;
+    const b = document.getElementById('btn-mark');
+    if (b) { b.setAttribute('aria-pressed', this.markOn ? 'true' : 'false'); b.classList.toggle('on', this.markOn); }
+    updateParams({ mark: this.markOn ? '1' : null });
+    if (this.markOn) this.loadMarks(); else this.applyMarks();
+  }
+
+  async loadMarks() {
+    const pid = this.snap.process.pid;
+    clear(this.changesPanel).appendChild(el('p', { className: 'muted', text: 'Comparing with the previous snapshot…' }));
+    this.changesPanel.classList.remove('hidden');
+    try {
+      const d = await api.changes(pid, this.source.id);
+      if (this.destroyed || !this.markOn) return;
+      this.diff = d;
+    } catch (err) {
+      if (this.destroyed) return;
+      this.diff = null;
+      clear(this.changesPanel).append(el('h2', { text: 'Changes' }), errorPanel(err));
+      return;
+    }
+    this.applyMarks();
+  }
+
+  applyMarks() {
+    const d = this.markOn ? this.diff : null;
+    this.changes = d ? changesFor(d, this.withSharing) : null;
+    const c = this.changes;
+    this.details.setMarks(c ? c.byAlloc : null);
+    const m = this.m;
+    this.map.setMarks(c ? [...c.byAlloc].map(([a, e]) => ({ start: m.aStart[a], end: m.aEnd[a], color: MARK_COLOR[changeKind(e)] }))
+      .concat(c.removed.map((e) => ({ start: parseAddr(e.from.start), end: parseAddr(e.from.end), color: MARK_COLOR.removed, dash: [4, 3] }))) : null);
+    this.renderInfo();
+    const panel = this.changesPanel;
+    clear(panel);
+    if (!c) { panel.classList.add('hidden'); return; }
+    panel.classList.remove('hidden');
+    const counts = { added: 0, grown: 0, shrunk: 0, changed: 0 };
+    for (const e of c.byAlloc.values()) counts[changeKind(e)]++;
+    const tag = (k, n) => el('span', { className: `tag mark-${k}`, dataset: { kind: k }, text: `${n} ${k}` });
+    const sharing = el('input', { type: 'checkbox', id: 'mark-sharing', checked: this.withSharing, onchange: () => {
+      this.withSharing = sharing.checked;
+      updateParams({ sharing: this.withSharing ? '1' : null });
+      this.applyMarks();
+    } });
+    const fromId = d.from_id;
+    const toId = d.to_id;
+    panel.append(
+      el('h2', null, 'Changes from snapshot ', el('a', { href: `#/snapshot/${encodeURIComponent(fromId)}`, text: `#${fromId}` }), ` to #${toId}`),
+      el('p', { className: 'changes-counts' }, tag('added', counts.added), ' ', tag('grown', counts.grown), ' ', tag('shrunk', counts.shrunk), ' ',
+        tag('changed', counts.changed), ' ', tag('removed', c.removed.length),
+        ' allocations, outlined on the map in these colours and marked in the details; hover a marked number for its value before → now. ',
+        el('a', { href: `#/diff/${encodeURIComponent(fromId)}/${encodeURIComponent(toId)}`, id: 'changes-report', text: 'Full report' })),
+      el('p', { className: 'small' }, el('label', { className: 'check', title: 'Pss, Swap Pss and Shared WS move when other processes map or unmap the same pages (a library another program loaded): nothing this process did.' },
+        sharing, ` Also mark allocations where only sharing-dependent columns moved (Pss, Swap Pss, Shared WS)${this.withSharing ? '' : `: ${c.hidden} hidden`}`)),
+      c.removed.length ? el('details', { className: 'removed-list' }, el('summary', { text: `${c.removed.length} removed (not in this snapshot; links open snapshot #${fromId})` }),
+        el('ul', null, c.removed.map((e) => removedItem(e, fromId)))) : '');
   }
 
   share() {
@@ -728,6 +805,11 @@ class SnapshotView {
       }
       add('Allocation', `${fmtAddr(m.aStart[s.a], w)} – ${fmtAddr(m.aEnd[s.a], w)}, ${human(Number(m.aEnd[s.a] - m.aStart[s.a]))} in ${m.regionCount(s.a)} region(s)`, 'mono');
       add('Details', al.details || '');
+      const mark = this.changes && this.changes.byAlloc.get(s.a);
+      if (mark) {
+        add(`Since #${this.diff.from_id}`, (mark.changes || []).join(', '), 'changed-since');
+        for (const [label, text] of changedColumns(mark, this.units)) add(label, text, 'from-to');
+      }
     }
     box.append(el('h3', { text: title }),
       el('dl', { className: 'facts wide' }, rows.map(([k, v, c]) => [el('dt', { text: k }), el('dd', { className: c || '', text: v })])));

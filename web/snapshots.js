@@ -14,6 +14,22 @@ function total(s, key) {
   return t[key] ?? 0;
 }
 
+// The columns a click on the header sorts by (every column but the tick box and the buttons):
+// [key, label, left-aligned, hover, value of an entry]. Sorting orders the loaded entries; paging
+// ("Load older snapshots") still goes by id.
+const SORTS = [
+  ['id', 'Id', false, 'Snapshot id', (s) => Number(s.id)],
+  ['taken', 'Taken', true, 'When it was taken', (s) => s.taken_at_ms ?? (Date.parse(s.taken_at) || 0)],
+  ['name', 'Process', true, 'Process name', (s) => String(proc(s).name || '').toLowerCase()],
+  ['host', 'Host', true, 'The host the snapshot was taken on', (s) => String(s.host || '')],
+  ['pid', 'PID', false, 'Process id', (s) => Number(proc(s).pid ?? 0)],
+  ['committed', 'Committed', false, 'Committed memory', (s) => total(s, 'committed')],
+  ['private', 'Private', false, 'Private (committed): VMMap\'s Private Bytes, counted whether touched or not; the same number as the snapshot\'s Private bar', (s) => total(s, 'private')],
+  ['total_ws', 'Total WS', false, 'Total WS: resident in RAM, page tables included (ps RSS + VmPTE); the snapshot\'s Total WS', (s) => total(s, 'total_ws')],
+  ['regions', 'Regions', false, 'Regions (VMAs)', (s) => Number(s.regions ?? s.n_regions ?? 0)],
+  ['cmdline', 'Command line', true, 'Command line', (s) => String(proc(s).cmdline || '')],
+];
+
 export function snapshotsView(container, params) {
   let alive = true;
   let items = [];
@@ -28,6 +44,34 @@ export function snapshotsView(container, params) {
   const compareBtn = el('button', { type: 'button', className: 'primary', disabled: true, id: 'btn-compare', onclick: () => compare() }, 'Compare selected');
   const count = el('span', { className: 'count muted' });
   const tbody = el('tbody');
+  const thead = el('tr');
+  let sortKey = 'taken';
+  let sortDir = 'desc';
+  if (params.sort) {
+    const [k, d] = params.sort.split(':');
+    if (SORTS.some((c) => c[0] === k)) { sortKey = k; sortDir = d === 'asc' ? 'asc' : 'desc'; }
+  }
+  function header() {
+    clear(thead).append(el('th', { title: 'Tick two snapshots to compare them' }, ''),
+      ...SORTS.map(([key, label, left, title]) => el('th', {
+        className: `${left ? 'left ' : ''}sortable${sortKey === key ? ' sorted' : ''}`, title: `${title}. Click to sort.`, tabIndex: 0, dataset: { sort: key },
+        'aria-sort': sortKey === key ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none',
+        onclick: () => sortBy(key),
+        onkeydown: (ev) => { if (ev.key === 'Enter') sortBy(key); },
+      }, label, el('span', { className: 'vt-sort', text: sortKey === key ? (sortDir === 'asc' ? '▲' : '▼') : '' }))),
+      el('th', { className: 'left' }, ''));
+  }
+  function sortBy(key) {
+    if (sortKey === key) sortDir = sortDir === 'asc' ? 'desc' : 'asc';
+    else { sortKey = key; sortDir = ['name', 'host', 'cmdline', 'pid'].includes(key) ? 'asc' : 'desc'; }
+    updateParams({ sort: sortKey === 'taken' && sortDir === 'desc' ? null : `${sortKey}:${sortDir}` });
+    render();
+  }
+  function sorted() {
+    const get = SORTS.find((c) => c[0] === sortKey)[4];
+    const dir = sortDir === 'asc' ? 1 : -1;
+    return items.map((x, i) => [get(x), i, x]).sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1])).map((t) => t[2]);
+  }
   const wrap = el('div', { className: 'table-wrap' });
   const moreBtn = el('button', { type: 'button', className: 'hidden', onclick: () => load(true) }, 'Load older snapshots');
 
@@ -82,7 +126,8 @@ export function snapshotsView(container, params) {
   }
 
   function render() {
-    const rows = items.map((s) => {
+    header();
+    const rows = sorted().map((s) => {
       const id = String(s.id);
       const box = el('input', { type: 'checkbox', checked: picked.has(id), 'aria-label': `Select snapshot ${id} to compare`,
         onclick: (ev) => ev.stopPropagation(),
@@ -129,12 +174,7 @@ export function snapshotsView(container, params) {
       items = append ? items.concat(page) : page;
       more = r.next_before != null || (r.next_before === undefined && page.length === PAGE);
       if (!append) {
-        clear(wrap).appendChild(el('table', { className: 'snaps' },
-          el('thead', null, el('tr', null,
-            el('th', { title: 'Tick two snapshots to compare them' }, ''), el('th', null, 'Id'), el('th', { className: 'left' }, 'Taken'),
-            el('th', { className: 'left' }, 'Process'), el('th', { className: 'left', title: 'The host the snapshot was taken on' }, 'Host'), el('th', null, 'PID'), el('th', null, 'Committed'), el('th', null, 'Private'),
-            el('th', null, 'Working set'), el('th', null, 'Regions'), el('th', { className: 'left' }, 'Command line'), el('th', { className: 'left' }, ''))),
-          tbody));
+        clear(wrap).appendChild(el('table', { className: 'snaps' }, el('thead', null, thead), tbody));
       }
       render();
       document.body.dataset.view = 'snapshots';

@@ -5,11 +5,40 @@ import { el, clear, fmtSize, fmtInt, human, unitSuffix, fmtAddr } from './format
 import { TYPES, COLUMN_LABEL, SHOWN_COLUMNS as TABLE_COLS } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 
+// One word, one meaning (docs/memory-types.md): Private is commit-style (VMMap's Private Bytes),
+// counted whether touched or not; Private WS is its resident part; Total WS is resident memory
+// including the page tables, so it is `ps` RSS + VmPTE (said under the bar).
 const BARS = [
   { key: 'committed', label: 'Committed', note: 'memory charged to the process (what it could touch without a new mmap)' },
-  { key: 'private', label: 'Private', note: 'committed memory no other process can share' },
-  { key: 'total_ws', label: 'Working Set', note: 'resident in RAM right now (RSS)' },
+  { key: 'private', label: 'Private', sub: 'committed', note: 'VMMap\'s Private Bytes: private memory the process may touch, counted whether it touched it or not' },
+  { key: 'private_ws', label: 'Private WS', note: 'the resident part of Private: pages in RAM only this process can use' },
+  { key: 'total_ws', label: 'Total WS', note: 'resident in RAM right now, page tables included' },
 ];
+
+// The figures under the bars that keep Private and Total WS from being misread, as
+// [{key, text}]: the thread stacks counted in Private but never touched, and how Total WS
+// relates to `ps` RSS (VmRSS in /proc/PID/status).
+export function barNotes(snap, byType) {
+  const notes = [];
+  const st = (byType.stack || {}).columns || {};
+  const untouched = (st.private || 0) - (st.private_ws || 0);
+  const stacks = (byType.stack || {}).blocks || 0;
+  if (untouched >= 1024 * 1024) {
+    notes.push({ key: 'stacks', text: `${human(untouched)} of Private is thread stack never touched: Private counts each of the ${fmtInt(stacks)} stacks' whole committed size, only ${human(st.private_ws || 0)} of it is resident (Private WS).` });
+  }
+  const tot = snap.total || {};
+  const status = snap.status || {};
+  const pte = ((byType.page_table || {}).columns || {}).total_ws || 0;
+  if (status.vm_rss != null) {
+    const eq = tot.total_ws === status.vm_rss + pte;
+    notes.push({ key: 'rss', text: eq
+      ? `Total WS ${human(tot.total_ws || 0)} = ps RSS ${human(status.vm_rss)} (VmRSS) + page tables ${human(pte)} (VmPTE, the Page Table row).`
+      : `Total WS ${human(tot.total_ws || 0)} is resident memory + page tables ${human(pte)} (VmPTE, the Page Table row); ps RSS (VmRSS, read a moment apart from smaps while the process changed) was ${human(status.vm_rss)}.` });
+  } else if (pte) {
+    notes.push({ key: 'rss', text: `Total WS includes the page tables (${human(pte)}, the Page Table row), which ps RSS leaves out.` });
+  }
+  return notes;
+}
 
 export class SummaryView {
   // opts: {onType(key|null), onLargestFree(), units}
@@ -54,11 +83,15 @@ export class SummaryView {
         track.appendChild(seg);
       }
       bars.appendChild(el('div', { className: 'bar', dataset: { bar: b.key } },
-        el('div', { className: 'bar-label', title: helpText(COLUMN_HELP, b.key) || b.note },
-          el('span', { className: 'bar-name', text: b.label }),
+        el('div', { className: 'bar-label', title: `${b.label}: ${b.note}. ${helpText(COLUMN_HELP, b.key) || ''}`.trim() },
+          el('span', { className: 'bar-name', text: b.label }, b.sub ? el('span', { className: 'bar-sub', text: ` ${b.sub}` }) : null),
           el('span', { className: 'bar-total', text: human(sum) })),
         track));
     }
+
+    const notes = el('div', { className: 'bar-notes' }, barNotes(snap, byType).map((n) =>
+      el('p', { className: 'note small', dataset: { note: n.key }, text: n.text })));
+    bars.appendChild(notes);
 
     // ---- key ----
     const legend = el('ul', { className: 'legend', 'aria-label': 'Colour key' });

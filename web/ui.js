@@ -1,5 +1,6 @@
 // Small pieces of UI shared by the views: error panels, toasts, dialogs, downloads, clipboard.
-import { describeError } from './api.js';
+import { describeError, shareToken } from './api.js';
+import { tokenForm } from './token.js';
 import { el, clear } from './format.js';
 
 // An error shown in words, never a blank page. retry: optional function for a "Try again" button.
@@ -10,7 +11,8 @@ export function errorPanel(err, retry) {
     el('p', { text: detail }),
     advice ? el('p', { className: 'advice', text: advice }) : null,
     err && err.code ? el('p', { className: 'muted small', text: `code: ${err.code}${err.status ? ', HTTP ' + err.status : ''}` }) : null,
-    retry ? el('button', { type: 'button', onclick: retry, text: 'Try again' }) : null);
+    err && err.status === 401 && !shareToken() ? tokenForm() : null,
+    retry && !(err && err.status === 401) ? el('button', { type: 'button', onclick: retry, text: 'Try again' }) : null);
 }
 
 export function showError(container, err, retry) {

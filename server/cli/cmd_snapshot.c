@@ -40,6 +40,10 @@ static void snapshot_usage(FILE *f)
 	       "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
 	       "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
 	       "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
+	       "Columns (docs/memory-types.md): Private is commit-style, VMMap's Private Bytes,\n"
+	       "counted whether touched or not (an untouched thread stack counts whole); its\n"
+	       "resident part is Private WS. Total WS includes the Page Table row: it is ps's RSS\n"
+	       "(VmRSS) + VmPTE. `vmscope ps` shows RssAnon (ANON), another measure.\n"
 	       "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
 	       "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }

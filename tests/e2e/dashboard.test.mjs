@@ -63,9 +63,9 @@ describe('dashboard', { timeout: 300000 }, () => {
   it('picking a process shows summary bars, the type table and details', async () => {
     snapId = await openSnapshotOf(s.testee.pid);
     assert.match(await page.locator('.proc-title').innerText(), new RegExp(`pid ${s.testee.pid}`));
-    // three bars, each split into coloured segments
-    assert.equal(await page.locator('.bar').count(), 3);
-    for (const b of ['committed', 'private', 'total_ws']) {
+    // four bars (Private WS beside Private), each split into coloured segments
+    assert.equal(await page.locator('.bar').count(), 4);
+    for (const b of ['committed', 'private', 'private_ws', 'total_ws']) {
       const segs = await page.locator(`.bar[data-bar=${b}] .bar-seg`).count();
       assert.ok(segs >= 2, `${b} bar has segments (${segs})`);
     }
@@ -300,7 +300,7 @@ describe('dashboard', { timeout: 300000 }, () => {
     const p2 = await watchedPage(bare);
     await p2.goto(`${s.daemon.base}/`);
     await p2.waitForSelector('.error-panel');
-    assert.match(await p2.locator('.error-panel').innerText(), /Not authorised[\s\S]*#token=/);
+    assert.match(await p2.locator('.error-panel').innerText(), /needs the API token[\s\S]*#token=/);
     await screenshot(p2, 'dashboard-error-no-token.png');
     await bare.close();
   });
