@@ -1,10 +1,12 @@
 /* vmscope snapshot: VMMap's -p. Text report on stdout, --json, or -o FILE (.json/.csv/.txt). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -85,9 +87,31 @@ static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capt
 	return err;
 }
 
-/* Write to path through a temporary file + rename, so a failed run never leaves half a file. */
+/* Write to something that is not a regular file (/dev/null, a FIFO, a terminal) in place: a
+ * rename over it would replace the device with a file (as root, `-o /dev/null` once did). */
+static int write_in_place(const char *path, const struct vms_snapshot *s, enum fmt f,
+                          struct vms_json_capture *jc)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		if (fd >= 0)
+			close(fd);
+		return VMS_ERR_IO;
+	}
+	int err = render(s, f, jc, out);
+	if (fclose(out) != 0 && !err)
+		err = VMS_ERR_IO;
+	return err;
+}
+
+/* Write to path through a temporary file + rename, so a failed run never leaves half a file;
+ * a path that exists and is not a regular file is written in place instead. */
 static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc)
 {
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return write_in_place(path, s, f, jc);
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	if (!tmp)

@@ -112,6 +112,17 @@ ok "ps --pss: exit 0" is "$rc" 0
 ok "ps --pss: unreadable processes show - for Pss and Uss" awk 'NR > 1 && $7 != "ok" { n++; if ($14 != "-" || $15 != "-") bad++ } END { exit !(n > 0 && bad == 0) }' "$TMP/out"
 ok "ps --pss: our sleep has a Pss" awk -v p="$TPID" '$1 == p && $7 == "ok" && $14 ~ /^[0-9]+$/ && $14 > 0 { f = 1 } END { exit !f }' "$TMP/out"
 
+# -o to something that is not a regular file writes into it and leaves it what it was (a rename
+# over it once replaced root's /dev/null with a file): a FIFO read by cat
+mkfifo "$TMP/fifo"
+cat "$TMP/fifo" >"$TMP/fifo.out" &
+CATPID=$!
+run snapshot -p "$TPID" -o "$TMP/fifo" --format json
+if [ -p "$TMP/fifo" ]; then wait "$CATPID"; else kill "$CATPID"; fi # replaced: cat would wait forever
+ok "-o FIFO: exit 0" is "$rc" 0
+ok "-o FIFO: still a FIFO" test -p "$TMP/fifo"
+ok "-o FIFO: the snapshot went through it" bash -c "jq -e --argjson p $TPID '.process.pid == \$p' '$TMP/fifo.out' >/dev/null"
+
 # root is never told to run as root (checked where some process is denied even to root)
 denied=$(awk 'NR > 1 && $7 == "denied" { print $1; exit }' "$TMP/out")
 if [ "$(id -u)" = 0 ] && [ -n "$denied" ]; then
