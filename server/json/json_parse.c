@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_import.h"
 #include "json_scan.h"
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
@@ -32,7 +33,7 @@
 
 #define NONE VMS_JSCAN_NONE
 #define MAX_FIELDS 32 /* the most fields a record table has (asserted) */
-#define PATH_MAX_LEN 96
+#define PATH_MAX_LEN VMS_IMP_PATH_MAX
 
 struct pctx {
 	const char *t; /* the whole text */
@@ -57,18 +58,9 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 /* Record "path.key: message" (path and key may be empty or NULL). Returns -1. */
 static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
 {
-	if (!c->err || !c->errlen)
-		return -1;
-	int has_path = path && *path, has_key = key && *key;
-	int n = 0;
-	if (has_path || has_key)
-		n = snprintf(c->err, c->errlen, "%s%s%s: ", has_path ? path : "",
-		             has_path && has_key ? "." : "", has_key ? key : "");
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	vms_imp_vfail(c->err, c->errlen, path, key, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -148,63 +140,20 @@ static double number_double(const struct pctx *c, size_t it, const char **tok, s
 	return vms_jscan_number(c->t, c->len, it, &v) < 0 ? NAN : v;
 }
 
-/* Exact non-negative integer from a number: plain digit tokens are read exactly up to
- * UINT64_MAX; other spellings (4096.0, 1e3) are accepted when the double is integral and
- * below 2^53. Returns 0 or -1. */
 static int number_u64(const struct pctx *c, size_t it, uint64_t *out)
 {
 	const char *p;
-	size_t n, i = 0;
+	size_t n;
 	double dv = number_double(c, it, &p, &n);
-	uint64_t v = 0;
-	if (!n)
-		return -1;
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == n) {
-		*out = v;
-		return 0;
-	}
-	if (!(dv >= 0.0 && dv < 9007199254740992.0) || dv != (double)(uint64_t)dv)
-		return -1;
-	*out = (uint64_t)dv;
-	return 0;
+	return vms_imp_u64(p, n, dv, out);
 }
 
-/* Exact signed integer (for pids, times, -1 markers). */
 static int number_i64(const struct pctx *c, size_t it, int64_t *out)
 {
 	const char *p;
-	size_t n, i = 1;
+	size_t n;
 	double dv = number_double(c, it, &p, &n);
-	uint64_t v = 0;
-	if (!n)
-		return -1;
-	if (p[0] != '-') {
-		uint64_t u;
-		if (number_u64(c, it, &u) < 0 || u > (uint64_t)INT64_MAX)
-			return -1;
-		*out = (int64_t)u;
-		return 0;
-	}
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(p[i] - '0');
-		if (v > ((uint64_t)INT64_MAX + 1 - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == n && i > 1) {
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-		return 0;
-	}
-	if (!(dv > -9007199254740992.0 && dv <= 0.0) || dv != (double)(int64_t)dv)
-		return -1;
-	*out = (int64_t)dv;
-	return 0;
+	return vms_imp_i64(p, n, dv, out);
 }
 
 /* ---- objects indexed by their record table ---------------------------------------------------- */
@@ -327,34 +276,6 @@ static int get_arr(struct pctx *c, size_t it, const char *path, const char *key,
 
 /* ---- fields, by the record tables (include/vmscope/record.h) --------------------------------- */
 
-/* "MAJ:MIN" in hex, each at most 8 digits. */
-static int parse_dev(const char *t, unsigned *maj, unsigned *min)
-{
-	unsigned v[2] = {0, 0};
-	for (int part = 0; part < 2; part++) {
-		size_t n = 0;
-		for (; *t && *t != ':'; t++, n++) {
-			int d = vms_hex_digit((unsigned char)*t);
-			if (d < 0 || n >= 8)
-				return -1;
-			v[part] = v[part] << 4 | (unsigned)d;
-		}
-		if (n == 0 || (part == 0 && *t != ':') || (part == 1 && *t))
-			return -1;
-		if (part == 0)
-			t++;
-	}
-	*maj = v[0];
-	*min = v[1];
-	return 0;
-}
-
-static int valid_perms(const char *p)
-{
-	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
-	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
-}
-
 /* An smaps object (every key optional) into v. */
 static int get_smaps(struct pctx *c, size_t pos, const char *path, uint64_t *v)
 {
@@ -376,15 +297,6 @@ static int get_smaps(struct pctx *c, size_t pos, const char *path, uint64_t *v)
 	for (int f = 0; f < VMS_SF_COUNT; f++)
 		if (get_u64(c, at[f], path, vms_smaps_field_key((enum vms_smaps_field)f), 0, &v[f]) < 0)
 			return -1;
-	return 0;
-}
-
-static int has_required(const struct vms_record *rec)
-{
-	for (size_t i = 0; i < rec->n_fields; i++)
-		if ((rec->fields[i].flags & VMS_FF_REQUIRED) ||
-		    (rec->fields[i].kind == VMS_FK_OBJECT && has_required(rec->fields[i].sub)))
-			return 1;
 	return 0;
 }
 
@@ -494,7 +406,7 @@ static int get_field(struct pctx *c, const struct jobj *o, const char *path, siz
 		s = is_string(c, it) ? str_at(c, it, buf, sizeof buf) : NULL;
 		if (is_string(c, it) && !s)
 			return nomem(c, path, f->key);
-		bad = !s || !valid_perms(s);
+		bad = !s || !vms_imp_perms_ok(s);
 		if (!bad)
 			memcpy(p, s, 5);
 		str_done(s, buf);
@@ -505,7 +417,7 @@ static int get_field(struct pctx *c, const struct jobj *o, const char *path, siz
 		s = is_string(c, it) ? str_at(c, it, buf, sizeof buf) : NULL;
 		if (is_string(c, it) && !s)
 			return nomem(c, path, f->key);
-		bad = !s || parse_dev(s, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0;
+		bad = !s || vms_imp_dev(s, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0;
 		str_done(s, buf);
 		return bad ? fail(c, path, f->key, "expected \"MAJ:MIN\" in hex") : 0;
 	case VMS_FK_SMAPS:
@@ -524,7 +436,7 @@ static int get_field(struct pctx *c, const struct jobj *o, const char *path, siz
 	case VMS_FK_OBJECT: {
 		struct jobj so;
 		if (it == NONE)
-			return has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
+			return vms_imp_has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
 		if (!is_object(c, it))
 			return fail(c, path, f->key, "expected an object");
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
@@ -560,21 +472,6 @@ static int get_record(struct pctx *c, size_t it, const char *path, const struct 
 
 /* ---- sections -------------------------------------------------------------------------------- */
 
-/* Numeric ranges: the rules of vms_smaps_plausible (parse.h), the same the smaps parser holds
- * scanned text to. With the regions sorted and apart and their sizes under 2^60, no column
- * summed over them can wrap. Counters no column uses are kept exact as given. */
-#define VMS_IMPORT_MAX_MAPPED (1ull << 60)
-static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *v)
-{
-	char sub[2 * PATH_MAX_LEN + 16];
-	snprintf(sub, sizeof sub, "%s.smaps", path);
-	int f;
-	char why[160];
-	if (!vms_smaps_plausible(v, &f, why, sizeof why))
-		return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)f), "%s", why);
-	return 0;
-}
-
 /* One region into *r; has_prev/prev_end: the end of the previous region in address order
  * (across allocations), which this one must not precede. The caller sets type/allocation. */
 static int parse_region(struct pctx *c, size_t it, const char *path, struct vms_region *r, int has_prev,
@@ -583,21 +480,7 @@ static int parse_region(struct pctx *c, size_t it, const char *path, struct vms_
 	struct jobj o;
 	if (get_record(c, it, path, &vms_rec_region, r, &o) < 0)
 		return -1;
-	if (r->start >= r->end)
-		return fail(c, path, "end", "must be above start");
-	if (has_prev && r->start < prev_end)
-		return fail(c, path, "start",
-		            "0x%llx overlaps or precedes the previous region, which ends at 0x%llx "
-		            "(regions must be sorted and must not overlap)",
-		            (unsigned long long)r->start, (unsigned long long)prev_end);
-	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
-	c->mapped += r->smaps[VMS_SF_SIZE];        /* sorted and apart: cannot wrap */
-	if (c->mapped > VMS_IMPORT_MAX_MAPPED)
-		return fail(c, path, "end", "the regions map more than 2^60 bytes, more than any kernel can");
-	if (check_smaps_ranges(c, path, r->smaps) < 0)
-		return -1;
-	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
-	return 0;
+	return vms_imp_region_done(r, path, has_prev, prev_end, &c->mapped, c->err, c->errlen);
 }
 
 /* First pass: count regions and parts (and check the array shapes) so arrays are allocated once. */
@@ -669,11 +552,8 @@ static int parse_parts(struct pctx *c, const struct jobj *a, const char *path, s
 		snprintf(ppath, sizeof ppath, "%s.parts[%u]", path, k++);
 		if (get_record(c, p, ppath, &vms_rec_part, pt, &o) < 0)
 			return -1;
-		if (pt->start >= pt->end || pt->start < prev_end || pt->end > al->end)
-			return fail(c, ppath, NULL,
-			            "must lie inside its allocation, sorted and not overlapping");
-		pt->allocation = (uint32_t)ai;
-		prev_end = pt->end;
+		if (vms_imp_part_done(pt, al, ai, &prev_end, ppath, c->err, c->errlen) < 0)
+			return -1;
 		s->n_parts++;
 	}
 	return 0;
@@ -769,15 +649,7 @@ static int parse_threads(struct pctx *c, const struct jobj *root)
 	if (parse_array(c, root, "", "threads", &vms_rec_thread, &arr, &s->n_threads) < 0)
 		return -1;
 	s->threads = arr;
-	for (size_t i = 0; i < s->n_threads; i++) {
-		if (s->threads[i].stack_allocation >= (int64_t)s->n_allocations) {
-			char path[PATH_MAX_LEN];
-			snprintf(path, sizeof path, "threads[%zu]", i);
-			return fail(c, path, "stack_allocation", "not an integer in [-1, %lld]",
-			            (long long)s->n_allocations - 1);
-		}
-	}
-	return 0;
+	return vms_imp_threads_done(s, c->err, c->errlen);
 }
 
 static int parse_top(struct pctx *c, const struct jobj *root)
@@ -788,14 +660,8 @@ static int parse_top(struct pctx *c, const struct jobj *root)
 	vms_record_defaults(&vms_rec_snapshot, s);
 	if (get_fields(c, root, "", s) < 0)
 		return -1;
-	if (s->arch.bits != 0 && s->arch.bits != 32 && s->arch.bits != 64)
-		return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
-	if (s->page_size != 0 && (s->page_size < 512 || (s->page_size & (s->page_size - 1))))
-		return fail(c, "", "page_size", "must be a power of two, at least 512 (or 0 for unknown)");
-	if (field(root, "mmap_min_addr") == NONE)
-		s->mmap_min_addr = s->page_size ? s->page_size : 4096;
-	s->format_version = VMS_FORMAT_VERSION;
-	s->page_table_bytes = s->status.vm_pte;
+	if (vms_imp_header_done(s, field(root, "mmap_min_addr") != NONE, c->err, c->errlen) < 0)
+		return -1;
 	if (parse_allocations(c, root) < 0 || parse_threads(c, root) < 0)
 		return -1;
 	size_t attr = field(root, "attribution");
@@ -811,68 +677,22 @@ static int parse_top(struct pctx *c, const struct jobj *root)
 	return 0;
 }
 
-/* 1-based line and column of byte offset off. */
-static void line_col(const char *text, size_t off, size_t *line, size_t *col)
-{
-	size_t l = 1, k = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			k = 1;
-		} else {
-			k++;
-		}
-	}
-	*line = l;
-	*col = k;
-}
-
 /* The checks of the whole text before any field is read, in the tree importer's order: depth,
  * UTF-8, syntax, trailing text, an object at the top, duplicate keys. Returns VMS_OK (*value =
  * the top-level object's '{') or an error (message set). */
 static int check_text(struct pctx *c, size_t *value)
 {
-	const char *text = c->t;
-	size_t len = c->len, at, line, col;
 	struct vms_jscan_check_out o;
 
-	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &at)) {
-		line_col(text, at, &line, &col);
-		return fail(c, "", NULL,
-		            "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6",
-		            VMS_JSON_MAX_DEPTH, line, col),
-		       VMS_ERR_INVALID;
-	}
-	if (vms_json_bad_utf8(text, len, &at)) {
-		line_col(text, at, &line, &col);
-		return fail(c, "", NULL, "not valid UTF-8 (byte 0x%02x at line %zu, column %zu)",
-		            (unsigned)(unsigned char)text[at], line, col),
-		       VMS_ERR_INVALID;
-	}
-	int r = vms_jscan_check(text, len, &o);
+	if (vms_imp_text_ok(c->t, c->len, c->err, c->errlen) < 0)
+		return VMS_ERR_INVALID;
+	int r = vms_jscan_check(c->t, c->len, &o);
 	if (r == VMS_JSCAN_NOMEM)
 		return nomem(c, "", NULL), VMS_ERR_NOMEM;
-	if (r != VMS_JSCAN_OK) {
-		line_col(text, o.err_at, &line, &col);
-		if (o.err_at + 1 >= len)
-			fail(c, "", NULL,
-			     "not valid JSON: it ends too early at line %zu, column %zu (truncated?)", line,
-			     col);
-		else
-			fail(c, "", NULL, "not valid JSON (line %zu, column %zu)", line, col);
+	if (r != VMS_JSCAN_OK)
+		return vms_imp_syntax_error(c->t, c->len, o.err_at, c->err, c->errlen), VMS_ERR_INVALID;
+	if (vms_imp_trailing_ok(c->t, c->len, o.end, c->err, c->errlen) < 0)
 		return VMS_ERR_INVALID;
-	}
-	for (size_t i = o.end; i < len; i++) {
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
-			line_col(text, i, &line, &col);
-			return fail(c, "", NULL,
-			            "not valid JSON: unexpected text after the top-level value (line %zu, "
-			            "column "
-			            "%zu)",
-			            line, col),
-			       VMS_ERR_INVALID;
-		}
-	}
 	if (!is_object(c, o.value))
 		return fail(c, "", NULL, "expected a JSON object at the top level"), VMS_ERR_INVALID;
 	if (o.has_dup)

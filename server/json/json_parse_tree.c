@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_import.h"
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
 #include "vmscope/record.h"
@@ -40,7 +41,7 @@ struct pctx {
 	uint64_t mapped; /* the sizes of the regions read so far */
 };
 
-#define PATH_MAX_LEN 96
+#define PATH_MAX_LEN VMS_IMP_PATH_MAX
 
 static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -48,18 +49,9 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 /* Record "path.key: message" (path and key may be empty or NULL). Returns -1. */
 static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
 {
-	if (!c->err || !c->errlen)
-		return -1;
-	int has_path = path && *path, has_key = key && *key;
-	int n = 0;
-	if (has_path || has_key)
-		n = snprintf(c->err, c->errlen, "%s%s%s: ", has_path ? path : "",
-		             has_path && has_key ? "." : "", has_key ? key : "");
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	vms_imp_vfail(c->err, c->errlen, path, key, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -123,63 +115,17 @@ static const struct numtok *tok_of(const struct pctx *c, const cJSON *it)
 	return &c->nums[it->valueint];
 }
 
-/* Exact non-negative integer from a number item: plain digit tokens are read exactly up to
- * UINT64_MAX; other spellings (4096.0, 1e3) are accepted when the double is integral and
- * below 2^53. Returns 0 or -1. */
+/* Exact integers from the item's token text (vms_imp_u64/i64). */
 static int number_u64(const struct pctx *c, const cJSON *it, uint64_t *out)
 {
 	const struct numtok *t = tok_of(c, it);
-	if (!t || !t->n)
-		return -1;
-	size_t i = 0;
-	uint64_t v = 0;
-	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(t->p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == t->n) {
-		*out = v;
-		return 0;
-	}
-	double dv = it->valuedouble;
-	if (!(dv >= 0.0 && dv < 9007199254740992.0) || dv != (double)(uint64_t)dv)
-		return -1;
-	*out = (uint64_t)dv;
-	return 0;
+	return t ? vms_imp_u64(t->p, t->n, it->valuedouble, out) : -1;
 }
 
-/* Exact signed integer (for pids, times, -1 markers). */
 static int number_i64(const struct pctx *c, const cJSON *it, int64_t *out)
 {
 	const struct numtok *t = tok_of(c, it);
-	if (!t || !t->n)
-		return -1;
-	if (t->p[0] != '-') {
-		uint64_t u;
-		if (number_u64(c, it, &u) < 0 || u > (uint64_t)INT64_MAX)
-			return -1;
-		*out = (int64_t)u;
-		return 0;
-	}
-	size_t i = 1;
-	uint64_t v = 0;
-	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(t->p[i] - '0');
-		if (v > ((uint64_t)INT64_MAX + 1 - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == t->n && i > 1) {
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-		return 0;
-	}
-	double dv = it->valuedouble;
-	if (!(dv > -9007199254740992.0 && dv <= 0.0) || dv != (double)(int64_t)dv)
-		return -1;
-	*out = (int64_t)dv;
-	return 0;
+	return t ? vms_imp_i64(t->p, t->n, it->valuedouble, out) : -1;
 }
 
 /* ---- typed getters: 0 = ok (absent optional keys leave *out alone), -1 = error set ---- */
@@ -289,58 +235,12 @@ static int get_arr(struct pctx *c, const cJSON *o, const char *path, const char 
 
 /* ---- fields, by the record tables (include/vmscope/record.h) ----------------------------- */
 
-/* "MAJ:MIN" in hex, each at most 8 digits. */
-static int parse_dev(const char *t, unsigned *maj, unsigned *min)
-{
-	unsigned v[2] = {0, 0};
-	for (int part = 0; part < 2; part++) {
-		size_t n = 0;
-		for (; *t && *t != ':'; t++, n++) {
-			char ch = *t;
-			unsigned d;
-			if (ch >= '0' && ch <= '9')
-				d = (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				d = (unsigned)(ch - 'a' + 10);
-			else if (ch >= 'A' && ch <= 'F')
-				d = (unsigned)(ch - 'A' + 10);
-			else
-				return -1;
-			if (n >= 8)
-				return -1;
-			v[part] = v[part] << 4 | d;
-		}
-		if (n == 0 || (part == 0 && *t != ':') || (part == 1 && *t))
-			return -1;
-		if (part == 0)
-			t++;
-	}
-	*maj = v[0];
-	*min = v[1];
-	return 0;
-}
-
-static int valid_perms(const char *p)
-{
-	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
-	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
-}
-
 /* An smaps object (every key optional) into v. */
 static int get_smaps(struct pctx *c, const cJSON *o, const char *path, uint64_t *v)
 {
 	for (int f = 0; f < VMS_SF_COUNT; f++)
 		if (get_u64(c, o, path, vms_smaps_field_key((enum vms_smaps_field)f), 0, &v[f]) < 0)
 			return -1;
-	return 0;
-}
-
-static int has_required(const struct vms_record *rec)
-{
-	for (size_t i = 0; i < rec->n_fields; i++)
-		if ((rec->fields[i].flags & VMS_FF_REQUIRED) ||
-		    (rec->fields[i].kind == VMS_FK_OBJECT && has_required(rec->fields[i].sub)))
-			return 1;
 	return 0;
 }
 
@@ -412,14 +312,14 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 		return 0;
 	}
 	case VMS_FK_PERMS:
-		if (!cJSON_IsString(it) || !it->valuestring || !valid_perms(it->valuestring))
+		if (!cJSON_IsString(it) || !it->valuestring || !vms_imp_perms_ok(it->valuestring))
 			return fail(c, path, f->key, "expected 4 characters like \"rw-p\"");
 		memcpy(p, it->valuestring, 5);
 		return 0;
 	case VMS_FK_DEV:
 		if (it &&
 		    (!cJSON_IsString(it) || !it->valuestring ||
-		     parse_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
+		     vms_imp_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
 			return fail(c, path, f->key, "expected \"MAJ:MIN\" in hex");
 		return 0;
 	case VMS_FK_SMAPS:
@@ -437,7 +337,7 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 		return get_smaps(c, it, sub, (uint64_t *)p);
 	case VMS_FK_OBJECT:
 		if (!it)
-			return has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
+			return vms_imp_has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
 		if (!cJSON_IsObject(it))
 			return fail(c, path, f->key, "expected an object");
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
@@ -471,23 +371,6 @@ static int get_record(struct pctx *c, const cJSON *o, const char *path, const st
 
 /* ---- sections ---------------------------------------------------------------------- */
 
-/* Numeric ranges: the rules of vms_smaps_plausible (parse.h), the same the smaps parser holds
- * scanned text to. With the regions sorted and apart and their sizes under 2^60, no column
- * summed over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws
- * below private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts)
- * are kept exact as given, over the whole u64 range. */
-#define VMS_IMPORT_MAX_MAPPED (1ull << 60)
-static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *v)
-{
-	char sub[2 * PATH_MAX_LEN + 16];
-	snprintf(sub, sizeof sub, "%s.smaps", path);
-	int field;
-	char why[160];
-	if (!vms_smaps_plausible(v, &field, why, sizeof why))
-		return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)field), "%s", why);
-	return 0;
-}
-
 /* One region into *r; has_prev/prev_end: the end of the previous region in address order
  * (across allocations), which this one must not precede. The caller sets type/allocation. */
 static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct vms_region *r, int has_prev,
@@ -495,21 +378,7 @@ static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct
 {
 	if (get_record(c, o, path, &vms_rec_region, r) < 0)
 		return -1;
-	if (r->start >= r->end)
-		return fail(c, path, "end", "must be above start");
-	if (has_prev && r->start < prev_end)
-		return fail(c, path, "start",
-		            "0x%llx overlaps or precedes the previous region, which ends at 0x%llx "
-		            "(regions must be sorted and must not overlap)",
-		            (unsigned long long)r->start, (unsigned long long)prev_end);
-	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
-	c->mapped += r->smaps[VMS_SF_SIZE];        /* sorted and apart: cannot wrap */
-	if (c->mapped > VMS_IMPORT_MAX_MAPPED)
-		return fail(c, path, "end", "the regions map more than 2^60 bytes, more than any kernel can");
-	if (check_smaps_ranges(c, path, r->smaps) < 0)
-		return -1;
-	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
-	return 0;
+	return vms_imp_region_done(r, path, has_prev, prev_end, &c->mapped, c->err, c->errlen);
 }
 
 /* First pass: count regions and parts (and check the array shapes) so arrays are allocated once. */
@@ -577,11 +446,8 @@ static int parse_parts(struct pctx *c, const cJSON *a, const char *path, size_t 
 		snprintf(ppath, sizeof ppath, "%s.parts[%u]", path, k++);
 		if (get_record(c, p, ppath, &vms_rec_part, pt) < 0)
 			return -1;
-		if (pt->start >= pt->end || pt->start < prev_end || pt->end > al->end)
-			return fail(c, ppath, NULL,
-			            "must lie inside its allocation, sorted and not overlapping");
-		pt->allocation = (uint32_t)ai;
-		prev_end = pt->end;
+		if (vms_imp_part_done(pt, al, ai, &prev_end, ppath, c->err, c->errlen) < 0)
+			return -1;
 		s->n_parts++;
 	}
 	return 0;
@@ -681,15 +547,7 @@ static int parse_threads(struct pctx *c, const cJSON *root)
 	if (parse_array(c, root, "", "threads", &vms_rec_thread, &arr, &s->n_threads) < 0)
 		return -1;
 	s->threads = arr;
-	for (size_t i = 0; i < s->n_threads; i++) {
-		if (s->threads[i].stack_allocation >= (int64_t)s->n_allocations) {
-			char path[PATH_MAX_LEN];
-			snprintf(path, sizeof path, "threads[%zu]", i);
-			return fail(c, path, "stack_allocation", "not an integer in [-1, %lld]",
-			            (long long)s->n_allocations - 1);
-		}
-	}
-	return 0;
+	return vms_imp_threads_done(s, c->err, c->errlen);
 }
 
 static int parse_top(struct pctx *c, const cJSON *root)
@@ -701,14 +559,8 @@ static int parse_top(struct pctx *c, const cJSON *root)
 	vms_record_defaults(&vms_rec_snapshot, s);
 	if (get_fields(c, root, "", &vms_rec_snapshot, s) < 0)
 		return -1;
-	if (s->arch.bits != 0 && s->arch.bits != 32 && s->arch.bits != 64)
-		return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
-	if (s->page_size != 0 && (s->page_size < 512 || (s->page_size & (s->page_size - 1))))
-		return fail(c, "", "page_size", "must be a power of two, at least 512 (or 0 for unknown)");
-	if (!field(root, "mmap_min_addr"))
-		s->mmap_min_addr = s->page_size ? s->page_size : 4096;
-	s->format_version = VMS_FORMAT_VERSION;
-	s->page_table_bytes = s->status.vm_pte;
+	if (vms_imp_header_done(s, field(root, "mmap_min_addr") != NULL, c->err, c->errlen) < 0)
+		return -1;
 	if (parse_allocations(c, root) < 0 || parse_threads(c, root) < 0)
 		return -1;
 	attr = field(root, "attribution");
@@ -718,22 +570,6 @@ static int parse_top(struct pctx *c, const cJSON *root)
 		return -1;
 	s->recognisers = arr;
 	return 0;
-}
-
-/* 1-based line and column of byte offset off. */
-static void line_col(const char *text, size_t off, size_t *line, size_t *col)
-{
-	size_t l = 1, k = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			k = 1;
-		} else {
-			k++;
-		}
-	}
-	*line = l;
-	*col = k;
 }
 
 int vms_json_parse_snapshot_tree(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
@@ -758,44 +594,16 @@ int vms_json_parse_snapshot_tree(const char *text, size_t len, struct vms_snapsh
 		goto out;
 	}
 
-	size_t deep_at;
-	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &deep_at)) {
-		size_t line, col;
-		line_col(text, deep_at, &line, &col);
-		fail(&c, "", NULL, "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6",
-		     VMS_JSON_MAX_DEPTH, line, col);
+	if (vms_imp_text_ok(text, len, errbuf, errlen) < 0)
 		goto out;
-	}
-	if (vms_json_bad_utf8(text, len, &deep_at)) {
-		size_t line, col;
-		line_col(text, deep_at, &line, &col);
-		fail(&c, "", NULL, "not valid UTF-8 (byte 0x%02x at line %zu, column %zu)",
-		     (unsigned)(unsigned char)text[deep_at], line, col);
-		goto out;
-	}
 	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
-		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;
-		line_col(text, off, &line, &col);
-		if (off + 1 >= len)
-			fail(&c, "", NULL,
-			     "not valid JSON: it ends too early at line %zu, column %zu (truncated?)", line,
-			     col);
-		else
-			fail(&c, "", NULL, "not valid JSON (line %zu, column %zu)", line, col);
+		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+		vms_imp_syntax_error(text, len, off, errbuf, errlen);
 		goto out;
 	}
-	for (size_t i = (size_t)(end - text); i < len; i++) {
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
-			size_t line, col;
-			line_col(text, i, &line, &col);
-			fail(&c, "", NULL,
-			     "not valid JSON: unexpected text after the top-level value (line %zu, column "
-			     "%zu)",
-			     line, col);
-			goto out;
-		}
-	}
+	if (vms_imp_trailing_ok(text, len, (size_t)(end - text), errbuf, errlen) < 0)
+		goto out;
 	if (!cJSON_IsObject(root)) {
 		fail(&c, "", NULL, "expected a JSON object at the top level");
 		goto out;
