@@ -92,18 +92,26 @@ int vms_imp_trailing_ok(const char *text, size_t len, size_t end, char *err, siz
 	return 0;
 }
 
-int vms_imp_u64(const char *p, size_t n, double dv, uint64_t *out)
+/* Read the decimal digits p[i..n) into *v (starting from 0) while it stays <= max; returns the
+ * index of the first non-digit, or SIZE_MAX when the value would pass max. */
+static size_t digits(const char *p, size_t i, size_t n, uint64_t max, uint64_t *v)
 {
-	size_t i = 0;
-	uint64_t v = 0;
-	if (!n)
-		return -1;
+	*v = 0;
 	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
 		unsigned d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
+		if (*v > (max - d) / 10)
+			return SIZE_MAX;
+		*v = *v * 10 + d;
 	}
+	return i;
+}
+
+int vms_imp_u64(const char *p, size_t n, double dv, uint64_t *out)
+{
+	uint64_t v;
+	size_t i = n ? digits(p, 0, n, UINT64_MAX, &v) : SIZE_MAX;
+	if (i == SIZE_MAX)
+		return -1;
 	if (i == n) {
 		*out = v;
 		return 0;
@@ -116,23 +124,18 @@ int vms_imp_u64(const char *p, size_t n, double dv, uint64_t *out)
 
 int vms_imp_i64(const char *p, size_t n, double dv, int64_t *out)
 {
-	size_t i = 1;
-	uint64_t v = 0;
+	uint64_t v;
 	if (!n)
 		return -1;
 	if (p[0] != '-') {
-		uint64_t u;
-		if (vms_imp_u64(p, n, dv, &u) < 0 || u > (uint64_t)INT64_MAX)
+		if (vms_imp_u64(p, n, dv, &v) < 0 || v > (uint64_t)INT64_MAX)
 			return -1;
-		*out = (int64_t)u;
+		*out = (int64_t)v;
 		return 0;
 	}
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(p[i] - '0');
-		if (v > ((uint64_t)INT64_MAX + 1 - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
+	size_t i = digits(p, 1, n, (uint64_t)INT64_MAX + 1, &v);
+	if (i == SIZE_MAX)
+		return -1;
 	if (i == n && i > 1) {
 		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
 		return 0;

@@ -73,43 +73,32 @@ static size_t put_utf8(unsigned long cp, unsigned char *out)
 	return n;
 }
 
+/* The escape at p (a backslash; end: the closing quote): its length (2, 6 or 12; 0 when cJSON
+ * refuses it) and *cp the code point it stands for. */
+static size_t escape(const unsigned char *p, const unsigned char *end, unsigned long *cp)
+{
+	static const char from[] = "bfnrt\"\\/", to[] = "\b\f\n\r\t\"\\/";
+	const char *k = p[1] ? strchr(from, p[1]) : NULL;
+	if (k) {
+		*cp = (unsigned char)to[k - from];
+		return 2;
+	}
+	return p[1] == 'u' ? utf16_escape(p, end, cp) : 0;
+}
+
 /* Decode one character of a checked string at *p (< end) into out; returns the bytes written. */
 static size_t decode_one(const unsigned char **p, const unsigned char *end, unsigned char *out)
 {
 	const unsigned char *q = *p;
 	unsigned long cp = 0;
-	size_t n;
 	if (*q != '\\') {
 		*p = q + 1;
 		out[0] = *q;
 		return 1;
 	}
-	switch (q[1]) {
-	case 'b':
-		out[0] = '\b';
-		break;
-	case 'f':
-		out[0] = '\f';
-		break;
-	case 'n':
-		out[0] = '\n';
-		break;
-	case 'r':
-		out[0] = '\r';
-		break;
-	case 't':
-		out[0] = '\t';
-		break;
-	case 'u':
-		n = utf16_escape(q, end, &cp);
-		*p = q + (n ? n : 2);
-		return put_utf8(cp, out);
-	default: /* '"', '\\', '/' */
-		out[0] = q[1];
-		break;
-	}
-	*p = q + 2;
-	return 1;
+	size_t n = escape(q, end, &cp);
+	*p = q + (n ? n : 2);
+	return put_utf8(cp, out);
 }
 
 size_t vms_jscan_decode(const char *t, size_t from, size_t to, char *out)
@@ -244,30 +233,12 @@ static int parse_string(struct chk *c, struct key *k)
 			continue;
 		}
 		plain = 0;
-		switch (c->t[ip + 1]) {
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-		case '"':
-		case '\\':
-		case '/':
-			ip += 2;
-			break;
-		case 'u': {
-			size_t n = utf16_escape(c->t + ip, c->t + ie, &cp);
-			if (!n || cp > 0x10FFFF) {
-				c->off = ip;
-				return 0;
-			}
-			ip += n;
-			break;
-		}
-		default:
+		size_t n = escape(c->t + ip, c->t + ie, &cp);
+		if (!n) {
 			c->off = ip;
 			return 0;
 		}
+		ip += n;
 	}
 	if (k)
 		*k = (struct key){c->t + start + 1, c->t + ie, plain};
