@@ -317,27 +317,42 @@ static void check_dups(struct chk *c, size_t base, size_t open)
 	}
 }
 
-static int parse_array(struct chk *c)
+/* After the '[' or '{' at off: 1 when close follows (empty), -1 when the text ends there, else 0
+ * with off one byte before the first member (cJSON steps back and then forward again). */
+static int open_container(struct chk *c, unsigned char close)
 {
 	c->off++;
 	skip_ws(c);
-	if (can_access(c, 0) && c->t[c->off] == ']')
-		goto success;
-	if (!can_access(c, 0)) {
-		c->off--;
-		return 0;
-	}
+	if (can_access(c, 0) && c->t[c->off] == close)
+		return 1;
+	int more = can_access(c, 0);
 	c->off--;
+	return more ? 0 : -1;
+}
+
+/* After a member: 1 when a ',' follows, 0 at close, -1 otherwise. */
+static int after_member(const struct chk *c, unsigned char close)
+{
+	if (can_access(c, 0) && c->t[c->off] == ',')
+		return 1;
+	return can_access(c, 0) && c->t[c->off] == close ? 0 : -1;
+}
+
+static int parse_array(struct chk *c)
+{
+	int r = open_container(c, ']');
+	if (r)
+		goto done;
 	do {
 		c->off++;
 		skip_ws(c);
 		if (!parse_value(c))
 			return 0;
 		skip_ws(c);
-	} while (can_access(c, 0) && c->t[c->off] == ',');
-	if (!can_access(c, 0) || c->t[c->off] != ']')
+	} while ((r = after_member(c, ']')) == 1);
+done:
+	if (r < 0)
 		return 0;
-success:
 	c->off++;
 	return 1;
 }
@@ -345,15 +360,9 @@ success:
 static int parse_object(struct chk *c)
 {
 	size_t open = c->off, base = c->n_keys;
-	c->off++;
-	skip_ws(c);
-	if (can_access(c, 0) && c->t[c->off] == '}')
-		goto success;
-	if (!can_access(c, 0)) {
-		c->off--;
-		return 0;
-	}
-	c->off--;
+	int r = open_container(c, '}');
+	if (r)
+		goto done;
 	do {
 		struct key k;
 		c->off++;
@@ -382,11 +391,12 @@ static int parse_object(struct chk *c)
 		if (!parse_value(c))
 			return 0;
 		skip_ws(c);
-	} while (can_access(c, 0) && c->t[c->off] == ',');
-	if (!can_access(c, 0) || c->t[c->off] != '}')
+	} while ((r = after_member(c, '}')) == 1);
+	if (r == 0)
+		check_dups(c, base, open);
+done:
+	if (r < 0)
 		return 0;
-	check_dups(c, base, open);
-success:
 	c->n_keys = base;
 	c->off++;
 	return 1;
