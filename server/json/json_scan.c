@@ -134,10 +134,14 @@ int vms_jscan_decode_key(const char *t, size_t from, size_t to, char *out, size_
 
 /* ---- keys: compared as C strings of their decoded text (cJSON keeps keys as C strings) -------- */
 
+/* A key of an open object, 8 bytes (a flat object of a million keys costs 8 MB, less than its
+ * text): its raw characters are t[off .. off + (lp >> 1)); lp & 1 = plain (no backslash and no
+ * NUL: the raw bytes are the decoded key). Texts of 2 GiB and more are refused. */
 struct key {
-	const unsigned char *p, *end; /* raw characters between the quotes */
-	int plain;                    /* no backslash and no NUL: raw bytes are the decoded key */
+	uint32_t off, lp;
 };
+
+#define VMS_JSCAN_MAX_LEN 0x7fffffffu
 
 /* Streams the decoded bytes of a key, ending at its end or its first NUL. */
 struct keyrd {
@@ -158,14 +162,15 @@ static int keyrd_next(struct keyrd *r)
 	return ch ? ch : -1;
 }
 
-static int key_cmp(const struct key *a, const struct key *b)
+static int key_cmp(const unsigned char *t, const struct key *a, const struct key *b)
 {
-	if (a->plain && b->plain) {
-		size_t na = (size_t)(a->end - a->p), nb = (size_t)(b->end - b->p);
-		int d = memcmp(a->p, b->p, na < nb ? na : nb);
+	const unsigned char *pa = t + a->off, *pb = t + b->off;
+	size_t na = a->lp >> 1, nb = b->lp >> 1;
+	if (a->lp & b->lp & 1) {
+		int d = memcmp(pa, pb, na < nb ? na : nb);
 		return d ? d : (na > nb) - (na < nb);
 	}
-	struct keyrd ra = {a->p, a->end, {0}, 0, 0}, rb = {b->p, b->end, {0}, 0, 0};
+	struct keyrd ra = {pa, pa + na, {0}, 0, 0}, rb = {pb, pb + nb, {0}, 0, 0};
 	for (;;) {
 		int x = keyrd_next(&ra), y = keyrd_next(&rb);
 		if (x != y || x < 0)
@@ -173,9 +178,9 @@ static int key_cmp(const struct key *a, const struct key *b)
 	}
 }
 
-static int key_qcmp(const void *a, const void *b)
+static int key_qcmp(const void *a, const void *b, void *t)
 {
-	return key_cmp(a, b);
+	return key_cmp(t, a, b);
 }
 
 /* ---- the check ---------------------------------------------------------------------------------- */
@@ -241,7 +246,7 @@ static int parse_string(struct chk *c, struct key *k)
 		ip += n;
 	}
 	if (k)
-		*k = (struct key){c->t + start + 1, c->t + ie, plain};
+		*k = (struct key){(uint32_t)(start + 1), (uint32_t)((ie - start - 1) << 1 | (size_t)plain)};
 	c->off = ie + 1;
 	return 1;
 fail_start:
@@ -302,12 +307,12 @@ static void check_dups(struct chk *c, size_t base, size_t open)
 	if (n <= 16) {
 		for (size_t i = 0; i < n && !d; i++)
 			for (size_t j = i + 1; j < n && !d; j++)
-				if (!key_cmp(&k[i], &k[j]))
+				if (!key_cmp(c->t, &k[i], &k[j]))
 					d = &k[i];
 	} else {
-		qsort(k, n, sizeof *k, key_qcmp); /* the slice is dropped after this */
+		qsort_r(k, n, sizeof *k, key_qcmp, (void *)c->t); /* the slice is dropped after this */
 		for (size_t i = 1; i < n && !d; i++)
-			if (!key_cmp(&k[i - 1], &k[i]))
+			if (!key_cmp(c->t, &k[i - 1], &k[i]))
 				d = &k[i];
 	}
 	if (d) {
@@ -438,6 +443,8 @@ int vms_jscan_check(const char *text, size_t len, struct vms_jscan_check_out *o)
 	int ret;
 
 	memset(o, 0, sizeof *o);
+	if (len > VMS_JSCAN_MAX_LEN)
+		return VMS_JSCAN_NOMEM;
 	if (len > 4 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		c.off = 3;
 	skip_ws(&c);
@@ -450,8 +457,8 @@ int vms_jscan_check(const char *text, size_t len, struct vms_jscan_check_out *o)
 	o->end = c.off;
 	if (c.has_dup) {
 		o->has_dup = 1;
-		(void)vms_jscan_decode_key(text, (size_t)((const char *)c.dup.p - text),
-		                           (size_t)((const char *)c.dup.end - text), o->dup, sizeof o->dup);
+		(void)vms_jscan_decode_key(text, c.dup.off, c.dup.off + (c.dup.lp >> 1), o->dup,
+		                           sizeof o->dup);
 	}
 	ret = VMS_JSCAN_OK;
 out:

@@ -33,7 +33,8 @@ struct vms_jscan_check_out {
 	char dup[65];  /* that key, decoded, cut at 64 bytes */
 };
 
-/* Check text[0..len) (len > 0) as above; fills *o. Returns enum vms_jscan_result. */
+/* Check text[0..len) (len > 0) as above; fills *o. Returns enum vms_jscan_result (NOMEM also
+ * for a text of 2 GiB or more). */
 int vms_jscan_check(const char *text, size_t len, struct vms_jscan_check_out *o);
 
 /* ---- readers (text that passed vms_jscan_check) ---------------------------------------------- */
