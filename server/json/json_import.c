@@ -186,8 +186,7 @@ int vms_imp_has_required(const struct vms_record *rec)
  * scanned text to. With the regions sorted and apart and their sizes under 2^60, no column
  * summed over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws
  * below private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts)
- * are kept exact as given, over the whole u64 range. */
-#define VMS_IMPORT_MAX_MAPPED (1ull << 60)
+ * are kept exact as given, over the whole u64 range. The total mapped: VMS_MAX_MAPPED (parse.h). */
 
 int vms_imp_region_done(struct vms_region *r, const char *path, int has_prev, uint64_t prev_end,
                         uint64_t *mapped, char *err, size_t errlen)
@@ -203,7 +202,7 @@ int vms_imp_region_done(struct vms_region *r, const char *path, int has_prev, ui
 		            (unsigned long long)r->start, (unsigned long long)prev_end);
 	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
 	*mapped += r->smaps[VMS_SF_SIZE];          /* sorted and apart: cannot wrap */
-	if (*mapped > VMS_IMPORT_MAX_MAPPED)
+	if (*mapped > VMS_MAX_MAPPED)
 		return fail(err, errlen, path, "end",
 		            "the regions map more than 2^60 bytes, more than any kernel can");
 	if (!vms_smaps_plausible(r->smaps, &f, why, sizeof why)) {
