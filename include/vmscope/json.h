@@ -56,7 +56,8 @@ cJSON *vms_json_string_repaired(const char *s);
  * when it has one. j must have passed vms_json_too_deep (this recurses once per level). */
 const char *vms_json_dup_key(const cJSON *j, int *nomem);
 
-/* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace).
+/* Rebuild a snapshot from JSON text written by vms_json_snapshot (any whitespace), reading the
+ * text in place: no tree, memory = the snapshot plus a stack of the keys of the open objects.
  * Validates format_version and structure; recomputes columns and summary from the smaps fields.
  * Text nested deeper than VMS_JSON_MAX_DEPTH or that is not well-formed UTF-8 is refused
  * (VMS_ERR_INVALID) before it is parsed; so is an object with a duplicate key.
@@ -64,6 +65,12 @@ const char *vms_json_dup_key(const cJSON *j, int *nomem);
  * given, a sentence naming what is wrong. */
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
                             size_t errlen);
+
+/* The previous importer, which parses the whole text into a cJSON tree first (~10x the text in
+ * memory): the test oracle of vms_json_parse_snapshot, same contract, same results and error
+ * sentences. Not for the daemon or the CLI. */
+int vms_json_parse_snapshot_tree(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
+                                 size_t errlen);
 
 /* vms_json_parse_snapshot for text vmscope stored itself (the store's schema-1 bodies, as
  * vms_store_opts.legacy_json): anything that does not import is a damaged database, VMS_ERR_IO. */

@@ -21,6 +21,11 @@ void vms_smaps_parser_abort(struct vms_smaps_parser *p);
 
 /* Whole-buffer convenience: parse and finish. */
 int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len);
+/* The most bytes the regions of one snapshot may map together: more than any kernel maps, and
+ * under it no column summed over the regions can wrap. The smaps parser counts a region header
+ * that would pass it as a malformed line; an import that passes it is refused. */
+#define VMS_MAX_MAPPED (1ull << 60)
+
 /* Whether one region's smaps counters v (VMS_SF_COUNT of them, bytes) are what a kernel can
  * report (fs/proc/task_mmu.c): the byte counts the columns are computed from lie within Size;
  * Shared/Private Clean/Dirty split Rss; Pss and Anonymous lie within Rss, SwapPss within Swap;

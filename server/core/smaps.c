@@ -17,6 +17,7 @@ struct vms_smaps_parser {
 	size_t n, cap;
 	int have_current; /* key lines belong to regions[n-1] */
 	int next_field;   /* the field the kernel's order predicts next */
+	uint64_t mapped;  /* the sizes of the regions so far (at most VMS_MAX_MAPPED) */
 };
 
 struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s)
@@ -249,6 +250,9 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 	}
 	if (ps->n && r.start < ps->regions[ps->n - 1].end)
 		return -1; /* addresses never go backwards in one read of smaps */
+	if (r.end - r.start > VMS_MAX_MAPPED - ps->mapped)
+		return -1; /* no kernel maps that much; an import would refuse it (found by fuzz_smaps) */
+	ps->mapped += r.end - r.start;
 	region_done(ps);
 	if (VMS_GROW(ps->regions, ps->n, ps->cap, 256))
 		return -2;

@@ -197,7 +197,7 @@ static void end_request(const struct mg_connection *conn, int status)
 			snprintf(path + n, sizeof path - n, "<token>");
 	}
 	vms_log(h, VMS_LOG_DEBUG, "%s %s %s -> %d", ri->remote_addr, ri->request_method, path, status);
-	/* An import's body, cJSON tree and snapshot (~10x the body at its peak) are freed by now,
+	/* An import's body, snapshot and packed form (~2x the body at its peak) are freed by now,
 	 * but glibc keeps freed heap: hand it back to the kernel after every large body. */
 	if (ri->content_length > (long long)VMS_HTTP_TRIM_AFTER_BODY ||
 	    (ri->content_length < 0 && mg_get_header(conn, "Transfer-Encoding")))

@@ -1,43 +1,56 @@
 /* Snapshot JSON (docs/snapshot-format.md) -> struct vms_snapshot, for imports and
- * `vmscope diff a.json b.json`. The input is untrusted (an HTTP upload): every value is
- * type- and range-checked, nothing is trusted for sizes, and the first problem is reported as
- * "<path>: <what is wrong>" (e.g. "allocations[3].regions[0].start: not a 0x… address").
+ * `vmscope diff a.json b.json`, read in place with the pull tokenizer (json_scan.h): no tree,
+ * so an import costs the body, the snapshot and a few hundred bytes per open object (a cJSON
+ * tree cost ~10x the body; that importer, json_parse_tree.c, is now the test oracle).
  *
- * Exact integers: cJSON stores numbers as doubles, exact only below 2^53. Before parsing, a
- * small lexer records the text of every number token in document order; after cJSON has
- * accepted the whole text, a walk of the tree in document order pairs each number item with
- * its token (the token index is kept in the item's valueint, which nothing else here reads).
- * Integer fields are then read from the token text, so any u64 survives an import.
+ * The input is untrusted (an HTTP upload): every value is type- and range-checked, nothing is
+ * trusted for sizes, and the first problem is reported as "<path>: <what is wrong>" (e.g.
+ * "allocations[3].regions[0].start: not a 0x… address"), with the same sentences and in the
+ * same order as the tree importer: first the whole text is checked (depth, UTF-8, syntax,
+ * duplicate keys, by vms_jscan_check), then each object is indexed by its record's field table
+ * (the offset of each known key's value; unknown keys skipped) and its fields are read in
+ * table order, so a document's key order does not change which error is reported.
+ *
+ * Exact integers: numbers are read from their token text, so any u64 survives an import; other
+ * spellings (4096.0, 1e3) go through strtod, as cJSON did.
  *
  * Columns, allocation bounds, summary, totals and free gaps are not read: they are recomputed
  * by vms_snapshot_summarize() from the regions' smaps fields. */
+#include <assert.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_import.h"
+#include "json_scan.h"
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
 #include "vmscope/record.h"
 #include "vmscope/util.h"
 
-struct numtok {
-	const char *p;
-	size_t n;
-};
+#define NONE VMS_JSCAN_NONE
+#define MAX_FIELDS 32 /* the most fields a record table has (asserted) */
+#define PATH_MAX_LEN VMS_IMP_PATH_MAX
 
 struct pctx {
+	const char *t; /* the whole text */
+	size_t len;
 	char *err;
 	size_t errlen;
-	struct numtok *nums;
-	size_t n_nums, cap_nums;
 	struct vms_snapshot *s;
 	int nomem;
 	uint64_t mapped; /* the sizes of the regions read so far */
 };
 
-#define PATH_MAX_LEN 96
+/* An object indexed by a record table: at[i] = offset of the value of rec->fields[i], or NONE. */
+struct jobj {
+	size_t pos; /* its '{' */
+	const struct vms_record *rec;
+	size_t at[MAX_FIELDS];
+};
 
 static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -45,167 +58,162 @@ static int fail(struct pctx *c, const char *path, const char *key, const char *f
 /* Record "path.key: message" (path and key may be empty or NULL). Returns -1. */
 static int fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
 {
-	if (!c->err || !c->errlen)
-		return -1;
-	int has_path = path && *path, has_key = key && *key;
-	int n = 0;
-	if (has_path || has_key)
-		n = snprintf(c->err, c->errlen, "%s%s%s: ", has_path ? path : "",
-		             has_path && has_key ? "." : "", has_key ? key : "");
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	vms_imp_vfail(c->err, c->errlen, path, key, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-/* ---- number tokens ----------------------------------------------------------------- */
-
-static int push_tok(struct pctx *c, const char *p, size_t n)
+static int nomem(struct pctx *c, const char *path, const char *key)
 {
-	if (VMS_GROW(c->nums, c->n_nums, c->cap_nums, 256))
-		return -1;
-	c->nums[c->n_nums++] = (struct numtok){p, n};
+	c->nomem = 1;
+	return fail(c, path, key, "out of memory");
+}
+
+/* ---- values at an offset (NONE: absent) ------------------------------------------------------ */
+
+static char first(const struct pctx *c, size_t it)
+{
+	return it == NONE ? 0 : c->t[it];
+}
+static int is_number(const struct pctx *c, size_t it)
+{
+	char ch = first(c, it);
+	return ch == '-' || (ch >= '0' && ch <= '9');
+}
+static int is_string(const struct pctx *c, size_t it)
+{
+	return first(c, it) == '"';
+}
+static int is_null(const struct pctx *c, size_t it)
+{
+	return first(c, it) == 'n';
+}
+static int is_bool(const struct pctx *c, size_t it)
+{
+	return first(c, it) == 't' || first(c, it) == 'f';
+}
+static int is_object(const struct pctx *c, size_t it)
+{
+	return first(c, it) == '{';
+}
+static int is_array(const struct pctx *c, size_t it)
+{
+	return first(c, it) == '[';
+}
+
+/* The decoded string at it (a string value) in buf[cap] when it fits, else malloc'd (the caller
+ * frees a result != buf); NULL on ENOMEM. */
+static char *str_at(const struct pctx *c, size_t it, char *buf, size_t cap)
+{
+	size_t end = vms_jscan_skip(c->t, c->len, it) - 1, n = end - (it + 1);
+	char *out = n < cap ? buf : malloc(n + 1);
+	if (out)
+		vms_jscan_decode(c->t, it + 1, end, out);
+	return out;
+}
+
+static void str_done(char *s, const char *buf)
+{
+	if (s != buf)
+		free(s);
+}
+
+/* Number of elements of the array at it. */
+static size_t array_size(const struct pctx *c, size_t it)
+{
+	size_t n = 0;
+	for (size_t e = vms_jscan_first(c->t, c->len, it); e != NONE;
+	     e = vms_jscan_next_element(c->t, c->len, e))
+		n++;
+	return n;
+}
+
+/* The number token at it (*tok, *n) and the double strtod reads from it (as cJSON's
+ * valuedouble; NaN when memory ran out, which no check accepts). */
+static double number_double(const struct pctx *c, size_t it, const char **tok, size_t *n)
+{
+	double v;
+	*tok = c->t + it;
+	*n = vms_jscan_number_len(c->t, c->len, it);
+	return vms_jscan_number(c->t, c->len, it, &v) < 0 ? NAN : v;
+}
+
+static int number_u64(const struct pctx *c, size_t it, uint64_t *out)
+{
+	const char *p;
+	size_t n;
+	double dv = number_double(c, it, &p, &n);
+	return vms_imp_u64(p, n, dv, out);
+}
+
+static int number_i64(const struct pctx *c, size_t it, int64_t *out)
+{
+	const char *p;
+	size_t n;
+	double dv = number_double(c, it, &p, &n);
+	return vms_imp_i64(p, n, dv, out);
+}
+
+/* ---- objects indexed by their record table ---------------------------------------------------- */
+
+static size_t field_index(const struct vms_record *rec, const char *key)
+{
+	for (size_t i = 0; i < rec->n_fields; i++)
+		if (rec->fields[i].key && !strcmp(rec->fields[i].key, key))
+			return i;
+	assert(!"no such key in the record table");
 	return 0;
 }
 
-/* Record every number token outside strings. Mirrors how cJSON finds values: a number starts
- * with '-' or a digit; strings end at the first '"' not escaped by a backslash. Only used
- * after cJSON accepted the same text, so the two agree (checked by counting). */
-static int lex_numbers(struct pctx *c, const char *t, size_t len)
+/* Index the object at pos by rec: one walk over its members; keys rec does not know are
+ * skipped (a key is compared decoded, as cJSON compared them). */
+static void index_object(const struct pctx *c, size_t pos, const struct vms_record *rec, struct jobj *o)
 {
-	size_t i = 0;
-	while (i < len) {
-		char ch = t[i];
-		if (ch == '"') {
-			for (i++; i < len && t[i] != '"'; i++)
-				if (t[i] == '\\')
-					i++;
-			i++;
-		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-			size_t start = i;
-			while (i < len && ((t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '+' ||
-			                   t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
-				i++;
-			if (push_tok(c, t + start, i - start) < 0)
-				return -1;
-		} else {
-			i++;
-		}
+	char key[48];
+	assert(rec->n_fields <= MAX_FIELDS);
+	o->pos = pos;
+	o->rec = rec;
+	for (size_t i = 0; i < rec->n_fields; i++)
+		o->at[i] = NONE;
+	for (size_t m = vms_jscan_first(c->t, c->len, pos); m != NONE;) {
+		struct vms_jscan_member mb;
+		m = vms_jscan_member(c->t, c->len, m, &mb);
+		if (!vms_jscan_decode_key(c->t, mb.key, mb.key_end, key, sizeof key))
+			continue;
+		for (size_t i = 0; i < rec->n_fields; i++)
+			if (rec->fields[i].key && !strcmp(rec->fields[i].key, key)) {
+				o->at[i] = mb.value;
+				break;
+			}
 	}
-	return 0;
 }
 
-/* Pair number items with tokens in document order. Depth is bounded by cJSON's nesting limit. */
-static int assign_tokens(struct pctx *c, cJSON *item, size_t *k)
+static size_t field(const struct jobj *o, const char *key)
 {
-	for (; item; item = item->next) {
-		if (cJSON_IsNumber(item)) {
-			if (*k >= c->n_nums)
-				return -1;
-			item->valueint = (int)(*k)++;
-		}
-		if (item->child && assign_tokens(c, item->child, k) < 0)
-			return -1;
-	}
-	return 0;
+	return o->at[field_index(o->rec, key)];
 }
 
-static const struct numtok *tok_of(const struct pctx *c, const cJSON *it)
-{
-	if (it->valueint < 0 || (size_t)it->valueint >= c->n_nums)
-		return NULL;
-	return &c->nums[it->valueint];
-}
+/* ---- typed getters: 0 = ok (absent optional values leave *out alone), -1 = error set -------- */
 
-/* Exact non-negative integer from a number item: plain digit tokens are read exactly up to
- * UINT64_MAX; other spellings (4096.0, 1e3) are accepted when the double is integral and
- * below 2^53. Returns 0 or -1. */
-static int number_u64(const struct pctx *c, const cJSON *it, uint64_t *out)
+static int get_u64(struct pctx *c, size_t it, const char *path, const char *key, int required, uint64_t *out)
 {
-	const struct numtok *t = tok_of(c, it);
-	if (!t || !t->n)
-		return -1;
-	size_t i = 0;
-	uint64_t v = 0;
-	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(t->p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == t->n) {
-		*out = v;
-		return 0;
-	}
-	double dv = it->valuedouble;
-	if (!(dv >= 0.0 && dv < 9007199254740992.0) || dv != (double)(uint64_t)dv)
-		return -1;
-	*out = (uint64_t)dv;
-	return 0;
-}
-
-/* Exact signed integer (for pids, times, -1 markers). */
-static int number_i64(const struct pctx *c, const cJSON *it, int64_t *out)
-{
-	const struct numtok *t = tok_of(c, it);
-	if (!t || !t->n)
-		return -1;
-	if (t->p[0] != '-') {
-		uint64_t u;
-		if (number_u64(c, it, &u) < 0 || u > (uint64_t)INT64_MAX)
-			return -1;
-		*out = (int64_t)u;
-		return 0;
-	}
-	size_t i = 1;
-	uint64_t v = 0;
-	for (; i < t->n && t->p[i] >= '0' && t->p[i] <= '9'; i++) {
-		unsigned d = (unsigned)(t->p[i] - '0');
-		if (v > ((uint64_t)INT64_MAX + 1 - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (i == t->n && i > 1) {
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-		return 0;
-	}
-	double dv = it->valuedouble;
-	if (!(dv > -9007199254740992.0 && dv <= 0.0) || dv != (double)(int64_t)dv)
-		return -1;
-	*out = (int64_t)dv;
-	return 0;
-}
-
-/* ---- typed getters: 0 = ok (absent optional keys leave *out alone), -1 = error set ---- */
-
-static const cJSON *field(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static int get_u64(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                   uint64_t *out)
-{
-	const cJSON *it = field(o, key);
-	if (!it)
+	if (it == NONE)
 		return required ? fail(c, path, key, "missing") : 0;
-	if (!cJSON_IsNumber(it))
+	if (!is_number(c, it))
 		return fail(c, path, key, "expected a number");
 	if (number_u64(c, it, out) < 0)
 		return fail(c, path, key, "not a non-negative integer that fits in 64 bits");
 	return 0;
 }
 
-static int get_int(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                   int64_t min, int64_t max, int64_t *out)
+static int get_int(struct pctx *c, size_t it, const char *path, const char *key, int required, int64_t min,
+                   int64_t max, int64_t *out)
 {
-	const cJSON *it = field(o, key);
-	if (!it)
+	if (it == NONE)
 		return required ? fail(c, path, key, "missing") : 0;
-	if (!cJSON_IsNumber(it))
+	if (!is_number(c, it))
 		return fail(c, path, key, "expected a number");
 	int64_t v;
 	if (number_i64(c, it, &v) < 0 || v < min || v > max)
@@ -214,174 +222,155 @@ static int get_int(struct pctx *c, const cJSON *o, const char *path, const char 
 	return 0;
 }
 
-/* Like get_int, but null also means "absent" and gives null_value. */
-static int get_int_or_null(struct pctx *c, const cJSON *o, const char *path, const char *key, int64_t min,
-                           int64_t max, int64_t null_value, int64_t *out)
-{
-	const cJSON *it = field(o, key);
-	if (it && cJSON_IsNull(it)) {
-		*out = null_value;
-		return 0;
-	}
-	return get_int(c, o, path, key, 0, min, max, out);
-}
-
 /* String (copied into the snapshot's pool) or null (-> NULL). Absent leaves *out alone. */
-static int get_str(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                   const char **out)
+static int get_str(struct pctx *c, size_t it, const char *path, const char *key, const char **out)
 {
-	const cJSON *it = field(o, key);
-	if (!it)
-		return required ? fail(c, path, key, "missing") : 0;
-	if (cJSON_IsNull(it)) {
+	if (it == NONE)
+		return 0;
+	if (is_null(c, it)) {
 		*out = NULL;
 		return 0;
 	}
-	if (!cJSON_IsString(it) || !it->valuestring)
+	if (!is_string(c, it))
 		return fail(c, path, key, "expected a string or null");
-	const char *d = vms_snapshot_strdup(c->s, it->valuestring);
-	if (!d) {
-		c->nomem = 1;
-		return fail(c, path, key, "out of memory");
+	size_t from = it + 1, to = vms_jscan_skip(c->t, c->len, it) - 1;
+	char *d;
+	if (!memchr(c->t + from, '\\', to - from)) {
+		d = (char *)vms_snapshot_strndup(c->s, c->t + from, to - from);
+	} else {
+		d = vms_snapshot_alloc(c->s, to - from + 1);
+		if (d)
+			vms_jscan_decode(c->t, from, to, d);
 	}
+	if (!d)
+		return nomem(c, path, key);
 	*out = d;
 	return 0;
 }
 
-static int get_bool(struct pctx *c, const cJSON *o, const char *path, const char *key, int *out)
+static int get_addr(struct pctx *c, size_t it, const char *path, const char *key, uint64_t *out)
 {
-	const cJSON *it = field(o, key);
-	if (!it)
+	char buf[80], *s;
+	int ok;
+	if (it == NONE)
 		return 0;
-	if (!cJSON_IsBool(it))
-		return fail(c, path, key, "expected true or false");
-	*out = cJSON_IsTrue(it) ? 1 : 0;
-	return 0;
-}
-
-static int get_addr(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                    uint64_t *out)
-{
-	const cJSON *it = field(o, key);
-	if (!it)
-		return required ? fail(c, path, key, "missing") : 0;
-	if (!cJSON_IsString(it) || !it->valuestring || strncmp(it->valuestring, "0x", 2) != 0 ||
-	    vms_parse_address(it->valuestring, out) != VMS_OK)
+	if (!is_string(c, it))
 		return fail(c, path, key, "not a 0x… address");
-	return 0;
+	if (!(s = str_at(c, it, buf, sizeof buf)))
+		return nomem(c, path, key);
+	ok = strncmp(s, "0x", 2) == 0 && vms_parse_address(s, out) == VMS_OK;
+	str_done(s, buf);
+	return ok ? 0 : fail(c, path, key, "not a 0x… address");
 }
 
-static int get_arr(struct pctx *c, const cJSON *o, const char *path, const char *key, int required,
-                   const cJSON **out)
+static int get_arr(struct pctx *c, size_t it, const char *path, const char *key, int required, size_t *out)
 {
-	const cJSON *it = field(o, key);
-	*out = NULL;
-	if (!it)
+	*out = NONE;
+	if (it == NONE)
 		return required ? fail(c, path, key, "missing") : 0;
-	if (!cJSON_IsArray(it))
+	if (!is_array(c, it))
 		return fail(c, path, key, "expected an array");
 	*out = it;
 	return 0;
 }
 
-/* ---- fields, by the record tables (include/vmscope/record.h) ----------------------------- */
-
-/* "MAJ:MIN" in hex, each at most 8 digits. */
-static int parse_dev(const char *t, unsigned *maj, unsigned *min)
-{
-	unsigned v[2] = {0, 0};
-	for (int part = 0; part < 2; part++) {
-		size_t n = 0;
-		for (; *t && *t != ':'; t++, n++) {
-			char ch = *t;
-			unsigned d;
-			if (ch >= '0' && ch <= '9')
-				d = (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				d = (unsigned)(ch - 'a' + 10);
-			else if (ch >= 'A' && ch <= 'F')
-				d = (unsigned)(ch - 'A' + 10);
-			else
-				return -1;
-			if (n >= 8)
-				return -1;
-			v[part] = v[part] << 4 | d;
-		}
-		if (n == 0 || (part == 0 && *t != ':') || (part == 1 && *t))
-			return -1;
-		if (part == 0)
-			t++;
-	}
-	*maj = v[0];
-	*min = v[1];
-	return 0;
-}
-
-static int valid_perms(const char *p)
-{
-	return strlen(p) == 4 && (p[0] == 'r' || p[0] == '-') && (p[1] == 'w' || p[1] == '-') &&
-	       (p[2] == 'x' || p[2] == '-') && (p[3] == 'p' || p[3] == 's');
-}
+/* ---- fields, by the record tables (include/vmscope/record.h) --------------------------------- */
 
 /* An smaps object (every key optional) into v. */
-static int get_smaps(struct pctx *c, const cJSON *o, const char *path, uint64_t *v)
+static int get_smaps(struct pctx *c, size_t pos, const char *path, uint64_t *v)
 {
+	size_t at[VMS_SF_COUNT];
+	char key[48];
 	for (int f = 0; f < VMS_SF_COUNT; f++)
-		if (get_u64(c, o, path, vms_smaps_field_key((enum vms_smaps_field)f), 0, &v[f]) < 0)
+		at[f] = NONE;
+	for (size_t m = vms_jscan_first(c->t, c->len, pos); m != NONE;) {
+		struct vms_jscan_member mb;
+		m = vms_jscan_member(c->t, c->len, m, &mb);
+		if (!vms_jscan_decode_key(c->t, mb.key, mb.key_end, key, sizeof key))
+			continue;
+		for (int f = 0; f < VMS_SF_COUNT; f++)
+			if (!strcmp(vms_smaps_field_key((enum vms_smaps_field)f), key)) {
+				at[f] = mb.value;
+				break;
+			}
+	}
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (get_u64(c, at[f], path, vms_smaps_field_key((enum vms_smaps_field)f), 0, &v[f]) < 0)
 			return -1;
 	return 0;
 }
 
-static int has_required(const struct vms_record *rec)
+static int get_fields(struct pctx *c, const struct jobj *o, const char *path, void *base);
+
+/* An ENUM value: 1 and *v = min + its index in names when it is one of them, else 0
+ * (*oom set on ENOMEM). */
+static int string_choice(struct pctx *c, size_t it, const struct vms_field *f, int64_t *v, int *oom)
 {
-	for (size_t i = 0; i < rec->n_fields; i++)
-		if ((rec->fields[i].flags & VMS_FF_REQUIRED) ||
-		    (rec->fields[i].kind == VMS_FK_OBJECT && has_required(rec->fields[i].sub)))
-			return 1;
-	return 0;
+	char buf[64], *s;
+	int found = 0;
+	if (!is_string(c, it))
+		return 0;
+	if (!(s = str_at(c, it, buf, sizeof buf))) {
+		*oom = 1;
+		return 0;
+	}
+	for (int64_t k = f->min; k <= f->max && !found; k++)
+		if (strcmp(f->names[k - f->min], s) == 0) {
+			*v = k;
+			found = 1;
+		}
+	str_done(s, buf);
+	return found;
 }
 
-static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
-                      void *base);
-
-/* One field of a table into base. An absent optional field keeps what base holds (its default:
- * the caller ran vms_record_defaults). Derived and special fields are the caller's. */
-static int get_field(struct pctx *c, const cJSON *o, const char *path, const struct vms_field *f, void *base)
+/* One field (index i of o's table) into base. An absent optional field keeps what base holds
+ * (its default: the caller ran vms_record_defaults). Derived and special fields are the
+ * caller's. */
+static int get_field(struct pctx *c, const struct jobj *o, const char *path, size_t i, void *base)
 {
+	const struct vms_field *f = &o->rec->fields[i];
 	void *p = VMS_FIELD_PTR(base, f);
-	const cJSON *it = field(o, f->key);
-	char sub[2 * PATH_MAX_LEN + 8];
+	size_t it = o->at[i];
+	char sub[2 * PATH_MAX_LEN + 8], buf[64], *s;
 	int64_t v;
+	int oom = 0, bad;
 
-	if (!it && (f->flags & VMS_FF_REQUIRED) && f->kind != VMS_FK_OBJECT)
+	if (it == NONE && (f->flags & VMS_FF_REQUIRED) && f->kind != VMS_FK_OBJECT)
 		return fail(c, path, f->key, "missing");
-	if (it && cJSON_IsNull(it) && (f->flags & VMS_FF_NULL_OK))
+	if (is_null(c, it) && (f->flags & VMS_FF_NULL_OK))
 		return 0; /* null: the default */
 	switch (f->kind) {
 	case VMS_FK_U64:
-		return get_u64(c, o, path, f->key, 0, (uint64_t *)p);
+		return get_u64(c, it, path, f->key, 0, (uint64_t *)p);
 	case VMS_FK_U32:
 	case VMS_FK_INT:
 	case VMS_FK_I64:
 		v = vms_field_get_int(base, f);
-		if (get_int(c, o, path, f->key, 0, f->min, f->max, &v) < 0)
+		if (get_int(c, it, path, f->key, 0, f->min, f->max, &v) < 0)
 			return -1;
 		vms_field_set_int(base, f, v);
 		return 0;
 	case VMS_FK_INT_NULL:
 		v = vms_field_get_int(base, f);
-		if (get_int_or_null(c, o, path, f->key, f->min, f->max, f->dflt, &v) < 0)
+		if (is_null(c, it))
+			v = f->dflt;
+		else if (get_int(c, it, path, f->key, 0, f->min, f->max, &v) < 0)
 			return -1;
 		vms_field_set_int(base, f, v);
 		return 0;
 	case VMS_FK_BOOL:
-		return get_bool(c, o, path, f->key, (int *)p);
-	case VMS_FK_ADDR:
-		return get_addr(c, o, path, f->key, 0, (uint64_t *)p);
-	case VMS_FK_STR:
-		if (!it)
+		if (it == NONE)
 			return 0;
-		if (get_str(c, o, path, f->key, 0, (const char **)p) < 0)
+		if (!is_bool(c, it))
+			return fail(c, path, f->key, "expected true or false");
+		*(int *)p = first(c, it) == 't';
+		return 0;
+	case VMS_FK_ADDR:
+		return get_addr(c, it, path, f->key, (uint64_t *)p);
+	case VMS_FK_STR:
+		if (it == NONE)
+			return 0;
+		if (get_str(c, it, path, f->key, (const char **)p) < 0)
 			return -1;
 		if (!*(const char **)p)
 			*(const char **)p = (f->flags & VMS_FF_PRIVATE)
@@ -389,150 +378,135 @@ static int get_field(struct pctx *c, const cJSON *o, const char *path, const str
 			                        : f->dflt_str; /* a share that left it out: "" for none */
 		return 0;
 	case VMS_FK_ENUM:
-		if (!it)
+		if (it == NONE)
 			return 0;
-		for (int64_t k = f->min; k <= f->max && cJSON_IsString(it); k++)
-			if (strcmp(f->names[k - f->min], it->valuestring) == 0) {
-				vms_field_set_int(base, f, k);
-				return 0;
-			}
+		if (string_choice(c, it, f, &v, &oom)) {
+			vms_field_set_int(base, f, v);
+			return 0;
+		}
+		if (oom)
+			return nomem(c, path, f->key);
 		return fail(c, path, f->key, "expected one of \"%s\" ... \"%s\"", f->names[0],
 		            f->names[f->max - f->min]);
 	case VMS_FK_TYPE: {
-		const char *type_key = cJSON_IsString(it) ? it->valuestring : NULL;
-		int t = vms_type_from_key(type_key);
+		s = is_string(c, it) ? str_at(c, it, buf, sizeof buf) : NULL;
+		if (is_string(c, it) && !s)
+			return nomem(c, path, f->key);
+		int t = vms_type_from_key(s);
 		if (t < 0)
-			return fail(c, path, f->key, "not a memory type key (\"image\", \"heap\", ...)");
-		if (t == VMS_TYPE_FREE || t == VMS_TYPE_PAGE_TABLE)
-			return fail(c, path, f->key, "\"%s\" is not a type an allocation can have", type_key);
-		*(enum vms_type *)p = (enum vms_type)t;
-		return 0;
+			bad = fail(c, path, f->key, "not a memory type key (\"image\", \"heap\", ...)");
+		else if (t == VMS_TYPE_FREE || t == VMS_TYPE_PAGE_TABLE)
+			bad = fail(c, path, f->key, "\"%s\" is not a type an allocation can have", s);
+		else
+			bad = 0, *(enum vms_type *)p = (enum vms_type)t;
+		str_done(s, buf);
+		return bad;
 	}
 	case VMS_FK_PERMS:
-		if (!cJSON_IsString(it) || !it->valuestring || !valid_perms(it->valuestring))
-			return fail(c, path, f->key, "expected 4 characters like \"rw-p\"");
-		memcpy(p, it->valuestring, 5);
-		return 0;
+		s = is_string(c, it) ? str_at(c, it, buf, sizeof buf) : NULL;
+		if (is_string(c, it) && !s)
+			return nomem(c, path, f->key);
+		bad = !s || !vms_imp_perms_ok(s);
+		if (!bad)
+			memcpy(p, s, 5);
+		str_done(s, buf);
+		return bad ? fail(c, path, f->key, "expected 4 characters like \"rw-p\"") : 0;
 	case VMS_FK_DEV:
-		if (it &&
-		    (!cJSON_IsString(it) || !it->valuestring ||
-		     parse_dev(it->valuestring, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0))
-			return fail(c, path, f->key, "expected \"MAJ:MIN\" in hex");
-		return 0;
+		if (it == NONE)
+			return 0;
+		s = is_string(c, it) ? str_at(c, it, buf, sizeof buf) : NULL;
+		if (is_string(c, it) && !s)
+			return nomem(c, path, f->key);
+		bad = !s || vms_imp_dev(s, (unsigned *)p, (unsigned *)((char *)base + f->aux)) < 0;
+		str_done(s, buf);
+		return bad ? fail(c, path, f->key, "expected \"MAJ:MIN\" in hex") : 0;
 	case VMS_FK_SMAPS:
-		if (!cJSON_IsObject(it))
+		if (!is_object(c, it))
 			return fail(c, path, f->key, "expected an object");
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
 		return get_smaps(c, it, sub, (uint64_t *)p);
 	case VMS_FK_ROLLUP:
-		if (!it || cJSON_IsNull(it))
+		if (it == NONE || is_null(c, it))
 			return 0;
-		if (!cJSON_IsObject(it))
+		if (!is_object(c, it))
 			return fail(c, path, f->key, "expected an object or null");
 		*(int *)((char *)base + f->aux) = 1;
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
 		return get_smaps(c, it, sub, (uint64_t *)p);
-	case VMS_FK_OBJECT:
-		if (!it)
-			return has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
-		if (!cJSON_IsObject(it))
+	case VMS_FK_OBJECT: {
+		struct jobj so;
+		if (it == NONE)
+			return vms_imp_has_required(f->sub) ? fail(c, path, f->key, "missing") : 0;
+		if (!is_object(c, it))
 			return fail(c, path, f->key, "expected an object");
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->key);
-		return get_fields(c, it, sub, f->sub, base);
+		index_object(c, it, f->sub, &so);
+		return get_fields(c, &so, sub, base);
+	}
 	default:
 		return 0; /* derived (SIZE, TIME, COLS) or the caller's (SPECIAL) */
 	}
 }
 
-/* Every non-derived field of rec in table order. */
-static int get_fields(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
-                      void *base)
+/* Every non-derived field of o's table in table order. */
+static int get_fields(struct pctx *c, const struct jobj *o, const char *path, void *base)
 {
-	for (size_t i = 0; i < rec->n_fields; i++) {
-		const struct vms_field *f = &rec->fields[i];
-		if (f->key && !(f->flags & VMS_FF_CHECK) && get_field(c, o, path, f, base) < 0)
+	for (size_t i = 0; i < o->rec->n_fields; i++) {
+		const struct vms_field *f = &o->rec->fields[i];
+		if (f->key && !(f->flags & VMS_FF_CHECK) && get_field(c, o, path, i, base) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* A record from object o (defaults first). */
-static int get_record(struct pctx *c, const cJSON *o, const char *path, const struct vms_record *rec,
-                      void *base)
+/* A record from the value at it (defaults first); *o is its index. */
+static int get_record(struct pctx *c, size_t it, const char *path, const struct vms_record *rec, void *base,
+                      struct jobj *o)
 {
-	if (!cJSON_IsObject(o))
+	if (!is_object(c, it))
 		return fail(c, path, NULL, "expected an object");
+	index_object(c, it, rec, o);
 	vms_record_defaults(rec, base);
-	return get_fields(c, o, path, rec, base);
+	return get_fields(c, o, path, base);
 }
 
-/* ---- sections ---------------------------------------------------------------------- */
-
-/* Numeric ranges: the rules of vms_smaps_plausible (parse.h), the same the smaps parser holds
- * scanned text to. With the regions sorted and apart and their sizes under 2^60, no column
- * summed over them can wrap: an import once carried 2^64-1 and its totals wrapped (total_ws
- * below private_ws). Counters no column uses (Referenced, KSM, LazyFree, the PMD-mapped counts)
- * are kept exact as given, over the whole u64 range. */
-#define VMS_IMPORT_MAX_MAPPED (1ull << 60)
-static int check_smaps_ranges(struct pctx *c, const char *path, const uint64_t *v)
-{
-	char sub[2 * PATH_MAX_LEN + 16];
-	snprintf(sub, sizeof sub, "%s.smaps", path);
-	int field;
-	char why[160];
-	if (!vms_smaps_plausible(v, &field, why, sizeof why))
-		return fail(c, sub, vms_smaps_field_key((enum vms_smaps_field)field), "%s", why);
-	return 0;
-}
+/* ---- sections -------------------------------------------------------------------------------- */
 
 /* One region into *r; has_prev/prev_end: the end of the previous region in address order
  * (across allocations), which this one must not precede. The caller sets type/allocation. */
-static int parse_region(struct pctx *c, const cJSON *o, const char *path, struct vms_region *r, int has_prev,
+static int parse_region(struct pctx *c, size_t it, const char *path, struct vms_region *r, int has_prev,
                         uint64_t prev_end)
 {
-	if (get_record(c, o, path, &vms_rec_region, r) < 0)
+	struct jobj o;
+	if (get_record(c, it, path, &vms_rec_region, r, &o) < 0)
 		return -1;
-	if (r->start >= r->end)
-		return fail(c, path, "end", "must be above start");
-	if (has_prev && r->start < prev_end)
-		return fail(c, path, "start",
-		            "0x%llx overlaps or precedes the previous region, which ends at 0x%llx "
-		            "(regions must be sorted and must not overlap)",
-		            (unsigned long long)r->start, (unsigned long long)prev_end);
-	r->smaps[VMS_SF_SIZE] = r->end - r->start; /* the address range is authoritative */
-	c->mapped += r->smaps[VMS_SF_SIZE];        /* sorted and apart: cannot wrap */
-	if (c->mapped > VMS_IMPORT_MAX_MAPPED)
-		return fail(c, path, "end", "the regions map more than 2^60 bytes, more than any kernel can");
-	if (check_smaps_ranges(c, path, r->smaps) < 0)
-		return -1;
-	r->vm_flag_bits = vms_vmflags_parse(r->vm_flags, strlen(r->vm_flags));
-	return 0;
+	return vms_imp_region_done(r, path, has_prev, prev_end, &c->mapped, c->err, c->errlen);
 }
 
 /* First pass: count regions and parts (and check the array shapes) so arrays are allocated once. */
-static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, size_t *n_regions,
-                         size_t *n_parts)
+static int count_regions(struct pctx *c, size_t allocs, size_t *n_allocs, size_t *n_regions, size_t *n_parts)
 {
 	char path[PATH_MAX_LEN];
 	size_t na = 0, nr = 0, np = 0;
-	const cJSON *a;
 
-	cJSON_ArrayForEach(a, allocs)
-	{
-		const cJSON *regs, *parts;
+	for (size_t a = vms_jscan_first(c->t, c->len, allocs); a != NONE;
+	     a = vms_jscan_next_element(c->t, c->len, a)) {
+		size_t regs, parts;
+		struct jobj o;
 		snprintf(path, sizeof path, "allocations[%zu]", na);
-		if (!cJSON_IsObject(a))
+		if (!is_object(c, a))
 			return fail(c, path, NULL, "expected an object");
-		if (get_arr(c, a, path, "regions", 1, &regs) < 0 ||
-		    get_arr(c, a, path, "parts", 0, &parts) < 0)
+		index_object(c, a, &vms_rec_allocation, &o);
+		if (get_arr(c, field(&o, "regions"), path, "regions", 1, &regs) < 0 ||
+		    get_arr(c, field(&o, "parts"), path, "parts", 0, &parts) < 0)
 			return -1;
-		size_t k = (size_t)cJSON_GetArraySize(regs);
+		size_t k = array_size(c, regs);
 		if (k == 0)
 			return fail(c, path, "regions", "empty (an allocation has at least one region)");
 		if (k > UINT32_MAX || nr + k < nr)
 			return fail(c, path, "regions", "too many regions");
 		nr += k;
-		np += parts ? (size_t)cJSON_GetArraySize(parts) : 0;
+		np += parts != NONE ? array_size(c, parts) : 0;
 		na++;
 	}
 	if (na > UINT32_MAX)
@@ -544,13 +518,14 @@ static int count_regions(struct pctx *c, const cJSON *allocs, size_t *n_allocs, 
 }
 
 /* An allocation's "start"/"end" are derived from its regions; when given they must agree. */
-static int check_bound(struct pctx *c, const cJSON *a, const char *path, const char *key, uint64_t have,
+static int check_bound(struct pctx *c, const struct jobj *a, const char *path, const char *key, uint64_t have,
                        const char *what)
 {
 	uint64_t want;
-	if (!field(a, key))
+	size_t it = field(a, key);
+	if (it == NONE)
 		return 0;
-	if (get_addr(c, a, path, key, 0, &want) < 0)
+	if (get_addr(c, it, path, key, &want) < 0)
 		return -1;
 	if (want != have)
 		return fail(c, path, key, "0x%llx is not the %s (0x%llx)", (unsigned long long)want, what,
@@ -559,39 +534,38 @@ static int check_bound(struct pctx *c, const cJSON *a, const char *path, const c
 }
 
 /* The allocation's parts: inside it, sorted, not overlapping. */
-static int parse_parts(struct pctx *c, const cJSON *a, const char *path, size_t ai)
+static int parse_parts(struct pctx *c, const struct jobj *a, const char *path, size_t ai)
 {
 	struct vms_snapshot *s = c->s;
-	const cJSON *arr = field(a, "parts"), *p;
+	size_t arr = field(a, "parts");
 	const struct vms_allocation *al = &s->allocations[ai];
 	char ppath[2 * PATH_MAX_LEN];
 	uint32_t k = 0;
 	uint64_t prev_end = al->start;
 
-	cJSON_ArrayForEach(p, arr)
-	{
+	if (arr == NONE)
+		return 0;
+	for (size_t p = vms_jscan_first(c->t, c->len, arr); p != NONE;
+	     p = vms_jscan_next_element(c->t, c->len, p)) {
 		struct vms_part *pt = &s->parts[s->n_parts];
+		struct jobj o;
 		snprintf(ppath, sizeof ppath, "%s.parts[%u]", path, k++);
-		if (get_record(c, p, ppath, &vms_rec_part, pt) < 0)
+		if (get_record(c, p, ppath, &vms_rec_part, pt, &o) < 0)
 			return -1;
-		if (pt->start >= pt->end || pt->start < prev_end || pt->end > al->end)
-			return fail(c, ppath, NULL,
-			            "must lie inside its allocation, sorted and not overlapping");
-		pt->allocation = (uint32_t)ai;
-		prev_end = pt->end;
+		if (vms_imp_part_done(pt, al, ai, &prev_end, ppath, c->err, c->errlen) < 0)
+			return -1;
 		s->n_parts++;
 	}
 	return 0;
 }
 
-static int parse_allocations(struct pctx *c, const cJSON *root)
+static int parse_allocations(struct pctx *c, const struct jobj *root)
 {
 	struct vms_snapshot *s = c->s;
-	const cJSON *allocs, *a;
-	size_t na = 0, nr = 0, np = 0, ai = 0, ri = 0;
+	size_t allocs, na = 0, nr = 0, np = 0, ai = 0, ri = 0;
 	char path[PATH_MAX_LEN], rpath[2 * PATH_MAX_LEN];
 
-	if (get_arr(c, root, "", "allocations", 1, &allocs) < 0 ||
+	if (get_arr(c, field(root, "allocations"), "", "allocations", 1, &allocs) < 0 ||
 	    count_regions(c, allocs, &na, &nr, &np) < 0)
 		return -1;
 	if (na > SIZE_MAX / sizeof(struct vms_allocation) || nr > SIZE_MAX / sizeof(struct vms_region) ||
@@ -600,24 +574,23 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 	s->allocations = vms_snapshot_alloc(s, (na ? na : 1) * sizeof(struct vms_allocation));
 	s->regions = vms_snapshot_alloc(s, (nr ? nr : 1) * sizeof(struct vms_region));
 	s->parts = np ? vms_snapshot_alloc(s, np * sizeof(struct vms_part)) : NULL;
-	if (!s->allocations || !s->regions || (np && !s->parts)) {
-		c->nomem = 1;
-		return fail(c, "", "allocations", "out of memory");
-	}
+	if (!s->allocations || !s->regions || (np && !s->parts))
+		return nomem(c, "", "allocations");
 
-	cJSON_ArrayForEach(a, allocs)
-	{
+	for (size_t a = vms_jscan_first(c->t, c->len, allocs); a != NONE;
+	     a = vms_jscan_next_element(c->t, c->len, a)) {
 		struct vms_allocation *al = &s->allocations[ai];
-		const cJSON *regs = field(a, "regions"), *r;
+		struct jobj o;
 
 		snprintf(path, sizeof path, "allocations[%zu]", ai);
-		if (get_record(c, a, path, &vms_rec_allocation, al) < 0)
+		if (get_record(c, a, path, &vms_rec_allocation, al, &o) < 0)
 			return -1;
 		al->first_region = (uint32_t)ri;
 
 		uint32_t k = 0;
-		cJSON_ArrayForEach(r, regs)
-		{
+		size_t regs = field(&o, "regions");
+		for (size_t r = vms_jscan_first(c->t, c->len, regs); r != NONE;
+		     r = vms_jscan_next_element(c->t, c->len, r)) {
 			struct vms_region *reg = &s->regions[ri];
 			snprintf(rpath, sizeof rpath, "%s.regions[%u]", path, k);
 			if (parse_region(c, r, rpath, reg, ri > 0, ri > 0 ? s->regions[ri - 1].end : 0) < 0)
@@ -630,9 +603,9 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 		al->n_regions = k;
 		al->start = s->regions[al->first_region].start;
 		al->end = s->regions[ri - 1].end;
-		if (check_bound(c, a, path, "start", al->start, "start of its first region") < 0 ||
-		    check_bound(c, a, path, "end", al->end, "end of its last region") < 0 ||
-		    parse_parts(c, a, path, ai) < 0)
+		if (check_bound(c, &o, path, "start", al->start, "start of its first region") < 0 ||
+		    check_bound(c, &o, path, "end", al->end, "end of its last region") < 0 ||
+		    parse_parts(c, &o, path, ai) < 0)
 			return -1;
 		ai++;
 	}
@@ -641,28 +614,26 @@ static int parse_allocations(struct pctx *c, const cJSON *root)
 	return 0;
 }
 
-/* An array of records at root[key] (optional) into a new array owned by the snapshot. */
-static int parse_array(struct pctx *c, const cJSON *root, const char *ppath, const char *key,
+/* An array of records at o[key] (optional) into a new array owned by the snapshot. */
+static int parse_array(struct pctx *c, const struct jobj *o, const char *ppath, const char *key,
                        const struct vms_record *rec, void **out, size_t *n_out)
 {
-	const cJSON *arr, *e;
 	char path[PATH_MAX_LEN];
-	size_t i = 0;
+	size_t arr, i = 0;
 
-	if (get_arr(c, root, ppath, key, 0, &arr) < 0)
+	if (get_arr(c, field(o, key), ppath, key, 0, &arr) < 0)
 		return -1;
-	size_t n = arr ? (size_t)cJSON_GetArraySize(arr) : 0;
+	size_t n = arr != NONE ? array_size(c, arr) : 0;
 	if (!n)
 		return 0;
 	char *a = vms_snapshot_alloc(c->s, n * rec->size);
-	if (!a) {
-		c->nomem = 1;
-		return fail(c, ppath, key, "out of memory");
-	}
-	cJSON_ArrayForEach(e, arr)
-	{
+	if (!a)
+		return nomem(c, ppath, key);
+	for (size_t e = vms_jscan_first(c->t, c->len, arr); e != NONE;
+	     e = vms_jscan_next_element(c->t, c->len, e)) {
+		struct jobj eo;
 		snprintf(path, sizeof path, "%s%s%s[%zu]", ppath, *ppath ? "." : "", key, i);
-		if (get_record(c, e, path, rec, a + i * rec->size) < 0)
+		if (get_record(c, e, path, rec, a + i * rec->size, &eo) < 0)
 			return -1;
 		i++;
 	}
@@ -671,75 +642,77 @@ static int parse_array(struct pctx *c, const cJSON *root, const char *ppath, con
 	return 0;
 }
 
-static int parse_threads(struct pctx *c, const cJSON *root)
+static int parse_threads(struct pctx *c, const struct jobj *root)
 {
 	struct vms_snapshot *s = c->s;
 	void *arr = NULL;
 	if (parse_array(c, root, "", "threads", &vms_rec_thread, &arr, &s->n_threads) < 0)
 		return -1;
 	s->threads = arr;
-	for (size_t i = 0; i < s->n_threads; i++) {
-		if (s->threads[i].stack_allocation >= (int64_t)s->n_allocations) {
-			char path[PATH_MAX_LEN];
-			snprintf(path, sizeof path, "threads[%zu]", i);
-			return fail(c, path, "stack_allocation", "not an integer in [-1, %lld]",
-			            (long long)s->n_allocations - 1);
-		}
-	}
-	return 0;
+	return vms_imp_threads_done(s, c->err, c->errlen);
 }
 
-static int parse_top(struct pctx *c, const cJSON *root)
+static int parse_top(struct pctx *c, const struct jobj *root)
 {
 	struct vms_snapshot *s = c->s;
-	const cJSON *attr;
 	void *arr = NULL;
 
 	vms_record_defaults(&vms_rec_snapshot, s);
-	if (get_fields(c, root, "", &vms_rec_snapshot, s) < 0)
+	if (get_fields(c, root, "", s) < 0)
 		return -1;
-	if (s->arch.bits != 0 && s->arch.bits != 32 && s->arch.bits != 64)
-		return fail(c, "process.arch", "bits", "must be 32, 64 or 0 (unknown)");
-	if (s->page_size != 0 && (s->page_size < 512 || (s->page_size & (s->page_size - 1))))
-		return fail(c, "", "page_size", "must be a power of two, at least 512 (or 0 for unknown)");
-	if (!field(root, "mmap_min_addr"))
-		s->mmap_min_addr = s->page_size ? s->page_size : 4096;
-	s->format_version = VMS_FORMAT_VERSION;
-	s->page_table_bytes = s->status.vm_pte;
+	if (vms_imp_header_done(s, field(root, "mmap_min_addr") != NONE, c->err, c->errlen) < 0)
+		return -1;
 	if (parse_allocations(c, root) < 0 || parse_threads(c, root) < 0)
 		return -1;
-	attr = field(root, "attribution");
-	if (attr && cJSON_IsObject(attr) &&
-	    parse_array(c, attr, "attribution", "recognisers", &vms_rec_recogniser, &arr, &s->n_recognisers) <
-	        0)
-		return -1;
+	size_t attr = field(root, "attribution");
+	if (is_object(c, attr)) {
+		struct jobj ao;
+		index_object(c, attr,
+		             vms_rec_snapshot.fields[field_index(&vms_rec_snapshot, "attribution")].sub, &ao);
+		if (parse_array(c, &ao, "attribution", "recognisers", &vms_rec_recogniser, &arr,
+		                &s->n_recognisers) < 0)
+			return -1;
+	}
 	s->recognisers = arr;
 	return 0;
 }
 
-/* 1-based line and column of byte offset off. */
-static void line_col(const char *text, size_t off, size_t *line, size_t *col)
+/* The checks of the whole text before any field is read, in the tree importer's order: depth,
+ * UTF-8, syntax, trailing text, an object at the top, duplicate keys. Returns VMS_OK (*value =
+ * the top-level object's '{') or an error (message set). */
+static int check_text(struct pctx *c, size_t *value)
 {
-	size_t l = 1, k = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (text[i] == '\n') {
-			l++;
-			k = 1;
-		} else {
-			k++;
-		}
-	}
-	*line = l;
-	*col = k;
+	struct vms_jscan_check_out o;
+
+	if (vms_imp_text_ok(c->t, c->len, c->err, c->errlen) < 0)
+		return VMS_ERR_INVALID;
+	int r = vms_jscan_check(c->t, c->len, &o);
+	if (r == VMS_JSCAN_NOMEM)
+		return nomem(c, "", NULL), VMS_ERR_NOMEM;
+	if (r != VMS_JSCAN_OK)
+		return vms_imp_syntax_error(c->t, c->len, o.err_at, c->err, c->errlen), VMS_ERR_INVALID;
+	if (vms_imp_trailing_ok(c->t, c->len, o.end, c->err, c->errlen) < 0)
+		return VMS_ERR_INVALID;
+	if (!is_object(c, o.value))
+		return fail(c, "", NULL, "expected a JSON object at the top level"), VMS_ERR_INVALID;
+	if (o.has_dup)
+		return fail(
+		           c, "", NULL,
+		           "the key \"%.64s\" appears twice in one object (JSON readers disagree about which "
+		           "one counts)",
+		           o.dup),
+		       VMS_ERR_INVALID;
+	*value = o.value;
+	return VMS_OK;
 }
 
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
                             size_t errlen)
 {
 	int ret = VMS_ERR_INVALID;
-	struct pctx c = {.err = errbuf, .errlen = errlen};
-	cJSON *root = NULL;
-	const char *end = NULL;
+	struct pctx c = {.t = text, .len = len, .err = errbuf, .errlen = errlen};
+	struct jobj root;
+	size_t top = 0;
 	int64_t version;
 
 	if (out)
@@ -754,76 +727,12 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		fail(&c, "", NULL, "empty input");
 		goto out;
 	}
-
-	size_t deep_at;
-	if (vms_json_too_deep(text, len, VMS_JSON_MAX_DEPTH, &deep_at)) {
-		size_t line, col;
-		line_col(text, deep_at, &line, &col);
-		fail(&c, "", NULL, "nested deeper than %d levels (line %zu, column %zu); a snapshot nests 6",
-		     VMS_JSON_MAX_DEPTH, line, col);
+	if ((ret = check_text(&c, &top)) != VMS_OK)
 		goto out;
-	}
-	if (vms_json_bad_utf8(text, len, &deep_at)) {
-		size_t line, col;
-		line_col(text, deep_at, &line, &col);
-		fail(&c, "", NULL, "not valid UTF-8 (byte 0x%02x at line %zu, column %zu)",
-		     (unsigned)(unsigned char)text[deep_at], line, col);
-		goto out;
-	}
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!root) {
-		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0, line, col;
-		line_col(text, off, &line, &col);
-		if (off + 1 >= len)
-			fail(&c, "", NULL,
-			     "not valid JSON: it ends too early at line %zu, column %zu (truncated?)", line,
-			     col);
-		else
-			fail(&c, "", NULL, "not valid JSON (line %zu, column %zu)", line, col);
-		goto out;
-	}
-	for (size_t i = (size_t)(end - text); i < len; i++) {
-		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r') {
-			size_t line, col;
-			line_col(text, i, &line, &col);
-			fail(&c, "", NULL,
-			     "not valid JSON: unexpected text after the top-level value (line %zu, column "
-			     "%zu)",
-			     line, col);
-			goto out;
-		}
-	}
-	if (!cJSON_IsObject(root)) {
-		fail(&c, "", NULL, "expected a JSON object at the top level");
-		goto out;
-	}
-	int dup_nomem = 0;
-	const char *dup = vms_json_dup_key(root, &dup_nomem);
-	if (dup_nomem) {
-		ret = VMS_ERR_NOMEM;
-		fail(&c, "", NULL, "out of memory");
-		goto out;
-	}
-	if (dup) {
-		fail(&c, "", NULL,
-		     "the key \"%.64s\" appears twice in one object (JSON readers disagree about which one "
-		     "counts)",
-		     dup);
-		goto out;
-	}
-
-	if (lex_numbers(&c, text, (size_t)(end - text)) < 0) {
-		ret = VMS_ERR_NOMEM;
-		fail(&c, "", NULL, "out of memory");
-		goto out;
-	}
-	size_t k = 0;
-	if (c.n_nums > INT_MAX || assign_tokens(&c, root, &k) < 0 || k != c.n_nums) {
-		fail(&c, "", NULL, "cannot read the numbers in this JSON text");
-		goto out;
-	}
-
-	if (get_int(&c, root, "", "format_version", 1, INT64_MIN, INT64_MAX, &version) < 0)
+	ret = VMS_ERR_INVALID;
+	index_object(&c, top, &vms_rec_snapshot, &root);
+	if (get_int(&c, field(&root, "format_version"), "", "format_version", 1, INT64_MIN, INT64_MAX,
+	            &version) < 0)
 		goto out;
 	if (version != VMS_FORMAT_VERSION) {
 		ret = VMS_ERR_UNSUPPORTED;
@@ -838,7 +747,7 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 		fail(&c, "", NULL, "out of memory");
 		goto out;
 	}
-	if (parse_top(&c, root) < 0) {
+	if (parse_top(&c, &root) < 0) {
 		if (c.nomem)
 			ret = VMS_ERR_NOMEM;
 		goto out;
@@ -855,8 +764,6 @@ int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **
 	ret = VMS_OK;
 out:
 	vms_snapshot_free(c.s);
-	cJSON_Delete(root);
-	free(c.nums);
 	return ret;
 }
 

@@ -70,6 +70,24 @@ int main(void)
 	CHECK_EQ_U64(t->regions[0].smaps[VMS_SF_RSS], 0);
 	vms_snapshot_free(t);
 
+	/* Regions that together map more than VMS_MAX_MAPPED: the header that passes it is a
+	 * malformed line (fuzz_smaps: the importer refused the written snapshot). */
+	static const char huge[] = "1000-800000000000000 rw-p 00000000 00:00 0\n"
+	                           "Size: 4 kB\n"
+	                           "900000000000000-fffffffffffff000 rw-p 00000000 00:00 0\n"
+	                           "Size: 4 kB\n";
+	struct vms_snapshot *u = fixture_classified(huge, sizeof huge - 1, 64, NULL, 0, 1);
+	CHECK(u->n_regions == 1 && u->malformed_lines >= 1);
+	char *uj = NULL, uerr[256] = "";
+	size_t ul = 0;
+	struct vms_snapshot *uback = NULL;
+	u->pid = 1;
+	CHECK(vms_json_write_snapshot(u, NULL, &uj, &ul) == VMS_OK);
+	CHECK_MSG(uj && vms_json_parse_snapshot(uj, ul, &uback, uerr, sizeof uerr) == VMS_OK, "%s", uerr);
+	vms_snapshot_free(uback);
+	free(uj);
+	vms_snapshot_free(u);
+
 	/* written and read back */
 	s->pid = 1;
 	char *json = NULL, err[256] = "";
