@@ -21,8 +21,19 @@ setup() {
 	[ -x "$BIN" ] || { echo "$me: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
 	harness "$name"
 }
+# our_child PID: whether PID is still a child of this shell. pid_max may be 32768: a pid that
+# exited long ago can belong to another program by now, and must not be killed.
+our_child() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	set -- $st
+	[ "$2" = "$$" ]
+}
+# At exit: ends every pid in PIDS that is still our child, runs the caller's cleanup_more if it
+# defines one, and removes $TMP.
 harness_cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do our_child "$p" && kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	if declare -F cleanup_more >/dev/null; then cleanup_more; fi
 	rm -rf "$TMP"
@@ -85,32 +96,17 @@ start() {
 	LAST_PORT=$(sed -n 's#^vmscope: listening on https\{0,1\}://127\.0\.0\.1:\([0-9]*\)/$#\1#p' "$TMP/$name.out")
 }
 
-# harness NAME TOOL...: the start every test script needs once BIN and TMP are set: the counters,
-# PIDS, a cleanup at exit (every pid in PIDS killed, TMP removed); exits 1 when a tool or the
-# vmscope binary is missing.
+# harness NAME [TOOL...]: the state a test script keeps: TMP (a fresh /tmp/vmscope-NAME.XXXXXX,
+# removed at exit), the counters pass/fail/skipped, and PIDS (ended at exit, see harness_cleanup);
+# exits 1 when a TOOL is missing. setup calls it; tests that find their own binary call it
+# directly. Source lib.sh first.
 harness() {
 	local name=$1 tool
 	shift
-	pass=0 fail=0 skipped=0
-	PIDS=()
 	for tool in "$@"; do
 		command -v "$tool" >/dev/null || { echo "$name: needs $tool (third_party/install-deps.sh)" >&2; exit 1; }
 	done
-	[ -x "$BIN" ] || { echo "$name: no vmscope binary at $BIN (set VMSCOPE_BIN)" >&2; exit 1; }
-	trap harness_cleanup EXIT
-}
-harness_cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$TMP"
-}
-
-# harness NAME: the state a test script keeps: TMP (a fresh directory, removed at exit), the
-# counters pass/fail/skipped, and PIDS (each ended by its pid at exit, then the caller's
-# cleanup_more, see harness_cleanup). setup calls it; tests that need no vmscope tools call it
-# directly. Source lib.sh first.
-harness() {
-	TMP=$(mktemp -d "/tmp/vmscope-$1.XXXXXX")
+	TMP=$(mktemp -d "/tmp/vmscope-$name.XXXXXX")
 	pass=0
 	fail=0
 	skipped=0

@@ -14,10 +14,9 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${VMSCOPE_BIN:-$here/../../build/vmscope}
-TMP=$(mktemp -d /tmp/vmscope-tls.XXXXXX)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-harness test_tls.sh curl jq openssl
+harness tls curl jq openssl
 
 # start_tls NAME [serve args]: a daemon with --tls-self-signed on 127.0.0.1:0 and database
 # $TMP/NAME.db; sets LAST_PID, LAST_PORT (empty when it did not start).
