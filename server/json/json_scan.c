@@ -2,8 +2,8 @@
  *
  * The check mirrors cJSON 1.7.15's parse_value/parse_string/parse_number/parse_array/
  * parse_object step by step, so that an import accepts, refuses and locates errors exactly as
- * the cJSON-tree importer did (json_parse_tree.c is kept as the oracle; test_json_stream.c
- * compares the two). cJSON quirks kept on purpose: every byte <= 32 is whitespace, a number is
+ * the cJSON-tree importer it replaced did (tests/unit/test_json_import.c checks the outcomes
+ * pinned when the two agreed). cJSON quirks kept on purpose: every byte <= 32 is whitespace, a number is
  * what strtod reads from the run of [0-9+-.eE] (the Debian 1.7.15 has 1.7.18's
  * unbounded copy), an invalid \u hex digit reads as U+0000,
  * raw control characters in strings are accepted, a leading UTF-8 BOM is skipped. */
