@@ -165,6 +165,16 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 	return id;
 }
 
+unsigned vms_attr_claim_each(struct vms_attr *a, int (*wanted)(const struct vms_region *r, const void *arg),
+                             const void *arg, const struct vms_claim *c)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < a->s->n_regions; i++)
+		if (a->claim_of[i] < 0 && wanted(&a->s->regions[i], arg) && vms_attr_claim(a, i, 1, c) >= 0)
+			n++;
+	return n;
+}
+
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
 {
 	if (i < a->s->n_regions) {

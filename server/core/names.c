@@ -80,18 +80,26 @@ static const char *name_at(const char *const *table, unsigned n, unsigned i, con
 	return i < n ? table[i] : dflt;
 }
 
-const char *vms_type_name(enum vms_type t)
-{
-	return name_at(type_names, VMS_TYPE_COUNT, t, "Unknown");
-}
-const char *vms_type_key(enum vms_type t)
-{
-	return name_at(type_keys, VMS_TYPE_COUNT, t, "unknown");
-}
-int vms_type_from_key(const char *key)
-{
-	return find_key(type_keys, VMS_TYPE_COUNT, key);
-}
+/* The three accessors of an enum with a display-name table and a key table of n entries:
+ * PREFIX_name (or "Unknown"), PREFIX_key (or "unknown"), PREFIX_from_key (or -1). */
+#define NAMED_ENUM_ACCESSORS(prefix, enum_type, names, keys, n)                                              \
+	const char *prefix##_name(enum_type v)                                                               \
+	{                                                                                                    \
+		return name_at(names, n, v, "Unknown");                                                      \
+	}                                                                                                    \
+	const char *prefix##_key(enum_type v)                                                                \
+	{                                                                                                    \
+		return name_at(keys, n, v, "unknown");                                                       \
+	}                                                                                                    \
+	int prefix##_from_key(const char *key)                                                               \
+	{                                                                                                    \
+		return find_key(keys, n, key);                                                               \
+	}
+
+/* vms_type_name, vms_type_key, vms_type_from_key; vms_col_name, vms_col_key, vms_col_from_key */
+NAMED_ENUM_ACCESSORS(vms_type, enum vms_type, type_names, type_keys, VMS_TYPE_COUNT)
+NAMED_ENUM_ACCESSORS(vms_col, enum vms_col, col_names, col_keys, VMS_COL_COUNT)
+
 const char *vms_smaps_field_kernel_name(enum vms_smaps_field f)
 {
 	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f].name : "Unknown";
@@ -107,18 +115,6 @@ const char *vms_smaps_field_key(enum vms_smaps_field f)
 int vms_smaps_field_from_key(const char *key)
 {
 	return find_key(sf_keys, VMS_SF_COUNT, key);
-}
-const char *vms_col_name(enum vms_col c)
-{
-	return name_at(col_names, VMS_COL_COUNT, c, "Unknown");
-}
-const char *vms_col_key(enum vms_col c)
-{
-	return name_at(col_keys, VMS_COL_COUNT, c, "unknown");
-}
-int vms_col_from_key(const char *key)
-{
-	return find_key(col_keys, VMS_COL_COUNT, key);
 }
 
 const char *vms_strerror(int err)

@@ -264,6 +264,15 @@ static size_t claim_by_geometry(struct mi_state *m, size_t i)
 	return j;
 }
 
+/* What is left with nr after the segments: one of mimalloc's own small OS allocations. */
+static int is_small_os_allocation(const struct vms_region *r, const void *unused)
+{
+	(void)unused;
+	int bss = r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"); /* a real .bss has no nr */
+	return anon_nr(r) && r->perms[0] == 'r' && (r->type == VMS_TYPE_PRIVATE_DATA || bss) &&
+	       r->end - r->start < MI_SEG;
+}
+
 static const char *run(struct vms_attr *a)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
@@ -284,23 +293,14 @@ static const char *run(struct vms_attr *a)
 		i = j == i ? i + 1 : j;
 	}
 	/* What is left with nr: mimalloc's own small OS allocations (per-thread heap data). */
-	for (size_t i = 0; i < s->n_regions; i++) {
-		const struct vms_region *r = &s->regions[i];
-		int bss = r->type == VMS_TYPE_IMAGE && r->role &&
-		          !strcmp(r->role, "bss"); /* a real .bss has no nr */
-		if (!anon_nr(r) || r->perms[0] != 'r' || vms_attr_claimed(a, i) ||
-		    (r->type != VMS_TYPE_PRIVATE_DATA && !bss) || r->end - r->start >= MI_SEG)
-			continue;
-		struct vms_claim c = {
-		    .type = VMS_TYPE_HEAP,
-		    .details = "mimalloc OS allocation (per-thread heap data) (guess: MAP_NORESERVE outside "
-		               "segments, libmimalloc mapped)",
-		    .signal = "image + nr geometry",
-		    .guess = 1,
-		};
-		if (vms_attr_claim(a, i, 1, &c) >= 0)
-			m.others++;
-	}
+	static const struct vms_claim os_alloc = {
+	    .type = VMS_TYPE_HEAP,
+	    .details = "mimalloc OS allocation (per-thread heap data) (guess: MAP_NORESERVE outside "
+	               "segments, libmimalloc mapped)",
+	    .signal = "image + nr geometry",
+	    .guess = 1,
+	};
+	m.others = vms_attr_claim_each(a, is_small_os_allocation, NULL, &os_alloc);
 	const char *how = m.read_any ? "segment headers read" : "geometry only";
 	return vms_attr_fmt(a,
 	                    "libmimalloc mapped: %u segments by header, %u by geometry (guess), %u small OS "
