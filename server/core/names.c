@@ -117,69 +117,47 @@ int vms_smaps_field_from_key(const char *key)
 	return find_key(sf_keys, VMS_SF_COUNT, key);
 }
 
+/* Every error code with its stable snake_case key (API "error" field) and its sentence. */
+static const struct {
+	int err;
+	const char *code, *message;
+} errors[] = {
+    {VMS_OK, "ok", "success"},
+    {VMS_ERR_NO_SUCH_PROCESS, "no_such_process", "no such process"},
+    {VMS_ERR_EXITED, "process_exited", "the process exited (or ran a new program) during the scan"},
+    {VMS_ERR_PERMISSION, "permission_denied",
+     "permission denied: reading another user's memory map needs the same user id "
+     "(and a dumpable process) or root / CAP_SYS_PTRACE"},
+    {VMS_ERR_NO_ADDRESS_SPACE, "no_address_space",
+     "the process has no address space (kernel thread or zombie)"},
+    {VMS_ERR_NOMEM, "out_of_memory", "out of memory"},
+    {VMS_ERR_IO, "io_error", "unexpected error reading /proc"},
+    {VMS_ERR_INVALID, "invalid_input", "invalid input"},
+    {VMS_ERR_AMBIGUOUS, "ambiguous_name", "the name matches several processes"},
+    {VMS_ERR_NOT_FOUND, "not_found", "not found"},
+    {VMS_ERR_UNSUPPORTED, "unsupported_version", "unsupported format or schema version"},
+    {VMS_ERR_FULL, "store_full", "the snapshot store is full (retention limit reached)"},
+};
+
+/* The index of err in errors, or -1. */
+static int error_row(int err)
+{
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].err == err)
+			return (int)i;
+	return -1;
+}
+
 const char *vms_strerror(int err)
 {
-	switch (err) {
-	case VMS_OK:
-		return "success";
-	case VMS_ERR_NO_SUCH_PROCESS:
-		return "no such process";
-	case VMS_ERR_EXITED:
-		return "the process exited (or ran a new program) during the scan";
-	case VMS_ERR_PERMISSION:
-		return "permission denied: reading another user's memory map needs the same user id "
-		       "(and a dumpable process) or root / CAP_SYS_PTRACE";
-	case VMS_ERR_NO_ADDRESS_SPACE:
-		return "the process has no address space (kernel thread or zombie)";
-	case VMS_ERR_NOMEM:
-		return "out of memory";
-	case VMS_ERR_IO:
-		return "unexpected error reading /proc";
-	case VMS_ERR_INVALID:
-		return "invalid input";
-	case VMS_ERR_AMBIGUOUS:
-		return "the name matches several processes";
-	case VMS_ERR_NOT_FOUND:
-		return "not found";
-	case VMS_ERR_UNSUPPORTED:
-		return "unsupported format or schema version";
-	case VMS_ERR_FULL:
-		return "the snapshot store is full (retention limit reached)";
-	default:
-		return "unknown error";
-	}
+	int i = error_row(err);
+	return i >= 0 ? errors[i].message : "unknown error";
 }
 
 const char *vms_err_code(int err)
 {
-	switch (err) {
-	case VMS_OK:
-		return "ok";
-	case VMS_ERR_NO_SUCH_PROCESS:
-		return "no_such_process";
-	case VMS_ERR_EXITED:
-		return "process_exited";
-	case VMS_ERR_PERMISSION:
-		return "permission_denied";
-	case VMS_ERR_NO_ADDRESS_SPACE:
-		return "no_address_space";
-	case VMS_ERR_NOMEM:
-		return "out_of_memory";
-	case VMS_ERR_IO:
-		return "io_error";
-	case VMS_ERR_INVALID:
-		return "invalid_input";
-	case VMS_ERR_AMBIGUOUS:
-		return "ambiguous_name";
-	case VMS_ERR_NOT_FOUND:
-		return "not_found";
-	case VMS_ERR_UNSUPPORTED:
-		return "unsupported_version";
-	case VMS_ERR_FULL:
-		return "store_full";
-	default:
-		return "unknown_error";
-	}
+	int i = error_row(err);
+	return i >= 0 ? errors[i].code : "unknown_error";
 }
 
 #define SF(k, j, f)                                                                                          \

@@ -184,6 +184,11 @@ static int is_brk_heap(const struct vms_region *r, const void *unused)
 	(void)unused;
 	return r->path && !strcmp(r->path, "[heap]");
 }
+static const struct vms_claim dss_heap = {
+    VMS_TYPE_HEAP,
+    "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is "
+    "the process's malloc, and the only one that grows the brk heap then)",
+    "image + [heap]", 1};
 
 static const char *run(struct vms_attr *a)
 {
@@ -198,14 +203,7 @@ static const char *run(struct vms_attr *a)
 		}
 		claim_vma(&m, &i);
 	}
-	static const struct vms_claim dss = {
-	    .type = VMS_TYPE_HEAP,
-	    .details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the process's "
-	               "malloc, and the only one that grows the brk heap then)",
-	    .signal = "image + [heap]",
-	    .guess = 1,
-	};
-	m.heaps = vms_attr_claim_each(a, is_brk_heap, NULL, &dss);
+	m.heaps = vms_attr_claim_each(a, is_brk_heap, NULL, &dss_heap);
 	return vms_attr_fmt(a, "libjemalloc mapped: %u extent VMAs, %u base-only VMAs, %u base blocks%s%s",
 	                    m.extents, m.bases, m.blocks, m.heaps ? ", [heap] as dss (guess)" : "",
 	                    s->peek == 1 ? "" : "; headers not read (geometry only)");
