@@ -242,27 +242,32 @@ static void test_cgo(void)
 	vms_snapshot_free(s);
 }
 
+/* go-cgo-nohints.smaps's threads (tid, SP) and the words of its arena index page. */
+static const struct {
+	int tid;
+	uint64_t sp;
+} nohints_threads[] = {{31718, 0x7ffd2f542638}, {31719, 0x7fd153ffed00}, {31720, 0x7fd1537fdce0},
+                       {31721, 0x7fd152ffcce0}, {31722, 0x7fd1527fbd78}, {31732, 0x7fd1540f7b80},
+                       {31733, 0x7fd151396ce0}, {31734, 0x7fd150b54c30}, {31735, 0x7fd12bffecf8}};
+static const uint64_t nohints_pages[] = {0x7fd15a3fa000};
+static const struct word nohints_words[] = {
+    {0x7fd15a3fa268, 0x7fd151deb000}, {0x7fd15a3fa270, 0x7fd151bda000}, {0x7fd15a3fa2a8, 0x7fd1581ef000}};
+
+static struct vms_snapshot *scan_nohints(const char *file, struct vms_thread *threads, int peek)
+{
+	struct memory mem = {nohints_pages, 1, nohints_words, 3, 0};
+	for (size_t t = 0; t < 9; t++)
+		threads[t] = (struct vms_thread){
+		    .tid = nohints_threads[t].tid, .name = "cgo", .sp = nohints_threads[t].sp};
+	return scan(file, threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
+}
+
 /* Every arena hint occupied (ZOO_GO_BLOCK_HINTS=1): 128 PROT_NONE blocks of 64 MiB at the hints,
  * and the runtime's arenas at 64 MiB-aligned addresses elsewhere, found through the index. */
 static void test_cgo_nohints(int peek)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 31718, .name = "cgo", .sp = 0x7ffd2f542638},
-	    {.tid = 31719, .name = "cgo", .sp = 0x7fd153ffed00},
-	    {.tid = 31720, .name = "cgo", .sp = 0x7fd1537fdce0},
-	    {.tid = 31721, .name = "cgo", .sp = 0x7fd152ffcce0},
-	    {.tid = 31722, .name = "cgo", .sp = 0x7fd1527fbd78},
-	    {.tid = 31732, .name = "cgo", .sp = 0x7fd1540f7b80},
-	    {.tid = 31733, .name = "cgo", .sp = 0x7fd151396ce0},
-	    {.tid = 31734, .name = "cgo", .sp = 0x7fd150b54c30},
-	    {.tid = 31735, .name = "cgo", .sp = 0x7fd12bffecf8},
-	};
-	static const uint64_t pages[] = {0x7fd15a3fa000};
-	static const struct word words[] = {{0x7fd15a3fa268, 0x7fd151deb000},
-	                                    {0x7fd15a3fa270, 0x7fd151bda000},
-	                                    {0x7fd15a3fa2a8, 0x7fd1581ef000}};
-	struct memory mem = {pages, 1, words, 3, 0};
-	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
+	struct vms_thread threads[9];
+	struct vms_snapshot *s = scan_nohints("go-cgo-nohints.smaps", threads, peek);
 	for (uint64_t i = 0; i <= 0x7f; i++) { /* the blocks at the hints are nobody's heap */
 		const struct vms_allocation *b = fixture_alloc_at(s, i << 40 | 0xc000000000ull);
 		if (b) /* (not Go's; another recogniser may still guess at them) */
@@ -289,6 +294,32 @@ static void test_cgo_nohints(int peek)
 	vms_snapshot_free(s);
 }
 
+/* The same process as the kernel may lay it out (go-cgo-nohints-*.smaps, edited from it): each
+ * arena merged with the mapping below it, so no region starts on a 64 MiB boundary; or the
+ * arena index merged into the VMA of the arena below it. Both are found through the index. */
+static void test_cgo_nohints_merged(void)
+{
+	struct vms_thread threads[9];
+	struct vms_snapshot *s = scan_nohints("go-cgo-nohints-merged.smaps", threads, 1);
+	const struct vms_allocation *h1 = fixture_alloc_at(s, 0x7fd133000000ull),
+	                            *h2 = fixture_alloc_at(s, 0x7fd153800000ull);
+	CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->start == 0x7fd133000000ull &&
+	      h1->end == 0x7fd13c000000ull && h1->cols[VMS_COL_COMMITTED] == 104 * MIB);
+	CHECK(h1 && contains(h1->details, "2 arenas") && contains(h1->details, "merged 16 MiB") &&
+	      !strcmp(h1->signal, "arena index read"));
+	CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->start == 0x7fd153800000ull &&
+	      h2->end == 0x7fd158000000ull && contains(h2->details, "1 arena "));
+	vms_snapshot_free(s);
+
+	s = scan_nohints("go-cgo-nohints-index-merged.smaps", threads, 1);
+	h1 = fixture_alloc_at(s, 0x7fd134000000ull);
+	h2 = fixture_alloc_at(s, 0x7fd154000000ull);
+	CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB);
+	CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->start == 0x7fd154000000ull &&
+	      h2->end == 0x7fd15a400000ull && contains(h2->details, "(the arena index)"));
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_static(1);
@@ -296,5 +327,6 @@ int main(void)
 	test_cgo();
 	test_cgo_nohints(1);
 	test_cgo_nohints(0);
+	test_cgo_nohints_merged();
 	TEST_MAIN_END();
 }
