@@ -343,17 +343,26 @@ static int after_member(const struct chk *c, unsigned char close)
 	return can_access(c, 0) && c->t[c->off] == close ? 0 : -1;
 }
 
+/* Past the separator at c->off ('[', ',' or ':'): whitespace, a value, whitespace. 0 when the
+ * value is bad. */
+static int parse_member_value(struct chk *c)
+{
+	c->off++;
+	skip_ws(c);
+	if (!parse_value(c))
+		return 0;
+	skip_ws(c);
+	return 1;
+}
+
 static int parse_array(struct chk *c)
 {
 	int r = open_container(c, ']');
 	if (r)
 		goto done;
 	do {
-		c->off++;
-		skip_ws(c);
-		if (!parse_value(c))
+		if (!parse_member_value(c))
 			return 0;
-		skip_ws(c);
 	} while ((r = after_member(c, ']')) == 1);
 done:
 	if (r < 0)
@@ -389,13 +398,8 @@ static int parse_object(struct chk *c)
 		}
 		c->keys[c->n_keys++] = k;
 		skip_ws(c);
-		if (!can_access(c, 0) || c->t[c->off] != ':')
+		if (!can_access(c, 0) || c->t[c->off] != ':' || !parse_member_value(c))
 			return 0;
-		c->off++;
-		skip_ws(c);
-		if (!parse_value(c))
-			return 0;
-		skip_ws(c);
 	} while ((r = after_member(c, '}')) == 1);
 	if (r == 0)
 		check_dups(c, base, open);

@@ -128,19 +128,27 @@ static void check_arena(const struct vms_snapshot *s, int guess)
 		        s->allocations[i].end > h->start));
 }
 
+/* A thread as saved: its id and stack pointer. */
+struct tid_sp {
+	int tid;
+	uint64_t sp;
+};
+
+/* threads[0..n) from a saved table, all named name. */
+static void load_threads(struct vms_thread *threads, const struct tid_sp *saved, size_t n, const char *name)
+{
+	for (size_t t = 0; t < n; t++)
+		threads[t] = (struct vms_thread){.tid = saved[t].tid, .name = name, .sp = saved[t].sp};
+}
+
 static void test_static(int peek)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 24624, .name = "static", .sp = 0x7ffd153dc658},
-	    {.tid = 24632, .name = "static", .sp = 0xc000049e78},
-	    {.tid = 24633, .name = "static", .sp = 0xc00004be58},
-	    {.tid = 24634, .name = "static", .sp = 0xc000045e58},
-	    {.tid = 24638, .name = "static", .sp = 0xc00975def0},
-	    {.tid = 24639, .name = "static", .sp = 0xc000047e58},
-	    {.tid = 24640, .name = "static", .sp = 0xc009759da8},
-	    {.tid = 24641, .name = "static", .sp = 0xc0000e7b80},
-	    {.tid = 32059, .name = "static", .sp = 0xc00975bda8},
-	};
+	static const struct tid_sp saved[] = {
+	    {24624, 0x7ffd153dc658}, {24632, 0xc000049e78}, {24633, 0xc00004be58},
+	    {24634, 0xc000045e58},   {24638, 0xc00975def0}, {24639, 0xc000047e58},
+	    {24640, 0xc009759da8},   {24641, 0xc0000e7b80}, {32059, 0xc00975bda8}};
+	struct vms_thread threads[9];
+	load_threads(threads, saved, 9, "static");
 	static const uint64_t pages[] = {0x7f97ecc18000};
 	static const struct word words[] = {{0x7f97ecc18000, 0x7f97eb9ef000},
 	                                    {0x7f97ecc18008, 0x7f97eb7de000},
@@ -193,17 +201,12 @@ static void test_static(int peek)
 
 static void test_cgo(void)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 24627, .name = "cgo", .sp = 0x7ffe1744ac48},
-	    {.tid = 24628, .name = "cgo", .sp = 0x7fd7d04edd00},
-	    {.tid = 24629, .name = "cgo", .sp = 0x7fd7cfcecce0},
-	    {.tid = 24630, .name = "cgo", .sp = 0x7fd7cf4ebce0},
-	    {.tid = 24631, .name = "cgo", .sp = 0x7fd7cecaad78},
-	    {.tid = 24635, .name = "cgo", .sp = 0xc0000f7b80},
-	    {.tid = 24636, .name = "cgo", .sp = 0x7fd7cd783ce0},
-	    {.tid = 24637, .name = "cgo", .sp = 0x7fd7ccf41c30},
-	    {.tid = 32061, .name = "cgo", .sp = 0x7fd7afffec30},
-	};
+	static const struct tid_sp saved[] = {
+	    {24627, 0x7ffe1744ac48}, {24628, 0x7fd7d04edd00}, {24629, 0x7fd7cfcecce0},
+	    {24630, 0x7fd7cf4ebce0}, {24631, 0x7fd7cecaad78}, {24635, 0xc0000f7b80},
+	    {24636, 0x7fd7cd783ce0}, {24637, 0x7fd7ccf41c30}, {32061, 0x7fd7afffec30}};
+	struct vms_thread threads[9];
+	load_threads(threads, saved, 9, "cgo");
 	static const uint64_t pages[] = {0x7fd7cc702000, 0x7fd7cecac000, 0x7fd7d1818000, 0x7fd7f7815000};
 	static const struct word words[] = {
 	    {0x7fd7cc702000, 0x7fd7ce46b000}, {0x7fd7cecac000, 0x7fd7f7975000},
@@ -243,12 +246,10 @@ static void test_cgo(void)
 }
 
 /* go-cgo-nohints.smaps's threads (tid, SP) and the words of its arena index page. */
-static const struct {
-	int tid;
-	uint64_t sp;
-} nohints_threads[] = {{31718, 0x7ffd2f542638}, {31719, 0x7fd153ffed00}, {31720, 0x7fd1537fdce0},
-                       {31721, 0x7fd152ffcce0}, {31722, 0x7fd1527fbd78}, {31732, 0x7fd1540f7b80},
-                       {31733, 0x7fd151396ce0}, {31734, 0x7fd150b54c30}, {31735, 0x7fd12bffecf8}};
+static const struct tid_sp nohints_threads[] = {
+    {31718, 0x7ffd2f542638}, {31719, 0x7fd153ffed00}, {31720, 0x7fd1537fdce0},
+    {31721, 0x7fd152ffcce0}, {31722, 0x7fd1527fbd78}, {31732, 0x7fd1540f7b80},
+    {31733, 0x7fd151396ce0}, {31734, 0x7fd150b54c30}, {31735, 0x7fd12bffecf8}};
 static const uint64_t nohints_pages[] = {0x7fd15a3fa000};
 static const struct word nohints_words[] = {
     {0x7fd15a3fa268, 0x7fd151deb000}, {0x7fd15a3fa270, 0x7fd151bda000}, {0x7fd15a3fa2a8, 0x7fd1581ef000}};
