@@ -543,13 +543,10 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 	} else if (streamed_as) {
 		*streamed_as = NULL;
 	}
-	free(a->same_as);
-	free(a->files);
-	free(a->role_set);
-	free(a->claim_of);
-	free(a->claims);
-	free(a->parts);
-	free(a->thread_notes);
+	void *const owned[] = {a->same_as, a->files, a->role_set,    a->claim_of,
+	                       a->claims,  a->parts, a->thread_notes};
+	for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
+		free(owned[k]);
 	if (a->pagemap_fd >= 0)
 		close(a->pagemap_fd);
 	if (a->root_fd >= 0)
