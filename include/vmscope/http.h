@@ -94,4 +94,11 @@ void vms_http_stop(struct vms_http *h);
  * out receives the NUL-terminated token. */
 int vms_api_token_load(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *errbuf, size_t errlen);
 
+/* The token of an existing file, for printing (vmscope token): never created or changed. The
+ * file must be ours, or, with any_owner (root reading a service's token: a DynamicUser= daemon
+ * owns its state directory), anyone's that only its owner can read. VMS_ERR_NOT_FOUND when
+ * there is no file. */
+int vms_api_token_read(const char *path, int any_owner, char out[VMS_API_TOKEN_LEN + 1], char *errbuf,
+                       size_t errlen);
+
 #endif

@@ -56,7 +56,7 @@ ok "-p NAME: a name that starts with it when none equals it" bash -c "[ $rc = 0 
 run snapshot -p vmscli-nosuch
 ok "-p NAME of nothing: exit 3" is "$rc" 3
 # -f TEXT: a substring of the command line; several matches are listed
-run snapshot -f "vmscli-sleeper3 601" -o - --format json
+run snapshot -f "$TMP/vmscli-sleeper3 601" -o - --format json
 ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
 run snapshot -f "vmscli-sleeper" -p 1
 ok "-f and -p together: usage error" is "$rc" 2
@@ -100,6 +100,22 @@ ok "token --db: creates nothing" test ! -e "$TMP/no"
 run token --db "$TMP/never.db"
 ok "token --db in an existing directory: exit 1" is "$rc" 1
 ok "token --db: no .token file created" test ! -e "$TMP/never.db.token"
+
+# a service's daemon (DynamicUser=) owns its token: root may print it, only if no one else can read it
+if [ "$(id -u)" = 0 ]; then
+	svc_token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	printf '%s\n' "$svc_token" >"$TMP/svc.db.token"
+	chown nobody "$TMP/svc.db.token"
+	chmod 0600 "$TMP/svc.db.token"
+	run token --db "$TMP/svc.db"
+	ok "token --db as root: prints the token a service user owns" bash -c "[ '$rc' = 0 ] && grep -qx '$svc_token' '$TMP/out'"
+	chmod 0644 "$TMP/svc.db.token"
+	run token --db "$TMP/svc.db"
+	ok "token --db as root: another owner's token that others can read is refused" bash -c "[ '$rc' = 1 ] && grep -q 'refusing' '$TMP/err'"
+	ok "token --db as root: and left as it was (0644)" bash -c "[ \"\$(stat -c %a '$TMP/svc.db.token')\" = 644 ]"
+else
+	skip "token --db of a service user's token needs root"
+fi
 
 # ps: one row per process, whatever its command line holds (newline and ESC escaped)
 run ps
