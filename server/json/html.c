@@ -50,9 +50,9 @@ static const char style[] =
     "dl.id dt{color:#6b7280}dl.id dd{margin:0;overflow-wrap:anywhere}"
     ".scroll{overflow-x:auto}"
     "table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px}"
-    "th,td{padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}"
+    "th,td{padding:2px 7px;border-bottom:1px solid #e5e7eb;text-align:right;white-space:nowrap}"
     "th{background:#f9fafb;position:sticky;top:0}"
-    ".l{text-align:left}td.d{white-space:normal;overflow-wrap:anywhere;min-width:24em}"
+    ".l{text-align:left}td.d{white-space:normal;overflow-wrap:anywhere}.dv{display:block;min-width:20em}"
     ".mono{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px}"
     "tr.total td{font-weight:600;border-top:2px solid #9ca3af}"
     "tr.r td{color:#4b5563;font-size:12px;border-bottom-color:#f3f4f6}tr.r td.a{padding-left:22px}"
@@ -318,9 +318,11 @@ static void put_map(struct vms_sb *sb, const struct vms_snapshot *s)
 
 /* ---- allocation tables -------------------------------------------------------------- */
 
+/* The columns of the allocation tables: VMMap's details view less Shared WS and Locked WS (the
+ * summary has every column), so that Details keeps room beside them. */
 static const enum vms_col alloc_cols[] = {
-    VMS_COL_SIZE,         VMS_COL_COMMITTED, VMS_COL_PRIVATE,   VMS_COL_TOTAL_WS, VMS_COL_PRIVATE_WS,
-    VMS_COL_SHAREABLE_WS, VMS_COL_SHARED_WS, VMS_COL_LOCKED_WS, VMS_COL_PSS,      VMS_COL_SWAP,
+    VMS_COL_SIZE,       VMS_COL_COMMITTED,    VMS_COL_PRIVATE, VMS_COL_TOTAL_WS,
+    VMS_COL_PRIVATE_WS, VMS_COL_SHAREABLE_WS, VMS_COL_PSS,     VMS_COL_SWAP,
 };
 #define N_ALLOC_COLS (sizeof alloc_cols / sizeof alloc_cols[0])
 
@@ -348,9 +350,10 @@ static void alloc_row(struct vms_sb *sb, const struct vms_snapshot *s, size_t i)
 	vms_sb_printf(sb, "%s</td>", vms_type_name(a->type));
 	for (size_t c = 0; c < N_ALLOC_COLS; c++)
 		td_bytes(sb, a->cols[alloc_cols[c]], 0);
-	vms_sb_printf(sb, "<td class=\"l mono\">%s</td><td class=\"l d\">", prot);
+	/* the span holds Details' column at least .dv wide (a cell's own min-width is ignored) */
+	vms_sb_printf(sb, "<td class=\"l mono\">%s</td><td class=\"l d\"><span class=\"dv\">", prot);
 	put_text(sb, a->details);
-	vms_sb_puts(sb, "</td></tr>");
+	vms_sb_puts(sb, "</span></td></tr>");
 }
 
 /* The regions of allocation i as indented rows, when it has more than one. */
