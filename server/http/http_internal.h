@@ -120,6 +120,12 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r);
 /* Dispatch an /api request (after the Host, OPTIONS and size checks). Returns the status. */
 int vms_api_dispatch(struct vms_req *r);
 
+/* Serve on listening socket fd (systemd socket activation) instead of the one civetweb bound on
+ * 127.0.0.1:civetweb_port: fd takes that listener's descriptor number, h->port becomes fd's
+ * port, fd is closed. VMS_OK, VMS_ERR_INVALID (fd is not a listening IPv4 TCP socket) or
+ * VMS_ERR_IO; errbuf says why. (listen_fd.c) */
+int vms_http_adopt_listener(struct vms_http *h, int fd, int civetweb_port, char *errbuf, size_t errlen);
+
 /* ---- responses (respond.c) ----------------------------------------------------------- */
 /* Security headers on every response we write ourselves; `api` adds Cache-Control: no-store.
  * The static-file equivalents go through civetweb's additional_header option. */
