@@ -353,6 +353,9 @@ static void alloc_row(struct vms_sb *sb, const struct vms_snapshot *s, size_t i)
 	/* the span holds Details' column at least .dv wide (a cell's own min-width is ignored) */
 	vms_sb_printf(sb, "<td class=\"l mono\">%s</td><td class=\"l d\"><span class=\"dv\">", prot);
 	put_text(sb, a->details);
+	const struct vms_region *r0 = a->first_region < s->n_regions ? &s->regions[a->first_region] : NULL;
+	if (r0 && r0->deleted && r0->path && a->details && !strcmp(r0->path, a->details))
+		vms_sb_puts(sb, " (deleted)");
 	vms_sb_puts(sb, "</span></td></tr>");
 }
 
