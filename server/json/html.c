@@ -78,26 +78,14 @@ static void put_text(struct vms_sb *sb, const char *s)
 		sb->oom = 1;
 		return;
 	}
-	for (const char *p = vis; p && *p; p++) {
-		switch (*p) {
-		case '&':
-			vms_sb_puts(sb, "&amp;");
-			break;
-		case '<':
-			vms_sb_puts(sb, "&lt;");
-			break;
-		case '>':
-			vms_sb_puts(sb, "&gt;");
-			break;
-		case '"':
-			vms_sb_puts(sb, "&quot;");
-			break;
-		case '\'':
-			vms_sb_puts(sb, "&#39;");
-			break;
-		default:
-			vms_sb_putc(sb, *p);
-		}
+	static const char *const entity[128] = {
+	    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;"};
+	for (const unsigned char *p = (const unsigned char *)vis; p && *p; p++) {
+		const char *e = *p < 128 ? entity[*p] : NULL;
+		if (e)
+			vms_sb_puts(sb, e);
+		else
+			vms_sb_putc(sb, (char)*p);
 	}
 	free(vis);
 }

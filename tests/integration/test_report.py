@@ -11,8 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
@@ -123,30 +121,6 @@ def run(*args):
     return subprocess.run([hc.BIN, "report", *args], capture_output=True, text=True, timeout=120)
 
 
-def serve(tmp):
-    p = subprocess.Popen([hc.BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "db")],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    hc._children.append(p)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        m = re.search(r"(http://127\.0\.0\.1:\d+)/#token=([0-9A-Za-z_-]+)", p.stdout.readline() or "")
-        if m:
-            return m.group(1), m.group(2)
-    hc.check("vmscope serve starts", False)
-    hc.done()
-
-
-def call(base, token, method, path, body=None):
-    req = urllib.request.Request(base + "/api/v1" + path, data=body, method=method,
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read(), r.headers
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(), e.headers
-
-
 def main():
     with hc.tempdir("report") as tmp:
         path = os.path.join(tmp, FILE)
@@ -187,23 +161,22 @@ def main():
         hc.check("a failed write leaves no temporary file", not [n for n in os.listdir(tmp) if ".tmp" in n])
 
         # the daemon: same generator, same bytes
-        base, token = serve(tmp)
-        st, body, _ = call(base, token, "POST", "/snapshots?share=0", open(snap_file, "rb").read())
+        base, token = hc.serve(tmp)
+        st, body, _ = hc.api(base, token, "POST", "/snapshots?share=0", raw=open(snap_file, "rb").read())
         sid = json.loads(body)["id"]
-        st, page, hdr = call(base, token, "GET", f"/snapshots/{sid}.html")
+        st, page, hdr = hc.api(base, token, "GET", f"/snapshots/{sid}.html")
         hc.check("GET /snapshots/ID.html: 200 text/html, an attachment",
                  st == 200 and hdr.get("Content-Type", "").startswith("text/html")
                  and "attachment" in hdr.get("Content-Disposition", ""), f"{st} {dict(hdr)}")
         hc.check("the daemon's report is byte-identical to vmscope report of the same snapshot",
                  page.decode() == from_file)
-        st, _, _ = call(base, None, "GET", f"/snapshots/{sid}.html")
+        st, _, _ = hc.api(base, None, "GET", f"/snapshots/{sid}.html")
         hc.check("without the token: 401", st == 401, str(st))
-        st, page2, _ = call(base, token, "POST", "/export.html", open(snap_file, "rb").read())
+        st, page2, _ = hc.api(base, token, "POST", "/export.html", raw=open(snap_file, "rb").read())
         hc.check("POST /export.html of the document on screen: the same report", st == 200 and page2 == page)
-        st, body, _ = call(base, token, "POST", f"/snapshots/{sid}/share",
-                           json.dumps({"omit_cmdline": True}).encode())
+        st, body, _ = hc.api(base, token, "POST", f"/snapshots/{sid}/share", {"omit_cmdline": True})
         share = json.loads(body)["token"]
-        st, spage, _ = call(base, None, "GET", f"/shared/{share}.html")
+        st, spage, _ = hc.api(base, None, "GET", f"/shared/{share}.html")
         cmd = re.search(r'id="cmdline">([^<]*)<', spage.decode())
         hc.check("a share's report (no token) leaves its command line out when the share does",
                  st == 200 and cmd and cmd.group(1) == "(left out)", f"{st} {cmd and cmd.group(1)}")

@@ -100,13 +100,7 @@ def listening_ports(pid):
 
 
 def get(port, path, token, host=None):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
-        "Authorization": f"Bearer {token}", **({"Host": host} if host else {})})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return hc.api(f"http://127.0.0.1:{port}", token, "GET", path[len("/api/v1"):], host=host)[:2]
 
 
 def main():
