@@ -275,7 +275,8 @@ class SnapshotView {
     const menu = el('div', { className: 'menu-items', role: 'menu' },
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'json' }, onclick: () => this.exportAs('json') }, 'JSON (re-openable)'),
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'csv' }, onclick: () => this.exportAs('csv') }, 'CSV (spreadsheet)'),
-      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'));
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'),
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'html' }, title: 'One self-contained page to keep or mail: no script, loads nothing', onclick: () => this.exportAs('html') }, 'HTML report'));
     exp.appendChild(menu);
     exp.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && menu.classList.contains('open')) { menu.classList.remove('open'); exp.firstChild.focus(); }
@@ -569,7 +570,7 @@ class SnapshotView {
   async exportAs(fmt) {
     const p = this.snap.process || {};
     const base = `vmscope-${(p.name || 'process').replace(/[^A-Za-z0-9._-]+/g, '_')}-${p.pid}-${this.source.kind === 'snapshot' ? this.source.id : (this.snap.taken_at_ms || Date.now())}`;
-    const mime = { json: 'application/json', csv: 'text/csv', txt: 'text/plain' }[fmt];
+    const mime = { json: 'application/json', csv: 'text/csv', txt: 'text/plain', html: 'text/html' }[fmt];
     try {
       let text;
       const src = this.source;

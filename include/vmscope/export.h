@@ -18,6 +18,10 @@ char *vms_text_escape(const char *s);
 /* CSV laid out like VMMap's: Process/PID header rows, summary block, blank line, details with
  * sub-blocks indented by two spaces. Sizes in KiB. */
 int vms_export_csv(const struct vms_snapshot *s, char **out, size_t *len);
+/* Self-contained HTML report (server/json/html.c): identity, summary with every column, bars,
+ * map, biggest allocations, images, details, threads; no script, nothing fetched, every name
+ * escaped. */
+int vms_export_html(const struct vms_snapshot *s, char **out, size_t *len);
 /* Text report of a diff. */
 int vms_export_diff_text(const struct vms_diff *d, char **out, size_t *len);
 

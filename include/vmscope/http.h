@@ -40,7 +40,10 @@
 enum vms_log_level { VMS_LOG_DEBUG = 0, VMS_LOG_INFO, VMS_LOG_WARN, VMS_LOG_ERROR };
 
 struct vms_http_config {
-	const char *listen;             /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	const char *listen; /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	/* > 0: serve on this inherited listening socket (systemd's LISTEN_FDS), whose address
+	 * listen must then name; it is closed when the server stops. 0: bind listen. */
+	int listen_fd;
 	struct vms_store *store;        /* borrowed; must outlive the server */
 	const char *web_dir;            /* the dashboard's files; NULL serves the API only */
 	const char *api_token;          /* NULL or "" turns authentication off (--no-auth) */

@@ -111,6 +111,13 @@ int vms_h_shared_txt(struct vms_req *r)
 	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, 0);
 }
 
+int vms_h_shared_html(struct vms_req *r)
+{
+	struct vms_share sh;
+	int st = resolve(r, &sh, 1);
+	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, VMS_EXPORT_HTML);
+}
+
 /* An address lookup is part of looking at the snapshot already opened: not a view. */
 int vms_h_shared_at(struct vms_req *r)
 {

@@ -120,6 +120,12 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r);
 /* Dispatch an /api request (after the Host, OPTIONS and size checks). Returns the status. */
 int vms_api_dispatch(struct vms_req *r);
 
+/* Serve on listening socket fd (systemd socket activation) instead of the one civetweb bound on
+ * 127.0.0.1:civetweb_port: fd takes that listener's descriptor number, h->port becomes fd's
+ * port, fd is closed. VMS_OK, VMS_ERR_INVALID (fd is not a listening IPv4 TCP socket) or
+ * VMS_ERR_IO; errbuf says why. (listen_fd.c) */
+int vms_http_adopt_listener(struct vms_http *h, int fd, int civetweb_port, char *errbuf, size_t errlen);
+
 /* ---- responses (respond.c) ----------------------------------------------------------- */
 /* Security headers on every response we write ourselves; `api` adds Cache-Control: no-store.
  * The static-file equivalents go through civetweb's additional_header option. */
@@ -306,6 +312,9 @@ int vms_h_snapshot_at_many(struct vms_req *r);
 int vms_h_snapshot_meta(struct vms_req *r);
 int vms_h_export_csv(struct vms_req *r);
 int vms_h_export_txt(struct vms_req *r);
+int vms_h_export_html(struct vms_req *r); /* the HTML report (server/json/html.c) */
+int vms_h_snapshot_html(struct vms_req *r);
+int vms_h_shared_html(struct vms_req *r);
 int vms_h_diff(struct vms_req *r);
 int vms_h_share_create(struct vms_req *r);
 int vms_h_share_list(struct vms_req *r);
@@ -336,7 +345,13 @@ struct vms_json_opts;
 /* A snapshot's JSON, written without a cJSON tree (vms_json_write_snapshot). */
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts);
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline);
-int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv);
+/* What a snapshot is exported as (0 and 1 as the csv flag these calls once had). */
+enum vms_export_kind { VMS_EXPORT_TXT = 0, VMS_EXPORT_CSV = 1, VMS_EXPORT_HTML = 2 };
+/* Render s as kind (vmscope/export.h): *text (free()) and its length, with the content type
+ * and the file extension (static). VMS_OK, VMS_ERR_NOMEM, or VMS_ERR_INVALID for no such kind. */
+int vms_export_render(const struct vms_snapshot *s, int kind, char **text, size_t *len, const char **ctype,
+                      const char **ext);
+int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int kind);
 /* What is at addr_text in stored snapshot id (api_at.c); addr_text NULL: at each address of the
  * POST body {"addresses": [...]}, answered as {"results": [...]}. read_files: also read the
  * image's file on this host for its section and symbol when the snapshot was taken here (never

@@ -24,6 +24,7 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
     {"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
     {"GET", V1 "/snapshots/{}.txt", 0, vms_h_snapshot_txt},
+    {"GET", V1 "/snapshots/{}.html", 0, vms_h_snapshot_html}, /* the HTML report (json/html.c) */
     {"GET", V1 "/snapshots/{}.json", 0, vms_h_snapshot_get},
     {"GET", V1 "/snapshots/{}", 0, vms_h_snapshot_get},
     {"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
@@ -44,6 +45,7 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/export.txt", 0, vms_h_export_txt},
     {"GET", V1 "/shared/{}.csv", VMS_ROUTE_PUBLIC, vms_h_shared_csv},
     {"GET", V1 "/shared/{}.txt", VMS_ROUTE_PUBLIC, vms_h_shared_txt},
+    {"GET", V1 "/shared/{}.html", VMS_ROUTE_PUBLIC, vms_h_shared_html},
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
@@ -57,6 +59,7 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/processes/{}/at", 0, vms_h_process_at_many},
     {"POST", V1 "/snapshots/{}/at", 0, vms_h_snapshot_at_many},
     {"POST", V1 "/shared/{}/at", VMS_ROUTE_PUBLIC, vms_h_shared_at_many},
+    {"POST", V1 "/export.html", 0, vms_h_export_html},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
