@@ -289,7 +289,7 @@ export class AddressMap {
       this.caption.append(el('strong', { className: 'map-agg' }, `${this.agg.regions} regions are drawn as ${this.agg.blocks} aggregate blocks (striped): neighbours that together span under ${human(this.agg.threshold)}. Hover one for what it holds, click it to zoom in. `));
     }
     if (this.hil) {
-      this.caption.append(this.hil.caption(), ' Keyboard: ← → step through the blocks, Enter zooms, Escape zooms out.');
+      this.caption.append(this.hil.caption(), this.overlay ? ' Colour by residency paints the strip layout only.' : '', ' Keyboard: ← → step through the blocks, Enter zooms, Escape zooms out.');
     } else this.caption.append(
       'Scale: used memory and small gaps to scale, 1 px = ', el('strong', null, human(Math.max(1, Math.round(this.scale)))),
       ' (every region at least 1 px wide). ', swatch,
@@ -874,6 +874,7 @@ export class AddressMap {
   // overlay(lo, hi) -> a colour for the addresses [lo, hi) (BigInt), or null to hide it.
   setOverlay(overlay) {
     this.overlay = overlay;
+    if (this.hil) this.updateCaption();
     this.draw();
   }
 

@@ -107,7 +107,7 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 		snprintf(buf, sizeof buf, "%s", s->arch.machine ? s->arch.machine : "unknown");
 	header_row(sb, "Architecture:", buf);
 	/* Total WS counts the page tables, ps RSS does not: the sentence without its "Total WS " */
-	char relation[256];
+	char relation[320];
 	vms_ws_relation(s, 0, relation, sizeof relation);
 	header_row(sb, "Total WS:", relation + strlen("Total WS "));
 	vms_sb_puts(sb, CRLF);

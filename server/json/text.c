@@ -238,7 +238,7 @@ static const enum vms_col summary_col_ids[] = {
 static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s, int human)
 {
 	struct table t = {summary_cols, sizeof summary_cols / sizeof summary_cols[0], NULL, 0, 0, 0, human};
-	char relation[256];
+	char relation[320];
 	uint64_t blocks = 0, largest = 0;
 
 	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
