@@ -34,6 +34,8 @@ const LARGEST_MIN_PX = 180, OUTSIDE_PX = 36, MIN_PX = 1;
 const SEG_REGION = 0, SEG_GAP = 1, SEG_OUTSIDE = 2, SEG_AGG = 3;
 // At most this many regions are drawn one by one; beyond it tiny neighbours are aggregated.
 const AGG_MAX = 3000;
+// More compressed gaps than this in the strip: the caption suggests the Hilbert layout.
+const SPARSE_GAPS = 40;
 const FREE_INDEX = TYPE_BY_KEY.free.index;
 
 function log2(x) { return Math.log(x) / Math.LN2; }
@@ -272,6 +274,10 @@ export class AddressMap {
     x0[n] = Math.round(x);
     this.x0 = x0;
     this.w = w;
+    // compressed free gaps: many of them (V8's scattered pages) make the strip rows of gap labels
+    let comp = 0;
+    for (let i = 0; i < n; i++) if (this.segKind[i] === SEG_GAP && this.compressed(i, s)) comp++;
+    this.compressedGaps = comp;
     this.length = x0[n];
     this.rows = Math.max(1, Math.ceil(this.length / this.W));
     this.hil = this.mode === 'hilbert' ? new HilbertLayout(this.m, this.zoom ? this.rangeLo : 0n, this.zoom ? this.rangeHi : wholeSpace(this.m.userTop), cssW) : null;
@@ -287,6 +293,10 @@ export class AddressMap {
     const swatch = el('span', { className: 'swatch hatch' });
     if (this.agg) {
       this.caption.append(el('strong', { className: 'map-agg' }, `${this.agg.regions} regions are drawn as ${this.agg.blocks} aggregate blocks (striped): neighbours that together span under ${human(this.agg.threshold)}. Hover one for what it holds, click it to zoom in. `));
+    }
+    if (!this.hil && this.compressedGaps > SPARSE_GAPS) {
+      this.caption.append(el('strong', { className: 'map-agg' }, `A sparse address space: ${this.compressedGaps} free gaps are drawn compressed. `),
+        el('button', { type: 'button', className: 'link', id: 'map-try-hilbert', onclick: () => this.setLayout('hilbert'), text: 'Show it whole in the Hilbert layout' }), '. ');
     }
     if (this.hil) {
       this.caption.append(this.hil.caption(), this.overlay ? ' Colour by residency paints the strip layout only.' : '', ' Keyboard: ← → step through the blocks, Enter zooms, Escape zooms out.');
