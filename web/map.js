@@ -353,6 +353,7 @@ export class AddressMap {
     const next = mode === 'hilbert' ? 'hilbert' : 'strip';
     if (next === this.mode) return;
     this.mode = next;
+    this.tip.classList.add('hidden');
     if (this.opts.onLayout) this.opts.onLayout(next);
     if (!this.attached) return;
     this.hover = -1;
@@ -362,6 +363,8 @@ export class AddressMap {
 
   setZoom(range) {
     this.zoom = range;
+    this.hover = -1;
+    this.tip.classList.add('hidden'); // it described a block of the previous picture
     if (!this.attached) return;
     this.buildSegments();
     this.draw();
