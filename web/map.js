@@ -40,6 +40,15 @@ const FREE_INDEX = TYPE_BY_KEY.free.index;
 
 function log2(x) { return Math.log(x) / Math.LN2; }
 
+// Text colour readable on the background colour bg ('#rrggbb'): dark on light colours (Private
+// Data's yellow), white on dark ones.
+function inkOn(bg, dim) {
+  const v = parseInt(bg.slice(1), 16);
+  const lum = (0.299 * (v >> 16) + 0.587 * ((v >> 8) & 255) + 0.114 * (v & 255)) / 255;
+  if (lum > 0.6) return dim ? 'rgba(29,35,48,0.4)' : '#1d2330';
+  return dim ? 'rgba(255,255,255,0.4)' : '#fff';
+}
+
 // Regions r0..r1-1 grouped for the strip: groups of neighbours that together span at most t
 // bytes (a region of t or more stays alone). Returns [first, count] pairs.
 function groupRegions(rs, re, r0, r1, t) {
@@ -768,7 +777,7 @@ export class AddressMap {
         // the longest of the label's forms that fits in a piece of the block
         const largest = k === SEG_GAP && this.segRef[i] === m.largestGap && m.largestGap >= 0;
         ctx.font = largest || k === SEG_REGION ? 'bold 11px system-ui, sans-serif' : '11px system-ui, sans-serif';
-        ctx.fillStyle = k === SEG_REGION ? (dim ? 'rgba(255,255,255,0.4)' : '#fff') : dim ? '#aab' : '#2d3440';
+        ctx.fillStyle = k === SEG_REGION ? inkOn(TYPES[this.segType[i]].color, dim) : dim ? '#aab' : '#2d3440';
         let drawn = false;
         this.pieces(from, to, (x, y, w) => {
           const text = drawn ? null : texts.find((t) => ctx.measureText(t).width + 8 <= w);
