@@ -105,6 +105,8 @@ class SnapshotView {
     this.map = new AddressMap(this.m, {
       onSelect: (sel) => this.select(sel, 'map'),
       onZoom: (range) => this.setZoom(range),
+      layout: params.layout, // 'hilbert': the map's second layout (issue 12)
+      onLayout: (mode) => updateParams({ layout: mode === 'hilbert' ? 'hilbert' : null }),
     });
     this.cols = initialColumns(params);
     this.details = new DetailsView(this.m, {

@@ -11,6 +11,13 @@
 
 /* Text report: header, summary by type, then the allocation tree. */
 int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len);
+/* How the text report writes sizes. */
+struct vms_text_opts {
+	int human; /* 1: "4 KiB", "12.5 MiB", "128 TiB"; 0: KiB as plain integers (the default) */
+};
+/* The text report with options o (NULL = the defaults, as vms_export_text). */
+int vms_export_text_with(const struct vms_snapshot *s, const struct vms_text_opts *o, char **out,
+                         size_t *len);
 /* s made safe for one line of a report or a terminal, as the text report writes names and
  * paths (newline -> "\n", other controls, invalid UTF-8 and bidi overrides escaped). malloc'd;
  * NULL on ENOMEM or when s is NULL. */

@@ -2,8 +2,9 @@
 # The CLI's argument handling (issue 12, point 11): a pid that looks like an option is an error,
 # not a process name; a second -p is an error; --json with an -o of another format is an error
 # (it never silently writes CSV); -o - writes to standard output in the --format asked; the
-# text report's Free row is in human units; `vmscope token --db` of a database no daemon ever
-# used fails and creates nothing. Each check runs against a process this script starts.
+# text report's Free row is in human units; it states Total WS = ps RSS + page tables (so does
+# the CSV) and shows Dirty per row as pmap -x does; --units human; `vmscope token --db` of a
+# database no daemon ever used fails and creates nothing. Each check runs against a process this script starts.
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -91,6 +92,33 @@ ok "Free row in human units ($free)" bash -c "printf '%s' '$free' | grep -Eq '^F
 size_tib=$(printf '%s' "$free" | awk '{ v = $2; u = $3; m = (u == "GiB") ? 1/1024 : (u == "PiB") ? 1024 : 1; print v * m }')
 want_tib=$(jq '.summary[] | select(.type == "free") | .columns.size / 1099511627776' "$TMP/s.json")
 ok "Free size agrees with the JSON ($size_tib vs $want_tib TiB)" awk -v a="$size_tib" -v b="$want_tib" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * 0.01) }'
+
+# the text report states how Total WS relates to ps RSS, with numbers that add up, the same
+# Total WS as its own Total row; the rows show Dirty (as pmap -x) equal to the JSON's dirty
+rel=$(grep '^Total WS ' "$TMP/out")
+ok "text: a Total WS line after the summary ($rel)" bash -c "printf '%s' '$rel' | grep -Eq '^Total WS [0-9]+ KiB (= ps RSS [0-9]+ KiB \\(VmRSS\\) \\+ page tables|is resident memory \\+ page tables)'"
+ok "text: the Total WS line adds up and matches the Total row" awk -v rel="$rel" '
+	$1 == "Total" && $2 ~ /^[0-9]+$/ { tws = $5 }
+	END { n = split(rel, w, " "); ws = w[3]; if (rel ~ / = ps RSS /) { rss = w[8]; pte = w[14]; if (ws != rss + pte) exit 1 } exit !(ws == tws) }' "$TMP/out"
+ok "text: allocation rows have a Dirty column after Total WS" grep -Eq '^Address +Type +Size +Committed +Private +Total WS +Dirty +Protection +Details$' "$TMP/out"
+first=$(jq -r '.allocations[0].start' "$TMP/s.json")
+want_dirty=$(jq '.allocations[0].columns.dirty as $d | ($d / 1024 | floor) + (if $d % 1024 >= 512 then 1 else 0 end)' "$TMP/s.json")
+got_dirty=$(awk -v a="$first" '$1 == a { for (i = 3; i <= NF; i++) if ($i ~ /^[-r][-w][-x][ps]/) { print $(i - 1); exit } }' "$TMP/out")
+ok "text: Dirty of $first is the JSON's ($got_dirty vs $want_dirty KiB)" is "$got_dirty" "$want_dirty"
+# the CSV says the same in a header row
+run snapshot -p "$TPID" -o - --format csv
+ok "csv: a Total WS: header row" grep -Eq '^"Total WS:","[0-9]+ KiB (=|is|includes) ' "$TMP/out"
+# --units human: every size of the text report in human units; --units is refused elsewhere
+run snapshot -p "$TPID" --units human
+ok "--units human: exit 0" is "$rc" 0
+ok "--units human: Total row in human units" bash -c "grep -Eq '^Total +[0-9.]+ (B|KiB|MiB|GiB) +[0-9.]+ (B|KiB|MiB|GiB)' '$TMP/out'"
+ok "--units human: allocation rows in human units" bash -c "awk -v a='$first' '\$1 == a' '$TMP/out' | grep -Eq '^0x[0-9a-f]+ +Image +[0-9.]+ (KiB|MiB)'"
+run snapshot -p "$TPID" --units human --format csv -o -
+ok "--units with CSV: usage error" is "$rc" 2
+ok "--units with CSV: says --units is for the text report" err_says "text report"
+ok "--units with CSV: nothing on stdout" empty_out
+run snapshot -p "$TPID" --units parsecs
+ok "--units parsecs: usage error" is "$rc" 2
 
 run token --db "$TMP/no/such.db"
 ok "token --db of a missing database: exit 1" is "$rc" 1
