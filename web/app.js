@@ -30,6 +30,7 @@ function route() {
   window.scrollTo(0, 0);
   const [view, a, b] = parts;
   if (share) { // a share link: a snapshot, or a watch's timeline (/s/TOKEN#/timeline)
+    document.getElementById('shared-badge').textContent = `Shared ${view === 'timeline' ? 'timeline' : 'snapshot'} · read only`;
     cleanup = view === 'timeline' ? timelineView(main, null, params, share)
       : snapshotView(main, { kind: 'shared', token: share }, params);
     return;

@@ -103,6 +103,7 @@ describe('timeline file, zoom and share', { timeout: 240000 }, () => {
     await other.goto(shareUrl);
     await waitReady(other, 'timeline');
     assert.match(await other.textContent('#share-banner'), /Read-only shared timeline/);
+    assert.equal(await other.textContent('#shared-badge'), 'Shared timeline · read only');
     assert.equal(await other.getAttribute('body', 'data-samples'), '20');
     assert.equal(await other.locator('#btn-stop-watch, #btn-share-watch').count(), 0, 'no actions on a shared timeline');
     assert.equal(await other.locator('.topnav').isVisible(), false, 'no navigation into the daemon');
