@@ -47,6 +47,8 @@ try {
   const fetches = [];
   const draws = [];
   const painted = [];
+  const ttfbs = [];
+  const transfers = [];
   let points = 0;
   for (let i = 0; i < runs + 1; i++) {
     await page.goto('about:blank');
@@ -62,16 +64,20 @@ try {
       const sync = Number(document.body.dataset.drawMs);
       await frame();
       await frame();
-      return { fetch: Number(document.body.dataset.fetchMs), sync, painted: performance.now() - t, points: Number(document.body.dataset.points) };
+      const res = performance.getEntriesByType('resource').find((e) => /\/samples/.test(e.name));
+      return { ttfb: res ? res.responseStart - res.requestStart : NaN, transfer: res ? res.responseEnd - res.responseStart : NaN, fetch: Number(document.body.dataset.fetchMs), sync, painted: performance.now() - t, points: Number(document.body.dataset.points) };
     }, i % 2 ? 'committed' : 'private');
     if (i === 0) continue; // the first run warms the HTTP cache of the static files
     fetches.push(m.fetch);
+    ttfbs.push(m.ttfb);
+    transfers.push(m.transfer);
     draws.push(m.sync);
     painted.push(m.painted);
     points = m.points;
   }
   console.log(`24 h x 1 Hz watch (86,400 samples) downsampled to ${points} points, ${runs} runs at 1400 px:`);
   console.log(`  samples request (page: fetch + parse): best ${r1(Math.min(...fetches))} ms, median ${r1(median(fetches))} ms (goal <= 50 ms served)`);
+  console.log(`    of which the daemon's answer to its first byte ${r1(median(ttfbs))} ms, the body's transfer ${r1(median(transfers))} ms (medians)`);
   console.log(`  draw (timeline.js draw()):            best ${r1(Math.min(...draws))} ms, median ${r1(median(draws))} ms`);
   console.log(`  draw to painted (2 frames):           best ${r1(Math.min(...painted))} ms, median ${r1(median(painted))} ms (goal <= 300 ms)`);
 } finally {

@@ -29,6 +29,9 @@ const CHART_COLUMNS = [
   { key: 'total_ws', label: 'Working Set' },
 ];
 
+// the samples' columns the chart can show: the API leaves the others out (?columns=)
+const COLS = CHART_COLUMNS.map((c) => c.key).join(',');
+
 function svg(tag, attrs, ...children) {
   const e = document.createElementNS(SVGNS, tag);
   for (const [k, v] of Object.entries(attrs || {})) if (v != null) e.setAttribute(k, String(v));
@@ -157,7 +160,7 @@ export function timelineView(container, id, params, shareTok) {
   async function load() {
     try {
       const f0 = performance.now();
-      const [w, s] = await Promise.all([src.watch(), src.samples({ max_points: 1000 })]);
+      const [w, s] = await Promise.all([src.watch(), src.samples({ max_points: 1000, columns: COLS })]);
       if (!st.alive) return;
       document.body.dataset.fetchMs = (performance.now() - f0).toFixed(1);
       st.watch = w;
@@ -184,7 +187,7 @@ export function timelineView(container, id, params, shareTok) {
       let r;
       try {
         st.abort = new AbortController();
-        r = await src.samples({ after: last || 1, wait_s: LIVE_WAIT_S, max_points: 1000 }, st.abort.signal);
+        r = await src.samples({ after: last || 1, wait_s: LIVE_WAIT_S, max_points: 1000, columns: COLS }, st.abort.signal);
       } catch (err) {
         if (!st.alive) return;
         toastError(err);
@@ -264,7 +267,7 @@ export function timelineView(container, id, params, shareTok) {
   async function loadZoom() {
     const range = st.zoom;
     let r;
-    try { r = await src.samples({ from: range.from, to: range.to, max_points: 1000 }); } catch (err) { toastError(err); return; }
+    try { r = await src.samples({ from: range.from, to: range.to, max_points: 1000, columns: COLS }); } catch (err) { toastError(err); return; }
     if (!st.alive || st.zoom !== range) return;
     st.zoomSamples = r.samples;
     resetZoom.classList.remove('hidden');

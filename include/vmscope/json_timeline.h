@@ -34,6 +34,10 @@ struct vms_timeline_head {
 
 /* A sample as the API's JSON object (a new tree, or NULL on ENOMEM): empty types left out. */
 cJSON *vms_json_sample(const struct vms_sample *s);
+/* The same with only the columns in colmask (bit 1 << enum vms_col) in "total" and each type;
+ * blocks, largest and regions only with every column (VMS_SAMPLE_ALL_COLUMNS). */
+#define VMS_SAMPLE_ALL_COLUMNS ((1u << VMS_COL_COUNT) - 1u)
+cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask);
 /* That object back into *out (zeroed first; unknown keys skipped). VMS_OK or VMS_ERR_INVALID
  * with a sentence in errbuf. */
 int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, size_t errlen);

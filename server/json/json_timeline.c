@@ -10,16 +10,23 @@
 #include "vmscope/json.h"
 #include "vmscope/json_timeline.h"
 
-static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT])
+static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT], uint32_t colmask)
 {
 	cJSON *o = cJSON_CreateObject();
 	for (int c = 0; o && c < VMS_COL_COUNT; c++)
-		cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)cols[c]);
+		if (colmask & (1u << c))
+			cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)cols[c]);
 	return o;
 }
 
 cJSON *vms_json_sample(const struct vms_sample *s)
 {
+	return vms_json_sample_cols(s, VMS_SAMPLE_ALL_COLUMNS);
+}
+
+cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask)
+{
+	int all = colmask == VMS_SAMPLE_ALL_COLUMNS;
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
@@ -35,18 +42,21 @@ cJSON *vms_json_sample(const struct vms_sample *s)
 	cJSON_AddNumberToObject(o, "vm_swap", (double)s->vm_swap);
 	cJSON_AddNumberToObject(o, "min_flt", (double)s->min_flt);
 	cJSON_AddNumberToObject(o, "maj_flt", (double)s->maj_flt);
-	cJSON_AddItemToObject(o, "total", cols_json(s->total));
+	cJSON_AddItemToObject(o, "total", cols_json(s->total, colmask));
 	cJSON *types = cJSON_AddObjectToObject(o, "types");
 	for (int t = 0; types && t < VMS_TYPE_COUNT; t++) {
 		const struct vms_type_summary *ts = &s->summary[t];
 		if (!ts->blocks && !ts->cols[VMS_COL_SIZE])
 			continue; /* an empty type is left out */
 		cJSON *e = cJSON_AddObjectToObject(types, vms_type_key((enum vms_type)t));
-		cJSON_AddNumberToObject(e, "blocks", (double)ts->blocks);
-		cJSON_AddNumberToObject(e, "largest", (double)ts->largest);
-		cJSON_AddNumberToObject(e, "regions", (double)ts->regions);
+		if (all) {
+			cJSON_AddNumberToObject(e, "blocks", (double)ts->blocks);
+			cJSON_AddNumberToObject(e, "largest", (double)ts->largest);
+			cJSON_AddNumberToObject(e, "regions", (double)ts->regions);
+		}
 		for (int c = 0; c < VMS_COL_COUNT; c++)
-			cJSON_AddNumberToObject(e, vms_col_key((enum vms_col)c), (double)ts->cols[c]);
+			if (colmask & (1u << c))
+				cJSON_AddNumberToObject(e, vms_col_key((enum vms_col)c), (double)ts->cols[c]);
 	}
 	return o;
 }

@@ -88,6 +88,11 @@ ok "an imported watch is not sampled" jqt '.watch.sampler == null'
 api GET "/watches/$WID/samples"
 ok "its samples: the file's 12" jqt '.count == 12 and (.samples | length == 12) and ([.samples[] | select(.snapshot_id != null)] | length) >= 3'
 cp "$TMP/b" "$TMP/samples.json"
+api GET "/watches/$WID/samples?columns=committed,total_ws"
+ok "?columns= leaves the other columns out" jqt '.samples[0].total | keys == ["committed", "total_ws"]'
+ok "... in every type too" jqt '[.samples[0].types[] | keys] | all(. == ["committed", "total_ws"])'
+api GET "/watches/$WID/samples?columns=committed,bogus"
+ok "?columns= with an unknown column: 400" err_is 400 bad_query
 api GET "/watches/$WID/growth"
 ok "what grew: the same type first, with allocations from two full snapshots" \
 	jqt --arg t "$live_top" '.types[0].type == $t and (.allocations | length) >= 1 and .snapshots.from.id != .snapshots.to.id'
