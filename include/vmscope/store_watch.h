@@ -18,6 +18,8 @@
  *                   docs/benchmarks.md, "Timeline".
  *   watch_restarts  (schema 5) the restarts a watch on a name followed: when, the new pid and
  *                   start time, the pid before
+ *   watch_shares    (schema 8) share links of a watch's timeline, as the snapshot shares
+ *                   (vmscope/store.h) with watch_id; deleted with the watch
  * Deleting a watch (purge) deletes its samples and the full snapshots they point to; samples
  * older than the watch's retention are deleted as new ones arrive, with their snapshots.
  *
