@@ -37,7 +37,13 @@ int vms_h_share_list(struct vms_req *r)
 	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
 		return st;
 	vms_snapshot_meta_clear(&m);
-	if ((err = vms_store_share_list(r->h->store, id, &sh, &n)) != VMS_OK)
+	err = vms_store_share_list(r->h->store, id, &sh, &n);
+	return vms_send_share_list(r, err, sh, n);
+}
+
+int vms_send_share_list(struct vms_req *r, int err, struct vms_share *sh, size_t n)
+{
+	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "shares");
 	for (size_t i = 0; arr && i < n; i++)

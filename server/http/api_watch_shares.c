@@ -13,25 +13,13 @@
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
-static int watch_param(struct vms_req *r, int64_t *id)
-{
-	struct vms_watch w;
-	if (vms_parse_i64(r->param[0], 1, INT64_MAX, id) != 0)
-		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
-	int st =
-	    vms_answer_store(r, vms_store_watch_get(r->h->store, *id, &w), "no watch %lld", (long long)*id);
-	if (!st)
-		vms_watch_clear(&w);
-	return st;
-}
-
 int vms_h_watch_share_create(struct vms_req *r)
 {
 	struct vms_share_opts o = {.omit_cmdline = 0, .share = 1};
 	struct vms_share sh;
 	int64_t id;
 	int st;
-	if ((st = watch_param(r, &id)) != 0 || (st = vms_share_options(r, &o, 1)) != 0)
+	if ((st = vms_watch_param(r, &id)) != 0 || (st = vms_share_options(r, &o, 1)) != 0)
 		return st;
 	struct vms_share_spec spec = vms_share_spec_of(&o);
 	int err = vms_store_watch_share_create(r->h->store, id, &spec, &sh);
@@ -47,16 +35,10 @@ int vms_h_watch_share_list(struct vms_req *r)
 	size_t n = 0;
 	int64_t id;
 	int st;
-	if ((st = watch_param(r, &id)) != 0)
+	if ((st = vms_watch_param(r, &id)) != 0)
 		return st;
 	int err = vms_store_watch_share_list(r->h->store, id, &sh, &n);
-	if (err != VMS_OK)
-		return vms_send_vms_err(r, err, 0);
-	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "shares");
-	for (size_t i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, vms_share_json(r, &sh[i]));
-	free(sh);
-	return vms_send_json(r, 200, root);
+	return vms_send_share_list(r, err, sh, n);
 }
 
 /* GET /shared/{token}/watch: the watch as its owner sees it, less what belongs to this daemon

@@ -304,15 +304,22 @@ static int time_query(struct vms_req *r, const char *name, int64_t *out)
 	return 0;
 }
 
-int vms_h_watch_samples(struct vms_req *r)
+int vms_watch_param(struct vms_req *r, int64_t *id)
 {
 	struct vms_watch w;
-	int st;
-	if ((st = load_watch(r, &w)) != 0)
-		return st;
-	int64_t id = w.id;
-	vms_watch_clear(&w);
-	return vms_send_watch_samples(r, id, 1);
+	int st = load_watch(r, &w);
+	if (!st) {
+		*id = w.id;
+		vms_watch_clear(&w);
+	}
+	return st;
+}
+
+int vms_h_watch_samples(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_watch_param(r, &id);
+	return st ? st : vms_send_watch_samples(r, id, 1);
 }
 
 int vms_send_watch_samples(struct vms_req *r, int64_t id, int live_ok)
@@ -531,13 +538,9 @@ static void add_free_largest(cJSON *root, const struct vms_sample *s, size_t n)
 
 int vms_h_watch_growth(struct vms_req *r)
 {
-	struct vms_watch w;
-	int st;
-	if ((st = load_watch(r, &w)) != 0)
-		return st;
-	int64_t id = w.id;
-	vms_watch_clear(&w);
-	return vms_send_watch_growth(r, id, NULL);
+	int64_t id;
+	int st = vms_watch_param(r, &id);
+	return st ? st : vms_send_watch_growth(r, id, NULL);
 }
 
 int vms_send_watch_growth(struct vms_req *r, int64_t id, const char *share_token)

@@ -322,6 +322,10 @@ int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone)
  * *sh, or the status sent (404 unknown or revoked, 410 expired or used up). count: this read
  * counts as a view. */
 int vms_share_resolve(struct vms_req *r, struct vms_share *sh, int count, int watch);
+/* {"shares":[...]} of a store's share list (err: its result; sh is freed). */
+int vms_send_share_list(struct vms_req *r, int err, struct vms_share *sh, size_t n);
+/* The watch id of r->param[0], checked to exist: 0, or the status sent (400, 404). */
+int vms_watch_param(struct vms_req *r, int64_t *id);
 int vms_h_shared_at_many(struct vms_req *r);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
