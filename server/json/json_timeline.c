@@ -239,8 +239,10 @@ static int read_head(const cJSON *o, struct vms_timeline_head *h, char *errbuf, 
 	const cJSON *host = cJSON_GetObjectItemCaseSensitive(o, "host");
 	if (cJSON_IsString(host))
 		snprintf(h->host, sizeof h->host, "%s", host->valuestring);
-	if (whole(cJSON_GetObjectItemCaseSensitive(o, "interval_ms"), &v) != 0 || v < 1 || v > UINT32_MAX)
-		return fail(errbuf, errlen, "the head needs \"interval_ms\"");
+	if (whole(cJSON_GetObjectItemCaseSensitive(o, "interval_ms"), &v) != 0 ||
+	    v < VMS_WATCH_MIN_INTERVAL_MS || v > VMS_WATCH_MAX_INTERVAL_MS)
+		return fail(errbuf, errlen, "the head needs \"interval_ms\" from %u to %u",
+		            VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS);
 	h->interval_ms = (uint32_t)v;
 	if (whole(cJSON_GetObjectItemCaseSensitive(o, "snapshot_every_s"), &v) == 0 && v <= UINT32_MAX)
 		h->snapshot_every_s = (uint32_t)v;
