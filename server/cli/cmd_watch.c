@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +348,14 @@ static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
 		fprintf(stderr, "vmscope watch: --read FILE takes no process and no -o\n");
 		return -1;
 	}
+	struct stat sb;
+	if (a->output && stat(a->output, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* the file is renamed into place: never over a device, a pipe or a directory */
+		fprintf(stderr,
+		        "vmscope watch: -o %s: not a regular file (-o writes a new file in its place)\n",
+		        a->output);
+		return -1;
+	}
 	if ((!a->target && !a->read) || optind < argc) {
 		fprintf(stderr, "vmscope watch: %s\n",
 		        a->target || a->read ? "unexpected argument" : "which process? use -p PID|NAME");
@@ -413,14 +422,24 @@ static int out_open(struct timeline_out *o, const char *path, const struct vms_t
 	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* cmdlines inside */
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 		fprintf(stderr, "vmscope watch: cannot write %s: %s\n", o->tmp, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
 		return -1;
 	}
 	char *line = vms_json_timeline_head(h);
 	out_write(o, line, line ? strlen(line) : 0);
 	free(line);
-	return o->failed ? -1 : 0;
+	if (o->failed) {
+		fprintf(stderr, "vmscope watch: cannot write %s: %s\n", o->tmp, strerror(o->err));
+		fclose(o->f);
+		unlink(o->tmp);
+		free(o->tmp);
+		return -1;
+	}
+	return 0;
 }
 
 /* Write the held tick (with its snapshot when it has one). */

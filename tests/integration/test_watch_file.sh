@@ -59,6 +59,9 @@ head -n 5 "$F" >"$TMP/cut.timeline"
 "$BIN" watch --read "$TMP/cut.timeline" >/dev/null 2>"$TMP/cut.err"
 ok "--read of a truncated file exits 1" is "$?" 1
 ok "... and says it is truncated" grep -q truncated "$TMP/cut.err"
+"$BIN" watch -p "$GPID" -n 1 -o "$TMP" >/dev/null 2>"$TMP/dir.err"
+ok "-o over a directory (or a device) is refused before watching: exit 2" is "$?" 2
+ok "... and says why" grep -q "not a regular file" "$TMP/dir.err"
 "$BIN" watch --read /nonexistent/x >/dev/null 2>&1
 ok "--read of a missing file exits 1" is "$?" 1
 "$BIN" watch -p "$GPID" --read "$F" >/dev/null 2>&1
