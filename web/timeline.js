@@ -121,6 +121,8 @@ function timelineSource(id, shareTok) {
     watch: async () => { const r = await api.sharedWatch(shareTok); return { ...r.watch, share: r }; },
     samples: (p) => api.sharedWatchSamples(shareTok, p),
     growth: (p) => api.sharedWatchGrowth(shareTok, p),
+    // the link's own route to one of the watch's full snapshots (JSON; a file to open elsewhere)
+    snapshotUrl: (sid) => `/api/v1/shared/${encodeURIComponent(shareTok)}/watch/snapshots/${sid}`,
   };
 }
 
@@ -415,7 +417,8 @@ export function timelineView(container, id, params, shareTok) {
       let near = null;
       for (const x of (st.zoom ? st.zoomSamples : st.samples)) if (x.snapshot_id && (!near || Math.abs(x.t_ms - s.t_ms) < Math.abs(near.t_ms - s.t_ms))) near = x;
       clear(compare).append(el('p', { className: 'muted', id: 'tl-point' }, `A: ${clock(s.t_ms)}. Click a second point to compare`,
-        near && !src.shared ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '', '.'));
+        near && !src.shared ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '',
+        near && src.shared ? [', or download ', el('a', { href: src.snapshotUrl(near.snapshot_id), download: `snapshot-${clock(near.t_ms).replace(/:/g, '')}.json`, id: 'tl-download-point', text: `the nearest full snapshot (${clock(near.t_ms)}, JSON)` })] : '', '.'));
     }
   }
 
@@ -449,7 +452,8 @@ export function timelineView(container, id, params, shareTok) {
         el('tbody', null, typeRows)),
       sn ? el('div', { className: 'tl-snaps' },
         el('p', { className: 'note', id: 'tl-nearest' }, `A: ${sn.from.note}; B: ${sn.to.note}. `,
-          src.shared ? null : el('button', { type: 'button', className: 'primary', id: 'btn-open-diff', onclick: () => navigate(['diff', String(sn.from.id), String(sn.to.id)], {}) }, 'Open the diff')),
+          src.shared ? el('a', { href: sn.diff_url, download: 'diff.json', id: 'tl-download-diff', text: 'Download their diff (JSON)' })
+            : el('button', { type: 'button', className: 'primary', id: 'btn-open-diff', onclick: () => navigate(['diff', String(sn.from.id), String(sn.to.id)], {}) }, 'Open the diff')),
         allocRows.length ? el('table', { className: 'grid tl-allocs', id: 'tl-growth-allocs' },
           el('thead', null, el('tr', null, ['Allocation', 'Type', 'Committed', 'Details'].map((h) => el('th', { text: h })))),
           el('tbody', null, allocRows)) : el('p', { className: 'muted', text: 'No allocation grew between those two full snapshots.' }))

@@ -110,9 +110,16 @@ describe('timeline file, zoom and share', { timeout: 240000 }, () => {
     // what grew between two points works through the link, with no links to this daemon's snapshots
     const hit = await other.locator('.tl-hit').boundingBox();
     await other.mouse.click(hit.x + 3, hit.y + hit.height / 2);
+    // one point: its nearest full snapshot, through the link's own route, without the token
+    const snapHref = await other.getAttribute('#tl-download-point', 'href');
+    assert.match(snapHref, new RegExp(`^/api/v1/shared/${shareToken}/watch/snapshots/\\d+$`));
+    const snapDoc = await (await fetch(new URL(snapHref, s.daemon.base))).json();
+    assert.equal(snapDoc.process.pid, s.grower.pid, 'the full snapshot opens through the link');
     await other.mouse.click(hit.x + hit.width - 3, hit.y + hit.height / 2);
     await other.waitForSelector('#tl-growth-types tbody tr');
     assert.equal(await other.locator('#btn-open-diff, #tl-growth-allocs a').count(), 0);
+    const diff = await (await fetch(new URL(await other.getAttribute('#tl-download-diff', 'href'), s.daemon.base))).json();
+    assert.ok(diff.from_id && diff.to_id, 'their diff opens through the link');
     await screenshot(other, 'timeline-shared-1400.png', { fullPage: true });
     await other.setViewportSize({ width: 1024, height: 900 });
     await screenshot(other, 'timeline-shared-1024.png', { fullPage: true });
