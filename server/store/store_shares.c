@@ -73,6 +73,7 @@ static void fill_share_cols(sqlite3_stmt *q, const struct share_table *tb, struc
 static void fill_share(sqlite3_stmt *q, const struct share_table *tb, struct vms_share *out)
 {
 	const unsigned char *t = sqlite3_column_text(q, 0);
+	memset(out, 0, sizeof *out); /* a list's new slot: the other kind's id stays 0 */
 	snprintf(out->token, sizeof out->token, "%s", t ? (const char *)t : "");
 	fill_share_cols(q, tb, out);
 }

@@ -68,6 +68,14 @@ static void test_watch_shares(void)
 	CHECK(vms_store_watch_share_create(st, wid, &(struct vms_share_spec){0}, &two) == VMS_OK);
 	CHECK(vms_store_watch_share_list(st, wid, &list, &n) == VMS_OK && n == 2 && list[0].watch_id == wid);
 	free(list);
+	/* a list's entries name their own kind only (an uninitialised watch_id once made a snapshot
+	 * link's JSON a watch's) */
+	for (int k = 0; k < 3; k++)
+		CHECK(vms_store_share_create(st, other, 0, &got) == VMS_OK);
+	CHECK(vms_store_share_list(st, other, &list, &n) == VMS_OK && n == 4);
+	for (size_t i = 0; list && i < n; i++)
+		CHECK(list[i].watch_id == 0 && list[i].snapshot_id == other);
+	free(list);
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_OK); /* the one revoke finds a watch's */
 	CHECK(vms_store_watch_share_get(st, sh.token, &got) == VMS_ERR_NOT_FOUND);
 	CHECK(vms_store_share_revoke(st, sh.token) == VMS_ERR_NOT_FOUND);
