@@ -260,11 +260,15 @@ cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s)
 	if (!o)
 		return NULL;
 	vms_origin(r, origin, sizeof origin);
-	snprintf(path, sizeof path, "/s/%s", s->token);
+	/* a watch's link opens the page's timeline (#/timeline) and its API under .../watch */
+	snprintf(path, sizeof path, "/s/%s%s", s->token, s->watch_id ? "#/timeline" : "");
 	snprintf(url, sizeof url, "%s%s", origin, path);
-	snprintf(api, sizeof api, "/api/v1/shared/%s", s->token);
+	snprintf(api, sizeof api, "/api/v1/shared/%s%s", s->token, s->watch_id ? "/watch" : "");
 	cJSON_AddStringToObject(o, "token", s->token);
-	cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
+	if (s->watch_id)
+		cJSON_AddNumberToObject(o, "watch_id", (double)s->watch_id);
+	else
+		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	cJSON_AddBoolToObject(o, "omit_cmdline", s->omit_cmdline);
 	add_time(o, "created_at", "created_at_ms", s->created_at_ms);
 	if (s->expires_at_ms > 0) {

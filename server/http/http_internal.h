@@ -327,6 +327,14 @@ int vms_h_shared_about(struct vms_req *r);
 int vms_h_snapshot_send(struct vms_req *r);
 /* 410 "expired" / "gone" for a share vms_share_gone says is gone (gone = its return value). */
 int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone);
+/* Resolve the share token in r->param[0], a snapshot's (watch 0) or a watch's (watch 1): 0 with
+ * *sh, or the status sent (404 unknown or revoked, 410 expired or used up). count: this read
+ * counts as a view. */
+int vms_share_resolve(struct vms_req *r, struct vms_share *sh, int count, int watch);
+/* {"shares":[...]} of a store's share list (err: its result; sh is freed). */
+int vms_send_share_list(struct vms_req *r, int err, struct vms_share *sh, size_t n);
+/* The watch id of r->param[0], checked to exist: 0, or the status sent (400, 404). */
+int vms_watch_param(struct vms_req *r, int64_t *id);
 int vms_h_shared_at_many(struct vms_req *r);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
@@ -334,6 +342,26 @@ int vms_h_watch_get(struct vms_req *r);
 int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
+/* The samples and what-grew of watch id (api_watches.c), for its own routes and for a watch's
+ * share link: live_ok 0 refuses ?wait_s= (long polls hold one of the few waiting slots);
+ * share_token makes the growth's snapshot and diff urls the link's own routes. */
+int vms_send_watch_samples(struct vms_req *r, int64_t id, int live_ok);
+int vms_send_watch_growth(struct vms_req *r, int64_t id, const char *share_token);
+struct vms_watch;
+cJSON *vms_watch_json(struct vms_http *h, const struct vms_watch *w);
+/* The diff of two stored snapshots (api_diff.c). */
+int vms_send_diff(struct vms_req *r, int64_t from_id, int64_t to_id);
+/* A watch's share links (api_watch_shares.c): create / list (token), and the public read-only
+ * routes under /api/v1/shared/{token}/watch. */
+int vms_h_watch_share_create(struct vms_req *r);
+int vms_h_watch_share_list(struct vms_req *r);
+int vms_h_shared_watch(struct vms_req *r);
+int vms_h_shared_watch_samples(struct vms_req *r);
+int vms_h_shared_watch_growth(struct vms_req *r);
+int vms_h_shared_watch_snapshot(struct vms_req *r);
+int vms_h_shared_watch_diff(struct vms_req *r);
+/* Import a timeline document (vmscope watch -o FILE; api_watch_import.c). */
+int vms_h_watch_import(struct vms_req *r);
 int vms_h_metrics(struct vms_req *r);
 int vms_h_openapi(struct vms_req *r);
 int vms_h_process_residency(struct vms_req *r); /* api_pages.c */

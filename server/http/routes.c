@@ -60,6 +60,16 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/snapshots/{}/at", 0, vms_h_snapshot_at_many},
     {"POST", V1 "/shared/{}/at", VMS_ROUTE_PUBLIC, vms_h_shared_at_many},
     {"POST", V1 "/export.html", 0, vms_h_export_html},
+    /* a watch's timeline: import a `vmscope watch -o` file; share links (api_watch_shares.c),
+     * public only for that watch's stored timeline */
+    {"POST", V1 "/watches/import", 0, vms_h_watch_import},
+    {"POST", V1 "/watches/{}/share", 0, vms_h_watch_share_create},
+    {"GET", V1 "/watches/{}/shares", 0, vms_h_watch_share_list},
+    {"GET", V1 "/shared/{}/watch", VMS_ROUTE_PUBLIC, vms_h_shared_watch},
+    {"GET", V1 "/shared/{}/watch/samples", VMS_ROUTE_PUBLIC, vms_h_shared_watch_samples},
+    {"GET", V1 "/shared/{}/watch/growth", VMS_ROUTE_PUBLIC, vms_h_shared_watch_growth},
+    {"GET", V1 "/shared/{}/watch/diff", VMS_ROUTE_PUBLIC, vms_h_shared_watch_diff},
+    {"GET", V1 "/shared/{}/watch/snapshots/{}", VMS_ROUTE_PUBLIC, vms_h_shared_watch_snapshot},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 
