@@ -20,34 +20,40 @@
 static void snapshot_usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
-	       "                         [--no-threads] [--no-rollup] [--no-peek]\n"
-	       "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
-	       "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
-	       "Scan one process's address space and classify it the way VMMap does.\n"
-	       "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
-	       "                      their start (python finds python3); it must match one process\n"
-	       "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
-	       "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
-	       "  --json              the same as --format json\n"
-	       "  -o, --output FILE   write to FILE; without --format the format follows the\n"
-	       "                      extension (.json, .csv or .txt); -o - is standard output\n"
-	       "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
-	       "  --no-rollup         do not read smaps_rollup\n"
-	       "  --no-peek           never read the process's memory: runtime heaps are named from\n"
-	       "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
-	       "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
-	       "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
-	       "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
-	       "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
-	       "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
-	       "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
-	       "Columns (docs/memory-types.md): Private is commit-style, VMMap's Private Bytes,\n"
-	       "counted whether touched or not (an untouched thread stack counts whole); its\n"
-	       "resident part is Private WS. Total WS includes the Page Table row: it is ps's RSS\n"
-	       "(VmRSS) + VmPTE. `vmscope ps` shows RssAnon (ANON), another measure.\n"
-	       "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
-	       "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
+	    f,
+	    "usage: vmscope snapshot -p PID|NAME | -f TEXT | --from FILE [--json | --format json|csv|txt]\n"
+	    "                         [-o FILE|-]\n"
+	    "                         [--no-threads] [--no-rollup] [--no-peek]\n"
+	    "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
+	    "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
+	    "Scan one process's address space and classify it the way VMMap does.\n"
+	    "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+	    "                      their start (python finds python3); it must match one process\n"
+	    "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
+	    "  --from FILE         no scan: open FILE, a capture (`vmscope capture`, its snapshot\n"
+	    "                      checked against its raw smaps), a snapshot JSON (.gz too), or a\n"
+	    "                      bare /proc/PID/smaps text (classified here; threads, status and\n"
+	    "                      rollup unknown). --from-capture is the same\n"
+	    "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
+	    "  --json              the same as --format json\n"
+	    "  -o, --output FILE   write to FILE; without --format the format follows the\n"
+	    "                      extension (.json, .csv or .txt); -o - is standard output\n"
+	    "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
+	    "  --no-rollup         do not read smaps_rollup\n"
+	    "  --no-peek           never read the process's memory: runtime heaps are named from\n"
+	    "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	    "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
+	    "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
+	    "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
+	    "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
+	    "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
+	    "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
+	    "Columns (docs/memory-types.md): Private is commit-style, VMMap's Private Bytes,\n"
+	    "counted whether touched or not (an untouched thread stack counts whole); its\n"
+	    "resident part is Private WS. Total WS includes the Page Table row: it is ps's RSS\n"
+	    "(VmRSS) + VmPTE. `vmscope ps` shows RssAnon (ANON), another measure.\n"
+	    "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
+	    "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
 
 enum fmt { FMT_NONE = -1, FMT_TEXT, FMT_JSON, FMT_CSV };
@@ -71,17 +77,20 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-/* Write the snapshot in format f to out. JSON was captured during the scan. */
+/* Write the snapshot in format f to out. JSON was captured during the scan (jc), or is written
+ * now for a snapshot opened from a file (jc NULL). */
 static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc, FILE *out)
 {
-	if (f == FMT_JSON)
+	if (f == FMT_JSON && jc)
 		return vms_json_capture_write(jc, s, out);
 	char *text = NULL;
 	size_t len = 0;
-	int err = f == FMT_TEXT ? vms_export_text(s, &text, &len) : vms_export_csv(s, &text, &len);
+	int err = f == FMT_JSON   ? vms_json_write_snapshot(s, NULL, &text, &len)
+	          : f == FMT_TEXT ? vms_export_text(s, &text, &len)
+	                          : vms_export_csv(s, &text, &len);
 	if (!err && fwrite(text, 1, len, out) != len)
 		err = VMS_ERR_IO;
-	if (!err && f == FMT_TEXT && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
+	if (!err && f != FMT_CSV && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
 		err = VMS_ERR_IO;
 	free(text);
 	return err;
@@ -133,19 +142,6 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 		unlink(tmp);
 	free(tmp);
 	return err;
-}
-
-/* Permission denied, in words that fit who we are: root is not told to run as root. */
-static void permission_message(const char *target)
-{
-	if (geteuid() == 0)
-		fprintf(stderr,
-		        "vmscope snapshot: %s: permission denied even as root: the process is not "
-		        "dumpable, has capabilities vmscope lacks, or is in another user or PID "
-		        "namespace (CAP_SYS_PTRACE there would grant access)\n",
-		        target);
-	else
-		fprintf(stderr, "vmscope snapshot: %s: %s\n", target, vms_strerror(VMS_ERR_PERMISSION));
 }
 
 /* The format from --json / --format and -o's extension; conflicts are usage errors (a --json
@@ -245,9 +241,51 @@ static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, con
 #endif
 }
 
+/* Write s (format f) to output, or standard output when output is NULL. The exit code. */
+static int emit(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc, const char *output)
+{
+	int err;
+	if (output) {
+		err = write_file(output, s, f, jc);
+		if (err == VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
+	} else {
+		err = render(s, f, jc, stdout);
+		if (fflush(stdout) != 0 && !err)
+			err = VMS_ERR_IO;
+		if (err == VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n",
+			        strerror(errno));
+	}
+	if (err && err != VMS_ERR_IO)
+		fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
+	return err ? VMS_EXIT_ERROR : VMS_EXIT_OK;
+}
+
+/* --from FILE: open a capture, snapshot or bare smaps file and write it as asked. */
+static int from_file(const char *path, enum fmt asked, const char *how, const char *output,
+                     const struct vms_upload_opts *up)
+{
+	struct vms_snapshot *s = NULL;
+	enum fmt f;
+	if (up->url) {
+		fprintf(stderr, "vmscope snapshot: --from and --upload do not go together (the daemon's "
+		                "import takes the file itself: POST /api/v1/snapshots)\n");
+		return VMS_EXIT_USAGE;
+	}
+	if ((f = choose_format(asked, how, output)) == FMT_NONE)
+		return VMS_EXIT_USAGE;
+	int rc = vms_cli_load_snapshot("snapshot", path, &s);
+	if (rc)
+		return rc;
+	rc = emit(s, f, NULL, output && strcmp(output, "-") ? output : NULL);
+	vms_snapshot_free(s);
+	return rc;
+}
+
 int vms_cmd_snapshot(int argc, char **argv)
 {
-	const char *target = NULL, *output = NULL, *how = NULL;
+	const char *target = NULL, *output = NULL, *how = NULL, *from = NULL;
 	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
 	/* clang-format off */
@@ -259,6 +297,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 	    {"cmdline", required_argument, NULL, 'f'}, {"upload", required_argument, NULL, 'U'},
 	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
 	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
+	    {"from", required_argument, NULL, 'I'},    {"from-capture", required_argument, NULL, 'I'},
 	    {0}};
 	/* clang-format on */
 	struct vms_upload_opts up = {0};
@@ -271,6 +310,13 @@ int vms_cmd_snapshot(int argc, char **argv)
 		if (upload_option(c, &up))
 			continue;
 		switch (c) {
+		case 'I':
+			if (from) {
+				fprintf(stderr, "vmscope snapshot: --from given twice\n");
+				return VMS_EXIT_USAGE;
+			}
+			from = optarg;
+			break;
 		case 'p':
 		case 'f':
 			if (target) {
@@ -326,6 +372,12 @@ int vms_cmd_snapshot(int argc, char **argv)
 			return VMS_EXIT_USAGE;
 		}
 	}
+	if (from && (target || optind < argc)) {
+		fprintf(stderr, "vmscope snapshot: --from FILE or a process, not both\n");
+		return VMS_EXIT_USAGE;
+	}
+	if (from)
+		return from_file(from, asked, how, output, &up);
 	int done = vms_cli_target("snapshot", argc, argv, &target, snapshot_usage);
 	if (done >= 0)
 		return done;
@@ -343,33 +395,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 	if (output && !strcmp(output, "-"))
 		output = NULL; /* standard output */
 
-	pid_t pid = 0, *matches = NULL;
-	size_t n_matches = 0;
-	int err = by_cmdline ? vms_proc_resolve_cmdline(target, &pid, &matches, &n_matches)
-	                     : vms_proc_resolve(target, &pid, &matches, &n_matches);
-	if (err == VMS_ERR_AMBIGUOUS) {
-		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n",
-		        target, n_matches);
-		for (size_t i = 0; i < n_matches; i++) {
-			struct vms_proc p;
-			if (vms_proc_read(matches[i], NULL, &p) == VMS_OK) {
-				fprintf(stderr, "  %7d  %-10s %s\n", p.pid, p.user, p.cmdline);
-				vms_proc_clear(&p);
-			}
-		}
-		free(matches);
-		return VMS_EXIT_AMBIGUOUS;
-	}
-	if (err) {
-		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %s%s\n", target,
-			        by_cmdline ? " (in any command line)" : "");
-		else if (err == VMS_ERR_PERMISSION)
-			permission_message(target);
-		else
-			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
-		return vms_exit_for_err(err);
-	}
+	pid_t pid = 0;
+	int done_rc = vms_cli_resolve("snapshot", target, by_cmdline, &pid);
+	if (done_rc >= 0)
+		return done_rc;
 
 	struct vms_snapshot *s = NULL;
 	struct vms_json_capture *jc = NULL;
@@ -381,38 +410,12 @@ int vms_cmd_snapshot(int argc, char **argv)
 		}
 		vms_json_capture_hook(jc, &opts);
 	}
-	err = vms_snapshot_take(pid, &opts, &s);
+	int err = vms_snapshot_take(pid, &opts, &s);
 	if (err) {
 		vms_json_capture_free(jc);
-		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
-		else if (err == VMS_ERR_PERMISSION)
-			permission_message(target);
-		else
-			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
-		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
+		return vms_cli_scan_failed("snapshot", target, pid, err);
 	}
-	int rc = VMS_EXIT_OK;
-	if (up.url) {
-		rc = upload(s, jc, &up);
-		err = VMS_OK;
-	} else if (output) {
-		err = write_file(output, s, f, jc);
-		if (err == VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
-	} else {
-		err = render(s, f, jc, stdout);
-		if (fflush(stdout) != 0 && !err)
-			err = VMS_ERR_IO;
-		if (err == VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n",
-			        strerror(errno));
-	}
-	if (err) {
-		if (err != VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
-		rc = VMS_EXIT_ERROR;
-	}
+	int rc = up.url ? upload(s, jc, &up) : emit(s, f, jc, output);
 	vms_json_capture_free(jc);
 	vms_snapshot_free(s);
 	return rc;
