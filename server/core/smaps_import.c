@@ -99,9 +99,9 @@ int vms_snapshot_from_smaps(const char *buf, size_t len, const char *name, struc
 	s->arch.machine = "unknown";
 	vms_arch_from_regions(s);
 	vms_user_top_from_regions(s);
-	s->page_size = s->regions[0].smaps[VMS_SF_KERNEL_PAGE_SIZE]
-	                   ? s->regions[0].smaps[VMS_SF_KERNEL_PAGE_SIZE]
-	                   : 4096;
+	/* the base page size: the first region's KernelPageSize when it is one (4 KiB to 64 KiB) */
+	uint64_t kps = s->regions[0].smaps[VMS_SF_KERNEL_PAGE_SIZE];
+	s->page_size = kps >= 4096 && kps <= 65536 && !(kps & (kps - 1)) ? kps : 4096;
 	/* vm.mmap_min_addr of that machine is unknown: Linux's default unless a region lies lower */
 	s->mmap_min_addr = s->regions[0].start >= 65536 ? 65536 : s->page_size;
 	s->thread_note = "imported from a bare smaps file: threads, /proc/PID/status (so the Page "

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "json_scan.h"
 #include "vmscope/error.h"
 #include "vmscope/json.h"
 #include "vmscope/parse.h"
@@ -423,21 +424,43 @@ out:
 	return rc;
 }
 
+/* The text of the top-level member "capture" of a document that passed vms_jscan_check:
+ * [*from, *to), or 0 when there is none. -1 on ENOMEM. */
+static int capture_span(const char *text, size_t len, size_t *from, size_t *to)
+{
+	struct vms_jscan_check_out o;
+	if (vms_jscan_check(text, len, &o) != VMS_JSCAN_OK)
+		return -1;
+	if (text[o.value] != '{')
+		return 0;
+	struct vms_jscan_member m;
+	for (size_t i = vms_jscan_first(text, len, o.value); i != VMS_JSCAN_NONE;) {
+		i = vms_jscan_member(text, len, i, &m);
+		if (m.key_end - m.key == 7 && !memcmp(text + m.key, "capture", 7)) {
+			*from = m.value;
+			*to = vms_jscan_skip(text, len, m.value);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int load_json(const char *text, size_t len, struct vms_snapshot **out, enum vms_load_kind *kind,
                      char *err, size_t errlen)
 {
+	size_t from = 0, to = 0;
 	int rc = vms_json_parse_snapshot(text, len, out, err, errlen);
 	if (rc || !memmem(text, len, "\"capture\"", 9))
 		return rc;
-	/* Parsed and checked (depth, UTF-8, syntax, duplicate keys) already: the tree is for the
-	 * capture member alone. */
-	cJSON *doc = cJSON_ParseWithLength(text, len);
-	const cJSON *cap = doc ? cJSON_GetObjectItemCaseSensitive(doc, "capture") : NULL;
-	if (!doc)
+	/* Checked already (depth, UTF-8, syntax, duplicate keys): a tree of the capture member
+	 * alone, not of the whole document. */
+	int has = capture_span(text, len, &from, &to);
+	cJSON *cap = has > 0 ? cJSON_ParseWithLength(text + from, to - from) : NULL;
+	if (has < 0 || (has > 0 && !cap))
 		rc = VMS_ERR_NOMEM;
 	else if (cap && (rc = check_capture(cap, *out, err, errlen)) == VMS_OK)
 		*kind = VMS_LOAD_CAPTURE;
-	cJSON_Delete(doc);
+	cJSON_Delete(cap);
 	if (rc) {
 		vms_snapshot_free(*out);
 		*out = NULL;

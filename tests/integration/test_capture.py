@@ -229,6 +229,12 @@ def main():
         r = run("capture", "-p", str(p.pid), "-o", "-")
         hc.check("capture -o -: gzip on stdout", r.returncode == 0 and r.stdout[:2] == b"\x1f\x8b")
 
+        # A capture of format 1 kept in the tree still opens (captures travel, and stay).
+        fixture = os.path.join(hc.SOURCE, "tests", "fixtures", "capture", "idle-v1.json.gz")
+        r = run("snapshot", "--from", fixture, "--json")
+        hc.check("the format-1 fixture capture opens", r.returncode == 0 and len(regions(json.loads(r.stdout))) == 13,
+                 r.stderr.decode()[:300])
+
         # 6. the daemon's import
         base, token = serve(tmp, "--max-body", "1M")
         st, body = post(base, token, "/snapshots?share=0", raw)
