@@ -98,6 +98,9 @@ int vms_snapshot_from_smaps(const char *buf, size_t len, const char *name, struc
 	s->uid = (uid_t)-1;
 	s->arch.machine = "unknown";
 	vms_arch_from_regions(s);
+	for (size_t i = 0; i < s->n_regions && s->arch.bits == 64; i++)
+		if (s->regions[i].path && !strcmp(s->regions[i].path, "[vsyscall]"))
+			s->arch.machine = "x86_64"; /* only x86-64 kernels map it */
 	vms_user_top_from_regions(s);
 	/* the base page size: the first region's KernelPageSize when it is one (4 KiB to 64 KiB) */
 	uint64_t kps = s->regions[0].smaps[VMS_SF_KERNEL_PAGE_SIZE];

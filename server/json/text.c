@@ -215,7 +215,10 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	kv(sb, "Command line:", s->cmdline);
 	vms_sb_printf(sb, "%-14s", "User:");
 	vms_sb_put_escaped(sb, s->user && *s->user ? s->user : "-");
-	vms_sb_printf(sb, " (uid %u)\n", (unsigned)s->uid);
+	if (s->uid == (uid_t)-1) /* unknown: a snapshot made from a bare smaps file */
+		vms_sb_printf(sb, "\n");
+	else
+		vms_sb_printf(sb, " (uid %u)\n", (unsigned)s->uid);
 	vms_sb_printf(sb, "%-14s", "Architecture:");
 	vms_sb_put_escaped(sb, s->arch.machine ? s->arch.machine : "unknown");
 	if (s->arch.bits)
@@ -223,7 +226,10 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	vms_sb_putc(sb, '\n');
 	kv(sb, "Host:", s->host);
 	kv(sb, "Kernel:", s->kernel);
-	vms_format_time_ms(s->taken_at_ms, buf, sizeof buf);
+	if (s->taken_at_ms)
+		vms_format_time_ms(s->taken_at_ms, buf, sizeof buf);
+	else
+		snprintf(buf, sizeof buf, "unknown");
 	kv(sb, "Taken at:", buf);
 	vms_sb_printf(sb, "%-14s%d\n", "Threads:", s->status.threads ? s->status.threads : (int)s->n_threads);
 	if (s->thread_note)
