@@ -79,6 +79,11 @@ int vms_cli_resolve(const char *cmd, const char *target, int by_cmdline, pid_t *
 {
 	pid_t *matches = NULL;
 	size_t n_matches = 0;
+	/* "-p -5" is a mistyped pid, not a process named "-5" */
+	if (!by_cmdline && (target[0] == '-' || !target[0])) {
+		fprintf(stderr, "vmscope %s: -p takes a pid or a process name, not '%s'\n", cmd, target);
+		return VMS_EXIT_USAGE;
+	}
 	int err = by_cmdline ? vms_proc_resolve_cmdline(target, pid, &matches, &n_matches)
 	                     : vms_proc_resolve(target, pid, &matches, &n_matches);
 	if (err == VMS_ERR_AMBIGUOUS) {

@@ -212,10 +212,6 @@ int vms_cmd_capture(int argc, char **argv)
 	int done = vms_cli_target("capture", argc, argv, &target, capture_usage);
 	if (done >= 0)
 		return done;
-	if (!by_cmdline && (target[0] == '-' || !target[0])) {
-		fprintf(stderr, "vmscope capture: -p takes a pid or a process name, not '%s'\n", target);
-		return VMS_EXIT_USAGE;
-	}
 	pid_t pid = 0;
 	if ((done = vms_cli_resolve("capture", target, by_cmdline, &pid)) >= 0)
 		return done;

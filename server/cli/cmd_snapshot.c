@@ -241,6 +241,17 @@ static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, con
 #endif
 }
 
+/* *slot = optarg, for an option given at most once. 0, or -1 after saying it came twice. */
+static int set_once(const char **slot, const char *option)
+{
+	if (*slot) {
+		fprintf(stderr, "vmscope snapshot: %s given twice\n", option);
+		return -1;
+	}
+	*slot = optarg;
+	return 0;
+}
+
 /* Write s (format f) to output, or standard output when output is NULL. The exit code. */
 static int emit(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc, const char *output)
 {
@@ -311,11 +322,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'I':
-			if (from) {
-				fprintf(stderr, "vmscope snapshot: --from given twice\n");
+			if (set_once(&from, "--from") < 0)
 				return VMS_EXIT_USAGE;
-			}
-			from = optarg;
 			break;
 		case 'p':
 		case 'f':
@@ -330,11 +338,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 			by_cmdline = c == 'f';
 			break;
 		case 'o':
-			if (output) {
-				fprintf(stderr, "vmscope snapshot: -o given twice\n");
+			if (set_once(&output, "-o") < 0)
 				return VMS_EXIT_USAGE;
-			}
-			output = optarg;
 			break;
 		case 'j':
 		case 'F':
@@ -381,11 +386,6 @@ int vms_cmd_snapshot(int argc, char **argv)
 	int done = vms_cli_target("snapshot", argc, argv, &target, snapshot_usage);
 	if (done >= 0)
 		return done;
-	/* "-p -5" is a mistyped pid, not a process named "-5" */
-	if (!by_cmdline && (target[0] == '-' || !target[0])) {
-		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);
-		return VMS_EXIT_USAGE;
-	}
 	if (check_upload(&up, asked, output) != 0)
 		return VMS_EXIT_USAGE;
 	if (up.url)

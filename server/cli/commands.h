@@ -36,7 +36,7 @@ int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, 
 
 /* Resolve target (-p PID|NAME, or -f TEXT when by_cmdline) to one process. Returns -1 to go on
  * with *pid; else the exit code after saying why on stderr ("vmscope CMD: ..."; an ambiguous
- * name lists its matches). (args.c) */
+ * name lists its matches; "-p -5" is a usage error). (args.c) */
 #include <sys/types.h>
 int vms_cli_resolve(const char *cmd, const char *target, int by_cmdline, pid_t *pid);
 /* Say on stderr why the scan of pid (named target by the user) failed with err, and return the

@@ -1,7 +1,6 @@
 /* vms_snapshot_from_smaps: a snapshot from a saved /proc/PID/smaps text (contract in
  * vmscope/snapshot.h). The same parser, classifier and recognisers as a scan, with what only a
  * live process can tell (threads, status, rollup, command line, files, memory) left unknown. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,27 +8,15 @@
 #include "procfs.h"
 #include "vmscope/parse.h"
 
-static int invalid(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int invalid(char *why, size_t why_len, const char *fmt, ...)
-{
-	if (why && why_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return VMS_ERR_INVALID;
-}
-
 /* The text checks before parsing: not empty, no NUL byte (a binary file). */
 static int text_ok(const char *buf, size_t len, char *why, size_t why_len)
 {
 	if (!len)
-		return invalid(why, why_len, "the file is empty");
+		return vms_errorf(why, why_len, VMS_ERR_INVALID, "the file is empty");
 	if (memchr(buf, '\0', len))
-		return invalid(why, why_len,
-		               "not a smaps text file (it holds binary data: a NUL byte at offset %zu)",
-		               (size_t)((const char *)memchr(buf, '\0', len) - buf));
+		return vms_errorf(why, why_len, VMS_ERR_INVALID,
+		                  "not a smaps text file (it holds binary data: a NUL byte at offset %zu)",
+		                  (size_t)((const char *)memchr(buf, '\0', len) - buf));
 	return VMS_OK;
 }
 
@@ -50,32 +37,32 @@ static int regions_ok(const struct vms_snapshot *s, size_t lines, char *why, siz
 	char rule[160];
 	int field, any_size = 0;
 	if (!s->n_regions)
-		return invalid(why, why_len,
-		               "not a /proc/PID/smaps text: no region line (START-END PERMS OFFSET "
-		               "MAJ:MIN INODE [PATH]) in %zu line%s",
-		               lines, lines == 1 ? "" : "s");
+		return vms_errorf(why, why_len, VMS_ERR_INVALID,
+		                  "not a /proc/PID/smaps text: no region line (START-END PERMS OFFSET "
+		                  "MAJ:MIN INODE [PATH]) in %zu line%s",
+		                  lines, lines == 1 ? "" : "s");
 	if ((uint64_t)s->malformed_lines * 4 > lines)
-		return invalid(why, why_len,
-		               "not a /proc/PID/smaps text: %u of its %zu lines are neither region nor "
-		               "field lines",
-		               s->malformed_lines, lines);
+		return vms_errorf(why, why_len, VMS_ERR_INVALID,
+		                  "not a /proc/PID/smaps text: %u of its %zu lines are neither region nor "
+		                  "field lines",
+		                  s->malformed_lines, lines);
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
 		if (i && r->start < s->regions[i - 1].end)
-			return invalid(why, why_len,
-			               "region %zu (0x%llx) overlaps or precedes the one before it: not "
-			               "one process's smaps",
-			               i + 1, (unsigned long long)r->start);
+			return vms_errorf(why, why_len, VMS_ERR_INVALID,
+			                  "region %zu (0x%llx) overlaps or precedes the one before it: not "
+			                  "one process's smaps",
+			                  i + 1, (unsigned long long)r->start);
 		if (r->smaps[VMS_SF_SIZE] || r->smaps[VMS_SF_RSS])
 			any_size = 1;
 		if (!vms_smaps_plausible(r->smaps, &field, rule, sizeof rule))
-			return invalid(why, why_len, "region %zu (0x%llx): %s", i + 1,
-			               (unsigned long long)r->start, rule);
+			return vms_errorf(why, why_len, VMS_ERR_INVALID, "region %zu (0x%llx): %s", i + 1,
+			                  (unsigned long long)r->start, rule);
 	}
 	if (!any_size)
-		return invalid(why, why_len,
-		               "no Size:/Rss: lines: this looks like /proc/PID/maps, which has no "
-		               "sizes; save /proc/PID/smaps instead");
+		return vms_errorf(why, why_len, VMS_ERR_INVALID,
+		                  "no Size:/Rss: lines: this looks like /proc/PID/maps, which has no "
+		                  "sizes; save /proc/PID/smaps instead");
 	return VMS_OK;
 }
 

@@ -2,7 +2,6 @@
 #include "vmscope/capture.h"
 
 #include <cjson/cJSON.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,19 +275,6 @@ out:
 
 /* ---- loading -------------------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* Inflate gzip data, at most max bytes of text (NUL-terminated, malloc'd). */
 static int gunzip(const char *in, size_t len, size_t max, char **out, size_t *out_len, char *err,
                   size_t errlen)
@@ -305,8 +291,9 @@ static int gunzip(const char *in, size_t len, size_t max, char **out, size_t *ou
 	while (zr != Z_STREAM_END) {
 		if (have == cap || !o) {
 			if (have >= max + 1) {
-				rc = fail(err, errlen, VMS_ERR_INVALID,
-				          "the file decompresses to more than %zu bytes (the limit)", max);
+				rc = vms_errorf(err, errlen, VMS_ERR_INVALID,
+				                "the file decompresses to more than %zu bytes (the limit)",
+				                max);
 				goto out;
 			}
 			cap = cap > max + 1 ? max + 1 : cap;
@@ -328,15 +315,15 @@ static int gunzip(const char *in, size_t len, size_t max, char **out, size_t *ou
 			goto out;
 		}
 		if (zr != Z_OK && zr != Z_STREAM_END) {
-			rc = fail(
+			rc = vms_errorf(
 			    err, errlen, VMS_ERR_INVALID, "not valid gzip data (%s at compressed byte %lu)",
 			    zr == Z_BUF_ERROR ? "it ends too early" : "corrupt", (unsigned long)z.total_in);
 			goto out;
 		}
 	}
 	if (have > max) {
-		rc = fail(err, errlen, VMS_ERR_INVALID,
-		          "the file decompresses to more than %zu bytes (the limit)", max);
+		rc = vms_errorf(err, errlen, VMS_ERR_INVALID,
+		                "the file decompresses to more than %zu bytes (the limit)", max);
 		goto out;
 	}
 	o[have] = '\0';
@@ -390,17 +377,18 @@ static int check_capture(const cJSON *cap, const struct vms_snapshot *s, char *e
 	struct vms_snapshot *raw = NULL;
 	int rc;
 	if (!cJSON_IsObject(cap) || !cJSON_IsString(fmt) || strcmp(fmt->valuestring, VMS_CAPTURE_FORMAT))
-		return fail(err, errlen, VMS_ERR_INVALID, "capture.format: must be \"%s\"",
-		            VMS_CAPTURE_FORMAT);
+		return vms_errorf(err, errlen, VMS_ERR_INVALID, "capture.format: must be \"%s\"",
+		                  VMS_CAPTURE_FORMAT);
 	if (!cJSON_IsNumber(ver) || ver->valuedouble < 1 || ver->valuedouble != (int)ver->valuedouble)
-		return fail(err, errlen, VMS_ERR_INVALID, "capture.version: must be a positive integer");
+		return vms_errorf(err, errlen, VMS_ERR_INVALID,
+		                  "capture.version: must be a positive integer");
 	if (ver->valuedouble > VMS_CAPTURE_VERSION)
-		return fail(err, errlen, VMS_ERR_UNSUPPORTED,
-		            "capture.version %d is newer than this vmscope reads (%d): update vmscope",
-		            (int)ver->valuedouble, VMS_CAPTURE_VERSION);
+		return vms_errorf(err, errlen, VMS_ERR_UNSUPPORTED,
+		                  "capture.version %d is newer than this vmscope reads (%d): update vmscope",
+		                  (int)ver->valuedouble, VMS_CAPTURE_VERSION);
 	if (!cJSON_IsObject(files) || file_text(files, "smaps", &smaps, &len) < 0)
-		return fail(err, errlen, VMS_ERR_INVALID,
-		            "capture.files.smaps: missing or not a string or {\"base64\": ...}");
+		return vms_errorf(err, errlen, VMS_ERR_INVALID,
+		                  "capture.files.smaps: missing or not a string or {\"base64\": ...}");
 	rc = VMS_ERR_NOMEM;
 	if (!(raw = vms_snapshot_new()) || vms_smaps_parse(raw, smaps, len) != VMS_OK)
 		goto out;
@@ -408,7 +396,7 @@ static int check_capture(const cJSON *cap, const struct vms_snapshot *s, char *e
 	for (size_t i = 0; i < raw->n_regions || i < s->n_regions; i++)
 		if (i >= raw->n_regions || i >= s->n_regions ||
 		    !same_region(&raw->regions[i], &s->regions[i])) {
-			rc = fail(
+			rc = vms_errorf(
 			    err, errlen, VMS_ERR_INVALID,
 			    "capture.files.smaps: region %zu (0x%llx) is not the snapshot's (%zu regions "
 			    "in the text, %zu in the snapshot): the capture was altered",
@@ -484,7 +472,8 @@ int vms_load_any(const char *buf, size_t len, size_t max_text, const char *name,
 		buf = plain;
 		len = plain_len;
 		if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
-			rc = fail(err, errlen, VMS_ERR_INVALID, "gzip inside gzip: decompress it once first");
+			rc = vms_errorf(err, errlen, VMS_ERR_INVALID,
+			                "gzip inside gzip: decompress it once first");
 			goto out;
 		}
 	}

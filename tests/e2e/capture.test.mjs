@@ -27,6 +27,14 @@ describe('Open file: captures and bare smaps', { timeout: 240000 }, () => {
     await waitReady(page, 'processes');
   });
 
+  // The page at 1400 and at 1024 px wide: NAME-1400.png, NAME-1024.png.
+  const shots = async (name) => {
+    await screenshot(page, `${name}-1400.png`, { top: true });
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await screenshot(page, `${name}-1024.png`, { top: true });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  };
+
   const openFile = async (file) => {
     const before = page.url();
     await page.setInputFiles('#import-file', file);
@@ -45,10 +53,7 @@ describe('Open file: captures and bare smaps', { timeout: 240000 }, () => {
     const stored = await apiCall(s.daemon, 'GET', `/snapshots/${id}`);
     assert.deepEqual(regionsOf(stored), regionsOf(doc), 'the stored regions are the capture\'s');
     assert.deepEqual(stored.total, doc.total, 'and so are the totals');
-    await screenshot(page, 'capture-opened-1400.png', { top: true });
-    await page.setViewportSize({ width: 1024, height: 800 });
-    await screenshot(page, 'capture-opened-1024.png', { top: true });
-    await page.setViewportSize({ width: 1400, height: 1000 });
+    await shots('capture-opened');
     await assertPageClean(page);
   });
 
@@ -62,10 +67,7 @@ describe('Open file: captures and bare smaps', { timeout: 240000 }, () => {
     assert.deepEqual(stored.threads, []);
     const notes = await page.locator('.note').allInnerTexts();
     assert.ok(notes.some((n) => /bare smaps file: threads, \/proc\/PID\/status .* unknown, not zero/.test(n)), notes.join(' | '));
-    await screenshot(page, 'capture-smaps-1400.png', { top: true });
-    await page.setViewportSize({ width: 1024, height: 800 });
-    await screenshot(page, 'capture-smaps-1024.png', { top: true });
-    await page.setViewportSize({ width: 1400, height: 1000 });
+    await shots('capture-smaps');
     await assertPageClean(page);
   });
 

@@ -20,11 +20,11 @@ import platform
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
+
+import golden_check  # noqa: E402  (first_difference)
 
 PROG = r"""
 #include <stdio.h>
@@ -58,60 +58,22 @@ def strip(snap):
     return {k: v for k, v in snap.items() if k not in VOLATILE}
 
 
-def first_diff(a, b, path=""):
+def first_diff(a, b):
     """Where two JSON values differ first ("" when equal)."""
-    if type(a) is not type(b):
-        return f"{path}: {str(a)[:80]} != {str(b)[:80]}"
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            d = first_diff(a.get(k), b.get(k), f"{path}.{k}")
-            if d:
-                return d
-        return ""
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} items != {len(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            d = first_diff(x, y, f"{path}[{i}]")
-            if d:
-                return d
-        return ""
-    return "" if a == b else f"{path}: {a} != {b}"
+    return golden_check.first_difference(a, b) or ""
 
 
 def regions(snap):
     return [r for a in snap["allocations"] for r in a["regions"]]
 
 
-def serve(tmp, *extra):
-    p = subprocess.Popen([hc.BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "db"), *extra],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    hc._children.append(p)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        m = re.search(r"(http://127\.0\.0\.1:\d+)/#token=([0-9A-Za-z_-]+)", line or "")
-        if m:
-            return m.group(1), m.group(2)
-        if not line and p.poll() is not None:
-            break
-    hc.skip("vmscope serve did not start")
-
-
 def post(base, token, path, data):
-    req = urllib.request.Request(base + "/api/v1" + path, data=data, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return hc.api(base, token, "POST", path, raw=data)
 
 
 def get(base, token, path):
-    req = urllib.request.Request(base + "/api/v1" + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
+    st, body = hc.api(base, token, "GET", path)
+    return json.loads(body) if st == 200 else {}
 
 
 def capture_and_live(tmp, pid):
@@ -243,7 +205,7 @@ def main():
                  r.stderr.decode()[:300])
 
         # 6. the daemon's import
-        base, token = serve(tmp, "--max-body", "1M")
+        base, token = hc.serve(tmp, "--max-body", "1M")
         st, body = post(base, token, "/snapshots?share=0", raw)
         hc.check("daemon: POST a capture -> 201", st == 201, body[:300])
         if st == 201:

@@ -170,6 +170,39 @@ def show(allocs):
         print(f"   {a['start']:>16} {a['type']:<13} {a['columns']['committed'] / MIB:9.1f} MiB  {a.get('details')}")
 
 
+def serve(tmp, *extra):
+    """Start `vmscope serve` on 127.0.0.1:0 with a store in tmp (ended with the other children);
+    return (base URL, token). Skips the test when it does not start."""
+    import re
+    p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "db"), *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _children.append(p)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)/#token=([0-9A-Za-z_-]+)", line or "")
+        if m:
+            return m.group(1), m.group(2)
+        if not line and p.poll() is not None:
+            break
+    skip("vmscope serve did not start")
+
+
+def api(base, token, method, path, body=None, raw=None):
+    """One API call (/api/v1 + path) with the token; body is sent as JSON, raw as it is (always
+    with the JSON content type, which every POST needs). Returns (status, bytes)."""
+    import urllib.error
+    import urllib.request
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
 def _cleanup():
     for p in _children:
         if p.poll() is None:
