@@ -1,6 +1,7 @@
 /* vmscope capture: everything a snapshot of one process needs, in one gzip file to look at
  * elsewhere (docs/capture.md). The scan is `vmscope snapshot`'s, with its permission checks;
  * the capture adds the /proc texts it was computed from (include/vmscope/capture.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -149,8 +150,9 @@ static int capture(pid_t pid, const char *target, int no_peek, const char *outpu
 	if (!output) {
 		snprintf(defname, sizeof defname, "%.64s-%d.vmscope.json.gz",
 		         s->name && *s->name ? s->name : "process", (int)pid);
-		for (char *p = defname; *p; p++)
-			if (*p == '/' || *p == ' ')
+		for (char *p = defname; *p; p++) /* the name is the process's to choose: keep it tame */
+			if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_') ||
+			    (p == defname && *p == '.'))
 				*p = '_';
 		output = defname;
 	}

@@ -91,7 +91,10 @@ static int parse_posted(struct vms_req *r, struct vms_snapshot **out)
 		return vms_send_error(r, 400, "bad_json",
 		                      "the body must be a snapshot JSON document, a capture or a smaps text");
 	}
-	if (body[0] == '{' && (st = vms_json_depth_ok(r, body, len)) != 0) {
+	size_t at = 0; /* JSON (not gzip, not smaps text): its depth first, as for every JSON body */
+	while (at < len && (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r'))
+		at++;
+	if (at < len && (body[at] == '{' || body[at] == '[') && (st = vms_json_depth_ok(r, body, len)) != 0) {
 		free(body);
 		return st;
 	}

@@ -202,7 +202,7 @@ static const struct bad_case bad_cases[] = {
     {"\"format_version\":1", "\"format_version\":\"1\"", VMS_ERR_INVALID,
      "format_version: expected a number"},
     {"{\"pid\":7}", "{\"ppid\":7}", VMS_ERR_INVALID, "process.pid: missing"},
-    {"{\"pid\":7}", "{\"pid\":-7}", VMS_ERR_INVALID, "process.pid: not an integer in [1, 2147483647]"},
+    {"{\"pid\":7}", "{\"pid\":-7}", VMS_ERR_INVALID, "process.pid: not an integer in [0, 2147483647]"},
     {"\"process\":{\"pid\":7}", "\"process\":[7]", VMS_ERR_INVALID, "process: expected an object"},
     {"\"allocations\":[", "\"allocs\":[", VMS_ERR_INVALID, "allocations: missing"},
     {"\"start\":\"0x5000\"", "\"start\":\"0x2000\"", VMS_ERR_INVALID,
