@@ -198,6 +198,14 @@ def main():
         r = run("capture", "-p", str(p.pid), "-o", "-")
         hc.check("capture -o -: gzip on stdout", r.returncode == 0 and r.stdout[:2] == b"\x1f\x8b")
 
+        # every command that takes a snapshot file takes these too
+        r = run("diff", cap, bare)
+        hc.check("vmscope diff CAPTURE SMAPS: exit 0, the smaps side's time unknown",
+                 r.returncode == 0 and b"To:   unknown  process 0 (smaps)" in r.stdout, r.stdout[:300] + r.stderr[:300])
+        r = run("at", "--json", cap, regions(imported)[0]["start"])
+        hc.check("vmscope at CAPTURE ADDR: the first region", r.returncode == 0
+                 and json.loads(r.stdout)[0]["region"]["start"] == regions(imported)[0]["start"], r.stderr.decode()[:300])
+
         # A capture of format 1 kept in the tree still opens (captures travel, and stay).
         fixture = os.path.join(hc.SOURCE, "tests", "fixtures", "capture", "idle-v1.json.gz")
         r = run("snapshot", "--from", fixture, "--json")
