@@ -232,8 +232,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
  * carry): its regions parsed, classified by the same classifier and recognisers as a scan,
  * but with no memory reads and no files (dirfd -1). What smaps cannot tell is left unknown and
  * said so, never invented: no threads (thread_note says why), no status (all 0, thread_note),
- * no smaps_rollup, no command line, pid 0, host and kernel NULL, arch from the addresses
- * (machine "unknown"), peek 0 with peek_note. name (may be NULL) becomes the snapshot's name.
+ * no smaps_rollup, no command line, pid 0, uid -1, taken_at_ms 0, host and kernel NULL, arch
+ * from the addresses (machine x86_64 when [vsyscall] is mapped, else "unknown"), peek 0 with
+ * peek_note. name (may be NULL) becomes the snapshot's name.
  * Returns VMS_OK with *out, VMS_ERR_NOMEM, or VMS_ERR_INVALID with why[] saying what is wrong
  * (not text, no region line, a /proc/PID/maps without smaps fields, mostly malformed lines). */
 int vms_snapshot_from_smaps(const char *buf, size_t len, const char *name, struct vms_snapshot **out,
