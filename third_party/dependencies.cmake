@@ -28,3 +28,6 @@ add_library(vms_openssl INTERFACE)
 target_include_directories(vms_openssl INTERFACE ${OPENSSL_INCLUDE_DIR})
 target_link_libraries(vms_openssl INTERFACE ${OPENSSL_SSL_LIBRARY} ${OPENSSL_CRYPTO_LIBRARY})
 add_library(vms::openssl ALIAS vms_openssl)
+
+# zlib 1.2 (zlib1g-dev): gzip of captures (`vmscope capture`) and of files opened for import.
+find_package(ZLIB REQUIRED)

@@ -12,7 +12,7 @@
 # As root it runs apt-get; otherwise it prints the exact command to run and exits 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-want=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev libssl-dev openssl procps python3 curl jq)
+want=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev zlib1g-dev libsqlite3-dev libssl-dev openssl procps python3 curl jq)
 for arg in "$@"; do
   case "$arg" in
     --e2e) want+=(chromium nodejs npm) ;;

@@ -101,7 +101,9 @@ export function looksLikeAddress(text) {
 
 // ---- time ----
 
+// ms 0: unknown (a snapshot made from a bare smaps file has no time).
 export function fmtTime(iso, ms) {
+  if (ms === 0) return 'unknown';
   const d = ms != null ? new Date(ms) : new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso ?? '');
   const pad = (x) => String(x).padStart(2, '0');
@@ -109,7 +111,7 @@ export function fmtTime(iso, ms) {
 }
 
 export function fmtAgo(ms) {
-  if (ms == null) return '';
+  if (ms == null || ms === 0) return '';
   const s = Math.round((Date.now() - ms) / 1000);
   if (s < 5) return 'just now';
   if (s < 60) return `${s} s ago`;

@@ -1,5 +1,6 @@
 // Open (import) a snapshot file: VMMap's "open a saved report". The file goes to the daemon
-// (POST /api/v1/snapshots), which validates it, recomputes its totals and stores it. A timeline
+// (POST /api/v1/snapshots), which validates it, recomputes its totals and stores it. A capture
+// (`vmscope capture`, gzip) and a bare /proc/PID/smaps text are opened the same way. A timeline
 // file (`vmscope watch -o`) goes to POST /api/v1/watches/import and opens as a watch.
 import { api } from './api.js';
 import { MAX_JSON_DEPTH, jsonTooDeep } from './jsonlimits.js';
@@ -16,32 +17,51 @@ export function openImportDialog() {
   input.click();
 }
 
+// What a file holds, from its first bytes: 'gzip' (a capture from `vmscope capture`, or a
+// compressed snapshot), 'json' (a snapshot, or an uncompressed capture) or 'text' (a bare
+// /proc/PID/smaps, classified by the daemon). The daemon checks each; this only picks the body.
+export function fileKind(bytes) {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip';
+  let i = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  return bytes[i] === 0x7b ? 'json' : 'text';
+}
+
 export async function importFile(file) {
   if (!file) return;
-  let text;
+  let body;
+  let kind;
   try {
-    text = await file.text();
-    const deep = jsonTooDeep(text);
-    if (deep >= 0) {
-      toast(`${file.name} is not a vmscope snapshot: it nests deeper than ${MAX_JSON_DEPTH} levels ` +
-        `(at character ${deep}); a snapshot nests 6.`, 'error');
-      return;
-    }
-    // a timeline (`vmscope watch -o FILE`): JSON Lines whose first line names the format
-    const first = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length);
-    if (/"format"\s*:\s*"vmscope-timeline"/.test(first)) return importTimelineFile(file, text);
-    const j = JSON.parse(text);
-    if (!j || typeof j !== 'object' || j.format_version == null) {
-      toast(`${file.name} is not a vmscope snapshot (it has no format_version).`, 'error');
-      return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    kind = fileKind(bytes);
+    if (kind === 'json') {
+      const text = new TextDecoder().decode(bytes);
+      const deep = jsonTooDeep(text);
+      if (deep >= 0) {
+        toast(`${file.name} is not a vmscope snapshot: it nests deeper than ${MAX_JSON_DEPTH} levels ` +
+          `(at character ${deep}); a snapshot nests 6.`, 'error');
+        return;
+      }
+      // a timeline (`vmscope watch -o FILE`): JSON Lines whose first line names the format
+      const first = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length);
+      if (/"format"\s*:\s*"vmscope-timeline"/.test(first)) return importTimelineFile(file, text);
+      const j = JSON.parse(text);
+      if (!j || typeof j !== 'object' || j.format_version == null) {
+        toast(`${file.name} is not a vmscope snapshot (it has no format_version).`, 'error');
+        return;
+      }
+      body = text;
+    } else {
+      body = bytes; // a capture (gzip) or a smaps text: the daemon tells which and checks it
     }
   } catch (e) {
     toast(`${file.name} is not a JSON file: ${e.message}`, 'error');
     return;
   }
   try {
-    const r = await api.importSnapshot(text);
-    toast(`Opened ${file.name} as snapshot #${r.id}.`);
+    const r = await api.importSnapshot(body);
+    const what = kind === 'gzip' ? 'capture' : kind === 'text' ? 'smaps file' : 'snapshot';
+    toast(`Opened ${file.name} (${what}) as snapshot #${r.id}.`);
     navigate(['snapshot', String(r.id)], {});
   } catch (err) {
     toastError(err);
@@ -63,7 +83,7 @@ async function importTimelineFile(file, text) {
 export function installImport() {
   const input = importInput();
   input.addEventListener('change', () => importFile(input.files && input.files[0]));
-  // Dropping a .json file anywhere on the page opens it too.
+  // Dropping a file anywhere on the page opens it too.
   window.addEventListener('dragover', (ev) => {
     if (document.body.classList.contains('shared')) return;
     if (ev.dataTransfer && [...ev.dataTransfer.types].includes('Files')) ev.preventDefault();

@@ -255,8 +255,8 @@ class SnapshotView {
     const arch = p.arch ? `${p.arch.machine || '?'}${p.arch.bits ? ', ' + p.arch.bits + '-bit' : ''}` : '';
     const regions = this.m.regions.length;
     const facts = [
-      ['Taken', `${fmtTime(s.taken_at, s.taken_at_ms)} (${fmtAgo(s.taken_at_ms)})`],
-      ['User', p.user != null ? `${p.user}${p.uid != null ? ' (' + p.uid + ')' : ''}` : ''],
+      ['Taken', s.taken_at_ms === 0 ? 'unknown' : `${fmtTime(s.taken_at, s.taken_at_ms)} (${fmtAgo(s.taken_at_ms)})`],
+      ['User', p.user != null ? `${p.user}${p.uid != null && p.uid !== 4294967295 ? ' (' + p.uid + ')' : ''}` : ''], // uid -1: unknown
       ['Arch', arch],
       ['Host', [s.host, s.kernel].filter(Boolean).join(', kernel ')],
       ['Threads', s.status && s.status.threads != null ? fmtInt(s.status.threads) : ''],
@@ -268,7 +268,7 @@ class SnapshotView {
       actions.append(
         el('button', { type: 'button', className: `primary${this.notHere() ? ' refused' : ''}`, id: 'btn-refresh', title: this.notHere() || 'Take a new snapshot of this process (F5)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.refresh() }, 'Refresh', el('kbd', { text: 'F5' })),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-changes', title: this.notHere() || 'What changed since the previous snapshot of this process', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => this.showChanges() }, 'Show changes'),
-        this.canMark() ? el('button', { type: 'button', id: 'btn-mark', 'aria-pressed': this.markOn ? 'true' : 'false', className: this.markOn ? 'on' : '', title: 'Mark what changed since the previous snapshot of this process on the map and in the details (from → to on hover)', onclick: () => this.toggleMarks() }, 'Mark changes') : null,
+        this.canMark() ? el('button', { type: 'button', id: 'btn-mark', 'aria-pressed': this.markOn ? 'true' : 'false', className: this.markOn ? 'on' : '', title: 'Mark what changed since the previous snapshot of this process on the map and in the details (from → to on hover)', onclick: () => this.toggleMarks() }, 'Mark changes') : '', // (DOM append writes null as "null")
         el('button', { type: 'button', id: 'btn-share', title: 'Create a read-only link to this snapshot and copy it', onclick: () => this.share() }, 'Share'),
         el('button', { type: 'button', id: 'btn-send', title: 'Send this snapshot to a team\'s vmscope daemon over TLS and get its share link', onclick: () => this.sendTo() }, 'Send to…'),
         el('button', { type: 'button', className: this.notHere() ? 'refused' : '', id: 'btn-watch', title: this.notHere() || 'Sample this process every second and chart what grows (a watch)', 'aria-disabled': this.notHere() ? 'true' : null, onclick: () => { if (!this.refuse('Watch')) startWatch(p.pid); } }, 'Watch this process'));

@@ -29,7 +29,7 @@ export function barNotes(snap, byType) {
   const tot = snap.total || {};
   const status = snap.status || {};
   const pte = ((byType.page_table || {}).columns || {}).total_ws || 0;
-  if (status.vm_rss != null) {
+  if (status.vm_rss != null && status.vm_size !== 0) { // VmSize 0: no status (a bare smaps file)
     const eq = tot.total_ws === status.vm_rss + pte;
     notes.push({ key: 'rss', text: eq
       ? `Total WS ${human(tot.total_ws || 0)} = ps RSS ${human(status.vm_rss)} (VmRSS) + page tables ${human(pte)} (VmPTE, the Page Table row).`

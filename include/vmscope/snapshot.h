@@ -213,6 +213,13 @@ struct vms_snapshot_opts {
 	 * streamed_as is valid until vms_snapshot_take returns. Required when on_allocation is set. */
 	void (*on_restart)(void *cookie, const long *streamed_as, size_t n);
 	void *cookie;
+	/* Optional (vmscope capture): the text of each /proc file the scan parsed, exactly as it
+	 * was read, so a capture holds what the snapshot was computed from. file is "stat",
+	 * "status", "cmdline", "mountinfo", "smaps_rollup" or "smaps"; smaps comes in pieces, in
+	 * order (concatenated they are the file). Called on the scanning threads, one at a time;
+	 * text_cookie is passed. If the scan fails, the texts must be discarded. */
+	void (*on_text)(void *text_cookie, const char *file, const char *buf, size_t len);
+	void *text_cookie;
 };
 
 /* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free); on
@@ -220,6 +227,18 @@ struct vms_snapshot_opts {
  * Errors: VMS_ERR_NO_SUCH_PROCESS, VMS_ERR_EXITED, VMS_ERR_PERMISSION, VMS_ERR_NO_ADDRESS_SPACE,
  * VMS_ERR_NOMEM, VMS_ERR_IO. opts may be NULL (defaults: both on). */
 int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vms_snapshot **out);
+
+/* A snapshot from a saved /proc/PID/smaps text (`cat /proc/PID/smaps > f`, what bug reports
+ * carry): its regions parsed, classified by the same classifier and recognisers as a scan,
+ * but with no memory reads and no files (dirfd -1). What smaps cannot tell is left unknown and
+ * said so, never invented: no threads (thread_note says why), no status (all 0, thread_note),
+ * no smaps_rollup, no command line, pid 0, uid -1, taken_at_ms 0, host and kernel NULL, arch
+ * from the addresses (machine x86_64 when [vsyscall] is mapped, else "unknown"), peek 0 with
+ * peek_note. name (may be NULL) becomes the snapshot's name.
+ * Returns VMS_OK with *out, VMS_ERR_NOMEM, or VMS_ERR_INVALID with why[] saying what is wrong
+ * (not text, no region line, a /proc/PID/maps without smaps fields, mostly malformed lines). */
+int vms_snapshot_from_smaps(const char *buf, size_t len, const char *name, struct vms_snapshot **out,
+                            char *why, size_t why_len);
 
 /* An empty snapshot with a pool, for importers and tests that fill it by hand. NULL on ENOMEM. */
 struct vms_snapshot *vms_snapshot_new(void);

@@ -53,4 +53,8 @@ static inline int vms_hex_digit(int c)
  * is "1969-12-31T23:59:58.500Z". */
 void vms_format_time_ms(int64_t ms, char *buf, size_t size);
 
+/* printf the sentence saying why into buf[len] (buf may be NULL) and return code: for functions
+ * that return an enum vms_err with a message. */
+int vms_errorf(char *buf, size_t len, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #endif

@@ -3,9 +3,13 @@
  * the one process operand of snapshot and watch. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "vmscope/error.h"
+#include "vmscope/proclist.h"
 
 #define MAX_SWITCHES 8
 #define HELP_VAL 'h'
@@ -56,4 +60,64 @@ int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, 
 	        *target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
 	usage(stderr);
 	return VMS_EXIT_USAGE;
+}
+
+/* Permission denied, in words that fit who we are: root is not told to run as root. */
+static void permission_message(const char *cmd, const char *target)
+{
+	if (geteuid() == 0)
+		fprintf(stderr,
+		        "vmscope %s: %s: permission denied even as root: the process is not "
+		        "dumpable, has capabilities vmscope lacks, or is in another user or PID "
+		        "namespace (CAP_SYS_PTRACE there would grant access)\n",
+		        cmd, target);
+	else
+		fprintf(stderr, "vmscope %s: %s: %s\n", cmd, target, vms_strerror(VMS_ERR_PERMISSION));
+}
+
+int vms_cli_resolve(const char *cmd, const char *target, int by_cmdline, pid_t *pid)
+{
+	pid_t *matches = NULL;
+	size_t n_matches = 0;
+	/* "-p -5" is a mistyped pid, not a process named "-5" */
+	if (!by_cmdline && (target[0] == '-' || !target[0])) {
+		fprintf(stderr, "vmscope %s: -p takes a pid or a process name, not '%s'\n", cmd, target);
+		return VMS_EXIT_USAGE;
+	}
+	int err = by_cmdline ? vms_proc_resolve_cmdline(target, pid, &matches, &n_matches)
+	                     : vms_proc_resolve(target, pid, &matches, &n_matches);
+	if (err == VMS_ERR_AMBIGUOUS) {
+		fprintf(stderr, "vmscope %s: '%s' matches %zu processes; pick one with -p PID:\n", cmd,
+		        target, n_matches);
+		for (size_t i = 0; i < n_matches; i++) {
+			struct vms_proc p;
+			if (vms_proc_read(matches[i], NULL, &p) == VMS_OK) {
+				fprintf(stderr, "  %7d  %-10s %s\n", p.pid, p.user, p.cmdline);
+				vms_proc_clear(&p);
+			}
+		}
+		free(matches);
+		return VMS_EXIT_AMBIGUOUS;
+	}
+	if (!err)
+		return -1;
+	if (err == VMS_ERR_NO_SUCH_PROCESS)
+		fprintf(stderr, "vmscope %s: no such process: %s%s\n", cmd, target,
+		        by_cmdline ? " (in any command line)" : "");
+	else if (err == VMS_ERR_PERMISSION)
+		permission_message(cmd, target);
+	else
+		fprintf(stderr, "vmscope %s: %s\n", cmd, vms_strerror(err));
+	return vms_exit_for_err(err);
+}
+
+int vms_cli_scan_failed(const char *cmd, const char *target, pid_t pid, int err)
+{
+	if (err == VMS_ERR_NO_SUCH_PROCESS)
+		fprintf(stderr, "vmscope %s: no such process: %d\n", cmd, (int)pid);
+	else if (err == VMS_ERR_PERMISSION)
+		permission_message(cmd, target);
+	else
+		fprintf(stderr, "vmscope %s: process %d: %s\n", cmd, (int)pid, vms_strerror(err));
+	return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
 }

@@ -20,12 +20,13 @@
 static void at_usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: vmscope at [--json] [--no-peek] PID|NAME|FILE.json ADDR...\n\n"
+	        "usage: vmscope at [--json] [--no-peek] PID|NAME|FILE.json|FILE.json.gz ADDR...\n\n"
 	        "What is at each address (hex, with or without 0x): the allocation and region, their type,\n"
 	        "the offset into them; inside an image the file offset, the ELF section and the symbol\n"
 	        "(libc.so.6!malloc+0x2a, from .symtab, a debug file under /usr/lib/debug/.build-id/, or\n"
 	        ".dynsym); in a free gap its size; the regions before and after.\n"
-	        "A FILE.json is a saved snapshot: its images are read from this machine's files, and only\n"
+	        "A FILE.json is a saved snapshot (FILE.json.gz: a capture, docs/capture.md): its images are "
+	        "read from this machine's files, and only\n"
 	        "when a file is still the one that was mapped (same inode).\n"
 	        "  --json     an array of objects, one per address (the API's /at/{addr})\n"
 	        "  --no-peek  never read the process's memory (as for `vmscope snapshot`)\n"
@@ -182,7 +183,7 @@ int vms_cmd_at(int argc, char **argv)
 		}
 
 	struct vms_snapshot *s = NULL;
-	int stored = ends_with(target, ".json");
+	int stored = ends_with(target, ".json") || ends_with(target, ".gz"); /* a capture too */
 	int rc = stored ? vms_cli_load_snapshot("at", target, &s) : take(target, no_peek, &s);
 	if (rc) {
 		free(addrs);

@@ -20,36 +20,42 @@
 static void snapshot_usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
-	       "                         [--units kib|human] [--no-threads] [--no-rollup] [--no-peek]\n"
-	       "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
-	       "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
-	       "Scan one process's address space and classify it the way VMMap does.\n"
-	       "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
-	       "                      their start (python finds python3); it must match one process\n"
-	       "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
-	       "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
-	       "  --json              the same as --format json\n"
-	       "  -o, --output FILE   write to FILE; without --format the format follows the\n"
-	       "                      extension (.json, .csv or .txt); -o - is standard output\n"
-	       "  --units UNITS       the text report's sizes: kib (default, plain KiB integers) or\n"
-	       "                      human (4 KiB, 12.5 MiB, 128 TiB); CSV and JSON keep KiB/bytes\n"
-	       "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
-	       "  --no-rollup         do not read smaps_rollup\n"
-	       "  --no-peek           never read the process's memory: runtime heaps are named from\n"
-	       "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
-	       "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
-	       "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
-	       "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
-	       "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
-	       "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
-	       "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
-	       "Columns (docs/memory-types.md): Private is commit-style, VMMap's Private Bytes,\n"
-	       "counted whether touched or not (an untouched thread stack counts whole); its\n"
-	       "resident part is Private WS. Total WS includes the Page Table row: it is ps's RSS\n"
-	       "(VmRSS) + VmPTE. `vmscope ps` shows RssAnon (ANON), another measure.\n"
-	       "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
-	       "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
+	    f,
+	    "usage: vmscope snapshot -p PID|NAME | -f TEXT | --from FILE [--json | --format json|csv|txt]\n"
+	    "                         [-o FILE|-] [--units kib|human] [--no-threads] [--no-rollup] "
+	    "[--no-peek]\n"
+	    "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
+	    "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
+	    "Scan one process's address space and classify it the way VMMap does.\n"
+	    "  -p, --pid PID|NAME  the process; a name matches the process name or argv[0], else\n"
+	    "                      their start (python finds python3); it must match one process\n"
+	    "  -f, --cmdline TEXT  the one process whose command line contains TEXT (pgrep -f)\n"
+	    "  --from FILE         no scan: open FILE, a capture (`vmscope capture`, its snapshot\n"
+	    "                      checked against its raw smaps), a snapshot JSON (.gz too), or a\n"
+	    "                      bare /proc/PID/smaps text (classified here; threads, status and\n"
+	    "                      rollup unknown). --from-capture is the same\n"
+	    "  --format FMT        json, csv (VMMap's CSV layout) or txt (the text report, default)\n"
+	    "  --json              the same as --format json\n"
+	    "  -o, --output FILE   write to FILE; without --format the format follows the\n"
+	    "                      extension (.json, .csv or .txt); -o - is standard output\n"
+	    "  --units UNITS       the text report's sizes: kib (default, plain KiB integers) or\n"
+	    "                      human (4 KiB, 12.5 MiB, 128 TiB); CSV and JSON keep KiB/bytes\n"
+	    "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
+	    "  --no-rollup         do not read smaps_rollup\n"
+	    "  --no-peek           never read the process's memory: runtime heaps are named from\n"
+	    "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	    "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
+	    "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
+	    "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
+	    "  --ca FILE           trust its certificate when FILE (PEM) signed it, for the URL's name\n"
+	    "  --fingerprint FP    trust exactly the certificate with this SHA-256 fingerprint (what its\n"
+	    "                      vmscope serve --tls-self-signed printed); default: the system's CAs\n"
+	    "Columns (docs/memory-types.md): Private is commit-style, VMMap's Private Bytes,\n"
+	    "counted whether touched or not (an untouched thread stack counts whole); its\n"
+	    "resident part is Private WS. Total WS includes the Page Table row: it is ps's RSS\n"
+	    "(VmRSS) + VmPTE. `vmscope ps` shows RssAnon (ANON), another measure.\n"
+	    "Exit codes: 0 ok, 2 usage, 3 no such process or it exited, 4 permission denied,\n"
+	    "            5 no address space (kernel thread, zombie), 6 ambiguous name.\n");
 }
 
 enum fmt { FMT_NONE = -1, FMT_TEXT, FMT_JSON, FMT_CSV };
@@ -73,7 +79,8 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-/* What to write: the format, the JSON captured during the scan (FMT_JSON), the text options. */
+/* What to write: the format, the JSON captured during the scan (FMT_JSON; NULL for a snapshot
+ * opened from a file, whose JSON is written now), the text options. */
 struct out_spec {
 	enum fmt f;
 	struct vms_json_capture *jc;
@@ -84,78 +91,53 @@ struct out_spec {
 static int render(const struct vms_snapshot *s, const struct out_spec *o, FILE *out)
 {
 	enum fmt f = o->f;
-	if (f == FMT_JSON)
+	if (f == FMT_JSON && o->jc)
 		return vms_json_capture_write(o->jc, s, out);
 	char *text = NULL;
 	size_t len = 0;
-	int err =
-	    f == FMT_TEXT ? vms_export_text_with(s, &o->text, &text, &len) : vms_export_csv(s, &text, &len);
+	int err = f == FMT_JSON   ? vms_json_write_snapshot(s, NULL, &text, &len)
+	          : f == FMT_TEXT ? vms_export_text_with(s, &o->text, &text, &len)
+	                          : vms_export_csv(s, &text, &len);
 	if (!err && fwrite(text, 1, len, out) != len)
 		err = VMS_ERR_IO;
-	if (!err && f == FMT_TEXT && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
+	if (!err && f != FMT_CSV && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
 		err = VMS_ERR_IO;
 	free(text);
 	return err;
 }
 
-/* Write to something that is not a regular file (/dev/null, a FIFO, a terminal) in place: a
- * rename over it would replace the device with a file (as root, `-o /dev/null` once did). */
-static int write_in_place(const char *path, const struct vms_snapshot *s, const struct out_spec *o)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
-	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!out) {
-		if (fd >= 0)
-			close(fd);
-		return VMS_ERR_IO;
-	}
-	int err = render(s, o, out);
-	if (fclose(out) != 0 && !err)
-		err = VMS_ERR_IO;
-	return err;
-}
-
-/* Write to path through a temporary file + rename, so a failed run never leaves half a file;
- * a path that exists and is not a regular file is written in place instead. */
+/* Write to path through a temporary file + rename, so a failed run never leaves half a file.
+ * A path that exists and is not a regular file (/dev/null, a FIFO, a terminal) is written in
+ * place: a rename over it would replace the device with a file (as root, `-o /dev/null` once did). */
 static int write_file(const char *path, const struct vms_snapshot *s, const struct out_spec *o)
 {
 	struct stat sb;
-	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return write_in_place(path, s, o);
+	int in_place = stat(path, &sb) == 0 && !S_ISREG(sb.st_mode);
 	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
+	char *tmp = in_place ? NULL : malloc(n);
+	int fd = -1, err = VMS_ERR_IO;
+	if (in_place) {
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	} else if (tmp) {
+		snprintf(tmp, n, "%s.tmpXXXXXX", path);
+		fd = mkstemp(tmp);
+	} else {
 		return VMS_ERR_NOMEM;
-	snprintf(tmp, n, "%s.tmpXXXXXX", path);
-	int err = VMS_ERR_IO;
-	int fd = mkstemp(tmp);
+	}
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out) {
 		err = render(s, o, out);
 		if (fclose(out) != 0 && !err)
 			err = VMS_ERR_IO;
-		if (!err && rename(tmp, path) != 0)
+		if (!err && tmp && rename(tmp, path) != 0)
 			err = VMS_ERR_IO;
 	} else if (fd >= 0) {
 		close(fd);
 	}
-	if (err && fd >= 0)
+	if (err && tmp && fd >= 0)
 		unlink(tmp);
 	free(tmp);
 	return err;
-}
-
-/* Permission denied, in words that fit who we are: root is not told to run as root. */
-static void permission_message(const char *target)
-{
-	if (geteuid() == 0)
-		fprintf(stderr,
-		        "vmscope snapshot: %s: permission denied even as root: the process is not "
-		        "dumpable, has capabilities vmscope lacks, or is in another user or PID "
-		        "namespace (CAP_SYS_PTRACE there would grant access)\n",
-		        target);
-	else
-		fprintf(stderr, "vmscope snapshot: %s: %s\n", target, vms_strerror(VMS_ERR_PERMISSION));
 }
 
 /* The format from --json / --format and -o's extension; conflicts are usage errors (a --json
@@ -256,9 +238,62 @@ static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, con
 #endif
 }
 
+/* *slot = optarg, for an option given at most once. 0, or -1 after saying it came twice. */
+static int set_once(const char **slot, const char *option)
+{
+	if (*slot) {
+		fprintf(stderr, "vmscope snapshot: %s given twice\n", option);
+		return -1;
+	}
+	*slot = optarg;
+	return 0;
+}
+
+/* Write s as o says to output, or standard output when output is NULL. The exit code. */
+static int emit(const struct vms_snapshot *s, const struct out_spec *o, const char *output)
+{
+	int err;
+	if (output) {
+		err = write_file(output, s, o);
+		if (err == VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
+	} else {
+		err = render(s, o, stdout);
+		if (fflush(stdout) != 0 && !err)
+			err = VMS_ERR_IO;
+		if (err == VMS_ERR_IO)
+			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n",
+			        strerror(errno));
+	}
+	if (err && err != VMS_ERR_IO)
+		fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
+	return err ? VMS_EXIT_ERROR : VMS_EXIT_OK;
+}
+
+/* --from FILE: open a capture, snapshot or bare smaps file and write it as asked. */
+static int from_file(const char *path, enum fmt asked, const char *how, const char *output,
+                     const struct vms_upload_opts *up, const struct vms_text_opts *text)
+{
+	struct vms_snapshot *s = NULL;
+	struct out_spec o = {.text = *text};
+	if (up->url) {
+		fprintf(stderr, "vmscope snapshot: --from and --upload do not go together (the daemon's "
+		                "import takes the file itself: POST /api/v1/snapshots)\n");
+		return VMS_EXIT_USAGE;
+	}
+	if ((o.f = choose_format(asked, how, output)) == FMT_NONE)
+		return VMS_EXIT_USAGE;
+	int rc = vms_cli_load_snapshot("snapshot", path, &s);
+	if (rc)
+		return rc;
+	rc = emit(s, &o, output && strcmp(output, "-") ? output : NULL);
+	vms_snapshot_free(s);
+	return rc;
+}
+
 int vms_cmd_snapshot(int argc, char **argv)
 {
-	const char *target = NULL, *output = NULL, *how = NULL;
+	const char *target = NULL, *output = NULL, *how = NULL, *from = NULL;
 	enum fmt asked = FMT_NONE, f;
 	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
 	/* clang-format off */
@@ -271,6 +306,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
 	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
 	    {"units", required_argument, NULL, 'u'},
+	    {"from", required_argument, NULL, 'I'},    {"from-capture", required_argument, NULL, 'I'},
 	    {0}};
 	/* clang-format on */
 	struct vms_upload_opts up = {0};
@@ -285,6 +321,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 		if (upload_option(c, &up))
 			continue;
 		switch (c) {
+		case 'I':
+			if (set_once(&from, "--from") < 0)
+				return VMS_EXIT_USAGE;
+			break;
 		case 'p':
 		case 'f':
 			if (target) {
@@ -298,11 +338,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 			by_cmdline = c == 'f';
 			break;
 		case 'o':
-			if (output) {
-				fprintf(stderr, "vmscope snapshot: -o given twice\n");
+			if (set_once(&output, "-o") < 0)
 				return VMS_EXIT_USAGE;
-			}
-			output = optarg;
 			break;
 		case 'j':
 		case 'F':
@@ -349,14 +386,15 @@ int vms_cmd_snapshot(int argc, char **argv)
 			return VMS_EXIT_USAGE;
 		}
 	}
+	if (from && (target || optind < argc)) {
+		fprintf(stderr, "vmscope snapshot: --from FILE or a process, not both\n");
+		return VMS_EXIT_USAGE;
+	}
+	if (from)
+		return from_file(from, asked, how, output, &up, &text);
 	int done = vms_cli_target("snapshot", argc, argv, &target, snapshot_usage);
 	if (done >= 0)
 		return done;
-	/* "-p -5" is a mistyped pid, not a process named "-5" */
-	if (!by_cmdline && (target[0] == '-' || !target[0])) {
-		fprintf(stderr, "vmscope snapshot: -p takes a pid or a process name, not '%s'\n", target);
-		return VMS_EXIT_USAGE;
-	}
 	if (check_upload(&up, asked, output) != 0)
 		return VMS_EXIT_USAGE;
 	if (up.url)
@@ -372,33 +410,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 	if (output && !strcmp(output, "-"))
 		output = NULL; /* standard output */
 
-	pid_t pid = 0, *matches = NULL;
-	size_t n_matches = 0;
-	int err = by_cmdline ? vms_proc_resolve_cmdline(target, &pid, &matches, &n_matches)
-	                     : vms_proc_resolve(target, &pid, &matches, &n_matches);
-	if (err == VMS_ERR_AMBIGUOUS) {
-		fprintf(stderr, "vmscope snapshot: '%s' matches %zu processes; pick one with -p PID:\n",
-		        target, n_matches);
-		for (size_t i = 0; i < n_matches; i++) {
-			struct vms_proc p;
-			if (vms_proc_read(matches[i], NULL, &p) == VMS_OK) {
-				fprintf(stderr, "  %7d  %-10s %s\n", p.pid, p.user, p.cmdline);
-				vms_proc_clear(&p);
-			}
-		}
-		free(matches);
-		return VMS_EXIT_AMBIGUOUS;
-	}
-	if (err) {
-		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %s%s\n", target,
-			        by_cmdline ? " (in any command line)" : "");
-		else if (err == VMS_ERR_PERMISSION)
-			permission_message(target);
-		else
-			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
-		return vms_exit_for_err(err);
-	}
+	pid_t pid = 0;
+	int done_rc = vms_cli_resolve("snapshot", target, by_cmdline, &pid);
+	if (done_rc >= 0)
+		return done_rc;
 
 	struct vms_snapshot *s = NULL;
 	struct vms_json_capture *jc = NULL;
@@ -410,39 +425,13 @@ int vms_cmd_snapshot(int argc, char **argv)
 		}
 		vms_json_capture_hook(jc, &opts);
 	}
-	err = vms_snapshot_take(pid, &opts, &s);
+	int err = vms_snapshot_take(pid, &opts, &s);
 	if (err) {
 		vms_json_capture_free(jc);
-		if (err == VMS_ERR_NO_SUCH_PROCESS)
-			fprintf(stderr, "vmscope snapshot: no such process: %d\n", (int)pid);
-		else if (err == VMS_ERR_PERMISSION)
-			permission_message(target);
-		else
-			fprintf(stderr, "vmscope snapshot: process %d: %s\n", (int)pid, vms_strerror(err));
-		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
+		return vms_cli_scan_failed("snapshot", target, pid, err);
 	}
-	int rc = VMS_EXIT_OK;
 	struct out_spec o = {.f = f, .jc = jc, .text = text};
-	if (up.url) {
-		rc = upload(s, jc, &up);
-		err = VMS_OK;
-	} else if (output) {
-		err = write_file(output, s, &o);
-		if (err == VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
-	} else {
-		err = render(s, &o, stdout);
-		if (fflush(stdout) != 0 && !err)
-			err = VMS_ERR_IO;
-		if (err == VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: cannot write to standard output: %s\n",
-			        strerror(errno));
-	}
-	if (err) {
-		if (err != VMS_ERR_IO)
-			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
-		rc = VMS_EXIT_ERROR;
-	}
+	int rc = up.url ? upload(s, jc, &up) : emit(s, &o, output);
 	vms_json_capture_free(jc);
 	vms_snapshot_free(s);
 	return rc;

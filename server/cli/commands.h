@@ -34,6 +34,14 @@ int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, voi
  * process, or an operand too many) and the usage on stderr. (args.c) */
 int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f));
 
+/* Resolve target (-p PID|NAME, or -f TEXT when by_cmdline) to one process. Returns -1 to go on
+ * with *pid; else the exit code after saying why on stderr ("vmscope CMD: ..."; an ambiguous
+ * name lists its matches; "-p -5" is a usage error). (args.c) */
+#include <sys/types.h>
+int vms_cli_resolve(const char *cmd, const char *target, int by_cmdline, pid_t *pid);
+/* Say on stderr why the scan of pid (named target by the user) failed with err, and return the
+ * exit code. (args.c) */
+int vms_cli_scan_failed(const char *cmd, const char *target, pid_t pid, int err);
 /* Read and parse snapshot file path. VMS_EXIT_OK and *out (vms_snapshot_free), or
  * VMS_EXIT_ERROR after "vmscope CMD: ..." on stderr. (snapshot_file.c) */
 struct vms_snapshot;
@@ -41,6 +49,7 @@ int vms_cli_load_snapshot(const char *cmd, const char *path, struct vms_snapshot
 
 int vms_cmd_ps(int argc, char **argv);
 int vms_cmd_snapshot(int argc, char **argv);
+int vms_cmd_capture(int argc, char **argv);
 int vms_cmd_diff(int argc, char **argv);
 int vms_cmd_watch(int argc, char **argv);
 int vms_cmd_report(int argc, char **argv); /* cmd_report.c: the HTML report */

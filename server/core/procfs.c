@@ -220,6 +220,24 @@ uint64_t vms_user_top(const struct vms_arch *arch, uint64_t highest_end)
 	return top;
 }
 
+void vms_arch_from_regions(struct vms_snapshot *s)
+{
+	int low = 1;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (s->regions[i].end > (1ull << 32))
+			low = 0;
+	s->arch.bits = low ? 32 : 64;
+}
+
+void vms_user_top_from_regions(struct vms_snapshot *s)
+{
+	uint64_t highest = 0;
+	for (size_t i = 0; i < s->n_regions; i++)
+		if (!(s->regions[i].path && !strcmp(s->regions[i].path, "[vsyscall]")))
+			highest = s->regions[i].end;
+	s->user_top = vms_user_top(&s->arch, highest);
+}
+
 int64_t vms_boot_time(void)
 {
 	int64_t bt = 0;

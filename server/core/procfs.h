@@ -51,6 +51,12 @@ uint64_t vms_mmap_min_addr(void);
  * gate area. */
 uint64_t vms_user_top(const struct vms_arch *arch, uint64_t highest_end);
 
+/* Word size from the regions alone, when the executable could not tell (saved smaps, an
+ * unreadable exe): all below 4 GiB means 32-bit, else 64. Sets s->arch.bits. */
+void vms_arch_from_regions(struct vms_snapshot *s);
+/* s->user_top from s->arch and the highest region below the gate area ([vsyscall]). */
+void vms_user_top_from_regions(struct vms_snapshot *s);
+
 /* Boot time (btime from /proc/stat, seconds since the epoch) and clock ticks per second. */
 int64_t vms_boot_time(void);
 long vms_clock_ticks(void);

@@ -64,7 +64,7 @@ static const struct vms_field arch_fields[] = {
 static const struct vms_record rec_arch = {"arch", 1, arch_fields, N(arch_fields), sizeof(SN)};
 
 static const struct vms_field process_fields[] = {
-    F(SN, "pid", 3, VMS_FK_INT, VMS_FF_REQUIRED, pid, 1, INT_MAX, 0),
+    F(SN, "pid", 3, VMS_FK_INT, VMS_FF_REQUIRED, pid, 0, INT_MAX, 0), /* 0: unknown (bare smaps) */
     F(SN, "ppid", 4, VMS_FK_INT, 0, ppid, 0, INT_MAX, 0),
     S(SN, "name", 5, 0, name, NULL),
     S(SN, "cmdline", 6, VMS_FF_PRIVATE, cmdline, ""),

@@ -120,7 +120,8 @@ static int feed_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, const c
 }
 
 /* Read, parse and (when cl is given) classify as the text arrives. */
-static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl)
+static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
+                      const struct vms_snapshot_opts *opts)
 {
 	int err = VMS_OK, started = 0;
 	struct vms_smaps_parser *p = NULL;
@@ -154,6 +155,8 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		size_t len = q.len[slot];
 		pthread_mutex_unlock(&q.lock);
 
+		if (!err && opts->on_text && len)
+			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
 		if (!err)
 			err = feed_chunk(p, &carry, q.buf[slot], len, last && !rerr);
 		if (!err && cl && !last) {
@@ -306,15 +309,24 @@ static void *rollup_reader(void *arg)
 	return NULL;
 }
 
-static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, struct vms_stat *st,
-                         int *kthread, char *state)
+/* Read name (relative to dirfd) into b and hand its text to opts->on_text. 0 or -errno. */
+static int read_text(int dirfd, const char *name, struct vms_buf *b, const struct vms_snapshot_opts *opts)
 {
-	int rc = vms_procfs_read(dirfd, "stat", b);
+	int rc = vms_procfs_read(dirfd, name, b);
+	if (rc == 0 && opts->on_text)
+		opts->on_text(opts->text_cookie, name, b->data, b->len);
+	return rc;
+}
+
+static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, struct vms_stat *st,
+                         int *kthread, char *state, const struct vms_snapshot_opts *opts)
+{
+	int rc = read_text(dirfd, "stat", b, opts);
 	if (rc < 0)
 		return vms_procfs_err(rc, 1);
 	if (vms_stat_parse(b->data, b->len, st) < 0)
 		return VMS_ERR_EXITED;
-	rc = vms_procfs_read(dirfd, "status", b);
+	rc = read_text(dirfd, "status", b, opts);
 	if (rc < 0)
 		return vms_procfs_err(rc, 1);
 	vms_status_parse(b->data, b->len, &s->status, kthread, state);
@@ -328,7 +340,7 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 	s->start_time = st->start_time;
 	s->page_table_bytes = s->status.vm_pte;
 
-	rc = vms_procfs_read(dirfd, "cmdline", b);
+	rc = read_text(dirfd, "cmdline", b, opts);
 	char *cmd = rc < 0 ? NULL : vms_cmdline_join(b->data, b->len);
 	s->cmdline = vms_snapshot_strdup(s, cmd ? cmd : "");
 	free(cmd);
@@ -464,7 +476,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		goto out;
 	}
 	s->pid = pid;
-	err = fill_identity(s, dirfd, &b, &st, &kthread, &state);
+	err = fill_identity(s, dirfd, &b, &st, &kthread, &state, opts);
 	if (err)
 		goto out;
 	if (kthread || state == 'X' || (state == 'Z' && s->status.threads <= 1)) {
@@ -475,7 +487,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		err = VMS_ERR_NO_ADDRESS_SPACE; /* its threads exited too */
 		goto out;
 	}
-	if (mmfd != dirfd && vms_procfs_read(mmfd, "status", &b) == 0) {
+	if (mmfd != dirfd && read_text(mmfd, "status", &b, opts) == 0) {
 		/* The leader's status lost its Vm* lines with its mm: take the live thread's. */
 		int kt = 0;
 		char thread_state = 0;
@@ -489,7 +501,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err)
 		goto out;
 	vms_exe_arch(mmfd, &s->arch);
-	if (vms_procfs_read(mmfd, "mountinfo", &b) == 0)
+	if (read_text(mmfd, "mountinfo", &b, opts) == 0)
 		tdevs = tmpfs_devs(b.data, b.len, &n_tdevs);
 	struct utsname u;
 	if (uname(&u) == 0) {
@@ -534,9 +546,11 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
 	struct rollup_job job = {.dirfd = mmfd};
 	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
-	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL);
+	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts);
 	if (rollup_started) {
 		pthread_join(job.thread, NULL);
+		if (job.rc == 0 && opts->on_text)
+			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
 		if (job.rc == 0)
 			vms_rollup_parse(s, job.buf.data, job.buf.len);
 		free(job.buf.data);
@@ -559,18 +573,10 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		goto out;
 	}
 	if (s->arch.bits == 0) { /* exe unreadable: all below 4 GiB and no [vsyscall] means 32-bit */
-		int low = 1;
-		for (size_t i = 0; i < s->n_regions; i++)
-			if (s->regions[i].end > (1ull << 32))
-				low = 0;
-		s->arch.bits = low ? 32 : 64;
-		ctx.heap_max = low ? 1u << 20 : 64u << 20;
+		vms_arch_from_regions(s);
+		ctx.heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20;
 	}
-	uint64_t highest = 0;
-	for (size_t i = 0; i < s->n_regions; i++)
-		if (!(s->regions[i].path && !strcmp(s->regions[i].path, "[vsyscall]")))
-			highest = s->regions[i].end;
-	s->user_top = vms_user_top(&s->arch, highest);
+	vms_user_top_from_regions(s);
 	err = vms_classifier_finish(cl);
 	cl = NULL;
 	if (err)

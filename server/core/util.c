@@ -1,6 +1,7 @@
 /* The shared helpers of include/vmscope/util.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,4 +124,15 @@ void vms_format_time_ms(int64_t ms, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
+}
+
+int vms_errorf(char *buf, size_t len, int code, const char *fmt, ...)
+{
+	if (buf && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "vmscope/capture.h"
 #include "vmscope/error.h"
 #include "vmscope/export.h"
 #include "vmscope/json.h"
@@ -75,7 +76,9 @@ int vms_h_process_snapshot(struct vms_req *r)
 	return created(r, id, &o);
 }
 
-/* Read and parse a posted snapshot document. 0 with *out set, or the status already sent. */
+/* Read and parse a posted snapshot document, capture (gzip or not) or bare smaps text
+ * (vms_load_any; decompressed text up to the body limit). 0 with *out set, or the status
+ * already sent. */
 static int parse_posted(struct vms_req *r, struct vms_snapshot **out)
 {
 	char *body = NULL, errbuf[256] = "";
@@ -85,13 +88,18 @@ static int parse_posted(struct vms_req *r, struct vms_snapshot **out)
 		return st;
 	if (!len) {
 		free(body);
-		return vms_send_error(r, 400, "bad_json", "the body must be a snapshot JSON document");
+		return vms_send_error(r, 400, "bad_json",
+		                      "the body must be a snapshot JSON document, a capture or a smaps text");
 	}
-	if ((st = vms_json_depth_ok(r, body, len)) != 0) {
+	size_t at = 0; /* JSON (not gzip, not smaps text): its depth first, as for every JSON body */
+	while (at < len && (body[at] == ' ' || body[at] == '\t' || body[at] == '\n' || body[at] == '\r'))
+		at++;
+	if (at < len && (body[at] == '{' || body[at] == '[') && (st = vms_json_depth_ok(r, body, len)) != 0) {
 		free(body);
 		return st;
 	}
-	int err = vms_json_parse_snapshot(body, len, out, errbuf, sizeof errbuf);
+	enum vms_load_kind kind = VMS_LOAD_SNAPSHOT;
+	int err = vms_load_any(body, len, (size_t)r->h->max_body, NULL, out, &kind, errbuf, sizeof errbuf);
 	free(body);
 	if (err == VMS_ERR_INVALID)
 		return vms_send_error(r, 400, "bad_json", "not a vmscope snapshot: %s",

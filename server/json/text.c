@@ -189,6 +189,14 @@ static void kv(struct vms_sb *sb, const char *label, const char *value)
 	vms_sb_putc(sb, '\n');
 }
 
+/* When s was taken, ISO 8601; "unknown" for 0 (a snapshot made from a bare smaps file). */
+static void taken_text(const struct vms_snapshot *s, char *buf, size_t len)
+{
+	if (s->taken_at_ms)
+		vms_format_time_ms(s->taken_at_ms, buf, len);
+	else
+		snprintf(buf, len, "unknown");
+}
 static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 {
 	char buf[64];
@@ -204,7 +212,10 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	kv(sb, "Command line:", s->cmdline);
 	vms_sb_printf(sb, "%-14s", "User:");
 	vms_sb_put_escaped(sb, s->user && *s->user ? s->user : "-");
-	vms_sb_printf(sb, " (uid %u)\n", (unsigned)s->uid);
+	if (s->uid == (uid_t)-1) /* unknown: a snapshot made from a bare smaps file */
+		vms_sb_printf(sb, "\n");
+	else
+		vms_sb_printf(sb, " (uid %u)\n", (unsigned)s->uid);
 	vms_sb_printf(sb, "%-14s", "Architecture:");
 	vms_sb_put_escaped(sb, s->arch.machine ? s->arch.machine : "unknown");
 	if (s->arch.bits)
@@ -212,7 +223,7 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	vms_sb_putc(sb, '\n');
 	kv(sb, "Host:", s->host);
 	kv(sb, "Kernel:", s->kernel);
-	vms_format_time_ms(s->taken_at_ms, buf, sizeof buf);
+	taken_text(s, buf, sizeof buf);
 	kv(sb, "Taken at:", buf);
 	vms_sb_printf(sb, "%-14s%d\n", "Threads:", s->status.threads ? s->status.threads : (int)s->n_threads);
 	if (s->thread_note)
@@ -418,7 +429,7 @@ int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len)
 static void side_line(struct vms_sb *sb, const char *label, const struct vms_snapshot *s)
 {
 	char when[40];
-	vms_format_time_ms(s->taken_at_ms, when, sizeof when);
+	taken_text(s, when, sizeof when);
 	vms_sb_printf(sb, "%-6s%s  process %d (", label, when, (int)s->pid);
 	vms_sb_put_escaped(sb, s->name);
 	vms_sb_puts(sb, ")\n");

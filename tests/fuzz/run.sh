@@ -31,6 +31,9 @@ seed() {
 	attribute)
 		cp tests/fixtures/*.smaps "$dir/"
 		[ -d tests/fixtures/hostile ] && find tests/fixtures/hostile -type f -exec cp {} "$dir/" \; ;;
+	load)
+		cp tests/fixtures/*.smaps "$dir/"
+		find tests/fixtures/capture -type f -exec cp {} "$dir/" \; ;;
 	elf*)
 		for f in /bin/true /usr/lib/x86_64-linux-gnu/libc.so.6 tests/fixtures/elf/*; do
 			[ -f "$f" ] && cp "$f" "$dir/$(basename "$f")" || true
@@ -46,7 +49,7 @@ for c in tests/fuzz/fuzz_*.c; do
 	h=$(basename "$c" .c)
 	h=${h#fuzz_}
 	bin=$work/fuzz_$h
-	clang "${common[@]}" -fsanitize=fuzzer,address,undefined "$c" "$objs"/*.o -lcjson -lpthread -o "$bin"
+	clang "${common[@]}" -fsanitize=fuzzer,address,undefined "$c" "$objs"/*.o -lcjson -lz -lpthread -o "$bin"
 	seed "$h"
 	log=$work/$h.log
 	if (cd "$work/$h" && "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=300000 \
