@@ -446,6 +446,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	struct vms_classifier *cl = NULL;
 	struct vms_file_cache *own_cache = NULL, *cache = opts ? opts->file_cache : NULL;
 	char dir[32];
+	struct rollup_job job = {.dirfd = -1};
+	int rollup_started = 0;
 
 	if (!opts)
 		opts = &defaults;
@@ -530,17 +532,14 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	/* smaps_rollup walks the page tables again (~6% of a scan); read it on a thread of its own
-	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
-	struct rollup_job job = {.dirfd = mmfd};
-	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
 	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL);
-	if (rollup_started) {
-		pthread_join(job.thread, NULL);
-		if (job.rc == 0)
-			vms_rollup_parse(s, job.buf.data, job.buf.len);
-		free(job.buf.data);
-	}
+	/* smaps_rollup walks the page tables again (~10% of a scan's CPU). While smaps is read two
+	 * threads keep both CPUs busy (the kernel generating the text, this one parsing it), so a
+	 * third would slow the first; from here on this thread works alone (classification's end,
+	 * the attribution stage) and a thread of its own reads the rollup meanwhile. */
+	job.dirfd = mmfd;
+	if (!err && opts->read_rollup)
+		rollup_started = pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -595,6 +594,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
+	if (rollup_started) {
+		pthread_join(job.thread, NULL);
+		if (!err && job.rc == 0)
+			vms_rollup_parse(s, job.buf.data, job.buf.len);
+		free(job.buf.data);
+	}
 	vms_classifier_abort(cl);
 	vms_file_cache_free(own_cache);
 	free(tdevs);
