@@ -28,6 +28,11 @@
 #define SMAPS_CHUNK (256 * 1024)
 #define SMAPS_NCHUNKS 4
 
+/* The scan's own file cache (when the caller keeps none): chromium's ~110 images take ~1,100
+ * ranges, half of them asked for twice (the classifier, the recognisers, the sections); the
+ * entries hold only what was read and go with the scan. */
+#define VMS_SCAN_FILE_RANGES 2048
+
 struct chunk_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -507,7 +512,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 
 	/* One file cache for the scan when the caller keeps none: the classifier's ELF reads and
 	 * the recognisers' then read each file range once. */
-	if (!opts->file_cache && (own_cache = vms_file_cache_new(0)))
+	if (!opts->file_cache && (own_cache = vms_file_cache_new(VMS_SCAN_FILE_RANGES)))
 		cache = own_cache;
 	struct elf_probe probe = {.dirfd = mmfd, .cache = cache};
 	struct vms_classify_ctx ctx = {
