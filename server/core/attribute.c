@@ -28,7 +28,7 @@ struct claim_rec {
 	size_t n_parts;
 };
 
-#define VMS_ATTR_OPEN_FILES 64
+#define VMS_ATTR_OPEN_FILES 128
 
 struct vms_attr {
 	struct vms_snapshot *s;
