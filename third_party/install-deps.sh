@@ -20,7 +20,7 @@ for arg in "$@"; do
     --lint) want+=(clang-format) ;;
     --fuzz) want+=(clang libclang-rt-14-dev) ;;
     --monitoring) want+=(prometheus) ;;
-    --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib libjemalloc2 libgoogle-perftools4
+    --heaps) want+=(openjdk-17-jdk-headless golang-go musl-tools gcc-multilib lld libjemalloc2 libgoogle-perftools4
                     libtcmalloc-minimal4 libmimalloc2.0 chromium) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

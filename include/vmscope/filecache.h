@@ -4,7 +4,8 @@
  * (new mtime or size) misses and its old ranges age out.
  *
  * Thread-safe: one cache may serve scans on several threads. Bounded: at most max_entries
- * ranges of at most VMS_FILE_CACHE_MAX_RANGE bytes each; the least recently used goes first. */
+ * (rounded up to a multiple of 8 above 8) ranges of at most VMS_FILE_CACHE_MAX_RANGE bytes each;
+ * a range replaces the least recently used of the (up to) 8 entries its hash selects. */
 #ifndef VMSCOPE_FILECACHE_H
 #define VMSCOPE_FILECACHE_H
 

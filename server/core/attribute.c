@@ -28,7 +28,7 @@ struct claim_rec {
 	size_t n_parts;
 };
 
-#define VMS_ATTR_OPEN_FILES 64
+#define VMS_ATTR_OPEN_FILES 128
 
 struct vms_attr {
 	struct vms_snapshot *s;
@@ -391,8 +391,7 @@ static int rebuild(struct vms_attr *a)
 			uint32_t o = s->regions[i].allocation;
 			while (j < n && a->claim_of[j] < 0 && s->regions[j].allocation == o)
 				j++;
-			*al = old[o];
-			memset(al->cols, 0, sizeof al->cols);
+			*al = old[o]; /* columns kept: summarize_changed() redoes them unless whole */
 			if (new_of_old[o] < 0)
 				new_of_old[o] = (long)m;
 			else
@@ -496,7 +495,7 @@ static int run_all(struct vms_attr *a, int *changed)
 		}
 	}
 	if (!err && *changed)
-		err = vms_snapshot_summarize(s); /* region types, columns, sums, gaps, summary */
+		err = vms_snapshot_summarize_changed(s, a->same_as); /* types, columns, sums, gaps, summary */
 	/* A Stack a recogniser claimed (glibc 2.39+ names thread stacks) is the stack of the thread
 	 * whose stack pointer lies in it: the thread points at it and it carries the thread id. */
 	for (size_t t = 0; !err && *changed && t < s->n_threads; t++) {

@@ -258,12 +258,13 @@ static int bss_cover(struct walk *w, size_t i, size_t j, uint64_t *covered, int 
 }
 
 /* The anonymous rw-p region R[j] right after the image's last data segment: is it the image's
- * .bss? The whole region is when the ELF's .bss covers it, or at least half of it (the rest is
- * memory mapped after the image that the kernel merged into the same VMA; a VMA cannot be split,
- * so its numbers go with the .bss and *details says so). When the .bss covers less than half,
- * the region is left to the rules after (Private Data, then the recognisers), with a note when
- * the .bss is at its start. Unknown .bss size: taken, as the loader's layout makes likely, and
- * *details says "(bss size unknown)" when the ELF could not be read. */
+ * .bss? Only when the ELF's .bss (the zero-fill of its highest PT_LOAD, p_memsz beyond p_filesz,
+ * page-rounded at the load bias) covers all of it. When it covers less, the kernel merged memory
+ * mapped after the image into the same VMA; a region is one VMA with one smaps row and is never
+ * split, so the region goes to the rules after (Private Data, then the recognisers) with a note
+ * saying how much of its start is the .bss, and the image's *details say where its .bss went.
+ * Unknown .bss size: taken, as the loader's layout makes likely, and *details says
+ * "(bss size unknown)" when the ELF could not be read. */
 static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
 {
 	struct vms_snapshot *s = w->s;
@@ -278,20 +279,17 @@ static int image_bss(struct walk *w, size_t i, size_t j, const char **details)
 	if (covered == size)
 		return 1;
 	const char *lib = base_name(s->regions[j - 1].path);
-	if (covered * 2 >= size) {
-		if (*details)
-			*details = vms_snapshot_fmt(
-			    s,
-			    "%s (its .bss region also holds %s mapped after the .bss: the kernel "
-			    "merged them)",
-			    *details, size_text(s, size - covered));
-		return 1;
-	}
 	if (covered) {
 		w->note_at = j;
 		w->note = vms_snapshot_fmt(
 		    s, "holds the .bss of %s (%s) at its start; the rest (%s) was mapped after it", lib,
 		    size_text(s, covered), size_text(s, size - covered));
+		if (*details)
+			*details =
+			    vms_snapshot_fmt(s,
+			                     "%s (its .bss, %s, is the start of the next region, which "
+			                     "the kernel merged with %s mapped after it)",
+			                     *details, size_text(s, covered), size_text(s, size - covered));
 	}
 	return 0;
 }

@@ -1,5 +1,8 @@
-/* The file-range cache (contract in include/vmscope/filecache.h): a small array searched
- * linearly (a few hundred entries at most), least recently used entry replaced. */
+/* The file-range cache (contract in include/vmscope/filecache.h): set-associative, WAYS entries
+ * a set chosen by a hash of the file and range, the least recently used of the set replaced. A
+ * scan of chromium asks for about 1,100 ranges of 110 files: a linear search of every entry cost
+ * a compare per entry per read, and one LRU list over 256 entries let the first half of the scan
+ * evict what the second half read again (39 hits in 1,090; sized 2,048: 545). */
 #include "vmscope/filecache.h"
 
 #include <pthread.h>
@@ -20,10 +23,12 @@ struct entry {
 	uint64_t used; /* clock of the last use; 0 = empty slot */
 };
 
+#define WAYS 8
+
 struct vms_file_cache {
 	pthread_mutex_t lock;
 	struct entry *e;
-	size_t n;
+	size_t n, n_sets, ways; /* n = n_sets * ways; ways = WAYS, or fewer in a smaller cache */
 	uint64_t clock, hits, misses;
 };
 
@@ -32,7 +37,10 @@ struct vms_file_cache *vms_file_cache_new(size_t max_entries)
 	struct vms_file_cache *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->n = max_entries ? max_entries : 256;
+	size_t want = max_entries ? max_entries : 256;
+	c->ways = want < WAYS ? want : WAYS;
+	c->n_sets = (want + c->ways - 1) / c->ways;
+	c->n = c->n_sets * c->ways;
 	c->e = calloc(c->n, sizeof *c->e);
 	if (!c->e) {
 		free(c);
@@ -79,10 +87,13 @@ long vms_file_cache_pread(struct vms_file_cache *c, int fd, const struct stat *s
 {
 	if (!c || max > VMS_FILE_CACHE_MAX_RANGE)
 		return plain_pread(fd, offset, buf, max);
+	uint64_t h = ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull) ^
+	             ((uint64_t)st->st_ino * 0xc2b2ae3d27d4eb4full) ^ (offset * 0x165667b19e3779f9ull) ^ max;
+	h ^= h >> 29;
+	size_t first = (size_t)(h % c->n_sets) * c->ways, victim = first;
 	pthread_mutex_lock(&c->lock);
 	c->clock++;
-	size_t victim = 0;
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = first; i < first + c->ways; i++) {
 		struct entry *e = &c->e[i];
 		if (same(e, st, offset, max)) {
 			e->used = c->clock;

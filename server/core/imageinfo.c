@@ -308,6 +308,17 @@ static int load_bias(struct elf *e, const struct vms_region *fr, uint64_t page, 
 	return found;
 }
 
+/* The first region of allocation a with an absolute path, or NULL. */
+static const struct vms_region *first_file(const struct vms_snapshot *s, const struct vms_allocation *a)
+{
+	for (uint32_t k = 0; k < a->n_regions; k++) {
+		const struct vms_region *f = &s->regions[a->first_region + k];
+		if (f->path && f->path[0] == '/')
+			return f;
+	}
+	return NULL;
+}
+
 /* The file-backed region that names the image at region ri: the region itself, or (for its
  * .bss and holes) the first file-backed region of its Image allocation. */
 static const struct vms_region *file_region(const struct vms_snapshot *s, size_t ri)
@@ -317,13 +328,26 @@ static const struct vms_region *file_region(const struct vms_snapshot *s, size_t
 		return r;
 	if (r->allocation >= s->n_allocations || s->allocations[r->allocation].type != VMS_TYPE_IMAGE)
 		return NULL;
-	const struct vms_allocation *a = &s->allocations[r->allocation];
-	for (uint32_t k = 0; k < a->n_regions; k++) {
-		const struct vms_region *f = &s->regions[a->first_region + k];
-		if (f->path && f->path[0] == '/')
-			return f;
-	}
-	return NULL;
+	return first_file(s, &s->allocations[r->allocation]);
+}
+
+/* The region that fixes the load bias of fr's image: the first file-backed region of the Image
+ * allocation holding region ri when it maps fr's file (it maps the lowest PT_LOAD's first page,
+ * and load_bias() takes the lowest PT_LOAD that holds its offset), else fr itself. fr's own file
+ * offset can lie in several PT_LOADs: lld packs all four segments of a small library into the
+ * file's first page, each mapped a page further on in memory, so the r-xp region maps offset 0
+ * too. */
+static const struct vms_region *bias_anchor(const struct vms_snapshot *s, size_t ri,
+                                            const struct vms_region *fr)
+{
+	uint32_t ai = s->regions[ri].allocation;
+	if (ai >= s->n_allocations || s->allocations[ai].type != VMS_TYPE_IMAGE)
+		return fr;
+	const struct vms_region *f = first_file(s, &s->allocations[ai]);
+	return f && f->inode == fr->inode && f->dev_major == fr->dev_major && f->dev_minor == fr->dev_minor &&
+	               !strcmp(f->path, fr->path)
+	           ? f
+	           : fr;
 }
 
 /* Is there a file at fr's path (under rootfd) other than the mapped one? The kernel shows a
@@ -455,7 +479,7 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->note = "not an ELF file";
 		goto out;
 	}
-	if (load_bias(&e, fr, page, &bias, NULL, &oom)) {
+	if (load_bias(&e, bias_anchor(s, (size_t)l.region, fr), page, &bias, NULL, &oom)) {
 		out->has_vaddr = 1;
 		out->vaddr = addr - bias;
 	}
@@ -637,18 +661,13 @@ static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const c
                           struct vms_file_cache *cache, struct part_buf *b, int *touched)
 {
 	struct vms_allocation *a = &s->allocations[ai];
-	const struct vms_region *fr = NULL;
+	const struct vms_region *fr = first_file(s, a);
 	uint64_t page = s->page_size ? s->page_size : 4096;
 	struct elf e = {.fd = -1};
 	int oom = 0;
 	char d[1024], notes[512] = "";
 	size_t nl = 0;
 	*touched = 0;
-	for (uint32_t k = 0; k < a->n_regions && !fr; k++) {
-		const struct vms_region *r = &s->regions[a->first_region + k];
-		if (r->path && r->path[0] == '/')
-			fr = r;
-	}
 	if (!fr)
 		goto out;
 	int rc = fr->deleted ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);

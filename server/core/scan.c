@@ -28,6 +28,11 @@
 #define SMAPS_CHUNK (256 * 1024)
 #define SMAPS_NCHUNKS 4
 
+/* The scan's own file cache (when the caller keeps none): chromium's ~110 images take ~1,100
+ * ranges, half of them asked for twice (the classifier, the recognisers, the sections); the
+ * entries hold only what was read and go with the scan. */
+#define VMS_SCAN_FILE_RANGES 2048
+
 struct chunk_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -458,6 +463,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	struct vms_classifier *cl = NULL;
 	struct vms_file_cache *own_cache = NULL, *cache = opts ? opts->file_cache : NULL;
 	char dir[32];
+	struct rollup_job job = {.dirfd = -1};
+	int rollup_started = 0;
 
 	if (!opts)
 		opts = &defaults;
@@ -517,7 +524,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 
 	/* One file cache for the scan when the caller keeps none: the classifier's ELF reads and
 	 * the recognisers' then read each file range once. */
-	if (!opts->file_cache && (own_cache = vms_file_cache_new(0)))
+	if (!opts->file_cache && (own_cache = vms_file_cache_new(VMS_SCAN_FILE_RANGES)))
 		cache = own_cache;
 	struct elf_probe probe = {.dirfd = mmfd, .cache = cache};
 	struct vms_classify_ctx ctx = {
@@ -542,19 +549,14 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	/* smaps_rollup walks the page tables again (~6% of a scan); read it on a thread of its own
-	 * while smaps is read and parsed, so it costs no wall time on two CPUs. */
-	struct rollup_job job = {.dirfd = mmfd};
-	int rollup_started = opts->read_rollup && pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
 	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts);
-	if (rollup_started) {
-		pthread_join(job.thread, NULL);
-		if (job.rc == 0 && opts->on_text)
-			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
-		if (job.rc == 0)
-			vms_rollup_parse(s, job.buf.data, job.buf.len);
-		free(job.buf.data);
-	}
+	/* smaps_rollup walks the page tables again (~10% of a scan's CPU). While smaps is read two
+	 * threads keep both CPUs busy (the kernel generating the text, this one parsing it), so a
+	 * third would slow the first; from here on this thread works alone (classification's end,
+	 * the attribution stage) and a thread of its own reads the rollup meanwhile. */
+	job.dirfd = mmfd;
+	if (!err && opts->read_rollup)
+		rollup_started = pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -601,6 +603,14 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
+	if (rollup_started) {
+		pthread_join(job.thread, NULL);
+		if (!err && job.rc == 0 && opts->on_text)
+			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
+		if (!err && job.rc == 0)
+			vms_rollup_parse(s, job.buf.data, job.buf.len);
+		free(job.buf.data);
+	}
 	vms_classifier_abort(cl);
 	vms_file_cache_free(own_cache);
 	free(tdevs);

@@ -160,7 +160,7 @@ static int scan_dec(const char **pp, const char *end, uint64_t *out)
 	int n = 0;
 	while (p < end && *p >= '0' && *p <= '9') {
 		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
+		if (n >= 19 && v > (UINT64_MAX - d) / 10) /* 19 digits always fit */
 			return -1;
 		v = v * 10 + d;
 		p++;
@@ -285,11 +285,22 @@ static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
 /* A "Key: value" line for the current region (or the rollup when r == NULL and into != NULL). */
 static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, const char *p, const char *end)
 {
-	const char *colon = memchr(p, ':', (size_t)(end - p));
-	if (!colon)
-		return -2;
-	int key = match_key(ps, p, (size_t)(colon - p));
+	/* The kernel's order predicts the key (22 lines a region): checked in place, no search for
+	 * the colon; then the spaces that pad values to a column, eight at a time. */
+	const char *colon;
+	int key = ps->next_field;
+	size_t gl = key < VMS_SF_COUNT ? vms_smaps_field_kernel_name_len((enum vms_smaps_field)key) : 0;
+	if (gl && gl < (size_t)(end - p) && p[gl] == ':' &&
+	    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)key), p, gl)) {
+		colon = p + gl;
+	} else {
+		if (!(colon = memchr(p, ':', (size_t)(end - p))))
+			return -2;
+		key = match_key(ps, p, (size_t)(colon - p));
+	}
 	const char *v = colon + 1;
+	while (end - v >= 8 && !memcmp(v, "        ", 8))
+		v += 8;
 	while (v < end && *v == ' ')
 		v++;
 	if (key == -1)

@@ -169,6 +169,11 @@ static int compute_gaps(struct vms_snapshot *s)
 
 int vms_snapshot_summarize(struct vms_snapshot *s)
 {
+	return vms_snapshot_summarize_changed(s, NULL);
+}
+
+int vms_snapshot_summarize_changed(struct vms_snapshot *s, const long *same_as)
+{
 	size_t next = 0;
 	for (size_t a = 0; a < s->n_allocations; a++) {
 		struct vms_allocation *al = &s->allocations[a];
@@ -176,11 +181,15 @@ int vms_snapshot_summarize(struct vms_snapshot *s)
 		    (unsigned)al->type >= VMS_TYPE_COUNT || al->type == VMS_TYPE_FREE ||
 		    al->type == VMS_TYPE_PAGE_TABLE)
 			return VMS_ERR_INVALID;
-		memset(al->cols, 0, sizeof al->cols);
+		int kept = same_as && same_as[a] >= 0; /* its columns and sums are current */
+		if (!kept)
+			memset(al->cols, 0, sizeof al->cols);
 		for (uint32_t k = 0; k < al->n_regions; k++) {
 			struct vms_region *r = &s->regions[next + k];
 			r->type = al->type;
 			r->allocation = (uint32_t)a;
+			if (kept)
+				continue;
 			vms_region_columns(r, r->cols);
 			for (int c = 0; c < VMS_COL_COUNT; c++)
 				al->cols[c] += r->cols[c];

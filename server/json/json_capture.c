@@ -7,13 +7,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vmscope/error.h"
 #include "vmscope/json.h"
 #include "vmscope/util.h"
 
 struct text {
-	char *buf;
+	char *buf; /* mmap'd (text_grow), not malloc'd */
 	size_t len, cap;
 	size_t header_end; /* offset after the header */
 	size_t *end;       /* offset after allocation i */
@@ -40,26 +41,40 @@ struct vms_json_capture {
 
 static void text_free(struct text *t)
 {
-	free(t->buf);
+	if (t->buf)
+		munmap(t->buf, t->cap);
 	free(t->end);
 	memset(t, 0, sizeof *t);
+}
+
+/* Room for len more bytes. The text of a 60,000-VMA scan is 64 MiB written once: an anonymous
+ * mapping grown by mremap (no copy) with transparent huge pages asked for takes one page fault
+ * per 2 MiB instead of 16,000 at 4 KiB (measured: 29,000 -> 12,700 faults a scan, about 40 ms of
+ * a 270 ms scan; docs/benchmarks.md). */
+static int text_grow(struct text *t, size_t len)
+{
+	if (t->len + len <= t->cap)
+		return 0;
+	size_t cap = t->cap ? t->cap : 1 << 20;
+	while (cap < t->len + len)
+		cap *= 2;
+	char *g = t->buf ? mremap(t->buf, t->cap, cap, MREMAP_MAYMOVE)
+	                 : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g == MAP_FAILED)
+		return -1;
+	(void)madvise(g, cap, MADV_HUGEPAGE); /* a hint: where THP is off nothing changes */
+	t->buf = g;
+	t->cap = cap;
+	return 0;
 }
 
 static int sink(void *cookie, const char *buf, size_t len)
 {
 	struct vms_json_capture *c = cookie;
 	struct text *t = &c->now;
-	if (t->len + len > t->cap) {
-		size_t cap = t->cap ? t->cap : 1 << 20;
-		while (cap < t->len + len)
-			cap *= 2;
-		char *g = realloc(t->buf, cap);
-		if (!g) {
-			c->oom = 1;
-			return -1;
-		}
-		t->buf = g;
-		t->cap = cap;
+	if (text_grow(t, len) != 0) {
+		c->oom = 1;
+		return -1;
 	}
 	memcpy(t->buf + t->len, buf, len);
 	t->len += len;

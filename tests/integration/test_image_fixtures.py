@@ -240,4 +240,5 @@ def main():
     hc.done()
 
 
-main()
+if __name__ == "__main__":  # test_image_lld.py imports the helpers above
+    main()

@@ -37,6 +37,10 @@ static const struct fake {
     {"/lib/libless.so", 1, {0, 0, 0x3000, 0x3000, 0x800, 0x2800}},
     {"/lib/libunread.so", -1, {0}},
     {"/lib/libnoelf.so", 0, {0}},
+    /* Debian's libdav1d.so.6.6.0 (readelf -l): the last PT_LOAD at 0x18a1b0, 0x36b0 bytes of file
+     * and 0x46d50 in memory; tests/fixtures/chromium-libdav1d-bss.smaps has its mappings in a
+     * chromium browser, whose .bss region the kernel merged with 8 KiB mapped after it */
+    {"/usr/lib/x86_64-linux-gnu/libdav1d.so.6.6.0", 1, {0, 0, 0x18a1b0, 0x18a1b0, 0x36b0, 0x46d50}},
     /* the file on disk ends before what is mapped (replaced in place): not believed */
     {"/lib/libshort.so", 1, {0, 0, 0x1000, 0x1000, 0x100, 0x200}},
 };
@@ -199,20 +203,30 @@ static void test_layouts(void)
 	      a->end == b[1] + 0x4000 + (12u << 20));
 	CHECK(region_at(s, b[1] + 0x4000) && region_at(s, b[1] + 0x4000)->role == NULL);
 	/* one page of .bss in 16: left out, and the details say what is at its start */
-	check_image(s, b[2], b[2] + 0x4000, "/lib/libsmall.so");
+	check_image(s, b[2], b[2] + 0x4000,
+	            "/lib/libsmall.so (its .bss, 4 KiB, is the start of the next region, which the kernel "
+	            "merged with 60 KiB mapped after it)");
 	a = fixture_alloc_at(s, b[2] + 0x4000);
 	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
 	CHECK_STR(
 	    a ? a->details : NULL,
 	    "holds the .bss of libsmall.so (4 KiB) at its start; the rest (60 KiB) was mapped after it");
-	/* three pages of .bss in four: taken, and the image says it holds one page more */
-	check_image(s, b[3], b[3] + 0x8000,
-	            "/lib/libbig.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
-	            "merged them)");
-	check_image(s, b[9], b[9] + 0x8000,
-	            "/lib/libhalf.so (its .bss region also holds 8 KiB mapped after the .bss: the kernel "
-	            "merged them)");
-	check_image(s, b[10], b[10] + 0x4000, "/lib/libless.so");
+	/* three pages of .bss in four: the region is still not the image's (a VMA is not split), and
+	 * both say where the .bss is */
+	check_image(s, b[3], b[3] + 0x4000,
+	            "/lib/libbig.so (its .bss, 12 KiB, is the start of the next region, which the kernel "
+	            "merged with 4 KiB mapped after it)");
+	a = fixture_alloc_at(s, b[3] + 0x4000);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA);
+	CHECK_STR(a ? a->details : NULL,
+	          "holds the .bss of libbig.so (12 KiB) at its start; the rest (4 KiB) was mapped after it");
+	CHECK(region_at(s, b[3] + 0x4000) && region_at(s, b[3] + 0x4000)->role == NULL);
+	check_image(s, b[9], b[9] + 0x4000,
+	            "/lib/libhalf.so (its .bss, 8 KiB, is the start of the next region, which the kernel "
+	            "merged with 8 KiB mapped after it)");
+	check_image(s, b[10], b[10] + 0x4000,
+	            "/lib/libless.so (its .bss, 8 KiB, is the start of the next region, which the kernel "
+	            "merged with 12 KiB mapped after it)");
 	a = fixture_alloc_at(s, b[10] + 0x4000);
 	CHECK_STR(a ? a->details : NULL,
 	          "holds the .bss of libless.so (8 KiB) at its start; the rest (12 KiB) was mapped after it");
@@ -223,14 +237,14 @@ static void test_layouts(void)
 	/* a deleted file is never read (the path may name another file now) */
 	check_image(s, b[7], b[7] + 0xc000, "/lib/libgone.so (deleted) (bss size unknown)");
 	/* libc: the bias from the data segment inside the split last PT_LOAD; 13 pages of .bss in 14 */
-	check_image(s, c, c + 0x1e3000,
-	            "/lib/libc.so.6 (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
-	            "merged them)");
-	CHECK(region_at(s, c + 0x1d5000) && !strcmp(region_at(s, c + 0x1d5000)->role, "bss"));
+	check_image(s, c, c + 0x1d5000,
+	            "/lib/libc.so.6 (its .bss, 52 KiB, is the start of the next region, which the kernel "
+	            "merged with 4 KiB mapped after it)");
+	CHECK(region_at(s, c + 0x1d5000) && region_at(s, c + 0x1d5000)->role == NULL);
 	/* .bss-only PT_LOAD: bias from the first mapping; 0x5000 + 0x2000 = 0x7000: 4 of 5 pages */
-	check_image(s, o, o + 0x8000,
-	            "/lib/libonly.so (its .bss region also holds 4 KiB mapped after the .bss: the kernel "
-	            "merged them)");
+	check_image(s, o, o + 0x3000,
+	            "/lib/libonly.so (its .bss, 16 KiB, is the start of the next region, which the kernel "
+	            "merged with 4 KiB mapped after it)");
 	a = fixture_alloc_at(s, o + 0x8000);
 	CHECK(a && a->type == VMS_TYPE_RESERVED);
 	/* asked once per image with a candidate region, never for the deleted one */
@@ -369,10 +383,38 @@ static void test_elf_parser(void)
 	CHECK(vms_elf_loads(g, 52, g + 52, size, &L) == 0);
 }
 
+/* Saved from a chromium browser (issue 9): libdav1d's .bss ends at 0x7f6771624000, its .bss
+ * region at 0x7f6771626000. The 8 KiB past the ELF's .bss are not the image's: the image ends
+ * with its data, the region is Private Data that says what is at its start, and its numbers are
+ * smaps's. */
+static void test_chromium_libdav1d(void)
+{
+	size_t len = 0;
+	char *text = fixture_load("chromium-libdav1d-bss.smaps", &len);
+	struct calls calls = {0};
+	struct vms_snapshot *s = classify(text, 1, &calls);
+	free(text);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	check_image(s, 0x7f6771453000ull, 0x7f67715e1000ull,
+	            "/usr/lib/x86_64-linux-gnu/libdav1d.so.6.6.0 (its .bss, 268 KiB, is the start of the "
+	            "next region, which the kernel merged with 8 KiB mapped after it)");
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x7f67715e1000ull);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && a->end == 0x7f6771626000ull);
+	CHECK_STR(a ? a->details : NULL, "holds the .bss of libdav1d.so.6.6.0 (268 KiB) at its start; "
+	                                 "the rest (8 KiB) was mapped after it");
+	const struct vms_region *r = region_at(s, 0x7f67715e1000ull);
+	CHECK(r && r->role == NULL && r->smaps[VMS_SF_SIZE] == 0x45000 && r->smaps[VMS_SF_RSS] == 8192);
+	CHECK_EQ_U64(calls.n, 1);
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_layouts();
 	test_incremental();
+	test_chromium_libdav1d();
 	test_elf_parser();
 	TEST_MAIN_END();
 }
