@@ -48,6 +48,8 @@ int vms_cmd_residency(int argc, char **argv); /* cmd_pages.c */
 int vms_cmd_strings(int argc, char **argv);
 int vms_cmd_trim(int argc, char **argv);
 int vms_cmd_workingset(int argc, char **argv);
+int vms_cmd_system(int argc, char **argv); /* cmd_system.c */
+int vms_cmd_files(int argc, char **argv);
 #ifdef VMSCOPE_HAVE_SERVER
 int vms_cmd_serve(int argc, char **argv);
 int vms_cmd_token(int argc, char **argv);
