@@ -20,6 +20,8 @@ const WORDS = {
   swap: 'Swap: swapped-out pages (VmSwap for users; smaps Swap for files).',
 };
 
+const procs = (n) => `${fmtInt(n)} process${n === 1 ? '' : 'es'}`;
+
 function table(cls, head, rows) {
   return el('table', { className: `sys ${cls}` },
     el('thead', null, el('tr', null, head.map(([label, title, left]) => el('th', { className: left ? 'left' : '', title: title || '', text: label })))),
@@ -104,7 +106,7 @@ export function systemView(container, params) {
       ['Processes', 'How many processes map it'], ['File', 'Path, device and inode identify a file', true]], rows));
     if (!list.length) filesWrap.appendChild(el('p', { className: 'muted empty', text: path ? 'No process the daemon can read maps this file now.' : 'No mapped file matches.' }));
     const shown = files.shown < files.count ? `${fmtInt(files.shown)} of ${fmtInt(files.count)} files` : `${fmtInt(files.count)} file${files.count === 1 ? '' : 's'}`;
-    count.textContent = `${shown}, Pss ${human(files.pss)} over ${fmtInt(files.processes_read)} processes${files.unreadable ? `; ${fmtInt(files.unreadable)} processes the daemon cannot read are not counted` : ''}`;
+    count.textContent = `${shown}, Pss ${human(files.pss)} over ${procs(files.processes_read)}${files.unreadable ? `; ${procs(files.unreadable)} the daemon cannot read ${files.unreadable === 1 ? 'is' : 'are'} not counted` : ''}`;
   }
 
   async function loadTop() {
@@ -114,7 +116,7 @@ export function systemView(container, params) {
       clear(top).append(
         el('section', { className: 'card sys-card' }, el('h2', { text: 'Memory by area' }), areasTable(r)),
         el('section', { className: 'card sys-card' }, el('h2', { text: 'By user' }), usersTable(r),
-          r.unreadable ? el('p', { className: 'muted', text: `${fmtInt(r.unreadable)} processes the daemon cannot read are not counted.` }) : null));
+          r.unreadable ? el('p', { className: 'muted', text: `${procs(r.unreadable)} the daemon cannot read ${r.unreadable === 1 ? 'is' : 'are'} not counted.` }) : null));
     } catch (err) {
       if (alive) clear(top).appendChild(errorPanel(err, loadTop));
     }

@@ -119,7 +119,8 @@ int vms_cmd_system(int argc, char **argv)
 			free(name);
 		}
 		if (t.n_unreadable)
-			printf("(%zu processes you cannot read are not counted)\n", t.n_unreadable);
+			printf("(%zu process%s you cannot read %s not counted)\n", t.n_unreadable,
+			       t.n_unreadable == 1 ? "" : "es", t.n_unreadable == 1 ? "is" : "are");
 	}
 	vms_user_totals_free(&t);
 	return VMS_EXIT_OK;
@@ -231,7 +232,8 @@ int vms_cmd_files(int argc, char **argv)
 	printf("%12llu %12llu %12s %10s %6s  total: %zu files over %zu processes", kib(f.pss), kib(f.rss), "",
 	       "", "", f.n, f.n_procs_read);
 	if (f.n_unreadable)
-		printf(" (%zu processes you cannot read are not counted)", f.n_unreadable);
+		printf(" (%zu process%s you cannot read %s not counted)", f.n_unreadable,
+		       f.n_unreadable == 1 ? "" : "es", f.n_unreadable == 1 ? "is" : "are");
 	printf("\n");
 	vms_mapped_files_free(&f);
 	return rc;
