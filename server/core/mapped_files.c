@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,28 +247,49 @@ static int maps_mention(int dirfd, const char *needle, struct vms_buf *buf)
 	return memmem(buf->data, buf->len, needle, strlen(needle)) != NULL;
 }
 
-int vms_mapped_files_read(const struct vms_mapped_files_opts *o, struct vms_mapped_files *out)
+/* Move from's records and processes to the end of into's; from is left empty. */
+static int builder_merge(struct vms_files_builder *into, struct vms_files_builder *from)
 {
-	struct vms_proclist l;
-	struct vms_buf buf = {0};
-	size_t n_read = 0, n_unreadable = 0;
-	memset(out, 0, sizeof *out);
-	int err = vms_proclist_read(NULL, &l);
-	if (err)
-		return err;
-	struct vms_files_builder *b = vms_files_builder_new(o);
-	if (!b) {
-		err = VMS_ERR_NOMEM;
-		goto out;
+	for (size_t i = 0; i < from->n_procs; i++) {
+		if (VMS_GROW(into->procs, into->n_procs, into->procs_cap, 64))
+			return VMS_ERR_NOMEM;
+		into->procs[into->n_procs++] = from->procs[i];
 	}
+	size_t base = into->n_procs - from->n_procs;
+	from->n_procs = 0;
+	for (size_t i = 0; i < from->n; i++) {
+		if (VMS_GROW(into->recs, into->n, into->cap, 256))
+			return VMS_ERR_NOMEM;
+		into->recs[into->n] = from->recs[i];
+		into->recs[into->n++].proc += base;
+	}
+	from->n = 0;
+	return VMS_OK;
+}
+
+/* One reader: every step-th process of the list from first on, into its own builder. */
+struct reader {
+	const struct vms_proclist *l;
+	const struct vms_mapped_files_opts *o;
+	size_t first, step;
+	struct vms_files_builder *b;
+	size_t n_read, n_unreadable;
+	int err;
+};
+
+static void *read_some(void *arg)
+{
+	struct reader *w = arg;
+	struct vms_buf buf = {0};
+	const struct vms_mapped_files_opts *o = w->o;
 	const char *needle = o && o->path ? o->path : o ? o->match : NULL;
-	for (size_t i = 0; i < l.n; i++) {
-		const struct vms_proc *p = &l.procs[i];
+	for (size_t i = w->first; i < w->l->n && !w->err; i += w->step) {
+		const struct vms_proc *p = &w->l->procs[i];
 		if (p->kernel_thread || (o && o->user && strcmp(p->user, o->user)))
 			continue;
 		if (!p->maps_readable) {
 			if (p->unreadable_err == VMS_ERR_PERMISSION)
-				n_unreadable++;
+				w->n_unreadable++;
 			continue;
 		}
 		char dir[32];
@@ -282,22 +304,67 @@ int vms_mapped_files_read(const struct vms_mapped_files_opts *o, struct vms_mapp
 		if (rc < 0) {
 			/* the kernel checks again on every open: a process that changed credentials since */
 			if (rc == -EACCES || rc == -EPERM)
-				n_unreadable++;
+				w->n_unreadable++;
 			continue;
 		}
 		if (rc == 2) {
-			n_read++;
-			if ((err = vms_files_builder_add(b, p->pid, p->name, p->user, buf.data, buf.len)))
-				goto out;
+			w->n_read++;
+			w->err = vms_files_builder_add(w->b, p->pid, p->name, p->user, buf.data, buf.len);
 		}
 	}
-	err = vms_files_builder_finish(b, out);
-	b = NULL;
-	out->n_procs_read = n_read;
-	out->n_unreadable = n_unreadable;
-out:
-	vms_files_builder_free(b);
-	vms_proclist_free(&l);
 	free(buf.data);
+	return NULL;
+}
+
+/* Readers in parallel: generating smaps is the kernel's work, one process at a time per reader. */
+#define MAX_READERS 4
+
+int vms_mapped_files_read(const struct vms_mapped_files_opts *o, struct vms_mapped_files *out)
+{
+	struct vms_proclist l;
+	struct reader w[MAX_READERS];
+	pthread_t tid[MAX_READERS];
+	int started[MAX_READERS] = {0};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n_w = cpus < 1 ? 1 : cpus > MAX_READERS ? MAX_READERS : (size_t)cpus;
+	memset(out, 0, sizeof *out);
+	memset(w, 0, sizeof w);
+	int err = vms_proclist_read(NULL, &l);
+	if (err)
+		return err;
+	for (size_t k = 0; k < n_w; k++) {
+		w[k] =
+		    (struct reader){.l = &l, .o = o, .first = k, .step = n_w, .b = vms_files_builder_new(o)};
+		if (!w[k].b) {
+			err = VMS_ERR_NOMEM;
+			goto out;
+		}
+	}
+	for (size_t k = 1; k < n_w; k++)
+		started[k] = pthread_create(&tid[k], NULL, read_some, &w[k]) == 0;
+	read_some(&w[0]);
+	for (size_t k = 1; k < n_w; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			read_some(&w[k]); /* no thread: read its share here */
+	}
+	for (size_t k = 0; k < n_w && !err; k++) {
+		err = w[k].err;
+		if (!err && k)
+			err = builder_merge(w[0].b, w[k].b);
+	}
+	if (err)
+		goto out;
+	err = vms_files_builder_finish(w[0].b, out);
+	w[0].b = NULL;
+	for (size_t k = 0; k < n_w; k++) {
+		out->n_procs_read += w[k].n_read;
+		out->n_unreadable += w[k].n_unreadable;
+	}
+out:
+	for (size_t k = 0; k < n_w; k++)
+		vms_files_builder_free(w[k].b);
+	vms_proclist_free(&l);
 	return err;
 }
