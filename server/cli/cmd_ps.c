@@ -101,42 +101,15 @@ static int ps_json_totals(cJSON *root, const struct vms_proclist *l)
 
 int vms_cmd_ps(int argc, char **argv)
 {
-	int json = 0, totals = 0, c;
+	int json = 0, totals = 0;
 	const char *sort = NULL, *user = NULL;
 	struct vms_proclist_opts opts = {0};
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"pss", no_argument, NULL, 'P'},
-	                                         {"sort", required_argument, NULL, 's'},
-	                                         {"user", required_argument, NULL, 'u'},
-	                                         {"totals", no_argument, NULL, 't'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'P':
-			opts.with_rollup = 1;
-			break;
-		case 's':
-			sort = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 't':
-			totals = 1;
-			break;
-		case 'h':
-			ps_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			ps_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	const struct vms_cli_opt opt[] = {{"json", 'j', &json, NULL},   {"pss", 0, &opts.with_rollup, NULL},
+	                                  {"sort", 0, NULL, &sort},     {"user", 0, NULL, &user},
+	                                  {"totals", 0, &totals, NULL}, {NULL, 0, NULL, NULL}};
+	int done = vms_cli_parse(argc, argv, opt, ps_usage);
+	if (done >= 0)
+		return done;
 	struct vms_proc none;
 	if (sort && vms_proclist_sort(&none, 0, sort) != VMS_OK) {
 		fprintf(stderr, "vmscope ps: unknown --sort column '%s' (" VMS_PROCLIST_SORT_KEYS ")\n",

@@ -46,33 +46,15 @@ static void system_usage(FILE *f)
 
 int vms_cmd_system(int argc, char **argv)
 {
-	int json = 0, areas_only = 0, c, rc;
+	int json = 0, areas_only = 0, rc;
 	const char *user = NULL;
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"areas", no_argument, NULL, 'a'},
-	                                         {"user", required_argument, NULL, 'u'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'a':
-			areas_only = 1;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		case 'h':
-			system_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			system_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	const struct vms_cli_opt opt[] = {{"json", 'j', &json, NULL},
+	                                  {"areas", 0, &areas_only, NULL},
+	                                  {"user", 0, NULL, &user},
+	                                  {NULL, 0, NULL, NULL}};
+	int done = vms_cli_parse(argc, argv, opt, system_usage);
+	if (done >= 0)
+		return done;
 	if (optind < argc) {
 		fprintf(stderr, "vmscope system: unexpected argument '%s'\n", argv[optind]);
 		system_usage(stderr);
@@ -147,44 +129,21 @@ static void files_usage(FILE *f)
 
 int vms_cmd_files(int argc, char **argv)
 {
-	int json = 0, procs = 0, c, rc = VMS_EXIT_OK;
+	int json = 0, procs = 0, rc = VMS_EXIT_OK;
 	long limit = 0;
 	struct vms_mapped_files_opts o = {0};
-	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"procs", no_argument, NULL, 'P'},
-	                                         {"path", required_argument, NULL, 'p'},
-	                                         {"user", required_argument, NULL, 'u'},
-	                                         {"limit", required_argument, NULL, 'n'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	const char *limit_text = NULL;
+	const struct vms_cli_opt opt[] = {{"json", 'j', &json, NULL},      {"procs", 0, &procs, NULL},
+	                                  {"path", 0, NULL, &o.path},      {"user", 0, NULL, &o.user},
+	                                  {"limit", 0, NULL, &limit_text}, {NULL, 0, NULL, NULL}};
+	int done = vms_cli_parse(argc, argv, opt, files_usage);
+	if (done >= 0)
+		return done;
+	if (limit_text) {
 		char *end;
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'P':
-			procs = 1;
-			break;
-		case 'p':
-			o.path = optarg;
-			break;
-		case 'u':
-			o.user = optarg;
-			break;
-		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end || end == optarg || limit <= 0) {
-				fprintf(stderr, "vmscope files: --limit takes a count above 0\n");
-				return VMS_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			files_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			files_usage(stderr);
+		limit = strtol(limit_text, &end, 10);
+		if (*end || end == limit_text || limit <= 0) {
+			fprintf(stderr, "vmscope files: --limit takes a count above 0\n");
 			return VMS_EXIT_USAGE;
 		}
 	}
