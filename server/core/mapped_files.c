@@ -33,6 +33,7 @@ struct proc_id {
 
 struct vms_files_builder {
 	char *match, *path;
+	struct vms_buf kept; /* the file-backed blocks of the smaps text being added */
 	struct rec *recs;
 	size_t n, cap;
 	struct proc_id *procs;
@@ -53,6 +54,7 @@ void vms_files_builder_free(struct vms_files_builder *b)
 	free(b->procs);
 	free(b->match);
 	free(b->path);
+	free(b->kept.data);
 	free(b);
 }
 
@@ -85,13 +87,54 @@ static int same_file(const struct rec *c, const struct vms_region *r)
 	       !strcmp(c->path, r->path);
 }
 
+/* Copy into out only the blocks of smaps text (a header line and its "Key: value" lines) whose
+ * header names a path ('/' appears only there: addresses, perms, device and inode have none) and
+ * contains needle when given. A 60,000-VMA process maps a few files: the parse that follows then
+ * sees a few dozen regions instead of every anonymous one. Returns 0 or -1 (ENOMEM). */
+static int keep_file_blocks(const char *in, size_t len, const char *needle, struct vms_buf *out)
+{
+	const char *p = in, *end = in + len, *block = NULL;
+	size_t nlen = needle ? strlen(needle) : 0;
+	out->len = 0;
+	while (p <= end) {
+		const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		const char *eol = nl ? nl : end;
+		int header = p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'));
+		if (header || p == end) {
+			if (block) { /* the block before this header ends here */
+				size_t n = (size_t)(p - block);
+				if (out->len + n + 1 > out->cap) {
+					size_t cap = (out->len + n + 1) * 2;
+					char *d = realloc(out->data, cap);
+					if (!d)
+						return -1;
+					out->data = d;
+					out->cap = cap;
+				}
+				memcpy(out->data + out->len, block, n);
+				out->len += n;
+				out->data[out->len] = '\0';
+			}
+			block = header && memchr(p, '/', (size_t)(eol - p)) &&
+			                (!needle || memmem(p, (size_t)(eol - p), needle, nlen))
+			            ? p
+			            : NULL;
+		}
+		if (p == end)
+			break;
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
 int vms_files_builder_add(struct vms_files_builder *b, pid_t pid, const char *name, const char *user,
                           const char *smaps, size_t len)
 {
 	int err = VMS_ERR_NOMEM;
 	size_t first = b->n, proc = b->n_procs;
 	struct vms_snapshot *s = vms_snapshot_new();
-	if (!s || vms_smaps_parse(s, smaps, len) != VMS_OK)
+	if (!s || keep_file_blocks(smaps, len, b->path ? b->path : b->match, &b->kept) ||
+	    vms_smaps_parse(s, b->kept.data ? b->kept.data : "", b->kept.len) != VMS_OK)
 		goto out;
 	for (size_t i = 0; i < s->n_regions; i++) {
 		const struct vms_region *r = &s->regions[i];
