@@ -2,7 +2,7 @@
 # Install whatever vmscope needs that is missing, from Debian 12 packages.
 #   third_party/install-deps.sh          build + test dependencies (C libraries, tools)
 #   third_party/install-deps.sh --e2e    also the browser test stack (chromium, playwright-core)
-#   third_party/install-deps.sh --bench  also the benchmark peers (nginx, wrk, hyperfine)
+#   third_party/install-deps.sh --bench  also the benchmark peers (nginx, wrk, hyperfine, smem)
 #   third_party/install-deps.sh --lint   also clang-format (CI's `make format-check`)
 #   third_party/install-deps.sh --fuzz   also clang with libFuzzer (`make fuzz`, tests/fuzz/run.sh)
 #   third_party/install-deps.sh --heaps  also the runtimes of the heap zoo (tests/zoo): a JDK,
@@ -16,7 +16,7 @@ want=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev zlib1g-dev l
 for arg in "$@"; do
   case "$arg" in
     --e2e) want+=(chromium nodejs npm) ;;
-    --bench) want+=(nginx-light wrk hyperfine time) ;;
+    --bench) want+=(nginx-light wrk hyperfine time smem) ;;
     --lint) want+=(clang-format) ;;
     --fuzz) want+=(clang libclang-rt-14-dev) ;;
     --monitoring) want+=(prometheus) ;;

@@ -159,6 +159,8 @@ function query(params) {
 
 export const api = {
   processes: (params) => request('/processes' + query(params)),
+  system: (params) => request('/system' + query(params)),
+  systemFiles: (params) => request('/system/files' + query(params)),
   liveScan: (pid) => request(`/processes/${enc(pid)}`),
   // share: false — a snapshot gets a share link only when someone presses Share.
   takeSnapshot: (pid) => request(`/processes/${enc(pid)}/snapshots`, { method: 'POST', body: '{"share":false}' }),

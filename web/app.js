@@ -3,6 +3,7 @@
 import { captureToken, shareToken, hasToken } from './api.js';
 import { parseRoute } from './route.js';
 import { pickerView } from './picker.js';
+import { systemView } from './system.js';
 import { snapshotView } from './snapshot-view.js';
 import { diffView } from './diff.js';
 import { snapshotsView } from './snapshots.js';
@@ -70,6 +71,11 @@ function route() {
       setNav('snapshots');
       document.title = 'vmscope · snapshots';
       cleanup = snapshotsView(main, params);
+      break;
+    case 'system':
+      setNav('system');
+      document.title = params.path ? `vmscope · who maps ${params.path.split('/').pop()}` : 'vmscope · system';
+      cleanup = systemView(main, params);
       break;
     case 'processes':
     case undefined:

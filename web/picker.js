@@ -14,6 +14,10 @@ const COLS = [
   // Not "Private": the snapshot's Private is commit-style (VMMap's Private Bytes). This column is
   // the kernel's RssAnon (/proc/PID/status), the only private measure the list can read cheaply.
   { key: 'anon', label: 'RssAnon', num: true, title: 'Anonymous resident memory (RssAnon in /proc/PID/status): heap, stacks and other anonymous pages in RAM now. Not the snapshot\'s Private, which counts committed private memory whether touched or not (VMMap\'s Private Bytes).' },
+  // Pss and Uss come from smaps_rollup (a second, slower request: it walks every page table);
+  // the same names and meanings as the snapshot's Pss and Uss columns (docs/memory-types.md).
+  { key: 'pss', label: 'Pss', num: true, title: 'Proportional set size (smaps_rollup Pss): resident memory with each shared page divided among the processes mapping it; adds up across processes. Blank until read, or when the daemon cannot read the process.' },
+  { key: 'uss', label: 'Uss', num: true, title: 'Unique set size (smaps_rollup Private_Clean + Private_Dirty): resident pages this process alone maps, roughly what exiting would free. The snapshot\'s Uss column is the same number.' },
   { key: 'swap', label: 'Swap', num: true, title: 'Memory of this process currently swapped out' },
   { key: 'threads', label: 'Threads', num: true, title: 'Number of threads' },
   { key: 'arch', label: 'Arch', title: 'Instruction set and word size of the program' },
@@ -142,6 +146,8 @@ export function pickerView(container, params) {
       el('td', { className: 'left', text: p.user ?? '' }),
       el('td', { text: human(val(p, 'rss')) }),
       el('td', { dataset: { col: 'anon' }, text: human(val(p, 'anon')) }),
+      el('td', { dataset: { col: 'pss' }, text: p.pss != null ? human(p.pss) : '' }),
+      el('td', { dataset: { col: 'uss' }, text: p.uss != null ? human(p.uss) : '' }),
       el('td', { text: val(p, 'swap') ? human(val(p, 'swap')) : '' }),
       el('td', { text: p.threads != null ? fmtInt(p.threads) : '' }),
       el('td', { className: 'left', text: val(p, 'arch') }),
@@ -162,11 +168,26 @@ export function pickerView(container, params) {
       render();
       document.body.dataset.view = 'processes';
       document.body.dataset.ready = '1';
+      loadRollup();
     } catch (err) {
       if (!alive) return;
       clear(tableWrap).appendChild(errorPanel(err, load));
     }
   }
+  // Pss and Uss for every readable process, merged into the list when they arrive.
+  async function loadRollup() {
+    try {
+      const r = await api.processes({ rollup: 1 });
+      if (!alive) return;
+      const by = new Map((r.processes || []).map((p) => [p.pid, p]));
+      for (const p of procs) {
+        const q = by.get(p.pid);
+        if (q && q.start_time_ticks === p.start_time_ticks) { p.pss = q.pss; p.uss = q.uss; }
+      }
+      render();
+      document.body.dataset.rollup = '1';
+    } catch { /* the columns stay blank: the list itself is fine */ }
+  }
   load();
-  return () => { alive = false; delete document.body.dataset.ready; };
+  return () => { alive = false; delete document.body.dataset.ready; delete document.body.dataset.rollup; };
 }

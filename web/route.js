@@ -5,6 +5,7 @@
 //   #/diff/FROM/TO?show=changed
 //   #/snapshots?name=bash
 //   #/watches                                  watches (timeline.js)
+//   #/system?q=libssl | ?path=/usr/lib/…       across processes (system.js)
 //   #/watch/ID?col=committed|private|total_ws  one watch's timeline
 // On a share link (/s/TOKEN) the fragment holds only the state: #?type=heap&sel=0x…
 

@@ -8,7 +8,7 @@ import { SnapshotModel, KIND_ALLOC, KIND_REGION, KIND_GAP } from './model.js';
 import { SummaryView } from './summary.js';
 import { DetailsView } from './details.js';
 import { AddressMap } from './map.js';
-import { navigate, updateParams } from './route.js';
+import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, toast, toastError, dialog, downloadText, copyText, loading } from './ui.js';
 import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
@@ -710,6 +710,17 @@ class SnapshotView {
     return null;
   }
 
+  // The file of a selected Image or Mapped File allocation (its first region's path), when the
+  // processes mapping it can be asked of this daemon: not on a share link or another host's snapshot.
+  mappedPath(s) {
+    if (!s || s.kind === KIND_GAP || this.readOnly || this.origin.foreign) return null;
+    const al = this.m.allocs[s.a];
+    if (al.type !== 'image' && al.type !== 'mapped_file') return null;
+    const ri = s.kind === KIND_REGION ? s.r : this.m.aFirst[s.a];
+    const r = this.m.regions[ri];
+    return r && r.path && r.path.startsWith('/') ? r.path : null;
+  }
+
   renderInfo() {
     const box = this.info;
     clear(box);
@@ -756,6 +767,9 @@ class SnapshotView {
     }
     box.append(el('h3', { text: title }),
       el('dl', { className: 'facts wide' }, rows.map(([k, v, c]) => [el('dt', { text: k }), el('dd', { className: c || '', text: v })])));
+    // an Image or Mapped File: which processes of this host map the same file (system.js)
+    const file = this.mappedPath(s);
+    if (file) box.appendChild(el('p', { className: 'who-maps' }, el('a', { href: routeHash(['system'], { path: file }), title: `Every process on this host that maps ${file}, with its Pss and Rss`, text: 'Which processes map this file →' })));
     // inside the pages of an allocation: live processes of this host only (pages.js)
     const pid = this.livePid();
     if (s.kind !== KIND_GAP && pid != null) {

@@ -58,4 +58,10 @@ int vms_proc_resolve_cmdline(const char *text, pid_t *pid, pid_t **matches, size
 int vms_proc_read(pid_t pid, const struct vms_proclist_opts *opts, struct vms_proc *out);
 void vms_proc_clear(struct vms_proc *p); /* frees the strings of one entry */
 
+/* Sort procs by key: "pid", "name" (any case), "user", "rss", "size", "swap", "pss", "uss",
+ * "start" or "threads", a leading '-' for descending; ties by pid. Returns VMS_OK, or
+ * VMS_ERR_INVALID for an unknown key (VMS_PROCLIST_SORT_KEYS lists them). */
+int vms_proclist_sort(struct vms_proc *procs, size_t n, const char *key);
+#define VMS_PROCLIST_SORT_KEYS "pid, name, user, rss, size, swap, pss, uss, start, threads"
+
 #endif

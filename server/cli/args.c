@@ -15,18 +15,22 @@
 #define HELP_VAL 'h'
 #define LONG_ONLY 256 /* getopt_long's val for switch i without a short form: LONG_ONLY + i */
 
-int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, void (*usage)(FILE *f))
+int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*usage)(FILE *f))
 {
 	struct option longopts[MAX_SWITCHES + 2];
-	char shortopts[MAX_SWITCHES + 2] = "";
+	char shortopts[2 * MAX_SWITCHES + 2] = "";
 	size_t n = 0, ns = 0;
-	for (; sw[n].name; n++) {
+	for (; opt[n].name; n++) {
 		if (n == MAX_SWITCHES) /* a programmer error: raise MAX_SWITCHES */
 			return VMS_EXIT_ERROR;
-		longopts[n] = (struct option){sw[n].name, no_argument, NULL,
-		                              sw[n].short_name ? sw[n].short_name : LONG_ONLY + (int)n};
-		if (sw[n].short_name)
-			shortopts[ns++] = sw[n].short_name;
+		longopts[n] =
+		    (struct option){opt[n].name, opt[n].value ? required_argument : no_argument, NULL,
+		                    opt[n].short_name ? opt[n].short_name : LONG_ONLY + (int)n};
+		if (opt[n].short_name) {
+			shortopts[ns++] = opt[n].short_name;
+			if (opt[n].value)
+				shortopts[ns++] = ':';
+		}
 	}
 	longopts[n] = (struct option){"help", no_argument, NULL, HELP_VAL};
 	longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
@@ -37,8 +41,10 @@ int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, voi
 		size_t i = 0;
 		while (i < n && longopts[i].val != c)
 			i++;
-		if (i < n) {
-			*sw[i].on = 1;
+		if (i < n && opt[i].value) {
+			*opt[i].value = optarg;
+		} else if (i < n) {
+			*opt[i].on = 1;
 		} else if (c == HELP_VAL) {
 			usage(stdout);
 			return VMS_EXIT_OK;
@@ -48,6 +54,19 @@ int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, voi
 		}
 	}
 	return -1;
+}
+
+int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, void (*usage)(FILE *f))
+{
+	struct vms_cli_opt opt[MAX_SWITCHES + 1];
+	size_t n = 0;
+	for (; sw[n].name; n++) {
+		if (n == MAX_SWITCHES)
+			return VMS_EXIT_ERROR;
+		opt[n] = (struct vms_cli_opt){sw[n].name, sw[n].short_name, sw[n].on, NULL};
+	}
+	opt[n] = (struct vms_cli_opt){NULL, 0, NULL, NULL};
+	return vms_cli_parse(argc, argv, opt, usage);
 }
 
 int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f))

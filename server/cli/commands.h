@@ -29,6 +29,15 @@ struct vms_cli_switch {
  * code to return: VMS_EXIT_OK after the usage on stdout for --help, VMS_EXIT_USAGE after the
  * usage on stderr for an unknown option (getopt_long has said which). (args.c) */
 int vms_cli_switches(int argc, char **argv, const struct vms_cli_switch *sw, void (*usage)(FILE *f));
+/* The same for options that may take a value: an entry with value non-NULL is --name VALUE
+ * (and -short VALUE), which sets *value to the argument (on is unused); else a switch. */
+struct vms_cli_opt {
+	const char *name;
+	char short_name;
+	int *on;
+	const char **value;
+};
+int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*usage)(FILE *f));
 /* After the options: the one process a subcommand works on, *target from -p PID|NAME (or NULL)
  * else the next operand. Returns -1 to go on; VMS_EXIT_USAGE after saying what is wrong (no
  * process, or an operand too many) and the usage on stderr. (args.c) */
@@ -58,6 +67,8 @@ int vms_cmd_residency(int argc, char **argv); /* cmd_pages.c */
 int vms_cmd_strings(int argc, char **argv);
 int vms_cmd_trim(int argc, char **argv);
 int vms_cmd_workingset(int argc, char **argv);
+int vms_cmd_system(int argc, char **argv); /* cmd_system.c */
+int vms_cmd_files(int argc, char **argv);
 #ifdef VMSCOPE_HAVE_SERVER
 int vms_cmd_serve(int argc, char **argv);
 int vms_cmd_token(int argc, char **argv);

@@ -24,6 +24,8 @@ static const struct command commands[] = {
     {"strings", vms_cmd_strings, "ASCII and UTF-16 strings in a region (ptrace-attach rights)"},
     {"trim", vms_cmd_trim, "page out a process's working set (MADV_PAGEOUT), Rss before/after"},
     {"workingset", vms_cmd_workingset, "what a process touches in N seconds (clear_refs; perturbs it)"},
+    {"system", vms_cmd_system, "memory of the whole system by area and by user (smem -w, -u)"},
+    {"files", vms_cmd_files, "mapped files and the processes that map them, by Pss (smem -m)"},
 #ifdef VMSCOPE_HAVE_SERVER
     {"serve", vms_cmd_serve, "run the daemon: REST API and browser dashboard"},
     {"token", vms_cmd_token, "print the daemon's API token"},

@@ -13,74 +13,6 @@
 #include "vmscope/json.h"
 #include "vmscope/proclist.h"
 
-/* The ?sort= keys: each names one field of struct vms_proc and how it compares. */
-enum sort_kind { K_INT, K_U64, K_TEXT, K_TEXT_ANYCASE };
-static const struct sort_key {
-	const char *name;
-	enum sort_kind kind;
-	size_t off; /* offsetof the field: an int (K_INT), uint64_t (K_U64) or char * (K_TEXT*) */
-} sort_keys[] = {
-    {"pid", K_INT, offsetof(struct vms_proc, pid)},
-    {"name", K_TEXT_ANYCASE, offsetof(struct vms_proc, name)},
-    {"user", K_TEXT, offsetof(struct vms_proc, user)},
-    {"rss", K_U64, offsetof(struct vms_proc, vm_rss)},
-    {"size", K_U64, offsetof(struct vms_proc, vm_size)},
-    {"swap", K_U64, offsetof(struct vms_proc, vm_swap)},
-    {"pss", K_U64, offsetof(struct vms_proc, pss)},
-    {"uss", K_U64, offsetof(struct vms_proc, uss)},
-    {"start", K_U64, offsetof(struct vms_proc, start_time)},
-    {"threads", K_INT, offsetof(struct vms_proc, threads)},
-};
-_Static_assert(sizeof(pid_t) == sizeof(int), "pid is read as an int");
-
-struct sort_spec {
-	const struct sort_key *key;
-	int desc;
-};
-
-static int cmp_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-/* Compare a's and b's field k (a NULL text sorts as ""). */
-static int cmp_field(const struct vms_proc *a, const struct vms_proc *b, const struct sort_key *k)
-{
-	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
-	int ia, ib;
-	uint64_t ua, ub;
-	const char *ta, *tb;
-	switch (k->kind) {
-	case K_INT:
-		memcpy(&ia, fa, sizeof ia);
-		memcpy(&ib, fb, sizeof ib);
-		return ia < ib ? -1 : ia > ib;
-	case K_U64:
-		memcpy(&ua, fa, sizeof ua);
-		memcpy(&ub, fb, sizeof ub);
-		return cmp_u64(ua, ub);
-	case K_TEXT:
-	case K_TEXT_ANYCASE:
-		memcpy(&ta, fa, sizeof ta);
-		memcpy(&tb, fb, sizeof tb);
-		ta = ta ? ta : "";
-		tb = tb ? tb : "";
-		return k->kind == K_TEXT ? strcmp(ta, tb) : strcasecmp(ta, tb);
-	}
-	return 0;
-}
-
-/* By the spec's key, then by pid. */
-static int cmp_proc(const void *va, const void *vb, void *arg)
-{
-	const struct vms_proc *a = va, *b = vb;
-	const struct sort_spec *s = arg;
-	int c = cmp_field(a, b, s->key);
-	if (c == 0)
-		c = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
-	return s->desc ? -c : c;
-}
-
 /* ?q= matches the pid exactly (when all digits) or a substring of name / cmdline, any case. */
 static int matches(const struct vms_proc *p, const char *q, const char *user)
 {
@@ -96,8 +28,7 @@ static int matches(const struct vms_proc *p, const char *q, const char *user)
 
 int vms_h_processes(struct vms_req *r)
 {
-	char q[256], user[64], sort[24], rollup[8];
-	struct sort_spec spec = {&sort_keys[0], 0};
+	char q[256], user[64], sort[24] = "pid", rollup[8];
 	struct vms_proclist_opts opts = {0};
 	struct vms_proclist all = {0}, view = {0};
 	int n, locked = 0;
@@ -109,22 +40,11 @@ int vms_h_processes(struct vms_req *r)
 		return vms_send_error(r, 400, "bad_query", "?user= is too long");
 	const char *up = n > 0 ? user : NULL;
 	if ((n = vms_query(r, "sort", sort, sizeof sort)) != -1) {
-		const char *k = sort;
-		if (n < 0)
-			return vms_send_error(r, 400, "bad_query", "unknown ?sort= key");
-		if (*k == '-') {
-			spec.desc = 1;
-			k++;
-		}
-		size_t i = 0, n_keys = sizeof sort_keys / sizeof sort_keys[0];
-		while (i < n_keys && strcmp(k, sort_keys[i].name))
-			i++;
-		if (i == n_keys)
-			return vms_send_error(
-			    r, 400, "bad_query",
-			    "unknown ?sort= key (pid, name, user, rss, size, swap, pss, uss, start, "
-			    "threads; prefix - for descending)");
-		spec.key = &sort_keys[i];
+		struct vms_proc none;
+		if (n < 0 || vms_proclist_sort(&none, 0, sort) != VMS_OK)
+			return vms_send_error(r, 400, "bad_query",
+			                      "unknown ?sort= key (" VMS_PROCLIST_SORT_KEYS
+			                      "; prefix - for descending)");
 	}
 	if ((n = vms_query(r, "rollup", rollup, sizeof rollup)) != -1) {
 		if (!strcmp(rollup, "1") || !strcmp(rollup, "true"))
@@ -152,8 +72,7 @@ int vms_h_processes(struct vms_req *r)
 	for (size_t i = 0; i < all.n; i++)
 		if (matches(&all.procs[i], qp, up))
 			view.procs[view.n++] = all.procs[i]; /* shallow: strings stay owned by `all` */
-	if (view.n)
-		qsort_r(view.procs, view.n, sizeof *view.procs, cmp_proc, &spec);
+	vms_proclist_sort(view.procs, view.n, sort);
 
 	cJSON *root = vms_json_proclist(&view);
 	if (root) {

@@ -106,6 +106,10 @@ int vms_h_watch_create(struct vms_req *r)
 	        snap_every = VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S, retention = VMS_WATCH_DEFAULT_RETENTION_S;
 	if ((st = vms_read_body(r, &text, &len)) != 0)
 		return st;
+	if (len && (st = vms_json_depth_ok(r, text, len)) != 0) { /* cJSON recurses per level */
+		free(text);
+		return st;
+	}
 	const char *end = NULL;
 	cJSON *body = len ? cJSON_ParseWithLengthOpts(text, len + 1, &end, 1) : NULL;
 	free(text);

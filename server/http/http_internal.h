@@ -296,6 +296,8 @@ int vms_metrics_target_get(struct vms_http *h, size_t i, struct vms_metrics_proc
 int vms_h_health(struct vms_req *r);
 int vms_h_version(struct vms_req *r);
 int vms_h_processes(struct vms_req *r);
+int vms_h_system(struct vms_req *r); /* api_system.c */
+int vms_h_system_files(struct vms_req *r);
 int vms_h_process(struct vms_req *r);
 int vms_h_process_snapshot(struct vms_req *r);
 int vms_h_process_changes(struct vms_req *r);

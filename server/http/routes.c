@@ -11,6 +11,9 @@
 const struct vms_route vms_routes[] = {
     {"GET", V1 "/health", 0, vms_h_health},
     {"GET", V1 "/version", 0, vms_h_version},
+    /* across processes (api_system.c): memory by area and user; mapped files and who maps them */
+    {"GET", V1 "/system", 0, vms_h_system},
+    {"GET", V1 "/system/files", 0, vms_h_system_files},
     {"GET", V1 "/processes", 0, vms_h_processes},
     {"GET", V1 "/processes/{}", 0, vms_h_process},
     {"POST", V1 "/processes/{}/snapshots", 0, vms_h_process_snapshot},

@@ -168,6 +168,10 @@ describe('OpenAPI document', { timeout: 180000 }, () => {
     await call('GET', `${V}/version`, `${V}/version`, 200);
     await call('GET', `${V}/processes`, `${V}/processes`, 200, { query: `?q=${pid}` });
     await call('GET', `${V}/processes/{pid}`, `${V}/processes/${pid}`, 200);
+    await call('GET', `${V}/system`, `${V}/system`, 200);
+    await call('GET', `${V}/system`, `${V}/system`, 200, { query: '?users=0' });
+    await call('GET', `${V}/system/files`, `${V}/system/files`, 200, { query: '?q=libc&per_file=2' });
+    await call('GET', `${V}/system/files`, `${V}/system/files`, 400, { query: '?limit=x' });
     const a = await call('POST', `${V}/processes/{pid}/snapshots`, `${V}/processes/${pid}/snapshots`, 201, { body: {} });
     const b = await call('POST', `${V}/processes/{pid}/snapshots`, `${V}/processes/${pid}/snapshots`, 201, { body: { share: true, omit_cmdline: true } });
     await call('GET', `${V}/processes/{pid}/changes`, `${V}/processes/${pid}/changes`, 200);

@@ -222,6 +222,10 @@ ok "?sort=name" is "$code" 200
 api GET "/processes?sort=bogus"
 ok "?sort=bogus: 400" err_is 400 bad_query
 get_ok "/processes?q=$TPID&rollup=1" "?rollup=1 gives pss" '.processes[0].pss != null'
+get_ok "/system/files?limit=0" "mapped files name the target among their processes" --argjson p "$TPID" '[.files[].processes[].pid] | index($p) != null'
+get_ok "/system" "system: areas add up to MemTotal" '([.areas[].used] | add) == .meminfo.mem_total'
+api GET "/system/files?limit=x"
+ok "/system/files?limit=x: 400" err_is 400 bad_query
 
 api GET "/processes/$TPID"
 ok "live scan 200" is "$code" 200
@@ -623,6 +627,11 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	ok "another user's process lookup: 403" is "$code" 403
 	req GET "http://127.0.0.1:$NPORT/api/v1/processes?q=$TPID"
 	ok "list marks unreadable processes with the reason" jqt --argjson p "$TPID" '.processes[] | select(.pid == $p) | .maps_readable == false and .unreadable.code == "permission_denied"'
+	req GET "http://127.0.0.1:$NPORT/api/v1/system/files"
+	ok "across processes: none of root's processes named in the mapped files" jqt --argjson p "$TPID" '[.files[].processes[].pid] | index($p) == null'
+	ok "...only counted as unreadable" jqt '.unreadable >= 1'
+	req GET "http://127.0.0.1:$NPORT/api/v1/system"
+	ok "across processes: no root row in the user totals" jqt '.users | all(.uid != 0)'
 	req POST "http://127.0.0.1:$NPORT/api/v1/processes/$TPID/snapshots" -H 'Content-Type: application/json'
 	ok "cannot store what it cannot read: 403" is "$code" 403
 	req GET "http://127.0.0.1:$NPORT/api/v1/snapshots"

@@ -1,0 +1,95 @@
+/* /api/v1/system and /api/v1/system/files: views across processes (smem -w, -u, -m). Only
+ * processes the daemon may read are counted or named (the kernel's ptrace-read check on each
+ * /proc/PID/smaps*), the others are a count. Both walk page tables (smaps_rollup, smaps), so
+ * they pass the scan gate as a scan does. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+#include "vmscope/error.h"
+#include "vmscope/json_system.h"
+#include "vmscope/systemwide.h"
+
+/* ?NAME= as text (NULL when absent or empty); 0 or the status of the 400 sent. */
+static int text_param(struct vms_req *r, const char *name, char *buf, size_t size, const char **out)
+{
+	int n = vms_query(r, name, buf, size);
+	*out = NULL;
+	if (n == -2)
+		return vms_send_error(r, 400, "bad_query", "?%s= is too long", name);
+	if (n > 0)
+		*out = buf;
+	return 0;
+}
+
+/* ?NAME= as a count in [0, max] (def when absent); 0 or the status of the 400 sent. */
+static int count_param(struct vms_req *r, const char *name, int64_t max, size_t def, size_t *out)
+{
+	char buf[24];
+	int64_t v;
+	*out = def;
+	int n = vms_query(r, name, buf, sizeof buf);
+	if (n == -1)
+		return 0;
+	if (n < 0 || vms_parse_i64(buf, 0, max, &v))
+		return vms_send_error(r, 400, "bad_query", "?%s= takes a count from 0 to %lld", name,
+		                      (long long)max);
+	*out = (size_t)v;
+	return 0;
+}
+
+int vms_h_system(struct vms_req *r)
+{
+	char ubuf[64];
+	const char *user;
+	int st, with_users = 1;
+	struct vms_meminfo m;
+	struct vms_proclist l = {0};
+	struct vms_user_totals t = {0};
+	struct vms_proclist_opts opts = {.with_rollup = 1};
+
+	if ((st = vms_query_bool(r, "users", &with_users)) ||
+	    (st = text_param(r, "user", ubuf, sizeof ubuf, &user)))
+		return st;
+	if (vms_meminfo_read(&m) != VMS_OK)
+		return vms_send_error(r, 500, "io_error", "cannot read /proc/meminfo");
+	if (with_users) {
+		if ((st = vms_scan_begin(r)))
+			return st;
+		int err = vms_proclist_read(&opts, &l);
+		vms_scan_end(r);
+		if (!err)
+			err = vms_user_totals(&l, user, &t);
+		vms_proclist_free(&l);
+		if (err)
+			return vms_send_vms_err(r, err, 0);
+	}
+	cJSON *j = vms_json_system(&m, with_users ? &t : NULL);
+	vms_user_totals_free(&t);
+	return vms_send_json(r, 200, j);
+}
+
+int vms_h_system_files(struct vms_req *r)
+{
+	char qbuf[256], pbuf[4096], ubuf[64];
+	struct vms_mapped_files_opts o = {0};
+	struct vms_mapped_files f = {0};
+	size_t limit, per_file;
+	int st;
+
+	if ((st = text_param(r, "q", qbuf, sizeof qbuf, &o.match)) ||
+	    (st = text_param(r, "path", pbuf, sizeof pbuf, &o.path)) ||
+	    (st = text_param(r, "user", ubuf, sizeof ubuf, &o.user)) ||
+	    (st = count_param(r, "limit", 100000, 200, &limit)) ||
+	    (st = count_param(r, "per_file", 100000, 0, &per_file)))
+		return st;
+	if ((st = vms_scan_begin(r)))
+		return st;
+	int err = vms_mapped_files_read(&o, &f);
+	vms_scan_end(r);
+	if (err)
+		return vms_send_vms_err(r, err, 0);
+	cJSON *j = vms_json_mapped_files(&f, limit, per_file);
+	vms_mapped_files_free(&f);
+	return vms_send_json(r, 200, j);
+}
