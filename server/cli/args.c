@@ -41,7 +41,12 @@ int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*u
 		size_t i = 0;
 		while (i < n && longopts[i].val != c)
 			i++;
-		if (i < n && opt[i].value) {
+		if (i < n && opt[i].value && *opt[i].value) {
+			fprintf(stderr, "vmscope: --%s given twice ('%s' after '%s')\n", opt[i].name, optarg,
+			        *opt[i].value);
+			usage(stderr);
+			return VMS_EXIT_USAGE;
+		} else if (i < n && opt[i].value) {
 			*opt[i].value = optarg;
 		} else if (i < n) {
 			*opt[i].on = 1;
@@ -53,6 +58,19 @@ int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*u
 			return VMS_EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+int vms_cli_one_target(const char *cmd, const char *pid_arg, const char *cmdline_arg, const char **target,
+                       int *by_cmdline)
+{
+	if (pid_arg && cmdline_arg) {
+		fprintf(stderr, "vmscope %s: -p '%s' or -f '%s', not both: one process per run\n", cmd,
+		        pid_arg, cmdline_arg);
+		return VMS_EXIT_USAGE;
+	}
+	*target = pid_arg ? pid_arg : cmdline_arg;
+	*by_cmdline = cmdline_arg != NULL;
 	return -1;
 }
 

@@ -179,39 +179,18 @@ out:
 
 int vms_cmd_capture(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"pid", required_argument, NULL, 'p'},    {"cmdline", required_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'}, {"no-peek", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},         {0}};
-	const char *target = NULL, *output = NULL;
-	int by_cmdline = 0, no_peek = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:f:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-		case 'f':
-			if (target) {
-				fprintf(stderr, "vmscope capture: one process per run\n");
-				return VMS_EXIT_USAGE;
-			}
-			target = optarg;
-			by_cmdline = c == 'f';
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'P':
-			no_peek = 1;
-			break;
-		case 'h':
-			capture_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			capture_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
-	int done = vms_cli_target("capture", argc, argv, &target, capture_usage);
+	const char *target = NULL, *pid_arg = NULL, *cmdline_arg = NULL, *output = NULL;
+	int by_cmdline = 0, no_peek = 0;
+	const struct vms_cli_opt options[] = {{"pid", 'p', NULL, &pid_arg},
+	                                      {"cmdline", 'f', NULL, &cmdline_arg},
+	                                      {"output", 'o', NULL, &output},
+	                                      {"no-peek", 0, &no_peek, NULL},
+	                                      {NULL, 0, NULL, NULL}};
+	int done = vms_cli_parse(argc, argv, options, capture_usage);
+	if (done >= 0 ||
+	    (done = vms_cli_one_target("capture", pid_arg, cmdline_arg, &target, &by_cmdline)) >= 0)
+		return done;
+	done = vms_cli_target("capture", argc, argv, &target, capture_usage);
 	if (done >= 0)
 		return done;
 	pid_t pid = 0;

@@ -108,47 +108,19 @@ static int write_out(const char *path, const char *text, size_t len)
 
 int vms_cmd_report(int argc, char **argv)
 {
-	const char *target = NULL, *output = NULL;
-	int by_cmdline = 0, c;
-	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = 1};
-	static const struct option longopts[] = {{"pid", required_argument, NULL, 'p'},
-	                                         {"cmdline", required_argument, NULL, 'f'},
-	                                         {"output", required_argument, NULL, 'o'},
-	                                         {"no-threads", no_argument, NULL, 'T'},
-	                                         {"no-peek", no_argument, NULL, 'P'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {0}};
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:f:o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-		case 'f':
-			if (target) {
-				fprintf(stderr, "vmscope report: one process or file per report\n");
-				return VMS_EXIT_USAGE;
-			}
-			target = optarg;
-			by_cmdline = c == 'f';
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'T':
-			opts.thread_stacks = 0;
-			break;
-		case 'P':
-			opts.no_peek = 1;
-			break;
-		case 'h':
-			report_usage(stdout);
-			return VMS_EXIT_OK;
-		default:
-			report_usage(stderr);
-			return VMS_EXIT_USAGE;
-		}
-	}
+	const char *target = NULL, *pid_arg = NULL, *cmdline_arg = NULL, *output = NULL;
+	int by_cmdline = 0, no_threads = 0, no_peek = 0;
+	const struct vms_cli_opt options[] = {
+	    {"pid", 'p', NULL, &pid_arg},   {"cmdline", 'f', NULL, &cmdline_arg},
+	    {"output", 'o', NULL, &output}, {"no-threads", 0, &no_threads, NULL},
+	    {"no-peek", 0, &no_peek, NULL}, {NULL, 0, NULL, NULL}};
+	int done = vms_cli_parse(argc, argv, options, report_usage);
+	if (done >= 0 ||
+	    (done = vms_cli_one_target("report", pid_arg, cmdline_arg, &target, &by_cmdline)) >= 0)
+		return done;
+	struct vms_snapshot_opts opts = {.read_rollup = 1, .thread_stacks = !no_threads, .no_peek = no_peek};
 	int from_file = !target && optind < argc;
-	int done = vms_cli_target("report", argc, argv, &target, report_usage);
+	done = vms_cli_target("report", argc, argv, &target, report_usage);
 	if (done >= 0)
 		return done;
 	if (!by_cmdline && !from_file && (target[0] == '-' || !target[0])) {

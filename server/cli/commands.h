@@ -38,6 +38,12 @@ struct vms_cli_opt {
 	const char **value;
 };
 int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*usage)(FILE *f));
+/* (vms_cli_parse: the value pointers must start NULL; an option with a value given twice is a
+ * usage error.) -p PID|NAME and -f TEXT as parsed into pid_arg and cmdline_arg: at most one.
+ * Sets *target (NULL when neither) and *by_cmdline. Returns -1 to go on, else VMS_EXIT_USAGE
+ * after saying why. (args.c) */
+int vms_cli_one_target(const char *cmd, const char *pid_arg, const char *cmdline_arg, const char **target,
+                       int *by_cmdline);
 /* After the options: the one process a subcommand works on, *target from -p PID|NAME (or NULL)
  * else the next operand. Returns -1 to go on; VMS_EXIT_USAGE after saying what is wrong (no
  * process, or an operand too many) and the usage on stderr. (args.c) */
