@@ -14,6 +14,8 @@
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 #include "vmscope/json_capture.h"
+#include "vmscope/json_pages.h"
+#include "vmscope/pages.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 
@@ -22,6 +24,7 @@ static void snapshot_usage(FILE *f)
 	fprintf(
 	    f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
 	       "                         [--no-threads] [--no-rollup] [--no-peek]\n"
+	       "                         [--residency [--residency-max-bytes N]]\n"
 	       "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
 	       "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
 	       "Scan one process's address space and classify it the way VMMap does.\n"
@@ -36,6 +39,11 @@ static void snapshot_usage(FILE *f)
 	       "  --no-rollup         do not read smaps_rollup\n"
 	       "  --no-peek           never read the process's memory: runtime heaps are named from\n"
 	       "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	       "  --residency         also the page residency of the whole address space, read right\n"
+	       "                      after the scan (vmscope residency), run-length encoded within\n"
+	       "                      --residency-max-bytes (default 1 MiB, 256 B to 16 MiB): past it\n"
+	       "                      the runs stop and it says truncated. JSON: a \"residency\" key;\n"
+	       "                      text: the page counts. Not with CSV or --upload\n"
 	       "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
 	       "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
 	       "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
@@ -71,9 +79,50 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-/* Write the snapshot in format f to out. JSON was captured during the scan. */
-static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc, FILE *out)
+/* The residency kept with the snapshot (--residency), rendered after it; NULL: none. */
+struct kept_residency {
+	struct vms_residency r;
+	size_t bytes, max_bytes;
+};
+
+/* The JSON document with "residency" as its last key: the captured document is written to
+ * memory and its closing brace replaced. */
+static int render_json_residency(const struct vms_snapshot *s, struct vms_json_capture *jc,
+                                 const struct kept_residency *k, FILE *out)
 {
+	char *doc = NULL, *res = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&doc, &len);
+	int err = mem ? vms_json_capture_write(jc, s, mem) : VMS_ERR_NOMEM;
+	if (mem && fclose(mem) != 0 && !err)
+		err = VMS_ERR_NOMEM;
+	cJSON *j = err ? NULL : vms_json_residency(s->pid, &k->r);
+	if (j) {
+		cJSON_AddNumberToObject(j, "stored_bytes", (double)k->bytes);
+		cJSON_AddNumberToObject(j, "max_bytes", (double)k->max_bytes);
+		res = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+	}
+	if (!err && !res)
+		err = VMS_ERR_NOMEM;
+	while (!err && len && (doc[len - 1] == '\n' || doc[len - 1] == ' '))
+		len--;
+	if (!err && (!len || doc[len - 1] != '}'))
+		err = VMS_ERR_IO;
+	if (!err &&
+	    (fwrite(doc, 1, len - 1, out) != len - 1 || fprintf(out, ",\"residency\":%s}\n", res) < 0))
+		err = VMS_ERR_IO;
+	free(doc);
+	cJSON_free(res);
+	return err;
+}
+
+/* Write the snapshot in format f to out. JSON was captured during the scan. */
+static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc,
+                  const struct kept_residency *k, FILE *out)
+{
+	if (f == FMT_JSON && k)
+		return render_json_residency(s, jc, k, out);
 	if (f == FMT_JSON)
 		return vms_json_capture_write(jc, s, out);
 	char *text = NULL;
@@ -84,13 +133,24 @@ static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capt
 	if (!err && f == FMT_TEXT && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
 		err = VMS_ERR_IO;
 	free(text);
+	if (!err && k) {
+		fprintf(out, "\nPage residency (%s, %zu of at most %zu bytes%s):",
+		        k->r.method == VMS_RES_PAGEMAP_SCAN ? "PAGEMAP_SCAN" : "pagemap", k->bytes,
+		        k->max_bytes, k->r.truncated ? "; TRUNCATED at that bound" : "");
+		for (unsigned i = 0; vms_page_flag_name(i); i++)
+			if (k->r.known & (1u << i))
+				fprintf(out, " %s %llu", vms_page_flag_name(i),
+				        (unsigned long long)k->r.pages[i]);
+		if (fprintf(out, " pages in %zu runs\n", k->r.n_runs) < 0)
+			err = VMS_ERR_IO;
+	}
 	return err;
 }
 
 /* Write to something that is not a regular file (/dev/null, a FIFO, a terminal) in place: a
  * rename over it would replace the device with a file (as root, `-o /dev/null` once did). */
 static int write_in_place(const char *path, const struct vms_snapshot *s, enum fmt f,
-                          struct vms_json_capture *jc)
+                          struct vms_json_capture *jc, const struct kept_residency *k)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -99,7 +159,7 @@ static int write_in_place(const char *path, const struct vms_snapshot *s, enum f
 			close(fd);
 		return VMS_ERR_IO;
 	}
-	int err = render(s, f, jc, out);
+	int err = render(s, f, jc, k, out);
 	if (fclose(out) != 0 && !err)
 		err = VMS_ERR_IO;
 	return err;
@@ -107,11 +167,12 @@ static int write_in_place(const char *path, const struct vms_snapshot *s, enum f
 
 /* Write to path through a temporary file + rename, so a failed run never leaves half a file;
  * a path that exists and is not a regular file is written in place instead. */
-static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc)
+static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc,
+                      const struct kept_residency *k)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return write_in_place(path, s, f, jc);
+		return write_in_place(path, s, f, jc, k);
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	if (!tmp)
@@ -121,7 +182,7 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 	int fd = mkstemp(tmp);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out) {
-		err = render(s, f, jc, out);
+		err = render(s, f, jc, k, out);
 		if (fclose(out) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (!err && rename(tmp, path) != 0)
@@ -227,7 +288,7 @@ static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, con
 	char *json = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&json, &len);
-	int err = mem ? render(s, FMT_JSON, jc, mem) : VMS_ERR_NOMEM;
+	int err = mem ? render(s, FMT_JSON, jc, NULL, mem) : VMS_ERR_NOMEM;
 	if (mem && fclose(mem) != 0 && !err)
 		err = VMS_ERR_NOMEM;
 	int rc = err ? VMS_EXIT_ERROR : vms_upload(json, len, up);
@@ -259,13 +320,15 @@ int vms_cmd_snapshot(int argc, char **argv)
 	    {"cmdline", required_argument, NULL, 'f'}, {"upload", required_argument, NULL, 'U'},
 	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
 	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
+	    {"residency", no_argument, NULL, 'r'}, {"residency-max-bytes", required_argument, NULL, 'B'},
 	    {0}};
 	/* clang-format on */
 	struct vms_upload_opts up = {0};
 	char howbuf[64];
 	int c;
 	optind = 1;
-	int by_cmdline = 0;
+	int by_cmdline = 0, want_res = 0;
+	size_t res_max = VMS_RESIDENCY_DEFAULT_BYTES;
 	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
 		enum fmt g;
 		if (upload_option(c, &up))
@@ -318,6 +381,21 @@ int vms_cmd_snapshot(int argc, char **argv)
 		case 'P':
 			opts.no_peek = 1;
 			break;
+		case 'r':
+			want_res = 1;
+			break;
+		case 'B': {
+			char *e = NULL;
+			unsigned long long v = strtoull(optarg, &e, 10);
+			if (!*optarg || *e || v < VMS_RESIDENCY_MIN_BYTES || v > VMS_RESIDENCY_MAX_BYTES) {
+				fprintf(stderr,
+				        "vmscope snapshot: --residency-max-bytes takes %u to %u, not '%s'\n",
+				        VMS_RESIDENCY_MIN_BYTES, VMS_RESIDENCY_MAX_BYTES, optarg);
+				return VMS_EXIT_USAGE;
+			}
+			res_max = (size_t)v;
+			break;
+		}
 		case 'h':
 			snapshot_usage(stdout);
 			return VMS_EXIT_OK;
@@ -342,6 +420,15 @@ int vms_cmd_snapshot(int argc, char **argv)
 		return VMS_EXIT_USAGE;
 	if (output && !strcmp(output, "-"))
 		output = NULL; /* standard output */
+	if (want_res && (up.url || f == FMT_CSV)) {
+		fprintf(stderr, "vmscope snapshot: --residency goes with JSON or text output, not %s\n",
+		        up.url ? "--upload (the daemon takes its own: ?residency=1)" : "CSV");
+		return VMS_EXIT_USAGE;
+	}
+	if (res_max != VMS_RESIDENCY_DEFAULT_BYTES && !want_res) {
+		fprintf(stderr, "vmscope snapshot: --residency-max-bytes goes with --residency\n");
+		return VMS_EXIT_USAGE;
+	}
 
 	pid_t pid = 0, *matches = NULL;
 	size_t n_matches = 0;
@@ -393,15 +480,29 @@ int vms_cmd_snapshot(int argc, char **argv)
 		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
 	}
 	int rc = VMS_EXIT_OK;
+	struct kept_residency kept = {.max_bytes = res_max}, *k = NULL;
+	if (want_res) {
+		unsigned char *blob = NULL;
+		err = vms_residency_snapshot(pid, s, res_max, &blob, &kept.bytes, &kept.r);
+		free(blob);
+		if (err) {
+			fprintf(stderr, "vmscope snapshot: residency of process %d: %s\n", (int)pid,
+			        vms_strerror(err));
+			vms_json_capture_free(jc);
+			vms_snapshot_free(s);
+			return vms_exit_for_err(err);
+		}
+		k = &kept;
+	}
 	if (up.url) {
 		rc = upload(s, jc, &up);
 		err = VMS_OK;
 	} else if (output) {
-		err = write_file(output, s, f, jc);
+		err = write_file(output, s, f, jc, k);
 		if (err == VMS_ERR_IO)
 			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
 	} else {
-		err = render(s, f, jc, stdout);
+		err = render(s, f, jc, k, stdout);
 		if (fflush(stdout) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (err == VMS_ERR_IO)
@@ -413,6 +514,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 			fprintf(stderr, "vmscope snapshot: %s\n", vms_strerror(err));
 		rc = VMS_EXIT_ERROR;
 	}
+	vms_residency_free(&kept.r);
 	vms_json_capture_free(jc);
 	vms_snapshot_free(s);
 	return rc;
