@@ -6,38 +6,11 @@
 #include "vmscope/error.h"
 #include "vmscope/pages.h"
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
 #define PACK_VERSION 1
 #define VARINT_MAX 10
 #define HEADER_MAX (3 + 9 * VARINT_MAX)
-
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (unsigned char)v;
-	return n;
-}
-
-/* 0, or -1 when buf ends inside the varint or it is longer than 64 bits. */
-static int get_varint(const unsigned char *buf, size_t len, size_t *pos, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*pos >= len)
-			return -1;
-		unsigned char c = buf[(*pos)++];
-		x |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static void count_pages(struct vms_residency *r)
 {
@@ -65,9 +38,9 @@ int vms_residency_encode(const struct vms_residency *r, size_t max_bytes, unsign
 	for (size_t i = 0; i < r->n_runs; i++) {
 		const struct vms_page_run *p = &r->runs[i];
 		unsigned char tmp[3 * VARINT_MAX];
-		size_t k = put_varint(tmp, (p->start - prev) / ps);
-		k += put_varint(tmp + k, (p->end - p->start) / ps);
-		k += put_varint(tmp + k, p->flags);
+		size_t k = vms_leb128_put(tmp, (p->start - prev) / ps);
+		k += vms_leb128_put(tmp + k, (p->end - p->start) / ps);
+		k += vms_leb128_put(tmp + k, p->flags);
 		if (n + k > cap) { /* the byte bound: stop here and say so */
 			truncated = 1;
 			walk_end = prev;
@@ -90,7 +63,7 @@ int vms_residency_encode(const struct vms_residency *r, size_t max_bytes, unsign
 	    ps,   (uint64_t)r->method,    r->known, (uint64_t)(truncated ? 1 : 0), r->start, r->end, walk_end,
 	    kept, r->exclusive_from_smaps};
 	for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
-		h += put_varint(o + h, head[i]);
+		h += vms_leb128_put(o + h, head[i]);
 	memcpy(o + h, body, n);
 	free(body);
 	*out = o;
@@ -106,7 +79,7 @@ int vms_residency_decode(const unsigned char *buf, size_t len, struct vms_reside
 	if (len < 3 || buf[0] != 'R' || buf[1] != 'S' || buf[2] != PACK_VERSION)
 		return VMS_ERR_IO;
 	for (size_t i = 0; i < 9; i++)
-		if (get_varint(buf, len, &pos, &head[i]))
+		if (vms_leb128_get(buf, len, &pos, &head[i]))
 			return VMS_ERR_IO;
 	uint64_t ps = head[0];
 	/* a page size is a power of two; every run takes at least 3 bytes */
@@ -126,7 +99,7 @@ int vms_residency_decode(const unsigned char *buf, size_t len, struct vms_reside
 	uint64_t prev = out->start;
 	for (uint64_t i = 0; i < head[7]; i++) {
 		for (int k = 0; k < 3; k++)
-			if (get_varint(buf, len, &pos, &v[k]))
+			if (vms_leb128_get(buf, len, &pos, &v[k]))
 				goto bad;
 		/* in range, in order, no overflow */
 		if (v[0] > (out->end - prev) / ps || !v[1] || v[1] > (out->end - prev) / ps - v[0] ||

@@ -158,6 +158,19 @@ static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 	return vms_store_step_done(q);
 }
 
+/* Run slot's INSERT of (id, blob): the packed body, or a residency. */
+static int insert_blob(struct vms_conn *w, enum vms_stmt slot, int64_t id, const void *blob, size_t len)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, slot);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_blob64(q, 2, blob, len, SQLITE_STATIC) != SQLITE_OK) {
+		if (q)
+			sqlite3_reset(q);
+		return VMS_ERR_IO;
+	}
+	return vms_store_step_done(q);
+}
+
 /* vms_store_put with an optional residency blob (res, res_len; NULL for none). */
 static int put_snapshot(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
                         const char *json_text, size_t json_len, const void *res, size_t res_len, int64_t *id)
@@ -205,28 +218,11 @@ static int put_snapshot(struct vms_store *st, const struct vms_snapshot *s, enum
 	}
 	sqlite3_reset(q);
 	int64_t new_id = sqlite3_last_insert_rowid(w->db);
-	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_PACKED)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
-	    sqlite3_bind_blob64(q, 2, packed, packed_len, SQLITE_STATIC) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto unlock;
-	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
 	q = NULL;
-	if ((err = put_summary(w, new_id, s)) != VMS_OK)
+	if ((err = insert_blob(w, VMS_ST_INSERT_PACKED, new_id, packed, packed_len)) != VMS_OK ||
+	    (err = put_summary(w, new_id, s)) != VMS_OK ||
+	    (res && (err = insert_blob(w, VMS_ST_INSERT_RESIDENCY, new_id, res, res_len)) != VMS_OK))
 		goto unlock;
-	if (res) {
-		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_RESIDENCY)) ||
-		    sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
-		    sqlite3_bind_int64(q, 2, (sqlite3_int64)res_len) != SQLITE_OK ||
-		    sqlite3_bind_blob64(q, 3, res, res_len, SQLITE_STATIC) != SQLITE_OK) {
-			err = VMS_ERR_IO;
-			goto unlock;
-		}
-		if ((err = vms_store_step_done(q)) != VMS_OK)
-			goto unlock;
-		q = NULL;
-	}
 	if (json_text) {
 		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
 		    sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||

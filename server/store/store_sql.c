@@ -165,7 +165,7 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_DELETE_META] = "DELETE FROM snapshots WHERE id = ?1",
     [VMS_ST_DELETE_RESIDENCY] = "DELETE FROM snapshot_residency WHERE snapshot_id = ?1",
     [VMS_ST_INSERT_RESIDENCY] =
-        "INSERT INTO snapshot_residency (snapshot_id, bytes, body) VALUES (?1, ?2, ?3)",
+        "INSERT INTO snapshot_residency (snapshot_id, body, bytes) VALUES (?1, ?2, length(?2))",
     [VMS_ST_RESIDENCY] = "SELECT body FROM snapshot_residency WHERE snapshot_id = ?1",
     [VMS_ST_META] = "SELECT " META_COLS " FROM snapshots WHERE id = ?1",
     [VMS_ST_LIST] =
