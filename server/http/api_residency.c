@@ -32,9 +32,10 @@ int vms_residency_for_snapshot(struct vms_req *r, int pid, const struct vms_snap
 		return n == -1 ? 0
 		               : vms_send_error(r, 400, "bad_query",
 		                                "?residency_max_bytes= goes with ?residency=1");
-	/* every page table of the process, like a scan: the scan gate */
-	if ((st = vms_scan_begin(r)) != 0)
-		return st;
+	/* every page table of the process, like a scan: the scan lock (the scan just taken paid the
+	 * rate token: no second one, which could refuse after the scan succeeded) */
+	if (vms_scan_lock(r->h, 30) != 0)
+		return vms_send_error(r, 429, "busy", "another scan has been running for 30 s; retry later");
 	int err = vms_residency_snapshot(pid, s, (size_t)max, blob, len, &kept);
 	vms_scan_end(r);
 	if (err)
