@@ -20,19 +20,24 @@
 static char dir[] = "/tmp/vmscope-store-XXXXXX";
 static char path[256];
 
-/* Test-only SQL (the store itself is the only SQL in the product): read/set user_version. */
-static int64_t user_version(void)
+/* Test-only SQL (the store itself is the only SQL in the product): one integer that sql answers
+ * in the database at db_path (-1 when it cannot), and read/set user_version. */
+static int64_t query_i64(const char *db_path, const char *sql)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+static int64_t user_version(void)
+{
+	return query_i64(path, "PRAGMA user_version");
 }
 
 static void set_user_version(int v)
@@ -499,19 +504,10 @@ static void test_concurrency(void)
 	vms_store_close(st);
 }
 
-/* Rows of snapshot_residency (test-only SQL). */
+/* Rows of snapshot_residency. */
 static int64_t residency_rows(const char *db_path)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM snapshot_residency", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return query_i64(db_path, "SELECT count(*) FROM snapshot_residency");
 }
 
 /* Residency kept with a snapshot (schema 7): the codec's round trip and its byte bound, stored in
