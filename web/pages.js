@@ -5,12 +5,14 @@
 // --allow-memory-read (GET /version "memory_read"), a Strings panel and a Trim button that asks
 // first. Never on a share link or a snapshot from another host: the pid means nothing there.
 // A stored snapshot taken with ?residency=1 shows the residency stored with it (GET
-// /api/v1/snapshots/{id}/residency) first, with a button to read the process now instead; with
+// /api/v1/snapshots/{id}/residency) first, with a button to read the process now instead (a live
+// view offers "Store snapshot with pages": POST .../snapshots?residency=1); with
 // --allow-memory-read a Working set control measures which mappings' pages the process touches
 // in N seconds (it says first that this perturbs the target's reclaim).
 import { api } from './api.js';
 import { el, clear, human, fmtInt, fmtAddr } from './format.js';
-import { dialog, toastError, errorPanel, loading } from './ui.js';
+import { dialog, toast, toastError, errorPanel, loading } from './ui.js';
+import { navigate } from './route.js';
 
 // The states in the order a bucket's colour is chosen (the first one present in it wins).
 export const RESIDENCY_LEGEND = [
@@ -175,6 +177,22 @@ export function pagesBlock(ctx) {
   };
   if (ctx.snapshotId != null) loadStored();
   else loadLive();
+  // a live view: keep the pages with a new snapshot (POST .../snapshots?residency=1)
+  if (ctx.snapshotId == null && ctx.pid != null) {
+    actions.append(el('button', { type: 'button', className: 'small', id: 'btn-store-res', title: 'Scan the process and store the snapshot together with the page residency of its whole address space (at most 1 MiB, run-length encoded)',
+      text: 'Store snapshot with pages',
+      onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          const r = await api.takeSnapshotWithResidency(ctx.pid);
+          toast(`Snapshot #${r.id} stored with its page residency${r.residency && r.residency.truncated ? ' (truncated at 1 MiB)' : ''}.`);
+          navigate(['snapshot', String(r.id)], { sel: '0x' + ctx.start.toString(16) });
+        } catch (err) {
+          toastError(err);
+          e.target.disabled = false;
+        }
+      } }));
+  }
 
   if (ctx.pid != null) {
     memoryReadAllowed().then((ok) => {

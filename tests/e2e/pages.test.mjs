@@ -194,6 +194,15 @@ describe('inside the pages', { timeout: 240000 }, () => {
     await p.waitForFunction(() => /read now, live/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
     assert.match(await p.textContent('#pages-note'), /stored without its page residency/);
     await closeClean(p);
+    // from a live view: Store snapshot with pages stores one and opens it on the same allocation
+    const q = await openLive(off, 1400, helper.info.anon, '#btn-store-res');
+    await q.click('#btn-store-res');
+    await q.waitForFunction(() => /^#\/snapshot\/\d+/.test(location.hash) &&
+      /stored with snapshot/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
+    const id = await q.evaluate(() => location.hash.match(/^#\/snapshot\/(\d+)/)[1]);
+    const kept = await apiCall(off, 'GET', `/snapshots/${id}/residency`);
+    assert.ok(kept.pages.present > 11 && kept.truncated === false, 'the stored snapshot has its residency');
+    await closeClean(q);
   });
 
   it('measures the working set after saying it perturbs the target', async () => {
