@@ -214,4 +214,12 @@ export const api = {
   sharedAbout: (token) => request(`/shared/${enc(token)}/about`, { auth: false }),
   sharedRaw: (token) => request(`/shared/${enc(token)}`, { auth: false, as: 'text' }),
   sharedExport: (token, ext) => request(`/shared/${enc(token)}.${ext}`, { auth: false, as: 'text' }),
+  // a watch's timeline (issue 10): a `vmscope watch -o` file opened, share links of a watch and
+  // what such a link reads (no token; no long polls)
+  importTimeline: (text) => request('/watches/import', { method: 'POST', body: text }),
+  shareWatch: (id, opts) => request(`/watches/${enc(id)}/share`, { method: 'POST', body: JSON.stringify(opts || {}) }),
+  watchShares: (id) => request(`/watches/${enc(id)}/shares`),
+  sharedWatch: (token) => request(`/shared/${enc(token)}/watch`, { auth: false }),
+  sharedWatchSamples: (token, params) => request(`/shared/${enc(token)}/watch/samples` + query(params), { auth: false }),
+  sharedWatchGrowth: (token, params) => request(`/shared/${enc(token)}/watch/growth` + query(params), { auth: false }),
 };

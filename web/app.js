@@ -28,11 +28,13 @@ function route() {
   delete document.body.dataset.ready;
   const { parts, params } = parseRoute();
   window.scrollTo(0, 0);
-  if (share) {
-    cleanup = snapshotView(main, { kind: 'shared', token: share }, params);
+  const [view, a, b] = parts;
+  if (share) { // a share link: a snapshot, or a watch's timeline (/s/TOKEN#/timeline)
+    document.getElementById('shared-badge').textContent = `Shared ${view === 'timeline' ? 'timeline' : 'snapshot'} · read only`;
+    cleanup = view === 'timeline' ? timelineView(main, null, params, share)
+      : snapshotView(main, { kind: 'shared', token: share }, params);
     return;
   }
-  const [view, a, b] = parts;
   switch (view) {
     case 'snapshot':
       setNav('');

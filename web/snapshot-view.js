@@ -14,6 +14,7 @@ import { typeName, TYPE_BY_KEY } from './palette.js';
 import { openImportDialog } from './import.js';
 import { attributionNotes } from './attribution.js';
 import { startWatch } from './timeline.js';
+import { shareDialog } from './share-dialog.js';
 import { initialColumns, columnChooser, colsParam } from './columns.js';
 import { changesFor, changeKind, changedColumns, removedItem, MARK_COLOR } from './changes.js';
 
@@ -105,6 +106,8 @@ class SnapshotView {
     this.map = new AddressMap(this.m, {
       onSelect: (sel) => this.select(sel, 'map'),
       onZoom: (range) => this.setZoom(range),
+      layout: params.layout, // 'hilbert': the map's second layout (issue 12)
+      onLayout: (mode) => updateParams({ layout: mode === 'hilbert' ? 'hilbert' : null }),
     });
     this.cols = initialColumns(params);
     this.details = new DetailsView(this.m, {
@@ -275,7 +278,8 @@ class SnapshotView {
     const menu = el('div', { className: 'menu-items', role: 'menu' },
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'json' }, onclick: () => this.exportAs('json') }, 'JSON (re-openable)'),
       el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'csv' }, onclick: () => this.exportAs('csv') }, 'CSV (spreadsheet)'),
-      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'));
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'txt' }, onclick: () => this.exportAs('txt') }, 'Text report'),
+      el('button', { type: 'button', role: 'menuitem', dataset: { fmt: 'html' }, title: 'One self-contained page to keep or mail: no script, loads nothing', onclick: () => this.exportAs('html') }, 'HTML report'));
     exp.appendChild(menu);
     exp.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && menu.classList.contains('open')) { menu.classList.remove('open'); exp.firstChild.focus(); }
@@ -455,74 +459,13 @@ class SnapshotView {
   }
 
   share() {
-    const omit = el('input', { type: 'checkbox', id: 'share-omit' });
-    // Lifetime of a new link (issue 15): 7 days unless said; "never" only when chosen.
-    const lifetime = el('select', { id: 'share-lifetime', 'aria-label': 'Link lifetime' },
-      [['1h', '1 hour'], ['1d', '1 day'], ['7d', '7 days'], ['30d', '30 days'], ['never', 'never (until revoked)']]
-        .map(([v, t]) => el('option', { value: v, text: t, selected: v === '7d' })));
-    const maxViews = el('input', { type: 'number', id: 'share-max-views', min: '1', max: '1000000', placeholder: 'no limit', 'aria-label': 'Most views' });
-    const expiry = (sh) => sh.expired ? (sh.max_views && sh.views >= sh.max_views ? 'used up' : `expired ${fmtTime(sh.expires_at, sh.expires_at_ms)}`)
-      : sh.expires_at ? `expires ${fmtTime(sh.expires_at, sh.expires_at_ms)}` : 'never expires';
-    const views = (sh) => `${sh.views} view${sh.views === 1 ? '' : 's'}${sh.max_views ? ` of ${sh.max_views}` : ''}`;
-    const out = el('div', { className: 'share-out' });
-    const list = el('div', { className: 'share-list', id: 'share-list' });
-    const linkOf = (r) => new URL(r.url || r.path || `/s/${r.token}`, location.origin).href;
-    // The snapshot's live links, each with Revoke (GET /snapshots/{id}/shares).
-    const loadList = async () => {
-      if (this.source.kind !== 'snapshot') { clear(list); return; }
-      try {
-        const r = await api.shares(this.source.id);
-        const shares = (r && r.shares) || [];
-        const gone = shares.filter((x) => x.expired).length;
-        clear(list).appendChild(el('h3', { text: !shares.length ? 'No live links to this snapshot.'
-          : gone ? `Links to this snapshot (${shares.length}, ${gone} expired)` : `Live links to this snapshot (${shares.length})` }));
-        for (const sh of shares) {
-          const url = linkOf(sh);
-          const input = el('input', { type: 'text', className: 'share-link mono', value: url, 'aria-label': 'Share link' });
-          input.readOnly = true;
-          const revoke = el('button', { type: 'button', className: 'small danger', dataset: { token: sh.token }, onclick: async () => {
-            try { await api.revokeShare(sh.token); toast('The link was revoked: it no longer works.'); } catch (err) { toastError(err); }
-            loadList();
-          } }, 'Revoke');
-          list.appendChild(el('div', { className: `share-item${sh.expired ? ' expired' : ''}`, dataset: { token: sh.token } }, input,
-            el('span', { className: 'small muted share-expiry', text: `created ${fmtTime(sh.created_at, sh.created_at_ms)}, ${expiry(sh)}, ${views(sh)}${sh.omit_cmdline ? ', command line left out' : ''}` }), revoke));
-        }
-      } catch (err) {
-        clear(list).appendChild(errorPanel(err));
-      }
-    };
-    dialog('Share this snapshot', [
-      el('p', { text: 'Anyone with a link can see this snapshot (read only), and nothing else, until it expires or is revoked. A link works for whoever can reach this daemon\'s address; over plain http it crosses the network readable (see "Sharing with teammates" in the README).' }),
-      el('label', { className: 'check' }, omit, ' Leave out the command line (it can hold secrets)'),
-      el('div', { className: 'share-limits' },
-        el('label', null, 'Link works for ', lifetime),
-        el('label', null, ' at most ', maxViews, ' views')),
-      out,
-      list,
-    ], [
-      { label: 'Create link and copy', primary: true, onclick: async () => {
-        try {
-          const id = await this.storedId();
-          const opts = { omit_cmdline: omit.checked, lifetime: lifetime.value };
-          if (maxViews.value) opts.max_views = Number(maxViews.value);
-          const r = await api.share(id, opts);
-          const url = linkOf(r);
-          const copied = await copyText(url);
-          const input = el('input', { type: 'text', className: 'share-link mono', id: 'share-link', value: url });
-          input.readOnly = true;
-          clear(out).append(el('p', { text: `${copied ? 'New link, copied to the clipboard' : 'New link; copy it'} (${expiry(r)}):` }), input);
-          input.focus();
-          input.select();
-          toast(copied ? 'Share link copied.' : 'Share link created.');
-          loadList();
-        } catch (err) {
-          clear(out).appendChild(errorPanel(err));
-        }
-        return false; // keep the dialog open to show the link
-      } },
-      { label: 'Close' },
-    ]);
-    loadList();
+    shareDialog({
+      title: 'Share this snapshot',
+      what: 'this snapshot',
+      intro: 'Anyone with a link can see this snapshot (read only), and nothing else, until it expires or is revoked. A link works for whoever can reach this daemon\'s address; over plain http it crosses the network readable (see "Sharing with teammates" in the README).',
+      create: async (opts) => api.share(await this.storedId(), opts),
+      list: this.source.kind === 'snapshot' ? () => api.shares(this.source.id) : null,
+    });
   }
 
   // "Send to…": this daemon posts the stored snapshot to another daemon's import route over TLS
@@ -569,7 +512,7 @@ class SnapshotView {
   async exportAs(fmt) {
     const p = this.snap.process || {};
     const base = `vmscope-${(p.name || 'process').replace(/[^A-Za-z0-9._-]+/g, '_')}-${p.pid}-${this.source.kind === 'snapshot' ? this.source.id : (this.snap.taken_at_ms || Date.now())}`;
-    const mime = { json: 'application/json', csv: 'text/csv', txt: 'text/plain' }[fmt];
+    const mime = { json: 'application/json', csv: 'text/csv', txt: 'text/plain', html: 'text/html' }[fmt];
     try {
       let text;
       const src = this.source;

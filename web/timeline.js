@@ -8,6 +8,7 @@ import { el, clear, human, fmtDelta, fmtTime, fmtInt } from './format.js';
 import { navigate, updateParams } from './route.js';
 import { TYPES, typeName } from './palette.js';
 import { errorPanel, loading, toast, toastError } from './ui.js';
+import { shareDialog } from './share-dialog.js';
 
 const SVGNS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000;
@@ -27,6 +28,9 @@ const CHART_COLUMNS = [
   { key: 'private', label: 'Private' },
   { key: 'total_ws', label: 'Working Set' },
 ];
+
+// the samples' columns the chart can show: the API leaves the others out (?columns=)
+const COLS = CHART_COLUMNS.map((c) => c.key).join(',');
 
 function svg(tag, attrs, ...children) {
   const e = document.createElementNS(SVGNS, tag);
@@ -102,21 +106,51 @@ export async function startWatch(pid) {
 
 // ---- one watch ---------------------------------------------------------------------------------
 
-export function timelineView(container, id, params) {
+// The API a timeline reads: the watch's own routes (token), or a share link's (shareTok: read
+// only, no live updates, no links to this daemon's snapshots).
+function timelineSource(id, shareTok) {
+  if (!shareTok) {
+    return {
+      watch: () => api.watch(id),
+      samples: (p, signal) => api.watchSamples(id, p, signal),
+      growth: (p) => api.watchGrowth(id, p),
+    };
+  }
+  return {
+    shared: true,
+    watch: async () => { const r = await api.sharedWatch(shareTok); return { ...r.watch, share: r }; },
+    samples: (p) => api.sharedWatchSamples(shareTok, p),
+    growth: (p) => api.sharedWatchGrowth(shareTok, p),
+    // the link's own route to one of the watch's full snapshots (JSON; a file to open elsewhere)
+    snapshotUrl: (sid) => `/api/v1/shared/${encodeURIComponent(shareTok)}/watch/snapshots/${sid}`,
+  };
+}
+
+// The zoomed range of the URL (?from=&to=, Unix ms), or null.
+function rangeParam(params) {
+  const from = Number(params.from);
+  const to = Number(params.to);
+  return from > 0 && to > from ? { from, to } : null;
+}
+
+export function timelineView(container, id, params, shareTok) {
+  const src = timelineSource(id, shareTok);
   const st = {
     alive: true, watch: null, samples: [], col: CHART_COLUMNS.some((c) => c.key === params.col) ? params.col : 'committed',
-    picks: [], timer: 0, growthSeq: 0,
+    picks: [], timer: 0, growthSeq: 0, zoom: rangeParam(params), zoomSamples: [],
   };
   const head = el('div');
   const colSelect = el('select', { id: 'tl-col', 'aria-label': 'Column to chart' },
     CHART_COLUMNS.map((c) => el('option', { value: c.key, text: c.label, selected: c.key === st.col })));
   const readout = el('span', { className: 'tl-readout muted', id: 'tl-readout' });
+  const resetZoom = el('button', { type: 'button', id: 'tl-reset-zoom', className: 'small hidden', title: 'Show the whole timeline again', onclick: () => zoomTo(null) }, 'Reset zoom');
+  const zoomNote = el('span', { className: 'muted small', id: 'tl-zoom-note' });
   const chartBox = el('div', { className: 'tl-chart', id: 'tl-chart' });
   const legend = el('div', { className: 'tl-legend' });
   const compare = el('div', { className: 'tl-compare', id: 'tl-compare' },
-    el('p', { className: 'muted', text: 'Click two points of the chart to see what grew between them.' }));
+    el('p', { className: 'muted', text: 'Click two points of the chart to see what grew between them, or drag across it to zoom.' }));
   clear(container).append(head,
-    el('div', { className: 'toolbar' }, el('label', { className: 'units' }, 'Chart ', colSelect), el('span', { className: 'spacer' }), readout),
+    el('div', { className: 'toolbar' }, el('label', { className: 'units' }, 'Chart ', colSelect), zoomNote, resetZoom, el('span', { className: 'spacer' }), readout),
     chartBox, legend, compare);
   colSelect.addEventListener('change', () => { st.col = colSelect.value; updateParams({ col: st.col === 'committed' ? null : st.col }); draw(); });
   const ro = new ResizeObserver(() => draw());
@@ -127,17 +161,20 @@ export function timelineView(container, id, params) {
   // LIVE_WAIT_S), so an open timeline costs one request per sample, not a poll every second.
   async function load() {
     try {
-      const [w, s] = await Promise.all([api.watch(id), api.watchSamples(id, { max_points: 1000 })]);
+      const f0 = performance.now();
+      const [w, s] = await Promise.all([src.watch(), src.samples({ max_points: 1000, columns: COLS })]);
       if (!st.alive) return;
+      document.body.dataset.fetchMs = (performance.now() - f0).toFixed(1);
       st.watch = w;
       st.samples = s.samples;
       st.downsampled = s.downsampled;
       drawHead();
-      draw();
+      if (st.zoom) await loadZoom(); else draw();
+      if (!st.alive) return;
       document.body.dataset.view = 'timeline';
       document.body.dataset.ready = '1';
       document.body.dataset.samples = String(st.samples.length);
-      if (w.state === 'running') live();
+      if (w.state === 'running' && !src.shared) live();
     } catch (err) {
       if (!st.alive) return;
       if (!st.watch) clear(container).append(errorPanel(err, () => load()));
@@ -152,7 +189,7 @@ export function timelineView(container, id, params) {
       let r;
       try {
         st.abort = new AbortController();
-        r = await api.watchSamples(id, { after: last || 1, wait_s: LIVE_WAIT_S, max_points: 1000 }, st.abort.signal);
+        r = await src.samples({ after: last || 1, wait_s: LIVE_WAIT_S, max_points: 1000, columns: COLS }, st.abort.signal);
       } catch (err) {
         if (!st.alive) return;
         toastError(err);
@@ -165,12 +202,12 @@ export function timelineView(container, id, params) {
         if (st.samples.length > 2000 || r.downsampled) { load(); return; } // downsample again
         document.body.dataset.samples = String(st.samples.length);
         document.body.dataset.live = String((Number(document.body.dataset.live) || 0) + r.samples.length);
-        draw();
+        if (!st.zoom) draw(); // a zoomed range stays as chosen
       }
       // the header (sample count, note) every few updates, and at once when the state changed
       if (r.watch_state !== st.watch.state || ++since >= 5) {
         since = 0;
-        try { st.watch = await api.watch(id); } catch { /* keep the old header */ }
+        try { st.watch = await src.watch(); } catch { /* keep the old header */ }
         if (!st.alive) return;
         drawHead();
         if (st.watch.state !== 'running') return;
@@ -183,7 +220,14 @@ export function timelineView(container, id, params) {
 
   function drawHead() {
     const w = st.watch;
-    const running = w.state === 'running';
+    const running = w.state === 'running' && !src.shared;
+    const shareBtn = src.shared ? null : el('button', { type: 'button', id: 'btn-share-watch', title: 'Create a read-only link to this timeline and copy it', onclick: () => shareDialog({
+      title: 'Share this timeline',
+      what: 'this timeline',
+      intro: 'Anyone with a link can see this watch\'s timeline (read only): its samples, what grew and its full snapshots, and nothing else (no live process), until the link expires or is revoked. A link works for whoever can reach this daemon\'s address.',
+      create: (opts) => api.shareWatch(w.id, opts),
+      list: () => api.watchShares(w.id),
+    }) }, 'Share');
     const stopBtn = running ? el('button', { type: 'button', id: 'btn-stop-watch', onclick: async () => {
       try { await api.stopWatch(w.id); clearTimeout(st.timer); load(); } catch (err) { toastError(err); }
     } }, 'Stop watching') : null;
@@ -191,21 +235,53 @@ export function timelineView(container, id, params) {
     clear(head).append(el('header', { className: 'view-header' },
       el('h1', { className: 'proc-title' }, el('span', { className: 'proc-name', text: w.name }), el('span', { className: 'proc-pid', text: ` pid ${w.pid}` }),
         el('span', { className: `state state-${w.state}`, id: 'tl-state', text: w.state })),
+      src.shared ? el('p', { className: 'note share-banner', id: 'share-banner' }, el('strong', { text: 'Read-only shared timeline. ' }),
+        `Link made ${fmtTime(w.share.created_at, w.share.created_at_ms)}, ${w.share.expires_at ? `works until ${fmtTime(w.share.expires_at, w.share.expires_at_ms)}` : 'does not expire'} unless revoked.`) : null,
       el('p', { className: 'muted' },
-        `Watch #${w.id}: every ${w.interval_ms} ms`,
+        `${src.shared ? 'Watch' : `Watch #${w.id}`}: every ${w.interval_ms} ms`,
         sampler && sampler.backing_off ? ` (backing off: every ${sampler.effective_interval_ms} ms)` : '',
         `, a full snapshot every ${w.snapshot_every_s} s, since ${fmtTime(w.created_at, w.created_at_ms)}; ${fmtInt(w.samples)} samples (${human(w.sample_bytes)})`,
         st.downsampled ? ', downsampled for the chart' : '', '. ',
-        el('a', { href: '#/watches', text: 'All watches' })),
+        src.shared ? null : el('a', { href: '#/watches', text: 'All watches' })),
       w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,
       w.follow ? el('p', { className: 'note', id: 'tl-follow' }, `Follows the process named ${w.name} across restarts`,
         w.restarts.length ? `; restarts: ${w.restarts.map((x) => `${clock(x.at_ms)} pid ${x.old_pid} → ${x.pid}`).join(', ')}` : '', '.') : null,
-      el('div', { className: 'actions tl-actions' }, stopBtn)));
+      el('div', { className: 'actions tl-actions' }, stopBtn, shareBtn)));
   }
 
   // The chart: x = time, y = bytes of the chosen column, one stacked band per type.
+  // Brush to zoom: the range's samples at full resolution (downsampled again past 1,000) and
+  // what grew over it; null shows the whole timeline again.
+  async function zoomTo(range) {
+    st.zoom = range;
+    st.picks = [];
+    updateParams({ from: range ? String(range.from) : null, to: range ? String(range.to) : null });
+    if (!range) {
+      resetZoom.classList.add('hidden');
+      zoomNote.textContent = '';
+      clear(compare).append(el('p', { className: 'muted', text: 'Click two points of the chart to see what grew between them, or drag across it to zoom.' }));
+      draw();
+      return;
+    }
+    await loadZoom();
+  }
+
+  async function loadZoom() {
+    const range = st.zoom;
+    let r;
+    try { r = await src.samples({ from: range.from, to: range.to, max_points: 1000, columns: COLS }); } catch (err) { toastError(err); return; }
+    if (!st.alive || st.zoom !== range) return;
+    st.zoomSamples = r.samples;
+    resetZoom.classList.remove('hidden');
+    zoomNote.textContent = ` ${clock(range.from)} – ${clock(range.to)}${r.downsampled ? ' (downsampled)' : ''}`;
+    draw();
+    if (r.samples.length >= 2) showGrowth({ t_ms: range.from }, { t_ms: range.to }, true);
+    else clear(compare).append(el('p', { className: 'muted', id: 'tl-zoom-empty', text: 'No samples in this range: Reset zoom.' }));
+  }
+
   function draw() {
-    const samples = st.samples;
+    const d0 = performance.now();
+    const samples = st.zoom ? st.zoomSamples : st.samples;
     const width = Math.max(320, chartBox.clientWidth || 800);
     clear(chartBox);
     clear(legend);
@@ -214,8 +290,8 @@ export function timelineView(container, id, params) {
       return;
     }
     const types = TYPES.filter((t) => t.key !== 'free' && samples.some((s) => s.types[t.key] && s.types[t.key][st.col] > 0));
-    const t0 = samples[0].t_ms;
-    const t1 = Math.max(samples[samples.length - 1].t_ms, t0 + 1000);
+    const t0 = st.zoom ? st.zoom.from : samples[0].t_ms;
+    const t1 = st.zoom ? st.zoom.to : Math.max(samples[samples.length - 1].t_ms, t0 + 1000);
     const tops = samples.map((s) => types.reduce((a, t) => a + ((s.types[t.key] || {})[st.col] || 0), 0));
     const step = niceStep(Math.max(...tops, 1) * 1.05, 4);
     const ymax = Math.ceil((Math.max(...tops, 1) * 1.05) / step) * step;
@@ -290,7 +366,33 @@ export function timelineView(container, id, params) {
       readout.textContent = `${clock(s.t_ms)} · total ${human(s.total[st.col])}${top ? ` · largest: ${top[0].name} ${human(top[1])}` : ''}`;
     });
     hit.addEventListener('mouseleave', () => { hover.setAttribute('visibility', 'hidden'); readout.textContent = ''; });
-    hit.addEventListener('click', (ev) => pick(nearest(ev)));
+    // press, drag and release: zoom to that range; press and release in place: pick the point
+    const brush = svg('rect', { x: 0, y: PAD.t, width: 0, height: ih, class: 'tl-brush', visibility: 'hidden', 'pointer-events': 'none' });
+    root.insertBefore(brush, hit);
+    const xOf = (ev) => Math.max(PAD.l, Math.min(PAD.l + iw, ev.clientX - root.getBoundingClientRect().left));
+    const tOf = (px) => t0 + ((px - PAD.l) / iw) * (t1 - t0);
+    let down = null;
+    hit.addEventListener('mousedown', (ev) => { if (ev.button === 0) { down = xOf(ev); ev.preventDefault(); } });
+    hit.addEventListener('mousemove', (ev) => {
+      if (down == null) return;
+      const px = xOf(ev);
+      brush.setAttribute('x', Math.min(down, px));
+      brush.setAttribute('width', Math.abs(px - down));
+      brush.setAttribute('visibility', 'visible');
+    });
+    const release = (ev) => {
+      if (down == null) return;
+      const px = xOf(ev);
+      const from = down;
+      down = null;
+      brush.setAttribute('visibility', 'hidden');
+      if (Math.abs(px - from) < 5) { if (ev.type === 'mouseup' && ev.currentTarget === hit) pick(nearest(ev)); return; }
+      const a = Math.round(tOf(Math.min(from, px)));
+      const b = Math.round(tOf(Math.max(from, px)));
+      if (b - a >= 2) zoomTo({ from: a, to: b });
+    };
+    hit.addEventListener('mouseup', release);
+    hit.addEventListener('mouseleave', (ev) => { if (down != null) release(ev); });
     chartBox.append(root);
     legend.append(...types.slice().reverse().map((t) => {
       const last = samples[samples.length - 1].types[t.key] || {};
@@ -299,6 +401,9 @@ export function timelineView(container, id, params) {
       return el('span', { className: 'tl-key' }, swatch(t.color),
         `${t.name} ${human(last[st.col] || 0)}`, d ? el('span', { className: d > 0 ? 'up' : 'down', text: ` ${fmtDelta(d)}` }) : null);
     }));
+    // what drawing the chart cost (docs/benchmarks.md, "Timeline": bench/timeline_draw.mjs)
+    document.body.dataset.drawMs = (performance.now() - d0).toFixed(1);
+    document.body.dataset.points = String(samples.length);
   }
 
   function pick(s) {
@@ -310,17 +415,18 @@ export function timelineView(container, id, params) {
     else {
       // the nearest full snapshot among the loaded samples, to open that point
       let near = null;
-      for (const x of st.samples) if (x.snapshot_id && (!near || Math.abs(x.t_ms - s.t_ms) < Math.abs(near.t_ms - s.t_ms))) near = x;
+      for (const x of (st.zoom ? st.zoomSamples : st.samples)) if (x.snapshot_id && (!near || Math.abs(x.t_ms - s.t_ms) < Math.abs(near.t_ms - s.t_ms))) near = x;
       clear(compare).append(el('p', { className: 'muted', id: 'tl-point' }, `A: ${clock(s.t_ms)}. Click a second point to compare`,
-        near ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '', '.'));
+        near && !src.shared ? [', or open ', el('a', { href: `#/snapshot/${near.snapshot_id}`, id: 'tl-open-point', text: `the nearest full snapshot: #${near.snapshot_id} at ${clock(near.t_ms)}` })] : '',
+        near && src.shared ? [', or download ', el('a', { href: src.snapshotUrl(near.snapshot_id), download: `snapshot-${clock(near.t_ms).replace(/:/g, '')}.json`, id: 'tl-download-point', text: `the nearest full snapshot (${clock(near.t_ms)}, JSON)` })] : '', '.'));
     }
   }
 
-  async function showGrowth(a, b) {
+  async function showGrowth(a, b, range) {
     const seq = ++st.growthSeq;
     clear(compare).append(loading('Comparing…'));
     let g;
-    try { g = await api.watchGrowth(id, { from: a.t_ms, to: b.t_ms }); } catch (err) {
+    try { g = await src.growth({ from: a.t_ms, to: b.t_ms }); } catch (err) {
       if (seq === st.growthSeq) clear(compare).append(errorPanel(err));
       return;
     }
@@ -334,19 +440,20 @@ export function timelineView(container, id, params) {
       el('td', { className: 'num', text: t.per_minute.committed ? `${fmtDelta(t.per_minute.committed)}/min` : '' }),
       el('td', { className: `tl-shape${t.leak_like ? ' leak' : ''}`, dataset: { kind: t.growth ? t.growth.kind : 'none' }, title: SHAPE_TITLE[t.growth ? t.growth.kind : 'none'], text: SHAPE[t.growth ? t.growth.kind : 'none'] })));
     const allocRows = g.allocations.map((al) => el('tr', null,
-      el('td', { className: 'mono' }, g.snapshots ? el('a', { href: `#/snapshot/${g.snapshots.to.id}?sel=${al.start}`, text: al.start }) : al.start),
+      el('td', { className: 'mono' }, g.snapshots && !src.shared ? el('a', { href: `#/snapshot/${g.snapshots.to.id}?sel=${al.start}`, text: al.start }) : al.start),
       el('td', { text: typeName(al.type) }),
       el('td', { className: 'num', text: fmtDelta(al.delta.committed) }),
       el('td', { className: 'muted', text: `${al.details || ''}${al.changes.length ? ' (' + al.changes.join(', ') + ')' : ''}` })));
     const sn = g.snapshots;
     clear(compare).append(
-      el('h2', { text: `What grew from ${clock(g.from_ms)} to ${clock(g.to_ms)}` }),
+      el('h2', { id: 'tl-growth-title', text: `What grew ${range ? 'in the zoomed range, ' : ''}from ${clock(g.from_ms)} to ${clock(g.to_ms)}` }),
       el('table', { className: 'grid tl-types', id: 'tl-growth-types' },
         el('thead', null, el('tr', null, ['Type', 'Committed', 'Private', 'Working Set', 'Rate', 'Shape'].map((h) => el('th', { text: h })))),
         el('tbody', null, typeRows)),
       sn ? el('div', { className: 'tl-snaps' },
         el('p', { className: 'note', id: 'tl-nearest' }, `A: ${sn.from.note}; B: ${sn.to.note}. `,
-          el('button', { type: 'button', className: 'primary', id: 'btn-open-diff', onclick: () => navigate(['diff', String(sn.from.id), String(sn.to.id)], {}) }, 'Open the diff')),
+          src.shared ? el('a', { href: sn.diff_url, download: 'diff.json', id: 'tl-download-diff', text: 'Download their diff (JSON)' })
+            : el('button', { type: 'button', className: 'primary', id: 'btn-open-diff', onclick: () => navigate(['diff', String(sn.from.id), String(sn.to.id)], {}) }, 'Open the diff')),
         allocRows.length ? el('table', { className: 'grid tl-allocs', id: 'tl-growth-allocs' },
           el('thead', null, el('tr', null, ['Allocation', 'Type', 'Committed', 'Details'].map((h) => el('th', { text: h })))),
           el('tbody', null, allocRows)) : el('p', { className: 'muted', text: 'No allocation grew between those two full snapshots.' }))

@@ -40,7 +40,10 @@
 enum vms_log_level { VMS_LOG_DEBUG = 0, VMS_LOG_INFO, VMS_LOG_WARN, VMS_LOG_ERROR };
 
 struct vms_http_config {
-	const char *listen;             /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	const char *listen; /* "ADDR:PORT" (IPv4); port 0 picks a free port */
+	/* > 0: serve on this inherited listening socket (systemd's LISTEN_FDS), whose address
+	 * listen must then name; it is closed when the server stops. 0: bind listen. */
+	int listen_fd;
 	struct vms_store *store;        /* borrowed; must outlive the server */
 	const char *web_dir;            /* the dashboard's files; NULL serves the API only */
 	const char *api_token;          /* NULL or "" turns authentication off (--no-auth) */
@@ -93,5 +96,12 @@ void vms_http_stop(struct vms_http *h);
  * owned by another user or not holding at least 32 hex characters is refused (VMS_ERR_INVALID).
  * out receives the NUL-terminated token. */
 int vms_api_token_load(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *errbuf, size_t errlen);
+
+/* The token of an existing file, for printing (vmscope token): never created or changed. The
+ * file must be ours, or, with any_owner (root reading a service's token: a DynamicUser= daemon
+ * owns its state directory), anyone's that only its owner can read. VMS_ERR_NOT_FOUND when
+ * there is no file. */
+int vms_api_token_read(const char *path, int any_owner, char out[VMS_API_TOKEN_LEN + 1], char *errbuf,
+                       size_t errlen);
 
 #endif

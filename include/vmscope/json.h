@@ -66,12 +66,6 @@ const char *vms_json_dup_key(const cJSON *j, int *nomem);
 int vms_json_parse_snapshot(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
                             size_t errlen);
 
-/* The previous importer, which parses the whole text into a cJSON tree first (~10x the text in
- * memory): the test oracle of vms_json_parse_snapshot, same contract, same results and error
- * sentences. Not for the daemon or the CLI. */
-int vms_json_parse_snapshot_tree(const char *text, size_t len, struct vms_snapshot **out, char *errbuf,
-                                 size_t errlen);
-
 /* vms_json_parse_snapshot for text vmscope stored itself (the store's schema-1 bodies, as
  * vms_store_opts.legacy_json): anything that does not import is a damaged database, VMS_ERR_IO. */
 int vms_json_decode_stored(const char *text, size_t len, struct vms_snapshot **out);

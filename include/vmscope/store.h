@@ -38,7 +38,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 7
+#define VMS_STORE_SCHEMA_VERSION 8
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u
@@ -178,7 +178,8 @@ const char *vms_store_sqlite_version(void);
 /* Share links. */
 struct vms_share {
 	char token[VMS_SHARE_TOKEN_LEN + 1];
-	int64_t snapshot_id;
+	int64_t snapshot_id; /* a snapshot's share; 0 for a watch's */
+	int64_t watch_id;    /* a watch's share (vmscope/store_watch.h); 0 for a snapshot's */
 	int omit_cmdline;
 	int64_t created_at_ms;
 	int64_t expires_at_ms; /* 0: never expires (every share stored before schema 5) */
@@ -213,7 +214,8 @@ int vms_store_share_get(struct vms_store *st, const char *token, struct vms_shar
  * VMS_ERR_NOT_FOUND, VMS_ERR_IO. */
 int vms_store_share_view(struct vms_store *st, const char *token, int64_t now_ms, struct vms_share *out,
                          int *counted);
-/* Revoke a token (VMS_ERR_NOT_FOUND when unknown or already revoked). */
+/* Revoke a token, a snapshot's or a watch's (VMS_ERR_NOT_FOUND when unknown or already
+ * revoked). */
 int vms_store_share_revoke(struct vms_store *st, const char *token);
 /* Unrevoked shares of one snapshot (expired ones included), oldest first; caller frees *out with
  * free(). */

@@ -18,6 +18,8 @@
  *                   docs/benchmarks.md, "Timeline".
  *   watch_restarts  (schema 5) the restarts a watch on a name followed: when, the new pid and
  *                   start time, the pid before
+ *   watch_shares    (schema 8) share links of a watch's timeline, as the snapshot shares
+ *                   (vmscope/store.h) with watch_id; deleted with the watch
  * Deleting a watch (purge) deletes its samples and the full snapshots they point to; samples
  * older than the watch's retention are deleted as new ones arrive, with their snapshots.
  *
@@ -133,5 +135,20 @@ int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from
  * when the watch has none. */
 int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,
                                       int64_t *at_ms);
+
+/* Share links of a watch's timeline (schema 8, table watch_shares): the model and the calls of
+ * the snapshot shares in vmscope/store.h (expiry, view limit, constant-time secret; revoke with
+ * vms_store_share_revoke), with watch_id set instead of snapshot_id. A watch token is unknown
+ * to the snapshot share calls and a snapshot token to these. Deleting the watch deletes its
+ * links. create: VMS_ERR_NOT_FOUND when there is no such watch. */
+int vms_store_watch_share_create(struct vms_store *st, int64_t watch_id, const struct vms_share_spec *spec,
+                                 struct vms_share *out);
+int vms_store_watch_share_get(struct vms_store *st, const char *token, struct vms_share *out);
+int vms_store_watch_share_view(struct vms_store *st, const char *token, int64_t now_ms, struct vms_share *out,
+                               int *counted);
+int vms_store_watch_share_list(struct vms_store *st, int64_t watch_id, struct vms_share **out, size_t *n);
+/* VMS_OK when snapshot_id is a full snapshot one of watch_id's samples points to, else
+ * VMS_ERR_NOT_FOUND: what a watch's share link may open. */
+int vms_store_watch_has_snapshot(struct vms_store *st, int64_t watch_id, int64_t snapshot_id);
 
 #endif

@@ -110,11 +110,17 @@ struct page_opt {
 /* What a page command is on the command line. */
 struct page_cmd {
 	const char *name;
-	void (*usage)(FILE *f);
+	const char *usage;           /* the usage text; exit_codes follows it */
 	const struct page_opt *opts; /* ended by END_OPTS; at most MAX_OPTS */
 	int range_needed;            /* the ADDR|RANGE operand is required, not optional */
 	int attach;                  /* check ptrace-attach rights before anything is read */
 };
+
+static void print_usage(const struct page_cmd *pc, FILE *f)
+{
+	fputs(pc->usage, f);
+	fputs(exit_codes, f);
+}
 
 /* Store arg as option o. -1 on success; VMS_EXIT_USAGE after saying what o takes. */
 static int set_option(const char *cmd, const struct page_opt *o, const char *arg)
@@ -193,10 +199,10 @@ static int page_options(const struct page_cmd *pc, int argc, char **argv, struct
 		} else if (ch == 'p') {
 			c->target = optarg;
 		} else if (ch == 'h') {
-			pc->usage(stdout);
+			print_usage(pc, stdout);
 			return VMS_EXIT_OK;
 		} else {
-			pc->usage(stderr);
+			print_usage(pc, stderr);
 			return VMS_EXIT_USAGE;
 		}
 	}
@@ -210,7 +216,7 @@ static int page_target(const struct page_cmd *pc, int argc, char **argv, struct 
 {
 	int rc;
 	if (!c->target || argc - optind > 1 || (pc->range_needed && argc - optind != 1)) {
-		pc->usage(stderr);
+		print_usage(pc, stderr);
 		return VMS_EXIT_USAGE;
 	}
 	if (optind < argc) {
@@ -238,25 +244,19 @@ static int page_args(const struct page_cmd *pc, int argc, char **argv, struct co
 
 /* ---- residency ------------------------------------------------------------------------------ */
 
-static void residency_usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: vmscope residency [--json] [--pagemap] [--no-exclusive] [--swap-offsets] [--max-runs N]\n"
-	    "                         -p PID|NAME [RANGE]\n\n"
-	    "Which pages of RANGE (START-END or an ADDR inside one mapping, hex; default: the whole\n"
-	    "address space) are present in RAM, swapped, page-cache/shmem pages (file), mapped by\n"
-	    "this process only (exclusive), soft-dirty, in a THP or hugetlb page, the zero page or\n"
-	    "a guard page; as runs of pages with the same states. Pages in no run were never\n"
-	    "touched or are not mapped. Uses the PAGEMAP_SCAN ioctl (Linux 6.7+); else, or with\n"
-	    "--pagemap, reads 8 bytes of /proc/PID/pagemap per page (slower; no THP/hugetlb/zero).\n"
-	    "Needs the right to read the process (as for smaps). No physical addresses are shown;\n"
-	    "--swap-offsets adds where swapped pages are (the kernel gives it to CAP_SYS_ADMIN only).\n"
-	    "--no-exclusive skips the one state PAGEMAP_SCAN lacks (read from pagemap per island of\n"
-	    "resident pages): faster on sparse regions.\n"
-	    "%s",
-	    exit_codes);
-}
+static const char residency_usage[] =
+    "usage: vmscope residency [--json] [--pagemap] [--no-exclusive] [--swap-offsets] [--max-runs N]\n"
+    "                         -p PID|NAME [RANGE]\n\n"
+    "Which pages of RANGE (START-END or an ADDR inside one mapping, hex; default: the whole\n"
+    "address space) are present in RAM, swapped, page-cache/shmem pages (file), mapped by\n"
+    "this process only (exclusive), soft-dirty, in a THP or hugetlb page, the zero page or\n"
+    "a guard page; as runs of pages with the same states. Pages in no run were never\n"
+    "touched or are not mapped. Uses the PAGEMAP_SCAN ioctl (Linux 6.7+); else, or with\n"
+    "--pagemap, reads 8 bytes of /proc/PID/pagemap per page (slower; no THP/hugetlb/zero).\n"
+    "Needs the right to read the process (as for smaps). No physical addresses are shown;\n"
+    "--swap-offsets adds where swapped pages are (the kernel gives it to CAP_SYS_ADMIN only).\n"
+    "--no-exclusive skips the one state PAGEMAP_SCAN lacks (read from pagemap per island of\n"
+    "resident pages): faster on sparse regions.\n";
 
 int vms_cmd_residency(int argc, char **argv)
 {
@@ -306,19 +306,14 @@ int vms_cmd_residency(int argc, char **argv)
 
 /* ---- strings -------------------------------------------------------------------------------- */
 
-static void strings_usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: vmscope strings [--json] [-n MIN] [--search TEXT] [--encoding ascii|utf16le|both]\n"
-	        "                       [--offset N] [--limit N] [--max-bytes N] -p PID|NAME ADDR|RANGE\n\n"
-	        "Printable ASCII and UTF-16LE strings of at least MIN characters (default 8) in the\n"
-	        "mapping holding ADDR, or in START-END (hex), with their addresses. Reads only pages in\n"
-	        "RAM (nothing is faulted or swapped in), at most --max-bytes (default 16 MiB); pages\n"
-	        "that cannot be read are skipped. Needs ptrace-attach rights on the process: reading its\n"
-	        "memory can show secrets. --search keeps strings containing TEXT (any case).\n"
-	        "%s",
-	        exit_codes);
-}
+static const char strings_usage[] =
+    "usage: vmscope strings [--json] [-n MIN] [--search TEXT] [--encoding ascii|utf16le|both]\n"
+    "                       [--offset N] [--limit N] [--max-bytes N] -p PID|NAME ADDR|RANGE\n\n"
+    "Printable ASCII and UTF-16LE strings of at least MIN characters (default 8) in the\n"
+    "mapping holding ADDR, or in START-END (hex), with their addresses. Reads only pages in\n"
+    "RAM (nothing is faulted or swapped in), at most --max-bytes (default 16 MiB); pages\n"
+    "that cannot be read are skipped. Needs ptrace-attach rights on the process: reading its\n"
+    "memory can show secrets. --search keeps strings containing TEXT (any case).\n";
 
 /* --encoding ascii|utf16le|both as VMS_STR_* bits; 0 for anything else. */
 static unsigned parse_encoding(const char *text)
@@ -375,19 +370,14 @@ int vms_cmd_strings(int argc, char **argv)
 
 /* ---- trim ----------------------------------------------------------------------------------- */
 
-static void trim_usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: vmscope trim [--json] [--wait N] -p PID|NAME [RANGE]\n\n"
-	        "Empty the working set of the process (or of RANGE: START-END, or the mapping holding\n"
-	        "ADDR): the kernel pages it out (process_madvise MADV_PAGEOUT, Linux 5.10+). Clean file\n"
-	        "pages are dropped, anonymous pages go to swap when there is swap; the process faults\n"
-	        "back what it touches again. Prints Rss before, right after, and after --wait N seconds\n"
-	        "(default 5; 0 skips it). Needs ptrace-attach rights and CAP_SYS_NICE for another\n"
-	        "process.\n"
-	        "%s",
-	        exit_codes);
-}
+static const char trim_usage[] =
+    "usage: vmscope trim [--json] [--wait N] -p PID|NAME [RANGE]\n\n"
+    "Empty the working set of the process (or of RANGE: START-END, or the mapping holding\n"
+    "ADDR): the kernel pages it out (process_madvise MADV_PAGEOUT, Linux 5.10+). Clean file\n"
+    "pages are dropped, anonymous pages go to swap when there is swap; the process faults\n"
+    "back what it touches again. Prints Rss before, right after, and after --wait N seconds\n"
+    "(default 5; 0 skips it). Needs ptrace-attach rights and CAP_SYS_NICE for another\n"
+    "process.\n";
 
 static void print_figure(const char *label, const struct vms_mem_figure *f)
 {
@@ -437,18 +427,13 @@ int vms_cmd_trim(int argc, char **argv)
 
 /* ---- working set over an interval ----------------------------------------------------------- */
 
-static void ws_usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: vmscope workingset [--json] [--seconds N] -p PID|NAME [RANGE]\n\n"
-	        "Which memory the process touches in N seconds (default 5): clears the referenced bit of\n"
-	        "every page of the process (/proc/PID/clear_refs), waits, then reads Referenced from\n"
-	        "smaps for each mapping of RANGE (default: all). This PERTURBS the process: for a moment\n"
-	        "all its pages look idle to the kernel's reclaim. Needs ptrace-attach rights and the\n"
-	        "right to write its clear_refs (its owner, or root).\n"
-	        "%s",
-	        exit_codes);
-}
+static const char ws_usage[] =
+    "usage: vmscope workingset [--json] [--seconds N] -p PID|NAME [RANGE]\n\n"
+    "Which memory the process touches in N seconds (default 5): clears the referenced bit of\n"
+    "every page of the process (/proc/PID/clear_refs), waits, then reads Referenced from\n"
+    "smaps for each mapping of RANGE (default: all). This PERTURBS the process: for a moment\n"
+    "all its pages look idle to the kernel's reclaim. Needs ptrace-attach rights and the\n"
+    "right to write its clear_refs (its owner, or root).\n";
 
 int vms_cmd_workingset(int argc, char **argv)
 {

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "serve_paths.h"
+#include "serve_socket.h"
 #include "vmscope/error.h"
 #include "vmscope/http.h"
 #include "vmscope/json.h"
@@ -59,7 +60,9 @@ static void usage(FILE *f)
 	    "Run the daemon: the REST API under /api/v1 and the browser dashboard.\n\n"
 	    "  --listen ADDR:PORT   where to listen (default %s; port 0 picks a free one).\n"
 	    "                       Only 127.0.0.1 unless you name another address; any address\n"
-	    "                       outside 127.0.0.0/8 needs TLS (or --insecure-http).\n"
+	    "                       outside 127.0.0.0/8 needs TLS (or --insecure-http). Started by\n"
+	    "                       systemd's vmscope.socket (LISTEN_FDS), it serves on that socket\n"
+	    "                       and its address replaces --listen.\n"
 	    "  --tls-cert FILE      serve https only with this certificate (PEM, chain leaf first)\n"
 	    "  --tls-key FILE       ... and its private key (PEM). TLS 1.2 and 1.3 only.\n"
 	    "  --tls-self-signed    serve https only with a certificate made for this host and kept\n"
@@ -134,6 +137,7 @@ struct serve_args {
 	const char *metrics[MAX_METRICS_PROCESSES];
 	const char *db, *web;
 	int no_auth, verbose, self_signed, insecure_http;
+	char socket_listen[64]; /* the address of the socket systemd passed (serve_socket.c) */
 };
 
 /* optarg as an unsigned number in [min, max] into *out; 0, or -1 after saying what opt takes. */
@@ -310,7 +314,20 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	a->cfg.allow_hosts = a->allow;
 	a->cfg.metrics_processes = a->metrics;
 	int rc = vms_cli_options(argc, argv, longopts, parse_option, a, usage);
-	return rc != -1 ? rc : check_args(a);
+	if (rc != -1)
+		return rc;
+	/* Socket activation: the socket's address replaces --listen, and every check below (TLS
+	 * beyond loopback, --no-auth) applies to it as to a --listen. */
+	char err[256];
+	int got = vms_serve_inherited_socket(&a->cfg.listen_fd, a->socket_listen, sizeof a->socket_listen,
+	                                     err, sizeof err);
+	if (got < 0) {
+		fprintf(stderr, "vmscope serve: %s\n", err);
+		return VMS_EXIT_ERROR;
+	}
+	if (got)
+		a->cfg.listen = a->socket_listen;
+	return check_args(a);
 }
 
 /* The TLS side of the files: the self-signed pair beside the database (made on first use) or

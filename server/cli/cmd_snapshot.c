@@ -23,7 +23,7 @@ static void snapshot_usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: vmscope snapshot -p PID|NAME | -f TEXT [--json | --format json|csv|txt] [-o FILE|-]\n"
-	       "                         [--no-threads] [--no-rollup] [--no-peek]\n"
+	       "                         [--units kib|human] [--no-threads] [--no-rollup] [--no-peek]\n"
 	       "                         [--residency [--residency-max-bytes N]]\n"
 	       "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
 	       "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
@@ -35,6 +35,8 @@ static void snapshot_usage(FILE *f)
 	       "  --json              the same as --format json\n"
 	       "  -o, --output FILE   write to FILE; without --format the format follows the\n"
 	       "                      extension (.json, .csv or .txt); -o - is standard output\n"
+	       "  --units UNITS       the text report's sizes: kib (default, plain KiB integers) or\n"
+	       "                      human (4 KiB, 12.5 MiB, 128 TiB); CSV and JSON keep KiB/bytes\n"
 	       "  --no-threads        do not read task/TID/syscall (no thread ids on stacks)\n"
 	       "  --no-rollup         do not read smaps_rollup\n"
 	       "  --no-peek           never read the process's memory: runtime heaps are named from\n"
@@ -79,10 +81,19 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-/* The residency kept with the snapshot (--residency), rendered after it; NULL: none. */
+/* The residency kept with the snapshot (--residency), rendered after it. */
 struct kept_residency {
 	struct vms_residency r;
 	size_t bytes, max_bytes;
+};
+
+/* What to write: the format, the JSON captured during the scan (FMT_JSON), the text options,
+ * the residency kept with it (NULL: none). */
+struct out_spec {
+	enum fmt f;
+	struct vms_json_capture *jc;
+	struct vms_text_opts text;
+	const struct kept_residency *k;
 };
 
 /* The JSON document with "residency" as its last key: the captured document is written to
@@ -117,17 +128,19 @@ static int render_json_residency(const struct vms_snapshot *s, struct vms_json_c
 	return err;
 }
 
-/* Write the snapshot in format f to out. JSON was captured during the scan. */
-static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc,
-                  const struct kept_residency *k, FILE *out)
+/* Write the snapshot as o says to out. */
+static int render(const struct vms_snapshot *s, const struct out_spec *o, FILE *out)
 {
+	enum fmt f = o->f;
+	const struct kept_residency *k = o->k;
 	if (f == FMT_JSON && k)
-		return render_json_residency(s, jc, k, out);
+		return render_json_residency(s, o->jc, k, out);
 	if (f == FMT_JSON)
-		return vms_json_capture_write(jc, s, out);
+		return vms_json_capture_write(o->jc, s, out);
 	char *text = NULL;
 	size_t len = 0;
-	int err = f == FMT_TEXT ? vms_export_text(s, &text, &len) : vms_export_csv(s, &text, &len);
+	int err =
+	    f == FMT_TEXT ? vms_export_text_with(s, &o->text, &text, &len) : vms_export_csv(s, &text, &len);
 	if (!err && fwrite(text, 1, len, out) != len)
 		err = VMS_ERR_IO;
 	if (!err && f == FMT_TEXT && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
@@ -149,8 +162,7 @@ static int render(const struct vms_snapshot *s, enum fmt f, struct vms_json_capt
 
 /* Write to something that is not a regular file (/dev/null, a FIFO, a terminal) in place: a
  * rename over it would replace the device with a file (as root, `-o /dev/null` once did). */
-static int write_in_place(const char *path, const struct vms_snapshot *s, enum fmt f,
-                          struct vms_json_capture *jc, const struct kept_residency *k)
+static int write_in_place(const char *path, const struct vms_snapshot *s, const struct out_spec *o)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -159,7 +171,7 @@ static int write_in_place(const char *path, const struct vms_snapshot *s, enum f
 			close(fd);
 		return VMS_ERR_IO;
 	}
-	int err = render(s, f, jc, k, out);
+	int err = render(s, o, out);
 	if (fclose(out) != 0 && !err)
 		err = VMS_ERR_IO;
 	return err;
@@ -167,12 +179,11 @@ static int write_in_place(const char *path, const struct vms_snapshot *s, enum f
 
 /* Write to path through a temporary file + rename, so a failed run never leaves half a file;
  * a path that exists and is not a regular file is written in place instead. */
-static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f, struct vms_json_capture *jc,
-                      const struct kept_residency *k)
+static int write_file(const char *path, const struct vms_snapshot *s, const struct out_spec *o)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return write_in_place(path, s, f, jc, k);
+		return write_in_place(path, s, o);
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	if (!tmp)
@@ -182,7 +193,7 @@ static int write_file(const char *path, const struct vms_snapshot *s, enum fmt f
 	int fd = mkstemp(tmp);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (out) {
-		err = render(s, f, jc, k, out);
+		err = render(s, o, out);
 		if (fclose(out) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (!err && rename(tmp, path) != 0)
@@ -288,7 +299,8 @@ static int upload(const struct vms_snapshot *s, struct vms_json_capture *jc, con
 	char *json = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&json, &len);
-	int err = mem ? render(s, FMT_JSON, jc, NULL, mem) : VMS_ERR_NOMEM;
+	struct out_spec o = {.f = FMT_JSON, .jc = jc};
+	int err = mem ? render(s, &o, mem) : VMS_ERR_NOMEM;
 	if (mem && fclose(mem) != 0 && !err)
 		err = VMS_ERR_NOMEM;
 	int rc = err ? VMS_EXIT_ERROR : vms_upload(json, len, up);
@@ -320,10 +332,13 @@ int vms_cmd_snapshot(int argc, char **argv)
 	    {"cmdline", required_argument, NULL, 'f'}, {"upload", required_argument, NULL, 'U'},
 	    {"token-file", required_argument, NULL, 'k'}, {"ca", required_argument, NULL, 'c'},
 	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
+	    {"units", required_argument, NULL, 'u'},
 	    {"residency", no_argument, NULL, 'r'}, {"residency-max-bytes", required_argument, NULL, 'B'},
 	    {0}};
 	/* clang-format on */
 	struct vms_upload_opts up = {0};
+	struct vms_text_opts text = {0};
+	const char *units = NULL;
 	char howbuf[64];
 	int c;
 	optind = 1;
@@ -372,6 +387,15 @@ int vms_cmd_snapshot(int argc, char **argv)
 			         c == 'j' ? "" : fmt_name[g]);
 			how = howbuf;
 			break;
+		case 'u':
+			if (strcasecmp(optarg, "kib") != 0 && strcasecmp(optarg, "human") != 0) {
+				fprintf(stderr, "vmscope snapshot: --units takes kib or human, not '%s'\n",
+				        optarg);
+				return VMS_EXIT_USAGE;
+			}
+			units = optarg;
+			text.human = !strcasecmp(optarg, "human");
+			break;
 		case 'T':
 			opts.thread_stacks = 0;
 			break;
@@ -418,6 +442,12 @@ int vms_cmd_snapshot(int argc, char **argv)
 		asked = FMT_JSON;
 	if ((f = choose_format(asked, how, output)) == FMT_NONE)
 		return VMS_EXIT_USAGE;
+	if (units && f != FMT_TEXT) {
+		fprintf(stderr,
+		        "vmscope snapshot: --units is for the text report; %s keeps its own units (%s)\n",
+		        fmt_name[f], f == FMT_CSV ? "KiB" : "bytes");
+		return VMS_EXIT_USAGE;
+	}
 	if (output && !strcmp(output, "-"))
 		output = NULL; /* standard output */
 	if (want_res && (up.url || f == FMT_CSV)) {
@@ -480,7 +510,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 		return err == VMS_ERR_INVALID ? VMS_EXIT_ERROR : vms_exit_for_err(err);
 	}
 	int rc = VMS_EXIT_OK;
-	struct kept_residency kept = {.max_bytes = res_max}, *k = NULL;
+	struct kept_residency kept = {.max_bytes = res_max};
 	if (want_res) {
 		unsigned char *blob = NULL;
 		err = vms_residency_snapshot(pid, s, res_max, &blob, &kept.bytes, &kept.r);
@@ -492,17 +522,17 @@ int vms_cmd_snapshot(int argc, char **argv)
 			vms_snapshot_free(s);
 			return vms_exit_for_err(err);
 		}
-		k = &kept;
 	}
+	struct out_spec o = {.f = f, .jc = jc, .text = text, .k = want_res ? &kept : NULL};
 	if (up.url) {
 		rc = upload(s, jc, &up);
 		err = VMS_OK;
 	} else if (output) {
-		err = write_file(output, s, f, jc, k);
+		err = write_file(output, s, &o);
 		if (err == VMS_ERR_IO)
 			fprintf(stderr, "vmscope snapshot: cannot write %s: %s\n", output, strerror(errno));
 	} else {
-		err = render(s, f, jc, k, stdout);
+		err = render(s, &o, stdout);
 		if (fflush(stdout) != 0 && !err)
 			err = VMS_ERR_IO;
 		if (err == VMS_ERR_IO)

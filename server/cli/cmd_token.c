@@ -1,11 +1,10 @@
 /* vmscope token: print the API token of a daemon that has run with this database, for curl:
  * curl -H "Authorization: Bearer $(vmscope token)" http://127.0.0.1:8080/api/v1/processes
  * It only reads: a mistyped --db must fail, not create a token nobody uses. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "serve_paths.h"
@@ -45,22 +44,20 @@ int vms_cmd_token(int argc, char **argv)
 		return VMS_EXIT_ERROR;
 	}
 	char tpath[PATH_MAX + 8];
-	struct stat sb;
 	if (vms_token_path(db, tpath, sizeof tpath) != 0) {
 		fprintf(stderr, "vmscope token: database path too long\n");
 		return VMS_EXIT_ERROR;
 	}
-	if (lstat(tpath, &sb) != 0) {
-		if (errno == ENOENT)
-			fprintf(stderr,
-			        "vmscope token: no token for %s: %s does not exist (vmscope serve --db %s "
-			        "creates it)\n",
-			        db, tpath, db);
-		else
-			fprintf(stderr, "vmscope token: %s: %s\n", tpath, strerror(errno));
+	/* root may print the token of a service's daemon, which runs as its own (dynamic) user */
+	int err = vms_api_token_read(tpath, geteuid() == 0, token, errbuf, sizeof errbuf);
+	if (err == VMS_ERR_NOT_FOUND) {
+		fprintf(
+		    stderr,
+		    "vmscope token: no token for %s: %s does not exist (vmscope serve --db %s creates it)\n",
+		    db, tpath, db);
 		return VMS_EXIT_ERROR;
 	}
-	if (vms_load_token_beside(db, token, errbuf, sizeof errbuf) != 0) {
+	if (err) {
 		fprintf(stderr, "vmscope token: %s\n", errbuf);
 		return VMS_EXIT_ERROR;
 	}

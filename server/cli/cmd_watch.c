@@ -3,16 +3,21 @@
  * from the first tick to the last, per type. For persistent watches use the daemon's
  * /api/v1/watches (docs/api.md, "Watches"). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "vmscope/counters.h"
 #include "vmscope/growth.h"
+#include "vmscope/json.h"
+#include "vmscope/json_timeline.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
@@ -27,19 +32,28 @@ static void on_signal(int sig)
 
 static void watch_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope watch -p PID|NAME [-i INTERVAL] [-d DURATION | -n COUNT] [--json]\n\n"
-	           "Sample one process at an interval (no daemon, nothing stored): one line per tick with\n"
-	           "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
-	           "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
-	           "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
-	           "(steady growth) or a one-time jump.\n"
-	           "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
-	           "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
-	           "  -d, --duration TIME     stop after this long\n"
-	           "  -n, --count N           stop after N ticks\n"
-	           "  --json                  one JSON object per tick and one for the report\n"
-	           "For a watch that is stored, survives restarts and shows in the dashboard, use the\n"
-	           "daemon: POST /api/v1/watches (docs/api.md).\n");
+	fprintf(f,
+	        "usage: vmscope watch -p PID|NAME [-i INTERVAL] [-d DURATION | -n COUNT] [--json] [-o FILE]\n"
+	        "       vmscope watch --read FILE [--json]\n\n"
+	        "Sample one process at an interval (no daemon, nothing stored): one line per tick with\n"
+	        "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
+	        "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
+	        "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
+	        "(steady growth) or a one-time jump.\n"
+	        "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
+	        "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
+	        "  -d, --duration TIME     stop after this long\n"
+	        "  -n, --count N           stop after N ticks\n"
+	        "  --json                  one JSON object per tick and one for the report\n"
+	        "  -o, --output FILE       also write the timeline (every sample and the full\n"
+	        "                          snapshots) to FILE, complete when the watch ends; the\n"
+	        "                          daemon imports it (POST /api/v1/watches/import, the\n"
+	        "                          dashboard's Open file…): docs/timeline-format.md\n"
+	        "  --snapshot-every TIME   with -o: a full snapshot this often (default 1m; also\n"
+	        "                          the first and the last tick)\n"
+	        "  -r, --read FILE         print a timeline file's ticks and report\n"
+	        "For a watch that is stored, survives restarts and shows in the dashboard, use the\n"
+	        "daemon: POST /api/v1/watches (docs/api.md).\n");
 }
 
 /* "500ms", "2s", "1.5s", "1m", "1h", or plain milliseconds. -1 when malformed. */
@@ -65,6 +79,13 @@ static int64_t parse_duration_ms(const char *s)
 	return ms > 366.0 * 86400000 ? -1 : (int64_t)ms;
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -85,7 +106,7 @@ static void human(int64_t v, int sign, char *buf, size_t len)
 	snprintf(buf, len, "%s%.*f%c", v < 0 ? "-" : sign ? "+" : "", d < 10 && u ? 1 : 0, d, units[u]);
 }
 
-static int top_growing(const struct vms_snapshot *prev, const struct vms_snapshot *s, int64_t *delta)
+static int top_growing(const struct vms_sample *prev, const struct vms_sample *s, int64_t *delta)
 {
 	int best = -1;
 	*delta = 0;
@@ -102,22 +123,21 @@ static int top_growing(const struct vms_snapshot *prev, const struct vms_snapsho
 	return best;
 }
 
-static void print_tick(const struct vms_snapshot *prev, const struct vms_snapshot *s,
-                       const struct vms_counters *c, int json)
+static void print_tick(const struct vms_sample *prev, const struct vms_sample *s, int json)
 {
 	char when[40], a[16], b[16], w[16], d[16];
 	int64_t delta;
 	int top = top_growing(prev, s, &delta);
-	vms_format_time_ms(s->taken_at_ms, when, sizeof when);
+	vms_format_time_ms(s->t_ms, when, sizeof when);
 	if (json) {
 		printf("{\"t_ms\":%lld,\"time\":\"%s\",\"committed\":%llu,\"private\":%llu,\"total_ws\":%llu,"
 		       "\"threads\":%d,\"vm_rss\":%llu,\"vm_swap\":%llu,\"min_flt\":%llu,\"maj_flt\":%llu,"
 		       "\"types\":{",
-		       (long long)s->taken_at_ms, when, (unsigned long long)s->total[VMS_COL_COMMITTED],
+		       (long long)s->t_ms, when, (unsigned long long)s->total[VMS_COL_COMMITTED],
 		       (unsigned long long)s->total[VMS_COL_PRIVATE],
-		       (unsigned long long)s->total[VMS_COL_TOTAL_WS], c->threads,
-		       (unsigned long long)c->vm_rss, (unsigned long long)c->vm_swap,
-		       (unsigned long long)c->min_flt, (unsigned long long)c->maj_flt);
+		       (unsigned long long)s->total[VMS_COL_TOTAL_WS], (int)s->threads,
+		       (unsigned long long)s->vm_rss, (unsigned long long)s->vm_swap,
+		       (unsigned long long)s->min_flt, (unsigned long long)s->maj_flt);
 		int first = 1;
 		for (int t = 0; t < VMS_TYPE_COUNT; t++) {
 			if (t == VMS_TYPE_FREE || !s->summary[t].blocks)
@@ -154,7 +174,7 @@ struct history {
 	size_t n, cap;
 };
 
-static int history_add(struct history *h, const struct vms_snapshot *s)
+static int history_add(struct history *h, const struct vms_sample *s)
 {
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 64;
@@ -170,7 +190,7 @@ static int history_add(struct history *h, const struct vms_snapshot *s)
 		}
 		h->cap = cap;
 	}
-	h->t_ms[h->n] = s->taken_at_ms;
+	h->t_ms[h->n] = s->t_ms;
 	for (int k = 0; k < VMS_TYPE_COUNT; k++)
 		h->committed[k][h->n] = s->summary[k].cols[VMS_COL_COMMITTED];
 	h->n++;
@@ -200,14 +220,18 @@ static const char *shape_text(enum vms_growth_kind k)
 	                                   : "";
 }
 
-static void print_report(const struct vms_snapshot *first, const struct vms_snapshot *last, int json,
+static void print_report(const struct vms_sample *first, const struct vms_sample *last, int json,
                          const char *end_note, const struct history *h)
 {
 	char d[16], r[16];
-	int64_t span = last->taken_at_ms - first->taken_at_ms;
+	int64_t span = last->t_ms - first->t_ms;
 	if (json) {
-		printf("{\"report\":{\"from_ms\":%lld,\"to_ms\":%lld,\"end\":\"%s\",\"types\":[",
-		       (long long)first->taken_at_ms, (long long)last->taken_at_ms, end_note);
+		cJSON *note = vms_json_string_repaired(end_note);
+		char *nt = note ? cJSON_PrintUnformatted(note) : NULL;
+		cJSON_Delete(note);
+		printf("{\"report\":{\"from_ms\":%lld,\"to_ms\":%lld,\"end\":%s,\"types\":[",
+		       (long long)first->t_ms, (long long)last->t_ms, nt ? nt : "\"\"");
+		cJSON_free(nt);
 	} else {
 		printf("\nwhat grew from the first tick to the last (%.1f s; %s):\n", (double)span / 1000.0,
 		       end_note);
@@ -250,9 +274,9 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 
 /* What the command line asked for. */
 struct watch_args {
-	const char *target;
+	const char *target, *output, *read;
 	int json;
-	int64_t interval, duration, count; /* ms, ms (0: none), ticks (0: none) */
+	int64_t interval, duration, count, snapshot_every; /* ms, ms (0: none), ticks (0: none), ms */
 };
 
 static const struct option watch_longopts[] = {{"pid", required_argument, NULL, 'p'},
@@ -260,6 +284,9 @@ static const struct option watch_longopts[] = {{"pid", required_argument, NULL, 
                                                {"duration", required_argument, NULL, 'd'},
                                                {"count", required_argument, NULL, 'n'},
                                                {"json", no_argument, NULL, 'j'},
+                                               {"output", required_argument, NULL, 'o'},
+                                               {"snapshot-every", required_argument, NULL, 'S'},
+                                               {"read", required_argument, NULL, 'r'},
                                                {"help", no_argument, NULL, 'h'},
                                                {0}};
 
@@ -282,10 +309,10 @@ static int option_value(const char *arg, int is_time, int64_t min, int64_t max, 
 static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
 {
 	int c, bad = 0;
-	*a = (struct watch_args){.interval = 1000};
+	*a = (struct watch_args){.interval = 1000, .snapshot_every = 60000};
 	*rc = VMS_EXIT_USAGE;
 	optind = 1;
-	while (!bad && (c = getopt_long(argc, argv, "p:i:d:n:jh", watch_longopts, NULL)) != -1) {
+	while (!bad && (c = getopt_long(argc, argv, "p:i:d:n:jo:r:h", watch_longopts, NULL)) != -1) {
 		if (c == 'p')
 			a->target = optarg;
 		else if (c == 'i')
@@ -297,8 +324,16 @@ static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
 		else if (c == 'n')
 			bad = option_value(optarg, 0, 1, INT64_MAX, "--count takes a positive number",
 			                   &a->count);
+		else if (c == 'S')
+			bad = option_value(optarg, 1, 100, 86400000,
+			                   "--snapshot-every takes 100ms to 24h (e.g. 10s, 1m)",
+			                   &a->snapshot_every);
 		else if (c == 'j')
 			a->json = 1;
+		else if (c == 'o')
+			a->output = optarg;
+		else if (c == 'r')
+			a->read = optarg;
 		else {
 			watch_usage(c == 'h' ? stdout : stderr);
 			*rc = c == 'h' ? VMS_EXIT_OK : VMS_EXIT_USAGE;
@@ -307,15 +342,213 @@ static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
 	}
 	if (bad)
 		return -1;
-	if (!a->target && optind < argc)
+	if (!a->target && !a->read && optind < argc)
 		a->target = argv[optind++];
-	if (!a->target || optind < argc) {
+	if (a->read && (a->target || a->output)) {
+		fprintf(stderr, "vmscope watch: --read FILE takes no process and no -o\n");
+		return -1;
+	}
+	struct stat sb;
+	if (a->output && stat(a->output, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		/* the file is renamed into place: never over a device, a pipe or a directory */
+		fprintf(stderr,
+		        "vmscope watch: -o %s: not a regular file (-o writes a new file in its place)\n",
+		        a->output);
+		return -1;
+	}
+	if ((!a->target && !a->read) || optind < argc) {
 		fprintf(stderr, "vmscope watch: %s\n",
-		        a->target ? "unexpected argument" : "which process? use -p PID|NAME");
+		        a->target || a->read ? "unexpected argument" : "which process? use -p PID|NAME");
 		watch_usage(stderr);
 		return -1;
 	}
 	return 0;
+}
+
+/* The ticks seen so far: the first and the previous one (for the per-tick line and the
+ * report) and the history (for the growth shape). */
+struct ticks {
+	struct vms_sample first, prev;
+	size_t n;
+	struct history hist;
+	int json;
+};
+
+/* One tick: print its line and remember it. -1 when out of memory. */
+static int tick(struct ticks *t, const struct vms_sample *s)
+{
+	print_tick(t->n ? &t->prev : NULL, s, t->json);
+	if (history_add(&t->hist, s) != 0)
+		return -1;
+	if (!t->n++)
+		t->first = *s;
+	t->prev = *s;
+	return 0;
+}
+
+/* ---- -o FILE: the timeline document, written to FILE.partial and renamed when complete ---- */
+
+struct timeline_out {
+	const char *path;
+	char *tmp;
+	FILE *f;
+	uint64_t samples, snapshots;
+	int failed; /* a write failed: errno in err */
+	int err;
+	/* a tick is written when the next one comes (or at the end), so the last tick always
+	 * carries a full snapshot */
+	struct vms_sample held;
+	struct vms_snapshot *held_snap; /* its snapshot (owned), when one is due or it is last */
+	int have_held, held_due;
+};
+
+static int out_write(struct timeline_out *o, const char *text, size_t len)
+{
+	if (!o->failed && (!text || fwrite(text, 1, len, o->f) != len)) {
+		o->failed = 1;
+		o->err = text ? errno : ENOMEM;
+	}
+	return o->failed ? -1 : 0;
+}
+
+static int out_open(struct timeline_out *o, const char *path, const struct vms_timeline_head *h)
+{
+	size_t n = strlen(path) + 32;
+	memset(o, 0, sizeof *o);
+	o->path = path;
+	if (!(o->tmp = malloc(n)))
+		return -1;
+	snprintf(o->tmp, n, "%s.partial-%d", path, (int)getpid());
+	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* cmdlines inside */
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+		fprintf(stderr, "vmscope watch: cannot write %s: %s\n", o->tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(o->tmp);
+		}
+		free(o->tmp);
+		return -1;
+	}
+	char *line = vms_json_timeline_head(h);
+	out_write(o, line, line ? strlen(line) : 0);
+	free(line);
+	if (o->failed) {
+		fprintf(stderr, "vmscope watch: cannot write %s: %s\n", o->tmp, strerror(o->err));
+		fclose(o->f);
+		unlink(o->tmp);
+		free(o->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write the held tick (with its snapshot when it has one). */
+static void out_flush_held(struct timeline_out *o, int last)
+{
+	if (!o->have_held)
+		return;
+	int full = o->held_snap && (o->held_due || last);
+	char *line = vms_json_timeline_sample(&o->held, full);
+	out_write(o, line, line ? strlen(line) : 0);
+	free(line);
+	o->samples++;
+	if (full) {
+		char *text = NULL;
+		size_t len = 0;
+		struct vms_json_opts jo = {0};
+		if (vms_json_write_snapshot(o->held_snap, &jo, &text, &len) != VMS_OK)
+			text = NULL;
+		out_write(o, text, len);
+		out_write(o, "\n", 1);
+		free(text);
+		o->snapshots++;
+	}
+	vms_snapshot_free(o->held_snap);
+	o->held_snap = NULL;
+	o->have_held = 0;
+}
+
+/* A new tick: write the one before, hold this one (taking snap). */
+static void out_tick(struct timeline_out *o, const struct vms_sample *s, struct vms_snapshot *snap, int due)
+{
+	out_flush_held(o, 0);
+	o->held = *s;
+	o->held_snap = snap;
+	o->held_due = due;
+	o->have_held = 1;
+}
+
+/* The end: the last tick with its snapshot, the end line, then fsync and rename over path. 0 ok. */
+static int out_close(struct timeline_out *o, const char *note)
+{
+	int rc = 0;
+	out_flush_held(o, 1);
+	char *line = vms_json_timeline_end(wall_ms(), note, o->samples, o->snapshots);
+	out_write(o, line, line ? strlen(line) : 0);
+	free(line);
+	if (!o->failed && (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)) {
+		o->failed = 1;
+		o->err = errno;
+	}
+	if (fclose(o->f) != 0 && !o->failed) {
+		o->failed = 1;
+		o->err = errno;
+	}
+	if (!o->failed && rename(o->tmp, o->path) != 0) {
+		o->failed = 1;
+		o->err = errno;
+	}
+	if (o->failed) {
+		fprintf(stderr, "vmscope watch: writing %s failed: %s (nothing written there)\n", o->path,
+		        strerror(o->err));
+		unlink(o->tmp);
+		rc = -1;
+	} else {
+		fprintf(stderr, "vmscope watch: wrote %s (%llu samples, %llu full snapshots)\n", o->path,
+		        (unsigned long long)o->samples, (unsigned long long)o->snapshots);
+	}
+	free(o->tmp);
+	return rc;
+}
+
+/* ---- --read FILE: a timeline document printed as if watched now ----------------------------- */
+
+static int read_sample(void *arg, const struct vms_sample *s, struct vms_snapshot *snap)
+{
+	vms_snapshot_free(snap);
+	return tick(arg, s) ? VMS_ERR_NOMEM : VMS_OK;
+}
+
+static int read_end(void *arg, int64_t at_ms, const char *note)
+{
+	struct ticks *t = arg;
+	(void)at_ms;
+	if (t->n)
+		print_report(&t->first, &t->prev, t->json, note, &t->hist);
+	return VMS_OK;
+}
+
+static int watch_read(const struct watch_args *a)
+{
+	char *text = NULL, errbuf[300] = "";
+	size_t len = 0;
+	struct ticks t = {.json = a->json};
+	if (vms_read_file(AT_FDCWD, a->read, 1ull << 32, &text, &len) != 0) {
+		fprintf(stderr, "vmscope watch: cannot read %s: %s\n", a->read, strerror(errno));
+		return VMS_EXIT_ERROR;
+	}
+	if (!a->json)
+		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
+		       "top growing type since the last tick");
+	const struct vms_timeline_sink sink = {NULL, read_sample, read_end, &t};
+	int err = vms_json_timeline_read(text, len, &sink, errbuf, sizeof errbuf);
+	free(text);
+	history_free(&t.hist);
+	if (err != VMS_OK) {
+		fprintf(stderr, "vmscope watch: %s: %s\n", a->read, *errbuf ? errbuf : vms_strerror(err));
+		return VMS_EXIT_ERROR;
+	}
+	return VMS_EXIT_OK;
 }
 
 int vms_cmd_watch(int argc, char **argv)
@@ -324,6 +557,8 @@ int vms_cmd_watch(int argc, char **argv)
 	int rc;
 	if (watch_parse(argc, argv, &args, &rc) != 0)
 		return rc;
+	if (args.read)
+		return watch_read(&args);
 	const char *target = args.target;
 	int json = args.json;
 	int64_t interval = args.interval, duration = args.duration, count = args.count;
@@ -343,6 +578,8 @@ int vms_cmd_watch(int argc, char **argv)
 		return vms_exit_for_err(err);
 	}
 	uint64_t start_time = ctr.start_time;
+	struct timeline_out out;
+	int writing = 0;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -351,10 +588,10 @@ int vms_cmd_watch(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	struct vms_snapshot_opts opts = {.read_rollup = 0, .thread_stacks = 1};
-	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
-	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
+	struct vms_snapshot *s = NULL;
+	int64_t t_start = mono_ms(), next = t_start, last_full = 0;
 	char end_note[160] = "stopped";
-	struct history hist = {0};
+	struct ticks t = {.json = json};
 	rc = VMS_EXIT_OK;
 	if (!json)
 		printf("%-12s %10s %10s %10s  %s\n", "time (UTC)", "committed", "private", "WS",
@@ -368,10 +605,7 @@ int vms_cmd_watch(int argc, char **argv)
 			err = VMS_ERR_EXITED;
 		if (err) {
 			char when[40];
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			vms_format_time_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when,
-			                   sizeof when);
+			vms_format_time_ms(wall_ms(), when, sizeof when);
 			if (err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED ||
 			    err == VMS_ERR_NO_ADDRESS_SPACE)
 				snprintf(end_note, sizeof end_note, "process %d exited (seen at %s)",
@@ -387,23 +621,52 @@ int vms_cmd_watch(int argc, char **argv)
 				fprintf(stderr, "vmscope watch: %s\n", end_note);
 			break;
 		}
-		print_tick(prev, s, &ctr, json);
-		if (history_add(&hist, s) != 0) {
+		struct vms_sample smp;
+		memset(&smp, 0, sizeof smp);
+		smp.t_ms = s->taken_at_ms;
+		memcpy(smp.summary, s->summary, sizeof smp.summary);
+		memcpy(smp.total, s->total, sizeof smp.total);
+		smp.threads = (uint64_t)(ctr.threads > 0 ? ctr.threads : 0);
+		smp.vm_rss = ctr.vm_rss;
+		smp.vm_swap = ctr.vm_swap;
+		smp.min_flt = ctr.min_flt;
+		smp.maj_flt = ctr.maj_flt;
+		if (!t.n && args.output) { /* the file starts with the first tick */
+			struct vms_timeline_head h = {.pid = pid,
+			                              .start_time = start_time,
+			                              .interval_ms = (uint32_t)interval,
+			                              .snapshot_every_s =
+			                                  (uint32_t)(args.snapshot_every / 1000),
+			                              .started_at_ms = s->taken_at_ms};
+			snprintf(h.name, sizeof h.name, "%s", s->name ? s->name : "");
+			snprintf(h.host, sizeof h.host, "%s", s->host ? s->host : "");
+			if (out_open(&out, args.output, &h) != 0) {
+				rc = VMS_EXIT_ERROR;
+				vms_snapshot_free(s);
+				s = NULL;
+				break;
+			}
+			writing = 1;
+		}
+		if (tick(&t, &smp) != 0) {
 			snprintf(end_note, sizeof end_note, "out of memory");
 			rc = VMS_EXIT_ERROR;
 			vms_snapshot_free(s);
 			s = NULL;
 			break;
 		}
-		ticks++;
-		if (!first)
-			first = s;
-		else if (prev != first)
-			vms_snapshot_free(prev);
-		prev = s;
+		if (writing) { /* a full snapshot with the first tick, every --snapshot-every, the last */
+			int64_t now = mono_ms();
+			int due = t.n == 1 || now - last_full >= args.snapshot_every;
+			if (due)
+				last_full = now;
+			out_tick(&out, &smp, s, due);
+		} else {
+			vms_snapshot_free(s);
+		}
 		s = NULL;
-		if (count && ticks >= count) {
-			snprintf(end_note, sizeof end_note, "%lld ticks", (long long)ticks);
+		if (count && (int64_t)t.n >= count) {
+			snprintf(end_note, sizeof end_note, "%lld ticks", (long long)t.n);
 			break;
 		}
 		int64_t now = mono_ms();
@@ -422,14 +685,12 @@ int vms_cmd_watch(int argc, char **argv)
 		while (!g_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
 			;
 	}
-	if (first && prev)
-		print_report(first, prev, json, end_note, &hist);
-	else if (!first && rc == VMS_EXIT_OK) {
+	if (t.n)
+		print_report(&t.first, &t.prev, json, end_note, &t.hist);
+	else if (rc == VMS_EXIT_OK)
 		rc = VMS_EXIT_NO_PROCESS;
-	}
-	if (prev != first)
-		vms_snapshot_free(prev);
-	vms_snapshot_free(first);
-	history_free(&hist);
+	if (writing && out_close(&out, end_note) != 0 && rc == VMS_EXIT_OK)
+		rc = VMS_EXIT_ERROR;
+	history_free(&t.hist);
 	return rc;
 }

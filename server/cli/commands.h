@@ -43,6 +43,7 @@ int vms_cmd_ps(int argc, char **argv);
 int vms_cmd_snapshot(int argc, char **argv);
 int vms_cmd_diff(int argc, char **argv);
 int vms_cmd_watch(int argc, char **argv);
+int vms_cmd_report(int argc, char **argv); /* cmd_report.c: the HTML report */
 int vms_cmd_at(int argc, char **argv);
 int vms_cmd_residency(int argc, char **argv); /* cmd_pages.c */
 int vms_cmd_strings(int argc, char **argv);

@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
     {"ps", vms_cmd_ps, "list processes with their memory totals"},
     {"snapshot", vms_cmd_snapshot, "scan one process: summary by type and allocation tree"},
+    {"report", vms_cmd_report, "a self-contained HTML report of a process or snapshot file"},
     {"diff", vms_cmd_diff, "what changed between two snapshot files"},
     {"watch", vms_cmd_watch, "sample one process at an interval: what grows (no daemon)"},
     {"at", vms_cmd_at, "what is at an address: allocation, region, section, symbol"},

@@ -165,6 +165,16 @@ long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms
 	return id;
 }
 
+unsigned vms_attr_claim_each(struct vms_attr *a, int (*wanted)(const struct vms_region *r, const void *arg),
+                             const void *arg, const struct vms_claim *c)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < a->s->n_regions; i++)
+		if (a->claim_of[i] < 0 && wanted(&a->s->regions[i], arg) && vms_attr_claim(a, i, 1, c) >= 0)
+			n++;
+	return n;
+}
+
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role)
 {
 	if (i < a->s->n_regions) {
@@ -533,13 +543,10 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 	} else if (streamed_as) {
 		*streamed_as = NULL;
 	}
-	free(a->same_as);
-	free(a->files);
-	free(a->role_set);
-	free(a->claim_of);
-	free(a->claims);
-	free(a->parts);
-	free(a->thread_notes);
+	void *const owned[] = {a->same_as, a->files, a->role_set,    a->claim_of,
+	                       a->claims,  a->parts, a->thread_notes};
+	for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
+		free(owned[k]);
 	if (a->pagemap_fd >= 0)
 		close(a->pagemap_fd);
 	if (a->root_fd >= 0)

@@ -89,6 +89,11 @@ struct vms_claim {
 };
 long vms_attr_claim(struct vms_attr *a, size_t first, size_t n, const struct vms_claim *c);
 
+/* Claim, each as an allocation of its own with claim c, every region i not claimed yet for
+ * which wanted(region, arg) is true. Returns how many were claimed. */
+unsigned vms_attr_claim_each(struct vms_attr *a, int (*wanted)(const struct vms_region *r, const void *arg),
+                             const void *arg, const struct vms_claim *c);
+
 /* Set the sub-block role of a region ("committed", "reserved", "view", "page", ...). */
 void vms_attr_role(struct vms_attr *a, size_t i, const char *role);
 

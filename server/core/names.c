@@ -80,18 +80,26 @@ static const char *name_at(const char *const *table, unsigned n, unsigned i, con
 	return i < n ? table[i] : dflt;
 }
 
-const char *vms_type_name(enum vms_type t)
-{
-	return name_at(type_names, VMS_TYPE_COUNT, t, "Unknown");
-}
-const char *vms_type_key(enum vms_type t)
-{
-	return name_at(type_keys, VMS_TYPE_COUNT, t, "unknown");
-}
-int vms_type_from_key(const char *key)
-{
-	return find_key(type_keys, VMS_TYPE_COUNT, key);
-}
+/* The three accessors of an enum with a display-name table and a key table of n entries:
+ * PREFIX_name (or "Unknown"), PREFIX_key (or "unknown"), PREFIX_from_key (or -1). */
+#define NAMED_ENUM_ACCESSORS(prefix, enum_type, names, keys, n)                                              \
+	const char *prefix##_name(enum_type v)                                                               \
+	{                                                                                                    \
+		return name_at(names, n, v, "Unknown");                                                      \
+	}                                                                                                    \
+	const char *prefix##_key(enum_type v)                                                                \
+	{                                                                                                    \
+		return name_at(keys, n, v, "unknown");                                                       \
+	}                                                                                                    \
+	int prefix##_from_key(const char *key)                                                               \
+	{                                                                                                    \
+		return find_key(keys, n, key);                                                               \
+	}
+
+/* vms_type_name, vms_type_key, vms_type_from_key; vms_col_name, vms_col_key, vms_col_from_key */
+NAMED_ENUM_ACCESSORS(vms_type, enum vms_type, type_names, type_keys, VMS_TYPE_COUNT)
+NAMED_ENUM_ACCESSORS(vms_col, enum vms_col, col_names, col_keys, VMS_COL_COUNT)
+
 const char *vms_smaps_field_kernel_name(enum vms_smaps_field f)
 {
 	return (unsigned)f < VMS_SF_COUNT ? sf_kernel[f].name : "Unknown";
@@ -108,82 +116,48 @@ int vms_smaps_field_from_key(const char *key)
 {
 	return find_key(sf_keys, VMS_SF_COUNT, key);
 }
-const char *vms_col_name(enum vms_col c)
+
+/* Every error code with its stable snake_case key (API "error" field) and its sentence. */
+static const struct {
+	int err;
+	const char *code, *message;
+} errors[] = {
+    {VMS_OK, "ok", "success"},
+    {VMS_ERR_NO_SUCH_PROCESS, "no_such_process", "no such process"},
+    {VMS_ERR_EXITED, "process_exited", "the process exited (or ran a new program) during the scan"},
+    {VMS_ERR_PERMISSION, "permission_denied",
+     "permission denied: reading another user's memory map needs the same user id "
+     "(and a dumpable process) or root / CAP_SYS_PTRACE"},
+    {VMS_ERR_NO_ADDRESS_SPACE, "no_address_space",
+     "the process has no address space (kernel thread or zombie)"},
+    {VMS_ERR_NOMEM, "out_of_memory", "out of memory"},
+    {VMS_ERR_IO, "io_error", "unexpected error reading /proc"},
+    {VMS_ERR_INVALID, "invalid_input", "invalid input"},
+    {VMS_ERR_AMBIGUOUS, "ambiguous_name", "the name matches several processes"},
+    {VMS_ERR_NOT_FOUND, "not_found", "not found"},
+    {VMS_ERR_UNSUPPORTED, "unsupported_version", "unsupported format or schema version"},
+    {VMS_ERR_FULL, "store_full", "the snapshot store is full (retention limit reached)"},
+};
+
+/* The index of err in errors, or -1. */
+static int error_row(int err)
 {
-	return name_at(col_names, VMS_COL_COUNT, c, "Unknown");
-}
-const char *vms_col_key(enum vms_col c)
-{
-	return name_at(col_keys, VMS_COL_COUNT, c, "unknown");
-}
-int vms_col_from_key(const char *key)
-{
-	return find_key(col_keys, VMS_COL_COUNT, key);
+	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (errors[i].err == err)
+			return (int)i;
+	return -1;
 }
 
 const char *vms_strerror(int err)
 {
-	switch (err) {
-	case VMS_OK:
-		return "success";
-	case VMS_ERR_NO_SUCH_PROCESS:
-		return "no such process";
-	case VMS_ERR_EXITED:
-		return "the process exited (or ran a new program) during the scan";
-	case VMS_ERR_PERMISSION:
-		return "permission denied: reading another user's memory map needs the same user id "
-		       "(and a dumpable process) or root / CAP_SYS_PTRACE";
-	case VMS_ERR_NO_ADDRESS_SPACE:
-		return "the process has no address space (kernel thread or zombie)";
-	case VMS_ERR_NOMEM:
-		return "out of memory";
-	case VMS_ERR_IO:
-		return "unexpected error reading /proc";
-	case VMS_ERR_INVALID:
-		return "invalid input";
-	case VMS_ERR_AMBIGUOUS:
-		return "the name matches several processes";
-	case VMS_ERR_NOT_FOUND:
-		return "not found";
-	case VMS_ERR_UNSUPPORTED:
-		return "unsupported format or schema version";
-	case VMS_ERR_FULL:
-		return "the snapshot store is full (retention limit reached)";
-	default:
-		return "unknown error";
-	}
+	int i = error_row(err);
+	return i >= 0 ? errors[i].message : "unknown error";
 }
 
 const char *vms_err_code(int err)
 {
-	switch (err) {
-	case VMS_OK:
-		return "ok";
-	case VMS_ERR_NO_SUCH_PROCESS:
-		return "no_such_process";
-	case VMS_ERR_EXITED:
-		return "process_exited";
-	case VMS_ERR_PERMISSION:
-		return "permission_denied";
-	case VMS_ERR_NO_ADDRESS_SPACE:
-		return "no_address_space";
-	case VMS_ERR_NOMEM:
-		return "out_of_memory";
-	case VMS_ERR_IO:
-		return "io_error";
-	case VMS_ERR_INVALID:
-		return "invalid_input";
-	case VMS_ERR_AMBIGUOUS:
-		return "ambiguous_name";
-	case VMS_ERR_NOT_FOUND:
-		return "not_found";
-	case VMS_ERR_UNSUPPORTED:
-		return "unsupported_version";
-	case VMS_ERR_FULL:
-		return "store_full";
-	default:
-		return "unknown_error";
-	}
+	int i = error_row(err);
+	return i >= 0 ? errors[i].code : "unknown_error";
 }
 
 #define SF(k, j, f)                                                                                          \

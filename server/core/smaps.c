@@ -30,9 +30,8 @@ struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s)
 
 void vms_smaps_parser_abort(struct vms_smaps_parser *p)
 {
-	if (!p)
-		return;
-	free(p->regions);
+	if (p)
+		free(p->regions);
 	free(p);
 }
 

@@ -273,10 +273,10 @@ out:
 
 void vms_strings_free(struct vms_strings *s)
 {
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; s && i < s->n; i++)
 		free(s->v[i].text);
-	free(s->v);
-	memset(s, 0, sizeof *s);
+	if (s) {
+		free(s->v);
+		*s = (struct vms_strings){0};
+	}
 }

@@ -219,8 +219,8 @@ int vms_working_set(pid_t pid, uint64_t start, uint64_t end, unsigned seconds, s
 
 void vms_working_set_free(struct vms_working_set *w)
 {
-	if (!w)
-		return;
-	free(w->v);
-	memset(w, 0, sizeof *w);
+	if (w) {
+		free(w->v);
+		*w = (struct vms_working_set){0};
+	}
 }

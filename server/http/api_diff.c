@@ -35,7 +35,7 @@ static int diff_json(const struct vms_snapshot *a, const struct vms_snapshot *b,
 	return err;
 }
 
-static int send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)
+int vms_send_diff(struct vms_req *r, int64_t from_id, int64_t to_id)
 {
 	struct vms_snapshot *a = NULL, *b = NULL;
 	char *text = NULL;
@@ -60,7 +60,7 @@ int vms_h_diff(struct vms_req *r)
 		return vms_send_error(r, 400, "bad_query", "?from= must be a snapshot id");
 	if (vms_query(r, "to", buf, sizeof buf) < 0 || vms_parse_i64(buf, 1, INT64_MAX, &to) != 0)
 		return vms_send_error(r, 400, "bad_query", "?to= must be a snapshot id");
-	return send_diff(r, from, to);
+	return vms_send_diff(r, from, to);
 }
 
 /* The one definition of "the previous snapshot" (the dashboard's Show changes asks this route
@@ -125,7 +125,7 @@ int vms_h_process_changes(struct vms_req *r)
 		                            "POST /api/v1/processes/%d/snapshots",
 		                            pid, pid);
 	else
-		st = send_diff(r, from_id, of->id);
+		st = vms_send_diff(r, from_id, of->id);
 	vms_snapshot_list_free(&newest);
 	vms_snapshot_meta_clear(&to);
 	return st;

@@ -136,26 +136,45 @@ static void safe_name(const char *in, char *out, size_t size)
 		snprintf(out, size, "process");
 }
 
-int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv)
+int vms_export_render(const struct vms_snapshot *s, int kind, char **text, size_t *len, const char **ctype,
+                      const char **ext)
+{
+	static const struct {
+		int (*render)(const struct vms_snapshot *s, char **out, size_t *len);
+		const char *ctype, *ext;
+	} kinds[] = {
+	    [VMS_EXPORT_TXT] = {vms_export_text, "text/plain; charset=utf-8", "txt"},
+	    [VMS_EXPORT_CSV] = {vms_export_csv, "text/csv; charset=utf-8", "csv"},
+	    [VMS_EXPORT_HTML] = {vms_export_html, "text/html; charset=utf-8", "html"},
+	};
+	if (kind < 0 || kind > VMS_EXPORT_HTML)
+		return VMS_ERR_INVALID;
+	*ctype = kinds[kind].ctype;
+	*ext = kinds[kind].ext;
+	return kinds[kind].render(s, text, len);
+}
+
+int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int kind)
 {
 	struct vms_snapshot *s = NULL;
 	char *text = NULL, name[40], disp[128];
+	const char *ctype, *ext;
 	size_t len = 0;
 	int st = load(r, id, &s);
 	if (st)
 		return st;
-	if (omit_cmdline)
-		s->cmdline = "";
-	int err = csv ? vms_export_csv(s, &text, &len) : vms_export_text(s, &text, &len);
+	if (omit_cmdline) /* the HTML report says "(left out)" for none */
+		s->cmdline = kind == VMS_EXPORT_HTML ? NULL : "";
+	int err = vms_export_render(s, kind, &text, &len, &ctype, &ext);
 	if (err != VMS_OK) {
 		vms_snapshot_free(s);
 		return vms_send_vms_err(r, err, 0);
 	}
 	safe_name(s->name, name, sizeof name);
 	snprintf(disp, sizeof disp, "attachment; filename=\"vmscope-%s-%d-%lld.%s\"", name, (int)s->pid,
-	         (long long)id, csv ? "csv" : "txt");
+	         (long long)id, ext);
 	struct vms_header h[] = {{"Content-Disposition", disp}, {NULL, NULL}};
-	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len, h);
+	st = vms_send(r, 200, ctype, text, len, h);
 	free(text);
 	vms_snapshot_free(s);
 	return st;
@@ -241,11 +260,15 @@ cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s)
 	if (!o)
 		return NULL;
 	vms_origin(r, origin, sizeof origin);
-	snprintf(path, sizeof path, "/s/%s", s->token);
+	/* a watch's link opens the page's timeline (#/timeline) and its API under .../watch */
+	snprintf(path, sizeof path, "/s/%s%s", s->token, s->watch_id ? "#/timeline" : "");
 	snprintf(url, sizeof url, "%s%s", origin, path);
-	snprintf(api, sizeof api, "/api/v1/shared/%s", s->token);
+	snprintf(api, sizeof api, "/api/v1/shared/%s%s", s->token, s->watch_id ? "/watch" : "");
 	cJSON_AddStringToObject(o, "token", s->token);
-	cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
+	if (s->watch_id)
+		cJSON_AddNumberToObject(o, "watch_id", (double)s->watch_id);
+	else
+		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	cJSON_AddBoolToObject(o, "omit_cmdline", s->omit_cmdline);
 	add_time(o, "created_at", "created_at_ms", s->created_at_ms);
 	if (s->expires_at_ms > 0) {

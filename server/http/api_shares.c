@@ -6,6 +6,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
 int vms_h_share_create(struct vms_req *r)
@@ -36,7 +37,13 @@ int vms_h_share_list(struct vms_req *r)
 	if ((st = vms_answer_store(r, err, "no snapshot %lld", (long long)id)) != 0)
 		return st;
 	vms_snapshot_meta_clear(&m);
-	if ((err = vms_store_share_list(r->h->store, id, &sh, &n)) != VMS_OK)
+	err = vms_store_share_list(r->h->store, id, &sh, &n);
+	return vms_send_share_list(r, err, sh, n);
+}
+
+int vms_send_share_list(struct vms_req *r, int err, struct vms_share *sh, size_t n)
+{
+	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "shares");
 	for (size_t i = 0; arr && i < n; i++)
@@ -79,10 +86,19 @@ int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone)
  * expired or was used up. count: this read of the snapshot counts as a view. */
 static int resolve(struct vms_req *r, struct vms_share *sh, int count)
 {
+	return vms_share_resolve(r, sh, count, 0);
+}
+
+int vms_share_resolve(struct vms_req *r, struct vms_share *sh, int count, int watch)
+{
 	int64_t now = vms_now_ms();
 	int counted = 0;
-	int err = count ? vms_store_share_view(r->h->store, r->param[0], now, sh, &counted)
-	                : vms_store_share_get(r->h->store, r->param[0], sh);
+	struct vms_store *store = r->h->store;
+	const char *tok = r->param[0];
+	int err = watch   ? count ? vms_store_watch_share_view(store, tok, now, sh, &counted)
+	                          : vms_store_watch_share_get(store, tok, sh)
+	            : count ? vms_store_share_view(store, tok, now, sh, &counted)
+	                  : vms_store_share_get(store, tok, sh);
 	int st = vms_answer_store(r, err, "this share link does not exist or was revoked");
 	if (st)
 		return st;
@@ -109,6 +125,13 @@ int vms_h_shared_txt(struct vms_req *r)
 	struct vms_share sh;
 	int st = resolve(r, &sh, 1);
 	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, 0);
+}
+
+int vms_h_shared_html(struct vms_req *r)
+{
+	struct vms_share sh;
+	int st = resolve(r, &sh, 1);
+	return st ? st : vms_send_snapshot_export(r, sh.snapshot_id, sh.omit_cmdline, VMS_EXPORT_HTML);
 }
 
 /* An address lookup is part of looking at the snapshot already opened: not a view. */

@@ -140,33 +140,39 @@ int vms_h_snapshot_import(struct vms_req *r)
 	return created(r, id, &o, NULL);
 }
 
-/* POST /export.csv, /export.txt: the CSV or text export of the posted document, stored nowhere
+/* POST /export.csv, /export.txt, /export.html: the export of the posted document, stored nowhere
  * (the dashboard's Export of a live scan: what is on screen, not a later scan). */
-static int export_posted(struct vms_req *r, int csv)
+static int export_posted(struct vms_req *r, int kind)
 {
 	struct vms_snapshot *s = NULL;
 	char *text = NULL;
+	const char *ctype, *ext;
 	size_t len = 0;
 	int st = parse_posted(r, &s);
 	if (st)
 		return st;
-	int err = csv ? vms_export_csv(s, &text, &len) : vms_export_text(s, &text, &len);
+	int err = vms_export_render(s, kind, &text, &len, &ctype, &ext);
 	vms_snapshot_free(s);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	st = vms_send(r, 200, csv ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8", text, len, NULL);
+	st = vms_send(r, 200, ctype, text, len, NULL);
 	free(text);
 	return st;
 }
 
 int vms_h_export_csv(struct vms_req *r)
 {
-	return export_posted(r, 1);
+	return export_posted(r, VMS_EXPORT_CSV);
 }
 
 int vms_h_export_txt(struct vms_req *r)
 {
-	return export_posted(r, 0);
+	return export_posted(r, VMS_EXPORT_TXT);
+}
+
+int vms_h_export_html(struct vms_req *r)
+{
+	return export_posted(r, VMS_EXPORT_HTML);
 }
 
 int vms_h_snapshots(struct vms_req *r)
@@ -256,6 +262,13 @@ int vms_h_snapshot_txt(struct vms_req *r)
 	int64_t id;
 	int st = vms_param_id(r, r->param[0], &id);
 	return st ? st : vms_send_snapshot_export(r, id, 0, 0);
+}
+
+int vms_h_snapshot_html(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_param_id(r, r->param[0], &id);
+	return st ? st : vms_send_snapshot_export(r, id, 0, VMS_EXPORT_HTML);
 }
 
 int vms_h_snapshot_at(struct vms_req *r)

@@ -10,6 +10,7 @@
 #include "vmscope/error.h"
 #include "vmscope/growth.h"
 #include "vmscope/json.h"
+#include "vmscope/json_timeline.h"
 #include "vmscope/proclist.h"
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
@@ -32,7 +33,7 @@ static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }
 
-static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
+cJSON *vms_watch_json(struct vms_http *h, const struct vms_watch *w)
 {
 	struct vms_sampler_info si;
 	cJSON *o = vms_json_with_url("watches", w->id, NULL, 0);
@@ -195,7 +196,7 @@ int vms_h_watch_create(struct vms_req *r)
 		return vms_send_vms_err(r, err, 0);
 	char url[VMS_URL_MAX];
 	cJSON *root = vms_json_with_url("watches", id, url, sizeof url);
-	cJSON_AddItemToObject(root, "watch", watch_json(r->h, &back));
+	cJSON_AddItemToObject(root, "watch", vms_watch_json(r->h, &back));
 	vms_watch_clear(&back);
 	struct vms_header hd[] = {{"Location", url}, {NULL, NULL}};
 	return vms_send_json_x(r, 201, root, hd);
@@ -210,9 +211,14 @@ int vms_h_watches(struct vms_req *r)
 		return vms_send_vms_err(r, err, 0);
 	cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "watches");
 	for (size_t i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, watch_json(r->h, &all[i]));
+		cJSON_AddItemToArray(arr, vms_watch_json(r->h, &all[i]));
 	vms_watch_array_free(all, n);
 	return vms_send_json(r, 200, root);
+}
+
+static int load_watch_id(struct vms_req *r, int64_t id, struct vms_watch *w)
+{
+	return vms_answer_store(r, vms_store_watch_get(r->h->store, id, w), "no watch %lld", (long long)id);
 }
 
 static int load_watch(struct vms_req *r, struct vms_watch *w)
@@ -220,7 +226,7 @@ static int load_watch(struct vms_req *r, struct vms_watch *w)
 	int64_t id;
 	if (vms_parse_i64(r->param[0], 1, INT64_MAX, &id) != 0)
 		return vms_send_error(r, 400, "bad_id", "watch ids are positive decimal integers");
-	return vms_answer_store(r, vms_store_watch_get(r->h->store, id, w), "no watch %lld", (long long)id);
+	return load_watch_id(r, id, w);
 }
 
 int vms_h_watch_get(struct vms_req *r)
@@ -229,7 +235,7 @@ int vms_h_watch_get(struct vms_req *r)
 	int st = load_watch(r, &w);
 	if (st)
 		return st;
-	cJSON *j = watch_json(r->h, &w);
+	cJSON *j = vms_watch_json(r->h, &w);
 	vms_watch_clear(&w);
 	return vms_send_json(r, 200, j);
 }
@@ -280,7 +286,7 @@ int vms_h_watch_delete(struct vms_req *r)
 	vms_watch_clear(&w);
 	if ((err = vms_store_watch_get(r->h->store, id, &w)) != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	cJSON *j = watch_json(r->h, &w);
+	cJSON *j = vms_watch_json(r->h, &w);
 	vms_watch_clear(&w);
 	return vms_send_json(r, 200, j);
 }
@@ -298,48 +304,25 @@ static int time_query(struct vms_req *r, const char *name, int64_t *out)
 	return 0;
 }
 
-static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT])
+int vms_watch_param(struct vms_req *r, int64_t *id)
 {
-	cJSON *o = cJSON_CreateObject();
-	for (int c = 0; o && c < VMS_COL_COUNT; c++)
-		cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)cols[c]);
-	return o;
-}
-
-static cJSON *sample_json(const struct vms_sample *s)
-{
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
-	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
-	cJSON_AddBoolToObject(o, "restart", (s->flags & VMS_SAMPLE_RESTART) != 0);
-	if (s->snapshot_id)
-		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
-	else
-		cJSON_AddNullToObject(o, "snapshot_id");
-	cJSON_AddNumberToObject(o, "threads", (double)s->threads);
-	cJSON_AddNumberToObject(o, "vm_rss", (double)s->vm_rss);
-	cJSON_AddNumberToObject(o, "vm_swap", (double)s->vm_swap);
-	cJSON_AddNumberToObject(o, "min_flt", (double)s->min_flt);
-	cJSON_AddNumberToObject(o, "maj_flt", (double)s->maj_flt);
-	cJSON_AddItemToObject(o, "total", cols_json(s->total));
-	cJSON *types = cJSON_AddObjectToObject(o, "types");
-	for (int t = 0; types && t < VMS_TYPE_COUNT; t++) {
-		const struct vms_type_summary *ts = &s->summary[t];
-		if (!ts->blocks && !ts->cols[VMS_COL_SIZE])
-			continue; /* an empty type is left out */
-		cJSON *e = cJSON_AddObjectToObject(types, vms_type_key((enum vms_type)t));
-		cJSON_AddNumberToObject(e, "blocks", (double)ts->blocks);
-		cJSON_AddNumberToObject(e, "largest", (double)ts->largest);
-		cJSON_AddNumberToObject(e, "regions", (double)ts->regions);
-		for (int c = 0; c < VMS_COL_COUNT; c++)
-			cJSON_AddNumberToObject(e, vms_col_key((enum vms_col)c), (double)ts->cols[c]);
+	struct vms_watch w;
+	int st = load_watch(r, &w);
+	if (!st) {
+		*id = w.id;
+		vms_watch_clear(&w);
 	}
-	return o;
+	return st;
 }
 
 int vms_h_watch_samples(struct vms_req *r)
+{
+	int64_t id;
+	int st = vms_watch_param(r, &id);
+	return st ? st : vms_send_watch_samples(r, id, 1);
+}
+
+int vms_send_watch_samples(struct vms_req *r, int64_t id, int live_ok)
 {
 	struct vms_watch w;
 	struct vms_sample *s = NULL;
@@ -347,14 +330,12 @@ int vms_h_watch_samples(struct vms_req *r)
 	int64_t from, to, after, wait_s = 0, maxp = DEFAULT_MAX_POINTS;
 	char buf[32];
 	int st;
-	if ((st = load_watch(r, &w)) != 0)
-		return st;
-	int64_t id = w.id;
-	vms_watch_clear(&w);
 	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0 ||
 	    (st = time_query(r, "after", &after)) != 0)
 		return st;
 	int qw = vms_query(r, "wait_s", buf, sizeof buf);
+	if (qw != -1 && !live_ok) /* a share link's holder may not hold a waiting slot */
+		return vms_send_error(r, 400, "bad_query", "?wait_s= (live updates) needs the API token");
 	if (qw != -1 && (qw <= 0 || vms_parse_i64(buf, 0, MAX_WAIT_S, &wait_s) != 0))
 		return vms_send_error(r, 400, "bad_query", "?wait_s= takes 0 to %d seconds", MAX_WAIT_S);
 	if (wait_s && !after)
@@ -364,11 +345,28 @@ int vms_h_watch_samples(struct vms_req *r)
 		from = after + 1;
 	/* Long polling: live updates without a request per second from each open dashboard. */
 	int waited = wait_s ? vms_sampler_wait(r->h, id, after, wait_s * 1000) : 0;
-	if ((st = load_watch(r, &w)) != 0)
+	if ((st = load_watch_id(r, id, &w)) != 0)
 		return st;
 	char state[16];
 	snprintf(state, sizeof state, "%s", w.state);
 	vms_watch_clear(&w);
+	/* ?columns=committed,private: only those columns per type (a chart needs a few of the 16;
+	 * 24 h at 1,000 points is 4 MB of JSON with all of them) */
+	uint32_t colmask = VMS_SAMPLE_ALL_COLUMNS;
+	char cols[256];
+	int qc = vms_query(r, "columns", cols, sizeof cols);
+	if (qc == -2 || qc == 0)
+		return vms_send_error(r, 400, "bad_query",
+		                      "?columns= takes column keys such as committed,private");
+	if (qc > 0) {
+		colmask = 0;
+		for (char *save = NULL, *k = strtok_r(cols, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+			int c = vms_col_from_key(k);
+			if (c < 0)
+				return vms_send_error(r, 400, "bad_query", "?columns=: no column \"%s\"", k);
+			colmask |= 1u << c;
+		}
+	}
 	int qn = vms_query(r, "max_points", buf, sizeof buf);
 	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
 		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
@@ -406,7 +404,7 @@ int vms_h_watch_samples(struct vms_req *r)
 		cJSON_AddNullToObject(root, "bucket_ms");
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < n; i++) {
-		cJSON *o = sample_json(&s[i]);
+		cJSON *o = vms_json_sample_cols(&s[i], colmask);
 		if (bucket > 0) {
 			cJSON_AddNumberToObject(o, "samples", (double)s[i].n_merged);
 			cJSON_AddNumberToObject(o, "committed_min", (double)s[i].committed_min);
@@ -429,9 +427,17 @@ static int cmp_committed_delta(const void *a, const void *b)
 	return dx < dy ? 1 : dx > dy ? -1 : 0;
 }
 
-static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms)
+/* A full snapshot the growth names; through a watch's share link (share_token) its url is the
+ * link's own route to it. */
+static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms, const char *share_token)
 {
 	cJSON *o = vms_json_with_url("snapshots", id, NULL, 0);
+	if (o && share_token) {
+		char url[160];
+		snprintf(url, sizeof url, "/api/v1/shared/%s/watch/snapshots/%lld", share_token,
+		         (long long)id);
+		cJSON_ReplaceItemInObject(o, "url", cJSON_CreateString(url));
+	}
 	char iso[40];
 	add_time(o, "at", "at_ms", at_ms);
 	cJSON_AddNumberToObject(o, "off_by_ms", (double)(at_ms - wanted_ms));
@@ -532,15 +538,17 @@ static void add_free_largest(cJSON *root, const struct vms_sample *s, size_t n)
 
 int vms_h_watch_growth(struct vms_req *r)
 {
-	struct vms_watch w;
+	int64_t id;
+	int st = vms_watch_param(r, &id);
+	return st ? st : vms_send_watch_growth(r, id, NULL);
+}
+
+int vms_send_watch_growth(struct vms_req *r, int64_t id, const char *share_token)
+{
 	struct vms_sample *s = NULL;
 	size_t n = 0;
 	int64_t from, to;
 	int st;
-	if ((st = load_watch(r, &w)) != 0)
-		return st;
-	int64_t id = w.id;
-	vms_watch_clear(&w);
 	if ((st = time_query(r, "from", &from)) != 0 || (st = time_query(r, "to", &to)) != 0)
 		return st;
 	int err = vms_store_samples(r->h->store, id, from, to, &s, &n);
@@ -625,11 +633,15 @@ int vms_h_watch_growth(struct vms_req *r)
 	cJSON *allocs = cJSON_CreateArray();
 	if (e1 == VMS_OK && e2 == VMS_OK && sa != sb) {
 		cJSON *sn = cJSON_AddObjectToObject(root, "snapshots");
-		cJSON_AddItemToObject(sn, "from", snapshot_ref(sa, sa_at, a->t_ms));
-		cJSON_AddItemToObject(sn, "to", snapshot_ref(sb, sb_at, b->t_ms));
-		char diff_url[96];
-		snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa,
-		         (long long)sb);
+		cJSON_AddItemToObject(sn, "from", snapshot_ref(sa, sa_at, a->t_ms, share_token));
+		cJSON_AddItemToObject(sn, "to", snapshot_ref(sb, sb_at, b->t_ms, share_token));
+		char diff_url[200];
+		if (share_token)
+			snprintf(diff_url, sizeof diff_url, "/api/v1/shared/%s/watch/diff?from=%lld&to=%lld",
+			         share_token, (long long)sa, (long long)sb);
+		else
+			snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa,
+			         (long long)sb);
 		cJSON_AddStringToObject(sn, "diff_url", diff_url);
 		err = top_allocations(r, sa, sb, allocs);
 		cJSON_AddNullToObject(root, "allocations_note");

@@ -37,7 +37,10 @@ static int create_token(const char *path, char out[VMS_API_TOKEN_LEN + 1], char 
 	return VMS_OK;
 }
 
-static int read_token(int fd, const char *path, char out[VMS_API_TOKEN_LEN + 1], char *errbuf, size_t errlen)
+/* The token in the open file fd. Ours (owned by our uid) unless any_owner; a file of ours that
+ * others may read is narrowed to 0600, another owner's file that others may read is refused. */
+static int read_token(int fd, const char *path, int any_owner, char out[VMS_API_TOKEN_LEN + 1], char *errbuf,
+                      size_t errlen)
 {
 	struct stat sb;
 	char buf[VMS_API_TOKEN_LEN + 8];
@@ -45,12 +48,13 @@ static int read_token(int fd, const char *path, char out[VMS_API_TOKEN_LEN + 1],
 		snprintf(errbuf, errlen, "token file %s is not a regular file", path);
 		return VMS_ERR_INVALID;
 	}
-	if (sb.st_uid != geteuid()) {
+	int ours = sb.st_uid == geteuid();
+	if (!ours && (!any_owner || (sb.st_mode & 077))) {
 		snprintf(errbuf, errlen, "token file %s belongs to uid %u, not to us (uid %u): refusing it",
 		         path, (unsigned)sb.st_uid, (unsigned)geteuid());
 		return VMS_ERR_INVALID;
 	}
-	if ((sb.st_mode & 077) && fchmod(fd, 0600) != 0) {
+	if (ours && (sb.st_mode & 077) && fchmod(fd, 0600) != 0) {
 		snprintf(errbuf, errlen, "token file %s is readable by others and cannot be narrowed: %s",
 		         path, strerror(errno));
 		return VMS_ERR_INVALID;
@@ -83,7 +87,7 @@ int vms_api_token_load(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
-			int err = read_token(fd, path, out, errbuf, errlen);
+			int err = read_token(fd, path, 0, out, errbuf, errlen);
 			close(fd);
 			return err;
 		}
@@ -96,4 +100,17 @@ int vms_api_token_load(const char *path, char out[VMS_API_TOKEN_LEN + 1], char *
 			return err;
 	}
 	return VMS_ERR_IO;
+}
+
+int vms_api_token_read(const char *path, int any_owner, char out[VMS_API_TOKEN_LEN + 1], char *errbuf,
+                       size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "cannot open token file %s: %s", path, strerror(errno));
+		return errno == ENOENT ? VMS_ERR_NOT_FOUND : VMS_ERR_IO;
+	}
+	int err = read_token(fd, path, any_owner, out, errbuf, errlen);
+	close(fd);
+	return err;
 }

@@ -120,6 +120,12 @@ int vms_route_match(const char *pattern, const char *path, struct vms_req *r);
 /* Dispatch an /api request (after the Host, OPTIONS and size checks). Returns the status. */
 int vms_api_dispatch(struct vms_req *r);
 
+/* Serve on listening socket fd (systemd socket activation) instead of the one civetweb bound on
+ * 127.0.0.1:civetweb_port: fd takes that listener's descriptor number, h->port becomes fd's
+ * port, fd is closed. VMS_OK, VMS_ERR_INVALID (fd is not a listening IPv4 TCP socket) or
+ * VMS_ERR_IO; errbuf says why. (listen_fd.c) */
+int vms_http_adopt_listener(struct vms_http *h, int fd, int civetweb_port, char *errbuf, size_t errlen);
+
 /* ---- responses (respond.c) ----------------------------------------------------------- */
 /* Security headers on every response we write ourselves; `api` adds Cache-Control: no-store.
  * The static-file equivalents go through civetweb's additional_header option. */
@@ -306,6 +312,9 @@ int vms_h_snapshot_at_many(struct vms_req *r);
 int vms_h_snapshot_meta(struct vms_req *r);
 int vms_h_export_csv(struct vms_req *r);
 int vms_h_export_txt(struct vms_req *r);
+int vms_h_export_html(struct vms_req *r); /* the HTML report (server/json/html.c) */
+int vms_h_snapshot_html(struct vms_req *r);
+int vms_h_shared_html(struct vms_req *r);
 int vms_h_diff(struct vms_req *r);
 int vms_h_share_create(struct vms_req *r);
 int vms_h_share_list(struct vms_req *r);
@@ -318,6 +327,14 @@ int vms_h_shared_about(struct vms_req *r);
 int vms_h_snapshot_send(struct vms_req *r);
 /* 410 "expired" / "gone" for a share vms_share_gone says is gone (gone = its return value). */
 int vms_send_share_gone(struct vms_req *r, const struct vms_share *sh, int gone);
+/* Resolve the share token in r->param[0], a snapshot's (watch 0) or a watch's (watch 1): 0 with
+ * *sh, or the status sent (404 unknown or revoked, 410 expired or used up). count: this read
+ * counts as a view. */
+int vms_share_resolve(struct vms_req *r, struct vms_share *sh, int count, int watch);
+/* {"shares":[...]} of a store's share list (err: its result; sh is freed). */
+int vms_send_share_list(struct vms_req *r, int err, struct vms_share *sh, size_t n);
+/* The watch id of r->param[0], checked to exist: 0, or the status sent (400, 404). */
+int vms_watch_param(struct vms_req *r, int64_t *id);
 int vms_h_shared_at_many(struct vms_req *r);
 int vms_h_watch_create(struct vms_req *r);
 int vms_h_watches(struct vms_req *r);
@@ -325,6 +342,26 @@ int vms_h_watch_get(struct vms_req *r);
 int vms_h_watch_delete(struct vms_req *r);
 int vms_h_watch_samples(struct vms_req *r);
 int vms_h_watch_growth(struct vms_req *r);
+/* The samples and what-grew of watch id (api_watches.c), for its own routes and for a watch's
+ * share link: live_ok 0 refuses ?wait_s= (long polls hold one of the few waiting slots);
+ * share_token makes the growth's snapshot and diff urls the link's own routes. */
+int vms_send_watch_samples(struct vms_req *r, int64_t id, int live_ok);
+int vms_send_watch_growth(struct vms_req *r, int64_t id, const char *share_token);
+struct vms_watch;
+cJSON *vms_watch_json(struct vms_http *h, const struct vms_watch *w);
+/* The diff of two stored snapshots (api_diff.c). */
+int vms_send_diff(struct vms_req *r, int64_t from_id, int64_t to_id);
+/* A watch's share links (api_watch_shares.c): create / list (token), and the public read-only
+ * routes under /api/v1/shared/{token}/watch. */
+int vms_h_watch_share_create(struct vms_req *r);
+int vms_h_watch_share_list(struct vms_req *r);
+int vms_h_shared_watch(struct vms_req *r);
+int vms_h_shared_watch_samples(struct vms_req *r);
+int vms_h_shared_watch_growth(struct vms_req *r);
+int vms_h_shared_watch_snapshot(struct vms_req *r);
+int vms_h_shared_watch_diff(struct vms_req *r);
+/* Import a timeline document (vmscope watch -o FILE; api_watch_import.c). */
+int vms_h_watch_import(struct vms_req *r);
 int vms_h_metrics(struct vms_req *r);
 int vms_h_openapi(struct vms_req *r);
 int vms_h_process_residency(struct vms_req *r); /* api_pages.c */
@@ -343,7 +380,13 @@ struct vms_json_opts;
 /* A snapshot's JSON, written without a cJSON tree (vms_json_write_snapshot). */
 int vms_send_snapshot(struct vms_req *r, const struct vms_snapshot *s, const struct vms_json_opts *opts);
 int vms_send_snapshot_json(struct vms_req *r, int64_t id, int omit_cmdline);
-int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int csv);
+/* What a snapshot is exported as (0 and 1 as the csv flag these calls once had). */
+enum vms_export_kind { VMS_EXPORT_TXT = 0, VMS_EXPORT_CSV = 1, VMS_EXPORT_HTML = 2 };
+/* Render s as kind (vmscope/export.h): *text (free()) and its length, with the content type
+ * and the file extension (static). VMS_OK, VMS_ERR_NOMEM, or VMS_ERR_INVALID for no such kind. */
+int vms_export_render(const struct vms_snapshot *s, int kind, char **text, size_t *len, const char **ctype,
+                      const char **ext);
+int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, int kind);
 /* What is at addr_text in stored snapshot id (api_at.c); addr_text NULL: at each address of the
  * POST body {"addresses": [...]}, answered as {"results": [...]}. read_files: also read the
  * image's file on this host for its section and symbol when the snapshot was taken here (never

@@ -25,6 +25,7 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
     {"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
     {"GET", V1 "/snapshots/{}.txt", 0, vms_h_snapshot_txt},
+    {"GET", V1 "/snapshots/{}.html", 0, vms_h_snapshot_html}, /* the HTML report (json/html.c) */
     {"GET", V1 "/snapshots/{}.json", 0, vms_h_snapshot_get},
     {"GET", V1 "/snapshots/{}", 0, vms_h_snapshot_get},
     {"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
@@ -47,6 +48,7 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/export.txt", 0, vms_h_export_txt},
     {"GET", V1 "/shared/{}.csv", VMS_ROUTE_PUBLIC, vms_h_shared_csv},
     {"GET", V1 "/shared/{}.txt", VMS_ROUTE_PUBLIC, vms_h_shared_txt},
+    {"GET", V1 "/shared/{}.html", VMS_ROUTE_PUBLIC, vms_h_shared_html},
     {"GET", V1 "/shared/{}.json", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}", VMS_ROUTE_PUBLIC, vms_h_shared_get},
     {"GET", V1 "/shared/{}/at/{}", VMS_ROUTE_PUBLIC, vms_h_shared_at},
@@ -60,6 +62,17 @@ const struct vms_route vms_routes[] = {
     {"POST", V1 "/processes/{}/at", 0, vms_h_process_at_many},
     {"POST", V1 "/snapshots/{}/at", 0, vms_h_snapshot_at_many},
     {"POST", V1 "/shared/{}/at", VMS_ROUTE_PUBLIC, vms_h_shared_at_many},
+    {"POST", V1 "/export.html", 0, vms_h_export_html},
+    /* a watch's timeline: import a `vmscope watch -o` file; share links (api_watch_shares.c),
+     * public only for that watch's stored timeline */
+    {"POST", V1 "/watches/import", 0, vms_h_watch_import},
+    {"POST", V1 "/watches/{}/share", 0, vms_h_watch_share_create},
+    {"GET", V1 "/watches/{}/shares", 0, vms_h_watch_share_list},
+    {"GET", V1 "/shared/{}/watch", VMS_ROUTE_PUBLIC, vms_h_shared_watch},
+    {"GET", V1 "/shared/{}/watch/samples", VMS_ROUTE_PUBLIC, vms_h_shared_watch_samples},
+    {"GET", V1 "/shared/{}/watch/growth", VMS_ROUTE_PUBLIC, vms_h_shared_watch_growth},
+    {"GET", V1 "/shared/{}/watch/diff", VMS_ROUTE_PUBLIC, vms_h_shared_watch_diff},
+    {"GET", V1 "/shared/{}/watch/snapshots/{}", VMS_ROUTE_PUBLIC, vms_h_shared_watch_snapshot},
 };
 const size_t vms_n_routes = sizeof vms_routes / sizeof vms_routes[0];
 

@@ -390,7 +390,9 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 {
 	char ports[96], threads[16], timeout[16], keep_alive[16];
 	/* "s": this port speaks TLS only; a plain HTTP request on it fails the handshake. */
-	snprintf(ports, sizeof ports, "%s:%d%s", h->listen_addr, port, h->tls ? "s" : "");
+	/* An inherited socket replaces a listener bound on a free loopback port (listen_fd.c). */
+	snprintf(ports, sizeof ports, "%s:%d%s", cfg->listen_fd > 0 ? "127.0.0.1" : h->listen_addr,
+	         cfg->listen_fd > 0 ? 0 : port, h->tls ? "s" : "");
 	snprintf(threads, sizeof threads, "%u", cfg->threads ? cfg->threads : VMS_HTTP_DEFAULT_THREADS);
 	snprintf(timeout, sizeof timeout, "%u",
 	         cfg->request_timeout_ms ? cfg->request_timeout_ms : VMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS);
@@ -458,6 +460,18 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	struct mg_server_port sp[4];
 	int n = mg_get_server_ports(h->mg, 4, sp);
 	__atomic_store_n(&h->port, n > 0 ? sp[0].port : port, __ATOMIC_RELEASE);
+	if (cfg->listen_fd > 0) {
+		int err = VMS_ERR_IO;
+		if (n > 0)
+			err = vms_http_adopt_listener(h, cfg->listen_fd, sp[0].port, errbuf, errlen);
+		else
+			snprintf(errbuf, errlen, "civetweb reports no listening port");
+		if (err != VMS_OK) {
+			mg_stop(h->mg);
+			h->mg = NULL;
+			return err;
+		}
+	}
 	return VMS_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "http_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
 static const char gone_page[] = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -27,6 +28,8 @@ int vms_share_page(struct vms_req *r, const char *token)
 	memcpy(tok, token, n);
 	tok[n] = '\0';
 	int err = vms_store_share_get(r->h->store, tok, &sh);
+	if (err == VMS_ERR_NOT_FOUND) /* a watch's timeline (vmscope/store_watch.h) */
+		err = vms_store_watch_share_get(r->h->store, tok, &sh);
 	if (err == VMS_ERR_NOT_FOUND)
 		return vms_send(r, 404, "text/html; charset=utf-8", gone_page, sizeof gone_page - 1, NULL);
 	if (err != VMS_OK)

@@ -1,6 +1,7 @@
 /* CSV export laid out like Sysinternals VMMap's own CSV export:
  *
- *   "Process:","bash"            header rows (also PID, Host, Kernel, Taken at, Architecture)
+ *   "Process:","bash"            header rows (also PID, Host, Kernel, Taken at, Architecture,
+ *                                and Total WS: its relation to ps RSS, vms_ws_relation)
  *   (blank line)
  *   "Type","Size",...,"Largest"  summary: Total first (as VMMap does), then each type, Free last
  *   (blank line)
@@ -105,6 +106,10 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	else
 		snprintf(buf, sizeof buf, "%s", s->arch.machine ? s->arch.machine : "unknown");
 	header_row(sb, "Architecture:", buf);
+	/* Total WS counts the page tables, ps RSS does not: the sentence without its "Total WS " */
+	char relation[320];
+	vms_ws_relation(s, 0, relation, sizeof relation);
+	header_row(sb, "Total WS:", relation + strlen("Total WS "));
 	vms_sb_puts(sb, CRLF);
 }
 

@@ -1,8 +1,7 @@
-/* Private to the json layer: what the snapshot importer (json_parse.c) and its oracle, the
- * cJSON-tree importer (json_parse_tree.c), share: the error sentence, the checks of the whole
- * text before it is parsed, the value scanners and the checks of a record once it is read.
- * Every function that can fail writes "path.key: what is wrong" into err[errlen] (err may be
- * NULL) and returns -1; 0 means fine. */
+/* Private to the json layer: what the snapshot importer (json_parse.c) is built from: the error sentence, the
+ * checks of the whole text before it is parsed, the value scanners and the checks of a record once it is
+ * read. Every function that can fail writes "path.key: what is wrong" into err[errlen] (err may be NULL) and
+ * returns -1; 0 means fine. */
 #ifndef VMSCOPE_JSON_IMPORT_H
 #define VMSCOPE_JSON_IMPORT_H
 

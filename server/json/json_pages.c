@@ -25,20 +25,26 @@ static cJSON *range_object(pid_t pid, uint64_t start, uint64_t end)
 	return o;
 }
 
-/* parent[key] = an array of n objects, the i-th filled in by put(x, from, i). 0, or -1 when out
- * of memory (parent then holds a partial array: the caller deletes it). */
-static int add_array(cJSON *parent, const char *key, size_t n,
-                     void (*put)(cJSON *x, const void *from, size_t i), const void *from)
+/* The last step of each document: parent[key] = an array of n objects, the i-th filled in by
+ * put(x, from, i). Returns parent, or NULL when out of memory (parent is then deleted). */
+static cJSON *finish_with_array(cJSON *parent, const char *key, size_t n,
+                                void (*put)(cJSON *x, const void *from, size_t i), const void *from)
 {
 	cJSON *a = cJSON_AddArrayToObject(parent, key);
 	for (size_t i = 0; a && i < n; i++) {
 		cJSON *x = cJSON_CreateObject();
-		if (!x)
-			return -1;
+		if (!x) {
+			a = NULL;
+			break;
+		}
 		cJSON_AddItemToArray(a, x);
 		put(x, from, i);
 	}
-	return a ? 0 : -1;
+	if (!a) {
+		cJSON_Delete(parent);
+		return NULL;
+	}
+	return parent;
 }
 
 static cJSON *flag_list(uint32_t flags)
@@ -82,12 +88,7 @@ cJSON *vms_json_residency(pid_t pid, const struct vms_residency *r)
 	if ((pages = cJSON_AddObjectToObject(o, "pages")))
 		for (unsigned i = 0; vms_page_flag_name(i); i++)
 			cJSON_AddNumberToObject(pages, vms_page_flag_name(i), (double)r->pages[i]);
-	if (add_array(o, "runs", r->n_runs, put_run, r))
-		goto fail;
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
+	return finish_with_array(o, "runs", r->n_runs, put_run, r);
 }
 
 static void put_string(cJSON *x, const void *from, size_t i)
@@ -113,12 +114,7 @@ cJSON *vms_json_strings(pid_t pid, uint64_t start, uint64_t end, const struct vm
 	cJSON_AddNumberToObject(j, "bytes_skipped", (double)s->bytes_skipped);
 	cJSON_AddBoolToObject(j, "truncated", s->truncated);
 	add_addr(j, "read_end", s->read_end);
-	if (add_array(j, "strings", s->n, put_string, s->v))
-		goto fail;
-	return j;
-fail:
-	cJSON_Delete(j);
-	return NULL;
+	return finish_with_array(j, "strings", s->n, put_string, s->v);
 }
 
 cJSON *vms_json_mem_figure(const struct vms_mem_figure *f)
@@ -167,10 +163,5 @@ cJSON *vms_json_working_set(pid_t pid, const struct vms_working_set *w)
 	cJSON_AddNumberToObject(o, "seconds", w->seconds);
 	cJSON_AddNumberToObject(o, "rss", (double)w->rss);
 	cJSON_AddNumberToObject(o, "referenced", (double)w->referenced);
-	if (add_array(o, "vmas", w->n, put_ws_vma, w->v))
-		goto fail;
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
+	return finish_with_array(o, "vmas", w->n, put_ws_vma, w->v);
 }

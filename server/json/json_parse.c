@@ -1,12 +1,13 @@
 /* Snapshot JSON (docs/snapshot-format.md) -> struct vms_snapshot, for imports and
  * `vmscope diff a.json b.json`, read in place with the pull tokenizer (json_scan.h): no tree,
  * so an import costs the body, the snapshot and a few hundred bytes per open object (a cJSON
- * tree cost ~10x the body; that importer, json_parse_tree.c, is now the test oracle).
+ * tree cost ~10x the body; that importer was retired once its outcomes were pinned in
+ * tests/fixtures/json-import/expected.tsv, which tests/unit/test_json_import.c checks).
  *
  * The input is untrusted (an HTTP upload): every value is type- and range-checked, nothing is
  * trusted for sizes, and the first problem is reported as "<path>: <what is wrong>" (e.g.
  * "allocations[3].regions[0].start: not a 0x… address"), with the same sentences and in the
- * same order as the tree importer: first the whole text is checked (depth, UTF-8, syntax,
+ * same order as the tree importer did: first the whole text is checked (depth, UTF-8, syntax,
  * duplicate keys, by vms_jscan_check), then each object is indexed by its record's field table
  * (the offset of each known key's value; unknown keys skipped) and its fields are read in
  * table order, so a document's key order does not change which error is reported.
@@ -677,7 +678,7 @@ static int parse_top(struct pctx *c, const struct jobj *root)
 	return 0;
 }
 
-/* The checks of the whole text before any field is read, in the tree importer's order: depth,
+/* The checks of the whole text before any field is read, in the order the tree importer used: depth,
  * UTF-8, syntax, trailing text, an object at the top, duplicate keys. Returns VMS_OK (*value =
  * the top-level object's '{') or an error (message set). */
 static int check_text(struct pctx *c, size_t *value)

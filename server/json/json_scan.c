@@ -2,8 +2,8 @@
  *
  * The check mirrors cJSON 1.7.15's parse_value/parse_string/parse_number/parse_array/
  * parse_object step by step, so that an import accepts, refuses and locates errors exactly as
- * the cJSON-tree importer did (json_parse_tree.c is kept as the oracle; test_json_stream.c
- * compares the two). cJSON quirks kept on purpose: every byte <= 32 is whitespace, a number is
+ * the cJSON-tree importer it replaced did (tests/unit/test_json_import.c checks the outcomes
+ * pinned when the two agreed). cJSON quirks kept on purpose: every byte <= 32 is whitespace, a number is
  * what strtod reads from the run of [0-9+-.eE] (the Debian 1.7.15 has 1.7.18's
  * unbounded copy), an invalid \u hex digit reads as U+0000,
  * raw control characters in strings are accepted, a leading UTF-8 BOM is skipped. */
@@ -343,17 +343,26 @@ static int after_member(const struct chk *c, unsigned char close)
 	return can_access(c, 0) && c->t[c->off] == close ? 0 : -1;
 }
 
+/* Past the separator at c->off ('[', ',' or ':'): whitespace, a value, whitespace. 0 when the
+ * value is bad. */
+static int parse_member_value(struct chk *c)
+{
+	c->off++;
+	skip_ws(c);
+	if (!parse_value(c))
+		return 0;
+	skip_ws(c);
+	return 1;
+}
+
 static int parse_array(struct chk *c)
 {
 	int r = open_container(c, ']');
 	if (r)
 		goto done;
 	do {
-		c->off++;
-		skip_ws(c);
-		if (!parse_value(c))
+		if (!parse_member_value(c))
 			return 0;
-		skip_ws(c);
 	} while ((r = after_member(c, ']')) == 1);
 done:
 	if (r < 0)
@@ -389,13 +398,8 @@ static int parse_object(struct chk *c)
 		}
 		c->keys[c->n_keys++] = k;
 		skip_ws(c);
-		if (!can_access(c, 0) || c->t[c->off] != ':')
+		if (!can_access(c, 0) || c->t[c->off] != ':' || !parse_member_value(c))
 			return 0;
-		c->off++;
-		skip_ws(c);
-		if (!parse_value(c))
-			return 0;
-		skip_ws(c);
 	} while ((r = after_member(c, '}')) == 1);
 	if (r == 0)
 		check_dups(c, base, open);

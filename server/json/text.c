@@ -35,6 +35,7 @@ struct table {
 	char **cells; /* nrows * ncols, malloc'd strings, NULL = empty */
 	size_t nrows, cap;
 	int oom;
+	int human; /* t_kib writes human units (vms_text_opts.human) */
 };
 
 static void t_row(struct table *t)
@@ -141,33 +142,21 @@ static uint64_t kib(uint64_t bytes)
 	return bytes / 1024 + (bytes % 1024 >= 512);
 }
 
-static void t_kib(struct table *t, size_t col, uint64_t bytes)
-{
-	t_set(t, col, "%" PRIu64, kib(bytes));
-}
-
-/* Bytes in human units, as the dashboard writes them: "4 KiB", "12.5 MiB", "128 TiB" (three
- * significant digits are plenty to read; below 100 one decimal, ".0" left out). */
+/* Bytes in human units, as the dashboard writes them: "4 KiB", "12.5 MiB", "128 TiB". */
 static void t_human(struct table *t, size_t col, uint64_t bytes)
 {
-	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	if (bytes < 1024) {
-		t_set(t, col, "%" PRIu64 " B", bytes);
-		return;
-	}
-	double v = (double)bytes / 1024.0;
-	size_t u = 0;
-	while (v >= 1024.0 && u + 1 < sizeof unit / sizeof unit[0]) {
-		v /= 1024.0;
-		u++;
-	}
-	uint64_t tenths = (uint64_t)(v * 10.0 + 0.5);
-	if (v >= 99.95)
-		t_set(t, col, "%.0f %s", v, unit[u]);
-	else if (tenths % 10 == 0)
-		t_set(t, col, "%" PRIu64 " %s", tenths / 10, unit[u]);
+	char buf[32];
+	vms_fmt_human(bytes, buf, sizeof buf);
+	t_set(t, col, "%s", buf);
+}
+
+/* A size cell: KiB, or human units when the table asks for them. */
+static void t_kib(struct table *t, size_t col, uint64_t bytes)
+{
+	if (t->human)
+		t_human(t, col, bytes);
 	else
-		t_set(t, col, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10, unit[u]);
+		t_set(t, col, "%" PRIu64, kib(bytes));
 }
 
 /* Signed KiB with an explicit sign; 0 stays "0". */
@@ -246,9 +235,10 @@ static const enum vms_col summary_col_ids[] = {
 };
 #define N_SUM_COLS (sizeof summary_col_ids / sizeof summary_col_ids[0])
 
-static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
+static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s, int human)
 {
-	struct table t = {summary_cols, sizeof summary_cols / sizeof summary_cols[0], NULL, 0, 0, 0};
+	struct table t = {summary_cols, sizeof summary_cols / sizeof summary_cols[0], NULL, 0, 0, 0, human};
+	char relation[320];
 	uint64_t blocks = 0, largest = 0;
 
 	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
@@ -279,19 +269,25 @@ static int put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 	t_set(&t, 1 + N_SUM_COLS, "%" PRIu64, blocks);
 	t_kib(&t, 2 + N_SUM_COLS, largest);
 
-	vms_sb_puts(sb,
-	            "Summary (KiB; Free in human units: Blocks = free gaps, Largest = largest free block)\n");
+	vms_sb_puts(sb, human ? "Summary (Blocks = free gaps, Largest = largest free block)\n"
+	                      : "Summary (KiB; Free in human units: Blocks = free gaps, Largest = "
+	                        "largest free block)\n");
 	t_render(&t, sb);
-	vms_sb_putc(sb, '\n');
+	/* Total WS counts the page tables, ps RSS does not: say so where the number is shown */
+	vms_ws_relation(s, human, relation, sizeof relation);
+	vms_sb_printf(sb, "%s.\n\n", relation);
 	int oom = t.oom;
 	t_free(&t);
 	return oom ? -1 : 0;
 }
 
+/* Dirty beside Total WS, as pmap -x shows it beside RSS. */
 static const struct tcol detail_cols[] = {
-    {"Address", 0}, {"Type", 0},     {"Size", 1},       {"Committed", 1},
-    {"Private", 1}, {"Total WS", 1}, {"Protection", 0}, {"Details", 0},
+    {"Address", 0},  {"Type", 0},  {"Size", 1},       {"Committed", 1}, {"Private", 1},
+    {"Total WS", 1}, {"Dirty", 1}, {"Protection", 0}, {"Details", 0},
 };
+#define DCOL_PROT 7
+#define DCOL_DETAILS 8
 
 static void detail_numbers(struct table *t, const uint64_t *cols)
 {
@@ -299,6 +295,7 @@ static void detail_numbers(struct table *t, const uint64_t *cols)
 	t_kib(t, 3, cols[VMS_COL_COMMITTED]);
 	t_kib(t, 4, cols[VMS_COL_PRIVATE]);
 	t_kib(t, 5, cols[VMS_COL_TOTAL_WS]);
+	t_kib(t, 6, cols[VMS_COL_DIRTY]);
 }
 
 /* Details of a region row: role, then its path when it differs from the allocation's. */
@@ -315,18 +312,18 @@ static void region_details(struct table *t, const struct vms_region *r, const st
 			vms_sb_puts(&sb, " (deleted)");
 		if (vms_sb_finish(&sb, &s, NULL) != VMS_OK)
 			s = NULL;
-		t_take(t, 7, s);
+		t_take(t, DCOL_DETAILS, s);
 		return;
 	}
 	if (r->role)
-		t_set_escaped(t, 7, r->role, NULL);
+		t_set_escaped(t, DCOL_DETAILS, r->role, NULL);
 	else if (own_path)
-		t_set_escaped(t, 7, r->path, r->deleted ? " (deleted)" : NULL);
+		t_set_escaped(t, DCOL_DETAILS, r->path, r->deleted ? " (deleted)" : NULL);
 }
 
-static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s)
+static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s, int human)
 {
-	struct table t = {detail_cols, sizeof detail_cols / sizeof detail_cols[0], NULL, 0, 0, 0};
+	struct table t = {detail_cols, sizeof detail_cols / sizeof detail_cols[0], NULL, 0, 0, 0, human};
 	char prot[64];
 
 	for (size_t i = 0; i < s->n_allocations && !t.oom; i++) {
@@ -336,8 +333,8 @@ static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s)
 		t_set(&t, 1, "%s", vms_type_name(a->type));
 		detail_numbers(&t, a->cols);
 		vms_alloc_protection(s, a, prot, sizeof prot);
-		t_set(&t, 6, "%s", prot);
-		t_set_escaped(&t, 7, a->details, NULL);
+		t_set(&t, DCOL_PROT, "%s", prot);
+		t_set_escaped(&t, DCOL_DETAILS, a->details, NULL);
 		if (a->n_regions < 2)
 			continue;
 		for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
@@ -346,12 +343,12 @@ static int put_allocations(struct vms_sb *sb, const struct vms_snapshot *s)
 			t_set(&t, 0, "  0x%" PRIx64, r->start);
 			t_set(&t, 1, "%s", vms_type_name(r->type));
 			detail_numbers(&t, r->cols);
-			t_set(&t, 6, "%.4s", r->perms);
+			t_set(&t, DCOL_PROT, "%.4s", r->perms);
 			region_details(&t, r, a);
 		}
 	}
-	vms_sb_printf(sb, "Allocations (%zu, %zu regions; KiB; regions of an allocation indented)\n",
-	              s->n_allocations, s->n_regions);
+	vms_sb_printf(sb, "Allocations (%zu, %zu regions; %sregions of an allocation indented)\n",
+	              s->n_allocations, s->n_regions, human ? "" : "KiB; ");
 	t_render(&t, sb);
 	int oom = t.oom;
 	t_free(&t);
@@ -367,7 +364,7 @@ static const struct tcol thread_cols[] = {
 
 static int put_threads(struct vms_sb *sb, const struct vms_snapshot *s)
 {
-	struct table t = {thread_cols, sizeof thread_cols / sizeof thread_cols[0], NULL, 0, 0, 0};
+	struct table t = {thread_cols, sizeof thread_cols / sizeof thread_cols[0], NULL, 0, 0, 0, 0};
 	if (!s->n_threads)
 		return 0;
 	for (size_t i = 0; i < s->n_threads; i++) {
@@ -400,14 +397,20 @@ static int put_threads(struct vms_sb *sb, const struct vms_snapshot *s)
 	return oom || sb->oom ? -1 : 0;
 }
 
-int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len)
+int vms_export_text_with(const struct vms_snapshot *s, const struct vms_text_opts *o, char **out, size_t *len)
 {
 	struct vms_sb sb = {0};
+	int human = o && o->human;
 
 	put_header(&sb, s);
-	if (put_summary(&sb, s) < 0 || put_allocations(&sb, s) < 0 || put_threads(&sb, s) < 0)
+	if (put_summary(&sb, s, human) < 0 || put_allocations(&sb, s, human) < 0 || put_threads(&sb, s) < 0)
 		sb.oom = 1;
 	return vms_sb_finish(&sb, out, len);
+}
+
+int vms_export_text(const struct vms_snapshot *s, char **out, size_t *len)
+{
+	return vms_export_text_with(s, NULL, out, len);
 }
 
 /* ---- diff report -------------------------------------------------------------------- */
@@ -439,7 +442,7 @@ static int row_has_change(const int64_t *d, int64_t blocks)
 
 static int put_diff_summary(struct vms_sb *sb, const struct vms_diff *d)
 {
-	struct table t = {dsum_cols, sizeof dsum_cols / sizeof dsum_cols[0], NULL, 0, 0, 0};
+	struct table t = {dsum_cols, sizeof dsum_cols / sizeof dsum_cols[0], NULL, 0, 0, 0, 0};
 	int64_t blocks = 0;
 
 	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
@@ -569,7 +572,7 @@ static const void *item_at(const void *arr, size_t n, size_t size, long idx)
 static int put_diff_table(struct vms_sb *sb, const struct diff_table *dt, const struct vms_diff_entry *e,
                           size_t n, const void *from, size_t n_from, const void *to, size_t n_to)
 {
-	struct table t = {dt->cols, dt->ncols, NULL, 0, 0, 0};
+	struct table t = {dt->cols, dt->ncols, NULL, 0, 0, 0, 0};
 
 	for (size_t i = 0; i < n && !t.oom; i++) {
 		const void *f = item_at(from, n_from, dt->item_size, e[i].from);

@@ -3,6 +3,7 @@
 #include "vmscope/export.h"
 #include "vmscope/snapshot.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,4 +182,57 @@ char *vms_text_escape(const char *s)
 	if (vms_sb_finish(&sb, &out, &len) != 0)
 		return NULL;
 	return out;
+}
+
+void vms_fmt_human(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		snprintf(buf, size, "%" PRIu64 " B", bytes);
+		return;
+	}
+	double v = (double)bytes / 1024.0;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof unit / sizeof unit[0]) {
+		v /= 1024.0;
+		u++;
+	}
+	uint64_t tenths = (uint64_t)(v * 10.0 + 0.5);
+	if (v >= 99.95)
+		snprintf(buf, size, "%.0f %s", v, unit[u]);
+	else if (tenths % 10 == 0)
+		snprintf(buf, size, "%" PRIu64 " %s", tenths / 10, unit[u]);
+	else
+		snprintf(buf, size, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10, unit[u]);
+}
+
+static void fmt_size(uint64_t bytes, int human, char *buf, size_t size)
+{
+	if (human)
+		vms_fmt_human(bytes, buf, size);
+	else
+		snprintf(buf, size, "%" PRIu64 " KiB", bytes / 1024 + (bytes % 1024 >= 512));
+}
+
+void vms_ws_relation(const struct vms_snapshot *s, int human, char *buf, size_t size)
+{
+	char ws[32], rss[32], pte[32];
+	uint64_t pt = s->summary[VMS_TYPE_PAGE_TABLE].cols[VMS_COL_TOTAL_WS];
+	fmt_size(s->total[VMS_COL_TOTAL_WS], human, ws, sizeof ws);
+	fmt_size(s->status.vm_rss, human, rss, sizeof rss);
+	fmt_size(pt, human, pte, sizeof pte);
+	if (!s->status.vm_rss)
+		snprintf(buf, size,
+		         "Total WS %s includes the page tables (%s, the Page Table row), which ps RSS "
+		         "(VmRSS) leaves out",
+		         ws, pte);
+	else if (s->total[VMS_COL_TOTAL_WS] == s->status.vm_rss + pt)
+		snprintf(buf, size,
+		         "Total WS %s = ps RSS %s (VmRSS) + page tables %s (VmPTE, the Page Table row)", ws,
+		         rss, pte);
+	else
+		snprintf(buf, size,
+		         "Total WS %s is resident memory + page tables %s (VmPTE, the Page Table row); ps "
+		         "RSS (VmRSS, read a moment apart from smaps while the process changed) was %s",
+		         ws, pte, rss);
 }

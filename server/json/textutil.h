@@ -36,4 +36,15 @@ struct vms_allocation;
 void vms_alloc_protection(const struct vms_snapshot *s, const struct vms_allocation *a, char *buf,
                           size_t size);
 
+/* bytes in human units into buf, as the dashboard writes them: "512 B", "4 KiB", "12.5 MiB",
+ * "128 TiB" (three significant digits; below 100 one decimal, ".0" left out). */
+void vms_fmt_human(uint64_t bytes, char *buf, size_t size);
+
+/* The relation of the snapshot's Total WS to ps's RSS, as one sentence into buf (no newline):
+ * "Total WS 3816 KiB = ps RSS 3732 KiB (VmRSS) + page tables 84 KiB (VmPTE, the Page Table
+ * row)" when they add up; otherwise says that VmRSS was read a moment apart, or (a snapshot
+ * without VmRSS) only that Total WS includes the page tables. human: sizes as vms_fmt_human,
+ * else KiB. */
+void vms_ws_relation(const struct vms_snapshot *s, int human, char *buf, size_t size);
+
 #endif

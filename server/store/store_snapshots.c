@@ -385,13 +385,12 @@ void vms_snapshot_meta_clear(struct vms_snapshot_meta *m)
 
 void vms_snapshot_list_free(struct vms_snapshot_list *l)
 {
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; l && i < l->n; i++)
 		vms_snapshot_meta_clear(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	if (l) {
+		free(l->items);
+		*l = (struct vms_snapshot_list){0};
+	}
 }
 
 /* Fill m from a row of META_COLS (store_sql.c). */

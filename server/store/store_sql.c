@@ -120,6 +120,22 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     "CREATE TABLE snapshot_residency ("
     " snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
     " bytes INTEGER NOT NULL, body BLOB NOT NULL);",
+
+    /* Schema 8: share links for a watch's timeline (issue 10). The same token model as
+     * shares (selector + constant-time-compared secret, expiry, views, revocation), in a table
+     * of its own so a watch token can never open a snapshot route nor the other way round;
+     * deleting the watch deletes its links. One self-contained step. */
+    "CREATE TABLE watch_shares ("
+    " selector TEXT PRIMARY KEY,"
+    " secret TEXT NOT NULL,"
+    " watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,"
+    " omit_cmdline INTEGER NOT NULL,"
+    " created_at_ms INTEGER NOT NULL,"
+    " revoked_at_ms INTEGER,"
+    " expires_at_ms INTEGER,"
+    " views INTEGER NOT NULL DEFAULT 0,"
+    " max_views INTEGER);"
+    "CREATE INDEX watch_shares_by_watch ON watch_shares(watch_id);",
 };
 
 #define META_COLS                                                                                            \
@@ -188,6 +204,20 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_SHARE_LIST] = "SELECT selector || secret, snapshot_id, omit_cmdline, created_at_ms, "
                           "coalesce(expires_at_ms, 0), views, coalesce(max_views, 0) FROM shares "
                           "WHERE snapshot_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
+    /* watch shares (schema 8): the same columns as shares, watch_id in snapshot_id's place */
+    [VMS_ST_WSHARE_INSERT] = "INSERT INTO watch_shares (selector, secret, watch_id, omit_cmdline, "
+                             "created_at_ms, expires_at_ms, max_views) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [VMS_ST_WSHARE_GET] = "SELECT secret, watch_id, omit_cmdline, created_at_ms, coalesce(expires_at_ms, 0), "
+                          "views, coalesce(max_views, 0) FROM watch_shares "
+                          "WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_WSHARE_VIEW] = "UPDATE watch_shares SET views = views + 1 WHERE selector = ?1",
+    [VMS_ST_WSHARE_REVOKE] =
+        "UPDATE watch_shares SET revoked_at_ms = ?2 WHERE selector = ?1 AND revoked_at_ms IS NULL",
+    [VMS_ST_WSHARE_LIST] = "SELECT selector || secret, watch_id, omit_cmdline, created_at_ms, "
+                           "coalesce(expires_at_ms, 0), views, coalesce(max_views, 0) FROM watch_shares "
+                           "WHERE watch_id = ?1 AND revoked_at_ms IS NULL ORDER BY created_at_ms, selector",
+    [VMS_ST_WATCH_EXISTS] = "SELECT 1 FROM watches WHERE id = ?1",
+    [VMS_ST_WATCH_HAS_SNAPSHOT] = "SELECT 1 FROM samples WHERE watch_id = ?1 AND snapshot_id = ?2 LIMIT 1",
 #define WATCH_BASE_COLS                                                                                      \
 	"w.id, w.pid, w.start_time, w.name, w.created_at_ms, w.ends_at_ms, w.ended_at_ms, w.interval_ms, "   \
 	"w.snapshot_every_s, w.retention_s, w.state, w.note, w.sample_bytes, "

@@ -11,13 +11,8 @@ import {
 const missing = skipIfOptionalAndMissing('the several-addresses e2e tests');
 
 describe('at: several addresses', { timeout: 180000 }, () => {
-  let daemon;
-  let testee;
-  let browser;
-  let snap;
-  let id;
-  let trace;
-  let libcText;
+  // the daemon, the process it looks at, the browser; the snapshot, its id, the pasted trace
+  let daemon, testee, browser, snap, id, trace, libcText;
 
   before(async () => {
     assert.deepEqual(missing, [], `missing prerequisites: ${missing.join(', ')}`);

@@ -6,47 +6,22 @@ whose host is another makes `vmscope at FILE.json` say the same; and POST .../at
 Starts `vmscope serve` on 127.0.0.1:0 with a temporary store, and a sleeping python3."""
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
 
 
-def serve(tmp):
-    p = subprocess.Popen([hc.BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "db")],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    hc._children.append(p)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        m = re.search(r"(http://127\.0\.0\.1:\d+)/#token=([0-9A-Za-z_-]+)", line or "")
-        if m:
-            return m.group(1), m.group(2)
-        if not line and p.poll() is not None:
-            break
-    hc.skip("vmscope serve did not start")
-
-
 def call(base, token, method, path, body=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method,
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return hc.api(base, token, method, path, body, raw)[:2]
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="vmscope-at-imported-")
-    base, token = serve(tmp)
+    base, token = hc.serve(tmp)
     q, me = hc.start([sys.executable, "-c", "import ctypes, json, sys\n"
                       "print(json.dumps({'malloc': ctypes.cast(ctypes.CDLL(None).malloc, ctypes.c_void_p).value}),"
                       " flush=True)\nsys.stdin.read()\n"])

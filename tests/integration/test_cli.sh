@@ -2,8 +2,9 @@
 # The CLI's argument handling (issue 12, point 11): a pid that looks like an option is an error,
 # not a process name; a second -p is an error; --json with an -o of another format is an error
 # (it never silently writes CSV); -o - writes to standard output in the --format asked; the
-# text report's Free row is in human units; `vmscope token --db` of a database no daemon ever
-# used fails and creates nothing. Each check runs against a process this script starts.
+# text report's Free row is in human units; it states Total WS = ps RSS + page tables (so does
+# the CSV) and shows Dirty per row as pmap -x does; --units human; `vmscope token --db` of a
+# database no daemon ever used fails and creates nothing. Each check runs against a process this script starts.
 # Prints "N passed, N failed"; exits 1 on any failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +57,7 @@ ok "-p NAME: a name that starts with it when none equals it" bash -c "[ $rc = 0 
 run snapshot -p vmscli-nosuch
 ok "-p NAME of nothing: exit 3" is "$rc" 3
 # -f TEXT: a substring of the command line; several matches are listed
-run snapshot -f "vmscli-sleeper3 601" -o - --format json
+run snapshot -f "$TMP/vmscli-sleeper3 601" -o - --format json
 ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
 run snapshot -f "vmscli-sleeper" -p 1
 ok "-f and -p together: usage error" is "$rc" 2
@@ -92,6 +93,33 @@ size_tib=$(printf '%s' "$free" | awk '{ v = $2; u = $3; m = (u == "GiB") ? 1/102
 want_tib=$(jq '.summary[] | select(.type == "free") | .columns.size / 1099511627776' "$TMP/s.json")
 ok "Free size agrees with the JSON ($size_tib vs $want_tib TiB)" awk -v a="$size_tib" -v b="$want_tib" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= b * 0.01) }'
 
+# the text report states how Total WS relates to ps RSS, with numbers that add up, the same
+# Total WS as its own Total row; the rows show Dirty (as pmap -x) equal to the JSON's dirty
+rel=$(grep '^Total WS ' "$TMP/out")
+ok "text: a Total WS line after the summary ($rel)" bash -c "printf '%s' '$rel' | grep -Eq '^Total WS [0-9]+ KiB (= ps RSS [0-9]+ KiB \\(VmRSS\\) \\+ page tables|is resident memory \\+ page tables)'"
+ok "text: the Total WS line adds up and matches the Total row" awk -v rel="$rel" '
+	$1 == "Total" && $2 ~ /^[0-9]+$/ { tws = $5 }
+	END { n = split(rel, w, " "); ws = w[3]; if (rel ~ / = ps RSS /) { rss = w[8]; pte = w[14]; if (ws != rss + pte) exit 1 } exit !(ws == tws) }' "$TMP/out"
+ok "text: allocation rows have a Dirty column after Total WS" grep -Eq '^Address +Type +Size +Committed +Private +Total WS +Dirty +Protection +Details$' "$TMP/out"
+first=$(jq -r '.allocations[0].start' "$TMP/s.json")
+want_dirty=$(jq '.allocations[0].columns.dirty as $d | ($d / 1024 | floor) + (if $d % 1024 >= 512 then 1 else 0 end)' "$TMP/s.json")
+got_dirty=$(awk -v a="$first" '$1 == a { for (i = 3; i <= NF; i++) if ($i ~ /^[-r][-w][-x][ps]/) { print $(i - 1); exit } }' "$TMP/out")
+ok "text: Dirty of $first is the JSON's ($got_dirty vs $want_dirty KiB)" is "$got_dirty" "$want_dirty"
+# the CSV says the same in a header row
+run snapshot -p "$TPID" -o - --format csv
+ok "csv: a Total WS: header row" grep -Eq '^"Total WS:","[0-9]+ KiB (=|is|includes) ' "$TMP/out"
+# --units human: every size of the text report in human units; --units is refused elsewhere
+run snapshot -p "$TPID" --units human
+ok "--units human: exit 0" is "$rc" 0
+ok "--units human: Total row in human units" bash -c "grep -Eq '^Total +[0-9.]+ (B|KiB|MiB|GiB) +[0-9.]+ (B|KiB|MiB|GiB)' '$TMP/out'"
+ok "--units human: allocation rows in human units" bash -c "awk -v a='$first' '\$1 == a' '$TMP/out' | grep -Eq '^0x[0-9a-f]+ +Image +[0-9.]+ (KiB|MiB)'"
+run snapshot -p "$TPID" --units human --format csv -o -
+ok "--units with CSV: usage error" is "$rc" 2
+ok "--units with CSV: says --units is for the text report" err_says "text report"
+ok "--units with CSV: nothing on stdout" empty_out
+run snapshot -p "$TPID" --units parsecs
+ok "--units parsecs: usage error" is "$rc" 2
+
 run token --db "$TMP/no/such.db"
 ok "token --db of a missing database: exit 1" is "$rc" 1
 ok "token --db: says there is no token" err_says "no token"
@@ -100,6 +128,22 @@ ok "token --db: creates nothing" test ! -e "$TMP/no"
 run token --db "$TMP/never.db"
 ok "token --db in an existing directory: exit 1" is "$rc" 1
 ok "token --db: no .token file created" test ! -e "$TMP/never.db.token"
+
+# a service's daemon (DynamicUser=) owns its token: root may print it, only if no one else can read it
+if [ "$(id -u)" = 0 ]; then
+	svc_token=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	printf '%s\n' "$svc_token" >"$TMP/svc.db.token"
+	chown nobody "$TMP/svc.db.token"
+	chmod 0600 "$TMP/svc.db.token"
+	run token --db "$TMP/svc.db"
+	ok "token --db as root: prints the token a service user owns" bash -c "[ '$rc' = 0 ] && grep -qx '$svc_token' '$TMP/out'"
+	chmod 0644 "$TMP/svc.db.token"
+	run token --db "$TMP/svc.db"
+	ok "token --db as root: another owner's token that others can read is refused" bash -c "[ '$rc' = 1 ] && grep -q 'refusing' '$TMP/err'"
+	ok "token --db as root: and left as it was (0644)" bash -c "[ \"\$(stat -c %a '$TMP/svc.db.token')\" = 644 ]"
+else
+	skip "token --db of a service user's token needs root"
+fi
 
 # ps: one row per process, whatever its command line holds (newline and ESC escaped)
 run ps

@@ -210,26 +210,11 @@ def main():
                          ("cshared", build_cshared(tmp, cc), None)]
         else:
             print("note: no C compiler: the cgo variant is not built")
+        # cgo-nohints: away from the hints the kernel may merge an arena with a neighbouring
+        # mapping (about 1 layout in 25); the recogniser then finds the arenas from 64 MiB-aligned
+        # addresses inside merged regions (tests/unit/test_rec_go.c covers that layout exactly).
         for name, binary, env in variants:
-            if name != "cgo-nohints":
-                check_variant(name, binary, env)
-                continue
-            # Known gap (open): away from the hints the runtime's arena is an mmap the kernel
-            # may merge with a neighbouring anonymous mapping (about 1 run in 25 here, by the
-            # ASLR layout); the recogniser then finds no 64 MiB-aligned run to look up in the
-            # arena index and names nothing. A second process gets another layout; a recogniser
-            # that never finds these arenas still fails twice.
-            passed, failed = hc._passed, hc._failed
-            try:
-                check_variant(name, binary, env)
-                first_ok = hc._failed == failed
-            except IndexError:
-                first_ok = False
-            if not first_ok:
-                print(f"NOTE: {name}: missed on the first layout (the merged-arena gap); "
-                      "trying once more with a new process")
-                hc._passed, hc._failed = passed, failed
-                check_variant(name, binary, env)
+            check_variant(name, binary, env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if REPORT:

@@ -39,6 +39,7 @@ dpkg-deb -c "$DEB" | awk '{print $6}' >"$TMP/files"
 for f in ./usr/bin/vmscope ./usr/share/vmscope/web/index.html ./usr/share/vmscope/web/app.js \
 	./usr/share/man/man1/vmscope.1.gz ./usr/share/man/man1/vmscope-serve.1.gz \
 	./usr/share/man/man1/vmscope-snapshot.1.gz ./usr/lib/systemd/system/vmscope.service \
+	./usr/lib/systemd/system/vmscope.socket ./usr/share/man/man1/vmscope-report.1.gz \
 	./usr/share/bash-completion/completions/vmscope ./usr/share/doc/vmscope/api.md \
 	./usr/share/doc/vmscope/openapi.json ./usr/share/doc/vmscope/contrib/grafana/vmscope.json; do
 	ok "the package holds $f" grep -qx -- "$f" "$TMP/files"
@@ -105,6 +106,12 @@ if command -v systemd-analyze >/dev/null; then
 	rc=$?
 	ok "systemd-analyze verify passes silently (rc $rc: $(head -c 300 "$TMP/verify.txt"))" \
 		test "$rc" -eq 0 -a ! -s "$TMP/verify.txt"
+	# the socket unit beside its service (socket activation: test_socket_activation.py)
+	cp "$ROOT/usr/lib/systemd/system/vmscope.socket" "$TMP/unit/"
+	systemd-analyze verify --man=no "$TMP/unit/vmscope.socket" >"$TMP/verify-socket.txt" 2>&1
+	rc=$?
+	ok "systemd-analyze verify vmscope.socket passes silently (rc $rc: $(head -c 300 "$TMP/verify-socket.txt"))" \
+		test "$rc" -eq 0 -a ! -s "$TMP/verify-socket.txt"
 	if systemd-analyze security --offline=true "$TMP/unit/vmscope.service" >"$TMP/sec.txt" 2>/dev/null; then
 		score=$(sed -n 's/.*Overall exposure level for vmscope.service: \([0-9.]*\).*/\1/p' "$TMP/sec.txt")
 		ok "systemd-analyze security: exposure ${score:-?} <= 3.0" awk -v s="${score:-99}" 'BEGIN { exit !(s <= 3.0) }'

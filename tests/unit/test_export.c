@@ -110,33 +110,38 @@ static void test_csv(void)
 		vms_snapshot_free(s);
 		return;
 	}
-	/* 6 header rows, blank, summary header + Total + 11 types, blank, details header,
+	/* 7 header rows, blank, summary header + Total + 11 types, blank, details header,
 	 * 7 allocations + 3 image regions + 2 stack regions */
-	CHECK(n == 6 + 1 + 2 + VMS_TYPE_COUNT + 1 + 1 + 7 + 3 + 2);
+	CHECK(n == 7 + 1 + 2 + VMS_TYPE_COUNT + 1 + 1 + 7 + 3 + 2);
 	CHECK_STR(recs[2].f[0], "Host:");
 	CHECK_STR(recs[4].f[0], "Taken at:");
 	CHECK_STR(recs[4].f[1], "2026-11-22T06:10:00.123Z");
 	CHECK_STR(recs[5].f[1], "x86_64 (64-bit)");
-	CHECK(recs[6].nf == 0);
-	CHECK(recs[7].nf == 14);
-	CHECK_STR(recs[7].f[0], "Type");
-	CHECK_STR(recs[7].f[8], "Locked WS");
-	CHECK_STR(recs[7].f[13], "Largest");
-	CHECK_STR(recs[8].f[0], "Total");
-	CHECK_STR(recs[8].f[1], u64s(kib(s->total[VMS_COL_SIZE])));
-	CHECK_STR(recs[8].f[4], u64s(kib(s->total[VMS_COL_TOTAL_WS])));
-	CHECK_STR(recs[8].f[12], "8"); /* 7 allocations + the page-table row */
+	/* the 7th header row: Total WS and how it relates to ps RSS */
+	CHECK_STR(recs[6].f[0], "Total WS:");
+	char ws[64];
+	snprintf(ws, sizeof ws, "%s KiB ", u64s(kib(s->total[VMS_COL_TOTAL_WS])));
+	CHECK(strncmp(recs[6].f[1], ws, strlen(ws)) == 0 && strstr(recs[6].f[1], "page tables"));
+	CHECK(recs[7].nf == 0);
+	CHECK(recs[8].nf == 14);
+	CHECK_STR(recs[8].f[0], "Type");
+	CHECK_STR(recs[8].f[8], "Locked WS");
+	CHECK_STR(recs[8].f[13], "Largest");
+	CHECK_STR(recs[9].f[0], "Total");
+	CHECK_STR(recs[9].f[1], u64s(kib(s->total[VMS_COL_SIZE])));
+	CHECK_STR(recs[9].f[4], u64s(kib(s->total[VMS_COL_TOTAL_WS])));
+	CHECK_STR(recs[9].f[12], "8"); /* 7 allocations + the page-table row */
 	for (int ty = 0; ty < VMS_TYPE_COUNT; ty++) {
-		struct rec *r = &recs[9 + ty];
+		struct rec *r = &recs[10 + ty];
 		CHECK(r->nf == 14);
 		CHECK_STR(r->f[0], vms_type_name((enum vms_type)ty));
 		CHECK_STR(r->f[3], u64s(kib(s->summary[ty].cols[VMS_COL_PRIVATE])));
 		CHECK_STR(r->f[12], u64s(s->summary[ty].blocks));
 		CHECK_STR(r->f[13], u64s(kib(s->summary[ty].largest)));
 	}
-	CHECK_STR(recs[9 + VMS_TYPE_FREE].f[12], "7");
-	CHECK_STR(recs[9 + VMS_TYPE_FREE].f[13], u64s(kib((1ULL << 56) - 0x7ffffc000000ULL)));
-	int d = 9 + VMS_TYPE_COUNT;
+	CHECK_STR(recs[10 + VMS_TYPE_FREE].f[12], "7");
+	CHECK_STR(recs[10 + VMS_TYPE_FREE].f[13], u64s(kib((1ULL << 56) - 0x7ffffc000000ULL)));
+	int d = 10 + VMS_TYPE_COUNT;
 	CHECK(recs[d].nf == 0);
 	d++;
 	CHECK(recs[d].nf == 16);
@@ -181,7 +186,7 @@ static void test_csv(void)
 	hs_finish(s);
 	CHECK(vms_export_csv(s, &t, &len) == VMS_OK);
 	n = csv_read(t, recs);
-	CHECK(n == 6 + 1 + 2 + VMS_TYPE_COUNT + 1 + 1 + 2 + 2);
+	CHECK(n == 7 + 1 + 2 + VMS_TYPE_COUNT + 1 + 1 + 2 + 2);
 	if (n > 0) {
 		CHECK_STR(recs[0].f[1], "'=HYPERLINK(\"http://x\")");
 		CHECK_STR(recs[n - 4].f[15], "'+SUM(A1)");
@@ -308,6 +313,68 @@ static void test_text(void)
 	vms_snapshot_free(s);
 }
 
+/* Issue 12: the allocation rows carry Dirty (as pmap -x), a line after the summary states how
+ * Total WS relates to ps RSS (equality when VmRSS + VmPTE add up, else says they were read apart),
+ * and --units human writes every size in human units. */
+static void test_text_dirty_relation_units(void)
+{
+	struct vms_snapshot *s = hs_demo();
+	char *t = NULL, want[256];
+	size_t len;
+
+	CHECK(vms_export_text(s, &t, &len) == VMS_OK);
+	int h = t ? find_line(t, "Address ") : -1;
+	char *head = h >= 0 ? line_at(t, h) : NULL;
+	CHECK(head && strstr(head, "Total WS  Dirty  Protection"));
+	/* the heap allocation's Dirty cell is its own dirty KiB, right under the header's "Dirty" */
+	int hl = find_line(t, "0x55555555c000    Heap");
+	char *row = hl > 0 ? line_at(t, hl) : NULL;
+	const struct vms_allocation *heap = NULL;
+	for (size_t i = 0; i < s->n_allocations; i++)
+		if (s->allocations[i].start == 0x55555555c000ULL)
+			heap = &s->allocations[i];
+	if (head && row && heap) {
+		size_t end = (size_t)(strstr(head, "  Dirty") - head) + strlen("  Dirty");
+		snprintf(want, sizeof want, " %s", u64s(kib(heap->cols[VMS_COL_DIRTY])));
+		CHECK(strlen(row) > end && strncmp(row + end - strlen(want), want, strlen(want)) == 0);
+		CHECK(heap->cols[VMS_COL_DIRTY] > 0);
+	}
+	CHECK(row != NULL && heap != NULL);
+	free(row);
+	free(head);
+	/* no VmRSS in the handmade snapshot: the sentence says only that Total WS has page tables */
+	snprintf(want, sizeof want, "\nTotal WS %s KiB includes the page tables (%s KiB, the Page Table row)",
+	         u64s(kib(s->total[VMS_COL_TOTAL_WS])),
+	         u64s(kib(s->summary[VMS_TYPE_PAGE_TABLE].cols[VMS_COL_TOTAL_WS])));
+	CHECK_MSG(t && strstr(t, want), "lacks \"%s\"", want + 1);
+	free(t);
+	/* with VmRSS that adds up: an equality; off by a page: "read a moment apart" */
+	s->status.vm_rss =
+	    s->total[VMS_COL_TOTAL_WS] - s->summary[VMS_TYPE_PAGE_TABLE].cols[VMS_COL_TOTAL_WS];
+	CHECK(vms_export_text(s, &t, &len) == VMS_OK);
+	snprintf(
+	    want, sizeof want,
+	    "Total WS %s KiB = ps RSS %s KiB (VmRSS) + page tables %s KiB (VmPTE, the Page Table row).\n",
+	    u64s(kib(s->total[VMS_COL_TOTAL_WS])), u64s(kib(s->status.vm_rss)),
+	    u64s(kib(s->summary[VMS_TYPE_PAGE_TABLE].cols[VMS_COL_TOTAL_WS])));
+	CHECK_MSG(t && strstr(t, want), "lacks \"%s\"", want);
+	free(t);
+	s->status.vm_rss += 4096;
+	CHECK(vms_export_text(s, &t, &len) == VMS_OK);
+	CHECK(t && strstr(t, "read a moment apart"));
+	free(t);
+	/* human units: no bare KiB integers in the Heap summary row, the header says no "KiB;" */
+	struct vms_text_opts o = {.human = 1};
+	CHECK(vms_export_text_with(s, &o, &t, &len) == VMS_OK);
+	char *hr = t ? line_at(t, find_line(t, "Heap ")) : NULL;
+	CHECK(hr && strstr(hr, "132 KiB") && strstr(hr, "64 KiB"));
+	CHECK(t && strstr(t, "Summary (Blocks = free gaps") && !strstr(t, "Summary (KiB"));
+	CHECK(t && strstr(t, "regions; regions of an allocation indented"));
+	free(hr);
+	free(t);
+	vms_snapshot_free(s);
+}
+
 typedef int (*export_fn)(const struct vms_snapshot *s, char **out, size_t *len);
 
 /* Export s with fn: CHECK that it succeeds and that the output holds want. */
@@ -403,6 +470,7 @@ int main(void)
 	test_csv();
 	test_text();
 	test_text_escapes();
+	test_text_dirty_relation_units();
 	test_diff_text();
 	test_empty();
 	TEST_MAIN_END();

@@ -3,6 +3,7 @@
  * the process, process list, summary, lookup and diff documents. */
 #include <stdint.h>
 
+#include "fixture.h"
 #include "handmade_snapshot.h"
 #include "test.h"
 #include "vmscope/diff.h"
@@ -195,68 +196,42 @@ struct bad_case {
 	const char *err; /* exact message */
 };
 
-static const struct bad_case bad_cases[] = {
-    {"\"format_version\":1", "\"format_version\":2", VMS_ERR_UNSUPPORTED,
-     "format_version: version 2 is not supported (this build reads version 1)"},
-    {"\"format_version\":1,", "", VMS_ERR_INVALID, "format_version: missing"},
-    {"\"format_version\":1", "\"format_version\":\"1\"", VMS_ERR_INVALID,
-     "format_version: expected a number"},
-    {"{\"pid\":7}", "{\"ppid\":7}", VMS_ERR_INVALID, "process.pid: missing"},
-    {"{\"pid\":7}", "{\"pid\":-7}", VMS_ERR_INVALID, "process.pid: not an integer in [1, 2147483647]"},
-    {"\"process\":{\"pid\":7}", "\"process\":[7]", VMS_ERR_INVALID, "process: expected an object"},
-    {"\"allocations\":[", "\"allocs\":[", VMS_ERR_INVALID, "allocations: missing"},
-    {"\"start\":\"0x5000\"", "\"start\":\"0x2000\"", VMS_ERR_INVALID,
-     "allocations[1].regions[0].start: 0x2000 overlaps or precedes the previous region, which ends at 0x3000 "
-     "(regions must be sorted and must not overlap)"},
-    {"\"start\":\"0x1000\"", "\"start\":\"4096\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].start: not a 0x… address"},
-    {"\"start\":\"0x1000\"", "\"start\":4096", VMS_ERR_INVALID,
-     "allocations[0].regions[0].start: not a 0x… address"},
-    {"\"end\":\"0x3000\"", "\"end\":\"0x1000\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].end: must be above start"},
-    {"\"end\":\"0x3000\"", "\"end\":\"0x10000000000000000\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].end: not a 0x… address"},
-    {"\"perms\":\"rw-p\"", "\"perms\":\"rw-\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].perms: expected 4 characters like \"rw-p\""},
-    {"\"perms\":\"rw-p\"", "\"perms\":\"rwxq\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].perms: expected 4 characters like \"rw-p\""},
-    {"\"perms\":\"rw-p\",", "", VMS_ERR_INVALID, "allocations[0].regions[0].perms: missing"},
-    {"\"smaps\":{\"swap\":4096}", "\"smapz\":{}", VMS_ERR_INVALID,
-     "allocations[1].regions[0].smaps: missing"},
-    {"\"rss\":4096", "\"rss\":\"4096\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].smaps.rss: expected a number"},
-    {"\"type\":\"heap\"", "\"type\":\"free\"", VMS_ERR_INVALID,
-     "allocations[0].type: \"free\" is not a type an allocation can have"},
-    {"\"type\":\"heap\"", "\"type\":\"bogus\"", VMS_ERR_INVALID,
-     "allocations[0].type: not a memory type key (\"image\", \"heap\", ...)"},
-    {"\"type\":\"heap\",", "", VMS_ERR_INVALID, "allocations[0].type: missing"},
-    {"\"regions\":[{\"start\":\"0x5000\"", "\"regions\":[],\"x\":[{\"start\":\"0x5000\"", VMS_ERR_INVALID,
-     "allocations[1].regions: empty (an allocation has at least one region)"},
-    {"{\"type\":\"heap\"", "7,{\"type\":\"heap\"", VMS_ERR_INVALID, "allocations[0]: expected an object"},
-    {"\"allocations\":[", "\"threads\":[{\"tid\":0}],\"allocations\":[", VMS_ERR_INVALID,
-     "threads[0].tid: not an integer in [1, 2147483647]"},
-    {"\"allocations\":[", "\"threads\":[{\"tid\":5,\"stack_allocation\":2}],\"allocations\":[",
-     VMS_ERR_INVALID, "threads[0].stack_allocation: not an integer in [-1, 1]"},
-    {"\"allocations\":[", "\"rollup\":7,\"allocations\":[", VMS_ERR_INVALID,
-     "rollup: expected an object or null"},
-    {"\"allocations\":[", "\"page_size\":1000,\"allocations\":[", VMS_ERR_INVALID,
-     "page_size: must be a power of two, at least 512 (or 0 for unknown)"},
-    {"{\"type\":\"heap\",", "{\"type\":\"heap\",\"start\":\"0x2000\",", VMS_ERR_INVALID,
-     "allocations[0].start: 0x2000 is not the start of its first region (0x1000)"},
-    {"\"smaps\":{\"rss\"", "\"dev\":\"fe\",\"smaps\":{\"rss\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].dev: expected \"MAJ:MIN\" in hex"},
-    {"\"smaps\":{\"rss\"", "\"deleted\":1,\"smaps\":{\"rss\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].deleted: expected true or false"},
-    {"\"smaps\":{\"rss\"", "\"path\":7,\"smaps\":{\"rss\"", VMS_ERR_INVALID,
-     "allocations[0].regions[0].path: expected a string or null"},
-};
+/* The cases of tests/fixtures/json-import/bad-edits.tsv: FROM, TO, code, sentence per line. */
+static int load_bad_cases(struct bad_case *out, size_t cap, char **text)
+{
+	size_t n = 0, len = 0;
+	*text = fixture_load("json-import/bad-edits.tsv", &len);
+	for (char *line = *text, *nl; line && n < cap && (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		char *f[4];
+		*nl = '\0';
+		if (line[0] == '#')
+			continue;
+		f[0] = line;
+		for (int k = 1; k < 4; k++) {
+			char *tab = f[k - 1] ? strchr(f[k - 1], '\t') : NULL;
+			f[k] = tab ? tab + 1 : NULL;
+			if (tab)
+				*tab = '\0';
+		}
+		if (!f[3])
+			return -1;
+		out[n++] = (struct bad_case){
+		    f[0], f[1], !strcmp(f[2], "VMS_ERR_UNSUPPORTED") ? VMS_ERR_UNSUPPORTED : VMS_ERR_INVALID,
+		    f[3]};
+	}
+	return (int)n;
+}
 
 static void test_import_errors(void)
 {
 	char err[512];
 	struct vms_snapshot *s = (struct vms_snapshot *)&s; /* must be reset to NULL on failure */
+	struct bad_case bad_cases[64];
+	char *cases_text = NULL;
+	int n_cases = load_bad_cases(bad_cases, 64, &cases_text);
+	CHECK_MSG(n_cases >= 30, "bad-edits.tsv: %d cases read", n_cases);
 
-	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+	for (size_t i = 0; n_cases > 0 && i < (size_t)n_cases; i++) {
 		const struct bad_case *bc = &bad_cases[i];
 		char *doc = hs_replace(MIN_DOC, bc->from, bc->to);
 		CHECK(doc != NULL);
@@ -272,6 +247,7 @@ static void test_import_errors(void)
 		s = NULL;
 		free(doc);
 	}
+	free(cases_text);
 
 	/* not JSON at all, truncated, trailing text, wrong top-level type, empty */
 	CHECK(import("hello", &s, err, sizeof err) == VMS_ERR_INVALID);

@@ -128,19 +128,27 @@ static void check_arena(const struct vms_snapshot *s, int guess)
 		        s->allocations[i].end > h->start));
 }
 
+/* A thread as saved: its id and stack pointer. */
+struct tid_sp {
+	int tid;
+	uint64_t sp;
+};
+
+/* threads[0..n) from a saved table, all named name. */
+static void load_threads(struct vms_thread *threads, const struct tid_sp *saved, size_t n, const char *name)
+{
+	for (size_t t = 0; t < n; t++)
+		threads[t] = (struct vms_thread){.tid = saved[t].tid, .name = name, .sp = saved[t].sp};
+}
+
 static void test_static(int peek)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 24624, .name = "static", .sp = 0x7ffd153dc658},
-	    {.tid = 24632, .name = "static", .sp = 0xc000049e78},
-	    {.tid = 24633, .name = "static", .sp = 0xc00004be58},
-	    {.tid = 24634, .name = "static", .sp = 0xc000045e58},
-	    {.tid = 24638, .name = "static", .sp = 0xc00975def0},
-	    {.tid = 24639, .name = "static", .sp = 0xc000047e58},
-	    {.tid = 24640, .name = "static", .sp = 0xc009759da8},
-	    {.tid = 24641, .name = "static", .sp = 0xc0000e7b80},
-	    {.tid = 32059, .name = "static", .sp = 0xc00975bda8},
-	};
+	static const struct tid_sp saved[] = {
+	    {24624, 0x7ffd153dc658}, {24632, 0xc000049e78}, {24633, 0xc00004be58},
+	    {24634, 0xc000045e58},   {24638, 0xc00975def0}, {24639, 0xc000047e58},
+	    {24640, 0xc009759da8},   {24641, 0xc0000e7b80}, {32059, 0xc00975bda8}};
+	struct vms_thread threads[9];
+	load_threads(threads, saved, 9, "static");
 	static const uint64_t pages[] = {0x7f97ecc18000};
 	static const struct word words[] = {{0x7f97ecc18000, 0x7f97eb9ef000},
 	                                    {0x7f97ecc18008, 0x7f97eb7de000},
@@ -193,17 +201,12 @@ static void test_static(int peek)
 
 static void test_cgo(void)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 24627, .name = "cgo", .sp = 0x7ffe1744ac48},
-	    {.tid = 24628, .name = "cgo", .sp = 0x7fd7d04edd00},
-	    {.tid = 24629, .name = "cgo", .sp = 0x7fd7cfcecce0},
-	    {.tid = 24630, .name = "cgo", .sp = 0x7fd7cf4ebce0},
-	    {.tid = 24631, .name = "cgo", .sp = 0x7fd7cecaad78},
-	    {.tid = 24635, .name = "cgo", .sp = 0xc0000f7b80},
-	    {.tid = 24636, .name = "cgo", .sp = 0x7fd7cd783ce0},
-	    {.tid = 24637, .name = "cgo", .sp = 0x7fd7ccf41c30},
-	    {.tid = 32061, .name = "cgo", .sp = 0x7fd7afffec30},
-	};
+	static const struct tid_sp saved[] = {
+	    {24627, 0x7ffe1744ac48}, {24628, 0x7fd7d04edd00}, {24629, 0x7fd7cfcecce0},
+	    {24630, 0x7fd7cf4ebce0}, {24631, 0x7fd7cecaad78}, {24635, 0xc0000f7b80},
+	    {24636, 0x7fd7cd783ce0}, {24637, 0x7fd7ccf41c30}, {32061, 0x7fd7afffec30}};
+	struct vms_thread threads[9];
+	load_threads(threads, saved, 9, "cgo");
 	static const uint64_t pages[] = {0x7fd7cc702000, 0x7fd7cecac000, 0x7fd7d1818000, 0x7fd7f7815000};
 	static const struct word words[] = {
 	    {0x7fd7cc702000, 0x7fd7ce46b000}, {0x7fd7cecac000, 0x7fd7f7975000},
@@ -242,27 +245,30 @@ static void test_cgo(void)
 	vms_snapshot_free(s);
 }
 
+/* go-cgo-nohints.smaps's threads (tid, SP) and the words of its arena index page. */
+static const struct tid_sp nohints_threads[] = {
+    {31718, 0x7ffd2f542638}, {31719, 0x7fd153ffed00}, {31720, 0x7fd1537fdce0},
+    {31721, 0x7fd152ffcce0}, {31722, 0x7fd1527fbd78}, {31732, 0x7fd1540f7b80},
+    {31733, 0x7fd151396ce0}, {31734, 0x7fd150b54c30}, {31735, 0x7fd12bffecf8}};
+static const uint64_t nohints_pages[] = {0x7fd15a3fa000};
+static const struct word nohints_words[] = {
+    {0x7fd15a3fa268, 0x7fd151deb000}, {0x7fd15a3fa270, 0x7fd151bda000}, {0x7fd15a3fa2a8, 0x7fd1581ef000}};
+
+static struct vms_snapshot *scan_nohints(const char *file, struct vms_thread *threads, int peek)
+{
+	struct memory mem = {nohints_pages, 1, nohints_words, 3, 0};
+	for (size_t t = 0; t < 9; t++)
+		threads[t] = (struct vms_thread){
+		    .tid = nohints_threads[t].tid, .name = "cgo", .sp = nohints_threads[t].sp};
+	return scan(file, threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
+}
+
 /* Every arena hint occupied (ZOO_GO_BLOCK_HINTS=1): 128 PROT_NONE blocks of 64 MiB at the hints,
  * and the runtime's arenas at 64 MiB-aligned addresses elsewhere, found through the index. */
 static void test_cgo_nohints(int peek)
 {
-	struct vms_thread threads[] = {
-	    {.tid = 31718, .name = "cgo", .sp = 0x7ffd2f542638},
-	    {.tid = 31719, .name = "cgo", .sp = 0x7fd153ffed00},
-	    {.tid = 31720, .name = "cgo", .sp = 0x7fd1537fdce0},
-	    {.tid = 31721, .name = "cgo", .sp = 0x7fd152ffcce0},
-	    {.tid = 31722, .name = "cgo", .sp = 0x7fd1527fbd78},
-	    {.tid = 31732, .name = "cgo", .sp = 0x7fd1540f7b80},
-	    {.tid = 31733, .name = "cgo", .sp = 0x7fd151396ce0},
-	    {.tid = 31734, .name = "cgo", .sp = 0x7fd150b54c30},
-	    {.tid = 31735, .name = "cgo", .sp = 0x7fd12bffecf8},
-	};
-	static const uint64_t pages[] = {0x7fd15a3fa000};
-	static const struct word words[] = {{0x7fd15a3fa268, 0x7fd151deb000},
-	                                    {0x7fd15a3fa270, 0x7fd151bda000},
-	                                    {0x7fd15a3fa2a8, 0x7fd1581ef000}};
-	struct memory mem = {pages, 1, words, 3, 0};
-	struct vms_snapshot *s = scan("go-cgo-nohints.smaps", threads, 9, peek ? &mem : NULL, peek ? 1 : -1);
+	struct vms_thread threads[9];
+	struct vms_snapshot *s = scan_nohints("go-cgo-nohints.smaps", threads, peek);
 	for (uint64_t i = 0; i <= 0x7f; i++) { /* the blocks at the hints are nobody's heap */
 		const struct vms_allocation *b = fixture_alloc_at(s, i << 40 | 0xc000000000ull);
 		if (b) /* (not Go's; another recogniser may still guess at them) */
@@ -289,6 +295,32 @@ static void test_cgo_nohints(int peek)
 	vms_snapshot_free(s);
 }
 
+/* The same process as the kernel may lay it out (go-cgo-nohints-*.smaps, edited from it): each
+ * arena merged with the mapping below it, so no region starts on a 64 MiB boundary; or the
+ * arena index merged into the VMA of the arena below it. Both are found through the index. */
+static void test_cgo_nohints_merged(void)
+{
+	struct vms_thread threads[9];
+	struct vms_snapshot *s = scan_nohints("go-cgo-nohints-merged.smaps", threads, 1);
+	const struct vms_allocation *h1 = fixture_alloc_at(s, 0x7fd133000000ull),
+	                            *h2 = fixture_alloc_at(s, 0x7fd153800000ull);
+	CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->start == 0x7fd133000000ull &&
+	      h1->end == 0x7fd13c000000ull && h1->cols[VMS_COL_COMMITTED] == 104 * MIB);
+	CHECK(h1 && contains(h1->details, "2 arenas") && contains(h1->details, "merged 16 MiB") &&
+	      !strcmp(h1->signal, "arena index read"));
+	CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->start == 0x7fd153800000ull &&
+	      h2->end == 0x7fd158000000ull && contains(h2->details, "1 arena "));
+	vms_snapshot_free(s);
+
+	s = scan_nohints("go-cgo-nohints-index-merged.smaps", threads, 1);
+	h1 = fixture_alloc_at(s, 0x7fd134000000ull);
+	h2 = fixture_alloc_at(s, 0x7fd154000000ull);
+	CHECK(h1 && h1->type == VMS_TYPE_MANAGED_HEAP && h1->end - h1->start == 128 * MIB);
+	CHECK(h2 && h2->type == VMS_TYPE_MANAGED_HEAP && h2->start == 0x7fd154000000ull &&
+	      h2->end == 0x7fd15a400000ull && contains(h2->details, "(the arena index)"));
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_static(1);
@@ -296,5 +328,6 @@ int main(void)
 	test_cgo();
 	test_cgo_nohints(1);
 	test_cgo_nohints(0);
+	test_cgo_nohints_merged();
 	TEST_MAIN_END();
 }

@@ -331,6 +331,7 @@ static void test_basics(void)
 	CHECK(vms_store_share_create_spec(st, id2, &old_spec, &old_sh) == VMS_OK && old_sh.expires_at_ms > 0);
 	vms_store_close(st);
 	exec_sql(
+	    "DROP TABLE watch_shares; "       /* schema 8 */
 	    "DROP TABLE snapshot_residency; " /* schema 7 */
 	    "DROP TABLE watch_restarts; "     /* schema 6 */
 	    "ALTER TABLE shares DROP COLUMN expires_at_ms; ALTER TABLE shares DROP COLUMN views; "

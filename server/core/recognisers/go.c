@@ -313,9 +313,21 @@ static int in_runs(const struct run *runs, size_t n_runs, size_t i)
 	return 0;
 }
 
-/* Find the arena index of arenas[0..n) among anonymous rw regions of at least 32 MiB outside
- * the arena runs. The map is one 32 MiB mmap (sysAllocOS) that the kernel may have merged with
- * neighbours; its ends are tried first, then every page. Returns its address, or 0. */
+/* Does region i hold one of the arenas, or belong to one of the runs? */
+static int holds_arena(const struct vms_region *r, size_t i, const struct run *runs, size_t n_runs,
+                       const uint64_t *arenas, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (arenas[k] >= r->start && arenas[k] < r->end)
+			return 1;
+	return in_runs(runs, n_runs, i);
+}
+
+/* Find the arena index of arenas[0..n) among anonymous rw regions of at least 32 MiB. The map
+ * is one 32 MiB mmap (sysAllocOS) that the kernel may have merged with neighbours, also with an
+ * arena's VMA. Four passes, cheapest first, within MAX_L2_PEEKS reads: both ends of each region
+ * that holds no arena, both ends of those that do, then every page of each, in the same order.
+ * Returns its address, or 0. */
 static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_runs, const uint64_t *arenas,
                         size_t n, uint64_t *ha)
 {
@@ -323,20 +335,45 @@ static uint64_t find_l2(struct vms_attr *a, const struct run *runs, size_t n_run
 	unsigned peeks = 0;
 	if (n == 0 || s->peek != 1)
 		return 0;
-	for (size_t i = 0; i < s->n_regions; i++) {
+	uint64_t ps = s->page_size ? s->page_size : 4096;
+	for (int pass = 0; pass < 4 && peeks <= MAX_L2_PEEKS; pass++) {
+		for (size_t i = 0; i < s->n_regions && peeks <= MAX_L2_PEEKS; i++) {
+			const struct vms_region *r = &s->regions[i];
+			if (!vms_region_anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES ||
+			    vms_attr_claimed(a, i) || r->smaps[VMS_SF_RSS] == 0 ||
+			    holds_arena(r, i, runs, n_runs, arenas, n) != (pass & 1))
+				continue;
+			uint64_t last = r->end - L2_BYTES;
+			if (pass < 2 && try_l2(a, r->start, arenas, n, ha, &peeks))
+				return r->start;
+			if (pass < 2 && last != r->start && try_l2(a, last, arenas, n, ha, &peeks))
+				return last;
+			for (uint64_t b = r->start + ps; pass >= 2 && b < last && peeks <= MAX_L2_PEEKS;
+			     b += ps)
+				if (try_l2(a, b, arenas, n, ha, &peeks))
+					return b;
+		}
+	}
+	return 0;
+}
+
+/* The arena index found from single 64 MiB-aligned addresses inside resident anonymous rw
+ * memory we may take, at most `tries` of them: away from the hints the kernel can merge an
+ * arena with a neighbouring mapping, so that no region starts on an arena boundary and
+ * arena_run finds nothing. Returns the index's address, or 0. */
+static uint64_t find_l2_from_aligned(struct vms_attr *a, uint64_t *ha, unsigned tries)
+{
+	const struct vms_snapshot *s = vms_attr_snapshot(a);
+	for (size_t i = 0; i < s->n_regions && tries; i++) {
 		const struct vms_region *r = &s->regions[i];
-		if (!vms_region_anon_private(r) || !is_rw(r) || r->end - r->start < L2_BYTES ||
-		    vms_attr_claimed(a, i) || r->smaps[VMS_SF_RSS] == 0 || in_runs(runs, n_runs, i))
+		uint64_t p = (r->start + ARENA_BYTES - 1) & ~(ARENA_BYTES - 1);
+		if (!takeable(a, i, 1) || !is_rw(r) || r->smaps[VMS_SF_RSS] == 0 || p < r->start ||
+		    p >= r->end)
 			continue;
-		uint64_t last = r->end - L2_BYTES;
-		if (try_l2(a, r->start, arenas, n, ha, &peeks))
-			return r->start;
-		if (last != r->start && try_l2(a, last, arenas, n, ha, &peeks))
-			return last;
-		uint64_t ps = s->page_size ? s->page_size : 4096;
-		for (uint64_t b = r->start + ps; b < last && peeks <= MAX_L2_PEEKS; b += ps)
-			if (try_l2(a, b, arenas, n, ha, &peeks))
-				return b;
+		tries--;
+		uint64_t l2 = find_l2(a, NULL, 0, &p, 1, ha);
+		if (l2)
+			return l2;
 	}
 	return 0;
 }
@@ -739,7 +776,7 @@ static const char *run(struct vms_attr *a)
 		n_hint += rn.hint && rn.committed;
 		i = rn.first + rn.n - 1;
 	}
-	if (n_runs == 0)
+	if (n_runs == 0 && s->peek != 1)
 		goto out;
 
 	/* the arena index: from the hint arenas in use, or, when no hint is in use, from the first
@@ -762,6 +799,8 @@ static const char *run(struct vms_attr *a)
 			l2 = find_l2(a, runs, n_runs, arenas, c, ha);
 		}
 	}
+	if (!l2 && n_hint == 0)
+		l2 = find_l2_from_aligned(a, ha, 8);
 	/* an arena index read where Go keeps it is Go's own word, with or without the ELF */
 	int known = g.n_go > 0 || l2 != 0;
 	m = 0;

@@ -178,6 +178,18 @@ static void claim_vma(struct je_state *m, size_t *pi)
 	}
 }
 
+/* The brk heap, where jemalloc puts extents with opt.dss. */
+static int is_brk_heap(const struct vms_region *r, const void *unused)
+{
+	(void)unused;
+	return r->path && !strcmp(r->path, "[heap]");
+}
+static const struct vms_claim dss_heap = {
+    VMS_TYPE_HEAP,
+    "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is "
+    "the process's malloc, and the only one that grows the brk heap then)",
+    "image + [heap]", 1};
+
 static const char *run(struct vms_attr *a)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
@@ -191,20 +203,7 @@ static const char *run(struct vms_attr *a)
 		}
 		claim_vma(&m, &i);
 	}
-	for (size_t i = 0; i < s->n_regions; i++) {
-		const struct vms_region *r = &s->regions[i];
-		if (!r->path || strcmp(r->path, "[heap]") || vms_attr_claimed(a, i))
-			continue;
-		struct vms_claim c = {
-		    .type = VMS_TYPE_HEAP,
-		    .details = "jemalloc extents in the brk heap (opt.dss) (guess: jemalloc is the process's "
-		               "malloc, and the only one that grows the brk heap then)",
-		    .signal = "image + [heap]",
-		    .guess = 1,
-		};
-		if (vms_attr_claim(a, i, 1, &c) >= 0)
-			m.heaps++;
-	}
+	m.heaps = vms_attr_claim_each(a, is_brk_heap, NULL, &dss_heap);
 	return vms_attr_fmt(a, "libjemalloc mapped: %u extent VMAs, %u base-only VMAs, %u base blocks%s%s",
 	                    m.extents, m.bases, m.blocks, m.heaps ? ", [heap] as dss (guess)" : "",
 	                    s->peek == 1 ? "" : "; headers not read (geometry only)");

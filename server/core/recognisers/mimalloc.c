@@ -74,12 +74,11 @@ static int read_header(struct mi_state *m, uint64_t addr, struct seg_hdr *h)
 	if (vms_attr_peek(m->a, addr, b, sizeof b) != 0)
 		return -1;
 	m->read_any = 1;
-	h->cookie = rd64(b, 0xd8);
-	h->slices = rd64(b, 0xe0);
-	h->info_slices = rd64(b, 0xe8);
-	h->kind = rd64(b, 0xf0);
-	h->entries = rd64(b, 0xf8);
-	h->thread_id = rd64(b, 0x100);
+	/* six consecutive words from 0xd8: cookie, slices, info_slices, kind, entries, thread_id */
+	uint64_t *const words[] = {&h->cookie, &h->slices,  &h->info_slices,
+	                           &h->kind,   &h->entries, &h->thread_id};
+	for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+		*words[k] = rd64(b, 0xd8 + 8 * k);
 	h->committed = 0;
 	for (size_t off = 0x70; off < 0xb0; off += 8)
 		h->committed += (uint64_t)__builtin_popcountll(rd64(b, off)) * MI_SLICE;
@@ -264,6 +263,19 @@ static size_t claim_by_geometry(struct mi_state *m, size_t i)
 	return j;
 }
 
+/* What is left with nr after the segments: one of mimalloc's own small OS allocations. */
+static int is_small_os_allocation(const struct vms_region *r, const void *unused)
+{
+	(void)unused;
+	int bss = r->type == VMS_TYPE_IMAGE && r->role && !strcmp(r->role, "bss"); /* a real .bss has no nr */
+	return anon_nr(r) && r->perms[0] == 'r' && (r->type == VMS_TYPE_PRIVATE_DATA || bss) &&
+	       r->end - r->start < MI_SEG;
+}
+static const struct vms_claim os_allocation = {VMS_TYPE_HEAP,
+                                               "mimalloc OS allocation (per-thread heap data) (guess: "
+                                               "MAP_NORESERVE outside segments, libmimalloc mapped)",
+                                               "image + nr geometry", 1};
+
 static const char *run(struct vms_attr *a)
 {
 	const struct vms_snapshot *s = vms_attr_snapshot(a);
@@ -284,23 +296,7 @@ static const char *run(struct vms_attr *a)
 		i = j == i ? i + 1 : j;
 	}
 	/* What is left with nr: mimalloc's own small OS allocations (per-thread heap data). */
-	for (size_t i = 0; i < s->n_regions; i++) {
-		const struct vms_region *r = &s->regions[i];
-		int bss = r->type == VMS_TYPE_IMAGE && r->role &&
-		          !strcmp(r->role, "bss"); /* a real .bss has no nr */
-		if (!anon_nr(r) || r->perms[0] != 'r' || vms_attr_claimed(a, i) ||
-		    (r->type != VMS_TYPE_PRIVATE_DATA && !bss) || r->end - r->start >= MI_SEG)
-			continue;
-		struct vms_claim c = {
-		    .type = VMS_TYPE_HEAP,
-		    .details = "mimalloc OS allocation (per-thread heap data) (guess: MAP_NORESERVE outside "
-		               "segments, libmimalloc mapped)",
-		    .signal = "image + nr geometry",
-		    .guess = 1,
-		};
-		if (vms_attr_claim(a, i, 1, &c) >= 0)
-			m.others++;
-	}
+	m.others = vms_attr_claim_each(a, is_small_os_allocation, NULL, &os_allocation);
 	const char *how = m.read_any ? "segment headers read" : "geometry only";
 	return vms_attr_fmt(a,
 	                    "libmimalloc mapped: %u segments by header, %u by geometry (guess), %u small OS "

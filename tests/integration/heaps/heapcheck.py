@@ -10,12 +10,15 @@ Processes are ended by the pid we started, never by name.
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 BIN = os.environ.get("VMSCOPE_BIN") or os.path.join(os.path.dirname(__file__), "../../../build/vmscope")
 SOURCE = os.environ.get("VMSCOPE_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
@@ -168,6 +171,40 @@ def biggest(snap, n=5, col="committed"):
 def show(allocs):
     for a in allocs:
         print(f"   {a['start']:>16} {a['type']:<13} {a['columns']['committed'] / MIB:9.1f} MiB  {a.get('details')}")
+
+
+def serve(tmp, *args):
+    """Start `vmscope serve --listen 127.0.0.1:0 --db TMP/db ARGS` (stopped by done()); return
+    (base URL, API token). Skips the test when it does not start."""
+    p = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(tmp, "db"), *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _children.append(p)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)/#token=([0-9A-Za-z_-]+)", line or "")
+        if m:
+            return m.group(1), m.group(2)
+        if not line and p.poll() is not None:
+            break
+    skip("vmscope serve did not start")
+
+
+def api(base, token, method, path, body=None, raw=None, host=None):
+    """METHOD base/api/v1PATH with the token (None: without), JSON body or raw bytes, and an
+    optional Host header: (status, body bytes, headers), for error statuses too."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if host:
+        headers["Host"] = host
+    req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.read(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
 
 
 def _cleanup():
