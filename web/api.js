@@ -205,6 +205,11 @@ export const api = {
   residency: (pid, start, end) => request(`/processes/${enc(pid)}/residency` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16) })),
   residencyAll: (pid) => request(`/processes/${enc(pid)}/residency?exclusive=0`),
   strings: (pid, start, end, params) => request(`/processes/${enc(pid)}/strings` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), ...params })),
+  takeSnapshotWithResidency: (pid) => request(`/processes/${enc(pid)}/snapshots?residency=1`, { method: 'POST', body: '{"share":false}' }),
+  // the residency stored with a snapshot (?residency=1 when it was taken), for [start, end)
+  snapshotResidency: (id, start, end) => request(`/snapshots/${enc(id)}/residency` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16) })),
+  // clear_refs, wait, Referenced per mapping: changes the target (pages.js asks first)
+  workingSet: (pid, start, end, seconds) => request(`/processes/${enc(pid)}/workingset` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), seconds }), { method: 'POST', body: '{}' }),
   trim: (pid, start, end, waitS) => request(`/processes/${enc(pid)}/trim` + query({ start: '0x' + start.toString(16), end: '0x' + end.toString(16), wait_s: waitS }), { method: 'POST', body: '{}' }),
   shared: (token) => request(`/shared/${enc(token)}`, { auth: false }),
   // Who shared it, when, until when (issue 15); not counted as a view.

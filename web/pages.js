@@ -4,9 +4,15 @@
 // GET /api/v1/processes/{pid}/residency; and, only when the daemon runs with
 // --allow-memory-read (GET /version "memory_read"), a Strings panel and a Trim button that asks
 // first. Never on a share link or a snapshot from another host: the pid means nothing there.
+// A stored snapshot taken with ?residency=1 shows the residency stored with it (GET
+// /api/v1/snapshots/{id}/residency) first, with a button to read the process now instead (a live
+// view offers "Store snapshot with pages": POST .../snapshots?residency=1); with
+// --allow-memory-read a Working set control measures which mappings' pages the process touches
+// in N seconds (it says first that this perturbs the target's reclaim).
 import { api } from './api.js';
 import { el, clear, human, fmtInt, fmtAddr } from './format.js';
-import { dialog, toastError, errorPanel, loading } from './ui.js';
+import { dialog, toast, toastError, errorPanel, loading } from './ui.js';
+import { navigate } from './route.js';
 
 // The states in the order a bucket's colour is chosen (the first one present in it wins).
 export const RESIDENCY_LEGEND = [
@@ -98,51 +104,156 @@ function legend() {
   }));
 }
 
-// ctx: {pid, start (BigInt), end (BigInt), note, addrWidth}. Returns the block's element; it
-// loads itself.
+// The strip, the counts and the legend of res (the API's answer) for ctx's range into body;
+// where says where the states come from ("read now, live" or the stored snapshot).
+function showResidency(body, res, ctx, where) {
+  clear(body);
+  const canvas = el('canvas', { className: 'res-strip', id: 'res-strip', role: 'img' });
+  const { pages, perPixel } = drawStrip(canvas, res, ctx.start, ctx.end);
+  const ps = res.page_size;
+  const c = res.pages;
+  canvas.setAttribute('aria-label', `Page residency: ${fmtInt(c.present)} of ${fmtInt(pages)} pages in RAM`);
+  const parts = [`${fmtInt(c.present)} of ${fmtInt(pages)} pages in RAM (${human(c.present * ps)})`];
+  for (const k of ['file', 'exclusive', 'swapped', 'soft_dirty', 'thp', 'hugetlb', 'zero', 'guard'])
+    if (res.known.includes(k) && c[k]) parts.push(`${k.replace('_', '-')} ${fmtInt(c[k])}`);
+  const truncated = res.truncated
+    ? `; ${res.snapshot_id != null ? 'stored only up to ' + fmtAddr(BigInt(res.walk_end), ctx.addrWidth) + ' (the byte bound was reached): pages above are not known' : 'cut at the run limit'}`
+    : '';
+  body.append(canvas,
+    el('p', { className: 'small', id: 'res-counts', text: parts.join(' · ') }),
+    el('p', { className: 'muted small', id: 'res-source', text: `${perPixel <= 1 ? 'one pixel per page' : `one pixel per ${fmtInt(Math.ceil(perPixel))} pages`}; ${res.method === 'pagemap_scan' ? 'PAGEMAP_SCAN' : 'pagemap (slower: this kernel lacks PAGEMAP_SCAN; THP and the zero page not known)'}${truncated}; ${where}` }),
+    legend());
+}
+
+// ctx: {pid, start (BigInt), end (BigInt), note, addrWidth, snapshotId}. Returns the block's
+// element; it loads itself. pid null: no live reads (a stored snapshot's own residency only).
 export function pagesBlock(ctx) {
   const box = el('div', { className: 'pages-block', id: 'pages-block' });
   const body = el('div', { className: 'pages-body' });
   const actions = el('div', { className: 'pages-actions' });
-  box.append(el('h4', { text: 'Pages' }));
-  if (ctx.note) box.append(el('p', { className: 'muted small', text: ctx.note }));
-  box.append(body, actions);
+  const note = el('p', { className: 'muted small', id: 'pages-note', text: ctx.snapshotId != null ? '' : ctx.note || '' });
+  box.append(el('h4', { text: 'Pages' }), note, body, actions);
   const size = Number(ctx.end - ctx.start);
   const load = async (fresh) => {
     clear(body).appendChild(loading('Reading page residency…'));
     try {
       const res = await residencyOnce(ctx.pid, ctx.start, ctx.end, fresh === true);
-      clear(body);
-      const canvas = el('canvas', { className: 'res-strip', id: 'res-strip', role: 'img' });
-      const { pages, perPixel } = drawStrip(canvas, res, ctx.start, ctx.end);
-      const ps = res.page_size;
-      const c = res.pages;
-      canvas.setAttribute('aria-label', `Page residency: ${fmtInt(c.present)} of ${fmtInt(pages)} pages in RAM`);
-      const parts = [`${fmtInt(c.present)} of ${fmtInt(pages)} pages in RAM (${human(c.present * ps)})`];
-      for (const k of ['file', 'exclusive', 'swapped', 'soft_dirty', 'thp', 'hugetlb', 'zero', 'guard'])
-        if (res.known.includes(k) && c[k]) parts.push(`${k.replace('_', '-')} ${fmtInt(c[k])}`);
-      body.append(canvas,
-        el('p', { className: 'small', id: 'res-counts', text: parts.join(' · ') }),
-        el('p', { className: 'muted small', text: `${perPixel <= 1 ? 'one pixel per page' : `one pixel per ${fmtInt(Math.ceil(perPixel))} pages`}; ${res.method === 'pagemap_scan' ? 'PAGEMAP_SCAN' : 'pagemap (slower: this kernel lacks PAGEMAP_SCAN; THP and the zero page not known)'}${res.truncated ? '; cut at the run limit' : ''}; read now, live` }),
-        legend());
+      showResidency(body, res, ctx, 'read now, live');
     } catch (err) {
       clear(body).appendChild(errorPanel(err, () => load(true)));
     }
   };
-  // after a short pause: stepping through the map with the arrow keys reads only where it stops
-  if (size <= AUTO_MAX) {
-    body.appendChild(loading('Reading page residency…'));
+  const loadLive = () => {
+    // after a short pause: stepping through the map with the arrow keys reads only where it stops
+    if (size <= AUTO_MAX) {
+      body.appendChild(loading('Reading page residency…'));
+      const gen = ++generation;
+      setTimeout(() => { if (gen === generation) load(); }, 250);
+    } else clear(body).appendChild(el('button', { type: 'button', className: 'small', onclick: () => load(true), text: `Read page residency (${human(size)})` }));
+  };
+  // a stored snapshot: its own residency when it was stored with one, else the live process
+  const loadStored = async () => {
     const gen = ++generation;
-    setTimeout(() => { if (gen === generation) load(); }, 250);
-  } else body.appendChild(el('button', { type: 'button', className: 'small', onclick: () => load(true), text: `Read page residency (${human(size)})` }));
+    body.appendChild(loading('Reading the residency stored with this snapshot…'));
+    try {
+      const res = await api.snapshotResidency(ctx.snapshotId, ctx.start, ctx.end);
+      if (gen !== generation) return;
+      note.textContent = `Stored with snapshot #${ctx.snapshotId}: the pages as they were when it was taken.`;
+      showResidency(body, res, ctx, `stored with snapshot #${ctx.snapshotId} (${human(res.stored_bytes)} kept)`);
+      if (ctx.pid != null) {
+        actions.prepend(el('button', { type: 'button', className: 'small', id: 'btn-res-live', text: 'Read now (live)',
+          onclick: (e) => { e.target.remove(); note.textContent = ctx.note || ''; load(true); } }));
+      }
+    } catch (err) {
+      if (gen !== generation) return;
+      clear(body);
+      if (err.status === 404 && err.code === 'no_residency' && ctx.pid != null) {
+        note.textContent = `${ctx.note || ''} This snapshot was stored without its page residency.`.trim();
+        loadLive();
+      } else if (err.status === 404 && err.code === 'no_residency') {
+        body.appendChild(el('p', { className: 'muted small', text: 'This snapshot was stored without its page residency.' }));
+      } else body.appendChild(errorPanel(err, loadStored));
+    }
+  };
+  if (ctx.snapshotId != null) loadStored();
+  else loadLive();
+  // a live view: keep the pages with a new snapshot (POST .../snapshots?residency=1)
+  if (ctx.snapshotId == null && ctx.pid != null) {
+    actions.append(el('button', { type: 'button', className: 'small', id: 'btn-store-res', title: 'Scan the process and store the snapshot together with the page residency of its whole address space (at most 1 MiB, run-length encoded)',
+      text: 'Store snapshot with pages',
+      onclick: async (e) => {
+        e.target.disabled = true;
+        try {
+          const r = await api.takeSnapshotWithResidency(ctx.pid);
+          toast(`Snapshot #${r.id} stored with its page residency${r.residency && r.residency.truncated ? ' (truncated at 1 MiB)' : ''}.`);
+          navigate(['snapshot', String(r.id)], { sel: '0x' + ctx.start.toString(16) });
+        } catch (err) {
+          toastError(err);
+          e.target.disabled = false;
+        }
+      } }));
+  }
 
-  memoryReadAllowed().then((ok) => {
-    if (!ok) return;
-    actions.append(
-      el('button', { type: 'button', className: 'small', id: 'btn-strings', onclick: () => stringsDialog(ctx), text: 'Strings…' }),
-      el('button', { type: 'button', className: 'small', id: 'btn-trim', onclick: () => trimDialog(ctx, load), text: 'Trim…' }));
-  });
+  if (ctx.pid != null) {
+    memoryReadAllowed().then((ok) => {
+      if (!ok) return;
+      actions.append(
+        el('button', { type: 'button', className: 'small', id: 'btn-strings', onclick: () => stringsDialog(ctx), text: 'Strings…' }),
+        el('button', { type: 'button', className: 'small', id: 'btn-trim', onclick: () => trimDialog(ctx, load), text: 'Trim…' }),
+        el('button', { type: 'button', className: 'small', id: 'btn-workingset', onclick: () => workingSetDialog(ctx), text: 'Working set…' }));
+    });
+  }
   return box;
+}
+
+// Working set over an interval: says first that clear_refs perturbs the target, then measures
+// and shows, per mapping of the allocation, how much of what is in RAM the process touched.
+function workingSetDialog(ctx) {
+  const out = el('div', { id: 'ws-out' });
+  const secs = el('input', { type: 'number', id: 'ws-seconds', value: '5', min: '1', max: '30', 'aria-label': 'Seconds' });
+  const range = `${fmtAddr(ctx.start, ctx.addrWidth)} – ${fmtAddr(ctx.end, ctx.addrWidth)}`;
+  dialog('Measure the working set?', [
+    el('p', { text: `This resets the "referenced" bit of every page of process ${ctx.pid} (writes 1 to /proc/${ctx.pid}/clear_refs), waits, and then asks the kernel which pages of ${range} were referenced again.` }),
+    el('p', { id: 'ws-warning', text: 'It perturbs the target: for a moment the kernel\'s reclaim sees all of the process\'s pages as idle and may evict pages it would have kept. The process keeps running; the daemon logs the request.' }),
+    el('p', null, el('label', null, 'Wait ', secs, ' seconds')),
+    out,
+  ], [
+    { label: 'Cancel' },
+    {
+      label: 'Reset and measure', primary: true,
+      onclick: async () => {
+        const n = Math.max(1, Math.min(30, Number(secs.value) || 5));
+        clear(out).appendChild(loading(`Waiting ${n} s while the process runs…`));
+        try {
+          const r = await api.workingSet(ctx.pid, ctx.start, ctx.end, n);
+          workingSetResult(ctx, r);
+        } catch (err) {
+          toastError(err);
+        }
+      },
+    },
+  ]);
+}
+
+function workingSetResult(ctx, r) {
+  const rows = r.vmas.map((v) => {
+    const bar = el('span', { className: 'ws-bar' });
+    const fill = el('span', { className: 'ws-fill' });
+    fill.style.width = `${v.rss ? Math.round((100 * v.referenced) / v.rss) : 0}%`;
+    bar.appendChild(fill);
+    return el('tr', null,
+      el('td', { className: 'mono', text: `${fmtAddr(BigInt(v.start), ctx.addrWidth)} – ${fmtAddr(BigInt(v.end), ctx.addrWidth)}` }),
+      el('td', { className: 'num', text: human(v.referenced) }),
+      el('td', { className: 'num', text: human(v.rss) }),
+      el('td', null, bar));
+  });
+  dialog(`Working set over ${r.seconds} s`, [
+    el('p', { id: 'ws-summary', text: `The process touched ${human(r.referenced)} of the ${human(r.rss)} it has in RAM in these mappings during the ${r.seconds} s.` }),
+    el('table', { className: 'ws-table', id: 'ws-table' },
+      el('thead', null, el('tr', null, ['Mapping', 'Touched', 'In RAM', ''].map((h) => el('th', { text: h })))),
+      el('tbody', null, rows)),
+    el('p', { className: 'muted small', text: 'Touched = smaps "Referenced" after the interval. The kernel shows the referenced bit only as a sum per mapping (page-level idle tracking needs root and physical page numbers), so this is per mapping, not per page. The referenced bits were reset to measure this: that perturbed the process\'s reclaim.' }),
+  ]);
 }
 
 const PAGE = 200;

@@ -776,6 +776,7 @@ class SnapshotView {
       box.appendChild(pagesBlock({
         pid, start: m.aStart[s.a], end: m.aEnd[s.a], addrWidth: w,
         note: this.source.kind === 'snapshot' ? `Read now from process ${pid} as it is, not from this snapshot.` : null,
+        snapshotId: this.source.kind === 'snapshot' ? this.source.id : null,
       }));
     }
   }

@@ -17,6 +17,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* An address range [start, end). */
+struct vms_addr_range {
+	uint64_t start, end;
+};
+
 /* Page states, as bits of a run (several may be set). */
 enum vms_page_flag {
 	VMS_PG_PRESENT = 1u << 0,    /* in RAM and mapped by the process */
@@ -55,6 +60,12 @@ struct vms_residency_opts {
 	 * the pagemap reads of the present ranges (one pread per island of resident pages: a
 	 * sparse region costs several times the ioctl; docs/benchmarks.md, Residency) */
 	int no_exclusive;
+	/* PAGEMAP_SCAN only: ranges (sorted, non-overlapping) where smaps, read just before, found
+	 * no page mapped by anyone else (Shared_Clean + Shared_Dirty 0): their present pages are
+	 * exclusive without reading pagemap (zero pages stay not exclusive). From a snapshot's
+	 * regions: vms_residency_private_ranges. NULL: read the bit for every present page. */
+	const struct vms_addr_range *private_ranges;
+	size_t n_private_ranges;
 };
 
 struct vms_residency {
@@ -66,7 +77,8 @@ struct vms_residency {
 	uint64_t walk_end;
 	struct vms_page_run *runs; /* in address order, non-overlapping; free with vms_residency_free */
 	size_t n_runs;
-	uint64_t pages[9]; /* pages per flag bit (bit i of enum vms_page_flag) within the runs */
+	uint64_t pages[9];             /* pages per flag bit (bit i of enum vms_page_flag) within the runs */
+	uint64_t exclusive_from_smaps; /* pages marked exclusive from private_ranges, not pagemap */
 };
 
 /* Page states of [start, end) in process pid (end 0 = the whole user address space).
@@ -76,6 +88,43 @@ struct vms_residency {
 int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms_residency_opts *opts,
                        struct vms_residency *out);
 void vms_residency_free(struct vms_residency *r);
+/* ---- residency kept with a snapshot (residency_pack.c) --------------------------------------- */
+
+struct vms_snapshot;
+
+/* Run-length encoded residency, the form a stored snapshot keeps (format below, versioned by its
+ * first bytes "RS" + version; a decoder for every version ever written stays):
+ *   "RS" 1, varints: page_size, method, known, flags (1 truncated), start, end, walk_end,
+ *   n_runs, exclusive_from_smaps, then per run: gap in pages from the previous run's end (the first: from
+ * start), length in pages, page flags. Swap locations are never kept. At most max_bytes (>=
+ * VMS_RESIDENCY_MIN_BYTES): past it the runs stop, the result says truncated and walk_end is the end of the
+ * last run kept; nothing is dropped silently. *out is malloc'd. VMS_OK, VMS_ERR_INVALID (max_bytes too
+ * small), VMS_ERR_NOMEM. */
+#define VMS_RESIDENCY_MIN_BYTES 256u
+int vms_residency_encode(const struct vms_residency *r, size_t max_bytes, unsigned char **out, size_t *len);
+#define VMS_RESIDENCY_DEFAULT_BYTES (1u << 20) /* per snapshot, unless asked otherwise */
+#define VMS_RESIDENCY_MAX_BYTES (16u << 20)
+
+/* The residency of the whole address space of process pid, read right after it was scanned into
+ * s (s's smaps give the private ranges), encoded within max_bytes (vms_residency_encode). *info,
+ * when given, gets what was kept, decoded (free it with vms_residency_free).
+ * Errors as vms_residency_read / vms_residency_encode. */
+int vms_residency_snapshot(pid_t pid, const struct vms_snapshot *s, size_t max_bytes, unsigned char **out,
+                           size_t *len, struct vms_residency *info);
+
+/* Decode into *out (runs malloc'd; pages[] counted again). VMS_OK, VMS_ERR_IO when buf is not a
+ * residency this or an older vmscope wrote, VMS_ERR_NOMEM. */
+int vms_residency_decode(const unsigned char *buf, size_t len, struct vms_residency *out);
+/* Keep only [start, end) of r: runs outside dropped, runs across the edges cut, pages[] counted
+ * again, r->start/end/walk_end narrowed (a range outside r leaves no runs). */
+void vms_residency_clip(struct vms_residency *r, uint64_t start, uint64_t end);
+
+/* The regions of snapshot s where smaps found no page shared with anyone (Shared_Clean and
+ * Shared_Dirty 0) and that are no PFN/IO mapping, merged where adjacent: the private_ranges of
+ * vms_residency_opts for a residency read right after the scan. *out malloc'd (NULL when none).
+ * VMS_OK or VMS_ERR_NOMEM. */
+int vms_residency_private_ranges(const struct vms_snapshot *s, struct vms_addr_range **out, size_t *n);
+
 /* "present,file,exclusive" for flags into buf (truncated to size); "none" for 0. */
 void vms_page_flags_str(uint32_t flags, char *buf, size_t size);
 /* Short stable name of flag bit i ("present", "swapped", ...), NULL past the last. */

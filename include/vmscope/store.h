@@ -17,6 +17,9 @@
  *   shares           revocable share tokens (a selector + a constant-time-compared secret), each
  *                    with an optional expiry time, a view count and an optional view limit
  *                    (schema 5; a share stored before has no expiry: it never expires)
+ *   snapshot_residency page residency kept with a snapshot on request (schema 7): one
+ *                    run-length encoded blob per snapshot (vmscope/pages.h, bounded by its
+ *                    writer), counted in the byte limit like a body, deleted with the snapshot
  *
  * Concurrency: one writer connection guarded by a mutex (Debian 12's SQLite 3.40 still has the
  * WAL-reset bug that two concurrently writing connections can trigger) and a pool of read-only
@@ -114,6 +117,16 @@ struct vms_store_query {
  * NULL keeps none. On VMS_OK *id is the new id (never reused). */
 int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
                   const char *json_text, size_t json_len, int64_t *id);
+/* vms_store_put plus the snapshot's page residency as encoded by vms_residency_encode (opaque
+ * bytes to the store), in the same transaction: both are stored or neither. The residency counts
+ * towards max_bytes like a body (VMS_ERR_FULL when they do not fit together). */
+int vms_store_put_with_residency(struct vms_store *st, const struct vms_snapshot *s,
+                                 enum vms_store_source source, const void *residency, size_t residency_len,
+                                 int64_t *id);
+/* The residency kept with snapshot id: *out malloc'd (*len bytes). VMS_ERR_NOT_FOUND when the
+ * snapshot has none (or does not exist). */
+int vms_store_residency(struct vms_store *st, int64_t id, unsigned char **out, size_t *len);
+
 /* Delete a snapshot and its shares. VMS_ERR_NOT_FOUND when there is none. */
 int vms_store_delete(struct vms_store *st, int64_t id);
 

@@ -48,6 +48,36 @@ static inline int vms_hex_digit(int c)
 	return -1;
 }
 
+/* LEB128 (7 bits a byte, low first): v into p, at most 10 bytes; returns the bytes written. */
+static inline size_t vms_leb128_put(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+/* LEB128 at buf[*pos] (buf has len bytes) into *v, *pos past it: 0, or -1 when it runs past len
+ * or beyond 64 bits. */
+static inline int vms_leb128_get(const unsigned char *buf, size_t len, size_t *pos, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*pos >= len)
+			return -1;
+		unsigned char c = buf[(*pos)++];
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Unix time in milliseconds as "2026-11-22T06:10:00.123Z" (ISO 8601, UTC, milliseconds) into buf
  * (truncated to size; 32 bytes always suffice). Times before 1970 count back correctly: -1500 ms
  * is "1969-12-31T23:59:58.500Z". */

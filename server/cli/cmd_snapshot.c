@@ -14,6 +14,8 @@
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 #include "vmscope/json_capture.h"
+#include "vmscope/json_pages.h"
+#include "vmscope/pages.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 
@@ -24,6 +26,7 @@ static void snapshot_usage(FILE *f)
 	    "usage: vmscope snapshot -p PID|NAME | -f TEXT | --from FILE [--json | --format json|csv|txt]\n"
 	    "                         [-o FILE|-] [--units kib|human] [--no-threads] [--no-rollup] "
 	    "[--no-peek]\n"
+	    "                         [--residency [--residency-max-bytes N]]\n"
 	    "       vmscope snapshot -p PID|NAME --upload https://HOST:PORT [--token-file F]\n"
 	    "                         [--ca FILE | --fingerprint SHA256] [--lifetime 7d|never|...]\n\n"
 	    "Scan one process's address space and classify it the way VMMap does.\n"
@@ -44,6 +47,11 @@ static void snapshot_usage(FILE *f)
 	    "  --no-rollup         do not read smaps_rollup\n"
 	    "  --no-peek           never read the process's memory: runtime heaps are named from\n"
 	    "                      their geometry alone (reads need ptrace-attach rights anyway)\n"
+	    "  --residency         also the page residency of the whole address space, read right\n"
+	    "                      after the scan (vmscope residency), run-length encoded within\n"
+	    "                      --residency-max-bytes (default 1 MiB, 256 B to 16 MiB): past it\n"
+	    "                      the runs stop and it says truncated. JSON: a \"residency\" key;\n"
+	    "                      text: the page counts. Not with CSV or --upload\n"
 	    "  --upload URL        send the snapshot to the vmscope daemon at URL (https only) and\n"
 	    "                      print the share link it makes (read-only, --lifetime, default 7d)\n"
 	    "  --token-file F      that daemon's API token (its `vmscope token` output)\n"
@@ -79,18 +87,61 @@ static int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
+/* The residency kept with the snapshot (--residency), rendered after it. */
+struct kept_residency {
+	struct vms_residency r;
+	size_t bytes, max_bytes;
+};
+
 /* What to write: the format, the JSON captured during the scan (FMT_JSON; NULL for a snapshot
- * opened from a file, whose JSON is written now), the text options. */
+ * opened from a file, whose JSON is written now), the text options, the residency kept with it
+ * (NULL: none). */
 struct out_spec {
 	enum fmt f;
 	struct vms_json_capture *jc;
 	struct vms_text_opts text;
+	const struct kept_residency *k;
 };
+
+/* The JSON document with "residency" as its last key: the captured document is written to
+ * memory and its closing brace replaced. */
+static int render_json_residency(const struct vms_snapshot *s, struct vms_json_capture *jc,
+                                 const struct kept_residency *k, FILE *out)
+{
+	char *doc = NULL, *res = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&doc, &len);
+	int err = mem ? vms_json_capture_write(jc, s, mem) : VMS_ERR_NOMEM;
+	if (mem && fclose(mem) != 0 && !err)
+		err = VMS_ERR_NOMEM;
+	cJSON *j = err ? NULL : vms_json_residency(s->pid, &k->r);
+	if (j) {
+		cJSON_AddNumberToObject(j, "stored_bytes", (double)k->bytes);
+		cJSON_AddNumberToObject(j, "max_bytes", (double)k->max_bytes);
+		res = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+	}
+	if (!err && !res)
+		err = VMS_ERR_NOMEM;
+	while (!err && len && (doc[len - 1] == '\n' || doc[len - 1] == ' '))
+		len--;
+	if (!err && (!len || doc[len - 1] != '}'))
+		err = VMS_ERR_IO;
+	if (!err &&
+	    (fwrite(doc, 1, len - 1, out) != len - 1 || fprintf(out, ",\"residency\":%s}\n", res) < 0))
+		err = VMS_ERR_IO;
+	free(doc);
+	cJSON_free(res);
+	return err;
+}
 
 /* Write the snapshot as o says to out. */
 static int render(const struct vms_snapshot *s, const struct out_spec *o, FILE *out)
 {
 	enum fmt f = o->f;
+	const struct kept_residency *k = o->k;
+	if (f == FMT_JSON && k)
+		return render_json_residency(s, o->jc, k, out);
 	if (f == FMT_JSON && o->jc)
 		return vms_json_capture_write(o->jc, s, out);
 	char *text = NULL;
@@ -103,6 +154,17 @@ static int render(const struct vms_snapshot *s, const struct out_spec *o, FILE *
 	if (!err && f != FMT_CSV && len && text[len - 1] != '\n' && fputc('\n', out) == EOF)
 		err = VMS_ERR_IO;
 	free(text);
+	if (!err && k) {
+		fprintf(out, "\nPage residency (%s, %zu of at most %zu bytes%s):",
+		        k->r.method == VMS_RES_PAGEMAP_SCAN ? "PAGEMAP_SCAN" : "pagemap", k->bytes,
+		        k->max_bytes, k->r.truncated ? "; TRUNCATED at that bound" : "");
+		for (unsigned i = 0; vms_page_flag_name(i); i++)
+			if (k->r.known & (1u << i))
+				fprintf(out, " %s %llu", vms_page_flag_name(i),
+				        (unsigned long long)k->r.pages[i]);
+		if (fprintf(out, " pages in %zu runs\n", k->r.n_runs) < 0)
+			err = VMS_ERR_IO;
+	}
 	return err;
 }
 
@@ -307,6 +369,7 @@ int vms_cmd_snapshot(int argc, char **argv)
 	    {"fingerprint", required_argument, NULL, 'x'}, {"lifetime", required_argument, NULL, 'L'},
 	    {"units", required_argument, NULL, 'u'},
 	    {"from", required_argument, NULL, 'I'},    {"from-capture", required_argument, NULL, 'I'},
+	    {"residency", no_argument, NULL, 'r'}, {"residency-max-bytes", required_argument, NULL, 'B'},
 	    {0}};
 	/* clang-format on */
 	struct vms_upload_opts up = {0};
@@ -315,7 +378,8 @@ int vms_cmd_snapshot(int argc, char **argv)
 	char howbuf[64];
 	int c;
 	optind = 1;
-	int by_cmdline = 0;
+	int by_cmdline = 0, want_res = 0;
+	size_t res_max = VMS_RESIDENCY_DEFAULT_BYTES;
 	while ((c = getopt_long(argc, argv, "p:f:o:jh", longopts, NULL)) != -1) {
 		enum fmt g;
 		if (upload_option(c, &up))
@@ -378,6 +442,21 @@ int vms_cmd_snapshot(int argc, char **argv)
 		case 'P':
 			opts.no_peek = 1;
 			break;
+		case 'r':
+			want_res = 1;
+			break;
+		case 'B': {
+			char *e = NULL;
+			unsigned long long v = strtoull(optarg, &e, 10);
+			if (!*optarg || *e || v < VMS_RESIDENCY_MIN_BYTES || v > VMS_RESIDENCY_MAX_BYTES) {
+				fprintf(stderr,
+				        "vmscope snapshot: --residency-max-bytes takes %u to %u, not '%s'\n",
+				        VMS_RESIDENCY_MIN_BYTES, VMS_RESIDENCY_MAX_BYTES, optarg);
+				return VMS_EXIT_USAGE;
+			}
+			res_max = (size_t)v;
+			break;
+		}
 		case 'h':
 			snapshot_usage(stdout);
 			return VMS_EXIT_OK;
@@ -388,6 +467,10 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 	if (from && (target || optind < argc)) {
 		fprintf(stderr, "vmscope snapshot: --from FILE or a process, not both\n");
+		return VMS_EXIT_USAGE;
+	}
+	if (from && want_res) {
+		fprintf(stderr, "vmscope snapshot: --residency reads a live process, not --from FILE\n");
 		return VMS_EXIT_USAGE;
 	}
 	if (from)
@@ -409,6 +492,15 @@ int vms_cmd_snapshot(int argc, char **argv)
 	}
 	if (output && !strcmp(output, "-"))
 		output = NULL; /* standard output */
+	if (want_res && (up.url || f == FMT_CSV)) {
+		fprintf(stderr, "vmscope snapshot: --residency goes with JSON or text output, not %s\n",
+		        up.url ? "--upload (the daemon takes its own: ?residency=1)" : "CSV");
+		return VMS_EXIT_USAGE;
+	}
+	if (res_max != VMS_RESIDENCY_DEFAULT_BYTES && !want_res) {
+		fprintf(stderr, "vmscope snapshot: --residency-max-bytes goes with --residency\n");
+		return VMS_EXIT_USAGE;
+	}
 
 	pid_t pid = 0;
 	int done_rc = vms_cli_resolve("snapshot", target, by_cmdline, &pid);
@@ -430,8 +522,22 @@ int vms_cmd_snapshot(int argc, char **argv)
 		vms_json_capture_free(jc);
 		return vms_cli_scan_failed("snapshot", target, pid, err);
 	}
-	struct out_spec o = {.f = f, .jc = jc, .text = text};
+	struct kept_residency kept = {.max_bytes = res_max};
+	if (want_res) {
+		unsigned char *blob = NULL;
+		err = vms_residency_snapshot(pid, s, res_max, &blob, &kept.bytes, &kept.r);
+		free(blob);
+		if (err) {
+			fprintf(stderr, "vmscope snapshot: residency of process %d: %s\n", (int)pid,
+			        vms_strerror(err));
+			vms_json_capture_free(jc);
+			vms_snapshot_free(s);
+			return vms_exit_for_err(err);
+		}
+	}
+	struct out_spec o = {.f = f, .jc = jc, .text = text, .k = want_res ? &kept : NULL};
 	int rc = up.url ? upload(s, jc, &up) : emit(s, &o, output);
+	vms_residency_free(&kept.r);
 	vms_json_capture_free(jc);
 	vms_snapshot_free(s);
 	return rc;

@@ -230,6 +230,18 @@ static uint32_t scan_flags(uint64_t c)
 	return f;
 }
 
+/* 1 when [start, end) lies inside o's private ranges (smaps found no shared page there).
+ * Queries come in address order: *cursor moves forward only. */
+static int private_cover(const struct vms_residency_opts *o, size_t *cursor, uint64_t start, uint64_t end)
+{
+	const struct vms_addr_range *pr = o->private_ranges;
+	size_t i = *cursor;
+	while (i < o->n_private_ranges && pr[i].end <= start)
+		i++;
+	*cursor = i;
+	return i < o->n_private_ranges && pr[i].start <= start && end <= pr[i].end;
+}
+
 /* The PAGEMAP_SCAN path. 0, -1 ENOMEM, 1 full, -(errno + 2); -(EINVAL + 2) before any range
  * means the ioctl is missing (older kernel). */
 static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_residency_opts *o)
@@ -240,6 +252,7 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 	uint64_t *ebuf = malloc(ENTRY_CHUNK * 8);
 	uint64_t hs = 0, he = 0;
 	uint32_t hk = 0;
+	size_t pc = 0; /* private_cover's cursor */
 	uint64_t guard = PAGE_IS_GUARD;
 	int rc = 0;
 	if (!vec || !ebuf) {
@@ -286,12 +299,22 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 				i++;
 				continue;
 			}
+			if (!swap_loc && private_cover(o, &pc, vec[i].start, vec[i].end)) {
+				/* smaps just found no shared page here: exclusive without a pagemap read */
+				if ((rc = emit(b, vec[i].start, vec[i].end, f | VMS_PG_EXCLUSIVE, 0, 0)) != 0)
+					goto out;
+				r->exclusive_from_smaps += (vec[i].end - vec[i].start) / ps;
+				i++;
+				continue;
+			}
 			/* window: this range and the following present ones within WINDOW_GAP_PAGES */
 			long j = i + 1;
 			while (j < n && vec[j].start - vec[j - 1].end <= WINDOW_GAP_PAGES * ps &&
 			       (vec[j].end - vec[i].start) / ps <= ENTRY_CHUNK &&
 			       (vec[j].categories & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED)) &&
-			       !(vec[j].categories & (PAGE_IS_PFNZERO | PAGE_IS_GUARD)))
+			       !(vec[j].categories & (PAGE_IS_PFNZERO | PAGE_IS_GUARD)) &&
+			       !(o->n_private_ranges && !o->swap_offsets &&
+			         private_cover(o, &pc, vec[j].start, vec[j].end)))
 				j++;
 			uint64_t ws = vec[i].start, we = vec[j - 1].end;
 			uint64_t cnt = (we - ws) / ps;
@@ -422,6 +445,7 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	}
 	/* No PAGEMAP_SCAN (Linux < 6.7: ENOTTY) or asked for the fallback. */
 	memset(out->pages, 0, sizeof out->pages);
+	out->exclusive_from_smaps = 0;
 	out->method = VMS_RES_PAGEMAP;
 	out->known = VMS_PG_ALL & ~(uint32_t)(VMS_PG_THP | VMS_PG_HUGETLB | VMS_PG_ZERO);
 	rc = read_entries(&b, dirfd, fd, o->swap_offsets);

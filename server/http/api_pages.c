@@ -20,6 +20,7 @@
 #define STR_MAX_LIMIT 5000u
 #define STR_MAX_BYTES (16ull << 20) /* resident bytes read per request at most */
 #define TRIM_MAX_WAIT_S 30u
+#define WS_MAX_SECONDS 30u
 
 /* ?NAME= as a decimal in [min, max] into *out (left alone when absent). 0 or the 400 sent. */
 static int query_u64(struct vms_req *r, const char *name, uint64_t min, uint64_t max, uint64_t *out)
@@ -178,17 +179,15 @@ int vms_h_process_strings(struct vms_req *r)
 	return st;
 }
 
-int vms_h_process_trim(struct vms_req *r)
+/* The body of a POST whose options are query parameters: empty or an empty JSON object. 0, or
+ * the 400 sent (options names them). */
+static int empty_body(struct vms_req *r, const char *what, const char *options)
 {
-	int pid, st;
-	uint64_t start, end, wait = 0;
-	char who[64], *body = NULL;
+	char *body = NULL;
 	size_t len = 0;
-	struct vms_trim t;
-	struct vms_mem_figure later;
-	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_read_body(r, &body, &len)) != 0)
+	int st = vms_read_body(r, &body, &len);
+	if (st)
 		return st;
-	/* The options are query parameters; a body, when sent, is an empty JSON object. */
 	char seen[3] = "";
 	size_t n = 0;
 	for (size_t i = 0; i < len && n < 3; i++)
@@ -198,8 +197,22 @@ int vms_h_process_trim(struct vms_req *r)
 	free(body);
 	if (!empty)
 		return vms_send_error(r, 400, "bad_json",
-		                      "trim takes its options as query parameters (?addr= or ?start=&end=, "
-		                      "?wait_s=); the body must be empty or {}");
+		                      "%s takes its options as query parameters (%s); the body must be empty "
+		                      "or {}",
+		                      what, options);
+	return 0;
+}
+
+int vms_h_process_trim(struct vms_req *r)
+{
+	int pid, st;
+	uint64_t start, end, wait = 0;
+	char who[64];
+	struct vms_trim t;
+	struct vms_mem_figure later;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
+	    (st = empty_body(r, "trim", "?addr= or ?start=&end=, ?wait_s=")) != 0)
+		return st;
 	if ((st = memory_gate(r, pid, "trimming the working set")) != 0 ||
 	    (st = query_range(r, pid, 1, &start, &end)) != 0 ||
 	    (st = query_u64(r, "wait_s", 0, TRIM_MAX_WAIT_S, &wait)) != 0)
@@ -221,6 +234,52 @@ int vms_h_process_trim(struct vms_req *r)
 	if (j && wait) {
 		cJSON_AddNumberToObject(j, "wait_s", (double)wait);
 		cJSON_AddItemToObject(j, "after_wait", vms_json_mem_figure(&later));
+	}
+	return vms_send_json(r, 200, j);
+}
+
+/* o.start / o.end as "0x..." (0 and 0: the whole address space). */
+static void add_range(cJSON *o, uint64_t start, uint64_t end)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)start);
+	cJSON_AddStringToObject(o, "start", buf);
+	snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)end);
+	cJSON_AddStringToObject(o, "end", buf);
+}
+
+/* POST /processes/{pid}/workingset?seconds=N[&addr= | &start=&end=]: clear the referenced bits
+ * (clear_refs "1": this changes the target, its reclaim sees every page as idle for a moment),
+ * wait N seconds, and answer which mappings' pages were touched (smaps Referenced). Behind the
+ * same gate as trim; logged. */
+int vms_h_process_workingset(struct vms_req *r)
+{
+	int pid, st;
+	uint64_t start, end, seconds = 5;
+	char who[64];
+	struct vms_working_set w;
+	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
+	    (st = empty_body(r, "workingset", "?seconds=, ?addr= or ?start=&end=")) != 0 ||
+	    (st = query_u64(r, "seconds", 1, WS_MAX_SECONDS, &seconds)) != 0 ||
+	    (st = memory_gate(r, pid, "measuring the working set")) != 0 ||
+	    (st = query_range(r, pid, 1, &start, &end)) != 0)
+		return st;
+	int err = vms_working_set(pid, start, end, (unsigned)seconds, &w);
+	vms_log(r->h, VMS_LOG_INFO,
+	        "working set: clear_refs pid %d range 0x%llx-0x%llx for %llu s requester %s: %s, "
+	        "referenced %llu of rss %llu bytes",
+	        pid, (unsigned long long)start, (unsigned long long)end, (unsigned long long)seconds,
+	        requester(r, who, sizeof who), err ? vms_err_code(err) : "ok",
+	        err ? 0ull : (unsigned long long)w.referenced, err ? 0ull : (unsigned long long)w.rss);
+	if (err)
+		return vms_send_vms_err(r, err, pid);
+	cJSON *j = vms_json_working_set(pid, &w);
+	vms_working_set_free(&w);
+	if (j) {
+		add_range(j, start, end);
+		cJSON_AddStringToObject(j, "perturbs",
+		                        "clear_refs reset the referenced bits of every page of the process: "
+		                        "for a moment its reclaim saw all its pages as idle");
 	}
 	return vms_send_json(r, 200, j);
 }

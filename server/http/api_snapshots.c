@@ -10,8 +10,9 @@
 #include "vmscope/export.h"
 #include "vmscope/json.h"
 
-/* 201 {"id","url","share_url","share","snapshot"} after a snapshot was stored. */
-static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o)
+/* 201 {"id","url","share_url","share","snapshot"(,"residency")} after a snapshot was stored;
+ * residency (taken) is the stored residency's facts, or NULL. */
+static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o, cJSON *residency)
 {
 	struct vms_snapshot_meta m;
 	struct vms_share sh;
@@ -30,8 +31,12 @@ static int created(struct vms_req *r, int64_t id, const struct vms_share_opts *o
 			have_share = 1;
 	}
 	cJSON *root = vms_json_with_url("snapshots", id, url, sizeof url);
-	if (!root)
+	if (!root) {
+		cJSON_Delete(residency);
 		return vms_send_json(r, 201, NULL);
+	}
+	if (residency)
+		cJSON_AddItemToObject(root, "residency", residency);
 	if (have_share) {
 		cJSON *s = vms_share_json(r, &sh);
 		cJSON_AddStringToObject(root, "share_url",
@@ -65,15 +70,28 @@ int vms_h_process_snapshot(struct vms_req *r)
 	struct vms_snapshot *s = NULL;
 	int pid, st;
 	int64_t id;
+	unsigned char *res = NULL;
+	size_t res_len = 0;
+	cJSON *res_info = NULL;
 	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 || (st = vms_share_options(r, &o, 1)) != 0 ||
 	    (st = full_already(r)) != 0 || (st = vms_scan(r, pid, o.peek, &s)) != 0)
 		return st;
-	int err = vms_store_put(r->h->store, s, VMS_SOURCE_SCAN, NULL, 0, &id);
+	/* ?residency=1: the page residency too, read right after the scan (api_residency.c) */
+	if ((st = vms_residency_for_snapshot(r, pid, s, &res, &res_len, &res_info)) != 0) {
+		vms_snapshot_free(s);
+		return st;
+	}
+	int err = res ? vms_store_put_with_residency(r->h->store, s, VMS_SOURCE_SCAN, res, res_len, &id)
+	              : vms_store_put(r->h->store, s, VMS_SOURCE_SCAN, NULL, 0, &id);
 	vms_snapshot_free(s);
-	if (err != VMS_OK)
+	free(res);
+	if (err != VMS_OK) {
+		cJSON_Delete(res_info);
 		return vms_send_vms_err(r, err, pid);
-	vms_log(r->h, VMS_LOG_INFO, "stored snapshot %lld of pid %d", (long long)id, pid);
-	return created(r, id, &o);
+	}
+	vms_log(r->h, VMS_LOG_INFO, "stored snapshot %lld of pid %d%s", (long long)id, pid,
+	        res_info ? " with its page residency" : "");
+	return created(r, id, &o, res_info);
 }
 
 /* Read and parse a posted snapshot document, capture (gzip or not) or bare smaps text
@@ -127,7 +145,7 @@ int vms_h_snapshot_import(struct vms_req *r)
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 	vms_log(r->h, VMS_LOG_INFO, "imported snapshot %lld", (long long)id);
-	return created(r, id, &o);
+	return created(r, id, &o, NULL);
 }
 
 /* POST /export.csv, /export.txt, /export.html: the export of the posted document, stored nowhere

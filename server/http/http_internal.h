@@ -369,6 +369,13 @@ int vms_h_openapi(struct vms_req *r);
 int vms_h_process_residency(struct vms_req *r); /* api_pages.c */
 int vms_h_process_strings(struct vms_req *r);
 int vms_h_process_trim(struct vms_req *r);
+int vms_h_process_workingset(struct vms_req *r);
+int vms_h_snapshot_residency(struct vms_req *r); /* api_residency.c */
+/* ?residency=1 (&residency_max_bytes=) of a snapshot being taken: the page residency of process
+ * pid read right after the scan s, encoded (*blob, *len) with *info (the API's "residency"
+ * object). 0 (*blob NULL when not asked), or the status sent. */
+int vms_residency_for_snapshot(struct vms_req *r, int pid, const struct vms_snapshot *s, unsigned char **blob,
+                               size_t *len, cJSON **info);
 
 /* Shared by snapshot and share handlers (api_export.c). omit_cmdline blanks the command line. */
 struct vms_json_opts;

@@ -23,6 +23,7 @@ const struct vms_route vms_routes[] = {
     {"GET", V1 "/processes/{}/residency", 0, vms_h_process_residency},
     {"GET", V1 "/processes/{}/strings", 0, vms_h_process_strings},
     {"POST", V1 "/processes/{}/trim", 0, vms_h_process_trim},
+    {"POST", V1 "/processes/{}/workingset", 0, vms_h_process_workingset},
     {"GET", V1 "/snapshots", 0, vms_h_snapshots},
     {"POST", V1 "/snapshots", 0, vms_h_snapshot_import},
     {"GET", V1 "/snapshots/{}.csv", 0, vms_h_snapshot_csv},
@@ -33,6 +34,8 @@ const struct vms_route vms_routes[] = {
     {"DELETE", V1 "/snapshots/{}", 0, vms_h_snapshot_delete},
     {"GET", V1 "/snapshots/{}/at/{}", 0, vms_h_snapshot_at},
     {"GET", V1 "/snapshots/{}/meta", 0, vms_h_snapshot_meta},
+    /* residency stored with the snapshot (api_residency.c): never on a share route */
+    {"GET", V1 "/snapshots/{}/residency", 0, vms_h_snapshot_residency},
     {"POST", V1 "/snapshots/{}/share", 0, vms_h_share_create},
     {"GET", V1 "/snapshots/{}/shares", 0, vms_h_share_list},
     {"POST", V1 "/snapshots/{}/send", 0, vms_h_snapshot_send},

@@ -82,6 +82,9 @@ cJSON *vms_json_residency(pid_t pid, const struct vms_residency *r)
 	cJSON_AddItemToObject(o, "known", flag_list(r->known));
 	cJSON_AddBoolToObject(o, "truncated", r->truncated);
 	add_addr(o, "walk_end", r->walk_end);
+	/* present pages whose exclusive bit came from smaps (no shared page in their region) */
+	if (r->exclusive_from_smaps)
+		cJSON_AddNumberToObject(o, "exclusive_from_smaps", (double)r->exclusive_from_smaps);
 	if ((pages = cJSON_AddObjectToObject(o, "pages")))
 		for (unsigned i = 0; vms_page_flag_name(i); i++)
 			cJSON_AddNumberToObject(pages, vms_page_flag_name(i), (double)r->pages[i]);

@@ -42,6 +42,7 @@
 #include "store_internal.h"
 #include "vmscope/error.h"
 #include "vmscope/record.h"
+#include "vmscope/util.h"
 
 #define PACK_MAGIC "VMSP"
 #define PACK_VERSION 2
@@ -120,17 +121,6 @@ struct wstate {
 	uint64_t start;            /* this record's DELTA field */
 };
 
-static size_t varint(unsigned char *b, uint64_t x)
-{
-	size_t n = 0;
-	while (x >= 0x80) {
-		b[n++] = (unsigned char)(x | 0x80);
-		x >>= 7;
-	}
-	b[n++] = (unsigned char)x;
-	return n;
-}
-
 static void w_head(struct wbuf *w, unsigned tag, enum wire wire)
 {
 	w_u64(w, (uint64_t)tag << 2 | wire);
@@ -149,9 +139,9 @@ static void w_smaps(struct wbuf *w, unsigned tag, const uint64_t *v)
 			by_tag[vms_smaps_tags[f] - 1] = v[f];
 		}
 	}
-	n = varint(tmp, bits);
+	n = vms_leb128_put(tmp, bits);
 	for (uint64_t b = bits; b; b &= b - 1)
-		n += varint(tmp + n, by_tag[__builtin_ctzll(b)]);
+		n += vms_leb128_put(tmp + n, by_tag[__builtin_ctzll(b)]);
 	w_head(w, tag, W_BYTES);
 	w_u64(w, n);
 	w_bytes(w, tmp, n);

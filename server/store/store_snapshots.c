@@ -158,8 +158,22 @@ static int set_json_bytes(struct vms_conn *w, int64_t id, uint64_t n)
 	return vms_store_step_done(q);
 }
 
-int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
-                  const char *json_text, size_t json_len, int64_t *id)
+/* Run slot's INSERT of (id, blob): the packed body, or a residency. */
+static int insert_blob(struct vms_conn *w, enum vms_stmt slot, int64_t id, const void *blob, size_t len)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, slot);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_blob64(q, 2, blob, len, SQLITE_STATIC) != SQLITE_OK) {
+		if (q)
+			sqlite3_reset(q);
+		return VMS_ERR_IO;
+	}
+	return vms_store_step_done(q);
+}
+
+/* vms_store_put with an optional residency blob (res, res_len; NULL for none). */
+static int put_snapshot(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
+                        const char *json_text, size_t json_len, const void *res, size_t res_len, int64_t *id)
 {
 	unsigned char *packed = NULL;
 	size_t packed_len = 0;
@@ -191,7 +205,8 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 		retention = 1;
 		goto unlock;
 	}
-	if ((err = vms_store_make_room(st, w, packed_len + (json_text ? json_len : 0))) != VMS_OK) {
+	if ((err = vms_store_make_room(
+	         st, w, packed_len + (json_text ? json_len : 0) + (res ? res_len : 0))) != VMS_OK) {
 		retention = err == VMS_ERR_FULL;
 		goto unlock;
 	}
@@ -203,15 +218,10 @@ int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_s
 	}
 	sqlite3_reset(q);
 	int64_t new_id = sqlite3_last_insert_rowid(w->db);
-	if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_PACKED)) || sqlite3_bind_int64(q, 1, new_id) != SQLITE_OK ||
-	    sqlite3_bind_blob64(q, 2, packed, packed_len, SQLITE_STATIC) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto unlock;
-	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto unlock;
 	q = NULL;
-	if ((err = put_summary(w, new_id, s)) != VMS_OK)
+	if ((err = insert_blob(w, VMS_ST_INSERT_PACKED, new_id, packed, packed_len)) != VMS_OK ||
+	    (err = put_summary(w, new_id, s)) != VMS_OK ||
+	    (res && (err = insert_blob(w, VMS_ST_INSERT_RESIDENCY, new_id, res, res_len)) != VMS_OK))
 		goto unlock;
 	if (json_text) {
 		if (!(q = vms_conn_stmt(w, VMS_ST_INSERT_BODY)) ||
@@ -247,6 +257,53 @@ out:
 	return err;
 }
 
+int vms_store_put(struct vms_store *st, const struct vms_snapshot *s, enum vms_store_source source,
+                  const char *json_text, size_t json_len, int64_t *id)
+{
+	return put_snapshot(st, s, source, json_text, json_len, NULL, 0, id);
+}
+
+int vms_store_put_with_residency(struct vms_store *st, const struct vms_snapshot *s,
+                                 enum vms_store_source source, const void *residency, size_t residency_len,
+                                 int64_t *id)
+{
+	if (!residency)
+		return VMS_ERR_INVALID;
+	return put_snapshot(st, s, source, NULL, 0, residency, residency_len, id);
+}
+
+int vms_store_residency(struct vms_store *st, int64_t id, unsigned char **out, size_t *len)
+{
+	int err = VMS_OK;
+	*out = NULL;
+	*len = 0;
+	if (!st || id <= 0)
+		return VMS_ERR_NOT_FOUND;
+	struct vms_conn *c = vms_store_reader(st);
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_RESIDENCY);
+	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK) {
+		err = VMS_ERR_IO;
+		goto out;
+	}
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(q, 0);
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+		if (!blob || !(*out = malloc(n))) {
+			err = blob ? VMS_ERR_NOMEM : VMS_ERR_IO;
+		} else {
+			memcpy(*out, blob, n);
+			*len = n;
+		}
+	} else {
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+	}
+out:
+	finish(q, 0);
+	vms_store_reader_put(st, c);
+	return err;
+}
+
 /* ---- delete ---------------------------------------------------------------------------- */
 
 static int exec_id(struct vms_conn *c, enum vms_stmt slot, int64_t id, int *changes)
@@ -268,6 +325,7 @@ int vms_store_delete_in_tx(struct vms_conn *w, int64_t id, int *changes)
 	    (err = exec_id(w, VMS_ST_DELETE_BODY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_PACKED, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_SUMMARY, id, NULL)) != VMS_OK ||
+	    (err = exec_id(w, VMS_ST_DELETE_RESIDENCY, id, NULL)) != VMS_OK ||
 	    (err = exec_id(w, VMS_ST_DELETE_META, id, changes)) != VMS_OK)
 		return err;
 	return VMS_OK;

@@ -114,9 +114,12 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
      * without reading the rows' summary blobs (docs/benchmarks.md, "Timeline"). */
     "CREATE INDEX samples_by_time ON samples(watch_id, t_ms, committed, flags, snapshot_id);",
 
-    /* Schema 7: another branch's step; on this branch (watchui10) a placeholder so that the
-     * watch shares below are step 8. The lead merges the real step 7 in its place. */
-    "",
+    /* Schema 7: page residency kept with a snapshot on request (issue 14), apart from the packed
+     * record (which stays as it was): one run-length encoded blob (vmscope/pages.h) per
+     * snapshot; bytes counts towards the byte limit like a body. */
+    "CREATE TABLE snapshot_residency ("
+    " snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,"
+    " bytes INTEGER NOT NULL, body BLOB NOT NULL);",
 
     /* Schema 8: share links for a watch's timeline (issue 10). The same token model as
      * shares (selector + constant-time-compared secret, expiry, views, revocation), in a table
@@ -152,9 +155,9 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     /* count: the snapshots people took or imported (a watch's full snapshots go with its
      * retention instead); bytes: every snapshot body and the timeline samples, what makes the
      * store full */
-    [VMS_ST_USAGE] =
-        "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
-        "coalesce(sum(sample_bytes), 0) FROM watches), coalesce(sum(json_bytes), 0) FROM snapshots",
+    [VMS_ST_USAGE] = "SELECT coalesce(sum(source != 2), 0), coalesce(sum(body_bytes), 0) + (SELECT "
+                     "coalesce(sum(sample_bytes), 0) FROM watches) + (SELECT coalesce(sum(bytes), 0) FROM "
+                     "snapshot_residency), coalesce(sum(json_bytes), 0) FROM snapshots",
     [VMS_ST_INSERT_META] =
         "INSERT INTO snapshots (created_at_ms, source, format_version, pid, ppid, uid, "
         "name, cmdline, user, host, kernel, machine, arch_bits, start_time, taken_at_ms, "
@@ -176,6 +179,10 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_DELETE_BODY] = "DELETE FROM snapshot_bodies WHERE id = ?1",
     [VMS_ST_DELETE_PACKED] = "DELETE FROM snapshot_packed WHERE id = ?1",
     [VMS_ST_DELETE_META] = "DELETE FROM snapshots WHERE id = ?1",
+    [VMS_ST_DELETE_RESIDENCY] = "DELETE FROM snapshot_residency WHERE snapshot_id = ?1",
+    [VMS_ST_INSERT_RESIDENCY] =
+        "INSERT INTO snapshot_residency (snapshot_id, body, bytes) VALUES (?1, ?2, length(?2))",
+    [VMS_ST_RESIDENCY] = "SELECT body FROM snapshot_residency WHERE snapshot_id = ?1",
     [VMS_ST_META] = "SELECT " META_COLS " FROM snapshots WHERE id = ?1",
     [VMS_ST_LIST] =
         "SELECT " META_COLS " FROM snapshots WHERE (?1 <= 0 OR pid = ?1) AND (?2 IS NULL OR name = ?2)"

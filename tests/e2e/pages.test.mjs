@@ -2,8 +2,12 @@
 // its residency strip with a legend and the page counts the API gives; with
 // --allow-memory-read the Strings panel lists what the program wrote and Trim asks first and
 // says what it does; without the flag neither button is there.
+// A stored snapshot taken with ?residency=1 shows its stored residency (the same pixels), and
+// Read now switches to the live one; one stored without it says so and reads live. Working set
+// says it perturbs the target before it runs, then lists the mappings it measured.
 // Screenshots: pages-strip-1024.png, pages-strip-1400.png, pages-strings-1400.png,
-// pages-trim-1024.png.
+// pages-trim-1024.png, pages-stored-1024.png, pages-stored-1400.png, pages-ws-1024.png,
+// pages-ws-result-1400.png.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -145,11 +149,86 @@ describe('inside the pages', { timeout: 240000 }, () => {
     await closeClean(p);
   });
 
+  // The strip's pixels as "r,g,b" strings.
+  async function stripPixels(p) {
+    return p.evaluate(() => {
+      const c = document.getElementById('res-strip');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, 1).data;
+      const out = [];
+      for (let i = 0; i < c.width; i++) out.push([d[i * 4], d[i * 4 + 1], d[i * 4 + 2]].join(','));
+      return out;
+    });
+  }
+
+  it('shows the residency stored with a snapshot, and the live one on request', async () => {
+    const made = await apiCall(off, 'POST', `/processes/${helper.proc.pid}/snapshots?residency=1`, { share: false });
+    assert.ok(made.residency && made.residency.bytes > 0 && made.residency.truncated === false, JSON.stringify(made.residency));
+    const stored = await apiCall(off, 'GET', `/snapshots/${made.id}/residency?start=${helper.info.anon}&end=0x${(BigInt(helper.info.anon) + 64n * 4096n).toString(16)}`);
+    for (const width of [1024, 1400]) {
+      const p = await watchedPage(context, { width, height: 1000 });
+      await p.goto(off.url);
+      await waitReady(p, 'processes');
+      await p.goto(`${off.base}/#/snapshot/${made.id}?sel=${helper.info.anon}`);
+      await p.waitForFunction(() => /stored with snapshot/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
+      assert.match(await p.textContent('#pages-note'), new RegExp(`Stored with snapshot #${made.id}`));
+      assert.match(await p.textContent('#res-counts'), new RegExp(`^${stored.pages.present} of 64 pages in RAM`));
+      const px = await stripPixels(p);
+      assert.equal(px.length, 64);
+      assert.equal(px[0], '46,157,62', 'page 0 (written) is "in RAM, private" in the stored residency');
+      assert.equal(px[15], '236,239,243', 'page 15 (untouched) is "not in RAM"');
+      await p.locator('#pages-block').scrollIntoViewIfNeeded();
+      await screenshot(p, `pages-stored-${width}.png`);
+      if (width === 1400) {
+        await p.click('#btn-res-live');
+        await p.waitForFunction(() => /read now, live/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 20000 });
+        assert.deepEqual(await stripPixels(p), px, 'live and stored agree on these untouched pages');
+      }
+      await closeClean(p);
+    }
+    // stored without residency: it says so and reads the live process
+    const plain = await apiCall(off, 'POST', `/processes/${helper.proc.pid}/snapshots`, { share: false });
+    const p = await watchedPage(context, { width: 1400, height: 1000 });
+    await p.goto(off.url);
+    await waitReady(p, 'processes');
+    await p.goto(`${off.base}/#/snapshot/${plain.id}?sel=${helper.info.anon}`);
+    await p.waitForFunction(() => /read now, live/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
+    assert.match(await p.textContent('#pages-note'), /stored without its page residency/);
+    await closeClean(p);
+    // from a live view: Store snapshot with pages stores one and opens it on the same allocation
+    const q = await openLive(off, 1400, helper.info.anon, '#btn-store-res');
+    await q.click('#btn-store-res');
+    await q.waitForFunction(() => /^#\/snapshot\/\d+/.test(location.hash) &&
+      /stored with snapshot/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
+    const id = await q.evaluate(() => location.hash.match(/^#\/snapshot\/(\d+)/)[1]);
+    const kept = await apiCall(off, 'GET', `/snapshots/${id}/residency`);
+    assert.ok(kept.pages.present > 11 && kept.truncated === false, 'the stored snapshot has its residency');
+    await closeClean(q);
+  });
+
+  it('measures the working set after saying it perturbs the target', async () => {
+    const p = await openLive(on, 1024, helper.info.anon, '#btn-workingset');
+    await p.click('#btn-workingset');
+    const text = await p.textContent('dialog');
+    assert.match(text, /perturbs the target/);
+    assert.match(text, /clear_refs/);
+    await p.fill('#ws-seconds', '1');
+    await screenshot(p, 'pages-ws-1024.png');
+    await p.click('dialog button.primary');
+    await p.waitForSelector('#ws-table', { timeout: 30000 });
+    const rows = await p.$$eval('#ws-table tbody tr', (trs) => trs.map((t) => t.textContent));
+    assert.equal(rows.length, 1, 'the allocation is one mapping');
+    assert.match(await p.textContent('#ws-summary'), /touched .* of the 44 KiB it has in RAM/);
+    await p.setViewportSize({ width: 1400, height: 1000 });
+    await screenshot(p, 'pages-ws-result-1400.png');
+    await closeClean(p);
+  });
+
   it('offers no Strings or Trim when the daemon does not allow memory reads', async () => {
     const p = await openLive(off, 1400, helper.info.anon, '#res-strip');
     await p.waitForTimeout(500);
     assert.equal(await p.$('#btn-strings'), null);
     assert.equal(await p.$('#btn-trim'), null);
+    assert.equal(await p.$('#btn-workingset'), null);
     await closeClean(p);
   });
 });

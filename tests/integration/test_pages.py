@@ -15,6 +15,13 @@ tests/helpers/vms_pages.c sets up its pages and prints where they are and what i
     program's own mincore finds none of those pages in the page cache any more;
   * working set: after clear_refs, the 4 pages the program writes during the interval are all
     smaps calls referenced in that region, an untouched file mapping has none;
+  * stored residency: `vmscope snapshot --residency` and POST .../snapshots?residency=1 keep the
+    page states of the whole process; what GET /snapshots/{id}/residency serves back equals,
+    page by page, a live read of the same regions (exclusive from smaps where the region had no
+    shared page, from pagemap elsewhere); a tight ?residency_max_bytes= says truncated (never
+    silently short); no share route serves it; deleting the snapshot deletes it;
+  * working set over an interval through the API: 403 without --allow-memory-read; with it the
+    4 pages the program writes during the interval are what smaps calls referenced, logged;
   * the daemon: residency works; strings and trim are 403 memory_read_disabled without
     --allow-memory-read; with it they answer the same as the CLI and every call is logged
     (pid, range, requester); a share link's token never opens them (401), and no public
@@ -263,6 +270,147 @@ def check_working_set(p, pid, info):
     hc.check("working set: sums", res["referenced"] == sum(v["referenced"] for v in res["vmas"]))
 
 
+def same_pages(a, b):
+    """(equal, first differences) of two {page: flags} maps."""
+    diff = [(hex(k), sorted(a.get(k, ())), sorted(b.get(k, ()))) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return not diff, diff[:5]
+
+
+REGIONS = ("anon", "shared", "ro", "thp", "strings", "islands")
+
+
+def regions_pages(res, info, ps):
+    """{page: flags} of res restricted to the test program's regions (their live range)."""
+    out = {}
+    pf = page_flags(res)
+    for key in REGIONS:
+        live = cli_json("residency", "-p", str(res["pid"]), info[key])
+        s, e = int(live["start"], 16), int(live["end"], 16)
+        out.update({a: f for a, f in pf.items() if s <= a < e})
+    return out
+
+
+def live_regions_pages(pid, info):
+    out = {}
+    for key in REGIONS:
+        out.update(page_flags(cli_json("residency", "-p", str(pid), info[key])))
+    return out
+
+
+def check_cli_stored(pid, info):
+    """vmscope snapshot --residency: the document carries the residency of the whole process,
+    equal on the program's regions to live reads; the byte bound truncates and says so."""
+    ps = info["page_size"]
+    rc, out, err = cli("snapshot", "--residency", "--json", "-p", str(pid))
+    hc.check("snapshot --residency --json: exit 0", rc == 0, err)
+    if rc:
+        return
+    doc = json.loads(out)
+    res = doc.get("residency", {})
+    hc.check("snapshot --residency: whole address space, not truncated, within 1 MiB",
+             res.get("start") == "0x0" and not res.get("truncated") and 0 < res.get("stored_bytes", 0) <= 1 << 20, res.keys())
+    ok, diff = same_pages(regions_pages(res, info, ps), live_regions_pages(pid, info))
+    hc.check("snapshot --residency: equal page by page to live reads of the program's regions", ok, diff)
+    hc.check("snapshot --residency: exclusive bits from smaps on private regions",
+             res.get("exclusive_from_smaps", 0) >= 11, res.get("exclusive_from_smaps"))
+    # the whole process, shared library pages included (present, not exclusive: smaps vouches
+    # for nothing there, so pagemap answers): all but a few pages (stack, the CLI's own reads)
+    live = page_flags(cli_json("residency", "-p", str(pid)))
+    stored = page_flags(res)
+    diff = [hex(k) for k in set(live) ^ set(stored)] + [hex(k) for k in set(live) & set(stored) if live[k] != stored[k]]
+    shared_pages = sum(1 for f in live.values() if "present" in f and "exclusive" not in f and "zero" not in f)
+    hc.check("snapshot --residency: the whole process equals a live read (all but a few pages), "
+             "shared pages included", len(diff) <= 16 and shared_pages > 50, f"{len(diff)} differ: {diff[:8]}; "
+             f"{shared_pages} shared pages")
+    rc, out, err = cli("snapshot", "--residency", "--residency-max-bytes", "256", "--json", "-p", str(pid))
+    small = json.loads(out).get("residency", {}) if rc == 0 else {}
+    hc.check("snapshot --residency-max-bytes 256: truncated, flagged, within the bound",
+             small.get("truncated") is True and small.get("stored_bytes", 1 << 30) <= 256 and
+             int(small["walk_end"], 16) < int(small["end"], 16), small)
+    rc, out, err = cli("snapshot", "--residency", "--format", "csv", "-p", str(pid))
+    hc.check("snapshot --residency with CSV: a usage error (exit 2)", rc == 2, (rc, err))
+
+
+def check_daemon_stored(d, pid, info):
+    """POST ?residency=1, GET /snapshots/{id}/residency, the bound, share links, delete."""
+    ps = info["page_size"]
+    anon = int(info["anon"], 16)
+    code, body = d.req("POST", f"/processes/{pid}/snapshots?residency=1&share=1")
+    hc.check("daemon: scan and store with ?residency=1 (201 with what was kept)",
+             code == 201 and body.get("residency", {}).get("bytes", 0) > 0 and
+             body["residency"]["truncated"] is False and body["residency"]["present_pages"] > 11, (code, body))
+    if code != 201:
+        return
+    sid, stoken = body["id"], (body.get("share") or {}).get("token")
+    code, res = d.req("GET", f"/snapshots/{sid}/residency")
+    hc.check("daemon: the stored residency is served back", code == 200 and res.get("snapshot_id") == sid, (code, res))
+    ok, diff = same_pages(regions_pages(res, info, ps), live_regions_pages(pid, info))
+    hc.check("daemon: stored residency equals live reads page by page on the program's regions", ok, diff)
+    code, part = d.req("GET", f"/snapshots/{sid}/residency?start=0x{anon:x}&end=0x{anon + 64 * ps:x}")
+    want = {anon + i * ps: {"present", "exclusive"} for i in list(range(10)) + [20]}
+    want[anon + 30 * ps] = {"present", "zero"}
+    if info["swapped"]:
+        want[anon + 40 * ps] = {"swapped"}
+    if info["soft_dirty"]:
+        want[anon + 5 * ps] |= {"soft_dirty"}
+    hc.check("daemon: ?start=&end= of the stored residency: the anonymous region's known states",
+             code == 200 and page_flags(part) == want and part["start"] == f"0x{anon:x}", (code, part))
+    code, body = d.req("POST", f"/processes/{pid}/snapshots?residency=1&residency_max_bytes=256")
+    hc.check("daemon: ?residency_max_bytes=256 stores a truncated residency and says so",
+             code == 201 and body["residency"]["truncated"] is True and body["residency"]["bytes"] <= 256, (code, body))
+    if code == 201:
+        code, small = d.req("GET", f"/snapshots/{body['id']}/residency")
+        hc.check("daemon: the truncated one says truncated when served", code == 200 and small["truncated"] is True and
+                 int(small["walk_end"], 16) < int(small["end"], 16), small)
+    code, body = d.req("POST", f"/processes/{pid}/snapshots?residency=1&residency_max_bytes=12")
+    hc.check("daemon: a residency bound below 256 bytes is a 400", code == 400 and err_code(body) == "bad_query", (code, body))
+    code, body = d.req("POST", f"/processes/{pid}/snapshots")
+    if code == 201:
+        code, nb = d.req("GET", f"/snapshots/{body['id']}/residency")
+        hc.check("daemon: a snapshot stored without residency: 404 no_residency", code == 404 and err_code(nb) == "no_residency", (code, nb))
+    if stoken:
+        for path in (f"/shared/{stoken}/residency", f"/snapshots/{sid}/residency"):
+            code, body = d.req("GET", path, token=stoken if path.startswith("/snapshots") else None)
+            hc.check(f"daemon: a share link never serves the residency ({path.split('/')[1]}: 401/404)",
+                     code in (401, 404) and not (isinstance(body, dict) and "runs" in body), (code, body))
+    code, _ = d.req("DELETE", f"/snapshots/{sid}")
+    code2, body = d.req("GET", f"/snapshots/{sid}/residency")
+    hc.check("daemon: deleting the snapshot deletes its residency", code == 204 and code2 == 404 and
+             err_code(body) == "not_found", (code, code2, body))
+
+
+def check_daemon_working_set(off, on, p, pid, info):
+    ps = info["page_size"]
+    code, body = off.req("POST", f"/processes/{pid}/workingset?seconds=1")
+    hc.check("daemon: working set refused without --allow-memory-read", code == 403 and
+             err_code(body) == "memory_read_disabled", (code, body))
+    result = {}
+
+    def run():
+        result["r"] = on.req("POST", f"/processes/{pid}/workingset?seconds=2")
+    import threading
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.7)
+    p.stdin.write("touch\n")
+    p.stdin.flush()
+    touched = json.loads(p.stdout.readline()).get("touched")
+    t.join(60)
+    code, body = result.get("r", (None, None))
+    hc.check("daemon: working set answers (200)", code == 200 and touched == 4, (code, body))
+    if code != 200:
+        return
+    by = {int(v["start"], 16): v for v in body["vmas"]}
+    anon, shared = int(info["anon"], 16), int(info["shared"], 16)
+    hc.check("daemon: working set: the 4 pages written in the interval are referenced in that region",
+             by[anon]["referenced"] == 4 * ps, by.get(anon))
+    hc.check("daemon: working set: the untouched shared file mapping has none", by[shared]["referenced"] == 0)
+    hc.check("daemon: working set says it perturbs the target", "reclaim" in body.get("perturbs", ""), body.get("perturbs"))
+    time.sleep(0.2)
+    hc.check("daemon: the working set is logged with pid and requester",
+             re.search(rf"working set: clear_refs pid {pid} .*requester 127\.0\.0\.1:\d+: ok", on.log()), on.log()[-400:])
+
+
 class Daemon:
     def __init__(self, tmp, name, *args, user=None):
         self.out = os.path.join(tmp, name + ".out")
@@ -318,7 +466,7 @@ def err_code(body):
     return body.get("error", {}).get("code") if isinstance(body, dict) else None
 
 
-def check_daemon(tmp, pid, info, want_strings):
+def check_daemon(tmp, p, pid, info, want_strings):
     st = int(info["strings"], 16)
     q = f"/processes/{pid}/strings?addr=0x{st:x}"
     off = Daemon(tmp, "off")
@@ -345,9 +493,11 @@ def check_daemon(tmp, pid, info, want_strings):
              on.log()[-500:])
     code, body = on.req("GET", q + "&q=wide")
     hc.check("daemon: ?q= searches", code == 200 and [s["text"] for s in body["strings"]] == ["wide-marker-utf16"], body)
-    code, body = on.req("POST", f"/processes/{pid}/trim?addr={info['anon']}")
+    code, body = on.req("POST", f"/processes/{pid}/trim?addr={info['trim']}")
     hc.check("daemon: trim answers before/after", code == 200 and "before" in body and "after" in body, (code, body))
     hc.check("daemon: the trim is logged", re.search(rf"memory trim: MADV_PAGEOUT pid {pid} .*requester 127\.0\.0\.1", on.log()))
+    check_daemon_working_set(off, on, p, pid, info)
+    check_daemon_stored(off, pid, info)
     # a share link is never a way in
     code, body = on.req("POST", f"/processes/{pid}/snapshots", body='{"share":true}')
     share = body.get("share", {}) if isinstance(body, dict) else {}
@@ -378,6 +528,11 @@ def check_daemon(tmp, pid, info, want_strings):
                  code == 403 and err_code(body) == "permission_denied", (code, body))
         code, body = nobody.req("POST", f"/processes/{pid}/trim", token=None)
         hc.check("daemon as nobody: trim refused (403)", code == 403, (code, body))
+        code, body = nobody.req("POST", f"/processes/{pid}/workingset?seconds=1", token=None)
+        hc.check("daemon as nobody: working set refused (403 permission_denied)",
+                 code == 403 and err_code(body) == "permission_denied", (code, body))
+        code, body = nobody.req("POST", f"/processes/{pid}/snapshots?residency=1", token=None)
+        hc.check("daemon as nobody: a snapshot with residency of root's process refused (403)", code == 403, (code, body))
         code, body = nobody.req("GET", f"/processes/{pid}/residency?addr={info['anon']}", token=None)
         hc.check("daemon as nobody: residency refused (403)", code == 403, (code, body))
         for cmd in (["strings", "-p", str(pid), f"{st:x}"], ["trim", "--wait", "0", "-p", str(pid)],
@@ -401,7 +556,8 @@ def main():
         want = check_strings(pid, info)
         check_trim(p, pid, info)
         check_working_set(p, pid, info)
-        check_daemon(tmp, pid, info, want)
+        check_cli_stored(pid, info)
+        check_daemon(tmp, p, pid, info, want)
         hc.done()
     finally:
         hc._cleanup()

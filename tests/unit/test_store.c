@@ -14,24 +14,30 @@
 #include "vmscope/error.h"
 #include "vmscope/http.h"
 #include "vmscope/json.h"
+#include "vmscope/pages.h"
 #include "vmscope/store.h"
 
 static char dir[] = "/tmp/vmscope-store-XXXXXX";
 static char path[256];
 
-/* Test-only SQL (the store itself is the only SQL in the product): read/set user_version. */
-static int64_t user_version(void)
+/* Test-only SQL (the store itself is the only SQL in the product): one integer that sql answers
+ * in the database at db_path (-1 when it cannot), and read/set user_version. */
+static int64_t query_i64(const char *db_path, const char *sql)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
+}
+
+static int64_t user_version(void)
+{
+	return query_i64(path, "PRAGMA user_version");
 }
 
 static void set_user_version(int v)
@@ -325,8 +331,9 @@ static void test_basics(void)
 	CHECK(vms_store_share_create_spec(st, id2, &old_spec, &old_sh) == VMS_OK && old_sh.expires_at_ms > 0);
 	vms_store_close(st);
 	exec_sql(
-	    "DROP TABLE watch_shares; "   /* schema 8 */
-	    "DROP TABLE watch_restarts; " /* schema 6 */
+	    "DROP TABLE watch_shares; "       /* schema 8 */
+	    "DROP TABLE snapshot_residency; " /* schema 7 */
+	    "DROP TABLE watch_restarts; "     /* schema 6 */
 	    "ALTER TABLE shares DROP COLUMN expires_at_ms; ALTER TABLE shares DROP COLUMN views; "
 	    "ALTER TABLE shares DROP COLUMN max_views; "                          /* schema 5 */
 	    "DROP TABLE samples; DROP TABLE sample_layouts; DROP TABLE watches; " /* schema 4 */
@@ -498,12 +505,106 @@ static void test_concurrency(void)
 	vms_store_close(st);
 }
 
+/* Rows of snapshot_residency. */
+static int64_t residency_rows(const char *db_path)
+{
+	return query_i64(db_path, "SELECT count(*) FROM snapshot_residency");
+}
+
+/* Residency kept with a snapshot (schema 7): the codec's round trip and its byte bound, stored in
+ * the snapshot's transaction, counted in the byte limit, deleted with the snapshot. */
+static void test_residency(void)
+{
+	char p3[300], err[256];
+	struct vms_page_run runs[2000];
+	struct vms_residency r = {.start = 0x10000000,
+	                          .end = 0x20000000,
+	                          .page_size = 4096,
+	                          .method = VMS_RES_PAGEMAP_SCAN,
+	                          .known = VMS_PG_ALL,
+	                          .walk_end = 0x20000000,
+	                          .runs = runs,
+	                          .n_runs = 2000};
+	for (size_t i = 0; i < 2000; i++)
+		runs[i] =
+		    (struct vms_page_run){.start = 0x10000000 + i * 0x10000,
+		                          .end = 0x10000000 + i * 0x10000 + (i % 7 + 1) * 4096,
+		                          .flags = VMS_PG_PRESENT | (i % 3 ? VMS_PG_EXCLUSIVE : VMS_PG_FILE)};
+	unsigned char *blob = NULL;
+	size_t len = 0;
+	struct vms_residency back;
+	CHECK(vms_residency_encode(&r, 100, &blob, &len) == VMS_ERR_INVALID);
+	CHECK(vms_residency_encode(&r, VMS_RESIDENCY_DEFAULT_BYTES, &blob, &len) == VMS_OK && len < 8000);
+	CHECK(vms_residency_decode(blob, len, &back) == VMS_OK && back.n_runs == 2000 && !back.truncated &&
+	      back.walk_end == r.end && back.start == r.start && back.end == r.end);
+	int same = 1;
+	uint64_t present = 0;
+	for (size_t i = 0; i < 2000 && same; i++) {
+		same = back.runs[i].start == runs[i].start && back.runs[i].end == runs[i].end &&
+		       back.runs[i].flags == runs[i].flags;
+		present += (runs[i].end - runs[i].start) / 4096;
+	}
+	CHECK(same && back.pages[0] == present);
+	/* clipped to one run's middle */
+	vms_residency_clip(&back, runs[10].start + 4096, runs[12].start + 4096);
+	CHECK(back.n_runs == 3 && back.runs[0].start == runs[10].start + 4096 &&
+	      back.runs[2].end == runs[12].start + 4096);
+	vms_residency_free(&back);
+	/* damaged bytes are refused, never misread */
+	CHECK(vms_residency_decode(blob, len - 1, &back) == VMS_ERR_IO && back.runs == NULL);
+	blob[2] = 99;
+	CHECK(vms_residency_decode(blob, len, &back) == VMS_ERR_IO);
+	free(blob);
+	/* past the bound: fewer runs, flagged truncated, walk_end where they stop */
+	CHECK(vms_residency_encode(&r, 1000, &blob, &len) == VMS_OK && len <= 1000);
+	CHECK(vms_residency_decode(blob, len, &back) == VMS_OK && back.truncated && back.n_runs > 100 &&
+	      back.n_runs < 2000 && back.walk_end == back.runs[back.n_runs - 1].end);
+	vms_residency_free(&back);
+
+	/* the store: kept in the snapshot's transaction and counted as bytes */
+	struct vms_store *st = NULL;
+	struct vms_snapshot *s = hs_demo();
+	struct vms_store_usage u0, u1;
+	int64_t a = 0, b = 0;
+	unsigned char *got = NULL;
+	size_t got_len = 0;
+	snprintf(p3, sizeof p3, "%s/residency.db", dir);
+	CHECK(vms_store_open(p3, NULL, &st, err, sizeof err) == VMS_OK);
+	CHECK(vms_store_put(st, s, VMS_SOURCE_SCAN, NULL, 0, &a) == VMS_OK);
+	CHECK(vms_store_residency(st, a, &got, &got_len) == VMS_ERR_NOT_FOUND && !got);
+	CHECK(vms_store_usage(st, &u0) == VMS_OK);
+	CHECK(vms_store_put_with_residency(st, s, VMS_SOURCE_SCAN, blob, len, &b) == VMS_OK && b > a);
+	CHECK(vms_store_usage(st, &u1) == VMS_OK && u1.bytes - u0.bytes > len);
+	CHECK(vms_store_residency(st, b, &got, &got_len) == VMS_OK && got_len == len &&
+	      !memcmp(got, blob, len));
+	free(got);
+	CHECK(residency_rows(p3) == 1);
+	CHECK(vms_store_delete(st, b) == VMS_OK);
+	CHECK(vms_store_residency(st, b, &got, &got_len) == VMS_ERR_NOT_FOUND && residency_rows(p3) == 0);
+	struct vms_store_usage u2;
+	CHECK(vms_store_usage(st, &u2) == VMS_OK && u2.bytes == u0.bytes);
+	vms_store_close(st);
+	/* a limit that holds the snapshot but not its residency: neither is stored */
+	struct vms_store_opts o = {.max_bytes = u0.bytes * 2 + len / 2};
+	CHECK(vms_store_open(p3, &o, &st, err, sizeof err) == VMS_OK);
+	int64_t c = 0;
+	CHECK(vms_store_put_with_residency(st, s, VMS_SOURCE_SCAN, blob, len, &c) == VMS_ERR_FULL);
+	struct vms_snapshot_list l;
+	CHECK(vms_store_list(st, NULL, &l) == VMS_OK && l.n == 1);
+	vms_snapshot_list_free(&l);
+	CHECK(residency_rows(p3) == 0);
+	vms_store_close(st);
+	free(blob);
+	vms_snapshot_free(s);
+}
+
 int main(void)
 {
 	test_mkdtemp(dir);
 	snprintf(path, sizeof path, "%s/store.db", dir);
 	test_basics();
 	test_renderings();
+	test_residency();
 	test_concurrency();
 	test_rmtree(dir);
 	TEST_MAIN_END();
