@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "http_internal.h"
+#include "vmscope/churn.h"
 #include "vmscope/counters.h"
 #include "vmscope/error.h"
 #include "vmscope/proclist.h"
@@ -45,6 +46,12 @@ struct active {
 	int64_t last_sample_ms; /* t_ms of the last sample stored, 0 none since the daemon started */
 	char note[NOTE_MAX];    /* the note last written to the store */
 	int backoff_note;       /* that note is the back-off's: cleared when ticks are fast again */
+	/* full snapshots by threshold (vmscope/churn.h) */
+	uint32_t on_allocations;
+	uint64_t on_committed;
+	int64_t last_threshold_ms; /* wall clock of the last one kept by threshold */
+	uint64_t threshold_snapshots;
+	struct vms_churn_base base; /* the last full snapshot kept (owned: drop_active frees it) */
 };
 
 struct vms_sampler {
@@ -156,6 +163,34 @@ static void follow(struct vms_sampler *sp, struct active *a, int64_t now)
 	a->restart_next = 1;
 	a->gone_at_ms = 0;
 	a->last_snapshot_ms = 0; /* a full snapshot of the new process at once */
+	a->base.set = 0;
+}
+
+/* Is a full snapshot due with s: by the schedule (every snapshot_every_s, and the first), or
+ * because the allocations changed past the watch's threshold since the last one kept
+ * (*by_threshold = 1; at most one per VMS_WATCH_THRESHOLD_MIN_GAP_MS)? Thresholds apply even
+ * with snapshot_every_s 0 (then only the first is by schedule). */
+static int full_snapshot_due(const struct active *a, const struct vms_snapshot *s, int64_t now,
+                             int *by_threshold)
+{
+	struct vms_churn c;
+	*by_threshold = 0;
+	if (!a->last_snapshot_ms && a->snapshot_every_s)
+		return 1;
+	if (a->snapshot_every_s && now - a->last_snapshot_ms >= (int64_t)a->snapshot_every_s * 1000)
+		return 1;
+	if (a->last_threshold_ms && now - a->last_threshold_ms < VMS_WATCH_THRESHOLD_MIN_GAP_MS)
+		return 0;
+	vms_churn_measure(&a->base, s, &c);
+	*by_threshold = vms_churn_past(&c, a->on_allocations, a->on_committed);
+	return *by_threshold;
+}
+
+/* Take the i-th active watch out of the array (the caller holds the lock). */
+static void drop_active(struct vms_sampler *sp, size_t i)
+{
+	vms_churn_clear(&sp->w[i].base);
+	sp->w[i] = sp->w[--sp->n];
 }
 
 /* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). */
@@ -235,18 +270,28 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	smp.min_flt = c.min_flt;
 	smp.maj_flt = c.maj_flt;
 	note[0] = '\0';
-	if (a->snapshot_every_s &&
-	    (!a->last_snapshot_ms || now - a->last_snapshot_ms >= (int64_t)a->snapshot_every_s * 1000)) {
+	int by_threshold = 0;
+	if (full_snapshot_due(a, s, now, &by_threshold)) {
 		int64_t sid = 0;
 		int perr = vms_store_put(h->store, s, VMS_SOURCE_WATCH, NULL, 0, &sid);
 		if (perr == VMS_OK) {
 			smp.snapshot_id = sid;
 			a->last_snapshot_ms = now;
+			if (by_threshold) {
+				smp.flags |= VMS_SAMPLE_THRESHOLD;
+				a->last_threshold_ms = now;
+				a->threshold_snapshots++;
+			}
+			if (vms_churn_remember(&a->base, s) != VMS_OK)
+				vms_churn_clear(&a->base); /* out of memory: measured from the next scan */
 		} else {
 			snprintf(note, sizeof note, "full snapshot not stored at %s: %s", when,
 			         vms_strerror(perr));
 		}
 	}
+	if (!a->base.set && (a->on_allocations || a->on_committed) &&
+	    vms_churn_remember(&a->base, s) != VMS_OK)
+		vms_churn_clear(&a->base); /* no full snapshot yet (snapshot_every_s 0): measure from here */
 	err = vms_store_sample_put(h->store, a->id, &smp);
 	if (err == VMS_ERR_NOT_FOUND) { /* deleted meanwhile */
 		a->removed = 1;
@@ -337,7 +382,7 @@ static void *sampler_main(void *arg)
 				copy.next_mono_ms = mono_ms() + copy.eff_interval_ms / 2 + 1;
 			*a = copy;
 			if (removed)
-				sp->w[i] = sp->w[--sp->n];
+				drop_active(sp, i);
 			break;
 		}
 		pthread_cond_broadcast(&sp->tick_done);
@@ -371,6 +416,8 @@ static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap
 	a->next_mono_ms = mono_ms();
 	a->gap_next = gap;
 	a->follow = w->follow;
+	a->on_allocations = w->snapshot_on_allocations;
+	a->on_committed = w->snapshot_on_committed;
 	snprintf(a->name, sizeof a->name, "%s", w->name ? w->name : "");
 	snprintf(a->note, sizeof a->note, "%s", note ? note : "");
 	pthread_cond_signal(&sp->cond);
@@ -398,7 +445,7 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 			break;
 		found = 1;
 		if (!sp->w[i].busy) {
-			sp->w[i] = sp->w[--sp->n];
+			drop_active(sp, i);
 			pthread_cond_broadcast(&sp->tick_done); /* long polls on it return */
 			break;
 		}
@@ -467,6 +514,9 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
 			out->skipped_busy = sp->w[i].skipped_busy;
 			out->ticks = sp->w[i].ticks;
 			out->last_tick_ms = sp->w[i].last_tick_ms;
+			out->snapshot_on_allocations = sp->w[i].on_allocations;
+			out->snapshot_on_committed = sp->w[i].on_committed;
+			out->threshold_snapshots = sp->w[i].threshold_snapshots;
 		}
 	out->long_polls = sp->waiters;
 	pthread_mutex_unlock(&sp->lock);
@@ -504,6 +554,8 @@ static void resume(struct vms_sampler *sp)
 			vms_store_watch_update(sp->h->store, w->id, "done", note, w->ends_at_ms);
 			continue;
 		}
+		w->snapshot_on_allocations = VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS; /* not stored */
+		w->snapshot_on_committed = VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED;
 		snprintf(note, sizeof note,
 		         "resumed at %s after a daemon restart: no samples from %s to then", when, last);
 		vms_store_watch_update(sp->h->store, w->id, NULL, note, -1);
@@ -557,6 +609,8 @@ void vms_sampler_stop(struct vms_http *h)
 	pthread_cond_destroy(&sp->cond);
 	pthread_cond_destroy(&sp->tick_done);
 	pthread_cond_destroy(&sp->idle);
+	while (sp->n)
+		drop_active(sp, sp->n - 1);
 	free(sp->w);
 	free(sp);
 	h->sampler = NULL;
