@@ -16,6 +16,7 @@
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
+#include "watch_keep.h"
 
 static volatile sig_atomic_t g_stop; /* the CLI's only global: set by SIGINT/SIGTERM */
 
@@ -32,7 +33,8 @@ static void watch_usage(FILE *f)
 	           "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
 	           "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
 	           "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
-	           "(steady growth) or a one-time jump.\n"
+	           "(steady growth) or a one-time jump; then the allocations whose Committed grew most\n"
+	           "(with the rate per minute) and the new ones that appeared and kept growing.\n"
 	           "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
 	           "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
 	           "  -d, --duration TIME     stop after this long\n"
@@ -200,9 +202,9 @@ static const char *shape_text(enum vms_growth_kind k)
 	                                   : "";
 }
 
-static void print_report(const struct vms_snapshot *first, const struct vms_snapshot *last, int json,
-                         const char *end_note, const struct history *h)
+static void print_report(const struct watch_keep *k, int json, const char *end_note, const struct history *h)
 {
+	const struct vms_snapshot *first = watch_keep_first(k), *last = watch_keep_last(k);
 	char d[16], r[16];
 	int64_t span = last->taken_at_ms - first->taken_at_ms;
 	if (json) {
@@ -242,9 +244,12 @@ static void print_report(const struct vms_snapshot *first, const struct vms_snap
 		n++;
 	}
 	if (json)
-		printf("]}}\n");
+		printf("]");
 	else if (!n)
 		printf("  nothing changed\n");
+	watch_keep_report(k, json); /* per allocation */
+	if (json)
+		printf("}}\n");
 	fflush(stdout);
 }
 
@@ -351,7 +356,9 @@ int vms_cmd_watch(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	struct vms_snapshot_opts opts = {.read_rollup = 0, .thread_stacks = 1};
-	struct vms_snapshot *first = NULL, *prev = NULL, *s = NULL;
+	const struct vms_snapshot *first = NULL, *prev = NULL;
+	struct vms_snapshot *s = NULL;
+	struct watch_keep keep = {0}; /* owns every snapshot kept (watch_keep.h) */
 	int64_t t_start = mono_ms(), next = t_start, ticks = 0;
 	char end_note[160] = "stopped";
 	struct history hist = {0};
@@ -396,10 +403,8 @@ int vms_cmd_watch(int argc, char **argv)
 			break;
 		}
 		ticks++;
-		if (!first)
-			first = s;
-		else if (prev != first)
-			vms_snapshot_free(prev);
+		watch_keep_add(&keep, s);
+		first = watch_keep_first(&keep);
 		prev = s;
 		s = NULL;
 		if (count && ticks >= count) {
@@ -423,13 +428,11 @@ int vms_cmd_watch(int argc, char **argv)
 			;
 	}
 	if (first && prev)
-		print_report(first, prev, json, end_note, &hist);
+		print_report(&keep, json, end_note, &hist);
 	else if (!first && rc == VMS_EXIT_OK) {
 		rc = VMS_EXIT_NO_PROCESS;
 	}
-	if (prev != first)
-		vms_snapshot_free(prev);
-	vms_snapshot_free(first);
+	watch_keep_free(&keep);
 	history_free(&hist);
 	return rc;
 }

@@ -7,9 +7,11 @@
  *               it so the kernel merges none of them      -> "MANY first=0x..."
  *   big MIB     map MIB MiB read-write and write every page -> "BIG start=0x..."
  *   unbig       unmap that                                  -> "UNBIG"
- *   grow MIB    the first time: reserve 256 MiB PROT_NONE, then every time make MIB more of it
- *               read-write from its start and write those pages (one allocation that appears
- *               and keeps growing at the same start)        -> "GROW start=0x... rw_mib=N"
+ *   grow MIB [SLOT]
+ *               the first time (for SLOT 0 or 1, default 0): reserve 256 MiB PROT_NONE, then
+ *               every time make MIB more of it read-write from its start and write those
+ *               pages (one allocation that appears and keeps growing at the same start)
+ *                                                           -> "GROW start=0x... rw_mib=N"
  * Prints "READY pid=N" first. Exits at EOF, on the timeout or on SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +27,8 @@
 int main(int argc, char **argv)
 {
 	char line[128];
-	char *big = NULL, *grow = NULL;
-	size_t big_len = 0, grow_rw = 0;
+	char *big = NULL, *grows[2] = {NULL, NULL};
+	size_t big_len = 0, grows_rw[2] = {0, 0};
 	alarm((unsigned)(argc > 1 ? atoi(argv[1]) : 120));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("READY pid=%d\n", (int)getpid());
@@ -57,6 +59,11 @@ int main(int argc, char **argv)
 			big = NULL;
 			printf("UNBIG\n");
 		} else if (sscanf(line, "grow %ld", &n) == 1 && n > 0) {
+			long slot = 0;
+			if (sscanf(line, "grow %ld %ld", &n, &slot) == 2 && (slot < 0 || slot > 1))
+				return 1;
+			char *grow = grows[slot];
+			size_t grow_rw = grows_rw[slot];
 			if (!grow) {
 				grow = mmap(NULL, RESERVE, PROT_NONE,
 				            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -69,6 +76,8 @@ int main(int argc, char **argv)
 			mprotect(grow, grow_rw + more, PROT_READ | PROT_WRITE);
 			memset(grow + grow_rw, 1, more);
 			grow_rw += more;
+			grows[slot] = grow;
+			grows_rw[slot] = grow_rw;
 			printf("GROW start=%p rw_mib=%zu\n", (void *)grow, grow_rw / MIB);
 		} else {
 			printf("ERROR %s", line);

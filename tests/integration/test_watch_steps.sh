@@ -9,6 +9,9 @@
 #   watch B (a full snapshot every second): /growth names the mapping that appeared mid-watch
 #     and grew 4 MiB a step first among new_allocations (kept growing, the right delta and a
 #     rate per minute), and not the 30 small mappings that appeared but never grew.
+#   vmscope watch --json (the CLI samples by itself): its report names a second mapping that
+#     appears during the run and grows first among new_allocations, and the first one (there
+#     from the start, still growing) among allocations, not new, with its rate per minute.
 # Prints "N passed, N failed".
 set -u
 
@@ -123,6 +126,25 @@ ok "growth: the top allocation is the new mapping, new, with its rate per minute
 api GET "/watches/$B/growth"
 ok "growth over the whole watch: the small mappings appeared but never grew, so they are not listed" \
 	jqt "(.new_allocations | length) == 1 and .new_allocations[0].start == \"$GROW\""
+
+# ---- the CLI's report ---------------------------------------------------------------------------
+"$BIN" watch -p "$SPID" -i 250ms -n 16 --json >"$TMP/cli.out" 2>"$TMP/cli.err" &
+CPID=$!
+PIDS+=("$CPID")
+sleep 0.6
+GROW2=$(step "grow 2 1" GROW | sed 's/.*start=\([^ ]*\).*/\1/')
+for _ in 1 2 3 4; do
+	sleep 0.5
+	step "grow 2 1" GROW >/dev/null
+	step "grow 1" GROW >/dev/null
+done
+wait "$CPID"
+ok "CLI watch: exit 0" is "$?" 0
+tail -n 1 "$TMP/cli.out" >"$TMP/b"
+ok "CLI report: the new, growing mapping first among new_allocations" \
+	jqt ".report.new_allocations[0].start == \"$GROW2\" and .report.new_allocations[0].new and .report.new_allocations[0].seen >= 3 and .report.new_allocations[0].delta.committed >= $((4 * MIB)) and .report.new_allocations[0].per_minute.committed > 0"
+ok "CLI report: the older growing mapping among allocations, not new, with its rate" \
+	jqt "[.report.allocations[] | select(.start == \"$GROW\" and (.new | not) and .delta.committed >= $((3 * MIB)) and .per_minute.committed > 0)] | length == 1"
 
 exec 3>&-
 finish
