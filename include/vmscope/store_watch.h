@@ -43,6 +43,9 @@
 #define VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS 64u
 #define VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED (128ull * 1024 * 1024)
 #define VMS_WATCH_THRESHOLD_MIN_GAP_MS 5000
+/* A watch whose samples the store cannot take (disk or --max-bytes full) pauses: it tries again
+ * at most this often. */
+#define VMS_WATCH_PAUSE_RETRY_MS 5000u
 
 /* Watch states, stored as these words: "running" (sampling), "stopped" (by the user),
  * "exited" (the process ended), "done" (its duration ran out), "failed" (the sampler could not

@@ -80,6 +80,10 @@ static cJSON *watch_json(struct vms_http *h, const struct vms_watch *w)
 		cJSON_AddNumberToObject(s, "snapshot_on_allocations", si.snapshot_on_allocations);
 		cJSON_AddNumberToObject(s, "snapshot_on_committed", (double)si.snapshot_on_committed);
 		cJSON_AddNumberToObject(s, "threshold_snapshots", (double)si.threshold_snapshots);
+		cJSON_AddBoolToObject(s, "paused", si.paused_since_ms != 0);
+		if (si.unsaved_note[0]) /* the store is full: its note is not written yet */
+			cJSON_ReplaceItemInObjectCaseSensitive(o, "note",
+			                                       cJSON_CreateString(si.unsaved_note));
 	} else {
 		cJSON_AddNullToObject(o, "sampler");
 	}

@@ -23,7 +23,7 @@
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
-#define NOTE_MAX 256
+#define NOTE_MAX 768 /* room for the database directory's path in a paused note */
 
 struct active {
 	int64_t id;
@@ -42,10 +42,13 @@ struct active {
 	int busy;                 /* a tick is running (outside the lock) */
 	int removed;              /* stopped while a tick ran: drop after it */
 	uint64_t skipped_busy, ticks;
-	int64_t last_tick_ms;   /* duration of the last tick */
-	int64_t last_sample_ms; /* t_ms of the last sample stored, 0 none since the daemon started */
-	char note[NOTE_MAX];    /* the note last written to the store */
-	int backoff_note;       /* that note is the back-off's: cleared when ticks are fast again */
+	int64_t last_tick_ms;    /* duration of the last tick */
+	int64_t last_sample_ms;  /* t_ms of the last sample stored, 0 none since the daemon started */
+	char note[NOTE_MAX];     /* the note last written to the store (or that failed: note_unsaved) */
+	int note_unsaved;        /* writing the note failed on a full store: retried */
+	int64_t paused_since_ms; /* the store is full: samples are not stored since then (0: not) */
+	uint64_t unstored;       /* ticks not stored while paused */
+	int backoff_note;        /* that note is the back-off's: cleared when ticks are fast again */
 	/* full snapshots by threshold (vmscope/churn.h) */
 	uint32_t on_allocations;
 	uint64_t on_committed;
@@ -86,10 +89,44 @@ static int64_t wall_ms(void)
 /* Write a note when it differs from the last one (the store is not written every tick). */
 static void set_note(struct vms_sampler *sp, struct active *a, const char *note)
 {
-	if (!strcmp(a->note, note))
+	if (!strcmp(a->note, note) && !a->note_unsaved)
 		return;
 	snprintf(a->note, sizeof a->note, "%s", note);
-	vms_store_watch_update(sp->h->store, a->id, NULL, a->note, -1);
+	/* on a full disk this fails: kept in memory (GET shows it) and written once there is room */
+	a->note_unsaved = vms_store_watch_update(sp->h->store, a->id, NULL, a->note, -1) == VMS_ERR_FULL;
+}
+
+/* A sample could not be stored because the store or its disk is full (err VMS_ERR_FULL): the
+ * watch pauses (nothing stored is touched; it scans at most every VMS_WATCH_PAUSE_RETRY_MS and
+ * tries again, without full snapshots, until a sample is stored). */
+static void pause_full(struct vms_sampler *sp, struct active *a, int64_t now)
+{
+	if (!a->paused_since_ms) {
+		a->paused_since_ms = now;
+		a->unstored = 0;
+		vms_log(sp->h, VMS_LOG_ERROR, "watch %lld paused: the store cannot take its samples",
+		        (long long)a->id);
+	}
+	a->unstored++;
+}
+
+/* The note of a paused watch. */
+static void pause_note(struct vms_sampler *sp, const struct active *a, char *note, size_t size)
+{
+	char since[40], dir[512];
+	vms_format_time_ms(a->paused_since_ms, since, sizeof since);
+	if (vms_store_disk_full(sp->h->store)) {
+		vms_db_dir(sp->h, dir, sizeof dir);
+		snprintf(note, size,
+		         "paused since %s: the disk holding %s is full (%llu tick(s) not stored; what is "
+		         "stored is intact); it resumes by itself when there is room",
+		         since, dir, (unsigned long long)a->unstored);
+	} else {
+		snprintf(note, size,
+		         "paused since %s: the store is full (--max-bytes; %llu tick(s) not stored); it "
+		         "resumes by itself when there is room",
+		         since, (unsigned long long)a->unstored);
+	}
 }
 
 static void end_watch(struct vms_sampler *sp, struct active *a, const char *state, const char *note)
@@ -271,7 +308,9 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	smp.maj_flt = c.maj_flt;
 	note[0] = '\0';
 	int by_threshold = 0;
-	if (full_snapshot_due(a, s, now, &by_threshold)) {
+	if (a->paused_since_ms)
+		smp.flags |= VMS_SAMPLE_GAP_BEFORE; /* ticks were not stored: a gap before this one */
+	if (!a->paused_since_ms && full_snapshot_due(a, s, now, &by_threshold)) {
 		int64_t sid = 0;
 		int perr = vms_store_put(h->store, s, VMS_SOURCE_WATCH, NULL, 0, &sid);
 		if (perr == VMS_OK) {
@@ -297,12 +336,23 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		a->removed = 1;
 		goto out;
 	}
-	if (err != VMS_OK) {
+	if (err == VMS_ERR_FULL) {
+		pause_full(sp, a, now);
+	} else if (err != VMS_OK) {
 		snprintf(note, sizeof note, "sample at %s not stored: %s", when, vms_strerror(err));
 	} else {
 		a->gap_next = 0;
 		a->restart_next = 0;
 		a->last_sample_ms = smp.t_ms;
+		if (a->paused_since_ms) {
+			char since[40];
+			vms_format_time_ms(a->paused_since_ms, since, sizeof since);
+			snprintf(note, sizeof note,
+			         "resumed at %s: the store was full from %s (%llu tick(s) not stored)", when,
+			         since, (unsigned long long)a->unstored);
+			a->paused_since_ms = 0;
+			a->eff_interval_ms = a->interval_ms;
+		}
 	}
 	a->ticks++;
 
@@ -324,7 +374,12 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		         "instead",
 		         (long long)a->last_tick_ms, a->interval_ms, a->eff_interval_ms);
 	}
-	if (note[0]) {
+	if (a->paused_since_ms) { /* paused: scan at most every VMS_WATCH_PAUSE_RETRY_MS */
+		if (a->eff_interval_ms < VMS_WATCH_PAUSE_RETRY_MS)
+			a->eff_interval_ms = VMS_WATCH_PAUSE_RETRY_MS;
+		pause_note(sp, a, note, sizeof note);
+		set_note(sp, a, note);
+	} else if (note[0]) {
 		set_note(sp, a, note);
 		a->backoff_note = a->eff_interval_ms > a->interval_ms;
 	} else if (a->backoff_note && a->eff_interval_ms == a->interval_ms) {
@@ -517,6 +572,9 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
 			out->snapshot_on_allocations = sp->w[i].on_allocations;
 			out->snapshot_on_committed = sp->w[i].on_committed;
 			out->threshold_snapshots = sp->w[i].threshold_snapshots;
+			out->paused_since_ms = sp->w[i].paused_since_ms;
+			if (sp->w[i].note_unsaved)
+				snprintf(out->unsaved_note, sizeof out->unsaved_note, "%s", sp->w[i].note);
 		}
 	out->long_polls = sp->waiters;
 	pthread_mutex_unlock(&sp->lock);
