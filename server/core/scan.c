@@ -25,7 +25,9 @@
  * docs/benchmarks.md); parsing costs about half as much again in user space. With two CPUs the two overlap: a
  * reader thread fills fixed chunks while this thread parses the previous ones, so a scan costs about the
  * kernel's time alone. Lines that straddle two chunks are joined in a small carry buffer. */
-#define SMAPS_CHUNK (256 * 1024)
+/* Just under 256 KiB: the daemon's M_MMAP_THRESHOLD (cmd_serve.c) is 256 KiB, and a chunk at or
+ * above it was an mmap + munmap with fresh page faults on every scan (a watch scans every tick). */
+#define SMAPS_CHUNK (256 * 1024 - 4096)
 #define SMAPS_NCHUNKS 4
 
 struct chunk_queue {

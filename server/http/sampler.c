@@ -261,7 +261,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		set_note(sp, a, note);
 		return;
 	}
-	int err = vms_counters_read(a->pid, &c);
+	int err = vms_counters_read_stat(a->pid, &c); /* status comes with the scan */
 	if (err == VMS_OK && c.start_time != a->start_time)
 		err = VMS_ERR_NO_SUCH_PROCESS; /* the pid names another process now */
 	if (err == VMS_OK && c.state == 'Z')
@@ -301,9 +301,9 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	smp.flags = (a->gap_next ? VMS_SAMPLE_GAP_BEFORE : 0) | (a->restart_next ? VMS_SAMPLE_RESTART : 0);
 	memcpy(smp.summary, s->summary, sizeof smp.summary);
 	memcpy(smp.total, s->total, sizeof smp.total);
-	smp.threads = (uint64_t)(c.threads > 0 ? c.threads : s->status.threads);
-	smp.vm_rss = c.vm_rss;
-	smp.vm_swap = c.vm_swap;
+	smp.threads = (uint64_t)(s->status.threads > 0 ? s->status.threads : c.threads);
+	smp.vm_rss = s->status.vm_rss;
+	smp.vm_swap = s->status.vm_swap;
 	smp.min_flt = c.min_flt;
 	smp.maj_flt = c.maj_flt;
 	note[0] = '\0';
