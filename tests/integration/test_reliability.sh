@@ -35,15 +35,7 @@ setup rel curl jq python3
 
 post_file() { api POST "$1" -H 'Content-Type: application/json' --data-binary "@$2"; }
 alive() { kill -0 "$1" 2>/dev/null; }
-# poll_watch ID FILTER [tries]: GET /watches/ID until the jq filter holds (0.1 s apart)
-poll_watch() {
-	for _ in $(seq "${3:-100}"); do
-		api GET "/watches/$1"
-		jqt "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+poll_watch() { poll "/watches/$1" "$2" "${3:-100}"; } # poll_watch ID FILTER [TRIES]
 
 
 mkdir -m 700 "$TMP/db"

@@ -34,19 +34,9 @@ spawn_at() {
 	NEW=$!
 	PIDS+=("$NEW")
 }
-wait_watch() { # wait_watch ID FILTER: poll GET /watches/ID (0.1 s apart, 10 s)
-	for _ in $(seq 100); do
-		api GET "/watches/$1"
-		jqt "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_watch() { poll "/watches/$1" "$2"; } # wait_watch ID FILTER (10 s)
 
-start serve --db "$TMP/db"
-PORT=$LAST_PORT
-BASE=http://127.0.0.1:$PORT/api/v1
-TOKEN=$(tr -d '\n' <"$TMP/db.token")
+start_on_db "$TMP/db"
 ok "daemon starts (inside the namespace)" test -n "$PORT"
 [ -n "$PORT" ] || { cat "$TMP/serve.err"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -40,20 +40,10 @@ step() {
 	done
 	tail -n 1 "$TMP/stepper.out" | grep "^$2" || { echo "stepper did not answer $1" >&2; return 1; }
 }
-# wait_threshold N: until watch A has N samples marked snapshot_by_threshold (0.1 s apart, 5 s)
-wait_threshold() {
-	for _ in $(seq 50); do
-		api GET "/watches/$A/samples"
-		jqt "[.samples[] | select(.snapshot_by_threshold)] | length >= $1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# wait_threshold N: until watch A has N samples marked snapshot_by_threshold (5 s)
+wait_threshold() { poll "/watches/$A/samples" "[.samples[] | select(.snapshot_by_threshold)] | length >= $1" 50; }
 
-start serve --db "$TMP/db"
-PORT=$LAST_PORT
-BASE=http://127.0.0.1:$PORT/api/v1
-TOKEN=$(tr -d '\n' <"$TMP/db.token")
+start_on_db "$TMP/db"
 ok "daemon starts" test -n "$PORT"
 [ -n "$PORT" ] || { cat "$TMP/serve.err"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -66,12 +56,7 @@ ok "watch A: its thresholds are shown" jqt ".watch.sampler.snapshot_on_allocatio
 post /watches "{\"pid\":$SPID,\"interval_ms\":250,\"snapshot_every_s\":1,\"snapshot_on_allocations\":0,\"snapshot_on_committed\":0}"
 ok "watch B: 201" is "$code" 201
 B=$(jq -r .id "$TMP/b")
-for _ in $(seq 50); do
-	api GET "/watches/$A"
-	jqt '.samples >= 4' && break
-	sleep 0.1
-done
-ok "watch A samples" jqt '.samples >= 4'
+ok "watch A samples" poll "/watches/$A" '.samples >= 4' 50
 
 # ---- full snapshots by threshold ----------------------------------------------------------------
 step "many 30" MANY >/dev/null
@@ -84,7 +69,10 @@ step unbig UNBIG >/dev/null
 ok "160 MiB unmapped: a third one" wait_threshold 3
 
 # ---- a new mapping that keeps growing -----------------------------------------------------------
-T_GROW=$(($(date +%s%3N) - 500))
+# the range starts 1 s back and the mapping appears 1.5 s later, so that the full snapshot nearest
+# the range's start (watch B keeps one a second) is one from before it appeared
+T_GROW=$(($(date +%s%3N) - 1000))
+sleep 1.5
 GROW=$(step "grow 4" GROW | sed 's/.*start=\([^ ]*\).*/\1/')
 for _ in 1 2 3 4 5; do
 	sleep 1.2
