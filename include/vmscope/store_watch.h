@@ -1,6 +1,7 @@
 /* Watches and their samples in the store (the timeline, issue 10). A watch follows one process
  * instance (pid + start_time) at an interval; every tick stores a sample (the per-type summary
- * with every field, the totals and the process's own counters), and every snapshot_every_s a
+ * with every field, the totals and the process's own counters), and every snapshot_every_s (or
+ * sooner, when the allocations changed past the watch's threshold: vmscope/churn.h) a
  * full snapshot (an ordinary stored snapshot, source "watch") that the sample points to, so
  * any two points can be diffed through their nearest full snapshots.
  *
