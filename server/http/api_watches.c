@@ -17,7 +17,7 @@
 #define DEFAULT_MAX_POINTS 1000
 #define MAX_MAX_POINTS 20000
 #define TOP_ALLOCATIONS 10
-#define GROWTH_CHAIN 12 /* full snapshots followed for new_allocations, at most */
+#define GROWTH_CHAIN 8 /* full snapshots followed for new_allocations, at most (each is loaded whole) */
 #define MAX_WAIT_S 30
 
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
