@@ -116,7 +116,8 @@ ok "growth over the whole watch: the small mappings appeared but never grew, so 
 	jqt "(.new_allocations | length) == 1 and .new_allocations[0].start == \"$GROW\""
 
 # ---- the CLI's report ---------------------------------------------------------------------------
-"$BIN" watch -p "$SPID" -i 250ms -n 16 --json >"$TMP/cli.out" 2>"$TMP/cli.err" &
+# it runs until Ctrl-C (SIGINT), sent once every step is answered: then it prints its report
+"$BIN" watch -p "$SPID" -i 250ms -d 60s --json >"$TMP/cli.out" 2>"$TMP/cli.err" &
 CPID=$!
 PIDS+=("$CPID")
 sleep 0.6
@@ -126,6 +127,8 @@ for _ in 1 2 3 4; do
 	step "grow 2 1" GROW >/dev/null
 	step "grow 1" GROW >/dev/null
 done
+sleep 0.8
+kill -INT "$CPID"
 wait "$CPID"
 ok "CLI watch: exit 0" is "$?" 0
 tail -n 1 "$TMP/cli.out" >"$TMP/b"
