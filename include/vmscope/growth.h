@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmscope/snapshot.h"
+
 #define VMS_GROWTH_MIN_BYTES (256u * 1024u)
 #define VMS_GROWTH_MIN_RISES 3u
 
@@ -39,5 +41,42 @@ void vms_growth_fit(const int64_t *t_ms, const uint64_t *v, size_t n, struct vms
 
 /* "steady", "jump", "irregular" or "none". */
 const char *vms_growth_kind_key(enum vms_growth_kind k);
+
+/* ---- Per allocation, over a chain of full snapshots (what grew, issue 10) ------------------
+ * snaps[0..n-1]: full snapshots of one process, oldest first (a watch's full snapshots in a
+ * range, or the CLI's checkpoints). An allocation is followed by its start address (as the
+ * diff engine matches them); Free is left out. For each allocation of the last snapshot:
+ *   delta[c]       last - first for every column; a new one (absent from snaps[0]) counts from
+ *                  nothing, so its delta is its whole value;
+ *   per_minute[c]  delta over the time from snaps[0] to the last snapshot;
+ *   appeared_ms    a new one: when the first snapshot it is in was taken (0: not new);
+ *   since_delta[c], since_per_minute[c]
+ *                  a new one: last - its value when it appeared, and that per minute;
+ *   seen, rises    snapshots it is in, and of those the ones where its committed is higher
+ *                  than in the snapshot before;
+ *   kept_growing   a new allocation that "appeared and kept growing": seen in at least
+ *                  VMS_GROWTH_MIN_SEEN snapshots, its committed never fell from one to the
+ *                  next and rose overall. */
+#define VMS_GROWTH_MIN_SEEN 3u
+
+struct vms_alloc_growth {
+	const struct vms_allocation *a; /* in the last snapshot (borrowed) */
+	int64_t delta[VMS_COL_COUNT], per_minute[VMS_COL_COUNT];
+	int64_t appeared_ms;
+	int64_t since_delta[VMS_COL_COUNT], since_per_minute[VMS_COL_COUNT];
+	uint32_t seen, rises;
+	int kept_growing;
+};
+
+/* The allocations of snaps[n-1] whose committed grew since snaps[0] (new ones included), plus
+ * the new ones that kept growing, largest committed delta first; *out is malloc'd (caller
+ * frees; NULL with *n_out 0 when none) and borrows from snaps[n-1]. n < 2: none.
+ * VMS_OK or VMS_ERR_NOMEM. */
+int vms_growth_allocations(const struct vms_snapshot *const *snaps, size_t n, struct vms_alloc_growth **out,
+                           size_t *n_out);
+
+/* Of n items in time order keep at most max (>= 2), evenly spread, always the first and the
+ * last: writes the kept indices to idx (room for max) and returns how many. */
+size_t vms_growth_spread(size_t n, size_t max, size_t *idx);
 
 #endif

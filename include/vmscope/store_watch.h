@@ -1,6 +1,7 @@
 /* Watches and their samples in the store (the timeline, issue 10). A watch follows one process
  * instance (pid + start_time) at an interval; every tick stores a sample (the per-type summary
- * with every field, the totals and the process's own counters), and every snapshot_every_s a
+ * with every field, the totals and the process's own counters), and every snapshot_every_s (or
+ * sooner, when the allocations changed past the watch's threshold: vmscope/churn.h) a
  * full snapshot (an ordinary stored snapshot, source "watch") that the sample points to, so
  * any two points can be diffed through their nearest full snapshots.
  *
@@ -39,6 +40,15 @@
 #define VMS_WATCH_MAX_INTERVAL_MS 3600000u
 #define VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S 60u
 #define VMS_WATCH_DEFAULT_RETENTION_S 86400u
+/* Full snapshots by threshold (vmscope/churn.h): also keep one when, since the last one kept,
+ * this many allocations appeared or went, or this much committed memory moved between types;
+ * but never two by threshold closer than VMS_WATCH_THRESHOLD_MIN_GAP_MS. */
+#define VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS 64u
+#define VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED (128ull * 1024 * 1024)
+#define VMS_WATCH_THRESHOLD_MIN_GAP_MS 5000
+/* A watch whose samples the store cannot take (disk or --max-bytes full) pauses: it tries again
+ * at most this often. */
+#define VMS_WATCH_PAUSE_RETRY_MS 5000u
 
 /* Watch states, stored as these words: "running" (sampling), "stopped" (by the user),
  * "exited" (the process ended), "done" (its duration ran out), "failed" (the sampler could not
@@ -58,6 +68,11 @@ struct vms_watch {
 	char *note;  /* malloc'd, "" when none: why it ended, backing off, skipped ticks ... */
 	int follow;  /* 1: a watch on the name: when the process exits, the sampler follows the
 	              * newest process of that name (comm); pid and start_time are the current one */
+	/* Full snapshots by threshold (0: that measure off). Not stored (that needs a column, a
+	 * schema change): the sampler holds them, and a watch resumed after a daemon restart gets
+	 * the defaults again. */
+	uint32_t snapshot_on_allocations;
+	uint64_t snapshot_on_committed;
 	/* Read only (derived): */
 	uint64_t n_samples, sample_bytes;
 	int64_t first_ms, last_ms; /* of its samples; 0 when none */
@@ -76,6 +91,9 @@ void vms_watch_array_free(struct vms_watch *w, size_t n);
 /* Sample flags. */
 #define VMS_SAMPLE_GAP_BEFORE 1u /* the sampler did not run before this sample (daemon restart) */
 #define VMS_SAMPLE_RESTART 2u    /* the first sample of a new process (a watch on a name) */
+#define VMS_SAMPLE_THRESHOLD                                                                                 \
+	4u /* its full snapshot was kept because the allocations changed past                                \
+	    * the watch's threshold, not by the schedule (vmscope/churn.h) */
 
 struct vms_sample {
 	int64_t t_ms; /* Unix ms of the scan */

@@ -21,6 +21,7 @@
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
+#include "watch_keep.h"
 
 static volatile sig_atomic_t g_stop; /* the CLI's only global: set by SIGINT/SIGTERM */
 
@@ -39,7 +40,8 @@ static void watch_usage(FILE *f)
 	        "the time, total Committed, Private and Working Set, and the type whose Committed grew\n"
 	        "most since the previous tick; at the end (DURATION, COUNT, Ctrl-C or the process's\n"
 	        "exit) what grew per type from the first tick to the last, and its shape: leak-like\n"
-	        "(steady growth) or a one-time jump.\n"
+	        "(steady growth) or a one-time jump; then the allocations whose Committed grew most\n"
+	        "(with the rate per minute) and the new ones that appeared and kept growing.\n"
 	        "  -p, --pid PID|NAME      the process (a name must match exactly one process)\n"
 	        "  -i, --interval TIME     between ticks: 100ms .. 1h (default 1s); 500ms, 2s, 1m, 1h\n"
 	        "  -d, --duration TIME     stop after this long\n"
@@ -220,8 +222,10 @@ static const char *shape_text(enum vms_growth_kind k)
 	                                   : "";
 }
 
+/* The report at the end: per type from the samples first..last, then per allocation from the
+ * snapshots k kept (NULL: none, e.g. a timeline file read back). */
 static void print_report(const struct vms_sample *first, const struct vms_sample *last, int json,
-                         const char *end_note, const struct history *h)
+                         const char *end_note, const struct history *h, const struct watch_keep *k)
 {
 	char d[16], r[16];
 	int64_t span = last->t_ms - first->t_ms;
@@ -266,9 +270,13 @@ static void print_report(const struct vms_sample *first, const struct vms_sample
 		n++;
 	}
 	if (json)
-		printf("]}}\n");
+		printf("]");
 	else if (!n)
 		printf("  nothing changed\n");
+	if (k)
+		watch_keep_report(k, json); /* per allocation */
+	if (json)
+		printf("}}\n");
 	fflush(stdout);
 }
 
@@ -398,7 +406,7 @@ struct timeline_out {
 	/* a tick is written when the next one comes (or at the end), so the last tick always
 	 * carries a full snapshot */
 	struct vms_sample held;
-	struct vms_snapshot *held_snap; /* its snapshot (owned), when one is due or it is last */
+	const struct vms_snapshot *held_snap; /* its snapshot (borrowed: the keeper owns it) */
 	int have_held, held_due;
 };
 
@@ -463,13 +471,13 @@ static void out_flush_held(struct timeline_out *o, int last)
 		free(text);
 		o->snapshots++;
 	}
-	vms_snapshot_free(o->held_snap);
 	o->held_snap = NULL;
 	o->have_held = 0;
 }
 
 /* A new tick: write the one before, hold this one (taking snap). */
-static void out_tick(struct timeline_out *o, const struct vms_sample *s, struct vms_snapshot *snap, int due)
+static void out_tick(struct timeline_out *o, const struct vms_sample *s, const struct vms_snapshot *snap,
+                     int due)
 {
 	out_flush_held(o, 0);
 	o->held = *s;
@@ -524,7 +532,7 @@ static int read_end(void *arg, int64_t at_ms, const char *note)
 	struct ticks *t = arg;
 	(void)at_ms;
 	if (t->n)
-		print_report(&t->first, &t->prev, t->json, note, &t->hist);
+		print_report(&t->first, &t->prev, t->json, note, &t->hist, NULL);
 	return VMS_OK;
 }
 
@@ -589,6 +597,7 @@ int vms_cmd_watch(int argc, char **argv)
 
 	struct vms_snapshot_opts opts = {.read_rollup = 0, .thread_stacks = 1};
 	struct vms_snapshot *s = NULL;
+	struct watch_keep keep = {0}; /* owns every snapshot kept (watch_keep.h) */
 	int64_t t_start = mono_ms(), next = t_start, last_full = 0;
 	char end_note[160] = "stopped";
 	struct ticks t = {.json = json};
@@ -660,10 +669,10 @@ int vms_cmd_watch(int argc, char **argv)
 			int due = t.n == 1 || now - last_full >= args.snapshot_every;
 			if (due)
 				last_full = now;
-			out_tick(&out, &smp, s, due);
-		} else {
-			vms_snapshot_free(s);
+			out_tick(&out, &smp, s,
+			         due); /* borrowed: keep holds s at least until the next tick */
 		}
+		watch_keep_add(&keep, s);
 		s = NULL;
 		if (count && (int64_t)t.n >= count) {
 			snprintf(end_note, sizeof end_note, "%lld ticks", (long long)t.n);
@@ -686,11 +695,12 @@ int vms_cmd_watch(int argc, char **argv)
 			;
 	}
 	if (t.n)
-		print_report(&t.first, &t.prev, json, end_note, &t.hist);
+		print_report(&t.first, &t.prev, json, end_note, &t.hist, &keep);
 	else if (rc == VMS_EXIT_OK)
 		rc = VMS_EXIT_NO_PROCESS;
 	if (writing && out_close(&out, end_note) != 0 && rc == VMS_EXIT_OK)
 		rc = VMS_EXIT_ERROR;
+	watch_keep_free(&keep);
 	history_free(&t.hist);
 	return rc;
 }

@@ -25,7 +25,9 @@
  * docs/benchmarks.md); parsing costs about half as much again in user space. With two CPUs the two overlap: a
  * reader thread fills fixed chunks while this thread parses the previous ones, so a scan costs about the
  * kernel's time alone. Lines that straddle two chunks are joined in a small carry buffer. */
-#define SMAPS_CHUNK (256 * 1024)
+/* Just under 256 KiB: the daemon's M_MMAP_THRESHOLD (cmd_serve.c) is 256 KiB, and a chunk at or
+ * above it was an mmap + munmap with fresh page faults on every scan (a watch scans every tick). */
+#define SMAPS_CHUNK (256 * 1024 - 4096)
 #define SMAPS_NCHUNKS 4
 
 /* The scan's own file cache (when the caller keeps none): chromium's ~110 images take ~1,100
@@ -43,6 +45,28 @@ struct chunk_queue {
 	int fd;
 };
 
+/* Read fd into b until the chunk is (nearly) full, at EOF (*eof = 1) or on an error (*err =
+ * errno). Returns the bytes read. */
+static size_t fill_chunk(int fd, char *b, int *eof, int *err)
+{
+	size_t have = 0;
+	while (have < SMAPS_CHUNK - 4096) { /* the kernel returns at most a page per read */
+		ssize_t r = read(fd, b + have, SMAPS_CHUNK - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = errno;
+			break;
+		}
+		if (r == 0) {
+			*eof = 1;
+			break;
+		}
+		have += (size_t)r;
+	}
+	return have;
+}
+
 static void *smaps_reader(void *arg)
 {
 	struct chunk_queue *q = arg;
@@ -55,23 +79,8 @@ static void *smaps_reader(void *arg)
 		pthread_mutex_unlock(&q->lock);
 		if (stop)
 			return NULL;
-		char *b = q->buf[slot];
-		size_t have = 0;
 		int eof = 0, err = 0;
-		while (have < SMAPS_CHUNK - 4096) { /* the kernel returns at most a page per read */
-			ssize_t r = read(q->fd, b + have, SMAPS_CHUNK - have);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				err = errno;
-				break;
-			}
-			if (r == 0) {
-				eof = 1;
-				break;
-			}
-			have += (size_t)r;
-		}
+		size_t have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
 		pthread_mutex_lock(&q->lock);
 		q->len[slot] = have;
 		q->filled++;
@@ -138,13 +147,29 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 	if (q.fd < 0)
 		return vms_procfs_err(errno, 1);
 	p = vms_smaps_parser_new(s);
-	for (int i = 0; i < SMAPS_NCHUNKS; i++)
-		if (!(q.buf[i] = malloc(SMAPS_CHUNK)))
-			err = VMS_ERR_NOMEM;
-	if (!p || err) {
+	if (!p || !(q.buf[0] = malloc(SMAPS_CHUNK))) {
 		err = VMS_ERR_NOMEM;
 		goto out;
 	}
+	/* The first chunk here: smaps that fits in it (a process of up to ~200 VMAs, what most
+	 * watches scan every tick) is parsed without a reader thread (a thread brings no overlap
+	 * for one chunk, and costs its creation and the wake-ups). */
+	int eof0 = 0, err0 = 0;
+	q.len[0] = fill_chunk(q.fd, q.buf[0], &eof0, &err0);
+	if (err0) {
+		err = vms_procfs_err(err0, 1);
+		goto out;
+	}
+	if (eof0) {
+		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
+		goto parsed;
+	}
+	q.filled = 1;
+	for (int i = 1; i < SMAPS_NCHUNKS; i++)
+		if (!(q.buf[i] = malloc(SMAPS_CHUNK)))
+			err = VMS_ERR_NOMEM;
+	if (err)
+		goto out;
 	if (pthread_create(&reader, NULL, smaps_reader, &q) != 0) {
 		err = VMS_ERR_NOMEM;
 		goto out;
@@ -178,6 +203,7 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		if (last)
 			break;
 	}
+parsed:
 	if (!err) {
 		err = vms_smaps_parser_finish(p);
 		p = NULL;

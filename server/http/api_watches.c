@@ -18,6 +18,7 @@
 #define DEFAULT_MAX_POINTS 1000
 #define MAX_MAX_POINTS 20000
 #define TOP_ALLOCATIONS 10
+#define GROWTH_CHAIN 8 /* full snapshots followed for new_allocations, at most (each is loaded whole) */
 #define MAX_WAIT_S 30
 
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
@@ -77,6 +78,13 @@ cJSON *vms_watch_json(struct vms_http *h, const struct vms_watch *w)
 		cJSON_AddNumberToObject(s, "skipped_busy", (double)si.skipped_busy);
 		cJSON_AddNumberToObject(s, "last_tick_ms", (double)si.last_tick_ms);
 		cJSON_AddNumberToObject(s, "long_polls", si.long_polls);
+		cJSON_AddNumberToObject(s, "snapshot_on_allocations", si.snapshot_on_allocations);
+		cJSON_AddNumberToObject(s, "snapshot_on_committed", (double)si.snapshot_on_committed);
+		cJSON_AddNumberToObject(s, "threshold_snapshots", (double)si.threshold_snapshots);
+		cJSON_AddBoolToObject(s, "paused", si.paused_since_ms != 0);
+		if (si.unsaved_note[0]) /* the store is full: its note is not written yet */
+			cJSON_ReplaceItemInObjectCaseSensitive(o, "note",
+			                                       cJSON_CreateString(si.unsaved_note));
 	} else {
 		cJSON_AddNullToObject(o, "sampler");
 	}
@@ -103,7 +111,9 @@ int vms_h_watch_create(struct vms_req *r)
 	size_t len = 0;
 	int st;
 	int64_t pid = 0, interval = VMS_WATCH_DEFAULT_INTERVAL_MS, duration = 0,
-	        snap_every = VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S, retention = VMS_WATCH_DEFAULT_RETENTION_S;
+	        snap_every = VMS_WATCH_DEFAULT_SNAPSHOT_EVERY_S, retention = VMS_WATCH_DEFAULT_RETENTION_S,
+	        on_allocs = VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS,
+	        on_committed = (int64_t)VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED;
 	if ((st = vms_read_body(r, &text, &len)) != 0)
 		return st;
 	if (len && (st = vms_json_depth_ok(r, text, len)) != 0) { /* cJSON recurses per level */
@@ -159,6 +169,10 @@ int vms_h_watch_create(struct vms_req *r)
 		st = int_member(r, body, "snapshot_every_s", 0, 86400, &snap_every);
 	if (!st)
 		st = int_member(r, body, "retention_s", 60, 366LL * 86400, &retention);
+	if (!st)
+		st = int_member(r, body, "snapshot_on_allocations", 0, 1000000, &on_allocs);
+	if (!st)
+		st = int_member(r, body, "snapshot_on_committed", 0, 1LL << 50, &on_committed);
 	cJSON_Delete(body);
 	if (st)
 		return st;
@@ -178,7 +192,9 @@ int vms_h_watch_create(struct vms_req *r)
 	                      .interval_ms = (uint32_t)interval,
 	                      .snapshot_every_s = (uint32_t)snap_every,
 	                      .retention_s = (uint32_t)retention,
-	                      .follow = follow};
+	                      .follow = follow,
+	                      .snapshot_on_allocations = (uint32_t)on_allocs,
+	                      .snapshot_on_committed = (uint64_t)on_committed};
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w.created_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -452,8 +468,37 @@ static cJSON *snapshot_ref(int64_t id, int64_t at_ms, int64_t wanted_ms, const c
 	return o;
 }
 
-/* The top allocations whose committed grew between two full snapshots, into arr. */
-static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON *arr)
+/* An allocation's identity for what-grew: start, size, type, details, owner. */
+static cJSON *alloc_json(const struct vms_allocation *al)
+{
+	cJSON *o = cJSON_CreateObject();
+	char addr[24];
+	snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)al->start);
+	cJSON_AddStringToObject(o, "start", addr);
+	cJSON_AddNumberToObject(o, "size", (double)(al->end - al->start));
+	cJSON_AddStringToObject(o, "type", vms_type_key(al->type));
+	cJSON_AddStringToObject(o, "type_name", vms_type_name(al->type));
+	if (al->details)
+		cJSON_AddStringToObject(o, "details", al->details);
+	else
+		cJSON_AddNullToObject(o, "details");
+	if (al->owner)
+		cJSON_AddStringToObject(o, "owner", al->owner);
+	return o;
+}
+
+/* {column: value} for signed per-column values. */
+static cJSON *deltas_json(const int64_t v[VMS_COL_COUNT])
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int c = 0; o && c < VMS_COL_COUNT; c++)
+		cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)v[c]);
+	return o;
+}
+
+/* The top allocations whose committed grew between two full snapshots (taken span_ms apart),
+ * into arr, with their growth per minute. */
+static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, int64_t span_ms, cJSON *arr)
 {
 	struct vms_snapshot *a = NULL, *b = NULL;
 	struct vms_diff d;
@@ -474,34 +519,78 @@ static int top_allocations(struct vms_req *r, int64_t a_id, int64_t b_id, cJSON 
 		qsort(grew, n, sizeof *grew, cmp_committed_delta);
 	for (size_t i = 0; i < n && i < TOP_ALLOCATIONS; i++) {
 		const struct vms_diff_entry *e = grew[i];
-		const struct vms_allocation *al = &b->allocations[e->to];
-		cJSON *o = cJSON_CreateObject();
-		char addr[24];
-		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)al->start);
-		cJSON_AddStringToObject(o, "start", addr);
-		cJSON_AddNumberToObject(o, "size", (double)(al->end - al->start));
-		cJSON_AddStringToObject(o, "type", vms_type_key(al->type));
-		cJSON_AddStringToObject(o, "type_name", vms_type_name(al->type));
-		if (al->details)
-			cJSON_AddStringToObject(o, "details", al->details);
-		else
-			cJSON_AddNullToObject(o, "details");
-		if (al->owner)
-			cJSON_AddStringToObject(o, "owner", al->owner);
+		cJSON *o = alloc_json(&b->allocations[e->to]);
+		cJSON_AddBoolToObject(o, "new", e->from < 0);
 		cJSON *ch = cJSON_AddArrayToObject(o, "changes");
 		for (unsigned bit = 1; bit <= VMS_CHANGE_USAGE; bit <<= 1)
 			if (e->changes & bit)
 				cJSON_AddItemToArray(
 				    ch, cJSON_CreateString(vms_change_key((enum vms_change)bit)));
-		cJSON *dj = cJSON_AddObjectToObject(o, "delta");
+		int64_t pm[VMS_COL_COUNT];
 		for (int c = 0; c < VMS_COL_COUNT; c++)
-			cJSON_AddNumberToObject(dj, vms_col_key((enum vms_col)c), (double)e->delta[c]);
+			pm[c] = span_ms > 0 ? (int64_t)((double)e->delta[c] * 60000.0 / (double)span_ms) : 0;
+		cJSON_AddItemToObject(o, "delta", deltas_json(e->delta));
+		cJSON_AddItemToObject(o, "per_minute", deltas_json(pm));
 		cJSON_AddItemToArray(arr, o);
 	}
 	free(grew);
 	vms_diff_free(&d);
 	vms_snapshot_free(a);
 	vms_snapshot_free(b);
+	return err;
+}
+
+/* "new_allocations": allocations absent from the range's first full snapshot that appeared and
+ * kept growing (vms_growth_allocations), followed through at most GROWTH_CHAIN of the watch's
+ * full snapshots: the nearest to each end (sa, sb) and those of the samples s[0..n-1] between. */
+static int new_allocations(struct vms_req *r, const struct vms_sample *s, size_t n, int64_t sa, int64_t sa_at,
+                           int64_t sb, int64_t sb_at, cJSON *root)
+{
+	int64_t *ids = malloc((n + 2) * sizeof *ids);
+	size_t *pick = malloc(GROWTH_CHAIN * sizeof *pick), n_ids = 0, n_pick = 0, n_loaded = 0;
+	const struct vms_snapshot *chain[GROWTH_CHAIN];
+	struct vms_snapshot *loaded[GROWTH_CHAIN];
+	struct vms_alloc_growth *g = NULL;
+	size_t n_g = 0;
+	int err = ids && pick ? VMS_OK : VMS_ERR_NOMEM;
+	if (err == VMS_OK) {
+		ids[n_ids++] = sa;
+		for (size_t i = 0; i < n; i++)
+			if (s[i].snapshot_id && s[i].t_ms > sa_at && s[i].t_ms < sb_at &&
+			    s[i].snapshot_id != sb)
+				ids[n_ids++] = s[i].snapshot_id;
+		ids[n_ids++] = sb;
+		n_pick = vms_growth_spread(n_ids, GROWTH_CHAIN, pick);
+	}
+	for (size_t i = 0; err == VMS_OK && i < n_pick; i++) {
+		err = vms_store_load(r->h->store, ids[pick[i]], &loaded[n_loaded]);
+		if (err == VMS_OK) {
+			chain[n_loaded] = loaded[n_loaded];
+			n_loaded++;
+		} else if (err == VMS_ERR_NOT_FOUND)
+			err = VMS_OK; /* deleted meanwhile: follow the others */
+	}
+	if (err == VMS_OK)
+		err = vms_growth_allocations(chain, n_loaded, &g, &n_g);
+	cJSON *arr = cJSON_AddArrayToObject(root, "new_allocations");
+	cJSON_AddNumberToObject(root, "snapshots_compared", (double)n_loaded);
+	for (size_t i = 0, shown = 0; err == VMS_OK && i < n_g && shown < TOP_ALLOCATIONS; i++) {
+		if (!g[i].kept_growing)
+			continue;
+		cJSON *o = alloc_json(g[i].a);
+		add_time(o, "appeared_at", "appeared_at_ms", g[i].appeared_ms);
+		cJSON_AddNumberToObject(o, "seen", g[i].seen);
+		cJSON_AddNumberToObject(o, "rises", g[i].rises);
+		cJSON_AddItemToObject(o, "delta", deltas_json(g[i].since_delta));
+		cJSON_AddItemToObject(o, "per_minute", deltas_json(g[i].since_per_minute));
+		cJSON_AddItemToArray(arr, o);
+		shown++;
+	}
+	free(g);
+	for (size_t i = 0; i < n_loaded; i++)
+		vms_snapshot_free(loaded[i]);
+	free(ids);
+	free(pick);
 	return err;
 }
 
@@ -647,13 +736,17 @@ int vms_send_watch_growth(struct vms_req *r, int64_t id, const char *share_token
 			snprintf(diff_url, sizeof diff_url, "/api/v1/diff?from=%lld&to=%lld", (long long)sa,
 			         (long long)sb);
 		cJSON_AddStringToObject(sn, "diff_url", diff_url);
-		err = top_allocations(r, sa, sb, allocs);
+		err = top_allocations(r, sa, sb, sb_at - sa_at, allocs);
+		if (err == VMS_OK)
+			err = new_allocations(r, s, n, sa, sa_at, sb, sb_at, root);
 		cJSON_AddNullToObject(root, "allocations_note");
 	} else {
 		cJSON_AddNullToObject(root, "snapshots");
 		cJSON_AddStringToObject(root, "allocations_note",
 		                        "fewer than two full snapshots near this range: no allocation "
 		                        "comparison (full snapshots are kept every snapshot_every_s)");
+		cJSON_AddArrayToObject(root, "new_allocations");
+		cJSON_AddNumberToObject(root, "snapshots_compared", 0);
 	}
 	cJSON_AddItemToObject(root, "allocations", allocs);
 	free(s);

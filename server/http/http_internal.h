@@ -252,10 +252,15 @@ int vms_sampler_remove(struct vms_http *h, int64_t id);
 /* What the sampler knows of a running watch that the store does not keep. 1 when active. */
 struct vms_sampler_info {
 	int active;
-	uint32_t effective_interval_ms; /* > the interval while backing off */
-	uint64_t skipped_busy, ticks;   /* since the daemon started */
-	int64_t last_tick_ms;           /* how long the last tick took */
-	unsigned long_polls;            /* requests waiting for samples, all watches (the cap's count) */
+	uint32_t effective_interval_ms;   /* > the interval while backing off */
+	uint64_t skipped_busy, ticks;     /* since the daemon started */
+	int64_t last_tick_ms;             /* how long the last tick took */
+	unsigned long_polls;              /* requests waiting for samples, all watches (the cap's count) */
+	uint32_t snapshot_on_allocations; /* the watch's thresholds (vmscope/churn.h) */
+	uint64_t snapshot_on_committed;
+	uint64_t threshold_snapshots; /* full snapshots kept by threshold since the daemon started */
+	int64_t paused_since_ms;      /* the store is full: no samples stored since then (0: not paused) */
+	char unsaved_note[768];       /* the watch's note when writing it to a full store failed, else "" */
 };
 int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *out);
 /* Long polling (GET /watches/ID/samples?after=T&wait_s=N): wait at most timeout_ms until

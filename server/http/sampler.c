@@ -16,13 +16,14 @@
 #include <time.h>
 
 #include "http_internal.h"
+#include "vmscope/churn.h"
 #include "vmscope/counters.h"
 #include "vmscope/error.h"
 #include "vmscope/proclist.h"
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
-#define NOTE_MAX 256
+#define NOTE_MAX 768 /* room for the database directory's path in a paused note */
 
 struct active {
 	int64_t id;
@@ -41,10 +42,19 @@ struct active {
 	int busy;                 /* a tick is running (outside the lock) */
 	int removed;              /* stopped while a tick ran: drop after it */
 	uint64_t skipped_busy, ticks;
-	int64_t last_tick_ms;   /* duration of the last tick */
-	int64_t last_sample_ms; /* t_ms of the last sample stored, 0 none since the daemon started */
-	char note[NOTE_MAX];    /* the note last written to the store */
-	int backoff_note;       /* that note is the back-off's: cleared when ticks are fast again */
+	int64_t last_tick_ms;    /* duration of the last tick */
+	int64_t last_sample_ms;  /* t_ms of the last sample stored, 0 none since the daemon started */
+	char note[NOTE_MAX];     /* the note last written to the store (or that failed: note_unsaved) */
+	int note_unsaved;        /* writing the note failed on a full store: retried */
+	int64_t paused_since_ms; /* the store is full: samples are not stored since then (0: not) */
+	uint64_t unstored;       /* ticks not stored while paused */
+	int backoff_note;        /* that note is the back-off's: cleared when ticks are fast again */
+	/* full snapshots by threshold (vmscope/churn.h) */
+	uint32_t on_allocations;
+	uint64_t on_committed;
+	int64_t last_threshold_ms; /* wall clock of the last one kept by threshold */
+	uint64_t threshold_snapshots;
+	struct vms_churn_base base; /* the last full snapshot kept (owned: drop_active frees it) */
 };
 
 struct vms_sampler {
@@ -79,10 +89,44 @@ static int64_t wall_ms(void)
 /* Write a note when it differs from the last one (the store is not written every tick). */
 static void set_note(struct vms_sampler *sp, struct active *a, const char *note)
 {
-	if (!strcmp(a->note, note))
+	if (!strcmp(a->note, note) && !a->note_unsaved)
 		return;
 	snprintf(a->note, sizeof a->note, "%s", note);
-	vms_store_watch_update(sp->h->store, a->id, NULL, a->note, -1);
+	/* on a full disk this fails: kept in memory (GET shows it) and written once there is room */
+	a->note_unsaved = vms_store_watch_update(sp->h->store, a->id, NULL, a->note, -1) == VMS_ERR_FULL;
+}
+
+/* A sample could not be stored because the store or its disk is full (err VMS_ERR_FULL): the
+ * watch pauses (nothing stored is touched; it scans at most every VMS_WATCH_PAUSE_RETRY_MS and
+ * tries again, without full snapshots, until a sample is stored). */
+static void pause_full(struct vms_sampler *sp, struct active *a, int64_t now)
+{
+	if (!a->paused_since_ms) {
+		a->paused_since_ms = now;
+		a->unstored = 0;
+		vms_log(sp->h, VMS_LOG_ERROR, "watch %lld paused: the store cannot take its samples",
+		        (long long)a->id);
+	}
+	a->unstored++;
+}
+
+/* The note of a paused watch. */
+static void pause_note(struct vms_sampler *sp, const struct active *a, char *note, size_t size)
+{
+	char since[40], dir[512];
+	vms_format_time_ms(a->paused_since_ms, since, sizeof since);
+	if (vms_store_disk_full(sp->h->store)) {
+		vms_db_dir(sp->h, dir, sizeof dir);
+		snprintf(note, size,
+		         "paused since %s: the disk holding %s is full (%llu tick(s) not stored; what is "
+		         "stored is intact); it resumes by itself when there is room",
+		         since, dir, (unsigned long long)a->unstored);
+	} else {
+		snprintf(note, size,
+		         "paused since %s: the store is full (--max-bytes; %llu tick(s) not stored); it "
+		         "resumes by itself when there is room",
+		         since, (unsigned long long)a->unstored);
+	}
 }
 
 static void end_watch(struct vms_sampler *sp, struct active *a, const char *state, const char *note)
@@ -156,6 +200,34 @@ static void follow(struct vms_sampler *sp, struct active *a, int64_t now)
 	a->restart_next = 1;
 	a->gone_at_ms = 0;
 	a->last_snapshot_ms = 0; /* a full snapshot of the new process at once */
+	a->base.set = 0;
+}
+
+/* Is a full snapshot due with s: by the schedule (every snapshot_every_s, and the first), or
+ * because the allocations changed past the watch's threshold since the last one kept
+ * (*by_threshold = 1; at most one per VMS_WATCH_THRESHOLD_MIN_GAP_MS)? Thresholds apply even
+ * with snapshot_every_s 0 (then only the first is by schedule). */
+static int full_snapshot_due(const struct active *a, const struct vms_snapshot *s, int64_t now,
+                             int *by_threshold)
+{
+	struct vms_churn c;
+	*by_threshold = 0;
+	if (!a->last_snapshot_ms && a->snapshot_every_s)
+		return 1;
+	if (a->snapshot_every_s && now - a->last_snapshot_ms >= (int64_t)a->snapshot_every_s * 1000)
+		return 1;
+	if (a->last_threshold_ms && now - a->last_threshold_ms < VMS_WATCH_THRESHOLD_MIN_GAP_MS)
+		return 0;
+	vms_churn_measure(&a->base, s, &c);
+	*by_threshold = vms_churn_past(&c, a->on_allocations, a->on_committed);
+	return *by_threshold;
+}
+
+/* Take the i-th active watch out of the array (the caller holds the lock). */
+static void drop_active(struct vms_sampler *sp, size_t i)
+{
+	vms_churn_clear(&sp->w[i].base);
+	sp->w[i] = sp->w[--sp->n];
 }
 
 /* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). */
@@ -189,7 +261,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		set_note(sp, a, note);
 		return;
 	}
-	int err = vms_counters_read(a->pid, &c);
+	int err = vms_counters_read_stat(a->pid, &c); /* status comes with the scan */
 	if (err == VMS_OK && c.start_time != a->start_time)
 		err = VMS_ERR_NO_SUCH_PROCESS; /* the pid names another process now */
 	if (err == VMS_OK && c.state == 'Z')
@@ -229,35 +301,58 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	smp.flags = (a->gap_next ? VMS_SAMPLE_GAP_BEFORE : 0) | (a->restart_next ? VMS_SAMPLE_RESTART : 0);
 	memcpy(smp.summary, s->summary, sizeof smp.summary);
 	memcpy(smp.total, s->total, sizeof smp.total);
-	smp.threads = (uint64_t)(c.threads > 0 ? c.threads : s->status.threads);
-	smp.vm_rss = c.vm_rss;
-	smp.vm_swap = c.vm_swap;
+	smp.threads = (uint64_t)(s->status.threads > 0 ? s->status.threads : c.threads);
+	smp.vm_rss = s->status.vm_rss;
+	smp.vm_swap = s->status.vm_swap;
 	smp.min_flt = c.min_flt;
 	smp.maj_flt = c.maj_flt;
 	note[0] = '\0';
-	if (a->snapshot_every_s &&
-	    (!a->last_snapshot_ms || now - a->last_snapshot_ms >= (int64_t)a->snapshot_every_s * 1000)) {
+	int by_threshold = 0;
+	if (a->paused_since_ms)
+		smp.flags |= VMS_SAMPLE_GAP_BEFORE; /* ticks were not stored: a gap before this one */
+	if (!a->paused_since_ms && full_snapshot_due(a, s, now, &by_threshold)) {
 		int64_t sid = 0;
 		int perr = vms_store_put(h->store, s, VMS_SOURCE_WATCH, NULL, 0, &sid);
 		if (perr == VMS_OK) {
 			smp.snapshot_id = sid;
 			a->last_snapshot_ms = now;
+			if (by_threshold) {
+				smp.flags |= VMS_SAMPLE_THRESHOLD;
+				a->last_threshold_ms = now;
+				a->threshold_snapshots++;
+			}
+			if (vms_churn_remember(&a->base, s) != VMS_OK)
+				vms_churn_clear(&a->base); /* out of memory: measured from the next scan */
 		} else {
 			snprintf(note, sizeof note, "full snapshot not stored at %s: %s", when,
 			         vms_strerror(perr));
 		}
 	}
+	if (!a->base.set && (a->on_allocations || a->on_committed) &&
+	    vms_churn_remember(&a->base, s) != VMS_OK)
+		vms_churn_clear(&a->base); /* no full snapshot yet (snapshot_every_s 0): measure from here */
 	err = vms_store_sample_put(h->store, a->id, &smp);
 	if (err == VMS_ERR_NOT_FOUND) { /* deleted meanwhile */
 		a->removed = 1;
 		goto out;
 	}
-	if (err != VMS_OK) {
+	if (err == VMS_ERR_FULL) {
+		pause_full(sp, a, now);
+	} else if (err != VMS_OK) {
 		snprintf(note, sizeof note, "sample at %s not stored: %s", when, vms_strerror(err));
 	} else {
 		a->gap_next = 0;
 		a->restart_next = 0;
 		a->last_sample_ms = smp.t_ms;
+		if (a->paused_since_ms) {
+			char since[40];
+			vms_format_time_ms(a->paused_since_ms, since, sizeof since);
+			snprintf(note, sizeof note,
+			         "resumed at %s: the store was full from %s (%llu tick(s) not stored)", when,
+			         since, (unsigned long long)a->unstored);
+			a->paused_since_ms = 0;
+			a->eff_interval_ms = a->interval_ms;
+		}
 	}
 	a->ticks++;
 
@@ -279,7 +374,12 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		         "instead",
 		         (long long)a->last_tick_ms, a->interval_ms, a->eff_interval_ms);
 	}
-	if (note[0]) {
+	if (a->paused_since_ms) { /* paused: scan at most every VMS_WATCH_PAUSE_RETRY_MS */
+		if (a->eff_interval_ms < VMS_WATCH_PAUSE_RETRY_MS)
+			a->eff_interval_ms = VMS_WATCH_PAUSE_RETRY_MS;
+		pause_note(sp, a, note, sizeof note);
+		set_note(sp, a, note);
+	} else if (note[0]) {
 		set_note(sp, a, note);
 		a->backoff_note = a->eff_interval_ms > a->interval_ms;
 	} else if (a->backoff_note && a->eff_interval_ms == a->interval_ms) {
@@ -337,7 +437,7 @@ static void *sampler_main(void *arg)
 				copy.next_mono_ms = mono_ms() + copy.eff_interval_ms / 2 + 1;
 			*a = copy;
 			if (removed)
-				sp->w[i] = sp->w[--sp->n];
+				drop_active(sp, i);
 			break;
 		}
 		pthread_cond_broadcast(&sp->tick_done);
@@ -371,6 +471,8 @@ static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap
 	a->next_mono_ms = mono_ms();
 	a->gap_next = gap;
 	a->follow = w->follow;
+	a->on_allocations = w->snapshot_on_allocations;
+	a->on_committed = w->snapshot_on_committed;
 	snprintf(a->name, sizeof a->name, "%s", w->name ? w->name : "");
 	snprintf(a->note, sizeof a->note, "%s", note ? note : "");
 	pthread_cond_signal(&sp->cond);
@@ -398,7 +500,7 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 			break;
 		found = 1;
 		if (!sp->w[i].busy) {
-			sp->w[i] = sp->w[--sp->n];
+			drop_active(sp, i);
 			pthread_cond_broadcast(&sp->tick_done); /* long polls on it return */
 			break;
 		}
@@ -467,6 +569,12 @@ int vms_sampler_info(struct vms_http *h, int64_t id, struct vms_sampler_info *ou
 			out->skipped_busy = sp->w[i].skipped_busy;
 			out->ticks = sp->w[i].ticks;
 			out->last_tick_ms = sp->w[i].last_tick_ms;
+			out->snapshot_on_allocations = sp->w[i].on_allocations;
+			out->snapshot_on_committed = sp->w[i].on_committed;
+			out->threshold_snapshots = sp->w[i].threshold_snapshots;
+			out->paused_since_ms = sp->w[i].paused_since_ms;
+			if (sp->w[i].note_unsaved)
+				snprintf(out->unsaved_note, sizeof out->unsaved_note, "%s", sp->w[i].note);
 		}
 	out->long_polls = sp->waiters;
 	pthread_mutex_unlock(&sp->lock);
@@ -504,6 +612,8 @@ static void resume(struct vms_sampler *sp)
 			vms_store_watch_update(sp->h->store, w->id, "done", note, w->ends_at_ms);
 			continue;
 		}
+		w->snapshot_on_allocations = VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS; /* not stored */
+		w->snapshot_on_committed = VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED;
 		snprintf(note, sizeof note,
 		         "resumed at %s after a daemon restart: no samples from %s to then", when, last);
 		vms_store_watch_update(sp->h->store, w->id, NULL, note, -1);
@@ -557,6 +667,8 @@ void vms_sampler_stop(struct vms_http *h)
 	pthread_cond_destroy(&sp->cond);
 	pthread_cond_destroy(&sp->tick_done);
 	pthread_cond_destroy(&sp->idle);
+	while (sp->n)
+		drop_active(sp, sp->n - 1);
 	free(sp->w);
 	free(sp);
 	h->sampler = NULL;

@@ -33,6 +33,7 @@ cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask)
 	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
 	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
 	cJSON_AddBoolToObject(o, "restart", (s->flags & VMS_SAMPLE_RESTART) != 0);
+	cJSON_AddBoolToObject(o, "snapshot_by_threshold", (s->flags & VMS_SAMPLE_THRESHOLD) != 0);
 	if (s->snapshot_id)
 		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
 	else
@@ -120,6 +121,8 @@ int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, s
 		out->flags |= VMS_SAMPLE_GAP_BEFORE;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "restart")))
 		out->flags |= VMS_SAMPLE_RESTART;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "snapshot_by_threshold")))
+		out->flags |= VMS_SAMPLE_THRESHOLD;
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, counters[i]);
 		if (v && whole(v, dst[i]) != 0)

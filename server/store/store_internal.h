@@ -100,6 +100,11 @@ struct vms_store {
 	int lock_fd;           /* flock'd: one daemon per database */
 	int64_t sample_layout; /* this build's sample layout id (store_watches.c); 0 until the first
 	                        * sample; guarded by wlock */
+	uint64_t room_left;    /* after the last vms_store_make_room that fit: bytes still under
+	                        * max_bytes; guarded by wlock */
+	uint64_t sample_slack; /* bytes samples may still take without asking vms_store_make_room
+	                        * (which sums every snapshot row): at most VMS_SAMPLE_SLACK, taken from
+	                        * room_left, zeroed by every make_room; guarded by wlock */
 	int (*legacy_json)(const char *text, size_t len, struct vms_snapshot **out); /* opts */
 	char *path;                                                                  /* as opened */
 	int reserve_fd;  /* PATH-reserve: VMS_STORE_RESERVE bytes given back when a delete finds the

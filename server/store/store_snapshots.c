@@ -91,6 +91,7 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 int vms_store_make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 {
 	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_USAGE);
+	st->sample_slack = 0; /* any write that asks: samples ask again too */
 	if (!q || sqlite3_step(q) != SQLITE_ROW)
 		return VMS_ERR_IO;
 	uint64_t bodies = (uint64_t)sqlite3_column_int64(q, 1),
@@ -115,6 +116,8 @@ int vms_store_make_room(struct vms_store *st, struct vms_conn *w, uint64_t need)
 		sqlite3_reset(q);
 		renders = n > renders ? 0 : renders - n;
 	}
+	st->room_left =
+	    bodies + renders + need < st->max_bytes ? st->max_bytes - (bodies + renders + need) : 0;
 	return VMS_OK;
 }
 

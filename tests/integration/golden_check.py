@@ -60,6 +60,11 @@ KEYS_ADDED = {
     "growth": 4,       # what-grew type: steady / jump / irregular
     "leak_like": 4,    # what-grew type: steady growth
     "free_largest": 4, # what-grew: Free's largest block over the range
+    # full snapshots by threshold, per-allocation growth (issue 10, third session)
+    "snapshot_by_threshold": 5,  # sample: its full snapshot was kept by threshold
+    "new_allocations": 5,        # what-grew: new allocations that kept growing
+    "snapshots_compared": 5,     # what-grew: full snapshots followed for them
+    "new": 5,                    # what-grew allocation: absent from the first full snapshot
 }
 # Keys that may differ by build, not by format: the generator names the writing version.
 BUILD_KEYS = {"generator"}

@@ -81,6 +81,25 @@ get_ok() {
 	api GET "$1"
 	ok "$2" jqt "${@:3}"
 }
+# poll PATH FILTER [TRIES]: GET PATH until the jq filter holds on its body (0.1 s apart, default
+# 100 tries); 1 when it never did
+poll() {
+	local _
+	for _ in $(seq "${3:-100}"); do
+		api GET "$1"
+		jqt "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# start_on_db DB: start the daemon on database DB; sets PORT, BASE, TOKEN (PORT empty when it
+# did not start; its output in $TMP/serve.out, $TMP/serve.err)
+start_on_db() {
+	start serve --db "$1"
+	PORT=$LAST_PORT
+	BASE=http://127.0.0.1:$PORT/api/v1
+	TOKEN=$(tr -d '\n' <"$1.token" 2>/dev/null)
+}
 # start NAME [serve args]: LAST_PID, LAST_PORT; output in $TMP/NAME.out, $TMP/NAME.err
 start() {
 	local name=$1

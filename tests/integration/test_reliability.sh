@@ -13,6 +13,9 @@
 #      symlinked database path and -wal/-shm files that are not ours are refused, saying why.
 #   5. Disk full (a small tmpfs, root only): writes get 507 disk_full naming the directory,
 #      DELETE still works, /health says so, the log says it once; writes recover with space.
+#      A watch running when the disk fills pauses (state running, sampler.paused, a note naming
+#      the directory), stores nothing, keeps its samples readable, and resumes by itself with
+#      space (a note and gap_before); the database passes integrity_check.
 #   6. Strings: an import that is not UTF-8 is refused; a scanned process whose name is not
 #      UTF-8 is listed (GET /snapshots) as valid UTF-8 (U+FFFD). Duplicate keys are refused.
 #   7. The token is never written where others can read it: stdout redirected to a 0644 file of
@@ -32,6 +35,7 @@ setup rel curl jq python3
 
 post_file() { api POST "$1" -H 'Content-Type: application/json' --data-binary "@$2"; }
 alive() { kill -0 "$1" 2>/dev/null; }
+poll_watch() { poll "/watches/$1" "$2" "${3:-100}"; } # poll_watch ID FILTER [TRIES]
 
 
 mkdir -m 700 "$TMP/db"
@@ -224,7 +228,18 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m,mode=0700 tmpfs "$TMP/full" 2
 		ids+=("$(jq -r .id "$TMP/b")")
 	done
 	ok "snapshots stored on the small disk" is "$code" 201
+	api POST /watches -H 'Content-Type: application/json' -d "{\"pid\":$$,\"interval_ms\":200,\"snapshot_every_s\":1}"
+	WD=$(jq -r .id "$TMP/b")
+	ok "a watch samples on the small disk" poll_watch "$WD" '.samples >= 3'
 	dd if=/dev/zero of="$TMP/full/filler" bs=16k 2>/dev/null # until the disk is full
+	ok "disk full mid-watch: the watch pauses, its note names the directory" \
+		poll_watch "$WD" ".state == \"running\" and .sampler.paused == true and (.note | contains(\"the disk holding $TMP/full is full\")) and (.note | contains(\"resumes by itself\"))" 50
+	api GET "/watches/$WD/samples"
+	N_FULL=$(jq .count "$TMP/b")
+	ok "...its samples stay readable" is "$code" 200
+	sleep 1
+	api GET "/watches/$WD/samples"
+	ok "...and nothing more is stored while the disk is full" is "$(jq .count "$TMP/b")" "$N_FULL"
 	post_file /snapshots "$TMP/mid.json"
 	ok "a write on a full disk: 507 disk_full" err_is 507 disk_full
 	ok "...naming the directory" jq -e --arg d "$TMP/full" '.error.message | contains("the disk holding " + $d + " is full")' "$TMP/b"
@@ -242,6 +257,12 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=4m,mode=0700 tmpfs "$TMP/full" 2
 	ok "with space again, writes work" is "$code" 201
 	api GET /health
 	ok "and /health is ok again" jq -e '.status == "ok" and .store.disk_full == false' "$TMP/b"
+	ok "with space again the watch resumes by itself, saying so" \
+		poll_watch "$WD" '.state == "running" and .sampler.paused == false and (.note | startswith("resumed at"))' 100
+	api GET "/watches/$WD/samples"
+	ok "...its first sample after the pause has gap_before, the older ones are all there" \
+		jqt "(.count > $N_FULL) and ([.samples[] | select(.gap_before)] | length >= 1) and (.samples[$N_FULL].gap_before == true)"
+	api DELETE "/watches/$WD"
 	kill "$DISK_PID" 2>/dev/null
 	wait "$DISK_PID" 2>/dev/null
 	if command -v sqlite3 >/dev/null; then

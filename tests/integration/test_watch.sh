@@ -26,14 +26,7 @@ start_daemon() {
 	[ -n "$PORT" ] || { echo "the daemon did not start:"; cat "$TMP/serve.out" "$TMP/serve.err"; } >&2
 }
 # wait_for FILTER [tries]: poll GET /watches/$WID until the jq filter holds (0.1 s apart)
-wait_for() {
-	for _ in $(seq "${2:-100}"); do
-		api GET "/watches/$WID"
-		jqt "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_for() { poll "/watches/$WID" "$1" "${2:-100}"; }
 
 "$HELPERS/vms_grower" 512 100 120 >"$TMP/grower.out" &
 GPID=$!
