@@ -161,6 +161,8 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		goto out;
 	}
 	if (eof0) {
+		if (opts->on_text && q.len[0])
+			opts->on_text(opts->text_cookie, "smaps", q.buf[0], q.len[0]);
 		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
 		goto parsed;
 	}
