@@ -10,14 +10,11 @@
 # Goal: vmscope <= 2 x cat smaps (medians). VMSCOPE_BENCH_STRICT=1: exit 1 when missed.
 set -euo pipefail
 
-build=${1:?usage: bench/image_scan.sh BUILD_DIR}
-build=$(cd "$build" && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init image_scan.sh "${1:-}"
 runs=${VMSCOPE_BENCH_RUNS:-15}
 goal=2
-vmscope=$build/vmscope
 chromium=${VMSCOPE_CHROMIUM_BIN:-/usr/lib/chromium/chromium}
-. "$(dirname "$0")/lib.sh"
-bench_need_built image_scan.sh "$build" "$vmscope"
 [ -x "$chromium" ] || { echo "image_scan.sh: $chromium missing (apt-get install chromium)" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "image_scan.sh: hyperfine missing" >&2; exit 2; }
 

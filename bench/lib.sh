@@ -10,6 +10,15 @@ bench_need_built() {
 	done
 }
 
+# bench_init NAME BUILD_DIR: build = BUILD_DIR made absolute and vmscope = its binary; exits 2
+# with the usage when BUILD_DIR is missing, or when vmscope is not built.
+bench_init() {
+	[ -n "${2:-}" ] || { echo "usage: bench/$1 BUILD_DIR" >&2; exit 2; }
+	build=$(cd "$2" && pwd)
+	vmscope=$build/vmscope
+	bench_need_built "$1" "$build" "$vmscope"
+}
+
 # bench_start_many_vmas NAME MANY_VMAS N_VMAS WORK: start MANY_VMAS with N_VMAS mappings (it
 # stays up for 1800 s), wait until it prints READY (into WORK/ready), and set mpid to its pid.
 # Exits 1 (having ended it) when it does not get ready in 30 s; otherwise the caller ends it.

@@ -12,13 +12,10 @@
 # when a goal is missed.
 set -euo pipefail
 
-build=${1:?usage: bench/system.sh BUILD_DIR}
-build=$(cd "$build" && pwd)
+. "$(dirname "$0")/lib.sh"
+bench_init system.sh "${1:-}"
 runs=${VMSCOPE_BENCH_RUNS:-5}
 goal=0.2
-vmscope=$build/vmscope
-. "$(dirname "$0")/lib.sh"
-bench_need_built system.sh "$build" "$vmscope"
 for t in smem hyperfine python3; do
 	command -v "$t" >/dev/null || { echo "system.sh: $t missing (third_party/install-deps.sh --bench)" >&2; exit 2; }
 done

@@ -8,17 +8,16 @@ import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
 import { detailsTitle } from './attribution.js';
 import { DEFAULT_COLUMNS, BYTE_COLUMNS, columnLabel, columnHelp, widthOf, saveWidth } from './columns.js';
 import { changeKind, fromTo } from './changes.js';
+import { ModelView } from './model-view.js';
 
 const FREE = TYPE_BY_KEY.free.index;
 
 const help = (key) => helpText(COLUMN_HELP, key);
 
-export class DetailsView {
+export class DetailsView extends ModelView {
   // opts: {onSelect(sel), units}
   constructor(model, opts) {
-    this.m = model;
-    this.opts = opts;
-    this.units = opts.units || 'auto';
+    super(model, opts);
     this.typeFilter = null;
     this.find = '';
     this.sortKey = 'address';

@@ -4,6 +4,7 @@
 import { el, clear, fmtSize, fmtInt, human, unitSuffix, fmtAddr } from './format.js';
 import { TYPES, COLUMN_LABEL, SHOWN_COLUMNS as TABLE_COLS } from './palette.js';
 import { COLUMN_HELP, TYPE_HELP, helpText } from './help-texts.js';
+import { ModelView } from './model-view.js';
 
 // One word, one meaning (docs/memory-types.md): Private is commit-style (VMMap's Private Bytes),
 // counted whether touched or not; Private WS is its resident part; Total WS is resident memory
@@ -40,12 +41,10 @@ export function barNotes(snap, byType) {
   return notes;
 }
 
-export class SummaryView {
+export class SummaryView extends ModelView {
   // opts: {onType(key|null), onLargestFree(), units}
   constructor(model, opts) {
-    this.m = model;
-    this.opts = opts;
-    this.units = opts.units || 'auto';
+    super(model, opts);
     this.filter = null;
     this.el = el('section', { className: 'summary', 'aria-label': 'Summary by type' });
     this.render();

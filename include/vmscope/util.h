@@ -83,6 +83,18 @@ static inline int vms_leb128_get(const unsigned char *buf, size_t len, size_t *p
  * is "1969-12-31T23:59:58.500Z". */
 void vms_format_time_ms(int64_t ms, char *buf, size_t size);
 
+/* Now in milliseconds: Unix time (CLOCK_REALTIME), and a clock that never jumps
+ * (CLOCK_MONOTONIC) for intervals and deadlines. */
+int64_t vms_wall_ms(void);
+
+/* For each "Key: value" line of buf[0..len) (/proc status, meminfo): fn(cookie, key, key length,
+ * the value after the colon and blanks, the line's end). Lines without a colon are skipped. */
+void vms_each_key_line(const char *buf, size_t len,
+                       void (*fn)(void *cookie, const char *key, size_t klen, const char *val,
+                                  const char *eol),
+                       void *cookie);
+int64_t vms_mono_ms(void);
+
 /* printf the sentence saying why into buf[len] (buf may be NULL) and return code: for functions
  * that return an enum vms_err with a message. */
 int vms_errorf(char *buf, size_t len, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -385,8 +385,9 @@ int vms_cmd_snapshot(int argc, char **argv)
 		if (upload_option(c, &up))
 			continue;
 		switch (c) {
-		case 'I':
-			if (set_once(&from, "--from") < 0)
+		case 'I': /* --from FILE, -o FILE: once each */
+		case 'o':
+			if (set_once(c == 'I' ? &from : &output, c == 'I' ? "--from" : "-o") < 0)
 				return VMS_EXIT_USAGE;
 			break;
 		case 'p':
@@ -400,10 +401,6 @@ int vms_cmd_snapshot(int argc, char **argv)
 			}
 			target = optarg;
 			by_cmdline = c == 'f';
-			break;
-		case 'o':
-			if (set_once(&output, "-o") < 0)
-				return VMS_EXIT_USAGE;
 			break;
 		case 'j':
 		case 'F':

@@ -81,20 +81,6 @@ static int64_t parse_duration_ms(const char *s)
 	return ms > 366.0 * 86400000 ? -1 : (int64_t)ms;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Bytes as "12.3M" style text (binary units), signed when sign is set. */
 static void human(int64_t v, int sign, char *buf, size_t len)
 {
@@ -491,7 +477,7 @@ static int out_close(struct timeline_out *o, const char *note)
 {
 	int rc = 0;
 	out_flush_held(o, 1);
-	char *line = vms_json_timeline_end(wall_ms(), note, o->samples, o->snapshots);
+	char *line = vms_json_timeline_end(vms_wall_ms(), note, o->samples, o->snapshots);
 	out_write(o, line, line ? strlen(line) : 0);
 	free(line);
 	if (!o->failed && (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)) {
@@ -598,7 +584,7 @@ int vms_cmd_watch(int argc, char **argv)
 	struct vms_snapshot_opts opts = {.read_rollup = 0, .thread_stacks = 1};
 	struct vms_snapshot *s = NULL;
 	struct watch_keep keep = {0}; /* owns every snapshot kept (watch_keep.h) */
-	int64_t t_start = mono_ms(), next = t_start, last_full = 0;
+	int64_t t_start = vms_mono_ms(), next = t_start, last_full = 0;
 	char end_note[160] = "stopped";
 	struct ticks t = {.json = json};
 	rc = VMS_EXIT_OK;
@@ -614,7 +600,7 @@ int vms_cmd_watch(int argc, char **argv)
 			err = VMS_ERR_EXITED;
 		if (err) {
 			char when[40];
-			vms_format_time_ms(wall_ms(), when, sizeof when);
+			vms_format_time_ms(vms_wall_ms(), when, sizeof when);
 			if (err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED ||
 			    err == VMS_ERR_NO_ADDRESS_SPACE)
 				snprintf(end_note, sizeof end_note, "process %d exited (seen at %s)",
@@ -665,7 +651,7 @@ int vms_cmd_watch(int argc, char **argv)
 			break;
 		}
 		if (writing) { /* a full snapshot with the first tick, every --snapshot-every, the last */
-			int64_t now = mono_ms();
+			int64_t now = vms_mono_ms();
 			int due = t.n == 1 || now - last_full >= args.snapshot_every;
 			if (due)
 				last_full = now;
@@ -678,7 +664,7 @@ int vms_cmd_watch(int argc, char **argv)
 			snprintf(end_note, sizeof end_note, "%lld ticks", (long long)t.n);
 			break;
 		}
-		int64_t now = mono_ms();
+		int64_t now = vms_mono_ms();
 		if (duration && now - t_start >= duration) {
 			snprintf(end_note, sizeof end_note, "duration reached");
 			break;

@@ -398,42 +398,42 @@ void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len)
 	s->has_rollup = seen;
 }
 
+struct status_parse {
+	struct vms_status *st;
+	int *kthread;
+	char *state;
+};
+
+static void status_line(void *cookie, const char *p, size_t kn, const char *v, const char *eol)
+{
+	struct status_parse *sp = cookie;
+	uint64_t num = 0;
+	if (kn == 5 && !memcmp(p, "State", 5)) {
+		if (sp->state && v < eol)
+			*sp->state = *v;
+	} else if (kn == 7 && !memcmp(p, "Threads", 7)) {
+		if (!scan_dec(&v, eol, &num))
+			sp->st->threads = (int)num;
+	} else if (kn == 7 && !memcmp(p, "Kthread", 7)) {
+		if (sp->kthread && !scan_dec(&v, eol, &num))
+			*sp->kthread = num != 0;
+	} else {
+		for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
+			const struct vms_status_field *sf = &vms_status_fields[i];
+			if (strlen(sf->kernel) == kn && !memcmp(p, sf->kernel, kn)) {
+				if (!scan_dec(&v, eol, &num) && num <= UINT64_MAX / 1024)
+					*(uint64_t *)((char *)sp->st + sf->offset) = num * 1024;
+				break;
+			}
+		}
+	}
+}
+
 void vms_status_parse(const char *buf, size_t len, struct vms_status *st, int *kthread, char *state)
 {
-	const char *p = buf, *end = buf + len;
+	struct status_parse sp = {st, kthread, state};
 	memset(st, 0, sizeof *st);
 	if (kthread)
 		*kthread = 0;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon) {
-			size_t kn = (size_t)(colon - p);
-			const char *v = colon + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			uint64_t num = 0;
-			if (kn == 5 && !memcmp(p, "State", 5)) {
-				if (state && v < eol)
-					*state = *v;
-			} else if (kn == 7 && !memcmp(p, "Threads", 7)) {
-				if (!scan_dec(&v, eol, &num))
-					st->threads = (int)num;
-			} else if (kn == 7 && !memcmp(p, "Kthread", 7)) {
-				if (kthread && !scan_dec(&v, eol, &num))
-					*kthread = num != 0;
-			} else {
-				for (size_t i = 0; i < VMS_STATUS_NFIELDS; i++) {
-					const struct vms_status_field *sf = &vms_status_fields[i];
-					if (strlen(sf->kernel) == kn && !memcmp(p, sf->kernel, kn)) {
-						if (!scan_dec(&v, eol, &num) && num <= UINT64_MAX / 1024)
-							*(uint64_t *)((char *)st + sf->offset) = num * 1024;
-						break;
-					}
-				}
-			}
-		}
-		p = nl ? nl + 1 : end;
-	}
+	vms_each_key_line(buf, len, status_line, &sp);
 }

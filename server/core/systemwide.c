@@ -30,33 +30,24 @@ static const struct meminfo_key {
     {"SwapFree", offsetof(struct vms_meminfo, swap_free)},
 };
 
+static void meminfo_line(void *cookie, const char *key, size_t klen, const char *q, const char *eol)
+{
+	for (size_t i = 0; i < sizeof meminfo_keys / sizeof *meminfo_keys; i++) {
+		if (strlen(meminfo_keys[i].key) != klen || memcmp(meminfo_keys[i].key, key, klen))
+			continue;
+		uint64_t v = 0;
+		while (q < eol && *q >= '0' && *q <= '9' && v < UINT64_MAX / 10240)
+			v = v * 10 + (uint64_t)(*q++ - '0');
+		uint64_t bytes = v * 1024; /* every key we read is in kB */
+		memcpy((char *)cookie + meminfo_keys[i].off, &bytes, sizeof bytes);
+		return;
+	}
+}
+
 void vms_meminfo_parse(const char *buf, size_t len, struct vms_meminfo *m)
 {
-	const char *p = buf, *end = buf + len;
 	memset(m, 0, sizeof *m);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon) {
-			size_t klen = (size_t)(colon - p);
-			for (size_t i = 0; i < sizeof meminfo_keys / sizeof *meminfo_keys; i++) {
-				if (strlen(meminfo_keys[i].key) != klen ||
-				    memcmp(meminfo_keys[i].key, p, klen))
-					continue;
-				const char *q = colon + 1;
-				uint64_t v = 0;
-				while (q < eol && *q == ' ')
-					q++;
-				while (q < eol && *q >= '0' && *q <= '9' && v < UINT64_MAX / 10240)
-					v = v * 10 + (uint64_t)(*q++ - '0');
-				uint64_t bytes = v * 1024; /* every key we read is in kB */
-				memcpy((char *)m + meminfo_keys[i].off, &bytes, sizeof bytes);
-				break;
-			}
-		}
-		p = eol + 1;
-	}
+	vms_each_key_line(buf, len, meminfo_line, m);
 }
 
 int vms_meminfo_read(struct vms_meminfo *m)

@@ -126,6 +126,43 @@ void vms_format_time_ms(int64_t ms, char *buf, size_t size)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 }
 
+static int64_t clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void vms_each_key_line(const char *buf, size_t len,
+                       void (*fn)(void *cookie, const char *key, size_t klen, const char *val,
+                                  const char *eol),
+                       void *cookie)
+{
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon) {
+			const char *v = colon + 1;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			fn(cookie, p, (size_t)(colon - p), v, eol);
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+int64_t vms_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+int64_t vms_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
 int vms_errorf(char *buf, size_t len, int code, const char *fmt, ...)
 {
 	if (buf && len) {

@@ -277,7 +277,7 @@ cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s)
 		cJSON_AddNullToObject(o, "expires_at");
 		cJSON_AddNullToObject(o, "expires_at_ms");
 	}
-	int gone = vms_share_gone(s, vms_now_ms());
+	int gone = vms_share_gone(s, vms_wall_ms());
 	cJSON_AddBoolToObject(o, "expired", gone != 0);
 	cJSON_AddNumberToObject(o, "views", (double)s->views);
 	if (s->max_views > 0)

@@ -22,21 +22,6 @@
 #define TRIM_MAX_WAIT_S 30u
 #define WS_MAX_SECONDS 30u
 
-/* ?NAME= as a decimal in [min, max] into *out (left alone when absent). 0 or the 400 sent. */
-static int query_u64(struct vms_req *r, const char *name, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char v[24];
-	int64_t x;
-	int n = vms_query(r, name, v, sizeof v);
-	if (n == -1)
-		return 0;
-	if (n < 0 || vms_parse_i64(v, (int64_t)min, (int64_t)max, &x) != 0)
-		return vms_send_error(r, 400, "bad_query", "?%s= takes a whole number from %llu to %llu",
-		                      name, (unsigned long long)min, (unsigned long long)max);
-	*out = (uint64_t)x;
-	return 0;
-}
-
 /* The range of a request: ?start=&end= (hex), or ?addr= (the mapping holding it), or neither
  * (the whole address space, when whole is allowed). 0 or the status sent. */
 static int query_range(struct vms_req *r, int pid, int whole, uint64_t *start, uint64_t *end)
@@ -110,7 +95,7 @@ int vms_h_process_residency(struct vms_req *r)
 	struct vms_residency res;
 	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
 	    (st = query_range(r, pid, 1, &start, &end)) != 0 ||
-	    (st = query_u64(r, "max_runs", 1, RES_MAX_RUNS, &max_runs)) != 0)
+	    (st = vms_query_u64(r, "max_runs", 1, RES_MAX_RUNS, &max_runs)) != 0)
 		return st;
 	/* Swap locations are never sent: smaps does not show them either. */
 	int exclusive = 1;
@@ -145,10 +130,10 @@ int vms_h_process_strings(struct vms_req *r)
 	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
 	    (st = memory_gate(r, pid, "reading strings")) != 0 ||
 	    (st = query_range(r, pid, 0, &start, &end)) != 0 ||
-	    (st = query_u64(r, "min", 4, 1024, &min)) != 0 ||
-	    (st = query_u64(r, "offset", 0, 1u << 30, &offset)) != 0 ||
-	    (st = query_u64(r, "limit", 1, STR_MAX_LIMIT, &limit)) != 0 ||
-	    (st = query_u64(r, "max_bytes", 4096, STR_MAX_BYTES, &max_bytes)) != 0)
+	    (st = vms_query_u64(r, "min", 4, 1024, &min)) != 0 ||
+	    (st = vms_query_u64(r, "offset", 0, 1u << 30, &offset)) != 0 ||
+	    (st = vms_query_u64(r, "limit", 1, STR_MAX_LIMIT, &limit)) != 0 ||
+	    (st = vms_query_u64(r, "max_bytes", 4096, STR_MAX_BYTES, &max_bytes)) != 0)
 		return st;
 	int n = vms_query(r, "q", q, sizeof q);
 	o.contains = n > 0 ? q : NULL;
@@ -215,7 +200,7 @@ int vms_h_process_trim(struct vms_req *r)
 		return st;
 	if ((st = memory_gate(r, pid, "trimming the working set")) != 0 ||
 	    (st = query_range(r, pid, 1, &start, &end)) != 0 ||
-	    (st = query_u64(r, "wait_s", 0, TRIM_MAX_WAIT_S, &wait)) != 0)
+	    (st = vms_query_u64(r, "wait_s", 0, TRIM_MAX_WAIT_S, &wait)) != 0)
 		return st;
 	int err = vms_trim(pid, start, end, &t);
 	vms_log(
@@ -260,7 +245,7 @@ int vms_h_process_workingset(struct vms_req *r)
 	struct vms_working_set w;
 	if ((st = vms_param_pid(r, r->param[0], &pid)) != 0 ||
 	    (st = empty_body(r, "workingset", "?seconds=, ?addr= or ?start=&end=")) != 0 ||
-	    (st = query_u64(r, "seconds", 1, WS_MAX_SECONDS, &seconds)) != 0 ||
+	    (st = vms_query_u64(r, "seconds", 1, WS_MAX_SECONDS, &seconds)) != 0 ||
 	    (st = memory_gate(r, pid, "measuring the working set")) != 0 ||
 	    (st = query_range(r, pid, 1, &start, &end)) != 0)
 		return st;

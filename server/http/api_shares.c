@@ -91,7 +91,7 @@ static int resolve(struct vms_req *r, struct vms_share *sh, int count)
 
 int vms_share_resolve(struct vms_req *r, struct vms_share *sh, int count, int watch)
 {
-	int64_t now = vms_now_ms();
+	int64_t now = vms_wall_ms();
 	int counted = 0;
 	struct vms_store *store = r->h->store;
 	const char *tok = r->param[0];
@@ -155,25 +155,29 @@ int vms_h_shared_about(struct vms_req *r)
 	int err = vms_store_meta(r->h->store, sh.snapshot_id, &m);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	cJSON *root = vms_share_json(r, &sh);
 	cJSON *snap = vms_meta_json(&m);
 	vms_snapshot_meta_clear(&m);
-	if (!root || !snap) {
+	static const char *const heavy[] = {"id", "url", "summary", "total", "bytes", "json_bytes", NULL};
+	cJSON *p = sh.omit_cmdline ? cJSON_GetObjectItem(snap, "process") : NULL;
+	if (p)
+		cJSON_ReplaceItemInObject(p, "cmdline", cJSON_CreateNull());
+	return vms_send_shared_about(r, &sh, "snapshot_id", "snapshot", snap, heavy);
+}
+
+int vms_send_shared_about(struct vms_req *r, const struct vms_share *s, const char *id_key, const char *key,
+                          cJSON *item, const char *const *drop)
+{
+	cJSON *root = vms_share_json(r, s);
+	if (!root || !item) {
 		cJSON_Delete(root);
-		cJSON_Delete(snap);
+		cJSON_Delete(item);
 		return vms_send_json(r, 200, NULL);
 	}
-	cJSON_DeleteItemFromObject(root, "snapshot_id"); /* this daemon's ids are not the holder's */
-	static const char *const heavy[] = {"id", "url", "summary", "total", "bytes", "json_bytes"};
-	for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++)
-		cJSON_DeleteItemFromObject(snap, heavy[i]);
-	if (sh.omit_cmdline) {
-		cJSON *p = cJSON_GetObjectItem(snap, "process");
-		if (p)
-			cJSON_ReplaceItemInObject(p, "cmdline", cJSON_CreateNull());
-	}
+	cJSON_DeleteItemFromObject(root, id_key);
+	for (size_t i = 0; drop[i]; i++)
+		cJSON_DeleteItemFromObject(item, drop[i]);
 	cJSON_AddBoolToObject(root, "read_only", 1);
-	cJSON_AddItemToObject(root, "snapshot", snap);
+	cJSON_AddItemToObject(root, key, item);
 	return vms_send_json(r, 200, root);
 }
 

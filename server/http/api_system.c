@@ -23,19 +23,12 @@ static int text_param(struct vms_req *r, const char *name, char *buf, size_t siz
 }
 
 /* ?NAME= as a count in [0, max] (def when absent); 0 or the status of the 400 sent. */
-static int count_param(struct vms_req *r, const char *name, int64_t max, size_t def, size_t *out)
+static int count_param(struct vms_req *r, const char *name, uint64_t max, size_t def, size_t *out)
 {
-	char buf[24];
-	int64_t v;
-	*out = def;
-	int n = vms_query(r, name, buf, sizeof buf);
-	if (n == -1)
-		return 0;
-	if (n < 0 || vms_parse_i64(buf, 0, max, &v))
-		return vms_send_error(r, 400, "bad_query", "?%s= takes a count from 0 to %lld", name,
-		                      (long long)max);
+	uint64_t v = def;
+	int st = vms_query_u64(r, name, 0, max, &v);
 	*out = (size_t)v;
-	return 0;
+	return st;
 }
 
 int vms_h_system(struct vms_req *r)

@@ -29,7 +29,7 @@ static int on_head(void *arg, const struct vms_timeline_head *h)
 	struct vms_watch w = {.pid = h->pid,
 	                      .start_time = h->start_time,
 	                      .name = (char *)h->name,
-	                      .created_at_ms = h->started_at_ms ? h->started_at_ms : vms_now_ms(),
+	                      .created_at_ms = h->started_at_ms ? h->started_at_ms : vms_wall_ms(),
 	                      .interval_ms = h->interval_ms,
 	                      .snapshot_every_s = h->snapshot_every_s,
 	                      /* the samples' own age must never delete them: retention as long as

@@ -53,20 +53,10 @@ int vms_h_shared_watch(struct vms_req *r)
 	int err = vms_store_watch_get(r->h->store, sh.watch_id, &w);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	cJSON *root = vms_share_json(r, &sh), *wj = vms_watch_json(r->h, &w);
+	cJSON *wj = vms_watch_json(r->h, &w);
 	vms_watch_clear(&w);
-	if (!root || !wj) {
-		cJSON_Delete(root);
-		cJSON_Delete(wj);
-		return vms_send_json(r, 200, NULL);
-	}
-	cJSON_DeleteItemFromObject(root, "watch_id"); /* this daemon's ids are not the holder's */
-	static const char *const own[] = {"id", "url", "sampler"};
-	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-		cJSON_DeleteItemFromObject(wj, own[i]);
-	cJSON_AddBoolToObject(root, "read_only", 1);
-	cJSON_AddItemToObject(root, "watch", wj);
-	return vms_send_json(r, 200, root);
+	static const char *const own[] = {"id", "url", "sampler", NULL};
+	return vms_send_shared_about(r, &sh, "watch_id", "watch", wj, own);
 }
 
 int vms_h_shared_watch_samples(struct vms_req *r)

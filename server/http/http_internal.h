@@ -174,6 +174,9 @@ int vms_read_body(struct vms_req *r, char **body, size_t *len);
 int vms_json_depth_ok(struct vms_req *r, const char *text, size_t len);
 /* Query parameter into buf. Returns its length, -1 when absent, -2 when too long. */
 int vms_query(const struct vms_req *r, const char *name, char *buf, size_t size);
+/* ?NAME= as a decimal in [min, max] into *out (left alone when absent). 0, or the status of the
+ * 400 sent ("?NAME= takes a whole number from MIN to MAX"). */
+int vms_query_u64(struct vms_req *r, const char *name, uint64_t min, uint64_t max, uint64_t *out);
 /* Strict decimal parsers: only digits, no sign, no overflow. Return 0 on success. */
 int vms_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Parse the {id}/{pid}/{addr} parameters, sending 400 on error (return value = status or 0). */
@@ -189,8 +192,6 @@ struct vms_share_opts {
 };
 /* Also reads "lifetime" and "max_views" (body or query). */
 int vms_share_options(struct vms_req *r, struct vms_share_opts *o, int read_body);
-/* Wall-clock milliseconds since the epoch (link expiry). */
-int64_t vms_now_ms(void);
 /* The store's spec of a new link from the options (the default lifetime filled in). */
 struct vms_share_spec vms_share_spec_of(const struct vms_share_opts *o);
 /* "never" -> 0, "90s" / "30m" / "12h" / "7d" -> milliseconds (at most 365 days). 0 or -1. */
@@ -407,6 +408,12 @@ cJSON *vms_json_with_url(const char *collection, int64_t id, char *url, size_t s
 /* A stored snapshot's metadata as the list/creation JSON. */
 cJSON *vms_meta_json(const struct vms_snapshot_meta *m);
 cJSON *vms_share_json(const struct vms_req *r, const struct vms_share *s);
+/* The answer to a link holder about what a link shows: the link (vms_share_json, without
+ * id_key: this daemon's ids are not the holder's), "read_only": true and item under key, with
+ * item's own members named in drop (NULL-ended) removed. Sends it (200), or the error when out
+ * of memory; item is consumed. */
+int vms_send_shared_about(struct vms_req *r, const struct vms_share *s, const char *id_key, const char *key,
+                          cJSON *item, const char *const *drop);
 
 /* ---- the share page (static.c) --------------------------------------------------------- */
 int vms_share_page(struct vms_req *r, const char *token);

@@ -14,6 +14,7 @@
 #include "vmscope/counters.h"
 #include "vmscope/error.h"
 #include "vmscope/proclist.h"
+#include "vmscope/util.h"
 
 #define SCAN_WAIT_S 5 /* a scrape does not wait longer than this for the scan lock */
 
@@ -31,13 +32,6 @@ struct vms_metrics_targets {
 	unsigned interval_ms;
 	struct target *t;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int vms_metrics_targets_new(const char *const *specs, size_t n, unsigned interval_s,
                             struct vms_metrics_targets **out)
@@ -142,7 +136,7 @@ int vms_metrics_target_get(struct vms_http *h, size_t i, struct vms_metrics_proc
 	struct target *t = &m->t[i];
 	*spec = t->spec;
 	pthread_mutex_lock(&t->lock);
-	int64_t now = mono_ms();
+	int64_t now = vms_mono_ms();
 	if (!t->tried_mono_ms || now - t->tried_mono_ms >= (int64_t)m->interval_ms) {
 		t->tried_mono_ms = now;
 		refresh(h, t);

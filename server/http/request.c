@@ -75,6 +75,21 @@ int vms_read_body(struct vms_req *r, char **body, size_t *len)
 	return 0;
 }
 
+/* ?NAME= as a decimal in [min, max] into *out (left alone when absent). 0 or the 400 sent. */
+int vms_query_u64(struct vms_req *r, const char *name, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char v[24];
+	int64_t x;
+	int n = vms_query(r, name, v, sizeof v);
+	if (n == -1)
+		return 0;
+	if (n < 0 || vms_parse_i64(v, (int64_t)min, (int64_t)max, &x) != 0)
+		return vms_send_error(r, 400, "bad_query", "?%s= takes a whole number from %llu to %llu",
+		                      name, (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)x;
+	return 0;
+}
+
 int vms_query(const struct vms_req *r, const char *name, char *buf, size_t size)
 {
 	const char *qs = r->ri->query_string;
@@ -273,13 +288,6 @@ void vms_origin(const struct vms_req *r, char *buf, size_t size)
 		snprintf(buf, size, "%s", r->h->public_url);
 	else
 		snprintf(buf, size, "%s://%s", r->h->tls ? "https" : "http", host ? host : "127.0.0.1");
-}
-
-int64_t vms_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct vms_share_spec vms_share_spec_of(const struct vms_share_opts *o)

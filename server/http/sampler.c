@@ -72,20 +72,6 @@ struct vms_sampler {
 	size_t n, cap;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Write a note when it differs from the last one (the store is not written every tick). */
 static void set_note(struct vms_sampler *sp, struct active *a, const char *note)
 {
@@ -131,7 +117,7 @@ static void pause_note(struct vms_sampler *sp, const struct active *a, char *not
 
 static void end_watch(struct vms_sampler *sp, struct active *a, const char *state, const char *note)
 {
-	vms_store_watch_update(sp->h->store, a->id, state, note, wall_ms());
+	vms_store_watch_update(sp->h->store, a->id, state, note, vms_wall_ms());
 	vms_log(sp->h, VMS_LOG_INFO, "watch %lld %s: %s", (long long)a->id, state, note);
 	a->removed = 1;
 }
@@ -173,7 +159,7 @@ static void follow(struct vms_sampler *sp, struct active *a, int64_t now)
 	size_t several = 0;
 	if (!a->gone_at_ms)
 		a->gone_at_ms = now;
-	a->next_search_mono = mono_ms() + 1000; /* a process list at most once a second */
+	a->next_search_mono = vms_mono_ms() + 1000; /* a process list at most once a second */
 	vms_format_time_ms(a->gone_at_ms, gone, sizeof gone);
 	if (!find_successor(a->name, a->pid, a->start_time, &pid, &start, &several)) {
 		snprintf(note, sizeof note,
@@ -235,7 +221,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 {
 	struct vms_http *h = sp->h;
 	char note[NOTE_MAX], when[40];
-	int64_t t0 = mono_ms(), now = wall_ms();
+	int64_t t0 = vms_mono_ms(), now = vms_wall_ms();
 	struct vms_counters c;
 	struct vms_snapshot *s = NULL;
 
@@ -246,7 +232,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		return;
 	}
 	if (a->gone_at_ms) { /* a watch on a name waiting for its process to come back */
-		if (mono_ms() >= a->next_search_mono)
+		if (vms_mono_ms() >= a->next_search_mono)
 			follow(sp, a, now);
 		return;
 	}
@@ -276,7 +262,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 			err = VMS_ERR_NO_SUCH_PROCESS;
 	}
 	pthread_mutex_unlock(&h->scan_lock);
-	now = wall_ms();
+	now = vms_wall_ms();
 	vms_format_time_ms(now, when, sizeof when);
 	if ((err == VMS_ERR_NO_SUCH_PROCESS || err == VMS_ERR_EXITED || err == VMS_ERR_NO_ADDRESS_SPACE) &&
 	    a->follow) {
@@ -357,7 +343,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	a->ticks++;
 
 	/* Back off when a tick takes longer than the interval. */
-	a->last_tick_ms = mono_ms() - t0;
+	a->last_tick_ms = vms_mono_ms() - t0;
 	if (a->last_tick_ms > (int64_t)a->eff_interval_ms) {
 		int64_t want = a->last_tick_ms * 2;
 		a->eff_interval_ms =
@@ -396,7 +382,7 @@ static void *sampler_main(void *arg)
 	struct vms_sampler *sp = arg;
 	pthread_mutex_lock(&sp->lock);
 	while (!sp->stop) {
-		int64_t now = mono_ms(), soonest = now + 1000;
+		int64_t now = vms_mono_ms(), soonest = now + 1000;
 		struct active *due = NULL;
 		for (size_t i = 0; i < sp->n; i++) {
 			struct active *a = &sp->w[i];
@@ -433,8 +419,8 @@ static void *sampler_main(void *arg)
 			copy.removed = removed;
 			copy.busy = 0;
 			copy.next_mono_ms = now + copy.eff_interval_ms;
-			if (copy.next_mono_ms <= mono_ms()) /* never run back to back */
-				copy.next_mono_ms = mono_ms() + copy.eff_interval_ms / 2 + 1;
+			if (copy.next_mono_ms <= vms_mono_ms()) /* never run back to back */
+				copy.next_mono_ms = vms_mono_ms() + copy.eff_interval_ms / 2 + 1;
 			*a = copy;
 			if (removed)
 				drop_active(sp, i);
@@ -468,7 +454,7 @@ static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap
 	a->interval_ms = a->eff_interval_ms = w->interval_ms;
 	a->snapshot_every_s = w->snapshot_every_s;
 	a->ends_at_ms = w->ends_at_ms;
-	a->next_mono_ms = mono_ms();
+	a->next_mono_ms = vms_mono_ms();
 	a->gap_next = gap;
 	a->follow = w->follow;
 	a->on_allocations = w->snapshot_on_allocations;
@@ -590,7 +576,7 @@ static void resume(struct vms_sampler *sp)
 	char note[NOTE_MAX], when[40], last[40];
 	if (vms_store_watch_list(sp->h->store, &all, &n) != VMS_OK)
 		return;
-	int64_t now = wall_ms();
+	int64_t now = vms_wall_ms();
 	vms_format_time_ms(now, when, sizeof when);
 	for (size_t i = 0; i < n; i++) {
 		struct vms_watch *w = &all[i];

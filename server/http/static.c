@@ -34,7 +34,7 @@ int vms_share_page(struct vms_req *r, const char *token)
 		return vms_send(r, 404, "text/html; charset=utf-8", gone_page, sizeof gone_page - 1, NULL);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
-	int gone = vms_share_gone(&sh, vms_now_ms());
+	int gone = vms_share_gone(&sh, vms_wall_ms());
 	if (gone) {
 		/* A plain page that says so, with nothing of the snapshot. */
 		char page[512], when[32] = "";

@@ -1,7 +1,6 @@
 /* The timeline document (vmscope/json_timeline.h, docs/timeline-format.md): its lines written
  * and read, and the sample object the API serves too. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "vmscope/error.h"
 #include "vmscope/json.h"
 #include "vmscope/json_timeline.h"
+#include "vmscope/util.h"
 
 static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT], uint32_t colmask)
 {
@@ -62,17 +62,6 @@ cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask)
 	return o;
 }
 
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	if (errbuf && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return VMS_ERR_INVALID;
-}
-
 /* A whole number from 0 to 2^53 (what a double holds exactly). */
 static int whole(const cJSON *v, uint64_t *out)
 {
@@ -113,9 +102,10 @@ int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, s
 	uint64_t t;
 	memset(out, 0, sizeof *out);
 	if (!cJSON_IsObject(o))
-		return fail(errbuf, errlen, "a sample must be an object");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "a sample must be an object");
 	if (whole(cJSON_GetObjectItemCaseSensitive(o, "t_ms"), &t) != 0 || !t)
-		return fail(errbuf, errlen, "a sample needs \"t_ms\" (Unix milliseconds)");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		                  "a sample needs \"t_ms\" (Unix milliseconds)");
 	out->t_ms = (int64_t)t;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "gap_before")))
 		out->flags |= VMS_SAMPLE_GAP_BEFORE;
@@ -126,14 +116,17 @@ int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, s
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, counters[i]);
 		if (v && whole(v, dst[i]) != 0)
-			return fail(errbuf, errlen, "\"%s\" must be a whole number", counters[i]);
+			return vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "\"%s\" must be a whole number",
+			                  counters[i]);
 	}
 	const cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
 	const cJSON *types = cJSON_GetObjectItemCaseSensitive(o, "types");
 	if (!cJSON_IsObject(total) || !cJSON_IsObject(types))
-		return fail(errbuf, errlen, "a sample needs \"total\" and \"types\" objects");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		                  "a sample needs \"total\" and \"types\" objects");
 	if (read_cols(total, out->total, NULL, NULL, NULL) != 0)
-		return fail(errbuf, errlen, "\"total\" holds a value that is not a whole number");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		                  "\"total\" holds a value that is not a whole number");
 	const cJSON *e;
 	cJSON_ArrayForEach(e, types)
 	{
@@ -143,8 +136,8 @@ int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, s
 		struct vms_type_summary *ts = &out->summary[k];
 		if (!cJSON_IsObject(e) ||
 		    read_cols(e, ts->cols, &ts->blocks, &ts->largest, &ts->regions) != 0)
-			return fail(errbuf, errlen, "type \"%s\" holds a value that is not a whole number",
-			            e->string);
+			return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+			                  "type \"%s\" holds a value that is not a whole number", e->string);
 	}
 	return VMS_OK;
 }
@@ -219,22 +212,25 @@ static int read_head(const cJSON *o, struct vms_timeline_head *h, char *errbuf, 
 	memset(h, 0, sizeof *h);
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "format");
 	if (!cJSON_IsString(f) || strcmp(f->valuestring, VMS_TIMELINE_FORMAT) != 0)
-		return fail(errbuf, errlen,
-		            "not a vmscope timeline (its first line has no \"format\":\"%s\"); a single "
-		            "snapshot is imported with POST /api/v1/snapshots",
-		            VMS_TIMELINE_FORMAT);
+		return vms_errorf(
+		    errbuf, errlen, VMS_ERR_INVALID,
+		    "not a vmscope timeline (its first line has no \"format\":\"%s\"); a single "
+		    "snapshot is imported with POST /api/v1/snapshots",
+		    VMS_TIMELINE_FORMAT);
 	if (whole(cJSON_GetObjectItemCaseSensitive(o, "format_version"), &v) != 0 || !v)
-		return fail(errbuf, errlen, "the timeline has no format_version");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "the timeline has no format_version");
 	if (v > VMS_TIMELINE_FORMAT_VERSION) {
-		fail(errbuf, errlen, "timeline format_version %llu is newer than this vmscope reads (%d)",
-		     (unsigned long long)v, VMS_TIMELINE_FORMAT_VERSION);
+		vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		           "timeline format_version %llu is newer than this vmscope reads (%d)",
+		           (unsigned long long)v, VMS_TIMELINE_FORMAT_VERSION);
 		return VMS_ERR_UNSUPPORTED;
 	}
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "process");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
 	if (!cJSON_IsObject(p) || whole(cJSON_GetObjectItemCaseSensitive(p, "pid"), &v) != 0 || v > 4194304 ||
 	    !cJSON_IsString(name))
-		return fail(errbuf, errlen, "the head needs \"process\" with \"pid\" and \"name\"");
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		                  "the head needs \"process\" with \"pid\" and \"name\"");
 	h->pid = (pid_t)v;
 	snprintf(h->name, sizeof h->name, "%s", name->valuestring);
 	if (whole(cJSON_GetObjectItemCaseSensitive(p, "start_time"), &h->start_time) != 0)
@@ -244,8 +240,9 @@ static int read_head(const cJSON *o, struct vms_timeline_head *h, char *errbuf, 
 		snprintf(h->host, sizeof h->host, "%s", host->valuestring);
 	if (whole(cJSON_GetObjectItemCaseSensitive(o, "interval_ms"), &v) != 0 ||
 	    v < VMS_WATCH_MIN_INTERVAL_MS || v > VMS_WATCH_MAX_INTERVAL_MS)
-		return fail(errbuf, errlen, "the head needs \"interval_ms\" from %u to %u",
-		            VMS_WATCH_MIN_INTERVAL_MS, VMS_WATCH_MAX_INTERVAL_MS);
+		return vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		                  "the head needs \"interval_ms\" from %u to %u", VMS_WATCH_MIN_INTERVAL_MS,
+		                  VMS_WATCH_MAX_INTERVAL_MS);
 	h->interval_ms = (uint32_t)v;
 	if (whole(cJSON_GetObjectItemCaseSensitive(o, "snapshot_every_s"), &v) == 0 && v <= UINT32_MAX)
 		h->snapshot_every_s = (uint32_t)v;
@@ -293,7 +290,8 @@ int vms_json_timeline_read(const char *text, size_t len, const struct vms_timeli
 		const char *endp = NULL;
 		o = cJSON_ParseWithLengthOpts(s, n, &endp, 0);
 		if (!o || !cJSON_IsObject(o)) {
-			err = fail(errbuf, errlen, "line %zu is not a JSON object", c.line);
+			err = vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "line %zu is not a JSON object",
+			                 c.line);
 			break;
 		}
 		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "sample");
@@ -306,11 +304,12 @@ int vms_json_timeline_read(const char *text, size_t len, const struct vms_timeli
 			struct vms_sample sm;
 			struct vms_snapshot *snap = NULL;
 			if ((err = vms_json_sample_read(smp, &sm, why, sizeof why)) != VMS_OK) {
-				fail(errbuf, errlen, "line %zu: %s", c.line, why);
+				vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "line %zu: %s", c.line, why);
 				break;
 			}
 			if (sm.t_ms < last_t) {
-				err = fail(errbuf, errlen, "line %zu: samples must be in time order", c.line);
+				err = vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+				                 "line %zu: samples must be in time order", c.line);
 				break;
 			}
 			last_t = sm.t_ms;
@@ -318,14 +317,15 @@ int vms_json_timeline_read(const char *text, size_t len, const struct vms_timeli
 				const char *ss;
 				size_t sn;
 				if (!next_line(&c, &ss, &sn)) {
-					err =
-					    fail(errbuf, errlen, "the timeline ends inside a full snapshot");
+					err = vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+					                 "the timeline ends inside a full snapshot");
 					break;
 				}
 				int perr = vms_json_parse_snapshot(ss, sn, &snap, why, sizeof why);
 				if (perr != VMS_OK) {
 					err = perr == VMS_ERR_NOMEM ? perr : VMS_ERR_INVALID;
-					fail(errbuf, errlen, "line %zu (a full snapshot): %s", c.line, why);
+					vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+					           "line %zu (a full snapshot): %s", c.line, why);
 					break;
 				}
 			}
@@ -345,10 +345,11 @@ int vms_json_timeline_read(const char *text, size_t len, const struct vms_timeli
 	}
 	cJSON_Delete(o);
 	if (err == VMS_OK && !have_head)
-		err = fail(errbuf, errlen, "the timeline is empty");
+		err = vms_errorf(errbuf, errlen, VMS_ERR_INVALID, "the timeline is empty");
 	else if (err == VMS_OK && !ended)
-		err = fail(errbuf, errlen,
-		           "the timeline ends early (no end line): the file is truncated or still being "
-		           "written");
+		err =
+		    vms_errorf(errbuf, errlen, VMS_ERR_INVALID,
+		               "the timeline ends early (no end line): the file is truncated or still being "
+		               "written");
 	return err;
 }

@@ -81,13 +81,6 @@ const char *vms_store_sqlite_version(void)
 	return sqlite3_libversion();
 }
 
-int64_t vms_store_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 sqlite3_stmt *vms_conn_stmt(struct vms_conn *c, enum vms_stmt slot)
 {
 	if (!c->stmt[slot]) {

@@ -149,7 +149,6 @@ int vms_store_err(int rc);
 /* Run a statement that returns no rows (INSERT/UPDATE/DELETE) and reset it: VMS_OK when it
  * completed, else vms_store_err() of its result. */
 int vms_store_step_done(sqlite3_stmt *q);
-int64_t vms_store_now_ms(void);
 /* Look one row up by id: bind id to ?1 of statement slot on c, step once and, on a row, call
  * read(q, out) to fill out from it. Returns read's result, VMS_ERR_NOT_FOUND when there is no
  * row, VMS_ERR_IO when the statement cannot be prepared or bound, else vms_store_err() of the

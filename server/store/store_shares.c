@@ -116,7 +116,7 @@ static int share_create(struct vms_store *st, const struct share_table *tb, int6
 	else
 		out->snapshot_id = id;
 	out->omit_cmdline = spec->omit_cmdline ? 1 : 0;
-	out->created_at_ms = vms_store_now_ms();
+	out->created_at_ms = vms_wall_ms();
 	out->expires_at_ms = spec->lifetime_ms > 0 ? out->created_at_ms + spec->lifetime_ms : 0;
 	out->max_views = spec->max_views;
 
@@ -263,7 +263,7 @@ static int share_revoke(struct vms_store *st, const struct share_table *tb, cons
 		goto end;
 	sqlite3_stmt *q = vms_conn_stmt(w, tb->revoke);
 	if (!q || sqlite3_bind_text(q, 1, token, SELECTOR_LEN, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 2, vms_store_now_ms()) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 2, vms_wall_ms()) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto end;
 	}

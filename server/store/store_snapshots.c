@@ -7,6 +7,7 @@
 
 #include "store_internal.h"
 #include "vmscope/error.h"
+#include "vmscope/util.h"
 
 #define STREAM_CHUNK (256u * 1024u)
 #define LIST_DEFAULT 100u
@@ -63,7 +64,7 @@ static int bind_meta(sqlite3_stmt *q, const struct vms_snapshot *s, enum vms_sto
 {
 	int i = 1, rc = SQLITE_OK;
 #define B_I64(v) (rc |= sqlite3_bind_int64(q, i++, (sqlite3_int64)(v)))
-	B_I64(vms_store_now_ms());
+	B_I64(vms_wall_ms());
 	B_I64(source);
 	B_I64(s->format_version ? s->format_version : VMS_FORMAT_VERSION);
 	B_I64(s->pid);

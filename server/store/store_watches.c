@@ -6,6 +6,7 @@
 #include "store_internal.h"
 #include "vmscope/error.h"
 #include "vmscope/store_watch.h"
+#include "vmscope/util.h"
 
 #define BLOB_VERSION 1
 /* Field keys besides the column keys, in the layout's order before them. */
@@ -335,7 +336,7 @@ int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int6
 	if (!q || sqlite3_bind_int64(q, 1, w->pid) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 2, (sqlite3_int64)w->start_time) != SQLITE_OK ||
 	    sqlite3_bind_text(q, 3, w->name ? w->name : "", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 4, w->created_at_ms ? w->created_at_ms : vms_store_now_ms()) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 4, w->created_at_ms ? w->created_at_ms : vms_wall_ms()) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 5, w->ends_at_ms) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 6, w->interval_ms) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 7, w->snapshot_every_s) != SQLITE_OK ||
