@@ -31,6 +31,13 @@ struct proc_id {
 	char *name, *user;
 };
 
+/* A process's comm and user name, owned by a struct proc_id or a struct vms_file_user. */
+static void free_names(char *name, char *user)
+{
+	free(name);
+	free(user);
+}
+
 struct vms_files_builder {
 	char *match, *path;
 	struct vms_buf kept; /* the file-backed blocks of the smaps text being added */
@@ -46,10 +53,8 @@ void vms_files_builder_free(struct vms_files_builder *b)
 		return;
 	for (size_t i = 0; i < b->n; i++)
 		free(b->recs[i].path);
-	for (size_t i = 0; i < b->n_procs; i++) {
-		free(b->procs[i].name);
-		free(b->procs[i].user);
-	}
+	for (size_t i = 0; i < b->n_procs; i++)
+		free_names(b->procs[i].name, b->procs[i].user);
 	free(b->recs);
 	free(b->procs);
 	free(b->match);
@@ -221,10 +226,8 @@ void vms_mapped_files_free(struct vms_mapped_files *f)
 		return;
 	for (size_t i = 0; i < f->n; i++) {
 		struct vms_mapped_file *m = &f->files[i];
-		for (size_t k = 0; k < m->n_procs; k++) {
-			free(m->procs[k].name);
-			free(m->procs[k].user);
-		}
+		for (size_t k = 0; k < m->n_procs; k++)
+			free_names(m->procs[k].name, m->procs[k].user);
 		free(m->procs);
 		free(m->path);
 	}

@@ -81,12 +81,12 @@ void vms_areas(const struct vms_meminfo *m, struct vms_area_row out[VMS_AREA_COU
 
 void vms_user_totals_free(struct vms_user_totals *t)
 {
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; t && i < t->n; i++)
 		free(t->users[i].user);
-	free(t->users);
-	memset(t, 0, sizeof *t);
+	if (t) {
+		free(t->users);
+		*t = (struct vms_user_totals){0};
+	}
 }
 
 static void add_proc(struct vms_user_total *u, const struct vms_proc *p)
