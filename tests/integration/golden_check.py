@@ -304,6 +304,21 @@ def check_watch(d, w, golden, tag, new_keys):
     st, body = d.get(f"/watches/{wid}")
     check(st == 200 and json.loads(body)["state"] == "stopped" and json.loads(body)["sampler"] is None,
           f"{tag}: the stopped watch stays stopped")
+    if "share_token" in w:  # sets from schema 8 on: the watch's read-only link (views counts up)
+        for path, f in ((f"/shared/{w['share_token']}/watch", "shared-watch.json"),
+                        (f"/shared/{w['share_token']}/watch/samples", "shared-watch-samples.json")):
+            st, body = d.get(path, auth=False)
+            check(st == 200, f"{tag}: {path} without the token (HTTP {st}: {body[:200]!r})")
+            if st == 200:
+                same_json(golden(f), body, f"{tag}: {path}", new_keys | {"views"})
+
+
+def check_residency(d, sid, golden, tag):
+    """Sets from schema 7 on: a snapshot's stored page residency answers as it was written."""
+    st, body = d.get(f"/snapshots/{sid}/residency")
+    check(st == 200, f"{tag}: /snapshots/{sid}/residency (HTTP {st}: {body[:200]!r})")
+    if st == 200:
+        same_json(golden(f"residency-{sid}.json"), body, f"{tag}: stored residency of {sid}", set())
 
 
 def check_set(binary, set_dir, drop_renderings):
@@ -375,6 +390,8 @@ def check_set(binary, set_dir, drop_renderings):
                 check(st == 200 and "summary" in json.loads(body), f"{tag}: export diffs (HTTP {st})")
             if "watch" in man:
                 check_watch(d, man["watch"], golden, tag, new_keys)
+            if "residency_snapshot" in man:
+                check_residency(d, man["residency_snapshot"], golden, tag)
         finally:
             d.stop()
         # The database this build left behind opens again (a migration ran at most once).
