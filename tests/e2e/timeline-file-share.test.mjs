@@ -28,7 +28,16 @@ describe('timeline file, zoom and share', { timeout: 240000 }, () => {
   });
   after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
-  const hitBox = () => page.locator('.tl-hit').boundingBox();
+  // the chart's hit area once it is drawn: a resize or a zoom redraws the chart, and between
+  // the old one going and the new one coming there is no box
+  const hitBox = async () => {
+    for (let i = 0; i < 100; i++) {
+      const box = await page.locator('.tl-hit').boundingBox().catch(() => null);
+      if (box && box.width > 0) return box;
+      await page.waitForTimeout(100);
+    }
+    throw new Error('the timeline chart has no hit area after 10 s');
+  };
 
   it('Open file… imports a timeline file as a watch and draws it', async () => {
     await page.goto(s.daemon.url);
