@@ -62,6 +62,10 @@ struct vms_http {
 	size_t api_token_len; /* 0 = --no-auth */
 	char listen_addr[64]; /* "127.0.0.1" */
 	int port;             /* set once after mg_start, read with __atomic_load_n */
+	/* socket activation: the inherited listening socket, taken over in civetweb's init_context
+	 * (before its accept loop starts); adopt_err/adopt_msg say how that went */
+	int adopt_fd, adopt_err;
+	char adopt_msg[192];
 	char **allow_hosts;
 	size_t n_allow_hosts;
 	char *web_dir;    /* absolute, or NULL */

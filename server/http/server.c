@@ -383,6 +383,21 @@ static int set_web_dir(struct vms_http *h, const char *web_dir, char *errbuf, si
 	return VMS_OK;
 }
 
+/* civetweb's init_context callback: it runs after civetweb bound its own listener and before
+ * its accept loop starts, so the inherited socket (systemd's, LISTEN_FDS) takes that listener's
+ * descriptor before anything polls it (listen_fd.c). The outcome goes to h->adopt_err. */
+static void adopt_before_accepting(const struct mg_context *ctx)
+{
+	struct vms_http *h = mg_get_user_data(ctx);
+	struct mg_server_port sp[4];
+	int n = mg_get_server_ports(ctx, 4, sp);
+	if (n <= 0) {
+		snprintf(h->adopt_msg, sizeof h->adopt_msg, "civetweb reports no listening port");
+		return;
+	}
+	h->adopt_err = vms_http_adopt_listener(h, h->adopt_fd, sp[0].port, h->adopt_msg, sizeof h->adopt_msg);
+}
+
 /* Start civetweb on h->listen_addr:port with our options and callbacks and record the port it
  * got. Returns VMS_OK or VMS_ERR_IO (errbuf says why). */
 static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg, int port, char *errbuf,
@@ -441,6 +456,11 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 	}
 	struct mg_callbacks cb;
 	memset(&cb, 0, sizeof cb);
+	h->adopt_fd = cfg->listen_fd > 0 ? cfg->listen_fd : -1;
+	h->adopt_err = VMS_ERR_IO;
+	snprintf(h->adopt_msg, sizeof h->adopt_msg, "civetweb did not run its init_context callback");
+	if (h->adopt_fd > 0)
+		cb.init_context = adopt_before_accepting;
 	cb.begin_request = begin_request;
 	cb.end_request = end_request;
 	cb.http_error = http_error;
@@ -457,21 +477,18 @@ static int start_civetweb(struct vms_http *h, const struct vms_http_config *cfg,
 		         *mgerr ? mgerr : "civetweb failed to start");
 		return VMS_ERR_IO;
 	}
+	if (h->adopt_fd > 0) {
+		if (h->adopt_err != VMS_OK) {
+			snprintf(errbuf, errlen, "%s", h->adopt_msg);
+			mg_stop(h->mg);
+			h->mg = NULL;
+			return h->adopt_err;
+		}
+		return VMS_OK; /* h->port: the inherited socket's, set by the takeover */
+	}
 	struct mg_server_port sp[4];
 	int n = mg_get_server_ports(h->mg, 4, sp);
 	__atomic_store_n(&h->port, n > 0 ? sp[0].port : port, __ATOMIC_RELEASE);
-	if (cfg->listen_fd > 0) {
-		int err = VMS_ERR_IO;
-		if (n > 0)
-			err = vms_http_adopt_listener(h, cfg->listen_fd, sp[0].port, errbuf, errlen);
-		else
-			snprintf(errbuf, errlen, "civetweb reports no listening port");
-		if (err != VMS_OK) {
-			mg_stop(h->mg);
-			h->mg = NULL;
-			return err;
-		}
-	}
 	return VMS_OK;
 }
 
