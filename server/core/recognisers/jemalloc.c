@@ -117,7 +117,9 @@ static void claim_vma(struct je_state *m, size_t *pi)
 	uint64_t bs[MAX_BLOCKS], be[MAX_BLOCKS];
 	size_t nb = 0;
 	uint64_t base_bytes = 0;
-	for (uint64_t p = (R[i].start + HUGEPAGE - 1) & ~(HUGEPAGE - 1); s->peek == 1 && p < claim_end;) {
+	unsigned long steps = 0; /* the target chose the region's size: bound the 2 MiB steps */
+	for (uint64_t p = (R[i].start + HUGEPAGE - 1) & ~(HUGEPAGE - 1);
+	     s->peek == 1 && p < claim_end && steps++ < VMS_ATTR_MAX_STEPS;) {
 		uint64_t size = base_block(m, p);
 		if (size && p + size > claim_end && !limit)
 			limit = run_limit(m, i); /* only when a block runs past the VMA: walking on costs */
