@@ -14,12 +14,15 @@ command -v jq >/dev/null || { echo "SKIP: jq missing"; exit 77; }
 setup cli
 sleep 600 &
 TPID=$!
-# two programs whose names share a prefix, for name and command-line matching
-cp "$(command -v sleep)" "$TMP/vmscli-sleeper"
-cp "$(command -v sleep)" "$TMP/vmscli-sleeper3"
-"$TMP/vmscli-sleeper" 600 &
+# two programs whose names share a prefix, for name and command-line matching; the names carry
+# this run's tag (comm keeps 15 characters) so that copies of this test running at once do not
+# find each other's processes
+sl=vc$(printf %04x $((RANDOM)))-sleeper
+cp "$(command -v sleep)" "$TMP/$sl"
+cp "$(command -v sleep)" "$TMP/${sl}3"
+"$TMP/$sl" 600 &
 EXACT=$!
-"$TMP/vmscli-sleeper3" 601 &
+"$TMP/${sl}3" 601 &
 PREFIXED=$!
 # a process whose command line holds a newline and an escape sequence (a hostile name)
 (exec -a $'vmscli-odd\n#\e[2J fake row' sleep 300) &
@@ -45,21 +48,21 @@ ok "a second -p: says so" err_says "a second -p"
 ok "a second -p: nothing scanned" empty_out
 
 # -p NAME: an exact name wins; else a name that starts with it (python finds python3)
-run snapshot -p vmscli-sleeper -o - --format json
+run snapshot -p $sl -o - --format json
 ok "-p NAME: the exact name wins over a longer one" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $EXACT' '$TMP/out' >/dev/null"
-run snapshot -f "vmscli-sleeper"
+run snapshot -f "$sl"
 ok "-f matching several: exit 6" is "$rc" 6
 ok "-f matching several: lists them" bash -c "grep -Eq '^ *$EXACT ' '$TMP/err' && grep -Eq '^ *$PREFIXED ' '$TMP/err'"
 kill $EXACT 2>/dev/null
 wait $EXACT 2>/dev/null
-run snapshot -p vmscli-sleeper -o - --format json
+run snapshot -p $sl -o - --format json
 ok "-p NAME: a name that starts with it when none equals it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
-run snapshot -p vmscli-nosuch
+run snapshot -p vc-nosuch-$$
 ok "-p NAME of nothing: exit 3" is "$rc" 3
 # -f TEXT: a substring of the command line; several matches are listed
-run snapshot -f "$TMP/vmscli-sleeper3 601" -o - --format json
+run snapshot -f "$TMP/${sl}3 601" -o - --format json
 ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
-run snapshot -f "vmscli-sleeper" -p 1
+run snapshot -f "$sl" -p 1
 ok "-f and -p together: usage error" is "$rc" 2
 
 run snapshot -p "$TPID" --json -o "$TMP/x.csv"
