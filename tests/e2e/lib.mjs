@@ -134,12 +134,23 @@ export async function startMapfile(path, name) {
 }
 
 // Call the API from node (setup only: the tests drive the dashboard through the browser).
+// A GET is sent again once when the kept-alive connection node reused had just been closed by
+// the daemon (its keep-alive timeout is 500 ms, node's pool keeps sockets 4 s): browsers retry
+// such a request the same way. Anything else that fails is thrown.
 export async function apiCall(d, method, path, body) {
-  const res = await fetch(`${d.base}/api/v1${path}`, {
+  const send = () => fetch(`${d.base}/api/v1${path}`, {
     method,
     headers: { Authorization: `Bearer ${d.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
+  let res;
+  try {
+    res = await send();
+  } catch (e) {
+    const why = `${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`;
+    if (method !== 'GET' || !/UND_ERR_SOCKET|ECONNRESET|EPIPE/.test(why)) throw new Error(`${method} ${path}: ${e.message} (${why})`);
+    res = await send().catch((e2) => { throw new Error(`${method} ${path}, sent twice: ${e2.message} (${e2.cause?.code ?? ''} ${e2.cause?.message ?? ''})`); });
+  }
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
