@@ -73,11 +73,11 @@ int vms_http_adopt_listener(struct vms_http *h, int fd, int civetweb_port, char 
 		return VMS_ERR_IO;
 	}
 	/* Non-blocking, as a woken accept loop must never wait in accept() (mg_stop would wait for
-	 * it); civetweb ignores a failed accept. Then civetweb's own listener is shut down before
-	 * its number is taken: a poll() sleeping on it returns at once (a listener shut down polls
-	 * readable), and every poll after the dup2 watches the inherited socket. Shut down after
-	 * the dup2 instead, the sleeping poll() would look at the new socket, find nothing and
-	 * sleep on for its 2 s quantum. */
+	 * it); civetweb ignores a failed accept. This runs in civetweb's init_context callback
+	 * (server.c), before its accept loop first polls, so every poll watches the inherited
+	 * socket. Shutting civetweb's own listener down before its number is taken is only a
+	 * safeguard should a poll already sleep on it: a listener shut down polls readable, so that
+	 * poll returns at once instead of sleeping on for its 2 s quantum. */
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || shutdown(civ, SHUT_RDWR) != 0 ||
 	    dup2(fd, civ) < 0 || fcntl(civ, F_SETFD, FD_CLOEXEC) != 0) {
