@@ -4,34 +4,15 @@
 // With VMSCOPE_BENCH_PROFILE=FILE, a CPU profile of the switches is written there and its
 // heaviest functions (self time) printed.
 // Usage: node bench/map_layout.mjs BUILD_DIR [N_VMAS]
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { benchSetup, startManyVmas } from './many_vmas.mjs';
 import { writeFileSync } from 'node:fs';
-import { resolve, join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const build = resolve(process.argv[2] || join(here, '../build'));
-const nvmas = Number(process.argv[3] || 60000);
+const { build, nvmas, lib } = await benchSetup('map_layout');
+const { startDaemon, launchBrowser, apiCall } = lib;
 const runs = Number(process.env.VMSCOPE_BENCH_RUNS || 7);
-process.env.VMSCOPE_BIN ||= join(build, 'vmscope');
-process.env.VMSCOPE_HELPERS ||= join(build, 'tests');
-process.env.VMSCOPE_WEB ||= join(here, '../web');
-const { startDaemon, launchBrowser, apiCall, missingPrerequisites } = await import('../tests/e2e/lib.mjs');
-const missing = missingPrerequisites();
-if (missing.length) {
-  console.error(`map_layout bench: missing ${missing.join(', ')}`);
-  process.exit(2);
-}
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
 
-const many = spawn(join(build, 'bench/many_vmas'), [String(nvmas), '600'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const ready = await new Promise((res, rej) => {
-  const rl = createInterface({ input: many.stdout });
-  rl.on('line', (l) => { if (l.startsWith('READY')) res(l); });
-  many.on('exit', (c) => rej(new Error(`many_vmas exited ${c}`)));
-});
-const pid = Number(ready.match(/pid=(\d+)/)[1]);
+const { pid, proc: many } = await startManyVmas(build, nvmas);
 const daemon = await startDaemon();
 let browser;
 try {

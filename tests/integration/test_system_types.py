@@ -33,6 +33,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_system import run  # noqa: E402  (vmscope, as nobody when asked)
+
 MIB = 1024 * 1024
 FILL = 24 * MIB
 CHILD = r"""
@@ -65,14 +68,6 @@ def build_child(tmp):
     if r.returncode != 0:
         hc.skip(f"cannot link a static program here: {r.stderr[-200:]}")
     return exe
-
-
-def run(*args, as_nobody=None):
-    argv = [as_nobody or hc.BIN, *args]
-    if as_nobody:
-        argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--", *argv]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300)
 
 
 def smaps_pss(pid):
