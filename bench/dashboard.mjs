@@ -7,39 +7,19 @@
 //     interval, and the time the table's render() took.
 // Usage: node bench/dashboard.mjs BUILD_DIR [N_VMAS] (bench/dashboard.sh wraps it)
 // Env: VMSCOPE_BENCH_RUNS (paint runs, default 5), VMSCOPE_BENCH_STRICT=1 (exit 1 on a missed goal)
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { resolve, join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchSetup, startManyVmas } from './many_vmas.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const build = resolve(process.argv[2] || join(here, '../build'));
-const nvmas = Number(process.argv[3] || 60000);
+const { build, nvmas, lib } = await benchSetup('dashboard');
+const { startDaemon, launchBrowser, apiCall } = lib;
 const runs = Number(process.env.VMSCOPE_BENCH_RUNS || 5);
 const GOAL_MS = 1500;
-process.env.VMSCOPE_BIN ||= join(build, 'vmscope');
-process.env.VMSCOPE_HELPERS ||= join(build, 'tests');
-process.env.VMSCOPE_WEB ||= join(here, '../web');
-const { startDaemon, launchBrowser, apiCall, missingPrerequisites } = await import('../tests/e2e/lib.mjs');
-
-const missing = missingPrerequisites();
-if (missing.length) {
-  console.error(`dashboard bench: missing ${missing.join(', ')}`);
-  process.exit(2);
-}
 
 function median(a) { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; }
 function pct(a, p) { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; }
 const r1 = (x) => Math.round(x * 10) / 10;
 
 // many_vmas N: N single-page VMAs
-const many = spawn(join(build, 'bench/many_vmas'), [String(nvmas), '600'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const ready = await new Promise((res, rej) => {
-  const rl = createInterface({ input: many.stdout });
-  rl.on('line', (l) => { if (l.startsWith('READY')) res(l); });
-  many.on('exit', (c) => rej(new Error(`many_vmas exited ${c}`)));
-});
-const pid = Number(ready.match(/pid=(\d+)/)[1]);
+const { pid, proc: many } = await startManyVmas(build, nvmas);
 const daemon = await startDaemon();
 let browser;
 let failed = false;

@@ -68,6 +68,18 @@ export function shortName(al, typeName) {
   return s.length > 28 ? s.slice(0, 27) + '…' : s;
 }
 
+// A model's allocation bounds as Float64Arrays (exact below 2^53), computed once per model.
+const boundsCache = new WeakMap();
+function boundsF64(m) {
+  let b = boundsCache.get(m);
+  if (b && b.start.length === m.allocs.length) return b;
+  const n = m.allocs.length;
+  b = { start: new Float64Array(n), end: new Float64Array(n) };
+  for (let a = 0; a < n; a++) { b.start[a] = Number(m.aStart[a]); b.end[a] = Number(m.aEnd[a]); }
+  boundsCache.set(m, b);
+  return b;
+}
+
 export class HilbertLayout {
   // m: the SnapshotModel; lo, hi: the range shown (BigInt); width: the CSS width available.
   constructor(m, lo, hi, width) {
@@ -103,10 +115,23 @@ export class HilbertLayout {
     const top = new Int32Array(N2).fill(-1);
     const lo = this.lo;
     const cs = this.cell;
+    // below 2^53 the allocations' bounds as doubles (exact), kept per model: BigInt arithmetic
+    // on 60,000 allocations was most of a switch's script time
+    const f = this.hi <= 1n << 53n ? boundsF64(m) : null;
+    const loF = Number(lo);
+    const hiF = Number(this.hi);
     for (let a = 0; a < m.allocs.length; a++) {
-      if (m.aEnd[a] <= lo || m.aStart[a] >= this.hi) continue;
-      const s = Number((m.aStart[a] > lo ? m.aStart[a] : lo) - lo);
-      const e = Number((m.aEnd[a] < this.hi ? m.aEnd[a] : this.hi) - lo);
+      let s;
+      let e;
+      if (f) {
+        if (f.end[a] <= loF || f.start[a] >= hiF) continue;
+        s = (f.start[a] > loF ? f.start[a] : loF) - loF;
+        e = (f.end[a] < hiF ? f.end[a] : hiF) - loF;
+      } else {
+        if (m.aEnd[a] <= lo || m.aStart[a] >= this.hi) continue;
+        s = Number((m.aStart[a] > lo ? m.aStart[a] : lo) - lo);
+        e = Number((m.aEnd[a] < this.hi ? m.aEnd[a] : this.hi) - lo);
+      }
       const t = m.aType[a];
       const c1 = Math.min(N2 - 1, Math.floor((e - 1) / cs));
       for (let c = Math.floor(s / cs); c <= c1; c++) {

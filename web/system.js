@@ -3,10 +3,12 @@
 // the daemon may read are counted or named; the others are a count. Deep links:
 //   #/system?q=libssl            files whose path contains "libssl", their processes listed
 //   #/system?path=/usr/lib/…     one file: which processes map it (from a snapshot's Image row)
+//   #/system?types=1             also the totals by VMMap type over every readable process
 import { api } from './api.js';
 import { el, clear, human, fmtInt } from './format.js';
 import { navigate, updateParams, routeHash } from './route.js';
 import { errorPanel, loading } from './ui.js';
+import { TYPE_BY_KEY, COLUMN_LABEL } from './palette.js';
 
 const AREA_HELP = {
   kernel: 'MemTotal − MemFree − userspace; of it cache = Buffers + SReclaimable + (Cached − Mapped) (as smem -w)',
@@ -47,6 +49,34 @@ function usersTable(r) {
     ['Pss', WORDS.pss], ['Uss', WORDS.uss], ['Rss', WORDS.rss], ['Swap', WORDS.swap]], rows);
 }
 
+// Totals by VMMap type (GET /system?types=1): every readable process's full smaps, classified
+// as a snapshot is; Pss adds up to those processes' Pss.
+const TYPE_COLS = [
+  ['size', 'Address space reserved or committed'],
+  ['committed', 'Address space with storage behind it'],
+  ['total_ws', 'Resident pages (Rss), a shared page once per process, plus the page tables'],
+  ['private', "Commit-style, VMMap's Private Bytes: counted whether touched or not"],
+  ['private_ws', 'The resident part of Private'],
+  ['pss', WORDS.pss],
+  ['uss', WORDS.uss],
+];
+
+function swatch(key) {
+  const s = el('span', { className: 'swatch' });
+  s.style.background = (TYPE_BY_KEY[key] || TYPE_BY_KEY.private_data).color; // CSSOM: CSP allows it
+  return s;
+}
+
+function typesTable(bt) {
+  const cells = (v) => TYPE_COLS.map(([k]) => el('td', { text: human(v[k]) }));
+  const rows = (bt.types || []).map((t) => el('tr', { dataset: { type: t.key } },
+    el('td', { className: 'left' }, swatch(t.key), t.type),
+    ...cells(t), el('td', { text: fmtInt(t.blocks) })));
+  rows.push(el('tr', { className: 'total', dataset: { type: 'total' } }, el('td', { className: 'left', text: 'Total' }), ...cells(bt.total), el('td', { text: fmtInt(bt.total.blocks) })));
+  return table('types', [['Type', 'VMMap types, as a snapshot classifies each process (Free left out)', true],
+    ...TYPE_COLS.map(([k, title]) => [COLUMN_LABEL[k], title]), ['Blocks', 'Allocations of this type']], rows);
+}
+
 export function systemView(container, params) {
   let alive = true;
   let q = params.q || '';
@@ -57,6 +87,7 @@ export function systemView(container, params) {
   const search = el('input', { type: 'search', id: 'file-search', className: 'find', placeholder: 'Files whose path contains… (libssl, libc.so, .jar)', value: q, 'aria-label': 'Filter mapped files' });
   const count = el('span', { className: 'count muted' });
   const top = el('div', { className: 'sys-top' }, loading('Reading /proc/meminfo and every smaps_rollup…'));
+  const typesWrap = el('section', { className: 'card sys-card sys-types' });
   const filesWrap = el('div', { className: 'table-wrap sys-files-wrap' }, loading('Reading the smaps of every process…'));
   const pathChip = path ? el('span', { className: 'chip', title: path }, `file: ${path}`,
     el('button', { type: 'button', className: 'chip-x', 'aria-label': 'Show every file', title: 'Show every file', onclick: () => navigate(['system'], {}) }, '✕')) : null;
@@ -65,6 +96,7 @@ export function systemView(container, params) {
       el('h1', { text: 'System — across processes' }),
       el('p', { className: 'muted', text: 'Memory of this host by area and by user, and every mapped file with the processes that map it. Pss adds up across processes; Rss counts a shared page once per process. Only processes the daemon can read are counted.' })),
     top,
+    typesWrap,
     el('h2', { className: 'sys-h', text: 'Mapped files' }),
     el('div', { className: 'toolbar' }, pathChip || search, el('span', { className: 'spacer' }), count),
     filesWrap);
@@ -121,6 +153,29 @@ export function systemView(container, params) {
       if (alive) clear(top).appendChild(errorPanel(err, loadTop));
     }
   }
+
+  function typesOffer() {
+    clear(typesWrap).append(el('h2', { text: 'By type' }),
+      el('p', { className: 'muted' }, 'Image, Heap, Stack … summed over every process the daemon can read. ',
+        el('button', { type: 'button', id: 'load-types', title: "Reads and classifies every process's full smaps (walks every page table: costly on a big host)", onclick: () => { updateParams({ types: '1' }); loadTypes(); } }, 'Add up by type')));
+  }
+
+  async function loadTypes() {
+    clear(typesWrap).append(el('h2', { text: 'By type' }), loading('Reading and classifying every process’s smaps…'));
+    try {
+      const r = await api.system({ users: 0, types: 1 });
+      if (!alive) return;
+      const bt = r.by_type;
+      const left = [bt.unreadable ? `${procs(bt.unreadable)} the daemon cannot read` : '', bt.gone ? `${procs(bt.gone)} that exited during the scan` : ''].filter(Boolean).join(', ');
+      clear(typesWrap).append(el('h2', { text: `By type, over ${procs(bt.processes_read)}` }),
+        el('div', { className: 'table-wrap' }, typesTable(bt)),
+        el('p', { className: 'muted', text: `Pss adds up: its total is the Pss of these processes. Free address space is left out.${left ? ` Not counted: ${left}.` : ''}` }));
+      typesWrap.dataset.ready = '1';
+    } catch (err) {
+      if (alive) clear(typesWrap).append(el('h2', { text: 'By type' }), errorPanel(err, loadTypes));
+    }
+  }
+  if (params.types === '1') loadTypes(); else typesOffer();
 
   let seq = 0;
   async function loadFiles() {

@@ -25,6 +25,10 @@ char *vms_text_escape(const char *s);
 /* CSV laid out like VMMap's: Process/PID header rows, summary block, blank line, details with
  * sub-blocks indented by two spaces. Sizes in KiB. */
 int vms_export_csv(const struct vms_snapshot *s, char **out, size_t *len);
+/* The details block of several processes' CSV (`vmscope snapshot -p A -p B`): each row starts
+ * with "PID","Process", then the details columns of vms_export_csv; the header row first when
+ * header is non-zero (the first process), so the processes' rows form one table. */
+int vms_export_csv_rows(const struct vms_snapshot *s, int header, char **out, size_t *len);
 /* Self-contained HTML report (server/json/html.c): identity, summary with every column, bars,
  * map, biggest allocations, images, details, threads; no script, nothing fetched, every name
  * escaped. */

@@ -18,4 +18,10 @@ cJSON *vms_json_system(const struct vms_meminfo *m, const struct vms_user_totals
  *  per_file processes (0: all; its n_procs always says how many). */
 cJSON *vms_json_mapped_files(const struct vms_mapped_files *f, size_t limit, size_t per_file);
 
+/* Add "by_type" to root (a vms_json_system tree): {"types":[{type,key,size,committed,private,
+ *  total_ws,...,pss,uss,swap,swap_pss,dirty,blocks}...] (every type but Free, in type order),
+ *  "total":{...},"processes_read":N,"unreadable":N,"gone":N,"processes":[{pid,name,pss}...]}.
+ * 0, or -1 when memory ran out (root may hold part of it: delete it). */
+int vms_json_add_type_totals(cJSON *root, const struct vms_type_totals *t);
+
 #endif

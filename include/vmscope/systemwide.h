@@ -104,4 +104,30 @@ void vms_files_builder_free(struct vms_files_builder *b); /* accepts NULL */
 int vms_mapped_files_read(const struct vms_mapped_files_opts *o, struct vms_mapped_files *out);
 void vms_mapped_files_free(struct vms_mapped_files *f); /* accepts NULL; leaves *f empty */
 
+/* Totals by VMMap type over processes (`vmscope system --types`, GET /system?types=1): each
+ * readable process scanned as `vmscope snapshot` does (its full smaps, thread stacks, the
+ * recognisers' resident-page peeks where ptrace-read is allowed; no smaps_rollup), so each
+ * process counts under the types its own snapshot shows, and the per-type summaries added up. Free is left
+ * out (a process's unused address space is not memory). Pss adds up: over the types it is the processes' Pss.
+ */
+struct vms_type_proc {
+	pid_t pid;
+	char *name;   /* comm; owned */
+	uint64_t pss; /* its Pss over every type (the sum of its smaps Pss lines) */
+};
+struct vms_type_totals {
+	uint64_t cols[VMS_TYPE_COUNT][VMS_COL_COUNT]; /* bytes, summed; [VMS_TYPE_FREE] stays 0 */
+	uint64_t blocks[VMS_TYPE_COUNT];              /* allocations of each type */
+	uint64_t total[VMS_COL_COUNT];                /* over every type but Free */
+	struct vms_type_proc *procs;                  /* the processes counted, by pid */
+	size_t n_procs;
+	size_t n_unreadable; /* not readable by the caller: not counted, not named */
+	size_t n_gone;       /* exited (or became zombies) between the list and their scan */
+};
+/* Scan each process of l (read without rollup is enough) that the caller may read, only user's
+ * when user is non-NULL, and add up its types. Kernel threads are left out without a count.
+ * Returns VMS_OK or VMS_ERR_NOMEM (then out is empty). */
+int vms_type_totals_read(const struct vms_proclist *l, const char *user, struct vms_type_totals *out);
+void vms_type_totals_free(struct vms_type_totals *t); /* accepts NULL; leaves *t empty */
+
 #endif

@@ -42,8 +42,10 @@ int vms_cli_parse(int argc, char **argv, const struct vms_cli_opt *opt, void (*u
 		while (i < n && longopts[i].val != c)
 			i++;
 		if (i < n && opt[i].value && *opt[i].value) {
-			fprintf(stderr, "vmscope: --%s given twice ('%s' after '%s')\n", opt[i].name, optarg,
-			        *opt[i].value);
+			int proc = !strcmp(opt[i].name, "pid") || !strcmp(opt[i].name, "cmdline");
+			fprintf(stderr, "vmscope: --%s given twice ('%s' after '%s')%s\n", opt[i].name,
+			        optarg, *opt[i].value,
+			        proc ? ": one process per run (only `vmscope snapshot` takes several)" : "");
 			usage(stderr);
 			return VMS_EXIT_USAGE;
 		} else if (i < n && opt[i].value) {
@@ -97,6 +99,19 @@ int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, 
 	        *target ? "unexpected argument (one process per run)" : "which process? use -p PID|NAME");
 	usage(stderr);
 	return VMS_EXIT_USAGE;
+}
+
+int vms_cli_set_target(const char *cmd, const char **target, const char *value)
+{
+	if (*target) {
+		fprintf(stderr,
+		        "vmscope %s: a second -p ('%s' after '%s'): one process per run (only `vmscope "
+		        "snapshot` takes several)\n",
+		        cmd, value, *target);
+		return VMS_EXIT_USAGE;
+	}
+	*target = value;
+	return -1;
 }
 
 /* Permission denied, in words that fit who we are: root is not told to run as root. */

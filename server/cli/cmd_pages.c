@@ -197,7 +197,8 @@ static int page_options(const struct page_cmd *pc, int argc, char **argv, struct
 		} else if (ch == 'j') {
 			c->json = 1;
 		} else if (ch == 'p') {
-			c->target = optarg;
+			if ((rc = vms_cli_set_target(pc->name, &c->target, optarg)) >= 0)
+				return rc;
 		} else if (ch == 'h') {
 			print_usage(pc, stdout);
 			return VMS_EXIT_OK;

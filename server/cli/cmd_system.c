@@ -33,23 +33,58 @@ static int print_json(const char *cmd, cJSON *j)
 
 static void system_usage(FILE *f)
 {
-	fprintf(f, "usage: vmscope system [--json] [--areas] [--user USER]\n\n"
+	fprintf(f, "usage: vmscope system [--json] [--areas | --types] [--user USER]\n\n"
 	           "Memory of the whole system by area (from /proc/meminfo, as smem -w) and by user (the\n"
 	           "processes you can read, from smaps_rollup, as smem -u). Sizes in KiB.\n"
 	           "  --areas      areas only (reads /proc/meminfo alone: no page-table walks)\n"
-	           "  --user USER  only USER's processes in the user table\n"
+	           "  --types      also totals by VMMap type (Image, Heap, Stack ...) summed over the\n"
+	           "               processes you can read: each one's full smaps is read and\n"
+	           "               classified as `vmscope snapshot` does (costly: walks\n"
+	           "               every page table); their Pss adds up to those processes' Pss\n"
+	           "  --user USER  only USER's processes in the user (and type) table\n"
 	           "  --json       JSON on stdout (sizes in bytes)\n"
 	           "Columns: RSS counts a shared page once per process; Pss divides it among the\n"
 	           "processes mapping it (Pss adds up); Uss = Private_Clean + Private_Dirty (what\n"
 	           "exiting would free); Swap is VmSwap.\n");
 }
 
+/* The text table of totals by type. */
+static void print_type_totals(const struct vms_type_totals *tt)
+{
+	static const enum vms_col cols[] = {VMS_COL_SIZE,    VMS_COL_COMMITTED,  VMS_COL_TOTAL_WS,
+	                                    VMS_COL_PRIVATE, VMS_COL_PRIVATE_WS, VMS_COL_PSS,
+	                                    VMS_COL_USS,     VMS_COL_SWAP};
+	const size_t nc = sizeof cols / sizeof cols[0];
+	printf("\nBy type, over the %zu processes read (KiB; full smaps of each):\n%-14s", tt->n_procs,
+	       "TYPE");
+	for (size_t c = 0; c < nc; c++)
+		printf(" %12s", vms_col_name(cols[c]));
+	printf(" %9s\n", "Blocks");
+	uint64_t blocks = 0;
+	for (int ty = 0; ty <= VMS_TYPE_COUNT; ty++) {
+		if (ty == VMS_TYPE_FREE)
+			continue;
+		const uint64_t *v = ty < VMS_TYPE_COUNT ? tt->cols[ty] : tt->total;
+		printf("%-14s", ty < VMS_TYPE_COUNT ? vms_type_name((enum vms_type)ty) : "Total");
+		for (size_t c = 0; c < nc; c++)
+			printf(" %12llu", kib(v[cols[c]]));
+		blocks += ty < VMS_TYPE_COUNT ? tt->blocks[ty] : 0;
+		printf(" %9llu\n", (unsigned long long)(ty < VMS_TYPE_COUNT ? tt->blocks[ty] : blocks));
+	}
+	printf("Private counts commit (VMMap's Private Bytes), Private WS its resident part; Pss "
+	       "adds up over processes.\n");
+	if (tt->n_unreadable || tt->n_gone)
+		printf("(%zu process%s you cannot read, %zu gone during the scan: not counted)\n",
+		       tt->n_unreadable, tt->n_unreadable == 1 ? "" : "es", tt->n_gone);
+}
+
 int vms_cmd_system(int argc, char **argv)
 {
-	int json = 0, areas_only = 0, rc;
+	int json = 0, areas_only = 0, types = 0, rc;
 	const char *user = NULL;
 	const struct vms_cli_opt opt[] = {{"json", 'j', &json, NULL},
 	                                  {"areas", 0, &areas_only, NULL},
+	                                  {"types", 0, &types, NULL},
 	                                  {"user", 0, NULL, &user},
 	                                  {NULL, 0, NULL, NULL}};
 	int done = vms_cli_parse(argc, argv, opt, system_usage);
@@ -60,8 +95,14 @@ int vms_cmd_system(int argc, char **argv)
 		system_usage(stderr);
 		return VMS_EXIT_USAGE;
 	}
+	if (areas_only && types) {
+		fprintf(stderr, "vmscope system: --areas reads /proc/meminfo alone; --types reads every "
+		                "process: one or the other\n");
+		return VMS_EXIT_USAGE;
+	}
 	struct vms_meminfo m;
 	struct vms_user_totals t = {0};
+	struct vms_type_totals tt = {0};
 	if (vms_meminfo_read(&m) != VMS_OK) {
 		fprintf(stderr, "vmscope system: cannot read /proc/meminfo\n");
 		return VMS_EXIT_ERROR;
@@ -72,6 +113,8 @@ int vms_cmd_system(int argc, char **argv)
 		int err = vms_proclist_read(&opts, &l);
 		if (!err)
 			err = vms_user_totals(&l, user, &t);
+		if (!err && types)
+			err = vms_type_totals_read(&l, user, &tt);
 		vms_proclist_free(&l);
 		if (err) {
 			fprintf(stderr, "vmscope system: %s\n", vms_strerror(err));
@@ -79,8 +122,14 @@ int vms_cmd_system(int argc, char **argv)
 		}
 	}
 	if (json) {
-		rc = print_json("system", vms_json_system(&m, areas_only ? NULL : &t));
+		cJSON *j = vms_json_system(&m, areas_only ? NULL : &t);
+		if (j && types && vms_json_add_type_totals(j, &tt) != 0) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+		rc = print_json("system", j);
 		vms_user_totals_free(&t);
+		vms_type_totals_free(&tt);
 		return rc;
 	}
 	struct vms_area_row rows[VMS_AREA_COUNT];
@@ -105,6 +154,9 @@ int vms_cmd_system(int argc, char **argv)
 			       t.n_unreadable == 1 ? "" : "es", t.n_unreadable == 1 ? "is" : "are");
 	}
 	vms_user_totals_free(&t);
+	if (types)
+		print_type_totals(&tt);
+	vms_type_totals_free(&tt);
 	return VMS_EXIT_OK;
 }
 

@@ -308,7 +308,7 @@ static int watch_parse(int argc, char **argv, struct watch_args *a, int *rc)
 	optind = 1;
 	while (!bad && (c = getopt_long(argc, argv, "p:i:d:n:jo:r:h", watch_longopts, NULL)) != -1) {
 		if (c == 'p')
-			a->target = optarg;
+			bad = vms_cli_set_target("watch", &a->target, optarg) >= 0;
 		else if (c == 'i')
 			bad = option_value(optarg, 1, 100, 3600000,
 			                   "--interval takes 100ms to 1h (e.g. 500ms, 2s)", &a->interval);

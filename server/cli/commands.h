@@ -48,6 +48,10 @@ int vms_cli_one_target(const char *cmd, const char *pid_arg, const char *cmdline
  * else the next operand. Returns -1 to go on; VMS_EXIT_USAGE after saying what is wrong (no
  * process, or an operand too many) and the usage on stderr. (args.c) */
 int vms_cli_target(const char *cmd, int argc, char **argv, const char **target, void (*usage)(FILE *f));
+/* -p VALUE of a command that works on one process: *target = value, or, when *target is already
+ * set, VMS_EXIT_USAGE after saying a second -p is not taken (only `snapshot` takes several).
+ * Returns -1 to go on. (args.c) */
+int vms_cli_set_target(const char *cmd, const char **target, const char *value);
 
 /* Resolve target (-p PID|NAME, or -f TEXT when by_cmdline) to one process. Returns -1 to go on
  * with *pid; else the exit code after saying why on stderr ("vmscope CMD: ..."; an ambiguous

@@ -1,7 +1,8 @@
 /* /api/v1/system and /api/v1/system/files: views across processes (smem -w, -u, -m). Only
  * processes the daemon may read are counted or named (the kernel's ptrace-read check on each
  * /proc/PID/smaps*), the others are a count. Both walk page tables (smaps_rollup, smaps), so
- * they pass the scan gate as a scan does. */
+ * they pass the scan gate as a scan does; /system?types=1 (totals by VMMap type) scans every
+ * readable process in full. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,30 +36,41 @@ int vms_h_system(struct vms_req *r)
 {
 	char ubuf[64];
 	const char *user;
-	int st, with_users = 1;
+	int st, with_users = 1, with_types = 0, err = VMS_OK;
 	struct vms_meminfo m;
 	struct vms_proclist l = {0};
 	struct vms_user_totals t = {0};
+	struct vms_type_totals tt = {0};
 	struct vms_proclist_opts opts = {.with_rollup = 1};
 
 	if ((st = vms_query_bool(r, "users", &with_users)) ||
+	    (st = vms_query_bool(r, "types", &with_types)) ||
 	    (st = text_param(r, "user", ubuf, sizeof ubuf, &user)))
 		return st;
 	if (vms_meminfo_read(&m) != VMS_OK)
 		return vms_send_error(r, 500, "io_error", "cannot read /proc/meminfo");
-	if (with_users) {
+	if (with_users || with_types) {
 		if ((st = vms_scan_begin(r)))
 			return st;
-		int err = vms_proclist_read(&opts, &l);
+		opts.with_rollup = with_users;
+		err = vms_proclist_read(&opts, &l);
+		/* ?types=1: every readable process's full smaps, classified (costly, asked for) */
+		if (!err && with_types)
+			err = vms_type_totals_read(&l, user, &tt);
 		vms_scan_end(r);
-		if (!err)
+		if (!err && with_users)
 			err = vms_user_totals(&l, user, &t);
 		vms_proclist_free(&l);
 		if (err)
 			return vms_send_vms_err(r, err, 0);
 	}
 	cJSON *j = vms_json_system(&m, with_users ? &t : NULL);
+	if (j && with_types && vms_json_add_type_totals(j, &tt) != 0) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
 	vms_user_totals_free(&t);
+	vms_type_totals_free(&tt);
 	return vms_send_json(r, 200, j);
 }
 

@@ -153,11 +153,17 @@ static void put_summary(struct vms_sb *sb, const struct vms_snapshot *s)
 /* "r--p" when every region of the allocation has the same perms, else the distinct perms in
  * address order joined by '/' ("r--p/r-xp/rw-p"). buf holds at least 64 bytes. */
 
-static void put_row_start(struct vms_sb *sb, int sub, uint64_t start, enum vms_type type)
+/* A row's first cells: with pid (not NULL: the rows of several processes), "PID","Process" first. */
+static void put_row_start(struct vms_sb *sb, const struct vms_snapshot *pid, int sub, uint64_t start,
+                          enum vms_type type)
 {
 	char addr[32];
+	if (pid) {
+		vms_sb_printf(sb, "\"%d\"", (int)pid->pid);
+		cell_text(sb, 1, pid->name);
+	}
 	snprintf(addr, sizeof addr, "%s0x%" PRIx64, sub ? "  " : "", start);
-	cell(sb, 0, addr);
+	cell(sb, pid != NULL, addr);
 	cell(sb, 1, vms_type_name(type));
 }
 
@@ -173,22 +179,31 @@ static void region_details(struct vms_sb *sb, const struct vms_region *r, const 
 		cell(sb, 1, "");
 }
 
-static void put_details(struct vms_sb *sb, const struct vms_snapshot *s)
+/* The details block: its header row when header, then the rows; with_pid: each row starts with
+ * the process's PID and name (vms_export_csv_rows). */
+static void put_details(struct vms_sb *sb, const struct vms_snapshot *s, int header, int with_pid)
 {
 	char prot[64];
+	const struct vms_snapshot *pid = with_pid ? s : NULL;
 
-	cell(sb, 0, "Address");
-	cell(sb, 1, "Type");
-	for (size_t i = 0; i < N_CSV_COLS; i++)
-		cell(sb, 1, vms_col_name(csv_cols[i]));
-	cell(sb, 1, "Blocks");
-	cell(sb, 1, "Protection");
-	cell(sb, 1, "Details");
-	vms_sb_puts(sb, CRLF);
+	if (with_pid && header) {
+		cell(sb, 0, "PID");
+		cell(sb, 1, "Process");
+	}
+	if (header) {
+		cell(sb, with_pid, "Address");
+		cell(sb, 1, "Type");
+		for (size_t i = 0; i < N_CSV_COLS; i++)
+			cell(sb, 1, vms_col_name(csv_cols[i]));
+		cell(sb, 1, "Blocks");
+		cell(sb, 1, "Protection");
+		cell(sb, 1, "Details");
+		vms_sb_puts(sb, CRLF);
+	}
 
 	for (size_t i = 0; i < s->n_allocations && !sb->oom; i++) {
 		const struct vms_allocation *a = &s->allocations[i];
-		put_row_start(sb, 0, a->start, a->type);
+		put_row_start(sb, pid, 0, a->start, a->type);
 		for (size_t c = 0; c < N_CSV_COLS; c++)
 			cell_kib(sb, a->cols[csv_cols[c]]);
 		cell_u64(sb, a->n_regions);
@@ -200,7 +215,7 @@ static void put_details(struct vms_sb *sb, const struct vms_snapshot *s)
 			continue;
 		for (uint32_t k = 0; k < a->n_regions && (size_t)a->first_region + k < s->n_regions; k++) {
 			const struct vms_region *r = &s->regions[a->first_region + k];
-			put_row_start(sb, 1, r->start, r->type);
+			put_row_start(sb, pid, 1, r->start, r->type);
 			for (size_t c = 0; c < N_CSV_COLS; c++)
 				cell_kib(sb, r->cols[csv_cols[c]]);
 			cell(sb, 1, "");
@@ -216,6 +231,13 @@ int vms_export_csv(const struct vms_snapshot *s, char **out, size_t *len)
 	struct vms_sb sb = {0};
 	put_header(&sb, s);
 	put_summary(&sb, s);
-	put_details(&sb, s);
+	put_details(&sb, s, 1, 0);
+	return vms_sb_finish(&sb, out, len);
+}
+
+int vms_export_csv_rows(const struct vms_snapshot *s, int header, char **out, size_t *len)
+{
+	struct vms_sb sb = {0};
+	put_details(&sb, s, header, 1);
 	return vms_sb_finish(&sb, out, len);
 }

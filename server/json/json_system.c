@@ -151,3 +151,40 @@ cJSON *vms_json_mapped_files(const struct vms_mapped_files *f, size_t limit, siz
 	}
 	return done(oom, root);
 }
+
+/* Every column of a type row (vms_col_key names) and its allocation count. */
+static void put_cols(int *oom, cJSON *o, const uint64_t cols[VMS_COL_COUNT], uint64_t blocks)
+{
+	for (int c = 0; c < VMS_COL_COUNT; c++)
+		num(oom, o, vms_col_key((enum vms_col)c), (double)cols[c]);
+	num(oom, o, "blocks", (double)blocks);
+}
+
+int vms_json_add_type_totals(cJSON *root, const struct vms_type_totals *t)
+{
+	int oom = 0;
+	uint64_t blocks = 0;
+	cJSON *bt = obj(&oom, root, "by_type");
+	cJSON *types = arr(&oom, bt, "types");
+	for (int ty = 0; ty < VMS_TYPE_COUNT && !oom; ty++) {
+		if (ty == VMS_TYPE_FREE)
+			continue;
+		cJSON *e = obj(&oom, types, NULL);
+		str(&oom, e, "type", vms_type_name((enum vms_type)ty));
+		str(&oom, e, "key", vms_type_key((enum vms_type)ty));
+		put_cols(&oom, e, t->cols[ty], t->blocks[ty]);
+		blocks += t->blocks[ty];
+	}
+	put_cols(&oom, obj(&oom, bt, "total"), t->total, blocks);
+	num(&oom, bt, "processes_read", (double)t->n_procs);
+	num(&oom, bt, "unreadable", (double)t->n_unreadable);
+	num(&oom, bt, "gone", (double)t->n_gone);
+	cJSON *ps = arr(&oom, bt, "processes");
+	for (size_t i = 0; i < t->n_procs && !oom; i++) {
+		cJSON *e = obj(&oom, ps, NULL);
+		num(&oom, e, "pid", t->procs[i].pid);
+		str(&oom, e, "name", t->procs[i].name);
+		num(&oom, e, "pss", (double)t->procs[i].pss);
+	}
+	return oom ? -1 : 0;
+}

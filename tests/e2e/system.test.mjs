@@ -7,7 +7,9 @@
 // - A snapshot of one of them: selecting the mapped file offers "Which processes map this file",
 //   which opens the System view on exactly that path (chip, both pids listed).
 // - The picker shows Pss and Uss (smaps_rollup) under those names, equal to the API's.
-// Screenshots: system-*.png, system-who-*.png, system-picker-*.png at 1024 and 1400 px.
+// - Totals by type: not read until "Add up by type" is clicked (or #/system?types=1); then one
+//   row per type and a Total, every column in view at 1024 px, the Total's Pss as the API's.
+// Screenshots: system-types-*.png, system-*.png, system-who-*.png, system-picker-*.png at 1024 and 1400 px.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -106,6 +108,40 @@ describe('across processes', { timeout: 300000 }, () => {
       await assertPageClean(p);
       await p.close();
     }
+  });
+
+  it('totals by type across processes, asked for with a button and deep-linked', async () => {
+    for (const width of [1024, 1400]) {
+      const p = await open('#/system', { width, height: 1000 });
+      assert.equal(await p.locator('table.types').count(), 0, 'not read until asked (every smaps is costly)');
+      await p.locator('#load-types').click();
+      await p.waitForSelector('.sys-types[data-ready="1"]', { timeout: 60000 });
+      assert.match(await p.evaluate(() => location.hash), /types=1/, 'the deep link keeps it');
+      const keys = await p.locator('table.types tbody tr').evaluateAll((rs) => rs.map((r) => r.dataset.type));
+      assert.deepEqual(keys, ['image', 'mapped_file', 'shareable', 'heap', 'managed_heap', 'stack', 'private_data',
+        'page_table', 'kernel', 'reserved', 'total']);
+      const heads = await p.locator('table.types thead th').allInnerTexts();
+      assert.deepEqual(heads, ['Type', 'Size', 'Committed', 'Total WS', 'Private', 'Private WS', 'Pss', 'Uss', 'Blocks']);
+      // every column in view without scrolling sideways
+      const last = await p.locator('table.types thead th').last().boundingBox();
+      assert.ok(last && last.x + last.width <= width, `Blocks column ends inside ${width} px`);
+      // the Total row's Pss as the API says (processes come and go between the two reads,
+      // chromium among them: within 5 %); our two mappers are among the processes counted
+      const api = await apiCall(s.daemon, 'GET', '/system?users=0&types=1');
+      const pids = api.by_type.processes.map((x) => x.pid);
+      assert.ok(mappers.every((m) => pids.includes(m.pid)), 'our processes are counted');
+      const bytes = (text) => { const [n, u] = text.split(' '); return Number(n) * UNIT[u]; };
+      const shown = bytes(await p.locator('table.types tr[data-type="total"] td').nth(6).innerText());
+      assert.ok(Math.abs(shown - api.by_type.total.pss) <= api.by_type.total.pss * 0.05,
+        `Total Pss ${shown} vs the API's ${api.by_type.total.pss}`);
+      await screenshot(p, `system-types-${width}.png`);
+      await assertPageClean(p);
+      await p.close();
+    }
+    // the deep link opens it directly
+    const p = await open('#/system?types=1', { width: 1400, height: 900 });
+    await p.waitForSelector('.sys-types[data-ready="1"]', { timeout: 60000 });
+    await p.close();
   });
 
   it('the picker shows Pss and Uss from smaps_rollup', async () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CLI's argument handling (issue 12, point 11): a pid that looks like an option is an error,
-# not a process name; a second -p is an error; --json with an -o of another format is an error
+# not a process name; a second -p is an error where one process is taken (snapshot takes several); --json with an -o of another format is an error
 # (it never silently writes CSV); -o - writes to standard output in the --format asked; the
 # text report's Free row is in human units; it states Total WS = ps RSS + page tables (so does
 # the CSV) and shows Dirty per row as pmap -x does; --units human; `vmscope token --db` of a
@@ -42,10 +42,15 @@ ok "-p -5: usage error (exit 2)" is "$rc" 2
 ok "-p -5: says it is not a process name" err_says "not '-5'"
 ok "-p -5: nothing on stdout" empty_out
 
-run snapshot -p "$TPID" -p 1
-ok "a second -p: usage error" is "$rc" 2
-ok "a second -p: says so" err_says "a second -p"
-ok "a second -p: nothing scanned" empty_out
+# a second -p: several processes for snapshot (test_snapshot_multi.sh), never a silent winner
+# for the commands that take one
+run watch -p "$TPID" -p 1 -n 1
+ok "watch, a second -p: usage error" is "$rc" 2
+ok "watch, a second -p: says so" err_says "a second -p"
+ok "watch, a second -p: nothing watched" empty_out
+run residency -p "$TPID" -p 1
+ok "residency, a second -p: usage error" is "$rc" 2
+ok "residency, a second -p: says so" err_says "a second -p"
 
 # -p NAME: an exact name wins; else a name that starts with it (python finds python3)
 run snapshot -p $sl -o - --format json
@@ -62,8 +67,8 @@ ok "-p NAME of nothing: exit 3" is "$rc" 3
 # -f TEXT: a substring of the command line; several matches are listed
 run snapshot -f "$TMP/${sl}3 601" -o - --format json
 ok "-f TEXT: the process whose command line contains it" bash -c "[ $rc = 0 ] && jq -e '.process.pid == $PREFIXED' '$TMP/out' >/dev/null"
-run snapshot -f "$sl" -p 1
-ok "-f and -p together: usage error" is "$rc" 2
+run capture -f "$sl" -p 1 -o "$TMP/c.json.gz"
+ok "capture -f and -p together: usage error" is "$rc" 2
 
 run snapshot -p "$TPID" --json -o "$TMP/x.csv"
 ok "--json -o x.csv: usage error" is "$rc" 2
