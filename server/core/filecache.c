@@ -29,7 +29,7 @@ struct vms_file_cache {
 	pthread_mutex_t lock;
 	struct entry *e;
 	size_t n, n_sets, ways; /* n = n_sets * ways; ways = WAYS, or fewer in a smaller cache */
-	uint64_t clock, hits, misses;
+	uint64_t clock, hits, misses, opens;
 };
 
 struct vms_file_cache *vms_file_cache_new(size_t max_entries)
@@ -138,4 +138,21 @@ void vms_file_cache_stats(struct vms_file_cache *c, uint64_t *hits, uint64_t *mi
 	*hits = c->hits;
 	*misses = c->misses;
 	pthread_mutex_unlock(&c->lock);
+}
+
+void vms_file_cache_count_open(struct vms_file_cache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->opens++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+uint64_t vms_file_cache_opens(struct vms_file_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	uint64_t n = c->opens;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
