@@ -32,7 +32,11 @@ struct claim_rec {
 struct vms_attr {
 	struct vms_snapshot *s;
 	long *claim_of; /* per region: claim id or -1 */
-	size_t *files;  /* indices of regions with an absolute path (built on first use) */
+	/* regions with an absolute path, the first of each run of one file (built on first use) */
+	struct file_region {
+		size_t i;
+		const char *base; /* its file name */
+	} * files;
 	size_t n_files;
 	int files_built;
 	unsigned char *role_set; /* per region: a recogniser set its role */
@@ -93,9 +97,14 @@ static void index_files(struct vms_attr *a)
 	a->files = malloc((a->s->n_regions ? a->s->n_regions : 1) * sizeof *a->files);
 	if (!a->files)
 		return; /* vms_attr_find_image walks every region instead */
-	for (size_t i = 0; i < a->s->n_regions; i++)
-		if (a->s->regions[i].path && a->s->regions[i].path[0] == '/')
-			a->files[a->n_files++] = i;
+	const char *prev = NULL;
+	for (size_t i = 0; i < a->s->n_regions; i++) {
+		const char *p = a->s->regions[i].path;
+		if (!p || p[0] != '/' || (prev && (p == prev || !strcmp(p, prev))))
+			continue; /* the next region of the same file: the first one answers */
+		a->files[a->n_files++] = (struct file_region){.i = i, .base = strrchr(p, '/') + 1};
+		prev = p;
+	}
 }
 
 long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
@@ -104,14 +113,16 @@ long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
 	if (!m->files_built)
 		index_files(m);
 	size_t plen = strlen(prefix);
-	size_t n = a->files ? a->n_files : a->s->n_regions;
-	for (size_t k = 0; k < n; k++) {
-		size_t i = a->files ? a->files[k] : k;
+	if (a->files) {
+		for (size_t k = 0; k < a->n_files; k++)
+			if ((!plen || a->files[k].base[0] == prefix[0]) &&
+			    !strncmp(a->files[k].base, prefix, plen))
+				return (long)a->files[k].i;
+		return -1;
+	}
+	for (size_t i = 0; i < a->s->n_regions; i++) {
 		const char *p = a->s->regions[i].path;
-		if (!p || p[0] != '/')
-			continue;
-		const char *base = strrchr(p, '/') + 1;
-		if (!strncmp(base, prefix, plen))
+		if (p && p[0] == '/' && !strncmp(strrchr(p, '/') + 1, prefix, plen))
 			return (long)i;
 	}
 	return -1;
@@ -279,6 +290,11 @@ int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 
 int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 {
+	return vms_attr_open_regular_via(root_fd, -1, path, st);
+}
+
+int vms_attr_open_regular_via(int root_fd, int fd_dir, const char *path, struct stat *st)
+{
 	if (root_fd < 0 || !path || path[0] != '/')
 		return -1;
 	/* Resolved as if root_fd were "/": absolute symlinks and ".." stay inside the target's tree
@@ -290,11 +306,12 @@ int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 	if (pfd < 0) /* ENOSYS before Linux 5.6: no safe way to stay inside the root, no read */
 		return -1;
 	char self[40];
-	snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+	snprintf(self, sizeof self, fd_dir >= 0 ? "%d" : "/proc/self/fd/%d", pfd);
 	/* The magic link reopens the very dentry the O_PATH fd holds, so the fstat of pfd is the
 	 * opened file's: no second fstat. */
 	if (fstat(pfd, st) == 0 && S_ISREG(st->st_mode))
-		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = openat(fd_dir >= 0 ? fd_dir : AT_FDCWD, self,
+		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	close(pfd);
 	return fd;
 }

@@ -160,6 +160,9 @@ long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, v
  * which lacks openat2's RESOLVE_IN_ROOT). */
 struct stat;
 int vms_attr_open_regular(int root_fd, const char *path, struct stat *st);
+/* Same, reopening through fd_dir, an O_PATH fd of /proc/self/fd the caller keeps for many opens
+ * (-1: the path /proc/self/fd/N, looked up from "/" each time). */
+int vms_attr_open_regular_via(int root_fd, int fd_dir, const char *path, struct stat *st);
 
 /* printf into the snapshot's pool; NULL on ENOMEM. */
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...) __attribute__((format(printf, 2, 3)));

@@ -130,9 +130,36 @@ static int feed_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, const c
 	return VMS_OK;
 }
 
-/* Read, parse and (when cl is given) classify as the text arrives. */
+/* smaps_rollup walks the page tables again (~10% of a scan's CPU, ~60% of the smaps walk). While
+ * smaps is generated two threads keep both CPUs busy (the kernel generating the text, the scan
+ * parsing it), so a third would slow the first; once the kernel has generated the last of it the
+ * reader thread is done, and a thread of its own reads the rollup beside the parsing of the last
+ * chunks, classification's end and the attribution stage. */
+struct rollup_job {
+	pthread_t thread;
+	int dirfd;
+	int rc;
+	int started;
+	struct vms_buf buf;
+};
+
+static void *rollup_reader(void *arg)
+{
+	struct rollup_job *j = arg;
+	j->rc = vms_procfs_read(j->dirfd, "smaps_rollup", &j->buf);
+	return NULL;
+}
+
+static void start_rollup(struct rollup_job *job)
+{
+	if (job && !job->started)
+		job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
+}
+
+/* Read, parse and (when cl is given) classify as the text arrives. job (may be NULL): the rollup,
+ * started as soon as the last of smaps was read. */
 static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
-                      const struct vms_snapshot_opts *opts)
+                      const struct vms_snapshot_opts *opts, struct rollup_job *job)
 {
 	int err = VMS_OK, started = 0;
 	struct vms_smaps_parser *p = NULL;
@@ -158,6 +185,7 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		goto out;
 	}
 	if (eof0) {
+		start_rollup(job);
 		if (opts->on_text && q.len[0])
 			opts->on_text(opts->text_cookie, "smaps", q.buf[0], q.len[0]);
 		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
@@ -180,10 +208,12 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 			pthread_cond_wait(&q.cond, &q.lock);
 		size_t slot = q.consumed % SMAPS_NCHUNKS;
 		int last = q.filled == q.consumed + 1 && (q.eof || q.err);
-		int rerr = last ? q.err : 0;
+		int rerr = last ? q.err : 0, read_all = q.eof;
 		size_t len = q.len[slot];
 		pthread_mutex_unlock(&q.lock);
 
+		if (read_all && !err)
+			start_rollup(job);
 		if (!err && opts->on_text && len)
 			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
 		if (!err)
@@ -292,20 +322,6 @@ static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *o
 		rc = vms_elf_loads(eh, (size_t)got, ph, size, out);
 	free(ph);
 	return rc;
-}
-
-struct rollup_job {
-	pthread_t thread;
-	int dirfd;
-	int rc;
-	struct vms_buf buf;
-};
-
-static void *rollup_reader(void *arg)
-{
-	struct rollup_job *j = arg;
-	j->rc = vms_procfs_read(j->dirfd, "smaps_rollup", &j->buf);
-	return NULL;
 }
 
 /* Read name (relative to dirfd) into b and hand its text to opts->on_text. 0 or -errno. */
@@ -457,7 +473,6 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	int rootfd = -1;
 	char dir[32];
 	struct rollup_job job = {.dirfd = -1};
-	int rollup_started = 0;
 
 	if (!opts)
 		opts = &defaults;
@@ -545,14 +560,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts);
-	/* smaps_rollup walks the page tables again (~10% of a scan's CPU). While smaps is read two
-	 * threads keep both CPUs busy (the kernel generating the text, this one parsing it), so a
-	 * third would slow the first; from here on this thread works alone (classification's end,
-	 * the attribution stage) and a thread of its own reads the rollup meanwhile. */
 	job.dirfd = mmfd;
-	if (!err && opts->read_rollup)
-		rollup_started = pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
+	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts, opts->read_rollup ? &job : NULL);
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -599,7 +608,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
-	if (rollup_started) {
+	if (job.started) {
 		pthread_join(job.thread, NULL);
 		if (!err && job.rc == 0 && opts->on_text)
 			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);

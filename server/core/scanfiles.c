@@ -3,6 +3,7 @@
  * so the pointers handed out stay valid while the table grows. */
 #include "scanfiles.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct vms_scan_file {
 
 struct vms_scan_files {
 	int root_fd;
+	int fd_dir; /* /proc/self/fd (O_PATH) for the reopens: -1 until the first open, -2 none */
 	struct vms_file_cache *cache;
 	struct vms_scan_file **e; /* entries, in the order they were first asked for */
 	size_t n, cap;
@@ -44,6 +46,7 @@ struct vms_scan_files *vms_scan_files_new(int root_fd, struct vms_file_cache *ca
 	if (!t)
 		return NULL;
 	t->root_fd = root_fd;
+	t->fd_dir = -1;
 	t->cache = cache;
 	return t;
 }
@@ -67,6 +70,8 @@ void vms_scan_files_free(struct vms_scan_files *t)
 		drop_windows(t, t->e[i]);
 		free(t->e[i]);
 	}
+	if (t->fd_dir >= 0)
+		close(t->fd_dir);
 	free(t->e);
 	free(t->index);
 	free(t);
@@ -85,7 +90,10 @@ static int open_path(struct vms_scan_files *t, const char *path, struct stat *st
 {
 	t->opens++;
 	vms_file_cache_count_open(t->cache);
-	return vms_attr_open_regular(t->root_fd, path, st);
+	if (t->fd_dir == -1 && t->root_fd >= 0 &&
+	    (t->fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		t->fd_dir = -2;
+	return vms_attr_open_regular_via(t->root_fd, t->fd_dir, path, st);
 }
 
 /* Keep at most VMS_SCAN_FILES_OPEN fds: close the longest-open one. */
