@@ -18,7 +18,8 @@
 
 struct vms_file_cache;
 
-/* NULL on ENOMEM. max_entries 0 = 256. */
+/* NULL on ENOMEM. max_entries 0 = 1024: a scan reads one or two ranges per mapped file
+ * (scanfiles.h), and chromium maps ~160 files, a desktop's processes share many more. */
 struct vms_file_cache *vms_file_cache_new(size_t max_entries);
 void vms_file_cache_free(struct vms_file_cache *c); /* accepts NULL */
 
