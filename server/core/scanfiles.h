@@ -17,12 +17,12 @@
  * one, so a daemon reads an unchanged file's windows once across scans.
  *
  * The target chooses its files and their contents, so everything is bounded: at most
- * VMS_SCAN_FILES_MAX paths per scan (further paths are opened, read and closed per read), at
- * most VMS_SCAN_FILES_OPEN fds open at once (beyond, the longest-open one is closed; a later
- * read that misses its windows opens the path again and reads only when it is still the same
- * file: device, inode, size, mtime), at most VMS_SCAN_FILE_WINDOWS windows per file (the
- * oldest replaced) and VMS_SCAN_FILES_BYTES of windows per scan (beyond, reads are served but
- * not kept).
+ * VMS_SCAN_FILES_MAX paths per scan (vm.max_map_count's default: every path a process maps
+ * gets an entry; further paths are not read: vms_scan_files_get answers NULL), at most VMS_SCAN_FILES_OPEN
+ * fds open at once (beyond, the longest-open one is closed; a later read that misses its windows opens the
+ * path again and reads only when it is still the same file: device, inode, size, mtime), at most
+ * VMS_SCAN_FILE_WINDOWS windows per file (the oldest replaced) and VMS_SCAN_FILES_BYTES of windows per scan
+ * (beyond, reads are served but not kept).
  *
  * Not thread-safe: one table per scan, used by one thread at a time. */
 #ifndef VMSCOPE_CORE_SCANFILES_H
@@ -35,7 +35,7 @@
 #define VMS_SCAN_FILE_HEAD 4096u
 #define VMS_SCAN_FILE_BEFORE 4096u
 #define VMS_SCAN_FILE_WINDOWS 4
-#define VMS_SCAN_FILES_MAX 4096
+#define VMS_SCAN_FILES_MAX 65536
 #define VMS_SCAN_FILES_OPEN 256
 #define VMS_SCAN_FILES_BYTES (64u << 20)
 
