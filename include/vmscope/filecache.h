@@ -18,7 +18,8 @@
 
 struct vms_file_cache;
 
-/* NULL on ENOMEM. max_entries 0 = 256. */
+/* NULL on ENOMEM. max_entries 0 = 1024: a scan reads one or two ranges per mapped file
+ * (scanfiles.h), and chromium maps ~160 files, a desktop's processes share many more. */
 struct vms_file_cache *vms_file_cache_new(size_t max_entries);
 void vms_file_cache_free(struct vms_file_cache *c); /* accepts NULL */
 
@@ -30,5 +31,10 @@ long vms_file_cache_pread(struct vms_file_cache *c, int fd, const struct stat *s
 
 /* Hits and misses so far (for tests and the daemon's health). */
 void vms_file_cache_stats(struct vms_file_cache *c, uint64_t *hits, uint64_t *misses);
+
+/* A scan that reads through c tells it each file it opens (c may be NULL: nothing), and
+ * vms_file_cache_opens says how many so far: for tests that a scan opens each file once. */
+void vms_file_cache_count_open(struct vms_file_cache *c);
+uint64_t vms_file_cache_opens(struct vms_file_cache *c);
 
 #endif

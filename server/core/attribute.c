@@ -15,11 +15,12 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "scanfiles.h"
 #include "snapshot_internal.h"
-#include "vmscope/filecache.h"
 #include "vmscope/util.h"
 
 #define PEEK_MAX 4096
+#define PAGEMAP_BATCH 64
 
 struct claim_rec {
 	size_t first, n;
@@ -28,12 +29,14 @@ struct claim_rec {
 	size_t n_parts;
 };
 
-#define VMS_ATTR_OPEN_FILES 128
-
 struct vms_attr {
 	struct vms_snapshot *s;
 	long *claim_of; /* per region: claim id or -1 */
-	size_t *files;  /* indices of regions with an absolute path (built on first use) */
+	/* regions with an absolute path, the first of each run of one file (built on first use) */
+	struct file_region {
+		size_t i;
+		const char *base; /* its file name */
+	} * files;
 	size_t n_files;
 	int files_built;
 	unsigned char *role_set; /* per region: a recogniser set its role */
@@ -46,8 +49,11 @@ struct vms_attr {
 	/* memory reads */
 	int dirfd;
 	pid_t pid;
-	int pagemap_fd;         /* -1 until first needed, -2 when unavailable */
-	int root_fd;            /* /proc/PID/root (O_PATH): -1 until first needed, -2 when unavailable */
+	int pagemap_fd; /* -1 until first needed, -2 when unavailable */
+	/* pagemap entries of PAGEMAP_BATCH pages from page pm_first (pm_n of them read): peeks
+	 * walk memory page by page, one pread per page was most of a scan's system calls */
+	uint64_t pm_first, pm[PAGEMAP_BATCH];
+	size_t pm_n;
 	vms_attr_reader reader; /* injected (tests) */
 	void *reader_cookie;
 	vms_attr_file_reader file_reader; /* injected (tests) */
@@ -55,17 +61,10 @@ struct vms_attr {
 	int read_now;        /* the running recogniser read memory */
 	unsigned reads_left; /* the running recogniser's budgets (attribute.h) */
 	unsigned file_reads_left;
-	int budget_spent;             /* ... and it ran out of one */
-	struct vms_file_cache *cache; /* file reads */
-	int own_cache;
-	/* files vms_attr_read_file opened, kept open for the scan: several recognisers read the
-	 * same image (an open inside the root costs six system calls); fd -1: could not open */
-	struct open_file {
-		const char *path; /* the snapshot's copy */
-		int fd;
-		struct stat st;
-	} opened[VMS_ATTR_OPEN_FILES];
-	unsigned n_opened;
+	int budget_spent; /* ... and it ran out of one */
+	/* the scan's files (scanfiles.h), shared with the classifier and the image-sections pass:
+	 * several recognisers read the same image, and each file is opened once per scan */
+	struct vms_scan_files *scan_files;
 	int oom;
 };
 
@@ -98,9 +97,14 @@ static void index_files(struct vms_attr *a)
 	a->files = malloc((a->s->n_regions ? a->s->n_regions : 1) * sizeof *a->files);
 	if (!a->files)
 		return; /* vms_attr_find_image walks every region instead */
-	for (size_t i = 0; i < a->s->n_regions; i++)
-		if (a->s->regions[i].path && a->s->regions[i].path[0] == '/')
-			a->files[a->n_files++] = i;
+	const char *prev = NULL;
+	for (size_t i = 0; i < a->s->n_regions; i++) {
+		const char *p = a->s->regions[i].path;
+		if (!p || p[0] != '/' || (prev && (p == prev || !strcmp(p, prev))))
+			continue; /* the next region of the same file: the first one answers */
+		a->files[a->n_files++] = (struct file_region){.i = i, .base = strrchr(p, '/') + 1};
+		prev = p;
+	}
 }
 
 long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
@@ -109,14 +113,16 @@ long vms_attr_find_image(const struct vms_attr *a, const char *prefix)
 	if (!m->files_built)
 		index_files(m);
 	size_t plen = strlen(prefix);
-	size_t n = a->files ? a->n_files : a->s->n_regions;
-	for (size_t k = 0; k < n; k++) {
-		size_t i = a->files ? a->files[k] : k;
+	if (a->files) {
+		for (size_t k = 0; k < a->n_files; k++)
+			if ((!plen || a->files[k].base[0] == prefix[0]) &&
+			    !strncmp(a->files[k].base, prefix, plen))
+				return (long)a->files[k].i;
+		return -1;
+	}
+	for (size_t i = 0; i < a->s->n_regions; i++) {
 		const char *p = a->s->regions[i].path;
-		if (!p || p[0] != '/')
-			continue;
-		const char *base = strrchr(p, '/') + 1;
-		if (!strncmp(base, prefix, plen))
+		if (p && p[0] == '/' && !strncmp(strrchr(p, '/') + 1, prefix, plen))
 			return (long)i;
 	}
 	return -1;
@@ -227,9 +233,15 @@ static int resident(struct vms_attr *a, uint64_t addr, size_t len)
 		return 0;
 	uint64_t ps = a->s->page_size ? a->s->page_size : 4096;
 	for (uint64_t pg = addr / ps; pg <= (addr + len - 1) / ps; pg++) {
-		uint64_t e;
-		if (pread(a->pagemap_fd, &e, sizeof e, (off_t)(pg * 8)) != (ssize_t)sizeof e)
-			return 0;
+		if (pg < a->pm_first || pg - a->pm_first >= a->pm_n) {
+			/* the batch starting at pg (the kernel answers the pages of a scan's time) */
+			ssize_t got = pread(a->pagemap_fd, a->pm, sizeof a->pm, (off_t)(pg * 8));
+			a->pm_first = pg;
+			a->pm_n = got > 0 ? (size_t)got / 8 : 0;
+			if (!a->pm_n)
+				return 0;
+		}
+		uint64_t e = a->pm[pg - a->pm_first];
 		if (!(e >> 63 & 1)) /* bit 63: present; a swapped page (bit 62) would be swapped in */
 			return 0;
 	}
@@ -278,6 +290,11 @@ int vms_attr_peek(struct vms_attr *a, uint64_t addr, void *buf, size_t len)
 
 int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 {
+	return vms_attr_open_regular_via(root_fd, -1, path, st);
+}
+
+int vms_attr_open_regular_via(int root_fd, int fd_dir, const char *path, struct stat *st)
+{
 	if (root_fd < 0 || !path || path[0] != '/')
 		return -1;
 	/* Resolved as if root_fd were "/": absolute symlinks and ".." stay inside the target's tree
@@ -289,14 +306,13 @@ int vms_attr_open_regular(int root_fd, const char *path, struct stat *st)
 	if (pfd < 0) /* ENOSYS before Linux 5.6: no safe way to stay inside the root, no read */
 		return -1;
 	char self[40];
-	snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+	snprintf(self, sizeof self, fd_dir >= 0 ? "%d" : "/proc/self/fd/%d", pfd);
+	/* The magic link reopens the very dentry the O_PATH fd holds, so the fstat of pfd is the
+	 * opened file's: no second fstat. */
 	if (fstat(pfd, st) == 0 && S_ISREG(st->st_mode))
-		fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* the very file checked */
+		fd = openat(fd_dir >= 0 ? fd_dir : AT_FDCWD, self,
+		            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	close(pfd);
-	if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
-		close(fd);
-		fd = -1;
-	}
 	return fd;
 }
 
@@ -313,27 +329,9 @@ long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, v
 		long got = a->file_reader(a->file_cookie, path, offset, buf, max);
 		return got >= 0 && (size_t)got <= max ? got : -1;
 	}
-	if (a->root_fd == -1) {
-		a->root_fd = a->dirfd >= 0 ? openat(a->dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-		if (a->root_fd < 0)
-			a->root_fd = -2;
-	}
-	for (unsigned k = 0; k < a->n_opened; k++)
-		if (!strcmp(a->opened[k].path, path))
-			return a->opened[k].fd < 0 ? -1
-			                           : vms_file_cache_pread(a->cache, a->opened[k].fd,
-			                                                  &a->opened[k].st, offset, buf, max);
-	struct stat st;
-	int fd = vms_attr_open_regular(a->root_fd, path, &st);
-	const char *kept = a->n_opened < VMS_ATTR_OPEN_FILES ? vms_snapshot_strdup(a->s, path) : NULL;
-	if (kept)
-		a->opened[a->n_opened++] = (struct open_file){.path = kept, .fd = fd, .st = st};
-	if (fd < 0)
-		return -1;
-	long got = vms_file_cache_pread(a->cache, fd, &st, offset, buf, max);
-	if (!kept)
-		close(fd);
-	return got;
+	const struct stat *st;
+	struct vms_scan_file *f = vms_scan_files_get(a->scan_files, path, &st);
+	return f ? vms_scan_file_read(a->scan_files, f, offset, buf, max) : -1;
 }
 
 /* ---- rebuilding the allocations ------------------------------------------------------------ */
@@ -548,24 +546,13 @@ static int attribute(struct vms_snapshot *s, struct vms_attr *a, int *changed, l
 		free(owned[k]);
 	if (a->pagemap_fd >= 0)
 		close(a->pagemap_fd);
-	if (a->root_fd >= 0)
-		close(a->root_fd);
-	for (unsigned k = 0; k < a->n_opened; k++)
-		if (a->opened[k].fd >= 0)
-			close(a->opened[k].fd);
-	if (a->own_cache)
-		vms_file_cache_free(a->cache);
 	return err;
 }
 
-int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_scan_files *files,
                   int *changed, long **streamed_as)
 {
-	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .root_fd = -1, .cache = cache};
-	if (!cache) { /* still read each file once per scan; without memory the reads go uncached */
-		a.cache = vms_file_cache_new(64);
-		a.own_cache = a.cache != NULL;
-	}
+	struct vms_attr a = {.dirfd = dirfd, .pid = pid, .pagemap_fd = -1, .scan_files = files};
 	s->peek = no_peek ? 0 : 1;
 	s->peek_note = no_peek ? "memory reads disabled (--no-peek / \"peek\": false): geometry only" : NULL;
 	if (dirfd < 0 && !no_peek) {
@@ -585,7 +572,6 @@ int vms_attribute_with_files(struct vms_snapshot *s, vms_attr_reader read, void 
 {
 	struct vms_attr a = {.dirfd = -1,
 	                     .pagemap_fd = -2,
-	                     .root_fd = -2,
 	                     .reader = read,
 	                     .reader_cookie = cookie,
 	                     .file_reader = read_file,

@@ -48,10 +48,12 @@ extern const size_t vms_n_recognisers;
  * final allocation the index it had before attribution when it is exactly that allocation
  * (same regions, type, details, tid, region roles), else -1; NULL when nothing changed.
  * dirfd: /proc/PID (or -1 for saved text: no files, no memory reads). no_peek: never read
- * memory. cache: optional cache of file reads shared across scans (else one per call, so a
- * file is still read once per scan). *changed is set to 1 when any allocation was regrouped or
- * renamed (streamed output is then stale). Returns VMS_OK or VMS_ERR_NOMEM. */
-int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_file_cache *cache,
+ * memory. files: the scan's files (scanfiles.h: each opened once per scan, shared with the
+ * classifier and the image-sections pass), or NULL: vms_attr_read_file reads nothing. *changed is set to 1
+ * when any allocation was regrouped or renamed (streamed output is then stale). Returns VMS_OK or
+ * VMS_ERR_NOMEM. */
+struct vms_scan_files;
+int vms_attribute(struct vms_snapshot *s, int dirfd, pid_t pid, int no_peek, struct vms_scan_files *files,
                   int *changed, long **streamed_as);
 
 /* Same, with an injected memory reader, for tests that feed saved text and saved bytes.
@@ -146,17 +148,21 @@ long vms_attr_region_at(const struct vms_attr *a, uint64_t addr);
 
 /* Read up to max bytes of a file as the target sees it (/proc/PID/root/PATH): for files a
  * runtime publishes (hsperfdata) and mapped ELF headers. The path is resolved inside the
- * target's root and only a regular file is read (vms_attr_open_regular). Returns bytes read,
- * or -1. */
+ * target's root and only a regular file is read (vms_attr_open_regular); each file is opened
+ * once per scan and its bytes read once (scanfiles.h). Returns bytes read, or -1. */
 long vms_attr_read_file(struct vms_attr *a, const char *path, uint64_t offset, void *buf, size_t max);
 
 /* Open the absolute path, resolved inside the directory root_fd as its "/" (symlinks and ".."
  * cannot leave it: the target controls that tree, and the daemon may run as root), read-only,
  * and only when it is a regular file (device nodes and FIFOs are never opened for reading).
- * *st is the opened file's fstat. Returns the fd (caller closes) or -1 (also before Linux 5.6,
+ * *st is the opened file's fstat (one fstat, of the O_PATH fd the read-only fd is reopened
+ * from: the same file). Returns the fd (caller closes) or -1 (also before Linux 5.6,
  * which lacks openat2's RESOLVE_IN_ROOT). */
 struct stat;
 int vms_attr_open_regular(int root_fd, const char *path, struct stat *st);
+/* Same, reopening through fd_dir, an O_PATH fd of /proc/self/fd the caller keeps for many opens
+ * (-1: the path /proc/self/fd/N, looked up from "/" each time). */
+int vms_attr_open_regular_via(int root_fd, int fd_dir, const char *path, struct stat *st);
 
 /* printf into the snapshot's pool; NULL on ENOMEM. */
 const char *vms_attr_fmt(struct vms_attr *a, const char *format, ...) __attribute__((format(printf, 2, 3)));

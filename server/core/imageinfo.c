@@ -11,9 +11,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "attribute.h" /* vms_attr_open_regular */
 #include "elf.h"
-#include "vmscope/filecache.h"
+#include "imageinfo_internal.h"
+#include "scanfiles.h"
 #include "vmscope/util.h"
 
 #define SHSTR_MAX (1u << 20) /* section name table */
@@ -22,10 +22,10 @@
 #define SYM_CHUNK 65520u /* a multiple of 24 and 16, under VMS_FILE_CACHE_MAX_RANGE */
 
 struct elf {
-	int fd;
+	struct vms_scan_files *files; /* the file: f of files */
+	struct vms_scan_file *f;
 	const unsigned char *mem; /* an image in memory (the vdso) instead of a file, or NULL */
 	struct stat st;           /* for mem: st_size = its length */
-	struct vms_file_cache *cache;
 	struct vms_elf_hdr h;
 	unsigned char *sh; /* section header table, or NULL */
 	size_t sh_len;
@@ -41,7 +41,7 @@ static int rd(struct elf *e, uint64_t off, void *buf, size_t n)
 		memcpy(buf, e->mem + off, n);
 		return 0;
 	}
-	return vms_file_cache_pread(e->cache, e->fd, &e->st, off, buf, n) == (long)n ? 0 : -1;
+	return vms_scan_file_read(e->files, e->f, off, buf, n) == (long)n ? 0 : -1;
 }
 
 /* Read [off, off + n) into a new buffer; NULL when it is not all there (or ENOMEM: *oom). */
@@ -59,14 +59,12 @@ static unsigned char *rd_new(struct elf *e, uint64_t off, size_t n, int *oom)
 	return p;
 }
 
+/* Frees what e read; the file stays open in its table for the rest of the scan. */
 static void elf_close(struct elf *e)
 {
-	if (e->fd >= 0)
-		close(e->fd);
 	free(e->sh);
 	free(e->shstr);
 	memset(e, 0, sizeof *e);
-	e->fd = -1;
 }
 
 /* The headers of e (its fd or mem set): 0, or -2 (not an ELF file we understand). Section
@@ -78,7 +76,7 @@ static int elf_headers(struct elf *e, int *oom)
 	if (e->mem && (uint64_t)e->st.st_size < want)
 		want = (size_t)e->st.st_size;
 	long got = e->mem ? (rd(e, 0, eh, want) == 0 ? (long)want : -1)
-	                  : vms_file_cache_pread(e->cache, e->fd, &e->st, 0, eh, sizeof eh);
+	                  : vms_scan_file_read(e->files, e->f, 0, eh, sizeof eh);
 	if (got < 0 || !vms_elf_hdr(eh, (size_t)got, &e->h))
 		return -2;
 	uint64_t off;
@@ -93,16 +91,17 @@ static int elf_headers(struct elf *e, int *oom)
 	return 0;
 }
 
-/* Open path under rootfd (resolved inside it: vms_attr_open_regular, regular files only) and
- * read its headers. 0, -1 (cannot open: not a regular file, no permission, gone) or -2 (not an
- * ELF file we understand; e->st is then the file's). */
-static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, struct elf *e, int *oom)
+/* Open path among files (resolved inside the target's root, regular files only, once per
+ * scan: scanfiles.h) and read its headers. 0, -1 (cannot open: not a regular file, no
+ * permission, gone) or -2 (not an ELF file we understand; e->st is then the file's). */
+static int elf_open(struct vms_scan_files *files, const char *path, struct elf *e, int *oom)
 {
+	const struct stat *st;
 	memset(e, 0, sizeof *e);
-	e->cache = cache;
-	e->fd = vms_attr_open_regular(rootfd, path, &e->st);
-	if (e->fd < 0)
+	e->files = files;
+	if (!(e->f = vms_scan_files_get(files, path, &st)))
 		return -1;
+	e->st = *st;
 	return elf_headers(e, oom);
 }
 
@@ -110,7 +109,6 @@ static int elf_open(int rootfd, const char *path, struct vms_file_cache *cache, 
 static int elf_open_mem(const unsigned char *p, size_t len, struct elf *e, int *oom)
 {
 	memset(e, 0, sizeof *e);
-	e->fd = -1;
 	e->mem = p;
 	e->st.st_size = (off_t)len;
 	return elf_headers(e, oom);
@@ -350,16 +348,12 @@ static const struct vms_region *bias_anchor(const struct vms_snapshot *s, size_t
 	           : fr;
 }
 
-/* Is there a file at fr's path (under rootfd) other than the mapped one? The kernel shows a
+/* Is there a file at fr's path (among files) other than the mapped one? The kernel shows a
  * file replaced by rename (a package upgrade) as "(deleted)": the old inode lost its name. */
-static int replaced_on_disk(int rootfd, const struct vms_region *fr)
+static int replaced_on_disk(struct vms_scan_files *files, const struct vms_region *fr)
 {
-	struct stat st;
-	int fd = rootfd >= 0 ? vms_attr_open_regular(rootfd, fr->path, &st) : -1;
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return (uint64_t)st.st_ino != fr->inode;
+	const struct stat *st;
+	return vms_scan_files_get(files, fr->path, &st) && (uint64_t)st->st_ino != fr->inode;
 }
 
 unsigned vms_image_stored_flags(const struct vms_snapshot *s, int imported)
@@ -417,7 +411,8 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
                      struct vms_file_cache *cache, struct vms_image_info *out)
 {
 	struct vms_lookup l;
-	struct elf e = {.fd = -1}, d = {.fd = -1};
+	struct elf e = {0}, d = {0};
+	struct vms_scan_files *files = NULL;
 	int oom = 0, rootfd = -1;
 	uint64_t page = s->page_size ? s->page_size : 4096;
 	memset(out, 0, sizeof *out);
@@ -458,15 +453,19 @@ int vms_image_lookup(const struct vms_snapshot *s, uint64_t addr, const char *ro
 		out->note = "the snapshot was not taken on this host: its files are not read here";
 		goto out;
 	}
-	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0 && !(files = vms_scan_files_new(rootfd, cache))) {
+		oom = 1;
+		goto out;
+	}
 	if (fr->deleted) {
-		out->note = replaced_on_disk(rootfd, fr)
+		out->note = replaced_on_disk(files, fr)
 		                ? "the mapped file was replaced (the file at its path has another inode) and "
 		                  "deleted: no section or symbol"
 		                : "the mapped file was deleted: no section or symbol";
 		goto out;
 	}
-	int rc = rootfd < 0 ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
+	int rc = elf_open(files, fr->path, &e, &oom);
 	if (rc == -1) {
 		out->note = "the file cannot be read: no section or symbol";
 		goto out;
@@ -501,10 +500,10 @@ symbols:;
 	int got = find_symbol(&e, 2, out->vaddr, lo, &best);
 	if (got > 0)
 		out->symbol_source = ".symtab";
-	if (got == 0 && rootfd >= 0 && out->build_id[0] && strlen(out->build_id) > 2) {
+	if (got == 0 && files && out->build_id[0] && strlen(out->build_id) > 2) {
 		snprintf(out->debug_file, sizeof out->debug_file, "/usr/lib/debug/.build-id/%.2s/%s.debug",
 		         out->build_id, out->build_id + 2);
-		if (elf_open(rootfd, out->debug_file, cache, &d, &oom) == 0 &&
+		if (elf_open(files, out->debug_file, &d, &oom) == 0 &&
 		    (got = find_symbol(&d, 2, out->vaddr, lo, &best)) > 0)
 			out->symbol_source = "debug file";
 		else
@@ -527,6 +526,7 @@ symbols:;
 out:
 	elf_close(&e);
 	elf_close(&d);
+	vms_scan_files_free(files);
 	if (rootfd >= 0)
 		close(rootfd);
 	return oom ? VMS_ERR_NOMEM : VMS_OK;
@@ -640,12 +640,12 @@ int vms_image_mem_sections(const unsigned char *p, size_t len, uint64_t lo, uint
 #define REPLACED_NOTE "replaced: the file at this path is not the mapped one (inode differs)"
 
 /* What the details say about an image whose file is missing or not the mapped one. */
-static const char *why_no_sections(int rootfd, const struct vms_region *fr, int open_rc, const struct elf *e)
+static const char *why_no_sections(struct vms_scan_files *files, const struct vms_region *fr, int open_rc,
+                                   const struct elf *e)
 {
 	if (fr->deleted)
-		return replaced_on_disk(rootfd, fr) ? REPLACED_NOTE
-		           ", the mapped one was deleted: no sections"
-		                                    : "deleted: the mapped file is gone, no sections";
+		return replaced_on_disk(files, fr) ? REPLACED_NOTE ", the mapped one was deleted: no sections"
+		                                   : "deleted: the mapped file is gone, no sections";
 	if (open_rc == -1)
 		return "file not readable: sections unknown";
 	if ((uint64_t)e->st.st_ino != fr->inode)
@@ -657,21 +657,21 @@ static const char *why_no_sections(int rootfd, const struct vms_region *fr, int 
 
 /* One Image allocation: its sections as parts, its details: "(main executable|loader,
  * build-id HEX, prelinked at 0x..., relocated to 0x...)", or why there are no sections. */
-static int image_sections(struct vms_snapshot *s, size_t ai, int rootfd, const char *exe,
-                          struct vms_file_cache *cache, struct part_buf *b, int *touched)
+static int image_sections(struct vms_snapshot *s, size_t ai, struct vms_scan_files *files, const char *exe,
+                          struct part_buf *b, int *touched)
 {
 	struct vms_allocation *a = &s->allocations[ai];
 	const struct vms_region *fr = first_file(s, a);
 	uint64_t page = s->page_size ? s->page_size : 4096;
-	struct elf e = {.fd = -1};
+	struct elf e = {0};
 	int oom = 0;
 	char d[1024], notes[512] = "";
 	size_t nl = 0;
 	*touched = 0;
 	if (!fr)
 		goto out;
-	int rc = fr->deleted ? -1 : elf_open(rootfd, fr->path, cache, &e, &oom);
-	const char *why = why_no_sections(rootfd, fr, rc, &e);
+	int rc = fr->deleted ? -1 : elf_open(files, fr->path, &e, &oom);
+	const char *why = why_no_sections(files, fr, rc, &e);
 	char id[130] = "";
 	uint64_t bias = 0, pref = 0;
 	int have_bias = 0;
@@ -722,6 +722,17 @@ out:
 int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
                        unsigned char *touched)
 {
+	struct vms_scan_files *files = vms_scan_files_new(rootfd, cache);
+	if (!files)
+		return VMS_ERR_NOMEM;
+	int err = vms_image_sections_with(s, files, exe, touched);
+	vms_scan_files_free(files);
+	return err;
+}
+
+int vms_image_sections_with(struct vms_snapshot *s, struct vms_scan_files *files, const char *exe,
+                            unsigned char *touched)
+{
 	struct part_buf b = {0};
 	int err = VMS_OK;
 	for (size_t i = 0; i < s->n_parts; i++)
@@ -738,7 +749,7 @@ int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, stru
 			has = s->parts[i].allocation == ai;
 		if (has)
 			continue;
-		if (image_sections(s, ai, rootfd, exe, cache, &b, &t) < 0)
+		if (image_sections(s, ai, files, exe, &b, &t) < 0)
 			err = VMS_ERR_NOMEM;
 		if (touched)
 			touched[ai] = (unsigned char)t;

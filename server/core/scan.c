@@ -14,8 +14,10 @@
 
 #include "attribute.h"
 #include "elf.h"
+#include "imageinfo_internal.h"
 #include "pool.h"
 #include "procfs.h"
+#include "scanfiles.h"
 #include "threads.h"
 #include "vmscope/filecache.h"
 #include "vmscope/imageinfo.h"
@@ -29,11 +31,6 @@
  * above it was an mmap + munmap with fresh page faults on every scan (a watch scans every tick). */
 #define SMAPS_CHUNK (256 * 1024 - 4096)
 #define SMAPS_NCHUNKS 4
-
-/* The scan's own file cache (when the caller keeps none): chromium's ~110 images take ~1,100
- * ranges, half of them asked for twice (the classifier, the recognisers, the sections); the
- * entries hold only what was read and go with the scan. */
-#define VMS_SCAN_FILE_RANGES 2048
 
 struct chunk_queue {
 	pthread_mutex_t lock;
@@ -133,9 +130,36 @@ static int feed_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, const c
 	return VMS_OK;
 }
 
-/* Read, parse and (when cl is given) classify as the text arrives. */
+/* smaps_rollup walks the page tables again (~10% of a scan's CPU, ~60% of the smaps walk). While
+ * smaps is generated two threads keep both CPUs busy (the kernel generating the text, the scan
+ * parsing it), so a third would slow the first; once the kernel has generated the last of it the
+ * reader thread is done, and a thread of its own reads the rollup beside the parsing of the last
+ * chunks, classification's end and the attribution stage. */
+struct rollup_job {
+	pthread_t thread;
+	int dirfd;
+	int rc;
+	int started;
+	struct vms_buf buf;
+};
+
+static void *rollup_reader(void *arg)
+{
+	struct rollup_job *j = arg;
+	j->rc = vms_procfs_read(j->dirfd, "smaps_rollup", &j->buf);
+	return NULL;
+}
+
+static void start_rollup(struct rollup_job *job)
+{
+	if (job && !job->started)
+		job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
+}
+
+/* Read, parse and (when cl is given) classify as the text arrives. job (may be NULL): the rollup,
+ * started as soon as the last of smaps was read. */
 static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
-                      const struct vms_snapshot_opts *opts)
+                      const struct vms_snapshot_opts *opts, struct rollup_job *job)
 {
 	int err = VMS_OK, started = 0;
 	struct vms_smaps_parser *p = NULL;
@@ -161,6 +185,7 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		goto out;
 	}
 	if (eof0) {
+		start_rollup(job);
 		if (opts->on_text && q.len[0])
 			opts->on_text(opts->text_cookie, "smaps", q.buf[0], q.len[0]);
 		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
@@ -183,10 +208,12 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 			pthread_cond_wait(&q.cond, &q.lock);
 		size_t slot = q.consumed % SMAPS_NCHUNKS;
 		int last = q.filled == q.consumed + 1 && (q.eof || q.err);
-		int rerr = last ? q.err : 0;
+		int rerr = last ? q.err : 0, read_all = q.eof;
 		size_t len = q.len[slot];
 		pthread_mutex_unlock(&q.lock);
 
+		if (read_all && !err)
+			start_rollup(job);
 		if (!err && opts->on_text && len)
 			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
 		if (!err)
@@ -256,90 +283,45 @@ static unsigned *tmpfs_devs(const char *buf, size_t len, size_t *n_out)
 	return devs;
 }
 
-struct elf_probe {
-	int dirfd;
-	struct vms_file_cache *cache; /* the scan's (shared with the recognisers), or NULL */
-};
-
-/* Open the file as the target sees it (its root, its mount namespace; /proc/PID/map_files
- * would need CAP_SYS_ADMIN). Returns the fd with *sb filled, or -1. */
-static int probe_open(const struct elf_probe *e, const char *path, struct stat *sb)
-{
-	char rel[4096 + 8];
-	if (path[0] != '/' || snprintf(rel, sizeof rel, "root%s", path) >= (int)sizeof rel)
-		return -1;
-	/* Only regular files: opening a mapped device node (/dev/dri/..., /dev/watchdog) can have
-	 * side effects. stat first (no open), then check again on the fd we got. */
-	if (fstatat(e->dirfd, rel, sb, 0) < 0 || !S_ISREG(sb->st_mode))
-		return -1;
-	int fd = openat(e->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Check the ELF magic. */
+/* Is the file at path (as the target sees it: the scan's files, scanfiles.h) an ELF file? */
 static int probe_is_elf(void *cookie, const char *path)
 {
-	struct stat sb;
-	int fd = probe_open(cookie, path, &sb);
-	if (fd < 0)
-		return -1;
+	struct vms_scan_files *files = cookie;
+	const struct stat *st;
+	struct vms_scan_file *f = vms_scan_files_get(files, path, &st);
 	unsigned char m[4];
-	ssize_t n = pread(fd, m, 4, 0);
-	close(fd);
-	return n == 4 && !memcmp(m,
-	                         "\x7f"
-	                         "ELF",
-	                         4);
+	if (!f)
+		return -1;
+	return vms_scan_file_read(files, f, 0, m, 4) == 4 && !memcmp(m,
+	                                                             "\x7f"
+	                                                             "ELF",
+	                                                             4);
 }
 
 /* The PT_LOAD layout (vms_classify_ctx.elf_load): the header and the program header table,
- * read through the file cache (so the recognisers that read the same ranges later hit it). */
+ * read through the scan's files (the recognisers and the image-sections pass read the same
+ * file later: it is opened once, and its first page read once). */
 static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *out)
 {
-	const struct elf_probe *e = cookie;
+	struct vms_scan_files *files = cookie;
 	unsigned char eh[VMS_ELF_EHDR_READ];
 	unsigned char *ph = NULL;
 	uint64_t phoff;
 	size_t size;
-	struct stat sb;
-	int rc = -1;
-	int fd = probe_open(e, path, &sb);
-	if (fd < 0)
+	const struct stat *st;
+	struct vms_scan_file *f = vms_scan_files_get(files, path, &st);
+	if (!f)
 		return -1;
-	long got = vms_file_cache_pread(e->cache, fd, &sb, 0, eh, sizeof eh);
+	long got = vms_scan_file_read(files, f, 0, eh, sizeof eh);
 	if (got < 0)
-		goto out;
-	rc = 0;
+		return -1;
 	if (!vms_elf_phdrs_at(eh, (size_t)got, &phoff, &size))
-		goto out;
-	rc = -1;
-	if (!(ph = malloc(size)) || vms_file_cache_pread(e->cache, fd, &sb, phoff, ph, size) != (long)size)
-		goto out;
-	rc = vms_elf_loads(eh, (size_t)got, ph, size, out);
-out:
+		return 0;
+	int rc = -1;
+	if ((ph = malloc(size)) && vms_scan_file_read(files, f, phoff, ph, size) == (long)size)
+		rc = vms_elf_loads(eh, (size_t)got, ph, size, out);
 	free(ph);
-	close(fd);
 	return rc;
-}
-
-struct rollup_job {
-	pthread_t thread;
-	int dirfd;
-	int rc;
-	struct vms_buf buf;
-};
-
-static void *rollup_reader(void *arg)
-{
-	struct rollup_job *j = arg;
-	j->rc = vms_procfs_read(j->dirfd, "smaps_rollup", &j->buf);
-	return NULL;
 }
 
 /* Read name (relative to dirfd) into b and hand its text to opts->on_text. 0 or -errno. */
@@ -424,12 +406,12 @@ static int mm_dir(int procfd, pid_t pid, pid_t *mm_tid)
  * (vms_image_sections). When either changed an allocation, what was streamed is stale: tell the
  * writer to start again (once) and stream the final allocations, reusing what did not change. */
 static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
-                                  const struct vms_snapshot_opts *opts, struct vms_file_cache *cache)
+                                  const struct vms_snapshot_opts *opts, struct vms_scan_files *files)
 {
 	int changed = 0, any = 0;
 	long *streamed_as = NULL;
 	unsigned char *touched = NULL;
-	int err = vms_attribute(s, dirfd, pid, opts->no_peek, cache, &changed,
+	int err = vms_attribute(s, dirfd, pid, opts->no_peek, files, &changed,
 	                        opts->on_allocation ? &streamed_as : NULL);
 	if (err)
 		goto out;
@@ -437,14 +419,12 @@ static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
 		err = VMS_ERR_NOMEM;
 		goto out;
 	}
-	int rootfd = openat(dirfd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd >= 0) {
+	if (files) {
 		char exe[4096];
 		ssize_t n = readlinkat(dirfd, "exe", exe, sizeof exe - 1);
 		if (n > 0)
 			exe[n] = 0;
-		err = vms_image_sections(s, rootfd, n > 0 ? exe : NULL, cache, touched);
-		close(rootfd);
+		err = vms_image_sections_with(s, files, n > 0 ? exe : NULL, touched);
 	}
 	for (size_t i = 0; i < s->n_allocations; i++)
 		any |= touched[i];
@@ -489,10 +469,10 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	char state = 0;
 	struct vms_stat st;
 	struct vms_classifier *cl = NULL;
-	struct vms_file_cache *own_cache = NULL, *cache = opts ? opts->file_cache : NULL;
+	struct vms_scan_files *files = NULL;
+	int rootfd = -1;
 	char dir[32];
 	struct rollup_job job = {.dirfd = -1};
-	int rollup_started = 0;
 
 	if (!opts)
 		opts = &defaults;
@@ -550,19 +530,22 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	s->mmap_min_addr = vms_mmap_min_addr();
 	s->user_top = vms_user_top(&s->arch, 0);
 
-	/* One file cache for the scan when the caller keeps none: the classifier's ELF reads and
-	 * the recognisers' then read each file range once. */
-	if (!opts->file_cache && (own_cache = vms_file_cache_new(VMS_SCAN_FILE_RANGES)))
-		cache = own_cache;
-	struct elf_probe probe = {.dirfd = mmfd, .cache = cache};
+	/* The scan's files (scanfiles.h): the classifier's ELF reads, the recognisers' and the
+	 * image-sections pass's open each file once, inside the target's root, and read each range
+	 * once; through the caller's file cache, when it keeps one, across scans too. */
+	rootfd = openat(mmfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0 && !(files = vms_scan_files_new(rootfd, opts->file_cache))) {
+		err = VMS_ERR_NOMEM;
+		goto out;
+	}
 	struct vms_classify_ctx ctx = {
 	    .tmpfs_devs = tdevs,
 	    .n_tmpfs_devs = n_tdevs,
 	    .heap_max = s->arch.bits == 32 ? 1u << 20 : 64u << 20,
 	    .main_tid = pid,
-	    .is_elf = probe_is_elf,
-	    .elf_load = probe_elf_load,
-	    .cookie = &probe,
+	    .is_elf = files ? probe_is_elf : NULL,
+	    .elf_load = files ? probe_elf_load : NULL,
+	    .cookie = files,
 	    .on_allocation = opts->on_allocation,
 	    .alloc_cookie = opts->cookie,
 	};
@@ -577,14 +560,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts);
-	/* smaps_rollup walks the page tables again (~10% of a scan's CPU). While smaps is read two
-	 * threads keep both CPUs busy (the kernel generating the text, this one parsing it), so a
-	 * third would slow the first; from here on this thread works alone (classification's end,
-	 * the attribution stage) and a thread of its own reads the rollup meanwhile. */
 	job.dirfd = mmfd;
-	if (!err && opts->read_rollup)
-		rollup_started = pthread_create(&job.thread, NULL, rollup_reader, &job) == 0;
+	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts, opts->read_rollup ? &job : NULL);
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -611,7 +588,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	cl = NULL;
 	if (err)
 		goto out;
-	err = attribute_and_restream(s, mmfd, mm_tid, opts, cache);
+	err = attribute_and_restream(s, mmfd, mm_tid, opts, files);
 	if (err)
 		goto out;
 
@@ -631,7 +608,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
-	if (rollup_started) {
+	if (job.started) {
 		pthread_join(job.thread, NULL);
 		if (!err && job.rc == 0 && opts->on_text)
 			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
@@ -640,7 +617,9 @@ out:
 		free(job.buf.data);
 	}
 	vms_classifier_abort(cl);
-	vms_file_cache_free(own_cache);
+	vms_scan_files_free(files);
+	if (rootfd >= 0)
+		close(rootfd);
 	free(tdevs);
 	free(b.data);
 	if (mmfd != dirfd)
