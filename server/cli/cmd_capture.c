@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "vmscope/capture.h"
+#include "vmscope/capture_files.h"
 #include "vmscope/json_capture.h"
 #include "vmscope/util.h"
 #include "vmscope_build.h"
@@ -128,6 +129,13 @@ static int capture(pid_t pid, const char *target, int no_peek, const char *outpu
 		goto out;
 	}
 	add_extra_texts(pid, texts);
+	size_t skipped = 0;
+	if ((err = vms_capture_file_ranges(s, pid, 0, vms_capture_texts_add_range, texts, &skipped)) !=
+	    VMS_OK)
+		goto out;
+	if (skipped)
+		fprintf(stderr, "vmscope capture: %zu mapped file(s) left out (over the size bounds)\n",
+		        skipped);
 	if (!(mem = open_memstream(&json, &json_len)))
 		goto out;
 	err = vms_json_capture_write(jc, s, mem);
