@@ -64,6 +64,19 @@ static long range(struct gather *g, uint64_t off, uint64_t len)
 	return (long)done;
 }
 
+/* A table of *size bytes at off (program or section headers), handed over and copied: the copy
+ * (malloc'd, *size set to the bytes read), or NULL. */
+static unsigned char *table(struct gather *g, uint64_t off, size_t *size)
+{
+	long got = range(g, off, *size);
+	unsigned char *t = got > 0 ? malloc((size_t)got) : NULL;
+	if (t) {
+		memcpy(t, g->buf, (size_t)got);
+		*size = (size_t)got;
+	}
+	return t;
+}
+
 /* The ELF skeleton: header, program headers, notes, section headers, section names. eh: the
  * first bytes, already handed over. */
 static void elf_skeleton(struct gather *g, const unsigned char *eh, size_t eh_len)
@@ -73,26 +86,17 @@ static void elf_skeleton(struct gather *g, const unsigned char *eh, size_t eh_le
 	size_t size;
 	if (!vms_elf_hdr(eh, eh_len, &h))
 		return;
-	long got;
-	if (vms_elf_phdrs_at(eh, eh_len, &off, &size) && (got = range(g, off, size)) > 0) {
-		size = (size_t)got;
-		unsigned char *ph = malloc(size);
-		if (!ph)
-			return;
-		memcpy(ph, g->buf, size);
+	unsigned char *ph = vms_elf_phdrs_at(eh, eh_len, &off, &size) ? table(g, off, &size) : NULL;
+	if (ph) {
 		struct vms_elf_phdr p;
 		for (unsigned i = 0; !g->stopped && vms_elf_phdr(&h, ph, size, i, &p); i++)
 			if (p.type == PT_NOTE_TYPE && p.filesz <= NOTE_MAX)
 				(void)range(g, p.offset, p.filesz);
 		free(ph);
 	}
-	if (g->stopped || !vms_elf_shdrs_at(&h, &off, &size) || (got = range(g, off, size)) <= 0)
-		return;
-	size = (size_t)got;
-	unsigned char *sh = malloc(size);
+	unsigned char *sh = !g->stopped && vms_elf_shdrs_at(&h, &off, &size) ? table(g, off, &size) : NULL;
 	if (!sh)
 		return;
-	memcpy(sh, g->buf, size);
 	struct vms_elf_shdr s;
 	if (vms_elf_shdr(&h, sh, size, h.shstrndx, &s) && s.type != 8 /* NOBITS */)
 		(void)range(g, s.offset, s.size);

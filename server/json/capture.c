@@ -186,6 +186,17 @@ static cJSON *text_item(const struct vms_buf *b)
 	return o;
 }
 
+/* A new object appended to arr, or NULL (ENOMEM). */
+static cJSON *new_entry(cJSON *arr)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 /* The images' build-ids, from the details vms_image_sections wrote ("..., build-id HEX)"). */
 static int add_images(cJSON *cap, const struct vms_snapshot *s)
 {
@@ -204,8 +215,8 @@ static int add_images(cJSON *cap, const struct vms_snapshot *s)
 			for (bid += 9; n + 1 < sizeof hex && vms_hex_digit((unsigned char)bid[n]) >= 0; n++)
 				hex[n] = bid[n];
 		hex[n] = '\0';
-		cJSON *o = cJSON_CreateObject();
-		if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "path", path) ||
+		cJSON *o = new_entry(arr);
+		if (!o || !cJSON_AddStringToObject(o, "path", path) ||
 		    !(*hex ? cJSON_AddStringToObject(o, "build_id", hex)
 		           : cJSON_AddNullToObject(o, "build_id")))
 			return -1;
@@ -225,11 +236,7 @@ static int add_ranges(cJSON *cap, const struct vms_capture_texts *texts)
 		if (!x->is_range)
 			continue;
 		char *e = b64_encode((const unsigned char *)x->b.data, x->b.len);
-		cJSON *o = e ? cJSON_CreateObject() : NULL;
-		if (o && !cJSON_AddItemToArray(arr, o)) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
+		cJSON *o = e ? new_entry(arr) : NULL;
 		int ok = o && cJSON_AddStringToObject(o, "path", x->name) &&
 		         cJSON_AddNumberToObject(o, "inode", (double)x->inode) &&
 		         cJSON_AddNumberToObject(o, "size", (double)x->size) &&

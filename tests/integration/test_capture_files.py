@@ -29,6 +29,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
 
+import golden_check  # noqa: E402  (first_difference)
+
 JAVA = r"""
 public class Idle {
     public static void main(String[] a) throws Exception {
@@ -73,26 +75,8 @@ def strip(doc, numbers):
     return doc
 
 
-def first_diff(a, b, path=""):
-    if type(a) is not type(b):
-        return f"{path}: {str(a)[:80]} vs {str(b)[:80]}"
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                return f"{path}/{k}: only in one"
-            d = first_diff(a[k], b[k], f"{path}/{k}")
-            if d:
-                return d
-    elif isinstance(a, list):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} vs {len(b)} entries"
-        for i, (x, y) in enumerate(zip(a, b)):
-            d = first_diff(x, y, f"{path}[{i}]")
-            if d:
-                return d
-    elif a != b:
-        return f"{path}: {str(a)[:80]} vs {str(b)[:80]}"
-    return None
+def first_diff(a, b):
+    return golden_check.first_difference(a, b)
 
 
 class Sparse:
