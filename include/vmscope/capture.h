@@ -29,6 +29,11 @@ void vms_capture_texts_free(struct vms_capture_texts *t);
 /* Append buf to the text named name ("smaps", "task/123/stat"). VMS_OK or VMS_ERR_NOMEM (then
  * the set remembers the failure and vms_capture_build fails too). */
 int vms_capture_texts_add(struct vms_capture_texts *t, const char *name, const char *buf, size_t len);
+/* Add len bytes at offset of the mapped file path (inode, size bytes long) to the set: the
+ * vms_capture_range_fn for vms_capture_file_ranges (texts: the set). They go into the capture's
+ * "file_ranges". 0, or -1 on ENOMEM (remembered as above). */
+int vms_capture_texts_add_range(void *texts, const char *path, uint64_t inode, uint64_t size, uint64_t offset,
+                                const void *buf, size_t len);
 /* The hook for vms_snapshot_opts.on_text (text_cookie: the set). */
 void vms_capture_on_text(void *text_cookie, const char *file, const char *buf, size_t len);
 

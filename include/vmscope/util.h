@@ -82,6 +82,10 @@ static inline int vms_leb128_get(const unsigned char *buf, size_t len, size_t *p
  * (truncated to size; 32 bytes always suffice). Times before 1970 count back correctly: -1500 ms
  * is "1969-12-31T23:59:58.500Z". */
 void vms_format_time_ms(int64_t ms, char *buf, size_t size);
+/* When a snapshot was taken (taken_at_ms), as vms_format_time_ms into buf, which is returned; or
+ * NULL when ms is 0: the time is unknown (a snapshot made from a bare smaps file), and writers say
+ * so (JSON null, "unknown" in text) instead of printing 1970. */
+const char *vms_format_taken_ms(int64_t ms, char *buf, size_t size);
 
 /* Now in milliseconds: Unix time (CLOCK_REALTIME), and a clock that never jumps
  * (CLOCK_MONOTONIC) for intervals and deadlines. */

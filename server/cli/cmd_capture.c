@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "vmscope/capture.h"
+#include "vmscope/capture_files.h"
 #include "vmscope/json_capture.h"
 #include "vmscope/util.h"
 #include "vmscope_build.h"
@@ -26,8 +27,10 @@ static void capture_usage(FILE *f)
 	           "Capture one process for a look elsewhere, without the daemon: its snapshot (the scan\n"
 	           "of `vmscope snapshot`, with the same permission checks) and the /proc texts it was\n"
 	           "computed from (smaps, smaps_rollup, status, stat, cmdline, mountinfo, maps, comm,\n"
-	           "task/TID/comm and stat), the host, kernel, time, vmscope version and the mapped\n"
-	           "images' build-ids, as one gzip-compressed JSON file. Open it with\n"
+	           "task/TID/comm and stat), the host, kernel, time, vmscope version, the mapped\n"
+	           "images' build-ids and the evidence they came from (each mapped ELF file's headers,\n"
+	           "section headers and notes, runtime files such as hsperfdata; bounded, never code\n"
+	           "or data), as one gzip-compressed JSON file. Open it with\n"
 	           "`vmscope snapshot --from FILE` or the dashboard's Open file (docs/capture.md).\n"
 	           "  -p, --pid PID|NAME  the process (as for vmscope snapshot)\n"
 	           "  -f, --cmdline TEXT  the one process whose command line contains TEXT\n"
@@ -128,6 +131,13 @@ static int capture(pid_t pid, const char *target, int no_peek, const char *outpu
 		goto out;
 	}
 	add_extra_texts(pid, texts);
+	size_t skipped = 0;
+	if ((err = vms_capture_file_ranges(s, pid, 0, vms_capture_texts_add_range, texts, &skipped)) !=
+	    VMS_OK)
+		goto out;
+	if (skipped)
+		fprintf(stderr, "vmscope capture: %zu mapped file(s) left out (over the size bounds)\n",
+		        skipped);
 	if (!(mem = open_memstream(&json, &json_len)))
 		goto out;
 	err = vms_json_capture_write(jc, s, mem);

@@ -1,6 +1,7 @@
 /* vmscope serve: open the store, load (or create) the API token, start the HTTP server, print
  * the URL to open and run until SIGINT/SIGTERM. The daemon's logger lives here: a level and a
  * timestamp on stderr. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -430,12 +431,31 @@ static int open_files(struct serve_args *a, struct logger *lg, char *dbbuf, size
 /* May the token go to stdout? A terminal or a pipe: yes (only its reader sees it). A regular
  * file: only once nobody else can read it; a file of ours wider than 0600 is narrowed to 0600
  * first (`vmscope serve > log` used to leave the token in a 0644 file). Anything else: no. */
+/* Whether the stream sb is systemd's journal: JOURNAL_STREAM is "DEV:INO" of the stream systemd
+ * connected stdout/stderr to (systemd.exec(5)). The journal keeps what we print on disk, readable
+ * by the adm and systemd-journal groups: a token there is not private. */
+static int is_journal(const struct stat *sb)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	char *end;
+	if (!js)
+		return 0;
+	errno = 0;
+	unsigned long long dev = strtoull(js, &end, 10);
+	if (errno || end == js || *end != ':')
+		return 0;
+	const char *p = end + 1;
+	unsigned long long ino = strtoull(p, &end, 10);
+	return !errno && end != p && !*end && dev == (unsigned long long)sb->st_dev &&
+	       ino == (unsigned long long)sb->st_ino;
+}
+
 static int stdout_private(void)
 {
 	struct stat sb;
 	if (isatty(STDOUT_FILENO))
 		return 1;
-	if (fstat(STDOUT_FILENO, &sb) != 0)
+	if (fstat(STDOUT_FILENO, &sb) != 0 || is_journal(&sb))
 		return 0;
 	if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))
 		return 1;

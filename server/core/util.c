@@ -126,6 +126,14 @@ void vms_format_time_ms(int64_t ms, char *buf, size_t size)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 }
 
+const char *vms_format_taken_ms(int64_t ms, char *buf, size_t size)
+{
+	if (!ms)
+		return NULL;
+	vms_format_time_ms(ms, buf, size);
+	return buf;
+}
+
 static int64_t clock_ms(clockid_t clock)
 {
 	struct timespec ts;

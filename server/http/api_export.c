@@ -185,8 +185,8 @@ int vms_send_snapshot_export(struct vms_req *r, int64_t id, int omit_cmdline, in
 static void add_time(cJSON *o, const char *key, const char *key_ms, int64_t ms)
 {
 	char iso[32];
-	vms_format_time_ms(ms, iso, sizeof iso);
-	cJSON_AddStringToObject(o, key, iso);
+	/* 0: unknown (a snapshot imported from a bare smaps file), null rather than 1970 */
+	cJSON_AddItemToObject(o, key, vms_json_string_repaired(vms_format_taken_ms(ms, iso, sizeof iso)));
 	cJSON_AddNumberToObject(o, key_ms, (double)ms);
 }
 

@@ -14,8 +14,10 @@
 #include "vmscope/util.h"
 
 struct text {
-	char *name;
+	char *name; /* a /proc text's name, or a file range's path */
 	struct vms_buf b;
+	int is_range; /* a range of a mapped file (vms_capture_texts_add_range) */
+	uint64_t inode, size, offset;
 };
 
 struct vms_capture_texts {
@@ -45,7 +47,7 @@ int vms_capture_texts_add(struct vms_capture_texts *t, const char *name, const c
 {
 	struct text *x = NULL;
 	for (size_t i = 0; i < t->n && !x; i++)
-		if (!strcmp(t->t[i].name, name))
+		if (!t->t[i].is_range && !strcmp(t->t[i].name, name))
 			x = &t->t[i];
 	if (!x) {
 		if (VMS_GROW(t->t, t->n, t->cap, 16) < 0)
@@ -73,6 +75,31 @@ int vms_capture_texts_add(struct vms_capture_texts *t, const char *name, const c
 oom:
 	t->oom = 1;
 	return VMS_ERR_NOMEM;
+}
+
+int vms_capture_texts_add_range(void *texts, const char *path, uint64_t inode, uint64_t size, uint64_t offset,
+                                const void *buf, size_t len)
+{
+	struct vms_capture_texts *t = texts;
+	struct text *x;
+	if (VMS_GROW(t->t, t->n, t->cap, 16) < 0)
+		goto oom;
+	x = &t->t[t->n];
+	memset(x, 0, sizeof *x);
+	if (!(x->name = strdup(path)) || !(x->b.data = malloc(len + 1))) {
+		free(x->name);
+		goto oom;
+	}
+	memcpy(x->b.data, buf, len);
+	x->b.data[len] = '\0';
+	x->b.len = len;
+	x->b.cap = len + 1;
+	x->is_range = 1, x->inode = inode, x->size = size, x->offset = offset;
+	t->n++;
+	return 0;
+oom:
+	t->oom = 1;
+	return -1;
 }
 
 void vms_capture_on_text(void *text_cookie, const char *file, const char *buf, size_t len)
@@ -159,6 +186,17 @@ static cJSON *text_item(const struct vms_buf *b)
 	return o;
 }
 
+/* A new object appended to arr, or NULL (ENOMEM). */
+static cJSON *new_entry(cJSON *arr)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (o && !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 /* The images' build-ids, from the details vms_image_sections wrote ("..., build-id HEX)"). */
 static int add_images(cJSON *cap, const struct vms_snapshot *s)
 {
@@ -177,10 +215,35 @@ static int add_images(cJSON *cap, const struct vms_snapshot *s)
 			for (bid += 9; n + 1 < sizeof hex && vms_hex_digit((unsigned char)bid[n]) >= 0; n++)
 				hex[n] = bid[n];
 		hex[n] = '\0';
-		cJSON *o = cJSON_CreateObject();
-		if (!o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "path", path) ||
+		cJSON *o = new_entry(arr);
+		if (!o || !cJSON_AddStringToObject(o, "path", path) ||
 		    !(*hex ? cJSON_AddStringToObject(o, "build_id", hex)
 		           : cJSON_AddNullToObject(o, "build_id")))
+			return -1;
+	}
+	return 0;
+}
+
+/* The mapped files' ranges (vms_capture_file_ranges): [{"path", "inode", "size", "offset",
+ * "base64"}], in the order read. */
+static int add_ranges(cJSON *cap, const struct vms_capture_texts *texts)
+{
+	cJSON *arr = cJSON_AddArrayToObject(cap, "file_ranges");
+	if (!arr)
+		return -1;
+	for (size_t i = 0; i < texts->n; i++) {
+		const struct text *x = &texts->t[i];
+		if (!x->is_range)
+			continue;
+		char *e = b64_encode((const unsigned char *)x->b.data, x->b.len);
+		cJSON *o = e ? new_entry(arr) : NULL;
+		int ok = o && cJSON_AddStringToObject(o, "path", x->name) &&
+		         cJSON_AddNumberToObject(o, "inode", (double)x->inode) &&
+		         cJSON_AddNumberToObject(o, "size", (double)x->size) &&
+		         cJSON_AddNumberToObject(o, "offset", (double)x->offset) &&
+		         cJSON_AddStringToObject(o, "base64", e);
+		free(e);
+		if (!ok)
 			return -1;
 	}
 	return 0;
@@ -199,13 +262,15 @@ static cJSON *capture_member(const struct vms_snapshot *s, const struct vms_capt
 	    !cJSON_AddNumberToObject(cap, "pid", s->pid) || !(files = cJSON_AddObjectToObject(cap, "files")))
 		goto fail;
 	for (size_t i = 0; i < texts->n; i++) {
-		cJSON *it = text_item(&texts->t[i].b);
+		cJSON *it = texts->t[i].is_range ? NULL : text_item(&texts->t[i].b);
+		if (texts->t[i].is_range)
+			continue;
 		if (!it || !cJSON_AddItemToObject(files, texts->t[i].name, it)) {
 			cJSON_Delete(it);
 			goto fail;
 		}
 	}
-	if (add_images(cap, s) < 0)
+	if (add_images(cap, s) < 0 || add_ranges(cap, texts) < 0)
 		goto fail;
 	return cap;
 fail:

@@ -98,8 +98,8 @@ static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)
 	header_row(sb, "PID:", buf);
 	header_row(sb, "Host:", s->host);
 	header_row(sb, "Kernel:", s->kernel);
-	vms_format_time_ms(s->taken_at_ms, buf, sizeof buf);
-	header_row(sb, "Taken at:", buf);
+	const char *taken = vms_format_taken_ms(s->taken_at_ms, buf, sizeof buf);
+	header_row(sb, "Taken at:", taken ? taken : "unknown");
 	if (s->arch.bits)
 		snprintf(buf, sizeof buf, "%s (%d-bit)", s->arch.machine ? s->arch.machine : "unknown",
 		         s->arch.bits);

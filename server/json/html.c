@@ -151,8 +151,8 @@ static void dt(struct vms_sb *sb, const char *label)
 
 static void put_identity(struct vms_sb *sb, const struct vms_snapshot *s)
 {
-	char when[40];
-	vms_format_time_ms(s->taken_at_ms, when, sizeof when);
+	char buf[40];
+	const char *when = vms_format_taken_ms(s->taken_at_ms, buf, sizeof buf);
 	vms_sb_puts(sb, "<header><h1 id=\"process\">");
 	put_text_or(sb, s->name, "(no name)");
 	vms_sb_printf(sb, " <small>pid %d on ", (int)s->pid);
@@ -178,7 +178,7 @@ static void put_identity(struct vms_sb *sb, const struct vms_snapshot *s)
 	put_text_or(sb, s->kernel, "-");
 	vms_sb_puts(sb, "</dd>");
 	dt(sb, "Taken at");
-	vms_sb_printf(sb, "<time id=\"taken\">%s</time></dd>", when);
+	vms_sb_printf(sb, "<time id=\"taken\">%s</time></dd>", when ? when : "unknown");
 	dt(sb, "Threads");
 	vms_sb_printf(sb, "%d</dd>", s->status.threads ? s->status.threads : (int)s->n_threads);
 	dt(sb, "Allocations");

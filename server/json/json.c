@@ -132,8 +132,7 @@ static void put_deltas(struct jb *b, cJSON *o, const char *key, const int64_t d[
 static void put_time(struct jb *b, cJSON *o, const char *key, const char *key_ms, int64_t ms)
 {
 	char buf[40];
-	vms_format_time_ms(ms, buf, sizeof buf);
-	put_str(b, o, key, buf);
+	put_str(b, o, key, vms_format_taken_ms(ms, buf, sizeof buf)); /* null: unknown */
 	put_i64(b, o, key_ms, ms);
 }
 
@@ -326,8 +325,7 @@ static void put_field(struct jb *b, cJSON *o, const struct vms_field *f, const v
 		break;
 	case VMS_FK_TIME: {
 		char buf[40];
-		vms_format_time_ms(*(const int64_t *)p, buf, sizeof buf);
-		put_str(b, o, f->key, buf);
+		put_str(b, o, f->key, vms_format_taken_ms(*(const int64_t *)p, buf, sizeof buf));
 		break;
 	}
 	case VMS_FK_COLS:

@@ -20,9 +20,8 @@ static void side_info(struct vms_sb *sb, const char *k, const struct vms_snapsho
 	vms_jo_str(sb, s->name);
 	LIT(sb, ",\"start_time_ticks\":");
 	vms_jo_u64(sb, s->start_time);
-	vms_format_time_ms(s->taken_at_ms, tbuf, sizeof tbuf);
 	LIT(sb, ",\"taken_at\":");
-	vms_jo_str(sb, tbuf);
+	vms_jo_str(sb, vms_format_taken_ms(s->taken_at_ms, tbuf, sizeof tbuf));
 	LIT(sb, ",\"taken_at_ms\":");
 	vms_jo_i64(sb, s->taken_at_ms);
 	LIT(sb, "}");

@@ -358,8 +358,7 @@ static void field_value(struct vms_sb *sb, const struct vms_field *f, const void
 		break;
 	case VMS_FK_TIME: {
 		char tbuf[40];
-		vms_format_time_ms(*(const int64_t *)p, tbuf, sizeof tbuf);
-		vms_jo_str(sb, tbuf);
+		vms_jo_str(sb, vms_format_taken_ms(*(const int64_t *)p, tbuf, sizeof tbuf));
 		break;
 	}
 	case VMS_FK_COLS:

@@ -192,9 +192,7 @@ static void kv(struct vms_sb *sb, const char *label, const char *value)
 /* When s was taken, ISO 8601; "unknown" for 0 (a snapshot made from a bare smaps file). */
 static void taken_text(const struct vms_snapshot *s, char *buf, size_t len)
 {
-	if (s->taken_at_ms)
-		vms_format_time_ms(s->taken_at_ms, buf, len);
-	else
+	if (!vms_format_taken_ms(s->taken_at_ms, buf, len))
 		snprintf(buf, len, "unknown");
 }
 static void put_header(struct vms_sb *sb, const struct vms_snapshot *s)

@@ -354,6 +354,32 @@ sqlerr:
 	return err;
 }
 
+/* path with its directory part resolved (realpath: symbolic links and ".." gone), malloc'd; the
+ * file name itself is kept, so a database file that is a symlink is still refused. SQLite's
+ * SQLITE_OPEN_NOFOLLOW refuses a symlink ANYWHERE in the path ("unable to open database file"),
+ * and systemd's DynamicUser= makes the unit's state directory /var/lib/vmscope a symlink to
+ * /var/lib/private/vmscope. A directory that cannot be resolved is left as given: check_dir says
+ * why it cannot be opened. NULL on ENOMEM. */
+static char *resolve_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	char *real = dir ? realpath(dir, NULL) : NULL, *out = NULL;
+	if (!dir)
+		return NULL;
+	if (!real) {
+		out = strdup(path);
+	} else {
+		const char *base = slash ? slash + 1 : path;
+		size_t n = strlen(real) + strlen(base) + 2;
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+	}
+	free(real);
+	free(dir);
+	return out;
+}
+
 int vms_store_open(const char *path, const struct vms_store_opts *opts, struct vms_store **out, char *errbuf,
                    size_t errlen)
 {
@@ -369,10 +395,11 @@ int vms_store_open(const char *path, const struct vms_store_opts *opts, struct v
 	st->lock_fd = -1;
 	st->reserve_fd = -1;
 	st->reserve_dir = -1;
-	if (!(st->path = strdup(path))) {
+	if (!(st->path = resolve_dir(path))) {
 		free(st);
 		return VMS_ERR_NOMEM;
 	}
+	path = st->path;
 	st->legacy_json = opts ? opts->legacy_json : NULL;
 	st->max_snapshots =
 	    opts && opts->max_snapshots ? opts->max_snapshots : VMS_STORE_DEFAULT_MAX_SNAPSHOTS;

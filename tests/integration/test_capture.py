@@ -175,6 +175,11 @@ def main():
                  platform.machine() != "x86_64" or (b["process"]["arch"]["machine"] == "x86_64"
                                                     and free(b) == [free(live)[0] - low]),
                  f"{b['process']['arch']} {free(b)} vs {free(live)} - {low}")
+        hc.check("bare smaps: its time is unknown: taken_at null, taken_at_ms 0 (not 1970)",
+                 b["taken_at"] is None and b["taken_at_ms"] == 0, f"{b['taken_at']!r} {b['taken_at_ms']!r}")
+        r = run("snapshot", "--from", bare)
+        hc.check("bare smaps: the text report says the time is unknown",
+                 b"1970" not in r.stdout and re.search(rb"\bunknown\b", r.stdout) is not None, r.stdout[:400])
         hc.check("bare smaps: the heap is classified", any(a["type"] in ("heap", "private_data") and a["size"] >= 8 << 20
                                                            for a in b["allocations"]))
         r = run("snapshot", "--from", bare, "-o", os.path.join(tmp, "bare.json"))
@@ -227,6 +232,21 @@ def main():
         with open(bare, "rb") as f:
             st, body = post(base, token, "/snapshots?share=0", f.read())
         hc.check("daemon: POST a bare smaps -> 201", st == 201, body[:300])
+        if st == 201:
+            sid = json.loads(body)["id"]
+            listed = [e for e in get(base, token, "/snapshots").get("snapshots", []) if e.get("id") == sid]
+            hc.check("daemon: the snapshots list gives the bare smaps import taken_at null, taken_at_ms 0",
+                     len(listed) == 1 and listed[0]["taken_at"] is None and listed[0]["taken_at_ms"] == 0,
+                     str(listed)[:300])
+            meta = get(base, token, f"/snapshots/{sid}/meta")
+            hc.check("daemon: its meta too", meta.get("taken_at", "") is None and meta.get("taken_at_ms") == 0,
+                     str(meta)[:300])
+            hc.check("daemon: its snapshot JSON too", get(base, token, f"/snapshots/{sid}.json").get("taken_at", "") is None)
+            for ext, want in (("csv", b"\"Taken at:\",\"unknown\""), ("html", b'<time id="taken">unknown</time>'),
+                              ("txt", b"unknown")):
+                st2, text = hc.api(base, token, "GET", f"/snapshots/{sid}.{ext}")[:2]
+                hc.check(f"daemon: its .{ext} says the time is unknown, never 1970",
+                         st2 == 200 and want in text and b"1970" not in text, f"{st2} {text[:300]}")
         for name in ("random", "text", "maps", "gzip-garbage"):
             st, body = post(base, token, "/snapshots?share=0", cases[name])
             hc.check(f"daemon: {name} -> 400 bad_json", st == 400 and b"bad_json" in body, f"{st} {body[:200]}")

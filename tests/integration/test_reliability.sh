@@ -211,6 +211,15 @@ mkdir -m 700 "$TMP/fine"
 start fine --db "$TMP/fine/v.db"
 ok "a directory of our own is accepted" test -n "$LAST_PORT"
 kill "$LAST_PID" 2>/dev/null
+# systemd's DynamicUser= makes the unit's StateDirectory /var/lib/vmscope a symlink to
+# /var/lib/private/vmscope: a symlink among the directories is the administrator's, not a planted
+# database file (SQLite's NOFOLLOW alone refused it: "unable to open database file")
+ln -s fine "$TMP/fine-link"
+start linked --db "$TMP/fine-link/w.db"
+ok "a database in a symlinked directory is accepted (the systemd state directory)" test -n "$LAST_PORT"
+ok "...and lives in the real directory" test -f "$TMP/fine/w.db"
+kill "$LAST_PID" 2>/dev/null
+ok "...and vmscope token reads it through the symlink" test -n "$("$BIN" token --db "$TMP/fine-link/w.db")"
 
 # ---- 5. disk full ------------------------------------------------------------------------------
 mkdir -m 700 "$TMP/full"
