@@ -119,11 +119,18 @@ static void attach_thread(struct walk *w, struct vms_allocation *a, long t)
 	w->s->threads[t].stack_allocation = (int)(a - w->s->allocations);
 }
 
+/* A guard + stack pair that no thread's stack pointer lies in is named from its shape alone
+ * (a guess). Only up to this size: a thread stack is the thread's stack size (8 MiB by
+ * default, RLIMIT_STACK); a larger PROT_NONE + rw "nh" pair is something else (ASan's 16 TiB
+ * shadow looks just like one). */
+#define UNMATCHED_STACK_MAX (1ull << 30)
+
 static const char *unmatched_stack_details(struct walk *w)
 {
 	if (w->s->thread_note)
-		return vms_snapshot_fmt(w->s, "Thread stack (thread id unknown: %s)", w->s->thread_note);
-	return "Thread stack (no live thread: unused or cached by glibc)";
+		return vms_snapshot_fmt(w->s, "Thread stack (thread id unknown: %s) (guess)",
+		                        w->s->thread_note);
+	return "Thread stack (no live thread: unused or cached by glibc) (guess)";
 }
 
 static const char *base_name(const char *path)
@@ -412,14 +419,15 @@ static size_t step(struct walk *w, size_t i)
 	if (no_access(r) && i + 1 < n && is_anon(&R[i + 1]) && is_rw_private(&R[i + 1]) &&
 	    R[i + 1].start == r->end) {
 		t = thread_in(s, R[i + 1].start, R[i + 1].end);
-		if (t >= 0 || (R[i + 1].vm_flag_bits & VMS_VMF_NH)) {
+		if (t >= 0 || ((R[i + 1].vm_flag_bits & VMS_VMF_NH) &&
+		               R[i + 1].end - R[i + 1].start <= UNMATCHED_STACK_MAX)) {
 			r->role = "guard";
 			R[i + 1].role = "stack";
 			a = emit(w, i, 2, VMS_TYPE_STACK, NULL);
 			if (t >= 0)
 				attach_thread(w, a, t), a->details = thread_details(w, t);
 			else
-				a->details = unmatched_stack_details(w);
+				a->details = unmatched_stack_details(w), a->guess = 1;
 			return i + 2;
 		}
 	}

@@ -127,7 +127,8 @@ static void test_odd64(void)
 	CHECK_STR(s->regions[a->first_region].role, "guard");
 	CHECK_EQ_U64(a->cols[VMS_COL_COMMITTED], 8192 * 1024);
 	a = fixture_alloc_at(s, 0x7f2000801000);
-	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->tid == 0 && a->guess == 1);
+	CHECK_STR(a ? a->details : NULL, "Thread stack (no live thread: unused or cached by glibc) (guess)");
 	CHECK(threads[1].stack_allocation >= 0 && s->allocations[threads[1].stack_allocation].tid == 101);
 
 	a = fixture_alloc_at(s, 0x7f3000000000);
@@ -276,6 +277,30 @@ static void test_fuzz_regressions(void)
 	vms_snapshot_free(s);
 }
 
+/* A PROT_NONE + rw "nh" pair without a thread is a stack only up to 1 GiB: ASan's shadow (a
+ * 16 TiB rw region after a PROT_NONE gap, MADV_NOHUGEPAGE) was once named a cached stack. */
+static void test_unmatched_stack_size(void)
+{
+	static const char text[] =
+	    "10000000-10001000 ---p 00000000 00:00 0\nVmFlags: mr mw me nh\n"
+	    "10001000-10801000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac nh\n"
+	    "7fff8000-8fff7000 ---p 00000000 00:00 0\nVmFlags: mr mw me nh\n"
+	    "8fff7000-10007fff8000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac nh\n";
+	struct vms_snapshot *s = vms_snapshot_new();
+	CHECK(vms_smaps_parse(s, text, sizeof text - 1) == VMS_OK);
+	fixture_machine(s, 64, NULL, 0);
+	struct vms_classify_ctx ctx = fixture_ctx(64, NULL, 0, 100);
+	CHECK(vms_classify(s, &ctx) == VMS_OK);
+	const struct vms_allocation *a = fixture_alloc_at(s, 0x10000000);
+	CHECK(a && a->type == VMS_TYPE_STACK && a->n_regions == 2 && a->guess == 1);
+	a = fixture_alloc_at(s, 0x7fff8000);
+	CHECK(a && a->type == VMS_TYPE_RESERVED && a->n_regions == 1);
+	a = fixture_alloc_at(s, 0x8fff7000);
+	CHECK(a && a->type == VMS_TYPE_PRIVATE_DATA && !a->guess);
+	check_summary_is_sum(s);
+	vms_snapshot_free(s);
+}
+
 /* Every enum has a name and a key, and the key maps back to the enum. */
 static void test_name_tables(void)
 {
@@ -301,6 +326,7 @@ int main(void)
 	test_odd64();
 	test_truncated();
 	test_i386();
+	test_unmatched_stack_size();
 	test_garbage_never_crashes();
 	test_addresses_and_flags();
 	test_fuzz_regressions();
