@@ -72,7 +72,8 @@ struct vms_residency {
 	uint64_t start, end; /* the range asked for, page aligned outward */
 	uint64_t page_size;
 	int method;     /* enum vms_residency_method */
-	uint32_t known; /* flags this method can report (the fallback lacks THP/HUGETLB/ZERO) */
+	uint32_t known; /* flags this method can report (the fallback lacks THP/HUGETLB/ZERO; both lack
+	                 * SOFT_DIRTY where the kernel does not track it: CONFIG_MEM_SOFT_DIRTY) */
 	int truncated;  /* max_runs reached: runs cover [start, walk_end) only */
 	uint64_t walk_end;
 	struct vms_page_run *runs; /* in address order, non-overlapping; free with vms_residency_free */

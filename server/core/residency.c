@@ -394,6 +394,22 @@ out:
 	return rc;
 }
 
+/* 1 when this kernel tracks soft-dirty bits (CONFIG_MEM_SOFT_DIRTY and an architecture that
+ * has the PTE bit): a page of our own stack just written shows pagemap bit 55. Without it the
+ * bit is never set, and a residency that claimed to know it would show every page clean. */
+static int soft_dirty_tracked(uint64_t ps)
+{
+	volatile unsigned char probe[1];
+	probe[0] = 1;
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = pread(fd, &e, sizeof e, (off_t)((uintptr_t)probe / ps * 8));
+	close(fd);
+	return got == (ssize_t)sizeof e && (e & PM_PRESENT) && (e & PM_SOFT_DIRTY);
+}
+
 static uint64_t user_top(uint64_t ps)
 {
 #if defined(__x86_64__)
@@ -430,10 +446,11 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	}
 	struct builder b = {.r = out, .max_runs = o->max_runs};
 	int rc = -(EINVAL + 2);
+	uint32_t no_sd = soft_dirty_tracked(ps) ? 0 : VMS_PG_SOFT_DIRTY;
 	if (!o->force_pagemap) {
 		maps_fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
 		out->method = VMS_RES_PAGEMAP_SCAN;
-		out->known = VMS_PG_ALL & ~(uint32_t)(o->no_exclusive ? VMS_PG_EXCLUSIVE : 0);
+		out->known = VMS_PG_ALL & ~(uint32_t)(o->no_exclusive ? VMS_PG_EXCLUSIVE : 0) & ~no_sd;
 		rc = scan_ranges(&b, fd, maps_fd, o);
 		if (rc == -(EINVAL + 2) || rc == -(ENOTTY + 2)) {
 			if (out->n_runs) { /* EINVAL mid-walk is a real error, not a missing ioctl */
@@ -447,7 +464,7 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	memset(out->pages, 0, sizeof out->pages);
 	out->exclusive_from_smaps = 0;
 	out->method = VMS_RES_PAGEMAP;
-	out->known = VMS_PG_ALL & ~(uint32_t)(VMS_PG_THP | VMS_PG_HUGETLB | VMS_PG_ZERO);
+	out->known = VMS_PG_ALL & ~(uint32_t)(VMS_PG_THP | VMS_PG_HUGETLB | VMS_PG_ZERO) & ~no_sd;
 	rc = read_entries(&b, dirfd, fd, o->swap_offsets);
 done:
 	if (rc == 1 || b.full) {
