@@ -66,6 +66,13 @@ struct vms_residency_opts {
 	 * regions: vms_residency_private_ranges. NULL: read the bit for every present page. */
 	const struct vms_addr_range *private_ranges;
 	size_t n_private_ranges;
+	/* PAGEMAP_SCAN only: ranges (sorted, non-overlapping) of anonymous private regions where
+	 * smaps, read just before, found every resident page anonymous (Anonymous == Rss): no page
+	 * there is a file page, so the ioctl walks them without asking PAGE_IS_FILE, which costs the
+	 * kernel a struct page read per present page (docs/benchmarks.md, Residency). From a
+	 * snapshot's regions: vms_residency_anon_ranges. NULL: ask the kernel everywhere. */
+	const struct vms_addr_range *anon_ranges;
+	size_t n_anon_ranges;
 };
 
 struct vms_residency {
@@ -125,6 +132,15 @@ void vms_residency_clip(struct vms_residency *r, uint64_t start, uint64_t end);
  * vms_residency_opts for a residency read right after the scan. *out malloc'd (NULL when none).
  * VMS_OK or VMS_ERR_NOMEM. */
 int vms_residency_private_ranges(const struct vms_snapshot *s, struct vms_addr_range **out, size_t *n);
+
+/* The regions of snapshot s with no file behind them (inode 0), private, no PFN/IO mapping,
+ * whose smaps counts every resident page anonymous (Anonymous == Rss > 0), merged where adjacent;
+ * merged ranges holding less than min_rss bytes resident are left out (walking them apart costs
+ * more than it saves): the anon_ranges of vms_residency_opts. *out malloc'd (NULL when none).
+ * VMS_OK or VMS_ERR_NOMEM. */
+int vms_residency_anon_ranges(const struct vms_snapshot *s, uint64_t min_rss, struct vms_addr_range **out,
+                              size_t *n);
+#define VMS_RESIDENCY_ANON_MIN_RSS (256u << 10) /* ~64 pages: ~100 ns saved each, ~5 us a split */
 
 /* "present,file,exclusive" for flags into buf (truncated to size); "none" for 0. */
 void vms_page_flags_str(uint32_t flags, char *buf, size_t size);

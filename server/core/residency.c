@@ -172,18 +172,27 @@ static int emit_entries(struct builder *b, int fd, uint64_t start, uint64_t end,
 		if (got == 0) /* the process exited: its mm is gone */
 			return -(ESRCH + 2);
 		n = (uint64_t)got / 8;
-		for (uint64_t i = 0; i < n; i++) {
+		for (uint64_t i = 0; i < n;) {
 			uint64_t e = ebuf[i];
+			if (!(e & (PM_PRESENT | PM_SWAP | PM_GUARD))) { /* no state: next */
+				i++;
+				continue;
+			}
 			uint32_t f = entry_flags(e);
 			uint32_t st = 0;
 			uint64_t so = 0;
+			uint64_t j = i + 1;
 			if (swap_loc && (f & VMS_PG_SWAPPED)) {
 				st = (uint32_t)(e & 0x1f);
 				so = (e >> 5) & ((1ull << 50) - 1);
-			}
-			int rc = emit(b, a + i * ps, a + (i + 1) * ps, f, st, so);
+			} else /* a run of pages with the same flags: one emit (swap locations go page by
+			          page) */
+				while (j < n && entry_flags(ebuf[j]) == f)
+					j++;
+			int rc = emit(b, a + i * ps, a + j * ps, f, st, so);
 			if (rc)
 				return rc;
+			i = j;
 		}
 		a += n * ps;
 	}
@@ -259,16 +268,29 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 		rc = -1;
 		goto out;
 	}
+	size_t ac = 0; /* the first of o->anon_ranges that may still matter */
 	for (uint64_t at = r->start; at < r->end;) {
+		/* The walk goes in segments: inside an anon range (smaps: every resident page anonymous)
+		 * without PAGE_IS_FILE, which costs the kernel a struct page read per present page;
+		 * elsewhere with it. */
+		uint64_t seg_end = r->end, file = PAGE_IS_FILE;
+		while (ac < o->n_anon_ranges && o->anon_ranges[ac].end <= at)
+			ac++;
+		if (ac < o->n_anon_ranges && o->anon_ranges[ac].start <= at) {
+			file = 0;
+			if (o->anon_ranges[ac].end < seg_end)
+				seg_end = o->anon_ranges[ac].end;
+		} else if (ac < o->n_anon_ranges && o->anon_ranges[ac].start < seg_end)
+			seg_end = o->anon_ranges[ac].start;
 		struct pm_scan_arg arg = {
 		    .size = sizeof arg,
 		    .start = at,
-		    .end = r->end,
+		    .end = seg_end,
 		    .vec = (uint64_t)(uintptr_t)vec,
 		    .vec_len = SCAN_VEC,
 		    .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | guard,
-		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | PAGE_IS_PFNZERO |
-		                   PAGE_IS_HUGE | PAGE_IS_SOFT_DIRTY | guard,
+		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | file | PAGE_IS_PFNZERO | PAGE_IS_HUGE |
+		                   PAGE_IS_SOFT_DIRTY | guard,
 		};
 		long n = ioctl(fd, PAGEMAP_SCAN, &arg);
 		if (n < 0 && errno == EINVAL && guard) { /* before 6.15: no PAGE_IS_GUARD */
