@@ -19,7 +19,10 @@
  *   islands  10,000 pages, every other one written: 5,000 runs (more than one PAGEMAP_SCAN
  *            call returns)
  *   trim_anon 64 anonymous pages, each filled with its own byte pattern (anonymous pages a
- *            trim can page out where swap exists) */
+ *            trim can page out where swap exists)
+ *   bigfile  512-page (2 MiB) file evicted from the page cache, MAP_PRIVATE read-write,
+ *            MADV_RANDOM: every 16th page read, page 3 written (a private anonymous copy): a
+ *            file mapping big enough that a reader skipping the file bit there would show */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -222,6 +225,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 64; i++)
 		memset(tra + i * (size_t)ps, (int)(0x40 + i), (size_t)ps);
 
+	char *big = map_file(dir, "big.bin", 512, 0, 1);
+	if (mprotect(big, 512 * (size_t)ps, PROT_READ | PROT_WRITE))
+		die("mprotect bigfile");
+	madvise(big, 512 * (size_t)ps, MADV_RANDOM);
+	for (size_t i = 0; i < 512; i += 16)
+		sink = big[i * (size_t)ps];
+	big[3 * (size_t)ps] = 'w';
+
 	/* soft-dirty: clear every page's bit, then write anon page 5 again */
 	int sd_before = soft_dirty_bit(anon);
 	int fd = open("/proc/self/clear_refs", O_WRONLY);
@@ -235,11 +246,11 @@ int main(int argc, char **argv)
 	printf("{\"page_size\":%ld,\"anon\":\"%p\",\"shared\":\"%p\",\"ro\":\"%p\",\"thp\":\"%p\","
 	       "\"thp_kb\":%ld,\"strings\":\"%p\",\"trim\":\"%p\",\"islands\":\"%p\",\"soft_dirty\":%s,"
 	       "\"soft_dirty_probe\":{\"before_clear\":%d,\"cleared\":%d,\"after_write\":%d},"
-	       "\"swapped\":%s,\"have_swap\":%s,\"trim_anon\":\"%p\","
+	       "\"swapped\":%s,\"have_swap\":%s,\"trim_anon\":\"%p\",\"bigfile\":\"%p\","
 	       "\"strings_written\":[",
 	       ps, (void *)anon, (void *)shared, (void *)ro, (void *)thp, thp_kb, (void *)str, (void *)trim,
 	       (void *)isl, sd_works ? "true" : "false", sd_before, cleared, sd_after,
-	       swapped ? "true" : "false", have_swap() ? "true" : "false", (void *)tra);
+	       swapped ? "true" : "false", have_swap() ? "true" : "false", (void *)tra, (void *)big);
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
 		unsigned off = str_off(i);
 		printf("%s{\"addr\":\"%p\",\"encoding\":\"%s\",\"text\":\"%s\"}", i ? "," : "",

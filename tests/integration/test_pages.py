@@ -257,8 +257,15 @@ def check_residency(pid, info, method):
     hc.check(f"[{method}] 5,000 islands of one page (several PAGEMAP_SCAN calls): exactly those",
              got == want and len(res["runs"]) == 5000, f"{len(got)} pages in {len(res['runs'])} runs")
 
+    big = int(info["bigfile"], 16)
+    got = page_flags(cli_json("residency", *extra, "-p", str(pid), f"{big:x}"))
+    want = {big + i * ps: {"present", "file", "exclusive"} for i in range(0, 512, 16)}
+    want[big + 3 * ps] = {"present", "exclusive"}  # the private copy written: anonymous
+    hc.check(f"[{method}] a 2 MiB private file mapping: the pages read are file pages, the one written is not",
+             got == want, f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+
     # Every page of every region, bit by bit, against /proc/PID/pagemap read here.
-    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands"):
+    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands", "trim_anon", "bigfile"):
         a = int(info[key], 16)
         res = cli_json("residency", *extra, "-p", str(pid), f"{a:x}")
         s, e = int(res["start"], 16), int(res["end"], 16)
