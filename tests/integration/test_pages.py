@@ -6,7 +6,9 @@ tests/helpers/vms_pages.c sets up its pages and prints where they are and what i
     pages present+file, an evicted file mapping shows exactly the page the program read (and
     the program's own mincore says that page is in the page cache), a THP is 512 thp pages
     (when the kernel gave one), soft-dirty only on the page written after clear_refs (when
-    the kernel has soft-dirty), a swapped page (when swap exists); and, page by page, every
+    the kernel has soft-dirty), a swapped page (when swap exists), a 2 MiB private file
+    mapping whose read pages are file pages and whose written page is not (a live read walks
+    anonymous VMAs without the file bit: this one must keep it); and, page by page, every
     bit equals what the test reads from /proc/PID/pagemap itself;
   * strings: exactly the strings the program wrote of >= 8 characters (-n 4 adds the short
     ones), including one across a page boundary and UTF-16LE ones; --search filters;
