@@ -116,6 +116,8 @@ function showResidency(body, res, ctx, where) {
   const parts = [`${fmtInt(c.present)} of ${fmtInt(pages)} pages in RAM (${human(c.present * ps)})`];
   for (const k of ['file', 'exclusive', 'swapped', 'soft_dirty', 'thp', 'hugetlb', 'zero', 'guard'])
     if (res.known.includes(k) && c[k]) parts.push(`${k.replace('_', '-')} ${fmtInt(c[k])}`);
+  // a kernel without CONFIG_MEM_SOFT_DIRTY: say so, rather than let "no soft-dirty" read as all clean
+  if (!res.known.includes('soft_dirty')) parts.push('soft-dirty not tracked by this kernel');
   const truncated = res.truncated
     ? `; ${res.snapshot_id != null ? 'stored only up to ' + fmtAddr(BigInt(res.walk_end), ctx.addrWidth) + ' (the byte bound was reached): pages above are not known' : 'cut at the run limit'}`
     : '';

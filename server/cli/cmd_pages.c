@@ -279,11 +279,12 @@ int vms_cmd_residency(int argc, char **argv)
 		vms_residency_free(&r);
 		return rc;
 	}
-	printf("process %d, 0x%llx-0x%llx, %s%s\n", (int)c.pid, (unsigned long long)r.start,
+	printf("process %d, 0x%llx-0x%llx, %s%s%s\n", (int)c.pid, (unsigned long long)r.start,
 	       (unsigned long long)r.end, r.method == VMS_RES_PAGEMAP_SCAN ? "PAGEMAP_SCAN" : "pagemap",
 	       r.method == VMS_RES_PAGEMAP_SCAN
 	           ? ""
-	           : " (fallback: slower; THP, hugetlb and the zero page unknown)");
+	           : " (fallback: slower; THP, hugetlb and the zero page unknown)",
+	       r.known & VMS_PG_SOFT_DIRTY ? "" : "; soft-dirty unknown: this kernel does not track it");
 	printf("%-18s %-18s %10s  %s\n", "START", "END", "PAGES", "STATE");
 	for (size_t i = 0; i < r.n_runs; i++) {
 		char f[128];

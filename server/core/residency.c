@@ -49,6 +49,8 @@ struct vms_procmap_query {
 	uint64_t vma_name_addr, build_id_addr;
 };
 #define VMS_PROCMAP_QUERY _IOWR('f', 17, struct vms_procmap_query)
+#define VMS_PROCMAP_COVERING_OR_NEXT 0x10 /* query_flags: the VMA at or after query_addr */
+#define VMS_PROCMAP_VMA_SHARED 0x08       /* vma_flags */
 
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT (1ull << 63)
@@ -60,6 +62,10 @@ struct vms_procmap_query {
 
 #define SCAN_VEC 4096     /* ranges per ioctl */
 #define ENTRY_CHUNK 65536 /* pagemap entries per pread (512 KiB) */
+/* A live read of a range of at most LIVE_ANON_MAX_VMAS VMAs asks PROCMAP_QUERY which of them are
+ * anonymous memory, and walks those of at least LIVE_ANON_MIN_BYTES without PAGE_IS_FILE. */
+#define LIVE_ANON_MAX_VMAS 16
+#define LIVE_ANON_MIN_BYTES (1ull << 20)
 /* Present ranges closer than this share one pagemap read: a pread costs ~4 us, a page of
  * pagemap ~25 ns (docs/benchmarks.md, Residency). */
 #define WINDOW_GAP_PAGES 128
@@ -172,18 +178,27 @@ static int emit_entries(struct builder *b, int fd, uint64_t start, uint64_t end,
 		if (got == 0) /* the process exited: its mm is gone */
 			return -(ESRCH + 2);
 		n = (uint64_t)got / 8;
-		for (uint64_t i = 0; i < n; i++) {
+		for (uint64_t i = 0; i < n;) {
 			uint64_t e = ebuf[i];
+			if (!(e & (PM_PRESENT | PM_SWAP | PM_GUARD))) { /* no state: next */
+				i++;
+				continue;
+			}
 			uint32_t f = entry_flags(e);
 			uint32_t st = 0;
 			uint64_t so = 0;
+			uint64_t j = i + 1;
 			if (swap_loc && (f & VMS_PG_SWAPPED)) {
 				st = (uint32_t)(e & 0x1f);
 				so = (e >> 5) & ((1ull << 50) - 1);
-			}
-			int rc = emit(b, a + i * ps, a + (i + 1) * ps, f, st, so);
+			} else /* a run of pages with the same flags: one emit (swap locations go page by
+			          page) */
+				while (j < n && entry_flags(ebuf[j]) == f)
+					j++;
+			int rc = emit(b, a + i * ps, a + j * ps, f, st, so);
 			if (rc)
 				return rc;
+			i = j;
 		}
 		a += n * ps;
 	}
@@ -259,16 +274,29 @@ static int scan_ranges(struct builder *b, int fd, int maps_fd, const struct vms_
 		rc = -1;
 		goto out;
 	}
+	size_t ac = 0; /* the first of o->anon_ranges that may still matter */
 	for (uint64_t at = r->start; at < r->end;) {
+		/* The walk goes in segments: inside an anon range (smaps: every resident page anonymous)
+		 * without PAGE_IS_FILE, which costs the kernel a struct page read per present page;
+		 * elsewhere with it. */
+		uint64_t seg_end = r->end, file = PAGE_IS_FILE;
+		while (ac < o->n_anon_ranges && o->anon_ranges[ac].end <= at)
+			ac++;
+		if (ac < o->n_anon_ranges && o->anon_ranges[ac].start <= at) {
+			file = 0;
+			if (o->anon_ranges[ac].end < seg_end)
+				seg_end = o->anon_ranges[ac].end;
+		} else if (ac < o->n_anon_ranges && o->anon_ranges[ac].start < seg_end)
+			seg_end = o->anon_ranges[ac].start;
 		struct pm_scan_arg arg = {
 		    .size = sizeof arg,
 		    .start = at,
-		    .end = r->end,
+		    .end = seg_end,
 		    .vec = (uint64_t)(uintptr_t)vec,
 		    .vec_len = SCAN_VEC,
 		    .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | guard,
-		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | PAGE_IS_PFNZERO |
-		                   PAGE_IS_HUGE | PAGE_IS_SOFT_DIRTY | guard,
+		    .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | file | PAGE_IS_PFNZERO | PAGE_IS_HUGE |
+		                   PAGE_IS_SOFT_DIRTY | guard,
 		};
 		long n = ioctl(fd, PAGEMAP_SCAN, &arg);
 		if (n < 0 && errno == EINVAL && guard) { /* before 6.15: no PAGE_IS_GUARD */
@@ -394,6 +422,72 @@ out:
 	return rc;
 }
 
+/* 1 for the name of an anonymous VMA (NUL-terminated): [heap], [stack], [anon:...]. The
+ * kernel's special mappings ([vdso], [vvar], [uprobes], ...) have names too, and pages that
+ * are no anonymous memory. */
+static int anon_name(const char *name)
+{
+	return !strcmp(name, "[heap]") || !strncmp(name, "[stack", 6) || !strncmp(name, "[anon:", 6);
+}
+
+/* The anonymous memory among the VMAs of [start, end), for a live read (no smaps to prove it):
+ * from PROCMAP_QUERY (6.11+), the private VMAs with no file behind them (device 0:0, inode 0)
+ * and no name but anon_name's, clipped to the range and merged where adjacent, those of at
+ * least LIVE_ANON_MIN_BYTES into out (room for LIVE_ANON_MAX_VMAS). Such a VMA has no vm_file
+ * and no vm_ops: every page the kernel maps there is an anonymous page (or the zero page), so
+ * the walk may leave PAGE_IS_FILE out (a struct page read per present page). Returns how many;
+ * 0 when the range holds more than LIVE_ANON_MAX_VMAS VMAs (the queries would cost more than
+ * they save) or the kernel lacks the query. Where a query fails the rest is left out. */
+static size_t live_anon_ranges(int maps_fd, uint64_t start, uint64_t end, struct vms_addr_range *out)
+{
+	size_t k = 0;
+	char name[128];
+	for (unsigned n = 0; start < end && maps_fd >= 0; n++) {
+		if (n == LIVE_ANON_MAX_VMAS)
+			return 0;
+		struct vms_procmap_query q;
+		memset(&q, 0, sizeof q);
+		q.size = sizeof q;
+		q.query_flags = VMS_PROCMAP_COVERING_OR_NEXT;
+		q.query_addr = start;
+		q.vma_name_size = sizeof name;
+		q.vma_name_addr = (uint64_t)(uintptr_t)name;
+		if (ioctl(maps_fd, VMS_PROCMAP_QUERY, &q) != 0 || q.vma_start >= end || q.vma_end <= start)
+			break; /* ENOENT past the last VMA; ENAMETOOLONG, or no PROCMAP_QUERY (< 6.11) */
+		uint64_t s = q.vma_start > start ? q.vma_start : start;
+		uint64_t e = q.vma_end < end ? q.vma_end : end;
+		if (!q.inode && !q.dev_major && !q.dev_minor && !(q.vma_flags & VMS_PROCMAP_VMA_SHARED) &&
+		    (!q.vma_name_size || (name[sizeof name - 1] = '\0', anon_name(name)))) {
+			if (k && out[k - 1].end == s)
+				out[k - 1].end = e;
+			else
+				out[k++] = (struct vms_addr_range){s, e};
+		}
+		start = q.vma_end;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < k; i++)
+		if (out[i].end - out[i].start >= LIVE_ANON_MIN_BYTES)
+			out[kept++] = out[i];
+	return kept;
+}
+
+/* 1 when this kernel tracks soft-dirty bits (CONFIG_MEM_SOFT_DIRTY and an architecture that
+ * has the PTE bit): a page of our own stack just written shows pagemap bit 55. Without it the
+ * bit is never set, and a residency that claimed to know it would show every page clean. */
+static int soft_dirty_tracked(uint64_t ps)
+{
+	volatile unsigned char probe[1];
+	probe[0] = 1;
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = pread(fd, &e, sizeof e, (off_t)((uintptr_t)probe / ps * 8));
+	close(fd);
+	return got == (ssize_t)sizeof e && (e & PM_PRESENT) && (e & PM_SOFT_DIRTY);
+}
+
 static uint64_t user_top(uint64_t ps)
 {
 #if defined(__x86_64__)
@@ -430,10 +524,19 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	}
 	struct builder b = {.r = out, .max_runs = o->max_runs};
 	int rc = -(EINVAL + 2);
+	uint32_t no_sd = soft_dirty_tracked(ps) ? 0 : VMS_PG_SOFT_DIRTY;
 	if (!o->force_pagemap) {
 		maps_fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
 		out->method = VMS_RES_PAGEMAP_SCAN;
-		out->known = VMS_PG_ALL & ~(uint32_t)(o->no_exclusive ? VMS_PG_EXCLUSIVE : 0);
+		out->known = VMS_PG_ALL & ~(uint32_t)(o->no_exclusive ? VMS_PG_EXCLUSIVE : 0) & ~no_sd;
+		struct vms_residency_opts live;
+		struct vms_addr_range anon[LIVE_ANON_MAX_VMAS];
+		if (!o->anon_ranges) { /* no smaps to prove it: ask the VMAs */
+			live = *o;
+			live.anon_ranges = anon;
+			live.n_anon_ranges = live_anon_ranges(maps_fd, out->start, out->end, anon);
+			o = &live;
+		}
 		rc = scan_ranges(&b, fd, maps_fd, o);
 		if (rc == -(EINVAL + 2) || rc == -(ENOTTY + 2)) {
 			if (out->n_runs) { /* EINVAL mid-walk is a real error, not a missing ioctl */
@@ -447,7 +550,7 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	memset(out->pages, 0, sizeof out->pages);
 	out->exclusive_from_smaps = 0;
 	out->method = VMS_RES_PAGEMAP;
-	out->known = VMS_PG_ALL & ~(uint32_t)(VMS_PG_THP | VMS_PG_HUGETLB | VMS_PG_ZERO);
+	out->known = VMS_PG_ALL & ~(uint32_t)(VMS_PG_THP | VMS_PG_HUGETLB | VMS_PG_ZERO) & ~no_sd;
 	rc = read_entries(&b, dirfd, fd, o->swap_offsets);
 done:
 	if (rc == 1 || b.full) {

@@ -185,6 +185,50 @@ int vms_residency_private_ranges(const struct vms_snapshot *s, struct vms_addr_r
 	return VMS_OK;
 }
 
+static int vouched_anon(const struct vms_region *g)
+{
+	if (g->inode || g->perms[3] != 'p' || (g->vm_flag_bits & (VMS_VMF_PF | VMS_VMF_IO | VMS_VMF_SH)))
+		return 0;
+	return g->smaps[VMS_SF_RSS] && g->smaps[VMS_SF_ANONYMOUS] == g->smaps[VMS_SF_RSS];
+}
+
+int vms_residency_anon_ranges(const struct vms_snapshot *s, uint64_t min_rss, struct vms_addr_range **out,
+                              size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct vms_addr_range *v = NULL;
+	size_t k = 0;
+	uint64_t rss = 0; /* of v[k - 1] while it may still grow */
+	int open = 0;
+	for (size_t i = 0; i <= s->n_regions; i++) {
+		const struct vms_region *g = i < s->n_regions ? &s->regions[i] : NULL;
+		int ok = g && vouched_anon(g);
+		if (ok && open && v[k - 1].end == g->start) {
+			v[k - 1].end = g->end;
+			rss += g->smaps[VMS_SF_RSS];
+			continue;
+		}
+		if (open && rss < min_rss) /* too small to be worth a walk of its own */
+			k--;
+		open = 0;
+		if (!ok)
+			continue;
+		if (!v && !(v = malloc(s->n_regions * sizeof *v)))
+			return VMS_ERR_NOMEM;
+		v[k++] = (struct vms_addr_range){g->start, g->end};
+		rss = g->smaps[VMS_SF_RSS];
+		open = 1;
+	}
+	if (!k) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	*n = k;
+	return VMS_OK;
+}
+
 int vms_residency_snapshot(pid_t pid, const struct vms_snapshot *s, size_t max_bytes, unsigned char **out,
                            size_t *len, struct vms_residency *info)
 {
@@ -195,14 +239,24 @@ int vms_residency_snapshot(pid_t pid, const struct vms_snapshot *s, size_t max_b
 	*len = 0;
 	if (max_bytes < VMS_RESIDENCY_MIN_BYTES)
 		return VMS_ERR_INVALID;
+	struct vms_addr_range *ar = NULL;
+	size_t nar = 0;
 	int err = vms_residency_private_ranges(s, &pr, &npr);
-	if (err)
+	if (!err)
+		err = vms_residency_anon_ranges(s, VMS_RESIDENCY_ANON_MIN_RSS, &ar, &nar);
+	if (err) {
+		free(pr);
 		return err;
+	}
 	/* every run takes at least 3 bytes: more runs than that could never be kept */
-	struct vms_residency_opts o = {
-	    .max_runs = max_bytes / 3 + 1, .private_ranges = pr, .n_private_ranges = npr};
+	struct vms_residency_opts o = {.max_runs = max_bytes / 3 + 1,
+	                               .private_ranges = pr,
+	                               .n_private_ranges = npr,
+	                               .anon_ranges = ar,
+	                               .n_anon_ranges = nar};
 	err = vms_residency_read(pid, 0, 0, &o, &r);
 	free(pr);
+	free(ar);
 	if (err)
 		return err;
 	err = vms_residency_encode(&r, max_bytes, out, len);

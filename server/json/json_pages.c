@@ -85,9 +85,14 @@ cJSON *vms_json_residency(pid_t pid, const struct vms_residency *r)
 	/* present pages whose exclusive bit came from smaps (no shared page in their region) */
 	if (r->exclusive_from_smaps)
 		cJSON_AddNumberToObject(o, "exclusive_from_smaps", (double)r->exclusive_from_smaps);
+	/* a state this method or kernel cannot tell is null, never a 0 that reads as "none" */
 	if ((pages = cJSON_AddObjectToObject(o, "pages")))
-		for (unsigned i = 0; vms_page_flag_name(i); i++)
-			cJSON_AddNumberToObject(pages, vms_page_flag_name(i), (double)r->pages[i]);
+		for (unsigned i = 0; vms_page_flag_name(i); i++) {
+			if (r->known & (1u << i))
+				cJSON_AddNumberToObject(pages, vms_page_flag_name(i), (double)r->pages[i]);
+			else
+				cJSON_AddNullToObject(pages, vms_page_flag_name(i));
+		}
 	return finish_with_array(o, "runs", r->n_runs, put_run, r);
 }
 

@@ -3,6 +3,8 @@
  * what it did, then answers commands on stdin, one per line:
  *   mincore  -> {"trim_cached":N,"ro_cached":[...]}: pages of its mappings in the page cache
  *   touch    -> writes anon pages 0-3, answers {"touched":4}
+ *   verify   -> reads trim_anon back (swapped back in after a trim), answers
+ *               {"trim_anon_ok":N}: pages whose bytes are still the pattern written
  *   quit -> exit; EOF (stdin closed or /dev/null) -> wait up to 600 s for a signal, then exit
  * Layout (4 KiB pages assumed only in the counts below; the real page size is printed):
  *   anon     64 pages: pages 0-9 and 20 written, 30 read only (zero page), the rest untouched;
@@ -15,7 +17,12 @@
  *   strings  4 pages: the strings printed in "strings"
  *   trim     64-page file, MAP_PRIVATE read-only, populated (all clean page-cache pages)
  *   islands  10,000 pages, every other one written: 5,000 runs (more than one PAGEMAP_SCAN
- *            call returns) */
+ *            call returns)
+ *   trim_anon 64 anonymous pages, each filled with its own byte pattern (anonymous pages a
+ *            trim can page out where swap exists)
+ *   bigfile  512-page (2 MiB) file evicted from the page cache, MAP_PRIVATE read-write,
+ *            MADV_RANDOM: every 16th page read, page 3 written (a private anonymous copy): a
+ *            file mapping big enough that a reader skipping the file bit there would show */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -207,6 +214,25 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 10000; i += 2)
 		isl[i * (size_t)ps] = 1;
 
+	/* between two PROT_NONE pages: a VMA of its own, never merged with a neighbour's */
+	char *tra = mmap(NULL, 66 * (size_t)ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tra == MAP_FAILED)
+		die("mmap trim_anon");
+	mprotect(tra, (size_t)ps, PROT_NONE);
+	mprotect(tra + 65 * (size_t)ps, (size_t)ps, PROT_NONE);
+	tra += ps;
+	madvise(tra, 64 * (size_t)ps, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < 64; i++)
+		memset(tra + i * (size_t)ps, (int)(0x40 + i), (size_t)ps);
+
+	char *big = map_file(dir, "big.bin", 512, 0, 1);
+	if (mprotect(big, 512 * (size_t)ps, PROT_READ | PROT_WRITE))
+		die("mprotect bigfile");
+	madvise(big, 512 * (size_t)ps, MADV_RANDOM);
+	for (size_t i = 0; i < 512; i += 16)
+		sink = big[i * (size_t)ps];
+	big[3 * (size_t)ps] = 'w';
+
 	/* soft-dirty: clear every page's bit, then write anon page 5 again */
 	int sd_before = soft_dirty_bit(anon);
 	int fd = open("/proc/self/clear_refs", O_WRONLY);
@@ -214,14 +240,17 @@ int main(int argc, char **argv)
 	if (fd >= 0)
 		close(fd);
 	anon[5 * (size_t)ps] = 2;
-	int sd_works = sd_before && cleared && soft_dirty_bit(anon + 5 * (size_t)ps) && !soft_dirty_bit(anon);
+	int sd_after = soft_dirty_bit(anon + 5 * (size_t)ps);
+	int sd_works = sd_before && cleared && sd_after && !soft_dirty_bit(anon);
 
 	printf("{\"page_size\":%ld,\"anon\":\"%p\",\"shared\":\"%p\",\"ro\":\"%p\",\"thp\":\"%p\","
 	       "\"thp_kb\":%ld,\"strings\":\"%p\",\"trim\":\"%p\",\"islands\":\"%p\",\"soft_dirty\":%s,"
-	       "\"swapped\":%s,"
+	       "\"soft_dirty_probe\":{\"before_clear\":%d,\"cleared\":%d,\"after_write\":%d},"
+	       "\"swapped\":%s,\"have_swap\":%s,\"trim_anon\":\"%p\",\"bigfile\":\"%p\","
 	       "\"strings_written\":[",
 	       ps, (void *)anon, (void *)shared, (void *)ro, (void *)thp, thp_kb, (void *)str, (void *)trim,
-	       (void *)isl, sd_works ? "true" : "false", swapped ? "true" : "false");
+	       (void *)isl, sd_works ? "true" : "false", sd_before, cleared, sd_after,
+	       swapped ? "true" : "false", have_swap() ? "true" : "false", (void *)tra, (void *)big);
 	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
 		unsigned off = str_off(i);
 		printf("%s{\"addr\":\"%p\",\"encoding\":\"%s\",\"text\":\"%s\"}", i ? "," : "",
@@ -252,6 +281,17 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 4; i++)
 				anon[(size_t)i * (size_t)ps] = 3;
 			printf("{\"touched\":4}\n");
+			fflush(stdout);
+		} else if (!strncmp(cmd, "verify", 6)) {
+			int ok = 0;
+			for (size_t i = 0; i < 64; i++) {
+				const char *pg = tra + i * (size_t)ps;
+				size_t j = 0;
+				while (j < (size_t)ps && pg[j] == (char)(0x40 + i))
+					j++;
+				ok += j == (size_t)ps;
+			}
+			printf("{\"trim_anon_ok\":%d}\n", ok);
 			fflush(stdout);
 		} else if (!strncmp(cmd, "quit", 4))
 			return 0;

@@ -6,13 +6,25 @@ tests/helpers/vms_pages.c sets up its pages and prints where they are and what i
     pages present+file, an evicted file mapping shows exactly the page the program read (and
     the program's own mincore says that page is in the page cache), a THP is 512 thp pages
     (when the kernel gave one), soft-dirty only on the page written after clear_refs (when
-    the kernel has soft-dirty), a swapped page (when swap exists); and, page by page, every
+    the kernel has soft-dirty), a swapped page (when swap exists), a 2 MiB private file
+    mapping whose read pages are file pages and whose written page is not (a live read walks
+    anonymous VMAs without the file bit: this one must keep it); and, page by page, every
     bit equals what the test reads from /proc/PID/pagemap itself;
   * strings: exactly the strings the program wrote of >= 8 characters (-n 4 adds the short
     ones), including one across a page boundary and UTF-16LE ones; --search filters;
   * trim: MADV_PAGEOUT of a populated clean file mapping drops its Rss to what smaps says
     afterwards, the whole process's Rss (smaps_rollup) falls by the same amount, and the
-    program's own mincore finds none of those pages in the page cache any more;
+    program's own mincore finds none of those pages in the page cache any more; with swap,
+    trimming 64 written anonymous pages moves exactly what smaps then counts as Swap out of
+    Rss (smaps_rollup falls by that), residency shows them swapped, the program reads its
+    bytes back;
+  * swap: where none is on and this is root, the test turns on a private 64 MiB swap file
+    for its run (always swapoff'd and removed after, also by a watchdog if the test is
+    killed); where swapon is refused the swapped parts say they are skipped;
+  * soft-dirty: where the kernel does not track it (pagemap bit 55 never set, not even on a
+    page just written), residency must say soft_dirty is unknown (not in `known`, count null,
+    the CLI says so) and the test says it skipped the soft-dirty part; THP: asserted when
+    smaps shows AnonHugePages for the program's MADV_HUGEPAGE region, else said skipped;
   * working set: after clear_refs, the 4 pages the program writes during the interval are all
     smaps calls referenced in that region, an untouched file mapping has none;
   * stored residency: `vmscope snapshot --residency` and POST .../snapshots?residency=1 keep the
@@ -32,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -96,6 +109,94 @@ def smaps_rss(pid, start=None):
     return None
 
 
+def smaps_field(pid, addr, field):
+    """Field (bytes) of the smaps block of the VMA holding addr; None when no VMA holds it."""
+    cur = False
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                cur = int(m.group(1), 16) <= addr < int(m.group(2), 16)
+                continue
+            if cur and line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+class TempSwap:
+    """A private swap file for the swapped-page and anonymous-trim parts, made only when no swap
+    is on and this is root: 64 MiB in the test's temp dir, on for the test, and always off and
+    removed after: close() on every way out of main(), and a watchdog in its own session that
+    does it should this process die without running close() (SIGKILL at a ctest timeout)."""
+
+    def __init__(self, tmp):
+        self.path, self.watch, self.why = None, None, None
+        if swaps_on():
+            self.why = "swap is already on here: used as it is"
+            return
+        if os.geteuid() != 0:
+            self.why = "not root: no temporary swap file"
+            return
+        if os.environ.get("VMSCOPE_TEST_NO_SWAPFILE"):
+            self.why = "VMSCOPE_TEST_NO_SWAPFILE is set: no temporary swap file"
+            return
+        missing = [t for t in ("fallocate", "mkswap", "swapon", "swapoff") if not shutil.which(t)]
+        if missing:
+            self.why = f"no {', '.join(missing)}"
+            return
+        path = os.path.join(tmp, "swapfile")
+        for argv in (["fallocate", "-l", "64M", path], ["chmod", "600", path], ["mkswap", path]):
+            r = subprocess.run(argv, capture_output=True, text=True)
+            if r.returncode:
+                self.why = f"{argv[0]} failed: {r.stderr.strip()}"
+                self._remove(path)
+                return
+        self.watch = subprocess.Popen(
+            ["sh", "-c", 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; swapoff "$2" 2>/dev/null; rm -f "$2"',
+             "vms-swap-watch", str(os.getpid()), path],
+            start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = subprocess.run(["swapon", path], capture_output=True, text=True)
+        if r.returncode:
+            self.why = f"swapon refused ({r.stderr.strip() or r.returncode}: a container, or a file system without swap files)"
+            self._remove(path)
+            self._stop_watch()
+            return
+        self.path = path
+        print(f"note: a temporary 64 MiB swap file is on for this test: {path}")
+
+    @staticmethod
+    def _remove(path):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+    def _stop_watch(self):
+        if self.watch and self.watch.poll() is None:
+            self.watch.kill()  # by its pid; it holds nothing
+            self.watch.wait()
+        self.watch = None
+
+    def close(self):
+        """swapoff and remove the file (the vms_pages child may still have a page in it: swapoff
+        brings it back in). Idempotent."""
+        if self.path:
+            r = subprocess.run(["swapoff", self.path], capture_output=True, text=True)
+            if r.returncode:
+                print(f"FAIL: swapoff {self.path}: {r.stderr.strip()}", file=sys.stderr)
+            else:
+                self._remove(self.path)
+                self.path = None
+        if not self.path:
+            self._stop_watch()  # else the watchdog retries when this process is gone
+
+
+def swaps_on():
+    """The active swap areas (/proc/swaps, header left out)."""
+    with open("/proc/swaps") as f:
+        return [line.split()[0] for line in f.readlines()[1:] if line.strip()]
+
+
 def check_residency(pid, info, method):
     ps = info["page_size"]
     extra = ["--pagemap"] if method == "pagemap" else []
@@ -115,15 +216,13 @@ def check_residency(pid, info, method):
     want[anon + 30 * ps] = {"present", "zero"} if scan else {"present"}
     if info["swapped"]:
         want[anon + 40 * ps] = {"swapped"}
-    else:
-        print("note: no swap on this machine: the swapped-page part is skipped")
     if info["soft_dirty"]:
         want[anon + 5 * ps] |= {"soft_dirty"}
-    else:
-        print("note: the kernel has no soft-dirty tracking (CONFIG_MEM_SOFT_DIRTY): that part is skipped")
     got = {a: f for a, f in pf.items() if anon <= a < anon + 64 * ps}
     hc.check(f"[{method}] anonymous region: written, untouched, zero page exactly", got == want,
              f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+    check_swapped(pid, info, method, res)
+    check_soft_dirty(pid, info, method, res)
 
     shared = int(info["shared"], 16)
     res = cli_json("residency", *extra, "-p", str(pid), f"{shared:x}")
@@ -142,7 +241,7 @@ def check_residency(pid, info, method):
     thp = int(info["thp"], 16)
     res = cli_json("residency", *extra, "-p", str(pid), f"{thp:x}")
     got = page_flags(res)
-    if info["thp_kb"] >= 2048:
+    if check_thp(pid, info):
         in_thp = {a: f for a, f in got.items() if thp <= a < thp + (2 << 20)}
         if scan:
             hc.check("[pagemap_scan] THP: 512 pages present, exclusive, thp",
@@ -152,8 +251,6 @@ def check_residency(pid, info, method):
         else:
             hc.check("[pagemap] THP: 512 pages present (THP itself unknown to the fallback)",
                      len(in_thp) == 512 and "thp" not in res["known"])
-    else:
-        print("note: the kernel gave no THP (AnonHugePages 0): the THP part is skipped")
 
     isl = int(info["islands"], 16)
     res = cli_json("residency", *extra, "-p", str(pid), f"{isl:x}")
@@ -162,8 +259,15 @@ def check_residency(pid, info, method):
     hc.check(f"[{method}] 5,000 islands of one page (several PAGEMAP_SCAN calls): exactly those",
              got == want and len(res["runs"]) == 5000, f"{len(got)} pages in {len(res['runs'])} runs")
 
+    big = int(info["bigfile"], 16)
+    got = page_flags(cli_json("residency", *extra, "-p", str(pid), f"{big:x}"))
+    want = {big + i * ps: {"present", "file", "exclusive"} for i in range(0, 512, 16)}
+    want[big + 3 * ps] = {"present", "exclusive"}  # the private copy written: anonymous
+    hc.check(f"[{method}] a 2 MiB private file mapping: the pages read are file pages, the one written is not",
+             got == want, f"got {sorted((hex(a), sorted(f)) for a, f in got.items())}")
+
     # Every page of every region, bit by bit, against /proc/PID/pagemap read here.
-    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands"):
+    for key in ("anon", "shared", "ro", "thp", "strings", "trim", "islands", "trim_anon", "bigfile"):
         a = int(info[key], 16)
         res = cli_json("residency", *extra, "-p", str(pid), f"{a:x}")
         s, e = int(res["start"], 16), int(res["end"], 16)
@@ -181,6 +285,64 @@ def check_residency(pid, info, method):
                 if (name in mine) != bool(ent >> bit & 1):
                     bad.append((hex(addr), name, sorted(mine), hex(ent)))
         hc.check(f"[{method}] {key}: every page's bits equal /proc/PID/pagemap", not bad, bad[:5])
+
+
+def check_swapped(pid, info, method, res):
+    """The page the program paged out (MADV_PAGEOUT) is swapped, exactly it; smaps agrees."""
+    ps, anon = info["page_size"], int(info["anon"], 16)
+    if not info["swapped"]:
+        why = "swap is on but MADV_PAGEOUT failed" if info["have_swap"] else "no swap (see the note above)"
+        print(f"note: [{method}] the swapped-page part is skipped: {why}")
+        return
+    hc.check(f"[{method}] swapped: exactly one page of the anonymous region, and smaps Swap says one page",
+             res["pages"]["swapped"] == 1 and smaps_field(pid, anon, "Swap") == ps,
+             (res["pages"]["swapped"], smaps_field(pid, anon, "Swap")))
+    if method == "pagemap_scan" and os.geteuid() == 0:
+        sw = cli_json("residency", "--swap-offsets", "-p", str(pid), f"{anon:x}")
+        runs = [r for r in sw["runs"] if "swapped" in r["flags"]]
+        hc.check("[pagemap_scan] --swap-offsets as root: the swapped page has its place in swap",
+                 len(runs) == 1 and runs[0]["start"] == hex(anon + 40 * ps) and runs[0].get("swap_offset", 0) > 0, runs)
+
+
+def check_soft_dirty(pid, info, method, res):
+    """Soft-dirty where the kernel tracks it (the page written after clear_refs 4); where it does
+    not (CONFIG_MEM_SOFT_DIRTY unset: pagemap bit 55 never set, even on a page just written),
+    residency says it does not know, rather than showing every page clean."""
+    probe = info["soft_dirty_probe"]
+    tracked = bool(probe["before_clear"] or probe["after_write"])
+    if tracked:
+        hc.check(f"[{method}] soft-dirty tracked by this kernel: known, and counted",
+                 "soft_dirty" in res["known"] and isinstance(res["pages"]["soft_dirty"], int), res["known"])
+        if not info["soft_dirty"]:
+            print(f"note: [{method}] soft-dirty is tracked but clear_refs 4 did not clear it ({probe}): "
+                  "the page-level soft-dirty part is skipped")
+        return
+    ps, anon = info["page_size"], int(info["anon"], 16)
+    raw = raw_pagemap(pid, anon, anon + 64 * ps, ps)
+    hc.check(f"[{method}] no soft-dirty tracking here: pagemap bit 55 is set on no page, not even on the "
+             "page written after clear_refs 4", not any(e >> 55 & 1 for e in raw) and probe["cleared"], probe)
+    hc.check(f"[{method}] ... so residency says soft-dirty is unknown (not in known, count null)",
+             "soft_dirty" not in res["known"] and res["pages"]["soft_dirty"] is None and
+             not any("soft_dirty" in r["flags"] for r in res["runs"]), (res["known"], res["pages"]))
+    rc, out, err = cli("residency", *(["--pagemap"] if method == "pagemap" else []), "-p", str(pid), f"{anon:x}")
+    hc.check(f"[{method}] ... and the CLI says so", rc == 0 and "soft-dirty unknown" in out.splitlines()[0], out[:200])
+    print(f"note: [{method}] this kernel does not track soft-dirty (CONFIG_MEM_SOFT_DIRTY unset): "
+          "the soft-dirty part is skipped (only its absence was checked)")
+
+
+def check_thp(pid, info):
+    """The program's MADV_HUGEPAGE region: a THP when the kernel gave one (smaps AnonHugePages)."""
+    thp = int(info["thp"], 16)
+    enabled = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip() \
+        if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled") else "absent"
+    kb = smaps_field(pid, thp, "AnonHugePages") or 0
+    if kb == 0:
+        print(f"note: the kernel gave no THP (AnonHugePages 0; transparent_hugepage/enabled: {enabled}): "
+              "the THP part is skipped")
+        return False
+    hc.check("THP: smaps AnonHugePages of the region = what the program saw (2 MiB)",
+             kb == info["thp_kb"] * 1024 and kb >= 2 << 20, (kb, info["thp_kb"]))
+    return True
 
 
 def check_whole(pid):
@@ -245,6 +407,38 @@ def check_trim(p, pid, info):
     hc.check("the evicted file is partly in the page cache (mincore), and the page read is among it",
              8 in mc["ro_cached"] and len(mc["ro_cached"]) < 32, mc)
     return mc
+
+
+def check_trim_anon(p, pid, info, swap):
+    """Anonymous pages (needs swap): trim pages them out; the process's Rss falls by what smaps
+    says went to swap, residency shows them swapped, and the program reads its bytes back."""
+    ps = info["page_size"]
+    t = int(info["trim_anon"], 16)
+    if not info["have_swap"]:
+        print(f"note: no swap ({swap.why}): the anonymous-trim part is skipped")
+        return
+    before, swap_before, rollup_before = smaps_field(pid, t, "Rss"), smaps_field(pid, t, "Swap"), smaps_rss(pid)
+    res = cli_json("trim", "--wait", "0", "-p", str(pid), f"{t:x}")
+    after, swap_after, rollup_after = smaps_field(pid, t, "Rss"), smaps_field(pid, t, "Swap"), smaps_rss(pid)
+    freed = res["before"]["rss"] - res["after"]["rss"]
+    hc.check("trim anonymous: Rss before = smaps before (64 written pages), nothing in swap",
+             res["before"]["rss"] == before == 64 * ps and swap_before == 0, (res["before"], before, swap_before))
+    hc.check("trim anonymous: Rss after = smaps after, and lower", res["after"]["rss"] == after < before,
+             (res["after"], after))
+    hc.check("trim anonymous: what left RAM is what smaps now counts in swap",
+             swap_after - swap_before == freed == res["after"]["swap"] - res["before"]["swap"],
+             f"freed {freed}, smaps Swap {swap_before} -> {swap_after}, trim swap {res['before']['swap']} -> {res['after']['swap']}")
+    hc.check("trim anonymous: the process's Rss (smaps_rollup) fell by exactly that",
+             rollup_before - rollup_after == freed, f"rollup {rollup_before} -> {rollup_after}, freed {freed}")
+    r = cli_json("residency", "-p", str(pid), f"{t:x}")
+    hc.check("trim anonymous: residency says swapped for those pages, present for the rest",
+             r["pages"]["swapped"] * ps == swap_after and r["pages"]["present"] * ps == after, r["pages"])
+    p.stdin.write("verify\n")
+    p.stdin.flush()
+    v = json.loads(p.stdout.readline())
+    hc.check("trim anonymous: the program reads every byte back from swap", v.get("trim_anon_ok") == 64, v)
+    hc.check("trim anonymous: and its Rss is back (64 pages)", smaps_field(pid, t, "Rss") == 64 * ps,
+             smaps_field(pid, t, "Rss"))
 
 
 def check_working_set(p, pid, info):
@@ -547,7 +741,12 @@ def main():
     if not os.path.exists(PAGES):
         hc.skip(f"{PAGES} was not built")
     tmp = tempfile.mkdtemp(prefix="vmscope-pages-", dir=os.environ.get("TMPDIR", "/tmp"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below: swapoff
+    swap = None
     try:
+        swap = TempSwap(tmp)  # before the program starts: it pages a page out when swap exists
+        if swap.why:
+            print(f"note: {swap.why}")
         p, info = hc.start([PAGES, tmp])
         pid = p.pid
         check_residency(pid, info, "pagemap_scan")
@@ -555,12 +754,19 @@ def main():
         check_whole(pid)
         want = check_strings(pid, info)
         check_trim(p, pid, info)
+        check_trim_anon(p, pid, info, swap)
         check_working_set(p, pid, info)
         check_cli_stored(pid, info)
         check_daemon(tmp, p, pid, info, want)
+        if swap.path:
+            swap.close()
+            hc.check("the temporary swap file is off and removed", swap.path is None and
+                     not any(a.startswith(tmp) for a in swaps_on()) and not os.path.exists(os.path.join(tmp, "swapfile")))
         hc.done()
     finally:
         hc._cleanup()
+        if swap:
+            swap.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
