@@ -795,9 +795,11 @@ static int read_samples(struct vms_store *st, struct sample_read *r, struct vms_
 		if ((err = range_end(c, VMS_ST_SAMPLE_FIRST_T, r->id, r->from_ms, r->to_ms, &first)) ==
 		    VMS_OK)
 			err = range_end(c, VMS_ST_SAMPLE_LAST_T, r->id, r->from_ms, r->to_ms, &last);
-		if (err == VMS_ERR_NOT_FOUND)
+		if (err == VMS_ERR_NOT_FOUND) {
 			err = VMS_OK; /* an empty range: no points */
-		if (err != VMS_OK || !first)
+			goto end;
+		}
+		if (err != VMS_OK)
 			goto end;
 		int64_t bucket_ms = (last - first) / (int64_t)r->max_points + 1;
 		if ((err = scan_buckets(c, r->id, first, last, bucket_ms, &bk, &n_bk)) != VMS_OK)
