@@ -1,10 +1,13 @@
 /* timeline_bench: a 24 h x 1 Hz watch in the store. Stores 86,400 samples (a realistic summary)
  * into a temporary database, then times reading them back (vms_store_samples over the whole
  * range: what GET /api/v1/watches/{id}/samples does before downsampling), and prints the file's
- * size. Then downsampling to 1,000 points as GET .../samples serves it (the range's stats + the
- * buckets), against the query the store used before schema 5 (one SQL GROUP BY over the rows,
- * run here on the same database, so the ratio is from one run), wall and CPU time, best of 5.
- * Usage: timeline_bench [N_SAMPLES [keep]] (default 86400). Figures: docs/benchmarks.md. */
+ * size. Then downsampling to 1,000 points: the store's one pass (vms_store_samples_points, what
+ * the route calls) against the two passes it made before (vms_store_samples_stats, then
+ * vms_store_samples_downsampled) and against the query before schema 5 (one SQL GROUP BY over
+ * the rows); and serving: the one pass plus the answer's JSON (vms_json_write_samples) with
+ * every column and with the dashboard's three. CPU and wall time, median of 9 runs each.
+ * Usage: timeline_bench [N_SAMPLES [keep]] (default 86400), or timeline_bench --db PATH to
+ * measure a database kept before (watch 1). Figures: docs/benchmarks.md. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
+#include "vmscope/json_timeline.h"
 #include "vmscope/store.h"
 #include "vmscope/store_watch.h"
 
@@ -56,8 +61,97 @@ static size_t old_downsample(sqlite3 *db, int64_t first, int64_t last, int64_t b
 	return n;
 }
 
+#define RUNS 9
+
+/* One downsampling of watch id to 1,000 points by way what (0: the one pass; 1: the two passes
+ * before; 2: the query before schema 5; 3 and 4: the one pass and the JSON with every column,
+ * with the dashboard's three); *points and *bytes (JSON) what it gave. */
+static void one_run(struct vms_store *st, sqlite3 *raw, int64_t id, int what, size_t *points, size_t *bytes)
+{
+	struct vms_sample *out = NULL;
+	uint64_t cnt = 0;
+	int64_t first = 0, last = 0, bucket = 0;
+	*points = *bytes = 0;
+	if (what == 1) {
+		vms_store_samples_stats(st, id, 0, 0, &cnt, &first, &last);
+		vms_store_samples_downsampled(st, id, first, last, (last - first) / 1000 + 1, &out, points);
+	} else if (what == 2) {
+		sqlite3_stmt *q = NULL;
+		sqlite3_prepare_v2(raw,
+		                   "SELECT count(*), min(t_ms), max(t_ms) FROM samples NOT INDEXED WHERE "
+		                   "watch_id = 1 AND t_ms >= 0 AND t_ms <= 9223372036854775807",
+		                   -1, &q, NULL);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			first = sqlite3_column_int64(q, 1);
+			last = sqlite3_column_int64(q, 2);
+		}
+		sqlite3_finalize(q);
+		*points = old_downsample(raw, first, last, (last - first) / 1000 + 1);
+	} else {
+		vms_store_samples_points(st, id, 0, 0, 1000, &out, points, &cnt, &bucket);
+	}
+	if (what >= 3) {
+		struct vms_samples_answer a = {.watch_id = id,
+		                               .count = cnt,
+		                               .watch_state = "running",
+		                               .bucket_ms = bucket,
+		                               .samples = out,
+		                               .n = *points,
+		                               .colmask = what == 3 ? VMS_SAMPLE_ALL_COLUMNS
+		                                                    : 1u << VMS_COL_COMMITTED |
+		                                                          1u << VMS_COL_PRIVATE |
+		                                                          1u << VMS_COL_TOTAL_WS};
+		char *text = NULL;
+		if (vms_json_write_samples(&a, &text, bytes) != 0)
+			*bytes = 0;
+		free(text);
+	}
+	free(out);
+}
+
+static void measure(struct vms_store *st, const char *db, int64_t id)
+{
+	static const char *const names[] = {
+	    "downsample, one pass (vms_store_samples_points: what the route calls)",
+	    "downsample, two passes before (stats + vms_store_samples_downsampled)",
+	    "downsample, the query before schema 5 (GROUP BY)",
+	    "served: one pass + JSON, every column",
+	    "served: one pass + JSON, ?columns=committed,private,total_ws",
+	};
+	sqlite3 *raw = NULL;
+	sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL);
+	for (int what = 0; what < 5; what++) {
+		double wall[RUNS], cpu[RUNS];
+		size_t points = 0, bytes = 0;
+		for (int k = 0; k < RUNS; k++) {
+			double a = now_s(), ac = cpu_s();
+			one_run(st, raw, id, what, &points, &bytes);
+			wall[k] = (now_s() - a) * 1000;
+			cpu[k] = (cpu_s() - ac) * 1000;
+		}
+		printf("%s: %zu points", names[what], points);
+		if (bytes)
+			printf(", %zu bytes of JSON", bytes);
+		double mc = median(cpu, RUNS), mw = median(wall, RUNS); /* sorted: [0] is the best */
+		printf(": CPU %.1f ms median (best %.1f), wall %.1f ms median (best %.1f), %d runs\n", mc,
+		       cpu[0], mw, wall[0], RUNS);
+	}
+	sqlite3_close(raw);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--db")) { /* a database kept before */
+		struct vms_store *st = NULL;
+		char err[256] = "";
+		if (vms_store_open(argv[2], NULL, &st, err, sizeof err) != VMS_OK) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		measure(st, argv[2], 1);
+		vms_store_close(st);
+		return 0;
+	}
 	long n = argc > 1 ? atol(argv[1]) : 86400;
 	char dir[] = "/tmp/vms-tlbench-XXXXXX", db[64], err[256] = "";
 	if (!mkdtemp(dir))
@@ -107,41 +201,7 @@ int main(int argc, char **argv)
 		best = b < best ? b : best;
 		free(out);
 	}
-	double best_ds = 1e9, cpu_ds = 1e9, best_old = 1e9, cpu_old = 1e9;
-	size_t got_ds = 0, got_old = 0;
-	sqlite3 *raw = NULL;
-	sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL);
-	for (int k = 0; k < 5; k++) {
-		double a = now_s(), ac = cpu_s();
-		uint64_t cnt;
-		int64_t first, last;
-		vms_store_samples_stats(st, id, 0, 0, &cnt, &first, &last);
-		vms_store_samples_downsampled(st, id, first, last, (last - first) / 1000 + 1, &out, &got_ds);
-		double b = now_s() - a, bc = cpu_s() - ac;
-		best_ds = b < best_ds ? b : best_ds;
-		cpu_ds = bc < cpu_ds ? bc : cpu_ds;
-		free(out);
-		/* the same before schema 5: the stats over the rows, then the GROUP BY */
-		a = now_s();
-		ac = cpu_s();
-		sqlite3_stmt *q = NULL;
-		sqlite3_prepare_v2(raw,
-		                   "SELECT count(*), min(t_ms), max(t_ms) FROM samples NOT INDEXED WHERE "
-		                   "watch_id = 1 AND t_ms >= 0 AND t_ms <= 9223372036854775807",
-		                   -1, &q, NULL);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-		got_old = old_downsample(raw, first, last, (last - first) / 1000 + 1);
-		b = now_s() - a;
-		bc = cpu_s() - ac;
-		best_old = b < best_old ? b : best_old;
-		cpu_old = bc < cpu_old ? bc : cpu_old;
-	}
-	sqlite3_close(raw);
-	printf("downsampled to %zu points (what the API serves): %.0f ms wall, %.0f ms CPU (best of 5); "
-	       "the query before schema 5 (%zu points): %.0f ms wall, %.0f ms CPU; ratio %.2fx (CPU)\n",
-	       got_ds, best_ds * 1000, cpu_ds * 1000, got_old, best_old * 1000, cpu_old * 1000,
-	       cpu_ds > 0 ? cpu_old / cpu_ds : 0.0);
+	measure(st, db, id);
 	vms_store_close(st);
 	struct stat sb;
 	stat(db, &sb);

@@ -32,12 +32,32 @@ struct vms_timeline_head {
 	int64_t started_at_ms;
 };
 
-/* A sample as the API's JSON object (a new tree, or NULL on ENOMEM): empty types left out. */
-cJSON *vms_json_sample(const struct vms_sample *s);
-/* The same with only the columns in colmask (bit 1 << enum vms_col) in "total" and each type;
- * blocks, largest and regions only with every column (VMS_SAMPLE_ALL_COLUMNS). */
+/* A sample as the API's JSON object, written directly (server/json/json_write_samples.c):
+ * t_ms, gap_before, restart, snapshot_by_threshold, snapshot_id (null when none), threads,
+ * vm_rss, vm_swap, min_flt, maj_flt, total {columns}, types {type: {blocks, largest, regions,
+ * columns}} with empty types left out. Only the columns in colmask (bit 1 << enum vms_col) in
+ * "total" and each type; blocks, largest and regions only with every column
+ * (VMS_SAMPLE_ALL_COLUMNS). *out is malloc'd (free with free()). VMS_OK or VMS_ERR_NOMEM. */
 #define VMS_SAMPLE_ALL_COLUMNS ((1u << VMS_COL_COUNT) - 1u)
-cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask);
+int vms_json_write_sample(const struct vms_sample *s, uint32_t colmask, char **out, size_t *len);
+
+/* The answer of GET /api/v1/watches/{id}/samples (docs/api.md, "Watches"). */
+struct vms_samples_answer {
+	int64_t watch_id;
+	uint64_t count;                   /* samples in the range (before downsampling) */
+	const char *watch_state;          /* "running", "stopped", ... */
+	int waited;                       /* live.waited: the request waited for a new sample */
+	const char *refused;              /* live.refused: why it did not wait, or NULL (null) */
+	int64_t bucket_ms;                /* > 0: downsampled into buckets of that many ms; else 0 */
+	const struct vms_sample *samples; /* n of them, oldest first */
+	size_t n;
+	uint32_t colmask; /* as vms_json_write_sample's */
+};
+/* {"watch_id", "count", "watch_state", "live":{"waited","refused"}, "downsampled", "bucket_ms"
+ * (null when not), "samples":[each as vms_json_write_sample, downsampled ones followed by
+ * "samples" (n_merged), "committed_min", "committed_max"]}, written directly. *out is malloc'd.
+ * VMS_OK or VMS_ERR_NOMEM. */
+int vms_json_write_samples(const struct vms_samples_answer *a, char **out, size_t *len);
 /* That object back into *out (zeroed first; unknown keys skipped). VMS_OK or VMS_ERR_INVALID
  * with a sentence in errbuf. */
 int vms_json_sample_read(const cJSON *o, struct vms_sample *out, char *errbuf, size_t errlen);

@@ -191,6 +191,8 @@ struct vms_snapshot {
 	struct vms_pool *pool; /* owns all of the above */
 };
 
+struct vms_counters; /* vmscope/counters.h */
+
 struct vms_snapshot_opts {
 	int read_rollup;   /* also read smaps_rollup (default in CLI: yes) */
 	int thread_stacks; /* read task/TID/syscall to attribute thread stacks (default yes) */
@@ -220,7 +222,29 @@ struct vms_snapshot_opts {
 	 * text_cookie is passed. If the scan fails, the texts must be discarded. */
 	void (*on_text)(void *text_cookie, const char *file, const char *buf, size_t len);
 	void *text_cookie;
+	/* Optional, for a caller that scans one process again and again (the daemon's sampler keeps
+	 * one per watch): what rarely changes, kept between scans (vms_scan_memo_new below). Not
+	 * used when on_text is set (that caller wants every file read). */
+	struct vms_scan_memo *memo;
+	/* Optional out: the process's counters as this scan read them (vmscope/counters.h: stat's
+	 * start_time, min_flt, maj_flt, state and threads, status' VmRSS and VmSwap), filled as soon
+	 * as stat is read, so also when the scan fails later (start_time 0: stat was not read). For
+	 * a caller that would read stat again for them. */
+	struct vms_counters *counters;
 };
+
+/* What a scan of one process reads that rarely changes, kept between scans of it and read again
+ * only when it changed (server/core/scan_memo.c):
+ *  - the mount table's tmpfs devices (what makes a file mapping Shareable): read again when
+ *    poll() on the /proc/PID/mountinfo kept open says a mount or unmount happened in its mount
+ *    namespace (the kernel's mounts_poll), or when the process is in another mount namespace
+ *    than the one kept (/proc/PID/ns/mnt), or when that cannot be told;
+ *  - the user name of the process's uid (an NSS lookup), looked up again when the uid differs.
+ * Holds one open fd. Used by one scan at a time; free with vms_scan_memo_free (accepts NULL).
+ * NULL on ENOMEM. */
+struct vms_scan_memo;
+struct vms_scan_memo *vms_scan_memo_new(void);
+void vms_scan_memo_free(struct vms_scan_memo *m);
 
 /* Scan a live process. On success *out is a new snapshot (free with vms_snapshot_free); on
  * failure *out is NULL.

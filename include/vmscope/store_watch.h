@@ -149,6 +149,15 @@ int vms_store_sample_latest(struct vms_store *st, int64_t id, struct vms_sample 
  * bucket's newest snapshot_id. Oldest first; caller frees *out. */
 int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
                                   int64_t bucket_ms, struct vms_sample **out, size_t *n);
+/* What GET /api/v1/watches/{id}/samples serves: the samples of watch id in [from_ms, to_ms]
+ * (to_ms 0: no end) as at most max_points points. *count = how many samples the range holds.
+ * When that is at most max_points: every one of them, *bucket_ms = 0; else downsampled as
+ * vms_store_samples_downsampled does, in buckets of *bucket_ms = (last - first) / max_points + 1
+ * from the range's first sample. One pass over the range's index rows (counting and bucketing
+ * together), the range's ends found by key. Oldest first; caller frees *out. */
+int vms_store_samples_points(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                             uint64_t max_points, struct vms_sample **out, size_t *n, uint64_t *count,
+                             int64_t *bucket_ms);
 /* The sample with a full snapshot nearest to t_ms (*snapshot_id, *at_ms); VMS_ERR_NOT_FOUND
  * when the watch has none. */
 int vms_store_sample_nearest_snapshot(struct vms_store *st, int64_t id, int64_t t_ms, int64_t *snapshot_id,

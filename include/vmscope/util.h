@@ -18,6 +18,8 @@ struct vms_buf {
  * NUL). max > 0 caps the size: a longer file fails with -EFBIG. Returns 0 or -errno (-ENOENT,
  * -EACCES, -ENOMEM, ...); on failure b->len is 0 and b keeps its memory. */
 int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b);
+/* The same from an open fd, from where it stands to its end (the fd stays open). */
+int vms_buf_read_fd(int fd, size_t max, struct vms_buf *b);
 
 /* The same into a fresh malloc'd buffer: *out (NUL-terminated, free with free()) and *len.
  * Returns 0 or -errno; *out is NULL on failure. */

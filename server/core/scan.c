@@ -17,8 +17,10 @@
 #include "imageinfo_internal.h"
 #include "pool.h"
 #include "procfs.h"
+#include "scan_memo.h"
 #include "scanfiles.h"
 #include "threads.h"
+#include "vmscope/counters.h"
 #include "vmscope/filecache.h"
 #include "vmscope/imageinfo.h"
 #include "vmscope/parse.h"
@@ -257,32 +259,6 @@ out:
 	return err;
 }
 
-/* tmpfs mounts from the target's mountinfo ("... MAJ:MIN ... - tmpfs ..."). */
-static unsigned *tmpfs_devs(const char *buf, size_t len, size_t *n_out)
-{
-	size_t cap = 8, n = 0;
-	unsigned *devs = malloc(cap * sizeof *devs);
-	const char *p = buf, *end = buf + len;
-	while (devs && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		const char *sep = memmem(p, (size_t)(eol - p), " - tmpfs ", 9);
-		unsigned maj, min;
-		if (sep && sscanf(p, "%*u %*u %u:%u", &maj, &min) == 2) {
-			if (n == cap) {
-				unsigned *nd = realloc(devs, (cap *= 2) * sizeof *nd);
-				if (!nd)
-					break;
-				devs = nd;
-			}
-			devs[n++] = maj << 20 | min;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	*n_out = n;
-	return devs;
-}
-
 /* Is the file at path (as the target sees it: the scan's files, scanfiles.h) an ELF file? */
 static int probe_is_elf(void *cookie, const char *path)
 {
@@ -341,14 +317,27 @@ static int fill_identity(struct vms_snapshot *s, int dirfd, struct vms_buf *b, s
 		return vms_procfs_err(rc, 1);
 	if (vms_stat_parse(b->data, b->len, st) < 0)
 		return VMS_ERR_EXITED;
+	struct vms_counters *c = opts->counters;
+	if (c) {
+		memset(c, 0, sizeof *c);
+		c->start_time = st->start_time;
+		c->min_flt = st->min_flt;
+		c->maj_flt = st->maj_flt;
+		c->threads = st->threads;
+		c->state = st->state;
+	}
 	rc = read_text(dirfd, "status", b, opts);
 	if (rc < 0)
 		return vms_procfs_err(rc, 1);
 	vms_status_parse(b->data, b->len, &s->status, kthread, state);
+	if (c) {
+		c->vm_rss = s->status.vm_rss;
+		c->vm_swap = s->status.vm_swap;
+	}
 	long uid = vms_status_uid(b->data, b->len);
 	s->uid = uid < 0 ? (uid_t)-1 : (uid_t)uid;
 	char user[64];
-	vms_user_name(s->uid, user, sizeof user);
+	vms_scan_memo_user(opts->on_text ? NULL : opts->memo, s->uid, user, sizeof user);
 	s->user = vms_snapshot_strdup(s, user);
 	s->name = vms_snapshot_strdup(s, st->comm);
 	s->ppid = st->ppid;
@@ -516,8 +505,10 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err)
 		goto out;
 	vms_exe_arch(mmfd, &s->arch);
-	if (read_text(mmfd, "mountinfo", &b, opts) == 0)
-		tdevs = tmpfs_devs(b.data, b.len, &n_tdevs);
+	if (opts->memo && !opts->on_text)
+		vms_scan_memo_tmpfs(opts->memo, mmfd, &tdevs, &n_tdevs);
+	else if (read_text(mmfd, "mountinfo", &b, opts) == 0)
+		tdevs = vms_tmpfs_devs(b.data, b.len, &n_tdevs);
 	struct utsname u;
 	if (uname(&u) == 0) {
 		s->host = vms_snapshot_strdup(s, u.nodename);

@@ -30,12 +30,10 @@ int vms_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
 	return 0;
 }
 
-int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b)
+int vms_buf_read_fd(int fd, size_t max, struct vms_buf *b)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC), err = 0;
+	int err = 0;
 	b->len = 0;
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		if (b->cap - b->len < 4097) {
 			size_t cap = b->cap ? b->cap * 2 : 16384;
@@ -62,11 +60,21 @@ int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b
 			break;
 		}
 	}
-	close(fd);
 	if (err)
 		b->len = 0;
 	if (b->data)
 		b->data[b->len] = '\0';
+	return err;
+}
+
+int vms_buf_read_file(int dirfd, const char *path, size_t max, struct vms_buf *b)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	b->len = 0;
+	if (fd < 0)
+		return -errno;
+	int err = vms_buf_read_fd(fd, max, b);
+	close(fd);
 	return err;
 }
 

@@ -391,50 +391,35 @@ int vms_send_watch_samples(struct vms_req *r, int64_t id, int live_ok)
 	if (qn != -1 && (qn <= 0 || vms_parse_i64(buf, 2, MAX_MAX_POINTS, &maxp) != 0))
 		return vms_send_error(r, 400, "bad_query", "?max_points= takes 2 to %d", MAX_MAX_POINTS);
 	/* More samples in the range than points wanted: equal time buckets, downsampled by the
-	 * store in SQL; each gives its last sample (its counters are the bucket's end state), with
-	 * how many it stands for, the bucket's minimum and maximum total committed (so that a spike
+	 * store; each gives its last sample (its counters are the bucket's end state), with how
+	 * many it stands for, the bucket's minimum and maximum total committed (so that a spike
 	 * inside a bucket stays visible), any gap, and its newest full snapshot. */
 	uint64_t count = 0;
-	int64_t first = 0, last = 0, bucket = 0;
-	int err = vms_store_samples_stats(r->h->store, id, from, to, &count, &first, &last);
-	if (err == VMS_OK && (int64_t)count > maxp) {
-		bucket = (last - first) / maxp + 1;
-		err = vms_store_samples_downsampled(r->h->store, id, first, last, bucket, &s, &n);
-	} else if (err == VMS_OK) {
-		err = vms_store_samples(r->h->store, id, from, to, &s, &n);
-	}
+	int64_t bucket = 0;
+	int err =
+	    vms_store_samples_points(r->h->store, id, from, to, (uint64_t)maxp, &s, &n, &count, &bucket);
 	if (err != VMS_OK)
 		return vms_send_vms_err(r, err, 0);
 
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "watch_id", (double)id);
-	cJSON_AddNumberToObject(root, "count", (double)count);
-	cJSON_AddStringToObject(root, "watch_state", state);
-	cJSON *live = cJSON_AddObjectToObject(root, "live");
-	cJSON_AddBoolToObject(live, "waited", waited == 1);
-	if (waited < 0)
-		cJSON_AddStringToObject(live, "refused",
-		                        "too many requests are waiting for samples: poll again in a while");
-	else
-		cJSON_AddNullToObject(live, "refused");
-	cJSON_AddBoolToObject(root, "downsampled", bucket > 0);
-	if (bucket > 0)
-		cJSON_AddNumberToObject(root, "bucket_ms", (double)bucket);
-	else
-		cJSON_AddNullToObject(root, "bucket_ms");
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; arr && i < n; i++) {
-		cJSON *o = vms_json_sample_cols(&s[i], colmask);
-		if (bucket > 0) {
-			cJSON_AddNumberToObject(o, "samples", (double)s[i].n_merged);
-			cJSON_AddNumberToObject(o, "committed_min", (double)s[i].committed_min);
-			cJSON_AddNumberToObject(o, "committed_max", (double)s[i].committed_max);
-		}
-		cJSON_AddItemToArray(arr, o);
-	}
-	cJSON_AddItemToObject(root, "samples", arr);
+	/* written directly, no cJSON tree (24 h at 1,000 points: docs/benchmarks.md, "Timeline") */
+	struct vms_samples_answer ans = {
+	    .watch_id = id,
+	    .count = count,
+	    .watch_state = state,
+	    .waited = waited == 1,
+	    .refused = waited < 0 ? "too many requests are waiting for samples: poll again in a while" : NULL,
+	    .bucket_ms = bucket,
+	    .samples = s,
+	    .n = n,
+	    .colmask = colmask};
+	char *text = NULL;
+	size_t len = 0;
+	err = vms_json_write_samples(&ans, &text, &len);
 	free(s);
-	return vms_send_json(r, 200, root);
+	st = err != VMS_OK ? vms_send_vms_err(r, err, 0)
+	                   : vms_send(r, 200, "application/json; charset=utf-8", text, len, NULL);
+	free(text);
+	return st;
 }
 
 /* ---- growth ------------------------------------------------------------------------------ */

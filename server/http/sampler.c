@@ -55,6 +55,7 @@ struct active {
 	int64_t last_threshold_ms; /* wall clock of the last one kept by threshold */
 	uint64_t threshold_snapshots;
 	struct vms_churn_base base; /* the last full snapshot kept (owned: drop_active frees it) */
+	struct vms_scan_memo *memo; /* what its scans keep between ticks (owned: drop_active frees it) */
 };
 
 struct vms_sampler {
@@ -213,6 +214,7 @@ static int full_snapshot_due(const struct active *a, const struct vms_snapshot *
 static void drop_active(struct vms_sampler *sp, size_t i)
 {
 	vms_churn_clear(&sp->w[i].base);
+	vms_scan_memo_free(sp->w[i].memo);
 	sp->w[i] = sp->w[--sp->n];
 }
 
@@ -247,20 +249,23 @@ static void tick(struct vms_sampler *sp, struct active *a)
 		set_note(sp, a, note);
 		return;
 	}
-	int err = vms_counters_read_stat(a->pid, &c); /* status comes with the scan */
-	if (err == VMS_OK && c.start_time != a->start_time)
+	/* The counters come from the scan's own stat and status (one read of each per tick). */
+	struct vms_snapshot_opts opts = {.read_rollup = 0,
+	                                 .thread_stacks = 1,
+	                                 .no_peek = 0,
+	                                 .file_cache = h->file_cache,
+	                                 .memo = a->memo,
+	                                 .counters = &c};
+	double s0 = vms_stats_now();
+	memset(&c, 0, sizeof c);
+	int err = vms_snapshot_take(a->pid, &opts, &s);
+	vms_stats_scan(&h->stats, VMS_SCAN_WATCH, err == VMS_OK, vms_stats_now() - s0);
+	if (c.start_time && c.start_time != a->start_time)
 		err = VMS_ERR_NO_SUCH_PROCESS; /* the pid names another process now */
-	if (err == VMS_OK && c.state == 'Z')
-		err = VMS_ERR_EXITED;
-	if (err == VMS_OK) {
-		struct vms_snapshot_opts opts = {
-		    .read_rollup = 0, .thread_stacks = 1, .no_peek = 0, .file_cache = h->file_cache};
-		double s0 = vms_stats_now();
-		err = vms_snapshot_take(a->pid, &opts, &s);
-		vms_stats_scan(&h->stats, VMS_SCAN_WATCH, err == VMS_OK, vms_stats_now() - s0);
-		if (err == VMS_OK && s->start_time != a->start_time)
-			err = VMS_ERR_NO_SUCH_PROCESS;
-	}
+	else if (err == VMS_OK && s->start_time != a->start_time)
+		err = VMS_ERR_NO_SUCH_PROCESS;
+	else if (c.state == 'Z')
+		err = VMS_ERR_EXITED; /* a zombie (even one whose threads live on) has exited */
 	pthread_mutex_unlock(&h->scan_lock);
 	now = vms_wall_ms();
 	vms_format_time_ms(now, when, sizeof when);
@@ -459,6 +464,7 @@ static int add_active(struct vms_sampler *sp, const struct vms_watch *w, int gap
 	a->follow = w->follow;
 	a->on_allocations = w->snapshot_on_allocations;
 	a->on_committed = w->snapshot_on_committed;
+	a->memo = vms_scan_memo_new(); /* NULL on ENOMEM: its scans read everything */
 	snprintf(a->name, sizeof a->name, "%s", w->name ? w->name : "");
 	snprintf(a->note, sizeof a->note, "%s", note ? note : "");
 	pthread_cond_signal(&sp->cond);

@@ -1,5 +1,5 @@
 /* The timeline document (vmscope/json_timeline.h, docs/timeline-format.md): its lines written
- * and read, and the sample object the API serves too. */
+ * and read, and the sample object read back (json_write_samples.c writes samples). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,58 +9,6 @@
 #include "vmscope/json.h"
 #include "vmscope/json_timeline.h"
 #include "vmscope/util.h"
-
-static cJSON *cols_json(const uint64_t cols[VMS_COL_COUNT], uint32_t colmask)
-{
-	cJSON *o = cJSON_CreateObject();
-	for (int c = 0; o && c < VMS_COL_COUNT; c++)
-		if (colmask & (1u << c))
-			cJSON_AddNumberToObject(o, vms_col_key((enum vms_col)c), (double)cols[c]);
-	return o;
-}
-
-cJSON *vms_json_sample(const struct vms_sample *s)
-{
-	return vms_json_sample_cols(s, VMS_SAMPLE_ALL_COLUMNS);
-}
-
-cJSON *vms_json_sample_cols(const struct vms_sample *s, uint32_t colmask)
-{
-	int all = colmask == VMS_SAMPLE_ALL_COLUMNS;
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddNumberToObject(o, "t_ms", (double)s->t_ms);
-	cJSON_AddBoolToObject(o, "gap_before", (s->flags & VMS_SAMPLE_GAP_BEFORE) != 0);
-	cJSON_AddBoolToObject(o, "restart", (s->flags & VMS_SAMPLE_RESTART) != 0);
-	cJSON_AddBoolToObject(o, "snapshot_by_threshold", (s->flags & VMS_SAMPLE_THRESHOLD) != 0);
-	if (s->snapshot_id)
-		cJSON_AddNumberToObject(o, "snapshot_id", (double)s->snapshot_id);
-	else
-		cJSON_AddNullToObject(o, "snapshot_id");
-	cJSON_AddNumberToObject(o, "threads", (double)s->threads);
-	cJSON_AddNumberToObject(o, "vm_rss", (double)s->vm_rss);
-	cJSON_AddNumberToObject(o, "vm_swap", (double)s->vm_swap);
-	cJSON_AddNumberToObject(o, "min_flt", (double)s->min_flt);
-	cJSON_AddNumberToObject(o, "maj_flt", (double)s->maj_flt);
-	cJSON_AddItemToObject(o, "total", cols_json(s->total, colmask));
-	cJSON *types = cJSON_AddObjectToObject(o, "types");
-	for (int t = 0; types && t < VMS_TYPE_COUNT; t++) {
-		const struct vms_type_summary *ts = &s->summary[t];
-		if (!ts->blocks && !ts->cols[VMS_COL_SIZE])
-			continue; /* an empty type is left out */
-		cJSON *e = cJSON_AddObjectToObject(types, vms_type_key((enum vms_type)t));
-		if (all) {
-			cJSON_AddNumberToObject(e, "blocks", (double)ts->blocks);
-			cJSON_AddNumberToObject(e, "largest", (double)ts->largest);
-			cJSON_AddNumberToObject(e, "regions", (double)ts->regions);
-		}
-		for (int c = 0; c < VMS_COL_COUNT; c++)
-			if (colmask & (1u << c))
-				cJSON_AddNumberToObject(e, vms_col_key((enum vms_col)c), (double)ts->cols[c]);
-	}
-	return o;
-}
 
 /* A whole number from 0 to 2^53 (what a double holds exactly). */
 static int whole(const cJSON *v, uint64_t *out)
@@ -174,20 +122,6 @@ char *vms_json_timeline_head(const struct vms_timeline_head *h)
 	cJSON_AddNumberToObject(o, "interval_ms", h->interval_ms);
 	cJSON_AddNumberToObject(o, "snapshot_every_s", h->snapshot_every_s);
 	cJSON_AddNumberToObject(o, "started_at_ms", (double)h->started_at_ms);
-	return line_of(o);
-}
-
-char *vms_json_timeline_sample(const struct vms_sample *s, int full_snapshot)
-{
-	cJSON *o = cJSON_CreateObject(), *j = vms_json_sample(s);
-	if (!o || !j) {
-		cJSON_Delete(o);
-		cJSON_Delete(j);
-		return NULL;
-	}
-	cJSON_DeleteItemFromObject(j, "snapshot_id"); /* ids are the store's: the file says which */
-	cJSON_AddBoolToObject(j, "full_snapshot", full_snapshot != 0);
-	cJSON_AddItemToObject(o, "sample", j);
 	return line_of(o);
 }
 

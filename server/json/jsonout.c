@@ -312,6 +312,27 @@ void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT])
 	put_keyed(sb, &col_keys, cols, VMS_COL_COUNT);
 }
 
+void vms_jo_col_members(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT], uint32_t mask, int first)
+{
+	pthread_once(&keys_once, keys_init);
+	vms_jo_reserve(sb, (size_t)VMS_COL_COUNT * 56);
+	if (sb->oom)
+		return;
+	char *w = sb->buf + sb->len;
+	for (int i = 0; i < VMS_COL_COUNT; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		/* col_keys' text starts with a comma from the second key on */
+		int skip = i && first ? 1 : 0, comma = !i && !first;
+		if (comma)
+			*w++ = ',';
+		memcpy(w, col_keys.text[i] + skip, sizeof col_keys.text[i] - (size_t)skip);
+		w = put_u64(w + col_keys.len[i] - skip, cols[i]);
+		first = 0;
+	}
+	sb->len = (size_t)(w - sb->buf);
+}
+
 static void rollup(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT])
 {
 	VMS_JO_LIT(sb, "{");

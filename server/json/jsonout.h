@@ -34,6 +34,9 @@ void vms_jo_smaps(struct vms_sb *sb, const uint64_t v[VMS_SF_COUNT]);
 
 /* {every column key: value} (no leading key) */
 void vms_jo_cols(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT]);
+/* ,"key":value for each column in mask (bit 1 << enum vms_col), in column order, no braces; the
+ * first one without its comma when first. */
+void vms_jo_col_members(struct vms_sb *sb, const uint64_t cols[VMS_COL_COUNT], uint32_t mask, int first);
 
 /* One field of a record table (include/vmscope/record.h) at base: ,"key":value (no comma when
  * first). Returns 0 when written, 1 (nothing written) for OBJECT and SPECIAL fields and fields

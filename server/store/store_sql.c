@@ -281,6 +281,11 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_SAMPLES_STATS] = "SELECT count(*), coalesce(min(t_ms), 0), coalesce(max(t_ms), 0) FROM samples "
                              "INDEXED BY samples_by_time "
                              "WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3",
+    /* the first and last time of a range: one descent of the primary key each, no scan */
+    [VMS_ST_SAMPLE_FIRST_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
+                              "ORDER BY t_ms LIMIT 1",
+    [VMS_ST_SAMPLE_LAST_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 AND t_ms >= ?2 AND t_ms <= ?3 "
+                             "ORDER BY t_ms DESC LIMIT 1",
     [VMS_ST_SAMPLE_NEAREST_SNAPSHOT] =
         "SELECT snapshot_id, t_ms FROM samples WHERE watch_id = ?1 AND snapshot_id IS NOT NULL "
         "ORDER BY abs(t_ms - ?2), t_ms LIMIT 1",

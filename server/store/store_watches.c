@@ -712,63 +712,117 @@ static int scan_buckets(struct vms_conn *c, int64_t id, int64_t from_ms, int64_t
 	return err;
 }
 
-/* The samples of a range into *out: the rows of slot (VMS_ST_SAMPLES_RANGE: all of them;
- * VMS_ST_SAMPLE_LATEST: the newest) when bucket_ms is 0, else per bucket of bucket_ms its last
- * sample with the bucket's count, committed min/max, flags and newest full snapshot. */
-static int read_samples(struct vms_store *st, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
-                        int64_t bucket_ms, struct vms_sample **out, size_t *n)
+/* One time of the range from slot (VMS_ST_SAMPLE_FIRST_T or _LAST_T) into *t;
+ * VMS_ERR_NOT_FOUND when the range is empty. */
+static int range_end(struct vms_conn *c, enum vms_stmt slot, int64_t id, int64_t from_ms, int64_t to_ms,
+                     int64_t *t)
+{
+	const int64_t args[] = {id, from_ms, to_ms};
+	sqlite3_stmt *q = vms_conn_stmt(c, slot);
+	int err = vms_store_bind_i64s(q, 3, args), rc;
+	*t = 0;
+	if (err != VMS_OK)
+		return err;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		*t = sqlite3_column_int64(q, 0);
+	else
+		err = rc == SQLITE_DONE ? VMS_ERR_NOT_FOUND : vms_store_err(rc);
+	sqlite3_reset(q);
+	return err;
+}
+
+/* Pass 2 of downsampling: each bucket's last sample by key, with what the bucket stands for. */
+static int fetch_buckets(struct vms_conn *c, const struct layout_map *maps, size_t n_maps, int64_t id,
+                         const struct bucket *bk, size_t n_bk, struct vms_sample **out, size_t *n)
+{
+	int err = VMS_OK;
+	if (n_bk && !(*out = calloc(n_bk, sizeof **out)))
+		return VMS_ERR_NOMEM;
+	sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_AT);
+	for (size_t i = 0; i < n_bk && err == VMS_OK; i++) {
+		if (!q || vms_store_bind2(q, id, bk[i].last_ms))
+			return VMS_ERR_IO;
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW && (err = read_row(q, maps, n_maps, &(*out)[*n])) == VMS_OK) {
+			struct vms_sample *s = &(*out)[(*n)++];
+			s->n_merged = bk[i].n;
+			s->committed_min = bk[i].cmin;
+			s->committed_max = bk[i].cmax;
+			s->flags = bk[i].flags;
+			s->snapshot_id = bk[i].snapshot_id;
+		} else if (rc != SQLITE_ROW) {
+			err = vms_store_err(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+		}
+		sqlite3_reset(q);
+	}
+	return err;
+}
+
+/* What a read of samples wants (read_samples). */
+struct sample_read {
+	enum vms_stmt slot; /* VMS_ST_SAMPLES_RANGE: every row; VMS_ST_SAMPLE_LATEST: the newest */
+	int64_t id, from_ms, to_ms;
+	int64_t bucket_ms;   /* > 0: buckets of that many ms from from_ms */
+	uint64_t max_points; /* > 0: at most that many points, buckets as needed (and bucket_ms set) */
+	uint64_t count;      /* with max_points: the samples in the range */
+};
+
+/* The samples of a range into *out: the rows of r->slot when no bucket is asked for, else per
+ * bucket its last sample with the bucket's count, committed min/max, flags and newest full
+ * snapshot. With r->max_points: the range's ends by key, then one pass over its index rows
+ * that counts them and cuts the buckets; when they are no more than max_points, the rows
+ * themselves instead (r->bucket_ms back to 0). One read transaction. */
+static int read_samples(struct vms_store *st, struct sample_read *r, struct vms_sample **out, size_t *n)
 {
 	struct layout_map *maps = NULL;
 	struct bucket *bk = NULL;
 	size_t n_maps = 0, n_bk = 0;
-	int rc = SQLITE_DONE, err;
+	int err;
 	*out = NULL;
 	*n = 0;
-	if (!st || id <= 0)
+	if (!st || r->id <= 0)
 		return VMS_ERR_NOT_FOUND;
-	if (to_ms <= 0)
-		to_ms = INT64_MAX;
+	if (r->to_ms <= 0)
+		r->to_ms = INT64_MAX;
 	struct vms_conn *c = vms_store_reader(st);
 	if ((err = vms_conn_exec(c, VMS_ST_BEGIN_DEFERRED)) != VMS_OK)
 		goto out;
 	if ((err = layouts_load(c, &maps, &n_maps)) != VMS_OK)
 		goto end;
-	if (bucket_ms > 0) {
-		if ((err = scan_buckets(c, id, from_ms, to_ms, bucket_ms, &bk, &n_bk)) != VMS_OK)
-			goto end;
-		if (n_bk && !(*out = calloc(n_bk, sizeof **out))) {
-			err = VMS_ERR_NOMEM;
+	if (r->max_points) {
+		int64_t first = 0, last = 0;
+		r->bucket_ms = 0;
+		if ((err = range_end(c, VMS_ST_SAMPLE_FIRST_T, r->id, r->from_ms, r->to_ms, &first)) ==
+		    VMS_OK)
+			err = range_end(c, VMS_ST_SAMPLE_LAST_T, r->id, r->from_ms, r->to_ms, &last);
+		if (err == VMS_ERR_NOT_FOUND) {
+			err = VMS_OK; /* an empty range: no points */
 			goto end;
 		}
-		sqlite3_stmt *q = vms_conn_stmt(c, VMS_ST_SAMPLE_AT);
-		for (size_t i = 0; i < n_bk && err == VMS_OK; i++) {
-			if (!q || vms_store_bind2(q, id, bk[i].last_ms)) {
-				err = VMS_ERR_IO;
-				break;
-			}
-			rc = sqlite3_step(q);
-			if (rc == SQLITE_ROW && (err = read_row(q, maps, n_maps, &(*out)[*n])) == VMS_OK) {
-				struct vms_sample *s = &(*out)[(*n)++];
-				s->n_merged = bk[i].n;
-				s->committed_min = bk[i].cmin;
-				s->committed_max = bk[i].cmax;
-				s->flags = bk[i].flags;
-				s->snapshot_id = bk[i].snapshot_id;
-			} else if (rc != SQLITE_ROW) {
-				err = vms_store_err(rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
-			}
-			sqlite3_reset(q);
+		if (err != VMS_OK)
+			goto end;
+		int64_t bucket_ms = (last - first) / (int64_t)r->max_points + 1;
+		if ((err = scan_buckets(c, r->id, first, last, bucket_ms, &bk, &n_bk)) != VMS_OK)
+			goto end;
+		for (size_t i = 0; i < n_bk; i++)
+			r->count += bk[i].n;
+		if (r->count > r->max_points) {
+			r->bucket_ms = bucket_ms;
+			err = fetch_buckets(c, maps, n_maps, r->id, bk, n_bk, out, n);
+			goto end;
 		}
+		r->from_ms = first; /* few enough: every row of the range */
+		r->to_ms = last;
+	} else if (r->bucket_ms > 0) {
+		if ((err = scan_buckets(c, r->id, r->from_ms, r->to_ms, r->bucket_ms, &bk, &n_bk)) == VMS_OK)
+			err = fetch_buckets(c, maps, n_maps, r->id, bk, n_bk, out, n);
 		goto end;
 	}
-	sqlite3_stmt *q = vms_conn_stmt(c, slot);
-	if (!q || sqlite3_bind_int64(q, 1, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 2, from_ms) != SQLITE_OK || sqlite3_bind_int64(q, 3, to_ms) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto end;
-	}
+	const int64_t args[] = {r->id, r->from_ms, r->to_ms};
+	sqlite3_stmt *q = vms_conn_stmt(c, r->slot);
 	struct layouts ls = {maps, n_maps};
-	err = vms_store_rows(q, out, n, sizeof **out, read_sample_row, &ls);
+	if ((err = vms_store_bind_i64s(q, 3, args)) == VMS_OK)
+		err = vms_store_rows(q, out, n, sizeof **out, read_sample_row, &ls);
 end:
 	vms_conn_exec(c, VMS_ST_END);
 out:
@@ -786,14 +840,31 @@ out:
 int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
                       struct vms_sample **out, size_t *n)
 {
-	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, 0, out, n);
+	struct sample_read r = {.slot = VMS_ST_SAMPLES_RANGE, .id = id, .from_ms = from_ms, .to_ms = to_ms};
+	return read_samples(st, &r, out, n);
+}
+
+int vms_store_samples_points(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                             uint64_t max_points, struct vms_sample **out, size_t *n, uint64_t *count,
+                             int64_t *bucket_ms)
+{
+	struct sample_read r = {.slot = VMS_ST_SAMPLES_RANGE,
+	                        .id = id,
+	                        .from_ms = from_ms,
+	                        .to_ms = to_ms,
+	                        .max_points = max_points ? max_points : 1};
+	int err = read_samples(st, &r, out, n);
+	*count = err == VMS_OK ? r.count : 0;
+	*bucket_ms = err == VMS_OK ? r.bucket_ms : 0;
+	return err;
 }
 
 int vms_store_sample_latest(struct vms_store *st, int64_t id, struct vms_sample *out)
 {
 	struct vms_sample *all = NULL;
 	size_t n = 0;
-	int err = read_samples(st, VMS_ST_SAMPLE_LATEST, id, 0, 0, 0, &all, &n);
+	struct sample_read r = {.slot = VMS_ST_SAMPLE_LATEST, .id = id};
+	int err = read_samples(st, &r, &all, &n);
 	if (err == VMS_OK && !n)
 		err = VMS_ERR_NOT_FOUND;
 	if (err == VMS_OK)
@@ -810,7 +881,12 @@ int vms_store_samples_downsampled(struct vms_store *st, int64_t id, int64_t from
 		*n = 0;
 		return VMS_ERR_INVALID;
 	}
-	return read_samples(st, VMS_ST_SAMPLES_RANGE, id, from_ms, to_ms, bucket_ms, out, n);
+	struct sample_read r = {.slot = VMS_ST_SAMPLES_RANGE,
+	                        .id = id,
+	                        .from_ms = from_ms,
+	                        .to_ms = to_ms,
+	                        .bucket_ms = bucket_ms};
+	return read_samples(st, &r, out, n);
 }
 
 int vms_store_samples_stats(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms, uint64_t *count,

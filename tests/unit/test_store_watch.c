@@ -321,6 +321,36 @@ static void test_downsampled(void)
 	free(got);
 	CHECK(vms_store_samples_downsampled(st, id, 30000, 99000, 1000, &got, &n) == VMS_OK && n == 0);
 	free(got);
+	/* what the samples route calls: one pass, the same buckets as the two calls above give */
+	int64_t bucket = -1;
+	CHECK(vms_store_samples_points(st, id, 0, 0, 4, &got, &n, &count, &bucket) == VMS_OK && count == 10 &&
+	      bucket == 9000 / 4 + 1 && n == 4);
+	struct vms_sample *two = NULL;
+	size_t n2 = 0;
+	CHECK(vms_store_samples_downsampled(st, id, 10000, 19000, 9000 / 4 + 1, &two, &n2) == VMS_OK &&
+	      n2 == n);
+	for (size_t i = 0; i < n && i < n2; i++)
+		CHECK(got[i].t_ms == two[i].t_ms && got[i].n_merged == two[i].n_merged &&
+		      got[i].committed_min == two[i].committed_min &&
+		      got[i].committed_max == two[i].committed_max && got[i].flags == two[i].flags &&
+		      got[i].snapshot_id == two[i].snapshot_id &&
+		      !memcmp(got[i].summary, two[i].summary, sizeof got[i].summary));
+	CHECK(n == 4 && got[0].n_merged == 3 && got[0].committed_max == 50u << 10 &&
+	      got[1].snapshot_id == 0 && got[1].flags == VMS_SAMPLE_GAP_BEFORE && got[3].t_ms == 19000);
+	free(got);
+	free(two);
+	/* few enough samples: every one, not downsampled; a part of the range; an empty range */
+	CHECK(vms_store_samples_points(st, id, 0, 0, 10, &got, &n, &count, &bucket) == VMS_OK &&
+	      count == 10 && bucket == 0 && n == 10 && got[1].total[VMS_COL_COMMITTED] == 50u << 10 &&
+	      got[2].snapshot_id == snap);
+	free(got);
+	CHECK(vms_store_samples_points(st, id, 12000, 15500, 2, &got, &n, &count, &bucket) == VMS_OK &&
+	      count == 4 && bucket == 3000 / 2 + 1 && n == 2 && got[0].t_ms == 13000 &&
+	      got[0].n_merged == 2 && got[1].t_ms == 15000 && got[1].n_merged == 2);
+	free(got);
+	CHECK(vms_store_samples_points(st, id, 30000, 99000, 1000, &got, &n, &count, &bucket) == VMS_OK &&
+	      n == 0 && count == 0 && bucket == 0);
+	free(got);
 
 	/* schema 5: a watch on a name follows restarts */
 	struct vms_watch f = {.pid = 7, .start_time = 70, .name = "srv", .interval_ms = 1000, .follow = 1};
