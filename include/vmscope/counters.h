@@ -18,10 +18,5 @@ struct vms_counters {
 /* Read them. Returns VMS_OK, VMS_ERR_NO_SUCH_PROCESS (no such pid, or it is gone), VMS_ERR_EXITED
  * (it went away between the two reads), VMS_ERR_PERMISSION, VMS_ERR_NOMEM or VMS_ERR_IO. */
 int vms_counters_read(pid_t pid, struct vms_counters *out);
-/* Only stat's fields (start_time, min_flt, maj_flt, threads from stat field 20, state; vm_rss
- * and vm_swap stay 0): one open and one read, for a caller that reads status anyway (the
- * sampler takes them from the snapshot's status). Same returns as vms_counters_read, without
- * VMS_ERR_EXITED for a pid that is gone before the open (VMS_ERR_NO_SUCH_PROCESS). */
-int vms_counters_read_stat(pid_t pid, struct vms_counters *out);
 
 #endif

@@ -32,14 +32,13 @@ struct vms_timeline_head {
 	int64_t started_at_ms;
 };
 
-/* A sample as the API's JSON object, written directly (server/json/json_write_samples.c):
+/* A sample as the API's JSON object (each element of vms_json_write_samples' "samples"):
  * t_ms, gap_before, restart, snapshot_by_threshold, snapshot_id (null when none), threads,
  * vm_rss, vm_swap, min_flt, maj_flt, total {columns}, types {type: {blocks, largest, regions,
  * columns}} with empty types left out. Only the columns in colmask (bit 1 << enum vms_col) in
  * "total" and each type; blocks, largest and regions only with every column
- * (VMS_SAMPLE_ALL_COLUMNS). *out is malloc'd (free with free()). VMS_OK or VMS_ERR_NOMEM. */
+ * (VMS_SAMPLE_ALL_COLUMNS). */
 #define VMS_SAMPLE_ALL_COLUMNS ((1u << VMS_COL_COUNT) - 1u)
-int vms_json_write_sample(const struct vms_sample *s, uint32_t colmask, char **out, size_t *len);
 
 /* The answer of GET /api/v1/watches/{id}/samples (docs/api.md, "Watches"). */
 struct vms_samples_answer {
@@ -51,10 +50,10 @@ struct vms_samples_answer {
 	int64_t bucket_ms;                /* > 0: downsampled into buckets of that many ms; else 0 */
 	const struct vms_sample *samples; /* n of them, oldest first */
 	size_t n;
-	uint32_t colmask; /* as vms_json_write_sample's */
+	uint32_t colmask; /* the columns of each sample, as above */
 };
 /* {"watch_id", "count", "watch_state", "live":{"waited","refused"}, "downsampled", "bucket_ms"
- * (null when not), "samples":[each as vms_json_write_sample, downsampled ones followed by
+ * (null when not), "samples":[each sample as above, downsampled ones followed by
  * "samples" (n_merged), "committed_min", "committed_max"]}, written directly. *out is malloc'd.
  * VMS_OK or VMS_ERR_NOMEM. */
 int vms_json_write_samples(const struct vms_samples_answer *a, char **out, size_t *len);

@@ -18,6 +18,7 @@
 #include "vmscope/pages.h"
 #include "vmscope/proclist.h"
 #include "vmscope/snapshot.h"
+#include "vmscope/util.h"
 
 static void snapshot_usage(FILE *f)
 {
@@ -396,14 +397,8 @@ struct target_list {
 
 static int add_target(struct target_list *tl, const char *text, int by_cmdline)
 {
-	if (tl->n == tl->cap) {
-		size_t cap = tl->cap ? 2 * tl->cap : 4;
-		struct target *v = realloc(tl->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		tl->v = v;
-		tl->cap = cap;
-	}
+	if (VMS_GROW(tl->v, tl->n, tl->cap, 4))
+		return -1;
 	tl->v[tl->n++] = (struct target){text, by_cmdline};
 	return 0;
 }

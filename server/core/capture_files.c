@@ -1,6 +1,7 @@
 /* The file evidence of a capture (contract in vmscope/capture_files.h): bounded reads of the
  * mapped files' ELF skeletons and runtime data files; the parsing is elf.c's. */
 #include "vmscope/capture_files.h"
+#include "vmscope/util.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -106,13 +107,15 @@ static void elf_skeleton(struct gather *g, const unsigned char *eh, size_t eh_le
 	free(sh);
 }
 
-/* Whether an earlier region of s maps the same file (path and inode): each file once. */
-static int seen_before(const struct vms_snapshot *s, size_t i)
+/* Whether one of the regions firsts[0..n) (the first region of each file taken so far) maps the
+ * same file as region i (path and inode): each file once, at a cost of the distinct files, not
+ * of every earlier region. */
+static int seen_before(const struct vms_snapshot *s, size_t i, const size_t *firsts, size_t n)
 {
 	const struct vms_region *r = &s->regions[i];
-	for (size_t k = 0; k < i; k++) {
-		const struct vms_region *q = &s->regions[k];
-		if (q->inode == r->inode && q->path && !q->deleted && !strcmp(q->path, r->path))
+	for (size_t k = 0; k < n; k++) {
+		const struct vms_region *q = &s->regions[firsts[k]];
+		if (q->inode == r->inode && !strcmp(q->path, r->path))
 			return 1;
 	}
 	return 0;
@@ -132,11 +135,18 @@ int vms_capture_file_ranges(const struct vms_snapshot *s, pid_t pid, size_t max_
 		close(rootfd);
 		return VMS_ERR_NOMEM;
 	}
+	size_t *firsts = NULL, n_firsts = 0, cap_firsts = 0;
 	for (size_t i = 0; i < s->n_regions && !g.stopped; i++) {
 		const struct vms_region *r = &s->regions[i];
 		struct stat st;
-		if (!r->path || r->path[0] != '/' || !r->inode || r->deleted || seen_before(s, i))
+		if (!r->path || r->path[0] != '/' || !r->inode || r->deleted ||
+		    seen_before(s, i, firsts, n_firsts))
 			continue;
+		if (VMS_GROW(firsts, n_firsts, cap_firsts, 64)) {
+			g.stopped = 1;
+			break;
+		}
+		firsts[n_firsts++] = i;
 		if ((g.fd = vms_attr_open_regular(rootfd, r->path, &st)) < 0)
 			continue;
 		if ((uint64_t)st.st_ino == r->inode && st.st_size > 0) {
@@ -155,6 +165,7 @@ int vms_capture_file_ranges(const struct vms_snapshot *s, pid_t pid, size_t max_
 		}
 		close(g.fd);
 	}
+	free(firsts);
 	free(g.buf);
 	close(rootfd);
 	return g.stopped ? VMS_ERR_NOMEM : VMS_OK;

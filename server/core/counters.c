@@ -25,18 +25,6 @@ static int from_stat(const struct vms_buf *b, struct vms_counters *out)
 	return VMS_OK;
 }
 
-int vms_counters_read_stat(pid_t pid, struct vms_counters *out)
-{
-	char path[40];
-	struct vms_buf b = {0};
-	memset(out, 0, sizeof *out);
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int rc = vms_procfs_read(AT_FDCWD, path, &b); /* an absolute path: one open, no directory */
-	int err = rc < 0 ? vms_procfs_err(-rc, 0) : from_stat(&b, out);
-	free(b.data);
-	return err;
-}
-
 int vms_counters_read(pid_t pid, struct vms_counters *out)
 {
 	char path[32];

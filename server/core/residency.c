@@ -4,6 +4,7 @@
  * for every page of every accessible VMA of the range (8 bytes per page, slower). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,17 +476,29 @@ static size_t live_anon_ranges(int maps_fd, uint64_t start, uint64_t end, struct
 /* 1 when this kernel tracks soft-dirty bits (CONFIG_MEM_SOFT_DIRTY and an architecture that
  * has the PTE bit): a page of our own stack just written shows pagemap bit 55. Without it the
  * bit is never set, and a residency that claimed to know it would show every page clean. */
-static int soft_dirty_tracked(uint64_t ps)
+static pthread_once_t soft_dirty_once = PTHREAD_ONCE_INIT;
+static int soft_dirty_on;
+
+static void probe_soft_dirty(void)
 {
 	volatile unsigned char probe[1];
 	probe[0] = 1;
 	uint64_t e = 0;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint64_t ps = psz > 0 ? (uint64_t)psz : 4096;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return;
 	ssize_t got = pread(fd, &e, sizeof e, (off_t)((uintptr_t)probe / ps * 8));
 	close(fd);
-	return got == (ssize_t)sizeof e && (e & PM_PRESENT) && (e & PM_SOFT_DIRTY);
+	soft_dirty_on = got == (ssize_t)sizeof e && (e & PM_PRESENT) && (e & PM_SOFT_DIRTY);
+}
+
+/* The kernel's answer does not change while we run: probed once. */
+static int soft_dirty_tracked(void)
+{
+	pthread_once(&soft_dirty_once, probe_soft_dirty);
+	return soft_dirty_on;
 }
 
 static uint64_t user_top(uint64_t ps)
@@ -524,7 +537,7 @@ int vms_residency_read(pid_t pid, uint64_t start, uint64_t end, const struct vms
 	}
 	struct builder b = {.r = out, .max_runs = o->max_runs};
 	int rc = -(EINVAL + 2);
-	uint32_t no_sd = soft_dirty_tracked(ps) ? 0 : VMS_PG_SOFT_DIRTY;
+	uint32_t no_sd = soft_dirty_tracked() ? 0 : VMS_PG_SOFT_DIRTY;
 	if (!o->force_pagemap) {
 		maps_fd = openat(dirfd, "maps", O_RDONLY | O_CLOEXEC);
 		out->method = VMS_RES_PAGEMAP_SCAN;

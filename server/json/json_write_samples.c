@@ -72,15 +72,6 @@ static void sample_members(struct vms_sb *sb, const struct vms_sample *s, uint32
 	VMS_JO_LIT(sb, "}");
 }
 
-int vms_json_write_sample(const struct vms_sample *s, uint32_t colmask, char **out, size_t *len)
-{
-	struct vms_sb sb = {0};
-	VMS_JO_LIT(&sb, "{");
-	sample_members(&sb, s, colmask, 1);
-	VMS_JO_LIT(&sb, "}");
-	return vms_sb_finish(&sb, out, len);
-}
-
 char *vms_json_timeline_sample(const struct vms_sample *s, int full_snapshot)
 {
 	struct vms_sb sb = {0};
