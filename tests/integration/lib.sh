@@ -60,6 +60,12 @@ ok() {
 }
 skip() { skipped=$((skipped + 1)); echo "SKIP: $*" >&2; }
 is() { [ "$1" = "$2" ]; }
+# run ARGS...: the CLI; exit code in $rc, stdout in $TMP/out, stderr in $TMP/err
+run() {
+	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+}
+err_says() { grep -q -- "$1" "$TMP/err"; }
 jqt() { jq -e "$@" "$TMP/b" >/dev/null 2>&1; } # jqt [jq options] FILTER: on the last body
 hdr() { grep -i "^$1:" "$TMP/h" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 no_hdr() { ! grep -qi "^$1" "$TMP/h"; }

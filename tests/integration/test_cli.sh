@@ -29,12 +29,6 @@ PREFIXED=$!
 ODD=$!
 PIDS+=("$TPID" "$EXACT" "$PREFIXED" "$ODD")
 
-# run ARGS...: exit code in $rc, stdout in $TMP/out, stderr in $TMP/err
-run() {
-	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-}
-err_says() { grep -q -- "$1" "$TMP/err"; }
 empty_out() { [ ! -s "$TMP/out" ]; }
 
 run snapshot -p -5

@@ -2,7 +2,7 @@
 # Several processes in one `vmscope snapshot` run (issue 12, point 11: "only one pid per run"),
 # on two processes this script starts (copies of sleep: static, so two scans of one of them
 # give the same allocations):
-#   * text: one report per process, each after a "==== process PID (NAME) ====" line, in order;
+#   * text: one report per process, each after a "======== process PID (NAME) ========" line, in order;
 #   * --json: JSON Lines, one snapshot per line, each with the allocations a run of that process
 #     alone gives (addresses and types);
 #   * CSV: one header row, then the details rows of each process with its PID first, as many
@@ -33,11 +33,6 @@ GONE=$!
 wait $GONE # a pid that was ours and is gone
 PIDS+=("$A" "$B")
 
-run() {
-	"$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-}
-err_says() { grep -q -- "$1" "$TMP/err"; }
 
 # text
 run snapshot -p "$A" -p vmsmulti-b
