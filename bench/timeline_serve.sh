@@ -13,7 +13,9 @@ bench_workdir timeline_serve
 N=${N:-20}
 db=${DB:-}
 if [ -z "$db" ]; then
+	bench_need_built timeline_serve.sh "$build" "$build/bench/timeline_bench"
 	db=$("$build/bench/timeline_bench" 86400 keep | sed -n 's/^kept //p')
+	[ -n "$db" ] || { echo "timeline_serve.sh: timeline_bench kept no database" >&2; exit 1; }
 	keep_dir=$(dirname "$db")
 	trap 'bench_cleanup; rm -rf "$keep_dir"' EXIT
 fi
