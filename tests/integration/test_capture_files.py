@@ -75,10 +75,6 @@ def strip(doc, numbers):
     return doc
 
 
-def first_diff(a, b):
-    return golden_check.first_difference(a, b)
-
-
 class Sparse:
     """A file rebuilt from the capture's ranges: reading outside them is an error."""
 
@@ -141,12 +137,12 @@ def run(tmp):
                                              capture_output=True, check=True, timeout=120).stdout)
             opened = json.loads(subprocess.run([hc.BIN, "snapshot", "--from", cap, "--json"],
                                                capture_output=True, check=True, timeout=120).stdout)
-            numbers = first_diff(strip(opened, "all"), strip(live, "all"))
+            numbers = golden_check.first_difference(strip(opened, "all"), strip(live, "all"))
             if not numbers:
                 break
-        d = first_diff(strip(opened, "none"), strip(live, "none"))
+        d = golden_check.first_difference(strip(opened, "none"), strip(live, "none"))
         hc.check("the capture opened is the live scan: types, details, parts, regions, roles, threads", not d, d)
-        d = first_diff(strip(opened, "own"), strip(live, "own"))
+        d = golden_check.first_difference(strip(opened, "own"), strip(live, "own"))
         hc.check("...and its size, rss, anonymous, swap, locked... numbers", not d, d)
         print(f"every number, sharing counters included: {'identical' if not numbers else 'moved: ' + numbers}"
               f" (try {attempt + 1} of 5; other processes map the same library pages)")
