@@ -134,6 +134,17 @@ int vms_store_watch_delete(struct vms_store *st, int64_t id);
  * no room, this watch's oldest samples make room. VMS_ERR_FULL when even that leaves none.
  * VMS_ERR_NOT_FOUND when there is no such watch. */
 int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s);
+/* A sample to store with vms_store_samples_put, and what became of it. */
+struct vms_sample_put {
+	int64_t watch_id;
+	struct vms_sample sample;
+	int err; /* out: vms_store_sample_put's answer for this one */
+};
+/* Store n samples (of one watch or several) as vms_store_sample_put does each, in one
+ * transaction (one commit: what a sampler with many watches saves). When any one of them
+ * cannot be stored, none is stored that way: each is then stored on its own, so each gets its
+ * own answer in items[i].err and one watch's failure (deleted, full) costs the others nothing. */
+void vms_store_samples_put(struct vms_store *st, struct vms_sample_put *items, size_t n);
 /* The samples of watch id with from_ms <= t_ms <= to_ms (0/0: all), oldest first; caller frees
  * *out with free(). */
 int vms_store_samples(struct vms_store *st, int64_t id, int64_t from_ms, int64_t to_ms,

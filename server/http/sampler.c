@@ -8,7 +8,16 @@
  * A tick that takes longer than the interval backs the watch off (twice the tick's duration,
  * at most VMS_WATCH_MAX_INTERVAL_MS) and says so; it returns to its interval once ticks are fast
  * again. A watch ends when its process exits (or its pid now names another process: the start
- * time differs), when its duration runs out, or when it is stopped; the note says which and when. */
+ * time differs), when its duration runs out, or when it is stopped; the note says which and when.
+ *
+ * Samples are written in groups: a tick queues its sample, and the queue is written in one
+ * transaction (vms_store_samples_put) when the sampler has nothing due before the oldest queued
+ * sample is FLUSH_WINDOW_MS old, when that age is reached, when PENDING_MAX are queued, and
+ * before a watch is removed or the sampler stops. A lone watch at 1 Hz is written at once
+ * after each tick; many watches, or short intervals, share one commit (one WAL write of the
+ * same few pages instead of one per sample). A sample is visible (GET, long polls) once
+ * written: at most FLUSH_WINDOW_MS after its tick. A paused watch (full store) writes its
+ * samples at once, as before. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +32,9 @@
 #include "vmscope/store_watch.h"
 #include "vmscope/util.h"
 
-#define NOTE_MAX 768 /* room for the database directory's path in a paused note */
+#define NOTE_MAX 768        /* room for the database directory's path in a paused note */
+#define FLUSH_WINDOW_MS 500 /* the longest a queued sample waits to be written */
+#define PENDING_MAX 64      /* queued samples written at once, at most */
 
 struct active {
 	int64_t id;
@@ -71,6 +82,13 @@ struct vms_sampler {
 	int stop;
 	struct active *w;
 	size_t n, cap;
+	/* The queue of samples not written yet (under lock; see the top of this file), and the
+	 * batch being written (the sampler thread's, while flushing is set). */
+	struct vms_sample_put *pending, *batch;
+	size_t n_pending;
+	int64_t oldest_pending_mono; /* when the oldest queued sample was queued */
+	int flushing;                /* a batch is being written (the lock is not held meanwhile) */
+	int flush_now;               /* vms_sampler_remove wants the queue written */
 };
 
 /* Write a note when it differs from the last one (the store is not written every tick). */
@@ -218,8 +236,74 @@ static void drop_active(struct vms_sampler *sp, size_t i)
 	sp->w[i] = sp->w[--sp->n];
 }
 
-/* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). */
-static void tick(struct vms_sampler *sp, struct active *a)
+static struct active *find_active(struct vms_sampler *sp, int64_t id)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->w[i].id == id)
+			return &sp->w[i];
+	return NULL;
+}
+
+/* Write the queued samples in one transaction (the caller holds the lock: it is released while
+ * writing, and flushing keeps a second flush and vms_sampler_remove waiting). Each one's outcome
+ * goes to its watch as tick() does for a sample written at once. Called by the sampler thread
+ * between ticks only (no watch is busy then). */
+static void flush(struct vms_sampler *sp)
+{
+	char note[NOTE_MAX], when[40];
+	struct vms_sample_put *b = sp->pending;
+	size_t n = sp->n_pending;
+	if (!n || sp->flushing)
+		return;
+	sp->pending = sp->batch;
+	sp->batch = b;
+	sp->n_pending = 0;
+	sp->flush_now = 0;
+	sp->flushing = 1;
+	pthread_mutex_unlock(&sp->lock);
+	vms_store_samples_put(sp->h->store, b, n);
+	pthread_mutex_lock(&sp->lock);
+	int64_t now = vms_wall_ms();
+	for (size_t k = 0; k < n; k++) {
+		struct active *a = find_active(sp, b[k].watch_id);
+		if (!a) /* ended or removed since its tick */
+			continue;
+		if (b[k].err == VMS_OK) {
+			if (b[k].sample.t_ms > a->last_sample_ms)
+				a->last_sample_ms = b[k].sample.t_ms;
+		} else if (b[k].err == VMS_ERR_NOT_FOUND) { /* deleted meanwhile */
+			a->removed = 1;
+		} else if (b[k].err == VMS_ERR_FULL) { /* its next tick says so and retries slowly */
+			pause_full(sp, a, now);
+		} else {
+			vms_format_time_ms(b[k].sample.t_ms, when, sizeof when);
+			snprintf(note, sizeof note, "sample at %s not stored: %s", when,
+			         vms_strerror(b[k].err));
+			set_note(sp, a, note);
+		}
+	}
+	for (size_t i = sp->n; i-- > 0;)
+		if (sp->w[i].removed)
+			drop_active(sp, i);
+	sp->flushing = 0;
+	pthread_cond_broadcast(&sp->tick_done); /* long polls, and vms_sampler_remove */
+}
+
+/* Is a sample of watch id queued or being written? */
+static int has_unwritten(const struct vms_sampler *sp, int64_t id)
+{
+	if (sp->flushing)
+		return 1;
+	for (size_t k = 0; k < sp->n_pending; k++)
+		if (sp->pending[k].watch_id == id)
+			return 1;
+	return 0;
+}
+
+/* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). Its sample is
+ * put in *queued (queued->watch_id set) when it is to be written with others (queued NULL: it
+ * is written here). */
+static void tick(struct vms_sampler *sp, struct active *a, struct vms_sample_put *queued)
 {
 	struct vms_http *h = sp->h;
 	char note[NOTE_MAX], when[40];
@@ -322,6 +406,14 @@ static void tick(struct vms_sampler *sp, struct active *a)
 	if (!a->base.set && (a->on_allocations || a->on_committed) &&
 	    vms_churn_remember(&a->base, s) != VMS_OK)
 		vms_churn_clear(&a->base); /* no full snapshot yet (snapshot_every_s 0): measure from here */
+	if (!a->paused_since_ms && queued) { /* written with others: flush() */
+		queued->watch_id = a->id;
+		queued->sample = smp;
+		a->gap_next = 0;
+		a->restart_next = 0;
+		err = VMS_OK;
+		goto stored;
+	}
 	err = vms_store_sample_put(h->store, a->id, &smp);
 	if (err == VMS_ERR_NOT_FOUND) { /* deleted meanwhile */
 		a->removed = 1;
@@ -345,6 +437,7 @@ static void tick(struct vms_sampler *sp, struct active *a)
 			a->eff_interval_ms = a->interval_ms;
 		}
 	}
+stored:
 	a->ticks++;
 
 	/* Back off when a tick takes longer than the interval. */
@@ -396,6 +489,17 @@ static void *sampler_main(void *arg)
 			if (a->next_mono_ms < soonest)
 				soonest = a->next_mono_ms;
 		}
+		if (sp->n_pending) {
+			int64_t deadline = sp->oldest_pending_mono + FLUSH_WINDOW_MS;
+			/* now, or (nothing due) when no tick comes before the deadline */
+			if (sp->flush_now || sp->n_pending >= PENDING_MAX || now >= deadline ||
+			    (!due && soonest >= deadline)) {
+				flush(sp);
+				continue;
+			}
+			if (soonest > deadline)
+				soonest = deadline;
+		}
 		if (!due) {
 			struct timespec until;
 			clock_gettime(CLOCK_MONOTONIC, &until);
@@ -413,9 +517,13 @@ static void *sampler_main(void *arg)
 		due->busy = 1;
 		struct active copy = *due;
 		int64_t id = due->id;
+		struct vms_sample_put *queued = &sp->pending[sp->n_pending]; /* room: flushed above */
+		queued->watch_id = 0;
 		pthread_mutex_unlock(&sp->lock);
-		tick(sp, &copy);
+		tick(sp, &copy, queued);
 		pthread_mutex_lock(&sp->lock);
+		if (queued->watch_id && !sp->n_pending++)
+			sp->oldest_pending_mono = vms_mono_ms();
 		for (size_t i = 0; i < sp->n; i++) {
 			struct active *a = &sp->w[i];
 			if (a->id != id)
@@ -433,6 +541,7 @@ static void *sampler_main(void *arg)
 		}
 		pthread_cond_broadcast(&sp->tick_done);
 	}
+	flush(sp); /* what the last ticks queued */
 	pthread_mutex_unlock(&sp->lock);
 	return NULL;
 }
@@ -501,16 +610,15 @@ int vms_sampler_remove(struct vms_http *h, int64_t id)
 		sp->w[i].removed = 1;
 		pthread_cond_wait(&sp->tick_done, &sp->lock);
 	}
+	/* Its queued samples are written first (the sampler thread writes them at once; when it
+	 * stops it writes the queue before it ends). */
+	while (sp->started && has_unwritten(sp, id)) {
+		sp->flush_now = 1;
+		pthread_cond_signal(&sp->cond);
+		pthread_cond_wait(&sp->tick_done, &sp->lock);
+	}
 	pthread_mutex_unlock(&sp->lock);
 	return found;
-}
-
-static struct active *find_active(struct vms_sampler *sp, int64_t id)
-{
-	for (size_t i = 0; i < sp->n; i++)
-		if (sp->w[i].id == id)
-			return &sp->w[i];
-	return NULL;
 }
 
 int vms_sampler_wait(struct vms_http *h, int64_t id, int64_t after_ms, int64_t timeout_ms)
@@ -623,6 +731,14 @@ int vms_sampler_start(struct vms_http *h)
 	if (!sp)
 		return VMS_ERR_NOMEM;
 	sp->h = h;
+	sp->pending = calloc(PENDING_MAX, sizeof *sp->pending);
+	sp->batch = calloc(PENDING_MAX, sizeof *sp->batch);
+	if (!sp->pending || !sp->batch) {
+		free(sp->pending);
+		free(sp->batch);
+		free(sp);
+		return VMS_ERR_NOMEM;
+	}
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -662,6 +778,8 @@ void vms_sampler_stop(struct vms_http *h)
 	while (sp->n)
 		drop_active(sp, sp->n - 1);
 	free(sp->w);
+	free(sp->pending);
+	free(sp->batch);
 	free(sp);
 	h->sampler = NULL;
 }

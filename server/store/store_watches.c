@@ -562,29 +562,25 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 	}
 }
 
-int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s)
+/* Inside the writer's transaction: sample s of watch id (vms_store_sample_put's contract).
+ * *layout: the layout id used (cached in st->sample_layout by the caller once committed). */
+static int put_sample_in_tx(struct vms_store *st, int64_t id, const struct vms_sample *s, int64_t *layout)
 {
 	unsigned char blob[2 + N_ROWS * N_FIELDS * 10];
-	int err;
-	if (!st || !s || id <= 0)
-		return VMS_ERR_INVALID;
 	size_t len = blob_encode(s, blob);
 	uint64_t bytes = len + ROW_OVERHEAD;
-
-	if ((err = vms_store_write_begin(st)) != VMS_OK)
-		return err;
 	struct vms_conn *w = &st->writer;
 	sqlite3_stmt *q;
-	int64_t layout = 0;
 	int64_t retention_s = 0;
+	int err;
 	if ((err = vms_store_query_i64(w, VMS_ST_WATCH_RETENTION, 1, &id, &retention_s)) != VMS_OK)
-		goto out;
+		return err;
 	if (retention_s > 0 && (err = drop_samples_before(w, id, s->t_ms - retention_s * 1000)) != VMS_OK)
-		goto out;
+		return err;
 	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
-		goto out;
-	if ((err = layout_id(st, w, &layout)) != VMS_OK)
-		goto out;
+		return err;
+	if ((err = layout_id(st, w, layout)) != VMS_OK)
+		return err;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
 	/* ?1..?8 counters, ?9 the full snapshot (NULL: none), ?10 layout, ?11 bytes, ?12 the blob,
 	 * ?13 total committed */
@@ -599,32 +595,69 @@ int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_samp
 	if ((err = vms_store_bind_i64s(q, 8, cols)) != VMS_OK ||
 	    (s->snapshot_id > 0 ? sqlite3_bind_int64(q, 9, s->snapshot_id) : sqlite3_bind_null(q, 9)) !=
 	        SQLITE_OK ||
-	    sqlite3_bind_int64(q, 10, layout) != SQLITE_OK ||
+	    sqlite3_bind_int64(q, 10, *layout) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 11, (int64_t)bytes) != SQLITE_OK ||
 	    sqlite3_bind_blob(q, 12, blob, (int)len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(q, 13, (int64_t)s->total[VMS_COL_COMMITTED]) != SQLITE_OK) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
+	    sqlite3_bind_int64(q, 13, (int64_t)s->total[VMS_COL_COMMITTED]) != SQLITE_OK)
+		return VMS_ERR_IO;
 	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto out;
+		return err;
 	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
-	if (vms_store_bind2(q, id, (int64_t)bytes)) {
-		err = VMS_ERR_IO;
-		goto out;
-	}
-	if ((err = vms_store_step_done(q)) != VMS_OK)
-		goto out;
-	/* cached before the commit (under the lock); taken back below if the commit fails */
-	st->sample_layout = layout;
-out:
-	if ((err = vms_store_write_end(st, err)) != VMS_OK) {
+	if (vms_store_bind2(q, id, (int64_t)bytes))
+		return VMS_ERR_IO;
+	return vms_store_step_done(q);
+}
+
+/* End the transaction of a sample put; the layout it used is cached once committed. */
+static int end_sample_tx(struct vms_store *st, int err, int64_t layout)
+{
+	if (err == VMS_OK && layout)
+		st->sample_layout = layout; /* cached before the commit (under the lock); taken back below */
+	if ((err = vms_store_write_end(st, err)) != VMS_OK && layout) {
 		pthread_mutex_lock(&st->wlock);
 		if (st->sample_layout == layout)
 			st->sample_layout = 0;
 		pthread_mutex_unlock(&st->wlock);
 	}
 	return err;
+}
+
+int vms_store_sample_put(struct vms_store *st, int64_t id, const struct vms_sample *s)
+{
+	int64_t layout = 0;
+	int err;
+	if (!st || !s || id <= 0)
+		return VMS_ERR_INVALID;
+	if ((err = vms_store_write_begin(st)) != VMS_OK)
+		return err;
+	return end_sample_tx(st, put_sample_in_tx(st, id, s, &layout), layout);
+}
+
+void vms_store_samples_put(struct vms_store *st, struct vms_sample_put *items, size_t n)
+{
+	int64_t layout = 0;
+	int err = VMS_OK;
+	size_t i;
+	if (!n)
+		return;
+	if (!st)
+		err = VMS_ERR_INVALID;
+	for (i = 0; i < n && err == VMS_OK; i++)
+		if (items[i].watch_id <= 0)
+			err = VMS_ERR_INVALID;
+	if (err == VMS_OK && n > 1 && (err = vms_store_write_begin(st)) == VMS_OK) {
+		for (i = 0; i < n && err == VMS_OK; i++)
+			err = put_sample_in_tx(st, items[i].watch_id, &items[i].sample, &layout);
+		if ((err = end_sample_tx(st, err, layout)) == VMS_OK) {
+			for (i = 0; i < n; i++)
+				items[i].err = VMS_OK;
+			return;
+		}
+	}
+	/* One of them cannot be stored (or the batch could not be written): each on its own, so
+	 * that each gets its own answer and the others are stored. */
+	for (i = 0; i < n; i++)
+		items[i].err = vms_store_sample_put(st, items[i].watch_id, &items[i].sample);
 }
 
 /* One row of VMS_ST_SAMPLES_RANGE or VMS_ST_SAMPLE_AT into *s, its blob decoded with the
