@@ -23,16 +23,21 @@ struct vms_smaps_parser {
 	size_t klen[VMS_SF_COUNT];
 };
 
+static void set_names(struct vms_smaps_parser *p)
+{
+	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		p->kname[f] = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
+		p->klen[f] = vms_smaps_field_kernel_name_len((enum vms_smaps_field)f);
+	}
+}
+
 struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s)
 {
 	struct vms_smaps_parser *p = calloc(1, sizeof *p);
 	if (!p)
 		return NULL;
 	p->s = s;
-	for (int f = 0; f < VMS_SF_COUNT; f++) {
-		p->kname[f] = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
-		p->klen[f] = vms_smaps_field_kernel_name_len((enum vms_smaps_field)f);
-	}
+	set_names(p);
 	return p;
 }
 
@@ -145,13 +150,20 @@ int vms_smaps_parser_finish(struct vms_smaps_parser *p)
 /* Parse hex digits at *pp up to end; at least one digit, at most 16. */
 static int scan_hex(const char **pp, const char *end, uint64_t *out)
 {
+	/* each byte's value + 1 as a hex digit (0: not one): one load a digit */
+	static const unsigned char digit1[256] = {
+	    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+	    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+	};
 	const char *p = *pp;
 	uint64_t v = 0;
-	int n = 0, d;
-	while (p < end && (d = vms_hex_digit((unsigned char)*p)) >= 0) {
+	int n = 0;
+	unsigned d;
+	while (p < end && (d = digit1[(unsigned char)*p]) != 0) {
 		if (++n > 16)
 			return -1;
-		v = v << 4 | (unsigned)d;
+		v = v << 4 | (d - 1);
 		p++;
 	}
 	if (!n)
@@ -274,19 +286,19 @@ enum { KEY_THP = VMS_SF_COUNT, KEY_PKEY, KEY_VMFLAGS };
 static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
 {
 	int guess = ps->next_field;
-	if (guess < VMS_SF_COUNT && vms_smaps_field_kernel_name_len((enum vms_smaps_field)guess) == n &&
-	    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)guess), k, n))
+	if (guess < VMS_SF_COUNT && ps->klen[guess] == n && !memcmp(ps->kname[guess], k, n))
 		return guess;
-	for (int f = 0; f < VMS_SF_COUNT; f++)
-		if (vms_smaps_field_kernel_name_len((enum vms_smaps_field)f) == n &&
-		    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)f), k, n))
-			return f;
+	/* the three lines that follow the counters in every region (the search below would read
+	 * the whole table for each of them) */
 	if (n == 11 && !memcmp(k, "THPeligible", 11))
 		return KEY_THP;
 	if (n == 13 && !memcmp(k, "ProtectionKey", 13))
 		return KEY_PKEY;
 	if (n == 7 && !memcmp(k, "VmFlags", 7))
 		return KEY_VMFLAGS;
+	for (int f = 0; f < VMS_SF_COUNT; f++)
+		if (ps->klen[f] == n && !memcmp(ps->kname[f], k, n))
+			return f;
 	return -1;
 }
 
@@ -297,9 +309,8 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 	 * the colon; then the spaces that pad values to a column, eight at a time. */
 	const char *colon;
 	int key = ps->next_field;
-	size_t gl = key < VMS_SF_COUNT ? vms_smaps_field_kernel_name_len((enum vms_smaps_field)key) : 0;
-	if (gl && gl < (size_t)(end - p) && p[gl] == ':' &&
-	    !memcmp(vms_smaps_field_kernel_name((enum vms_smaps_field)key), p, gl)) {
+	size_t gl = key < VMS_SF_COUNT ? ps->klen[key] : 0;
+	if (gl && gl < (size_t)(end - p) && p[gl] == ':' && !memcmp(ps->kname[key], p, gl)) {
 		colon = p + gl;
 	} else {
 		if (!(colon = memchr(p, ':', (size_t)(end - p))))
@@ -359,6 +370,8 @@ static const char *fast_key_line(struct vms_smaps_parser *ps, const char *p, con
 	if ((size_t)(end - p) < n + 6 || p[n] != ':' || memcmp(p, ps->kname[f], n) != 0)
 		return NULL;
 	const char *v = p + n + 1;
+	while (end - v >= 8 && !memcmp(v, "        ", 8)) /* the padding to the value's column */
+		v += 8;
 	while (v < end && *v == ' ')
 		v++;
 	uint64_t num = 0;
@@ -423,6 +436,7 @@ int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len)
 void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len)
 {
 	struct vms_smaps_parser ps = {.s = s};
+	set_names(&ps);
 	struct vms_region r;
 	memset(&r, 0, sizeof r);
 	const char *p = buf, *end = buf + len;

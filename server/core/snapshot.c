@@ -75,26 +75,66 @@ int vms_snapshot_adopt(struct vms_snapshot *s, void *block)
 	return vms_pool_adopt(s->pool, block);
 }
 
+/* A mnemonic's two letters as one number (a switch's case). */
+#define VMF2(a, b) ((unsigned)(a) << 8 | (unsigned)(b))
+
 unsigned vms_vmflags_parse(const char *text, size_t len)
 {
-	static const struct {
-		char m[3];
-		unsigned bit;
-	} known[] = {
-	    {"rd", VMS_VMF_RD}, {"wr", VMS_VMF_WR}, {"ex", VMS_VMF_EX}, {"sh", VMS_VMF_SH},
-	    {"gd", VMS_VMF_GD}, {"lo", VMS_VMF_LO}, {"ac", VMS_VMF_AC}, {"nr", VMS_VMF_NR},
-	    {"ht", VMS_VMF_HT}, {"nh", VMS_VMF_NH}, {"hg", VMS_VMF_HG}, {"gu", VMS_VMF_GU},
-	    {"pf", VMS_VMF_PF}, {"io", VMS_VMF_IO}, {"dd", VMS_VMF_DD},
-	};
 	unsigned bits = 0;
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (text[i] == ' ')
 			continue;
 		/* a mnemonic is two letters followed by a space or the end */
 		if (i + 2 == len || text[i + 2] == ' ') {
-			for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-				if (text[i] == known[k].m[0] && text[i + 1] == known[k].m[1])
-					bits |= known[k].bit;
+			switch (VMF2((unsigned char)text[i], (unsigned char)text[i + 1])) {
+			case VMF2('r', 'd'):
+				bits |= VMS_VMF_RD;
+				break;
+			case VMF2('w', 'r'):
+				bits |= VMS_VMF_WR;
+				break;
+			case VMF2('e', 'x'):
+				bits |= VMS_VMF_EX;
+				break;
+			case VMF2('s', 'h'):
+				bits |= VMS_VMF_SH;
+				break;
+			case VMF2('g', 'd'):
+				bits |= VMS_VMF_GD;
+				break;
+			case VMF2('l', 'o'):
+				bits |= VMS_VMF_LO;
+				break;
+			case VMF2('a', 'c'):
+				bits |= VMS_VMF_AC;
+				break;
+			case VMF2('n', 'r'):
+				bits |= VMS_VMF_NR;
+				break;
+			case VMF2('h', 't'):
+				bits |= VMS_VMF_HT;
+				break;
+			case VMF2('n', 'h'):
+				bits |= VMS_VMF_NH;
+				break;
+			case VMF2('h', 'g'):
+				bits |= VMS_VMF_HG;
+				break;
+			case VMF2('g', 'u'):
+				bits |= VMS_VMF_GU;
+				break;
+			case VMF2('p', 'f'):
+				bits |= VMS_VMF_PF;
+				break;
+			case VMF2('i', 'o'):
+				bits |= VMS_VMF_IO;
+				break;
+			case VMF2('d', 'd'):
+				bits |= VMS_VMF_DD;
+				break;
+			default:
+				break;
+			}
 		}
 		while (i < len && text[i] != ' ')
 			i++;
