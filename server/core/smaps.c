@@ -21,13 +21,33 @@ struct vms_smaps_parser {
 	/* the kernel's field names, at hand for the fast path (fast_key_line) */
 	const char *kname[VMS_SF_COUNT];
 	size_t klen[VMS_SF_COUNT];
+	/* "Name:" of each field as two 8-byte words and their masks (bytes past the colon 0),
+	 * compared with the line's first 16 bytes in two loads; klen[f] + 1 <= 16 for all */
+	uint64_t kword[VMS_SF_COUNT][2], kmask[VMS_SF_COUNT][2];
 };
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
 
 static void set_names(struct vms_smaps_parser *p)
 {
 	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		char word[16] = {0}, mask[16] = {0};
 		p->kname[f] = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
 		p->klen[f] = vms_smaps_field_kernel_name_len((enum vms_smaps_field)f);
+		if (p->klen[f] + 1 <= sizeof word) { /* else never matched by words: the general path */
+			memcpy(word, p->kname[f], p->klen[f]);
+			word[p->klen[f]] = ':';
+			memset(mask, 0xff, p->klen[f] + 1);
+		}
+		p->kword[f][0] = load64(word);
+		p->kword[f][1] = load64(word + 8);
+		p->kmask[f][0] = load64(mask);
+		p->kmask[f][1] = load64(mask + 8);
 	}
 }
 
@@ -364,14 +384,22 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 static const char *fast_key_line(struct vms_smaps_parser *ps, const char *p, const char *end)
 {
 	int f = ps->next_field;
-	if (f >= VMS_SF_COUNT)
+	if (f >= VMS_SF_COUNT || end - p < 16 || !ps->kmask[f][0] ||
+	    (load64(p) & ps->kmask[f][0]) != ps->kword[f][0] ||
+	    (load64(p + 8) & ps->kmask[f][1]) != ps->kword[f][1])
 		return NULL;
-	size_t n = ps->klen[f];
-	if ((size_t)(end - p) < n + 6 || p[n] != ':' || memcmp(p, ps->kname[f], n) != 0)
-		return NULL;
-	const char *v = p + n + 1;
-	while (end - v >= 8 && !memcmp(v, "        ", 8)) /* the padding to the value's column */
+	const char *v = p + ps->klen[f] + 1;
+	/* the padding to the value's column, eight bytes at a time */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (end - v >= 8) {
+		uint64_t x = load64(v) ^ 0x2020202020202020ull; /* 0 bytes: spaces */
+		if (x) {
+			v += __builtin_ctzll(x) / 8;
+			break;
+		}
 		v += 8;
+	}
+#endif
 	while (v < end && *v == ' ')
 		v++;
 	uint64_t num = 0;
