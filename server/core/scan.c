@@ -468,10 +468,13 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	*out = NULL;
 	if (pid <= 0)
 		return VMS_ERR_NO_SUCH_PROCESS;
+	/* a watch's memo keeps the directory open between its scans (scan_memo.h) */
+	int memo_dir = opts->memo && !opts->on_text;
 	snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dirfd =
+	    memo_dir ? vms_scan_memo_procdir(opts->memo, pid) : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return vms_procfs_err(errno, 0);
+		return vms_procfs_err(memo_dir ? -dirfd : errno, 0);
 	int mmfd = dirfd; /* where the address space is read: see mm_dir */
 	pid_t mm_tid = pid;
 	s = vms_snapshot_new();
@@ -615,7 +618,10 @@ out:
 	free(b.data);
 	if (mmfd != dirfd)
 		close(mmfd);
-	close(dirfd);
+	if (!memo_dir)
+		close(dirfd);
+	else if (err)
+		vms_scan_memo_forget_procdir(opts->memo); /* it may have exited: open again next time */
 	if (err) {
 		vms_snapshot_free(s);
 		return err;

@@ -1,6 +1,6 @@
-/* A scan memo (vmscope/snapshot.h, scan_memo.h): the mount table's tmpfs devices and the user
- * name, kept between scans of one process. Measured: reading mountinfo was ~4 % of the daemon's
- * CPU watching 50 processes (docs/benchmarks.md, "Timeline"), the NSS lookup ~1 %. */
+/* A scan memo (vmscope/snapshot.h, scan_memo.h): the process's /proc directory, the mount
+ * table's tmpfs devices and the user name, kept between scans of one process. Measured: reading mountinfo was
+ * ~4 % of the daemon's CPU watching 50 processes (docs/benchmarks.md, "Timeline"), the NSS lookup ~1 %. */
 #include "scan_memo.h"
 
 #include <errno.h>
@@ -16,6 +16,8 @@
 #include "vmscope/util.h"
 
 struct vms_scan_memo {
+	int proc_fd; /* /proc/proc_pid, kept open (vms_scan_memo_procdir); -1: none */
+	pid_t proc_pid;
 	int mnt_fd;   /* mountinfo, open since tdevs were read from it; -1: none kept */
 	dev_t ns_dev; /* the mount namespace it shows (stat of /proc/PID/ns/mnt) */
 	ino_t ns_ino;
@@ -30,8 +32,30 @@ struct vms_scan_memo *vms_scan_memo_new(void)
 {
 	struct vms_scan_memo *m = calloc(1, sizeof *m);
 	if (m)
-		m->mnt_fd = -1;
+		m->mnt_fd = m->proc_fd = -1;
 	return m;
+}
+
+int vms_scan_memo_procdir(struct vms_scan_memo *m, pid_t pid)
+{
+	char dir[32];
+	if (m->proc_fd >= 0 && m->proc_pid == pid)
+		return m->proc_fd;
+	vms_scan_memo_forget_procdir(m);
+	snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	m->proc_fd = fd;
+	m->proc_pid = pid;
+	return fd;
+}
+
+void vms_scan_memo_forget_procdir(struct vms_scan_memo *m)
+{
+	if (m->proc_fd >= 0)
+		close(m->proc_fd);
+	m->proc_fd = -1;
 }
 
 static void forget_mounts(struct vms_scan_memo *m)
@@ -49,6 +73,7 @@ void vms_scan_memo_free(struct vms_scan_memo *m)
 	if (!m)
 		return;
 	forget_mounts(m);
+	vms_scan_memo_forget_procdir(m);
 	free(m);
 }
 

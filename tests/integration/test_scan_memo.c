@@ -6,6 +6,9 @@
  *    (private to it, so nothing reaches this system's mounts) mounts a tmpfs and maps a file from
  *    it; the next scan with the same memo calls that mapping Shareable, as a scan without a memo
  *    does. That part needs CLONE_NEWNS (root, or an unprivileged user namespace): else SKIP.
+ *  - the /proc directory the memo keeps never reads another process: once its process exits a
+ *    scan through it fails, even with the pid taken by a new process, and the next scan reads the
+ *    new one (the reuse needs root: ns_last_pid).
  * Prints "N passed, N failed, N skipped". */
 #include <fcntl.h>
 #include <sched.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -171,9 +175,91 @@ out:
 	rmdir(dir);
 }
 
+/* A child named name (its comm) that holds still until killed; the parent returns once the
+ * name is set. */
+static pid_t holder(const char *name)
+{
+	int p[2];
+	char b;
+	if (pipe(p) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name);
+		(void)!write(p[1], "r", 1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], &b, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+/* The memo keeps /proc/PID open between scans: after the process exits, a scan through it fails
+ * (never reads another process), even when a new process has taken the same pid, and the scan
+ * after that opens /proc/PID again and reads the new one. The same pid is had by writing
+ * ns_last_pid (root): else the reuse part is skipped. */
+static void test_pid_reused(void)
+{
+	struct vms_scan_memo *m = vms_scan_memo_new();
+	struct vms_counters c;
+	CHECK(m != NULL);
+	pid_t first = holder("memo-first");
+	CHECK(first > 0);
+	struct vms_snapshot *s = scan(first, m, &c);
+	uint64_t first_start = c.start_time;
+	vms_snapshot_free(s);
+	s = scan(first, m, &c); /* through the kept directory */
+	CHECK(s && c.start_time == first_start && !strcmp(s->name, "memo-first"));
+	vms_snapshot_free(s);
+	kill(first, SIGKILL);
+	waitpid(first, NULL, 0);
+
+	FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+	pid_t second = -1;
+	if (f && fprintf(f, "%d", (int)first - 1) > 0 && fclose(f) == 0)
+		second = holder("memo-second");
+	else if (f)
+		fclose(f);
+	if (second != first) {
+		if (second > 0) {
+			kill(second, SIGKILL);
+			waitpid(second, NULL, 0);
+		}
+		s = NULL;
+		int err = vms_snapshot_take(first, &(struct vms_snapshot_opts){.memo = m}, &s);
+		CHECK_MSG(err == VMS_ERR_EXITED || err == VMS_ERR_NO_SUCH_PROCESS,
+		          "a scan of an exited process through the memo: %s", vms_strerror(err));
+		vms_snapshot_free(s);
+		SKIP("pid %d could not be taken again (ns_last_pid: not root?)", (int)first);
+		vms_scan_memo_free(m);
+		return;
+	}
+	s = NULL;
+	memset(&c, 0, sizeof c);
+	int err = vms_snapshot_take(first, &(struct vms_snapshot_opts){.memo = m, .counters = &c}, &s);
+	CHECK_MSG(err == VMS_ERR_EXITED, "the kept directory of the exited process %d read: %s (start %llu)",
+	          (int)first, vms_strerror(err), (unsigned long long)c.start_time);
+	vms_snapshot_free(s);
+	s = scan(second, m, &c); /* opened again: the new process */
+	struct vms_counters direct;
+	struct vms_snapshot *d = scan(second, NULL, &direct);
+	CHECK_MSG(s && d && !strcmp(s->name, "memo-second") && c.start_time == direct.start_time,
+	          "after the reuse: %s, start %llu (the new process's %llu)", s ? s->name : "no scan",
+	          (unsigned long long)c.start_time, (unsigned long long)direct.start_time);
+	vms_snapshot_free(s);
+	vms_snapshot_free(d);
+	kill(second, SIGKILL);
+	waitpid(second, NULL, 0);
+	vms_scan_memo_free(m);
+}
+
 int main(void)
 {
 	test_same_as_without();
 	test_mount_seen();
+	test_pid_reused();
 	TEST_MAIN_END();
 }
