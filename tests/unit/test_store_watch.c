@@ -474,6 +474,66 @@ static void test_latest(void)
 	vms_store_close(st);
 }
 
+/* vms_store_samples_put: several watches' samples in one call are stored as one at a time would
+ * be (same rows read back, same sample bytes counted); one for a watch that does not exist gets
+ * VMS_ERR_NOT_FOUND and the others are stored all the same. */
+static void test_samples_put(void)
+{
+	char p[300];
+	struct vms_watch a = {.pid = 10, .start_time = 1, .name = "a", .interval_ms = 1000};
+	struct vms_watch b = {.pid = 11, .start_time = 1, .name = "b", .interval_ms = 1000};
+	int64_t ida = 0, idb = 0;
+	struct vms_store *st = open_with_watch("batch.db", NULL, p, sizeof p, &a, &ida);
+	if (!st)
+		return;
+	CHECK(vms_store_watch_create(st, &b, &idb) == VMS_OK);
+	int64_t t0 = 1700000000000;
+	struct vms_sample_put put[5];
+	memset(put, 0, sizeof put);
+	for (int i = 0; i < 4; i++) {
+		put[i].watch_id = i % 2 ? idb : ida;
+		put[i].err = -12345;
+		fill_sample(&put[i].sample, t0 + i * 500, (uint64_t)(i + 1) << 20);
+	}
+	vms_store_samples_put(st, put, 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_MSG(put[i].err == VMS_OK, "sample %d: %s", i, vms_strerror(put[i].err));
+	/* a batch with a deleted watch in the middle */
+	put[4] = put[3];
+	put[4].sample.t_ms += 3000;
+	put[2].watch_id = ida + idb + 100; /* no such watch */
+	put[2].sample.t_ms += 2000;
+	put[3].sample.t_ms += 2000;
+	put[1].sample.t_ms += 2000;
+	vms_store_samples_put(st, put + 1, 4);
+	CHECK(put[1].err == VMS_OK && put[2].err == VMS_ERR_NOT_FOUND && put[3].err == VMS_OK &&
+	      put[4].err == VMS_OK);
+	struct vms_sample *got = NULL;
+	size_t n = 0;
+	CHECK(vms_store_samples(st, idb, 0, 0, &got, &n) == VMS_OK);
+	CHECK_EQ_U64(n, 5); /* two from the first call, three from the second */
+	for (size_t i = 1; i < n && got; i++)
+		CHECK(got[i].t_ms > got[i - 1].t_ms);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n && got; i++)
+		bytes += got[i].bytes;
+	if (n == 5 && got)
+		CHECK(got[0].t_ms == t0 + 500 && got[4].t_ms == put[4].sample.t_ms &&
+		      memcmp(got[0].summary, put[1].sample.summary, sizeof got[0].summary) == 0 &&
+		      memcmp(got[4].total, put[4].sample.total, sizeof got[4].total) == 0);
+	free(got);
+	/* the watch counts the bytes of the rows it has */
+	struct vms_watch wa, wb;
+	CHECK(vms_store_watch_get(st, ida, &wa) == VMS_OK && vms_store_watch_get(st, idb, &wb) == VMS_OK);
+	CHECK_MSG(wa.n_samples == 2 && wb.n_samples == 5 && bytes > 0 && wb.sample_bytes == bytes,
+	          "samples %llu/%llu, bytes %llu (rows: %llu)", (unsigned long long)wa.n_samples,
+	          (unsigned long long)wb.n_samples, (unsigned long long)wb.sample_bytes,
+	          (unsigned long long)bytes);
+	vms_watch_clear(&wa);
+	vms_watch_clear(&wb);
+	vms_store_close(st);
+}
+
 int main(void)
 {
 	test_mkdtemp(dir);
@@ -483,6 +543,7 @@ int main(void)
 	test_blob_bytes();
 	test_downsampled();
 	test_latest();
+	test_samples_put();
 	test_rmtree(dir);
 	TEST_MAIN_END();
 }
