@@ -254,6 +254,7 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_SAMPLES_DELETE_OLD] = "DELETE FROM samples WHERE watch_id = ?1 AND t_ms < ?2",
     [VMS_ST_SAMPLE_NTH_T] = "SELECT t_ms FROM samples WHERE watch_id = ?1 ORDER BY t_ms LIMIT 1 OFFSET ?2",
     [VMS_ST_SAMPLE_COUNT] = "SELECT count(*) FROM samples WHERE watch_id = ?1",
+    [VMS_ST_SAMPLE_SAME_T] = "SELECT bytes, snapshot_id FROM samples WHERE watch_id = ?1 AND t_ms = ?2",
     [VMS_ST_SAMPLE_INSERT] =
         "INSERT OR REPLACE INTO samples (watch_id, t_ms, flags, threads, vm_rss, vm_swap, "
         "min_flt, maj_flt, snapshot_id, layout, bytes, summary, committed) VALUES "

@@ -562,6 +562,30 @@ static int room_for_sample(struct vms_store *st, struct vms_conn *w, int64_t id,
 	}
 }
 
+/* Inside the writer's transaction, before s is inserted: a sample the watch has at s's time
+ * already (an imported timeline may repeat a time) is replaced by it, so its bytes are taken
+ * off the watch's count and its full snapshot is deleted (else counted twice, and kept by
+ * nothing). */
+static int forget_replaced(struct vms_conn *w, int64_t id, const struct vms_sample *s)
+{
+	sqlite3_stmt *q = vms_conn_stmt(w, VMS_ST_SAMPLE_SAME_T);
+	if (!q || vms_store_bind2(q, id, s->t_ms))
+		return VMS_ERR_IO;
+	int rc = sqlite3_step(q);
+	int64_t bytes = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	int64_t snap = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0; /* NULL: 0 */
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? VMS_OK : vms_store_err(rc);
+	int err = VMS_OK;
+	if (snap > 0 && snap != s->snapshot_id && (err = vms_store_delete_in_tx(w, snap, NULL)) != VMS_OK)
+		return err;
+	q = vms_conn_stmt(w, VMS_ST_WATCH_ADD_BYTES);
+	if (vms_store_bind2(q, id, -bytes))
+		return VMS_ERR_IO;
+	return vms_store_step_done(q);
+}
+
 /* Inside the writer's transaction: sample s of watch id (vms_store_sample_put's contract).
  * *layout: the layout id used (cached in st->sample_layout by the caller once committed). */
 static int put_sample_in_tx(struct vms_store *st, int64_t id, const struct vms_sample *s, int64_t *layout)
@@ -579,7 +603,7 @@ static int put_sample_in_tx(struct vms_store *st, int64_t id, const struct vms_s
 		return err;
 	if ((err = room_for_sample(st, w, id, bytes)) != VMS_OK)
 		return err;
-	if ((err = layout_id(st, w, layout)) != VMS_OK)
+	if ((err = layout_id(st, w, layout)) != VMS_OK || (err = forget_replaced(w, id, s)) != VMS_OK)
 		return err;
 	q = vms_conn_stmt(w, VMS_ST_SAMPLE_INSERT);
 	/* ?1..?8 counters, ?9 the full snapshot (NULL: none), ?10 layout, ?11 bytes, ?12 the blob,

@@ -531,6 +531,24 @@ static void test_samples_put(void)
 	          (unsigned long long)bytes);
 	vms_watch_clear(&wa);
 	vms_watch_clear(&wb);
+	/* a sample at a time the watch has one for already replaces it, and is counted once */
+	struct vms_sample again = put[4].sample;
+	again.summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED] += 4096;
+	CHECK(vms_store_sample_put(st, idb, &again) == VMS_OK);
+	got = NULL;
+	CHECK(vms_store_samples(st, idb, 0, 0, &got, &n) == VMS_OK);
+	bytes = 0;
+	for (size_t i = 0; i < n && got; i++)
+		bytes += got[i].bytes;
+	CHECK(n == 5 && got &&
+	      got[4].summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED] ==
+	          again.summary[VMS_TYPE_HEAP].cols[VMS_COL_COMMITTED]);
+	free(got);
+	CHECK(vms_store_watch_get(st, idb, &wb) == VMS_OK);
+	CHECK_MSG(wb.n_samples == 5 && wb.sample_bytes == bytes,
+	          "replaced: %llu samples, %llu bytes (rows: %llu)", (unsigned long long)wb.n_samples,
+	          (unsigned long long)wb.sample_bytes, (unsigned long long)bytes);
+	vms_watch_clear(&wb);
 	vms_store_close(st);
 }
 
