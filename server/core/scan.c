@@ -29,10 +29,14 @@
  * docs/benchmarks.md); parsing costs about half as much again in user space. With two CPUs the two overlap: a
  * reader thread fills fixed chunks while this thread parses the previous ones, so a scan costs about the
  * kernel's time alone. Lines that straddle two chunks are joined in a small carry buffer. */
-/* Just under 256 KiB: the daemon's M_MMAP_THRESHOLD (cmd_serve.c) is 256 KiB, and a chunk at or
- * above it was an mmap + munmap with fresh page faults on every scan (a watch scans every tick). */
-#define SMAPS_CHUNK (256 * 1024 - 4096)
-#define SMAPS_NCHUNKS 4
+/* 64 KiB (~60 VMAs of smaps), 16 of them: the first chunk is read before the reader thread
+ * starts, and parsing waits for it, so it is small; the last one is parsed after the read ends,
+ * so it is small too (with 252 KiB chunks a chromium browser, ~850 VMAs, spent ~6 ms reading the
+ * first chunk alone and ~1.4 ms parsing after the read: docs/benchmarks.md). Far under the
+ * daemon's M_MMAP_THRESHOLD (cmd_serve.c, 256 KiB): no mmap + munmap per chunk; 1 MiB of
+ * chunks in all, as before. */
+#define SMAPS_CHUNK (64 * 1024)
+#define SMAPS_NCHUNKS 16
 
 struct chunk_queue {
 	pthread_mutex_t lock;
@@ -42,7 +46,10 @@ struct chunk_queue {
 	size_t filled, consumed; /* counters; chunk i lives in slot i % SMAPS_NCHUNKS */
 	int eof, err, stop;      /* err: errno of a failed read */
 	int fd;
+	struct rollup_job *job; /* started by the reader the moment it reads EOF (may be NULL) */
 };
+
+static void start_rollup(struct rollup_job *job);
 
 /* Read fd into b until the chunk is (nearly) full, at EOF (*eof = 1) or on an error (*err =
  * errno). Returns the bytes read. */
@@ -80,6 +87,8 @@ static void *smaps_reader(void *arg)
 			return NULL;
 		int eof = 0, err = 0;
 		size_t have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
+		if (eof && !err)
+			start_rollup(q->job); /* before q->eof is published: the parser sees it started */
 		pthread_mutex_lock(&q->lock);
 		q->len[slot] = have;
 		q->filled++;
@@ -159,14 +168,16 @@ static void start_rollup(struct rollup_job *job)
 }
 
 /* Read, parse and (when cl is given) classify as the text arrives. job (may be NULL): the rollup,
- * started as soon as the last of smaps was read. */
+ * started as soon as the last of smaps was read (by the reader thread, when there is one: not
+ * after the parser has caught up). */
 static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
                       const struct vms_snapshot_opts *opts, struct rollup_job *job)
 {
 	int err = VMS_OK, started = 0;
 	struct vms_smaps_parser *p = NULL;
 	struct vms_buf carry = {0};
-	struct chunk_queue q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct chunk_queue q = {
+	    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job};
 	pthread_t reader;
 
 	q.fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
@@ -177,9 +188,9 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 		err = VMS_ERR_NOMEM;
 		goto out;
 	}
-	/* The first chunk here: smaps that fits in it (a process of up to ~200 VMAs, what most
-	 * watches scan every tick) is parsed without a reader thread (a thread brings no overlap
-	 * for one chunk, and costs its creation and the wake-ups). */
+	/* The first chunk here: smaps that fits in it (a process of up to ~60 VMAs) is parsed
+	 * without a reader thread (a thread brings no overlap for one chunk, and costs its creation
+	 * and the wake-ups). */
 	int eof0 = 0, err0 = 0;
 	q.len[0] = fill_chunk(q.fd, q.buf[0], &eof0, &err0);
 	if (err0) {
@@ -210,12 +221,10 @@ static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *
 			pthread_cond_wait(&q.cond, &q.lock);
 		size_t slot = q.consumed % SMAPS_NCHUNKS;
 		int last = q.filled == q.consumed + 1 && (q.eof || q.err);
-		int rerr = last ? q.err : 0, read_all = q.eof;
+		int rerr = last ? q.err : 0;
 		size_t len = q.len[slot];
 		pthread_mutex_unlock(&q.lock);
 
-		if (read_all && !err)
-			start_rollup(job);
 		if (!err && opts->on_text && len)
 			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
 		if (!err)
