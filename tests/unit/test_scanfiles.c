@@ -104,6 +104,23 @@ static void test_table(void)
 	vms_scan_files_counts(t, &opens, &reads);
 	CHECK_MSG(opens == 4, "opens %lu", opens);
 
+	/* a prefetch reads the window a later read would (the scan reads section headers while the
+	 * kernel generates smaps): that read, and one of the bytes before it, read nothing more */
+	CHECK(write_file(dir, "c", BIG, 3) == 0);
+	struct vms_scan_file *c = vms_scan_files_get(t, "/c", &st);
+	CHECK(c != NULL);
+	unsigned long before_reads;
+	vms_scan_files_counts(t, &opens, &before_reads);
+	vms_scan_file_prefetch(t, c, 7000, 1000);
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(reads == before_reads + 1, "prefetch reads %lu", reads - before_reads);
+	vms_scan_file_prefetch(t, c, 7000, 1000); /* held already: nothing read */
+	CHECK(vms_scan_file_read(t, c, 7000, buf, 1000) == 1000 && same_bytes(buf, 7000, 1000, 3));
+	CHECK(vms_scan_file_read(t, c, 3000, buf, 100) == 100 && same_bytes(buf, 3000, 100, 3));
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(reads == before_reads + 1, "reads after the prefetch %lu", reads - before_reads);
+	CHECK_MSG(opens == 5, "opens %lu", opens);
+
 	/* the fd bound: more files than VMS_SCAN_FILES_OPEN stay readable, the first ones through a
 	 * reopen that only reads the same file */
 	enum { N = VMS_SCAN_FILES_OPEN + 8 };
