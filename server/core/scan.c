@@ -87,9 +87,9 @@ static void *smaps_reader(void *arg)
 			return NULL;
 		int eof = 0, err = 0;
 		size_t have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
-		if (eof && !err)
-			start_rollup(q->job); /* before q->eof is published: the parser sees it started */
 		pthread_mutex_lock(&q->lock);
+		if (eof && !err)
+			start_rollup(q->job);
 		q->len[slot] = have;
 		q->filled++;
 		q->eof = eof;
@@ -167,77 +167,99 @@ static void start_rollup(struct rollup_job *job)
 		job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
 }
 
-/* Read, parse and (when cl is given) classify as the text arrives. job (may be NULL): the rollup,
- * started as soon as the last of smaps was read (by the reader thread, when there is one: not
- * after the parser has caught up). */
-static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
-                      const struct vms_snapshot_opts *opts, struct rollup_job *job)
-{
-	int err = VMS_OK, started = 0;
-	struct vms_smaps_parser *p = NULL;
-	struct vms_buf carry = {0};
-	struct chunk_queue q = {
-	    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job};
+/* smaps being read: opened and its first chunk read by smaps_start, the rest by the reader
+ * thread while the scan does its other reads (threads, exe, mountinfo), then parsed by
+ * smaps_parse; smaps_end always. */
+struct smaps_read {
+	struct chunk_queue q;
 	pthread_t reader;
+	int started; /* the reader thread runs */
+	int eof0;    /* all of smaps is in the first chunk */
+	int err;     /* smaps_start failed (VMS_ERR_*): smaps_parse returns it */
+};
 
-	q.fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
-	if (q.fd < 0)
-		return vms_procfs_err(errno, 1);
-	p = vms_smaps_parser_new(s);
-	if (!p || !(q.buf[0] = malloc(SMAPS_CHUNK))) {
-		err = VMS_ERR_NOMEM;
-		goto out;
+/* Open smaps and read its first chunk; start the reader thread when there is more. job (may be
+ * NULL): the rollup, started as soon as the last of smaps was read (by the reader thread, when
+ * there is one). */
+static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job)
+{
+	*r = (struct smaps_read){
+	    .q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job}};
+	struct chunk_queue *q = &r->q;
+	q->fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
+	if (q->fd < 0) {
+		r->err = vms_procfs_err(errno, 1);
+		return;
+	}
+	if (!(q->buf[0] = malloc(SMAPS_CHUNK))) {
+		r->err = VMS_ERR_NOMEM;
+		return;
 	}
 	/* The first chunk here: smaps that fits in it (a process of up to ~60 VMAs) is parsed
 	 * without a reader thread (a thread brings no overlap for one chunk, and costs its creation
 	 * and the wake-ups). */
-	int eof0 = 0, err0 = 0;
-	q.len[0] = fill_chunk(q.fd, q.buf[0], &eof0, &err0);
+	int err0 = 0;
+	q->len[0] = fill_chunk(q->fd, q->buf[0], &r->eof0, &err0);
 	if (err0) {
-		err = vms_procfs_err(err0, 1);
-		goto out;
+		r->err = vms_procfs_err(err0, 1);
+		return;
 	}
-	if (eof0) {
+	if (r->eof0) {
 		start_rollup(job);
-		if (opts->on_text && q.len[0])
-			opts->on_text(opts->text_cookie, "smaps", q.buf[0], q.len[0]);
-		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
-		goto parsed;
+		return;
 	}
-	q.filled = 1;
+	q->filled = 1;
 	for (int i = 1; i < SMAPS_NCHUNKS; i++)
-		if (!(q.buf[i] = malloc(SMAPS_CHUNK)))
-			err = VMS_ERR_NOMEM;
+		if (!(q->buf[i] = malloc(SMAPS_CHUNK)))
+			r->err = VMS_ERR_NOMEM;
+	if (!r->err && pthread_create(&r->reader, NULL, smaps_reader, q) != 0)
+		r->err = VMS_ERR_NOMEM;
+	r->started = !r->err;
+}
+
+/* Parse and (when cl is given) classify smaps as the text arrives. */
+static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_classifier *cl,
+                       const struct vms_snapshot_opts *opts)
+{
+	struct chunk_queue *q = &r->q;
+	int err = r->err;
+	struct vms_buf carry = {0};
+	struct vms_smaps_parser *p = err ? NULL : vms_smaps_parser_new(s);
+	if (!err && !p)
+		err = VMS_ERR_NOMEM;
 	if (err)
 		goto out;
-	if (pthread_create(&reader, NULL, smaps_reader, &q) != 0) {
-		err = VMS_ERR_NOMEM;
-		goto out;
+	if (r->eof0) {
+		if (opts->on_text && q->len[0])
+			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
+		err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
+		goto parsed;
 	}
-	started = 1;
 	for (;;) {
-		pthread_mutex_lock(&q.lock);
-		while (q.filled == q.consumed)
-			pthread_cond_wait(&q.cond, &q.lock);
-		size_t slot = q.consumed % SMAPS_NCHUNKS;
-		int last = q.filled == q.consumed + 1 && (q.eof || q.err);
-		int rerr = last ? q.err : 0;
-		size_t len = q.len[slot];
-		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&q->lock);
+		if (q->filled == q->consumed)
+			start_rollup(q->job); /* this thread would wait: let the rollup use its CPU */
+		while (q->filled == q->consumed)
+			pthread_cond_wait(&q->cond, &q->lock);
+		size_t slot = q->consumed % SMAPS_NCHUNKS;
+		int last = q->filled == q->consumed + 1 && (q->eof || q->err);
+		int rerr = last ? q->err : 0;
+		size_t len = q->len[slot];
+		pthread_mutex_unlock(&q->lock);
 
 		if (!err && opts->on_text && len)
-			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
+			opts->on_text(opts->text_cookie, "smaps", q->buf[slot], len);
 		if (!err)
-			err = feed_chunk(p, &carry, q.buf[slot], len, last && !rerr);
+			err = feed_chunk(p, &carry, q->buf[slot], len, last && !rerr);
 		if (!err && cl && !last) {
 			vms_smaps_parser_expose(p);
 			err = vms_classifier_feed(cl, 0);
 		}
 
-		pthread_mutex_lock(&q.lock);
-		q.consumed++;
-		pthread_cond_broadcast(&q.cond);
-		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&q->lock);
+		q->consumed++;
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
 		if (rerr && !err)
 			err = vms_procfs_err(rerr, 1);
 		if (last)
@@ -249,23 +271,33 @@ parsed:
 		p = NULL;
 	}
 out:
-	if (started) {
-		pthread_mutex_lock(&q.lock);
-		q.stop = 1;
-		pthread_cond_broadcast(&q.cond);
-		pthread_mutex_unlock(&q.lock);
-		pthread_join(reader, NULL);
-	}
 	if (p) { /* failed: the regions exposed to the classifier are freed with the parser */
 		s->regions = NULL;
 		s->n_regions = 0;
 	}
 	vms_smaps_parser_abort(p);
-	for (int i = 0; i < SMAPS_NCHUNKS; i++)
-		free(q.buf[i]);
 	free(carry.data);
-	close(q.fd);
 	return err;
+}
+
+/* Stop the reader thread (when it runs), free the chunks, close smaps. */
+static void smaps_end(struct smaps_read *r)
+{
+	struct chunk_queue *q = &r->q;
+	if (r->started) {
+		pthread_mutex_lock(&q->lock);
+		q->stop = 1;
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+		pthread_join(r->reader, NULL);
+	}
+	for (int i = 0; i < SMAPS_NCHUNKS; i++)
+		free(q->buf[i]);
+	if (q->fd >= 0)
+		close(q->fd);
+	r->started = 0;
+	q->fd = -1;
+	memset(q->buf, 0, sizeof q->buf);
 }
 
 /* Is the file at path (as the target sees it: the scan's files, scanfiles.h) an ELF file? */
@@ -477,6 +509,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	int rootfd = -1;
 	char dir[32];
 	struct rollup_job job = {.dirfd = -1};
+	struct smaps_read sr = {.q = {.fd = -1}};
 
 	if (!opts)
 		opts = &defaults;
@@ -514,8 +547,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		s->page_table_bytes = s->status.vm_pte;
 	}
 
-	/* Everything but smaps first, so that regions can be classified (and handed to
-	 * opts->on_allocation) while smaps is still being read. */
+	/* smaps first, on the reader thread: the kernel generates it (most of a scan) while this
+	 * thread reads everything else the classifier needs, so that regions can then be
+	 * classified (and handed to opts->on_allocation) while the rest of smaps is still being
+	 * read. */
+	job.dirfd = mmfd;
+	smaps_start(&sr, mmfd, opts->read_rollup ? &job : NULL);
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)
 		goto out;
@@ -566,8 +603,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	job.dirfd = mmfd;
-	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts, opts->read_rollup ? &job : NULL);
+	err = smaps_parse(&sr, s, s->arch.bits ? cl : NULL, opts);
+	smaps_end(&sr);
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -614,6 +651,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
+	smaps_end(&sr); /* before the rollup: the reader may start it */
 	if (job.started) {
 		pthread_join(job.thread, NULL);
 		if (!err && job.rc == 0 && opts->on_text)
