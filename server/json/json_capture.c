@@ -18,6 +18,7 @@ struct text {
 	size_t len, cap;
 	size_t header_end; /* offset after the header */
 	size_t *end;       /* offset after allocation i */
+	size_t *tail;      /* allocation i's last bytes that hold its regions (vms_json_stream_last_tail) */
 	size_t n_end, cap_end;
 };
 
@@ -36,7 +37,7 @@ struct vms_json_capture {
 	size_t seg_start; /* start of the current text not yet in a segment */
 	int oom;
 	unsigned restarts;
-	size_t copied;
+	size_t copied, tails_copied;
 };
 
 static void text_free(struct text *t)
@@ -44,6 +45,7 @@ static void text_free(struct text *t)
 	if (t->buf)
 		munmap(t->buf, t->cap);
 	free(t->end);
+	free(t->tail);
 	memset(t, 0, sizeof *t);
 }
 
@@ -96,11 +98,29 @@ static void mark_allocation_end(struct vms_json_capture *c)
 {
 	struct text *t = &c->now;
 	vms_json_stream_flush(c->st);
+	size_t cap = t->cap_end;
 	if (VMS_GROW(t->end, t->n_end, t->cap_end, 1024)) {
 		c->oom = 1;
 		return;
 	}
+	if (t->cap_end != cap) {
+		size_t *tail = realloc(t->tail, t->cap_end * sizeof *tail);
+		if (!tail) {
+			c->oom = 1;
+			return;
+		}
+		t->tail = tail;
+	}
+	t->tail[t->n_end] = vms_json_stream_last_tail(c->st);
 	t->end[t->n_end++] = t->len;
+}
+
+/* Place bytes [from, from + len) of the first pass's text after what the current stream wrote. */
+static void copy_before(struct vms_json_capture *c, size_t from, size_t len)
+{
+	push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
+	push_segment(c, 1, from, len);
+	c->seg_start = c->now.len;
 }
 
 static void on_begin(void *cookie, const struct vms_snapshot *s)
@@ -133,12 +153,18 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 			 * run of the first pass's text, its own comma included (one write, not two) */
 			c->now.len = c->seg_start;
 			last->len = b->end[was] - last->off;
+			c->seg_start = c->now.len;
 		} else {
-			push_segment(c, 0, c->seg_start, c->now.len - c->seg_start);
-			push_segment(c, 1, from, b->end[was] - from);
+			copy_before(c, from, b->end[was] - from);
 		}
-		c->seg_start = c->now.len;
 		c->copied++;
+	} else if (was <= -2 && (size_t)(-2 - was) < c->before.n_end && c->before.tail[-2 - was] &&
+	           vms_json_stream_allocation_head(c->st, s, index) == 0) {
+		/* only its parts or details changed: new text up to "regions", then the first
+		 * pass's regions (most of an image's text) */
+		size_t w = (size_t)(-2 - was);
+		copy_before(c, c->before.end[w] - c->before.tail[w], c->before.tail[w]);
+		c->tails_copied++;
 	} else {
 		vms_json_stream_allocation(c->st, s, index);
 	}
@@ -216,8 +242,10 @@ void vms_json_capture_free(struct vms_json_capture *c)
 	free(c);
 }
 
-void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied)
+void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied,
+                            size_t *regions_copied)
 {
 	*restarts = c->restarts;
 	*copied = c->copied;
+	*regions_copied = c->tails_copied;
 }
