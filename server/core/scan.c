@@ -223,9 +223,13 @@ static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job)
 	r->started = !r->err;
 }
 
-/* Parse and (when cl is given) classify smaps as the text arrives. */
+struct prefetch;
+static int prefetch_step(struct prefetch *pf);
+
+/* Parse and (when cl is given) classify smaps as the text arrives; while no chunk is there, work
+ * through pf (may be NULL). */
 static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_classifier *cl,
-                       const struct vms_snapshot_opts *opts)
+                       const struct vms_snapshot_opts *opts, struct prefetch *pf)
 {
 	struct chunk_queue *q = &r->q;
 	int err = r->err;
@@ -243,6 +247,12 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 	}
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
+		while (q->filled == q->consumed && pf) {
+			pthread_mutex_unlock(&q->lock);
+			if (!prefetch_step(pf))
+				pf = NULL;
+			pthread_mutex_lock(&q->lock);
+		}
 		if (q->filled == q->consumed && q->job && !q->job->started) {
 			/* No chunk for ROLLUP_IDLE_NS: the kernel is slow on this part of smaps (large
 			 * mappings: a browser's first chunks take ms each) and this thread's CPU idles:
@@ -373,6 +383,79 @@ static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *o
 	if (rc > 0 && vms_elf_hdr(eh, (size_t)got, &h) && vms_elf_shdrs_at(&h, &shoff, &size))
 		vms_scan_file_prefetch(files, f, shoff, size);
 	return rc;
+}
+
+/* The files the classifier will probe, opened and their headers read while the parser would
+ * otherwise wait for smaps: a browser's first chunks of smaps take the kernel ms each (large
+ * mappings), and its ~160 files cost the parser ~2.5 ms of opens and preads later. The paths come
+ * from /proc/PID/maps (no page tables walked), read a piece at a time; each file is read as
+ * probe_elf_load reads it (the header, the program headers, the section header table), so the
+ * classifier's probes are then served from the scan's windows. Only what the classifier would
+ * ask for is read: mapped files at offset 0 or executable, not deleted; at most PREFETCH_FILES
+ * files and PREFETCH_MAPS bytes of maps (a process of 60,000 VMAs keeps its parser busy: it
+ * rarely waits, and reads little of maps). */
+#define PREFETCH_FILES 1024
+#define PREFETCH_MAPS (1u << 20)
+
+struct prefetch {
+	struct vms_scan_files *files;
+	int dirfd;
+	int state; /* 0: maps not opened yet (the struct starts zeroed), 1: reading fd, 2: done */
+	int fd;
+	size_t off, len, read; /* buf[off, len): text not yet looked at */
+	unsigned probed;
+	char buf[16384];
+};
+
+static void prefetch_end(struct prefetch *pf)
+{
+	if (pf->state == 1)
+		close(pf->fd);
+	pf->state = 2;
+}
+
+/* One step: probe the next file of maps, or read more of maps. 0 when there is nothing left to
+ * do, else 1 (the caller checks for a chunk of smaps between steps). */
+static int prefetch_step(struct prefetch *pf)
+{
+	if (pf->state == 0)
+		pf->state = (pf->fd = openat(pf->dirfd, "maps", O_RDONLY | O_CLOEXEC)) >= 0 ? 1 : 2;
+	while (pf->state == 1 && pf->probed < PREFETCH_FILES) {
+		char *line = pf->buf + pf->off, *nl = memchr(line, '\n', pf->len - pf->off);
+		if (!nl) {
+			memmove(pf->buf, line, pf->len - pf->off);
+			pf->len -= pf->off;
+			pf->off = 0;
+			if (pf->len == sizeof pf->buf)
+				pf->len = 0; /* a line longer than the buffer: not a path we read */
+			ssize_t r = pf->read < PREFETCH_MAPS
+			                ? read(pf->fd, pf->buf + pf->len, sizeof pf->buf - pf->len)
+			                : 0;
+			if (r <= 0)
+				break;
+			pf->len += (size_t)r;
+			pf->read += (size_t)r;
+			return 1;
+		}
+		*nl = '\0';
+		pf->off = (size_t)(nl - pf->buf) + 1;
+		/* "start-end perms offset dev inode   path" */
+		char perms[8];
+		unsigned long long offset, inode;
+		int at = 0;
+		if (sscanf(line, "%*x-%*x %7s %llx %*s %llu %n", perms, &offset, &inode, &at) != 3 || !at ||
+		    line[at] != '/' || inode == 0 || (offset != 0 && perms[2] != 'x'))
+			continue;
+		size_t plen = strlen(line + at);
+		if (plen > 10 && !strcmp(line + at + plen - 10, " (deleted)"))
+			continue;
+		struct vms_elf_load L;
+		probe_elf_load(pf->files, line + at, &L);
+		pf->probed++;
+		return 1;
+	}
+	prefetch_end(pf);
+	return 0;
 }
 
 /* Read name (relative to dirfd) into b and hand its text to opts->on_text. 0 or -errno. */
@@ -631,7 +714,15 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	err = smaps_parse(&sr, s, s->arch.bits ? cl : NULL, opts);
+	struct prefetch *pf = files && s->arch.bits ? calloc(1, sizeof *pf) : NULL;
+	if (pf) {
+		pf->files = files;
+		pf->dirfd = mmfd;
+	}
+	err = smaps_parse(&sr, s, s->arch.bits ? cl : NULL, opts, pf);
+	if (pf)
+		prefetch_end(pf);
+	free(pf);
 	smaps_end(&sr);
 	if (err)
 		goto out;
