@@ -453,7 +453,13 @@ static int prefetch_step(struct prefetch *pf)
 		if (plen > 10 && !strcmp(line + at + plen - 10, " (deleted)"))
 			continue;
 		struct vms_elf_load L;
+		const struct stat *st;
 		probe_elf_load(pf->files, line + at, &L);
+		/* what the scan reads of it is in its windows now (a rare miss opens it again): its
+		 * close is paid here, while the parser waits, not at the end of the scan */
+		struct vms_scan_file *f = vms_scan_files_get(pf->files, line + at, &st);
+		if (f)
+			vms_scan_file_close(pf->files, f);
 		pf->probed++;
 		return 1;
 	}

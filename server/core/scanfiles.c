@@ -273,6 +273,15 @@ void vms_scan_file_prefetch(struct vms_scan_files *t, struct vms_scan_file *f, u
 	(void)window_for(t, f, offset, len, &failed);
 }
 
+void vms_scan_file_close(struct vms_scan_files *t, struct vms_scan_file *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+		t->n_open--;
+	}
+}
+
 void vms_scan_files_counts(const struct vms_scan_files *t, unsigned long *opens, unsigned long *reads)
 {
 	*opens = t->opens;

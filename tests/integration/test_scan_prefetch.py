@@ -1,8 +1,8 @@
 """A scan whose parser waits on the kernel (issue 9, cost): while no chunk of smaps has come, the
 scan opens the files /proc/PID/maps names and reads their headers (scan.c, prefetch_step), as a
 chromium browser's first chunks keep it waiting. The testee (a Python process) makes that happen:
-90 one-page mappings at low addresses fill the first chunk, then 256 MiB of populated memory that
-the kernel walks page by page, then, above, the files:
+90 one-page mappings at low addresses fill the first chunk, then 512 MiB of populated memory that
+the kernel walks page by page (~5 ms), then, above, the files:
   * a copy of an ELF library (loaded with ctypes): one Image with its sections as parts;
   * /dev/zero mapped privately (a device node): not an Image, and the scan completes;
   * a data file mapped, then a FIFO renamed over its path (maps shows the old file deleted): the
@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "heaps"))
 import heapcheck as hc  # noqa: E402
@@ -35,7 +34,7 @@ for k in range(90):  # one page each, alternating protections: 90 VMAs that do n
     prot = mmap.PROT_READ | (mmap.PROT_WRITE if k % 2 else 0)
     a = libc.mmap(base + k * 2 * 4096, 4096, prot, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
     assert a == base + k * 2 * 4096, ctypes.get_errno()
-big = libc.mmap(0x20000000, 256 << 20, mmap.PROT_READ | mmap.PROT_WRITE,
+big = libc.mmap(0x20000000, 512 << 20, mmap.PROT_READ | mmap.PROT_WRITE,
                 mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | mmap.MAP_POPULATE, -1, 0)
 assert big == 0x20000000, ctypes.get_errno()
 d = sys.argv[1]
@@ -51,6 +50,40 @@ os.rename(os.path.join(d, "fifo"), os.path.join(d, "gone.dat"))
 print(json.dumps({"ready": 1}), flush=True)
 sys.stdin.readline()
 '''
+
+
+def traced_scan(pid, trace):
+    """One scan under strace: (succeeded, the prefetch ran, openat2 calls for libcopy.so, detail)."""
+    # only these calls stop the scan (--seccomp-bpf): strace slows the parser no more than needed
+    r = subprocess.run(["strace", "-f", "--seccomp-bpf", "-o", trace, "-e", "trace=openat,openat2,read", hc.BIN,
+                        "snapshot", "-p", str(pid), "--json"], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        return False, False, 0, r.stderr[-500:]
+    lines = open(trace).read().splitlines()
+    first = {}  # the first open of each, by line
+    smaps_fd = smaps_end = None
+    pending = {}  # pid -> fd of its unfinished read
+    for i, line in enumerate(lines):
+        tid, _, call = line.partition(" ")
+        call = call.strip()
+        for key, what in (('"maps"', "maps"), ("libcopy.so", "libcopy.so"), ("data.dat", "data.dat")):
+            if key in call and call.startswith(("openat(", "openat2(")) and what not in first:
+                first[what] = i
+        if call.startswith("openat(") and '"smaps"' in call and "= " in call:
+            smaps_fd = call.rsplit("= ", 1)[1].split()[0]
+        fd = None
+        if call.startswith("read("):
+            fd = call[5:].split(",", 1)[0]
+            if call.endswith("<unfinished ...>"):
+                pending[tid] = fd
+                continue
+        elif call.startswith("<... read resumed>"):
+            fd = pending.pop(tid, None)
+        if smaps_fd and fd == smaps_fd and call.endswith("= 0"):
+            smaps_end = i
+    ran = smaps_end is not None and all(first.get(k, smaps_end) < smaps_end for k in ("maps", "libcopy.so", "data.dat"))
+    resolved = sum(1 for line in lines if "openat2(" in line and "libcopy.so" in line)
+    return True, ran, resolved, f"first opens {first}, smaps ends at line {smaps_end}"
 
 
 def main():
@@ -72,12 +105,6 @@ def main():
         with open(os.path.join(tmp, "testee.py"), "w") as f:
             f.write(TESTEE)
         p, _ = hc.start([sys.executable, os.path.join(tmp, "testee.py"), tmp])
-        snap = None
-        trace = os.path.join(tmp, "strace.txt")
-        if shutil.which("strace"):
-            r = subprocess.run(["strace", "-f", "-o", trace, "-e", "trace=openat,openat2,read", hc.BIN, "snapshot",
-                                "-p", str(p.pid), "--json"], capture_output=True, text=True, timeout=120)
-            hc.check("the scan under strace succeeds", r.returncode == 0, r.stderr[-500:])
         snap = hc.snapshot(p.pid)
         fifo = os.path.join(tmp, "gone.dat")
         try:
@@ -102,36 +129,18 @@ def main():
         gone = [r for a, r in regions if "gone.dat" in (r.get("path") or "")]
         hc.check("the file under the FIFO is shown deleted", gone and all(r.get("deleted") for r in gone), str(gone)[:300])
 
-        if os.path.exists(trace):
-            lines = open(trace).read().splitlines()
-            first = {}  # the first open of each, by line
-            smaps_fd = smaps_end = None
-            pending = {}  # pid -> fd of its unfinished read
-            for i, line in enumerate(lines):
-                pid, _, call = line.partition(" ")
-                call = call.strip()
-                for key, what in (('"maps"', "maps"), ("libcopy.so", "libcopy.so"), ("data.dat", "data.dat")):
-                    if key in call and call.startswith(("openat(", "openat2(")) and what not in first:
-                        first[what] = i
-                if call.startswith("openat(") and '"smaps"' in call and "= " in call:
-                    smaps_fd = call.rsplit("= ", 1)[1].split()[0]
-                fd = None
-                if call.startswith("read("):
-                    fd = call[5:].split(",", 1)[0]
-                    if call.endswith("<unfinished ...>"):
-                        pending[pid] = fd
-                        continue
-                elif call.startswith("<... read resumed>"):
-                    fd = pending.pop(pid, None)
-                if smaps_fd and fd == smaps_fd and call.endswith("= 0"):
-                    smaps_end = i
-            hc.check("maps was read and the files opened before smaps ended (the prefetch ran)",
-                     smaps_end is not None and all(first.get(k, smaps_end) < smaps_end
-                                                   for k in ("maps", "libcopy.so", "data.dat")),
-                     f"first opens {first}, smaps ends at line {smaps_end}")
-            resolved = [line for line in lines if "openat2(" in line and "libcopy.so" in line]
-            hc.check("the library copy was resolved (openat2) once in the scan", len(resolved) == 1,
-                     f"{len(resolved)} times")
+        if shutil.which("strace"):
+            # The prefetch is opportunistic (it runs when the parser finds no chunk waiting): a
+            # busy machine can keep the parser from ever waiting, so up to 3 scans.
+            seen = []
+            for _ in range(3):
+                ok, ran, resolved, detail = traced_scan(p.pid, os.path.join(tmp, "strace.txt"))
+                seen.append(detail)
+                if not ok or ran:
+                    break
+            hc.check("the scan under strace succeeds", ok, detail)
+            hc.check("maps was read and the files opened before smaps ended (the prefetch ran)", ran, str(seen))
+            hc.check("the library copy was resolved (openat2) once in that scan", resolved == 1, f"{resolved} times")
         p.stdin.write("\n")
         p.stdin.flush()
     finally:
