@@ -1,5 +1,7 @@
-/* TLS for the daemon and for `vmscope snapshot --upload` (server/http/tls.c, tls_client.c),
- * with Debian's OpenSSL 3 (libssl-dev): the same libssl that civetweb 1.15 loads with dlopen.
+/* TLS for the daemon and for `vmscope snapshot --upload` (server/sslcompat/tls.c, tls_client.c),
+ * with Debian's OpenSSL 3 (libssl-dev): the same libssl that civetweb 1.15 loads with dlopen. The
+ * binary does not link OpenSSL: the first call that needs it loads libvmscope-sslcompat.so
+ * (server/http/tls_load.c); when that fails, it returns -1 with a sentence saying so.
  *
  * Certificates are PEM files. A fingerprint is the SHA-256 of the certificate's DER bytes as 32
  * upper-case hex pairs joined by ':' (what `openssl x509 -noout -fingerprint -sha256` prints). */
@@ -25,8 +27,6 @@ int vms_tls_check_pair(const char *cert, const char *key, char *errbuf, size_t e
 
 /* The certificate in PEM file path: its fingerprint into fp. 0, or -1 with a sentence. */
 int vms_tls_fingerprint_file(const char *path, char fp[VMS_TLS_FP_LEN + 1], char *errbuf, size_t errlen);
-/* The fingerprint of x509 (an X509 *) into fp. 0, or -1. */
-int vms_tls_fingerprint_x509(void *x509, char fp[VMS_TLS_FP_LEN + 1]);
 /* Normalise a fingerprint someone typed ("ab:cd..", "ABCD..", with or without "sha256:" /
  * "SHA256=" in front) into the canonical form. 0, or -1 when it is not 32 hex bytes. */
 int vms_tls_fingerprint_parse(const char *text, char fp[VMS_TLS_FP_LEN + 1]);

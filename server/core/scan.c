@@ -29,10 +29,15 @@
  * docs/benchmarks.md); parsing costs about half as much again in user space. With two CPUs the two overlap: a
  * reader thread fills fixed chunks while this thread parses the previous ones, so a scan costs about the
  * kernel's time alone. Lines that straddle two chunks are joined in a small carry buffer. */
-/* Just under 256 KiB: the daemon's M_MMAP_THRESHOLD (cmd_serve.c) is 256 KiB, and a chunk at or
- * above it was an mmap + munmap with fresh page faults on every scan (a watch scans every tick). */
-#define SMAPS_CHUNK (256 * 1024 - 4096)
-#define SMAPS_NCHUNKS 4
+/* 64 KiB (~60 VMAs of smaps), 16 of them: the first chunk is read before the reader thread
+ * starts, and parsing waits for it, so it is small; the last one is parsed after the read ends,
+ * so it is small too (with 252 KiB chunks a chromium browser, ~850 VMAs, spent ~6 ms reading the
+ * first chunk alone and ~1.4 ms parsing after the read: docs/benchmarks.md). Far under the
+ * daemon's M_MMAP_THRESHOLD (cmd_serve.c, 256 KiB): no mmap + munmap per chunk; 1 MiB of
+ * chunks in all, as before. */
+#define SMAPS_CHUNK (64 * 1024)
+#define SMAPS_NCHUNKS 16
+#define ROLLUP_IDLE_NS 1000000L /* see smaps_parse */
 
 struct chunk_queue {
 	pthread_mutex_t lock;
@@ -41,8 +46,13 @@ struct chunk_queue {
 	size_t len[SMAPS_NCHUNKS];
 	size_t filled, consumed; /* counters; chunk i lives in slot i % SMAPS_NCHUNKS */
 	int eof, err, stop;      /* err: errno of a failed read */
+	int reader_waits;        /* the reader waits for free slots: woken when half are free */
 	int fd;
+	struct rollup_job *job; /* may be NULL; started (under lock) by the parser when it idles
+	                         * (smaps_parse) or by the reader the moment it reads EOF */
 };
+
+static void start_rollup(struct rollup_job *job);
 
 /* Read fd into b until the chunk is (nearly) full, at EOF (*eof = 1) or on an error (*err =
  * errno). Returns the bytes read. */
@@ -71,8 +81,11 @@ static void *smaps_reader(void *arg)
 	struct chunk_queue *q = arg;
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
-		while (q->filled - q->consumed == SMAPS_NCHUNKS && !q->stop)
+		while (q->filled - q->consumed == SMAPS_NCHUNKS && !q->stop) {
+			q->reader_waits = 1;
 			pthread_cond_wait(&q->cond, &q->lock);
+		}
+		q->reader_waits = 0;
 		int stop = q->stop;
 		size_t slot = q->filled % SMAPS_NCHUNKS;
 		pthread_mutex_unlock(&q->lock);
@@ -81,6 +94,8 @@ static void *smaps_reader(void *arg)
 		int eof = 0, err = 0;
 		size_t have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
 		pthread_mutex_lock(&q->lock);
+		if (eof && !err)
+			start_rollup(q->job);
 		q->len[slot] = have;
 		q->filled++;
 		q->eof = eof;
@@ -158,77 +173,131 @@ static void start_rollup(struct rollup_job *job)
 		job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
 }
 
-/* Read, parse and (when cl is given) classify as the text arrives. job (may be NULL): the rollup,
- * started as soon as the last of smaps was read. */
-static int read_smaps(struct vms_snapshot *s, int dirfd, struct vms_classifier *cl,
-                      const struct vms_snapshot_opts *opts, struct rollup_job *job)
-{
-	int err = VMS_OK, started = 0;
-	struct vms_smaps_parser *p = NULL;
-	struct vms_buf carry = {0};
-	struct chunk_queue q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+/* smaps being read: opened and its first chunk read by smaps_start, the rest by the reader
+ * thread while the scan does its other reads (threads, exe, mountinfo), then parsed by
+ * smaps_parse; smaps_end always. */
+struct smaps_read {
+	struct chunk_queue q;
 	pthread_t reader;
+	int started; /* the reader thread runs */
+	int eof0;    /* all of smaps is in the first chunk */
+	int err;     /* smaps_start failed (VMS_ERR_*): smaps_parse returns it */
+};
 
-	q.fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
-	if (q.fd < 0)
-		return vms_procfs_err(errno, 1);
-	p = vms_smaps_parser_new(s);
-	if (!p || !(q.buf[0] = malloc(SMAPS_CHUNK))) {
-		err = VMS_ERR_NOMEM;
-		goto out;
+/* Open smaps and read its first chunk; start the reader thread when there is more. job (may be
+ * NULL): the rollup, started as soon as the last of smaps was read (by the reader thread, when
+ * there is one). */
+static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job)
+{
+	*r = (struct smaps_read){
+	    .q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job}};
+	struct chunk_queue *q = &r->q;
+	q->fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
+	if (q->fd < 0) {
+		r->err = vms_procfs_err(errno, 1);
+		return;
 	}
-	/* The first chunk here: smaps that fits in it (a process of up to ~200 VMAs, what most
-	 * watches scan every tick) is parsed without a reader thread (a thread brings no overlap
-	 * for one chunk, and costs its creation and the wake-ups). */
-	int eof0 = 0, err0 = 0;
-	q.len[0] = fill_chunk(q.fd, q.buf[0], &eof0, &err0);
+	if (!(q->buf[0] = malloc(SMAPS_CHUNK))) {
+		r->err = VMS_ERR_NOMEM;
+		return;
+	}
+	/* The first chunk here: smaps that fits in it (a process of up to ~60 VMAs) is parsed
+	 * without a reader thread (a thread brings no overlap for one chunk, and costs its creation
+	 * and the wake-ups). */
+	int err0 = 0;
+	q->len[0] = fill_chunk(q->fd, q->buf[0], &r->eof0, &err0);
 	if (err0) {
-		err = vms_procfs_err(err0, 1);
-		goto out;
+		r->err = vms_procfs_err(err0, 1);
+		return;
 	}
-	if (eof0) {
+	if (r->eof0) {
 		start_rollup(job);
-		if (opts->on_text && q.len[0])
-			opts->on_text(opts->text_cookie, "smaps", q.buf[0], q.len[0]);
-		err = feed_chunk(p, &carry, q.buf[0], q.len[0], 1);
-		goto parsed;
+		return;
 	}
-	q.filled = 1;
+	q->filled = 1;
 	for (int i = 1; i < SMAPS_NCHUNKS; i++)
-		if (!(q.buf[i] = malloc(SMAPS_CHUNK)))
-			err = VMS_ERR_NOMEM;
+		if (!(q->buf[i] = malloc(SMAPS_CHUNK)))
+			r->err = VMS_ERR_NOMEM;
+	if (!r->err && pthread_create(&r->reader, NULL, smaps_reader, q) != 0)
+		r->err = VMS_ERR_NOMEM;
+	r->started = !r->err;
+}
+
+struct prefetch;
+static int prefetch_step(struct prefetch *pf);
+
+/* Parse and (when cl is given) classify smaps as the text arrives; while no chunk is there, work
+ * through pf (may be NULL). */
+static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_classifier *cl,
+                       const struct vms_snapshot_opts *opts, struct prefetch *pf)
+{
+	struct chunk_queue *q = &r->q;
+	int err = r->err;
+	struct vms_buf carry = {0};
+	struct vms_smaps_parser *p = err ? NULL : vms_smaps_parser_new(s);
+	if (!err && !p)
+		err = VMS_ERR_NOMEM;
 	if (err)
 		goto out;
-	if (pthread_create(&reader, NULL, smaps_reader, &q) != 0) {
-		err = VMS_ERR_NOMEM;
-		goto out;
+	if (r->eof0) {
+		if (opts->on_text && q->len[0])
+			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
+		err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
+		goto parsed;
 	}
-	started = 1;
 	for (;;) {
-		pthread_mutex_lock(&q.lock);
-		while (q.filled == q.consumed)
-			pthread_cond_wait(&q.cond, &q.lock);
-		size_t slot = q.consumed % SMAPS_NCHUNKS;
-		int last = q.filled == q.consumed + 1 && (q.eof || q.err);
-		int rerr = last ? q.err : 0, read_all = q.eof;
-		size_t len = q.len[slot];
-		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&q->lock);
+		while (q->filled == q->consumed && pf) {
+			pthread_mutex_unlock(&q->lock);
+			if (!prefetch_step(pf))
+				pf = NULL;
+			pthread_mutex_lock(&q->lock);
+		}
+		if (q->filled == q->consumed && q->job && !q->job->started) {
+			/* No chunk for ROLLUP_IDLE_NS: the kernel is slow on this part of smaps (large
+			 * mappings: a browser's first chunks take ms each) and this thread's CPU idles:
+			 * the rollup starts now instead of at EOF, so that it does not outlast the
+			 * scan's tail. Where chunks come faster (60,000 small VMAs: the parser is the
+			 * bottleneck) it starts at EOF and takes no CPU from the parser. */
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += ROLLUP_IDLE_NS;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			while (q->filled == q->consumed &&
+			       pthread_cond_clockwait(&q->cond, &q->lock, CLOCK_MONOTONIC, &until) !=
+			           ETIMEDOUT)
+				;
+			if (q->filled == q->consumed)
+				start_rollup(q->job);
+		}
+		while (q->filled == q->consumed)
+			pthread_cond_wait(&q->cond, &q->lock);
+		size_t slot = q->consumed % SMAPS_NCHUNKS;
+		int last = q->filled == q->consumed + 1 && (q->eof || q->err);
+		int rerr = last ? q->err : 0;
+		size_t len = q->len[slot];
+		pthread_mutex_unlock(&q->lock);
 
-		if (read_all && !err)
-			start_rollup(job);
 		if (!err && opts->on_text && len)
-			opts->on_text(opts->text_cookie, "smaps", q.buf[slot], len);
+			opts->on_text(opts->text_cookie, "smaps", q->buf[slot], len);
 		if (!err)
-			err = feed_chunk(p, &carry, q.buf[slot], len, last && !rerr);
+			err = feed_chunk(p, &carry, q->buf[slot], len, last && !rerr);
 		if (!err && cl && !last) {
 			vms_smaps_parser_expose(p);
 			err = vms_classifier_feed(cl, 0);
 		}
 
-		pthread_mutex_lock(&q.lock);
-		q.consumed++;
-		pthread_cond_broadcast(&q.cond);
-		pthread_mutex_unlock(&q.lock);
+		pthread_mutex_lock(&q->lock);
+		q->consumed++;
+		/* A reader that waits for room is woken once half the slots are free, not for each
+		 * one: with a parser slower than the kernel (60,000 small VMAs) that is a few hundred
+		 * wake-ups fewer. */
+		if (q->reader_waits && q->filled - q->consumed <= SMAPS_NCHUNKS / 2)
+			pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
 		if (rerr && !err)
 			err = vms_procfs_err(rerr, 1);
 		if (last)
@@ -240,23 +309,33 @@ parsed:
 		p = NULL;
 	}
 out:
-	if (started) {
-		pthread_mutex_lock(&q.lock);
-		q.stop = 1;
-		pthread_cond_broadcast(&q.cond);
-		pthread_mutex_unlock(&q.lock);
-		pthread_join(reader, NULL);
-	}
 	if (p) { /* failed: the regions exposed to the classifier are freed with the parser */
 		s->regions = NULL;
 		s->n_regions = 0;
 	}
 	vms_smaps_parser_abort(p);
-	for (int i = 0; i < SMAPS_NCHUNKS; i++)
-		free(q.buf[i]);
 	free(carry.data);
-	close(q.fd);
 	return err;
+}
+
+/* Stop the reader thread (when it runs), free the chunks, close smaps. */
+static void smaps_end(struct smaps_read *r)
+{
+	struct chunk_queue *q = &r->q;
+	if (r->started) {
+		pthread_mutex_lock(&q->lock);
+		q->stop = 1;
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+		pthread_join(r->reader, NULL);
+	}
+	for (int i = 0; i < SMAPS_NCHUNKS; i++)
+		free(q->buf[i]);
+	if (q->fd >= 0)
+		close(q->fd);
+	r->started = 0;
+	q->fd = -1;
+	memset(q->buf, 0, sizeof q->buf);
 }
 
 /* Is the file at path (as the target sees it: the scan's files, scanfiles.h) an ELF file? */
@@ -276,7 +355,9 @@ static int probe_is_elf(void *cookie, const char *path)
 
 /* The PT_LOAD layout (vms_classify_ctx.elf_load): the header and the program header table,
  * read through the scan's files (the recognisers and the image-sections pass read the same
- * file later: it is opened once, and its first page read once). */
+ * file later: it is opened once, and its first page read once). The section header table, which
+ * both of those read after the last of smaps, is read into the file's windows here, while the
+ * kernel is still generating smaps on the reader thread (~110 preads off a chromium scan's tail). */
 static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *out)
 {
 	struct vms_scan_files *files = cookie;
@@ -297,7 +378,93 @@ static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *o
 	if ((ph = malloc(size)) && vms_scan_file_read(files, f, phoff, ph, size) == (long)size)
 		rc = vms_elf_loads(eh, (size_t)got, ph, size, out);
 	free(ph);
+	struct vms_elf_hdr h;
+	uint64_t shoff;
+	if (rc > 0 && vms_elf_hdr(eh, (size_t)got, &h) && vms_elf_shdrs_at(&h, &shoff, &size))
+		vms_scan_file_prefetch(files, f, shoff, size);
 	return rc;
+}
+
+/* The files the classifier will probe, opened and their headers read while the parser would
+ * otherwise wait for smaps: a browser's first chunks of smaps take the kernel ms each (large
+ * mappings), and its ~160 files cost the parser ~2.5 ms of opens and preads later. The paths come
+ * from /proc/PID/maps (no page tables walked), read a piece at a time; each file is read as
+ * probe_elf_load reads it (the header, the program headers, the section header table), so the
+ * classifier's probes are then served from the scan's windows. Only what the classifier would
+ * ask for is read: mapped files at offset 0 or executable, not deleted; at most PREFETCH_FILES
+ * files and PREFETCH_MAPS bytes of maps (~1,500 VMAs: a browser's ~850 are ~85 KiB; generating
+ * maps costs the kernel ~0.2 us a line, which a process of 60,000 anonymous VMAs would not pay
+ * back). */
+#define PREFETCH_FILES 1024
+#define PREFETCH_MAPS (128u << 10)
+
+struct prefetch {
+	struct vms_scan_files *files;
+	int dirfd;
+	int state; /* 0: maps not opened yet (the struct starts zeroed), 1: reading fd, 2: done */
+	int fd;
+	size_t off, len, read; /* buf[off, len): text not yet looked at */
+	unsigned probed;
+	char buf[16384];
+};
+
+static void prefetch_end(struct prefetch *pf)
+{
+	if (pf->state == 1)
+		close(pf->fd);
+	pf->state = 2;
+}
+
+/* One step: probe the next file of maps, or read more of maps. 0 when there is nothing left to
+ * do, else 1 (the caller checks for a chunk of smaps between steps). */
+static int prefetch_step(struct prefetch *pf)
+{
+	if (pf->state == 0)
+		pf->state = (pf->fd = openat(pf->dirfd, "maps", O_RDONLY | O_CLOEXEC)) >= 0 ? 1 : 2;
+	while (pf->state == 1 && pf->probed < PREFETCH_FILES) {
+		char *line = pf->buf + pf->off, *nl = memchr(line, '\n', pf->len - pf->off);
+		if (!nl) {
+			memmove(pf->buf, line, pf->len - pf->off);
+			pf->len -= pf->off;
+			pf->off = 0;
+			if (pf->len == sizeof pf->buf)
+				pf->len = 0; /* a line longer than the buffer: not a path we read */
+			ssize_t r = pf->read < PREFETCH_MAPS
+			                ? read(pf->fd, pf->buf + pf->len, sizeof pf->buf - pf->len)
+			                : 0;
+			if (r <= 0)
+				break;
+			pf->len += (size_t)r;
+			pf->read += (size_t)r;
+			return 1;
+		}
+		*nl = '\0';
+		pf->off = (size_t)(nl - pf->buf) + 1;
+		if (!memchr(line, '/', (size_t)(nl - line)))
+			continue; /* anonymous, [heap], [stack]: the most lines, no sscanf */
+		/* "start-end perms offset dev inode   path" */
+		char perms[8];
+		unsigned long long offset, inode;
+		int at = 0;
+		if (sscanf(line, "%*x-%*x %7s %llx %*s %llu %n", perms, &offset, &inode, &at) != 3 || !at ||
+		    line[at] != '/' || inode == 0 || (offset != 0 && perms[2] != 'x'))
+			continue;
+		size_t plen = strlen(line + at);
+		if (plen > 10 && !strcmp(line + at + plen - 10, " (deleted)"))
+			continue;
+		struct vms_elf_load L;
+		const struct stat *st;
+		probe_elf_load(pf->files, line + at, &L);
+		/* what the scan reads of it is in its windows now (a rare miss opens it again): its
+		 * close is paid here, while the parser waits, not at the end of the scan */
+		struct vms_scan_file *f = vms_scan_files_get(pf->files, line + at, &st);
+		if (f)
+			vms_scan_file_close(pf->files, f);
+		pf->probed++;
+		return 1;
+	}
+	prefetch_end(pf);
+	return 0;
 }
 
 /* Read name (relative to dirfd) into b and hand its text to opts->on_text. 0 or -errno. */
@@ -433,8 +600,8 @@ static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
 		goto out;
 	}
 	for (size_t i = 0; i < s->n_allocations; i++)
-		if (touched[i])
-			streamed_as[i] = -1;
+		if (touched[i]) /* the sections pass changed its parts or details, not its regions */
+			streamed_as[i] = streamed_as[i] >= 0 ? -2 - streamed_as[i] : -1;
 	if (opts->on_restart)
 		opts->on_restart(opts->cookie, streamed_as, s->n_allocations);
 	if (opts->on_begin)
@@ -462,6 +629,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	int rootfd = -1;
 	char dir[32];
 	struct rollup_job job = {.dirfd = -1};
+	struct smaps_read sr = {.q = {.fd = -1}};
 
 	if (!opts)
 		opts = &defaults;
@@ -502,8 +670,12 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		s->page_table_bytes = s->status.vm_pte;
 	}
 
-	/* Everything but smaps first, so that regions can be classified (and handed to
-	 * opts->on_allocation) while smaps is still being read. */
+	/* smaps first, on the reader thread: the kernel generates it (most of a scan) while this
+	 * thread reads everything else the classifier needs, so that regions can then be
+	 * classified (and handed to opts->on_allocation) while the rest of smaps is still being
+	 * read. */
+	job.dirfd = mmfd;
+	smaps_start(&sr, mmfd, opts->read_rollup ? &job : NULL);
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)
 		goto out;
@@ -554,8 +726,16 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	job.dirfd = mmfd;
-	err = read_smaps(s, mmfd, s->arch.bits ? cl : NULL, opts, opts->read_rollup ? &job : NULL);
+	struct prefetch *pf = files && s->arch.bits ? calloc(1, sizeof *pf) : NULL;
+	if (pf) {
+		pf->files = files;
+		pf->dirfd = mmfd;
+	}
+	err = smaps_parse(&sr, s, s->arch.bits ? cl : NULL, opts, pf);
+	if (pf)
+		prefetch_end(pf);
+	free(pf);
+	smaps_end(&sr);
 	if (err)
 		goto out;
 	if (s->n_regions == 0) {
@@ -602,6 +782,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
+	smaps_end(&sr); /* before the rollup: the reader may start it */
 	if (job.started) {
 		pthread_join(job.thread, NULL);
 		if (!err && job.rc == 0 && opts->on_text)

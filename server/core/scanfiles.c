@@ -210,48 +210,76 @@ static long read_range(struct vms_scan_files *t, struct vms_scan_file *f, uint64
 	return vms_file_cache_pread(t->cache, f->fd, &f->st, off, buf, len);
 }
 
+/* The window of f holding [offset, offset + max), read as a new window when none does: the head
+ * when the range lies in it, else the range with the bytes before it; no further than the end of
+ * the file (one pread, no second one to find the end). NULL with *failed = 0 when it is not kept
+ * (it would wrap, the scan's window bytes are used up, ENOMEM: the caller reads the range
+ * itself), NULL with *failed = 1 when the read failed. */
+static const struct window *window_for(struct vms_scan_files *t, struct vms_scan_file *f, uint64_t offset,
+                                       size_t max, int *failed)
+{
+	*failed = 0;
+	const struct window *w = covering(f, offset, max);
+	if (w)
+		return w;
+	if (max > UINT64_MAX - offset)
+		return NULL;
+	uint64_t off = 0, end = offset + max, size = (uint64_t)f->st.st_size;
+	if (end <= VMS_SCAN_FILE_HEAD)
+		end = VMS_SCAN_FILE_HEAD;
+	else
+		off = offset > VMS_SCAN_FILE_BEFORE ? offset - VMS_SCAN_FILE_BEFORE : 0;
+	if (size > offset && end > size)
+		end = size;
+	size_t len = (size_t)(end - off);
+	if (t->kept + len > VMS_SCAN_FILES_BYTES)
+		return NULL;
+	unsigned char *data = malloc(len ? len : 1);
+	if (!data)
+		return NULL;
+	long got = read_range(t, f, off, data, len);
+	if (got < 0) {
+		free(data);
+		*failed = 1;
+		return NULL;
+	}
+	struct window *nw = &f->w[f->next_w];
+	f->next_w = (f->next_w + 1) % VMS_SCAN_FILE_WINDOWS;
+	t->kept -= nw->data ? nw->len : 0;
+	free(nw->data);
+	*nw = (struct window){.off = off,
+	                      .len = (size_t)got,
+	                      .eof = (size_t)got < len || (size && off + (uint64_t)got >= size),
+	                      .data = data};
+	t->kept += (size_t)got;
+	return nw;
+}
+
 long vms_scan_file_read(struct vms_scan_files *t, struct vms_scan_file *f, uint64_t offset, void *buf,
                         size_t max)
 {
-	const struct window *w = covering(f, offset, max);
-	if (!w) {
-		/* a new window: the head when the range lies in it, else the range with the bytes
-		 * before it; no further than the end of the file (one pread, no second one to
-		 * find the end) */
-		if (max > UINT64_MAX - offset)
-			return read_range(t, f, offset, buf, max); /* wraps: fails as asked */
-		uint64_t off = 0, end = offset + max, size = (uint64_t)f->st.st_size;
-		if (end <= VMS_SCAN_FILE_HEAD)
-			end = VMS_SCAN_FILE_HEAD;
-		else
-			off = offset > VMS_SCAN_FILE_BEFORE ? offset - VMS_SCAN_FILE_BEFORE : 0;
-		if (size > offset && end > size)
-			end = size;
-		size_t len = (size_t)(end - off);
-		if (t->kept + len > VMS_SCAN_FILES_BYTES)
-			return read_range(t, f, offset, buf, max); /* served, not kept */
-		unsigned char *data = malloc(len ? len : 1);
-		if (!data)
-			return read_range(t, f, offset, buf, max);
-		long got = read_range(t, f, off, data, len);
-		if (got < 0) {
-			free(data);
-			return -1;
-		}
-		struct window *nw = &f->w[f->next_w];
-		f->next_w = (f->next_w + 1) % VMS_SCAN_FILE_WINDOWS;
-		t->kept -= nw->data ? nw->len : 0;
-		free(nw->data);
-		*nw = (struct window){.off = off,
-		                      .len = (size_t)got,
-		                      .eof = (size_t)got < len || (size && off + (uint64_t)got >= size),
-		                      .data = data};
-		t->kept += (size_t)got;
-		w = nw;
-	}
+	int failed;
+	const struct window *w = window_for(t, f, offset, max, &failed);
+	if (!w)
+		return failed ? -1 : read_range(t, f, offset, buf, max); /* served, not kept */
 	size_t at = (size_t)(offset - w->off), n = w->len - at < max ? w->len - at : max;
 	memcpy(buf, w->data + at, n);
 	return (long)n;
+}
+
+void vms_scan_file_prefetch(struct vms_scan_files *t, struct vms_scan_file *f, uint64_t offset, size_t len)
+{
+	int failed;
+	(void)window_for(t, f, offset, len, &failed);
+}
+
+void vms_scan_file_close(struct vms_scan_files *t, struct vms_scan_file *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		f->fd = -1;
+		t->n_open--;
+	}
 }
 
 void vms_scan_files_counts(const struct vms_scan_files *t, unsigned long *opens, unsigned long *reads)

@@ -61,6 +61,16 @@ struct vms_scan_file *vms_scan_files_get(struct vms_scan_files *t, const char *p
 long vms_scan_file_read(struct vms_scan_files *t, struct vms_scan_file *f, uint64_t offset, void *buf,
                         size_t max);
 
+/* Read [offset, offset + len) of f into its windows now, as vms_scan_file_read would (nothing
+ * when a window holds it already, or when it would not be kept): for a range the caller knows a
+ * later pass of the scan will read, read while the thread would otherwise wait. */
+void vms_scan_file_prefetch(struct vms_scan_files *t, struct vms_scan_file *f, uint64_t offset, size_t len);
+
+/* Close f's fd now, keeping what was read: a later read its windows do not hold opens the path
+ * again, as after the fd limit (and reads only when it is still the same file). For a file whose
+ * reads are known to be done, so that its close is not paid when the table is freed. */
+void vms_scan_file_close(struct vms_scan_files *t, struct vms_scan_file *f);
+
 /* Opens (vms_attr_open_regular calls) and reads (windows read from files or the cache) so far:
  * for tests and benchmarks. */
 void vms_scan_files_counts(const struct vms_scan_files *t, unsigned long *opens, unsigned long *reads);

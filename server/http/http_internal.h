@@ -422,4 +422,10 @@ int vms_send_shared_about(struct vms_req *r, const struct vms_share *s, const ch
 /* ---- the share page (static.c) --------------------------------------------------------- */
 int vms_share_page(struct vms_req *r, const char *token);
 
+/* ---- libvmscope-sslcompat.so (tls_load.c) ------------------------------------------------ */
+/* The library that holds the OpenSSL side of TLS and civetweb's libssl shim, loaded (RTLD_GLOBAL)
+ * on the first call and kept: its handle, or NULL when it could not be loaded or is of another
+ * build. *path: the path tried first (for messages). Thread-safe. */
+void *vms_http_tls_library(const char **path);
+
 #endif

@@ -209,26 +209,8 @@ static void end_request(const struct mg_connection *conn, int status)
  * Returns VMS_OK or VMS_ERR_IO (errbuf says why; TLS must not start: it would crash). */
 static int load_ssl_compat(char *errbuf, size_t errlen)
 {
-	const char *path = getenv("VMSCOPE_SSL_COMPAT");
-	char exe_dir[PATH_MAX], beside[PATH_MAX + 32];
-	void *shim = NULL;
-	if (!path || !*path)
-		path = VMSCOPE_SSL_COMPAT;
-	if (!(shim = dlopen(path, RTLD_NOW | RTLD_GLOBAL))) {
-		/* an installed copy: beside the binary, or in ../lib */
-		ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
-		if (n > 0) {
-			exe_dir[n] = '\0';
-			char *slash = strrchr(exe_dir, '/');
-			if (slash)
-				*slash = '\0';
-			snprintf(beside, sizeof beside, "%s/libvmscope-sslcompat.so", exe_dir);
-			if (!(shim = dlopen(beside, RTLD_NOW | RTLD_GLOBAL))) {
-				snprintf(beside, sizeof beside, "%s/../lib/libvmscope-sslcompat.so", exe_dir);
-				shim = dlopen(beside, RTLD_NOW | RTLD_GLOBAL);
-			}
-		}
-	}
+	const char *path;
+	void *shim = vms_http_tls_library(&path);
 	void *as_civetweb_sees_it = shim ? dlopen("libssl.so", RTLD_LAZY | RTLD_NOLOAD) : NULL;
 	int ok =
 	    as_civetweb_sees_it == shim && dlsym(shim, "SSL_get_peer_certificate") && dlsym(shim, "SSL_new");

@@ -249,6 +249,28 @@ ok "an http:// upload URL is refused" bash -c "[ $? != 0 ] && grep -q 'not an ht
 "$BIN" snapshot -p "$TARGET" --upload "https://127.0.0.1:$B_PORT" --ca x --fingerprint "$B_FP" >/dev/null 2>&1
 ok "--ca and --fingerprint together: usage error" is "$?" 2
 
+# --- 6. OpenSSL only when TLS is used -----------------------------------------------------
+# vmscope does not link libssl/libcrypto (they cost every start ~1.5 ms): the TLS code lives in
+# libvmscope-sslcompat.so, loaded on first use; a copy of the binary that cannot find it still
+# scans, and refuses TLS with a sentence naming the library.
+ok "the binary does not link OpenSSL" bash -c "! readelf -d '$BIN' | grep -qE 'NEEDED.*lib(ssl|crypto)'"
+mkdir -p "$TMP/alone"
+cp "$BIN" "$TMP/alone/vmscope"
+VMSCOPE_SSL_COMPAT=$TMP/absent.so "$TMP/alone/vmscope" snapshot -p "$TARGET" --json >"$TMP/alone.json" 2>"$TMP/alone.err"
+ok "without the library a snapshot still works" jq -e ".process.pid == $TARGET" "$TMP/alone.json"
+VMSCOPE_SSL_COMPAT=$TMP/absent.so "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "https://127.0.0.1:$B_PORT" \
+	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
+ok "without the library an upload fails, naming it, nothing printed" \
+	bash -c "[ $? != 0 ] && grep -q 'libvmscope-sslcompat.so ($TMP/absent.so), which could not be loaded' '$TMP/up.err' && [ ! -s '$TMP/up.out' ]"
+libz=$(ldd "$BIN" | awk '/libz\.so/ { print $3 }')
+VMSCOPE_SSL_COMPAT=$libz "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "https://127.0.0.1:$B_PORT" \
+	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
+ok "another library under that name: refused, not called" \
+	bash -c "[ $? != 0 ] && grep -q 'of this build, and the one loaded is not it' '$TMP/up.err'"
+code=$(curl -s -o "$TMP/b" -w '%{http_code}' --cacert "$TMP/b.db.tls-cert.pem" \
+	-H "Authorization: Bearer $(cat "$TMP/b.db.token")" "https://127.0.0.1:$B_PORT/api/v1/snapshots")
+ok "the failed uploads stored nothing" is "$(jq '.snapshots | length' "$TMP/b")" "$((COUNT + 1))"
+
 # --- 6. the dashboard's "Send to…": daemon a sends a stored snapshot to daemon b ------------
 PIN=$(pin_of "$CERT")
 post "/snapshots/$ID/send" -d "{\"url\":\"https://127.0.0.1:$B_PORT\",\"token\":\"$(cat "$TMP/b.db.token")\",\"fingerprint\":\"$B_FP\",\"lifetime\":\"1d\"}"

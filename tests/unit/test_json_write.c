@@ -252,8 +252,8 @@ static void check_streamed_scan(void)
 	CHECK(vms_snapshot_take(pid, &plain, &whole) == VMS_OK);
 	if (streamed && whole) {
 		unsigned restarts = 0;
-		size_t copied = 0;
-		vms_json_capture_stats(jc, &restarts, &copied);
+		size_t copied = 0, regions_copied = 0;
+		vms_json_capture_stats(jc, &restarts, &copied, &regions_copied);
 		c.restarts = (int)restarts;
 		/* At most one restart, and one whenever a recogniser named something (glibc names
 		 * [heap]; a testee built with ASan has no brk heap and may have nothing named; image
@@ -265,6 +265,22 @@ static void check_streamed_scan(void)
 		CHECK(restarts <= 1 && (!owned || restarts == 1));
 		if (restarts)
 			CHECK(copied > 0 && copied + owned <= streamed->n_allocations);
+		/* the images that gained sections: written again only up to their regions, whose
+		 * text the first pass had (the whole document is compared below) */
+		size_t images = 0, with_parts = 0;
+		for (size_t k = 0; k < streamed->n_allocations; k++) {
+			if (streamed->allocations[k].type != VMS_TYPE_IMAGE)
+				continue;
+			images++;
+			for (size_t j = 0; j < streamed->n_parts; j++)
+				if (streamed->parts[j].allocation == k) {
+					with_parts++;
+					break;
+				}
+		}
+		CHECK_MSG(!restarts || !with_parts || regions_copied > 0,
+		          "%zu images with sections, %zu regions copied", with_parts, regions_copied);
+		CHECK(regions_copied <= images); /* only the image-sections pass changes parts alone */
 		FILE *mem = open_memstream(&c.buf, &c.len);
 		CHECK(mem && vms_json_capture_write(jc, streamed, mem) == VMS_OK);
 		if (mem)

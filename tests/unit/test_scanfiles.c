@@ -104,6 +104,33 @@ static void test_table(void)
 	vms_scan_files_counts(t, &opens, &reads);
 	CHECK_MSG(opens == 4, "opens %lu", opens);
 
+	/* a prefetch reads the window a later read would (the scan reads section headers while the
+	 * kernel generates smaps): that read, and one of the bytes before it, read nothing more */
+	CHECK(write_file(dir, "c", BIG, 3) == 0);
+	struct vms_scan_file *c = vms_scan_files_get(t, "/c", &st);
+	CHECK(c != NULL);
+	unsigned long before_reads;
+	vms_scan_files_counts(t, &opens, &before_reads);
+	vms_scan_file_prefetch(t, c, 7000, 1000);
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(reads == before_reads + 1, "prefetch reads %lu", reads - before_reads);
+	vms_scan_file_prefetch(t, c, 7000, 1000); /* held already: nothing read */
+	CHECK(vms_scan_file_read(t, c, 7000, buf, 1000) == 1000 && same_bytes(buf, 7000, 1000, 3));
+	CHECK(vms_scan_file_read(t, c, 3000, buf, 100) == 100 && same_bytes(buf, 3000, 100, 3));
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(reads == before_reads + 1, "reads after the prefetch %lu", reads - before_reads);
+	CHECK_MSG(opens == 5, "opens %lu", opens);
+	/* closed once its reads are done: what its windows hold needs no fd, a miss opens it again */
+	vms_scan_file_close(t, c);
+	CHECK(vms_scan_file_read(t, c, 7100, buf, 200) == 200 && same_bytes(buf, 7100, 200, 3));
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(opens == 5 && reads == before_reads + 1, "opens %lu, reads %lu", opens,
+	          reads - before_reads);
+	CHECK(vms_scan_file_read(t, c, 100, buf, 50) == 50 && same_bytes(buf, 100, 50, 3));
+	vms_scan_files_counts(t, &opens, &reads);
+	CHECK_MSG(opens == 6 && reads == before_reads + 2, "after a miss: opens %lu, reads %lu", opens,
+	          reads - before_reads);
+
 	/* the fd bound: more files than VMS_SCAN_FILES_OPEN stay readable, the first ones through a
 	 * reopen that only reads the same file */
 	enum { N = VMS_SCAN_FILES_OPEN + 8 };

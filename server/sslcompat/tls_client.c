@@ -19,7 +19,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "vmscope/tls.h"
+#include "tls_module.h"
 
 #define MAX_RESPONSE (16u << 20)
 
@@ -92,7 +92,7 @@ static int check_peer(SSL *ssl, const struct vms_tls_trust *trust, const char *h
 		snprintf(errbuf, errlen, "%s presented no certificate", host);
 		return -1;
 	}
-	int have_fp = vms_tls_fingerprint_x509(peer, got) == 0;
+	int have_fp = vms_tlsm_fingerprint_x509(peer, got) == 0;
 	X509_free(peer);
 	if (trust->fingerprint) {
 		if (have_fp && !strcmp(got, trust->fingerprint))
@@ -229,10 +229,10 @@ nomem:
 	return -1;
 }
 
-int vms_https_request(const char *url, const struct vms_tls_trust *trust, const char *method,
-                      const char *path, const char *headers, const char *body, size_t body_len,
-                      unsigned timeout_ms, int *status, char **resp, size_t *resp_len, char *errbuf,
-                      size_t errlen)
+int vms_tlsm_https_request(const char *url, const struct vms_tls_trust *trust, const char *method,
+                           const char *path, const char *headers, const char *body, size_t body_len,
+                           unsigned timeout_ms, int *status, char **resp, size_t *resp_len, char *errbuf,
+                           size_t errlen)
 {
 	char host[256], port[8], head[2048];
 	struct in_addr ip;

@@ -13,12 +13,10 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmscope/tls.h"
-#include "vmscope/util.h"
+#include "tls_module.h"
 
 /* "what: OpenSSL's reason" into errbuf; clears the error queue. Returns -1. */
 static int ssl_fail(char *errbuf, size_t errlen, const char *what)
@@ -32,7 +30,7 @@ static int ssl_fail(char *errbuf, size_t errlen, const char *what)
 	return -1;
 }
 
-int vms_tls_server_ctx(void *ssl_ctx, const char *cert, const char *key, char *errbuf, size_t errlen)
+int vms_tlsm_server_ctx(void *ssl_ctx, const char *cert, const char *key, char *errbuf, size_t errlen)
 {
 	SSL_CTX *ctx = ssl_ctx;
 	char what[600];
@@ -53,12 +51,12 @@ int vms_tls_server_ctx(void *ssl_ctx, const char *cert, const char *key, char *e
 	return 0;
 }
 
-int vms_tls_check_pair(const char *cert, const char *key, char *errbuf, size_t errlen)
+int vms_tlsm_check_pair(const char *cert, const char *key, char *errbuf, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
 		return ssl_fail(errbuf, errlen, "cannot make a TLS context");
-	int rc = vms_tls_server_ctx(ctx, cert, key, errbuf, errlen);
+	int rc = vms_tlsm_server_ctx(ctx, cert, key, errbuf, errlen);
 	SSL_CTX_free(ctx);
 	return rc;
 }
@@ -79,7 +77,7 @@ static int fingerprint_of(X509 *x, char fp[VMS_TLS_FP_LEN + 1])
 	return 0;
 }
 
-int vms_tls_fingerprint_x509(void *x509, char fp[VMS_TLS_FP_LEN + 1])
+int vms_tlsm_fingerprint_x509(void *x509, char fp[VMS_TLS_FP_LEN + 1])
 {
 	return fingerprint_of(x509, fp);
 }
@@ -94,7 +92,7 @@ static X509 *read_cert(const char *path)
 	return x;
 }
 
-int vms_tls_fingerprint_file(const char *path, char fp[VMS_TLS_FP_LEN + 1], char *errbuf, size_t errlen)
+int vms_tlsm_fingerprint_file(const char *path, char fp[VMS_TLS_FP_LEN + 1], char *errbuf, size_t errlen)
 {
 	X509 *x = read_cert(path);
 	if (!x) {
@@ -107,29 +105,6 @@ int vms_tls_fingerprint_file(const char *path, char fp[VMS_TLS_FP_LEN + 1], char
 	if (rc)
 		snprintf(errbuf, errlen, "cannot hash the certificate in %s", path);
 	return rc;
-}
-
-int vms_tls_fingerprint_parse(const char *text, char fp[VMS_TLS_FP_LEN + 1])
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t k = 0;
-	if (!strncasecmp(text, "sha256:", 7) || !strncasecmp(text, "sha256=", 7))
-		text += 7;
-	for (const char *p = text; *p; p++) {
-		if (*p == ':')
-			continue;
-		int v = vms_hex_digit((unsigned char)*p);
-		if (v < 0 || k == 64)
-			return -1;
-		fp[k / 2 * 3 + k % 2] = hex[v];
-		if (k % 2 && k < 63)
-			fp[k / 2 * 3 + 2] = ':';
-		k++;
-	}
-	if (k != 64)
-		return -1;
-	fp[VMS_TLS_FP_LEN] = '\0';
-	return 0;
 }
 
 /* Write PEM text through write_pem into path, created 0600 (exclusive: a file that appeared
@@ -229,8 +204,9 @@ static X509 *make_cert(EVP_PKEY *key, const char *const *names, size_t n)
 	return x;
 }
 
-int vms_tls_self_signed(const char *cert_path, const char *key_path, const char *const *names, size_t n_names,
-                        char fp[VMS_TLS_FP_LEN + 1], int *created, char *errbuf, size_t errlen)
+int vms_tlsm_self_signed(const char *cert_path, const char *key_path, const char *const *names,
+                         size_t n_names, char fp[VMS_TLS_FP_LEN + 1], int *created, char *errbuf,
+                         size_t errlen)
 {
 	struct stat cs, ks;
 	EVP_PKEY *key = NULL;
@@ -247,9 +223,9 @@ int vms_tls_self_signed(const char *cert_path, const char *key_path, const char 
 			    cert_path, key_path);
 			return -1;
 		}
-		if (vms_tls_check_pair(cert_path, key_path, errbuf, errlen) != 0)
+		if (vms_tlsm_check_pair(cert_path, key_path, errbuf, errlen) != 0)
 			return -1;
-		return vms_tls_fingerprint_file(cert_path, fp, errbuf, errlen);
+		return vms_tlsm_fingerprint_file(cert_path, fp, errbuf, errlen);
 	}
 	if (have_c != have_k) {
 		snprintf(errbuf, errlen, "%s exists without %s: remove it to make a new pair",
@@ -285,3 +261,12 @@ out:
 	EVP_PKEY_free(key);
 	return rc;
 }
+
+const struct vms_tls_module vms_tls_module = {
+    .version = VMS_TLS_MODULE_VERSION,
+    .server_ctx = vms_tlsm_server_ctx,
+    .check_pair = vms_tlsm_check_pair,
+    .fingerprint_file = vms_tlsm_fingerprint_file,
+    .self_signed = vms_tlsm_self_signed,
+    .https_request = vms_tlsm_https_request,
+};
