@@ -22,27 +22,32 @@ static const struct vms_tls_module *table; /* its table, or NULL */
 static char lib_path[PATH_MAX + 32];       /* the path asked for first */
 static char lib_error[PATH_MAX + 300];     /* why lib or table is NULL */
 
-/* dlopen the library: $VMSCOPE_SSL_COMPAT, else the build's copy (VMSCOPE_SSL_COMPAT), else an
- * installed copy beside the binary or in ../lib. Called once, under lib_lock. */
+/* dlopen the library: $VMSCOPE_SSL_COMPAT when set, else the copy beside the binary (the build
+ * tree) or in ../lib from it (an install: /usr/bin -> /usr/lib). Only paths the binary's own
+ * location names: never a path compiled in (the build directory of a package may exist, and be
+ * writable by anyone, on the machine that runs it: a daemon running as root would load a
+ * stranger's code). Called once, under lib_lock. */
 static void load(void)
 {
 	const char *path = getenv("VMSCOPE_SSL_COMPAT");
 	char exe_dir[PATH_MAX], beside[PATH_MAX + 32];
-	if (!path || !*path)
-		path = VMSCOPE_SSL_COMPAT;
-	snprintf(lib_path, sizeof lib_path, "%s", path);
-	if (!(lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL))) {
-		ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
-		if (n > 0) {
-			exe_dir[n] = '\0';
-			char *slash = strrchr(exe_dir, '/');
-			if (slash)
-				*slash = '\0';
-			snprintf(beside, sizeof beside, "%s/libvmscope-sslcompat.so", exe_dir);
-			if (!(lib = dlopen(beside, RTLD_NOW | RTLD_GLOBAL))) {
-				snprintf(beside, sizeof beside, "%s/../lib/libvmscope-sslcompat.so", exe_dir);
-				lib = dlopen(beside, RTLD_NOW | RTLD_GLOBAL);
-			}
+	lib_path[0] = '\0';
+	if (path && *path) {
+		snprintf(lib_path, sizeof lib_path, "%s", path);
+		lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+	}
+	ssize_t n = lib ? -1 : readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+	if (n > 0) {
+		exe_dir[n] = '\0';
+		char *slash = strrchr(exe_dir, '/');
+		if (slash)
+			*slash = '\0';
+		for (int k = 0; k < 2 && !lib; k++) {
+			snprintf(beside, sizeof beside, "%s/%slibvmscope-sslcompat.so", exe_dir,
+			         k ? "../lib/" : "");
+			if (!lib_path[0])
+				snprintf(lib_path, sizeof lib_path, "%s", beside);
+			lib = dlopen(beside, RTLD_NOW | RTLD_GLOBAL);
 		}
 	}
 	if (!lib) {

@@ -267,9 +267,22 @@ VMSCOPE_SSL_COMPAT=$libz "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "ht
 	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
 ok "another library under that name: refused, not called" \
 	bash -c "[ $? != 0 ] && grep -q 'of this build, and the one loaded is not it' '$TMP/up.err'"
+# The library is looked for beside the binary and in ../lib from it, never at a path compiled in:
+# a package's build directory may exist on the machine that runs it, writable by anyone. Here
+# the build's copy is left where it is and only the copy of the binary moves: it must not find it.
+ok "the binary names no build directory's copy of the library" \
+	bash -c "! grep -qaF '$(dirname "$BIN")/libvmscope-sslcompat.so' '$BIN'"
+env -u VMSCOPE_SSL_COMPAT "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "https://127.0.0.1:$B_PORT" \
+	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
+ok "a copy of the binary away from the library does not load the build's copy" \
+	bash -c "[ $? != 0 ] && grep -q 'libvmscope-sslcompat.so ($TMP/alone/libvmscope-sslcompat.so), which could not be loaded' '$TMP/up.err'"
+cp "$(dirname "$BIN")/libvmscope-sslcompat.so" "$TMP/alone/"
+env -u VMSCOPE_SSL_COMPAT "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "https://127.0.0.1:$B_PORT" \
+	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
+ok "with the library beside it, the copy uploads" bash -c "[ $? = 0 ] && grep -q '/s/' '$TMP/up.out'"
 code=$(curl -s -o "$TMP/b" -w '%{http_code}' --cacert "$TMP/b.db.tls-cert.pem" \
 	-H "Authorization: Bearer $(cat "$TMP/b.db.token")" "https://127.0.0.1:$B_PORT/api/v1/snapshots")
-ok "the failed uploads stored nothing" is "$(jq '.snapshots | length' "$TMP/b")" "$((COUNT + 1))"
+ok "the failed uploads stored nothing" is "$(jq '.snapshots | length' "$TMP/b")" "$((COUNT + 2))"
 
 # --- 6. the dashboard's "Send to…": daemon a sends a stored snapshot to daemon b ------------
 PIN=$(pin_of "$CERT")
