@@ -19,18 +19,19 @@ static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
 static int lib_tried;
 static void *lib;                          /* the handle, or NULL */
 static const struct vms_tls_module *table; /* its table, or NULL */
-static char lib_path[PATH_MAX + 32];       /* the path asked for first */
+static char lib_path[PATH_MAX + 64];       /* the path asked for first */
 static char lib_error[PATH_MAX + 300];     /* why lib or table is NULL */
 
 /* dlopen the library: $VMSCOPE_SSL_COMPAT when set, else the copy beside the binary (the build
- * tree) or in ../lib from it (an install: /usr/bin -> /usr/lib). Only paths the binary's own
+ * tree) or in ../lib/vmscope from it (an install: /usr/bin -> /usr/lib/vmscope, a directory
+ * ldconfig does not scan: the library's SONAME is "libssl.so", ssl_compat.c). Only paths the binary's own
  * location names: never a path compiled in (the build directory of a package may exist, and be
  * writable by anyone, on the machine that runs it: a daemon running as root would load a
  * stranger's code). Called once, under lib_lock. */
 static void load(void)
 {
 	const char *path = getenv("VMSCOPE_SSL_COMPAT");
-	char exe_dir[PATH_MAX], beside[PATH_MAX + 32];
+	char exe_dir[PATH_MAX], beside[PATH_MAX + 64];
 	lib_path[0] = '\0';
 	if (path && *path) {
 		snprintf(lib_path, sizeof lib_path, "%s", path);
@@ -44,7 +45,7 @@ static void load(void)
 			*slash = '\0';
 		for (int k = 0; k < 2 && !lib; k++) {
 			snprintf(beside, sizeof beside, "%s/%slibvmscope-sslcompat.so", exe_dir,
-			         k ? "../lib/" : "");
+			         k ? "../lib/vmscope/" : "");
 			if (!lib_path[0])
 				snprintf(lib_path, sizeof lib_path, "%s", beside);
 			lib = dlopen(beside, RTLD_NOW | RTLD_GLOBAL);

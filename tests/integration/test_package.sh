@@ -45,6 +45,11 @@ for f in ./usr/bin/vmscope ./usr/share/vmscope/web/index.html ./usr/share/vmscop
 	ok "the package holds $f" grep -qx -- "$f" "$TMP/files"
 done
 ok "nothing outside /usr" test "$(grep -vc '^\./usr' "$TMP/files")" -le 1 # "./"
+# The TLS library (SONAME "libssl.so", ssl_compat.c) in a directory of its own: in one ldconfig
+# scans, ldconfig would link /usr/lib/libssl.so to it for every program on the machine.
+ok "the package holds the TLS library in /usr/lib/vmscope" grep -qx ./usr/lib/vmscope/libvmscope-sslcompat.so "$TMP/files"
+ok "no library where ldconfig looks (/usr/lib, /usr/lib/<triplet>)" \
+	bash -c "! grep -E '^\./usr/lib/([^/]*-linux-gnu[^/]*/)?[^/]*\.so' '$TMP/files'"
 
 ROOT=$TMP/root
 dpkg -x "$DEB" "$ROOT"
@@ -62,6 +67,13 @@ ok "and its modules (app.js is the installed one)" cmp -s "$TMP/b" "$ROOT/usr/sh
 TOKEN=$(tr -d '\n' <"$TMP/db.token")
 req GET "http://127.0.0.1:$LAST_PORT/api/v1/health" -H "Authorization: Bearer $TOKEN"
 ok "its API answers" is "$code" 200
+# TLS from the installed tree: the binary finds its library in ../lib/vmscope (only there: no
+# path of the build tree).
+BIN=$IBIN start installed-tls --db "$TMP/dbtls" --tls-self-signed
+ok "the installed daemon serves https (its TLS library found in ../lib/vmscope)" test -n "$LAST_PORT"
+TOKEN2=$(tr -d '\n' <"$TMP/dbtls.token" 2>/dev/null)
+code=$(curl -sk -o "$TMP/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN2" "https://127.0.0.1:$LAST_PORT/api/v1/health")
+ok "and its API answers over https" is "$code" 200
 
 # Man pages: generated from --help, so each carries every option its --help names.
 if command -v man >/dev/null; then

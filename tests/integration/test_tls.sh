@@ -267,7 +267,7 @@ VMSCOPE_SSL_COMPAT=$libz "$TMP/alone/vmscope" snapshot -p "$TARGET" --upload "ht
 	--token-file "$TMP/b.db.token" --fingerprint "$B_FP" >"$TMP/up.out" 2>"$TMP/up.err"
 ok "another library under that name: refused, not called" \
 	bash -c "[ $? != 0 ] && grep -q 'of this build, and the one loaded is not it' '$TMP/up.err'"
-# The library is looked for beside the binary and in ../lib from it, never at a path compiled in:
+# The library is looked for beside the binary and in ../lib/vmscope from it, never at a path compiled in:
 # a package's build directory may exist on the machine that runs it, writable by anyone. Here
 # the build's copy is left where it is and only the copy of the binary moves: it must not find it.
 ok "the binary names no build directory's copy of the library" \
