@@ -179,15 +179,16 @@ static void start_rollup(struct rollup_job *job)
 struct smaps_read {
 	struct chunk_queue q;
 	pthread_t reader;
-	int started; /* the reader thread runs */
-	int eof0;    /* all of smaps is in the first chunk */
-	int err;     /* smaps_start failed (VMS_ERR_*): smaps_parse returns it */
+	int started;     /* the reader thread runs */
+	int eof0;        /* all of smaps is in the first chunk */
+	int inline_read; /* no reader thread: smaps_parse reads the next chunks itself */
+	int err;         /* smaps_start failed (VMS_ERR_*): smaps_parse returns it */
 };
 
-/* Open smaps and read its first chunk; start the reader thread when there is more. job (may be
- * NULL): the rollup, started as soon as the last of smaps was read (by the reader thread, when
- * there is one). */
-static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job)
+/* Open smaps and read its first chunk; start the reader thread when there is more (threaded; else
+ * smaps_parse reads the rest in turn with parsing). job (may be NULL): the rollup, started as
+ * soon as the last of smaps was read (by the reader thread, when there is one). */
+static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job, int threaded)
 {
 	*r = (struct smaps_read){
 	    .q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job}};
@@ -212,6 +213,10 @@ static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job)
 	}
 	if (r->eof0) {
 		start_rollup(job);
+		return;
+	}
+	if (!threaded) {
+		r->inline_read = 1;
 		return;
 	}
 	q->filled = 1;
@@ -244,6 +249,30 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
 		err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
 		goto parsed;
+	}
+	while (r->inline_read) { /* read a chunk, parse it, in turn (the first is read) */
+		int eof = 0, rerr = 0;
+		if (opts->on_text && q->len[0])
+			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
+		if ((err = feed_chunk(p, &carry, q->buf[0], q->len[0], 0)) != VMS_OK)
+			goto parsed;
+		if (cl) {
+			vms_smaps_parser_expose(p);
+			if ((err = vms_classifier_feed(cl, 0)) != VMS_OK)
+				goto parsed;
+		}
+		q->len[0] = fill_chunk(q->fd, q->buf[0], &eof, &rerr);
+		if (rerr) {
+			err = vms_procfs_err(rerr, 1);
+			goto parsed;
+		}
+		if (eof) {
+			start_rollup(q->job);
+			if (opts->on_text && q->len[0])
+				opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
+			err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
+			goto parsed;
+		}
 	}
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
@@ -675,7 +704,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	 * classified (and handed to opts->on_allocation) while the rest of smaps is still being
 	 * read. */
 	job.dirfd = mmfd;
-	smaps_start(&sr, mmfd, opts->read_rollup ? &job : NULL);
+	smaps_start(&sr, mmfd, opts->read_rollup ? &job : NULL, !memo_dir); /* memo: least CPU */
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)
 		goto out;
@@ -726,7 +755,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (opts->on_begin)
 		opts->on_begin(opts->cookie, s);
 
-	struct prefetch *pf = files && s->arch.bits ? calloc(1, sizeof *pf) : NULL;
+	struct prefetch *pf = files && s->arch.bits && !memo_dir ? calloc(1, sizeof *pf) : NULL;
 	if (pf) {
 		pf->files = files;
 		pf->dirfd = mmfd;

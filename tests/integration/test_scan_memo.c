@@ -1,7 +1,8 @@
 /* The scan memo (vmscope/snapshot.h, server/core/scan_memo.c) on live processes:
  *  - scans of a process that holds still with a memo (the first reads everything, the next reuse
- *    the mount table and the user name) give what a scan without one gives: every region's type, the per-type
- * summary, the user; the counters out of the scan match the snapshot's own stat and status;
+ *    the mount table and the user name; smaps of ~450 KiB read a chunk at a time in turn with
+ *    parsing) give what a scan without one gives: every region's bounds, type, flags and counters, the
+ * per-type summary, the user; the counters out of the scan match the snapshot's own stat and status;
  *  - a mount made after the memo was filled is seen: a child in a mount namespace of its own
  *    (private to it, so nothing reaches this system's mounts) mounts a tmpfs and maps a file from
  *    it; the next scan with the same memo calls that mapping Shareable, as a scan without a memo
@@ -51,9 +52,24 @@ static int same_shape(const struct vms_snapshot *a, const struct vms_snapshot *b
 {
 	if (!a || !b || a->n_regions != b->n_regions)
 		return 0;
-	for (size_t i = 0; i < a->n_regions; i++)
-		if (a->regions[i].start != b->regions[i].start || a->regions[i].type != b->regions[i].type)
+	for (size_t i = 0; i < a->n_regions; i++) {
+		const struct vms_region *x = &a->regions[i], *y = &b->regions[i];
+		if (x->start != y->start || x->end != y->end || x->type != y->type ||
+		    strcmp(x->vm_flags, y->vm_flags) != 0)
 			return 0;
+		/* what an idle process cannot change between two scans (Pss moves with others, and
+		 * private/shared with the parent's writes to pages shared since the fork) */
+		static const int fields[] = {VMS_SF_SIZE, VMS_SF_RSS, VMS_SF_ANONYMOUS, VMS_SF_SWAP,
+		                             VMS_SF_KERNEL_PAGE_SIZE};
+		for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+			if (x->smaps[fields[k]] != y->smaps[fields[k]]) {
+				fprintf(stderr, "region %s at %#llx: field %d %llu vs %llu\n",
+				        x->path ? x->path : "(anonymous)", (unsigned long long)x->start,
+				        fields[k], (unsigned long long)x->smaps[fields[k]],
+				        (unsigned long long)y->smaps[fields[k]]);
+				return 0;
+			}
+	}
 	for (int t = 0; t < VMS_TYPE_COUNT; t++)
 		if (a->summary[t].blocks != b->summary[t].blocks ||
 		    a->summary[t].regions != b->summary[t].regions ||
@@ -67,17 +83,35 @@ static void test_same_as_without(void)
 	struct vms_scan_memo *m = vms_scan_memo_new();
 	struct vms_counters c;
 	CHECK(m != NULL);
-	pid_t pid = fork(); /* a process that holds still while it is scanned */
+	int ready[2];
+	char b;
+	CHECK(pipe(ready) == 0);
+	/* a process that holds still while it is scanned, with 400 mappings more (about 450 KiB
+	 * of smaps: a scan with a memo reads it a chunk at a time in turn with parsing, without
+	 * the reader thread a scan without one uses) */
+	pid_t pid = fork();
 	if (pid == 0) {
+		long page = sysconf(_SC_PAGESIZE);
+		char *base = mmap(NULL, (size_t)page * 800, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (int i = 0; base != MAP_FAILED && i < 400; i++) {
+			char *p = base + (size_t)page * 2 * (size_t)i; /* every other page: no merging */
+			mprotect(p, (size_t)page, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE);
+			if (i % 2 == 0)
+				p[0] = 1;
+		}
+		(void)!write(ready[1], "r", 1);
 		pause();
 		_exit(0);
 	}
-	usleep(100 * 1000);
+	close(ready[1]);
+	CHECK(read(ready[0], &b, 1) == 1);
+	close(ready[0]);
 	struct vms_snapshot *plain = scan(pid, NULL, NULL);
 	for (int k = 0; k < 3; k++) { /* the first fills the memo, the others reuse it */
 		memset(&c, 0, sizeof c);
 		struct vms_snapshot *s = scan(pid, m, &c);
 		CHECK(same_shape(plain, s));
+		CHECK_MSG(s && s->n_regions > 400, "%zu regions", s ? s->n_regions : 0);
 		CHECK(s && plain && !strcmp(s->user, plain->user));
 		CHECK(s && c.start_time == s->start_time && c.state == 'S' && c.min_flt > 0 &&
 		      c.vm_rss == s->status.vm_rss && c.threads == 1);
