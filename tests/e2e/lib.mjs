@@ -2,6 +2,7 @@
 // daemon on 127.0.0.1:0 with a temporary database, start helper processes, drive Debian's
 // chromium through playwright-core, save screenshots as artifacts.
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,28 +135,35 @@ export async function startMapfile(path, name) {
 }
 
 // Call the API from node (setup only: the tests drive the dashboard through the browser).
-// A GET is sent again once when the kept-alive connection node reused had just been closed by
-// the daemon (its keep-alive timeout is 500 ms, node's pool keeps sockets 4 s): browsers retry
-// such a request the same way. Anything else that fails is thrown.
-export async function apiCall(d, method, path, body) {
-  const send = () => fetch(`${d.base}/api/v1${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${d.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
+// Each call on a connection of its own (agent: false): a pooled connection could be one the daemon
+// had just closed (its keep-alive timeout is 500 ms), and a POST sent on it fails with "other side
+// closed" under load (seen twice in one CI run), where resending it could store a snapshot twice.
+// A failure is thrown with the method, path and why.
+export function apiCall(d, method, path, body) {
+  const data = body ? Buffer.from(JSON.stringify(body)) : null;
+  return new Promise((resolveCall, reject) => {
+    const req = httpRequest(`${d.base}/api/v1${path}`, {
+      method,
+      agent: false,
+      headers: {
+        Authorization: `Bearer ${d.token}`,
+        ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}),
+      },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', (e) => reject(new Error(`${method} ${path}: ${e.message}`)));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        if (res.statusCode < 200 || res.statusCode > 299) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+        else resolveCall(json);
+      });
+    });
+    req.on('error', (e) => reject(new Error(`${method} ${path}: ${e.message} (${e.code ?? ''})`)));
+    req.end(data ?? undefined);
   });
-  let res;
-  try {
-    res = await send();
-  } catch (e) {
-    const why = `${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`;
-    if (method !== 'GET' || !/UND_ERR_SOCKET|ECONNRESET|EPIPE/.test(why)) throw new Error(`${method} ${path}: ${e.message} (${why})`);
-    res = await send().catch((e2) => { throw new Error(`${method} ${path}, sent twice: ${e2.message} (${e2.cause?.code ?? ''} ${e2.cause?.message ?? ''})`); });
-  }
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return json;
 }
 
 // screenshot(page, 'x.png', {fullPage, top}) — top: scroll to the top of the page first.
