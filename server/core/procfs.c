@@ -18,6 +18,14 @@ int vms_procfs_read(int dirfd, const char *name, struct vms_buf *b)
 	return vms_buf_read_file(dirfd, name, 0, b);
 }
 
+int vms_procfs_open_dir(pid_t pid)
+{
+	char dir[32];
+	snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
 int vms_procfs_err(int err, int dir_opened)
 {
 	if (err < 0)

@@ -13,6 +13,9 @@
  * vms_buf_read_file without a size limit. Returns 0 or -errno (open or read failure). */
 int vms_procfs_read(int dirfd, const char *name, struct vms_buf *b);
 
+/* A directory fd on /proc/pid (O_CLOEXEC), or -errno. */
+int vms_procfs_open_dir(pid_t pid);
+
 /* Map an errno from /proc/PID/... to an enum vms_err. dir_opened tells whether /proc/PID itself
  * was already open (then ENOENT means the process went away during the scan). */
 int vms_procfs_err(int err, int dir_opened);

@@ -231,6 +231,22 @@ static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job,
 struct prefetch;
 static int prefetch_step(struct prefetch *pf);
 
+/* One chunk of smaps: to opts->on_text, to the parser (at_eof: the last of the text), then, when
+ * classify, the regions parsed so far to the classifier (vms_classifier_finish takes the rest). */
+static int take_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, struct vms_classifier *cl,
+                      const struct vms_snapshot_opts *opts, const char *b, size_t len, int at_eof,
+                      int classify)
+{
+	if (opts->on_text && len)
+		opts->on_text(opts->text_cookie, "smaps", b, len);
+	int err = feed_chunk(p, carry, b, len, at_eof);
+	if (!err && cl && classify) {
+		vms_smaps_parser_expose(p);
+		err = vms_classifier_feed(cl, 0);
+	}
+	return err;
+}
+
 /* Parse and (when cl is given) classify smaps as the text arrives; while no chunk is there, work
  * through pf (may be NULL). */
 static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_classifier *cl,
@@ -245,22 +261,13 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 	if (err)
 		goto out;
 	if (r->eof0) {
-		if (opts->on_text && q->len[0])
-			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
-		err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
+		err = take_chunk(p, &carry, cl, opts, q->buf[0], q->len[0], 1, 0);
 		goto parsed;
 	}
 	while (r->inline_read) { /* read a chunk, parse it, in turn (the first is read) */
 		int eof = 0, rerr = 0;
-		if (opts->on_text && q->len[0])
-			opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
-		if ((err = feed_chunk(p, &carry, q->buf[0], q->len[0], 0)) != VMS_OK)
+		if ((err = take_chunk(p, &carry, cl, opts, q->buf[0], q->len[0], 0, 1)) != VMS_OK)
 			goto parsed;
-		if (cl) {
-			vms_smaps_parser_expose(p);
-			if ((err = vms_classifier_feed(cl, 0)) != VMS_OK)
-				goto parsed;
-		}
 		q->len[0] = fill_chunk(q->fd, q->buf[0], &eof, &rerr);
 		if (rerr) {
 			err = vms_procfs_err(rerr, 1);
@@ -268,9 +275,7 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 		}
 		if (eof) {
 			start_rollup(q->job);
-			if (opts->on_text && q->len[0])
-				opts->on_text(opts->text_cookie, "smaps", q->buf[0], q->len[0]);
-			err = feed_chunk(p, &carry, q->buf[0], q->len[0], 1);
+			err = take_chunk(p, &carry, cl, opts, q->buf[0], q->len[0], 1, 0);
 			goto parsed;
 		}
 	}
@@ -310,14 +315,8 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 		size_t len = q->len[slot];
 		pthread_mutex_unlock(&q->lock);
 
-		if (!err && opts->on_text && len)
-			opts->on_text(opts->text_cookie, "smaps", q->buf[slot], len);
 		if (!err)
-			err = feed_chunk(p, &carry, q->buf[slot], len, last && !rerr);
-		if (!err && cl && !last) {
-			vms_smaps_parser_expose(p);
-			err = vms_classifier_feed(cl, 0);
-		}
+			err = take_chunk(p, &carry, cl, opts, q->buf[slot], len, last && !rerr, !last);
 
 		pthread_mutex_lock(&q->lock);
 		q->consumed++;
@@ -656,7 +655,6 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	struct vms_classifier *cl = NULL;
 	struct vms_scan_files *files = NULL;
 	int rootfd = -1;
-	char dir[32];
 	struct rollup_job job = {.dirfd = -1};
 	struct smaps_read sr = {.q = {.fd = -1}};
 
@@ -667,11 +665,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		return VMS_ERR_NO_SUCH_PROCESS;
 	/* a watch's memo keeps the directory open between its scans (scan_memo.h) */
 	int memo_dir = opts->memo && !opts->on_text;
-	snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
-	int dirfd =
-	    memo_dir ? vms_scan_memo_procdir(opts->memo, pid) : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dirfd = memo_dir ? vms_scan_memo_procdir(opts->memo, pid) : vms_procfs_open_dir(pid);
 	if (dirfd < 0)
-		return vms_procfs_err(memo_dir ? -dirfd : errno, 0);
+		return vms_procfs_err(-dirfd, 0);
 	int mmfd = dirfd; /* where the address space is read: see mm_dir */
 	pid_t mm_tid = pid;
 	s = vms_snapshot_new();

@@ -38,14 +38,12 @@ struct vms_scan_memo *vms_scan_memo_new(void)
 
 int vms_scan_memo_procdir(struct vms_scan_memo *m, pid_t pid)
 {
-	char dir[32];
 	if (m->proc_fd >= 0 && m->proc_pid == pid)
 		return m->proc_fd;
 	vms_scan_memo_forget_procdir(m);
-	snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = vms_procfs_open_dir(pid);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	m->proc_fd = fd;
 	m->proc_pid = pid;
 	return fd;

@@ -2,6 +2,7 @@
  * Format facts (fs/proc/task_mmu.c show_map_vma and __show_smap; proc_pid_smaps(5)): header
  * fields by position, the pathname is the rest of the line, only '\n' is escaped (as \012),
  * values in kB. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,6 @@ struct vms_smaps_parser {
 	int have_current; /* key lines belong to regions[n-1] */
 	int next_field;   /* the field the kernel's order predicts next */
 	uint64_t mapped;  /* the sizes of the regions so far (at most VMS_MAX_MAPPED) */
-	/* the kernel's field names, at hand for the fast path (fast_key_line) */
-	const char *kname[VMS_SF_COUNT];
-	size_t klen[VMS_SF_COUNT];
-	/* "Name:" of each field as two 8-byte words and their masks (bytes past the colon 0),
-	 * compared with the line's first 16 bytes in two loads; klen[f] + 1 <= 16 for all */
-	uint64_t kword[VMS_SF_COUNT][2], kmask[VMS_SF_COUNT][2];
 };
 
 static inline uint64_t load64(const char *p)
@@ -33,21 +28,32 @@ static inline uint64_t load64(const char *p)
 	return v;
 }
 
-static void set_names(struct vms_smaps_parser *p)
+/* Each field's kernel name, and "Name:" as two 8-byte words with their masks (bytes past the
+ * colon 0: compared with a line's first 16 bytes in two loads by fast_key_line; mask[0] 0 for a
+ * name too long for them). Built once. */
+static struct key_name {
+	const char *name;
+	size_t len;
+	uint64_t word[2], mask[2];
+} key_names[VMS_SF_COUNT];
+static pthread_once_t key_names_once = PTHREAD_ONCE_INIT;
+
+static void build_key_names(void)
 {
 	for (int f = 0; f < VMS_SF_COUNT; f++) {
+		struct key_name *k = &key_names[f];
 		char word[16] = {0}, mask[16] = {0};
-		p->kname[f] = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
-		p->klen[f] = vms_smaps_field_kernel_name_len((enum vms_smaps_field)f);
-		if (p->klen[f] + 1 <= sizeof word) { /* else never matched by words: the general path */
-			memcpy(word, p->kname[f], p->klen[f]);
-			word[p->klen[f]] = ':';
-			memset(mask, 0xff, p->klen[f] + 1);
+		k->name = vms_smaps_field_kernel_name((enum vms_smaps_field)f);
+		k->len = vms_smaps_field_kernel_name_len((enum vms_smaps_field)f);
+		if (k->len + 1 <= sizeof word) {
+			memcpy(word, k->name, k->len);
+			word[k->len] = ':';
+			memset(mask, 0xff, k->len + 1);
 		}
-		p->kword[f][0] = load64(word);
-		p->kword[f][1] = load64(word + 8);
-		p->kmask[f][0] = load64(mask);
-		p->kmask[f][1] = load64(mask + 8);
+		k->word[0] = load64(word);
+		k->word[1] = load64(word + 8);
+		k->mask[0] = load64(mask);
+		k->mask[1] = load64(mask + 8);
 	}
 }
 
@@ -57,7 +63,7 @@ struct vms_smaps_parser *vms_smaps_parser_new(struct vms_snapshot *s)
 	if (!p)
 		return NULL;
 	p->s = s;
-	set_names(p);
+	pthread_once(&key_names_once, build_key_names);
 	return p;
 }
 
@@ -306,7 +312,7 @@ enum { KEY_THP = VMS_SF_COUNT, KEY_PKEY, KEY_VMFLAGS };
 static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
 {
 	int guess = ps->next_field;
-	if (guess < VMS_SF_COUNT && ps->klen[guess] == n && !memcmp(ps->kname[guess], k, n))
+	if (guess < VMS_SF_COUNT && key_names[guess].len == n && !memcmp(key_names[guess].name, k, n))
 		return guess;
 	/* the three lines that follow the counters in every region (the search below would read
 	 * the whole table for each of them) */
@@ -317,7 +323,7 @@ static int match_key(struct vms_smaps_parser *ps, const char *k, size_t n)
 	if (n == 7 && !memcmp(k, "VmFlags", 7))
 		return KEY_VMFLAGS;
 	for (int f = 0; f < VMS_SF_COUNT; f++)
-		if (ps->klen[f] == n && !memcmp(ps->kname[f], k, n))
+		if (key_names[f].len == n && !memcmp(key_names[f].name, k, n))
 			return f;
 	return -1;
 }
@@ -329,8 +335,8 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 	 * the colon; then the spaces that pad values to a column, eight at a time. */
 	const char *colon;
 	int key = ps->next_field;
-	size_t gl = key < VMS_SF_COUNT ? ps->klen[key] : 0;
-	if (gl && gl < (size_t)(end - p) && p[gl] == ':' && !memcmp(ps->kname[key], p, gl)) {
+	size_t gl = key < VMS_SF_COUNT ? key_names[key].len : 0;
+	if (gl && gl < (size_t)(end - p) && p[gl] == ':' && !memcmp(key_names[key].name, p, gl)) {
 		colon = p + gl;
 	} else {
 		if (!(colon = memchr(p, ':', (size_t)(end - p))))
@@ -384,11 +390,11 @@ static int parse_key_line(struct vms_smaps_parser *ps, struct vms_region *r, con
 static const char *fast_key_line(struct vms_smaps_parser *ps, const char *p, const char *end)
 {
 	int f = ps->next_field;
-	if (f >= VMS_SF_COUNT || end - p < 16 || !ps->kmask[f][0] ||
-	    (load64(p) & ps->kmask[f][0]) != ps->kword[f][0] ||
-	    (load64(p + 8) & ps->kmask[f][1]) != ps->kword[f][1])
+	const struct key_name *k = &key_names[f < VMS_SF_COUNT ? f : 0];
+	if (f >= VMS_SF_COUNT || end - p < 16 || !k->mask[0] || (load64(p) & k->mask[0]) != k->word[0] ||
+	    (load64(p + 8) & k->mask[1]) != k->word[1])
 		return NULL;
-	const char *v = p + ps->klen[f] + 1;
+	const char *v = p + k->len + 1;
 	/* the padding to the value's column, eight bytes at a time */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	while (end - v >= 8) {
@@ -464,7 +470,7 @@ int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len)
 void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len)
 {
 	struct vms_smaps_parser ps = {.s = s};
-	set_names(&ps);
+	pthread_once(&key_names_once, build_key_names);
 	struct vms_region r;
 	memset(&r, 0, sizeof r);
 	const char *p = buf, *end = buf + len;

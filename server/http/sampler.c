@@ -301,8 +301,8 @@ static int has_unwritten(const struct vms_sampler *sp, int64_t id)
 }
 
 /* One tick of watch a (the sampler's lock is not held; a->busy keeps a alive). Its sample is
- * put in *queued (queued->watch_id set) when it is to be written with others (queued NULL: it
- * is written here). */
+ * put in *queued (queued->watch_id set) to be written with others, or, while the watch is
+ * paused, written here. */
 static void tick(struct vms_sampler *sp, struct active *a, struct vms_sample_put *queued)
 {
 	struct vms_http *h = sp->h;
@@ -406,7 +406,7 @@ static void tick(struct vms_sampler *sp, struct active *a, struct vms_sample_put
 	if (!a->base.set && (a->on_allocations || a->on_committed) &&
 	    vms_churn_remember(&a->base, s) != VMS_OK)
 		vms_churn_clear(&a->base); /* no full snapshot yet (snapshot_every_s 0): measure from here */
-	if (!a->paused_since_ms && queued) { /* written with others: flush() */
+	if (!a->paused_since_ms) {         /* written with others: flush() */
 		queued->watch_id = a->id;
 		queued->sample = smp;
 		a->gap_next = 0;

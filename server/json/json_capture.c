@@ -18,9 +18,11 @@ struct text {
 	size_t len, cap;
 	size_t populated;  /* bytes from buf on prefaulted (text_grow) */
 	size_t header_end; /* offset after the header */
-	size_t *end;       /* offset after allocation i */
-	size_t *tail;      /* allocation i's last bytes that hold its regions (vms_json_stream_last_tail) */
-	size_t n_end, cap_end;
+	struct mark {
+		size_t end;  /* offset after allocation i */
+		size_t tail; /* its last bytes that hold its regions (vms_json_stream_last_tail) */
+	} * mark;
+	size_t n_mark, cap_mark;
 };
 
 struct segment {
@@ -45,8 +47,7 @@ static void text_free(struct text *t)
 {
 	if (t->buf)
 		munmap(t->buf, t->cap);
-	free(t->end);
-	free(t->tail);
+	free(t->mark);
 	memset(t, 0, sizeof *t);
 }
 
@@ -119,21 +120,11 @@ static void mark_allocation_end(struct vms_json_capture *c)
 {
 	struct text *t = &c->now;
 	vms_json_stream_flush(c->st);
-	size_t cap = t->cap_end;
-	if (VMS_GROW(t->end, t->n_end, t->cap_end, 1024)) {
+	if (VMS_GROW(t->mark, t->n_mark, t->cap_mark, 1024)) {
 		c->oom = 1;
 		return;
 	}
-	if (t->cap_end != cap) {
-		size_t *tail = realloc(t->tail, t->cap_end * sizeof *tail);
-		if (!tail) {
-			c->oom = 1;
-			return;
-		}
-		t->tail = tail;
-	}
-	t->tail[t->n_end] = vms_json_stream_last_tail(c->st);
-	t->end[t->n_end++] = t->len;
+	t->mark[t->n_mark++] = (struct mark){.end = t->len, .tail = vms_json_stream_last_tail(c->st)};
 }
 
 /* Place bytes [from, from + len) of the first pass's text after what the current stream wrote. */
@@ -160,10 +151,10 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 	if (!c->st)
 		return;
 	long was = c->streamed_as ? c->streamed_as[index] : -1;
-	if (was >= 0 && (size_t)was < c->before.n_end) {
+	if (was >= 0 && (size_t)was < c->before.n_mark) {
 		const struct text *b = &c->before;
-		size_t from = was ? b->end[was - 1] : b->header_end;
-		if (from < b->end[was] && b->buf[from] == ',')
+		size_t from = was ? b->mark[was - 1].end : b->header_end;
+		if (from < b->mark[was].end && b->buf[from] == ',')
 			from++; /* the stream writes the separator it needs */
 		vms_json_stream_external_allocation(c->st);
 		struct segment *last = c->n_seg ? &c->seg[c->n_seg - 1] : NULL;
@@ -173,18 +164,18 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 			/* the previous allocation was copied too and nothing came between: one longer
 			 * run of the first pass's text, its own comma included (one write, not two) */
 			c->now.len = c->seg_start;
-			last->len = b->end[was] - last->off;
+			last->len = b->mark[was].end - last->off;
 			c->seg_start = c->now.len;
 		} else {
-			copy_before(c, from, b->end[was] - from);
+			copy_before(c, from, b->mark[was].end - from);
 		}
 		c->copied++;
-	} else if (was <= -2 && (size_t)(-2 - was) < c->before.n_end && c->before.tail[-2 - was] &&
+	} else if (was <= -2 && (size_t)(-2 - was) < c->before.n_mark && c->before.mark[-2 - was].tail &&
 	           vms_json_stream_allocation_head(c->st, s, index) == 0) {
 		/* only its parts or details changed: new text up to "regions", then the first
 		 * pass's regions (most of an image's text) */
 		size_t w = (size_t)(-2 - was);
-		copy_before(c, c->before.end[w] - c->before.tail[w], c->before.tail[w]);
+		copy_before(c, c->before.mark[w].end - c->before.mark[w].tail, c->before.mark[w].tail);
 		c->tails_copied++;
 	} else {
 		vms_json_stream_allocation(c->st, s, index);
