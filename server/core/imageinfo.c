@@ -719,19 +719,69 @@ out:
 	return oom ? -1 : 0;
 }
 
-int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
-                       unsigned char *touched)
+/* ---- the pass of one scan (imageinfo_internal.h) --------------------------------------------- */
+
+struct vms_image_pass {
+	struct vms_scan_files *files;
+	char *exe;             /* the main executable's path, or NULL */
+	struct part_buf parts; /* of the allocations done as classified, in allocation order */
+	struct done {
+		size_t first, n; /* their parts: parts.p[first, first + n) */
+		int done;
+	} * at; /* by allocation index as classified */
+	size_t n_at, cap_at;
+};
+
+struct vms_image_pass *vms_image_pass_new(struct vms_scan_files *files, const char *exe)
 {
-	struct vms_scan_files *files = vms_scan_files_new(rootfd, cache);
-	if (!files)
-		return VMS_ERR_NOMEM;
-	int err = vms_image_sections_with(s, files, exe, touched);
-	vms_scan_files_free(files);
-	return err;
+	struct vms_image_pass *ip = calloc(1, sizeof *ip);
+	if (!ip)
+		return NULL;
+	ip->files = files;
+	if (exe && !(ip->exe = strdup(exe))) {
+		free(ip);
+		return NULL;
+	}
+	return ip;
 }
 
-int vms_image_sections_with(struct vms_snapshot *s, struct vms_scan_files *files, const char *exe,
-                            unsigned char *touched)
+void vms_image_pass_free(struct vms_image_pass *ip)
+{
+	if (!ip)
+		return;
+	free(ip->exe);
+	free(ip->parts.p);
+	free(ip->at);
+	free(ip);
+}
+
+int vms_image_pass_allocation(struct vms_image_pass *ip, struct vms_snapshot *s, size_t ai)
+{
+	if (s->allocations[ai].type != VMS_TYPE_IMAGE)
+		return 0;
+	while (ip->n_at <= ai) {
+		if (VMS_GROW(ip->at, ip->n_at, ip->cap_at, 64))
+			return -1;
+		ip->at[ip->n_at++] = (struct done){0};
+	}
+	size_t first = ip->parts.n;
+	int touched;
+	if (image_sections(s, ai, ip->files, ip->exe, &ip->parts, &touched) < 0) {
+		ip->parts.n = first;
+		return -1;
+	}
+	ip->at[ai] = (struct done){.first = first, .n = ip->parts.n - first, .done = 1};
+	return 0;
+}
+
+struct vms_part *vms_image_pass_parts(const struct vms_image_pass *ip, size_t *n)
+{
+	*n = ip ? ip->parts.n : 0;
+	return ip && ip->parts.n ? ip->parts.p : NULL;
+}
+
+int vms_image_pass_finish(struct vms_image_pass *ip, struct vms_snapshot *s, const long *same_as,
+                          unsigned char *touched)
 {
 	struct part_buf b = {0};
 	int err = VMS_OK;
@@ -749,8 +799,20 @@ int vms_image_sections_with(struct vms_snapshot *s, struct vms_scan_files *files
 			has = s->parts[i].allocation == ai;
 		if (has)
 			continue;
-		if (image_sections(s, ai, files, exe, &b, &t) < 0)
+		long was = same_as ? same_as[ai] : (long)ai;
+		if (was >= 0 && (size_t)was < ip->n_at && ip->at[was].done) {
+			/* done as classified, and the attribution stage left it as it was: its details
+			 * are in it already, its parts are those */
+			const struct done *d = &ip->at[was];
+			for (size_t k = 0; k < d->n && !err; k++) {
+				struct vms_part part = ip->parts.p[d->first + k];
+				part.allocation = (uint32_t)ai;
+				if (push_part(&b, part) < 0)
+					err = VMS_ERR_NOMEM;
+			}
+		} else if (image_sections(s, ai, ip->files, ip->exe, &b, &t) < 0) {
 			err = VMS_ERR_NOMEM;
+		}
 		if (touched)
 			touched[ai] = (unsigned char)t;
 	}
@@ -765,5 +827,16 @@ int vms_image_sections_with(struct vms_snapshot *s, struct vms_scan_files *files
 		}
 	}
 	free(b.p);
+	return err;
+}
+
+int vms_image_sections(struct vms_snapshot *s, int rootfd, const char *exe, struct vms_file_cache *cache,
+                       unsigned char *touched)
+{
+	struct vms_scan_files *files = vms_scan_files_new(rootfd, cache);
+	struct vms_image_pass *ip = files ? vms_image_pass_new(files, exe) : NULL;
+	int err = ip ? vms_image_pass_finish(ip, s, NULL, touched) : VMS_ERR_NOMEM;
+	vms_image_pass_free(ip);
+	vms_scan_files_free(files);
 	return err;
 }

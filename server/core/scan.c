@@ -37,22 +37,23 @@
  * chunks in all, as before. */
 #define SMAPS_CHUNK (64 * 1024)
 #define SMAPS_NCHUNKS 16
-#define ROLLUP_IDLE_NS 1000000L /* see smaps_parse */
 
 struct chunk_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	char *buf[SMAPS_NCHUNKS];
+	char *buf[SMAPS_NCHUNKS]; /* the slot's chunk while it is filled or waits to be parsed */
 	size_t len[SMAPS_NCHUNKS];
+	/* Chunks parsed and free again, the last one freed on top: the reader fills that one next,
+	 * while it is still in the CPU's cache and its pages are mapped. When the parser keeps up (a
+	 * browser: the kernel is the slower) two or three chunks carry all of smaps, instead of a
+	 * fresh 64 KiB for each (~1 MiB of page faults, ~250 of them, on the reader's path). */
+	char *spare[SMAPS_NCHUNKS];
+	size_t n_spare;
 	size_t filled, consumed; /* counters; chunk i lives in slot i % SMAPS_NCHUNKS */
 	int eof, err, stop;      /* err: errno of a failed read */
 	int reader_waits;        /* the reader waits for free slots: woken when half are free */
 	int fd;
-	struct rollup_job *job; /* may be NULL; started (under lock) by the parser when it idles
-	                         * (smaps_parse) or by the reader the moment it reads EOF */
 };
-
-static void start_rollup(struct rollup_job *job);
 
 /* Read fd into b until the chunk is (nearly) full, at EOF (*eof = 1) or on an error (*err =
  * errno). Returns the bytes read. */
@@ -88,14 +89,18 @@ static void *smaps_reader(void *arg)
 		q->reader_waits = 0;
 		int stop = q->stop;
 		size_t slot = q->filled % SMAPS_NCHUNKS;
+		if (!q->buf[slot] && q->n_spare)
+			q->buf[slot] = q->spare[--q->n_spare];
 		pthread_mutex_unlock(&q->lock);
 		if (stop)
 			return NULL;
 		int eof = 0, err = 0;
-		size_t have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
+		size_t have = 0;
+		if (!q->buf[slot] && !(q->buf[slot] = malloc(SMAPS_CHUNK)))
+			err = ENOMEM;
+		else
+			have = fill_chunk(q->fd, q->buf[slot], &eof, &err);
 		pthread_mutex_lock(&q->lock);
-		if (eof && !err)
-			start_rollup(q->job);
 		q->len[slot] = have;
 		q->filled++;
 		q->eof = eof;
@@ -147,11 +152,12 @@ static int feed_chunk(struct vms_smaps_parser *p, struct vms_buf *carry, const c
 	return VMS_OK;
 }
 
-/* smaps_rollup walks the page tables again (~10% of a scan's CPU, ~60% of the smaps walk). While
- * smaps is generated two threads keep both CPUs busy (the kernel generating the text, the scan
- * parsing it), so a third would slow the first; once the kernel has generated the last of it the
- * reader thread is done, and a thread of its own reads the rollup beside the parsing of the last
- * chunks, classification's end and the attribution stage. */
+/* smaps_rollup walks every page table again: on a browser (~850 VMAs, large mappings) ~5.5 ms of
+ * kernel time beside ~10 ms for smaps. A thread of its own reads it from the start of the scan,
+ * beside the smaps reader: it then ends well before smaps does. Started later (at smaps' end, or
+ * when the parser idled 1 ms), the scan waited ~2.5 ms for it after the attribution stage
+ * (docs/benchmarks.md, "Image scan, seventh session"). A process of 60,000 small VMAs, where the
+ * parser is the slower side, measured the same either way. */
 struct rollup_job {
 	pthread_t thread;
 	int dirfd;
@@ -167,10 +173,10 @@ static void *rollup_reader(void *arg)
 	return NULL;
 }
 
-static void start_rollup(struct rollup_job *job)
+static void start_rollup(struct rollup_job *job, int dirfd)
 {
-	if (job && !job->started)
-		job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
+	job->dirfd = dirfd;
+	job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
 }
 
 /* smaps being read: opened and its first chunk read by smaps_start, the rest by the reader
@@ -186,12 +192,10 @@ struct smaps_read {
 };
 
 /* Open smaps and read its first chunk; start the reader thread when there is more (threaded; else
- * smaps_parse reads the rest in turn with parsing). job (may be NULL): the rollup, started as
- * soon as the last of smaps was read (by the reader thread, when there is one). */
-static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job, int threaded)
+ * smaps_parse reads the rest in turn with parsing). */
+static void smaps_start(struct smaps_read *r, int dirfd, int threaded)
 {
-	*r = (struct smaps_read){
-	    .q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .job = job}};
+	*r = (struct smaps_read){.q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER}};
 	struct chunk_queue *q = &r->q;
 	q->fd = openat(dirfd, "smaps", O_RDONLY | O_CLOEXEC);
 	if (q->fd < 0) {
@@ -211,19 +215,14 @@ static void smaps_start(struct smaps_read *r, int dirfd, struct rollup_job *job,
 		r->err = vms_procfs_err(err0, 1);
 		return;
 	}
-	if (r->eof0) {
-		start_rollup(job);
+	if (r->eof0)
 		return;
-	}
 	if (!threaded) {
 		r->inline_read = 1;
 		return;
 	}
-	q->filled = 1;
-	for (int i = 1; i < SMAPS_NCHUNKS; i++)
-		if (!(q->buf[i] = malloc(SMAPS_CHUNK)))
-			r->err = VMS_ERR_NOMEM;
-	if (!r->err && pthread_create(&r->reader, NULL, smaps_reader, q) != 0)
+	q->filled = 1; /* the reader takes the other chunks as it needs them */
+	if (pthread_create(&r->reader, NULL, smaps_reader, q) != 0)
 		r->err = VMS_ERR_NOMEM;
 	r->started = !r->err;
 }
@@ -274,7 +273,6 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 			goto parsed;
 		}
 		if (eof) {
-			start_rollup(q->job);
 			err = take_chunk(p, &carry, cl, opts, q->buf[0], q->len[0], 1, 0);
 			goto parsed;
 		}
@@ -287,26 +285,6 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 				pf = NULL;
 			pthread_mutex_lock(&q->lock);
 		}
-		if (q->filled == q->consumed && q->job && !q->job->started) {
-			/* No chunk for ROLLUP_IDLE_NS: the kernel is slow on this part of smaps (large
-			 * mappings: a browser's first chunks take ms each) and this thread's CPU idles:
-			 * the rollup starts now instead of at EOF, so that it does not outlast the
-			 * scan's tail. Where chunks come faster (60,000 small VMAs: the parser is the
-			 * bottleneck) it starts at EOF and takes no CPU from the parser. */
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += ROLLUP_IDLE_NS;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			while (q->filled == q->consumed &&
-			       pthread_cond_clockwait(&q->cond, &q->lock, CLOCK_MONOTONIC, &until) !=
-			           ETIMEDOUT)
-				;
-			if (q->filled == q->consumed)
-				start_rollup(q->job);
-		}
 		while (q->filled == q->consumed)
 			pthread_cond_wait(&q->cond, &q->lock);
 		size_t slot = q->consumed % SMAPS_NCHUNKS;
@@ -315,10 +293,13 @@ static int smaps_parse(struct smaps_read *r, struct vms_snapshot *s, struct vms_
 		size_t len = q->len[slot];
 		pthread_mutex_unlock(&q->lock);
 
-		if (!err)
+		if (!err && q->buf[slot]) /* none: the reader could not allocate it (rerr) */
 			err = take_chunk(p, &carry, cl, opts, q->buf[slot], len, last && !rerr, !last);
 
 		pthread_mutex_lock(&q->lock);
+		if (q->buf[slot])
+			q->spare[q->n_spare++] = q->buf[slot];
+		q->buf[slot] = NULL;
 		q->consumed++;
 		/* A reader that waits for room is woken once half the slots are free, not for each
 		 * one: with a parser slower than the kernel (60,000 small VMAs) that is a few hundred
@@ -359,6 +340,9 @@ static void smaps_end(struct smaps_read *r)
 	}
 	for (int i = 0; i < SMAPS_NCHUNKS; i++)
 		free(q->buf[i]);
+	for (size_t i = 0; i < q->n_spare; i++)
+		free(q->spare[i]);
+	q->n_spare = 0;
 	if (q->fd >= 0)
 		close(q->fd);
 	r->started = 0;
@@ -382,10 +366,10 @@ static int probe_is_elf(void *cookie, const char *path)
 }
 
 /* The PT_LOAD layout (vms_classify_ctx.elf_load): the header and the program header table,
- * read through the scan's files (the recognisers and the image-sections pass read the same
- * file later: it is opened once, and its first page read once). The section header table, which
- * both of those read after the last of smaps, is read into the file's windows here, while the
- * kernel is still generating smaps on the reader thread (~110 preads off a chromium scan's tail). */
+ * read through the scan's files (the image-sections pass, as the image is classified, and the
+ * recognisers, after the last of smaps, read the same file: it is opened once, and its first
+ * page read once). The section header table, which both of those read, is read into the file's
+ * windows here too. */
 static int probe_elf_load(void *cookie, const char *path, struct vms_elf_load *out)
 {
 	struct vms_scan_files *files = cookie;
@@ -586,30 +570,49 @@ static int mm_dir(int procfd, pid_t pid, pid_t *mm_tid)
 	return found;
 }
 
-/* The attribution stage (attribute.h), then the images' sections as parts and their details
- * (vms_image_sections). When either changed an allocation, what was streamed is stale: tell the
- * writer to start again (once) and stream the final allocations, reusing what did not change. */
+/* The classifier's on_allocation (alloc_cookie: struct classified): an Image's sections are
+ * found as soon as its allocation is classified, then the allocation is streamed (opts'
+ * on_allocation) with them. s->parts shows the pass's parts only during that call: until the
+ * attribution stage, a scan's snapshot has no parts of its own. */
+struct classified {
+	struct vms_snapshot *s;
+	struct vms_image_pass *images; /* may be NULL: no files */
+	const struct vms_snapshot_opts *opts;
+};
+
+static void on_classified(void *cookie, const struct vms_snapshot *cs, size_t index)
+{
+	struct classified *c = cookie;
+	if (c->images)
+		(void)vms_image_pass_allocation(c->images, c->s, index); /* ENOMEM: done again after */
+	if (c->opts->on_allocation) {
+		c->s->parts = vms_image_pass_parts(c->images, &c->s->n_parts);
+		c->opts->on_allocation(c->opts->cookie, cs, index);
+		c->s->parts = NULL;
+		c->s->n_parts = 0;
+	}
+}
+
+/* The attribution stage (attribute.h), then the images' sections (vms_image_pass_finish): the
+ * allocations it left alone keep the sections found as they were classified. When either
+ * changed an allocation, what was streamed is stale: tell the writer to start again (once) and
+ * stream the final allocations, reusing what did not change. */
 static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
-                                  const struct vms_snapshot_opts *opts, struct vms_scan_files *files)
+                                  const struct vms_snapshot_opts *opts, struct vms_scan_files *files,
+                                  struct vms_image_pass *images)
 {
 	int changed = 0, any = 0;
 	long *streamed_as = NULL;
 	unsigned char *touched = NULL;
-	int err = vms_attribute(s, dirfd, pid, opts->no_peek, files, &changed,
-	                        opts->on_allocation ? &streamed_as : NULL);
+	int err = vms_attribute(s, dirfd, pid, opts->no_peek, files, &changed, &streamed_as);
 	if (err)
 		goto out;
 	if (!(touched = calloc(s->n_allocations ? s->n_allocations : 1, 1))) {
 		err = VMS_ERR_NOMEM;
 		goto out;
 	}
-	if (files) {
-		char exe[4096];
-		ssize_t n = readlinkat(dirfd, "exe", exe, sizeof exe - 1);
-		if (n > 0)
-			exe[n] = 0;
-		err = vms_image_sections_with(s, files, n > 0 ? exe : NULL, touched);
-	}
+	if (images)
+		err = vms_image_pass_finish(images, s, streamed_as, touched);
 	for (size_t i = 0; i < s->n_allocations; i++)
 		any |= touched[i];
 	if (err || !opts->on_allocation || (!changed && !any))
@@ -654,8 +657,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	struct vms_stat st;
 	struct vms_classifier *cl = NULL;
 	struct vms_scan_files *files = NULL;
+	struct vms_image_pass *images = NULL;
 	int rootfd = -1;
-	struct rollup_job job = {.dirfd = -1};
+	struct rollup_job job = {.dirfd = -1, .rc = -1};
 	struct smaps_read sr = {.q = {.fd = -1}};
 
 	if (!opts)
@@ -699,8 +703,9 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	 * thread reads everything else the classifier needs, so that regions can then be
 	 * classified (and handed to opts->on_allocation) while the rest of smaps is still being
 	 * read. */
-	job.dirfd = mmfd;
-	smaps_start(&sr, mmfd, opts->read_rollup ? &job : NULL, !memo_dir); /* memo: least CPU */
+	if (opts->read_rollup)
+		start_rollup(&job, mmfd);
+	smaps_start(&sr, mmfd, !memo_dir); /* memo: least CPU */
 	err = vms_threads_read(s, dirfd, opts->thread_stacks);
 	if (err)
 		goto out;
@@ -729,6 +734,17 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 		err = VMS_ERR_NOMEM;
 		goto out;
 	}
+	if (files) {
+		char exe[4096];
+		ssize_t n = readlinkat(mmfd, "exe", exe, sizeof exe - 1);
+		if (n > 0)
+			exe[n] = 0;
+		if (!(images = vms_image_pass_new(files, n > 0 ? exe : NULL))) {
+			err = VMS_ERR_NOMEM;
+			goto out;
+		}
+	}
+	struct classified classified = {.s = s, .images = images, .opts = opts};
 	struct vms_classify_ctx ctx = {
 	    .tmpfs_devs = tdevs,
 	    .n_tmpfs_devs = n_tdevs,
@@ -737,8 +753,8 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	    .is_elf = files ? probe_is_elf : NULL,
 	    .elf_load = files ? probe_elf_load : NULL,
 	    .cookie = files,
-	    .on_allocation = opts->on_allocation,
-	    .alloc_cookie = opts->cookie,
+	    .on_allocation = on_classified,
+	    .alloc_cookie = &classified,
 	};
 	vms_shmem_dev(&ctx.shmem_major, &ctx.shmem_minor);
 	if (s->arch.bits == 0)
@@ -787,7 +803,7 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	cl = NULL;
 	if (err)
 		goto out;
-	err = attribute_and_restream(s, mmfd, mm_tid, opts, files);
+	err = attribute_and_restream(s, mmfd, mm_tid, opts, files, images);
 	if (err)
 		goto out;
 
@@ -807,16 +823,18 @@ int vms_snapshot_take(pid_t pid, const struct vms_snapshot_opts *opts, struct vm
 	if (err == VMS_ERR_NO_SUCH_PROCESS)
 		err = VMS_ERR_EXITED;
 out:
-	smaps_end(&sr); /* before the rollup: the reader may start it */
-	if (job.started) {
+	smaps_end(&sr);
+	if (job.started)
 		pthread_join(job.thread, NULL);
-		if (!err && job.rc == 0 && opts->on_text)
-			opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
-		if (!err && job.rc == 0)
-			vms_rollup_parse(s, job.buf.data, job.buf.len);
-		free(job.buf.data);
-	}
+	else if (opts->read_rollup && !err) /* no thread for it: read it now */
+		job.rc = vms_procfs_read(mmfd, "smaps_rollup", &job.buf);
+	if (!err && job.rc == 0 && opts->on_text)
+		opts->on_text(opts->text_cookie, "smaps_rollup", job.buf.data, job.buf.len);
+	if (!err && job.rc == 0)
+		vms_rollup_parse(s, job.buf.data, job.buf.len);
+	free(job.buf.data);
 	vms_classifier_abort(cl);
+	vms_image_pass_free(images);
 	vms_scan_files_free(files);
 	if (rootfd >= 0)
 		close(rootfd);

@@ -70,22 +70,29 @@ static void prefault(struct text *t, size_t upto)
 /* Room for len more bytes. The text of a 60,000-VMA scan is 64 MiB written once: an anonymous
  * mapping grown by mremap (no copy) with transparent huge pages asked for takes one page fault
  * per 2 MiB instead of 16,000 at 4 KiB (measured: 29,000 -> 12,700 faults a scan, about 40 ms of
- * a 270 ms scan; docs/benchmarks.md). */
-static int text_grow(struct text *t, size_t len)
+ * a 270 ms scan; docs/benchmarks.md). The first pass starts at 2 MiB, a huge page: a browser's
+ * ~1 MiB of JSON is written while the kernel still generates smaps, and one 2 MiB page costs
+ * less than 256 pages of 4 KiB. The text after a restart (only what the attribution stage
+ * changed, written after smaps ended) starts at 256 KiB of small pages: populating a huge page
+ * there cost the scan's tail ~0.7 ms. */
+#define FIRST_PASS_CAP (2u << 20)
+#define RESTART_CAP (256u << 10)
+static int text_grow(struct text *t, size_t len, size_t first_cap)
 {
 	if (t->len + len <= t->cap) {
 		if (t->len + len > t->populated)
 			prefault(t, t->len + len);
 		return 0;
 	}
-	size_t cap = t->cap ? t->cap : 1 << 20;
+	size_t cap = t->cap ? t->cap : first_cap;
 	while (cap < t->len + len)
 		cap *= 2;
 	char *g = t->buf ? mremap(t->buf, t->cap, cap, MREMAP_MAYMOVE)
 	                 : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g == MAP_FAILED)
 		return -1;
-	(void)madvise(g, cap, MADV_HUGEPAGE); /* a hint: where THP is off nothing changes */
+	if (cap >= FIRST_PASS_CAP) /* a hint: where THP is off nothing changes */
+		(void)madvise(g, cap, MADV_HUGEPAGE);
 	t->buf = g;
 	t->cap = cap;
 	prefault(t, t->len + len);
@@ -96,7 +103,7 @@ static int sink(void *cookie, const char *buf, size_t len)
 {
 	struct vms_json_capture *c = cookie;
 	struct text *t = &c->now;
-	if (text_grow(t, len) != 0) {
+	if (text_grow(t, len, c->restarts ? RESTART_CAP : FIRST_PASS_CAP) != 0) {
 		c->oom = 1;
 		return -1;
 	}

@@ -229,18 +229,23 @@ static int part_cmp(const void *x, const void *y, void *arg)
 }
 
 /* (Re)build the parts index when the snapshot's parts changed (they are final once an
- * allocation is streamed: the attribution stage restarts the stream when it adds any). */
+ * allocation is streamed: the attribution stage restarts the stream when it adds any). A scan
+ * adds an image's sections at the end as each image is classified (scan.c): when the parts
+ * only grew, in order, only the new ones are looked at. */
 static struct parts_index *parts_index(struct vms_json_stream *st, const struct vms_snapshot *s)
 {
 	struct parts_index *pi = &st->pi;
 	if (pi->parts == s->parts && pi->n == s->n_parts)
 		return pi;
+	size_t from = 1;
+	if (pi->parts == s->parts && pi->n && pi->n < s->n_parts && !pi->order)
+		from = pi->n; /* parts [0, pi->n) are known to be in order */
 	free(pi->order);
 	pi->order = NULL;
 	pi->parts = s->parts;
 	pi->n = s->n_parts;
 	int sorted = 1;
-	for (size_t k = 1; k < pi->n && sorted; k++)
+	for (size_t k = from; k < pi->n && sorted; k++)
 		sorted =
 		    part_cmp(&(uint32_t){(uint32_t)(k - 1)}, &(uint32_t){(uint32_t)k}, (void *)s->parts) <= 0;
 	if (!sorted) {
