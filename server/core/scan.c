@@ -29,10 +29,10 @@
  * docs/benchmarks.md); parsing costs about half as much again in user space. With two CPUs the two overlap: a
  * reader thread fills fixed chunks while this thread parses the previous ones, so a scan costs about the
  * kernel's time alone. Lines that straddle two chunks are joined in a small carry buffer. */
-/* 64 KiB (~60 VMAs of smaps), 16 of them: the first chunk is read before the reader thread
- * starts, and parsing waits for it, so it is small; the last one is parsed after the read ends,
- * so it is small too (with 252 KiB chunks a chromium browser, ~850 VMAs, spent ~6 ms reading the
- * first chunk alone and ~1.4 ms parsing after the read: docs/benchmarks.md). Far under the
+/* 64 KiB (~60 VMAs of smaps), 16 of them: parsing waits for the first chunk, so it is small;
+ * the last one is parsed after the read ends, so it is small too (with 252 KiB chunks a
+ * chromium browser, ~850 VMAs, spent ~6 ms reading the first chunk alone and ~1.4 ms parsing
+ * after the read: docs/benchmarks.md). Far under the
  * daemon's M_MMAP_THRESHOLD (cmd_serve.c, 256 KiB): no mmap + munmap per chunk; 1 MiB of
  * chunks in all, as before. */
 #define SMAPS_CHUNK (64 * 1024)
@@ -191,8 +191,11 @@ struct smaps_read {
 	int err;         /* smaps_start failed (VMS_ERR_*): smaps_parse returns it */
 };
 
-/* Open smaps and read its first chunk; start the reader thread when there is more (threaded; else
- * smaps_parse reads the rest in turn with parsing). */
+/* Open smaps. threaded: a reader thread reads it, from its first chunk, while this thread reads
+ * the threads, the executable and mountinfo (a browser's first chunk alone takes the kernel 1-5
+ * ms: the executable's mapping is walked page by page). Else (or when no thread can be made)
+ * the first chunk is read here, and smaps_parse reads the rest in turn with parsing: a watch's
+ * scan, which spends the least CPU that way, and smaps that fits in one chunk needs no more. */
 static void smaps_start(struct smaps_read *r, int dirfd, int threaded)
 {
 	*r = (struct smaps_read){.q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER}};
@@ -202,29 +205,20 @@ static void smaps_start(struct smaps_read *r, int dirfd, int threaded)
 		r->err = vms_procfs_err(errno, 1);
 		return;
 	}
+	if (threaded && pthread_create(&r->reader, NULL, smaps_reader, q) == 0) {
+		r->started = 1;
+		return;
+	}
 	if (!(q->buf[0] = malloc(SMAPS_CHUNK))) {
 		r->err = VMS_ERR_NOMEM;
 		return;
 	}
-	/* The first chunk here: smaps that fits in it (a process of up to ~60 VMAs) is parsed
-	 * without a reader thread (a thread brings no overlap for one chunk, and costs its creation
-	 * and the wake-ups). */
 	int err0 = 0;
 	q->len[0] = fill_chunk(q->fd, q->buf[0], &r->eof0, &err0);
-	if (err0) {
+	if (err0)
 		r->err = vms_procfs_err(err0, 1);
-		return;
-	}
-	if (r->eof0)
-		return;
-	if (!threaded) {
+	else if (!r->eof0)
 		r->inline_read = 1;
-		return;
-	}
-	q->filled = 1; /* the reader takes the other chunks as it needs them */
-	if (pthread_create(&r->reader, NULL, smaps_reader, q) != 0)
-		r->err = VMS_ERR_NOMEM;
-	r->started = !r->err;
 }
 
 struct prefetch;
