@@ -98,16 +98,6 @@ void vms_json_stream_flush(struct vms_json_stream *st);
  * writes the separator it needs, hands everything over and counts the allocation. For a scan
  * whose attribution stage left that allocation as it was streamed. */
 void vms_json_stream_external_allocation(struct vms_json_stream *st);
-/* The length of the end of the text the last vms_json_stream_allocation() wrote that holds the
- * allocation's regions: the value of its last field, "regions", and the closing brace (0 when
- * it failed). */
-size_t vms_json_stream_last_tail(const struct vms_json_stream *st);
-/* The next allocation without that end: its separator, then its fields up to the key "regions",
- * handed over to the sink. The caller then places the end an earlier stream wrote for an
- * allocation with the same regions (vms_json_stream_last_tail bytes), for a scan whose
- * attribution stage changed only the allocation's parts or details. 0, or -1 (nothing written:
- * the record's last field is not "regions"; write the whole allocation instead). */
-int vms_json_stream_allocation_head(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index);
 void vms_json_stream_free(struct vms_json_stream *st); /* accepts NULL */
 
 /* The diff as compact JSON text, written directly: byte-for-byte

@@ -19,9 +19,7 @@ void vms_json_capture_hook(struct vms_json_capture *c, struct vms_snapshot_opts 
  * VMS_ERR_NOMEM or VMS_ERR_IO. Call it once. */
 int vms_json_capture_write(struct vms_json_capture *c, const struct vms_snapshot *s, FILE *out);
 void vms_json_capture_free(struct vms_json_capture *c); /* accepts NULL */
-/* How many times the capture started again, how many allocations it copied, and of how many
- * others it copied the regions (only their parts or details changed) (tests). */
-void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied,
-                            size_t *regions_copied);
+/* How many times the capture started again, and how many allocations it copied (tests). */
+void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied);
 
 #endif

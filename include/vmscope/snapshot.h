@@ -210,10 +210,8 @@ struct vms_snapshot_opts {
 	/* When the attribution stage (after the last region) regroups or renames allocations,
 	 * on_restart is called: what was streamed is stale, except that final allocation i is
 	 * exactly what was streamed as allocation streamed_as[i] when that is >= 0 (same regions,
-	 * type, details, tid, roles), so a writer may reuse its text (vms_json_stream_external_allocation);
-	 * when streamed_as[i] <= -2, only its parts and details differ from what was streamed as
-	 * allocation -2 - streamed_as[i] (the image-sections pass), so a writer may reuse the text
-	 * of its regions (vms_json_stream_allocation_head); -1: nothing can be reused.
+	 * type, details, tid, roles, parts), so a writer may reuse its text
+	 * (vms_json_stream_external_allocation); -1: nothing can be reused.
 	 * on_begin and on_allocation are then called again for the final allocations (n of them).
 	 * streamed_as is valid until vms_snapshot_take returns. Required when on_allocation is set. */
 	void (*on_restart)(void *cookie, const long *streamed_as, size_t n);

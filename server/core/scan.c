@@ -625,8 +625,8 @@ static int attribute_and_restream(struct vms_snapshot *s, int dirfd, pid_t pid,
 		goto out;
 	}
 	for (size_t i = 0; i < s->n_allocations; i++)
-		if (touched[i]) /* the sections pass changed its parts or details, not its regions */
-			streamed_as[i] = streamed_as[i] >= 0 ? -2 - streamed_as[i] : -1;
+		if (touched[i]) /* its sections were found only now (ENOMEM as it was classified) */
+			streamed_as[i] = -1;
 	if (opts->on_restart)
 		opts->on_restart(opts->cookie, streamed_as, s->n_allocations);
 	if (opts->on_begin)

@@ -18,11 +18,8 @@ struct text {
 	size_t len, cap;
 	size_t populated;  /* bytes from buf on prefaulted (text_grow) */
 	size_t header_end; /* offset after the header */
-	struct mark {
-		size_t end;  /* offset after allocation i */
-		size_t tail; /* its last bytes that hold its regions (vms_json_stream_last_tail) */
-	} * mark;
-	size_t n_mark, cap_mark;
+	size_t *end; /* offset after allocation i */
+	size_t n_end, cap_end;
 };
 
 struct segment {
@@ -40,14 +37,14 @@ struct vms_json_capture {
 	size_t seg_start; /* start of the current text not yet in a segment */
 	int oom;
 	unsigned restarts;
-	size_t copied, tails_copied;
+	size_t copied;
 };
 
 static void text_free(struct text *t)
 {
 	if (t->buf)
 		munmap(t->buf, t->cap);
-	free(t->mark);
+	free(t->end);
 	memset(t, 0, sizeof *t);
 }
 
@@ -127,11 +124,11 @@ static void mark_allocation_end(struct vms_json_capture *c)
 {
 	struct text *t = &c->now;
 	vms_json_stream_flush(c->st);
-	if (VMS_GROW(t->mark, t->n_mark, t->cap_mark, 1024)) {
+	if (VMS_GROW(t->end, t->n_end, t->cap_end, 1024)) {
 		c->oom = 1;
 		return;
 	}
-	t->mark[t->n_mark++] = (struct mark){.end = t->len, .tail = vms_json_stream_last_tail(c->st)};
+	t->end[t->n_end++] = t->len;
 }
 
 /* Place bytes [from, from + len) of the first pass's text after what the current stream wrote. */
@@ -158,10 +155,10 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 	if (!c->st)
 		return;
 	long was = c->streamed_as ? c->streamed_as[index] : -1;
-	if (was >= 0 && (size_t)was < c->before.n_mark) {
+	if (was >= 0 && (size_t)was < c->before.n_end) {
 		const struct text *b = &c->before;
-		size_t from = was ? b->mark[was - 1].end : b->header_end;
-		if (from < b->mark[was].end && b->buf[from] == ',')
+		size_t from = was ? b->end[was - 1] : b->header_end;
+		if (from < b->end[was] && b->buf[from] == ',')
 			from++; /* the stream writes the separator it needs */
 		vms_json_stream_external_allocation(c->st);
 		struct segment *last = c->n_seg ? &c->seg[c->n_seg - 1] : NULL;
@@ -171,19 +168,12 @@ static void on_allocation(void *cookie, const struct vms_snapshot *s, size_t ind
 			/* the previous allocation was copied too and nothing came between: one longer
 			 * run of the first pass's text, its own comma included (one write, not two) */
 			c->now.len = c->seg_start;
-			last->len = b->mark[was].end - last->off;
+			last->len = b->end[was] - last->off;
 			c->seg_start = c->now.len;
 		} else {
-			copy_before(c, from, b->mark[was].end - from);
+			copy_before(c, from, b->end[was] - from);
 		}
 		c->copied++;
-	} else if (was <= -2 && (size_t)(-2 - was) < c->before.n_mark && c->before.mark[-2 - was].tail &&
-	           vms_json_stream_allocation_head(c->st, s, index) == 0) {
-		/* only its parts or details changed: new text up to "regions", then the first
-		 * pass's regions (most of an image's text) */
-		size_t w = (size_t)(-2 - was);
-		copy_before(c, c->before.mark[w].end - c->before.mark[w].tail, c->before.mark[w].tail);
-		c->tails_copied++;
 	} else {
 		vms_json_stream_allocation(c->st, s, index);
 	}
@@ -261,10 +251,8 @@ void vms_json_capture_free(struct vms_json_capture *c)
 	free(c);
 }
 
-void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied,
-                            size_t *regions_copied)
+void vms_json_capture_stats(const struct vms_json_capture *c, unsigned *restarts, size_t *copied)
 {
 	*restarts = c->restarts;
 	*copied = c->copied;
-	*regions_copied = c->tails_copied;
 }

@@ -19,7 +19,6 @@
 
 struct wctx;
 struct vms_json_stream;
-static void note_regions_at(struct vms_json_stream *st, size_t at);
 static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *base, struct wctx *c,
                    size_t from, size_t to, int first);
 
@@ -135,8 +134,6 @@ static void special(struct vms_sb *sb, const struct vms_field *f, const void *ba
 		break;
 	case VMS_SP_REGIONS: { /* the allocation's run of regions, cut at the end of the array */
 		const struct vms_allocation *a = base;
-		if (c->st)
-			note_regions_at(c->st, sb->len);
 		size_t first = a->first_region < s->n_regions ? a->first_region : s->n_regions;
 		size_t n = s->n_regions - first < a->n_regions ? s->n_regions - first : a->n_regions;
 		array(sb, &vms_rec_region, s->regions + first, n, c);
@@ -178,20 +175,6 @@ static void fields(struct vms_sb *sb, const struct vms_record *rec, const void *
 	}
 }
 
-/* The allocation's "regions" field when it is the last one written (the fields after it have no
- * key: vms_json_stream_allocation_head relies on it), else the number of fields. */
-static size_t regions_field(void)
-{
-	const struct vms_record *rec = &vms_rec_allocation;
-	size_t ri = rec->n_fields;
-	for (size_t i = 0; i < rec->n_fields; i++)
-		if (rec->fields[i].kind == VMS_FK_SPECIAL && rec->fields[i].aux == VMS_SP_REGIONS)
-			ri = i;
-		else if (ri < i && rec->fields[i].key)
-			return rec->n_fields;
-	return ri;
-}
-
 static size_t allocations_field(void)
 {
 	const struct vms_record *rec = &vms_rec_snapshot;
@@ -211,14 +194,7 @@ struct vms_json_stream {
 	int failed;       /* fn reported an error */
 	size_t n_written; /* allocations written so far */
 	struct parts_index pi;
-	size_t regions_at; /* where the value of the allocation being written's "regions" began */
-	size_t last_tail;  /* vms_json_stream_last_tail */
 };
-
-static void note_regions_at(struct vms_json_stream *st, size_t at)
-{
-	st->regions_at = at;
-}
 
 static int part_cmp(const void *x, const void *y, void *arg)
 {
@@ -311,33 +287,8 @@ void vms_json_stream_allocation(struct vms_json_stream *st, const struct vms_sna
 	c.index = index;
 	if (st->n_written++)
 		VMS_JO_LIT(sb, ",");
-	st->regions_at = SIZE_MAX;
 	one(sb, &vms_rec_allocation, &s->allocations[index], &c);
-	st->last_tail = st->regions_at <= sb->len && !sb->oom ? sb->len - st->regions_at : 0;
 	flush(st, 0);
-}
-
-size_t vms_json_stream_last_tail(const struct vms_json_stream *st)
-{
-	return st->last_tail;
-}
-
-int vms_json_stream_allocation_head(struct vms_json_stream *st, const struct vms_snapshot *s, size_t index)
-{
-	const struct vms_record *rec = &vms_rec_allocation;
-	size_t ri = regions_field();
-	if (ri == rec->n_fields || ri == 0)
-		return -1;
-	struct vms_sb *sb = &st->sb;
-	struct wctx c = ctx_of(st, s);
-	c.index = index;
-	if (st->n_written++)
-		VMS_JO_LIT(sb, ",");
-	VMS_JO_LIT(sb, "{");
-	fields(sb, rec, &s->allocations[index], &c, 0, ri, 1);
-	vms_jo_lit(sb, rec->fields[ri].jkey, rec->fields[ri].jkey_len);
-	flush(st, 1);
-	return 0;
 }
 
 /* Finish the document. With a sink everything has been handed over; without one, *out gets
