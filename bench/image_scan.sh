@@ -27,10 +27,19 @@ chromium=${VMSCOPE_CHROMIUM_BIN:-/usr/lib/chromium/chromium}
 command -v hyperfine >/dev/null || { echo "image_scan.sh: hyperfine missing" >&2; exit 2; }
 case $browsers in '' | *[!0-9]* | 0) echo "image_scan.sh: VMSCOPE_BENCH_BROWSERS must be a positive number" >&2; exit 2 ;; esac
 
-# each browser is ended by its pid; its profile is a temporary directory
+# each browser runs in a process group of its own (setsid: its pid is the group's id), which is
+# ended by that id with its zygote, renderer and crashpad processes, so that none of them loads
+# the CPUs while the next browser is measured; its profile is a temporary directory
 work=$(mktemp -d /tmp/vms-bench-image-XXXXXX) cpid=
 end_browser() {
-	[ -z "$cpid" ] || { kill "$cpid"; wait "$cpid"; } 2>/dev/null || true
+	[ -n "$cpid" ] || return 0
+	kill -- -"$cpid" 2>/dev/null || true
+	wait "$cpid" 2>/dev/null || true
+	for _ in $(seq 1 50); do # at most 5 s for the rest of the group, then SIGKILL
+		pgrep -g "$cpid" >/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- -"$cpid" 2>/dev/null || true
 	cpid=
 }
 trap 'end_browser; rm -rf "$work"' EXIT
@@ -38,16 +47,20 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rows=
 for b in $(seq 1 "$browsers"); do
-	"$chromium" --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-		--disable-component-update --disable-sync --user-data-dir="$work/profile$b" about:blank \
-		</dev/null >/dev/null 2>&1 &
+	setsid "$chromium" --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$work/profile$b" about:blank </dev/null >/dev/null 2>&1 &
 	cpid=$!
 	for _ in $(seq 1 100); do
 		[ "$(wc -l <"/proc/$cpid/maps" 2>/dev/null || echo 0)" -gt 300 ] && break
 		sleep 0.2
 	done
 	sleep 2
-	vmas=$(wc -l <"/proc/$cpid/maps")
+	vmas=$(wc -l <"/proc/$cpid/maps" 2>/dev/null || echo 0)
+	if ! kill -0 "$cpid" 2>/dev/null || [ "$vmas" -le 300 ]; then
+		echo "image_scan.sh: chromium ($chromium) did not come up: pid $cpid, $vmas VMAs after 22 s" >&2
+		exit 1
+	fi
 	files=$(awk '$6 ~ /^\// { print $6 }' "/proc/$cpid/maps" | sort -u | wc -l)
 	"$vmscope" snapshot -p "$cpid" --json >"$work/snap.json"
 	nsec=$(python3 -c '

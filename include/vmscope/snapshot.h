@@ -202,7 +202,10 @@ struct vms_snapshot_opts {
 	/* Optional streaming hooks, for writers that work while smaps is still being read.
 	 * on_begin: the header fields are set (identity, status, arch, host, taken_at, threads
 	 * without stack_allocation); no regions yet. on_allocation: allocation index is complete
-	 * (its regions, roles, columns). user_top, gaps, summary, totals, rollup and thread
+	 * (its regions, roles, columns; an Image's details carry their notes, and during the call
+	 * s->parts holds the sections of the images so far, in allocation order, appended to
+	 * from one call to the next; outside the calls a scan's s->parts is NULL until the
+	 * attribution stage). user_top, gaps, summary, totals, rollup and thread
 	 * attribution are final only when vms_snapshot_take returns. If the scan then fails, the
 	 * hooks' output must be discarded. */
 	void (*on_begin)(void *cookie, const struct vms_snapshot *s);

@@ -366,6 +366,27 @@ static int claims_whole(const struct vms_attr *a)
 	return 1;
 }
 
+/* The allocation claim cr makes (its owner is set after the rebuild). */
+static struct vms_allocation from_claim(const struct claim_rec *cr)
+{
+	return (struct vms_allocation){.type = cr->c.type,
+	                               .details = cr->c.details,
+	                               .signal = cr->c.signal,
+	                               .guess = cr->c.guess,
+	                               .first_region = (uint32_t)cr->first,
+	                               .n_regions = (uint32_t)cr->n};
+}
+
+/* Did no recogniser give a role to regions [first, first + n)? (An unclaimed allocation that
+ * keeps its regions is then exactly what was streamed: same_as.) */
+static int no_roles_set(const struct vms_attr *a, size_t first, size_t n)
+{
+	for (size_t k = first; k < first + n; k++)
+		if (a->role_set[k])
+			return 0;
+	return 1;
+}
+
 /* rebuild() when claims_whole(): each claimed allocation is renamed where it is, as rebuild()
  * would have made it, and the others are left alone (a 60,000-VMA process: ~9 ms less than
  * copying every allocation into a new array). */
@@ -377,24 +398,18 @@ static int rename_in_place(struct vms_attr *a)
 		return VMS_ERR_NOMEM;
 	for (size_t m = 0; m < n; m++) {
 		const struct vms_allocation *al = &s->allocations[m];
-		a->same_as[m] = (long)m;
-		for (size_t k = al->first_region; k < al->first_region + al->n_regions; k++)
-			if (a->role_set[k])
-				a->same_as[m] = -1;
+		a->same_as[m] = no_roles_set(a, al->first_region, al->n_regions) ? (long)m : -1;
 	}
 	for (size_t c = 0; c < a->n_claims; c++) {
-		const struct claim_rec *cr = &a->claims[c];
-		uint32_t m = s->regions[cr->first].allocation;
-		s->allocations[m] = (struct vms_allocation){.type = cr->c.type,
-		                                            .details = cr->c.details,
-		                                            .signal = cr->c.signal,
-		                                            .guess = cr->c.guess,
-		                                            .first_region = (uint32_t)cr->first,
-		                                            .n_regions = (uint32_t)cr->n};
+		uint32_t m = s->regions[a->claims[c].first].allocation;
+		s->allocations[m] = from_claim(&a->claims[c]);
 		a->same_as[m] = -1;
-		for (size_t t = 0; t < s->n_threads; t++)
-			if (s->threads[t].stack_allocation == (int)m)
-				s->threads[t].stack_allocation = -1; /* as rebuild(): a claimed one is not */
+	}
+	for (size_t t = 0; t < s->n_threads; t++) { /* as rebuild(): a claimed stack is not its stack */
+		struct vms_thread *th = &s->threads[t];
+		if (th->stack_allocation >= 0 && (size_t)th->stack_allocation < n &&
+		    a->claim_of[s->allocations[th->stack_allocation].first_region] >= 0)
+			th->stack_allocation = -1;
 	}
 	for (size_t p = 0; p < a->n_parts; p++)
 		a->parts[p].allocation = s->regions[a->claims[a->parts[p].allocation].first].allocation;
@@ -426,15 +441,11 @@ static int rebuild(struct vms_attr *a)
 	for (size_t i = 0; i < n;) {
 		long c = a->claim_of[i];
 		struct vms_allocation *al = &na[m];
-		memset(al, 0, sizeof *al);
 		size_t j = i + 1;
 		if (c >= 0) {
 			const struct claim_rec *cr = &a->claims[c];
 			j = cr->first + cr->n;
-			al->type = cr->c.type;
-			al->details = cr->c.details;
-			al->signal = cr->c.signal;
-			al->guess = cr->c.guess;
+			*al = from_claim(cr);
 			new_of_claim[c] = (long)m;
 		} else {
 			uint32_t o = s->regions[i].allocation;
@@ -451,10 +462,8 @@ static int rebuild(struct vms_attr *a)
 		a->same_as[m] = -1;
 		if (c < 0) {
 			uint32_t o = s->regions[i].allocation;
-			int whole = old[o].first_region == i && old[o].n_regions == j - i;
-			for (size_t k = i; whole && k < j; k++)
-				whole = !a->role_set[k];
-			if (whole)
+			if (old[o].first_region == i && old[o].n_regions == j - i &&
+			    no_roles_set(a, i, j - i))
 				a->same_as[m] = (long)o;
 		}
 		m++;

@@ -728,6 +728,10 @@ struct vms_image_pass {
 	struct done {
 		size_t first, n; /* their parts: parts.p[first, first + n) */
 		int done;
+		/* its details before and after the notes were added: an allocation that carries
+		 * the latter (the attribution stage copied or split it) gets the former back
+		 * before its sections are found again, so its notes are not added twice */
+		const char *plain, *noted;
 	} * at; /* by allocation index as classified */
 	size_t n_at, cap_at;
 };
@@ -765,13 +769,29 @@ int vms_image_pass_allocation(struct vms_image_pass *ip, struct vms_snapshot *s,
 		ip->at[ip->n_at++] = (struct done){0};
 	}
 	size_t first = ip->parts.n;
+	const char *plain = s->allocations[ai].details;
 	int touched;
 	if (image_sections(s, ai, ip->files, ip->exe, &ip->parts, &touched) < 0) {
 		ip->parts.n = first;
+		s->allocations[ai].details = plain; /* done again, from the start, by the finish */
 		return -1;
 	}
-	ip->at[ai] = (struct done){.first = first, .n = ip->parts.n - first, .done = 1};
+	ip->at[ai] = (struct done){.first = first,
+	                           .n = ip->parts.n - first,
+	                           .done = 1,
+	                           .plain = plain,
+	                           .noted = s->allocations[ai].details};
 	return 0;
+}
+
+/* The details allocation a had before the pass added its notes, when it carries the notes of
+ * an allocation done as classified (pointer identity: the noted text is that allocation's own). */
+static const char *plain_details(const struct vms_image_pass *ip, const struct vms_allocation *a)
+{
+	for (size_t k = 0; a->details && k < ip->n_at; k++)
+		if (ip->at[k].done && ip->at[k].noted == a->details && ip->at[k].noted != ip->at[k].plain)
+			return ip->at[k].plain;
+	return a->details;
 }
 
 struct vms_part *vms_image_pass_parts(const struct vms_image_pass *ip, size_t *n)
@@ -810,8 +830,13 @@ int vms_image_pass_finish(struct vms_image_pass *ip, struct vms_snapshot *s, con
 				if (push_part(&b, part) < 0)
 					err = VMS_ERR_NOMEM;
 			}
-		} else if (image_sections(s, ai, ip->files, ip->exe, &b, &t) < 0) {
-			err = VMS_ERR_NOMEM;
+		} else {
+			struct vms_allocation *a = &s->allocations[ai];
+			const char *had = a->details;
+			a->details = plain_details(ip, a);
+			if (image_sections(s, ai, ip->files, ip->exe, &b, &t) < 0)
+				err = VMS_ERR_NOMEM;
+			t |= a->details != had;
 		}
 		if (touched)
 			touched[ai] = (unsigned char)t;

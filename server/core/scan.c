@@ -34,7 +34,7 @@
  * chromium browser, ~850 VMAs, spent ~6 ms reading the first chunk alone and ~1.4 ms parsing
  * after the read: docs/benchmarks.md). Far under the
  * daemon's M_MMAP_THRESHOLD (cmd_serve.c, 256 KiB): no mmap + munmap per chunk; 1 MiB of
- * chunks in all, as before. */
+ * chunks at most, each allocated when the reader first needs it. */
 #define SMAPS_CHUNK (64 * 1024)
 #define SMAPS_NCHUNKS 16
 
@@ -179,9 +179,10 @@ static void start_rollup(struct rollup_job *job, int dirfd)
 	job->started = pthread_create(&job->thread, NULL, rollup_reader, job) == 0;
 }
 
-/* smaps being read: opened and its first chunk read by smaps_start, the rest by the reader
- * thread while the scan does its other reads (threads, exe, mountinfo), then parsed by
- * smaps_parse; smaps_end always. */
+/* smaps being read: opened by smaps_start and read by the reader thread, from its first chunk,
+ * while the scan does its other reads (threads, exe, mountinfo), then parsed by smaps_parse;
+ * without the thread, its first chunk is read by smaps_start and the rest by smaps_parse.
+ * smaps_end always. */
 struct smaps_read {
 	struct chunk_queue q;
 	pthread_t reader;

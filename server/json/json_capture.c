@@ -18,7 +18,7 @@ struct text {
 	size_t len, cap;
 	size_t populated;  /* bytes from buf on prefaulted (text_grow) */
 	size_t header_end; /* offset after the header */
-	size_t *end; /* offset after allocation i */
+	size_t *end;       /* offset after allocation i */
 	size_t n_end, cap_end;
 };
 
@@ -69,9 +69,11 @@ static void prefault(struct text *t, size_t upto)
  * per 2 MiB instead of 16,000 at 4 KiB (measured: 29,000 -> 12,700 faults a scan, about 40 ms of
  * a 270 ms scan; docs/benchmarks.md). The first pass starts at 2 MiB, a huge page: a browser's
  * ~1 MiB of JSON is written while the kernel still generates smaps, and one 2 MiB page costs
- * less than 256 pages of 4 KiB. The text after a restart (only what the attribution stage
- * changed, written after smaps ended) starts at 256 KiB of small pages: populating a huge page
- * there cost the scan's tail ~0.7 ms. */
+ * less than 256 pages of 4 KiB (Linux 6.7 and later place a 2 MiB anonymous mapping on a 2 MiB
+ * boundary; earlier kernels, Debian 12's 6.1 among them, may not, and it then has small pages,
+ * as before). The text after a restart (only what the attribution stage changed, written after
+ * smaps ended) starts at 256 KiB of small pages: populating a huge page there cost the scan's
+ * tail ~0.7 ms. */
 #define FIRST_PASS_CAP (2u << 20)
 #define RESTART_CAP (256u << 10)
 static int text_grow(struct text *t, size_t len, size_t first_cap)

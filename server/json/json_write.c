@@ -205,9 +205,11 @@ static int part_cmp(const void *x, const void *y, void *arg)
 }
 
 /* (Re)build the parts index when the snapshot's parts changed (they are final once an
- * allocation is streamed: the attribution stage restarts the stream when it adds any). A scan
- * adds an image's sections at the end as each image is classified (scan.c): when the parts
- * only grew, in order, only the new ones are looked at. */
+ * allocation is streamed: the attribution stage restarts the stream, with a new stream, when it
+ * adds any). A scan appends an image's sections as each image is classified (scan.c,
+ * vms_snapshot_opts.on_allocation), and this stream sees every step of that: the same array,
+ * grown (same pointer, more parts), has its first pi->n parts unchanged, so only the new ones
+ * are looked at. */
 static struct parts_index *parts_index(struct vms_json_stream *st, const struct vms_snapshot *s)
 {
 	struct parts_index *pi = &st->pi;
