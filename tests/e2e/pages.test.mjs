@@ -201,7 +201,13 @@ describe('inside the pages', { timeout: 240000 }, () => {
     const q = await openLive(off, 1400, helper.info.anon, '#btn-store-res');
     await q.click('#btn-store-res');
     await q.waitForFunction(() => /^#\/snapshot\/\d+/.test(location.hash) &&
-      /stored with snapshot/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 });
+      /stored with snapshot/.test((document.getElementById('res-source') || {}).textContent || ''), null, { timeout: 30000 })
+      .catch(async (err) => { // say what the page showed instead (a toast names a failed request)
+        const seen = await q.evaluate(() => ({ hash: location.hash,
+          toast: (document.getElementById('toast') || {}).textContent || '',
+          source: (document.getElementById('res-source') || {}).textContent || '' }));
+        throw new Error(`${err.message}; the page showed ${JSON.stringify(seen)}`);
+      });
     const id = await q.evaluate(() => location.hash.match(/^#\/snapshot\/(\d+)/)[1]);
     const kept = await apiCall(off, 'GET', `/snapshots/${id}/residency`);
     assert.ok(kept.pages.present > 11 && kept.truncated === false, 'the stored snapshot has its residency');
