@@ -5,11 +5,16 @@
  *      probe_elf_load) through vms_classify of a map that maps the file r--p/r-xp/rw-p with an
  *      anonymous rw-p region right after it (the .bss merge rule);
  *   2. vms_image_sections (sections as parts, details: build-id, prelinked/relocated) on that
- *      snapshot, reading the file from disk (a temporary file, same inode);
+ *      snapshot, reading the file from disk (a temporary file, same inode); and the scan's way
+ *      (server/core/imageinfo_internal.h) on a second classification of the same map: each
+ *      image done as it is classified, then done again as if the attribution stage had copied
+ *      every allocation (same_as -1);
  *   3. vms_image_lookup at one address in each region of the image (section, symbol from .symtab/.dynsym,
  *      the debug-file path from the build-id) and vms_image_symbol_text;
  *   4. vms_image_mem_sections on the bytes as a vdso image.
- * Aborts when: a part lies outside its allocation or parts are unsorted/overlapping, the
+ * Aborts when: a part lies outside its allocation or parts are unsorted/overlapping, an
+ * image done again has other details or another number of parts than when it was classified
+ * (its notes added twice, say), the
  * snapshot's structural invariants break (fuzz_invariants.h), a memory image's sections are not
  * sorted, disjoint and inside [lo, hi), or more than 64 come back, a lookup's strings are not
  * terminated. ASan/UBSan catch the rest. Build and run: tests/fuzz/README.md. */
@@ -25,6 +30,8 @@
 #include <unistd.h>
 
 #include "../../server/core/elf.h"
+#include "../../server/core/imageinfo_internal.h"
+#include "../../server/core/scanfiles.h"
 #include "fuzz_invariants.h"
 #include "vmscope/imageinfo.h"
 #include "vmscope/parse.h"
@@ -99,6 +106,63 @@ static void check_parts(const struct vms_snapshot *s)
 	}
 }
 
+static size_t parts_of(const struct vms_snapshot *s, size_t a)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < s->n_parts; k++)
+		n += s->parts[k].allocation == a;
+	return n;
+}
+
+#define PASS_MAX_ALLOCS 16
+
+/* Step 2, the scan's way, on the map text: details and parts of each allocation as found when
+ * classified, and again when done over from scratch, must be the same. */
+static void scan_way(const char *text, size_t n)
+{
+	struct vms_snapshot *s = vms_snapshot_new();
+	struct vms_classify_ctx ctx = {.main_tid = 1, .elf_load = probe, .cookie = &fe};
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct vms_scan_files *files = rootfd >= 0 ? vms_scan_files_new(rootfd, NULL) : NULL;
+	struct vms_image_pass *ip = files ? vms_image_pass_new(files, fe.path) : NULL;
+	if (!s || !ip || vms_smaps_parse(s, text, n) != VMS_OK)
+		goto out;
+	s->page_size = 4096;
+	s->arch.bits = 64;
+	s->arch.machine = "x86_64";
+	if (vms_classify(s, &ctx) != VMS_OK || s->n_allocations > PASS_MAX_ALLOCS)
+		goto out;
+	for (size_t a = 0; a < s->n_allocations; a++)
+		(void)vms_image_pass_allocation(ip, s, a); /* -1 only on ENOMEM: done by the finish */
+	if (vms_image_pass_finish(ip, s, NULL, NULL) != VMS_OK)
+		goto out;
+	check_parts(s);
+	const char *details[PASS_MAX_ALLOCS];
+	size_t parts[PASS_MAX_ALLOCS];
+	long same_as[PASS_MAX_ALLOCS];
+	for (size_t a = 0; a < s->n_allocations; a++) {
+		details[a] = s->allocations[a].details;
+		parts[a] = parts_of(s, a);
+		same_as[a] = -1;
+	}
+	s->parts = NULL;
+	s->n_parts = 0;
+	if (vms_image_pass_finish(ip, s, same_as, NULL) != VMS_OK)
+		goto out;
+	check_parts(s);
+	for (size_t a = 0; a < s->n_allocations; a++) {
+		const char *now = s->allocations[a].details;
+		FUZZ_CHECK((!now && !details[a]) || (now && details[a] && !strcmp(now, details[a])));
+		FUZZ_CHECK(parts_of(s, a) == parts[a]);
+	}
+out:
+	vms_image_pass_free(ip);
+	vms_scan_files_free(files);
+	if (rootfd >= 0)
+		close(rootfd);
+	vms_snapshot_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -144,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rootfd >= 0)
 		close(rootfd);
+	scan_way(text, (size_t)n);
 
 	/* 3. what is at each address */
 	static const uint64_t ats[] = {BASE + 0x40, BASE + 0x1234, BASE + 0x2ff8, BASE + 0x5000};
