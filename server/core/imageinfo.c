@@ -789,7 +789,7 @@ int vms_image_pass_allocation(struct vms_image_pass *ip, struct vms_snapshot *s,
 static const char *plain_details(const struct vms_image_pass *ip, const struct vms_allocation *a)
 {
 	for (size_t k = 0; a->details && k < ip->n_at; k++)
-		if (ip->at[k].done && ip->at[k].noted == a->details && ip->at[k].noted != ip->at[k].plain)
+		if (ip->at[k].done && ip->at[k].noted == a->details)
 			return ip->at[k].plain;
 	return a->details;
 }

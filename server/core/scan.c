@@ -44,9 +44,9 @@ struct chunk_queue {
 	char *buf[SMAPS_NCHUNKS]; /* the slot's chunk while it is filled or waits to be parsed */
 	size_t len[SMAPS_NCHUNKS];
 	/* Chunks parsed and free again, the last one freed on top: the reader fills that one next,
-	 * while it is still in the CPU's cache and its pages are mapped. When the parser keeps up (a
-	 * browser: the kernel is the slower) two or three chunks carry all of smaps, instead of a
-	 * fresh 64 KiB for each (~1 MiB of page faults, ~250 of them, on the reader's path). */
+	 * while it is still in the CPU's cache and its pages are mapped, and allocates a new one
+	 * only when none is free. On a chromium browser (~1 MiB of smaps) about 6 chunks were in
+	 * use instead of 16 (90 page faults in the reader; ~805 -> ~735 a scan). */
 	char *spare[SMAPS_NCHUNKS];
 	size_t n_spare;
 	size_t filled, consumed; /* counters; chunk i lives in slot i % SMAPS_NCHUNKS */
