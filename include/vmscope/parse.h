@@ -34,6 +34,23 @@ int vms_smaps_parse(struct vms_snapshot *s, const char *buf, size_t len);
  * region plausible no column summed over a snapshot can wrap. */
 int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len);
 
+/* One line of /proc/PID/maps, which is also the header of each region in smaps:
+ * "start-end perms offset major:minor inode   path". Parsed in place: path points into the line
+ * (NULL and 0 when there is none), without a trailing " (deleted)", which sets deleted instead,
+ * and still escaped as the kernel wrote it (a newline in a name is "\012"). */
+struct vms_maps_line {
+	uint64_t start, end, offset, inode;
+	unsigned dev_major, dev_minor;
+	char perms[4];
+	int deleted;
+	const char *path;
+	size_t path_len;
+};
+
+/* Parse the line [p, end), without its newline. 0, or -1 when it is not such a line (the same
+ * rules as the smaps parser's: perms from "rwxsp-", start < end, device numbers in range). */
+int vms_maps_line_parse(const char *p, const char *end, struct vms_maps_line *out);
+
 /* smaps_rollup text into s->rollup (bytes); sets s->has_rollup. */
 void vms_rollup_parse(struct vms_snapshot *s, const char *buf, size_t len);
 

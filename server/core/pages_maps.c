@@ -10,22 +10,9 @@
 #include "procfs.h"
 #include "vmscope/error.h"
 #include "vmscope/pages.h"
+#include "vmscope/parse.h"
 #include "vmscope/snapshot.h"
 #include "vmscope/util.h"
-
-/* Hex number at *p (no 0x); advances *p. -1 when there is no digit. */
-static int hex(const char **p, const char *end, uint64_t *v)
-{
-	const char *s = *p;
-	uint64_t x = 0;
-	int d;
-	while (*p < end && (d = vms_hex_digit((unsigned char)**p)) >= 0 && x >> 60 == 0) {
-		x = x << 4 | (uint64_t)d;
-		(*p)++;
-	}
-	*v = x;
-	return *p == s ? -1 : 0;
-}
 
 int vms_pages_vmas(int dirfd, uint64_t start, uint64_t end, struct vms_vma **out, size_t *n)
 {
@@ -43,27 +30,26 @@ int vms_pages_vmas(int dirfd, uint64_t start, uint64_t end, struct vms_vma **out
 		const char *eol = memchr(p, '\n', (size_t)(lim - p));
 		if (!eol)
 			eol = lim;
-		struct vms_vma x;
-		const char *q = p;
-		if (hex(&q, eol, &x.start) == 0 && q < eol && *q++ == '-' && hex(&q, eol, &x.end) == 0 &&
-		    q + 5 <= eol && *q++ == ' ' && x.start < x.end && x.end > start && x.start < end &&
-		    x.start < (1ull << 63)) {
-			memcpy(x.perms, q, 4);
-			x.perms[4] = '\0';
-			if (!memmem(q, (size_t)(eol - q), "[vsyscall]", 10)) {
-				if (nv == cap) {
-					size_t nc = cap ? cap * 2 : 64;
-					struct vms_vma *g = realloc(v, nc * sizeof *g);
-					if (!g) {
-						free(v);
-						free(b.data);
-						return VMS_ERR_NOMEM;
-					}
-					v = g;
-					cap = nc;
+		struct vms_maps_line m;
+		if (vms_maps_line_parse(p, eol, &m) == 0 && m.end > start && m.start < end &&
+		    m.start < (1ull << 63) &&
+		    !(m.path && m.path_len == 10 && !memcmp(m.path, "[vsyscall]", 10))) {
+			if (nv == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct vms_vma *g = realloc(v, nc * sizeof *g);
+				if (!g) {
+					free(v);
+					free(b.data);
+					return VMS_ERR_NOMEM;
 				}
-				v[nv++] = x;
+				v = g;
+				cap = nc;
 			}
+			struct vms_vma *x = &v[nv++];
+			x->start = m.start;
+			x->end = m.end;
+			memcpy(x->perms, m.perms, 4);
+			x->perms[4] = '\0';
 		}
 		p = eol + 1;
 	}

@@ -448,23 +448,18 @@ static int prefetch_step(struct prefetch *pf)
 		*nl = '\0';
 		pf->off = (size_t)(nl - pf->buf) + 1;
 		if (!memchr(line, '/', (size_t)(nl - line)))
-			continue; /* anonymous, [heap], [stack]: the most lines, no sscanf */
-		/* "start-end perms offset dev inode   path" */
-		char perms[8];
-		unsigned long long offset, inode;
-		int at = 0;
-		if (sscanf(line, "%*x-%*x %7s %llx %*s %llu %n", perms, &offset, &inode, &at) != 3 || !at ||
-		    line[at] != '/' || inode == 0 || (offset != 0 && perms[2] != 'x'))
+			continue; /* anonymous, [heap], [stack]: the most lines, not parsed */
+		struct vms_maps_line m;
+		if (vms_maps_line_parse(line, nl, &m) || !m.path || m.path[0] != '/' || m.inode == 0 ||
+		    m.deleted || (m.offset != 0 && m.perms[2] != 'x'))
 			continue;
-		size_t plen = strlen(line + at);
-		if (plen > 10 && !strcmp(line + at + plen - 10, " (deleted)"))
-			continue;
+		/* m.path ends where the line does, at the '\0' that replaced its newline */
 		struct vms_elf_load L;
 		const struct stat *st;
-		probe_elf_load(pf->files, line + at, &L);
+		probe_elf_load(pf->files, m.path, &L);
 		/* what the scan reads of it is in its windows now (a rare miss opens it again): its
 		 * close is paid here, while the parser waits, not at the end of the scan */
-		struct vms_scan_file *f = vms_scan_files_get(pf->files, line + at, &st);
+		struct vms_scan_file *f = vms_scan_files_get(pf->files, m.path, &st);
 		if (f)
 			vms_scan_file_close(pf->files, f);
 		pf->probed++;

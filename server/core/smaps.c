@@ -249,16 +249,11 @@ static const char *copy_path(struct vms_snapshot *s, const char *p, size_t n)
 	return out;
 }
 
-/* A maps header line. Returns 0, -1 malformed, -2 ENOMEM. */
-static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *end)
+int vms_maps_line_parse(const char *p, const char *end, struct vms_maps_line *out)
 {
-	struct vms_region r;
-	uint64_t v, maj, min;
-	memset(&r, 0, sizeof r);
-	r.thp_eligible = -1;
-	r.protection_key = -1;
-	r.vm_flags = "";
-	if (scan_hex(&p, end, &r.start) || expect(&p, end, '-') || scan_hex(&p, end, &r.end) ||
+	uint64_t maj, min;
+	memset(out, 0, sizeof *out);
+	if (scan_hex(&p, end, &out->start) || expect(&p, end, '-') || scan_hex(&p, end, &out->end) ||
 	    expect(&p, end, ' ') || end - p < 5)
 		return -1;
 	for (int i = 0; i < 4; i++) {
@@ -266,18 +261,17 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 		    {'r', '-', 0}, {'w', '-', 0}, {'x', '-', 0}, {'s', 'p', 0}};
 		if (p[i] != allowed[i][0] && p[i] != allowed[i][1])
 			return -1;
-		r.perms[i] = p[i];
+		out->perms[i] = p[i];
 	}
 	p += 4;
-	if (expect(&p, end, ' ') || scan_hex(&p, end, &r.offset) || expect(&p, end, ' ') ||
+	if (expect(&p, end, ' ') || scan_hex(&p, end, &out->offset) || expect(&p, end, ' ') ||
 	    scan_hex(&p, end, &maj) || expect(&p, end, ':') || scan_hex(&p, end, &min) ||
-	    expect(&p, end, ' ') || scan_dec(&p, end, &v))
+	    expect(&p, end, ' ') || scan_dec(&p, end, &out->inode))
 		return -1;
-	if (r.start >= r.end || maj > 0xfff || min > 0xfffff)
+	if (out->start >= out->end || maj > 0xfff || min > 0xfffff)
 		return -1;
-	r.dev_major = (unsigned)maj;
-	r.dev_minor = (unsigned)min;
-	r.inode = v;
+	out->dev_major = (unsigned)maj;
+	out->dev_minor = (unsigned)min;
 	if (p < end && *p != ' ')
 		return -1;
 	while (p < end && *p == ' ')
@@ -286,10 +280,36 @@ static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *
 		size_t n = (size_t)(end - p);
 		static const char del[] = " (deleted)";
 		if (n > sizeof del - 1 && !memcmp(end - (sizeof del - 1), del, sizeof del - 1)) {
-			r.deleted = 1;
+			out->deleted = 1;
 			n -= sizeof del - 1;
 		}
-		r.path = copy_path(ps->s, p, n);
+		out->path = p;
+		out->path_len = n;
+	}
+	return 0;
+}
+
+/* A maps header line. Returns 0, -1 malformed, -2 ENOMEM. */
+static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *end)
+{
+	struct vms_maps_line line;
+	struct vms_region r;
+	if (vms_maps_line_parse(p, end, &line))
+		return -1;
+	memset(&r, 0, sizeof r);
+	r.thp_eligible = -1;
+	r.protection_key = -1;
+	r.vm_flags = "";
+	r.start = line.start;
+	r.end = line.end;
+	memcpy(r.perms, line.perms, sizeof line.perms);
+	r.offset = line.offset;
+	r.dev_major = line.dev_major;
+	r.dev_minor = line.dev_minor;
+	r.inode = line.inode;
+	r.deleted = line.deleted;
+	if (line.path) {
+		r.path = copy_path(ps->s, line.path, line.path_len);
 		if (!r.path)
 			return -2;
 	}

@@ -320,8 +320,61 @@ static void test_name_tables(void)
 		      strcmp(vms_strerror(e), "unknown error") != 0);
 }
 
+/* vms_maps_line_parse: the one reader of maps lines (smaps headers, the scan's prefetch, the page
+ * views' VMA list). */
+static int maps_line(const char *text, struct vms_maps_line *m)
+{
+	return vms_maps_line_parse(text, text + strlen(text), m);
+}
+
+static int path_is(const struct vms_maps_line *m, const char *want)
+{
+	return m->path && m->path_len == strlen(want) && !memcmp(m->path, want, m->path_len);
+}
+
+static void test_maps_line(void)
+{
+	struct vms_maps_line m;
+	CHECK(maps_line("7f1c2a000000-7f1c2a021000 r-xp 0001a000 fe:01 1835023                    "
+	                "/usr/lib/x86_64-linux-gnu/libc.so.6", &m) == 0);
+	CHECK(m.start == 0x7f1c2a000000 && m.end == 0x7f1c2a021000 && !memcmp(m.perms, "r-xp", 4));
+	CHECK(m.offset == 0x1a000 && m.dev_major == 0xfe && m.dev_minor == 1 && m.inode == 1835023);
+	CHECK(path_is(&m, "/usr/lib/x86_64-linux-gnu/libc.so.6") && !m.deleted);
+	/* no path: anonymous */
+	CHECK(maps_line("559a1b200000-559a1b221000 rw-p 00000000 00:00 0 ", &m) == 0);
+	CHECK(!m.path && m.path_len == 0 && m.inode == 0);
+	CHECK(maps_line("559a1b200000-559a1b221000 ---s 00000000 00:00 0", &m) == 0 && !m.path);
+	/* a deleted file: the path without the suffix, which a name may also hold inside */
+	CHECK(maps_line("7f0000000000-7f0000001000 rw-s 00000000 00:01 42   /memfd:a (deleted) b (deleted)",
+	                &m) == 0);
+	CHECK(m.deleted && path_is(&m, "/memfd:a (deleted) b"));
+	/* spaces and an escaped newline stay as the kernel wrote them */
+	CHECK(maps_line("7f0000000000-7f0000001000 r--p 00000000 08:02 7 /tmp/a b\\012c", &m) == 0);
+	CHECK(path_is(&m, "/tmp/a b\\012c"));
+	CHECK(maps_line("ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]", &m) == 0);
+	CHECK(path_is(&m, "[vsyscall]") && m.start == 0xffffffffff600000ull);
+	/* not maps lines */
+	const char *bad[] = {
+	    "",
+	    "Rss:                 4 kB",
+	    "VmFlags: rd wr mr mw me ac sd",
+	    "7f00-7f00 rw-p 00000000 00:00 0",            /* start == end */
+	    "8000-7000 rw-p 00000000 00:00 0",            /* backwards */
+	    "7000-8000 rwzp 00000000 00:00 0",            /* perms */
+	    "7000-8000 rw-p 00000000 1000:00 0",          /* major out of range */
+	    "7000-8000 rw-p 00000000 00:100000 0",        /* minor out of range */
+	    "7000-8000 rw-p 00000000 00:00 x",            /* inode */
+	    "7000-8000 rw-p 00000000 00:00 0x /a",        /* junk after the inode */
+	    "10000000000000000-10000000000001000 rw-p 00000000 00:00 0", /* 17 hex digits */
+	    "7000-8000 rw-p",                             /* cut short */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(maps_line(bad[i], &m) == -1);
+}
+
 int main(void)
 {
+	test_maps_line();
 	test_name_tables();
 	test_odd64();
 	test_truncated();
