@@ -38,7 +38,7 @@
 
 #include "vmscope/snapshot.h"
 
-#define VMS_STORE_SCHEMA_VERSION 8
+#define VMS_STORE_SCHEMA_VERSION 9
 #define VMS_STORE_DEFAULT_MAX_SNAPSHOTS 1000u
 #define VMS_STORE_DEFAULT_MAX_BYTES (4ull << 30) /* 4 GiB of snapshot bodies */
 #define VMS_STORE_DEFAULT_READERS 8u

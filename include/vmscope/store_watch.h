@@ -21,6 +21,7 @@
  *                   start time, the pid before
  *   watch_shares    (schema 8) share links of a watch's timeline, as the snapshot shares
  *                   (vmscope/store.h) with watch_id; deleted with the watch
+ * (schema 9 adds to watches the thresholds for full snapshots, NULL when not known)
  * Deleting a watch (purge) deletes its samples and the full snapshots they point to; samples
  * older than the watch's retention are deleted as new ones arrive, with their snapshots.
  *
@@ -68,9 +69,10 @@ struct vms_watch {
 	char *note;  /* malloc'd, "" when none: why it ended, backing off, skipped ticks ... */
 	int follow;  /* 1: a watch on the name: when the process exits, the sampler follows the
 	              * newest process of that name (comm); pid and start_time are the current one */
-	/* Full snapshots by threshold (0: that measure off). Not stored (that needs a column, a
-	 * schema change): the sampler holds them, and a watch resumed after a daemon restart gets
-	 * the defaults again. */
+	/* Full snapshots by threshold (0: that measure off), stored since schema 9. has_thresholds
+	 * 0: not known (a watch stored by an older vmscope, or imported from a timeline file; create
+	 * stores NULL): the two are then 0, and a resumed watch uses the defaults. */
+	int has_thresholds;
 	uint32_t snapshot_on_allocations;
 	uint64_t snapshot_on_committed;
 	/* Read only (derived): */

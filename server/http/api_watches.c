@@ -48,6 +48,13 @@ cJSON *vms_watch_json(struct vms_http *h, const struct vms_watch *w)
 	cJSON_AddNumberToObject(o, "interval_ms", w->interval_ms);
 	cJSON_AddNumberToObject(o, "snapshot_every_s", w->snapshot_every_s);
 	cJSON_AddNumberToObject(o, "retention_s", w->retention_s);
+	if (w->has_thresholds) {
+		cJSON_AddNumberToObject(o, "snapshot_on_allocations", w->snapshot_on_allocations);
+		cJSON_AddNumberToObject(o, "snapshot_on_committed", (double)w->snapshot_on_committed);
+	} else { /* stored by a vmscope before schema 9, or imported: not known */
+		cJSON_AddNullToObject(o, "snapshot_on_allocations");
+		cJSON_AddNullToObject(o, "snapshot_on_committed");
+	}
 	add_time(o, "created_at", "created_at_ms", w->created_at_ms);
 	add_time(o, "ends_at", "ends_at_ms", w->ends_at_ms);
 	add_time(o, "ended_at", "ended_at_ms", w->ended_at_ms);
@@ -193,6 +200,7 @@ int vms_h_watch_create(struct vms_req *r)
 	                      .snapshot_every_s = (uint32_t)snap_every,
 	                      .retention_s = (uint32_t)retention,
 	                      .follow = follow,
+	                      .has_thresholds = 1,
 	                      .snapshot_on_allocations = (uint32_t)on_allocs,
 	                      .snapshot_on_committed = (uint64_t)on_committed};
 	struct timespec ts;

@@ -712,8 +712,10 @@ static void resume(struct vms_sampler *sp)
 			vms_store_watch_update(sp->h->store, w->id, "done", note, w->ends_at_ms);
 			continue;
 		}
-		w->snapshot_on_allocations = VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS; /* not stored */
-		w->snapshot_on_committed = VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED;
+		if (!w->has_thresholds) { /* stored before schema 9: what it had is not known */
+			w->snapshot_on_allocations = VMS_WATCH_DEFAULT_SNAPSHOT_ON_ALLOCATIONS;
+			w->snapshot_on_committed = VMS_WATCH_DEFAULT_SNAPSHOT_ON_COMMITTED;
+		}
 		snprintf(note, sizeof note,
 		         "resumed at %s after a daemon restart: no samples from %s to then", when, last);
 		vms_store_watch_update(sp->h->store, w->id, NULL, note, -1);

@@ -136,6 +136,12 @@ const char *const vms_store_migrations[VMS_STORE_SCHEMA_VERSION] = {
     " views INTEGER NOT NULL DEFAULT 0,"
     " max_views INTEGER);"
     "CREATE INDEX watch_shares_by_watch ON watch_shares(watch_id);",
+
+    /* Schema 9: a watch's thresholds for full snapshots (vmscope/churn.h), so a watch resumed
+     * after a daemon restart keeps them. NULL: not known (a watch stored before, or imported
+     * from a timeline file); such a watch, resumed, uses the defaults, as it did before. */
+    "ALTER TABLE watches ADD COLUMN snapshot_on_allocations INTEGER;"
+    "ALTER TABLE watches ADD COLUMN snapshot_on_committed INTEGER;",
 };
 
 #define META_COLS                                                                                            \
@@ -225,11 +231,12 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
 	WATCH_BASE_COLS "(SELECT count(*) FROM samples WHERE watch_id = w.id), "                             \
 	                "(SELECT min(t_ms) FROM samples WHERE watch_id = w.id), "                            \
 	                "(SELECT max(t_ms) FROM samples WHERE watch_id = w.id), w.follow, "                  \
-	                "(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id)"
+	                "(SELECT count(*) FROM watch_restarts WHERE watch_id = w.id), "                      \
+	                "w.snapshot_on_allocations, w.snapshot_on_committed"
     [VMS_ST_WATCH_INSERT] =
         "INSERT INTO watches (pid, start_time, name, created_at_ms, ends_at_ms, ended_at_ms, "
-        "interval_ms, snapshot_every_s, retention_s, state, note, follow) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '', ?9)",
+        "interval_ms, snapshot_every_s, retention_s, state, note, follow, snapshot_on_allocations, "
+        "snapshot_on_committed) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, 'running', '', ?9, ?10, ?11)",
     [VMS_ST_WATCH_RETARGET] = "UPDATE watches SET pid = ?2, start_time = ?3 WHERE id = ?1",
     [VMS_ST_RESTART_INSERT] =
         "INSERT OR REPLACE INTO watch_restarts (watch_id, t_ms, pid, start_time, old_pid) "
@@ -240,7 +247,8 @@ const char *const vms_store_sql[VMS_ST_COUNT] = {
     [VMS_ST_WATCH_LIST] = "SELECT " WATCH_COLS " FROM watches w ORDER BY w.id DESC LIMIT 1000",
     /* what /metrics needs, without counting samples (count(*) reads all of a watch's rows) */
     [VMS_ST_WATCH_RUNNING] = "SELECT " WATCH_BASE_COLS "0, 0, (SELECT max(t_ms) FROM samples WHERE "
-                             "watch_id = w.id), w.follow, 0 FROM watches w WHERE w.state = 'running' "
+                             "watch_id = w.id), w.follow, 0, w.snapshot_on_allocations, "
+                             "w.snapshot_on_committed FROM watches w WHERE w.state = 'running' "
                              "ORDER BY w.id DESC LIMIT 1000",
     [VMS_ST_WATCH_UPDATE] = "UPDATE watches SET state = coalesce(?2, state), note = coalesce(?3, note), "
                             "ended_at_ms = CASE WHEN ?4 < 0 THEN ended_at_ms ELSE ?4 END WHERE id = ?1",

@@ -288,13 +288,14 @@ void vms_watch_array_free(struct vms_watch *w, size_t n)
 	free(w);
 }
 
-/* A row of WATCH_COLS (store_sql.c): the integers by column number, the three texts copied. */
+/* A row of WATCH_COLS (store_sql.c): the integers by column number, the three texts copied;
+ * the thresholds (18, 19) NULL when not known. */
 static int read_watch(sqlite3_stmt *q, void *out)
 {
 	struct vms_watch *w = out;
-	int64_t v[18];
+	int64_t v[20];
 	int oom = 0;
-	for (int k = 0; k < 18; k++)
+	for (int k = 0; k < 20; k++)
 		v[k] = sqlite3_column_int64(q, k);
 	*w = (struct vms_watch){.id = v[0],
 	                        .pid = (pid_t)v[1],
@@ -314,6 +315,12 @@ static int read_watch(sqlite3_stmt *q, void *out)
 	                        .last_ms = v[15],
 	                        .follow = (int)v[16],
 	                        .n_restarts = (uint64_t)v[17]};
+	if (sqlite3_column_type(q, 18) != SQLITE_NULL && sqlite3_column_type(q, 19) != SQLITE_NULL &&
+	    v[18] >= 0 && v[18] <= UINT32_MAX && v[19] >= 0) {
+		w->has_thresholds = 1;
+		w->snapshot_on_allocations = (uint32_t)v[18];
+		w->snapshot_on_committed = (uint64_t)v[19];
+	}
 	if (oom)
 		vms_watch_clear(w);
 	return oom ? VMS_ERR_NOMEM : VMS_OK;
@@ -342,7 +349,11 @@ int vms_store_watch_create(struct vms_store *st, const struct vms_watch *w, int6
 	    sqlite3_bind_int64(q, 7, w->snapshot_every_s) != SQLITE_OK ||
 	    sqlite3_bind_int64(q, 8, w->retention_s ? w->retention_s : VMS_WATCH_DEFAULT_RETENTION_S) !=
 	        SQLITE_OK ||
-	    sqlite3_bind_int64(q, 9, w->follow != 0) != SQLITE_OK) {
+	    sqlite3_bind_int64(q, 9, w->follow != 0) != SQLITE_OK ||
+	    (w->has_thresholds ? sqlite3_bind_int64(q, 10, w->snapshot_on_allocations)
+	                       : sqlite3_bind_null(q, 10)) != SQLITE_OK ||
+	    (w->has_thresholds ? sqlite3_bind_int64(q, 11, (sqlite3_int64)w->snapshot_on_committed)
+	                       : sqlite3_bind_null(q, 11)) != SQLITE_OK) {
 		err = VMS_ERR_IO;
 		goto out;
 	}

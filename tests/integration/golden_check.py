@@ -65,6 +65,9 @@ KEYS_ADDED = {
     "new_allocations": 5,        # what-grew: new allocations that kept growing
     "snapshots_compared": 5,     # what-grew: full snapshots followed for them
     "new": 5,                    # what-grew allocation: absent from the first full snapshot
+    # a watch's thresholds for full snapshots, stored (store schema 9); null when not known
+    "snapshot_on_allocations": 6,  # watch
+    "snapshot_on_committed": 6,    # watch
 }
 # Keys that may differ by build, not by format: the generator names the writing version.
 BUILD_KEYS = {"generator"}
@@ -304,6 +307,11 @@ def check_watch(d, w, golden, tag, new_keys):
     st, body = d.get(f"/watches/{wid}")
     check(st == 200 and json.loads(body)["state"] == "stopped" and json.loads(body)["sampler"] is None,
           f"{tag}: the stopped watch stays stopped")
+    if st == 200 and "snapshot_on_allocations" in new_keys:  # stored before schema 9: not known
+        wj = json.loads(body)
+        check(wj.get("snapshot_on_allocations", 0) is None and wj.get("snapshot_on_committed", 0) is None,
+              f"{tag}: a watch stored before its thresholds were says they are not known (null): "
+              f"{wj.get('snapshot_on_allocations', 'absent')}, {wj.get('snapshot_on_committed', 'absent')}")
     if "share_token" in w:  # sets from schema 8 on: the watch's read-only link (views counts up;
         # url names the daemon's port)
         for path, f in ((f"/shared/{w['share_token']}/watch", "shared-watch.json"),

@@ -58,9 +58,12 @@ api GET /watches/abc
 ok "bad id: 400" is "$code" 400
 
 # ---- a watch on the growing process -------------------------------------------------------------
-post /watches "{\"pid\":$GPID,\"interval_ms\":200,\"snapshot_every_s\":1}"
+# thresholds other than the defaults (and large enough to take no full snapshot of their own):
+# stored, they must survive the daemon restart below
+post /watches "{\"pid\":$GPID,\"interval_ms\":200,\"snapshot_every_s\":1,\"snapshot_on_allocations\":1000,\"snapshot_on_committed\":1073741824}"
 ok "create: 201" is "$code" 201
 WID=$(jq -r .id "$TMP/b")
+ok "create: the thresholds are the watch's and the sampler's" jqt '.watch.snapshot_on_allocations == 1000 and .watch.snapshot_on_committed == 1073741824 and .watch.sampler.snapshot_on_allocations == 1000 and .watch.sampler.snapshot_on_committed == 1073741824'
 ok "create: state running, bound to the start time" jqt ".watch.state == \"running\" and .watch.pid == $GPID and .watch.start_time > 0 and .watch.name == \"vms_grower\""
 ok "at least 12 samples arrive" wait_for '.samples >= 12' 100
 ok "sampler info: interval kept, no back-off" jqt '.sampler.effective_interval_ms == 200 and .sampler.backing_off == false'
@@ -133,6 +136,7 @@ ok "resumed: running again, the note says so (or a later back-off)" \
 # can pass BEFORE with those alone: wait for the first sample of the new daemon.
 poll "/watches/$WID/samples" '[.samples[] | select(.gap_before)] | length >= 1' 100
 get_ok "/watches/$WID/samples" "resumed: the first sample after the restart marks a gap" '[.samples[] | select(.gap_before)] | length == 1'
+get_ok "/watches/$WID" "resumed: with the thresholds it was created with (stored), not the defaults" '.snapshot_on_allocations == 1000 and .snapshot_on_committed == 1073741824 and .sampler.snapshot_on_allocations == 1000 and .sampler.snapshot_on_committed == 1073741824'
 
 # ---- stop ---------------------------------------------------------------------------------------
 post /watches "{\"pid\":$GPID,\"interval_ms\":100,\"snapshot_every_s\":0}"
