@@ -133,6 +133,15 @@ function rangeParam(params) {
   return from > 0 && to > from ? { from, to } : null;
 }
 
+// The watch's thresholds for full snapshots (docs/api.md, "Full snapshots by threshold"), as
+// stored: null when not known (a watch stored by an older vmscope, or imported), 0 when off.
+function thresholdsText(w) {
+  const on = [];
+  if (w.snapshot_on_allocations) on.push(`${fmtInt(w.snapshot_on_allocations)} allocations come or go`);
+  if (w.snapshot_on_committed) on.push(`${human(w.snapshot_on_committed)} of committed memory moves between types`);
+  return el('span', { id: 'tl-thresholds', text: on.length ? ` and whenever ${on.join(' or ')}` : '' });
+}
+
 export function timelineView(container, id, params, shareTok) {
   const src = timelineSource(id, shareTok);
   const st = {
@@ -240,7 +249,8 @@ export function timelineView(container, id, params, shareTok) {
       el('p', { className: 'muted' },
         `${src.shared ? 'Watch' : `Watch #${w.id}`}: every ${w.interval_ms} ms`,
         sampler && sampler.backing_off ? ` (backing off: every ${sampler.effective_interval_ms} ms)` : '',
-        `, a full snapshot every ${w.snapshot_every_s} s, since ${fmtTime(w.created_at, w.created_at_ms)}; ${fmtInt(w.samples)} samples (${human(w.sample_bytes)})`,
+        `, a full snapshot every ${w.snapshot_every_s} s`, thresholdsText(w),
+        `, since ${fmtTime(w.created_at, w.created_at_ms)}; ${fmtInt(w.samples)} samples (${human(w.sample_bytes)})`,
         st.downsampled ? ', downsampled for the chart' : '', '. ',
         src.shared ? null : el('a', { href: '#/watches', text: 'All watches' })),
       w.note ? el('p', { className: 'note', id: 'tl-note', text: w.note }) : null,

@@ -73,6 +73,8 @@ describe('timeline', { timeout: 240000 }, () => {
     const r = await apiCall(s.daemon, 'POST', '/watches', { pid: s.grower.pid, interval_ms: 250, snapshot_every_s: 1 });
     await page.goto(`${s.daemon.base}/#/watch/${r.id}`);
     await waitReady(page, 'timeline');
+    assert.match(await page.textContent('#tl-thresholds'), /^ and whenever 64 allocations come or go or 128(\.0)? MiB of committed memory moves between types$/,
+      'the header states the watch\'s thresholds (the defaults)');
     await page.waitForFunction(() => Number(document.body.dataset.samples) >= 14, null, { timeout: 30000 });
     const hit = await page.locator('.tl-hit').boundingBox();
     await page.mouse.click(hit.x + 3, hit.y + hit.height / 2);
