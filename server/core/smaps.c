@@ -249,7 +249,9 @@ static const char *copy_path(struct vms_snapshot *s, const char *p, size_t n)
 	return out;
 }
 
-int vms_maps_line_parse(const char *p, const char *end, struct vms_maps_line *out)
+/* vms_maps_line_parse's body, inlined into the smaps parser's header (one call per region). */
+static inline __attribute__((always_inline)) int maps_line(const char *p, const char *end,
+                                                           struct vms_maps_line *out)
 {
 	uint64_t maj, min;
 	memset(out, 0, sizeof *out);
@@ -289,12 +291,17 @@ int vms_maps_line_parse(const char *p, const char *end, struct vms_maps_line *ou
 	return 0;
 }
 
+int vms_maps_line_parse(const char *p, const char *end, struct vms_maps_line *out)
+{
+	return maps_line(p, end, out);
+}
+
 /* A maps header line. Returns 0, -1 malformed, -2 ENOMEM. */
 static int parse_header(struct vms_smaps_parser *ps, const char *p, const char *end)
 {
 	struct vms_maps_line line;
 	struct vms_region r;
-	if (vms_maps_line_parse(p, end, &line))
+	if (maps_line(p, end, &line))
 		return -1;
 	memset(&r, 0, sizeof r);
 	r.thp_eligible = -1;
