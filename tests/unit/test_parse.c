@@ -336,7 +336,8 @@ static void test_maps_line(void)
 {
 	struct vms_maps_line m;
 	CHECK(maps_line("7f1c2a000000-7f1c2a021000 r-xp 0001a000 fe:01 1835023                    "
-	                "/usr/lib/x86_64-linux-gnu/libc.so.6", &m) == 0);
+	                "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	                &m) == 0);
 	CHECK(m.start == 0x7f1c2a000000 && m.end == 0x7f1c2a021000 && !memcmp(m.perms, "r-xp", 4));
 	CHECK(m.offset == 0x1a000 && m.dev_major == 0xfe && m.dev_minor == 1 && m.inode == 1835023);
 	CHECK(path_is(&m, "/usr/lib/x86_64-linux-gnu/libc.so.6") && !m.deleted);
@@ -358,15 +359,15 @@ static void test_maps_line(void)
 	    "",
 	    "Rss:                 4 kB",
 	    "VmFlags: rd wr mr mw me ac sd",
-	    "7f00-7f00 rw-p 00000000 00:00 0",            /* start == end */
-	    "8000-7000 rw-p 00000000 00:00 0",            /* backwards */
-	    "7000-8000 rwzp 00000000 00:00 0",            /* perms */
-	    "7000-8000 rw-p 00000000 1000:00 0",          /* major out of range */
-	    "7000-8000 rw-p 00000000 00:100000 0",        /* minor out of range */
-	    "7000-8000 rw-p 00000000 00:00 x",            /* inode */
-	    "7000-8000 rw-p 00000000 00:00 0x /a",        /* junk after the inode */
+	    "7f00-7f00 rw-p 00000000 00:00 0",                           /* start == end */
+	    "8000-7000 rw-p 00000000 00:00 0",                           /* backwards */
+	    "7000-8000 rwzp 00000000 00:00 0",                           /* perms */
+	    "7000-8000 rw-p 00000000 1000:00 0",                         /* major out of range */
+	    "7000-8000 rw-p 00000000 00:100000 0",                       /* minor out of range */
+	    "7000-8000 rw-p 00000000 00:00 x",                           /* inode */
+	    "7000-8000 rw-p 00000000 00:00 0x /a",                       /* junk after the inode */
 	    "10000000000000000-10000000000001000 rw-p 00000000 00:00 0", /* 17 hex digits */
-	    "7000-8000 rw-p",                             /* cut short */
+	    "7000-8000 rw-p",                                            /* cut short */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CHECK(maps_line(bad[i], &m) == -1);

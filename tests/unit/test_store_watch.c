@@ -378,15 +378,24 @@ static void test_downsampled(void)
 
 	/* schema 9: the thresholds for full snapshots are stored (0 is a value: that measure off),
 	 * and a watch created without them (imported) reads back as not known */
-	struct vms_watch t1 = {.pid = 11, .start_time = 110, .name = "t1", .interval_ms = 1000,
-	                       .has_thresholds = 1, .snapshot_on_allocations = 4000000000u,
+	struct vms_watch t1 = {.pid = 11,
+	                       .start_time = 110,
+	                       .name = "t1",
+	                       .interval_ms = 1000,
+	                       .has_thresholds = 1,
+	                       .snapshot_on_allocations = 4000000000u,
 	                       .snapshot_on_committed = 1ull << 50};
-	struct vms_watch t0w = {.pid = 12, .start_time = 120, .name = "t0", .interval_ms = 1000,
-	                        .has_thresholds = 1};
-	struct vms_watch tu = {.pid = 13, .start_time = 130, .name = "tu", .interval_ms = 1000,
-	                       .snapshot_on_allocations = 5, .snapshot_on_committed = 6};
+	struct vms_watch t0w = {
+	    .pid = 12, .start_time = 120, .name = "t0", .interval_ms = 1000, .has_thresholds = 1};
+	struct vms_watch tu = {.pid = 13,
+	                       .start_time = 130,
+	                       .name = "tu",
+	                       .interval_ms = 1000,
+	                       .snapshot_on_allocations = 5,
+	                       .snapshot_on_committed = 6};
 	int64_t tid1 = 0, tid0 = 0, tidu = 0;
-	CHECK(vms_store_watch_create(st, &t1, &tid1) == VMS_OK && vms_store_watch_create(st, &t0w, &tid0) == VMS_OK &&
+	CHECK(vms_store_watch_create(st, &t1, &tid1) == VMS_OK &&
+	      vms_store_watch_create(st, &t0w, &tid0) == VMS_OK &&
 	      vms_store_watch_create(st, &tu, &tidu) == VMS_OK);
 	CHECK(vms_store_watch_get(st, tid1, &back) == VMS_OK && back.has_thresholds == 1 &&
 	      back.snapshot_on_allocations == 4000000000u && back.snapshot_on_committed == 1ull << 50);
@@ -401,12 +410,13 @@ static void test_downsampled(void)
 	struct vms_watch *all = NULL;
 	size_t n_all = 0, seen = 0;
 	for (int running = 0; running < 2; running++) {
-		CHECK((running ? vms_store_watch_list_running(st, &all, &n_all) : vms_store_watch_list(st, &all, &n_all)) ==
-		      VMS_OK);
+		CHECK((running ? vms_store_watch_list_running(st, &all, &n_all)
+		               : vms_store_watch_list(st, &all, &n_all)) == VMS_OK);
 		for (size_t i = 0; i < n_all; i++)
 			if (all[i].id == tid1) {
 				seen++;
-				CHECK(all[i].has_thresholds == 1 && all[i].snapshot_on_allocations == 4000000000u &&
+				CHECK(all[i].has_thresholds == 1 &&
+				      all[i].snapshot_on_allocations == 4000000000u &&
 				      all[i].snapshot_on_committed == 1ull << 50);
 			} else if (all[i].id == tidu) {
 				CHECK(all[i].has_thresholds == 0);
