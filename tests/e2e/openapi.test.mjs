@@ -5,14 +5,16 @@
 //  - @seriousme/openapi-schema-validator (a validator made for OpenAPI 3.0/3.1) finds it valid;
 //  - the daemon serves the file's bytes unchanged;
 //  - real answers of the real daemon (a process our test starts: scans, stored snapshots, diff,
-//    address lookups, shares, an import, a watch with samples and growth, errors) each validate,
-//    with ajv (JSON Schema 2020-12, which OpenAPI 3.1 uses), against the schema the document gives
-//    for that route and status.
+//    address lookups, shares, an import, a watch with samples and growth, an imported timeline,
+//    errors) each validate, with ajv (JSON Schema 2020-12, which OpenAPI 3.1 uses), against the
+//    schema the document gives for that route and status.
 // No browser: needs node_modules from `npm install` in tests/e2e (install-deps.sh --e2e).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env, startDaemon, startTestee } from './lib.mjs';
@@ -202,6 +204,15 @@ describe('OpenAPI document', { timeout: 180000 }, () => {
       if ((await res.json()).samples >= 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // a timeline file imported (`vmscope watch -o`): a watch in the state "imported" whose
+    // thresholds for full snapshots are not known (null), in the list below too
+    const dir = mkdtempSync(join(tmpdir(), 'vms-openapi-'));
+    execFileSync(env.bin, ['watch', '-p', String(pid), '-i', '200ms', '-n', '3', '-o', join(dir, 't.timeline')], { stdio: 'ignore' });
+    const imp = await call('POST', `${V}/watches/import`, `${V}/watches/import`, 201, { body: readFileSync(join(dir, 't.timeline'), 'utf8') });
+    rmSync(dir, { recursive: true, force: true });
+    const iw = await call('GET', `${V}/watches/{id}`, `${V}/watches/${imp.id}`, 200);
+    assert.ok(iw.state === 'imported' && iw.snapshot_on_allocations === null && iw.snapshot_on_committed === null,
+      `imported watch: ${iw.state}, ${iw.snapshot_on_allocations}, ${iw.snapshot_on_committed}`);
     await call('GET', `${V}/watches`, `${V}/watches`, 200);
     await call('GET', `${V}/watches/{id}`, `${V}/watches/${w.id}`, 200);
     await call('GET', `${V}/watches/{id}/samples`, `${V}/watches/${w.id}/samples`, 200);
@@ -209,6 +220,7 @@ describe('OpenAPI document', { timeout: 180000 }, () => {
     await call('GET', `${V}/watches/{id}/growth`, `${V}/watches/${w.id}/growth`, 200);
     await call('DELETE', `${V}/watches/{id}`, `${V}/watches/${w.id}`, 200);
     await call('DELETE', `${V}/watches/{id}`, `${V}/watches/${w.id}`, 204, { query: '?purge=1' });
+    await call('DELETE', `${V}/watches/{id}`, `${V}/watches/${imp.id}`, 204, { query: '?purge=1' });
     const metrics = await call('GET', '/metrics', '/metrics', 200);
     assert.match(metrics, /^vmscope_build_info\{version="/m);
     // errors, in the one error shape
