@@ -118,7 +118,7 @@ export function systemView(container, params) {
     el('td', { text: f.swap ? human(f.swap) : '' }), el('td', { text: fmtInt(f.n_procs) }),
     el('td', { className: 'left mono path', text: `${isOpen ? '▾' : '▸'} ${f.path}${f.deleted ? ' (deleted)' : ''}` }));
     if (!isOpen) return [head];
-    return [head, ...(f.processes || []).map((p) => el('tr', { className: 'mapper', dataset: { pid: String(p.pid) } },
+    return [head, ...(f.processes || []).map((p) => el('tr', { className: 'mapper', dataset: { pid: String(p.pid), file: f.path } },
       el('td', { text: human(p.pss) }), el('td', { text: human(p.rss) }), el('td', { text: human(p.uss) }),
       el('td', { text: p.swap ? human(p.swap) : '' }), el('td', { className: 'muted', title: 'Mappings (VMAs) of the file in this process', text: `${p.n_maps} map${p.n_maps === 1 ? '' : 's'}` }),
       el('td', { className: 'left' }, el('a', { href: routeHash(['live', String(p.pid)], {}), title: `Scan ${p.name} (${p.pid}) now`, text: `${p.name} (${p.pid})` }),

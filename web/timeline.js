@@ -134,12 +134,16 @@ function rangeParam(params) {
 }
 
 // The watch's thresholds for full snapshots (docs/api.md, "Full snapshots by threshold"), as
-// stored: null when not known (a watch stored by an older vmscope, or imported), 0 when off.
+// stored; 0 turns one off. null: not known (a watch stored by an older vmscope, or imported):
+// a running one then uses the sampler's, the defaults, and says so; a stopped one says nothing.
 function thresholdsText(w) {
+  const known = w.snapshot_on_allocations != null && w.snapshot_on_committed != null;
+  const t = known ? w : w.sampler;
   const on = [];
-  if (w.snapshot_on_allocations) on.push(`${fmtInt(w.snapshot_on_allocations)} allocations come or go`);
-  if (w.snapshot_on_committed) on.push(`${human(w.snapshot_on_committed)} of committed memory moves between types`);
-  return el('span', { id: 'tl-thresholds', text: on.length ? ` and whenever ${on.join(' or ')}` : '' });
+  if (t && t.snapshot_on_allocations) on.push(`${fmtInt(t.snapshot_on_allocations)} allocations come or go`);
+  if (t && t.snapshot_on_committed) on.push(`${human(t.snapshot_on_committed)} of committed memory moves between types`);
+  const text = on.length ? ` and whenever ${on.join(' or ')}${known ? '' : ' (the defaults: this watch was stored before vmscope kept its own)'}` : '';
+  return el('span', { id: 'tl-thresholds', text });
 }
 
 export function timelineView(container, id, params, shareTok) {

@@ -41,7 +41,7 @@ int vms_smaps_plausible(const uint64_t *v, int *field, char *why, size_t why_len
 struct vms_maps_line {
 	uint64_t start, end, offset, inode;
 	unsigned dev_major, dev_minor;
-	char perms[4];
+	char perms[4]; /* "rw-p", not NUL-terminated */
 	int deleted;
 	const char *path;
 	size_t path_len;

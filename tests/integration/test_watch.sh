@@ -120,10 +120,19 @@ api GET "/snapshots/$FROMSNAP"
 ok "a watch snapshot opens like any other" is "$code" 200
 
 # ---- restart: the watch resumes with a gap -------------------------------------------------------
+# A second watch stands for one a vmscope before store schema 9 wrote: while the daemon is down
+# its thresholds are set NULL, as the migration leaves an older watch (python's sqlite3, test-only
+# SQL). Resumed, it says they are not known and samples with the defaults.
+post /watches "{\"pid\":$GPID,\"interval_ms\":1000,\"snapshot_every_s\":0,\"snapshot_on_allocations\":7}"
+WOLD=$(jq -r .id "$TMP/b")
 api GET "/watches/$WID"
 BEFORE=$(jq -r .samples "$TMP/b")
 kill -TERM "$DPID"
 wait "$DPID" 2>/dev/null
+python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE watches SET snapshot_on_allocations = NULL, snapshot_on_committed = NULL WHERE id = ?", (int(sys.argv[2]),))
+db.commit()' "$TMP/db" "$WOLD"
 sleep 1
 start_daemon
 ok "daemon restarts" test -n "$PORT"
@@ -137,6 +146,9 @@ ok "resumed: running again, the note says so (or a later back-off)" \
 poll "/watches/$WID/samples" '[.samples[] | select(.gap_before)] | length >= 1' 100
 get_ok "/watches/$WID/samples" "resumed: the first sample after the restart marks a gap" '[.samples[] | select(.gap_before)] | length == 1'
 get_ok "/watches/$WID" "resumed: with the thresholds it was created with (stored), not the defaults" '.snapshot_on_allocations == 1000 and .snapshot_on_committed == 1073741824 and .sampler.snapshot_on_allocations == 1000 and .sampler.snapshot_on_committed == 1073741824'
+get_ok "/watches/$WOLD" "resumed without stored thresholds: null (not known), the sampler uses the defaults" '.state == "running" and .snapshot_on_allocations == null and .snapshot_on_committed == null and .sampler.snapshot_on_allocations == 64 and .sampler.snapshot_on_committed == 134217728'
+api DELETE "/watches/$WOLD"
+ok "the second watch stops" is "$code" 200
 
 # ---- stop ---------------------------------------------------------------------------------------
 post /watches "{\"pid\":$GPID,\"interval_ms\":100,\"snapshot_every_s\":0}"
