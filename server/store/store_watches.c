@@ -295,6 +295,9 @@ static int read_watch(sqlite3_stmt *q, void *out)
 	struct vms_watch *w = out;
 	int64_t v[20];
 	int oom = 0;
+	/* asked before the values are read: after a conversion a column's type is undefined */
+	int thresholds_known =
+	    sqlite3_column_type(q, 18) != SQLITE_NULL && sqlite3_column_type(q, 19) != SQLITE_NULL;
 	for (int k = 0; k < 20; k++)
 		v[k] = sqlite3_column_int64(q, k);
 	*w = (struct vms_watch){.id = v[0],
@@ -315,8 +318,7 @@ static int read_watch(sqlite3_stmt *q, void *out)
 	                        .last_ms = v[15],
 	                        .follow = (int)v[16],
 	                        .n_restarts = (uint64_t)v[17]};
-	if (sqlite3_column_type(q, 18) != SQLITE_NULL && sqlite3_column_type(q, 19) != SQLITE_NULL &&
-	    v[18] >= 0 && v[18] <= UINT32_MAX && v[19] >= 0) {
+	if (thresholds_known && v[18] >= 0 && v[18] <= UINT32_MAX && v[19] >= 0) {
 		w->has_thresholds = 1;
 		w->snapshot_on_allocations = (uint32_t)v[18];
 		w->snapshot_on_committed = (uint64_t)v[19];
